@@ -10,17 +10,17 @@ import java.util.function.Function;
  * {@code L = Σ r·out} for a fixed random {@code r} (so every output element matters), summed in double; the
  * backward is seeded with {@code r}.
  */
-final class GradCheck {
+public final class GradCheck {
     private GradCheck() {}
 
-    static float[] random(Random rnd, int n, double scale) {
+    public static float[] random(Random rnd, int n, double scale) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextGaussian() * scale);
         return a;
     }
 
     /** Every element of every input is probed with step {@code eps}; |numeric − analytic| ≤ tol·max(1, |analytic|). */
-    static void check(Function<Tape, Var> f, double eps, double tol, Var... inputs) {
+    public static void check(Function<Tape, Var> f, double eps, double tol, Var... inputs) {
         for (Var in : inputs) in.zeroGrad();
         Tape tape = new Tape();
         Var out = f.apply(tape);
