@@ -62,7 +62,7 @@ public final class Tokenizer {
      * @throws IllegalArgumentException naming the key and the problem when the vocabulary is missing or unsupported
      */
     public static Tokenizer fromGguf(Map<String, Object> metadata) {
-        return GgufVocab.tokenizer(metadata);
+        return GgufTokenizer.tokenizer(metadata);
     }
 
     /** Encodes plain text: no BOS/EOS added; special tokens written in the text are recognised (as Hugging Face does). */

@@ -13,7 +13,7 @@ import java.util.Set;
  * "gpt2" is byte-level BPE by merge rank with the pre-tokenizer regexes that {@code tokenizer.ggml.pre} names.
  * Control and user-defined tokens are cut out of the text first; control ones only when parsing specials.
  */
-final class GgufVocab {
+final class GgufTokenizer {
     private static final String PREFIX = "tokenizer.ggml.";
 
     // llama.cpp's token types (llama_token_type)
@@ -25,12 +25,12 @@ final class GgufVocab {
 
     private final Map<String, Object> metadata;
 
-    private GgufVocab(Map<String, Object> metadata) {
+    private GgufTokenizer(Map<String, Object> metadata) {
         this.metadata = metadata;
     }
 
     static Tokenizer tokenizer(Map<String, Object> metadata) {
-        return new GgufVocab(metadata).build();
+        return new GgufTokenizer(metadata).build();
     }
 
     private Tokenizer build() {
