@@ -35,10 +35,9 @@ public final class Transformer {
     private final Rope rope;
 
     private Transformer(ModelConfig config, Map<String, Parameter> params) {
-        if (config.ropeScaling() != null) throw new IllegalArgumentException("training with rope_scaling is not supported");
         this.config = config;
         this.params = params;
-        this.rope = new Rope(config.headDim(), config.ropeTheta(), config.maxPositionEmbeddings());
+        this.rope = Rope.of(config);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.veil.train.nn;
 
+import dev.veil.model.ModelConfig;
 import dev.veil.train.nn.kernel.Parallel;
 
 /**
@@ -13,21 +14,22 @@ public final class Rope {
     private final float[] cos;
     private final float[] sin;
 
-    /** Tables for positions {@code 0 .. maxPositions-1}. */
-    public Rope(int headDim, double theta, int maxPositions) {
-        if (headDim % 2 != 0) throw new IllegalArgumentException("rope: head_dim " + headDim + " must be even");
+    /** Tables for positions {@code 0 .. maxPositions-1}, optionally with llama3 frequency scaling. */
+    public Rope(int headDim, double theta, ModelConfig.RopeScaling scaling, int maxPositions) {
         this.headDim = headDim;
         this.maxPositions = maxPositions;
-        int half = headDim / 2;
-        cos = new float[maxPositions * half];
-        sin = new float[maxPositions * half];
-        for (int p = 0; p < maxPositions; p++) {
-            for (int i = 0; i < half; i++) {
-                double angle = p * Math.pow(theta, -2.0 * i / headDim);
-                cos[p * half + i] = (float) Math.cos(angle);
-                sin[p * half + i] = (float) Math.sin(angle);
-            }
-        }
+        // the inference engine's own tables: training and inference rotate by bit-identical angles
+        dev.veil.engine.kernel.Rope.Table table = new dev.veil.engine.kernel.Rope(headDim, theta, scaling).table(0, maxPositions);
+        this.cos = table.cos();
+        this.sin = table.sin();
+    }
+
+    public Rope(int headDim, double theta, int maxPositions) {
+        this(headDim, theta, null, maxPositions);
+    }
+
+    public static Rope of(ModelConfig c) {
+        return new Rope(c.headDim(), c.ropeTheta(), c.ropeScaling(), c.maxPositionEmbeddings());
     }
 
     /**

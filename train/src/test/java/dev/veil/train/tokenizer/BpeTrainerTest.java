@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.veil.tokenizer.ChatTemplate;
+import dev.veil.tokenizer.Tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.train.data.Document;
@@ -86,6 +88,34 @@ class BpeTrainerTest {
             assertThat(chatIds.subList(0, 2)).containsExactly(2045, 2046);
             assertThat(chatIds).contains(2047);
         }
+    }
+
+    @Test
+    void veilsTokenizerAndHuggingFaceGiveIdenticalIds(@TempDir Path dir) throws IOException {
+        BpeTrainer t = new BpeTrainer(4096, BpeModel.SPECIAL_TOKENS, 2);
+        train.subList(0, 60).forEach(d -> t.add(d.text()));
+        t.train().write(dir, 256);
+        Tokenizer veil = Tokenizer.load(dir);
+        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"), Map.of("truncation", "false"))) {
+            List<String> texts = new ArrayList<>();
+            heldout.forEach(d -> texts.add(d.text()));
+            texts.add("Unicode: naïve café — 東京 😀, tabs\tand\r\nCRLF,   spaces, 12345678, it's WE'LL <|im_end|>x");
+            texts.add(ChatTemplate.load(dir).render(List.of(new ChatTemplate.Message("user", "Hello there!")), true));
+            long total = 0;
+            for (String text : texts) {
+                int[] ours = veil.encode(text);
+                assertThat(ours).as("ids of %s...", text.substring(0, Math.min(40, text.length())))
+                        .containsExactly(ids(hf, text).stream().mapToInt(Integer::intValue).toArray());
+                assertThat(veil.decode(ours)).isEqualTo(text);
+                total += ours.length;
+            }
+            assertThat(total).isGreaterThan(150_000);
+        }
+        assertThat(veil.vocabSize()).isEqualTo(4096);
+        assertThat(veil.bosId()).hasValue(4093);
+        assertThat(veil.eosIds()).contains(4093);
+        assertThat(ChatTemplate.load(dir).render(List.of(new ChatTemplate.Message("user", "Hi")), true))
+                .isEqualTo("<|endoftext|><|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
     }
 
     @Test
