@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.model.ModelConfig;
+import dev.veil.train.data.Split;
 import dev.veil.train.optim.AdamW;
 import dev.veil.train.optim.LrSchedule;
 import java.io.IOException;
@@ -17,6 +18,8 @@ import java.util.List;
  *
  * <pre>{@code
  * { "seed": 1,
+ *   "out": "models/veil-sotu-qwen2",
+ *   "data": { "train": "train", "heldout": "heldout", "out_of_domain": "out_of_domain" },
  *   "tokenizer": { "vocab_size": 8192, "min_frequency": 2 },
  *   "model": { "architecture": "qwen2", "hidden_size": 256, "intermediate_size": 768, "num_hidden_layers": 4,
  *              "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 64, "tie_word_embeddings": true,
@@ -27,10 +30,15 @@ import java.util.List;
  *   "export": { "dtype": "bfloat16" } }
  * }</pre>
  *
- * Errors name the field ({@code training.lr}); unknown fields are errors.
+ * Errors name the field ({@code training.lr}); unknown fields are errors. A relative {@code out} is taken from the
+ * current directory; a relative {@code tokenizer.path} from the config file's directory.
  */
-public record TrainConfig(long seed, TokenizerSettings tokenizer, ModelSettings model, TrainingSettings training, String exportDtype) {
+public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSettings tokenizer, ModelSettings model,
+                          TrainingSettings training, String exportDtype) {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Which corpus splits to train on and to report perplexity on ({@code veil data fetch} writes them). */
+    public record DataSettings(Split train, Split heldout, Split outOfDomain) {}
 
     /** Train a tokenizer of {@code vocabSize} on the train split, or (with {@code path}) use an existing one. */
     public record TokenizerSettings(int vocabSize, int minFrequency, Path path) {}
@@ -83,6 +91,16 @@ public record TrainConfig(long seed, TokenizerSettings tokenizer, ModelSettings 
         if (root == null || !root.isObject()) throw new IllegalArgumentException("the config must be a JSON object");
         JsonFields f = new JsonFields(root, "");
         long seed = f.longValue("seed", null);
+        String outDir = f.string("out", "");
+        Path out = outDir.isEmpty() ? null : Path.of(outDir);
+
+        DataSettings data = new DataSettings(Split.TRAIN, Split.HELDOUT, Split.OUT_OF_DOMAIN);
+        if (f.has("data")) {
+            JsonFields d = f.object("data");
+            data = new DataSettings(split(d, "train", Split.TRAIN), split(d, "heldout", Split.HELDOUT),
+                    split(d, "out_of_domain", Split.OUT_OF_DOMAIN));
+            d.rejectUnknown();
+        }
 
         JsonFields t = f.object("tokenizer");
         String tokPath = t.string("path", "");
@@ -140,7 +158,18 @@ public record TrainConfig(long seed, TokenizerSettings tokenizer, ModelSettings 
             e.rejectUnknown();
         }
         f.rejectUnknown();
-        return new TrainConfig(seed, tok, model, training, dtype);
+        return new TrainConfig(seed, out, data, tok, model, training, dtype);
+    }
+
+    private static Split split(JsonFields d, String field, Split fallback) {
+        String name = d.string(field, fallback.name().toLowerCase(java.util.Locale.ROOT));
+        for (Split s : Split.values()) if (s.name().equalsIgnoreCase(name)) return s;
+        throw new IllegalArgumentException("field 'data." + field + "' must be one of train, heldout, out_of_domain; got \"" + name + "\"");
+    }
+
+    /** The same settings written to another output directory. */
+    public TrainConfig withOut(Path newOut) {
+        return new TrainConfig(seed, newOut, data, tokenizer, model, training, exportDtype);
     }
 
     /**
@@ -150,6 +179,7 @@ public record TrainConfig(long seed, TokenizerSettings tokenizer, ModelSettings 
     public ObjectNode fingerprint() {
         ObjectNode n = JSON.createObjectNode();
         n.put("seed", seed);
+        n.put("train_split", data.train().name().toLowerCase(java.util.Locale.ROOT));
         ObjectNode t = n.putObject("tokenizer");
         if (tokenizer.path() != null) t.put("path", tokenizer.path().toString());
         else t.put("vocab_size", tokenizer.vocabSize()).put("min_frequency", tokenizer.minFrequency());

@@ -1,6 +1,6 @@
 package dev.veil.train.nn;
 
-import dev.veil.train.nn.kernel.Parallel;
+import dev.veil.engine.kernel.Parallel;
 import dev.veil.train.nn.kernel.VecOps;
 
 /**
@@ -51,7 +51,7 @@ public final class CausalAttention {
     static void forward(Shape s, float[] q, float[] k, float[] v, float[] out, float[] probs) {
         int hd = s.headDim();
         float scale = s.scale();
-        Parallel.forEach(s.batch() * s.heads(), task -> {
+        Parallel.shared().forEach(s.batch() * s.heads(), task -> {
             int b = task / s.heads(), h = task % s.heads(), kvh = h / s.group();
             for (int t = 0; t < s.seq(); t++) {
                 int qo = s.qAt(b, t, h), po = s.pAt(b, h, t);
@@ -84,7 +84,7 @@ public final class CausalAttention {
     static void backward(Shape s, float[] q, float[] k, float[] v, float[] probs, float[] dout, float[] dq, float[] dk, float[] dv) {
         int hd = s.headDim();
         float scale = s.scale();
-        Parallel.forEach(s.batch() * s.kvHeads(), task -> {
+        Parallel.shared().forEach(s.batch() * s.kvHeads(), task -> {
             int b = task / s.kvHeads(), kvh = task % s.kvHeads();
             float[] dp = new float[s.seq()];
             for (int h = kvh * s.group(); h < (kvh + 1) * s.group(); h++) {

@@ -1,6 +1,6 @@
 package dev.veil.train.nn;
 
-import dev.veil.train.nn.kernel.Parallel;
+import dev.veil.engine.kernel.Parallel;
 import dev.veil.train.nn.kernel.VecOps;
 
 /** Mean next-token cross-entropy {@code −log softmax(logits)[target]} over the rows whose target is not negative. */
@@ -20,7 +20,7 @@ public final class CrossEntropy {
             if (t >= 0) counted++;
         }
         if (counted == 0) throw new IllegalArgumentException("cross-entropy: every target is ignored");
-        Parallel.forEach(n, r -> {
+        Parallel.shared().forEach(n, r -> {
             if (targets[r] < 0) return;
             int o = r * vocab;
             float max = VecOps.max(x, o, vocab);
@@ -36,7 +36,7 @@ public final class CrossEntropy {
             tape.record(() -> {
                 float g = result.gradBuffer()[0] / count;
                 float[] dx = logits.gradBuffer();
-                Parallel.forEach(n, r -> {
+                Parallel.shared().forEach(n, r -> {
                     if (saved[r] < 0) return;
                     int o = r * vocab;
                     VecOps.addScaledExp(x, o, logSumExp[r], g, dx, o, vocab);

@@ -1,7 +1,7 @@
 package dev.veil.train.nn;
 
 import dev.veil.train.nn.kernel.Matmul;
-import dev.veil.train.nn.kernel.Parallel;
+import dev.veil.engine.kernel.Parallel;
 import dev.veil.train.nn.kernel.VecOps;
 
 /** {@code y = x·Wᵀ + b}: a linear layer with PyTorch's {@code [out, in]} weight and an optional bias. */
@@ -28,7 +28,7 @@ public final class Linear {
     static float[] forward(float[] x, float[] w, float[] bias, int n, int in, int out) {
         float[] y = new float[n * out];
         Matmul.multiply(y, x, VecOps.transpose(w, out, in), n, in, out, false);
-        if (bias != null) Parallel.forEach(n, r -> VecOps.axpy(1f, bias, 0, y, r * out, out));
+        if (bias != null) Parallel.shared().forEach(n, r -> VecOps.axpy(1f, bias, 0, y, r * out, out));
         return y;
     }
 
@@ -39,7 +39,7 @@ public final class Linear {
         float[] dyT = VecOps.transpose(dy, n, out);
         if (dw != null) Matmul.multiply(dw, dyT, x, out, n, in, true); // dW[out×in] += dyᵀ[out×n]·x[n×in]
         if (db != null) {
-            Parallel.forEach(out, o -> {
+            Parallel.shared().forEach(out, o -> {
                 float s = 0f;
                 for (int r = 0; r < n; r++) s += dyT[o * n + r];
                 db[o] += s;

@@ -1,6 +1,6 @@
 package dev.veil.train.nn;
 
-import dev.veil.train.nn.kernel.Parallel;
+import dev.veil.engine.kernel.Parallel;
 import dev.veil.train.nn.kernel.VecOps;
 
 /** {@code y = x / sqrt(mean(x²) + eps) · γ} over the last dimension, as Llama and Qwen2 compute it. */
@@ -23,7 +23,7 @@ public final class RmsNorm {
     }
 
     static void forward(float[] y, float[] rstd, float[] x, float[] w, int n, int d, float eps) {
-        Parallel.forEach(n, r -> {
+        Parallel.shared().forEach(n, r -> {
             int o = r * d;
             float s = 1f / (float) Math.sqrt(VecOps.dot(x, o, x, o, d) / d + eps);
             rstd[r] = s;
@@ -34,7 +34,7 @@ public final class RmsNorm {
     /** With x̂ = x·rstd and g = dy·γ: dx = rstd·(g − x̂·mean(g·x̂)); dγ = Σ_rows dy·x̂. */
     static void backward(float[] dy, float[] x, float[] w, float[] rstd, float[] dx, float[] dw, int n, int d) {
         if (dx != null) {
-            Parallel.forEach(n, r -> {
+            Parallel.shared().forEach(n, r -> {
                 int o = r * d;
                 float s = rstd[r];
                 float dot = 0f;

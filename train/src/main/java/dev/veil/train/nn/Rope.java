@@ -1,7 +1,7 @@
 package dev.veil.train.nn;
 
 import dev.veil.model.ModelConfig;
-import dev.veil.train.nn.kernel.Parallel;
+import dev.veil.engine.kernel.Parallel;
 
 /**
  * Rotary position embedding with Hugging Face's {@code rotate_half} pairing: within each head, element {@code i}
@@ -57,7 +57,7 @@ public final class Rope {
     /** Rotates by +angle ({@code sign} = 1) or −angle (−1). */
     private void rotate(float[] in, float[] out, int n, int width, int seq, int sign) {
         int half = headDim / 2;
-        Parallel.forEach(n, r -> {
+        Parallel.shared().forEach(n, r -> {
             int t = (r % seq) * half;
             for (int h = r * width, end = h + width; h < end; h += headDim) {
                 for (int i = 0; i < half; i++) {

@@ -1,6 +1,6 @@
 package dev.veil.train.nn;
 
-import dev.veil.train.nn.kernel.Parallel;
+import dev.veil.engine.kernel.Parallel;
 
 /** {@code silu(gate) · up}: the gated activation of the Llama/Qwen2 MLP. */
 public final class SwiGlu {
@@ -11,7 +11,7 @@ public final class SwiGlu {
         float[] g = gate.value(), u = up.value();
         float[] out = new float[g.length];
         int d = gate.cols(), n = gate.rows();
-        Parallel.forEach(n, r -> {
+        Parallel.shared().forEach(n, r -> {
             for (int i = r * d, end = i + d; i < end; i++) out[i] = silu(g[i]) * u[i];
         });
         Var result = Var.result(out, tape.needsGrad(gate, up), gate.shape());
@@ -32,7 +32,7 @@ public final class SwiGlu {
 
     /** silu'(g) = σ(g)·(1 + g·(1 − σ(g))). */
     static void backward(float[] dy, float[] g, float[] u, float[] dg, float[] du, int n, int d) {
-        Parallel.forEach(n, r -> {
+        Parallel.shared().forEach(n, r -> {
             for (int i = r * d, end = i + d; i < end; i++) {
                 float sig = sigmoid(g[i]);
                 if (du != null) du[i] += dy[i] * g[i] * sig;

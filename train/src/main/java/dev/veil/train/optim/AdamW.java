@@ -1,7 +1,7 @@
 package dev.veil.train.optim;
 
 import dev.veil.train.model.Parameter;
-import dev.veil.train.nn.kernel.Parallel;
+import dev.veil.engine.kernel.Parallel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +43,7 @@ public final class AdamW {
         double b1 = settings.beta1(), b2 = settings.beta2();
         float c1 = (float) (1 - Math.pow(b1, steps)), c2 = (float) (1 - Math.pow(b2, steps));
         float fb1 = (float) b1, fb2 = (float) b2, eps = (float) settings.eps(), flr = (float) lr;
-        Parallel.forEach(params.size(), i -> {
+        Parallel.shared().forEach(params.size(), i -> {
             Parameter p = params.get(i);
             float[] w = p.value(), g = p.grad(), mi = m.get(p.name()), vi = v.get(p.name());
             float decay = p.decay() ? (float) settings.weightDecay() : 0f;

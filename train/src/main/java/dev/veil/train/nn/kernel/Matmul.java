@@ -1,5 +1,6 @@
 package dev.veil.train.nn.kernel;
 
+import dev.veil.engine.kernel.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -25,7 +26,7 @@ public final class Matmul {
             throw new IllegalArgumentException("matmul " + m + "x" + k + " · " + k + "x" + n + ": arrays too small");
         int blocks = (m + ROWS - 1) / ROWS;
         int tasks = (blocks + BLOCKS_PER_TASK - 1) / BLOCKS_PER_TASK;
-        Parallel.forEach(tasks, task -> {
+        Parallel.shared().forEach(tasks, task -> {
             int firstRow = task * BLOCKS_PER_TASK * ROWS;
             int endRow = Math.min(m, firstRow + BLOCKS_PER_TASK * ROWS);
             int j = 0;

@@ -1,37 +1,26 @@
 package dev.veil.train.nn.kernel;
 
+import dev.veil.engine.kernel.Parallel;
+import dev.veil.engine.kernel.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Vectorised dot products and axpy over slices of float arrays (fixed summation order: deterministic). */
+/** Vectorised reductions over slices of float arrays, in a fixed summation order (deterministic). */
 public final class VecOps {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int V = S.length();
 
     private VecOps() {}
 
-    /** Σ a[ao+i]·b[bo+i] for i < len. */
+    /** Σ a[ao+i]·b[bo+i] for i < len (the engine's kernel). */
     public static float dot(float[] a, int ao, float[] b, int bo, int len) {
-        int i = 0;
-        float sum = 0f;
-        if (len >= V) {
-            FloatVector acc = FloatVector.zero(S);
-            for (int bound = S.loopBound(len); i < bound; i += V)
-                acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
-            sum = acc.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < len; i++) sum += a[ao + i] * b[bo + i];
-        return sum;
+        return VectorMath.dot(a, ao, b, bo, len);
     }
 
-    /** y[yo+i] += alpha·x[xo+i] for i < len. */
+    /** y[yo+i] += alpha·x[xo+i] for i < len (the engine's kernel). */
     public static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int len) {
-        int i = 0;
-        FloatVector va = FloatVector.broadcast(S, alpha);
-        for (int bound = S.loopBound(len); i < bound; i += V)
-            FloatVector.fromArray(S, x, xo + i).fma(va, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
-        for (; i < len; i++) y[yo + i] += alpha * x[xo + i];
+        VectorMath.axpy(alpha, x, xo, y, yo, len);
     }
 
     /** max of x[xo .. xo+len). */
@@ -74,7 +63,7 @@ public final class VecOps {
     public static float[] transpose(float[] a, int rows, int cols) {
         float[] t = new float[a.length];
         final int B = 32; // tiles keep both the reads and the writes cache-friendly
-        Parallel.forEach((rows + B - 1) / B, bi -> {
+        Parallel.shared().forEach((rows + B - 1) / B, bi -> {
             int r0 = bi * B, r1 = Math.min(rows, r0 + B);
             for (int c0 = 0; c0 < cols; c0 += B) {
                 int c1 = Math.min(cols, c0 + B);
