@@ -195,6 +195,10 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
                 .put("lr", training.lr()).put("min_lr", training.minLr()).put("warmup_steps", training.warmupSteps())
                 .put("weight_decay", training.weightDecay()).put("beta1", training.beta1()).put("beta2", training.beta2())
                 .put("eps", training.eps()).put("grad_clip", training.gradClip());
-        return n;
+        try {
+            return (ObjectNode) JSON.readTree(n.toString()); // as it reads back from a checkpoint: comparable node for node
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

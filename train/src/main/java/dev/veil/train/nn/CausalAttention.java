@@ -1,11 +1,14 @@
 package dev.veil.train.nn;
 
 import dev.veil.engine.kernel.Parallel;
+import dev.veil.train.nn.kernel.Matmul;
 import dev.veil.train.nn.kernel.VecOps;
 
 /**
  * Causal multi-head attention with grouped key/value heads (GQA): query head {@code h} attends with key/value
- * head {@code h / (heads / kvHeads)}; {@code softmax(q·kᵀ/√headDim)} over positions up to its own.
+ * head {@code h / (heads / kvHeads)}; {@code P = softmax(q·kᵀ/√headDim)} over positions up to its own,
+ * {@code out = P·v}. Per head the products are whole-matrix products (the masked half of {@code q·kᵀ} is computed
+ * and discarded: cheaper than a dot product per pair).
  */
 public final class CausalAttention {
     private CausalAttention() {}
@@ -41,70 +44,89 @@ public final class CausalAttention {
         int kvWidth() { return kvHeads * headDim; }
         int group() { return heads / kvHeads; }
         float scale() { return (float) (1.0 / Math.sqrt(headDim)); }
-        /** Offset of query head {@code h} in row {@code t} of sequence {@code b}. */
-        int qAt(int b, int t, int h) { return (b * seq + t) * qWidth() + h * headDim; }
-        int kvAt(int b, int t, int kvh) { return (b * seq + t) * kvWidth() + kvh * headDim; }
-        /** Offset of the probabilities of query position {@code t} (row of the seq × seq matrix). */
-        int pAt(int b, int h, int t) { return ((b * heads + h) * seq + t) * seq; }
+        /** Offset of the seq × seq probabilities of head {@code h} of sequence {@code b}. */
+        int pAt(int b, int h) { return (b * heads + h) * seq * seq; }
+    }
+
+    /** Copies head {@code h} of sequence {@code b} out of rows of {@code width} into a {@code seq × headDim} matrix. */
+    private static float[] gather(float[] x, Shape s, int b, int h, int width) {
+        float[] m = new float[s.seq() * s.headDim()];
+        for (int t = 0; t < s.seq(); t++) System.arraycopy(x, (b * s.seq() + t) * width + h * s.headDim(), m, t * s.headDim(), s.headDim());
+        return m;
+    }
+
+    /** Adds a {@code seq × headDim} matrix into head {@code h} of sequence {@code b}. */
+    private static void scatterAdd(float[] m, float[] x, Shape s, int b, int h, int width) {
+        for (int t = 0; t < s.seq(); t++) {
+            int o = (b * s.seq() + t) * width + h * s.headDim();
+            for (int i = 0; i < s.headDim(); i++) x[o + i] += m[t * s.headDim() + i];
+        }
     }
 
     static void forward(Shape s, float[] q, float[] k, float[] v, float[] out, float[] probs) {
-        int hd = s.headDim();
+        int T = s.seq(), hd = s.headDim();
         float scale = s.scale();
         Parallel.shared().forEach(s.batch() * s.heads(), task -> {
             int b = task / s.heads(), h = task % s.heads(), kvh = h / s.group();
-            for (int t = 0; t < s.seq(); t++) {
-                int qo = s.qAt(b, t, h), po = s.pAt(b, h, t);
+            float[] qh = gather(q, s, b, h, s.qWidth());
+            float[] kt = VecOps.transposeSerial(gather(k, s, b, kvh, s.kvWidth()), T, hd);
+            float[] scores = new float[T * T];
+            Matmul.multiplySerial(scores, qh, kt, T, hd, T, false);
+            int po = s.pAt(b, h);
+            for (int t = 0; t < T; t++) {
+                int row = t * T;
                 float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j <= t; j++) {
-                    float score = VecOps.dot(q, qo, k, s.kvAt(b, j, kvh), hd) * scale;
-                    probs[po + j] = score;
-                    max = Math.max(max, score);
-                }
+                for (int j = 0; j <= t; j++) max = Math.max(max, scores[row + j] * scale);
                 float sum = 0f;
                 for (int j = 0; j <= t; j++) {
-                    float e = (float) Math.exp(probs[po + j] - max);
-                    probs[po + j] = e;
+                    float e = VecOps.exp(scores[row + j] * scale - max);
+                    probs[po + row + j] = e;
                     sum += e;
                 }
                 float inv = 1f / sum;
-                for (int j = 0; j <= t; j++) {
-                    probs[po + j] *= inv;
-                    VecOps.axpy(probs[po + j], v, s.kvAt(b, j, kvh), out, qo, hd);
-                }
+                for (int j = 0; j <= t; j++) probs[po + row + j] *= inv; // above the diagonal stays 0
             }
+            float[] oh = new float[T * hd];
+            Matmul.multiplySerial(oh, java.util.Arrays.copyOfRange(probs, po, po + T * T), gather(v, s, b, kvh, s.kvWidth()), T, T, hd, false);
+            scatterAdd(oh, out, s, b, h, s.qWidth());
         });
     }
 
     /**
-     * With P the probabilities and dO the output gradient: dP = dO·vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)),
-     * dq = dS·k·scale, dk = dSᵀ·q·scale, dv = Pᵀ·dO. One task per (sequence, kv head): it owns that head's dk and
-     * dv and the dq of the query heads that share it, so every sum runs in a fixed order.
+     * With P the probabilities and dO the output gradient: dP = dO·vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale,
+     * dq = dS·k, dk = dSᵀ·q, dv = Pᵀ·dO. One task per (sequence, kv head): it owns that head's dk and dv and the
+     * dq of the query heads that share it, so every sum runs in a fixed order.
      */
     static void backward(Shape s, float[] q, float[] k, float[] v, float[] probs, float[] dout, float[] dq, float[] dk, float[] dv) {
-        int hd = s.headDim();
+        int T = s.seq(), hd = s.headDim();
         float scale = s.scale();
         Parallel.shared().forEach(s.batch() * s.kvHeads(), task -> {
             int b = task / s.kvHeads(), kvh = task % s.kvHeads();
-            float[] dp = new float[s.seq()];
+            float[] kh = gather(k, s, b, kvh, s.kvWidth());
+            float[] vt = VecOps.transposeSerial(gather(v, s, b, kvh, s.kvWidth()), T, hd);
+            float[] dkh = new float[T * hd], dvh = new float[T * hd];
             for (int h = kvh * s.group(); h < (kvh + 1) * s.group(); h++) {
-                for (int t = 0; t < s.seq(); t++) {
-                    int qo = s.qAt(b, t, h), po = s.pAt(b, h, t);
+                float[] p = java.util.Arrays.copyOfRange(probs, s.pAt(b, h), s.pAt(b, h) + T * T);
+                float[] doh = gather(dout, s, b, h, s.qWidth());
+                float[] dp = new float[T * T];
+                Matmul.multiplySerial(dp, doh, vt, T, hd, T, false);
+                float[] ds = new float[T * T];
+                for (int t = 0; t < T; t++) {
+                    int row = t * T;
                     float rowSum = 0f;
-                    for (int j = 0; j <= t; j++) {
-                        dp[j] = VecOps.dot(dout, qo, v, s.kvAt(b, j, kvh), hd);
-                        rowSum += probs[po + j] * dp[j];
-                    }
-                    for (int j = 0; j <= t; j++) {
-                        float p = probs[po + j];
-                        float ds = p * (dp[j] - rowSum) * scale;
-                        int kvo = s.kvAt(b, j, kvh);
-                        if (dq != null) VecOps.axpy(ds, k, kvo, dq, qo, hd);
-                        if (dk != null) VecOps.axpy(ds, q, qo, dk, kvo, hd);
-                        if (dv != null) VecOps.axpy(p, dout, qo, dv, kvo, hd);
-                    }
+                    for (int j = 0; j <= t; j++) rowSum += p[row + j] * dp[row + j];
+                    for (int j = 0; j <= t; j++) ds[row + j] = p[row + j] * (dp[row + j] - rowSum) * scale;
                 }
+                if (dq != null) {
+                    float[] dqh = new float[T * hd];
+                    Matmul.multiplySerial(dqh, ds, kh, T, T, hd, false);
+                    scatterAdd(dqh, dq, s, b, h, s.qWidth());
+                }
+                if (dk != null) Matmul.multiplySerial(dkh, VecOps.transposeSerial(ds, T, T), gather(q, s, b, h, s.qWidth()), T, T, hd, true);
+                if (dv != null) Matmul.multiplySerial(dvh, VecOps.transposeSerial(p, T, T), doh, T, T, hd, true);
             }
+            if (dk != null) scatterAdd(dkh, dk, s, b, kvh, s.kvWidth());
+            if (dv != null) scatterAdd(dvh, dv, s, b, kvh, s.kvWidth());
         });
     }
 }

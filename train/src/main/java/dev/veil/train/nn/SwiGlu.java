@@ -1,6 +1,7 @@
 package dev.veil.train.nn;
 
 import dev.veil.engine.kernel.Parallel;
+import dev.veil.train.nn.kernel.VecOps;
 
 /** {@code silu(gate) · up}: the gated activation of the Llama/Qwen2 MLP. */
 public final class SwiGlu {
@@ -27,7 +28,7 @@ public final class SwiGlu {
     }
 
     static float sigmoid(float x) {
-        return 1f / (1f + (float) Math.exp(-x));
+        return 1f / (1f + VecOps.exp(-x));
     }
 
     /** silu'(g) = σ(g)·(1 + g·(1 − σ(g))). */

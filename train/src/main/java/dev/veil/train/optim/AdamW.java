@@ -41,7 +41,8 @@ public final class AdamW {
     public void step(double lr) {
         steps++;
         double b1 = settings.beta1(), b2 = settings.beta2();
-        float c1 = (float) (1 - Math.pow(b1, steps)), c2 = (float) (1 - Math.pow(b2, steps));
+        // StrictMath: the same bits on every JVM and JIT tier (determinism)
+        float c1 = (float) (1 - StrictMath.pow(b1, steps)), c2 = (float) (1 - StrictMath.pow(b2, steps));
         float fb1 = (float) b1, fb2 = (float) b2, eps = (float) settings.eps(), flr = (float) lr;
         Parallel.shared().forEach(params.size(), i -> {
             Parameter p = params.get(i);

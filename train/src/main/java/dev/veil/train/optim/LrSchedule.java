@@ -14,6 +14,6 @@ public record LrSchedule(double peak, double min, int warmup, int total) {
         if (step < warmup) return peak * (step + 1) / warmup;
         if (total <= warmup) return peak;
         double progress = Math.min(1.0, (double) (step - warmup) / (total - warmup));
-        return min + 0.5 * (peak - min) * (1 + Math.cos(Math.PI * progress));
+        return min + 0.5 * (peak - min) * (1 + StrictMath.cos(Math.PI * progress));
     }
 }

@@ -22,21 +22,32 @@ public final class Matmul {
     private Matmul() {}
 
     public static void multiply(float[] c, float[] a, float[] b, int m, int k, int n, boolean accumulate) {
+        check(c, a, b, m, k, n);
+        int rowsPerTask = BLOCKS_PER_TASK * ROWS;
+        Parallel.shared().forEach((m + rowsPerTask - 1) / rowsPerTask,
+                task -> rows(c, a, b, task * rowsPerTask, Math.min(m, (task + 1) * rowsPerTask), k, n, accumulate));
+    }
+
+    /** The same product on the calling thread only (inside a task that is itself one of many parallel ones). */
+    public static void multiplySerial(float[] c, float[] a, float[] b, int m, int k, int n, boolean accumulate) {
+        check(c, a, b, m, k, n);
+        rows(c, a, b, 0, m, k, n, accumulate);
+    }
+
+    private static void check(float[] c, float[] a, float[] b, int m, int k, int n) {
         if (a.length < (long) m * k || b.length < (long) k * n || c.length < (long) m * n)
             throw new IllegalArgumentException("matmul " + m + "x" + k + " · " + k + "x" + n + ": arrays too small");
-        int blocks = (m + ROWS - 1) / ROWS;
-        int tasks = (blocks + BLOCKS_PER_TASK - 1) / BLOCKS_PER_TASK;
-        Parallel.shared().forEach(tasks, task -> {
-            int firstRow = task * BLOCKS_PER_TASK * ROWS;
-            int endRow = Math.min(m, firstRow + BLOCKS_PER_TASK * ROWS);
-            int j = 0;
-            for (; j + PANEL <= n; j += PANEL) { // panel of B stays in cache across this task's rows
-                int i = firstRow;
-                for (; i + ROWS <= endRow; i += ROWS) tile4(c, a, b, i, j, k, n, accumulate);
-                for (; i < endRow; i++) tile1(c, a, b, i, j, k, n, accumulate);
-            }
-            if (j < n) for (int i = firstRow; i < endRow; i++) scalarColumns(c, a, b, i, j, k, n, accumulate);
-        });
+    }
+
+    /** Rows {@code firstRow..endRow-1} of C. */
+    private static void rows(float[] c, float[] a, float[] b, int firstRow, int endRow, int k, int n, boolean accumulate) {
+        int j = 0;
+        for (; j + PANEL <= n; j += PANEL) { // a panel of B stays in cache across these rows
+            int i = firstRow;
+            for (; i + ROWS <= endRow; i += ROWS) tile4(c, a, b, i, j, k, n, accumulate);
+            for (; i < endRow; i++) tile1(c, a, b, i, j, k, n, accumulate);
+        }
+        if (j < n) for (int i = firstRow; i < endRow; i++) scalarColumns(c, a, b, i, j, k, n, accumulate);
     }
 
     private static void tile4(float[] c, float[] a, float[] b, int i, int j, int k, int n, boolean acc) {
