@@ -21,11 +21,11 @@ public final class ModelCard {
                 new SvgPlot.Series("train (mean of " + TrainingLog.EVERY + " steps)", "#1f77b4", log.trainCurve()),
                 new SvgPlot.Series("held-out (first " + cfg.training().evalTokens() + " tokens)", "#ff7f0e", log.evalCurve())));
         AtomicFiles.write(dir.resolve(CURVE), tmp -> Files.writeString(tmp, svg));
-        String md = markdown(name, command, configJson, c, cfg, r);
+        String md = markdown(name, dir, command, configJson, c, cfg, r);
         AtomicFiles.write(dir.resolve(FILE), tmp -> Files.writeString(tmp, md));
     }
 
-    static String markdown(String name, String command, String configJson, ModelConfig c, TrainConfig cfg, ModelReport r) {
+    static String markdown(String name, Path dir, String command, String configJson, ModelConfig c, TrainConfig cfg, ModelReport r) {
         StringBuilder s = new StringBuilder();
         s.append("# ").append(name).append("\n\n");
         s.append("A small ").append(c.architecture() == ModelConfig.Architecture.QWEN2 ? "Qwen2" : "Llama")
@@ -34,7 +34,9 @@ public final class ModelCard {
                 .append("It is a standard Hugging Face model directory. It knows 19th- and 20th-century presidential prose and little else: ")
                 .append("it is a measuring instrument, not an assistant.\n\n");
 
-        s.append("## Reproduce\n\n```\n").append(command).append("\n```\n\n");
+        s.append("## Reproduce\n\nTrained with `").append(command).append("`. From a checkout, with this directory's copy of the config:\n\n```\n")
+                .append("./veil data fetch sotu fortunes\n./veil train model --config ").append(dir.resolve(TrainingRun.CONFIG_COPY))
+                .append(" --out /tmp/").append(name).append("\n```\n\n");
         s.append("Training is deterministic for a given machine: the same seed gives bit-identical weights, and a run resumed ")
                 .append("from its checkpoint (`--resume`) continues exactly as if uninterrupted. (Different CPUs may differ in the ")
                 .append("last bits: vector widths change summation order.)\n\n");
@@ -54,8 +56,9 @@ public final class ModelCard {
                 cfg.data().train().name().toLowerCase(Locale.ROOT), r.tokens().train()));
         s.append(String.format(Locale.ROOT, "| held-out | `%s`: addresses 2000–2021 | %,d |%n",
                 cfg.data().heldout().name().toLowerCase(Locale.ROOT), r.tokens().heldout()));
-        s.append(String.format(Locale.ROOT, "| out-of-domain | `%s`: Debian `fortunes` 1:1.99.1-7.3, one document per fortune | %,d |%n",
-                cfg.data().outOfDomain().name().toLowerCase(Locale.ROOT), r.tokens().outOfDomain()));
+        s.append(String.format(Locale.ROOT, "| out-of-domain | `%s`: Debian `fortunes` 1:1.99.1-7.3, one document per fortune%s | %,d |%n",
+                cfg.data().outOfDomain().name().toLowerCase(Locale.ROOT),
+                cfg.data().outOfDomainEvery() > 1 ? ", every " + cfg.data().outOfDomainEvery() + "th document" : "", r.tokens().outOfDomain()));
         s.append("\n`veil data fetch sotu fortunes` downloads them and checks every file against the SHA-256 manifests in ")
                 .append("`train/src/main/resources/dev/veil/train/data/`. Each document is preceded by `<|endoftext|>`; training ")
                 .append("windows are drawn at random positions of the concatenated train stream.\n\n");

@@ -19,7 +19,7 @@ import java.util.List;
  * <pre>{@code
  * { "seed": 1,
  *   "out": "models/veil-sotu-qwen2",
- *   "data": { "train": "train", "heldout": "heldout", "out_of_domain": "out_of_domain" },
+ *   "data": { "train": "train", "heldout": "heldout", "out_of_domain": "out_of_domain", "out_of_domain_every": 4 },
  *   "tokenizer": { "vocab_size": 8192, "min_frequency": 2 },
  *   "model": { "architecture": "qwen2", "hidden_size": 256, "intermediate_size": 768, "num_hidden_layers": 4,
  *              "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 64, "tie_word_embeddings": true,
@@ -38,7 +38,15 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Which corpus splits to train on and to report perplexity on ({@code veil data fetch} writes them). */
-    public record DataSettings(Split train, Split heldout, Split outOfDomain) {}
+    public record DataSettings(Split train, Split heldout, Split outOfDomain, int outOfDomainEvery) {
+
+        /** Every {@code outOfDomainEvery}-th out-of-domain document: a spread-out sample that keeps evaluation short. */
+        public <T> java.util.List<T> outOfDomainSample(java.util.List<T> docs) {
+            java.util.List<T> out = new java.util.ArrayList<>();
+            for (int i = 0; i < docs.size(); i += outOfDomainEvery) out.add(docs.get(i));
+            return out;
+        }
+    }
 
     /** Train a tokenizer of {@code vocabSize} on the train split, or (with {@code path}) use an existing one. */
     public record TokenizerSettings(int vocabSize, int minFrequency, Path path) {}
@@ -94,11 +102,11 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
         String outDir = f.string("out", "");
         Path out = outDir.isEmpty() ? null : Path.of(outDir);
 
-        DataSettings data = new DataSettings(Split.TRAIN, Split.HELDOUT, Split.OUT_OF_DOMAIN);
+        DataSettings data = new DataSettings(Split.TRAIN, Split.HELDOUT, Split.OUT_OF_DOMAIN, 1);
         if (f.has("data")) {
             JsonFields d = f.object("data");
             data = new DataSettings(split(d, "train", Split.TRAIN), split(d, "heldout", Split.HELDOUT),
-                    split(d, "out_of_domain", Split.OUT_OF_DOMAIN));
+                    split(d, "out_of_domain", Split.OUT_OF_DOMAIN), d.integer("out_of_domain_every", 1, 1, 1 << 20));
             d.rejectUnknown();
         }
 

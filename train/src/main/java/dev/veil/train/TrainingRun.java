@@ -74,7 +74,7 @@ public final class TrainingRun {
         }
         List<Document> trainDocs = cfg.data().train().read(o.cache());
         List<Document> heldoutDocs = cfg.data().heldout().read(o.cache());
-        List<Document> oodDocs = cfg.data().outOfDomain().read(o.cache());
+        List<Document> oodDocs = cfg.data().outOfDomainSample(cfg.data().outOfDomain().read(o.cache()));
 
         if (resumed == null) {
             Files.createDirectories(out);
