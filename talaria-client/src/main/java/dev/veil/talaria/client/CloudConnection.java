@@ -1,0 +1,158 @@
+package dev.veil.talaria.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.model.ModelConfig;
+import dev.veil.talaria.protocol.InferRequest;
+import dev.veil.talaria.protocol.InferResponse;
+import dev.veil.talaria.protocol.InferTensor;
+import dev.veil.talaria.protocol.MaskPrg;
+import dev.veil.talaria.protocol.ModelName;
+import dev.veil.talaria.protocol.V2Codec;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The client's side of the wire: KServe V2 infer calls over HTTP/1.1 keep-alive connections. Every call is idempotent
+ * (the cloud is stateless and the same masked rows may be sent twice), so a call that fails on the connection or gets
+ * a 503 is retried with backoff until the retry budget runs out; then it fails with one clear error.
+ */
+public final class CloudConnection implements AutoCloseable {
+
+    /**
+     * @param budget  how long one call may keep retrying (covers a cloud restart)
+     * @param timeout how long one attempt may wait for its reply
+     */
+    public record Retry(Duration budget, Duration firstBackoff, Duration maxBackoff, Duration timeout) {
+        public static final Retry DEFAULT = new Retry(Duration.ofSeconds(30), Duration.ofMillis(20), Duration.ofSeconds(1), Duration.ofMinutes(2));
+
+        public static Retry none() {
+            return new Retry(Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ofMinutes(2));
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final URI base;
+    private final Retry retry;
+    private final HttpClient http;
+    private final WireStats stats = new WireStats();
+    private final MaskPrg ids = MaskPrg.fresh();
+
+    public CloudConnection(URI base, Retry retry) {
+        this.base = URI.create(base.toString().replaceAll("/+$", "") + "/");
+        this.retry = retry;
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    public URI base() {
+        return base;
+    }
+
+    public WireStats stats() {
+        return stats;
+    }
+
+    /** The model's config.json as the cloud publishes it ({@code GET /v2/talaria/config}). */
+    public ModelConfig fetchConfig() {
+        HttpRequest req = HttpRequest.newBuilder(base.resolve("v2/talaria/config")).timeout(retry.timeout()).GET().build();
+        HttpResponse<byte[]> resp = send(req, "the model config");
+        try {
+            JsonNode n = JSON.readTree(resp.body());
+            return ModelConfig.fromJson(n);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new TalariaException("cloud " + base + " sent an unusable model config: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code z[n × in] · Wᵀ (+b)} of product {@code name}, as the cloud computes it. */
+    public float[] infer(ModelName name, float[] z, int n, int in, int out) {
+        String id = HexFormat.of().toHexDigits(ids.nextLong());
+        V2Codec.Body body = new InferRequest(id, List.of(InferTensor.matrix("input", z, n, in)), List.of("output")).encode();
+        HttpRequest req = HttpRequest.newBuilder(base.resolve("v2/models/" + name + "/infer"))
+                .timeout(retry.timeout())
+                .header("Content-Type", V2Codec.CONTENT_TYPE)
+                .header(V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes()))
+                .build();
+        long t0 = System.nanoTime();
+        HttpResponse<byte[]> resp = send(req, name.toString());
+        stats.waitNanos.addAndGet(System.nanoTime() - t0);
+        String len = resp.headers().firstValue(V2Codec.HEADER_LENGTH).orElse(null);
+        InferTensor y;
+        try {
+            if (len == null) throw new IllegalArgumentException("reply lacks " + V2Codec.HEADER_LENGTH);
+            y = InferResponse.decode(resp.body(), Integer.parseInt(len.trim())).output("output");
+        } catch (IllegalArgumentException e) {
+            throw new TalariaException("cloud " + base + " sent a malformed reply for " + name + ": " + e.getMessage(), e);
+        }
+        if (y.shape().length != 2 || y.shape()[0] != n || y.shape()[1] != out)
+            throw new TalariaException("cloud " + base + " answered " + name + " with shape " + java.util.Arrays.toString(y.shape())
+                    + ", expected [" + n + ", " + out + "]");
+        stats.roundTrips.incrementAndGet();
+        stats.bytesSent.addAndGet(body.bytes().length);
+        stats.bytesReceived.addAndGet(resp.body().length);
+        stats.valuesSent.addAndGet((long) n * in);
+        stats.valuesReceived.addAndGet((long) n * out);
+        return y.data();
+    }
+
+    /** Sends with retries on connection failures and 503s; other errors fail at once with the server's message. */
+    private HttpResponse<byte[]> send(HttpRequest req, String what) {
+        long deadline = System.nanoTime() + retry.budget().toNanos();
+        long backoff = Math.max(1, retry.firstBackoff().toMillis());
+        int attempts = 0;
+        while (true) {
+            attempts++;
+            String failure;
+            Throwable cause = null;
+            try {
+                HttpResponse<byte[]> resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+                if (resp.statusCode() == 200) return resp;
+                String message = errorMessage(resp.body());
+                if (resp.statusCode() != 503)
+                    throw new TalariaException("cloud " + base + " refused " + what + " (HTTP " + resp.statusCode() + "): " + message);
+                failure = "HTTP 503: " + message;
+            } catch (IOException e) {
+                failure = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+                cause = e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TalariaException("interrupted while calling " + what, e);
+            }
+            if (System.nanoTime() + backoff * 1_000_000 > deadline)
+                throw new CloudUnavailableException("cloud " + base + " did not answer " + what + " after " + attempts
+                        + " attempt(s) within " + retry.budget().toMillis() + " ms: " + failure, cause);
+            stats.retries.incrementAndGet();
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TalariaException("interrupted while retrying " + what, e);
+            }
+            backoff = Math.min(backoff * 2, Math.max(1, retry.maxBackoff().toMillis()));
+        }
+    }
+
+    private static String errorMessage(byte[] body) {
+        try {
+            JsonNode n = JSON.readTree(body);
+            if (n != null && n.has("error")) return n.get("error").asText();
+        } catch (IOException ignored) {
+            // not JSON: fall through to the raw text
+        }
+        String s = new String(body, java.nio.charset.StandardCharsets.UTF_8);
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    }
+
+    @Override
+    public void close() {
+        http.close();
+    }
+}
