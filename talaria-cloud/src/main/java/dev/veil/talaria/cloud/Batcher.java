@@ -1,5 +1,6 @@
 package dev.veil.talaria.cloud;
 
+import dev.veil.engine.kernel.Parallel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -19,6 +20,7 @@ final class Batcher implements AutoCloseable {
     private record Job(float[] x, int n, CompletableFuture<float[]> result) {}
 
     private final FoldedProduct product;
+    private final Parallel parallel;
     private final long windowNanos;
     private final int maxRows;
     private final CloudStats stats;
@@ -26,8 +28,9 @@ final class Batcher implements AutoCloseable {
     private final Thread loop;
     private volatile boolean closed;
 
-    Batcher(FoldedProduct product, long windowNanos, int maxRows, CloudStats stats) {
+    Batcher(FoldedProduct product, Parallel parallel, long windowNanos, int maxRows, CloudStats stats) {
         this.product = product;
+        this.parallel = parallel;
         this.windowNanos = windowNanos;
         this.maxRows = maxRows;
         this.stats = stats;
@@ -85,7 +88,7 @@ final class Batcher implements AutoCloseable {
         }
         float[] y = new float[rows * out];
         long t0 = System.nanoTime();
-        ProductMath.multiply(product, x, rows, y);
+        product.multiply(parallel, x, rows, y);
         stats.computeNanos.addAndGet(System.nanoTime() - t0);
         stats.batches.incrementAndGet();
         if (batch.size() == 1) {

@@ -2,6 +2,7 @@ package dev.veil.talaria.cloud;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelConfig;
 import dev.veil.talaria.protocol.InferRequest;
 import dev.veil.talaria.protocol.InferResponse;
@@ -37,8 +38,9 @@ public final class CloudServer implements AutoCloseable {
      * @param batchWindow how long a batch waits for more calls before it runs (zero: run at once and batch only the
      *                    calls that queued up meanwhile)
      * @param maxBatchRows rows per matmul at most
+     * @param parallel    the kernel thread pool the matmuls run on
      */
-    public record Options(String host, int port, Duration batchWindow, int maxBatchRows) {
+    public record Options(String host, int port, Duration batchWindow, int maxBatchRows, Parallel parallel) {
         public Options {
             if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
             if (batchWindow.isNegative()) throw new IllegalArgumentException("batch window must not be negative");
@@ -46,7 +48,7 @@ public final class CloudServer implements AutoCloseable {
         }
 
         public static Options loopback(int port) {
-            return new Options("127.0.0.1", port, Duration.ZERO, 4096);
+            return new Options("127.0.0.1", port, Duration.ZERO, 4096, Parallel.shared());
         }
     }
 
@@ -63,7 +65,7 @@ public final class CloudServer implements AutoCloseable {
         this.options = options;
         this.configJson = Exchanges.JSON.writeValueAsBytes(model.config().toJson());
         for (ModelName n : ModelName.all(model.config()))
-            batchers.put(n, new Batcher(model.get(n), options.batchWindow().toNanos(), options.maxBatchRows(), stats));
+            batchers.put(n, new Batcher(model.get(n), options.parallel(), options.batchWindow().toNanos(), options.maxBatchRows(), stats));
         http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 256);
         http.setExecutor(executor);
         http.createContext("/", this::handle);
