@@ -6,7 +6,6 @@ import dev.veil.model.ModelConfig;
 import dev.veil.talaria.protocol.InferRequest;
 import dev.veil.talaria.protocol.InferResponse;
 import dev.veil.talaria.protocol.InferTensor;
-import dev.veil.talaria.protocol.MaskPrg;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.V2Codec;
 import java.io.IOException;
@@ -15,7 +14,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -43,7 +41,6 @@ public final class CloudConnection implements AutoCloseable {
     private final Retry retry;
     private final HttpClient http;
     private final WireStats stats = new WireStats();
-    private final MaskPrg ids = MaskPrg.fresh();
 
     public CloudConnection(URI base, Retry retry) {
         this.base = URI.create(base.toString().replaceAll("/+$", "") + "/");
@@ -73,8 +70,7 @@ public final class CloudConnection implements AutoCloseable {
 
     /** {@code z[n × in] · Wᵀ (+b)} of product {@code name}, as the cloud computes it. */
     public float[] infer(ModelName name, float[] z, int n, int in, int out) {
-        String id = HexFormat.of().toHexDigits(ids.nextLong());
-        V2Codec.Body body = new InferRequest(id, List.of(InferTensor.matrix("input", z, n, in)), List.of("output")).encode();
+        V2Codec.Body body = new InferRequest(null, List.of(InferTensor.matrix("input", z, n, in)), List.of("output")).encode();
         HttpRequest req = HttpRequest.newBuilder(base.resolve("v2/models/" + name + "/infer"))
                 .timeout(retry.timeout())
                 .header("Content-Type", V2Codec.CONTENT_TYPE)

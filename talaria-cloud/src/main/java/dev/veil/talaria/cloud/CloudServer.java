@@ -191,11 +191,11 @@ public final class CloudServer implements AutoCloseable {
         int n = x.rows();
         float[] y = batchers.get(name).multiply(x.data(), n);
         var reply = new InferResponse(name.toString(), req.id(), List.of(InferTensor.matrix(OUTPUT, y, n, out))).encode();
-        Exchanges.sendBinary(ex, reply);
         stats.calls.incrementAndGet();
         stats.rows.addAndGet(n);
         stats.bytesIn.addAndGet(body.length);
         stats.bytesOut.addAndGet(reply.bytes().length);
+        Exchanges.sendBinary(ex, reply);
     }
 
     /** Stops at once: calls in flight fail (clients retry them elsewhere or after a restart). */

@@ -6,8 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A V2 inference request: {@code POST /v2/models/{name}/infer}. The id is opaque (Veil sends a random one so
- * calls cannot be linked by it); the requested outputs are asked for as binary data.
+ * A V2 inference request: {@code POST /v2/models/{name}/infer}. The id is optional (Veil's client sends none: it would
+ * only help link calls); the requested outputs are asked for as binary data.
  */
 public record InferRequest(String id, List<InferTensor> inputs, List<String> outputs) {
 
