@@ -10,28 +10,24 @@ import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.V2Codec;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The client's side of the wire: KServe V2 infer calls over HTTP/1.1 keep-alive connections. Every call is idempotent
- * (the cloud is stateless and the same masked rows may be sent twice), so a call that fails on the connection or gets
- * a 503 is retried with backoff until the retry budget runs out; then it fails with one clear error.
+ * The client's side of the wire: KServe V2 infer calls to the cloud. Every call is idempotent (the cloud is stateless
+ * and the same masked rows may be sent twice), so a call that fails on the connection or gets a 503 is retried with
+ * backoff until the retry budget runs out; then it fails with one clear error naming the call.
  */
 public final class CloudConnection implements AutoCloseable {
 
-    /**
-     * @param budget  how long one call may keep retrying (covers a cloud restart)
-     * @param timeout how long one attempt may wait for its reply
-     */
-    public record Retry(Duration budget, Duration firstBackoff, Duration maxBackoff, Duration timeout) {
-        public static final Retry DEFAULT = new Retry(Duration.ofSeconds(30), Duration.ofMillis(20), Duration.ofSeconds(1), Duration.ofMinutes(2));
+    /** @param budget how long one call may keep retrying (long enough to ride out a cloud restart) */
+    public record Retry(Duration budget, Duration firstBackoff, Duration maxBackoff) {
+        public static final Retry DEFAULT = new Retry(Duration.ofSeconds(30), Duration.ofMillis(20), Duration.ofSeconds(1));
 
         public static Retry none() {
-            return new Retry(Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ofMinutes(2));
+            return new Retry(Duration.ZERO, Duration.ZERO, Duration.ZERO);
         }
     }
 
@@ -39,13 +35,17 @@ public final class CloudConnection implements AutoCloseable {
 
     private final URI base;
     private final Retry retry;
-    private final HttpClient http;
+    private final Transport transport;
     private final WireStats stats = new WireStats();
 
-    public CloudConnection(URI base, Retry retry) {
-        this.base = URI.create(base.toString().replaceAll("/+$", "") + "/");
+    public CloudConnection(URI base, Retry retry, Transport.Kind transport) {
+        this.base = URI.create(base.toString().replaceAll("/+$", ""));
         this.retry = retry;
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        this.transport = transport.open(this.base);
+    }
+
+    public CloudConnection(URI base, Retry retry) {
+        this(base, retry, Transport.Kind.SOCKET);
     }
 
     public URI base() {
@@ -58,11 +58,9 @@ public final class CloudConnection implements AutoCloseable {
 
     /** The model's config.json as the cloud publishes it ({@code GET /v2/talaria/config}). */
     public ModelConfig fetchConfig() {
-        HttpRequest req = HttpRequest.newBuilder(base.resolve("v2/talaria/config")).timeout(retry.timeout()).GET().build();
-        HttpResponse<byte[]> resp = send(req, "the model config");
+        Transport.Reply r = send("/v2/talaria/config", Map.of(), null, "the model config");
         try {
-            JsonNode n = JSON.readTree(resp.body());
-            return ModelConfig.fromJson(n);
+            return ModelConfig.fromJson(JSON.readTree(r.body()));
         } catch (IOException | IllegalArgumentException e) {
             throw new TalariaException("cloud " + base + " sent an unusable model config: " + e.getMessage(), e);
         }
@@ -71,20 +69,16 @@ public final class CloudConnection implements AutoCloseable {
     /** {@code z[n × in] · Wᵀ (+b)} of product {@code name}, as the cloud computes it. */
     public float[] infer(ModelName name, float[] z, int n, int in, int out) {
         V2Codec.Body body = new InferRequest(null, List.of(InferTensor.matrix("input", z, n, in)), List.of("output")).encode();
-        HttpRequest req = HttpRequest.newBuilder(base.resolve("v2/models/" + name + "/infer"))
-                .timeout(retry.timeout())
-                .header("Content-Type", V2Codec.CONTENT_TYPE)
-                .header(V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes()))
-                .build();
+        Map<String, String> headers = Map.of("Content-Type", V2Codec.CONTENT_TYPE,
+                V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()));
         long t0 = System.nanoTime();
-        HttpResponse<byte[]> resp = send(req, name.toString());
+        Transport.Reply r = send("/v2/models/" + name + "/infer", headers, body.bytes(), name.toString());
         stats.waitNanos.addAndGet(System.nanoTime() - t0);
-        String len = resp.headers().firstValue(V2Codec.HEADER_LENGTH).orElse(null);
         InferTensor y;
         try {
-            if (len == null) throw new IllegalArgumentException("reply lacks " + V2Codec.HEADER_LENGTH);
-            y = InferResponse.decode(resp.body(), Integer.parseInt(len.trim())).output("output");
+            String len = r.header(V2Codec.HEADER_LENGTH).orElseThrow(
+                    () -> new IllegalArgumentException("reply lacks " + V2Codec.HEADER_LENGTH));
+            y = InferResponse.decode(r.body(), Integer.parseInt(len.trim())).output("output");
         } catch (IllegalArgumentException e) {
             throw new TalariaException("cloud " + base + " sent a malformed reply for " + name + ": " + e.getMessage(), e);
         }
@@ -93,14 +87,14 @@ public final class CloudConnection implements AutoCloseable {
                     + ", expected [" + n + ", " + out + "]");
         stats.roundTrips.incrementAndGet();
         stats.bytesSent.addAndGet(body.bytes().length);
-        stats.bytesReceived.addAndGet(resp.body().length);
+        stats.bytesReceived.addAndGet(r.body().length);
         stats.valuesSent.addAndGet((long) n * in);
         stats.valuesReceived.addAndGet((long) n * out);
         return y.data();
     }
 
     /** Sends with retries on connection failures and 503s; other errors fail at once with the server's message. */
-    private HttpResponse<byte[]> send(HttpRequest req, String what) {
+    private Transport.Reply send(String path, Map<String, String> headers, byte[] body, String what) {
         long deadline = System.nanoTime() + retry.budget().toNanos();
         long backoff = Math.max(1, retry.firstBackoff().toMillis());
         int attempts = 0;
@@ -109,11 +103,11 @@ public final class CloudConnection implements AutoCloseable {
             String failure;
             Throwable cause = null;
             try {
-                HttpResponse<byte[]> resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
-                if (resp.statusCode() == 200) return resp;
-                String message = errorMessage(resp.body());
-                if (resp.statusCode() != 503)
-                    throw new TalariaException("cloud " + base + " refused " + what + " (HTTP " + resp.statusCode() + "): " + message);
+                Transport.Reply r = transport.exchange(path, headers, body);
+                if (r.status() == 200) return r;
+                String message = errorMessage(r.body());
+                if (r.status() != 503)
+                    throw new TalariaException("cloud " + base + " refused " + what + " (HTTP " + r.status() + "): " + message);
                 failure = "HTTP 503: " + message;
             } catch (IOException e) {
                 failure = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
@@ -141,14 +135,14 @@ public final class CloudConnection implements AutoCloseable {
             JsonNode n = JSON.readTree(body);
             if (n != null && n.has("error")) return n.get("error").asText();
         } catch (IOException ignored) {
-            // not JSON: fall through to the raw text
+            // not JSON: the raw text below
         }
-        String s = new String(body, java.nio.charset.StandardCharsets.UTF_8);
+        String s = new String(body, StandardCharsets.UTF_8);
         return s.length() > 200 ? s.substring(0, 200) + "..." : s;
     }
 
     @Override
     public void close() {
-        http.close();
+        transport.close();
     }
 }

@@ -77,7 +77,7 @@ class FaultsTest {
     void aCloudThatStaysDownFailsCleanlyNamingTheCall() throws Exception {
         FaultyCloud cloud = new FaultyCloud();
         MaskedRemoteBackend client = h.client(cloud.server.get().uri(), TalariaOptions.DEFAULT,
-                new CloudConnection.Retry(Duration.ofMillis(500), Duration.ofMillis(20), Duration.ofMillis(100), Duration.ofSeconds(10)));
+                new CloudConnection.Retry(Duration.ofMillis(500), Duration.ofMillis(20), Duration.ofMillis(100)));
         int[] prompt = h.prompts(1, 9).getFirst();
         Harness.greedy(client, prompt, 2);
         cloud.server.get().close();

@@ -10,10 +10,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,15 +33,14 @@ final class V2Proxy implements AutoCloseable {
     }
 
     final List<Call> calls = new CopyOnWriteArrayList<>();
-    private final URI target;
     private final Tamper tamper;
     private final HttpServer http;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final SocketTransport upstream;
 
     V2Proxy(URI target, Tamper tamper) throws IOException {
-        this.target = target;
         this.tamper = tamper;
+        this.upstream = new SocketTransport(target);
         http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
         http.setExecutor(executor);
         http.createContext("/", this::handle);
@@ -56,19 +54,14 @@ final class V2Proxy implements AutoCloseable {
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
             byte[] body = ex.getRequestBody().readAllBytes();
-            var b = HttpRequest.newBuilder(target.resolve(ex.getRequestURI().getPath()));
+            Map<String, String> headers = new HashMap<>();
             String len = ex.getRequestHeaders().getFirst(V2Codec.HEADER_LENGTH);
-            if (len != null) b.header(V2Codec.HEADER_LENGTH, len);
-            b.method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-            HttpResponse<byte[]> resp;
-            try {
-                resp = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-            } catch (InterruptedException e) {
-                throw new IOException(e);
-            }
+            if (len != null) headers.put(V2Codec.HEADER_LENGTH, len);
+            Transport.Reply resp = upstream.exchange(ex.getRequestURI().getPath(), headers,
+                    ex.getRequestMethod().equals("GET") ? null : body);
             byte[] out = resp.body();
-            String outLen = resp.headers().firstValue(V2Codec.HEADER_LENGTH).orElse(null);
-            if (len != null && outLen != null && resp.statusCode() == 200) {
+            String outLen = resp.header(V2Codec.HEADER_LENGTH).orElse(null);
+            if (len != null && outLen != null && resp.status() == 200) {
                 InferTensor sent = InferRequest.decode(body, Integer.parseInt(len)).inputs().getFirst();
                 InferResponse r = InferResponse.decode(out, Integer.parseInt(outLen));
                 InferTensor y = r.outputs().getFirst();
@@ -79,9 +72,9 @@ final class V2Proxy implements AutoCloseable {
                 out = encoded.bytes();
                 outLen = Integer.toString(encoded.jsonLength());
             }
-            resp.headers().firstValue("Content-Type").ifPresent(v -> ex.getResponseHeaders().set("Content-Type", v));
+            resp.header("Content-Type").ifPresent(v -> ex.getResponseHeaders().set("Content-Type", v));
             if (outLen != null) ex.getResponseHeaders().set(V2Codec.HEADER_LENGTH, outLen);
-            ex.sendResponseHeaders(resp.statusCode(), out.length == 0 ? -1 : out.length);
+            ex.sendResponseHeaders(resp.status(), out.length == 0 ? -1 : out.length);
             try (OutputStream os = ex.getResponseBody()) {
                 os.write(out);
             }
@@ -92,6 +85,6 @@ final class V2Proxy implements AutoCloseable {
     public void close() {
         http.stop(0);
         executor.shutdownNow();
-        client.close();
+        upstream.close();
     }
 }

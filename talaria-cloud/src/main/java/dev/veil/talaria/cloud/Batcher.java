@@ -3,19 +3,21 @@ package dev.veil.talaria.cloud;
 import dev.veil.engine.kernel.Parallel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Multiplies the rows of concurrent calls to one product as one matrix. One loop per product takes the first waiting
- * call, optionally waits a short window for others, then takes every call queued behind it (up to a row limit), runs
- * one matmul and hands each caller its rows. With no window, batching is opportunistic: calls that arrive while a
- * matmul runs share the next one, and a lone client pays no waiting at all.
+ * Multiplies the rows of concurrent calls to one product as one matrix, leader/follower style: a call queues its rows
+ * and waits for the product's lock; whoever gets it (optionally waits a short window for more calls, then) takes every
+ * queued call up to a row limit, runs one matmul on its own thread and hands each caller its rows. Callers whose rows
+ * were taken find their result ready when the lock comes to them. A lone call runs at once on its request thread —
+ * no hand-off, no waiting — and calls that arrive while a matmul runs share the next one.
  */
-final class Batcher implements AutoCloseable {
+final class Batcher {
 
     private record Job(float[] x, int n, CompletableFuture<float[]> result) {}
 
@@ -24,9 +26,8 @@ final class Batcher implements AutoCloseable {
     private final long windowNanos;
     private final int maxRows;
     private final CloudStats stats;
-    private final BlockingQueue<Job> queue = new LinkedBlockingQueue<>();
-    private final Thread loop;
-    private volatile boolean closed;
+    private final Queue<Job> queue = new ConcurrentLinkedQueue<>();
+    private final ReentrantLock leader = new ReentrantLock();
 
     Batcher(FoldedProduct product, Parallel parallel, long windowNanos, int maxRows, CloudStats stats) {
         this.product = product;
@@ -34,15 +35,19 @@ final class Batcher implements AutoCloseable {
         this.windowNanos = windowNanos;
         this.maxRows = maxRows;
         this.stats = stats;
-        this.loop = Thread.ofVirtual().name("batch-" + product.name()).start(this::run);
     }
 
     /** {@code x[n × in] · Wᵀ + b}, computed together with whatever other calls are waiting. */
     float[] multiply(float[] x, int n) throws InterruptedException {
         Job job = new Job(x, n, new CompletableFuture<>());
-        if (closed) throw new IllegalStateException("the cloud is shutting down");
         queue.add(job);
-        if (closed) job.result.completeExceptionally(new IllegalStateException("the cloud is shutting down"));
+        leader.lockInterruptibly();
+        try {
+            // a previous leader finished before we got the lock: if our rows were in its batch, they are done
+            if (!job.result.isDone()) runBatch();
+        } finally {
+            leader.unlock();
+        }
         try {
             return job.result.get();
         } catch (ExecutionException e) {
@@ -51,26 +56,18 @@ final class Batcher implements AutoCloseable {
         }
     }
 
-    private void run() {
-        while (!closed) {
-            Job first;
-            try {
-                first = queue.take();
-            } catch (InterruptedException e) {
-                break;
-            }
-            if (windowNanos > 0) LockSupport.parkNanos(windowNanos);
-            List<Job> batch = new ArrayList<>();
-            batch.add(first);
-            int rows = first.n;
-            for (Job next; (next = queue.peek()) != null && rows + next.n <= maxRows; rows += next.n) batch.add(queue.poll());
-            try {
-                compute(batch, rows);
-            } catch (RuntimeException | Error e) {
-                for (Job j : batch) j.result.completeExceptionally(e);
-            }
+    /** Takes queued calls (ours first in line or behind others) up to the row limit and computes them as one matmul. */
+    private void runBatch() {
+        if (windowNanos > 0) LockSupport.parkNanos(windowNanos);
+        List<Job> batch = new ArrayList<>();
+        int rows = 0;
+        for (Job next; (next = queue.peek()) != null && (batch.isEmpty() || rows + next.n <= maxRows); rows += next.n)
+            batch.add(queue.poll());
+        try {
+            compute(batch, rows);
+        } catch (RuntimeException | Error e) {
+            for (Job j : batch) j.result.completeExceptionally(e);
         }
-        for (Job j; (j = queue.poll()) != null; ) j.result.completeExceptionally(new IllegalStateException("the cloud is shutting down"));
     }
 
     private void compute(List<Job> batch, int rows) {
@@ -102,11 +99,5 @@ final class Batcher implements AutoCloseable {
             at += part.length;
             j.result.complete(part);
         }
-    }
-
-    @Override
-    public void close() {
-        closed = true;
-        loop.interrupt();
     }
 }

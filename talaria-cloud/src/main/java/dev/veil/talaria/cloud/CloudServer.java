@@ -202,7 +202,6 @@ public final class CloudServer implements AutoCloseable {
     @Override
     public void close() {
         http.stop(0);
-        batchers.values().forEach(Batcher::close);
         executor.shutdownNow();
         LOG.log(System.Logger.Level.INFO, "talaria cloud stopped: {0}", stats);
     }
