@@ -16,7 +16,7 @@ import java.time.Duration;
  * The setup authority's service ({@code POST /v1/talaria/setup}). The request carries the session seed: in production
  * this URL must be an https:// or attested channel that the cloud cannot read.
  */
-public final class HttpSetupService implements SetupService, AutoCloseable {
+public final class HttpSetupService implements SetupService {
 
     public static final String PATH = "/v1/talaria/setup";
 

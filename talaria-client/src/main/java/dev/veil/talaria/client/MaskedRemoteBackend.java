@@ -136,5 +136,6 @@ public final class MaskedRemoteBackend implements LinearBackend {
     @Override
     public void close() {
         cloud.close();
+        setup.close();
     }
 }
