@@ -59,13 +59,13 @@ public final class TalariaClientOptions {
         };
     }
 
-    public TalariaRuntime connect(URI cloud) {
+    public TalariaRuntime connect(URI cloud, TalariaRuntime.Decoys decoys) {
         TalariaOptions o = options();
         if (setup == null && !o.plan().empty())
             throw new IllegalArgumentException("--setup URL is required: mask " + o.hidden() + " / embed " + o.embed()
                     + " / " + o.checkVectors() + " check vector(s) need the setup authority's material");
         return TalariaRuntime.connect(cloud, setup, o, transport(),
-                new CloudConnection.Retry(Duration.ofSeconds(retrySeconds), Duration.ofMillis(20), Duration.ofSeconds(1)));
+                new CloudConnection.Retry(Duration.ofSeconds(retrySeconds), Duration.ofMillis(20), Duration.ofSeconds(1)), decoys);
     }
 
     private static MaskSpec parse(String option, String value) {

@@ -3,6 +3,7 @@ package dev.veil.cli;
 import dev.veil.engine.Generation;
 import dev.veil.engine.GenerationOptions;
 import dev.veil.engine.SamplingParams;
+import dev.veil.talaria.client.DecoySource;
 import dev.veil.talaria.client.TalariaRuntime;
 import dev.veil.talaria.client.WireStats;
 import dev.veil.tokenizer.ChatTemplate;
@@ -10,6 +11,7 @@ import dev.veil.tokenizer.StreamingDecoder;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -48,6 +50,12 @@ public final class TalariaRunCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--decoys", defaultValue = "0", description = "decoy sequences run alongside the prompt (default: ${DEFAULT-VALUE})")
+    int decoys;
+
+    @Option(names = "--decoy-text", description = "text file the decoy prompts are cut from (text like the user's; needed with --decoys)")
+    Path decoyText;
+
     @Mixin TalariaClientOptions client;
 
     @Spec CommandSpec spec;
@@ -64,7 +72,12 @@ public final class TalariaRunCommand implements Callable<Integer> {
             ids = tok.encode(prompt, true, false);
         }
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-        try (TalariaRuntime runtime = client.connect(cloud)) {
+        TalariaRuntime.Decoys decoyPlan = TalariaRuntime.Decoys.NONE;
+        if (decoys > 0) {
+            if (decoyText == null) throw new IllegalArgumentException("--decoys needs --decoy-text FILE (decoys must look like real text)");
+            decoyPlan = new TalariaRuntime.Decoys(decoys, DecoySource.corpus(tok.encode(Files.readString(decoyText))), tok.specialIds());
+        }
+        try (TalariaRuntime runtime = client.connect(cloud, decoyPlan)) {
             Set<Integer> stops = new HashSet<>(tok.eosIds());
             stops.addAll(runtime.config().eosTokenIds());
             StreamingDecoder decoder = tok.streamingDecoder(true);
