@@ -30,7 +30,7 @@ public final class TalariaClientOptions {
     @Option(names = "--embed-scale", defaultValue = "2", description = "one-hot mask rms per coordinate (default: ${DEFAULT-VALUE})")
     double embedScale;
 
-    @Option(names = "--refresh", defaultValue = "session", description = "new mask seed per: session or request (default: ${DEFAULT-VALUE})")
+    @Option(names = "--refresh", defaultValue = "request", description = "new mask seed per: session or request (default: ${DEFAULT-VALUE})")
     String refresh;
 
     @Option(names = "--check-vectors", defaultValue = "1", description = "Freivalds vectors per product for the integrity check, 0 = off (default: ${DEFAULT-VALUE})")

@@ -17,14 +17,17 @@ public record TalariaOptions(MaskSpec hidden, MaskSpec embed, double maskScale, 
                              int checkVectors) {
 
     public enum Refresh {
-        /** One setup for the backend's lifetime, renewed only when a one-time pool runs out. */
+        /**
+         * One setup for the backend's lifetime, renewed only when a one-time pool runs out. Cheap, but the cloud sees
+         * every row under one M_pub and can estimate its row space once it has more than m rows (docs/talaria.md).
+         */
         SESSION,
-        /** A new setup (seed) for every request ({@link MaskedRemoteBackend#beginRequest()}). */
+        /** A new setup (seed) for every request ({@link MaskedRemoteBackend#beginRequest()}): the default. */
         REQUEST
     }
 
     public static final TalariaOptions DEFAULT =
-            new TalariaOptions(MaskSpec.remo(0.5), MaskSpec.pool(1024), 8.0, 2.0, Refresh.SESSION, 1);
+            new TalariaOptions(MaskSpec.remo(0.5), MaskSpec.pool(1024), 8.0, 2.0, Refresh.REQUEST, 1);
 
     public TalariaOptions {
         if (!(maskScale > 0) || Double.isInfinite(maskScale)) throw new IllegalArgumentException("mask scale must be > 0, got " + maskScale);
