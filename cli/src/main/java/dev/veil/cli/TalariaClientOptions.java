@@ -16,11 +16,11 @@ public final class TalariaClientOptions {
     @Option(names = "--setup", description = "setup authority base URL (needed by every mask setting but --mask none --embed-mask none --check-vectors 0)")
     URI setup;
 
-    @Option(names = "--mask", defaultValue = "remo:0.5",
-            description = "hidden rows: remo:M_OVER_D (the paper's ReMO), pool:ROWS (one-time full-rank masks) or none (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mask", defaultValue = "pool:4096",
+            description = "hidden rows: pool:ROWS (one-time full-rank masks, sized to each request up to ROWS), remo:M_OVER_D (the paper's ReMO) or none (default: ${DEFAULT-VALUE})")
     String mask;
 
-    @Option(names = "--embed-mask", defaultValue = "pool:1024",
+    @Option(names = "--embed-mask", defaultValue = "pool:4096",
             description = "one-hot embedding rows: pool:ROWS, remo:M_OVER_V or none (default: ${DEFAULT-VALUE})")
     String embedMask;
 

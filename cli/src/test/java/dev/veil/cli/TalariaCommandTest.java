@@ -74,7 +74,7 @@ class TalariaCommandTest {
                     "--tokenizer", dir.toString(), "--prompt", prompt, "--max-tokens", "10");
             assertThat(r.exit()).as(r.err()).isZero();
             assertThat(r.out()).isEqualTo(expectedText + System.lineSeparator());
-            assertThat(r.err()).contains("round trips").contains("mask remo:0.5");
+            assertThat(r.err()).contains("round trips").contains("mask pool:");
 
             Result noSetup = run("talaria", "run", "--cloud", cloud.uri().toString(), "--tokenizer", dir.toString(), "--prompt", "x");
             assertThat(noSetup.exit()).isEqualTo(1);

@@ -29,9 +29,10 @@ public final class MaskedRemoteBackend implements LinearBackend {
     private final MaskPrg fresh = MaskPrg.fresh();
     private final WireStats stats;
     private Session session;
+    private int expectedRows = Integer.MAX_VALUE;
 
-    /** A session: one secret seed and the maskers it expands to. */
-    private record Session(Map<ModelName, ProductMasker> maskers) {}
+    /** A session: one secret seed, the plan it was set up for, and the maskers it expands to. */
+    private record Session(SetupPlan plan, Map<ModelName, ProductMasker> maskers) {}
 
     public MaskedRemoteBackend(CloudConnection cloud, SetupService setup, TalariaOptions options) {
         this.cloud = cloud;
@@ -56,7 +57,17 @@ public final class MaskedRemoteBackend implements LinearBackend {
 
     /** Marks the start of a request: with {@link TalariaOptions.Refresh#REQUEST} the next call sets up a new session. */
     public synchronized void beginRequest() {
-        if (options.refresh() == TalariaOptions.Refresh.REQUEST) session = null;
+        beginRequest(Integer.MAX_VALUE);
+    }
+
+    /**
+     * Marks the start of a request that will send at most {@code rows} rows per product (prompt + generated tokens,
+     * times the sequences run together): with per-request refresh, one-time pools are set up no larger than that.
+     */
+    public synchronized void beginRequest(int rows) {
+        if (options.refresh() != TalariaOptions.Refresh.REQUEST) return;
+        session = null;
+        expectedRows = Math.max(1, rows);
     }
 
     @Override
@@ -112,7 +123,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
 
     /** A new secret seed, its unmasking material from the setup authority, and the maskers. */
     private Session establish() {
-        SetupPlan plan = options.plan();
+        SetupPlan plan = options.refresh() == TalariaOptions.Refresh.REQUEST ? options.plan().capPools(expectedRows) : options.plan();
         byte[] seed = MaskPrg.newSeed();
         SetupBundle bundle = null;
         if (!plan.empty()) {
@@ -124,7 +135,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
         Map<ModelName, ProductMasker> maskers = new LinkedHashMap<>();
         for (ModelName n : ModelName.all(config))
             maskers.put(n, new ProductMasker(n, config, plan, seed, bundle == null ? null : bundle.get(n)));
-        return new Session(maskers);
+        return new Session(plan, maskers);
     }
 
     /** Largest relative deviation of an accepted reply in the current session's integrity checks. */

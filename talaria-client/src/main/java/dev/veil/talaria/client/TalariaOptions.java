@@ -6,8 +6,8 @@ import dev.veil.talaria.protocol.SetupPlan;
 /**
  * The client's privacy knobs (docs/talaria.md explains each and what it costs).
  *
- * @param hidden       masks of the hidden-state rows (QKV, O, GATE_UP, DOWN inputs and the LM head): ReMO, m/d = 0.5
- * @param embed        masks of the one-hot rows of the embedding product: a one-time pool by default
+ * @param hidden       masks of the hidden-state rows (QKV, O, GATE_UP, DOWN inputs and the LM head)
+ * @param embed        masks of the one-hot rows of the embedding product
  * @param maskScale    hidden rows: mask rms per coordinate relative to the rms of the rows being sent
  * @param embedScale   one-hot rows: mask rms per coordinate in absolute terms (the one-hot's spike is 1)
  * @param refresh      when a new session seed (new M_pub, new pool, new check vectors) is set up
@@ -26,8 +26,12 @@ public record TalariaOptions(MaskSpec hidden, MaskSpec embed, double maskScale, 
         REQUEST
     }
 
+    /**
+     * One-time full-rank pool masks on every row, sized to each request, a Freivalds check: the most private setting and,
+     * per request, the cheapest (docs/talaria.md §4). The paper's ReMO is {@code withHidden(MaskSpec.remo(r))}.
+     */
     public static final TalariaOptions DEFAULT =
-            new TalariaOptions(MaskSpec.remo(0.5), MaskSpec.pool(1024), 8.0, 2.0, Refresh.REQUEST, 1);
+            new TalariaOptions(MaskSpec.pool(4096), MaskSpec.pool(4096), 8.0, 2.0, Refresh.REQUEST, 1);
 
     public TalariaOptions {
         if (!(maskScale > 0) || Double.isInfinite(maskScale)) throw new IllegalArgumentException("mask scale must be > 0, got " + maskScale);

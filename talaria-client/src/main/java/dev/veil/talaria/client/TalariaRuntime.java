@@ -79,7 +79,9 @@ public final class TalariaRuntime implements AutoCloseable {
 
     /** One request (a new mask session first when masks refresh per request). Not for concurrent use: one request at a time. */
     public synchronized Generation generate(int[] prompt, GenerationOptions options, TokenListener listener, StopCondition stop) {
-        backend.beginRequest();
+        // rows per product this request sends at most: every prompt and generated token of every sequence
+        long rows = (long) (decoys.count() + 1) * (prompt.length + options.maxTokens());
+        backend.beginRequest((int) Math.min(rows, Integer.MAX_VALUE));
         if (mixer == null) return generator.generate(prompt, options, listener, stop);
         mixer.reset();
         List<Thread> lanes = new ArrayList<>();

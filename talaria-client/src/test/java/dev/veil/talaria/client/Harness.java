@@ -61,7 +61,9 @@ final class Harness implements AutoCloseable {
         return client(cloud.uri(), options);
     }
 
+    /** Greedy tokens; a Talaria backend is told the request's size first, as {@link TalariaRuntime} does. */
     static int[] greedy(LinearBackend backend, int[] prompt, int tokens) {
+        if (backend instanceof MaskedRemoteBackend remote) remote.beginRequest(prompt.length + tokens);
         return new Generator(new Transformer(backend))
                 .generate(prompt, new GenerationOptions(tokens, SamplingParams.GREEDY, Set.of())).outputIds();
     }

@@ -52,7 +52,6 @@ class SubspaceAttackTest {
                 }
                 proxy.calls.clear();
                 truth.calls.clear();
-                client.beginRequest();
                 Harness.greedy(client, p, tokens);
                 Harness.greedy(truth, p, tokens);
                 for (V2Proxy.Call c : proxy.calls)
@@ -106,11 +105,11 @@ class SubspaceAttackTest {
 
     @Test
     void anEstimatedMaskSpaceUnmasksReMOOnceTheCloudHasSeenMoreThanMRows() throws Exception {
-        TalariaOptions perRequest = TalariaOptions.DEFAULT.withRefresh(TalariaOptions.Refresh.REQUEST);
-        double session = attack(TalariaOptions.DEFAULT.withRefresh(TalariaOptions.Refresh.SESSION), 15, 6, false);
+        TalariaOptions perRequest = TalariaOptions.DEFAULT.withHidden(MaskSpec.remo(0.5));
+        double session = attack(perRequest.withRefresh(TalariaOptions.Refresh.SESSION), 15, 6, false);
         double shortRequests = attack(perRequest, 15, 6, true);
         double longRequests = attack(perRequest, 3, 60, true);
-        double pool = attack(TalariaOptions.DEFAULT.withHidden(MaskSpec.pool(4096)).withRefresh(TalariaOptions.Refresh.SESSION), 15, 6, false);
+        double pool = attack(TalariaOptions.DEFAULT.withRefresh(TalariaOptions.Refresh.SESSION), 15, 6, false);
         System.out.printf("[talaria] subspace-estimation + complement-projection attack on first-layer rows (d=%d, m=%d, chance %.4f):%n"
                         + "  ReMO, one M_pub per session, ~180 rows:               %.3f%n"
                         + "  ReMO, new M_pub per request, requests of 7..17 rows:  %.3f%n"

@@ -31,6 +31,12 @@ import java.util.concurrent.Executors;
 public final class CloudServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(CloudServer.class.getName());
+
+    static {
+        // The JDK server leaves Nagle's algorithm on by default: a reply written as headers then body would wait for
+        // the client's delayed ACK. Read once, when the first HttpServer starts.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
     static final String INPUT = "input";
     static final String OUTPUT = "output";
 

@@ -18,6 +18,12 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class SetupServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(SetupServer.class.getName());
+
+    static {
+        // The JDK server leaves Nagle's algorithm on by default: a reply written as headers then body would wait for
+        // the client's delayed ACK. Read once, when the first HttpServer starts.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
     public static final String PATH = "/v1/talaria/setup";
 
     private final SetupAuthority authority;

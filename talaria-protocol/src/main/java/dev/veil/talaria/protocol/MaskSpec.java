@@ -40,6 +40,11 @@ public record MaskSpec(Kind kind, double rank, int poolRows) {
         return new MaskSpec(Kind.POOL, 0, rows);
     }
 
+    /** A pool of at most {@code rows} rows (a request that needs fewer rows than the pool asks for fewer); others unchanged. */
+    public MaskSpec capPool(int rows) {
+        return kind == Kind.POOL && rows < poolRows ? pool(Math.max(rows, 1)) : this;
+    }
+
     /** m for an input width: ⌈rank·d_in⌉, at least 1 and at most d_in − 1. */
     public int rankFor(int inDim) {
         if (kind != Kind.REMO) return 0;

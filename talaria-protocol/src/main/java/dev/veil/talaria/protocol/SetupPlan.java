@@ -15,6 +15,11 @@ public record SetupPlan(MaskSpec hidden, MaskSpec embed, int checkVectors) {
         if (checkVectors < 0) throw new IllegalArgumentException("check vectors must be >= 0, got " + checkVectors);
     }
 
+    /** The same plan with one-time pools of at most {@code rows} rows each. */
+    public SetupPlan capPools(int rows) {
+        return new SetupPlan(hidden.capPool(rows), embed.capPool(rows), checkVectors);
+    }
+
     public MaskSpec spec(ModelName name) {
         return name.product() == Product.EMBED ? embed : hidden;
     }
