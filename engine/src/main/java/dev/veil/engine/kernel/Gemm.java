@@ -65,7 +65,7 @@ final class Gemm {
             Arrays.fill(weights, 0f); // rows past the matrix's end stay zero
             for (int k0 = 0; k0 < cols; k0 += KC) {
                 int kc = Math.min(KC, cols - k0);
-                w.widenBlock(p, rowsHere, k0, kc, weights, KC);
+                w.widenBlock(p, rowsHere, k0, kc, weights, 0, KC);
                 for (int g = 0; g < x.groups(); g++) {
                     int xOff = (g * cols + k0) * NT;
                     for (int tile = 0; tile < tiles; tile++)

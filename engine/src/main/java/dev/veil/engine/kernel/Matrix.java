@@ -84,12 +84,12 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
 
     /**
      * Widens the block {@code rows [row, row + count) × columns [k0, k0 + kc)} into {@code dst}, row {@code j} at
-     * {@code dst[j × dstStride ..]}.
+     * {@code dst[dstOffset + j × dstStride ..]}.
      */
-    public void widenBlock(int row, int count, int k0, int kc, float[] dst, int dstStride) {
+    public void widenBlock(int row, int count, int k0, int kc, float[] dst, int dstOffset, int dstStride) {
         for (int j = 0; j < count; j++) {
             long first = (long) (row + j) * cols + k0;
-            int d = j * dstStride;
+            int d = dstOffset + j * dstStride;
             switch (dtype) {
                 case F32 -> MemorySegment.copy(data, Tensor.F32, first * 4, dst, d, kc);
                 case F16 -> {
@@ -111,18 +111,7 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
 
     /** Copies rows {@code [row, row + count)} widened to float into {@code dst} from {@code dstOffset}. */
     public void widenRows(int row, int count, float[] dst, int dstOffset) {
-        long first = (long) row * cols;
-        int n = count * cols;
-        switch (dtype) {
-            case F32 -> MemorySegment.copy(data, Tensor.F32, first * 4, dst, dstOffset, n);
-            case F16 -> {
-                for (int i = 0; i < n; i++) dst[dstOffset + i] = Float.float16ToFloat(data.getAtIndex(Tensor.I16, first + i));
-            }
-            case BF16 -> {
-                for (int i = 0; i < n; i++) dst[dstOffset + i] = DType.fromBF16(data.getAtIndex(Tensor.I16, first + i));
-            }
-            default -> throw new AssertionError(dtype);
-        }
+        widenBlock(row, count, 0, cols, dst, dstOffset, cols);
     }
 
     /** Row {@code r} widened to float (a copy). */

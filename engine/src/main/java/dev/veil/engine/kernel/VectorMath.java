@@ -22,16 +22,6 @@ public final class VectorMath {
         return s;
     }
 
-    /** {@code y[yOff + k] += a · x[xOff + k]} for {@code k < len}. */
-    public static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len) {
-        int end = F.loopBound(len);
-        FloatVector av = FloatVector.broadcast(F, a);
-        int k = 0;
-        for (; k < end; k += F.length())
-            FloatVector.fromArray(F, x, xOff + k).fma(av, FloatVector.fromArray(F, y, yOff + k)).intoArray(y, yOff + k);
-        for (; k < len; k++) y[yOff + k] += a * x[xOff + k];
-    }
-
     /**
      * {@code out[outOff + d] = Σ_s w[wOff + s] · rows[rowsOff + s × rowStride + d]} for {@code d < dim}, {@code s < count}:
      * attention's weighted sum of value rows. Accumulates {@code dim} in register-held chunks, reading each row once.
