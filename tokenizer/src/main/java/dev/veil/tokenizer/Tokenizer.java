@@ -1,7 +1,6 @@
 package dev.veil.tokenizer;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -91,13 +90,13 @@ public final class Tokenizer {
                 text -> p.preTokenizer().split(text, piece -> p.model().encode(piece, out)), out::add);
     }
 
-    /** Decodes ids to text, special tokens included; invalid UTF-8 becomes U+FFFD. */
+    /** Decodes ids to text, special tokens included; each maximal invalid UTF-8 subpart becomes one U+FFFD. */
     public String decode(int[] ids) {
         return decode(ids, false);
     }
 
     public String decode(int[] ids, boolean skipSpecial) {
-        return new String(p.detokenizer().bytes(ids, skipSpecial), StandardCharsets.UTF_8);
+        return Utf8.decode(p.detokenizer().bytes(ids, skipSpecial));
     }
 
     /** A decoder for a stream of generated ids that emits only whole characters. */
