@@ -6,22 +6,22 @@ import java.util.random.RandomGenerator;
  * Plain, obviously-correct reference ops (Hugging Face semantics) for the transforms' exactness tests:
  * they run the same computation on plain and obfuscated weights.
  */
-final class Reference {
+public final class Reference {
 
     private Reference() {}
 
-    static Matrix random(int rows, int cols, double std, RandomGenerator rng) {
+    public static Matrix random(int rows, int cols, double std, RandomGenerator rng) {
         float[] v = new float[rows * cols];
         for (int i = 0; i < v.length; i++) v[i] = (float) (std * rng.nextGaussian());
         return new Matrix(rows, cols, v);
     }
 
-    static float[] randomVector(int n, double std, RandomGenerator rng) {
+    public static float[] randomVector(int n, double std, RandomGenerator rng) {
         return random(1, n, std, rng).data();
     }
 
     /** x·Wᵀ + b in double. */
-    static Matrix linear(Matrix x, Matrix w, float[] bias) {
+    public static Matrix linear(Matrix x, Matrix w, float[] bias) {
         float[] out = new float[x.rows() * w.rows()];
         for (int r = 0; r < x.rows(); r++)
             for (int o = 0; o < w.rows(); o++) {
@@ -33,7 +33,7 @@ final class Reference {
     }
 
     /** Each row divided by its RMS (no weight), as the engine's forward pass does. */
-    static Matrix rmsNormalize(Matrix x, double eps) {
+    public static Matrix rmsNormalize(Matrix x, double eps) {
         float[] out = new float[x.data().length];
         for (int r = 0; r < x.rows(); r++) {
             double s = 0;
@@ -45,7 +45,7 @@ final class Reference {
     }
 
     /** Hugging Face RoPE (rotate_half pairing: dim j with j + hd/2) on every head of row {@code r}, position {@code pos}. */
-    static void rope(float[] row, int heads, int headDim, int pos, double[] inv) {
+    public static void rope(float[] row, int heads, int headDim, int pos, double[] inv) {
         int half = headDim / 2;
         for (int h = 0; h < heads; h++)
             for (int j = 0; j < half; j++) {
@@ -58,7 +58,7 @@ final class Reference {
     }
 
     /** Causal GQA attention with RoPE at positions 0..n−1, through o_proj: [n, d_in] → [n, o.rows]. */
-    static Matrix attention(Matrix x, AttentionWeights w, int heads, int kvHeads, int headDim, double[] inv) {
+    public static Matrix attention(Matrix x, AttentionWeights w, int heads, int kvHeads, int headDim, double[] inv) {
         int n = x.rows(), group = heads / kvHeads;
         Matrix q = linear(x, w.q(), w.qBias()), k = linear(x, w.k(), w.kBias()), v = linear(x, w.v(), w.vBias());
         for (int p = 0; p < n; p++) {
@@ -94,7 +94,7 @@ final class Reference {
     }
 
     /** SwiGLU: (silu(x·Wgᵀ) ⊙ x·Wuᵀ)·Wdᵀ. */
-    static Matrix ffn(Matrix x, FfnWeights w) {
+    public static Matrix ffn(Matrix x, FfnWeights w) {
         Matrix g = linear(x, w.gate(), null), u = linear(x, w.up(), null);
         float[] m = new float[g.data().length];
         for (int i = 0; i < m.length; i++) {
@@ -105,7 +105,7 @@ final class Reference {
     }
 
     /** Largest |a − b| divided by the largest |b|. */
-    static double relativeError(Matrix a, Matrix b) {
+    public static double relativeError(Matrix a, Matrix b) {
         double diff = 0, scale = 0;
         for (int i = 0; i < b.data().length; i++) {
             diff = Math.max(diff, Math.abs(a.data()[i] - b.data()[i]));
