@@ -12,26 +12,26 @@ import java.util.List;
 import java.util.Map;
 
 /** Random-weight Hugging Face model directories (config.json + model.safetensors) for the compiler's tests. */
-final class TinyModels {
+public final class TinyModels {
 
     private TinyModels() {}
 
-    static ModelConfig config(ModelConfig.Architecture arch, int d, int layers, int heads, int kvHeads, int headDim, int ffn,
+    public static ModelConfig config(ModelConfig.Architecture arch, int d, int layers, int heads, int kvHeads, int headDim, int ffn,
                               int vocab, boolean tied, boolean bias) {
         return new ModelConfig(arch, vocab, d, ffn, layers, heads, kvHeads, headDim, 1e-5, 10000, null, 256, tied, bias,
                 1, List.of(2), "float32");
     }
 
-    static ModelConfig qwen() {
+    public static ModelConfig qwen() {
         return config(ModelConfig.Architecture.QWEN2, 64, 2, 4, 2, 16, 128, 300, true, true);
     }
 
-    static ModelConfig llama() {
+    public static ModelConfig llama() {
         return config(ModelConfig.Architecture.LLAMA, 96, 2, 6, 3, 20, 192, 250, false, false);
     }
 
     /** Writes a random model with {@code c}'s shapes to {@code dir}; norm weights are ≠ 1 so folding is exercised. */
-    static Path write(Path dir, ModelConfig c, String seed) throws IOException {
+    public static Path write(Path dir, ModelConfig c, String seed) throws IOException {
         KeyStream rng = KeyStream.fromSeed(seed);
         int d = c.hiddenSize();
         List<Tensor> t = new ArrayList<>();
