@@ -36,10 +36,19 @@ public final class ObfuscateModelDir {
      * @param seed        any text for a reproducible obfuscation, or null for a fresh random key
      * @param dtype       storage type of the output, or null to keep the plain model's
      * @param passphrase  encrypts the key file when non-null
+     * @param calibrationTokens κ is calibrated on the plain model's activations over this many random ids;
+     *                    0 keeps the paper's Gaussian estimate
      * @param onWritten   told after each obfuscated tensor (progress)
      */
     public record Request(Path modelDir, Path outDir, Path keyFile, AloePriParams params, String seed, DType dtype,
-                          char[] passphrase, Consumer<TensorSpec> onWritten) {}
+                          char[] passphrase, int calibrationTokens, Consumer<TensorSpec> onWritten) {
+
+        public static final int DEFAULT_CALIBRATION_TOKENS = 128;
+
+        public Request {
+            if (calibrationTokens < 0) throw new IllegalArgumentException("calibration tokens must be >= 0, got " + calibrationTokens);
+        }
+    }
 
     private ObfuscateModelDir() {}
 
@@ -55,6 +64,10 @@ public final class ObfuscateModelDir {
             DType dtype = r.dtype() != null ? r.dtype() : plain.get("model.embed_tokens.weight").dtype();
             KeyStream master = r.seed() == null ? KeyStream.fresh() : KeyStream.fromSeed(r.seed());
             ModelObfuscator obfuscator = new ModelObfuscator(config, r.params(), fixed, master, dtype);
+            if (r.calibrationTokens() > 0) {
+                int[] tokens = ActivationCalibration.randomTokens(config.vocabSize(), fixed, r.calibrationTokens(), master.derive("calibration"));
+                obfuscator.calibrate(ActivationCalibration.run(obfuscator, plain, tokens).kappa());
+            }
             ModelFingerprint outPrint = new ModelFingerprint();
             deleteRecursively(temp);
             List<TensorSpec> specs = obfuscator.outputSpecs();

@@ -26,7 +26,7 @@ class ObfuscateModelDirTest {
         Files.writeString(plain.resolve("generation_config.json"), "{\"eos_token_id\": [2, 7], \"pad_token_id\": 9}");
         List<TensorSpec> seen = new ArrayList<>();
         var req = new ObfuscateModelDir.Request(plain, tmp.resolve("out"), tmp.resolve("k.key"), AloePriParams.defaults(64), "s1", null,
-                null, seen::add);
+                null, 64, seen::add);
         AloePriKey key = ObfuscateModelDir.run(req);
         assertThat(ModelConfig.read(tmp.resolve("out")).hiddenSize()).isEqualTo(64 + 2 * 8);
         assertThat(tmp.resolve("out/generation_config.json")).exists();
@@ -42,7 +42,7 @@ class ObfuscateModelDirTest {
         assertThat(read.kappa()).hasSize(2 * c.numLayers() + 1);
         // same seed, same model
         ObfuscateModelDir.run(new ObfuscateModelDir.Request(plain, tmp.resolve("out2"), tmp.resolve("k2.key"), AloePriParams.defaults(64),
-                "s1", null, null, null));
+                "s1", null, null, 64, null));
         assertThat(KeyFile.read(tmp.resolve("k2.key"), null).obfuscatedFingerprint()).isEqualTo(key.obfuscatedFingerprint());
     }
 
@@ -52,12 +52,12 @@ class ObfuscateModelDirTest {
         Path plain = TinyModels.write(tmp.resolve("plain"), c, "fail");
         Files.createDirectories(tmp.resolve("exists"));
         assertThatThrownBy(() -> ObfuscateModelDir.run(new ObfuscateModelDir.Request(plain, tmp.resolve("exists"), tmp.resolve("a.key"),
-                AloePriParams.defaults(96), null, null, null, null))).hasMessageContaining("output directory already exists");
+                AloePriParams.defaults(96), null, null, null, 0, null))).hasMessageContaining("output directory already exists");
         // a model whose weights contradict its config fails mid-way: no output dir, no temp dir, no key
         ModelConfig wrong = TinyModels.config(ModelConfig.Architecture.LLAMA, 96, 2, 6, 3, 20, 200, 250, false, false);
         wrong.write(plain);
         assertThatThrownBy(() -> ObfuscateModelDir.run(new ObfuscateModelDir.Request(plain, tmp.resolve("out"), tmp.resolve("b.key"),
-                AloePriParams.defaults(96), null, null, null, null)))
+                AloePriParams.defaults(96), null, null, null, 0, null)))
                 .hasMessageContaining("tensor model.layers.0.mlp.gate_proj.weight has shape [192, 96] but config.json implies [200, 96]");
         try (Stream<Path> s = Files.list(tmp)) {
             assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("plain", "exists");
@@ -69,6 +69,6 @@ class ObfuscateModelDirTest {
         Path dir = Files.createDirectories(tmp.resolve("mistral"));
         Files.writeString(dir.resolve("config.json"), "{\"architectures\":[\"MistralForCausalLM\"],\"hidden_size\":8}");
         assertThatThrownBy(() -> ObfuscateModelDir.run(new ObfuscateModelDir.Request(dir, tmp.resolve("o"), tmp.resolve("c.key"),
-                AloePriParams.defaults(8), null, null, null, null))).hasMessageContaining("unsupported architecture 'MistralForCausalLM'");
+                AloePriParams.defaults(8), null, null, null, 0, null))).hasMessageContaining("unsupported architecture 'MistralForCausalLM'");
     }
 }

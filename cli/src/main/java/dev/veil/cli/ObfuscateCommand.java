@@ -54,6 +54,10 @@ public final class ObfuscateCommand implements Callable<Integer> {
     @Option(names = "--dtype", description = "output storage: F32, BF16 or F16 (default: as the plain model)")
     DType dtype;
 
+    @Option(names = "--calibration-tokens", defaultValue = "128", paramLabel = "N",
+            description = "calibrate the RMSNorm constants kappa on the plain model's activations over N random ids; 0 = the paper's Gaussian estimate (default: ${DEFAULT-VALUE})")
+    int calibrationTokens;
+
     @Option(names = "--passphrase", arity = "0", interactive = true, description = "encrypt the key file with a passphrase (asked on the terminal)")
     char[] passphrase;
 
@@ -72,7 +76,7 @@ public final class ObfuscateCommand implements Callable<Integer> {
         int total = 3 + config.numLayers() * (config.attentionBias() ? 12 : 9);
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("obfuscate").setInitialMax(total)
                 .setStyle(ProgressBarStyle.ASCII).setUnit(" tensors", 1).continuousUpdate().build()) {
-            k = ObfuscateModelDir.run(new ObfuscateModelDir.Request(model, out, key, params, seed, dtype, pass, s -> bar.step()));
+            k = ObfuscateModelDir.run(new ObfuscateModelDir.Request(model, out, key, params, seed, dtype, pass, calibrationTokens, s -> bar.step()));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf("obfuscated %s -> %s in %.1f s (hidden %d -> %d, lambda %s, h %d, alpha_e %s, alpha_h %s, beta %d, gamma %s)%n",

@@ -2,6 +2,7 @@ package dev.veil.aloepri.transform;
 
 import dev.veil.aloepri.key.KeyMatrices;
 import dev.veil.aloepri.key.KeyStream;
+import dev.veil.engine.kernel.Rope;
 import dev.veil.model.ModelConfig;
 
 /**
@@ -14,7 +15,7 @@ public record AttentionKeys(Matrix qReader, Matrix kReader, Matrix vReader, Matr
                             HeadKey[] heads, int[] kvOrder, int[][] groupOrder) {
 
     public static AttentionKeys sample(ModelConfig c, KeyMatrices keys, int beta, double gamma, KeyStream rng) {
-        double[] inv = RopeFrequencies.inverse(c);
+        double[] inv = Rope.of(c).inverseFrequencies();
         HeadKey[] heads = new HeadKey[c.numKvHeads()];
         for (int h = 0; h < heads.length; h++) heads[h] = HeadKey.sample(c.headDim(), inv, beta, gamma, rng);
         int[][] groups = new int[c.numKvHeads()][];

@@ -32,7 +32,7 @@ class AttentionTransformTest {
         KeyMatrices keys = KeyMatrices.generate(c.hiddenSize(), 8, 0.3, rng);
         AttentionWeights plain = randomWeights(c, rng);
         Matrix x = Reference.random(7, c.hiddenSize(), 1, rng);
-        double[] inv = RopeFrequencies.inverse(c);
+        double[] inv = dev.veil.engine.kernel.Rope.of(c).inverseFrequencies();
         Matrix y = Reference.attention(x, plain, c.numHeads(), c.numKvHeads(), c.headDim(), inv);
 
         AttentionKeys k = AttentionKeys.sample(c, keys, beta, gamma, rng);

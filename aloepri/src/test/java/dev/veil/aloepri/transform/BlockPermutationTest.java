@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class BlockPermutationTest {
 
     /** head_dim 128, rope_theta 1e4: θ_j = 1e4^(−j/64). */
-    private static final double[] INV = RopeFrequencies.inverse(AttentionTransformTest.config(128, 1, 1, 128, false));
+    private static final double[] INV = dev.veil.engine.kernel.Rope.of(AttentionTransformTest.config(128, 1, 1, 128, false)).inverseFrequencies();
 
     @Test
     void betaOneIsTheIdentity() {

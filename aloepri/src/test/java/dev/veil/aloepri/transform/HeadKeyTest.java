@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class HeadKeyTest {
 
     private static final int HD = 16;
-    private static final double[] INV = RopeFrequencies.inverse(AttentionTransformTest.config(32, 2, 2, HD, false));
+    private static final double[] INV = dev.veil.engine.kernel.Rope.of(AttentionTransformTest.config(32, 2, 2, HD, false)).inverseFrequencies();
 
     @Test
     void queryAndKeyMapsPreserveScoresAndCommuteWithRope() {

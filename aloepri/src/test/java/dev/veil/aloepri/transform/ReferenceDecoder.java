@@ -21,7 +21,7 @@ public final class ReferenceDecoder {
         Matrix embed = Matrix.of(w.get("model.embed_tokens.weight"));
         Matrix x = embed.gatherRows(tokens);
         residualWrites.accept(x);
-        double[] inv = RopeFrequencies.inverse(c);
+        double[] inv = dev.veil.engine.kernel.Rope.of(c).inverseFrequencies();
         for (int l = 0; l < c.numLayers(); l++) {
             Matrix a = norm(x, w, ModelConfig.layer(l, "input_layernorm.weight"), c);
             AttentionWeights attn = new AttentionWeights(m(w, l, "self_attn.q_proj.weight"), m(w, l, "self_attn.k_proj.weight"),
