@@ -2,7 +2,6 @@ package dev.veil.aloepri.transform;
 
 import dev.veil.aloepri.key.KeyMatrices;
 import java.util.random.RandomGenerator;
-import org.ejml.data.DMatrixRMaj;
 
 /**
  * The constant κ that replaces an RMSNorm weight (paper §5.2.5). The obfuscated norm computes
@@ -28,18 +27,11 @@ public final class Kappa {
      * κ = E[rms_{d+2h}(x·P̂)/rms_d(x)] (= sqrt(d/(d+2h))·E[‖x·P̂‖/‖x‖]).
      */
     public static double gaussian(KeyMatrices keys, int samples, RandomGenerator rng) {
-        DMatrixRMaj p = keys.writerKey(rng);
-        int d = keys.hidden(), dObf = keys.obfuscatedHidden();
-        float[] x = new float[samples * d], xp = new float[samples * dObf];
-        for (int s = 0; s < samples; s++) {
-            for (int i = 0; i < d; i++) x[s * d + i] = (float) rng.nextGaussian();
-            for (int j = 0; j < dObf; j++) {
-                double v = 0;
-                for (int i = 0; i < d; i++) v += x[s * d + i] * p.get(i, j);
-                xp[s * dObf + j] = (float) v;
-            }
-        }
-        return fromResiduals(x, xp, samples);
+        Matrix p = Matrix.of(keys.writerKey(rng));
+        int d = keys.hidden();
+        float[] x = new float[samples * d];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextGaussian();
+        return fromResiduals(x, new Matrix(samples, d, x).times(p).data(), samples);
     }
 
     /** The obfuscated norm weight: κ in every one of the d+2h coordinates. */
