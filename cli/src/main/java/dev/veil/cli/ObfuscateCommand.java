@@ -16,9 +16,9 @@ import picocli.CommandLine.Option;
 /** {@code veil obfuscate}: AloePri's offline step — an obfuscated checkpoint any engine runs, and the secret key. */
 @Command(name = "obfuscate", mixinStandardHelpOptions = true,
         description = {"Obfuscate a Hugging Face Llama/Qwen2 model with AloePri (covariant obfuscation).",
-                "Writes a standard checkpoint (hidden size d+2h) that an unchanged engine serves, and a secret key file",
-                "(owner-only) holding the vocabulary permutation the gateway needs. Streams tensor by tensor; the output",
-                "appears only when complete."})
+                "Writes a standard checkpoint (hidden size d+2h) that an unchanged engine serves,",
+                "and an owner-only secret key file with the vocabulary permutation the gateway needs.",
+                "Streams tensor by tensor; the output directory appears only when complete."})
 public final class ObfuscateCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "plain model directory (config.json + safetensors)")
