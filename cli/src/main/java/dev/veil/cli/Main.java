@@ -8,6 +8,8 @@ import picocli.CommandLine.Command;
         description = "Confidential LLM inference: Talaria (split inference, ReMO masking) and AloePri (covariant obfuscation).",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                GenerateCommand.class,
+                EvalCommand.class,
                 InspectCommand.class,
                 ConvertCommand.class,
                 ObfuscateCommand.class,
