@@ -229,12 +229,8 @@ final class TokenizerJson {
                         : Pattern.compile(Pattern.quote(literalPattern(pattern, field)));
                 yield PreTokenizer.regex(regex, behavior.equals("Isolated"));
             }
-            case "ByteLevel" -> {
-                PreTokenizer bytes = PreTokenizer.byteLevel(n.path("add_prefix_space").asBoolean(false));
-                yield n.path("use_regex").asBoolean(true)
-                        ? PreTokenizer.sequence(List.of(PreTokenizer.regex(compile(SplitRegex.GPT2, field), true), bytes))
-                        : bytes;
-            }
+            case "ByteLevel" -> PreTokenizer.byteLevel(n.path("add_prefix_space").asBoolean(false),
+                    n.path("use_regex").asBoolean(true) ? compile(SplitRegex.GPT2, field) : null);
             case "Sequence" -> {
                 List<PreTokenizer> steps = new ArrayList<>();
                 JsonNode list = n.path("pretokenizers");
