@@ -32,7 +32,7 @@ class ComponentVariantsTest {
         JSON.writeValue(file.toFile(), root);
 
         List<String> texts = new ArrayList<>(TrickyTexts.ALL);
-        texts.addAll(Fixtures.sotuChunks(60, 1500));
+        texts.addAll(Fixtures.sotuChunks(120, 1500));
         Tokenizer veil = Tokenizer.load(file);
         try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.builder().optTokenizerPath(file)
                 .optAddSpecialTokens(false).optTruncation(false).build()) {
