@@ -13,7 +13,7 @@ import java.util.Set;
  * "gpt2" is byte-level BPE by merge rank with the pre-tokenizer regexes that {@code tokenizer.ggml.pre} names.
  * Control and user-defined tokens are cut out of the text first; control ones only when parsing specials.
  */
-final class GgufVocab {
+final class GgufTokenizer {
     private static final String PREFIX = "tokenizer.ggml.";
 
     // llama.cpp's token types (llama_token_type)
@@ -25,12 +25,12 @@ final class GgufVocab {
 
     private final Map<String, Object> metadata;
 
-    private GgufVocab(Map<String, Object> metadata) {
+    private GgufTokenizer(Map<String, Object> metadata) {
         this.metadata = metadata;
     }
 
     static Tokenizer tokenizer(Map<String, Object> metadata) {
-        return new GgufVocab(metadata).build();
+        return new GgufTokenizer(metadata).build();
     }
 
     private Tokenizer build() {
@@ -78,7 +78,7 @@ final class GgufVocab {
             tokenModel = new SentencePieceModel(vocab, scores, id("unknown_token_id", n).orElse(-1));
         } else {
             normalizer = TextNormalizer.NONE;
-            preTokenizer = PreTokenizer.sequence(List.of(SplitRegex.isolatingAll(regexesFor(pre)), PreTokenizer.byteLevel(false)));
+            preTokenizer = PreTokenizer.sequence(List.of(SplitRegex.isolatingAll(regexesFor(pre)), PreTokenizer.byteLevel(false, null)));
             tokenModel = new BpeModel(vocab, merges(vocab), isLlama3(pre), false, -1, false);
         }
 

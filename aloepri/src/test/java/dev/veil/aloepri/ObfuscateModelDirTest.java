@@ -1,0 +1,74 @@
+package dev.veil.aloepri;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.model.ModelConfig;
+import dev.veil.model.TensorSpec;
+import dev.veil.model.safetensors.SafetensorsWeights;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ObfuscateModelDirTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void writesACompleteModelDirAndABoundKey() throws Exception {
+        ModelConfig c = TinyModels.qwen();
+        Path plain = TinyModels.write(tmp.resolve("plain"), c, "dir");
+        Files.writeString(plain.resolve("generation_config.json"), "{\"eos_token_id\": [2, 7], \"pad_token_id\": 9}");
+        List<TensorSpec> seen = new ArrayList<>();
+        var req = new ObfuscateModelDir.Request(plain, tmp.resolve("out"), tmp.resolve("k.key"), AloePriParams.defaults(64), "s1", null,
+                null, 64, seen::add);
+        AloePriKey key = ObfuscateModelDir.run(req);
+        assertThat(ModelConfig.read(tmp.resolve("out")).hiddenSize()).isEqualTo(64 + 2 * 8);
+        assertThat(tmp.resolve("out/generation_config.json")).exists();
+        assertThat(seen).hasSize(1 + c.numLayers() * 12 + 2); // embed, 12 per layer (2 norms, q k v, 3 biases, o, gate up down), norm, head
+        for (int id : new int[] {1, 2, 7, 9}) assertThat(key.permutation().obfuscate(id)).isEqualTo(id);
+        try (var obf = SafetensorsWeights.open(tmp.resolve("out")); var pl = SafetensorsWeights.open(plain)) {
+            key.verifyObfuscatedModel(obf, "out");
+            key.verifyPlainModel(pl, "plain");
+            assertThatThrownBy(() -> key.verifyObfuscatedModel(pl, "plain")).hasMessageContaining("plain is not the model this key obfuscated");
+        }
+        AloePriKey read = KeyFile.read(tmp.resolve("k.key"), null);
+        assertThat(read.obfuscatedFingerprint()).isEqualTo(key.obfuscatedFingerprint());
+        assertThat(read.kappa()).hasSize(2 * c.numLayers() + 1);
+        // same seed, same model
+        ObfuscateModelDir.run(new ObfuscateModelDir.Request(plain, tmp.resolve("out2"), tmp.resolve("k2.key"), AloePriParams.defaults(64),
+                "s1", null, null, 64, null));
+        assertThat(KeyFile.read(tmp.resolve("k2.key"), null).obfuscatedFingerprint()).isEqualTo(key.obfuscatedFingerprint());
+    }
+
+    @Test
+    void refusesAnExistingOutputAndLeavesNothingBehindOnFailure() throws Exception {
+        ModelConfig c = TinyModels.llama();
+        Path plain = TinyModels.write(tmp.resolve("plain"), c, "fail");
+        Files.createDirectories(tmp.resolve("exists"));
+        assertThatThrownBy(() -> ObfuscateModelDir.run(new ObfuscateModelDir.Request(plain, tmp.resolve("exists"), tmp.resolve("a.key"),
+                AloePriParams.defaults(96), null, null, null, 0, null))).hasMessageContaining("output directory already exists");
+        // a model whose weights contradict its config fails mid-way: no output dir, no temp dir, no key
+        ModelConfig wrong = TinyModels.config(ModelConfig.Architecture.LLAMA, 96, 2, 6, 3, 20, 200, 250, false, false);
+        wrong.write(plain);
+        assertThatThrownBy(() -> ObfuscateModelDir.run(new ObfuscateModelDir.Request(plain, tmp.resolve("out"), tmp.resolve("b.key"),
+                AloePriParams.defaults(96), null, null, null, 0, null)))
+                .hasMessageContaining("tensor model.layers.0.mlp.gate_proj.weight has shape [192, 96] but config.json implies [200, 96]");
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("plain", "exists");
+        }
+    }
+
+    @Test
+    void unsupportedArchitectureIsRefusedByName() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("mistral"));
+        Files.writeString(dir.resolve("config.json"), "{\"architectures\":[\"MistralForCausalLM\"],\"hidden_size\":8}");
+        assertThatThrownBy(() -> ObfuscateModelDir.run(new ObfuscateModelDir.Request(dir, tmp.resolve("o"), tmp.resolve("c.key"),
+                AloePriParams.defaults(8), null, null, null, 0, null))).hasMessageContaining("unsupported architecture 'MistralForCausalLM'");
+    }
+}
