@@ -36,8 +36,12 @@ final class Harness implements AutoCloseable {
     private final List<AutoCloseable> opened = new ArrayList<>();
 
     Harness(ModelConfig config, long seed) throws IOException {
+        this(config, TinyModels.random(config, seed));
+    }
+
+    Harness(ModelConfig config, Weights weights) throws IOException {
         this.config = config;
-        this.weights = TinyModels.random(config, seed);
+        this.weights = weights;
         this.local = new LocalLinearBackend(config, weights, Parallel.shared());
         this.folded = FoldedModel.fold(config, weights);
         this.cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
