@@ -31,8 +31,8 @@ public final class MaskedRemoteBackend implements LinearBackend {
     private Session session;
     private int expectedRows = Integer.MAX_VALUE;
 
-    /** A session: one secret seed, the plan it was set up for, and the maskers it expands to. */
-    private record Session(SetupPlan plan, Map<ModelName, ProductMasker> maskers) {}
+    /** A session: the maskers one secret seed expands to. */
+    private record Session(Map<ModelName, ProductMasker> maskers) {}
 
     public MaskedRemoteBackend(CloudConnection cloud, SetupService setup, TalariaOptions options) {
         this.cloud = cloud;
@@ -135,7 +135,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
         Map<ModelName, ProductMasker> maskers = new LinkedHashMap<>();
         for (ModelName n : ModelName.all(config))
             maskers.put(n, new ProductMasker(n, config, plan, seed, bundle == null ? null : bundle.get(n)));
-        return new Session(plan, maskers);
+        return new Session(maskers);
     }
 
     /** Largest relative deviation of an accepted reply in the current session's integrity checks. */
