@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
                 ConvertCommand.class,
                 ObfuscateCommand.class,
                 KeyCommand.class,
+                ServeCommand.class,
+                GatewayCommand.class,
         })
 public final class Main {
 
