@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 KeyCommand.class,
                 ServeCommand.class,
                 GatewayCommand.class,
+                BenchCommand.class,
         })
 public final class Main {
 
