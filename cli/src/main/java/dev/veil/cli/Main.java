@@ -8,10 +8,13 @@ import picocli.CommandLine.Command;
         description = "Confidential LLM inference: Talaria (split inference, ReMO masking) and AloePri (covariant obfuscation).",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                GenerateCommand.class,
+                EvalCommand.class,
                 InspectCommand.class,
                 ConvertCommand.class,
                 ObfuscateCommand.class,
                 KeyCommand.class,
+                TalariaCommand.class,
                 ServeCommand.class,
                 GatewayCommand.class,
                 BenchCommand.class,

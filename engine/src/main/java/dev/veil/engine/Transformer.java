@@ -88,8 +88,9 @@ public final class Transformer {
 
     /**
      * Runs the chunks of several sequences in one pass over the weights (continuous batching): their rows are stacked
-     * for every weight product, while RoPE and attention use each row's own sequence and position. A sequence's
-     * results do not depend on what it is batched with. Returns each chunk's logits ({@code null} for
+     * for every weight product, while RoPE and attention use each row's own sequence and position. Every step but the
+     * weight products is row by row, so on a backend whose products are batch-invariant (the local backend with
+     * {@code Batching.INVARIANT}) a sequence's results are bit for bit those it gets alone. Returns each chunk's logits ({@code null} for
      * {@link Logits#NONE}, one row for {@link Logits#LAST}, a row per token for {@link Logits#ALL}).
      */
     public float[][] forward(List<Chunk> chunks) {

@@ -69,11 +69,14 @@ public final class InferenceServer implements AutoCloseable {
         return start(model, eosIds, options, null);
     }
 
-    /** Loads the model directory (or GGUF) onto the local backend and serves it; {@link #close()} releases it. */
+    /**
+     * Loads the model directory (or GGUF) onto the local backend, with {@code options.batching()}, and serves it;
+     * {@link #close()} releases it.
+     */
     public static InferenceServer open(Path model, ServerOptions options, Parallel parallel) throws IOException {
         ModelFiles files = ModelFiles.open(model);
         try {
-            var backend = new LocalLinearBackend(files.config(), files.weights(), parallel);
+            var backend = new LocalLinearBackend(files.config(), files.weights(), parallel, options.batching());
             return start(new Transformer(backend, parallel), files.generation().eosTokenIds(), options, files);
         } catch (IOException | RuntimeException e) {
             files.close();

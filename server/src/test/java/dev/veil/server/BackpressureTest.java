@@ -38,7 +38,7 @@ class BackpressureTest {
     @BeforeEach
     void start() throws Exception {
         ModelConfig c = TestModels.llama();
-        gate = new TestServers.Gate(new LocalLinearBackend(c, TestModels.random(c, DType.F32, 4), TestServers.PARALLEL));
+        gate = new TestServers.Gate(TestServers.backend(c, 4));
         server = TestServers.start(new Transformer(gate, TestServers.PARALLEL), List.of(),
                 TestServers.options("tiny").withLimits(1, 1));
         completions = server.uri().resolve("/v1/completions");

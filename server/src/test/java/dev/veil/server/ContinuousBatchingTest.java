@@ -42,7 +42,7 @@ class ContinuousBatchingTest {
     @Test
     void sequencesShareEveryPassAndEachGetsItsSoloTokens() throws Exception {
         ModelConfig c = TestModels.qwen2();
-        var backend = new LocalLinearBackend(c, TestModels.random(c, DType.F32, 21), TestServers.PARALLEL);
+        var backend = TestServers.backend(c, 21);
         Transformer solo = new Transformer(backend, TestServers.PARALLEL);
         TestServers.Gate gate = new TestServers.Gate(backend);
         SplittableRandom random = new SplittableRandom(3);

@@ -5,6 +5,7 @@ import dev.veil.engine.LinearOp;
 import dev.veil.engine.TestModels;
 import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
+import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
@@ -22,9 +23,13 @@ public final class TestServers {
 
     private TestServers() {}
 
-    /** A random F32 model of shape {@code c} on the local backend. */
+    /** A random F32 model of shape {@code c} on the local backend, batch-invariant as {@code veil serve} runs it. */
     public static Transformer model(ModelConfig c, long seed) {
-        return new Transformer(new LocalLinearBackend(c, TestModels.random(c, DType.F32, seed), PARALLEL), PARALLEL);
+        return new Transformer(backend(c, seed), PARALLEL);
+    }
+
+    public static LocalLinearBackend backend(ModelConfig c, long seed) {
+        return new LocalLinearBackend(c, TestModels.random(c, DType.F32, seed), PARALLEL, Batching.INVARIANT);
     }
 
     /** Loopback, a free port, quick keep-alives. */
