@@ -134,10 +134,10 @@ final class Chromium implements AutoCloseable {
         call("Input.insertText", JSON.createObjectNode().put("text", text));
     }
 
-    /** Waits until {@code condition} (a JavaScript expression) is true. */
+    /** Waits until {@code condition} (a JavaScript expression) is true; an expression that throws (the page is still loading) is false. */
     void waitFor(String condition, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!eval("Boolean(" + condition + ")").asBoolean()) {
+        while (!eval("(() => { try { return Boolean(" + condition + "); } catch (e) { return false; } })()").asBoolean()) {
             if (System.nanoTime() > deadline) fail("the page never satisfied: " + condition);
             Thread.sleep(50);
         }
