@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -84,7 +85,7 @@ public final class AloePriBackend implements PrivateCompletionBackend {
 
             @Override
             public UntrustedView untrustedView() {
-                return new UntrustedView("aloepri", sent, Arrays.copyOf(received, count), java.util.List.of());
+                return new UntrustedView("aloepri", sent, Arrays.copyOf(received, count), List.of());
             }
 
             @Override

@@ -39,6 +39,7 @@ public final class GatewayServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(GatewayServer.class.getName());
     private static final int MAX_BODY_BYTES = 8 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
     private static final Map<String, String> PAGES = Map.of(
             "/", "index.html", "/index.html", "index.html", "/chat.js", "chat.js", "/chat.css", "chat.css");
 
@@ -214,8 +215,6 @@ public final class GatewayServer implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "app disconnected after {0} generated tokens; upstream cancelled", text.generated());
         }
     }
-
-    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
 
     private static void event(OutputStream out, ObjectNode data) throws IOException {
         out.write("data: ".getBytes(StandardCharsets.UTF_8));

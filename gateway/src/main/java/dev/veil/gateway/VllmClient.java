@@ -87,11 +87,14 @@ public final class VllmClient implements AutoCloseable {
             throw new UpstreamException(502, "interrupted while connecting to the upstream", e);
         }
         JsonNode chosen = null;
-        for (JsonNode m : models) if (model == null || model.equals(m.path("id").asText())) chosen = chosen == null ? m : chosen;
-        if (chosen == null || model == null && models.size() != 1)
-            throw new UpstreamException(502, model == null
-                    ? "the upstream at " + base + " serves " + models.size() + " models; name one (--upstream-model)"
-                    : "the upstream at " + base + " does not serve a model named " + model);
+        if (model == null) {
+            if (models.size() != 1)
+                throw new UpstreamException(502, "the upstream at " + base + " serves " + models.size() + " models; name one (--upstream-model)");
+            chosen = models.get(0);
+        } else {
+            for (JsonNode m : models) if (model.equals(m.path("id").asText())) chosen = m;
+            if (chosen == null) throw new UpstreamException(502, "the upstream at " + base + " does not serve a model named " + model);
+        }
         return new VllmClient(base, chosen.path("id").asText(), chosen.path("max_model_len").asInt(0), timeouts, http);
     }
 

@@ -8,8 +8,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -205,8 +207,8 @@ final class CompletionEndpoint {
     private void finished(Call call, int generated, long firstToken, SequenceEvent.Finish[] finishes) {
         metrics.request("ok");
         long end = System.nanoTime();
-        long stops = java.util.Arrays.stream(finishes).filter(f -> f.reason().equals("stop")).count();
-        LOG.log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
+        long stops = Arrays.stream(finishes).filter(f -> f.reason().equals("stop")).count();
+        LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT,
                 "completion: %d sequence(s), %d prompt tokens, %d generated, %d stopped / %d at length, first token %.1f ms, total %.1f ms",
                 finishes.length, call.request.promptTokens(), generated, stops, finishes.length - stops,
                 firstToken == 0 ? 0 : (firstToken - call.startNanos) / 1e6, (end - call.startNanos) / 1e6));

@@ -51,4 +51,8 @@ public record ServerOptions(String host, int port, String modelName, int maxRunn
     public ServerOptions withKeepAlive(Duration keepAlive) {
         return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching);
     }
+
+    public ServerOptions withBatching(Batching batching) {
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching);
+    }
 }

@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.engine.TestModels;
 import dev.veil.engine.Transformer;
-import dev.veil.engine.backend.LocalLinearBackend;
-import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -46,7 +44,7 @@ class BackpressureTest {
 
     @AfterEach
     void stop() {
-        gate.close(false);
+        gate.release();
         server.close();
         clients.close();
     }
@@ -61,7 +59,7 @@ class BackpressureTest {
 
     @Test
     void aFullQueueAnswers429AndTheQueuedRequestsStillComplete() throws Exception {
-        gate.close(true);
+        gate.hold();
         Future<TestHttp.Response> running = clients.submit(() -> TestHttp.post(completions, request(4, false)));
         await(() -> server.metrics().running() == 1, "one sequence runs");
         Future<TestHttp.Response> waiting = clients.submit(() -> TestHttp.post(completions, request(4, false)));
@@ -76,7 +74,7 @@ class BackpressureTest {
         assertThat(error.get("type").asText()).isEqualTo("RateLimitError");
         assertThat(error.get("message").asText()).contains("busy", "retry later");
 
-        gate.close(false);
+        gate.release();
         assertThat(running.get().status()).isEqualTo(200);
         assertThat(waiting.get().status()).isEqualTo(200);
         assertThat(waiting.get().json().get("choices").get(0).get("token_ids")).hasSize(4);
@@ -86,7 +84,7 @@ class BackpressureTest {
 
     @Test
     void shuttingDownAnswers503AndDrainsWhatIsRunning() throws Exception {
-        gate.close(true);
+        gate.hold();
         Future<TestHttp.Response> running = clients.submit(() -> TestHttp.post(completions, request(4, false)));
         await(() -> server.metrics().running() == 1, "one sequence runs");
         Future<?> shutdown = clients.submit(() -> server.shutdown(Duration.ofSeconds(30)));
@@ -94,7 +92,7 @@ class BackpressureTest {
         var refused = TestHttp.post(completions, request(4, false));
         assertThat(refused.status()).isEqualTo(503);
         assertThat(refused.json().get("error").get("message").asText()).contains("shutting down");
-        gate.close(false);
+        gate.release();
         assertThat(running.get().status()).isEqualTo(200);
         assertThat(running.get().json().get("choices").get(0).get("token_ids")).hasSize(4);
         shutdown.get();
@@ -102,12 +100,12 @@ class BackpressureTest {
 
     @Test
     void closingMidStreamSendsAnErrorEvent() throws Exception {
-        gate.close(true);
+        gate.hold();
         Future<TestHttp.Events> streaming = clients.submit(() -> TestHttp.stream(completions, request(50, true)));
         await(() -> server.metrics().running() == 1, "the stream's sequence runs");
         Future<?> closing = clients.submit(server::close);
         Thread.sleep(100);
-        gate.close(false);
+        gate.release();
         TestHttp.Events events = streaming.get();
         closing.get();
         assertThat(events.status()).isEqualTo(200);
@@ -124,9 +122,9 @@ class BackpressureTest {
             for (String line; (line = in.readLine()) != null && !line.startsWith("data: "); ) {
                 // headers, then the first event
             }
-            gate.close(true); // hold the next pass so the sequence cannot finish before we leave
+            gate.hold(); // hold the next pass so the sequence cannot finish before we leave
         }
-        gate.close(false);
+        gate.release();
         await(() -> server.metrics().cancelledSequences() == 1, "the sequence is cancelled");
         await(() -> server.metrics().running() == 0, "its slot is free");
         assertThat(server.metrics().generatedTokens()).isLessThan(250);
@@ -135,7 +133,7 @@ class BackpressureTest {
 
     @Test
     void aStreamingClientThatLeavesWhileQueuedIsCancelledBeforeItRuns() throws Exception {
-        gate.close(true);
+        gate.hold();
         Future<TestHttp.Response> running = clients.submit(() -> TestHttp.post(completions, request(2, false)));
         await(() -> server.metrics().running() == 1, "one sequence runs");
         try (Socket socket = new Socket(server.uri().getHost(), server.port())) {
@@ -144,7 +142,7 @@ class BackpressureTest {
         }
         // keep-alive comments find the closed connection while the request is still queued
         await(() -> server.metrics().requests("client_gone") == 1, "the server notices the client left");
-        gate.close(false);
+        gate.release();
         assertThat(running.get().status()).isEqualTo(200);
         await(() -> server.metrics().cancelledSequences() == 1, "the queued sequence is dropped");
         assertThat(server.metrics().generatedTokens()).isEqualTo(2);

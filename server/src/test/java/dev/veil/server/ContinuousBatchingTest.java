@@ -9,8 +9,6 @@ import dev.veil.engine.Generator;
 import dev.veil.engine.SamplingParams;
 import dev.veil.engine.TestModels;
 import dev.veil.engine.Transformer;
-import dev.veil.engine.backend.LocalLinearBackend;
-import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,7 +53,7 @@ class ContinuousBatchingTest {
         try (InferenceServer server = TestServers.start(new Transformer(gate, TestServers.PARALLEL), List.of(),
                 TestServers.options("q")); ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             var uri = server.uri().resolve("/v1/completions");
-            gate.close(true);
+            gate.hold();
             List<Future<JsonNode>> answers = new ArrayList<>();
             for (int i = 0; i < SEQUENCES; i++) {
                 ObjectNode r = TestHttp.JSON.createObjectNode();
@@ -69,7 +67,7 @@ class ContinuousBatchingTest {
                 if (i == 0) await(() -> server.metrics().running() == 1, "the first sequence runs (held at the gate)");
             }
             await(() -> server.metrics().waiting() == SEQUENCES - 1, "the others wait for the next pass");
-            gate.close(false);
+            gate.release();
             for (int i = 0; i < SEQUENCES; i++) {
                 JsonNode tokens = answers.get(i).get().get("choices").get(0).get("token_ids");
                 int[] got = new int[tokens.size()];

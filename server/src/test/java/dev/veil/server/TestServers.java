@@ -53,9 +53,14 @@ public final class TestServers {
             this.inner = inner;
         }
 
-        public void close(boolean closed) {
-            if (closed) latch = new CountDownLatch(1);
-            else latch.countDown();
+        /** Passes from now on wait at the gate. */
+        public void hold() {
+            latch = new CountDownLatch(1);
+        }
+
+        /** Lets the waiting pass (and all later ones) through. */
+        public void release() {
+            latch.countDown();
         }
 
         @Override
