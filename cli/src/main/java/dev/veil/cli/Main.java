@@ -15,6 +15,9 @@ import picocli.CommandLine.Command;
                 ObfuscateCommand.class,
                 KeyCommand.class,
                 TalariaCommand.class,
+                ServeCommand.class,
+                GatewayCommand.class,
+                BenchCommand.class,
         })
 public final class Main {
 
