@@ -29,11 +29,12 @@ public final class RandomModel {
     private RandomModel() {}
 
     /**
-     * Scales applied on top of the init: {@code lmHead} multiplies the output projection (a sharper next-token
-     * distribution), {@code embedding} the token embeddings, {@code normNoise} the spread of norm weights around 1.
+     * {@code embedding}: standard deviation of the token embeddings. With tied embeddings, a large one makes every
+     * token predict itself (the residual stream stays close to its own embedding, which is also its LM-head row),
+     * so tied models want a small one. {@code normNoise}: spread of the norm weights around 1.
      */
-    public record Scales(double embedding, double lmHead, double normNoise) {
-        public static final Scales DEFAULT = new Scales(1.0, 1.0, 0.1);
+    public record Scales(double embedding, double normNoise) {
+        public static final Scales DEFAULT = new Scales(1.0, 0.1);
     }
 
     /** A config with this synthetic vocabulary's bos/eos ids. */
@@ -75,26 +76,26 @@ public final class RandomModel {
         Files.createDirectories(dir);
         List<TensorSpec> specs = specs(c, dtype);
         try (SafetensorsWriter w = SafetensorsWriter.create(dir.resolve("model.safetensors"), specs, Map.of("format", "pt"))) {
-            for (TensorSpec spec : specs) w.write(tensor(spec, c, seed, scales));
+            for (TensorSpec spec : specs) w.write(tensor(spec, seed, scales));
         }
         c.write(dir);
         SyntheticTokenizer.write(dir, c.vocabSize(), SPECIALS);
     }
 
-    private static Tensor tensor(TensorSpec spec, ModelConfig c, long seed, Scales scales) {
+    private static Tensor tensor(TensorSpec spec, long seed, Scales scales) {
         String name = spec.name();
         SplittableRandom rng = new SplittableRandom(seed * 1_000_003L + name.hashCode());
         long n = spec.elements();
-        boolean norm = name.endsWith("norm.weight");
+        double mean = name.endsWith("norm.weight") ? 1.0 : 0.0;
         double std;
-        if (norm) std = scales.normNoise();
+        if (name.endsWith("norm.weight")) std = scales.normNoise();
         else if (name.endsWith(".bias")) std = 0.1;
-        else if (name.equals("model.embed_tokens.weight")) std = scales.embedding() * (c.tieWordEmbeddings() ? scales.lmHead() : 1);
-        else std = (name.equals("lm_head.weight") ? scales.lmHead() : 1.0) / Math.sqrt(spec.shape()[1]);
+        else if (name.equals("model.embed_tokens.weight")) std = scales.embedding();
+        else std = 1.0 / Math.sqrt(spec.shape()[1]);
         double halfWidth = std * Math.sqrt(3); // uniform on [-a, a] has std a/sqrt(3)
         MemorySegment data = Arena.ofAuto().allocate(n * spec.dtype().bytes, 64);
         for (long i = 0; i < n; i++) {
-            float v = (float) ((norm ? 1.0 : 0.0) + halfWidth * (2 * rng.nextDouble() - 1));
+            float v = (float) (mean + halfWidth * (2 * rng.nextDouble() - 1));
             switch (spec.dtype()) {
                 case F32 -> data.setAtIndex(Tensor.F32, i, v);
                 case F16 -> data.setAtIndex(Tensor.I16, i, Float.floatToFloat16(v));
