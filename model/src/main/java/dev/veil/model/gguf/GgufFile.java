@@ -37,6 +37,7 @@ public final class GgufFile implements AutoCloseable {
     private final int version;
     private final Map<String, Object> metadata;
     private final Map<String, GgufValueType> types;
+    private final Map<String, GgufValueType> elementTypes = new LinkedHashMap<>();
     private final Map<String, GgufTensorInfo> tensors;
     private final long dataStart;
 
@@ -116,6 +117,11 @@ public final class GgufFile implements AutoCloseable {
     /** All metadata in file order (unmodifiable). */
     public Map<String, Object> metadata() {
         return metadata;
+    }
+
+    /** The element type of array {@code key}, or null if it is absent or no array. */
+    public GgufValueType elementType(String key) {
+        return elementTypes.get(key);
     }
 
     /** The GGUF type tag {@code key} was stored with, or null if absent. */
@@ -284,6 +290,7 @@ public final class GgufFile implements AutoCloseable {
     private Object readArray(GgufCursor in, String key) throws IOException {
         GgufValueType type = valueType(in.i32(), key);
         if (type == GgufValueType.ARRAY) throw new IOException(path + ": metadata key '" + key + "' is an array of arrays, which Veil does not read");
+        elementTypes.put(key, type);
         long count = in.i64();
         in.require(count, type == GgufValueType.STRING ? 8 : type.bytes);
         int n = (int) count;

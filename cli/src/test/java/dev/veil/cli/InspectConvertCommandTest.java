@@ -1,0 +1,94 @@
+package dev.veil.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.model.DType;
+import dev.veil.model.ModelFiles;
+import dev.veil.model.RandomModels;
+import dev.veil.model.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class InspectConvertCommandTest {
+    @TempDir Path tmp;
+
+    record Result(int exit, String out, String err) {}
+
+    static Result run(String... args) {
+        PrintStream out = System.out, err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            int exit = Main.run(args);
+            return new Result(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    @Test
+    void inspectsAHfDirAsJson() throws Exception {
+        Path dir = RandomModels.writeHf(tmp.resolve("m"), RandomModels.llama(), DType.BF16, 1);
+        Result r = run("inspect", "--json", dir.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.path("format").asText()).isEqualTo("hf");
+        assertThat(j.at("/config/architectures/0").asText()).isEqualTo("LlamaForCausalLM");
+        long params = 0;
+        for (Tensor t : RandomModels.weights(RandomModels.llama(), DType.BF16, 1)) params += t.size();
+        assertThat(j.path("parameters").asLong()).isEqualTo(params);
+        assertThat(j.at("/parameters_by_type/BF16").asLong()).isEqualTo(params);
+        assertThat(j.path("tensors")).hasSize(21); // embed, 2 x 9 per layer, norm, lm_head
+        assertThat(j.at("/tensors/0/name").asText()).isEqualTo("model.embed_tokens.weight");
+        assertThat(j.at("/tensors/0/shape").toString()).isEqualTo("[300,32]");
+    }
+
+    @Test
+    void convertsToGgufAndBackAndInspectsTheGguf() throws Exception {
+        Path dir = RandomModels.writeHf(tmp.resolve("q"), RandomModels.qwen2(), DType.F32, 2);
+        Path gguf = tmp.resolve("q.gguf");
+        Result r = run("convert", "--model", dir.toString(), "--to", "gguf", "--out", gguf.toString(), "--dtype", "bf16");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("wrote " + gguf + " (gguf, BF16");
+
+        Result text = run("inspect", gguf.toString());
+        assertThat(text.exit()).as(text.err()).isZero();
+        assertThat(text.out()).contains("(gguf)").contains("architecture  Qwen2ForCausalLM").contains("general.architecture = llama")
+                .contains("tokenizer.ggml.tokens = [280 strings]").contains("blk.0.attn_q.weight BF16[48, 32]");
+
+        Path back = tmp.resolve("back");
+        r = run("convert", "--model", gguf.toString(), "--to", "hf", "--out", back.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        try (ModelFiles m = ModelFiles.open(back)) {
+            assertThat(m.weights().get("model.layers.1.mlp.down_proj.weight").dtype()).isEqualTo(DType.BF16);
+            assertThat(m.config().headDim()).isEqualTo(12);
+        }
+    }
+
+    @Test
+    void badInputIsOneLineWithoutStackTrace() throws Exception {
+        Path bad = tmp.resolve("bad.gguf");
+        Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+        Result r = run("inspect", bad.toString());
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.err().strip()).isEqualTo("veil: " + bad + ": unsupported GGUF version 7 (Veil reads versions 2 and 3)");
+
+        Result missing = run("convert", "--model", tmp.resolve("none").toString(), "--to", "gguf", "--out", tmp.resolve("x.gguf").toString());
+        assertThat(missing.exit()).isNotZero();
+        assertThat(missing.err().strip()).isEqualTo("veil: " + tmp.resolve("none") + ": no such file or directory");
+
+        Path dir = RandomModels.writeHf(tmp.resolve("d"), RandomModels.llama(), DType.F32, 2);
+        Result dtype = run("convert", "--model", dir.toString(), "--to", "gguf", "--out", tmp.resolve("y.gguf").toString(), "--dtype", "q4");
+        assertThat(dtype.exit()).isNotZero();
+        assertThat(dtype.err().strip()).isEqualTo("veil: unsupported --dtype 'q4' (use f32, f16 or bf16)");
+    }
+}

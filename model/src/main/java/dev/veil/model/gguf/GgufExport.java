@@ -1,0 +1,114 @@
+package dev.veil.model.gguf;
+
+import static dev.veil.model.gguf.GgufKeys.*;
+
+import dev.veil.model.DType;
+import dev.veil.model.GenerationConfig;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.ModelFiles;
+import dev.veil.model.ModelTensors;
+import dev.veil.model.Tensor;
+import dev.veil.model.TensorOps;
+import dev.veil.model.TensorSpec;
+import dev.veil.model.Weights;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Hugging Face model -> GGUF that llama.cpp runs, following llama.cpp's own converter (convert_hf_to_gguf.py) where
+ * it matters, and always as architecture {@code llama}, Qwen2 included: llama.cpp's qwen2 graph assumes
+ * heads x head_dim = hidden, while its llama graph takes head_dim from attention.key_length/value_length and adds
+ * q/k/v biases when the file has them. So Q/K rows (and biases) are interleaved for llama's RoPE, llama3 rope scaling
+ * becomes a {@code rope_freqs.weight} tensor, tied embeddings get no {@code output.weight}, 2-D weights are stored in
+ * the requested dtype and 1-D tensors (norms, biases) in F32 as the converter does. Tensors stream one at a time.
+ */
+public final class GgufExport {
+    private GgufExport() {}
+
+    public static void write(ModelFiles model, Path out, DType dtype) throws IOException {
+        write(model.config(), model.generation(), model.weights(), model.tokenizerDir(), name(model.source()), out, dtype);
+    }
+
+    /**
+     * @param tokenizerDir directory of tokenizer.json, or null for a synthetic byte-level vocabulary
+     * @param dtype        F32, F16 or BF16 for the 2-D weights
+     */
+    public static void write(ModelConfig config, GenerationConfig generation, Weights weights, Path tokenizerDir, String name,
+                             Path out, DType dtype) throws IOException {
+        if (!dtype.isFloat()) throw new IllegalArgumentException("GGUF export writes F32, F16 or BF16, not " + dtype);
+        GgufMetadata meta = metadata(config, generation, tokenizerDir, name, dtype);
+        List<TensorSpec> specs = new ArrayList<>();
+        float[] ropeFactors = config.ropeScaling() == null ? null
+                : Llama3Rope.factors(config.headDim(), config.ropeTheta(), config.ropeScaling());
+        if (ropeFactors != null) specs.add(new TensorSpec(GgufNames.ROPE_FREQS, DType.F32, new long[] {ropeFactors.length}));
+        List<String> hfNames = new ArrayList<>(ModelTensors.expected(config).keySet());
+        for (String hf : hfNames) {
+            long[] shape = ModelTensors.expected(config).get(hf);
+            specs.add(new TensorSpec(GgufNames.toGguf(hf), shape.length == 1 ? DType.F32 : dtype, shape));
+        }
+        try (GgufWriter w = GgufWriter.create(out, meta, specs)) {
+            if (ropeFactors != null) w.write(Tensor.ofFloats(GgufNames.ROPE_FREQS, ropeFactors, ropeFactors.length));
+            for (int i = 0; i < hfNames.size(); i++) {
+                TensorSpec spec = specs.get(i + (ropeFactors == null ? 0 : 1));
+                w.write(toGguf(config, weights.get(hfNames.get(i)), spec));
+            }
+        }
+    }
+
+    /** One Hugging Face tensor as llama.cpp's llama architecture wants it. */
+    private static Tensor toGguf(ModelConfig config, Tensor hf, TensorSpec spec) {
+        Tensor t = TensorOps.convert(hf, spec.dtype());
+        if (GgufNames.isQ(hf.name())) t = LlamaCppRope.toLlamaCpp(t, config.numHeads());
+        else if (GgufNames.isK(hf.name())) t = LlamaCppRope.toLlamaCpp(t, config.numKvHeads());
+        return t.withName(spec.name());
+    }
+
+    static GgufMetadata metadata(ModelConfig c, GenerationConfig generation, Path tokenizerDir, String name, DType dtype)
+            throws IOException {
+        String a = "llama.";
+        GgufMetadata m = new GgufMetadata()
+                .putString(ARCHITECTURE, "llama")
+                .putString(NAME, name)
+                .putU32(FILE_TYPE, switch (dtype) {
+                    case F16 -> FILE_TYPE_F16;
+                    case BF16 -> FILE_TYPE_BF16;
+                    default -> FILE_TYPE_F32;
+                })
+                .putU32(a + VOCAB_SIZE, c.vocabSize())
+                .putU32(a + CONTEXT_LENGTH, c.maxPositionEmbeddings())
+                .putU32(a + EMBEDDING_LENGTH, c.hiddenSize())
+                .putU32(a + BLOCK_COUNT, c.numLayers())
+                .putU32(a + FEED_FORWARD_LENGTH, c.intermediateSize())
+                .putU32(a + HEAD_COUNT, c.numHeads())
+                .putU32(a + HEAD_COUNT_KV, c.numKvHeads())
+                .putU32(a + KEY_LENGTH, c.headDim())
+                .putU32(a + VALUE_LENGTH, c.headDim())
+                .putU32(a + ROPE_DIMENSION_COUNT, c.headDim())
+                .putF32(a + ROPE_FREQ_BASE, (float) c.ropeTheta())
+                .putF32(a + RMS_EPS, (float) c.rmsNormEps())
+                .putString(VEIL_HF_ARCHITECTURE, c.architecture().hfClass);
+        if (c.ropeScaling() != null) {
+            m.putF32(VEIL_ROPE_FACTOR, (float) c.ropeScaling().factor())
+                    .putF32(VEIL_ROPE_LOW, (float) c.ropeScaling().lowFreqFactor())
+                    .putF32(VEIL_ROPE_HIGH, (float) c.ropeScaling().highFreqFactor())
+                    .putU32(VEIL_ROPE_ORIGINAL_CONTEXT, c.ropeScaling().originalMaxPositionEmbeddings());
+        }
+        List<Integer> eos = generation.eosTokenIds();
+        if (eos.size() > 1) m.putI32s(VEIL_EOS_IDS, eos.stream().mapToInt(Integer::intValue).toArray());
+        if (tokenizerDir != null && Files.exists(tokenizerDir.resolve("tokenizer.json")))
+            GgufVocab.fromTokenizerJson(tokenizerDir, c.vocabSize(), generation.bosTokenId(), eos, m);
+        else
+            GgufVocab.synthetic(c.vocabSize(), generation.bosTokenId(), eos, m);
+        if (generation.padTokenId() != null && generation.padTokenId() >= 0 && generation.padTokenId() < c.vocabSize())
+            m.putU32(PAD_ID, generation.padTokenId());
+        return m;
+    }
+
+    private static String name(Path source) {
+        Path f = source.toAbsolutePath().normalize().getFileName();
+        return f == null ? "veil-model" : f.toString();
+    }
+}

@@ -1,0 +1,101 @@
+package dev.veil.model;
+
+import dev.veil.model.ModelConfig.Architecture;
+import dev.veil.model.ModelConfig.RopeScaling;
+import dev.veil.model.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/** Small random-weight models in the real Hugging Face layout, for format tests. */
+public final class RandomModels {
+    private RandomModels() {}
+
+    /** Llama: GQA (4 heads, 2 kv), untied, llama3 rope scaling. */
+    public static ModelConfig llama() {
+        return new ModelConfig(Architecture.LLAMA, 300, 32, 48, 2, 4, 2, 8, 1e-5, 500000.0,
+                new RopeScaling(8.0, 1.0, 4.0, 64), 128, false, false, 1, List.of(2), "float32");
+    }
+
+    /** Qwen2: q/k/v bias, tied embeddings, head_dim 12 != hidden/heads = 8 (as AloePri's widened models have). */
+    public static ModelConfig qwen2() {
+        return new ModelConfig(Architecture.QWEN2, 280, 32, 40, 2, 4, 2, 12, 1e-6, 1000000.0, null, 256, true, true,
+                -1, List.of(5, 7), "float32");
+    }
+
+    /** Random weights named and shaped as {@code c} requires, stored as {@code dtype}. */
+    public static List<Tensor> weights(ModelConfig c, DType dtype, long seed) {
+        Random r = new Random(seed);
+        List<Tensor> out = new ArrayList<>();
+        for (var e : ModelTensors.expected(c).entrySet()) {
+            long[] shape = e.getValue();
+            float[] v = new float[Math.toIntExact(Tensor.count(shape))];
+            boolean norm = e.getKey().endsWith("norm.weight");
+            for (int i = 0; i < v.length; i++) v[i] = norm ? 1 + 0.1f * (float) r.nextGaussian() : 0.2f * (float) r.nextGaussian();
+            out.add(Tensor.of(e.getKey(), dtype, v, shape));
+        }
+        return out;
+    }
+
+    /** Writes config.json + model.safetensors (+ generation_config.json) of a random model into {@code dir}. */
+    public static Path writeHf(Path dir, ModelConfig c, DType dtype, long seed) throws IOException {
+        java.nio.file.Files.createDirectories(dir);
+        c.write(dir);
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), weights(c, dtype, seed), Map.of("format", "pt"));
+        return dir;
+    }
+
+    /** A small byte-level BPE tokenizer.json whose pre-tokenizer is Llama 3's, with two special tokens. */
+    public static String tokenizerJson(int vocabSize) {
+        char[] bytes = byteChars();
+        StringBuilder vocab = new StringBuilder();
+        Map<String, Integer> ids = new HashMap<>();
+        for (int i = 0; i < 256; i++) ids.put(String.valueOf(bytes[i]), i);
+        List<String> merges = List.of("Ġ t", "h e", "Ġt he", "i n");
+        for (String m : merges) ids.put(m.replace(" ", ""), ids.size());
+        Set<String> seen = new HashSet<>();
+        ids.entrySet().stream().sorted(Map.Entry.comparingByValue()).forEach(e -> {
+            if (!seen.add(e.getKey())) return;
+            if (!vocab.isEmpty()) vocab.append(',');
+            vocab.append('"').append(escape(e.getKey())).append("\":").append(e.getValue());
+        });
+        int bos = vocabSize - 2, eos = vocabSize - 1;
+        return """
+                {"version":"1.0","added_tokens":[
+                 {"id":%d,"content":"<|begin_of_text|>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
+                 {"id":%d,"content":"<|end_of_text|>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}],
+                 "normalizer":null,
+                 "pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|\\\\p{N}{1,3}| ?[^\\\\s\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+"},"behavior":"Isolated","invert":false},{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":false}]},
+                 "post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<|begin_of_text|>","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"pair":[],"special_tokens":{}},
+                 "decoder":{"type":"ByteLevel","add_prefix_space":true,"trim_offsets":true,"use_regex":true},
+                 "model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":null,"end_of_word_suffix":null,"fuse_unk":false,"byte_fallback":false,"ignore_merges":true,
+                  "vocab":{%s},"merges":[%s]}}
+                """.formatted(bos, eos, vocab, String.join(",", merges.stream().map(m -> "\"" + m + "\"").toList()));
+    }
+
+    private static String escape(String s) {
+        StringBuilder b = new StringBuilder();
+        for (char ch : s.toCharArray()) {
+            if (ch == '"' || ch == '\\') b.append('\\').append(ch);
+            else if (ch < 0x20 || ch > 0x7e) b.append(String.format("\\u%04x", (int) ch));
+            else b.append(ch);
+        }
+        return b.toString();
+    }
+
+    static char[] byteChars() {
+        char[] out = new char[256];
+        int n = 0;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            out[b] = (char) (printable ? b : 256 + n++);
+        }
+        return out;
+    }
+}
