@@ -1,0 +1,47 @@
+package dev.veil.engine;
+
+import dev.veil.engine.kernel.Parallel;
+import dev.veil.engine.kernel.VectorMath;
+import dev.veil.model.ModelConfig;
+import java.util.Arrays;
+
+/**
+ * Causal grouped-query attention over a sequence's {@link KvCache}, multi-threaded over (key/value head, token).
+ * One task handles all query heads that share a key/value head, so each cached key and value is read once per group.
+ */
+final class Attention {
+
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
+
+    private Attention() {}
+
+    /**
+     * For tokens {@code t < n} at positions {@code start + t}: reads each query head from {@code qkv} (rows of
+     * {@code [q | k | v]}), attends to cached positions {@code 0 .. start + t}, writes {@code out[t × qDim + h × headDim ..]}.
+     */
+    static void attend(Parallel parallel, ModelConfig c, KvCache cache, int layer, float[] qkv, int n, int start,
+                       float[] out) {
+        int headDim = c.headDim(), group = c.groupSize(), kvDim = c.kvDim(), qDim = c.qDim();
+        int qkvDim = qDim + 2 * kvDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        float[] keys = cache.keys(layer), values = cache.values(layer);
+        parallel.forEach(c.numKvHeads() * n, task -> {
+            int kvHead = task % c.numKvHeads(), t = task / c.numKvHeads();
+            int length = start + t + 1;
+            float[] scores = SCORES.get();
+            if (scores.length < group * length) SCORES.set(scores = new float[group * length]);
+            int kvOffset = kvHead * headDim;
+            int firstHead = kvHead * group;
+            int q = t * qkvDim + firstHead * headDim;
+            for (int s = 0; s < length; s++)
+                for (int g = 0; g < group; g++)
+                    scores[g * length + s] = scale * VectorMath.dot(qkv, q + g * headDim, keys, s * kvDim + kvOffset, headDim);
+            for (int g = 0; g < group; g++) VectorMath.softmax(scores, g * length, length);
+            int o = t * qDim + firstHead * headDim;
+            Arrays.fill(out, o, o + group * headDim, 0f);
+            for (int s = 0; s < length; s++)
+                for (int g = 0; g < group; g++)
+                    VectorMath.axpy(scores[g * length + s], values, s * kvDim + kvOffset, out, o + g * headDim, headDim);
+        });
+    }
+}

@@ -1,0 +1,107 @@
+package dev.veil.engine.kernel;
+
+import static dev.veil.engine.kernel.Half.F;
+import static dev.veil.engine.kernel.Half.S;
+
+import dev.veil.model.DType;
+import dev.veil.model.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * A weight matrix {@code [rows, cols]} (PyTorch {@code [out, in]}) of F32, F16 or BF16 elements, read in place from
+ * its tensor's memory segment (usually a memory-mapped file): nothing is copied or converted when a model loads.
+ *
+ * <p>The per-type loops below are deliberately separate and minimal: one accumulator, one load, one conversion per
+ * step is what C2 compiles best (measured: unrolling by hand over rows or accumulators made the 16-bit loops slower),
+ * and a type switch inside the loop would defeat the Vector API's escape analysis.
+ */
+public record Matrix(String name, MemorySegment data, DType dtype, int rows, int cols) {
+
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    public Matrix {
+        if (!dtype.isFloat()) throw new IllegalArgumentException("tensor " + name + " has dtype " + dtype
+                + "; the engine multiplies F32, F16 and BF16 weights");
+        if (data.byteSize() != (long) rows * cols * dtype.bytes)
+            throw new IllegalArgumentException("tensor " + name + ": " + data.byteSize() + " bytes for [" + rows + ", "
+                    + cols + "] " + dtype);
+    }
+
+    /** The matrix view of a 2-D tensor. */
+    public static Matrix of(Tensor t) {
+        if (t.rank() != 2) throw new IllegalArgumentException("tensor " + t.name() + " has shape "
+                + Arrays.toString(t.shape()) + "; a weight matrix must be 2-D");
+        return new Matrix(t.name(), t.data(), t.dtype(), t.rows(), t.cols());
+    }
+
+    /** {@code Σ_k row[r][k] · x[xOffset + k]}. */
+    public float dotRow(int r, float[] x, int xOffset) {
+        long first = (long) r * cols;
+        return switch (dtype) {
+            case F32 -> dotF32(first, x, xOffset);
+            case F16 -> dotF16(first, x, xOffset);
+            case BF16 -> dotBF16(first, x, xOffset);
+            default -> throw new AssertionError(dtype);
+        };
+    }
+
+    private float dotF32(long first, float[] x, int xOffset) {
+        int end = F.loopBound(cols);
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < end; k += F.length())
+            acc = FloatVector.fromMemorySegment(F, data, (first + k) * 4, LE).fma(FloatVector.fromArray(F, x, xOffset + k), acc);
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int k = end; k < cols; k++) sum += data.getAtIndex(Tensor.F32, first + k) * x[xOffset + k];
+        return sum;
+    }
+
+    private float dotF16(long first, float[] x, int xOffset) {
+        int end = F.loopBound(cols);
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < end; k += F.length())
+            acc = Half.f16ToF32(ShortVector.fromMemorySegment(S, data, (first + k) * 2, LE))
+                    .fma(FloatVector.fromArray(F, x, xOffset + k), acc);
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int k = end; k < cols; k++) sum += Float.float16ToFloat(data.getAtIndex(Tensor.I16, first + k)) * x[xOffset + k];
+        return sum;
+    }
+
+    private float dotBF16(long first, float[] x, int xOffset) {
+        int end = F.loopBound(cols);
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < end; k += F.length())
+            acc = Half.bf16ToF32(ShortVector.fromMemorySegment(S, data, (first + k) * 2, LE))
+                    .fma(FloatVector.fromArray(F, x, xOffset + k), acc);
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int k = end; k < cols; k++) sum += DType.fromBF16(data.getAtIndex(Tensor.I16, first + k)) * x[xOffset + k];
+        return sum;
+    }
+
+    /** Copies rows {@code [row, row + count)} widened to float into {@code dst} from {@code dstOffset}. */
+    public void widenRows(int row, int count, float[] dst, int dstOffset) {
+        long first = (long) row * cols;
+        int n = count * cols;
+        switch (dtype) {
+            case F32 -> MemorySegment.copy(data, Tensor.F32, first * 4, dst, dstOffset, n);
+            case F16 -> {
+                for (int i = 0; i < n; i++) dst[dstOffset + i] = Float.float16ToFloat(data.getAtIndex(Tensor.I16, first + i));
+            }
+            case BF16 -> {
+                for (int i = 0; i < n; i++) dst[dstOffset + i] = DType.fromBF16(data.getAtIndex(Tensor.I16, first + i));
+            }
+            default -> throw new AssertionError(dtype);
+        }
+    }
+
+    /** Row {@code r} widened to float (a copy). */
+    public float[] row(int r) {
+        float[] out = new float[cols];
+        widenRows(r, 1, out, 0);
+        return out;
+    }
+}

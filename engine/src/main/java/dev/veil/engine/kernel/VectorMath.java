@@ -1,0 +1,129 @@
+package dev.veil.engine.kernel;
+
+import static dev.veil.engine.kernel.Half.F;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** The weight-free element-wise steps of the forward pass, vectorised: RMSNorm, residual add, SwiGLU, softmax. */
+public final class VectorMath {
+
+    private VectorMath() {}
+
+    /** {@code Σ a[aOff + k] · b[bOff + k]} for {@code k < len}. */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        FloatVector acc = FloatVector.zero(F);
+        int end = F.loopBound(len);
+        int k = 0;
+        for (; k < end; k += F.length())
+            acc = FloatVector.fromArray(F, a, aOff + k).fma(FloatVector.fromArray(F, b, bOff + k), acc);
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; k < len; k++) s += a[aOff + k] * b[bOff + k];
+        return s;
+    }
+
+    /** {@code y[yOff + k] += a · x[xOff + k]} for {@code k < len}. */
+    public static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len) {
+        int end = F.loopBound(len);
+        FloatVector av = FloatVector.broadcast(F, a);
+        int k = 0;
+        for (; k < end; k += F.length())
+            FloatVector.fromArray(F, x, xOff + k).fma(av, FloatVector.fromArray(F, y, yOff + k)).intoArray(y, yOff + k);
+        for (; k < len; k++) y[yOff + k] += a * x[xOff + k];
+    }
+
+    /**
+     * RMSNorm without the weight, row by row: {@code out[r] = x[r] / sqrt(mean(x[r]²) + eps)} for {@code rows} rows of
+     * {@code dim}. The weight γ is the backend's business (it is folded into the next matrix on the Talaria cloud).
+     */
+    public static void rmsNorm(float[] x, int rows, int dim, double eps, float[] out) {
+        for (int r = 0; r < rows; r++) {
+            int off = r * dim;
+            float scale = (float) (1.0 / Math.sqrt(dot(x, off, x, off, dim) / dim + eps));
+            scale(x, off, scale, out, off, dim);
+        }
+    }
+
+    /** {@code out[outOff + k] = s · x[xOff + k]}. */
+    public static void scale(float[] x, int xOff, float s, float[] out, int outOff, int len) {
+        int end = F.loopBound(len);
+        int k = 0;
+        for (; k < end; k += F.length()) FloatVector.fromArray(F, x, xOff + k).mul(s).intoArray(out, outOff + k);
+        for (; k < len; k++) out[outOff + k] = s * x[xOff + k];
+    }
+
+    /** {@code out[r][k] = x[r][k] · gamma[k]} for {@code rows} rows of {@code gamma.length}: an RMSNorm weight. */
+    public static void mulRows(float[] x, int rows, float[] gamma, float[] out) {
+        int dim = gamma.length;
+        int end = F.loopBound(dim);
+        for (int r = 0; r < rows; r++) {
+            int off = r * dim;
+            int k = 0;
+            for (; k < end; k += F.length())
+                FloatVector.fromArray(F, x, off + k).mul(FloatVector.fromArray(F, gamma, k)).intoArray(out, off + k);
+            for (; k < dim; k++) out[off + k] = x[off + k] * gamma[k];
+        }
+    }
+
+    /** {@code out[r][k] += bias[k]} for {@code rows} rows of {@code bias.length}. */
+    public static void addRows(float[] out, int rows, float[] bias) {
+        for (int r = 0; r < rows; r++) add(out, r * bias.length, bias, 0, bias.length);
+    }
+
+    /** The residual connection: {@code acc[accOff + k] += x[xOff + k]}. */
+    public static void add(float[] acc, int accOff, float[] x, int xOff, int len) {
+        int end = F.loopBound(len);
+        int k = 0;
+        for (; k < end; k += F.length())
+            FloatVector.fromArray(F, acc, accOff + k).add(FloatVector.fromArray(F, x, xOff + k)).intoArray(acc, accOff + k);
+        for (; k < len; k++) acc[accOff + k] += x[xOff + k];
+    }
+
+    /**
+     * SwiGLU: for each of {@code rows} rows laid out as {@code [gate (dim) | up (dim)]},
+     * {@code out[r][k] = silu(gate[k]) · up[k]} with {@code silu(g) = g / (1 + e^-g)}.
+     */
+    public static void swiGlu(float[] gateUp, int rows, int dim, float[] out) {
+        int end = F.loopBound(dim);
+        for (int r = 0; r < rows; r++) {
+            int g = 2 * r * dim, u = g + dim, o = r * dim;
+            int k = 0;
+            for (; k < end; k += F.length()) {
+                FloatVector gate = FloatVector.fromArray(F, gateUp, g + k);
+                FloatVector silu = gate.div(gate.neg().lanewise(VectorOperators.EXP).add(1f));
+                silu.mul(FloatVector.fromArray(F, gateUp, u + k)).intoArray(out, o + k);
+            }
+            for (; k < dim; k++) {
+                float gate = gateUp[g + k];
+                out[o + k] = gate / (1f + (float) Math.exp(-gate)) * gateUp[u + k];
+            }
+        }
+    }
+
+    /** In-place softmax of {@code a[off .. off + len)}. */
+    public static void softmax(float[] a, int off, int len) {
+        int end = F.loopBound(len);
+        float max = Float.NEGATIVE_INFINITY;
+        int k = 0;
+        if (end > 0) {
+            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (; k < end; k += F.length()) m = m.max(FloatVector.fromArray(F, a, off + k));
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; k < len; k++) max = Math.max(max, a[off + k]);
+        FloatVector sumV = FloatVector.zero(F);
+        k = 0;
+        for (; k < end; k += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, a, off + k).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(a, off + k);
+            sumV = sumV.add(e);
+        }
+        float sum = sumV.reduceLanes(VectorOperators.ADD);
+        for (; k < len; k++) {
+            float e = (float) Math.exp(a[off + k] - max);
+            a[off + k] = e;
+            sum += e;
+        }
+        scale(a, off, 1f / sum, a, off, len);
+    }
+}
