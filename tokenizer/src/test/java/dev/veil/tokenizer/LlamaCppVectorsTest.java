@@ -1,0 +1,67 @@
+package dev.veil.tokenizer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.model.gguf.GgufFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * llama.cpp's tokenizer test vectors (tests/test-tokenizer-0.cpp): each .inp holds texts separated by
+ * "\n__ggml_vocab_test__\n", each line of .out the ids llama.cpp must produce for it from the vocab-only GGUF,
+ * with add_special = false and parse_special = false.
+ */
+class LlamaCppVectorsTest {
+    private static final String SEPARATOR = "\n__ggml_vocab_test__\n";
+
+    record Case(String text, int[] ids) {}
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-spm", "llama-bpe", "qwen2", "gpt-2"})
+    void idsMatchLlamaCpp(String vocab) throws IOException {
+        Path gguf = Fixtures.llamaCppVocab(vocab);
+        Tokenizer tokenizer;
+        try (GgufFile file = GgufFile.open(gguf)) {
+            tokenizer = Tokenizer.fromGguf(file.metadata());
+        }
+        List<Case> cases = read(gguf);
+        assertThat(cases).hasSizeGreaterThan(20);
+        List<String> failures = new ArrayList<>();
+        for (Case c : cases) {
+            int[] ids = tokenizer.encode(c.text(), false, false);
+            if (!Arrays.equals(ids, c.ids()))
+                failures.add("'" + c.text() + "'\n  expected " + Arrays.toString(c.ids()) + "\n  got      " + Arrays.toString(ids));
+        }
+        assertThat(failures).as(vocab + ": texts tokenized unlike llama.cpp").isEmpty();
+    }
+
+    static List<Case> read(Path gguf) throws IOException {
+        String inp = Files.readString(Fixtures.require("llama.cpp/models/" + gguf.getFileName() + ".inp"));
+        List<String> out = Files.readAllLines(Fixtures.require("llama.cpp/models/" + gguf.getFileName() + ".out"));
+        List<String> texts = new ArrayList<>();
+        int pos = 0;
+        while (pos < inp.length()) {
+            int next = inp.indexOf(SEPARATOR, pos);
+            if (next < 0) {
+                texts.add(inp.substring(pos));
+                break;
+            }
+            texts.add(inp.substring(pos, next));
+            pos = next + SEPARATOR.length();
+        }
+        assertThat(out).as(gguf + ": .inp and .out have different numbers of tests").hasSameSizeAs(texts);
+        List<Case> cases = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            String line = out.get(i).strip();
+            int[] ids = line.isEmpty() ? new int[0] : Arrays.stream(line.split(" ")).mapToInt(Integer::parseInt).toArray();
+            cases.add(new Case(texts.get(i), ids));
+        }
+        return cases;
+    }
+}
