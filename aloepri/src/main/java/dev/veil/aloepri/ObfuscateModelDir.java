@@ -38,15 +38,37 @@ public final class ObfuscateModelDir {
      * @param passphrase  encrypts the key file when non-null
      * @param calibrationTokens κ is calibrated on the plain model's activations over this many random ids;
      *                    0 keeps the paper's Gaussian estimate
+     * @param gguf        also export the obfuscated model to this GGUF file (llama.cpp), or null
      * @param onWritten   told after each obfuscated tensor (progress)
      */
     public record Request(Path modelDir, Path outDir, Path keyFile, AloePriParams params, String seed, DType dtype,
-                          char[] passphrase, int calibrationTokens, Consumer<TensorSpec> onWritten) {
+                          char[] passphrase, int calibrationTokens, Path gguf, Consumer<TensorSpec> onWritten) {
 
         public static final int DEFAULT_CALIBRATION_TOKENS = 128;
 
         public Request {
             if (calibrationTokens < 0) throw new IllegalArgumentException("calibration tokens must be >= 0, got " + calibrationTokens);
+        }
+
+        /** Defaults: a fresh random key, the plain model's dtype, no passphrase, κ calibrated, no GGUF. */
+        public static Request of(Path modelDir, Path outDir, Path keyFile, AloePriParams params) {
+            return new Request(modelDir, outDir, keyFile, params, null, null, null, DEFAULT_CALIBRATION_TOKENS, null, null);
+        }
+
+        public Request withSeed(String s) {
+            return new Request(modelDir, outDir, keyFile, params, s, dtype, passphrase, calibrationTokens, gguf, onWritten);
+        }
+
+        public Request withDtype(DType t) {
+            return new Request(modelDir, outDir, keyFile, params, seed, t, passphrase, calibrationTokens, gguf, onWritten);
+        }
+
+        public Request withCalibrationTokens(int n) {
+            return new Request(modelDir, outDir, keyFile, params, seed, dtype, passphrase, n, gguf, onWritten);
+        }
+
+        public Request withGguf(Path file) {
+            return new Request(modelDir, outDir, keyFile, params, seed, dtype, passphrase, calibrationTokens, file, onWritten);
         }
     }
 
@@ -56,10 +78,12 @@ public final class ObfuscateModelDir {
     public static AloePriKey run(Request r) throws IOException {
         if (Files.exists(r.outDir())) throw new FileAlreadyExistsException(r.outDir() + ": output directory already exists; choose a new one");
         if (Files.exists(r.keyFile())) throw new FileAlreadyExistsException(r.keyFile() + ": key file already exists; refusing to overwrite it");
+        if (r.gguf() != null && Files.exists(r.gguf())) throw new FileAlreadyExistsException(r.gguf() + ": GGUF file already exists; choose a new name");
         ModelConfig config = ModelConfig.read(r.modelDir());
         Set<Integer> fixed = SpecialTokens.read(r.modelDir(), config);
         Path out = r.outDir().toAbsolutePath();
-        Path temp = out.resolveSibling("." + out.getFileName() + ".partial-" + ProcessHandle.current().pid());
+        Path temp = partial(out);
+        Path ggufTemp = r.gguf() == null ? null : partial(r.gguf().toAbsolutePath());
         try (SafetensorsWeights plain = SafetensorsWeights.open(r.modelDir())) {
             DType dtype = r.dtype() != null ? r.dtype() : plain.get("model.embed_tokens.weight").dtype();
             KeyStream master = r.seed() == null ? KeyStream.fresh() : KeyStream.fromSeed(r.seed());
@@ -79,21 +103,30 @@ public final class ObfuscateModelDir {
                 Path src = r.modelDir().resolve(f);
                 if (Files.exists(src)) Files.copy(src, temp.resolve(f));
             }
+            if (ggufTemp != null) ObfuscatedGguf.write(temp, ggufTemp, dtype);
             AloePriKey key = new AloePriKey(r.params(), config.architecture().modelType, config.hiddenSize(),
                     obfuscator.obfuscatedConfig().hiddenSize(), obfuscator.permutation(), List.copyOf(fixed),
                     ModelFingerprint.of(plain), outPrint.hex(), obfuscator.kappa(), Instant.now().toString());
             Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE);
             try {
+                if (ggufTemp != null) Files.move(ggufTemp, r.gguf(), StandardCopyOption.ATOMIC_MOVE);
                 KeyFile.write(r.keyFile(), key, r.passphrase());
             } catch (IOException | RuntimeException e) {
                 deleteRecursively(out); // a model without its key is useless
+                if (ggufTemp != null) Files.deleteIfExists(r.gguf());
                 throw e;
             }
             return key;
         } catch (IOException | RuntimeException e) {
             deleteRecursively(temp);
+            if (ggufTemp != null) Files.deleteIfExists(ggufTemp);
             throw e;
         }
+    }
+
+    /** Where {@code target} is built before it is renamed into place: a hidden sibling, so the rename is atomic. */
+    private static Path partial(Path target) {
+        return target.resolveSibling("." + target.getFileName() + ".partial-" + ProcessHandle.current().pid());
     }
 
     private static TensorSink observing(TensorSink sink, ModelFingerprint print, Consumer<TensorSpec> onWritten) {
