@@ -71,6 +71,21 @@ public final class ModelObfuscator {
         Arrays.fill(kappa, Kappa.gaussian(keys, 1000, master.derive("kappa")));
     }
 
+    /**
+     * A compiler for {@code plain} whose κ are calibrated on the plain model's own activations over
+     * {@code calibrationTokens} random non-special ids ({@link ActivationCalibration}), or the paper's Gaussian
+     * estimate when 0: what {@code veil obfuscate} uses.
+     */
+    public static ModelObfuscator calibrated(ModelConfig config, Weights plain, AloePriParams params, Collection<Integer> fixedTokens,
+                                             KeyStream master, DType dtype, int calibrationTokens) {
+        ModelObfuscator obfuscator = new ModelObfuscator(config, params, fixedTokens, master, dtype);
+        if (calibrationTokens > 0) {
+            int[] tokens = ActivationCalibration.randomTokens(config.vocabSize(), fixedTokens, calibrationTokens, master.derive("calibration"));
+            obfuscator.calibrate(ActivationCalibration.run(obfuscator, plain, tokens).kappa());
+        }
+        return obfuscator;
+    }
+
     public ModelConfig plainConfig() {
         return plain;
     }

@@ -87,11 +87,7 @@ public final class ObfuscateModelDir {
         try (SafetensorsWeights plain = SafetensorsWeights.open(r.modelDir())) {
             DType dtype = r.dtype() != null ? r.dtype() : plain.get("model.embed_tokens.weight").dtype();
             KeyStream master = r.seed() == null ? KeyStream.fresh() : KeyStream.fromSeed(r.seed());
-            ModelObfuscator obfuscator = new ModelObfuscator(config, r.params(), fixed, master, dtype);
-            if (r.calibrationTokens() > 0) {
-                int[] tokens = ActivationCalibration.randomTokens(config.vocabSize(), fixed, r.calibrationTokens(), master.derive("calibration"));
-                obfuscator.calibrate(ActivationCalibration.run(obfuscator, plain, tokens).kappa());
-            }
+            ModelObfuscator obfuscator = ModelObfuscator.calibrated(config, plain, r.params(), fixed, master, dtype, r.calibrationTokens());
             ModelFingerprint outPrint = new ModelFingerprint();
             deleteRecursively(temp);
             List<TensorSpec> specs = obfuscator.outputSpecs();

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 ConvertCommand.class,
                 ObfuscateCommand.class,
                 KeyCommand.class,
+                ExperimentCommand.class,
         })
 public final class Main {
 
