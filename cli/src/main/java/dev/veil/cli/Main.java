@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 ObfuscateCommand.class,
                 KeyCommand.class,
                 ExperimentCommand.class,
+                BenchCommand.class,
         })
 public final class Main {
 
