@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 KeyCommand.class,
                 ExperimentCommand.class,
                 BenchCommand.class,
+                TalariaCommand.class,
         })
 public final class Main {
 

@@ -3,7 +3,6 @@ package dev.veil.engine;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.engine.kernel.VectorMath;
 import dev.veil.model.ModelConfig;
-import java.util.Arrays;
 
 /**
  * Causal grouped-query attention over a sequence's {@link KvCache}, multi-threaded over (key/value head, token).
@@ -38,10 +37,8 @@ final class Attention {
                     scores[g * length + s] = scale * VectorMath.dot(qkv, q + g * headDim, keys, s * kvDim + kvOffset, headDim);
             for (int g = 0; g < group; g++) VectorMath.softmax(scores, g * length, length);
             int o = t * qDim + firstHead * headDim;
-            Arrays.fill(out, o, o + group * headDim, 0f);
-            for (int s = 0; s < length; s++)
-                for (int g = 0; g < group; g++)
-                    VectorMath.axpy(scores[g * length + s], values, s * kvDim + kvOffset, out, o + g * headDim, headDim);
+            for (int g = 0; g < group; g++)
+                VectorMath.weightedRowSum(scores, g * length, length, values, kvOffset, kvDim, out, o + g * headDim, headDim);
         });
     }
 }

@@ -98,6 +98,19 @@ class BadInputTest {
     }
 
     @Test
+    void aGgufFileWithoutVocabularyNamesTheFile() throws IOException {
+        // a minimal GGUF v3: magic, version, no tensors, one key general.architecture = "llama"
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(128).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0x46554747).putInt(3).putLong(0).putLong(1);
+        byte[] key = "general.architecture".getBytes(), value = "llama".getBytes();
+        b.putLong(key.length).put(key).putInt(8).putLong(value.length).put(value);
+        Path file = dir.resolve("model.gguf");
+        Files.write(file, java.util.Arrays.copyOf(b.array(), b.position()));
+        assertThatThrownBy(() -> Tokenizer.load(file)).isInstanceOf(IOException.class)
+                .hasMessage(file + ": GGUF tokenizer.ggml.model: missing: this GGUF has no vocabulary");
+    }
+
+    @Test
     void ggufWithoutVocabulary() {
         assertThatThrownBy(() -> Tokenizer.fromGguf(Map.of("general.architecture", "llama")))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -2,7 +2,6 @@ package dev.veil.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.veil.model.gguf.GgufFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,8 +86,6 @@ class TokenizerApiTest {
     }
 
     private static Tokenizer gguf(String name) throws IOException {
-        try (GgufFile file = GgufFile.open(Fixtures.llamaCppVocab(name))) {
-            return Tokenizer.fromGguf(file.metadata());
-        }
+        return Tokenizer.load(Fixtures.llamaCppVocab(name));
     }
 }
