@@ -93,13 +93,21 @@ public final class ObfuscateModelDir {
             List<TensorSpec> specs = obfuscator.outputSpecs();
             try (ShardedSafetensorsWriter writer = ShardedSafetensorsWriter.create(temp, specs, java.util.Map.of("format", "pt"), SHARD_BYTES)) {
                 obfuscator.write(plain, observing(writer, outPrint, r.onWritten()));
+            } catch (IOException e) { // a full disk says only "No space left on device"
+                throw new IOException("writing the obfuscated model to " + temp + ": " + e.getMessage(), e);
             }
             obfuscator.obfuscatedConfig().write(temp);
             for (String f : COPIED) {
                 Path src = r.modelDir().resolve(f);
                 if (Files.exists(src)) Files.copy(src, temp.resolve(f));
             }
-            if (ggufTemp != null) ObfuscatedGguf.write(temp, ggufTemp, dtype);
+            if (ggufTemp != null) {
+                try {
+                    ObfuscatedGguf.write(temp, ggufTemp, dtype);
+                } catch (IOException e) {
+                    throw new IOException("writing the GGUF " + r.gguf() + ": " + e.getMessage(), e);
+                }
+            }
             AloePriKey key = new AloePriKey(r.params(), config.architecture().modelType, config.hiddenSize(),
                     obfuscator.obfuscatedConfig().hiddenSize(), obfuscator.permutation(), List.copyOf(fixed),
                     ModelFingerprint.of(plain), outPrint.hex(), obfuscator.kappa(), Instant.now().toString());
@@ -108,15 +116,25 @@ public final class ObfuscateModelDir {
                 if (ggufTemp != null) Files.move(ggufTemp, r.gguf(), StandardCopyOption.ATOMIC_MOVE);
                 KeyFile.write(r.keyFile(), key, r.passphrase());
             } catch (IOException | RuntimeException e) {
-                deleteRecursively(out); // a model without its key is useless
-                if (ggufTemp != null) Files.deleteIfExists(r.gguf());
+                cleanUp(e, out, ggufTemp == null ? null : r.gguf()); // a model without its key is useless
                 throw e;
             }
             return key;
         } catch (IOException | RuntimeException e) {
-            deleteRecursively(temp);
-            if (ggufTemp != null) Files.deleteIfExists(ggufTemp);
+            cleanUp(e, temp, ggufTemp);
             throw e;
+        }
+    }
+
+    /** Deletes what a failed run wrote; a failure to delete is attached to {@code cause}, never hides it. */
+    private static void cleanUp(Exception cause, Path... paths) {
+        for (Path p : paths) {
+            if (p == null) continue;
+            try {
+                deleteRecursively(p);
+            } catch (IOException | RuntimeException e) {
+                cause.addSuppressed(e);
+            }
         }
     }
 

@@ -68,6 +68,21 @@ class ObfuscateModelDirTest {
     }
 
     @Test
+    void aFailureAfterEveryTensorIsWrittenStillLeavesNothingBehind() throws Exception {
+        // the GGUF is the last thing written before the rename: a GGUF that cannot be written (here: its "directory"
+        // is a file; a full disk fails the same way) must take the finished model directory with it
+        Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.qwen(), "late");
+        Files.writeString(tmp.resolve("a-file"), "");
+        Path gguf = tmp.resolve("a-file/obf.gguf");
+        assertThatThrownBy(() -> ObfuscateModelDir.run(ObfuscateModelDir.Request.of(plain, tmp.resolve("out"), tmp.resolve("k.key"),
+                AloePriParams.defaults(64)).withGguf(gguf)))
+                .isInstanceOf(java.io.IOException.class).hasMessageStartingWith("writing the GGUF " + gguf + ": ");
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("plain", "a-file");
+        }
+    }
+
+    @Test
     void unsupportedArchitectureIsRefusedByName() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("mistral"));
         Files.writeString(dir.resolve("config.json"), "{\"architectures\":[\"MistralForCausalLM\"],\"hidden_size\":8}");
