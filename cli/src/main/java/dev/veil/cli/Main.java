@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
                 ConvertCommand.class,
                 ObfuscateCommand.class,
                 KeyCommand.class,
+                ExperimentCommand.class,
+                BenchCommand.class,
                 TalariaCommand.class,
                 ServeCommand.class,
                 GatewayCommand.class,
