@@ -59,8 +59,8 @@ public final class PrivateChatDemo {
             out.printf("1/4 obfuscating %s with AloePri (hidden %d, %d layers, vocabulary %d) ...%n", modelDir, config.hiddenSize(),
                     config.numLayers(), config.vocabSize());
             Path obfuscated = work.resolve("obfuscated");
-            AloePriKey key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(modelDir, obfuscated, work.resolve("model.key"),
-                    AloePriParams.defaults(config.hiddenSize()), null, null, null, ObfuscateModelDir.Request.DEFAULT_CALIBRATION_TOKENS, null));
+            AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(modelDir, obfuscated, work.resolve("model.key"),
+                    AloePriParams.defaults(config.hiddenSize())));
             out.printf("    obfuscated checkpoint: hidden %d; secret key: the vocabulary permutation (kept by the gateway only)%n",
                     key.obfuscatedHiddenSize());
             try (InferenceServer server = InferenceServer.open(obfuscated, ServerOptions.defaults("obfuscated").withAddress("127.0.0.1", 0),
