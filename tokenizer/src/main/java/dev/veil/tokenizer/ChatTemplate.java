@@ -94,9 +94,11 @@ public final class ChatTemplate {
         context.put("eos_token", eosToken == null ? "" : eosToken);
         RenderResult result = JINJAVA.renderForResult(template, context);
         for (TemplateError error : result.getErrors()) {
-            if (error.getSeverity() == TemplateError.ErrorType.FATAL)
-                throw new IllegalArgumentException("chat template: " + error.getMessage()
-                        + (error.getLineno() > 0 ? " (line " + error.getLineno() + ")" : ""));
+            if (error.getSeverity() != TemplateError.ErrorType.FATAL) continue;
+            for (Throwable t = error.getException(); t != null; t = t.getCause())
+                if (t instanceof RaisedByTemplate raised) throw new IllegalArgumentException("chat template: " + raised.getMessage());
+            throw new IllegalArgumentException("chat template: " + error.getMessage()
+                    + (error.getLineno() > 0 ? " (line " + error.getLineno() + ")" : ""));
         }
         return result.getOutput();
     }
@@ -196,7 +198,13 @@ public final class ChatTemplate {
 
     /** The template's own error, e.g. "Conversation roles must alternate user/assistant/user/assistant/...". */
     public static String raiseException(String message) {
-        throw new IllegalArgumentException(message);
+        throw new RaisedByTemplate(message);
+    }
+
+    private static final class RaisedByTemplate extends RuntimeException {
+        RaisedByTemplate(String message) {
+            super(message, null, false, false);
+        }
     }
 
     /** Python's datetime.now().strftime(format) for the directives chat templates use. */

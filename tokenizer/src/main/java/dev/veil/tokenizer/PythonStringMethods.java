@@ -8,7 +8,7 @@ import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELResolver;
 
 /**
- * Python's str methods for jinjava: chat templates are written for Jinja2, where {@code s.startswith(x)},
+ * Python's str methods and indexing for jinjava: chat templates are written for Jinja2, where {@code s.startswith(x)},
  * {@code s.split(x)} or {@code s.strip('\n')} are Python calls; jinjava would call the Java methods of
  * String instead (which do not exist or differ: Java's split takes a regex and drops trailing empty parts).
  */
@@ -96,10 +96,15 @@ final class PythonStringMethods extends ELResolver {
         return out.toString();
     }
 
-    // Only method calls are handled here; property access falls through to jinjava's own resolvers.
+    /** {@code s[i]}, negative i counting from the end as in Python; other properties fall through to jinjava. */
     @Override
     public Object getValue(ELContext context, Object base, Object property) {
-        return null;
+        // jinjava hands the index over as a Number or as its decimal string
+        if (!(base instanceof String s) || property == null || !property.toString().matches("-?\\d{1,9}")) return null;
+        int index = Integer.parseInt(property.toString());
+        int i = index < 0 ? s.length() + index : index;
+        context.setPropertyResolved(true);
+        return i >= 0 && i < s.length() ? String.valueOf(s.charAt(i)) : null;
     }
 
     @Override

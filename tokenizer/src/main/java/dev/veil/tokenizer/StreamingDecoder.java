@@ -1,7 +1,6 @@
 package dev.veil.tokenizer;
 
 import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -36,45 +35,15 @@ public final class StreamingDecoder {
         buffer.write(pending, 0, pending.length);
         buffer.write(piece, from, piece.length - from);
         byte[] bytes = buffer.toByteArray();
-        int complete = bytes.length - incompleteTail(bytes);
+        int complete = bytes.length - Utf8.incompleteTail(bytes, bytes.length);
         pending = Arrays.copyOfRange(bytes, complete, bytes.length);
-        return new String(bytes, 0, complete, StandardCharsets.UTF_8);
+        return Utf8.decode(bytes, 0, complete);
     }
 
     /** Ends the stream: bytes of a character that never completed come out as U+FFFD. */
     public String flush() {
-        String rest = new String(pending, StandardCharsets.UTF_8);
+        String rest = Utf8.decode(pending);
         pending = new byte[0];
         return rest;
-    }
-
-    /**
-     * How many bytes at the end form the valid beginning of a UTF-8 sequence that is not complete yet
-     * (0..3). Bytes that can never become valid are not held back: the decoder replaces them now, exactly
-     * as it would with the rest of the text after them.
-     */
-    static int incompleteTail(byte[] bytes) {
-        int n = bytes.length;
-        for (int back = 1; back <= 3 && back <= n; back++) {
-            int lead = bytes[n - back] & 0xFF;
-            if ((lead & 0xC0) == 0x80) continue; // a continuation byte: look further back for the lead
-            int need = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 && lead <= 0xDF ? 2 : 1;
-            if (lead >= 0xF5) need = 1;
-            if (need <= back) return 0; // complete (or invalid) here: nothing to hold
-            if (back >= 2 && !validSecondByte(lead, bytes[n - back + 1] & 0xFF)) return 0;
-            return back;
-        }
-        return 0;
-    }
-
-    /** The second-byte ranges of UTF-8 that exclude overlong forms, surrogates and code points above U+10FFFF. */
-    private static boolean validSecondByte(int lead, int second) {
-        return switch (lead) {
-            case 0xE0 -> second >= 0xA0 && second <= 0xBF;
-            case 0xED -> second >= 0x80 && second <= 0x9F;
-            case 0xF0 -> second >= 0x90 && second <= 0xBF;
-            case 0xF4 -> second >= 0x80 && second <= 0x8F;
-            default -> second >= 0x80 && second <= 0xBF;
-        };
     }
 }

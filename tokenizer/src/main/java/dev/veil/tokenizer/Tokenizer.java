@@ -1,7 +1,8 @@
 package dev.veil.tokenizer;
 
+import dev.veil.model.gguf.GgufFile;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -46,11 +47,19 @@ public final class Tokenizer {
      * Loads a Hugging Face tokenizer: {@code dirOrTokenizerJson} is a model directory holding
      * {@code tokenizer.json} or that file itself; {@code tokenizer_config.json} and
      * {@code generation_config.json} next to it are read when present (BOS/EOS, add_bos_token, chat template).
+     * A {@code .gguf} file is read as by {@link #fromGguf}.
      *
      * @throws IOException naming the file and the problem when a file is missing, malformed or uses a
      *                     component this tokenizer does not implement
      */
     public static Tokenizer load(Path dirOrTokenizerJson) throws IOException {
+        if (Files.isRegularFile(dirOrTokenizerJson) && dirOrTokenizerJson.getFileName().toString().endsWith(".gguf")) {
+            try (GgufFile gguf = GgufFile.open(dirOrTokenizerJson)) {
+                return fromGguf(gguf.metadata());
+            } catch (IllegalArgumentException e) {
+                throw new IOException(dirOrTokenizerJson + ": " + e.getMessage(), e);
+            }
+        }
         return TokenizerJson.load(dirOrTokenizerJson);
     }
 
@@ -91,13 +100,13 @@ public final class Tokenizer {
                 text -> p.preTokenizer().split(text, piece -> p.model().encode(piece, out)), out::add);
     }
 
-    /** Decodes ids to text, special tokens included; invalid UTF-8 becomes U+FFFD. */
+    /** Decodes ids to text, special tokens included; each maximal invalid UTF-8 subpart becomes one U+FFFD. */
     public String decode(int[] ids) {
         return decode(ids, false);
     }
 
     public String decode(int[] ids, boolean skipSpecial) {
-        return new String(p.detokenizer().bytes(ids, skipSpecial), StandardCharsets.UTF_8);
+        return Utf8.decode(p.detokenizer().bytes(ids, skipSpecial));
     }
 
     /** A decoder for a stream of generated ids that emits only whole characters. */

@@ -82,20 +82,36 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
         return sum;
     }
 
+    /**
+     * Widens the block {@code rows [row, row + count) × columns [k0, k0 + kc)} into {@code dst}, row {@code j} at
+     * {@code dst[dstOffset + j × dstStride ..]}.
+     */
+    public void widenBlock(int row, int count, int k0, int kc, float[] dst, int dstOffset, int dstStride) {
+        for (int j = 0; j < count; j++) {
+            long first = (long) (row + j) * cols + k0;
+            int d = dstOffset + j * dstStride;
+            switch (dtype) {
+                case F32 -> MemorySegment.copy(data, Tensor.F32, first * 4, dst, d, kc);
+                case F16 -> {
+                    int k = 0;
+                    for (int end = F.loopBound(kc); k < end; k += F.length())
+                        Half.f16ToF32(ShortVector.fromMemorySegment(S, data, (first + k) * 2, LE)).intoArray(dst, d + k);
+                    for (; k < kc; k++) dst[d + k] = Float.float16ToFloat(data.getAtIndex(Tensor.I16, first + k));
+                }
+                case BF16 -> {
+                    int k = 0;
+                    for (int end = F.loopBound(kc); k < end; k += F.length())
+                        Half.bf16ToF32(ShortVector.fromMemorySegment(S, data, (first + k) * 2, LE)).intoArray(dst, d + k);
+                    for (; k < kc; k++) dst[d + k] = DType.fromBF16(data.getAtIndex(Tensor.I16, first + k));
+                }
+                default -> throw new AssertionError(dtype);
+            }
+        }
+    }
+
     /** Copies rows {@code [row, row + count)} widened to float into {@code dst} from {@code dstOffset}. */
     public void widenRows(int row, int count, float[] dst, int dstOffset) {
-        long first = (long) row * cols;
-        int n = count * cols;
-        switch (dtype) {
-            case F32 -> MemorySegment.copy(data, Tensor.F32, first * 4, dst, dstOffset, n);
-            case F16 -> {
-                for (int i = 0; i < n; i++) dst[dstOffset + i] = Float.float16ToFloat(data.getAtIndex(Tensor.I16, first + i));
-            }
-            case BF16 -> {
-                for (int i = 0; i < n; i++) dst[dstOffset + i] = DType.fromBF16(data.getAtIndex(Tensor.I16, first + i));
-            }
-            default -> throw new AssertionError(dtype);
-        }
+        widenBlock(row, count, 0, cols, dst, dstOffset, cols);
     }
 
     /** Row {@code r} widened to float (a copy). */

@@ -22,14 +22,40 @@ public final class VectorMath {
         return s;
     }
 
-    /** {@code y[yOff + k] += a · x[xOff + k]} for {@code k < len}. */
-    public static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len) {
-        int end = F.loopBound(len);
-        FloatVector av = FloatVector.broadcast(F, a);
-        int k = 0;
-        for (; k < end; k += F.length())
-            FloatVector.fromArray(F, x, xOff + k).fma(av, FloatVector.fromArray(F, y, yOff + k)).intoArray(y, yOff + k);
-        for (; k < len; k++) y[yOff + k] += a * x[xOff + k];
+    /**
+     * {@code out[outOff + d] = Σ_s w[wOff + s] · rows[rowsOff + s × rowStride + d]} for {@code d < dim}, {@code s < count}:
+     * attention's weighted sum of value rows. Accumulates {@code dim} in register-held chunks, reading each row once.
+     */
+    public static void weightedRowSum(float[] w, int wOff, int count, float[] rows, int rowsOff, int rowStride,
+                                      float[] out, int outOff, int dim) {
+        int len = F.length();
+        int d = 0;
+        for (; d + 4 * len <= dim; d += 4 * len) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int s = 0; s < count; s++) {
+                FloatVector p = FloatVector.broadcast(F, w[wOff + s]);
+                int r = rowsOff + s * rowStride + d;
+                a0 = FloatVector.fromArray(F, rows, r).fma(p, a0);
+                a1 = FloatVector.fromArray(F, rows, r + len).fma(p, a1);
+                a2 = FloatVector.fromArray(F, rows, r + 2 * len).fma(p, a2);
+                a3 = FloatVector.fromArray(F, rows, r + 3 * len).fma(p, a3);
+            }
+            a0.intoArray(out, outOff + d);
+            a1.intoArray(out, outOff + d + len);
+            a2.intoArray(out, outOff + d + 2 * len);
+            a3.intoArray(out, outOff + d + 3 * len);
+        }
+        for (; d + len <= dim; d += len) {
+            FloatVector a = FloatVector.zero(F);
+            for (int s = 0; s < count; s++)
+                a = FloatVector.fromArray(F, rows, rowsOff + s * rowStride + d).fma(FloatVector.broadcast(F, w[wOff + s]), a);
+            a.intoArray(out, outOff + d);
+        }
+        for (; d < dim; d++) {
+            float a = 0;
+            for (int s = 0; s < count; s++) a += w[wOff + s] * rows[rowsOff + s * rowStride + d];
+            out[outOff + d] = a;
+        }
     }
 
     /**

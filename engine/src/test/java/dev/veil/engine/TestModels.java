@@ -1,0 +1,128 @@
+package dev.veil.engine;
+
+import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.ModelConfig.Architecture;
+import dev.veil.model.ModelConfig.RopeScaling;
+import dev.veil.model.Tensor;
+import dev.veil.model.Weights;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Random-weight models with the real Hugging Face tensor names and shapes, for tests here and in other modules
+ * (engine test-jar). Weights are scaled so activations stay sane through the layers: matrices N(0, 1/in),
+ * norm weights 1 + N(0, 0.1²), biases N(0, 0.1²), embeddings N(0, 1).
+ *
+ * <p>The configs are tiny but cover every shape the engine handles, and their widths are chosen so the kernels'
+ * scalar tails run too (dimensions that are not multiples of 16).
+ */
+public final class TestModels {
+
+    private TestModels() {}
+
+    /** Llama: GQA (4 heads over 2 kv heads), untied lm_head, llama3 rope scaling with all three frequency bands. */
+    public static ModelConfig llama() {
+        return new ModelConfig(Architecture.LLAMA, 300, 64, 176, 2, 4, 2, 16, 1e-5, 10000.0,
+                new RopeScaling(8.0, 1.0, 4.0, 64), 256, false, false, 1, List.of(2), "float32");
+    }
+
+    /** Qwen2: q/k/v bias, tied embeddings, GQA (6 heads over 2), hidden and intermediate with vector tails. */
+    public static ModelConfig qwen2() {
+        return new ModelConfig(Architecture.QWEN2, 320, 48, 136, 2, 6, 2, 8, 1e-6, 1000000.0, null, 256, true, true,
+                -1, List.of(5, 7), "float32");
+    }
+
+    /** head_dim 20 with hidden 40 and 4 heads (heads × head_dim = 80 ≠ hidden), Llama with attention bias. */
+    public static ModelConfig oddHeadDim() {
+        return new ModelConfig(Architecture.LLAMA, 200, 40, 72, 2, 4, 2, 20, 1e-5, 10000.0, null, 128, false, true,
+                1, List.of(2), "float32");
+    }
+
+    /** Multi-head attention (as many kv heads as heads), three layers. */
+    public static ModelConfig mha() {
+        return new ModelConfig(Architecture.LLAMA, 256, 64, 128, 3, 4, 4, 16, 1e-6, 10000.0, null, 128, false, false,
+                1, List.of(2), "float32");
+    }
+
+    /** All the configs above, by name. */
+    public static Map<String, ModelConfig> all() {
+        Map<String, ModelConfig> m = new LinkedHashMap<>();
+        m.put("llama", llama());
+        m.put("qwen2", qwen2());
+        m.put("oddHeadDim", oddHeadDim());
+        m.put("mha", mha());
+        return m;
+    }
+
+    /** Name → shape of every tensor {@code c} needs (lm_head only when untied). */
+    public static Map<String, long[]> shapes(ModelConfig c) {
+        Map<String, long[]> m = new LinkedHashMap<>();
+        long h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), ff = c.intermediateSize();
+        m.put("model.embed_tokens.weight", new long[] {c.vocabSize(), h});
+        for (int i = 0; i < c.numLayers(); i++) {
+            m.put(ModelConfig.layer(i, "input_layernorm.weight"), new long[] {h});
+            m.put(ModelConfig.layer(i, "self_attn.q_proj.weight"), new long[] {q, h});
+            m.put(ModelConfig.layer(i, "self_attn.k_proj.weight"), new long[] {kv, h});
+            m.put(ModelConfig.layer(i, "self_attn.v_proj.weight"), new long[] {kv, h});
+            if (c.attentionBias()) {
+                m.put(ModelConfig.layer(i, "self_attn.q_proj.bias"), new long[] {q});
+                m.put(ModelConfig.layer(i, "self_attn.k_proj.bias"), new long[] {kv});
+                m.put(ModelConfig.layer(i, "self_attn.v_proj.bias"), new long[] {kv});
+            }
+            m.put(ModelConfig.layer(i, "self_attn.o_proj.weight"), new long[] {h, q});
+            m.put(ModelConfig.layer(i, "post_attention_layernorm.weight"), new long[] {h});
+            m.put(ModelConfig.layer(i, "mlp.gate_proj.weight"), new long[] {ff, h});
+            m.put(ModelConfig.layer(i, "mlp.up_proj.weight"), new long[] {ff, h});
+            m.put(ModelConfig.layer(i, "mlp.down_proj.weight"), new long[] {h, ff});
+        }
+        m.put("model.norm.weight", new long[] {h});
+        if (!c.tieWordEmbeddings()) m.put("lm_head.weight", new long[] {c.vocabSize(), h});
+        return m;
+    }
+
+    /** Random weights for {@code c} stored as {@code dtype} (rounded to nearest for F16/BF16); same seed, same weights. */
+    public static Weights random(ModelConfig c, DType dtype, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (var e : shapes(c).entrySet()) {
+            String name = e.getKey();
+            long[] shape = e.getValue();
+            float[] v = new float[Math.toIntExact(Tensor.count(shape))];
+            double sigma = name.endsWith("norm.weight") || name.endsWith(".bias") ? 0.1
+                    : name.equals("model.embed_tokens.weight") ? 1.0
+                    : 1.0 / Math.sqrt(shape[1]);
+            double mean = name.endsWith("norm.weight") ? 1.0 : 0.0;
+            for (int i = 0; i < v.length; i++) v[i] = (float) (mean + sigma * rnd.nextGaussian());
+            tensors.put(name, Tensor.of(name, dtype, v, shape));
+        }
+        return of(tensors);
+    }
+
+    /** In-memory weights over the given tensors (kept in insertion order). */
+    public static Weights of(Map<String, Tensor> tensors) {
+        Map<String, Tensor> copy = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
+        return new Weights() {
+            @Override
+            public Tensor get(String name) {
+                Tensor t = copy.get(name);
+                if (t == null) throw new IllegalArgumentException("missing tensor '" + name + "'");
+                return t;
+            }
+
+            @Override
+            public boolean contains(String name) {
+                return copy.containsKey(name);
+            }
+
+            @Override
+            public Set<String> names() {
+                return copy.keySet();
+            }
+        };
+    }
+}

@@ -1,0 +1,107 @@
+package dev.veil.engine.backend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.engine.LinearOp;
+import dev.veil.engine.TestModels;
+import dev.veil.engine.kernel.Parallel;
+import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.Tensor;
+import dev.veil.model.Weights;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LocalLinearBackendTest {
+
+    private static Map<String, Tensor> tensors(Weights w) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (String n : w.names()) m.put(n, w.get(n));
+        return m;
+    }
+
+    /** QKV = (x ∘ γ_in) · [Wq; Wk; Wv]ᵀ + [bq | bk | bv]: the backend applies the norm weight and the biases. */
+    @Test
+    void qkvAppliesTheNormWeightAndBiases() {
+        ModelConfig c = TestModels.qwen2();
+        Weights w = TestModels.random(c, DType.BF16, 3);
+        float[] x = new float[c.hiddenSize()];
+        for (int i = 0; i < x.length; i++) x[i] = (float) Math.cos(i);
+        float[] out = new float[LinearOp.QKV.outDim(c)];
+        new LocalLinearBackend(c, w, Parallel.shared()).apply(LinearOp.QKV, 1, x, 1, out);
+        float[] gamma = w.get("model.layers.1.input_layernorm.weight").toFloats();
+        int at = 0;
+        for (String p : new String[] {"q_proj", "k_proj", "v_proj"}) {
+            Tensor m = w.get("model.layers.1.self_attn." + p + ".weight");
+            float[] bias = w.get("model.layers.1.self_attn." + p + ".bias").toFloats();
+            for (int r = 0; r < m.rows(); r++) {
+                double s = bias[r];
+                for (int k = 0; k < m.cols(); k++) s += (double) m.getFloat((long) r * m.cols() + k) * x[k] * gamma[k];
+                assertThat((double) out[at + r]).as("%s row %d", p, r).isCloseTo(s, org.assertj.core.data.Offset.offset(1e-5));
+            }
+            at += m.rows();
+        }
+    }
+
+    /** Tied embeddings: the LM head multiplies by embed_tokens after the final norm weight. */
+    @Test
+    void tiedLmHeadUsesTheEmbedding() {
+        ModelConfig c = TestModels.qwen2();
+        Weights w = TestModels.random(c, DType.F32, 4);
+        float[] x = new float[c.hiddenSize()];
+        x[3] = 1;
+        float[] logits = new float[c.vocabSize()];
+        new LocalLinearBackend(c, w, Parallel.shared()).apply(LinearOp.LM_HEAD, 0, x, 1, logits);
+        float g3 = w.get("model.norm.weight").getFloat(3);
+        Tensor e = w.get("model.embed_tokens.weight");
+        for (int v = 0; v < c.vocabSize(); v++) assertThat(logits[v]).isEqualTo(g3 * e.getFloat((long) v * c.hiddenSize() + 3));
+    }
+
+    @Test
+    void embedWidensRows() {
+        ModelConfig c = TestModels.llama();
+        Weights w = TestModels.random(c, DType.F16, 5);
+        float[] out = new float[2 * c.hiddenSize()];
+        new LocalLinearBackend(c, w, Parallel.shared()).embed(new int[] {7, 299}, out);
+        Tensor e = w.get("model.embed_tokens.weight");
+        assertThat(java.util.Arrays.copyOfRange(out, c.hiddenSize(), 2 * c.hiddenSize())).containsExactly(e.row(299));
+        assertThat(java.util.Arrays.copyOf(out, c.hiddenSize())).containsExactly(e.row(7));
+    }
+
+    @Test
+    void missingTensorIsNamed() {
+        ModelConfig c = TestModels.llama();
+        Map<String, Tensor> m = tensors(TestModels.random(c, DType.F32, 6));
+        m.remove("model.layers.1.mlp.up_proj.weight");
+        assertThatThrownBy(() -> new LocalLinearBackend(c, TestModels.of(m), Parallel.shared()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("missing tensor 'model.layers.1.mlp.up_proj.weight'");
+        Map<String, Tensor> untied = tensors(TestModels.random(c, DType.F32, 6));
+        untied.remove("lm_head.weight");
+        assertThatThrownBy(() -> new LocalLinearBackend(c, TestModels.of(untied), Parallel.shared()))
+                .hasMessage("missing tensor 'lm_head.weight'");
+    }
+
+    @Test
+    void wrongShapeAndDtypeAreNamed() {
+        ModelConfig c = TestModels.oddHeadDim();
+        Map<String, Tensor> m = tensors(TestModels.random(c, DType.F32, 7));
+        m.put("model.layers.0.self_attn.o_proj.weight", Tensor.ofFloats("model.layers.0.self_attn.o_proj.weight", new float[40 * 40], 40, 40));
+        assertThatThrownBy(() -> new LocalLinearBackend(c, TestModels.of(m), Parallel.shared()))
+                .hasMessage("tensor model.layers.0.self_attn.o_proj.weight has shape [40, 40] but config.json implies [40, 80]");
+        Map<String, Tensor> ints = tensors(TestModels.random(c, DType.F32, 7));
+        String name = "model.layers.1.mlp.down_proj.weight";
+        ints.put(name, new Tensor(name, DType.I32, new long[] {40, 72}, java.lang.foreign.Arena.ofAuto().allocate(40 * 72 * 4)));
+        assertThatThrownBy(() -> new LocalLinearBackend(c, TestModels.of(ints), Parallel.shared()))
+                .hasMessage("tensor " + name + " has dtype I32; the engine multiplies F32, F16 and BF16 weights");
+    }
+
+    @Test
+    void badLayerIsNamed() {
+        ModelConfig c = TestModels.mha();
+        var b = new LocalLinearBackend(c, TestModels.random(c, DType.F32, 8), Parallel.shared());
+        assertThatThrownBy(() -> b.apply(LinearOp.O, 3, new float[64], 1, new float[64])).hasMessage("layer 3 is outside [0, 3)");
+    }
+}

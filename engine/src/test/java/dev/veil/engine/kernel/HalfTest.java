@@ -1,0 +1,56 @@
+package dev.veil.engine.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.model.DType;
+import dev.veil.model.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ShortVector;
+import org.junit.jupiter.api.Test;
+
+class HalfTest {
+
+    /** Every 16-bit pattern, through the vector conversion, in vectors of the kernels' width. */
+    private static float[] widenAll(boolean bf16) {
+        MemorySegment seg = Arena.ofAuto().allocate(65536 * 2, 64);
+        for (int i = 0; i < 65536; i++) seg.setAtIndex(Tensor.I16, i, (short) i);
+        float[] out = new float[65536];
+        for (int i = 0; i < 65536; i += Half.S.length()) {
+            ShortVector h = ShortVector.fromMemorySegment(Half.S, seg, 2L * i, ByteOrder.LITTLE_ENDIAN);
+            (bf16 ? Half.bf16ToF32(h) : Half.f16ToF32(h)).intoArray(out, i);
+        }
+        return out;
+    }
+
+    /** IEEE half to float by the definition: sign, 5-bit exponent (bias 15), 10-bit significand. */
+    private static int halfBitsByDefinition(int h) {
+        int sign = (h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+        if (exp == 0x1f) return sign | 0x7f800000 | mant << 13;                  // Inf, NaN with its payload
+        if (exp != 0) return sign | (exp - 15 + 127) << 23 | mant << 13;         // normal
+        return Float.floatToRawIntBits((sign != 0 ? -1f : 1f) * mant * 0x1p-24f);  // zero, subnormal
+    }
+
+    @Test
+    void f16ConversionIsExactForAll65536Patterns() {
+        float[] out = widenAll(false);
+        for (int h = 0; h < 65536; h++) {
+            assertThat(Float.floatToRawIntBits(out[h])).as("half 0x%04x", h).isEqualTo(halfBitsByDefinition(h));
+            if (!Float.isNaN(out[h])) // the JDK's scalar conversion agrees wherever it is not a NaN (NaN payload aside)
+                assertThat(out[h]).as("half 0x%04x", h).isEqualTo(Float.float16ToFloat((short) h));
+        }
+        assertThat(out[0x7c00]).isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(out[0x0001]).isEqualTo(0x1p-24f);
+        assertThat(Float.floatToRawIntBits(out[0x8000])).isEqualTo(0x80000000);
+    }
+
+    @Test
+    void bf16ConversionIsExactForAll65536Patterns() {
+        float[] out = widenAll(true);
+        for (int b = 0; b < 65536; b++)
+            assertThat(Float.floatToRawIntBits(out[b])).as("bf16 0x%04x", b).isEqualTo(b << 16);
+        assertThat(out[0x3f80]).isEqualTo(1f);
+        assertThat(out[(short) DType.toBF16(-2.5f) & 0xffff]).isEqualTo(-2.5f);
+    }
+}
