@@ -23,36 +23,43 @@ public final class VectorMath {
     }
 
     /**
-     * {@code out[outOff + d] = Σ_s w[wOff + s] · rows[rowsOff + s × rowStride + d]} for {@code d < dim}, {@code s < count}:
-     * attention's weighted sum of value rows. Accumulates {@code dim} in register-held chunks, reading each row once.
+     * {@code out[outOff + d] += Σ_s w[wOff + s] · rows[rowsOff + s × rowStride + d]} for {@code d < dim},
+     * {@code s < count}: attention's weighted sum of value rows. Keeps {@code dim} in register-held chunks and takes
+     * two rows per step into separate accumulators, so the multiply-add latency does not serialise the rows.
      */
-    public static void weightedRowSum(float[] w, int wOff, int count, float[] rows, int rowsOff, int rowStride,
-                                      float[] out, int outOff, int dim) {
+    public static void addWeightedRows(float[] w, int wOff, int count, float[] rows, int rowsOff, int rowStride,
+                                       float[] out, int outOff, int dim) {
         int len = F.length();
         int d = 0;
-        for (; d + 4 * len <= dim; d += 4 * len) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int s = 0; s < count; s++) {
+        for (; d + 2 * len <= dim; d += 2 * len) {
+            FloatVector a0 = FloatVector.fromArray(F, out, outOff + d), a1 = FloatVector.fromArray(F, out, outOff + d + len);
+            FloatVector b0 = FloatVector.zero(F), b1 = b0;
+            int s = 0;
+            for (; s + 2 <= count; s += 2) {
+                FloatVector p = FloatVector.broadcast(F, w[wOff + s]), p2 = FloatVector.broadcast(F, w[wOff + s + 1]);
+                int r = rowsOff + s * rowStride + d, r2 = r + rowStride;
+                a0 = FloatVector.fromArray(F, rows, r).fma(p, a0);
+                a1 = FloatVector.fromArray(F, rows, r + len).fma(p, a1);
+                b0 = FloatVector.fromArray(F, rows, r2).fma(p2, b0);
+                b1 = FloatVector.fromArray(F, rows, r2 + len).fma(p2, b1);
+            }
+            if (s < count) {
                 FloatVector p = FloatVector.broadcast(F, w[wOff + s]);
                 int r = rowsOff + s * rowStride + d;
                 a0 = FloatVector.fromArray(F, rows, r).fma(p, a0);
                 a1 = FloatVector.fromArray(F, rows, r + len).fma(p, a1);
-                a2 = FloatVector.fromArray(F, rows, r + 2 * len).fma(p, a2);
-                a3 = FloatVector.fromArray(F, rows, r + 3 * len).fma(p, a3);
             }
-            a0.intoArray(out, outOff + d);
-            a1.intoArray(out, outOff + d + len);
-            a2.intoArray(out, outOff + d + 2 * len);
-            a3.intoArray(out, outOff + d + 3 * len);
+            a0.add(b0).intoArray(out, outOff + d);
+            a1.add(b1).intoArray(out, outOff + d + len);
         }
         for (; d + len <= dim; d += len) {
-            FloatVector a = FloatVector.zero(F);
+            FloatVector a = FloatVector.fromArray(F, out, outOff + d);
             for (int s = 0; s < count; s++)
                 a = FloatVector.fromArray(F, rows, rowsOff + s * rowStride + d).fma(FloatVector.broadcast(F, w[wOff + s]), a);
             a.intoArray(out, outOff + d);
         }
         for (; d < dim; d++) {
-            float a = 0;
+            float a = out[outOff + d];
             for (int s = 0; s < count; s++) a += w[wOff + s] * rows[rowsOff + s * rowStride + d];
             out[outOff + d] = a;
         }
