@@ -10,7 +10,6 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * A weight matrix {@code [rows, cols]} (PyTorch {@code [out, in]}) of F32, F16 or BF16 elements, read in place from
@@ -62,7 +61,7 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
             a3 = f32(first + k + 3 * len).fma(FloatVector.fromArray(F, x, xOffset + k + 3 * len), a3);
         }
         for (int end = cols - len; k <= end; k += len) a0 = f32(first + k).fma(FloatVector.fromArray(F, x, xOffset + k), a0);
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(a0.add(a1).add(a2.add(a3)));
         for (; k < cols; k++) sum += data.getAtIndex(Tensor.F32, first + k) * x[xOffset + k];
         return sum;
     }
@@ -75,7 +74,7 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
             a1 = f16(first + k + len).fma(FloatVector.fromArray(F, x, xOffset + k + len), a1);
         }
         for (int end = cols - len; k <= end; k += len) a0 = f16(first + k).fma(FloatVector.fromArray(F, x, xOffset + k), a0);
-        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(a0.add(a1));
         for (; k < cols; k++) sum += Float.float16ToFloat(data.getAtIndex(Tensor.I16, first + k)) * x[xOffset + k];
         return sum;
     }
@@ -90,7 +89,7 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
             a3 = bf16(first + k + 3 * len).fma(FloatVector.fromArray(F, x, xOffset + k + 3 * len), a3);
         }
         for (int end = cols - len; k <= end; k += len) a0 = bf16(first + k).fma(FloatVector.fromArray(F, x, xOffset + k), a0);
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(a0.add(a1).add(a2.add(a3)));
         for (; k < cols; k++) sum += DType.fromBF16(data.getAtIndex(Tensor.I16, first + k)) * x[xOffset + k];
         return sum;
     }

@@ -4,11 +4,36 @@ import static dev.veil.engine.kernel.Half.F;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /** The weight-free element-wise steps of the forward pass, vectorised: RMSNorm, residual add, SwiGLU, softmax. */
 public final class VectorMath {
 
+    /** Butterfly shuffles for {@link #sum}: lane i swaps with lane i ^ step, for step = length/2 .. 1. */
+    private static final VectorShuffle<Float>[] FOLDS = folds();
+
     private VectorMath() {}
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] folds() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] folds = new VectorShuffle[steps];
+        for (int i = 0; i < steps; i++) {
+            int step = F.length() >> (i + 1);
+            folds[i] = VectorShuffle.fromOp(F, lane -> lane ^ step);
+        }
+        return folds;
+    }
+
+    /**
+     * The sum of the lanes, added in a fixed order. {@code reduceLanes(ADD)} leaves the order open, and the JIT's
+     * intrinsic and the interpreter's fallback do differ, which made the same input give logits differing in the last
+     * bits depending on how warm the JVM was.
+     */
+    public static float sum(FloatVector v) {
+        for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
+        return v.lane(0);
+    }
 
     /** {@code Σ a[aOff + k] · b[bOff + k]} for {@code k < len}. */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
@@ -17,7 +42,7 @@ public final class VectorMath {
         int k = 0;
         for (; k < end; k += F.length())
             acc = FloatVector.fromArray(F, a, aOff + k).fma(FloatVector.fromArray(F, b, bOff + k), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sum(acc);
         for (; k < len; k++) s += a[aOff + k] * b[bOff + k];
         return s;
     }
@@ -151,7 +176,7 @@ public final class VectorMath {
             e.intoArray(a, off + k);
             sumV = sumV.add(e);
         }
-        float sum = sumV.reduceLanes(VectorOperators.ADD);
+        float sum = sum(sumV);
         for (; k < len; k++) {
             float e = (float) Math.exp(a[off + k] - max);
             a[off + k] = e;
