@@ -17,7 +17,7 @@ import java.util.Optional;
  *
  * <p>Jlama covers less than Veil: see {@link #unsupported(ModelConfig)}.
  */
-public final class Jlama implements AutoCloseable {
+public final class Jlama implements EngineBench.Contender {
     private static int threadsInUse;
 
     private final AbstractModel model;
@@ -65,6 +65,11 @@ public final class Jlama implements AutoCloseable {
         return threadsInUse;
     }
 
+    @Override
+    public String name() {
+        return "Jlama";
+    }
+
     /** Raw logits (before softmax) at the last position of {@code prompt}. */
     public float[] lastLogits(int[] prompt) {
         try (KvBufferCache.KvBuffer kv = kvCache.getEphemeralKvBuffer(); AbstractTensor logits = model.makeDenseTensor(vocab)) {
@@ -85,7 +90,8 @@ public final class Jlama implements AutoCloseable {
         return out;
     }
 
-    /** Seconds to prefill {@code prompt} and then to decode {@code decode} tokens greedily. */
+    /** Seconds to prefill {@code prompt} (through the first token) and then to decode {@code decode} tokens greedily. */
+    @Override
     public double[] time(int[] prompt, int decode) {
         try (KvBufferCache.KvBuffer kv = kvCache.getEphemeralKvBuffer(); AbstractTensor logits = model.makeDenseTensor(vocab)) {
             long t0 = System.nanoTime();

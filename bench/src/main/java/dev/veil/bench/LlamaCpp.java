@@ -3,6 +3,8 @@ package dev.veil.bench;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -51,7 +53,7 @@ public final class LlamaCpp {
      * @param generate greedy tokens per prompt (0: none); EOS does not stop generation
      * @param bench    optional timings, else null
      */
-    public record Request(Path model, int threads, int contextSize, List<int[]> prompts, boolean logits, int generate,
+    public record Request(@JsonSerialize(using = ToStringSerializer.class) Path model, int threads, int contextSize, List<int[]> prompts, boolean logits, int generate,
                          Bench bench) {
         public Request {
             prompts = List.copyOf(prompts);
