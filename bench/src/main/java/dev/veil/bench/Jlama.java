@@ -10,6 +10,7 @@ import dev.veil.model.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * Jlama 0.8.4 (a Java engine Veil did not write) on a Hugging Face model directory: raw last-position logits, greedy
@@ -33,7 +34,8 @@ public final class Jlama implements EngineBench.Contender {
     /**
      * Why Jlama 0.8.4 cannot run this shape, or null when it can. Read from its source (LlamaConfig, Qwen2Config,
      * LlamaModel, Config): head size is always hidden/heads; rope_scaling is honoured only for type "linear";
-     * its Llama graph loads no q/k/v bias (its Qwen2 graph always does).
+     * its Llama graph loads no q/k/v bias (its Qwen2 graph always does); its Panama matmul reads whole vectors, so
+     * the dimensions it multiplies over must be multiples of the float vector length (16 with AVX-512, 8 with AVX2).
      */
     public static String unsupported(ModelConfig c) {
         if (c.headDim() * c.numHeads() != c.hiddenSize())
@@ -42,6 +44,10 @@ public final class Jlama implements EngineBench.Contender {
         if (c.architecture() == ModelConfig.Architecture.LLAMA && c.attentionBias())
             return "attention_bias on a Llama model (Jlama's Llama graph has no q/k/v bias)";
         if (c.eosTokenIds().size() != 1) return "Jlama reads exactly one eos_token_id";
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        for (int dim : new int[] {c.hiddenSize(), c.intermediateSize(), c.headDim()})
+            if (dim % lanes != 0)
+                return "hidden, intermediate and head sizes must be multiples of " + lanes + " (Jlama's vector kernels have no scalar tail)";
         return null;
     }
 
