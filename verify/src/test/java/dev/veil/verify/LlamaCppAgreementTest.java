@@ -81,4 +81,38 @@ class LlamaCppAgreementTest {
             assertThat(distinct).as("the continuations explore the vocabulary").isGreaterThan(PROMPTS);
         }
     }
+
+    /**
+     * BF16 weights, relative to the logit scale. Both engines read the same bfloat16 weights, but llama.cpp's CPU
+     * matmul for BF16 also rounds each activation row to bfloat16 (its vec_dot_type for BF16) before the dot product,
+     * while Veil keeps activations in F32 and widens the weights. A bfloat16 rounding is up to 2⁻⁹ ≈ 2·10⁻³ relative
+     * per element; over every matmul of every layer that compounds to ~10⁻² of the logit scale (measured on these
+     * shapes: 4·10⁻³ to 1·10⁻²). 5·10⁻² still catches what BF16 can get wrong (byte order, a truncating rather
+     * than widening conversion, a mis-strided row), which garbles the logits entirely. Greedy continuations are not
+     * compared at BF16: with errors this size, near-ties legitimately flip.
+     */
+    static final double BF16_TOLERANCE = 5e-2;
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void bf16LogitsMatchLlamaCpp(Shapes shape) throws Exception {
+        Fixture f = Fixture.create(shape, DType.BF16, tmp.resolve("bf16"));
+        List<int[]> prompts = Prompts.random(f.config().vocabSize(), 8, 40, 300 + shape.ordinal());
+        LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir())
+                .run(new LlamaCpp.Request(f.gguf(), LLAMA_THREADS, 256, prompts, true, 0, null), Duration.ofMinutes(3));
+        try (VeilEngine veil = VeilEngine.open(f.dir(), VEIL_THREADS)) {
+            List<float[]> veilLogits = new ArrayList<>(), llamaLogits = new ArrayList<>();
+            for (int p = 0; p < prompts.size(); p++) {
+                veilLogits.add(veil.lastLogits(prompts.get(p)));
+                llamaLogits.add(reply.results().get(p).logits());
+            }
+            double worst = 0;
+            for (int p = 0; p < prompts.size(); p++) {
+                double err = Agreement.relativeError(veilLogits.get(p), llamaLogits.get(p));
+                worst = Math.max(worst, err);
+                assertThat(err).as("%s BF16: relative logit error on prompt %d", shape, p).isLessThanOrEqualTo(BF16_TOLERANCE);
+            }
+            System.out.printf(Locale.ROOT, "%s BF16 vs llama.cpp: worst relative logit error %.2e over %d prompts%n", shape, worst, prompts.size());
+        }
+    }
 }
