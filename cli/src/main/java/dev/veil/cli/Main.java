@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code veil} command. Each subcommand is one small class in this package. */
 @Command(name = "veil", mixinStandardHelpOptions = true, version = "veil 0.1.0",
         description = "Confidential LLM inference: Talaria (split inference, ReMO masking) and AloePri (covariant obfuscation).",
-        subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, ConvertCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, ConvertCommand.class, BenchCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
