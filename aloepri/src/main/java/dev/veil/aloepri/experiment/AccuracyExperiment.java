@@ -1,6 +1,7 @@
 package dev.veil.aloepri.experiment;
 
 import dev.veil.aloepri.AloePriParams;
+import dev.veil.aloepri.ModelFingerprint;
 import dev.veil.aloepri.ModelObfuscator;
 import dev.veil.aloepri.SpecialTokens;
 import dev.veil.aloepri.VocabPermutation;
@@ -100,7 +101,8 @@ public final class AccuracyExperiment implements AutoCloseable {
     public record Result(String axis, double value, String dtype, AloePriParams params, double perplexity,
                          double perplexityIncrease, double agreement, double accuracy, double seconds) {}
 
-    public record Report(String date, String model, String architecture, int hiddenSize, int layers, int vocabSize,
+    /** @param fingerprint the plain model's {@link ModelFingerprint}: which weights these numbers belong to */
+    public record Report(String date, String model, String fingerprint, String architecture, int hiddenSize, int layers, int vocabSize,
                          long parameters, int tokens, int context, int calibrationTokens, String seed, AloePriParams defaults,
                          List<Baseline> plain, List<Result> results) {
 
@@ -155,7 +157,7 @@ public final class AccuracyExperiment implements AutoCloseable {
             long parameters = 0;
             for (String n : e.plain.names()) parameters += e.plain.get(n).size();
             return new Report(LocalDateTime.now().withNano(0).toString(), modelDir.toAbsolutePath().normalize().getFileName().toString(),
-                    e.config.architecture().modelType, e.config.hiddenSize(), e.config.numLayers(), e.config.vocabSize(), parameters,
+                    ModelFingerprint.of(e.plain), e.config.architecture().modelType, e.config.hiddenSize(), e.config.numLayers(), e.config.vocabSize(), parameters,
                     e.plainScores.get(DType.F32).positions(), settings.context(), settings.calibrationTokens(), settings.seed(),
                     defaults, baselines, results);
         }

@@ -69,8 +69,8 @@ public final class AccuracyReport {
     static String markdown(Report r) {
         StringBuilder sb = new StringBuilder();
         sb.append("# AloePri accuracy on ").append(r.model()).append("\n\n");
-        sb.append(String.format(Locale.ROOT, "- model: %s, d = %d, %d layers, vocabulary %d, %.2fM parameters%n",
-                r.architecture(), r.hiddenSize(), r.layers(), r.vocabSize(), r.parameters() / 1e6));
+        sb.append(String.format(Locale.ROOT, "- model: %s, d = %d, %d layers, vocabulary %d, %.2fM parameters; fingerprint %s%n",
+                r.architecture(), r.hiddenSize(), r.layers(), r.vocabSize(), r.parameters() / 1e6, r.fingerprint()));
         sb.append(String.format(Locale.ROOT, "- held-out text: %d scored tokens, windows of %d tokens; κ calibrated on %d random ids; seed \"%s\"%n",
                 r.tokens(), r.context(), r.calibrationTokens(), r.seed()));
         var d = r.defaults();
@@ -78,6 +78,7 @@ public final class AccuracyReport {
                 d.lambda(), d.expansion(), r.hiddenSize(), r.hiddenSize() + 2 * d.expansion(), d.alphaE(), d.alphaH(), d.beta(), d.gamma()));
         sb.append("- one parameter moves at a time; all others stay at the defaults; every point uses the same seed\n");
         sb.append("- agreement: the obfuscated model's argmax, mapped back through τ⁻¹, equals the plain F32 model's argmax\n");
+        sb.append("- perplexity increase: over the plain model stored at the same dtype (BF16 points over plain BF16)\n");
         sb.append("- run: ").append(r.date()).append("\n\n");
         sb.append("| plain model | perplexity | next-token accuracy |\n|---|---:|---:|\n");
         for (var b : r.plain())
