@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 ObfuscateCommand.class,
                 KeyCommand.class,
                 TalariaCommand.class,
+                DataCommand.class,
+                TrainCommand.class,
         })
 public final class Main {
 
