@@ -1,6 +1,7 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.SetupSeen;
 import dev.veil.attack.math.Subspace;
@@ -33,8 +34,8 @@ public final class ComplementProjectionAttack implements TalariaAttack {
     }
 
     @Override
-    public Stream stream() {
-        return Stream.PROCESSED;
+    public TokenStream stream() {
+        return TokenStream.PROCESSED;
     }
 
     @Override

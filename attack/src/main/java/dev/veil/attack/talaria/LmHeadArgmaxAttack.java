@@ -1,6 +1,7 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
 import dev.veil.attack.math.TopK;
@@ -28,8 +29,8 @@ public final class LmHeadArgmaxAttack implements TalariaAttack {
     }
 
     @Override
-    public Stream stream() {
-        return Stream.GENERATED;
+    public TokenStream stream() {
+        return TokenStream.GENERATED;
     }
 
     @Override

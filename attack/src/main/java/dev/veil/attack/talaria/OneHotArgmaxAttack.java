@@ -1,6 +1,7 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
 import dev.veil.attack.math.TopK;
@@ -26,8 +27,8 @@ public final class OneHotArgmaxAttack implements TalariaAttack {
     }
 
     @Override
-    public Stream stream() {
-        return Stream.PROCESSED;
+    public TokenStream stream() {
+        return TokenStream.PROCESSED;
     }
 
     @Override
