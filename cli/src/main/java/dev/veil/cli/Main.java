@@ -14,7 +14,11 @@ import picocli.CommandLine.Command;
                 ConvertCommand.class,
                 ObfuscateCommand.class,
                 KeyCommand.class,
+                ExperimentCommand.class,
+                BenchCommand.class,
                 TalariaCommand.class,
+                ServeCommand.class,
+                GatewayCommand.class,
                 DataCommand.class,
                 TrainCommand.class,
         })

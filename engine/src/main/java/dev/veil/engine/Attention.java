@@ -15,18 +15,19 @@ final class Attention {
     private Attention() {}
 
     /**
-     * For tokens {@code t < n} at positions {@code start + t}: reads each query head from {@code qkv} (rows of
-     * {@code [q | k | v]}), attends to cached positions {@code 0 .. start + t}, writes {@code out[t × qDim + h × headDim ..]}.
+     * For each row {@code r} of {@code qkv} (rows of {@code [q | k | v]}, already stored in their caches): attends with
+     * every query head to positions {@code 0 .. positions[r]} of {@code caches[r]} and writes
+     * {@code out[r × qDim + h × headDim ..]}. Rows may belong to different sequences (a batched decode step).
      */
-    static void attend(Parallel parallel, ModelConfig c, KvCache cache, int layer, float[] qkv, int n, int start,
+    static void attend(Parallel parallel, ModelConfig c, int layer, float[] qkv, KvCache[] caches, int[] positions,
                        float[] out) {
         int headDim = c.headDim(), group = c.groupSize(), kvDim = c.kvDim(), qDim = c.qDim();
         int qkvDim = qDim + 2 * kvDim;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        float[] keys = cache.keys(layer), values = cache.values(layer);
-        parallel.forEach(c.numKvHeads() * n, task -> {
+        parallel.forEach(c.numKvHeads() * positions.length, task -> {
             int kvHead = task % c.numKvHeads(), t = task / c.numKvHeads();
-            int length = start + t + 1;
+            int length = positions[t] + 1;
+            float[] keys = caches[t].keys(layer), values = caches[t].values(layer);
             float[] scores = SCORES.get();
             if (scores.length < group * length) SCORES.set(scores = new float[group * length]);
             int kvOffset = kvHead * headDim;

@@ -11,7 +11,6 @@ import dev.veil.train.model.Parameter;
 import dev.veil.train.model.Transformer;
 import dev.veil.train.optim.AdamW;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -118,9 +117,5 @@ public final class Checkpoint {
         float[] a = f.tensor(name).toFloats();
         if (a.length != p.size()) throw new IOException(f.path() + ": tensor " + name + " has " + a.length + " values, the model " + p.size());
         return a;
-    }
-
-    static boolean exists(Path file) {
-        return Files.isRegularFile(file);
     }
 }

@@ -48,9 +48,4 @@ public final class Evaluation {
         double mean = CrossEntropy.mean(Tape.inference(), model.logits(Tape.inference(), in, rows, len), tg).item();
         return new Result(mean * tg.length, tg.length);
     }
-
-    /** Shorthand for a model's cross-entropy on the first {@code maxTokens} tokens of a stream. */
-    public static double crossEntropy(Transformer model, TokenStream stream, int maxTokens, int seq, int batch) {
-        return run(model, stream.head(maxTokens), seq, batch).crossEntropy();
-    }
 }

@@ -1,7 +1,6 @@
 package dev.veil.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Set;
@@ -94,9 +93,5 @@ final class JsonFields {
             String f = it.next();
             if (!read.contains(f)) throw new IllegalArgumentException("unknown field '" + name(f) + "'");
         }
-    }
-
-    static ObjectNode copy(JsonNode n) {
-        return (ObjectNode) n.deepCopy();
     }
 }

@@ -48,7 +48,7 @@ public final class ModelCard {
         row(s, "layers × hidden", c.numLayers() + " × " + c.hiddenSize() + " (MLP " + c.intermediateSize() + ")");
         row(s, "attention", c.numHeads() + " query heads, " + c.numKvHeads() + " key/value heads (GQA), head_dim " + c.headDim());
         row(s, "context", c.maxPositionEmbeddings() + " tokens (RoPE θ = " + fmt(c.ropeTheta()) + ")");
-        row(s, "vocabulary", c.vocabSize() + " tokens: byte-level BPE trained on the same split, <|endoftext|> (document start/end), <|im_start|>, <|im_end|> (ChatML)");
+        row(s, "vocabulary", c.vocabSize() + " tokens: byte-level BPE trained on the same split, `<|endoftext|>` (document start/end), `<|im_start|>`, `<|im_end|>` (ChatML)");
         row(s, "weights file", String.format(Locale.ROOT, "model.safetensors, %s, %,d bytes", c.torchDtype(), r.safetensorsBytes()));
 
         s.append("\n## Data\n\n| split | source | tokens |\n|---|---|---:|\n");

@@ -45,8 +45,8 @@ public final class SvgPlot {
             for (double[] p : s.points())
                 pts.append(f("%.1f,%.1f ", LEFT + pw * (p[0] - x0) / (x1 - x0), TOP + ph - ph * (p[1] - y0) / (y1 - y0)));
             sb.append(f("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"%s\"/>%n", s.color(), pts.toString().strip()));
-            sb.append(f("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/>%n", LEFT + pw - 170, legendY - 4, LEFT + pw - 150, legendY - 4, s.color()));
-            sb.append(f("<text x=\"%d\" y=\"%d\">%s</text>%n", LEFT + pw - 144, legendY, escape(s.name())));
+            sb.append(f("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/>%n", LEFT + pw - 290, legendY - 4, LEFT + pw - 270, legendY - 4, s.color()));
+            sb.append(f("<text x=\"%d\" y=\"%d\">%s</text>%n", LEFT + pw - 264, legendY, escape(s.name())));
             legendY += 18;
         }
         sb.append("</svg>\n");

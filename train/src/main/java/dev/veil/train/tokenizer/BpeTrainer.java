@@ -4,10 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -26,6 +26,11 @@ public final class BpeTrainer {
     private final Map<String, Integer> wordIndex = new HashMap<>();
     private final List<int[]> words = new ArrayList<>();
     private final List<Long> freqs = new ArrayList<>();
+    // pair -> {count}; pair -> words that contained it when it was counted (may hold stale entries)
+    private final Map<Long, long[]> pairCounts = new HashMap<>();
+    private final Map<Long, List<Integer>> pairWords = new HashMap<>();
+    // pairs whose count grew since they were last queued: their queue entries would understate them
+    private final Set<Long> grown = new HashSet<>();
 
     /**
      * @param vocabSize    the total vocabulary, special tokens included
@@ -103,12 +108,6 @@ public final class BpeTrainer {
         for (String s : specialTokens) tokens.add(s);
         return new BpeModel(tokens, merges, specialTokens);
     }
-
-    // pair -> {count}; pair -> words that contained it when it was counted (may hold stale entries)
-    private final Map<Long, long[]> pairCounts = new HashMap<>();
-    private final Map<Long, List<Integer>> pairWords = new HashMap<>();
-    // pairs whose count grew since they were last queued: their queue entries would understate them
-    private final Set<Long> grown = new HashSet<>();
 
     private void requeueGrown(PriorityQueue<long[]> queue) {
         for (long pair : grown) {
