@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 GatewayCommand.class,
                 DataCommand.class,
                 TrainCommand.class,
+                AuditCommand.class,
         })
 public final class Main {
 

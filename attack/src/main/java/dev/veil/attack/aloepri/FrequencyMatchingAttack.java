@@ -64,6 +64,11 @@ public final class FrequencyMatchingAttack implements AloePriAttack {
                 .mapToInt(Integer::intValue).toArray();
     }
 
+    /** The ids of {@code vocab} by descending count in {@code tokens}: a unigram ranking. */
+    public static int[] byCountOrder(int[] tokens, int vocab) {
+        return byCount(counts(tokens, vocab));
+    }
+
     /** Counts of each id of {@code vocab} in {@code tokens}. */
     public static long[] counts(int[] tokens, int vocab) {
         long[] c = new long[vocab];
