@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Confidential LLM inference: Talaria (split inference, ReMO masking) and AloePri (covariant obfuscation).",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                DemoCommand.class,
                 GenerateCommand.class,
                 EvalCommand.class,
                 InspectCommand.class,
