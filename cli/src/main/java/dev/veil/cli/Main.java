@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 GatewayCommand.class,
                 DataCommand.class,
                 TrainCommand.class,
+                AuditCommand.class,
         })
 public final class Main {
 
