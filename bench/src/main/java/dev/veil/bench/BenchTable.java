@@ -3,10 +3,10 @@ package dev.veil.bench;
 import java.util.Locale;
 
 /** The readable form of an engine benchmark report: what ran where, then one table per model with ratios. */
-final class BenchTable {
+public final class BenchTable {
     private BenchTable() {}
 
-    static String markdown(EngineBench.Report r) {
+    public static String markdown(EngineBench.Report r) {
         StringBuilder sb = new StringBuilder();
         sb.append("# Engine benchmark ").append(r.date()).append("\n\n");
         sb.append("- command: `").append(r.commandLine()).append("`\n");

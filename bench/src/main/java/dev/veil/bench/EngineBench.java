@@ -2,6 +2,8 @@ package dev.veil.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.veil.model.ModelFiles;
+import dev.veil.model.gguf.GgufExport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -45,16 +47,6 @@ public final class EngineBench {
         void close();
     }
 
-    /** Opens Veil's engine on a model directory with a thread count (supplied by the caller: the engine module). */
-    public interface ContenderFactory {
-        Contender open(BenchModel model, int threads) throws IOException;
-    }
-
-    /** Exports an HF directory to a GGUF file at its own precision (Veil's exporter). */
-    public interface GgufExporter {
-        void export(Path hfDir, Path gguf) throws IOException;
-    }
-
     public record ModelResult(String name, String dtype, long parameters, long weightBytesPerToken,
                               double bandwidthBoundTokensPerSecond, List<Row> rows, List<String> notes) {}
 
@@ -62,15 +54,11 @@ public final class EngineBench {
                          int threads, double bandwidthBytesPerSecond, Settings settings, List<ModelResult> models) {}
 
     private final Settings settings;
-    private final ContenderFactory veil;
-    private final GgufExporter exporter;
     private final LlamaCpp llamaCpp;
     private final PrintStream log;
 
-    public EngineBench(Settings settings, ContenderFactory veil, GgufExporter exporter, LlamaCpp llamaCpp, PrintStream log) {
+    public EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log) {
         this.settings = settings;
-        this.veil = veil;
-        this.exporter = exporter;
         this.llamaCpp = llamaCpp;
         this.log = log;
     }
@@ -87,7 +75,7 @@ public final class EngineBench {
             List<String> notes = new ArrayList<>();
             int[] prompt = prompt(m, settings.longContext());
             log.println("bench: " + m.name() + " (" + m.dtype() + ", " + m.parameters() / 1_000_000 + "M parameters): Veil");
-            try (Contender c = veil.open(m, settings.threads())) {
+            try (Contender c = VeilEngine.open(m.dir(), settings.threads())) {
                 rows.addAll(measure(c, prompt));
             }
             log.println("bench: " + m.name() + ": llama.cpp");
@@ -100,7 +88,7 @@ public final class EngineBench {
             else if (jlamaGap != null) notes.add("Jlama skipped: " + jlamaGap);
             else {
                 log.println("bench: " + m.name() + ": Jlama");
-                try (Contender c = jlama(m)) {
+                try (Contender c = Jlama.load(m.dir(), settings.threads())) {
                     rows.addAll(measure(c, prompt));
                 }
                 if (Jlama.threads() != settings.threads())
@@ -135,7 +123,9 @@ public final class EngineBench {
     private LlamaCpp.Reply llamaCppTimings(BenchModel m, int[] prompt) throws IOException {
         Path gguf = Files.createTempFile("veil-bench-", ".gguf");
         try {
-            exporter.export(m.dir(), gguf);
+            try (ModelFiles files = ModelFiles.open(m.dir())) {
+                GgufExport.write(files, gguf, m.dtype());
+            }
             int contextSize = settings.longContext() + settings.decodeTokens() + 8;
             LlamaCpp.Request request = new LlamaCpp.Request(gguf, settings.threads(), contextSize, List.of(prompt), false, 0,
                     new LlamaCpp.Bench(settings.contexts(), settings.decodeTokens(), settings.repeats()));
@@ -143,26 +133,6 @@ public final class EngineBench {
         } finally {
             Files.deleteIfExists(gguf);
         }
-    }
-
-    private Contender jlama(BenchModel m) {
-        Jlama j = Jlama.load(m.dir(), settings.threads());
-        return new Contender() {
-            @Override
-            public String name() {
-                return "Jlama";
-            }
-
-            @Override
-            public double[] time(int[] prompt, int decode) {
-                return j.time(prompt, decode);
-            }
-
-            @Override
-            public void close() {
-                j.close();
-            }
-        };
     }
 
     /** The same pseudo-random token ids for every engine (special tokens excluded). */

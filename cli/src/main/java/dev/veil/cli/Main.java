@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Confidential LLM inference: Talaria (split inference, ReMO masking) and AloePri (covariant obfuscation).",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                DemoCommand.class,
                 GenerateCommand.class,
                 EvalCommand.class,
                 InspectCommand.class,
@@ -17,6 +18,10 @@ import picocli.CommandLine.Command;
                 ExperimentCommand.class,
                 BenchCommand.class,
                 TalariaCommand.class,
+                ServeCommand.class,
+                GatewayCommand.class,
+                DataCommand.class,
+                TrainCommand.class,
         })
 public final class Main {
 

@@ -12,21 +12,37 @@ package dev.veil.engine.kernel;
  */
 public final class MatMul {
 
-    /** From this many tokens on, the blocked kernel beats streaming the weights once per token from L1. */
-    static final int GEMM_MIN_TOKENS = 6;
+    /** From this many tokens on, the blocked kernel beats streaming each row once and reusing it from L1 (measured). */
+    static final int GEMM_MIN_TOKENS = 8;
 
     private MatMul() {}
+
+    /** How a product of several tokens may be computed. */
+    public enum Batching {
+        /** The fastest kernel for the batch size: row streaming for a few tokens, the blocked {@link Gemm} for more. */
+        FASTEST,
+        /**
+         * Row streaming whatever the batch size, so each token's output is bit for bit the same whichever tokens it is
+         * batched with (the two kernels sum in different orders). A server needs this for a sequence to generate the
+         * same tokens alone as in any batch; prefill pays for it (no blocked kernel).
+         */
+        INVARIANT
+    }
 
     /** {@code out[t × w.rows + r] = Σ_k x[t × w.cols + k] · w[r, k]} for {@code t < n}. */
     public static void multiply(Parallel parallel, float[] x, int n, Matrix w, float[] out) {
         multiply(parallel, x, n, new Matrix[] {w}, out);
     }
 
+    public static void multiply(Parallel parallel, float[] x, int n, Matrix[] stack, float[] out) {
+        multiply(parallel, x, n, stack, out, Batching.FASTEST);
+    }
+
     /**
      * Multiplies {@code x} by every matrix of {@code stack} (all with the same columns); token {@code t}'s outputs are
      * {@code out[t × R .. (t + 1) × R)} with {@code R} the total rows, the matrices' outputs one after another.
      */
-    public static void multiply(Parallel parallel, float[] x, int n, Matrix[] stack, float[] out) {
+    public static void multiply(Parallel parallel, float[] x, int n, Matrix[] stack, float[] out, Batching batching) {
         int cols = stack[0].cols();
         int[] start = new int[stack.length + 1];
         for (int m = 0; m < stack.length; m++) {
@@ -40,7 +56,7 @@ public final class MatMul {
         if (out.length < (long) n * rows) throw new IllegalArgumentException("output holds "
                 + out.length + " floats, fewer than " + n + " rows of " + rows);
         if (n == 0) return;
-        if (n < GEMM_MIN_TOKENS) {
+        if (n < GEMM_MIN_TOKENS || batching == Batching.INVARIANT) {
             parallel.forRange(rows, 4, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
                     rowsTimesTokens(stack[m], lo, hi, x, n, out, rows, start[m])));
         } else {
