@@ -16,27 +16,31 @@ import java.util.List;
  */
 public final class KappaCalibration {
 
-    private final List<Matrix> writers;
+    private final ModelObfuscator obfuscator;
+    private final int writers;
     private final int d;
     private final List<double[]> ratios = new ArrayList<>();
     private float[] plain;
     private float[] obfuscated;
 
     public KappaCalibration(ModelObfuscator obfuscator) {
+        this.obfuscator = obfuscator;
         this.d = obfuscator.plainConfig().hiddenSize();
-        this.writers = new ArrayList<>();
-        writers.add(obfuscator.embeddingWriter());
-        for (int l = 0; l < obfuscator.plainConfig().numLayers(); l++) {
-            writers.add(obfuscator.attentionKeys(l).oWriter());
-            writers.add(obfuscator.ffnKeys(l).downWriter());
-        }
+        this.writers = 2 * obfuscator.plainConfig().numLayers() + 1;
+    }
+
+    /** Writer k's key, regenerated when its write arrives (a model's worth of d × d+2h keys would not fit in memory). */
+    private Matrix writer(int k) {
+        if (k == 0) return obfuscator.embeddingWriter();
+        int layer = (k - 1) / 2;
+        return k % 2 == 1 ? obfuscator.oWriter(layer) : obfuscator.downWriter(layer);
     }
 
     /** The next residual write: {@code rows} rows of d values (embedding rows, o_proj output or down_proj output). */
     public void write(float[] output, int rows) {
         int k = ratios.size();
-        if (k >= writers.size()) throw new IllegalStateException("more residual writes than the model has writers (" + writers.size() + ")");
-        Matrix keyed = new Matrix(rows, d, output).times(writers.get(k));
+        if (k >= writers) throw new IllegalStateException("more residual writes than the model has writers (" + writers + ")");
+        Matrix keyed = new Matrix(rows, d, output).times(writer(k));
         if (plain == null) {
             plain = new float[rows * d];
             obfuscated = new float[keyed.data().length];
@@ -68,8 +72,8 @@ public final class KappaCalibration {
     }
 
     private void requireComplete() {
-        if (ratios.size() != writers.size())
-            throw new IllegalStateException("saw " + ratios.size() + " of the model's " + writers.size() + " residual writes");
+        if (ratios.size() != writers)
+            throw new IllegalStateException("saw " + ratios.size() + " of the model's " + writers + " residual writes");
     }
 
     private static double rms(float[] v, int from, int len) {

@@ -18,18 +18,22 @@ public final class ModelFingerprint {
 
     private final Map<String, byte[]> digests = new TreeMap<>();
 
+    /** The fingerprint of a whole model, its tensors hashed in parallel. */
     public static String of(Weights weights) {
         ModelFingerprint f = new ModelFingerprint();
-        for (String name : weights.names()) f.add(weights.get(name));
+        weights.names().parallelStream().forEach(name -> f.add(weights.get(name)));
         return f.hex();
     }
 
-    public synchronized void add(Tensor t) {
+    public void add(Tensor t) {
         MessageDigest sha = sha256();
         sha.update((t.name() + "\0" + t.dtype() + "\0" + java.util.Arrays.toString(t.shape()) + "\0").getBytes(StandardCharsets.UTF_8));
         long chunk = 1L << 26, size = t.data().byteSize();
         for (long off = 0; off < size; off += chunk) sha.update(t.data().asSlice(off, Math.min(chunk, size - off)).asByteBuffer());
-        if (digests.put(t.name(), sha.digest()) != null) throw new IllegalArgumentException("tensor " + t.name() + " fingerprinted twice");
+        byte[] digest = sha.digest();
+        synchronized (this) {
+            if (digests.put(t.name(), digest) != null) throw new IllegalArgumentException("tensor " + t.name() + " fingerprinted twice");
+        }
     }
 
     public synchronized String hex() {

@@ -33,8 +33,9 @@ import java.util.List;
  *
  * <p>Every secret is drawn from a stream derived from one master key by a fixed label, so the output depends
  * only on the seed, not on the order of work, and any key can be regenerated (for calibration, or tests).
- * Norm folding happens on the way in: each RMSNorm weight is folded into the linears that read it and
- * replaced by κ·1 (per norm, see {@link #calibrate}).
+ * Norm folding happens on the way: each RMSNorm weight is folded into the reader keys of the linears that read it
+ * (into the head itself for the final norm, whose noise is relative to the folded head) and replaced by κ·1 (per
+ * norm, see {@link #calibrate}).
  */
 public final class ModelObfuscator {
 
@@ -68,6 +69,21 @@ public final class ModelObfuscator {
                 plain.attentionBias(), plain.bosTokenId(), plain.eosTokenIds(), torchDtype(dtype));
         this.kappa = new double[2 * plain.numLayers() + 1];
         Arrays.fill(kappa, Kappa.gaussian(keys, 1000, master.derive("kappa")));
+    }
+
+    /**
+     * A compiler for {@code plain} whose κ are calibrated on the plain model's own activations over
+     * {@code calibrationTokens} random non-special ids ({@link ActivationCalibration}), or the paper's Gaussian
+     * estimate when 0: what {@code veil obfuscate} uses.
+     */
+    public static ModelObfuscator calibrated(ModelConfig config, Weights plain, AloePriParams params, Collection<Integer> fixedTokens,
+                                             KeyStream master, DType dtype, int calibrationTokens) {
+        ModelObfuscator obfuscator = new ModelObfuscator(config, params, fixedTokens, master, dtype);
+        if (calibrationTokens > 0) {
+            int[] tokens = ActivationCalibration.randomTokens(config.vocabSize(), fixedTokens, calibrationTokens, master.derive("calibration"));
+            obfuscator.calibrate(ActivationCalibration.run(obfuscator, plain, tokens).kappa());
+        }
+        return obfuscator;
     }
 
     public ModelConfig plainConfig() {
@@ -112,12 +128,30 @@ public final class ModelObfuscator {
 
     /** Layer {@code layer}'s attention keys (regenerated from its stream). */
     public AttentionKeys attentionKeys(int layer) {
-        return AttentionKeys.sample(plain, keys, params.beta(), params.gamma(), master.derive("layer." + layer + ".attn"));
+        return AttentionKeys.sample(plain, keys, params.beta(), params.gamma(), attentionStream(layer));
+    }
+
+    /** Layer {@code layer}'s o_proj writer key alone (the one in {@link #attentionKeys}). */
+    public Matrix oWriter(int layer) {
+        return AttentionKeys.oWriter(keys, attentionStream(layer));
     }
 
     /** Layer {@code layer}'s FFN keys (regenerated from its stream). */
     public FfnKeys ffnKeys(int layer) {
-        return FfnKeys.sample(plain.intermediateSize(), keys, master.derive("layer." + layer + ".ffn"));
+        return FfnKeys.sample(plain.intermediateSize(), keys, ffnStream(layer));
+    }
+
+    /** Layer {@code layer}'s down_proj writer key alone (the one in {@link #ffnKeys}). */
+    public Matrix downWriter(int layer) {
+        return FfnKeys.downWriter(keys, ffnStream(layer));
+    }
+
+    private KeyStream attentionStream(int layer) {
+        return master.derive("layer." + layer + ".attn");
+    }
+
+    private KeyStream ffnStream(int layer) {
+        return master.derive("layer." + layer + ".ffn");
     }
 
     /** The obfuscated tensors in the order {@link #write} produces them. */
@@ -171,14 +205,15 @@ public final class ModelObfuscator {
         float[] gamma = vector(w, ModelConfig.layer(l, "input_layernorm.weight"), d);
         boolean bias = plain.attentionBias();
         AttentionWeights plainAttn = new AttentionWeights(
-                NormFolding.fold(gamma, matrix(w, ModelConfig.layer(l, "self_attn.q_proj.weight"), q, d)),
-                NormFolding.fold(gamma, matrix(w, ModelConfig.layer(l, "self_attn.k_proj.weight"), kv, d)),
-                NormFolding.fold(gamma, matrix(w, ModelConfig.layer(l, "self_attn.v_proj.weight"), kv, d)),
+                matrix(w, ModelConfig.layer(l, "self_attn.q_proj.weight"), q, d),
+                matrix(w, ModelConfig.layer(l, "self_attn.k_proj.weight"), kv, d),
+                matrix(w, ModelConfig.layer(l, "self_attn.v_proj.weight"), kv, d),
                 matrix(w, ModelConfig.layer(l, "self_attn.o_proj.weight"), d, q),
                 bias ? vector(w, ModelConfig.layer(l, "self_attn.q_proj.bias"), q) : null,
                 bias ? vector(w, ModelConfig.layer(l, "self_attn.k_proj.bias"), kv) : null,
                 bias ? vector(w, ModelConfig.layer(l, "self_attn.v_proj.bias"), kv) : null);
-        AttentionWeights o = AttentionTransform.apply(plainAttn, attentionKeys(l), plain.numHeads(), plain.numKvHeads(), plain.headDim());
+        AttentionWeights o = AttentionTransform.apply(plainAttn, attentionKeys(l).foldNorm(gamma), plain.numHeads(),
+                plain.numKvHeads(), plain.headDim());
         out.write(norm(ModelConfig.layer(l, "input_layernorm.weight"), kappa[2 * l]));
         out.write(tensor(ModelConfig.layer(l, "self_attn.q_proj.weight"), o.q()));
         out.write(tensor(ModelConfig.layer(l, "self_attn.k_proj.weight"), o.k()));
@@ -195,10 +230,10 @@ public final class ModelObfuscator {
         int d = plain.hiddenSize(), ffn = plain.intermediateSize();
         float[] gamma = vector(w, ModelConfig.layer(l, "post_attention_layernorm.weight"), d);
         FfnWeights plainFfn = new FfnWeights(
-                NormFolding.fold(gamma, matrix(w, ModelConfig.layer(l, "mlp.gate_proj.weight"), ffn, d)),
-                NormFolding.fold(gamma, matrix(w, ModelConfig.layer(l, "mlp.up_proj.weight"), ffn, d)),
+                matrix(w, ModelConfig.layer(l, "mlp.gate_proj.weight"), ffn, d),
+                matrix(w, ModelConfig.layer(l, "mlp.up_proj.weight"), ffn, d),
                 matrix(w, ModelConfig.layer(l, "mlp.down_proj.weight"), d, ffn));
-        FfnWeights o = FfnTransform.apply(plainFfn, ffnKeys(l));
+        FfnWeights o = FfnTransform.apply(plainFfn, ffnKeys(l).foldNorm(gamma));
         out.write(norm(ModelConfig.layer(l, "post_attention_layernorm.weight"), kappa[2 * l + 1]));
         out.write(tensor(ModelConfig.layer(l, "mlp.gate_proj.weight"), o.gate()));
         out.write(tensor(ModelConfig.layer(l, "mlp.up_proj.weight"), o.up()));

@@ -38,15 +38,37 @@ public final class ObfuscateModelDir {
      * @param passphrase  encrypts the key file when non-null
      * @param calibrationTokens κ is calibrated on the plain model's activations over this many random ids;
      *                    0 keeps the paper's Gaussian estimate
+     * @param gguf        also export the obfuscated model to this GGUF file (llama.cpp), or null
      * @param onWritten   told after each obfuscated tensor (progress)
      */
     public record Request(Path modelDir, Path outDir, Path keyFile, AloePriParams params, String seed, DType dtype,
-                          char[] passphrase, int calibrationTokens, Consumer<TensorSpec> onWritten) {
+                          char[] passphrase, int calibrationTokens, Path gguf, Consumer<TensorSpec> onWritten) {
 
         public static final int DEFAULT_CALIBRATION_TOKENS = 128;
 
         public Request {
             if (calibrationTokens < 0) throw new IllegalArgumentException("calibration tokens must be >= 0, got " + calibrationTokens);
+        }
+
+        /** Defaults: a fresh random key, the plain model's dtype, no passphrase, κ calibrated, no GGUF. */
+        public static Request of(Path modelDir, Path outDir, Path keyFile, AloePriParams params) {
+            return new Request(modelDir, outDir, keyFile, params, null, null, null, DEFAULT_CALIBRATION_TOKENS, null, null);
+        }
+
+        public Request withSeed(String s) {
+            return new Request(modelDir, outDir, keyFile, params, s, dtype, passphrase, calibrationTokens, gguf, onWritten);
+        }
+
+        public Request withDtype(DType t) {
+            return new Request(modelDir, outDir, keyFile, params, seed, t, passphrase, calibrationTokens, gguf, onWritten);
+        }
+
+        public Request withCalibrationTokens(int n) {
+            return new Request(modelDir, outDir, keyFile, params, seed, dtype, passphrase, n, gguf, onWritten);
+        }
+
+        public Request withGguf(Path file) {
+            return new Request(modelDir, outDir, keyFile, params, seed, dtype, passphrase, calibrationTokens, file, onWritten);
         }
     }
 
@@ -56,44 +78,69 @@ public final class ObfuscateModelDir {
     public static AloePriKey run(Request r) throws IOException {
         if (Files.exists(r.outDir())) throw new FileAlreadyExistsException(r.outDir() + ": output directory already exists; choose a new one");
         if (Files.exists(r.keyFile())) throw new FileAlreadyExistsException(r.keyFile() + ": key file already exists; refusing to overwrite it");
+        if (r.gguf() != null && Files.exists(r.gguf())) throw new FileAlreadyExistsException(r.gguf() + ": GGUF file already exists; choose a new name");
         ModelConfig config = ModelConfig.read(r.modelDir());
         Set<Integer> fixed = SpecialTokens.read(r.modelDir(), config);
         Path out = r.outDir().toAbsolutePath();
-        Path temp = out.resolveSibling("." + out.getFileName() + ".partial-" + ProcessHandle.current().pid());
+        Path temp = partial(out);
+        Path ggufTemp = r.gguf() == null ? null : partial(r.gguf().toAbsolutePath());
         try (SafetensorsWeights plain = SafetensorsWeights.open(r.modelDir())) {
             DType dtype = r.dtype() != null ? r.dtype() : plain.get("model.embed_tokens.weight").dtype();
             KeyStream master = r.seed() == null ? KeyStream.fresh() : KeyStream.fromSeed(r.seed());
-            ModelObfuscator obfuscator = new ModelObfuscator(config, r.params(), fixed, master, dtype);
-            if (r.calibrationTokens() > 0) {
-                int[] tokens = ActivationCalibration.randomTokens(config.vocabSize(), fixed, r.calibrationTokens(), master.derive("calibration"));
-                obfuscator.calibrate(ActivationCalibration.run(obfuscator, plain, tokens).kappa());
-            }
+            ModelObfuscator obfuscator = ModelObfuscator.calibrated(config, plain, r.params(), fixed, master, dtype, r.calibrationTokens());
             ModelFingerprint outPrint = new ModelFingerprint();
             deleteRecursively(temp);
             List<TensorSpec> specs = obfuscator.outputSpecs();
             try (ShardedSafetensorsWriter writer = ShardedSafetensorsWriter.create(temp, specs, java.util.Map.of("format", "pt"), SHARD_BYTES)) {
                 obfuscator.write(plain, observing(writer, outPrint, r.onWritten()));
+            } catch (IOException e) { // a full disk says only "No space left on device"
+                throw new IOException("writing the obfuscated model to " + temp + ": " + e.getMessage(), e);
             }
             obfuscator.obfuscatedConfig().write(temp);
             for (String f : COPIED) {
                 Path src = r.modelDir().resolve(f);
                 if (Files.exists(src)) Files.copy(src, temp.resolve(f));
             }
+            if (ggufTemp != null) {
+                try {
+                    ObfuscatedGguf.write(temp, ggufTemp, dtype);
+                } catch (IOException e) {
+                    throw new IOException("writing the GGUF " + r.gguf() + ": " + e.getMessage(), e);
+                }
+            }
             AloePriKey key = new AloePriKey(r.params(), config.architecture().modelType, config.hiddenSize(),
                     obfuscator.obfuscatedConfig().hiddenSize(), obfuscator.permutation(), List.copyOf(fixed),
                     ModelFingerprint.of(plain), outPrint.hex(), obfuscator.kappa(), Instant.now().toString());
             Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE);
             try {
+                if (ggufTemp != null) Files.move(ggufTemp, r.gguf(), StandardCopyOption.ATOMIC_MOVE);
                 KeyFile.write(r.keyFile(), key, r.passphrase());
             } catch (IOException | RuntimeException e) {
-                deleteRecursively(out); // a model without its key is useless
+                cleanUp(e, out, ggufTemp == null ? null : r.gguf()); // a model without its key is useless
                 throw e;
             }
             return key;
         } catch (IOException | RuntimeException e) {
-            deleteRecursively(temp);
+            cleanUp(e, temp, ggufTemp);
             throw e;
         }
+    }
+
+    /** Deletes what a failed run wrote; a failure to delete is attached to {@code cause}, never hides it. */
+    private static void cleanUp(Exception cause, Path... paths) {
+        for (Path p : paths) {
+            if (p == null) continue;
+            try {
+                deleteRecursively(p);
+            } catch (IOException | RuntimeException e) {
+                cause.addSuppressed(e);
+            }
+        }
+    }
+
+    /** Where {@code target} is built before it is renamed into place: a hidden sibling, so the rename is atomic. */
+    private static Path partial(Path target) {
+        return target.resolveSibling("." + target.getFileName() + ".partial-" + ProcessHandle.current().pid());
     }
 
     private static TensorSink observing(TensorSink sink, ModelFingerprint print, Consumer<TensorSpec> onWritten) {

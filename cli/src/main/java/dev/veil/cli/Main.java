@@ -8,16 +8,21 @@ import picocli.CommandLine.Command;
         description = "Confidential LLM inference: Talaria (split inference, ReMO masking) and AloePri (covariant obfuscation).",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                DemoCommand.class,
                 GenerateCommand.class,
                 EvalCommand.class,
                 InspectCommand.class,
                 ConvertCommand.class,
                 ObfuscateCommand.class,
                 KeyCommand.class,
+                ExperimentCommand.class,
+                BenchCommand.class,
                 TalariaCommand.class,
                 ServeCommand.class,
                 GatewayCommand.class,
-                BenchCommand.class,
+                DataCommand.class,
+                TrainCommand.class,
+                AuditCommand.class,
         })
 public final class Main {
 

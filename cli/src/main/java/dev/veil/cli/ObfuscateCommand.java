@@ -58,6 +58,10 @@ public final class ObfuscateCommand implements Callable<Integer> {
             description = "calibrate the RMSNorm constants kappa on the plain model's activations over N random ids; 0 = the paper's Gaussian estimate (default: ${DEFAULT-VALUE})")
     int calibrationTokens;
 
+    @Option(names = "--gguf", paramLabel = "PATH",
+            description = "also write the obfuscated model as GGUF for llama.cpp (synthetic vocabulary: the server runs on token ids)")
+    Path gguf;
+
     @Option(names = "--passphrase", arity = "0", interactive = true, description = "encrypt the key file with a passphrase (asked on the terminal)")
     char[] passphrase;
 
@@ -76,11 +80,12 @@ public final class ObfuscateCommand implements Callable<Integer> {
         int total = 3 + config.numLayers() * (config.attentionBias() ? 12 : 9);
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("obfuscate").setInitialMax(total)
                 .setStyle(ProgressBarStyle.ASCII).setUnit(" tensors", 1).continuousUpdate().build()) {
-            k = ObfuscateModelDir.run(new ObfuscateModelDir.Request(model, out, key, params, seed, dtype, pass, calibrationTokens, s -> bar.step()));
+            k = ObfuscateModelDir.run(new ObfuscateModelDir.Request(model, out, key, params, seed, dtype, pass, calibrationTokens, gguf, s -> bar.step()));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf("obfuscated %s -> %s in %.1f s (hidden %d -> %d, lambda %s, h %d, alpha_e %s, alpha_h %s, beta %d, gamma %s)%n",
                 model, out, seconds, d, k.obfuscatedHiddenSize(), lambda, params.expansion(), alphaE, alphaH, beta, gamma);
+        if (gguf != null) System.out.printf("GGUF for llama.cpp: %s%n", gguf);
         System.out.printf("secret key: %s (%s, owner-only); keep it off the server%n", key, pass == null ? "unencrypted" : "passphrase-encrypted");
         return 0;
     }

@@ -53,14 +53,19 @@ public final class PrivateChatDemo {
     }
 
     public static Result runAloePri(Path modelDir, String question, int maxTokens, PrintStream out) throws Exception {
+        return runAloePri(modelDir, question, maxTokens, null, out);
+    }
+
+    /** @param chat ask through /v1/chat/completions (true), /v1/completions (false), or as the tokenizer allows (null) */
+    public static Result runAloePri(Path modelDir, String question, int maxTokens, Boolean chat, PrintStream out) throws Exception {
         Path work = Files.createTempDirectory("veil-demo-");
         try {
             ModelConfig config = ModelConfig.read(modelDir);
             out.printf("1/4 obfuscating %s with AloePri (hidden %d, %d layers, vocabulary %d) ...%n", modelDir, config.hiddenSize(),
                     config.numLayers(), config.vocabSize());
             Path obfuscated = work.resolve("obfuscated");
-            AloePriKey key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(modelDir, obfuscated, work.resolve("model.key"),
-                    AloePriParams.defaults(config.hiddenSize()), null, null, null, ObfuscateModelDir.Request.DEFAULT_CALIBRATION_TOKENS, null));
+            AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(modelDir, obfuscated, work.resolve("model.key"),
+                    AloePriParams.defaults(config.hiddenSize())));
             out.printf("    obfuscated checkpoint: hidden %d; secret key: the vocabulary permutation (kept by the gateway only)%n",
                     key.obfuscatedHiddenSize());
             try (InferenceServer server = InferenceServer.open(obfuscated, ServerOptions.defaults("obfuscated").withAddress("127.0.0.1", 0),
@@ -71,7 +76,7 @@ public final class PrivateChatDemo {
                 try (GatewayServer gateway = GatewayServer.start(GatewayOptions.defaults("veil").withAddress("127.0.0.1", 0), tokenizer, backend)) {
                     out.printf("3/4 trusted gateway on %s (OpenAI API; chat page at /)%n", gateway.uri());
                     out.printf("4/4 asking: %s%n", question);
-                    Result r = ask(gateway.uri(), question, maxTokens, tokenizer.chatTemplate().isPresent());
+                    Result r = ask(gateway.uri(), question, maxTokens, chat != null ? chat : tokenizer.chatTemplate().isPresent());
                     out.printf("%nanswer (%s, %d prompt + %d generated tokens):%n%s%n", r.finishReason(), r.promptTokens(),
                             r.completionTokens(), r.answer());
                     out.printf("%nwhat the untrusted server saw: no text, only obfuscated ids%n  received %d ids: %s%n  returned %d ids: %s%n",

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.aloepri.TinyModels;
+import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.ModelFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -40,10 +42,17 @@ class ObfuscateCommandTest {
     void obfuscatesThenInspectsAndVerifiesTheKey() throws Exception {
         Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.qwen(), "cli");
         Path out = tmp.resolve("obf"), key = tmp.resolve("obf.key");
-        Run r = veil("obfuscate", "--model", plain.toString(), "--out", out.toString(), "--key", key.toString(), "--seed", "x", "--dtype", "BF16");
+        Path gguf = tmp.resolve("obf.gguf");
+        Run r = veil("obfuscate", "--model", plain.toString(), "--out", out.toString(), "--key", key.toString(), "--seed", "x", "--dtype", "BF16",
+                "--gguf", gguf.toString());
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("hidden 64 -> 80").contains("owner-only");
+        assertThat(r.out()).contains("hidden 64 -> 80").contains("owner-only").contains("GGUF for llama.cpp: " + gguf);
         assertThat(ModelConfig.read(out).torchDtype()).isEqualTo("bfloat16");
+        try (ModelFiles g = ModelFiles.open(gguf)) { // the same obfuscated model, as llama.cpp will load it
+            assertThat(g.config().hiddenSize()).isEqualTo(80);
+            assertThat(g.config().headDim()).isEqualTo(16);
+            assertThat(g.weights().get("lm_head.weight").dtype()).isEqualTo(DType.BF16);
+        }
 
         Run inspect = veil("key", "inspect", key.toString(), "--json", "--show-permutation");
         assertThat(inspect.code()).as(inspect.err()).isZero();

@@ -52,7 +52,7 @@ public final class PrivateChatFixture implements AutoCloseable {
         obfuscatedDir = dir.resolve("obfuscated");
         AloePriParams exact = AloePriParams.defaults(64).exact().withLambda(1e-9).withExpansion(0);
         key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(plainDir, obfuscatedDir, dir.resolve("model.key"), exact, "fixture",
-                DType.F32, null, 0, null));
+                DType.F32, null, 0, null, null));
         tokenizer = Tokenizer.load(plainDir);
         server = InferenceServer.open(obfuscatedDir, serverOptions, PARALLEL);
         proxy = withProxy ? RecordingProxy.start(server.port()) : null;

@@ -3,11 +3,18 @@ package dev.veil.aloepri.key;
 import java.util.random.RandomGenerator;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
+import org.ejml.dense.row.CommonOps_MT_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.interfaces.decomposition.QRDecomposition;
 
-/** The few fp64 dense operations key generation needs, over EJML. */
+/**
+ * The few fp64 dense operations key generation needs, on EJML matrices. Products of model-sized matrices run on
+ * {@link Gemm}, the Haar matrices and the inverse on {@link GramSchmidt}; small ones (a head's keys) on EJML.
+ */
 public final class Dense {
+
+    /** Multiply-adds (or elements) above which an operation is worth the threads. */
+    private static final long PARALLEL_WORK = 1L << 20;
 
     private Dense() {}
 
@@ -20,25 +27,16 @@ public final class Dense {
     }
 
     /**
-     * A Haar-distributed (uniform) orthogonal n×n matrix: Q of the QR decomposition of a Gaussian matrix,
-     * with column signs fixed so that R has a positive diagonal (without the fix Q is not uniform).
+     * A Haar-distributed (uniform) orthogonal n×n matrix: the rows of a Gaussian matrix orthonormalised in order
+     * (Gram–Schmidt makes the triangular factor's diagonal positive, which is what makes the result uniform).
      */
     public static DMatrixRMaj haarOrthogonal(int n, RandomGenerator rng) {
-        QRDecomposition<DMatrixRMaj> qr = DecompositionFactory_DDRM.qr(n, n);
-        if (!qr.decompose(gaussian(n, n, 1.0, rng))) throw new IllegalStateException("QR failed");
-        DMatrixRMaj q = qr.getQ(null, false);
-        DMatrixRMaj r = qr.getR(null, false);
-        for (int j = 0; j < n; j++) {
-            if (r.get(j, j) < 0) for (int i = 0; i < n; i++) q.set(i, j, -q.get(i, j));
-        }
-        return q;
+        return GramSchmidt.orthonormalRows(gaussian(n, n, 1.0, rng));
     }
 
-    /** The inverse (LU with partial pivoting); fails on a singular matrix. */
+    /** The inverse (block Gram–Schmidt, see {@link GramSchmidt}); fails on a singular matrix. */
     public static DMatrixRMaj inverse(DMatrixRMaj a) {
-        DMatrixRMaj inv = new DMatrixRMaj(a.numRows, a.numCols);
-        if (!CommonOps_DDRM.invert(a, inv)) throw new IllegalStateException("matrix is singular");
-        return inv;
+        return GramSchmidt.inverse(a);
     }
 
     /**
@@ -54,12 +52,13 @@ public final class Dense {
 
     public static DMatrixRMaj mult(DMatrixRMaj a, DMatrixRMaj b) {
         DMatrixRMaj c = new DMatrixRMaj(a.numRows, b.numCols);
-        CommonOps_DDRM.mult(a, b, c);
+        if ((long) a.numRows * a.numCols * b.numCols > PARALLEL_WORK) Gemm.multiplyAdd(1, a, b, c);
+        else CommonOps_DDRM.mult(a, b, c);
         return c;
     }
 
     public static DMatrixRMaj transpose(DMatrixRMaj a) {
-        return CommonOps_DDRM.transpose(a, null);
+        return a.getNumElements() > PARALLEL_WORK ? CommonOps_MT_DDRM.transpose(a, null) : CommonOps_DDRM.transpose(a, null);
     }
 
     /** Rows [from, to) of {@code a}. */

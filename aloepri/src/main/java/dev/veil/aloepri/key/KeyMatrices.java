@@ -31,14 +31,17 @@ public final class KeyMatrices {
     private final DMatrixRMaj writerBase;
     /** Zᵀ·[B⁻¹; F; 0]: the part of every Q̂ that does not depend on D. */
     private final DMatrixRMaj readerBase;
-    /** Rows d..d+h of Z: a writer adds C·zMiddle. */
-    private final DMatrixRMaj zMiddle;
-    /** (rows d+h..d+2h of Z)ᵀ: a reader adds zBottomT·D. */
-    private final DMatrixRMaj zBottomT;
     /** Orthonormal basis (h × h/2) of null(Fᵀ): the rows of C live there. */
     private final DMatrixRMaj nullFt;
     /** Orthonormal basis (h × h/2) of null(E): the columns of D live there. */
     private final DMatrixRMaj nullE;
+    /**
+     * nullFtᵀ·Z_middle (h/2 × d+2h): C = G·nullFtᵀ for a Gaussian G (d × h/2), so a writer adds
+     * C·Z_middle = G·(nullFtᵀ·Z_middle), half the work of forming C first.
+     */
+    private final DMatrixRMaj cToResidual;
+    /** Z_bottomᵀ·nullE (d+2h × h/2): D = nullE·G, so a reader adds Z_bottomᵀ·D = (Z_bottomᵀ·nullE)·G. */
+    private final DMatrixRMaj residualFromD;
 
     private KeyMatrices(int d, int h, DMatrixRMaj b, DMatrixRMaj bInv, DMatrixRMaj e, DMatrixRMaj f, DMatrixRMaj z,
                         DMatrixRMaj nullFt, DMatrixRMaj nullE) {
@@ -51,15 +54,19 @@ public final class KeyMatrices {
         this.nullFt = nullFt;
         this.nullE = nullE;
         DMatrixRMaj zTop = Dense.rows(z, 0, d);
-        this.zMiddle = Dense.rows(z, d, d + h);
+        DMatrixRMaj zMiddle = Dense.rows(z, d, d + h);
         DMatrixRMaj zBottom = Dense.rows(z, d + h, d + 2 * h);
-        this.zBottomT = Dense.transpose(zBottom);
         // [B 0 E]·Z = B·Z_top + E·Z_bottom ; Zᵀ[B⁻¹; F; 0] = Z_topᵀ·B⁻¹ + Z_middleᵀ·F
         this.writerBase = Dense.mult(b, zTop);
         this.readerBase = Dense.mult(Dense.transpose(zTop), bInv);
         if (h > 0) {
             CommonOps_DDRM.addEquals(writerBase, Dense.mult(e, zBottom));
             CommonOps_DDRM.addEquals(readerBase, Dense.mult(Dense.transpose(zMiddle), f));
+            this.cToResidual = Dense.mult(Dense.transpose(nullFt), zMiddle);
+            this.residualFromD = Dense.mult(Dense.transpose(zBottom), nullE);
+        } else {
+            this.cToResidual = null;
+            this.residualFromD = null;
         }
     }
 
@@ -105,25 +112,35 @@ public final class KeyMatrices {
     /** KEYMATGEN: a writer key P̂ = [B C E]·Z (d × d+2h) with a fresh C, CF = 0. */
     public DMatrixRMaj writerKey(RandomGenerator rng) {
         DMatrixRMaj p = writerBase.copy();
-        if (h > 0) CommonOps_DDRM.addEquals(p, Dense.mult(freshC(rng), zMiddle));
+        if (h > 0) CommonOps_DDRM.addEquals(p, Dense.mult(coefficientsC(rng), cToResidual));
         return p;
     }
 
     /** INVKEYMATGEN: a reader key Q̂ = Zᵀ·[B⁻¹; F; D] (d+2h × d) with a fresh D, ED = 0. */
     public DMatrixRMaj readerKey(RandomGenerator rng) {
         DMatrixRMaj q = readerBase.copy();
-        if (h > 0) CommonOps_DDRM.addEquals(q, Dense.mult(zBottomT, freshD(rng)));
+        if (h > 0) CommonOps_DDRM.addEquals(q, Dense.mult(residualFromD, coefficientsD(rng)));
         return q;
     }
 
     /** C (d × h): rows drawn from null(Fᵀ), so C·F = 0. */
     DMatrixRMaj freshC(RandomGenerator rng) {
-        return Dense.mult(Dense.gaussian(d, h / 2, 1.0 / d, rng), Dense.transpose(nullFt));
+        return Dense.mult(coefficientsC(rng), Dense.transpose(nullFt));
     }
 
     /** D (h × d): columns drawn from null(E), so E·D = 0. */
     DMatrixRMaj freshD(RandomGenerator rng) {
-        return Dense.mult(nullE, Dense.gaussian(h / 2, d, 1.0 / d, rng));
+        return Dense.mult(nullE, coefficientsD(rng));
+    }
+
+    /** C's coordinates (d × h/2) in the basis nullFt: N(0, 1/d). */
+    private DMatrixRMaj coefficientsC(RandomGenerator rng) {
+        return Dense.gaussian(d, h / 2, 1.0 / d, rng);
+    }
+
+    /** D's coordinates (h/2 × d) in the basis nullE: N(0, 1/d). */
+    private DMatrixRMaj coefficientsD(RandomGenerator rng) {
+        return Dense.gaussian(h / 2, d, 1.0 / d, rng);
     }
 
     DMatrixRMaj b() {

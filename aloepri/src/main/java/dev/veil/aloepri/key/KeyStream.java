@@ -1,5 +1,8 @@
 package dev.veil.aloepri.key;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -22,6 +25,8 @@ import javax.crypto.spec.SecretKeySpec;
 public final class KeyStream implements RandomGenerator {
 
     private static final int BUFFER = 4096;
+    /** Eight keystream bytes as one big-endian long. */
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     private final byte[] key;
     private final Cipher aes;
@@ -71,8 +76,8 @@ public final class KeyStream implements RandomGenerator {
     @Override
     public long nextLong() {
         if (position + 8 > BUFFER) refill();
-        long v = 0;
-        for (int i = 0; i < 8; i++) v = (v << 8) | (buffer[position++] & 0xffL);
+        long v = (long) LONG.get(buffer, position);
+        position += 8;
         return v;
     }
 

@@ -1,14 +1,23 @@
 package dev.veil.aloepri.transform;
 
+import dev.veil.engine.kernel.MatMul;
+import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.DType;
 import dev.veil.model.Tensor;
+import java.lang.foreign.MemorySegment;
 import org.ejml.data.DMatrixRMaj;
 
 /**
  * A row-major float matrix: a weight in the Hugging Face layout ([out, in]) or a key matrix rounded to
  * float. Immutable by convention: operations return new matrices.
+ *
+ * <p>Products run on the engine's multi-threaded kernel ({@link MatMul}), which sums in float like the engines
+ * that will run the result.
  */
 public record Matrix(int rows, int cols, float[] data) {
+
+    /** Tile edge of the blocked transpose: 32×32 floats of source and destination stay in L1. */
+    private static final int TRANSPOSE_TILE = 32;
 
     public Matrix {
         if ((long) rows * cols != data.length)
@@ -39,7 +48,17 @@ public record Matrix(int rows, int cols, float[] data) {
     public Matrix timesTransposed(Matrix other) {
         if (cols != other.cols)
             throw new IllegalArgumentException("inner sizes differ: " + rows + "×" + cols + " · (" + other.rows + "×" + other.cols + ")ᵀ");
-        return new Matrix(rows, other.rows, Matmul.multiplyTransposed(data, rows, cols, other.data, other.rows));
+        // The kernel widens a block of the weight operand once and streams the activation operand past it, so the
+        // activation operand should be the smaller one (a key, rather than a vocabulary-sized table): it then stays
+        // in cache. For a taller this, compute (other·thisᵀ)ᵀ.
+        if (rows > other.rows) return other.timesTransposed(this).transpose();
+        float[] out = new float[Math.multiplyExact(rows, other.rows)];
+        MatMul.multiply(Parallel.shared(), data, rows, other.asWeight(), out);
+        return new Matrix(rows, other.rows, out);
+    }
+
+    private dev.veil.engine.kernel.Matrix asWeight() {
+        return new dev.veil.engine.kernel.Matrix("key product", MemorySegment.ofArray(data), DType.F32, rows, cols);
     }
 
     /** {@code this · other}. */
@@ -47,10 +66,17 @@ public record Matrix(int rows, int cols, float[] data) {
         return timesTransposed(other.transpose());
     }
 
+    /** The transpose, tile by tile (a naive loop misses the cache on every write for model-sized matrices). */
     public Matrix transpose() {
         float[] t = new float[data.length];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) t[c * rows + r] = data[r * cols + c];
+        Parallel.shared().forRange(rows, TRANSPOSE_TILE, (from, to) -> {
+            for (int r0 = from; r0 < to; r0 += TRANSPOSE_TILE)
+                for (int c0 = 0; c0 < cols; c0 += TRANSPOSE_TILE) {
+                    int r1 = Math.min(to, r0 + TRANSPOSE_TILE), c1 = Math.min(cols, c0 + TRANSPOSE_TILE);
+                    for (int r = r0; r < r1; r++)
+                        for (int c = c0; c < c1; c++) t[c * rows + r] = data[r * cols + c];
+                }
+        });
         return new Matrix(cols, rows, t);
     }
 

@@ -9,7 +9,16 @@ public final class NormFolding {
 
     private NormFolding() {}
 
+    /** W·diag(γ) for a Hugging Face weight W ([out, d]). */
     public static Matrix fold(float[] normWeight, Matrix w) {
         return w.scaleColumns(normWeight);
+    }
+
+    /**
+     * The same fold applied to a reader key instead of the weight: W·diag(γ)·Q̂ᵀ = W·(Q̂·diag(γ))ᵀ, so scaling
+     * Q̂'s d columns (a d+2h × d matrix) replaces scaling a weight that may be much larger (gate/up: [ffn, d]).
+     */
+    public static Matrix intoReader(float[] normWeight, Matrix readerKey) {
+        return readerKey.scaleColumns(normWeight);
     }
 }

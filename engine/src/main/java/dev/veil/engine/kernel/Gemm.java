@@ -42,9 +42,13 @@ final class Gemm {
             int groups = Math.ceilDiv(n, NT);
             float[] packed = new float[groups * cols * NT];
             parallel.forEach(groups, g -> {
-                for (int i = 0; i < NT && g * NT + i < n; i++) {
-                    int src = (g * NT + i) * cols, dst = g * cols * NT + i;
-                    for (int k = 0; k < cols; k++) packed[dst + k * NT] = x[src + k];
+                int tokens = Math.min(NT, n - g * NT), first = g * NT * cols;
+                // 16 columns at a time, so both the reads (one cache line per token) and the writes (a 2 KiB block)
+                // stay in L1 whatever the row stride
+                for (int k0 = 0; k0 < cols; k0 += 16) {
+                    int k1 = Math.min(cols, k0 + 16);
+                    for (int i = 0; i < tokens; i++)
+                        for (int k = k0; k < k1; k++) packed[(g * cols + k) * NT + i] = x[first + i * cols + k];
                 }
             });
             return new Tokens(packed, n, cols, groups);
@@ -72,8 +76,12 @@ final class Gemm {
                         microTile(weights, tile * MR * KC, kc, x.packed(), xOff, acc, tile * MR * padded + g * NT, padded);
                 }
             }
-            for (int j = 0; j < rowsHere; j++)
-                for (int t = 0; t < x.n(); t++) out[t * outStride + outCol + p + j] = acc[j * padded + t];
+            // token by token: each token's outputs are contiguous (token-major writes with a power-of-two stride
+            // would all fall into one L1 set)
+            for (int t = 0; t < x.n(); t++) {
+                int o = t * outStride + outCol + p;
+                for (int j = 0; j < rowsHere; j++) out[o + j] = acc[j * padded + t];
+            }
         }
     }
 

@@ -81,7 +81,7 @@ class MatMulTest {
 
     /** Q, K and V as one stack: each token's outputs are the three products one after another. */
     @ParameterizedTest(name = "n={0}")
-    @CsvSource({"1", "3", "7"})
+    @CsvSource({"1", "3", "7", "9", "40"})
     void stackedMatricesConcatenatePerToken(int n) {
         Matrix q = random("q", DType.BF16, 24, 40, 1), k = random("k", DType.BF16, 8, 40, 2), v = random("v", DType.BF16, 8, 40, 3);
         float[] x = random(n * 40, 4);
@@ -94,10 +94,11 @@ class MatMulTest {
     @Test
     void batchedRowsEqualMatVecRows() {
         Matrix w = random("w", DType.F16, 48, 200, 5);
-        float[] x = random(7 * 200, 6);
-        float[] batched = new float[7 * 48];
-        MatMul.multiply(THREE, x, 7, w, batched);
-        for (int t = 0; t < 7; t++) {
+        int n = MatMul.GEMM_MIN_TOKENS + 1;
+        float[] x = random(n * 200, 6);
+        float[] batched = new float[n * 48];
+        MatMul.multiply(THREE, x, n, w, batched);
+        for (int t = 0; t < n; t++) {
             float[] one = new float[48];
             MatMul.multiply(THREE, java.util.Arrays.copyOfRange(x, t * 200, (t + 1) * 200), 1, w, one);
             for (int r = 0; r < 48; r++) assertThat(batched[t * 48 + r]).isCloseTo(one[r], org.assertj.core.data.Offset.offset(1e-4f));

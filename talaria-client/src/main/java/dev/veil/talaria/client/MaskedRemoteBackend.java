@@ -26,7 +26,8 @@ public final class MaskedRemoteBackend implements LinearBackend {
     private final SetupService setup;
     private final TalariaOptions options;
     private final ModelConfig config;
-    private final MaskPrg fresh = MaskPrg.fresh();
+    /** The client's secret randomness: every call's mask coefficients and every session's seed. */
+    private final MaskPrg entropy;
     private final WireStats stats;
     private Session session;
     private int expectedRows = Integer.MAX_VALUE;
@@ -35,6 +36,15 @@ public final class MaskedRemoteBackend implements LinearBackend {
     private record Session(Map<ModelName, ProductMasker> maskers) {}
 
     public MaskedRemoteBackend(CloudConnection cloud, SetupService setup, TalariaOptions options) {
+        this(cloud, setup, options, MaskPrg.fresh());
+    }
+
+    /**
+     * With a given entropy stream, for reproducible experiments and tests only: whoever knows the stream can remove
+     * every mask.
+     */
+    public MaskedRemoteBackend(CloudConnection cloud, SetupService setup, TalariaOptions options, MaskPrg entropy) {
+        this.entropy = entropy;
         this.cloud = cloud;
         this.setup = setup;
         this.options = options;
@@ -95,13 +105,13 @@ public final class MaskedRemoteBackend implements LinearBackend {
         ProductMasker masker;
         try {
             masker = session().maskers().get(name);
-            correction = masker.mask(z, n, sigma(name, x, n * in), fresh);
+            correction = masker.mask(z, n, sigma(name, x, n * in), entropy);
         } catch (ProductMasker.PoolExhaustedException e) {
             session = null;   // a fresh seed brings a fresh pool
             masker = session().maskers().get(name);
             if (masker.poolLeft() < n) throw new TalariaException(e.getMessage() + " and a call needs " + n
                     + " rows: raise the pool size", e);
-            correction = masker.mask(z, n, sigma(name, x, n * in), fresh);
+            correction = masker.mask(z, n, sigma(name, x, n * in), entropy);
         }
         float[] y = cloud.infer(name, z, n, in, outDim);
         masker.check(z, n, y);
@@ -124,7 +134,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
     /** A new secret seed, its unmasking material from the setup authority, and the maskers. */
     private Session establish() {
         SetupPlan plan = options.refresh() == TalariaOptions.Refresh.REQUEST ? options.plan().capPools(expectedRows) : options.plan();
-        byte[] seed = MaskPrg.newSeed();
+        byte[] seed = entropy.nextSeed();
         SetupBundle bundle = null;
         if (!plan.empty()) {
             SetupService.Reply reply = setup.setup(new SetupRequest(seed, plan), config);

@@ -14,6 +14,7 @@ import dev.veil.talaria.cloud.FoldedModel;
 import dev.veil.talaria.cloud.SetupAuthority;
 import dev.veil.talaria.cloud.SetupServer;
 import dev.veil.talaria.cloud.TinyModels;
+import dev.veil.talaria.protocol.MaskPrg;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
@@ -34,6 +35,7 @@ final class Harness implements AutoCloseable {
     CloudServer cloud;
     final SetupServer setup;
     private final List<AutoCloseable> opened = new ArrayList<>();
+    private int clients;
 
     Harness(ModelConfig config, long seed) throws IOException {
         this(config, TinyModels.random(config, seed));
@@ -56,7 +58,11 @@ final class Harness implements AutoCloseable {
     MaskedRemoteBackend client(URI cloudUri, TalariaOptions options, CloudConnection.Retry retry) {
         HttpSetupService setupService = new HttpSetupService(setup.uri());
         opened.add(setupService);
-        MaskedRemoteBackend b = new MaskedRemoteBackend(new CloudConnection(cloudUri, retry), setupService, options);
+        // seeded per client, in creation order, so each test's masks (and its measurements) are reproducible
+        byte[] seed = new byte[MaskPrg.SEED_BYTES];
+        seed[0] = (byte) clients++;
+        MaskedRemoteBackend b = new MaskedRemoteBackend(new CloudConnection(cloudUri, retry), setupService, options,
+                MaskPrg.derive(seed, "harness"));
         opened.add(b);
         return b;
     }

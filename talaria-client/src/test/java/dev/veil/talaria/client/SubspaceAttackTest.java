@@ -120,8 +120,8 @@ class SubspaceAttackTest {
         // documented limitation: once the cloud has more than m rows under one M_pub, the attack reads the tokens
         assertThat(session).isGreaterThan(0.5);
         assertThat(longRequests).isGreaterThan(0.5);
-        // fewer rows than m per M_pub leave the mask space unidentifiable
-        assertThat(shortRequests).isLessThan(0.05);
+        // fewer rows than m per M_pub leave only a span-membership test: far weaker, yet well above chance
+        assertThat(shortRequests).isLessThan(longRequests / 4).isGreaterThan(10.0 / h.config.vocabSize());
         // a full-rank one-time mask leaves nothing to project away
         assertThat(pool).isLessThan(0.05);
     }

@@ -64,6 +64,16 @@ public final class MaskPrg {
         return seed;
     }
 
+    /** A new {@link #SEED_BYTES}-byte seed drawn from this stream. */
+    public byte[] nextSeed() {
+        byte[] seed = new byte[SEED_BYTES];
+        for (int i = 0; i < SEED_BYTES; i += 8) {
+            long r = nextLong();
+            for (int j = 0; j < 8; j++) seed[i + j] = (byte) (r >>> (8 * j));
+        }
+        return seed;
+    }
+
     public long nextLong() {
         if (stream.remaining() < 8) {
             stream.clear();

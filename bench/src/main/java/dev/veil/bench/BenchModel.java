@@ -1,0 +1,57 @@
+package dev.veil.bench;
+
+import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.TensorSpec;
+import dev.veil.model.safetensors.SafetensorsWeights;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * A model directory under benchmark and what decode must read per token.
+ *
+ * @param weightBytesPerToken bytes of weights one decode step streams from memory: every matrix and vector except
+ *                            the embedding table, of which one row is read (a tied table is read whole, as LM head)
+ */
+public record BenchModel(String name, Path dir, ModelConfig config, DType dtype, long parameters, long weightBytesPerToken) {
+
+    /** Reads the config and tensor table of an HF model directory; all matrices must share one dtype. */
+    public static BenchModel of(Path dir) throws IOException {
+        ModelConfig c = ModelConfig.read(dir);
+        try (SafetensorsWeights w = SafetensorsWeights.open(dir)) {
+            List<TensorSpec> specs = w.specs();
+            Set<DType> types = specs.stream().filter(s -> s.shape().length == 2).map(TensorSpec::dtype).collect(Collectors.toSet());
+            if (types.size() != 1)
+                throw new IllegalArgumentException(dir + ": weight matrices in " + types + " (benchmark one precision at a time)");
+            DType dtype = types.iterator().next();
+            long params = 0, bytes = 0;
+            for (TensorSpec s : specs) {
+                params += s.elements();
+                boolean table = s.name().equals("model.embed_tokens.weight");
+                bytes += table && !c.tieWordEmbeddings() ? (long) c.hiddenSize() * s.dtype().bytes : s.byteSize();
+            }
+            return new BenchModel(dir.getFileName().toString(), dir, c, dtype, params, bytes);
+        }
+    }
+
+    /**
+     * The default benchmark model: ~200M parameters (Llama shape, GQA 16/4, untied, vocab 32000), large enough that
+     * decode streams far more bytes than the caches hold, so it is memory-bound. Generated once into {@code cacheDir}.
+     */
+    public static BenchModel defaultModel(Path cacheDir, DType dtype) throws IOException {
+        ModelConfig c = RandomModel.config(ModelConfig.Architecture.LLAMA, 32000, 1024, 2816, 12, 16, 4, 64, null, false,
+                false, dtype == DType.BF16 ? "bfloat16" : "float32");
+        Path dir = cacheDir.resolve("bench/llama-200m-" + dtype.name().toLowerCase(Locale.ROOT));
+        Path done = dir.resolve(".done");
+        if (!Files.exists(done)) {
+            RandomModel.write(dir, c, dtype, 42, RandomModel.Scales.DEFAULT);
+            Files.writeString(done, "");
+        }
+        return of(dir);
+    }
+}

@@ -1,0 +1,156 @@
+package dev.veil.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.veil.model.ModelFiles;
+import dev.veil.model.gguf.GgufExport;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * {@code veil bench engine}: Veil, llama.cpp and Jlama side by side in one run, on the same weights (the GGUF is
+ * Veil's export of the same directory, at the same precision), with the same thread count and the same token ids.
+ * For a short and a long context it measures prefill tokens/s and decode tokens/s, best of N; it also measures the
+ * machine's streaming read bandwidth in the same run, which bounds decode at {@code bandwidth / weight bytes per token}.
+ * Results are ratios against the anchors; absolute numbers only describe this machine on this day.
+ */
+public final class EngineBench {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** How to run: thread count, prompt lengths, decode length, repeats (best of). */
+    public record Settings(int threads, int shortContext, int longContext, int decodeTokens, int repeats, boolean jlama) {
+        public int[] contexts() {
+            return new int[] {shortContext, longContext};
+        }
+    }
+
+    /** One engine timed at one prompt length. */
+    public record Row(String engine, int context, double prefillTokensPerSecond, double decodeTokensPerSecond) {}
+
+    /** An engine run in this JVM. */
+    public interface Contender extends AutoCloseable {
+        String name();
+
+        /** Seconds to prefill {@code prompt} (through the first sampled token) and to decode {@code decode} more. */
+        double[] time(int[] prompt, int decode);
+
+        @Override
+        void close();
+    }
+
+    public record ModelResult(String name, String dtype, long parameters, long weightBytesPerToken,
+                              double bandwidthBoundTokensPerSecond, List<Row> rows, List<String> notes) {}
+
+    public record Report(String date, String commandLine, Machine machine, LlamaCpp.Info llamaCpp, String jlama,
+                         int threads, double bandwidthBytesPerSecond, Settings settings, List<ModelResult> models) {}
+
+    private final Settings settings;
+    private final LlamaCpp llamaCpp;
+    private final PrintStream log;
+
+    public EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log) {
+        this.settings = settings;
+        this.llamaCpp = llamaCpp;
+        this.log = log;
+    }
+
+    /** Benchmarks each model; writes {@code outDir/engine-<date>.json} and {@code .md}; returns the report. */
+    public Report run(List<BenchModel> models, Path outDir, String commandLine) throws IOException, InterruptedException {
+        log.println("bench: measuring memory bandwidth (" + settings.threads() + " threads)");
+        double bandwidth = MemoryBandwidth.measure(1L << 30, settings.threads(), 5);
+        log.printf("bench: %.1f GB/s streaming read%n", bandwidth / 1e9);
+        LlamaCpp.Info llamaInfo = null;
+        List<ModelResult> results = new ArrayList<>();
+        for (BenchModel m : models) {
+            List<Row> rows = new ArrayList<>();
+            List<String> notes = new ArrayList<>();
+            int[] prompt = prompt(m, settings.longContext());
+            log.println("bench: " + m.name() + " (" + m.dtype() + ", " + m.parameters() / 1_000_000 + "M parameters): Veil");
+            try (Contender c = VeilEngine.open(m.dir(), settings.threads())) {
+                rows.addAll(measure(c, prompt));
+            }
+            log.println("bench: " + m.name() + ": llama.cpp");
+            LlamaCpp.Reply reply = llamaCppTimings(m, prompt);
+            llamaInfo = reply.llamaCpp();
+            for (LlamaCpp.Timing t : reply.bench())
+                rows.add(new Row("llama.cpp", t.context(), t.prefillTokensPerSecond(), t.decodeTokensPerSecond()));
+            String jlamaGap = Jlama.unsupported(m.config());
+            if (!settings.jlama()) notes.add("Jlama skipped (--no-jlama)");
+            else if (jlamaGap != null) notes.add("Jlama skipped: " + jlamaGap);
+            else {
+                log.println("bench: " + m.name() + ": Jlama");
+                try (Contender c = Jlama.load(m.dir(), settings.threads())) {
+                    rows.addAll(measure(c, prompt));
+                }
+                if (Jlama.threads() != settings.threads())
+                    notes.add("Jlama ran with " + Jlama.threads() + " threads (its pool is fixed at first use in a JVM)");
+            }
+            results.add(new ModelResult(m.name(), m.dtype().name(), m.parameters(), m.weightBytesPerToken(),
+                    bandwidth / m.weightBytesPerToken(), rows, notes));
+        }
+        Report report = new Report(LocalDateTime.now().withNano(0).toString(), commandLine, Machine.current(), llamaInfo,
+                "jlama-core 0.8.4", settings.threads(), bandwidth, settings, results);
+        write(report, outDir);
+        return report;
+    }
+
+    /** Best-of-repeats timings of one in-JVM engine at each context; one untimed warm-up run first (JIT). */
+    private List<Row> measure(Contender c, int[] longPrompt) {
+        List<Row> rows = new ArrayList<>();
+        c.time(Arrays.copyOf(longPrompt, settings.shortContext()), Math.min(8, settings.decodeTokens()));
+        for (int context : settings.contexts()) {
+            int[] prompt = Arrays.copyOf(longPrompt, context);
+            double prefill = Double.MAX_VALUE, decode = Double.MAX_VALUE;
+            for (int r = 0; r < settings.repeats(); r++) {
+                double[] t = c.time(prompt, settings.decodeTokens());
+                prefill = Math.min(prefill, t[0]);
+                decode = Math.min(decode, t[1]);
+            }
+            rows.add(new Row(c.name(), context, context / prefill, settings.decodeTokens() / decode));
+        }
+        return rows;
+    }
+
+    private LlamaCpp.Reply llamaCppTimings(BenchModel m, int[] prompt) throws IOException {
+        Path gguf = Files.createTempFile("veil-bench-", ".gguf");
+        try {
+            try (ModelFiles files = ModelFiles.open(m.dir())) {
+                GgufExport.write(files, gguf, m.dtype());
+            }
+            int contextSize = settings.longContext() + settings.decodeTokens() + 8;
+            LlamaCpp.Request request = new LlamaCpp.Request(gguf, settings.threads(), contextSize, List.of(prompt), false, 0,
+                    new LlamaCpp.Bench(settings.contexts(), settings.decodeTokens(), settings.repeats()));
+            return llamaCpp.run(request, Duration.ofMinutes(30));
+        } finally {
+            Files.deleteIfExists(gguf);
+        }
+    }
+
+    /** The same pseudo-random token ids for every engine (special tokens excluded). */
+    static int[] prompt(BenchModel m, int length) {
+        SplittableRandom rng = new SplittableRandom(1234);
+        int[] ids = new int[length];
+        int plain = m.config().vocabSize() - RandomModel.SPECIALS.size();
+        for (int i = 0; i < length; i++) ids[i] = rng.nextInt(plain);
+        return ids;
+    }
+
+    private void write(Report report, Path outDir) throws IOException {
+        Files.createDirectories(outDir);
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmmss"));
+        Path json = outDir.resolve("engine-" + stamp + ".json");
+        Path md = outDir.resolve("engine-" + stamp + ".md");
+        JSON.writeValue(json.toFile(), report);
+        Files.writeString(md, BenchTable.markdown(report));
+        log.println("bench: wrote " + json + " and " + md);
+    }
+}

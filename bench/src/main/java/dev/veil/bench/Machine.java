@@ -1,0 +1,28 @@
+package dev.veil.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** What a benchmark ran on, so that results from different machines are never compared by accident. */
+public record Machine(String cpu, int cores, String jdk, String os) {
+
+    public static Machine current() {
+        return new Machine(cpuModel().orElse("unknown"), Runtime.getRuntime().availableProcessors(),
+                Runtime.version().toString() + " (" + System.getProperty("java.vm.name") + ")",
+                System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
+    }
+
+    /** "model name" from /proc/cpuinfo (Linux). */
+    static Optional<String> cpuModel() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).strip())
+                    .findFirst();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+}

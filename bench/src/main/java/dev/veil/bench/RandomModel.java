@@ -1,0 +1,89 @@
+package dev.veil.bench;
+
+import dev.veil.model.DType;
+import dev.veil.model.GenerationConfig;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.ModelTensors;
+import dev.veil.model.Tensor;
+import dev.veil.model.TensorSpec;
+import dev.veil.model.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Writes a random-weight model in the Hugging Face layout ({@code config.json}, {@code model.safetensors},
+ * {@code tokenizer.json}), streaming one tensor at a time so a model of any size fits in bounded memory.
+ *
+ * <p>Weights are uniform with the standard deviation of a Kaiming-style init ({@code 1/sqrt(in)}), so activations
+ * stay of order one through the layers; norm weights are 1 + noise so that a forgotten γ shows.
+ */
+public final class RandomModel {
+    /** Special tokens of the synthetic vocabulary; bos and eos take the last two ids. */
+    public static final List<String> SPECIALS = List.of("<|bos|>", "<|eos|>");
+
+    private RandomModel() {}
+
+    /**
+     * {@code embedding}: standard deviation of the token embeddings. With tied embeddings, a large one makes every
+     * token predict itself (the residual stream stays close to its own embedding, which is also its LM-head row),
+     * so tied models want a small one. {@code normNoise}: spread of the norm weights around 1.
+     */
+    public record Scales(double embedding, double normNoise) {
+        public static final Scales DEFAULT = new Scales(1.0, 0.1);
+    }
+
+    /** A config with this synthetic vocabulary's bos/eos ids. */
+    public static ModelConfig config(ModelConfig.Architecture arch, int vocab, int hidden, int intermediate, int layers,
+                                     int heads, int kvHeads, int headDim, ModelConfig.RopeScaling scaling, boolean tied,
+                                     boolean bias, String torchDtype) {
+        return new ModelConfig(arch, vocab, hidden, intermediate, layers, heads, kvHeads, headDim, 1e-5, 10000.0, scaling,
+                4096, tied, bias || arch == ModelConfig.Architecture.QWEN2, vocab - 2, List.of(vocab - 1), torchDtype);
+    }
+
+    /** The tensors a model of {@code c} holds, in checkpoint order, all stored as {@code dtype}. */
+    public static List<TensorSpec> specs(ModelConfig c, DType dtype) {
+        return ModelTensors.expected(c).entrySet().stream().map(e -> new TensorSpec(e.getKey(), dtype, e.getValue())).toList();
+    }
+
+    /** Writes the model into {@code dir} (created if needed). */
+    public static void write(Path dir, ModelConfig c, DType dtype, long seed, Scales scales) throws IOException {
+        Files.createDirectories(dir);
+        List<TensorSpec> specs = specs(c, dtype);
+        try (SafetensorsWriter w = SafetensorsWriter.create(dir.resolve("model.safetensors"), specs, Map.of("format", "pt"))) {
+            for (TensorSpec spec : specs) w.write(tensor(spec, seed, scales));
+        }
+        c.write(dir);
+        GenerationConfig.of(c.bosTokenId(), c.eosTokenIds()).write(dir);
+        SyntheticTokenizer.write(dir, c.vocabSize(), SPECIALS);
+    }
+
+    private static Tensor tensor(TensorSpec spec, long seed, Scales scales) {
+        String name = spec.name();
+        SplittableRandom rng = new SplittableRandom(seed * 1_000_003L + name.hashCode());
+        long n = spec.elements();
+        double mean = name.endsWith("norm.weight") ? 1.0 : 0.0;
+        double std;
+        if (name.endsWith("norm.weight")) std = scales.normNoise();
+        else if (name.endsWith(".bias")) std = 0.1;
+        else if (name.equals("model.embed_tokens.weight")) std = scales.embedding();
+        else std = 1.0 / Math.sqrt(spec.shape()[1]);
+        double halfWidth = std * Math.sqrt(3); // uniform on [-a, a] has std a/sqrt(3)
+        MemorySegment data = Arena.ofAuto().allocate(n * spec.dtype().bytes, 64);
+        for (long i = 0; i < n; i++) {
+            float v = (float) (mean + halfWidth * (2 * rng.nextDouble() - 1));
+            switch (spec.dtype()) {
+                case F32 -> data.setAtIndex(Tensor.F32, i, v);
+                case F16 -> data.setAtIndex(Tensor.I16, i, Float.floatToFloat16(v));
+                case BF16 -> data.setAtIndex(Tensor.I16, i, DType.toBF16(v));
+                default -> throw new IllegalArgumentException("random weights in " + spec.dtype() + " are not supported");
+            }
+        }
+        return new Tensor(name, spec.dtype(), spec.shape(), data);
+    }
+}
