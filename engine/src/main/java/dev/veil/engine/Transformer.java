@@ -11,13 +11,18 @@ import dev.veil.engine.kernel.Rope;
 import dev.veil.engine.kernel.VectorMath;
 import dev.veil.model.ModelConfig;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
 
 /**
  * The forward pass of a Llama / Qwen2 decoder, written once. It holds no weight: every product with a weight (and the
  * embedding lookup) goes through the {@link LinearBackend}, so local inference, the AloePri model and the Talaria client
  * all run this same code with different backends.
  *
- * <p>Thread-safe: concurrent sequences each bring their own {@link KvCache}.
+ * <p>Thread-safe: concurrent sequences each bring their own {@link KvCache}; a server batches the decode steps of many
+ * sequences into one pass with {@link #forward(List)}.
  */
 public final class Transformer {
 
@@ -51,28 +56,46 @@ public final class Transformer {
         return new KvCache(c);
     }
 
-    /** Which positions of a forward pass need logits. */
-    private enum Logits { NONE, LAST, ALL }
+    /** Which positions of a chunk need logits. */
+    public enum Logits { NONE, LAST, ALL }
+
+    /**
+     * Tokens to run at the next positions of one sequence's cache: a prompt chunk, or the one token of a decode step.
+     *
+     * @param logits which of the chunk's positions need logits
+     */
+    public record Chunk(int[] tokens, KvCache cache, Logits logits) {
+
+        public Chunk {
+            if (tokens.length == 0) throw new IllegalArgumentException("no tokens to run");
+        }
+    }
 
     /** Runs {@code tokens} at the next positions of {@code cache}; returns the logits of the last token. */
     public float[] forward(int[] tokens, KvCache cache) {
-        return forward(tokens, cache, Logits.LAST);
+        return forward(List.of(new Chunk(tokens, cache, Logits.LAST)))[0];
     }
 
     /** Runs {@code tokens} at the next positions of {@code cache}; returns the logits of every token ({@code n × vocab}). */
     public float[] forwardAll(int[] tokens, KvCache cache) {
-        return forward(tokens, cache, Logits.ALL);
+        return forward(List.of(new Chunk(tokens, cache, Logits.ALL)))[0];
     }
 
     /** Runs {@code tokens} into {@code cache} without computing logits (a prompt chunk whose successor follows). */
     public void append(int[] tokens, KvCache cache) {
-        forward(tokens, cache, Logits.NONE);
+        forward(List.of(new Chunk(tokens, cache, Logits.NONE)));
     }
 
-    private float[] forward(int[] tokens, KvCache cache, Logits logits) {
-        int n = tokens.length, start = cache.size();
-        if (n == 0) throw new IllegalArgumentException("no tokens to run");
-        cache.reserve(n);
+    /**
+     * Runs the chunks of several sequences in one pass over the weights (continuous batching): their rows are stacked
+     * for every weight product, while RoPE and attention use each row's own sequence and position. Every step but the
+     * weight products is row by row, so on a backend whose products are batch-invariant (the local backend with
+     * {@code Batching.INVARIANT}) a sequence's results are bit for bit those it gets alone. Returns each chunk's logits ({@code null} for
+     * {@link Logits#NONE}, one row for {@link Logits#LAST}, a row per token for {@link Logits#ALL}).
+     */
+    public float[][] forward(List<Chunk> chunks) {
+        Rows rows = Rows.of(chunks);
+        int n = rows.count();
         int hidden = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), inter = c.intermediateSize();
         int qkvDim = qDim + 2 * kvDim;
         float[] x = new float[n * hidden];        // the residual stream
@@ -82,20 +105,22 @@ public final class Transformer {
         float[] projected = new float[n * hidden];
         float[] gateUp = new float[n * 2 * inter];
         float[] swiGlu = new float[n * inter];
-        Rope.Table angles = rope.table(start, n);
+        Rope.Table[] angles = new Rope.Table[chunks.size()];
+        for (int i = 0; i < angles.length; i++) angles[i] = rope.table(chunks.get(i).cache().size(), chunks.get(i).tokens().length);
 
-        backend.embed(tokens, x);
+        backend.embed(rows.tokens(), x);
         for (int layer = 0; layer < c.numLayers(); layer++) {
             // attention block
             VectorMath.rmsNorm(x, n, hidden, c.rmsNormEps(), normed);
             backend.apply(QKV, layer, normed, n, qkv);
-            for (int t = 0; t < n; t++) {
-                int row = t * qkvDim;
-                for (int h = 0; h < c.numHeads(); h++) angles.rotate(qkv, row + h * c.headDim(), t);
-                for (int h = 0; h < c.numKvHeads(); h++) angles.rotate(qkv, row + qDim + h * c.headDim(), t);
-                cache.put(layer, start + t, qkv, row + qDim, row + qDim + kvDim);
+            for (int r = 0; r < n; r++) {
+                int row = r * qkvDim, t = rows.indexInChunk(r);
+                Rope.Table table = angles[rows.chunk(r)];
+                for (int h = 0; h < c.numHeads(); h++) table.rotate(qkv, row + h * c.headDim(), t);
+                for (int h = 0; h < c.numKvHeads(); h++) table.rotate(qkv, row + qDim + h * c.headDim(), t);
+                rows.cache(r).put(layer, rows.position(r), qkv, row + qDim, row + qDim + kvDim);
             }
-            Attention.attend(parallel, c, cache, layer, qkv, n, start, attention);
+            Attention.attend(parallel, c, layer, qkv, rows.caches(), rows.positions(), attention);
             backend.apply(O, layer, attention, n, projected);
             VectorMath.add(x, 0, projected, 0, n * hidden);
 
@@ -106,14 +131,98 @@ public final class Transformer {
             backend.apply(DOWN, layer, swiGlu, n, projected);
             VectorMath.add(x, 0, projected, 0, n * hidden);
         }
-        cache.advance(n);
+        for (Chunk chunk : chunks) chunk.cache().advance(chunk.tokens().length);
+        return logits(chunks, rows, x);
+    }
 
-        if (logits == Logits.NONE) return null;
-        int rows = logits == Logits.ALL ? n : 1;
-        float[] finalNormed = new float[rows * hidden];
-        VectorMath.rmsNorm(Arrays.copyOfRange(x, (n - rows) * hidden, n * hidden), rows, hidden, c.rmsNormEps(), finalNormed);
-        float[] out = new float[rows * c.vocabSize()];
-        backend.apply(LM_HEAD, 0, finalNormed, rows, out);
+    /** The final norm and LM head over the rows that need logits (all chunks in one product), split by chunk. */
+    private float[][] logits(List<Chunk> chunks, Rows rows, float[] x) {
+        int hidden = c.hiddenSize(), vocab = c.vocabSize();
+        int[] wanted = new int[chunks.size()];
+        int total = 0;
+        for (int i = 0; i < wanted.length; i++) {
+            Chunk chunk = chunks.get(i);
+            wanted[i] = switch (chunk.logits()) {
+                case NONE -> 0;
+                case LAST -> 1;
+                case ALL -> chunk.tokens().length;
+            };
+            total += wanted[i];
+        }
+        float[][] out = new float[chunks.size()][];
+        if (total == 0) return out;
+        float[] picked = new float[total * hidden];
+        for (int i = 0, at = 0; i < wanted.length; i++) {
+            int lastRow = rows.firstRow(i) + chunks.get(i).tokens().length;
+            System.arraycopy(x, (lastRow - wanted[i]) * hidden, picked, at * hidden, wanted[i] * hidden);
+            at += wanted[i];
+        }
+        float[] normed = new float[total * hidden];
+        VectorMath.rmsNorm(picked, total, hidden, c.rmsNormEps(), normed);
+        float[] all = new float[total * vocab];
+        backend.apply(LM_HEAD, 0, normed, total, all);
+        for (int i = 0, at = 0; i < wanted.length; i++) {
+            if (wanted[i] > 0) out[i] = Arrays.copyOfRange(all, at * vocab, (at + wanted[i]) * vocab);
+            at += wanted[i];
+        }
         return out;
+    }
+
+    /**
+     * The rows of a batched pass, chunk after chunk: each row's token, sequence cache and position. Validates the
+     * batch and reserves cache room before anything is computed, so a refused batch leaves every cache's contents as
+     * they were.
+     */
+    private record Rows(int[] tokens, int[] chunkOf, int[] firstRows, KvCache[] caches, int[] positions) {
+
+        static Rows of(List<Chunk> chunks) {
+            if (chunks.isEmpty()) throw new IllegalArgumentException("no sequences to run");
+            Set<KvCache> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+            int n = 0;
+            for (Chunk chunk : chunks) {
+                if (!seen.add(chunk.cache()))
+                    throw new IllegalArgumentException("a sequence's cache appears twice in one batch");
+                chunk.cache().reserve(chunk.tokens().length); // grows storage only; throws naming the context length
+                n += chunk.tokens().length;
+            }
+            int[] tokens = new int[n], chunkOf = new int[n], firstRows = new int[chunks.size()], positions = new int[n];
+            KvCache[] caches = new KvCache[n];
+            int r = 0;
+            for (int i = 0; i < chunks.size(); i++) {
+                Chunk chunk = chunks.get(i);
+                firstRows[i] = r;
+                for (int t = 0; t < chunk.tokens().length; t++, r++) {
+                    tokens[r] = chunk.tokens()[t];
+                    chunkOf[r] = i;
+                    caches[r] = chunk.cache();
+                    positions[r] = chunk.cache().size() + t;
+                }
+            }
+            return new Rows(tokens, chunkOf, firstRows, caches, positions);
+        }
+
+        int count() {
+            return tokens.length;
+        }
+
+        int chunk(int row) {
+            return chunkOf[row];
+        }
+
+        int firstRow(int chunk) {
+            return firstRows[chunk];
+        }
+
+        int indexInChunk(int row) {
+            return row - firstRows[chunkOf[row]];
+        }
+
+        KvCache cache(int row) {
+            return caches[row];
+        }
+
+        int position(int row) {
+            return positions[row];
+        }
     }
 }

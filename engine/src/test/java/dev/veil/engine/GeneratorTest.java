@@ -123,4 +123,21 @@ class GeneratorTest {
         assertThat(g.outputIds()).isEmpty();
         assertThat(cache.size()).isEqualTo(PROMPT.length);
     }
+
+    /** A server runs several generations at once on one model and one kernel pool: each gets what it gets alone. */
+    @Test
+    void concurrentGenerationsShareTheModelAndPool() throws Exception {
+        int[][] prompts = {PROMPT, {1, 2, 3}, {200, 100, 50, 25, 12, 6}, {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2}};
+        GenerationOptions o = new GenerationOptions(16, new SamplingParams(0.8, 20, 0.9, 77), Set.of());
+        int[][] alone = new int[prompts.length][];
+        for (int i = 0; i < prompts.length; i++) alone[i] = new Generator(MODEL).generate(prompts[i], o).outputIds();
+        int[][] together = new int[prompts.length][];
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < prompts.length; i++) {
+            int k = i;
+            threads.add(Thread.ofPlatform().start(() -> together[k] = new Generator(MODEL).generate(prompts[k], o).outputIds()));
+        }
+        for (Thread t : threads) t.join();
+        for (int i = 0; i < prompts.length; i++) assertThat(together[i]).as("prompt %d", i).containsExactly(alone[i]);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.veil.model;
 
+import dev.veil.model.gguf.GgufTokenizerJson;
 import dev.veil.model.safetensors.ShardedSafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,9 +23,13 @@ public final class HfModelWriter {
 
     private HfModelWriter() {}
 
-    /** Writes {@code model} to {@code dir} with every tensor in {@code dtype} (null: keep each tensor's dtype). */
+    /**
+     * Writes {@code model} to {@code dir} with every tensor in {@code dtype} (null: keep each tensor's dtype). A GGUF's
+     * byte-level BPE vocabulary becomes tokenizer.json + tokenizer_config.json.
+     */
     public static void write(ModelFiles model, Path dir, DType dtype) throws IOException {
         write(model.config(), model.generation(), model.weights(), model.tokenizerDir(), dir, dtype, DEFAULT_MAX_SHARD_BYTES);
+        if (model.gguf() != null) GgufTokenizerJson.write(model.gguf(), dir);
     }
 
     public static void write(ModelConfig config, GenerationConfig generation, Weights weights, Path tokenizerDir, Path dir,

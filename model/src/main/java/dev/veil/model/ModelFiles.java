@@ -93,6 +93,11 @@ public final class ModelFiles implements AutoCloseable {
         return weights;
     }
 
+    /** The underlying GGUF file for a GGUF model (its vocabulary and raw metadata), else null. */
+    public GgufFile gguf() {
+        return resource instanceof GgufFile g ? g : null;
+    }
+
     /** The directory holding tokenizer.json (and tokenizer_config.json), or null (GGUF: the vocabulary is in the file). */
     public Path tokenizerDir() {
         return tokenizerDir;

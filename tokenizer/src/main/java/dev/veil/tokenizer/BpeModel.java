@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class BpeModel implements TokenModel {
     private static final int MAX_CACHED_PIECE = 64;
-    private static final int MAX_CACHE_ENTRIES = 500_000;
+    private static final int MAX_CACHE_ENTRIES = 200_000;
 
     private final Vocabulary vocab;
     private final MergeTable merges;

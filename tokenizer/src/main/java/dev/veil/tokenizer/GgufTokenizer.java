@@ -78,7 +78,7 @@ final class GgufTokenizer {
             tokenModel = new SentencePieceModel(vocab, scores, id("unknown_token_id", n).orElse(-1));
         } else {
             normalizer = TextNormalizer.NONE;
-            preTokenizer = PreTokenizer.sequence(List.of(SplitRegex.isolatingAll(regexesFor(pre)), PreTokenizer.byteLevel(false)));
+            preTokenizer = PreTokenizer.sequence(List.of(SplitRegex.isolatingAll(regexesFor(pre)), PreTokenizer.byteLevel(false, null)));
             tokenModel = new BpeModel(vocab, merges(vocab), isLlama3(pre), false, -1, false);
         }
 

@@ -33,9 +33,16 @@ interface PreTokenizer {
         };
     }
 
-    /** The byte-level step: spell each piece's UTF-8 bytes as byte-level characters (after an optional space). */
-    static PreTokenizer byteLevel(boolean addPrefixSpace) {
-        return (piece, out) -> out.accept(ByteLevel.encode(addPrefixSpace && !piece.startsWith(" ") ? " " + piece : piece));
+    /**
+     * The byte-level step: optionally prefix a space, optionally split with GPT-2's regex, then spell each
+     * piece's UTF-8 bytes as byte-level characters.
+     *
+     * @param gpt2Regex the pattern to split with, or null (use_regex false)
+     */
+    static PreTokenizer byteLevel(boolean addPrefixSpace, Pattern gpt2Regex) {
+        PreTokenizer split = gpt2Regex == null ? NONE : regex(gpt2Regex, true);
+        return (piece, out) -> split.split(addPrefixSpace && !piece.startsWith(" ") ? " " + piece : piece,
+                p -> out.accept(ByteLevel.encode(p)));
     }
 
     static PreTokenizer sequence(List<PreTokenizer> steps) {

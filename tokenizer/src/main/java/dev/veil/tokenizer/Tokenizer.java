@@ -1,6 +1,8 @@
 package dev.veil.tokenizer;
 
+import dev.veil.model.gguf.GgufFile;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -45,11 +47,19 @@ public final class Tokenizer {
      * Loads a Hugging Face tokenizer: {@code dirOrTokenizerJson} is a model directory holding
      * {@code tokenizer.json} or that file itself; {@code tokenizer_config.json} and
      * {@code generation_config.json} next to it are read when present (BOS/EOS, add_bos_token, chat template).
+     * A {@code .gguf} file is read as by {@link #fromGguf}.
      *
      * @throws IOException naming the file and the problem when a file is missing, malformed or uses a
      *                     component this tokenizer does not implement
      */
     public static Tokenizer load(Path dirOrTokenizerJson) throws IOException {
+        if (Files.isRegularFile(dirOrTokenizerJson) && dirOrTokenizerJson.getFileName().toString().endsWith(".gguf")) {
+            try (GgufFile gguf = GgufFile.open(dirOrTokenizerJson)) {
+                return fromGguf(gguf.metadata());
+            } catch (IllegalArgumentException e) {
+                throw new IOException(dirOrTokenizerJson + ": " + e.getMessage(), e);
+            }
+        }
         return TokenizerJson.load(dirOrTokenizerJson);
     }
 

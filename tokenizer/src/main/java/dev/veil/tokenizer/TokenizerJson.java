@@ -9,7 +9,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -151,10 +150,7 @@ final class TokenizerJson {
             size = Math.max(size, id.asInt() + 1);
         }
         String[] tokens = new String[size];
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            tokens[e.getValue().asInt()] = e.getKey();
-        }
+        for (Map.Entry<String, JsonNode> e : vocab.properties()) tokens[e.getValue().asInt()] = e.getKey();
         return tokens;
     }
 
@@ -233,12 +229,8 @@ final class TokenizerJson {
                         : Pattern.compile(Pattern.quote(literalPattern(pattern, field)));
                 yield PreTokenizer.regex(regex, behavior.equals("Isolated"));
             }
-            case "ByteLevel" -> {
-                PreTokenizer bytes = PreTokenizer.byteLevel(n.path("add_prefix_space").asBoolean(false));
-                yield n.path("use_regex").asBoolean(true)
-                        ? PreTokenizer.sequence(List.of(PreTokenizer.regex(compile(SplitRegex.GPT2, field), true), bytes))
-                        : bytes;
-            }
+            case "ByteLevel" -> PreTokenizer.byteLevel(n.path("add_prefix_space").asBoolean(false),
+                    n.path("use_regex").asBoolean(true) ? compile(SplitRegex.GPT2, field) : null);
             case "Sequence" -> {
                 List<PreTokenizer> steps = new ArrayList<>();
                 JsonNode list = n.path("pretokenizers");

@@ -37,8 +37,10 @@ class LlamaCppVectorsTest {
             int[] ids = tokenizer.encode(c.text(), false, false);
             if (!Arrays.equals(ids, c.ids()))
                 failures.add("'" + c.text() + "'\n  expected " + Arrays.toString(c.ids()) + "\n  got      " + Arrays.toString(ids));
+            else if (!tokenizer.decode(ids).equals(c.text()))
+                failures.add("'" + c.text() + "' decodes to '" + tokenizer.decode(ids) + "'");
         }
-        assertThat(failures).as(vocab + ": texts tokenized unlike llama.cpp").isEmpty();
+        assertThat(failures).as(vocab + ": texts tokenized unlike llama.cpp, or not decoded back").isEmpty();
     }
 
     static List<Case> read(Path gguf) throws IOException {

@@ -3,6 +3,7 @@ package dev.veil.engine.backend;
 import dev.veil.engine.LinearBackend;
 import dev.veil.engine.LinearOp;
 import dev.veil.engine.kernel.MatMul;
+import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.engine.kernel.Matrix;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.engine.kernel.VectorMath;
@@ -23,6 +24,7 @@ public final class LocalLinearBackend implements LinearBackend {
     private final Weights weights;
     private final Parallel parallel;
     private final boolean ownsParallel;
+    private final Batching batching;
     private final Matrix embedding;
     private final Matrix lmHead;
     private final float[] finalNorm;
@@ -34,19 +36,28 @@ public final class LocalLinearBackend implements LinearBackend {
 
     /** Checks every tensor's presence, dtype and shape against {@code config}; fails naming the first bad one. */
     public LocalLinearBackend(ModelConfig config, Weights weights, Parallel parallel) {
-        this(config, weights, parallel, false);
+        this(config, weights, parallel, false, Batching.FASTEST);
+    }
+
+    /**
+     * With {@link Batching#INVARIANT}, every row's products are bit for bit independent of the other rows of the call:
+     * a server batching many sequences gives each the tokens it would get alone.
+     */
+    public LocalLinearBackend(ModelConfig config, Weights weights, Parallel parallel, Batching batching) {
+        this(config, weights, parallel, false, batching);
     }
 
     /** A backend with its own pool of {@code threads} kernel threads, stopped by {@link #close()}. */
     public LocalLinearBackend(ModelConfig config, Weights weights, int threads) {
-        this(config, weights, new Parallel(threads), true);
+        this(config, weights, new Parallel(threads), true, Batching.FASTEST);
     }
 
-    private LocalLinearBackend(ModelConfig config, Weights weights, Parallel parallel, boolean ownsParallel) {
+    private LocalLinearBackend(ModelConfig config, Weights weights, Parallel parallel, boolean ownsParallel, Batching batching) {
         this.config = config;
         this.weights = weights;
         this.parallel = parallel;
         this.ownsParallel = ownsParallel;
+        this.batching = batching;
         int hidden = config.hiddenSize(), inter = config.intermediateSize();
         this.embedding = matrix("model.embed_tokens.weight", config.vocabSize(), hidden);
         this.lmHead = weights.contains("lm_head.weight") || !config.tieWordEmbeddings()
@@ -132,13 +143,13 @@ public final class LocalLinearBackend implements LinearBackend {
         Layer l = op == LinearOp.LM_HEAD ? null : layers[layer];
         switch (op) {
             case QKV -> {
-                MatMul.multiply(parallel, withNormWeight(x, n, l.inputNorm), n, l.qkv, out);
+                MatMul.multiply(parallel, withNormWeight(x, n, l.inputNorm), n, l.qkv, out, batching);
                 if (l.qkvBias != null) VectorMath.addRows(out, n, l.qkvBias);
             }
-            case O -> MatMul.multiply(parallel, x, n, l.o, out);
-            case GATE_UP -> MatMul.multiply(parallel, withNormWeight(x, n, l.postNorm), n, l.gateUp, out);
-            case DOWN -> MatMul.multiply(parallel, x, n, l.down, out);
-            case LM_HEAD -> MatMul.multiply(parallel, withNormWeight(x, n, finalNorm), n, lmHead, out);
+            case O -> MatMul.multiply(parallel, x, n, new Matrix[] {l.o}, out, batching);
+            case GATE_UP -> MatMul.multiply(parallel, withNormWeight(x, n, l.postNorm), n, l.gateUp, out, batching);
+            case DOWN -> MatMul.multiply(parallel, x, n, new Matrix[] {l.down}, out, batching);
+            case LM_HEAD -> MatMul.multiply(parallel, withNormWeight(x, n, finalNorm), n, new Matrix[] {lmHead}, out, batching);
         }
     }
 

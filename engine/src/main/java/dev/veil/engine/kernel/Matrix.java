@@ -10,15 +10,13 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * A weight matrix {@code [rows, cols]} (PyTorch {@code [out, in]}) of F32, F16 or BF16 elements, read in place from
  * its tensor's memory segment (usually a memory-mapped file): nothing is copied or converted when a model loads.
  *
- * <p>The per-type loops below are deliberately separate and minimal: one accumulator, one load, one conversion per
- * step is what C2 compiles best (measured: unrolling by hand over rows or accumulators made the 16-bit loops slower),
- * and a type switch inside the loop would defeat the Vector API's escape analysis.
+ * <p>The per-type loops below are deliberately separate: a type switch inside the loop would defeat the Vector API's
+ * escape analysis (measured: 5× slower). Each streams one row; rows are independent tasks for the threads.
  */
 public record Matrix(String name, MemorySegment data, DType dtype, int rows, int cols) {
 
@@ -50,52 +48,93 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
         };
     }
 
+    // Independent accumulators hide the multiply-add latency: with one, the 16-bit loops are bound by it rather
+    // than by memory. Four for F32 and BF16; F16's longer conversion runs out of registers with more than two.
+
     private float dotF32(long first, float[] x, int xOffset) {
-        int end = F.loopBound(cols);
-        FloatVector acc = FloatVector.zero(F);
-        for (int k = 0; k < end; k += F.length())
-            acc = FloatVector.fromMemorySegment(F, data, (first + k) * 4, LE).fma(FloatVector.fromArray(F, x, xOffset + k), acc);
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (int k = end; k < cols; k++) sum += data.getAtIndex(Tensor.F32, first + k) * x[xOffset + k];
+        int len = F.length(), k = 0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int end = cols - 4 * len; k <= end; k += 4 * len) {
+            a0 = f32(first + k).fma(FloatVector.fromArray(F, x, xOffset + k), a0);
+            a1 = f32(first + k + len).fma(FloatVector.fromArray(F, x, xOffset + k + len), a1);
+            a2 = f32(first + k + 2 * len).fma(FloatVector.fromArray(F, x, xOffset + k + 2 * len), a2);
+            a3 = f32(first + k + 3 * len).fma(FloatVector.fromArray(F, x, xOffset + k + 3 * len), a3);
+        }
+        for (int end = cols - len; k <= end; k += len) a0 = f32(first + k).fma(FloatVector.fromArray(F, x, xOffset + k), a0);
+        float sum = VectorMath.sum(a0.add(a1).add(a2.add(a3)));
+        for (; k < cols; k++) sum += data.getAtIndex(Tensor.F32, first + k) * x[xOffset + k];
         return sum;
     }
 
     private float dotF16(long first, float[] x, int xOffset) {
-        int end = F.loopBound(cols);
-        FloatVector acc = FloatVector.zero(F);
-        for (int k = 0; k < end; k += F.length())
-            acc = Half.f16ToF32(ShortVector.fromMemorySegment(S, data, (first + k) * 2, LE))
-                    .fma(FloatVector.fromArray(F, x, xOffset + k), acc);
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (int k = end; k < cols; k++) sum += Float.float16ToFloat(data.getAtIndex(Tensor.I16, first + k)) * x[xOffset + k];
+        int len = F.length(), k = 0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int end = cols - 2 * len; k <= end; k += 2 * len) {
+            a0 = f16(first + k).fma(FloatVector.fromArray(F, x, xOffset + k), a0);
+            a1 = f16(first + k + len).fma(FloatVector.fromArray(F, x, xOffset + k + len), a1);
+        }
+        for (int end = cols - len; k <= end; k += len) a0 = f16(first + k).fma(FloatVector.fromArray(F, x, xOffset + k), a0);
+        float sum = VectorMath.sum(a0.add(a1));
+        for (; k < cols; k++) sum += Float.float16ToFloat(data.getAtIndex(Tensor.I16, first + k)) * x[xOffset + k];
         return sum;
     }
 
     private float dotBF16(long first, float[] x, int xOffset) {
-        int end = F.loopBound(cols);
-        FloatVector acc = FloatVector.zero(F);
-        for (int k = 0; k < end; k += F.length())
-            acc = Half.bf16ToF32(ShortVector.fromMemorySegment(S, data, (first + k) * 2, LE))
-                    .fma(FloatVector.fromArray(F, x, xOffset + k), acc);
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (int k = end; k < cols; k++) sum += DType.fromBF16(data.getAtIndex(Tensor.I16, first + k)) * x[xOffset + k];
+        int len = F.length(), k = 0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int end = cols - 4 * len; k <= end; k += 4 * len) {
+            a0 = bf16(first + k).fma(FloatVector.fromArray(F, x, xOffset + k), a0);
+            a1 = bf16(first + k + len).fma(FloatVector.fromArray(F, x, xOffset + k + len), a1);
+            a2 = bf16(first + k + 2 * len).fma(FloatVector.fromArray(F, x, xOffset + k + 2 * len), a2);
+            a3 = bf16(first + k + 3 * len).fma(FloatVector.fromArray(F, x, xOffset + k + 3 * len), a3);
+        }
+        for (int end = cols - len; k <= end; k += len) a0 = bf16(first + k).fma(FloatVector.fromArray(F, x, xOffset + k), a0);
+        float sum = VectorMath.sum(a0.add(a1).add(a2.add(a3)));
+        for (; k < cols; k++) sum += DType.fromBF16(data.getAtIndex(Tensor.I16, first + k)) * x[xOffset + k];
         return sum;
+    }
+
+    /** One vector of elements from flat index {@code i}, per storage type. */
+    private FloatVector f32(long i) {
+        return FloatVector.fromMemorySegment(F, data, i * 4, LE);
+    }
+
+    private FloatVector f16(long i) {
+        return Half.f16ToF32(ShortVector.fromMemorySegment(S, data, i * 2, LE));
+    }
+
+    private FloatVector bf16(long i) {
+        return Half.bf16ToF32(ShortVector.fromMemorySegment(S, data, i * 2, LE));
+    }
+
+    /**
+     * Widens the block {@code rows [row, row + count) × columns [k0, k0 + kc)} into {@code dst}, row {@code j} at
+     * {@code dst[dstOffset + j × dstStride ..]}.
+     */
+    public void widenBlock(int row, int count, int k0, int kc, float[] dst, int dstOffset, int dstStride) {
+        for (int j = 0; j < count; j++) {
+            long first = (long) (row + j) * cols + k0;
+            int d = dstOffset + j * dstStride;
+            switch (dtype) {
+                case F32 -> MemorySegment.copy(data, Tensor.F32, first * 4, dst, d, kc);
+                case F16 -> {
+                    int k = 0;
+                    for (int end = F.loopBound(kc); k < end; k += F.length()) f16(first + k).intoArray(dst, d + k);
+                    for (; k < kc; k++) dst[d + k] = Float.float16ToFloat(data.getAtIndex(Tensor.I16, first + k));
+                }
+                case BF16 -> {
+                    int k = 0;
+                    for (int end = F.loopBound(kc); k < end; k += F.length()) bf16(first + k).intoArray(dst, d + k);
+                    for (; k < kc; k++) dst[d + k] = DType.fromBF16(data.getAtIndex(Tensor.I16, first + k));
+                }
+                default -> throw new AssertionError(dtype);
+            }
+        }
     }
 
     /** Copies rows {@code [row, row + count)} widened to float into {@code dst} from {@code dstOffset}. */
     public void widenRows(int row, int count, float[] dst, int dstOffset) {
-        long first = (long) row * cols;
-        int n = count * cols;
-        switch (dtype) {
-            case F32 -> MemorySegment.copy(data, Tensor.F32, first * 4, dst, dstOffset, n);
-            case F16 -> {
-                for (int i = 0; i < n; i++) dst[dstOffset + i] = Float.float16ToFloat(data.getAtIndex(Tensor.I16, first + i));
-            }
-            case BF16 -> {
-                for (int i = 0; i < n; i++) dst[dstOffset + i] = DType.fromBF16(data.getAtIndex(Tensor.I16, first + i));
-            }
-            default -> throw new AssertionError(dtype);
-        }
+        widenBlock(row, count, 0, cols, dst, dstOffset, cols);
     }
 
     /** Row {@code r} widened to float (a copy). */

@@ -4,11 +4,36 @@ import static dev.veil.engine.kernel.Half.F;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /** The weight-free element-wise steps of the forward pass, vectorised: RMSNorm, residual add, SwiGLU, softmax. */
 public final class VectorMath {
 
+    /** Butterfly shuffles for {@link #sum}: lane i swaps with lane i ^ step, for step = length/2 .. 1. */
+    private static final VectorShuffle<Float>[] FOLDS = folds();
+
     private VectorMath() {}
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] folds() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] folds = new VectorShuffle[steps];
+        for (int i = 0; i < steps; i++) {
+            int step = F.length() >> (i + 1);
+            folds[i] = VectorShuffle.fromOp(F, lane -> lane ^ step);
+        }
+        return folds;
+    }
+
+    /**
+     * The sum of the lanes, added in a fixed order. {@code reduceLanes(ADD)} leaves the order open, and the JIT's
+     * intrinsic and the interpreter's fallback do differ, which made the same input give logits differing in the last
+     * bits depending on how warm the JVM was.
+     */
+    public static float sum(FloatVector v) {
+        for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
+        return v.lane(0);
+    }
 
     /** {@code Σ a[aOff + k] · b[bOff + k]} for {@code k < len}. */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
@@ -17,19 +42,52 @@ public final class VectorMath {
         int k = 0;
         for (; k < end; k += F.length())
             acc = FloatVector.fromArray(F, a, aOff + k).fma(FloatVector.fromArray(F, b, bOff + k), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sum(acc);
         for (; k < len; k++) s += a[aOff + k] * b[bOff + k];
         return s;
     }
 
-    /** {@code y[yOff + k] += a · x[xOff + k]} for {@code k < len}. */
-    public static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len) {
-        int end = F.loopBound(len);
-        FloatVector av = FloatVector.broadcast(F, a);
-        int k = 0;
-        for (; k < end; k += F.length())
-            FloatVector.fromArray(F, x, xOff + k).fma(av, FloatVector.fromArray(F, y, yOff + k)).intoArray(y, yOff + k);
-        for (; k < len; k++) y[yOff + k] += a * x[xOff + k];
+    /**
+     * {@code out[outOff + d] += Σ_s w[wOff + s] · rows[rowsOff + s × rowStride + d]} for {@code d < dim},
+     * {@code s < count}: attention's weighted sum of value rows. Keeps {@code dim} in register-held chunks and takes
+     * two rows per step into separate accumulators, so the multiply-add latency does not serialise the rows.
+     */
+    public static void addWeightedRows(float[] w, int wOff, int count, float[] rows, int rowsOff, int rowStride,
+                                       float[] out, int outOff, int dim) {
+        int len = F.length();
+        int d = 0;
+        for (; d + 2 * len <= dim; d += 2 * len) {
+            FloatVector a0 = FloatVector.fromArray(F, out, outOff + d), a1 = FloatVector.fromArray(F, out, outOff + d + len);
+            FloatVector b0 = FloatVector.zero(F), b1 = b0;
+            int s = 0;
+            for (; s + 2 <= count; s += 2) {
+                FloatVector p = FloatVector.broadcast(F, w[wOff + s]), p2 = FloatVector.broadcast(F, w[wOff + s + 1]);
+                int r = rowsOff + s * rowStride + d, r2 = r + rowStride;
+                a0 = FloatVector.fromArray(F, rows, r).fma(p, a0);
+                a1 = FloatVector.fromArray(F, rows, r + len).fma(p, a1);
+                b0 = FloatVector.fromArray(F, rows, r2).fma(p2, b0);
+                b1 = FloatVector.fromArray(F, rows, r2 + len).fma(p2, b1);
+            }
+            if (s < count) {
+                FloatVector p = FloatVector.broadcast(F, w[wOff + s]);
+                int r = rowsOff + s * rowStride + d;
+                a0 = FloatVector.fromArray(F, rows, r).fma(p, a0);
+                a1 = FloatVector.fromArray(F, rows, r + len).fma(p, a1);
+            }
+            a0.add(b0).intoArray(out, outOff + d);
+            a1.add(b1).intoArray(out, outOff + d + len);
+        }
+        for (; d + len <= dim; d += len) {
+            FloatVector a = FloatVector.fromArray(F, out, outOff + d);
+            for (int s = 0; s < count; s++)
+                a = FloatVector.fromArray(F, rows, rowsOff + s * rowStride + d).fma(FloatVector.broadcast(F, w[wOff + s]), a);
+            a.intoArray(out, outOff + d);
+        }
+        for (; d < dim; d++) {
+            float a = out[outOff + d];
+            for (int s = 0; s < count; s++) a += w[wOff + s] * rows[rowsOff + s * rowStride + d];
+            out[outOff + d] = a;
+        }
     }
 
     /**
@@ -118,7 +176,7 @@ public final class VectorMath {
             e.intoArray(a, off + k);
             sumV = sumV.add(e);
         }
-        float sum = sumV.reduceLanes(VectorOperators.ADD);
+        float sum = sum(sumV);
         for (; k < len; k++) {
             float e = (float) Math.exp(a[off + k] - max);
             a[off + k] = e;

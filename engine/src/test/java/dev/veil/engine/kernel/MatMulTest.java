@@ -56,14 +56,18 @@ class MatMulTest {
         return out;
     }
 
-    /** Shapes around the vector width and the 4×4 / 16-row tiles, tokens 1 (mat-vec) to 9 (tiles plus a tail). */
+    /**
+     * Shapes around the vector width and the blocked kernel's tiles (6 rows, 32 tokens, 24-row panels, 128-column
+     * blocks), from one token (mat-vec) through small batches to several token groups with partial tiles everywhere.
+     */
     @ParameterizedTest(name = "{0} {1}x{2} n={3}")
     @CsvSource({
         "F32, 37, 16, 1", "F16, 37, 16, 1", "BF16, 37, 16, 1",
         "F32, 64, 100, 1", "F16, 64, 100, 1", "BF16, 64, 100, 1",
         "F32, 50, 33, 2", "F16, 50, 33, 3", "BF16, 50, 33, 4",
         "F32, 35, 130, 5", "F16, 35, 130, 8", "BF16, 35, 130, 9",
-        "F32, 3, 7, 6", "F16, 1, 1, 1", "BF16, 17, 256, 13"})
+        "F32, 3, 7, 6", "F16, 1, 1, 1", "BF16, 17, 256, 13",
+        "F32, 50, 300, 40", "F16, 24, 129, 33", "BF16, 7, 16, 64", "F32, 97, 20, 70"})
     void matchesDoubleReference(DType t, int rows, int cols, int n) {
         Matrix w = random("w", t, rows, cols, rows * 31L + cols);
         float[] x = random(n * cols, n);
@@ -77,7 +81,7 @@ class MatMulTest {
 
     /** Q, K and V as one stack: each token's outputs are the three products one after another. */
     @ParameterizedTest(name = "n={0}")
-    @CsvSource({"1", "3", "7"})
+    @CsvSource({"1", "3", "7", "9", "40"})
     void stackedMatricesConcatenatePerToken(int n) {
         Matrix q = random("q", DType.BF16, 24, 40, 1), k = random("k", DType.BF16, 8, 40, 2), v = random("v", DType.BF16, 8, 40, 3);
         float[] x = random(n * 40, 4);
@@ -90,10 +94,11 @@ class MatMulTest {
     @Test
     void batchedRowsEqualMatVecRows() {
         Matrix w = random("w", DType.F16, 48, 200, 5);
-        float[] x = random(5 * 200, 6);
-        float[] batched = new float[5 * 48];
-        MatMul.multiply(THREE, x, 5, w, batched);
-        for (int t = 0; t < 5; t++) {
+        int n = MatMul.GEMM_MIN_TOKENS + 1;
+        float[] x = random(n * 200, 6);
+        float[] batched = new float[n * 48];
+        MatMul.multiply(THREE, x, n, w, batched);
+        for (int t = 0; t < n; t++) {
             float[] one = new float[48];
             MatMul.multiply(THREE, java.util.Arrays.copyOfRange(x, t * 200, (t + 1) * 200), 1, w, one);
             for (int r = 0; r < 48; r++) assertThat(batched[t * 48 + r]).isCloseTo(one[r], org.assertj.core.data.Offset.offset(1e-4f));

@@ -1,15 +1,17 @@
 package dev.veil.engine.kernel;
 
 import dev.veil.model.DType;
+import dev.veil.model.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 
 /**
- * A quick, JMH-free look at the kernels' speed (not a test): decode mat-vec GB/s and prefill GFLOP/s on a large
+ * A quick, JMH-free look at the kernels' speed (not a test): decode mat-vec GB/s and batched GFLOP/s on a large
  * random matrix. Run from the repository root after {@code mvn -pl engine -am test-compile}:
  * <pre>java --add-modules jdk.incubator.vector -cp model/target/classes:engine/target/classes:engine/target/test-classes \
  *     dev.veil.engine.kernel.MatMulThroughput [rows] [cols] [threads] [batch] [F32,F16,BF16]</pre>
+ * With {@code -DcpuTime=true} and one thread, times are the thread's CPU time (for a busy machine).
  */
 public final class MatMulThroughput {
 
@@ -17,43 +19,47 @@ public final class MatMulThroughput {
         int rows = args.length > 0 ? Integer.parseInt(args[0]) : 8192;
         int cols = args.length > 1 ? Integer.parseInt(args[1]) : 4096;
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : Runtime.getRuntime().availableProcessors();
-        int batch = args.length > 3 ? Integer.parseInt(args[3]) : 64;
+        int batch = args.length > 3 ? Integer.parseInt(args[3]) : 128;
+        String[] types = (args.length > 4 ? args[4] : "F32,F16,BF16").split(",");
         SplittableRandom rnd = new SplittableRandom(1);
         float[] x = new float[batch * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         try (Parallel p = new Parallel(threads); Arena arena = Arena.ofShared()) {
-            DType[] types = args.length > 4 ? java.util.Arrays.stream(args[4].split(",")).map(DType::valueOf).toArray(DType[]::new)
-                    : new DType[] {DType.F32, DType.F16, DType.BF16};
-            for (DType t : types) {
+            for (String name : types) {
+                DType t = DType.valueOf(name);
                 MemorySegment seg = arena.allocate((long) rows * cols * t.bytes, 64);
                 for (long i = 0; i < (long) rows * cols; i++) {
                     float v = (float) (rnd.nextGaussian() * 0.02);
                     switch (t) {
-                        case F32 -> seg.setAtIndex(dev.veil.model.Tensor.F32, i, v);
-                        case F16 -> seg.setAtIndex(dev.veil.model.Tensor.I16, i, Float.floatToFloat16(v));
-                        default -> seg.setAtIndex(dev.veil.model.Tensor.I16, i, DType.toBF16(v));
+                        case F32 -> seg.setAtIndex(Tensor.F32, i, v);
+                        case F16 -> seg.setAtIndex(Tensor.I16, i, Float.floatToFloat16(v));
+                        default -> seg.setAtIndex(Tensor.I16, i, DType.toBF16(v));
                     }
                 }
                 Matrix w = new Matrix("w", seg, t, rows, cols);
                 float[] out = new float[batch * rows];
-                double gbs = best(() -> MatMul.multiply(p, x, 1, w, out), 40) ;
-                double bytes = (double) rows * cols * t.bytes;
-                double gflops = best(() -> MatMul.multiply(p, x, batch, w, out), 4);
-                System.out.printf("%-4s %dx%d threads=%d  decode %.2f ms = %.1f GB/s   prefill(n=%d) %.1f ms = %.1f GFLOP/s%n",
-                        t, rows, cols, threads, gbs * 1e3, bytes / gbs / 1e9, batch, gflops * 1e3,
-                        2.0 * batch * rows * cols / gflops / 1e9);
+                double decode = best(() -> MatMul.multiply(p, x, 1, w, out), 50);
+                double batched = best(() -> MatMul.multiply(p, x, batch, w, out), 8);
+                System.out.printf("%-4s %dx%d threads=%d  decode %.2f ms = %.1f GB/s   batch %d: %.1f ms = %.1f GFLOP/s%n",
+                        t, rows, cols, threads, decode * 1e3, (double) rows * cols * t.bytes / decode / 1e9, batch,
+                        batched * 1e3, 2.0 * batch * rows * cols / batched / 1e9);
             }
         }
     }
 
-    /** Best wall time in seconds of {@code reps} runs after a warm-up. */
+    /**
+     * Best time in seconds of {@code reps} runs after as many warm-up runs: wall-clock time, or with one thread the
+     * thread's CPU time, which a busy shared machine disturbs less.
+     */
     private static double best(Runnable r, int reps) {
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        boolean cpu = Boolean.getBoolean("cpuTime");
         for (int i = 0; i < reps; i++) r.run();
         double best = Double.MAX_VALUE;
         for (int i = 0; i < reps; i++) {
-            long t0 = System.nanoTime();
+            long t0 = cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime();
             r.run();
-            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            best = Math.min(best, ((cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime()) - t0) / 1e9);
         }
         return best;
     }

@@ -62,4 +62,19 @@ class VectorMathTest {
             }
         assertClose(out, expected, 1e-6, "swiglu");
     }
+
+    @Test
+    void addWeightedRowsAccumulatesScaledRows() {
+        for (int dim : new int[] {5, 16, 40, 64, 100, 128}) {
+            int count = 9, stride = dim + 7;
+            float[] w = random(count + 2, dim, 1), rows = random(count * stride + 3, dim + 1, 1);
+            float[] out = random(dim + 4, 77, 1);
+            double[] expected = new double[dim + 4];
+            for (int d = 0; d < dim + 4; d++) expected[d] = out[d];
+            VectorMath.addWeightedRows(w, 2, count, rows, 3, stride, out, 4, dim);
+            for (int d = 0; d < dim; d++)
+                for (int s = 0; s < count; s++) expected[4 + d] += (double) w[2 + s] * rows[3 + s * stride + d];
+            assertClose(out, expected, 1e-6, "weighted sum dim " + dim);
+        }
+    }
 }

@@ -1,0 +1,216 @@
+package dev.veil.aloepri;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.PBEKeySpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The AloePri secret key file: JSON, versioned, written owner-only (0600) and atomically, never over an existing
+ * file. Optionally encrypted with a passphrase: AES-256-GCM under a key from PBKDF2-HMAC-SHA256 (600,000
+ * iterations, 16-byte salt), the file's header bound in as associated data so it cannot be altered either.
+ *
+ * <pre>{"format": "veil-aloepri-key", "version": 1, "key": {...}}
+ * {"format": "veil-aloepri-key", "version": 1, "encryption": {"kdf": ..., "salt": ..., "iv": ...}, "ciphertext": "..."}</pre>
+ */
+public final class KeyFile {
+
+    public static final String FORMAT = "veil-aloepri-key";
+    public static final int VERSION = 1;
+    static final int PBKDF2_ITERATIONS = 600_000;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private KeyFile() {}
+
+    /** Writes {@code key} to {@code file}, encrypted when {@code passphrase} is non-null; refuses to overwrite. */
+    public static void write(Path file, AloePriKey key, char[] passphrase) throws IOException {
+        if (Files.exists(file)) throw new FileAlreadyExistsException(file + ": a key file already exists there; refusing to overwrite it");
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", FORMAT);
+        root.put("version", VERSION);
+        ObjectNode payload = toJson(key);
+        if (passphrase == null) {
+            root.set("key", payload);
+        } else {
+            byte[] salt = random(16), iv = random(12);
+            ObjectNode enc = root.putObject("encryption");
+            enc.put("cipher", "AES-256-GCM");
+            enc.put("kdf", "PBKDF2-HMAC-SHA256");
+            enc.put("iterations", PBKDF2_ITERATIONS);
+            enc.put("salt", Base64.getEncoder().encodeToString(salt));
+            enc.put("iv", Base64.getEncoder().encodeToString(iv));
+            byte[] aad = root.toString().getBytes(StandardCharsets.UTF_8);
+            byte[] ct;
+            try {
+                ct = crypt(Cipher.ENCRYPT_MODE, passphrase, salt, PBKDF2_ITERATIONS, iv, aad, JSON.writeValueAsBytes(payload));
+            } catch (AEADBadTagException e) {
+                throw new IllegalStateException(e); // encryption never checks a tag
+            }
+            root.put("ciphertext", Base64.getEncoder().encodeToString(ct));
+        }
+        writeOwnerOnly(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+    }
+
+    /** Reads a key file; {@code passphrase} may be null for an unencrypted one. Errors name the file and the problem. */
+    public static AloePriKey read(Path file, char[] passphrase) throws IOException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+            throw new IOException(file + ": no such key file");
+        } catch (IOException e) {
+            throw new IOException(file + ": not an AloePri key file (not JSON)");
+        }
+        if (root == null || !FORMAT.equals(root.path("format").asText()))
+            throw new IOException(file + ": not an AloePri key file (format is not '" + FORMAT + "')");
+        int version = root.path("version").asInt(-1);
+        if (version != VERSION)
+            throw new IOException(file + ": key file version " + version + " is not supported (this Veil reads version " + VERSION + ")");
+        JsonNode payload;
+        if (root.has("encryption")) {
+            if (passphrase == null) throw new IOException(file + ": the key file is encrypted; give its passphrase");
+            payload = decrypt(file, root, passphrase);
+        } else {
+            payload = root.path("key");
+        }
+        try {
+            return fromJson(payload);
+        } catch (RuntimeException e) {
+            throw new IOException(file + ": damaged key: " + e.getMessage());
+        }
+    }
+
+    /** True when the file has an "encryption" block (without decrypting anything). */
+    public static boolean isEncrypted(Path file) throws IOException {
+        return JSON.readTree(file.toFile()).has("encryption");
+    }
+
+    private static JsonNode decrypt(Path file, JsonNode root, char[] passphrase) throws IOException {
+        JsonNode enc = root.get("encryption");
+        if (!"AES-256-GCM".equals(enc.path("cipher").asText()) || !"PBKDF2-HMAC-SHA256".equals(enc.path("kdf").asText()))
+            throw new IOException(file + ": unsupported encryption " + enc);
+        ObjectNode header = ((ObjectNode) root.deepCopy());
+        header.remove("ciphertext");
+        byte[] aad = header.toString().getBytes(StandardCharsets.UTF_8);
+        try {
+            byte[] plain = crypt(Cipher.DECRYPT_MODE, passphrase, Base64.getDecoder().decode(enc.path("salt").asText()),
+                    enc.path("iterations").asInt(), Base64.getDecoder().decode(enc.path("iv").asText()), aad,
+                    Base64.getDecoder().decode(root.path("ciphertext").asText()));
+            return JSON.readTree(plain);
+        } catch (AEADBadTagException e) {
+            throw new IOException(file + ": wrong passphrase, or the key file was altered");
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": damaged key file (" + e.getMessage() + ")");
+        }
+    }
+
+    private static byte[] crypt(int mode, char[] passphrase, byte[] salt, int iterations, byte[] iv, byte[] aad, byte[] data)
+            throws AEADBadTagException {
+        try {
+            var spec = new PBEKeySpec(passphrase, salt, iterations, 256);
+            byte[] k = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();
+            spec.clearPassword();
+            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(mode, new SecretKeySpec(k, "AES"), new GCMParameterSpec(128, iv));
+            c.updateAAD(aad);
+            return c.doFinal(data);
+        } catch (AEADBadTagException e) {
+            throw e;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM/PBKDF2 unavailable: " + e.getMessage(), e);
+        }
+    }
+
+    static ObjectNode toJson(AloePriKey k) {
+        ObjectNode n = JSON.createObjectNode();
+        ObjectNode p = n.putObject("params");
+        p.put("lambda", k.params().lambda());
+        p.put("h", k.params().expansion());
+        p.put("alpha_e", k.params().alphaE());
+        p.put("alpha_h", k.params().alphaH());
+        p.put("beta", k.params().beta());
+        p.put("gamma", k.params().gamma());
+        n.put("architecture", k.architecture());
+        n.put("hidden_size", k.hiddenSize());
+        n.put("obfuscated_hidden_size", k.obfuscatedHiddenSize());
+        n.put("vocab_size", k.vocabSize());
+        n.put("plain_fingerprint", k.plainFingerprint());
+        n.put("obfuscated_fingerprint", k.obfuscatedFingerprint());
+        n.put("created", k.created());
+        ArrayNode kappa = n.putArray("kappa");
+        for (double x : k.kappa()) kappa.add(x);
+        k.fixedTokens().forEach(n.putArray("fixed_tokens")::add);
+        ArrayNode perm = n.putArray("permutation");
+        for (int t : k.permutation().forward()) perm.add(t);
+        return n;
+    }
+
+    static AloePriKey fromJson(JsonNode n) {
+        JsonNode p = need(n, "params");
+        AloePriParams params = new AloePriParams(need(p, "lambda").asDouble(), need(p, "h").asInt(), need(p, "alpha_e").asDouble(),
+                need(p, "alpha_h").asDouble(), need(p, "beta").asInt(), need(p, "gamma").asDouble());
+        JsonNode permNode = need(n, "permutation");
+        int[] perm = new int[permNode.size()];
+        for (int i = 0; i < perm.length; i++) perm[i] = permNode.get(i).asInt();
+        if (perm.length != need(n, "vocab_size").asInt())
+            throw new IllegalArgumentException("permutation has " + perm.length + " entries for vocab_size " + n.get("vocab_size"));
+        List<Integer> fixed = new ArrayList<>();
+        n.path("fixed_tokens").forEach(x -> fixed.add(x.asInt()));
+        JsonNode kn = n.path("kappa");
+        double[] kappa = new double[kn.size()];
+        for (int i = 0; i < kappa.length; i++) kappa[i] = kn.get(i).asDouble();
+        return new AloePriKey(params, need(n, "architecture").asText(), need(n, "hidden_size").asInt(),
+                need(n, "obfuscated_hidden_size").asInt(), new VocabPermutation(perm), fixed,
+                need(n, "plain_fingerprint").asText(), need(n, "obfuscated_fingerprint").asText(), kappa, n.path("created").asText(""));
+    }
+
+    private static JsonNode need(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) throw new IllegalArgumentException("missing '" + field + "'");
+        return v;
+    }
+
+    /** Creates {@code file} readable and writable by its owner only (where the file system has POSIX permissions). */
+    static void writeOwnerOnly(Path file, byte[] content) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path temp;
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            temp = Files.createTempFile(dir, ".key", ".partial", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } else {
+            temp = Files.createTempFile(dir, ".key", ".partial");
+        }
+        try {
+            Files.write(temp, content);
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    private static byte[] random(int n) {
+        byte[] b = new byte[n];
+        new SecureRandom().nextBytes(b);
+        return b;
+    }
+}

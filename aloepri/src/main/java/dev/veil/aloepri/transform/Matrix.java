@@ -1,0 +1,121 @@
+package dev.veil.aloepri.transform;
+
+import dev.veil.engine.kernel.MatMul;
+import dev.veil.engine.kernel.Parallel;
+import dev.veil.model.DType;
+import dev.veil.model.Tensor;
+import java.lang.foreign.MemorySegment;
+import org.ejml.data.DMatrixRMaj;
+
+/**
+ * A row-major float matrix: a weight in the Hugging Face layout ([out, in]) or a key matrix rounded to
+ * float. Immutable by convention: operations return new matrices.
+ *
+ * <p>Products run on the engine's multi-threaded kernel ({@link MatMul}), which sums in float like the engines
+ * that will run the result.
+ */
+public record Matrix(int rows, int cols, float[] data) {
+
+    /** Tile edge of the blocked transpose: 32×32 floats of source and destination stay in L1. */
+    private static final int TRANSPOSE_TILE = 32;
+
+    public Matrix {
+        if ((long) rows * cols != data.length)
+            throw new IllegalArgumentException(data.length + " values for a " + rows + "×" + cols + " matrix");
+    }
+
+    public static Matrix of(Tensor t) {
+        if (t.rank() != 2) throw new IllegalArgumentException("tensor " + t.name() + " is not a matrix: " + t);
+        return new Matrix(t.rows(), t.cols(), t.toFloats());
+    }
+
+    /** An fp64 key matrix rounded to float. */
+    public static Matrix of(DMatrixRMaj m) {
+        float[] f = new float[m.data.length];
+        for (int i = 0; i < f.length; i++) f[i] = (float) m.data[i];
+        return new Matrix(m.numRows, m.numCols, f);
+    }
+
+    public Tensor toTensor(String name, DType dtype) {
+        return Tensor.of(name, dtype, data, rows, cols);
+    }
+
+    public float get(int r, int c) {
+        return data[r * cols + c];
+    }
+
+    /** {@code this · otherᵀ}. */
+    public Matrix timesTransposed(Matrix other) {
+        if (cols != other.cols)
+            throw new IllegalArgumentException("inner sizes differ: " + rows + "×" + cols + " · (" + other.rows + "×" + other.cols + ")ᵀ");
+        // The kernel widens a block of the weight operand once and streams the activation operand past it, so the
+        // activation operand should be the smaller one (a key, rather than a vocabulary-sized table): it then stays
+        // in cache. For a taller this, compute (other·thisᵀ)ᵀ.
+        if (rows > other.rows) return other.timesTransposed(this).transpose();
+        float[] out = new float[Math.multiplyExact(rows, other.rows)];
+        MatMul.multiply(Parallel.shared(), data, rows, other.asWeight(), out);
+        return new Matrix(rows, other.rows, out);
+    }
+
+    private dev.veil.engine.kernel.Matrix asWeight() {
+        return new dev.veil.engine.kernel.Matrix("key product", MemorySegment.ofArray(data), DType.F32, rows, cols);
+    }
+
+    /** {@code this · other}. */
+    public Matrix times(Matrix other) {
+        return timesTransposed(other.transpose());
+    }
+
+    /** The transpose, tile by tile (a naive loop misses the cache on every write for model-sized matrices). */
+    public Matrix transpose() {
+        float[] t = new float[data.length];
+        Parallel.shared().forRange(rows, TRANSPOSE_TILE, (from, to) -> {
+            for (int r0 = from; r0 < to; r0 += TRANSPOSE_TILE)
+                for (int c0 = 0; c0 < cols; c0 += TRANSPOSE_TILE) {
+                    int r1 = Math.min(to, r0 + TRANSPOSE_TILE), c1 = Math.min(cols, c0 + TRANSPOSE_TILE);
+                    for (int r = r0; r < r1; r++)
+                        for (int c = c0; c < c1; c++) t[c * rows + r] = data[r * cols + c];
+                }
+        });
+        return new Matrix(cols, rows, t);
+    }
+
+    /** Row {@code r} of the result is row {@code source[r]} of this matrix. */
+    public Matrix gatherRows(int[] source) {
+        float[] out = new float[source.length * cols];
+        for (int r = 0; r < source.length; r++) System.arraycopy(data, source[r] * cols, out, r * cols, cols);
+        return new Matrix(source.length, cols, out);
+    }
+
+    /** Rows [from, to). */
+    public Matrix rowRange(int from, int to) {
+        float[] out = new float[(to - from) * cols];
+        System.arraycopy(data, from * cols, out, 0, out.length);
+        return new Matrix(to - from, cols, out);
+    }
+
+    /** Stacks matrices with equal column counts on top of each other. */
+    public static Matrix stackRows(java.util.List<Matrix> parts) {
+        int cols = parts.getFirst().cols, rows = 0;
+        for (Matrix p : parts) {
+            if (p.cols != cols) throw new IllegalArgumentException("cannot stack " + p.cols + " columns under " + cols);
+            rows += p.rows;
+        }
+        float[] out = new float[rows * cols];
+        int at = 0;
+        for (Matrix p : parts) {
+            System.arraycopy(p.data, 0, out, at, p.data.length);
+            at += p.data.length;
+        }
+        return new Matrix(rows, cols, out);
+    }
+
+    /** {@code this · diag(scale)}: column c multiplied by scale[c]. */
+    public Matrix scaleColumns(float[] scale) {
+        if (scale.length != cols) throw new IllegalArgumentException(scale.length + " scales for " + cols + " columns");
+        float[] out = data.clone();
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) out[r * cols + c] *= scale[c];
+        return new Matrix(rows, cols, out);
+    }
+}

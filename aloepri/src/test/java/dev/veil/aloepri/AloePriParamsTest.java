@@ -1,0 +1,31 @@
+package dev.veil.aloepri;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class AloePriParamsTest {
+
+    @Test
+    void defaultsFollowThePaperWithHCappedForSmallModels() {
+        AloePriParams p = AloePriParams.defaults(4096);
+        assertThat(p).isEqualTo(new AloePriParams(0.3, 128, 1.0, 0.2, 8, 1e3));
+        assertThat(AloePriParams.defaults(576).expansion()).isEqualTo(72);
+        assertThat(AloePriParams.defaults(64).expansion()).isEqualTo(8);
+        assertThat(AloePriParams.defaults(8).expansion()).isZero();
+        assertThat(p.exact()).isEqualTo(new AloePriParams(0.3, 128, 0, 0, 1, 1e3));
+    }
+
+    @Test
+    void outOfRangeParametersAreRefusedByName() {
+        assertThatThrownBy(() -> new AloePriParams(0.3, 7, 1, 0.2, 8, 1e3)).hasMessageContaining("h (the hidden expansion) must be even");
+        assertThatThrownBy(() -> new AloePriParams(0.3, -2, 1, 0.2, 8, 1e3)).hasMessageContaining("must be even and >= 0");
+        assertThatThrownBy(() -> new AloePriParams(0, 8, 1, 0.2, 8, 1e3)).hasMessageContaining("lambda must be > 0");
+        assertThatThrownBy(() -> new AloePriParams(Double.NaN, 8, 1, 0.2, 8, 1e3)).hasMessageContaining("lambda must be > 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, -1, 0.2, 8, 1e3)).hasMessageContaining("alpha-e must be >= 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, -0.1, 8, 1e3)).hasMessageContaining("alpha-h must be >= 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 0, 1e3)).hasMessageContaining("beta");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, -1)).hasMessageContaining("gamma must be >= 0");
+    }
+}

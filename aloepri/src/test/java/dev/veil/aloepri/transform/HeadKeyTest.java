@@ -1,0 +1,57 @@
+package dev.veil.aloepri.transform;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.aloepri.key.Dense;
+import dev.veil.aloepri.key.KeyStream;
+import org.ejml.data.DMatrixRMaj;
+import org.junit.jupiter.api.Test;
+
+class HeadKeyTest {
+
+    private static final int HD = 16;
+    private static final double[] INV = dev.veil.engine.kernel.Rope.of(AttentionTransformTest.config(32, 2, 2, HD, false)).inverseFrequencies();
+
+    @Test
+    void queryAndKeyMapsPreserveScoresAndCommuteWithRope() {
+        KeyStream rng = KeyStream.fromSeed("headkey");
+        HeadKey k = HeadKey.sample(HD, INV, 1, 1e3, rng);
+        assertThat(Dense.maxDeviationFromIdentity(Dense.mult(k.query(), Dense.transpose(k.key())))).isLessThan(1e-12);
+        assertThat(Dense.maxDeviationFromIdentity(Dense.mult(k.value(), k.valueInverse()))).isLessThan(1e-9);
+        float[] q = Reference.randomVector(HD, 1, rng);
+        for (int pos : new int[] {0, 1, 7, 300, 4000}) {
+            assertThat(maxDiff(roped(apply(q, k.query()), pos), apply(roped(q, pos), k.query()))).isLessThan(1e-5);
+            assertThat(maxDiff(roped(apply(q, k.key()), pos), apply(roped(q, pos), k.key()))).isLessThan(1e-5);
+        }
+    }
+
+    @Test
+    void aBlockPermutationMixingFrequenciesDoesNotCommuteWithRope() {
+        HeadKey k = HeadKey.sample(HD, INV, 8, 0, KeyStream.fromSeed("mixing"));
+        assertThat(Dense.maxDeviationFromIdentity(Dense.mult(k.query(), Dense.transpose(k.key())))).isLessThan(1e-12);
+        float[] q = Reference.randomVector(HD, 1, KeyStream.fromSeed("q"));
+        assertThat(maxDiff(roped(apply(q, k.query()), 5), apply(roped(q, 5), k.query()))).isGreaterThan(1e-2);
+    }
+
+    private static float[] roped(float[] x, int pos) {
+        float[] r = x.clone();
+        Reference.rope(r, 1, HD, pos, INV);
+        return r;
+    }
+
+    private static float[] apply(float[] x, DMatrixRMaj t) {
+        float[] out = new float[HD];
+        for (int c = 0; c < HD; c++) {
+            double s = 0;
+            for (int r = 0; r < HD; r++) s += x[r] * t.get(r, c);
+            out[c] = (float) s;
+        }
+        return out;
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+        return m;
+    }
+}

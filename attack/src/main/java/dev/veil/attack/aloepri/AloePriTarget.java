@@ -1,0 +1,125 @@
+package dev.veil.attack.aloepri;
+
+import dev.veil.attack.capture.Capture;
+import dev.veil.attack.capture.Mode;
+import dev.veil.attack.capture.Request;
+import dev.veil.attack.math.Dense;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.Weights;
+import java.util.List;
+
+/**
+ * What an AloePri server attacker has: the obfuscated checkpoint it runs, the capture of what it saw, and the public
+ * plain model the deployment was obfuscated from (the paper's threat model: the model is public, the prompt is not).
+ * Weight products are computed here in one convention, rows indexed by token id: plain ids on the plain side,
+ * obfuscated ids on the obfuscated side, each side's RMSNorm weights folded in.
+ */
+public final class AloePriTarget {
+
+    private static final String EMBED = "model.embed_tokens.weight", HEAD = "lm_head.weight";
+
+    /** One side of the comparison: a model's config and weights. */
+    public record Side(ModelConfig config, Weights weights) {
+
+        public int vocab() {
+            return config.vocabSize();
+        }
+
+        public int hidden() {
+            return config.hiddenSize();
+        }
+
+        /** The embedding table {@code [V × d]}. */
+        public float[] embed() {
+            return Dense.matrix(weights, EMBED, vocab(), hidden());
+        }
+
+        /** The LM head {@code [V × d]} with the final norm's γ folded in (the embedding when tied). */
+        public float[] head() {
+            String name = weights.contains(HEAD) ? HEAD : EMBED;
+            return fold(Dense.matrix(weights, name, vocab(), hidden()), "model.norm.weight");
+        }
+
+        /** {@code E · diag(γ) · Wᵀ} for layer {@code layer}'s weight {@code proj} ({@code self_attn.q_proj}, {@code mlp.gate_proj}, ...). */
+        public float[] embedTimes(int layer, String proj, String norm, int outDim) {
+            float[] e = fold(embed(), ModelConfig.layer(layer, norm));
+            float[] w = Dense.matrix(weights, ModelConfig.layer(layer, proj + ".weight"), outDim, hidden());
+            return Dense.timesTransposed(e, vocab(), hidden(), w, outDim);
+        }
+
+        /** {@code E·diag(γ_in)·Wqᵀ} of layer {@code l}: {@code [V × qDim]}. */
+        public float[] queries(int l) {
+            return embedTimes(l, "self_attn.q_proj", "input_layernorm.weight", config.qDim());
+        }
+
+        /** {@code E·diag(γ_in)·Wkᵀ} of layer {@code l}: {@code [V × kvDim]}. */
+        public float[] keys(int l) {
+            return embedTimes(l, "self_attn.k_proj", "input_layernorm.weight", config.kvDim());
+        }
+
+        public float[] gate(int l) {
+            return embedTimes(l, "mlp.gate_proj", "post_attention_layernorm.weight", config.intermediateSize());
+        }
+
+        public float[] up(int l) {
+            return embedTimes(l, "mlp.up_proj", "post_attention_layernorm.weight", config.intermediateSize());
+        }
+
+        /** {@code head · W_down}: {@code [V × d_ff]}, row v = how each FFN unit of layer {@code l} pushes token v's logit. */
+        public float[] downHead(int l) {
+            float[] down = Dense.matrix(weights, ModelConfig.layer(l, "mlp.down_proj.weight"), hidden(), config.intermediateSize());
+            return Dense.times(head(), vocab(), hidden(), down, config.intermediateSize());
+        }
+
+        /**
+         * The attention scores the embeddings give each other, summed over heads: {@code Σ_i (E Wq_iᵀ)(E Wk_g(i)ᵀ)ᵀ},
+         * {@code [V × V]}, RoPE left out. Invariant under AloePri's key matrices, R·H·Z and head permutations.
+         */
+        public float[] attentionProduct(int l) {
+            int v = vocab(), q = config.qDim(), hd = config.headDim(), group = config.numHeads() / config.numKvHeads();
+            float[] keys = keys(l), expanded = new float[v * q];
+            for (int t = 0; t < v; t++)
+                for (int h = 0; h < config.numHeads(); h++)
+                    System.arraycopy(keys, t * config.kvDim() + (h / group) * hd, expanded, t * q + h * hd, hd);
+            return Dense.timesTransposed(queries(l), v, q, expanded, v);
+        }
+
+        /** {@code m · diag(γ)}: the norm weight folded in (an obfuscated model's γ is the constant κ: a mere scale). */
+        private float[] fold(float[] m, String norm) {
+            return Dense.scaleColumns(m, hidden(), Dense.vector(weights, norm, hidden()));
+        }
+    }
+
+    private final Capture capture;
+    private final Side obfuscated, plain;
+
+    public AloePriTarget(Capture capture, ModelConfig obfConfig, Weights obf, ModelConfig plainConfig, Weights plainWeights) {
+        if (capture.mode() != Mode.ALOEPRI) throw new IllegalArgumentException("an AloePri attack needs an AloePri capture, got " + capture.mode());
+        if (obfConfig.vocabSize() != plainConfig.vocabSize())
+            throw new IllegalArgumentException("the obfuscated model's vocabulary (" + obfConfig.vocabSize() + ") differs from the public model's ("
+                    + plainConfig.vocabSize() + "): not obfuscated from it");
+        this.capture = capture;
+        this.obfuscated = new Side(obfConfig, obf);
+        this.plain = new Side(plainConfig, plainWeights);
+    }
+
+    public Capture capture() {
+        return capture;
+    }
+
+    public List<Request> requests() {
+        return capture.requests();
+    }
+
+    public Side obfuscated() {
+        return obfuscated;
+    }
+
+    public Side plain() {
+        return plain;
+    }
+
+    public int vocab() {
+        return plain.vocab();
+    }
+}

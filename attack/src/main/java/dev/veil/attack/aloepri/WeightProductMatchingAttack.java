@@ -1,0 +1,76 @@
+package dev.veil.attack.aloepri;
+
+import dev.veil.attack.Progress;
+import dev.veil.attack.TokenStream;
+import dev.veil.attack.math.RowSort;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * VMA, the vocabulary-matching attack on AloePri's weights (paper Table 8, after Thomas et al.): products of
+ * obfuscated weights in which the key matrices cancel (P̂Q̂ = I) equal the same products of the plain weights up to a
+ * row permutation (τ) and column permutations (and positive column scalings) — embed·head, embed·Wq·(embed·Wk)ᵀ,
+ * embed·gate, embed·up and down·head per layer. Standardising columns and sorting rows cancels the column side; the
+ * rows are then matched by nearest neighbour, and the products vote: each contributes its distances scaled by their
+ * mean, and the summed distance ranks the plain candidates of every obfuscated id. The embedding and head noise
+ * (α_e, α_h) is the defence.
+ */
+public final class WeightProductMatchingAttack implements AloePriAttack {
+
+    /** Order statistics kept per sorted row. */
+    static final int QUANTILES = 64;
+
+    private final int k;
+
+    public WeightProductMatchingAttack(int k) {
+        this.k = k;
+    }
+
+    @Override
+    public String name() {
+        return "VMA: weight products, sorted rows, votes across layers";
+    }
+
+    @Override
+    public TokenStream stream() {
+        return TokenStream.ALL;
+    }
+
+    /** A named product: rows = tokens, columns possibly permuted and scaled. */
+    record Product(String name, int cols, Function<AloePriTarget.Side, float[]> of) {}
+
+    static List<Product> products(AloePriTarget t) {
+        var c = t.plain().config();
+        List<Product> p = new ArrayList<>();
+        p.add(new Product("embed·head", c.vocabSize(), s -> {
+            return dev.veil.attack.math.Dense.timesTransposed(s.embed(), s.vocab(), s.hidden(), s.head(), s.vocab());
+        }));
+        for (int l = 0; l < c.numLayers(); l++) {
+            int layer = l;
+            p.add(new Product("layer " + l + " embed·Wq·(embed·Wk)ᵀ", c.vocabSize(), s -> s.attentionProduct(layer)));
+            p.add(new Product("layer " + l + " embed·gate", c.intermediateSize(), s -> s.gate(layer)));
+            p.add(new Product("layer " + l + " embed·up", c.intermediateSize(), s -> s.up(layer)));
+            p.add(new Product("layer " + l + " down·head", c.intermediateSize(), s -> s.downHead(layer)));
+        }
+        return p;
+    }
+
+    @Override
+    public Outcome attack(AloePriTarget t, Progress progress) {
+        int v = t.vocab();
+        float[] votes = new float[v * v];
+        for (Product p : products(t)) {
+            float[] plain = RowSort.features(p.of().apply(t.plain()), v, p.cols(), QUANTILES);
+            float[] obf = RowSort.features(p.of().apply(t.obfuscated()), v, p.cols(), QUANTILES);
+            float[] d = RowSort.squaredDistances(obf, v, plain, v, QUANTILES);
+            double mean = 0;
+            for (float x : d) mean += x;
+            float scale = (float) (d.length / Math.max(mean, Double.MIN_NORMAL));
+            for (int i = 0; i < d.length; i++) votes[i] += d[i] * scale;
+            progress.step();
+        }
+        VocabMapping mapping = VocabMapping.nearest(votes, v, k);
+        return new Outcome(mapping.guesses(t.requests()), mapping);
+    }
+}

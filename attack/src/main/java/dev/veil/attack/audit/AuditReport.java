@@ -1,0 +1,223 @@
+package dev.veil.attack.audit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.train.SvgPlot;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** Writes an audit as JSON (every number) and as one self-contained HTML page (tables and inline SVG plots). */
+public final class AuditReport {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
+            "#17becf", "#7f7f7f", "#bcbd22", "#393b79", "#637939"};
+
+    private AuditReport() {}
+
+    /** Writes {@code <base>.json} and {@code <base>.html}; returns the two paths. */
+    public static List<Path> write(AuditResult r, Path base) throws IOException {
+        Path dir = base.toAbsolutePath().getParent();
+        if (dir != null) Files.createDirectories(dir);
+        Path json = Path.of(base + ".json"), html = Path.of(base + ".html");
+        Files.writeString(json, json(r), StandardCharsets.UTF_8);
+        Files.writeString(html, html(r), StandardCharsets.UTF_8);
+        return List.of(json, html);
+    }
+
+    // ---- JSON ----
+
+    public static String json(AuditResult r) throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("mode", r.mode()).put("model", r.model()).put("created", r.created()).put("defaults", r.defaults());
+        ArrayNode notes = root.putArray("notes");
+        r.notes().forEach(notes::add);
+        ObjectNode refs = root.putObject("unprotected_reference");
+        r.unprotected().forEach((a, ref) -> refs.putObject(a).put("setting", ref.setting()).put("attack", ref.attack()));
+        ObjectNode targets = root.putObject("targets_top1");
+        r.targets().forEach(targets::put);
+        ArrayNode settings = root.putArray("settings");
+        for (SettingResult s : r.settings()) {
+            ObjectNode n = settings.addObject();
+            n.put("name", s.name()).put("axis", s.axis()).put("x", s.x());
+            ObjectNode setting = n.putObject("setting");
+            s.setting().forEach(setting::put);
+            ObjectNode acc = n.putObject("accuracy");
+            s.accuracy().forEach((k, v) -> number(acc, k, v));
+            ArrayNode attacks = n.putArray("attacks");
+            for (AttackResult a : s.attacks()) {
+                ObjectNode x = attacks.addObject();
+                x.put("attack", a.attack()).put("stream", a.stream()).put("positions", a.positions());
+                number(x, "top1", a.top1());
+                number(x, "top" + a.k(), a.topK());
+                number(x, "bleu4", a.bleu4());
+                number(x, "chance", a.chance());
+                number(x, "vocabulary_top1", a.vocabularyTop1());
+                number(x, "seconds", a.seconds());
+            }
+        }
+        return JSON.writeValueAsString(root);
+    }
+
+    private static void number(ObjectNode n, String key, double v) {
+        if (Double.isFinite(v)) n.put(key, v);
+        else n.putNull(key);
+    }
+
+    // ---- HTML ----
+
+    public static String html(AuditResult r) {
+        StringBuilder h = new StringBuilder();
+        String title = "Veil audit: " + (r.mode().equals("talaria") ? "Talaria" : "AloePri");
+        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(esc(title)).append("</title>\n<style>")
+                .append("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}")
+                .append("table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}")
+                .append("th{background:#f3f3f3}td.l,th.l{text-align:left}.ok{color:#1a7f37;font-weight:bold}.bad{color:#c62828;font-weight:bold}")
+                .append("svg{display:block;margin:1em 0}.small{color:#666;font-size:12px}</style></head><body>\n");
+        h.append("<h1>").append(esc(title)).append("</h1>\n<p class=\"small\">model: <code>").append(esc(r.model())).append("</code><br>created: ")
+                .append(esc(r.created())).append("</p>\n<ul>");
+        for (String n : r.notes()) h.append("<li>").append(esc(n)).append("</li>");
+        h.append("</ul>\n");
+        summary(h, r);
+        matrix(h, r);
+        plots(h, r);
+        details(h, r);
+        h.append("</body></html>\n");
+        return h.toString();
+    }
+
+    /** Each attack: its score where it must work, its score on the defaults, the target, the verdict. */
+    private static void summary(StringBuilder h, AuditResult r) {
+        Optional<SettingResult> defaults = r.setting(r.defaults());
+        if (defaults.isEmpty()) return;
+        h.append("<h2>Against the default setting</h2>\n<p>Every protected number next to the same attack where it is built to work (its own, unprotected setting).</p>\n");
+        h.append("<table><tr><th class=\"l\">attack</th><th class=\"l\">shown to work on</th><th>top-1 there</th><th>top-1, defaults</th>")
+                .append("<th>top-10, defaults</th><th>chance</th><th>target</th><th class=\"l\">verdict</th></tr>\n");
+        for (AttackResult a : defaults.get().attacks()) {
+            AuditResult.Reference ref = r.unprotected().get(a.attack());
+            String there = "";
+            String where = "";
+            if (ref != null) {
+                where = ref.setting() + (ref.attack().equals(a.attack()) ? "" : " (" + ref.attack() + ")");
+                there = r.setting(ref.setting()).flatMap(s -> s.attack(ref.attack())).map(x -> pct(x.top1())).orElse("n/a");
+            }
+            Double target = r.targets().get(a.attack());
+            String verdict = target == null ? "" : a.top1() <= target ? "<span class=\"ok\">meets</span>" : "<span class=\"bad\">falls short</span>";
+            h.append("<tr><td class=\"l\">").append(esc(a.attack())).append("</td><td class=\"l\">").append(esc(where)).append("</td><td>")
+                    .append(there).append("</td><td>").append(pct(a.top1())).append("</td><td>").append(pct(a.topK())).append("</td><td>")
+                    .append(pct(a.chance())).append("</td><td>").append(target == null ? "" : "≤ " + pct(target)).append("</td><td class=\"l\">")
+                    .append(verdict).append("</td></tr>\n");
+        }
+        h.append("</table>\n");
+    }
+
+    /** Attacks × settings, top-1 recovery, shaded. */
+    private static void matrix(StringBuilder h, AuditResult r) {
+        List<SettingResult> settings = r.settings().stream().filter(distinctByName()).toList();
+        Set<String> attacks = new LinkedHashSet<>();
+        settings.forEach(s -> s.attacks().forEach(a -> attacks.add(a.attack())));
+        h.append("<h2>Top-1 recovery by setting</h2>\n<table><tr><th class=\"l\">attack \\ setting</th>");
+        for (SettingResult s : settings) h.append("<th>").append(esc(s.name())).append("</th>");
+        h.append("</tr>\n");
+        for (String a : attacks) {
+            h.append("<tr><td class=\"l\">").append(esc(a)).append("</td>");
+            for (SettingResult s : settings) {
+                Optional<AttackResult> x = s.attack(a);
+                if (x.isEmpty()) h.append("<td></td>");
+                else h.append(String.format(Locale.ROOT, "<td style=\"background:rgba(214,39,40,%.2f)\">%s</td>", Math.min(1, x.get().top1()) * 0.8, pct(x.get().top1())));
+            }
+            h.append("</tr>\n");
+        }
+        h.append("<tr><td class=\"l\"><i>accuracy</i></td>");
+        for (SettingResult s : settings)
+            h.append("<td class=\"small\">").append(esc(accuracyText(s.accuracy()))).append("</td>");
+        h.append("</tr></table>\n");
+    }
+
+    /** One plot per sweep axis: top-1 recovery of every attack, and the accuracy cost, against the axis. */
+    private static void plots(StringBuilder h, AuditResult r) {
+        Set<String> axes = new LinkedHashSet<>();
+        r.settings().forEach(s -> {
+            if (!s.axis().isEmpty()) axes.add(s.axis());
+        });
+        if (axes.isEmpty()) return;
+        h.append("<h2>Sweeps</h2>\n");
+        for (String axis : axes) {
+            List<SettingResult> points = r.settings().stream().filter(s -> s.axis().equals(axis))
+                    .sorted((a, b) -> Double.compare(a.x(), b.x())).toList();
+            Set<String> names = new LinkedHashSet<>();
+            points.forEach(p -> p.attacks().forEach(a -> names.add(a.attack())));
+            List<SvgPlot.Series> series = new ArrayList<>();
+            int color = 0;
+            for (String n : names) {
+                List<double[]> xy = new ArrayList<>();
+                for (SettingResult p : points) p.attack(n).ifPresent(a -> xy.add(new double[] {p.x(), a.top1()}));
+                if (xy.size() >= 2) series.add(new SvgPlot.Series(n, COLORS[color++ % COLORS.length], xy));
+            }
+            Set<String> accKeys = new LinkedHashSet<>();
+            points.forEach(p -> accKeys.addAll(p.accuracy().keySet()));
+            for (String k : accKeys) {
+                List<double[]> xy = new ArrayList<>();
+                for (SettingResult p : points) {
+                    Double v = p.accuracy().get(k);
+                    if (v != null && v >= 0 && v <= 1) xy.add(new double[] {p.x(), v});
+                }
+                if (xy.size() >= 2) series.add(new SvgPlot.Series("accuracy: " + k, "#000000", xy));
+            }
+            h.append("<h3>").append(esc(axis)).append("</h3>\n");
+            h.append(SvgPlot.lines("top-1 token recovery and accuracy vs " + axis, axis, "fraction", series));
+            h.append("<p class=\"small\">points: ");
+            for (SettingResult p : points) h.append(esc(p.name())).append(" (").append(esc(accuracyText(p.accuracy()))).append("); ");
+            h.append("</p>\n");
+        }
+    }
+
+    private static void details(StringBuilder h, AuditResult r) {
+        h.append("<h2>Every setting</h2>\n");
+        for (SettingResult s : r.settings().stream().filter(distinctByName()).toList()) {
+            h.append("<h3>").append(esc(s.name())).append("</h3>\n<p class=\"small\">");
+            s.setting().forEach((k, v) -> h.append(esc(k)).append("=").append(esc(v)).append(" "));
+            h.append("<br>").append(esc(accuracyText(s.accuracy()))).append("</p>\n");
+            h.append("<table><tr><th class=\"l\">attack</th><th class=\"l\">tokens</th><th>positions</th><th>top-1</th><th>top-10</th>")
+                    .append("<th>BLEU-4</th><th>vocab top-1</th><th>chance</th><th>seconds</th></tr>\n");
+            for (AttackResult a : s.attacks())
+                h.append("<tr><td class=\"l\">").append(esc(a.attack())).append("</td><td class=\"l\">").append(a.stream()).append("</td><td>")
+                        .append(a.positions()).append("</td><td>").append(pct(a.top1())).append("</td><td>").append(pct(a.topK())).append("</td><td>")
+                        .append(String.format(Locale.ROOT, "%.3f", a.bleu4())).append("</td><td>")
+                        .append(Double.isFinite(a.vocabularyTop1()) ? pct(a.vocabularyTop1()) : "").append("</td><td>").append(pct(a.chance()))
+                        .append("</td><td>").append(String.format(Locale.ROOT, "%.1f", a.seconds())).append("</td></tr>\n");
+            h.append("</table>\n");
+        }
+    }
+
+    private static java.util.function.Predicate<SettingResult> distinctByName() {
+        Set<String> seen = new java.util.HashSet<>();
+        return s -> seen.add(s.name());
+    }
+
+    private static String accuracyText(Map<String, Double> acc) {
+        StringBuilder sb = new StringBuilder();
+        acc.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : "; ").append(k).append(" ").append(String.format(Locale.ROOT, "%.3f", v)));
+        return sb.toString();
+    }
+
+    static String pct(double v) {
+        if (!Double.isFinite(v)) return "";
+        return v == 0 ? "0%" : v < 0.001 ? String.format(Locale.ROOT, "%.3f%%", 100 * v) : String.format(Locale.ROOT, "%.1f%%", 100 * v);
+    }
+
+    static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

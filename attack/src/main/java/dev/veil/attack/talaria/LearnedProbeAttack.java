@@ -1,0 +1,60 @@
+package dev.veil.attack.talaria;
+
+import dev.veil.attack.Progress;
+import dev.veil.attack.TokenStream;
+import dev.veil.attack.capture.Request;
+import dev.veil.attack.math.Dense;
+import dev.veil.attack.math.LeastSquares;
+import dev.veil.attack.math.Nearest;
+import dev.veil.attack.metrics.Guesses;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A4, a learned probe on masked rows. The attacker knows the mask distribution (the public setting), not the masks:
+ * it makes its own training set — first-layer rows of the tokens of public text, masked with masks it draws from that
+ * distribution — fits a linear probe (ridge regression from masked row to clean row) and decodes its predictions on
+ * the captured rows by nearest embedding.
+ */
+public final class LearnedProbeAttack implements TalariaAttack {
+
+    private final int[] publicTokens;
+    private final int k;
+    private final long seed;
+
+    /** @param publicTokens the attacker's public text, tokenized (its training rows) */
+    public LearnedProbeAttack(int[] publicTokens, int k, long seed) {
+        if (publicTokens.length == 0) throw new IllegalArgumentException("the learned probe needs public text to train on");
+        this.publicTokens = publicTokens.clone();
+        this.k = k;
+        this.seed = seed;
+    }
+
+    @Override
+    public String name() {
+        return "learned linear probe (ridge) on layer-0 rows";
+    }
+
+    @Override
+    public TokenStream stream() {
+        return TokenStream.PROCESSED;
+    }
+
+    @Override
+    public List<Guesses> attack(TalariaTarget t, Progress progress) {
+        int d = t.config().hiddenSize(), n = publicTokens.length;
+        float[] clean = Dense.gatherRows(t.firstLayerCandidates(), d, publicTokens);
+        float[] masked = clean.clone();
+        new MaskModel(t.hiddenMask(), t.maskScale()).apply(masked, n, d, new Random(seed));
+        LeastSquares probe = LeastSquares.fit(masked, clean, n, d, d, 1e-3, true);
+        Nearest nearest = new Nearest(t.firstLayerCandidates(), d, Nearest.Metric.COSINE);
+        List<Guesses> out = new ArrayList<>();
+        for (Request r : t.requests()) {
+            float[] z = t.in(r, TalariaTarget.FIRST_LAYER).data();
+            out.add(new Guesses(nearest.topK(probe.predict(z, z.length / d), k)));
+            progress.step();
+        }
+        return out;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.veil.attack.talaria;
+
+import dev.veil.attack.Progress;
+import dev.veil.attack.TokenStream;
+import dev.veil.attack.capture.Request;
+import dev.veil.attack.metrics.Guesses;
+import dev.veil.attack.math.Nearest;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A1, nearest-neighbour inversion of first-layer inputs: each row the cloud receives for layer 0's QKV is the token's
+ * embedding, RMS-normalised; the attacker ranks every vocabulary entry by cosine similarity to it.
+ */
+public final class NearestEmbeddingAttack implements TalariaAttack {
+
+    private final int k;
+
+    public NearestEmbeddingAttack(int k) {
+        this.k = k;
+    }
+
+    @Override
+    public String name() {
+        return "nearest embedding (layer-0 rows)";
+    }
+
+    @Override
+    public TokenStream stream() {
+        return TokenStream.PROCESSED;
+    }
+
+    @Override
+    public List<Guesses> attack(TalariaTarget t, Progress progress) {
+        Nearest nearest = new Nearest(t.firstLayerCandidates(), t.config().hiddenSize(), Nearest.Metric.COSINE);
+        List<Guesses> out = new ArrayList<>();
+        for (Request r : t.requests()) {
+            out.add(new Guesses(nearest.topK(t.in(r, TalariaTarget.FIRST_LAYER).data(), k)));
+            progress.step();
+        }
+        return out;
+    }
+}

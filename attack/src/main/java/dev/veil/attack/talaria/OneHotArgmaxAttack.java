@@ -1,0 +1,46 @@
+package dev.veil.attack.talaria;
+
+import dev.veil.attack.Progress;
+import dev.veil.attack.TokenStream;
+import dev.veil.attack.capture.Request;
+import dev.veil.attack.capture.Rows;
+import dev.veil.attack.math.TopK;
+import dev.veil.attack.metrics.Guesses;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Inversion of the embedding's one-hot rows: the client sends the token as a (masked) one-hot row of width V; the
+ * attacker guesses the largest coordinates. Exact on unmasked rows.
+ */
+public final class OneHotArgmaxAttack implements TalariaAttack {
+
+    private final int k;
+
+    public OneHotArgmaxAttack(int k) {
+        this.k = k;
+    }
+
+    @Override
+    public String name() {
+        return "argmax of one-hot rows (embed)";
+    }
+
+    @Override
+    public TokenStream stream() {
+        return TokenStream.PROCESSED;
+    }
+
+    @Override
+    public List<Guesses> attack(TalariaTarget t, Progress progress) {
+        List<Guesses> out = new ArrayList<>();
+        for (Request r : t.requests()) {
+            Rows rows = t.in(r, "embed");
+            int[][] g = new int[rows.rows()][];
+            for (int i = 0; i < g.length; i++) g[i] = TopK.largest(rows.row(i), k);
+            out.add(new Guesses(g));
+            progress.step();
+        }
+        return out;
+    }
+}

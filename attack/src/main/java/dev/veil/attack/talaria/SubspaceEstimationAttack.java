@@ -1,0 +1,64 @@
+package dev.veil.attack.talaria;
+
+import dev.veil.attack.Progress;
+import dev.veil.attack.TokenStream;
+import dev.veil.attack.capture.Request;
+import dev.veil.attack.math.Subspace;
+import dev.veil.attack.metrics.Guesses;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The subspace-estimation attack of docs/talaria.md (D2), by a cloud that does not know M_pub: masks much larger than
+ * the rows put the rows' energy in the mask space, so the top-m principal directions of all first-layer rows under one
+ * M_pub estimate it; the attacker projects them away and matches in the complement. Rows are pooled per request when
+ * the deployment refreshes per request (the cloud can link a request's calls by connection and timing), else over the
+ * whole capture. m is ReMO's rank when the setting is ReMO, else a guess of half the width.
+ */
+public final class SubspaceEstimationAttack implements TalariaAttack {
+
+    private final int k;
+
+    public SubspaceEstimationAttack(int k) {
+        this.k = k;
+    }
+
+    @Override
+    public String name() {
+        return "subspace estimation + complement projection";
+    }
+
+    @Override
+    public TokenStream stream() {
+        return TokenStream.PROCESSED;
+    }
+
+    @Override
+    public List<Guesses> attack(TalariaTarget t, Progress progress) {
+        int d = t.config().hiddenSize();
+        int m = t.remoRank(d) > 0 ? t.remoRank(d) : d / 2;
+        List<List<Request>> groups = new ArrayList<>();
+        if (t.refreshPerRequest()) for (Request r : t.requests()) groups.add(List.of(r));
+        else groups.add(t.requests());
+        List<Guesses> out = new ArrayList<>();
+        for (List<Request> group : groups) {
+            float[] all = concat(group.stream().map(r -> t.in(r, TalariaTarget.FIRST_LAYER).data()).toList());
+            Subspace space = Subspace.principal(all, d, m, 1);
+            for (Request r : group) {
+                out.add(new Guesses(ComplementMatch.topK(t.in(r, TalariaTarget.FIRST_LAYER).data(), t.firstLayerCandidates(), space, k)));
+                progress.step();
+            }
+        }
+        return out;
+    }
+
+    static float[] concat(List<float[]> parts) {
+        float[] out = new float[parts.stream().mapToInt(p -> p.length).sum()];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+}

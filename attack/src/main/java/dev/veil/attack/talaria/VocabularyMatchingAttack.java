@@ -1,0 +1,115 @@
+package dev.veil.attack.talaria;
+
+import dev.veil.attack.Progress;
+import dev.veil.attack.TokenStream;
+import dev.veil.attack.capture.Request;
+import dev.veil.attack.capture.Rows;
+import dev.veil.attack.math.TopK;
+import dev.veil.attack.metrics.Guesses;
+import dev.veil.engine.KvCache;
+import dev.veil.engine.Transformer;
+import dev.veil.talaria.protocol.ModelName;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A2, vocabulary matching by forward simulation (Thomas et al., "Hidden No More", ICML 2025), adapted to the rows a
+ * Talaria cloud sees. Position by position the attacker extends its recovered prefix with candidate tokens, ranked by
+ * the public model's own prior (its next-token distribution after the prefix; a public unigram ranking at the first
+ * position), runs each through the public model as far as the observed product, and keeps the candidate whose row is
+ * nearest the observed one — stopping at the first that matches within {@code tolerance} (relative distance), or
+ * after {@code maxCandidates}. It works on rows deeper than layer 0, which depend on the whole prefix.
+ */
+public final class VocabularyMatchingAttack implements TalariaAttack {
+
+    private final ModelName target;
+    private final int maxCandidates;
+    private final double tolerance;
+    private final int[] firstPositionOrder;
+    private final int k;
+
+    /**
+     * @param target             the product whose input rows are matched, e.g. {@code layer.1.qkv}
+     * @param firstPositionOrder the attacker's ranking of first tokens (e.g. by public unigram frequency), or null for id order
+     */
+    public VocabularyMatchingAttack(ModelName target, int maxCandidates, double tolerance, int[] firstPositionOrder, int k) {
+        if (target.product().op == null) throw new IllegalArgumentException("vocabulary matching needs a hidden-state product, not " + target);
+        this.target = target;
+        this.maxCandidates = maxCandidates;
+        this.tolerance = tolerance;
+        this.firstPositionOrder = firstPositionOrder;
+        this.k = k;
+    }
+
+    @Override
+    public String name() {
+        return "vocabulary matching, forward simulation (" + target + " rows)";
+    }
+
+    @Override
+    public TokenStream stream() {
+        return TokenStream.PROCESSED;
+    }
+
+    @Override
+    public List<Guesses> attack(TalariaTarget t, Progress progress) {
+        int v = t.vocab();
+        int[] firstOrder = firstPositionOrder != null ? firstPositionOrder : java.util.stream.IntStream.range(0, v).toArray();
+        StopAtProduct stopper = new StopAtProduct(t.plain(), target.product().op, Math.max(target.layer(), 0));
+        Transformer model = new Transformer(stopper);
+        List<Guesses> out = new ArrayList<>();
+        for (Request r : t.requests()) {
+            Rows observed = t.in(r, target.toString());
+            KvCache cache = model.newCache();
+            int[] order = firstOrder;
+            int[][] ranked = new int[observed.rows()][];
+            for (int pos = 0; pos < observed.rows(); pos++) {
+                float[] z = observed.row(pos);
+                int budget = Math.min(maxCandidates, order.length);
+                float[] distance = new float[budget];
+                Arrays.fill(distance, Float.MAX_VALUE);
+                stopper.arm(true);
+                for (int c = 0; c < budget; c++) {
+                    try {
+                        model.forward(new int[] {order[c]}, cache);
+                        throw new IllegalStateException("the forward pass never reached " + target);
+                    } catch (StopAtProduct.Reached reached) {
+                        distance[c] = relativeDistance(stopper.captured(), z);
+                    }
+                    if (distance[c] <= tolerance) break;
+                }
+                stopper.arm(false);
+                int[] best = TopK.smallest(distance, k);
+                ranked[pos] = new int[best.length];
+                for (int i = 0; i < best.length; i++) ranked[pos][i] = order[best[i]];
+                float[] logits = model.forward(new int[] {ranked[pos][0]}, cache);
+                order = TopK.order(toDouble(logits));
+            }
+            out.add(new Guesses(ranked));
+            progress.step();
+        }
+        return out;
+    }
+
+    static float relativeDistance(float[] a, float[] b) {
+        double d = 0, n = 0;
+        for (int i = 0; i < a.length; i++) {
+            double diff = a[i] - b[i];
+            d += diff * diff;
+            n += (double) b[i] * b[i];
+        }
+        return (float) Math.sqrt(d / Math.max(n, Double.MIN_NORMAL));
+    }
+
+    private static double[] toDouble(float[] x) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) d[i] = x[i];
+        return d;
+    }
+
+    /** The QKV input of layer 1 when the model has one, else of layer 0. */
+    public static ModelName defaultTarget(int layers) {
+        return new ModelName(dev.veil.talaria.protocol.Product.QKV, Math.min(1, layers - 1));
+    }
+}

@@ -1,0 +1,154 @@
+package dev.veil.cli;
+
+import dev.veil.attack.audit.AloePriAudit;
+import dev.veil.attack.audit.AuditReport;
+import dev.veil.attack.audit.AuditResult;
+import dev.veil.attack.audit.AuditText;
+import dev.veil.attack.audit.Bars;
+import dev.veil.attack.audit.TalariaAudit;
+import dev.veil.attack.capture.Capture;
+import dev.veil.attack.capture.CaptureFiles;
+import dev.veil.attack.capture.Mode;
+import dev.veil.attack.capture.Truth;
+import dev.veil.model.ModelFiles;
+import dev.veil.tokenizer.Tokenizer;
+import dev.veil.train.data.Split;
+import dev.veil.train.data.VeilCache;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code veil audit --mode talaria|aloepri}: what an honest-but-curious server recovers from a deployment, measured by
+ * running the attacks on what it sees. Sweeps the deployment's settings on a model ({@code --model}) or attacks one
+ * saved capture ({@code --capture}); writes an HTML report with plots and the JSON behind it.
+ */
+@Command(name = "audit", mixinStandardHelpOptions = true,
+        description = {"Run the attacks of Veil's threat model against a deployment and report how many tokens they recover.",
+                "  --model DIR    run the deployment under a sweep of settings (Talaria: mask options and m/d; AloePri: alpha_e,",
+                "                 alpha_h, lambda around the paper's defaults), capture what the server sees, attack, score",
+                "  --capture DIR  attack one saved capture (capture.json, tensors.safetensors, truth.json)"})
+public final class AuditCommand implements Callable<Integer> {
+
+    @Option(names = "--mode", required = true, description = "talaria or aloepri")
+    String mode;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "the public (plain) model: Hugging Face directory with tokenizer.json")
+    Path model;
+
+    @Option(names = "--capture", paramLabel = "DIR", description = "attack this saved capture instead of sweeping")
+    Path capture;
+
+    @Option(names = "--truth", paramLabel = "FILE", description = "the capture's plaintext (default: DIR/truth.json)")
+    Path truth;
+
+    @Option(names = "--heldout", paramLabel = "FILE", description = "users' text, .jsonl documents or plain text (default: the SOTU held-out split, 2000-2021; `veil data fetch sotu`)")
+    Path heldout;
+
+    @Option(names = "--public", paramLabel = "FILE", description = "the attacker's public text (default: the SOTU training split, before 2000)")
+    Path publicText;
+
+    @Option(names = "--prompts", defaultValue = "8", description = "requests per setting (default: ${DEFAULT-VALUE})")
+    int prompts;
+
+    @Option(names = "--prompt-tokens", defaultValue = "32", description = "prompt length in tokens (default: ${DEFAULT-VALUE})")
+    int promptTokens;
+
+    @Option(names = "--tokens", defaultValue = "16", description = "tokens generated per request (default: ${DEFAULT-VALUE})")
+    int tokens;
+
+    @Option(names = "--public-tokens", defaultValue = "20000", description = "tokens of public text the attacker trains on (default: ${DEFAULT-VALUE})")
+    int publicTokens;
+
+    @Option(names = "--quick", description = "only the key settings (no sweeps)")
+    boolean quick;
+
+    @Option(names = "--match-budget", defaultValue = "256", description = "Talaria vocabulary matching: candidates per position (default: ${DEFAULT-VALUE})")
+    int matchBudget;
+
+    @Option(names = "--match-requests", defaultValue = "2", description = "Talaria vocabulary matching: requests attacked (default: ${DEFAULT-VALUE})")
+    int matchRequests;
+
+    @Option(names = "--isa-requests", defaultValue = "1", description = "AloePri ISA: requests inverted (default: ${DEFAULT-VALUE})")
+    int isaRequests;
+
+    @Option(names = "--isa-positions", defaultValue = "24", description = "AloePri ISA: prompt tokens inverted per request (default: ${DEFAULT-VALUE})")
+    int isaPositions;
+
+    @Option(names = "--isa-steps", defaultValue = "150", description = "AloePri ISA: gradient steps (default: ${DEFAULT-VALUE})")
+    int isaSteps;
+
+    @Option(names = "--save-captures", paramLabel = "DIR", description = "also write every setting's capture under DIR")
+    Path saveCaptures;
+
+    @Option(names = "--out", paramLabel = "BASE", description = "report path without extension (default: docs/results/audit-MODE)")
+    Path out;
+
+    @Option(names = "--no-progress", description = "no progress bars")
+    boolean noProgress;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Mode m = Mode.parse(mode);
+        if ((model == null) == (capture == null)) throw new IllegalArgumentException("give exactly one of --model DIR (sweep) or --capture DIR");
+        PrintWriter console = spec.commandLine().getOut();
+        Bars bars = new Bars(!noProgress);
+        Path base = out != null ? out : Path.of("docs", "results", "audit-" + m);
+        AuditResult result = capture != null ? attackCapture(m, bars) : sweep(m, bars);
+        for (Path p : AuditReport.write(result, base)) console.println("written: " + p);
+        console.flush();
+        return 0;
+    }
+
+    private AuditResult sweep(Mode m, Bars bars) throws Exception {
+        try (ModelFiles files = ModelFiles.open(model)) {
+            Tokenizer tok = Tokenizer.load(files.tokenizerDir());
+            List<String> users = AuditText.read(heldout != null ? heldout : Split.HELDOUT.path(VeilCache.dir()));
+            int[] pub = AuditText.tokens(tok, AuditText.read(publicText != null ? publicText : Split.TRAIN.path(VeilCache.dir())), publicTokens);
+            List<int[]> ps = AuditText.prompts(tok, users, prompts, promptTokens);
+            var config = files.config();
+            if (m == Mode.TALARIA) {
+                var settings = TalariaAudit.standardSettings();
+                if (quick) settings = settings.stream().filter(s -> List.of(TalariaAudit.PLAINTEXT, TalariaAudit.DEFAULT, TalariaAudit.REMO_SESSION,
+                        TalariaAudit.REUSED).contains(s.name())).toList();
+                var o = new TalariaAudit.Options(ps, tokens, pub, matchBudget, matchRequests,
+                        List.of(TalariaAudit.PLAINTEXT, TalariaAudit.DEFAULT, TalariaAudit.REMO_SESSION), saveCaptures);
+                return TalariaAudit.run(config, files.weights(), model, settings, o, bars);
+            }
+            int[] heldoutTokens = AuditText.tokens(tok, users, Math.min(256, config.maxPositionEmbeddings()));
+            var settings = AloePriAudit.standardSettings(config.hiddenSize());
+            if (quick) settings = settings.stream().filter(s -> s.axis().isEmpty()).toList();
+            var o = new AloePriAudit.Options(ps, tokens, pub, heldoutTokens, List.of("attacker-key-1", "attacker-key-2"), isaRequests,
+                    isaPositions, isaSteps, List.of(AloePriAudit.PLAIN, AloePriAudit.DEFAULTS, AloePriAudit.NO_NOISE), saveCaptures);
+            return AloePriAudit.run(config, files.weights(), model, settings, o, bars);
+        }
+    }
+
+    private AuditResult attackCapture(Mode m, Bars bars) throws Exception {
+        Capture c = CaptureFiles.read(capture);
+        if (c.mode() != m)
+            throw new IllegalArgumentException(capture + " is a " + c.mode() + " capture, not " + m.toString().toLowerCase(Locale.ROOT));
+        Truth t = CaptureFiles.readTruth(truth != null ? truth : capture.resolve(CaptureFiles.TRUTH));
+        try (ModelFiles pub = ModelFiles.open(c.publicModel())) {
+            Tokenizer tok = Tokenizer.load(pub.tokenizerDir());
+            int[] pubTokens = AuditText.tokens(tok, AuditText.read(publicText != null ? publicText : Split.TRAIN.path(VeilCache.dir())), publicTokens);
+            if (m == Mode.TALARIA) {
+                var o = new TalariaAudit.Options(List.of(), tokens, pubTokens, matchBudget, matchRequests, List.of(), null);
+                return TalariaAudit.attackCapture(c, t, pub.config(), pub.weights(), o, bars);
+            }
+            try (ModelFiles served = ModelFiles.open(c.model())) {
+                var o = new AloePriAudit.Options(List.of(), tokens, pubTokens, new int[0], List.of("attacker-key-1", "attacker-key-2"),
+                        isaRequests, isaPositions, isaSteps, List.of(), null);
+                return AloePriAudit.attackCapture(c, t, served.config(), served.weights(), pub.config(), pub.weights(), o, bars);
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.veil.cli;
+
+import dev.veil.engine.Generation;
+import dev.veil.engine.GenerationOptions;
+import dev.veil.engine.Generator;
+import dev.veil.engine.SamplingParams;
+import dev.veil.engine.StopCondition;
+import dev.veil.engine.TokenListener;
+import dev.veil.model.ModelFiles;
+import dev.veil.talaria.client.CloudConnection;
+import dev.veil.talaria.client.TalariaOptions;
+import dev.veil.talaria.client.TalariaRuntime;
+import dev.veil.talaria.client.Transport;
+import dev.veil.talaria.client.WireStats;
+import dev.veil.talaria.cloud.CloudServer;
+import dev.veil.talaria.cloud.FoldedModel;
+import dev.veil.talaria.cloud.SetupAuthority;
+import dev.veil.talaria.cloud.SetupServer;
+import dev.veil.tokenizer.ChatTemplate;
+import dev.veil.tokenizer.Tokenizer;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code veil demo}: one question, three ways, on the bundled model — plain local generation, AloePri (obfuscated
+ * model on an untrusted server behind the trusted gateway) and Talaria (masked weight products on a cloud that keeps
+ * the weights) — with what the untrusted side saw each time.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Private chat on the bundled model: plain, through AloePri, and through Talaria.")
+final class DemoCommand implements Callable<Integer> {
+
+    static final String BUNDLED = "models/veil-sotu-qwen2";
+
+    @Option(names = "--model", description = "HF model directory (default: the bundled " + BUNDLED + ")")
+    Path model;
+
+    @Option(names = "--prompt", defaultValue = "The state of the Union is",
+            description = "the prompt (default: ${DEFAULT-VALUE}; the bundled model completes State of the Union prose)")
+    String question;
+
+    @Option(names = "--chat", description = "send the prompt as a chat message through the model's chat template")
+    boolean chat;
+
+    @Option(names = "--max-tokens", defaultValue = "40", description = "tokens per answer (default: ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = model != null ? model : Path.of(System.getProperty("veil.home", ".")).resolve(BUNDLED);
+        if (!Files.isDirectory(dir)) throw new IllegalArgumentException(dir + ": no model directory (give --model DIR)");
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        if (System.getenv("VEIL_DEBUG") == null) java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
+        Tokenizer tok = Tokenizer.load(dir);
+        int[] prompt = prompt(tok);
+        var options = new GenerationOptions(maxTokens, SamplingParams.GREEDY, stopIds(dir, tok));
+
+        out.printf("== Veil demo on %s — prompt: %s%n%n", dir, question);
+        out.println("-- 1. plain: the model on this machine (the reference answer)");
+        Generation plain;
+        try (LocalModel m = LocalModel.open(dir, null, 0)) {
+            plain = new Generator(m.transformer()).generate(prompt, options);
+        }
+        out.printf("answer: %s%n%n", tok.decode(plain.outputIds(), true).strip());
+
+        out.println("-- 2. AloePri: the untrusted server runs an obfuscated checkpoint and sees only permuted token ids");
+        PrivateChatDemo.runAloePri(dir, question, maxTokens, chat, out);
+        out.println("(AloePri's default embedding/head noise changes the model a little, so its answer may differ from the plain one.)");
+        out.println();
+
+        out.println("-- 3. Talaria: the cloud keeps the weights; this client sends every weight product on masked rows");
+        try (ModelFiles files = ModelFiles.open(dir)) {
+            FoldedModel folded = FoldedModel.fold(files.config(), files.weights());
+            try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
+                 SetupServer setup = SetupServer.start(new SetupAuthority(folded), "127.0.0.1", 0);
+                 TalariaRuntime runtime = TalariaRuntime.connect(cloud.uri(), setup.uri(), TalariaOptions.DEFAULT,
+                         Transport.Kind.SOCKET, CloudConnection.Retry.DEFAULT, TalariaRuntime.Decoys.NONE)) {
+                out.printf("cloud %s (weights, never sees a token), setup authority %s (model vendor, never sees a row)%n",
+                        cloud.uri(), setup.uri());
+                Generation g = runtime.generate(prompt, options, TokenListener.NONE, StopCondition.NEVER);
+                WireStats s = runtime.stats();
+                out.printf("answer: %s%n", tok.decode(g.outputIds(), true).strip());
+                boolean same = Arrays.equals(g.outputIds(), plain.outputIds());
+                out.printf("identical to the plain model's answer: %s (%d tokens)%n", same ? "yes" : "NO", g.outputIds().length);
+                out.printf("crossed the wire: %d round trips, %,d bytes to the cloud, %,d bytes back, %,d bytes of setup material;"
+                        + " masks: %s hidden, %s embedding, %d integrity check vector(s)%n", s.roundTrips(), s.bytesSent(),
+                        s.bytesReceived(), s.setupBytes(), TalariaOptions.DEFAULT.hidden(), TalariaOptions.DEFAULT.embed(),
+                        TalariaOptions.DEFAULT.checkVectors());
+                if (!same) return 1;
+            }
+        }
+        return 0;
+    }
+
+    private int[] prompt(Tokenizer tok) {
+        if (!chat) return tok.encode(question, true, false);
+        ChatTemplate template = tok.chatTemplate().orElseThrow(() -> new IllegalArgumentException("the tokenizer has no chat template (drop --chat)"));
+        return tok.encode(template.render(List.of(new ChatTemplate.Message("user", question)), true), false, true);
+    }
+
+    private static Set<Integer> stopIds(Path dir, Tokenizer tok) throws Exception {
+        Set<Integer> stops = new HashSet<>(tok.eosIds());
+        try (ModelFiles f = ModelFiles.open(dir)) {
+            stops.addAll(f.generation().eosTokenIds());
+        }
+        return stops;
+    }
+}

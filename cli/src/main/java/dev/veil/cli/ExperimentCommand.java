@@ -1,0 +1,82 @@
+package dev.veil.cli;
+
+import dev.veil.aloepri.experiment.AccuracyExperiment;
+import dev.veil.aloepri.experiment.AccuracyReport;
+import dev.veil.tokenizer.Tokenizer;
+import dev.veil.train.data.Document;
+import dev.veil.train.data.Documents;
+import dev.veil.train.data.Split;
+import dev.veil.train.data.VeilCache;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code veil experiment}: studies that measure what the protections cost. */
+@Command(name = "experiment", mixinStandardHelpOptions = true, description = "Run an experiment and write its results.",
+        subcommands = ExperimentCommand.AloePriAccuracy.class)
+final class ExperimentCommand {
+
+    @Command(name = "aloepri-accuracy", mixinStandardHelpOptions = true,
+            description = {"AloePri's accuracy price (cf. the paper's Figures 3-5): sweeps alpha_e, alpha_h, lambda (F32 and BF16)",
+                    "and h one at a time around the defaults; for each, held-out perplexity on the State of the Union",
+                    "addresses 2000-2021 and next-token agreement with the plain model. Writes JSON, SVG plots and a",
+                    "markdown summary. Needs the corpus: run `veil data fetch sotu` first."})
+    static final class AloePriAccuracy implements Callable<Integer> {
+
+        @Option(names = "--model", required = true, paramLabel = "DIR", description = "plain Hugging Face model directory (with tokenizer.json)")
+        Path model;
+
+        @Option(names = "--out", defaultValue = "aloepri-accuracy", paramLabel = "DIR", description = "output directory (default: ${DEFAULT-VALUE})")
+        Path out;
+
+        @Option(names = "--tokens", defaultValue = "4096", paramLabel = "N", description = "held-out tokens per point (default: ${DEFAULT-VALUE})")
+        int tokens;
+
+        @Option(names = "--context", defaultValue = "256", paramLabel = "N", description = "evaluation window (default: ${DEFAULT-VALUE})")
+        int context;
+
+        @Option(names = "--calibration-tokens", defaultValue = "128", paramLabel = "N",
+                description = "kappa calibration ids, as veil obfuscate (default: ${DEFAULT-VALUE})")
+        int calibrationTokens;
+
+        @Option(names = "--seed", defaultValue = "aloepri-accuracy", description = "key seed shared by every point (default: ${DEFAULT-VALUE})")
+        String seed;
+
+        @Option(names = "--heldout", paramLabel = "FILE",
+                description = "held-out documents as JSON lines {\"id\",\"text\"} (default: the SOTU held-out split of `veil data fetch sotu`)")
+        Path heldout;
+
+        @Override
+        public Integer call() throws Exception {
+            if (tokens < 2) throw new IllegalArgumentException("--tokens must be at least 2, got " + tokens);
+            List<Document> docs;
+            if (heldout == null) docs = Split.HELDOUT.read(VeilCache.dir()); // names `veil data fetch sotu` when missing
+            else if (Files.isRegularFile(heldout)) docs = Documents.read(heldout);
+            else throw new IOException(heldout + ": no such held-out file");
+            int[] ids = heldOutTokens(docs, Tokenizer.load(model), tokens + 1);
+            var settings = new AccuracyExperiment.Settings(Math.min(context, ids.length), calibrationTokens, seed);
+            var report = AccuracyExperiment.run(model, ids, settings, line -> System.out.println("aloepri-accuracy: " + line));
+            Path md = AccuracyReport.write(report, out);
+            System.out.println("wrote " + md + ", aloepri-accuracy.json and the SVG plots in " + out);
+            return 0;
+        }
+    }
+
+    /** The first {@code count} tokens of {@code docs}, one document after another. */
+    static int[] heldOutTokens(List<Document> docs, Tokenizer tokenizer, int count) throws IOException {
+        int[] ids = new int[0];
+        for (int d = 0; d < docs.size() && ids.length < count; d++) {
+            int[] more = tokenizer.encode(docs.get(d).text(), false, false);
+            int[] joined = Arrays.copyOf(ids, ids.length + more.length);
+            System.arraycopy(more, 0, joined, ids.length, more.length);
+            ids = joined;
+        }
+        if (ids.length < 2) throw new IOException("the held-out documents hold fewer than 2 tokens of text");
+        return Arrays.copyOf(ids, Math.min(count, ids.length));
+    }
+}

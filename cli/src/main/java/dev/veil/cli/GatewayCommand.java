@@ -1,0 +1,82 @@
+package dev.veil.cli;
+
+import dev.veil.gateway.AloePriBackend;
+import dev.veil.gateway.GatewayOptions;
+import dev.veil.gateway.GatewayServer;
+import dev.veil.gateway.VllmClient;
+import dev.veil.tokenizer.Tokenizer;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code veil gateway}: the trusted OpenAI-compatible gateway in front of an untrusted server. */
+@Command(name = "gateway", mixinStandardHelpOptions = true,
+        description = {"Serve the OpenAI API (/v1/chat/completions, /v1/completions, /v1/models) and a chat page at /,",
+                "on the TRUSTED side: the chat template, tokenizer, stop strings and the secret stay here;",
+                "the upstream (veil serve, or vllm serve --skip-tokenizer-init on the obfuscated checkpoint) sees only obfuscated ids."})
+public final class GatewayCommand implements Callable<Integer> {
+
+    @Option(names = "--mode", required = true, paramLabel = "MODE", description = "aloepri (talaria: its runtime plugs in the same way)")
+    String mode;
+
+    @Option(names = "--key", paramLabel = "KEYFILE", description = "the AloePri secret key file (veil obfuscate --key)")
+    Path key;
+
+    @Option(names = "--passphrase", arity = "0", interactive = true, description = "the key file's passphrase (asked on the terminal)")
+    char[] passphrase;
+
+    @Option(names = "--passphrase-env", paramLabel = "VAR", description = "the key file's passphrase from environment variable VAR")
+    String passphraseEnv;
+
+    @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "the plain model's tokenizer (tokenizer.json, tokenizer_config.json)")
+    Path tokenizerDir;
+
+    @Option(names = "--upstream", required = true, paramLabel = "URL", description = "the untrusted server, e.g. http://127.0.0.1:8000")
+    URI upstream;
+
+    @Option(names = "--upstream-model", paramLabel = "NAME", description = "the upstream's model id (default: the only one it serves)")
+    String upstreamModel;
+
+    @Option(names = "--model-name", paramLabel = "NAME", description = "the model id apps use (default: veil)")
+    String modelName = "veil";
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to listen on (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", description = "port (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--upstream-timeout", defaultValue = "120", paramLabel = "SECONDS",
+            description = "longest wait for the upstream's first byte and between two of its tokens (default: ${DEFAULT-VALUE})")
+    int timeout;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!mode.equals("aloepri"))
+            throw new IllegalArgumentException("--mode " + mode + " is not available: this build has the aloepri backend (talaria plugs in "
+                    + "through dev.veil.gateway.PrivateCompletionBackend)");
+        if (key == null) throw new IllegalArgumentException("--mode aloepri needs --key KEYFILE");
+        Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
+        var timeouts = new VllmClient.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(timeout), Duration.ofSeconds(timeout));
+        AloePriBackend backend = AloePriBackend.open(key, Passphrases.resolve(passphrase, passphraseEnv), upstream, upstreamModel, timeouts);
+        if (tokenizer.vocabSize() > backend.vocabSize()) {
+            backend.close();
+            throw new IllegalArgumentException(tokenizerDir + ": the tokenizer has " + tokenizer.vocabSize() + " ids but the key's vocabulary has "
+                    + backend.vocabSize() + ": not the tokenizer of the model this key obfuscated");
+        }
+        GatewayServer gateway = GatewayServer.start(new GatewayOptions(host, port, modelName, 1024), tokenizer, backend);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            gateway.close();
+            stopped.countDown();
+        }));
+        System.out.println("veil gateway (aloepri): model " + modelName + " on " + gateway.uri() + " -> upstream " + upstream
+                + "; chat page at " + gateway.uri() + "/");
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,133 @@
+package dev.veil.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.engine.Generation;
+import dev.veil.engine.GenerationOptions;
+import dev.veil.engine.Generator;
+import dev.veil.engine.SamplingParams;
+import dev.veil.tokenizer.ChatTemplate;
+import dev.veil.tokenizer.StopStrings;
+import dev.veil.tokenizer.StreamingDecoder;
+import dev.veil.tokenizer.Tokenizer;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code veil generate}: plain local generation, streamed to stdout (or one JSON object with --json). */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate text locally from a model (HF dir or GGUF).")
+final class GenerateCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, description = "HF model directory or .gguf file")
+    Path model;
+
+    @Option(names = "--tokenizer", description = "directory with tokenizer.json (default: the model's)")
+    Path tokenizerDir;
+
+    @Option(names = "--prompt", required = true, description = "the prompt text")
+    String prompt;
+
+    @Option(names = "--chat", description = "wrap the prompt as a user message with the model's chat template")
+    boolean chat;
+
+    @Option(names = "--system", description = "system message (with --chat)")
+    String system;
+
+    @Option(names = "--max-tokens", defaultValue = "128", description = "most tokens to generate (default ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default ${DEFAULT-VALUE})")
+    double temperature;
+
+    @Option(names = "--top-p", defaultValue = "1", description = "nucleus sampling mass (default ${DEFAULT-VALUE})")
+    double topP;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "keep the k most likely tokens; 0 = all (default ${DEFAULT-VALUE})")
+    int topK;
+
+    @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--stop", description = "stop string (repeatable)")
+    List<String> stops = List.of();
+
+    @Option(names = "--threads", defaultValue = "0", description = "kernel threads; 0 = all cores")
+    int threads;
+
+    @Option(names = "--json", description = "print one JSON object: prompt_ids, output_ids, text, finish_reason, timings")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        try (LocalModel m = LocalModel.open(model, tokenizerDir, threads)) {
+            Tokenizer tok = m.tokenizer();
+            int[] promptIds = encodePrompt(tok);
+            Set<Integer> eos = new HashSet<>(m.files().generation().eosTokenIds());
+            eos.addAll(tok.eosIds());
+            var options = new GenerationOptions(maxTokens, new SamplingParams(temperature, topK, topP, seed), eos);
+
+            PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+            StreamingDecoder decoder = tok.streamingDecoder(true);
+            StopStrings stopStrings = new StopStrings(stops);
+            StringBuilder text = new StringBuilder();
+            Generation g = new Generator(m.transformer()).generate(promptIds, options,
+                    id -> {
+                        if (eos.contains(id) || stopStrings.stopped()) return;
+                        String visible = stopStrings.accept(decoder.next(id)).text();
+                        text.append(visible);
+                        if (!json) out.print(visible);
+                    },
+                    id -> stopStrings.stopped());
+            if (!stopStrings.stopped()) {
+                String rest = stopStrings.accept(decoder.flush()).text() + stopStrings.flush();
+                text.append(rest);
+                if (!json) out.print(rest);
+            }
+            if (json) out.println(toJson(g, text.toString()));
+            else {
+                out.println();
+                var t = g.timings();
+                System.err.printf("[%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s, %s]%n", t.promptTokens(),
+                        t.prefillTokensPerSecond(), t.generatedTokens(), t.decodeTokensPerSecond(),
+                        g.finishReason().name().toLowerCase());
+            }
+        }
+        return 0;
+    }
+
+    private int[] encodePrompt(Tokenizer tok) {
+        if (!chat) return tok.encode(prompt, true, true);
+        ChatTemplate template = tok.chatTemplate().orElseThrow(() ->
+                new IllegalArgumentException(model + ": the tokenizer has no chat_template (drop --chat)"));
+        var messages = system == null
+                ? List.of(new ChatTemplate.Message("user", prompt))
+                : List.of(new ChatTemplate.Message("system", system), new ChatTemplate.Message("user", prompt));
+        return tok.encode(template.render(messages, true), false, true);
+    }
+
+    private static String toJson(Generation g, String text) {
+        ObjectNode n = new ObjectMapper().createObjectNode();
+        var p = n.putArray("prompt_ids");
+        for (int id : g.promptIds()) p.add(id);
+        var o = n.putArray("output_ids");
+        for (int id : g.outputIds()) o.add(id);
+        n.put("text", text);
+        n.put("finish_reason", g.finishReason().name().toLowerCase());
+        var t = g.timings();
+        ObjectNode tn = n.putObject("timings");
+        tn.put("prompt_tokens", t.promptTokens());
+        tn.put("prefill_ms", t.prefillNanos() / 1e6);
+        tn.put("generated_tokens", t.generatedTokens());
+        tn.put("decode_ms", t.decodeNanos() / 1e6);
+        tn.put("prefill_tokens_per_s", t.prefillTokensPerSecond());
+        tn.put("decode_tokens_per_s", t.decodeTokensPerSecond());
+        return n.toString();
+    }
+}

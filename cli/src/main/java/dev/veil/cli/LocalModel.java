@@ -1,0 +1,50 @@
+package dev.veil.cli;
+
+import dev.veil.engine.Transformer;
+import dev.veil.engine.backend.LocalLinearBackend;
+import dev.veil.engine.kernel.Parallel;
+import dev.veil.model.ModelFiles;
+import dev.veil.model.gguf.GgufFile;
+import dev.veil.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** A model opened for local inference: its files, its tokenizer and the engine over its weights. */
+record LocalModel(ModelFiles files, Tokenizer tokenizer, Transformer transformer, Parallel parallel) implements AutoCloseable {
+
+    /**
+     * Opens an HF model dir or a GGUF file. The tokenizer comes from {@code tokenizerDir} when given, else from the
+     * model dir, else from the GGUF's vocabulary.
+     */
+    static LocalModel open(Path model, Path tokenizerDir, int threads) throws IOException {
+        ModelFiles files = ModelFiles.open(model);
+        try {
+            Tokenizer tokenizer = loadTokenizer(files, tokenizerDir);
+            Parallel parallel = threads > 0 ? new Parallel(threads) : Parallel.shared();
+            var backend = new LocalLinearBackend(files.config(), files.weights(), parallel);
+            return new LocalModel(files, tokenizer, new Transformer(backend, parallel), parallel);
+        } catch (IOException | RuntimeException e) {
+            files.close();
+            throw e;
+        }
+    }
+
+    private static Tokenizer loadTokenizer(ModelFiles files, Path tokenizerDir) throws IOException {
+        if (tokenizerDir != null) return Tokenizer.load(tokenizerDir);
+        if (files.tokenizerDir() != null) return Tokenizer.load(files.tokenizerDir());
+        if (files.format() == ModelFiles.Format.GGUF) {
+            try (GgufFile g = GgufFile.open(files.source())) {
+                return Tokenizer.fromGguf(g.metadata());
+            } catch (IllegalArgumentException e) {
+                throw new IOException(files.source() + ": " + e.getMessage());
+            }
+        }
+        throw new IOException(files.source() + ": no tokenizer.json in the model directory (give --tokenizer DIR)");
+    }
+
+    @Override
+    public void close() {
+        if (parallel != Parallel.shared()) parallel.close();
+        files.close();
+    }
+}

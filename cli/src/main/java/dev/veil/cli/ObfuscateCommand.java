@@ -1,0 +1,92 @@
+package dev.veil.cli;
+
+import dev.veil.aloepri.AloePriKey;
+import dev.veil.aloepri.AloePriParams;
+import dev.veil.aloepri.ObfuscateModelDir;
+import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code veil obfuscate}: AloePri's offline step — an obfuscated checkpoint any engine runs, and the secret key. */
+@Command(name = "obfuscate", mixinStandardHelpOptions = true,
+        description = {"Obfuscate a Hugging Face Llama/Qwen2 model with AloePri (covariant obfuscation).",
+                "Writes a standard checkpoint (hidden size d+2h) that an unchanged engine serves,",
+                "and an owner-only secret key file with the vocabulary permutation the gateway needs.",
+                "Streams tensor by tensor; the output directory appears only when complete."})
+public final class ObfuscateCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "plain model directory (config.json + safetensors)")
+    Path model;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory for the obfuscated model (must not exist)")
+    Path out;
+
+    @Option(names = "--key", required = true, paramLabel = "KEYFILE", description = "secret key file to write (must not exist)")
+    Path key;
+
+    @Option(names = "--lambda", defaultValue = "0.3", description = "distance of B from orthogonal, > 0 (default: ${DEFAULT-VALUE})")
+    double lambda;
+
+    @Option(names = "--h", paramLabel = "H", description = "hidden expansion, even >= 0 (default: min(128, d/8))")
+    Integer expansion;
+
+    @Option(names = "--alpha-e", defaultValue = "1.0", description = "embedding noise, x its std (default: ${DEFAULT-VALUE})")
+    double alphaE;
+
+    @Option(names = "--alpha-h", defaultValue = "0.2", description = "LM-head noise, x its std (default: ${DEFAULT-VALUE})")
+    double alphaH;
+
+    @Option(names = "--beta", defaultValue = "8", description = "largest RoPE block-permutation window; 1 = off (default: ${DEFAULT-VALUE})")
+    int beta;
+
+    @Option(names = "--gamma", defaultValue = "1000", description = "inverse temperature of the window choice (default: ${DEFAULT-VALUE})")
+    double gamma;
+
+    @Option(names = "--seed", description = "any text: a reproducible obfuscation (default: a fresh random key)")
+    String seed;
+
+    @Option(names = "--dtype", description = "output storage: F32, BF16 or F16 (default: as the plain model)")
+    DType dtype;
+
+    @Option(names = "--calibration-tokens", defaultValue = "128", paramLabel = "N",
+            description = "calibrate the RMSNorm constants kappa on the plain model's activations over N random ids; 0 = the paper's Gaussian estimate (default: ${DEFAULT-VALUE})")
+    int calibrationTokens;
+
+    @Option(names = "--gguf", paramLabel = "PATH",
+            description = "also write the obfuscated model as GGUF for llama.cpp (synthetic vocabulary: the server runs on token ids)")
+    Path gguf;
+
+    @Option(names = "--passphrase", arity = "0", interactive = true, description = "encrypt the key file with a passphrase (asked on the terminal)")
+    char[] passphrase;
+
+    @Option(names = "--passphrase-env", paramLabel = "VAR", description = "encrypt the key file with the passphrase in environment variable VAR")
+    String passphraseEnv;
+
+    @Override
+    public Integer call() throws Exception {
+        ModelConfig config = ModelConfig.read(model);
+        int d = config.hiddenSize();
+        AloePriParams params = new AloePriParams(lambda, expansion != null ? expansion : AloePriParams.defaultExpansion(d),
+                alphaE, alphaH, beta, gamma);
+        char[] pass = Passphrases.resolve(passphrase, passphraseEnv);
+        long start = System.nanoTime();
+        AloePriKey k;
+        int total = 3 + config.numLayers() * (config.attentionBias() ? 12 : 9);
+        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("obfuscate").setInitialMax(total)
+                .setStyle(ProgressBarStyle.ASCII).setUnit(" tensors", 1).continuousUpdate().build()) {
+            k = ObfuscateModelDir.run(new ObfuscateModelDir.Request(model, out, key, params, seed, dtype, pass, calibrationTokens, gguf, s -> bar.step()));
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf("obfuscated %s -> %s in %.1f s (hidden %d -> %d, lambda %s, h %d, alpha_e %s, alpha_h %s, beta %d, gamma %s)%n",
+                model, out, seconds, d, k.obfuscatedHiddenSize(), lambda, params.expansion(), alphaE, alphaH, beta, gamma);
+        if (gguf != null) System.out.printf("GGUF for llama.cpp: %s%n", gguf);
+        System.out.printf("secret key: %s (%s, owner-only); keep it off the server%n", key, pass == null ? "unencrypted" : "passphrase-encrypted");
+        return 0;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.veil.cli;
+
+import dev.veil.talaria.client.CloudConnection;
+import dev.veil.talaria.client.TalariaOptions;
+import dev.veil.talaria.client.TalariaRuntime;
+import dev.veil.talaria.client.Transport;
+import dev.veil.talaria.protocol.MaskSpec;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/** The Talaria client's knobs as command-line options (a picocli mixin shared by the commands that run a client). */
+public final class TalariaClientOptions {
+
+    @Option(names = "--setup", description = "setup authority base URL (needed by every mask setting but --mask none --embed-mask none --check-vectors 0)")
+    URI setup;
+
+    @Option(names = "--mask", defaultValue = "pool:4096",
+            description = "hidden rows: pool:ROWS (one-time full-rank masks, sized to each request up to ROWS), remo:M_OVER_D (the paper's ReMO) or none (default: ${DEFAULT-VALUE})")
+    String mask;
+
+    @Option(names = "--embed-mask", defaultValue = "pool:4096",
+            description = "one-hot embedding rows: pool:ROWS, remo:M_OVER_V or none (default: ${DEFAULT-VALUE})")
+    String embedMask;
+
+    @Option(names = "--mask-scale", defaultValue = "8", description = "hidden-row mask rms / row rms (default: ${DEFAULT-VALUE})")
+    double maskScale;
+
+    @Option(names = "--embed-scale", defaultValue = "2", description = "one-hot mask rms per coordinate (default: ${DEFAULT-VALUE})")
+    double embedScale;
+
+    @Option(names = "--refresh", defaultValue = "request", description = "new mask seed per: session or request (default: ${DEFAULT-VALUE})")
+    String refresh;
+
+    @Option(names = "--check-vectors", defaultValue = "1", description = "Freivalds vectors per product for the integrity check, 0 = off (default: ${DEFAULT-VALUE})")
+    int checkVectors;
+
+    @Option(names = "--transport", defaultValue = "socket", description = "socket or jdk (java.net.http) (default: ${DEFAULT-VALUE})")
+    String transport;
+
+    @Option(names = "--retry-seconds", defaultValue = "30", description = "how long a call keeps retrying a cloud that is down (default: ${DEFAULT-VALUE})")
+    int retrySeconds;
+
+    public TalariaOptions options() {
+        TalariaOptions.Refresh r = switch (refresh.toLowerCase(Locale.ROOT)) {
+            case "session" -> TalariaOptions.Refresh.SESSION;
+            case "request" -> TalariaOptions.Refresh.REQUEST;
+            default -> throw new IllegalArgumentException("--refresh must be session or request, not '" + refresh + "'");
+        };
+        return new TalariaOptions(parse("--mask", mask), parse("--embed-mask", embedMask), maskScale, embedScale, r, checkVectors);
+    }
+
+    public Transport.Kind transport() {
+        return switch (transport.toLowerCase(Locale.ROOT)) {
+            case "socket" -> Transport.Kind.SOCKET;
+            case "jdk" -> Transport.Kind.JDK;
+            default -> throw new IllegalArgumentException("--transport must be socket or jdk, not '" + transport + "'");
+        };
+    }
+
+    public TalariaRuntime connect(URI cloud, TalariaRuntime.Decoys decoys) {
+        TalariaOptions o = options();
+        if (setup == null && !o.plan().empty())
+            throw new IllegalArgumentException("--setup URL is required: mask " + o.hidden() + " / embed " + o.embed()
+                    + " / " + o.checkVectors() + " check vector(s) need the setup authority's material");
+        return TalariaRuntime.connect(cloud, setup, o, transport(),
+                new CloudConnection.Retry(Duration.ofSeconds(retrySeconds), Duration.ofMillis(20), Duration.ofSeconds(1)), decoys);
+    }
+
+    private static MaskSpec parse(String option, String value) {
+        try {
+            return MaskSpec.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage());
+        }
+    }
+}

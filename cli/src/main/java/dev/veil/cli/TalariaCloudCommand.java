@@ -1,0 +1,63 @@
+package dev.veil.cli;
+
+import dev.veil.engine.kernel.Parallel;
+import dev.veil.model.ModelFiles;
+import dev.veil.talaria.cloud.CloudServer;
+import dev.veil.talaria.cloud.FoldedModel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code veil talaria cloud}: the untrusted weight service. */
+@Command(name = "cloud", mixinStandardHelpOptions = true,
+        description = "Serve a model's weight products (norm weights folded in) as KServe V2 models over HTTP. "
+                + "Sees only masked rows; logs counts and timings only.")
+public final class TalariaCloudCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, description = "Hugging Face model directory or .gguf file")
+    Path model;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to listen on (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8000", description = "port (default: ${DEFAULT-VALUE}; 0 picks a free one)")
+    int port;
+
+    @Option(names = "--batch-window-us", defaultValue = "0",
+            description = "microseconds a batch waits for concurrent calls (default: ${DEFAULT-VALUE}: batch only calls that queue up meanwhile)")
+    long batchWindowMicros;
+
+    @Option(names = "--max-batch-rows", defaultValue = "4096", description = "rows per matmul at most (default: ${DEFAULT-VALUE})")
+    int maxBatchRows;
+
+    @Option(names = "--threads", description = "kernel threads (default: all processors)")
+    Integer threads;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        FoldedModel folded;
+        try (ModelFiles files = ModelFiles.open(model)) {
+            folded = FoldedModel.fold(files.config(), files.weights());
+        }
+        Parallel parallel = threads == null ? Parallel.shared() : new Parallel(threads);
+        CloudServer server = CloudServer.start(folded,
+                new CloudServer.Options(host, port, Duration.ofNanos(batchWindowMicros * 1000), maxBatchRows, parallel));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }));
+        spec.commandLine().getOut().println("talaria cloud listening on " + server.uri() + " (" + folded.config().numLayers()
+                + " layers; Ctrl-C stops)");
+        spec.commandLine().getOut().flush();
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,58 @@
+package dev.veil.cli;
+
+import dev.veil.train.ModelReport;
+import dev.veil.train.TrainingRun;
+import dev.veil.train.data.Split;
+import dev.veil.train.data.VeilCache;
+import dev.veil.train.tokenizer.BpeModel;
+import dev.veil.train.tokenizer.TokenizerTraining;
+import java.nio.file.Path;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code veil train tokenizer|model}: Veil's own tokenizer and model, trained from the public-domain corpora. */
+@Command(name = "train", mixinStandardHelpOptions = true, description = "Train a tokenizer or a model.")
+public final class TrainCommand {
+
+    @Command(name = "tokenizer", mixinStandardHelpOptions = true,
+            description = "Train a byte-level BPE tokenizer on the SOTU train split (run `veil data fetch sotu` first); "
+                    + "writes tokenizer.json and tokenizer_config.json (ChatML chat template).")
+    int tokenizer(
+            @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory") Path out,
+            @Option(names = "--vocab-size", defaultValue = "8192", description = "total vocabulary incl. special tokens (default ${DEFAULT-VALUE})") int vocabSize,
+            @Option(names = "--min-frequency", defaultValue = "2", description = "never merge a rarer pair (default ${DEFAULT-VALUE})") int minFrequency,
+            @Option(names = "--context", defaultValue = "256", description = "model_max_length written to tokenizer_config.json (default ${DEFAULT-VALUE})") int context,
+            @Option(names = "--cache", paramLabel = "DIR", description = "cache directory (default: $VEIL_CACHE or ~/.cache/veil)") Path cache)
+            throws Exception {
+        Path dir = cache != null ? cache : VeilCache.dir();
+        BpeModel m = TokenizerTraining.train(Split.TRAIN.read(dir), vocabSize, minFrequency, out, context);
+        System.out.printf("tokenizer: %d tokens (%d merges, %d special) -> %s%n", m.vocabSize(), m.merges().size(),
+                m.specialTokens().size(), out);
+        return 0;
+    }
+
+    @Command(name = "model", mixinStandardHelpOptions = true,
+            description = {"Train a model from a JSON config (architecture, data, steps, lr, batch, seq_len, seed, out) and write a "
+                    + "standard Hugging Face model directory with MODEL_CARD.md. Run `veil data fetch sotu fortunes` first.",
+                    "Checkpoints are written atomically to OUT/checkpoint.safetensors; --resume continues one exactly."})
+    int model(
+            @Option(names = "--config", required = true, paramLabel = "FILE", description = "training config (JSON)") Path config,
+            @Option(names = "--out", paramLabel = "DIR", description = "output directory (default: the config's \"out\")") Path out,
+            @Option(names = "--resume", description = "continue from the checkpoint in the output directory") boolean resume,
+            @Option(names = "--max-steps", defaultValue = "0", paramLabel = "N", description = "stop after N steps (resume later)") int maxSteps,
+            @Option(names = "--no-progress", description = "print a line at the end instead of a progress bar") boolean noProgress,
+            @Option(names = "--cache", paramLabel = "DIR", description = "cache directory (default: $VEIL_CACHE or ~/.cache/veil)") Path cache)
+            throws Exception {
+        StringBuilder cmd = new StringBuilder("./veil train model --config ").append(config);
+        if (out != null) cmd.append(" --out ").append(out);
+        TrainingRun.Result r = TrainingRun.run(new TrainingRun.Options(config, out, resume, maxSteps,
+                cache != null ? cache : VeilCache.dir(), cmd.toString(), System.err, !noProgress));
+        if (r.report() != null) {
+            ModelReport.Ppl h = r.report().heldout(), ood = r.report().outOfDomain();
+            System.out.printf(Locale.ROOT, "%s: held-out perplexity %.2f (unigram %.2f, bigram %.2f), out-of-domain %.2f; %,.0f tokens/s%n",
+                    r.out(), h.model(), h.unigram(), h.bigram(), ood.model(), r.report().throughput().tokensPerSecond());
+        }
+        return 0;
+    }
+}

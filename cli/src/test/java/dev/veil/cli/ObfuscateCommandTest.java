@@ -1,0 +1,93 @@
+package dev.veil.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.aloepri.TinyModels;
+import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.ModelFiles;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ObfuscateCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    record Run(int code, String out, String err) {}
+
+    static Run veil(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            return new Run(Main.run(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void obfuscatesThenInspectsAndVerifiesTheKey() throws Exception {
+        Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.qwen(), "cli");
+        Path out = tmp.resolve("obf"), key = tmp.resolve("obf.key");
+        Path gguf = tmp.resolve("obf.gguf");
+        Run r = veil("obfuscate", "--model", plain.toString(), "--out", out.toString(), "--key", key.toString(), "--seed", "x", "--dtype", "BF16",
+                "--gguf", gguf.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("hidden 64 -> 80").contains("owner-only").contains("GGUF for llama.cpp: " + gguf);
+        assertThat(ModelConfig.read(out).torchDtype()).isEqualTo("bfloat16");
+        try (ModelFiles g = ModelFiles.open(gguf)) { // the same obfuscated model, as llama.cpp will load it
+            assertThat(g.config().hiddenSize()).isEqualTo(80);
+            assertThat(g.config().headDim()).isEqualTo(16);
+            assertThat(g.weights().get("lm_head.weight").dtype()).isEqualTo(DType.BF16);
+        }
+
+        Run inspect = veil("key", "inspect", key.toString(), "--json", "--show-permutation");
+        assertThat(inspect.code()).as(inspect.err()).isZero();
+        JsonNode n = new ObjectMapper().readTree(inspect.out());
+        assertThat(n.path("permissions").asText()).isEqualTo("rw-------");
+        assertThat(n.path("params").path("h").asInt()).isEqualTo(8);
+        int[] perm = new int[n.path("permutation").size()];
+        for (int i = 0; i < perm.length; i++) perm[i] = n.path("permutation").get(i).asInt();
+        assertThat(Arrays.stream(perm).sorted().toArray()).containsExactly(IntStream.range(0, 300).toArray());
+
+        Run text = veil("key", "inspect", key.toString());
+        assertThat(text.out()).contains("qwen2, hidden 64 -> 80, vocabulary 300").doesNotContain("[");
+
+        assertThat(veil("key", "verify", key.toString(), "--model", out.toString()).code()).isZero();
+        assertThat(veil("key", "verify", key.toString(), "--model", plain.toString(), "--plain").code()).isZero();
+        Run mismatch = veil("key", "verify", key.toString(), "--model", plain.toString());
+        assertThat(mismatch.code()).isEqualTo(1);
+        assertThat(mismatch.err()).contains("is not the model this key obfuscated");
+    }
+
+    @Test
+    void badParametersAndExistingOutputFailWithOneLine() throws Exception {
+        Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.llama(), "cli2");
+        Run odd = veil("obfuscate", "--model", plain.toString(), "--out", tmp.resolve("o").toString(), "--key", tmp.resolve("k").toString(), "--h", "7");
+        assertThat(odd.code()).isEqualTo(1);
+        assertThat(odd.err().strip()).isEqualTo("veil: h (the hidden expansion) must be even and >= 0 (got 7)");
+        Run lambda = veil("obfuscate", "--model", plain.toString(), "--out", tmp.resolve("o").toString(), "--key", tmp.resolve("k").toString(), "--lambda", "0");
+        assertThat(lambda.err()).contains("lambda must be > 0");
+        Files.createDirectories(tmp.resolve("taken"));
+        Run taken = veil("obfuscate", "--model", plain.toString(), "--out", tmp.resolve("taken").toString(), "--key", tmp.resolve("k").toString());
+        assertThat(taken.err()).contains("output directory already exists");
+        Run env = veil("obfuscate", "--model", plain.toString(), "--out", tmp.resolve("o").toString(), "--key", tmp.resolve("k").toString(),
+                "--passphrase-env", "VEIL_SURELY_UNSET_VARIABLE");
+        assertThat(env.err()).contains("VEIL_SURELY_UNSET_VARIABLE (--passphrase-env) is not set");
+        assertThat(tmp.resolve("o")).doesNotExist();
+        assertThat(tmp.resolve("k")).doesNotExist();
+    }
+}

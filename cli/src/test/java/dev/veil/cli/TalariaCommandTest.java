@@ -1,0 +1,121 @@
+package dev.veil.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.engine.GenerationOptions;
+import dev.veil.engine.Generator;
+import dev.veil.engine.SamplingParams;
+import dev.veil.engine.Transformer;
+import dev.veil.engine.backend.LocalLinearBackend;
+import dev.veil.engine.kernel.Parallel;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.Tensor;
+import dev.veil.model.Weights;
+import dev.veil.model.safetensors.SafetensorsWriter;
+import dev.veil.talaria.cloud.CloudServer;
+import dev.veil.talaria.cloud.FoldedModel;
+import dev.veil.talaria.cloud.SetupAuthority;
+import dev.veil.talaria.cloud.SetupServer;
+import dev.veil.talaria.cloud.TinyModels;
+import dev.veil.tokenizer.Tokenizer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code veil talaria run} against a cloud and a setup authority on loopback: the answer is the plain model's. */
+class TalariaCommandTest {
+
+    /** Qwen2 shape over a 258-token byte-level vocabulary (256 bytes + 2 specials), so every id decodes. */
+    static final ModelConfig CONFIG = new ModelConfig(ModelConfig.Architecture.QWEN2, 258, 64, 160, 2, 4, 2, 16, 1e-6,
+            1_000_000.0, null, 256, true, true, -1, List.of(257), "float32");
+
+    record Result(int exit, String out, String err) {}
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("veil: " + ex.getMessage());
+            return 1;
+        });
+        int exit = cl.execute(args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void runAnswersWhatThePlainModelAnswers(@TempDir Path dir) throws Exception {
+        Weights w = TinyModels.random(CONFIG, 77);
+        List<Tensor> tensors = new ArrayList<>();
+        for (String name : w.names()) tensors.add(w.get(name));
+        CONFIG.write(dir);
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        Files.writeString(dir.resolve("tokenizer.json"), byteLevelTokenizer());
+        Tokenizer tok = Tokenizer.load(dir);
+        String prompt = "The state of the union";
+        int[] ids = tok.encode(prompt, true, false);
+        int[] expected = new Generator(new Transformer(new LocalLinearBackend(CONFIG, w, Parallel.shared())))
+                .generate(ids, new GenerationOptions(10, SamplingParams.GREEDY, Set.of(257))).outputIds();
+        String expectedText = tok.decode(expected, true);
+
+        FoldedModel folded = FoldedModel.fold(CONFIG, w);
+        try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
+             SetupServer setup = SetupServer.start(new SetupAuthority(folded), "127.0.0.1", 0)) {
+            Result r = run("talaria", "run", "--cloud", cloud.uri().toString(), "--setup", setup.uri().toString(),
+                    "--tokenizer", dir.toString(), "--prompt", prompt, "--max-tokens", "10");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out()).isEqualTo(expectedText + System.lineSeparator());
+            assertThat(r.err()).contains("round trips").contains("mask pool:");
+
+            Result noSetup = run("talaria", "run", "--cloud", cloud.uri().toString(), "--tokenizer", dir.toString(), "--prompt", "x");
+            assertThat(noSetup.exit()).isEqualTo(1);
+            assertThat(noSetup.err()).contains("--setup URL is required");
+
+            Result badMask = run("talaria", "run", "--cloud", cloud.uri().toString(), "--tokenizer", dir.toString(),
+                    "--prompt", "x", "--mask", "remo:2");
+            assertThat(badMask.exit()).isEqualTo(1);
+            assertThat(badMask.err()).contains("--mask: ReMO rank m/d must be in (0, 1)");
+
+            Result plain = run("talaria", "run", "--cloud", cloud.uri().toString(), "--tokenizer", dir.toString(),
+                    "--prompt", prompt, "--max-tokens", "10", "--mask", "none", "--embed-mask", "none", "--check-vectors", "0");
+            assertThat(plain.out()).isEqualTo(expectedText + System.lineSeparator());
+        }
+    }
+
+    /** GPT-2's byte-level alphabet as a tokenizer.json: one token per byte, no merges, BOS/EOS specials at 256/257. */
+    static String byteLevelTokenizer() {
+        List<Integer> printable = new ArrayList<>();
+        for (int b = '!'; b <= '~'; b++) printable.add(b);
+        for (int b = 0xA1; b <= 0xAC; b++) printable.add(b);
+        for (int b = 0xAE; b <= 0xFF; b++) printable.add(b);
+        char[] chars = new char[256];
+        int extra = 0;
+        for (int b = 0; b < 256; b++) chars[b] = printable.contains(b) ? (char) b : (char) (256 + extra++);
+        StringBuilder vocab = new StringBuilder();
+        for (int b = 0; b < 256; b++) {
+            if (b > 0) vocab.append(',');
+            String c = chars[b] == '"' ? "\\\"" : chars[b] == '\\' ? "\\\\" : String.valueOf(chars[b]);
+            vocab.append('"').append(c).append("\":").append(b);
+        }
+        return """
+                {"version":"1.0","added_tokens":[
+                 {"id":256,"content":"<|bos|>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
+                 {"id":257,"content":"<|eos|>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}],
+                 "normalizer":null,
+                 "pre_tokenizer":{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":true},
+                 "post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<|bos|>","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"pair":[],"special_tokens":{"<|bos|>":{"id":"<|bos|>","ids":[256],"tokens":["<|bos|>"]}}},
+                 "decoder":{"type":"ByteLevel","add_prefix_space":true,"trim_offsets":true,"use_regex":true},
+                 "model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":null,"end_of_word_suffix":null,"fuse_unk":false,"byte_fallback":false,"ignore_merges":false,
+                  "vocab":{%s},"merges":[]}}
+                """.formatted(vocab);
+    }
+}

@@ -1,0 +1,14 @@
+/**
+ * Kernels of the forward pass, on the Vector API (the CPU's widest float vectors) and a persistent thread pool.
+ *
+ * <ul>
+ *   <li>{@link dev.veil.engine.kernel.Parallel} — the worker pool, low overhead per parallel loop, shareable.</li>
+ *   <li>{@link dev.veil.engine.kernel.MatMul} — {@code x · Wᵀ}: streaming mat-vec for decode and small batches,
+ *       {@link dev.veil.engine.kernel.Gemm} (blocked, register-tiled) for prefill.</li>
+ *   <li>{@link dev.veil.engine.kernel.Matrix} — a weight matrix read in place from its (mapped) segment;
+ *       {@link dev.veil.engine.kernel.Half} widens F16/BF16 in registers.</li>
+ *   <li>{@link dev.veil.engine.kernel.Rope}, {@link dev.veil.engine.kernel.VectorMath} — RoPE (with llama3 scaling),
+ *       RMSNorm, SwiGLU, softmax, residual add.</li>
+ * </ul>
+ */
+package dev.veil.engine.kernel;

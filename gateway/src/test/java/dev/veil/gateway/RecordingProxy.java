@@ -1,0 +1,113 @@
+package dev.veil.gateway;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A TCP proxy on loopback between the gateway and the untrusted server that records every byte in both directions —
+ * exactly what a network observer or the server itself sees — and can sever every connection at once (the server
+ * "dies" mid-stream).
+ */
+public final class RecordingProxy implements AutoCloseable {
+
+    private final ServerSocket listener;
+    private final int targetPort;
+    private final ByteArrayOutputStream upstreamBound = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream gatewayBound = new ByteArrayOutputStream();
+    private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private volatile boolean refusing;
+
+    private RecordingProxy(int targetPort) throws IOException {
+        this.targetPort = targetPort;
+        this.listener = new ServerSocket(0, 256, InetAddress.getLoopbackAddress());
+        Thread.ofVirtual().start(this::accept);
+    }
+
+    public static RecordingProxy start(int targetPort) throws IOException {
+        return new RecordingProxy(targetPort);
+    }
+
+    public URI uri() {
+        return URI.create("http://127.0.0.1:" + listener.getLocalPort());
+    }
+
+    private void accept() {
+        while (!listener.isClosed()) {
+            try {
+                Socket client = listener.accept();
+                if (refusing) {
+                    client.close();
+                    continue;
+                }
+                Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                sockets.add(client);
+                sockets.add(server);
+                Thread.ofVirtual().start(() -> pump(client, server, upstreamBound));
+                Thread.ofVirtual().start(() -> pump(server, client, gatewayBound));
+            } catch (IOException e) {
+                // listener closed, or the target is gone: the gateway sees a refused/closed connection
+            }
+        }
+    }
+
+    private void pump(Socket from, Socket to, ByteArrayOutputStream record) {
+        byte[] buffer = new byte[8192];
+        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                synchronized (record) {
+                    record.write(buffer, 0, n);
+                }
+                out.write(buffer, 0, n);
+                out.flush();
+            }
+        } catch (IOException e) {
+            // one side closed
+        } finally {
+            closeQuietly(from);
+            closeQuietly(to);
+        }
+    }
+
+    /** Everything the gateway sent towards the server (HTTP requests, headers included). */
+    public String sentToServer() {
+        synchronized (upstreamBound) {
+            return upstreamBound.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Everything the server sent back. */
+    public String sentToGateway() {
+        synchronized (gatewayBound) {
+            return gatewayBound.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Cuts every open connection and refuses new ones: to the gateway, the server has died. */
+    public void sever() {
+        refusing = true;
+        sockets.forEach(RecordingProxy::closeQuietly);
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(listener);
+        sockets.forEach(RecordingProxy::closeQuietly);
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // already closed
+        }
+    }
+}

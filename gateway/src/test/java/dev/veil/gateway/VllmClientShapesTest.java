@@ -1,0 +1,157 @@
+package dev.veil.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The upstream client against vLLM's request and response shapes (examples in test resources vllm/, written after
+ * vLLM's protocol and serving code; see vllm/README.md), replayed by a stub server on loopback.
+ */
+class VllmClientShapesTest {
+
+    HttpServer stub;
+    final List<JsonNode> requests = new ArrayList<>();
+    volatile int status = 200;
+    volatile String reply;
+
+    static byte[] resource(String name) throws IOException {
+        try (InputStream in = VllmClientShapesTest.class.getResourceAsStream("/vllm/" + name)) {
+            if (in == null) throw new IOException("missing test resource vllm/" + name);
+            return in.readAllBytes();
+        }
+    }
+
+    @BeforeEach
+    void start() throws IOException {
+        stub = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        stub.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        stub.createContext("/v1/models", e -> {
+            byte[] b = resource("models.json");
+            e.sendResponseHeaders(200, b.length);
+            e.getResponseBody().write(b);
+            e.close();
+        });
+        stub.createContext("/v1/completions", e -> {
+            synchronized (requests) {
+                requests.add(VllmClient.JSON.readTree(e.getRequestBody().readAllBytes()));
+            }
+            byte[] b = resource(reply);
+            e.getResponseHeaders().set("Content-Type", reply.endsWith(".sse") ? "text/event-stream" : "application/json");
+            e.sendResponseHeaders(status, b.length);
+            e.getResponseBody().write(b);
+            e.close();
+        });
+        stub.start();
+    }
+
+    @AfterEach
+    void stop() {
+        stub.stop(0);
+    }
+
+    VllmClient client() throws UpstreamException {
+        return VllmClient.connect(URI.create("http://127.0.0.1:" + stub.getAddress().getPort()), null, VllmClient.Timeouts.defaults());
+    }
+
+    static final VllmClient.Params PARAMS = new VllmClient.Params(64, 0.7, 0.9, 40, 7L, Set.of(151645, 151643));
+
+    static List<Integer> drain(VllmClient.TokenStream s) throws UpstreamException {
+        List<Integer> ids = new ArrayList<>();
+        for (int id; (id = s.next()) >= 0; ) ids.add(id);
+        return ids;
+    }
+
+    @Test
+    void theModelAndContextLengthComeFromV1Models() throws Exception {
+        try (VllmClient c = client()) {
+            assertThat(c.model()).isEqualTo("/models/obfuscated");
+            assertThat(c.contextLength()).isEqualTo(512);
+        }
+    }
+
+    @Test
+    void theRequestIsVllmsTokenIdCompletionRequest() throws Exception {
+        reply = "stream-stop-token.sse";
+        try (VllmClient c = client(); var s = c.stream(new int[] {151644, 872, 198, 9707, 151645}, PARAMS)) {
+            drain(s);
+        }
+        assertThat(requests.getFirst()).isEqualTo(VllmClient.JSON.readTree(resource("completion-request.json")));
+    }
+
+    @Test
+    void idsAcrossChunksIncludingMultiIdChunksAndTheStopId() throws Exception {
+        reply = "stream-stop-token.sse";
+        try (VllmClient c = client(); var s = c.stream(new int[] {1}, PARAMS)) {
+            assertThat(drain(s)).containsExactly(40, 1079, 264, 151645);
+            assertThat(s.finishReason()).isEqualTo("stop");
+        }
+    }
+
+    @Test
+    void aFinishReasonInAChunkWithoutIds() throws Exception {
+        reply = "stream-length-finish-apart.sse";
+        try (VllmClient c = client(); var s = c.stream(new int[] {1, 2, 3}, PARAMS)) {
+            assertThat(drain(s)).containsExactly(7, 8);
+            assertThat(s.finishReason()).isEqualTo("length");
+        }
+    }
+
+    @Test
+    void anErrorEventMidStream() throws Exception {
+        reply = "stream-error.sse";
+        try (VllmClient c = client(); var s = c.stream(new int[] {1}, PARAMS)) {
+            assertThat(s.next()).isEqualTo(4);
+            var e = catchThrowableOfType(UpstreamException.class, s::next);
+            assertThat(e.status()).isEqualTo(502);
+            assertThat(e.getMessage()).contains("failed mid-stream", "The engine is dead.");
+        }
+    }
+
+    @Test
+    void textWithoutTokenIdsNamesTheMissingVllmFlags() throws Exception {
+        reply = "stream-text-without-ids.sse";
+        try (VllmClient c = client(); var s = c.stream(new int[] {1}, PARAMS)) {
+            var e = catchThrowableOfType(UpstreamException.class, s::next);
+            assertThat(e.getMessage()).contains("--skip-tokenizer-init", "return_token_ids");
+        }
+    }
+
+    @Test
+    void refusalsKeepVllmsMessageAndMapTheStatus() throws Exception {
+        reply = "error-context.json";
+        status = 400;
+        try (VllmClient c = client()) {
+            var e = catchThrowableOfType(UpstreamException.class, () -> c.stream(new int[] {1}, PARAMS));
+            assertThat(e.status()).isEqualTo(400);
+            assertThat(e.getMessage()).contains("HTTP 400", "maximum context length is 512 tokens");
+        }
+        reply = "error-old-shape.json";
+        status = 404;
+        try (VllmClient c = client()) {
+            var e = catchThrowableOfType(UpstreamException.class, () -> c.stream(new int[] {1}, PARAMS));
+            assertThat(e.status()).isEqualTo(502);
+            assertThat(e.getMessage()).contains("HTTP 404", "does not exist");
+        }
+    }
+
+    @Test
+    void aNamedModelMustBeServed() {
+        var e = catchThrowableOfType(UpstreamException.class, () -> VllmClient.connect(
+                URI.create("http://127.0.0.1:" + stub.getAddress().getPort()), "other", VllmClient.Timeouts.defaults()));
+        assertThat(e.getMessage()).contains("does not serve a model named other");
+    }
+}

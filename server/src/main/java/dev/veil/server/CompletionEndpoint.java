@@ -1,0 +1,272 @@
+package dev.veil.server;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import dev.veil.engine.SamplingParams;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code POST /v1/completions}: validates the request, hands its sequences to the {@link Scheduler} and writes their
+ * tokens back as one JSON response or as server-sent events, in vLLM's response shape ({@code text} is empty: this
+ * server has no tokenizer; the ids are in {@code token_ids}, the prompt's in {@code prompt_token_ids} when
+ * {@code return_token_ids} is set). A streaming client that goes away cancels its sequences.
+ */
+final class CompletionEndpoint {
+
+    private static final System.Logger LOG = System.getLogger(CompletionEndpoint.class.getName());
+    private static final byte[] KEEP_ALIVE = HttpIo.utf8(": keep-alive\n\n");
+    private static final byte[] DONE = HttpIo.utf8("data: [DONE]\n\n");
+
+    private final Scheduler scheduler;
+    private final ServerMetrics metrics;
+    private final String modelName;
+    private final int vocabSize;
+    private final int contextLength;
+    private final Set<Integer> eosIds;
+    private final Duration keepAlive;
+
+    CompletionEndpoint(Scheduler scheduler, ServerMetrics metrics, String modelName, int vocabSize, int contextLength,
+                       Set<Integer> eosIds, Duration keepAlive) {
+        this.scheduler = scheduler;
+        this.metrics = metrics;
+        this.modelName = modelName;
+        this.vocabSize = vocabSize;
+        this.contextLength = contextLength;
+        this.eosIds = Set.copyOf(eosIds);
+        this.keepAlive = keepAlive;
+    }
+
+    /** One request's identity and its sequences, shared by the two response shapes. */
+    private record Call(String id, long created, CompletionRequest request, List<Sequence> sequences,
+                        BlockingQueue<SequenceEvent> events, long startNanos) {
+
+        void cancel() {
+            sequences.forEach(Sequence::cancel);
+        }
+    }
+
+    void handle(HttpExchange exchange) throws IOException {
+        long start = System.nanoTime();
+        CompletionRequest request;
+        try {
+            request = CompletionRequest.parse(HttpIo.readJson(exchange), modelName, vocabSize, contextLength);
+        } catch (ApiException e) {
+            metrics.request(e.status() == 404 ? "not_found" : "bad_request");
+            HttpIo.sendError(exchange, e);
+            return;
+        }
+        BlockingQueue<SequenceEvent> events = new LinkedBlockingQueue<>();
+        List<Sequence> sequences = new ArrayList<>();
+        Set<Integer> eos = request.ignoreEos() ? Set.of() : eosIds;
+        for (int i = 0; i < request.prompts().size(); i++) {
+            long seed = request.seed() != null ? request.seed() : ThreadLocalRandom.current().nextLong();
+            var sampling = new SamplingParams(request.temperature(), request.topK(), request.topP(), seed);
+            sequences.add(new Sequence(i, request.prompts().get(i), request.maxTokens(), sampling, request.stopTokenIds(), eos, events));
+        }
+        try {
+            scheduler.submit(sequences);
+        } catch (ApiException e) {
+            metrics.request(e.status() == 429 ? "queue_full" : "shutting_down");
+            HttpIo.sendError(exchange, e);
+            return;
+        }
+        metrics.promptTokens(request.promptTokens());
+        byte[] random = new byte[12];
+        ThreadLocalRandom.current().nextBytes(random);
+        Call call = new Call("cmpl-" + HexFormat.of().formatHex(random), System.currentTimeMillis() / 1000, request,
+                sequences, events, start);
+        if (request.stream()) stream(exchange, call);
+        else respond(exchange, call);
+    }
+
+    /** Waits for every sequence, then answers with one JSON body. */
+    private void respond(HttpExchange exchange, Call call) throws IOException {
+        int n = call.sequences.size();
+        List<List<Integer>> outputs = new ArrayList<>();
+        for (int i = 0; i < n; i++) outputs.add(new ArrayList<>());
+        SequenceEvent.Finish[] finishes = new SequenceEvent.Finish[n];
+        long firstToken = 0;
+        for (int open = n; open > 0; ) {
+            SequenceEvent event = take(call.events);
+            switch (event) {
+                case SequenceEvent.Token t -> {
+                    if (firstToken == 0) firstToken = System.nanoTime();
+                    outputs.get(t.choice()).add(t.id());
+                    if (t.finish() != null) {
+                        finishes[t.choice()] = t.finish();
+                        open--;
+                    }
+                }
+                case SequenceEvent.Failed f -> {
+                    call.cancel();
+                    metrics.request(f.error().status() == 503 ? "shutting_down" : "failed");
+                    HttpIo.sendError(exchange, f.error());
+                    return;
+                }
+            }
+        }
+        ObjectNode body = header(call, "text_completion");
+        ArrayNode choices = body.putArray("choices");
+        int generated = 0;
+        for (int i = 0; i < n; i++) {
+            ObjectNode choice = choice(i, finishes[i]);
+            ArrayNode ids = choice.putArray("token_ids");
+            outputs.get(i).forEach(ids::add);
+            if (call.request.returnTokenIds()) promptIds(choice, call.request.prompts().get(i));
+            choices.add(choice);
+            generated += outputs.get(i).size();
+        }
+        body.set("usage", usage(call.request.promptTokens(), generated));
+        HttpIo.sendJson(exchange, 200, body);
+        finished(call, generated, firstToken, finishes);
+    }
+
+    /** Server-sent events: one chunk per token, an optional usage chunk, then {@code [DONE]}. */
+    private void stream(HttpExchange exchange, Call call) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+        exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+        int n = call.sequences.size();
+        boolean[] started = new boolean[n];
+        SequenceEvent.Finish[] finishes = new SequenceEvent.Finish[n];
+        int generated = 0;
+        long firstToken = 0;
+        try {
+            exchange.sendResponseHeaders(200, 0);
+            OutputStream out = exchange.getResponseBody();
+            for (int open = n; open > 0; ) {
+                SequenceEvent event = poll(call.events, keepAlive);
+                if (event == null) {
+                    out.write(KEEP_ALIVE);
+                    out.flush();
+                    continue;
+                }
+                switch (event) {
+                    case SequenceEvent.Token t -> {
+                        if (firstToken == 0) firstToken = System.nanoTime();
+                        generated++;
+                        ObjectNode chunk = header(call, "text_completion");
+                        ObjectNode choice = choice(t.choice(), t.finish());
+                        choice.putArray("token_ids").add(t.id());
+                        if (!started[t.choice()] && call.request.returnTokenIds()) promptIds(choice, call.request.prompts().get(t.choice()));
+                        started[t.choice()] = true;
+                        chunk.putArray("choices").add(choice);
+                        event(out, chunk);
+                        if (t.finish() != null) {
+                            finishes[t.choice()] = t.finish();
+                            open--;
+                        }
+                    }
+                    case SequenceEvent.Failed f -> {
+                        call.cancel();
+                        metrics.request(f.error().status() == 503 ? "shutting_down" : "failed");
+                        event(out, HttpIo.errorBody(f.error()));
+                        out.write(DONE);
+                        exchange.close();
+                        return;
+                    }
+                }
+            }
+            if (call.request.includeUsage()) {
+                ObjectNode chunk = header(call, "text_completion");
+                chunk.putArray("choices");
+                chunk.set("usage", usage(call.request.promptTokens(), generated));
+                event(out, chunk);
+            }
+            out.write(DONE);
+            exchange.close();
+            finished(call, generated, firstToken, finishes);
+        } catch (IOException e) {
+            call.cancel();
+            metrics.request("client_gone");
+            LOG.log(System.Logger.Level.INFO, "completion stream: client went away after {0} generated tokens; {1} sequence(s) cancelled",
+                    generated, n);
+            exchange.close();
+        }
+    }
+
+    private static void event(OutputStream out, ObjectNode data) throws IOException {
+        out.write(HttpIo.utf8("data: "));
+        out.write(HttpIo.JSON.writeValueAsBytes(data));
+        out.write(HttpIo.utf8("\n\n"));
+        out.flush();
+    }
+
+    private void finished(Call call, int generated, long firstToken, SequenceEvent.Finish[] finishes) {
+        metrics.request("ok");
+        long end = System.nanoTime();
+        long stops = Arrays.stream(finishes).filter(f -> f.reason().equals("stop")).count();
+        LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT,
+                "completion: %d sequence(s), %d prompt tokens, %d generated, %d stopped / %d at length, first token %.1f ms, total %.1f ms",
+                finishes.length, call.request.promptTokens(), generated, stops, finishes.length - stops,
+                firstToken == 0 ? 0 : (firstToken - call.startNanos) / 1e6, (end - call.startNanos) / 1e6));
+    }
+
+    private ObjectNode header(Call call, String object) {
+        ObjectNode n = HttpIo.JSON.createObjectNode();
+        n.put("id", call.id);
+        n.put("object", object);
+        n.put("created", call.created);
+        n.put("model", modelName);
+        return n;
+    }
+
+    private static ObjectNode choice(int index, SequenceEvent.Finish finish) {
+        ObjectNode c = HttpIo.JSON.createObjectNode();
+        c.put("index", index);
+        c.put("text", "");
+        c.putNull("logprobs");
+        if (finish == null) {
+            c.putNull("finish_reason");
+            c.putNull("stop_reason");
+        } else {
+            c.put("finish_reason", finish.reason());
+            if (finish.stopReason() == null) c.putNull("stop_reason");
+            else c.put("stop_reason", finish.stopReason());
+        }
+        return c;
+    }
+
+    private static void promptIds(ObjectNode choice, int[] prompt) {
+        ArrayNode ids = choice.putArray("prompt_token_ids");
+        for (int id : prompt) ids.add(id);
+    }
+
+    private static ObjectNode usage(int prompt, int generated) {
+        ObjectNode u = HttpIo.JSON.createObjectNode();
+        u.put("prompt_tokens", prompt);
+        u.put("completion_tokens", generated);
+        u.put("total_tokens", prompt + generated);
+        return u;
+    }
+
+    private static SequenceEvent take(BlockingQueue<SequenceEvent> events) {
+        try {
+            return events.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for tokens", e);
+        }
+    }
+
+    private static SequenceEvent poll(BlockingQueue<SequenceEvent> events, Duration timeout) {
+        try {
+            return events.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for tokens", e);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.veil.server;
+
+import dev.veil.engine.kernel.MatMul.Batching;
+import java.time.Duration;
+
+/**
+ * How the server listens and schedules.
+ *
+ * @param modelName     the id clients pass as {@code model} (and {@code /v1/models} lists)
+ * @param maxRunning    sequences decoded together, at most (the batch of one pass over the weights)
+ * @param maxWaiting    sequences waiting for a batch slot, at most; beyond that requests get 429
+ * @param prefillChunk  prompt tokens run per pass, at most (shared by the sequences being prefilled), so a long prompt
+ *                      does not stall the running streams
+ * @param keepAlive     a streaming response that has had nothing to send this long gets an SSE comment, which is also
+ *                      how a client that went away is noticed while its request waits
+ * @param batching      {@link Batching#INVARIANT} (default): a sequence gets bit for bit the tokens it would get alone,
+ *                      whatever it is batched with; {@link Batching#FASTEST}: faster prefill, results equal up to rounding
+ */
+public record ServerOptions(String host, int port, String modelName, int maxRunning, int maxWaiting, int prefillChunk,
+                            Duration keepAlive, Batching batching) {
+
+    public static final int DEFAULT_PORT = 8000;
+
+    public ServerOptions {
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
+        if (modelName == null || modelName.isBlank()) throw new IllegalArgumentException("the served model name is empty");
+        if (maxRunning < 1) throw new IllegalArgumentException("max running sequences must be >= 1, got " + maxRunning);
+        if (maxWaiting < 0) throw new IllegalArgumentException("max waiting sequences must be >= 0, got " + maxWaiting);
+        if (prefillChunk < 1) throw new IllegalArgumentException("prefill chunk must be >= 1, got " + prefillChunk);
+        if (keepAlive.isNegative() || keepAlive.isZero()) throw new IllegalArgumentException("keep-alive must be positive");
+        if (batching == null) throw new IllegalArgumentException("batching is null");
+    }
+
+    /** Loopback, port 8000, 32 running and 256 waiting sequences, 256-token prefill chunks, 2 s keep-alive, batch-invariant. */
+    public static ServerOptions defaults(String modelName) {
+        return new ServerOptions("127.0.0.1", DEFAULT_PORT, modelName, 32, 256, 256, Duration.ofSeconds(2), Batching.INVARIANT);
+    }
+
+    public ServerOptions withAddress(String host, int port) {
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching);
+    }
+
+    public ServerOptions withLimits(int maxRunning, int maxWaiting) {
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching);
+    }
+
+    public ServerOptions withPrefillChunk(int tokens) {
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, tokens, keepAlive, batching);
+    }
+
+    public ServerOptions withKeepAlive(Duration keepAlive) {
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching);
+    }
+
+    public ServerOptions withBatching(Batching batching) {
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching);
+    }
+}

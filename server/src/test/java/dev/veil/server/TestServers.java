@@ -1,0 +1,87 @@
+package dev.veil.server;
+
+import dev.veil.engine.LinearBackend;
+import dev.veil.engine.LinearOp;
+import dev.veil.engine.TestModels;
+import dev.veil.engine.Transformer;
+import dev.veil.engine.backend.LocalLinearBackend;
+import dev.veil.engine.kernel.MatMul.Batching;
+import dev.veil.engine.kernel.Parallel;
+import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** Servers on random-weight models for tests here and in the gateway's and the bench's tests (server test-jar). */
+public final class TestServers {
+
+    /** The kernel pool all test servers share (tests run on small machines). */
+    public static final Parallel PARALLEL = new Parallel(2);
+
+    private TestServers() {}
+
+    /** A random F32 model of shape {@code c} on the local backend, batch-invariant as {@code veil serve} runs it. */
+    public static Transformer model(ModelConfig c, long seed) {
+        return new Transformer(backend(c, seed), PARALLEL);
+    }
+
+    public static LocalLinearBackend backend(ModelConfig c, long seed) {
+        return new LocalLinearBackend(c, TestModels.random(c, DType.F32, seed), PARALLEL, Batching.INVARIANT);
+    }
+
+    /** Loopback, a free port, quick keep-alives. */
+    public static ServerOptions options(String name) {
+        return ServerOptions.defaults(name).withAddress("127.0.0.1", 0).withKeepAlive(Duration.ofMillis(200));
+    }
+
+    public static InferenceServer start(Transformer model, List<Integer> eosIds, ServerOptions options) throws IOException {
+        return InferenceServer.start(model, eosIds, options);
+    }
+
+    /**
+     * A backend that holds every forward pass at the embedding lookup while closed, so a test can line up requests
+     * (in the queue, in one batch) before the model runs.
+     */
+    public static final class Gate implements LinearBackend {
+        private final LinearBackend inner;
+        private volatile CountDownLatch latch = new CountDownLatch(0);
+
+        public Gate(LinearBackend inner) {
+            this.inner = inner;
+        }
+
+        /** Passes from now on wait at the gate. */
+        public void hold() {
+            latch = new CountDownLatch(1);
+        }
+
+        /** Lets the waiting pass (and all later ones) through. */
+        public void release() {
+            latch.countDown();
+        }
+
+        @Override
+        public ModelConfig config() {
+            return inner.config();
+        }
+
+        @Override
+        public void embed(int[] tokens, float[] out) {
+            try {
+                if (!latch.await(60, TimeUnit.SECONDS)) throw new IllegalStateException("gate never opened");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            inner.embed(tokens, out);
+        }
+
+        @Override
+        public void apply(LinearOp op, int layer, float[] x, int n, float[] out) {
+            inner.apply(op, layer, x, n, out);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package dev.veil.talaria.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.model.ModelConfig;
+import dev.veil.talaria.protocol.InferRequest;
+import dev.veil.talaria.protocol.InferResponse;
+import dev.veil.talaria.protocol.InferTensor;
+import dev.veil.talaria.protocol.ModelName;
+import dev.veil.talaria.protocol.V2Codec;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The client's side of the wire: KServe V2 infer calls to the cloud. Every call is idempotent (the cloud is stateless
+ * and the same masked rows may be sent twice), so a call that fails on the connection or gets a 503 is retried with
+ * backoff until the retry budget runs out; then it fails with one clear error naming the call.
+ */
+public final class CloudConnection implements AutoCloseable {
+
+    /** @param budget how long one call may keep retrying (long enough to ride out a cloud restart) */
+    public record Retry(Duration budget, Duration firstBackoff, Duration maxBackoff) {
+        public static final Retry DEFAULT = new Retry(Duration.ofSeconds(30), Duration.ofMillis(20), Duration.ofSeconds(1));
+
+        public static Retry none() {
+            return new Retry(Duration.ZERO, Duration.ZERO, Duration.ZERO);
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final URI base;
+    private final Retry retry;
+    private final Transport transport;
+    private final WireStats stats = new WireStats();
+
+    public CloudConnection(URI base, Retry retry, Transport.Kind transport) {
+        this.base = URI.create(base.toString().replaceAll("/+$", ""));
+        this.retry = retry;
+        this.transport = transport.open(this.base);
+    }
+
+    public CloudConnection(URI base, Retry retry) {
+        this(base, retry, Transport.Kind.SOCKET);
+    }
+
+    public URI base() {
+        return base;
+    }
+
+    public WireStats stats() {
+        return stats;
+    }
+
+    /** The model's config.json as the cloud publishes it ({@code GET /v2/talaria/config}). */
+    public ModelConfig fetchConfig() {
+        Transport.Reply r = send("/v2/talaria/config", Map.of(), null, "the model config");
+        try {
+            return ModelConfig.fromJson(JSON.readTree(r.body()));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new TalariaException("cloud " + base + " sent an unusable model config: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code z[n × in] · Wᵀ (+b)} of product {@code name}, as the cloud computes it. */
+    public float[] infer(ModelName name, float[] z, int n, int in, int out) {
+        V2Codec.Body body = new InferRequest(null, List.of(InferTensor.matrix("input", z, n, in)), List.of("output")).encode();
+        Map<String, String> headers = Map.of("Content-Type", V2Codec.CONTENT_TYPE,
+                V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()));
+        long t0 = System.nanoTime();
+        Transport.Reply r = send("/v2/models/" + name + "/infer", headers, body.bytes(), name.toString());
+        stats.waitNanos.addAndGet(System.nanoTime() - t0);
+        InferTensor y;
+        try {
+            String len = r.header(V2Codec.HEADER_LENGTH).orElseThrow(
+                    () -> new IllegalArgumentException("reply lacks " + V2Codec.HEADER_LENGTH));
+            y = InferResponse.decode(r.body(), Integer.parseInt(len.trim())).output("output");
+        } catch (IllegalArgumentException e) {
+            throw new TalariaException("cloud " + base + " sent a malformed reply for " + name + ": " + e.getMessage(), e);
+        }
+        if (y.shape().length != 2 || y.shape()[0] != n || y.shape()[1] != out)
+            throw new TalariaException("cloud " + base + " answered " + name + " with shape " + java.util.Arrays.toString(y.shape())
+                    + ", expected [" + n + ", " + out + "]");
+        stats.roundTrips.incrementAndGet();
+        stats.bytesSent.addAndGet(body.bytes().length);
+        stats.bytesReceived.addAndGet(r.body().length);
+        stats.valuesSent.addAndGet((long) n * in);
+        stats.valuesReceived.addAndGet((long) n * out);
+        return y.data();
+    }
+
+    /** Sends with retries on connection failures and 503s; other errors fail at once with the server's message. */
+    private Transport.Reply send(String path, Map<String, String> headers, byte[] body, String what) {
+        long deadline = System.nanoTime() + retry.budget().toNanos();
+        long backoff = Math.max(1, retry.firstBackoff().toMillis());
+        int attempts = 0;
+        while (true) {
+            attempts++;
+            String failure;
+            Throwable cause = null;
+            try {
+                Transport.Reply r = transport.exchange(path, headers, body);
+                if (r.status() == 200) return r;
+                String message = errorMessage(r.body());
+                if (r.status() != 503)
+                    throw new TalariaException("cloud " + base + " refused " + what + " (HTTP " + r.status() + "): " + message);
+                failure = "HTTP 503: " + message;
+            } catch (IOException e) {
+                failure = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+                cause = e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TalariaException("interrupted while calling " + what, e);
+            }
+            if (System.nanoTime() + backoff * 1_000_000 > deadline)
+                throw new CloudUnavailableException("cloud " + base + " did not answer " + what + " after " + attempts
+                        + " attempt(s) within " + retry.budget().toMillis() + " ms: " + failure, cause);
+            stats.retries.incrementAndGet();
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TalariaException("interrupted while retrying " + what, e);
+            }
+            backoff = Math.min(backoff * 2, Math.max(1, retry.maxBackoff().toMillis()));
+        }
+    }
+
+    private static String errorMessage(byte[] body) {
+        try {
+            JsonNode n = JSON.readTree(body);
+            if (n != null && n.has("error")) return n.get("error").asText();
+        } catch (IOException ignored) {
+            // not JSON: the raw text below
+        }
+        String s = new String(body, StandardCharsets.UTF_8);
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    }
+
+    @Override
+    public void close() {
+        transport.close();
+    }
+}

@@ -1,0 +1,160 @@
+package dev.veil.talaria.client;
+
+import dev.veil.engine.LinearBackend;
+import dev.veil.engine.LinearOp;
+import dev.veil.model.ModelConfig;
+import dev.veil.talaria.protocol.MaskPrg;
+import dev.veil.talaria.protocol.ModelName;
+import dev.veil.talaria.protocol.Product;
+
+/**
+ * Mixes the rows of k decoy sequences with the real one's: k + 1 forward passes run in lockstep, each through its own
+ * {@link #lane lane}; when every lane has reached the same product call, their rows go to the cloud as one call under a
+ * fresh secret row permutation (and the backend's masks), and each lane gets its own rows back. The cloud sees k + 1
+ * times the rows in the same number of round trips and cannot tell which belong to the user.
+ *
+ * <p>Lane 0 is the real sequence. When it ends, the decoy lanes are stopped at their next call.
+ */
+final class DecoyMixer {
+
+    /** Thrown in a decoy lane when the real sequence has ended. */
+    static final class Stopped extends RuntimeException {
+        Stopped() {
+            super("the real sequence ended", null, false, false);
+        }
+    }
+
+    /** One product call gathering the lanes' rows. */
+    private static final class Round {
+        final ModelName name;
+        final int n;
+        final float[][] x;
+        final int[][] tokens;
+        final float[][] out;
+        int arrived;
+        boolean done;
+        RuntimeException failure;
+
+        Round(ModelName name, int n, int lanes) {
+            this.name = name;
+            this.n = n;
+            this.x = new float[lanes][];
+            this.tokens = new int[lanes][];
+            this.out = new float[lanes][];
+        }
+    }
+
+    private final MaskedRemoteBackend remote;
+    private final int lanes;
+    private final MaskPrg permutations = MaskPrg.fresh();
+    private Round round;
+    private boolean stopped;
+
+    DecoyMixer(MaskedRemoteBackend remote, int decoys) {
+        if (decoys < 1) throw new IllegalArgumentException("a decoy mixer needs at least 1 decoy, got " + decoys);
+        this.remote = remote;
+        this.lanes = decoys + 1;
+    }
+
+    /** The backend the forward pass of lane {@code i} uses (0 = the real sequence). */
+    LinearBackend lane(int i) {
+        return new LinearBackend() {
+            @Override
+            public ModelConfig config() {
+                return remote.config();
+            }
+
+            @Override
+            public void embed(int[] tokens, float[] out) {
+                submit(i, ModelName.EMBED, null, tokens, tokens.length, out);
+            }
+
+            @Override
+            public void apply(LinearOp op, int layer, float[] x, int n, float[] out) {
+                submit(i, ModelName.of(Product.of(op), layer), x, null, n, out);
+            }
+        };
+    }
+
+    /** Ends a generation: decoy lanes still running stop at their next call. */
+    synchronized void stop() {
+        stopped = true;
+        notifyAll();
+    }
+
+    /** Starts a generation. */
+    synchronized void reset() {
+        stopped = false;
+        round = null;
+    }
+
+    private synchronized void submit(int lane, ModelName name, float[] x, int[] tokens, int n, float[] out) {
+        if (stopped) throw new Stopped();
+        if (round == null) round = new Round(name, n, lanes);
+        Round r = round;
+        if (!r.name.equals(name) || r.n != n) {
+            r.failure = new IllegalStateException("decoy lanes diverged: " + name + " with " + n + " rows met " + r.name
+                    + " with " + r.n + " rows (decoy prompts must have the real prompt's length)");
+            r.done = true;
+            round = null;
+            notifyAll();
+            throw r.failure;
+        }
+        r.x[lane] = x;
+        r.tokens[lane] = tokens;
+        r.out[lane] = out;
+        if (++r.arrived == lanes) {
+            round = null;
+            try {
+                send(r);
+            } catch (RuntimeException e) {
+                r.failure = e;
+            }
+            r.done = true;
+            notifyAll();
+        }
+        while (!r.done) {
+            if (stopped && lane != 0) throw new Stopped();
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TalariaException("interrupted while waiting for the decoy lanes", e);
+            }
+        }
+        if (r.failure != null) throw r.failure;
+    }
+
+    /** All lanes' rows as one call: row j of the concatenation travels at position perm[j]. */
+    private void send(Round r) {
+        ModelConfig c = remote.config();
+        int rows = lanes * r.n;
+        int[] perm = permutation(rows);
+        int out = r.name.outDim(c);
+        float[] y = new float[rows * out];
+        if (r.name.product() == Product.EMBED) {
+            int[] tokens = new int[rows];
+            for (int j = 0; j < rows; j++) tokens[perm[j]] = r.tokens[j / r.n][j % r.n];
+            remote.embed(tokens, y);
+        } else {
+            int in = r.name.inDim(c);
+            float[] x = new float[rows * in];
+            for (int j = 0; j < rows; j++) System.arraycopy(r.x[j / r.n], (j % r.n) * in, x, perm[j] * in, in);
+            remote.apply(r.name.product().op, Math.max(r.name.layer(), 0), x, rows, y);
+        }
+        for (int j = 0; j < rows; j++) System.arraycopy(y, perm[j] * out, r.out[j / r.n], (j % r.n) * out, out);
+    }
+
+    /** A uniformly random permutation of {@code rows} (Fisher–Yates on the secret stream). */
+    private int[] permutation(int rows) {
+        int[] p = new int[rows];
+        for (int i = 0; i < rows; i++) p[i] = i;
+        for (int i = rows - 1; i > 0; i--) {
+            int j = permutations.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+}

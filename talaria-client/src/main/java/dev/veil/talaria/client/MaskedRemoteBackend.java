@@ -1,0 +1,162 @@
+package dev.veil.talaria.client;
+
+import dev.veil.engine.LinearBackend;
+import dev.veil.engine.LinearOp;
+import dev.veil.model.ModelConfig;
+import dev.veil.talaria.protocol.MaskPrg;
+import dev.veil.talaria.protocol.ModelName;
+import dev.veil.talaria.protocol.Product;
+import dev.veil.talaria.protocol.SetupBundle;
+import dev.veil.talaria.protocol.SetupPlan;
+import dev.veil.talaria.protocol.SetupRequest;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The Talaria client's linear backend: every weight product of the engine's forward pass, the embedding included, is
+ * masked here, computed by the cloud on the masked rows, checked, and unmasked here (ReMO). The forward pass around it
+ * is the local engine's, unchanged; this class holds masks and unmasking material, never a weight.
+ *
+ * <p>Not thread-safe across concurrent forward passes: use one backend per sequence (or the decoy mixer, which
+ * merges several sequences into one stream of calls).
+ */
+public final class MaskedRemoteBackend implements LinearBackend {
+
+    private final CloudConnection cloud;
+    private final SetupService setup;
+    private final TalariaOptions options;
+    private final ModelConfig config;
+    /** The client's secret randomness: every call's mask coefficients and every session's seed. */
+    private final MaskPrg entropy;
+    private final WireStats stats;
+    private Session session;
+    private int expectedRows = Integer.MAX_VALUE;
+
+    /** A session: the maskers one secret seed expands to. */
+    private record Session(Map<ModelName, ProductMasker> maskers) {}
+
+    public MaskedRemoteBackend(CloudConnection cloud, SetupService setup, TalariaOptions options) {
+        this(cloud, setup, options, MaskPrg.fresh());
+    }
+
+    /**
+     * With a given entropy stream, for reproducible experiments and tests only: whoever knows the stream can remove
+     * every mask.
+     */
+    public MaskedRemoteBackend(CloudConnection cloud, SetupService setup, TalariaOptions options, MaskPrg entropy) {
+        this.entropy = entropy;
+        this.cloud = cloud;
+        this.setup = setup;
+        this.options = options;
+        this.config = cloud.fetchConfig();
+        this.stats = cloud.stats();
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    public TalariaOptions options() {
+        return options;
+    }
+
+    public WireStats stats() {
+        return stats;
+    }
+
+    /** Marks the start of a request: with {@link TalariaOptions.Refresh#REQUEST} the next call sets up a new session. */
+    public synchronized void beginRequest() {
+        beginRequest(Integer.MAX_VALUE);
+    }
+
+    /**
+     * Marks the start of a request that will send at most {@code rows} rows per product (prompt + generated tokens,
+     * times the sequences run together): with per-request refresh, one-time pools are set up no larger than that.
+     */
+    public synchronized void beginRequest(int rows) {
+        if (options.refresh() != TalariaOptions.Refresh.REQUEST) return;
+        session = null;
+        expectedRows = Math.max(1, rows);
+    }
+
+    @Override
+    public void embed(int[] tokens, float[] out) {
+        int v = config.vocabSize();
+        float[] oneHot = new float[tokens.length * v];
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] < 0 || tokens[i] >= v)
+                throw new IllegalArgumentException("token id " + tokens[i] + " is outside the vocabulary of " + v);
+            oneHot[i * v + tokens[i]] = 1f;
+        }
+        call(ModelName.EMBED, oneHot, tokens.length, out);
+    }
+
+    @Override
+    public void apply(LinearOp op, int layer, float[] x, int n, float[] out) {
+        call(ModelName.of(Product.of(op), layer), x, n, out);
+    }
+
+    private synchronized void call(ModelName name, float[] x, int n, float[] out) {
+        if (n == 0) return;
+        int in = name.inDim(config), outDim = name.outDim(config);
+        float[] z = java.util.Arrays.copyOf(x, n * in);
+        float[] correction;
+        ProductMasker masker;
+        try {
+            masker = session().maskers().get(name);
+            correction = masker.mask(z, n, sigma(name, x, n * in), entropy);
+        } catch (ProductMasker.PoolExhaustedException e) {
+            session = null;   // a fresh seed brings a fresh pool
+            masker = session().maskers().get(name);
+            if (masker.poolLeft() < n) throw new TalariaException(e.getMessage() + " and a call needs " + n
+                    + " rows: raise the pool size", e);
+            correction = masker.mask(z, n, sigma(name, x, n * in), entropy);
+        }
+        float[] y = cloud.infer(name, z, n, in, outDim);
+        masker.check(z, n, y);
+        if (correction == null) System.arraycopy(y, 0, out, 0, n * outDim);
+        else for (int i = 0; i < n * outDim; i++) out[i] = y[i] - correction[i];
+    }
+
+    /** Mask rms per coordinate: relative to the rows' rms for hidden rows, absolute for one-hot rows. */
+    private double sigma(ModelName name, float[] x, int len) {
+        if (name.product() == Product.EMBED) return options.embedScale();
+        double rms = Kernels.norm(x, 0, len) / Math.sqrt(len);
+        return options.maskScale() * (rms > 0 ? rms : 1);
+    }
+
+    private Session session() {
+        if (session == null) session = establish();
+        return session;
+    }
+
+    /** A new secret seed, its unmasking material from the setup authority, and the maskers. */
+    private Session establish() {
+        SetupPlan plan = options.refresh() == TalariaOptions.Refresh.REQUEST ? options.plan().capPools(expectedRows) : options.plan();
+        byte[] seed = entropy.nextSeed();
+        SetupBundle bundle = null;
+        if (!plan.empty()) {
+            SetupService.Reply reply = setup.setup(new SetupRequest(seed, plan), config);
+            bundle = reply.bundle();
+            stats.setups.incrementAndGet();
+            stats.setupBytes.addAndGet(reply.bytes());
+        }
+        Map<ModelName, ProductMasker> maskers = new LinkedHashMap<>();
+        for (ModelName n : ModelName.all(config))
+            maskers.put(n, new ProductMasker(n, config, plan, seed, bundle == null ? null : bundle.get(n)));
+        return new Session(maskers);
+    }
+
+    /** Largest relative deviation of an accepted reply in the current session's integrity checks. */
+    public synchronized double worstCheckDeviation() {
+        if (session == null) return 0;
+        return session.maskers().values().stream().mapToDouble(ProductMasker::worstCheck).max().orElse(0);
+    }
+
+    @Override
+    public void close() {
+        cloud.close();
+        setup.close();
+    }
+}

@@ -1,0 +1,74 @@
+package dev.veil.talaria.client;
+
+import dev.veil.talaria.protocol.MaskSpec;
+import dev.veil.talaria.protocol.SetupPlan;
+
+/**
+ * The client's privacy knobs (docs/talaria.md explains each and what it costs).
+ *
+ * @param hidden       masks of the hidden-state rows (QKV, O, GATE_UP, DOWN inputs and the LM head)
+ * @param embed        masks of the one-hot rows of the embedding product
+ * @param maskScale    hidden rows: mask rms per coordinate relative to the rms of the rows being sent
+ * @param embedScale   one-hot rows: mask rms per coordinate in absolute terms (the one-hot's spike is 1)
+ * @param refresh      when a new session seed (new M_pub, new pool, new check vectors) is set up
+ * @param checkVectors Freivalds vectors per product for the result-integrity check (0 = off)
+ */
+public record TalariaOptions(MaskSpec hidden, MaskSpec embed, double maskScale, double embedScale, Refresh refresh,
+                             int checkVectors) {
+
+    public enum Refresh {
+        /**
+         * One setup for the backend's lifetime, renewed only when a one-time pool runs out. Cheap, but the cloud sees
+         * every row under one M_pub and can estimate its row space once it has more than m rows (docs/talaria.md).
+         */
+        SESSION,
+        /** A new setup (seed) for every request ({@link MaskedRemoteBackend#beginRequest()}): the default. */
+        REQUEST
+    }
+
+    /**
+     * One-time full-rank pool masks on every row, sized to each request, a Freivalds check: the most private setting and,
+     * per request, the cheapest (docs/talaria.md §4). The paper's ReMO is {@code withHidden(MaskSpec.remo(r))}.
+     */
+    public static final TalariaOptions DEFAULT =
+            new TalariaOptions(MaskSpec.pool(4096), MaskSpec.pool(4096), 8.0, 2.0, Refresh.REQUEST, 1);
+
+    public TalariaOptions {
+        if (!(maskScale > 0) || Double.isInfinite(maskScale)) throw new IllegalArgumentException("mask scale must be > 0, got " + maskScale);
+        if (!(embedScale > 0) || Double.isInfinite(embedScale)) throw new IllegalArgumentException("embed mask scale must be > 0, got " + embedScale);
+        if (checkVectors < 0) throw new IllegalArgumentException("check vectors must be >= 0, got " + checkVectors);
+    }
+
+    public SetupPlan plan() {
+        return new SetupPlan(hidden, embed, checkVectors);
+    }
+
+    public TalariaOptions withHidden(MaskSpec m) {
+        return new TalariaOptions(m, embed, maskScale, embedScale, refresh, checkVectors);
+    }
+
+    public TalariaOptions withEmbed(MaskSpec m) {
+        return new TalariaOptions(hidden, m, maskScale, embedScale, refresh, checkVectors);
+    }
+
+    public TalariaOptions withMaskScale(double s) {
+        return new TalariaOptions(hidden, embed, s, embedScale, refresh, checkVectors);
+    }
+
+    public TalariaOptions withEmbedScale(double s) {
+        return new TalariaOptions(hidden, embed, maskScale, s, refresh, checkVectors);
+    }
+
+    public TalariaOptions withRefresh(Refresh r) {
+        return new TalariaOptions(hidden, embed, maskScale, embedScale, r, checkVectors);
+    }
+
+    public TalariaOptions withCheckVectors(int k) {
+        return new TalariaOptions(hidden, embed, maskScale, embedScale, refresh, k);
+    }
+
+    /** No masks, no check: rows in the clear. A measurement baseline, not a private mode. */
+    public static TalariaOptions plaintext() {
+        return new TalariaOptions(MaskSpec.NONE, MaskSpec.NONE, 1.0, 1.0, Refresh.SESSION, 0);
+    }
+}

@@ -1,0 +1,119 @@
+package dev.veil.talaria.client;
+
+import dev.veil.engine.Generation;
+import dev.veil.engine.GenerationOptions;
+import dev.veil.engine.Generator;
+import dev.veil.engine.SamplingParams;
+import dev.veil.engine.StopCondition;
+import dev.veil.engine.TokenListener;
+import dev.veil.engine.Transformer;
+import dev.veil.model.ModelConfig;
+import dev.veil.talaria.protocol.MaskPrg;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The Talaria client runtime: the engine's own generator and forward pass (tokens, KV cache, attention, norms, RoPE,
+ * SiLU, residuals, sampling — all local) over the {@link MaskedRemoteBackend}, so every weight product is computed by
+ * the cloud on masked rows. Token ids in, token ids out; the caller tokenizes.
+ *
+ * <p>With decoys, k decoy sequences (prompts from a {@link DecoySource}, continued by sampling at temperature 1) run in
+ * lockstep with the real one and their rows travel in the same calls under a secret row permutation
+ * ({@link DecoyMixer}); they stop when the real sequence stops.
+ */
+public final class TalariaRuntime implements AutoCloseable {
+
+    /** Decoy sequences per request and where their prompts come from; {@code count == 0} means none. */
+    public record Decoys(int count, DecoySource source, Set<Integer> specialIds) {
+        public static final Decoys NONE = new Decoys(0, null, Set.of());
+
+        public Decoys {
+            if (count < 0) throw new IllegalArgumentException("decoys must be >= 0, got " + count);
+            if (count > 0 && source == null) throw new IllegalArgumentException("decoys need a decoy source");
+            specialIds = Set.copyOf(specialIds);
+        }
+    }
+
+    private final MaskedRemoteBackend backend;
+    private final Decoys decoys;
+    private final Generator generator;
+    private final DecoyMixer mixer;
+    private final MaskPrg seeds = MaskPrg.fresh();
+
+    public TalariaRuntime(MaskedRemoteBackend backend) {
+        this(backend, Decoys.NONE);
+    }
+
+    public TalariaRuntime(MaskedRemoteBackend backend, Decoys decoys) {
+        this.backend = backend;
+        this.decoys = decoys;
+        this.mixer = decoys.count() > 0 ? new DecoyMixer(backend, decoys.count()) : null;
+        this.generator = new Generator(new Transformer(mixer == null ? backend : mixer.lane(0)));
+    }
+
+    /**
+     * Connects to a cloud and, when the mask setting needs one, a setup authority.
+     *
+     * @param setup the setup authority's base URL, or null (only for settings that need no setup: no masks, no check)
+     */
+    public static TalariaRuntime connect(URI cloud, URI setup, TalariaOptions options, Transport.Kind transport,
+                                         CloudConnection.Retry retry, Decoys decoys) {
+        CloudConnection connection = new CloudConnection(cloud, retry, transport);
+        SetupService setupService = setup == null ? SetupService.NONE : new HttpSetupService(setup);
+        return new TalariaRuntime(new MaskedRemoteBackend(connection, setupService, options), decoys);
+    }
+
+    public ModelConfig config() {
+        return backend.config();
+    }
+
+    public MaskedRemoteBackend backend() {
+        return backend;
+    }
+
+    public WireStats stats() {
+        return backend.stats();
+    }
+
+    /** One request (a new mask session first when masks refresh per request). Not for concurrent use: one request at a time. */
+    public synchronized Generation generate(int[] prompt, GenerationOptions options, TokenListener listener, StopCondition stop) {
+        // rows per product this request sends at most: every prompt and generated token of every sequence
+        long rows = (long) (decoys.count() + 1) * (prompt.length + options.maxTokens());
+        backend.beginRequest((int) Math.min(rows, Integer.MAX_VALUE));
+        if (mixer == null) return generator.generate(prompt, options, listener, stop);
+        mixer.reset();
+        List<Thread> lanes = new ArrayList<>();
+        for (int i = 1; i <= decoys.count(); i++) {
+            int[] decoyPrompt = decoys.source().decoyFor(prompt, decoys.specialIds());
+            GenerationOptions decoyOptions = new GenerationOptions(options.maxTokens(),
+                    new SamplingParams(1.0, 0, 1.0, seeds.nextLong()), Set.of(), options.prefillChunk());
+            Generator decoy = new Generator(new Transformer(mixer.lane(i)));
+            lanes.add(Thread.ofVirtual().name("decoy-" + i).start(() -> {
+                try {
+                    decoy.generate(decoyPrompt, decoyOptions);
+                } catch (RuntimeException e) {
+                    // stopped with the real sequence, or failed with it: the real lane reports failures
+                }
+            }));
+        }
+        try {
+            return generator.generate(prompt, options, listener, stop);
+        } finally {
+            mixer.stop();
+            for (Thread t : lanes) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        backend.close();
+    }
+}

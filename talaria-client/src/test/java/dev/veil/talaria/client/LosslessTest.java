@@ -1,0 +1,98 @@
+package dev.veil.talaria.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.engine.KvCache;
+import dev.veil.engine.Transformer;
+import dev.veil.talaria.cloud.TinyModels;
+import dev.veil.talaria.protocol.MaskSpec;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Talaria's output is the plain model's: greedy continuations token for token, for every mask setting. */
+class LosslessTest {
+
+    static Harness qwen, llama;
+
+    @BeforeAll
+    static void start() throws Exception {
+        qwen = new Harness(TinyModels.qwen2(), 21);
+        llama = new Harness(TinyModels.llama(), 22);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        qwen.close();
+        llama.close();
+    }
+
+    static Stream<Arguments> settings() {
+        TalariaOptions d = TalariaOptions.DEFAULT;
+        TalariaOptions remo = d.withHidden(MaskSpec.remo(0.5));
+        return Stream.of(
+                Arguments.of("plaintext baseline", TalariaOptions.plaintext()),
+                Arguments.of("default: one-time pools, per request [50 prompts]", d),
+                Arguments.of("ReMO 0.5 (the paper's), per request [50 prompts]", remo),
+                Arguments.of("ReMO 0.5, one setup per session", remo.withRefresh(TalariaOptions.Refresh.SESSION)),
+                Arguments.of("ReMO 0.25", d.withHidden(MaskSpec.remo(0.25))),
+                Arguments.of("ReMO 0.9, scale 64", d.withHidden(MaskSpec.remo(0.9)).withMaskScale(64)),
+                Arguments.of("ReMO on the embedding too", remo.withEmbed(MaskSpec.remo(0.5))),
+                Arguments.of("no integrity check", d.withCheckVectors(0)));
+    }
+
+    /** The default setting on 50 prompts per model; the others on fewer to keep the suite fast. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("settings")
+    void greedyOutputIsTokenForTokenThePlainModels(String label, TalariaOptions options) {
+        boolean full = label.endsWith("[50 prompts]");
+        for (Harness h : List.of(qwen, llama)) {
+            MaskedRemoteBackend talaria = h.client(options);
+            List<int[]> prompts = h.prompts(full ? 50 : h == qwen ? 10 : 4, 7);
+            for (int[] prompt : prompts) {
+                int[] expected = Harness.greedy(h.local, prompt, 12);
+                int[] actual = Harness.greedy(talaria, prompt, 12);
+                assertThat(actual).as("%s, %s, prompt %s", label, h.config.architecture(), java.util.Arrays.toString(prompt))
+                        .containsExactly(expected);
+            }
+        }
+    }
+
+    /** Largest |Δlogit| against the plain engine, relative to the largest |logit|, as the mask grows. */
+    @Test
+    void logitDeviationGrowsWithMaskScaleAndStaysSmall() {
+        Harness h = qwen;
+        int[] prompt = h.prompts(1, 99).getFirst();
+        float[] plain = logits(h.local, prompt);
+        double top = 0;
+        for (float v : plain) top = Math.max(top, Math.abs(v));
+        double[] scales = {1, 4, 16, 64, 256, 1024};
+        double[] deviation = new double[scales.length];
+        StringBuilder table = new StringBuilder("mask scale | max |Δlogit| | relative\n");
+        for (int s = 0; s < scales.length; s++) {
+            MaskedRemoteBackend talaria = h.client(TalariaOptions.DEFAULT.withHidden(MaskSpec.remo(0.5)).withMaskScale(scales[s]));
+            float[] masked = logits(talaria, prompt);
+            for (int i = 0; i < plain.length; i++) deviation[s] = Math.max(deviation[s], Math.abs(masked[i] - plain[i]));
+            table.append(String.format("%10.0f | %12.3g | %.3g%n", scales[s], deviation[s], deviation[s] / top));
+            assertThat(dev.veil.engine.Sampler.argmax(masked)).isEqualTo(dev.veil.engine.Sampler.argmax(plain));
+        }
+        System.out.println("[talaria] logit deviation vs mask scale (" + h.config.architecture() + ", max |logit| "
+                + String.format("%.2f", top) + ")\n" + table);
+        // float32 rounding of the masked product grows in proportion to the mask
+        assertThat(deviation[0] / top).isLessThan(1e-4);
+        assertThat(deviation[2] / top).isLessThan(1e-3);
+        assertThat(deviation[5]).isGreaterThan(4 * deviation[0]);
+    }
+
+    static float[] logits(dev.veil.engine.LinearBackend b, int[] prompt) {
+        Transformer t = new Transformer(b);
+        KvCache cache = t.newCache();
+        return t.forward(prompt, cache);
+    }
+
+}

@@ -1,0 +1,85 @@
+package dev.veil.talaria.cloud;
+
+import dev.veil.talaria.protocol.MaskPrg;
+import dev.veil.talaria.protocol.MaskSpec;
+import dev.veil.talaria.protocol.ModelName;
+import dev.veil.talaria.protocol.SetupBundle;
+import dev.veil.talaria.protocol.SetupPlan;
+import dev.veil.talaria.protocol.SetupRequest;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * The setup authority: a party that holds the weights but is not the cloud (the model vendor in its own attested
+ * environment, or a party that does not collude with the cloud). Given a session's secret seed it expands the same
+ * mask bases the client will use and returns their products with the folded weights — R_pub = M_pub·Wᵀ, pool
+ * products r_j·Wᵀ and Freivalds check vectors Wᵀ·v — so the client can unmask without the cloud ever learning M_pub.
+ * Products are accumulated in double precision so the unmasking error is the cloud's rounding alone.
+ */
+public final class SetupAuthority {
+
+    private static final int CHUNK_ROWS = 64;
+
+    private final FoldedModel model;
+
+    public SetupAuthority(FoldedModel model) {
+        this.model = model;
+    }
+
+    public FoldedModel model() {
+        return model;
+    }
+
+    public SetupBundle compute(SetupRequest request) {
+        SetupPlan plan = request.plan();
+        Map<ModelName, SetupBundle.Material> out = new LinkedHashMap<>();
+        for (ModelName n : ModelName.all(model.config())) {
+            FoldedProduct p = model.get(n);
+            MaskSpec spec = plan.spec(n);
+            float[] rPub = timesWeights(MaskPrg.derive(request.seed(), SetupPlan.basisLabel(n)), spec.rankFor(p.inDim()), p);
+            float[] poolU = timesWeights(MaskPrg.derive(request.seed(), SetupPlan.poolLabel(n)), spec.poolRows(), p);
+            int k = plan.checkVectors();
+            float[] checkW = new float[k * p.inDim()], checkB = new float[k];
+            if (k > 0) {
+                float[] v = MaskPrg.derive(request.seed(), SetupPlan.checkLabel(n)).gaussians(k * p.outDim(), 1.0);
+                for (int j = 0; j < k; j++) checkVector(p, v, j, checkW, checkB);
+            }
+            out.put(n, new SetupBundle.Material(rPub, poolU, checkW, checkB));
+        }
+        return new SetupBundle(out);
+    }
+
+    /** {@code rows} Gaussian rows drawn from {@code prg}, each times Wᵀ: [rows × outDim]. */
+    static float[] timesWeights(MaskPrg prg, int rows, FoldedProduct p) {
+        int in = p.inDim(), outDim = p.outDim();
+        float[] w = p.weight();
+        float[] result = new float[rows * outDim];
+        float[] chunk = new float[CHUNK_ROWS * in];
+        for (int from = 0; from < rows; from += CHUNK_ROWS) {
+            int count = Math.min(CHUNK_ROWS, rows - from), base = from;
+            prg.gaussians(chunk, 0, count * in, 1.0);
+            IntStream.range(0, count * outDim).parallel().forEach(task -> {
+                int r = task / outDim, o = task % outDim;
+                double s = 0;
+                for (int k = 0; k < in; k++) s += (double) chunk[r * in + k] * w[o * in + k];
+                result[(base + r) * outDim + o] = (float) s;
+            });
+        }
+        return result;
+    }
+
+    /** w_j = Wᵀ·v_j and β_j = b·v_j for check vector j. */
+    private static void checkVector(FoldedProduct p, float[] v, int j, float[] checkW, float[] checkB) {
+        int in = p.inDim(), outDim = p.outDim();
+        double[] acc = new double[in];
+        double beta = 0;
+        for (int o = 0; o < outDim; o++) {
+            double vo = v[j * outDim + o];
+            for (int k = 0; k < in; k++) acc[k] += vo * p.weight()[o * in + k];
+            if (p.bias() != null) beta += vo * p.bias()[o];
+        }
+        for (int k = 0; k < in; k++) checkW[j * in + k] = (float) acc[k];
+        checkB[j] = (float) beta;
+    }
+}

@@ -1,0 +1,84 @@
+package dev.veil.talaria.cloud;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.engine.backend.LocalLinearBackend;
+import dev.veil.engine.kernel.Parallel;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.Tensor;
+import dev.veil.model.Weights;
+import dev.veil.talaria.protocol.ModelName;
+import dev.veil.talaria.protocol.Product;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+/** The folded products equal the local engine's products (which apply γ to the row instead). */
+class FoldedModelTest {
+
+    static java.util.List<ModelConfig> configs() {
+        return java.util.List.of(TinyModels.qwen2(), TinyModels.llama());
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void everyProductMatchesTheLocalBackend(ModelConfig c) {
+        Weights w = TinyModels.random(c, 11);
+        FoldedModel folded = FoldedModel.fold(c, w);
+        LocalLinearBackend local = new LocalLinearBackend(c, w, Parallel.shared());
+        Random r = new Random(5);
+        int n = 3;
+        for (ModelName name : ModelName.all(c)) {
+            if (name.product() == Product.EMBED) continue;
+            float[] x = new float[n * name.inDim(c)];
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            float[] expected = new float[n * name.outDim(c)], actual = new float[expected.length];
+            local.apply(name.product().op, Math.max(name.layer(), 0), x, n, expected);
+            folded.get(name).multiply(Parallel.shared(), x, n, actual);
+            double scale = 0;
+            for (float v : expected) scale = Math.max(scale, Math.abs(v));
+            for (int i = 0; i < expected.length; i++)
+                assertThat((double) actual[i]).as("%s[%d]", name, i).isCloseTo(expected[i], org.assertj.core.data.Offset.offset(2e-6 * scale));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void oneHotTimesTheTransposedEmbeddingIsTheLookupExactly(ModelConfig c) {
+        Weights w = TinyModels.random(c, 12);
+        FoldedModel folded = FoldedModel.fold(c, w);
+        LocalLinearBackend local = new LocalLinearBackend(c, w, Parallel.shared());
+        int[] tokens = {0, 7, c.vocabSize() - 1, 7};
+        float[] oneHot = new float[tokens.length * c.vocabSize()];
+        for (int i = 0; i < tokens.length; i++) oneHot[i * c.vocabSize() + tokens[i]] = 1;
+        float[] expected = new float[tokens.length * c.hiddenSize()], actual = new float[expected.length];
+        local.embed(tokens, expected);
+        folded.get(ModelName.EMBED).multiply(Parallel.shared(), oneHot, tokens.length, actual);
+        assertThat(actual).containsExactly(expected);
+    }
+
+    @Test
+    void aWrongShapeNamesTheTensor() {
+        ModelConfig c = TinyModels.qwen2();
+        Weights w = TinyModels.random(c, 1);
+        Weights broken = new Weights() {
+            public Tensor get(String name) {
+                if (name.equals("model.layers.1.mlp.down_proj.weight")) return Tensor.ofFloats(name, new float[64 * 10], 64, 10);
+                return w.get(name);
+            }
+
+            public boolean contains(String name) {
+                return w.contains(name);
+            }
+
+            public Set<String> names() {
+                return w.names();
+            }
+        };
+        assertThatThrownBy(() -> FoldedModel.fold(c, broken)).hasMessageContaining("model.layers.1.mlp.down_proj.weight")
+                .hasMessageContaining("[64, 10]");
+    }
+}

@@ -1,0 +1,71 @@
+package dev.veil.talaria.cloud;
+
+import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.ModelConfig.Architecture;
+import dev.veil.model.ModelTensors;
+import dev.veil.model.Tensor;
+import dev.veil.model.Weights;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Small random-weight models in the Hugging Face layout for Talaria's tests (shared with talaria-client's tests
+ * through this module's test-jar). Linear weights are N(0, 1/in) so activations keep their scale through the layers;
+ * the LM head is scaled up so greedy decoding has clear winners (a random model's logits are otherwise nearly flat
+ * and a 1e-6 rounding difference could flip a tie).
+ */
+public final class TinyModels {
+
+    private TinyModels() {}
+
+    /** Qwen2 shape: q/k/v bias, tied embeddings, GQA (4 heads, 2 kv heads). */
+    public static ModelConfig qwen2() {
+        return new ModelConfig(Architecture.QWEN2, 384, 64, 160, 2, 4, 2, 16, 1e-6, 1_000_000.0, null, 256, true, true,
+                -1, List.of(383), "float32");
+    }
+
+    /** Llama shape: untied head, llama3 rope scaling, head_dim 24 != hidden/heads, GQA. */
+    public static ModelConfig llama() {
+        return new ModelConfig(Architecture.LLAMA, 320, 48, 128, 3, 4, 2, 24, 1e-5, 500_000.0,
+                new ModelConfig.RopeScaling(8.0, 1.0, 4.0, 64), 256, false, false, 1, List.of(2), "float32");
+    }
+
+    public static Weights random(ModelConfig c, long seed) {
+        Random r = new Random(seed);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        ModelTensors.expected(c).forEach((name, shape) -> {
+            float[] v = new float[Math.toIntExact(Tensor.count(shape))];
+            double std;
+            if (name.endsWith("norm.weight")) std = 0;
+            else if (name.endsWith(".bias")) std = 0.1;
+            else if (name.equals(ModelTensors.EMBED)) std = c.tieWordEmbeddings() ? 0.6 : 1.0;
+            else if (name.equals(ModelTensors.LM_HEAD)) std = 0.6;
+            else std = 1 / Math.sqrt(shape[1]);
+            for (int i = 0; i < v.length; i++)
+                v[i] = name.endsWith("norm.weight") ? 1 + 0.2f * (float) r.nextGaussian() : (float) (std * r.nextGaussian());
+            tensors.put(name, Tensor.of(name, DType.F32, v, shape));
+        });
+        return new Weights() {
+            @Override
+            public Tensor get(String name) {
+                Tensor t = tensors.get(name);
+                if (t == null) throw new IllegalArgumentException("no tensor " + name);
+                return t;
+            }
+
+            @Override
+            public boolean contains(String name) {
+                return tensors.containsKey(name);
+            }
+
+            @Override
+            public Set<String> names() {
+                return tensors.keySet();
+            }
+        };
+    }
+}

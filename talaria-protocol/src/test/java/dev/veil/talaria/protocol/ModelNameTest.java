@@ -1,0 +1,45 @@
+package dev.veil.talaria.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.model.ModelConfig;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ModelNameTest {
+
+    static final ModelConfig CONFIG = new ModelConfig(ModelConfig.Architecture.QWEN2, 300, 64, 160, 3, 4, 2, 16, 1e-6,
+            10000, null, 256, true, true, -1, List.of(1), "float32");
+
+    @Test
+    void everyProductHasAWireNameThatParsesBack() {
+        List<ModelName> all = ModelName.all(CONFIG);
+        assertThat(all).hasSize(4 * 3 + 2);
+        assertThat(all.getFirst().toString()).isEqualTo("embed");
+        assertThat(all.get(1).toString()).isEqualTo("layer.0.qkv");
+        assertThat(all.get(4).toString()).isEqualTo("layer.0.down");
+        assertThat(all.get(7).toString()).isEqualTo("layer.1.gate_up");
+        assertThat(all.getLast().toString()).isEqualTo("lm_head");
+        for (ModelName n : all) assertThat(ModelName.parse(n.toString(), CONFIG)).isEqualTo(n);
+    }
+
+    @Test
+    void shapesFollowTheConfig() {
+        assertThat(ModelName.EMBED.inDim(CONFIG)).isEqualTo(300);
+        assertThat(ModelName.EMBED.outDim(CONFIG)).isEqualTo(64);
+        ModelName qkv = new ModelName(Product.QKV, 2);
+        assertThat(qkv.inDim(CONFIG)).isEqualTo(64);
+        assertThat(qkv.outDim(CONFIG)).isEqualTo(4 * 16 + 2 * 2 * 16);
+        assertThat(new ModelName(Product.DOWN, 0).inDim(CONFIG)).isEqualTo(160);
+        assertThat(ModelName.LM_HEAD.outDim(CONFIG)).isEqualTo(300);
+    }
+
+    @Test
+    void unknownNamesAreRefused() {
+        assertThatThrownBy(() -> ModelName.parse("layer.3.qkv", CONFIG)).hasMessageContaining("layer index must be 0..2");
+        assertThatThrownBy(() -> ModelName.parse("layer.x.o", CONFIG)).hasMessageContaining("unknown model 'layer.x.o'");
+        assertThatThrownBy(() -> ModelName.parse("lm_head2", CONFIG)).hasMessageContaining("unknown model");
+        assertThatThrownBy(() -> new ModelName(Product.QKV, -1)).hasMessageContaining("needs a layer index");
+    }
+}

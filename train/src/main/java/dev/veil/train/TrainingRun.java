@@ -1,0 +1,205 @@
+package dev.veil.train;
+
+import dev.veil.model.DType;
+import dev.veil.model.GenerationConfig;
+import dev.veil.model.HfModelWriter;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.Tensor;
+import dev.veil.model.Weights;
+import dev.veil.tokenizer.Tokenizer;
+import dev.veil.train.data.Document;
+import dev.veil.train.io.Sha256;
+import dev.veil.train.model.Transformer;
+import dev.veil.train.tokenizer.BpeModel;
+import dev.veil.train.tokenizer.TokenizerTraining;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * {@code veil train model}: from a config file to a finished Hugging Face model directory — tokenizer, training
+ * with checkpoints, export, evaluation, model card. Every check that can refuse the run (config, output
+ * directory, checkpoint compatibility, corpora) happens before anything is written.
+ */
+public final class TrainingRun {
+    public static final String CHECKPOINT = "checkpoint.safetensors";
+    public static final String CONFIG_COPY = "train-config.json";
+    public static final String LOG = "training_log.jsonl";
+    public static final String METRICS = "metrics.json";
+
+    /**
+     * @param out         overrides the config's {@code out} (may be null)
+     * @param resume      continue from {@code out/checkpoint.safetensors}
+     * @param maxSteps    stop after this many steps in this invocation, leaving a checkpoint (0: run to the end)
+     * @param command     the command line to print in the model card
+     * @param progressBar draw a progress bar on {@code console}'s terminal
+     */
+    public record Options(Path config, Path out, boolean resume, int maxSteps, Path cache, String command,
+                          PrintStream console, boolean progressBar) {}
+
+    /** {@code report} is null when the run stopped early ({@code maxSteps}). */
+    public record Result(Path out, int stepsDone, ModelReport report) {}
+
+    private TrainingRun() {}
+
+    public static Result run(Options o) throws IOException {
+        TrainConfig cfg = TrainConfig.read(o.config());
+        Path out = o.out() != null ? o.out() : cfg.out();
+        if (out == null) throw new IOException(o.config() + ": no output directory: set \"out\" in the config or pass --out");
+        Path checkpoint = out.resolve(CHECKPOINT);
+
+        Checkpoint.State resumed = null;
+        if (o.resume()) {
+            if (!Files.isRegularFile(checkpoint)) throw new IOException("cannot resume: " + checkpoint + " does not exist");
+            Path tokenizerJson = out.resolve("tokenizer.json");
+            if (!Files.isRegularFile(tokenizerJson)) throw new IOException("cannot resume: " + tokenizerJson + " is missing");
+            resumed = Checkpoint.readState(checkpoint);
+            Checkpoint.requireCompatible(checkpoint, resumed, cfg.fingerprint(), Sha256.of(tokenizerJson));
+        } else if (Files.exists(out) && !isEmptyDirectory(out)) {
+            throw new IOException(out + " is not empty: choose a new output directory, or pass --resume to continue the "
+                    + "checkpoint in it (nothing was written)");
+        }
+        List<Document> trainDocs = cfg.data().train().read(o.cache());
+        List<Document> heldoutDocs = cfg.data().heldout().read(o.cache());
+        List<Document> oodDocs = cfg.data().outOfDomainSample(cfg.data().outOfDomain().read(o.cache()));
+
+        if (resumed == null) {
+            Files.createDirectories(out);
+            Files.copy(o.config(), out.resolve(CONFIG_COPY));
+            prepareTokenizer(cfg, trainDocs, out, o.console());
+        }
+        Tokenizer tokenizer = Tokenizer.load(out);
+        int eot = tokenizer.tokenId(BpeModel.ENDOFTEXT).orElseThrow(() ->
+                new IOException(out.resolve("tokenizer.json") + ": no " + BpeModel.ENDOFTEXT + " token (the document separator)"));
+        List<Integer> eos = new ArrayList<>(List.of(eot));
+        tokenizer.tokenId(BpeModel.IM_END).ifPresent(eos::add);
+        Function<String, int[]> encode = text -> tokenizer.encode(text, false, false); // corpus text is plain text
+        TokenStream train = TokenStream.of(trainDocs, encode, eot);
+        TokenStream heldout = TokenStream.of(heldoutDocs, encode, eot);
+        TokenStream ood = TokenStream.of(oodDocs, encode, eot);
+
+        DType exportType = cfg.exportDtype().equals("float32") ? DType.F32 : DType.BF16;
+        ModelConfig modelConfig = cfg.model().toModelConfig(tokenizer.vocabSize(), eot, eos, HfModelWriter.torchDtype(exportType));
+        Transformer model = Transformer.initialize(modelConfig, cfg.seed());
+        Trainer trainer = new Trainer(model, cfg.training(), cfg.seed(), train);
+        TrainingLog log = new TrainingLog();
+        if (resumed != null) {
+            Checkpoint.restore(checkpoint, model, trainer.optimizer(), resumed);
+            trainer.resumeAt(resumed.step());
+            log = new TrainingLog(resumed.log());
+        }
+        String tokenizerSha = Sha256.of(out.resolve("tokenizer.json"));
+        o.console().printf(Locale.ROOT, "model: %s, %,d parameters; tokens: train %,d, held-out %,d, out-of-domain %,d%n",
+                modelConfig.architecture().hfClass, model.parameterCount(), train.size(), heldout.size(), ood.size());
+
+        train(cfg, o, trainer, log, heldout.head(cfg.training().evalTokens()), checkpoint, tokenizerSha, out);
+        if (!trainer.done()) {
+            o.console().printf("stopped after step %d of %d; continue with --resume%n", trainer.nextStep(), cfg.training().steps());
+            return new Result(out, trainer.nextStep(), null);
+        }
+
+        export(out, model, modelConfig, exportType, eot, eos);
+        ModelReport report = ModelReport.compute(out, train, heldout, ood, cfg, log);
+        report.writeJson(out.resolve(METRICS));
+        ModelCard.write(out, out.toAbsolutePath().normalize().getFileName().toString(), o.command(),
+                Files.readString(out.resolve(CONFIG_COPY)), modelConfig, cfg, report, log);
+        return new Result(out, trainer.nextStep(), report);
+    }
+
+    private static void prepareTokenizer(TrainConfig cfg, List<Document> trainDocs, Path out, PrintStream console) throws IOException {
+        TrainConfig.TokenizerSettings t = cfg.tokenizer();
+        if (t.path() != null) {
+            for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
+                Path src = Files.isDirectory(t.path()) ? t.path().resolve(f) : t.path().resolveSibling(f);
+                if (!Files.isRegularFile(src)) throw new IOException("tokenizer.path: " + src + " does not exist");
+                Files.copy(src, out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+            }
+            return;
+        }
+        BpeModel bpe = TokenizerTraining.train(trainDocs, t.vocabSize(), t.minFrequency(), out, cfg.model().maxPositionEmbeddings());
+        console.printf("tokenizer: %d tokens (%d merges) trained on %d documents%n", bpe.vocabSize(), bpe.merges().size(), trainDocs.size());
+    }
+
+    private static void train(TrainConfig cfg, Options o, Trainer trainer, TrainingLog log, TokenStream evalSet,
+                              Path checkpoint, String tokenizerSha, Path out) throws IOException {
+        TrainConfig.TrainingSettings s = cfg.training();
+        int stopAt = o.maxSteps() > 0 ? Math.min(s.steps(), trainer.nextStep() + o.maxSteps()) : s.steps();
+        ProgressBar bar = o.progressBar() ? new ProgressBarBuilder().setTaskName("train").setInitialMax(s.steps())
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).startsFrom(trainer.nextStep(), Duration.ZERO)
+                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(o.console())).build() : null;
+        try {
+            double recentTokens = 0, recentSeconds = 0;
+            while (trainer.nextStep() < stopAt) {
+                long t0 = System.nanoTime();
+                Trainer.StepResult r = trainer.step();
+                long nanos = System.nanoTime() - t0;
+                log.addStep(r, nanos);
+                int done = r.step() + 1;
+                recentTokens = 0.9 * recentTokens + r.tokens();
+                recentSeconds = 0.9 * recentSeconds + nanos / 1e9;
+                if (bar != null) {
+                    bar.stepTo(done);
+                    bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f  %,.0f tok/s", r.loss(), recentTokens / recentSeconds));
+                }
+                if (done % s.evalEvery() == 0 || done == s.steps())
+                    log.addEval(done, Evaluation.run(trainer.model(), evalSet, s.seqLen(), s.batchSize()).crossEntropy());
+                if (done % s.checkpointEvery() == 0 || done == stopAt) {
+                    log.flush();
+                    Checkpoint.save(checkpoint, trainer.model(), trainer.optimizer(), new Checkpoint.State(done,
+                            trainer.optimizer().steps(), cfg.fingerprint(), tokenizerSha, log.json()));
+                    log.write(out.resolve(LOG));
+                }
+            }
+        } finally {
+            if (bar != null) bar.close();
+        }
+        if (o.progressBar()) return;
+        o.console().printf(Locale.ROOT, "trained to step %d, last loss %.4f%n", trainer.nextStep(), log.lastLoss());
+    }
+
+    /** config.json, generation_config.json and model.safetensors in the export dtype; the tokenizer files are already there. */
+    private static void export(Path out, Transformer model, ModelConfig config, DType dtype, int bos, List<Integer> eos) throws IOException {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Tensor t : model.tensors(DType.F32)) tensors.put(t.name(), t);
+        Weights weights = new Weights() {
+            @Override
+            public Tensor get(String name) {
+                Tensor t = tensors.get(name);
+                if (t == null) throw new IllegalArgumentException("no tensor " + name);
+                return t;
+            }
+
+            @Override
+            public boolean contains(String name) {
+                return tensors.containsKey(name);
+            }
+
+            @Override
+            public Set<String> names() {
+                return tensors.keySet();
+            }
+        };
+        GenerationConfig generation = new GenerationConfig(bos, eos, bos, null, null, null, null, null, null);
+        HfModelWriter.write(config, generation, weights, null, out, dtype, HfModelWriter.DEFAULT_MAX_SHARD_BYTES);
+    }
+
+    private static boolean isEmptyDirectory(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return false;
+        try (var s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package dev.veil.train.model;
+
+import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.Tensor;
+import dev.veil.model.Weights;
+import dev.veil.train.nn.Add;
+import dev.veil.train.nn.CausalAttention;
+import dev.veil.train.nn.CrossEntropy;
+import dev.veil.train.nn.Embedding;
+import dev.veil.train.nn.Linear;
+import dev.veil.train.nn.RmsNorm;
+import dev.veil.train.nn.Rope;
+import dev.veil.train.nn.SwiGlu;
+import dev.veil.train.nn.Tape;
+import dev.veil.train.nn.Var;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A Llama/Qwen2 decoder (RMSNorm, RoPE, grouped-query attention with optional q/k/v bias, SwiGLU MLP, tied or
+ * untied LM head) whose forward pass records onto a {@link Tape}, so that any loss over its outputs can be
+ * backpropagated to its parameters or to its inputs. Parameters carry Hugging Face names and layouts.
+ *
+ * <p>The pieces are public for reuse: {@link #embed}, {@link #blocks} (a range of layers, from embeddings or
+ * from a hidden state), {@link #head} (final norm + LM head).
+ */
+public final class Transformer {
+    private final ModelConfig config;
+    private final Map<String, Parameter> params;
+    private final Rope rope;
+
+    private Transformer(ModelConfig config, Map<String, Parameter> params) {
+        this.config = config;
+        this.params = params;
+        this.rope = Rope.of(config);
+    }
+
+    /**
+     * Fresh weights from {@code seed}: matrices ~ N(0, 0.02²) (the residual output projections o_proj and
+     * down_proj scaled by 1/√(2·layers), as in GPT-2), biases 0, norm weights 1.
+     */
+    public static Transformer initialize(ModelConfig config, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double std = 0.02, residualStd = std / Math.sqrt(2.0 * config.numLayers());
+        Map<String, Parameter> p = new LinkedHashMap<>();
+        for (Shape s : shapes(config)) {
+            float[] v = new float[s.size()];
+            switch (s.kind) {
+                case NORM -> java.util.Arrays.fill(v, 1f);
+                case BIAS -> {}
+                case MATRIX -> gaussian(rnd, v, s.name.endsWith("o_proj.weight") || s.name.endsWith("down_proj.weight") ? residualStd : std);
+            }
+            p.put(s.name, new Parameter(s.name, s.shape, v, s.kind == Kind.MATRIX));
+        }
+        return new Transformer(config, p);
+    }
+
+    /** The model held by {@code weights} (any float dtype, widened to F32), e.g. a Hugging Face directory. */
+    public static Transformer fromWeights(ModelConfig config, Weights weights) {
+        Map<String, Parameter> p = new LinkedHashMap<>();
+        for (Shape s : shapes(config)) {
+            Tensor t = weights.get(s.name);
+            long[] expected = java.util.Arrays.stream(s.shape).asLongStream().toArray();
+            if (!java.util.Arrays.equals(t.shape(), expected))
+                throw new IllegalArgumentException("tensor " + s.name + " has shape " + java.util.Arrays.toString(t.shape())
+                        + ", config.json implies " + java.util.Arrays.toString(expected));
+            p.put(s.name, new Parameter(s.name, s.shape, t.toFloats(), s.kind == Kind.MATRIX));
+        }
+        return new Transformer(config, p);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** In Hugging Face order: embeddings, each layer's tensors, final norm, LM head (when untied). */
+    public Collection<Parameter> parameters() {
+        return params.values();
+    }
+
+    public Parameter parameter(String name) {
+        Parameter p = params.get(name);
+        if (p == null) throw new IllegalArgumentException("no parameter " + name);
+        return p;
+    }
+
+    public long parameterCount() {
+        return params.values().stream().mapToLong(Parameter::size).sum();
+    }
+
+    /** Freezes or unfreezes every parameter (frozen: forward passes compute no weight gradients). */
+    public void setTrainable(boolean trainable) {
+        params.values().forEach(p -> p.setTrainable(trainable));
+    }
+
+    /** The weights as tensors named and shaped as Hugging Face writes them, rounded to {@code dtype}. */
+    public List<Tensor> tensors(DType dtype) {
+        List<Tensor> out = new ArrayList<>();
+        for (Parameter p : params.values())
+            out.add(Tensor.of(p.name(), dtype, p.value(), java.util.Arrays.stream(p.shape()).asLongStream().toArray()));
+        return out;
+    }
+
+    // ---- forward pass ----
+
+    /** Next-token logits {@code [batch·seq, vocab]} for {@code tokens} ({@code batch} rows of {@code seq}). */
+    public Var logits(Tape tape, int[] tokens, int batch, int seq) {
+        return head(tape, blocks(tape, embed(tape, tokens), batch, seq, 0, config.numLayers()));
+    }
+
+    /** Mean cross-entropy of predicting {@code targets} (negative = ignored) from {@code inputs}. */
+    public Var loss(Tape tape, int[] inputs, int[] targets, int batch, int seq) {
+        return CrossEntropy.mean(tape, logits(tape, inputs, batch, seq), targets);
+    }
+
+    /** Token embeddings {@code [n, hidden]}. */
+    public Var embed(Tape tape, int[] tokens) {
+        return Embedding.lookup(tape, param("model.embed_tokens.weight"), tokens);
+    }
+
+    /** Runs layers {@code from .. to-1} on the residual stream {@code x} ({@code [batch·seq, hidden]}). */
+    public Var blocks(Tape tape, Var x, int batch, int seq, int from, int to) {
+        if (from < 0 || to > config.numLayers() || from > to)
+            throw new IllegalArgumentException("layers " + from + ".." + to + " outside 0.." + config.numLayers());
+        if (x.size() != batch * seq * config.hiddenSize())
+            throw new IllegalArgumentException(x + " is not " + batch + "×" + seq + " rows of hidden size " + config.hiddenSize());
+        Var h = x;
+        for (int i = from; i < to; i++) h = block(tape, h, i, batch, seq);
+        return h;
+    }
+
+    /** Final RMSNorm and LM head: logits {@code [n, vocab]} from the last hidden state. */
+    public Var head(Tape tape, Var hidden) {
+        Var normed = RmsNorm.apply(tape, hidden, param("model.norm.weight"), eps());
+        Var w = param(config.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight");
+        return Linear.apply(tape, normed, w, null);
+    }
+
+    private Var block(Tape tape, Var x, int i, int batch, int seq) {
+        ModelConfig c = config;
+        Var n1 = RmsNorm.apply(tape, x, param(layer(i, "input_layernorm.weight")), eps());
+        Var q = Linear.apply(tape, n1, param(layer(i, "self_attn.q_proj.weight")), bias(i, "q_proj"));
+        Var k = Linear.apply(tape, n1, param(layer(i, "self_attn.k_proj.weight")), bias(i, "k_proj"));
+        Var v = Linear.apply(tape, n1, param(layer(i, "self_attn.v_proj.weight")), bias(i, "v_proj"));
+        Var attn = CausalAttention.apply(tape, rope.apply(tape, q, seq), rope.apply(tape, k, seq), v,
+                batch, seq, c.numHeads(), c.numKvHeads(), c.headDim());
+        Var h = Add.apply(tape, x, Linear.apply(tape, attn, param(layer(i, "self_attn.o_proj.weight")), null));
+
+        Var n2 = RmsNorm.apply(tape, h, param(layer(i, "post_attention_layernorm.weight")), eps());
+        Var gate = Linear.apply(tape, n2, param(layer(i, "mlp.gate_proj.weight")), null);
+        Var up = Linear.apply(tape, n2, param(layer(i, "mlp.up_proj.weight")), null);
+        Var down = Linear.apply(tape, SwiGlu.apply(tape, gate, up), param(layer(i, "mlp.down_proj.weight")), null);
+        return Add.apply(tape, h, down);
+    }
+
+    private Var bias(int i, String proj) {
+        return config.attentionBias() ? param(layer(i, "self_attn." + proj + ".bias")) : null;
+    }
+
+    private Var param(String name) {
+        return parameter(name).var();
+    }
+
+    private float eps() {
+        return (float) config.rmsNormEps();
+    }
+
+    private static String layer(int i, String suffix) {
+        return ModelConfig.layer(i, suffix);
+    }
+
+    // ---- parameter shapes, Hugging Face names ----
+
+    private enum Kind { MATRIX, BIAS, NORM }
+
+    private record Shape(String name, Kind kind, int... shape) {
+        int size() {
+            int n = 1;
+            for (int d : shape) n *= d;
+            return n;
+        }
+    }
+
+    private static List<Shape> shapes(ModelConfig c) {
+        List<Shape> s = new ArrayList<>();
+        int d = c.hiddenSize();
+        s.add(new Shape("model.embed_tokens.weight", Kind.MATRIX, c.vocabSize(), d));
+        for (int i = 0; i < c.numLayers(); i++) {
+            s.add(new Shape(layer(i, "input_layernorm.weight"), Kind.NORM, d));
+            s.add(new Shape(layer(i, "self_attn.q_proj.weight"), Kind.MATRIX, c.qDim(), d));
+            s.add(new Shape(layer(i, "self_attn.k_proj.weight"), Kind.MATRIX, c.kvDim(), d));
+            s.add(new Shape(layer(i, "self_attn.v_proj.weight"), Kind.MATRIX, c.kvDim(), d));
+            if (c.attentionBias()) {
+                s.add(new Shape(layer(i, "self_attn.q_proj.bias"), Kind.BIAS, c.qDim()));
+                s.add(new Shape(layer(i, "self_attn.k_proj.bias"), Kind.BIAS, c.kvDim()));
+                s.add(new Shape(layer(i, "self_attn.v_proj.bias"), Kind.BIAS, c.kvDim()));
+            }
+            s.add(new Shape(layer(i, "self_attn.o_proj.weight"), Kind.MATRIX, d, c.qDim()));
+            s.add(new Shape(layer(i, "post_attention_layernorm.weight"), Kind.NORM, d));
+            s.add(new Shape(layer(i, "mlp.gate_proj.weight"), Kind.MATRIX, c.intermediateSize(), d));
+            s.add(new Shape(layer(i, "mlp.up_proj.weight"), Kind.MATRIX, c.intermediateSize(), d));
+            s.add(new Shape(layer(i, "mlp.down_proj.weight"), Kind.MATRIX, d, c.intermediateSize()));
+        }
+        s.add(new Shape("model.norm.weight", Kind.NORM, d));
+        if (!c.tieWordEmbeddings()) s.add(new Shape("lm_head.weight", Kind.MATRIX, c.vocabSize(), d));
+        return s;
+    }
+
+    private static void gaussian(SplittableRandom rnd, float[] v, double std) {
+        for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextGaussian() * std);
+    }
+}

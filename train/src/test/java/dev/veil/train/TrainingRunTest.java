@@ -1,0 +1,167 @@
+package dev.veil.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.engine.KvCache;
+import dev.veil.engine.backend.LocalLinearBackend;
+import dev.veil.engine.kernel.Parallel;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.safetensors.SafetensorsWeights;
+import dev.veil.tokenizer.Tokenizer;
+import dev.veil.train.io.Sha256;
+import dev.veil.train.model.Transformer;
+import dev.veil.train.nn.Tape;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `veil train model` end to end on a tiny model: the output, the engine agreeing with training, determinism, resume. */
+class TrainingRunTest {
+    @TempDir
+    static Path dir;
+    static Path cache;
+    static Path config;
+    static Path full;
+
+    @BeforeAll
+    static void trainOnce() throws IOException {
+        cache = TinyRun.cache(dir);
+        config = TinyRun.config(dir, 1, "0.01");
+        full = dir.resolve("full-run");
+        TrainingRun.Result r = TinyRun.run(config, full, cache, false, 0);
+        assertThat(r.stepsDone()).isEqualTo(8);
+    }
+
+    @Test
+    void writesAStandardModelDirectory() throws IOException {
+        for (String f : new String[] {"config.json", "model.safetensors", "generation_config.json", "tokenizer.json",
+                "tokenizer_config.json", "MODEL_CARD.md", "training_curve.svg", "training_log.jsonl", "metrics.json",
+                "train-config.json", TrainingRun.CHECKPOINT})
+            assertThat(full.resolve(f)).as(f).isRegularFile();
+        ModelConfig c = ModelConfig.read(full);
+        assertThat(c.architecture()).isEqualTo(ModelConfig.Architecture.QWEN2);
+        assertThat(c.vocabSize()).isEqualTo(400);
+        assertThat(c.tieWordEmbeddings()).isTrue();
+        assertThat(c.attentionBias()).isTrue();
+        assertThat(c.headDim()).isEqualTo(12);
+        assertThat(c.bosTokenId()).isEqualTo(397);
+        assertThat(c.eosTokenIds()).containsExactly(397, 399);
+        assertThat(Tokenizer.load(full).vocabSize()).isEqualTo(400);
+        JsonNode gen = new ObjectMapper().readTree(full.resolve("generation_config.json").toFile());
+        assertThat(gen.get("bos_token_id").asInt()).isEqualTo(397);
+
+        // it learned something: the loss fell, and the held-out evaluation is in the log
+        TrainingLog log = new TrainingLog((com.fasterxml.jackson.databind.node.ArrayNode) new ObjectMapper().readTree(
+                "[" + String.join(",", Files.readAllLines(full.resolve("training_log.jsonl"))) + "]"));
+        assertThat(log.trainCurve()).hasSize(2); // flushed at each checkpoint: steps 4 and 8
+        assertThat(log.trainCurve().get(1)[1]).isLessThan(log.trainCurve().get(0)[1]);
+        assertThat(log.evalCurve()).hasSize(2);
+        assertThat(log.evalCurve().get(1)[1]).isLessThan(Math.log(400));
+        String card = Files.readString(full.resolve("MODEL_CARD.md"));
+        assertThat(card).contains("veil train model --config").contains("| held-out (SOTU 2000–2021) |").contains("tokens/s");
+    }
+
+    @Test
+    void theInferenceEngineComputesTheLogitsTrainingComputes() throws IOException {
+        ModelConfig c = ModelConfig.read(full);
+        int[] tokens = Tokenizer.load(full).encode("Fellow-Citizens of the Senate and House of Representatives: in meeting");
+        int[] input = new int[Math.min(tokens.length + 1, 32)];
+        input[0] = c.bosTokenId();
+        System.arraycopy(tokens, 0, input, 1, input.length - 1);
+        float[] ours;
+        float[] engine;
+        try (SafetensorsWeights w = SafetensorsWeights.open(full)) {
+            ours = Transformer.fromWeights(c, w).logits(Tape.inference(), input, 1, input.length).value();
+            try (LocalLinearBackend backend = new LocalLinearBackend(c, w, Parallel.shared())) {
+                dev.veil.engine.Transformer t = new dev.veil.engine.Transformer(backend);
+                KvCache kv = t.newCache();
+                engine = t.forwardAll(input, kv);
+            }
+        }
+        assertThat(engine).hasSameSizeAs(ours);
+        double maxDiff = 0, maxAbs = 0;
+        for (int i = 0; i < ours.length; i++) {
+            maxDiff = Math.max(maxDiff, Math.abs(ours[i] - engine[i]));
+            maxAbs = Math.max(maxAbs, Math.abs(ours[i]));
+        }
+        // same float32 arithmetic, different summation orders in the matrix products: agreement to ~1e-6 of the scale
+        assertThat(maxDiff).isLessThan(2e-5 * Math.max(1, maxAbs));
+    }
+
+    @Test
+    void theSameSeedGivesBitIdenticalWeightsAndAnotherSeedOthers() throws IOException {
+        Path again = dir.resolve("again");
+        TinyRun.run(config, again, cache, false, 0);
+        assertThat(Files.readAllBytes(again.resolve("model.safetensors"))).isEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
+
+        Path other = dir.resolve("other-seed");
+        TinyRun.run(TinyRun.config(dir, 2, "0.01"), other, cache, false, 0);
+        assertThat(Files.readAllBytes(other.resolve("model.safetensors"))).isNotEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
+    }
+
+    @Test
+    void aResumedRunEndsBitIdenticalToAnUninterruptedOne() throws IOException {
+        Path split = dir.resolve("interrupted");
+        TrainingRun.Result first = TinyRun.run(config, split, cache, false, 3); // stops at 3; checkpoint at 3
+        assertThat(first.stepsDone()).isEqualTo(3);
+        assertThat(first.report()).isNull();
+        assertThat(split.resolve("model.safetensors")).doesNotExist();
+        TrainingRun.Result rest = TinyRun.run(config, split, cache, true, 0);
+        assertThat(rest.stepsDone()).isEqualTo(8);
+        assertThat(Files.readAllBytes(split.resolve("model.safetensors"))).isEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
+    }
+
+    @Test
+    void resumingUnderOtherSettingsIsRefusedAndNothingChanges() throws IOException {
+        Path partial = dir.resolve("partial");
+        TinyRun.run(config, partial, cache, false, 4);
+        Map<String, String> before = digests(partial);
+
+        Path changed = TinyRun.config(dir, 1, "0.02");
+        assertThatThrownBy(() -> TinyRun.run(changed, partial, cache, true, 0))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("cannot resume from " + partial.resolve(TrainingRun.CHECKPOINT))
+                .hasMessageContaining("training.lr = 0.01, the config says 0.02");
+        Path otherSeed = TinyRun.config(dir, 3, "0.01");
+        assertThatThrownBy(() -> TinyRun.run(otherSeed, partial, cache, true, 0)).hasMessageContaining("seed = 1, the config says 3");
+        assertThat(digests(partial)).isEqualTo(before);
+    }
+
+    @Test
+    void aNonEmptyOutputDirectoryIsNotOverwritten() throws IOException {
+        Map<String, String> before = digests(full);
+        assertThatThrownBy(() -> TinyRun.run(config, full, cache, false, 0))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("is not empty")
+                .hasMessageContaining("--resume");
+        assertThat(digests(full)).isEqualTo(before);
+        assertThatThrownBy(() -> TinyRun.run(config, dir.resolve("nothing-here"), cache, true, 0))
+                .hasMessageContaining("cannot resume")
+                .hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void aMissingCorpusNamesTheFetchCommandBeforeWritingAnything() {
+        Path out = dir.resolve("no-corpus-out");
+        assertThatThrownBy(() -> TinyRun.run(config, out, dir.resolve("empty-cache"), false, 0))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("run `veil data fetch sotu` first");
+        assertThat(out).doesNotExist();
+    }
+
+    private static Map<String, String> digests(Path d) throws IOException {
+        Map<String, String> m = new TreeMap<>();
+        try (var files = Files.list(d)) {
+            for (Path f : files.toList()) m.put(f.getFileName().toString(), Sha256.of(f) + "@" + Files.getLastModifiedTime(f));
+        }
+        return m;
+    }
+}

@@ -1,0 +1,109 @@
+package dev.veil.train.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.model.ModelConfig;
+import dev.veil.train.nn.GradCheck;
+import dev.veil.train.nn.Mse;
+import dev.veil.train.nn.Tape;
+import dev.veil.train.nn.Var;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The whole model's backward pass against finite differences of its loss, for weights and for inputs. */
+class TransformerTest {
+    private static final int BATCH = 2, SEQ = 5;
+
+    @Test
+    void qwen2WeightGradientsMatchFiniteDifferences() {
+        checkAllWeights(TinyModels.qwen2(11, 16));
+    }
+
+    @Test
+    void llamaUntiedWeightGradientsMatchFiniteDifferences() {
+        checkAllWeights(TinyModels.llama(11, 16));
+    }
+
+    @Test
+    void inputGradientsThroughFrozenLayersMatchFiniteDifferences() {
+        // gradient-based inversion: which embeddings would produce this layer-1 hidden state?
+        Transformer model = randomized(TinyModels.qwen2(11, 16), 3);
+        model.setTrainable(false);
+        Random rnd = new Random(5);
+        int hidden = model.config().hiddenSize();
+        Var x = Var.variable(GradCheck.random(rnd, BATCH * SEQ * hidden, 0.5), BATCH * SEQ, hidden);
+        Var target = Var.constant(GradCheck.random(rnd, BATCH * SEQ * hidden, 0.5), BATCH * SEQ, hidden);
+        GradCheck.check(t -> Mse.mean(t, model.blocks(t, x, BATCH, SEQ, 0, 1), target), 3e-3, 5e-3, x);
+        assertThat(model.parameter("model.layers.0.mlp.up_proj.weight").grad()).containsOnly(0f);
+    }
+
+    @Test
+    void logitsAtAPositionDoNotDependOnLaterTokens() {
+        Transformer model = randomized(TinyModels.llama(11, 16), 4);
+        int[] a = {1, 2, 3, 4, 5}, b = {1, 2, 3, 9, 0};
+        float[] la = model.logits(Tape.inference(), a, 1, 5).value();
+        float[] lb = model.logits(Tape.inference(), b, 1, 5).value();
+        assertThat(Arrays.copyOf(lb, 3 * 11)).containsExactly(Arrays.copyOf(la, 3 * 11));
+        assertThat(Arrays.copyOfRange(lb, 3 * 11, 4 * 11)).isNotEqualTo(Arrays.copyOfRange(la, 3 * 11, 4 * 11));
+    }
+
+    @Test
+    void initializationFollowsTheSeedAndHuggingFaceShapes() {
+        ModelConfig c = TinyModels.qwen2(11, 16);
+        Transformer a = Transformer.initialize(c, 7), b = Transformer.initialize(c, 7), other = Transformer.initialize(c, 8);
+        assertThat(a.parameter("model.layers.1.self_attn.k_proj.weight").value())
+                .containsExactly(b.parameter("model.layers.1.self_attn.k_proj.weight").value())
+                .isNotEqualTo(other.parameter("model.layers.1.self_attn.k_proj.weight").value());
+        assertThat(a.parameter("model.layers.0.self_attn.q_proj.weight").shape()).containsExactly(12, 8);
+        assertThat(a.parameter("model.layers.0.self_attn.o_proj.weight").shape()).containsExactly(8, 12);
+        assertThat(a.parameter("model.layers.0.self_attn.v_proj.bias").value()).containsOnly(0f);
+        assertThat(a.parameter("model.norm.weight").value()).containsOnly(1f);
+        assertThatThrownBy(() -> a.parameter("lm_head.weight")).hasMessage("no parameter lm_head.weight");
+        // 11·8 embeddings + 2 layers · (8+8 norms + 96+48+48 qkv + 12+6+6 bias + 96 o + 3·96 mlp) + 8 final norm
+        assertThat(a.parameterCount()).isEqualTo(88 + 2 * (16 + 192 + 24 + 96 + 288) + 8);
+    }
+
+    private static Transformer randomized(ModelConfig c, long seed) {
+        Transformer m = Transformer.initialize(c, seed);
+        Random rnd = new Random(seed);
+        for (Parameter p : m.parameters()) {
+            float[] v = p.value();
+            for (int i = 0; i < v.length; i++) v[i] = (p.name().endsWith("norm.weight") ? 1f : 0f) + (float) (rnd.nextGaussian() * 0.4);
+        }
+        return m;
+    }
+
+    private static void checkAllWeights(ModelConfig c) {
+        Transformer model = randomized(c, 1);
+        Random rnd = new Random(2);
+        int[] inputs = new int[BATCH * SEQ], targets = new int[BATCH * SEQ];
+        for (int i = 0; i < inputs.length; i++) {
+            inputs[i] = rnd.nextInt(c.vocabSize());
+            targets[i] = i == 3 ? -1 : rnd.nextInt(c.vocabSize());
+        }
+        model.parameters().forEach(Parameter::zeroGrad);
+        Tape tape = new Tape();
+        tape.backward(model.loss(tape, inputs, targets, BATCH, SEQ));
+        double eps = 3e-3;
+        int checked = 0;
+        for (Parameter p : model.parameters()) {
+            float[] w = p.value();
+            for (int i = 0; i < w.length; i++) {
+                float saved = w[i];
+                w[i] = (float) (saved + eps);
+                double plus = model.loss(Tape.inference(), inputs, targets, BATCH, SEQ).item();
+                w[i] = (float) (saved - eps);
+                double minus = model.loss(Tape.inference(), inputs, targets, BATCH, SEQ).item();
+                w[i] = saved;
+                double numeric = (plus - minus) / (2 * eps);
+                assertThat(Math.abs(numeric - p.grad()[i]))
+                        .as("%s[%d]: numeric %.6f vs analytic %.6f", p.name(), i, numeric, p.grad()[i])
+                        .isLessThanOrEqualTo(5e-3 * Math.max(1.0, Math.abs(p.grad()[i])));
+                checked++;
+            }
+        }
+        assertThat(checked).isEqualTo(model.parameterCount());
+    }
+}

@@ -1,0 +1,54 @@
+package dev.veil.train.nn.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+class VecOpsTest {
+
+    @Test
+    void expIsAccurateAndTheSameInEveryLane() {
+        Random rnd = new Random(3);
+        float[] x = new float[4096];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextDouble() * 170 - 86);
+        x[0] = 0f;
+        x[1] = -1e-8f;
+        x[2] = 1f;
+        float[] lanes = new float[x.length];
+        for (int i = 0; i < x.length; i += VecOps.V) VecOps.exp(FloatVector.fromArray(VecOps.S, x, i)).intoArray(lanes, i);
+        double worst = 0;
+        for (int i = 0; i < x.length; i++) {
+            float scalar = VecOps.exp(x[i]);
+            assertThat(Float.floatToRawIntBits(lanes[i])).as("lane %d of exp(%s)", i, x[i]).isEqualTo(Float.floatToRawIntBits(scalar));
+            worst = Math.max(worst, Math.abs(scalar / Math.exp(x[i]) - 1));
+        }
+        assertThat(VecOps.exp(0f)).isEqualTo(1f);
+        assertThat(worst).isLessThan(3e-7); // about 2 ulp
+    }
+
+    @Test
+    void sumsAgreeWithDoublePrecision() {
+        Random rnd = new Random(4);
+        float[] a = new float[1000], b = new float[1000];
+        double dot = 0, sumExp = 0;
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) rnd.nextGaussian();
+            b[i] = (float) rnd.nextGaussian();
+        }
+        for (int i = 3; i < 1000; i++) {
+            dot += (double) a[i] * b[i];
+            sumExp += Math.exp(a[i] - 2.0);
+        }
+        assertThat((double) VecOps.dot(a, 3, b, 3, 997)).isCloseTo(dot, org.assertj.core.data.Offset.offset(1e-4));
+        assertThat((double) VecOps.sumExp(a, 3, 997, 2f)).isCloseTo(sumExp, org.assertj.core.data.Offset.offset(1e-4 * sumExp));
+        assertThat(VecOps.max(a, 0, 1000)).isEqualTo(max(a));
+    }
+
+    private static float max(float[] a) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (float x : a) m = Math.max(m, x);
+        return m;
+    }
+}
