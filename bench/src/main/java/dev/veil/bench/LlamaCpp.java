@@ -70,7 +70,8 @@ public final class LlamaCpp {
 
     public record Result(float[] logits, int[] tokens) {}
 
-    public record Timing(int context, int prefillTokens, int decodeTokens, double prefillSeconds, double decodeSeconds) {
+    public record Timing(int context, int prefillTokens, int decodeTokens, double prefillSeconds, double decodeSeconds,
+                         double cpuShare) {
         public double prefillTokensPerSecond() {
             return prefillTokens / prefillSeconds;
         }

@@ -11,7 +11,8 @@
 //   logits       true: last-position logits over the full vocabulary, per prompt
 //   generate     N: greedy continuation of N tokens per prompt (argmax, no penalties, EOS does not stop it)
 //   bench        {prefill: [P...], decode: D, repeats: R}: timings of prefilling P tokens of the first prompt
-//                (cycled to length) and of decoding D tokens after it, best of R runs
+//                (cycled to length) and of decoding D tokens after it, best of R runs; cpuShare is the CPU time the
+//                process got over those runs per thread and wall second (below 1: other load took the cores)
 // Reply (JSON on stdout): {llamaCpp: {repo, release, systemInfo}, results: [{logits?, tokens?}], bench?: [...]}
 // Diagnostics go to stderr; any failure exits non-zero with one line on stderr.
 import { readFileSync } from "node:fs";
@@ -100,6 +101,7 @@ try {
         for (const length of request.bench.prefill) {
             const tokens = Array.from({ length }, (_, i) => base[i % base.length]);
             let best = { prefillSeconds: Infinity, decodeSeconds: Infinity };
+            const cpu0 = process.cpuUsage(), wall0 = process.hrtime.bigint();
             for (let r = 0; r < repeats; r++) {
                 await sequence.clearHistory();
                 let t0 = process.hrtime.bigint();
@@ -113,7 +115,9 @@ try {
                     decodeSeconds: Math.min(best.decodeSeconds, decodeSeconds),
                 };
             }
-            bench.push({ context: length, prefillTokens: length, decodeTokens: request.bench.decode, ...best });
+            const cpu = process.cpuUsage(cpu0), wall = Number(process.hrtime.bigint() - wall0) / 1e9;
+            const cpuShare = (cpu.user + cpu.system) / 1e6 / (wall * threads);
+            bench.push({ context: length, prefillTokens: length, decodeTokens: request.bench.decode, ...best, cpuShare });
         }
     }
 
