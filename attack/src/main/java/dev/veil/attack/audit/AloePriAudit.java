@@ -49,10 +49,11 @@ public final class AloePriAudit {
      * @param heldout        held-out text for the accuracy cost (at most the model's context)
      * @param attackerSeeds  the attacker's own keys for IMA
      * @param isaRequests    requests the (slow) ISA attacks invert, each over its first {@code isaPositions} prompt tokens
+     * @param isaBudget      hidden-state ISA: candidates its discrete stage tries per position at most
      * @param isaSettings    settings the ISA attacks run on (by name)
      */
     public record Options(List<int[]> prompts, int maxTokens, int[] publicTokens, int[] heldout, List<String> attackerSeeds,
-                          int isaRequests, int isaPositions, int isaSteps, List<String> isaSettings, Path saveCaptures) {}
+                          int isaRequests, int isaPositions, int isaSteps, int isaBudget, List<String> isaSettings, Path saveCaptures) {}
 
     private AloePriAudit() {}
 
@@ -102,7 +103,7 @@ public final class AloePriAudit {
                 AloePriTarget isaTarget = new AloePriTarget(lim.capture(), served.config(), served.weights(), config, plain);
                 for (InternalStateAttack.Kind kind : InternalStateAttack.Kind.values()) {
                     int steps = kind == InternalStateAttack.Kind.HIDDEN ? o.isaSteps() : Math.max(1, o.isaSteps() / 3);
-                    InternalStateAttack a = new InternalStateAttack(kind, steps, 0.3, o.isaRequests(), 10);
+                    InternalStateAttack a = new InternalStateAttack(kind, steps, 0.3, o.isaRequests(), o.isaBudget(), 10);
                     scores.add(score(a, a.name(), isaTarget, lim.truth(), bars));
                 }
             }
@@ -125,7 +126,7 @@ public final class AloePriAudit {
         boolean states = capture.requests().stream().allMatch(r -> r.has("out/layer.0.qkv") && r.has("in/layer." + Math.min(1, plainConfig.numLayers() - 1) + ".qkv"));
         if (states)
             for (InternalStateAttack.Kind kind : InternalStateAttack.Kind.values()) {
-                InternalStateAttack a = new InternalStateAttack(kind, kind == InternalStateAttack.Kind.HIDDEN ? o.isaSteps() : Math.max(1, o.isaSteps() / 3), 0.3, o.isaRequests(), 10);
+                InternalStateAttack a = new InternalStateAttack(kind, kind == InternalStateAttack.Kind.HIDDEN ? o.isaSteps() : Math.max(1, o.isaSteps() / 3), 0.3, o.isaRequests(), o.isaBudget(), 10);
                 scores.add(score(a, a.name(), isaTarget, lim.truth(), bars));
             }
         SettingResult s = new SettingResult("capture", "", 0, capture.setting(), Map.of(), scores);
@@ -173,7 +174,7 @@ public final class AloePriAudit {
         m.put(new EmbeddingMatchingAttack(1).name(), new AuditResult.Reference(PLAIN, new EmbeddingMatchingAttack(1).name()));
         m.put(IMA_OWN, new AuditResult.Reference(DEFAULTS, IMA_VICTIM));
         for (InternalStateAttack.Kind kind : InternalStateAttack.Kind.values()) {
-            String n = new InternalStateAttack(kind, 1, 1, 1, 1).name();
+            String n = new InternalStateAttack(kind, 1, 1, 1, 1, 1).name();
             m.put(n, new AuditResult.Reference(PLAIN, n));
         }
         m.put(TFMA_PUBLIC, new AuditResult.Reference(DEFAULTS, TFMA_ORACLE));
@@ -188,7 +189,7 @@ public final class AloePriAudit {
         t.put(new AttentionInvariantAttack(1).name(), 0.06);
         t.put(new EmbeddingMatchingAttack(1).name(), 0.01);
         t.put(IMA_OWN, 0.01);
-        for (InternalStateAttack.Kind kind : InternalStateAttack.Kind.values()) t.put(new InternalStateAttack(kind, 1, 1, 1, 1).name(), 0.01);
+        for (InternalStateAttack.Kind kind : InternalStateAttack.Kind.values()) t.put(new InternalStateAttack(kind, 1, 1, 1, 1, 1).name(), 0.01);
         return t;
     }
 

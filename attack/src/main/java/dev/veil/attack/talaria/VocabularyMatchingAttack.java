@@ -6,8 +6,7 @@ import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
 import dev.veil.attack.math.TopK;
 import dev.veil.attack.metrics.Guesses;
-import dev.veil.engine.KvCache;
-import dev.veil.engine.Transformer;
+import dev.veil.attack.simulate.ForwardMatcher;
 import dev.veil.talaria.protocol.ModelName;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -56,12 +55,10 @@ public final class VocabularyMatchingAttack implements TalariaAttack {
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
         int v = t.vocab();
         int[] firstOrder = firstPositionOrder != null ? firstPositionOrder : java.util.stream.IntStream.range(0, v).toArray();
-        StopAtProduct stopper = new StopAtProduct(t.plain(), target.product().op, Math.max(target.layer(), 0));
-        Transformer model = new Transformer(stopper);
         List<Guesses> out = new ArrayList<>();
         for (Request r : t.requests()) {
             Rows observed = t.in(r, target.toString());
-            KvCache cache = model.newCache();
+            ForwardMatcher matcher = new ForwardMatcher(t.plain(), target);
             int[] order = firstOrder;
             int[][] ranked = new int[observed.rows()][];
             for (int pos = 0; pos < observed.rows(); pos++) {
@@ -69,37 +66,19 @@ public final class VocabularyMatchingAttack implements TalariaAttack {
                 int budget = Math.min(maxCandidates, order.length);
                 float[] distance = new float[budget];
                 Arrays.fill(distance, Float.MAX_VALUE);
-                stopper.arm(true);
                 for (int c = 0; c < budget; c++) {
-                    try {
-                        model.forward(new int[] {order[c]}, cache);
-                        throw new IllegalStateException("the forward pass never reached " + target);
-                    } catch (StopAtProduct.Reached reached) {
-                        distance[c] = relativeDistance(stopper.captured(), z);
-                    }
+                    distance[c] = matcher.distance(order[c], z);
                     if (distance[c] <= tolerance) break;
                 }
-                stopper.arm(false);
                 int[] best = TopK.smallest(distance, k);
                 ranked[pos] = new int[best.length];
                 for (int i = 0; i < best.length; i++) ranked[pos][i] = order[best[i]];
-                float[] logits = model.forward(new int[] {ranked[pos][0]}, cache);
-                order = TopK.order(toDouble(logits));
+                order = TopK.order(toDouble(matcher.append(ranked[pos][0])));
             }
             out.add(new Guesses(ranked));
             progress.step();
         }
         return out;
-    }
-
-    static float relativeDistance(float[] a, float[] b) {
-        double d = 0, n = 0;
-        for (int i = 0; i < a.length; i++) {
-            double diff = a[i] - b[i];
-            d += diff * diff;
-            n += (double) b[i] * b[i];
-        }
-        return (float) Math.sqrt(d / Math.max(n, Double.MIN_NORMAL));
     }
 
     private static double[] toDouble(float[] x) {
