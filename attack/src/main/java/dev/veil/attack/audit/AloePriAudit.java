@@ -1,6 +1,8 @@
 package dev.veil.attack.audit;
 
 import dev.veil.aloepri.AloePriParams;
+import dev.veil.attack.TokenStream;
+import dev.veil.attack.UnigramBaseline;
 import dev.veil.attack.aloepri.AloePriAttack;
 import dev.veil.attack.aloepri.AloePriTarget;
 import dev.veil.attack.aloepri.AttentionInvariantAttack;
@@ -138,6 +140,7 @@ public final class AloePriAudit {
     static List<AloePriAttack> attacks(Options o, Truth truth, int vocab) {
         int k = 10;
         List<AloePriAttack> a = new ArrayList<>();
+        a.add(new UnigramBaseline(o.publicTokens(), vocab, TokenStream.ALL, k));
         a.add(new WeightProductMatchingAttack(k));
         a.add(new GateInvariantAttack(k));
         a.add(new AttentionInvariantAttack(k));
@@ -197,7 +200,8 @@ public final class AloePriAudit {
         return List.of(
                 "Each setting is obfuscated in memory by Veil's compiler (F32, κ calibrated on 128 tokens, as veil obfuscate does) and served by Veil's unchanged engine with a recording backend: the capture holds the obfuscated id streams and the server's internal states.",
                 "Recovery is exact top-1 over the tokens the server handled (prompt and output; ISA: the first " + o.isaPositions() + " prompt tokens of " + o.isaRequests() + " request(s)), i.e. the paper's TTRSR; top-10 and corpus BLEU-4 beside it; 'vocab' is the share of the whole vocabulary a mapping attack maps back right.",
-                "Accuracy cost: next-token top-1 agreement with the plain model and the perplexity ratio on held-out text (teacher forcing).");
+                "Accuracy cost: next-token top-1 agreement with the plain model and the perplexity ratio on held-out text (teacher forcing).",
+                "The baseline guesses the most frequent public tokens without reading anything: an attack leaks only what it recovers beyond it.");
     }
 
     /** The first {@code positions} prompt tokens of the first {@code requests} requests: ISA's workload. */

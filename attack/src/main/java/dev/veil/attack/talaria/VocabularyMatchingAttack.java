@@ -18,7 +18,9 @@ import java.util.List;
  * the public model's own prior (its next-token distribution after the prefix; a public unigram ranking at the first
  * position), runs each through the public model as far as the observed product, and keeps the candidate whose row is
  * nearest the observed one — stopping at the first that matches within {@code tolerance} (relative distance), or
- * after {@code maxCandidates}. It works on rows deeper than layer 0, which depend on the whole prefix.
+ * after {@code maxCandidates}, unless earlier positions of the request matched exactly (the rows are in the clear, so
+ * the search goes on through the whole vocabulary). It works on rows deeper than layer 0, which depend on the whole
+ * prefix.
  */
 public final class VocabularyMatchingAttack implements TalariaAttack {
 
@@ -61,14 +63,17 @@ public final class VocabularyMatchingAttack implements TalariaAttack {
             ForwardMatcher matcher = new ForwardMatcher(t.plain(), target);
             int[] order = firstOrder;
             int[][] ranked = new int[observed.rows()][];
+            boolean clear = false;   // has an earlier position matched exactly? then the rows are unmasked: search on
             for (int pos = 0; pos < observed.rows(); pos++) {
                 float[] z = observed.row(pos);
-                int budget = Math.min(maxCandidates, order.length);
-                float[] distance = new float[budget];
+                float[] distance = new float[order.length];
                 Arrays.fill(distance, Float.MAX_VALUE);
-                for (int c = 0; c < budget; c++) {
+                for (int c = 0; c < order.length && (clear || c < maxCandidates); c++) {
                     distance[c] = matcher.distance(order[c], z);
-                    if (distance[c] <= tolerance) break;
+                    if (distance[c] <= tolerance) {
+                        clear = true;
+                        break;
+                    }
                 }
                 int[] best = TopK.smallest(distance, k);
                 ranked[pos] = new int[best.length];
