@@ -94,7 +94,9 @@ public final class TalariaRun {
             CloudConnection connection = new CloudConnection(proxy.uri(), CloudConnection.Retry.DEFAULT);
             TalariaRuntime runtime = null;
             Generator strawman = null;
-            if (client instanceof Veil v) runtime = new TalariaRuntime(new MaskedRemoteBackend(connection, setups, v.options()));
+            if (client instanceof Veil v) runtime = new TalariaRuntime(new MaskedRemoteBackend(connection, setups, v.options(),
+                    // a fixed client entropy stream makes an audit run reproducible; the attacks never see it
+                    dev.veil.talaria.protocol.MaskPrg.derive(new byte[dev.veil.talaria.protocol.MaskPrg.SEED_BYTES], "veil-audit-run")));
             else if (client instanceof ReusedMask r) strawman = new Generator(new Transformer(new ReusedMaskClient(connection, plain, r.scale(), 1)));
             proxy.take(-1);   // drop the calls made while connecting
             for (int i = 0; i < prompts.size(); i++) {
