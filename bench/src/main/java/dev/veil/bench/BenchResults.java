@@ -23,7 +23,19 @@ final class BenchResults {
         m.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         m.put("when", Instant.now().toString());
+        m.put("loadAverage1m", loadAverage());
         return m;
+    }
+
+    /** The system's 1-minute load average: above the processor count, other work was competing and the numbers are noisy. */
+    static double loadAverage() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    /** The line every markdown result ends with: where and under what load it ran. */
+    static String footer() {
+        return String.format(java.util.Locale.ROOT, "%nMeasured on %d processors, 1-minute load average %.1f at the end (%s).%n",
+                Runtime.getRuntime().availableProcessors(), loadAverage(), Instant.now());
     }
 
     static void write(Path dir, String name, Object result, String markdown) throws IOException {
@@ -33,6 +45,6 @@ final class BenchResults {
         json.put("machine", machine());
         json.put("result", result);
         Files.writeString(dir.resolve(name + ".json"), JSON.writeValueAsString(json) + "\n");
-        Files.writeString(dir.resolve(name + ".md"), markdown);
+        Files.writeString(dir.resolve(name + ".md"), markdown + footer());
     }
 }

@@ -2,8 +2,11 @@ package dev.veil.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.veil.model.ModelFiles;
+import dev.veil.model.gguf.GgufExport;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,6 +15,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
@@ -31,8 +35,14 @@ public final class EngineBench {
         }
     }
 
-    /** One engine timed at one prompt length. */
-    public record Row(String engine, int context, double prefillTokensPerSecond, double decodeTokensPerSecond) {}
+    /**
+     * One engine timed at one prompt length.
+     *
+     * @param cpuShare CPU time the engine's process got per thread and wall second over the timed runs: near 1 on a
+     *                 quiet machine; well below 1 means other load took the cores and the rates understate the engine
+     */
+    public record Row(String engine, int context, double prefillTokensPerSecond, double decodeTokensPerSecond,
+                      double cpuShare) {}
 
     /** An engine run in this JVM. */
     public interface Contender extends AutoCloseable {
@@ -45,16 +55,6 @@ public final class EngineBench {
         void close();
     }
 
-    /** Opens Veil's engine on a model directory with a thread count (supplied by the caller: the engine module). */
-    public interface ContenderFactory {
-        Contender open(BenchModel model, int threads) throws IOException;
-    }
-
-    /** Exports an HF directory to a GGUF file at its own precision (Veil's exporter). */
-    public interface GgufExporter {
-        void export(Path hfDir, Path gguf) throws IOException;
-    }
-
     public record ModelResult(String name, String dtype, long parameters, long weightBytesPerToken,
                               double bandwidthBoundTokensPerSecond, List<Row> rows, List<String> notes) {}
 
@@ -62,24 +62,19 @@ public final class EngineBench {
                          int threads, double bandwidthBytesPerSecond, Settings settings, List<ModelResult> models) {}
 
     private final Settings settings;
-    private final ContenderFactory veil;
-    private final GgufExporter exporter;
     private final LlamaCpp llamaCpp;
     private final PrintStream log;
 
-    public EngineBench(Settings settings, ContenderFactory veil, GgufExporter exporter, LlamaCpp llamaCpp, PrintStream log) {
+    public EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log) {
         this.settings = settings;
-        this.veil = veil;
-        this.exporter = exporter;
         this.llamaCpp = llamaCpp;
         this.log = log;
     }
 
     /** Benchmarks each model; writes {@code outDir/engine-<date>.json} and {@code .md}; returns the report. */
     public Report run(List<BenchModel> models, Path outDir, String commandLine) throws IOException, InterruptedException {
-        log.println("bench: measuring memory bandwidth (" + settings.threads() + " threads)");
-        double bandwidth = MemoryBandwidth.measure(1L << 30, settings.threads(), 5);
-        log.printf("bench: %.1f GB/s streaming read%n", bandwidth / 1e9);
+        Machine machine = Machine.current();
+        double before = bandwidth();
         LlamaCpp.Info llamaInfo = null;
         List<ModelResult> results = new ArrayList<>();
         for (BenchModel m : models) {
@@ -87,32 +82,41 @@ public final class EngineBench {
             List<String> notes = new ArrayList<>();
             int[] prompt = prompt(m, settings.longContext());
             log.println("bench: " + m.name() + " (" + m.dtype() + ", " + m.parameters() / 1_000_000 + "M parameters): Veil");
-            try (Contender c = veil.open(m, settings.threads())) {
+            try (Contender c = VeilEngine.open(m.dir(), settings.threads())) {
                 rows.addAll(measure(c, prompt));
             }
             log.println("bench: " + m.name() + ": llama.cpp");
             LlamaCpp.Reply reply = llamaCppTimings(m, prompt);
             llamaInfo = reply.llamaCpp();
             for (LlamaCpp.Timing t : reply.bench())
-                rows.add(new Row("llama.cpp", t.context(), t.prefillTokensPerSecond(), t.decodeTokensPerSecond()));
+                rows.add(new Row("llama.cpp", t.context(), t.prefillTokensPerSecond(), t.decodeTokensPerSecond(), t.cpuShare()));
             String jlamaGap = Jlama.unsupported(m.config());
             if (!settings.jlama()) notes.add("Jlama skipped (--no-jlama)");
             else if (jlamaGap != null) notes.add("Jlama skipped: " + jlamaGap);
             else {
                 log.println("bench: " + m.name() + ": Jlama");
-                try (Contender c = jlama(m)) {
+                try (Contender c = Jlama.load(m.dir(), settings.threads())) {
                     rows.addAll(measure(c, prompt));
                 }
                 if (Jlama.threads() != settings.threads())
                     notes.add("Jlama ran with " + Jlama.threads() + " threads (its pool is fixed at first use in a JVM)");
             }
-            results.add(new ModelResult(m.name(), m.dtype().name(), m.parameters(), m.weightBytesPerToken(),
-                    bandwidth / m.weightBytesPerToken(), rows, notes));
+            results.add(new ModelResult(m.name(), m.dtype().name(), m.parameters(), m.weightBytesPerToken(), 0, rows, notes));
         }
-        Report report = new Report(LocalDateTime.now().withNano(0).toString(), commandLine, Machine.current(), llamaInfo,
+        // Measured before and after the engines, the best of both: on a shared machine, other load only lowers it.
+        double bandwidth = Math.max(before, bandwidth());
+        results.replaceAll(r -> new ModelResult(r.name(), r.dtype(), r.parameters(), r.weightBytesPerToken(),
+                bandwidth / r.weightBytesPerToken(), r.rows(), r.notes()));
+        Report report = new Report(LocalDateTime.now().withNano(0).toString(), commandLine, machine, llamaInfo,
                 "jlama-core 0.8.4", settings.threads(), bandwidth, settings, results);
         write(report, outDir);
         return report;
+    }
+
+    private double bandwidth() throws InterruptedException {
+        double b = MemoryBandwidth.measure(1L << 30, settings.threads(), 10);
+        log.printf(Locale.ROOT, "bench: %.1f GB/s streaming read (%d threads)%n", b / 1e9, settings.threads());
+        return b;
     }
 
     /** Best-of-repeats timings of one in-JVM engine at each context; one untimed warm-up run first (JIT). */
@@ -122,20 +126,28 @@ public final class EngineBench {
         for (int context : settings.contexts()) {
             int[] prompt = Arrays.copyOf(longPrompt, context);
             double prefill = Double.MAX_VALUE, decode = Double.MAX_VALUE;
+            long cpu0 = processCpuNanos(), wall0 = System.nanoTime();
             for (int r = 0; r < settings.repeats(); r++) {
                 double[] t = c.time(prompt, settings.decodeTokens());
                 prefill = Math.min(prefill, t[0]);
                 decode = Math.min(decode, t[1]);
             }
-            rows.add(new Row(c.name(), context, context / prefill, settings.decodeTokens() / decode));
+            double cpuShare = (processCpuNanos() - cpu0) / ((double) (System.nanoTime() - wall0) * settings.threads());
+            rows.add(new Row(c.name(), context, context / prefill, settings.decodeTokens() / decode, cpuShare));
         }
         return rows;
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private LlamaCpp.Reply llamaCppTimings(BenchModel m, int[] prompt) throws IOException {
         Path gguf = Files.createTempFile("veil-bench-", ".gguf");
         try {
-            exporter.export(m.dir(), gguf);
+            try (ModelFiles files = ModelFiles.open(m.dir())) {
+                GgufExport.write(files, gguf, m.dtype());
+            }
             int contextSize = settings.longContext() + settings.decodeTokens() + 8;
             LlamaCpp.Request request = new LlamaCpp.Request(gguf, settings.threads(), contextSize, List.of(prompt), false, 0,
                     new LlamaCpp.Bench(settings.contexts(), settings.decodeTokens(), settings.repeats()));
@@ -143,26 +155,6 @@ public final class EngineBench {
         } finally {
             Files.deleteIfExists(gguf);
         }
-    }
-
-    private Contender jlama(BenchModel m) {
-        Jlama j = Jlama.load(m.dir(), settings.threads());
-        return new Contender() {
-            @Override
-            public String name() {
-                return "Jlama";
-            }
-
-            @Override
-            public double[] time(int[] prompt, int decode) {
-                return j.time(prompt, decode);
-            }
-
-            @Override
-            public void close() {
-                j.close();
-            }
-        };
     }
 
     /** The same pseudo-random token ids for every engine (special tokens excluded). */

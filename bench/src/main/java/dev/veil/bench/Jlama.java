@@ -10,6 +10,7 @@ import dev.veil.model.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * Jlama 0.8.4 (a Java engine Veil did not write) on a Hugging Face model directory: raw last-position logits, greedy
@@ -17,7 +18,7 @@ import java.util.Optional;
  *
  * <p>Jlama covers less than Veil: see {@link #unsupported(ModelConfig)}.
  */
-public final class Jlama implements AutoCloseable {
+public final class Jlama implements EngineBench.Contender {
     private static int threadsInUse;
 
     private final AbstractModel model;
@@ -33,7 +34,8 @@ public final class Jlama implements AutoCloseable {
     /**
      * Why Jlama 0.8.4 cannot run this shape, or null when it can. Read from its source (LlamaConfig, Qwen2Config,
      * LlamaModel, Config): head size is always hidden/heads; rope_scaling is honoured only for type "linear";
-     * its Llama graph loads no q/k/v bias (its Qwen2 graph always does).
+     * its Llama graph loads no q/k/v bias (its Qwen2 graph always does); its Panama matmul reads whole vectors, so
+     * the dimensions it multiplies over must be multiples of the float vector length (16 with AVX-512, 8 with AVX2).
      */
     public static String unsupported(ModelConfig c) {
         if (c.headDim() * c.numHeads() != c.hiddenSize())
@@ -42,6 +44,10 @@ public final class Jlama implements AutoCloseable {
         if (c.architecture() == ModelConfig.Architecture.LLAMA && c.attentionBias())
             return "attention_bias on a Llama model (Jlama's Llama graph has no q/k/v bias)";
         if (c.eosTokenIds().size() != 1) return "Jlama reads exactly one eos_token_id";
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        for (int dim : new int[] {c.hiddenSize(), c.intermediateSize(), c.headDim()})
+            if (dim % lanes != 0)
+                return "hidden, intermediate and head sizes must be multiples of " + lanes + " (Jlama's vector kernels have no scalar tail)";
         return null;
     }
 
@@ -65,6 +71,11 @@ public final class Jlama implements AutoCloseable {
         return threadsInUse;
     }
 
+    @Override
+    public String name() {
+        return "Jlama";
+    }
+
     /** Raw logits (before softmax) at the last position of {@code prompt}. */
     public float[] lastLogits(int[] prompt) {
         try (KvBufferCache.KvBuffer kv = kvCache.getEphemeralKvBuffer(); AbstractTensor logits = model.makeDenseTensor(vocab)) {
@@ -85,7 +96,8 @@ public final class Jlama implements AutoCloseable {
         return out;
     }
 
-    /** Seconds to prefill {@code prompt} and then to decode {@code decode} tokens greedily. */
+    /** Seconds to prefill {@code prompt} (through the first token) and then to decode {@code decode} tokens greedily. */
+    @Override
     public double[] time(int[] prompt, int decode) {
         try (KvBufferCache.KvBuffer kv = kvCache.getEphemeralKvBuffer(); AbstractTensor logits = model.makeDenseTensor(vocab)) {
             long t0 = System.nanoTime();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import dev.veil.model.gguf.GgufFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -69,7 +70,8 @@ public final class LlamaCpp {
 
     public record Result(float[] logits, int[] tokens) {}
 
-    public record Timing(int context, int prefillTokens, int decodeTokens, double prefillSeconds, double decodeSeconds) {
+    public record Timing(int context, int prefillTokens, int decodeTokens, double prefillSeconds, double decodeSeconds,
+                         double cpuShare) {
         public double prefillTokensPerSecond() {
             return prefillTokens / prefillSeconds;
         }
@@ -82,6 +84,9 @@ public final class LlamaCpp {
     /** Runs one request in a fresh {@code node} process; fails with llama.cpp's own message when it does. */
     public Reply run(Request request, Duration timeout) throws IOException {
         if (!Files.isRegularFile(request.model())) throw new IOException(request.model() + ": no such GGUF file");
+        // Veil's reader checks the file first: node-llama-cpp's own parser was seen to spin for minutes on a corrupt
+        // header (it reads a garbage version as v3), where Veil's fails at once naming the file and the problem.
+        GgufFile.open(request.model()).close();
         Path requestFile = Files.createTempFile("veil-llama-request", ".json");
         try {
             JSON.writeValue(requestFile.toFile(), request);

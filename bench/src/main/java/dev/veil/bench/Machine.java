@@ -5,13 +5,28 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** What a benchmark ran on, so that results from different machines are never compared by accident. */
-public record Machine(String cpu, int cores, String jdk, String os) {
+/**
+ * What a benchmark ran on, so that results from different machines are never compared by accident.
+ *
+ * @param loadAverage the 1/5/15-minute load averages when the run started: other work on a shared machine
+ */
+public record Machine(String cpu, int cores, String jdk, String os, String loadAverage) {
 
     public static Machine current() {
         return new Machine(cpuModel().orElse("unknown"), Runtime.getRuntime().availableProcessors(),
                 Runtime.version().toString() + " (" + System.getProperty("java.vm.name") + ")",
-                System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
+                System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
+                readLoadAverage().orElse("unknown"));
+    }
+
+    /** The first three fields of /proc/loadavg (Linux). */
+    static Optional<String> readLoadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).strip().split("\\s+");
+            return Optional.of(f[0] + " " + f[1] + " " + f[2]);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     /** "model name" from /proc/cpuinfo (Linux). */

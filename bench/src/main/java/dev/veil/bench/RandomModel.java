@@ -1,7 +1,9 @@
 package dev.veil.bench;
 
 import dev.veil.model.DType;
+import dev.veil.model.GenerationConfig;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.ModelTensors;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorSpec;
 import dev.veil.model.safetensors.SafetensorsWriter;
@@ -10,7 +12,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -45,30 +46,9 @@ public final class RandomModel {
                 4096, tied, bias || arch == ModelConfig.Architecture.QWEN2, vocab - 2, List.of(vocab - 1), torchDtype);
     }
 
-    /** The tensors a model of {@code c} holds, in the order they are written. */
+    /** The tensors a model of {@code c} holds, in checkpoint order, all stored as {@code dtype}. */
     public static List<TensorSpec> specs(ModelConfig c, DType dtype) {
-        List<TensorSpec> s = new ArrayList<>();
-        long h = c.hiddenSize();
-        s.add(new TensorSpec("model.embed_tokens.weight", dtype, new long[] {c.vocabSize(), h}));
-        for (int i = 0; i < c.numLayers(); i++) {
-            s.add(new TensorSpec(ModelConfig.layer(i, "input_layernorm.weight"), dtype, new long[] {h}));
-            s.add(new TensorSpec(ModelConfig.layer(i, "self_attn.q_proj.weight"), dtype, new long[] {c.qDim(), h}));
-            s.add(new TensorSpec(ModelConfig.layer(i, "self_attn.k_proj.weight"), dtype, new long[] {c.kvDim(), h}));
-            s.add(new TensorSpec(ModelConfig.layer(i, "self_attn.v_proj.weight"), dtype, new long[] {c.kvDim(), h}));
-            if (c.attentionBias()) {
-                s.add(new TensorSpec(ModelConfig.layer(i, "self_attn.q_proj.bias"), dtype, new long[] {c.qDim()}));
-                s.add(new TensorSpec(ModelConfig.layer(i, "self_attn.k_proj.bias"), dtype, new long[] {c.kvDim()}));
-                s.add(new TensorSpec(ModelConfig.layer(i, "self_attn.v_proj.bias"), dtype, new long[] {c.kvDim()}));
-            }
-            s.add(new TensorSpec(ModelConfig.layer(i, "self_attn.o_proj.weight"), dtype, new long[] {h, c.qDim()}));
-            s.add(new TensorSpec(ModelConfig.layer(i, "post_attention_layernorm.weight"), dtype, new long[] {h}));
-            s.add(new TensorSpec(ModelConfig.layer(i, "mlp.gate_proj.weight"), dtype, new long[] {c.intermediateSize(), h}));
-            s.add(new TensorSpec(ModelConfig.layer(i, "mlp.up_proj.weight"), dtype, new long[] {c.intermediateSize(), h}));
-            s.add(new TensorSpec(ModelConfig.layer(i, "mlp.down_proj.weight"), dtype, new long[] {h, c.intermediateSize()}));
-        }
-        s.add(new TensorSpec("model.norm.weight", dtype, new long[] {h}));
-        if (!c.tieWordEmbeddings()) s.add(new TensorSpec("lm_head.weight", dtype, new long[] {c.vocabSize(), h}));
-        return s;
+        return ModelTensors.expected(c).entrySet().stream().map(e -> new TensorSpec(e.getKey(), dtype, e.getValue())).toList();
     }
 
     /** Writes the model into {@code dir} (created if needed). */
@@ -79,6 +59,7 @@ public final class RandomModel {
             for (TensorSpec spec : specs) w.write(tensor(spec, seed, scales));
         }
         c.write(dir);
+        GenerationConfig.of(c.bosTokenId(), c.eosTokenIds()).write(dir);
         SyntheticTokenizer.write(dir, c.vocabSize(), SPECIALS);
     }
 

@@ -11,7 +11,8 @@
 //   logits       true: last-position logits over the full vocabulary, per prompt
 //   generate     N: greedy continuation of N tokens per prompt (argmax, no penalties, EOS does not stop it)
 //   bench        {prefill: [P...], decode: D, repeats: R}: timings of prefilling P tokens of the first prompt
-//                (cycled to length) and of decoding D tokens after it, best of R runs
+//                (cycled to length) and of decoding D tokens after it, best of R runs; cpuShare is the CPU time the
+//                process got over those runs per thread and wall second (below 1: other load took the cores)
 // Reply (JSON on stdout): {llamaCpp: {repo, release, systemInfo}, results: [{logits?, tokens?}], bench?: [...]}
 // Diagnostics go to stderr; any failure exits non-zero with one line on stderr.
 import { readFileSync } from "node:fs";
@@ -26,104 +27,109 @@ function fail(message) {
     process.exit(2);
 }
 
-const request = JSON.parse(process.argv[2] ? readFileSync(process.argv[2], "utf8") : readFileSync(0, "utf8"));
-const modulePath = process.env.NODE_LLAMA_CPP_MODULE;
-if (!modulePath) fail("NODE_LLAMA_CPP_MODULE is not set (path of node-llama-cpp/dist/index.js)");
-const { getLlama, LlamaLogLevel } = await import(pathToFileURL(modulePath).href);
+try {
+    const request = JSON.parse(process.argv[2] ? readFileSync(process.argv[2], "utf8") : readFileSync(0, "utf8"));
+    const modulePath = process.env.NODE_LLAMA_CPP_MODULE;
+    if (!modulePath) fail("NODE_LLAMA_CPP_MODULE is not set (path of node-llama-cpp/dist/index.js)");
+    const { getLlama, LlamaLogLevel } = await import(pathToFileURL(modulePath).href);
 
-const threads = request.threads ?? 1;
-const llama = await getLlama({
-    gpu: false,
-    build: "never",
-    usePrebuiltBinaries: true,
-    skipDownload: true,
-    progressLogs: false,
-    logLevel: LlamaLogLevel.error,
-    maxThreads: threads,
-});
-const model = await llama.loadModel({ modelPath: request.model, gpuLayers: 0, useMmap: true });
-const context = await model.createContext({
-    contextSize: request.contextSize ?? 512,
-    batchSize: request.contextSize ?? 512,
-    sequences: 1,
-    threads: { ideal: threads, min: threads },
-    // Exactness: llama.cpp keeps K and V in F16 by default; F32 keeps the cache at the model's precision.
-    // Flash attention is off so attention runs the plain F32 softmax(QKᵀ)V path.
-    flashAttention: false,
-    experimentalKvCacheKeyType: "F32",
-    experimentalKvCacheValueType: "F32",
-    failedCreationRemedy: false,
-    ignoreMemorySafetyChecks: true,
-});
-const sequence = context.getSequence();
-const vocabSize = model.tokens.vocabSize ?? model.fileInsights?.vocabularySize;
+    const threads = request.threads ?? 1;
+    const llama = await getLlama({
+        gpu: false,
+        build: "never",
+        usePrebuiltBinaries: true,
+        skipDownload: true,
+        progressLogs: false,
+        logLevel: LlamaLogLevel.error,
+        maxThreads: threads,
+    });
+    const model = await llama.loadModel({ modelPath: request.model, gpuLayers: 0, useMmap: true });
+    const context = await model.createContext({
+        contextSize: request.contextSize ?? 512,
+        batchSize: request.contextSize ?? 512,
+        sequences: 1,
+        threads: { ideal: threads, min: threads },
+        // Exactness: llama.cpp keeps K and V in F16 by default; F32 keeps the cache at the model's precision.
+        // Flash attention is off so attention runs the plain F32 softmax(QKᵀ)V path.
+        flashAttention: false,
+        experimentalKvCacheKeyType: "F32",
+        experimentalKvCacheValueType: "F32",
+        failedCreationRemedy: false,
+        ignoreMemorySafetyChecks: true,
+    });
+    const sequence = context.getSequence();
 
-// Greedy: llama.cpp's greedy sampler takes the argmax of the raw logits (first index on ties).
-// No repeat penalty, token bias or grammar is configured, so nothing touches the logits on the way.
-const greedy = { temperature: 0 };
+    // Greedy: llama.cpp's greedy sampler takes the argmax of the raw logits (first index on ties).
+    // No repeat penalty, token bias or grammar is configured, so nothing touches the logits on the way.
+    const greedy = { temperature: 0 };
 
-/** Evaluates `tokens` after what the sequence holds; returns the next-token output of the last position. */
-async function step(tokens, wantLogits) {
-    const input = tokens.slice(0, -1);
-    input.push([tokens[tokens.length - 1], { generateNext: { token: true, logits: wantLogits, options: greedy } }]);
-    const out = await sequence.controlledEvaluate(input);
-    return out[tokens.length - 1].next;
-}
-
-function logitArray(map) {
-    const logits = new Array(map.size);
-    for (const [token, value] of map) logits[token] = value;
-    return logits;
-}
-
-const results = [];
-for (const prompt of request.prompts ?? []) {
-    await sequence.clearHistory();
-    const result = {};
-    let next = await step(prompt, !!request.logits);
-    if (request.logits) result.logits = logitArray(next.logits);
-    if (request.generate) {
-        const tokens = [next.token];
-        while (tokens.length < request.generate) {
-            next = await step([tokens[tokens.length - 1]], false);
-            tokens.push(next.token);
-        }
-        result.tokens = tokens;
+    /** Evaluates `tokens` after what the sequence holds; returns the next-token output of the last position. */
+    async function step(tokens, wantLogits) {
+        const input = tokens.slice(0, -1);
+        input.push([tokens[tokens.length - 1], { generateNext: { token: true, logits: wantLogits, options: greedy } }]);
+        const out = await sequence.controlledEvaluate(input);
+        return out[tokens.length - 1].next;
     }
-    results.push(result);
-}
 
-const bench = [];
-if (request.bench) {
-    const base = request.prompts?.[0] ?? [1];
-    const repeats = request.bench.repeats ?? 3;
-    for (const length of request.bench.prefill) {
-        const tokens = Array.from({ length }, (_, i) => base[i % base.length]);
-        let best = { prefillSeconds: Infinity, decodeSeconds: Infinity };
-        for (let r = 0; r < repeats; r++) {
-            await sequence.clearHistory();
-            let t0 = process.hrtime.bigint();
-            let next = await step(tokens, false);
-            const prefillSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-            t0 = process.hrtime.bigint();
-            for (let i = 0; i < request.bench.decode; i++) next = await step([next.token], false);
-            const decodeSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-            best = {
-                prefillSeconds: Math.min(best.prefillSeconds, prefillSeconds),
-                decodeSeconds: Math.min(best.decodeSeconds, decodeSeconds),
-            };
-        }
-        bench.push({ context: length, prefillTokens: length, decodeTokens: request.bench.decode, ...best });
+    function logitArray(map) {
+        const logits = new Array(map.size);
+        for (const [token, value] of map) logits[token] = value;
+        return logits;
     }
-}
 
-const reply = {
-    llamaCpp: { ...llama.llamaCppRelease, systemInfo: llama.systemInfo, threads: context.currentThreads ?? threads },
-    vocabSize,
-    results,
-};
-if (request.bench) reply.bench = bench;
-process.stdout.write(JSON.stringify(reply) + "\n");
-await context.dispose();
-await model.dispose();
-await llama.dispose();
+    const results = [];
+    for (const prompt of request.prompts ?? []) {
+        await sequence.clearHistory();
+        const result = {};
+        let next = await step(prompt, !!request.logits);
+        if (request.logits) result.logits = logitArray(next.logits);
+        if (request.generate) {
+            const tokens = [next.token];
+            while (tokens.length < request.generate) {
+                next = await step([tokens[tokens.length - 1]], false);
+                tokens.push(next.token);
+            }
+            result.tokens = tokens;
+        }
+        results.push(result);
+    }
+
+    const bench = [];
+    if (request.bench) {
+        const base = request.prompts?.[0] ?? [1];
+        const repeats = request.bench.repeats ?? 3;
+        for (const length of request.bench.prefill) {
+            const tokens = Array.from({ length }, (_, i) => base[i % base.length]);
+            let best = { prefillSeconds: Infinity, decodeSeconds: Infinity };
+            const cpu0 = process.cpuUsage(), wall0 = process.hrtime.bigint();
+            for (let r = 0; r < repeats; r++) {
+                await sequence.clearHistory();
+                let t0 = process.hrtime.bigint();
+                let next = await step(tokens, false);
+                const prefillSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+                t0 = process.hrtime.bigint();
+                for (let i = 0; i < request.bench.decode; i++) next = await step([next.token], false);
+                const decodeSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+                best = {
+                    prefillSeconds: Math.min(best.prefillSeconds, prefillSeconds),
+                    decodeSeconds: Math.min(best.decodeSeconds, decodeSeconds),
+                };
+            }
+            const cpu = process.cpuUsage(cpu0), wall = Number(process.hrtime.bigint() - wall0) / 1e9;
+            const cpuShare = (cpu.user + cpu.system) / 1e6 / (wall * threads);
+            bench.push({ context: length, prefillTokens: length, decodeTokens: request.bench.decode, ...best, cpuShare });
+        }
+    }
+
+    const reply = {
+        llamaCpp: { ...llama.llamaCppRelease, systemInfo: llama.systemInfo, threads: context.currentThreads ?? threads },
+        results,
+    };
+    if (request.bench) reply.bench = bench;
+    process.stdout.write(JSON.stringify(reply) + "\n");
+    await context.dispose();
+    await model.dispose();
+    await llama.dispose();
+} catch (e) {
+    fail(e?.message ?? String(e));
+}

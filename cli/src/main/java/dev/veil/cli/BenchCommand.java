@@ -1,8 +1,61 @@
 package dev.veil.cli;
 
+import dev.veil.bench.BenchModel;
+import dev.veil.bench.BenchTable;
+import dev.veil.bench.EngineBench;
+import dev.veil.bench.LlamaCpp;
+import dev.veil.bench.VeilCache;
+import dev.veil.model.DType;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** {@code veil bench}: benchmarks that write JSON + markdown results (each subcommand is its own class). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Run a benchmark and write its results file.",
+/** {@code veil bench ...}: benchmarks that run Veil and its anchors side by side in one run. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks against named anchors in the same run; results as JSON + markdown.",
         subcommands = {BenchGatewayCommand.class, BenchServerCommand.class, AloePriBenchCommand.class})
-final class BenchCommand {}
+public final class BenchCommand {
+    @Spec CommandSpec spec;
+
+    @Command(name = "engine", mixinStandardHelpOptions = true,
+            description = {"Veil vs llama.cpp (same weights as GGUF, same precision and threads) vs Jlama: prefill and decode "
+                    + "tokens/s at a short and a long context, and the memory-bandwidth bound measured in the same run.",
+                    "Without --model, benchmarks a generated ~200M-parameter random model in BF16 and in F32 (cached)."})
+    int engine(
+            @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model directory (repeatable)") List<Path> models,
+            @Option(names = "--threads", paramLabel = "N", description = "threads for every engine (default: all cores)") Integer threads,
+            @Option(names = "--out", paramLabel = "DIR", defaultValue = "bench/results", description = "results directory (default: ${DEFAULT-VALUE})") Path out,
+            @Option(names = "--short", paramLabel = "TOKENS", defaultValue = "16", description = "short prompt length (default: ${DEFAULT-VALUE})") int shortContext,
+            @Option(names = "--long", paramLabel = "TOKENS", defaultValue = "512", description = "long prompt length (default: ${DEFAULT-VALUE})") int longContext,
+            @Option(names = "--decode", paramLabel = "TOKENS", defaultValue = "32", description = "tokens decoded after the prompt (default: ${DEFAULT-VALUE})") int decode,
+            @Option(names = "--repeats", paramLabel = "N", defaultValue = "3", description = "best of N runs (default: ${DEFAULT-VALUE})") int repeats,
+            @Option(names = "--no-jlama", description = "leave Jlama out") boolean noJlama) throws Exception {
+        if (shortContext < 1 || longContext < shortContext)
+            throw new IllegalArgumentException("--short must be >= 1 and --long >= --short (got " + shortContext + ", " + longContext + ")");
+        if (decode < 1 || repeats < 1) throw new IllegalArgumentException("--decode and --repeats must be >= 1");
+        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (n < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + n);
+        PrintStream log = System.err;
+        LlamaCpp llamaCpp = LlamaCpp.locate(VeilCache.dir());
+        List<BenchModel> targets = new ArrayList<>();
+        if (models == null || models.isEmpty()) {
+            for (DType d : List.of(DType.BF16, DType.F32)) {
+                log.println("bench: preparing the default " + d + " model in " + VeilCache.dir().resolve("bench"));
+                targets.add(BenchModel.defaultModel(VeilCache.dir(), d));
+            }
+        } else {
+            for (Path m : models) targets.add(BenchModel.of(m));
+        }
+        var settings = new EngineBench.Settings(n, shortContext, longContext, decode, repeats, !noJlama);
+        String commandLine = "veil " + String.join(" ", spec.root().commandLine().getParseResult().originalArgs());
+        EngineBench.Report report = new EngineBench(settings, llamaCpp, log).run(targets, out, commandLine);
+        spec.commandLine().getOut().print(BenchTable.markdown(report));
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}

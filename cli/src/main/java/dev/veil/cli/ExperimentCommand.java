@@ -1,12 +1,13 @@
 package dev.veil.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.aloepri.experiment.AccuracyExperiment;
 import dev.veil.aloepri.experiment.AccuracyReport;
 import dev.veil.tokenizer.Tokenizer;
+import dev.veil.train.data.Document;
+import dev.veil.train.data.Documents;
+import dev.veil.train.data.Split;
+import dev.veil.train.data.VeilCache;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -47,16 +48,17 @@ final class ExperimentCommand {
         String seed;
 
         @Option(names = "--heldout", paramLabel = "FILE",
-                description = "held-out documents as JSON lines {\"id\",\"text\"} (default: the SOTU held-out split in the cache)")
+                description = "held-out documents as JSON lines {\"id\",\"text\"} (default: the SOTU held-out split of `veil data fetch sotu`)")
         Path heldout;
 
         @Override
         public Integer call() throws Exception {
             if (tokens < 2) throw new IllegalArgumentException("--tokens must be at least 2, got " + tokens);
-            Path split = heldout != null ? heldout : cacheDir().resolve("data/sotu/heldout.jsonl");
-            if (!Files.isRegularFile(split))
-                throw new IOException(split + ": held-out corpus not found; run `veil data fetch sotu` first (or give --heldout FILE)");
-            int[] ids = heldOutTokens(split, Tokenizer.load(model), tokens + 1);
+            List<Document> docs;
+            if (heldout == null) docs = Split.HELDOUT.read(VeilCache.dir()); // names `veil data fetch sotu` when missing
+            else if (Files.isRegularFile(heldout)) docs = Documents.read(heldout);
+            else throw new IOException(heldout + ": no such held-out file");
+            int[] ids = heldOutTokens(docs, Tokenizer.load(model), tokens + 1);
             var settings = new AccuracyExperiment.Settings(Math.min(context, ids.length), calibrationTokens, seed);
             var report = AccuracyExperiment.run(model, ids, settings, line -> System.out.println("aloepri-accuracy: " + line));
             Path md = AccuracyReport.write(report, out);
@@ -65,35 +67,16 @@ final class ExperimentCommand {
         }
     }
 
-    /** The first {@code count} tokens of the documents in {@code jsonl}, one after another in file order. */
-    static int[] heldOutTokens(Path jsonl, Tokenizer tokenizer, int count) throws IOException {
-        ObjectMapper json = new ObjectMapper();
+    /** The first {@code count} tokens of {@code docs}, one document after another. */
+    static int[] heldOutTokens(List<Document> docs, Tokenizer tokenizer, int count) throws IOException {
         int[] ids = new int[0];
-        List<String> lines = Files.readAllLines(jsonl, StandardCharsets.UTF_8);
-        for (int n = 0; n < lines.size() && ids.length < count; n++) {
-            if (lines.get(n).isBlank()) continue;
-            JsonNode doc;
-            try {
-                doc = json.readTree(lines.get(n));
-            } catch (IOException e) {
-                throw new IOException(jsonl + ":" + (n + 1) + ": not valid JSON");
-            }
-            if (!doc.path("text").isTextual()) throw new IOException(jsonl + ":" + (n + 1) + ": expected {\"id\": ..., \"text\": string}");
-            int[] more = tokenizer.encode(doc.get("text").asText(), false, false);
+        for (int d = 0; d < docs.size() && ids.length < count; d++) {
+            int[] more = tokenizer.encode(docs.get(d).text(), false, false);
             int[] joined = Arrays.copyOf(ids, ids.length + more.length);
             System.arraycopy(more, 0, joined, ids.length, more.length);
             ids = joined;
         }
-        if (ids.length < 2) throw new IOException(jsonl + ": fewer than 2 tokens of text");
+        if (ids.length < 2) throw new IOException("the held-out documents hold fewer than 2 tokens of text");
         return Arrays.copyOf(ids, Math.min(count, ids.length));
-    }
-
-    /** The data cache {@code veil data fetch} fills: {@code $VEIL_CACHE}, else {@code -Dveil.cache}, else ~/.cache/veil. */
-    static Path cacheDir() {
-        String env = System.getenv("VEIL_CACHE");
-        if (env != null && !env.isBlank()) return Path.of(env);
-        String prop = System.getProperty("veil.cache");
-        if (prop != null && !prop.isBlank()) return Path.of(prop);
-        return Path.of(System.getProperty("user.home"), ".cache", "veil");
     }
 }

@@ -20,7 +20,7 @@ class ExperimentCommandTest {
         var missing = ObfuscateCommandTest.veil("experiment", "aloepri-accuracy", "--model", plain.toString(),
                 "--heldout", tmp.resolve("none.jsonl").toString(), "--out", tmp.resolve("out").toString());
         assertThat(missing.code()).isEqualTo(1);
-        assertThat(missing.err()).contains("none.jsonl: held-out corpus not found; run `veil data fetch sotu` first");
+        assertThat(missing.err()).contains("none.jsonl: no such held-out file");
         var tokens = ObfuscateCommandTest.veil("experiment", "aloepri-accuracy", "--model", plain.toString(), "--tokens", "1");
         assertThat(tokens.err().strip()).isEqualTo("veil: --tokens must be at least 2, got 1");
         assertThat(tmp.resolve("out")).doesNotExist();

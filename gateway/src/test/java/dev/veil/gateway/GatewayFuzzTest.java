@@ -46,7 +46,7 @@ class GatewayFuzzTest {
                 "[{\"role\": \"assistant\", \"content\": \"x\"}]", "[{\"role\": \"system\", \"content\": [{\"type\": \"text\", \"text\": \"s\"}]}]",
                 "[{\"role\": \"user\", \"content\": [{\"type\": \"text\"}]}]", "\"hi\"", "null", "[[]]");
         Arbitrary<String> values = Arbitraries.oneOf(
-                Arbitraries.integers().between(-3, 600).map(String::valueOf), Arbitraries.doubles().map(String::valueOf),
+                Arbitraries.integers().between(-3, 40).map(String::valueOf), Arbitraries.doubles().map(String::valueOf),
                 Arbitraries.of("null", "true", "false", "\"\"", "\"x\"", "[]", "{}", "[\"a\"]", "1e999", "{\"include_usage\": true}", "\"veil-test\""));
         Arbitrary<String> fields = Arbitraries.of("max_tokens", "temperature", "top_p", "top_k", "seed", "stop", "stream", "stream_options",
                 "n", "logprobs", "tools", "veil_untrusted", "prompt", "max_completion_tokens", "whatever");
@@ -61,7 +61,7 @@ class GatewayFuzzTest {
         return Arbitraries.oneOf(chats, chats, chats, junk);
     }
 
-    @Property(tries = 120)
+    @Property(tries = 80)
     void neverA5xx(@ForAll("bodies") String body) throws Exception {
         for (String path : new String[] {"/v1/chat/completions", "/v1/completions"}) {
             var response = TestHttp.post(gateway.resolve(path), body);

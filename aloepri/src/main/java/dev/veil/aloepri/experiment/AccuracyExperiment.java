@@ -1,6 +1,7 @@
 package dev.veil.aloepri.experiment;
 
 import dev.veil.aloepri.AloePriParams;
+import dev.veil.aloepri.ModelFingerprint;
 import dev.veil.aloepri.ModelObfuscator;
 import dev.veil.aloepri.SpecialTokens;
 import dev.veil.aloepri.VocabPermutation;
@@ -70,8 +71,25 @@ public final class AccuracyExperiment implements AutoCloseable {
         }
     }
 
-    /** One sweep point: {@code axis} at {@code value}, everything else at the defaults, weights stored as {@code dtype}. */
-    public record Point(Axis axis, double value, DType dtype) {}
+    /**
+     * One sweep point: {@code axis} at {@code value}, everything else at the defaults, weights stored as {@code dtype};
+     * with {@code noise} false the embedding and head noise are off too, which shows λ's and h's own effect (the κ/RMSNorm
+     * error and precision) instead of burying it under the noise's.
+     */
+    public record Point(Axis axis, double value, DType dtype, boolean noise) {
+        /** The result's axis name: the axis key, with "/no-noise" for the noise-free series. */
+        public String key() {
+            return key(axis, noise);
+        }
+
+        public static String key(Axis axis, boolean noise) {
+            return noise ? axis.key : axis.key + "/no-noise";
+        }
+
+        AloePriParams params(AloePriParams defaults) {
+            return axis.apply(noise ? defaults : defaults.withNoise(0, 0), value);
+        }
+    }
 
     /**
      * @param context           window length of the evaluation (each window from an empty cache)
@@ -90,8 +108,8 @@ public final class AccuracyExperiment implements AutoCloseable {
     public record Baseline(String dtype, double perplexity, double accuracy) {}
 
     /**
-     * One measured point. {@code axis} is "defaults" for the all-defaults point and "exact" for the defaults without
-     * noise or block permutation (the κ/RMSNorm error alone).
+     * One measured point. {@code axis} is a {@link Point#key()}, "defaults" for the all-defaults point, or "exact" for
+     * the defaults without noise or block permutation (the κ/RMSNorm error alone).
      *
      * @param perplexityIncrease relative to the plain model stored at the same dtype
      * @param agreement          fraction of positions whose de-mapped argmax equals the plain model's
@@ -100,7 +118,8 @@ public final class AccuracyExperiment implements AutoCloseable {
     public record Result(String axis, double value, String dtype, AloePriParams params, double perplexity,
                          double perplexityIncrease, double agreement, double accuracy, double seconds) {}
 
-    public record Report(String date, String model, String architecture, int hiddenSize, int layers, int vocabSize,
+    /** @param fingerprint the plain model's {@link ModelFingerprint}: which weights these numbers belong to */
+    public record Report(String date, String model, String fingerprint, String architecture, int hiddenSize, int layers, int vocabSize,
                          long parameters, int tokens, int context, int calibrationTokens, String seed, AloePriParams defaults,
                          List<Baseline> plain, List<Result> results) {
 
@@ -111,13 +130,15 @@ public final class AccuracyExperiment implements AutoCloseable {
         }
     }
 
-    /** Every sweep point, one axis at a time; λ at F32 and BF16, the others at F32. */
+    /** Every sweep point, one axis at a time; λ at F32 and BF16, the others at F32; λ and h also without noise. */
     public static List<Point> grid() {
         List<Point> points = new ArrayList<>();
-        for (Axis axis : Axis.values()) {
-            for (double v : axis.values) points.add(new Point(axis, v, DType.F32));
-            if (axis == Axis.LAMBDA) for (double v : axis.values) points.add(new Point(axis, v, DType.BF16));
-        }
+        for (boolean noise : new boolean[] {true, false})
+            for (Axis axis : Axis.values()) {
+                if (!noise && (axis == Axis.ALPHA_E || axis == Axis.ALPHA_H)) continue;
+                for (double v : axis.values) points.add(new Point(axis, v, DType.F32, noise));
+                if (axis == Axis.LAMBDA) for (double v : axis.values) points.add(new Point(axis, v, DType.BF16, noise));
+            }
         return points;
     }
 
@@ -148,14 +169,14 @@ public final class AccuracyExperiment implements AutoCloseable {
             List<Baseline> baselines = e.baselines();
             AloePriParams defaults = AloePriParams.defaults(e.config.hiddenSize());
             List<Result> results = new ArrayList<>();
-            for (Point p : grid()) results.add(e.measure(p.axis().key, p.value(), p.dtype(), p.axis().apply(defaults, p.value())));
+            for (Point p : grid()) results.add(e.measure(p.key(), p.value(), p.dtype(), p.params(defaults)));
             results.add(e.measure("defaults", 0, DType.F32, defaults));
             results.add(e.measure("defaults", 0, DType.BF16, defaults));
             results.add(e.measure("exact", 0, DType.F32, defaults.exact()));
             long parameters = 0;
             for (String n : e.plain.names()) parameters += e.plain.get(n).size();
             return new Report(LocalDateTime.now().withNano(0).toString(), modelDir.toAbsolutePath().normalize().getFileName().toString(),
-                    e.config.architecture().modelType, e.config.hiddenSize(), e.config.numLayers(), e.config.vocabSize(), parameters,
+                    ModelFingerprint.of(e.plain), e.config.architecture().modelType, e.config.hiddenSize(), e.config.numLayers(), e.config.vocabSize(), parameters,
                     e.plainScores.get(DType.F32).positions(), settings.context(), settings.calibrationTokens(), settings.seed(),
                     defaults, baselines, results);
         }

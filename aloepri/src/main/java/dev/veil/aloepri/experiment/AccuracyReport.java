@@ -43,21 +43,26 @@ public final class AccuracyReport {
         return md;
     }
 
-    /** Per axis two panels: perplexity increase and agreement with the plain model, one series per dtype. */
+    /** Per axis two panels: perplexity increase and agreement with the plain model, one series per dtype (and noise). */
     private static List<Panel> panels(Report r, List<Axis> axes, List<String> dtypes) {
         List<Panel> panels = new ArrayList<>();
         for (Axis axis : axes) {
             List<Series> ppl = new ArrayList<>(), agree = new ArrayList<>();
-            for (String dtype : dtypes) {
-                double[] x = axis.points();
-                double[] dp = new double[x.length], ag = new double[x.length];
-                for (int i = 0; i < x.length; i++) {
-                    Result res = r.find(axis.key, x[i], dtype);
-                    dp[i] = 100 * res.perplexityIncrease();
-                    ag[i] = 100 * res.agreement();
+            for (boolean noise : new boolean[] {true, false}) {
+                String key = AccuracyExperiment.Point.key(axis, noise);
+                if (r.results().stream().noneMatch(res -> res.axis().equals(key))) continue;
+                for (String dtype : dtypes) {
+                    double[] x = axis.points();
+                    double[] dp = new double[x.length], ag = new double[x.length];
+                    for (int i = 0; i < x.length; i++) {
+                        Result res = r.find(key, x[i], dtype);
+                        dp[i] = 100 * res.perplexityIncrease();
+                        ag[i] = 100 * res.agreement();
+                    }
+                    String name = dtype + (noise ? "" : ", no noise");
+                    ppl.add(new Series(name, x, dp));
+                    agree.add(new Series(name, x, ag));
                 }
-                ppl.add(new Series(dtype, x, dp));
-                agree.add(new Series(dtype, x, ag));
             }
             panels.add(new Panel("held-out perplexity vs plain", axis.label, "perplexity increase (%)", axis.logScale, ppl,
                     100 * PERPLEXITY_TARGET, "3% target"));
@@ -69,8 +74,8 @@ public final class AccuracyReport {
     static String markdown(Report r) {
         StringBuilder sb = new StringBuilder();
         sb.append("# AloePri accuracy on ").append(r.model()).append("\n\n");
-        sb.append(String.format(Locale.ROOT, "- model: %s, d = %d, %d layers, vocabulary %d, %.2fM parameters%n",
-                r.architecture(), r.hiddenSize(), r.layers(), r.vocabSize(), r.parameters() / 1e6));
+        sb.append(String.format(Locale.ROOT, "- model: %s, d = %d, %d layers, vocabulary %d, %.2fM parameters; fingerprint %s%n",
+                r.architecture(), r.hiddenSize(), r.layers(), r.vocabSize(), r.parameters() / 1e6, r.fingerprint()));
         sb.append(String.format(Locale.ROOT, "- held-out text: %d scored tokens, windows of %d tokens; κ calibrated on %d random ids; seed \"%s\"%n",
                 r.tokens(), r.context(), r.calibrationTokens(), r.seed()));
         var d = r.defaults();
@@ -78,6 +83,7 @@ public final class AccuracyReport {
                 d.lambda(), d.expansion(), r.hiddenSize(), r.hiddenSize() + 2 * d.expansion(), d.alphaE(), d.alphaH(), d.beta(), d.gamma()));
         sb.append("- one parameter moves at a time; all others stay at the defaults; every point uses the same seed\n");
         sb.append("- agreement: the obfuscated model's argmax, mapped back through τ⁻¹, equals the plain F32 model's argmax\n");
+        sb.append("- perplexity increase: over the plain model stored at the same dtype (BF16 points over plain BF16)\n");
         sb.append("- run: ").append(r.date()).append("\n\n");
         sb.append("| plain model | perplexity | next-token accuracy |\n|---|---:|---:|\n");
         for (var b : r.plain())
@@ -92,16 +98,18 @@ public final class AccuracyReport {
                 100 * r.find("defaults", 0, "BF16").perplexityIncrease(), 100 * r.find("exact", 0, "F32").perplexityIncrease(),
                 100 * r.find("exact", 0, "F32").agreement()));
 
-        for (Axis axis : Axis.values()) {
-            sb.append("\n## ").append(axis.label).append("\n\n");
-            sb.append("| ").append(axis.key).append(" | dtype | perplexity | increase | agreement | next-token accuracy |\n");
-            sb.append("|---:|---|---:|---:|---:|---:|\n");
-            for (Result res : r.results()) {
-                if (!res.axis().equals(axis.key)) continue;
-                sb.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %+.2f%% | %.2f%% | %.2f%% |%n", number(res.value()), res.dtype(),
-                        res.perplexity(), 100 * res.perplexityIncrease(), 100 * res.agreement(), 100 * res.accuracy()));
+        for (boolean noise : new boolean[] {true, false})
+            for (Axis axis : Axis.values()) {
+                String key = AccuracyExperiment.Point.key(axis, noise);
+                List<Result> rows = r.results().stream().filter(res -> res.axis().equals(key)).toList();
+                if (rows.isEmpty()) continue;
+                sb.append("\n## ").append(axis.label).append(noise ? "" : ", embedding and head noise off").append("\n\n");
+                sb.append("| ").append(axis.key).append(" | dtype | perplexity | increase | agreement | next-token accuracy |\n");
+                sb.append("|---:|---|---:|---:|---:|---:|\n");
+                for (Result res : rows)
+                    sb.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %+.2f%% | %.2f%% | %.2f%% |%n", number(res.value()), res.dtype(),
+                            res.perplexity(), 100 * res.perplexityIncrease(), 100 * res.agreement(), 100 * res.accuracy()));
             }
-        }
         sb.append("\nPlots: `aloepri-noise.svg` (α_e, α_h), `aloepri-lambda.svg` (λ at F32 and BF16), `aloepri-h.svg` (h); "
                 + "all numbers in `aloepri-accuracy.json`.\n");
         return sb.toString();

@@ -12,7 +12,7 @@ import java.util.Locale;
 final class SvgChart {
 
     static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"};
-    private static final int PANEL_W = 380, PANEL_H = 280, LEFT = 60, RIGHT = 16, TOP = 34, BOTTOM = 46, TITLE_H = 30;
+    private static final int PANEL_W = 380, PANEL_H = 300, LEFT = 60, RIGHT = 16, TOP = 34, BOTTOM = 66, TITLE_H = 30;
 
     record Series(String name, double[] x, double[] y) {}
 
@@ -78,7 +78,7 @@ final class SvgChart {
             svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n", at, TOP + plotH + 16, number(x)));
         }
         svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
-                LEFT + plotW / 2, PANEL_H - 8, escape(panel.xLabel())));
+                LEFT + plotW / 2, TOP + plotH + 32, escape(panel.xLabel())));
         svg.append(String.format(Locale.ROOT, "<text transform=\"translate(14,%d) rotate(-90)\" text-anchor=\"middle\">%s</text>%n",
                 TOP + plotH / 2, escape(panel.yLabel())));
         if (panel.reference() != null) {
@@ -99,11 +99,11 @@ final class SvgChart {
             for (int k = 0; k < s.x().length; k++)
                 svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>%n",
                         px.applyAsDouble(s.x()[k]), py.applyAsDouble(s.y()[k]), color));
-            if (panel.series().size() > 1) {
-                int ly = TOP + 14 + 14 * i;
+            if (panel.series().size() > 1) { // legend below the axis label, two entries per row
+                int lx = LEFT + (i % 2) * (plotW / 2), ly = TOP + plotH + 48 + 13 * (i / 2);
                 svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"/>%n",
-                        LEFT + 8, ly - 4, LEFT + 26, ly - 4, color));
-                svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s</text>%n", LEFT + 30, ly, escape(s.name())));
+                        lx, ly - 4, lx + 18, ly - 4, color));
+                svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s</text>%n", lx + 22, ly, escape(s.name())));
             }
         }
     }

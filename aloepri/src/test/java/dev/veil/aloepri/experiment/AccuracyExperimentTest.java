@@ -69,7 +69,7 @@ class AccuracyExperimentTest {
         ModelConfig c = TinyModels.qwen();
         Path dir = TinyModels.write(tmp.resolve("m"), c, "sweep");
         AccuracyExperiment.Report r = AccuracyExperiment.run(dir, tokens(100, c), new AccuracyExperiment.Settings(64, 32, "s"), x -> {});
-        assertThat(AccuracyExperiment.grid()).hasSize(5 + 4 + 2 * 4 + 4);
+        assertThat(AccuracyExperiment.grid()).hasSize(5 + 4 + 2 * 4 + 4 + 2 * 4 + 4); // λ and h again without noise
         assertThat(r.results()).hasSize(AccuracyExperiment.grid().size() + 3);
         assertThat(r.plain()).extracting(AccuracyExperiment.Baseline::dtype).containsExactly("F32", "BF16");
         // the defaults are one point of three axes, measured once with one seed
@@ -80,6 +80,7 @@ class AccuracyExperimentTest {
         assertThatThrownBy(() -> AccuracyExperiment.run(dir, new int[] {5, 300, 7}, new AccuracyExperiment.Settings(64, 0, "s"), x -> {}))
                 .hasMessageContaining("held-out token id 300 is outside the model's vocabulary of 300");
         assertThat(r.find("lambda", 3, "BF16").params().lambda()).isEqualTo(3);
+        assertThat(r.find("h/no-noise", 64, "F32").params()).isEqualTo(AloePriParams.defaults(c.hiddenSize()).withNoise(0, 0).withExpansion(64));
         for (var res : r.results()) {
             assertThat(res.perplexity()).isPositive().isFinite();
             assertThat(res.agreement()).isBetween(0.0, 1.0);
@@ -90,7 +91,8 @@ class AccuracyExperimentTest {
         for (String svg : List.of("aloepri-noise.svg", "aloepri-lambda.svg", "aloepri-h.svg")) {
             var doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(tmp.resolve("out").resolve(svg).toFile());
             assertThat(doc.getDocumentElement().getTagName()).isEqualTo("svg");
-            assertThat(doc.getElementsByTagName("polyline").getLength()).isEqualTo(svg.contains("lambda") ? 4 : svg.contains("noise") ? 4 : 2);
+            // noise: 2 axes × 2 panels; λ: 2 panels × (F32, BF16) × (noise, no noise); h: 2 panels × (noise, no noise)
+            assertThat(doc.getElementsByTagName("polyline").getLength()).isEqualTo(svg.contains("lambda") ? 8 : 4);
         }
         assertThat(tmp.resolve("out/aloepri-accuracy.json")).exists();
     }

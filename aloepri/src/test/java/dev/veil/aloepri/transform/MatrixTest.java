@@ -17,4 +17,14 @@ class MatrixTest {
         assertThat(Reference.relativeError(c, Reference.linear(a, b, null))).isLessThan(1e-5);
         assertThat(Reference.relativeError(a.times(b.transpose()), c)).isLessThan(1e-6);
     }
+
+    @ParameterizedTest(name = "{0}x{1}")
+    @CsvSource({"1,1", "1,40", "70,45", "64,96"})
+    void transposeMovesEveryEntry(int rows, int cols) {
+        Matrix a = Reference.random(rows, cols, 1, KeyStream.fromSeed("t"));
+        Matrix t = a.transpose();
+        assertThat(t.rows()).isEqualTo(cols);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) assertThat(t.get(c, r)).isEqualTo(a.get(r, c));
+    }
 }

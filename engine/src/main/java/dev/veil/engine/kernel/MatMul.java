@@ -22,9 +22,10 @@ public final class MatMul {
         /** The fastest kernel for the batch size: row streaming for a few tokens, the blocked {@link Gemm} for more. */
         FASTEST,
         /**
-         * Row streaming whatever the batch size, so each token's output is bit for bit the same whichever tokens it is
-         * batched with (the two kernels sum in different orders). A server needs this for a sequence to generate the
-         * same tokens alone as in any batch; prefill pays for it (no blocked kernel).
+         * {@link TiledRows} whatever the batch size: every dot product summed in one fixed order, so a token's outputs
+         * are bit for bit the same whichever tokens it is batched with (the fastest kernels sum in orders that depend
+         * on the batch size and on the JIT). A server needs this for a sequence to generate the same tokens alone as in
+         * any batch; large prefills pay for it (no blocked GEMM).
          */
         INVARIANT
     }
@@ -56,7 +57,10 @@ public final class MatMul {
         if (out.length < (long) n * rows) throw new IllegalArgumentException("output holds "
                 + out.length + " floats, fewer than " + n + " rows of " + rows);
         if (n == 0) return;
-        if (n < GEMM_MIN_TOKENS || batching == Batching.INVARIANT) {
+        if (batching == Batching.INVARIANT) {
+            parallel.forRange(rows, TiledRows.ROW_BLOCK, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
+                    TiledRows.multiply(stack[m], lo, hi, x, n, out, rows, start[m])));
+        } else if (n < GEMM_MIN_TOKENS) {
             parallel.forRange(rows, 4, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
                     rowsTimesTokens(stack[m], lo, hi, x, n, out, rows, start[m])));
         } else {

@@ -1,0 +1,79 @@
+package dev.veil.verify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.engine.Sampler;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+
+/** How two engines' outputs are compared, with failure messages that tell a near-tie from a bug. */
+final class Agreement {
+    private Agreement() {}
+
+    /** max |a − b| / max |b|: the worst logit difference relative to the reference's logit scale. */
+    static double relativeError(float[] a, float[] reference) {
+        assertThat(a).as("logit count").hasSameSizeAs(reference);
+        double diff = 0, scale = 0;
+        for (int i = 0; i < a.length; i++) {
+            diff = Math.max(diff, Math.abs(a[i] - reference[i]));
+            scale = Math.max(scale, Math.abs(reference[i]));
+        }
+        return diff / scale;
+    }
+
+    /** Asserts every prompt's logits agree within {@code tolerance}; returns the worst relative error seen. */
+    static double assertLogitsAgree(String what, List<int[]> prompts, List<float[]> veil, List<float[]> reference,
+                                    double tolerance) {
+        double worst = 0;
+        for (int p = 0; p < prompts.size(); p++) {
+            double err = relativeError(veil.get(p), reference.get(p));
+            worst = Math.max(worst, err);
+            assertThat(err).as("%s: relative logit error on prompt %d (%d tokens)", what, p, prompts.get(p).length)
+                    .isLessThanOrEqualTo(tolerance);
+            assertThat(Sampler.argmax(veil.get(p))).as("%s: argmax on prompt %d", what, p)
+                    .isEqualTo(Sampler.argmax(reference.get(p)));
+        }
+        return worst;
+    }
+
+    /**
+     * Asserts the greedy continuations are identical. On a mismatch the message gives the first diverging step and the
+     * relative top-1/top-2 margin of Veil's logits there ({@code logitsAfter} runs Veil on a token sequence): a margin
+     * below the logit tolerance would be a near-tie, anything larger a real disagreement.
+     */
+    static void assertGreedyAgree(String what, List<int[]> prompts, List<int[]> veil, List<int[]> reference,
+                                  Function<int[], float[]> logitsAfter) {
+        for (int p = 0; p < prompts.size(); p++) {
+            int[] v = veil.get(p), r = reference.get(p);
+            int step = Arrays.mismatch(v, r);
+            if (step < 0) continue;
+            String margin = "";
+            if (step < v.length && step < r.length) {
+                int[] context = concat(prompts.get(p), Arrays.copyOf(v, step));
+                margin = String.format(Locale.ROOT, "; Veil's relative top-2 margin there: %.2e", relativeMargin(logitsAfter.apply(context)));
+            }
+            throw new AssertionError(String.format(Locale.ROOT, "%s: greedy continuation of prompt %d diverges at step %d%s%n veil:      %s%n reference: %s",
+                    what, p, step, margin, Arrays.toString(v), Arrays.toString(r)));
+        }
+    }
+
+    /** (top1 − top2) / (max − min) of one logit vector. */
+    static double relativeMargin(float[] logits) {
+        float[] s = logits.clone();
+        Arrays.sort(s);
+        return (s[s.length - 1] - s[s.length - 2]) / (double) (s[s.length - 1] - s[0]);
+    }
+
+    /** Distinct tokens over all continuations: evidence that the comparison is not of one repeated token. */
+    static long distinctTokens(List<int[]> continuations) {
+        return continuations.stream().flatMapToInt(Arrays::stream).distinct().count();
+    }
+
+    static int[] concat(int[] a, int[] b) {
+        int[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.veil.verify;
+
+import dev.veil.model.ModelConfig;
+import dev.veil.model.ModelConfig.Architecture;
+import dev.veil.model.ModelConfig.RopeScaling;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The model shapes verified against the independent engines: together they cover every feature of the engine
+ * (GQA and MQA, multi-head, q/k/v bias, tied and untied embeddings, head_dim ≠ hidden/heads, llama3 rope scaling,
+ * rope_theta from 10⁴ to 10⁶, Llama and Qwen2 configs). Tiny, so the whole module runs in about a minute. The shapes
+ * only llama.cpp checks have widths that are not multiples of the vector length, so the kernels' scalar tails run
+ * too; the two Jlama also runs have multiples of 16, as Jlama's kernels need. The vocabulary (≥ 258) holds a
+ * complete byte-level BPE vocabulary (see {@code SyntheticTokenizer}). One EOS id each, as Jlama reads only one.
+ */
+enum Shapes {
+    /** GQA 6/2, untied, llama3 scaling with original_max_position 64 so all three frequency bands occur. */
+    LLAMA_GQA_LLAMA3(new ModelConfig(Architecture.LLAMA, 512, 96, 200, 2, 6, 2, 16, 1e-5, 10000.0,
+            new RopeScaling(8.0, 1.0, 4.0, 64), 256, false, false, 510, List.of(511), "float32")),
+    /** Multi-head attention, untied, three layers: the plain Llama that every engine runs. */
+    LLAMA_MHA(new ModelConfig(Architecture.LLAMA, 384, 64, 176, 3, 4, 4, 16, 1e-6, 10000.0,
+            null, 256, false, false, 382, List.of(383), "float32")),
+    /** Tied embeddings, attention_bias, head_dim 24 with hidden 80 and 4 heads (4 × 24 = 96 ≠ 80), theta 5·10⁵. */
+    LLAMA_TIED_BIAS_ODD_HEAD_DIM(new ModelConfig(Architecture.LLAMA, 320, 80, 168, 2, 4, 2, 24, 1e-5, 500000.0,
+            null, 256, true, true, 318, List.of(319), "float32")),
+    /** Qwen2 as released: q/k/v bias, tied embeddings, GQA 6/2, theta 10⁶. */
+    QWEN2_GQA_TIED(new ModelConfig(Architecture.QWEN2, 512, 96, 224, 2, 6, 2, 16, 1e-6, 1000000.0,
+            null, 256, true, true, 510, List.of(511), "float32")),
+    /** Qwen2 with one key/value head (MQA), untied, head_dim 20 with hidden 64 and 4 heads (80 ≠ 64). */
+    QWEN2_MQA_UNTIED_ODD_HEAD_DIM(new ModelConfig(Architecture.QWEN2, 448, 64, 144, 2, 4, 1, 20, 1e-6, 1000000.0,
+            null, 256, false, true, 446, List.of(447), "float32"));
+
+    final ModelConfig config;
+
+    Shapes(ModelConfig config) {
+        this.config = config;
+    }
+
+    static Stream<Shapes> all() {
+        return Stream.of(values());
+    }
+}
