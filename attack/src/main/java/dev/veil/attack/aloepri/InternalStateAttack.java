@@ -33,7 +33,7 @@ import java.util.List;
  *
  * <p>A discrete stage follows, as in PIA (Qu et al. 2025). For hidden states it reads left to right: each position's
  * candidates, by descending θ, are run through the public model after the chosen prefix until one reproduces the
- * observed state (or the budget is spent), and the nearest is kept. Attention scores alone leave the continuous search underdetermined (many mixtures give the same
+ * observed state (or the budget is spent, see {@link ForwardMatcher#search}), and the nearest is kept. Attention scores alone leave the continuous search underdetermined (many mixtures give the same
  * dot products), so their discrete stage searches the whole vocabulary: coordinate descent over positions, each
  * trying every entry against the score row of its position and (after a first left-to-right sweep on rows alone) the
  * column its key enters, the others held at their current guesses. On attention scores the discrete stage does most
@@ -126,7 +126,7 @@ public final class InternalStateAttack implements AloePriAttack {
             adam.step(lr);
         }
         int[][] ranked = new int[n][];
-        int width = kind == Kind.ATTENTION ? k : Math.min(budget, v);
+        int width = kind == Kind.ATTENTION ? k : v;   // the hidden stage takes every id, by descending θ
         for (int i = 0; i < n; i++) ranked[i] = TopK.largest(java.util.Arrays.copyOfRange(theta.value(), i * v, (i + 1) * v), width);
         return kind == Kind.ATTENTION ? refine(t, ranked, observed.values) : refineHidden(t, ranked, observed.values);
     }
@@ -144,12 +144,7 @@ public final class InternalStateAttack implements AloePriAttack {
         int[][] ranked = new int[candidates.length][];
         for (int i = 0; i < candidates.length; i++) {
             float[] row = java.util.Arrays.copyOfRange(observed, i * d, (i + 1) * d);
-            float[] distance = new float[candidates[i].length];
-            java.util.Arrays.fill(distance, Float.MAX_VALUE);
-            for (int j = 0; j < distance.length; j++) {
-                distance[j] = matcher.distance(candidates[i][j], row);
-                if (distance[j] <= MATCH) break;
-            }
+            float[] distance = matcher.search(candidates[i], row, budget, MATCH);
             int[] order = TopK.smallest(distance, k);
             ranked[i] = new int[order.length];
             for (int j = 0; j < order.length; j++) ranked[i][j] = candidates[i][order[j]];

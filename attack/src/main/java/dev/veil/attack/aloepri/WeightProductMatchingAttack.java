@@ -21,15 +21,27 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
     /** Order statistics kept per sorted row. */
     static final int QUANTILES = 64;
 
-    private final int k;
+    /** The product families of Table 8, by the name they carry here. */
+    public static final List<String> FAMILIES = List.of("embed·head", "embed·Wq·(embed·Wk)ᵀ", "embed·gate", "embed·up", "down·head");
 
+    private final int k;
+    private final String family;
+
+    /** All products. */
     public WeightProductMatchingAttack(int k) {
+        this(k, null);
+    }
+
+    /** Only the products of one {@linkplain #FAMILIES family} (across layers): which of them carry the attack. */
+    public WeightProductMatchingAttack(int k, String family) {
+        if (family != null && !FAMILIES.contains(family)) throw new IllegalArgumentException("unknown product family '" + family + "' " + FAMILIES);
         this.k = k;
+        this.family = family;
     }
 
     @Override
     public String name() {
-        return "VMA: weight products, sorted rows, votes across layers";
+        return family == null ? "VMA: weight products, sorted rows, votes across layers" : "VMA, " + family + " only";
     }
 
     @Override
@@ -61,6 +73,7 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
         int v = t.vocab();
         float[] votes = new float[v * v];
         for (Product p : products(t)) {
+            if (family != null && !p.name().endsWith(family)) continue;
             float[] plain = RowSort.features(p.of().apply(t.plain()), v, p.cols(), QUANTILES);
             float[] obf = RowSort.features(p.of().apply(t.obfuscated()), v, p.cols(), QUANTILES);
             float[] d = RowSort.squaredDistances(obf, v, plain, v, QUANTILES);

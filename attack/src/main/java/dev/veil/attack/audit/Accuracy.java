@@ -10,12 +10,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What an obfuscation costs in model quality, on held-out text with teacher forcing: how often the served model's most
- * likely next token (mapped back through τ⁻¹) is the plain model's, and its perplexity relative to the plain model's.
+ * What an obfuscation costs in model quality, on held-out text with teacher forcing: next-token agreement (how often the
+ * served model's most likely next token, mapped back through τ⁻¹, is the plain model's) and the perplexity ratio
+ * (served / plain).
  */
 final class Accuracy {
 
-    static final String AGREEMENT = "next-token agreement with the plain model", PERPLEXITY = "perplexity ratio (served / plain)";
+    static final String AGREEMENT = "next-token agreement", PERPLEXITY = "perplexity ratio";
 
     private final int[] heldout;
     private final int vocab;

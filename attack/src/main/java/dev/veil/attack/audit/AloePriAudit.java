@@ -66,9 +66,9 @@ public final class AloePriAudit {
         s.add(new Setting(PLAIN, "", 0, null));
         s.add(new Setting(DEFAULTS, "", 0, d));
         s.add(new Setting(NO_NOISE, "", 0, d.withNoise(0, 0)));
-        for (double a : new double[] {0.25, 0.5, 1.0, 1.5})
+        for (double a : new double[] {0, 0.25, 0.5, 1.0, 1.5})
             s.add(new Setting(a == d.alphaE() ? DEFAULTS : "alpha_e " + a, "alpha_e", a, d.withNoise(a, d.alphaH())));
-        for (double a : new double[] {0.05, 0.1, 0.2, 0.5})
+        for (double a : new double[] {0, 0.05, 0.1, 0.2, 0.5})
             s.add(new Setting(a == d.alphaH() ? DEFAULTS : "alpha_h " + a, "alpha_h", a, d.withNoise(d.alphaE(), a)));
         for (double l : new double[] {0.1, 0.3, 1.0})
             s.add(new Setting(l == d.lambda() ? DEFAULTS : "lambda " + l, "lambda", l, d.withLambda(l)));
@@ -98,8 +98,13 @@ public final class AloePriAudit {
             List<AttackResult> scores = new ArrayList<>();
             for (AloePriAttack a : attacks(o, run.truth(), config.vocabSize())) scores.add(score(a, a.name(), target, run.truth(), bars));
             frequencyAttacks(o, run.truth(), config.vocabSize()).forEach((name, a) -> scores.add(score(a, name, target, run.truth(), bars)));
-            if (s.name().equals(DEFAULTS) || s.name().equals(NO_NOISE))
+            if (s.name().equals(DEFAULTS) || s.name().equals(NO_NOISE)) {
                 scores.add(score(new InversionModelAttack(o.publicTokens(), List.of(VICTIM_SEED), 10), IMA_VICTIM, target, run.truth(), bars));
+                for (String family : WeightProductMatchingAttack.FAMILIES) {   // which products carry VMA
+                    WeightProductMatchingAttack a = new WeightProductMatchingAttack(10, family);
+                    scores.add(score(a, a.name(), target, run.truth(), bars));
+                }
+            }
             if (o.isaSettings().contains(s.name())) {
                 Limited lim = limit(run.capture(), run.truth(), o.isaRequests(), o.isaPositions());
                 AloePriTarget isaTarget = new AloePriTarget(lim.capture(), served.config(), served.weights(), config, plain);
@@ -161,7 +166,7 @@ public final class AloePriAudit {
     /** Scores one attack under {@code name}. */
     static AttackResult score(AloePriAttack a, String name, AloePriTarget t, Truth truth, Bars bars) {
         long t0 = System.nanoTime();
-        AloePriAttack.Outcome out = bars.run(name, 64, p -> a.attack(t, p));
+        AloePriAttack.Outcome out = bars.run(name, -1, p -> a.attack(t, p));
         List<int[]> expected = new ArrayList<>();
         for (int i = 0; i < out.guesses().size(); i++) expected.add(a.stream().truth(truth.requests().get(t.requests().get(i).index())));
         Recovery r = Recovery.score(out.guesses(), expected, 10, t.vocab());
@@ -200,7 +205,7 @@ public final class AloePriAudit {
         return List.of(
                 "Each setting is obfuscated in memory by Veil's compiler (F32, κ calibrated on 128 tokens, as veil obfuscate does) and served by Veil's unchanged engine with a recording backend: the capture holds the obfuscated id streams and the server's internal states.",
                 "Recovery is exact top-1 over the tokens the server handled (prompt and output; ISA: the first " + o.isaPositions() + " prompt tokens of " + o.isaRequests() + " request(s)), i.e. the paper's TTRSR; top-10 and corpus BLEU-4 beside it; 'vocab' is the share of the whole vocabulary a mapping attack maps back right.",
-                "Accuracy cost: next-token top-1 agreement with the plain model and the perplexity ratio on held-out text (teacher forcing).",
+                "Accuracy cost on held-out text (teacher forcing): next-token agreement = how often the served model's top next token is the plain model's; perplexity ratio = served / plain.",
                 "The baseline guesses the most frequent public tokens without reading anything: an attack leaks only what it recovers beyond it.");
     }
 

@@ -1,7 +1,6 @@
 package dev.veil.attack.audit;
 
 import dev.veil.attack.Progress;
-import java.time.Duration;
 import java.util.function.Function;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -18,18 +17,14 @@ public final class Bars {
 
     public static final Bars NONE = new Bars(false);
 
-    /** Runs {@code work} with a bar of {@code max} steps named {@code task}. */
+    /** Runs {@code work} with a bar of {@code max} steps named {@code task} ({@code max} −1: unknown). */
     public <T> T run(String task, long max, Function<Progress, T> work) {
         if (!enabled) return work.apply(Progress.NONE);
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(max).setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(500).setMaxRenderedLength(110).build()) {
             T out = work.apply(bar::step);
-            bar.stepTo(max);
+            if (max >= 0) bar.stepTo(max);
             return out;
         }
-    }
-
-    static Duration since(long nanos) {
-        return Duration.ofNanos(System.nanoTime() - nanos);
     }
 }

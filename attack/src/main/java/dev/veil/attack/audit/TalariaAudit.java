@@ -39,6 +39,9 @@ import java.util.Map;
  */
 public final class TalariaAudit {
 
+    /** The accuracy measure: the share of requests whose greedy output equals the plain engine's. */
+    static final String LOSSLESS = "outputs equal to plain";
+
     public static final String PLAINTEXT = "plaintext (no masks)", DEFAULT = "default: one-time pool masks per request",
             REMO_SESSION = "ReMO m/d 0.5, one M_pub per session", REUSED = "reused mask (strawman, not a Veil option)";
 
@@ -125,7 +128,7 @@ public final class TalariaAudit {
                 Capture c = slow ? limit(run.capture(), o.matchRequests()) : run.capture();
                 scores.add(score(a, new TalariaTarget(c, config, weights), run.truth(), bars));
             }
-            Map<String, Double> accuracy = Map.of("greedy outputs equal to the plain engine's", (double) run.matchingPlain() / o.prompts().size());
+            Map<String, Double> accuracy = Map.of(LOSSLESS, (double) run.matchingPlain() / o.prompts().size());
             done.put(s.name(), new SettingResult(s.name(), s.axis(), s.x(), run.capture().setting(), accuracy, scores));
         }
         Map<String, Double> targets = new LinkedHashMap<>();
@@ -133,7 +136,7 @@ public final class TalariaAudit {
         List<String> notes = List.of(
                 "Every capture is what the cloud received, recorded by a proxy at its door; the truth is the client's plaintext.",
                 "Recovery is exact top-1 over token positions (the papers' token reconstruction accuracy); top-10 and corpus BLEU-4 beside it.",
-                "Talaria is lossless: the accuracy cost is whether every greedy output equals the plain engine's.",
+                "Talaria is lossless: the accuracy cost ('outputs equal to plain') is the share of requests whose greedy output equals the plain engine's.",
                 "The baseline guesses the most frequent public tokens without reading anything: an attack leaks only what it recovers beyond it.");
         return new AuditResult("talaria", model.toString(), Instant.now().toString(), notes, new ArrayList<>(done.values()), references(attacks),
                 DEFAULT, targets);

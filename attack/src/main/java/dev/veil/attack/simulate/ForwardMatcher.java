@@ -17,6 +17,8 @@ public final class ForwardMatcher {
     private final Transformer model;
     private final KvCache cache;
     private final ModelName target;
+    private int position;
+    private boolean clear;
 
     /** @param target a hidden-state product, e.g. {@code layer.1.qkv} */
     public ForwardMatcher(LinearBackend publicModel, ModelName target) {
@@ -40,8 +42,28 @@ public final class ForwardMatcher {
         }
     }
 
+    /**
+     * Tries candidates for the next position in {@code order} until one's row matches {@code observed} within
+     * {@code tolerance} (relative distance); returns the distance of each candidate tried ({@link Float#MAX_VALUE} for
+     * those not tried). The search is bounded by {@code budget} — except at the first position, and once any position
+     * has matched exactly: the rows are then evidently in the clear, and it goes on through the whole order.
+     */
+    public float[] search(int[] order, float[] observed, int budget, double tolerance) {
+        float[] distance = new float[order.length];
+        java.util.Arrays.fill(distance, Float.MAX_VALUE);
+        for (int c = 0; c < order.length && (position == 0 || clear || c < budget); c++) {
+            distance[c] = distance(order[c], observed);
+            if (distance[c] <= tolerance) {
+                clear = true;
+                break;
+            }
+        }
+        return distance;
+    }
+
     /** Appends {@code token} to the prefix; returns the model's next-token logits after it. */
     public float[] append(int token) {
+        position++;
         return model.forward(new int[] {token}, cache);
     }
 

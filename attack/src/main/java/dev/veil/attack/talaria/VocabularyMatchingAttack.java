@@ -9,7 +9,6 @@ import dev.veil.attack.metrics.Guesses;
 import dev.veil.attack.simulate.ForwardMatcher;
 import dev.veil.talaria.protocol.ModelName;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -18,9 +17,8 @@ import java.util.List;
  * the public model's own prior (its next-token distribution after the prefix; a public unigram ranking at the first
  * position), runs each through the public model as far as the observed product, and keeps the candidate whose row is
  * nearest the observed one — stopping at the first that matches within {@code tolerance} (relative distance), or
- * after {@code maxCandidates}, unless earlier positions of the request matched exactly (the rows are in the clear, so
- * the search goes on through the whole vocabulary). It works on rows deeper than layer 0, which depend on the whole
- * prefix.
+ * after {@code maxCandidates} (see {@link ForwardMatcher#search}). It works on rows deeper than layer 0, which depend
+ * on the whole prefix.
  */
 public final class VocabularyMatchingAttack implements TalariaAttack {
 
@@ -63,18 +61,8 @@ public final class VocabularyMatchingAttack implements TalariaAttack {
             ForwardMatcher matcher = new ForwardMatcher(t.plain(), target);
             int[] order = firstOrder;
             int[][] ranked = new int[observed.rows()][];
-            boolean clear = false;   // has an earlier position matched exactly? then the rows are unmasked: search on
             for (int pos = 0; pos < observed.rows(); pos++) {
-                float[] z = observed.row(pos);
-                float[] distance = new float[order.length];
-                Arrays.fill(distance, Float.MAX_VALUE);
-                for (int c = 0; c < order.length && (clear || c < maxCandidates); c++) {
-                    distance[c] = matcher.distance(order[c], z);
-                    if (distance[c] <= tolerance) {
-                        clear = true;
-                        break;
-                    }
-                }
+                float[] distance = matcher.search(order, observed.row(pos), maxCandidates, tolerance);
                 int[] best = TopK.smallest(distance, k);
                 ranked[pos] = new int[best.length];
                 for (int i = 0; i < best.length; i++) ranked[pos][i] = order[best[i]];
