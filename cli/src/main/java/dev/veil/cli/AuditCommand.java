@@ -84,6 +84,9 @@ public final class AuditCommand implements Callable<Integer> {
     @Option(names = "--isa-steps", defaultValue = "150", description = "AloePri ISA: gradient steps (default: ${DEFAULT-VALUE})")
     int isaSteps;
 
+    @Option(names = "--isa-budget", defaultValue = "256", description = "AloePri ISA on hidden states: candidates tried per position (default: ${DEFAULT-VALUE})")
+    int isaBudget;
+
     @Option(names = "--save-captures", paramLabel = "DIR", description = "also write every setting's capture under DIR")
     Path saveCaptures;
 
@@ -127,7 +130,7 @@ public final class AuditCommand implements Callable<Integer> {
             var settings = AloePriAudit.standardSettings(config.hiddenSize());
             if (quick) settings = settings.stream().filter(s -> s.axis().isEmpty()).toList();
             var o = new AloePriAudit.Options(ps, tokens, pub, heldoutTokens, List.of("attacker-key-1", "attacker-key-2"), isaRequests,
-                    isaPositions, isaSteps, List.of(AloePriAudit.PLAIN, AloePriAudit.DEFAULTS, AloePriAudit.NO_NOISE), saveCaptures);
+                    isaPositions, isaSteps, isaBudget, List.of(AloePriAudit.PLAIN, AloePriAudit.DEFAULTS, AloePriAudit.NO_NOISE), saveCaptures);
             return AloePriAudit.run(config, files.weights(), model, settings, o, bars);
         }
     }
@@ -146,7 +149,7 @@ public final class AuditCommand implements Callable<Integer> {
             }
             try (ModelFiles served = ModelFiles.open(c.model())) {
                 var o = new AloePriAudit.Options(List.of(), tokens, pubTokens, new int[0], List.of("attacker-key-1", "attacker-key-2"),
-                        isaRequests, isaPositions, isaSteps, List.of(), null);
+                        isaRequests, isaPositions, isaSteps, isaBudget, List.of(), null);
                 return AloePriAudit.attackCapture(c, t, served.config(), served.weights(), pub.config(), pub.weights(), o, bars);
             }
         }

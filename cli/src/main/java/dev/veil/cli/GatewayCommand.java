@@ -10,7 +10,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import dev.veil.gateway.PrivateCompletionBackend;
+import dev.veil.gateway.TalariaBackend;
+import dev.veil.talaria.client.TalariaRuntime;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code veil gateway}: the trusted OpenAI-compatible gateway in front of an untrusted server. */
@@ -20,8 +24,12 @@ import picocli.CommandLine.Option;
                 "the upstream (veil serve, or vllm serve --skip-tokenizer-init on the obfuscated checkpoint) sees only obfuscated ids."})
 public final class GatewayCommand implements Callable<Integer> {
 
-    @Option(names = "--mode", required = true, paramLabel = "MODE", description = "aloepri (talaria: its runtime plugs in the same way)")
-    String mode;
+    @Option(names = "--mode", required = true, paramLabel = "MODE",
+            description = "aloepri (an untrusted token server runs the obfuscated model) or talaria (this gateway runs the client runtime; the cloud computes masked weight products)")
+    Mode mode;
+
+    /** Lower case, as users type them. */
+    enum Mode { aloepri, talaria }
 
     @Option(names = "--key", paramLabel = "KEYFILE", description = "the AloePri secret key file (veil obfuscate --key)")
     Path key;
@@ -35,8 +43,11 @@ public final class GatewayCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "the plain model's tokenizer (tokenizer.json, tokenizer_config.json)")
     Path tokenizerDir;
 
-    @Option(names = "--upstream", required = true, paramLabel = "URL", description = "the untrusted server, e.g. http://127.0.0.1:8000")
+    @Option(names = "--upstream", required = true, paramLabel = "URL",
+            description = "the untrusted side: the token server (aloepri) or the Talaria cloud (talaria), e.g. http://127.0.0.1:8000")
     URI upstream;
+
+    @Mixin TalariaClientOptions talaria;
 
     @Option(names = "--upstream-model", paramLabel = "NAME", description = "the upstream's model id (default: the only one it serves)")
     String upstreamModel;
@@ -56,11 +67,25 @@ public final class GatewayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!mode.equals("aloepri"))
-            throw new IllegalArgumentException("--mode " + mode + " is not available: this build has the aloepri backend (talaria plugs in "
-                    + "through dev.veil.gateway.PrivateCompletionBackend)");
-        if (key == null) throw new IllegalArgumentException("--mode aloepri needs --key KEYFILE");
+        if (mode == Mode.aloepri && key == null) throw new IllegalArgumentException("--mode aloepri needs --key KEYFILE");
         Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
+        PrivateCompletionBackend backend = switch (mode) {
+            case aloepri -> aloepri(tokenizer);
+            case talaria -> new TalariaBackend(talaria.connect(upstream, TalariaRuntime.Decoys.NONE));
+        };
+        GatewayServer gateway = GatewayServer.start(new GatewayOptions(host, port, modelName, 1024), tokenizer, backend);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            gateway.close();
+            stopped.countDown();
+        }));
+        System.out.println("veil gateway (" + mode + "): model " + modelName + " on " + gateway.uri() + " -> upstream " + upstream
+                + "; chat page at " + gateway.uri() + "/");
+        stopped.await();
+        return 0;
+    }
+
+    private AloePriBackend aloepri(Tokenizer tokenizer) throws Exception {
         var timeouts = new VllmClient.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(timeout), Duration.ofSeconds(timeout));
         AloePriBackend backend = AloePriBackend.open(key, Passphrases.resolve(passphrase, passphraseEnv), upstream, upstreamModel, timeouts);
         if (tokenizer.vocabSize() > backend.vocabSize()) {
@@ -68,15 +93,6 @@ public final class GatewayCommand implements Callable<Integer> {
             throw new IllegalArgumentException(tokenizerDir + ": the tokenizer has " + tokenizer.vocabSize() + " ids but the key's vocabulary has "
                     + backend.vocabSize() + ": not the tokenizer of the model this key obfuscated");
         }
-        GatewayServer gateway = GatewayServer.start(new GatewayOptions(host, port, modelName, 1024), tokenizer, backend);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            gateway.close();
-            stopped.countDown();
-        }));
-        System.out.println("veil gateway (aloepri): model " + modelName + " on " + gateway.uri() + " -> upstream " + upstream
-                + "; chat page at " + gateway.uri() + "/");
-        stopped.await();
-        return 0;
+        return backend;
     }
 }

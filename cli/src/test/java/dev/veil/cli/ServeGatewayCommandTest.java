@@ -119,9 +119,9 @@ class ServeGatewayCommandTest {
 
     @Test
     void gatewayRefusesModesAndMissingKeysClearly() {
-        var talaria = ObfuscateCommandTest.veil("gateway", "--mode", "talaria", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
-        assertThat(talaria.code()).isEqualTo(1);
-        assertThat(talaria.err()).contains("--mode talaria is not available");
+        var bogus = ObfuscateCommandTest.veil("gateway", "--mode", "bogus", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
+        assertThat(bogus.code()).isEqualTo(2);
+        assertThat(bogus.err()).contains("--mode").contains("aloepri, talaria").contains("bogus");
         var noKey = ObfuscateCommandTest.veil("gateway", "--mode", "aloepri", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
         assertThat(noKey.err()).contains("needs --key");
         var noModel = ObfuscateCommandTest.veil("serve", "--model", tmp.resolve("missing").toString());

@@ -6,11 +6,9 @@ import dev.veil.model.ModelConfig.Architecture;
 import dev.veil.model.ModelConfig.RopeScaling;
 import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -105,24 +103,6 @@ public final class TestModels {
 
     /** In-memory weights over the given tensors (kept in insertion order). */
     public static Weights of(Map<String, Tensor> tensors) {
-        Map<String, Tensor> copy = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
-        return new Weights() {
-            @Override
-            public Tensor get(String name) {
-                Tensor t = copy.get(name);
-                if (t == null) throw new IllegalArgumentException("missing tensor '" + name + "'");
-                return t;
-            }
-
-            @Override
-            public boolean contains(String name) {
-                return copy.containsKey(name);
-            }
-
-            @Override
-            public Set<String> names() {
-                return copy.keySet();
-            }
-        };
+        return Weights.of(tensors);
     }
 }

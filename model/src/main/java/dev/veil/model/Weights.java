@@ -1,5 +1,8 @@
 package dev.veil.model;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -17,4 +20,27 @@ public interface Weights extends AutoCloseable {
 
     @Override
     default void close() {}
+
+    /** In-memory weights over {@code tensors} (a copy of the map, in its iteration order). */
+    static Weights of(Map<String, Tensor> tensors) {
+        Map<String, Tensor> copy = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
+        return new Weights() {
+            @Override
+            public Tensor get(String name) {
+                Tensor t = copy.get(name);
+                if (t == null) throw new IllegalArgumentException("missing tensor '" + name + "'");
+                return t;
+            }
+
+            @Override
+            public boolean contains(String name) {
+                return copy.containsKey(name);
+            }
+
+            @Override
+            public Set<String> names() {
+                return copy.keySet();
+            }
+        };
+    }
 }

@@ -23,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -174,24 +173,7 @@ public final class TrainingRun {
     private static void export(Path out, Transformer model, ModelConfig config, DType dtype, int bos, List<Integer> eos) throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Tensor t : model.tensors(DType.F32)) tensors.put(t.name(), t);
-        Weights weights = new Weights() {
-            @Override
-            public Tensor get(String name) {
-                Tensor t = tensors.get(name);
-                if (t == null) throw new IllegalArgumentException("no tensor " + name);
-                return t;
-            }
-
-            @Override
-            public boolean contains(String name) {
-                return tensors.containsKey(name);
-            }
-
-            @Override
-            public Set<String> names() {
-                return tensors.keySet();
-            }
-        };
+        Weights weights = Weights.of(tensors);
         GenerationConfig generation = new GenerationConfig(bos, eos, bos, null, null, null, null, null, null);
         HfModelWriter.write(config, generation, weights, null, out, dtype, HfModelWriter.DEFAULT_MAX_SHARD_BYTES);
     }

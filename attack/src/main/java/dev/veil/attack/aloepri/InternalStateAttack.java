@@ -7,7 +7,12 @@ import dev.veil.attack.capture.Rows;
 import dev.veil.attack.math.Dense;
 import dev.veil.attack.math.TopK;
 import dev.veil.attack.metrics.Guesses;
+import dev.veil.attack.simulate.ForwardMatcher;
+import dev.veil.engine.backend.LocalLinearBackend;
+import dev.veil.engine.kernel.Parallel;
 import dev.veil.engine.kernel.Rope;
+import dev.veil.talaria.protocol.ModelName;
+import dev.veil.talaria.protocol.Product;
 import dev.veil.model.ModelConfig;
 import dev.veil.train.model.Parameter;
 import dev.veil.train.model.Transformer;
@@ -24,13 +29,15 @@ import java.util.List;
  * ISA, gradient-based inversion of internal states (after Dong et al., USENIX Security '25): the attacker observes
  * what the server computes for a prompt and searches, by gradient descent through the public plain model, for the
  * input that reproduces it. The input is a relaxed one-hot per position (softmax over the vocabulary of free logits
- * θ, times the embedding table), so the search stays among real tokens; the guesses are each position's largest θ.
+ * θ, times the embedding table), so the search stays among real tokens.
  *
- * Attention scores alone leave a continuous search underdetermined (many mixtures give the same dot products), so
- * for them a discrete stage follows, as in PIA (Qu et al. 2025): coordinate descent over positions, each trying every
- * vocabulary entry against the score rows and columns it touches, the others held at their current guesses; the first
- * sweep reads left to right on each position's own score row. On attention scores the discrete stage does most of the
- * work.
+ * <p>A discrete stage follows, as in PIA (Qu et al. 2025). For hidden states it reads left to right: each position's
+ * candidates, by descending θ, are run through the public model after the chosen prefix until one reproduces the
+ * observed state (or the budget is spent), and the nearest is kept. Attention scores alone leave the continuous search underdetermined (many mixtures give the same
+ * dot products), so their discrete stage searches the whole vocabulary: coordinate descent over positions, each
+ * trying every entry against the score row of its position and (after a first left-to-right sweep on rows alone) the
+ * column its key enters, the others held at their current guesses. On attention scores the discrete stage does most
+ * of the work.
  *
  * <ul>
  *   <li>{@link Kind#HIDDEN}: the hidden state after layer 0 as layer 1's QKV receives it (RMS-normalised), compared
@@ -47,15 +54,24 @@ public final class InternalStateAttack implements AloePriAttack {
     private final int steps;
     private final double lr;
     private final int maxRequests;
+    private final int budget;
     private final int k;
 
-    public InternalStateAttack(Kind kind, int steps, double lr, int maxRequests, int k) {
+    /**
+     * @param budget hidden states: candidates the discrete stage tries per position at most, in the gradient stage's
+     *               order (the vocabulary size makes it exhaustive)
+     */
+    public InternalStateAttack(Kind kind, int steps, double lr, int maxRequests, int budget, int k) {
         this.kind = kind;
         this.steps = steps;
         this.lr = lr;
         this.maxRequests = maxRequests;
+        this.budget = budget;
         this.k = k;
     }
+
+    /** A relative distance this small is a match (float rounding between two runs of the same model). */
+    static final double MATCH = 1e-3;
 
     @Override
     public String name() {
@@ -110,8 +126,36 @@ public final class InternalStateAttack implements AloePriAttack {
             adam.step(lr);
         }
         int[][] ranked = new int[n][];
-        for (int i = 0; i < n; i++) ranked[i] = TopK.largest(java.util.Arrays.copyOfRange(theta.value(), i * v, (i + 1) * v), k);
-        return kind == Kind.ATTENTION ? refine(t, ranked, observed.values) : new Guesses(ranked);
+        int width = kind == Kind.ATTENTION ? k : Math.min(budget, v);
+        for (int i = 0; i < n; i++) ranked[i] = TopK.largest(java.util.Arrays.copyOfRange(theta.value(), i * v, (i + 1) * v), width);
+        return kind == Kind.ATTENTION ? refine(t, ranked, observed.values) : refineHidden(t, ranked, observed.values);
+    }
+
+    /**
+     * The hidden-state search's discrete stage: left to right, each position's candidates, in the gradient stage's
+     * order, are run through the public model after the chosen prefix until one reproduces the observed row; they are
+     * ranked by how near their row comes to it.
+     */
+    private Guesses refineHidden(AloePriTarget t, int[][] candidates, float[] observed) {
+        ModelConfig c = t.plain().config();
+        int d = c.hiddenSize();
+        ForwardMatcher matcher = new ForwardMatcher(new LocalLinearBackend(c, t.plain().weights(), Parallel.shared()),
+                new ModelName(Product.QKV, Math.min(1, c.numLayers() - 1)));
+        int[][] ranked = new int[candidates.length][];
+        for (int i = 0; i < candidates.length; i++) {
+            float[] row = java.util.Arrays.copyOfRange(observed, i * d, (i + 1) * d);
+            float[] distance = new float[candidates[i].length];
+            java.util.Arrays.fill(distance, Float.MAX_VALUE);
+            for (int j = 0; j < distance.length; j++) {
+                distance[j] = matcher.distance(candidates[i][j], row);
+                if (distance[j] <= MATCH) break;
+            }
+            int[] order = TopK.smallest(distance, k);
+            ranked[i] = new int[order.length];
+            for (int j = 0; j < order.length; j++) ranked[i][j] = candidates[i][order[j]];
+            matcher.append(ranked[i][0]);
+        }
+        return new Guesses(ranked);
     }
 
     /** Sweeps of the discrete stage. */

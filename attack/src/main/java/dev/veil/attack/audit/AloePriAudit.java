@@ -1,6 +1,8 @@
 package dev.veil.attack.audit;
 
 import dev.veil.aloepri.AloePriParams;
+import dev.veil.attack.TokenStream;
+import dev.veil.attack.UnigramBaseline;
 import dev.veil.attack.aloepri.AloePriAttack;
 import dev.veil.attack.aloepri.AloePriTarget;
 import dev.veil.attack.aloepri.AttentionInvariantAttack;
@@ -49,10 +51,11 @@ public final class AloePriAudit {
      * @param heldout        held-out text for the accuracy cost (at most the model's context)
      * @param attackerSeeds  the attacker's own keys for IMA
      * @param isaRequests    requests the (slow) ISA attacks invert, each over its first {@code isaPositions} prompt tokens
+     * @param isaBudget      hidden-state ISA: candidates its discrete stage tries per position at most
      * @param isaSettings    settings the ISA attacks run on (by name)
      */
     public record Options(List<int[]> prompts, int maxTokens, int[] publicTokens, int[] heldout, List<String> attackerSeeds,
-                          int isaRequests, int isaPositions, int isaSteps, List<String> isaSettings, Path saveCaptures) {}
+                          int isaRequests, int isaPositions, int isaSteps, int isaBudget, List<String> isaSettings, Path saveCaptures) {}
 
     private AloePriAudit() {}
 
@@ -102,7 +105,7 @@ public final class AloePriAudit {
                 AloePriTarget isaTarget = new AloePriTarget(lim.capture(), served.config(), served.weights(), config, plain);
                 for (InternalStateAttack.Kind kind : InternalStateAttack.Kind.values()) {
                     int steps = kind == InternalStateAttack.Kind.HIDDEN ? o.isaSteps() : Math.max(1, o.isaSteps() / 3);
-                    InternalStateAttack a = new InternalStateAttack(kind, steps, 0.3, o.isaRequests(), 10);
+                    InternalStateAttack a = new InternalStateAttack(kind, steps, 0.3, o.isaRequests(), o.isaBudget(), 10);
                     scores.add(score(a, a.name(), isaTarget, lim.truth(), bars));
                 }
             }
@@ -125,7 +128,7 @@ public final class AloePriAudit {
         boolean states = capture.requests().stream().allMatch(r -> r.has("out/layer.0.qkv") && r.has("in/layer." + Math.min(1, plainConfig.numLayers() - 1) + ".qkv"));
         if (states)
             for (InternalStateAttack.Kind kind : InternalStateAttack.Kind.values()) {
-                InternalStateAttack a = new InternalStateAttack(kind, kind == InternalStateAttack.Kind.HIDDEN ? o.isaSteps() : Math.max(1, o.isaSteps() / 3), 0.3, o.isaRequests(), 10);
+                InternalStateAttack a = new InternalStateAttack(kind, kind == InternalStateAttack.Kind.HIDDEN ? o.isaSteps() : Math.max(1, o.isaSteps() / 3), 0.3, o.isaRequests(), o.isaBudget(), 10);
                 scores.add(score(a, a.name(), isaTarget, lim.truth(), bars));
             }
         SettingResult s = new SettingResult("capture", "", 0, capture.setting(), Map.of(), scores);
@@ -137,6 +140,7 @@ public final class AloePriAudit {
     static List<AloePriAttack> attacks(Options o, Truth truth, int vocab) {
         int k = 10;
         List<AloePriAttack> a = new ArrayList<>();
+        a.add(new UnigramBaseline(o.publicTokens(), vocab, TokenStream.ALL, k));
         a.add(new WeightProductMatchingAttack(k));
         a.add(new GateInvariantAttack(k));
         a.add(new AttentionInvariantAttack(k));
@@ -173,7 +177,7 @@ public final class AloePriAudit {
         m.put(new EmbeddingMatchingAttack(1).name(), new AuditResult.Reference(PLAIN, new EmbeddingMatchingAttack(1).name()));
         m.put(IMA_OWN, new AuditResult.Reference(DEFAULTS, IMA_VICTIM));
         for (InternalStateAttack.Kind kind : InternalStateAttack.Kind.values()) {
-            String n = new InternalStateAttack(kind, 1, 1, 1, 1).name();
+            String n = new InternalStateAttack(kind, 1, 1, 1, 1, 1).name();
             m.put(n, new AuditResult.Reference(PLAIN, n));
         }
         m.put(TFMA_PUBLIC, new AuditResult.Reference(DEFAULTS, TFMA_ORACLE));
@@ -188,7 +192,7 @@ public final class AloePriAudit {
         t.put(new AttentionInvariantAttack(1).name(), 0.06);
         t.put(new EmbeddingMatchingAttack(1).name(), 0.01);
         t.put(IMA_OWN, 0.01);
-        for (InternalStateAttack.Kind kind : InternalStateAttack.Kind.values()) t.put(new InternalStateAttack(kind, 1, 1, 1, 1).name(), 0.01);
+        for (InternalStateAttack.Kind kind : InternalStateAttack.Kind.values()) t.put(new InternalStateAttack(kind, 1, 1, 1, 1, 1).name(), 0.01);
         return t;
     }
 
@@ -196,7 +200,8 @@ public final class AloePriAudit {
         return List.of(
                 "Each setting is obfuscated in memory by Veil's compiler (F32, κ calibrated on 128 tokens, as veil obfuscate does) and served by Veil's unchanged engine with a recording backend: the capture holds the obfuscated id streams and the server's internal states.",
                 "Recovery is exact top-1 over the tokens the server handled (prompt and output; ISA: the first " + o.isaPositions() + " prompt tokens of " + o.isaRequests() + " request(s)), i.e. the paper's TTRSR; top-10 and corpus BLEU-4 beside it; 'vocab' is the share of the whole vocabulary a mapping attack maps back right.",
-                "Accuracy cost: next-token top-1 agreement with the plain model and the perplexity ratio on held-out text (teacher forcing).");
+                "Accuracy cost: next-token top-1 agreement with the plain model and the perplexity ratio on held-out text (teacher forcing).",
+                "The baseline guesses the most frequent public tokens without reading anything: an attack leaks only what it recovers beyond it.");
     }
 
     /** The first {@code positions} prompt tokens of the first {@code requests} requests: ISA's workload. */

@@ -40,6 +40,13 @@ public final class LeastSquares {
         return new LeastSquares(in, out, solve(xtx, xty, p, out));
     }
 
+    /** The weights of output {@code column}: how it depends on each input ({@code in} values, the intercept left out). */
+    public float[] weights(int column) {
+        float[] w = new float[in];
+        for (int j = 0; j < in; j++) w[j] = (float) this.w[j * out + column];
+        return w;
+    }
+
     /** {@code x [n × in] · W + b}. */
     public float[] predict(float[] x, int n) {
         float[] y = new float[n * out];

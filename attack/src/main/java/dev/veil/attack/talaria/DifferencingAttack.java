@@ -10,12 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Differencing across calls when masks are reused. Every first-layer row is RMS-normalised, so all true rows lie on
- * one sphere: ‖zᵢ − r‖² = c for rows zᵢ = xᵢ + r under a shared mask r. Differences of these equations between calls
- * cancel the unknowns ‖r‖² and c and leave a linear system in r, 2(zᵢ − zⱼ)·r = ‖zᵢ‖² − ‖zⱼ‖², solved by least
- * squares over all rows under one mask (per request when the deployment refreshes per request, else the whole
- * capture; it needs more rows than the width). The attacker subtracts its estimate of r and matches. With a fresh
- * mask per call there is no shared r and the estimate is noise.
+ * Differencing across calls when masks are reused. Rows sent under one shared mask r are zᵢ = xᵢ + r, so their
+ * differences from the mean, wᵢ = zᵢ − z̄ = xᵢ − x̄, no longer carry the mask. What is left to find is the mean x̄:
+ * every first-layer row is RMS-normalised, so the true rows lie on one sphere, ‖wᵢ + x̄‖² = c, which (differenced once
+ * more to drop ‖x̄‖² and c) is linear in x̄ and solved by least squares over all rows under the mask (per request
+ * when the deployment refreshes per request, else the whole capture; it needs more rows than the width). The attacker
+ * then matches wᵢ + x̄. With a fresh mask per call nothing cancels and the estimate is noise.
  */
 public final class DifferencingAttack implements TalariaAttack {
 
@@ -45,10 +45,10 @@ public final class DifferencingAttack implements TalariaAttack {
         List<Guesses> out = new ArrayList<>();
         for (List<Request> group : groups) {
             float[] all = SubspaceEstimationAttack.concat(group.stream().map(r -> t.in(r, TalariaTarget.FIRST_LAYER).data()).toList());
-            float[] mask = sharedMask(all, d);
+            float[] mean = mean(all, d), offset = sphereCentre(all, mean, d);
             for (Request r : group) {
                 float[] z = t.in(r, TalariaTarget.FIRST_LAYER).data().clone();
-                for (int i = 0; i < z.length; i++) z[i] -= mask[i % d];
+                for (int i = 0; i < z.length; i++) z[i] += offset[i % d] - mean[i % d];
                 out.add(new Guesses(nearest.topK(z, k)));
                 progress.step();
             }
@@ -56,25 +56,31 @@ public final class DifferencingAttack implements TalariaAttack {
         return out;
     }
 
-    /** The r that best puts every row of {@code z} on one sphere around it: 2zᵢ·r − u = ‖zᵢ‖², least squares in (r, u). */
-    static float[] sharedMask(float[] z, int d) {
+    static float[] mean(float[] z, int d) {
+        int n = z.length / d;
+        double[] m = new double[d];
+        for (int i = 0; i < z.length; i++) m[i % d] += z[i];
+        float[] out = new float[d];
+        for (int j = 0; j < d; j++) out[j] = (float) (m[j] / n);
+        return out;
+    }
+
+    /**
+     * The x̄ that puts every difference wᵢ = zᵢ − z̄ on one sphere around −x̄: ‖wᵢ + x̄‖² = c, i.e.
+     * {@code −2wᵢ·x̄ + u = ‖wᵢ‖²} with u = c − ‖x̄‖², least squares in (x̄, u).
+     */
+    static float[] sphereCentre(float[] z, float[] mean, int d) {
         int n = z.length / d;
         float[] x = new float[n * d], y = new float[n];
         for (int i = 0; i < n; i++) {
             double s = 0;
             for (int j = 0; j < d; j++) {
-                x[i * d + j] = 2 * z[i * d + j];
-                s += (double) z[i * d + j] * z[i * d + j];
+                float w = z[i * d + j] - mean[j];
+                x[i * d + j] = -2 * w;
+                s += (double) w * w;
             }
             y[i] = (float) s;
         }
-        float[] unit = new float[d * d];
-        for (int j = 0; j < d; j++) unit[j * d + j] = 1;
-        // the fitted map's weights are r; predicting the unit vectors minus the intercept reads them out
-        LeastSquares fit = LeastSquares.fit(x, y, n, d, 1, 1e-9, true);
-        float[] atUnit = fit.predict(unit, d), atZero = fit.predict(new float[d], 1);
-        float[] r = new float[d];
-        for (int j = 0; j < d; j++) r[j] = atUnit[j] - atZero[0];
-        return r;
+        return LeastSquares.fit(x, y, n, d, 1, 1e-9, true).weights(0);
     }
 }

@@ -6,8 +6,7 @@ import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
 import dev.veil.attack.math.TopK;
 import dev.veil.attack.metrics.Guesses;
-import dev.veil.engine.KvCache;
-import dev.veil.engine.Transformer;
+import dev.veil.attack.simulate.ForwardMatcher;
 import dev.veil.talaria.protocol.ModelName;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,7 +18,9 @@ import java.util.List;
  * the public model's own prior (its next-token distribution after the prefix; a public unigram ranking at the first
  * position), runs each through the public model as far as the observed product, and keeps the candidate whose row is
  * nearest the observed one — stopping at the first that matches within {@code tolerance} (relative distance), or
- * after {@code maxCandidates}. It works on rows deeper than layer 0, which depend on the whole prefix.
+ * after {@code maxCandidates}, unless earlier positions of the request matched exactly (the rows are in the clear, so
+ * the search goes on through the whole vocabulary). It works on rows deeper than layer 0, which depend on the whole
+ * prefix.
  */
 public final class VocabularyMatchingAttack implements TalariaAttack {
 
@@ -56,50 +57,33 @@ public final class VocabularyMatchingAttack implements TalariaAttack {
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
         int v = t.vocab();
         int[] firstOrder = firstPositionOrder != null ? firstPositionOrder : java.util.stream.IntStream.range(0, v).toArray();
-        StopAtProduct stopper = new StopAtProduct(t.plain(), target.product().op, Math.max(target.layer(), 0));
-        Transformer model = new Transformer(stopper);
         List<Guesses> out = new ArrayList<>();
         for (Request r : t.requests()) {
             Rows observed = t.in(r, target.toString());
-            KvCache cache = model.newCache();
+            ForwardMatcher matcher = new ForwardMatcher(t.plain(), target);
             int[] order = firstOrder;
             int[][] ranked = new int[observed.rows()][];
+            boolean clear = false;   // has an earlier position matched exactly? then the rows are unmasked: search on
             for (int pos = 0; pos < observed.rows(); pos++) {
                 float[] z = observed.row(pos);
-                int budget = Math.min(maxCandidates, order.length);
-                float[] distance = new float[budget];
+                float[] distance = new float[order.length];
                 Arrays.fill(distance, Float.MAX_VALUE);
-                stopper.arm(true);
-                for (int c = 0; c < budget; c++) {
-                    try {
-                        model.forward(new int[] {order[c]}, cache);
-                        throw new IllegalStateException("the forward pass never reached " + target);
-                    } catch (StopAtProduct.Reached reached) {
-                        distance[c] = relativeDistance(stopper.captured(), z);
+                for (int c = 0; c < order.length && (clear || c < maxCandidates); c++) {
+                    distance[c] = matcher.distance(order[c], z);
+                    if (distance[c] <= tolerance) {
+                        clear = true;
+                        break;
                     }
-                    if (distance[c] <= tolerance) break;
                 }
-                stopper.arm(false);
                 int[] best = TopK.smallest(distance, k);
                 ranked[pos] = new int[best.length];
                 for (int i = 0; i < best.length; i++) ranked[pos][i] = order[best[i]];
-                float[] logits = model.forward(new int[] {ranked[pos][0]}, cache);
-                order = TopK.order(toDouble(logits));
+                order = TopK.order(toDouble(matcher.append(ranked[pos][0])));
             }
             out.add(new Guesses(ranked));
             progress.step();
         }
         return out;
-    }
-
-    static float relativeDistance(float[] a, float[] b) {
-        double d = 0, n = 0;
-        for (int i = 0; i < a.length; i++) {
-            double diff = a[i] - b[i];
-            d += diff * diff;
-            n += (double) b[i] * b[i];
-        }
-        return (float) Math.sqrt(d / Math.max(n, Double.MIN_NORMAL));
     }
 
     private static double[] toDouble(float[] x) {

@@ -96,12 +96,12 @@ class AloePriAttacksTest {
 
     @Test
     void internalStatesHidden() {
-        check(new InternalStateAttack(InternalStateAttack.Kind.HIDDEN, 300, 0.3, 2, 10), "plain deployment");
+        check(new InternalStateAttack(InternalStateAttack.Kind.HIDDEN, 300, 0.3, 2, M.config().vocabSize(), 10), "plain deployment");
     }
 
     @Test
     void internalStatesAttention() {
-        check(new InternalStateAttack(InternalStateAttack.Kind.ATTENTION, 100, 0.3, 2, 10), "plain deployment");
+        check(new InternalStateAttack(InternalStateAttack.Kind.ATTENTION, 100, 0.3, 2, M.config().vocabSize(), 10), "plain deployment");
     }
 
     @Test

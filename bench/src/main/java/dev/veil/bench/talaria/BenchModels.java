@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 
 /** The model Talaria's benchmark runs when given none: Qwen2-shaped, random weights, about the size of Veil's bundled model. */
 public final class BenchModels {
@@ -33,23 +32,6 @@ public final class BenchModels {
             for (int i = 0; i < v.length; i++) v[i] = norm ? 1 + 0.1f * (float) r.nextGaussian() : (float) (std * r.nextGaussian());
             tensors.put(name, Tensor.of(name, DType.F32, v, shape));
         });
-        return new Weights() {
-            @Override
-            public Tensor get(String name) {
-                Tensor t = tensors.get(name);
-                if (t == null) throw new IllegalArgumentException("no tensor " + name);
-                return t;
-            }
-
-            @Override
-            public boolean contains(String name) {
-                return tensors.containsKey(name);
-            }
-
-            @Override
-            public Set<String> names() {
-                return tensors.keySet();
-            }
-        };
+        return Weights.of(tensors);
     }
 }

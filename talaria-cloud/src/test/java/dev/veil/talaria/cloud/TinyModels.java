@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 
 /**
  * Small random-weight models in the Hugging Face layout for Talaria's tests (shared with talaria-client's tests
@@ -49,23 +48,6 @@ public final class TinyModels {
                 v[i] = name.endsWith("norm.weight") ? 1 + 0.2f * (float) r.nextGaussian() : (float) (std * r.nextGaussian());
             tensors.put(name, Tensor.of(name, DType.F32, v, shape));
         });
-        return new Weights() {
-            @Override
-            public Tensor get(String name) {
-                Tensor t = tensors.get(name);
-                if (t == null) throw new IllegalArgumentException("no tensor " + name);
-                return t;
-            }
-
-            @Override
-            public boolean contains(String name) {
-                return tensors.containsKey(name);
-            }
-
-            @Override
-            public Set<String> names() {
-                return tensors.keySet();
-            }
-        };
+        return Weights.of(tensors);
     }
 }

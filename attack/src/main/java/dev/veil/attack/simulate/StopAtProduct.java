@@ -1,4 +1,4 @@
-package dev.veil.attack.talaria;
+package dev.veil.attack.simulate;
 
 import dev.veil.engine.LinearBackend;
 import dev.veil.engine.LinearOp;
@@ -9,7 +9,7 @@ import dev.veil.model.ModelConfig;
  * input rows and ends the pass by throwing {@link Reached} (the KV cache keeps its size, so the next candidate
  * overwrites what this one wrote). Disarmed, it is the inner backend.
  */
-final class StopAtProduct implements LinearBackend {
+public final class StopAtProduct implements LinearBackend {
 
     /** Thrown to end a forward pass at the target; carries no stack trace (it is control flow, thrown per candidate). */
     static final class Reached extends RuntimeException {

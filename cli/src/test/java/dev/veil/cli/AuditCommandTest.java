@@ -1,0 +1,63 @@
+package dev.veil.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.attack.capture.CaptureFiles;
+import dev.veil.attack.capture.TalariaRun;
+import dev.veil.model.ModelFiles;
+import dev.veil.talaria.client.TalariaOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code veil audit}: attacking a saved capture of the bundled model, and the errors a user can make. */
+class AuditCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    static Path bundledModel() {
+        String repo = System.getProperty("veil.repo");
+        if (repo == null) throw new IllegalStateException("system property veil.repo is not set (surefire sets it)");
+        return Path.of(repo, "models", "veil-sotu-qwen2");
+    }
+
+    @Test
+    void attacksASavedTalariaCaptureAndWritesTheReport() throws Exception {
+        Path model = bundledModel();
+        Path capture = tmp.resolve("capture");
+        try (ModelFiles m = ModelFiles.open(model)) {
+            TalariaRun.Result run = TalariaRun.run(m.config(), m.weights(), model, new TalariaRun.Veil(TalariaOptions.plaintext()),
+                    List.of(new int[] {100, 200, 300, 400, 500, 600}), 2, TalariaRun.all(), () -> {});
+            CaptureFiles.write(capture, run.capture(), run.truth());
+        }
+        Path text = Files.writeString(tmp.resolve("public.txt"), "We the people of the United States, in order to form a more perfect union.");
+        Path out = tmp.resolve("report");
+        ObfuscateCommandTest.Run r = ObfuscateCommandTest.veil("audit", "--mode", "talaria", "--capture", capture.toString(), "--public", text.toString(),
+                "--match-budget", "8", "--match-requests", "1", "--no-progress", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("written: " + out + ".json").contains("written: " + out + ".html");
+        JsonNode json = new ObjectMapper().readTree(Path.of(out + ".json").toFile());
+        JsonNode attacks = json.path("settings").get(0).path("attacks");
+        assertThat(attacks.size()).isEqualTo(9); // the unigram baseline and the eight attacks on the traffic
+        for (JsonNode a : attacks)   // plaintext rows: the row attacks read every token
+            if (a.path("attack").asText().startsWith("nearest embedding") || a.path("attack").asText().startsWith("argmax"))
+                assertThat(a.path("top1").asDouble()).as(a.path("attack").asText()).isEqualTo(1.0);
+        assertThat(Files.readString(Path.of(out + ".html"))).contains("Top-1 recovery by setting");
+    }
+
+    @Test
+    void userErrorsAreOneClearLine() throws Exception {
+        ObfuscateCommandTest.Run neither = ObfuscateCommandTest.veil("audit", "--mode", "talaria");
+        assertThat(neither.code()).isNotZero();
+        assertThat(neither.err()).contains("give exactly one of --model DIR (sweep) or --capture DIR");
+        ObfuscateCommandTest.Run badMode = ObfuscateCommandTest.veil("audit", "--mode", "tls", "--model", "x");
+        assertThat(badMode.err()).contains("unknown mode 'tls' (talaria, aloepri)");
+        ObfuscateCommandTest.Run noCapture = ObfuscateCommandTest.veil("audit", "--mode", "aloepri", "--capture", tmp.resolve("none").toString());
+        assertThat(noCapture.err()).contains("capture.json: missing");
+    }
+}
