@@ -18,6 +18,9 @@ public final class BenchTable {
             sb.append("- llama.cpp: ").append(r.llamaCpp().repo()).append(' ').append(r.llamaCpp().release())
                     .append(" (node-llama-cpp 3.22.1 prebuilt CPU binary; ").append(r.llamaCpp().systemInfo().strip()).append(")\n");
         sb.append("- Jlama: ").append(r.jlama()).append('\n');
+        sb.append("- Vector API bounds checks (Veil and Jlama): ").append(r.vectorBoundsChecks()
+                ? "on (the JDK default; -D" + EngineBench.VECTOR_OOB_CHECK + "=0 turns them off)" : "off (-D" + EngineBench.VECTOR_OOB_CHECK + "=0)")
+                .append('\n');
         sb.append(String.format(Locale.ROOT, "- streaming read bandwidth: %.1f GB/s (%d threads, best of before and after the engines in this run)%n",
                 r.bandwidthBytesPerSecond() / 1e9, r.threads()));
         sb.append(String.format(Locale.ROOT, "- prefill: prompt of the context length; decode: %d tokens after it; best of %d%n",

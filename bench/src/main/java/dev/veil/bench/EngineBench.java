@@ -58,8 +58,18 @@ public final class EngineBench {
     public record ModelResult(String name, String dtype, long parameters, long weightBytesPerToken,
                               double bandwidthBoundTokensPerSecond, List<Row> rows, List<String> notes) {}
 
+    /**
+     * @param vectorBoundsChecks whether the Vector API checked bounds on every load in this run (the JDK default;
+     *                           {@code -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0} turns them off). It is read
+     *                           once, when the Vector API initialises, so it holds for Veil and Jlama alike ({@link Jlama}
+     *                           keeps Jlama from switching it off for the whole JVM).
+     */
     public record Report(String date, String commandLine, Machine machine, LlamaCpp.Info llamaCpp, String jlama,
-                         int threads, double bandwidthBytesPerSecond, Settings settings, List<ModelResult> models) {}
+                         int threads, double bandwidthBytesPerSecond, boolean vectorBoundsChecks, Settings settings,
+                         List<ModelResult> models) {}
+
+    /** The system property the JDK's Vector API reads once: "0" turns its per-load bounds checks off. */
+    public static final String VECTOR_OOB_CHECK = "jdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK";
 
     private final Settings settings;
     private final LlamaCpp llamaCpp;
@@ -74,7 +84,8 @@ public final class EngineBench {
     /** Benchmarks each model; writes {@code outDir/engine-<date>.json} and {@code .md}; returns the report. */
     public Report run(List<BenchModel> models, Path outDir, String commandLine) throws IOException, InterruptedException {
         Machine machine = Machine.current();
-        double before = bandwidth();
+        boolean vectorBoundsChecks = !"0".equals(System.getProperty(VECTOR_OOB_CHECK));
+        double before = bandwidth(); // initialises the Vector API: the bounds-check setting is fixed from here on
         LlamaCpp.Info llamaInfo = null;
         List<ModelResult> results = new ArrayList<>();
         for (BenchModel m : models) {
@@ -108,7 +119,7 @@ public final class EngineBench {
         results.replaceAll(r -> new ModelResult(r.name(), r.dtype(), r.parameters(), r.weightBytesPerToken(),
                 bandwidth / r.weightBytesPerToken(), r.rows(), r.notes()));
         Report report = new Report(LocalDateTime.now().withNano(0).toString(), commandLine, machine, llamaInfo,
-                "jlama-core 0.8.4", settings.threads(), bandwidth, settings, results);
+                "jlama-core 0.8.4", settings.threads(), bandwidth, vectorBoundsChecks, settings, results);
         write(report, outDir);
         return report;
     }

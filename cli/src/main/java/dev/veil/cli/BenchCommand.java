@@ -33,7 +33,7 @@ public final class BenchCommand {
             @Option(names = "--short", paramLabel = "TOKENS", defaultValue = "16", description = "short prompt length (default: ${DEFAULT-VALUE})") int shortContext,
             @Option(names = "--long", paramLabel = "TOKENS", defaultValue = "512", description = "long prompt length (default: ${DEFAULT-VALUE})") int longContext,
             @Option(names = "--decode", paramLabel = "TOKENS", defaultValue = "32", description = "tokens decoded after the prompt (default: ${DEFAULT-VALUE})") int decode,
-            @Option(names = "--repeats", paramLabel = "N", defaultValue = "3", description = "best of N runs (default: ${DEFAULT-VALUE})") int repeats,
+            @Option(names = "--repeats", paramLabel = "N", defaultValue = "5", description = "best of N runs (default: ${DEFAULT-VALUE})") int repeats,
             @Option(names = "--no-jlama", description = "leave Jlama out") boolean noJlama) throws Exception {
         if (shortContext < 1 || longContext < shortContext)
             throw new IllegalArgumentException("--short must be >= 1 and --long >= --short (got " + shortContext + ", " + longContext + ")");

@@ -39,7 +39,7 @@ class LlamaCppAgreementTest {
      * cos/sin in float (Veil: double angles), uses a vectorised expf approximation in SiLU and softmax, and writes
      * the rope_freqs factors as float; Veil rounds differently at each of those steps. Each rounding is ~6·10⁻⁸
      * relative; through two or three layers and 64-to-232-wide dot products they add up to ~10⁻⁶ of the logit scale
-     * (measured on these shapes: 4·10⁻⁷ to 9·10⁻⁷). 10⁻⁴ leaves two orders of magnitude for other thread counts and
+     * (measured on these shapes: 4·10⁻⁷ to 1.4·10⁻⁶). 10⁻⁴ leaves two orders of magnitude for other thread counts and
      * CPUs, while a real bug — a wrong RoPE pairing or position, a missing bias or norm weight, a wrong GQA head
      * mapping — changes the computation rather than its rounding. K/V are cached in F32 on the llama.cpp side (its
      * default is F16) and flash attention

@@ -1,0 +1,70 @@
+package dev.veil.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.bench.RandomModel;
+import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code veil bench engine}: the report it writes (no timing is asserted) and its bad-input errors. */
+class BenchCommandTest {
+    @TempDir Path tmp;
+
+    @Test
+    void writesJsonAndMarkdownWithEveryEngineAtBothContexts() throws Exception {
+        Path model = tmp.resolve("tiny");
+        RandomModel.write(model, RandomModel.config(ModelConfig.Architecture.LLAMA, 300, 32, 64, 1, 2, 1, 16, null, false,
+                false, "float32"), DType.F32, 3, RandomModel.Scales.DEFAULT);
+        Path out = tmp.resolve("results");
+        var r = InspectConvertCommandTest.run("bench", "engine", "--model", model.toString(), "--threads", "1", "--short", "4",
+                "--long", "8", "--decode", "2", "--repeats", "1", "--out", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+
+        List<Path> files;
+        try (Stream<Path> s = Files.list(out)) {
+            files = s.sorted().toList();
+        }
+        assertThat(files).hasSize(2);
+        assertThat(files.get(0).getFileName().toString()).matches("engine-.*\\.json");
+        JsonNode report = new ObjectMapper().readTree(files.get(0).toFile());
+        assertThat(report.path("commandLine").asText()).startsWith("veil bench engine --model " + model);
+        assertThat(report.path("threads").asInt()).isEqualTo(1);
+        assertThat(report.path("bandwidthBytesPerSecond").asDouble()).isPositive();
+        JsonNode m = report.path("models").get(0);
+        assertThat(m.path("name").asText()).isEqualTo("tiny");
+        assertThat(m.path("dtype").asText()).isEqualTo("F32");
+        List<String> rows = new ArrayList<>();
+        for (JsonNode row : m.path("rows")) {
+            rows.add(row.path("engine").asText() + "@" + row.path("context").asInt());
+            assertThat(row.path("decodeTokensPerSecond").asDouble()).isPositive();
+        }
+        assertThat(rows).containsExactly("Veil@4", "Veil@8", "llama.cpp@4", "llama.cpp@8", "Jlama@4", "Jlama@8");
+        assertThat(Files.readString(files.get(1))).contains("| engine | context | prefill tok/s | decode tok/s")
+                .contains("| llama.cpp | 8 |");
+        assertThat(r.out()).contains("## tiny (F32");
+    }
+
+    @Test
+    void badOptionsAreOneLineErrors() {
+        var r = InspectConvertCommandTest.run("bench", "engine", "--short", "0");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().strip()).isEqualTo("veil: --short must be >= 1 and --long >= --short (got 0, 512)");
+    }
+
+    @Test
+    void aMissingModelDirectoryIsNamed() {
+        Path missing = tmp.resolve("nope");
+        var r = InspectConvertCommandTest.run("bench", "engine", "--model", missing.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().strip()).startsWith("veil: " + missing.resolve("config.json")).doesNotContain("\n");
+    }
+}
