@@ -1,5 +1,7 @@
 package dev.veil.engine.kernel;
 
+import dev.veil.model.DType;
+
 /**
  * {@code out[n × rows] = x[n × cols] · Wᵀ} for weights in F32, F16 or BF16, multi-threaded over output rows.
  *
@@ -61,8 +63,9 @@ public final class MatMul {
             parallel.forRange(rows, TiledRows.ROW_BLOCK, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
                     TiledRows.multiply(stack[m], lo, hi, x, n, out, rows, start[m])));
         } else if (n < GEMM_MIN_TOKENS) {
+            float[] pairs = usesPairs(stack) ? Matrix.splitPairs(x, n, cols) : null;
             parallel.forRange(rows, 4, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
-                    rowsTimesTokens(stack[m], lo, hi, x, n, out, rows, start[m])));
+                    rowsTimesTokens(stack[m], lo, hi, x, pairs, n, out, rows, start[m])));
         } else {
             Gemm.Tokens tokens = Gemm.Tokens.pack(parallel, x, n, cols);
             parallel.forRange(rows, Gemm.PANEL, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
@@ -82,10 +85,40 @@ public final class MatMul {
         }
     }
 
-    /** {@code out[t × outStride + outCol + r] = x[t] · w[r]} for rows {@code [r0, r1)}, each row read once. */
-    static void rowsTimesTokens(Matrix w, int r0, int r1, float[] x, int n, float[] out, int outStride, int outCol) {
+    /** BF16 rows of even length are multiplied two weights per int lane ({@link Matrix#dotRowBF16Pairs}). */
+    private static boolean usesPairs(Matrix[] stack) {
+        return stack[0].dtype() == DType.BF16 && stack[0].cols() % 2 == 0;
+    }
+
+    /**
+     * {@code out[t × outStride + outCol + r] = x[t] · w[r]} for rows {@code [r0, r1)}, each row read once; BF16 rows
+     * read {@code pairs} ({@code x} split by {@link Matrix#splitPairs}) when it is given.
+     */
+    static void rowsTimesTokens(Matrix w, int r0, int r1, float[] x, float[] pairs, int n, float[] out, int outStride,
+                                int outCol) {
         int cols = w.cols();
-        for (int r = r0; r < r1; r++)
-            for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRow(r, x, t * cols);
+        // One loop per kernel, the type switch outside them: each call site sees one kernel, which C2 then inlines
+        // with its vectors in registers (a switch per row left some first-compiled kernels boxing every vector: 5x
+        // slower, measured with MatMulThroughput).
+        switch (w.dtype()) {
+            case F32 -> {
+                for (int r = r0; r < r1; r++)
+                    for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRowF32(r, x, t * cols);
+            }
+            case F16 -> {
+                for (int r = r0; r < r1; r++)
+                    for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRowF16(r, x, t * cols);
+            }
+            case BF16 -> {
+                if (pairs != null) {
+                    for (int r = r0; r < r1; r++)
+                        for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRowBF16Pairs(r, pairs, t * cols);
+                } else {
+                    for (int r = r0; r < r1; r++)
+                        for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRowBF16(r, x, t * cols);
+                }
+            }
+            default -> throw new AssertionError(w.dtype());
+        }
     }
 }

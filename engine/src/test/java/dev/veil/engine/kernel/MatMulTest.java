@@ -67,7 +67,8 @@ class MatMulTest {
         "F32, 50, 33, 2", "F16, 50, 33, 3", "BF16, 50, 33, 4",
         "F32, 35, 130, 5", "F16, 35, 130, 8", "BF16, 35, 130, 9",
         "F32, 3, 7, 6", "F16, 1, 1, 1", "BF16, 17, 256, 13",
-        "F32, 50, 300, 40", "F16, 24, 129, 33", "BF16, 7, 16, 64", "F32, 97, 20, 70"})
+        "F32, 50, 300, 40", "F16, 24, 129, 33", "BF16, 7, 16, 64", "F32, 97, 20, 70",
+        "BF16, 33, 70, 3", "BF16, 5, 2, 1", "BF16, 9, 96, 7"})
     void matchesDoubleReference(DType t, int rows, int cols, int n) {
         Matrix w = random("w", t, rows, cols, rows * 31L + cols);
         float[] x = random(n * cols, n);
