@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
 /** {@code veil bench ...}: benchmarks that run Veil and its anchors side by side in one run. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks against named anchors in the same run; results as JSON + markdown.",
-        subcommands = {BenchGatewayCommand.class, BenchServerCommand.class, AloePriBenchCommand.class})
+        subcommands = {BenchGatewayCommand.class, BenchServerCommand.class, AloePriBenchCommand.class, TalariaBenchCommand.class})
 public final class BenchCommand {
     @Spec CommandSpec spec;
 

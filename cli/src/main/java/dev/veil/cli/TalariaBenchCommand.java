@@ -5,6 +5,7 @@ import dev.veil.bench.talaria.TalariaBench;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import dev.veil.model.Weights;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -12,17 +13,20 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/**
- * {@code veil talaria bench} (also meant as {@code veil bench talaria}): TTFT and TPOT of Talaria against the local
- * plain engine in one run.
- */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmark Talaria (cloud + setup authority on loopback) against the local plain engine on the same weights: "
-                + "TTFT, TPOT, bytes and round trips per token. Writes JSON and markdown.")
-public final class TalariaBenchCommand implements Callable<Integer> {
+/** {@code veil bench talaria}: TTFT and TPOT of Talaria against the local plain engine in one run. */
+@Command(name = "talaria", mixinStandardHelpOptions = true,
+        description = {"Benchmark Talaria (cloud + setup authority on loopback) against the local plain engine on the same weights: "
+                + "TTFT, TPOT and their ratios to local, bytes and round trips per token, time waiting for the cloud; "
+                + "every output checked identical to the plain engine's.",
+                "Writes talaria-<date>.json and .md."})
+final class TalariaBenchCommand implements Callable<Integer> {
 
-    @Option(names = "--model", description = "Hugging Face model directory or .gguf (default: a random 4.2M-parameter Qwen2-shaped model)")
+    @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model directory or .gguf (default: the bundled "
+            + DemoCommand.BUNDLED + ")")
     Path model;
+
+    @Option(names = "--random", description = "benchmark a random 4.2M-parameter Qwen2-shaped model instead of a model directory")
+    boolean random;
 
     @Option(names = "--prompt-tokens", defaultValue = "32", description = "prompt length (default: ${DEFAULT-VALUE})")
     int promptTokens;
@@ -30,26 +34,29 @@ public final class TalariaBenchCommand implements Callable<Integer> {
     @Option(names = "--tokens", defaultValue = "32", description = "tokens generated per run (default: ${DEFAULT-VALUE})")
     int tokens;
 
-    @Option(names = "--reps", defaultValue = "3", description = "runs per setting after a warm-up; medians reported (default: ${DEFAULT-VALUE})")
+    @Option(names = "--reps", defaultValue = "5", description = "runs per setting after a warm-up; medians reported (default: ${DEFAULT-VALUE})")
     int reps;
 
-    @Option(names = "--out", defaultValue = "bench/results", description = "results directory (default: ${DEFAULT-VALUE})")
+    @Option(names = "--out", defaultValue = "bench/results", paramLabel = "DIR", description = "results directory (default: ${DEFAULT-VALUE})")
     Path out;
 
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        ModelFiles files = model == null ? null : ModelFiles.open(model);
+        if (random && model != null) throw new IllegalArgumentException("--random and --model exclude each other");
+        var options = new TalariaBench.Options(promptTokens, tokens, reps);
+        String commandLine = "veil " + String.join(" ", spec.root().commandLine().getParseResult().originalArgs());
+        Path dir = model != null ? model : Path.of(System.getProperty("veil.home", ".")).resolve(DemoCommand.BUNDLED);
+        ModelFiles files = random ? null : ModelFiles.open(dir);
         try {
             ModelConfig config = files == null ? BenchModels.small() : files.config();
             Weights weights = files == null ? BenchModels.random(config, 7) : files.weights();
-            TalariaBench bench = new TalariaBench(config, weights, new TalariaBench.Options(promptTokens, tokens, reps));
-            var results = bench.run(TalariaBench.defaultSettings(), spec.commandLine().getErr());
-            String cmd = "veil talaria bench" + (model == null ? "" : " --model " + model) + " --prompt-tokens " + promptTokens
-                    + " --tokens " + tokens + " --reps " + reps;
-            Path md = bench.write(results, out, cmd);
-            spec.commandLine().getOut().print(java.nio.file.Files.readString(md));
+            String name = files == null ? "random Qwen2-shaped, 4.2M parameters" : dir.getFileName().toString();
+            var bench = new TalariaBench(config, weights, name, options);
+            var report = bench.run(TalariaBench.defaultSettings(), commandLine, spec.commandLine().getErr());
+            Path md = TalariaBench.write(report, out);
+            spec.commandLine().getOut().print(Files.readString(md));
             spec.commandLine().getOut().println("written: " + md + " (and .json)");
             spec.commandLine().getOut().flush();
         } finally {

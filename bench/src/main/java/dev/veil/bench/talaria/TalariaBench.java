@@ -1,8 +1,8 @@
 package dev.veil.bench.talaria;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.veil.bench.Machine;
 import dev.veil.engine.Generation;
 import dev.veil.engine.GenerationOptions;
 import dev.veil.engine.Generator;
@@ -22,11 +22,13 @@ import dev.veil.talaria.client.TalariaRuntime;
 import dev.veil.talaria.client.Transport;
 import dev.veil.talaria.client.WireStats;
 import dev.veil.talaria.cloud.CloudServer;
+import dev.veil.talaria.cloud.CloudStats;
 import dev.veil.talaria.cloud.FoldedModel;
 import dev.veil.talaria.cloud.SetupAuthority;
 import dev.veil.talaria.cloud.SetupServer;
 import dev.veil.talaria.protocol.MaskSpec;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -36,186 +38,221 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
- * {@code veil talaria bench}: time to first token and time per output token of Talaria against the local plain engine
+ * {@code veil bench talaria}: time to first token and time per output token of Talaria against the local plain engine
  * on the same weights, in one run, with the cloud and the setup authority on loopback sockets in the same process
- * (they share the machine's cores with the client, as a loopback deployment does). Also the bytes and round trips per
- * decoded token, the setup cost, and how much of a token the client spent waiting for the cloud. Writes JSON and a
- * markdown table. Ratios, not absolute times, are the result: shared machines are noisy.
+ * (they share the machine's cores with the client, as a loopback deployment does). For each setting also the bytes and
+ * round trips per decoded token, the setup bytes per request, and where a decoded token's time went: waiting for the
+ * cloud (of which the cloud's own handling, the rest being the transport) or computing on the client. Every Talaria
+ * output is checked token for token against the plain engine's. Ratios, not absolute times, are the result.
  */
 public final class TalariaBench {
+
+    /** The target: TPOT at most this many times the local plain engine's. */
+    public static final double TPOT_TARGET = 1.5;
 
     /** What to run: prompt length, tokens generated, repetitions (the median is reported). */
     public record Options(int promptTokens, int tokens, int repetitions) {
         public Options {
             if (promptTokens < 1 || tokens < 2 || repetitions < 1)
-                throw new IllegalArgumentException("need prompt tokens >= 1, tokens >= 2, repetitions >= 1");
+                throw new IllegalArgumentException("need --prompt-tokens >= 1, --tokens >= 2, --reps >= 1 (got "
+                        + promptTokens + ", " + tokens + ", " + repetitions + ")");
         }
     }
 
     /** One Talaria configuration measured. */
-    public record Setting(String name, TalariaOptions options, int decoys) {}
+    public record Setting(String name, TalariaOptions options, int decoys, Transport.Kind transport) {
+        public Setting(String name, TalariaOptions options, int decoys) {
+            this(name, options, decoys, Transport.Kind.SOCKET);
+        }
+    }
 
-    /** Medians of one setting's repetitions. */
-    public record Result(String setting, double ttftMs, double tpotMs, double bytesPerToken, double roundTripsPerToken,
-                         double setupBytes, double waitShare) {}
+    /**
+     * Medians over one setting's repetitions. Per decoded token (the passes after the first token): bytes (request and
+     * reply bodies), round trips, and shares of the decode wall time spent waiting for the cloud and, within that, in
+     * the cloud's handler.
+     *
+     * @param identical every run's output equalled the plain engine's (a run that differs stops the benchmark)
+     */
+    public record Result(String setting, double ttftMs, double tpotMs, double ttftRatio, double tpotRatio,
+                         double bytesPerToken, double roundTripsPerToken, double setupBytesPerRequest, double waitShare,
+                         double cloudHandlerShare, boolean identical) {}
+
+    /** Everything one run measured, with what it ran on. */
+    public record Report(String date, String commandLine, Machine machine, String model, String architecture, int hiddenSize,
+                         int layers, int intermediateSize, int vocabSize, int promptTokens, int generatedTokens,
+                         int repetitions, double tpotTarget, List<Result> results) {}
 
     public static List<Setting> defaultSettings() {
         TalariaOptions d = TalariaOptions.DEFAULT;
         TalariaOptions remo = d.withHidden(MaskSpec.remo(0.5));
         return List.of(
                 new Setting("plaintext split (no masks, no check)", TalariaOptions.plaintext(), 0),
-                new Setting("default: one-time pools sized per request, check 1", d, 0),
+                new Setting("default: one-time pools per request, check 1", d, 0),
+                new Setting("default over the JDK HTTP client", d, 0, Transport.Kind.JDK),
                 new Setting("one-time pools, one setup per session", d.withRefresh(TalariaOptions.Refresh.SESSION), 0),
                 new Setting("ReMO 0.5 (paper), refresh per request", remo, 0),
                 new Setting("ReMO 0.5, refresh per session", remo.withRefresh(TalariaOptions.Refresh.SESSION), 0),
-                new Setting("ReMO 0.125, refresh per session", d.withHidden(MaskSpec.remo(0.125)).withRefresh(TalariaOptions.Refresh.SESSION), 0),
                 new Setting("default + 1 decoy sequence", d, 1));
     }
 
     private final ModelConfig config;
     private final Weights weights;
+    private final String modelName;
     private final Options options;
 
-    public TalariaBench(ModelConfig config, Weights weights, Options options) {
+    public TalariaBench(ModelConfig config, Weights weights, String modelName, Options options) {
         this.config = config;
         this.weights = weights;
+        this.modelName = modelName;
         this.options = options;
     }
 
-    /** Runs the local engine and every setting; returns the local result first. */
-    public List<Result> run(List<Setting> settings, java.io.PrintWriter progress) throws IOException {
+    /**
+     * Runs the local engine and every setting; the local engine's result comes first. The repetitions go round robin
+     * (local, then each setting, then again), so that every setting sees the same drift of a shared machine's load.
+     */
+    public Report run(List<Setting> settings, String commandLine, PrintWriter progress) throws IOException {
+        Machine machine = Machine.current();
         int[] prompt = new Random(1).ints(options.promptTokens(), 0, config.vocabSize()).toArray();
         GenerationOptions gen = new GenerationOptions(options.tokens(), SamplingParams.GREEDY, Set.of());
-        List<Result> results = new ArrayList<>();
-        LocalLinearBackend local = new LocalLinearBackend(config, weights, Parallel.shared());
-        Generator plain = new Generator(new Transformer(local));
+        Generator plain = new Generator(new Transformer(new LocalLinearBackend(config, weights, Parallel.shared())));
         int[] expected = plain.generate(prompt, gen).outputIds();
-        results.add(measure("local plain engine", () -> plain.generate(prompt, gen), null));
-        progress.println("local plain engine: " + describe(results.getLast()));
-        progress.flush();
+        List<Subject> subjects = new ArrayList<>();
+        subjects.add(new Subject("local plain engine", listener -> plain.generate(prompt, gen, listener, id -> false), null, null));
 
         FoldedModel folded = FoldedModel.fold(config, weights);
+        List<TalariaRuntime> runtimes = new ArrayList<>();
         try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
              SetupServer setup = SetupServer.start(new SetupAuthority(folded), "127.0.0.1", 0)) {
             for (Setting s : settings) {
                 MaskedRemoteBackend backend = new MaskedRemoteBackend(
-                        new CloudConnection(cloud.uri(), CloudConnection.Retry.DEFAULT, Transport.Kind.SOCKET),
+                        new CloudConnection(cloud.uri(), CloudConnection.Retry.DEFAULT, s.transport()),
                         new HttpSetupService(setup.uri()), s.options());
                 TalariaRuntime.Decoys decoys = s.decoys() == 0 ? TalariaRuntime.Decoys.NONE
                         : new TalariaRuntime.Decoys(s.decoys(), DecoySource.uniform(config.vocabSize()), Set.of());
-                try (TalariaRuntime runtime = new TalariaRuntime(backend, decoys)) {
-                    Result r = measure(s.name(), () -> {
-                        Generation g = runtime.generate(prompt, gen, TokenListener.NONE, t -> false);
-                        if (!Arrays.equals(g.outputIds(), expected))
-                            throw new IllegalStateException(s.name() + ": output differs from the plain engine's");
-                        return g;
-                    }, runtime.stats());
-                    results.add(r);
-                    progress.println(s.name() + ": " + describe(r));
-                    progress.flush();
-                }
+                TalariaRuntime runtime = new TalariaRuntime(backend, decoys);
+                runtimes.add(runtime);
+                // after each request the client idles until its next request's setup (prepared in the background) is
+                // done, so that the authority's work does not fall into another setting's timing
+                subjects.add(new Subject(s.name(), listener -> {
+                    Generation g = runtime.generate(prompt, gen, listener, id -> false);
+                    runtime.awaitPrepared();
+                    return g;
+                }, runtime.stats(), cloud.stats()));
             }
+            for (int warm = 0; warm < 2; warm++) for (Subject s : subjects) s.run.once(TokenListener.NONE);   // JIT, connections
+            for (int rep = 0; rep < options.repetitions(); rep++) {
+                for (Subject s : subjects) s.measureOnce(expected);
+                progress.printf("round %d of %d: local TPOT %.3f ms%n", rep + 1, options.repetitions(), subjects.getFirst().tpot.getLast());
+                progress.flush();
+            }
+        } finally {
+            runtimes.forEach(TalariaRuntime::close);
         }
-        return results;
+        Subject local = subjects.getFirst();
+        List<Result> results = subjects.stream().map(s -> s.result(local)).toList();
+        for (Result r : results)
+            progress.printf("%s: TTFT %.1f ms (%.2f x local), TPOT %.3f ms (%.2f x local)%n", r.setting(), r.ttftMs(), r.ttftRatio(),
+                    r.tpotMs(), r.tpotRatio());
+        progress.flush();
+        return new Report(LocalDateTime.now().withNano(0).toString(), commandLine, machine, modelName, config.architecture().modelType,
+                config.hiddenSize(), config.numLayers(), config.intermediateSize(), config.vocabSize(), options.promptTokens(),
+                options.tokens(), options.repetitions(), TPOT_TARGET, results);
     }
 
     private interface Run {
-        Generation once();
+        Generation once(TokenListener listener);
     }
 
-    /** One warm-up, then the medians over the repetitions; traffic from the client's counters. */
-    private Result measure(String name, Run run, WireStats stats) {
-        run.once();
-        int reps = options.repetitions();
-        double[] ttft = new double[reps], tpot = new double[reps], bytes = new double[reps], trips = new double[reps],
-                setup = new double[reps], wait = new double[reps];
-        for (int i = 0; i < reps; i++) {
-            WireStats.Snapshot before = stats == null ? null : stats.snapshot();
-            Generation g = run.once();
-            var t = g.timings();
-            int decoded = t.generatedTokens() - 1;
-            ttft[i] = t.prefillNanos() / 1e6;
-            tpot[i] = t.decodeNanos() / 1e6 / decoded;
-            if (stats != null) {
-                WireStats.Snapshot s = stats.snapshot().minus(before);
-                // per pass: the prompt's prefill plus one pass per decoded token; bytes per pass of one row
-                int passes = decoded + 1;
-                trips[i] = (double) s.roundTrips() / passes;
-                bytes[i] = (s.bytesSent() + s.bytesReceived()) / (double) passes;
-                setup[i] = s.setupBytes();
-                wait[i] = s.waitNanos() / (double) (t.prefillNanos() + t.decodeNanos());
+    /** One engine or setting under measurement and what its runs measured so far. */
+    private static final class Subject {
+        final String name;
+        final Run run;
+        final WireStats wire;
+        final CloudStats cloud;
+        final List<Double> ttft = new ArrayList<>(), tpot = new ArrayList<>(), bytes = new ArrayList<>(), trips = new ArrayList<>(),
+                setup = new ArrayList<>(), wait = new ArrayList<>(), handler = new ArrayList<>();
+
+        Subject(String name, Run run, WireStats wire, CloudStats cloud) {
+            this.name = name;
+            this.run = run;
+            this.wire = wire;
+            this.cloud = cloud;
+        }
+
+        /**
+         * One timed run. TTFT is wall time from the call to the first token (so a setup done before the prompt's pass
+         * counts); TPOT is the wall time of the tokens after the first, per token.
+         */
+        void measureOnce(int[] expected) {
+            FirstToken first = new FirstToken(wire, cloud);
+            WireStats.Snapshot start = wire == null ? null : wire.snapshot();
+            long t0 = System.nanoTime();
+            Generation g = run.once(first);
+            long end = first.last;
+            if (!Arrays.equals(g.outputIds(), expected))
+                throw new IllegalStateException(name + ": output differs from the plain engine's: " + Arrays.toString(g.outputIds())
+                        + " vs " + Arrays.toString(expected));
+            int decoded = g.outputIds().length - 1;
+            double decodeNanos = end - first.at;
+            ttft.add((first.at - t0) / 1e6);
+            tpot.add(decodeNanos / 1e6 / decoded);
+            if (wire != null) {
+                WireStats.Snapshot d = wire.snapshot().minus(first.wire);
+                bytes.add((double) (d.bytesSent() + d.bytesReceived()) / decoded);
+                trips.add((double) d.roundTrips() / decoded);
+                setup.add((double) wire.snapshot().minus(start).setupBytes());
+                wait.add(d.waitNanos() / decodeNanos);
+                handler.add((cloud.handlerNanos() - first.cloudHandler) / decodeNanos);
             }
         }
-        return new Result(name, median(ttft), median(tpot), stats == null ? 0 : median(bytes),
-                stats == null ? 0 : median(trips), stats == null ? 0 : median(setup), stats == null ? 0 : median(wait));
+
+        Result result(Subject local) {
+            double ttftMs = median(ttft), tpotMs = median(tpot);
+            return new Result(name, ttftMs, tpotMs, ttftMs / median(local.ttft), tpotMs / median(local.tpot), median(bytes),
+                    median(trips), median(setup), median(wait), median(handler), true);
+        }
     }
 
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
+    /** Notes the time and the counters when the first token arrives. */
+    private static final class FirstToken implements TokenListener {
+        private final Supplier<WireStats.Snapshot> wireNow;
+        private final CloudStats cloudStats;
+        long at, last;
+        WireStats.Snapshot wire;
+        long cloudHandler;
+
+        FirstToken(WireStats wire, CloudStats cloud) {
+            this.wireNow = wire == null ? () -> null : wire::snapshot;
+            this.cloudStats = cloud;
+        }
+
+        @Override
+        public void onToken(int tokenId) {
+            last = System.nanoTime();
+            if (at != 0) return;
+            at = last;
+            wire = wireNow.get();
+            cloudHandler = cloudStats == null ? 0 : cloudStats.handlerNanos();
+        }
+    }
+
+    private static double median(List<Double> values) {
+        if (values.isEmpty()) return 0;
+        double[] s = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    private static String describe(Result r) {
-        return String.format("TTFT %.1f ms, TPOT %.2f ms", r.ttftMs(), r.tpotMs());
-    }
-
-    /** Writes {@code talaria-<timestamp>.json} and {@code .md} into {@code dir}; returns the markdown path. */
-    public Path write(List<Result> results, Path dir, String commandLine) throws IOException {
+    /** Writes {@code talaria-<time>.json} and {@code .md} into {@code dir}; returns the markdown's path. */
+    public static Path write(Report report, Path dir) throws IOException {
         Files.createDirectories(dir);
-        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        Result local = results.getFirst();
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode root = json.createObjectNode();
-        root.put("benchmark", "talaria");
-        root.put("command", commandLine);
-        root.put("cpu", cpuModel());
-        root.put("cores", Runtime.getRuntime().availableProcessors());
-        root.put("jdk", System.getProperty("java.vm.version"));
-        root.set("model", config.toJson());
-        root.put("prompt_tokens", options.promptTokens());
-        root.put("generated_tokens", options.tokens());
-        root.put("repetitions", options.repetitions());
-        ArrayNode rows = root.putArray("results");
-        StringBuilder md = new StringBuilder("# Talaria vs the local plain engine\n\n")
-                .append(String.format("`%s` — %s, %d cores, JDK %s. Model: %s, d=%d, L=%d, d_ff=%d, V=%d. Prompt %d tokens, %d generated, "
-                                + "median of %d runs after a warm-up. Cloud and setup authority on loopback in the same process.%n%n",
-                        commandLine, cpuModel(), Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"),
-                        config.architecture(), config.hiddenSize(), config.numLayers(), config.intermediateSize(), config.vocabSize(),
-                        options.promptTokens(), options.tokens(), options.repetitions()))
-                .append("| setting | TTFT ms | TTFT × local | TPOT ms | TPOT × local | bytes / pass | round trips / pass | setup bytes / request | time waiting for the cloud |\n")
-                .append("|---|---|---|---|---|---|---|---|---|\n");
-        for (Result r : results) {
-            ObjectNode o = rows.addObject();
-            o.put("setting", r.setting());
-            o.put("ttft_ms", r.ttftMs());
-            o.put("tpot_ms", r.tpotMs());
-            o.put("ttft_ratio", r.ttftMs() / local.ttftMs());
-            o.put("tpot_ratio", r.tpotMs() / local.tpotMs());
-            o.put("bytes_per_pass", r.bytesPerToken());
-            o.put("round_trips_per_pass", r.roundTripsPerToken());
-            o.put("setup_bytes", r.setupBytes());
-            o.put("wait_share", r.waitShare());
-            md.append(String.format("| %s | %.1f | %.2f | %.2f | %.2f | %.0f | %.1f | %.0f | %.0f %% |%n", r.setting(), r.ttftMs(),
-                    r.ttftMs() / local.ttftMs(), r.tpotMs(), r.tpotMs() / local.tpotMs(), r.bytesPerToken(), r.roundTripsPerToken(),
-                    r.setupBytes(), 100 * r.waitShare()));
-        }
-        md.append("\nbytes / pass and round trips / pass average the prompt's prefill pass with the decode passes; "
-                + "the decode-only volume follows the formula in docs/talaria.md.\n");
-        Path jsonFile = dir.resolve("talaria-" + stamp + ".json"), mdFile = dir.resolve("talaria-" + stamp + ".md");
-        json.writerWithDefaultPrettyPrinter().writeValue(jsonFile.toFile(), root);
-        Files.writeString(mdFile, md);
-        return mdFile;
-    }
-
-    private static String cpuModel() {
-        try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown CPU");
-        } catch (IOException e) {
-            return "unknown CPU";
-        }
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmmss"));
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("talaria-" + stamp + ".json").toFile(), report);
+        Path md = dir.resolve("talaria-" + stamp + ".md");
+        Files.writeString(md, TalariaBenchTable.markdown(report));
+        return md;
     }
 }

@@ -35,6 +35,37 @@ public final class MaskedRemoteBackend implements LinearBackend {
     /** A session: the maskers one secret seed expands to. */
     private record Session(Map<ModelName, ProductMasker> maskers) {}
 
+    /**
+     * A session's setup done ahead of its request ({@link #prepare(int)}): a fresh secret seed, the plan it was made
+     * for (pools sized to {@code rows}), and the authority's bundle. Used for at most one session.
+     */
+    public static final class PreparedSetup {
+        private final int rows;
+        private final SetupPlan plan;
+        private byte[] seed;
+        private final SetupService.Reply reply;
+
+        private PreparedSetup(int rows, SetupPlan plan, byte[] seed, SetupService.Reply reply) {
+            this.rows = rows;
+            this.plan = plan;
+            this.seed = seed;
+            this.reply = reply;
+        }
+
+        /** Rows per product the prepared pools cover. */
+        public int rows() {
+            return rows;
+        }
+
+        /** The seed, once: a prepared setup cannot back two sessions. */
+        private synchronized byte[] take() {
+            byte[] s = seed;
+            if (s == null) throw new IllegalStateException("this prepared setup was already used");
+            seed = null;
+            return s;
+        }
+    }
+
     public MaskedRemoteBackend(CloudConnection cloud, SetupService setup, TalariaOptions options) {
         this(cloud, setup, options, MaskPrg.fresh());
     }
@@ -75,9 +106,33 @@ public final class MaskedRemoteBackend implements LinearBackend {
      * times the sequences run together): with per-request refresh, one-time pools are set up no larger than that.
      */
     public synchronized void beginRequest(int rows) {
+        beginRequest(rows, null);
+    }
+
+    /**
+     * As {@link #beginRequest(int)}, with the new session taken from {@code prepared} (which is used up) when it covers
+     * {@code rows}; otherwise the session is set up on the request's path as usual.
+     */
+    public synchronized void beginRequest(int rows, PreparedSetup prepared) {
         if (options.refresh() != TalariaOptions.Refresh.REQUEST) return;
         session = null;
         expectedRows = Math.max(1, rows);
+        if (prepared != null && prepared.rows >= expectedRows) session = establish(prepared);
+    }
+
+    /**
+     * Sets up a session for a later request of up to {@code rows} rows per product, without touching the current one:
+     * safe to call from another thread while requests run (the authority's round trip happens outside the backend's
+     * lock). Only the fresh seed is drawn under the lock.
+     */
+    public PreparedSetup prepare(int rows) {
+        int r = Math.max(1, rows);
+        SetupPlan plan = options.refresh() == TalariaOptions.Refresh.REQUEST ? options.plan().capPools(r) : options.plan();
+        byte[] seed;
+        synchronized (this) {
+            seed = entropy.nextSeed();
+        }
+        return new PreparedSetup(r, plan, seed, plan.empty() ? null : setup.setup(new SetupRequest(seed, plan), config));
     }
 
     @Override
@@ -135,12 +190,18 @@ public final class MaskedRemoteBackend implements LinearBackend {
     private Session establish() {
         SetupPlan plan = options.refresh() == TalariaOptions.Refresh.REQUEST ? options.plan().capPools(expectedRows) : options.plan();
         byte[] seed = entropy.nextSeed();
+        return establish(new PreparedSetup(expectedRows, plan, seed, plan.empty() ? null : setup.setup(new SetupRequest(seed, plan), config)));
+    }
+
+    /** The maskers of a set-up session. */
+    private Session establish(PreparedSetup prepared) {
+        SetupPlan plan = prepared.plan;
+        byte[] seed = prepared.take();
         SetupBundle bundle = null;
-        if (!plan.empty()) {
-            SetupService.Reply reply = setup.setup(new SetupRequest(seed, plan), config);
-            bundle = reply.bundle();
+        if (prepared.reply != null) {
+            bundle = prepared.reply.bundle();
             stats.setups.incrementAndGet();
-            stats.setupBytes.addAndGet(reply.bytes());
+            stats.setupBytes.addAndGet(prepared.reply.bytes());
         }
         Map<ModelName, ProductMasker> maskers = new LinkedHashMap<>();
         for (ModelName n : ModelName.all(config))

@@ -1,15 +1,14 @@
 package dev.veil.talaria.client;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
+import dev.veil.talaria.protocol.SpinningChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Locale;
@@ -19,8 +18,9 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 /**
  * A minimal blocking HTTP/1.1 client for the cloud's two request shapes (GET, POST with a Content-Length body):
  * keep-alive sockets in a small pool, the whole exchange done on the calling thread, TCP_NODELAY so a request is not
- * held back by Nagle's algorithm. Replies with Content-Length or chunked bodies. A failure closes the socket and
- * surfaces as an {@link IOException} (the caller retries: calls are idempotent).
+ * held back by Nagle's algorithm, and a short poll for the reply before sleeping ({@link SpinningChannel}: a reply
+ * that comes within the spin time costs no thread wake-up). Replies with Content-Length or chunked bodies. A failure
+ * closes the socket and surfaces as an {@link IOException} (the caller retries: calls are idempotent).
  */
 final class SocketTransport implements Transport {
 
@@ -29,26 +29,67 @@ final class SocketTransport implements Transport {
     private final String host;
     private final int port;
     private final String hostHeader;
+    private final long spinNanos;
     private final ConcurrentLinkedDeque<Connection> idle = new ConcurrentLinkedDeque<>();
     private volatile boolean closed;
 
-    private record Connection(Socket socket, InputStream in, OutputStream out) {
-        void close() {
+    /** A keep-alive connection and its read buffer (which may hold bytes of a reply not yet consumed). */
+    private static final class Connection {
+        final SpinningChannel channel;
+        ByteBuffer in = ByteBuffer.allocate(64 * 1024).flip();
+
+        Connection(SpinningChannel channel) {
+            this.channel = channel;
+        }
+
+        /** The next byte of the reply, reading more when the buffer is empty. */
+        int read() throws IOException {
+            if (!in.hasRemaining() && !fill()) return -1;
+            return in.get() & 0xff;
+        }
+
+        /** Reads more into the buffer; false at the end of the stream. */
+        boolean fill() throws IOException {
+            in.compact();
             try {
-                socket.close();
-            } catch (IOException ignored) {
-                // closing a broken connection
+                return channel.read(in, TIMEOUT_MS) >= 0;
+            } finally {
+                in.flip();
             }
+        }
+
+        /** Exactly {@code n} bytes of body. */
+        byte[] readBytes(int n) throws IOException {
+            byte[] b = new byte[n];
+            int have = Math.min(n, in.remaining());
+            in.get(b, 0, have);
+            ByteBuffer rest = ByteBuffer.wrap(b, have, n - have);
+            while (rest.hasRemaining())
+                if (channel.read(rest, TIMEOUT_MS) < 0) throw new EOFException("reply body cut short");
+            return b;
+        }
+
+        void close() {
+            channel.close();
         }
     }
 
     SocketTransport(URI base) {
+        this(base, DEFAULT_SPIN_NANOS);
+    }
+
+    /** @param spinNanos how long to poll for a reply before sleeping (0: never poll) */
+    SocketTransport(URI base, long spinNanos) {
         if (!"http".equals(base.getScheme()))
             throw new IllegalArgumentException("the socket transport speaks plain http://, not " + base.getScheme());
         this.host = base.getHost();
         this.port = base.getPort() < 0 ? 80 : base.getPort();
         this.hostHeader = host + ":" + port;
+        this.spinNanos = spinNanos;
     }
+
+    /** No polling by default: on a 2-core machine shared with the cloud, a polling client took cores from the cloud's matmul (docs/talaria.md §2). */
+    static final long DEFAULT_SPIN_NANOS = 0;
 
     @Override
     public Reply exchange(String path, Map<String, String> headers, byte[] body) throws IOException {
@@ -57,7 +98,7 @@ final class SocketTransport implements Transport {
         if (c == null) c = connect();
         try {
             write(c, path, headers, body);
-            Reply r = read(c.in);
+            Reply r = read(c);
             if ("close".equalsIgnoreCase(r.headers().get("connection"))) c.close();
             else idle.addFirst(c);
             return r;
@@ -68,11 +109,15 @@ final class SocketTransport implements Transport {
     }
 
     private Connection connect() throws IOException {
-        Socket s = new Socket();
-        s.setTcpNoDelay(true);
-        s.connect(new InetSocketAddress(host, port), 10_000);
-        s.setSoTimeout(TIMEOUT_MS);
-        return new Connection(s, new BufferedInputStream(s.getInputStream(), 1 << 16), new BufferedOutputStream(s.getOutputStream(), 1 << 16));
+        SocketChannel ch = SocketChannel.open();
+        try {
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ch.socket().connect(new InetSocketAddress(host, port), 10_000);
+            return new Connection(new SpinningChannel(ch, spinNanos));
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
     }
 
     private void write(Connection c, String path, Map<String, String> headers, byte[] body) throws IOException {
@@ -81,13 +126,13 @@ final class SocketTransport implements Transport {
         headers.forEach((k, v) -> h.append(k).append(": ").append(v).append("\r\n"));
         if (body != null) h.append("Content-Length: ").append(body.length).append("\r\n");
         h.append("\r\n");
-        c.out.write(h.toString().getBytes(StandardCharsets.ISO_8859_1));
-        if (body != null) c.out.write(body);
-        c.out.flush();
+        ByteBuffer head = ByteBuffer.wrap(h.toString().getBytes(StandardCharsets.ISO_8859_1));
+        if (body == null) c.channel.write(head);
+        else c.channel.write(head, ByteBuffer.wrap(body));
     }
 
-    private static Reply read(InputStream in) throws IOException {
-        String status = line(in);
+    private static Reply read(Connection c) throws IOException {
+        String status = line(c);
         if (!status.startsWith("HTTP/1.")) throw new IOException("not an HTTP/1.x reply: '" + status + "'");
         int code;
         try {
@@ -96,23 +141,19 @@ final class SocketTransport implements Transport {
             throw new IOException("bad HTTP status line: '" + status + "'");
         }
         Map<String, String> headers = new HashMap<>();
-        for (String l; !(l = line(in)).isEmpty(); ) {
+        for (String l; !(l = line(c)).isEmpty(); ) {
             int colon = l.indexOf(':');
             if (colon > 0) headers.put(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim());
         }
         byte[] body;
         String length = headers.get("content-length");
         if (length != null) {
-            body = in.readNBytes(Integer.parseInt(length));
-            if (body.length != Integer.parseInt(length)) throw new EOFException("reply body cut short");
+            body = c.readBytes(Integer.parseInt(length));
         } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            for (int size; (size = Integer.parseInt(line(in).split(";")[0].trim(), 16)) > 0; line(in)) {
-                byte[] chunk = in.readNBytes(size);
-                if (chunk.length != size) throw new EOFException("reply chunk cut short");
-                out.write(chunk);
-            }
-            while (!line(in).isEmpty()) {
+            for (int size; (size = Integer.parseInt(line(c).split(";")[0].trim(), 16)) > 0; line(c))
+                out.write(c.readBytes(size));
+            while (!line(c).isEmpty()) {
                 // trailers
             }
             body = out.toByteArray();
@@ -123,10 +164,10 @@ final class SocketTransport implements Transport {
     }
 
     /** One header line without its CRLF. */
-    private static String line(InputStream in) throws IOException {
+    private static String line(Connection c) throws IOException {
         StringBuilder sb = new StringBuilder(64);
         for (int b; ; ) {
-            b = in.read();
+            b = c.read();
             if (b < 0) throw new EOFException("connection closed by the cloud");
             if (b == '\n') break;
             if (b != '\r') sb.append((char) b);

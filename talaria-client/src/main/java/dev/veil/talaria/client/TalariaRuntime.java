@@ -13,6 +13,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The Talaria client runtime: the engine's own generator and forward pass (tokens, KV cache, attention, norms, RoPE,
@@ -22,6 +23,11 @@ import java.util.Set;
  * <p>With decoys, k decoy sequences (prompts from a {@link DecoySource}, continued by sampling at temperature 1) run in
  * lockstep with the real one and their rows travel in the same calls under a secret row permutation
  * ({@link DecoyMixer}); they stop when the real sequence stops.
+ *
+ * <p>With per-request refresh, the next request's setup is prepared in the background as soon as a request ends
+ * (sized to that request's rows plus a quarter), so the setup authority's round trip is off the next request's path.
+ * Each prepared setup has its own fresh seed and backs exactly one request; a request needing more rows than the
+ * prepared pools hold sets up on its own path, as does one arriving when the background setup failed.
  */
 public final class TalariaRuntime implements AutoCloseable {
 
@@ -41,6 +47,10 @@ public final class TalariaRuntime implements AutoCloseable {
     private final Generator generator;
     private final DecoyMixer mixer;
     private final MaskPrg seeds = MaskPrg.fresh();
+    private final boolean prefetch;
+    /** The next request's setup, being prepared or ready; null when none is under way. */
+    private CompletableFuture<MaskedRemoteBackend.PreparedSetup> next;
+    private int nextRows;
 
     public TalariaRuntime(MaskedRemoteBackend backend) {
         this(backend, Decoys.NONE);
@@ -51,6 +61,8 @@ public final class TalariaRuntime implements AutoCloseable {
         this.decoys = decoys;
         this.mixer = decoys.count() > 0 ? new DecoyMixer(backend, decoys.count()) : null;
         this.generator = new Generator(new Transformer(mixer == null ? backend : mixer.lane(0)));
+        TalariaOptions o = backend.options();
+        this.prefetch = o.refresh() == TalariaOptions.Refresh.REQUEST && !o.plan().empty();
     }
 
     /**
@@ -80,8 +92,44 @@ public final class TalariaRuntime implements AutoCloseable {
     /** One request (a new mask session first when masks refresh per request). Not for concurrent use: one request at a time. */
     public synchronized Generation generate(int[] prompt, GenerationOptions options, TokenListener listener, StopCondition stop) {
         // rows per product this request sends at most: every prompt and generated token of every sequence
-        long rows = (long) (decoys.count() + 1) * (prompt.length + options.maxTokens());
-        backend.beginRequest((int) Math.min(rows, Integer.MAX_VALUE));
+        int rows = (int) Math.min((long) (decoys.count() + 1) * (prompt.length + options.maxTokens()), Integer.MAX_VALUE);
+        backend.beginRequest(rows, takePrepared(rows));
+        try {
+            return run(prompt, options, listener, stop);
+        } finally {
+            if (prefetch) prepareNext(rows + (rows + 3) / 4);
+        }
+    }
+
+    /** The setup prepared in the background if it covers {@code rows} (waiting for it if still under way), else null. */
+    private MaskedRemoteBackend.PreparedSetup takePrepared(int rows) {
+        CompletableFuture<MaskedRemoteBackend.PreparedSetup> f = next;
+        next = null;
+        if (f == null || nextRows < rows) return null;   // too small: this request sets up on its path
+        try {
+            return f.join();
+        } catch (RuntimeException e) {
+            return null;   // the authority failed in the background: set up on the path, where a failure is reported
+        }
+    }
+
+    private void prepareNext(int rows) {
+        nextRows = rows;
+        next = CompletableFuture.supplyAsync(() -> backend.prepare(rows), r -> Thread.ofVirtual().name("talaria-prefetch").start(r));
+    }
+
+    /** Waits until the next request's background setup (if any) is done: for benchmarks and tests. */
+    public synchronized void awaitPrepared() {
+        if (next != null) {
+            try {
+                next.join();
+            } catch (RuntimeException ignored) {
+                // reported when a request falls back to an on-path setup
+            }
+        }
+    }
+
+    private Generation run(int[] prompt, GenerationOptions options, TokenListener listener, StopCondition stop) {
         if (mixer == null) return generator.generate(prompt, options, listener, stop);
         mixer.reset();
         List<Thread> lanes = new ArrayList<>();

@@ -1,7 +1,5 @@
 package dev.veil.talaria.cloud;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelConfig;
 import dev.veil.talaria.protocol.InferRequest;
@@ -9,14 +7,15 @@ import dev.veil.talaria.protocol.InferResponse;
 import dev.veil.talaria.protocol.InferTensor;
 import dev.veil.talaria.protocol.ModelName;
 import java.io.IOException;
-import java.net.InetSocketAddress;
+import dev.veil.talaria.cloud.CloudHttpServer.Reply;
+import dev.veil.talaria.cloud.CloudHttpServer.Request;
+import dev.veil.talaria.protocol.V2Codec;
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * The Talaria weight service: every weight product of the model as its own stateless Open Inference Protocol
@@ -32,11 +31,8 @@ public final class CloudServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(CloudServer.class.getName());
 
-    static {
-        // The JDK server leaves Nagle's algorithm on by default: a reply written as headers then body would wait for
-        // the client's delayed ACK. Read once, when the first HttpServer starts.
-        System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
+    /** No polling by default: it did not pay on a 2-core machine shared with the client (docs/talaria.md §2). */
+    public static final Duration DEFAULT_SPIN = Duration.ZERO;
     static final String INPUT = "input";
     static final String OUTPUT = "output";
 
@@ -45,23 +41,33 @@ public final class CloudServer implements AutoCloseable {
      *                    calls that queued up meanwhile)
      * @param maxBatchRows rows per matmul at most
      * @param parallel    the kernel thread pool the matmuls run on
+     * @param spin        how long a connection's thread polls for the client's next call before it sleeps
+     *                    ({@link dev.veil.talaria.protocol.SpinningChannel}; zero: never)
      */
-    public record Options(String host, int port, Duration batchWindow, int maxBatchRows, Parallel parallel) {
+    public record Options(String host, int port, Duration batchWindow, int maxBatchRows, Parallel parallel, Duration spin) {
         public Options {
+            if (spin.isNegative()) throw new IllegalArgumentException("spin time must not be negative");
             if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
             if (batchWindow.isNegative()) throw new IllegalArgumentException("batch window must not be negative");
             if (maxBatchRows < 1) throw new IllegalArgumentException("max batch rows must be >= 1");
         }
 
+        public Options(String host, int port, Duration batchWindow, int maxBatchRows, Parallel parallel) {
+            this(host, port, batchWindow, maxBatchRows, parallel, DEFAULT_SPIN);
+        }
+
         public static Options loopback(int port) {
             return new Options("127.0.0.1", port, Duration.ZERO, 4096, Parallel.shared());
+        }
+
+        public Options withSpin(Duration d) {
+            return new Options(host, port, batchWindow, maxBatchRows, parallel, d);
         }
     }
 
     private final FoldedModel model;
     private final Options options;
-    private final HttpServer http;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final CloudHttpServer http;
     private final Map<ModelName, Batcher> batchers = new LinkedHashMap<>();
     private final CloudStats stats = new CloudStats();
     private final byte[] configJson;
@@ -72,9 +78,9 @@ public final class CloudServer implements AutoCloseable {
         this.configJson = Exchanges.JSON.writeValueAsBytes(model.config().toJson());
         for (ModelName n : ModelName.all(model.config()))
             batchers.put(n, new Batcher(model.get(n), options.parallel(), options.batchWindow().toNanos(), options.maxBatchRows(), stats));
-        http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 256);
-        http.setExecutor(executor);
-        http.createContext("/", this::handle);
+        int widest = ModelName.all(model.config()).stream().mapToInt(n -> n.inDim(model.config())).max().orElse(1);
+        http = new CloudHttpServer(options.host(), options.port(), 65536L + 4L * options.maxBatchRows() * widest,
+                options.spin().toNanos(), this::handle, (status, message) -> error(status, message));
     }
 
     /** Starts serving {@code model}; port 0 picks a free port (see {@link #port()}). */
@@ -87,7 +93,7 @@ public final class CloudServer implements AutoCloseable {
     }
 
     public int port() {
-        return http.getAddress().getPort();
+        return http.port();
     }
 
     public URI uri() {
@@ -98,48 +104,42 @@ public final class CloudServer implements AutoCloseable {
         return stats;
     }
 
-    private void handle(HttpExchange ex) throws IOException {
-        try (ex) {
-            try {
-                route(ex);
-            } catch (Exchanges.HttpError e) {
-                stats.errors.incrementAndGet();
-                Exchanges.sendError(ex, e.status, e.getMessage());
-            } catch (IllegalArgumentException e) {
-                stats.errors.incrementAndGet();
-                Exchanges.sendError(ex, 400, e.getMessage());
-            } catch (IllegalStateException e) {
-                stats.errors.incrementAndGet();
-                Exchanges.sendError(ex, 503, e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                Exchanges.sendError(ex, 503, "the cloud is shutting down");
-            }
+    private Reply handle(Request r) {
+        try {
+            return route(r);
+        } catch (Exchanges.HttpError e) {
+            stats.errors.incrementAndGet();
+            return error(e.status, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            stats.errors.incrementAndGet();
+            return error(400, e.getMessage());
+        } catch (IllegalStateException e) {
+            stats.errors.incrementAndGet();
+            return error(503, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return error(503, "the cloud is shutting down");
         }
     }
 
-    private void route(HttpExchange ex) throws IOException, InterruptedException {
-        String path = ex.getRequestURI().getPath();
-        String method = ex.getRequestMethod();
+    private Reply route(Request r) throws InterruptedException {
+        String path = r.path();
+        String method = r.method();
         List<String> parts = List.of(path.replaceAll("^/+|/+$", "").split("/+"));
         if (method.equals("GET")) {
             switch (path) {
                 case "/v2/health/live", "/v2/health/ready" -> {
-                    Exchanges.send(ex, 200, "application/json", new byte[0], Map.of());
-                    return;
+                    return new Reply(200, "application/json", Map.of(), new byte[0]);
                 }
                 case "/v2" -> {
-                    Exchanges.sendJson(ex, 200, Map.of("name", "veil-talaria-cloud", "version", "0.1.0",
+                    return json(200, Map.of("name", "veil-talaria-cloud", "version", "0.1.0",
                             "extensions", List.of("binary_tensor_data", "talaria_config")));
-                    return;
                 }
                 case "/v2/talaria/config" -> {
-                    Exchanges.send(ex, 200, "application/json", configJson, Map.of());
-                    return;
+                    return new Reply(200, "application/json", Map.of(), configJson);
                 }
                 case "/metrics" -> {
-                    Exchanges.sendText(ex, stats.prometheus());
-                    return;
+                    return new Reply(200, "text/plain; version=0.0.4", Map.of(), stats.prometheus().getBytes(StandardCharsets.UTF_8));
                 }
                 default -> {}
             }
@@ -157,20 +157,24 @@ public final class CloudServer implements AutoCloseable {
                 rest = rest.subList(2, rest.size());
             }
             String action = rest.isEmpty() ? "" : String.join("/", rest);
-            if (method.equals("GET") && action.isEmpty()) {
-                Exchanges.sendJson(ex, 200, metadata(name));
-                return;
-            }
-            if (method.equals("GET") && action.equals("ready")) {
-                Exchanges.send(ex, 200, "application/json", new byte[0], Map.of());
-                return;
-            }
-            if (method.equals("POST") && action.equals("infer")) {
-                infer(ex, name);
-                return;
-            }
+            if (method.equals("GET") && action.isEmpty()) return json(200, metadata(name));
+            if (method.equals("GET") && action.equals("ready")) return new Reply(200, "application/json", Map.of(), new byte[0]);
+            if (method.equals("POST") && action.equals("infer")) return infer(r, name);
         }
         throw new Exchanges.HttpError(404, method + " " + path + " is not an endpoint of the Talaria cloud");
+    }
+
+    private static Reply json(int status, Object value) {
+        try {
+            return new Reply(status, "application/json", Map.of(), Exchanges.JSON.writeValueAsBytes(value));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** KServe's error shape. */
+    private static Reply error(int status, String message) {
+        return json(status, Map.of("error", message == null ? "error" : message));
     }
 
     private Map<String, Object> metadata(ModelName name) {
@@ -180,12 +184,12 @@ public final class CloudServer implements AutoCloseable {
                 "outputs", List.of(Map.of("name", OUTPUT, "datatype", "FP32", "shape", List.of(-1, name.outDim(c)))));
     }
 
-    private void infer(HttpExchange ex, ModelName name) throws IOException, InterruptedException {
+    private Reply infer(Request r, ModelName name) throws InterruptedException {
+        long t0 = System.nanoTime();
         ModelConfig c = model.config();
         int in = name.inDim(c), out = name.outDim(c);
-        int headerLength = Exchanges.headerLength(ex);
-        byte[] body = Exchanges.body(ex, 65536L + 4L * options.maxBatchRows() * in);
-        InferRequest req = InferRequest.decode(body, headerLength);
+        int headerLength = headerLength(r);
+        InferRequest req = InferRequest.decode(r.body(), headerLength);
         if (req.inputs().size() != 1 || !req.inputs().getFirst().name().equals(INPUT))
             throw new IllegalArgumentException("model " + name + " takes one input named '" + INPUT + "'");
         for (String o : req.outputs())
@@ -199,16 +203,28 @@ public final class CloudServer implements AutoCloseable {
         var reply = new InferResponse(name.toString(), req.id(), List.of(InferTensor.matrix(OUTPUT, y, n, out))).encode();
         stats.calls.incrementAndGet();
         stats.rows.addAndGet(n);
-        stats.bytesIn.addAndGet(body.length);
+        stats.bytesIn.addAndGet(r.body().length);
         stats.bytesOut.addAndGet(reply.bytes().length);
-        Exchanges.sendBinary(ex, reply);
+        stats.handlerNanos.addAndGet(System.nanoTime() - t0);
+        return new Reply(200, V2Codec.CONTENT_TYPE, Map.of(V2Codec.HEADER_LENGTH, Integer.toString(reply.jsonLength())), reply.bytes());
+    }
+
+    /** The JSON header length of a binary-extension body; missing means the whole body is JSON, which Veil refuses. */
+    private static int headerLength(Request r) {
+        String h = r.header(V2Codec.HEADER_LENGTH.toLowerCase(java.util.Locale.ROOT));
+        if (h == null)
+            throw new Exchanges.HttpError(400, "missing " + V2Codec.HEADER_LENGTH + ": send tensors with the binary tensor extension");
+        try {
+            return Integer.parseInt(h.trim());
+        } catch (NumberFormatException e) {
+            throw new Exchanges.HttpError(400, V2Codec.HEADER_LENGTH + " is not a number: '" + h + "'");
+        }
     }
 
     /** Stops at once: calls in flight fail (clients retry them elsewhere or after a restart). */
     @Override
     public void close() {
-        http.stop(0);
-        executor.shutdownNow();
+        http.close();
         LOG.log(System.Logger.Level.INFO, "talaria cloud stopped: {0}", stats);
     }
 }

@@ -13,6 +13,7 @@ public final class CloudStats {
     final AtomicLong bytesIn = new AtomicLong();
     final AtomicLong bytesOut = new AtomicLong();
     final AtomicLong computeNanos = new AtomicLong();
+    final AtomicLong handlerNanos = new AtomicLong();
     final AtomicLong errors = new AtomicLong();
 
     /** Infer calls answered. */
@@ -46,8 +47,17 @@ public final class CloudStats {
         return bytesOut.get();
     }
 
+    /** Time in matmuls (batched calls count once). */
     public long computeNanos() {
         return computeNanos.get();
+    }
+
+    /**
+     * Time from an infer call's request head read to its reply written, over all calls: parsing, matmul, encoding and
+     * writing. A client's wait minus this is the transport (kernel, loopback, wake-ups).
+     */
+    public long handlerNanos() {
+        return handlerNanos.get();
     }
 
     /** Calls refused (bad request, unknown model, shutdown). */
@@ -63,6 +73,7 @@ public final class CloudStats {
                 + "veil_talaria_request_bytes_total " + bytesIn() + "\n"
                 + "veil_talaria_response_bytes_total " + bytesOut() + "\n"
                 + "veil_talaria_compute_seconds_total " + computeNanos() / 1e9 + "\n"
+                + "veil_talaria_handler_seconds_total " + handlerNanos() / 1e9 + "\n"
                 + "veil_talaria_errors_total " + errors() + "\n";
     }
 

@@ -161,4 +161,23 @@ class CloudServerTest {
             assertThat(batching.stats().batches()).isLessThan(16);
         }
     }
+
+    /** Raw bytes to the server and its whole answer (it closes the connection after a refusal). */
+    static String raw(String request) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", server.port())) {
+            s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    void refusedBodiesAreAnsweredInTheKServeShapeAndTheConnectionClosed() throws Exception {
+        assertThat(raw("POST /v2/models/embed/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n"))
+                .startsWith("HTTP/1.1 413 ").contains("Connection: close").contains("{\"error\":\"request body of 999999999999 bytes exceeds the limit of");
+        assertThat(raw("POST /v2/models/embed/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"))
+                .startsWith("HTTP/1.1 411 ").contains("send the body with a Content-Length");
+        assertThat(raw("GARBAGE\r\n\r\n")).startsWith("HTTP/1.1 400 ").contains("not an HTTP/1.x request line: 'GARBAGE'");
+        assertThat(raw("GET /v2/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).startsWith("HTTP/1.1 200 ");
+    }
 }
