@@ -62,10 +62,10 @@ public final class TalariaBench {
         }
     }
 
-    /** One Talaria configuration measured. */
-    public record Setting(String name, TalariaOptions options, int decoys, Transport.Kind transport) {
-        public Setting(String name, TalariaOptions options, int decoys) {
-            this(name, options, decoys, Transport.Kind.SOCKET);
+    /** One Talaria configuration measured; {@code key} names it on the command line ({@code --settings}). */
+    public record Setting(String key, String name, TalariaOptions options, int decoys, Transport.Kind transport) {
+        public Setting(String key, String name, TalariaOptions options, int decoys) {
+            this(key, name, options, decoys, Transport.Kind.SOCKET);
         }
     }
 
@@ -89,13 +89,23 @@ public final class TalariaBench {
         TalariaOptions d = TalariaOptions.DEFAULT;
         TalariaOptions remo = d.withHidden(MaskSpec.remo(0.5));
         return List.of(
-                new Setting("plaintext split (no masks, no check)", TalariaOptions.plaintext(), 0),
-                new Setting("default: one-time pools per request, check 1", d, 0),
-                new Setting("default over the JDK HTTP client", d, 0, Transport.Kind.JDK),
-                new Setting("one-time pools, one setup per session", d.withRefresh(TalariaOptions.Refresh.SESSION), 0),
-                new Setting("ReMO 0.5 (paper), refresh per request", remo, 0),
-                new Setting("ReMO 0.5, refresh per session", remo.withRefresh(TalariaOptions.Refresh.SESSION), 0),
-                new Setting("default + 1 decoy sequence", d, 1));
+                new Setting("plaintext", "plaintext split (no masks, no check)", TalariaOptions.plaintext(), 0),
+                new Setting("default", "default: one-time pools per request, check 1", d, 0),
+                new Setting("default-jdk", "default over the JDK HTTP client", d, 0, Transport.Kind.JDK),
+                new Setting("session", "one-time pools, one setup per session", d.withRefresh(TalariaOptions.Refresh.SESSION), 0),
+                new Setting("remo", "ReMO 0.5 (paper), refresh per request", remo, 0),
+                new Setting("remo-session", "ReMO 0.5, refresh per session", remo.withRefresh(TalariaOptions.Refresh.SESSION), 0),
+                new Setting("decoy", "default + 1 decoy sequence", d, 1));
+    }
+
+    /** The default settings named by {@code keys} (all of them when {@code keys} is empty), in the default order. */
+    public static List<Setting> settings(List<String> keys) {
+        List<Setting> all = defaultSettings();
+        List<String> known = all.stream().map(Setting::key).toList();
+        for (String k : keys)
+            if (!known.contains(k)) throw new IllegalArgumentException("unknown Talaria bench setting '" + k + "'; known: "
+                    + String.join(", ", known));
+        return keys.isEmpty() ? all : all.stream().filter(s -> keys.contains(s.key())).toList();
     }
 
     private final ModelConfig config;

@@ -33,6 +33,7 @@ public final class SetupAuthority {
 
     public SetupBundle compute(SetupRequest request) {
         SetupPlan plan = request.plan();
+        checkBundleSize(plan);
         Map<ModelName, SetupBundle.Material> out = new LinkedHashMap<>();
         for (ModelName n : ModelName.all(model.config())) {
             FoldedProduct p = model.get(n);
@@ -48,6 +49,25 @@ public final class SetupAuthority {
             out.put(n, new SetupBundle.Material(rPub, poolU, checkW, checkB));
         }
         return new SetupBundle(out);
+    }
+
+    /**
+     * Refuses, before any work, a plan whose bundle would not fit one reply body (2 GiB): e.g. a pool of 4096 rows on a
+     * 200M-parameter model, which would also cost 4096 rows of every product to compute.
+     */
+    private void checkBundleSize(SetupPlan plan) {
+        long floats = 0;
+        for (ModelName n : ModelName.all(model.config())) {
+            FoldedProduct p = model.get(n);
+            MaskSpec spec = plan.spec(n);
+            long rows = (long) spec.rankFor(p.inDim()) + spec.poolRows();
+            floats += rows * p.outDim() + (long) plan.checkVectors() * (p.inDim() + 1);
+        }
+        if (floats * Float.BYTES > Integer.MAX_VALUE - (1 << 20))
+            throw new IllegalArgumentException(String.format("this setup's material would be %.1f GB (more than one reply can "
+                    + "carry, and as many rows of every product to compute); ask for fewer rows: a smaller pool (--mask pool:N, "
+                    + "--embed-mask pool:N), a smaller ReMO rank, or --refresh request (pools sized to each request)",
+                    floats * 4.0 / 1e9));
     }
 
     /** {@code rows} Gaussian rows drawn from {@code prg}, each times Wᵀ: [rows × outDim]. */

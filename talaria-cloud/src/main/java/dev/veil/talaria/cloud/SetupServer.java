@@ -67,6 +67,10 @@ public final class SetupServer implements AutoCloseable {
                 Exchanges.sendError(ex, e.status, e.getMessage());
             } catch (IllegalArgumentException e) {
                 Exchanges.sendError(ex, 400, e.getMessage());
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // Without this the JDK server drops the connection and the client only sees "no bytes".
+                LOG.log(System.Logger.Level.WARNING, "setup failed: " + e);
+                Exchanges.sendError(ex, 500, "the setup authority failed: " + e);
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.veil.talaria.cloud;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelConfig;
@@ -61,6 +62,16 @@ class SetupAuthorityTest {
                 assertThat(Math.abs(lhs - rhs)).isLessThan(1e-5 * Math.sqrt(norm));
             }
         }
+    }
+
+    @Test
+    void aSetupTooLargeForOneReplyIsRefusedBeforeAnyWork() {
+        FoldedModel model = FoldedModel.fold(C, TinyModels.random(C, 4));
+        var plan = new SetupPlan(MaskSpec.pool(3_000_000), MaskSpec.pool(4), 1);
+        assertThatThrownBy(() -> new SetupAuthority(model).compute(new SetupRequest(new byte[32], plan)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("GB (more than one reply can carry")
+                .hasMessageContaining("--mask pool:N");
     }
 
     @Test
