@@ -42,16 +42,15 @@ public final class TalariaCloudCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        FoldedModel folded;
-        try (ModelFiles files = ModelFiles.open(model)) {
-            folded = FoldedModel.fold(files.config(), files.weights());
-        }
+        ModelFiles files = ModelFiles.open(model); // stays open: the products read the (memory-mapped) tensors in place
+        FoldedModel folded = FoldedModel.fold(files.config(), files.weights());
         Parallel parallel = threads == null ? Parallel.shared() : new Parallel(threads);
         CloudServer server = CloudServer.start(folded,
                 new CloudServer.Options(host, port, Duration.ofNanos(batchWindowMicros * 1000), maxBatchRows, parallel));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
+            files.close();
             stopped.countDown();
         }));
         spec.commandLine().getOut().println("talaria cloud listening on " + server.uri() + " (" + folded.config().numLayers()

@@ -32,14 +32,13 @@ public final class TalariaSetupCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        FoldedModel folded;
-        try (ModelFiles files = ModelFiles.open(model)) {
-            folded = FoldedModel.fold(files.config(), files.weights());
-        }
+        ModelFiles files = ModelFiles.open(model); // stays open: the products read the (memory-mapped) tensors in place
+        FoldedModel folded = FoldedModel.fold(files.config(), files.weights());
         SetupServer server = SetupServer.start(new SetupAuthority(folded), host, port);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
+            files.close();
             stopped.countDown();
         }));
         spec.commandLine().getOut().println("talaria setup authority listening on " + server.uri() + SetupServer.PATH + " (Ctrl-C stops)");

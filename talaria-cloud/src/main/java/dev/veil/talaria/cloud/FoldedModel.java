@@ -1,5 +1,7 @@
 package dev.veil.talaria.cloud;
 
+import dev.veil.engine.kernel.Matrix;
+
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
@@ -9,11 +11,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The weights as the weight holders (cloud and setup authority) use them: one F32 matrix per {@link ModelName}, with
- * each RMSNorm weight γ folded into the columns of the matrices that read the normalised row
- * ({@code W' = W·diag(γ)}: input γ into Q, K and V, post-attention γ into gate and up, final γ into the LM head),
- * Q|K|V and gate|up stacked, the head untied from the embedding, and the embedding stored transposed so the one-hot
- * product {@code onehot·E} is an ordinary {@code x·Wᵀ}. The client thus sends norm(x) without γ and holds no weight.
+ * The weights as the weight holders (cloud and setup authority) use them: one product per {@link ModelName}, each
+ * RMSNorm weight γ going with the matrices that read the normalised row (input γ with Q, K and V, post-attention γ
+ * with gate and up, final γ with the LM head; {@link FoldedProduct} applies it to the input, which equals folding it
+ * into the columns, {@code W' = W·diag(γ)}), Q|K|V and gate|up stacked, the head untied from the embedding, and the
+ * embedding stored transposed so the one-hot product {@code onehot·E} is an ordinary {@code x·Wᵀ}. The client thus
+ * sends norm(x) without γ and holds no weight.
  */
 public final class FoldedModel {
 
@@ -58,35 +61,20 @@ public final class FoldedModel {
         return p;
     }
 
-    /** Stores {@code weight·diag(gamma)} after checking its shape against the config. */
-    private static void put(Map<ModelName, FoldedProduct> p, ModelName name, ModelConfig c, float[] gamma, float[] weight, float[] bias) {
-        int out = name.outDim(c), in = name.inDim(c);
-        if (weight.length != (long) out * in)
-            throw new IllegalArgumentException(name + ": weights hold " + weight.length + " values, the config implies ["
-                    + out + ", " + in + "]");
-        if (gamma != null)
-            for (int r = 0; r < out; r++)
-                for (int k = 0; k < in; k++) weight[r * in + k] *= gamma[k];
-        p.put(name, new FoldedProduct(name, out, in, weight, bias));
+    /** Stores the product of the named matrices (γ applied to the input) after checking its shape against the config. */
+    private static void put(Map<ModelName, FoldedProduct> p, ModelName name, ModelConfig c, float[] gamma, Matrix[] stack, float[] bias) {
+        p.put(name, new FoldedProduct(name, name.outDim(c), name.inDim(c), stack, gamma, bias));
     }
 
-    /** The named [rows, cols] matrices one under another, as a fresh F32 array. */
-    private static float[] stack(Weights w, int cols, String... names) {
-        Tensor[] ts = new Tensor[names.length];
-        long total = 0;
+    /** The named [rows, cols] tensors as matrices over their own storage (no copy), to be multiplied as one stack. */
+    private static Matrix[] stack(Weights w, int cols, String... names) {
+        Matrix[] out = new Matrix[names.length];
         for (int i = 0; i < names.length; i++) {
-            ts[i] = w.get(names[i]);
-            if (ts[i].rank() != 2 || ts[i].cols() != cols)
-                throw new IllegalArgumentException("tensor " + names[i] + " has shape " + java.util.Arrays.toString(ts[i].shape())
+            Tensor t = w.get(names[i]);
+            if (t.rank() != 2 || t.cols() != cols)
+                throw new IllegalArgumentException("tensor " + names[i] + " has shape " + java.util.Arrays.toString(t.shape())
                         + ", expected [*, " + cols + "]");
-            total += ts[i].size();
-        }
-        float[] out = new float[Math.toIntExact(total)];
-        int at = 0;
-        for (Tensor t : ts) {
-            float[] f = t.toFloats();
-            System.arraycopy(f, 0, out, at, f.length);
-            at += f.length;
+            out[i] = Matrix.of(t);
         }
         return out;
     }
