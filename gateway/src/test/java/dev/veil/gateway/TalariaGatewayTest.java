@@ -21,13 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code veil gateway --mode talaria}: the same OpenAI API, with the Talaria client runtime behind it. With the default
- * hidden-row masks (one-time pools) and the integrity check, the greedy chat answer is the plain model's, token for
- * token, and the untrusted view lists only masked-tensor sizes, no id.
- *
- * <p>The embedding mask is off here: with this fixture's 151,669-id vocabulary, the default one-hot pool mask (rms 2 on
- * every one of the V coordinates) makes the cloud's FP32 sum over V terms lose enough precision to change this
- * random-weight model's near-tied greedy choices (seen: a different first token). A known issue, recorded in
- * docs/talaria.md; the 4,096-id bundled model is exact with every mask on ({@code ./veil demo}).
+ * masks (one-time pools on the hidden rows and on the one-hot embedding rows of this fixture's 151,669-id vocabulary)
+ * and the integrity check, the greedy chat answer is the plain model's, token for token, and the untrusted view lists
+ * only masked-tensor sizes, no id. (This test found the odd-vocabulary pool bug: see MaskPrg.gaussians.)
  */
 class TalariaGatewayTest {
 
@@ -41,7 +37,7 @@ class TalariaGatewayTest {
             FoldedModel folded = FoldedModel.fold(plain.config(), plain.weights());
             try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
                  SetupServer setup = SetupServer.start(new SetupAuthority(folded), "127.0.0.1", 0);
-                 var backend = new TalariaBackend(TalariaRuntime.connect(cloud.uri(), setup.uri(), TalariaOptions.DEFAULT.withEmbed(dev.veil.talaria.protocol.MaskSpec.parse("none")),
+                 var backend = new TalariaBackend(TalariaRuntime.connect(cloud.uri(), setup.uri(), TalariaOptions.DEFAULT,
                          Transport.Kind.SOCKET, CloudConnection.Retry.DEFAULT, TalariaRuntime.Decoys.NONE));
                  GatewayServer gateway = GatewayServer.start(GatewayOptions.defaults(PrivateChatFixture.MODEL)
                          .withAddress("127.0.0.1", 0), chat.tokenizer, backend)) {

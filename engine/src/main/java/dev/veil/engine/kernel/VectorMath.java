@@ -48,6 +48,28 @@ public final class VectorMath {
     }
 
     /**
+     * {@link #dot} with Kahan-compensated lanes and the lanes added in double: the error stays near one rounding of the
+     * result however long the vectors are, where a plain float sum's grows like √len. For long sums of large terms
+     * that nearly cancel — the Talaria cloud's product of a masked one-hot row over a 150k-token vocabulary — the plain
+     * sum lost 1% of the small result. About 3× the arithmetic of {@link #dot}.
+     */
+    public static float dotCompensated(float[] a, int aOff, float[] b, int bOff, int len) {
+        FloatVector sum = FloatVector.zero(F), lost = FloatVector.zero(F);
+        int end = F.loopBound(len);
+        int k = 0;
+        for (; k < end; k += F.length()) {
+            FloatVector y = FloatVector.fromArray(F, a, aOff + k).fma(FloatVector.fromArray(F, b, bOff + k), lost.neg());
+            FloatVector t = sum.add(y);
+            lost = t.sub(sum).sub(y);
+            sum = t;
+        }
+        double s = 0;
+        for (int lane = 0; lane < F.length(); lane++) s += (double) sum.lane(lane) - lost.lane(lane);
+        for (; k < len; k++) s += (double) a[aOff + k] * b[bOff + k];
+        return (float) s;
+    }
+
+    /**
      * {@code out[outOff + d] += Σ_s w[wOff + s] · rows[rowsOff + s × rowStride + d]} for {@code d < dim},
      * {@code s < count}: attention's weighted sum of value rows. Keeps {@code dim} in register-held chunks and takes
      * two rows per step into separate accumulators, so the multiply-add latency does not serialise the rows.

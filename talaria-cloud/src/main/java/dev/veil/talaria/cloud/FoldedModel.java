@@ -32,7 +32,7 @@ public final class FoldedModel {
         Map<ModelName, FoldedProduct> p = new LinkedHashMap<>();
         Tensor embed = w.get("model.embed_tokens.weight");
         check(embed, c.vocabSize(), c.hiddenSize());
-        p.put(ModelName.EMBED, new FoldedProduct(ModelName.EMBED, c.hiddenSize(), c.vocabSize(), transpose(embed), null));
+        p.put(ModelName.EMBED, FoldedProduct.compensated(ModelName.EMBED, c.hiddenSize(), c.vocabSize(), transpose(embed)));
         for (int i = 0; i < c.numLayers(); i++) {
             float[] gammaIn = vector(w, ModelConfig.layer(i, "input_layernorm.weight"), c.hiddenSize());
             float[] gammaPost = vector(w, ModelConfig.layer(i, "post_attention_layernorm.weight"), c.hiddenSize());

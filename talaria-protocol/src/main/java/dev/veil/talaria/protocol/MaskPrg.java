@@ -28,6 +28,8 @@ public final class MaskPrg {
     private final boolean strict;
     private final byte[] zeros = new byte[CHUNK];
     private final ByteBuffer stream = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+    private double spareV, spareG; // the unused half of the last polar pair, if hasSpare
+    private boolean hasSpare;
 
     private MaskPrg(byte[] key, boolean strict) {
         this.strict = strict;
@@ -97,9 +99,17 @@ public final class MaskPrg {
         return (int) (r % bound);
     }
 
-    /** Fills {@code out[off, off+len)} with N(0, std²) samples (Marsaglia's polar method). */
+    /**
+     * Fills {@code out[off, off+len)} with N(0, std²) samples (Marsaglia's polar method). The values drawn do not depend
+     * on how a stream is split into calls — the client draws a pool row at a time, the setup authority many rows at
+     * once, and an odd row length (a 151,669-id vocabulary) once made the two disagree from the second row on.
+     */
     public void gaussians(float[] out, int off, int len, double std) {
         int i = off, end = off + len;
+        if (i < end && hasSpare) {
+            out[i++] = (float) (spareV * (std * spareG));
+            hasSpare = false;
+        }
         while (i < end) {
             double u, v, s;
             do {
@@ -107,9 +117,15 @@ public final class MaskPrg {
                 v = 2 * nextDouble() - 1;
                 s = u * u + v * v;
             } while (s >= 1 || s == 0);
-            double f = std * Math.sqrt(-2 * (strict ? StrictMath.log(s) : Math.log(s)) / s);
-            out[i++] = (float) (u * f);
-            if (i < end) out[i++] = (float) (v * f);
+            double g = Math.sqrt(-2 * (strict ? StrictMath.log(s) : Math.log(s)) / s);
+            out[i++] = (float) (u * (std * g));
+            if (i < end) {
+                out[i++] = (float) (v * (std * g));
+            } else { // keep the pair's second value for the next call: the stream must not depend on how it is split
+                spareV = v;
+                spareG = g;
+                hasSpare = true;
+            }
         }
     }
 

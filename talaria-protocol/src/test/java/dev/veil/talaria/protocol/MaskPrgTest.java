@@ -34,6 +34,19 @@ class MaskPrgTest {
     }
 
     @Test
+    void theGaussianStreamDoesNotDependOnHowItIsSplitIntoCalls() {
+        float[] whole = MaskPrg.derive(SEED, "pool/embed").gaussians(3 * 151_669, 1.0);
+        MaskPrg rowByRow = MaskPrg.derive(SEED, "pool/embed");
+        float[] split = new float[whole.length];
+        for (int row = 0; row < 3; row++) rowByRow.gaussians(split, row * 151_669, 151_669, 1.0); // odd lengths
+        assertThat(split).containsExactly(whole);
+        float[] oneByOne = new float[5];
+        MaskPrg single = MaskPrg.derive(SEED, "pool/embed");
+        for (int k = 0; k < 5; k++) single.gaussians(oneByOne, k, 1, 1.0);
+        assertThat(oneByOne).containsExactly(java.util.Arrays.copyOf(whole, 5));
+    }
+
+    @Test
     void gaussiansHaveTheRequestedMoments() {
         int n = 400_000;
         float[] g = MaskPrg.fresh().gaussians(n, 3.0);
