@@ -24,7 +24,7 @@ public final class TalariaClientOptions {
             description = "one-hot embedding rows: pool:ROWS, remo:M_OVER_V or none (default: ${DEFAULT-VALUE})")
     String embedMask;
 
-    @Option(names = "--mask-scale", defaultValue = "8", description = "hidden-row mask rms / row rms (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mask-scale", defaultValue = "2", description = "hidden-row mask rms per coordinate / the row's L2 norm (default: ${DEFAULT-VALUE}; the same protection at every model width)")
     double maskScale;
 
     @Option(names = "--embed-scale", defaultValue = "2", description = "one-hot mask rms per coordinate (default: ${DEFAULT-VALUE})")

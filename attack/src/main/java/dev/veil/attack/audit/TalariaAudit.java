@@ -58,6 +58,12 @@ public final class TalariaAudit {
     public record Options(List<int[]> prompts, int maxTokens, int[] publicTokens, int matchBudget, int matchRequests,
                           List<String> matchSettings, Path saveCaptures) {}
 
+    /**
+     * The mask-scale sweep: σ per coordinate = scale × the row's L2 norm (default 2). At the bundled model's d = 256
+     * these are 2, 8, 32 and 128 times the rows' rms.
+     */
+    static final double[] MASK_SCALES = {0.125, 0.5, 2, 8};
+
     private TalariaAudit() {}
 
     /** Veil's settings worth auditing: plaintext, the default, the mask options, ReMO across m/d, and the strawman. */
@@ -66,8 +72,8 @@ public final class TalariaAudit {
         List<Setting> s = new ArrayList<>();
         s.add(new Setting(PLAINTEXT, "", 0, new TalariaRun.Veil(TalariaOptions.plaintext())));
         s.add(new Setting(DEFAULT, "", 0, new TalariaRun.Veil(d)));
-        for (double scale : new double[] {2, 8, 32, 128})
-            s.add(new Setting(scale == d.maskScale() ? DEFAULT : "one-time pool masks per request, mask scale " + (int) scale, "mask scale", scale,
+        for (double scale : MASK_SCALES)
+            s.add(new Setting(scale == d.maskScale() ? DEFAULT : "one-time pool masks per request, mask scale " + scale, "mask scale", scale,
                     new TalariaRun.Veil(d.withMaskScale(scale))));
         s.add(new Setting("one-time pool masks, one setup per session", "", 0, new TalariaRun.Veil(d.withRefresh(TalariaOptions.Refresh.SESSION))));
         for (double r : new double[] {0.25, 0.5, 0.75, 0.9}) {

@@ -12,7 +12,8 @@ import java.util.SplittableRandom;
 
 /**
  * A strawman split-inference client, <em>not</em> a Veil option: every row sent to a hidden-state product carries the
- * same additive mask r (one per product, rms {@code scale} per coordinate) for the client's whole lifetime — the
+ * same additive mask r (one per product, rms {@code scale·√in} per coordinate, Veil's mask scale for rows of rms 1)
+ * for the client's whole lifetime — the
  * setting in which differencing across calls cancels the mask. It exists so the differencing attack has a setting it
  * must break. Its unmasking term r·Wᵀ is computed from {@code reference} (standing in for a setup authority); the rows
  * still travel to the real cloud, where a recorder sees them. Embedding rows travel in the clear.
@@ -63,7 +64,7 @@ public final class ReusedMaskClient implements LinearBackend {
     private float[][] mask(LinearOp op, int layer, int in, int outDim) {
         SplittableRandom rnd = new SplittableRandom(seed * 1_000_003L + op.ordinal() * 1009L + layer);
         float[] r = new float[in];
-        for (int i = 0; i < in; i++) r[i] = (float) (scale * rnd.nextGaussian());
+        for (int i = 0; i < in; i++) r[i] = (float) (scale * Math.sqrt(in) * rnd.nextGaussian());
         float[] rw = new float[outDim], bias = new float[outDim];
         reference.apply(op, layer, r, 1, rw);
         reference.apply(op, layer, new float[in], 1, bias);

@@ -6,7 +6,8 @@ import java.util.Random;
 /**
  * The attacker's model of the deployment's mask distribution, from its public setting: it draws masks like the
  * client's (its own randomness, never the client's) to make training data for learned attacks. Rows are
- * RMS-normalised first-layer rows (rms 1), so the client's mask rms is {@code scale}.
+ * RMS-normalised first-layer rows (rms 1, L2 norm √d), so the client's mask rms per coordinate is
+ * {@code scale·√d} (the mask scale is relative to the rows' L2 norm).
  */
 final class MaskModel {
 
@@ -24,8 +25,9 @@ final class MaskModel {
     /** Adds simulated masks to the {@code n} rows of {@code x} (width {@code d}) in place. */
     void apply(float[] x, int n, int d, Random rnd) {
         if (mask.equals("none")) return;
+        double sigma = scale * Math.sqrt(d);
         if (mask.startsWith("pool")) {
-            for (int i = 0; i < n * d; i++) x[i] += (float) (scale * rnd.nextGaussian());
+            for (int i = 0; i < n * d; i++) x[i] += (float) (sigma * rnd.nextGaussian());
             return;
         }
         for (int from = 0; from < n; from += SESSION_ROWS) {
@@ -35,11 +37,11 @@ final class MaskModel {
                 float[] basis = gaussians(m * d, 1, rnd);
                 for (int i = from; i < to; i++)
                     for (int j = 0; j < m; j++) {
-                        double p = scale / Math.sqrt(m) * rnd.nextGaussian();
+                        double p = sigma / Math.sqrt(m) * rnd.nextGaussian();
                         for (int c = 0; c < d; c++) x[i * d + c] += (float) (p * basis[j * d + c]);
                     }
             } else {   // one reused additive mask per session
-                float[] r = gaussians(d, scale, rnd);
+                float[] r = gaussians(d, sigma, rnd);
                 for (int i = from; i < to; i++) for (int c = 0; c < d; c++) x[i * d + c] += r[c];
             }
         }

@@ -160,13 +160,13 @@ public final class MaskedRemoteBackend implements LinearBackend {
         ProductMasker masker;
         try {
             masker = session().maskers().get(name);
-            correction = masker.mask(z, n, sigma(name, x, n * in), entropy);
+            correction = masker.mask(z, n, sigma(name, x, n, in), entropy);
         } catch (ProductMasker.PoolExhaustedException e) {
             session = null;   // a fresh seed brings a fresh pool
             masker = session().maskers().get(name);
             if (masker.poolLeft() < n) throw new TalariaException(e.getMessage() + " and a call needs " + n
                     + " rows: raise the pool size", e);
-            correction = masker.mask(z, n, sigma(name, x, n * in), entropy);
+            correction = masker.mask(z, n, sigma(name, x, n, in), entropy);
         }
         float[] y = cloud.infer(name, z, n, in, outDim);
         masker.check(z, n, y);
@@ -174,11 +174,15 @@ public final class MaskedRemoteBackend implements LinearBackend {
         else for (int i = 0; i < n * outDim; i++) out[i] = y[i] - correction[i];
     }
 
-    /** Mask rms per coordinate: relative to the rows' rms for hidden rows, absolute for one-hot rows. */
-    private double sigma(ModelName name, float[] x, int len) {
+    /**
+     * Mask rms per coordinate: for hidden rows, {@code maskScale} × the rows' L2 norm (root mean square over the call's
+     * rows), so that what an attacker can read from a masked row — which goes like ‖x‖ / σ — is the same at every
+     * model width; absolute for one-hot rows.
+     */
+    private double sigma(ModelName name, float[] x, int n, int in) {
         if (name.product() == Product.EMBED) return options.embedScale();
-        double rms = Kernels.norm(x, 0, len) / Math.sqrt(len);
-        return options.maskScale() * (rms > 0 ? rms : 1);
+        double norm = Kernels.norm(x, 0, n * in) / Math.sqrt(n);
+        return options.maskScale() * (norm > 0 ? norm : 1);
     }
 
     private Session session() {

@@ -8,7 +8,8 @@ import dev.veil.talaria.protocol.SetupPlan;
  *
  * @param hidden       masks of the hidden-state rows (QKV, O, GATE_UP, DOWN inputs and the LM head)
  * @param embed        masks of the one-hot rows of the embedding product
- * @param maskScale    hidden rows: mask rms per coordinate relative to the rms of the rows being sent
+ * @param maskScale    hidden rows: mask rms per coordinate relative to the L2 norm of the rows being sent (so a
+ *                     row of width d gets a mask whose norm is maskScale·√d times its own)
  * @param embedScale   one-hot rows: mask rms per coordinate in absolute terms (the one-hot's spike is 1)
  * @param refresh      when a new session seed (new M_pub, new pool, new check vectors) is set up
  * @param checkVectors Freivalds vectors per product for the result-integrity check (0 = off)
@@ -31,7 +32,7 @@ public record TalariaOptions(MaskSpec hidden, MaskSpec embed, double maskScale, 
      * per request, the cheapest (docs/talaria.md §4). The paper's ReMO is {@code withHidden(MaskSpec.remo(r))}.
      */
     public static final TalariaOptions DEFAULT =
-            new TalariaOptions(MaskSpec.pool(4096), MaskSpec.pool(4096), 8.0, 2.0, Refresh.REQUEST, 1);
+            new TalariaOptions(MaskSpec.pool(4096), MaskSpec.pool(4096), 2.0, 2.0, Refresh.REQUEST, 1);
 
     public TalariaOptions {
         if (!(maskScale > 0) || Double.isInfinite(maskScale)) throw new IllegalArgumentException("mask scale must be > 0, got " + maskScale);

@@ -120,8 +120,9 @@ class SubspaceAttackTest {
         // documented limitation: once the cloud has more than m rows under one M_pub, the attack reads the tokens
         assertThat(session).isGreaterThan(0.5);
         assertThat(longRequests).isGreaterThan(0.5);
-        // fewer rows than m per M_pub leave only a span-membership test: far weaker, yet well above chance
-        assertThat(shortRequests).isLessThan(longRequests / 4).isGreaterThan(10.0 / h.config.vocabSize());
+        // fewer rows than m per M_pub leave only a span-membership test: far weaker (at the default mask scale, about
+        // chance; at the old default, 8 × the rows' rms here, it read 9.7%)
+        assertThat(shortRequests).isLessThan(longRequests / 4);
         // a full-rank one-time mask leaves nothing to project away
         assertThat(pool).isLessThan(0.05);
     }
