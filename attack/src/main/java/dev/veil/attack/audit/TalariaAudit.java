@@ -11,6 +11,7 @@ import dev.veil.attack.metrics.Recovery;
 import dev.veil.attack.talaria.ComplementProjectionAttack;
 import dev.veil.attack.talaria.DifferencingAttack;
 import dev.veil.attack.talaria.LearnedProbeAttack;
+import dev.veil.attack.talaria.MlpProbeAttack;
 import dev.veil.attack.talaria.LmHeadArgmaxAttack;
 import dev.veil.attack.talaria.NearestEmbeddingAttack;
 import dev.veil.attack.talaria.OneHotArgmaxAttack;
@@ -107,6 +108,7 @@ public final class TalariaAudit {
         return List.of(new UnigramBaseline(o.publicTokens(), c.vocabSize(), TokenStream.PROCESSED, k), new NearestEmbeddingAttack(k), new OneHotArgmaxAttack(k), new LmHeadArgmaxAttack(k),
                 new ComplementProjectionAttack(k), new SubspaceEstimationAttack(k), new DifferencingAttack(k),
                 new LearnedProbeAttack(o.publicTokens(), k, 1),
+                new MlpProbeAttack(o.publicTokens(), 256, 400, k, 1),
                 new VocabularyMatchingAttack(VocabularyMatchingAttack.defaultTarget(c.numLayers()), o.matchBudget(), 1e-3, unigram, k));
     }
 

@@ -104,6 +104,11 @@ class TalariaAttacksTest {
     }
 
     @Test
+    void mlpProbe() {
+        check(new MlpProbeAttack(publicText, 128, 150, 10, 1), "plaintext");
+    }
+
+    @Test
     void vocabularyMatching() {
         // a random model's prior ranks the true token anywhere, so the budget is the whole vocabulary here
         check(new VocabularyMatchingAttack(VocabularyMatchingAttack.defaultTarget(M.config().numLayers()),
