@@ -131,9 +131,9 @@ public final class TalariaAudit {
             if (o.saveCaptures() != null) save(o.saveCaptures().resolve(slug(s.name())), run.capture(), run.truth());
             List<AttackResult> scores = new ArrayList<>();
             for (TalariaAttack a : attacks) {
-                boolean slow = a instanceof VocabularyMatchingAttack;
+                boolean slow = a instanceof VocabularyMatchingAttack || a instanceof MlpProbeAttack;
                 if (slow && !o.matchSettings().contains(s.name())) continue;
-                Capture c = slow ? limit(run.capture(), o.matchRequests()) : run.capture();
+                Capture c = a instanceof VocabularyMatchingAttack ? limit(run.capture(), o.matchRequests()) : run.capture();
                 scores.add(score(a, new TalariaTarget(c, config, weights), run.truth(), bars));
             }
             Map<String, Double> accuracy = Map.of(LOSSLESS, (double) run.matchingPlain() / o.prompts().size());
