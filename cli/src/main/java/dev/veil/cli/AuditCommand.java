@@ -111,6 +111,11 @@ public final class AuditCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Saved captures name the model; an absolute path lets `--capture` find it from any directory. */
+    private static Path absolute(Path p) {
+        return p.toAbsolutePath().normalize();
+    }
+
     private AuditResult sweep(Mode m, Bars bars) throws Exception {
         try (ModelFiles files = ModelFiles.open(model)) {
             Tokenizer tok = Tokenizer.load(files.tokenizerDir());
@@ -124,14 +129,14 @@ public final class AuditCommand implements Callable<Integer> {
                         TalariaAudit.REUSED).contains(s.name())).toList();
                 var o = new TalariaAudit.Options(ps, tokens, pub, matchBudget, matchRequests,
                         List.of(TalariaAudit.PLAINTEXT, TalariaAudit.DEFAULT, TalariaAudit.REMO_SESSION), saveCaptures);
-                return TalariaAudit.run(config, files.weights(), model, settings, o, bars);
+                return TalariaAudit.run(config, files.weights(), absolute(model), settings, o, bars);
             }
             int[] heldoutTokens = AuditText.tokens(tok, users, Math.min(256, config.maxPositionEmbeddings()));
             var settings = AloePriAudit.standardSettings(config.hiddenSize());
             if (quick) settings = settings.stream().filter(s -> s.axis().isEmpty()).toList();
             var o = new AloePriAudit.Options(ps, tokens, pub, heldoutTokens, List.of("attacker-key-1", "attacker-key-2"), isaRequests,
                     isaPositions, isaSteps, isaBudget, List.of(AloePriAudit.PLAIN, AloePriAudit.DEFAULTS, AloePriAudit.NO_NOISE), saveCaptures);
-            return AloePriAudit.run(config, files.weights(), model, settings, o, bars);
+            return AloePriAudit.run(config, files.weights(), absolute(model), settings, o, bars);
         }
     }
 

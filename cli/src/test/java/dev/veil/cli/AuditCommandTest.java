@@ -43,7 +43,7 @@ class AuditCommandTest {
         assertThat(r.out()).contains("written: " + out + ".json").contains("written: " + out + ".html");
         JsonNode json = new ObjectMapper().readTree(Path.of(out + ".json").toFile());
         JsonNode attacks = json.path("settings").get(0).path("attacks");
-        assertThat(attacks.size()).isEqualTo(9); // the unigram baseline and the eight attacks on the traffic
+        assertThat(attacks.size()).isEqualTo(10); // the unigram baseline and the nine attacks on the traffic
         for (JsonNode a : attacks)   // plaintext rows: the row attacks read every token
             if (a.path("attack").asText().startsWith("nearest embedding") || a.path("attack").asText().startsWith("argmax"))
                 assertThat(a.path("top1").asDouble()).as(a.path("attack").asText()).isEqualTo(1.0);
