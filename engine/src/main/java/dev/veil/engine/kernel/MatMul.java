@@ -97,9 +97,9 @@ public final class MatMul {
     static void rowsTimesTokens(Matrix w, int r0, int r1, float[] x, float[] pairs, int n, float[] out, int outStride,
                                 int outCol) {
         int cols = w.cols();
-        // One loop per kernel, the type switch outside them: each call site sees one kernel, which C2 then inlines
-        // with its vectors in registers (a switch per row left some first-compiled kernels boxing every vector: 5x
-        // slower, measured with MatMulThroughput).
+        // One loop per kernel, the type switch outside them, so that each call site sees one kernel. (Seen but not
+        // explained: in a fresh JVM the first weight type multiplied sometimes runs the Vector API's non-intrinsic
+        // fallback, ~5x slower, with either layout; MatMulThroughput shows it.)
         switch (w.dtype()) {
             case F32 -> {
                 for (int r = r0; r < r1; r++)
