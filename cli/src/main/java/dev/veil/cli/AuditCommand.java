@@ -10,12 +10,18 @@ import dev.veil.attack.capture.Capture;
 import dev.veil.attack.capture.CaptureFiles;
 import dev.veil.attack.capture.Mode;
 import dev.veil.attack.capture.Truth;
+import dev.veil.bench.RandomModel;
+import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import dev.veil.tokenizer.Tokenizer;
 import dev.veil.train.data.Split;
 import dev.veil.train.data.VeilCache;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -96,19 +102,61 @@ public final class AuditCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bars")
     boolean noProgress;
 
+    @Option(names = "--attacks", split = ",", paramLabel = "TEXT", description = "only the attacks whose name contains one of these (those that read nothing always run)")
+    List<String> onlyAttacks;
+
+    @Option(names = "--joint-beams", defaultValue = "4", description = "Talaria joint attack: beam width (default: ${DEFAULT-VALUE})")
+    int jointBeams;
+
+    @Option(names = "--joint-candidates", defaultValue = "32", description = "Talaria joint attack: tokens per beam run through the model (default: ${DEFAULT-VALUE})")
+    int jointCandidates;
+
+    @Option(names = "--true-prefix", description = "Talaria: also score the joint evidence alone given the true prefix (an analysis of how evidence adds up, not an attack)")
+    boolean oracle;
+
+    @Option(names = "--random-layers", paramLabel = "L", description = "audit a random-weight model of the bundled model's width (d 256, V 4096) with L layers, generated once into the cache (depth studies)")
+    Integer randomLayers;
+
+    @Option(names = "--mask-scales", split = ",", paramLabel = "S", description = "Talaria: the mask-scale sweep (default: 0.125,0.5,2,8 and the default's own; kept by --quick when given)")
+    List<Double> maskScales;
+
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         Mode m = Mode.parse(mode);
+        if (randomLayers != null) {
+            if (model != null) throw new IllegalArgumentException("give --model DIR or --random-layers L, not both");
+            model = randomModel(randomLayers);
+        }
         if ((model == null) == (capture == null)) throw new IllegalArgumentException("give exactly one of --model DIR (sweep) or --capture DIR");
         PrintWriter console = spec.commandLine().getOut();
         Bars bars = new Bars(!noProgress);
         Path base = out != null ? out : Path.of("docs", "results", "audit-" + m);
         AuditResult result = capture != null ? attackCapture(m, bars) : sweep(m, bars);
         for (Path p : AuditReport.write(result, base)) console.println("written: " + p);
+        for (var setting : result.settings())
+            AuditResult.headline(setting).ifPresent(h -> console.println(setting.name() + ": " + AuditReport.headlineText(h)));
         console.flush();
         return 0;
+    }
+
+    /** A random-weight Qwen2 model of the bundled model's shape but {@code layers} deep, written once under the cache. */
+    private static Path randomModel(int layers) throws IOException {
+        if (layers < 1 || layers > 128) throw new IllegalArgumentException("--random-layers must be 1..128, got " + layers);
+        Path dir = VeilCache.dir().resolve("models").resolve("random-qwen2-d256-v4096-l" + layers);
+        if (!Files.exists(dir.resolve("config.json"))) {
+            var c = RandomModel.config(ModelConfig.Architecture.QWEN2, 4096, 256, 640, layers, 4, 2, 64, null, false, true, "float32");
+            Files.createDirectories(dir.getParent());
+            Path tmp = Files.createTempDirectory(dir.getParent(), "random-model");
+            RandomModel.write(tmp, c, DType.F32, 42, RandomModel.Scales.DEFAULT);
+            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);   // a half-written model is never found
+        }
+        return dir;
+    }
+
+    private boolean selected(String attack) {
+        return onlyAttacks == null || onlyAttacks.stream().anyMatch(attack::contains);
     }
 
     /** Saved captures name the model; an absolute path lets `--capture` find it from any directory. */
@@ -124,11 +172,13 @@ public final class AuditCommand implements Callable<Integer> {
             List<int[]> ps = AuditText.prompts(tok, users, prompts, promptTokens);
             var config = files.config();
             if (m == Mode.TALARIA) {
-                var settings = TalariaAudit.standardSettings();
+                var settings = maskScales != null ? TalariaAudit.standardSettings(config, maskScales.stream().mapToDouble(Double::doubleValue).toArray())
+                        : TalariaAudit.standardSettings(config);
                 if (quick) settings = settings.stream().filter(s -> List.of(TalariaAudit.PLAINTEXT, TalariaAudit.DEFAULT, TalariaAudit.REMO_SESSION,
-                        TalariaAudit.REUSED).contains(s.name())).toList();
+                        TalariaAudit.REUSED).contains(s.name()) || maskScales != null && s.axis().equals("mask scale")).toList();
                 var o = new TalariaAudit.Options(ps, tokens, pub, matchBudget, matchRequests,
-                        List.of(TalariaAudit.PLAINTEXT, TalariaAudit.DEFAULT, TalariaAudit.REMO_SESSION), saveCaptures);
+                        List.of(TalariaAudit.PLAINTEXT, TalariaAudit.DEFAULT, TalariaAudit.REMO_SESSION), saveCaptures,
+                        jointBeams, jointCandidates, oracle, this::selected);
                 return TalariaAudit.run(config, files.weights(), absolute(model), settings, o, bars);
             }
             int[] heldoutTokens = AuditText.tokens(tok, users, Math.min(256, config.maxPositionEmbeddings()));
@@ -149,7 +199,8 @@ public final class AuditCommand implements Callable<Integer> {
             Tokenizer tok = Tokenizer.load(pub.tokenizerDir());
             int[] pubTokens = AuditText.tokens(tok, AuditText.read(publicText != null ? publicText : Split.TRAIN.path(VeilCache.dir())), publicTokens);
             if (m == Mode.TALARIA) {
-                var o = new TalariaAudit.Options(List.of(), tokens, pubTokens, matchBudget, matchRequests, List.of(), null);
+                var o = new TalariaAudit.Options(List.of(), tokens, pubTokens, matchBudget, matchRequests, List.of(), null,
+                        jointBeams, jointCandidates, oracle, this::selected);
                 return TalariaAudit.attackCapture(c, t, pub.config(), pub.weights(), o, bars);
             }
             try (ModelFiles served = ModelFiles.open(c.model())) {

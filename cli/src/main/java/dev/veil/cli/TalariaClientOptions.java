@@ -24,11 +24,12 @@ public final class TalariaClientOptions {
             description = "one-hot embedding rows: pool:ROWS, remo:M_OVER_V or none (default: ${DEFAULT-VALUE})")
     String embedMask;
 
-    @Option(names = "--mask-scale", defaultValue = "2", description = "hidden-row mask rms per coordinate / the row's L2 norm (default: ${DEFAULT-VALUE}; the same protection at every model width)")
-    double maskScale;
+    @Option(names = "--mask-scale", defaultValue = "auto", description = "hidden-row mask rms per coordinate / the row's L2 norm, or auto: "
+            + "2·sqrt(4L + 2) for an L-layer model, so that the joint evidence of a position's 4L + 2 views stays the same at every depth (default: ${DEFAULT-VALUE})")
+    String maskScale;
 
-    @Option(names = "--embed-scale", defaultValue = "2", description = "one-hot mask rms per coordinate (default: ${DEFAULT-VALUE})")
-    double embedScale;
+    @Option(names = "--embed-scale", defaultValue = "auto", description = "one-hot mask rms per coordinate, or auto: the hidden rows' rule (default: ${DEFAULT-VALUE})")
+    String embedScale;
 
     @Option(names = "--refresh", defaultValue = "request", description = "new mask seed per: session or request (default: ${DEFAULT-VALUE})")
     String refresh;
@@ -42,13 +43,23 @@ public final class TalariaClientOptions {
     @Option(names = "--retry-seconds", defaultValue = "30", description = "how long a call keeps retrying a cloud that is down (default: ${DEFAULT-VALUE})")
     int retrySeconds;
 
+    private static double scale(String option, String value) {
+        if (value.equalsIgnoreCase("auto")) return TalariaOptions.BY_DEPTH;
+        try {
+            return Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " must be a number or auto, got '" + value + "'");
+        }
+    }
+
     public TalariaOptions options() {
         TalariaOptions.Refresh r = switch (refresh.toLowerCase(Locale.ROOT)) {
             case "session" -> TalariaOptions.Refresh.SESSION;
             case "request" -> TalariaOptions.Refresh.REQUEST;
             default -> throw new IllegalArgumentException("--refresh must be session or request, not '" + refresh + "'");
         };
-        return new TalariaOptions(parse("--mask", mask), parse("--embed-mask", embedMask), maskScale, embedScale, r, checkVectors);
+        return new TalariaOptions(parse("--mask", mask), parse("--embed-mask", embedMask), scale("--mask-scale", maskScale),
+                scale("--embed-scale", embedScale), r, checkVectors);
     }
 
     public Transport.Kind transport() {

@@ -144,4 +144,24 @@ public final class KvCache {
     public void clear() {
         size = 0;
     }
+
+    /**
+     * Makes this cache hold what {@code src} holds (its positions, in its layout), e.g. to branch one prefix into
+     * several continuations that each run in their own cache.
+     */
+    public void copyFrom(KvCache src) {
+        if (src.layers != layers || src.kvHeads != kvHeads || src.headDim != headDim)
+            throw new IllegalArgumentException("cannot copy a cache of another model shape");
+        if (src.size > capacity) throw new IllegalArgumentException(src.size + " positions exceed the context length " + capacity);
+        for (int l = 0; l < layers; l++) {
+            if (keys[l].length != src.keys[l].length) {
+                keys[l] = new float[src.keys[l].length];
+                values[l] = new float[src.values[l].length];
+            }
+            System.arraycopy(src.keys[l], 0, keys[l], 0, src.keys[l].length);
+            System.arraycopy(src.values[l], 0, values[l], 0, src.values[l].length);
+        }
+        allocated = src.allocated;
+        size = src.size;
+    }
 }

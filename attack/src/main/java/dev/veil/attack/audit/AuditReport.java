@@ -41,6 +41,7 @@ public final class AuditReport {
     public static String json(AuditResult r) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("mode", r.mode()).put("model", r.model()).put("created", r.created()).put("defaults", r.defaults());
+        r.setting(r.defaults()).flatMap(AuditResult::headline).ifPresent(hl -> root.put("headline", headlineText(hl)));
         ArrayNode notes = root.putArray("notes");
         r.notes().forEach(notes::add);
         ObjectNode refs = root.putObject("unprotected_reference");
@@ -53,6 +54,13 @@ public final class AuditReport {
             n.put("name", s.name()).put("axis", s.axis()).put("x", s.x());
             ObjectNode setting = n.putObject("setting");
             s.setting().forEach(setting::put);
+            AuditResult.headline(s).ifPresent(hl -> {
+                ObjectNode x = n.putObject("headline");
+                x.put("summary", headlineText(hl)).put("attack", hl.attack()).put("baseline", hl.baseline());
+                number(x, "top1", hl.top1());
+                number(x, "baseline_top1", hl.baselineTop1());
+                number(x, "excess", hl.excess());
+            });
             ObjectNode acc = n.putObject("accuracy");
             s.accuracy().forEach((k, v) -> number(acc, k, v));
             ArrayNode attacks = n.putArray("attacks");
@@ -89,12 +97,32 @@ public final class AuditReport {
                 .append(esc(r.created())).append("</p>\n<ul>");
         for (String n : r.notes()) h.append("<li>").append(esc(n)).append("</li>");
         h.append("</ul>\n");
+        headline(h, r);
         summary(h, r);
         matrix(h, r);
         plots(h, r);
         details(h, r);
         h.append("</body></html>\n");
         return h.toString();
+    }
+
+    /** "server recovers X% (attack Y); a decoder that reads nothing, Z% (B): +E points". */
+    public static String headlineText(AuditResult.Headline hl) {
+        return String.format(Locale.ROOT, "server recovers %s (%s); a decoder that reads nothing recovers %s (%s): %+.1f points",
+                pct(hl.top1()), hl.attack(), pct(hl.baselineTop1()), hl.baseline(), 100 * hl.excess());
+    }
+
+    /** The number on top: the strongest attack on the defaults, and on every setting in one small table. */
+    private static void headline(StringBuilder h, AuditResult r) {
+        r.setting(r.defaults()).flatMap(AuditResult::headline).ifPresent(hl -> h.append("<h2>Default setting: ")
+                .append(esc(headlineText(hl))).append("</h2>\n"));
+        h.append("<table><tr><th class=\"l\">setting</th><th>strongest attack, top-1</th><th class=\"l\">attack</th><th>reads nothing</th><th>excess</th></tr>\n");
+        for (SettingResult s : r.settings().stream().filter(distinctByName()).toList()) {
+            AuditResult.headline(s).ifPresent(hl -> h.append("<tr><td class=\"l\">").append(esc(s.name())).append("</td><td>").append(pct(hl.top1()))
+                    .append("</td><td class=\"l\">").append(esc(hl.attack())).append("</td><td>").append(pct(hl.baselineTop1())).append("</td><td>")
+                    .append(String.format(Locale.ROOT, "%+.1f", 100 * hl.excess())).append("</td></tr>\n"));
+        }
+        h.append("</table>\n");
     }
 
     /** Each attack: its score where it must work, its score on the defaults, the target, the verdict. */

@@ -19,6 +19,30 @@ public record AuditResult(String mode, String model, String created, List<String
     /** Where an attack's unprotected score is read: {@code attack} on {@code setting}. */
     public record Reference(String setting, String attack) {}
 
+    /** Attacks that read nothing (baselines) say so in their name; the rest are scored against them. */
+    public static boolean readsNothing(String attack) {
+        return attack.contains("reads nothing");
+    }
+
+    /**
+     * The number on top of a setting: the strongest attack (highest top-1 over every attack and variant that reads the
+     * traffic) beside the strongest decoder that reads nothing.
+     */
+    public record Headline(String attack, double top1, String baseline, double baselineTop1) {
+
+        public double excess() {
+            return top1 - baselineTop1;
+        }
+    }
+
+    public static Optional<Headline> headline(SettingResult s) {
+        Optional<AttackResult> best = s.attacks().stream().filter(a -> !readsNothing(a.attack()) && !a.attack().contains("true prefix"))
+                .max(java.util.Comparator.comparingDouble(AttackResult::top1));
+        Optional<AttackResult> floor = s.attacks().stream().filter(a -> readsNothing(a.attack()))
+                .max(java.util.Comparator.comparingDouble(AttackResult::top1));
+        return best.map(b -> new Headline(b.attack(), b.top1(), floor.map(AttackResult::attack).orElse("none"), floor.map(AttackResult::top1).orElse(0.0)));
+    }
+
     public Optional<SettingResult> setting(String name) {
         return settings.stream().filter(s -> s.name().equals(name)).findFirst();
     }

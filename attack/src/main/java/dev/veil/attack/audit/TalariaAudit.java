@@ -10,6 +10,7 @@ import dev.veil.attack.metrics.Guesses;
 import dev.veil.attack.metrics.Recovery;
 import dev.veil.attack.talaria.ComplementProjectionAttack;
 import dev.veil.attack.talaria.DifferencingAttack;
+import dev.veil.attack.talaria.JointLikelihoodAttack;
 import dev.veil.attack.talaria.LearnedProbeAttack;
 import dev.veil.attack.talaria.MlpProbeAttack;
 import dev.veil.attack.talaria.LmHeadArgmaxAttack;
@@ -57,7 +58,15 @@ public final class TalariaAudit {
      * @param matchSettings      settings vocabulary matching runs on (by name)
      */
     public record Options(List<int[]> prompts, int maxTokens, int[] publicTokens, int matchBudget, int matchRequests,
-                          List<String> matchSettings, Path saveCaptures) {}
+                          List<String> matchSettings, Path saveCaptures, int jointBeams, int jointCandidates, boolean oracle,
+                          java.util.function.Predicate<String> onlyAttacks) {
+
+        /** The joint attack's search at its defaults; every attack runs; no true-prefix analysis. */
+        public Options(List<int[]> prompts, int maxTokens, int[] publicTokens, int matchBudget, int matchRequests,
+                       List<String> matchSettings, Path saveCaptures) {
+            this(prompts, maxTokens, publicTokens, matchBudget, matchRequests, matchSettings, saveCaptures, 4, 32, false, a -> true);
+        }
+    }
 
     /**
      * The mask-scale sweep: σ per coordinate = scale × the row's L2 norm (default 2). At the bundled model's d = 256
@@ -65,15 +74,25 @@ public final class TalariaAudit {
      */
     static final double[] MASK_SCALES = {0.125, 0.5, 2, 8};
 
+    /** The strawman's mask scale; differencing cancels a reused mask whatever its size. */
+    static final double REUSED_SCALE = 8;
+
     private TalariaAudit() {}
 
     /** Veil's settings worth auditing: plaintext, the default, the mask options, ReMO across m/d, and the strawman. */
-    public static List<Setting> standardSettings() {
-        TalariaOptions d = TalariaOptions.DEFAULT;
+    public static List<Setting> standardSettings(ModelConfig c) {
+        return standardSettings(c, MASK_SCALES);
+    }
+
+    /** The standard settings with the mask-scale sweep at {@code maskScales} (and the default's own scale). */
+    public static List<Setting> standardSettings(ModelConfig c, double[] maskScales) {
+        TalariaOptions d = TalariaOptions.DEFAULT.resolve(c);
+        maskScales = java.util.stream.DoubleStream.concat(java.util.Arrays.stream(maskScales), java.util.stream.DoubleStream.of(d.maskScale()))
+                .distinct().sorted().toArray();
         List<Setting> s = new ArrayList<>();
         s.add(new Setting(PLAINTEXT, "", 0, new TalariaRun.Veil(TalariaOptions.plaintext())));
         s.add(new Setting(DEFAULT, "", 0, new TalariaRun.Veil(d)));
-        for (double scale : MASK_SCALES)
+        for (double scale : maskScales)
             s.add(new Setting(scale == d.maskScale() ? DEFAULT : "one-time pool masks per request, mask scale " + scale, "mask scale", scale,
                     new TalariaRun.Veil(d.withMaskScale(scale))));
         s.add(new Setting("one-time pool masks, one setup per session", "", 0, new TalariaRun.Veil(d.withRefresh(TalariaOptions.Refresh.SESSION))));
@@ -82,7 +101,7 @@ public final class TalariaAudit {
             s.add(new Setting(name, "m/d", r, new TalariaRun.Veil(d.withHidden(MaskSpec.remo(r)).withRefresh(TalariaOptions.Refresh.SESSION))));
         }
         s.add(new Setting("ReMO m/d 0.5, new M_pub per request", "", 0, new TalariaRun.Veil(d.withHidden(MaskSpec.remo(0.5)))));
-        s.add(new Setting(REUSED, "", 0, new TalariaRun.ReusedMask(d.maskScale())));
+        s.add(new Setting(REUSED, "", 0, new TalariaRun.ReusedMask(REUSED_SCALE)));
         return s;
     }
 
@@ -90,7 +109,7 @@ public final class TalariaAudit {
     static Map<String, AuditResult.Reference> references(List<TalariaAttack> attacks) {
         Map<String, AuditResult.Reference> m = new LinkedHashMap<>();
         for (TalariaAttack a : attacks) {
-            if (a instanceof UnigramBaseline) continue;
+            if (AuditResult.readsNothing(a.name())) continue;
             String ref = switch (a) {
                 case ComplementProjectionAttack c -> REMO_SESSION;
                 case SubspaceEstimationAttack s -> REMO_SESSION;
@@ -105,15 +124,33 @@ public final class TalariaAudit {
     static List<TalariaAttack> attacks(ModelConfig c, Options o) {
         int k = 10;
         int[] unigram = dev.veil.attack.aloepri.FrequencyMatchingAttack.byCountOrder(o.publicTokens(), c.vocabSize());
-        return List.of(new UnigramBaseline(o.publicTokens(), c.vocabSize(), TokenStream.PROCESSED, k), new NearestEmbeddingAttack(k), new OneHotArgmaxAttack(k), new LmHeadArgmaxAttack(k),
+        // the joint decoder with its beam and greedily (beam 1): neither search dominates the other, the headline takes the better
+        var joint = new JointLikelihoodAttack.Options(o.jointBeams(), o.jointCandidates(), true, true, true,
+                JointLikelihoodAttack.unigramPrior(o.publicTokens(), c.vocabSize()), null);
+        var greedySearch = new JointLikelihoodAttack.Options(1, o.jointCandidates(), true, true, true, joint.firstPrior(), null);
+        return List.of(new UnigramBaseline(o.publicTokens(), c.vocabSize(), TokenStream.PROCESSED, k),
+                new JointLikelihoodAttack(joint.readingNothing(), k), new JointLikelihoodAttack(joint, k),
+                new JointLikelihoodAttack(greedySearch.readingNothing(), k), new JointLikelihoodAttack(greedySearch, k),
+                new NearestEmbeddingAttack(k), new OneHotArgmaxAttack(k), new LmHeadArgmaxAttack(k),
                 new ComplementProjectionAttack(k), new SubspaceEstimationAttack(k), new DifferencingAttack(k),
                 new LearnedProbeAttack(o.publicTokens(), k, 1),
                 new MlpProbeAttack(o.publicTokens(), 256, 400, k, 1),
                 new VocabularyMatchingAttack(VocabularyMatchingAttack.defaultTarget(c.numLayers()), o.matchBudget(), 1e-3, unigram, k));
     }
 
+    /** The attacks the options select; those that read nothing always run (every headline stands beside them). */
+    static List<TalariaAttack> selected(ModelConfig c, Options o) {
+        return attacks(c, o).stream().filter(a -> AuditResult.readsNothing(a.name()) || o.onlyAttacks().test(a.name())).toList();
+    }
+
+    /** Analysis, not an attack: the joint evidence alone (no prior, no decoding rule) given each request's true prefix. */
+    static TalariaAttack evidenceGivenTruePrefix(Truth truth, int candidates) {
+        List<int[]> processed = truth.requests().stream().map(Truth.RequestTruth::processed).toList();
+        return new JointLikelihoodAttack(new JointLikelihoodAttack.Options(1, candidates, true, false, false, null, processed), 10);
+    }
+
     public static AuditResult run(ModelConfig config, Weights weights, Path model, List<Setting> settings, Options o, Bars bars) {
-        List<TalariaAttack> attacks = attacks(config, o);
+        List<TalariaAttack> attacks = selected(config, o);
         Map<String, SettingResult> done = new LinkedHashMap<>();
         for (Setting s : settings) {
             if (done.containsKey(s.name())) {   // the default sits on an axis too: run once, plot everywhere
@@ -136,16 +173,25 @@ public final class TalariaAudit {
                 Capture c = a instanceof VocabularyMatchingAttack ? limit(run.capture(), o.matchRequests()) : run.capture();
                 scores.add(score(a, new TalariaTarget(c, config, weights), run.truth(), bars));
             }
+            if (o.oracle()) scores.add(score(evidenceGivenTruePrefix(run.truth(), o.jointCandidates()), new TalariaTarget(run.capture(), config, weights), run.truth(), bars));
             Map<String, Double> accuracy = Map.of(LOSSLESS, (double) run.matchingPlain() / o.prompts().size());
             done.put(s.name(), new SettingResult(s.name(), s.axis(), s.x(), run.capture().setting(), accuracy, scores));
         }
         Map<String, Double> targets = new LinkedHashMap<>();
-        for (TalariaAttack a : attacks) if (!(a instanceof UnigramBaseline)) targets.put(a.name(), 0.01);
+        for (TalariaAttack a : attacks) if (!AuditResult.readsNothing(a.name())) targets.put(a.name(), 0.01);
+        // the joint attack decodes with the model's prior: its target is the better reads-nothing twin's score plus one point
+        SettingResult def = done.get(DEFAULT);
+        List<JointLikelihoodAttack> joints = attacks.stream().filter(a -> a instanceof JointLikelihoodAttack j && !AuditResult.readsNothing(j.name()))
+                .map(JointLikelihoodAttack.class::cast).toList();
+        if (def != null) {
+            double twins = joints.stream().flatMap(j -> def.attack(j.twinName()).stream()).mapToDouble(AttackResult::top1).max().orElse(0);
+            for (JointLikelihoodAttack j : joints) targets.put(j.name(), twins + 0.01);
+        }
         List<String> notes = List.of(
                 "Every capture is what the cloud received, recorded by a proxy at its door; the truth is the client's plaintext.",
                 "Recovery is exact top-1 over token positions (the papers' token reconstruction accuracy); top-10 and corpus BLEU-4 beside it.",
                 "Talaria is lossless: the accuracy cost ('outputs equal to plain') is the share of requests whose greedy output equals the plain engine's.",
-                "The baseline guesses the most frequent public tokens without reading anything: an attack leaks only what it recovers beyond it.");
+                "Two decoders read nothing: the most frequent public tokens, and the joint decoder with the model's prior and the greedy rule but no rows. An attack leaks only what it recovers beyond the better of them.");
         return new AuditResult("talaria", model.toString(), Instant.now().toString(), notes, new ArrayList<>(done.values()), references(attacks),
                 DEFAULT, targets);
     }
@@ -164,10 +210,11 @@ public final class TalariaAudit {
     public static AuditResult attackCapture(Capture capture, Truth truth, ModelConfig config, Weights weights, Options o, Bars bars) {
         TalariaTarget t = new TalariaTarget(capture, config, weights);
         List<AttackResult> scores = new ArrayList<>();
-        for (TalariaAttack a : attacks(config, o)) {
+        for (TalariaAttack a : selected(config, o)) {
             Capture c = a instanceof VocabularyMatchingAttack ? limit(capture, o.matchRequests()) : capture;
             scores.add(score(a, new TalariaTarget(c, config, weights), truth, bars));
         }
+        if (o.oracle()) scores.add(score(evidenceGivenTruePrefix(truth, o.jointCandidates()), t, truth, bars));
         SettingResult s = new SettingResult("capture", "", 0, capture.setting(), Map.of(), scores);
         return new AuditResult("talaria", capture.model().toString(), Instant.now().toString(),
                 List.of("One capture attacked; no unprotected references were run."), List.of(s), Map.of(), "capture", Map.of());

@@ -112,7 +112,9 @@ public final class TalariaRun {
             }
             if (runtime != null) runtime.close();
             else connection.close();
-            Capture capture = new Capture(Mode.TALARIA, model, model, client.setting(), requests, setups.seen());
+            // the setting as the client applied it: a scale derived from the model's depth is public, so it is recorded resolved
+            Client applied = client instanceof Veil v ? new Veil(v.options().resolve(config)) : client;
+            Capture capture = new Capture(Mode.TALARIA, model, model, applied.setting(), requests, setups.seen());
             return new Result(capture, new Truth(truth, new int[0]), matching);
         }
     }

@@ -87,6 +87,16 @@ public final class TalariaTarget {
         return Double.parseDouble(capture.setting().getOrDefault("mask_scale", "1"));
     }
 
+    /** The one-hot rows' mask ({@code none}, {@code remo:r} or {@code pool:N}). */
+    public String embedMask() {
+        return capture.setting().getOrDefault("embed_mask", hiddenMask());
+    }
+
+    /** The one-hot rows' mask rms per coordinate (absolute). */
+    public double embedScale() {
+        return Double.parseDouble(capture.setting().getOrDefault("embed_scale", "1"));
+    }
+
     /** True when the deployment sets up new masks for every request (the attacker then treats requests apart). */
     public boolean refreshPerRequest() {
         return "request".equals(capture.setting().get("refresh"));

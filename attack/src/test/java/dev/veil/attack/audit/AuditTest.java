@@ -24,13 +24,15 @@ class AuditTest {
 
     @Test
     void talaria(@TempDir Path dir) throws Exception {
-        var settings = TalariaAudit.standardSettings().stream().filter(s -> List.of(TalariaAudit.PLAINTEXT, TalariaAudit.DEFAULT,
+        var settings = TalariaAudit.standardSettings(M.config()).stream().filter(s -> List.of(TalariaAudit.PLAINTEXT, TalariaAudit.DEFAULT,
                 TalariaAudit.REMO_SESSION, "ReMO m/d 0.25, one M_pub per session", TalariaAudit.REUSED).contains(s.name())).toList();
         var o = new TalariaAudit.Options(Fixtures.prompts(M.config(), 6, 12, 1), 6, new Random(3).ints(3000, 0, M.config().vocabSize()).toArray(),
                 M.config().vocabSize(), 2, List.of(TalariaAudit.PLAINTEXT, TalariaAudit.DEFAULT), null);
         AuditResult r = TalariaAudit.run(M.config(), M.weights(), Path.of("fixture"), settings, o, Bars.NONE);
         checkReferences(r, List.of());
-        assertThat(r.setting(TalariaAudit.DEFAULT).orElseThrow().attacks()).hasSize(r.unprotected().size() + 1);   // and the baseline
+        // and the three that read nothing: the public unigram and the joint decoder's twins (beam and greedy search)
+        assertThat(r.setting(TalariaAudit.DEFAULT).orElseThrow().attacks()).hasSize(r.unprotected().size() + 3)
+                .filteredOn(a -> AuditResult.readsNothing(a.attack())).hasSize(3);
         assertThat(r.setting(TalariaAudit.DEFAULT).orElseThrow().accuracy()).containsEntry(TalariaAudit.LOSSLESS, 1.0);
         checkReport(r, dir, "m/d");
     }
@@ -70,5 +72,14 @@ class AuditTest {
         assertThat(json.path("unprotected_reference").size()).isEqualTo(r.unprotected().size());
         String html = Files.readString(files.get(1));
         assertThat(html).contains("<svg").contains("vs " + axis).contains("Against the default setting");
+        // the number on top is the strongest attack that reads the traffic, beside the best that reads nothing
+        SettingResult defaults = r.setting(r.defaults()).orElseThrow();
+        AuditResult.Headline top = AuditResult.headline(defaults).orElseThrow();
+        double strongest = defaults.attacks().stream().filter(a -> !AuditResult.readsNothing(a.attack())).mapToDouble(AttackResult::top1).max().orElseThrow();
+        double floor = defaults.attacks().stream().filter(a -> AuditResult.readsNothing(a.attack())).mapToDouble(AttackResult::top1).max().orElseThrow();
+        assertThat(top.top1()).isEqualTo(strongest);
+        assertThat(top.baselineTop1()).isEqualTo(floor);
+        assertThat(json.path("headline").asText()).isEqualTo(AuditReport.headlineText(top)).startsWith("server recovers");
+        assertThat(html.indexOf(AuditReport.headlineText(top).substring(0, 20))).isLessThan(html.indexOf("Against the default setting"));
     }
 }

@@ -114,4 +114,33 @@ class TalariaAttacksTest {
         check(new VocabularyMatchingAttack(VocabularyMatchingAttack.defaultTarget(M.config().numLayers()),
                 M.config().vocabSize(), 1e-3, null, 10), "plaintext");
     }
+
+    static JointLikelihoodAttack.Options joint(int beams, int candidates) {
+        return new JointLikelihoodAttack.Options(beams, candidates, true, true, true,
+                JointLikelihoodAttack.unigramPrior(publicText, M.config().vocabSize()), null);
+    }
+
+    @Test
+    void jointLikelihood() {
+        check(new JointLikelihoodAttack(joint(2, 16), 10), "plaintext");
+    }
+
+    @Test
+    void jointLikelihoodFromEvidenceAloneGivenTheTruePrefix() {
+        String setting = "plaintext";
+        List<int[]> truth = truths.get(setting).requests().stream().map(Truth.RequestTruth::processed).toList();
+        var evidenceOnly = new JointLikelihoodAttack.Options(1, 16, true, false, false, null, truth);
+        check(new JointLikelihoodAttack(evidenceOnly, 10), setting);
+    }
+
+    @Test
+    void theReadsNothingTwinReadsNothing() {
+        // the same decoder without the rows: its guesses cannot depend on what the rows hold, only on the request's shape
+        JointLikelihoodAttack twin = new JointLikelihoodAttack(joint(2, 16).readingNothing(), 10);
+        List<Guesses> plain = twin.attack(targets.get("plaintext"), Progress.NONE), masked = twin.attack(targets.get("default"), Progress.NONE);
+        for (int i = 0; i < plain.size(); i++) assertThat(masked.get(i).ranked()).isDeepEqualTo(plain.get(i).ranked());
+        Recovery reading = score(new JointLikelihoodAttack(joint(2, 16), 10), "plaintext"), nothing = score(twin, "plaintext");
+        System.out.printf("[attack] joint: plaintext %.3f, reads-nothing twin %.3f%n", reading.top1(), nothing.top1());
+        assertThat(nothing.top1()).isLessThan(0.5);
+    }
 }

@@ -78,8 +78,8 @@ public final class MaskedRemoteBackend implements LinearBackend {
         this.entropy = entropy;
         this.cloud = cloud;
         this.setup = setup;
-        this.options = options;
         this.config = cloud.fetchConfig();
+        this.options = options.resolve(config);
         this.stats = cloud.stats();
     }
 

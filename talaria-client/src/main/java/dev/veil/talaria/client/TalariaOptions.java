@@ -1,5 +1,6 @@
 package dev.veil.talaria.client;
 
+import dev.veil.model.ModelConfig;
 import dev.veil.talaria.protocol.MaskSpec;
 import dev.veil.talaria.protocol.SetupPlan;
 
@@ -9,8 +10,9 @@ import dev.veil.talaria.protocol.SetupPlan;
  * @param hidden       masks of the hidden-state rows (QKV, O, GATE_UP, DOWN inputs and the LM head)
  * @param embed        masks of the one-hot rows of the embedding product
  * @param maskScale    hidden rows: mask rms per coordinate relative to the L2 norm of the rows being sent (so a
- *                     row of width d gets a mask whose norm is maskScale·√d times its own)
- * @param embedScale   one-hot rows: mask rms per coordinate in absolute terms (the one-hot's spike is 1)
+ *                     row of width d gets a mask whose norm is maskScale·√d times its own); {@link #BY_DEPTH}: from the model's depth
+ * @param embedScale   one-hot rows: mask rms per coordinate in absolute terms (the one-hot's spike is 1, so the same
+ *                     rule as for hidden rows); {@link #BY_DEPTH}: from the model's depth
  * @param refresh      when a new session seed (new M_pub, new pool, new check vectors) is set up
  * @param checkVectors Freivalds vectors per product for the result-integrity check (0 = off)
  */
@@ -27,17 +29,41 @@ public record TalariaOptions(MaskSpec hidden, MaskSpec embed, double maskScale, 
         REQUEST
     }
 
+    /** A mask scale (hidden or one-hot) chosen from the model's depth when the backend learns the model: {@link #depthScale}. */
+    public static final double BY_DEPTH = Double.NaN;
+
     /**
-     * One-time full-rank pool masks on every row, sized to each request, a Freivalds check: the most private setting and,
-     * per request, the cheapest (docs/talaria.md §4). The paper's ReMO is {@code withHidden(MaskSpec.remo(r))}.
+     * One-time full-rank pool masks on every row, sized to each request, scaled to the model's depth, a Freivalds
+     * check: the most private setting and, per request, the cheapest (docs/talaria.md §4). The paper's ReMO is
+     * {@code withHidden(MaskSpec.remo(r))}.
      */
     public static final TalariaOptions DEFAULT =
-            new TalariaOptions(MaskSpec.pool(4096), MaskSpec.pool(4096), 2.0, 2.0, Refresh.REQUEST, 1);
+            new TalariaOptions(MaskSpec.pool(4096), MaskSpec.pool(4096), BY_DEPTH, BY_DEPTH, Refresh.REQUEST, 1);
+
+    /**
+     * The default scale s per view. A cloud that combines a position's 4L + 2 masked views (the one-hot, four products
+     * per layer, the LM head) gets from each a Gaussian log-likelihood whose separation between two tokens is about
+     * ‖x_v − x_w‖² / σ² ≤ 2/s² for rows of equal norm (σ = s × the row's norm; a one-hot's norm is 1): evidence adds
+     * over views, so s grows as the square root of their number to keep the sum what {@link #PER_VIEW} allows — the
+     * joint attack of {@code veil audit} measured at that point (docs/talaria.md §4 D4).
+     */
+    public static double depthScale(ModelConfig c) {
+        return PER_VIEW * Math.sqrt(4.0 * c.numLayers() + 2);
+    }
+
+    /** s / √(views per position) of the default (calibrated with the joint attack on the bundled model). */
+    public static final double PER_VIEW = 2.0;
 
     public TalariaOptions {
-        if (!(maskScale > 0) || Double.isInfinite(maskScale)) throw new IllegalArgumentException("mask scale must be > 0, got " + maskScale);
-        if (!(embedScale > 0) || Double.isInfinite(embedScale)) throw new IllegalArgumentException("embed mask scale must be > 0, got " + embedScale);
+        if (!Double.isNaN(maskScale) && (!(maskScale > 0) || Double.isInfinite(maskScale))) throw new IllegalArgumentException("mask scale must be > 0, got " + maskScale);
+        if (!Double.isNaN(embedScale) && (!(embedScale > 0) || Double.isInfinite(embedScale))) throw new IllegalArgumentException("embed mask scale must be > 0, got " + embedScale);
         if (checkVectors < 0) throw new IllegalArgumentException("check vectors must be >= 0, got " + checkVectors);
+    }
+
+    /** These options with every {@link #BY_DEPTH} scale replaced by {@link #depthScale} of {@code c}. */
+    public TalariaOptions resolve(ModelConfig c) {
+        return new TalariaOptions(hidden, embed, Double.isNaN(maskScale) ? depthScale(c) : maskScale,
+                Double.isNaN(embedScale) ? depthScale(c) : embedScale, refresh, checkVectors);
     }
 
     public SetupPlan plan() {

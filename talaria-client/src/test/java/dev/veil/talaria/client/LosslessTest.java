@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.engine.KvCache;
 import dev.veil.engine.Transformer;
+import dev.veil.model.ModelConfig;
 import dev.veil.talaria.cloud.TinyModels;
 import dev.veil.talaria.protocol.MaskSpec;
 import java.util.List;
@@ -87,6 +88,33 @@ class LosslessTest {
         assertThat(deviation[0] / top).isLessThan(1e-4);
         assertThat(deviation[2] / top).isLessThan(1e-3);
         assertThat(deviation[5]).isGreaterThan(4 * deviation[0]);
+    }
+
+    /**
+     * The default mask grows with depth (σ ∝ √(4L + 2)): on a 32-layer model it is 2·√130 ≈ 22.8 × the row norm. The
+     * output stays the plain model's and the FP32 deviation stays far below the logits' gaps.
+     */
+    @Test
+    void theDepthScaledDefaultIsLosslessOnA32LayerModel() throws Exception {
+        ModelConfig deep = new ModelConfig(ModelConfig.Architecture.QWEN2, 384, 64, 160, 32, 4, 2, 16, 1e-6, 1_000_000.0, null, 256,
+                true, true, -1, List.of(383), "float32");
+        try (Harness h = new Harness(deep, 23)) {
+            MaskedRemoteBackend talaria = h.client(TalariaOptions.DEFAULT);
+            assertThat(talaria.options().maskScale()).isEqualTo(TalariaOptions.PER_VIEW * Math.sqrt(130));
+            double worst = 0;
+            for (int[] prompt : h.prompts(10, 31)) {
+                assertThat(Harness.greedy(talaria, prompt, 8)).containsExactly(Harness.greedy(h.local, prompt, 8));
+                float[] plain = logits(h.local, prompt), masked = logits(talaria, prompt);
+                double top = 0, dev = 0;
+                for (int i = 0; i < plain.length; i++) {
+                    top = Math.max(top, Math.abs(plain[i]));
+                    dev = Math.max(dev, Math.abs(masked[i] - plain[i]));
+                }
+                worst = Math.max(worst, dev / top);
+            }
+            System.out.printf("[talaria] 32 layers, default mask scale %.1f: largest |Δlogit| / max |logit| %.3g%n", talaria.options().maskScale(), worst);
+            assertThat(worst).isLessThan(1e-3);
+        }
     }
 
     static float[] logits(dev.veil.engine.LinearBackend b, int[] prompt) {
