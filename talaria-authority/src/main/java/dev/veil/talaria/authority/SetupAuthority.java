@@ -1,5 +1,8 @@
-package dev.veil.talaria.cloud;
+package dev.veil.talaria.authority;
 
+import dev.veil.model.ModelConfig;
+import dev.veil.talaria.cloud.FoldedModel;
+import dev.veil.talaria.cloud.FoldedProduct;
 import dev.veil.talaria.protocol.MaskPrg;
 import dev.veil.talaria.protocol.MaskSpec;
 import dev.veil.talaria.protocol.ModelName;
@@ -20,6 +23,9 @@ import java.util.stream.IntStream;
 public final class SetupAuthority {
 
     private static final int CHUNK_ROWS = 64;
+
+    /** The most bundle bytes one reply body can carry (a Java array, with room for the JSON header). */
+    public static final long REPLY_LIMIT_BYTES = Integer.MAX_VALUE - (1 << 20);
 
     private final FoldedModel model;
 
@@ -56,18 +62,36 @@ public final class SetupAuthority {
      * 200M-parameter model, which would also cost 4096 rows of every product to compute.
      */
     private void checkBundleSize(SetupPlan plan) {
+        checkBundleSize(plan, REPLY_LIMIT_BYTES, "more than one reply can carry");
+    }
+
+    /** Refuses a plan whose bundle exceeds {@code limit} bytes; {@code why} names the limit. */
+    public void checkBundleSize(SetupPlan plan, long limit, String why) {
+        long bytes = bundleBytes(plan);
+        if (bytes > limit)
+            throw new IllegalArgumentException(String.format("this setup's material would be %.1f GB (%s, and as many rows "
+                    + "of every product to compute); ask for fewer rows: a smaller pool (--mask pool:N, --embed-mask pool:N), "
+                    + "a smaller ReMO rank, or --refresh request (pools sized to each request)", bytes / 1e9, why));
+    }
+
+    /** The bytes of the bundle {@code plan} asks for (its floats; the encoded reply is as large again). */
+    public long bundleBytes(SetupPlan plan) {
         long floats = 0;
         for (ModelName n : ModelName.all(model.config())) {
-            FoldedProduct p = model.get(n);
-            MaskSpec spec = plan.spec(n);
-            long rows = (long) spec.rankFor(p.inDim()) + spec.poolRows();
-            floats += rows * p.outDim() + (long) plan.checkVectors() * (p.inDim() + 1);
+            SetupBundle.Shapes s = SetupBundle.Shapes.of(n, model.config(), plan);
+            floats += s.rPub() + s.poolU() + s.checkW() + s.checkB();
         }
-        if (floats * Float.BYTES > Integer.MAX_VALUE - (1 << 20))
-            throw new IllegalArgumentException(String.format("this setup's material would be %.1f GB (more than one reply can "
-                    + "carry, and as many rows of every product to compute); ask for fewer rows: a smaller pool (--mask pool:N, "
-                    + "--embed-mask pool:N), a smaller ReMO rank, or --refresh request (pools sized to each request)",
-                    floats * 4.0 / 1e9));
+        return floats * Float.BYTES;
+    }
+
+    /**
+     * How many input directions of product {@code n}'s weights the material for {@code plan} reveals to the client, which
+     * knows the vectors: the m rows of M_pub (R_pub = M_pub·Wᵀ), each pool row (u_j = r_j·Wᵀ) and each check vector
+     * (Wᵀ·v_k, counted alike). With d_in independent directions of one product the client could solve for W.
+     */
+    public static long directions(ModelName n, ModelConfig c, SetupPlan plan) {
+        MaskSpec spec = plan.spec(n);
+        return (long) spec.rankFor(n.inDim(c)) + spec.poolRows() + plan.checkVectors();
     }
 
     /** {@code rows} Gaussian rows drawn from {@code prg}, each times Wᵀ: [rows × outDim]. */
