@@ -39,14 +39,8 @@ public final class Exchanges {
     /** The whole request body, refusing bodies over {@code limit} bytes before reading them. */
     public static byte[] body(HttpExchange ex, long limit) throws IOException {
         String len = ex.getRequestHeaders().getFirst("Content-Length");
-        long declared;
-        try {
-            declared = len == null ? -1 : Long.parseLong(len.trim());
-        } catch (NumberFormatException e) {
-            throw new HttpError(400, "Content-Length is not a number: '" + len + "'");
-        }
-        if (declared > limit)
-            throw new HttpError(413, "request body of " + declared + " bytes exceeds the limit of " + limit);
+        if (len != null && Long.parseLong(len.trim()) > limit)
+            throw new HttpError(413, "request body of " + len.trim() + " bytes exceeds the limit of " + limit);
         try (InputStream in = ex.getRequestBody()) {
             byte[] b = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
             if (b.length > limit) throw new HttpError(413, "request body exceeds the limit of " + limit + " bytes");

@@ -43,12 +43,6 @@ public record SetupRequest(byte[] seed, SetupPlan plan) {
             throw new IllegalArgumentException("setup request is not valid JSON");
         }
         if (n == null || !n.isObject()) throw new IllegalArgumentException("setup request is not a JSON object");
-        // a field this side does not know (a product or option from another version) would be silently left out of the
-        // bundle: refuse it by name instead
-        for (var it = n.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!FIELDS.contains(f)) throw new IllegalArgumentException("setup request has unknown field '" + f + "' (fields: " + FIELDS + ")");
-        }
         byte[] seed;
         try {
             seed = Base64.getDecoder().decode(n.path("seed").asText(""));
@@ -58,6 +52,12 @@ public record SetupRequest(byte[] seed, SetupPlan plan) {
         if (!n.path("check_vectors").canConvertToInt())
             throw new IllegalArgumentException("setup request field 'check_vectors' missing or not an integer");
         SetupPlan plan = new SetupPlan(field(n, "hidden"), field(n, "embed"), n.get("check_vectors").asInt());
+        // a field this side does not know (a product or option from another version) would be silently left out of the
+        // bundle: refuse it by name instead
+        for (var it = n.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!FIELDS.contains(f)) throw new IllegalArgumentException("setup request has unknown field '" + f + "' (fields: " + FIELDS + ")");
+        }
         return new SetupRequest(seed, plan);
     }
 
