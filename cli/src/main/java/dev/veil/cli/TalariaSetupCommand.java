@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
                 + "directions of each product, the most that cannot determine its weights (--row-budget).")
 public final class TalariaSetupCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, description = "Hugging Face model directory or .gguf file")
+    // checked in call(), not by picocli, which would also demand it of the 'token' subcommand
+    @Option(names = "--model", description = "Hugging Face model directory or .gguf file (required)")
     Path model;
 
     @Option(names = "--host", defaultValue = "127.0.0.1",
@@ -76,6 +77,7 @@ public final class TalariaSetupCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (model == null) throw new IllegalArgumentException("--model DIR is required");
         if ((clients == null) == !insecureNoAuth)
             throw new IllegalArgumentException(insecureNoAuth ? "give --clients FILE or --insecure-no-auth, not both"
                     : "--clients FILE is required (the tokens' hashes; 'veil talaria setup token --client ID' makes a line), "
