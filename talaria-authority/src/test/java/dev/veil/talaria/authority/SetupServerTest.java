@@ -175,6 +175,18 @@ class SetupServerTest {
         assertThatThrownBy(() -> ledger.takeSetup("a")).hasMessageContaining("more than 2 setups a minute");
     }
 
+    /** A hook that holds each setup in its slot, bundle bytes counted, until {@code release}. */
+    static Runnable holdUntil(CountDownLatch arrived, CountDownLatch release) {
+        return () -> {
+            arrived.countDown();
+            try {
+                release.await(2, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+    }
+
     @Test
     void atMostKSetupsHoldBundlesAtOnce() throws Exception {
         long bundle = AUTHORITY.bundleBytes(PLAN);
@@ -183,14 +195,7 @@ class SetupServerTest {
                 .withConcurrency(2, Duration.ofMinutes(2));
         try (SetupServer s = SetupServer.start(AUTHORITY, o)) {
             CountDownLatch arrived = new CountDownLatch(2), release = new CountDownLatch(1);
-            s.beforeCompute(() -> {
-                arrived.countDown();
-                try {
-                    release.await(2, TimeUnit.MINUTES);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            s.beforeCompute(holdUntil(arrived, release));
             List<Future<HttpResponse<byte[]>>> replies = new ArrayList<>();
             for (String token : List.of(ALICE, BOB, CAROL)) replies.add(THREADS.submit(() -> post(s, token, request(PLAN))));
             assertThat(arrived.await(2, TimeUnit.MINUTES)).isTrue();
@@ -211,14 +216,7 @@ class SetupServerTest {
         SetupServer.Options o = options().withConcurrency(1, Duration.ZERO);
         try (SetupServer s = SetupServer.start(AUTHORITY, o)) {
             CountDownLatch arrived = new CountDownLatch(1), release = new CountDownLatch(1);
-            s.beforeCompute(() -> {
-                arrived.countDown();
-                try {
-                    release.await(2, TimeUnit.MINUTES);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            s.beforeCompute(holdUntil(arrived, release));
             Future<HttpResponse<byte[]>> first = THREADS.submit(() -> post(s, ALICE, request(PLAN)));
             assertThat(arrived.await(2, TimeUnit.MINUTES)).isTrue();
             HttpResponse<byte[]> busy = post(s, BOB, request(PLAN));
