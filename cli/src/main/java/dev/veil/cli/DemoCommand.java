@@ -6,15 +6,18 @@ import dev.veil.engine.Generator;
 import dev.veil.engine.SamplingParams;
 import dev.veil.engine.StopCondition;
 import dev.veil.engine.TokenListener;
+import dev.veil.talaria.authority.RowBudget;
+import dev.veil.talaria.authority.SetupAuthority;
+import dev.veil.talaria.authority.SetupClients;
+import dev.veil.talaria.authority.SetupServer;
 import dev.veil.talaria.client.CloudConnection;
+import dev.veil.talaria.client.HttpSetupService;
 import dev.veil.talaria.client.TalariaOptions;
 import dev.veil.talaria.client.TalariaRuntime;
 import dev.veil.talaria.client.Transport;
 import dev.veil.talaria.client.WireStats;
 import dev.veil.talaria.cloud.CloudServer;
 import dev.veil.talaria.cloud.FoldedModel;
-import dev.veil.talaria.cloud.SetupAuthority;
-import dev.veil.talaria.cloud.SetupServer;
 import dev.veil.tokenizer.ChatTemplate;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.PrintStream;
@@ -90,9 +93,12 @@ final class DemoCommand implements Callable<Integer> {
 
             out.println("-- 3. Talaria: the cloud keeps the weights; this client sends every weight product on masked rows");
             FoldedModel folded = FoldedModel.fold(m.files().config(), m.files().weights());
+            // the authority issues this process's client a token, as an operator would after attesting it
+            String token = SetupClients.newToken();
             try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
-                 SetupServer setup = SetupServer.start(new SetupAuthority(folded), "127.0.0.1", 0);
-                 TalariaRuntime runtime = TalariaRuntime.connect(cloud.uri(), setup.uri(), TalariaOptions.DEFAULT,
+                 SetupServer setup = SetupServer.start(new SetupAuthority(folded), SetupServer.Options.secure("127.0.0.1", 0,
+                         SetupClients.of("demo", token, RowBudget.UNLIMITED)));
+                 TalariaRuntime runtime = TalariaRuntime.connect(cloud.uri(), new HttpSetupService(setup.uri(), token, null), TalariaOptions.DEFAULT,
                          Transport.Kind.SOCKET, CloudConnection.Retry.DEFAULT, TalariaRuntime.Decoys.NONE)) {
                 out.printf("cloud %s (weights, never sees a token), setup authority %s (model vendor, never sees a row)%n",
                         cloud.uri(), setup.uri());

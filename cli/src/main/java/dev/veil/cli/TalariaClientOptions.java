@@ -1,13 +1,20 @@
 package dev.veil.cli;
 
 import dev.veil.talaria.client.CloudConnection;
+import dev.veil.talaria.client.HttpSetupService;
+import dev.veil.talaria.client.SetupService;
+import dev.veil.talaria.client.SetupTls;
 import dev.veil.talaria.client.TalariaOptions;
 import dev.veil.talaria.client.TalariaRuntime;
 import dev.veil.talaria.client.Transport;
 import dev.veil.talaria.protocol.MaskSpec;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.Locale;
+import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Option;
 
 /** The Talaria client's knobs as command-line options (a picocli mixin shared by the commands that run a client). */
@@ -15,6 +22,14 @@ public final class TalariaClientOptions {
 
     @Option(names = "--setup", description = "setup authority base URL (needed by every mask setting but --mask none --embed-mask none --check-vectors 0)")
     URI setup;
+
+    @Option(names = "--setup-token", description = "bearer token for the setup authority, issued by its operator "
+            + "(default: env VEIL_SETUP_TOKEN, which unlike this option does not show in the process list)")
+    String setupToken;
+
+    @Option(names = "--setup-ca", description = "trust only this certificate for an https:// setup authority: PEM, or a "
+            + "PKCS#12/JKS truststore (password in env VEIL_SETUP_CA_PASSWORD); default: the JDK's CAs")
+    Path setupCa;
 
     @Option(names = "--mask", defaultValue = "pool:4096",
             description = "hidden rows: pool:ROWS (one-time full-rank masks, sized to each request up to ROWS), remo:M_OVER_D (the paper's ReMO) or none (default: ${DEFAULT-VALUE})")
@@ -75,8 +90,23 @@ public final class TalariaClientOptions {
         if (setup == null && !o.plan().empty())
             throw new IllegalArgumentException("--setup URL is required: mask " + o.hidden() + " / embed " + o.embed()
                     + " / " + o.checkVectors() + " check vector(s) need the setup authority's material");
-        return TalariaRuntime.connect(cloud, setup, o, transport(),
+        return TalariaRuntime.connect(cloud, setup == null ? SetupService.NONE : setupService(), o, transport(),
                 new CloudConnection.Retry(Duration.ofSeconds(retrySeconds), Duration.ofMillis(20), Duration.ofSeconds(1)), decoys);
+    }
+
+    /** The setup authority at {@code --setup}, with the token and the CA given. */
+    HttpSetupService setupService() {
+        String token = setupToken != null ? setupToken : System.getenv("VEIL_SETUP_TOKEN");
+        SSLContext tls = null;
+        if (setupCa != null) {
+            String password = System.getenv("VEIL_SETUP_CA_PASSWORD");
+            try {
+                tls = SetupTls.trusting(setupCa, password == null ? null : password.toCharArray());
+            } catch (IOException | GeneralSecurityException e) {
+                throw new IllegalArgumentException("--setup-ca " + setupCa + ": " + e.getMessage(), e);
+            }
+        }
+        return new HttpSetupService(setup, token, tls);
     }
 
     private static MaskSpec parse(String option, String value) {

@@ -12,10 +12,11 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
 import dev.veil.model.safetensors.SafetensorsWriter;
+import dev.veil.talaria.authority.SetupAuthority;
+import dev.veil.talaria.authority.SetupClients;
+import dev.veil.talaria.authority.SetupServer;
 import dev.veil.talaria.cloud.CloudServer;
 import dev.veil.talaria.cloud.FoldedModel;
-import dev.veil.talaria.cloud.SetupAuthority;
-import dev.veil.talaria.cloud.SetupServer;
 import dev.veil.talaria.cloud.TinyModels;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.PrintWriter;
@@ -68,13 +69,35 @@ class TalariaCommandTest {
         String expectedText = tok.decode(expected, true);
 
         FoldedModel folded = FoldedModel.fold(CONFIG, w);
+        // the operator issues a token; the clients file gets its hash only
+        Result issued = run("talaria", "setup", "token", "--client", "me", "--row-budget", "unlimited");
+        assertThat(issued.exit()).as(issued.err()).isZero();
+        String token = issued.out().lines().findFirst().orElseThrow().replaceFirst(".*: ", "");
+        String line = issued.out().lines().reduce((a, b) -> b).orElseThrow();
+        assertThat(line).matches("me [0-9a-f]{64} unlimited").doesNotContain(token);
+        Path clients = dir.resolve("clients");
+        Files.writeString(clients, line + System.lineSeparator());
+
+        Result noClients = run("talaria", "setup", "--model", dir.toString());
+        assertThat(noClients.exit()).isEqualTo(1);
+        assertThat(noClients.err()).contains("--clients FILE is required");
+        Result open = run("talaria", "setup", "--model", dir.toString(), "--clients", clients.toString(), "--host", "0.0.0.0", "--port", "0");
+        assertThat(open.exit()).isEqualTo(1);
+        assertThat(open.err()).contains("listens on 0.0.0.0 only with TLS");
+
         try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
-             SetupServer setup = SetupServer.start(new SetupAuthority(folded), "127.0.0.1", 0)) {
+             SetupServer setup = SetupServer.start(new SetupAuthority(folded),
+                     SetupServer.Options.secure("127.0.0.1", 0, SetupClients.read(clients)))) {
             Result r = run("talaria", "run", "--cloud", cloud.uri().toString(), "--setup", setup.uri().toString(),
-                    "--tokenizer", dir.toString(), "--prompt", prompt, "--max-tokens", "10");
+                    "--setup-token", token, "--tokenizer", dir.toString(), "--prompt", prompt, "--max-tokens", "10");
             assertThat(r.exit()).as(r.err()).isZero();
             assertThat(r.out()).isEqualTo(expectedText + System.lineSeparator());
             assertThat(r.err()).contains("round trips").contains("mask pool:");
+
+            Result noToken = run("talaria", "run", "--cloud", cloud.uri().toString(), "--setup", setup.uri().toString(),
+                    "--tokenizer", dir.toString(), "--prompt", prompt, "--max-tokens", "10");
+            assertThat(noToken.exit()).isEqualTo(1);
+            assertThat(noToken.err()).contains("HTTP 401").contains("no bearer token");
 
             Result noSetup = run("talaria", "run", "--cloud", cloud.uri().toString(), "--tokenizer", dir.toString(), "--prompt", "x");
             assertThat(noSetup.exit()).isEqualTo(1);

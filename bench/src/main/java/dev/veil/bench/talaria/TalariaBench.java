@@ -13,6 +13,10 @@ import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
+import dev.veil.talaria.authority.RowBudget;
+import dev.veil.talaria.authority.SetupAuthority;
+import dev.veil.talaria.authority.SetupClients;
+import dev.veil.talaria.authority.SetupServer;
 import dev.veil.talaria.client.CloudConnection;
 import dev.veil.talaria.client.DecoySource;
 import dev.veil.talaria.client.HttpSetupService;
@@ -24,13 +28,12 @@ import dev.veil.talaria.client.WireStats;
 import dev.veil.talaria.cloud.CloudServer;
 import dev.veil.talaria.cloud.CloudStats;
 import dev.veil.talaria.cloud.FoldedModel;
-import dev.veil.talaria.cloud.SetupAuthority;
-import dev.veil.talaria.cloud.SetupServer;
 import dev.veil.talaria.protocol.MaskSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -135,12 +138,15 @@ public final class TalariaBench {
 
         FoldedModel folded = FoldedModel.fold(config, weights);
         List<TalariaRuntime> runtimes = new ArrayList<>();
+        // an authenticated authority, as deployed; unlimited rows: the benchmark's requests would pass any cap within a run
+        String token = SetupClients.newToken();
         try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
-             SetupServer setup = SetupServer.start(new SetupAuthority(folded), "127.0.0.1", 0)) {
+             SetupServer setup = SetupServer.start(new SetupAuthority(folded), SetupServer.Options.secure("127.0.0.1", 0,
+                     SetupClients.of("bench", token, RowBudget.UNLIMITED)).withRate(0).withConcurrency(2, Duration.ofMinutes(5)))) {
             for (Setting s : settings) {
                 MaskedRemoteBackend backend = new MaskedRemoteBackend(
                         new CloudConnection(cloud.uri(), CloudConnection.Retry.DEFAULT, s.transport()),
-                        new HttpSetupService(setup.uri()), s.options());
+                        new HttpSetupService(setup.uri(), token, null), s.options());
                 TalariaRuntime.Decoys decoys = s.decoys() == 0 ? TalariaRuntime.Decoys.NONE
                         : new TalariaRuntime.Decoys(s.decoys(), DecoySource.uniform(config.vocabSize()), Set.of());
                 TalariaRuntime runtime = new TalariaRuntime(backend, decoys);

@@ -11,28 +11,45 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
 
 /**
  * The setup authority's service ({@code POST /v1/talaria/setup}). The request carries the session seed: in production
- * this URL must be an https:// or attested channel that the cloud cannot read.
+ * this URL must be an https:// or attested channel that the cloud cannot read. The client authenticates with the bearer
+ * token the authority's operator issued it.
  */
 public final class HttpSetupService implements SetupService {
 
     public static final String PATH = "/v1/talaria/setup";
 
     private final URI endpoint;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
+    private final String token;
+    private final HttpClient http;
 
+    /** An authority that asks for no token (loopback, {@code --insecure-no-auth}), trusted by the JDK's default CAs. */
     public HttpSetupService(URI base) {
+        this(base, null, null);
+    }
+
+    /**
+     * @param token the bearer token, or null to send none
+     * @param tls   the TLS context trusting the authority's certificate ({@link SetupTls#trusting}), or null for the JDK's default CAs
+     */
+    public HttpSetupService(URI base, String token, SSLContext tls) {
         this.endpoint = URI.create(base.toString().replaceAll("/+$", "") + PATH);
+        this.token = token == null || token.isBlank() ? null : token.strip();
+        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10));
+        if (tls != null) b.sslContext(tls);
+        this.http = b.build();
     }
 
     @Override
     public Reply setup(SetupRequest request, ModelConfig config) {
-        HttpRequest req = HttpRequest.newBuilder(endpoint).timeout(Duration.ofMinutes(10))
+        HttpRequest.Builder b = HttpRequest.newBuilder(endpoint).timeout(Duration.ofMinutes(10))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(request.toJson())).build();
+                .POST(HttpRequest.BodyPublishers.ofByteArray(request.toJson()));
+        if (token != null) b.header("Authorization", "Bearer " + token);
+        HttpRequest req = b.build();
         HttpResponse<byte[]> resp;
         try {
             resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());

@@ -72,9 +72,13 @@ public final class TalariaRuntime implements AutoCloseable {
      */
     public static TalariaRuntime connect(URI cloud, URI setup, TalariaOptions options, Transport.Kind transport,
                                          CloudConnection.Retry retry, Decoys decoys) {
-        CloudConnection connection = new CloudConnection(cloud, retry, transport);
-        SetupService setupService = setup == null ? SetupService.NONE : new HttpSetupService(setup);
-        return new TalariaRuntime(new MaskedRemoteBackend(connection, setupService, options), decoys);
+        return connect(cloud, setup == null ? SetupService.NONE : new HttpSetupService(setup), options, transport, retry, decoys);
+    }
+
+    /** Connects to a cloud with a given setup service (e.g. an {@link HttpSetupService} with a token and TLS). */
+    public static TalariaRuntime connect(URI cloud, SetupService setup, TalariaOptions options, Transport.Kind transport,
+                                         CloudConnection.Retry retry, Decoys decoys) {
+        return new TalariaRuntime(new MaskedRemoteBackend(new CloudConnection(cloud, retry, transport), setup, options), decoys);
     }
 
     public ModelConfig config() {

@@ -9,25 +9,35 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
-/** Reading and answering JDK {@link HttpExchange}s the KServe V2 way (errors as {@code {"error": "..."}}). */
-final class Exchanges {
+/**
+ * Reading and answering JDK {@link HttpExchange}s the KServe V2 way (errors as {@code {"error": "..."}}). Public for the
+ * setup authority's server, which answers the same way.
+ */
+public final class Exchanges {
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = new ObjectMapper();
 
     private Exchanges() {}
 
     /** A request the caller got wrong: answered with its status and message. */
-    static final class HttpError extends RuntimeException {
-        final int status;
+    public static final class HttpError extends RuntimeException {
+        public final int status;
+        /** Extra response headers (Retry-After, WWW-Authenticate). */
+        public final Map<String, String> headers;
 
-        HttpError(int status, String message) {
+        public HttpError(int status, String message) {
+            this(status, message, Map.of());
+        }
+
+        public HttpError(int status, String message, Map<String, String> headers) {
             super(message);
             this.status = status;
+            this.headers = Map.copyOf(headers);
         }
     }
 
     /** The whole request body, refusing bodies over {@code limit} bytes before reading them. */
-    static byte[] body(HttpExchange ex, long limit) throws IOException {
+    public static byte[] body(HttpExchange ex, long limit) throws IOException {
         String len = ex.getRequestHeaders().getFirst("Content-Length");
         if (len != null && Long.parseLong(len.trim()) > limit)
             throw new HttpError(413, "request body of " + len.trim() + " bytes exceeds the limit of " + limit);
@@ -38,7 +48,7 @@ final class Exchanges {
         }
     }
 
-    static void send(HttpExchange ex, int status, String contentType, byte[] body, Map<String, String> headers) throws IOException {
+    public static void send(HttpExchange ex, int status, String contentType, byte[] body, Map<String, String> headers) throws IOException {
         ex.getResponseHeaders().set("Content-Type", contentType);
         headers.forEach(ex.getResponseHeaders()::set);
         ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
@@ -47,24 +57,28 @@ final class Exchanges {
         }
     }
 
-    static void sendJson(HttpExchange ex, int status, Object value) throws IOException {
+    public static void sendJson(HttpExchange ex, int status, Object value) throws IOException {
         send(ex, status, "application/json", JSON.writeValueAsBytes(value), Map.of());
     }
 
-    static void sendBinary(HttpExchange ex, V2Codec.Body body) throws IOException {
+    public static void sendBinary(HttpExchange ex, V2Codec.Body body) throws IOException {
         send(ex, 200, V2Codec.CONTENT_TYPE, body.bytes(), Map.of(V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength())));
     }
 
-    static void sendError(HttpExchange ex, int status, String message) throws IOException {
+    public static void sendError(HttpExchange ex, int status, String message) throws IOException {
         sendJson(ex, status, Map.of("error", message));
     }
 
-    static void sendText(HttpExchange ex, String text) throws IOException {
+    public static void sendError(HttpExchange ex, HttpError e) throws IOException {
+        send(ex, e.status, "application/json", JSON.writeValueAsBytes(Map.of("error", e.getMessage())), e.headers);
+    }
+
+    public static void sendText(HttpExchange ex, String text) throws IOException {
         send(ex, 200, "text/plain; version=0.0.4", text.getBytes(StandardCharsets.UTF_8), Map.of());
     }
 
     /** The JSON header length of a binary-extension body; missing means the whole body is JSON, which Veil refuses. */
-    static int headerLength(HttpExchange ex) {
+    public static int headerLength(HttpExchange ex) {
         String h = ex.getRequestHeaders().getFirst(V2Codec.HEADER_LENGTH);
         if (h == null)
             throw new HttpError(400, "missing " + V2Codec.HEADER_LENGTH + ": send tensors with the binary tensor extension");

@@ -98,7 +98,7 @@ public final class FoldedProduct {
     }
 
     /** {@code W·diag(γ)} in F32, row-major [outDim, inDim], made on first use and kept (not a copy). */
-    float[] weight() {
+    public float[] weight() {
         float[] w = folded;
         if (w == null) {
             synchronized (this) {
@@ -123,7 +123,7 @@ public final class FoldedProduct {
     }
 
     /** The bias, or null (not a copy). */
-    float[] bias() {
+    public float[] bias() {
         return bias;
     }
 

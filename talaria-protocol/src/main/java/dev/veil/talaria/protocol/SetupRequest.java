@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.Base64;
+import java.util.List;
 
 /**
  * What the client sends the setup authority ({@code POST /v1/talaria/setup}): the session's secret seed and the plan.
@@ -11,6 +12,8 @@ import java.util.Base64;
  * file handed over offline): whoever holds the seed can remove the masks.
  */
 public record SetupRequest(byte[] seed, SetupPlan plan) {
+
+    private static final List<String> FIELDS = List.of("seed", "hidden", "embed", "check_vectors");
 
     public SetupRequest {
         if (seed.length != MaskPrg.SEED_BYTES)
@@ -49,6 +52,12 @@ public record SetupRequest(byte[] seed, SetupPlan plan) {
         if (!n.path("check_vectors").canConvertToInt())
             throw new IllegalArgumentException("setup request field 'check_vectors' missing or not an integer");
         SetupPlan plan = new SetupPlan(field(n, "hidden"), field(n, "embed"), n.get("check_vectors").asInt());
+        // a field this side does not know (a product or option from another version) would be silently left out of the
+        // bundle: refuse it by name instead
+        for (var it = n.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!FIELDS.contains(f)) throw new IllegalArgumentException("setup request has unknown field '" + f + "' (fields: " + FIELDS + ")");
+        }
         return new SetupRequest(seed, plan);
     }
 

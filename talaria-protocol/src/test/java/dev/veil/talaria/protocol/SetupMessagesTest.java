@@ -37,6 +37,9 @@ class SetupMessagesTest {
         String noEmbed = new String(r.toJson(), StandardCharsets.UTF_8).replace("\"embed\"", "\"embedx\"");
         assertThatThrownBy(() -> SetupRequest.fromJson(noEmbed.getBytes(StandardCharsets.UTF_8)))
                 .hasMessageContaining("field 'embed' missing");
+        String extra = new String(r.toJson(), StandardCharsets.UTF_8).replace("{", "{\"lm_head\":\"pool:9\",");
+        assertThatThrownBy(() -> SetupRequest.fromJson(extra.getBytes(StandardCharsets.UTF_8)))
+                .hasMessageContaining("unknown field 'lm_head'");
     }
 
     @Test

@@ -1,5 +1,10 @@
-package dev.veil.talaria.cloud;
+package dev.veil.talaria.authority;
 
+import dev.veil.engine.kernel.Parallel;
+import dev.veil.engine.kernel.VectorMath;
+import dev.veil.model.ModelConfig;
+import dev.veil.talaria.cloud.FoldedModel;
+import dev.veil.talaria.cloud.FoldedProduct;
 import dev.veil.talaria.protocol.MaskPrg;
 import dev.veil.talaria.protocol.MaskSpec;
 import dev.veil.talaria.protocol.ModelName;
@@ -8,18 +13,20 @@ import dev.veil.talaria.protocol.SetupPlan;
 import dev.veil.talaria.protocol.SetupRequest;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * The setup authority: a party that holds the weights but is not the cloud (the model vendor in its own attested
  * environment, or a party that does not collude with the cloud). Given a session's secret seed it expands the same
  * mask bases the client will use and returns their products with the folded weights — R_pub = M_pub·Wᵀ, pool
  * products r_j·Wᵀ and Freivalds check vectors Wᵀ·v — so the client can unmask without the cloud ever learning M_pub.
- * Products are accumulated in double precision so the unmasking error is the cloud's rounding alone.
+ * Products are summed with compensation (error near one rounding) so the unmasking error is the cloud's rounding alone.
  */
 public final class SetupAuthority {
 
     private static final int CHUNK_ROWS = 64;
+
+    /** The most bundle bytes one reply body can carry (a Java array, with room for the JSON header). */
+    public static final long REPLY_LIMIT_BYTES = Integer.MAX_VALUE - (1 << 20);
 
     private final FoldedModel model;
 
@@ -56,21 +63,43 @@ public final class SetupAuthority {
      * 200M-parameter model, which would also cost 4096 rows of every product to compute.
      */
     private void checkBundleSize(SetupPlan plan) {
-        long floats = 0;
-        for (ModelName n : ModelName.all(model.config())) {
-            FoldedProduct p = model.get(n);
-            MaskSpec spec = plan.spec(n);
-            long rows = (long) spec.rankFor(p.inDim()) + spec.poolRows();
-            floats += rows * p.outDim() + (long) plan.checkVectors() * (p.inDim() + 1);
-        }
-        if (floats * Float.BYTES > Integer.MAX_VALUE - (1 << 20))
-            throw new IllegalArgumentException(String.format("this setup's material would be %.1f GB (more than one reply can "
-                    + "carry, and as many rows of every product to compute); ask for fewer rows: a smaller pool (--mask pool:N, "
-                    + "--embed-mask pool:N), a smaller ReMO rank, or --refresh request (pools sized to each request)",
-                    floats * 4.0 / 1e9));
+        checkBundleSize(plan, REPLY_LIMIT_BYTES, "more than one reply can carry");
     }
 
-    /** {@code rows} Gaussian rows drawn from {@code prg}, each times Wᵀ: [rows × outDim]. */
+    /** Refuses a plan whose bundle exceeds {@code limit} bytes; {@code why} names the limit. */
+    public void checkBundleSize(SetupPlan plan, long limit, String why) {
+        long bytes = bundleBytes(plan);
+        if (bytes > limit)
+            throw new IllegalArgumentException(String.format("this setup's material would be %.1f GB (%s, and as many rows "
+                    + "of every product to compute); ask for fewer rows: a smaller pool (--mask pool:N, --embed-mask pool:N), "
+                    + "a smaller ReMO rank, or --refresh request (pools sized to each request)", bytes / 1e9, why));
+    }
+
+    /** The bytes of the bundle {@code plan} asks for (its floats; the encoded reply is as large again). */
+    public long bundleBytes(SetupPlan plan) {
+        long floats = 0;
+        for (ModelName n : ModelName.all(model.config())) {
+            SetupBundle.Shapes s = SetupBundle.Shapes.of(n, model.config(), plan);
+            floats += s.rPub() + s.poolU() + s.checkW() + s.checkB();
+        }
+        return floats * Float.BYTES;
+    }
+
+    /**
+     * How many input directions of product {@code n}'s weights the material for {@code plan} reveals to the client, which
+     * knows the vectors: the m rows of M_pub (R_pub = M_pub·Wᵀ), each pool row (u_j = r_j·Wᵀ) and each check vector
+     * (Wᵀ·v_k, counted alike). With d_in independent directions of one product the client could solve for W.
+     */
+    public static long directions(ModelName n, ModelConfig c, SetupPlan plan) {
+        MaskSpec spec = plan.spec(n);
+        return (long) spec.rankFor(n.inDim(c)) + spec.poolRows() + plan.checkVectors();
+    }
+
+    /**
+     * {@code rows} Gaussian rows drawn from {@code prg}, each times Wᵀ: [rows × outDim]. One pass over W per chunk of
+     * rows, so each weight row meets every row of the chunk while it is in cache; the engine's compensated dot keeps the
+     * error near one rounding of the result (as the double sums this replaced did) at vector speed.
+     */
     static float[] timesWeights(MaskPrg prg, int rows, FoldedProduct p) {
         int in = p.inDim(), outDim = p.outDim();
         float[] w = p.weight();
@@ -79,11 +108,10 @@ public final class SetupAuthority {
         for (int from = 0; from < rows; from += CHUNK_ROWS) {
             int count = Math.min(CHUNK_ROWS, rows - from), base = from;
             prg.gaussians(chunk, 0, count * in, 1.0);
-            IntStream.range(0, count * outDim).parallel().forEach(task -> {
-                int r = task / outDim, o = task % outDim;
-                double s = 0;
-                for (int k = 0; k < in; k++) s += (double) chunk[r * in + k] * w[o * in + k];
-                result[(base + r) * outDim + o] = (float) s;
+            Parallel.shared().forRange(outDim, 4, (lo, hi) -> {
+                for (int o = lo; o < hi; o++)
+                    for (int r = 0; r < count; r++)
+                        result[(base + r) * outDim + o] = VectorMath.dotCompensated(chunk, r * in, w, o * in, in);
             });
         }
         return result;

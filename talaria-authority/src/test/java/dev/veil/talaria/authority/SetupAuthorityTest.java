@@ -1,10 +1,13 @@
-package dev.veil.talaria.cloud;
+package dev.veil.talaria.authority;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelConfig;
+import dev.veil.talaria.cloud.FoldedModel;
+import dev.veil.talaria.cloud.FoldedProduct;
+import dev.veil.talaria.cloud.TinyModels;
 import dev.veil.talaria.protocol.MaskPrg;
 import dev.veil.talaria.protocol.MaskSpec;
 import dev.veil.talaria.protocol.ModelName;
