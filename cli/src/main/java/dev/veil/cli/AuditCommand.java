@@ -105,6 +105,9 @@ public final class AuditCommand implements Callable<Integer> {
     @Option(names = "--attacks", split = ",", paramLabel = "TEXT", description = "only the attacks whose name contains one of these (those that read nothing always run)")
     List<String> onlyAttacks;
 
+    @Option(names = "--settings", split = ",", paramLabel = "TEXT", description = "only the settings whose name contains one of these")
+    List<String> onlySettings;
+
     @Option(names = "--joint-beams", defaultValue = "4", description = "Talaria joint attack: beam width (default: ${DEFAULT-VALUE})")
     int jointBeams;
 
@@ -176,6 +179,7 @@ public final class AuditCommand implements Callable<Integer> {
                         : TalariaAudit.standardSettings(config);
                 if (quick) settings = settings.stream().filter(s -> List.of(TalariaAudit.PLAINTEXT, TalariaAudit.DEFAULT, TalariaAudit.REMO_SESSION,
                         TalariaAudit.REUSED).contains(s.name()) || maskScales != null && s.axis().equals("mask scale")).toList();
+                if (onlySettings != null) settings = settings.stream().filter(s -> onlySettings.stream().anyMatch(s.name()::contains)).toList();
                 var o = new TalariaAudit.Options(ps, tokens, pub, matchBudget, matchRequests,
                         List.of(TalariaAudit.PLAINTEXT, TalariaAudit.DEFAULT, TalariaAudit.REMO_SESSION), saveCaptures,
                         jointBeams, jointCandidates, oracle, this::selected);
@@ -184,6 +188,7 @@ public final class AuditCommand implements Callable<Integer> {
             int[] heldoutTokens = AuditText.tokens(tok, users, Math.min(256, config.maxPositionEmbeddings()));
             var settings = AloePriAudit.standardSettings(config.hiddenSize());
             if (quick) settings = settings.stream().filter(s -> s.axis().isEmpty()).toList();
+            if (onlySettings != null) settings = settings.stream().filter(s -> onlySettings.stream().anyMatch(s.name()::contains)).toList();
             var o = new AloePriAudit.Options(ps, tokens, pub, heldoutTokens, List.of("attacker-key-1", "attacker-key-2"), isaRequests,
                     isaPositions, isaSteps, isaBudget, List.of(AloePriAudit.PLAIN, AloePriAudit.DEFAULTS, AloePriAudit.NO_NOISE), saveCaptures);
             return AloePriAudit.run(config, files.weights(), absolute(model), settings, o, bars);

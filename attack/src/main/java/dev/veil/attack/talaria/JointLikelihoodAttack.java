@@ -250,10 +250,10 @@ public final class JointLikelihoodAttack implements TalariaAttack {
 
         Views(TalariaTarget t, Request r) {
             this.t = t;
-            ModelConfig c = t.config();
             double s = t.hiddenMask().equals("none") ? 0 : t.maskScale();
             Map<String, Integer> seen = new HashMap<>();
             for (Call call : r.calls()) {
+                if (!r.has("in/" + call.name())) continue;   // a capture that kept only some products: use those
                 Rows all = r.in(call.name());
                 int from = seen.getOrDefault(call.name(), 0);
                 int d = all.cols();
@@ -272,9 +272,15 @@ public final class JointLikelihoodAttack implements TalariaAttack {
             }
             if (!rows.containsKey(first)) throw new IllegalArgumentException("request " + r.index() + " has no " + first + " rows");
             positions = rows.get(first).rows();
-            int heads = rows.containsKey(head) ? rows.get(head).rows() : 0;
-            promptLength = positions - Math.max(heads, 1) + 1;
-            if (c.numLayers() < 1) throw new IllegalArgumentException("no layers");
+            // the prompt ends where the logits start (one LM-head row per generated token); a client that computes the
+            // logits itself still shows it: every decode step is a one-row call
+            if (rows.containsKey(head)) promptLength = positions - rows.get(head).rows() + 1;
+            else {
+                List<Call> firsts = r.calls().stream().filter(x -> x.name().equals(first)).toList();
+                int steps = 0;
+                for (int i = firsts.size() - 1; i > 0 && firsts.get(i).rows() == 1; i--) steps++;
+                promptLength = positions - steps;
+            }
         }
 
         /** Evidence for every token from the views that do not depend on the prefix: the one-hot and layer 0's QKV input. */
