@@ -31,7 +31,7 @@ public final class Generator {
         if (prompt.length > cache.remaining())
             throw new IllegalArgumentException("prompt of " + prompt.length + " tokens exceeds the context length "
                     + cache.capacity() + (cache.size() > 0 ? " (" + cache.size() + " positions already used)" : ""));
-        Sampler sampler = new Sampler(options.sampling());
+        Sampler sampler = new Sampler(options.sampling(), prompt);
         long t0 = System.nanoTime();
         float[] logits = prefill(prompt, cache, options.prefillChunk());
         int[] out = new int[Math.min(options.maxTokens(), 1024)];
