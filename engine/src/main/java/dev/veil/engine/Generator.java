@@ -24,7 +24,10 @@ public final class Generator {
         return generate(prompt, model.newCache(), options, listener, stop);
     }
 
-    /** Generates after whatever {@code cache} already holds (a shared prefix, an earlier turn). */
+    /**
+     * Generates after whatever {@code cache} already holds (a shared prefix, an earlier turn). The repetition penalty
+     * counts {@code prompt} and the output, not what the cache held before.
+     */
     public Generation generate(int[] prompt, KvCache cache, GenerationOptions options, TokenListener listener,
                                StopCondition stop) {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
