@@ -42,11 +42,20 @@ import picocli.CommandLine.Option;
 final class DemoCommand implements Callable<Integer> {
 
     static final String BUNDLED = "models/veil-sotu-qwen2";
+    static final String PROMPT = "The state of the Union is";
+    /**
+     * The demo's sampling: greedy (so Talaria's answer can be checked token for token against the plain one) with a
+     * repetition and a frequency penalty, the smallest of those tried that stop the bundled model's loops ("and the
+     * United States, and the United States, ..."): no 4-gram more than twice in 128 tokens on the demo prompts.
+     */
+    static final String REPETITION_PENALTY = "1.3", FREQUENCY_PENALTY = "0.3";
+    static final SamplingParams SAMPLING = SamplingParams.GREEDY.withPenalties(Double.parseDouble(REPETITION_PENALTY), 0,
+            Double.parseDouble(FREQUENCY_PENALTY));
 
     @Option(names = "--model", description = "HF model directory (default: the bundled " + BUNDLED + ")")
     Path model;
 
-    @Option(names = "--prompt", defaultValue = "The state of the Union is",
+    @Option(names = "--prompt", defaultValue = PROMPT,
             description = "the prompt (default: ${DEFAULT-VALUE}; the bundled model completes State of the Union prose)")
     String question;
 
@@ -55,6 +64,14 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--max-tokens", defaultValue = "40", description = "tokens per answer (default: ${DEFAULT-VALUE})")
     int maxTokens;
+
+    @Option(names = "--repetition-penalty", defaultValue = REPETITION_PENALTY,
+            description = "divide positive (multiply negative) logits of tokens already seen; 1 = off (default: ${DEFAULT-VALUE})")
+    double repetitionPenalty;
+
+    @Option(names = "--frequency-penalty", defaultValue = FREQUENCY_PENALTY,
+            description = "subtract per earlier occurrence in the answer; 0 = off (default: ${DEFAULT-VALUE})")
+    double frequencyPenalty;
 
     @Override
     public Integer call() throws Exception {
@@ -75,18 +92,20 @@ final class DemoCommand implements Callable<Integer> {
     private int run(Path dir, PrintStream out) throws Exception {
         try (LocalModel m = LocalModel.open(dir, null, 0)) {
             Tokenizer tok = m.tokenizer();
-            int[] prompt = prompt(tok);
+            int[] prompt = promptIds(tok, question, chat);
             Set<Integer> stops = new HashSet<>(tok.eosIds());
             stops.addAll(m.files().generation().eosTokenIds());
-            var options = new GenerationOptions(maxTokens, SamplingParams.GREEDY, stops);
+            SamplingParams sampling = SamplingParams.GREEDY.withPenalties(repetitionPenalty, 0, frequencyPenalty);
+            var options = new GenerationOptions(maxTokens, sampling, stops);
 
-            out.printf("== Veil demo on %s — prompt: %s%n%n", dir, question);
+            out.printf("== Veil demo on %s — prompt: %s%n", dir, question);
+            out.printf("greedy, repetition penalty %s, frequency penalty %s (the same in all three)%n%n", repetitionPenalty, frequencyPenalty);
             out.println("-- 1. plain: the model on this machine (the reference answer)");
             Generation plain = new Generator(m.transformer()).generate(prompt, options);
             out.printf("answer: %s%n%n", tok.decode(plain.outputIds(), true).strip());
 
             out.println("-- 2. AloePri: the untrusted server runs an obfuscated checkpoint and sees only permuted token ids");
-            PrivateChatDemo.runAloePri(dir, question, maxTokens, chat, out);
+            PrivateChatDemo.runAloePri(dir, question, maxTokens, chat, sampling, out);
             out.println("(AloePri's default embedding/head noise, alpha_e = 1.0, is a real change to the model: +55% held-out perplexity"
                     + " on the bundled model, see docs/results/aloepri; so its answer differs from the plain one.)");
             out.println();
@@ -117,7 +136,8 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int[] prompt(Tokenizer tok) {
+    /** The ids of {@code question} as the demo sends it: after the document-start token, or as a chat message. */
+    static int[] promptIds(Tokenizer tok, String question, boolean chat) {
         if (!chat) return tok.encode(question, true, false);
         ChatTemplate template = tok.chatTemplate().orElseThrow(() -> new IllegalArgumentException("the tokenizer has no chat template (drop --chat)"));
         return tok.encode(template.render(List.of(new ChatTemplate.Message("user", question)), true), false, true);

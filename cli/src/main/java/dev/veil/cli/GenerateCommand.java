@@ -55,6 +55,22 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--min-p", defaultValue = "0",
+            description = "drop tokens less likely than this fraction of the most likely one; 0 = off (default ${DEFAULT-VALUE})")
+    double minP;
+
+    @Option(names = "--repetition-penalty", defaultValue = "1",
+            description = "divide positive (multiply negative) logits of tokens in the prompt or output; 1 = off (default ${DEFAULT-VALUE})")
+    double repetitionPenalty;
+
+    @Option(names = "--presence-penalty", defaultValue = "0",
+            description = "subtract from logits of tokens the output holds, in [-2, 2] (default ${DEFAULT-VALUE})")
+    double presencePenalty;
+
+    @Option(names = "--frequency-penalty", defaultValue = "0",
+            description = "subtract per occurrence in the output, in [-2, 2] (default ${DEFAULT-VALUE})")
+    double frequencyPenalty;
+
     @Option(names = "--stop", description = "stop string (repeatable)")
     List<String> stops = List.of();
 
@@ -71,7 +87,8 @@ final class GenerateCommand implements Callable<Integer> {
             int[] promptIds = encodePrompt(tok);
             Set<Integer> eos = new HashSet<>(m.files().generation().eosTokenIds());
             eos.addAll(tok.eosIds());
-            var options = new GenerationOptions(maxTokens, new SamplingParams(temperature, topK, topP, seed), eos);
+            var sampling = new SamplingParams(temperature, topK, topP, seed, minP, repetitionPenalty, presencePenalty, frequencyPenalty);
+            var options = new GenerationOptions(maxTokens, sampling, eos);
 
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
             StreamingDecoder decoder = tok.streamingDecoder(true);

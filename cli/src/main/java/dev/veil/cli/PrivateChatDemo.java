@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ObfuscateModelDir;
+import dev.veil.engine.SamplingParams;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.gateway.AloePriBackend;
 import dev.veil.gateway.GatewayOptions;
@@ -56,8 +57,16 @@ public final class PrivateChatDemo {
         return runAloePri(modelDir, question, maxTokens, null, out);
     }
 
-    /** @param chat ask through /v1/chat/completions (true), /v1/completions (false), or as the tokenizer allows (null) */
     public static Result runAloePri(Path modelDir, String question, int maxTokens, Boolean chat, PrintStream out) throws Exception {
+        return runAloePri(modelDir, question, maxTokens, chat, SamplingParams.GREEDY, out);
+    }
+
+    /**
+     * @param chat     ask through /v1/chat/completions (true), /v1/completions (false), or as the tokenizer allows (null)
+     * @param sampling greedy, with these penalties (they go to the gateway in OpenAI's and vLLM's names)
+     */
+    public static Result runAloePri(Path modelDir, String question, int maxTokens, Boolean chat, SamplingParams sampling,
+                                    PrintStream out) throws Exception {
         Path work = Files.createTempDirectory("veil-demo-");
         try {
             ModelConfig config = ModelConfig.read(modelDir);
@@ -76,7 +85,7 @@ public final class PrivateChatDemo {
                 try (GatewayServer gateway = GatewayServer.start(GatewayOptions.defaults("veil").withAddress("127.0.0.1", 0), tokenizer, backend)) {
                     out.printf("3/4 trusted gateway on %s (OpenAI API; chat page at /)%n", gateway.uri());
                     out.printf("4/4 asking: %s%n", question);
-                    Result r = ask(gateway.uri(), question, maxTokens, chat != null ? chat : tokenizer.chatTemplate().isPresent());
+                    Result r = ask(gateway.uri(), question, maxTokens, chat != null ? chat : tokenizer.chatTemplate().isPresent(), sampling);
                     out.printf("%nanswer (%s, %d prompt + %d generated tokens):%n%s%n", r.finishReason(), r.promptTokens(),
                             r.completionTokens(), r.answer());
                     out.printf("%nwhat the untrusted server saw: no text, only obfuscated ids%n  received %d ids: %s%n  returned %d ids: %s%n",
@@ -89,12 +98,16 @@ public final class PrivateChatDemo {
         }
     }
 
-    private static Result ask(URI gateway, String question, int maxTokens, boolean chat) throws IOException, InterruptedException {
+    private static Result ask(URI gateway, String question, int maxTokens, boolean chat, SamplingParams sampling)
+            throws IOException, InterruptedException {
         ObjectNode body = JSON.createObjectNode();
         body.put("model", "veil");
         if (chat) body.putArray("messages").addObject().put("role", "user").put("content", question);
         else body.put("prompt", question);
         body.put("temperature", 0);
+        body.put("repetition_penalty", sampling.repetitionPenalty());
+        body.put("presence_penalty", sampling.presencePenalty());
+        body.put("frequency_penalty", sampling.frequencyPenalty());
         body.put("max_tokens", maxTokens);
         body.put("veil_untrusted", true);
         try (HttpClient http = HttpClient.newHttpClient()) {

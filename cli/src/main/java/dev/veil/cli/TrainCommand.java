@@ -35,13 +35,14 @@ public final class TrainCommand {
     @Command(name = "model", mixinStandardHelpOptions = true,
             description = {"Train a model from a JSON config (architecture, data, steps, lr, batch, seq_len, seed, out) and write a "
                     + "standard Hugging Face model directory with MODEL_CARD.md. Run `veil data fetch sotu fortunes` first.",
-                    "Checkpoints are written atomically to OUT/checkpoint.safetensors; --resume continues one exactly."})
+                    "Checkpoints are written atomically to OUT/checkpoint.safetensors (and at the end of the step under way on "
+                            + "Ctrl-C or SIGTERM); --resume continues one exactly, also in a copy of OUT on another machine."})
     int model(
             @Option(names = "--config", required = true, paramLabel = "FILE", description = "training config (JSON)") Path config,
             @Option(names = "--out", paramLabel = "DIR", description = "output directory (default: the config's \"out\")") Path out,
             @Option(names = "--resume", description = "continue from the checkpoint in the output directory") boolean resume,
             @Option(names = "--max-steps", defaultValue = "0", paramLabel = "N", description = "stop after N steps (resume later)") int maxSteps,
-            @Option(names = "--no-progress", description = "print a line at the end instead of a progress bar") boolean noProgress,
+            @Option(names = "--no-progress", description = "instead of a progress bar, print step, loss, tokens/s and ETA at each checkpoint and every 30 s") boolean noProgress,
             @Option(names = "--cache", paramLabel = "DIR", description = "cache directory (default: $VEIL_CACHE or ~/.cache/veil)") Path cache)
             throws Exception {
         StringBuilder cmd = new StringBuilder("./veil train model --config ").append(config);

@@ -24,14 +24,17 @@ public final class Generator {
         return generate(prompt, model.newCache(), options, listener, stop);
     }
 
-    /** Generates after whatever {@code cache} already holds (a shared prefix, an earlier turn). */
+    /**
+     * Generates after whatever {@code cache} already holds (a shared prefix, an earlier turn). The repetition penalty
+     * counts {@code prompt} and the output, not what the cache held before.
+     */
     public Generation generate(int[] prompt, KvCache cache, GenerationOptions options, TokenListener listener,
                                StopCondition stop) {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
         if (prompt.length > cache.remaining())
             throw new IllegalArgumentException("prompt of " + prompt.length + " tokens exceeds the context length "
                     + cache.capacity() + (cache.size() > 0 ? " (" + cache.size() + " positions already used)" : ""));
-        Sampler sampler = new Sampler(options.sampling());
+        Sampler sampler = new Sampler(options.sampling(), prompt);
         long t0 = System.nanoTime();
         float[] logits = prefill(prompt, cache, options.prefillChunk());
         int[] out = new int[Math.min(options.maxTokens(), 1024)];

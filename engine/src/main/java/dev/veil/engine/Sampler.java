@@ -1,33 +1,54 @@
 package dev.veil.engine;
 
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.SplittableRandom;
 
 /**
- * Picks tokens from logits: greedy, or temperature → top-k → top-p (the order of Hugging Face's {@code generate})
- * followed by a draw from the renormalised distribution with a seeded generator. Ties in probability go to the lower
- * token id, so a seed fully determines the sequence of picks.
+ * Picks tokens from logits in vLLM's order: penalties (repetition, then frequency, then presence) on the raw logits;
+ * then greedy argmax, or temperature → min-p → top-k → top-p followed by a draw from the renormalised distribution
+ * with a seeded generator. Top-p is relative to what min-p and top-k kept, as in vLLM and Hugging Face. Ties in
+ * probability go to the lower token id, so a seed fully determines the sequence of picks.
  *
- * <p>One sampler per sequence (it carries the random state); not thread-safe.
+ * <p>The penalties look at the prompt given to the constructor and at this sampler's own picks, so one sampler serves
+ * one sequence and every pick is taken as generated; not thread-safe.
  */
 public final class Sampler {
 
     private final SamplingParams params;
     private final SplittableRandom random;
+    /** Ids in the prompt or the output (repetition penalty), and how often each is in the output (the other two). */
+    private final BitSet seen = new BitSet();
+    private int[] outputCounts = new int[0];
 
     public Sampler(SamplingParams params) {
+        this(params, new int[0]);
+    }
+
+    /** A sampler for the sequence that continues {@code prompt} (the repetition penalty counts the prompt's ids). */
+    public Sampler(SamplingParams params, int[] prompt) {
         this.params = params;
         this.random = new SplittableRandom(params.seed());
+        if (params.penalized()) for (int id : prompt) seen.set(id);
     }
 
     public SamplingParams params() {
         return params;
     }
 
-    /** The next token for {@code logits} (one row of {@code vocab} values, not modified). */
+    /** The next token for {@code logits} (one row of {@code vocab} values, not modified); it counts as generated. */
     public int sample(float[] logits) {
-        if (params.greedy()) return argmax(logits);
-        Candidates c = distribution(logits, params);
+        float[] l = penalize(logits);
+        int token = params.greedy() ? argmax(l) : draw(distribution(l, params));
+        if (params.penalized()) {
+            seen.set(token);
+            if (token >= outputCounts.length) outputCounts = Arrays.copyOf(outputCounts, Math.max(token + 1, 2 * outputCounts.length));
+            outputCounts[token]++;
+        }
+        return token;
+    }
+
+    private int draw(Candidates c) {
         double u = random.nextDouble();
         double cumulative = 0;
         for (int i = 0; i < c.ids.length; i++) {
@@ -35,6 +56,28 @@ public final class Sampler {
             if (u < cumulative) return c.ids[i];
         }
         return c.ids[c.ids.length - 1]; // u within rounding of 1
+    }
+
+    /**
+     * {@code logits} after the penalties for what this sequence holds so far, in float32 and in vLLM's order
+     * ({@code logits} itself when no penalty is on): a token in the prompt or the output has a positive logit divided
+     * by the repetition penalty, a negative one multiplied; then each token the output holds loses
+     * {@code frequency_penalty} × its count, then {@code presence_penalty}.
+     */
+    public float[] penalize(float[] logits) {
+        if (!params.penalized()) return logits;
+        float[] l = logits.clone();
+        float repetition = (float) params.repetitionPenalty();
+        if (repetition != 1)
+            for (int id = seen.nextSetBit(0); id >= 0 && id < l.length; id = seen.nextSetBit(id + 1))
+                l[id] = l[id] > 0 ? l[id] / repetition : l[id] * repetition;
+        float frequency = (float) params.frequencyPenalty(), presence = (float) params.presencePenalty();
+        for (int id = 0; id < Math.min(outputCounts.length, l.length); id++) {
+            if (outputCounts[id] == 0) continue;
+            l[id] -= frequency * outputCounts[id];
+            l[id] -= presence;
+        }
+        return l;
     }
 
     /** The highest logit's index; the lowest index among equals. */
@@ -47,7 +90,10 @@ public final class Sampler {
     /** Tokens that can be drawn and their probabilities (summing to 1), most likely first. */
     public record Candidates(int[] ids, double[] probs) {}
 
-    /** The distribution a non-greedy {@code params} draws from: softmax(logits / T), cut by top-k, then by top-p. */
+    /**
+     * The distribution a non-greedy {@code params} draws from: softmax(logits / T), cut by min-p, then top-k, then top-p
+     * relative to what is left. Penalties are not applied here: they belong to a sequence ({@link #penalize}).
+     */
     public static Candidates distribution(float[] logits, SamplingParams params) {
         int vocab = logits.length;
         double max = Double.NEGATIVE_INFINITY;
@@ -57,17 +103,31 @@ public final class Sampler {
         for (int i = 0; i < vocab; i++) total += p[i] = Math.exp((logits[i] - max) / params.temperature());
         for (int i = 0; i < vocab; i++) p[i] /= total;
 
-        // top-p is relative to what top-k kept (Hugging Face renormalises after top-k), else to the whole vocabulary
+        // min-p: the most likely token's probability is 1 / total (its exp is 1); the floor is a fraction of that
+        double floor = params.minP() * (1 / total);
+        double kept = 1;
+        int keptCount = vocab;
+        if (floor > 0) {
+            kept = 0;
+            keptCount = 0;
+            for (double q : p) {
+                if (q >= floor) {
+                    kept += q;
+                    keptCount++;
+                }
+            }
+        }
+        // top-p is relative to what min-p and top-k kept (both renormalise before it), else to the whole vocabulary
         int[] ids;
-        double reference = 1;
+        double reference = kept;
         if (params.topK() > 0) {
-            ids = mostLikely(p, Math.min(params.topK(), vocab), Double.POSITIVE_INFINITY);
+            ids = mostLikely(p, Math.min(params.topK(), keptCount), Double.POSITIVE_INFINITY, floor);
             reference = 0;
             for (int id : ids) reference += p[id];
         } else if (params.topP() < 1) {
-            ids = mostLikely(p, vocab, params.topP());
+            ids = mostLikely(p, keptCount, params.topP() * kept, floor);
         } else {
-            ids = java.util.stream.IntStream.range(0, vocab).toArray(); // plain temperature: no order needed
+            ids = java.util.stream.IntStream.range(0, vocab).filter(i -> p[i] >= floor).toArray(); // no order needed
         }
         int count = ids.length;
         if (params.topP() < 1) {
@@ -90,13 +150,14 @@ public final class Sampler {
 
     /**
      * The {@code k} most likely ids, most likely first (ties: lower id first; probabilities compared as floats), or
-     * fewer once they hold {@code mass} of the probability, which is all top-p needs. Only ids above a threshold
-     * (lowered until enough pass) are sorted, so a 150k vocabulary is not sorted for every token.
+     * fewer once they hold {@code mass} of the probability, which is all top-p needs; none below {@code floor}. Only
+     * ids above a threshold (lowered until enough pass) are sorted, so a 150k vocabulary is not sorted for every token.
      */
-    private static int[] mostLikely(double[] p, int k, double mass) {
+    private static int[] mostLikely(double[] p, int k, double mass, double floor) {
         double pMax = Arrays.stream(p).max().orElse(0);
         for (double threshold = pMax * 1e-3; ; threshold *= 1e-3) {
             if (threshold < Double.MIN_NORMAL) threshold = 0;
+            if (threshold <= floor) threshold = floor; // the last round: nothing below the floor counts
             int count = 0;
             double held = 0;
             for (double q : p) {
@@ -106,7 +167,7 @@ public final class Sampler {
                 }
             }
             // Everything below the threshold is less likely than everything above it, so the answer lies above.
-            if (count >= k || held >= mass || threshold == 0) {
+            if (count >= k || held >= mass || threshold == floor) {
                 long[] keys = new long[count];
                 int j = 0;
                 for (int i = 0; i < p.length; i++)

@@ -16,6 +16,10 @@ import java.util.stream.Collectors;
  * AloePri upstream: the untrusted server runs the obfuscated checkpoint, so the gateway only maps ids through the
  * secret vocabulary permutation τ — τ(prompt) and τ(stop ids) out, τ⁻¹(generated ids) back. The server never sees a
  * plaintext id or any text.
+ *
+ * <p>Sampling settings go to the server unchanged, and they are exact under τ: the penalties act on how often each id
+ * occurs in the prompt and output, and min-p, top-k and top-p on the probabilities, none of which a relabelling of
+ * the vocabulary changes (the obfuscated model's logit for τ(i) is the plain model's for i, up to AloePri's noise).
  */
 public final class AloePriBackend implements PrivateCompletionBackend {
 
@@ -54,7 +58,8 @@ public final class AloePriBackend implements PrivateCompletionBackend {
         int[] sent = tau.obfuscate(r.promptIds());
         SamplingParams s = r.sampling();
         Set<Integer> stops = r.stopTokenIds().stream().map(tau::obfuscate).collect(Collectors.toSet());
-        var params = new VllmClient.Params(r.maxTokens(), s.temperature(), s.topP(), s.topK(), r.seeded() ? s.seed() : null, stops);
+        var params = new VllmClient.Params(r.maxTokens(), s.temperature(), s.topP(), s.topK(), r.seeded() ? s.seed() : null, stops,
+                s.minP(), s.repetitionPenalty(), s.presencePenalty(), s.frequencyPenalty());
         VllmClient.TokenStream stream = upstream.stream(sent, params);
         return new PrivateStream() {
             private int[] received = new int[16];

@@ -10,8 +10,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * An app's {@code /v1/chat/completions} or {@code /v1/completions} request, validated and tokenized: the chat
- * template is applied here, on the trusted side. Sampling follows OpenAI's defaults (temperature 1, top_p 1) plus
- * vLLM's {@code top_k}; {@code stop} holds up to four strings, matched on the decoded text. {@code veil_untrusted: true}
+ * template is applied here, on the trusted side. Sampling follows OpenAI's defaults and ranges (temperature 1, top_p
+ * 1, presence_penalty and frequency_penalty 0 in [-2, 2]) plus vLLM's {@code top_k}, {@code min_p} and
+ * {@code repetition_penalty}; {@code stop} holds up to four strings, matched on the decoded text. {@code veil_untrusted: true}
  * (the chat page) adds what the untrusted side saw to the response.
  *
  * @param maxTokens null when the app left it to the context length
@@ -107,8 +108,14 @@ public record AppRequest(int[] promptIds, Integer maxTokens, SamplingParams samp
         if (seeded && (!seedNode.isIntegralNumber() || !seedNode.canConvertToLong())) throw GatewayError.invalid("seed must be an integer", "seed");
         long seed = seeded ? seedNode.asLong() : ThreadLocalRandom.current().nextLong();
         if (integer(body, "n", 1) != 1) throw GatewayError.invalid("only n = 1 is supported", "n");
-        if (number(body, "presence_penalty", 0) != 0) throw GatewayError.invalid("presence_penalty is not supported", "presence_penalty");
-        if (number(body, "frequency_penalty", 0) != 0) throw GatewayError.invalid("frequency_penalty is not supported", "frequency_penalty");
+        double minP = number(body, "min_p", 0);
+        if (!(minP >= 0 && minP <= 1)) throw GatewayError.invalid("min_p must be in [0, 1]", "min_p");
+        double repetition = number(body, "repetition_penalty", 1);
+        if (!(repetition > 0) || Double.isInfinite(repetition)) throw GatewayError.invalid("repetition_penalty must be greater than 0", "repetition_penalty");
+        double presence = number(body, "presence_penalty", 0);
+        if (!(presence >= -2 && presence <= 2)) throw GatewayError.invalid("presence_penalty must be between -2 and 2", "presence_penalty");
+        double frequency = number(body, "frequency_penalty", 0);
+        if (!(frequency >= -2 && frequency <= 2)) throw GatewayError.invalid("frequency_penalty must be between -2 and 2", "frequency_penalty");
         if (present(body, "logprobs")) throw GatewayError.invalid("logprobs are not supported", "logprobs");
         if (present(body, "logit_bias") && !body.get("logit_bias").isEmpty()) throw GatewayError.invalid("logit_bias is not supported", "logit_bias");
         List<String> stop = new ArrayList<>();
@@ -129,8 +136,8 @@ public record AppRequest(int[] promptIds, Integer maxTokens, SamplingParams samp
             if (!options.isObject()) throw GatewayError.invalid("stream_options must be an object", "stream_options");
             includeUsage = bool(options, "include_usage", false);
         }
-        return new AppRequest(prompt, maxTokens, new SamplingParams(temperature, Math.max(0, topK), topP, seed), seeded, List.copyOf(stop),
-                stream, includeUsage, bool(body, "veil_untrusted", false));
+        var sampling = new SamplingParams(temperature, Math.max(0, topK), topP, seed, minP, repetition, presence, frequency);
+        return new AppRequest(prompt, maxTokens, sampling, seeded, List.copyOf(stop), stream, includeUsage, bool(body, "veil_untrusted", false));
     }
 
     private static boolean present(JsonNode body, String field) {

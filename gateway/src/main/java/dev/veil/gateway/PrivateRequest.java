@@ -8,7 +8,7 @@ import java.util.Set;
  *
  * @param promptIds    the tokenized prompt (chat template applied)
  * @param maxTokens    the most ids to generate
- * @param sampling     temperature, top-k, top-p and seed
+ * @param sampling     temperature, top-k, top-p, min-p, penalties and seed
  * @param seeded       whether the app gave the seed (otherwise the upstream may pick its own)
  * @param stopTokenIds plaintext ids that end generation (the tokenizer's EOS ids)
  */

@@ -10,7 +10,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 
 /**
  * Talaria upstream: the gateway itself runs the client runtime — tokenizer, attention, KV cache and sampling stay on
- * this (trusted) side — and the cloud computes every weight product on masked rows. The cloud receives no token id;
+ * this (trusted) side, penalties and min-p included — and the cloud computes every weight product on masked rows. The cloud receives no token id;
  * the untrusted view of a turn is the sizes of the masked tensors it was sent. Generations run one at a time on the
  * runtime (its masks and setup are per request); concurrent apps queue.
  */

@@ -46,8 +46,18 @@ public final class VllmClient implements AutoCloseable {
         }
     }
 
-    /** What to generate, in upstream (obfuscated) ids; {@code seed} null lets the upstream choose. */
-    public record Params(int maxTokens, double temperature, double topP, int topK, Long seed, Set<Integer> stopTokenIds) {}
+    /**
+     * What to generate, in upstream (obfuscated) ids; {@code seed} null lets the upstream choose. The penalties and
+     * min-p travel in vLLM's names and only when they are on, so a request without them looks as it always did.
+     */
+    public record Params(int maxTokens, double temperature, double topP, int topK, Long seed, Set<Integer> stopTokenIds,
+                         double minP, double repetitionPenalty, double presencePenalty, double frequencyPenalty) {
+
+        /** No min-p, no penalties. */
+        public Params(int maxTokens, double temperature, double topP, int topK, Long seed, Set<Integer> stopTokenIds) {
+            this(maxTokens, temperature, topP, topK, seed, stopTokenIds, 0, 1, 0, 0);
+        }
+    }
 
     private final URI completions;
     private final String model;
@@ -118,6 +128,10 @@ public final class VllmClient implements AutoCloseable {
         body.put("temperature", p.temperature());
         body.put("top_p", p.topP());
         if (p.topK() > 0) body.put("top_k", p.topK());
+        if (p.minP() != 0) body.put("min_p", p.minP());
+        if (p.repetitionPenalty() != 1) body.put("repetition_penalty", p.repetitionPenalty());
+        if (p.presencePenalty() != 0) body.put("presence_penalty", p.presencePenalty());
+        if (p.frequencyPenalty() != 0) body.put("frequency_penalty", p.frequencyPenalty());
         if (p.seed() != null) body.put("seed", p.seed());
         ArrayNode stops = body.putArray("stop_token_ids");
         p.stopTokenIds().stream().sorted().forEach(stops::add);

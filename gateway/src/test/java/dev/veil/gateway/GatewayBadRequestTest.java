@@ -50,6 +50,10 @@ class GatewayBadRequestTest {
             empty stop           | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "stop": [""]} | non-empty strings | stop
             n two                | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "n": 2} | only n = 1 | n
             tools                | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "tools": [{}]} | tools are not supported | tools
+            presence penalty     | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "presence_penalty": 2.5} | presence_penalty must be between -2 and 2 | presence_penalty
+            frequency penalty    | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "frequency_penalty": -2.5} | frequency_penalty must be between -2 and 2 | frequency_penalty
+            repetition penalty   | /v1/completions      | {"model": "veil-test", "prompt": "a", "repetition_penalty": 0} | repetition_penalty must be greater than 0 | repetition_penalty
+            min_p                | /v1/completions      | {"model": "veil-test", "prompt": "a", "min_p": -0.1} | min_p must be in [0, 1] | min_p
             logprobs             | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "logprobs": true} | logprobs | logprobs
             stream not bool      | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "stream": 1} | true or false | stream
             seed text            | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "seed": "7"} | seed must be | seed

@@ -86,7 +86,11 @@ class GatewayEndToEndTest {
 
     /** The plain model's greedy answer for {@code prompt}, remembered for the leakage checks. */
     static String expected(int[] prompt, int max) {
-        int[] ids = chat.plainIds(prompt, max, SamplingParams.GREEDY);
+        return expected(prompt, max, SamplingParams.GREEDY);
+    }
+
+    static String expected(int[] prompt, int max, SamplingParams sampling) {
+        int[] ids = chat.plainIds(prompt, max, sampling);
         plaintextSequences.add(prompt);
         plaintextSequences.add(ids);
         String text = chat.tokenizer.decode(ids, true);
@@ -193,6 +197,28 @@ class GatewayEndToEndTest {
             assertThat(answer).isEqualTo(full.substring(0, at));
             assertThat(finish).isEqualTo("stop");
         }
+    }
+
+    /**
+     * Penalties travel to the untrusted server in vLLM's names and act there on obfuscated ids; they count occurrences,
+     * which τ does not change, so with noise off the answer is the plain model's under the same penalties.
+     */
+    @Test
+    @Order(5)
+    void penaltiesActUnderTauAsOnThePlainModel() throws Exception {
+        int[] prompt = chat.chatPromptIds(QUESTION);
+        SamplingParams penalised = SamplingParams.GREEDY.withPenalties(1.5, 0.5, 0.75);
+        String expected = expected(prompt, MAX, penalised);
+        assertThat(expected).isNotEqualTo(chat.plainAnswer(prompt, MAX, SamplingParams.GREEDY));
+        ObjectNode r = chatRequest(QUESTION, false);
+        r.put("repetition_penalty", 1.5);
+        r.put("presence_penalty", 0.5);
+        r.put("frequency_penalty", 0.75);
+        var response = TestHttp.post(gateway.resolve("/v1/chat/completions"), r);
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        assertThat(response.json().get("choices").get(0).get("message").get("content").asText()).isEqualTo(expected);
+        assertThat(chat.proxy.sentToServer()).contains("\"repetition_penalty\":1.5", "\"presence_penalty\":0.5",
+                "\"frequency_penalty\":0.75");
     }
 
     @Test

@@ -61,6 +61,17 @@ class TalariaGatewayTest {
                 assertThat(seen.path("token_ids")).isEmpty();
                 int fed = prompt.length + plainIds.length - 1;
                 assertThat(seen.toString()).contains("\"rows\":" + fed * plain.config().numLayers());
+
+                // penalties are applied here, in the client runtime's sampler: the plain model's penalised answer
+                int[] penalised = chat.plainIds(prompt, 24, SamplingParams.GREEDY.withPenalties(1.5, 0.5, 0.75));
+                assertThat(penalised).isNotEqualTo(plainIds);
+                request.put("repetition_penalty", 1.5);
+                request.put("presence_penalty", 0.5);
+                request.put("frequency_penalty", 0.75);
+                var again = TestHttp.post(gateway.uri().resolve("/v1/chat/completions"), request);
+                assertThat(again.status()).as(again.body()).isEqualTo(200);
+                assertThat(again.json().path("choices").path(0).path("message").path("content").asText())
+                        .isEqualTo(chat.tokenizer.decode(penalised, true));
             }
         }
     }

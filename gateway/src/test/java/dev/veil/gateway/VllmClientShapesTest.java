@@ -93,6 +93,20 @@ class VllmClientShapesTest {
     }
 
     @Test
+    void penaltiesAndMinPGoInVllmsNamesOnlyWhenOn() throws Exception {
+        try (VllmClient c = client()) {
+            var on = c.requestBody(new int[] {1}, new VllmClient.Params(8, 0, 1, 0, null, Set.of(), 0.05, 1.3, 0.5, -0.25));
+            assertThat(on.get("min_p").asDouble()).isEqualTo(0.05);
+            assertThat(on.get("repetition_penalty").asDouble()).isEqualTo(1.3);
+            assertThat(on.get("presence_penalty").asDouble()).isEqualTo(0.5);
+            assertThat(on.get("frequency_penalty").asDouble()).isEqualTo(-0.25);
+            var off = c.requestBody(new int[] {1}, PARAMS);
+            for (String field : new String[] {"min_p", "repetition_penalty", "presence_penalty", "frequency_penalty"})
+                assertThat(off.has(field)).as(field).isFalse();
+        }
+    }
+
+    @Test
     void idsAcrossChunksIncludingMultiIdChunksAndTheStopId() throws Exception {
         reply = "stream-stop-token.sse";
         try (VllmClient c = client(); var s = c.stream(new int[] {1}, PARAMS)) {

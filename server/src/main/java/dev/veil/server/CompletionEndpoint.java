@@ -73,7 +73,8 @@ final class CompletionEndpoint {
         Set<Integer> eos = request.ignoreEos() ? Set.of() : eosIds;
         for (int i = 0; i < request.prompts().size(); i++) {
             long seed = request.seed() != null ? request.seed() : ThreadLocalRandom.current().nextLong();
-            var sampling = new SamplingParams(request.temperature(), request.topK(), request.topP(), seed);
+            var sampling = new SamplingParams(request.temperature(), request.topK(), request.topP(), seed, request.minP(),
+                    request.repetitionPenalty(), request.presencePenalty(), request.frequencyPenalty());
             sequences.add(new Sequence(i, request.prompts().get(i), request.maxTokens(), sampling, request.stopTokenIds(), eos, events));
         }
         try {

@@ -9,16 +9,17 @@ import java.util.Set;
 /**
  * A validated {@code POST /v1/completions} body, in the field names of vLLM's OpenAI-compatible server: {@code prompt}
  * as a list of token ids or a list of such lists; {@code max_tokens}, {@code temperature}, {@code top_p},
- * {@code top_k}, {@code seed}, {@code stop_token_ids}, {@code ignore_eos}, {@code stream},
- * {@code stream_options.include_usage}, {@code return_token_ids}. Fields this server cannot honour (text prompts,
- * stop strings, logprobs, n &gt; 1, penalties) are refused with 400 rather than silently ignored; unknown fields are
- * ignored, as OpenAI-style servers do.
+ * {@code top_k}, {@code min_p}, {@code repetition_penalty}, {@code presence_penalty}, {@code frequency_penalty},
+ * {@code seed}, {@code stop_token_ids}, {@code ignore_eos}, {@code stream}, {@code stream_options.include_usage},
+ * {@code return_token_ids}. Fields this server cannot honour (text prompts, stop strings, logprobs, n &gt; 1) are
+ * refused with 400 rather than silently ignored; unknown fields are ignored, as OpenAI-style servers do.
  *
  * @param seed null for a fresh random seed per sequence
  */
 public record CompletionRequest(List<int[]> prompts, int maxTokens, double temperature, double topP, int topK, Long seed,
                                 Set<Integer> stopTokenIds, boolean ignoreEos, boolean stream, boolean includeUsage,
-                                boolean returnTokenIds) {
+                                boolean returnTokenIds, double minP, double repetitionPenalty, double presencePenalty,
+                                double frequencyPenalty) {
 
     /** vLLM's default for the completions API. */
     public static final int DEFAULT_MAX_TOKENS = 16;
@@ -64,6 +65,18 @@ public record CompletionRequest(List<int[]> prompts, int maxTokens, double tempe
         if (!(topP > 0 && topP <= 1)) throw ApiException.badRequest("top_p must be in (0, 1], got " + topP, "top_p");
         int topK = integer(body, "top_k", 0);
         if (topK < -1) throw ApiException.badRequest("top_k must be -1 or 0 (off) or a positive count, got " + topK, "top_k");
+        // vLLM's ranges and wording
+        double minP = number(body, "min_p", 0);
+        if (!(minP >= 0 && minP <= 1)) throw ApiException.badRequest("min_p must be in [0, 1], got " + minP, "min_p");
+        double repetition = number(body, "repetition_penalty", 1);
+        if (!(repetition > 0) || Double.isInfinite(repetition))
+            throw ApiException.badRequest("repetition_penalty must be greater than zero, got " + repetition, "repetition_penalty");
+        double presence = number(body, "presence_penalty", 0);
+        if (!(presence >= -2 && presence <= 2))
+            throw ApiException.badRequest("presence_penalty must be in [-2, 2], got " + presence, "presence_penalty");
+        double frequency = number(body, "frequency_penalty", 0);
+        if (!(frequency >= -2 && frequency <= 2))
+            throw ApiException.badRequest("frequency_penalty must be in [-2, 2], got " + frequency, "frequency_penalty");
         Long seed = null;
         JsonNode s = body.get("seed");
         if (s != null && !s.isNull()) {
@@ -78,7 +91,8 @@ public record CompletionRequest(List<int[]> prompts, int maxTokens, double tempe
         }
         refuseUnsupported(body);
         return new CompletionRequest(prompts, maxTokens, temperature, topP, Math.max(topK, 0), seed, stopIds,
-                bool(body, "ignore_eos", false), stream, includeUsage, bool(body, "return_token_ids", false));
+                bool(body, "ignore_eos", false), stream, includeUsage, bool(body, "return_token_ids", false), minP, repetition,
+                presence, frequency);
     }
 
     /** Prompt tokens of all prompts. */
@@ -131,10 +145,6 @@ public record CompletionRequest(List<int[]> prompts, int maxTokens, double tempe
         JsonNode stop = body.get("stop");
         if (stop != null && !stop.isNull() && !(stop.isArray() && stop.isEmpty()))
             throw ApiException.badRequest("stop strings need a tokenizer and this server has none: use stop_token_ids", "stop");
-        if (number(body, "presence_penalty", 0) != 0) throw ApiException.badRequest("presence_penalty is not supported", "presence_penalty");
-        if (number(body, "frequency_penalty", 0) != 0) throw ApiException.badRequest("frequency_penalty is not supported", "frequency_penalty");
-        if (number(body, "repetition_penalty", 1) != 1) throw ApiException.badRequest("repetition_penalty is not supported", "repetition_penalty");
-        if (number(body, "min_p", 0) != 0) throw ApiException.badRequest("min_p is not supported", "min_p");
         if (integer(body, "min_tokens", 0) != 0) throw ApiException.badRequest("min_tokens is not supported", "min_tokens");
     }
 

@@ -34,7 +34,7 @@ final class Sequence {
         this.choice = choice;
         this.prompt = prompt;
         this.maxTokens = maxTokens;
-        this.sampler = new Sampler(sampling);
+        this.sampler = new Sampler(sampling, prompt);
         this.stopTokenIds = stopTokenIds;
         this.eosIds = eosIds;
         this.events = events;

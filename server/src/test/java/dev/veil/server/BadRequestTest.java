@@ -60,7 +60,11 @@ class BadRequestTest {
             n of two                        | {"prompt": [1], "n": 2}              | only n = 1           | n
             logprobs                        | {"prompt": [1], "logprobs": 1}       | logprobs are not supported | logprobs
             stop strings                    | {"prompt": [1], "stop": ["x"]}       | use stop_token_ids   | stop
-            penalty                         | {"prompt": [1], "presence_penalty": 0.5} | not supported    | presence_penalty
+            presence penalty over 2         | {"prompt": [1], "presence_penalty": 2.5} | presence_penalty must be in [-2, 2], got 2.5 | presence_penalty
+            frequency penalty under -2      | {"prompt": [1], "frequency_penalty": -3} | frequency_penalty must be in [-2, 2], got -3.0 | frequency_penalty
+            repetition penalty zero         | {"prompt": [1], "repetition_penalty": 0} | repetition_penalty must be greater than zero, got 0.0 | repetition_penalty
+            repetition penalty as text      | {"prompt": [1], "repetition_penalty": "1.2"} | must be a number | repetition_penalty
+            min_p over 1                    | {"prompt": [1], "min_p": 1.5}        | min_p must be in [0, 1], got 1.5 | min_p
             echo                            | {"prompt": [1], "echo": true}        | echo is not supported | echo
             model not a string              | {"prompt": [1], "model": 3}          | model must be a string | model
             """)

@@ -124,6 +124,27 @@ class CompletionApiTest {
         assertThat(expected).isNotEqualTo(local(PROMPT, 16, SamplingParams.GREEDY, Set.of(2)));
     }
 
+    /** vLLM's names: the penalties act on the prompt and the sequence's own output, as the engine's generator does. */
+    @Test
+    void penaltiesAndMinPAreTheGeneratorsWithTheSameSettings() throws Exception {
+        ObjectNode greedy = request(PROMPT, 16);
+        greedy.put("repetition_penalty", 0.5); // below 1 and negative penalties favour repeats: this random model has none
+        greedy.put("presence_penalty", -1);
+        greedy.put("frequency_penalty", -0.5);
+        int[] expected = local(PROMPT, 16, SamplingParams.GREEDY.withPenalties(0.5, -1, -0.5), Set.of(2));
+        assertThat(ids(TestHttp.post(completions, greedy).json().get("choices").get(0).get("token_ids"))).containsExactly(expected);
+        assertThat(expected).isNotEqualTo(local(PROMPT, 16, SamplingParams.GREEDY, Set.of(2)));
+
+        ObjectNode sampled = request(PROMPT, 16);
+        sampled.put("temperature", 1.5);
+        sampled.put("min_p", 0.2);
+        sampled.put("seed", 77);
+        sampled.put("frequency_penalty", -1);
+        SamplingParams same = new SamplingParams(1.5, 0, 1, 77, 0.2, 1, 0, -1);
+        assertThat(ids(TestHttp.post(completions, sampled).json().get("choices").get(0).get("token_ids")))
+                .containsExactly(local(PROMPT, 16, same, Set.of(2)));
+    }
+
     @Test
     void aListOfPromptsGivesOneChoiceEach() throws Exception {
         int[] other = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5};

@@ -23,6 +23,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -32,6 +36,11 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * {@code veil train model}: from a config file to a finished Hugging Face model directory — tokenizer, training
  * with checkpoints, export, evaluation, model card. Every check that can refuse the run (config, output
  * directory, checkpoint compatibility, corpora) happens before anything is written.
+ *
+ * <p>A run survives interruption: checkpoints are atomic (temporary file, then rename), Ctrl-C or SIGTERM during
+ * training finishes the step under way and writes one, and {@code --resume} continues bit-identically, on this machine
+ * or on another one the output directory was copied to (the checkpoint holds weights, AdamW's moments and step; the
+ * step is also the data position, as each step's batch depends on the seed and the step alone).
  */
 public final class TrainingRun {
     public static final String CHECKPOINT = "checkpoint.safetensors";
@@ -55,6 +64,11 @@ public final class TrainingRun {
     private TrainingRun() {}
 
     public static Result run(Options o) throws IOException {
+        return run(o, null);
+    }
+
+    /** @param stopRequested polled after each step (tests); null stops on Ctrl-C or SIGTERM */
+    static Result run(Options o, BooleanSupplier stopRequested) throws IOException {
         TrainConfig cfg = TrainConfig.read(o.config());
         Path out = o.out() != null ? o.out() : cfg.out();
         if (out == null) throw new IOException(o.config() + ": no output directory: set \"out\" in the config or pass --out");
@@ -104,7 +118,7 @@ public final class TrainingRun {
         o.console().printf(Locale.ROOT, "model: %s, %,d parameters; tokens: train %,d, held-out %,d, out-of-domain %,d%n",
                 modelConfig.architecture().hfClass, model.parameterCount(), train.size(), heldout.size(), ood.size());
 
-        train(cfg, o, trainer, log, heldout.head(cfg.training().evalTokens()), checkpoint, tokenizerSha, out);
+        train(cfg, o, trainer, log, heldout.head(cfg.training().evalTokens()), checkpoint, tokenizerSha, out, stopRequested);
         if (!trainer.done()) {
             o.console().printf("stopped after step %d of %d; continue with --resume%n", trainer.nextStep(), cfg.training().steps());
             return new Result(out, trainer.nextStep(), null);
@@ -133,14 +147,18 @@ public final class TrainingRun {
     }
 
     private static void train(TrainConfig cfg, Options o, Trainer trainer, TrainingLog log, TokenStream evalSet,
-                              Path checkpoint, String tokenizerSha, Path out) throws IOException {
+                              Path checkpoint, String tokenizerSha, Path out, BooleanSupplier stopRequested) throws IOException {
         TrainConfig.TrainingSettings s = cfg.training();
         int stopAt = o.maxSteps() > 0 ? Math.min(s.steps(), trainer.nextStep() + o.maxSteps()) : s.steps();
         ProgressBar bar = o.progressBar() ? new ProgressBarBuilder().setTaskName("train").setInitialMax(s.steps())
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).startsFrom(trainer.nextStep(), Duration.ZERO)
                 .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(o.console())).build() : null;
+        Interruption signal = stopRequested == null ? new Interruption() : null;
+        BooleanSupplier stop = stopRequested != null ? stopRequested : signal::requested;
+        int interruptedAt = -1;
         try {
             double recentTokens = 0, recentSeconds = 0;
+            long lastLine = System.nanoTime();
             while (trainer.nextStep() < stopAt) {
                 long t0 = System.nanoTime();
                 Trainer.StepResult r = trainer.step();
@@ -149,24 +167,82 @@ public final class TrainingRun {
                 int done = r.step() + 1;
                 recentTokens = 0.9 * recentTokens + r.tokens();
                 recentSeconds = 0.9 * recentSeconds + nanos / 1e9;
+                double tokensPerSecond = recentTokens / recentSeconds;
                 if (bar != null) {
                     bar.stepTo(done);
-                    bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f  %,.0f tok/s", r.loss(), recentTokens / recentSeconds));
+                    bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f  %,.0f tok/s", r.loss(), tokensPerSecond));
                 }
                 if (done % s.evalEvery() == 0 || done == s.steps())
                     log.addEval(done, Evaluation.run(trainer.model(), evalSet, s.seqLen(), s.batchSize()).crossEntropy());
-                if (done % s.checkpointEvery() == 0 || done == stopAt) {
+                boolean interrupted = stop.getAsBoolean();
+                boolean save = done % s.checkpointEvery() == 0 || done == stopAt || interrupted;
+                if (save) {
                     log.flush();
                     Checkpoint.save(checkpoint, trainer.model(), trainer.optimizer(), new Checkpoint.State(done,
                             trainer.optimizer().steps(), cfg.fingerprint(), tokenizerSha, log.json()));
                     log.write(out.resolve(LOG));
                 }
+                // without a bar (logs, batch jobs): a line at each checkpoint and at least every 30 seconds
+                if (bar == null && (save || System.nanoTime() - lastLine > 30e9)) {
+                    lastLine = System.nanoTime();
+                    o.console().println(progressLine(done, s.steps(), r.loss(), tokensPerSecond, (long) s.batchSize() * s.seqLen()));
+                }
+                if (interrupted) {
+                    interruptedAt = done;
+                    break;
+                }
             }
         } finally {
             if (bar != null) bar.close();
+            if (interruptedAt >= 0)
+                o.console().printf("interrupted: checkpoint at step %d of %d written to %s%n", interruptedAt, s.steps(), checkpoint);
+            if (signal != null) signal.close(); // after the message: a shutdown in progress goes on from here
         }
-        if (o.progressBar()) return;
+        if (interruptedAt >= 0 || o.progressBar()) return;
         o.console().printf(Locale.ROOT, "trained to step %d, last loss %.4f%n", trainer.nextStep(), log.lastLoss());
+    }
+
+    /** "step 120/500  loss 4.1234  1,055 tok/s  ETA 12m40s": the rate is a recent average, the ETA counts steps only. */
+    static String progressLine(int done, int steps, double loss, double tokensPerSecond, long tokensPerStep) {
+        long eta = Math.round((steps - done) * tokensPerStep / tokensPerSecond);
+        return String.format(Locale.ROOT, "step %d/%d  loss %.4f  %,.0f tok/s  ETA %s", done, steps, loss, tokensPerSecond,
+                eta >= 3600 ? "%dh%02dm".formatted(eta / 3600, eta / 60 % 60) : eta >= 60 ? "%dm%02ds".formatted(eta / 60, eta % 60)
+                        : eta + "s");
+    }
+
+    /**
+     * Ctrl-C or SIGTERM while training: the JVM's shutdown waits (up to 10 minutes) until the step under way has
+     * finished and its checkpoint is written, instead of dropping everything since the last one.
+     */
+    private static final class Interruption implements AutoCloseable {
+        private final AtomicBoolean requested = new AtomicBoolean();
+        private final CountDownLatch released = new CountDownLatch(1);
+        private final Thread hook = new Thread(() -> {
+            requested.set(true);
+            try {
+                released.await(10, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "train-interrupt");
+
+        Interruption() {
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+
+        boolean requested() {
+            return requested.get();
+        }
+
+        @Override
+        public void close() {
+            released.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it returns now that the checkpoint is written
+            }
+        }
     }
 
     /** config.json, generation_config.json and model.safetensors in the export dtype; the tokenizer files are already there. */

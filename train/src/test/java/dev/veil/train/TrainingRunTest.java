@@ -14,7 +14,10 @@ import dev.veil.tokenizer.Tokenizer;
 import dev.veil.train.io.Sha256;
 import dev.veil.train.model.Transformer;
 import dev.veil.train.nn.Tape;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -117,6 +120,47 @@ class TrainingRunTest {
         TrainingRun.Result rest = TinyRun.run(config, split, cache, true, 0);
         assertThat(rest.stepsDone()).isEqualTo(8);
         assertThat(Files.readAllBytes(split.resolve("model.safetensors"))).isEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
+    }
+
+    /**
+     * An interruption between checkpoints (Ctrl-C: here the stop request a signal would make) still leaves a checkpoint
+     * at the step it reached; the directory copied elsewhere (another machine) resumes to the uninterrupted weights.
+     */
+    @Test
+    void anInterruptedRunResumedInACopiedDirectoryEndsBitIdentical() throws IOException {
+        Path interrupted = dir.resolve("ctrl-c");
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        int[] polls = {0};
+        TrainingRun.Result first = TrainingRun.run(new TrainingRun.Options(config, interrupted, false, 0, cache, "test",
+                new PrintStream(console, true, StandardCharsets.UTF_8), false), () -> ++polls[0] == 3);
+        assertThat(first.stepsDone()).isEqualTo(3); // checkpoint_every is 4
+        assertThat(Checkpoint.readState(interrupted.resolve(TrainingRun.CHECKPOINT)).step()).isEqualTo(3);
+        assertThat(console.toString(StandardCharsets.UTF_8)).contains("interrupted: checkpoint at step 3 of 8");
+        assertThat(interrupted.resolve(TrainingRun.CHECKPOINT + ".partial")).doesNotExist();
+
+        Path elsewhere = dir.resolve("other-machine").resolve("run");
+        Files.createDirectories(elsewhere);
+        try (var files = Files.list(interrupted)) {
+            for (Path f : files.toList()) Files.copy(f, elsewhere.resolve(f.getFileName()));
+        }
+        TrainingRun.Result rest = TinyRun.run(elsewhere.resolve(TrainingRun.CONFIG_COPY), elsewhere, cache, true, 0);
+        assertThat(rest.stepsDone()).isEqualTo(8);
+        assertThat(Files.readAllBytes(elsewhere.resolve("model.safetensors"))).isEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
+    }
+
+    /** Without a progress bar (logs, batch jobs) each checkpoint prints the step, loss, tokens/s and the time left. */
+    @Test
+    void progressLinesGiveTokensPerSecondAndTheTimeLeft() throws IOException {
+        assertThat(TrainingRun.progressLine(120, 500, 4.12346, 1000, 2048)).isEqualTo("step 120/500  loss 4.1235  1,000 tok/s  ETA 12m58s");
+        assertThat(TrainingRun.progressLine(0, 10_000, 5, 1000, 2048)).isEqualTo("step 0/10000  loss 5.0000  1,000 tok/s  ETA 5h41m");
+        assertThat(TrainingRun.progressLine(7, 8, 5, 64, 64)).isEqualTo("step 7/8  loss 5.0000  64 tok/s  ETA 1s");
+
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        TrainingRun.run(new TrainingRun.Options(config, dir.resolve("logged"), false, 0, cache, "test",
+                new PrintStream(console, true, StandardCharsets.UTF_8), false));
+        assertThat(console.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("step ")))
+                .anyMatch(l -> l.matches("step 4/8  loss \\d+\\.\\d{4}  [\\d,]+ tok/s  ETA \\d+s"))
+                .anyMatch(l -> l.matches("step 8/8  loss \\d+\\.\\d{4}  [\\d,]+ tok/s  ETA 0s"));
     }
 
     @Test

@@ -81,6 +81,8 @@ public final class SafetensorsWriter implements TensorSink {
     public void close() throws IOException {
         if (closed) return;
         closed = true;
+        // on disk before the rename: otherwise a crash soon after could leave the new name on a file not yet written
+        if (next == specs.size()) out.force(true);
         out.close();
         if (next < specs.size()) {
             Files.deleteIfExists(temp);
