@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.veil.server.RawHttp;
+import dev.veil.engine.RawHttp;
 import dev.veil.server.TestHttp;
 import java.net.Socket;
 import java.net.URI;

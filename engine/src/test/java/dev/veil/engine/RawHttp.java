@@ -1,4 +1,4 @@
-package dev.veil.server;
+package dev.veil.engine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
