@@ -47,6 +47,7 @@ public final class GatewayServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(GatewayServer.class.getName());
     private static final int MAX_BODY_BYTES = 8 << 20; // the largest limit GatewayOptions gives
+    private static final long DISCARD_BYTES = 32 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
     private static final Map<String, String> PAGES = Map.of(
@@ -249,8 +250,12 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
-    /** Reads, parses and tokenizes the request while holding a parsing slot: 503 when none frees up in time. */
+    /**
+     * Reads the body, then parses and tokenizes it while holding a parsing slot: 503 when none frees up in time. A body
+     * costs memory only as its bytes arrive, so a slow one holds no slot; the JSON tree and the tokenizing are bounded.
+     */
     private AppRequest parse(HttpExchange exchange, ResponseShapes shape) throws IOException, GatewayError {
+        byte[] bytes = readBody(exchange, bodyLimit);
         boolean acquired;
         try {
             acquired = parsing.tryAcquire(options.slotWait().toNanos(), TimeUnit.NANOSECONDS);
@@ -260,11 +265,10 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (!acquired) {
             exchange.getResponseHeaders().set("Retry-After", "1");
-            exchange.getResponseHeaders().set("Connection", "close");
             throw new GatewayError(503, "server_error", "the gateway is busy reading other requests; retry later", null, null);
         }
         try {
-            JsonNode body = readJson(exchange, bodyLimit);
+            JsonNode body = json(bytes);
             return shape == ResponseShapes.CHAT
                     ? AppRequest.chat(body, options.modelName(), tokenizer, template)
                     : AppRequest.completion(body, options.modelName(), tokenizer);
@@ -354,11 +358,23 @@ public final class GatewayServer implements AutoCloseable {
         return list;
     }
 
-    private static JsonNode readJson(HttpExchange exchange, int limit) throws IOException, GatewayError {
+    /** The parsing slots, for tests that need the gateway busy. */
+    Semaphore parsingSlots() {
+        return parsing;
+    }
+
+    private static byte[] readBody(HttpExchange exchange, int limit) throws IOException, GatewayError {
         GatewayError tooLarge = new GatewayError(413, "invalid_request_error", "the request body exceeds " + limit + " bytes", null, null);
-        String length = exchange.getRequestHeaders().getFirst("Content-Length");
-        if (length != null && (length.strip().length() > 9 || Long.parseLong(length.strip()) > limit)) { // the server checked it is a number
-            exchange.getResponseHeaders().set("Connection", "close"); // refused before reading: nothing of it is read
+        String length = exchange.getRequestHeaders().getFirst("Content-Length"); // the JDK server checked it is a number
+        long declared = length == null ? -1 : length.strip().length() > 18 ? Long.MAX_VALUE : Long.parseLong(length.strip());
+        if (declared > limit) { // refused from the head: a client announcing 10 GB and sending nothing is answered at once
+            if (declared <= DISCARD_BYTES) {
+                try (InputStream in = exchange.getRequestBody()) { // read and dropped: the client reads its 413 on an intact connection
+                    in.transferTo(OutputStream.nullOutputStream());
+                }
+            } else {
+                exchange.getResponseHeaders().set("Connection", "close");
+            }
             throw tooLarge;
         }
         byte[] body;
@@ -366,6 +382,10 @@ public final class GatewayServer implements AutoCloseable {
             body = in.readNBytes(limit + 1);
         }
         if (body.length > limit) throw tooLarge;
+        return body;
+    }
+
+    private static JsonNode json(byte[] body) throws IOException, GatewayError {
         try {
             JsonNode n = JSON.readTree(body);
             if (n == null || n.isMissingNode()) throw GatewayError.invalid("the request body is empty: expected a JSON object", null);
