@@ -5,11 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.engine.RawHttp;
 import dev.veil.engine.TestModels;
+import dev.veil.engine.Transformer;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,17 +25,20 @@ import org.junit.jupiter.api.Test;
  */
 class ServerAbuseTest {
 
+    static TestServers.Gate gate;
     static InferenceServer server;
     static URI uri;
 
     @BeforeAll
     static void start() throws Exception {
-        server = TestServers.start(TestServers.model(TestModels.llama(), 5), List.of(), TestServers.options("tiny"));
+        gate = new TestServers.Gate(TestServers.backend(TestModels.llama(), 5));
+        server = TestServers.start(new Transformer(gate, TestServers.PARALLEL), List.of(), TestServers.options("tiny"));
         uri = server.uri();
     }
 
     @AfterAll
     static void stop() {
+        gate.release();
         server.close();
     }
 
@@ -58,6 +65,53 @@ class ServerAbuseTest {
             wellBehavedRequestSucceeds();
         } finally {
             for (Socket s : stalled) s.close();
+        }
+    }
+
+    @Test
+    void droppedStreamsAreCancelledWithinAStepAndAnotherClientFinishesUnchanged() throws Exception {
+        ObjectNode other = TestHttp.JSON.createObjectNode();
+        other.putArray("prompt").add(7).add(8).add(9);
+        other.put("max_tokens", 40);
+        other.put("ignore_eos", true);
+        other.put("temperature", 0);
+        var solo = TestHttp.post(uri.resolve("/v1/completions"), other).json().get("choices").get(0).get("token_ids");
+        long cancelledBefore = server.metrics().cancelledSequences();
+        List<Socket> streams = new ArrayList<>();
+        try {
+            for (int i = 0; i < 32; i++) {
+                ObjectNode r = TestHttp.JSON.createObjectNode();
+                r.putArray("prompt").add(1).add(2).add(3 + i);
+                r.put("max_tokens", 240); // the context holds 256: none finishes before it is dropped
+                r.put("ignore_eos", true);
+                r.put("stream", true);
+                String json = TestHttp.JSON.writeValueAsString(r);
+                Socket s = RawHttp.open(uri);
+                s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + json.length() + "\r\n\r\n" + json).getBytes(StandardCharsets.US_ASCII));
+                streams.add(s);
+            }
+            CompletableFuture<TestHttp.Response> during = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return TestHttp.post(uri.resolve("/v1/completions"), other);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            for (Socket s : streams) { // each has started: its first event came
+                var in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                for (String line; (line = in.readLine()) != null && !line.startsWith("data: "); ) {
+                    // the head
+                }
+            }
+            gate.hold(); // no stream can run to its end before it is dropped
+            for (Socket s : streams) s.close();
+            gate.release();
+            ContinuousBatchingTest.await(() -> server.metrics().cancelledSequences() - cancelledBefore == 32, "all 32 dropped streams are cancelled");
+            ContinuousBatchingTest.await(() -> server.metrics().running() == 0, "their slots are free");
+            assertThat(during.get().json().get("choices").get(0).get("token_ids")).isEqualTo(solo);
+        } finally {
+            for (Socket s : streams) s.close();
         }
     }
 
