@@ -8,6 +8,8 @@ import dev.veil.tokenizer.Tokenizer;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import dev.veil.gateway.PrivateCompletionBackend;
@@ -65,15 +67,40 @@ public final class GatewayCommand implements Callable<Integer> {
             description = "longest wait for the upstream's first byte and between two of its tokens (default: ${DEFAULT-VALUE})")
     int timeout;
 
+    @Option(names = "--show-untrusted", description = {"let requests ask (veil_untrusted: true) for what the untrusted side received, "
+            + "and show it on the chat page. For AloePri that hands the caller the obfuscated ids of its own text, i.e. the secret "
+            + "permutation: for demonstrations only (default: off)"})
+    boolean showUntrusted;
+
+    @Option(names = "--allowed-host", paramLabel = "NAME",
+            description = "a Host name to serve besides localhost and IP addresses (repeatable); other names get 403 (DNS rebinding)")
+    List<String> allowedHosts = List.of();
+
+    @Option(names = "--api-key", paramLabel = "KEY", description = "require Authorization: Bearer KEY on /v1/* (the chat page asks for it once)")
+    String apiKey;
+
+    @Option(names = "--api-key-env", paramLabel = "VAR", description = "the API key from environment variable VAR (keeps it out of the process list)")
+    String apiKeyEnv;
+
+    @Mixin HttpServerLimits limits;
+
     @Override
     public Integer call() throws Exception {
         if (mode == Mode.aloepri && key == null) throw new IllegalArgumentException("--mode aloepri needs --key KEYFILE");
+        if (apiKey != null && apiKeyEnv != null) throw new IllegalArgumentException("--api-key and --api-key-env exclude each other");
+        String bearer = apiKey;
+        if (apiKeyEnv != null) {
+            bearer = System.getenv(apiKeyEnv);
+            if (bearer == null || bearer.isBlank()) throw new IllegalArgumentException("--api-key-env " + apiKeyEnv + ": the variable is not set");
+        }
+        limits.apply();
         Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
         PrivateCompletionBackend backend = switch (mode) {
             case aloepri -> aloepri(tokenizer);
             case talaria -> new TalariaBackend(talaria.connect(upstream, TalariaRuntime.Decoys.NONE));
         };
-        GatewayServer gateway = GatewayServer.start(new GatewayOptions(host, port, modelName, 1024), tokenizer, backend);
+        GatewayServer gateway = GatewayServer.start(GatewayOptions.defaults(modelName).withAddress(host, port).withShowUntrusted(showUntrusted)
+                .withAllowedHosts(Set.copyOf(allowedHosts)).withApiKey(bearer), tokenizer, backend);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             gateway.close();

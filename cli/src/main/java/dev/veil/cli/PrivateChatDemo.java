@@ -82,7 +82,8 @@ public final class PrivateChatDemo {
                 out.printf("2/4 untrusted server on %s (sees token ids only)%n", server.uri());
                 Tokenizer tokenizer = Tokenizer.load(modelDir);
                 var backend = new AloePriBackend(key.permutation(), VllmClient.connect(server.uri(), null, VllmClient.Timeouts.defaults()));
-                try (GatewayServer gateway = GatewayServer.start(GatewayOptions.defaults("veil").withAddress("127.0.0.1", 0), tokenizer, backend)) {
+                try (GatewayServer gateway = GatewayServer.start(GatewayOptions.defaults("veil").withAddress("127.0.0.1", 0)
+                        .withShowUntrusted(true), tokenizer, backend)) {
                     out.printf("3/4 trusted gateway on %s (OpenAI API; chat page at /)%n", gateway.uri());
                     out.printf("4/4 asking: %s%n", question);
                     Result r = ask(gateway.uri(), question, maxTokens, chat != null ? chat : tokenizer.chatTemplate().isPresent(), sampling);

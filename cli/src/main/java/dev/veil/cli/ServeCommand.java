@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code veil serve}: the untrusted token server (vLLM-compatible, token ids only) on a model directory. */
@@ -50,8 +51,11 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--drain", defaultValue = "10", paramLabel = "SECONDS", description = "on shutdown, time given to running requests (default: ${DEFAULT-VALUE})")
     int drain;
 
+    @Mixin HttpServerLimits limits;
+
     @Override
     public Integer call() throws Exception {
+        limits.apply();
         String served = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
         ServerOptions options = ServerOptions.defaults(served).withAddress(host, port).withLimits(maxRunning, maxWaiting)
                 .withPrefillChunk(prefillChunk).withBatching(batching);

@@ -38,6 +38,22 @@ public final class TalariaCloudCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "kernel threads (default: all processors)")
     Integer threads;
 
+    @Option(names = "--head-timeout", defaultValue = "10", paramLabel = "SECONDS",
+            description = "longest time from a request's first byte to the end of its head (default: ${DEFAULT-VALUE})")
+    long headTimeout;
+
+    @Option(names = "--body-timeout", defaultValue = "60", paramLabel = "SECONDS",
+            description = "longest time to receive a request's body (default: ${DEFAULT-VALUE})")
+    long bodyTimeout;
+
+    @Option(names = "--idle-timeout", defaultValue = "300", paramLabel = "SECONDS",
+            description = "a connection with no request is closed after this long; clients reconnect (default: ${DEFAULT-VALUE})")
+    long idleTimeout;
+
+    @Option(names = "--max-connections", defaultValue = "256", paramLabel = "N",
+            description = "connections served at once, a thread each; more get 503 (default: ${DEFAULT-VALUE})")
+    int maxConnections;
+
     @Spec CommandSpec spec;
 
     @Override
@@ -46,7 +62,9 @@ public final class TalariaCloudCommand implements Callable<Integer> {
         FoldedModel folded = FoldedModel.fold(files.config(), files.weights());
         Parallel parallel = threads == null ? Parallel.shared() : new Parallel(threads);
         CloudServer server = CloudServer.start(folded,
-                new CloudServer.Options(host, port, Duration.ofNanos(batchWindowMicros * 1000), maxBatchRows, parallel));
+                new CloudServer.Options(host, port, Duration.ofNanos(batchWindowMicros * 1000), maxBatchRows, parallel)
+                        .withLimits(new CloudServer.Limits(Duration.ofSeconds(headTimeout), Duration.ofSeconds(bodyTimeout),
+                                Duration.ofSeconds(idleTimeout), maxConnections)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

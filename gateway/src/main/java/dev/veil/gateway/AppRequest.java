@@ -30,13 +30,7 @@ public record AppRequest(int[] promptIds, Integer maxTokens, SamplingParams samp
         List<ChatTemplate.Message> chat = new ArrayList<>();
         for (int i = 0; i < messages.size(); i++) chat.add(message(messages.get(i), i));
         if (present(body, "tools") || present(body, "functions")) throw GatewayError.invalid("tools are not supported", "tools");
-        String text;
-        try {
-            text = template.render(chat, true);
-        } catch (RuntimeException e) {
-            throw GatewayError.invalid("the chat template refused these messages: " + e.getMessage(), "messages");
-        }
-        return common(body, tokenizer.encode(text, false, true), "max_completion_tokens");
+        return common(body, ChatPrompt.tokenize(tokenizer, template, chat), "max_completion_tokens");
     }
 
     /** A text completion: {@code prompt} tokenized with the tokenizer's special tokens (BOS), as Hugging Face does. */

@@ -1,12 +1,28 @@
 package dev.veil.gateway;
 
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
 /**
- * How the gateway listens and what it calls the model.
+ * How the gateway listens, what it calls the model, and who may use it.
  *
  * @param modelName        the id apps pass as {@code model}
  * @param defaultMaxTokens generation limit when the app sets none and the backend does not know the context length
+ * @param showUntrusted    whether a request may ask ({@code veil_untrusted: true}) to see what the untrusted side saw.
+ *                         Off by default: for AloePri the obfuscated ids next to the caller's own text give away the
+ *                         vocabulary permutation τ, so only an operator demonstrating Veil turns it on
+ * @param allowedHosts     Host header names accepted besides IP literals and {@code localhost} (DNS rebinding: a web
+ *                         page's own name resolving to 127.0.0.1 must not reach the gateway)
+ * @param apiKey           when not null, {@code /v1/*} requires {@code Authorization: Bearer apiKey}
+ * @param maxBodyBytes     largest request body; 0 means "from the context length" ({@link #bodyLimit(int)})
+ * @param maxParsing       requests read, parsed and tokenized at once; others wait for a slot up to {@code slotWait},
+ *                         then get 503 with Retry-After (bounds the memory of concurrent large bodies)
+ * @param slotWait         how long a request waits for a parsing slot
  */
-public record GatewayOptions(String host, int port, String modelName, int defaultMaxTokens) {
+public record GatewayOptions(String host, int port, String modelName, int defaultMaxTokens, boolean showUntrusted,
+                             Set<String> allowedHosts, String apiKey, int maxBodyBytes, int maxParsing, Duration slotWait) {
 
     public static final int DEFAULT_PORT = 8080;
 
@@ -14,13 +30,45 @@ public record GatewayOptions(String host, int port, String modelName, int defaul
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
         if (modelName == null || modelName.isBlank()) throw new IllegalArgumentException("the model name is empty");
         if (defaultMaxTokens < 1) throw new IllegalArgumentException("default max tokens must be >= 1");
+        allowedHosts = allowedHosts.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+        if (apiKey != null && apiKey.isBlank()) throw new IllegalArgumentException("the API key is empty");
+        if (maxBodyBytes < 0) throw new IllegalArgumentException("max body bytes must be >= 0 (0: from the context length)");
+        if (maxParsing < 1) throw new IllegalArgumentException("max parsing must be >= 1, got " + maxParsing);
+        if (slotWait.isNegative()) throw new IllegalArgumentException("the slot wait is negative");
     }
 
+    /** Loopback, port 8080, untrusted view off, no API key, body limit from the context, 8 requests parsed at once. */
     public static GatewayOptions defaults(String modelName) {
-        return new GatewayOptions("127.0.0.1", DEFAULT_PORT, modelName, 1024);
+        return new GatewayOptions("127.0.0.1", DEFAULT_PORT, modelName, 1024, false, Set.of(), null, 0, 8, Duration.ofSeconds(10));
     }
 
     public GatewayOptions withAddress(String host, int port) {
-        return new GatewayOptions(host, port, modelName, defaultMaxTokens);
+        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait);
+    }
+
+    public GatewayOptions withShowUntrusted(boolean show) {
+        return new GatewayOptions(host, port, modelName, defaultMaxTokens, show, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait);
+    }
+
+    public GatewayOptions withAllowedHosts(Set<String> hosts) {
+        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, hosts, apiKey, maxBodyBytes, maxParsing, slotWait);
+    }
+
+    public GatewayOptions withApiKey(String key) {
+        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, key, maxBodyBytes, maxParsing, slotWait);
+    }
+
+    public GatewayOptions withLimits(int maxBodyBytes, int maxParsing, Duration slotWait) {
+        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait);
+    }
+
+    /**
+     * The body limit: {@code maxBodyBytes}, or 64 KiB plus 64 bytes per token of context (a token is a few characters,
+     * up to six JSON bytes each), between 1 and 8 MiB; 8 MiB when the context is unknown.
+     */
+    int bodyLimit(int contextLength) {
+        if (maxBodyBytes > 0) return maxBodyBytes;
+        if (contextLength <= 0) return 8 << 20;
+        return (int) Math.clamp((64L << 10) + 64L * contextLength, 1 << 20, 8 << 20);
     }
 }

@@ -14,12 +14,15 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The trusted, OpenAI-compatible gateway ({@code veil gateway}) on the JDK HTTP server, a virtual thread per request:
@@ -27,8 +30,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * <ul>
  *   <li>{@code POST /v1/chat/completions}, {@code POST /v1/completions} — JSON or SSE, with usage</li>
  *   <li>{@code GET /v1/models}, {@code GET /health}</li>
- *   <li>{@code GET /} — the chat page: the conversation beside what the untrusted side received each turn</li>
+ *   <li>{@code GET /} — the chat page: the conversation, and beside it what the untrusted side received each turn when
+ *   the operator allows that ({@link GatewayOptions#showUntrusted()}); {@code GET /veil/config} tells the page</li>
  * </ul>
+ *
+ * Who may call: a Host header that is an IP literal, {@code localhost} or an allowed name (a DNS-rebinding page's own
+ * name is none of those), no cross-origin browser request (an Origin that is not this Host), and the API key on
+ * {@code /v1/*} when one is set. Resources: bodies over the limit are refused from their Content-Length before any is
+ * read, and a few requests at a time are read and parsed ({@link GatewayOptions#maxParsing()}).
  *
  * Everything text-shaped happens here (chat template, tokenizer, detokenizer, stop strings); the model is reached only
  * through the {@link PrivateCompletionBackend}. An app that disconnects mid-stream cancels its upstream generation.
@@ -37,7 +46,8 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class GatewayServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(GatewayServer.class.getName());
-    private static final int MAX_BODY_BYTES = 8 << 20;
+    private static final int MAX_BODY_BYTES = 8 << 20; // the largest limit GatewayOptions gives
+    private static final long DISCARD_BYTES = 32 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
     private static final Map<String, String> PAGES = Map.of(
@@ -54,6 +64,9 @@ public final class GatewayServer implements AutoCloseable {
     private final PrivateCompletionBackend backend;
     private final HttpServer http;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final Semaphore parsing;
+    private final int bodyLimit;
+    private final byte[] apiKey;
     private final long created = System.currentTimeMillis() / 1000;
 
     private GatewayServer(GatewayOptions options, Tokenizer tokenizer, PrivateCompletionBackend backend) throws IOException {
@@ -61,6 +74,9 @@ public final class GatewayServer implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.template = tokenizer.chatTemplate().orElse(null);
         this.backend = backend;
+        this.parsing = new Semaphore(options.maxParsing());
+        this.bodyLimit = options.bodyLimit(backend.contextLength());
+        this.apiKey = options.apiKey() == null ? null : options.apiKey().getBytes(StandardCharsets.UTF_8);
         try {
             this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 1024);
         } catch (IOException e) {
@@ -91,6 +107,12 @@ public final class GatewayServer implements AutoCloseable {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             String method = exchange.getRequestMethod();
+            GatewayError refused = refusal(exchange, path);
+            if (refused != null) {
+                exchange.getResponseHeaders().set("Connection", "close"); // its body, if any, is not read
+                sendError(exchange, refused);
+                return;
+            }
             if (PAGES.containsKey(path) && method.equals("GET")) {
                 page(exchange, PAGES.get(path));
                 return;
@@ -108,6 +130,9 @@ public final class GatewayServer implements AutoCloseable {
                 case "/health" -> {
                     if (requireMethod(exchange, "GET")) send(exchange, 200, "text/plain", new byte[0]);
                 }
+                case "/veil/config" -> {
+                    if (requireMethod(exchange, "GET")) sendJson(exchange, 200, config());
+                }
                 default -> sendError(exchange, new GatewayError(404, "invalid_request_error",
                         "no such endpoint: " + method + " " + AppRequest.clip(path), null, null));
             }
@@ -121,16 +146,86 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
+    /** Why this request may not be served (403 foreign Host or Origin, 401 missing API key), or null. */
+    private GatewayError refusal(HttpExchange exchange, String path) {
+        var headers = exchange.getRequestHeaders();
+        String host = headers.getFirst("Host");
+        if (host != null && !allowedHost(hostName(host)))
+            return new GatewayError(403, "invalid_request_error", "Host " + AppRequest.clip(host) + " is not allowed: start the gateway with "
+                    + "--allowed-host NAME to serve a name other than localhost or an IP address", null, "host_not_allowed");
+        String origin = headers.getFirst("Origin");
+        if (origin != null && !sameOrigin(origin, host))
+            return new GatewayError(403, "invalid_request_error", "cross-origin requests are refused (Origin " + AppRequest.clip(origin)
+                    + ")", null, "origin_not_allowed");
+        if (apiKey != null && path.startsWith("/v1/")) {
+            String auth = headers.getFirst("Authorization");
+            byte[] given = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)
+                    ? auth.substring(7).strip().getBytes(StandardCharsets.UTF_8) : new byte[0];
+            if (!MessageDigest.isEqual(given, apiKey)) { // constant time
+                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+                return new GatewayError(401, "invalid_request_error", auth == null
+                        ? "You didn't provide an API key: send Authorization: Bearer KEY" : "Incorrect API key provided", null, "invalid_api_key");
+            }
+        }
+        return null;
+    }
+
+    /** IP literals cannot be rebound; names must be localhost or named by the operator. */
+    private boolean allowedHost(String name) {
+        return name.equals("localhost") || options.allowedHosts().contains(name) || isIpLiteral(name);
+    }
+
+    private static boolean isIpLiteral(String name) {
+        if (name.startsWith("[")) return name.endsWith("]");
+        String[] parts = name.split("\\.", -1);
+        if (parts.length != 4) return false;
+        for (String p : parts) if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit) || Integer.parseInt(p) > 255) return false;
+        return true;
+    }
+
+    /** The Host header's name, lower case, without the port; an IPv6 literal keeps its brackets. */
+    static String hostName(String host) {
+        String h = host.strip().toLowerCase(Locale.ROOT);
+        if (h.startsWith("[")) {
+            int end = h.indexOf(']');
+            return end < 0 ? h : h.substring(0, end + 1);
+        }
+        int colon = h.lastIndexOf(':');
+        return colon < 0 ? h : h.substring(0, colon);
+    }
+
+    /** A browser's Origin names the page that made the request: it must be this gateway (same host and port). */
+    private static boolean sameOrigin(String origin, String host) {
+        if (host == null) return false;
+        try {
+            URI o = new URI(origin.strip());
+            if (o.getScheme() == null || o.getRawAuthority() == null || !(o.getScheme().equalsIgnoreCase("http") || o.getScheme().equalsIgnoreCase("https")))
+                return false;
+            return o.getRawAuthority().equalsIgnoreCase(host.strip());
+        } catch (java.net.URISyntaxException e) {
+            return false; // "null" (sandboxed frames, files) included
+        }
+    }
+
+    /** What the chat page needs to know: whether it may show the untrusted view, whether /v1 needs a key. */
+    private ObjectNode config() {
+        ObjectNode c = JSON.createObjectNode();
+        c.put("mode", backend.mode());
+        c.put("show_untrusted", options.showUntrusted());
+        c.put("api_key_required", apiKey != null);
+        return c;
+    }
+
     /** One chat or text completion, from the app's JSON to the app's answer. */
     private void complete(HttpExchange exchange, ResponseShapes shape) throws IOException {
         long start = System.nanoTime();
         AppRequest request;
         PrivateStream ids;
         try {
-            JsonNode body = readJson(exchange);
-            request = shape == ResponseShapes.CHAT
-                    ? AppRequest.chat(body, options.modelName(), tokenizer, template)
-                    : AppRequest.completion(body, options.modelName(), tokenizer);
+            request = parse(exchange, shape);
+            if (request.showUntrusted() && !options.showUntrusted())
+                throw new GatewayError(403, "invalid_request_error", "veil_untrusted is off on this gateway: the operator turns it on with "
+                        + "--show-untrusted (it shows what the untrusted side received)", "veil_untrusted", null);
             ids = backend.open(new PrivateRequest(request.promptIds(), maxTokens(request), request.sampling(), request.seeded(),
                     tokenizer.eosIds()));
         } catch (GatewayError e) {
@@ -155,15 +250,43 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads the body, then parses and tokenizes it while holding a parsing slot: 503 when none frees up in time. A body
+     * costs memory only as its bytes arrive, so a slow one holds no slot; the JSON tree and the tokenizing are bounded.
+     */
+    private AppRequest parse(HttpExchange exchange, ResponseShapes shape) throws IOException, GatewayError {
+        byte[] bytes = readBody(exchange, bodyLimit);
+        boolean acquired;
+        try {
+            acquired = parsing.tryAcquire(options.slotWait().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            acquired = false;
+        }
+        if (!acquired) {
+            exchange.getResponseHeaders().set("Retry-After", "1");
+            throw new GatewayError(503, "server_error", "the gateway is busy reading other requests; retry later", null, null);
+        }
+        try {
+            JsonNode body = json(bytes);
+            return shape == ResponseShapes.CHAT
+                    ? AppRequest.chat(body, options.modelName(), tokenizer, template)
+                    : AppRequest.completion(body, options.modelName(), tokenizer);
+        } finally {
+            parsing.release();
+        }
+    }
+
     private int maxTokens(AppRequest r) throws GatewayError {
         int context = backend.contextLength();
         int prompt = r.promptIds().length;
         if (context > 0 && prompt >= context)
             throw GatewayError.invalid("the prompt has " + prompt + " tokens, the model's context holds " + context, "messages");
         if (r.maxTokens() != null) {
-            if (context > 0 && prompt + r.maxTokens() > context)
+            long total = (long) prompt + r.maxTokens(); // max_tokens may be up to 2^31 - 1
+            if (context > 0 && total > context)
                 throw GatewayError.invalid("This model's maximum context length is " + context + " tokens. However, you requested "
-                        + (prompt + r.maxTokens()) + " tokens (" + prompt + " in the messages, " + r.maxTokens() + " in the completion).",
+                        + total + " tokens (" + prompt + " in the messages, " + r.maxTokens() + " in the completion).",
                         "max_tokens");
             return r.maxTokens();
         }
@@ -181,7 +304,7 @@ public final class GatewayServer implements AutoCloseable {
         }
         ObjectNode body = shape.complete(id, created, options.modelName(), answer.toString(), text.finishReason(),
                 ResponseShapes.usage(request.promptIds().length, text.generated()));
-        if (request.showUntrusted()) body.set("veil_untrusted", ResponseShapes.untrusted(ids.untrustedView()));
+        if (request.showUntrusted() && options.showUntrusted()) body.set("veil_untrusted", ResponseShapes.untrusted(ids.untrustedView()));
         sendJson(exchange, 200, body);
     }
 
@@ -206,7 +329,7 @@ public final class GatewayServer implements AutoCloseable {
             }
             event(out, shape.delta(id, created, model, null, false, text.finishReason()));
             ObjectNode usage = request.includeUsage() ? ResponseShapes.usage(request.promptIds().length, text.generated()) : null;
-            ObjectNode untrusted = request.showUntrusted() ? ResponseShapes.untrusted(ids.untrustedView()) : null;
+            ObjectNode untrusted = request.showUntrusted() && options.showUntrusted() ? ResponseShapes.untrusted(ids.untrustedView()) : null;
             if (usage != null || untrusted != null) event(out, shape.trailer(id, created, model, usage, untrusted));
             out.write(DONE);
             out.flush();
@@ -235,13 +358,34 @@ public final class GatewayServer implements AutoCloseable {
         return list;
     }
 
-    private static JsonNode readJson(HttpExchange exchange) throws IOException, GatewayError {
+    /** The parsing slots, for tests that need the gateway busy. */
+    Semaphore parsingSlots() {
+        return parsing;
+    }
+
+    private static byte[] readBody(HttpExchange exchange, int limit) throws IOException, GatewayError {
+        GatewayError tooLarge = new GatewayError(413, "invalid_request_error", "the request body exceeds " + limit + " bytes", null, null);
+        String length = exchange.getRequestHeaders().getFirst("Content-Length"); // the JDK server checked it is a number
+        long declared = length == null ? -1 : length.strip().length() > 18 ? Long.MAX_VALUE : Long.parseLong(length.strip());
+        if (declared > limit) { // refused from the head: a client announcing 10 GB and sending nothing is answered at once
+            if (declared <= DISCARD_BYTES) {
+                try (InputStream in = exchange.getRequestBody()) { // read and dropped: the client reads its 413 on an intact connection
+                    in.transferTo(OutputStream.nullOutputStream());
+                }
+            } else {
+                exchange.getResponseHeaders().set("Connection", "close");
+            }
+            throw tooLarge;
+        }
         byte[] body;
         try (InputStream in = exchange.getRequestBody()) {
-            body = in.readNBytes(MAX_BODY_BYTES + 1);
+            body = in.readNBytes(limit + 1);
         }
-        if (body.length > MAX_BODY_BYTES)
-            throw new GatewayError(413, "invalid_request_error", "the request body exceeds " + MAX_BODY_BYTES + " bytes", null, null);
+        if (body.length > limit) throw tooLarge;
+        return body;
+    }
+
+    private static JsonNode json(byte[] body) throws IOException, GatewayError {
         try {
             JsonNode n = JSON.readTree(body);
             if (n == null || n.isMissingNode()) throw GatewayError.invalid("the request body is empty: expected a JSON object", null);
@@ -278,7 +422,10 @@ public final class GatewayServer implements AutoCloseable {
     private static void send(HttpExchange exchange, int status, String type, byte[] body) throws IOException {
         exchange.getResponseHeaders().set("Content-Type", type);
         exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-        if (body.length > 0) exchange.getResponseBody().write(body);
+        if (body.length > 0) {
+            exchange.getResponseBody().write(body);
+            exchange.getResponseBody().flush(); // before the exchange drains an unread body: the client has its answer
+        }
     }
 
     @Override

@@ -157,7 +157,7 @@ public final class VllmClient implements AutoCloseable {
             throw new UpstreamException(502, "interrupted while calling the upstream", e);
         }
         if (response.statusCode() != 200) throw refused(response);
-        TokenStream s = new TokenStream(response.body());
+        TokenStream s = new TokenStream(response.body(), p.maxTokens());
         open.add(s);
         return s;
     }
@@ -209,19 +209,24 @@ public final class VllmClient implements AutoCloseable {
     /**
      * One streamed completion: ids in the order generated, then {@code -1}. Reads server-sent events, skipping comments
      * and the usage chunk; an {@code error} event, a broken connection, a silence longer than the idle timeout or a
-     * stream that ends without {@code finish_reason} raise {@link UpstreamException}.
+     * stream that ends without {@code finish_reason} raise {@link UpstreamException}. The upstream is untrusted: an event
+     * line over {@link #MAX_LINE} characters, or more ids than were asked for, is a 502 too, not a buffer that grows.
      */
     public final class TokenStream implements AutoCloseable {
+        static final int MAX_LINE = 1 << 20;
         private final InputStream body;
         private final BufferedReader reader;
+        private final int maxTokens;
+        private int received;
         private final ArrayDeque<Integer> pending = new ArrayDeque<>();
         private volatile long lastActivity = System.nanoTime();
         private volatile boolean timedOut;
         private String finishReason;
         private boolean ended;
 
-        private TokenStream(InputStream body) {
+        private TokenStream(InputStream body, int maxTokens) {
             this.body = body;
+            this.maxTokens = maxTokens;
             this.reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
         }
 
@@ -242,7 +247,7 @@ public final class VllmClient implements AutoCloseable {
         private void readChunk() throws UpstreamException {
             String line;
             try {
-                line = reader.readLine();
+                line = readLine();
             } catch (IOException e) {
                 throw broken(e);
             }
@@ -280,6 +285,10 @@ public final class VllmClient implements AutoCloseable {
             if (ids != null && ids.isArray()) {
                 for (JsonNode id : ids) {
                     if (!id.canConvertToInt()) throw new UpstreamException(502, "the upstream sent a token id that is not an integer");
+                    if (++received > maxTokens) {
+                        close();
+                        throw new UpstreamException(502, "the upstream sent more than the " + maxTokens + " ids asked for");
+                    }
                     pending.add(id.asInt());
                 }
             } else if (!choice.path("text").asText("").isEmpty()) {
@@ -288,6 +297,20 @@ public final class VllmClient implements AutoCloseable {
             }
             JsonNode finish = choice.get("finish_reason");
             if (finish != null && !finish.isNull()) finishReason = finish.asText();
+        }
+
+        /** One line without its end, or null at the end of the stream; a line over MAX_LINE is a 502. */
+        private String readLine() throws IOException, UpstreamException {
+            StringBuilder line = new StringBuilder(256);
+            for (int c; (c = reader.read()) >= 0; ) {
+                if (c == '\n') return line.toString();
+                if (c != '\r') line.append((char) c);
+                if (line.length() > MAX_LINE) {
+                    close();
+                    throw new UpstreamException(502, "the upstream sent an event line over " + MAX_LINE + " characters");
+                }
+            }
+            return line.isEmpty() ? null : line.toString();
         }
 
         private UpstreamException broken(IOException e) {

@@ -25,7 +25,7 @@ class ChatPageTest {
 
     @Test
     void aTwoTurnConversationAndWhatTheServerSaw() throws Exception {
-        try (PrivateChatFixture chat = PrivateChatFixture.start(dir); Chromium browser = Chromium.launch()) {
+        try (PrivateChatFixture chat = PrivateChatFixture.start(dir, false, o -> o.withShowUntrusted(true)); Chromium browser = Chromium.launch()) {
             browser.call("Page.enable", null);
             browser.navigate(chat.gatewayUri());
             browser.waitFor("document.getElementById('model').textContent.includes('aloepri')", Duration.ofSeconds(30));

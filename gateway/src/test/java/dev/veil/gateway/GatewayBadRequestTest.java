@@ -45,6 +45,7 @@ class GatewayBadRequestTest {
             content number       | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": 5}]} | content must be | messages
             temperature high     | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "temperature": 3} | temperature must be | temperature
             max tokens zero      | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 0} | positive integer | max_tokens
+            max tokens int max   | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2147483647} | you requested 21474836 | max_tokens
             over context         | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 100000} | maximum context length is 512 | max_tokens
             five stops           | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "stop": ["a","b","c","d","e"]} | up to 4 strings | stop
             empty stop           | /v1/chat/completions | {"model": "veil-test", "messages": [{"role": "user", "content": "hi"}], "stop": [""]} | non-empty strings | stop

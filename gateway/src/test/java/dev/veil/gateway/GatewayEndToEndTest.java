@@ -63,7 +63,7 @@ class GatewayEndToEndTest {
 
     @BeforeAll
     static void start() throws Exception {
-        chat = PrivateChatFixture.startWithProxy(dir);
+        chat = PrivateChatFixture.start(dir, true, o -> o.withShowUntrusted(true));
         gateway = chat.gatewayUri();
         Logger.getLogger("").addHandler(capture);
     }

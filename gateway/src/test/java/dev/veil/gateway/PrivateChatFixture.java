@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * A private chat on loopback for tests: a random-weight Qwen2-shaped model with the real Qwen3 tokenizer and chat
@@ -47,7 +48,8 @@ public final class PrivateChatFixture implements AutoCloseable {
     private final ModelFiles plainFiles;
     private final Transformer plain;
 
-    private PrivateChatFixture(Path dir, boolean withProxy, ServerOptions serverOptions, VllmClient.Timeouts timeouts) throws Exception {
+    private PrivateChatFixture(Path dir, boolean withProxy, ServerOptions serverOptions, VllmClient.Timeouts timeouts,
+                               UnaryOperator<GatewayOptions> gatewayOptions) throws Exception {
         plainDir = writePlainModel(dir.resolve("plain"));
         obfuscatedDir = dir.resolve("obfuscated");
         AloePriParams exact = AloePriParams.defaults(64).exact().withLambda(1e-9).withExpansion(0);
@@ -58,21 +60,26 @@ public final class PrivateChatFixture implements AutoCloseable {
         proxy = withProxy ? RecordingProxy.start(server.port()) : null;
         URI upstream = withProxy ? proxy.uri() : server.uri();
         var backend = new AloePriBackend(key.permutation(), VllmClient.connect(upstream, null, timeouts));
-        gateway = GatewayServer.start(GatewayOptions.defaults(MODEL).withAddress("127.0.0.1", 0), tokenizer, backend);
+        gateway = GatewayServer.start(gatewayOptions.apply(GatewayOptions.defaults(MODEL).withAddress("127.0.0.1", 0)), tokenizer, backend);
         plainFiles = ModelFiles.open(plainDir);
         plain = new Transformer(new LocalLinearBackend(plainFiles.config(), plainFiles.weights(), PARALLEL), PARALLEL);
     }
 
     public static PrivateChatFixture start(Path dir) throws Exception {
-        return new PrivateChatFixture(dir, false, serverOptions(), VllmClient.Timeouts.defaults());
+        return new PrivateChatFixture(dir, false, serverOptions(), VllmClient.Timeouts.defaults(), o -> o);
     }
 
     public static PrivateChatFixture startWithProxy(Path dir) throws Exception {
-        return new PrivateChatFixture(dir, true, serverOptions(), VllmClient.Timeouts.defaults());
+        return new PrivateChatFixture(dir, true, serverOptions(), VllmClient.Timeouts.defaults(), o -> o);
     }
 
     public static PrivateChatFixture start(Path dir, boolean withProxy, ServerOptions options, VllmClient.Timeouts timeouts) throws Exception {
-        return new PrivateChatFixture(dir, withProxy, options, timeouts);
+        return new PrivateChatFixture(dir, withProxy, options, timeouts, o -> o);
+    }
+
+    /** With the gateway's options changed from the defaults (untrusted view, hosts, API key, limits). */
+    public static PrivateChatFixture start(Path dir, boolean withProxy, UnaryOperator<GatewayOptions> gateway) throws Exception {
+        return new PrivateChatFixture(dir, withProxy, serverOptions(), VllmClient.Timeouts.defaults(), gateway);
     }
 
     public static ServerOptions serverOptions() {

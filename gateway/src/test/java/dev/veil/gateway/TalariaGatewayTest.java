@@ -40,7 +40,7 @@ class TalariaGatewayTest {
                  var backend = new TalariaBackend(TalariaRuntime.connect(cloud.uri(), setup.uri(), TalariaOptions.DEFAULT,
                          Transport.Kind.SOCKET, CloudConnection.Retry.DEFAULT, TalariaRuntime.Decoys.NONE));
                  GatewayServer gateway = GatewayServer.start(GatewayOptions.defaults(PrivateChatFixture.MODEL)
-                         .withAddress("127.0.0.1", 0), chat.tokenizer, backend)) {
+                         .withAddress("127.0.0.1", 0).withShowUntrusted(true), chat.tokenizer, backend)) {
                 String question = "What did the committee decide about the budget?";
                 int[] prompt = chat.chatPromptIds(question);
                 int[] plainIds = chat.plainIds(prompt, 24, SamplingParams.GREEDY);

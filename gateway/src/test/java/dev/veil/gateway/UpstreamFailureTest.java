@@ -138,6 +138,47 @@ class UpstreamFailureTest {
         }
     }
 
+    /** The upstream is untrusted: an endless event line or more ids than asked for end the stream with a 502. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"long line", "too many ids"})
+    void anUpstreamThatSendsTooMuchIsRefused(String what) throws Exception {
+        String event = what.equals("long line")
+                ? "data: {\"choices\":[{\"index\":0,\"text\":\"" + " ".repeat(VllmClient.TokenStream.MAX_LINE + 10) + "\"}]}\n\n"
+                : "data: {\"choices\":[{\"index\":0,\"text\":\"\",\"token_ids\":[5,6,7,8,9],\"finish_reason\":null}]}\n\n";
+        HttpServer flooding = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        flooding.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        flooding.createContext("/v1/models", e -> {
+            byte[] b = "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"max_model_len\":512}]}".getBytes(StandardCharsets.UTF_8);
+            e.sendResponseHeaders(200, b.length);
+            e.getResponseBody().write(b);
+            e.close();
+        });
+        flooding.createContext("/v1/completions", e -> {
+            e.getRequestBody().readAllBytes();
+            e.getResponseHeaders().set("Content-Type", "text/event-stream");
+            e.sendResponseHeaders(200, 0);
+            try (OutputStream out = e.getResponseBody()) {
+                out.write(event.getBytes(StandardCharsets.UTF_8));
+            } catch (java.io.IOException gone) {
+                // the gateway hung up: what this test wants
+            }
+        });
+        flooding.start();
+        try (VllmClient client = VllmClient.connect(URI.create("http://127.0.0.1:" + flooding.getAddress().getPort()), null,
+                VllmClient.Timeouts.defaults())) {
+            var stream = client.stream(new int[] {1, 2}, new VllmClient.Params(3, 0, 1, 0, null, java.util.Set.of()));
+            var e = org.assertj.core.api.Assertions.catchThrowableOfType(UpstreamException.class, () -> {
+                for (int i = 0; i < 10 && stream.next() >= 0; i++) {
+                    // the first ids are fine
+                }
+            });
+            assertThat(e.status()).isEqualTo(502);
+            assertThat(e.getMessage()).contains(what.equals("long line") ? "event line over" : "more than the 3 ids asked for");
+        } finally {
+            flooding.stop(0);
+        }
+    }
+
     @Test
     void anUnreachableUpstreamIsAClearError() {
         var e = org.assertj.core.api.Assertions.catchThrowableOfType(UpstreamException.class,

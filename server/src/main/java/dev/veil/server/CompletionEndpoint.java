@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -37,9 +38,12 @@ final class CompletionEndpoint {
     private final int contextLength;
     private final Set<Integer> eosIds;
     private final Duration keepAlive;
+    private final int bodyLimit;
+    private final Semaphore parsing;
+    private final Duration slotWait;
 
     CompletionEndpoint(Scheduler scheduler, ServerMetrics metrics, String modelName, int vocabSize, int contextLength,
-                       Set<Integer> eosIds, Duration keepAlive) {
+                       Set<Integer> eosIds, Duration keepAlive, int bodyLimit, int maxParsing, Duration slotWait) {
         this.scheduler = scheduler;
         this.metrics = metrics;
         this.modelName = modelName;
@@ -47,6 +51,9 @@ final class CompletionEndpoint {
         this.contextLength = contextLength;
         this.eosIds = Set.copyOf(eosIds);
         this.keepAlive = keepAlive;
+        this.bodyLimit = bodyLimit;
+        this.parsing = new Semaphore(maxParsing);
+        this.slotWait = slotWait;
     }
 
     /** One request's identity and its sequences, shared by the two response shapes. */
@@ -62,9 +69,9 @@ final class CompletionEndpoint {
         long start = System.nanoTime();
         CompletionRequest request;
         try {
-            request = CompletionRequest.parse(HttpIo.readJson(exchange), modelName, vocabSize, contextLength);
+            request = parse(exchange);
         } catch (ApiException e) {
-            metrics.request(e.status() == 404 ? "not_found" : "bad_request");
+            metrics.request(e.status() == 404 ? "not_found" : e.status() == 503 ? "busy" : "bad_request");
             HttpIo.sendError(exchange, e);
             return;
         }
@@ -91,6 +98,29 @@ final class CompletionEndpoint {
                 sequences, events, start);
         if (request.stream()) stream(exchange, call);
         else respond(exchange, call);
+    }
+
+    /**
+     * Reads the body, then parses it while holding one of the few parsing slots: 503 when none frees up in time. A body
+     * costs memory only as its bytes arrive, so a slow one holds no slot; JSON trees are what the slots bound.
+     */
+    private CompletionRequest parse(HttpExchange exchange) throws IOException, ApiException {
+        byte[] body = HttpIo.readBody(exchange, bodyLimit);
+        boolean acquired;
+        try {
+            acquired = parsing.tryAcquire(slotWait.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            acquired = false;
+        }
+        if (!acquired) {
+            throw new ApiException(503, "ServiceUnavailableError", "the server is busy reading other requests; retry later", null);
+        }
+        try {
+            return CompletionRequest.parse(HttpIo.json(body), modelName, vocabSize, contextLength);
+        } finally {
+            parsing.release();
+        }
     }
 
     /** Waits for every sequence, then answers with one JSON body. */

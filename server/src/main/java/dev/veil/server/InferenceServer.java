@@ -50,7 +50,8 @@ public final class InferenceServer implements AutoCloseable {
         this.owned = owned;
         this.scheduler = new Scheduler(model, options.maxRunning(), options.maxWaiting(), options.prefillChunk(), metrics);
         this.completions = new CompletionEndpoint(scheduler, metrics, options.modelName(), config.vocabSize(),
-                config.maxPositionEmbeddings(), Set.copyOf(eosIds), options.keepAlive());
+                config.maxPositionEmbeddings(), Set.copyOf(eosIds), options.keepAlive(), options.bodyLimit(config.maxPositionEmbeddings()),
+                options.maxParsing(), options.slotWait());
         try {
             this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 1024);
         } catch (IOException e) {

@@ -55,6 +55,9 @@ final class Scheduler implements AutoCloseable {
         lock.lock();
         try {
             if (!accepting) throw new ApiException(503, "ServiceUnavailableError", "the server is shutting down", null);
+            if (sequences.size() > maxRunning + maxWaiting) // waiting cannot help: not a rate limit
+                throw ApiException.badRequest("the request has " + sequences.size() + " prompts; this server holds at most "
+                        + (maxRunning + maxWaiting) + " sequences", "prompt");
             int free = maxRunning + maxWaiting - active;
             if (sequences.size() > free)
                 throw new ApiException(429, "RateLimitError", "the server is busy: " + active + " sequences running or waiting, "

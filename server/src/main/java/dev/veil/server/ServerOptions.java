@@ -15,9 +15,12 @@ import java.time.Duration;
  *                      how a client that went away is noticed while its request waits
  * @param batching      {@link Batching#INVARIANT} (default): a sequence gets bit for bit the tokens it would get alone,
  *                      whatever it is batched with; {@link Batching#FASTEST}: faster prefill, results equal up to rounding
+ * @param maxBodyBytes  largest request body; 0: from the context length ({@link #bodyLimit(int)})
+ * @param maxParsing    requests read and parsed at once; others wait up to {@code slotWait} for a slot, then get 503
+ *                      with Retry-After (bounds the memory that concurrent large bodies take as JSON trees)
  */
 public record ServerOptions(String host, int port, String modelName, int maxRunning, int maxWaiting, int prefillChunk,
-                            Duration keepAlive, Batching batching) {
+                            Duration keepAlive, Batching batching, int maxBodyBytes, int maxParsing, Duration slotWait) {
 
     public static final int DEFAULT_PORT = 8000;
 
@@ -29,30 +32,50 @@ public record ServerOptions(String host, int port, String modelName, int maxRunn
         if (prefillChunk < 1) throw new IllegalArgumentException("prefill chunk must be >= 1, got " + prefillChunk);
         if (keepAlive.isNegative() || keepAlive.isZero()) throw new IllegalArgumentException("keep-alive must be positive");
         if (batching == null) throw new IllegalArgumentException("batching is null");
+        if (maxBodyBytes < 0) throw new IllegalArgumentException("max body bytes must be >= 0 (0: from the context length)");
+        if (maxParsing < 1) throw new IllegalArgumentException("max parsing must be >= 1, got " + maxParsing);
+        if (slotWait.isNegative()) throw new IllegalArgumentException("the slot wait is negative");
     }
 
-    /** Loopback, port 8000, 32 running and 256 waiting sequences, 256-token prefill chunks, 2 s keep-alive, batch-invariant. */
+    /**
+     * The body limit: {@code maxBodyBytes}, or 64 KiB plus 16 bytes (an id, its comma and a space) per token of four
+     * context-length prompts, between 1 and 16 MiB.
+     */
+    int bodyLimit(int contextLength) {
+        if (maxBodyBytes > 0) return maxBodyBytes;
+        return (int) Math.clamp((64L << 10) + 4 * 16L * contextLength, 1 << 20, 16 << 20);
+    }
+
+    /**
+     * Loopback, port 8000, 32 running and 256 waiting sequences, 256-token prefill chunks, 2 s keep-alive, batch-invariant,
+     * body limit from the context, 8 requests parsed at once (others wait up to 10 s).
+     */
     public static ServerOptions defaults(String modelName) {
-        return new ServerOptions("127.0.0.1", DEFAULT_PORT, modelName, 32, 256, 256, Duration.ofSeconds(2), Batching.INVARIANT);
+        return new ServerOptions("127.0.0.1", DEFAULT_PORT, modelName, 32, 256, 256, Duration.ofSeconds(2), Batching.INVARIANT,
+                0, 8, Duration.ofSeconds(10));
     }
 
     public ServerOptions withAddress(String host, int port) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching);
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait);
     }
 
     public ServerOptions withLimits(int maxRunning, int maxWaiting) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching);
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait);
     }
 
     public ServerOptions withPrefillChunk(int tokens) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, tokens, keepAlive, batching);
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, tokens, keepAlive, batching, maxBodyBytes, maxParsing, slotWait);
     }
 
     public ServerOptions withKeepAlive(Duration keepAlive) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching);
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait);
+    }
+
+    public ServerOptions withBodyLimits(int maxBodyBytes, int maxParsing, Duration slotWait) {
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait);
     }
 
     public ServerOptions withBatching(Batching batching) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching);
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait);
     }
 }

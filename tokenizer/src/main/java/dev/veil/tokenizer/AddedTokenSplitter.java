@@ -1,5 +1,6 @@
 package dev.veil.tokenizer;
 
+import java.util.BitSet;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
@@ -40,8 +41,21 @@ final class AddedTokenSplitter {
      * @param parseSpecial when false, special tokens are left in the text as plain characters
      */
     void split(String text, boolean parseSpecial, Consumer<String> textSink, IntConsumer tokenSink) {
+        split(text, parseSpecial, null, (segment, offset) -> textSink.accept(segment), tokenSink);
+    }
+
+    /** Text between matches and where it starts in {@code text}. */
+    interface SegmentSink {
+        void accept(String segment, int offset);
+    }
+
+    /**
+     * As {@link #split(String, boolean, Consumer, IntConsumer)}, and a special token that overlaps a position set in
+     * {@code plain} (null: none) stays plain characters too.
+     */
+    void split(String text, boolean parseSpecial, BitSet plain, SegmentSink textSink, IntConsumer tokenSink) {
         if (empty) {
-            if (!text.isEmpty()) textSink.accept(text);
+            if (!text.isEmpty()) textSink.accept(text, 0);
             return;
         }
         int emitted = 0; // text before this offset went to the sink
@@ -58,16 +72,22 @@ final class AddedTokenSplitter {
             }
             int start = pos, stop = pos + match.content().length();
             pos = stop; // matches never overlap: a skipped match is still consumed, as in Hugging Face
-            if (match.special() && !parseSpecial) continue;
+            if (match.special() && (!parseSpecial || overlaps(plain, start, stop))) continue;
             if (match.singleWord() && !standsAlone(text, start, stop)) continue;
             if (match.lstrip()) while (start > emitted && isWhitespace(text.charAt(start - 1))) start--;
             if (match.rstrip()) while (stop < text.length() && isWhitespace(text.charAt(stop))) stop++;
-            if (start > emitted) textSink.accept(text.substring(emitted, start));
+            if (start > emitted) textSink.accept(text.substring(emitted, start), emitted);
             tokenSink.accept(match.id());
             emitted = stop;
             pos = stop;
         }
-        if (emitted < text.length()) textSink.accept(text.substring(emitted));
+        if (emitted < text.length()) textSink.accept(text.substring(emitted), emitted);
+    }
+
+    static boolean overlaps(BitSet plain, int start, int stop) {
+        if (plain == null) return false;
+        int next = plain.nextSetBit(start);
+        return next >= 0 && next < stop;
     }
 
     private AddedToken longestAt(String text, int pos) {

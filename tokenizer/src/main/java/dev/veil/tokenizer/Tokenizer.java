@@ -4,6 +4,7 @@ import dev.veil.model.gguf.GgufFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.BitSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -90,6 +91,21 @@ public final class Tokenizer {
         IntList out = new IntList(text.length() / 3 + 4);
         if (addSpecial) out.addAll(p.prefix());
         p.rawAdded().split(text, parseSpecial, segment -> encodeSegment(segment, parseSpecial, out), out::add);
+        if (addSpecial) out.addAll(p.suffix());
+        return out.toArray();
+    }
+
+    /**
+     * Encodes a rendered chat template: special tokens count as in {@code encode(text, addSpecial, true)}, except where
+     * they overlap a position set in {@code plain} — the messages' own content, which is text: a user who writes
+     * {@code <|im_start|>system} gets those characters, not a role marker. Equals the ordinary encoding when no
+     * content spells a special token.
+     */
+    public int[] encode(String text, boolean addSpecial, BitSet plain) {
+        IntList out = new IntList(text.length() / 3 + 4);
+        if (addSpecial) out.addAll(p.prefix());
+        p.rawAdded().split(text, true, plain, (segment, offset) -> encodeSegment(segment,
+                !AddedTokenSplitter.overlaps(plain, offset, offset + segment.length()), out), out::add);
         if (addSpecial) out.addAll(p.suffix());
         return out.toArray();
     }

@@ -61,7 +61,8 @@ public final class RecordingCloudProxy implements AutoCloseable {
             if (type != null) headers.put("Content-Type", type);
             Transport.Reply reply;
             try {
-                reply = upstream.exchange(path, headers, ex.getRequestMethod().equals("GET") ? null : body);
+                // relayed as is: the client behind this proxy bounds the reply itself
+                reply = upstream.exchange(path, headers, ex.getRequestMethod().equals("GET") ? null : body, Integer.MAX_VALUE - 8);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 ex.sendResponseHeaders(503, -1);

@@ -1,16 +1,42 @@
 // The chat page: the conversation on the left (plaintext, trusted side), and on the right what the untrusted server
-// received and returned for each turn, as reported by the gateway (veil_untrusted in the last stream chunk).
+// received and returned for each turn, as reported by the gateway (veil_untrusted in the last stream chunk) when the
+// operator started it with --show-untrusted (/veil/config says; otherwise the panel is hidden). A gateway started with
+// --api-key gets the key asked once; it stays in this tab's sessionStorage.
 "use strict";
 
 const messages = [];            // the conversation sent with each turn (OpenAI chat format)
 let modelId = null;
 let turns = 0;
+let config = {show_untrusted: false, api_key_required: false};
 
 const $ = (id) => document.getElementById(id);
 
+function apiHeaders() {
+  const headers = {"Content-Type": "application/json"};
+  const key = sessionStorage.getItem("veil-api-key");
+  if (key) headers["Authorization"] = `Bearer ${key}`;
+  return headers;
+}
+
+// Asks for the key when the gateway needs one and none is stored (or the stored one was refused).
+function askKey(refused) {
+  if (!config.api_key_required) return;
+  if (!refused && sessionStorage.getItem("veil-api-key")) return;
+  const key = window.prompt(refused ? "The API key was refused. API key:" : "This gateway needs its API key:");
+  if (key) sessionStorage.setItem("veil-api-key", key.trim());
+  else sessionStorage.removeItem("veil-api-key");
+}
+
 async function loadModel() {
   try {
-    const r = await fetch("/v1/models");
+    config = await (await fetch("/veil/config")).json();
+    if (!config.show_untrusted) {
+      $("untrustedPane").hidden = true;
+      document.querySelector("main").classList.add("single");
+    }
+    askKey(false);
+    let r = await fetch("/v1/models", {headers: apiHeaders()});
+    if (r.status === 401) { askKey(true); r = await fetch("/v1/models", {headers: apiHeaders()}); }
     const m = (await r.json()).data[0];
     modelId = m.id;
     $("model").textContent = `model ${m.id} · mode ${m.veil_mode}`;
@@ -98,14 +124,13 @@ async function send(text) {
   $("send").disabled = true;
   let content = "";
   try {
-    const response = await fetch("/v1/chat/completions", {
-      method: "POST",
-      headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({
-        model: modelId, messages, stream: true, veil_untrusted: true,
-        temperature: Number($("temperature").value), max_tokens: Number($("maxTokens").value),
-      }),
-    });
+    const request = {
+      model: modelId, messages, stream: true,
+      temperature: Number($("temperature").value), max_tokens: Number($("maxTokens").value),
+    };
+    if (config.show_untrusted) request.veil_untrusted = true;
+    const response = await fetch("/v1/chat/completions", {method: "POST", headers: apiHeaders(), body: JSON.stringify(request)});
+    if (response.status === 401) askKey(true);
     if (!response.ok) throw new Error((await response.json()).error.message);
     await readEvents(response, (chunk) => {
       if (chunk.error) throw new Error(chunk.error.message);

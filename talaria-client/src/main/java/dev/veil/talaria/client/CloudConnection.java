@@ -56,14 +56,31 @@ public final class CloudConnection implements AutoCloseable {
         return stats;
     }
 
-    /** The model's config.json as the cloud publishes it ({@code GET /v2/talaria/config}). */
+    /** Replies beyond the tensor data: the JSON header, or an error message. */
+    static final int REPLY_OVERHEAD = 64 * 1024;
+
+    /**
+     * The model's config.json as the cloud publishes it ({@code GET /v2/talaria/config}). The cloud is untrusted and
+     * the client sizes its buffers from this: every size must be positive and within what any model Veil runs has.
+     */
     public ModelConfig fetchConfig() {
-        Transport.Reply r = send("/v2/talaria/config", Map.of(), null, "the model config");
+        Transport.Reply r = send("/v2/talaria/config", Map.of(), null, REPLY_OVERHEAD, "the model config");
+        ModelConfig c;
         try {
-            return ModelConfig.fromJson(JSON.readTree(r.body()));
+            c = ModelConfig.fromJson(JSON.readTree(r.body()));
         } catch (IOException | IllegalArgumentException e) {
             throw new TalariaException("cloud " + base + " sent an unusable model config: " + e.getMessage(), e);
         }
+        String bad = check("vocab_size", c.vocabSize(), 1 << 21) + check("hidden_size", c.hiddenSize(), 1 << 16)
+                + check("intermediate_size", c.intermediateSize(), 1 << 18) + check("num_hidden_layers", c.numLayers(), 1024)
+                + check("num_attention_heads", c.numHeads(), 1024) + check("num_key_value_heads", c.numKvHeads(), 1024)
+                + check("head_dim", c.headDim(), 1024) + check("max_position_embeddings", c.maxPositionEmbeddings(), 1 << 24);
+        if (!bad.isEmpty()) throw new TalariaException("cloud " + base + " sent an unusable model config:" + bad);
+        return c;
+    }
+
+    private static String check(String field, int value, int max) {
+        return value >= 1 && value <= max ? "" : " " + field + " " + value + " is outside 1.." + max + ";";
     }
 
     /** {@code z[n × in] · Wᵀ (+b)} of product {@code name}, as the cloud computes it. */
@@ -72,7 +89,9 @@ public final class CloudConnection implements AutoCloseable {
         Map<String, String> headers = Map.of("Content-Type", V2Codec.CONTENT_TYPE,
                 V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()));
         long t0 = System.nanoTime();
-        Transport.Reply r = send("/v2/models/" + name + "/infer", headers, body.bytes(), name.toString());
+        // the reply is n × out floats and a JSON header: anything larger is refused before it is read
+        int maxReply = (int) Math.min(Integer.MAX_VALUE - 8, REPLY_OVERHEAD + 4L * n * out);
+        Transport.Reply r = send("/v2/models/" + name + "/infer", headers, body.bytes(), maxReply, name.toString());
         stats.waitNanos.addAndGet(System.nanoTime() - t0);
         InferTensor y;
         try {
@@ -94,7 +113,7 @@ public final class CloudConnection implements AutoCloseable {
     }
 
     /** Sends with retries on connection failures and 503s; other errors fail at once with the server's message. */
-    private Transport.Reply send(String path, Map<String, String> headers, byte[] body, String what) {
+    private Transport.Reply send(String path, Map<String, String> headers, byte[] body, int maxReplyBytes, String what) {
         long deadline = System.nanoTime() + retry.budget().toNanos();
         long backoff = Math.max(1, retry.firstBackoff().toMillis());
         int attempts = 0;
@@ -103,7 +122,7 @@ public final class CloudConnection implements AutoCloseable {
             String failure;
             Throwable cause = null;
             try {
-                Transport.Reply r = transport.exchange(path, headers, body);
+                Transport.Reply r = transport.exchange(path, headers, body, maxReplyBytes);
                 if (r.status() == 200) return r;
                 String message = errorMessage(r.body());
                 if (r.status() != 503)

@@ -22,14 +22,20 @@ final class JdkHttpTransport implements Transport {
     }
 
     @Override
-    public Reply exchange(String path, Map<String, String> headers, byte[] body) throws IOException, InterruptedException {
+    public Reply exchange(String path, Map<String, String> headers, byte[] body, int maxReplyBytes) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofMinutes(2));
         headers.forEach(b::header);
         b = body == null ? b.GET() : b.POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        HttpResponse<byte[]> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<java.io.InputStream> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
         Map<String, String> h = new HashMap<>();
         resp.headers().map().forEach((k, v) -> h.put(k.toLowerCase(Locale.ROOT), v.getFirst()));
-        return new Reply(resp.statusCode(), h, resp.body());
+        try (java.io.InputStream in = resp.body()) {
+            long declared = resp.headers().firstValueAsLong("content-length").orElse(-1);
+            if (declared > maxReplyBytes) throw Transport.tooLarge(path, declared, maxReplyBytes);
+            byte[] bytes = in.readNBytes(maxReplyBytes + 1); // bounded whatever the framing
+            if (bytes.length > maxReplyBytes) throw Transport.tooLarge(path, bytes.length, maxReplyBytes);
+            return new Reply(resp.statusCode(), h, bytes);
+        }
     }
 
     @Override

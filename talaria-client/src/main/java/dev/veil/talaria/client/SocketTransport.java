@@ -1,7 +1,6 @@
 package dev.veil.talaria.client;
 
 import dev.veil.talaria.protocol.SpinningChannel;
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -19,12 +18,18 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * A minimal blocking HTTP/1.1 client for the cloud's two request shapes (GET, POST with a Content-Length body):
  * keep-alive sockets in a small pool, the whole exchange done on the calling thread, TCP_NODELAY so a request is not
  * held back by Nagle's algorithm, and a short poll for the reply before sleeping ({@link SpinningChannel}: a reply
- * that comes within the spin time costs no thread wake-up). Replies with Content-Length or chunked bodies. A failure
- * closes the socket and surfaces as an {@link IOException} (the caller retries: calls are idempotent).
+ * that comes within the spin time costs no thread wake-up). A failure closes the socket and surfaces as an
+ * {@link IOException} (the caller retries: calls are idempotent).
+ *
+ * <p>The cloud is untrusted, so what it sends is bounded before it is read: a reply needs a Content-Length no larger
+ * than the caller's bound (what the product's shape needs), header lines are at most {@link #MAX_LINE} bytes and
+ * {@link #MAX_HEADERS} in number, chunked bodies are refused. Those are {@link TalariaException}s: retrying would not help.
  */
 final class SocketTransport implements Transport {
 
     private static final int TIMEOUT_MS = 120_000;
+    static final int MAX_LINE = 8 * 1024;
+    static final int MAX_HEADERS = 64;
 
     private final String host;
     private final int port;
@@ -92,13 +97,13 @@ final class SocketTransport implements Transport {
     static final long DEFAULT_SPIN_NANOS = 0;
 
     @Override
-    public Reply exchange(String path, Map<String, String> headers, byte[] body) throws IOException {
+    public Reply exchange(String path, Map<String, String> headers, byte[] body, int maxReplyBytes) throws IOException {
         if (closed) throw new IOException("transport closed");
         Connection c = idle.pollFirst();
         if (c == null) c = connect();
         try {
             write(c, path, headers, body);
-            Reply r = read(c);
+            Reply r = read(c, path, maxReplyBytes);
             if ("close".equalsIgnoreCase(r.headers().get("connection"))) c.close();
             else idle.addFirst(c);
             return r;
@@ -131,7 +136,7 @@ final class SocketTransport implements Transport {
         else c.channel.write(head, ByteBuffer.wrap(body));
     }
 
-    private static Reply read(Connection c) throws IOException {
+    private static Reply read(Connection c, String path, int maxReplyBytes) throws IOException {
         String status = line(c);
         if (!status.startsWith("HTTP/1.")) throw new IOException("not an HTTP/1.x reply: '" + status + "'");
         int code;
@@ -141,29 +146,25 @@ final class SocketTransport implements Transport {
             throw new IOException("bad HTTP status line: '" + status + "'");
         }
         Map<String, String> headers = new HashMap<>();
+        int lines = 0;
         for (String l; !(l = line(c)).isEmpty(); ) {
+            if (++lines > MAX_HEADERS) throw new TalariaException("the cloud's reply to " + path + " has over " + MAX_HEADERS + " headers: refused");
             int colon = l.indexOf(':');
             if (colon > 0) headers.put(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim());
         }
-        byte[] body;
+        if (headers.containsKey("transfer-encoding"))
+            throw new TalariaException("the cloud's reply to " + path + " has Transfer-Encoding " + headers.get("transfer-encoding")
+                    + ": refused (Veil's cloud sends a Content-Length)");
         String length = headers.get("content-length");
-        if (length != null) {
-            body = c.readBytes(Integer.parseInt(length));
-        } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            for (int size; (size = Integer.parseInt(line(c).split(";")[0].trim(), 16)) > 0; line(c))
-                out.write(c.readBytes(size));
-            while (!line(c).isEmpty()) {
-                // trailers
-            }
-            body = out.toByteArray();
-        } else {
-            body = new byte[0];
-        }
-        return new Reply(code, headers, body);
+        if (length == null) return new Reply(code, headers, new byte[0]);
+        if (!length.chars().allMatch(Character::isDigit) || length.isEmpty())
+            throw new TalariaException("the cloud's reply to " + path + " has Content-Length '" + length + "': refused");
+        long declared = length.length() > 18 ? Long.MAX_VALUE : Long.parseLong(length);
+        if (declared > maxReplyBytes) throw Transport.tooLarge(path, declared, maxReplyBytes);
+        return new Reply(code, headers, c.readBytes((int) declared));
     }
 
-    /** One header line without its CRLF. */
+    /** One header line without its CRLF, at most {@link #MAX_LINE} bytes. */
     private static String line(Connection c) throws IOException {
         StringBuilder sb = new StringBuilder(64);
         for (int b; ; ) {
@@ -171,6 +172,7 @@ final class SocketTransport implements Transport {
             if (b < 0) throw new EOFException("connection closed by the cloud");
             if (b == '\n') break;
             if (b != '\r') sb.append((char) b);
+            if (sb.length() > MAX_LINE) throw new TalariaException("the cloud sent a reply header line over " + MAX_LINE + " bytes: refused");
         }
         return sb.toString();
     }

@@ -21,8 +21,17 @@ public interface Transport extends AutoCloseable {
         }
     }
 
-    /** {@code GET} ({@code body == null}) or {@code POST} of {@code body} to {@code path} on the cloud. */
-    Reply exchange(String path, Map<String, String> headers, byte[] body) throws IOException, InterruptedException;
+    /**
+     * {@code GET} ({@code body == null}) or {@code POST} of {@code body} to {@code path} on the cloud. The cloud is
+     * untrusted: a reply body over {@code maxReplyBytes} is refused ({@link TalariaException}) before it is read.
+     */
+    Reply exchange(String path, Map<String, String> headers, byte[] body, int maxReplyBytes) throws IOException, InterruptedException;
+
+    /** A reply larger than the caller said it can be. */
+    static TalariaException tooLarge(String path, long bytes, int max) {
+        return new TalariaException("the cloud's reply to " + path + " has " + bytes + " bytes, more than the " + max
+                + " it can need: refused");
+    }
 
     @Override
     void close();

@@ -58,7 +58,7 @@ final class V2Proxy implements AutoCloseable {
             String len = ex.getRequestHeaders().getFirst(V2Codec.HEADER_LENGTH);
             if (len != null) headers.put(V2Codec.HEADER_LENGTH, len);
             Transport.Reply resp = upstream.exchange(ex.getRequestURI().getPath(), headers,
-                    ex.getRequestMethod().equals("GET") ? null : body);
+                    ex.getRequestMethod().equals("GET") ? null : body, Integer.MAX_VALUE - 8);
             byte[] out = resp.body();
             String outLen = resp.header(V2Codec.HEADER_LENGTH).orElse(null);
             if (len != null && outLen != null && resp.status() == 200) {

@@ -43,17 +43,20 @@ public final class CloudServer implements AutoCloseable {
      * @param parallel    the kernel thread pool the matmuls run on
      * @param spin        how long a connection's thread polls for the client's next call before it sleeps
      *                    ({@link dev.veil.talaria.protocol.SpinningChannel}; zero: never)
+     * @param limits      timeouts and the connection cap
      */
-    public record Options(String host, int port, Duration batchWindow, int maxBatchRows, Parallel parallel, Duration spin) {
+    public record Options(String host, int port, Duration batchWindow, int maxBatchRows, Parallel parallel, Duration spin,
+                          Limits limits) {
         public Options {
             if (spin.isNegative()) throw new IllegalArgumentException("spin time must not be negative");
+            if (limits == null) throw new IllegalArgumentException("limits are null");
             if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
             if (batchWindow.isNegative()) throw new IllegalArgumentException("batch window must not be negative");
             if (maxBatchRows < 1) throw new IllegalArgumentException("max batch rows must be >= 1");
         }
 
         public Options(String host, int port, Duration batchWindow, int maxBatchRows, Parallel parallel) {
-            this(host, port, batchWindow, maxBatchRows, parallel, DEFAULT_SPIN);
+            this(host, port, batchWindow, maxBatchRows, parallel, DEFAULT_SPIN, Limits.DEFAULT);
         }
 
         public static Options loopback(int port) {
@@ -61,7 +64,32 @@ public final class CloudServer implements AutoCloseable {
         }
 
         public Options withSpin(Duration d) {
-            return new Options(host, port, batchWindow, maxBatchRows, parallel, d);
+            return new Options(host, port, batchWindow, maxBatchRows, parallel, d, limits);
+        }
+
+        public Options withLimits(Limits l) {
+            return new Options(host, port, batchWindow, maxBatchRows, parallel, spin, l);
+        }
+    }
+
+    /**
+     * What one client can make the cloud hold, bounded ({@link CloudHttpServer}).
+     *
+     * @param headTimeout    from a request's first byte to the end of its head
+     * @param bodyTimeout    from the end of the head to the end of the body
+     * @param idleTimeout    a kept-alive connection waits this long for its next request, then is closed (the
+     *                       client reconnects)
+     * @param maxConnections connections served at once, a thread each; more are answered 503 and closed
+     */
+    public record Limits(Duration headTimeout, Duration bodyTimeout, Duration idleTimeout, int maxConnections) {
+
+        /** 10 s for a head, 60 s for a body, 5 min idle, 256 connections. */
+        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofMinutes(5), 256);
+
+        public Limits {
+            for (Duration d : List.of(headTimeout, bodyTimeout, idleTimeout))
+                if (d.toMillis() < 1) throw new IllegalArgumentException("timeouts must be at least 1 ms, got " + d);
+            if (maxConnections < 1) throw new IllegalArgumentException("max connections must be >= 1, got " + maxConnections);
         }
     }
 
@@ -80,7 +108,7 @@ public final class CloudServer implements AutoCloseable {
             batchers.put(n, new Batcher(model.get(n), options.parallel(), options.batchWindow().toNanos(), options.maxBatchRows(), stats));
         int widest = ModelName.all(model.config()).stream().mapToInt(n -> n.inDim(model.config())).max().orElse(1);
         http = new CloudHttpServer(options.host(), options.port(), 65536L + 4L * options.maxBatchRows() * widest,
-                options.spin().toNanos(), this::handle, (status, message) -> error(status, message));
+                options.spin().toNanos(), options.limits(), this::handle, (status, message) -> error(status, message));
     }
 
     /** Starts serving {@code model}; port 0 picks a free port (see {@link #port()}). */
@@ -116,6 +144,10 @@ public final class CloudServer implements AutoCloseable {
         } catch (IllegalStateException e) {
             stats.errors.incrementAndGet();
             return error(503, e.getMessage());
+        } catch (RuntimeException e) { // a bug, not the caller's: answer it rather than drop the connection
+            stats.errors.incrementAndGet();
+            LOG.log(System.Logger.Level.ERROR, "handler failed: " + e);
+            return error(500, "internal error: " + e.getClass().getSimpleName());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return error(503, "the cloud is shutting down");

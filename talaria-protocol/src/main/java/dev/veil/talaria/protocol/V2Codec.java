@@ -93,10 +93,14 @@ public final class V2Codec {
             long count = 1;
             for (int i = 0; i < shape.length; i++) {
                 JsonNode s = shapeNode.get(i);
-                if (!s.canConvertToLong() || s.asLong() < 0)
+                if (!s.isIntegralNumber() || !s.canConvertToLong() || s.asLong() < 0)
                     throw new IllegalArgumentException("tensor '" + name + "': invalid shape " + shapeNode);
                 shape[i] = s.asLong();
-                count = Math.multiplyExact(count, shape[i]);
+                // a shape holding more floats than the body has bytes is refused before it can overflow
+                if (shape[i] != 0 && count > body.length / 4 / shape[i])
+                    throw new IllegalArgumentException("tensor '" + name + "': shape " + shapeNode + " holds more floats than the body ("
+                            + body.length + " bytes) carries");
+                count *= shape[i];
             }
             JsonNode size = e.path("parameters").path("binary_data_size");
             if (!size.canConvertToLong())

@@ -1,0 +1,88 @@
+package dev.veil.engine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * HTTP/1.1 written byte by byte on a socket, for what well-behaved clients never send: foreign Host headers, heads that
+ * stall, bodies shorter than their Content-Length. Every read waits at most {@link #READ_LIMIT_MS}.
+ */
+public final class RawHttp {
+
+    /** The longest a test waits on one read before it counts as "nothing came". */
+    public static final int READ_LIMIT_MS = 20_000;
+
+    private RawHttp() {}
+
+    /** A status line and the text after the head, of a server that answered and closed or kept the connection. */
+    public record Reply(int status, String head, String body) {}
+
+    /** Sends {@code request} (a whole request, head and body) on a new connection and reads the answer. */
+    public static Reply exchange(URI server, String request) throws IOException {
+        try (Socket s = open(server)) {
+            s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream().flush();
+            return read(s);
+        }
+    }
+
+    public static Socket open(URI server) throws IOException {
+        Socket s = new Socket(server.getHost(), server.getPort());
+        s.setSoTimeout(READ_LIMIT_MS);
+        return s;
+    }
+
+    /** Reads one reply: the head, then Content-Length bytes of body (or up to the close). */
+    public static Reply read(Socket s) throws IOException {
+        InputStream in = s.getInputStream();
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) throw new IOException("the server closed the connection without a complete reply: " + head);
+            head.write(b);
+        }
+        String h = head.toString(StandardCharsets.ISO_8859_1);
+        int status = Integer.parseInt(h.substring(9, 12));
+        int length = -1;
+        for (String line : h.split("\r\n"))
+            if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).strip());
+        byte[] body = length >= 0 ? in.readNBytes(length) : new byte[0];
+        return new Reply(status, h, new String(body, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Whether the server has closed {@code s}: true once a read sees the end of the stream (or a reset), false when
+     * nothing comes within the read limit.
+     */
+    public static boolean closedByServer(Socket s) throws IOException {
+        try {
+            while (s.getInputStream().read() >= 0) {
+                // an error reply before the close is fine
+            }
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // reset
+        }
+    }
+
+    /** {@code count} connections that each send {@code head} and then nothing more. */
+    public static List<Socket> stalled(URI server, int count, String head) throws IOException {
+        List<Socket> sockets = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            Socket s = open(server);
+            s.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            sockets.add(s);
+        }
+        return sockets;
+    }
+}
