@@ -1,11 +1,17 @@
 package dev.veil.cli;
 
+import dev.veil.attack.Progress;
+import dev.veil.attack.capture.TalariaRun;
+import dev.veil.attack.talaria.JointLikelihoodAttack;
+import dev.veil.attack.talaria.TalariaTarget;
 import dev.veil.engine.Generation;
 import dev.veil.engine.GenerationOptions;
 import dev.veil.engine.Generator;
 import dev.veil.engine.SamplingParams;
 import dev.veil.engine.StopCondition;
 import dev.veil.engine.TokenListener;
+import dev.veil.model.ModelConfig;
+import dev.veil.model.Weights;
 import dev.veil.talaria.authority.RowBudget;
 import dev.veil.talaria.authority.SetupAuthority;
 import dev.veil.talaria.authority.SetupClients;
@@ -20,6 +26,7 @@ import dev.veil.talaria.cloud.CloudServer;
 import dev.veil.talaria.cloud.FoldedModel;
 import dev.veil.tokenizer.ChatTemplate;
 import dev.veil.tokenizer.Tokenizer;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +34,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -130,10 +138,36 @@ final class DemoCommand implements Callable<Integer> {
                         + " masks: %s hidden, %s embedding, %d integrity check vector(s)%n", s.roundTrips(), s.bytesSent(),
                         s.bytesReceived(), s.setupBytes(), TalariaOptions.DEFAULT.hidden(), TalariaOptions.DEFAULT.embed(),
                         TalariaOptions.DEFAULT.checkVectors());
+                out.println(leak(m.files().config(), m.files().weights(), dir, prompt, maxTokens));
                 if (!same) return 1;
             }
         }
         return 0;
+    }
+
+    /**
+     * What the cloud could read of this prompt: a greedy run of it recorded at the cloud's door (the joint attack's
+     * decoding rule is plain greedy, not the demo's penalties), attacked by the joint attack beside its reads-nothing twin.
+     */
+    private static String leak(ModelConfig c, Weights w, Path dir, int[] prompt, int maxTokens) throws IOException {
+        TalariaRun.Result run = TalariaRun.run(c, w, dir, new TalariaRun.Veil(TalariaOptions.DEFAULT), List.of(prompt), maxTokens,
+                TalariaRun.all(), () -> {});
+        TalariaTarget target = new TalariaTarget(run.capture(), c, w);
+        int[] truth = run.truth().requests().getFirst().processed();
+        var joint = new JointLikelihoodAttack.Options(1, 32, true, true, true, null, null);
+        int read = recovered(new JointLikelihoodAttack(joint, 1), target, truth);
+        int nothing = recovered(new JointLikelihoodAttack(joint.readingNothing(), 1), target, truth);
+        return String.format(Locale.ROOT, "what the cloud could read: the joint attack (every row it was sent, the model as prior, the greedy"
+                + " rule) on a greedy run of this prompt recovers %d of %d tokens; the same decoder reading nothing, %d"
+                + " (mask scale %.1f for %d layers; the full audit: docs/results/audit.md)", read, truth.length, nothing,
+                TalariaOptions.depthScale(c), c.numLayers());
+    }
+
+    private static int recovered(JointLikelihoodAttack attack, TalariaTarget target, int[] truth) {
+        int[] best = attack.attack(target, Progress.NONE).getFirst().best();
+        int hits = 0;
+        for (int i = 0; i < truth.length; i++) if (best[i] == truth[i]) hits++;
+        return hits;
     }
 
     /** The ids of {@code question} as the demo sends it: after the document-start token, or as a chat message. */

@@ -128,14 +128,16 @@ public final class TalariaAudit {
         var joint = new JointLikelihoodAttack.Options(o.jointBeams(), o.jointCandidates(), true, true, true,
                 JointLikelihoodAttack.unigramPrior(o.publicTokens(), c.vocabSize()), null);
         var greedySearch = new JointLikelihoodAttack.Options(1, o.jointCandidates(), true, true, true, joint.firstPrior(), null);
-        return List.of(new UnigramBaseline(o.publicTokens(), c.vocabSize(), TokenStream.PROCESSED, k),
-                new JointLikelihoodAttack(joint.readingNothing(), k), new JointLikelihoodAttack(joint, k),
-                new JointLikelihoodAttack(greedySearch.readingNothing(), k), new JointLikelihoodAttack(greedySearch, k),
+        List<TalariaAttack> all = new ArrayList<>(List.of(new UnigramBaseline(o.publicTokens(), c.vocabSize(), TokenStream.PROCESSED, k),
+                new JointLikelihoodAttack(joint.readingNothing(), k), new JointLikelihoodAttack(joint, k)));
+        if (o.jointBeams() > 1) all.addAll(List.of(new JointLikelihoodAttack(greedySearch.readingNothing(), k), new JointLikelihoodAttack(greedySearch, k)));
+        all.addAll(List.of(
                 new NearestEmbeddingAttack(k), new OneHotArgmaxAttack(k), new LmHeadArgmaxAttack(k),
                 new ComplementProjectionAttack(k), new SubspaceEstimationAttack(k), new DifferencingAttack(k),
                 new LearnedProbeAttack(o.publicTokens(), k, 1),
                 new MlpProbeAttack(o.publicTokens(), 256, 400, k, 1),
-                new VocabularyMatchingAttack(VocabularyMatchingAttack.defaultTarget(c.numLayers()), o.matchBudget(), 1e-3, unigram, k));
+                new VocabularyMatchingAttack(VocabularyMatchingAttack.defaultTarget(c.numLayers()), o.matchBudget(), 1e-3, unigram, k)));
+        return all;
     }
 
     /** The attacks the options select; those that read nothing always run (every headline stands beside them). */

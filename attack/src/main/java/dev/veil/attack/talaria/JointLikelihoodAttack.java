@@ -33,7 +33,9 @@ import java.util.Map;
  *
  * <p>Per position and beam, every token is scored on the prefix-free views (the one-hot and layer 0's QKV input, for
  * all V at once) plus the prior; the best {@code candidates} are then run through the whole model as one batch and
- * scored on every other view. With {@code readRows = false} it is its own reads-nothing twin: the same decoder with
+ * scored on every other view. The final hypotheses of that search and of the same search reading nothing are then
+ * rescored whole — prior and every view of every position — and the best is the guess: beam search on noisy evidence
+ * can drop the prior's own hypothesis, whose greedy continuation the rows of the generated positions may confirm. With {@code readRows = false} it is its own reads-nothing twin: the same decoder with
  * the same prior, no evidence. Captures with decoy sequences are not modelled (their rows interleave sequences).
  */
 public final class JointLikelihoodAttack implements TalariaAttack {
@@ -119,10 +121,64 @@ public final class JointLikelihoodAttack implements TalariaAttack {
     /** A candidate next token of a beam, scored on the prior and the prefix-free views. */
     private record Proposal(Beam parent, int token, double score) {}
 
+    /** A search's result: its final hypotheses, best first, and each position's candidates in the order it ranked them. */
+    private record Search(List<Beam> finals, List<List<Integer>> alternatives) {}
+
     private Guesses decode(TalariaTarget t, Request r, int[] truth) {
+        Views views = new Views(t, r);
+        Search search = search(t, views, truth, o.readRows);
+        int[] best = null;
+        if (truth == null) {
+            best = search.finals.getFirst().tokens;
+            if (o.readRows) {
+                // beam search with noisy evidence can leave the prior's own hypothesis behind, and at generated positions
+                // the greedy rule makes the whole continuation follow from the prompt: so the hypotheses of the same search
+                // reading nothing join, and every complete hypothesis is rescored on all its positions at once
+                List<int[]> hypotheses = new ArrayList<>();
+                search.finals.forEach(b -> hypotheses.add(b.tokens));
+                search(t, views, null, false).finals.forEach(b -> hypotheses.add(b.tokens));
+                double top = Double.NEGATIVE_INFINITY;
+                for (int[] h : hypotheses) {
+                    double score = sequenceScore(t, views, h);
+                    if (score > top) {
+                        top = score;
+                        best = h;
+                    }
+                }
+            }
+        }
+        int n = views.positions;
+        int[][] ranked = new int[n][];
+        for (int p = 0; p < n; p++) {
+            List<Integer> alt = new ArrayList<>(search.alternatives.get(p));
+            if (best != null) {
+                alt.remove(Integer.valueOf(best[p]));
+                alt.addFirst(best[p]);
+            }
+            ranked[p] = alt.stream().limit(k).mapToInt(Integer::intValue).toArray();
+        }
+        return new Guesses(ranked);
+    }
+
+    /** The log-prior (as the search scores it) plus the evidence of every view, over all positions of one complete hypothesis. */
+    private double sequenceScore(TalariaTarget t, Views views, int[] tokens) {
+        RecordingBackend recorder = new RecordingBackend(t.plain(), key -> key.startsWith("in/"));
+        Transformer model = new Transformer(recorder);
+        float[] logits = model.forwardAll(tokens, new KvCache(t.config(), tokens.length + 1));
+        Request seen = recorder.take(0, new int[0], new int[0]);
+        int vocab = t.vocab();
+        double score = 0;
+        for (int p = 0; p < tokens.length; p++) {
+            if (o.usePrior) score += p == 0 ? (o.firstPrior != null ? o.firstPrior[tokens[0]] : 0)
+                    : logSoftmax(Arrays.copyOfRange(logits, (p - 1) * vocab, p * vocab))[tokens[p]];
+            score += views.prefixFree(p, tokens[p]) + views.deep(p, seen, p);
+        }
+        return score;
+    }
+
+    private Search search(TalariaTarget t, Views views, int[] truth, boolean reading) {
         ModelConfig c = t.config();
         int vocab = c.vocabSize();
-        Views views = new Views(t, r);
         int n = views.positions;
         RecordingBackend recorder = new RecordingBackend(t.plain(), key -> key.startsWith("in/"));
         Transformer model = new Transformer(recorder);
@@ -130,7 +186,7 @@ public final class JointLikelihoodAttack implements TalariaAttack {
         List<Beam> beams = List.of(new Beam(new int[0], new KvCache(c, n + 1), 0, first));
         List<List<Integer>> alternatives = new ArrayList<>();
         for (int p = 0; p < n; p++) {
-            double[] prefixFree = o.readRows ? views.prefixFree(p) : new double[vocab];
+            double[] prefixFree = reading ? views.prefixFree(p) : new double[vocab];
             boolean generated = o.greedy && p >= views.promptLength;
             int want = truth == null ? -1 : truth[p];
             List<Proposal> proposals = new ArrayList<>();
@@ -142,14 +198,14 @@ public final class JointLikelihoodAttack implements TalariaAttack {
                     cands = appendOne(cands, want);   // the oracle scores the true token even where the filter or the rule dropped it
                 for (int cand : cands) proposals.add(new Proposal(b, cand, b.score + base[cand]));
             }
-            if (!o.readRows) {   // nothing more to read: rank now, and run only the survivors through the model
+            if (!reading) {   // nothing more to read: rank now, and run only the survivors through the model
                 proposals.sort(Comparator.comparingDouble(Proposal::score).reversed());
                 alternatives.add(proposals.stream().map(Proposal::token).distinct().limit(k).toList());
                 proposals = proposals.stream().filter(x -> truth == null || x.token == want).limit(truth == null ? o.beams : 1).toList();
             }
-            List<Scored> next = simulate(model, recorder, views, p, proposals);
+            List<Scored> next = simulate(model, recorder, views, p, proposals, reading);
             next.sort(Comparator.comparingDouble(Scored::score).reversed());
-            if (o.readRows) alternatives.add(distinctTokens(next, k));
+            if (reading) alternatives.add(distinctTokens(next, k));
             int keep = truth != null ? 0 : Math.min(o.beams, next.size());
             List<Beam> survivors = new ArrayList<>();
             if (truth != null) {   // the true prefix goes on, whatever was guessed
@@ -159,21 +215,11 @@ public final class JointLikelihoodAttack implements TalariaAttack {
             for (int i = 0; i < keep; i++) survivors.add(extend(next.get(i)));
             beams = survivors;
         }
-        int[] best = truth != null ? null : beams.getFirst().tokens;
-        int[][] ranked = new int[n][];
-        for (int p = 0; p < n; p++) {
-            List<Integer> alt = new ArrayList<>(alternatives.get(p));
-            if (best != null) {
-                alt.remove(Integer.valueOf(best[p]));
-                alt.addFirst(best[p]);
-            }
-            ranked[p] = alt.stream().limit(k).mapToInt(Integer::intValue).toArray();
-        }
-        return new Guesses(ranked);
+        return new Search(beams, alternatives);
     }
 
     /** Runs each proposal's token after its beam's prefix (one batch per beam) and adds the evidence of every other view. */
-    private List<Scored> simulate(Transformer model, RecordingBackend recorder, Views views, int p, List<Proposal> proposals) {
+    private List<Scored> simulate(Transformer model, RecordingBackend recorder, Views views, int p, List<Proposal> proposals, boolean reading) {
         List<Scored> out = new ArrayList<>();
         for (int from = 0; from < proposals.size(); ) {
             Beam b = proposals.get(from).parent;
@@ -189,7 +235,7 @@ public final class JointLikelihoodAttack implements TalariaAttack {
             Request seen = recorder.take(0, new int[0], new int[0]);
             for (int i = from; i < to; i++) {
                 Proposal x = proposals.get(i);
-                double s = x.score + (o.readRows ? views.deep(p, seen, i - from) : 0);
+                double s = x.score + (reading ? views.deep(p, seen, i - from) : 0);
                 out.add(new Scored(b, x.token, s, chunks.get(i - from).cache(), logits[i - from]));
             }
             from = to;
@@ -285,21 +331,25 @@ public final class JointLikelihoodAttack implements TalariaAttack {
 
         /** Evidence for every token from the views that do not depend on the prefix: the one-hot and layer 0's QKV input. */
         double[] prefixFree(int p) {
-            int vocab = t.vocab(), d = t.config().hiddenSize();
-            double[] ll = new double[vocab];
-            Rows oneHot = rows.get(embed);
-            if (oneHot != null) {
-                double prec = precision.get(embed)[p];
-                for (int v = 0; v < vocab; v++) ll[v] += (oneHot.data()[p * vocab + v] - 0.5) * prec;
-            }
             float[] z = rows.get(first).row(p);
-            float[] cand = t.firstLayerCandidates();
-            double prec = precision.get(first)[p];
-            for (int v = 0; v < vocab; v++) {
-                double dot = VectorMath.dot(z, 0, cand, v * d, d), self = VectorMath.dot(cand, v * d, cand, v * d, d);
-                ll[v] += (dot - 0.5 * self) * prec;
-            }
+            double[] ll = new double[t.vocab()];
+            for (int v = 0; v < ll.length; v++) ll[v] = prefixFree(p, v, z);
             return ll;
+        }
+
+        /** {@link #prefixFree(int)} for one token. */
+        double prefixFree(int p, int v) {
+            return prefixFree(p, v, rows.get(first).row(p));
+        }
+
+        private double prefixFree(int p, int v, float[] z) {
+            int d = t.config().hiddenSize();
+            double ll = 0;
+            Rows oneHot = rows.get(embed);
+            if (oneHot != null) ll += (oneHot.data()[p * oneHot.cols() + v] - 0.5) * precision.get(embed)[p];
+            float[] cand = t.firstLayerCandidates();
+            double dot = VectorMath.dot(z, 0, cand, v * d, d), self = VectorMath.dot(cand, v * d, cand, v * d, d);
+            return ll + (dot - 0.5 * self) * precision.get(first)[p];
         }
 
         /** Evidence for candidate {@code i} of a simulated batch from every view that depends on the prefix. */
