@@ -170,9 +170,10 @@ public final class GatewayServer implements AutoCloseable {
         return null;
     }
 
-    /** IP literals cannot be rebound; names must be localhost or named by the operator. */
+    /** IP literals cannot be rebound; names must be localhost, the name the gateway listens on, or named by the operator. */
     private boolean allowedHost(String name) {
-        return name.equals("localhost") || options.allowedHosts().contains(name) || isIpLiteral(name);
+        return name.equals("localhost") || name.equals(options.host().toLowerCase(Locale.ROOT)) || options.allowedHosts().contains(name)
+                || isIpLiteral(name);
     }
 
     private static boolean isIpLiteral(String name) {

@@ -63,6 +63,30 @@ class ChatPageTest {
         }
     }
 
+    /**
+     * The default gateway: the untrusted panel is hidden and the request does not ask for it; with an API key the page
+     * sends the key it keeps in sessionStorage (here put there before the page loads, standing in for the prompt).
+     */
+    @Test
+    void withTheViewOffAndAnApiKeyThePageHidesThePanelAndSendsTheKey() throws Exception {
+        try (PrivateChatFixture chat = PrivateChatFixture.start(dir, false, o -> o.withApiKey("page-key")); Chromium browser = Chromium.launch()) {
+            browser.call("Page.enable", null);
+            browser.navigate(chat.gatewayUri().resolve("/veil/config"));
+            browser.eval("sessionStorage.setItem('veil-api-key', 'page-key')");
+            browser.navigate(chat.gatewayUri());
+            browser.waitFor("document.getElementById('model').textContent.includes('aloepri')", Duration.ofSeconds(30));
+            assertThat(browser.eval("document.getElementById('untrustedPane').hidden").asBoolean()).isTrue();
+            browser.eval("document.getElementById('temperature').value = '0'; document.getElementById('maxTokens').value = '8'");
+            browser.eval("document.getElementById('input').focus()");
+            browser.type("Hello?");
+            browser.eval("document.getElementById('send').click()");
+            browser.waitFor("document.querySelectorAll('.msg.assistant.done, .msg.error').length === 1", Duration.ofSeconds(60));
+            assertThat(browser.eval("document.querySelectorAll('.msg.error').length").asInt()).isZero();
+            assertThat(browser.eval("document.querySelectorAll('.msg.assistant')[0].textContent").asText())
+                    .isEqualTo(chat.plainAnswer(chat.chatPromptIds("Hello?"), 8, SamplingParams.GREEDY));
+        }
+    }
+
     private static void ask(Chromium browser, String question, int turn) throws Exception {
         browser.eval("document.getElementById('input').focus()");
         browser.type(question);

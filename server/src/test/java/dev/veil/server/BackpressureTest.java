@@ -58,6 +58,17 @@ class BackpressureTest {
     }
 
     @Test
+    void aRequestThatCanNeverFitIs400Not429() throws Exception {
+        ObjectNode r = request(4, false);
+        r.putArray("prompt").add(TestHttp.JSON.createArrayNode().add(1).add(2)).add(TestHttp.JSON.createArrayNode().add(3))
+                .add(TestHttp.JSON.createArrayNode().add(4)); // three sequences; the server holds two
+        var response = TestHttp.post(completions, r);
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.json().get("error").get("message").asText()).contains("3 prompts", "at most 2 sequences");
+        assertThat(TestHttp.post(completions, request(4, false)).status()).isEqualTo(200);
+    }
+
+    @Test
     void aFullQueueAnswers429AndTheQueuedRequestsStillComplete() throws Exception {
         gate.hold();
         Future<TestHttp.Response> running = clients.submit(() -> TestHttp.post(completions, request(4, false)));

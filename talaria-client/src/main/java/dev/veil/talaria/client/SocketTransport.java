@@ -99,8 +99,18 @@ final class SocketTransport implements Transport {
     @Override
     public Reply exchange(String path, Map<String, String> headers, byte[] body, int maxReplyBytes) throws IOException {
         if (closed) throw new IOException("transport closed");
-        Connection c = idle.pollFirst();
-        if (c == null) c = connect();
+        Connection pooled = idle.pollFirst();
+        if (pooled != null) {
+            try {
+                return exchange(pooled, path, headers, body, maxReplyBytes);
+            } catch (IOException e) {
+                // the cloud closes connections idle past its timeout: the call is idempotent, so once more on a new one
+            }
+        }
+        return exchange(connect(), path, headers, body, maxReplyBytes);
+    }
+
+    private Reply exchange(Connection c, String path, Map<String, String> headers, byte[] body, int maxReplyBytes) throws IOException {
         try {
             write(c, path, headers, body);
             Reply r = read(c, path, maxReplyBytes);

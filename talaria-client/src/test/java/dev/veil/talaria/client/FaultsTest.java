@@ -88,6 +88,19 @@ class FaultsTest {
     }
 
     @Test
+    void connectionsTheCloudClosedForIdlingAreReplacedWithoutARetry() throws Exception {
+        var shortIdle = new CloudServer.Limits(Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofMillis(100), 64);
+        try (CloudServer cloud = CloudServer.start(h.folded, CloudServer.Options.loopback(0).withLimits(shortIdle))) {
+            int[] prompt = h.prompts(1, 11).getFirst();
+            MaskedRemoteBackend client = h.client(cloud.uri(), TalariaOptions.DEFAULT, CloudConnection.Retry.none());
+            int[] first = Harness.greedy(client, prompt, 3);
+            Thread.sleep(500); // the cloud closes the pooled connections meanwhile
+            assertThat(Harness.greedy(client, prompt, 3)).containsExactly(first);
+            assertThat(client.stats().retries()).isZero();
+        }
+    }
+
+    @Test
     void aCheatingCloudIsDetected() throws Exception {
         int[] prompt = h.prompts(1, 10).getFirst();
         // 1% noise on one layer's products

@@ -131,10 +131,10 @@ final class CloudHttpServer implements AutoCloseable {
     private void serve(SpinningChannel c) {
         ByteBuffer in = ByteBuffer.allocate(BUFFER);
         try (c) {
-            while (!closed) {
+            for (boolean first = true; !closed; first = false) {
                 Request r;
                 try {
-                    r = readRequest(c, in);
+                    r = readRequest(c, in, first);
                 } catch (Refusal e) {
                     write(c, errorReply.apply(e.status, e.getMessage()), true);
                     return;
@@ -153,11 +153,13 @@ final class CloudHttpServer implements AutoCloseable {
         }
     }
 
-    /** The next request, or null when the client closed the connection between requests. */
-    private Request readRequest(SpinningChannel c, ByteBuffer in) throws IOException, Refusal {
+    /**
+     * The next request, or null when the client closed the connection between requests. A new connection's first
+     * request must come within the head timeout; between requests the idle timeout applies.
+     */
+    private Request readRequest(SpinningChannel c, ByteBuffer in, boolean first) throws IOException, Refusal {
         int headEnd;
-        // between requests the idle timeout applies; once a head has begun, its deadline
-        long headDeadline = in.position() == 0 ? 0 : System.nanoTime() + limits.headTimeout().toNanos();
+        long headDeadline = in.position() == 0 && !first ? 0 : System.nanoTime() + limits.headTimeout().toNanos();
         while ((headEnd = headEnd(in)) < 0) {
             if (in.position() >= MAX_HEAD) throw new Refusal(431, "request head exceeds " + MAX_HEAD + " bytes");
             long wait = headDeadline == 0 ? limits.idleTimeout().toMillis() : left(headDeadline);
@@ -165,7 +167,7 @@ final class CloudHttpServer implements AutoCloseable {
                 if (in.position() == 0) return null;
                 throw new IOException("connection closed in a request head");
             }
-            if (headDeadline == 0) headDeadline = System.nanoTime() + limits.headTimeout().toNanos();
+            if (headDeadline == 0) headDeadline = System.nanoTime() + limits.headTimeout().toNanos(); // a head has begun
         }
         String head = new String(in.array(), 0, headEnd, StandardCharsets.ISO_8859_1);
         String[] lines = head.split("\r\n", -1);

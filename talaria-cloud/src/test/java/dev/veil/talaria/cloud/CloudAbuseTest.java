@@ -120,6 +120,16 @@ class CloudAbuseTest {
     }
 
     @Test
+    void aConnectionThatSendsNothingIsClosedAfterTheHeadTimeout() throws Exception {
+        // the idle timeout is for kept-alive connections; a new one must start its request within the head timeout
+        var longIdle = new CloudServer.Limits(Duration.ofMillis(300), Duration.ofMillis(300), Duration.ofMinutes(10), 16);
+        try (CloudServer cloud = CloudServer.start(model, CloudServer.Options.loopback(0).withLimits(longIdle));
+             Socket s = RawHttp.open(cloud.uri())) {
+            assertThat(RawHttp.closedByServer(s)).isTrue();
+        }
+    }
+
+    @Test
     void anIdleKeepAliveConnectionIsClosed() throws Exception {
         try (Socket s = RawHttp.open(uri)) {
             s.getOutputStream().write("GET /v2/health/live HTTP/1.1\r\nHost: cloud\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
