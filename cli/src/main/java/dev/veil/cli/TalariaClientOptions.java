@@ -36,6 +36,21 @@ public final class TalariaClientOptions {
     @Option(names = "--check-vectors", defaultValue = "1", description = "Freivalds vectors per product for the integrity check, 0 = off (default: ${DEFAULT-VALUE})")
     int checkVectors;
 
+    @Option(names = "--embed", defaultValue = "remote", description = "remote (a masked one-hot row per token, the cloud "
+            + "multiplies) or local (this attested client holds the embedding table, fetched from --tables) (default: ${DEFAULT-VALUE})")
+    String embed;
+
+    @Option(names = "--head", defaultValue = "remote", description = "remote (masked, by the cloud) or local (a tied model's "
+            + "LM head computed here from the embedding table, fetched from --tables) (default: ${DEFAULT-VALUE})")
+    String head;
+
+    @Option(names = "--tables", description = "the vendor's table server base URL (veil talaria setup --tables-port), for --embed local / --head local")
+    URI tables;
+
+    @Option(names = "--net-delay-ms", defaultValue = "0", description = "add this round trip to every call to the cloud "
+            + "(simulates a network over loopback, for measuring) (default: ${DEFAULT-VALUE})")
+    double netDelayMs;
+
     @Option(names = "--transport", defaultValue = "socket", description = "socket or jdk (java.net.http) (default: ${DEFAULT-VALUE})")
     String transport;
 
@@ -48,7 +63,16 @@ public final class TalariaClientOptions {
             case "request" -> TalariaOptions.Refresh.REQUEST;
             default -> throw new IllegalArgumentException("--refresh must be session or request, not '" + refresh + "'");
         };
-        return new TalariaOptions(parse("--mask", mask), parse("--embed-mask", embedMask), maskScale, embedScale, r, checkVectors);
+        return new TalariaOptions(parse("--mask", mask), parse("--embed-mask", embedMask), maskScale, embedScale, r, checkVectors,
+                local("--embed", embed), local("--head", head));
+    }
+
+    private static boolean local(String option, String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "local" -> true;
+            case "remote" -> false;
+            default -> throw new IllegalArgumentException(option + " must be remote or local, not '" + value + "'");
+        };
     }
 
     public Transport.Kind transport() {
@@ -64,7 +88,10 @@ public final class TalariaClientOptions {
         if (setup == null && !o.plan().empty())
             throw new IllegalArgumentException("--setup URL is required: mask " + o.hidden() + " / embed " + o.embed()
                     + " / " + o.checkVectors() + " check vector(s) need the setup authority's material");
-        return TalariaRuntime.connect(cloud, setup, o, transport(),
+        if (o.needsTable() && tables == null)
+            throw new IllegalArgumentException("--embed local / --head local need --tables URL (the vendor's table server)");
+        if (!(netDelayMs >= 0)) throw new IllegalArgumentException("--net-delay-ms must be >= 0, got " + netDelayMs);
+        return TalariaRuntime.connect(cloud, setup, tables, o, transport(), Duration.ofNanos(Math.round(netDelayMs * 1e6)),
                 new CloudConnection.Retry(Duration.ofSeconds(retrySeconds), Duration.ofMillis(20), Duration.ofSeconds(1)), decoys);
     }
 

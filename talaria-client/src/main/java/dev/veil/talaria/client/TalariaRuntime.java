@@ -72,9 +72,18 @@ public final class TalariaRuntime implements AutoCloseable {
      */
     public static TalariaRuntime connect(URI cloud, URI setup, TalariaOptions options, Transport.Kind transport,
                                          CloudConnection.Retry retry, Decoys decoys) {
-        CloudConnection connection = new CloudConnection(cloud, retry, transport);
+        return connect(cloud, setup, null, options, transport, java.time.Duration.ZERO, retry, decoys);
+    }
+
+    /**
+     * As above, with the vendor's table server (for a local embedding or LM head; null when the options keep both
+     * remote) and a delay added to every round trip to the cloud (a network's, for measuring; zero for none).
+     */
+    public static TalariaRuntime connect(URI cloud, URI setup, URI tables, TalariaOptions options, Transport.Kind transport,
+                                         java.time.Duration netDelay, CloudConnection.Retry retry, Decoys decoys) {
+        CloudConnection connection = new CloudConnection(cloud, retry, transport, netDelay);
         SetupService setupService = setup == null ? SetupService.NONE : new HttpSetupService(setup);
-        return new TalariaRuntime(new MaskedRemoteBackend(connection, setupService, options), decoys);
+        return new TalariaRuntime(new MaskedRemoteBackend(connection, setupService, options, tables), decoys);
     }
 
     public ModelConfig config() {
@@ -93,7 +102,18 @@ public final class TalariaRuntime implements AutoCloseable {
     public synchronized Generation generate(int[] prompt, GenerationOptions options, TokenListener listener, StopCondition stop) {
         // rows per product this request sends at most: every prompt and generated token of every sequence
         int rows = (int) Math.min((long) (decoys.count() + 1) * (prompt.length + options.maxTokens()), Integer.MAX_VALUE);
-        backend.beginRequest(rows, takePrepared(rows));
+        MaskedRemoteBackend.PreparedSetup prepared = takePrepared(rows);
+        int promptRows = (int) Math.min((long) (decoys.count() + 1) * prompt.length, rows);
+        if (prepared == null && prefetch && rows > promptRows) {
+            // nothing prepared covers this request (a fresh client's first one): set up the prompt's rows on the path
+            // and the rest in the background while the prompt runs, so the first token waits for the smaller setup only
+            backend.beginRequest(promptRows, backend.prepare(promptRows));
+            int rest = rows - promptRows;
+            backend.continueWith(CompletableFuture.supplyAsync(() -> backend.prepare(rest),
+                    r -> Thread.ofVirtual().name("talaria-prefetch").start(r)));
+        } else {
+            backend.beginRequest(rows, prepared);
+        }
         try {
             return run(prompt, options, listener, stop);
         } finally {

@@ -8,7 +8,6 @@ import dev.veil.talaria.protocol.SetupPlan;
 import dev.veil.talaria.protocol.SetupRequest;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * The setup authority: a party that holds the weights but is not the cloud (the model vendor in its own attested
@@ -40,7 +39,7 @@ public final class SetupAuthority {
             MaskSpec spec = plan.spec(n);
             float[] rPub = timesWeights(MaskPrg.derive(request.seed(), SetupPlan.basisLabel(n)), spec.rankFor(p.inDim()), p);
             float[] poolU = timesWeights(MaskPrg.derive(request.seed(), SetupPlan.poolLabel(n)), spec.poolRows(), p);
-            int k = plan.checkVectors();
+            int k = plan.checkVectors(n);
             float[] checkW = new float[k * p.inDim()], checkB = new float[k];
             if (k > 0) {
                 float[] v = MaskPrg.derive(request.seed(), SetupPlan.checkLabel(n)).gaussians(k * p.outDim(), 1.0);
@@ -61,7 +60,7 @@ public final class SetupAuthority {
             FoldedProduct p = model.get(n);
             MaskSpec spec = plan.spec(n);
             long rows = (long) spec.rankFor(p.inDim()) + spec.poolRows();
-            floats += rows * p.outDim() + (long) plan.checkVectors() * (p.inDim() + 1);
+            floats += rows * p.outDim() + (long) plan.checkVectors(n) * (p.inDim() + 1);
         }
         if (floats * Float.BYTES > Integer.MAX_VALUE - (1 << 20))
             throw new IllegalArgumentException(String.format("this setup's material would be %.1f GB (more than one reply can "
@@ -73,18 +72,12 @@ public final class SetupAuthority {
     /** {@code rows} Gaussian rows drawn from {@code prg}, each times Wᵀ: [rows × outDim]. */
     static float[] timesWeights(MaskPrg prg, int rows, FoldedProduct p) {
         int in = p.inDim(), outDim = p.outDim();
-        float[] w = p.weight();
         float[] result = new float[rows * outDim];
         float[] chunk = new float[CHUNK_ROWS * in];
         for (int from = 0; from < rows; from += CHUNK_ROWS) {
             int count = Math.min(CHUNK_ROWS, rows - from), base = from;
             prg.gaussians(chunk, 0, count * in, 1.0);
-            IntStream.range(0, count * outDim).parallel().forEach(task -> {
-                int r = task / outDim, o = task % outDim;
-                double s = 0;
-                for (int k = 0; k < in; k++) s += (double) chunk[r * in + k] * w[o * in + k];
-                result[(base + r) * outDim + o] = (float) s;
-            });
+            p.multiplyExact(chunk, count, result, base * outDim);
         }
         return result;
     }
@@ -94,9 +87,10 @@ public final class SetupAuthority {
         int in = p.inDim(), outDim = p.outDim();
         double[] acc = new double[in];
         double beta = 0;
+        float[] w = p.weight();   // read once: weight() is a volatile read, which kept this loop from being vectorised
         for (int o = 0; o < outDim; o++) {
             double vo = v[j * outDim + o];
-            for (int k = 0; k < in; k++) acc[k] += vo * p.weight()[o * in + k];
+            for (int k = 0; k < in; k++) acc[k] += vo * w[o * in + k];
             if (p.bias() != null) beta += vo * p.bias()[o];
         }
         for (int k = 0; k < in; k++) checkW[j * in + k] = (float) acc[k];

@@ -24,6 +24,10 @@ public record SetupRequest(byte[] seed, SetupPlan plan) {
         n.put("hidden", plan.hidden().toString());
         n.put("embed", plan.embed().toString());
         n.put("check_vectors", plan.checkVectors());
+        if (!plan.local().isEmpty()) {
+            var local = n.putArray("local");
+            plan.local().stream().sorted().forEach(p -> local.add(p.name().toLowerCase(java.util.Locale.ROOT)));
+        }
         try {
             return V2Codec.JSON.writeValueAsBytes(n);
         } catch (IOException e) {
@@ -48,7 +52,15 @@ public record SetupRequest(byte[] seed, SetupPlan plan) {
         }
         if (!n.path("check_vectors").canConvertToInt())
             throw new IllegalArgumentException("setup request field 'check_vectors' missing or not an integer");
-        SetupPlan plan = new SetupPlan(field(n, "hidden"), field(n, "embed"), n.get("check_vectors").asInt());
+        java.util.Set<Product> local = new java.util.HashSet<>();
+        for (JsonNode p : n.path("local")) {
+            try {
+                local.add(Product.valueOf(p.asText("").toUpperCase(java.util.Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("setup request field 'local': unknown product '" + p.asText() + "'");
+            }
+        }
+        SetupPlan plan = new SetupPlan(field(n, "hidden"), field(n, "embed"), n.get("check_vectors").asInt(), local);
         return new SetupRequest(seed, plan);
     }
 
