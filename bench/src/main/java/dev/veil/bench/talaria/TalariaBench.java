@@ -27,8 +27,6 @@ import dev.veil.talaria.cloud.FoldedModel;
 import dev.veil.talaria.cloud.SetupAuthority;
 import dev.veil.talaria.cloud.SetupServer;
 import dev.veil.talaria.cloud.TableServer;
-import dev.veil.talaria.protocol.MaskPrg;
-import dev.veil.talaria.protocol.SetupRequest;
 import dev.veil.talaria.protocol.MaskSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -167,9 +165,8 @@ public final class TalariaBench {
     }
 
     /**
-     * As {@link #run(List, String, PrintWriter)}, first measuring the cold start of the settings named in {@code cold}:
-     * each a fresh client's first request, in this fresh process, then the local engine's first request (measured
-     * last, so the engine code it shares with the client is already compiled: if anything it favours local).
+     * As {@link #run(List, String, PrintWriter)}, then measuring the cold start of the settings named in {@code cold}
+     * ({@link #coldStart}).
      */
     public Report run(List<Setting> settings, List<String> cold, String commandLine, PrintWriter progress) throws IOException {
         Machine machine = Machine.current();
@@ -185,32 +182,8 @@ public final class TalariaBench {
         try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
              SetupServer setup = SetupServer.start(new SetupAuthority(folded), "127.0.0.1", 0);
              TableServer tables = TableServer.start(config, weights, "127.0.0.1", 0)) {
-            List<double[]> coldTalaria = new ArrayList<>();
-            List<int[]> coldOutputs = new ArrayList<>();
-            for (String key : cold) {
-                Setting s = settings.stream().filter(x -> x.key().equals(key)).findFirst().orElseThrow(
-                        () -> new IllegalArgumentException("--cold " + key + ": not among the settings run"));
-                warmAuthority(setup, s.options());
-                long t0 = System.nanoTime();
-                TalariaRuntime fresh = runtime(s, cloud, setup, tables);
-                FirstToken first = new FirstToken(fresh.stats(), cloud.stats());
-                int[] out = fresh.generate(prompt, gen, first, id -> false).outputIds();
-                coldTalaria.add(new double[] {(first.at - t0) / 1e6, fresh.stats().setupBytes()});
-                coldOutputs.add(out);
-                fresh.close();
-                progress.printf("cold %s: TTFT %.1f ms%n", s.name(), (first.at - t0) / 1e6);
-                progress.flush();
-            }
-            long t0 = System.nanoTime();
             Generator plain = new Generator(new Transformer(new LocalLinearBackend(config, weights, Parallel.shared())));
-            FirstToken localFirst = new FirstToken(null, null);
-            int[] expected = plain.generate(prompt, gen, localFirst, id -> false).outputIds();
-            double localCold = (localFirst.at - t0) / 1e6;
-            for (int i = 0; i < cold.size(); i++)
-                coldStarts.add(new ColdStart(cold.get(i), coldTalaria.get(i)[0], localCold, coldTalaria.get(i)[0] / localCold,
-                        coldTalaria.get(i)[1], Arrays.equals(coldOutputs.get(i), expected)));
-            for (ColdStart c : coldStarts)
-                if (!c.identical()) throw new IllegalStateException("cold " + c.setting() + ": output differs from the plain engine's");
+            int[] expected = plain.generate(prompt, gen).outputIds();
             subjects.add(new Subject("local plain engine", listener -> plain.generate(prompt, gen, listener, id -> false), null, null));
             for (Setting s : settings) {
                 TalariaRuntime runtime = runtime(s, cloud, setup, tables);
@@ -229,6 +202,7 @@ public final class TalariaBench {
                 progress.printf("round %d of %d: local TPOT %.3f ms%n", rep + 1, options.repetitions(), subjects.getFirst().tpot.getLast());
                 progress.flush();
             }
+            for (String key : cold) coldStarts.add(coldStart(key, settings, prompt, gen, expected, cloud, setup, tables, progress));
         } finally {
             runtimes.forEach(TalariaRuntime::close);
         }
@@ -243,6 +217,35 @@ public final class TalariaBench {
                 options.tokens(), options.repetitions(), TPOT_TARGET, results, coldStarts);
     }
 
+    /**
+     * A fresh client runtime's first request for setting {@code key} (new connections, the embedding table fetched,
+     * nothing prepared: its setup is on the request's path) in this process, whose code is compiled by now, against a
+     * fresh local engine's first request (a new backend over the opened weights). A fresh process adds the JVM's
+     * start and compilation to both: {@code scripts/talaria-cold-start.sh} measures that.
+     */
+    private ColdStart coldStart(String key, List<Setting> settings, int[] prompt, GenerationOptions gen, int[] expected,
+                                CloudServer cloud, SetupServer setup, TableServer tables, PrintWriter progress) {
+        Setting s = settings.stream().filter(x -> x.key().equals(key)).findFirst().orElseThrow(
+                () -> new IllegalArgumentException("--cold " + key + ": not among the settings run"));
+        long t0 = System.nanoTime();
+        FirstToken first = new FirstToken(null, null);
+        int[] out;
+        double setupBytes;
+        try (TalariaRuntime fresh = runtime(s, cloud, setup, tables)) {
+            out = fresh.generate(prompt, gen, first, id -> false).outputIds();
+            setupBytes = fresh.stats().setupBytes();
+        }
+        double ttft = (first.at - t0) / 1e6;
+        t0 = System.nanoTime();
+        FirstToken localFirst = new FirstToken(null, null);
+        new Generator(new Transformer(new LocalLinearBackend(config, weights, Parallel.shared()))).generate(prompt, gen, localFirst, id -> false);
+        double localTtft = (localFirst.at - t0) / 1e6;
+        if (!Arrays.equals(out, expected)) throw new IllegalStateException("cold " + s.name() + ": output differs from the plain engine's");
+        progress.printf("cold %s: TTFT %.1f ms, local %.1f ms%n", s.name(), ttft, localTtft);
+        progress.flush();
+        return new ColdStart(key, ttft, localTtft, ttft / localTtft, setupBytes, true);
+    }
+
     /** A client runtime for {@code s} against the servers. */
     private TalariaRuntime runtime(Setting s, CloudServer cloud, SetupServer setup, TableServer tables) {
         MaskedRemoteBackend backend = new MaskedRemoteBackend(
@@ -251,17 +254,6 @@ public final class TalariaBench {
         TalariaRuntime.Decoys decoys = s.decoys() == 0 ? TalariaRuntime.Decoys.NONE
                 : new TalariaRuntime.Decoys(s.decoys(), DecoySource.uniform(config.vocabSize()), Set.of());
         return new TalariaRuntime(backend, decoys);
-    }
-
-    /**
-     * One throwaway setup of one row for {@code options}, so that a cold client meets a running authority (its folded
-     * weights made, its code compiled), as a deployed one would be; the client side stays untouched.
-     */
-    private void warmAuthority(SetupServer setup, TalariaOptions o) {
-        if (o.plan().empty()) return;
-        try (HttpSetupService s = new HttpSetupService(setup.uri())) {
-            s.setup(new SetupRequest(MaskPrg.newSeed(), o.plan().capPools(1)), config);
-        }
     }
 
     private interface Run {

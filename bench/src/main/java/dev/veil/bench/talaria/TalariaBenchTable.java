@@ -43,9 +43,11 @@ final class TalariaBenchTable {
                 + "the authority's round trips for them (prepared in the background, off the request's path).\n");
         if (!r.coldStarts().isEmpty()) {
             sb.append("\n## Cold start: a fresh client's first request\n\n");
-            sb.append("A new client runtime (config, embedding table and first setup fetched; nothing prepared) against a running "
-                    + "cloud and authority, from the call to the first token; the local engine's first request measured after it "
-                    + "in the same process (a new engine over the opened weights; the engine code both share is compiled by then).\n\n");
+            sb.append("A new client runtime (new connections, its first setup on the request's path: nothing prepared) against "
+                    + "the running cloud and authority, from the call to the first token, after the measured rounds (so in a process "
+                    + "whose code is compiled and which holds the embedding table already, as a gateway's later users find it); "
+                    + "then a new local engine's first request over the opened weights. A fresh process adds the JVM's start, "
+                    + "compilation and the table's fetch: scripts/talaria-cold-start.sh measures that.\n\n");
             sb.append("| setting | cold TTFT ms | local cold TTFT ms | × local | setup bytes | output identical |\n|---|---:|---:|---:|---:|---|\n");
             for (TalariaBench.ColdStart c : r.coldStarts())
                 sb.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.2f | %.0f | %s |%n", c.setting(), c.ttftMs(), c.localTtftMs(),

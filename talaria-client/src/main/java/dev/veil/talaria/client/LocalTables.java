@@ -6,12 +6,16 @@ import dev.veil.model.ModelConfig;
 import dev.veil.talaria.protocol.EmbeddingTable;
 import dev.veil.talaria.protocol.V2Codec;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -40,18 +44,40 @@ final class LocalTables {
         return table;
     }
 
+    /** Tables fetched in this process, by table server: runtimes of one process (a gateway's users) share one copy. */
+    private static final Map<URI, CompletableFuture<LocalTables>> FETCHED = new ConcurrentHashMap<>();
+
+    /**
+     * The table of {@code base}'s table server, fetched once per process (in the background, from the first call) and
+     * checked against {@code c}. A failed fetch is forgotten, so the next runtime tries again.
+     */
+    static CompletableFuture<LocalTables> shared(URI base, ModelConfig c) {
+        CompletableFuture<LocalTables> f = FETCHED.computeIfAbsent(base, b -> CompletableFuture.supplyAsync(
+                () -> new LocalTables(fetch(b, c)), r -> Thread.ofVirtual().name("talaria-tables").start(r)));
+        f.whenComplete((t, e) -> {
+            if (e != null) FETCHED.remove(base, f);
+        });
+        return f.thenApply(t -> {
+            if (t.table.vocab() != c.vocabSize() || t.dim != c.hiddenSize())
+                throw new TalariaException("the table from " + base + " is not this model's");
+            return t;
+        });
+    }
+
     /** Fetches the table from the vendor's table server ({@code GET base/v1/talaria/embedding}), checked against {@code c}. */
     static EmbeddingTable fetch(URI base, ModelConfig c) {
         URI endpoint = URI.create(base.toString().replaceAll("/+$", "") + EmbeddingTable.PATH);
         try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build()) {
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(endpoint).timeout(Duration.ofMinutes(10)).GET().build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-            if (r.statusCode() != 200)
-                throw new TalariaException("table server " + endpoint + " refused (HTTP " + r.statusCode() + "): "
-                        + new String(r.body(), StandardCharsets.UTF_8));
-            int json = Integer.parseInt(r.headers().firstValue(V2Codec.HEADER_LENGTH).orElseThrow(
-                    () -> new TalariaException("table server " + endpoint + " reply lacks " + V2Codec.HEADER_LENGTH)).trim());
-            return EmbeddingTable.decode(r.body(), json, c);
+            HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(endpoint).timeout(Duration.ofMinutes(10)).GET().build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            try (InputStream body = r.body()) {
+                if (r.statusCode() != 200)
+                    throw new TalariaException("table server " + endpoint + " refused (HTTP " + r.statusCode() + "): "
+                            + new String(body.readAllBytes(), StandardCharsets.UTF_8));
+                int json = Integer.parseInt(r.headers().firstValue(V2Codec.HEADER_LENGTH).orElseThrow(
+                        () -> new TalariaException("table server " + endpoint + " reply lacks " + V2Codec.HEADER_LENGTH)).trim());
+                return EmbeddingTable.decode(body, json, c);
+            }
         } catch (IOException e) {
             throw new TalariaException("table server " + endpoint + " unreachable: " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -101,7 +127,7 @@ final class LocalTables {
             });
             return;
         }
-        float[] pairs = splitPairs(in, n, dim);
+        float[] pairs = VectorMath.splitPairs(in, n, dim);
         int[] w = table.bf16();
         parallel.forRange(vocab, 64, (from, to) -> {
             for (int r = from; r < to; r++)
@@ -126,17 +152,5 @@ final class LocalTables {
             sum += Float.intBitsToFloat(v << 16) * pairs[pOff + q] + Float.intBitsToFloat(v & 0xffff0000) * pairs[pOff + half + q];
         }
         return sum;
-    }
-
-    /** Each row's even elements, then its odd ones (the input layout of {@link #dotPairs}). */
-    private static float[] splitPairs(float[] x, int n, int cols) {
-        float[] pairs = new float[n * cols];
-        int half = cols >> 1;
-        for (int t = 0; t < n; t++)
-            for (int i = 0; i < half; i++) {
-                pairs[t * cols + i] = x[t * cols + 2 * i];
-                pairs[t * cols + half + i] = x[t * cols + 2 * i + 1];
-            }
-        return pairs;
     }
 }

@@ -86,8 +86,8 @@ public final class MaskedRemoteBackend implements LinearBackend {
     }
 
     /**
-     * @param tables the vendor's table server, from which the embedding table is fetched (in the background, from now)
-     *               when {@code options} keep the embedding or the LM head local; null when they do not
+     * @param tables the vendor's table server, from which the embedding table is fetched (in the background, from now;
+     *               once per process) when {@code options} keep the embedding or the LM head local; null when they do not
      */
     public MaskedRemoteBackend(CloudConnection cloud, SetupService setup, TalariaOptions options, URI tables) {
         this(cloud, setup, options, MaskPrg.fresh(), tables);
@@ -106,8 +106,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
                     + "this model's head is its own tensor");
         if (options.needsTable() && tables == null)
             throw new IllegalArgumentException("a local embedding or LM head needs the vendor's table server (--tables URL)");
-        this.tables = !options.needsTable() ? null : CompletableFuture.supplyAsync(
-                () -> new LocalTables(LocalTables.fetch(tables, config)), r -> Thread.ofVirtual().name("talaria-tables").start(r));
+        this.tables = !options.needsTable() ? null : LocalTables.shared(tables, config);
     }
 
     @Override

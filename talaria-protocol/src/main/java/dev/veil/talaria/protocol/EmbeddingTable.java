@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.model.ModelConfig;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -72,28 +73,37 @@ public record EmbeddingTable(int vocab, int dim, int[] bf16, float[] f32, float[
 
     /** Decodes a body and checks it against the model's config: a table of another model is refused. */
     public static EmbeddingTable decode(byte[] body, int jsonLength, ModelConfig c) {
-        JsonNode header = V2Codec.header(body, jsonLength);
+        try {
+            return decode(new java.io.ByteArrayInputStream(body), jsonLength, c);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);   // not from a byte array
+        }
+    }
+
+    /**
+     * Decodes a body as it arrives, straight into the table's arrays (a 272 MB table is not held twice), checking it
+     * against the model's config: a table of another model is refused.
+     */
+    public static EmbeddingTable decode(InputStream in, int jsonLength, ModelConfig c) throws IOException {
+        byte[] json = in.readNBytes(jsonLength);
+        JsonNode header = V2Codec.header(json, json.length);
+        if (json.length != jsonLength) throw new IllegalArgumentException("body ends inside its JSON header");
         int v = c.vocabSize(), d = c.hiddenSize();
-        ByteBuffer in = ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN);
-        long pos = jsonLength;
         int[] bf16 = null;
         float[] f32 = null, gamma = null;
         for (JsonNode e : header.path("outputs")) {
             String name = e.path("name").asText(""), type = e.path("datatype").asText("");
             long size = e.path("parameters").path("binary_data_size").asLong(-1);
-            if (size < 0 || pos + size > body.length)
-                throw new IllegalArgumentException("tensor '" + name + "': binary data missing or past the end of the body");
-            in.position((int) pos);
             switch (name) {
                 case "embedding" -> {
                     long count = (long) v * d;
                     if (!shapeIs(e, v, d)) throw new IllegalArgumentException("embedding shape " + e.path("shape") + ", expected [" + v + ", " + d + "]");
                     if (type.equals("BF16") && size == 2 * count) {
-                        bf16 = new int[Math.toIntExact(count / 2)];
-                        in.asIntBuffer().get(bf16);
+                        int[] target = bf16 = new int[Math.toIntExact(count / 2)];
+                        read(in, target.length, (buf, at, n) -> buf.asIntBuffer().get(target, at, n), 4);
                     } else if (type.equals("FP32") && size == 4 * count) {
-                        f32 = new float[Math.toIntExact(count)];
-                        in.asFloatBuffer().get(f32);
+                        float[] target = f32 = new float[Math.toIntExact(count)];
+                        read(in, target.length, (buf, at, n) -> buf.asFloatBuffer().get(target, at, n), 4);
                     } else {
                         throw new IllegalArgumentException("embedding: " + type + " with " + size + " bytes for [" + v + ", " + d + "]");
                     }
@@ -101,16 +111,31 @@ public record EmbeddingTable(int vocab, int dim, int[] bf16, float[] f32, float[
                 case "final_norm" -> {
                     if (!type.equals("FP32") || size != 4L * d || !shapeIs(e, d))
                         throw new IllegalArgumentException("final_norm must be FP32 [" + d + "]");
-                    gamma = new float[d];
-                    in.asFloatBuffer().get(gamma);
+                    float[] target = gamma = new float[d];
+                    read(in, d, (buf, at, n) -> buf.asFloatBuffer().get(target, at, n), 4);
                 }
                 default -> throw new IllegalArgumentException("unexpected tensor '" + name + "' in an embedding table body");
             }
-            pos += size;
         }
         if (bf16 == null && f32 == null) throw new IllegalArgumentException("the body holds no 'embedding' tensor");
-        if (pos != body.length) throw new IllegalArgumentException((body.length - pos) + " bytes after the last tensor");
+        if (in.read() >= 0) throw new IllegalArgumentException("bytes after the last tensor of the body");
         return new EmbeddingTable(v, d, bf16, f32, gamma);
+    }
+
+    private interface Sink {
+        void take(ByteBuffer littleEndian, int at, int count);
+    }
+
+    /** {@code count} values of {@code width} bytes from {@code in}, a megabyte at a time. */
+    private static void read(InputStream in, int count, Sink sink, int width) throws IOException {
+        byte[] chunk = new byte[(1 << 20) / width * width];
+        for (int at = 0; at < count; ) {
+            int n = Math.min(count - at, chunk.length / width);
+            int got = in.readNBytes(chunk, 0, n * width);
+            if (got != n * width) throw new IllegalArgumentException("body cut short inside a tensor");
+            sink.take(ByteBuffer.wrap(chunk, 0, got).order(ByteOrder.LITTLE_ENDIAN), at, n);
+            at += n;
+        }
     }
 
     private static boolean shapeIs(JsonNode e, long... dims) {
