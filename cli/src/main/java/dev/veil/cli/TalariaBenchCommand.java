@@ -28,6 +28,10 @@ final class TalariaBenchCommand implements Callable<Integer> {
     @Option(names = "--random", description = "benchmark a random 4.2M-parameter Qwen2-shaped model instead of a model directory")
     boolean random;
 
+    @Option(names = "--shape", paramLabel = "NAME", description = "benchmark random BF16 weights of a real model's shape: "
+            + "qwen2.5-0.5b or llama-3.2-1b (generated once into the Veil cache, $VEIL_CACHE or ~/.cache/veil, and reused)")
+    String shape;
+
     @Option(names = "--prompt-tokens", defaultValue = "32", description = "prompt length (default: ${DEFAULT-VALUE})")
     int promptTokens;
 
@@ -38,9 +42,18 @@ final class TalariaBenchCommand implements Callable<Integer> {
     int reps;
 
     @Option(names = "--settings", split = ",", paramLabel = "KEY", description = "settings to run, comma-separated, of: plaintext, "
-            + "default, default-jdk, session, remo, remo-session, decoy (default: all). ReMO per request on a large model makes "
+            + "default, default-jdk, session, remo, remo-session, decoy, embed-local, local, plaintext-local (default: all but the "
+            + "last three, which need a table server's client and, for local and plaintext-local, a tied model). ReMO per request on a large model makes "
             + "the setup authority compute m rows of every product per request: minutes at 200M parameters on 2 cores")
     java.util.List<String> settings = java.util.List.of();
+
+    @Option(names = "--net-delay-ms", split = ",", paramLabel = "MS", description = "also run every setting over a network of "
+            + "this round trip (added to each call over loopback), comma-separated, e.g. 0.1,0.5,2")
+    java.util.List<Double> netDelays = java.util.List.of();
+
+    @Option(names = "--cold", split = ",", paramLabel = "KEY", description = "first measure a fresh client's first request "
+            + "(TTFT) for these settings, against the local engine's first request")
+    java.util.List<String> cold = java.util.List.of();
 
     @Option(names = "--out", defaultValue = "bench/results", paramLabel = "DIR", description = "results directory (default: ${DEFAULT-VALUE})")
     Path out;
@@ -49,17 +62,21 @@ final class TalariaBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (random && model != null) throw new IllegalArgumentException("--random and --model exclude each other");
+        if ((random ? 1 : 0) + (model != null ? 1 : 0) + (shape != null ? 1 : 0) > 1)
+            throw new IllegalArgumentException("--random, --model and --shape exclude each other");
         var options = new TalariaBench.Options(promptTokens, tokens, reps);
         String commandLine = "veil " + String.join(" ", spec.root().commandLine().getParseResult().originalArgs());
-        Path dir = model != null ? model : Path.of(System.getProperty("veil.home", ".")).resolve(DemoCommand.BUNDLED);
+        Path dir = model != null ? model : shape != null ? BenchModels.cachedShape(shape)
+                : Path.of(System.getProperty("veil.home", ".")).resolve(DemoCommand.BUNDLED);
         ModelFiles files = random ? null : ModelFiles.open(dir);
         try {
             ModelConfig config = files == null ? BenchModels.small() : files.config();
             Weights weights = files == null ? BenchModels.random(config, 7) : files.weights();
-            String name = files == null ? "random Qwen2-shaped, 4.2M parameters" : dir.getFileName().toString();
+            String name = files == null ? "random Qwen2-shaped, 4.2M parameters"
+                    : shape != null ? shape + " shape, random BF16 weights" : dir.getFileName().toString();
             var bench = new TalariaBench(config, weights, name, options);
-            var report = bench.run(TalariaBench.settings(settings), commandLine, spec.commandLine().getErr());
+            var report = bench.run(TalariaBench.withNetworkDelays(TalariaBench.settings(settings), netDelays), cold, commandLine,
+                    spec.commandLine().getErr());
             Path md = TalariaBench.write(report, out);
             spec.commandLine().getOut().print(Files.readString(md));
             spec.commandLine().getOut().println("written: " + md + " (and .json)");

@@ -92,11 +92,13 @@ public final class TalariaRunCommand implements Callable<Integer> {
             WireStats.Snapshot s = runtime.stats().snapshot().minus(before);
             var t = g.timings();
             err.printf("talaria: %d prompt + %d generated tokens; TTFT %.1f ms, TPOT %.2f ms; %d round trips, %d B sent, %d B received"
-                            + " (%d B of setup); mask %s, embed %s, %d check vector(s)%n",
+                            + " (%d B of setup); mask %s, embed %s, %d check vector(s); embedding %s, LM head %s%n",
                     t.promptTokens(), t.generatedTokens(), t.prefillNanos() / 1e6,
                     t.generatedTokens() > 1 ? t.decodeNanos() / 1e6 / (t.generatedTokens() - 1) : 0.0,
                     s.roundTrips(), s.bytesSent(), s.bytesReceived(), s.setupBytes(),
-                    runtime.backend().options().hidden(), runtime.backend().options().embed(), runtime.backend().options().checkVectors());
+                    runtime.backend().options().hidden(), runtime.backend().options().embed(), runtime.backend().options().checkVectors(),
+                    runtime.backend().options().localEmbed() ? "in the client" : "by the cloud",
+                    runtime.backend().options().localHead() ? "in the client" : "by the cloud");
             err.flush();
         }
         return 0;

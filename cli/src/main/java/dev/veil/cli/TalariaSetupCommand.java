@@ -6,6 +6,8 @@ import dev.veil.talaria.authority.SetupAuthority;
 import dev.veil.talaria.authority.SetupClients;
 import dev.veil.talaria.authority.SetupServer;
 import dev.veil.talaria.cloud.FoldedModel;
+import dev.veil.talaria.cloud.TableServer;
+import dev.veil.talaria.protocol.EmbeddingTable;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -73,6 +75,10 @@ public final class TalariaSetupCommand implements Callable<Integer> {
     @Option(names = "--tls-password-env", paramLabel = "VAR", description = "read the keystore's password from environment variable VAR")
     String tlsPasswordEnv;
 
+    @Option(names = "--tables-port", description = "also hand the embedding table (and a tied model's final norm) to clients "
+            + "on this port (GET /v1/talaria/embedding), for --embed local / --head local: model IP, for attested clients only")
+    Integer tablesPort;
+
     @Spec CommandSpec spec;
 
     @Override
@@ -97,8 +103,17 @@ public final class TalariaSetupCommand implements Callable<Integer> {
             files.close();
             throw e;
         }
+        TableServer tables;
+        try {
+            tables = tablesPort == null ? null : TableServer.start(files.config(), files.weights(), host, tablesPort);
+        } catch (RuntimeException e) {
+            server.close();
+            files.close();
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (tables != null) tables.close();
             server.close();
             files.close();
             stopped.countDown();
@@ -106,6 +121,8 @@ public final class TalariaSetupCommand implements Callable<Integer> {
         spec.commandLine().getOut().println("talaria setup authority listening on " + server.uri() + SetupServer.PATH
                 + (clients == null ? " WITHOUT AUTHENTICATION" : "") + "; row budget " + options.budget()
                 + " (in memory: a restart forgets what clients received) (Ctrl-C stops)");
+        if (tables != null)
+            spec.commandLine().getOut().println("talaria table server listening on " + tables.uri() + EmbeddingTable.PATH);
         spec.commandLine().getOut().flush();
         stopped.await();
         return 0;

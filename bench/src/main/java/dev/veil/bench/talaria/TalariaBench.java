@@ -28,6 +28,7 @@ import dev.veil.talaria.client.WireStats;
 import dev.veil.talaria.cloud.CloudServer;
 import dev.veil.talaria.cloud.CloudStats;
 import dev.veil.talaria.cloud.FoldedModel;
+import dev.veil.talaria.cloud.TableServer;
 import dev.veil.talaria.protocol.MaskSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -39,6 +40,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -65,12 +67,32 @@ public final class TalariaBench {
         }
     }
 
-    /** One Talaria configuration measured; {@code key} names it on the command line ({@code --settings}). */
-    public record Setting(String key, String name, TalariaOptions options, int decoys, Transport.Kind transport) {
+    /**
+     * One Talaria configuration measured; {@code key} names it on the command line ({@code --settings}).
+     *
+     * @param netDelayMs added to every round trip to the cloud (a network's delay over loopback; 0: none)
+     */
+    public record Setting(String key, String name, TalariaOptions options, int decoys, Transport.Kind transport, double netDelayMs) {
         public Setting(String key, String name, TalariaOptions options, int decoys) {
-            this(key, name, options, decoys, Transport.Kind.SOCKET);
+            this(key, name, options, decoys, Transport.Kind.SOCKET, 0);
+        }
+
+        public Setting(String key, String name, TalariaOptions options, int decoys, Transport.Kind transport) {
+            this(key, name, options, decoys, transport, 0);
+        }
+
+        /** The same setting over a network with {@code ms} of round trip. */
+        public Setting delayed(double ms) {
+            return new Setting(key + "@" + ms + "ms", name + String.format(Locale.ROOT, ", +%s ms round trip", ms), options, decoys,
+                    transport, ms);
         }
     }
+
+    /**
+     * A fresh client's first request (new runtime: config, embedding table and first setup fetched, nothing prepared)
+     * against the local engine's first request (a new engine over the opened weights), TTFT each, in the same run.
+     */
+    public record ColdStart(String setting, double ttftMs, double localTtftMs, double ratio, double setupBytes, boolean identical) {}
 
     /**
      * Medians over one setting's repetitions. Per decoded token (the passes after the first token): bytes (request and
@@ -80,13 +102,13 @@ public final class TalariaBench {
      * @param identical every run's output equalled the plain engine's (a run that differs stops the benchmark)
      */
     public record Result(String setting, double ttftMs, double tpotMs, double ttftRatio, double tpotRatio,
-                         double bytesPerToken, double roundTripsPerToken, double setupBytesPerRequest, double waitShare,
-                         double cloudHandlerShare, boolean identical) {}
+                         double bytesPerToken, double roundTripsPerToken, double setupBytesPerRequest, double setupMsPerRequest,
+                         double waitShare, double cloudHandlerShare, boolean identical) {}
 
     /** Everything one run measured, with what it ran on. */
     public record Report(String date, String commandLine, Machine machine, String model, String architecture, int hiddenSize,
                          int layers, int intermediateSize, int vocabSize, int promptTokens, int generatedTokens,
-                         int repetitions, double tpotTarget, List<Result> results) {}
+                         int repetitions, double tpotTarget, List<Result> results, List<ColdStart> coldStarts) {}
 
     public static List<Setting> defaultSettings() {
         TalariaOptions d = TalariaOptions.DEFAULT;
@@ -98,7 +120,18 @@ public final class TalariaBench {
                 new Setting("session", "one-time pools, one setup per session", d.withRefresh(TalariaOptions.Refresh.SESSION), 0),
                 new Setting("remo", "ReMO 0.5 (paper), refresh per request", remo, 0),
                 new Setting("remo-session", "ReMO 0.5, refresh per session", remo.withRefresh(TalariaOptions.Refresh.SESSION), 0),
-                new Setting("decoy", "default + 1 decoy sequence", d, 1));
+                new Setting("decoy", "default + 1 decoy sequence", d, 1),
+                new Setting("embed-local", "default, embedding table in the client", d.withLocal(true, false), 0),
+                new Setting("local", "default, embedding table and tied LM head in the client", d.withLocal(true, true), 0),
+                new Setting("plaintext-local", "plaintext split, embedding and LM head in the client", TalariaOptions.plaintext()
+                        .withLocal(true, true), 0));
+    }
+
+    /** {@code settings}, then each of them again over a network of each round trip in {@code delaysMs}. */
+    public static List<Setting> withNetworkDelays(List<Setting> settings, List<Double> delaysMs) {
+        List<Setting> out = new ArrayList<>(settings);
+        for (double ms : delaysMs) for (Setting s : settings) out.add(s.delayed(ms));
+        return out;
     }
 
     /** The default settings named by {@code keys} (all of them when {@code keys} is empty), in the default order. */
@@ -108,7 +141,9 @@ public final class TalariaBench {
         for (String k : keys)
             if (!known.contains(k)) throw new IllegalArgumentException("unknown Talaria bench setting '" + k + "'; known: "
                     + String.join(", ", known));
-        return keys.isEmpty() ? all : all.stream().filter(s -> keys.contains(s.key())).toList();
+        Set<String> optIn = Set.of("embed-local", "local", "plaintext-local");   // need a table server; two need a tied model
+        return keys.isEmpty() ? all.stream().filter(s -> !optIn.contains(s.key())).toList()
+                : all.stream().filter(s -> keys.contains(s.key())).toList();
     }
 
     private final ModelConfig config;
@@ -128,28 +163,35 @@ public final class TalariaBench {
      * (local, then each setting, then again), so that every setting sees the same drift of a shared machine's load.
      */
     public Report run(List<Setting> settings, String commandLine, PrintWriter progress) throws IOException {
+        return run(settings, List.of(), commandLine, progress);
+    }
+
+    /**
+     * As {@link #run(List, String, PrintWriter)}, then measuring the cold start of the settings named in {@code cold}
+     * ({@link #coldStart}).
+     */
+    public Report run(List<Setting> settings, List<String> cold, String commandLine, PrintWriter progress) throws IOException {
         Machine machine = Machine.current();
         int[] prompt = new Random(1).ints(options.promptTokens(), 0, config.vocabSize()).toArray();
         GenerationOptions gen = new GenerationOptions(options.tokens(), SamplingParams.GREEDY, Set.of());
-        Generator plain = new Generator(new Transformer(new LocalLinearBackend(config, weights, Parallel.shared())));
-        int[] expected = plain.generate(prompt, gen).outputIds();
-        List<Subject> subjects = new ArrayList<>();
-        subjects.add(new Subject("local plain engine", listener -> plain.generate(prompt, gen, listener, id -> false), null, null));
-
+        for (Setting s : settings)
+            if (s.options().localHead() && !config.tieWordEmbeddings())
+                throw new IllegalArgumentException("setting '" + s.key() + "' computes the LM head in the client: it needs a tied model");
         FoldedModel folded = FoldedModel.fold(config, weights);
         List<TalariaRuntime> runtimes = new ArrayList<>();
+        List<ColdStart> coldStarts = new ArrayList<>();
+        List<Subject> subjects = new ArrayList<>();
         // an authenticated authority, as deployed; unlimited rows: the benchmark's requests would pass any cap within a run
         String token = SetupClients.newToken();
         try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
              SetupServer setup = SetupServer.start(new SetupAuthority(folded), SetupServer.Options.secure("127.0.0.1", 0,
-                     SetupClients.of("bench", token, RowBudget.UNLIMITED)).withRate(0).withConcurrency(2, Duration.ofMinutes(5)))) {
+                     SetupClients.of("bench", token, RowBudget.UNLIMITED)).withRate(0).withConcurrency(2, Duration.ofMinutes(5)));
+             TableServer tables = TableServer.start(config, weights, "127.0.0.1", 0)) {
+            Generator plain = new Generator(new Transformer(new LocalLinearBackend(config, weights, Parallel.shared())));
+            int[] expected = plain.generate(prompt, gen).outputIds();
+            subjects.add(new Subject("local plain engine", listener -> plain.generate(prompt, gen, listener, id -> false), null, null));
             for (Setting s : settings) {
-                MaskedRemoteBackend backend = new MaskedRemoteBackend(
-                        new CloudConnection(cloud.uri(), CloudConnection.Retry.DEFAULT, s.transport()),
-                        new HttpSetupService(setup.uri(), token, null), s.options());
-                TalariaRuntime.Decoys decoys = s.decoys() == 0 ? TalariaRuntime.Decoys.NONE
-                        : new TalariaRuntime.Decoys(s.decoys(), DecoySource.uniform(config.vocabSize()), Set.of());
-                TalariaRuntime runtime = new TalariaRuntime(backend, decoys);
+                TalariaRuntime runtime = runtime(s, cloud, new HttpSetupService(setup.uri(), token, null), tables);
                 runtimes.add(runtime);
                 // after each request the client idles until its next request's setup (prepared in the background) is
                 // done, so that the authority's work does not fall into another setting's timing
@@ -165,6 +207,8 @@ public final class TalariaBench {
                 progress.printf("round %d of %d: local TPOT %.3f ms%n", rep + 1, options.repetitions(), subjects.getFirst().tpot.getLast());
                 progress.flush();
             }
+            for (String key : cold)
+                coldStarts.add(coldStart(key, settings, prompt, gen, expected, cloud, new HttpSetupService(setup.uri(), token, null), tables, progress));
         } finally {
             runtimes.forEach(TalariaRuntime::close);
         }
@@ -176,7 +220,46 @@ public final class TalariaBench {
         progress.flush();
         return new Report(LocalDateTime.now().withNano(0).toString(), commandLine, machine, modelName, config.architecture().modelType,
                 config.hiddenSize(), config.numLayers(), config.intermediateSize(), config.vocabSize(), options.promptTokens(),
-                options.tokens(), options.repetitions(), TPOT_TARGET, results);
+                options.tokens(), options.repetitions(), TPOT_TARGET, results, coldStarts);
+    }
+
+    /**
+     * A fresh client runtime's first request for setting {@code key} (new connections, the embedding table fetched,
+     * nothing prepared: its setup is on the request's path) in this process, whose code is compiled by now, against a
+     * fresh local engine's first request (a new backend over the opened weights). A fresh process adds the JVM's
+     * start and compilation to both: {@code scripts/talaria-cold-start.sh} measures that.
+     */
+    private ColdStart coldStart(String key, List<Setting> settings, int[] prompt, GenerationOptions gen, int[] expected,
+                                CloudServer cloud, HttpSetupService setup, TableServer tables, PrintWriter progress) {
+        Setting s = settings.stream().filter(x -> x.key().equals(key)).findFirst().orElseThrow(
+                () -> new IllegalArgumentException("--cold " + key + ": not among the settings run"));
+        long t0 = System.nanoTime();
+        FirstToken first = new FirstToken(null, null);
+        int[] out;
+        double setupBytes;
+        try (TalariaRuntime fresh = runtime(s, cloud, setup, tables)) {
+            out = fresh.generate(prompt, gen, first, id -> false).outputIds();
+            setupBytes = fresh.stats().setupBytes();
+        }
+        double ttft = (first.at - t0) / 1e6;
+        t0 = System.nanoTime();
+        FirstToken localFirst = new FirstToken(null, null);
+        new Generator(new Transformer(new LocalLinearBackend(config, weights, Parallel.shared()))).generate(prompt, gen, localFirst, id -> false);
+        double localTtft = (localFirst.at - t0) / 1e6;
+        if (!Arrays.equals(out, expected)) throw new IllegalStateException("cold " + s.name() + ": output differs from the plain engine's");
+        progress.printf("cold %s: TTFT %.1f ms, local %.1f ms%n", s.name(), ttft, localTtft);
+        progress.flush();
+        return new ColdStart(key, ttft, localTtft, ttft / localTtft, setupBytes, true);
+    }
+
+    /** A client runtime for {@code s} against the servers. */
+    private TalariaRuntime runtime(Setting s, CloudServer cloud, HttpSetupService setup, TableServer tables) {
+        MaskedRemoteBackend backend = new MaskedRemoteBackend(
+                new CloudConnection(cloud.uri(), CloudConnection.Retry.DEFAULT, s.transport(), Duration.ofNanos(Math.round(s.netDelayMs() * 1e6))),
+                setup, s.options(), s.options().needsTable() ? tables.uri() : null);
+        TalariaRuntime.Decoys decoys = s.decoys() == 0 ? TalariaRuntime.Decoys.NONE
+                : new TalariaRuntime.Decoys(s.decoys(), DecoySource.uniform(config.vocabSize()), Set.of());
+        return new TalariaRuntime(backend, decoys);
     }
 
     private interface Run {
@@ -190,7 +273,7 @@ public final class TalariaBench {
         final WireStats wire;
         final CloudStats cloud;
         final List<Double> ttft = new ArrayList<>(), tpot = new ArrayList<>(), bytes = new ArrayList<>(), trips = new ArrayList<>(),
-                setup = new ArrayList<>(), wait = new ArrayList<>(), handler = new ArrayList<>();
+                setup = new ArrayList<>(), setupMs = new ArrayList<>(), wait = new ArrayList<>(), handler = new ArrayList<>();
 
         Subject(String name, Run run, WireStats wire, CloudStats cloud) {
             this.name = name;
@@ -206,6 +289,7 @@ public final class TalariaBench {
         void measureOnce(int[] expected) {
             FirstToken first = new FirstToken(wire, cloud);
             WireStats.Snapshot start = wire == null ? null : wire.snapshot();
+            long startSetupNanos = wire == null ? 0 : wire.setupNanos();
             long t0 = System.nanoTime();
             Generation g = run.once(first);
             long end = first.last;
@@ -221,6 +305,7 @@ public final class TalariaBench {
                 bytes.add((double) (d.bytesSent() + d.bytesReceived()) / decoded);
                 trips.add((double) d.roundTrips() / decoded);
                 setup.add((double) wire.snapshot().minus(start).setupBytes());
+                setupMs.add((wire.setupNanos() - startSetupNanos) / 1e6);
                 wait.add(d.waitNanos() / decodeNanos);
                 handler.add((cloud.handlerNanos() - first.cloudHandler) / decodeNanos);
             }
@@ -229,7 +314,7 @@ public final class TalariaBench {
         Result result(Subject local) {
             double ttftMs = median(ttft), tpotMs = median(tpot);
             return new Result(name, ttftMs, tpotMs, ttftMs / median(local.ttft), tpotMs / median(local.tpot), median(bytes),
-                    median(trips), median(setup), median(wait), median(handler), true);
+                    median(trips), median(setup), median(setupMs), median(wait), median(handler), true);
         }
     }
 

@@ -124,14 +124,7 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
      * input layout of {@link #dotRowBF16Pairs}.
      */
     public static float[] splitPairs(float[] x, int n, int cols) {
-        float[] pairs = new float[n * cols];
-        int half = cols >> 1;
-        for (int t = 0; t < n; t++)
-            for (int i = 0; i < half; i++) {
-                pairs[t * cols + i] = x[t * cols + 2 * i];
-                pairs[t * cols + half + i] = x[t * cols + 2 * i + 1];
-            }
-        return pairs;
+        return VectorMath.splitPairs(x, n, cols);
     }
 
     /** One vector of elements from flat index {@code i}, per storage type. */

@@ -35,6 +35,21 @@ public final class VectorMath {
         return v.lane(0);
     }
 
+    /**
+     * {@code n} rows of {@code cols} (even) floats, each rearranged to its even elements followed by its odd ones: the
+     * input layout of the BF16 "pairs" dot products ({@link Matrix#dotRowBF16Pairs}, the Talaria client's local head).
+     */
+    public static float[] splitPairs(float[] x, int n, int cols) {
+        float[] pairs = new float[n * cols];
+        int half = cols >> 1;
+        for (int t = 0; t < n; t++)
+            for (int i = 0; i < half; i++) {
+                pairs[t * cols + i] = x[t * cols + 2 * i];
+                pairs[t * cols + half + i] = x[t * cols + 2 * i + 1];
+            }
+        return pairs;
+    }
+
     /** {@code Σ a[aOff + k] · b[bOff + k]} for {@code k < len}. */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
         FloatVector acc = FloatVector.zero(F);

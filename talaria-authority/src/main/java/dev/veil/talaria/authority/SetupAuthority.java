@@ -1,7 +1,5 @@
 package dev.veil.talaria.authority;
 
-import dev.veil.engine.kernel.Parallel;
-import dev.veil.engine.kernel.VectorMath;
 import dev.veil.model.ModelConfig;
 import dev.veil.talaria.cloud.FoldedModel;
 import dev.veil.talaria.cloud.FoldedProduct;
@@ -47,7 +45,7 @@ public final class SetupAuthority {
             MaskSpec spec = plan.spec(n);
             float[] rPub = timesWeights(MaskPrg.derive(request.seed(), SetupPlan.basisLabel(n)), spec.rankFor(p.inDim()), p);
             float[] poolU = timesWeights(MaskPrg.derive(request.seed(), SetupPlan.poolLabel(n)), spec.poolRows(), p);
-            int k = plan.checkVectors();
+            int k = plan.checkVectors(n);
             float[] checkW = new float[k * p.inDim()], checkB = new float[k];
             if (k > 0) {
                 float[] v = MaskPrg.derive(request.seed(), SetupPlan.checkLabel(n)).gaussians(k * p.outDim(), 1.0);
@@ -92,27 +90,21 @@ public final class SetupAuthority {
      */
     public static long directions(ModelName n, ModelConfig c, SetupPlan plan) {
         MaskSpec spec = plan.spec(n);
-        return (long) spec.rankFor(n.inDim(c)) + spec.poolRows() + plan.checkVectors();
+        return (long) spec.rankFor(n.inDim(c)) + spec.poolRows() + plan.checkVectors(n);
     }
 
     /**
-     * {@code rows} Gaussian rows drawn from {@code prg}, each times Wᵀ: [rows × outDim]. One pass over W per chunk of
-     * rows, so each weight row meets every row of the chunk while it is in cache; the engine's compensated dot keeps the
-     * error near one rounding of the result (as the double sums this replaced did) at vector speed.
+     * {@code rows} Gaussian rows drawn from {@code prg}, each times Wᵀ: [rows × outDim], one chunk of rows at a time
+     * ({@link FoldedProduct#multiplyExact}).
      */
     static float[] timesWeights(MaskPrg prg, int rows, FoldedProduct p) {
         int in = p.inDim(), outDim = p.outDim();
-        float[] w = p.weight();
         float[] result = new float[rows * outDim];
         float[] chunk = new float[CHUNK_ROWS * in];
         for (int from = 0; from < rows; from += CHUNK_ROWS) {
             int count = Math.min(CHUNK_ROWS, rows - from), base = from;
             prg.gaussians(chunk, 0, count * in, 1.0);
-            Parallel.shared().forRange(outDim, 4, (lo, hi) -> {
-                for (int o = lo; o < hi; o++)
-                    for (int r = 0; r < count; r++)
-                        result[(base + r) * outDim + o] = VectorMath.dotCompensated(chunk, r * in, w, o * in, in);
-            });
+            p.multiplyExact(chunk, count, result, base * outDim);
         }
         return result;
     }
@@ -122,9 +114,10 @@ public final class SetupAuthority {
         int in = p.inDim(), outDim = p.outDim();
         double[] acc = new double[in];
         double beta = 0;
+        float[] w = p.weight();   // read once: weight() is a volatile read, which kept this loop from being vectorised
         for (int o = 0; o < outDim; o++) {
             double vo = v[j * outDim + o];
-            for (int k = 0; k < in; k++) acc[k] += vo * p.weight()[o * in + k];
+            for (int k = 0; k < in; k++) acc[k] += vo * w[o * in + k];
             if (p.bias() != null) beta += vo * p.bias()[o];
         }
         for (int k = 0; k < in; k++) checkW[j * in + k] = (float) acc[k];

@@ -39,9 +39,15 @@ public final class CloudConnection implements AutoCloseable {
     private final WireStats stats = new WireStats();
 
     public CloudConnection(URI base, Retry retry, Transport.Kind transport) {
+        this(base, retry, transport, Duration.ZERO);
+    }
+
+    /** @param netDelay added to every round trip ({@link DelayedTransport}): a network's delay over loopback, for measuring */
+    public CloudConnection(URI base, Retry retry, Transport.Kind transport, Duration netDelay) {
         this.base = URI.create(base.toString().replaceAll("/+$", ""));
         this.retry = retry;
-        this.transport = transport.open(this.base);
+        Transport t = transport.open(this.base);
+        this.transport = netDelay.isZero() ? t : new DelayedTransport(t, netDelay.toNanos());
     }
 
     public CloudConnection(URI base, Retry retry) {

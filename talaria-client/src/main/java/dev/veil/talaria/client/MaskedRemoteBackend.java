@@ -9,7 +9,10 @@ import dev.veil.talaria.protocol.Product;
 import dev.veil.talaria.protocol.SetupBundle;
 import dev.veil.talaria.protocol.SetupPlan;
 import dev.veil.talaria.protocol.SetupRequest;
+import dev.veil.engine.kernel.Parallel;
+import java.net.URI;
 import java.util.LinkedHashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 
 /**
@@ -31,6 +34,10 @@ public final class MaskedRemoteBackend implements LinearBackend {
     private final WireStats stats;
     private Session session;
     private int expectedRows = Integer.MAX_VALUE;
+    /** The embedding table, being fetched or fetched, when the options keep the embedding or LM head local; else null. */
+    private final CompletableFuture<LocalTables> tables;
+    /** Set up on another thread for when the current session's pools run out (see {@link #continueWith}); or null. */
+    private CompletableFuture<PreparedSetup> successor;
 
     /** A session: the maskers one secret seed expands to. */
     private record Session(Map<ModelName, ProductMasker> maskers) {}
@@ -75,12 +82,31 @@ public final class MaskedRemoteBackend implements LinearBackend {
      * every mask.
      */
     public MaskedRemoteBackend(CloudConnection cloud, SetupService setup, TalariaOptions options, MaskPrg entropy) {
+        this(cloud, setup, options, entropy, null);
+    }
+
+    /**
+     * @param tables the vendor's table server, from which the embedding table is fetched (in the background, from now;
+     *               once per process) when {@code options} keep the embedding or the LM head local; null when they do not
+     */
+    public MaskedRemoteBackend(CloudConnection cloud, SetupService setup, TalariaOptions options, URI tables) {
+        this(cloud, setup, options, MaskPrg.fresh(), tables);
+    }
+
+    /** With a given entropy stream and a table server: for reproducible experiments and tests only (see above). */
+    public MaskedRemoteBackend(CloudConnection cloud, SetupService setup, TalariaOptions options, MaskPrg entropy, URI tables) {
         this.entropy = entropy;
         this.cloud = cloud;
         this.setup = setup;
         this.config = cloud.fetchConfig();
         this.options = options.resolve(config);
         this.stats = cloud.stats();
+        if (options.localHead() && !config.tieWordEmbeddings())
+            throw new IllegalArgumentException("a local LM head needs a tied model (the head is then the embedding table); "
+                    + "this model's head is its own tensor");
+        if (options.needsTable() && tables == null)
+            throw new IllegalArgumentException("a local embedding or LM head needs the vendor's table server (--tables URL)");
+        this.tables = !options.needsTable() ? null : LocalTables.shared(tables, config);
     }
 
     @Override
@@ -116,6 +142,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
     public synchronized void beginRequest(int rows, PreparedSetup prepared) {
         if (options.refresh() != TalariaOptions.Refresh.REQUEST) return;
         session = null;
+        successor = null;
         expectedRows = Math.max(1, rows);
         if (prepared != null && prepared.rows >= expectedRows) session = establish(prepared);
     }
@@ -132,11 +159,36 @@ public final class MaskedRemoteBackend implements LinearBackend {
         synchronized (this) {
             seed = entropy.nextSeed();
         }
-        return new PreparedSetup(r, plan, seed, plan.empty() ? null : setup.setup(new SetupRequest(seed, plan), config));
+        return new PreparedSetup(r, plan, seed, plan.empty() ? null : timedSetup(new SetupRequest(seed, plan)));
+    }
+
+    private SetupService.Reply timedSetup(SetupRequest request) {
+        long t0 = System.nanoTime();
+        SetupService.Reply reply = setup.setup(request, config);
+        stats.setupNanos.addAndGet(System.nanoTime() - t0);
+        return reply;
+    }
+
+    /** The fetched table (waiting for the fetch if it is still under way). */
+    private LocalTables tables() {
+        try {
+            return tables.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /** Waits until the embedding table, if the options need one, has arrived. */
+    public void awaitTables() {
+        if (tables != null) tables();
     }
 
     @Override
     public void embed(int[] tokens, float[] out) {
+        if (options.localEmbed()) {
+            tables().embed(tokens, out);
+            return;
+        }
         int v = config.vocabSize();
         float[] oneHot = new float[tokens.length * v];
         for (int i = 0; i < tokens.length; i++) {
@@ -149,6 +201,10 @@ public final class MaskedRemoteBackend implements LinearBackend {
 
     @Override
     public void apply(LinearOp op, int layer, float[] x, int n, float[] out) {
+        if (op == LinearOp.LM_HEAD && options.localHead()) {
+            tables().logits(Parallel.shared(), x, n, out);
+            return;
+        }
         call(ModelName.of(Product.of(op), layer), x, n, out);
     }
 
@@ -162,7 +218,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
             masker = session().maskers().get(name);
             correction = masker.mask(z, n, sigma(name, x, n, in), entropy);
         } catch (ProductMasker.PoolExhaustedException e) {
-            session = null;   // a fresh seed brings a fresh pool
+            session = takeSuccessor(n);   // a fresh seed brings a fresh pool
             masker = session().maskers().get(name);
             if (masker.poolLeft() < n) throw new TalariaException(e.getMessage() + " and a call needs " + n
                     + " rows: raise the pool size", e);
@@ -185,6 +241,27 @@ public final class MaskedRemoteBackend implements LinearBackend {
         return options.maskScale() * (norm > 0 ? norm : 1);
     }
 
+    /**
+     * Lets the current session's pools run out into {@code next} (prepared on another thread) instead of a setup on
+     * the request's path: a fresh client's first request sets up the prompt's rows only and continues with this.
+     */
+    public synchronized void continueWith(CompletableFuture<PreparedSetup> next) {
+        successor = next;
+    }
+
+    /** The successor's session when one was given, it covers {@code rows} and its setup succeeded; else null. */
+    private Session takeSuccessor(int rows) {
+        CompletableFuture<PreparedSetup> f = successor;
+        successor = null;
+        if (f == null) return null;
+        try {
+            PreparedSetup p = f.join();
+            return p.rows() >= rows ? establish(p) : null;
+        } catch (RuntimeException e) {
+            return null;   // set up on the path instead, where a failure is reported
+        }
+    }
+
     private Session session() {
         if (session == null) session = establish();
         return session;
@@ -194,7 +271,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
     private Session establish() {
         SetupPlan plan = options.refresh() == TalariaOptions.Refresh.REQUEST ? options.plan().capPools(expectedRows) : options.plan();
         byte[] seed = entropy.nextSeed();
-        return establish(new PreparedSetup(expectedRows, plan, seed, plan.empty() ? null : setup.setup(new SetupRequest(seed, plan), config)));
+        return establish(new PreparedSetup(expectedRows, plan, seed, plan.empty() ? null : timedSetup(new SetupRequest(seed, plan))));
     }
 
     /** The maskers of a set-up session. */

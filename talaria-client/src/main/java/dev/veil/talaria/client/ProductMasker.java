@@ -46,7 +46,7 @@ final class ProductMasker {
         this.rPub = material == null ? null : material.rPub();
         this.poolStream = spec.kind() == MaskSpec.Kind.POOL ? MaskPrg.derive(seed, SetupPlan.poolLabel(name)) : null;
         this.poolU = material == null ? null : material.poolU();
-        this.checks = plan.checkVectors();
+        this.checks = plan.checkVectors(name);
         this.checkV = checks == 0 ? null : MaskPrg.derive(seed, SetupPlan.checkLabel(name)).gaussians(checks * out, 1.0);
         this.checkW = material == null ? null : material.checkW();
         this.checkB = material == null ? null : material.checkB();

@@ -2,6 +2,7 @@ package dev.veil.talaria.client;
 
 import dev.veil.model.ModelConfig;
 import dev.veil.talaria.protocol.MaskSpec;
+import dev.veil.talaria.protocol.Product;
 import dev.veil.talaria.protocol.SetupPlan;
 
 /**
@@ -15,9 +16,13 @@ import dev.veil.talaria.protocol.SetupPlan;
  *                     rule as for hidden rows); {@link #BY_DEPTH}: from the model's depth
  * @param refresh      when a new session seed (new M_pub, new pool, new check vectors) is set up
  * @param checkVectors Freivalds vectors per product for the result-integrity check (0 = off)
+ * @param localEmbed   the client holds the embedding table (fetched from the vendor's table server) and looks rows up
+ *                     itself: no embedding call, no one-hot pool (design D1)
+ * @param localHead    the client also computes a tied model's LM head from that table: no LM-head call, no V logits
+ *                     on the wire, no LM-head pool
  */
 public record TalariaOptions(MaskSpec hidden, MaskSpec embed, double maskScale, double embedScale, Refresh refresh,
-                             int checkVectors) {
+                             int checkVectors, boolean localEmbed, boolean localHead) {
 
     public enum Refresh {
         /**
@@ -63,35 +68,52 @@ public record TalariaOptions(MaskSpec hidden, MaskSpec embed, double maskScale, 
     /** These options with every {@link #BY_DEPTH} scale replaced by {@link #depthScale} of {@code c}. */
     public TalariaOptions resolve(ModelConfig c) {
         return new TalariaOptions(hidden, embed, Double.isNaN(maskScale) ? depthScale(c) : maskScale,
-                Double.isNaN(embedScale) ? depthScale(c) : embedScale, refresh, checkVectors);
+                Double.isNaN(embedScale) ? depthScale(c) : embedScale, refresh, checkVectors, localEmbed, localHead);
+    }
+
+    public TalariaOptions(MaskSpec hidden, MaskSpec embed, double maskScale, double embedScale, Refresh refresh, int checkVectors) {
+        this(hidden, embed, maskScale, embedScale, refresh, checkVectors, false, false);
     }
 
     public SetupPlan plan() {
-        return new SetupPlan(hidden, embed, checkVectors);
+        java.util.Set<Product> local = java.util.EnumSet.noneOf(Product.class);
+        if (localEmbed) local.add(Product.EMBED);
+        if (localHead) local.add(Product.LM_HEAD);
+        return new SetupPlan(hidden, embed, checkVectors, local);
+    }
+
+    /** Whether the client needs the embedding table from the vendor's table server. */
+    public boolean needsTable() {
+        return localEmbed || localHead;
+    }
+
+    /** The client looks embedding rows up itself ({@code embed}) and computes a tied LM head itself ({@code head}). */
+    public TalariaOptions withLocal(boolean embed, boolean head) {
+        return new TalariaOptions(hidden, this.embed, maskScale, embedScale, refresh, checkVectors, embed, head);
     }
 
     public TalariaOptions withHidden(MaskSpec m) {
-        return new TalariaOptions(m, embed, maskScale, embedScale, refresh, checkVectors);
+        return new TalariaOptions(m, embed, maskScale, embedScale, refresh, checkVectors, localEmbed, localHead);
     }
 
     public TalariaOptions withEmbed(MaskSpec m) {
-        return new TalariaOptions(hidden, m, maskScale, embedScale, refresh, checkVectors);
+        return new TalariaOptions(hidden, m, maskScale, embedScale, refresh, checkVectors, localEmbed, localHead);
     }
 
     public TalariaOptions withMaskScale(double s) {
-        return new TalariaOptions(hidden, embed, s, embedScale, refresh, checkVectors);
+        return new TalariaOptions(hidden, embed, s, embedScale, refresh, checkVectors, localEmbed, localHead);
     }
 
     public TalariaOptions withEmbedScale(double s) {
-        return new TalariaOptions(hidden, embed, maskScale, s, refresh, checkVectors);
+        return new TalariaOptions(hidden, embed, maskScale, s, refresh, checkVectors, localEmbed, localHead);
     }
 
     public TalariaOptions withRefresh(Refresh r) {
-        return new TalariaOptions(hidden, embed, maskScale, embedScale, r, checkVectors);
+        return new TalariaOptions(hidden, embed, maskScale, embedScale, r, checkVectors, localEmbed, localHead);
     }
 
     public TalariaOptions withCheckVectors(int k) {
-        return new TalariaOptions(hidden, embed, maskScale, embedScale, refresh, k);
+        return new TalariaOptions(hidden, embed, maskScale, embedScale, refresh, k, localEmbed, localHead);
     }
 
     /** No masks, no check: rows in the clear. A measurement baseline, not a private mode. */

@@ -10,6 +10,7 @@ import dev.veil.engine.Transformer;
 import dev.veil.model.ModelConfig;
 import dev.veil.talaria.protocol.MaskPrg;
 import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -78,7 +79,17 @@ public final class TalariaRuntime implements AutoCloseable {
     /** Connects to a cloud with a given setup service (e.g. an {@link HttpSetupService} with a token and TLS). */
     public static TalariaRuntime connect(URI cloud, SetupService setup, TalariaOptions options, Transport.Kind transport,
                                          CloudConnection.Retry retry, Decoys decoys) {
-        return new TalariaRuntime(new MaskedRemoteBackend(new CloudConnection(cloud, retry, transport), setup, options), decoys);
+        return connect(cloud, setup, null, options, transport, Duration.ZERO, retry, decoys);
+    }
+
+    /**
+     * As above, with the vendor's table server (for a local embedding or LM head; null when the options keep both
+     * remote) and a delay added to every round trip to the cloud (a network's, for measuring; zero for none).
+     */
+    public static TalariaRuntime connect(URI cloud, SetupService setup, URI tables, TalariaOptions options, Transport.Kind transport,
+                                         Duration netDelay, CloudConnection.Retry retry, Decoys decoys) {
+        CloudConnection connection = new CloudConnection(cloud, retry, transport, netDelay);
+        return new TalariaRuntime(new MaskedRemoteBackend(connection, setup, options, tables), decoys);
     }
 
     public ModelConfig config() {
@@ -97,7 +108,18 @@ public final class TalariaRuntime implements AutoCloseable {
     public synchronized Generation generate(int[] prompt, GenerationOptions options, TokenListener listener, StopCondition stop) {
         // rows per product this request sends at most: every prompt and generated token of every sequence
         int rows = (int) Math.min((long) (decoys.count() + 1) * (prompt.length + options.maxTokens()), Integer.MAX_VALUE);
-        backend.beginRequest(rows, takePrepared(rows));
+        MaskedRemoteBackend.PreparedSetup prepared = takePrepared(rows);
+        int promptRows = (int) Math.min((long) (decoys.count() + 1) * prompt.length, rows);
+        if (prepared == null && prefetch && rows > promptRows) {
+            // nothing prepared covers this request (a fresh client's first one): set up the prompt's rows on the path
+            // and the rest in the background while the prompt runs, so the first token waits for the smaller setup only
+            backend.beginRequest(promptRows, backend.prepare(promptRows));
+            int rest = rows - promptRows;
+            backend.continueWith(CompletableFuture.supplyAsync(() -> backend.prepare(rest),
+                    r -> Thread.ofVirtual().name("talaria-prefetch").start(r)));
+        } else {
+            backend.beginRequest(rows, prepared);
+        }
         try {
             return run(prompt, options, listener, stop);
         } finally {

@@ -13,6 +13,7 @@ public final class WireStats {
     final AtomicLong setups = new AtomicLong();
     final AtomicLong setupBytes = new AtomicLong();
     final AtomicLong waitNanos = new AtomicLong();
+    final AtomicLong setupNanos = new AtomicLong();
 
     /** Infer calls answered (retries of one call count once). */
     public long roundTrips() {
@@ -55,6 +56,11 @@ public final class WireStats {
     /** Time spent waiting for the cloud's replies. */
     public long waitNanos() {
         return waitNanos.get();
+    }
+
+    /** Time the setups took, from the seed sent to the bundle decoded (in the background or on a request's path). */
+    public long setupNanos() {
+        return setupNanos.get();
     }
 
     /** A copy of the current counts. */

@@ -13,6 +13,7 @@ import dev.veil.talaria.authority.SetupAuthority;
 import dev.veil.talaria.authority.SetupServer;
 import dev.veil.talaria.cloud.CloudServer;
 import dev.veil.talaria.cloud.FoldedModel;
+import dev.veil.talaria.cloud.TableServer;
 import dev.veil.talaria.cloud.TinyModels;
 import dev.veil.talaria.protocol.MaskPrg;
 import java.io.IOException;
@@ -34,6 +35,7 @@ final class Harness implements AutoCloseable {
     final FoldedModel folded;
     CloudServer cloud;
     final SetupServer setup;
+    final TableServer tables;
     private final List<AutoCloseable> opened = new ArrayList<>();
     private int clients;
 
@@ -48,6 +50,7 @@ final class Harness implements AutoCloseable {
         this.folded = FoldedModel.fold(config, weights);
         this.cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
         this.setup = SetupServer.start(new SetupAuthority(FoldedModel.fold(config, weights)), "127.0.0.1", 0);
+        this.tables = TableServer.start(config, weights, "127.0.0.1", 0);
     }
 
     /** A client backend talking to {@code cloudUri} (the cloud itself, or a proxy in front of it). */
@@ -62,7 +65,7 @@ final class Harness implements AutoCloseable {
         byte[] seed = new byte[MaskPrg.SEED_BYTES];
         seed[0] = (byte) clients++;
         MaskedRemoteBackend b = new MaskedRemoteBackend(new CloudConnection(cloudUri, retry), setupService, options,
-                MaskPrg.derive(seed, "harness"));
+                MaskPrg.derive(seed, "harness"), options.needsTable() ? tables.uri() : null);
         opened.add(b);
         return b;
     }
@@ -95,5 +98,6 @@ final class Harness implements AutoCloseable {
         for (AutoCloseable c : opened) c.close();
         cloud.close();
         setup.close();
+        tables.close();
     }
 }

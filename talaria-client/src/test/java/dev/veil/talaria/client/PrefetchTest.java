@@ -63,14 +63,16 @@ class PrefetchTest {
                 // 25 rows > the 14 prepared after an 11-row request (+ a quarter): set up on the path
                 assertThat(runtime.generate(longer, gen, TokenListener.NONE, id -> false).outputIds()).isEqualTo(expectedLonger);
                 runtime.awaitPrepared();
-                assertThat(runtime.stats().setups()).as("sessions used: one per request").isEqualTo(4);
+                assertThat(runtime.stats().setups()).as("sessions used: two for each request nothing prepared covered, else one")
+                        .isEqualTo(6);
             }
 
-            // request 1 on its path (nothing prepared yet); 2 and 3 from the background; 4 too large, on its path;
-            // one background setup after each request (the last one unused)
+            // request 1 (nothing prepared yet): the prompt's 6 rows on its path, the 5 decode rows in the background
+            // while the prompt runs; 2 and 3 from the background; 4 too large: its 20 prompt rows on its path, 5 in the
+            // background; one background setup after each request (the last one unused)
             assertThat(setups.stream().map(Recorded::background).toList())
-                    .containsExactly(false, true, true, true, false, true);
-            assertThat(setups.stream().map(Recorded::poolRows).toList()).containsExactly(11, 14, 14, 14, 25, 32);
+                    .containsExactly(false, true, true, true, true, false, true, true);
+            assertThat(setups.stream().map(Recorded::poolRows).toList()).containsExactly(6, 5, 14, 14, 14, 20, 5, 32);
             assertThat(setups.stream().map(Recorded::seed).distinct().count()).as("fresh seed every setup").isEqualTo(setups.size());
 
             // the same prompt three times: had a pool row served two requests, some masked embedding row would repeat

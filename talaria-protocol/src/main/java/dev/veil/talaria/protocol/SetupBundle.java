@@ -72,7 +72,7 @@ public record SetupBundle(Map<ModelName, Material> materials) {
     public record Shapes(long rPub, long poolU, long checkW, long checkB) {
         public static Shapes of(ModelName n, ModelConfig c, SetupPlan plan) {
             MaskSpec spec = plan.spec(n);
-            long in = n.inDim(c), out = n.outDim(c), k = plan.checkVectors();
+            long in = n.inDim(c), out = n.outDim(c), k = plan.checkVectors(n);
             return new Shapes((long) spec.rankFor((int) in) * out, (long) spec.poolRows() * out, k * in, k);
         }
     }

@@ -13,7 +13,7 @@ import java.util.List;
  */
 public record SetupRequest(byte[] seed, SetupPlan plan) {
 
-    private static final List<String> FIELDS = List.of("seed", "hidden", "embed", "check_vectors");
+    private static final List<String> FIELDS = List.of("seed", "hidden", "embed", "check_vectors", "local");
 
     public SetupRequest {
         if (seed.length != MaskPrg.SEED_BYTES)
@@ -27,6 +27,10 @@ public record SetupRequest(byte[] seed, SetupPlan plan) {
         n.put("hidden", plan.hidden().toString());
         n.put("embed", plan.embed().toString());
         n.put("check_vectors", plan.checkVectors());
+        if (!plan.local().isEmpty()) {
+            var local = n.putArray("local");
+            plan.local().stream().sorted().forEach(p -> local.add(p.name().toLowerCase(java.util.Locale.ROOT)));
+        }
         try {
             return V2Codec.JSON.writeValueAsBytes(n);
         } catch (IOException e) {
@@ -51,7 +55,15 @@ public record SetupRequest(byte[] seed, SetupPlan plan) {
         }
         if (!n.path("check_vectors").canConvertToInt())
             throw new IllegalArgumentException("setup request field 'check_vectors' missing or not an integer");
-        SetupPlan plan = new SetupPlan(field(n, "hidden"), field(n, "embed"), n.get("check_vectors").asInt());
+        java.util.Set<Product> local = new java.util.HashSet<>();
+        for (JsonNode p : n.path("local")) {
+            try {
+                local.add(Product.valueOf(p.asText("").toUpperCase(java.util.Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("setup request field 'local': unknown product '" + p.asText() + "'");
+            }
+        }
+        SetupPlan plan = new SetupPlan(field(n, "hidden"), field(n, "embed"), n.get("check_vectors").asInt(), local);
         // a field this side does not know (a product or option from another version) would be silently left out of the
         // bundle: refuse it by name instead
         for (var it = n.fieldNames(); it.hasNext(); ) {
