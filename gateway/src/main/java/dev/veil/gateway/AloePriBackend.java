@@ -20,6 +20,9 @@ import java.util.stream.Collectors;
  * <p>Sampling settings go to the server unchanged, and they are exact under τ: the penalties act on how often each id
  * occurs in the prompt and output, and min-p, top-k and top-p on the probabilities, none of which a relabelling of
  * the vocabulary changes (the obfuscated model's logit for τ(i) is the plain model's for i, up to AloePri's noise).
+ * Greedy answers are therefore the plain model's; a seeded draw is τ of the plain one's only with top-k or top-p set,
+ * since without them the engine walks the candidates in id order, which τ reorders (the same distribution, another
+ * pick for a given seed).
  */
 public final class AloePriBackend implements PrivateCompletionBackend {
 
