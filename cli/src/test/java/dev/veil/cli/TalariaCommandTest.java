@@ -17,6 +17,7 @@ import dev.veil.talaria.authority.SetupClients;
 import dev.veil.talaria.authority.SetupServer;
 import dev.veil.talaria.cloud.CloudServer;
 import dev.veil.talaria.cloud.FoldedModel;
+import dev.veil.talaria.cloud.TableServer;
 import dev.veil.talaria.cloud.TinyModels;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.PrintWriter;
@@ -111,6 +112,27 @@ class TalariaCommandTest {
             Result plain = run("talaria", "run", "--cloud", cloud.uri().toString(), "--tokenizer", dir.toString(),
                     "--prompt", prompt, "--max-tokens", "10", "--mask", "none", "--embed-mask", "none", "--check-vectors", "0");
             assertThat(plain.out()).isEqualTo(expectedText + System.lineSeparator());
+
+            // given a table server, the embedding runs in the client by default, the (tied) LM head on request; a
+            // simulated network delay changes nothing but the time
+            try (TableServer tables = TableServer.start(CONFIG, w, "127.0.0.1", 0)) {
+                Result local = run("talaria", "run", "--cloud", cloud.uri().toString(), "--setup", setup.uri().toString(),
+                        "--setup-token", token, "--tables", tables.uri().toString(), "--tokenizer", dir.toString(), "--prompt", prompt, "--max-tokens", "10",
+                        "--net-delay-ms", "0.2");
+                assertThat(local.exit()).as(local.err()).isZero();
+                assertThat(local.out()).isEqualTo(expectedText + System.lineSeparator());
+                assertThat(local.err()).contains("embedding in the client, LM head by the cloud");
+                Result head = run("talaria", "run", "--cloud", cloud.uri().toString(), "--setup", setup.uri().toString(),
+                        "--setup-token", token, "--tables", tables.uri().toString(), "--tokenizer", dir.toString(), "--prompt", prompt, "--max-tokens", "10",
+                        "--head", "auto");
+                assertThat(head.out()).isEqualTo(expectedText + System.lineSeparator());
+                assertThat(head.err()).contains("embedding in the client, LM head in the client");
+                assertThat(tables.served()).as("one fetch per table server and process").isEqualTo(1);
+            }
+            Result noTables = run("talaria", "run", "--cloud", cloud.uri().toString(), "--setup", setup.uri().toString(),
+                    "--tokenizer", dir.toString(), "--prompt", "x", "--embed", "local");
+            assertThat(noTables.exit()).isEqualTo(1);
+            assertThat(noTables.err()).contains("--embed local / --head local need --tables URL");
         }
     }
 

@@ -81,4 +81,34 @@ class FoldedModelTest {
         assertThatThrownBy(() -> FoldedModel.fold(c, broken)).hasMessageContaining("model.layers.1.mlp.down_proj.weight")
                 .hasMessageContaining("[64, 10]");
     }
+
+    /**
+     * The setup authority's products: double accumulation, four rows at a time, 2,048-column blocks. Against a plain
+     * double loop, for row counts that leave a remainder and a width spanning three blocks, with γ folded in: equal to
+     * the float the double rounds to (the two sum in different orders, so a value may land one ulp apart).
+     */
+    @Test
+    void theAuthoritysExactProductIsThePlainDoubleSum() {
+        int out = 7, in = 5000;
+        Random r = new Random(3);
+        float[] w = new float[out * in], gamma = new float[in];
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+        for (int i = 0; i < in; i++) gamma[i] = 1 + 0.1f * (float) r.nextGaussian();
+        FoldedProduct p = new FoldedProduct(new ModelName(Product.DOWN, 0), out, in,
+                new dev.veil.engine.kernel.Matrix[] {new dev.veil.engine.kernel.Matrix("w", java.lang.foreign.MemorySegment.ofArray(w),
+                        dev.veil.model.DType.F32, out, in)}, gamma, null);
+        for (int n : new int[] {1, 4, 6}) {
+            float[] x = new float[n * in];
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            float[] got = new float[3 + n * out];
+            p.multiplyExact(x, n, got, 3);
+            for (int t = 0; t < n; t++)
+                for (int o = 0; o < out; o++) {
+                    double s = 0;
+                    for (int k = 0; k < in; k++) s += (double) (w[o * in + k] * gamma[k]) * x[t * in + k];
+                    assertThat(got[3 + t * out + o]).as("row %d, output %d of %d rows", t, o, n)
+                            .isCloseTo((float) s, org.assertj.core.data.Offset.offset(Math.ulp((float) s)));
+                }
+        }
+    }
 }
