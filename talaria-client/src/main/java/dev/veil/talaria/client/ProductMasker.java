@@ -6,6 +6,7 @@ import dev.veil.talaria.protocol.MaskSpec;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.SetupBundle;
 import dev.veil.talaria.protocol.SetupPlan;
+import java.util.Arrays;
 
 /**
  * A session's secrets for one product: what masks the rows sent to it and what removes the mask from the reply.
@@ -65,14 +66,23 @@ final class ProductMasker {
         return switch (spec.kind()) {
             case NONE -> null;
             case REMO -> {
+                // summed in double and rounded once: the cloud multiplies the z actually sent, while P·R_pub removes the
+                // exact P·M_pub, so the mask's own rounding stays in the result; summed in float over m terms it grew
+                // with σ·√m and, at the depth-scaled σ, flipped near-tied logits of a model's held-out text
                 float[] p = fresh.gaussians(n * rank, sigma / Math.sqrt(rank));
                 float[] correction = new float[n * out];
-                for (int i = 0; i < n; i++)
+                double[] mask = new double[in], corr = new double[out];
+                for (int i = 0; i < n; i++) {
+                    Arrays.fill(mask, 0);
+                    Arrays.fill(corr, 0);
                     for (int j = 0; j < rank; j++) {
-                        float pij = p[i * rank + j];
-                        Kernels.axpy(pij, basis, j * in, z, i * in, in);
-                        Kernels.axpy(pij, rPub, j * out, correction, i * out, out);
+                        double pij = p[i * rank + j];
+                        for (int k = 0; k < in; k++) mask[k] += pij * basis[j * in + k];
+                        for (int k = 0; k < out; k++) corr[k] += pij * rPub[j * out + k];
                     }
+                    for (int k = 0; k < in; k++) z[i * in + k] = (float) (z[i * in + k] + mask[k]);
+                    for (int k = 0; k < out; k++) correction[i * out + k] = (float) corr[k];
+                }
                 yield correction;
             }
             case POOL -> {
