@@ -35,8 +35,16 @@ public record AuditResult(String mode, String model, String created, List<String
         }
     }
 
+    /**
+     * Rows that use what no attacker has — the true prefix, the victim's own key, the users' own text — are analyses and
+     * references, not attacks: they say so in their name and never head a report.
+     */
+    public static boolean usesSecrets(String attack) {
+        return attack.contains("true prefix") || attack.contains("victim's key") || attack.contains("oracle");
+    }
+
     public static Optional<Headline> headline(SettingResult s) {
-        Optional<AttackResult> best = s.attacks().stream().filter(a -> !readsNothing(a.attack()) && !a.attack().contains("true prefix"))
+        Optional<AttackResult> best = s.attacks().stream().filter(a -> !readsNothing(a.attack()) && !usesSecrets(a.attack()))
                 .max(java.util.Comparator.comparingDouble(AttackResult::top1));
         Optional<AttackResult> floor = s.attacks().stream().filter(a -> readsNothing(a.attack()))
                 .max(java.util.Comparator.comparingDouble(AttackResult::top1));
