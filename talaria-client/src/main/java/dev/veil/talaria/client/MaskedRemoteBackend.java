@@ -12,8 +12,9 @@ import dev.veil.talaria.protocol.SetupRequest;
 import dev.veil.engine.kernel.Parallel;
 import java.net.URI;
 import java.util.LinkedHashMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * The Talaria client's linear backend: every weight product of the engine's forward pass, the embedding included, is
@@ -153,13 +154,22 @@ public final class MaskedRemoteBackend implements LinearBackend {
      * lock). Only the fresh seed is drawn under the lock.
      */
     public PreparedSetup prepare(int rows) {
+        return preparer(rows).get();
+    }
+
+    /**
+     * {@link #prepare} in two steps: the fresh seed is drawn now, on the caller's thread, and the authority's round trip
+     * is returned to run on any thread without the backend's lock — so a request that waits, holding the lock, for a
+     * setup prepared in the background ({@link #continueWith}) cannot wait on a task that waits for the lock.
+     */
+    public Supplier<PreparedSetup> preparer(int rows) {
         int r = Math.max(1, rows);
         SetupPlan plan = options.refresh() == TalariaOptions.Refresh.REQUEST ? options.plan().capPools(r) : options.plan();
         byte[] seed;
         synchronized (this) {
             seed = entropy.nextSeed();
         }
-        return new PreparedSetup(r, plan, seed, plan.empty() ? null : timedSetup(new SetupRequest(seed, plan)));
+        return () -> new PreparedSetup(r, plan, seed, plan.empty() ? null : timedSetup(new SetupRequest(seed, plan)));
     }
 
     private SetupService.Reply timedSetup(SetupRequest request) {

@@ -115,7 +115,7 @@ public final class TalariaRuntime implements AutoCloseable {
             // and the rest in the background while the prompt runs, so the first token waits for the smaller setup only
             backend.beginRequest(promptRows, backend.prepare(promptRows));
             int rest = rows - promptRows;
-            backend.continueWith(CompletableFuture.supplyAsync(() -> backend.prepare(rest),
+            backend.continueWith(CompletableFuture.supplyAsync(backend.preparer(rest),
                     r -> Thread.ofVirtual().name("talaria-prefetch").start(r)));
         } else {
             backend.beginRequest(rows, prepared);
@@ -141,7 +141,7 @@ public final class TalariaRuntime implements AutoCloseable {
 
     private void prepareNext(int rows) {
         nextRows = rows;
-        next = CompletableFuture.supplyAsync(() -> backend.prepare(rows), r -> Thread.ofVirtual().name("talaria-prefetch").start(r));
+        next = CompletableFuture.supplyAsync(backend.preparer(rows), r -> Thread.ofVirtual().name("talaria-prefetch").start(r));
     }
 
     /** Waits until the next request's background setup (if any) is done: for benchmarks and tests. */

@@ -15,7 +15,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -86,6 +89,24 @@ class PrefetchTest {
                     for (int r = 0; r < prompt.length; r++)
                         assertThat(Arrays.equals(promptRows.get(a).data(), r * v, (r + 1) * v, promptRows.get(b).data(), r * v, (r + 1) * v))
                                 .as("row %d of requests %d and %d", r, a, b).isFalse();
+        }
+    }
+
+    /**
+     * A request holding the backend's lock may wait for a setup prepared in the background (a fresh client's first
+     * request continues into one when its prompt's pool runs out): that setup must not need the lock. It once drew its
+     * seed under the lock on the background thread, and a loaded machine that started the thread late deadlocked.
+     */
+    @Test
+    void aSetupPreparedInTheBackgroundNeverWaitsForTheBackendsLock() throws Exception {
+        try (Harness h = new Harness(TinyModels.qwen2(), 62)) {
+            MaskedRemoteBackend backend = h.client(TalariaOptions.DEFAULT);
+            Supplier<MaskedRemoteBackend.PreparedSetup> later = backend.preparer(12);
+            synchronized (backend) {
+                MaskedRemoteBackend.PreparedSetup p = CompletableFuture.supplyAsync(later)
+                        .get(60, TimeUnit.SECONDS);   // a bound on a hang, not a timing assertion
+                assertThat(p.rows()).isEqualTo(12);
+            }
         }
     }
 }
