@@ -43,11 +43,23 @@ class AuditCommandTest {
         assertThat(r.out()).contains("written: " + out + ".json").contains("written: " + out + ".html");
         JsonNode json = new ObjectMapper().readTree(Path.of(out + ".json").toFile());
         JsonNode attacks = json.path("settings").get(0).path("attacks");
-        assertThat(attacks.size()).isEqualTo(10); // the unigram baseline and the nine attacks on the traffic
-        for (JsonNode a : attacks)   // plaintext rows: the row attacks read every token
-            if (a.path("attack").asText().startsWith("nearest embedding") || a.path("attack").asText().startsWith("argmax"))
+        // the unigram baseline, the joint decoder's two reads-nothing twins, the joint attack (beam 4 and 1), nine more
+        assertThat(attacks.size()).isEqualTo(14);
+        for (JsonNode a : attacks)   // plaintext rows: the row attacks and the joint attack read every token
+            if (a.path("attack").asText().startsWith("nearest embedding") || a.path("attack").asText().startsWith("argmax")
+                    || a.path("attack").asText().startsWith("joint likelihood"))
                 assertThat(a.path("top1").asDouble()).as(a.path("attack").asText()).isEqualTo(1.0);
         assertThat(Files.readString(Path.of(out + ".html"))).contains("Top-1 recovery by setting");
+        assertThat(r.out()).contains("capture: server recovers 100.0%");
+
+        // only the attacks asked for, beside those that read nothing; the true-prefix analysis on request
+        Path some = tmp.resolve("some");
+        ObfuscateCommandTest.Run only = ObfuscateCommandTest.veil("audit", "--mode", "talaria", "--capture", capture.toString(), "--public",
+                text.toString(), "--attacks", "nearest", "--true-prefix", "--no-progress", "--out", some.toString());
+        assertThat(only.code()).as(only.err()).isZero();
+        JsonNode chosen = new ObjectMapper().readTree(Path.of(some + ".json").toFile()).path("settings").get(0).path("attacks");
+        assertThat(chosen.size()).isEqualTo(5);   // the three that read nothing, nearest embedding, the true-prefix analysis
+        assertThat(chosen.findValuesAsText("attack")).anyMatch(a -> a.startsWith("nearest embedding")).anyMatch(a -> a.contains("true prefix"));
     }
 
     @Test
