@@ -29,9 +29,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
+import java.util.stream.DoubleStream;
 
 /**
  * The Talaria audit: runs the deployment under a range of mask settings (each the real cloud, setup authority and
@@ -59,7 +62,7 @@ public final class TalariaAudit {
      */
     public record Options(List<int[]> prompts, int maxTokens, int[] publicTokens, int matchBudget, int matchRequests,
                           List<String> matchSettings, Path saveCaptures, int jointBeams, int jointCandidates, boolean oracle,
-                          java.util.function.Predicate<String> onlyAttacks) {
+                          Predicate<String> onlyAttacks) {
 
         /** The joint attack's search at its defaults; every attack runs; no true-prefix analysis. */
         public Options(List<int[]> prompts, int maxTokens, int[] publicTokens, int matchBudget, int matchRequests,
@@ -87,7 +90,7 @@ public final class TalariaAudit {
     /** The standard settings with the mask-scale sweep at {@code maskScales} (and the default's own scale). */
     public static List<Setting> standardSettings(ModelConfig c, double[] maskScales) {
         TalariaOptions d = TalariaOptions.DEFAULT.resolve(c);
-        maskScales = java.util.stream.DoubleStream.concat(java.util.Arrays.stream(maskScales), java.util.stream.DoubleStream.of(d.maskScale()))
+        maskScales = DoubleStream.concat(Arrays.stream(maskScales), DoubleStream.of(d.maskScale()))
                 .distinct().sorted().toArray();
         List<Setting> s = new ArrayList<>();
         s.add(new Setting(PLAINTEXT, "", 0, new TalariaRun.Veil(TalariaOptions.plaintext())));

@@ -2,6 +2,7 @@ package dev.veil.talaria.client;
 
 import dev.veil.engine.LinearBackend;
 import dev.veil.engine.LinearOp;
+import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelConfig;
 import dev.veil.talaria.protocol.MaskPrg;
 import dev.veil.talaria.protocol.ModelName;
@@ -9,11 +10,11 @@ import dev.veil.talaria.protocol.Product;
 import dev.veil.talaria.protocol.SetupBundle;
 import dev.veil.talaria.protocol.SetupPlan;
 import dev.veil.talaria.protocol.SetupRequest;
-import dev.veil.engine.kernel.Parallel;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /**
@@ -183,7 +184,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
     private LocalTables tables() {
         try {
             return tables.join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : e;
         }
     }
