@@ -1,7 +1,7 @@
 package dev.veil.cli;
 
 import dev.veil.bench.BenchModel;
-import dev.veil.bench.VeilCache;
+import dev.veil.model.VeilCache;
 import dev.veil.bench.aloepri.AloePriBench;
 import dev.veil.model.DType;
 import java.nio.file.Files;

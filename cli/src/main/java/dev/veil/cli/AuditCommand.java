@@ -16,7 +16,7 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import dev.veil.tokenizer.Tokenizer;
 import dev.veil.train.data.Split;
-import dev.veil.train.data.VeilCache;
+import dev.veil.model.VeilCache;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

@@ -4,7 +4,7 @@ import dev.veil.bench.BenchModel;
 import dev.veil.bench.BenchTable;
 import dev.veil.bench.EngineBench;
 import dev.veil.bench.LlamaCpp;
-import dev.veil.bench.VeilCache;
+import dev.veil.model.VeilCache;
 import dev.veil.model.DType;
 import java.io.PrintStream;
 import java.nio.file.Path;

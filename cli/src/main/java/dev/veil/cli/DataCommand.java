@@ -4,7 +4,7 @@ import dev.veil.train.data.Document;
 import dev.veil.train.data.FortunesCorpus;
 import dev.veil.train.data.SotuCorpus;
 import dev.veil.train.data.Split;
-import dev.veil.train.data.VeilCache;
+import dev.veil.model.VeilCache;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

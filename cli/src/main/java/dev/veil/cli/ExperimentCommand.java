@@ -6,7 +6,7 @@ import dev.veil.tokenizer.Tokenizer;
 import dev.veil.train.data.Document;
 import dev.veil.train.data.Documents;
 import dev.veil.train.data.Split;
-import dev.veil.train.data.VeilCache;
+import dev.veil.model.VeilCache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

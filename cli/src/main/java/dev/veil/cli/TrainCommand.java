@@ -3,7 +3,7 @@ package dev.veil.cli;
 import dev.veil.train.ModelReport;
 import dev.veil.train.TrainingRun;
 import dev.veil.train.data.Split;
-import dev.veil.train.data.VeilCache;
+import dev.veil.model.VeilCache;
 import dev.veil.train.tokenizer.BpeModel;
 import dev.veil.train.tokenizer.TokenizerTraining;
 import java.nio.file.Path;

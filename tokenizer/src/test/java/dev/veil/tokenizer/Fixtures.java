@@ -2,6 +2,7 @@ package dev.veil.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.veil.model.VeilCache;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,8 +16,7 @@ final class Fixtures {
     private Fixtures() {}
 
     static Path cache() {
-        String dir = System.getProperty("veil.cache", System.getProperty("user.home") + "/.cache/veil");
-        return Path.of(dir);
+        return VeilCache.dir();
     }
 
     /** {@code relative} under the cache dir, or a failed test naming it. */

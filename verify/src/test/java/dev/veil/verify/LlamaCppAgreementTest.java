@@ -3,7 +3,7 @@ package dev.veil.verify;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.bench.LlamaCpp;
-import dev.veil.bench.VeilCache;
+import dev.veil.model.VeilCache;
 import dev.veil.bench.VeilEngine;
 import dev.veil.model.DType;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package dev.veil.verify;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.bench.LlamaCpp;
-import dev.veil.bench.VeilCache;
+import dev.veil.model.VeilCache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

