@@ -4,6 +4,7 @@ import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.TensorSpec;
 import dev.veil.model.safetensors.SafetensorsWeights;
+import dev.veil.model.RandomModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

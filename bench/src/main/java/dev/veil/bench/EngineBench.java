@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.veil.model.ModelFiles;
 import dev.veil.model.gguf.GgufExport;
+import dev.veil.model.RandomModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;

@@ -10,6 +10,7 @@ import dev.veil.model.ModelFiles;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorOps;
 import dev.veil.model.safetensors.SafetensorsWriter;
+import dev.veil.model.RandomModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;

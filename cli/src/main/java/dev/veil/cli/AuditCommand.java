@@ -10,7 +10,7 @@ import dev.veil.attack.capture.Capture;
 import dev.veil.attack.capture.CaptureFiles;
 import dev.veil.attack.capture.Mode;
 import dev.veil.attack.capture.Truth;
-import dev.veil.bench.RandomModel;
+import dev.veil.model.RandomModel;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;

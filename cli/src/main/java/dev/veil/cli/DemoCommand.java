@@ -47,9 +47,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Private chat on the bundled model: plain, through AloePri, and through Talaria.")
-final class DemoCommand implements Callable<Integer> {
+public final class DemoCommand implements Callable<Integer> {
 
-    static final String BUNDLED = "models/veil-sotu-qwen2";
+    public static final String BUNDLED = "models/veil-sotu-qwen2";
     static final String PROMPT = "The state of the Union is";
     /**
      * The demo's sampling: greedy (so Talaria's answer can be checked token for token against the plain one) with a

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
                 ObfuscateCommand.class,
                 KeyCommand.class,
                 ExperimentCommand.class,
-                BenchCommand.class,
+                BenchElsewhereCommand.class,
                 TalariaCommand.class,
                 ServeCommand.class,
                 GatewayCommand.class,
@@ -32,7 +32,12 @@ public final class Main {
 
     /** Runs the CLI; user errors print one clear line (no stack trace) and exit non-zero. */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        return run(new Main(), args);
+    }
+
+    /** The same error handling for another root command (the bench jar's). */
+    public static int run(Object root, String... args) {
+        CommandLine cl = new CommandLine(root);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("veil: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
             if (System.getenv("VEIL_DEBUG") != null) ex.printStackTrace(cmd.getErr());

@@ -1,7 +1,7 @@
 package dev.veil.verify;
 
-import dev.veil.bench.SyntheticTokenizer;
-import dev.veil.bench.RandomModel;
+import dev.veil.model.SyntheticTokenizer;
+import dev.veil.model.RandomModel;
 import dev.veil.engine.TestModels;
 import dev.veil.model.DType;
 import dev.veil.model.GenerationConfig;

@@ -1,6 +1,6 @@
 package dev.veil.bench.talaria;
 
-import dev.veil.bench.RandomModel;
+import dev.veil.model.RandomModel;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelTensors;

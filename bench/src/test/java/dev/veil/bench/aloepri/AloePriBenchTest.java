@@ -3,7 +3,7 @@ package dev.veil.bench.aloepri;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.bench.BenchModel;
-import dev.veil.bench.RandomModel;
+import dev.veil.model.RandomModel;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import java.io.ByteArrayOutputStream;

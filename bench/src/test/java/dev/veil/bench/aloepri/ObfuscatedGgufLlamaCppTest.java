@@ -6,7 +6,7 @@ import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ObfuscateModelDir;
 import dev.veil.bench.LlamaCpp;
-import dev.veil.bench.RandomModel;
+import dev.veil.model.RandomModel;
 import dev.veil.model.VeilCache;
 import dev.veil.engine.KvCache;
 import dev.veil.engine.Sampler;

@@ -1,4 +1,4 @@
-package dev.veil.cli;
+package dev.veil.bench.cli;
 
 import dev.veil.bench.ServerThroughputBench;
 import java.nio.file.Path;

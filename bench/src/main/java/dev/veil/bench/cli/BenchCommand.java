@@ -1,4 +1,4 @@
-package dev.veil.cli;
+package dev.veil.bench.cli;
 
 import dev.veil.bench.BenchModel;
 import dev.veil.bench.BenchTable;

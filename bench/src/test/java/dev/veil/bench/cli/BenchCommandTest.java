@@ -1,12 +1,16 @@
-package dev.veil.cli;
+package dev.veil.bench.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.veil.bench.RandomModel;
+import dev.veil.model.RandomModel;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
+import dev.veil.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,13 +23,30 @@ import org.junit.jupiter.api.io.TempDir;
 class BenchCommandTest {
     @TempDir Path tmp;
 
+    record Result(int exit, String out, String err) {}
+
+    /** veil-bench.jar's main, with its output captured. */
+    static Result run(String... args) {
+        PrintStream out = System.out, err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            int exit = Main.run(new BenchMain(), args);
+            return new Result(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
     @Test
     void writesJsonAndMarkdownWithEveryEngineAtBothContexts() throws Exception {
         Path model = tmp.resolve("tiny");
         RandomModel.write(model, RandomModel.config(ModelConfig.Architecture.LLAMA, 300, 32, 64, 1, 2, 1, 16, null, false,
                 false, "float32"), DType.F32, 3, RandomModel.Scales.DEFAULT);
         Path out = tmp.resolve("results");
-        var r = InspectConvertCommandTest.run("bench", "engine", "--model", model.toString(), "--threads", "1", "--short", "4",
+        var r = run("bench", "engine", "--model", model.toString(), "--threads", "1", "--short", "4",
                 "--long", "8", "--decode", "2", "--repeats", "1", "--out", out.toString());
         assertThat(r.exit()).as(r.err()).isZero();
 
@@ -55,7 +76,7 @@ class BenchCommandTest {
 
     @Test
     void badOptionsAreOneLineErrors() {
-        var r = InspectConvertCommandTest.run("bench", "engine", "--short", "0");
+        var r = run("bench", "engine", "--short", "0");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err().strip()).isEqualTo("veil: --short must be >= 1 and --long >= --short (got 0, 512)");
     }
@@ -63,7 +84,7 @@ class BenchCommandTest {
     @Test
     void aMissingModelDirectoryIsNamed() {
         Path missing = tmp.resolve("nope");
-        var r = InspectConvertCommandTest.run("bench", "engine", "--model", missing.toString());
+        var r = run("bench", "engine", "--model", missing.toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err().strip()).startsWith("veil: " + missing.resolve("config.json")).doesNotContain("\n");
     }

@@ -1,11 +1,5 @@
-package dev.veil.bench;
+package dev.veil.model;
 
-import dev.veil.model.DType;
-import dev.veil.model.GenerationConfig;
-import dev.veil.model.ModelConfig;
-import dev.veil.model.ModelTensors;
-import dev.veil.model.Tensor;
-import dev.veil.model.TensorSpec;
 import dev.veil.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.lang.foreign.Arena;

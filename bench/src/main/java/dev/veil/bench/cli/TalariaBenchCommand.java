@@ -1,5 +1,6 @@
-package dev.veil.cli;
+package dev.veil.bench.cli;
 
+import dev.veil.cli.DemoCommand;
 import dev.veil.bench.talaria.BenchModels;
 import dev.veil.bench.talaria.TalariaBench;
 import dev.veil.model.ModelConfig;

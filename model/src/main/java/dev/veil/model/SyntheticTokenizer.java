@@ -1,4 +1,4 @@
-package dev.veil.bench;
+package dev.veil.model;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

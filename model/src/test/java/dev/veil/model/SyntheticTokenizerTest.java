@@ -1,4 +1,4 @@
-package dev.veil.bench;
+package dev.veil.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
