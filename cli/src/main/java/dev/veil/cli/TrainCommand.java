@@ -4,7 +4,7 @@ import dev.veil.train.ModelReport;
 import dev.veil.train.TrainingRun;
 import dev.veil.train.data.Split;
 import dev.veil.model.VeilCache;
-import dev.veil.train.tokenizer.BpeModel;
+import dev.veil.train.tokenizer.TrainedBpe;
 import dev.veil.train.tokenizer.TokenizerTraining;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -26,7 +26,7 @@ public final class TrainCommand {
             @Option(names = "--cache", paramLabel = "DIR", description = "cache directory (default: $VEIL_CACHE or ~/.cache/veil)") Path cache)
             throws Exception {
         Path dir = cache != null ? cache : VeilCache.dir();
-        BpeModel m = TokenizerTraining.train(Split.TRAIN.read(dir), vocabSize, minFrequency, out, context);
+        TrainedBpe m = TokenizerTraining.train(Split.TRAIN.read(dir), vocabSize, minFrequency, out, context);
         System.out.printf("tokenizer: %d tokens (%d merges, %d special) -> %s%n", m.vocabSize(), m.merges().size(),
                 m.specialTokens().size(), out);
         return 0;

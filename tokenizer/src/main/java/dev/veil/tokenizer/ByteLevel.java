@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
  * GPT-2's reversible byte-to-character map: byte-level BPE vocabularies spell every byte as one printable
  * character, so that a token string never contains a raw space or control character ("Ġ" is the space byte).
  */
-final class ByteLevel {
+public final class ByteLevel {
     private static final char[] BYTE_TO_CHAR = new char[256];
     private static final int[] CHAR_TO_BYTE = new int[512];
 
@@ -31,7 +31,8 @@ final class ByteLevel {
         return new String(out);
     }
 
-    static char charOf(int b) {
+    /** The byte-level character of byte {@code b} (GPT-2's alphabet: every byte a printable character). */
+    public static char charOf(int b) {
         return BYTE_TO_CHAR[b & 0xFF];
     }
 

@@ -27,7 +27,7 @@ public final class Evaluation {
         }
     }
 
-    public static Result run(Transformer model, TokenStream stream, int seq, int batch) {
+    public static Result run(Transformer model, CorpusTokens stream, int seq, int batch) {
         int[] t = stream.tokens();
         int targets = t.length - 1;
         int full = targets / seq;

@@ -52,7 +52,7 @@ public record ModelReport(long parameters, long safetensorsBytes, Splits tokens,
             "Our country must",
             "A computer is");
 
-    public static ModelReport compute(Path dir, TokenStream train, TokenStream heldout, TokenStream ood, TrainConfig cfg,
+    public static ModelReport compute(Path dir, CorpusTokens train, CorpusTokens heldout, CorpusTokens ood, TrainConfig cfg,
                                       TrainingLog log) throws IOException {
         ModelConfig config = ModelConfig.read(dir);
         Tokenizer tok = Tokenizer.load(dir);
@@ -76,7 +76,7 @@ public record ModelReport(long parameters, long safetensorsBytes, Splits tokens,
                 curve.isEmpty() ? Double.NaN : curve.getLast()[1]);
     }
 
-    private static Ppl ppl(Evaluation.Result model, NgramBaseline ngram, TokenStream s) {
+    private static Ppl ppl(Evaluation.Result model, NgramBaseline ngram, CorpusTokens s) {
         double bestU = Double.MAX_VALUE, bestUk = 0, bestB = Double.MAX_VALUE, bestBk = 0;
         for (double k : SMOOTHING) {
             double u = ngram.unigramCrossEntropy(s, k), b = ngram.bigramCrossEntropy(s, k);

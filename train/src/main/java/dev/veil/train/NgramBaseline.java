@@ -14,7 +14,7 @@ public final class NgramBaseline {
     private final long[] predecessor; // c(u): how often u is followed by anything
     private final Map<Long, long[]> bigram = new HashMap<>();
 
-    public NgramBaseline(TokenStream train, int vocab) {
+    public NgramBaseline(CorpusTokens train, int vocab) {
         this.vocab = vocab;
         int[] t = train.tokens();
         unigram = new long[vocab];
@@ -34,7 +34,7 @@ public final class NgramBaseline {
     }
 
     /** Mean negative log-likelihood (nats) of every token of {@code s} after the first, under the unigram model. */
-    public double unigramCrossEntropy(TokenStream s, double k) {
+    public double unigramCrossEntropy(CorpusTokens s, double k) {
         int[] t = s.tokens();
         double nats = 0;
         for (int i = 1; i < t.length; i++) nats -= Math.log((unigram[t[i]] + k) / (total + k * vocab));
@@ -42,7 +42,7 @@ public final class NgramBaseline {
     }
 
     /** The same targets under the bigram model. */
-    public double bigramCrossEntropy(TokenStream s, double k) {
+    public double bigramCrossEntropy(CorpusTokens s, double k) {
         int[] t = s.tokens();
         double nats = 0;
         for (int i = 1; i < t.length; i++) {

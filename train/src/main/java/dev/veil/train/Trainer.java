@@ -21,12 +21,12 @@ public final class Trainer {
     private final TrainConfig.TrainingSettings settings;
     private final LrSchedule schedule;
     private final long seed;
-    private final TokenStream data;
+    private final CorpusTokens data;
     private int step;
 
     public record StepResult(int step, double loss, double lr, double gradNorm, int tokens) {}
 
-    public Trainer(Transformer model, TrainConfig.TrainingSettings settings, long seed, TokenStream data) {
+    public Trainer(Transformer model, TrainConfig.TrainingSettings settings, long seed, CorpusTokens data) {
         this.model = model;
         this.params = List.copyOf(model.parameters());
         this.settings = settings;
@@ -59,7 +59,7 @@ public final class Trainer {
     }
 
     public StepResult step() {
-        TokenStream.Batch b = data.sample(seed, step, settings.batchSize(), settings.seqLen());
+        CorpusTokens.Batch b = data.sample(seed, step, settings.batchSize(), settings.seqLen());
         for (Parameter p : params) p.zeroGrad();
         Tape tape = new Tape();
         Var loss = model.loss(tape, b.inputs(), b.targets(), b.batch(), b.seq());

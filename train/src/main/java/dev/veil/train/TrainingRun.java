@@ -10,7 +10,7 @@ import dev.veil.tokenizer.Tokenizer;
 import dev.veil.train.data.Document;
 import dev.veil.train.io.Sha256;
 import dev.veil.train.model.Transformer;
-import dev.veil.train.tokenizer.BpeModel;
+import dev.veil.train.tokenizer.TrainedBpe;
 import dev.veil.train.tokenizer.TokenizerTraining;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -95,14 +95,14 @@ public final class TrainingRun {
             prepareTokenizer(cfg, trainDocs, out, o.console());
         }
         Tokenizer tokenizer = Tokenizer.load(out);
-        int eot = tokenizer.tokenId(BpeModel.ENDOFTEXT).orElseThrow(() ->
-                new IOException(out.resolve("tokenizer.json") + ": no " + BpeModel.ENDOFTEXT + " token (the document separator)"));
+        int eot = tokenizer.tokenId(TrainedBpe.ENDOFTEXT).orElseThrow(() ->
+                new IOException(out.resolve("tokenizer.json") + ": no " + TrainedBpe.ENDOFTEXT + " token (the document separator)"));
         List<Integer> eos = new ArrayList<>(List.of(eot));
-        tokenizer.tokenId(BpeModel.IM_END).ifPresent(eos::add);
+        tokenizer.tokenId(TrainedBpe.IM_END).ifPresent(eos::add);
         Function<String, int[]> encode = text -> tokenizer.encode(text, false, false); // corpus text is plain text
-        TokenStream train = TokenStream.of(trainDocs, encode, eot);
-        TokenStream heldout = TokenStream.of(heldoutDocs, encode, eot);
-        TokenStream ood = TokenStream.of(oodDocs, encode, eot);
+        CorpusTokens train = CorpusTokens.of(trainDocs, encode, eot);
+        CorpusTokens heldout = CorpusTokens.of(heldoutDocs, encode, eot);
+        CorpusTokens ood = CorpusTokens.of(oodDocs, encode, eot);
 
         DType exportType = cfg.exportDtype().equals("float32") ? DType.F32 : DType.BF16;
         ModelConfig modelConfig = cfg.model().toModelConfig(tokenizer.vocabSize(), eot, eos, HfModelWriter.torchDtype(exportType));
@@ -142,11 +142,11 @@ public final class TrainingRun {
             }
             return;
         }
-        BpeModel bpe = TokenizerTraining.train(trainDocs, t.vocabSize(), t.minFrequency(), out, cfg.model().maxPositionEmbeddings());
+        TrainedBpe bpe = TokenizerTraining.train(trainDocs, t.vocabSize(), t.minFrequency(), out, cfg.model().maxPositionEmbeddings());
         console.printf("tokenizer: %d tokens (%d merges) trained on %d documents%n", bpe.vocabSize(), bpe.merges().size(), trainDocs.size());
     }
 
-    private static void train(TrainConfig cfg, Options o, Trainer trainer, TrainingLog log, TokenStream evalSet,
+    private static void train(TrainConfig cfg, Options o, Trainer trainer, TrainingLog log, CorpusTokens evalSet,
                               Path checkpoint, String tokenizerSha, Path out, BooleanSupplier stopRequested) throws IOException {
         TrainConfig.TrainingSettings s = cfg.training();
         int stopAt = o.maxSteps() > 0 ? Math.min(s.steps(), trainer.nextStep() + o.maxSteps()) : s.steps();

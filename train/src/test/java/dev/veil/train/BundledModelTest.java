@@ -117,7 +117,7 @@ class BundledModelTest {
 
     @Test
     void perplexityAgreesWithTheEngines() {
-        double ours = Evaluation.run(trained, new TokenStream(window), 255, 1).perplexity();
+        double ours = Evaluation.run(trained, new CorpusTokens(window), 255, 1).perplexity();
         Perplexity.Result theirs = Perplexity.evaluate(engine, window, 256);
         assertThat(theirs.tokens()).isEqualTo(255);
         assertThat(ours).isCloseTo(theirs.perplexity(), org.assertj.core.data.Percentage.withPercentage(0.01));

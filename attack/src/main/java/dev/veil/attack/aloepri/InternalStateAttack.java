@@ -19,6 +19,7 @@ import dev.veil.train.model.Transformer;
 import dev.veil.train.nn.Linear;
 import dev.veil.train.nn.Mse;
 import dev.veil.train.nn.RmsNorm;
+import dev.veil.train.nn.RotaryEmbedding;
 import dev.veil.train.nn.Tape;
 import dev.veil.train.nn.Var;
 import dev.veil.train.optim.AdamW;
@@ -269,7 +270,7 @@ public final class InternalStateAttack implements AloePriAttack {
         Var bias = c.attentionBias() ? Var.constant(concat(model.parameter(attn + "q_proj.bias").value(),
                 model.parameter(attn + "k_proj.bias").value()), c.qDim() + c.kvDim()) : null;
         Var qk = Linear.apply(tape, normed, Var.constant(w, c.qDim() + c.kvDim(), c.hiddenSize()), bias);
-        return dev.veil.train.nn.Rope.of(c).apply(tape, qk, n);
+        return RotaryEmbedding.of(c).apply(tape, qk, n);
     }
 
     /** d(loss)/d(qk) of the mean squared error between the scores of {@code qk} and {@code observed}. */

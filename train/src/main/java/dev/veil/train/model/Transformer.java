@@ -10,7 +10,7 @@ import dev.veil.train.nn.CrossEntropy;
 import dev.veil.train.nn.Embedding;
 import dev.veil.train.nn.Linear;
 import dev.veil.train.nn.RmsNorm;
-import dev.veil.train.nn.Rope;
+import dev.veil.train.nn.RotaryEmbedding;
 import dev.veil.train.nn.SwiGlu;
 import dev.veil.train.nn.Tape;
 import dev.veil.train.nn.Var;
@@ -32,12 +32,12 @@ import java.util.SplittableRandom;
 public final class Transformer {
     private final ModelConfig config;
     private final Map<String, Parameter> params;
-    private final Rope rope;
+    private final RotaryEmbedding rope;
 
     private Transformer(ModelConfig config, Map<String, Parameter> params) {
         this.config = config;
         this.params = params;
-        this.rope = Rope.of(config);
+        this.rope = RotaryEmbedding.of(config);
     }
 
     /**

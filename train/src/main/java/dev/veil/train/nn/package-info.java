@@ -5,7 +5,7 @@
  * <p>A {@link dev.veil.train.nn.Var} is a row-major float array with a shape; leaves are made with
  * {@link dev.veil.train.nn.Var#constant} (no gradient), {@link dev.veil.train.nn.Var#variable} (gradient wanted)
  * or from a model parameter. Each op — {@link dev.veil.train.nn.Linear}, {@link dev.veil.train.nn.Embedding},
- * {@link dev.veil.train.nn.RmsNorm}, {@link dev.veil.train.nn.Rope}, {@link dev.veil.train.nn.CausalAttention},
+ * {@link dev.veil.train.nn.RmsNorm}, {@link dev.veil.train.nn.RotaryEmbedding}, {@link dev.veil.train.nn.CausalAttention},
  * {@link dev.veil.train.nn.SwiGlu}, {@link dev.veil.train.nn.Add}, {@link dev.veil.train.nn.CrossEntropy},
  * {@link dev.veil.train.nn.Mse} — computes its forward pass and records its backward step, written beside it,
  * on a {@link dev.veil.train.nn.Tape}; {@link dev.veil.train.nn.Tape#backward} runs the steps in reverse.

@@ -1,5 +1,6 @@
 package dev.veil.train.tokenizer;
 
+import dev.veil.tokenizer.ByteLevel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,7 +51,7 @@ public final class BpeTrainer {
     /** Counts the pre-tokenized words of {@code text}. */
     public void add(String text) {
         Map<String, Long> counts = new TreeMap<>(); // sorted: word ids do not depend on hash order
-        for (String piece : PreTokenizer.split(text)) counts.merge(piece, 1L, Long::sum);
+        for (String piece : SplitPattern.split(text)) counts.merge(piece, 1L, Long::sum);
         counts.forEach((word, n) -> {
             Integer id = wordIndex.get(word);
             if (id == null) {
@@ -67,7 +68,7 @@ public final class BpeTrainer {
     }
 
     /** Learns the merges. The trainer's word table is consumed: call once. */
-    public BpeModel train() {
+    public TrainedBpe train() {
         List<String> tokens = new ArrayList<>(vocabSize);
         for (int b = 0; b < 256; b++) tokens.add(String.valueOf(ByteLevel.charOf(b)));
         Map<String, Integer> tokenIds = new HashMap<>();
@@ -106,7 +107,7 @@ public final class BpeTrainer {
             requeueGrown(queue);
         }
         for (String s : specialTokens) tokens.add(s);
-        return new BpeModel(tokens, merges, specialTokens);
+        return new TrainedBpe(tokens, merges, specialTokens);
     }
 
     private void requeueGrown(PriorityQueue<long[]> queue) {

@@ -64,7 +64,7 @@ class OpsGradientTest {
     @Test
     void ropeRotatesHalvesByPositionAngles() {
         int seq = 3, heads = 2, hd = 8;
-        Rope rope = new Rope(hd, 10000.0, 16);
+        RotaryEmbedding rope = new RotaryEmbedding(hd, 10000.0, 16);
         Var x = Var.variable(random(rnd, 2 * seq * heads * hd, 1), 2 * seq, heads * hd);
         float[] y = rope.apply(Tape.inference(), x, seq).value();
         // row 5 = second sequence, position 2; head 1, pair (i=1, i+4)

@@ -36,9 +36,9 @@ class BpeTrainerTest {
 
     @Test
     void mergesTheMostFrequentPairFirst() {
-        BpeTrainer t = new BpeTrainer(256 + 3 + 3, BpeModel.SPECIAL_TOKENS, 1);
+        BpeTrainer t = new BpeTrainer(256 + 3 + 3, TrainedBpe.SPECIAL_TOKENS, 1);
         t.add("ab ab ab abc");
-        BpeModel m = t.train();
+        TrainedBpe m = t.train();
         // pieces: "ab", " ab" x2, " abc": (a,b) = 4, then (Ġ,ab) = 3, then (Ġab,c) = 1
         assertThat(m.merges().stream().map(p -> m.tokens().get(p[0]) + " " + m.tokens().get(p[1])))
                 .containsExactly("a b", "Ġ ab", "Ġab c");
@@ -49,26 +49,26 @@ class BpeTrainerTest {
 
     @Test
     void stopsAtMinFrequency() {
-        BpeTrainer t = new BpeTrainer(1000, BpeModel.SPECIAL_TOKENS, 2);
+        BpeTrainer t = new BpeTrainer(1000, TrainedBpe.SPECIAL_TOKENS, 2);
         t.add("ab ab ab abc");
-        BpeModel m = t.train();
+        TrainedBpe m = t.train();
         assertThat(m.merges()).hasSize(2);
         assertThat(m.vocabSize()).isEqualTo(256 + 2 + 3);
     }
 
     @Test
     void rejectsAVocabularyTooSmallForTheBytes() {
-        assertThatThrownBy(() -> new BpeTrainer(258, BpeModel.SPECIAL_TOKENS, 1))
+        assertThatThrownBy(() -> new BpeTrainer(258, TrainedBpe.SPECIAL_TOKENS, 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("vocab_size 258");
     }
 
     @Test
     void huggingFaceTokenizersLoadItAndSegmentTrainingTextAsTrainingDid(@TempDir Path dir) throws IOException {
-        BpeTrainer t = new BpeTrainer(2048, BpeModel.SPECIAL_TOKENS, 2);
+        BpeTrainer t = new BpeTrainer(2048, TrainedBpe.SPECIAL_TOKENS, 2);
         List<Document> docs = train.subList(0, 20);
         docs.forEach(d -> t.add(d.text()));
-        BpeModel m = t.train();
+        TrainedBpe m = t.train();
         m.write(dir, 256);
         assertThat(m.vocabSize()).isEqualTo(2048);
         assertThat(new HashSet<>(m.tokens())).hasSize(2048);
@@ -77,7 +77,7 @@ class BpeTrainerTest {
             // on text it was trained on, encoding must reproduce training's own segmentation, piece by piece
             String text = docs.get(7).text();
             List<Integer> expected = new ArrayList<>();
-            for (String piece : PreTokenizer.split(text)) for (int id : t.segmentation(piece)) expected.add(id);
+            for (String piece : SplitPattern.split(text)) for (int id : t.segmentation(piece)) expected.add(id);
             assertThat(ids(hf, text)).containsExactlyElementsOf(expected);
 
             // unseen text round-trips; special tokens are single ids
@@ -92,7 +92,7 @@ class BpeTrainerTest {
 
     @Test
     void veilsTokenizerAndHuggingFaceGiveIdenticalIds(@TempDir Path dir) throws IOException {
-        BpeTrainer t = new BpeTrainer(4096, BpeModel.SPECIAL_TOKENS, 2);
+        BpeTrainer t = new BpeTrainer(4096, TrainedBpe.SPECIAL_TOKENS, 2);
         train.subList(0, 60).forEach(d -> t.add(d.text()));
         t.train().write(dir, 256);
         Tokenizer veil = Tokenizer.load(dir);
@@ -120,7 +120,7 @@ class BpeTrainerTest {
 
     @Test
     void writesAStandardTokenizerConfigWithAChatMLTemplate(@TempDir Path dir) throws IOException {
-        BpeTrainer t = new BpeTrainer(300, BpeModel.SPECIAL_TOKENS, 1);
+        BpeTrainer t = new BpeTrainer(300, TrainedBpe.SPECIAL_TOKENS, 1);
         t.add(train.getFirst().text());
         t.train().write(dir, 512);
         JsonNode c = new ObjectMapper().readTree(dir.resolve("tokenizer_config.json").toFile());

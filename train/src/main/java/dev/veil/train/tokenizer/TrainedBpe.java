@@ -13,7 +13,7 @@ import java.util.List;
  * A trained byte-level BPE tokenizer: tokens by id (byte-level strings; special tokens last) and the merges in
  * rank order. Written as the standard Hugging Face pair {@code tokenizer.json} + {@code tokenizer_config.json}.
  */
-public record BpeModel(List<String> tokens, List<int[]> merges, List<String> specialTokens) {
+public record TrainedBpe(List<String> tokens, List<int[]> merges, List<String> specialTokens) {
 
     /** Beginning and end of a document; also the padding token. */
     public static final String ENDOFTEXT = "<|endoftext|>";
@@ -28,7 +28,7 @@ public record BpeModel(List<String> tokens, List<int[]> merges, List<String> spe
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    public BpeModel {
+    public TrainedBpe {
         tokens = List.copyOf(tokens);
         merges = List.copyOf(merges);
         specialTokens = List.copyOf(specialTokens);
@@ -67,7 +67,7 @@ public record BpeModel(List<String> tokens, List<int[]> merges, List<String> spe
         ObjectNode pre = root.putObject("pre_tokenizer").put("type", "Sequence");
         ArrayNode steps = pre.putArray("pretokenizers");
         ObjectNode split = steps.addObject().put("type", "Split");
-        split.putObject("pattern").put("Regex", PreTokenizer.PATTERN);
+        split.putObject("pattern").put("Regex", SplitPattern.PATTERN);
         split.put("behavior", "Isolated").put("invert", false);
         steps.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true)
                 .put("use_regex", false);

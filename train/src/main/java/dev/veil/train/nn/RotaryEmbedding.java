@@ -1,5 +1,6 @@
 package dev.veil.train.nn;
 
+import dev.veil.engine.kernel.Rope;
 import dev.veil.model.ModelConfig;
 import dev.veil.engine.kernel.Parallel;
 
@@ -8,28 +9,28 @@ import dev.veil.engine.kernel.Parallel;
  * rotates with element {@code i + headDim/2} by angle {@code position · θ^(−2i/headDim)} — the pairing the
  * inference engine uses for HF checkpoints.
  */
-public final class Rope {
+public final class RotaryEmbedding {
     private final int headDim;
     private final int maxPositions;
     private final float[] cos;
     private final float[] sin;
 
     /** Tables for positions {@code 0 .. maxPositions-1}, optionally with llama3 frequency scaling. */
-    public Rope(int headDim, double theta, ModelConfig.RopeScaling scaling, int maxPositions) {
+    public RotaryEmbedding(int headDim, double theta, ModelConfig.RopeScaling scaling, int maxPositions) {
         this.headDim = headDim;
         this.maxPositions = maxPositions;
         // the inference engine's own tables: training and inference rotate by bit-identical angles
-        dev.veil.engine.kernel.Rope.Table table = new dev.veil.engine.kernel.Rope(headDim, theta, scaling).table(0, maxPositions);
+        Rope.Table table = new Rope(headDim, theta, scaling).table(0, maxPositions);
         this.cos = table.cos();
         this.sin = table.sin();
     }
 
-    public Rope(int headDim, double theta, int maxPositions) {
+    public RotaryEmbedding(int headDim, double theta, int maxPositions) {
         this(headDim, theta, null, maxPositions);
     }
 
-    public static Rope of(ModelConfig c) {
-        return new Rope(c.headDim(), c.ropeTheta(), c.ropeScaling(), c.maxPositionEmbeddings());
+    public static RotaryEmbedding of(ModelConfig c) {
+        return new RotaryEmbedding(c.headDim(), c.ropeTheta(), c.ropeScaling(), c.maxPositionEmbeddings());
     }
 
     /**

@@ -10,9 +10,9 @@ import java.util.function.Function;
  * A corpus as one stream of token ids: each document preceded by the document-start token
  * ({@code <|endoftext|>}), as the model will see text at inference time.
  */
-public record TokenStream(int[] tokens) {
+public record CorpusTokens(int[] tokens) {
 
-    public static TokenStream of(List<Document> docs, Function<String, int[]> encoder, int documentStart) {
+    public static CorpusTokens of(List<Document> docs, Function<String, int[]> encoder, int documentStart) {
         int[][] encoded = docs.parallelStream().map(d -> encoder.apply(d.text())).toArray(int[][]::new);
         int total = 0;
         for (int[] e : encoded) total += e.length + 1;
@@ -23,7 +23,7 @@ public record TokenStream(int[] tokens) {
             System.arraycopy(e, 0, out, pos, e.length);
             pos += e.length;
         }
-        return new TokenStream(out);
+        return new CorpusTokens(out);
     }
 
     public int size() {
@@ -31,8 +31,8 @@ public record TokenStream(int[] tokens) {
     }
 
     /** The first {@code n} tokens (all if fewer). */
-    public TokenStream head(int n) {
-        return new TokenStream(Arrays.copyOf(tokens, Math.min(n, tokens.length)));
+    public CorpusTokens head(int n) {
+        return new CorpusTokens(Arrays.copyOf(tokens, Math.min(n, tokens.length)));
     }
 
     /** Inputs and next-token targets of {@code batch} windows of {@code seq}, row-major. */
