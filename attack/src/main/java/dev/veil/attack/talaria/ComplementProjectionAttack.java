@@ -1,7 +1,6 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
-import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.SetupSeen;
 import dev.veil.attack.math.Subspace;
@@ -31,11 +30,6 @@ public final class ComplementProjectionAttack implements TalariaAttack {
     @Override
     public String name() {
         return "complement projection, M_pub known";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.PROCESSED;
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
-import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.LeastSquares;
 import dev.veil.attack.math.Nearest;
@@ -28,11 +27,6 @@ public final class DifferencingAttack implements TalariaAttack {
     @Override
     public String name() {
         return "differencing across calls (mask reuse)";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.PROCESSED;
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
-import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Call;
 import dev.veil.attack.capture.RecordingBackend;
 import dev.veil.attack.capture.Request;
@@ -96,11 +95,6 @@ public final class JointLikelihoodAttack implements TalariaAttack {
     /** The name of this attack's reads-nothing twin (the same decoder without the rows). */
     public String twinName() {
         return name(o.readingNothing());
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.PROCESSED;
     }
 
     @Override

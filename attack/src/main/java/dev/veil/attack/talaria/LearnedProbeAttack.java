@@ -1,7 +1,6 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
-import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.Dense;
 import dev.veil.attack.math.LeastSquares;
@@ -34,11 +33,6 @@ public final class LearnedProbeAttack implements TalariaAttack {
     @Override
     public String name() {
         return "learned linear probe (ridge) on layer-0 rows";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.PROCESSED;
     }
 
     @Override

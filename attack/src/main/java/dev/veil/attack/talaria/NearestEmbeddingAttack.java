@@ -1,7 +1,6 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
-import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.metrics.Guesses;
 import dev.veil.attack.math.Nearest;
@@ -23,11 +22,6 @@ public final class NearestEmbeddingAttack implements TalariaAttack {
     @Override
     public String name() {
         return "nearest embedding (layer-0 rows)";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.PROCESSED;
     }
 
     @Override

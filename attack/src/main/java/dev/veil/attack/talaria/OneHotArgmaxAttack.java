@@ -1,7 +1,6 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
-import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
 import dev.veil.attack.math.TopK;
@@ -24,11 +23,6 @@ public final class OneHotArgmaxAttack implements TalariaAttack {
     @Override
     public String name() {
         return "argmax of one-hot rows (embed)";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.PROCESSED;
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
-import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.Subspace;
 import dev.veil.attack.metrics.Guesses;
@@ -26,11 +25,6 @@ public final class SubspaceEstimationAttack implements TalariaAttack {
     @Override
     public String name() {
         return "subspace estimation + complement projection";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.PROCESSED;
     }
 
     @Override

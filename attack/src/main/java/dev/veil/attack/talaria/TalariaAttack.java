@@ -10,8 +10,10 @@ public interface TalariaAttack {
 
     String name();
 
-    /** Which tokens the guesses line up with. */
-    TokenStream stream();
+    /** Which tokens the guesses line up with: by default one per token the forward passes ran. */
+    default TokenStream stream() {
+        return TokenStream.PROCESSED;
+    }
 
     /** Guesses for each request of the target's capture, in order; {@code progress} is told after each request. */
     List<Guesses> attack(TalariaTarget target, Progress progress);

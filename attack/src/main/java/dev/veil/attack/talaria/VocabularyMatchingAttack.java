@@ -1,7 +1,6 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
-import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
 import dev.veil.attack.math.TopK;
@@ -44,11 +43,6 @@ public final class VocabularyMatchingAttack implements TalariaAttack {
     @Override
     public String name() {
         return "vocabulary matching, forward simulation (" + target + " rows)";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.PROCESSED;
     }
 
     @Override
