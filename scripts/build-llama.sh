@@ -2,8 +2,8 @@
 # Builds stock llama.cpp's llama-server, llama-quantize and rpc-server (CPU only, GGML_RPC on, no curl/openssl,
 # static) from the source the fixture step unpacks into $VEIL_CACHE/llama.cpp, into $VEIL_CACHE/llama-bin/.
 # Once per cache: $VEIL_CACHE/llama-bin/.done holds the source commit + build flags it was built from; a match
-# means there is nothing to do. The stamp is written last, so a reader that sees it sees finished binaries
-# (tests wait for it: LlamaServerBinaries in the verify module).
+# means there is nothing to do. The stamp is written last, so a reader that sees it sees finished binaries; while
+# building, .pid holds this script's process id (tests wait for the stamp while it lives: dev.veil.bench.LlamaServer).
 #   scripts/build-llama.sh            build if needed, in the foreground
 #   scripts/build-llama.sh --check    exit 0 if the build is current, 1 if not
 set -euo pipefail
@@ -38,6 +38,9 @@ if ! flock -n 9; then
   [ -f "$OUT/.done" ] && [ "$(cat "$OUT/.done")" = "$KEY" ] && exit 0
 fi
 
+echo $$ > "$OUT/.pid" # tests waiting for the stamp check that this process is alive (LlamaServer.binaries)
+trap 'rm -f "$OUT/.pid"' EXIT
+rm -f "$OUT/.done" # a stale stamp would let tests run old binaries while these are rebuilt
 JOBS=$(nproc 2>/dev/null || echo 2)
 say "building llama-server, llama-quantize, rpc-server from llama.cpp ${COMMIT:0:10} with $JOBS jobs into $OUT"
 say "this takes about 15-30 min on 2 cores, 5 min on 8 (once per cache); log: $OUT/build.log"
