@@ -12,6 +12,8 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import dev.veil.engine.SamplingParams;
 import dev.veil.gateway.PrivateChatFixture;
 import dev.veil.gateway.RecordingProxy;
+import dev.veil.gateway.UpstreamDialect;
+import dev.veil.gateway.VllmClient;
 import dev.veil.server.TestHttp;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -22,9 +24,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,7 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  * llama.cpp's own {@code llama-server} on loopback (built from the bundled source by scripts/build-llama.sh) → a
  * recording proxy → the gateway (upstream kind detected from {@code /props}) → the official OpenAI Java SDK.
  * Greedy answers equal the plain model's; 8 concurrent streams each equal their own; a dropped stream is cancelled in
- * llama-server; neither the wire nor llama-server's verbose log holds plaintext text or a run of plaintext ids.
+ * llama-server; the model spread over two rpc-servers gives the same ids; neither the wire nor llama-server's verbose
+ * log holds plaintext text or a run of plaintext ids.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LlamaServerEndToEndTest {
@@ -198,6 +204,38 @@ class LlamaServerEndToEndTest {
         while (!llama.log().contains(text)) {
             if (System.nanoTime() > deadline) throw new AssertionError("llama-server never logged '" + text + "'");
             Thread.sleep(20);
+        }
+    }
+
+    /**
+     * Scale-out: llama.cpp's RPC backend puts the obfuscated model's layers on two rpc-server processes (as on two
+     * machines); llama-server in front of them returns the same greedy ids, τ of the plain model's.
+     */
+    @Test
+    @Order(5)
+    void twoRpcServersHoldingTheLayersServeTheSameAnswer() throws Exception {
+        int[] prompt = chat.chatPromptIds(QUESTION);
+        int[] plain = chat.plainIds(prompt, MAX, SamplingParams.GREEDY);
+        try (LlamaServer a = LlamaServer.startRpc(dir.resolve("rpc-a.log"), 1, Duration.ofSeconds(30));
+             LlamaServer b = LlamaServer.startRpc(dir.resolve("rpc-b.log"), 1, Duration.ofSeconds(30));
+             LlamaServer spread = LlamaServer.start(dir.resolve("obfuscated.gguf"), LlamaServer.Options.of(1, SLOT_CONTEXT)
+                     .withRpc(List.of(a.endpoint(), b.endpoint())), dir.resolve("llama-server-rpc.log"), Duration.ofMinutes(2))) {
+            String log = spread.log();
+            for (LlamaServer rpc : List.of(a, b)) {
+                Matcher m = Pattern.compile(Pattern.quote("RPC0[" + rpc.endpoint() + "]") + " model buffer size = +([0-9.]+) MiB").matcher(log);
+                assertThat(m.find()).as("llama-server put weights on " + rpc.endpoint() + ":\n" + log).isTrue();
+                assertThat(Double.parseDouble(m.group(1))).isPositive();
+            }
+            var body = UpstreamDialect.LLAMA_SERVER.requestBody("", SLOT_CONTEXT, chat.key.permutation().obfuscate(prompt),
+                    new VllmClient.Params(MAX, 0, 1, 0, null, Set.of()));
+            var events = TestHttp.stream(spread.uri().resolve("/completion"), body);
+            assertThat(events.status()).isEqualTo(200);
+            List<Integer> ids = new ArrayList<>();
+            for (JsonNode e : events.data()) for (JsonNode id : e.path("tokens")) ids.add(id.asInt());
+            // llama-server stops only at the GGUF's EOS; the plain run also at the tokenizer's other EOS id
+            assertThat(ids.size()).isGreaterThanOrEqualTo(plain.length);
+            assertThat(ids.subList(0, plain.length)).containsExactly(java.util.Arrays.stream(chat.key.permutation().obfuscate(plain)).boxed()
+                    .toArray(Integer[]::new));
         }
     }
 
