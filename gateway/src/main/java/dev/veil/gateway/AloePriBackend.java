@@ -34,11 +34,19 @@ public final class AloePriBackend implements PrivateCompletionBackend {
         this.upstream = upstream;
     }
 
-    /** Reads the key file ({@code passphrase} null when it is not encrypted) and connects to the upstream server. */
-    public static AloePriBackend open(Path keyFile, char[] passphrase, URI upstream, String upstreamModel, VllmClient.Timeouts timeouts)
-            throws IOException, UpstreamException {
+    /**
+     * Reads the key file ({@code passphrase} null when it is not encrypted) and connects to the upstream server of the
+     * given kind (vLLM's dialect, llama-server's, or whichever {@code /props} shows).
+     */
+    public static AloePriBackend open(Path keyFile, char[] passphrase, URI upstream, String upstreamModel, VllmClient.Timeouts timeouts,
+                                      VllmClient.Kind kind) throws IOException, UpstreamException {
         AloePriKey key = KeyFile.read(keyFile, passphrase);
-        return new AloePriBackend(key.permutation(), VllmClient.connect(upstream, upstreamModel, timeouts));
+        return new AloePriBackend(key.permutation(), VllmClient.connect(upstream, upstreamModel, timeouts, kind));
+    }
+
+    /** The upstream's dialect ({@code vllm} or {@code llama-server}). */
+    public String upstreamKind() {
+        return upstream.dialect().name();
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.veil.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -23,10 +22,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The upstream client: streams completions from a vLLM-compatible server over token ids — Veil's own
- * {@code veil serve}, or {@code vllm serve --skip-tokenizer-init} on the obfuscated checkpoint (docs/vllm.md). It sends
- * {@code prompt} as a list of ids with {@code return_token_ids: true} and reads each SSE chunk's
- * {@code choices[0].token_ids} and {@code finish_reason}.
+ * The upstream client: streams completions over token ids from an untrusted server in one of its
+ * {@linkplain UpstreamDialect dialects} — vLLM's (Veil's own {@code veil serve}, or {@code vllm serve
+ * --skip-tokenizer-init} on the obfuscated checkpoint, docs/vllm.md) or llama.cpp's {@code llama-server} on the
+ * obfuscated GGUF (docs/llama-server.md). The dialect spells the request and reads each event; HTTP, SSE framing,
+ * timeouts, limits and cancellation are the same for all.
  *
  * <p>Timeouts: connecting, waiting for the response headers, and the longest silence between two chunks (a server
  * that stops mid-stream). Closing a {@link TokenStream} aborts its HTTP exchange, which cancels the generation upstream.
@@ -59,7 +59,23 @@ public final class VllmClient implements AutoCloseable {
         }
     }
 
+    /** Which server the gateway talks to ({@code --upstream-kind}); AUTO asks {@code /props}, which only llama-server has. */
+    public enum Kind {
+        AUTO, VLLM, LLAMA_SERVER;
+
+        /** From the option's spelling: {@code auto}, {@code vllm}, {@code llama-server}. */
+        public static Kind parse(String s) {
+            return switch (s) {
+                case "auto" -> AUTO;
+                case "vllm" -> VLLM;
+                case "llama-server" -> LLAMA_SERVER;
+                default -> throw new IllegalArgumentException("unknown upstream kind '" + s + "': auto, vllm or llama-server");
+            };
+        }
+    }
+
     private final URI completions;
+    private final UpstreamDialect dialect;
     private final String model;
     private final int contextLength;
     private final Timeouts timeouts;
@@ -67,8 +83,9 @@ public final class VllmClient implements AutoCloseable {
     private final Set<TokenStream> open = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService watchdog;
 
-    private VllmClient(URI base, String model, int contextLength, Timeouts timeouts, HttpClient http) {
-        this.completions = base.resolve("/v1/completions");
+    private VllmClient(URI base, UpstreamDialect dialect, String model, int contextLength, Timeouts timeouts, HttpClient http) {
+        this.completions = base.resolve(dialect.path());
+        this.dialect = dialect;
         this.model = model;
         this.contextLength = contextLength;
         this.timeouts = timeouts;
@@ -79,23 +96,35 @@ public final class VllmClient implements AutoCloseable {
     }
 
     /**
-     * Connects to the upstream at {@code base} (e.g. {@code http://127.0.0.1:8000}) and reads {@code /v1/models}: the
-     * model to use ({@code model}, or the only one served when null) and its {@code max_model_len} when given.
+     * Connects to a vLLM-compatible upstream at {@code base} (e.g. {@code http://127.0.0.1:8000}) and reads
+     * {@code /v1/models}: the model to use ({@code model}, or the only one served when null) and its
+     * {@code max_model_len} when given.
      */
     public static VllmClient connect(URI base, String model, Timeouts timeouts) throws UpstreamException {
+        return connect(base, model, timeouts, Kind.VLLM);
+    }
+
+    /**
+     * Connects to an upstream of the given kind; {@link Kind#AUTO} takes a server whose {@code GET /props} answers with
+     * {@code default_generation_settings} for llama-server, any other for vLLM. llama-server's context length is its
+     * per-slot {@code n_ctx} from {@code /props}.
+     */
+    public static VllmClient connect(URI base, String model, Timeouts timeouts, Kind kind) throws UpstreamException {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeouts.connect()).build();
-        JsonNode models;
-        try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/v1/models")).timeout(timeouts.firstByte()).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() != 200) throw new UpstreamException(502, "upstream " + base + " answered /v1/models with HTTP " + r.statusCode());
-            models = JSON.readTree(r.body()).path("data");
-        } catch (IOException e) {
-            throw new UpstreamException(502, "cannot reach the upstream at " + base + ": " + describe(e), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new UpstreamException(502, "interrupted while connecting to the upstream", e);
+        JsonNode props = null;
+        if (kind != Kind.VLLM) {
+            HttpResponse<String> r = get(http, base, "/props", timeouts);
+            if (r.statusCode() == 200) props = parse(base, "/props", r.body()).path("default_generation_settings");
+            if (props == null || !props.isObject()) {
+                if (kind == Kind.LLAMA_SERVER)
+                    throw new UpstreamException(502, "the upstream at " + base + " is not llama-server: GET /props answered HTTP " + r.statusCode()
+                            + (r.statusCode() == 200 ? " without default_generation_settings" : ""));
+                props = null;
+            }
         }
+        HttpResponse<String> r = get(http, base, "/v1/models", timeouts);
+        if (r.statusCode() != 200) throw new UpstreamException(502, "upstream " + base + " answered /v1/models with HTTP " + r.statusCode());
+        JsonNode models = parse(base, "/v1/models", r.body()).path("data");
         JsonNode chosen = null;
         if (model == null) {
             if (models.size() != 1)
@@ -105,7 +134,33 @@ public final class VllmClient implements AutoCloseable {
             for (JsonNode m : models) if (model.equals(m.path("id").asText())) chosen = m;
             if (chosen == null) throw new UpstreamException(502, "the upstream at " + base + " does not serve a model named " + model);
         }
-        return new VllmClient(base, chosen.path("id").asText(), chosen.path("max_model_len").asInt(0), timeouts, http);
+        if (props != null)
+            return new VllmClient(base, UpstreamDialect.LLAMA_SERVER, chosen.path("id").asText(), props.path("n_ctx").asInt(0), timeouts, http);
+        return new VllmClient(base, UpstreamDialect.VLLM, chosen.path("id").asText(), chosen.path("max_model_len").asInt(0), timeouts, http);
+    }
+
+    private static HttpResponse<String> get(HttpClient http, URI base, String path, Timeouts timeouts) throws UpstreamException {
+        try {
+            return http.send(HttpRequest.newBuilder(base.resolve(path)).timeout(timeouts.firstByte()).GET().build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UpstreamException(502, "cannot reach the upstream at " + base + ": " + describe(e), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UpstreamException(502, "interrupted while connecting to the upstream", e);
+        }
+    }
+
+    private static JsonNode parse(URI base, String path, String body) throws UpstreamException {
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            throw new UpstreamException(502, "the upstream at " + base + " answered " + path + " with something that is not JSON", e);
+        }
+    }
+
+    /** The dialect this client speaks. */
+    public UpstreamDialect dialect() {
+        return dialect;
     }
 
     /** The upstream's model id (sent as {@code model}). */
@@ -120,24 +175,7 @@ public final class VllmClient implements AutoCloseable {
 
     /** The request body for {@code prompt}: exactly what the untrusted side receives. */
     public ObjectNode requestBody(int[] prompt, Params p) {
-        ObjectNode body = JSON.createObjectNode();
-        body.put("model", model);
-        ArrayNode ids = body.putArray("prompt");
-        for (int id : prompt) ids.add(id);
-        body.put("max_tokens", p.maxTokens());
-        body.put("temperature", p.temperature());
-        body.put("top_p", p.topP());
-        if (p.topK() > 0) body.put("top_k", p.topK());
-        if (p.minP() != 0) body.put("min_p", p.minP());
-        if (p.repetitionPenalty() != 1) body.put("repetition_penalty", p.repetitionPenalty());
-        if (p.presencePenalty() != 0) body.put("presence_penalty", p.presencePenalty());
-        if (p.frequencyPenalty() != 0) body.put("frequency_penalty", p.frequencyPenalty());
-        if (p.seed() != null) body.put("seed", p.seed());
-        ArrayNode stops = body.putArray("stop_token_ids");
-        p.stopTokenIds().stream().sorted().forEach(stops::add);
-        body.put("stream", true);
-        body.put("return_token_ids", true);
-        return body;
+        return dialect.requestBody(model, contextLength, prompt, p);
     }
 
     /** Starts a streamed completion; the first chunk has not been read yet. */
@@ -157,7 +195,7 @@ public final class VllmClient implements AutoCloseable {
             throw new UpstreamException(502, "interrupted while calling the upstream", e);
         }
         if (response.statusCode() != 200) throw refused(response);
-        TokenStream s = new TokenStream(response.body(), p.maxTokens());
+        TokenStream s = new TokenStream(response.body(), p.maxTokens(), dialect.honoursStopIds() ? Set.of() : p.stopTokenIds());
         open.add(s);
         return s;
     }
@@ -201,6 +239,12 @@ public final class VllmClient implements AutoCloseable {
         }
     }
 
+    /** One id from an event; the upstream is untrusted, so anything but an int is a 502. */
+    static int id(JsonNode id) throws UpstreamException {
+        if (!id.canConvertToInt()) throw new UpstreamException(502, "the upstream sent a token id that is not an integer");
+        return id.asInt();
+    }
+
     static String describe(Throwable e) {
         String m = e.getMessage();
         return e.getClass().getSimpleName() + (m == null ? "" : " (" + m + ")");
@@ -208,7 +252,8 @@ public final class VllmClient implements AutoCloseable {
 
     /**
      * One streamed completion: ids in the order generated, then {@code -1}. Reads server-sent events, skipping comments
-     * and the usage chunk; an {@code error} event, a broken connection, a silence longer than the idle timeout or a
+     * and the usage chunk; stops at the first of {@code clientStops} (the stop ids a dialect cannot send) and closes the
+     * exchange, which cancels the rest upstream; an {@code error} event, a broken connection, a silence longer than the idle timeout or a
      * stream that ends without {@code finish_reason} raise {@link UpstreamException}. The upstream is untrusted: an event
      * line over {@link #MAX_LINE} characters, or more ids than were asked for, is a 502 too, not a buffer that grows.
      */
@@ -217,6 +262,7 @@ public final class VllmClient implements AutoCloseable {
         private final InputStream body;
         private final BufferedReader reader;
         private final int maxTokens;
+        private final Set<Integer> clientStops;
         private int received;
         private final ArrayDeque<Integer> pending = new ArrayDeque<>();
         private volatile long lastActivity = System.nanoTime();
@@ -224,9 +270,10 @@ public final class VllmClient implements AutoCloseable {
         private String finishReason;
         private boolean ended;
 
-        private TokenStream(InputStream body, int maxTokens) {
+        private TokenStream(InputStream body, int maxTokens, Set<Integer> clientStops) {
             this.body = body;
             this.maxTokens = maxTokens;
+            this.clientStops = clientStops;
             this.reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
         }
 
@@ -239,7 +286,7 @@ public final class VllmClient implements AutoCloseable {
             return pending.poll();
         }
 
-        /** vLLM's finish_reason ({@code "stop"}, {@code "length"}, ...) once finished, else null. */
+        /** The finish reason ({@code "stop"}, {@code "length"}, ...) once finished, else null. */
         public String finishReason() {
             return finishReason;
         }
@@ -279,24 +326,21 @@ public final class VllmClient implements AutoCloseable {
                 throw new UpstreamException(code == 503 || code == 429 ? code : 502,
                         "the upstream failed mid-stream: " + error.path("message").asText("unknown error"));
             }
-            JsonNode choice = chunk.path("choices").path(0);
-            if (choice.isMissingNode()) return; // the usage chunk
-            JsonNode ids = choice.get("token_ids");
-            if (ids != null && ids.isArray()) {
-                for (JsonNode id : ids) {
-                    if (!id.canConvertToInt()) throw new UpstreamException(502, "the upstream sent a token id that is not an integer");
-                    if (++received > maxTokens) {
-                        close();
-                        throw new UpstreamException(502, "the upstream sent more than the " + maxTokens + " ids asked for");
-                    }
-                    pending.add(id.asInt());
+            UpstreamDialect.Event event = dialect.read(chunk, received);
+            for (int id : event.ids()) {
+                if (++received > maxTokens) {
+                    close();
+                    throw new UpstreamException(502, "the upstream sent more than the " + maxTokens + " ids asked for");
                 }
-            } else if (!choice.path("text").asText("").isEmpty()) {
-                throw new UpstreamException(502, "the upstream sent text without token_ids: it must run without a tokenizer "
-                        + "(vllm serve --skip-tokenizer-init) and support return_token_ids");
+                pending.add(id);
+                if (clientStops.contains(id)) {
+                    finishReason = "stop";
+                    ended = true;
+                    close(); // the server would go on: this cancels it
+                    return;
+                }
             }
-            JsonNode finish = choice.get("finish_reason");
-            if (finish != null && !finish.isNull()) finishReason = finish.asText();
+            if (event.finishReason() != null) finishReason = event.finishReason();
         }
 
         /** One line without its end, or null at the end of the stream; a line over MAX_LINE is a 502. */

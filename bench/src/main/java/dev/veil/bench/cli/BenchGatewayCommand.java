@@ -8,7 +8,9 @@ import picocli.CommandLine.Option;
 
 /** {@code veil bench gateway}: the AloePri gateway's overhead per streamed token. */
 @Command(name = "gateway", mixinStandardHelpOptions = true,
-        description = "Gateway overhead per streamed token (target < 0.2 ms), against a stub upstream; writes gateway-overhead.{json,md}.")
+        description = {"Gateway overhead per streamed token (target < 0.2 ms), against a stub upstream; writes gateway-overhead.{json,md}.",
+                "With --llama-server: also tokens/s and the gateway's added latency per token against stock llama-server",
+                "(scripts/build-llama.sh) generating for real; writes gateway-llama-server.{json,md}."})
 final class BenchGatewayCommand implements Callable<Integer> {
 
     @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "a tokenizer directory (tokenizer.json)")
@@ -20,6 +22,18 @@ final class BenchGatewayCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "9", description = "measured runs, median reported (default: ${DEFAULT-VALUE})")
     int runs;
 
+    @Option(names = "--llama-server", description = "also measure against stock llama-server on an obfuscated random model")
+    boolean llamaServer;
+
+    @Option(names = "--llama-tokens", defaultValue = "256", description = "tokens per stream against llama-server (default: ${DEFAULT-VALUE})")
+    int llamaTokens;
+
+    @Option(names = "--llama-hidden", defaultValue = "256", description = "hidden size of the random model llama-server runs (default: ${DEFAULT-VALUE})")
+    int llamaHidden;
+
+    @Option(names = "--llama-threads", defaultValue = "1", description = "llama-server's threads (default: ${DEFAULT-VALUE})")
+    int llamaThreads;
+
     @Option(names = "--out", defaultValue = "bench/results", paramLabel = "DIR", description = "results directory (default: ${DEFAULT-VALUE})")
     Path out;
 
@@ -27,6 +41,16 @@ final class BenchGatewayCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var r = GatewayOverheadBench.run(tokenizer, tokens, runs);
         GatewayOverheadBench.write(out, r);
+        if (llamaServer) {
+            Path work = java.nio.file.Files.createTempDirectory("veil-bench-llama");
+            try {
+                GatewayOverheadBench.write(out, GatewayOverheadBench.runLlamaServer(tokenizer, llamaTokens, runs, llamaHidden, llamaThreads, work));
+            } finally {
+                try (var files = java.nio.file.Files.walk(work)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
+        }
         return 0;
     }
 }

@@ -89,15 +89,18 @@ public final class GgufVocab {
     }
 
     /**
-     * A byte-level vocabulary of {@code vocabSize} tokens: the 256 GPT-2 byte characters first (so llama.cpp can
-     * tokenize any text, e.g. the newline it looks up on load), then "[TOKi]" placeholders; no merges.
+     * A byte-level vocabulary of {@code vocabSize} tokens: the GPT-2 byte characters of the 128 ASCII bytes first (so
+     * llama.cpp can tokenize ASCII text, e.g. the newline it looks up on load), then "[TOKi]" placeholders; no merges.
      */
     public static void synthetic(int vocabSize, int bos, List<Integer> eos, GgufMetadata out) {
         List<String> tokens = new ArrayList<>(vocabSize);
         int[] types = new int[vocabSize];
         char[] byteChars = byteLevelChars();
         for (int i = 0; i < vocabSize; i++) {
-            tokens.add(i < 256 ? String.valueOf(byteChars[i]) : "[TOK" + i + "]");
+            // Only the ASCII bytes get byte tokens (llama.cpp's loader needs "\n"): a token whose text is a lone byte
+            // >= 0x80 ends in an incomplete UTF-8 sequence, which llama-server holds back and then drops from a
+            // token-id stream (LlamaServerDialect), so every other id is named in whole characters.
+            tokens.add(i < 128 ? String.valueOf(byteChars[i]) : "[TOK" + i + "]");
             types[i] = NORMAL;
         }
         out.putString(TOKENIZER_MODEL, "gpt2").putString(TOKENIZER_PRE, "gpt-2").putStrings(TOKENS, tokens)

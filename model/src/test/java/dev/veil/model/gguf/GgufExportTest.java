@@ -226,6 +226,7 @@ class GgufExportTest {
             assertThat(tokens.get('\n')).isEqualTo("Ċ");
             assertThat(tokens.get(' ')).isEqualTo("Ġ");
             assertThat(tokens.get(279)).isEqualTo("[TOK279]");
+            assertThat(tokens.get(0xC3)).as("no lone non-ASCII byte: its text would be an incomplete UTF-8 sequence").isEqualTo("[TOK195]");
             assertThat(g.getStringList("tokenizer.ggml.merges")).isEmpty();
             assertThat(g.getInt("tokenizer.ggml.eos_token_id")).isEqualTo(5);
             assertThat(g.getIntArray("veil.eos_token_ids")).containsExactly(5, 7);

@@ -1,0 +1,73 @@
+package dev.veil.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * vLLM ({@code vllm serve --skip-tokenizer-init}) and Veil's {@code veil serve}: {@code prompt} as a list of ids with
+ * {@code return_token_ids: true}; each chunk's {@code choices[0].token_ids} and {@code finish_reason}. The penalties and
+ * min-p travel in vLLM's names and only when they are on, so a request without them looks as it always did.
+ */
+final class VllmDialect implements UpstreamDialect {
+
+    @Override
+    public String name() {
+        return "vllm";
+    }
+
+    @Override
+    public String path() {
+        return "/v1/completions";
+    }
+
+    @Override
+    public ObjectNode requestBody(String model, int contextLength, int[] prompt, VllmClient.Params p) {
+        ObjectNode body = VllmClient.JSON.createObjectNode();
+        body.put("model", model);
+        ArrayNode ids = body.putArray("prompt");
+        for (int id : prompt) ids.add(id);
+        body.put("max_tokens", p.maxTokens());
+        body.put("temperature", p.temperature());
+        body.put("top_p", p.topP());
+        if (p.topK() > 0) body.put("top_k", p.topK());
+        if (p.minP() != 0) body.put("min_p", p.minP());
+        if (p.repetitionPenalty() != 1) body.put("repetition_penalty", p.repetitionPenalty());
+        if (p.presencePenalty() != 0) body.put("presence_penalty", p.presencePenalty());
+        if (p.frequencyPenalty() != 0) body.put("frequency_penalty", p.frequencyPenalty());
+        if (p.seed() != null) body.put("seed", p.seed());
+        ArrayNode stops = body.putArray("stop_token_ids");
+        p.stopTokenIds().stream().sorted().forEach(stops::add);
+        body.put("stream", true);
+        body.put("return_token_ids", true);
+        return body;
+    }
+
+    @Override
+    public Event read(JsonNode chunk, int receivedSoFar) throws UpstreamException {
+        JsonNode choice = chunk.path("choices").path(0);
+        if (choice.isMissingNode()) return Event.NOTHING; // the usage chunk
+        List<Integer> out = new ArrayList<>();
+        JsonNode ids = choice.get("token_ids");
+        if (ids != null && ids.isArray()) {
+            for (JsonNode id : ids) out.add(VllmClient.id(id));
+        } else if (!choice.path("text").asText("").isEmpty()) {
+            throw new UpstreamException(502, "the upstream sent text without token_ids: it must run without a tokenizer "
+                    + "(vllm serve --skip-tokenizer-init) and support return_token_ids");
+        }
+        JsonNode finish = choice.get("finish_reason");
+        return new Event(out, finish != null && !finish.isNull() ? finish.asText() : null);
+    }
+
+    @Override
+    public boolean sendsDone() {
+        return true;
+    }
+
+    @Override
+    public boolean honoursStopIds() {
+        return true;
+    }
+}
