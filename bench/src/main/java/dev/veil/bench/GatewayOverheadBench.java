@@ -14,6 +14,7 @@ import dev.veil.gateway.VllmClient;
 import dev.veil.model.DType;
 import dev.veil.model.GenerationConfig;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.RandomModel;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;

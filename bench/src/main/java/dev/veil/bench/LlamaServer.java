@@ -1,5 +1,6 @@
 package dev.veil.bench;
 
+import dev.veil.model.VeilCache;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
