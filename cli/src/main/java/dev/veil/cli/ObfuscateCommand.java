@@ -48,6 +48,22 @@ public final class ObfuscateCommand implements Callable<Integer> {
     @Option(names = "--gamma", defaultValue = "1000", description = "inverse temperature of the window choice (default: ${DEFAULT-VALUE})")
     double gamma;
 
+    @Option(names = "--alpha-down", defaultValue = "0", description = "beyond the paper: noise on every W_down, x its std (default: ${DEFAULT-VALUE})")
+    double alphaDown;
+
+    @Option(names = "--alpha-gate-up", defaultValue = "0", description = "beyond the paper: noise on every W_gate and W_up, x its std (default: ${DEFAULT-VALUE})")
+    double alphaGateUp;
+
+    @Option(names = "--split", defaultValue = "1", description = "beyond the paper: split every FFN unit into K exact parts; 1 = off (default: ${DEFAULT-VALUE})")
+    int split;
+
+    @Option(names = "--audit", description = "after writing, run the weight-only attacks on the result (the SOTU held-out split; `veil data fetch sotu`) and print the strongest")
+    boolean audit;
+
+    @Option(names = "--audit-threshold", defaultValue = AloePriSelfAudit.DEFAULT_THRESHOLD, paramLabel = "P",
+            description = "with --audit: warn when the strongest attack recovers more than this share of held-out text tokens (default: ${DEFAULT-VALUE})")
+    double auditThreshold;
+
     @Option(names = "--seed", description = "any text: a reproducible obfuscation (default: a fresh random key)")
     String seed;
 
@@ -73,7 +89,7 @@ public final class ObfuscateCommand implements Callable<Integer> {
         ModelConfig config = ModelConfig.read(model);
         int d = config.hiddenSize();
         AloePriParams params = new AloePriParams(lambda, expansion != null ? expansion : AloePriParams.defaultExpansion(d),
-                alphaE, alphaH, beta, gamma);
+                alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
         char[] pass = Passphrases.resolve(passphrase, passphraseEnv);
         long start = System.nanoTime();
         AloePriKey k;
@@ -83,10 +99,11 @@ public final class ObfuscateCommand implements Callable<Integer> {
             k = ObfuscateModelDir.run(new ObfuscateModelDir.Request(model, out, key, params, seed, dtype, pass, calibrationTokens, gguf, s -> bar.step()));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.printf("obfuscated %s -> %s in %.1f s (hidden %d -> %d, lambda %s, h %d, alpha_e %s, alpha_h %s, beta %d, gamma %s)%n",
-                model, out, seconds, d, k.obfuscatedHiddenSize(), lambda, params.expansion(), alphaE, alphaH, beta, gamma);
+        System.out.printf("obfuscated %s -> %s in %.1f s (hidden %d -> %d, lambda %s, h %d, alpha_e %s, alpha_h %s, beta %d, gamma %s, alpha_down %s, alpha_gate_up %s, split %d)%n",
+                model, out, seconds, d, k.obfuscatedHiddenSize(), lambda, params.expansion(), alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
         if (gguf != null) System.out.printf("GGUF for llama.cpp: %s%n", gguf);
         System.out.printf("secret key: %s (%s, owner-only); keep it off the server%n", key, pass == null ? "unencrypted" : "passphrase-encrypted");
+        if (audit) AloePriSelfAudit.run(model, out, k, auditThreshold, new java.io.PrintWriter(System.out, true));
         return 0;
     }
 }
