@@ -27,5 +27,8 @@ class AloePriParamsTest {
         assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, -0.1, 8, 1e3)).hasMessageContaining("alpha-h must be >= 0");
         assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 0, 1e3)).hasMessageContaining("beta");
         assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, -1)).hasMessageContaining("gamma must be >= 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, -1, 0, 1)).hasMessageContaining("alpha-down must be >= 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, 0, Double.NaN, 1)).hasMessageContaining("alpha-gate-up must be >= 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, 0, 0, 0)).hasMessageContaining("split");
     }
 }
