@@ -30,6 +30,10 @@ public record AloePriParams(double lambda, int expansion, double alphaE, double 
     public static final int DEFAULT_BETA = 8;
     public static final double DEFAULT_GAMMA = 1e3;
 
+    /** Veil's defaults where they differ from the paper's (chosen on the frontier, aloepri/README.md). */
+    public static final double VEIL_ALPHA_E = DEFAULT_ALPHA_E, VEIL_ALPHA_H = DEFAULT_ALPHA_H, VEIL_ALPHA_DOWN = 0, VEIL_ALPHA_GATE_UP = 0;
+    public static final int VEIL_SPLIT = 1;
+
     public AloePriParams {
         if (!(lambda > 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be > 0 (got " + lambda + ")");
         if (expansion < 0 || expansion % 2 != 0)
@@ -49,8 +53,13 @@ public record AloePriParams(double lambda, int expansion, double alphaE, double 
         this(lambda, expansion, alphaE, alphaH, beta, gamma, 0, 0, 1);
     }
 
-    /** The paper's defaults for a model of hidden size {@code d}, with h capped by {@link #defaultExpansion}. */
+    /** Veil's defaults for a model of hidden size {@code d} ({@code veil obfuscate} without options): see aloepri/README.md. */
     public static AloePriParams defaults(int d) {
+        return paper(d).withNoise(VEIL_ALPHA_E, VEIL_ALPHA_H).withFfn(VEIL_ALPHA_DOWN, VEIL_ALPHA_GATE_UP, VEIL_SPLIT);
+    }
+
+    /** The paper's defaults for a model of hidden size {@code d}, with h capped by {@link #defaultExpansion}; no defense beyond the paper. */
+    public static AloePriParams paper(int d) {
         return new AloePriParams(DEFAULT_LAMBDA, defaultExpansion(d), DEFAULT_ALPHA_E, DEFAULT_ALPHA_H, DEFAULT_BETA, DEFAULT_GAMMA);
     }
 

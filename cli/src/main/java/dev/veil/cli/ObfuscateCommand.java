@@ -36,10 +36,10 @@ public final class ObfuscateCommand implements Callable<Integer> {
     @Option(names = "--h", paramLabel = "H", description = "hidden expansion, even >= 0 (default: min(128, d/8))")
     Integer expansion;
 
-    @Option(names = "--alpha-e", defaultValue = "1.0", description = "embedding noise, x its std (default: ${DEFAULT-VALUE})")
+    @Option(names = "--alpha-e", defaultValue = "" + AloePriParams.VEIL_ALPHA_E, description = "embedding noise, x its std (default: ${DEFAULT-VALUE})")
     double alphaE;
 
-    @Option(names = "--alpha-h", defaultValue = "0.2", description = "LM-head noise, x its std (default: ${DEFAULT-VALUE})")
+    @Option(names = "--alpha-h", defaultValue = "" + AloePriParams.VEIL_ALPHA_H, description = "LM-head noise, x its std (default: ${DEFAULT-VALUE})")
     double alphaH;
 
     @Option(names = "--beta", defaultValue = "8", description = "largest RoPE block-permutation window; 1 = off (default: ${DEFAULT-VALUE})")
@@ -48,13 +48,13 @@ public final class ObfuscateCommand implements Callable<Integer> {
     @Option(names = "--gamma", defaultValue = "1000", description = "inverse temperature of the window choice (default: ${DEFAULT-VALUE})")
     double gamma;
 
-    @Option(names = "--alpha-down", defaultValue = "0", description = "beyond the paper: noise on every W_down, x its std (default: ${DEFAULT-VALUE})")
+    @Option(names = "--alpha-down", defaultValue = "" + AloePriParams.VEIL_ALPHA_DOWN, description = "beyond the paper: noise on every W_down, x its std (default: ${DEFAULT-VALUE})")
     double alphaDown;
 
-    @Option(names = "--alpha-gate-up", defaultValue = "0", description = "beyond the paper: noise on every W_gate and W_up, x its std (default: ${DEFAULT-VALUE})")
+    @Option(names = "--alpha-gate-up", defaultValue = "" + AloePriParams.VEIL_ALPHA_GATE_UP, description = "beyond the paper: noise on every W_gate and W_up, x its std (default: ${DEFAULT-VALUE})")
     double alphaGateUp;
 
-    @Option(names = "--split", defaultValue = "1", description = "beyond the paper: split every FFN unit into K exact parts; 1 = off (default: ${DEFAULT-VALUE})")
+    @Option(names = "--split", defaultValue = "" + AloePriParams.VEIL_SPLIT, description = "beyond the paper: split every FFN unit into K exact parts; 1 = off (default: ${DEFAULT-VALUE})")
     int split;
 
     @Option(names = "--audit", description = "after writing, run the weight-only attacks on the result (the SOTU held-out split; `veil data fetch sotu`) and print the strongest")

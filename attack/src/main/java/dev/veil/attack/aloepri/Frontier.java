@@ -53,7 +53,7 @@ public final class Frontier {
      * paper's defaults, and noise on W_down with α_h 0.5 over α_e: the combination that closes both channels.
      */
     public static List<Setting> standardSettings(int hidden) {
-        AloePriParams d = AloePriParams.defaults(hidden);
+        AloePriParams d = AloePriParams.paper(hidden);
         List<Setting> s = new ArrayList<>();
         String paper = "paper: alpha_e (alpha_h 0.2)";
         s.add(new Setting("no noise", paper, d.withNoise(0, 0)));
