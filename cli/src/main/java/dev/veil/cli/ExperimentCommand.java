@@ -98,8 +98,15 @@ final class ExperimentCommand {
         @Option(names = "--settings", split = ",", paramLabel = "TEXT", description = "only the settings whose name contains one of these")
         List<String> only;
 
+        @Option(names = "--replot", paramLabel = "JSON", description = "render the table and plot of an earlier run's aloepri-frontier.json into --out, running nothing")
+        Path replot;
+
         @Override
         public Integer call() throws Exception {
+            if (replot != null) {
+                for (Path p : dev.veil.attack.aloepri.Frontier.write(dev.veil.attack.aloepri.Frontier.read(replot), out)) System.out.println("written: " + p);
+                return 0;
+            }
             if (tokens < 2 || auditTokens < 1) throw new IllegalArgumentException("--tokens must be >= 2 and --audit-tokens >= 1");
             try (var files = dev.veil.model.ModelFiles.open(model)) {
                 var config = files.config();

@@ -26,7 +26,7 @@ public final class SvgChart {
     private SvgChart() {}
 
     public static String figure(String title, List<Panel> panels) {
-        int legendRows = panels.stream().mapToInt(p -> p.series().size() > 1 ? (p.series().size() + 1) / 2 : 0).max().orElse(0);
+        int legendRows = panels.stream().mapToInt(SvgChart::legendRows).max().orElse(0);
         int width = PANEL_W * panels.size(), height = PANEL_H + TITLE_H + 13 * Math.max(0, legendRows - 2); // room for long legends
         StringBuilder svg = new StringBuilder();
         svg.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
@@ -109,13 +109,22 @@ public final class SvgChart {
             for (int k = 0; k < s.x().length; k++)
                 svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>%n",
                         px.applyAsDouble(s.x()[k]), py.applyAsDouble(s.y()[k]), color));
-            if (panel.series().size() > 1) { // legend below the axis label, two entries per row
-                int lx = LEFT + (i % 2) * (plotW / 2), ly = TOP + plotH + 48 + 13 * (i / 2);
+            if (panel.series().size() > 1) { // legend below the axis label, two entries per row (one when names are long)
+                int perRow = perRow(panel);
+                int lx = LEFT + (i % perRow) * (plotW / 2), ly = TOP + plotH + 48 + 13 * (i / perRow);
                 svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"/>%n",
                         lx, ly - 4, lx + 18, ly - 4, color));
                 svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s</text>%n", lx + 22, ly, escape(s.name())));
             }
         }
+    }
+
+    private static int perRow(Panel p) {
+        return p.series().stream().anyMatch(s -> s.name().length() > 24) ? 1 : 2;
+    }
+
+    private static int legendRows(Panel p) {
+        return p.series().size() > 1 ? Math.ceilDiv(p.series().size(), perRow(p)) : 0;
     }
 
     private static double scaleX(double x, boolean log) {

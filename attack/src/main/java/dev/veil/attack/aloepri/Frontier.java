@@ -118,6 +118,11 @@ public final class Frontier {
         return List.of(json, md, svg);
     }
 
+    /** A result {@link #write} wrote: to render its table and plot again without rerunning. */
+    public static Result read(Path json) throws IOException {
+        return new ObjectMapper().readValue(json.toFile(), Result.class);
+    }
+
     static String markdown(Result r) {
         StringBuilder b = new StringBuilder();
         b.append("# AloePri: strongest attack vs accuracy cost (").append(r.model()).append(")\n\n");
