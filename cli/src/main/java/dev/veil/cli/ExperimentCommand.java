@@ -98,6 +98,10 @@ final class ExperimentCommand {
         @Option(names = "--settings", split = ",", paramLabel = "TEXT", description = "only the settings whose name contains one of these")
         List<String> only;
 
+        @Option(names = "--append", paramLabel = "JSON",
+                description = "add the selected settings' points to an earlier run's aloepri-frontier.json (same model, seed and token counts; a setting run again replaces its point)")
+        Path append;
+
         @Option(names = "--replot", paramLabel = "JSON", description = "render the table and plot of an earlier run's aloepri-frontier.json into --out, running nothing")
         Path replot;
 
@@ -121,6 +125,7 @@ final class ExperimentCommand {
                 var result = dev.veil.attack.aloepri.Frontier.run(model.toAbsolutePath().normalize().getFileName().toString(), config,
                         files.weights(), dev.veil.aloepri.SpecialTokens.read(model, config), settings, audit, accuracy,
                         Math.min(context, accuracy.length), pub, seed, line -> System.out.println("aloepri-frontier: " + line));
+                if (append != null) result = dev.veil.attack.aloepri.Frontier.merge(dev.veil.attack.aloepri.Frontier.read(append), result);
                 for (Path p : dev.veil.attack.aloepri.Frontier.write(result, out)) System.out.println("written: " + p);
             }
             return 0;

@@ -50,7 +50,7 @@ public final class Frontier {
 
     /**
      * The paper's two noises (α_e at the paper's α_h, α_h at the paper's α_e), each defense beyond the paper alone at the
-     * paper's defaults, and noise on W_down with α_h 0.5 over α_e: the combination that closes both channels.
+     * paper's defaults, and noise on W_down (with α_h 0.5, or alone at 2) over α_e: combinations that close both channels.
      */
     public static List<Setting> standardSettings(int hidden) {
         AloePriParams d = AloePriParams.paper(hidden);
@@ -67,6 +67,8 @@ public final class Frontier {
         s.add(new Setting("defaults, h 128", "defaults + unit split (exact), h 128", d.withExpansion(128)));
         for (double e : new double[] {0.25, 0.5, 1, 1.5})
             s.add(new Setting("alpha_e " + e + ", alpha_h 0.5, alpha_down 1", "alpha_e with alpha_h 0.5, alpha_down 1", d.withNoise(e, 0.5).withFfn(1, 0, 1)));
+        for (double e : new double[] {0.5, 1.5})
+            s.add(new Setting("alpha_e " + e + ", alpha_down 2", "alpha_e with alpha_down 2 (alpha_h 0.2)", d.withNoise(e, d.alphaH()).withFfn(2, 0, 1)));
         return s;
     }
 
@@ -116,6 +118,25 @@ public final class Frontier {
         Files.writeString(md, markdown(r));
         Files.writeString(svg, svg(r));
         return List.of(json, md, svg);
+    }
+
+    /**
+     * {@code earlier}'s points with {@code more}'s added (a setting in both takes {@code more}'s point, in its place), in the
+     * order of {@link #standardSettings}'s names where known. Both runs must have measured the same way.
+     */
+    public static Result merge(Result earlier, Result more) {
+        if (!earlier.model().equals(more.model()) || !earlier.seed().equals(more.seed()) || earlier.auditTokens() != more.auditTokens()
+                || earlier.accuracyTokens() != more.accuracyTokens() || earlier.context() != more.context())
+            throw new IllegalArgumentException("the runs differ in model, seed or token counts: " + earlier.model() + "/" + earlier.seed() + " vs "
+                    + more.model() + "/" + more.seed());
+        Map<String, Point> by = new LinkedHashMap<>();
+        earlier.points().forEach(p -> by.put(p.name(), p));
+        more.points().forEach(p -> by.put(p.name(), p));
+        List<String> order = standardSettings(1024).stream().map(Setting::name).toList();   // the names do not depend on d
+        List<Point> points = new ArrayList<>(by.values());
+        points.sort(Comparator.comparingInt(p -> order.contains(p.name()) ? order.indexOf(p.name()) : order.size()));
+        return new Result(more.date(), more.model(), more.auditTokens(), more.accuracyTokens(), more.context(), more.seed(),
+                more.plainPerplexity(), more.readsNothing(), points);
     }
 
     /** A result {@link #write} wrote: to render its table and plot again without rerunning. */
