@@ -31,7 +31,7 @@ public record AloePriParams(double lambda, int expansion, double alphaE, double 
     public static final double DEFAULT_GAMMA = 1e3;
 
     /** Veil's defaults where they differ from the paper's (chosen on the frontier, aloepri/README.md). */
-    public static final double VEIL_ALPHA_E = DEFAULT_ALPHA_E, VEIL_ALPHA_H = DEFAULT_ALPHA_H, VEIL_ALPHA_DOWN = 0, VEIL_ALPHA_GATE_UP = 0;
+    public static final double VEIL_ALPHA_E = DEFAULT_ALPHA_E, VEIL_ALPHA_H = DEFAULT_ALPHA_H, VEIL_ALPHA_DOWN = 1, VEIL_ALPHA_GATE_UP = 0;
     public static final int VEIL_SPLIT = 1;
 
     public AloePriParams {

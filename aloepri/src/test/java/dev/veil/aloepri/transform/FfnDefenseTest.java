@@ -49,6 +49,6 @@ class FfnDefenseTest {
         assertThat(gateUp.down()).isEqualTo(plain.down());
         assertThat(gateUp.gate()).isNotEqualTo(plain.gate());
         assertThat(gateUp.up()).isNotEqualTo(plain.up());
-        assertThat(FfnDefense.apply(plain, AloePriParams.defaults(64), rng.derive("c"))).isEqualTo(plain); // off by default
+        assertThat(FfnDefense.apply(plain, AloePriParams.paper(64), rng.derive("c"))).isEqualTo(plain); // off at the paper's values
     }
 }

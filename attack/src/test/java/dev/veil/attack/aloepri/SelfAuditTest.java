@@ -31,7 +31,7 @@ class SelfAuditTest {
 
     @Test
     void withoutNoiseTheStrongestAttackReadsTheTextAndTheHeadlineSaysSo() {
-        SelfAudit.Report r = audit(AloePriParams.defaults(M.config().hiddenSize()).withNoise(0, 0));
+        SelfAudit.Report r = audit(AloePriParams.paper(M.config().hiddenSize()).withNoise(0, 0));
         assertThat(r.strongest().text()).isGreaterThanOrEqualTo(0.97);
         assertThat(r.rows()).extracting(SelfAudit.Row::attack).contains(new WeightProductMatchingAttack(1).name(), SelfAudit.ENSEMBLE,
                 new WeightProductMatchingAttack(1, "down·head").name(), new GateInvariantAttack(1).name()).doesNotContain(SelfAudit.NOT_MERGED);
@@ -44,7 +44,7 @@ class SelfAuditTest {
 
     @Test
     void theSplitHidesDownHeadOnlyFromAnAttackerWhoDoesNotMergeTheUnits() {
-        SelfAudit.Report r = audit(AloePriParams.defaults(M.config().hiddenSize()).withNoise(0, 0).withFfn(0, 0, 2));
+        SelfAudit.Report r = audit(AloePriParams.paper(M.config().hiddenSize()).withNoise(0, 0).withFfn(0, 0, 2));
         Map<String, Double> by = r.rows().stream().collect(Collectors.toMap(SelfAudit.Row::attack, SelfAudit.Row::text));
         double merged = by.get(new WeightProductMatchingAttack(1, "down·head").name()), naive = by.get(SelfAudit.NOT_MERGED);
         System.out.printf("[self-audit] split 2, no noise: down·head merged %.3f, not merged %.3f, strongest %.3f%n", merged, naive, r.strongest().text());
@@ -55,7 +55,7 @@ class SelfAuditTest {
 
     @Test
     void unitMergeFindsThePlainUnits() {
-        Obfuscation o = Obfuscation.of(M.config(), M.weights(), AloePriParams.defaults(M.config().hiddenSize()).withFfn(0, 0, 3), FIXED, "merge", 0);
+        Obfuscation o = Obfuscation.of(M.config(), M.weights(), AloePriParams.paper(M.config().hiddenSize()).withFfn(0, 0, 3), FIXED, "merge", 0);
         UnitMerge.Merged m = UnitMerge.merge(o.config(), o.weights(), M.config().intermediateSize());
         assertThat(o.config().intermediateSize()).isEqualTo(3 * M.config().intermediateSize());
         assertThat(m.groups()).isEqualTo(M.config().intermediateSize());
