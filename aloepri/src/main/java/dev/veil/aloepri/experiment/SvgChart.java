@@ -81,6 +81,13 @@ public final class SvgChart {
             double xStep = niceStep((x1 - x0) / 5);
             ticks = new ArrayList<>();
             for (double x = Math.ceil(x0 / xStep) * xStep; x <= x1 + xStep / 1e6; x += xStep) ticks.add(x);
+        } else if (xs.size() > MAX_MEASURED_TICKS) { // log axis: 1, 2, 5 × powers of ten inside the range
+            ticks = new ArrayList<>();
+            for (int e = (int) Math.floor(x0); e <= Math.ceil(x1); e++)
+                for (double m : new double[] {1, 2, 5}) {
+                    double x = m * Math.pow(10, e);
+                    if (Math.log10(x) >= x0 - 1e-9 && Math.log10(x) <= x1 + 1e-9) ticks.add(x);
+                }
         }
         for (double x : ticks) {
             double at = px.applyAsDouble(x);

@@ -61,10 +61,10 @@ public final class Frontier {
         s.add(new Setting("paper defaults", paper, d));
         s.add(new Setting("alpha_e 1.5", paper, d.withNoise(1.5, d.alphaH())));
         for (double a : new double[] {0.5, 2}) s.add(new Setting("alpha_h " + a, "paper: alpha_h (alpha_e 1)", d.withNoise(d.alphaE(), a)));
-        for (double a : new double[] {0.5, 1, 2}) s.add(new Setting("defaults + alpha_down " + a, "defaults + noise on W_down", d.withFfn(a, 0, 1)));
-        for (double a : new double[] {0.5, 1}) s.add(new Setting("defaults + alpha_gate_up " + a, "defaults + noise on W_gate, W_up", d.withFfn(0, a, 1)));
-        s.add(new Setting("defaults + split 2", "defaults + unit split (exact), h 128", d.withFfn(0, 0, 2)));
-        s.add(new Setting("defaults, h 128", "defaults + unit split (exact), h 128", d.withExpansion(128)));
+        for (double a : new double[] {0.5, 1, 2}) s.add(new Setting("paper + alpha_down " + a, "paper + noise on W_down", d.withFfn(a, 0, 1)));
+        for (double a : new double[] {0.5, 1}) s.add(new Setting("paper + alpha_gate_up " + a, "paper + noise on W_gate, W_up", d.withFfn(0, a, 1)));
+        s.add(new Setting("paper + split 2", "paper + unit split (exact), h 128", d.withFfn(0, 0, 2)));
+        s.add(new Setting("paper, h 128", "paper + unit split (exact), h 128", d.withExpansion(128)));
         for (double e : new double[] {0.25, 0.5, 1, 1.5})
             s.add(new Setting("alpha_e " + e + ", alpha_h 0.5, alpha_down 1", "alpha_e with alpha_h 0.5, alpha_down 1", d.withNoise(e, 0.5).withFfn(1, 0, 1)));
         for (double e : new double[] {0.5, 1.5})
@@ -160,8 +160,10 @@ public final class Frontier {
                     num(a.alphaE()), num(a.alphaH()), num(a.alphaDown()), num(a.alphaGateUp()), a.split(), a.expansion(), p.strongestAttack(),
                     100 * p.strongest(), 100 * p.strongestVocab(), 100 * p.perplexityIncrease(), 100 * p.agreement()));
         }
-        Point best = best(r);
-        b.append('\n').append(best == null ? "No setting costs ≤ 3% perplexity at ≥ 90% agreement."
+        Point best = best(r), least = r.points().stream().min(Comparator.comparingDouble(Point::strongest)).orElseThrow();
+        b.append(String.format(Locale.ROOT, "%nLeast leak measured: **%s**, strongest attack %.1f%% at %+.1f%% perplexity, %.1f%% agreement.%n",
+                least.name(), 100 * least.strongest(), 100 * least.perplexityIncrease(), 100 * least.agreement()));
+        b.append(best == null ? "No setting costs ≤ 3% perplexity at ≥ 90% agreement."
                 : String.format(Locale.ROOT, "Least leak within the accuracy target: **%s**, strongest attack %.1f%% (%s), perplexity %+.1f%%, agreement %.1f%%%s.",
                 best.name(), 100 * best.strongest(), best.strongestAttack(), 100 * best.perplexityIncrease(), 100 * best.agreement(),
                 best.strongest() <= TARGET_RECOVERY ? " — target met" : " — the recovery target is missed")).append('\n');
@@ -192,8 +194,8 @@ public final class Frontier {
                     byAgree.stream().mapToDouble(p -> 100 * p.strongest()).toArray()));
         });
         return SvgChart.figure("AloePri on " + r.model() + ": strongest attack vs accuracy cost", List.of(
-                new SvgChart.Panel("recovery vs perplexity increase", "held-out perplexity increase (%)", "strongest attack: text tokens (%)",
-                        false, ppl, 100 * TARGET_RECOVERY, "target 5%"),
+                new SvgChart.Panel("recovery vs perplexity increase", "held-out perplexity increase (%, log scale)", "strongest attack: text tokens (%)",
+                        ppl.stream().allMatch(x -> java.util.Arrays.stream(x.x()).allMatch(v -> v > 0)), ppl, 100 * TARGET_RECOVERY, "target 5%"),
                 new SvgChart.Panel("recovery vs next-token agreement", "next-token agreement with the plain model (%)",
                         "strongest attack: text tokens (%)", false, agree, 100 * r.readsNothing(), "reads nothing")));
     }

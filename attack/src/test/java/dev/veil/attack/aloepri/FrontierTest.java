@@ -35,7 +35,8 @@ class FrontierTest {
         String md = Files.readString(tmp.resolve("aloepri-frontier.md"));
         assertThat(md).contains("| cheap but leaky | 1 | 0.2 | 0 | 0 | 1 | 32 | VMA, down·head only | 60.0% / 30.0% | +2.0% | 93.0% |")
                 .contains("Least leak within the accuracy target: **cheap but leaky**, strongest attack 60.0%")
-                .contains("the recovery target is missed");
+                .contains("the recovery target is missed")
+                .contains("Least leak measured: **private but costly**, strongest attack 4.0% at +50.0% perplexity, 50.0% agreement.");
         String svg = Files.readString(tmp.resolve("aloepri-frontier.svg"));
         assertThat(svg).startsWith("<svg").contains("a series with a long name that needs its own legend row").contains("target 5%");
         assertThat(Frontier.read(written.getFirst())).isEqualTo(r);   // --replot renders the same result again
