@@ -46,7 +46,7 @@ final class AloePriSelfAudit {
             if (r.strongest().text() > threshold)
                 out.printf(Locale.ROOT, "WARNING: the strongest attack recovers %.1f%% of held-out text tokens, above the threshold of %.1f%% "
                                 + "(--audit-threshold): an untrusted server reading this checkpoint learns much of what users send. "
-                                + "Consider --alpha-down, --alpha-h, --split (aloepri/README.md, docs/results/aloepri/aloepri-frontier.md)%n",
+                                + "Larger --alpha-down and --alpha-e lower it at an accuracy cost (aloepri/README.md, docs/results/aloepri/aloepri-frontier.md)%n",
                         100 * r.strongest().text(), 100 * threshold);
             else out.printf(Locale.ROOT, "self-audit: below the threshold of %.1f%%%n", 100 * threshold);
             out.flush();
