@@ -95,7 +95,8 @@ final class ExperimentCommand {
         @Option(names = "--seed", defaultValue = "aloepri-frontier", description = "key seed shared by every point (default: ${DEFAULT-VALUE})")
         String seed;
 
-        @Option(names = "--settings", split = ",", paramLabel = "TEXT", description = "only the settings whose name contains one of these")
+        @Option(names = "--settings", split = ";", paramLabel = "TEXT",
+                description = "only the settings whose name contains one of these, separated by ';' (the names hold commas)")
         List<String> only;
 
         @Option(names = "--append", paramLabel = "JSON",
