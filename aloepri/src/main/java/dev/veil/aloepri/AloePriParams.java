@@ -12,8 +12,16 @@ package dev.veil.aloepri;
  * @param gamma     inverse temperature of the window-size choice [1e3]: window size w starting at block t
  *                  has weight exp(−γ·(θ_t − θ_{t+w−1})), θ the RoPE inverse frequencies, so blocks whose
  *                  frequencies differ by much more than 1/γ are almost never mixed
+ * @param alphaDown beyond the paper [0]: noise on every layer's W_down, in units of that layer's W_down standard
+ *                  deviation (the weak product head·W_down is public otherwise, see README)
+ * @param alphaGateUp beyond the paper [0]: noise on every layer's W_gate and W_up, in units of each one's standard
+ *                  deviation
+ * @param split     beyond the paper [1 = off]: every FFN unit becomes {@code split} units that share its gate row, with
+ *                  random positive up scalings and random down columns that sum back to the original exactly; the
+ *                  obfuscated intermediate size is {@code split × d_ff}
  */
-public record AloePriParams(double lambda, int expansion, double alphaE, double alphaH, int beta, double gamma) {
+public record AloePriParams(double lambda, int expansion, double alphaE, double alphaH, int beta, double gamma,
+                            double alphaDown, double alphaGateUp, int split) {
 
     public static final double DEFAULT_LAMBDA = 0.3;
     public static final int DEFAULT_EXPANSION = 128;
@@ -21,6 +29,10 @@ public record AloePriParams(double lambda, int expansion, double alphaE, double 
     public static final double DEFAULT_ALPHA_H = 0.2;
     public static final int DEFAULT_BETA = 8;
     public static final double DEFAULT_GAMMA = 1e3;
+
+    /** Veil's defaults where they differ from the paper's (chosen on the frontier, aloepri/README.md). */
+    public static final double VEIL_ALPHA_E = DEFAULT_ALPHA_E, VEIL_ALPHA_H = DEFAULT_ALPHA_H, VEIL_ALPHA_DOWN = 1, VEIL_ALPHA_GATE_UP = 0;
+    public static final int VEIL_SPLIT = 1;
 
     public AloePriParams {
         if (!(lambda > 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be > 0 (got " + lambda + ")");
@@ -30,10 +42,24 @@ public record AloePriParams(double lambda, int expansion, double alphaE, double 
         if (!(alphaH >= 0) || !Double.isFinite(alphaH)) throw new IllegalArgumentException("alpha-h must be >= 0 (got " + alphaH + ")");
         if (beta < 1) throw new IllegalArgumentException("beta (block-permutation window) must be >= 1 (got " + beta + ")");
         if (!(gamma >= 0) || Double.isNaN(gamma)) throw new IllegalArgumentException("gamma must be >= 0 (got " + gamma + ")");
+        if (!(alphaDown >= 0) || !Double.isFinite(alphaDown)) throw new IllegalArgumentException("alpha-down must be >= 0 (got " + alphaDown + ")");
+        if (!(alphaGateUp >= 0) || !Double.isFinite(alphaGateUp))
+            throw new IllegalArgumentException("alpha-gate-up must be >= 0 (got " + alphaGateUp + ")");
+        if (split < 1 || split > 16) throw new IllegalArgumentException("split (FFN units per plain unit) must be 1..16 (got " + split + ")");
     }
 
-    /** The paper's defaults for a model of hidden size {@code d}, with h capped by {@link #defaultExpansion}. */
+    /** The paper's parameters alone: no FFN noise, no unit split. */
+    public AloePriParams(double lambda, int expansion, double alphaE, double alphaH, int beta, double gamma) {
+        this(lambda, expansion, alphaE, alphaH, beta, gamma, 0, 0, 1);
+    }
+
+    /** Veil's defaults for a model of hidden size {@code d} ({@code veil obfuscate} without options): see aloepri/README.md. */
     public static AloePriParams defaults(int d) {
+        return paper(d).withNoise(VEIL_ALPHA_E, VEIL_ALPHA_H).withFfn(VEIL_ALPHA_DOWN, VEIL_ALPHA_GATE_UP, VEIL_SPLIT);
+    }
+
+    /** The paper's defaults for a model of hidden size {@code d}, with h capped by {@link #defaultExpansion}; no defense beyond the paper. */
+    public static AloePriParams paper(int d) {
         return new AloePriParams(DEFAULT_LAMBDA, defaultExpansion(d), DEFAULT_ALPHA_E, DEFAULT_ALPHA_H, DEFAULT_BETA, DEFAULT_GAMMA);
     }
 
@@ -45,20 +71,25 @@ public record AloePriParams(double lambda, int expansion, double alphaE, double 
         return Math.min(DEFAULT_EXPANSION, 2 * (d / 16));
     }
 
-    /** Exact transforms only: no noise, no RoPE block permutation (the obfuscated logits then equal the plain ones permuted, up to the κ error). */
+    /** Exact transforms only (the unit split is exact and stays): no noise, no RoPE block permutation (the obfuscated logits then equal the plain ones permuted, up to the κ error). */
     public AloePriParams exact() {
-        return new AloePriParams(lambda, expansion, 0, 0, 1, gamma);
+        return new AloePriParams(lambda, expansion, 0, 0, 1, gamma, 0, 0, split);
     }
 
     public AloePriParams withNoise(double alphaE, double alphaH) {
-        return new AloePriParams(lambda, expansion, alphaE, alphaH, beta, gamma);
+        return new AloePriParams(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
     }
 
     public AloePriParams withExpansion(int h) {
-        return new AloePriParams(lambda, h, alphaE, alphaH, beta, gamma);
+        return new AloePriParams(lambda, h, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
     }
 
     public AloePriParams withLambda(double l) {
-        return new AloePriParams(l, expansion, alphaE, alphaH, beta, gamma);
+        return new AloePriParams(l, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
+    }
+
+    /** The FFN defenses beyond the paper: noise on W_down, on W_gate and W_up, and the unit split. */
+    public AloePriParams withFfn(double alphaDown, double alphaGateUp, int split) {
+        return new AloePriParams(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
     }
 }

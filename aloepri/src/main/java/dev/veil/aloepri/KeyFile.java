@@ -150,6 +150,9 @@ public final class KeyFile {
         p.put("alpha_h", k.params().alphaH());
         p.put("beta", k.params().beta());
         p.put("gamma", k.params().gamma());
+        p.put("alpha_down", k.params().alphaDown());
+        p.put("alpha_gate_up", k.params().alphaGateUp());
+        p.put("split", k.params().split());
         n.put("architecture", k.architecture());
         n.put("hidden_size", k.hiddenSize());
         n.put("obfuscated_hidden_size", k.obfuscatedHiddenSize());
@@ -168,7 +171,8 @@ public final class KeyFile {
     static AloePriKey fromJson(JsonNode n) {
         JsonNode p = need(n, "params");
         AloePriParams params = new AloePriParams(need(p, "lambda").asDouble(), need(p, "h").asInt(), need(p, "alpha_e").asDouble(),
-                need(p, "alpha_h").asDouble(), need(p, "beta").asInt(), need(p, "gamma").asDouble());
+                need(p, "alpha_h").asDouble(), need(p, "beta").asInt(), need(p, "gamma").asDouble(),
+                p.path("alpha_down").asDouble(0), p.path("alpha_gate_up").asDouble(0), p.path("split").asInt(1)); // absent in keys before the FFN defenses
         JsonNode permNode = need(n, "permutation");
         int[] perm = new int[permNode.size()];
         for (int i = 0; i < perm.length; i++) perm[i] = permNode.get(i).asInt();

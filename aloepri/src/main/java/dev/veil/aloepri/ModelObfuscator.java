@@ -5,6 +5,7 @@ import dev.veil.aloepri.key.KeyStream;
 import dev.veil.aloepri.transform.AttentionKeys;
 import dev.veil.aloepri.transform.AttentionTransform;
 import dev.veil.aloepri.transform.AttentionWeights;
+import dev.veil.aloepri.transform.FfnDefense;
 import dev.veil.aloepri.transform.EmbeddingTransform;
 import dev.veil.aloepri.transform.FfnKeys;
 import dev.veil.aloepri.transform.FfnTransform;
@@ -64,7 +65,7 @@ public final class ModelObfuscator {
         this.keys = KeyMatrices.generate(plain.hiddenSize(), params.expansion(), params.lambda(), master.derive("base"));
         this.tau = VocabPermutation.sample(plain.vocabSize(), fixedTokens, master.derive("vocab"));
         this.obfuscated = new ModelConfig(plain.architecture(), plain.vocabSize(), keys.obfuscatedHidden(),
-                plain.intermediateSize(), plain.numLayers(), plain.numHeads(), plain.numKvHeads(), plain.headDim(),
+                plain.intermediateSize() * params.split(), plain.numLayers(), plain.numHeads(), plain.numKvHeads(), plain.headDim(),
                 plain.rmsNormEps(), plain.ropeTheta(), plain.ropeScaling(), plain.maxPositionEmbeddings(), false,
                 plain.attentionBias(), plain.bosTokenId(), plain.eosTokenIds(), torchDtype(dtype));
         this.kappa = new double[2 * plain.numLayers() + 1];
@@ -138,7 +139,7 @@ public final class ModelObfuscator {
 
     /** Layer {@code layer}'s FFN keys (regenerated from its stream). */
     public FfnKeys ffnKeys(int layer) {
-        return FfnKeys.sample(plain.intermediateSize(), keys, ffnStream(layer));
+        return FfnKeys.sample(obfuscated.intermediateSize(), keys, ffnStream(layer));
     }
 
     /** Layer {@code layer}'s down_proj writer key alone (the one in {@link #ffnKeys}). */
@@ -156,7 +157,7 @@ public final class ModelObfuscator {
 
     /** The obfuscated tensors in the order {@link #write} produces them. */
     public List<TensorSpec> outputSpecs() {
-        int dObf = obfuscated.hiddenSize(), q = plain.qDim(), kv = plain.kvDim(), ffn = plain.intermediateSize();
+        int dObf = obfuscated.hiddenSize(), q = plain.qDim(), kv = plain.kvDim(), ffn = obfuscated.intermediateSize();
         List<TensorSpec> specs = new ArrayList<>();
         specs.add(spec(EMBED, plain.vocabSize(), dObf));
         for (int l = 0; l < plain.numLayers(); l++) {
@@ -233,7 +234,8 @@ public final class ModelObfuscator {
                 matrix(w, ModelConfig.layer(l, "mlp.gate_proj.weight"), ffn, d),
                 matrix(w, ModelConfig.layer(l, "mlp.up_proj.weight"), ffn, d),
                 matrix(w, ModelConfig.layer(l, "mlp.down_proj.weight"), d, ffn));
-        FfnWeights o = FfnTransform.apply(plainFfn, ffnKeys(l).foldNorm(gamma));
+        FfnWeights defended = FfnDefense.apply(plainFfn, params, master.derive("layer." + l + ".ffn.defense"));
+        FfnWeights o = FfnTransform.apply(defended, ffnKeys(l).foldNorm(gamma));
         out.write(norm(ModelConfig.layer(l, "post_attention_layernorm.weight"), kappa[2 * l + 1]));
         out.write(tensor(ModelConfig.layer(l, "mlp.gate_proj.weight"), o.gate()));
         out.write(tensor(ModelConfig.layer(l, "mlp.up_proj.weight"), o.up()));

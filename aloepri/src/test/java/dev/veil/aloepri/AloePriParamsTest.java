@@ -9,8 +9,10 @@ class AloePriParamsTest {
 
     @Test
     void defaultsFollowThePaperWithHCappedForSmallModels() {
-        AloePriParams p = AloePriParams.defaults(4096);
+        AloePriParams p = AloePriParams.paper(4096);
         assertThat(p).isEqualTo(new AloePriParams(0.3, 128, 1.0, 0.2, 8, 1e3));
+        // Veil's defaults add noise on W_down at the frontier's knee (aloepri/README.md)
+        assertThat(AloePriParams.defaults(4096)).isEqualTo(new AloePriParams(0.3, 128, 1.0, 0.2, 8, 1e3, 1, 0, 1));
         assertThat(AloePriParams.defaults(576).expansion()).isEqualTo(72);
         assertThat(AloePriParams.defaults(64).expansion()).isEqualTo(8);
         assertThat(AloePriParams.defaults(8).expansion()).isZero();
@@ -27,5 +29,8 @@ class AloePriParamsTest {
         assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, -0.1, 8, 1e3)).hasMessageContaining("alpha-h must be >= 0");
         assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 0, 1e3)).hasMessageContaining("beta");
         assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, -1)).hasMessageContaining("gamma must be >= 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, -1, 0, 1)).hasMessageContaining("alpha-down must be >= 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, 0, Double.NaN, 1)).hasMessageContaining("alpha-gate-up must be >= 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, 0, 0, 0)).hasMessageContaining("split");
     }
 }

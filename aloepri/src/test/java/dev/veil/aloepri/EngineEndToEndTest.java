@@ -10,6 +10,7 @@ import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.safetensors.SafetensorsWeights;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -51,6 +52,21 @@ class EngineEndToEndTest {
             // random-weight logits are nearly flat, so a 3-5% per-token scale error flips a few argmaxes (13-15 of 16 seen)
             assertThat(cmp.argmaxAgree()).isGreaterThanOrEqualTo(PROMPT.length - 3);
         }
+    }
+
+    /** The unit split is exact: with an orthogonal key the split model's logits are the plain ones, d_ff grows k-fold, the key keeps k. */
+    @Test
+    void unitSplitKeepsTheLogits() throws Exception {
+        ModelConfig c = TinyModels.qwen();
+        Path plainDir = TinyModels.write(tmp.resolve("plain"), c, "engine-split");
+        AloePriParams params = AloePriParams.defaults(c.hiddenSize()).exact().withLambda(1e-9).withExpansion(0).withFfn(0, 0, 3);
+        AloePriKey key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(plainDir, tmp.resolve("obf"), tmp.resolve("obf.key"), params,
+                "engine", DType.F32, null, 0, null, null));
+        assertThat(ModelConfig.read(tmp.resolve("obf")).intermediateSize()).isEqualTo(3 * c.intermediateSize());
+        assertThat(KeyFile.read(tmp.resolve("obf.key"), null).params().split()).isEqualTo(3);
+        Comparison cmp = compare(plainDir, tmp.resolve("obf"), key.permutation(), PROMPT);
+        assertThat(cmp.maxRelativeError()).isLessThan(5e-5);
+        assertThat(cmp.argmaxAgree()).isEqualTo(PROMPT.length);
     }
 
     /** Logits of both models on the engine; obfuscated logits read back through τ. */

@@ -53,7 +53,7 @@ class TrainedModelGenerationTest {
         Path plainDir = trainedModel();
         Tokenizer tokenizer = Tokenizer.load(plainDir);
         AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(plainDir, tmp.resolve("obf"), tmp.resolve("obf.key"),
-                AloePriParams.defaults(ModelConfig.read(plainDir).hiddenSize()).withNoise(ALPHA_E, AloePriParams.DEFAULT_ALPHA_H))
+                AloePriParams.paper(ModelConfig.read(plainDir).hiddenSize()).withNoise(ALPHA_E, AloePriParams.DEFAULT_ALPHA_H))
                 .withSeed("coherent"));
         try (ModelFiles plain = ModelFiles.open(plainDir); ModelFiles obf = ModelFiles.open(tmp.resolve("obf"))) {
             Transformer p = engine(plain), o = engine(obf);

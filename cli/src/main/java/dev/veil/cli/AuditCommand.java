@@ -39,7 +39,9 @@ import picocli.CommandLine.Spec;
         description = {"Run the attacks of Veil's threat model against a deployment and report how many tokens they recover.",
                 "  --model DIR    run the deployment under a sweep of settings (Talaria: mask options and m/d; AloePri: alpha_e,",
                 "                 alpha_h, lambda around the paper's defaults), capture what the server sees, attack, score",
-                "  --capture DIR  attack one saved capture (capture.json, tensors.safetensors, truth.json)"})
+                "  --capture DIR  attack one saved capture (capture.json, tensors.safetensors, truth.json)",
+                "  --obfuscated DIR --key KEY --model DIR   AloePri self-audit: the weight-only attacks on your own obfuscated",
+                "                 checkpoint (the key gives the truth), the strongest beside reading nothing, a warning above --audit-threshold"})
 public final class AuditCommand implements Callable<Integer> {
 
     @Option(names = "--mode", required = true, description = "talaria or aloepri")
@@ -50,6 +52,19 @@ public final class AuditCommand implements Callable<Integer> {
 
     @Option(names = "--capture", paramLabel = "DIR", description = "attack this saved capture instead of sweeping")
     Path capture;
+
+    @Option(names = "--obfuscated", paramLabel = "DIR", description = "AloePri self-audit: your obfuscated checkpoint (with --key and --model)")
+    Path obfuscated;
+
+    @Option(names = "--key", paramLabel = "KEYFILE", description = "AloePri self-audit: the checkpoint's secret key file")
+    Path key;
+
+    @Option(names = "--passphrase-env", paramLabel = "VAR", description = "self-audit: the key file's passphrase is in environment variable VAR")
+    String passphraseEnv;
+
+    @Option(names = "--audit-threshold", defaultValue = AloePriSelfAudit.DEFAULT_THRESHOLD, paramLabel = "P",
+            description = "self-audit: warn when the strongest attack recovers more than this share of held-out text tokens (default: ${DEFAULT-VALUE})")
+    double auditThreshold;
 
     @Option(names = "--truth", paramLabel = "FILE", description = "the capture's plaintext (default: DIR/truth.json)")
     Path truth;
@@ -128,6 +143,14 @@ public final class AuditCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Mode m = Mode.parse(mode);
+        if (obfuscated != null || key != null) {
+            if (m != Mode.ALOEPRI) throw new IllegalArgumentException("--obfuscated/--key are the AloePri self-audit: use --mode aloepri");
+            if (obfuscated == null || key == null || model == null)
+                throw new IllegalArgumentException("the self-audit needs --obfuscated DIR, --key KEYFILE and --model DIR (the public model)");
+            AloePriSelfAudit.run(model, obfuscated, dev.veil.aloepri.KeyFile.read(key, Passphrases.resolve(null, passphraseEnv)), auditThreshold,
+                    spec.commandLine().getOut());
+            return 0;
+        }
         if (randomLayers != null) {
             if (model != null) throw new IllegalArgumentException("give --model DIR or --random-layers L, not both");
             model = randomModel(randomLayers);

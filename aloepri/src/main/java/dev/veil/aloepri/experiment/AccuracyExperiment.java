@@ -167,7 +167,7 @@ public final class AccuracyExperiment implements AutoCloseable {
     public static Report run(Path modelDir, int[] tokens, Settings settings, Consumer<String> log) throws IOException {
         try (AccuracyExperiment e = open(modelDir, tokens, settings, log)) {
             List<Baseline> baselines = e.baselines();
-            AloePriParams defaults = AloePriParams.defaults(e.config.hiddenSize());
+            AloePriParams defaults = AloePriParams.paper(e.config.hiddenSize());
             List<Result> results = new ArrayList<>();
             for (Point p : grid()) results.add(e.measure(p.key(), p.value(), p.dtype(), p.params(defaults)));
             results.add(e.measure("defaults", 0, DType.F32, defaults));

@@ -9,21 +9,25 @@ import java.util.Locale;
  * one polyline with markers per series, an optional dashed reference line (a target) and a legend. Enough for the
  * experiment's plots, readable in any browser or on GitHub, with no charting library.
  */
-final class SvgChart {
+public final class SvgChart {
 
-    static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"};
+    /** At most this many measured x values get their own tick; more (a scatter of many points) get evenly spaced ticks. */
+    private static final int MAX_MEASURED_TICKS = 8;
+
+    static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
     private static final int PANEL_W = 380, PANEL_H = 300, LEFT = 60, RIGHT = 16, TOP = 34, BOTTOM = 66, TITLE_H = 30;
 
-    record Series(String name, double[] x, double[] y) {}
+    public record Series(String name, double[] x, double[] y) {}
 
     /** @param reference a horizontal dashed line (e.g. a target), or null; {@code referenceLabel} names it */
-    record Panel(String title, String xLabel, String yLabel, boolean logX, List<Series> series, Double reference,
+    public record Panel(String title, String xLabel, String yLabel, boolean logX, List<Series> series, Double reference,
                  String referenceLabel) {}
 
     private SvgChart() {}
 
-    static String figure(String title, List<Panel> panels) {
-        int width = PANEL_W * panels.size(), height = PANEL_H + TITLE_H;
+    public static String figure(String title, List<Panel> panels) {
+        int legendRows = panels.stream().mapToInt(SvgChart::legendRows).max().orElse(0);
+        int width = PANEL_W * panels.size(), height = PANEL_H + TITLE_H + 13 * Math.max(0, legendRows - 2); // room for long legends
         StringBuilder svg = new StringBuilder();
         svg.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                 + "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">%n", width, height, width, height));
@@ -72,7 +76,20 @@ final class SvgChart {
             svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>%n", LEFT, at, LEFT + plotW, at));
             svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n", LEFT - 4, at + 4, number(y)));
         }
-        for (double x : xs) {
+        List<Double> ticks = xs;
+        if (xs.size() > MAX_MEASURED_TICKS && !panel.logX()) {
+            double xStep = niceStep((x1 - x0) / 5);
+            ticks = new ArrayList<>();
+            for (double x = Math.ceil(x0 / xStep) * xStep; x <= x1 + xStep / 1e6; x += xStep) ticks.add(x);
+        } else if (xs.size() > MAX_MEASURED_TICKS) { // log axis: 1, 2, 5 × powers of ten inside the range
+            ticks = new ArrayList<>();
+            for (int e = (int) Math.floor(x0); e <= Math.ceil(x1); e++)
+                for (double m : new double[] {1, 2, 5}) {
+                    double x = m * Math.pow(10, e);
+                    if (Math.log10(x) >= x0 - 1e-9 && Math.log10(x) <= x1 + 1e-9) ticks.add(x);
+                }
+        }
+        for (double x : ticks) {
             double at = px.applyAsDouble(x);
             svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333\"/>%n", at, TOP + plotH, at, TOP + plotH + 4));
             svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n", at, TOP + plotH + 16, number(x)));
@@ -99,13 +116,22 @@ final class SvgChart {
             for (int k = 0; k < s.x().length; k++)
                 svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>%n",
                         px.applyAsDouble(s.x()[k]), py.applyAsDouble(s.y()[k]), color));
-            if (panel.series().size() > 1) { // legend below the axis label, two entries per row
-                int lx = LEFT + (i % 2) * (plotW / 2), ly = TOP + plotH + 48 + 13 * (i / 2);
+            if (panel.series().size() > 1) { // legend below the axis label, two entries per row (one when names are long)
+                int perRow = perRow(panel);
+                int lx = LEFT + (i % perRow) * (plotW / 2), ly = TOP + plotH + 48 + 13 * (i / perRow);
                 svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"/>%n",
                         lx, ly - 4, lx + 18, ly - 4, color));
                 svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s</text>%n", lx + 22, ly, escape(s.name())));
             }
         }
+    }
+
+    private static int perRow(Panel p) {
+        return p.series().stream().anyMatch(s -> s.name().length() > 24) ? 1 : 2;
+    }
+
+    private static int legendRows(Panel p) {
+        return p.series().size() > 1 ? Math.ceilDiv(p.series().size(), perRow(p)) : 0;
     }
 
     private static double scaleX(double x, boolean log) {

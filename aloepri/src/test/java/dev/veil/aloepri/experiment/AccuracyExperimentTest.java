@@ -80,7 +80,7 @@ class AccuracyExperimentTest {
         assertThatThrownBy(() -> AccuracyExperiment.run(dir, new int[] {5, 300, 7}, new AccuracyExperiment.Settings(64, 0, "s"), x -> {}))
                 .hasMessageContaining("held-out token id 300 is outside the model's vocabulary of 300");
         assertThat(r.find("lambda", 3, "BF16").params().lambda()).isEqualTo(3);
-        assertThat(r.find("h/no-noise", 64, "F32").params()).isEqualTo(AloePriParams.defaults(c.hiddenSize()).withNoise(0, 0).withExpansion(64));
+        assertThat(r.find("h/no-noise", 64, "F32").params()).isEqualTo(AloePriParams.paper(c.hiddenSize()).withNoise(0, 0).withExpansion(64));
         for (var res : r.results()) {
             assertThat(res.perplexity()).isPositive().isFinite();
             assertThat(res.agreement()).isBetween(0.0, 1.0);

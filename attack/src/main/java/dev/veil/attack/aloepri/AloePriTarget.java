@@ -94,12 +94,22 @@ public final class AloePriTarget {
     private final Side obfuscated, plain;
 
     public AloePriTarget(Capture capture, ModelConfig obfConfig, Weights obf, ModelConfig plainConfig, Weights plainWeights) {
+        this(capture, obfConfig, obf, plainConfig, plainWeights, true);
+    }
+
+    /**
+     * @param mergeSplitUnits undo an FFN unit split first ({@link UnitMerge}), as an attacker who knows the defense does;
+     *                        false shows what the split does against one who does not
+     */
+    public AloePriTarget(Capture capture, ModelConfig obfConfig, Weights obf, ModelConfig plainConfig, Weights plainWeights,
+                         boolean mergeSplitUnits) {
         if (capture.mode() != Mode.ALOEPRI) throw new IllegalArgumentException("an AloePri attack needs an AloePri capture, got " + capture.mode());
         if (obfConfig.vocabSize() != plainConfig.vocabSize())
             throw new IllegalArgumentException("the obfuscated model's vocabulary (" + obfConfig.vocabSize() + ") differs from the public model's ("
                     + plainConfig.vocabSize() + "): not obfuscated from it");
         this.capture = capture;
-        this.obfuscated = new Side(obfConfig, obf);
+        UnitMerge.Merged m = mergeSplitUnits ? UnitMerge.merge(obfConfig, obf, plainConfig.intermediateSize()) : null;
+        this.obfuscated = m != null ? new Side(m.config(), m.weights()) : new Side(obfConfig, obf);
         this.plain = new Side(plainConfig, plainWeights);
     }
 

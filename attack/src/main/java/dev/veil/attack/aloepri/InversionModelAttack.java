@@ -79,6 +79,8 @@ public final class InversionModelAttack implements AloePriAttack {
     static AloePriParams params(Map<String, String> s) {
         if (!"aloepri".equals(s.get("obfuscation"))) return null;
         return new AloePriParams(Double.parseDouble(s.get("lambda")), Integer.parseInt(s.get("h")), Double.parseDouble(s.get("alpha_e")),
-                Double.parseDouble(s.get("alpha_h")), Integer.parseInt(s.get("beta")), Double.parseDouble(s.get("gamma")));
+                Double.parseDouble(s.get("alpha_h")), Integer.parseInt(s.get("beta")), Double.parseDouble(s.get("gamma")),
+                Double.parseDouble(s.getOrDefault("alpha_down", "0")), Double.parseDouble(s.getOrDefault("alpha_gate_up", "0")),
+                Integer.parseInt(s.getOrDefault("split", "1")));
     }
 }

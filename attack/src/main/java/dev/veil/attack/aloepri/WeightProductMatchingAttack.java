@@ -4,8 +4,11 @@ import dev.veil.attack.Progress;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.math.RowSort;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 /**
  * VMA, the vocabulary-matching attack on AloePri's weights (paper Table 8, after Thomas et al.): products of
@@ -49,21 +52,26 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
         return TokenStream.ALL;
     }
 
-    /** A named product: rows = tokens, columns possibly permuted and scaled. */
-    record Product(String name, int cols, Function<AloePriTarget.Side, float[]> of) {}
+    /** A named product: rows = tokens, columns (a side's own count of them) possibly permuted and scaled. */
+    record Product(String name, ToIntFunction<AloePriTarget.Side> cols, Function<AloePriTarget.Side, float[]> of) {
+        String family() {
+            return FAMILIES.stream().filter(name::endsWith).findFirst().orElseThrow();
+        }
+    }
 
     static List<Product> products(AloePriTarget t) {
         var c = t.plain().config();
+        ToIntFunction<AloePriTarget.Side> vocab = AloePriTarget.Side::vocab, ffn = s -> s.config().intermediateSize();
         List<Product> p = new ArrayList<>();
-        p.add(new Product("embed·head", c.vocabSize(), s -> {
+        p.add(new Product("embed·head", vocab, s -> {
             return dev.veil.attack.math.Dense.timesTransposed(s.embed(), s.vocab(), s.hidden(), s.head(), s.vocab());
         }));
         for (int l = 0; l < c.numLayers(); l++) {
             int layer = l;
-            p.add(new Product("layer " + l + " embed·Wq·(embed·Wk)ᵀ", c.vocabSize(), s -> s.attentionProduct(layer)));
-            p.add(new Product("layer " + l + " embed·gate", c.intermediateSize(), s -> s.gate(layer)));
-            p.add(new Product("layer " + l + " embed·up", c.intermediateSize(), s -> s.up(layer)));
-            p.add(new Product("layer " + l + " down·head", c.intermediateSize(), s -> s.downHead(layer)));
+            p.add(new Product("layer " + l + " embed·Wq·(embed·Wk)ᵀ", vocab, s -> s.attentionProduct(layer)));
+            p.add(new Product("layer " + l + " embed·gate", ffn, s -> s.gate(layer)));
+            p.add(new Product("layer " + l + " embed·up", ffn, s -> s.up(layer)));
+            p.add(new Product("layer " + l + " down·head", ffn, s -> s.downHead(layer)));
         }
         return p;
     }
@@ -73,17 +81,37 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
         int v = t.vocab();
         float[] votes = new float[v * v];
         for (Product p : products(t)) {
-            if (family != null && !p.name().endsWith(family)) continue;
-            float[] plain = RowSort.features(p.of().apply(t.plain()), v, p.cols(), QUANTILES);
-            float[] obf = RowSort.features(p.of().apply(t.obfuscated()), v, p.cols(), QUANTILES);
-            float[] d = RowSort.squaredDistances(obf, v, plain, v, QUANTILES);
-            double mean = 0;
-            for (float x : d) mean += x;
-            float scale = (float) (d.length / Math.max(mean, Double.MIN_NORMAL));
-            for (int i = 0; i < d.length; i++) votes[i] += d[i] * scale;
+            if (family != null && !p.family().equals(family)) continue;
+            addVotes(p, t, votes);
             progress.step();
         }
         VocabMapping mapping = VocabMapping.nearest(votes, v, k);
         return new Outcome(mapping.guesses(t.requests()), mapping);
+    }
+
+    /**
+     * Every family's summed votes {@code [V_obf × V_plain]} (smaller is likelier), each product computed once: the
+     * whole attack is their sum, each single-family variant one of them.
+     */
+    public static Map<String, float[]> familyVotes(AloePriTarget t, Progress progress) {
+        int v = t.vocab();
+        Map<String, float[]> votes = new LinkedHashMap<>();
+        for (Product p : products(t)) {
+            addVotes(p, t, votes.computeIfAbsent(p.family(), f -> new float[v * v]));
+            progress.step();
+        }
+        return votes;
+    }
+
+    /** Adds product {@code p}'s sorted-row distances, scaled to mean 1, to {@code votes}. */
+    private static void addVotes(Product p, AloePriTarget t, float[] votes) {
+        int v = t.vocab();
+        float[] plain = RowSort.features(p.of().apply(t.plain()), v, p.cols().applyAsInt(t.plain()), QUANTILES);
+        float[] obf = RowSort.features(p.of().apply(t.obfuscated()), v, p.cols().applyAsInt(t.obfuscated()), QUANTILES);
+        float[] d = RowSort.squaredDistances(obf, v, plain, v, QUANTILES);
+        double mean = 0;
+        for (float x : d) mean += x;
+        float scale = (float) (d.length / Math.max(mean, Double.MIN_NORMAL));
+        for (int i = 0; i < d.length; i++) votes[i] += d[i] * scale;
     }
 }

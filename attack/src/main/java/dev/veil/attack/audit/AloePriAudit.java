@@ -61,7 +61,7 @@ public final class AloePriAudit {
 
     /** The plain model, the defaults, a noise-free obfuscation, and sweeps of α_e, α_h and λ around the defaults. */
     public static List<Setting> standardSettings(int hidden) {
-        AloePriParams d = AloePriParams.defaults(hidden);
+        AloePriParams d = AloePriParams.paper(hidden);
         List<Setting> s = new ArrayList<>();
         s.add(new Setting(PLAIN, "", 0, null));
         s.add(new Setting(DEFAULTS, "", 0, d));

@@ -62,6 +62,9 @@ public record Obfuscation(ModelConfig config, Weights weights, VocabPermutation 
         s.put("h", Integer.toString(params.expansion()));
         s.put("beta", Integer.toString(params.beta()));
         s.put("gamma", Double.toString(params.gamma()));
+        s.put("alpha_down", Double.toString(params.alphaDown()));
+        s.put("alpha_gate_up", Double.toString(params.alphaGateUp()));
+        s.put("split", Integer.toString(params.split()));
         return s;
     }
 }

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 class AloePriAttacksTest {
 
     static final Fixtures.Model M = Fixtures.qwen2();
-    static final AloePriParams DEFAULTS = AloePriParams.defaults(M.config().hiddenSize());
+    static final AloePriParams DEFAULTS = AloePriParams.paper(M.config().hiddenSize());
     static final String VICTIM_SEED = "victim";
     static final Map<String, AloePriTarget> targets = new LinkedHashMap<>();
     static final Map<String, Truth> truths = new LinkedHashMap<>();
