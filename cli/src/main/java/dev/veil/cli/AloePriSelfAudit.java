@@ -8,7 +8,7 @@ import dev.veil.model.ModelFiles;
 import dev.veil.tokenizer.Tokenizer;
 import dev.veil.train.data.Document;
 import dev.veil.train.data.Split;
-import dev.veil.train.data.VeilCache;
+import dev.veil.model.VeilCache;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;

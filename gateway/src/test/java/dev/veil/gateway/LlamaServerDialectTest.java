@@ -29,6 +29,8 @@ class LlamaServerDialectTest {
     volatile int status = 200;
     volatile String reply;
     volatile boolean closedEarly;
+    /** Keep the stream open after the recorded events (SSE comments), so only a client hang-up can end it early. */
+    volatile boolean endless;
 
     static byte[] resource(String name) throws IOException {
         try (InputStream in = LlamaServerDialectTest.class.getResourceAsStream("/llama-server/" + name)) {
@@ -59,6 +61,12 @@ class LlamaServerDialectTest {
             try {
                 for (String event : new String(b, java.nio.charset.StandardCharsets.UTF_8).split("(?<=\n\n)")) {
                     e.getResponseBody().write(event.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    e.getResponseBody().flush();
+                    Thread.sleep(5);
+                }
+                // bounded (about 10 s): a few hundred bytes written after the hang-up may still fit the socket buffer
+                for (int i = 0; endless && i < 2000; i++) {
+                    e.getResponseBody().write(": keep-alive\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
                     e.getResponseBody().flush();
                     Thread.sleep(5);
                 }
@@ -141,12 +149,13 @@ class LlamaServerDialectTest {
     @Test
     void aStopIdTheServerDoesNotKnowEndsTheStreamAtTheClient() throws Exception {
         reply = "stream-limit.sse";
+        endless = true;
         Integer[] recorded = recordedIds("stream-limit.sse");
         try (VllmClient c = client(); var s = c.stream(new int[] {1}, new VllmClient.Params(16, 0, 1, 0, null, Set.of(recorded[1])))) {
             assertThat(drain(s)).containsExactly(recorded[0], recorded[1]);
             assertThat(s.finishReason()).isEqualTo("stop");
         }
-        long deadline = System.nanoTime() + 5_000_000_000L;
+        long deadline = System.nanoTime() + 15_000_000_000L;
         while (!closedEarly && System.nanoTime() < deadline) Thread.sleep(5);
         assertThat(closedEarly).as("the exchange was closed before the server's end").isTrue();
     }
