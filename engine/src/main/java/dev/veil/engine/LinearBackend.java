@@ -21,6 +21,31 @@ public interface LinearBackend extends AutoCloseable {
      */
     void apply(LinearOp op, int layer, float[] x, int n, float[] out);
 
+    /**
+     * Qwen3's q_norm / k_norm weights: multiplies each query head of the {@code n} rows of {@code qkv} (already
+     * RMS-normalised over head_dim by the forward pass) by γ_q and each key head by γ_k, in place. Called only for
+     * families with {@link ModelConfig#qkNorm()}.
+     */
+    default void applyQkNorm(int layer, float[] qkv, int n) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not run q_norm/k_norm (Qwen3) models");
+    }
+
+    /**
+     * A mixture-of-experts layer's router: {@code out[n × experts] = norm(x)·diag(γ_post)·Wrouterᵀ} (the logits, before
+     * the softmax). Called only for layers where {@link ModelConfig#isMoeLayer(int)}.
+     */
+    default void route(int layer, float[] x, int n, float[] out) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not run mixture-of-experts models");
+    }
+
+    /**
+     * One expert's product: {@link LinearOp#GATE_UP} ({@code norm(x)·diag(γ_post)·[Wgate_e; Wup_e]ᵀ}, width
+     * 2 × moe_intermediate_size) or {@link LinearOp#DOWN} ({@code x·Wdown_eᵀ}) on the {@code n} rows routed to it.
+     */
+    default void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not run mixture-of-experts models");
+    }
+
     @Override
     default void close() {}
 }

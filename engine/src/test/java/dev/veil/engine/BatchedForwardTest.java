@@ -37,7 +37,8 @@ class BatchedForwardTest {
 
     static Stream<Arguments> models() {
         return Stream.of(Arguments.of("llama", TestModels.llama(), DType.F32), Arguments.of("qwen2", TestModels.qwen2(), DType.BF16),
-                Arguments.of("oddHeadDim", TestModels.oddHeadDim(), DType.F16));
+                Arguments.of("oddHeadDim", TestModels.oddHeadDim(), DType.F16), Arguments.of("qwen3", TestModels.qwen3(), DType.BF16),
+                Arguments.of("qwen3Moe", TestModels.qwen3Moe(), DType.F32));
     }
 
     private static Transformer engine(ModelConfig c, DType dtype) {

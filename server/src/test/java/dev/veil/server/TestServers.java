@@ -83,5 +83,20 @@ public final class TestServers {
         public void apply(LinearOp op, int layer, float[] x, int n, float[] out) {
             inner.apply(op, layer, x, n, out);
         }
+
+        @Override
+        public void applyQkNorm(int layer, float[] qkv, int n) {
+            inner.applyQkNorm(layer, qkv, n);
+        }
+
+        @Override
+        public void route(int layer, float[] x, int n, float[] out) {
+            inner.route(layer, x, n, out);
+        }
+
+        @Override
+        public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
+            inner.applyExpert(op, layer, expert, x, n, out);
+        }
     }
 }

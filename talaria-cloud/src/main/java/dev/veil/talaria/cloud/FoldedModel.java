@@ -4,6 +4,7 @@ import dev.veil.engine.kernel.Matrix;
 
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
+import dev.veil.model.TensorRole;
 import dev.veil.model.Weights;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
@@ -29,25 +30,28 @@ public final class FoldedModel {
     }
 
     public static FoldedModel fold(ModelConfig c, Weights w) {
+        // q_norm/k_norm weights sit between the QKV product and RoPE, and experts need a router the client acts on:
+        // neither has a place in the product set yet, so refuse rather than serve a model the client would run wrong.
+        if (c.qkNorm() || c.moe() != null)
+            throw new IllegalArgumentException("Talaria does not serve " + c.architecture().hfClass
+                    + " models yet (q_norm/k_norm and experts are not in its product set); Llama and Qwen2 only");
         Map<ModelName, FoldedProduct> p = new LinkedHashMap<>();
-        Tensor embed = w.get("model.embed_tokens.weight");
+        Tensor embed = w.get(TensorRole.EMBED.hf());
         check(embed, c.vocabSize(), c.hiddenSize());
         p.put(ModelName.EMBED, FoldedProduct.compensated(ModelName.EMBED, c.hiddenSize(), c.vocabSize(), transpose(embed)));
         for (int i = 0; i < c.numLayers(); i++) {
-            float[] gammaIn = vector(w, ModelConfig.layer(i, "input_layernorm.weight"), c.hiddenSize());
-            float[] gammaPost = vector(w, ModelConfig.layer(i, "post_attention_layernorm.weight"), c.hiddenSize());
-            String attn = ModelConfig.layer(i, "self_attn.");
-            String mlp = ModelConfig.layer(i, "mlp.");
+            float[] gammaIn = vector(w, TensorRole.ATTN_NORM.hf(i), c.hiddenSize());
+            float[] gammaPost = vector(w, TensorRole.FFN_NORM.hf(i), c.hiddenSize());
             put(p, new ModelName(Product.QKV, i), c, gammaIn,
-                    stack(w, c.hiddenSize(), attn + "q_proj.weight", attn + "k_proj.weight", attn + "v_proj.weight"),
-                    c.attentionBias() ? biases(w, attn + "q_proj.bias", attn + "k_proj.bias", attn + "v_proj.bias") : null);
-            put(p, new ModelName(Product.O, i), c, null, stack(w, c.qDim(), attn + "o_proj.weight"), null);
+                    stack(w, c.hiddenSize(), TensorRole.Q.hf(i), TensorRole.K.hf(i), TensorRole.V.hf(i)),
+                    c.attentionBias() ? biases(w, TensorRole.Q_BIAS.hf(i), TensorRole.K_BIAS.hf(i), TensorRole.V_BIAS.hf(i)) : null);
+            put(p, new ModelName(Product.O, i), c, null, stack(w, c.qDim(), TensorRole.O.hf(i)), null);
             put(p, new ModelName(Product.GATE_UP, i), c, gammaPost,
-                    stack(w, c.hiddenSize(), mlp + "gate_proj.weight", mlp + "up_proj.weight"), null);
-            put(p, new ModelName(Product.DOWN, i), c, null, stack(w, c.intermediateSize(), mlp + "down_proj.weight"), null);
+                    stack(w, c.hiddenSize(), TensorRole.GATE.hf(i), TensorRole.UP.hf(i)), null);
+            put(p, new ModelName(Product.DOWN, i), c, null, stack(w, c.intermediateSize(), TensorRole.DOWN.hf(i)), null);
         }
-        String head = !c.tieWordEmbeddings() && w.contains("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight";
-        put(p, ModelName.LM_HEAD, c, vector(w, "model.norm.weight", c.hiddenSize()), stack(w, c.hiddenSize(), head), null);
+        String head = !c.tieWordEmbeddings() && w.contains(TensorRole.LM_HEAD.hf()) ? TensorRole.LM_HEAD.hf() : TensorRole.EMBED.hf();
+        put(p, ModelName.LM_HEAD, c, vector(w, TensorRole.FINAL_NORM.hf(), c.hiddenSize()), stack(w, c.hiddenSize(), head), null);
         return new FoldedModel(c, p);
     }
 
