@@ -1,8 +1,7 @@
 package dev.veil.verify;
 
+import dev.veil.engine.ForwardingBackend;
 import dev.veil.engine.LinearBackend;
-import dev.veil.engine.LinearOp;
-import dev.veil.model.ModelConfig;
 import java.util.Arrays;
 
 /**
@@ -10,12 +9,11 @@ import java.util.Arrays;
  * row of every mixture-of-experts layer, the gap between the k-th and (k+1)-th router probability. Two engines that
  * round differently can only choose different experts where this gap is within their rounding difference.
  */
-final class RouterMargins implements LinearBackend {
-    private final LinearBackend inner;
+final class RouterMargins extends ForwardingBackend {
     private double min = Double.POSITIVE_INFINITY;
 
     RouterMargins(LinearBackend inner) {
-        this.inner = inner;
+        super(inner);
     }
 
     /** The narrowest gap since the last reset (+∞ when no router ran). */
@@ -25,26 +23,6 @@ final class RouterMargins implements LinearBackend {
 
     void reset() {
         min = Double.POSITIVE_INFINITY;
-    }
-
-    @Override
-    public ModelConfig config() {
-        return inner.config();
-    }
-
-    @Override
-    public void embed(int[] tokens, float[] out) {
-        inner.embed(tokens, out);
-    }
-
-    @Override
-    public void apply(LinearOp op, int layer, float[] x, int n, float[] out) {
-        inner.apply(op, layer, x, n, out);
-    }
-
-    @Override
-    public void applyQkNorm(int layer, float[] qkv, int n) {
-        inner.applyQkNorm(layer, qkv, n);
     }
 
     @Override
@@ -60,10 +38,5 @@ final class RouterMargins implements LinearBackend {
             Arrays.sort(p);
             min = Math.min(min, p[experts - k] - p[experts - k - 1]);
         }
-    }
-
-    @Override
-    public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
-        inner.applyExpert(op, layer, expert, x, n, out);
     }
 }

@@ -192,15 +192,7 @@ public final class LocalLinearBackend implements LinearBackend {
     public void applyQkNorm(int layer, float[] qkv, int n) {
         Layer l = layers[layer];
         if (l.qNorm == null) throw new IllegalArgumentException("this model has no q_norm/k_norm");
-        int d = config.headDim(), qkvDim = config.qDim() + 2 * config.kvDim();
-        for (int r = 0; r < n; r++) {
-            for (int h = 0; h < config.numHeads(); h++) mulInPlace(qkv, r * qkvDim + h * d, l.qNorm);
-            for (int h = 0; h < config.numKvHeads(); h++) mulInPlace(qkv, r * qkvDim + config.qDim() + h * d, l.kNorm);
-        }
-    }
-
-    private static void mulInPlace(float[] x, int off, float[] gamma) {
-        for (int i = 0; i < gamma.length; i++) x[off + i] *= gamma[i];
+        LinearBackend.scaleQkHeads(config, qkv, n, l.qNorm, l.kNorm);
     }
 
     @Override

@@ -41,6 +41,9 @@ public final class MaskedRemoteBackend implements LinearBackend {
     /** Set up on another thread for when the current session's pools run out (see {@link #continueWith}); or null. */
     private CompletableFuture<PreparedSetup> successor;
 
+    /** Qwen3's γ_q, γ_k per layer ({@code [2·layer]}, {@code [2·layer + 1]}), applied here in the client; or null. */
+    private final float[][] qkNorms;
+
     /** A session: the maskers one secret seed expands to. */
     private record Session(Map<ModelName, ProductMasker> maskers) {}
 
@@ -101,6 +104,9 @@ public final class MaskedRemoteBackend implements LinearBackend {
         this.cloud = cloud;
         this.setup = setup;
         this.config = cloud.fetchConfig();
+        if (config.moe() != null)
+            throw new IllegalArgumentException("Talaria does not run " + config.architecture().hfClass + " models yet (experts)");
+        this.qkNorms = config.qkNorm() ? cloud.fetchQkNorms(config) : null;
         this.options = options.resolve(config);
         this.stats = cloud.stats();
         if (options.localHead() && !config.tieWordEmbeddings())
@@ -114,6 +120,13 @@ public final class MaskedRemoteBackend implements LinearBackend {
     @Override
     public ModelConfig config() {
         return config;
+    }
+
+    /** Qwen3's q/k norm weights on the plain per-head rows the client holds anyway (no round trip, nothing masked). */
+    @Override
+    public void applyQkNorm(int layer, float[] qkv, int n) {
+        if (qkNorms == null) throw new IllegalArgumentException("this model has no q_norm/k_norm");
+        LinearBackend.scaleQkHeads(config, qkv, n, qkNorms[2 * layer], qkNorms[2 * layer + 1]);
     }
 
     public TalariaOptions options() {

@@ -1,12 +1,17 @@
 package dev.veil.talaria.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.engine.KvCache;
+import dev.veil.engine.TestModels;
 import dev.veil.engine.Transformer;
+import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
+import dev.veil.talaria.cloud.FoldedModel;
 import dev.veil.talaria.cloud.TinyModels;
 import dev.veil.talaria.protocol.MaskSpec;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -62,6 +67,31 @@ class LosslessTest {
                         .containsExactly(expected);
             }
         }
+    }
+
+    /**
+     * Qwen3: the client applies q_norm/k_norm (published by the cloud) between the masked QKV product and RoPE; greedy
+     * output is the plain model's under the default and under ReMO 0.5.
+     */
+    @Test
+    void qwen3GreedyOutputIsThePlainModels() throws Exception {
+        try (Harness h = new Harness(TinyModels.qwen3(), 23)) {
+            for (TalariaOptions options : List.of(TalariaOptions.DEFAULT, TalariaOptions.DEFAULT.withHidden(MaskSpec.remo(0.5)))) {
+                MaskedRemoteBackend talaria = h.client(options);
+                for (int[] prompt : h.prompts(10, 9))
+                    assertThat(Harness.greedy(talaria, prompt, 12)).as("%s, prompt %s", options.hidden(), Arrays.toString(prompt))
+                            .containsExactly(Harness.greedy(h.local, prompt, 12));
+            }
+        }
+    }
+
+    /** A mixture-of-experts model is refused by the cloud, naming what is missing. */
+    @Test
+    void mixtureOfExpertsIsRefused() {
+        ModelConfig c = TestModels.qwen3Moe();
+        assertThatThrownBy(() -> FoldedModel.fold(c, TestModels.random(c, DType.F32, 1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("Qwen3MoeForCausalLM").hasMessageContaining("experts");
     }
 
     /** Largest |Δlogit| against the plain engine, relative to the largest |logit|, as the mask grows. */

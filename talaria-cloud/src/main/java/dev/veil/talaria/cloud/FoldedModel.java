@@ -24,17 +24,29 @@ public final class FoldedModel {
     private final ModelConfig config;
     private final Map<ModelName, FoldedProduct> products;
 
-    private FoldedModel(ModelConfig config, Map<ModelName, FoldedProduct> products) {
+    private final float[][] qkNorms;
+
+    private FoldedModel(ModelConfig config, Map<ModelName, FoldedProduct> products, float[][] qkNorms) {
         this.config = config;
         this.products = products;
+        this.qkNorms = qkNorms;
+    }
+
+    /**
+     * Qwen3's q_norm / k_norm weights, which the cloud publishes to clients: {@code [2·layer]} is layer's γ_q,
+     * {@code [2·layer + 1]} its γ_k (head_dim each); null for families without them. They act between the QKV
+     * product and RoPE on per-head rows the client holds in plain, so the client applies them (docs/talaria.md).
+     */
+    public float[][] qkNorms() {
+        return qkNorms == null ? null : qkNorms.clone();
     }
 
     public static FoldedModel fold(ModelConfig c, Weights w) {
-        // q_norm/k_norm weights sit between the QKV product and RoPE, and experts need a router the client acts on:
-        // neither has a place in the product set yet, so refuse rather than serve a model the client would run wrong.
-        if (c.qkNorm() || c.moe() != null)
+        // experts need a masked router product and client-side expert choice that the product set does not have yet:
+        // refuse rather than serve a model the client would run wrong
+        if (c.moe() != null)
             throw new IllegalArgumentException("Talaria does not serve " + c.architecture().hfClass
-                    + " models yet (q_norm/k_norm and experts are not in its product set); Llama and Qwen2 only");
+                    + " models yet (experts are not in its product set); Llama, Qwen2 and Qwen3 only");
         Map<ModelName, FoldedProduct> p = new LinkedHashMap<>();
         Tensor embed = w.get(TensorRole.EMBED.hf());
         check(embed, c.vocabSize(), c.hiddenSize());
@@ -52,7 +64,15 @@ public final class FoldedModel {
         }
         String head = !c.tieWordEmbeddings() && w.contains(TensorRole.LM_HEAD.hf()) ? TensorRole.LM_HEAD.hf() : TensorRole.EMBED.hf();
         put(p, ModelName.LM_HEAD, c, vector(w, TensorRole.FINAL_NORM.hf(), c.hiddenSize()), stack(w, c.hiddenSize(), head), null);
-        return new FoldedModel(c, p);
+        float[][] qkNorms = null;
+        if (c.qkNorm()) {
+            qkNorms = new float[2 * c.numLayers()][];
+            for (int i = 0; i < c.numLayers(); i++) {
+                qkNorms[2 * i] = vector(w, TensorRole.Q_NORM.hf(i), c.headDim());
+                qkNorms[2 * i + 1] = vector(w, TensorRole.K_NORM.hf(i), c.headDim());
+            }
+        }
+        return new FoldedModel(c, p, qkNorms);
     }
 
     public ModelConfig config() {
