@@ -40,6 +40,11 @@ public abstract class ForwardingBackend implements LinearBackend {
     }
 
     @Override
+    public boolean callsEveryExpert() {
+        return inner.callsEveryExpert();
+    }
+
+    @Override
     public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
         inner.applyExpert(op, layer, expert, x, n, out);
     }

@@ -50,6 +50,15 @@ public interface LinearBackend extends AutoCloseable {
     }
 
     /**
+     * Whether the forward pass must run every expert of a sparse layer on every row (keeping only the chosen experts'
+     * outputs), so that whoever computes the products cannot tell which experts a row used: Talaria's masked backend.
+     * Costs num_experts / num_experts_per_tok times the expert products.
+     */
+    default boolean callsEveryExpert() {
+        return false;
+    }
+
+    /**
      * One expert's product: {@link LinearOp#GATE_UP} ({@code norm(x)·diag(γ_post)·[Wgate_e; Wup_e]ᵀ}, width
      * 2 × moe_intermediate_size) or {@link LinearOp#DOWN} ({@code x·Wdown_eᵀ}) on the {@code n} rows routed to it.
      */

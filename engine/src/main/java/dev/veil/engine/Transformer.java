@@ -160,7 +160,8 @@ public final class Transformer {
      * A mixture-of-experts feed-forward (Qwen3-MoE): each row's router logits go through a softmax, the row goes to
      * the {@code k} experts of highest probability (ties to the lower index), and its output is their SwiGLU outputs
      * weighted by those probabilities, renormalised to sum 1 when {@code norm_topk_prob}. Experts are chosen per row,
-     * so rows of different sequences in one batch each get their own; each expert runs once on all rows routed to it.
+     * so rows of different sequences in one batch each get their own; each expert runs once on all rows routed to it
+     * (on every row when the backend {@link LinearBackend#callsEveryExpert() hides the routing}).
      * A row's sum runs over its experts in rank order whatever the batch, so results stay batch-invariant on a
      * batch-invariant backend.
      */
@@ -189,25 +190,35 @@ public final class Transformer {
             }
             if (moe.normTopkProb()) for (int j = 0; j < k; j++) weights[r * k + j] /= sum;
         }
+        boolean every = backend.callsEveryExpert();
         float[] slots = new float[n * k * hidden]; // slot r·k + j: row r's output from its j-th expert
         for (int e = 0; e < experts; e++) {
-            int m = routed[e];
+            int m = every ? n : routed[e];
             if (m == 0) continue;
-            int[] slotOf = new int[m];
-            float[] in = new float[m * hidden];
-            for (int s = 0, i = 0; s < n * k; s++)
-                if (chosen[s] == e) {
-                    System.arraycopy(normed, (s / k) * hidden, in, i * hidden, hidden);
-                    slotOf[i++] = s;
+            int[] rowOf = new int[m];
+            float[] in = every ? normed : new float[m * hidden];
+            for (int r = 0, i = 0; r < n; r++)
+                if (every || routedTo(chosen, r, k, e) >= 0) {
+                    if (!every) System.arraycopy(normed, r * hidden, in, i * hidden, hidden);
+                    rowOf[i++] = r;
                 }
             float[] gateUp = new float[m * 2 * inter], act = new float[m * inter], y = new float[m * hidden];
             backend.applyExpert(GATE_UP, layer, e, in, m, gateUp);
             VectorMath.swiGlu(gateUp, m, inter, act);
             backend.applyExpert(DOWN, layer, e, act, m, y);
-            for (int i = 0; i < m; i++) System.arraycopy(y, i * hidden, slots, slotOf[i] * hidden, hidden);
+            for (int i = 0; i < m; i++) {
+                int j = routedTo(chosen, rowOf[i], k, e);
+                if (j >= 0) System.arraycopy(y, i * hidden, slots, (rowOf[i] * k + j) * hidden, hidden);
+            }
         }
         Arrays.fill(out, 0, n * hidden, 0f);
         for (int r = 0; r < n; r++) VectorMath.addWeightedRows(weights, r * k, k, slots, r * k * hidden, hidden, out, r * hidden, hidden);
+    }
+
+    /** The rank at which row {@code r} chose expert {@code e}, or -1. */
+    private static int routedTo(int[] chosen, int r, int k, int e) {
+        for (int j = 0; j < k; j++) if (chosen[r * k + j] == e) return j;
+        return -1;
     }
 
     /** The final norm and LM head over the rows that need logits (all chunks in one product), split by chunk. */

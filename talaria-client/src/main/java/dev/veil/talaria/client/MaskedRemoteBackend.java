@@ -104,8 +104,6 @@ public final class MaskedRemoteBackend implements LinearBackend {
         this.cloud = cloud;
         this.setup = setup;
         this.config = cloud.fetchConfig();
-        if (config.moe() != null)
-            throw new IllegalArgumentException("Talaria does not run " + config.architecture().hfClass + " models yet (experts)");
         this.qkNorms = config.qkNorm() ? cloud.fetchQkNorms(config) : null;
         this.options = options.resolve(config);
         this.stats = cloud.stats();
@@ -230,6 +228,27 @@ public final class MaskedRemoteBackend implements LinearBackend {
             return;
         }
         call(ModelName.of(Product.of(op), layer), x, n, out);
+    }
+
+    @Override
+    public void route(int layer, float[] x, int n, float[] out) {
+        call(new ModelName(Product.ROUTER, layer), x, n, out);
+    }
+
+    @Override
+    public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
+        Product p = switch (op) {
+            case GATE_UP -> Product.EXPERT_GATE_UP;
+            case DOWN -> Product.EXPERT_DOWN;
+            default -> throw new IllegalArgumentException(op + " is not an expert product");
+        };
+        call(new ModelName(p, layer, expert), x, n, out);
+    }
+
+    /** The cloud must not learn which experts a row used: every expert gets every row (design D10). */
+    @Override
+    public boolean callsEveryExpert() {
+        return true;
     }
 
     private synchronized void call(ModelName name, float[] x, int n, float[] out) {

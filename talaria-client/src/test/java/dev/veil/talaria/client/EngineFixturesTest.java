@@ -21,7 +21,6 @@ class EngineFixturesTest {
     void maskedLogitsEqualThePlainEnginesOnEveryFixture() throws Exception {
         StringBuilder report = new StringBuilder();
         for (Map.Entry<String, ModelConfig> e : TestModels.all().entrySet()) {
-            if (e.getValue().moe() != null) continue; // Talaria refuses mixture-of-experts models (FoldedModel)
             for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
                 ModelConfig c = e.getValue();
                 try (Harness h = new Harness(c, TestModels.random(c, dtype, 5))) {

@@ -42,11 +42,6 @@ public final class FoldedModel {
     }
 
     public static FoldedModel fold(ModelConfig c, Weights w) {
-        // experts need a masked router product and client-side expert choice that the product set does not have yet:
-        // refuse rather than serve a model the client would run wrong
-        if (c.moe() != null)
-            throw new IllegalArgumentException("Talaria does not serve " + c.architecture().hfClass
-                    + " models yet (experts are not in its product set); Llama, Qwen2 and Qwen3 only");
         Map<ModelName, FoldedProduct> p = new LinkedHashMap<>();
         Tensor embed = w.get(TensorRole.EMBED.hf());
         check(embed, c.vocabSize(), c.hiddenSize());
@@ -58,9 +53,19 @@ public final class FoldedModel {
                     stack(w, c.hiddenSize(), TensorRole.Q.hf(i), TensorRole.K.hf(i), TensorRole.V.hf(i)),
                     c.attentionBias() ? biases(w, TensorRole.Q_BIAS.hf(i), TensorRole.K_BIAS.hf(i), TensorRole.V_BIAS.hf(i)) : null);
             put(p, new ModelName(Product.O, i), c, null, stack(w, c.qDim(), TensorRole.O.hf(i)), null);
-            put(p, new ModelName(Product.GATE_UP, i), c, gammaPost,
-                    stack(w, c.hiddenSize(), TensorRole.GATE.hf(i), TensorRole.UP.hf(i)), null);
-            put(p, new ModelName(Product.DOWN, i), c, null, stack(w, c.intermediateSize(), TensorRole.DOWN.hf(i)), null);
+            if (c.isMoeLayer(i)) {
+                put(p, new ModelName(Product.ROUTER, i), c, gammaPost, stack(w, c.hiddenSize(), TensorRole.ROUTER.hf(i)), null);
+                for (int e = 0; e < c.moe().numExperts(); e++) {
+                    put(p, new ModelName(Product.EXPERT_GATE_UP, i, e), c, gammaPost,
+                            stack(w, c.hiddenSize(), TensorRole.EXPERT_GATE.hf(i, e), TensorRole.EXPERT_UP.hf(i, e)), null);
+                    put(p, new ModelName(Product.EXPERT_DOWN, i, e), c, null,
+                            stack(w, c.moe().moeIntermediateSize(), TensorRole.EXPERT_DOWN.hf(i, e)), null);
+                }
+            } else {
+                put(p, new ModelName(Product.GATE_UP, i), c, gammaPost,
+                        stack(w, c.hiddenSize(), TensorRole.GATE.hf(i), TensorRole.UP.hf(i)), null);
+                put(p, new ModelName(Product.DOWN, i), c, null, stack(w, c.intermediateSize(), TensorRole.DOWN.hf(i)), null);
+            }
         }
         String head = !c.tieWordEmbeddings() && w.contains(TensorRole.LM_HEAD.hf()) ? TensorRole.LM_HEAD.hf() : TensorRole.EMBED.hf();
         put(p, ModelName.LM_HEAD, c, vector(w, TensorRole.FINAL_NORM.hf(), c.hiddenSize()), stack(w, c.hiddenSize(), head), null);

@@ -39,6 +39,12 @@ public final class TinyModels {
                 -1, List.of(383), "float32");
     }
 
+    /** Qwen3-MoE shape: 4 experts of width 48, top-2 renormalised, layer 1 dense (mlp_only_layers), tied. */
+    public static ModelConfig qwen3Moe() {
+        return new ModelConfig(Architecture.QWEN3_MOE, 384, 64, 160, 3, 4, 2, 16, 1e-6, 1_000_000.0, null, 256, true, false,
+                -1, List.of(383), "float32", new ModelConfig.Moe(4, 2, 48, true, 1, List.of(1)));
+    }
+
     public static Weights random(ModelConfig c, long seed) {
         Random r = new Random(seed);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
