@@ -17,9 +17,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The forward pass of a Llama / Qwen2 / Qwen3 / Qwen3-MoE decoder, written once. It holds no weight: every product with a weight (and the
- * embedding lookup) goes through the {@link LinearBackend}, so local inference, the AloePri model and the Talaria client
- * all run this same code with different backends.
+ * The forward pass of a Llama / Qwen2 / Qwen3 / Qwen3-MoE decoder, written once. It holds no weight: every product
+ * with a weight (and the embedding lookup, q/k norm weights, router and experts) goes through the {@link LinearBackend},
+ * so local inference, the AloePri model and the Talaria client all run this same code with different backends.
  *
  * <p>Thread-safe: concurrent sequences each bring their own {@link KvCache}; a server batches the decode steps of many
  * sequences into one pass with {@link #forward(List)}.
