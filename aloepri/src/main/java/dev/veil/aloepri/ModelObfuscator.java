@@ -58,6 +58,10 @@ public final class ModelObfuscator {
      */
     public ModelObfuscator(ModelConfig plain, AloePriParams params, Collection<Integer> fixedTokens, KeyStream master, DType dtype) {
         if (!dtype.isFloat()) throw new IllegalArgumentException("obfuscated weights must be F32, BF16 or F16, not " + dtype);
+        // q_norm/k_norm do not commute with the attention transforms, nor experts with one FFN transform
+        if (plain.qkNorm() || plain.moe() != null)
+            throw new IllegalArgumentException("AloePri does not obfuscate " + plain.architecture().hfClass
+                    + " models yet (Llama and Qwen2 only)");
         this.plain = plain;
         this.params = params;
         this.master = master;

@@ -2,6 +2,7 @@ package dev.veil.bench;
 
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.TensorRole;
 import dev.veil.model.TensorSpec;
 import dev.veil.model.safetensors.SafetensorsWeights;
 import dev.veil.model.RandomModel;
@@ -17,7 +18,8 @@ import java.util.stream.Collectors;
  * A model directory under benchmark and what decode must read per token.
  *
  * @param weightBytesPerToken bytes of weights one decode step streams from memory: every matrix and vector except
- *                            the embedding table, of which one row is read (a tied table is read whole, as LM head)
+ *                            the embedding table, of which one row is read (a tied table is read whole, as LM head),
+ *                            and of a mixture of experts the k of E experts a token uses, on average
  */
 public record BenchModel(String name, Path dir, ModelConfig config, DType dtype, long parameters, long weightBytesPerToken) {
 
@@ -33,8 +35,11 @@ public record BenchModel(String name, Path dir, ModelConfig config, DType dtype,
             long params = 0, bytes = 0;
             for (TensorSpec s : specs) {
                 params += s.elements();
-                boolean table = s.name().equals("model.embed_tokens.weight");
-                bytes += table && !c.tieWordEmbeddings() ? (long) c.hiddenSize() * s.dtype().bytes : s.byteSize();
+                boolean table = s.name().equals(TensorRole.EMBED.hf());
+                if (table && !c.tieWordEmbeddings()) bytes += (long) c.hiddenSize() * s.dtype().bytes;
+                else if (s.name().contains(".mlp.experts.")) // a token reads its k experts of E
+                    bytes += s.byteSize() * c.moe().expertsPerToken() / c.moe().numExperts();
+                else bytes += s.byteSize();
             }
             return new BenchModel(dir.getFileName().toString(), dir, c, dtype, params, bytes);
         }

@@ -45,6 +45,7 @@ public final class Jlama implements EngineBench.Contender {
     public static String unsupported(ModelConfig c) {
         if (c.headDim() * c.numHeads() != c.hiddenSize())
             return "head_dim " + c.headDim() + " != hidden_size/num_heads (Jlama derives head size from hidden/heads)";
+        if (c.qkNorm() || c.moe() != null) return c.architecture().hfClass + " (Jlama 0.8 has no Qwen3 q_norm/k_norm or Qwen3 experts)";
         if (c.ropeScaling() != null) return "llama3 rope_scaling (Jlama applies only linear scaling)";
         if (c.architecture() == ModelConfig.Architecture.LLAMA && c.attentionBias())
             return "attention_bias on a Llama model (Jlama's Llama graph has no q/k/v bias)";

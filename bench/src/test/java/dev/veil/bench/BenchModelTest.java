@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,6 +47,18 @@ class BenchModelTest {
         RandomModel.write(dir, config(true), DType.BF16, 1, RandomModel.Scales.DEFAULT);
         BenchModel m = BenchModel.of(dir);
         assertThat(m.weightBytesPerToken()).isEqualTo(2 * m.parameters());
+    }
+
+    /** Qwen3-MoE: a decode step reads the k of E experts a token routes to (on average), not all of them. */
+    @Test
+    void decodeReadsOnlyTheChosenExperts() throws Exception {
+        ModelConfig c = new ModelConfig(ModelConfig.Architecture.QWEN3_MOE, 300, 32, 48, 2, 4, 2, 8, 1e-6, 1e6, null, 256,
+                true, false, 298, List.of(299), "bfloat16", new ModelConfig.Moe(8, 2, 16, true, 1, List.of()));
+        Path dir = tmp.resolve("moe");
+        RandomModel.write(dir, c, DType.BF16, 1, RandomModel.Scales.DEFAULT);
+        BenchModel m = BenchModel.of(dir);
+        long experts = 2L * 8 * 3 * 16 * 32; // two layers, 8 experts of gate, up, down (16 x 32 each)
+        assertThat(m.weightBytesPerToken()).isEqualTo(2 * (m.parameters() - experts + experts * 2 / 8));
     }
 
     @Test

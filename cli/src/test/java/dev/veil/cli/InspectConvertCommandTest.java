@@ -74,6 +74,28 @@ class InspectConvertCommandTest {
         }
     }
 
+    /** Qwen3-MoE: HF -> qwen3moe GGUF (stacked experts) -> HF, with the inspect text naming the experts. */
+    @Test
+    void convertsQwen3MoeToGgufAndBack() throws Exception {
+        Path dir = RandomModels.writeHf(tmp.resolve("moe"), RandomModels.qwen3Moe(), DType.BF16, 3);
+        Path gguf = tmp.resolve("moe.gguf");
+        Result r = run("convert", "--model", dir.toString(), "--to", "gguf", "--out", gguf.toString(), "--dtype", "bf16");
+        assertThat(r.exit()).as(r.err()).isZero();
+        Result text = run("inspect", gguf.toString());
+        assertThat(text.exit()).as(text.err()).isZero();
+        assertThat(text.out()).contains("architecture  Qwen3MoeForCausalLM").contains("general.architecture = qwen3moe")
+                .contains("q_norm/k_norm over head_dim").contains("experts 4, 2 per token, expert intermediate 20")
+                .contains("blk.1.ffn_down_exps.weight BF16[4, 32, 20]");
+        Path back = tmp.resolve("moe-back");
+        r = run("convert", "--model", gguf.toString(), "--to", "hf", "--out", back.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        try (ModelFiles original = ModelFiles.open(dir); ModelFiles m = ModelFiles.open(back)) {
+            assertThat(m.config()).isEqualTo(original.config().withTorchDtype("bfloat16"));
+            String expert = "model.layers.1.mlp.experts.3.down_proj.weight";
+            assertThat(m.weights().get(expert).data().mismatch(original.weights().get(expert).data())).isEqualTo(-1);
+        }
+    }
+
     @Test
     void badInputIsOneLineWithoutStackTrace() throws Exception {
         Path bad = tmp.resolve("bad.gguf");

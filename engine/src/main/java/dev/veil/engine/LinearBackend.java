@@ -21,6 +21,51 @@ public interface LinearBackend extends AutoCloseable {
      */
     void apply(LinearOp op, int layer, float[] x, int n, float[] out);
 
+    /**
+     * Qwen3's q_norm / k_norm weights: multiplies each query head of the {@code n} rows of {@code qkv} (already
+     * RMS-normalised over head_dim by the forward pass) by γ_q and each key head by γ_k, in place. Called only for
+     * families with {@link ModelConfig#qkNorm()}.
+     */
+    default void applyQkNorm(int layer, float[] qkv, int n) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not run q_norm/k_norm (Qwen3) models");
+    }
+
+    /** {@code γ_q} on every query head and {@code γ_k} on every key head of {@code n} rows of {@code [q | k | v]}, in place. */
+    static void scaleQkHeads(ModelConfig c, float[] qkv, int n, float[] gammaQ, float[] gammaK) {
+        int d = c.headDim(), qkvDim = c.qDim() + 2 * c.kvDim();
+        for (int r = 0; r < n; r++) {
+            for (int h = 0; h < c.numHeads(); h++)
+                for (int i = 0; i < d; i++) qkv[r * qkvDim + h * d + i] *= gammaQ[i];
+            for (int h = 0; h < c.numKvHeads(); h++)
+                for (int i = 0; i < d; i++) qkv[r * qkvDim + c.qDim() + h * d + i] *= gammaK[i];
+        }
+    }
+
+    /**
+     * A mixture-of-experts layer's router: {@code out[n × experts] = norm(x)·diag(γ_post)·Wrouterᵀ} (the logits, before
+     * the softmax). Called only for layers where {@link ModelConfig#isMoeLayer(int)}.
+     */
+    default void route(int layer, float[] x, int n, float[] out) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not run mixture-of-experts models");
+    }
+
+    /**
+     * Whether the forward pass must run every expert of a sparse layer on every row (keeping only the chosen experts'
+     * outputs), so that whoever computes the products cannot tell which experts a row used: Talaria's masked backend.
+     * Costs num_experts / num_experts_per_tok times the expert products.
+     */
+    default boolean callsEveryExpert() {
+        return false;
+    }
+
+    /**
+     * One expert's product: {@link LinearOp#GATE_UP} ({@code norm(x)·diag(γ_post)·[Wgate_e; Wup_e]ᵀ}, width
+     * 2 × moe_intermediate_size) or {@link LinearOp#DOWN} ({@code x·Wdown_eᵀ}) on the {@code n} rows routed to it.
+     */
+    default void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not run mixture-of-experts models");
+    }
+
     @Override
     default void close() {}
 }

@@ -17,9 +17,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The forward pass of a Llama / Qwen2 decoder, written once. It holds no weight: every product with a weight (and the
- * embedding lookup) goes through the {@link LinearBackend}, so local inference, the AloePri model and the Talaria client
- * all run this same code with different backends.
+ * The forward pass of a Llama / Qwen2 / Qwen3 / Qwen3-MoE decoder, written once. It holds no weight: every product
+ * with a weight (and the embedding lookup, q/k norm weights, router and experts) goes through the {@link LinearBackend},
+ * so local inference, the AloePri model and the Talaria client all run this same code with different backends.
  *
  * <p>Thread-safe: concurrent sequences each bring their own {@link KvCache}; a server batches the decode steps of many
  * sequences into one pass with {@link #forward(List)}.
@@ -103,8 +103,7 @@ public final class Transformer {
         float[] qkv = new float[n * qkvDim];
         float[] attention = new float[n * qDim];
         float[] projected = new float[n * hidden];
-        float[] gateUp = new float[n * 2 * inter];
-        float[] swiGlu = new float[n * inter];
+        float[] gateUp = null, swiGlu = null; // dense feed-forward buffers, made when a dense layer comes
         Rope.Table[] angles = new Rope.Table[chunks.size()];
         for (int i = 0; i < angles.length; i++) angles[i] = rope.table(chunks.get(i).cache().size(), chunks.get(i).tokens().length);
 
@@ -113,6 +112,11 @@ public final class Transformer {
             // attention block
             VectorMath.rmsNorm(x, n, hidden, c.rmsNormEps(), normed);
             backend.apply(QKV, layer, normed, n, qkv);
+            if (c.qkNorm()) {
+                // Qwen3: RMSNorm over head_dim on every query and key head (weights from the backend), before RoPE
+                for (int r = 0; r < n; r++) normHeads(qkv, r * qkvDim, c.numHeads() + c.numKvHeads());
+                backend.applyQkNorm(layer, qkv, n);
+            }
             for (int r = 0; r < n; r++) {
                 int row = r * qkvDim, t = rows.indexInChunk(r);
                 Rope.Table table = angles[rows.chunk(r)];
@@ -126,13 +130,95 @@ public final class Transformer {
 
             // feed-forward block
             VectorMath.rmsNorm(x, n, hidden, c.rmsNormEps(), normed);
-            backend.apply(GATE_UP, layer, normed, n, gateUp);
-            VectorMath.swiGlu(gateUp, n, inter, swiGlu);
-            backend.apply(DOWN, layer, swiGlu, n, projected);
+            if (c.isMoeLayer(layer)) {
+                experts(layer, normed, n, projected);
+            } else {
+                if (gateUp == null) {
+                    gateUp = new float[n * 2 * inter];
+                    swiGlu = new float[n * inter];
+                }
+                backend.apply(GATE_UP, layer, normed, n, gateUp);
+                VectorMath.swiGlu(gateUp, n, inter, swiGlu);
+                backend.apply(DOWN, layer, swiGlu, n, projected);
+            }
             VectorMath.add(x, 0, projected, 0, n * hidden);
         }
         for (Chunk chunk : chunks) chunk.cache().advance(chunk.tokens().length);
         return logits(chunks, rows, x);
+    }
+
+    /** RMSNorm without weight, in place, over {@code heads} consecutive head_dim slices starting at {@code off}. */
+    private void normHeads(float[] qkv, int off, int heads) {
+        int d = c.headDim();
+        for (int h = 0, at = off; h < heads; h++, at += d) {
+            float scale = (float) (1.0 / Math.sqrt(VectorMath.dot(qkv, at, qkv, at, d) / d + c.rmsNormEps()));
+            VectorMath.scale(qkv, at, scale, qkv, at, d);
+        }
+    }
+
+    /**
+     * A mixture-of-experts feed-forward (Qwen3-MoE): each row's router logits go through a softmax, the row goes to
+     * the {@code k} experts of highest probability (ties to the lower index), and its output is their SwiGLU outputs
+     * weighted by those probabilities, renormalised to sum 1 when {@code norm_topk_prob}. Experts are chosen per row,
+     * so rows of different sequences in one batch each get their own; each expert runs once on all rows routed to it
+     * (on every row when the backend {@link LinearBackend#callsEveryExpert() hides the routing}).
+     * A row's sum runs over its experts in rank order whatever the batch, so results stay batch-invariant on a
+     * batch-invariant backend.
+     */
+    private void experts(int layer, float[] normed, int n, float[] out) {
+        ModelConfig.Moe moe = c.moe();
+        int experts = moe.numExperts(), k = moe.expertsPerToken(), hidden = c.hiddenSize(), inter = moe.moeIntermediateSize();
+        float[] probs = new float[n * experts];
+        backend.route(layer, normed, n, probs);
+        int[] chosen = new int[n * k];
+        float[] weights = new float[n * k];
+        int[] routed = new int[experts];
+        for (int r = 0; r < n; r++) {
+            VectorMath.softmax(probs, r * experts, experts);
+            float sum = 0;
+            for (int j = 0; j < k; j++) {
+                int best = -1;
+                for (int e = 0; e < experts; e++) {
+                    boolean taken = false;
+                    for (int i = 0; i < j; i++) taken |= chosen[r * k + i] == e;
+                    if (!taken && (best < 0 || probs[r * experts + e] > probs[r * experts + best])) best = e;
+                }
+                chosen[r * k + j] = best;
+                weights[r * k + j] = probs[r * experts + best];
+                sum += weights[r * k + j];
+                routed[best]++;
+            }
+            if (moe.normTopkProb()) for (int j = 0; j < k; j++) weights[r * k + j] /= sum;
+        }
+        boolean every = backend.callsEveryExpert();
+        float[] slots = new float[n * k * hidden]; // slot r·k + j: row r's output from its j-th expert
+        for (int e = 0; e < experts; e++) {
+            int m = every ? n : routed[e];
+            if (m == 0) continue;
+            int[] rowOf = new int[m];
+            float[] in = every ? normed : new float[m * hidden];
+            for (int r = 0, i = 0; r < n; r++)
+                if (every || routedTo(chosen, r, k, e) >= 0) {
+                    if (!every) System.arraycopy(normed, r * hidden, in, i * hidden, hidden);
+                    rowOf[i++] = r;
+                }
+            float[] gateUp = new float[m * 2 * inter], act = new float[m * inter], y = new float[m * hidden];
+            backend.applyExpert(GATE_UP, layer, e, in, m, gateUp);
+            VectorMath.swiGlu(gateUp, m, inter, act);
+            backend.applyExpert(DOWN, layer, e, act, m, y);
+            for (int i = 0; i < m; i++) {
+                int j = routedTo(chosen, rowOf[i], k, e);
+                if (j >= 0) System.arraycopy(y, i * hidden, slots, (rowOf[i] * k + j) * hidden, hidden);
+            }
+        }
+        Arrays.fill(out, 0, n * hidden, 0f);
+        for (int r = 0; r < n; r++) VectorMath.addWeightedRows(weights, r * k, k, slots, r * k * hidden, hidden, out, r * hidden, hidden);
+    }
+
+    /** The rank at which row {@code r} chose expert {@code e}, or -1. */
+    private static int routedTo(int[] chosen, int r, int k, int e) {
+        for (int j = 0; j < k; j++) if (chosen[r * k + j] == e) return j;
+        return -1;
     }
 
     /** The final norm and LM head over the rows that need logits (all chunks in one product), split by chunk. */

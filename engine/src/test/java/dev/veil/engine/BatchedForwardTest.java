@@ -37,7 +37,8 @@ class BatchedForwardTest {
 
     static Stream<Arguments> models() {
         return Stream.of(Arguments.of("llama", TestModels.llama(), DType.F32), Arguments.of("qwen2", TestModels.qwen2(), DType.BF16),
-                Arguments.of("oddHeadDim", TestModels.oddHeadDim(), DType.F16));
+                Arguments.of("oddHeadDim", TestModels.oddHeadDim(), DType.F16), Arguments.of("qwen3", TestModels.qwen3(), DType.BF16),
+                Arguments.of("qwen3Moe", TestModels.qwen3Moe(), DType.F32));
     }
 
     private static Transformer engine(ModelConfig c, DType dtype) {
@@ -50,6 +51,35 @@ class BatchedForwardTest {
 
     private static int[] tokens(ModelConfig c, int n, long seed) {
         return new SplittableRandom(seed).ints(n, 0, c.vocabSize()).toArray();
+    }
+
+    /**
+     * A backend that hides the routing (every expert on every row, only the chosen outputs kept) gives the same
+     * logits bit for bit: the extra rows are computed and dropped, and on the batch-invariant kernels a row's product
+     * does not depend on which other rows share the call.
+     */
+    @Test
+    void everyExpertOnEveryRowChangesNothing() {
+        ModelConfig c = TestModels.qwen3Moe();
+        LocalLinearBackend local = new LocalLinearBackend(c, TestModels.random(c, DType.F32, 11), PARALLEL, Batching.INVARIANT);
+        int[] calls = new int[1];
+        ForwardingBackend every = new ForwardingBackend(local) {
+            @Override
+            public boolean callsEveryExpert() {
+                return true;
+            }
+
+            @Override
+            public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
+                calls[0]++;
+                super.applyExpert(op, layer, expert, x, n, out);
+            }
+        };
+        int[] prompt = tokens(c, 9, 21);
+        float[] plain = new Transformer(local, PARALLEL).forwardAll(prompt, new KvCache(c));
+        float[] hidden = new Transformer(every, PARALLEL).forwardAll(prompt, new KvCache(c));
+        assertThat(hidden).containsExactly(plain);
+        assertThat(calls[0]).isEqualTo(2 * c.moe().numExperts() * 2); // 2 sparse layers x every expert x (gate_up, down)
     }
 
     /** One sequence alone: the whole prompt in one pass, then one token per pass; every logits row it produced. */

@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A deliberately naive double-precision forward pass of a Llama / Qwen2 decoder, written the obvious way after
- * Hugging Face's modeling_llama / modeling_qwen2 (weights applied where HF applies them, rotate_half RoPE, llama3
+ * A deliberately naive double-precision forward pass of a Llama / Qwen2 / Qwen3 / Qwen3-MoE decoder, written the
+ * obvious way after Hugging Face's modeling_llama / modeling_qwen2 / modeling_qwen3(_moe) (weights applied where HF applies them, rotate_half RoPE, llama3
  * rope scaling, repeat_kv GQA), one token at a time, for checking the engine. Shares no code with the engine.
  */
 public final class ReferenceModel {
@@ -67,6 +67,11 @@ public final class ReferenceModel {
             double[] q = linear(xn, ModelConfig.layer(l, "self_attn.q_proj"));
             double[] k = linear(xn, ModelConfig.layer(l, "self_attn.k_proj"));
             double[] v = linear(xn, ModelConfig.layer(l, "self_attn.v_proj"));
+            if (c.qkNorm()) { // Qwen3RMSNorm over head_dim on each head, before RoPE
+                double[] qn = vec(ModelConfig.layer(l, "self_attn.q_norm.weight")), kn = vec(ModelConfig.layer(l, "self_attn.k_norm.weight"));
+                for (int head = 0; head < c.numHeads(); head++) normHead(q, head * hd, qn);
+                for (int head = 0; head < c.numKvHeads(); head++) normHead(k, head * hd, kn);
+            }
             for (int head = 0; head < c.numHeads(); head++) rope(q, head * hd, pos);
             for (int head = 0; head < c.numKvHeads(); head++) rope(k, head * hd, pos);
             keys.get(l).add(k);
@@ -92,15 +97,48 @@ public final class ReferenceModel {
             add(h, linear(attn, ModelConfig.layer(l, "self_attn.o_proj")));
 
             double[] xn2 = norm(h, vec(ModelConfig.layer(l, "post_attention_layernorm.weight")));
-            double[] gate = linear(xn2, ModelConfig.layer(l, "mlp.gate_proj"));
-            double[] up = linear(xn2, ModelConfig.layer(l, "mlp.up_proj"));
-            double[] act = new double[gate.length];
-            for (int i = 0; i < act.length; i++) act[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
-            add(h, linear(act, ModelConfig.layer(l, "mlp.down_proj")));
+            add(h, c.isMoeLayer(l) ? sparseMlp(xn2, l) : mlp(xn2, ModelConfig.layer(l, "mlp.")));
         }
         double[] hn = norm(h, vec("model.norm.weight"));
         String head = w.contains("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight";
         return matVec(w.get(head), hn);
+    }
+
+    /** SwiGLU MLP under {@code prefix} (gate_proj, up_proj, down_proj). */
+    private double[] mlp(double[] x, String prefix) {
+        double[] gate = linear(x, prefix + "gate_proj");
+        double[] up = linear(x, prefix + "up_proj");
+        double[] act = new double[gate.length];
+        for (int i = 0; i < act.length; i++) act[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
+        return linear(act, prefix + "down_proj");
+    }
+
+    /** Qwen3MoeSparseMoeBlock: softmax(router), topk, optional renormalisation, weighted sum of the experts' MLPs. */
+    private double[] sparseMlp(double[] x, int l) {
+        double[] p = linear(x, ModelConfig.layer(l, "mlp.gate"));
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (double v : p) max = Math.max(max, v);
+        for (int e = 0; e < p.length; e++) sum += p[e] = Math.exp(p[e] - max);
+        for (int e = 0; e < p.length; e++) p[e] /= sum;
+        int k = c.moe().expertsPerToken();
+        Integer[] order = new Integer[p.length];
+        for (int e = 0; e < p.length; e++) order[e] = e;
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
+        double top = 0;
+        for (int j = 0; j < k; j++) top += p[order[j]];
+        double[] out = new double[x.length];
+        for (int j = 0; j < k; j++) {
+            double weight = c.moe().normTopkProb() ? p[order[j]] / top : p[order[j]];
+            double[] y = mlp(x, ModelConfig.layer(l, "mlp.experts." + order[j] + "."));
+            for (int i = 0; i < out.length; i++) out[i] += weight * y[i];
+        }
+        return out;
+    }
+
+    /** In place: one head's slice through HF's RMSNorm with {@code weight} over head_dim. */
+    private void normHead(double[] x, int off, double[] weight) {
+        double[] n = norm(java.util.Arrays.copyOfRange(x, off, off + weight.length), weight);
+        System.arraycopy(n, 0, x, off, n.length);
     }
 
     /** rotate_half: q·cos + rotate_half(q)·sin with rotate_half(q) = [-q2, q1]. */

@@ -3,6 +3,8 @@ package dev.veil.engine;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelConfig.Architecture;
+import dev.veil.model.ModelConfig.Moe;
+import dev.veil.model.ModelTensors;
 import dev.veil.model.ModelConfig.RopeScaling;
 import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
@@ -12,8 +14,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Random-weight models with the real Hugging Face tensor names and shapes, for tests here and in other modules
- * (engine test-jar). Weights are scaled so activations stay sane through the layers: matrices N(0, 1/in),
+ * Random-weight models with the real Hugging Face tensor names and shapes (any family: the names come from the
+ * architecture description), for tests here and in other modules (engine test-jar). Weights are scaled so activations stay sane through the layers: matrices N(0, 1/in),
  * norm weights 1 + N(0, 0.1²), biases N(0, 0.1²), embeddings N(0, 1).
  *
  * <p>The configs are tiny but cover every shape the engine handles, and their widths are chosen so the kernels'
@@ -47,6 +49,21 @@ public final class TestModels {
                 1, List.of(2), "float32");
     }
 
+    /** Qwen3: q_norm/k_norm, no bias, tied embeddings, GQA 6/2, explicit head_dim 16 (6 × 16 = 96 ≠ hidden 48). */
+    public static ModelConfig qwen3() {
+        return new ModelConfig(Architecture.QWEN3, 320, 48, 136, 2, 6, 2, 16, 1e-6, 1000000.0, null, 256, true, false,
+                -1, List.of(5), "float32");
+    }
+
+    /**
+     * Qwen3-MoE: 6 experts of width 24, 2 per token, renormalised; three layers, the middle one dense
+     * (mlp_only_layers [1]) with intermediate 72; untied; head_dim 12 with hidden 40 and 4 heads.
+     */
+    public static ModelConfig qwen3Moe() {
+        return new ModelConfig(Architecture.QWEN3_MOE, 300, 40, 72, 3, 4, 2, 12, 1e-6, 1000000.0, null, 256, false, false,
+                -1, List.of(5), "float32", new Moe(6, 2, 24, true, 1, List.of(1)));
+    }
+
     /** All the configs above, by name. */
     public static Map<String, ModelConfig> all() {
         Map<String, ModelConfig> m = new LinkedHashMap<>();
@@ -54,33 +71,14 @@ public final class TestModels {
         m.put("qwen2", qwen2());
         m.put("oddHeadDim", oddHeadDim());
         m.put("mha", mha());
+        m.put("qwen3", qwen3());
+        m.put("qwen3Moe", qwen3Moe());
         return m;
     }
 
-    /** Name → shape of every tensor {@code c} needs (lm_head only when untied). */
+    /** Name → shape of every tensor {@code c} needs, as the architecture description lists them. */
     public static Map<String, long[]> shapes(ModelConfig c) {
-        Map<String, long[]> m = new LinkedHashMap<>();
-        long h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), ff = c.intermediateSize();
-        m.put("model.embed_tokens.weight", new long[] {c.vocabSize(), h});
-        for (int i = 0; i < c.numLayers(); i++) {
-            m.put(ModelConfig.layer(i, "input_layernorm.weight"), new long[] {h});
-            m.put(ModelConfig.layer(i, "self_attn.q_proj.weight"), new long[] {q, h});
-            m.put(ModelConfig.layer(i, "self_attn.k_proj.weight"), new long[] {kv, h});
-            m.put(ModelConfig.layer(i, "self_attn.v_proj.weight"), new long[] {kv, h});
-            if (c.attentionBias()) {
-                m.put(ModelConfig.layer(i, "self_attn.q_proj.bias"), new long[] {q});
-                m.put(ModelConfig.layer(i, "self_attn.k_proj.bias"), new long[] {kv});
-                m.put(ModelConfig.layer(i, "self_attn.v_proj.bias"), new long[] {kv});
-            }
-            m.put(ModelConfig.layer(i, "self_attn.o_proj.weight"), new long[] {h, q});
-            m.put(ModelConfig.layer(i, "post_attention_layernorm.weight"), new long[] {h});
-            m.put(ModelConfig.layer(i, "mlp.gate_proj.weight"), new long[] {ff, h});
-            m.put(ModelConfig.layer(i, "mlp.up_proj.weight"), new long[] {ff, h});
-            m.put(ModelConfig.layer(i, "mlp.down_proj.weight"), new long[] {h, ff});
-        }
-        m.put("model.norm.weight", new long[] {h});
-        if (!c.tieWordEmbeddings()) m.put("lm_head.weight", new long[] {c.vocabSize(), h});
-        return m;
+        return ModelTensors.expected(c);
     }
 
     /** Random weights for {@code c} stored as {@code dtype} (rounded to nearest for F16/BF16); same seed, same weights. */

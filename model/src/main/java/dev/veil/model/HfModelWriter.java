@@ -45,7 +45,7 @@ public final class HfModelWriter {
             for (TensorSpec s : specs) w.write(TensorOps.convert(weights.get(s.name()), s.dtype()));
         }
         DType stored = dtype != null ? dtype : specs.stream().filter(s -> s.shape().length == 2).map(TensorSpec::dtype).findFirst().orElse(DType.F32);
-        withTorchDtype(config, stored).write(dir);
+        config.withTorchDtype(torchDtype(stored)).write(dir);
         generation.write(dir);
         if (tokenizerDir != null && !tokenizerDir.toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize()))
             for (String f : TOKENIZER_FILES)
@@ -60,11 +60,5 @@ public final class HfModelWriter {
             case BF16 -> "bfloat16";
             default -> d.name().toLowerCase(Locale.ROOT);
         };
-    }
-
-    private static ModelConfig withTorchDtype(ModelConfig c, DType d) {
-        return new ModelConfig(c.architecture(), c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numLayers(), c.numHeads(),
-                c.numKvHeads(), c.headDim(), c.rmsNormEps(), c.ropeTheta(), c.ropeScaling(), c.maxPositionEmbeddings(),
-                c.tieWordEmbeddings(), c.attentionBias(), c.bosTokenId(), c.eosTokenIds(), torchDtype(d));
     }
 }

@@ -11,11 +11,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The architecture of a decoder-only Llama or Qwen2 model, as a Hugging Face {@code config.json} states it.
+ * The architecture of a decoder-only Llama, Qwen2, Qwen3 or Qwen3-MoE model, as a Hugging Face {@code config.json}
+ * states it. Which tensors a config implies, under which Hugging Face and GGUF names, is {@link TensorRole}'s table.
  *
  * @param headDim         explicit {@code head_dim}; may differ from hidden/heads (AloePri writes hidden = d + 2h)
  * @param attentionBias   q/k/v projections carry a bias (always for Qwen2; {@code attention_bias} for Llama)
  * @param ropeScaling     llama3-type frequency scaling, or null
+ * @param moe             the mixture-of-experts layout (Qwen3-MoE), or null for a dense model
  */
 public record ModelConfig(
         Architecture architecture,
@@ -34,28 +36,78 @@ public record ModelConfig(
         boolean attentionBias,
         int bosTokenId,
         List<Integer> eosTokenIds,
-        String torchDtype) {
+        String torchDtype,
+        Moe moe) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * A model family: its Hugging Face class and model_type, the llama.cpp architecture Veil writes its GGUFs as, and
+     * what its layers hold beyond the Llama block (q/k/v biases always, RMSNorm over head_dim on q and k, experts).
+     * Qwen2 is written as llama.cpp's {@code llama}, whose graph takes head_dim from the file (its {@code qwen2} graph
+     * assumes heads × head_dim = hidden); Qwen3's own graphs read head_dim, so Qwen3 files keep their name.
+     */
     public enum Architecture {
-        LLAMA("LlamaForCausalLM", "llama"),
-        QWEN2("Qwen2ForCausalLM", "qwen2");
+        LLAMA("LlamaForCausalLM", "llama", "llama", false, false, false),
+        QWEN2("Qwen2ForCausalLM", "qwen2", "llama", true, false, false),
+        QWEN3("Qwen3ForCausalLM", "qwen3", "qwen3", false, true, false),
+        QWEN3_MOE("Qwen3MoeForCausalLM", "qwen3_moe", "qwen3moe", false, true, true);
 
         public final String hfClass;
         public final String modelType;
+        /** general.architecture of the GGUFs Veil writes. */
+        public final String ggufArch;
+        /** q/k/v biases whatever config.json says (Qwen2). */
+        public final boolean alwaysBias;
+        /** RMSNorm with a weight over head_dim on every query and key head, before RoPE (Qwen3). */
+        public final boolean qkNorm;
+        /** Sparse feed-forward layers: a softmax router over experts (config.json's num_experts etc.). */
+        public final boolean moe;
 
-        Architecture(String hfClass, String modelType) {
+        Architecture(String hfClass, String modelType, String ggufArch, boolean alwaysBias, boolean qkNorm, boolean moe) {
             this.hfClass = hfClass;
             this.modelType = modelType;
+            this.ggufArch = ggufArch;
+            this.alwaysBias = alwaysBias;
+            this.qkNorm = qkNorm;
+            this.moe = moe;
         }
 
-        static Architecture of(String hfClassOrType) {
+        public static Architecture of(String hfClassOrType) {
             for (Architecture a : values())
                 if (a.hfClass.equals(hfClassOrType) || a.modelType.equals(hfClassOrType)) return a;
-            throw new IllegalArgumentException("unsupported architecture '" + hfClassOrType
-                    + "' (Veil runs LlamaForCausalLM and Qwen2ForCausalLM)");
+            throw new IllegalArgumentException("unsupported architecture '" + hfClassOrType + "' (Veil runs "
+                    + String.join(", ", java.util.Arrays.stream(values()).map(a -> a.hfClass).toList()) + ")");
         }
+    }
+
+    /**
+     * Qwen3-MoE's sparse feed-forward: layer {@code i} is sparse unless listed in {@code mlpOnlyLayers} and when
+     * {@code (i + 1) % decoderSparseStep == 0} (Hugging Face's rule); a sparse layer routes each row to the
+     * {@code expertsPerToken} experts of highest softmax router probability, weighted by those probabilities
+     * (renormalised to sum 1 when {@code normTopkProb}); each expert is a SwiGLU of width {@code moeIntermediateSize}.
+     * Dense layers use {@code intermediate_size}.
+     */
+    public record Moe(int numExperts, int expertsPerToken, int moeIntermediateSize, boolean normTopkProb,
+                      int decoderSparseStep, List<Integer> mlpOnlyLayers) {
+        public Moe {
+            if (numExperts < 1 || expertsPerToken < 1 || expertsPerToken > numExperts)
+                throw new IllegalArgumentException("num_experts_per_tok " + expertsPerToken + " must be in [1, num_experts "
+                        + numExperts + "]");
+            if (moeIntermediateSize < 1) throw new IllegalArgumentException("moe_intermediate_size must be positive");
+            if (decoderSparseStep < 1) throw new IllegalArgumentException("decoder_sparse_step must be positive");
+            mlpOnlyLayers = List.copyOf(mlpOnlyLayers);
+        }
+    }
+
+    /** A dense model (no experts): the constructor every Llama/Qwen2/Qwen3 config uses. */
+    public ModelConfig(Architecture architecture, int vocabSize, int hiddenSize, int intermediateSize, int numLayers,
+                       int numHeads, int numKvHeads, int headDim, double rmsNormEps, double ropeTheta, RopeScaling ropeScaling,
+                       int maxPositionEmbeddings, boolean tieWordEmbeddings, boolean attentionBias, int bosTokenId,
+                       List<Integer> eosTokenIds, String torchDtype) {
+        this(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, rmsNormEps,
+                ropeTheta, ropeScaling, maxPositionEmbeddings, tieWordEmbeddings, attentionBias, bosTokenId, eosTokenIds,
+                torchDtype, null);
     }
 
     /** rope_scaling of type llama3 (Llama 3.1/3.2). */
@@ -65,7 +117,27 @@ public record ModelConfig(
         if (numHeads % numKvHeads != 0)
             throw new IllegalArgumentException("num_attention_heads " + numHeads + " is not a multiple of num_key_value_heads " + numKvHeads);
         if (headDim % 2 != 0) throw new IllegalArgumentException("head_dim " + headDim + " must be even for RoPE");
+        if (architecture.moe != (moe != null))
+            throw new IllegalArgumentException(architecture.hfClass + (moe == null ? " needs num_experts, num_experts_per_tok and moe_intermediate_size"
+                    : " has no experts"));
         eosTokenIds = List.copyOf(eosTokenIds);
+    }
+
+    /** RMSNorm with weights over head_dim on each query and key head before RoPE (Qwen3's q_norm / k_norm). */
+    public boolean qkNorm() {
+        return architecture.qkNorm;
+    }
+
+    /** Whether layer {@code i}'s feed-forward is a mixture of experts (Hugging Face's Qwen3-MoE rule). */
+    public boolean isMoeLayer(int i) {
+        return moe != null && !moe.mlpOnlyLayers().contains(i) && (i + 1) % moe.decoderSparseStep() == 0;
+    }
+
+    /** This config with another torch_dtype (what a writer records for the dtype it stored). */
+    public ModelConfig withTorchDtype(String dtype) {
+        return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim,
+                rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings, tieWordEmbeddings, attentionBias, bosTokenId,
+                eosTokenIds, dtype, moe);
     }
 
     public int qDim() {
@@ -123,14 +195,24 @@ public record ModelConfig(
         JsonNode e = n.path("eos_token_id");
         if (e.isArray()) e.forEach(x -> eos.add(x.asInt()));
         else if (e.isNumber()) eos.add(e.asInt());
-        boolean bias = arch == Architecture.QWEN2 || n.path("attention_bias").asBoolean(false);
+        boolean bias = arch.alwaysBias || n.path("attention_bias").asBoolean(false);
+        if (bias && arch.qkNorm)
+            throw new IllegalArgumentException("attention_bias=true is not supported for " + arch.hfClass
+                    + " (Hugging Face then puts a bias on o_proj too, which Veil's engine does not apply)");
+        Moe moe = null;
+        if (arch.moe) {
+            List<Integer> mlpOnly = new ArrayList<>();
+            n.path("mlp_only_layers").forEach(x -> mlpOnly.add(x.asInt()));
+            moe = new Moe(required(n, "num_experts"), required(n, "num_experts_per_tok"), required(n, "moe_intermediate_size"),
+                    n.path("norm_topk_prob").asBoolean(false), n.path("decoder_sparse_step").asInt(1), mlpOnly);
+        }
         String act = n.path("hidden_act").asText("silu");
         if (!act.equals("silu")) throw new IllegalArgumentException("unsupported hidden_act '" + act + "' (Veil runs silu)");
         if (n.path("mlp_bias").asBoolean(false)) throw new IllegalArgumentException("mlp_bias=true is not supported");
         return new ModelConfig(arch, required(n, "vocab_size"), hidden, required(n, "intermediate_size"),
                 required(n, "num_hidden_layers"), heads, kvHeads, headDim, n.path("rms_norm_eps").asDouble(1e-6), theta,
                 scaling, n.path("max_position_embeddings").asInt(2048), n.path("tie_word_embeddings").asBoolean(false),
-                bias, n.path("bos_token_id").asInt(-1), eos, n.path("torch_dtype").asText("float32"));
+                bias, n.path("bos_token_id").asInt(-1), eos, n.path("torch_dtype").asText("float32"), moe);
     }
 
     private static int required(JsonNode n, String field) {
@@ -167,6 +249,15 @@ public record ModelConfig(
         if (architecture == Architecture.LLAMA) {
             n.put("attention_bias", attentionBias);
             n.put("mlp_bias", false);
+        }
+        if (architecture.qkNorm) n.put("attention_bias", false);
+        if (moe != null) {
+            n.put("num_experts", moe.numExperts());
+            n.put("num_experts_per_tok", moe.expertsPerToken());
+            n.put("moe_intermediate_size", moe.moeIntermediateSize());
+            n.put("norm_topk_prob", moe.normTopkProb());
+            n.put("decoder_sparse_step", moe.decoderSparseStep());
+            moe.mlpOnlyLayers().forEach(n.putArray("mlp_only_layers")::add);
         }
         if (bosTokenId >= 0) n.put("bos_token_id", bosTokenId);
         if (eosTokenIds.size() == 1) n.put("eos_token_id", eosTokenIds.getFirst());

@@ -71,7 +71,7 @@ public record ModelInfo(Path path, String format, ModelConfig config, Map<String
             for (GgufTensorInfo t : g.tensors()) tensors.add(new TensorEntry(t.name(), t.type().name(), t.shape(), t.byteSize()));
             ModelConfig config = null;
             String arch = g.getString("general.architecture", "");
-            if (!g.tensors().isEmpty() && (arch.equals("llama") || arch.equals("qwen2"))) config = GgufModel.config(g);
+            if (!g.tensors().isEmpty() && GgufModel.readable(arch)) config = GgufModel.config(g);
             return new ModelInfo(file, "gguf", config, meta, tensors);
         }
     }
@@ -122,6 +122,11 @@ public record ModelInfo(Path path, String format, ModelConfig config, Map<String
             b.append(String.format("layers %d, hidden %d, intermediate %d, vocab %d%n", c.numLayers(), c.hiddenSize(), c.intermediateSize(), c.vocabSize()));
             b.append(String.format("heads %d, kv heads %d, head_dim %d, attention bias %s, tied embeddings %s%n", c.numHeads(), c.numKvHeads(),
                     c.headDim(), c.attentionBias(), c.tieWordEmbeddings()));
+            if (c.qkNorm()) b.append("q_norm/k_norm over head_dim\n");
+            if (c.moe() != null)
+                b.append(String.format("experts %d, %d per token, expert intermediate %d, norm_topk_prob %s, sparse step %d, mlp-only layers %s%n",
+                        c.moe().numExperts(), c.moe().expertsPerToken(), c.moe().moeIntermediateSize(), c.moe().normTopkProb(),
+                        c.moe().decoderSparseStep(), c.moe().mlpOnlyLayers()));
             b.append(String.format("rope theta %s%s, rms eps %s, context %d%n", c.ropeTheta(),
                     c.ropeScaling() == null ? "" : ", llama3 scaling " + c.ropeScaling(), c.rmsNormEps(), c.maxPositionEmbeddings()));
         }

@@ -5,39 +5,20 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The tensors a Llama/Qwen2 checkpoint must hold for a given {@link ModelConfig}: Hugging Face names and shapes
- * (PyTorch [out, in] layout), in the order Hugging Face writes them.
+ * The tensors a checkpoint must hold for a given {@link ModelConfig}: Hugging Face names and shapes (PyTorch
+ * [out, in] layout), in the order Hugging Face writes them, as {@link TensorRole} describes them.
  */
 public final class ModelTensors {
-    public static final String EMBED = "model.embed_tokens.weight";
-    public static final String FINAL_NORM = "model.norm.weight";
-    public static final String LM_HEAD = "lm_head.weight";
+    public static final String EMBED = TensorRole.EMBED.hf();
+    public static final String FINAL_NORM = TensorRole.FINAL_NORM.hf();
+    public static final String LM_HEAD = TensorRole.LM_HEAD.hf();
 
     private ModelTensors() {}
 
-    /** Name -> shape of every tensor the model needs, in checkpoint order. */
+    /** Name -> shape of every tensor the model needs, in checkpoint order ({@link TensorRole}'s table). */
     public static Map<String, long[]> expected(ModelConfig c) {
         Map<String, long[]> m = new LinkedHashMap<>();
-        long h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), ff = c.intermediateSize();
-        m.put(EMBED, new long[] {c.vocabSize(), h});
-        for (int i = 0; i < c.numLayers(); i++) {
-            m.put(ModelConfig.layer(i, "input_layernorm.weight"), new long[] {h});
-            m.put(ModelConfig.layer(i, "self_attn.q_proj.weight"), new long[] {q, h});
-            m.put(ModelConfig.layer(i, "self_attn.k_proj.weight"), new long[] {kv, h});
-            m.put(ModelConfig.layer(i, "self_attn.v_proj.weight"), new long[] {kv, h});
-            if (c.attentionBias()) {
-                m.put(ModelConfig.layer(i, "self_attn.q_proj.bias"), new long[] {q});
-                m.put(ModelConfig.layer(i, "self_attn.k_proj.bias"), new long[] {kv});
-                m.put(ModelConfig.layer(i, "self_attn.v_proj.bias"), new long[] {kv});
-            }
-            m.put(ModelConfig.layer(i, "self_attn.o_proj.weight"), new long[] {h, q});
-            m.put(ModelConfig.layer(i, "post_attention_layernorm.weight"), new long[] {h});
-            m.put(ModelConfig.layer(i, "mlp.gate_proj.weight"), new long[] {ff, h});
-            m.put(ModelConfig.layer(i, "mlp.up_proj.weight"), new long[] {ff, h});
-            m.put(ModelConfig.layer(i, "mlp.down_proj.weight"), new long[] {h, ff});
-        }
-        m.put(FINAL_NORM, new long[] {h});
-        if (!c.tieWordEmbeddings()) m.put(LM_HEAD, new long[] {c.vocabSize(), h});
+        for (TensorRole.Entry e : TensorRole.hfTensors(c)) m.put(e.name(), e.shape());
         return m;
     }
 

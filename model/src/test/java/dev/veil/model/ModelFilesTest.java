@@ -135,7 +135,7 @@ class ModelFilesTest {
         json.putArray("architectures").add("GPTNeoXForCausalLM");
         Files.writeString(dir.resolve("config.json"), json.toString());
         assertThatThrownBy(() -> ModelFiles.open(dir)).isInstanceOf(IOException.class)
-                .hasMessage(dir.resolve("config.json") + ": unsupported architecture 'GPTNeoXForCausalLM' (Veil runs LlamaForCausalLM and Qwen2ForCausalLM)");
+                .hasMessage(dir.resolve("config.json") + ": unsupported architecture 'GPTNeoXForCausalLM' (Veil runs LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM)");
     }
 
     @Test

@@ -29,6 +29,18 @@ public final class RandomModels {
                 -1, List.of(5, 7), "float32");
     }
 
+    /** Qwen3: q_norm/k_norm, no bias, untied, head_dim 12 with hidden 32 and 4 heads. */
+    public static ModelConfig qwen3() {
+        return new ModelConfig(Architecture.QWEN3, 280, 32, 40, 2, 4, 2, 12, 1e-6, 1000000.0, null, 256, false, false,
+                -1, List.of(5), "float32");
+    }
+
+    /** Qwen3-MoE: 4 experts of width 20, 2 per token, every layer sparse (as llama.cpp's qwen3moe requires), tied. */
+    public static ModelConfig qwen3Moe() {
+        return new ModelConfig(Architecture.QWEN3_MOE, 280, 32, 40, 2, 4, 2, 12, 1e-6, 1000000.0, null, 256, true, false,
+                -1, List.of(5), "float32", new ModelConfig.Moe(4, 2, 20, true, 1, List.of()));
+    }
+
     /** Random weights named and shaped as {@code c} requires, stored as {@code dtype}. */
     public static List<Tensor> weights(ModelConfig c, DType dtype, long seed) {
         Random r = new Random(seed);

@@ -19,7 +19,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Continuous batching: sequences that arrive while others run join the running batch, every pass over the weights
@@ -37,9 +38,11 @@ class ContinuousBatchingTest {
         }
     }
 
-    @Test
-    void sequencesShareEveryPassAndEachGetsItsSoloTokens() throws Exception {
-        ModelConfig c = TestModels.qwen2();
+    /** Qwen2, and Qwen3-MoE, whose rows in one pass each choose their own experts. */
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen2", "qwen3Moe"})
+    void sequencesShareEveryPassAndEachGetsItsSoloTokens(String model) throws Exception {
+        ModelConfig c = TestModels.all().get(model);
         var backend = TestServers.backend(c, 21);
         Transformer solo = new Transformer(backend, TestServers.PARALLEL);
         TestServers.Gate gate = new TestServers.Gate(backend);

@@ -1,7 +1,7 @@
 package dev.veil.server;
 
+import dev.veil.engine.ForwardingBackend;
 import dev.veil.engine.LinearBackend;
-import dev.veil.engine.LinearOp;
 import dev.veil.engine.TestModels;
 import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
@@ -45,12 +45,11 @@ public final class TestServers {
      * A backend that holds every forward pass at the embedding lookup while closed, so a test can line up requests
      * (in the queue, in one batch) before the model runs.
      */
-    public static final class Gate implements LinearBackend {
-        private final LinearBackend inner;
+    public static final class Gate extends ForwardingBackend {
         private volatile CountDownLatch latch = new CountDownLatch(0);
 
         public Gate(LinearBackend inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         /** Passes from now on wait at the gate. */
@@ -64,11 +63,6 @@ public final class TestServers {
         }
 
         @Override
-        public ModelConfig config() {
-            return inner.config();
-        }
-
-        @Override
         public void embed(int[] tokens, float[] out) {
             try {
                 if (!latch.await(60, TimeUnit.SECONDS)) throw new IllegalStateException("gate never opened");
@@ -77,11 +71,6 @@ public final class TestServers {
                 throw new IllegalStateException(e);
             }
             inner.embed(tokens, out);
-        }
-
-        @Override
-        public void apply(LinearOp op, int layer, float[] x, int n, float[] out) {
-            inner.apply(op, layer, x, n, out);
         }
     }
 }

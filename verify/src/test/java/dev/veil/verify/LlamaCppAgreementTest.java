@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.veil.bench.LlamaCpp;
 import dev.veil.model.VeilCache;
 import dev.veil.bench.VeilEngine;
+import dev.veil.engine.Transformer;
 import dev.veil.model.DType;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,6 +94,17 @@ class LlamaCppAgreementTest {
      */
     static final double BF16_TOLERANCE = 5e-2;
 
+    /**
+     * Mixture of experts at BF16: llama.cpp rounds the router's input row to bfloat16 too (2⁻⁹ relative per element),
+     * which moves router logits by ~10⁻³ of their size and probabilities of ~0.25 by ~10⁻³; where the k-th and
+     * (k+1)-th experts' probabilities are closer than that, the engines may pick different experts — a discontinuity,
+     * not a bug. A prompt whose logits differ beyond {@link #BF16_TOLERANCE} is accepted only if Veil's narrowest
+     * k-th/(k+1)-th gap on it is below this, and only for a quarter of the prompts at most. Measured: top-4 of 16
+     * experts, one prompt of 8 at 0.32 with a gap of 9·10⁻⁵, the other seven within 1.2·10⁻²; top-2 of 8, all eight
+     * within 4.9·10⁻³.
+     */
+    static final double ROUTING_NEAR_TIE = 1e-3;
+
     @ParameterizedTest
     @MethodSource("shapes")
     void bf16LogitsMatchLlamaCpp(Shapes shape) throws Exception {
@@ -101,18 +113,28 @@ class LlamaCppAgreementTest {
         LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir())
                 .run(new LlamaCpp.Request(f.gguf(), LLAMA_THREADS, 256, prompts, true, 0, null), Duration.ofMinutes(3));
         try (VeilEngine veil = VeilEngine.open(f.dir(), VEIL_THREADS)) {
-            List<float[]> veilLogits = new ArrayList<>(), llamaLogits = new ArrayList<>();
-            for (int p = 0; p < prompts.size(); p++) {
-                veilLogits.add(veil.lastLogits(prompts.get(p)));
-                llamaLogits.add(reply.results().get(p).logits());
-            }
+            RouterMargins margins = new RouterMargins(veil.transformer().backend());
+            Transformer routed = new Transformer(margins);
             double worst = 0;
+            int nearTies = 0;
             for (int p = 0; p < prompts.size(); p++) {
-                double err = Agreement.relativeError(veilLogits.get(p), llamaLogits.get(p));
+                margins.reset();
+                float[] logits = routed.forward(prompts.get(p), routed.newCache());
+                double err = Agreement.relativeError(logits, reply.results().get(p).logits());
+                if (f.config().moe() != null)
+                    System.out.printf(Locale.ROOT, "%s BF16 prompt %d: relative logit error %.2e, narrowest routing margin %.2e%n",
+                            shape, p, err, margins.min());
+                if (err > BF16_TOLERANCE && margins.min() < ROUTING_NEAR_TIE) {
+                    nearTies++;
+                    continue;
+                }
                 worst = Math.max(worst, err);
-                assertThat(err).as("%s BF16: relative logit error on prompt %d", shape, p).isLessThanOrEqualTo(BF16_TOLERANCE);
+                assertThat(err).as("%s BF16: relative logit error on prompt %d (narrowest routing margin %.2e)", shape, p, margins.min())
+                        .isLessThanOrEqualTo(BF16_TOLERANCE);
             }
-            System.out.printf(Locale.ROOT, "%s BF16 vs llama.cpp: worst relative logit error %.2e over %d prompts%n", shape, worst, prompts.size());
+            assertThat(nearTies).as("%s BF16: prompts whose expert choice flipped at a routing near-tie", shape).isLessThanOrEqualTo(prompts.size() / 4);
+            System.out.printf(Locale.ROOT, "%s BF16 vs llama.cpp: worst relative logit error %.2e over %d prompts%s%n", shape, worst,
+                    prompts.size() - nearTies, f.config().moe() == null ? "" : " (" + nearTies + " more differ after a routing near-tie)");
         }
     }
 }

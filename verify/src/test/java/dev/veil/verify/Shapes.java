@@ -2,6 +2,7 @@ package dev.veil.verify;
 
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelConfig.Architecture;
+import dev.veil.model.ModelConfig.Moe;
 import dev.veil.model.ModelConfig.RopeScaling;
 import java.util.List;
 import java.util.stream.Stream;
@@ -9,7 +10,8 @@ import java.util.stream.Stream;
 /**
  * The model shapes verified against the independent engines: together they cover every feature of the engine
  * (GQA and MQA, multi-head, q/k/v bias, tied and untied embeddings, head_dim ≠ hidden/heads, llama3 rope scaling,
- * rope_theta from 10⁴ to 10⁶, Llama and Qwen2 configs). Tiny, so the whole module runs in about a minute. The shapes
+ * rope_theta from 10⁴ to 10⁶, Llama, Qwen2, Qwen3 (q_norm/k_norm; llama.cpp's qwen3 graph) and Qwen3-MoE (top-2 of
+ * 8 and top-4 of 16 experts; llama.cpp's qwen3moe graph) configs). Tiny, so the whole module runs in about a minute. The shapes
  * only llama.cpp checks have widths that are not multiples of the vector length, so the kernels' scalar tails run
  * too; the two Jlama also runs have multiples of 16, as Jlama's kernels need. The vocabulary (≥ 258) holds a
  * complete byte-level BPE vocabulary (see {@code SyntheticTokenizer}). One EOS id each, as Jlama reads only one.
@@ -29,7 +31,16 @@ enum Shapes {
             null, 256, true, true, 510, List.of(511), "float32")),
     /** Qwen2 with one key/value head (MQA), untied, head_dim 20 with hidden 64 and 4 heads (80 ≠ 64). */
     QWEN2_MQA_UNTIED_ODD_HEAD_DIM(new ModelConfig(Architecture.QWEN2, 448, 64, 144, 2, 4, 1, 20, 1e-6, 1000000.0,
-            null, 256, false, true, 446, List.of(447), "float32"));
+            null, 256, false, true, 446, List.of(447), "float32")),
+    /** Qwen3: q_norm/k_norm over head_dim, no bias, tied, GQA 6/2, head_dim 24 with hidden 96 (6 × 24 = 144 ≠ 96). */
+    QWEN3_GQA_TIED(new ModelConfig(Architecture.QWEN3, 512, 96, 224, 2, 6, 2, 24, 1e-6, 1000000.0,
+            null, 256, true, false, 510, List.of(511), "float32")),
+    /** Qwen3-MoE: 8 experts of width 40, top-2 renormalised, untied, GQA 4/2, head_dim 20 with hidden 64. */
+    QWEN3_MOE_TOP2(new ModelConfig(Architecture.QWEN3_MOE, 448, 64, 144, 2, 4, 2, 20, 1e-6, 1000000.0,
+            null, 256, false, false, 446, List.of(447), "float32", new Moe(8, 2, 40, true, 1, List.of()))),
+    /** Qwen3-MoE: 16 experts of width 24, top-4, tied, MQA, three layers, theta 10⁴. */
+    QWEN3_MOE_TOP4_MQA(new ModelConfig(Architecture.QWEN3_MOE, 384, 48, 96, 3, 4, 1, 16, 1e-6, 10000.0,
+            null, 256, true, false, 382, List.of(383), "float32", new Moe(16, 4, 24, true, 1, List.of())));
 
     final ModelConfig config;
 

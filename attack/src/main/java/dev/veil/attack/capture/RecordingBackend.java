@@ -1,8 +1,8 @@
 package dev.veil.attack.capture;
 
+import dev.veil.engine.ForwardingBackend;
 import dev.veil.engine.LinearBackend;
 import dev.veil.engine.LinearOp;
-import dev.veil.model.ModelConfig;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
 import java.util.function.Predicate;
@@ -13,20 +13,14 @@ import java.util.function.Predicate;
  * included ({@code out/embed}). Names are the Talaria wire names ({@code layer.0.qkv}, ...). Inside an AloePri server
  * these are internal states the server computes anyway.
  */
-public final class RecordingBackend implements LinearBackend {
+public final class RecordingBackend extends ForwardingBackend {
 
-    private final LinearBackend inner;
     private final SeamLog log;
 
     /** @param keep which keys ({@code in/layer.0.qkv}, {@code out/embed}, ...) to keep rows of; every call is logged */
     public RecordingBackend(LinearBackend inner, Predicate<String> keep) {
-        this.inner = inner;
+        super(inner);
         this.log = new SeamLog(keep);
-    }
-
-    @Override
-    public ModelConfig config() {
-        return inner.config();
     }
 
     @Override

@@ -2,14 +2,14 @@ package dev.veil.attack.simulate;
 
 import dev.veil.engine.LinearBackend;
 import dev.veil.engine.LinearOp;
-import dev.veil.model.ModelConfig;
+import dev.veil.engine.ForwardingBackend;
 
 /**
  * Runs the engine's forward pass only as far as it must: when armed, the first call to the target product records its
  * input rows and ends the pass by throwing {@link Reached} (the KV cache keeps its size, so the next candidate
  * overwrites what this one wrote). Disarmed, it is the inner backend.
  */
-public final class StopAtProduct implements LinearBackend {
+public final class StopAtProduct extends ForwardingBackend {
 
     /** Thrown to end a forward pass at the target; carries no stack trace (it is control flow, thrown per candidate). */
     static final class Reached extends RuntimeException {
@@ -20,14 +20,13 @@ public final class StopAtProduct implements LinearBackend {
 
     private static final Reached REACHED = new Reached();
 
-    private final LinearBackend inner;
     private final LinearOp op;
     private final int layer;
     private boolean armed;
     private float[] captured;
 
     StopAtProduct(LinearBackend inner, LinearOp op, int layer) {
-        this.inner = inner;
+        super(inner);
         this.op = op;
         this.layer = layer;
     }
@@ -39,16 +38,6 @@ public final class StopAtProduct implements LinearBackend {
     /** The target's input rows of the last armed pass. */
     float[] captured() {
         return captured;
-    }
-
-    @Override
-    public ModelConfig config() {
-        return inner.config();
-    }
-
-    @Override
-    public void embed(int[] tokens, float[] out) {
-        inner.embed(tokens, out);
     }
 
     @Override

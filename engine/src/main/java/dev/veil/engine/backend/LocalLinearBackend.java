@@ -9,12 +9,14 @@ import dev.veil.engine.kernel.Parallel;
 import dev.veil.engine.kernel.VectorMath;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
+import dev.veil.model.TensorRole;
 import dev.veil.model.Weights;
 import java.util.Arrays;
 
 /**
  * The weights in memory (usually memory-mapped, read in place): multiplies with the engine's kernels, applies each
- * RMSNorm weight γ to the normalised input before QKV, GATE_UP and LM_HEAD, and adds the q/k/v biases.
+ * RMSNorm weight γ to the normalised input before QKV, GATE_UP (dense or expert), the router and LM_HEAD, applies
+ * Qwen3's q/k norm weights, and adds the q/k/v biases.
  *
  * <p>Thread-safe and stateless per call, so one backend serves any number of concurrent sequences.
  */
@@ -30,9 +32,14 @@ public final class LocalLinearBackend implements LinearBackend {
     private final float[] finalNorm;
     private final Layer[] layers;
 
-    /** One decoder layer's weights; Q, K, V (and gate, up) are stacked so each pair or triple is one parallel job. */
-    private record Layer(float[] inputNorm, Matrix[] qkv, float[] qkvBias, Matrix o, float[] postNorm,
-                         Matrix[] gateUp, Matrix down) {}
+    /**
+     * One decoder layer's weights; Q, K, V (and gate, up) are stacked so each pair or triple is one parallel job.
+     * Qwen3 adds q/k norm weights; a mixture-of-experts layer has a router and per-expert gate|up and down instead of
+     * gateUp and down.
+     */
+    private record Layer(float[] inputNorm, Matrix[] qkv, float[] qkvBias, float[] qNorm, float[] kNorm, Matrix o,
+                         float[] postNorm, Matrix[] gateUp, Matrix down, Matrix router, Matrix[][] expertGateUp,
+                         Matrix[] expertDown) {}
 
     /** Checks every tensor's presence, dtype and shape against {@code config}; fails naming the first bad one. */
     public LocalLinearBackend(ModelConfig config, Weights weights, Parallel parallel) {
@@ -59,31 +66,46 @@ public final class LocalLinearBackend implements LinearBackend {
         this.ownsParallel = ownsParallel;
         this.batching = batching;
         int hidden = config.hiddenSize(), inter = config.intermediateSize();
-        this.embedding = matrix("model.embed_tokens.weight", config.vocabSize(), hidden);
-        this.lmHead = weights.contains("lm_head.weight") || !config.tieWordEmbeddings()
-                ? matrix("lm_head.weight", config.vocabSize(), hidden) : embedding;
-        this.finalNorm = vector("model.norm.weight", hidden);
+        this.embedding = matrix(TensorRole.EMBED.hf(), config.vocabSize(), hidden);
+        this.lmHead = weights.contains(TensorRole.LM_HEAD.hf()) || !config.tieWordEmbeddings()
+                ? matrix(TensorRole.LM_HEAD.hf(), config.vocabSize(), hidden) : embedding;
+        this.finalNorm = vector(TensorRole.FINAL_NORM.hf(), hidden);
         this.layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             Matrix[] qkv = {
-                matrix(ModelConfig.layer(i, "self_attn.q_proj.weight"), config.qDim(), hidden),
-                matrix(ModelConfig.layer(i, "self_attn.k_proj.weight"), config.kvDim(), hidden),
-                matrix(ModelConfig.layer(i, "self_attn.v_proj.weight"), config.kvDim(), hidden)};
+                matrix(TensorRole.Q.hf(i), config.qDim(), hidden),
+                matrix(TensorRole.K.hf(i), config.kvDim(), hidden),
+                matrix(TensorRole.V.hf(i), config.kvDim(), hidden)};
             float[] bias = null;
             if (config.attentionBias()) {
-                bias = concat(vector(ModelConfig.layer(i, "self_attn.q_proj.bias"), config.qDim()),
-                        vector(ModelConfig.layer(i, "self_attn.k_proj.bias"), config.kvDim()),
-                        vector(ModelConfig.layer(i, "self_attn.v_proj.bias"), config.kvDim()));
+                bias = concat(vector(TensorRole.Q_BIAS.hf(i), config.qDim()),
+                        vector(TensorRole.K_BIAS.hf(i), config.kvDim()),
+                        vector(TensorRole.V_BIAS.hf(i), config.kvDim()));
             }
-            layers[i] = new Layer(
-                    vector(ModelConfig.layer(i, "input_layernorm.weight"), hidden),
-                    qkv, bias,
-                    matrix(ModelConfig.layer(i, "self_attn.o_proj.weight"), hidden, config.qDim()),
-                    vector(ModelConfig.layer(i, "post_attention_layernorm.weight"), hidden),
-                    new Matrix[] {
-                        matrix(ModelConfig.layer(i, "mlp.gate_proj.weight"), inter, hidden),
-                        matrix(ModelConfig.layer(i, "mlp.up_proj.weight"), inter, hidden)},
-                    matrix(ModelConfig.layer(i, "mlp.down_proj.weight"), hidden, inter));
+            float[] qNorm = config.qkNorm() ? vector(TensorRole.Q_NORM.hf(i), config.headDim()) : null;
+            float[] kNorm = config.qkNorm() ? vector(TensorRole.K_NORM.hf(i), config.headDim()) : null;
+            Matrix[] gateUp = null;
+            Matrix down = null, router = null;
+            Matrix[][] expertGateUp = null;
+            Matrix[] expertDown = null;
+            if (config.isMoeLayer(i)) {
+                int experts = config.moe().numExperts(), eff = config.moe().moeIntermediateSize();
+                router = matrix(TensorRole.ROUTER.hf(i), experts, hidden);
+                expertGateUp = new Matrix[experts][];
+                expertDown = new Matrix[experts];
+                for (int e = 0; e < experts; e++) {
+                    expertGateUp[e] = new Matrix[] {
+                        matrix(TensorRole.EXPERT_GATE.hf(i, e), eff, hidden),
+                        matrix(TensorRole.EXPERT_UP.hf(i, e), eff, hidden)};
+                    expertDown[e] = matrix(TensorRole.EXPERT_DOWN.hf(i, e), hidden, eff);
+                }
+            } else {
+                gateUp = new Matrix[] {matrix(TensorRole.GATE.hf(i), inter, hidden), matrix(TensorRole.UP.hf(i), inter, hidden)};
+                down = matrix(TensorRole.DOWN.hf(i), hidden, inter);
+            }
+            layers[i] = new Layer(vector(TensorRole.ATTN_NORM.hf(i), hidden), qkv, bias, qNorm, kNorm,
+                    matrix(TensorRole.O.hf(i), hidden, config.qDim()), vector(TensorRole.FFN_NORM.hf(i), hidden),
+                    gateUp, down, router, expertGateUp, expertDown);
         }
     }
 
@@ -147,9 +169,47 @@ public final class LocalLinearBackend implements LinearBackend {
                 if (l.qkvBias != null) VectorMath.addRows(out, n, l.qkvBias);
             }
             case O -> MatMul.multiply(parallel, x, n, new Matrix[] {l.o}, out, batching);
-            case GATE_UP -> MatMul.multiply(parallel, withNormWeight(x, n, l.postNorm), n, l.gateUp, out, batching);
-            case DOWN -> MatMul.multiply(parallel, x, n, new Matrix[] {l.down}, out, batching);
+            case GATE_UP -> MatMul.multiply(parallel, withNormWeight(x, n, l.postNorm), n, dense(l, layer).gateUp, out, batching);
+            case DOWN -> MatMul.multiply(parallel, x, n, new Matrix[] {dense(l, layer).down}, out, batching);
             case LM_HEAD -> MatMul.multiply(parallel, withNormWeight(x, n, finalNorm), n, new Matrix[] {lmHead}, out, batching);
+        }
+    }
+
+    private static Layer dense(Layer l, int layer) {
+        if (l.gateUp == null) throw new IllegalArgumentException("layer " + layer + " is a mixture-of-experts layer");
+        return l;
+    }
+
+    private Layer moe(int layer) {
+        if (layer < 0 || layer >= layers.length)
+            throw new IllegalArgumentException("layer " + layer + " is outside [0, " + layers.length + ")");
+        Layer l = layers[layer];
+        if (l.router == null) throw new IllegalArgumentException("layer " + layer + " has no experts");
+        return l;
+    }
+
+    @Override
+    public void applyQkNorm(int layer, float[] qkv, int n) {
+        Layer l = layers[layer];
+        if (l.qNorm == null) throw new IllegalArgumentException("this model has no q_norm/k_norm");
+        LinearBackend.scaleQkHeads(config, qkv, n, l.qNorm, l.kNorm);
+    }
+
+    @Override
+    public void route(int layer, float[] x, int n, float[] out) {
+        Layer l = moe(layer);
+        MatMul.multiply(parallel, withNormWeight(x, n, l.postNorm), n, new Matrix[] {l.router}, out, batching);
+    }
+
+    @Override
+    public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
+        Layer l = moe(layer);
+        if (expert < 0 || expert >= l.expertDown.length)
+            throw new IllegalArgumentException("expert " + expert + " is outside [0, " + l.expertDown.length + ")");
+        switch (op) {
+            case GATE_UP -> MatMul.multiply(parallel, withNormWeight(x, n, l.postNorm), n, l.expertGateUp[expert], out, batching);
+            case DOWN -> MatMul.multiply(parallel, x, n, new Matrix[] {l.expertDown[expert]}, out, batching);
+            default -> throw new IllegalArgumentException(op + " is not an expert product");
         }
     }
 

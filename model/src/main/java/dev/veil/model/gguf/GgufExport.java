@@ -5,13 +5,16 @@ import static dev.veil.model.gguf.GgufKeys.*;
 import dev.veil.model.DType;
 import dev.veil.model.GenerationConfig;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.ModelConfig.Moe;
 import dev.veil.model.ModelFiles;
-import dev.veil.model.ModelTensors;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorOps;
+import dev.veil.model.TensorRole;
 import dev.veil.model.TensorSpec;
 import dev.veil.model.Weights;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,11 +22,15 @@ import java.util.List;
 
 /**
  * Hugging Face model -> GGUF that llama.cpp runs, following llama.cpp's own converter (convert_hf_to_gguf.py) where
- * it matters, and always as architecture {@code llama}, Qwen2 included: llama.cpp's qwen2 graph assumes
+ * it matters. Llama and Qwen2 are written as architecture {@code llama}: llama.cpp's qwen2 graph assumes
  * heads x head_dim = hidden, while its llama graph takes head_dim from attention.key_length/value_length and adds
- * q/k/v biases when the file has them. So Q/K rows (and biases) are interleaved for llama's RoPE, llama3 rope scaling
- * becomes a {@code rope_freqs.weight} tensor, tied embeddings get no {@code output.weight}, 2-D weights are stored in
- * the requested dtype and 1-D tensors (norms, biases) in F32 as the converter does. Tensors stream one at a time.
+ * q/k/v biases when the file has them. So their Q/K rows (and biases) are interleaved for llama's RoPE, llama3 rope
+ * scaling becomes a {@code rope_freqs.weight} tensor. Qwen3 and Qwen3-MoE keep their own graphs ({@code qwen3},
+ * {@code qwen3moe}: NeoX RoPE, so Q/K rows stay in Hugging Face order; q_norm/k_norm as attn_q_norm/attn_k_norm;
+ * experts stacked per layer into ffn_gate_exps/ffn_up_exps/ffn_down_exps with expert_count, expert_used_count and
+ * expert_feed_forward_length). Tied embeddings get no {@code output.weight}, matrices are stored in the requested
+ * dtype and 1-D tensors (norms, biases) in F32 as the converter does. Tensors stream one at a time (a layer's experts
+ * are stacked in memory first).
  */
 public final class GgufExport {
     private GgufExport() {}
@@ -34,43 +41,78 @@ public final class GgufExport {
 
     /**
      * @param tokenizerDir directory of tokenizer.json, or null for a synthetic byte-level vocabulary
-     * @param dtype        F32, F16 or BF16 for the 2-D weights
+     * @param dtype        F32, F16 or BF16 for the 2-D and 3-D weights
      */
     public static void write(ModelConfig config, GenerationConfig generation, Weights weights, Path tokenizerDir, String name,
                              Path out, DType dtype) throws IOException {
         if (!dtype.isFloat()) throw new IllegalArgumentException("GGUF export writes F32, F16 or BF16, not " + dtype);
+        checkRepresentable(config);
         GgufMetadata meta = metadata(config, generation, tokenizerDir, name, dtype);
         List<TensorSpec> specs = new ArrayList<>();
         float[] ropeFactors = config.ropeScaling() == null ? null
                 : Llama3Rope.factors(config.headDim(), config.ropeTheta(), config.ropeScaling());
         if (ropeFactors != null) specs.add(new TensorSpec(GgufNames.ROPE_FREQS, DType.F32, new long[] {ropeFactors.length}));
-        List<String> hfNames = new ArrayList<>(ModelTensors.expected(config).keySet());
-        for (String hf : hfNames) {
-            long[] shape = ModelTensors.expected(config).get(hf);
-            specs.add(new TensorSpec(GgufNames.toGguf(hf), shape.length == 1 ? DType.F32 : dtype, shape));
-        }
+        List<TensorRole.Entry> entries = TensorRole.ggufTensors(config);
+        for (TensorRole.Entry e : entries)
+            specs.add(new TensorSpec(e.name(), e.shape().length == 1 ? DType.F32 : dtype, e.shape()));
         try (GgufWriter w = GgufWriter.create(out, meta, specs)) {
             if (ropeFactors != null) w.write(Tensor.ofFloats(GgufNames.ROPE_FREQS, ropeFactors, ropeFactors.length));
-            for (int i = 0; i < hfNames.size(); i++) {
+            for (int i = 0; i < entries.size(); i++) {
                 TensorSpec spec = specs.get(i + (ropeFactors == null ? 0 : 1));
-                w.write(toGguf(config, weights.get(hfNames.get(i)), spec));
+                TensorRole.Entry e = entries.get(i);
+                w.write(e.role().scope == TensorRole.Scope.EXPERT ? stackExperts(config, weights, e, spec)
+                        : toGguf(config, weights.get(hfName(e)), spec));
             }
         }
     }
 
-    /** One Hugging Face tensor as llama.cpp's llama architecture wants it. */
+    /** Refuses what llama.cpp's graph for the family would compute differently from the Hugging Face model. */
+    private static void checkRepresentable(ModelConfig c) {
+        String arch = c.architecture().ggufArch;
+        if (c.ropeScaling() != null && !arch.equals("llama"))
+            throw new IllegalArgumentException("llama3 rope scaling is written for llama.cpp's llama graph only, not " + arch);
+        Moe moe = c.moe();
+        if (moe == null) return;
+        if (!moe.normTopkProb())
+            throw new IllegalArgumentException("llama.cpp's " + arch + " graph renormalises the top-k expert weights; "
+                    + "a model with norm_topk_prob=false has no GGUF equivalent");
+        for (int i = 0; i < c.numLayers(); i++)
+            if (!c.isMoeLayer(i))
+                throw new IllegalArgumentException("llama.cpp's " + arch + " graph makes every layer sparse; layer " + i
+                        + " is dense (decoder_sparse_step " + moe.decoderSparseStep() + ", mlp_only_layers " + moe.mlpOnlyLayers() + ")");
+    }
+
+    private static String hfName(TensorRole.Entry e) {
+        return e.layer() < 0 ? e.role().hf() : e.role().hf(e.layer());
+    }
+
+    /** One Hugging Face tensor as llama.cpp's architecture wants it. */
     private static Tensor toGguf(ModelConfig config, Tensor hf, TensorSpec spec) {
         Tensor t = TensorOps.convert(hf, spec.dtype());
-        if (GgufNames.isQ(hf.name())) t = LlamaCppRope.toLlamaCpp(t, config.numHeads());
-        else if (GgufNames.isK(hf.name())) t = LlamaCppRope.toLlamaCpp(t, config.numKvHeads());
+        if (config.architecture().ggufArch.equals("llama")) {
+            if (GgufNames.isQ(hf.name())) t = LlamaCppRope.toLlamaCpp(t, config.numHeads());
+            else if (GgufNames.isK(hf.name())) t = LlamaCppRope.toLlamaCpp(t, config.numKvHeads());
+        }
         return t.withName(spec.name());
+    }
+
+    /** A layer's experts, each converted to the file's dtype, stacked into one [experts, out, in] tensor. */
+    private static Tensor stackExperts(ModelConfig config, Weights weights, TensorRole.Entry e, TensorSpec spec) {
+        int experts = config.moe().numExperts();
+        long each = spec.byteSize() / experts;
+        MemorySegment data = Arena.ofAuto().allocate(spec.byteSize(), 64);
+        for (int x = 0; x < experts; x++) {
+            Tensor t = TensorOps.convert(weights.get(e.role().hf(e.layer(), x)), spec.dtype());
+            MemorySegment.copy(t.data(), 0, data, x * each, each);
+        }
+        return new Tensor(spec.name(), spec.dtype(), spec.shape(), data);
     }
 
     static GgufMetadata metadata(ModelConfig c, GenerationConfig generation, Path tokenizerDir, String name, DType dtype)
             throws IOException {
-        String a = "llama.";
+        String arch = c.architecture().ggufArch, a = arch + ".";
         GgufMetadata m = new GgufMetadata()
-                .putString(ARCHITECTURE, "llama")
+                .putString(ARCHITECTURE, arch)
                 .putString(NAME, name)
                 .putU32(FILE_TYPE, switch (dtype) {
                     case F16 -> FILE_TYPE_F16;
@@ -90,6 +132,10 @@ public final class GgufExport {
                 .putF32(a + ROPE_FREQ_BASE, (float) c.ropeTheta())
                 .putF32(a + RMS_EPS, (float) c.rmsNormEps())
                 .putString(VEIL_HF_ARCHITECTURE, c.architecture().hfClass);
+        if (c.moe() != null)
+            m.putU32(a + EXPERT_COUNT, c.moe().numExperts())
+                    .putU32(a + EXPERT_USED_COUNT, c.moe().expertsPerToken())
+                    .putU32(a + EXPERT_FEED_FORWARD_LENGTH, c.moe().moeIntermediateSize());
         if (c.ropeScaling() != null) {
             m.putF32(VEIL_ROPE_FACTOR, (float) c.ropeScaling().factor())
                     .putF32(VEIL_ROPE_LOW, (float) c.ropeScaling().lowFreqFactor())

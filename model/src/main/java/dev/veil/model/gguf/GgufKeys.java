@@ -22,6 +22,9 @@ final class GgufKeys {
     static final String ROPE_FREQ_BASE = "rope.freq_base";
     static final String ROPE_DIMENSION_COUNT = "rope.dimension_count";
     static final String VOCAB_SIZE = "vocab_size";
+    static final String EXPERT_COUNT = "expert_count";
+    static final String EXPERT_USED_COUNT = "expert_used_count";
+    static final String EXPERT_FEED_FORWARD_LENGTH = "expert_feed_forward_length";
 
     static final String TOKENIZER_MODEL = "tokenizer.ggml.model";
     static final String TOKENIZER_PRE = "tokenizer.ggml.pre";

@@ -6,8 +6,10 @@ import dev.veil.model.DType;
 import dev.veil.model.GenerationConfig;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelConfig.Architecture;
+import dev.veil.model.ModelConfig.Moe;
 import dev.veil.model.ModelConfig.RopeScaling;
 import dev.veil.model.Tensor;
+import dev.veil.model.TensorRole;
 import dev.veil.model.Weights;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -19,8 +21,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A llama/qwen2 GGUF seen as a Hugging Face model: its {@link ModelConfig} rebuilt from the metadata, and its tensors
- * under Hugging Face names in Hugging Face layout (Q/K rows of llama-architecture files put back in rotate-half order).
+ * A llama/qwen2/qwen3/qwen3moe GGUF seen as a Hugging Face model: its {@link ModelConfig} rebuilt from the metadata,
+ * and its tensors under Hugging Face names in Hugging Face layout (Q/K rows of llama-architecture files put back in
+ * rotate-half order, each expert a slice of its layer's stacked expert tensor).
  */
 public final class GgufModel {
     private GgufModel() {}
@@ -38,8 +41,8 @@ public final class GgufModel {
     private static ModelConfig readConfig(GgufFile g) throws IOException {
         String arch = g.getString(ARCHITECTURE, null);
         if (arch == null) throw new IOException(g.path() + ": missing metadata key '" + ARCHITECTURE + "'");
-        if (!arch.equals("llama") && !arch.equals("qwen2"))
-            throw new IOException(g.path() + ": unsupported architecture '" + arch + "' (Veil reads llama and qwen2 GGUFs)");
+        if (!readable(arch))
+            throw new IOException(g.path() + ": unsupported architecture '" + arch + "' (Veil reads llama, qwen2, qwen3 and qwen3moe GGUFs)");
         String p = arch + ".";
         GgufTensorInfo embed = g.tensorInfo("token_embd.weight");
         if (embed == null) throw new IOException(g.path() + ": missing tensor 'token_embd.weight'");
@@ -50,8 +53,14 @@ public final class GgufModel {
         int headDim = g.getInt(p + KEY_LENGTH, hidden / heads);
         if (g.getInt(p + VALUE_LENGTH, headDim) != headDim)
             throw new IOException(g.path() + ": key_length " + headDim + " != value_length " + g.getInt(p + VALUE_LENGTH, headDim) + " (unsupported)");
-        boolean bias = g.tensorInfo("blk.0.attn_q.bias") != null;
+        boolean bias = g.tensorInfo(TensorRole.Q_BIAS.gguf(0)) != null;
         Architecture architecture = architecture(g, arch, bias);
+        Moe moe = null;
+        if (architecture.moe) {
+            // llama.cpp's qwen3moe graph: every layer sparse, softmax router, top-k weights renormalised
+            int experts = g.getInt(p + EXPERT_COUNT);
+            moe = new Moe(experts, g.getInt(p + EXPERT_USED_COUNT), g.getInt(p + EXPERT_FEED_FORWARD_LENGTH), true, 1, List.of());
+        }
         double theta = shortest(g.getFloat(p + ROPE_FREQ_BASE, 10000f));
         RopeScaling scaling = ropeScaling(g, headDim, theta);
         List<Integer> eos = new ArrayList<>();
@@ -63,8 +72,8 @@ public final class GgufModel {
         }
         return new ModelConfig(architecture, Math.toIntExact(embed.ne()[1]), hidden, g.getInt(p + FEED_FORWARD_LENGTH),
                 g.getInt(p + BLOCK_COUNT), heads, kvHeads, headDim, shortest(g.getFloat(p + RMS_EPS, 1e-6f)), theta, scaling,
-                g.getInt(p + CONTEXT_LENGTH, 2048), g.tensorInfo("output.weight") == null, bias, g.getInt(BOS_ID, -1), eos,
-                torchDtype(g.getInt(FILE_TYPE, FILE_TYPE_F32)));
+                g.getInt(p + CONTEXT_LENGTH, 2048), g.tensorInfo(TensorRole.LM_HEAD.gguf(-1)) == null, bias, g.getInt(BOS_ID, -1), eos,
+                torchDtype(g.getInt(FILE_TYPE, FILE_TYPE_F32)), moe);
     }
 
     /** The generation defaults a GGUF carries: its special token ids. */
@@ -77,12 +86,26 @@ public final class GgufModel {
         return new HfView(g, config);
     }
 
+    /** Whether Veil reads GGUFs of llama.cpp architecture {@code arch}. */
+    public static boolean readable(String arch) {
+        if (arch.equals("qwen2")) return true;
+        for (Architecture a : Architecture.values()) if (a.ggufArch.equals(arch)) return true;
+        return false;
+    }
+
     private static Architecture architecture(GgufFile g, String arch, boolean bias) throws IOException {
         String hf = g.getString(VEIL_HF_ARCHITECTURE, null);
         if (hf != null) {
-            for (Architecture a : Architecture.values()) if (a.hfClass.equals(hf)) return a;
+            for (Architecture a : Architecture.values())
+                if (a.hfClass.equals(hf)) {
+                    if (!a.ggufArch.equals(arch) && !(a == Architecture.QWEN2 && arch.equals("qwen2")))
+                        throw new IOException(g.path() + ": " + VEIL_HF_ARCHITECTURE + " '" + hf + "' does not match architecture '" + arch + "'");
+                    return a;
+                }
             throw new IOException(g.path() + ": unsupported " + VEIL_HF_ARCHITECTURE + " '" + hf + "'");
         }
+        if (arch.equals(Architecture.QWEN3.ggufArch)) return Architecture.QWEN3;
+        if (arch.equals(Architecture.QWEN3_MOE.ggufArch)) return Architecture.QWEN3_MOE;
         // Hugging Face's Llama puts a bias on o_proj too whenever q/k/v have one; q/k/v biases alone are Qwen2's.
         if (arch.equals("qwen2") || (bias && g.tensorInfo("blk.0.attn_output.bias") == null)) return Architecture.QWEN2;
         return Architecture.LLAMA;
@@ -135,6 +158,7 @@ public final class GgufModel {
         private final boolean interleaved;
         private final Map<String, String> ggufByHf;
         private final Map<String, Tensor> permuted = new ConcurrentHashMap<>();
+        private final Map<String, Integer> expertOf = new java.util.HashMap<>();
 
         HfView(GgufFile g, ModelConfig config) {
             this.g = g;
@@ -145,12 +169,22 @@ public final class GgufModel {
                 String hf = GgufNames.toHf(t.name());
                 if (hf != null) map.put(hf, t.name());
             }
+            for (int i = 0; i < config.numLayers(); i++)
+                for (TensorRole r : TensorRole.values()) {
+                    if (r.scope != TensorRole.Scope.EXPERT || g.tensorInfo(r.gguf(i)) == null) continue;
+                    for (int e = 0; e < config.moe().numExperts(); e++) {
+                        map.put(r.hf(i, e), r.gguf(i));
+                        expertOf.put(r.hf(i, e), e);
+                    }
+                }
             this.ggufByHf = Collections.unmodifiableMap(map);
         }
 
         @Override
         public Tensor get(String name) {
             String ggufName = ggufByHf.get(name);
+            Integer expert = expertOf.get(name);
+            if (expert != null) return expertSlice(g.tensor(ggufName), expert).withName(name);
             if (ggufName == null) throw new IllegalArgumentException(g.path() + ": no tensor '" + name + "' (llama.cpp name '"
                     + GgufNames.toGguf(name) + "')");
             if (interleaved && GgufNames.isQ(name))
@@ -158,6 +192,16 @@ public final class GgufModel {
             if (interleaved && GgufNames.isK(name))
                 return permuted.computeIfAbsent(name, n -> LlamaCppRope.toHf(g.tensor(ggufName), config.numKvHeads()).withName(n));
             return g.tensor(ggufName).withName(name);
+        }
+
+        /** Expert {@code e} of a stacked [experts, out, in] tensor: a [out, in] view of the same bytes. */
+        private static Tensor expertSlice(Tensor stacked, int e) {
+            long[] s = stacked.shape();
+            if (s.length != 3 || e >= s[0])
+                throw new IllegalArgumentException("tensor " + stacked.name() + " has shape " + java.util.Arrays.toString(s)
+                        + ", not [experts, out, in] with expert " + e);
+            long bytes = s[1] * s[2] * stacked.dtype().bytes;
+            return new Tensor(stacked.name(), stacked.dtype(), new long[] {s[1], s[2]}, stacked.data().asSlice(e * bytes, bytes));
         }
 
         @Override

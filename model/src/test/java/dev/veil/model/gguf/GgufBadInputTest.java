@@ -226,7 +226,7 @@ class GgufBadInputTest {
     void unsupportedArchitectureAsAModel() throws IOException {
         Path gpt2 = dev.veil.model.Fixtures.vocabGguf("gpt-2");
         assertThatThrownBy(() -> ModelFiles.open(gpt2)).isInstanceOf(IOException.class)
-                .hasMessage(gpt2 + ": unsupported architecture 'gpt2' (Veil reads llama and qwen2 GGUFs)");
+                .hasMessage(gpt2 + ": unsupported architecture 'gpt2' (Veil reads llama, qwen2, qwen3 and qwen3moe GGUFs)");
     }
 
     @Test

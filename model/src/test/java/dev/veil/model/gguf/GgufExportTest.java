@@ -29,7 +29,8 @@ class GgufExportTest {
 
     static Stream<Arguments> models() {
         return Stream.of(DType.F32, DType.F16, DType.BF16).flatMap(d -> Stream.of(
-                Arguments.of("llama", RandomModels.llama(), d), Arguments.of("qwen2", RandomModels.qwen2(), d)));
+                Arguments.of("llama", RandomModels.llama(), d), Arguments.of("qwen2", RandomModels.qwen2(), d),
+                Arguments.of("qwen3", RandomModels.qwen3(), d), Arguments.of("qwen3moe", RandomModels.qwen3Moe(), d)));
     }
 
     /** HF -> GGUF -> (ModelFiles on the GGUF) -> HF gives back the same config and bit-identical tensors. */
@@ -95,6 +96,54 @@ class GgufExportTest {
             }
             assertThat(g.dataStart() % 32).isZero();
             assertThat(Files.size(gguf)).isEqualTo(g.dataStart() + expectedOffset);
+        }
+    }
+
+    /**
+     * Qwen3-MoE as llama.cpp's converter writes it: architecture qwen3moe with its expert keys, Q/K rows in Hugging
+     * Face order (NeoX RoPE), q/k norms over head_dim, each layer's experts stacked [experts, out, in] in expert order.
+     */
+    @Test
+    void qwen3MoeHasLlamaCppsNamesKeysAndStackedExperts() throws IOException {
+        ModelConfig c = RandomModels.qwen3Moe();
+        Path hf = RandomModels.writeHf(tmp.resolve("moe"), c, DType.F32, 3);
+        Path gguf = tmp.resolve("moe.gguf");
+        try (ModelFiles m = ModelFiles.open(hf); GgufFile g = exportAndOpen(m, gguf)) {
+            assertThat(g.getString("general.architecture")).isEqualTo("qwen3moe");
+            assertThat(g.getInt("qwen3moe.expert_count")).isEqualTo(4);
+            assertThat(g.getInt("qwen3moe.expert_used_count")).isEqualTo(2);
+            assertThat(g.getInt("qwen3moe.expert_feed_forward_length")).isEqualTo(20);
+            assertThat(g.getInt("qwen3moe.attention.key_length")).isEqualTo(12);
+            assertThat(g.type("qwen3moe.expert_count")).isEqualTo(GgufValueType.UINT32);
+            assertThat(g.tensorInfo("blk.1.attn_q_norm.weight").ne()).containsExactly(12);
+            assertThat(g.tensorInfo("blk.1.ffn_gate_inp.weight").ne()).containsExactly(32, 4);
+            assertThat(g.tensorInfo("blk.1.ffn_gate_exps.weight").ne()).containsExactly(32, 20, 4); // ggml: {in, out, experts}
+            assertThat(g.tensorInfo("blk.1.ffn_down_exps.weight").ne()).containsExactly(20, 32, 4);
+            assertThat(g.tensorInfo("blk.0.ffn_gate.weight")).isNull();
+            assertThat(g.tensors()).hasSize(1 + 2 * 12 + 1); // tied: no output.weight
+            assertThat(g.tensor("blk.0.attn_q.weight").row(1)).isEqualTo(m.weights().get("model.layers.0.self_attn.q_proj.weight").row(1));
+            Tensor up = g.tensor("blk.1.ffn_up_exps.weight");
+            Tensor expert2 = m.weights().get("model.layers.1.mlp.experts.2.up_proj.weight");
+            float[] stacked = up.toFloats(), own = expert2.toFloats();
+            assertThat(java.util.Arrays.copyOfRange(stacked, 2 * own.length, 3 * own.length)).isEqualTo(own);
+        }
+    }
+
+    /** llama.cpp's qwen3moe graph makes every layer sparse and renormalises the top-k weights: anything else is refused. */
+    @Test
+    void moeThatLlamaCppCannotRunIsRefused() throws IOException {
+        ModelConfig base = RandomModels.qwen3Moe();
+        for (var moe : List.of(new ModelConfig.Moe(4, 2, 20, false, 1, List.of()), new ModelConfig.Moe(4, 2, 20, true, 1, List.of(0)))) {
+            ModelConfig c = new ModelConfig(base.architecture(), base.vocabSize(), base.hiddenSize(), base.intermediateSize(),
+                    base.numLayers(), base.numHeads(), base.numKvHeads(), base.headDim(), base.rmsNormEps(), base.ropeTheta(), null,
+                    base.maxPositionEmbeddings(), base.tieWordEmbeddings(), false, base.bosTokenId(), base.eosTokenIds(),
+                    base.torchDtype(), moe);
+            Path hf = RandomModels.writeHf(tmp.resolve("bad" + moe.normTopkProb()), c, DType.F32, 3);
+            try (ModelFiles m = ModelFiles.open(hf)) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> GgufExport.write(m, tmp.resolve("bad.gguf"), DType.F32))
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining(moe.normTopkProb() ? "layer 0 is dense" : "norm_topk_prob=false");
+            }
         }
     }
 
@@ -254,8 +303,6 @@ class GgufExportTest {
     }
 
     private static ModelConfig withTorchDtype(ModelConfig c, DType d) {
-        return new ModelConfig(c.architecture(), c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numLayers(), c.numHeads(),
-                c.numKvHeads(), c.headDim(), c.rmsNormEps(), c.ropeTheta(), c.ropeScaling(), c.maxPositionEmbeddings(),
-                c.tieWordEmbeddings(), c.attentionBias(), c.bosTokenId(), c.eosTokenIds(), HfModelWriter.torchDtype(d));
+        return c.withTorchDtype(HfModelWriter.torchDtype(d));
     }
 }

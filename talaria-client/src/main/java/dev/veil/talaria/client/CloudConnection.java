@@ -85,6 +85,33 @@ public final class CloudConnection implements AutoCloseable {
         return c;
     }
 
+    /**
+     * Qwen3's q_norm / k_norm weights as the cloud publishes them ({@code GET /v2/talaria/qk_norm}): {@code [2·layer]}
+     * γ_q, {@code [2·layer + 1]} γ_k, each of head_dim finite values, or a {@link TalariaException} naming what is wrong.
+     */
+    public float[][] fetchQkNorms(ModelConfig c) {
+        Transport.Reply r = send("/v2/talaria/qk_norm", Map.of(), null, REPLY_OVERHEAD + 32 * 2 * c.numLayers() * c.headDim(),
+                "the q/k norm weights");
+        float[][] out = new float[2 * c.numLayers()][];
+        try {
+            var rows = JSON.readTree(r.body()).path("qk_norm");
+            if (rows.size() != out.length) throw new IllegalArgumentException(rows.size() + " vectors, expected " + out.length);
+            for (int i = 0; i < out.length; i++) {
+                var row = rows.get(i);
+                if (row.size() != c.headDim()) throw new IllegalArgumentException("vector " + i + " has " + row.size() + " values, expected " + c.headDim());
+                out[i] = new float[c.headDim()];
+                for (int j = 0; j < out[i].length; j++) {
+                    out[i][j] = row.get(j).floatValue();
+                    if (!row.get(j).isNumber() || !Float.isFinite(out[i][j]))
+                        throw new IllegalArgumentException("vector " + i + " value " + j + " is not a finite number");
+                }
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            throw new TalariaException("cloud " + base + " sent unusable q/k norm weights: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
     private static String check(String field, int value, int max) {
         return value >= 1 && value <= max ? "" : " " + field + " " + value + " is outside 1.." + max + ";";
     }

@@ -41,6 +41,9 @@ public final class MaskedRemoteBackend implements LinearBackend {
     /** Set up on another thread for when the current session's pools run out (see {@link #continueWith}); or null. */
     private CompletableFuture<PreparedSetup> successor;
 
+    /** Qwen3's γ_q, γ_k per layer ({@code [2·layer]}, {@code [2·layer + 1]}), applied here in the client; or null. */
+    private final float[][] qkNorms;
+
     /** A session: the maskers one secret seed expands to. */
     private record Session(Map<ModelName, ProductMasker> maskers) {}
 
@@ -101,6 +104,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
         this.cloud = cloud;
         this.setup = setup;
         this.config = cloud.fetchConfig();
+        this.qkNorms = config.qkNorm() ? cloud.fetchQkNorms(config) : null;
         this.options = options.resolve(config);
         this.stats = cloud.stats();
         if (options.localHead() && !config.tieWordEmbeddings())
@@ -114,6 +118,13 @@ public final class MaskedRemoteBackend implements LinearBackend {
     @Override
     public ModelConfig config() {
         return config;
+    }
+
+    /** Qwen3's q/k norm weights on the plain per-head rows the client holds anyway (no round trip, nothing masked). */
+    @Override
+    public void applyQkNorm(int layer, float[] qkv, int n) {
+        if (qkNorms == null) throw new IllegalArgumentException("this model has no q_norm/k_norm");
+        LinearBackend.scaleQkHeads(config, qkv, n, qkNorms[2 * layer], qkNorms[2 * layer + 1]);
     }
 
     public TalariaOptions options() {
@@ -217,6 +228,27 @@ public final class MaskedRemoteBackend implements LinearBackend {
             return;
         }
         call(ModelName.of(Product.of(op), layer), x, n, out);
+    }
+
+    @Override
+    public void route(int layer, float[] x, int n, float[] out) {
+        call(new ModelName(Product.ROUTER, layer), x, n, out);
+    }
+
+    @Override
+    public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
+        Product p = switch (op) {
+            case GATE_UP -> Product.EXPERT_GATE_UP;
+            case DOWN -> Product.EXPERT_DOWN;
+            default -> throw new IllegalArgumentException(op + " is not an expert product");
+        };
+        call(new ModelName(p, layer, expert), x, n, out);
+    }
+
+    /** The cloud must not learn which experts a row used: every expert gets every row (design D10). */
+    @Override
+    public boolean callsEveryExpert() {
+        return true;
     }
 
     private synchronized void call(ModelName name, float[] x, int n, float[] out) {

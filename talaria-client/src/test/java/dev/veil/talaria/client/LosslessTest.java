@@ -2,12 +2,21 @@ package dev.veil.talaria.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veil.engine.ForwardingBackend;
+import dev.veil.engine.GenerationOptions;
+import dev.veil.engine.Generator;
 import dev.veil.engine.KvCache;
+import dev.veil.engine.LinearOp;
+import dev.veil.engine.SamplingParams;
 import dev.veil.engine.Transformer;
 import dev.veil.model.ModelConfig;
 import dev.veil.talaria.cloud.TinyModels;
 import dev.veil.talaria.protocol.MaskSpec;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,6 +70,53 @@ class LosslessTest {
                 assertThat(actual).as("%s, %s, prompt %s", label, h.config.architecture(), java.util.Arrays.toString(prompt))
                         .containsExactly(expected);
             }
+        }
+    }
+
+    /**
+     * Qwen3: the client applies q_norm/k_norm (published by the cloud) between the masked QKV product and RoPE; greedy
+     * output is the plain model's under the default and under ReMO 0.5.
+     */
+    @Test
+    void qwen3GreedyOutputIsThePlainModels() throws Exception {
+        try (Harness h = new Harness(TinyModels.qwen3(), 23)) {
+            for (TalariaOptions options : List.of(TalariaOptions.DEFAULT, TalariaOptions.DEFAULT.withHidden(MaskSpec.remo(0.5)))) {
+                MaskedRemoteBackend talaria = h.client(options);
+                for (int[] prompt : h.prompts(10, 9))
+                    assertThat(Harness.greedy(talaria, prompt, 12)).as("%s, prompt %s", options.hidden(), Arrays.toString(prompt))
+                            .containsExactly(Harness.greedy(h.local, prompt, 12));
+            }
+        }
+    }
+
+    /**
+     * Qwen3-MoE: the router product is masked like any other, the client picks the experts, and every expert of every
+     * sparse layer gets every row, so the cloud's view does not depend on the routing; greedy output is the plain
+     * model's.
+     */
+    @Test
+    void qwen3MoeGreedyOutputIsThePlainModelsWithEveryExpertCalled() throws Exception {
+        try (Harness h = new Harness(TinyModels.qwen3Moe(), 24)) {
+            ModelConfig c = h.config;
+            MaskedRemoteBackend talaria = h.client(TalariaOptions.DEFAULT);
+            Map<String, Integer> rowsPerProduct = new TreeMap<>();
+            ForwardingBackend counting = new ForwardingBackend(talaria) {
+                @Override
+                public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
+                    rowsPerProduct.merge(layer + "/" + expert + "/" + op, n, Integer::sum);
+                    super.applyExpert(op, layer, expert, x, n, out);
+                }
+            };
+            int rows = 0;
+            for (int[] prompt : h.prompts(6, 11)) {
+                talaria.beginRequest(prompt.length + 12);
+                assertThat(new Generator(new Transformer(counting)).generate(prompt, new GenerationOptions(12, SamplingParams.GREEDY, Set.of())).outputIds())
+                        .as("prompt %s", Arrays.toString(prompt)).containsExactly(Harness.greedy(h.local, prompt, 12));
+                rows += prompt.length + 11;
+            }
+            // layers 0 and 2 are sparse: 4 experts x (gate_up, down) each, every one on every row run
+            assertThat(rowsPerProduct).hasSize(2 * c.moe().numExperts() * 2);
+            assertThat(Set.copyOf(rowsPerProduct.values())).containsExactly(rows);
         }
     }
 

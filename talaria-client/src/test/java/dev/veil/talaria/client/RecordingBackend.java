@@ -2,7 +2,7 @@ package dev.veil.talaria.client;
 
 import dev.veil.engine.LinearBackend;
 import dev.veil.engine.LinearOp;
-import dev.veil.model.ModelConfig;
+import dev.veil.engine.ForwardingBackend;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
 import java.util.ArrayList;
@@ -10,20 +10,14 @@ import java.util.Arrays;
 import java.util.List;
 
 /** Wraps a backend and records every row that crosses the seam in the clear: the ground truth the wire is compared with. */
-final class RecordingBackend implements LinearBackend {
+final class RecordingBackend extends ForwardingBackend {
 
     record Call(ModelName name, int n, float[] in, float[] out, int[] tokens) {}
 
     final List<Call> calls = new ArrayList<>();
-    private final LinearBackend inner;
 
     RecordingBackend(LinearBackend inner) {
-        this.inner = inner;
-    }
-
-    @Override
-    public ModelConfig config() {
-        return inner.config();
+        super(inner);
     }
 
     @Override

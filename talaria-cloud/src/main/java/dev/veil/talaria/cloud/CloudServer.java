@@ -25,7 +25,8 @@ import java.util.Map;
  *
  * <p>Endpoints: {@code GET /v2}, {@code /v2/health/live}, {@code /v2/health/ready}, {@code /v2/models/{name}},
  * {@code /v2/models/{name}/ready}, {@code POST /v2/models/{name}/infer} (also under {@code /versions/1}),
- * {@code GET /v2/talaria/config} (the model's config.json, Veil's extension), {@code GET /metrics}.
+ * {@code GET /v2/talaria/config} (the model's config.json, Veil's extension), {@code GET /v2/talaria/qk_norm} (Qwen3's
+ * q_norm/k_norm weights, which the client applies), {@code GET /metrics}.
  */
 public final class CloudServer implements AutoCloseable {
 
@@ -169,6 +170,11 @@ public final class CloudServer implements AutoCloseable {
                 }
                 case "/v2/talaria/config" -> {
                     return new Reply(200, "application/json", Map.of(), configJson);
+                }
+                case "/v2/talaria/qk_norm" -> {
+                    float[][] norms = model.qkNorms();
+                    if (norms == null) return error(404, "this model has no q_norm/k_norm");
+                    return json(200, Map.of("qk_norm", norms));
                 }
                 case "/metrics" -> {
                     return new Reply(200, "text/plain; version=0.0.4", Map.of(), stats.prometheus().getBytes(StandardCharsets.UTF_8));

@@ -4,6 +4,7 @@ import dev.veil.engine.kernel.Matrix;
 
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
+import dev.veil.model.TensorRole;
 import dev.veil.model.Weights;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
@@ -23,32 +24,60 @@ public final class FoldedModel {
     private final ModelConfig config;
     private final Map<ModelName, FoldedProduct> products;
 
-    private FoldedModel(ModelConfig config, Map<ModelName, FoldedProduct> products) {
+    private final float[][] qkNorms;
+
+    private FoldedModel(ModelConfig config, Map<ModelName, FoldedProduct> products, float[][] qkNorms) {
         this.config = config;
         this.products = products;
+        this.qkNorms = qkNorms;
+    }
+
+    /**
+     * Qwen3's q_norm / k_norm weights, which the cloud publishes to clients: {@code [2·layer]} is layer's γ_q,
+     * {@code [2·layer + 1]} its γ_k (head_dim each); null for families without them. They act between the QKV
+     * product and RoPE on per-head rows the client holds in plain, so the client applies them (docs/talaria.md).
+     */
+    public float[][] qkNorms() {
+        return qkNorms == null ? null : qkNorms.clone();
     }
 
     public static FoldedModel fold(ModelConfig c, Weights w) {
         Map<ModelName, FoldedProduct> p = new LinkedHashMap<>();
-        Tensor embed = w.get("model.embed_tokens.weight");
+        Tensor embed = w.get(TensorRole.EMBED.hf());
         check(embed, c.vocabSize(), c.hiddenSize());
         p.put(ModelName.EMBED, FoldedProduct.compensated(ModelName.EMBED, c.hiddenSize(), c.vocabSize(), transpose(embed)));
         for (int i = 0; i < c.numLayers(); i++) {
-            float[] gammaIn = vector(w, ModelConfig.layer(i, "input_layernorm.weight"), c.hiddenSize());
-            float[] gammaPost = vector(w, ModelConfig.layer(i, "post_attention_layernorm.weight"), c.hiddenSize());
-            String attn = ModelConfig.layer(i, "self_attn.");
-            String mlp = ModelConfig.layer(i, "mlp.");
+            float[] gammaIn = vector(w, TensorRole.ATTN_NORM.hf(i), c.hiddenSize());
+            float[] gammaPost = vector(w, TensorRole.FFN_NORM.hf(i), c.hiddenSize());
             put(p, new ModelName(Product.QKV, i), c, gammaIn,
-                    stack(w, c.hiddenSize(), attn + "q_proj.weight", attn + "k_proj.weight", attn + "v_proj.weight"),
-                    c.attentionBias() ? biases(w, attn + "q_proj.bias", attn + "k_proj.bias", attn + "v_proj.bias") : null);
-            put(p, new ModelName(Product.O, i), c, null, stack(w, c.qDim(), attn + "o_proj.weight"), null);
-            put(p, new ModelName(Product.GATE_UP, i), c, gammaPost,
-                    stack(w, c.hiddenSize(), mlp + "gate_proj.weight", mlp + "up_proj.weight"), null);
-            put(p, new ModelName(Product.DOWN, i), c, null, stack(w, c.intermediateSize(), mlp + "down_proj.weight"), null);
+                    stack(w, c.hiddenSize(), TensorRole.Q.hf(i), TensorRole.K.hf(i), TensorRole.V.hf(i)),
+                    c.attentionBias() ? biases(w, TensorRole.Q_BIAS.hf(i), TensorRole.K_BIAS.hf(i), TensorRole.V_BIAS.hf(i)) : null);
+            put(p, new ModelName(Product.O, i), c, null, stack(w, c.qDim(), TensorRole.O.hf(i)), null);
+            if (c.isMoeLayer(i)) {
+                put(p, new ModelName(Product.ROUTER, i), c, gammaPost, stack(w, c.hiddenSize(), TensorRole.ROUTER.hf(i)), null);
+                for (int e = 0; e < c.moe().numExperts(); e++) {
+                    put(p, new ModelName(Product.EXPERT_GATE_UP, i, e), c, gammaPost,
+                            stack(w, c.hiddenSize(), TensorRole.EXPERT_GATE.hf(i, e), TensorRole.EXPERT_UP.hf(i, e)), null);
+                    put(p, new ModelName(Product.EXPERT_DOWN, i, e), c, null,
+                            stack(w, c.moe().moeIntermediateSize(), TensorRole.EXPERT_DOWN.hf(i, e)), null);
+                }
+            } else {
+                put(p, new ModelName(Product.GATE_UP, i), c, gammaPost,
+                        stack(w, c.hiddenSize(), TensorRole.GATE.hf(i), TensorRole.UP.hf(i)), null);
+                put(p, new ModelName(Product.DOWN, i), c, null, stack(w, c.intermediateSize(), TensorRole.DOWN.hf(i)), null);
+            }
         }
-        String head = !c.tieWordEmbeddings() && w.contains("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight";
-        put(p, ModelName.LM_HEAD, c, vector(w, "model.norm.weight", c.hiddenSize()), stack(w, c.hiddenSize(), head), null);
-        return new FoldedModel(c, p);
+        String head = !c.tieWordEmbeddings() && w.contains(TensorRole.LM_HEAD.hf()) ? TensorRole.LM_HEAD.hf() : TensorRole.EMBED.hf();
+        put(p, ModelName.LM_HEAD, c, vector(w, TensorRole.FINAL_NORM.hf(), c.hiddenSize()), stack(w, c.hiddenSize(), head), null);
+        float[][] qkNorms = null;
+        if (c.qkNorm()) {
+            qkNorms = new float[2 * c.numLayers()][];
+            for (int i = 0; i < c.numLayers(); i++) {
+                qkNorms[2 * i] = vector(w, TensorRole.Q_NORM.hf(i), c.headDim());
+                qkNorms[2 * i + 1] = vector(w, TensorRole.K_NORM.hf(i), c.headDim());
+            }
+        }
+        return new FoldedModel(c, p, qkNorms);
     }
 
     public ModelConfig config() {

@@ -33,6 +33,18 @@ public final class TinyModels {
                 new ModelConfig.RopeScaling(8.0, 1.0, 4.0, 64), 256, false, false, 1, List.of(2), "float32");
     }
 
+    /** Qwen3 shape: q_norm/k_norm over head_dim 24 (4 × 24 ≠ hidden 64), no bias, tied, GQA. */
+    public static ModelConfig qwen3() {
+        return new ModelConfig(Architecture.QWEN3, 384, 64, 160, 2, 4, 2, 24, 1e-6, 1_000_000.0, null, 256, true, false,
+                -1, List.of(383), "float32");
+    }
+
+    /** Qwen3-MoE shape: 4 experts of width 48, top-2 renormalised, layer 1 dense (mlp_only_layers), tied. */
+    public static ModelConfig qwen3Moe() {
+        return new ModelConfig(Architecture.QWEN3_MOE, 384, 64, 160, 3, 4, 2, 16, 1e-6, 1_000_000.0, null, 256, true, false,
+                -1, List.of(383), "float32", new ModelConfig.Moe(4, 2, 48, true, 1, List.of(1)));
+    }
+
     public static Weights random(ModelConfig c, long seed) {
         Random r = new Random(seed);
         Map<String, Tensor> tensors = new LinkedHashMap<>();

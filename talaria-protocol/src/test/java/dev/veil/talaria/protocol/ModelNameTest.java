@@ -24,6 +24,25 @@ class ModelNameTest {
         for (ModelName n : all) assertThat(ModelName.parse(n.toString(), CONFIG)).isEqualTo(n);
     }
 
+    /** Qwen3-MoE: sparse layers have a router and two products per expert instead of gate_up and down. */
+    @Test
+    void expertProductsHaveWireNamesAndShapes() {
+        ModelConfig moe = new ModelConfig(ModelConfig.Architecture.QWEN3_MOE, 300, 64, 160, 2, 4, 2, 16, 1e-6, 10000, null, 256,
+                true, false, -1, List.of(1), "float32", new ModelConfig.Moe(3, 2, 40, true, 1, List.of(1)));
+        List<ModelName> all = ModelName.all(moe);
+        assertThat(all.stream().map(ModelName::toString).toList()).containsExactly("embed", "layer.0.qkv", "layer.0.o",
+                "layer.0.router", "layer.0.expert.0.gate_up", "layer.0.expert.0.down", "layer.0.expert.1.gate_up",
+                "layer.0.expert.1.down", "layer.0.expert.2.gate_up", "layer.0.expert.2.down",
+                "layer.1.qkv", "layer.1.o", "layer.1.gate_up", "layer.1.down", "lm_head");
+        for (ModelName n : all) assertThat(ModelName.parse(n.toString(), moe)).isEqualTo(n);
+        assertThat(new ModelName(Product.ROUTER, 0).outDim(moe)).isEqualTo(3);
+        assertThat(new ModelName(Product.EXPERT_GATE_UP, 0, 2).outDim(moe)).isEqualTo(80);
+        assertThat(new ModelName(Product.EXPERT_DOWN, 0, 2).inDim(moe)).isEqualTo(40);
+        assertThatThrownBy(() -> ModelName.parse("layer.0.expert.3.down", moe)).hasMessageContaining("unknown model");
+        assertThatThrownBy(() -> ModelName.parse("layer.0.router", CONFIG)).hasMessageContaining("unknown model");
+        assertThatThrownBy(() -> new ModelName(Product.EXPERT_DOWN, 0)).hasMessageContaining("needs an expert index");
+    }
+
     @Test
     void shapesFollowTheConfig() {
         assertThat(ModelName.EMBED.inDim(CONFIG)).isEqualTo(300);

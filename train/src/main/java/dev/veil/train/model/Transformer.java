@@ -3,6 +3,7 @@ package dev.veil.train.model;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
+import dev.veil.model.TensorRole;
 import dev.veil.model.Weights;
 import dev.veil.train.nn.Add;
 import dev.veil.train.nn.CausalAttention;
@@ -15,6 +16,7 @@ import dev.veil.train.nn.SwiGlu;
 import dev.veil.train.nn.Tape;
 import dev.veil.train.nn.Var;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +37,8 @@ public final class Transformer {
     private final RotaryEmbedding rope;
 
     private Transformer(ModelConfig config, Map<String, Parameter> params) {
+        if (config.qkNorm() || config.moe() != null) // the tape has no q/k-norm or expert ops yet
+            throw new IllegalArgumentException("training runs Llama and Qwen2 models, not " + config.architecture().hfClass);
         this.config = config;
         this.params = params;
         this.rope = RotaryEmbedding.of(config);
@@ -53,7 +57,7 @@ public final class Transformer {
             switch (s.kind) {
                 case NORM -> java.util.Arrays.fill(v, 1f);
                 case BIAS -> {}
-                case MATRIX -> gaussian(rnd, v, s.name.endsWith("o_proj.weight") || s.name.endsWith("down_proj.weight") ? residualStd : std);
+                case MATRIX -> gaussian(rnd, v, s.name.endsWith(TensorRole.O.hfSuffix()) || s.name.endsWith(TensorRole.DOWN.hfSuffix()) ? residualStd : std);
             }
             p.put(s.name, new Parameter(s.name, s.shape, v, s.kind == Kind.MATRIX));
         }
@@ -120,7 +124,7 @@ public final class Transformer {
 
     /** Token embeddings {@code [n, hidden]}. */
     public Var embed(Tape tape, int[] tokens) {
-        return Embedding.lookup(tape, param("model.embed_tokens.weight"), tokens);
+        return Embedding.lookup(tape, param(TensorRole.EMBED.hf()), tokens);
     }
 
     /** Runs layers {@code from .. to-1} on the residual stream {@code x} ({@code [batch·seq, hidden]}). */
@@ -136,30 +140,30 @@ public final class Transformer {
 
     /** Final RMSNorm and LM head: logits {@code [n, vocab]} from the last hidden state. */
     public Var head(Tape tape, Var hidden) {
-        Var normed = RmsNorm.apply(tape, hidden, param("model.norm.weight"), eps());
-        Var w = param(config.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight");
+        Var normed = RmsNorm.apply(tape, hidden, param(TensorRole.FINAL_NORM.hf()), eps());
+        Var w = param(config.tieWordEmbeddings() ? TensorRole.EMBED.hf() : TensorRole.LM_HEAD.hf());
         return Linear.apply(tape, normed, w, null);
     }
 
     private Var block(Tape tape, Var x, int i, int batch, int seq) {
         ModelConfig c = config;
-        Var n1 = RmsNorm.apply(tape, x, param(layer(i, "input_layernorm.weight")), eps());
-        Var q = Linear.apply(tape, n1, param(layer(i, "self_attn.q_proj.weight")), bias(i, "q_proj"));
-        Var k = Linear.apply(tape, n1, param(layer(i, "self_attn.k_proj.weight")), bias(i, "k_proj"));
-        Var v = Linear.apply(tape, n1, param(layer(i, "self_attn.v_proj.weight")), bias(i, "v_proj"));
+        Var n1 = RmsNorm.apply(tape, x, param(TensorRole.ATTN_NORM.hf(i)), eps());
+        Var q = Linear.apply(tape, n1, param(TensorRole.Q.hf(i)), bias(TensorRole.Q_BIAS, i));
+        Var k = Linear.apply(tape, n1, param(TensorRole.K.hf(i)), bias(TensorRole.K_BIAS, i));
+        Var v = Linear.apply(tape, n1, param(TensorRole.V.hf(i)), bias(TensorRole.V_BIAS, i));
         Var attn = CausalAttention.apply(tape, rope.apply(tape, q, seq), rope.apply(tape, k, seq), v,
                 batch, seq, c.numHeads(), c.numKvHeads(), c.headDim());
-        Var h = Add.apply(tape, x, Linear.apply(tape, attn, param(layer(i, "self_attn.o_proj.weight")), null));
+        Var h = Add.apply(tape, x, Linear.apply(tape, attn, param(TensorRole.O.hf(i)), null));
 
-        Var n2 = RmsNorm.apply(tape, h, param(layer(i, "post_attention_layernorm.weight")), eps());
-        Var gate = Linear.apply(tape, n2, param(layer(i, "mlp.gate_proj.weight")), null);
-        Var up = Linear.apply(tape, n2, param(layer(i, "mlp.up_proj.weight")), null);
-        Var down = Linear.apply(tape, SwiGlu.apply(tape, gate, up), param(layer(i, "mlp.down_proj.weight")), null);
+        Var n2 = RmsNorm.apply(tape, h, param(TensorRole.FFN_NORM.hf(i)), eps());
+        Var gate = Linear.apply(tape, n2, param(TensorRole.GATE.hf(i)), null);
+        Var up = Linear.apply(tape, n2, param(TensorRole.UP.hf(i)), null);
+        Var down = Linear.apply(tape, SwiGlu.apply(tape, gate, up), param(TensorRole.DOWN.hf(i)), null);
         return Add.apply(tape, h, down);
     }
 
-    private Var bias(int i, String proj) {
-        return config.attentionBias() ? param(layer(i, "self_attn." + proj + ".bias")) : null;
+    private Var bias(TensorRole role, int i) {
+        return role.present(config, i) ? param(role.hf(i)) : null;
     }
 
     private Var param(String name) {
@@ -168,10 +172,6 @@ public final class Transformer {
 
     private float eps() {
         return (float) config.rmsNormEps();
-    }
-
-    private static String layer(int i, String suffix) {
-        return ModelConfig.layer(i, suffix);
     }
 
     // ---- parameter shapes, Hugging Face names ----
@@ -186,28 +186,17 @@ public final class Transformer {
         }
     }
 
+    /** Every parameter {@code c} implies, in checkpoint order (the order the initialiser draws them in). */
     private static List<Shape> shapes(ModelConfig c) {
         List<Shape> s = new ArrayList<>();
-        int d = c.hiddenSize();
-        s.add(new Shape("model.embed_tokens.weight", Kind.MATRIX, c.vocabSize(), d));
-        for (int i = 0; i < c.numLayers(); i++) {
-            s.add(new Shape(layer(i, "input_layernorm.weight"), Kind.NORM, d));
-            s.add(new Shape(layer(i, "self_attn.q_proj.weight"), Kind.MATRIX, c.qDim(), d));
-            s.add(new Shape(layer(i, "self_attn.k_proj.weight"), Kind.MATRIX, c.kvDim(), d));
-            s.add(new Shape(layer(i, "self_attn.v_proj.weight"), Kind.MATRIX, c.kvDim(), d));
-            if (c.attentionBias()) {
-                s.add(new Shape(layer(i, "self_attn.q_proj.bias"), Kind.BIAS, c.qDim()));
-                s.add(new Shape(layer(i, "self_attn.k_proj.bias"), Kind.BIAS, c.kvDim()));
-                s.add(new Shape(layer(i, "self_attn.v_proj.bias"), Kind.BIAS, c.kvDim()));
-            }
-            s.add(new Shape(layer(i, "self_attn.o_proj.weight"), Kind.MATRIX, d, c.qDim()));
-            s.add(new Shape(layer(i, "post_attention_layernorm.weight"), Kind.NORM, d));
-            s.add(new Shape(layer(i, "mlp.gate_proj.weight"), Kind.MATRIX, c.intermediateSize(), d));
-            s.add(new Shape(layer(i, "mlp.up_proj.weight"), Kind.MATRIX, c.intermediateSize(), d));
-            s.add(new Shape(layer(i, "mlp.down_proj.weight"), Kind.MATRIX, d, c.intermediateSize()));
+        for (TensorRole.Entry e : TensorRole.hfTensors(c)) {
+            Kind kind = switch (e.role()) {
+                case ATTN_NORM, FFN_NORM, FINAL_NORM, Q_NORM, K_NORM -> Kind.NORM;
+                case Q_BIAS, K_BIAS, V_BIAS -> Kind.BIAS;
+                default -> Kind.MATRIX;
+            };
+            s.add(new Shape(e.name(), kind, Arrays.stream(e.shape()).mapToInt(Math::toIntExact).toArray()));
         }
-        s.add(new Shape("model.norm.weight", Kind.NORM, d));
-        if (!c.tieWordEmbeddings()) s.add(new Shape("lm_head.weight", Kind.MATRIX, c.vocabSize(), d));
         return s;
     }
 
