@@ -167,9 +167,7 @@ public final class HttpService implements AutoCloseable {
         private ScheduledFuture<?> deadline;
         private boolean counted;
         private HttpRequest head;
-        private byte[] body;              // when the length is declared: exactly that, allocated once it passed the limit
-        private ByteArrayOutputStream chunked; // otherwise: grows as bytes arrive, up to the limit
-        private int filled;
+        private ByteArrayOutputStream body; // grows as bytes arrive, up to the limit: a stalled body costs what it sent
         private Exchange exchange;
         private final ArrayDeque<Object> pipelined = new ArrayDeque<>();
 
@@ -269,7 +267,6 @@ public final class HttpService implements AutoCloseable {
                 reject(ctx, errors.of(400, "malformed Content-Length"), true);
                 return;
             }
-            boolean chunkedBody = HttpUtil.isTransferEncodingChunked(request);
             if (declared > bodyLimit) {
                 // refused from the head: a client announcing 10 GB and sending nothing is answered at once
                 boolean discard = declared <= DISCARD_BYTES && !HttpUtil.is100ContinueExpected(request);
@@ -280,36 +277,26 @@ public final class HttpService implements AutoCloseable {
             if (HttpUtil.is100ContinueExpected(request))
                 ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
             head = request;
-            filled = 0;
-            body = chunkedBody || declared < 0 ? null : new byte[(int) declared];
-            chunked = body == null ? new ByteArrayOutputStream() : null;
+            body = new ByteArrayOutputStream((int) Math.clamp(declared, 256, 64 << 10));
         }
 
         private void content(ChannelHandlerContext ctx, HttpContent content) {
             ByteBuf data = content.content();
             int n = data.readableBytes();
-            if (body != null) {
-                if (n > body.length - filled) { // the decoder holds a body to its Content-Length; belt and braces
-                    reject(ctx, errors.of(413, "the request body exceeds " + bodyLimit + " bytes"), true);
-                    return;
-                }
-                data.readBytes(body, filled, n);
-            } else {
-                if ((long) chunked.size() + n > bodyLimit) {
-                    reject(ctx, errors.of(413, "the request body exceeds " + bodyLimit + " bytes"), true);
-                    return;
-                }
+            if ((long) body.size() + n > bodyLimit) { // a chunked body has no Content-Length to refuse it by
+                reject(ctx, errors.of(413, "the request body exceeds " + bodyLimit + " bytes"), true);
+                return;
+            }
+            if (n > 0) {
                 byte[] part = new byte[n];
                 data.readBytes(part);
-                chunked.writeBytes(part);
+                body.writeBytes(part);
             }
-            filled += n;
             if (content instanceof LastHttpContent) {
-                byte[] whole = body != null ? (filled == body.length ? body : java.util.Arrays.copyOf(body, filled)) : chunked.toByteArray();
+                byte[] whole = body.toByteArray();
                 HttpRequest request = head;
                 head = null;
                 body = null;
-                chunked = null;
                 dispatch(ctx, request, whole);
             }
         }
@@ -363,7 +350,6 @@ public final class HttpService implements AutoCloseable {
         private void reject(ChannelHandlerContext ctx, HttpError e, boolean close) {
             head = null;
             body = null;
-            chunked = null;
             FullHttpResponse r = Exchange.full(HttpResponseStatus.valueOf(e.status()), "application/json", Json.bytes(e.body()), e.headers());
             if (close) {
                 r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

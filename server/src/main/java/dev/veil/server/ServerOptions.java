@@ -75,8 +75,7 @@ public record ServerOptions(String host, int port, String modelName, int maxRunn
         return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
     }
 
-    public ServerOptions withBodyLimits(int maxBodyBytes, int maxParsing, Duration slotWait,
-                            HttpLimits http) {
+    public ServerOptions withBodyLimits(int maxBodyBytes, int maxParsing, Duration slotWait) {
         return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
     }
 
