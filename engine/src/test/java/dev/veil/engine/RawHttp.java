@@ -127,4 +127,23 @@ public final class RawHttp {
             if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
         throw new IOException("no VmRSS in /proc/self/status");
     }
+
+    /** Reads a server-sent event stream up to its first {@code data:} (the request is running); fails if it closes first. */
+    public static void awaitFirstEvent(Socket s) throws IOException {
+        InputStream in = s.getInputStream();
+        StringBuilder seen = new StringBuilder();
+        while (seen.indexOf("data: ") < 0) {
+            int b = in.read();
+            if (b < 0) throw new IOException("closed before its first event: " + seen);
+            seen.append((char) b);
+        }
+    }
+
+    /** Reads a server-sent event stream to its end (the server closes it) and returns its last {@code data:} line. */
+    public static String lastEvent(Socket s) throws IOException {
+        var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+        String last = "";
+        for (String line; (line = in.readLine()) != null; ) if (line.startsWith("data: ")) last = line;
+        return last;
+    }
 }

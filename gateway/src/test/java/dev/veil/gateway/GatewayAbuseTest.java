@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.engine.RawHttp;
 import dev.veil.http.HttpLimits;
 import dev.veil.server.TestHttp;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -99,7 +97,7 @@ class GatewayAbuseTest {
                         .getBytes(StandardCharsets.UTF_8));
                 (i % 2 == 0 ? dropped : kept).add(s);
             }
-            for (Socket s : dropped) firstEvent(s); // the gateway has opened each one upstream
+            for (Socket s : dropped) RawHttp.awaitFirstEvent(s); // the gateway has opened each one upstream
             gate().hold(); // the next pass waits: the drops land while it is under way
             CompletableFuture<TestHttp.Response> during = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -113,7 +111,7 @@ class GatewayAbuseTest {
             gate().release();
             UpstreamFailureTest.await(() -> metrics.cancelledSequences() - cancelledBefore == 32, "it cancels all 32");
             assertThat(metrics.maxTokensAfterCancel()).as("tokens generated after the app went away").isLessThanOrEqualTo(1);
-            for (Socket s : kept) assertThat(last(s)).as("a kept stream runs to its end").isEqualTo("data: [DONE]");
+            for (Socket s : kept) assertThat(RawHttp.lastEvent(s)).as("a kept stream runs to its end").isEqualTo("data: [DONE]");
             assertThat(answer(during.get())).isEqualTo(solo);
             UpstreamFailureTest.await(() -> metrics.running() == 0, "every slot is free");
         } finally {
@@ -159,23 +157,5 @@ class GatewayAbuseTest {
     private static String answer(TestHttp.Response r) {
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         return r.json().get("choices").get(0).get("message").get("content").asText();
-    }
-
-    private static void firstEvent(Socket s) throws Exception {
-        var in = s.getInputStream();
-        StringBuilder seen = new StringBuilder();
-        while (seen.indexOf("data: ") < 0) {
-            int b = in.read();
-            if (b < 0) throw new AssertionError("closed before its first event: " + seen);
-            seen.append((char) b);
-        }
-    }
-
-    /** The last event line of a stream read to its end. */
-    private static String last(Socket s) throws Exception {
-        var in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-        String last = "";
-        for (String line; (line = in.readLine()) != null; ) if (line.startsWith("data: ")) last = line;
-        return last;
     }
 }

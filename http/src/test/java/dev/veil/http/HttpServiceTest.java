@@ -3,11 +3,10 @@ package dev.veil.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.ByteArrayOutputStream;
+import dev.veil.engine.RawHttp;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,40 +39,23 @@ class HttpServiceTest {
     }
 
     Socket open() throws IOException {
-        Socket s = new Socket("127.0.0.1", service.port());
-        s.setSoTimeout(10_000);
-        return s;
+        return RawHttp.open(URI.create("http://127.0.0.1:" + service.port()));
     }
 
+    /** Sends {@code request} and reads one reply: its head and body. */
     static String exchange(Socket s, String request) throws IOException {
         s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
         s.getOutputStream().flush();
-        return readReply(s.getInputStream());
+        return reply(s);
     }
 
-    /** One reply: the head and Content-Length bytes of body. */
-    static String readReply(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) throw new IOException("closed: " + head);
-            head.write(b);
-        }
-        String h = head.toString(StandardCharsets.ISO_8859_1);
-        int length = 0;
-        for (String line : h.split("\r\n"))
-            if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).strip());
-        return h + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    static String reply(Socket s) throws IOException {
+        RawHttp.Reply r = RawHttp.read(s);
+        return r.head() + r.body();
     }
 
     static boolean closed(Socket s) throws IOException {
-        try {
-            return s.getInputStream().read() < 0;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
+        return RawHttp.closedByServer(s);
     }
 
     @Test
@@ -138,10 +120,9 @@ class HttpServiceTest {
         try (Socket s = open()) {
             s.getOutputStream().write(("GET /one HTTP/1.1\r\nHost: x\r\n\r\nPOST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
                     + "GET /three HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            InputStream in = s.getInputStream();
-            assertThat(readReply(in)).endsWith("GET /one 0");
-            assertThat(readReply(in)).endsWith("POST /two 2");
-            assertThat(readReply(in)).endsWith("GET /three 0");
+            assertThat(reply(s)).endsWith("GET /one 0");
+            assertThat(reply(s)).endsWith("POST /two 2");
+            assertThat(reply(s)).endsWith("GET /three 0");
         }
     }
 

@@ -89,7 +89,8 @@ final class CompletionEndpoint {
             exchange.sendError(e);
             return;
         }
-        exchange.onClientGone(() -> { // from an I/O thread, the moment the connection closes
+        exchange.onClientGone(() -> { // from an I/O thread, the moment the connection closes; once per request
+            metrics.request("client_gone"); // counted before the scheduler can drop the sequences
             sequences.forEach(Sequence::cancel);
             events.add(new SequenceEvent.ClientGone(0));
         });
@@ -174,8 +175,8 @@ final class CompletionEndpoint {
             generated += outputs.get(i).size();
         }
         body.set("usage", usage(call.request.promptTokens(), generated));
+        finished(call, generated, firstToken, finishes); // counted before the client can read its answer and ask /metrics
         exchange.sendJson(200, body);
-        finished(call, generated, firstToken, finishes);
     }
 
     /** Server-sent events: one chunk per token, an optional usage chunk, then {@code [DONE]}. */
@@ -224,17 +225,15 @@ final class CompletionEndpoint {
                 chunk.set("usage", usage(call.request.promptTokens(), generated));
                 out.event(chunk);
             }
+            finished(call, generated, firstToken, finishes); // counted before the client can read [DONE] and ask /metrics
             out.done();
-            out.close();
-            finished(call, generated, firstToken, finishes);
         } catch (IOException e) {
             clientGone(call, "completion stream");
         }
     }
 
     private void clientGone(Call call, String what) {
-        call.cancel();
-        metrics.request("client_gone");
+        call.cancel(); // already, by onClientGone
         LOG.log(System.Logger.Level.INFO, "{0}: the client went away; {1} sequence(s) cancelled", what, call.sequences.size());
     }
 
