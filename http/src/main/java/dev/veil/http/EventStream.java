@@ -31,8 +31,9 @@ public final class EventStream implements AutoCloseable {
         exchange.writeChunk(Exchange.utf8(": " + text + "\n\n"));
     }
 
-    /** {@code data: [DONE]}. */
+    /** {@code data: [DONE]}: the answer is complete, a client that closes after reading it has not left early. */
     public void done() throws IOException {
+        exchange.settle();
         exchange.writeChunk(DONE);
     }
 

@@ -45,6 +45,7 @@ public final class Exchange {
     private volatile boolean gone;
     private volatile boolean started;
     private volatile boolean finished;
+    private volatile boolean settled; // the answer's last bytes are going out: a close from now on cancels nothing
 
     Exchange(Channel channel, HttpRequest request, byte[] body, boolean keepAlive, HttpError.Shape errors,
              BiConsumer<Exchange, Boolean> answered) {
@@ -104,7 +105,7 @@ public final class Exchange {
     }
 
     void markGone() {
-        if (finished) return;
+        if (finished || settled) return;
         gone = true;
         for (Runnable r : goneListeners) if (goneListeners.remove(r)) r.run();
     }
@@ -112,6 +113,7 @@ public final class Exchange {
     public void send(int status, String contentType, byte[] bytes) throws IOException {
         if (started) throw new IllegalStateException("the response has started");
         started = true;
+        settled = true;
         FullHttpResponse r = full(HttpResponseStatus.valueOf(status), contentType, bytes, responseHeaders);
         boolean keepOpen = keepAlive && !"close".equalsIgnoreCase(responseHeaders.get("Connection"));
         if (!keepOpen) r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -164,7 +166,13 @@ public final class Exchange {
         await(channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes))));
     }
 
+    /** The stream's last event is next: a client that closes once it has read it has not gone away early. */
+    void settle() {
+        settled = true;
+    }
+
     void endStream() throws IOException {
+        settled = true;
         complete(channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT), keepAlive);
     }
 
