@@ -7,6 +7,7 @@ import dev.veil.http.Exchange;
 import dev.veil.http.HttpError;
 import dev.veil.http.HttpService;
 import dev.veil.http.Json;
+import dev.veil.http.ParsingSlots;
 import dev.veil.tokenizer.ChatTemplate;
 import dev.veil.tokenizer.Tokenizer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -20,7 +21,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The trusted, OpenAI-compatible gateway ({@code veil gateway}) on the shared HTTP layer ({@link HttpService}: Netty, a
@@ -54,7 +54,7 @@ public final class GatewayServer implements AutoCloseable {
     private final ChatTemplate template;
     private final PrivateCompletionBackend backend;
     private final HttpService http;
-    private final Semaphore parsing;
+    private final ParsingSlots parsing;
     private final byte[] apiKey;
     private final long created = System.currentTimeMillis() / 1000;
 
@@ -63,7 +63,7 @@ public final class GatewayServer implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.template = tokenizer.chatTemplate().orElse(null);
         this.backend = backend;
-        this.parsing = new Semaphore(options.maxParsing());
+        this.parsing = new ParsingSlots(options.maxParsing(), options.slotWait());
         this.apiKey = options.apiKey() == null ? null : options.apiKey().getBytes(StandardCharsets.UTF_8);
         this.http = HttpService.start(options.host(), options.port(), options.http(), options.bodyLimit(backend.contextLength()),
                 GatewayError::of, new SimpleMeterRegistry(), this::route);
@@ -224,29 +224,14 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
-    /**
-     * Reads the body, then parses and tokenizes it while holding a parsing slot: 503 when none frees up in time. A body
-     * costs memory only as its bytes arrive, so a slow one holds no slot; the JSON tree and the tokenizing are bounded.
-     */
+    /** Parses and tokenizes the body while holding a parsing slot ({@link ParsingSlots}): 503 when none frees up in time. */
     private AppRequest parse(Exchange exchange, ResponseShapes shape) throws GatewayError {
-        boolean acquired;
-        try {
-            acquired = parsing.tryAcquire(options.slotWait().toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            acquired = false;
-        }
-        if (!acquired) {
-            throw new GatewayError(503, "server_error", "the gateway is busy reading other requests; retry later", null, null);
-        }
-        try {
+        return parsing.run(() -> {
             JsonNode body = json(exchange);
             return shape == ResponseShapes.CHAT
                     ? AppRequest.chat(body, options.modelName(), tokenizer, template)
                     : AppRequest.completion(body, options.modelName(), tokenizer);
-        } finally {
-            parsing.release();
-        }
+        }, () -> new GatewayError(503, "server_error", "the gateway is busy reading other requests; retry later", null, null));
     }
 
     private int maxTokens(AppRequest r) throws GatewayError {
@@ -325,7 +310,7 @@ public final class GatewayServer implements AutoCloseable {
 
     /** The parsing slots, for tests that need the gateway busy. */
     Semaphore parsingSlots() {
-        return parsing;
+        return parsing.semaphore();
     }
 
     private static JsonNode json(Exchange exchange) throws GatewayError {

@@ -277,7 +277,7 @@ public final class HttpService implements AutoCloseable {
             if (HttpUtil.is100ContinueExpected(request))
                 ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
             head = request;
-            body = new ByteArrayOutputStream((int) Math.clamp(declared, 256, 64 << 10));
+            body = new ByteArrayOutputStream(Math.clamp(declared, 256, 64 << 10));
         }
 
         private void content(ChannelHandlerContext ctx, HttpContent content) {

@@ -6,6 +6,7 @@ import dev.veil.engine.SamplingParams;
 import dev.veil.http.EventStream;
 import dev.veil.http.Exchange;
 import dev.veil.http.Json;
+import dev.veil.http.ParsingSlots;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,7 +17,6 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -38,8 +38,7 @@ final class CompletionEndpoint {
     private final int contextLength;
     private final Set<Integer> eosIds;
     private final Duration keepAlive;
-    private final Semaphore parsing;
-    private final Duration slotWait;
+    private final ParsingSlots parsing;
 
     CompletionEndpoint(Scheduler scheduler, ServerMetrics metrics, String modelName, int vocabSize, int contextLength,
                        Set<Integer> eosIds, Duration keepAlive, int maxParsing, Duration slotWait) {
@@ -50,8 +49,7 @@ final class CompletionEndpoint {
         this.contextLength = contextLength;
         this.eosIds = Set.copyOf(eosIds);
         this.keepAlive = keepAlive;
-        this.parsing = new Semaphore(maxParsing);
-        this.slotWait = slotWait;
+        this.parsing = new ParsingSlots(maxParsing, slotWait);
     }
 
     /** One request's identity and its sequences, shared by the two response shapes. */
@@ -103,26 +101,10 @@ final class CompletionEndpoint {
         else respond(exchange, call);
     }
 
-    /**
-     * Reads the body, then parses it while holding one of the few parsing slots: 503 when none frees up in time. A body
-     * costs memory only as its bytes arrive, so a slow one holds no slot; JSON trees are what the slots bound.
-     */
+    /** Parses the body while holding one of the few parsing slots ({@link ParsingSlots}): 503 when none frees up in time. */
     private CompletionRequest parse(Exchange exchange) throws ApiException {
-        boolean acquired;
-        try {
-            acquired = parsing.tryAcquire(slotWait.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            acquired = false;
-        }
-        if (!acquired) {
-            throw new ApiException(503, "ServiceUnavailableError", "the server is busy reading other requests; retry later", null);
-        }
-        try {
-            return CompletionRequest.parse(json(exchange), modelName, vocabSize, contextLength);
-        } finally {
-            parsing.release();
-        }
+        return parsing.run(() -> CompletionRequest.parse(json(exchange), modelName, vocabSize, contextLength),
+                () -> new ApiException(503, "ServiceUnavailableError", "the server is busy reading other requests; retry later", null));
     }
 
     private static com.fasterxml.jackson.databind.JsonNode json(Exchange exchange) throws ApiException {
