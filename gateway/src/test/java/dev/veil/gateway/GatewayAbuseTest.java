@@ -3,9 +3,19 @@ package dev.veil.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.aloepri.AloePriKey;
+import dev.veil.aloepri.AloePriParams;
+import dev.veil.aloepri.ObfuscateModelDir;
 import dev.veil.engine.RawHttp;
+import dev.veil.engine.Transformer;
+import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.http.HttpLimits;
+import dev.veil.model.DType;
+import dev.veil.model.ModelFiles;
+import dev.veil.server.InferenceServer;
 import dev.veil.server.TestHttp;
+import dev.veil.server.TestServers;
+import dev.veil.tokenizer.Tokenizer;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -30,18 +40,35 @@ class GatewayAbuseTest {
 
     @TempDir
     static Path dir;
-    static PrivateChatFixture chat;
+    static ModelFiles served;
+    static TestServers.Gate gate;
+    static InferenceServer server;
+    static GatewayServer gatewayServer;
     static URI gateway;
 
+    /** PrivateChatFixture's private chat, with the token server's passes behind a gate and both servers' timeouts short. */
     @BeforeAll
     static void start() throws Exception {
-        chat = PrivateChatFixture.startGated(dir, SHORT);
-        gateway = chat.gatewayUri();
+        Path plain = PrivateChatFixture.writePlainModel(dir.resolve("plain"));
+        Path obfuscated = dir.resolve("obfuscated");
+        AloePriKey key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(plain, obfuscated, dir.resolve("model.key"),
+                AloePriParams.defaults(64).exact().withLambda(1e-9).withExpansion(0), "fixture", DType.F32, null, 0, null, null));
+        served = ModelFiles.open(obfuscated);
+        gate = new TestServers.Gate(new LocalLinearBackend(served.config(), served.weights(), PrivateChatFixture.PARALLEL));
+        server = InferenceServer.start(new Transformer(gate, PrivateChatFixture.PARALLEL), served.generation().eosTokenIds(),
+                PrivateChatFixture.serverOptions().withLimits(80, 256).withHttp(SHORT));
+        var backend = new AloePriBackend(key.permutation(), VllmClient.connect(server.uri(), null, VllmClient.Timeouts.defaults()));
+        gatewayServer = GatewayServer.start(GatewayOptions.defaults(PrivateChatFixture.MODEL).withAddress("127.0.0.1", 0).withHttp(SHORT),
+                Tokenizer.load(plain), backend);
+        gateway = gatewayServer.uri();
     }
 
     @AfterAll
     static void stop() {
-        chat.close();
+        gate.release();
+        gatewayServer.close();
+        server.close();
+        served.close();
     }
 
     static void wellBehavedRequestSucceeds() throws Exception {
@@ -83,7 +110,7 @@ class GatewayAbuseTest {
         ObjectNode other = GatewayEndToEndTest.chatRequest("What does the other app get?", false);
         other.put("max_tokens", 8);
         String solo = answer(TestHttp.post(gateway.resolve("/v1/chat/completions"), other));
-        var metrics = chat.server.metrics();
+        var metrics = server.metrics();
         long cancelledBefore = metrics.cancelledSequences();
         long goneBefore = metrics.requests("client_gone");
         List<Socket> dropped = new ArrayList<>();
@@ -98,7 +125,7 @@ class GatewayAbuseTest {
                 (i % 2 == 0 ? dropped : kept).add(s);
             }
             for (Socket s : dropped) RawHttp.awaitFirstEvent(s); // the gateway has opened each one upstream
-            gate().hold(); // the next pass waits: the drops land while it is under way
+            gate.hold(); // the next pass waits: the drops land while it is under way
             CompletableFuture<TestHttp.Response> during = CompletableFuture.supplyAsync(() -> {
                 try {
                     return TestHttp.post(gateway.resolve("/v1/chat/completions"), other);
@@ -108,14 +135,14 @@ class GatewayAbuseTest {
             });
             for (Socket s : dropped) s.close();
             UpstreamFailureTest.await(() -> metrics.requests("client_gone") - goneBefore == 32, "the token server sees all 32 go");
-            gate().release();
+            gate.release();
             UpstreamFailureTest.await(() -> metrics.cancelledSequences() - cancelledBefore == 32, "it cancels all 32");
             assertThat(metrics.maxTokensAfterCancel()).as("tokens generated after the app went away").isLessThanOrEqualTo(1);
             for (Socket s : kept) assertThat(RawHttp.lastEvent(s)).as("a kept stream runs to its end").isEqualTo("data: [DONE]");
             assertThat(answer(during.get())).isEqualTo(solo);
             UpstreamFailureTest.await(() -> metrics.running() == 0, "every slot is free");
         } finally {
-            gate().release();
+            gate.release();
             for (Socket s : dropped) s.close();
             for (Socket s : kept) s.close();
         }
@@ -123,12 +150,12 @@ class GatewayAbuseTest {
 
     @Test
     void aDroppedNonStreamingRequestStopsUpstreamWithinOneStep() throws Exception {
-        var metrics = chat.server.metrics();
+        var metrics = server.metrics();
         long cancelledBefore = metrics.cancelledSequences();
         long goneBefore = metrics.requests("client_gone");
         List<Socket> dropped = new ArrayList<>();
         try {
-            gate().hold();
+            gate.hold();
             for (int i = 0; i < 8; i++) {
                 ObjectNode r = GatewayEndToEndTest.chatRequest("A long answer, please: " + i, false);
                 r.put("max_tokens", 400);
@@ -140,18 +167,14 @@ class GatewayAbuseTest {
             UpstreamFailureTest.await(() -> metrics.running() + metrics.waiting() == 8, "all 8 reach the token server");
             for (Socket s : dropped) s.close();
             UpstreamFailureTest.await(() -> metrics.requests("client_gone") - goneBefore == 8, "the token server sees all 8 go");
-            gate().release();
+            gate.release();
             UpstreamFailureTest.await(() -> metrics.cancelledSequences() - cancelledBefore == 8, "it cancels all 8");
             assertThat(metrics.maxTokensAfterCancel()).isLessThanOrEqualTo(1);
         } finally {
-            gate().release();
+            gate.release();
             for (Socket s : dropped) s.close();
         }
         wellBehavedRequestSucceeds();
-    }
-
-    private static dev.veil.server.TestServers.Gate gate() {
-        return chat.gate;
     }
 
     private static String answer(TestHttp.Response r) {

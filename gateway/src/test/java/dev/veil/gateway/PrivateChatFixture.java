@@ -15,7 +15,6 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import dev.veil.server.InferenceServer;
 import dev.veil.server.ServerOptions;
-import dev.veil.server.TestServers;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.net.URI;
@@ -46,34 +45,18 @@ public final class PrivateChatFixture implements AutoCloseable {
     public final InferenceServer server;
     public final RecordingProxy proxy;
     public final GatewayServer gateway;
-    /** Holds the server's passes when the fixture was started {@link #startGated gated}; else null. */
-    public final TestServers.Gate gate;
     private final ModelFiles plainFiles;
-    private final ModelFiles servedFiles;
     private final Transformer plain;
 
     private PrivateChatFixture(Path dir, boolean withProxy, ServerOptions serverOptions, VllmClient.Timeouts timeouts,
                                UnaryOperator<GatewayOptions> gatewayOptions) throws Exception {
-        this(dir, withProxy, serverOptions, timeouts, gatewayOptions, false);
-    }
-
-    private PrivateChatFixture(Path dir, boolean withProxy, ServerOptions serverOptions, VllmClient.Timeouts timeouts,
-                               UnaryOperator<GatewayOptions> gatewayOptions, boolean gated) throws Exception {
         plainDir = writePlainModel(dir.resolve("plain"));
         obfuscatedDir = dir.resolve("obfuscated");
         AloePriParams exact = AloePriParams.defaults(64).exact().withLambda(1e-9).withExpansion(0);
         key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(plainDir, obfuscatedDir, dir.resolve("model.key"), exact, "fixture",
                 DType.F32, null, 0, null, null));
         tokenizer = Tokenizer.load(plainDir);
-        if (gated) {
-            servedFiles = ModelFiles.open(obfuscatedDir);
-            gate = new TestServers.Gate(new LocalLinearBackend(servedFiles.config(), servedFiles.weights(), PARALLEL));
-            server = InferenceServer.start(new Transformer(gate, PARALLEL), servedFiles.generation().eosTokenIds(), serverOptions);
-        } else {
-            servedFiles = null;
-            gate = null;
-            server = InferenceServer.open(obfuscatedDir, serverOptions, PARALLEL);
-        }
+        server = InferenceServer.open(obfuscatedDir, serverOptions, PARALLEL);
         proxy = withProxy ? RecordingProxy.start(server.port()) : null;
         URI upstream = withProxy ? proxy.uri() : server.uri();
         var backend = new AloePriBackend(key.permutation(), VllmClient.connect(upstream, null, timeouts));
@@ -97,15 +80,6 @@ public final class PrivateChatFixture implements AutoCloseable {
     /** With the gateway's options changed from the defaults (untrusted view, hosts, API key, limits). */
     public static PrivateChatFixture start(Path dir, boolean withProxy, UnaryOperator<GatewayOptions> gateway) throws Exception {
         return new PrivateChatFixture(dir, withProxy, serverOptions(), VllmClient.Timeouts.defaults(), gateway);
-    }
-
-    /**
-     * With the server's passes behind a {@link #gate} and both servers' HTTP limits set to {@code http}: for the abuse
-     * suite, which needs short timeouts and to hold a pass while clients drop.
-     */
-    public static PrivateChatFixture startGated(Path dir, dev.veil.http.HttpLimits http) throws Exception {
-        return new PrivateChatFixture(dir, false, serverOptions().withLimits(80, 256).withHttp(http), VllmClient.Timeouts.defaults(),
-                o -> o.withHttp(http), true);
     }
 
     public static ServerOptions serverOptions() {
@@ -148,9 +122,7 @@ public final class PrivateChatFixture implements AutoCloseable {
     public void close() {
         gateway.close();
         if (proxy != null) proxy.close();
-        if (gate != null) gate.release();
         server.close();
-        if (servedFiles != null) servedFiles.close();
         plainFiles.close();
     }
 }
