@@ -57,6 +57,11 @@ public final class HttpService implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(HttpService.class.getName());
 
+    static {
+        // Netty logs through java.util.logging like the rest of Veil, not through whatever SLF4J is on the class path
+        io.netty.util.internal.logging.InternalLoggerFactory.setDefaultFactory(io.netty.util.internal.logging.JdkLoggerFactory.INSTANCE);
+    }
+
     /** A body declared over the limit but under this is read and dropped, so the client reads its 413 on an intact connection. */
     static final long DISCARD_BYTES = 32 << 20;
 
