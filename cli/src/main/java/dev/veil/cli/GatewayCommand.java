@@ -99,14 +99,13 @@ public final class GatewayCommand implements Callable<Integer> {
             bearer = System.getenv(apiKeyEnv);
             if (bearer == null || bearer.isBlank()) throw new IllegalArgumentException("--api-key-env " + apiKeyEnv + ": the variable is not set");
         }
-        limits.apply();
         Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
         PrivateCompletionBackend backend = switch (mode) {
             case aloepri -> aloepri(tokenizer);
             case talaria -> new TalariaBackend(talaria.connect(upstream, TalariaRuntime.Decoys.NONE));
         };
         GatewayServer gateway = GatewayServer.start(GatewayOptions.defaults(modelName).withAddress(host, port).withShowUntrusted(showUntrusted)
-                .withAllowedHosts(Set.copyOf(allowedHosts)).withApiKey(bearer), tokenizer, backend);
+                .withAllowedHosts(Set.copyOf(allowedHosts)).withApiKey(bearer).withHttp(limits.limits()), tokenizer, backend);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             gateway.close();

@@ -55,10 +55,9 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        limits.apply();
         String served = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
         ServerOptions options = ServerOptions.defaults(served).withAddress(host, port).withLimits(maxRunning, maxWaiting)
-                .withPrefillChunk(prefillChunk).withBatching(batching);
+                .withPrefillChunk(prefillChunk).withBatching(batching).withHttp(limits.limits());
         Parallel parallel = threads == null ? Parallel.shared() : new Parallel(threads);
         InferenceServer server = InferenceServer.open(model, options, parallel);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -85,4 +85,65 @@ public final class RawHttp {
         }
         return sockets;
     }
+
+    /**
+     * Sends {@code request} one byte every {@code everyMs} until the server cuts the connection off or all is sent;
+     * returns how many bytes went out before the server closed it (all of them if it never did).
+     */
+    public static int trickle(URI server, String request, long everyMs) throws IOException, InterruptedException {
+        byte[] bytes = request.getBytes(StandardCharsets.ISO_8859_1);
+        try (Socket s = open(server)) {
+            for (int i = 0; i < bytes.length; i++) {
+                try {
+                    s.getOutputStream().write(bytes[i]);
+                    s.getOutputStream().flush();
+                } catch (IOException e) {
+                    return i; // reset: the server closed it
+                }
+                if (s.getInputStream().available() > 0 || closedWithin(s, everyMs)) return i + 1;
+            }
+            return bytes.length;
+        }
+    }
+
+    /** Whether the server closes {@code s} within {@code ms} (a read that sees the end of the stream or a reset). */
+    private static boolean closedWithin(Socket s, long ms) throws IOException {
+        int before = s.getSoTimeout();
+        s.setSoTimeout((int) Math.max(1, ms));
+        try {
+            return s.getInputStream().read() < 0;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        } finally {
+            s.setSoTimeout(before);
+        }
+    }
+
+    /** This process's resident set (VmRSS in /proc/self/status), in bytes: what a server in it costs the machine. */
+    public static long residentBytes() throws IOException {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")))
+            if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        throw new IOException("no VmRSS in /proc/self/status");
+    }
+
+    /** Reads a server-sent event stream up to its first {@code data:} (the request is running); fails if it closes first. */
+    public static void awaitFirstEvent(Socket s) throws IOException {
+        InputStream in = s.getInputStream();
+        StringBuilder seen = new StringBuilder();
+        while (seen.indexOf("data: ") < 0) {
+            int b = in.read();
+            if (b < 0) throw new IOException("closed before its first event: " + seen);
+            seen.append((char) b);
+        }
+    }
+
+    /** Reads a server-sent event stream to its end (the server closes it) and returns its last {@code data:} line. */
+    public static String lastEvent(Socket s) throws IOException {
+        var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+        String last = "";
+        for (String line; (line = in.readLine()) != null; ) if (line.startsWith("data: ")) last = line;
+        return last;
+    }
 }

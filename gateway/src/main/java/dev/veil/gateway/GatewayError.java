@@ -1,25 +1,22 @@
 package dev.veil.gateway;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.http.HttpError;
 
-/** An error for the app, in OpenAI's shape: {@code {"error": {"message", "type", "param", "code"}}}. */
-public final class GatewayError extends Exception {
-
-    private final int status;
-    private final String type;
-    private final String param;
-    private final String code;
+/** An error for the app, in OpenAI's shape: {@code {"error": {"message", "type", "param", "code"}}}, code a string or null. */
+public final class GatewayError extends HttpError {
 
     public GatewayError(int status, String type, String message, String param, String code) {
-        super(message, null, false, false);
-        this.status = status;
-        this.type = type;
-        this.param = param;
-        this.code = code;
+        super(status, type, message, param, code);
     }
 
     public static GatewayError invalid(String message, String param) {
         return new GatewayError(400, "invalid_request_error", message, param, null);
+    }
+
+    /** The error the HTTP layer answers on its own (413, malformed JSON or head, 500), in OpenAI's words. */
+    static GatewayError of(int status, String message) {
+        String type = status == 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error";
+        return new GatewayError(status, type, message, null, null);
     }
 
     /** The upstream's failure as the app sees it. */
@@ -30,21 +27,5 @@ public final class GatewayError extends Exception {
             default -> "upstream_error";
         };
         return new GatewayError(e.status(), type, e.getMessage(), null, null);
-    }
-
-    public int status() {
-        return status;
-    }
-
-    public ObjectNode body() {
-        ObjectNode root = VllmClient.JSON.createObjectNode();
-        ObjectNode error = root.putObject("error");
-        error.put("message", getMessage());
-        error.put("type", type);
-        if (param == null) error.putNull("param");
-        else error.put("param", param);
-        if (code == null) error.putNull("code");
-        else error.put("code", code);
-        return root;
     }
 }

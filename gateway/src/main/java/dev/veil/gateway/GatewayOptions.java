@@ -1,5 +1,6 @@
 package dev.veil.gateway;
 
+import dev.veil.http.HttpLimits;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
@@ -20,9 +21,11 @@ import java.util.stream.Collectors;
  * @param maxParsing       requests read, parsed and tokenized at once; others wait for a slot up to {@code slotWait},
  *                         then get 503 with Retry-After (bounds the memory of concurrent large bodies)
  * @param slotWait         how long a request waits for a parsing slot
+ * @param http             request and idle timeouts, the connection cap, the head size ({@link HttpLimits})
  */
 public record GatewayOptions(String host, int port, String modelName, int defaultMaxTokens, boolean showUntrusted,
-                             Set<String> allowedHosts, String apiKey, int maxBodyBytes, int maxParsing, Duration slotWait) {
+                             Set<String> allowedHosts, String apiKey, int maxBodyBytes, int maxParsing, Duration slotWait,
+                             HttpLimits http) {
 
     public static final int DEFAULT_PORT = 8080;
 
@@ -35,31 +38,40 @@ public record GatewayOptions(String host, int port, String modelName, int defaul
         if (maxBodyBytes < 0) throw new IllegalArgumentException("max body bytes must be >= 0 (0: from the context length)");
         if (maxParsing < 1) throw new IllegalArgumentException("max parsing must be >= 1, got " + maxParsing);
         if (slotWait.isNegative()) throw new IllegalArgumentException("the slot wait is negative");
+        if (http == null) throw new IllegalArgumentException("the HTTP limits are null");
     }
 
-    /** Loopback, port 8080, untrusted view off, no API key, body limit from the context, 8 requests parsed at once. */
+    /**
+     * Loopback, port 8080, untrusted view off, no API key, body limit from the context, 8 requests parsed at once,
+     * {@link HttpLimits#defaults()}.
+     */
     public static GatewayOptions defaults(String modelName) {
-        return new GatewayOptions("127.0.0.1", DEFAULT_PORT, modelName, 1024, false, Set.of(), null, 0, 8, Duration.ofSeconds(10));
+        return new GatewayOptions("127.0.0.1", DEFAULT_PORT, modelName, 1024, false, Set.of(), null, 0, 8, Duration.ofSeconds(10),
+                HttpLimits.defaults());
     }
 
     public GatewayOptions withAddress(String host, int port) {
-        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait);
+        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait, http);
     }
 
     public GatewayOptions withShowUntrusted(boolean show) {
-        return new GatewayOptions(host, port, modelName, defaultMaxTokens, show, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait);
+        return new GatewayOptions(host, port, modelName, defaultMaxTokens, show, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait, http);
     }
 
     public GatewayOptions withAllowedHosts(Set<String> hosts) {
-        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, hosts, apiKey, maxBodyBytes, maxParsing, slotWait);
+        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, hosts, apiKey, maxBodyBytes, maxParsing, slotWait, http);
     }
 
     public GatewayOptions withApiKey(String key) {
-        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, key, maxBodyBytes, maxParsing, slotWait);
+        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, key, maxBodyBytes, maxParsing, slotWait, http);
     }
 
     public GatewayOptions withLimits(int maxBodyBytes, int maxParsing, Duration slotWait) {
-        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait);
+        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait, http);
+    }
+
+    public GatewayOptions withHttp(HttpLimits http) {
+        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait, http);
     }
 
     /**

@@ -1,31 +1,30 @@
 package dev.veil.gateway;
 
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.veil.http.EventStream;
+import dev.veil.http.Exchange;
+import dev.veil.http.HttpError;
+import dev.veil.http.HttpService;
+import dev.veil.http.Json;
+import dev.veil.http.ParsingSlots;
 import dev.veil.tokenizer.ChatTemplate;
 import dev.veil.tokenizer.Tokenizer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
- * The trusted, OpenAI-compatible gateway ({@code veil gateway}) on the JDK HTTP server, a virtual thread per request:
+ * The trusted, OpenAI-compatible gateway ({@code veil gateway}) on the shared HTTP layer ({@link HttpService}: Netty, a
+ * virtual thread per request, the timeouts and connection cap of {@link GatewayOptions#http()}):
  *
  * <ul>
  *   <li>{@code POST /v1/chat/completions}, {@code POST /v1/completions} — JSON or SSE, with usage</li>
@@ -40,32 +39,22 @@ import java.util.concurrent.TimeUnit;
  * read, and a few requests at a time are read and parsed ({@link GatewayOptions#maxParsing()}).
  *
  * Everything text-shaped happens here (chat template, tokenizer, detokenizer, stop strings); the model is reached only
- * through the {@link PrivateCompletionBackend}. An app that disconnects mid-stream cancels its upstream generation.
+ * through the {@link PrivateCompletionBackend}. An app that disconnects, streaming or not, cancels its upstream
+ * generation at once.
  * Logs hold counts and timings, never text or ids.
  */
 public final class GatewayServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(GatewayServer.class.getName());
-    private static final int MAX_BODY_BYTES = 8 << 20; // the largest limit GatewayOptions gives
-    private static final long DISCARD_BYTES = 32 << 20;
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
     private static final Map<String, String> PAGES = Map.of(
             "/", "index.html", "/index.html", "index.html", "/chat.js", "chat.js", "/chat.css", "chat.css");
-
-    static {
-        JSON.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxNestingDepth(64).maxNumberLength(64).maxStringLength(MAX_BODY_BYTES).build());
-    }
 
     private final GatewayOptions options;
     private final Tokenizer tokenizer;
     private final ChatTemplate template;
     private final PrivateCompletionBackend backend;
-    private final HttpServer http;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-    private final Semaphore parsing;
-    private final int bodyLimit;
+    private final HttpService http;
+    private final ParsingSlots parsing;
     private final byte[] apiKey;
     private final long created = System.currentTimeMillis() / 1000;
 
@@ -74,28 +63,21 @@ public final class GatewayServer implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.template = tokenizer.chatTemplate().orElse(null);
         this.backend = backend;
-        this.parsing = new Semaphore(options.maxParsing());
-        this.bodyLimit = options.bodyLimit(backend.contextLength());
+        this.parsing = new ParsingSlots(options.maxParsing(), options.slotWait());
         this.apiKey = options.apiKey() == null ? null : options.apiKey().getBytes(StandardCharsets.UTF_8);
-        try {
-            this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 1024);
-        } catch (IOException e) {
-            throw new IOException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
-        }
-        http.setExecutor(executor);
-        http.createContext("/", this::route);
+        this.http = HttpService.start(options.host(), options.port(), options.http(), options.bodyLimit(backend.contextLength()),
+                GatewayError::of, new SimpleMeterRegistry(), this::route);
     }
 
     /** Starts serving; port 0 picks a free port ({@link #port()}). {@link #close()} also closes the backend. */
     public static GatewayServer start(GatewayOptions options, Tokenizer tokenizer, PrivateCompletionBackend backend) throws IOException {
         GatewayServer g = new GatewayServer(options, tokenizer, backend);
-        g.http.start();
         LOG.log(System.Logger.Level.INFO, "gateway ({0}) serving {1} on {2}", backend.mode(), options.modelName(), g.uri());
         return g;
     }
 
     public int port() {
-        return http.getAddress().getPort();
+        return http.port();
     }
 
     public URI uri() {
@@ -103,68 +85,57 @@ public final class GatewayServer implements AutoCloseable {
         return URI.create("http://" + host + ":" + port());
     }
 
-    private void route(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String path = exchange.getRequestURI().getPath();
-            String method = exchange.getRequestMethod();
-            GatewayError refused = refusal(exchange, path);
-            if (refused != null) {
-                exchange.getResponseHeaders().set("Connection", "close"); // its body, if any, is not read
-                sendError(exchange, refused);
-                return;
+    private void route(Exchange exchange) throws Exception {
+        String path = exchange.path();
+        String method = exchange.method();
+        GatewayError refused = refusal(exchange, path);
+        if (refused != null) {
+            exchange.sendError(refused);
+            return;
+        }
+        if (PAGES.containsKey(path) && method.equals("GET")) {
+            page(exchange, PAGES.get(path));
+            return;
+        }
+        switch (path) {
+            case "/v1/chat/completions" -> {
+                if (requireMethod(exchange, "POST")) complete(exchange, ResponseShapes.CHAT);
             }
-            if (PAGES.containsKey(path) && method.equals("GET")) {
-                page(exchange, PAGES.get(path));
-                return;
+            case "/v1/completions" -> {
+                if (requireMethod(exchange, "POST")) complete(exchange, ResponseShapes.TEXT);
             }
-            switch (path) {
-                case "/v1/chat/completions" -> {
-                    if (requireMethod(exchange, "POST")) complete(exchange, ResponseShapes.CHAT);
-                }
-                case "/v1/completions" -> {
-                    if (requireMethod(exchange, "POST")) complete(exchange, ResponseShapes.TEXT);
-                }
-                case "/v1/models" -> {
-                    if (requireMethod(exchange, "GET")) sendJson(exchange, 200, models());
-                }
-                case "/health" -> {
-                    if (requireMethod(exchange, "GET")) send(exchange, 200, "text/plain", new byte[0]);
-                }
-                case "/veil/config" -> {
-                    if (requireMethod(exchange, "GET")) sendJson(exchange, 200, config());
-                }
-                default -> sendError(exchange, new GatewayError(404, "invalid_request_error",
-                        "no such endpoint: " + method + " " + AppRequest.clip(path), null, null));
+            case "/v1/models" -> {
+                if (requireMethod(exchange, "GET")) exchange.sendJson(200, models());
             }
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "request failed: " + e.getClass().getSimpleName());
-            try {
-                sendError(exchange, new GatewayError(500, "server_error", "internal error", null, null));
-            } catch (IOException | RuntimeException ignored) {
-                // the response had started; the connection closes
+            case "/health" -> {
+                if (requireMethod(exchange, "GET")) exchange.send(200, "text/plain", new byte[0]);
             }
+            case "/veil/config" -> {
+                if (requireMethod(exchange, "GET")) exchange.sendJson(200, config());
+            }
+            default -> exchange.sendError(new GatewayError(404, "invalid_request_error",
+                    "no such endpoint: " + method + " " + AppRequest.clip(path), null, null));
         }
     }
 
     /** Why this request may not be served (403 foreign Host or Origin, 401 missing API key), or null. */
-    private GatewayError refusal(HttpExchange exchange, String path) {
-        var headers = exchange.getRequestHeaders();
-        String host = headers.getFirst("Host");
+    private GatewayError refusal(Exchange exchange, String path) {
+        String host = exchange.header("Host");
         if (host != null && !allowedHost(hostName(host)))
             return new GatewayError(403, "invalid_request_error", "Host " + AppRequest.clip(host) + " is not allowed: start the gateway with "
                     + "--allowed-host NAME to serve a name other than localhost or an IP address", null, "host_not_allowed");
-        String origin = headers.getFirst("Origin");
+        String origin = exchange.header("Origin");
         if (origin != null && !sameOrigin(origin, host))
             return new GatewayError(403, "invalid_request_error", "cross-origin requests are refused (Origin " + AppRequest.clip(origin)
                     + ")", null, "origin_not_allowed");
         if (apiKey != null && path.startsWith("/v1/")) {
-            String auth = headers.getFirst("Authorization");
+            String auth = exchange.header("Authorization");
             byte[] given = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)
                     ? auth.substring(7).strip().getBytes(StandardCharsets.UTF_8) : new byte[0];
             if (!MessageDigest.isEqual(given, apiKey)) { // constant time
-                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-                return new GatewayError(401, "invalid_request_error", auth == null
-                        ? "You didn't provide an API key: send Authorization: Bearer KEY" : "Incorrect API key provided", null, "invalid_api_key");
+                return (GatewayError) new GatewayError(401, "invalid_request_error", auth == null
+                        ? "You didn't provide an API key: send Authorization: Bearer KEY" : "Incorrect API key provided", null, "invalid_api_key")
+                        .withHeader("WWW-Authenticate", "Bearer");
             }
         }
         return null;
@@ -210,7 +181,7 @@ public final class GatewayServer implements AutoCloseable {
 
     /** What the chat page needs to know: whether it may show the untrusted view, whether /v1 needs a key. */
     private ObjectNode config() {
-        ObjectNode c = JSON.createObjectNode();
+        ObjectNode c = Json.MAPPER.createObjectNode();
         c.put("mode", backend.mode());
         c.put("show_untrusted", options.showUntrusted());
         c.put("api_key_required", apiKey != null);
@@ -218,7 +189,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** One chat or text completion, from the app's JSON to the app's answer. */
-    private void complete(HttpExchange exchange, ResponseShapes shape) throws IOException {
+    private void complete(Exchange exchange, ResponseShapes shape) throws IOException {
         long start = System.nanoTime();
         AppRequest request;
         PrivateStream ids;
@@ -230,13 +201,15 @@ public final class GatewayServer implements AutoCloseable {
             ids = backend.open(new PrivateRequest(request.promptIds(), maxTokens(request), request.sampling(), request.seeded(),
                     tokenizer.eosIds()));
         } catch (GatewayError e) {
-            sendError(exchange, e);
+            exchange.sendError(e);
             return;
         } catch (UpstreamException e) {
             LOG.log(System.Logger.Level.WARNING, "upstream refused a request: HTTP status for the app {0}", e.status());
-            sendError(exchange, GatewayError.upstream(e));
+            exchange.sendError(GatewayError.upstream(e));
             return;
         }
+        // the app went away: cancel upstream now, off the I/O thread (closing an upstream stream may block briefly)
+        exchange.onClientGone(() -> Thread.ofVirtual().start(ids::close));
         byte[] random = new byte[12];
         ThreadLocalRandom.current().nextBytes(random);
         String id = shape.idPrefix + HexFormat.of().formatHex(random);
@@ -251,31 +224,14 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
-    /**
-     * Reads the body, then parses and tokenizes it while holding a parsing slot: 503 when none frees up in time. A body
-     * costs memory only as its bytes arrive, so a slow one holds no slot; the JSON tree and the tokenizing are bounded.
-     */
-    private AppRequest parse(HttpExchange exchange, ResponseShapes shape) throws IOException, GatewayError {
-        byte[] bytes = readBody(exchange, bodyLimit);
-        boolean acquired;
-        try {
-            acquired = parsing.tryAcquire(options.slotWait().toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            acquired = false;
-        }
-        if (!acquired) {
-            exchange.getResponseHeaders().set("Retry-After", "1");
-            throw new GatewayError(503, "server_error", "the gateway is busy reading other requests; retry later", null, null);
-        }
-        try {
-            JsonNode body = json(bytes);
+    /** Parses and tokenizes the body while holding a parsing slot ({@link ParsingSlots}): 503 when none frees up in time. */
+    private AppRequest parse(Exchange exchange, ResponseShapes shape) throws GatewayError {
+        return parsing.run(() -> {
+            JsonNode body = json(exchange);
             return shape == ResponseShapes.CHAT
                     ? AppRequest.chat(body, options.modelName(), tokenizer, template)
                     : AppRequest.completion(body, options.modelName(), tokenizer);
-        } finally {
-            parsing.release();
-        }
+        }, () -> new GatewayError(503, "server_error", "the gateway is busy reading other requests; retry later", null, null));
     }
 
     private int maxTokens(AppRequest r) throws GatewayError {
@@ -294,61 +250,54 @@ public final class GatewayServer implements AutoCloseable {
         return context > 0 ? context - prompt : options.defaultMaxTokens();
     }
 
-    private void respond(HttpExchange exchange, ResponseShapes shape, String id, long created, AppRequest request, PrivateStream ids,
+    private void respond(Exchange exchange, ResponseShapes shape, String id, long created, AppRequest request, PrivateStream ids,
                          TextStream text) throws IOException {
         StringBuilder answer = new StringBuilder();
         try {
             for (String piece; (piece = text.next()) != null; ) answer.append(piece);
         } catch (UpstreamException e) {
-            sendError(exchange, GatewayError.upstream(e));
+            if (exchange.clientGone()) {
+                LOG.log(System.Logger.Level.INFO, "app disconnected after {0} generated tokens; upstream cancelled", text.generated());
+                return;
+            }
+            exchange.sendError(GatewayError.upstream(e));
             return;
         }
         ObjectNode body = shape.complete(id, created, options.modelName(), answer.toString(), text.finishReason(),
                 ResponseShapes.usage(request.promptIds().length, text.generated()));
         if (request.showUntrusted() && options.showUntrusted()) body.set("veil_untrusted", ResponseShapes.untrusted(ids.untrustedView()));
-        sendJson(exchange, 200, body);
+        exchange.sendJson(200, body);
     }
 
     /** SSE: a chunk per piece of text, a final chunk with the finish reason, the trailer, {@code [DONE]}. */
-    private void stream(HttpExchange exchange, ResponseShapes shape, String id, long created, AppRequest request, PrivateStream ids,
+    private void stream(Exchange exchange, ResponseShapes shape, String id, long created, AppRequest request, PrivateStream ids,
                         TextStream text) throws IOException {
-        exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
-        exchange.getResponseHeaders().set("Cache-Control", "no-cache");
-        exchange.sendResponseHeaders(200, 0);
-        OutputStream out = exchange.getResponseBody();
         String model = options.modelName();
-        try {
-            if (shape == ResponseShapes.CHAT) event(out, shape.delta(id, created, model, "", true, null));
+        try (EventStream out = exchange.events("text/event-stream; charset=utf-8")) {
+            if (shape == ResponseShapes.CHAT) out.event(shape.delta(id, created, model, "", true, null));
             try {
                 for (String piece; (piece = text.next()) != null; )
-                    if (!piece.isEmpty()) event(out, shape.delta(id, created, model, piece, false, null));
+                    if (!piece.isEmpty()) out.event(shape.delta(id, created, model, piece, false, null));
             } catch (UpstreamException e) {
+                if (exchange.clientGone()) throw new IOException("the app went away", e);
                 LOG.log(System.Logger.Level.WARNING, "upstream failed mid-stream after {0} tokens", text.generated());
-                event(out, GatewayError.upstream(e).body());
-                out.write(DONE);
+                out.event(GatewayError.upstream(e).body());
+                out.done();
                 return;
             }
-            event(out, shape.delta(id, created, model, null, false, text.finishReason()));
+            out.event(shape.delta(id, created, model, null, false, text.finishReason()));
             ObjectNode usage = request.includeUsage() ? ResponseShapes.usage(request.promptIds().length, text.generated()) : null;
             ObjectNode untrusted = request.showUntrusted() && options.showUntrusted() ? ResponseShapes.untrusted(ids.untrustedView()) : null;
-            if (usage != null || untrusted != null) event(out, shape.trailer(id, created, model, usage, untrusted));
-            out.write(DONE);
-            out.flush();
+            if (usage != null || untrusted != null) out.event(shape.trailer(id, created, model, usage, untrusted));
+            out.done();
         } catch (IOException e) {
             ids.close(); // the app went away: cancel upstream
             LOG.log(System.Logger.Level.INFO, "app disconnected after {0} generated tokens; upstream cancelled", text.generated());
         }
     }
 
-    private static void event(OutputStream out, ObjectNode data) throws IOException {
-        out.write("data: ".getBytes(StandardCharsets.UTF_8));
-        out.write(JSON.writeValueAsBytes(data));
-        out.write("\n\n".getBytes(StandardCharsets.UTF_8));
-        out.flush();
-    }
-
     private ObjectNode models() {
-        ObjectNode list = JSON.createObjectNode();
+        ObjectNode list = Json.MAPPER.createObjectNode();
         list.put("object", "list");
         ObjectNode m = list.putArray("data").addObject();
         m.put("id", options.modelName());
@@ -361,78 +310,35 @@ public final class GatewayServer implements AutoCloseable {
 
     /** The parsing slots, for tests that need the gateway busy. */
     Semaphore parsingSlots() {
-        return parsing;
+        return parsing.semaphore();
     }
 
-    private static byte[] readBody(HttpExchange exchange, int limit) throws IOException, GatewayError {
-        GatewayError tooLarge = new GatewayError(413, "invalid_request_error", "the request body exceeds " + limit + " bytes", null, null);
-        String length = exchange.getRequestHeaders().getFirst("Content-Length"); // the JDK server checked it is a number
-        long declared = length == null ? -1 : length.strip().length() > 18 ? Long.MAX_VALUE : Long.parseLong(length.strip());
-        if (declared > limit) { // refused from the head: a client announcing 10 GB and sending nothing is answered at once
-            if (declared <= DISCARD_BYTES) {
-                try (InputStream in = exchange.getRequestBody()) { // read and dropped: the client reads its 413 on an intact connection
-                    in.transferTo(OutputStream.nullOutputStream());
-                }
-            } else {
-                exchange.getResponseHeaders().set("Connection", "close");
-            }
-            throw tooLarge;
-        }
-        byte[] body;
-        try (InputStream in = exchange.getRequestBody()) {
-            body = in.readNBytes(limit + 1);
-        }
-        if (body.length > limit) throw tooLarge;
-        return body;
-    }
-
-    private static JsonNode json(byte[] body) throws IOException, GatewayError {
+    private static JsonNode json(Exchange exchange) throws GatewayError {
         try {
-            JsonNode n = JSON.readTree(body);
-            if (n == null || n.isMissingNode()) throw GatewayError.invalid("the request body is empty: expected a JSON object", null);
-            return n;
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw GatewayError.invalid("the request body is not valid JSON: " + e.getOriginalMessage(), null);
+            return exchange.json();
+        } catch (HttpError e) {
+            throw (GatewayError) e; // the shape is GatewayError::of
         }
     }
 
-    private void page(HttpExchange exchange, String name) throws IOException {
+    private void page(Exchange exchange, String name) throws IOException {
         try (InputStream in = GatewayServer.class.getResourceAsStream("web/" + name)) {
             if (in == null) throw new IllegalStateException("missing resource web/" + name);
             String type = name.endsWith(".html") ? "text/html; charset=utf-8"
                     : name.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8";
-            send(exchange, 200, type, in.readAllBytes());
+            exchange.send(200, type, in.readAllBytes());
         }
     }
 
-    private static boolean requireMethod(HttpExchange exchange, String method) throws IOException {
-        if (exchange.getRequestMethod().equals(method)) return true;
-        exchange.getResponseHeaders().set("Allow", method);
-        sendError(exchange, new GatewayError(405, "invalid_request_error", "use " + method + " for this endpoint", null, null));
+    private static boolean requireMethod(Exchange exchange, String method) throws IOException {
+        if (exchange.method().equals(method)) return true;
+        exchange.sendError(new GatewayError(405, "invalid_request_error", "use " + method + " for this endpoint", null, null).withHeader("Allow", method));
         return false;
-    }
-
-    private static void sendError(HttpExchange exchange, GatewayError e) throws IOException {
-        sendJson(exchange, e.status(), e.body());
-    }
-
-    private static void sendJson(HttpExchange exchange, int status, JsonNode body) throws IOException {
-        send(exchange, status, "application/json", JSON.writeValueAsBytes(body));
-    }
-
-    private static void send(HttpExchange exchange, int status, String type, byte[] body) throws IOException {
-        exchange.getResponseHeaders().set("Content-Type", type);
-        exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-        if (body.length > 0) {
-            exchange.getResponseBody().write(body);
-            exchange.getResponseBody().flush(); // before the exchange drains an unread body: the client has its answer
-        }
     }
 
     @Override
     public void close() {
-        http.stop(1);
-        executor.shutdownNow();
+        http.close();
         backend.close();
         LOG.log(System.Logger.Level.INFO, "gateway stopped");
     }

@@ -2,10 +2,12 @@ package dev.veil.server;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
 import dev.veil.engine.SamplingParams;
+import dev.veil.http.EventStream;
+import dev.veil.http.Exchange;
+import dev.veil.http.Json;
+import dev.veil.http.ParsingSlots;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,7 +17,6 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -23,13 +24,12 @@ import java.util.concurrent.TimeUnit;
  * {@code POST /v1/completions}: validates the request, hands its sequences to the {@link Scheduler} and writes their
  * tokens back as one JSON response or as server-sent events, in vLLM's response shape ({@code text} is empty: this
  * server has no tokenizer; the ids are in {@code token_ids}, the prompt's in {@code prompt_token_ids} when
- * {@code return_token_ids} is set). A streaming client that goes away cancels its sequences.
+ * {@code return_token_ids} is set). A client that goes away, streaming or not, cancels its sequences at once: the
+ * scheduler drops them before its next pass.
  */
 final class CompletionEndpoint {
 
     private static final System.Logger LOG = System.getLogger(CompletionEndpoint.class.getName());
-    private static final byte[] KEEP_ALIVE = HttpIo.utf8(": keep-alive\n\n");
-    private static final byte[] DONE = HttpIo.utf8("data: [DONE]\n\n");
 
     private final Scheduler scheduler;
     private final ServerMetrics metrics;
@@ -38,12 +38,10 @@ final class CompletionEndpoint {
     private final int contextLength;
     private final Set<Integer> eosIds;
     private final Duration keepAlive;
-    private final int bodyLimit;
-    private final Semaphore parsing;
-    private final Duration slotWait;
+    private final ParsingSlots parsing;
 
     CompletionEndpoint(Scheduler scheduler, ServerMetrics metrics, String modelName, int vocabSize, int contextLength,
-                       Set<Integer> eosIds, Duration keepAlive, int bodyLimit, int maxParsing, Duration slotWait) {
+                       Set<Integer> eosIds, Duration keepAlive, int maxParsing, Duration slotWait) {
         this.scheduler = scheduler;
         this.metrics = metrics;
         this.modelName = modelName;
@@ -51,9 +49,7 @@ final class CompletionEndpoint {
         this.contextLength = contextLength;
         this.eosIds = Set.copyOf(eosIds);
         this.keepAlive = keepAlive;
-        this.bodyLimit = bodyLimit;
-        this.parsing = new Semaphore(maxParsing);
-        this.slotWait = slotWait;
+        this.parsing = new ParsingSlots(maxParsing, slotWait);
     }
 
     /** One request's identity and its sequences, shared by the two response shapes. */
@@ -65,14 +61,14 @@ final class CompletionEndpoint {
         }
     }
 
-    void handle(HttpExchange exchange) throws IOException {
+    void handle(Exchange exchange) throws IOException {
         long start = System.nanoTime();
         CompletionRequest request;
         try {
             request = parse(exchange);
         } catch (ApiException e) {
             metrics.request(e.status() == 404 ? "not_found" : e.status() == 503 ? "busy" : "bad_request");
-            HttpIo.sendError(exchange, e);
+            exchange.sendError(e);
             return;
         }
         BlockingQueue<SequenceEvent> events = new LinkedBlockingQueue<>();
@@ -88,9 +84,14 @@ final class CompletionEndpoint {
             scheduler.submit(sequences);
         } catch (ApiException e) {
             metrics.request(e.status() == 429 ? "queue_full" : "shutting_down");
-            HttpIo.sendError(exchange, e);
+            exchange.sendError(e);
             return;
         }
+        exchange.onClientGone(() -> { // from an I/O thread, the moment the connection closes; once per request
+            metrics.request("client_gone"); // counted before the scheduler can drop the sequences
+            sequences.forEach(Sequence::cancel);
+            events.add(new SequenceEvent.ClientGone(0));
+        });
         metrics.promptTokens(request.promptTokens());
         byte[] random = new byte[12];
         ThreadLocalRandom.current().nextBytes(random);
@@ -100,31 +101,22 @@ final class CompletionEndpoint {
         else respond(exchange, call);
     }
 
-    /**
-     * Reads the body, then parses it while holding one of the few parsing slots: 503 when none frees up in time. A body
-     * costs memory only as its bytes arrive, so a slow one holds no slot; JSON trees are what the slots bound.
-     */
-    private CompletionRequest parse(HttpExchange exchange) throws IOException, ApiException {
-        byte[] body = HttpIo.readBody(exchange, bodyLimit);
-        boolean acquired;
+    /** Parses the body while holding one of the few parsing slots ({@link ParsingSlots}): 503 when none frees up in time. */
+    private CompletionRequest parse(Exchange exchange) throws ApiException {
+        return parsing.run(() -> CompletionRequest.parse(json(exchange), modelName, vocabSize, contextLength),
+                () -> new ApiException(503, "ServiceUnavailableError", "the server is busy reading other requests; retry later", null));
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode json(Exchange exchange) throws ApiException {
         try {
-            acquired = parsing.tryAcquire(slotWait.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            acquired = false;
-        }
-        if (!acquired) {
-            throw new ApiException(503, "ServiceUnavailableError", "the server is busy reading other requests; retry later", null);
-        }
-        try {
-            return CompletionRequest.parse(HttpIo.json(body), modelName, vocabSize, contextLength);
-        } finally {
-            parsing.release();
+            return exchange.json();
+        } catch (dev.veil.http.HttpError e) {
+            throw (ApiException) e; // the shape is ApiException::of
         }
     }
 
     /** Waits for every sequence, then answers with one JSON body. */
-    private void respond(HttpExchange exchange, Call call) throws IOException {
+    private void respond(Exchange exchange, Call call) throws IOException {
         int n = call.sequences.size();
         List<List<Integer>> outputs = new ArrayList<>();
         for (int i = 0; i < n; i++) outputs.add(new ArrayList<>());
@@ -144,7 +136,11 @@ final class CompletionEndpoint {
                 case SequenceEvent.Failed f -> {
                     call.cancel();
                     metrics.request(f.error().status() == 503 ? "shutting_down" : "failed");
-                    HttpIo.sendError(exchange, f.error());
+                    exchange.sendError(f.error());
+                    return;
+                }
+                case SequenceEvent.ClientGone g -> {
+                    clientGone(call, "completion");
                     return;
                 }
             }
@@ -161,27 +157,22 @@ final class CompletionEndpoint {
             generated += outputs.get(i).size();
         }
         body.set("usage", usage(call.request.promptTokens(), generated));
-        HttpIo.sendJson(exchange, 200, body);
-        finished(call, generated, firstToken, finishes);
+        finished(call, generated, firstToken, finishes); // counted before the client can read its answer and ask /metrics
+        exchange.sendJson(200, body);
     }
 
     /** Server-sent events: one chunk per token, an optional usage chunk, then {@code [DONE]}. */
-    private void stream(HttpExchange exchange, Call call) throws IOException {
-        exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
-        exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+    private void stream(Exchange exchange, Call call) throws IOException {
         int n = call.sequences.size();
         boolean[] started = new boolean[n];
         SequenceEvent.Finish[] finishes = new SequenceEvent.Finish[n];
         int generated = 0;
         long firstToken = 0;
-        try {
-            exchange.sendResponseHeaders(200, 0);
-            OutputStream out = exchange.getResponseBody();
+        try (EventStream out = exchange.events("text/event-stream")) {
             for (int open = n; open > 0; ) {
                 SequenceEvent event = poll(call.events, keepAlive);
                 if (event == null) {
-                    out.write(KEEP_ALIVE);
-                    out.flush();
+                    out.comment("keep-alive");
                     continue;
                 }
                 switch (event) {
@@ -194,7 +185,7 @@ final class CompletionEndpoint {
                         if (!started[t.choice()] && call.request.returnTokenIds()) promptIds(choice, call.request.prompts().get(t.choice()));
                         started[t.choice()] = true;
                         chunk.putArray("choices").add(choice);
-                        event(out, chunk);
+                        out.event(chunk);
                         if (t.finish() != null) {
                             finishes[t.choice()] = t.finish();
                             open--;
@@ -203,36 +194,29 @@ final class CompletionEndpoint {
                     case SequenceEvent.Failed f -> {
                         call.cancel();
                         metrics.request(f.error().status() == 503 ? "shutting_down" : "failed");
-                        event(out, HttpIo.errorBody(f.error()));
-                        out.write(DONE);
-                        exchange.close();
+                        out.event(f.error().body());
+                        out.done();
                         return;
                     }
+                    case SequenceEvent.ClientGone g -> throw new IOException("the client went away");
                 }
             }
             if (call.request.includeUsage()) {
                 ObjectNode chunk = header(call, "text_completion");
                 chunk.putArray("choices");
                 chunk.set("usage", usage(call.request.promptTokens(), generated));
-                event(out, chunk);
+                out.event(chunk);
             }
-            out.write(DONE);
-            exchange.close();
-            finished(call, generated, firstToken, finishes);
+            finished(call, generated, firstToken, finishes); // counted before the client can read [DONE] and ask /metrics
+            out.done();
         } catch (IOException e) {
-            call.cancel();
-            metrics.request("client_gone");
-            LOG.log(System.Logger.Level.INFO, "completion stream: client went away after {0} generated tokens; {1} sequence(s) cancelled",
-                    generated, n);
-            exchange.close();
+            clientGone(call, "completion stream");
         }
     }
 
-    private static void event(OutputStream out, ObjectNode data) throws IOException {
-        out.write(HttpIo.utf8("data: "));
-        out.write(HttpIo.JSON.writeValueAsBytes(data));
-        out.write(HttpIo.utf8("\n\n"));
-        out.flush();
+    private void clientGone(Call call, String what) {
+        call.cancel(); // already, by onClientGone
+        LOG.log(System.Logger.Level.INFO, "{0}: the client went away; {1} sequence(s) cancelled", what, call.sequences.size());
     }
 
     private void finished(Call call, int generated, long firstToken, SequenceEvent.Finish[] finishes) {
@@ -246,7 +230,7 @@ final class CompletionEndpoint {
     }
 
     private ObjectNode header(Call call, String object) {
-        ObjectNode n = HttpIo.JSON.createObjectNode();
+        ObjectNode n = Json.MAPPER.createObjectNode();
         n.put("id", call.id);
         n.put("object", object);
         n.put("created", call.created);
@@ -255,7 +239,7 @@ final class CompletionEndpoint {
     }
 
     private static ObjectNode choice(int index, SequenceEvent.Finish finish) {
-        ObjectNode c = HttpIo.JSON.createObjectNode();
+        ObjectNode c = Json.MAPPER.createObjectNode();
         c.put("index", index);
         c.put("text", "");
         c.putNull("logprobs");
@@ -276,7 +260,7 @@ final class CompletionEndpoint {
     }
 
     private static ObjectNode usage(int prompt, int generated) {
-        ObjectNode u = HttpIo.JSON.createObjectNode();
+        ObjectNode u = Json.MAPPER.createObjectNode();
         u.put("prompt_tokens", prompt);
         u.put("completion_tokens", generated);
         u.put("total_tokens", prompt + generated);

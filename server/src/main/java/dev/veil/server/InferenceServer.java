@@ -1,26 +1,26 @@
 package dev.veil.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
+import dev.veil.http.Exchange;
+import dev.veil.http.HttpService;
+import dev.veil.http.Json;
+import dev.veil.http.Prometheus;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * The untrusted token server ({@code veil serve}): a subset of vLLM's OpenAI-compatible HTTP API over token ids, on
- * the JDK HTTP server with a virtual thread per request and one {@link Scheduler} thread doing continuous batching.
+ * the shared HTTP layer ({@link HttpService}: Netty, a virtual thread per request) and one {@link Scheduler} thread
+ * doing continuous batching.
  *
  * <ul>
  *   <li>{@code POST /v1/completions} — token ids in, token ids out, JSON or SSE ({@link CompletionEndpoint})</li>
@@ -38,8 +38,7 @@ public final class InferenceServer implements AutoCloseable {
     private final ServerMetrics metrics = new ServerMetrics();
     private final Scheduler scheduler;
     private final CompletionEndpoint completions;
-    private final HttpServer http;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final HttpService http;
     private final long created = System.currentTimeMillis() / 1000;
     private final AutoCloseable owned;
     private volatile boolean shuttingDown;
@@ -50,16 +49,14 @@ public final class InferenceServer implements AutoCloseable {
         this.owned = owned;
         this.scheduler = new Scheduler(model, options.maxRunning(), options.maxWaiting(), options.prefillChunk(), metrics);
         this.completions = new CompletionEndpoint(scheduler, metrics, options.modelName(), config.vocabSize(),
-                config.maxPositionEmbeddings(), Set.copyOf(eosIds), options.keepAlive(), options.bodyLimit(config.maxPositionEmbeddings()),
-                options.maxParsing(), options.slotWait());
+                config.maxPositionEmbeddings(), Set.copyOf(eosIds), options.keepAlive(), options.maxParsing(), options.slotWait());
         try {
-            this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 1024);
+            this.http = HttpService.start(options.host(), options.port(), options.http(), options.bodyLimit(config.maxPositionEmbeddings()),
+                    ApiException::of, metrics.registry(), this::route);
         } catch (IOException e) {
             scheduler.close();
-            throw new IOException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
+            throw e;
         }
-        http.setExecutor(executor);
-        http.createContext("/", this::route);
     }
 
     /**
@@ -88,7 +85,6 @@ public final class InferenceServer implements AutoCloseable {
     private static InferenceServer start(Transformer model, Collection<Integer> eosIds, ServerOptions options, AutoCloseable owned)
             throws IOException {
         InferenceServer s = new InferenceServer(model, eosIds, options, owned);
-        s.http.start();
         LOG.log(System.Logger.Level.INFO, "serving a {0}-layer model ({1} ids, context {2}) on {3}; batch {4}, queue {5}",
                 s.config.numLayers(), s.config.vocabSize(), s.config.maxPositionEmbeddings(), s.uri(),
                 options.maxRunning(), options.maxWaiting());
@@ -96,7 +92,7 @@ public final class InferenceServer implements AutoCloseable {
     }
 
     public int port() {
-        return http.getAddress().getPort();
+        return http.port();
     }
 
     /** The base URI, e.g. {@code http://127.0.0.1:8000}. */
@@ -113,53 +109,42 @@ public final class InferenceServer implements AutoCloseable {
         return metrics;
     }
 
-    private void route(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String path = exchange.getRequestURI().getPath();
-            String method = exchange.getRequestMethod();
-            switch (path) {
-                case "/v1/completions" -> {
-                    if (requireMethod(exchange, "POST")) completions.handle(exchange);
-                }
-                case "/v1/models" -> {
-                    if (requireMethod(exchange, "GET")) HttpIo.sendJson(exchange, 200, models());
-                }
-                case "/health" -> {
-                    if (requireMethod(exchange, "GET")) HttpIo.send(exchange, shuttingDown ? 503 : 200, "text/plain", new byte[0]);
-                }
-                case "/metrics" -> {
-                    if (requireMethod(exchange, "GET"))
-                        HttpIo.send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", HttpIo.utf8(metrics.prometheus()));
-                }
-                default -> HttpIo.sendError(exchange, new ApiException(404, "NotFoundError",
-                        "no such endpoint: " + method + " " + CompletionRequest.clip(path), null));
+    private void route(Exchange exchange) throws Exception {
+        String path = exchange.path();
+        String method = exchange.method();
+        switch (path) {
+            case "/v1/completions" -> {
+                if (requireMethod(exchange, "POST")) completions.handle(exchange);
             }
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "request failed: " + e.getClass().getSimpleName());
-            try {
-                HttpIo.sendError(exchange, new ApiException(500, "InternalServerError", "internal error", null));
-            } catch (IOException | RuntimeException ignored) {
-                // the response had already started; the connection closes
+            case "/v1/models" -> {
+                if (requireMethod(exchange, "GET")) exchange.sendJson(200, models());
             }
+            case "/health" -> {
+                if (requireMethod(exchange, "GET")) exchange.send(shuttingDown ? 503 : 200, "text/plain", new byte[0]);
+            }
+            case "/metrics" -> {
+                if (requireMethod(exchange, "GET")) Prometheus.send(exchange, metrics.registry());
+            }
+            default -> exchange.sendError(new ApiException(404, "NotFoundError",
+                    "no such endpoint: " + method + " " + CompletionRequest.clip(path), null));
         }
     }
 
-    private static boolean requireMethod(HttpExchange exchange, String method) throws IOException {
-        if (exchange.getRequestMethod().equals(method)) return true;
-        exchange.getResponseHeaders().set("Allow", method);
-        HttpIo.sendError(exchange, new ApiException(405, "MethodNotAllowed", "use " + method + " for this endpoint", null));
+    private static boolean requireMethod(Exchange exchange, String method) throws IOException {
+        if (exchange.method().equals(method)) return true;
+        exchange.sendError(new ApiException(405, "MethodNotAllowed", "use " + method + " for this endpoint", null).withHeader("Allow", method));
         return false;
     }
 
     private ObjectNode models() {
-        ObjectNode model = HttpIo.JSON.createObjectNode();
+        ObjectNode model = Json.MAPPER.createObjectNode();
         model.put("id", options.modelName());
         model.put("object", "model");
         model.put("created", created);
         model.put("owned_by", "veil");
         model.put("root", options.modelName());
         model.put("max_model_len", config.maxPositionEmbeddings());
-        ObjectNode list = HttpIo.JSON.createObjectNode();
+        ObjectNode list = Json.MAPPER.createObjectNode();
         list.put("object", "list");
         list.putArray("data").add(model);
         return list;
@@ -185,9 +170,7 @@ public final class InferenceServer implements AutoCloseable {
     public void close() {
         shuttingDown = true;
         scheduler.close();
-        http.stop(1); // lets handlers write the error their sequences just got
-
-        executor.shutdownNow();
+        http.close(Duration.ofSeconds(1)); // lets handlers write the error their sequences just got
         if (owned != null) {
             try {
                 owned.close();

@@ -151,7 +151,7 @@ final class Scheduler implements AutoCloseable {
                 Sequence s = waiting.poll();
                 if (s.cancelled()) {
                     retire(s);
-                    metrics.cancelled();
+                    metrics.cancelled(s.generatedSinceCancel());
                     continue;
                 }
                 s.cache = model.newCache();
@@ -172,7 +172,7 @@ final class Scheduler implements AutoCloseable {
             if (s.cancelled()) {
                 it.remove();
                 retireLocked(s);
-                metrics.cancelled();
+                metrics.cancelled(s.generatedSinceCancel());
             }
         }
         metrics.running.set(running.size());
@@ -212,8 +212,8 @@ final class Scheduler implements AutoCloseable {
             return;
         }
         long t1 = System.nanoTime();
-        metrics.batchSize.observe(batch.size());
-        metrics.passSeconds.observe((t1 - t0) / 1e9);
+        metrics.batchSize.record(batch.size());
+        ServerMetrics.observe(metrics.passSeconds, t1 - t0);
 
         for (int i = 0; i < batch.size(); i++) {
             Sequence s = batch.get(i);
@@ -225,12 +225,12 @@ final class Scheduler implements AutoCloseable {
             metrics.generatedToken();
             if (s.generated == 1) {
                 s.firstTokenNanos = t1;
-                metrics.timeToFirstToken.observe((t1 - s.submittedNanos) / 1e9);
+                ServerMetrics.observe(metrics.timeToFirstToken, t1 - s.submittedNanos);
             }
             SequenceEvent.Finish finish = s.finishAfter(token);
             s.events.add(new SequenceEvent.Token(s.choice, token, finish));
             if (finish != null) {
-                metrics.sequenceSeconds.observe((t1 - s.submittedNanos) / 1e9);
+                ServerMetrics.observe(metrics.sequenceSeconds, t1 - s.submittedNanos);
                 running.remove(s);
                 retireLocked(s);
             }

@@ -23,10 +23,11 @@ final class Sequence {
 
     KvCache cache;
     int prefilled;
-    int generated;
+    volatile int generated; // read by cancel() on another thread
     int lastToken;
     long firstTokenNanos;
     private volatile boolean cancelled;
+    private volatile int generatedAtCancel;
 
     /** @param eosIds the model's end-of-sequence ids, empty when the request said ignore_eos */
     Sequence(int choice, int[] prompt, int maxTokens, SamplingParams sampling, Set<Integer> stopTokenIds, Set<Integer> eosIds,
@@ -46,7 +47,14 @@ final class Sequence {
 
     /** The client is gone or gave up: the scheduler drops the sequence at its next pass. */
     void cancel() {
+        if (cancelled) return;
+        generatedAtCancel = generated;
         cancelled = true;
+    }
+
+    /** Tokens generated since {@link #cancel()}: 0, or 1 when a pass was under way (what "within one step" means). */
+    int generatedSinceCancel() {
+        return generated - generatedAtCancel;
     }
 
     boolean cancelled() {

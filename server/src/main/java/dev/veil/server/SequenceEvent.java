@@ -13,6 +13,9 @@ sealed interface SequenceEvent {
     /** The sequence ended without finishing (the server is shutting down, or the forward pass failed). */
     record Failed(int choice, ApiException error) implements SequenceEvent {}
 
+    /** The client went away: its sequences are cancelled, and the handler waiting on their events stops. */
+    record ClientGone(int choice) implements SequenceEvent {}
+
     /**
      * Why a sequence ended, in vLLM's terms.
      *

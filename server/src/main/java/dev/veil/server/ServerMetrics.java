@@ -1,60 +1,93 @@
 package dev.veil.server;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import dev.veil.http.Prometheus;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What {@code GET /metrics} reports, in the Prometheus text format: requests by outcome, prompt and generated tokens,
- * queue depth and running sequences, batch sizes, pass and request latencies. Counts and timings only.
+ * What {@code GET /metrics} reports, through Micrometer in the Prometheus text format: requests by outcome, prompt and
+ * generated tokens, queue depth and running sequences, batch sizes, pass and request latencies, and the HTTP layer's
+ * connections and timeouts. Counts and timings only.
  */
 public final class ServerMetrics {
 
-    private static final double[] SECONDS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+    private static final Duration[] SECONDS = Arrays.stream(new double[] {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+            1, 2.5, 5, 10, 30, 60, 120}).mapToObj(s -> Duration.ofNanos((long) (s * 1e9))).toArray(Duration[]::new);
 
-    private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
-    private final LongAdder promptTokens = new LongAdder();
-    private final LongAdder generatedTokens = new LongAdder();
-    private final LongAdder cancelledSequences = new LongAdder();
+    private final PrometheusMeterRegistry registry = Prometheus.registry();
+    private final Map<String, Counter> requests = new ConcurrentHashMap<>();
+    private final Counter promptTokens = Counter.builder("veil.prompt.tokens").description("Prompt tokens of accepted requests.").register(registry);
+    private final Counter generatedTokens = Counter.builder("veil.generation.tokens").description("Generated tokens.").register(registry);
+    private final Counter cancelledSequences = Counter.builder("veil.cancelled.sequences")
+            .description("Sequences dropped because their client went away.").register(registry);
+    private final DistributionSummary tokensAfterCancel = DistributionSummary.builder("veil.cancelled.sequence.tokens")
+            .description("Tokens a sequence generated after its client went away: 1 when a pass was under way, else 0.")
+            .serviceLevelObjectives(1, 2).register(registry);
     final AtomicInteger waiting = new AtomicInteger();
     final AtomicInteger running = new AtomicInteger();
-    final Histogram batchSize = new Histogram("veil_batch_size", "Sequences per pass over the weights.",
-            1, 2, 4, 8, 16, 32, 64, 128, 256);
-    final Histogram passSeconds = new Histogram("veil_pass_seconds", "Duration of one batched forward pass.", SECONDS);
-    final Histogram timeToFirstToken = new Histogram("veil_time_to_first_token_seconds",
-            "From a sequence's arrival to its first generated token.", SECONDS);
-    final Histogram sequenceSeconds = new Histogram("veil_sequence_seconds", "From a sequence's arrival to its end.", SECONDS);
+    final DistributionSummary batchSize = DistributionSummary.builder("veil.batch.size").description("Sequences per pass over the weights.")
+            .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256).register(registry);
+    final Timer passSeconds = timer("veil.pass", "Duration of one batched forward pass.");
+    final Timer timeToFirstToken = timer("veil.time.to.first.token", "From a sequence's arrival to its first generated token.");
+    final Timer sequenceSeconds = timer("veil.sequence", "From a sequence's arrival to its end.");
 
-    /** Outcomes: ok, bad_request, not_found, queue_full, shutting_down, failed, client_gone. */
+    ServerMetrics() {
+        Gauge.builder("veil.queue.depth", waiting, AtomicInteger::get).description("Sequences waiting for a batch slot.").register(registry);
+        Gauge.builder("veil.running.sequences", running, AtomicInteger::get).description("Sequences in the running batch.").register(registry);
+    }
+
+    private Timer timer(String name, String help) {
+        return Timer.builder(name).description(help).serviceLevelObjectives(SECONDS).register(registry);
+    }
+
+    static void observe(Timer timer, long nanos) {
+        timer.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Outcomes: ok, bad_request, not_found, busy, queue_full, shutting_down, failed, client_gone. */
     void request(String outcome) {
-        requests.computeIfAbsent(outcome, k -> new LongAdder()).increment();
+        requests.computeIfAbsent(outcome, k -> Counter.builder("veil.requests").description("Completion requests by outcome.")
+                .tag("outcome", k).register(registry)).increment();
     }
 
     void promptTokens(int n) {
-        promptTokens.add(n);
+        promptTokens.increment(n);
     }
 
     void generatedToken() {
         generatedTokens.increment();
     }
 
-    void cancelled() {
+    void cancelled(int tokensSinceCancel) {
         cancelledSequences.increment();
+        tokensAfterCancel.record(tokensSinceCancel);
     }
 
     public long requests(String outcome) {
-        LongAdder a = requests.get(outcome);
-        return a == null ? 0 : a.sum();
+        Counter c = requests.get(outcome);
+        return c == null ? 0 : (long) c.count();
     }
 
     public long generatedTokens() {
-        return generatedTokens.sum();
+        return (long) generatedTokens.count();
     }
 
     public long cancelledSequences() {
-        return cancelledSequences.sum();
+        return (long) cancelledSequences.count();
+    }
+
+    /** The most tokens any cancelled sequence generated after its client went away (0 if none was cancelled). */
+    public long maxTokensAfterCancel() {
+        return (long) tokensAfterCancel.max();
     }
 
     public int waiting() {
@@ -71,34 +104,21 @@ public final class ServerMetrics {
     }
 
     public long batchedSequences() {
-        return (long) batchSize.sum();
+        return (long) batchSize.totalAmount();
+    }
+
+    /** Connections the HTTP layer closed by its request or idle timeout. */
+    public long httpTimeouts() {
+        Counter c = registry.find("veil.http.timeouts").counter();
+        return c == null ? 0 : (long) c.count();
+    }
+
+    PrometheusMeterRegistry registry() {
+        return registry;
     }
 
     /** The Prometheus text exposition. */
     public String prometheus() {
-        StringBuilder out = new StringBuilder(4096);
-        out.append("# HELP veil_requests_total Completion requests by outcome.\n# TYPE veil_requests_total counter\n");
-        for (var e : new TreeMap<>(requests).entrySet())
-            out.append("veil_requests_total{outcome=\"").append(e.getKey()).append("\"} ").append(e.getValue().sum()).append('\n');
-        counter(out, "veil_prompt_tokens_total", "Prompt tokens of accepted requests.", promptTokens.sum());
-        counter(out, "veil_generation_tokens_total", "Generated tokens.", generatedTokens.sum());
-        counter(out, "veil_cancelled_sequences_total", "Sequences dropped because their client went away.", cancelledSequences.sum());
-        gauge(out, "veil_queue_depth", "Sequences waiting for a batch slot.", waiting.get());
-        gauge(out, "veil_running_sequences", "Sequences in the running batch.", running.get());
-        batchSize.write(out);
-        passSeconds.write(out);
-        timeToFirstToken.write(out);
-        sequenceSeconds.write(out);
-        return out.toString();
-    }
-
-    private static void counter(StringBuilder out, String name, String help, long value) {
-        out.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" counter\n")
-                .append(name).append(' ').append(value).append('\n');
-    }
-
-    private static void gauge(StringBuilder out, String name, String help, long value) {
-        out.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" gauge\n")
-                .append(name).append(' ').append(value).append('\n');
+        return registry.scrape();
     }
 }

@@ -1,6 +1,7 @@
 package dev.veil.server;
 
 import dev.veil.engine.kernel.MatMul.Batching;
+import dev.veil.http.HttpLimits;
 import java.time.Duration;
 
 /**
@@ -18,9 +19,11 @@ import java.time.Duration;
  * @param maxBodyBytes  largest request body; 0: from the context length ({@link #bodyLimit(int)})
  * @param maxParsing    requests read and parsed at once; others wait up to {@code slotWait} for a slot, then get 503
  *                      with Retry-After (bounds the memory that concurrent large bodies take as JSON trees)
+ * @param http          request and idle timeouts, the connection cap, the head size ({@link HttpLimits})
  */
 public record ServerOptions(String host, int port, String modelName, int maxRunning, int maxWaiting, int prefillChunk,
-                            Duration keepAlive, Batching batching, int maxBodyBytes, int maxParsing, Duration slotWait) {
+                            Duration keepAlive, Batching batching, int maxBodyBytes, int maxParsing, Duration slotWait,
+                            HttpLimits http) {
 
     public static final int DEFAULT_PORT = 8000;
 
@@ -35,6 +38,7 @@ public record ServerOptions(String host, int port, String modelName, int maxRunn
         if (maxBodyBytes < 0) throw new IllegalArgumentException("max body bytes must be >= 0 (0: from the context length)");
         if (maxParsing < 1) throw new IllegalArgumentException("max parsing must be >= 1, got " + maxParsing);
         if (slotWait.isNegative()) throw new IllegalArgumentException("the slot wait is negative");
+        if (http == null) throw new IllegalArgumentException("the HTTP limits are null");
     }
 
     /**
@@ -52,30 +56,34 @@ public record ServerOptions(String host, int port, String modelName, int maxRunn
      */
     public static ServerOptions defaults(String modelName) {
         return new ServerOptions("127.0.0.1", DEFAULT_PORT, modelName, 32, 256, 256, Duration.ofSeconds(2), Batching.INVARIANT,
-                0, 8, Duration.ofSeconds(10));
+                0, 8, Duration.ofSeconds(10), HttpLimits.defaults());
     }
 
     public ServerOptions withAddress(String host, int port) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait);
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
     }
 
     public ServerOptions withLimits(int maxRunning, int maxWaiting) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait);
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
     }
 
     public ServerOptions withPrefillChunk(int tokens) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, tokens, keepAlive, batching, maxBodyBytes, maxParsing, slotWait);
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, tokens, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
     }
 
     public ServerOptions withKeepAlive(Duration keepAlive) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait);
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
     }
 
     public ServerOptions withBodyLimits(int maxBodyBytes, int maxParsing, Duration slotWait) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait);
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
     }
 
     public ServerOptions withBatching(Batching batching) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait);
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
+    }
+
+    public ServerOptions withHttp(HttpLimits http) {
+        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
     }
 }

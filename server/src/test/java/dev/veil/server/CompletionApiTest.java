@@ -206,7 +206,7 @@ class CompletionApiTest {
         assertThat(metrics.contentType()).startsWith("text/plain");
         assertThat(metrics.body()).contains("# TYPE veil_requests_total counter", "veil_requests_total{outcome=\"ok\"} ",
                 "veil_generation_tokens_total ", "veil_prompt_tokens_total ", "veil_queue_depth 0", "veil_running_sequences 0",
-                "veil_batch_size_bucket{le=\"1\"} ", "veil_pass_seconds_count ", "veil_time_to_first_token_seconds_sum ",
+                "veil_batch_size_bucket{le=\"1.0\"} ", "veil_http_connections ", "veil_pass_seconds_count ", "veil_time_to_first_token_seconds_sum ",
                 "veil_sequence_seconds_bucket{le=\"+Inf\"} ");
         assertThat(server.metrics().generatedTokens()).isGreaterThanOrEqualTo(3);
     }

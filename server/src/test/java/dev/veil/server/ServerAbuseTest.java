@@ -2,15 +2,16 @@ package dev.veil.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.engine.RawHttp;
 import dev.veil.engine.TestModels;
 import dev.veil.engine.Transformer;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import dev.veil.http.HttpLimits;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -19,11 +20,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Clients that do not behave, on loopback: heads and bodies that stall, a 10 GB Content-Length, bodies over the
- * limit. The request timeout is the JDK server's {@code sun.net.httpserver.maxReqTime}, set short for tests in this
- * module's pom (veil serve sets it from --request-timeout); a well-behaved client is served meanwhile.
+ * The abuse suite on loopback: stalled heads and bodies, a byte-a-second client, a 10 GB Content-Length, and clients
+ * that drop their requests mid-generation, streaming or not. The server runs with a 2 s request timeout so the suite
+ * takes seconds; a well-behaved client is served meanwhile.
  */
 class ServerAbuseTest {
+
+    /** 2 s to send a request; idle connections keep the default 30 s, so the test client's pooled ones stay usable. */
+    static final HttpLimits LIMITS = HttpLimits.defaults().withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(30));
 
     static TestServers.Gate gate;
     static InferenceServer server;
@@ -32,7 +36,8 @@ class ServerAbuseTest {
     @BeforeAll
     static void start() throws Exception {
         gate = new TestServers.Gate(TestServers.backend(TestModels.llama(), 5));
-        server = TestServers.start(new Transformer(gate, TestServers.PARALLEL), List.of(), TestServers.options("tiny"));
+        server = TestServers.start(new Transformer(gate, TestServers.PARALLEL), List.of(), TestServers.options("tiny")
+                .withLimits(80, 256).withHttp(LIMITS));
         uri = server.uri();
     }
 
@@ -53,44 +58,56 @@ class ServerAbuseTest {
     }
 
     @Test
-    void stalledHeadsAndBodiesAreClosedAfterTheRequestTimeout() throws Exception {
-        assertThat(System.getProperty("sun.net.httpserver.maxReqTime")).as("set in server/pom.xml").isNotNull();
+    void hundredTenStalledConnectionsCostLittleMemoryAndAreClosedAfterTheTimeout() throws Exception {
+        long timeoutsBefore = server.metrics().httpTimeouts();
         List<Socket> stalled = new ArrayList<>();
         try {
+            wellBehavedRequestSucceeds();
+            long before = RawHttp.residentBytes();
+            // each declares a body at the limit (1 MiB here) and sends a byte of it: memory follows the bytes that came
             stalled.addAll(RawHttp.stalled(uri, 80, "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: 100000\r\n\r\n{\"prompt\": ["));
+                    + "Content-Length: 1048576\r\n\r\n{"));
             stalled.addAll(RawHttp.stalled(uri, 30, "POST /v1/completions HTTP/1.1\r\nHost: 12"));
             wellBehavedRequestSucceeds();
+            long extra = RawHttp.residentBytes() - before;
+            System.out.printf("token server: 110 stalled connections, extra RSS %.1f MB%n", extra / 1e6);
+            assertThat(extra).as("extra RSS with 110 stalled connections").isLessThanOrEqualTo(256L << 20);
             for (Socket s : stalled) assertThat(RawHttp.closedByServer(s)).as("a stalled connection is closed").isTrue();
             wellBehavedRequestSucceeds();
+            assertThat(server.metrics().httpTimeouts() - timeoutsBefore).isGreaterThanOrEqualTo(110);
         } finally {
             for (Socket s : stalled) s.close();
         }
     }
 
     @Test
-    void droppedStreamsAreCancelledWithinAStepAndAnotherClientFinishesUnchanged() throws Exception {
-        ObjectNode other = TestHttp.JSON.createObjectNode();
-        other.putArray("prompt").add(7).add(8).add(9);
-        other.put("max_tokens", 40);
-        other.put("ignore_eos", true);
-        other.put("temperature", 0);
-        var solo = TestHttp.post(uri.resolve("/v1/completions"), other).json().get("choices").get(0).get("token_ids");
+    void aByteASecondClientIsCutOffByTheRequestTimeout() throws Exception {
+        String body = "{\"prompt\": [1, 2, 3], \"max_tokens\": 4}";
+        String request = "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.length() + "\r\n\r\n" + body;
+        // 4 bytes a second: the whole request would take ~35 s; the 2 s request timeout ends it after ~8 bytes
+        int sent = RawHttp.trickle(uri, request, 250);
+        assertThat(sent).as("bytes sent before the server cut the connection").isLessThan(request.length());
+        wellBehavedRequestSucceeds();
+    }
+
+    @Test
+    void droppedStreamsStopWithinOneStepAndTheOthersFinishUnchanged() throws Exception {
+        ObjectNode other = request(7, 40, false);
+        JsonNode solo = TestHttp.post(uri.resolve("/v1/completions"), other).json().get("choices").get(0).get("token_ids");
         long cancelledBefore = server.metrics().cancelledSequences();
-        List<Socket> streams = new ArrayList<>();
+        long goneBefore = server.metrics().requests("client_gone");
+        List<Socket> dropped = new ArrayList<>();
+        List<Socket> kept = new ArrayList<>();
         try {
-            for (int i = 0; i < 32; i++) {
-                ObjectNode r = TestHttp.JSON.createObjectNode();
-                r.putArray("prompt").add(1).add(2).add(3 + i);
-                r.put("max_tokens", 240); // the context holds 256: none finishes before it is dropped
-                r.put("ignore_eos", true);
-                r.put("stream", true);
-                String json = TestHttp.JSON.writeValueAsString(r);
-                Socket s = RawHttp.open(uri);
-                s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                        + "Content-Length: " + json.length() + "\r\n\r\n" + json).getBytes(StandardCharsets.US_ASCII));
-                streams.add(s);
+            for (int i = 0; i < 64; i++) {
+                // the dropped ones could not finish before they are dropped (the context holds 256)
+                Socket s = send(request(i, i % 2 == 0 ? 240 : 24, true));
+                (i % 2 == 0 ? dropped : kept).add(s);
             }
+            for (Socket s : dropped) RawHttp.awaitFirstEvent(s);
+            gate.hold(); // the next pass waits: the drops land while it is under way
+            for (Socket s : kept) RawHttp.awaitFirstEvent(s); // all 64 were prefilled in one pass: each has its first token
             CompletableFuture<TestHttp.Response> during = CompletableFuture.supplyAsync(() -> {
                 try {
                     return TestHttp.post(uri.resolve("/v1/completions"), other);
@@ -98,21 +115,42 @@ class ServerAbuseTest {
                     throw new IllegalStateException(e);
                 }
             });
-            for (Socket s : streams) { // each has started: its first event came
-                var in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
-                for (String line; (line = in.readLine()) != null && !line.startsWith("data: "); ) {
-                    // the head
-                }
-            }
-            gate.hold(); // no stream can run to its end before it is dropped
-            for (Socket s : streams) s.close();
+            for (Socket s : dropped) s.close();
+            ContinuousBatchingTest.await(() -> server.metrics().requests("client_gone") - goneBefore == 32, "the server sees all 32 go");
             gate.release();
-            ContinuousBatchingTest.await(() -> server.metrics().cancelledSequences() - cancelledBefore == 32, "all 32 dropped streams are cancelled");
-            ContinuousBatchingTest.await(() -> server.metrics().running() == 0, "their slots are free");
+            ContinuousBatchingTest.await(() -> server.metrics().cancelledSequences() - cancelledBefore == 32, "all 32 are cancelled");
+            assertThat(server.metrics().maxTokensAfterCancel()).as("tokens generated after the client went away").isLessThanOrEqualTo(1);
+            for (Socket s : kept) assertThat(RawHttp.lastEvent(s)).as("a kept stream runs to its end").isEqualTo("data: [DONE]");
             assertThat(during.get().json().get("choices").get(0).get("token_ids")).isEqualTo(solo);
+            ContinuousBatchingTest.await(() -> server.metrics().running() == 0, "every slot is free");
         } finally {
-            for (Socket s : streams) s.close();
+            gate.release();
+            for (Socket s : dropped) s.close();
+            for (Socket s : kept) s.close();
         }
+    }
+
+    @Test
+    void aDroppedNonStreamingRequestStopsWithinOneStep() throws Exception {
+        long cancelledBefore = server.metrics().cancelledSequences();
+        long goneBefore = server.metrics().requests("client_gone");
+        List<Socket> dropped = new ArrayList<>();
+        try {
+            gate.hold();
+            for (int i = 0; i < 8; i++) dropped.add(send(request(i, 240, false)));
+            ContinuousBatchingTest.await(() -> server.metrics().running() + server.metrics().waiting() == 8,
+                    "all 8 are in (a pass waits at the gate)");
+            for (Socket s : dropped) s.close();
+            ContinuousBatchingTest.await(() -> server.metrics().requests("client_gone") - goneBefore == 8, "the server sees all 8 go");
+            gate.release();
+            ContinuousBatchingTest.await(() -> server.metrics().cancelledSequences() - cancelledBefore == 8, "all 8 are cancelled");
+            assertThat(server.metrics().maxTokensAfterCancel()).isLessThanOrEqualTo(1);
+            ContinuousBatchingTest.await(() -> server.metrics().running() == 0, "their slots are free");
+        } finally {
+            gate.release();
+            for (Socket s : dropped) s.close();
+        }
+        wellBehavedRequestSucceeds();
     }
 
     @Test
@@ -126,5 +164,23 @@ class ServerAbuseTest {
             assertThat(reply.body()).contains("exceeds 1048576 bytes");
         }
         wellBehavedRequestSucceeds();
+    }
+
+    private static ObjectNode request(int i, int maxTokens, boolean stream) {
+        ObjectNode r = TestHttp.JSON.createObjectNode();
+        r.putArray("prompt").add(1).add(2).add(3 + i);
+        r.put("max_tokens", maxTokens);
+        r.put("ignore_eos", true);
+        r.put("temperature", 0);
+        r.put("stream", stream);
+        return r;
+    }
+
+    private static Socket send(ObjectNode r) throws Exception {
+        String json = TestHttp.JSON.writeValueAsString(r);
+        Socket s = RawHttp.open(uri);
+        s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + json.length() + "\r\nConnection: close\r\n\r\n" + json).getBytes(StandardCharsets.US_ASCII));
+        return s;
     }
 }

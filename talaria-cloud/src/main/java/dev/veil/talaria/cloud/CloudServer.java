@@ -177,7 +177,7 @@ public final class CloudServer implements AutoCloseable {
                     return json(200, Map.of("qk_norm", norms));
                 }
                 case "/metrics" -> {
-                    return new Reply(200, "text/plain; version=0.0.4", Map.of(), stats.prometheus().getBytes(StandardCharsets.UTF_8));
+                    return new Reply(200, dev.veil.http.Prometheus.CONTENT_TYPE, Map.of(), stats.prometheus().getBytes(StandardCharsets.UTF_8));
                 }
                 default -> {}
             }

@@ -1,6 +1,10 @@
 package dev.veil.talaria.cloud;
 
+import dev.veil.http.Prometheus;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
 
 /**
  * What the cloud counts: calls, rows, batches, bytes and compute time. Counts and timings only — the cloud never
@@ -15,6 +19,22 @@ public final class CloudStats {
     final AtomicLong computeNanos = new AtomicLong();
     final AtomicLong handlerNanos = new AtomicLong();
     final AtomicLong errors = new AtomicLong();
+    private final PrometheusMeterRegistry registry = Prometheus.registry();
+
+    public CloudStats() {
+        counter("veil.talaria.calls", "Infer calls answered.", CloudStats::calls);
+        counter("veil.talaria.rows", "Rows multiplied.", CloudStats::rows);
+        counter("veil.talaria.batches", "Matmuls run (concurrent calls batched together count once).", CloudStats::batches);
+        counter("veil.talaria.request.bytes", "Request bodies received.", CloudStats::bytesIn);
+        counter("veil.talaria.response.bytes", "Response bodies sent.", CloudStats::bytesOut);
+        counter("veil.talaria.compute.seconds", "Time in matmuls.", st -> st.computeNanos() / 1e9);
+        counter("veil.talaria.handler.seconds", "Time from an infer call's head read to its reply written.", st -> st.handlerNanos() / 1e9);
+        counter("veil.talaria.errors", "Calls refused.", CloudStats::errors);
+    }
+
+    private void counter(String name, String help, ToDoubleFunction<CloudStats> value) {
+        FunctionCounter.builder(name, this, value).description(help).register(registry);
+    }
 
     /** Infer calls answered. */
     public long calls() {
@@ -65,16 +85,9 @@ public final class CloudStats {
         return errors.get();
     }
 
-    /** Prometheus text format. */
+    /** Prometheus text format (through Micrometer, like the token server's). */
     public String prometheus() {
-        return "veil_talaria_calls_total " + calls() + "\n"
-                + "veil_talaria_rows_total " + rows() + "\n"
-                + "veil_talaria_batches_total " + batches() + "\n"
-                + "veil_talaria_request_bytes_total " + bytesIn() + "\n"
-                + "veil_talaria_response_bytes_total " + bytesOut() + "\n"
-                + "veil_talaria_compute_seconds_total " + computeNanos() / 1e9 + "\n"
-                + "veil_talaria_handler_seconds_total " + handlerNanos() / 1e9 + "\n"
-                + "veil_talaria_errors_total " + errors() + "\n";
+        return registry.scrape();
     }
 
     @Override

@@ -6,7 +6,6 @@ import dev.veil.talaria.protocol.V2Codec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
@@ -71,21 +70,5 @@ public final class Exchanges {
 
     public static void sendError(HttpExchange ex, HttpError e) throws IOException {
         send(ex, e.status, "application/json", JSON.writeValueAsBytes(Map.of("error", e.getMessage())), e.headers);
-    }
-
-    public static void sendText(HttpExchange ex, String text) throws IOException {
-        send(ex, 200, "text/plain; version=0.0.4", text.getBytes(StandardCharsets.UTF_8), Map.of());
-    }
-
-    /** The JSON header length of a binary-extension body; missing means the whole body is JSON, which Veil refuses. */
-    public static int headerLength(HttpExchange ex) {
-        String h = ex.getRequestHeaders().getFirst(V2Codec.HEADER_LENGTH);
-        if (h == null)
-            throw new HttpError(400, "missing " + V2Codec.HEADER_LENGTH + ": send tensors with the binary tensor extension");
-        try {
-            return Integer.parseInt(h.trim());
-        } catch (NumberFormatException e) {
-            throw new HttpError(400, V2Codec.HEADER_LENGTH + " is not a number: '" + h + "'");
-        }
     }
 }

@@ -1,0 +1,146 @@
+package dev.veil.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.veil.engine.RawHttp;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the HTTP layer does on its own, before and around a handler: the connection cap, bodies over the limit
+ * (declared or chunked), heads over the limit, pipelined requests, a handler that fails.
+ */
+class HttpServiceTest {
+
+    static final HttpError.Shape SHAPE = (status, message) -> new HttpError(status, "test_error", message, null, status);
+
+    HttpService service;
+
+    /** Echoes the body's length; {@code /fail} throws. */
+    HttpService start(HttpLimits limits, int bodyLimit) throws IOException {
+        service = HttpService.start("127.0.0.1", 0, limits, bodyLimit, SHAPE, new SimpleMeterRegistry(), ex -> {
+            if (ex.path().equals("/fail")) throw new IllegalStateException("boom");
+            ex.send(200, "text/plain", (ex.method() + " " + ex.path() + " " + ex.body().length).getBytes(StandardCharsets.UTF_8));
+        });
+        return service;
+    }
+
+    @AfterEach
+    void stop() {
+        if (service != null) service.close();
+    }
+
+    Socket open() throws IOException {
+        return RawHttp.open(URI.create("http://127.0.0.1:" + service.port()));
+    }
+
+    /** Sends {@code request} and reads one reply: its head and body. */
+    static String exchange(Socket s, String request) throws IOException {
+        s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+        s.getOutputStream().flush();
+        return reply(s);
+    }
+
+    static String reply(Socket s) throws IOException {
+        RawHttp.Reply r = RawHttp.read(s);
+        return r.head() + r.body();
+    }
+
+    static boolean closed(Socket s) throws IOException {
+        return RawHttp.closedByServer(s);
+    }
+
+    @Test
+    void connectionsBeyondTheCapAreClosedAtOnce() throws Exception {
+        start(HttpLimits.defaults().withMaxConnections(3), 1024);
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                held.add(open());
+                assertThat(exchange(held.get(i), "GET /a HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200");
+            }
+            try (Socket extra = open()) {
+                assertThat(closed(extra)).as("the fourth connection").isTrue();
+            }
+            held.removeFirst().close();
+            Thread.sleep(100); // the close reaches the server
+            try (Socket again = open()) {
+                assertThat(exchange(again, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200").endsWith("GET /b 0");
+            }
+        } finally {
+            for (Socket s : held) s.close();
+        }
+    }
+
+    @Test
+    void aChunkedBodyOverTheLimitIs413AndClosed() throws Exception {
+        start(HttpLimits.defaults(), 100);
+        try (Socket s = open()) {
+            String chunk = "x".repeat(80);
+            String reply = exchange(s, "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n50\r\n" + chunk + "\r\n50\r\n" + chunk + "\r\n");
+            assertThat(reply).startsWith("HTTP/1.1 413").contains("\"type\":\"test_error\"", "exceeds 100 bytes");
+            assertThat(closed(s)).isTrue();
+        }
+        try (Socket s = open()) { // within the limit, chunked
+            assertThat(exchange(s, "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")).endsWith("POST /c 5");
+        }
+    }
+
+    @Test
+    void aDeclaredBodyOverTheLimitIs413AndTheConnectionServesTheNextRequest() throws Exception {
+        start(HttpLimits.defaults(), 100);
+        try (Socket s = open()) {
+            String reply = exchange(s, "POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n" + "y".repeat(200));
+            assertThat(reply).startsWith("HTTP/1.1 413");
+            assertThat(exchange(s, "POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")).endsWith("POST /d 3");
+        }
+    }
+
+    @Test
+    void aHeadOverTheLimitIs431() throws Exception {
+        start(HttpLimits.defaults(), 100);
+        try (Socket s = open()) {
+            String reply = exchange(s, "GET /h HTTP/1.1\r\nHost: x\r\nX-Big: " + "z".repeat(20_000) + "\r\n\r\n");
+            assertThat(reply).startsWith("HTTP/1.1 431");
+            assertThat(closed(s)).isTrue();
+        }
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        start(HttpLimits.defaults(), 100);
+        try (Socket s = open()) {
+            s.getOutputStream().write(("GET /one HTTP/1.1\r\nHost: x\r\n\r\nPOST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
+                    + "GET /three HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(reply(s)).endsWith("GET /one 0");
+            assertThat(reply(s)).endsWith("POST /two 2");
+            assertThat(reply(s)).endsWith("GET /three 0");
+        }
+    }
+
+    @Test
+    void aFailingHandlerGets500InTheServicesShapeAndTheServerGoesOn() throws Exception {
+        start(HttpLimits.defaults(), 100);
+        try (Socket s = open()) {
+            assertThat(exchange(s, "GET /fail HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 500").contains("\"code\":500", "internal error");
+            assertThat(exchange(s, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")).endsWith("GET /ok 0");
+        }
+    }
+
+    @Test
+    void anIdleConnectionIsClosedAfterTheIdleTimeout() throws Exception {
+        start(HttpLimits.defaults().withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(300)), 100);
+        try (Socket s = open()) {
+            assertThat(exchange(s, "GET /i HTTP/1.1\r\nHost: x\r\n\r\n")).endsWith("GET /i 0");
+            assertThat(closed(s)).as("closed after 300 ms with no request").isTrue();
+        }
+    }
+}
