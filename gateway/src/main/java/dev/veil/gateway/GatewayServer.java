@@ -393,6 +393,8 @@ public final class GatewayServer implements AutoCloseable {
             return n;
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw GatewayError.invalid("the request body is not valid JSON: " + e.getOriginalMessage(), null);
+        } catch (java.io.CharConversionException e) { // Jackson took the bytes for UTF-32: not JSON either (fuzzing found it)
+            throw GatewayError.invalid("the request body is not valid JSON: " + e.getMessage(), null);
         }
     }
 

@@ -62,6 +62,8 @@ final class HttpIo {
             return n;
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw ApiException.badRequest("the request body is not valid JSON: " + e.getOriginalMessage(), null);
+        } catch (java.io.CharConversionException e) { // Jackson took the bytes for UTF-32: not JSON either (fuzzing found it)
+            throw ApiException.badRequest("the request body is not valid JSON: " + e.getMessage(), null);
         }
     }
 

@@ -6,6 +6,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.CharConversionException;
 import java.io.IOException;
 
 /**
@@ -22,7 +23,7 @@ class CompletionRequestFuzzTest {
         JsonNode body;
         try {
             body = JSON.readTree(data);
-        } catch (JacksonException e) {
+        } catch (JacksonException | CharConversionException e) { // what the HTTP layer answers with 400 "not valid JSON"
             return; // not JSON: the HTTP layer's 400, not the parser's input
         }
         CompletionRequest r;
