@@ -104,7 +104,7 @@ public record ModelConfig(
         Architecture arch = Architecture.of(archName);
         int hidden = positive(n, "hidden_size");
         int heads = positive(n, "num_attention_heads");
-        int kvHeads = n.has("num_key_value_heads") ? positive(n, "num_key_value_heads") : heads;
+        int kvHeads = n.hasNonNull("num_key_value_heads") ? positive(n, "num_key_value_heads") : heads;
         int headDim = n.hasNonNull("head_dim") ? positive(n, "head_dim") : hidden / heads;
         if (headDim == 0) throw new IllegalArgumentException("hidden_size " + hidden + " is smaller than num_attention_heads " + heads);
         // q/k/v widths are int products everywhere downstream: a config whose product overflows is refused here
