@@ -12,12 +12,16 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKeyFactory;
@@ -30,6 +34,10 @@ import javax.crypto.spec.SecretKeySpec;
  * file. Optionally encrypted with a passphrase: AES-256-GCM under a key from PBKDF2-HMAC-SHA256 (600,000
  * iterations, 16-byte salt), the file's header bound in as associated data so it cannot be altered either.
  *
+ * <p>Reading refuses, as ssh refuses a private key, a file that its group or others may read or write: the key
+ * undoes the obfuscation, so a copy others could read must be treated as leaked (and an encrypted one is open to
+ * offline guessing). The iteration count is read from the file before its tag can be checked, so it is bounded.
+ *
  * <pre>{"format": "veil-aloepri-key", "version": 1, "key": {...}}
  * {"format": "veil-aloepri-key", "version": 1, "encryption": {"kdf": ..., "salt": ..., "iv": ...}, "ciphertext": "..."}</pre>
  */
@@ -38,13 +46,14 @@ public final class KeyFile {
     public static final String FORMAT = "veil-aloepri-key";
     public static final int VERSION = 1;
     static final int PBKDF2_ITERATIONS = 600_000;
+    /** Ten times what Veil writes: a file asking for more is refused before PBKDF2 runs (seconds per 10^6). */
+    static final int MAX_PBKDF2_ITERATIONS = 10 * PBKDF2_ITERATIONS;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private KeyFile() {}
 
     /** Writes {@code key} to {@code file}, encrypted when {@code passphrase} is non-null; refuses to overwrite. */
     public static void write(Path file, AloePriKey key, char[] passphrase) throws IOException {
-        if (Files.exists(file)) throw new FileAlreadyExistsException(file + ": a key file already exists there; refusing to overwrite it");
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);
         root.put("version", VERSION);
@@ -86,6 +95,7 @@ public final class KeyFile {
         int version = root.path("version").asInt(-1);
         if (version != VERSION)
             throw new IOException(file + ": key file version " + version + " is not supported (this Veil reads version " + VERSION + ")");
+        checkOwnerOnly(file); // after the format check: a file that is no key gets the plainer error
         JsonNode payload;
         if (root.has("encryption")) {
             if (passphrase == null) throw new IOException(file + ": the key file is encrypted; give its passphrase");
@@ -109,18 +119,28 @@ public final class KeyFile {
         JsonNode enc = root.get("encryption");
         if (!"AES-256-GCM".equals(enc.path("cipher").asText()) || !"PBKDF2-HMAC-SHA256".equals(enc.path("kdf").asText()))
             throw new IOException(file + ": unsupported encryption " + enc);
+        JsonNode iterations = enc.path("iterations");
+        if (!iterations.isIntegralNumber() || !iterations.canConvertToInt() || iterations.asInt() < 1 || iterations.asInt() > MAX_PBKDF2_ITERATIONS)
+            throw new IOException(file + ": PBKDF2 iteration count " + iterations + " is outside 1.." + MAX_PBKDF2_ITERATIONS);
         ObjectNode header = ((ObjectNode) root.deepCopy());
         header.remove("ciphertext");
         byte[] aad = header.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] plain;
         try {
-            byte[] plain = crypt(Cipher.DECRYPT_MODE, passphrase, Base64.getDecoder().decode(enc.path("salt").asText()),
-                    enc.path("iterations").asInt(), Base64.getDecoder().decode(enc.path("iv").asText()), aad,
+            byte[] salt = Base64.getDecoder().decode(enc.path("salt").asText()), iv = Base64.getDecoder().decode(enc.path("iv").asText());
+            if (salt.length == 0 || iv.length != 12)
+                throw new IOException(file + ": damaged key file (salt of " + salt.length + " bytes, IV of " + iv.length + " bytes; expected 16 and 12)");
+            plain = crypt(Cipher.DECRYPT_MODE, passphrase, salt, iterations.asInt(), iv, aad,
                     Base64.getDecoder().decode(root.path("ciphertext").asText()));
-            return JSON.readTree(plain);
         } catch (AEADBadTagException e) {
             throw new IOException(file + ": wrong passphrase, or the key file was altered");
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": damaged key file (" + e.getMessage() + ")");
+        }
+        try {
+            return JSON.readTree(plain);
+        } catch (IOException e) {
+            throw new IOException(file + ": damaged key (the decrypted payload is not JSON)");
         }
     }
 
@@ -194,22 +214,45 @@ public final class KeyFile {
         return v;
     }
 
-    /** Creates {@code file} readable and writable by its owner only (where the file system has POSIX permissions). */
+    /**
+     * Creates {@code file} readable and writable by its owner only (where the file system has POSIX permissions),
+     * never over an existing file: the name is claimed with CREATE_NEW (atomic, so of two writers one fails), then
+     * the complete content replaces the empty claim in one atomic rename, so a reader never sees half a key.
+     */
     static void writeOwnerOnly(Path file, byte[] content) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path temp;
-        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-            temp = Files.createTempFile(dir, ".key", ".partial", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } else {
-            temp = Files.createTempFile(dir, ".key", ".partial");
-        }
+        boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+        var ownerOnly = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
         try {
-            Files.write(temp, content);
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temp);
+            if (posix) Files.newByteChannel(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), ownerOnly).close();
+            else Files.newByteChannel(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)).close();
+        } catch (FileAlreadyExistsException e) {
+            throw new FileAlreadyExistsException(file + ": a key file already exists there; refusing to overwrite it");
         }
+        Path temp = null;
+        boolean done = false;
+        try {
+            temp = posix ? Files.createTempFile(dir, ".key", ".partial", ownerOnly) : Files.createTempFile(dir, ".key", ".partial");
+            Files.write(temp, content);
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            done = true;
+        } finally {
+            if (temp != null) Files.deleteIfExists(temp);
+            if (!done) Files.deleteIfExists(file); // our empty claim, not someone's key
+        }
+    }
+
+    /** Refuses a key file that its group or others may read or write (where the file system has POSIX permissions). */
+    static void checkOwnerOnly(Path file) throws IOException {
+        if (!FileSystems.getDefault().supportedFileAttributeViews().contains("posix") || !Files.exists(file)) return;
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+        Set<PosixFilePermission> open = EnumSet.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
+                PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE);
+        open.retainAll(perms);
+        if (!open.isEmpty())
+            throw new IOException(file + ": permissions " + PosixFilePermissions.toString(perms) + " let others read or change the key;"
+                    + " it must be owner-only (chmod 600 " + file + "), and a key others could read should be treated as leaked");
     }
 
     private static byte[] random(int n) {

@@ -48,6 +48,7 @@ class KeyFileTest {
         assertThatThrownBy(() -> KeyFile.read(f, "wrong".toCharArray())).hasMessageContaining("wrong passphrase");
         Path tampered = tmp.resolve("tampered.key");
         Files.writeString(tampered, text.replace("\"iterations\" : 600000", "\"iterations\" : 600001"));
+        Files.setPosixFilePermissions(tampered, PosixFilePermissions.fromString("rw-------")); // a key file must be owner-only
         assertThatThrownBy(() -> KeyFile.read(tampered, "correct horse".toCharArray())).hasMessageContaining("wrong passphrase, or the key file was altered");
     }
 
@@ -64,6 +65,7 @@ class KeyFileTest {
         assertThatThrownBy(() -> KeyFile.read(future, null)).hasMessageContaining("version 9 is not supported");
         Path damaged = tmp.resolve("damaged.key");
         Files.writeString(damaged, "{\"format\":\"veil-aloepri-key\",\"version\":1,\"key\":{\"params\":{}}}");
+        Files.setPosixFilePermissions(damaged, PosixFilePermissions.fromString("rw-------")); // a key file must be owner-only
         assertThatThrownBy(() -> KeyFile.read(damaged, null)).hasMessageContaining("damaged key: missing 'lambda'");
         assertThatThrownBy(() -> KeyFile.read(tmp.resolve("none.key"), null)).hasMessageContaining("no such key file");
     }

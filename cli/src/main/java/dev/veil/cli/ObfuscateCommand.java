@@ -64,7 +64,8 @@ public final class ObfuscateCommand implements Callable<Integer> {
             description = "with --audit: warn when the strongest attack recovers more than this share of held-out text tokens (default: ${DEFAULT-VALUE})")
     double auditThreshold;
 
-    @Option(names = "--seed", description = "any text: a reproducible obfuscation (default: a fresh random key)")
+    @Option(names = "--seed", description = "any text: a reproducible obfuscation; whoever guesses it has the key, so a warning"
+            + " below ~128 bits by a character-entropy estimate (default: a fresh random key)")
     String seed;
 
     @Option(names = "--dtype", description = "output storage: F32, BF16 or F16 (default: as the plain model)")
@@ -91,6 +92,7 @@ public final class ObfuscateCommand implements Callable<Integer> {
         AloePriParams params = new AloePriParams(lambda, expansion != null ? expansion : AloePriParams.defaultExpansion(d),
                 alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
         char[] pass = Passphrases.resolve(passphrase, passphraseEnv);
+        if (seed != null && SeedEntropy.warning(seed) != null) System.err.println(SeedEntropy.warning(seed));
         long start = System.nanoTime();
         AloePriKey k;
         int total = 3 + config.numLayers() * (config.attentionBias() ? 12 : 9);

@@ -46,6 +46,7 @@ class ObfuscateCommandTest {
         Run r = veil("obfuscate", "--model", plain.toString(), "--out", out.toString(), "--key", key.toString(), "--seed", "x", "--dtype", "BF16",
                 "--gguf", gguf.toString());
         assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("warning: --seed has about 0 bits of entropy"); // "x": reproducible, and said to be guessable
         assertThat(r.out()).contains("hidden 64 -> 80").contains("owner-only").contains("GGUF for llama.cpp: " + gguf);
         assertThat(ModelConfig.read(out).torchDtype()).isEqualTo("bfloat16");
         try (ModelFiles g = ModelFiles.open(gguf)) { // the same obfuscated model, as llama.cpp will load it

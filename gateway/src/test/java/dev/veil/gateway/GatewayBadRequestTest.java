@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veil.server.TestHttp;
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -94,5 +96,15 @@ class GatewayBadRequestTest {
         assertThat(page.body()).contains("What the untrusted server received", "chat.js");
         assertThat(TestHttp.get(gateway.resolve("/chat.js")).body()).contains("veil_untrusted");
         assertThat(TestHttp.get(gateway.resolve("/chat.css")).contentType()).startsWith("text/css");
+    }
+
+    @Test
+    void aBodyJacksonTakesForUtf32Is400() throws Exception {
+        // as for the token server (found by its fuzz target): Jackson's UTF-32 detection throws a non-Jackson IOException
+        byte[] body = "\0\0\0\0{\"model\": \"veil-test\"}".getBytes(StandardCharsets.ISO_8859_1);
+        var response = TestHttp.send(HttpRequest.newBuilder(gateway.resolve("/v1/chat/completions"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+        assertThat(response.status()).as(response.body()).isEqualTo(400);
+        assertThat(response.body()).contains("the request body is not valid JSON: Invalid UTF-32 character");
     }
 }

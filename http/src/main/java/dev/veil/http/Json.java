@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.CharConversionException;
+import java.io.IOException;
 
 /** JSON request bodies with limits: nesting, number and string lengths bounded, so a small body cannot cost much. */
 public final class Json {
@@ -28,7 +30,9 @@ public final class Json {
             return n;
         } catch (JacksonException e) {
             throw errors.of(400, "the request body is not valid JSON: " + e.getOriginalMessage());
-        } catch (java.io.IOException e) {
+        } catch (CharConversionException e) { // Jackson took leading zero bytes for UTF-32: not JSON either (fuzzing found it)
+            throw errors.of(400, "the request body is not valid JSON: " + e.getMessage());
+        } catch (IOException e) {
             throw new IllegalStateException("reading a byte array", e);
         }
     }

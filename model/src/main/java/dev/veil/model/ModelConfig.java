@@ -174,10 +174,14 @@ public record ModelConfig(
     public static ModelConfig fromJson(JsonNode n) {
         String archName = n.path("architectures").path(0).asText(n.path("model_type").asText(""));
         Architecture arch = Architecture.of(archName);
-        int hidden = required(n, "hidden_size");
-        int heads = required(n, "num_attention_heads");
-        int kvHeads = n.path("num_key_value_heads").asInt(heads);
-        int headDim = n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : hidden / heads;
+        int hidden = positive(n, "hidden_size");
+        int heads = positive(n, "num_attention_heads");
+        int kvHeads = n.hasNonNull("num_key_value_heads") ? positive(n, "num_key_value_heads") : heads;
+        int headDim = n.hasNonNull("head_dim") ? positive(n, "head_dim") : hidden / heads;
+        if (headDim == 0) throw new IllegalArgumentException("hidden_size " + hidden + " is smaller than num_attention_heads " + heads);
+        // q/k/v widths are int products everywhere downstream: a config whose product overflows is refused here
+        if ((long) heads * headDim > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("num_attention_heads " + heads + " x head_dim " + headDim + " does not fit an int");
         RopeScaling scaling = null;
         JsonNode rs = n.hasNonNull("rope_scaling") ? n.get("rope_scaling") : n.path("rope_parameters");
         if (rs.isObject()) {
@@ -203,21 +207,23 @@ public record ModelConfig(
         if (arch.moe) {
             List<Integer> mlpOnly = new ArrayList<>();
             n.path("mlp_only_layers").forEach(x -> mlpOnly.add(x.asInt()));
-            moe = new Moe(required(n, "num_experts"), required(n, "num_experts_per_tok"), required(n, "moe_intermediate_size"),
+            moe = new Moe(positive(n, "num_experts"), positive(n, "num_experts_per_tok"), positive(n, "moe_intermediate_size"),
                     n.path("norm_topk_prob").asBoolean(false), n.path("decoder_sparse_step").asInt(1), mlpOnly);
         }
         String act = n.path("hidden_act").asText("silu");
         if (!act.equals("silu")) throw new IllegalArgumentException("unsupported hidden_act '" + act + "' (Veil runs silu)");
         if (n.path("mlp_bias").asBoolean(false)) throw new IllegalArgumentException("mlp_bias=true is not supported");
-        return new ModelConfig(arch, required(n, "vocab_size"), hidden, required(n, "intermediate_size"),
-                required(n, "num_hidden_layers"), heads, kvHeads, headDim, n.path("rms_norm_eps").asDouble(1e-6), theta,
+        return new ModelConfig(arch, positive(n, "vocab_size"), hidden, positive(n, "intermediate_size"),
+                positive(n, "num_hidden_layers"), heads, kvHeads, headDim, n.path("rms_norm_eps").asDouble(1e-6), theta,
                 scaling, n.path("max_position_embeddings").asInt(2048), n.path("tie_word_embeddings").asBoolean(false),
                 bias, n.path("bos_token_id").asInt(-1), eos, n.path("torch_dtype").asText("float32"), moe);
     }
 
-    private static int required(JsonNode n, String field) {
+    /** A size field: a positive integer (zero heads would divide by zero, negative sizes allocate nothing sane). */
+    private static int positive(JsonNode n, String field) {
         JsonNode v = n.get(field);
         if (v == null || !v.canConvertToInt()) throw new IllegalArgumentException("missing or invalid '" + field + "'");
+        if (v.asInt() <= 0) throw new IllegalArgumentException("'" + field + "' must be positive, got " + v.asInt());
         return v.asInt();
     }
 

@@ -18,15 +18,21 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
     public static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public Tensor {
-        long expected = dtype.bytes * count(shape);
+        long expected;
+        try {
+            expected = Math.multiplyExact(count(shape), (long) dtype.bytes);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("tensor " + name + ": shape " + Arrays.toString(shape) + " of " + dtype + " has more bytes than a long holds");
+        }
         if (data.byteSize() != expected)
             throw new IllegalArgumentException("tensor " + name + ": " + data.byteSize() + " bytes for shape "
                     + Arrays.toString(shape) + " of " + dtype + " (expected " + expected + ")");
     }
 
+    /** Elements of {@code shape}; ArithmeticException when they overflow a long (never a wrapped size). */
     public static long count(long[] shape) {
         long n = 1;
-        for (long s : shape) n *= s;
+        for (long s : shape) n = Math.multiplyExact(n, s);
         return n;
     }
 

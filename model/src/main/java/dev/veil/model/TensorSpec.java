@@ -18,8 +18,9 @@ public record TensorSpec(String name, DType dtype, long[] shape) {
         return Tensor.count(shape);
     }
 
+    /** ArithmeticException when the size overflows a long (the readers refuse such shapes first). */
     public long byteSize() {
-        return elements() * dtype.bytes;
+        return Math.multiplyExact(elements(), (long) dtype.bytes);
     }
 
     /** True when {@code t} has this name, dtype and shape. */

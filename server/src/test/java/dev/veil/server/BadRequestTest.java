@@ -120,4 +120,15 @@ class BadRequestTest {
         assertThat(ok.json().get("choices").get(0).get("token_ids")).hasSize(2);
         assertThat(server.metrics().requests("bad_request")).isPositive();
     }
+
+    @Test
+    void aBodyJacksonTakesForUtf32Is400() throws Exception {
+        // found by CompletionRequestFuzzTest: four zero bytes make Jackson read UTF-32 and throw CharConversionException,
+        // an IOException that is no JacksonException, so it escaped the 400 path
+        byte[] body = "\0\0\0\0{\"prompt\": [1]}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        var response = TestHttp.send(HttpRequest.newBuilder(completions).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+        assertThat(response.status()).as(response.body()).isEqualTo(400);
+        assertThat(response.json().get("error").get("message").asText()).startsWith("the request body is not valid JSON: Invalid UTF-32 character");
+    }
 }

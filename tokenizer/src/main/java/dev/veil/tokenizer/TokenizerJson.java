@@ -59,6 +59,8 @@ final class TokenizerJson {
             return node;
         } catch (JacksonException e) {
             throw new IOException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
+        } catch (java.io.CharConversionException e) { // Jackson took the bytes for UTF-32
+            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
         }
     }
 

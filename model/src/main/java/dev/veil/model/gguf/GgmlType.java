@@ -45,8 +45,12 @@ public enum GgmlType {
         return null;
     }
 
-    /** Bytes of {@code elements} elements; the caller checks that rows are whole blocks. */
+    /**
+     * Bytes of {@code elements} elements; the caller checks that rows are whole blocks.
+     *
+     * @throws ArithmeticException when the size does not fit a long (2^62 F32 elements would wrap to 0 bytes)
+     */
     public long bytes(long elements) {
-        return elements / blockSize * typeSize;
+        return Math.multiplyExact(elements / blockSize, (long) typeSize);
     }
 }

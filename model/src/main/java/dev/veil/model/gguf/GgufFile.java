@@ -353,7 +353,13 @@ public final class GgufFile implements AutoCloseable {
         if (ne[0] % type.blockSize != 0)
             throw new IOException(path + ": tensor '" + name + "' of type " + type + " has rows of " + ne[0] + " elements, not a multiple of its block size " + type.blockSize);
         long offset = in.i64();
-        return new GgufTensorInfo(name, type, ne, offset);
+        GgufTensorInfo info = new GgufTensorInfo(name, type, ne, offset);
+        try {
+            info.byteSize();
+        } catch (ArithmeticException e) {
+            throw new IOException(path + ": tensor '" + name + "' of type " + type + " has " + elements + " elements, more bytes than a file can hold");
+        }
+        return info;
     }
 
     /** Every tensor must lie inside the file, aligned, without overlapping another. */

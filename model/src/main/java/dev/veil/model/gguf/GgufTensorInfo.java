@@ -19,7 +19,7 @@ public record GgufTensorInfo(String name, GgmlType type, long[] ne, long offset)
 
     public long elements() {
         long n = 1;
-        for (long d : ne) n *= d;
+        for (long d : ne) n = Math.multiplyExact(n, d);
         return n;
     }
 

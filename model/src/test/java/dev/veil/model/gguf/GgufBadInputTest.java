@@ -235,4 +235,13 @@ class GgufBadInputTest {
         assertThatThrownBy(() -> ModelFiles.open(qwen)).isInstanceOf(IOException.class)
                 .hasMessage(qwen + ": missing tensor 'token_embd.weight'");
     }
+
+    @Test
+    void aByteSizeThatWouldWrapIsRefusedNotSlicedAsZeroBytes() throws IOException {
+        // 2^62 F32 elements fit a long, their 2^64 bytes wrap to 0: before the fix this opened as an empty slice
+        Path p = Bytes.header(1, 0).tensor("t", new long[] {1L << 62}, 0, 0).pad(32).write(path());
+        fails(p, "tensor 't' of type F32 has 4611686018427387904 elements, more bytes than a file can hold");
+        Path q = Bytes.header(1, 0).tensor("q", new long[] {9_000_000_000_000_000_000L}, 8, 0).pad(32).write(path()); // Q8_0: 34 bytes per 32
+        fails(q, "tensor 'q' of type Q8_0 has 9000000000000000000 elements, more bytes than a file can hold");
+    }
 }

@@ -1,0 +1,33 @@
+package dev.veil.model.safetensors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.veil.model.FuzzFiles;
+import dev.veil.model.TensorSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Fuzz target for {@link SafetensorsFile}: any byte string either opens (and every tensor it lists can be sliced)
+ * or fails with one IOException "PATH: problem" — never a runtime exception, an error or a hang.
+ */
+class SafetensorsFuzzTest {
+    private static final Path FILE = FuzzFiles.temp("fuzz", ".safetensors");
+
+    @FuzzTest(maxDuration = "2m")
+    void openAnyBytes(byte[] data) throws IOException {
+        Files.write(FILE, data);
+        SafetensorsFile f;
+        try {
+            f = SafetensorsFile.open(FILE);
+        } catch (IOException e) {
+            assertThat(e.getMessage()).startsWith(FILE + ": ");
+            return;
+        }
+        try (f) {
+            for (TensorSpec s : f.specs()) assertThat(f.tensor(s.name()).data().byteSize()).isEqualTo(s.byteSize());
+        }
+    }
+}
