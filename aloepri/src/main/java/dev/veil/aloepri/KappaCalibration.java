@@ -1,6 +1,6 @@
 package dev.veil.aloepri;
 
-import dev.veil.aloepri.transform.Matrix;
+import dev.veil.aloepri.transform.WeightMatrix;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,7 +30,7 @@ public final class KappaCalibration {
     }
 
     /** Writer k's key, regenerated when its write arrives (a model's worth of d × d+2h keys would not fit in memory). */
-    private Matrix writer(int k) {
+    private WeightMatrix writer(int k) {
         if (k == 0) return obfuscator.embeddingWriter();
         int layer = (k - 1) / 2;
         return k % 2 == 1 ? obfuscator.oWriter(layer) : obfuscator.downWriter(layer);
@@ -40,7 +40,7 @@ public final class KappaCalibration {
     public void write(float[] output, int rows) {
         int k = ratios.size();
         if (k >= writers) throw new IllegalStateException("more residual writes than the model has writers (" + writers + ")");
-        Matrix keyed = new Matrix(rows, d, output).times(writer(k));
+        WeightMatrix keyed = new WeightMatrix(rows, d, output).times(writer(k));
         if (plain == null) {
             plain = new float[rows * d];
             obfuscated = new float[keyed.data().length];

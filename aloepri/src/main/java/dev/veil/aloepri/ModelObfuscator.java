@@ -13,7 +13,7 @@ import dev.veil.aloepri.transform.FfnWeights;
 import dev.veil.aloepri.transform.GaussianNoise;
 import dev.veil.aloepri.transform.HeadTransform;
 import dev.veil.aloepri.transform.Kappa;
-import dev.veil.aloepri.transform.Matrix;
+import dev.veil.aloepri.transform.WeightMatrix;
 import dev.veil.aloepri.transform.NormFolding;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
@@ -127,8 +127,8 @@ public final class ModelObfuscator {
     }
 
     /** The writer key P̂ of the embedding (regenerated from its stream). */
-    public Matrix embeddingWriter() {
-        return Matrix.of(keys.writerKey(master.derive("embed.key")));
+    public WeightMatrix embeddingWriter() {
+        return WeightMatrix.of(keys.writerKey(master.derive("embed.key")));
     }
 
     /** Layer {@code layer}'s attention keys (regenerated from its stream). */
@@ -137,7 +137,7 @@ public final class ModelObfuscator {
     }
 
     /** Layer {@code layer}'s o_proj writer key alone (the one in {@link #attentionKeys}). */
-    public Matrix oWriter(int layer) {
+    public WeightMatrix oWriter(int layer) {
         return AttentionKeys.oWriter(keys, attentionStream(layer));
     }
 
@@ -147,7 +147,7 @@ public final class ModelObfuscator {
     }
 
     /** Layer {@code layer}'s down_proj writer key alone (the one in {@link #ffnKeys}). */
-    public Matrix downWriter(int layer) {
+    public WeightMatrix downWriter(int layer) {
         return FfnKeys.downWriter(keys, ffnStream(layer));
     }
 
@@ -188,8 +188,8 @@ public final class ModelObfuscator {
     /** Obfuscates {@code weights} (the plain model) into {@code out}, which must expect {@link #outputSpecs()}. */
     public void write(Weights weights, TensorSink out) throws IOException {
         int d = plain.hiddenSize();
-        Matrix embed = matrix(weights, EMBED, plain.vocabSize(), d);
-        Matrix noisyEmbed = GaussianNoise.add(embed, params.alphaE(), master.derive("embed.noise"));
+        WeightMatrix embed = matrix(weights, EMBED, plain.vocabSize(), d);
+        WeightMatrix noisyEmbed = GaussianNoise.add(embed, params.alphaE(), master.derive("embed.noise"));
         out.write(tensor(EMBED, EmbeddingTransform.apply(noisyEmbed, embeddingWriter(), tau)));
 
         for (int l = 0; l < plain.numLayers(); l++) {
@@ -198,10 +198,10 @@ public final class ModelObfuscator {
         }
 
         out.write(norm(FINAL_NORM, kappa[2 * plain.numLayers()]));
-        Matrix head = matrix(weights, weights.contains(HEAD) ? HEAD : EMBED, plain.vocabSize(), d); // untie tied embeddings
+        WeightMatrix head = matrix(weights, weights.contains(HEAD) ? HEAD : EMBED, plain.vocabSize(), d); // untie tied embeddings
         head = NormFolding.fold(vector(weights, FINAL_NORM, d), head);
         head = GaussianNoise.add(head, params.alphaH(), master.derive("head.noise"));
-        Matrix reader = Matrix.of(keys.readerKey(master.derive("head.key")));
+        WeightMatrix reader = WeightMatrix.of(keys.readerKey(master.derive("head.key")));
         out.write(tensor(HEAD, HeadTransform.apply(head, reader, tau)));
     }
 
@@ -251,7 +251,7 @@ public final class ModelObfuscator {
         return Tensor.of(name, dtype, Kappa.normWeight(k, dObf), dObf);
     }
 
-    private Tensor tensor(String name, Matrix m) {
+    private Tensor tensor(String name, WeightMatrix m) {
         return m.toTensor(name, dtype);
     }
 
@@ -260,12 +260,12 @@ public final class ModelObfuscator {
     }
 
     /** The named 2-D weight, checked against the shape the config implies. */
-    private static Matrix matrix(Weights w, String name, int rows, int cols) {
+    private static WeightMatrix matrix(Weights w, String name, int rows, int cols) {
         Tensor t = w.get(name);
         if (t.rank() != 2 || t.rows() != rows || t.cols() != cols)
             throw new IllegalArgumentException("tensor " + name + " has shape " + Arrays.toString(t.shape())
                     + " but config.json implies [" + rows + ", " + cols + "]");
-        return Matrix.of(t);
+        return WeightMatrix.of(t);
     }
 
     private static float[] vector(Weights w, String name, int n) {

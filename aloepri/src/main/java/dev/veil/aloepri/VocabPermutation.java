@@ -1,6 +1,6 @@
 package dev.veil.aloepri;
 
-import dev.veil.aloepri.transform.Matrix;
+import dev.veil.aloepri.transform.WeightMatrix;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.random.RandomGenerator;
@@ -82,7 +82,7 @@ public final class VocabPermutation {
     }
 
     /** The rows of a vocabulary-indexed matrix moved so that row τ(i) of the result is row i of {@code m}. */
-    public Matrix permuteRows(Matrix m) {
+    public WeightMatrix permuteRows(WeightMatrix m) {
         if (m.rows() != forward.length)
             throw new IllegalArgumentException(m.rows() + " rows for a vocabulary of " + forward.length);
         return m.gatherRows(inverse);

@@ -3,7 +3,7 @@ package dev.veil.aloepri;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.aloepri.key.KeyStream;
-import dev.veil.aloepri.transform.Matrix;
+import dev.veil.aloepri.transform.WeightMatrix;
 import dev.veil.aloepri.transform.ReferenceDecoder;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
@@ -51,9 +51,9 @@ class ModelObfuscatorTest {
         VocabPermutation tau = ob.permutation();
         try (SafetensorsWeights plain = SafetensorsWeights.open(plainDir); SafetensorsWeights obf = SafetensorsWeights.open(obfDir)) {
             assertThat(obf.contains("lm_head.weight")).isTrue();
-            Matrix expected = ReferenceDecoder.logits(plain, c, PROMPT);
-            Matrix actual = ReferenceDecoder.logits(obf, oc, tau.obfuscate(PROMPT));
-            Matrix deobfuscated = actual.transpose().gatherRows(tau.forward()).transpose();
+            WeightMatrix expected = ReferenceDecoder.logits(plain, c, PROMPT);
+            WeightMatrix actual = ReferenceDecoder.logits(obf, oc, tau.obfuscate(PROMPT));
+            WeightMatrix deobfuscated = actual.transpose().gatherRows(tau.forward()).transpose();
             double err = relativeError(deobfuscated, expected);
             int agree = 0;
             double minCos = 1;
@@ -75,7 +75,7 @@ class ModelObfuscatorTest {
         }
     }
 
-    static double relativeError(Matrix a, Matrix b) {
+    static double relativeError(WeightMatrix a, WeightMatrix b) {
         double diff = 0, scale = 0;
         for (int i = 0; i < b.data().length; i++) {
             diff = Math.max(diff, Math.abs(a.data()[i] - b.data()[i]));
@@ -84,7 +84,7 @@ class ModelObfuscatorTest {
         return diff / scale;
     }
 
-    static double cosine(Matrix a, Matrix b, int row) {
+    static double cosine(WeightMatrix a, WeightMatrix b, int row) {
         double ab = 0, aa = 0, bb = 0;
         for (int j = 0; j < a.cols(); j++) {
             ab += a.get(row, j) * b.get(row, j);
@@ -94,7 +94,7 @@ class ModelObfuscatorTest {
         return ab / Math.sqrt(aa * bb);
     }
 
-    static int argmax(Matrix m, int row) {
+    static int argmax(WeightMatrix m, int row) {
         int best = 0;
         for (int j = 1; j < m.cols(); j++) if (m.get(row, j) > m.get(row, best)) best = j;
         return best;

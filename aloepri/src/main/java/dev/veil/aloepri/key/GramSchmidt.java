@@ -8,7 +8,7 @@ import org.ejml.data.DMatrixRMaj;
 /**
  * M = L·Q for a square M: Q with orthonormal rows, L lower triangular with a positive diagonal, by block classical
  * Gram–Schmidt with one reorthogonalisation (CGS2, orthogonal to working precision for any M that is not nearly
- * singular). Almost all the work is in {@link Gemm} products of a block of rows against the rows already done, so it
+ * singular). Almost all the work is in {@link Fp64Gemm} products of a block of rows against the rows already done, so it
  * runs at matrix-multiply speed — unlike Householder QR and LU in EJML, which at d = 2048 took most of a minute.
  *
  * <p>It gives the two O(d³) things key generation needs: a Haar orthogonal matrix (the rows of a Gaussian matrix
@@ -44,7 +44,7 @@ final class GramSchmidt {
     static DMatrixRMaj inverse(DMatrixRMaj m) {
         GramSchmidt g = new GramSchmidt(m, true);
         DMatrixRMaj inv = new DMatrixRMaj(g.n, g.n);
-        Gemm.multiplyAdd(1, Dense.transpose(DMatrixRMaj.wrap(g.n, g.n, g.q)), DMatrixRMaj.wrap(g.n, g.n, g.lInverse), inv);
+        Fp64Gemm.multiplyAdd(1, Fp64.transpose(DMatrixRMaj.wrap(g.n, g.n, g.q)), DMatrixRMaj.wrap(g.n, g.n, g.lInverse), inv);
         return inv;
     }
 
@@ -60,10 +60,10 @@ final class GramSchmidt {
             DMatrixRMaj done = DMatrixRMaj.wrap(i0, n, q); // a view of the first i0 rows: row-major, so a prefix
             for (int pass = 0; pass < 2; pass++) {
                 DMatrixRMaj coefficientsT = new DMatrixRMaj(i0, rows); // (Y·Qᵀ)ᵀ = Q·Yᵀ
-                Gemm.multiplyAdd(1, done, Dense.transpose(y), coefficientsT);
-                DMatrixRMaj coefficients = Dense.transpose(coefficientsT);
-                Gemm.multiplyAdd(-1, coefficients, done, y);
-                if (x != null) Gemm.multiplyAdd(-1, coefficients, DMatrixRMaj.wrap(i0, n, lInverse), x);
+                Fp64Gemm.multiplyAdd(1, done, Fp64.transpose(y), coefficientsT);
+                DMatrixRMaj coefficients = Fp64.transpose(coefficientsT);
+                Fp64Gemm.multiplyAdd(-1, coefficients, done, y);
+                if (x != null) Fp64Gemm.multiplyAdd(-1, coefficients, DMatrixRMaj.wrap(i0, n, lInverse), x);
             }
         }
         for (int j = 0; j < rows; j++) {

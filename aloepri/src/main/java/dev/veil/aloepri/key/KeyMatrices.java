@@ -53,17 +53,17 @@ public final class KeyMatrices {
         this.z = z;
         this.nullFt = nullFt;
         this.nullE = nullE;
-        DMatrixRMaj zTop = Dense.rows(z, 0, d);
-        DMatrixRMaj zMiddle = Dense.rows(z, d, d + h);
-        DMatrixRMaj zBottom = Dense.rows(z, d + h, d + 2 * h);
+        DMatrixRMaj zTop = Fp64.rows(z, 0, d);
+        DMatrixRMaj zMiddle = Fp64.rows(z, d, d + h);
+        DMatrixRMaj zBottom = Fp64.rows(z, d + h, d + 2 * h);
         // [B 0 E]·Z = B·Z_top + E·Z_bottom ; Zᵀ[B⁻¹; F; 0] = Z_topᵀ·B⁻¹ + Z_middleᵀ·F
-        this.writerBase = Dense.mult(b, zTop);
-        this.readerBase = Dense.mult(Dense.transpose(zTop), bInv);
+        this.writerBase = Fp64.mult(b, zTop);
+        this.readerBase = Fp64.mult(Fp64.transpose(zTop), bInv);
         if (h > 0) {
-            CommonOps_DDRM.addEquals(writerBase, Dense.mult(e, zBottom));
-            CommonOps_DDRM.addEquals(readerBase, Dense.mult(Dense.transpose(zMiddle), f));
-            this.cToResidual = Dense.mult(Dense.transpose(nullFt), zMiddle);
-            this.residualFromD = Dense.mult(Dense.transpose(zBottom), nullE);
+            CommonOps_DDRM.addEquals(writerBase, Fp64.mult(e, zBottom));
+            CommonOps_DDRM.addEquals(readerBase, Fp64.mult(Fp64.transpose(zMiddle), f));
+            this.cToResidual = Fp64.mult(Fp64.transpose(nullFt), zMiddle);
+            this.residualFromD = Fp64.mult(Fp64.transpose(zBottom), nullE);
         } else {
             this.cToResidual = null;
             this.residualFromD = null;
@@ -76,23 +76,23 @@ public final class KeyMatrices {
         if (h < 0 || h % 2 != 0) throw new IllegalArgumentException("expansion h must be even and >= 0, got " + h);
         if (!(lambda > 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be > 0, got " + lambda);
         double var = 1.0 / d;
-        DMatrixRMaj u = Dense.haarOrthogonal(d, rng);
+        DMatrixRMaj u = Fp64.haarOrthogonal(d, rng);
         DMatrixRMaj b = u.copy();
-        CommonOps_DDRM.addEquals(b, lambda, Dense.gaussian(d, d, var, rng));
-        DMatrixRMaj bInv = Dense.inverse(b);
-        DMatrixRMaj z = Dense.haarOrthogonal(d + 2 * h, rng);
+        CommonOps_DDRM.addEquals(b, lambda, Fp64.gaussian(d, d, var, rng));
+        DMatrixRMaj bInv = Fp64.inverse(b);
+        DMatrixRMaj z = Fp64.haarOrthogonal(d + 2 * h, rng);
         if (h == 0) {
             DMatrixRMaj empty = new DMatrixRMaj(0, 0);
             return new KeyMatrices(d, 0, b, bInv, new DMatrixRMaj(d, 0), new DMatrixRMaj(0, d), z, empty, empty);
         }
         int r = h / 2;
-        DMatrixRMaj e1 = Dense.gaussian(d, r, var, rng), e2 = Dense.gaussian(r, h, var, rng);
-        DMatrixRMaj f1 = Dense.gaussian(h, r, var, rng), f2 = Dense.gaussian(r, d, var, rng);
-        DMatrixRMaj e = Dense.mult(e1, e2);
-        DMatrixRMaj f = Dense.mult(f1, f2);
+        DMatrixRMaj e1 = Fp64.gaussian(d, r, var, rng), e2 = Fp64.gaussian(r, h, var, rng);
+        DMatrixRMaj f1 = Fp64.gaussian(h, r, var, rng), f2 = Fp64.gaussian(r, d, var, rng);
+        DMatrixRMaj e = Fp64.mult(e1, e2);
+        DMatrixRMaj f = Fp64.mult(f1, f2);
         // E1, F2 have full rank h/2 (almost surely), so null(E) = null(E2) = col(E2ᵀ)^⊥ and null(Fᵀ) = col(F1)^⊥.
-        DMatrixRMaj nullE = Dense.complementBasis(Dense.transpose(e2));
-        DMatrixRMaj nullFt = Dense.complementBasis(f1);
+        DMatrixRMaj nullE = Fp64.complementBasis(Fp64.transpose(e2));
+        DMatrixRMaj nullFt = Fp64.complementBasis(f1);
         return new KeyMatrices(d, h, b, bInv, e, f, z, nullFt, nullE);
     }
 
@@ -112,35 +112,35 @@ public final class KeyMatrices {
     /** KEYMATGEN: a writer key P̂ = [B C E]·Z (d × d+2h) with a fresh C, CF = 0. */
     public DMatrixRMaj writerKey(RandomGenerator rng) {
         DMatrixRMaj p = writerBase.copy();
-        if (h > 0) CommonOps_DDRM.addEquals(p, Dense.mult(coefficientsC(rng), cToResidual));
+        if (h > 0) CommonOps_DDRM.addEquals(p, Fp64.mult(coefficientsC(rng), cToResidual));
         return p;
     }
 
     /** INVKEYMATGEN: a reader key Q̂ = Zᵀ·[B⁻¹; F; D] (d+2h × d) with a fresh D, ED = 0. */
     public DMatrixRMaj readerKey(RandomGenerator rng) {
         DMatrixRMaj q = readerBase.copy();
-        if (h > 0) CommonOps_DDRM.addEquals(q, Dense.mult(residualFromD, coefficientsD(rng)));
+        if (h > 0) CommonOps_DDRM.addEquals(q, Fp64.mult(residualFromD, coefficientsD(rng)));
         return q;
     }
 
     /** C (d × h): rows drawn from null(Fᵀ), so C·F = 0. */
     DMatrixRMaj freshC(RandomGenerator rng) {
-        return Dense.mult(coefficientsC(rng), Dense.transpose(nullFt));
+        return Fp64.mult(coefficientsC(rng), Fp64.transpose(nullFt));
     }
 
     /** D (h × d): columns drawn from null(E), so E·D = 0. */
     DMatrixRMaj freshD(RandomGenerator rng) {
-        return Dense.mult(nullE, coefficientsD(rng));
+        return Fp64.mult(nullE, coefficientsD(rng));
     }
 
     /** C's coordinates (d × h/2) in the basis nullFt: N(0, 1/d). */
     private DMatrixRMaj coefficientsC(RandomGenerator rng) {
-        return Dense.gaussian(d, h / 2, 1.0 / d, rng);
+        return Fp64.gaussian(d, h / 2, 1.0 / d, rng);
     }
 
     /** D's coordinates (h/2 × d) in the basis nullE: N(0, 1/d). */
     private DMatrixRMaj coefficientsD(RandomGenerator rng) {
-        return Dense.gaussian(h / 2, d, 1.0 / d, rng);
+        return Fp64.gaussian(h / 2, d, 1.0 / d, rng);
     }
 
     DMatrixRMaj b() {

@@ -14,7 +14,7 @@ import dev.veil.model.ModelConfig;
  * <p>Each key comes from its own sub-stream of the layer's stream, so one of them (the o writer, for κ calibration)
  * can be regenerated without the others.
  */
-public record AttentionKeys(Matrix qReader, Matrix kReader, Matrix vReader, Matrix oWriter,
+public record AttentionKeys(WeightMatrix qReader, WeightMatrix kReader, WeightMatrix vReader, WeightMatrix oWriter,
                             HeadKey[] heads, int[] kvOrder, int[][] groupOrder) {
 
     public static AttentionKeys sample(ModelConfig c, KeyMatrices keys, int beta, double gamma, KeyStream rng) {
@@ -29,8 +29,8 @@ public record AttentionKeys(Matrix qReader, Matrix kReader, Matrix vReader, Matr
     }
 
     /** The o_proj writer key alone: the same matrix {@link #sample} draws from {@code rng}. */
-    public static Matrix oWriter(KeyMatrices keys, KeyStream rng) {
-        return Matrix.of(keys.writerKey(rng.derive("o")));
+    public static WeightMatrix oWriter(KeyMatrices keys, KeyStream rng) {
+        return WeightMatrix.of(keys.writerKey(rng.derive("o")));
     }
 
     /** These keys with the input norm's weight γ folded into the q/k/v readers (see {@link NormFolding}). */
@@ -39,7 +39,7 @@ public record AttentionKeys(Matrix qReader, Matrix kReader, Matrix vReader, Matr
                 NormFolding.intoReader(gamma, vReader), oWriter, heads, kvOrder, groupOrder);
     }
 
-    private static Matrix reader(KeyMatrices keys, KeyStream rng, String label) {
-        return Matrix.of(keys.readerKey(rng.derive(label)));
+    private static WeightMatrix reader(KeyMatrices keys, KeyStream rng, String label) {
+        return WeightMatrix.of(keys.readerKey(rng.derive(label)));
     }
 }

@@ -15,11 +15,11 @@ public final class AttentionTransform {
 
     public static AttentionWeights apply(AttentionWeights w, AttentionKeys keys, int numHeads, int numKvHeads, int headDim) {
         int group = numHeads / numKvHeads;
-        List<Matrix> q = new ArrayList<>(), k = new ArrayList<>(), v = new ArrayList<>(), oT = new ArrayList<>();
+        List<WeightMatrix> q = new ArrayList<>(), k = new ArrayList<>(), v = new ArrayList<>(), oT = new ArrayList<>();
         float[] qb = w.qBias() == null ? null : new float[numHeads * headDim];
         float[] kb = w.kBias() == null ? null : new float[numKvHeads * headDim];
         float[] vb = w.vBias() == null ? null : new float[numKvHeads * headDim];
-        Matrix oTransposed = w.o().transpose();
+        WeightMatrix oTransposed = w.o().transpose();
         for (int slot = 0; slot < numKvHeads; slot++) {
             int kv = keys.kvOrder()[slot];
             HeadKey hk = keys.heads()[kv];
@@ -32,20 +32,20 @@ public final class AttentionTransform {
                 q.add(outputSide(w.q(), head, headDim, hk.query()));
                 biasInto(w.qBias(), head, hk.query(), qb, slot * group + g, headDim);
                 // o's input for this head is õ = o·U, so its columns take U⁻¹ on the left: (Wo_h·U⁻ᵀ)ᵀ = U⁻¹·Wo_hᵀ
-                oT.add(Matrix.of(hk.valueInverse()).times(oTransposed.rowRange(head * headDim, (head + 1) * headDim)));
+                oT.add(WeightMatrix.of(hk.valueInverse()).times(oTransposed.rowRange(head * headDim, (head + 1) * headDim)));
             }
         }
         return new AttentionWeights(
-                KeyedLinear.reader(Matrix.stackRows(q), keys.qReader()),
-                KeyedLinear.reader(Matrix.stackRows(k), keys.kReader()),
-                KeyedLinear.reader(Matrix.stackRows(v), keys.vReader()),
-                keys.oWriter().transpose().timesTransposed(Matrix.stackRows(oT)),
+                KeyedLinear.reader(WeightMatrix.stackRows(q), keys.qReader()),
+                KeyedLinear.reader(WeightMatrix.stackRows(k), keys.kReader()),
+                KeyedLinear.reader(WeightMatrix.stackRows(v), keys.vReader()),
+                keys.oWriter().transpose().timesTransposed(WeightMatrix.stackRows(oT)),
                 qb, kb, vb);
     }
 
     /** Head {@code head}'s rows of W mapped by T on the output side: y_h·T = x·(Tᵀ·W_h)ᵀ. */
-    private static Matrix outputSide(Matrix w, int head, int headDim, DMatrixRMaj t) {
-        return Matrix.of(t).transpose().times(w.rowRange(head * headDim, (head + 1) * headDim));
+    private static WeightMatrix outputSide(WeightMatrix w, int head, int headDim, DMatrixRMaj t) {
+        return WeightMatrix.of(t).transpose().times(w.rowRange(head * headDim, (head + 1) * headDim));
     }
 
     private static void biasInto(float[] bias, int head, DMatrixRMaj t, float[] out, int slot, int headDim) {

@@ -8,7 +8,7 @@ public final class EmbeddingTransform {
     private EmbeddingTransform() {}
 
     /** {@code embed} is [n, d] (noise already added), {@code writerKey} P̂ is d × d+2h; the result is [n, d+2h]. */
-    public static Matrix apply(Matrix embed, Matrix writerKey, VocabPermutation tau) {
+    public static WeightMatrix apply(WeightMatrix embed, WeightMatrix writerKey, VocabPermutation tau) {
         return tau.permuteRows(embed.timesTransposed(writerKey.transpose()));
     }
 }

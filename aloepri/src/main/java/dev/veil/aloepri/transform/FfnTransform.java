@@ -11,9 +11,9 @@ public final class FfnTransform {
 
     public static FfnWeights apply(FfnWeights w, FfnKeys keys) {
         int[] order = keys.order();
-        Matrix gate = w.gate().gatherRows(order);
-        Matrix up = scaleRows(w.up().gatherRows(order), order, keys.scale(), false);
-        Matrix downT = scaleRows(w.down().transpose().gatherRows(order), order, keys.scale(), true);
+        WeightMatrix gate = w.gate().gatherRows(order);
+        WeightMatrix up = scaleRows(w.up().gatherRows(order), order, keys.scale(), false);
+        WeightMatrix downT = scaleRows(w.down().transpose().gatherRows(order), order, keys.scale(), true);
         return new FfnWeights(
                 KeyedLinear.reader(gate, keys.gateReader()),
                 KeyedLinear.reader(up, keys.upReader()),
@@ -21,12 +21,12 @@ public final class FfnTransform {
     }
 
     /** Row r (plain neuron order[r]) multiplied by its scale, or divided when {@code inverse}. */
-    private static Matrix scaleRows(Matrix m, int[] order, float[] scale, boolean inverse) {
+    private static WeightMatrix scaleRows(WeightMatrix m, int[] order, float[] scale, boolean inverse) {
         float[] out = m.data().clone();
         for (int r = 0; r < m.rows(); r++) {
             float s = inverse ? 1 / scale[order[r]] : scale[order[r]];
             for (int c = 0; c < m.cols(); c++) out[r * m.cols() + c] *= s;
         }
-        return new Matrix(m.rows(), m.cols(), out);
+        return new WeightMatrix(m.rows(), m.cols(), out);
     }
 }

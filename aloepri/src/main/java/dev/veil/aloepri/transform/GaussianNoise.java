@@ -17,7 +17,7 @@ public final class GaussianNoise {
 
     private GaussianNoise() {}
 
-    public static Matrix add(Matrix w, double alpha, KeyStream rng) {
+    public static WeightMatrix add(WeightMatrix w, double alpha, KeyStream rng) {
         if (alpha == 0) return w;
         double scale = alpha * standardDeviation(w.data());
         float[] out = w.data().clone();
@@ -27,7 +27,7 @@ public final class GaussianNoise {
             int end = Math.min(w.rows(), (b + 1) * ROWS_PER_STREAM) * cols;
             for (int i = b * ROWS_PER_STREAM * cols; i < end; i++) out[i] += (float) (scale * blockRng.nextGaussian());
         });
-        return new Matrix(w.rows(), w.cols(), out);
+        return new WeightMatrix(w.rows(), w.cols(), out);
     }
 
     public static double standardDeviation(float[] values) {

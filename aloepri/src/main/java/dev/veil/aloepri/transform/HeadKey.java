@@ -1,6 +1,6 @@
 package dev.veil.aloepri.transform;
 
-import dev.veil.aloepri.key.Dense;
+import dev.veil.aloepri.key.Fp64;
 import java.util.random.RandomGenerator;
 import org.ejml.data.DMatrixRMaj;
 
@@ -43,9 +43,9 @@ public record HeadKey(DMatrixRMaj query, DMatrixRMaj key, DMatrixRMaj value, DMa
             blockPerm.set(j, blocks[j], 1);
             blockPerm.set(j + half, blocks[j] + half, 1);
         }
-        DMatrixRMaj u = Dense.gaussian(headDim, headDim, 1.0 / headDim, rng);
-        return new HeadKey(Dense.mult(Dense.mult(rotation, scale), blockPerm),
-                Dense.mult(Dense.mult(rotation, inverseScale), blockPerm), u, Dense.inverse(u));
+        DMatrixRMaj u = Fp64.gaussian(headDim, headDim, 1.0 / headDim, rng);
+        return new HeadKey(Fp64.mult(Fp64.mult(rotation, scale), blockPerm),
+                Fp64.mult(Fp64.mult(rotation, inverseScale), blockPerm), u, Fp64.inverse(u));
     }
 
     /** exp(U(−ln r, ln r)): a positive scale in [1/r, r], symmetric in log. */

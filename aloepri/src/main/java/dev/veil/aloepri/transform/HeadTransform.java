@@ -8,7 +8,7 @@ public final class HeadTransform {
     private HeadTransform() {}
 
     /** {@code head} is the HF lm_head [n, d] (final norm folded, noise added); the result is [n, d+2h]. */
-    public static Matrix apply(Matrix head, Matrix readerKey, VocabPermutation tau) {
+    public static WeightMatrix apply(WeightMatrix head, WeightMatrix readerKey, VocabPermutation tau) {
         return tau.permuteRows(KeyedLinear.reader(head, readerKey));
     }
 }

@@ -27,11 +27,11 @@ public final class Kappa {
      * κ = E[rms_{d+2h}(x·P̂)/rms_d(x)] (= sqrt(d/(d+2h))·E[‖x·P̂‖/‖x‖]).
      */
     public static double gaussian(KeyMatrices keys, int samples, RandomGenerator rng) {
-        Matrix p = Matrix.of(keys.writerKey(rng));
+        WeightMatrix p = WeightMatrix.of(keys.writerKey(rng));
         int d = keys.hidden();
         float[] x = new float[samples * d];
         for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextGaussian();
-        return fromResiduals(x, new Matrix(samples, d, x).times(p).data(), samples);
+        return fromResiduals(x, new WeightMatrix(samples, d, x).times(p).data(), samples);
     }
 
     /** The obfuscated norm weight: κ in every one of the d+2h coordinates. */

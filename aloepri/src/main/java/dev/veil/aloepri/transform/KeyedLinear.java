@@ -9,12 +9,12 @@ public final class KeyedLinear {
     private KeyedLinear() {}
 
     /** A reader of the obfuscated residual stream: W·Q̂ᵀ ([out, d+2h]) for Q̂ (d+2h × d). */
-    public static Matrix reader(Matrix w, Matrix readerKey) {
+    public static WeightMatrix reader(WeightMatrix w, WeightMatrix readerKey) {
         return w.timesTransposed(readerKey);
     }
 
     /** A writer into the obfuscated residual stream: P̂ᵀ·W ([d+2h, in]) for P̂ (d × d+2h). */
-    public static Matrix writer(Matrix w, Matrix writerKey) {
+    public static WeightMatrix writer(WeightMatrix w, WeightMatrix writerKey) {
         return writerKey.transpose().timesTransposed(w.transpose());
     }
 }

@@ -10,7 +10,7 @@ public final class NormFolding {
     private NormFolding() {}
 
     /** W·diag(γ) for a Hugging Face weight W ([out, d]). */
-    public static Matrix fold(float[] normWeight, Matrix w) {
+    public static WeightMatrix fold(float[] normWeight, WeightMatrix w) {
         return w.scaleColumns(normWeight);
     }
 
@@ -18,7 +18,7 @@ public final class NormFolding {
      * The same fold applied to a reader key instead of the weight: W·diag(γ)·Q̂ᵀ = W·(Q̂·diag(γ))ᵀ, so scaling
      * Q̂'s d columns (a d+2h × d matrix) replaces scaling a weight that may be much larger (gate/up: [ffn, d]).
      */
-    public static Matrix intoReader(float[] normWeight, Matrix readerKey) {
+    public static WeightMatrix intoReader(float[] normWeight, WeightMatrix readerKey) {
         return readerKey.scaleColumns(normWeight);
     }
 }

@@ -31,7 +31,7 @@ class KeyMatricesTest {
         assertThat(readers.getFirst().numCols).isEqualTo(d);
         for (DMatrixRMaj p : writers)
             for (DMatrixRMaj q : readers)
-                assertThat(Dense.maxDeviationFromIdentity(Dense.mult(p, q))).isLessThan(1e-10);
+                assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(p, q))).isLessThan(1e-10);
         if (h > 0) assertThat(MatrixFeatures_DDRM.isIdentical(writers.get(0), writers.get(1), 1e-3)).isFalse();
     }
 
@@ -48,21 +48,21 @@ class KeyMatricesTest {
         CommonOps_DDRM.insert(keys.b(), bce, 0, 0);
         CommonOps_DDRM.insert(c, bce, 0, d);
         CommonOps_DDRM.insert(keys.e(), bce, 0, d + h);
-        assertThat(MatrixFeatures_DDRM.isIdentical(p, Dense.mult(bce, keys.z()), 1e-12)).isTrue();
+        assertThat(MatrixFeatures_DDRM.isIdentical(p, Fp64.mult(bce, keys.z()), 1e-12)).isTrue();
 
         DMatrixRMaj stacked = new DMatrixRMaj(d + 2 * h, d);
-        CommonOps_DDRM.insert(Dense.inverse(keys.b()), stacked, 0, 0);
+        CommonOps_DDRM.insert(Fp64.inverse(keys.b()), stacked, 0, 0);
         CommonOps_DDRM.insert(keys.f(), stacked, d, 0);
         CommonOps_DDRM.insert(dd, stacked, d + h, 0);
-        assertThat(MatrixFeatures_DDRM.isIdentical(q, Dense.mult(Dense.transpose(keys.z()), stacked), 1e-12)).isTrue();
+        assertThat(MatrixFeatures_DDRM.isIdentical(q, Fp64.mult(Fp64.transpose(keys.z()), stacked), 1e-12)).isTrue();
 
         // CF = 0, ED = 0, E and F of rank h/2, Z orthogonal
-        assertThat(CommonOps_DDRM.elementMaxAbs(Dense.mult(c, keys.f()))).isLessThan(1e-13);
-        assertThat(CommonOps_DDRM.elementMaxAbs(Dense.mult(keys.e(), dd))).isLessThan(1e-13);
+        assertThat(CommonOps_DDRM.elementMaxAbs(Fp64.mult(c, keys.f()))).isLessThan(1e-13);
+        assertThat(CommonOps_DDRM.elementMaxAbs(Fp64.mult(keys.e(), dd))).isLessThan(1e-13);
         assertThat(CommonOps_DDRM.elementMaxAbs(c)).isGreaterThan(1e-3);
         assertThat(SingularOps_DDRM.rank(keys.e().copy(), 1e-9)).isEqualTo(h / 2);
         assertThat(SingularOps_DDRM.rank(keys.f().copy(), 1e-9)).isEqualTo(h / 2);
-        assertThat(Dense.maxDeviationFromIdentity(Dense.mult(Dense.transpose(keys.z()), keys.z()))).isLessThan(1e-12);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(Fp64.transpose(keys.z()), keys.z()))).isLessThan(1e-12);
     }
 
     @Test
@@ -73,11 +73,11 @@ class KeyMatricesTest {
         KeyMatrices keys = KeyMatrices.generate(d, h, 0.3, rng);
         DMatrixRMaj sum = new DMatrixRMaj(1, d), obfuscated = new DMatrixRMaj(1, d + 2 * h);
         for (int i = 0; i < 3; i++) {
-            DMatrixRMaj x = Dense.gaussian(1, d, 1.0, rng);
+            DMatrixRMaj x = Fp64.gaussian(1, d, 1.0, rng);
             CommonOps_DDRM.addEquals(sum, x);
-            CommonOps_DDRM.addEquals(obfuscated, Dense.mult(x, keys.writerKey(rng)));
+            CommonOps_DDRM.addEquals(obfuscated, Fp64.mult(x, keys.writerKey(rng)));
         }
-        DMatrixRMaj read = Dense.mult(obfuscated, keys.readerKey(rng));
+        DMatrixRMaj read = Fp64.mult(obfuscated, keys.readerKey(rng));
         assertThat(MatrixFeatures_DDRM.isIdentical(read, sum, 1e-12)).isTrue();
     }
 
@@ -93,12 +93,12 @@ class KeyMatricesTest {
     @Test
     void haarOrthogonalIsOrthogonalWithUnbiasedSigns() {
         KeyStream rng = KeyStream.fromSeed("haar");
-        DMatrixRMaj q = Dense.haarOrthogonal(20, rng);
-        assertThat(Dense.maxDeviationFromIdentity(Dense.mult(Dense.transpose(q), q))).isLessThan(1e-13);
+        DMatrixRMaj q = Fp64.haarOrthogonal(20, rng);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(Fp64.transpose(q), q))).isLessThan(1e-13);
         // E[Q_00] = 0 for Haar; without the sign fix Householder QR biases the diagonal.
         double mean = 0;
         int n = 400;
-        for (int i = 0; i < n; i++) mean += Dense.haarOrthogonal(4, rng).get(0, 0) / n;
+        for (int i = 0; i < n; i++) mean += Fp64.haarOrthogonal(4, rng).get(0, 0) / n;
         assertThat(Math.abs(mean)).isLessThan(0.1);
     }
 

@@ -31,14 +31,14 @@ class AttentionTransformTest {
         KeyStream rng = KeyStream.fromSeed(seed);
         KeyMatrices keys = KeyMatrices.generate(c.hiddenSize(), 8, 0.3, rng);
         AttentionWeights plain = randomWeights(c, rng);
-        Matrix x = Reference.random(7, c.hiddenSize(), 1, rng);
+        WeightMatrix x = Reference.random(7, c.hiddenSize(), 1, rng);
         double[] inv = dev.veil.engine.kernel.Rope.of(c).inverseFrequencies();
-        Matrix y = Reference.attention(x, plain, c.numHeads(), c.numKvHeads(), c.headDim(), inv);
+        WeightMatrix y = Reference.attention(x, plain, c.numHeads(), c.numKvHeads(), c.headDim(), inv);
 
         AttentionKeys k = AttentionKeys.sample(c, keys, beta, gamma, rng);
         AttentionWeights obf = AttentionTransform.apply(plain, k, c.numHeads(), c.numKvHeads(), c.headDim());
-        Matrix xObf = x.times(Matrix.of(keys.writerKey(rng)));
-        Matrix yObf = Reference.attention(xObf, obf, c.numHeads(), c.numKvHeads(), c.headDim(), inv);
+        WeightMatrix xObf = x.times(WeightMatrix.of(keys.writerKey(rng)));
+        WeightMatrix yObf = Reference.attention(xObf, obf, c.numHeads(), c.numKvHeads(), c.headDim(), inv);
         return Reference.relativeError(yObf, y.times(k.oWriter()));
     }
 

@@ -22,7 +22,7 @@ class FfnDefenseTest {
         assertThat(split.gate().rows()).isEqualTo(120);
         assertThat(split.down().cols()).isEqualTo(120);
         for (int j = 0; j < 32; j++) assertThat(split.gate().get(7, j)).isEqualTo(plain.gate().get(2, j)); // unit 7 = part 1 of unit 2
-        Matrix x = Reference.random(6, 32, 1, rng);
+        WeightMatrix x = Reference.random(6, 32, 1, rng);
         assertThat(Reference.relativeError(Reference.ffn(x, split), Reference.ffn(x, plain))).isLessThan(1e-5);
         // the parts' down columns look nothing like the unit's: the sorted-row signature of head·W_down is gone
         double dot = 0, na = 0, nb = 0;

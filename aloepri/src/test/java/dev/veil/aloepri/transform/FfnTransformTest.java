@@ -16,13 +16,13 @@ class FfnTransformTest {
         KeyMatrices keys = KeyMatrices.generate(d, h, 0.3, rng);
         FfnWeights plain = new FfnWeights(Reference.random(ffn, d, 1 / Math.sqrt(d), rng),
                 Reference.random(ffn, d, 1 / Math.sqrt(d), rng), Reference.random(d, ffn, 1 / Math.sqrt(ffn), rng));
-        Matrix x = Reference.random(5, d, 1, rng);
+        WeightMatrix x = Reference.random(5, d, 1, rng);
         FfnKeys k = FfnKeys.sample(ffn, keys, rng);
         FfnWeights obf = FfnTransform.apply(plain, k);
         assertThat(obf.gate().cols()).isEqualTo(d + 2 * h);
         assertThat(obf.down().rows()).isEqualTo(d + 2 * h);
-        Matrix expected = Reference.ffn(x, plain).times(k.downWriter());
-        Matrix actual = Reference.ffn(x.times(Matrix.of(keys.writerKey(rng))), obf);
+        WeightMatrix expected = Reference.ffn(x, plain).times(k.downWriter());
+        WeightMatrix actual = Reference.ffn(x.times(WeightMatrix.of(keys.writerKey(rng))), obf);
         assertThat(Reference.relativeError(actual, expected)).isLessThan(2e-5);
     }
 }

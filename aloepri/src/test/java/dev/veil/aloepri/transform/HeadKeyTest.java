@@ -2,7 +2,7 @@ package dev.veil.aloepri.transform;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.veil.aloepri.key.Dense;
+import dev.veil.aloepri.key.Fp64;
 import dev.veil.aloepri.key.KeyStream;
 import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.Test;
@@ -16,8 +16,8 @@ class HeadKeyTest {
     void queryAndKeyMapsPreserveScoresAndCommuteWithRope() {
         KeyStream rng = KeyStream.fromSeed("headkey");
         HeadKey k = HeadKey.sample(HD, INV, 1, 1e3, rng);
-        assertThat(Dense.maxDeviationFromIdentity(Dense.mult(k.query(), Dense.transpose(k.key())))).isLessThan(1e-12);
-        assertThat(Dense.maxDeviationFromIdentity(Dense.mult(k.value(), k.valueInverse()))).isLessThan(1e-9);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(k.query(), Fp64.transpose(k.key())))).isLessThan(1e-12);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(k.value(), k.valueInverse()))).isLessThan(1e-9);
         float[] q = Reference.randomVector(HD, 1, rng);
         for (int pos : new int[] {0, 1, 7, 300, 4000}) {
             assertThat(maxDiff(roped(apply(q, k.query()), pos), apply(roped(q, pos), k.query()))).isLessThan(1e-5);
@@ -28,7 +28,7 @@ class HeadKeyTest {
     @Test
     void aBlockPermutationMixingFrequenciesDoesNotCommuteWithRope() {
         HeadKey k = HeadKey.sample(HD, INV, 8, 0, KeyStream.fromSeed("mixing"));
-        assertThat(Dense.maxDeviationFromIdentity(Dense.mult(k.query(), Dense.transpose(k.key())))).isLessThan(1e-12);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(k.query(), Fp64.transpose(k.key())))).isLessThan(1e-12);
         float[] q = Reference.randomVector(HD, 1, KeyStream.fromSeed("q"));
         assertThat(maxDiff(roped(apply(q, k.query()), 5), apply(roped(q, 5), k.query()))).isGreaterThan(1e-2);
     }

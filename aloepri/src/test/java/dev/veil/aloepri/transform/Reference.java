@@ -10,10 +10,10 @@ public final class Reference {
 
     private Reference() {}
 
-    public static Matrix random(int rows, int cols, double std, RandomGenerator rng) {
+    public static WeightMatrix random(int rows, int cols, double std, RandomGenerator rng) {
         float[] v = new float[rows * cols];
         for (int i = 0; i < v.length; i++) v[i] = (float) (std * rng.nextGaussian());
-        return new Matrix(rows, cols, v);
+        return new WeightMatrix(rows, cols, v);
     }
 
     public static float[] randomVector(int n, double std, RandomGenerator rng) {
@@ -21,7 +21,7 @@ public final class Reference {
     }
 
     /** x·Wᵀ + b in double. */
-    public static Matrix linear(Matrix x, Matrix w, float[] bias) {
+    public static WeightMatrix linear(WeightMatrix x, WeightMatrix w, float[] bias) {
         float[] out = new float[x.rows() * w.rows()];
         for (int r = 0; r < x.rows(); r++)
             for (int o = 0; o < w.rows(); o++) {
@@ -29,11 +29,11 @@ public final class Reference {
                 for (int i = 0; i < x.cols(); i++) s += (double) x.get(r, i) * w.get(o, i);
                 out[r * w.rows() + o] = (float) s;
             }
-        return new Matrix(x.rows(), w.rows(), out);
+        return new WeightMatrix(x.rows(), w.rows(), out);
     }
 
     /** Each row divided by its RMS (no weight), as the engine's forward pass does. */
-    public static Matrix rmsNormalize(Matrix x, double eps) {
+    public static WeightMatrix rmsNormalize(WeightMatrix x, double eps) {
         float[] out = new float[x.data().length];
         for (int r = 0; r < x.rows(); r++) {
             double s = 0;
@@ -41,7 +41,7 @@ public final class Reference {
             double inv = 1 / Math.sqrt(s / x.cols() + eps);
             for (int i = 0; i < x.cols(); i++) out[r * x.cols() + i] = (float) (x.get(r, i) * inv);
         }
-        return new Matrix(x.rows(), x.cols(), out);
+        return new WeightMatrix(x.rows(), x.cols(), out);
     }
 
     /** Hugging Face RoPE (rotate_half pairing: dim j with j + hd/2) on every head of row {@code r}, position {@code pos}. */
@@ -58,9 +58,9 @@ public final class Reference {
     }
 
     /** Causal GQA attention with RoPE at positions 0..n−1, through o_proj: [n, d_in] → [n, o.rows]. */
-    public static Matrix attention(Matrix x, AttentionWeights w, int heads, int kvHeads, int headDim, double[] inv) {
+    public static WeightMatrix attention(WeightMatrix x, AttentionWeights w, int heads, int kvHeads, int headDim, double[] inv) {
         int n = x.rows(), group = heads / kvHeads;
-        Matrix q = linear(x, w.q(), w.qBias()), k = linear(x, w.k(), w.kBias()), v = linear(x, w.v(), w.vBias());
+        WeightMatrix q = linear(x, w.q(), w.qBias()), k = linear(x, w.k(), w.kBias()), v = linear(x, w.v(), w.vBias());
         for (int p = 0; p < n; p++) {
             float[] qr = new float[q.cols()], kr = new float[k.cols()];
             System.arraycopy(q.data(), p * q.cols(), qr, 0, qr.length);
@@ -90,22 +90,22 @@ public final class Reference {
                     att[p * heads * headDim + h * headDim + i] = (float) s;
                 }
             }
-        return linear(new Matrix(n, heads * headDim, att), w.o(), null);
+        return linear(new WeightMatrix(n, heads * headDim, att), w.o(), null);
     }
 
     /** SwiGLU: (silu(x·Wgᵀ) ⊙ x·Wuᵀ)·Wdᵀ. */
-    public static Matrix ffn(Matrix x, FfnWeights w) {
-        Matrix g = linear(x, w.gate(), null), u = linear(x, w.up(), null);
+    public static WeightMatrix ffn(WeightMatrix x, FfnWeights w) {
+        WeightMatrix g = linear(x, w.gate(), null), u = linear(x, w.up(), null);
         float[] m = new float[g.data().length];
         for (int i = 0; i < m.length; i++) {
             double a = g.data()[i];
             m[i] = (float) (a / (1 + Math.exp(-a)) * u.data()[i]);
         }
-        return linear(new Matrix(g.rows(), g.cols(), m), w.down(), null);
+        return linear(new WeightMatrix(g.rows(), g.cols(), m), w.down(), null);
     }
 
     /** Largest |a − b| divided by the largest |b|. */
-    public static double relativeError(Matrix a, Matrix b) {
+    public static double relativeError(WeightMatrix a, WeightMatrix b) {
         double diff = 0, scale = 0;
         for (int i = 0; i < b.data().length; i++) {
             diff = Math.max(diff, Math.abs(a.data()[i] - b.data()[i]));

@@ -12,40 +12,40 @@ public final class ReferenceDecoder {
     private ReferenceDecoder() {}
 
     /** Logits [tokens.length, vocab] of a full forward pass over {@code tokens}. */
-    public static Matrix logits(Weights w, ModelConfig c, int[] tokens) {
+    public static WeightMatrix logits(Weights w, ModelConfig c, int[] tokens) {
         return logits(w, c, tokens, m -> {});
     }
 
     /** As {@link #logits(Weights, ModelConfig, int[])}, telling {@code residualWrites} each write into the residual stream. */
-    public static Matrix logits(Weights w, ModelConfig c, int[] tokens, java.util.function.Consumer<Matrix> residualWrites) {
-        Matrix embed = Matrix.of(w.get("model.embed_tokens.weight"));
-        Matrix x = embed.gatherRows(tokens);
+    public static WeightMatrix logits(Weights w, ModelConfig c, int[] tokens, java.util.function.Consumer<WeightMatrix> residualWrites) {
+        WeightMatrix embed = WeightMatrix.of(w.get("model.embed_tokens.weight"));
+        WeightMatrix x = embed.gatherRows(tokens);
         residualWrites.accept(x);
         double[] inv = dev.veil.engine.kernel.Rope.of(c).inverseFrequencies();
         for (int l = 0; l < c.numLayers(); l++) {
-            Matrix a = norm(x, w, ModelConfig.layer(l, "input_layernorm.weight"), c);
+            WeightMatrix a = norm(x, w, ModelConfig.layer(l, "input_layernorm.weight"), c);
             AttentionWeights attn = new AttentionWeights(m(w, l, "self_attn.q_proj.weight"), m(w, l, "self_attn.k_proj.weight"),
                     m(w, l, "self_attn.v_proj.weight"), m(w, l, "self_attn.o_proj.weight"),
                     v(w, l, "self_attn.q_proj.bias"), v(w, l, "self_attn.k_proj.bias"), v(w, l, "self_attn.v_proj.bias"));
-            Matrix o = Reference.attention(a, attn, c.numHeads(), c.numKvHeads(), c.headDim(), inv);
+            WeightMatrix o = Reference.attention(a, attn, c.numHeads(), c.numKvHeads(), c.headDim(), inv);
             residualWrites.accept(o);
             x = add(x, o);
             a = norm(x, w, ModelConfig.layer(l, "post_attention_layernorm.weight"), c);
-            Matrix f = Reference.ffn(a, new FfnWeights(m(w, l, "mlp.gate_proj.weight"), m(w, l, "mlp.up_proj.weight"),
+            WeightMatrix f = Reference.ffn(a, new FfnWeights(m(w, l, "mlp.gate_proj.weight"), m(w, l, "mlp.up_proj.weight"),
                     m(w, l, "mlp.down_proj.weight")));
             residualWrites.accept(f);
             x = add(x, f);
         }
-        Matrix head = Matrix.of(w.get(w.contains("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight"));
+        WeightMatrix head = WeightMatrix.of(w.get(w.contains("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight"));
         return Reference.linear(norm(x, w, "model.norm.weight", c), head, null);
     }
 
-    private static Matrix norm(Matrix x, Weights w, String name, ModelConfig c) {
+    private static WeightMatrix norm(WeightMatrix x, Weights w, String name, ModelConfig c) {
         return Reference.rmsNormalize(x, c.rmsNormEps()).scaleColumns(w.get(name).toFloats());
     }
 
-    private static Matrix m(Weights w, int l, String name) {
-        return Matrix.of(w.get(ModelConfig.layer(l, name)));
+    private static WeightMatrix m(Weights w, int l, String name) {
+        return WeightMatrix.of(w.get(ModelConfig.layer(l, name)));
     }
 
     private static float[] v(Weights w, int l, String name) {
@@ -53,9 +53,9 @@ public final class ReferenceDecoder {
         return w.contains(n) ? w.get(n).toFloats() : null;
     }
 
-    private static Matrix add(Matrix a, Matrix b) {
+    private static WeightMatrix add(WeightMatrix a, WeightMatrix b) {
         float[] s = a.data().clone();
         for (int i = 0; i < s.length; i++) s[i] += b.data()[i];
-        return new Matrix(a.rows(), a.cols(), s);
+        return new WeightMatrix(a.rows(), a.cols(), s);
     }
 }

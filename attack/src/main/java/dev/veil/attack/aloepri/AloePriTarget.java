@@ -3,7 +3,7 @@ package dev.veil.attack.aloepri;
 import dev.veil.attack.capture.Capture;
 import dev.veil.attack.capture.Mode;
 import dev.veil.attack.capture.Request;
-import dev.veil.attack.math.Dense;
+import dev.veil.attack.math.RowMajor;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
 import java.util.List;
@@ -31,20 +31,20 @@ public final class AloePriTarget {
 
         /** The embedding table {@code [V × d]}. */
         public float[] embed() {
-            return Dense.matrix(weights, EMBED, vocab(), hidden());
+            return RowMajor.matrix(weights, EMBED, vocab(), hidden());
         }
 
         /** The LM head {@code [V × d]} with the final norm's γ folded in (the embedding when tied). */
         public float[] head() {
             String name = weights.contains(HEAD) ? HEAD : EMBED;
-            return fold(Dense.matrix(weights, name, vocab(), hidden()), "model.norm.weight");
+            return fold(RowMajor.matrix(weights, name, vocab(), hidden()), "model.norm.weight");
         }
 
         /** {@code E · diag(γ) · Wᵀ} for layer {@code layer}'s weight {@code proj} ({@code self_attn.q_proj}, {@code mlp.gate_proj}, ...). */
         public float[] embedTimes(int layer, String proj, String norm, int outDim) {
             float[] e = fold(embed(), ModelConfig.layer(layer, norm));
-            float[] w = Dense.matrix(weights, ModelConfig.layer(layer, proj + ".weight"), outDim, hidden());
-            return Dense.timesTransposed(e, vocab(), hidden(), w, outDim);
+            float[] w = RowMajor.matrix(weights, ModelConfig.layer(layer, proj + ".weight"), outDim, hidden());
+            return RowMajor.timesTransposed(e, vocab(), hidden(), w, outDim);
         }
 
         /** {@code E·diag(γ_in)·Wqᵀ} of layer {@code l}: {@code [V × qDim]}. */
@@ -67,8 +67,8 @@ public final class AloePriTarget {
 
         /** {@code head · W_down}: {@code [V × d_ff]}, row v = how each FFN unit of layer {@code l} pushes token v's logit. */
         public float[] downHead(int l) {
-            float[] down = Dense.matrix(weights, ModelConfig.layer(l, "mlp.down_proj.weight"), hidden(), config.intermediateSize());
-            return Dense.times(head(), vocab(), hidden(), down, config.intermediateSize());
+            float[] down = RowMajor.matrix(weights, ModelConfig.layer(l, "mlp.down_proj.weight"), hidden(), config.intermediateSize());
+            return RowMajor.times(head(), vocab(), hidden(), down, config.intermediateSize());
         }
 
         /**
@@ -81,12 +81,12 @@ public final class AloePriTarget {
             for (int t = 0; t < v; t++)
                 for (int h = 0; h < config.numHeads(); h++)
                     System.arraycopy(keys, t * config.kvDim() + (h / group) * hd, expanded, t * q + h * hd, hd);
-            return Dense.timesTransposed(queries(l), v, q, expanded, v);
+            return RowMajor.timesTransposed(queries(l), v, q, expanded, v);
         }
 
         /** {@code m · diag(γ)}: the norm weight folded in (an obfuscated model's γ is the constant κ: a mere scale). */
         private float[] fold(float[] m, String norm) {
-            return Dense.scaleColumns(m, hidden(), Dense.vector(weights, norm, hidden()));
+            return RowMajor.scaleColumns(m, hidden(), RowMajor.vector(weights, norm, hidden()));
         }
     }
 

@@ -4,7 +4,7 @@ import dev.veil.attack.Progress;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
-import dev.veil.attack.math.Dense;
+import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.math.TopK;
 import dev.veil.attack.metrics.Guesses;
 import dev.veil.attack.simulate.ForwardMatcher;
@@ -100,7 +100,7 @@ public final class InternalStateAttack implements AloePriAttack {
     private Guesses invert(AloePriTarget t, Transformer model, Request r) {
         ModelConfig c = t.plain().config();
         int v = c.vocabSize(), d = c.hiddenSize();
-        float[] embedT = Dense.transpose(t.plain().embed(), v, d);   // [d × V]: p·E as a linear layer
+        float[] embedT = RowMajor.transpose(t.plain().embed(), v, d);   // [d × V]: p·E as a linear layer
         Observed observed = observe(t, r);
         int n = observed.positions;
         Parameter theta = new Parameter("theta", new int[] {n, v}, new float[n * v], false);
@@ -220,14 +220,14 @@ public final class InternalStateAttack implements AloePriAttack {
         ModelConfig c = t.plain().config();
         int v = c.vocabSize(), d = c.hiddenSize(), width = c.qDim() + c.kvDim();
         var w = t.plain().weights();
-        float[] normed = Dense.scaleColumns(Dense.rmsNormalised(t.plain().embed(), d), d,
-                Dense.vector(w, ModelConfig.layer(0, "input_layernorm.weight"), d));
-        float[] stacked = concat(Dense.matrix(w, ModelConfig.layer(0, "self_attn.q_proj.weight"), c.qDim(), d),
-                Dense.matrix(w, ModelConfig.layer(0, "self_attn.k_proj.weight"), c.kvDim(), d));
-        float[] out = Dense.timesTransposed(normed, v, d, stacked, width);
+        float[] normed = RowMajor.scaleColumns(RowMajor.rmsNormalised(t.plain().embed(), d), d,
+                RowMajor.vector(w, ModelConfig.layer(0, "input_layernorm.weight"), d));
+        float[] stacked = concat(RowMajor.matrix(w, ModelConfig.layer(0, "self_attn.q_proj.weight"), c.qDim(), d),
+                RowMajor.matrix(w, ModelConfig.layer(0, "self_attn.k_proj.weight"), c.kvDim(), d));
+        float[] out = RowMajor.timesTransposed(normed, v, d, stacked, width);
         if (c.attentionBias()) {
-            float[] bias = concat(Dense.vector(w, ModelConfig.layer(0, "self_attn.q_proj.bias"), c.qDim()),
-                    Dense.vector(w, ModelConfig.layer(0, "self_attn.k_proj.bias"), c.kvDim()));
+            float[] bias = concat(RowMajor.vector(w, ModelConfig.layer(0, "self_attn.q_proj.bias"), c.qDim()),
+                    RowMajor.vector(w, ModelConfig.layer(0, "self_attn.k_proj.bias"), c.kvDim()));
             for (int i = 0; i < out.length; i++) out[i] += bias[i % width];
         }
         return out;

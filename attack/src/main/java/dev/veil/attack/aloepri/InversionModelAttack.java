@@ -4,7 +4,7 @@ import dev.veil.aloepri.AloePriParams;
 import dev.veil.attack.Progress;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Obfuscation;
-import dev.veil.attack.math.Dense;
+import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.math.LeastSquares;
 import dev.veil.attack.math.Nearest;
 import java.util.ArrayList;
@@ -50,20 +50,20 @@ public final class InversionModelAttack implements AloePriAttack {
         AloePriParams params = params(t.capture().setting());
         Set<Integer> fixed = new java.util.TreeSet<>(plainCfg.eosTokenIds());
         if (plainCfg.bosTokenId() >= 0) fixed.add(plainCfg.bosTokenId());
-        float[] plainRows = Dense.rmsNormalised(t.plain().embed(), d);
+        float[] plainRows = RowMajor.rmsNormalised(t.plain().embed(), d);
         List<float[]> inputs = new ArrayList<>();
         for (String seed : attackerSeeds) {
             Obfuscation own = params == null ? Obfuscation.none(plainCfg, t.plain().weights())
                     : Obfuscation.of(plainCfg, t.plain().weights(), params, fixed, seed, 0);
-            float[] ownEmbed = Dense.matrix(own.weights(), "model.embed_tokens.weight", v, own.config().hiddenSize());
+            float[] ownEmbed = RowMajor.matrix(own.weights(), "model.embed_tokens.weight", v, own.config().hiddenSize());
             if (own.config().hiddenSize() != dObf)
                 throw new IllegalArgumentException("the attacker's obfuscation has width " + own.config().hiddenSize() + ", the server's " + dObf);
-            inputs.add(Dense.gatherRows(ownEmbed, dObf, own.tau().obfuscate(publicTokens)));
+            inputs.add(RowMajor.gatherRows(ownEmbed, dObf, own.tau().obfuscate(publicTokens)));
             progress.step();
         }
         int n = publicTokens.length * attackerSeeds.size();
         float[] x = new float[n * dObf], y = new float[n * d];
-        float[] targets = Dense.gatherRows(plainRows, d, publicTokens);
+        float[] targets = RowMajor.gatherRows(plainRows, d, publicTokens);
         for (int s = 0; s < inputs.size(); s++) {
             System.arraycopy(inputs.get(s), 0, x, s * publicTokens.length * dObf, publicTokens.length * dObf);
             System.arraycopy(targets, 0, y, s * publicTokens.length * d, targets.length);

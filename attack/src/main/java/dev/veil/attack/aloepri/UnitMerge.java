@@ -1,7 +1,7 @@
 package dev.veil.attack.aloepri;
 
 import dev.veil.attack.capture.InMemoryWeights;
-import dev.veil.attack.math.Dense;
+import dev.veil.attack.math.RowMajor;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
@@ -33,9 +33,9 @@ public final class UnitMerge {
         for (String n : w.names()) if (!n.contains(".mlp.")) out.write(w.get(n));
         int groupsSeen = -1;
         for (int l = 0; l < c.numLayers(); l++) {
-            float[] gate = Dense.matrix(w, ModelConfig.layer(l, "mlp.gate_proj.weight"), f, d);
-            float[] up = Dense.matrix(w, ModelConfig.layer(l, "mlp.up_proj.weight"), f, d);
-            float[] down = Dense.matrix(w, ModelConfig.layer(l, "mlp.down_proj.weight"), d, f);
+            float[] gate = RowMajor.matrix(w, ModelConfig.layer(l, "mlp.gate_proj.weight"), f, d);
+            float[] up = RowMajor.matrix(w, ModelConfig.layer(l, "mlp.up_proj.weight"), f, d);
+            float[] down = RowMajor.matrix(w, ModelConfig.layer(l, "mlp.down_proj.weight"), d, f);
             List<int[]> groups = groups(gate, f, d);
             int g = groups.size();
             groupsSeen = g;

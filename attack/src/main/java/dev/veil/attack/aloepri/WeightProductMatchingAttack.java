@@ -64,7 +64,7 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
         ToIntFunction<AloePriTarget.Side> vocab = AloePriTarget.Side::vocab, ffn = s -> s.config().intermediateSize();
         List<Product> p = new ArrayList<>();
         p.add(new Product("embed·head", vocab, s -> {
-            return dev.veil.attack.math.Dense.timesTransposed(s.embed(), s.vocab(), s.hidden(), s.head(), s.vocab());
+            return dev.veil.attack.math.RowMajor.timesTransposed(s.embed(), s.vocab(), s.hidden(), s.head(), s.vocab());
         }));
         for (int l = 0; l < c.numLayers(); l++) {
             int layer = l;

@@ -48,7 +48,7 @@ public final class Nearest {
         float[] q = metric == Metric.COSINE ? unit(queries, dim) : queries;
         for (int from = 0; from < n; from += BLOCK) {
             int to = Math.min(n, from + BLOCK), rows = to - from;
-            float[] scores = Dense.timesTransposed(Dense.rows(q, dim, from, to), rows, dim, candidates, count);
+            float[] scores = RowMajor.timesTransposed(RowMajor.rows(q, dim, from, to), rows, dim, candidates, count);
             int base = from;
             Parallel.shared().forEach(rows, i -> {
                 float[] s = new float[count];

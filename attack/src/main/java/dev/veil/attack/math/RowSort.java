@@ -51,7 +51,7 @@ public final class RowSort {
 
     /** Squared Euclidean distances {@code [n × m]} between the rows of {@code a [n × dim]} and {@code b [m × dim]}. */
     public static float[] squaredDistances(float[] a, int n, float[] b, int m, int dim) {
-        float[] dot = Dense.timesTransposed(a, n, dim, b, m);
+        float[] dot = RowMajor.timesTransposed(a, n, dim, b, m);
         float[] na = squaredNorms(a, n, dim), nb = squaredNorms(b, m, dim);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < m; j++) dot[i * m + j] = Math.max(0f, na[i] + nb[j] - 2 * dot[i * m + j]);

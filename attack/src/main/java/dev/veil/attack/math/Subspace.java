@@ -47,13 +47,13 @@ public final class Subspace {
         int n = rows.length / dim;
         m = Math.min(m, Math.min(dim, n));
         if (m <= 0) return empty(dim);
-        float[] cov = Dense.timesTransposed(Dense.transpose(rows, n, dim), dim, n, Dense.transpose(rows, n, dim), dim);
+        float[] cov = RowMajor.timesTransposed(RowMajor.transpose(rows, n, dim), dim, n, RowMajor.transpose(rows, n, dim), dim);
         Random rnd = new Random(seed);
         float[] q = new float[m * dim];
         for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian();
         Subspace s = spanOf(q, dim);
         for (int iter = 0; iter < 50; iter++) {
-            float[] next = Dense.timesTransposed(s.rows(), s.rank(), dim, cov, dim);   // (cov · qᵀ)ᵀ, cov symmetric
+            float[] next = RowMajor.timesTransposed(s.rows(), s.rank(), dim, cov, dim);   // (cov · qᵀ)ᵀ, cov symmetric
             s = spanOf(next, dim);
         }
         return s;
@@ -79,8 +79,8 @@ public final class Subspace {
         if (basis.length == 0) return x.clone();
         int n = x.length / dim;
         float[] b = rows();
-        float[] coeff = Dense.timesTransposed(x, n, dim, b, basis.length);   // n × rank
-        float[] proj = Dense.times(coeff, n, basis.length, b, dim);
+        float[] coeff = RowMajor.timesTransposed(x, n, dim, b, basis.length);   // n × rank
+        float[] proj = RowMajor.times(coeff, n, basis.length, b, dim);
         float[] out = x.clone();
         for (int i = 0; i < out.length; i++) out[i] -= proj[i];
         return out;

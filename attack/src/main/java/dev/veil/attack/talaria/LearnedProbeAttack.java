@@ -2,7 +2,7 @@ package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
 import dev.veil.attack.capture.Request;
-import dev.veil.attack.math.Dense;
+import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.math.LeastSquares;
 import dev.veil.attack.math.Nearest;
 import dev.veil.attack.metrics.Guesses;
@@ -38,7 +38,7 @@ public final class LearnedProbeAttack implements TalariaAttack {
     @Override
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
         int d = t.config().hiddenSize(), n = publicTokens.length;
-        float[] clean = Dense.gatherRows(t.firstLayerCandidates(), d, publicTokens);
+        float[] clean = RowMajor.gatherRows(t.firstLayerCandidates(), d, publicTokens);
         float[] masked = clean.clone();
         new MaskModel(t.hiddenMask(), t.maskScale()).apply(masked, n, d, new Random(seed));
         LeastSquares probe = LeastSquares.fit(masked, clean, n, d, d, 1e-3, true);

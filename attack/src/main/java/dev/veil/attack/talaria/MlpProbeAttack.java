@@ -2,7 +2,7 @@ package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
 import dev.veil.attack.capture.Request;
-import dev.veil.attack.math.Dense;
+import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.math.TopK;
 import dev.veil.attack.metrics.Guesses;
 import dev.veil.train.model.Parameter;
@@ -65,7 +65,7 @@ public final class MlpProbeAttack implements TalariaAttack {
         int[] targets = new int[BATCH];
         for (int step = 0; step < steps; step++) {
             for (int i = 0; i < BATCH; i++) targets[i] = publicTokens[rnd.nextInt(publicTokens.length)];
-            float[] x = Dense.gatherRows(candidates, d, targets);
+            float[] x = RowMajor.gatherRows(candidates, d, targets);
             masks.apply(x, BATCH, d, rnd);
             for (int i = 0; i < x.length; i++) x[i] *= inputScale;
             params.forEach(Parameter::zeroGrad);

@@ -4,7 +4,7 @@ import dev.veil.attack.capture.Capture;
 import dev.veil.attack.capture.Mode;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
-import dev.veil.attack.math.Dense;
+import dev.veil.attack.math.RowMajor;
 import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelConfig;
@@ -67,7 +67,7 @@ public final class TalariaTarget {
             float[] e = new float[v * d];
             int[] ids = java.util.stream.IntStream.range(0, v).toArray();
             plain().embed(ids, e);
-            firstLayerCandidates = Dense.rmsNormalised(e, d);
+            firstLayerCandidates = RowMajor.rmsNormalised(e, d);
         }
         return firstLayerCandidates;
     }

@@ -9,14 +9,14 @@ import org.ejml.interfaces.decomposition.QRDecomposition;
 
 /**
  * The few fp64 dense operations key generation needs, on EJML matrices. Products of model-sized matrices run on
- * {@link Gemm}, the Haar matrices and the inverse on {@link GramSchmidt}; small ones (a head's keys) on EJML.
+ * {@link Fp64Gemm}, the Haar matrices and the inverse on {@link GramSchmidt}; small ones (a head's keys) on EJML.
  */
-public final class Dense {
+public final class Fp64 {
 
     /** Multiply-adds (or elements) above which an operation is worth the threads. */
     private static final long PARALLEL_WORK = 1L << 20;
 
-    private Dense() {}
+    private Fp64() {}
 
     /** Entries i.i.d. N(0, variance). */
     public static DMatrixRMaj gaussian(int rows, int cols, double variance, RandomGenerator rng) {
@@ -52,7 +52,7 @@ public final class Dense {
 
     public static DMatrixRMaj mult(DMatrixRMaj a, DMatrixRMaj b) {
         DMatrixRMaj c = new DMatrixRMaj(a.numRows, b.numCols);
-        if ((long) a.numRows * a.numCols * b.numCols > PARALLEL_WORK) Gemm.multiplyAdd(1, a, b, c);
+        if ((long) a.numRows * a.numCols * b.numCols > PARALLEL_WORK) Fp64Gemm.multiplyAdd(1, a, b, c);
         else CommonOps_DDRM.mult(a, b, c);
         return c;
     }

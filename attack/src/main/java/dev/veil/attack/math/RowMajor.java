@@ -7,9 +7,9 @@ import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
 
 /** Row-major float matrices for the attacks' weight products, multiplied with the engine's kernels. */
-public final class Dense {
+public final class RowMajor {
 
-    private Dense() {}
+    private RowMajor() {}
 
     /** {@code a[n × k] · b[m × k]ᵀ} → {@code [n × m]}. */
     public static float[] timesTransposed(float[] a, int n, int k, float[] b, int m) {

@@ -13,13 +13,13 @@ import org.ejml.data.DMatrixRMaj;
  * B (one slab × two vectors of columns) stays in L1 while four rows of A pass over it, each step doing eight FMAs
  * from two loads of B and four broadcasts of A.
  */
-final class Gemm {
+final class Fp64Gemm {
 
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
     private static final int ROWS_PER_TASK = 32;
     private static final int K_SLAB = 256;
 
-    private Gemm() {}
+    private Fp64Gemm() {}
 
     /** {@code c += alpha · a · b}. */
     static void multiplyAdd(double alpha, DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {

@@ -17,10 +17,10 @@ class DenseTest {
     @CsvSource({"1,1,1", "3,5,7", "37,300,45", "130,129,161"})
     void gemmMatchesEjml(int m, int k, int n) {
         KeyStream rng = KeyStream.fromSeed("gemm" + m);
-        DMatrixRMaj a = Dense.gaussian(m, k, 1, rng), b = Dense.gaussian(k, n, 1, rng), c = Dense.gaussian(m, n, 1, rng);
+        DMatrixRMaj a = Fp64.gaussian(m, k, 1, rng), b = Fp64.gaussian(k, n, 1, rng), c = Fp64.gaussian(m, n, 1, rng);
         DMatrixRMaj expected = c.copy();
         CommonOps_DDRM.multAdd(-0.5, a, b, expected);
-        Gemm.multiplyAdd(-0.5, a, b, c);
+        Fp64Gemm.multiplyAdd(-0.5, a, b, c);
         assertThat(MatrixFeatures_DDRM.isIdentical(c, expected, 1e-11)).isTrue();
     }
 
@@ -29,24 +29,24 @@ class DenseTest {
     void inverseOfAKeyBaseMatrix(int n, double lambda) {
         // B = U + λV, the matrix Algorithm 1 inverts; several 64-row blocks when n > 64
         KeyStream rng = KeyStream.fromSeed("inv" + n + lambda);
-        DMatrixRMaj b = Dense.haarOrthogonal(n, rng);
-        CommonOps_DDRM.addEquals(b, lambda, Dense.gaussian(n, n, 1.0 / n, rng));
-        DMatrixRMaj inv = Dense.inverse(b);
-        assertThat(Dense.maxDeviationFromIdentity(Dense.mult(b, inv))).isLessThan(1e-10);
-        assertThat(Dense.maxDeviationFromIdentity(Dense.mult(inv, b))).isLessThan(1e-10);
+        DMatrixRMaj b = Fp64.haarOrthogonal(n, rng);
+        CommonOps_DDRM.addEquals(b, lambda, Fp64.gaussian(n, n, 1.0 / n, rng));
+        DMatrixRMaj inv = Fp64.inverse(b);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(b, inv))).isLessThan(1e-10);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(inv, b))).isLessThan(1e-10);
     }
 
     @Test
     void haarMatricesLargerThanOneBlockAreOrthogonal() {
-        DMatrixRMaj q = Dense.haarOrthogonal(200, KeyStream.fromSeed("haar200"));
-        assertThat(Dense.maxDeviationFromIdentity(Dense.mult(q, Dense.transpose(q)))).isLessThan(1e-13);
-        assertThat(Dense.maxDeviationFromIdentity(Dense.mult(Dense.transpose(q), q))).isLessThan(1e-13);
+        DMatrixRMaj q = Fp64.haarOrthogonal(200, KeyStream.fromSeed("haar200"));
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(q, Fp64.transpose(q)))).isLessThan(1e-13);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(Fp64.transpose(q), q))).isLessThan(1e-13);
     }
 
     @Test
     void singularMatricesAreRefused() {
-        DMatrixRMaj m = Dense.gaussian(80, 80, 1, KeyStream.fromSeed("sing"));
+        DMatrixRMaj m = Fp64.gaussian(80, 80, 1, KeyStream.fromSeed("sing"));
         for (int j = 0; j < 80; j++) m.set(70, j, 2 * m.get(3, j) - m.get(40, j)); // row 70 depends on rows 3 and 40
-        assertThatThrownBy(() -> Dense.inverse(m)).hasMessageContaining("singular (row 70)");
+        assertThatThrownBy(() -> Fp64.inverse(m)).hasMessageContaining("singular (row 70)");
     }
 }

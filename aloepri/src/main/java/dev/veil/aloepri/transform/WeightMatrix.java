@@ -14,26 +14,26 @@ import org.ejml.data.DMatrixRMaj;
  * <p>Products run on the engine's multi-threaded kernel ({@link MatMul}), which sums in float like the engines
  * that will run the result.
  */
-public record Matrix(int rows, int cols, float[] data) {
+public record WeightMatrix(int rows, int cols, float[] data) {
 
     /** Tile edge of the blocked transpose: 32×32 floats of source and destination stay in L1. */
     private static final int TRANSPOSE_TILE = 32;
 
-    public Matrix {
+    public WeightMatrix {
         if ((long) rows * cols != data.length)
             throw new IllegalArgumentException(data.length + " values for a " + rows + "×" + cols + " matrix");
     }
 
-    public static Matrix of(Tensor t) {
+    public static WeightMatrix of(Tensor t) {
         if (t.rank() != 2) throw new IllegalArgumentException("tensor " + t.name() + " is not a matrix: " + t);
-        return new Matrix(t.rows(), t.cols(), t.toFloats());
+        return new WeightMatrix(t.rows(), t.cols(), t.toFloats());
     }
 
     /** An fp64 key matrix rounded to float. */
-    public static Matrix of(DMatrixRMaj m) {
+    public static WeightMatrix of(DMatrixRMaj m) {
         float[] f = new float[m.data.length];
         for (int i = 0; i < f.length; i++) f[i] = (float) m.data[i];
-        return new Matrix(m.numRows, m.numCols, f);
+        return new WeightMatrix(m.numRows, m.numCols, f);
     }
 
     public Tensor toTensor(String name, DType dtype) {
@@ -45,7 +45,7 @@ public record Matrix(int rows, int cols, float[] data) {
     }
 
     /** {@code this · otherᵀ}. */
-    public Matrix timesTransposed(Matrix other) {
+    public WeightMatrix timesTransposed(WeightMatrix other) {
         if (cols != other.cols)
             throw new IllegalArgumentException("inner sizes differ: " + rows + "×" + cols + " · (" + other.rows + "×" + other.cols + ")ᵀ");
         // The kernel widens a block of the weight operand once and streams the activation operand past it, so the
@@ -54,7 +54,7 @@ public record Matrix(int rows, int cols, float[] data) {
         if (rows > other.rows) return other.timesTransposed(this).transpose();
         float[] out = new float[Math.multiplyExact(rows, other.rows)];
         MatMul.multiply(Parallel.shared(), data, rows, other.asWeight(), out);
-        return new Matrix(rows, other.rows, out);
+        return new WeightMatrix(rows, other.rows, out);
     }
 
     private dev.veil.engine.kernel.Matrix asWeight() {
@@ -62,12 +62,12 @@ public record Matrix(int rows, int cols, float[] data) {
     }
 
     /** {@code this · other}. */
-    public Matrix times(Matrix other) {
+    public WeightMatrix times(WeightMatrix other) {
         return timesTransposed(other.transpose());
     }
 
     /** The transpose, tile by tile (a naive loop misses the cache on every write for model-sized matrices). */
-    public Matrix transpose() {
+    public WeightMatrix transpose() {
         float[] t = new float[data.length];
         Parallel.shared().forRange(rows, TRANSPOSE_TILE, (from, to) -> {
             for (int r0 = from; r0 < to; r0 += TRANSPOSE_TILE)
@@ -77,45 +77,45 @@ public record Matrix(int rows, int cols, float[] data) {
                         for (int c = c0; c < c1; c++) t[c * rows + r] = data[r * cols + c];
                 }
         });
-        return new Matrix(cols, rows, t);
+        return new WeightMatrix(cols, rows, t);
     }
 
     /** Row {@code r} of the result is row {@code source[r]} of this matrix. */
-    public Matrix gatherRows(int[] source) {
+    public WeightMatrix gatherRows(int[] source) {
         float[] out = new float[source.length * cols];
         for (int r = 0; r < source.length; r++) System.arraycopy(data, source[r] * cols, out, r * cols, cols);
-        return new Matrix(source.length, cols, out);
+        return new WeightMatrix(source.length, cols, out);
     }
 
     /** Rows [from, to). */
-    public Matrix rowRange(int from, int to) {
+    public WeightMatrix rowRange(int from, int to) {
         float[] out = new float[(to - from) * cols];
         System.arraycopy(data, from * cols, out, 0, out.length);
-        return new Matrix(to - from, cols, out);
+        return new WeightMatrix(to - from, cols, out);
     }
 
     /** Stacks matrices with equal column counts on top of each other. */
-    public static Matrix stackRows(java.util.List<Matrix> parts) {
+    public static WeightMatrix stackRows(java.util.List<WeightMatrix> parts) {
         int cols = parts.getFirst().cols, rows = 0;
-        for (Matrix p : parts) {
+        for (WeightMatrix p : parts) {
             if (p.cols != cols) throw new IllegalArgumentException("cannot stack " + p.cols + " columns under " + cols);
             rows += p.rows;
         }
         float[] out = new float[rows * cols];
         int at = 0;
-        for (Matrix p : parts) {
+        for (WeightMatrix p : parts) {
             System.arraycopy(p.data, 0, out, at, p.data.length);
             at += p.data.length;
         }
-        return new Matrix(rows, cols, out);
+        return new WeightMatrix(rows, cols, out);
     }
 
     /** {@code this · diag(scale)}: column c multiplied by scale[c]. */
-    public Matrix scaleColumns(float[] scale) {
+    public WeightMatrix scaleColumns(float[] scale) {
         if (scale.length != cols) throw new IllegalArgumentException(scale.length + " scales for " + cols + " columns");
         float[] out = data.clone();
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++) out[r * cols + c] *= scale[c];
-        return new Matrix(rows, cols, out);
+        return new WeightMatrix(rows, cols, out);
     }
 }

@@ -12,8 +12,8 @@ class MatrixTest {
     @CsvSource({"1,1,1", "3,5,7", "33,17,65", "64,130,70", "5,16,4"})
     void timesTransposedMatchesTheDefinition(int m, int k, int n) {
         KeyStream rng = KeyStream.fromSeed("mm");
-        Matrix a = Reference.random(m, k, 1, rng), b = Reference.random(n, k, 1, rng);
-        Matrix c = a.timesTransposed(b);
+        WeightMatrix a = Reference.random(m, k, 1, rng), b = Reference.random(n, k, 1, rng);
+        WeightMatrix c = a.timesTransposed(b);
         assertThat(Reference.relativeError(c, Reference.linear(a, b, null))).isLessThan(1e-5);
         assertThat(Reference.relativeError(a.times(b.transpose()), c)).isLessThan(1e-6);
     }
@@ -21,8 +21,8 @@ class MatrixTest {
     @ParameterizedTest(name = "{0}x{1}")
     @CsvSource({"1,1", "1,40", "70,45", "64,96"})
     void transposeMovesEveryEntry(int rows, int cols) {
-        Matrix a = Reference.random(rows, cols, 1, KeyStream.fromSeed("t"));
-        Matrix t = a.transpose();
+        WeightMatrix a = Reference.random(rows, cols, 1, KeyStream.fromSeed("t"));
+        WeightMatrix t = a.transpose();
         assertThat(t.rows()).isEqualTo(cols);
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++) assertThat(t.get(c, r)).isEqualTo(a.get(r, c));
