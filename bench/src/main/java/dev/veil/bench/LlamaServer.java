@@ -124,7 +124,9 @@ public final class LlamaServer implements AutoCloseable {
         int port = freePort();
         List<String> cmd = new ArrayList<>(List.of(bin.toString(), "-m", gguf.toString(), "--host", "127.0.0.1", "--port", String.valueOf(port),
                 "-np", String.valueOf(o.slots()), "-c", String.valueOf(o.slots() * o.slotContext()), "-t", String.valueOf(o.threads()),
-                "-tb", String.valueOf(o.threads()), "--no-webui", "--no-warmup", "--metrics"));
+                "-tb", String.valueOf(o.threads()), "--no-webui", "--no-warmup", "--metrics",
+                // an F32 KV cache, no flash attention: the exact arithmetic the tests compare to Veil's (the defaults round K/V to F16)
+                "-ctk", "f32", "-ctv", "f32", "-fa", "off"));
         if (!o.rpc().isEmpty()) cmd.addAll(List.of("--rpc", String.join(",", o.rpc()), "-ngl", "999"));
         if (o.verbose()) cmd.add("-v");
         return new LlamaServer(launch(cmd, log, port, "/health", ready), URI.create("http://127.0.0.1:" + port), log);

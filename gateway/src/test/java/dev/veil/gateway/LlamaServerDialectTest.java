@@ -95,8 +95,8 @@ class LlamaServerDialectTest {
     void autoFindsLlamaServerByItsPropsWithItsSlotContext() throws Exception {
         try (VllmClient c = client()) {
             assertThat(c.dialect().name()).isEqualTo("llama-server");
-            assertThat(c.contextLength()).isEqualTo(512);
-            assertThat(c.model()).isEqualTo("obfuscated.gguf");
+            assertThat(c.contextLength()).isEqualTo(256);
+            assertThat(c.model()).isEqualTo("/tmp/h/sotu-obf.gguf");
         }
     }
 
@@ -111,7 +111,7 @@ class LlamaServerDialectTest {
             var seeded = c.requestBody(new int[] {1}, new VllmClient.Params(8, 0.7, 0.9, 40, -1L, Set.of(), 0.05, 1.3, 0.5, -0.25));
             assertThat(seeded.get("seed").asLong()).as("a 32-bit seed that is never llama.cpp's 'random'").isEqualTo(0xFFFF_FFFEL);
             assertThat(seeded.get("repeat_penalty").asDouble()).isEqualTo(1.3);
-            assertThat(seeded.get("repeat_last_n").asInt()).as("the whole context, as vLLM").isEqualTo(512);
+            assertThat(seeded.get("repeat_last_n").asInt()).as("the whole context, as vLLM").isEqualTo(256);
             assertThat(seeded.get("presence_penalty").asDouble()).isEqualTo(0.5);
             assertThat(seeded.get("frequency_penalty").asDouble()).isEqualTo(-0.25);
             assertThat(seeded.has("model")).isFalse();
