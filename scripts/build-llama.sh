@@ -43,7 +43,7 @@ trap 'rm -f "$OUT/.pid"' EXIT
 rm -f "$OUT/.done" # a stale stamp would let tests run old binaries while these are rebuilt
 JOBS=$(nproc 2>/dev/null || echo 2)
 say "building llama-server, llama-quantize, rpc-server from llama.cpp ${COMMIT:0:10} with $JOBS jobs into $OUT"
-say "this takes about 15-30 min on 2 cores, 5 min on 8 (once per cache); log: $OUT/build.log"
+say "this takes 15-30 min on 2 idle cores (an hour on busy ones), 5 min on 8; once per cache; log: $OUT/build.log"
 BUILD="$OUT/build"
 start=$(date +%s)
 {
