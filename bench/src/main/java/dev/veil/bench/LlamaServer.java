@@ -35,7 +35,11 @@ public final class LlamaServer implements AutoCloseable {
      * {@code wait} for a build in progress.
      */
     public static Path binaries(Duration wait) throws IOException {
-        Path dir = VeilCache.dir().resolve("llama-bin");
+        return binaries(VeilCache.dir().resolve("llama-bin"), wait);
+    }
+
+    /** {@link #binaries(Duration)} for the build folder {@code dir}. */
+    static Path binaries(Path dir, Duration wait) throws IOException {
         Path stamp = dir.resolve(".done");
         long deadline = System.nanoTime() + wait.toNanos();
         long nextNote = 0;
@@ -44,14 +48,14 @@ public final class LlamaServer implements AutoCloseable {
                 throw new IllegalStateException("llama.cpp's llama-server is not built in " + dir
                         + " and no build is running: run scripts/build-llama.sh (15-30 min on 2 cores, once per cache)");
             if (System.nanoTime() > deadline)
-                throw new IllegalStateException("llama.cpp's build in " + dir + " did not finish within " + wait.toMinutes()
-                        + " min (-Dveil.llama.wait=MINUTES); log: " + dir.resolve("build.log"));
+                throw new IllegalStateException("llama.cpp's build in " + dir + " did not finish within " + wait.toSeconds()
+                        + " s (-Dveil.llama.wait=MINUTES); log: " + dir.resolve("build.log"));
             if (System.nanoTime() > nextNote) {
                 System.out.println("waiting for llama.cpp's build (scripts/build-llama.sh): " + lastLine(dir.resolve("build.log")));
                 nextNote = System.nanoTime() + Duration.ofMinutes(1).toNanos();
             }
             try {
-                Thread.sleep(2000);
+                Thread.sleep(500);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while waiting for llama.cpp's build", e);
