@@ -29,6 +29,8 @@ class LlamaServerDialectTest {
     volatile int status = 200;
     volatile String reply;
     volatile boolean closedEarly;
+    /** After the recorded events, keep the stream open with SSE comments (as a server still generating would). */
+    volatile boolean linger;
 
     static byte[] resource(String name) throws IOException {
         try (InputStream in = LlamaServerDialectTest.class.getResourceAsStream("/llama-server/" + name)) {
@@ -61,6 +63,10 @@ class LlamaServerDialectTest {
                     e.getResponseBody().write(event.getBytes(java.nio.charset.StandardCharsets.UTF_8));
                     e.getResponseBody().flush();
                     Thread.sleep(5);
+                }
+                for (long end = System.nanoTime() + 10_000_000_000L; linger && System.nanoTime() < end; Thread.sleep(5)) {
+                    e.getResponseBody().write(": still generating\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    e.getResponseBody().flush();
                 }
             } catch (IOException | InterruptedException gone) {
                 closedEarly = true; // the client hung up before the end
@@ -141,12 +147,13 @@ class LlamaServerDialectTest {
     @Test
     void aStopIdTheServerDoesNotKnowEndsTheStreamAtTheClient() throws Exception {
         reply = "stream-limit.sse";
+        linger = true;
         Integer[] recorded = recordedIds("stream-limit.sse");
         try (VllmClient c = client(); var s = c.stream(new int[] {1}, new VllmClient.Params(16, 0, 1, 0, null, Set.of(recorded[1])))) {
             assertThat(drain(s)).containsExactly(recorded[0], recorded[1]);
             assertThat(s.finishReason()).isEqualTo("stop");
         }
-        long deadline = System.nanoTime() + 5_000_000_000L;
+        long deadline = System.nanoTime() + 8_000_000_000L;
         while (!closedEarly && System.nanoTime() < deadline) Thread.sleep(5);
         assertThat(closedEarly).as("the exchange was closed before the server's end").isTrue();
     }
