@@ -146,6 +146,7 @@ public final class LlamaServer implements AutoCloseable {
 
     private static Process launch(List<String> cmd, Path log, int port, String health, Duration ready) throws IOException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly)); // no server outlives a JVM that ends without close()
         long deadline = System.nanoTime() + ready.toNanos();
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
             while (true) {
