@@ -19,7 +19,7 @@ command -v g++ >/dev/null || { echo "veil: building llama-server needs g++ (apt-
 FLAGS=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DGGML_NATIVE=ON -DGGML_RPC=ON -DGGML_OPENMP=OFF
   -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF
   -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_SERVER=ON)
-TARGETS=(llama-server llama-quantize rpc-server)
+TARGETS=(llama-server llama-quantize ggml-rpc-server) # CMake's names; installed as llama-server, llama-quantize, rpc-server
 COMMIT=$(git -C "$SRC" rev-parse HEAD 2>/dev/null || echo unknown)
 KEY="$COMMIT ${FLAGS[*]} ${TARGETS[*]}"
 
@@ -43,14 +43,14 @@ trap 'rm -f "$OUT/.pid"' EXIT
 rm -f "$OUT/.done" # a stale stamp would let tests run old binaries while these are rebuilt
 JOBS=$(nproc 2>/dev/null || echo 2)
 say "building llama-server, llama-quantize, rpc-server from llama.cpp ${COMMIT:0:10} with $JOBS jobs into $OUT"
-say "this takes about 15-30 min on 2 cores, 5 min on 8 (once per cache); log: $OUT/build.log"
+say "this takes 15-30 min on 2 idle cores (an hour on busy ones), 5 min on 8; once per cache; log: $OUT/build.log"
 BUILD="$OUT/build"
 start=$(date +%s)
 {
   cmake -S "$SRC" -B "$BUILD" "${FLAGS[@]}"
   nice -n 10 cmake --build "$BUILD" --config Release -j "$JOBS" --target "${TARGETS[@]}"
 } >"$OUT/build.log" 2>&1 || { echo "veil: llama.cpp build failed; see $OUT/build.log" >&2; tail -20 "$OUT/build.log" >&2; exit 1; }
-for t in "${TARGETS[@]}"; do install -m 755 "$BUILD/bin/$t" "$OUT/$t"; done
+for t in "${TARGETS[@]}"; do install -m 755 "$BUILD/bin/$t" "$OUT/${t#ggml-}"; done
 rm -rf "$BUILD"
 echo "$KEY" > "$OUT/.done"
-say "done in $(( $(date +%s) - start )) s: $(cd "$OUT" && echo "${TARGETS[@]}")"
+say "done in $(( $(date +%s) - start )) s: $OUT/{llama-server,llama-quantize,rpc-server}"

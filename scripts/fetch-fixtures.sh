@@ -59,7 +59,7 @@ if ! "$HERE/build-llama.sh" --check 2>/dev/null; then
   if [ -f "$CACHE/llama-bin/.pid" ] && kill -0 "$(cat "$CACHE/llama-bin/.pid")" 2>/dev/null; then
     say "llama-server is already being built (log: $CACHE/llama-bin/build.log)"
   else
-    say "building llama.cpp's llama-server, llama-quantize, rpc-server in the background (15-30 min on 2 cores, once per cache);"
+    say "building llama.cpp's llama-server, llama-quantize, rpc-server in the background (15-30 min on 2 idle cores, once per cache);"
     say "  the tests that run llama-server wait for it; log: $CACHE/llama-bin/build.log"
     nohup "$HERE/build-llama.sh" >"$CACHE/llama-bin/build.out" 2>&1 </dev/null &
   fi

@@ -175,7 +175,8 @@ public final class GatewayOverheadBench {
      * parameters and exported to GGUF; llama-server runs it with {@code threads} threads and one slot.
      */
     public record LlamaResult(int tokens, int runs, int hidden, int threads, double directTokensPerSecond, double gatewayTokensPerSecond,
-                              double directMsPerToken, double gatewayMsPerToken, double overheadMsPerToken, String llamaServer) {}
+                              double directMsPerToken, double gatewayMsPerToken, double overheadMsPerToken, double overheadMinMs,
+                              double overheadMaxMs, int directTokens, int gatewayTokens, String llamaServer) {}
 
     public static LlamaResult runLlamaServer(Path tokenizerDir, int tokens, int runs, int hidden, int threads, Path work) throws Exception {
         Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
@@ -205,16 +206,29 @@ public final class GatewayOverheadBench {
             URI straight = llama.uri().resolve("/completion"), through = gateway.uri().resolve("/v1/completions");
             stream(app, straight, direct); // warm-up: JIT, connections, llama-server's first pass
             stream(app, through, viaGateway);
-            double[] d = new double[runs], g = new double[runs];
+            double[] d = new double[runs], g = new double[runs], diff = new double[runs];
+            int directTokens = 0, gatewayTokens = 0;
             for (int i = 0; i < runs; i++) {
-                Streamed a = stream(app, straight, direct), b = stream(app, through, viaGateway);
+                Streamed a, b; // alternate which goes first, so neither always follows the other's leftovers
+                if (i % 2 == 0) {
+                    a = stream(app, straight, direct);
+                    b = stream(app, through, viaGateway);
+                } else {
+                    b = stream(app, through, viaGateway);
+                    a = stream(app, straight, direct);
+                }
                 if (a.tokens() == 0 || b.tokens() == 0) throw new IllegalStateException("a stream carried no ids: " + a + ", " + b);
                 d[i] = a.nanos() / 1e6 / a.tokens();
                 g[i] = b.nanos() / 1e6 / b.tokens();
+                diff[i] = g[i] - d[i]; // paired: the two reads of a run follow each other
+                directTokens = a.tokens();
+                gatewayTokens = b.tokens();
             }
             double dm = median(d), gm = median(g);
-            String build = llama.log().lines().filter(l -> l.contains("build")).findFirst().orElse("").strip();
-            return new LlamaResult(tokens, runs, hidden, threads, 1000 / dm, 1000 / gm, dm, gm, gm - dm, build);
+            String build = APP_JSON.readTree(app.send(HttpRequest.newBuilder(llama.uri().resolve("/props")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString()).body()).path("build_info").asText("?");
+            return new LlamaResult(tokens, runs, hidden, threads, 1000 / dm, 1000 / gm, dm, gm, median(diff),
+                    Arrays.stream(diff).min().orElse(0), Arrays.stream(diff).max().orElse(0), directTokens, gatewayTokens, build);
         }
     }
 
@@ -231,11 +245,14 @@ public final class GatewayOverheadBench {
                 |---|---|---|
                 | app ← llama-server | %.1f | %.4f |
                 | app ← gateway ← llama-server | %.1f | %.4f |
-                | **gateway's added latency per token** | | **%.4f** |
+                | **gateway's added latency per token** (median of the paired differences; range over the runs) | | **%.4f** (%.4f … %.4f) |
 
-                llama-server: %s
+                Ids per stream: %d straight, %d through the gateway (it ends a stream at the tokenizer's EOS ids, llama-server
+                only at the GGUF's one; later tokens cost more, so fewer ids mean a lower time per token). A difference inside
+                the range's spread is below what this machine can resolve. llama-server build: %s
                 """, r.threads(), r.hidden(), r.tokens(), r.runs(), r.directTokensPerSecond(), r.directMsPerToken(), r.gatewayTokensPerSecond(),
-                r.gatewayMsPerToken(), r.overheadMsPerToken(), r.llamaServer());
+                r.gatewayMsPerToken(), r.overheadMsPerToken(), r.overheadMinMs(), r.overheadMaxMs(), r.directTokens(), r.gatewayTokens(),
+                r.llamaServer());
     }
 
     /** Writes {@code gateway-llama-server.json} and {@code .md} under {@code dir} and prints the table. */

@@ -36,7 +36,11 @@ public final class LlamaServer implements AutoCloseable {
      * {@code wait} for a build in progress.
      */
     public static Path binaries(Duration wait) throws IOException {
-        Path dir = VeilCache.dir().resolve("llama-bin");
+        return binaries(VeilCache.dir().resolve("llama-bin"), wait);
+    }
+
+    /** {@link #binaries(Duration)} for the build folder {@code dir}. */
+    static Path binaries(Path dir, Duration wait) throws IOException {
         Path stamp = dir.resolve(".done");
         long deadline = System.nanoTime() + wait.toNanos();
         long nextNote = 0;
@@ -45,14 +49,14 @@ public final class LlamaServer implements AutoCloseable {
                 throw new IllegalStateException("llama.cpp's llama-server is not built in " + dir
                         + " and no build is running: run scripts/build-llama.sh (15-30 min on 2 cores, once per cache)");
             if (System.nanoTime() > deadline)
-                throw new IllegalStateException("llama.cpp's build in " + dir + " did not finish within " + wait.toMinutes()
-                        + " min (-Dveil.llama.wait=MINUTES); log: " + dir.resolve("build.log"));
+                throw new IllegalStateException("llama.cpp's build in " + dir + " did not finish within " + wait.toSeconds()
+                        + " s (-Dveil.llama.wait=MINUTES); log: " + dir.resolve("build.log"));
             if (System.nanoTime() > nextNote) {
                 System.out.println("waiting for llama.cpp's build (scripts/build-llama.sh): " + lastLine(dir.resolve("build.log")));
                 nextNote = System.nanoTime() + Duration.ofMinutes(1).toNanos();
             }
             try {
-                Thread.sleep(2000);
+                Thread.sleep(500);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while waiting for llama.cpp's build", e);
@@ -125,7 +129,9 @@ public final class LlamaServer implements AutoCloseable {
         int port = freePort();
         List<String> cmd = new ArrayList<>(List.of(bin.toString(), "-m", gguf.toString(), "--host", "127.0.0.1", "--port", String.valueOf(port),
                 "-np", String.valueOf(o.slots()), "-c", String.valueOf(o.slots() * o.slotContext()), "-t", String.valueOf(o.threads()),
-                "-tb", String.valueOf(o.threads()), "--no-webui", "--no-warmup", "--metrics"));
+                "-tb", String.valueOf(o.threads()), "--no-webui", "--no-warmup", "--metrics",
+                // an F32 KV cache, no flash attention: the exact arithmetic the tests compare to Veil's (the defaults round K/V to F16)
+                "-ctk", "f32", "-ctv", "f32", "-fa", "off"));
         if (!o.rpc().isEmpty()) cmd.addAll(List.of("--rpc", String.join(",", o.rpc()), "-ngl", "999"));
         if (o.verbose()) cmd.add("-v");
         return new LlamaServer(launch(cmd, log, port, "/health", ready), URI.create("http://127.0.0.1:" + port), log);
@@ -141,6 +147,7 @@ public final class LlamaServer implements AutoCloseable {
 
     private static Process launch(List<String> cmd, Path log, int port, String health, Duration ready) throws IOException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly)); // no server outlives a JVM that ends without close()
         long deadline = System.nanoTime() + ready.toNanos();
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
             while (true) {

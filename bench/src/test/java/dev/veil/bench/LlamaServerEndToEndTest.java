@@ -28,7 +28,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -219,12 +218,13 @@ class LlamaServerEndToEndTest {
         try (LlamaServer a = LlamaServer.startRpc(dir.resolve("rpc-a.log"), 1, Duration.ofSeconds(30));
              LlamaServer b = LlamaServer.startRpc(dir.resolve("rpc-b.log"), 1, Duration.ofSeconds(30));
              LlamaServer spread = LlamaServer.start(dir.resolve("obfuscated.gguf"), LlamaServer.Options.of(1, SLOT_CONTEXT)
-                     .withRpc(List.of(a.endpoint(), b.endpoint())), dir.resolve("llama-server-rpc.log"), Duration.ofMinutes(2))) {
+                     .withRpc(List.of(a.endpoint(), b.endpoint())).withVerbose(), dir.resolve("llama-server-rpc.log"), Duration.ofMinutes(2))) {
             String log = spread.log();
-            for (LlamaServer rpc : List.of(a, b)) {
-                Matcher m = Pattern.compile(Pattern.quote("RPC0[" + rpc.endpoint() + "]") + " model buffer size = +([0-9.]+) MiB").matcher(log);
-                assertThat(m.find()).as("llama-server put weights on " + rpc.endpoint() + ":\n" + log).isTrue();
-                assertThat(Double.parseDouble(m.group(1))).isPositive();
+            List<String> endpoints = List.of(a.endpoint(), b.endpoint());
+            for (int i = 0; i < 2; i++) {
+                assertThat(log).as("llama-server uses rpc-server %d", i).contains("using device RPC" + i + " (" + endpoints.get(i) + ")");
+                assertThat(Pattern.compile("layer +\\d+ assigned to device RPC" + i + "\\b").matcher(log).find())
+                        .as("a layer on rpc-server %d:%n%s", i, log).isTrue();
             }
             var body = UpstreamDialect.LLAMA_SERVER.requestBody("", SLOT_CONTEXT, chat.key.permutation().obfuscate(prompt),
                     new VllmClient.Params(MAX, 0, 1, 0, null, Set.of()));

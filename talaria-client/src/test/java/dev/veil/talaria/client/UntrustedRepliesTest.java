@@ -88,13 +88,13 @@ class UntrustedRepliesTest {
     void aConfigWithAbsurdSizesIsRefused(Transport.Kind kind) throws Exception {
         ObjectNode config = (ObjectNode) TinyModels.qwen2().toJson();
         config.put("vocab_size", 1 << 30);
-        config.put("num_hidden_layers", 0);
+        config.put("num_hidden_layers", 5000); // positive (config.json's own check passes), beyond the client's bound
         String json = config.toString();
         String reply = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + json.length() + "\r\n\r\n" + json;
         try (CannedCloud cloud = new CannedCloud(reply); CloudConnection c = new CloudConnection(cloud.uri(), CloudConnection.Retry.none(), kind)) {
             assertThatThrownBy(c::fetchConfig).isInstanceOf(TalariaException.class)
                     .hasMessageContaining("vocab_size 1073741824 is outside 1..2097152")
-                    .hasMessageContaining("num_hidden_layers 0 is outside 1..1024");
+                    .hasMessageContaining("num_hidden_layers 5000 is outside 1..1024");
         }
     }
 }
