@@ -19,7 +19,7 @@ public record TensorSpec(String name, DType dtype, long[] shape) {
     }
 
     public long byteSize() {
-        return elements() * dtype.bytes;
+        return dtype.byteSize(elements());
     }
 
     /** True when {@code t} has this name, dtype and shape. */
