@@ -2,7 +2,11 @@ package dev.veil.bench;
 
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.ModelFiles;
 import dev.veil.model.TensorSpec;
+import dev.veil.model.gguf.GgufExport;
+import dev.veil.model.gguf.GgufFile;
+import dev.veil.model.gguf.GgufTensorInfo;
 import dev.veil.model.safetensors.SafetensorsWeights;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,12 +17,15 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * A model directory under benchmark and what decode must read per token.
+ * A model under benchmark and what decode must read per token.
  *
+ * @param dir                 the Hugging Face directory
+ * @param gguf                for a quantized model, the GGUF both engines run (Veil's export of {@code dir}); else null
+ *                            (Veil runs {@code dir}, llama.cpp Veil's GGUF export of it at the same precision)
  * @param weightBytesPerToken bytes of weights one decode step streams from memory: every matrix and vector except
  *                            the embedding table, of which one row is read (a tied table is read whole, as LM head)
  */
-public record BenchModel(String name, Path dir, ModelConfig config, DType dtype, long parameters, long weightBytesPerToken) {
+public record BenchModel(String name, Path dir, Path gguf, ModelConfig config, DType dtype, long parameters, long weightBytesPerToken) {
 
     /** Reads the config and tensor table of an HF model directory; all matrices must share one dtype. */
     public static BenchModel of(Path dir) throws IOException {
@@ -35,8 +42,36 @@ public record BenchModel(String name, Path dir, ModelConfig config, DType dtype,
                 boolean table = s.name().equals("model.embed_tokens.weight");
                 bytes += table && !c.tieWordEmbeddings() ? (long) c.hiddenSize() * s.dtype().bytes : s.byteSize();
             }
-            return new BenchModel(dir.getFileName().toString(), dir, c, dtype, params, bytes);
+            return new BenchModel(dir.getFileName().toString(), dir, null, c, dtype, params, bytes);
         }
+    }
+
+    /**
+     * {@code base} quantized by Veil into a GGUF ({@link GgufExport}: Q8_0, or Q4_K for llama-quantize's Q4_K_M mix),
+     * written once next to {@code base}'s directory; both engines run that file.
+     */
+    public static BenchModel quantized(BenchModel base, DType quant) throws IOException {
+        String name = base.name().replaceFirst("-(f32|bf16|f16)$", "") + "-" + quant.name().toLowerCase(Locale.ROOT);
+        Path gguf = base.dir().resolveSibling(name + ".gguf");
+        if (!Files.exists(gguf)) {
+            try (ModelFiles files = ModelFiles.open(base.dir())) {
+                GgufExport.write(files, gguf, quant);
+            }
+        }
+        ModelConfig c = base.config();
+        long bytes = 0;
+        try (GgufFile g = GgufFile.open(gguf)) {
+            for (GgufTensorInfo t : g.tensors()) {
+                boolean table = t.name().equals("token_embd.weight");
+                bytes += table && !c.tieWordEmbeddings() ? t.byteSize() / c.vocabSize() : t.byteSize();
+            }
+        }
+        return new BenchModel(name, base.dir(), gguf, c, quant, base.parameters(), bytes);
+    }
+
+    /** What Veil opens: the GGUF of a quantized model, else the directory. */
+    public Path veilSource() {
+        return gguf != null ? gguf : dir;
     }
 
     /**

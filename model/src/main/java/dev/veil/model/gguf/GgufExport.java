@@ -7,6 +7,7 @@ import dev.veil.model.GenerationConfig;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import dev.veil.model.ModelTensors;
+import dev.veil.model.Quant;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorOps;
 import dev.veil.model.TensorSpec;
@@ -24,6 +25,9 @@ import java.util.List;
  * q/k/v biases when the file has them. So Q/K rows (and biases) are interleaved for llama's RoPE, llama3 rope scaling
  * becomes a {@code rope_freqs.weight} tensor, tied embeddings get no {@code output.weight}, 2-D weights are stored in
  * the requested dtype and 1-D tensors (norms, biases) in F32 as the converter does. Tensors stream one at a time.
+ *
+ * <p>Quantized files follow {@code llama-quantize} (llama-quant.cpp) without an importance matrix: {@link DType#Q8_0}
+ * is its Q8_0 (every 2-D weight Q8_0), {@link DType#Q4_K} its Q4_K_M mix ({@link #quantizedType}).
  */
 public final class GgufExport {
     private GgufExport() {}
@@ -34,11 +38,12 @@ public final class GgufExport {
 
     /**
      * @param tokenizerDir directory of tokenizer.json, or null for a synthetic byte-level vocabulary
-     * @param dtype        F32, F16 or BF16 for the 2-D weights
+     * @param dtype        F32, F16 or BF16 for the 2-D weights; Q8_0 or Q4_K (Q4_K_M) for llama-quantize's file types
      */
     public static void write(ModelConfig config, GenerationConfig generation, Weights weights, Path tokenizerDir, String name,
                              Path out, DType dtype) throws IOException {
-        if (!dtype.isFloat()) throw new IllegalArgumentException("GGUF export writes F32, F16 or BF16, not " + dtype);
+        if (!dtype.isFloat() && dtype != DType.Q8_0 && dtype != DType.Q4_K)
+            throw new IllegalArgumentException("GGUF export writes F32, F16, BF16, Q8_0 or Q4_K (Q4_K_M), not " + dtype);
         GgufMetadata meta = metadata(config, generation, tokenizerDir, name, dtype);
         List<TensorSpec> specs = new ArrayList<>();
         float[] ropeFactors = config.ropeScaling() == null ? null
@@ -47,7 +52,9 @@ public final class GgufExport {
         List<String> hfNames = new ArrayList<>(ModelTensors.expected(config).keySet());
         for (String hf : hfNames) {
             long[] shape = ModelTensors.expected(config).get(hf);
-            specs.add(new TensorSpec(GgufNames.toGguf(hf), shape.length == 1 ? DType.F32 : dtype, shape));
+            String gguf = GgufNames.toGguf(hf);
+            specs.add(new TensorSpec(gguf, shape.length == 1 ? DType.F32
+                    : dtype.isQuantized() ? quantizedType(dtype, config, gguf, shape[1]) : dtype, shape));
         }
         try (GgufWriter w = GgufWriter.create(out, meta, specs)) {
             if (ropeFactors != null) w.write(Tensor.ofFloats(GgufNames.ROPE_FREQS, ropeFactors, ropeFactors.length));
@@ -56,6 +63,36 @@ public final class GgufExport {
                 w.write(toGguf(config, weights.get(hfNames.get(i)), spec));
             }
         }
+    }
+
+    /**
+     * The type llama-quantize (llama_tensor_get_type, no importance matrix, not --pure) gives the 2-D tensor
+     * {@code gguf} of a {@code fileType} file: Q8_0 for every tensor of a Q8_0 file; in Q4_K_M, Q6_K for the output
+     * (and the token embeddings when they are tied to it, as llama.cpp then treats them as the output) — Q8_0 if its
+     * rows are not whole 256-blocks — Q6_K for attn_v and ffn_down of the layers {@code use_more_bits} picks, Q4_K for
+     * the rest. Then its fallback for rows that do not fit the block: Q4_K → Q5_0, Q6_K → Q8_0, and F16 when not even
+     * 32-blocks fit.
+     */
+    public static DType quantizedType(DType fileType, ModelConfig c, String gguf, long cols) {
+        DType t = fileType;
+        if (fileType == DType.Q4_K) {
+            String role = gguf.replaceFirst("^blk\\.\\d+\\.", "");
+            int layer = gguf.startsWith("blk.") ? Integer.parseInt(gguf.split("\\.")[1]) : -1;
+            boolean output = gguf.equals("output.weight") || (c.tieWordEmbeddings() && gguf.equals("token_embd.weight"));
+            if (output) t = cols % Quant.QK_K != 0 ? DType.Q8_0 : DType.Q6_K;
+            else if ((role.equals("attn_v.weight") || role.equals("ffn_down.weight")) && useMoreBits(layer, c.numLayers())) t = DType.Q6_K;
+        }
+        if (cols % t.blockSize != 0) t = switch (t) {
+            case Q4_K -> DType.Q5_0;
+            case Q6_K -> DType.Q8_0;
+            default -> t;
+        };
+        return cols % t.blockSize != 0 ? DType.F16 : t;
+    }
+
+    /** llama-quant.cpp's use_more_bits: the first and last eighth of the layers and every third in between. */
+    static boolean useMoreBits(int layer, int layers) {
+        return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
     }
 
     /** One Hugging Face tensor as llama.cpp's llama architecture wants it. */
@@ -75,6 +112,8 @@ public final class GgufExport {
                 .putU32(FILE_TYPE, switch (dtype) {
                     case F16 -> FILE_TYPE_F16;
                     case BF16 -> FILE_TYPE_BF16;
+                    case Q8_0 -> FILE_TYPE_Q8_0;
+                    case Q4_K -> FILE_TYPE_Q4_K_M;
                     default -> FILE_TYPE_F32;
                 })
                 .putU32(a + VOCAB_SIZE, c.vocabSize())
@@ -90,6 +129,7 @@ public final class GgufExport {
                 .putF32(a + ROPE_FREQ_BASE, (float) c.ropeTheta())
                 .putF32(a + RMS_EPS, (float) c.rmsNormEps())
                 .putString(VEIL_HF_ARCHITECTURE, c.architecture().hfClass);
+        if (dtype.isQuantized()) m.putU32(QUANTIZATION_VERSION, 2);
         if (c.ropeScaling() != null) {
             m.putF32(VEIL_ROPE_FACTOR, (float) c.ropeScaling().factor())
                     .putF32(VEIL_ROPE_LOW, (float) c.ropeScaling().lowFreqFactor())
