@@ -48,12 +48,12 @@ public record BenchModel(String name, Path dir, Path gguf, ModelConfig config, D
 
     /**
      * {@code base} quantized by Veil into a GGUF ({@link GgufExport}: Q8_0, or Q4_K for llama-quantize's Q4_K_M mix),
-     * written once next to {@code base}'s directory; both engines run that file.
+     * written once into a directory beside {@code base}'s; both engines run that file.
      */
     public static BenchModel quantized(BenchModel base, DType quant) throws IOException {
         String name = base.name().replaceFirst("-(f32|bf16|f16)$", "") + "-" + quant.name().toLowerCase(Locale.ROOT);
-        Path gguf = base.dir().resolveSibling(name + ".gguf");
-        if (!Files.exists(gguf)) {
+        Path gguf = base.dir().resolveSibling(name).resolve(name + ".gguf");
+        if (!Files.exists(gguf)) { // GgufWriter renames the finished file into place: an interrupted run leaves none
             try (ModelFiles files = ModelFiles.open(base.dir())) {
                 GgufExport.write(files, gguf, quant);
             }

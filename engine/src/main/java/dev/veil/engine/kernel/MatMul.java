@@ -117,25 +117,17 @@ public final class MatMul {
         }));
     }
 
-    /** {@link #rowsTimesTokens} for a quantized matrix: one loop per type, the switch outside them. */
+    /** {@link #rowsTimesTokens} for a quantized matrix: each type's kernel runs the row and token loops itself. */
     static void quantizedRowsTimesTokens(Matrix w, int r0, int r1, Q8Input a, int n, float[] out, int outStride, int outCol) {
         if (!QuantKernels.VECTOR) {
             for (int r = r0; r < r1; r++) for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRow(r, a, t);
             return;
         }
         switch (w.dtype()) {
-            case Q8_0 -> {
-                for (int r = r0; r < r1; r++) for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = QuantKernels.dotQ8_0(w, r, a, t);
-            }
-            case Q5_0 -> {
-                for (int r = r0; r < r1; r++) for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = QuantKernels.dotQ5_0(w, r, a, t);
-            }
-            case Q4_K -> {
-                for (int r = r0; r < r1; r++) for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = QuantKernels.dotQ4_K(w, r, a, t);
-            }
-            case Q6_K -> {
-                for (int r = r0; r < r1; r++) for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = QuantKernels.dotQ6_K(w, r, a, t);
-            }
+            case Q8_0 -> QuantKernels.rowsQ8_0(w, r0, r1, a, 0, n, out, outStride, outCol);
+            case Q5_0 -> QuantKernels.rowsQ5_0(w, r0, r1, a, 0, n, out, outStride, outCol);
+            case Q4_K -> QuantKernels.rowsQ4_K(w, r0, r1, a, 0, n, out, outStride, outCol);
+            case Q6_K -> QuantKernels.rowsQ6_K(w, r0, r1, a, 0, n, out, outStride, outCol);
             default -> throw new AssertionError(w.dtype());
         }
     }

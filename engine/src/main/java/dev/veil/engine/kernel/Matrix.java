@@ -57,13 +57,7 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
     /** {@code Σ_k row[r][k] · a[t][k]} for a quantized matrix, with {@code a} quantized for this type ({@link Q8Input#of}). */
     public float dotRow(int r, Q8Input a, int t) {
         if (!QuantKernels.VECTOR) return QuantKernels.dotDequantized(this, r, a, t, new float[cols]);
-        return switch (dtype) {
-            case Q8_0 -> QuantKernels.dotQ8_0(this, r, a, t);
-            case Q5_0 -> QuantKernels.dotQ5_0(this, r, a, t);
-            case Q4_K -> QuantKernels.dotQ4_K(this, r, a, t);
-            case Q6_K -> QuantKernels.dotQ6_K(this, r, a, t);
-            default -> throw new IllegalStateException("tensor " + name + " is " + dtype + ", not quantized");
-        };
+        return QuantKernels.dot(this, r, a, t);
     }
 
     // One accumulator: in the engine, where rows come from memory, this beat two or four accumulators by ~10%

@@ -43,116 +43,157 @@ final class QuantKernels {
         return Float.float16ToFloat(s.get(I16, at));
     }
 
-    private static IntVector ints(MemorySegment s, long at) {
-        return (IntVector) ByteVector.fromMemorySegment(B, s, at, LE).convertShape(VectorOperators.B2I, I, 0);
+    // Conversions are written out in place, not in helpers: a helper C2 had already compiled on its own was not
+    // inlined into the kernels, and every vector it returned was boxed (Q6_K: 26 MB per product, 4× slower; measured).
+
+    /**
+     * The lanes of a row's accumulator summed first to last. Not {@link VectorMath#sum}: its shuffles come from an
+     * array, so C2 did not inline the rearrange, kept the accumulator boxed and allocated a box per block of the loop
+     * (11 MB per 2816×1024 Q8_0 product, 5× slower; measured, JDK 25). Not {@code reduceLanes}: its order changes
+     * once compiled (see {@link VectorMath#sum}).
+     */
+    private static float lanes(FloatVector acc, float[] l) {
+        acc.intoArray(l, 0);
+        float s = 0;
+        for (float v : l) s += v;
+        return s;
     }
 
-    private static FloatVector floats(IntVector v) {
-        return (FloatVector) v.convertShape(VectorOperators.I2F, F, 0);
-    }
+    // --- products: rows [r0, r1) of w times tokens [t0, t1) of a, into out[t × outStride + outCol + r] -------------
+    // The row and token loops are inside each kernel: called per row from a loop elsewhere, C2 inlined the kernel
+    // there and compiled it about 4× slower (measured, JDK 25); as one method per type it compiles as a unit.
 
-    // --- dot products: row r of w · token t of a ------------------------------------------------------------------
-
-    static float dotQ8_0(Matrix w, int r, Q8Input a, int t) {
+    static void rowsQ8_0(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
         MemorySegment s = w.data();
-        int blocks = w.cols() / 32;
-        long row = (long) r * blocks * 34;
-        int x = t * w.cols(), db = t * blocks;
-        float[] q = a.q(), d = a.d();
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
-            long at = row + b * 34L;
-            FloatVector blk = FloatVector.zero(F);
-            for (int j = 0; j < 32; j += L)
-                blk = ((FloatVector) ByteVector.fromMemorySegment(B, s, at + 2 + j, LE).convertShape(VectorOperators.B2F, F, 0))
-                        .fma(FloatVector.fromArray(F, q, x + 32 * b + j), blk);
-            acc = blk.fma(FloatVector.broadcast(F, f16(s, at) * d[db + b]), acc);
-        }
-        return VectorMath.sum(acc);
-    }
-
-    static float dotQ5_0(Matrix w, int r, Q8Input a, int t) {
-        MemorySegment s = w.data();
-        int blocks = w.cols() / 32;
-        long row = (long) r * blocks * 22;
-        int x = t * w.cols(), db = t * blocks;
-        float[] q = a.q(), d = a.d();
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
-            long at = row + b * 22L;
-            IntVector qh = IntVector.broadcast(I, s.get(I32, at + 2));
-            FloatVector blk = FloatVector.zero(F);
-            for (int j = 0; j < 16; j += L) {
-                IntVector qs = ints(s, at + 6 + j);
-                IntVector shift = IOTA.add(j);
-                IntVector lo = qs.and(0xF).or(qh.lanewise(VectorOperators.LSHR, shift).and(1).lanewise(VectorOperators.LSHL, 4)).sub(16);
-                IntVector hi = qs.lanewise(VectorOperators.ASHR, 4).and(0xF)
-                        .or(qh.lanewise(VectorOperators.LSHR, shift.add(16)).and(1).lanewise(VectorOperators.LSHL, 4)).sub(16);
-                blk = floats(lo).fma(FloatVector.fromArray(F, q, x + 32 * b + j), blk);
-                blk = floats(hi).fma(FloatVector.fromArray(F, q, x + 32 * b + 16 + j), blk);
-            }
-            acc = blk.fma(FloatVector.broadcast(F, f16(s, at) * d[db + b]), acc);
-        }
-        return VectorMath.sum(acc);
-    }
-
-    static float dotQ4_K(Matrix w, int r, Q8Input a, int t) {
-        MemorySegment s = w.data();
-        int blocks = w.cols() / Quant.QK_K;
-        long row = (long) r * blocks * 144;
-        int x = t * w.cols(), db = t * blocks, sb = t * w.cols() / 32;
-        float[] q = a.q(), d = a.d(), sums = a.sums();
-        FloatVector acc = FloatVector.zero(F);
-        float mins = 0;
-        for (int b = 0; b < blocks; b++) {
-            long at = row + b * 144L;
-            float dx = d[db + b], scale = f16(s, at) * dx, min = f16(s, at + 2) * dx;
-            int xb = x + Quant.QK_K * b;
-            float m = 0;
-            for (int c = 0; c < 4; c++) {
-                FloatVector lo = FloatVector.zero(F), hi = FloatVector.zero(F);
-                for (int l = 0; l < 32; l += L) {
-                    IntVector v = ints(s, at + 16 + 32 * c + l);
-                    lo = floats(v.and(0xF)).fma(FloatVector.fromArray(F, q, xb + 64 * c + l), lo);
-                    hi = floats(v.lanewise(VectorOperators.ASHR, 4).and(0xF)).fma(FloatVector.fromArray(F, q, xb + 64 * c + 32 + l), hi);
+        int cols = w.cols(), blocks = cols / 32;
+        float[] q = a.q(), d = a.d(), lanes = new float[L];
+        for (int r = r0; r < r1; r++) {
+            long row = (long) r * blocks * 34;
+            for (int t = t0; t < t1; t++) {
+                int x = t * cols, db = t * blocks;
+                FloatVector acc = FloatVector.zero(F);
+                for (int b = 0; b < blocks; b++) {
+                    long at = row + b * 34L;
+                    FloatVector blk = FloatVector.zero(F);
+                    for (int j = 0; j < 32; j += L)
+                        blk = ((FloatVector) ByteVector.fromMemorySegment(B, s, at + 2 + j, LE).convertShape(VectorOperators.B2F, F, 0))
+                                .fma(FloatVector.fromArray(F, q, x + 32 * b + j), blk);
+                    acc = blk.fma(FloatVector.broadcast(F, f16(s, at) * d[db + b]), acc);
                 }
-                acc = lo.fma(FloatVector.broadcast(F, scale * Quant.scaleK4(s, at + 4, 2 * c)), acc);
-                acc = hi.fma(FloatVector.broadcast(F, scale * Quant.scaleK4(s, at + 4, 2 * c + 1)), acc);
-                m += Quant.minK4(s, at + 4, 2 * c) * sums[sb + 8 * b + 2 * c] + Quant.minK4(s, at + 4, 2 * c + 1) * sums[sb + 8 * b + 2 * c + 1];
+                out[t * outStride + outCol + r] = lanes(acc, lanes);
             }
-            mins += min * m;
         }
-        return VectorMath.sum(acc) - mins;
     }
 
-    static float dotQ6_K(Matrix w, int r, Q8Input a, int t) {
+    static void rowsQ5_0(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
         MemorySegment s = w.data();
-        int blocks = w.cols() / Quant.QK_K;
-        long row = (long) r * blocks * 210;
-        int x = t * w.cols(), db = t * blocks;
-        float[] q = a.q(), d = a.d();
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
-            long at = row + b * 210L;
-            float scale = f16(s, at + 208) * d[db + b];
-            for (int h = 0; h < 2; h++) {
-                long ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
-                int xh = x + Quant.QK_K * b + 128 * h;
-                for (int l = 0; l < 32; l += L) {
-                    int is = l / 16;
-                    IntVector v1 = ints(s, ql + l), v2 = ints(s, ql + 32 + l), hb = ints(s, qh + l);
-                    IntVector q1 = v1.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q2 = v2.and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q3 = v1.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q4 = v2.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    acc = floats(q1).mul(FloatVector.fromArray(F, q, xh + l)).fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is)), acc);
-                    acc = floats(q2).mul(FloatVector.fromArray(F, q, xh + 32 + l)).fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 2)), acc);
-                    acc = floats(q3).mul(FloatVector.fromArray(F, q, xh + 64 + l)).fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 4)), acc);
-                    acc = floats(q4).mul(FloatVector.fromArray(F, q, xh + 96 + l)).fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 6)), acc);
+        int cols = w.cols(), blocks = cols / 32;
+        float[] q = a.q(), d = a.d(), lanes = new float[L];
+        for (int r = r0; r < r1; r++) {
+            long row = (long) r * blocks * 22;
+            for (int t = t0; t < t1; t++) {
+                int x = t * cols, db = t * blocks;
+                FloatVector acc = FloatVector.zero(F);
+                for (int b = 0; b < blocks; b++) {
+                    long at = row + b * 22L;
+                    IntVector qh = IntVector.broadcast(I, s.get(I32, at + 2));
+                    FloatVector blk = FloatVector.zero(F);
+                    for (int j = 0; j < 16; j += L) {
+                        IntVector qs = ((IntVector) ByteVector.fromMemorySegment(B, s, at + 6 + j, LE).convertShape(VectorOperators.B2I, I, 0));
+                        IntVector shift = IOTA.add(j);
+                        IntVector lo = qs.and(0xF).or(qh.lanewise(VectorOperators.LSHR, shift).and(1).lanewise(VectorOperators.LSHL, 4)).sub(16);
+                        IntVector hi = qs.lanewise(VectorOperators.ASHR, 4).and(0xF)
+                                .or(qh.lanewise(VectorOperators.LSHR, shift.add(16)).and(1).lanewise(VectorOperators.LSHL, 4)).sub(16);
+                        blk = ((FloatVector) (lo).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, q, x + 32 * b + j), blk);
+                        blk = ((FloatVector) (hi).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, q, x + 32 * b + 16 + j), blk);
+                    }
+                    acc = blk.fma(FloatVector.broadcast(F, f16(s, at) * d[db + b]), acc);
                 }
+                out[t * outStride + outCol + r] = lanes(acc, lanes);
             }
         }
-        return VectorMath.sum(acc);
+    }
+
+    static void rowsQ4_K(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
+        MemorySegment s = w.data();
+        int cols = w.cols(), blocks = cols / Quant.QK_K;
+        float[] q = a.q(), d = a.d(), sums = a.sums(), lanes = new float[L];
+        for (int r = r0; r < r1; r++) {
+            long row = (long) r * blocks * 144;
+            for (int t = t0; t < t1; t++) {
+                int x = t * cols, db = t * blocks, sb = t * cols / 32;
+                FloatVector acc = FloatVector.zero(F);
+                float mins = 0;
+                for (int b = 0; b < blocks; b++) {
+                    long at = row + b * 144L;
+                    float dx = d[db + b], scale = f16(s, at) * dx, min = f16(s, at + 2) * dx;
+                    int xb = x + Quant.QK_K * b;
+                    float m = 0;
+                    for (int c = 0; c < 4; c++) {
+                        FloatVector lo = FloatVector.zero(F), hi = FloatVector.zero(F);
+                        for (int l = 0; l < 32; l += L) {
+                            IntVector v = ((IntVector) ByteVector.fromMemorySegment(B, s, at + 16 + 32 * c + l, LE).convertShape(VectorOperators.B2I, I, 0));
+                            lo = ((FloatVector) (v.and(0xF)).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, q, xb + 64 * c + l), lo);
+                            hi = ((FloatVector) (v.lanewise(VectorOperators.ASHR, 4).and(0xF)).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, q, xb + 64 * c + 32 + l), hi);
+                        }
+                        acc = lo.fma(FloatVector.broadcast(F, scale * Quant.scaleK4(s, at + 4, 2 * c)), acc);
+                        acc = hi.fma(FloatVector.broadcast(F, scale * Quant.scaleK4(s, at + 4, 2 * c + 1)), acc);
+                        m += Quant.minK4(s, at + 4, 2 * c) * sums[sb + 8 * b + 2 * c] + Quant.minK4(s, at + 4, 2 * c + 1) * sums[sb + 8 * b + 2 * c + 1];
+                    }
+                    mins += min * m;
+                }
+                out[t * outStride + outCol + r] = lanes(acc, lanes) - mins;
+            }
+        }
+    }
+
+    static void rowsQ6_K(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
+        MemorySegment s = w.data();
+        int cols = w.cols(), blocks = cols / Quant.QK_K;
+        float[] q = a.q(), d = a.d(), lanes = new float[L];
+        for (int r = r0; r < r1; r++) {
+            long row = (long) r * blocks * 210;
+            for (int t = t0; t < t1; t++) {
+                int x = t * cols, db = t * blocks;
+                FloatVector acc = FloatVector.zero(F);
+                for (int b = 0; b < blocks; b++) {
+                    long at = row + b * 210L;
+                    float scale = f16(s, at + 208) * d[db + b];
+                    // the two 128-element halves and their L-wide slices in one loop: with the acc update nested a level
+                    // deeper, C2 kept it boxed (a box per update, measured)
+                    for (int k = 0; k < 64; k += L) {
+                        int h = k / 32, l = k % 32, is = l / 16;
+                        long ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
+                        int xh = x + Quant.QK_K * b + 128 * h;
+                        IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B, s, ql + l, LE).convertShape(VectorOperators.B2I, I, 0);
+                        IntVector v2 = (IntVector) ByteVector.fromMemorySegment(B, s, ql + 32 + l, LE).convertShape(VectorOperators.B2I, I, 0);
+                        IntVector hb = (IntVector) ByteVector.fromMemorySegment(B, s, qh + l, LE).convertShape(VectorOperators.B2I, I, 0);
+                        IntVector q1 = v1.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                        IntVector q2 = v2.and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                        IntVector q3 = v1.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                        IntVector q4 = v2.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                        acc = ((FloatVector) q1.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, q, xh + l)).fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is)), acc);
+                        acc = ((FloatVector) q2.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, q, xh + 32 + l)).fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 2)), acc);
+                        acc = ((FloatVector) q3.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, q, xh + 64 + l)).fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 4)), acc);
+                        acc = ((FloatVector) q4.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, q, xh + 96 + l)).fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 6)), acc);
+                    }
+                }
+                out[t * outStride + outCol + r] = lanes(acc, lanes);
+            }
+        }
+    }
+
+    /** One product, row {@code r} · token {@code t}, through the kernel of {@code w}'s type. */
+    static float dot(Matrix w, int r, Q8Input a, int t) {
+        float[] o = new float[1];
+        switch (w.dtype()) {
+            case Q8_0 -> rowsQ8_0(w, r, r + 1, a, t, t + 1, o, 0, -r);
+            case Q5_0 -> rowsQ5_0(w, r, r + 1, a, t, t + 1, o, 0, -r);
+            case Q4_K -> rowsQ4_K(w, r, r + 1, a, t, t + 1, o, 0, -r);
+            case Q6_K -> rowsQ6_K(w, r, r + 1, a, t, t + 1, o, 0, -r);
+            default -> throw new IllegalStateException("tensor " + w.name() + " is " + w.dtype() + ", not quantized");
+        }
+        return o[0];
     }
 
     /** The portable path (and the tests' reference): the row dequantized by {@link Quant}, times {@code q × d}. */
@@ -190,13 +231,13 @@ final class QuantKernels {
                 float d = f16(s, at);
                 IntVector qh = IntVector.broadcast(I, s.get(I32, at + 2));
                 for (int j = 0; j < 16; j += L) {
-                    IntVector qs = ints(s, at + 6 + j);
+                    IntVector qs = ((IntVector) ByteVector.fromMemorySegment(B, s, at + 6 + j, LE).convertShape(VectorOperators.B2I, I, 0));
                     IntVector shift = IOTA.add(j);
                     IntVector lo = qs.and(0xF).or(qh.lanewise(VectorOperators.LSHR, shift).and(1).lanewise(VectorOperators.LSHL, 4)).sub(16);
                     IntVector hi = qs.lanewise(VectorOperators.ASHR, 4).and(0xF)
                             .or(qh.lanewise(VectorOperators.LSHR, shift.add(16)).and(1).lanewise(VectorOperators.LSHL, 4)).sub(16);
-                    floats(lo).mul(d).intoArray(dst, o + j);
-                    floats(hi).mul(d).intoArray(dst, o + 16 + j);
+                    ((FloatVector) (lo).convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(dst, o + j);
+                    ((FloatVector) (hi).convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(dst, o + 16 + j);
                 }
             }
             case Q4_K -> {
@@ -204,9 +245,9 @@ final class QuantKernels {
                 int sub = (k % Quant.QK_K) / 32, c = sub / 2;
                 float scale = f16(s, at) * Quant.scaleK4(s, at + 4, sub), min = f16(s, at + 2) * Quant.minK4(s, at + 4, sub);
                 for (int l = 0; l < 32; l += L) {
-                    IntVector v = ints(s, at + 16 + 32 * c + l);
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(B, s, at + 16 + 32 * c + l, LE).convertShape(VectorOperators.B2I, I, 0));
                     IntVector nib = sub % 2 == 0 ? v.and(0xF) : v.lanewise(VectorOperators.ASHR, 4).and(0xF);
-                    floats(nib).mul(scale).sub(min).intoArray(dst, o + l);
+                    ((FloatVector) (nib).convertShape(VectorOperators.I2F, F, 0)).mul(scale).sub(min).intoArray(dst, o + l);
                 }
             }
             case Q6_K -> {
@@ -215,10 +256,10 @@ final class QuantKernels {
                 long ql = at + 64 * h + (quarter % 2 == 1 ? 32 : 0), qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
                 float d = f16(s, at + 208);
                 for (int l = 0; l < 32; l += L) {
-                    IntVector v = ints(s, ql + l), hb = ints(s, qh + l);
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(B, s, ql + l, LE).convertShape(VectorOperators.B2I, I, 0)), hb = ((IntVector) ByteVector.fromMemorySegment(B, s, qh + l, LE).convertShape(VectorOperators.B2I, I, 0));
                     IntVector nib = quarter < 2 ? v.and(0xF) : v.lanewise(VectorOperators.ASHR, 4).and(0xF);
                     IntVector qv = nib.or(hb.lanewise(VectorOperators.ASHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    floats(qv).mul(d * s.get(ValueLayout.JAVA_BYTE, sc + l / 16 + 2 * quarter)).intoArray(dst, o + l);
+                    ((FloatVector) (qv).convertShape(VectorOperators.I2F, F, 0)).mul(d * s.get(ValueLayout.JAVA_BYTE, sc + l / 16 + 2 * quarter)).intoArray(dst, o + l);
                 }
             }
             default -> throw new AssertionError(w.dtype());
