@@ -7,7 +7,8 @@ import java.nio.ByteOrder;
 /**
  * ggml's block formats Q8_0, Q5_0, Q4_K and Q6_K, bit for bit as ggml lays them out (ggml-common.h), with llama.cpp's
  * reference quantizers ({@code quantize_row_*_ref} in ggml-quants.c, no importance matrix) and dequantizers ported
- * line by line, so a row Veil quantizes is the row {@code llama-quantize} writes from the same floats. This is the
+ * line by line, so a row Veil quantizes is the row {@code llama-quantize} writes from the same floats (LlamaQuantizeTest:
+ * byte-identical files for the bundled model). This is the
  * scalar codec (writing, reading for conversion, tests); the engine multiplies blocks in place with its own kernels.
  */
 public final class Quant {
