@@ -114,6 +114,16 @@ final class QuantKernels {
         }
     }
 
+    /** Sub-block {@code j}'s 6-bit scale from the Q4_K scale bytes read as ints {@code s0} (bytes 0-3), {@code s2} (8-11). */
+    private static int scaleK4(int s0, int s2, int j) {
+        return j < 4 ? (s0 >>> 8 * j) & 63 : ((s2 >>> 8 * (j - 4)) & 0xF) | (((s0 >>> (8 * (j - 4) + 6)) & 3) << 4);
+    }
+
+    /** Sub-block {@code j}'s 6-bit min from the scale bytes as ints {@code s1} (bytes 4-7), {@code s2} (8-11). */
+    private static int minK4(int s1, int s2, int j) {
+        return j < 4 ? (s1 >>> 8 * j) & 63 : ((s2 >>> (8 * (j - 4) + 4)) & 0xF) | (((s1 >>> (8 * (j - 4) + 6)) & 3) << 4);
+    }
+
     static void rowsQ4_K(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
         MemorySegment s = w.data();
         int cols = w.cols(), blocks = cols / Quant.QK_K;
@@ -128,17 +138,21 @@ final class QuantKernels {
                     long at = row + b * 144L;
                     float dx = d[db + b], scale = f16(s, at) * dx, min = f16(s, at + 2) * dx;
                     int xb = x + Quant.QK_K * b;
+                    // the 12 bytes of 6-bit scales and mins as three ints (get_scale_min_k4 on whole words)
+                    int s0 = s.get(I32, at + 4), s1 = s.get(I32, at + 8), s2 = s.get(I32, at + 12);
                     float m = 0;
                     for (int c = 0; c < 4; c++) {
                         FloatVector lo = FloatVector.zero(F), hi = FloatVector.zero(F);
                         for (int l = 0; l < 32; l += L) {
-                            IntVector v = ((IntVector) ByteVector.fromMemorySegment(B, s, at + 16 + 32 * c + l, LE).convertShape(VectorOperators.B2I, I, 0));
-                            lo = ((FloatVector) (v.and(0xF)).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, q, xb + 64 * c + l), lo);
-                            hi = ((FloatVector) (v.lanewise(VectorOperators.ASHR, 4).and(0xF)).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, q, xb + 64 * c + 32 + l), hi);
+                            IntVector v = (IntVector) ByteVector.fromMemorySegment(B, s, at + 16 + 32 * c + l, LE).convertShape(VectorOperators.B2I, I, 0);
+                            lo = ((FloatVector) v.and(0xF).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, q, xb + 64 * c + l), lo);
+                            hi = ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                                    .fma(FloatVector.fromArray(F, q, xb + 64 * c + 32 + l), hi);
                         }
-                        acc = lo.fma(FloatVector.broadcast(F, scale * Quant.scaleK4(s, at + 4, 2 * c)), acc);
-                        acc = hi.fma(FloatVector.broadcast(F, scale * Quant.scaleK4(s, at + 4, 2 * c + 1)), acc);
-                        m += Quant.minK4(s, at + 4, 2 * c) * sums[sb + 8 * b + 2 * c] + Quant.minK4(s, at + 4, 2 * c + 1) * sums[sb + 8 * b + 2 * c + 1];
+                        int j0 = 2 * c, j1 = 2 * c + 1;
+                        acc = lo.fma(FloatVector.broadcast(F, scale * scaleK4(s0, s2, j0)), acc);
+                        acc = hi.fma(FloatVector.broadcast(F, scale * scaleK4(s0, s2, j1)), acc);
+                        m += minK4(s1, s2, j0) * sums[sb + 8 * b + j0] + minK4(s1, s2, j1) * sums[sb + 8 * b + j1];
                     }
                     mins += min * m;
                 }
