@@ -43,26 +43,26 @@ public final class BenchCommand {
         if (decode < 1 || repeats < 1) throw new IllegalArgumentException("--decode and --repeats must be >= 1");
         List<Integer> n = threads != null && !threads.isEmpty() ? threads : List.of(Runtime.getRuntime().availableProcessors());
         for (int t : n) if (t < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + t);
+        List<DType> quantTypes = quant == null ? null : quant.stream().map(q -> switch (q.toLowerCase(Locale.ROOT)) {
+            case "q8_0" -> DType.Q8_0;
+            case "q4_k", "q4_k_m" -> DType.Q4_K;
+            default -> throw new IllegalArgumentException("unsupported --quant '" + q + "' (use q8_0 or q4_k)");
+        }).toList();
         PrintStream log = System.err;
         LlamaCpp llamaCpp = LlamaCpp.locate(VeilCache.dir());
         List<BenchModel> targets = new ArrayList<>();
         if (models == null || models.isEmpty()) {
-            for (DType d : quant != null ? List.of(DType.F32) : List.of(DType.BF16, DType.F32)) {
+            for (DType d : quantTypes != null ? List.of(DType.F32) : List.of(DType.BF16, DType.F32)) {
                 log.println("bench: preparing the default " + d + " model in " + VeilCache.dir().resolve("bench"));
                 targets.add(BenchModel.defaultModel(VeilCache.dir(), d));
             }
         } else {
             for (Path m : models) targets.add(BenchModel.of(m));
         }
-        if (quant != null) {
+        if (quantTypes != null) {
             List<BenchModel> quantized = new ArrayList<>();
             for (BenchModel m : targets)
-                for (String q : quant) {
-                    DType d = switch (q.toLowerCase(Locale.ROOT)) {
-                        case "q8_0" -> DType.Q8_0;
-                        case "q4_k", "q4_k_m" -> DType.Q4_K;
-                        default -> throw new IllegalArgumentException("unsupported --quant '" + q + "' (use q8_0 or q4_k)");
-                    };
+                for (DType d : quantTypes) {
                     log.println("bench: quantizing " + m.name() + " to " + d);
                     quantized.add(BenchModel.quantized(m, d));
                 }
