@@ -3,7 +3,11 @@ package dev.veil.bench;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.TensorRole;
+import dev.veil.model.ModelFiles;
 import dev.veil.model.TensorSpec;
+import dev.veil.model.gguf.GgufExport;
+import dev.veil.model.gguf.GgufFile;
+import dev.veil.model.gguf.GgufTensorInfo;
 import dev.veil.model.safetensors.SafetensorsWeights;
 import dev.veil.model.RandomModel;
 import java.io.IOException;
@@ -15,13 +19,16 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * A model directory under benchmark and what decode must read per token.
+ * A model under benchmark and what decode must read per token.
  *
+ * @param dir                 the Hugging Face directory
+ * @param gguf                for a quantized model, the GGUF both engines run (Veil's export of {@code dir}); else null
+ *                            (Veil runs {@code dir}, llama.cpp Veil's GGUF export of it at the same precision)
  * @param weightBytesPerToken bytes of weights one decode step streams from memory: every matrix and vector except
  *                            the embedding table, of which one row is read (a tied table is read whole, as LM head),
  *                            and of a mixture of experts the k of E experts a token uses, on average
  */
-public record BenchModel(String name, Path dir, ModelConfig config, DType dtype, long parameters, long weightBytesPerToken) {
+public record BenchModel(String name, Path dir, Path gguf, ModelConfig config, DType dtype, long parameters, long weightBytesPerToken) {
 
     /** Reads the config and tensor table of an HF model directory; all matrices must share one dtype. */
     public static BenchModel of(Path dir) throws IOException {
@@ -41,8 +48,36 @@ public record BenchModel(String name, Path dir, ModelConfig config, DType dtype,
                     bytes += s.byteSize() * c.moe().expertsPerToken() / c.moe().numExperts();
                 else bytes += s.byteSize();
             }
-            return new BenchModel(dir.getFileName().toString(), dir, c, dtype, params, bytes);
+            return new BenchModel(dir.getFileName().toString(), dir, null, c, dtype, params, bytes);
         }
+    }
+
+    /**
+     * {@code base} quantized by Veil into a GGUF ({@link GgufExport}: Q8_0, or Q4_K for llama-quantize's Q4_K_M mix),
+     * written once into a directory beside {@code base}'s; both engines run that file.
+     */
+    public static BenchModel quantized(BenchModel base, DType quant) throws IOException {
+        String name = base.name().replaceFirst("-(f32|bf16|f16)$", "") + "-" + quant.name().toLowerCase(Locale.ROOT);
+        Path gguf = base.dir().resolveSibling(name).resolve(name + ".gguf");
+        if (!Files.exists(gguf)) { // GgufWriter renames the finished file into place: an interrupted run leaves none
+            try (ModelFiles files = ModelFiles.open(base.dir())) {
+                GgufExport.write(files, gguf, quant);
+            }
+        }
+        ModelConfig c = base.config();
+        long bytes = 0;
+        try (GgufFile g = GgufFile.open(gguf)) {
+            for (GgufTensorInfo t : g.tensors()) {
+                boolean table = t.name().equals("token_embd.weight");
+                bytes += table && !c.tieWordEmbeddings() ? t.byteSize() / c.vocabSize() : t.byteSize();
+            }
+        }
+        return new BenchModel(name, base.dir(), gguf, c, quant, base.parameters(), bytes);
+    }
+
+    /** What Veil opens: the GGUF of a quantized model, else the directory. */
+    public Path veilSource() {
+        return gguf != null ? gguf : dir;
     }
 
     /**

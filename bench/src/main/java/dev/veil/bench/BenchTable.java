@@ -1,6 +1,7 @@
 package dev.veil.bench;
 
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /** The readable form of an engine benchmark report: what ran where, then one table per model with ratios. */
 public final class BenchTable {
@@ -11,7 +12,7 @@ public final class BenchTable {
         sb.append("# Engine benchmark ").append(r.date()).append("\n\n");
         sb.append("- command: `").append(r.commandLine()).append("`\n");
         sb.append("- CPU: ").append(r.machine().cpu()).append(", ").append(r.machine().cores()).append(" cores visible; threads: ")
-                .append(r.threads()).append('\n');
+                .append(r.threads().stream().map(String::valueOf).collect(Collectors.joining(", "))).append('\n');
         sb.append("- JDK: ").append(r.machine().jdk()).append("; OS: ").append(r.machine().os()).append('\n');
         sb.append("- load average at start (1/5/15 min): ").append(r.machine().loadAverage()).append('\n');
         if (r.llamaCpp() != null)
@@ -22,13 +23,14 @@ public final class BenchTable {
                 ? "on (the JDK default; -D" + EngineBench.VECTOR_OOB_CHECK + "=0 turns them off)" : "off (-D" + EngineBench.VECTOR_OOB_CHECK + "=0)")
                 .append('\n');
         sb.append(String.format(Locale.ROOT, "- streaming read bandwidth: %.1f GB/s (%d threads, best of before and after the engines in this run)%n",
-                r.bandwidthBytesPerSecond() / 1e9, r.threads()));
+                r.bandwidthBytesPerSecond() / 1e9, r.settings().maxThreads()));
         sb.append(String.format(Locale.ROOT, "- prefill: prompt of the context length; decode: %d tokens after it; best of %d%n",
                 r.settings().decodeTokens(), r.settings().repeats()));
         sb.append("- CPU share: CPU time each engine's process got per thread and wall second while timed; well below 1 "
                 + "means other load held the cores, and the rates (and ratios between engines timed at different moments) are unreliable\n");
         for (EngineBench.ModelResult m : r.models()) {
-            sb.append("\n## ").append(m.name()).append(" (").append(m.dtype()).append(", ")
+            sb.append("\n## ").append(m.name()).append(", ").append(m.threads()).append(m.threads() == 1 ? " thread (" : " threads (")
+                    .append(m.dtype()).append(", ")
                     .append(String.format(Locale.ROOT, "%.1fM parameters, %.1f MB read per decode token, bound %.1f tok/s",
                             m.parameters() / 1e6, m.weightBytesPerToken() / 1e6, m.bandwidthBoundTokensPerSecond()))
                     .append(")\n\n");

@@ -29,10 +29,18 @@ import java.util.SplittableRandom;
 public final class EngineBench {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** How to run: thread count, prompt lengths, decode length, repeats (best of). */
-    public record Settings(int threads, int shortContext, int longContext, int decodeTokens, int repeats, boolean jlama) {
+    /** How to run: thread counts (each model runs at each), prompt lengths, decode length, repeats (best of). */
+    public record Settings(List<Integer> threads, int shortContext, int longContext, int decodeTokens, int repeats, boolean jlama) {
+        public Settings {
+            threads = List.copyOf(threads);
+        }
+
         public int[] contexts() {
             return new int[] {shortContext, longContext};
+        }
+
+        public int maxThreads() {
+            return threads.stream().mapToInt(Integer::intValue).max().orElseThrow();
         }
     }
 
@@ -56,7 +64,7 @@ public final class EngineBench {
         void close();
     }
 
-    public record ModelResult(String name, String dtype, long parameters, long weightBytesPerToken,
+    public record ModelResult(String name, String dtype, int threads, long parameters, long weightBytesPerToken,
                               double bandwidthBoundTokensPerSecond, List<Row> rows, List<String> notes) {}
 
     /**
@@ -66,7 +74,7 @@ public final class EngineBench {
      *                           keeps Jlama from switching it off for the whole JVM).
      */
     public record Report(String date, String commandLine, Machine machine, LlamaCpp.Info llamaCpp, String jlama,
-                         int threads, double bandwidthBytesPerSecond, boolean vectorBoundsChecks, Settings settings,
+                         List<Integer> threads, double bandwidthBytesPerSecond, boolean vectorBoundsChecks, Settings settings,
                          List<ModelResult> models) {}
 
     /** The system property the JDK's Vector API reads once: "0" turns its per-load bounds checks off. */
@@ -90,34 +98,37 @@ public final class EngineBench {
         LlamaCpp.Info llamaInfo = null;
         List<ModelResult> results = new ArrayList<>();
         for (BenchModel m : models) {
-            List<Row> rows = new ArrayList<>();
-            List<String> notes = new ArrayList<>();
-            int[] prompt = prompt(m, settings.longContext());
-            log.println("bench: " + m.name() + " (" + m.dtype() + ", " + m.parameters() / 1_000_000 + "M parameters): Veil");
-            try (Contender c = VeilEngine.open(m.dir(), settings.threads())) {
-                rows.addAll(measure(c, prompt));
-            }
-            log.println("bench: " + m.name() + ": llama.cpp");
-            LlamaCpp.Reply reply = llamaCppTimings(m, prompt);
-            llamaInfo = reply.llamaCpp();
-            for (LlamaCpp.Timing t : reply.bench())
-                rows.add(new Row("llama.cpp", t.context(), t.prefillTokensPerSecond(), t.decodeTokensPerSecond(), t.cpuShare()));
-            String jlamaGap = Jlama.unsupported(m.config());
-            if (!settings.jlama()) notes.add("Jlama skipped (--no-jlama)");
-            else if (jlamaGap != null) notes.add("Jlama skipped: " + jlamaGap);
-            else {
-                log.println("bench: " + m.name() + ": Jlama");
-                try (Contender c = Jlama.load(m.dir(), settings.threads())) {
-                    rows.addAll(measure(c, prompt));
+            for (int threads : settings.threads()) {
+                List<Row> rows = new ArrayList<>();
+                List<String> notes = new ArrayList<>();
+                int[] prompt = prompt(m, settings.longContext());
+                log.println("bench: " + m.name() + " (" + m.dtype() + ", " + m.parameters() / 1_000_000 + "M parameters, "
+                        + threads + " threads): Veil");
+                try (Contender c = VeilEngine.open(m.veilSource(), threads)) {
+                    rows.addAll(measure(c, prompt, threads));
                 }
-                if (Jlama.threads() != settings.threads())
-                    notes.add("Jlama ran with " + Jlama.threads() + " threads (its pool is fixed at first use in a JVM)");
+                log.println("bench: " + m.name() + ": llama.cpp");
+                LlamaCpp.Reply reply = llamaCppTimings(m, prompt, threads);
+                llamaInfo = reply.llamaCpp();
+                for (LlamaCpp.Timing t : reply.bench())
+                    rows.add(new Row("llama.cpp", t.context(), t.prefillTokensPerSecond(), t.decodeTokensPerSecond(), t.cpuShare()));
+                String jlamaGap = m.gguf() != null ? "it runs Hugging Face checkpoints, not quantized GGUFs" : Jlama.unsupported(m.config());
+                if (!settings.jlama()) notes.add("Jlama skipped (--no-jlama)");
+                else if (jlamaGap != null) notes.add("Jlama skipped: " + jlamaGap);
+                else {
+                    log.println("bench: " + m.name() + ": Jlama");
+                    try (Contender c = Jlama.load(m.dir(), threads)) {
+                        rows.addAll(measure(c, prompt, threads));
+                    }
+                    if (Jlama.threads() != threads)
+                        notes.add("Jlama ran with " + Jlama.threads() + " threads (its pool is fixed at first use in a JVM)");
+                }
+                results.add(new ModelResult(m.name(), m.dtype().name(), threads, m.parameters(), m.weightBytesPerToken(), 0, rows, notes));
             }
-            results.add(new ModelResult(m.name(), m.dtype().name(), m.parameters(), m.weightBytesPerToken(), 0, rows, notes));
         }
         // Measured before and after the engines, the best of both: on a shared machine, other load only lowers it.
         double bandwidth = Math.max(before, bandwidth());
-        results.replaceAll(r -> new ModelResult(r.name(), r.dtype(), r.parameters(), r.weightBytesPerToken(),
+        results.replaceAll(r -> new ModelResult(r.name(), r.dtype(), r.threads(), r.parameters(), r.weightBytesPerToken(),
                 bandwidth / r.weightBytesPerToken(), r.rows(), r.notes()));
         Report report = new Report(LocalDateTime.now().withNano(0).toString(), commandLine, machine, llamaInfo,
                 "jlama-core 0.8.4", settings.threads(), bandwidth, vectorBoundsChecks, settings, results);
@@ -126,13 +137,13 @@ public final class EngineBench {
     }
 
     private double bandwidth() throws InterruptedException {
-        double b = MemoryBandwidth.measure(1L << 30, settings.threads(), 10);
-        log.printf(Locale.ROOT, "bench: %.1f GB/s streaming read (%d threads)%n", b / 1e9, settings.threads());
+        double b = MemoryBandwidth.measure(1L << 30, settings.maxThreads(), 10);
+        log.printf(Locale.ROOT, "bench: %.1f GB/s streaming read (%d threads)%n", b / 1e9, settings.maxThreads());
         return b;
     }
 
     /** Best-of-repeats timings of one in-JVM engine at each context; one untimed warm-up run first (JIT). */
-    private List<Row> measure(Contender c, int[] longPrompt) {
+    private List<Row> measure(Contender c, int[] longPrompt, int threads) {
         List<Row> rows = new ArrayList<>();
         c.time(Arrays.copyOf(longPrompt, settings.shortContext()), Math.min(8, settings.decodeTokens()));
         for (int context : settings.contexts()) {
@@ -144,7 +155,7 @@ public final class EngineBench {
                 prefill = Math.min(prefill, t[0]);
                 decode = Math.min(decode, t[1]);
             }
-            double cpuShare = (processCpuNanos() - cpu0) / ((double) (System.nanoTime() - wall0) * settings.threads());
+            double cpuShare = (processCpuNanos() - cpu0) / ((double) (System.nanoTime() - wall0) * threads);
             rows.add(new Row(c.name(), context, context / prefill, settings.decodeTokens() / decode, cpuShare));
         }
         return rows;
@@ -154,18 +165,21 @@ public final class EngineBench {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    private LlamaCpp.Reply llamaCppTimings(BenchModel m, int[] prompt) throws IOException {
-        Path gguf = Files.createTempFile("veil-bench-", ".gguf");
+    /** llama.cpp on the model's own GGUF when it has one (quantized), else on Veil's export at the same precision. */
+    private LlamaCpp.Reply llamaCppTimings(BenchModel m, int[] prompt, int threads) throws IOException {
+        Path gguf = m.gguf() != null ? m.gguf() : Files.createTempFile("veil-bench-", ".gguf");
         try {
-            try (ModelFiles files = ModelFiles.open(m.dir())) {
-                GgufExport.write(files, gguf, m.dtype());
+            if (m.gguf() == null) {
+                try (ModelFiles files = ModelFiles.open(m.dir())) {
+                    GgufExport.write(files, gguf, m.dtype());
+                }
             }
             int contextSize = settings.longContext() + settings.decodeTokens() + 8;
-            LlamaCpp.Request request = new LlamaCpp.Request(gguf, settings.threads(), contextSize, List.of(prompt), false, 0,
+            LlamaCpp.Request request = new LlamaCpp.Request(gguf, threads, contextSize, List.of(prompt), false, 0,
                     new LlamaCpp.Bench(settings.contexts(), settings.decodeTokens(), settings.repeats()));
             return llamaCpp.run(request, Duration.ofMinutes(30));
         } finally {
-            Files.deleteIfExists(gguf);
+            if (m.gguf() == null) Files.deleteIfExists(gguf);
         }
     }
 

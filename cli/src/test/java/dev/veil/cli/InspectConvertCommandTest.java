@@ -111,6 +111,6 @@ class InspectConvertCommandTest {
         Path dir = RandomModels.writeHf(tmp.resolve("d"), RandomModels.llama(), DType.F32, 2);
         Result dtype = run("convert", "--model", dir.toString(), "--to", "gguf", "--out", tmp.resolve("y.gguf").toString(), "--dtype", "q4");
         assertThat(dtype.exit()).isNotZero();
-        assertThat(dtype.err().strip()).isEqualTo("veil: unsupported --dtype 'q4' (use f32, f16 or bf16)");
+        assertThat(dtype.err().strip()).isEqualTo("veil: unsupported --dtype 'q4' (use f32, f16, bf16, q8_0 or q4_k)");
     }
 }

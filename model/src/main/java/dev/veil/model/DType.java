@@ -2,7 +2,10 @@ package dev.veil.model;
 
 import java.util.Locale;
 
-/** Element types Veil reads and writes. Names follow safetensors; ids follow ggml. */
+/**
+ * Element types Veil reads and writes. Names follow safetensors; ids follow ggml. The quantized types are ggml's
+ * block formats ({@link Quant}): {@link #blockSize} elements stored in {@link #bytes} bytes, blocks along a row.
+ */
 public enum DType {
     F32(4, 0),
     F16(2, 1),
@@ -11,21 +14,51 @@ public enum DType {
     I32(4, 26),
     I64(8, 27),
     I8(1, 24),
-    U8(1, -1);
+    U8(1, -1),
+    /** 32 int8 with one f16 scale. */
+    Q8_0(34, 8, 32),
+    /** 32 5-bit values with one f16 scale (llama.cpp's fallback for Q4_K rows that are not whole 256-blocks). */
+    Q5_0(22, 6, 32),
+    /** 256 4-bit values in 8 sub-blocks of 32, each with a 6-bit scale and min; f16 super-block scale and min. */
+    Q4_K(144, 12, 256),
+    /** 256 6-bit values in 16 sub-blocks of 16, each with an int8 scale; f16 super-block scale. */
+    Q6_K(210, 14, 256);
 
-    /** Bytes per element. */
+    /** Bytes per element; for quantized types, bytes per block. */
     public final int bytes;
     /** ggml_type id, or -1 where GGUF has none. */
     public final int ggmlType;
+    /** Elements per block: 1 for plain types. */
+    public final int blockSize;
 
     DType(int bytes, int ggmlType) {
-        this.bytes = bytes;
-        this.ggmlType = ggmlType;
+        this(bytes, ggmlType, 1);
     }
 
-    /** True for the types the engine's kernels multiply directly. */
+    DType(int bytes, int ggmlType, int blockSize) {
+        this.bytes = bytes;
+        this.ggmlType = ggmlType;
+        this.blockSize = blockSize;
+    }
+
+    /** True for the plain float types. */
     public boolean isFloat() {
         return this == F32 || this == F16 || this == BF16;
+    }
+
+    /** True for ggml's block-quantized types. */
+    public boolean isQuantized() {
+        return blockSize > 1;
+    }
+
+    /** True for the types the engine's kernels multiply directly: the float types and the quantized ones. */
+    public boolean isWeight() {
+        return isFloat() || isQuantized();
+    }
+
+    /** Bytes of {@code elements} elements (whole blocks: the caller checks rows are whole blocks). */
+    public long byteSize(long elements) {
+        return Math.multiplyExact(elements / blockSize, (long) bytes); // sizes come from files: overflow is an error, not a wrap
     }
 
     public static DType fromSafetensors(String name) {
@@ -38,7 +71,7 @@ public enum DType {
 
     public static DType fromGgml(int id) {
         for (DType t : values()) if (t.ggmlType == id) return t;
-        throw new IllegalArgumentException("unsupported ggml tensor type " + id + " (Veil reads F32, F16, BF16)");
+        throw new IllegalArgumentException("unsupported ggml tensor type " + id + " (Veil reads F32, F16, BF16, Q8_0, Q5_0, Q4_K, Q6_K)");
     }
 
     /** Round a float to bfloat16 bits (round to nearest even, NaN kept quiet). */

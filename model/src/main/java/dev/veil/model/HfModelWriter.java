@@ -36,8 +36,11 @@ public final class HfModelWriter {
                              DType dtype, long maxShardBytes) throws IOException {
         Map<String, long[]> expected = ModelTensors.expected(config);
         List<TensorSpec> specs = new ArrayList<>();
+        if (dtype != null && !dtype.isFloat())
+            throw new IllegalArgumentException("a Hugging Face checkpoint stores F32, F16 or BF16, not " + dtype);
         for (var e : expected.entrySet()) {
             DType d = dtype != null ? dtype : weights.get(e.getKey()).dtype();
+            if (d.isQuantized()) d = DType.F32; // safetensors has no ggml block types: a quantized GGUF is dequantized
             specs.add(new TensorSpec(e.getKey(), d, e.getValue()));
         }
         Files.createDirectories(dir);

@@ -34,9 +34,9 @@ public final class ModelTensors {
             if (!Arrays.equals(t.shape(), e.getValue()))
                 throw new IllegalArgumentException(source + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
                         + " but config.json implies " + Arrays.toString(e.getValue()));
-            if (!t.dtype().isFloat())
+            if (!t.dtype().isWeight() || (t.rank() == 1 && !t.dtype().isFloat()))
                 throw new IllegalArgumentException(source + ": tensor '" + e.getKey() + "' has unsupported dtype " + t.dtype()
-                        + " (Veil runs F32, F16 and BF16 weights)");
+                        + " (Veil runs F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights; norms and biases in float)");
         }
         for (String name : w.names()) {
             if (name.endsWith("o_proj.bias") || name.endsWith("mlp.gate_proj.bias") || name.endsWith("mlp.up_proj.bias")

@@ -18,9 +18,12 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
     public static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public Tensor {
+        if (dtype.isQuantized() && (shape.length == 0 || shape[shape.length - 1] % dtype.blockSize != 0))
+            throw new IllegalArgumentException("tensor " + name + ": rows of " + Arrays.toString(shape) + " are not whole "
+                    + dtype + " blocks of " + dtype.blockSize);
         long expected;
         try {
-            expected = Math.multiplyExact(count(shape), (long) dtype.bytes);
+            expected = dtype.byteSize(count(shape));
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException("tensor " + name + ": shape " + Arrays.toString(shape) + " of " + dtype + " has more bytes than a long holds");
         }
@@ -43,9 +46,14 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return new Tensor(name, DType.F32, shape, seg);
     }
 
-    /** {@code values} stored as {@code dtype} (rounded for F16/BF16). */
+    /** {@code values} stored as {@code dtype} (rounded for F16/BF16, quantized row by row for the block types). */
     public static Tensor of(String name, DType dtype, float[] values, long... shape) {
         if (dtype == DType.F32) return ofFloats(name, values, shape);
+        if (dtype.isQuantized()) {
+            MemorySegment seg = Arena.ofAuto().allocate(dtype.byteSize(values.length), 64);
+            Quant.quantize(dtype, values, 0, values.length, seg, 0);
+            return new Tensor(name, dtype, shape, seg);
+        }
         MemorySegment seg = Arena.ofAuto().allocate((long) values.length * dtype.bytes, 64);
         for (int i = 0; i < values.length; i++) {
             short s = switch (dtype) {
@@ -76,8 +84,13 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return Math.toIntExact(shape[shape.length - 1]);
     }
 
-    /** Element {@code i} (flat index) as a float, whatever the storage type. */
+    /** Element {@code i} (flat index) as a float, whatever the storage type (quantized: its block dequantized). */
     public float getFloat(long i) {
+        if (dtype.isQuantized()) {
+            float[] block = new float[dtype.blockSize];
+            Quant.dequantize(dtype, data, i / dtype.blockSize * dtype.bytes, block, 0, block.length);
+            return block[(int) (i % dtype.blockSize)];
+        }
         return switch (dtype) {
             case F32 -> data.getAtIndex(F32, i);
             case F16 -> Float.float16ToFloat(data.getAtIndex(I16, i));
@@ -92,6 +105,8 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         float[] out = new float[Math.toIntExact(size())];
         if (dtype == DType.F32) {
             MemorySegment.copy(data, F32, 0, out, 0, out.length);
+        } else if (dtype.isQuantized()) {
+            Quant.dequantize(dtype, data, 0, out, 0, out.length);
         } else {
             for (int i = 0; i < out.length; i++) out[i] = getFloat(i);
         }
@@ -103,6 +118,10 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         int c = cols();
         float[] out = new float[c];
         long base = (long) r * c;
+        if (dtype.isQuantized()) {
+            Quant.dequantize(dtype, data, dtype.byteSize(base), out, 0, c);
+            return out;
+        }
         for (int i = 0; i < c; i++) out[i] = getFloat(base + i);
         return out;
     }

@@ -10,8 +10,9 @@ public final class TensorOps {
     /** {@code t} stored as {@code to} (rounded to nearest even when narrowing); {@code t} itself if it already is. */
     public static Tensor convert(Tensor t, DType to) {
         if (t.dtype() == to) return t;
-        if (!t.dtype().isFloat() || !to.isFloat())
+        if (!t.dtype().isWeight() || !to.isWeight())
             throw new IllegalArgumentException("tensor " + t.name() + ": cannot convert " + t.dtype() + " to " + to);
+        if (t.dtype().isQuantized() || to.isQuantized()) return Tensor.of(t.name(), to, t.toFloats(), t.shape());
         long n = t.size();
         MemorySegment out = Arena.ofAuto().allocate(n * to.bytes, 64);
         for (long i = 0; i < n; i++) {

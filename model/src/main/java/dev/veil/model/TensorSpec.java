@@ -20,7 +20,7 @@ public record TensorSpec(String name, DType dtype, long[] shape) {
 
     /** ArithmeticException when the size overflows a long (the readers refuse such shapes first). */
     public long byteSize() {
-        return Math.multiplyExact(elements(), (long) dtype.bytes);
+        return dtype.byteSize(elements());
     }
 
     /** True when {@code t} has this name, dtype and shape. */

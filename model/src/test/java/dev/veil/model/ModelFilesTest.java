@@ -125,7 +125,7 @@ class ModelFilesTest {
                 ? new Tensor(t.name(), DType.I32, t.shape(), java.lang.foreign.Arena.ofAuto().allocate(32 * 4)) : t);
         SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, Map.of());
         assertThatThrownBy(() -> ModelFiles.open(dir)).isInstanceOf(IOException.class)
-                .hasMessage(dir + ": tensor 'model.norm.weight' has unsupported dtype I32 (Veil runs F32, F16 and BF16 weights)");
+                .hasMessage(dir + ": tensor 'model.norm.weight' has unsupported dtype I32 (Veil runs F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights; norms and biases in float)");
     }
 
     @Test

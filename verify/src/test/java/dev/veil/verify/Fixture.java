@@ -31,18 +31,25 @@ record Fixture(String name, ModelConfig config, Path dir, Path gguf) {
     static final double TIED_EMBEDDING_SCALE = 0.1;
 
     static Fixture create(Shapes shape, DType dtype, Path parent) throws IOException {
-        ModelConfig c = shape.config;
-        Weights weights = TestModels.random(c, DType.F32, shape.ordinal() + 1);
+        return create(shape.name(), shape.config, shape.ordinal() + 1, dtype, parent);
+    }
+
+    /**
+     * A fixture of any config; with a quantized {@code dtype} (Q8_0, Q4_K) the Hugging Face directory holds F32
+     * weights and only the GGUF is quantized, so both engines must run the GGUF.
+     */
+    static Fixture create(String name, ModelConfig c, long seed, DType dtype, Path parent) throws IOException {
+        Weights weights = TestModels.random(c, DType.F32, seed);
         if (c.tieWordEmbeddings()) weights = scaled(weights, ModelTensors.EMBED, TIED_EMBEDDING_SCALE);
-        Path dir = parent.resolve(shape.name().toLowerCase());
-        HfModelWriter.write(c, GenerationConfig.of(c.bosTokenId(), c.eosTokenIds()), weights, null, dir, dtype,
-                HfModelWriter.DEFAULT_MAX_SHARD_BYTES);
+        Path dir = parent.resolve(name.toLowerCase());
+        HfModelWriter.write(c, GenerationConfig.of(c.bosTokenId(), c.eosTokenIds()), weights, null, dir,
+                dtype.isQuantized() ? DType.F32 : dtype, HfModelWriter.DEFAULT_MAX_SHARD_BYTES);
         SyntheticTokenizer.write(dir, c.vocabSize(), RandomModel.SPECIALS);
-        Path gguf = parent.resolve(shape.name().toLowerCase() + ".gguf");
+        Path gguf = parent.resolve(name.toLowerCase() + ".gguf");
         try (ModelFiles model = ModelFiles.open(dir)) {
             GgufExport.write(model, gguf, dtype);
         }
-        return new Fixture(shape.name(), c, dir, gguf);
+        return new Fixture(name, c, dir, gguf);
     }
 
     private static Weights scaled(Weights w, String name, double factor) {

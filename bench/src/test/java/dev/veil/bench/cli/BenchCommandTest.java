@@ -58,11 +58,12 @@ class BenchCommandTest {
         assertThat(files.get(0).getFileName().toString()).matches("engine-.*\\.json");
         JsonNode report = new ObjectMapper().readTree(files.get(0).toFile());
         assertThat(report.path("commandLine").asText()).startsWith("veil bench engine --model " + model);
-        assertThat(report.path("threads").asInt()).isEqualTo(1);
+        assertThat(report.path("threads").toString()).isEqualTo("[1]");
         assertThat(report.path("bandwidthBytesPerSecond").asDouble()).isPositive();
         JsonNode m = report.path("models").get(0);
         assertThat(m.path("name").asText()).isEqualTo("tiny");
         assertThat(m.path("dtype").asText()).isEqualTo("F32");
+        assertThat(m.path("threads").asInt()).isEqualTo(1);
         List<String> rows = new ArrayList<>();
         for (JsonNode row : m.path("rows")) {
             rows.add(row.path("engine").asText() + "@" + row.path("context").asInt());
@@ -71,7 +72,36 @@ class BenchCommandTest {
         assertThat(rows).containsExactly("Veil@4", "Veil@8", "llama.cpp@4", "llama.cpp@8", "Jlama@4", "Jlama@8");
         assertThat(Files.readString(files.get(1))).contains("| engine | context | prefill tok/s | decode tok/s")
                 .contains("| llama.cpp | 8 |");
-        assertThat(r.out()).contains("## tiny (F32");
+        assertThat(r.out()).contains("## tiny, 1 thread (F32");
+    }
+
+    /** --quant: Veil's Q8_0 GGUF of the model, run by both engines at each --threads count; Jlama (HF only) left out. */
+    @Test
+    void quantizedModelsAtEachThreadCount() throws Exception {
+        Path model = tmp.resolve("tiny");
+        RandomModel.write(model, RandomModel.config(ModelConfig.Architecture.LLAMA, 300, 32, 64, 1, 2, 1, 16, null, false,
+                false, "float32"), DType.F32, 3, RandomModel.Scales.DEFAULT);
+        Path out = tmp.resolve("results");
+        var r = run("bench", "engine", "--model", model.toString(), "--quant", "q8_0", "--threads", "1,2",
+                "--short", "4", "--long", "8", "--decode", "2", "--repeats", "1", "--out", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(tmp.resolve("tiny-q8_0/tiny-q8_0.gguf")).exists();
+        JsonNode report;
+        try (Stream<Path> s = Files.list(out)) {
+            report = new ObjectMapper().readTree(s.filter(f -> f.toString().endsWith(".json")).findFirst().orElseThrow().toFile());
+        }
+        List<String> models = new ArrayList<>();
+        for (JsonNode m : report.path("models")) {
+            models.add(m.path("name").asText() + " " + m.path("dtype").asText() + " x" + m.path("threads").asInt());
+            List<String> engines = new ArrayList<>();
+            for (JsonNode row : m.path("rows")) engines.add(row.path("engine").asText());
+            assertThat(engines).containsExactly("Veil", "Veil", "llama.cpp", "llama.cpp");
+            assertThat(m.path("notes").toString()).contains("Jlama skipped: it runs Hugging Face checkpoints, not quantized GGUFs");
+        }
+        assertThat(models).containsExactly("tiny-q8_0 Q8_0 x1", "tiny-q8_0 Q8_0 x2");
+        assertThat(r.out()).contains("## tiny-q8_0, 2 threads (Q8_0");
+        assertThat(run("bench", "engine", "--quant", "q3").err().strip())
+                .isEqualTo("veil: unsupported --quant 'q3' (use q8_0 or q4_k)");
     }
 
     @Test

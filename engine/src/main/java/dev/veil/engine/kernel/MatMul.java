@@ -1,6 +1,7 @@
 package dev.veil.engine.kernel;
 
 import dev.veil.model.DType;
+import java.util.Arrays;
 
 /**
  * {@code out[n × rows] = x[n × cols] · Wᵀ} for weights in F32, F16 or BF16, multi-threaded over output rows.
@@ -59,7 +60,9 @@ public final class MatMul {
         if (out.length < (long) n * rows) throw new IllegalArgumentException("output holds "
                 + out.length + " floats, fewer than " + n + " rows of " + rows);
         if (n == 0) return;
-        if (batching == Batching.INVARIANT) {
+        if (Arrays.stream(stack).anyMatch(m -> m.dtype().isQuantized())) {
+            multiplyQuantized(parallel, x, n, stack, out, batching, start, rows, cols);
+        } else if (batching == Batching.INVARIANT) {
             parallel.forRange(rows, TiledRows.ROW_BLOCK, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
                     TiledRows.multiply(stack[m], lo, hi, x, n, out, rows, start[m])));
         } else if (n < GEMM_MIN_TOKENS) {
@@ -70,6 +73,62 @@ public final class MatMul {
             Gemm.Tokens tokens = Gemm.Tokens.pack(parallel, x, n, cols);
             parallel.forRange(rows, Gemm.PANEL, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
                     Gemm.multiply(stack[m], lo, hi, tokens, out, rows, start[m])));
+        }
+    }
+
+    /**
+     * A stack with quantized matrices: as llama.cpp does, the input is quantized once per activation type (Q8_0 or
+     * Q8_K) and every quantized row multiplies those integers; float matrices in the stack multiply {@code x} itself.
+     * The blocked kernels ({@link Gemm}, {@link TiledRows}) multiply the dequantized weights by the dequantized
+     * activations: the same products, summed in their own order.
+     */
+    private static void multiplyQuantized(Parallel parallel, float[] x, int n, Matrix[] stack, float[] out, Batching batching,
+                                          int[] start, int rows, int cols) {
+        Q8Input[] inputs = new Q8Input[stack.length];
+        for (int m = 0; m < stack.length; m++) {
+            if (!stack[m].dtype().isQuantized()) continue;
+            for (int e = 0; e < m && inputs[m] == null; e++)
+                if (inputs[e] != null && inputs[e].block() == Q8Input.blockFor(stack[m].dtype())) inputs[m] = inputs[e];
+            if (inputs[m] == null) inputs[m] = Q8Input.of(stack[m].dtype(), x, n, cols);
+        }
+        if (batching == Batching.INVARIANT || n >= GEMM_MIN_TOKENS) {
+            float[][] xs = new float[stack.length][];
+            for (int m = 0; m < stack.length; m++) {
+                for (int e = 0; e < m && xs[m] == null; e++) if (inputs[e] == inputs[m]) xs[m] = xs[e];
+                if (xs[m] == null) xs[m] = inputs[m] == null ? x : inputs[m].dequantized();
+            }
+            if (batching == Batching.INVARIANT) {
+                parallel.forRange(rows, TiledRows.ROW_BLOCK, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
+                        TiledRows.multiply(stack[m], lo, hi, xs[m], n, out, rows, start[m])));
+            } else {
+                Gemm.Tokens[] packed = new Gemm.Tokens[stack.length];
+                for (int m = 0; m < stack.length; m++) {
+                    for (int e = 0; e < m && packed[m] == null; e++) if (xs[e] == xs[m]) packed[m] = packed[e];
+                    if (packed[m] == null) packed[m] = Gemm.Tokens.pack(parallel, xs[m], n, cols);
+                }
+                parallel.forRange(rows, Gemm.PANEL, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
+                        Gemm.multiply(stack[m], lo, hi, packed[m], out, rows, start[m])));
+            }
+            return;
+        }
+        parallel.forRange(rows, 4, (from, to) -> forEachPart(start, from, to, (m, lo, hi) -> {
+            if (inputs[m] == null) rowsTimesTokens(stack[m], lo, hi, x, null, n, out, rows, start[m]);
+            else quantizedRowsTimesTokens(stack[m], lo, hi, inputs[m], n, out, rows, start[m]);
+        }));
+    }
+
+    /** {@link #rowsTimesTokens} for a quantized matrix: each type's kernel runs the row and token loops itself. */
+    static void quantizedRowsTimesTokens(Matrix w, int r0, int r1, Q8Input a, int n, float[] out, int outStride, int outCol) {
+        if (!QuantKernels.VECTOR) {
+            for (int r = r0; r < r1; r++) for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRow(r, a, t);
+            return;
+        }
+        switch (w.dtype()) {
+            case Q8_0 -> QuantKernels.rowsQ8_0(w, r0, r1, a, 0, n, out, outStride, outCol);
+            case Q5_0 -> QuantKernels.rowsQ5_0(w, r0, r1, a, 0, n, out, outStride, outCol);
+            case Q4_K -> QuantKernels.rowsQ4_K(w, r0, r1, a, 0, n, out, outStride, outCol);
+            case Q6_K -> QuantKernels.rowsQ6_K(w, r0, r1, a, 0, n, out, outStride, outCol);
+            default -> throw new AssertionError(w.dtype());
         }
     }
 

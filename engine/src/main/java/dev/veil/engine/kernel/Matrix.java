@@ -15,8 +15,9 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * A weight matrix {@code [rows, cols]} (PyTorch {@code [out, in]}) of F32, F16 or BF16 elements, read in place from
- * its tensor's memory segment (usually a memory-mapped file): nothing is copied or converted when a model loads.
+ * A weight matrix {@code [rows, cols]} (PyTorch {@code [out, in]}) of F32, F16 or BF16 elements, or of ggml blocks
+ * (Q8_0, Q5_0, Q4_K, Q6_K: {@link QuantKernels}), read in place from its tensor's memory segment (usually a
+ * memory-mapped file): nothing is copied or converted when a model loads.
  *
  * <p>The per-type loops below are deliberately separate: a type switch inside the loop would defeat the Vector API's
  * escape analysis (measured: 5× slower). Each streams one row; rows are independent tasks for the threads.
@@ -27,9 +28,11 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
 
     public Matrix {
-        if (!dtype.isFloat()) throw new IllegalArgumentException("tensor " + name + " has dtype " + dtype
-                + "; the engine multiplies F32, F16 and BF16 weights");
-        if (data.byteSize() != (long) rows * cols * dtype.bytes)
+        if (!dtype.isWeight()) throw new IllegalArgumentException("tensor " + name + " has dtype " + dtype
+                + "; the engine multiplies F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights");
+        if (cols % dtype.blockSize != 0)
+            throw new IllegalArgumentException("tensor " + name + ": rows of " + cols + " are not whole " + dtype + " blocks");
+        if (data.byteSize() != dtype.byteSize((long) rows * cols))
             throw new IllegalArgumentException("tensor " + name + ": " + data.byteSize() + " bytes for [" + rows + ", "
                     + cols + "] " + dtype);
     }
@@ -47,8 +50,14 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
             case F32 -> dotRowF32(r, x, xOffset);
             case F16 -> dotRowF16(r, x, xOffset);
             case BF16 -> dotRowBF16(r, x, xOffset);
-            default -> throw new AssertionError(dtype);
+            default -> throw new IllegalStateException("tensor " + name + " is " + dtype + ": multiply it with quantized activations (dotRow(int, Q8Input, int))");
         };
+    }
+
+    /** {@code Σ_k row[r][k] · a[t][k]} for a quantized matrix, with {@code a} quantized for this type ({@link Q8Input#of}). */
+    public float dotRow(int r, Q8Input a, int t) {
+        if (!QuantKernels.VECTOR) return QuantKernels.dotDequantized(this, r, a, t, new float[cols]);
+        return QuantKernels.dot(this, r, a, t);
     }
 
     // One accumulator: in the engine, where rows come from memory, this beat two or four accumulators by ~10%
@@ -145,6 +154,14 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
      * {@code dst[dstOffset + j × dstStride ..]}.
      */
     public void widenBlock(int row, int count, int k0, int kc, float[] dst, int dstOffset, int dstStride) {
+        if (dtype.isQuantized()) {
+            // blocks of 32 (every ggml type's sub-blocks), so column blocks need not align with 256-element super-blocks
+            if (k0 % 32 != 0 || (kc % 32 != 0 && k0 + kc != cols))
+                throw new IllegalArgumentException("quantized columns [" + k0 + ", " + (k0 + kc) + ") are not whole groups of 32");
+            for (int j = 0; j < count; j++)
+                for (int k = 0; k < kc; k += 32) QuantKernels.dequantize32(this, row + j, k0 + k, dst, dstOffset + j * dstStride + k);
+            return;
+        }
         for (int j = 0; j < count; j++) {
             long first = (long) (row + j) * cols + k0;
             int d = dstOffset + j * dstStride;

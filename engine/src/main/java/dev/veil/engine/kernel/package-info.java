@@ -6,7 +6,9 @@
  *   <li>{@link dev.veil.engine.kernel.MatMul} — {@code x · Wᵀ}: streaming mat-vec for decode and small batches,
  *       {@link dev.veil.engine.kernel.Gemm} (blocked, register-tiled) for prefill.</li>
  *   <li>{@link dev.veil.engine.kernel.Matrix} — a weight matrix read in place from its (mapped) segment;
- *       {@link dev.veil.engine.kernel.Half} widens F16/BF16 in registers.</li>
+ *       {@link dev.veil.engine.kernel.Half} widens F16/BF16 in registers; {@code QuantKernels} multiplies ggml's
+ *       Q8_0/Q5_0/Q4_K/Q6_K blocks with activations quantized per block ({@link dev.veil.engine.kernel.Q8Input}) as
+ *       llama.cpp does.</li>
  *   <li>{@link dev.veil.engine.kernel.Rope}, {@link dev.veil.engine.kernel.VectorMath} — RoPE (with llama3 scaling),
  *       RMSNorm, SwiGLU, softmax, residual add.</li>
  * </ul>

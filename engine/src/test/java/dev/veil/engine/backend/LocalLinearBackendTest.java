@@ -95,7 +95,7 @@ class LocalLinearBackendTest {
         String name = "model.layers.1.mlp.down_proj.weight";
         ints.put(name, new Tensor(name, DType.I32, new long[] {40, 72}, java.lang.foreign.Arena.ofAuto().allocate(40 * 72 * 4)));
         assertThatThrownBy(() -> new LocalLinearBackend(c, TestModels.of(ints), Parallel.shared()))
-                .hasMessage("tensor " + name + " has dtype I32; the engine multiplies F32, F16 and BF16 weights");
+                .hasMessage("tensor " + name + " has dtype I32; the engine multiplies F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights");
     }
 
     @Test

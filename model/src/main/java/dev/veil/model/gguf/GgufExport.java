@@ -12,6 +12,7 @@ import dev.veil.model.TensorOps;
 import dev.veil.model.TensorRole;
 import dev.veil.model.TensorSpec;
 import dev.veil.model.Weights;
+import dev.veil.model.Quant;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -31,6 +32,9 @@ import java.util.List;
  * expert_feed_forward_length). Tied embeddings get no {@code output.weight}, matrices are stored in the requested
  * dtype and 1-D tensors (norms, biases) in F32 as the converter does. Tensors stream one at a time (a layer's experts
  * are stacked in memory first).
+ *
+ * <p>Quantized files follow {@code llama-quantize} (llama-quant.cpp) without an importance matrix: {@link DType#Q8_0}
+ * is its Q8_0 (every 2-D weight Q8_0), {@link DType#Q4_K} its Q4_K_M mix ({@link #quantizedType}).
  */
 public final class GgufExport {
     private GgufExport() {}
@@ -41,11 +45,12 @@ public final class GgufExport {
 
     /**
      * @param tokenizerDir directory of tokenizer.json, or null for a synthetic byte-level vocabulary
-     * @param dtype        F32, F16 or BF16 for the 2-D and 3-D weights
+     * @param dtype        F32, F16 or BF16 for the 2-D and 3-D weights; Q8_0 or Q4_K (Q4_K_M) for llama-quantize's file types
      */
     public static void write(ModelConfig config, GenerationConfig generation, Weights weights, Path tokenizerDir, String name,
                              Path out, DType dtype) throws IOException {
-        if (!dtype.isFloat()) throw new IllegalArgumentException("GGUF export writes F32, F16 or BF16, not " + dtype);
+        if (!dtype.isFloat() && dtype != DType.Q8_0 && dtype != DType.Q4_K)
+            throw new IllegalArgumentException("GGUF export writes F32, F16, BF16, Q8_0 or Q4_K (Q4_K_M), not " + dtype);
         checkRepresentable(config);
         GgufMetadata meta = metadata(config, generation, tokenizerDir, name, dtype);
         List<TensorSpec> specs = new ArrayList<>();
@@ -54,7 +59,8 @@ public final class GgufExport {
         if (ropeFactors != null) specs.add(new TensorSpec(GgufNames.ROPE_FREQS, DType.F32, new long[] {ropeFactors.length}));
         List<TensorRole.Entry> entries = TensorRole.ggufTensors(config);
         for (TensorRole.Entry e : entries)
-            specs.add(new TensorSpec(e.name(), e.shape().length == 1 ? DType.F32 : dtype, e.shape()));
+            specs.add(new TensorSpec(e.name(), e.shape().length == 1 ? DType.F32
+                    : dtype.isQuantized() ? quantizedType(dtype, config, e.name(), e.shape()[e.shape().length - 1]) : dtype, e.shape()));
         try (GgufWriter w = GgufWriter.create(out, meta, specs)) {
             if (ropeFactors != null) w.write(Tensor.ofFloats(GgufNames.ROPE_FREQS, ropeFactors, ropeFactors.length));
             for (int i = 0; i < entries.size(); i++) {
@@ -64,6 +70,36 @@ public final class GgufExport {
                         : toGguf(config, weights.get(hfName(e)), spec));
             }
         }
+    }
+
+    /**
+     * The type llama-quantize (llama_tensor_get_type, no importance matrix, not --pure) gives the 2-D tensor
+     * {@code gguf} of a {@code fileType} file: Q8_0 for every tensor of a Q8_0 file; in Q4_K_M, Q6_K for the output
+     * (and the token embeddings when they are tied to it, as llama.cpp then treats them as the output) — Q8_0 if its
+     * rows are not whole 256-blocks — Q6_K for attn_v and ffn_down of the layers {@code use_more_bits} picks, Q4_K for
+     * the rest. Then its fallback for rows that do not fit the block: Q4_K → Q5_0, Q6_K → Q8_0, and F16 when not even
+     * 32-blocks fit.
+     */
+    public static DType quantizedType(DType fileType, ModelConfig c, String gguf, long cols) {
+        DType t = fileType;
+        if (fileType == DType.Q4_K) {
+            String role = gguf.replaceFirst("^blk\\.\\d+\\.", "");
+            int layer = gguf.startsWith("blk.") ? Integer.parseInt(gguf.split("\\.")[1]) : -1;
+            boolean output = gguf.equals("output.weight") || (c.tieWordEmbeddings() && gguf.equals("token_embd.weight"));
+            if (output) t = cols % Quant.QK_K != 0 ? DType.Q8_0 : DType.Q6_K;
+            else if ((role.equals("attn_v.weight") || role.equals("ffn_down.weight")) && useMoreBits(layer, c.numLayers())) t = DType.Q6_K;
+        }
+        if (cols % t.blockSize != 0) t = switch (t) {
+            case Q4_K -> DType.Q5_0;
+            case Q6_K -> DType.Q8_0;
+            default -> t;
+        };
+        return cols % t.blockSize != 0 ? DType.F16 : t;
+    }
+
+    /** llama-quant.cpp's use_more_bits: the first and last eighth of the layers and every third in between. */
+    static boolean useMoreBits(int layer, int layers) {
+        return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
     }
 
     /** Refuses what llama.cpp's graph for the family would compute differently from the Hugging Face model. */
@@ -117,6 +153,8 @@ public final class GgufExport {
                 .putU32(FILE_TYPE, switch (dtype) {
                     case F16 -> FILE_TYPE_F16;
                     case BF16 -> FILE_TYPE_BF16;
+                    case Q8_0 -> FILE_TYPE_Q8_0;
+                    case Q4_K -> FILE_TYPE_Q4_K_M;
                     default -> FILE_TYPE_F32;
                 })
                 .putU32(a + VOCAB_SIZE, c.vocabSize())
@@ -136,6 +174,7 @@ public final class GgufExport {
             m.putU32(a + EXPERT_COUNT, c.moe().numExperts())
                     .putU32(a + EXPERT_USED_COUNT, c.moe().expertsPerToken())
                     .putU32(a + EXPERT_FEED_FORWARD_LENGTH, c.moe().moeIntermediateSize());
+        if (dtype.isQuantized()) m.putU32(QUANTIZATION_VERSION, 2);
         if (c.ropeScaling() != null) {
             m.putF32(VEIL_ROPE_FACTOR, (float) c.ropeScaling().factor())
                     .putF32(VEIL_ROPE_LOW, (float) c.ropeScaling().lowFreqFactor())

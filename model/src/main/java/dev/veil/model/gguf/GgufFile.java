@@ -148,16 +148,17 @@ public final class GgufFile implements AutoCloseable {
     }
 
     /**
-     * The F32/F16/BF16 tensor named {@code ggufName} as a slice of the mapping, shape in PyTorch order
-     * (ggml's ne[] reversed). Quantized tensors are listed by {@link #tensors()} but cannot be read this way.
+     * The tensor named {@code ggufName} as a slice of the mapping, shape in PyTorch order (ggml's ne[] reversed):
+     * F32, F16, BF16 and the block types Q8_0, Q5_0, Q4_K and Q6_K (kept quantized). Other quantized types are listed
+     * by {@link #tensors()} but cannot be read this way.
      */
     public Tensor tensor(String ggufName) {
         GgufTensorInfo info = tensors.get(ggufName);
         if (info == null) throw new IllegalArgumentException(path + ": no tensor '" + ggufName + "'");
         DType dtype = info.type().dtype();
-        if (dtype == null || !dtype.isFloat())
+        if (dtype == null || !dtype.isWeight())
             throw new IllegalArgumentException(path + ": tensor '" + ggufName + "' has type " + info.type()
-                    + "; Veil reads F32, F16 and BF16 (requantize the model or convert from the HF checkpoint)");
+                    + "; Veil reads F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K (requantize the model, e.g. llama-quantize ... Q4_K_M, or convert from the HF checkpoint)");
         return new Tensor(ggufName, dtype, info.shape(), file.asSlice(dataStart + info.offset(), info.byteSize()));
     }
 

@@ -7,6 +7,7 @@ final class GgufKeys {
     static final String ARCHITECTURE = "general.architecture";
     static final String NAME = "general.name";
     static final String FILE_TYPE = "general.file_type";
+    /** ggml's GGML_QNT_VERSION (2), which llama-quantize writes into quantized files. */
     static final String QUANTIZATION_VERSION = "general.quantization_version";
 
     // per architecture: "<arch>." + suffix
@@ -48,5 +49,6 @@ final class GgufKeys {
     static final String VEIL_ROPE_ORIGINAL_CONTEXT = "veil.rope_scaling.original_max_position_embeddings";
 
     /** llama_ftype values (gguf-py LlamaFileType). */
-    static final int FILE_TYPE_F32 = 0, FILE_TYPE_F16 = 1, FILE_TYPE_BF16 = 32;
+    static final int FILE_TYPE_F32 = 0, FILE_TYPE_F16 = 1, FILE_TYPE_BF16 = 32, FILE_TYPE_Q8_0 = 7, FILE_TYPE_Q4_K_S = 14,
+            FILE_TYPE_Q4_K_M = 15;
 }

@@ -137,11 +137,13 @@ public final class GgufModel {
         };
     }
 
-    /** The dtype that general.file_type names (F32 for types Veil does not write). */
+    /** The dtype that general.file_type names (Q4_K for Q4_K_S/M mixes; F32 for types Veil does not write). */
     public static DType fileDtype(GgufFile g) {
         return switch (g.getInt(FILE_TYPE, FILE_TYPE_F32)) {
             case FILE_TYPE_F16 -> DType.F16;
             case FILE_TYPE_BF16 -> DType.BF16;
+            case FILE_TYPE_Q8_0 -> DType.Q8_0;
+            case FILE_TYPE_Q4_K_S, FILE_TYPE_Q4_K_M -> DType.Q4_K;
             default -> DType.F32;
         };
     }

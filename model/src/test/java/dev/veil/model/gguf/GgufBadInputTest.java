@@ -185,7 +185,7 @@ class GgufBadInputTest {
         try (GgufFile g = GgufFile.open(p)) {
             assertThat(g.tensorInfo("q").byteSize()).isEqualTo(36);
             assertThatThrownBy(() -> g.tensor("q")).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage(p + ": tensor 'q' has type Q4_0; Veil reads F32, F16 and BF16 (requantize the model or convert from the HF checkpoint)");
+                    .hasMessage(p + ": tensor 'q' has type Q4_0; Veil reads F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K (requantize the model, e.g. llama-quantize ... Q4_K_M, or convert from the HF checkpoint)");
         }
     }
 

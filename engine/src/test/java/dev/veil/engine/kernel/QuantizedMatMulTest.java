@@ -1,0 +1,104 @@
+package dev.veil.engine.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.engine.kernel.MatMul.Batching;
+import dev.veil.model.DType;
+import dev.veil.model.Tensor;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The quantized kernels against the scalar codec: dequantized rows (bit for bit), and every dot product against the
+ * double-precision sum of dequantized weights times dequantized activations — what llama.cpp computes, in integers.
+ */
+class QuantizedMatMulTest {
+
+    private static final Parallel TWO = new Parallel(2);
+
+    @AfterAll
+    static void stop() {
+        TWO.close();
+    }
+
+    private static float[] gaussian(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
+        return v;
+    }
+
+    private static Matrix random(DType t, int rows, int cols, long seed) {
+        return Matrix.of(Tensor.of("w" + seed, t, gaussian(rows * cols, seed), rows, cols));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"Q8_0, 96", "Q5_0, 160", "Q4_K, 512", "Q6_K, 512"})
+    void dequantizedRowsAreTheCodecs(DType type, int cols) {
+        Matrix w = random(type, 5, cols, 11);
+        Tensor t = Tensor.of("w11", type, gaussian(5 * cols, 11), 5, cols);
+        for (int r = 0; r < 5; r++) assertThat(w.row(r)).containsExactly(t.row(r));
+        float[] block = new float[3 * 128];
+        w.widenBlock(1, 3, cols - 64, 64, block, 0, 128); // a column block that is not super-block aligned
+        for (int j = 0; j < 3; j++)
+            for (int k = 0; k < 64; k++) assertThat(block[j * 128 + k]).isEqualTo(t.row(1 + j)[cols - 64 + k]);
+    }
+
+    /**
+     * Each product within 2·10⁻⁶ of the double sum, relative to Σ|w·x| (float rounding of the block scales and the
+     * final sums only: the integer parts are exact); decode (1 and 3 tokens), blocked (20) and batch-invariant paths,
+     * a stack mixing types that pair with Q8_0 and with Q8_K activations and a float matrix.
+     */
+    @ParameterizedTest
+    @CsvSource({"1, FASTEST", "3, FASTEST", "20, FASTEST", "3, INVARIANT"})
+    void productsMatchDequantizedReference(int n, Batching batching) {
+        int cols = 512;
+        Matrix[] stack = {random(DType.Q4_K, 13, cols, 1), random(DType.Q8_0, 7, cols, 2), random(DType.Q6_K, 9, cols, 3),
+            random(DType.Q5_0, 5, cols, 4), random(DType.F32, 3, cols, 5)};
+        float[] x = gaussian(n * cols, 9);
+        int rows = 13 + 7 + 9 + 5 + 3;
+        float[] out = new float[n * rows];
+        MatMul.multiply(TWO, x, n, stack, out, batching);
+        double worst = 0;
+        for (int t = 0; t < n; t++) {
+            int at = 0;
+            for (Matrix m : stack) {
+                float[] xt = java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols);
+                float[] xq = m.dtype().isQuantized() ? Q8Input.of(m.dtype(), xt, 1, cols).dequantized() : xt;
+                for (int r = 0; r < m.rows(); r++) {
+                    float[] row = m.row(r);
+                    double s = 0, abs = 0;
+                    for (int k = 0; k < cols; k++) {
+                        s += (double) row[k] * xq[k];
+                        abs += Math.abs((double) row[k] * xq[k]);
+                    }
+                    double err = Math.abs(out[t * rows + at + r] - s) / abs;
+                    worst = Math.max(worst, err);
+                    assertThat(err).as("%s row %d token %d", m.dtype(), r, t).isLessThan(2e-6);
+                }
+                at += m.rows();
+            }
+        }
+        System.out.printf("n=%d %s: worst relative error %.2e%n", n, batching, worst);
+    }
+
+    /** The activation quantization is llama.cpp's: Q8_0 scale max/127 in f16, Q8_K scale −max/127 and sums per 32. */
+    @Test
+    void activationQuantization() {
+        float[] x = new float[256];
+        for (int i = 0; i < 256; i++) x[i] = (i - 100) / 10f;
+        Q8Input q80 = Q8Input.of(DType.Q8_0, x, 1, 256);
+        assertThat(q80.d()[0]).isEqualTo(Float.float16ToFloat(Float.floatToFloat16(10f / 127)));
+        assertThat(q80.q()[0]).isEqualTo(-127f);
+        assertThat(q80.q()[31]).isEqualTo((float) Math.rint(-6.9f * (127f / 10f)));
+        Q8Input q8k = Q8Input.of(DType.Q4_K, x, 1, 256);
+        assertThat(q8k.d()[0]).isEqualTo(1 / (-127f / 15.5f));
+        assertThat(q8k.q()[255]).isEqualTo(-127f);
+        float s = 0;
+        for (int i = 32; i < 64; i++) s += q8k.q()[i];
+        assertThat(q8k.sums()[1]).isEqualTo(s);
+    }
+}
