@@ -51,6 +51,16 @@ if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null;
     echo "veil: the chat page test needs Chromium: install Debian's 'chromium' package (apt-get install chromium)" >&2
   fi
 fi
+# gguf-py (llama.cpp's own Python GGUF library, verify's GgufPyQuantsTest) needs numpy: Debian's, when the python3 on
+# PATH has none (there is no PyPI here)
+if ! python3 -c 'import numpy' 2>/dev/null && ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    say "apt-get install python3-numpy (for gguf-py)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy >/dev/null
+  else
+    echo "veil: the gguf-py test needs python3 with numpy: install Debian's 'python3-numpy' package" >&2
+  fi
+fi
 # Stock llama.cpp as the untrusted server (docs/llama-server.md). The build takes 15-30 min on 2 cores, once per
 # cache, so it runs in the background while the suite starts; only the tests that need llama-server wait for it.
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

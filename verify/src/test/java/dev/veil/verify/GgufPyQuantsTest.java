@@ -75,13 +75,20 @@ class GgufPyQuantsTest {
         Files.write(p, s.toArray(ValueLayout.JAVA_BYTE));
     }
 
+    /** The python3 on PATH if it has numpy, else Debian's (scripts/fetch-fixtures.sh installs python3-numpy there). */
+    private static String python() throws Exception {
+        Process p = new ProcessBuilder("python3", "-c", "import numpy").redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor(1, TimeUnit.MINUTES) && p.exitValue() == 0 ? "python3" : "/usr/bin/python3";
+    }
+
     private void ggufPy(String mode, DType type, Path in, Path out) throws Exception {
         Path ggufPy = VeilCache.require(VeilCache.dir(), "llama.cpp/gguf-py/gguf/quants.py", "llama.cpp's source (gguf-py)").getParent().getParent();
         Path script = tmp.resolve("ggufpy_quants.py");
         try (InputStream s = GgufPyQuantsTest.class.getResourceAsStream("ggufpy_quants.py")) {
             Files.write(script, s.readAllBytes());
         }
-        Process p = new ProcessBuilder("python3", script.toString(), ggufPy.toString(), mode, type.name(), Integer.toString(COLS),
+        Process p = new ProcessBuilder(python(), script.toString(), ggufPy.toString(), mode, type.name(), Integer.toString(COLS),
                 in.toString(), out.toString()).redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
