@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.random.RandomGenerator;
+import dev.veil.model.ModelConfig;
 
 /**
  * Calibrates κ on the plain model's own activations: runs it on Veil's engine through a backend that passes every
@@ -25,7 +26,7 @@ public final class ActivationCalibration {
         LinearBackend local = new LocalLinearBackend(obfuscator.plainConfig(), plain, Parallel.shared());
         LinearBackend recording = new LinearBackend() {
             @Override
-            public dev.veil.model.ModelConfig config() {
+            public ModelConfig config() {
                 return local.config();
             }
 

@@ -3,6 +3,7 @@ package dev.veil.aloepri;
 import dev.veil.aloepri.transform.WeightMatrix;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Arrays;
 
 /**
  * Calibrates κ of every norm on real activations (paper §5.2.5 estimates it on Gaussian inputs and one writer;
@@ -57,14 +58,14 @@ public final class KappaCalibration {
     /** κ per norm (the mean ratio), in ModelObfuscator's order; every writer must have been seen. */
     public double[] kappa() {
         requireComplete();
-        return ratios.stream().mapToDouble(r -> java.util.Arrays.stream(r).average().orElseThrow()).toArray();
+        return ratios.stream().mapToDouble(r -> Arrays.stream(r).average().orElseThrow()).toArray();
     }
 
     /** The ratio's coefficient of variation per norm: the per-token scale error that no constant κ removes. */
     public double[] spread() {
         requireComplete();
         return ratios.stream().mapToDouble(r -> {
-            var s = java.util.Arrays.stream(r).summaryStatistics();
+            var s = Arrays.stream(r).summaryStatistics();
             double mean = s.getAverage(), var = 0;
             for (double x : r) var += (x - mean) * (x - mean) / r.length;
             return Math.sqrt(var) / mean;

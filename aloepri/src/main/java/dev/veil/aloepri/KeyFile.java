@@ -28,6 +28,7 @@ import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.PBEKeySpec;
 import javax.crypto.spec.SecretKeySpec;
+import java.io.FileNotFoundException;
 
 /**
  * The AloePri secret key file: JSON, versioned, written owner-only (0600) and atomically, never over an existing
@@ -85,7 +86,7 @@ public final class KeyFile {
         JsonNode root;
         try {
             root = JSON.readTree(file.toFile());
-        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+        } catch (NoSuchFileException | FileNotFoundException e) {
             throw new IOException(file + ": no such key file");
         } catch (IOException e) {
             throw new IOException(file + ": not an AloePri key file (not JSON)");

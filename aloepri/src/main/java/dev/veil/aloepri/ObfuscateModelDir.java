@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import java.util.Map;
 
 /**
  * Obfuscates a Hugging Face model directory into a new one and writes the secret key file: what
@@ -91,7 +92,7 @@ public final class ObfuscateModelDir {
             ModelFingerprint outPrint = new ModelFingerprint();
             deleteRecursively(temp);
             List<TensorSpec> specs = obfuscator.outputSpecs();
-            try (ShardedSafetensorsWriter writer = ShardedSafetensorsWriter.create(temp, specs, java.util.Map.of("format", "pt"), SHARD_BYTES)) {
+            try (ShardedSafetensorsWriter writer = ShardedSafetensorsWriter.create(temp, specs, Map.of("format", "pt"), SHARD_BYTES)) {
                 obfuscator.write(plain, observing(writer, outPrint, r.onWritten()));
             } catch (IOException e) { // a full disk says only "No space left on device"
                 throw new IOException("writing the obfuscated model to " + temp + ": " + e.getMessage(), e);

@@ -4,6 +4,7 @@ import dev.veil.aloepri.transform.WeightMatrix;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.random.RandomGenerator;
+import java.util.stream.IntStream;
 
 /**
  * The secret vocabulary permutation τ: plaintext id i is obfuscated id τ(i). The obfuscated model's
@@ -36,7 +37,7 @@ public final class VocabPermutation {
     public static VocabPermutation sample(int n, Collection<Integer> fixed, RandomGenerator rng) {
         boolean[] isFixed = new boolean[n];
         for (int id : fixed) if (id >= 0 && id < n) isFixed[id] = true;
-        int[] movable = java.util.stream.IntStream.range(0, n).filter(i -> !isFixed[i]).toArray();
+        int[] movable = IntStream.range(0, n).filter(i -> !isFixed[i]).toArray();
         int[] shuffled = movable.clone();
         for (int i = shuffled.length - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1);
@@ -51,7 +52,7 @@ public final class VocabPermutation {
     }
 
     public static VocabPermutation identity(int n) {
-        return new VocabPermutation(java.util.stream.IntStream.range(0, n).toArray());
+        return new VocabPermutation(IntStream.range(0, n).toArray());
     }
 
     public int size() {

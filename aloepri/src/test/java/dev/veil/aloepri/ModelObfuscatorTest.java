@@ -14,6 +14,9 @@ import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.stream.IntStream;
 
 /** The whole compiler against a reference decoder that shares no code with it. */
 class ModelObfuscatorTest {
@@ -21,7 +24,7 @@ class ModelObfuscatorTest {
     @TempDir
     Path tmp;
 
-    static final int[] CALIBRATION = java.util.stream.IntStream.range(0, 64).map(i -> (i * 37 + 11) % 250).toArray();
+    static final int[] CALIBRATION = IntStream.range(0, 64).map(i -> (i * 37 + 11) % 250).toArray();
     static final int[] PROMPT = {1, 17, 42, 99, 5, 230, 64, 8, 150, 33};
 
     @ParameterizedTest
@@ -38,11 +41,11 @@ class ModelObfuscatorTest {
                 ReferenceDecoder.logits(plain, c, CALIBRATION, m -> cal.write(m.data(), m.rows()));
             }
             ob.calibrate(cal.kappa());
-            System.out.println("kappa " + java.util.Arrays.toString(cal.kappa()) + " spread " + java.util.Arrays.toString(cal.spread()));
+            System.out.println("kappa " + Arrays.toString(cal.kappa()) + " spread " + Arrays.toString(cal.spread()));
         }
         Path obfDir = tmp.resolve("obf");
         try (SafetensorsWeights plain = SafetensorsWeights.open(plainDir);
-             var writer = ShardedSafetensorsWriter.create(obfDir, ob.outputSpecs(), java.util.Map.of(), 1L << 30)) {
+             var writer = ShardedSafetensorsWriter.create(obfDir, ob.outputSpecs(), Map.of(), 1L << 30)) {
             ob.write(plain, writer);
         }
         ModelConfig oc = ob.obfuscatedConfig();

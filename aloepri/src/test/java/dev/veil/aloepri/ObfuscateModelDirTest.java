@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.io.IOException;
 
 class ObfuscateModelDirTest {
 
@@ -76,7 +77,7 @@ class ObfuscateModelDirTest {
         Path gguf = tmp.resolve("a-file/obf.gguf");
         assertThatThrownBy(() -> ObfuscateModelDir.run(ObfuscateModelDir.Request.of(plain, tmp.resolve("out"), tmp.resolve("k.key"),
                 AloePriParams.defaults(64)).withGguf(gguf)))
-                .isInstanceOf(java.io.IOException.class).hasMessageStartingWith("writing the GGUF " + gguf + ": ");
+                .isInstanceOf(IOException.class).hasMessageStartingWith("writing the GGUF " + gguf + ": ");
         try (Stream<Path> s = Files.list(tmp)) {
             assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("plain", "a-file");
         }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.nio.file.Files;
 
 /** Random-weight Hugging Face model directories (config.json + model.safetensors) for the compiler's tests. */
 public final class TinyModels {
@@ -54,7 +55,7 @@ public final class TinyModels {
         }
         t.add(normWeight("model.norm.weight", rng, d));
         if (!c.tieWordEmbeddings()) t.add(random("lm_head.weight", rng, 1 / Math.sqrt(d), c.vocabSize(), d));
-        java.nio.file.Files.createDirectories(dir);
+        Files.createDirectories(dir);
         SafetensorsWriter.write(dir.resolve("model.safetensors"), t, Map.of("format", "pt"));
         c.write(dir);
         return dir;

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.lang.management.ManagementFactory;
+import java.util.Locale;
 
 /** Writes a serving benchmark's result as {@code NAME.json} and a readable {@code NAME.md} under a results directory. */
 final class BenchResults {
@@ -29,12 +31,12 @@ final class BenchResults {
 
     /** The system's 1-minute load average: above the processor count, other work was competing and the numbers are noisy. */
     static double loadAverage() {
-        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     /** The line every markdown result ends with: where and under what load it ran. */
     static String footer() {
-        return String.format(java.util.Locale.ROOT, "%nMeasured on %d processors, 1-minute load average %.1f at the end (%s).%n",
+        return String.format(Locale.ROOT, "%nMeasured on %d processors, 1-minute load average %.1f at the end (%s).%n",
                 Runtime.getRuntime().availableProcessors(), loadAverage(), Instant.now());
     }
 

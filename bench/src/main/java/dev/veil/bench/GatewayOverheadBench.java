@@ -38,6 +38,8 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Executors;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.TreeSet;
 
 /**
  * The gateway's cost per streamed token. A stub upstream streams {@code tokens} obfuscated ids in vLLM's chunk shape as
@@ -51,7 +53,7 @@ public final class GatewayOverheadBench {
     /** Milliseconds per token: reading straight from the upstream, through the gateway, and their difference. */
     public record Result(int tokens, int runs, double directMsPerToken, double gatewayMsPerToken, double overheadMsPerToken) {}
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper APP_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final ObjectMapper APP_JSON = new ObjectMapper();
     private static final String TEXT = "The state of the Union is strong. We have faced hard choices and we will face more, "
             + "but the work of this year has shown what free people can build together: schools, roads, and the trust of neighbors. ";
 
@@ -186,7 +188,7 @@ public final class GatewayOverheadBench {
         RandomModel.write(plain, c, DType.F32, 7, RandomModel.Scales.DEFAULT);
         for (String f : List.of("tokenizer.json", "tokenizer_config.json"))
             Files.copy(tokenizerDir.resolve(f), plain.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-        GenerationConfig.of(-1, List.copyOf(new java.util.TreeSet<>(tokenizer.eosIds()))).write(plain);
+        GenerationConfig.of(-1, List.copyOf(new TreeSet<>(tokenizer.eosIds()))).write(plain);
         Path gguf = work.resolve("obfuscated.gguf");
         AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(plain, work.resolve("obfuscated"), work.resolve("model.key"),
                 AloePriParams.defaults(hidden)).withSeed("bench").withGguf(gguf));
@@ -256,7 +258,7 @@ public final class GatewayOverheadBench {
     }
 
     /** Writes {@code gateway-llama-server.json} and {@code .md} under {@code dir} and prints the table. */
-    public static void write(Path dir, LlamaResult r) throws java.io.IOException {
+    public static void write(Path dir, LlamaResult r) throws IOException {
         BenchResults.write(dir, "gateway-llama-server", r, markdown(r));
         System.out.print(markdown(r));
     }
@@ -285,7 +287,7 @@ public final class GatewayOverheadBench {
     }
 
     /** Writes {@code gateway-overhead.json} and {@code .md} under {@code dir} and prints the table. */
-    public static void write(Path dir, Result r) throws java.io.IOException {
+    public static void write(Path dir, Result r) throws IOException {
         BenchResults.write(dir, "gateway-overhead", r, markdown(r));
         System.out.print(markdown(r));
     }

@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.net.Socket;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Stock llama.cpp {@code llama-server} (and {@code rpc-server}) as a child process on loopback, from the binaries
@@ -169,7 +171,7 @@ public final class LlamaServer implements AutoCloseable {
 
     private static boolean serving(HttpClient http, int port, String health) throws InterruptedException {
         if (health == null) { // rpc-server: accepting connections is ready
-            try (var s = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+            try (var s = new Socket(InetAddress.getLoopbackAddress(), port)) {
                 return true;
             } catch (IOException e) {
                 return false;
@@ -218,7 +220,7 @@ public final class LlamaServer implements AutoCloseable {
     public void close() {
         process.destroy();
         try {
-            if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) process.destroyForcibly().waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+            if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();

@@ -26,6 +26,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.io.IOException;
+import java.util.Arrays;
 
 /**
  * The untrusted server's generation throughput at 1, 8 and 32 concurrent clients, relative to one client at a time
@@ -145,7 +147,7 @@ public final class ServerThroughputBench {
 
     private static Tensor ones(String name, int n) {
         float[] v = new float[n];
-        java.util.Arrays.fill(v, 1f);
+        Arrays.fill(v, 1f);
         return Tensor.of(name, DType.F32, v, n);
     }
 
@@ -177,7 +179,7 @@ public final class ServerThroughputBench {
     }
 
     /** Writes {@code server-throughput.json} and {@code .md} under {@code dir} and prints the table. */
-    public static void write(Path dir, Result r) throws java.io.IOException {
+    public static void write(Path dir, Result r) throws IOException {
         BenchResults.write(dir, "server-throughput", r, markdown(r));
         System.out.print(markdown(r));
     }

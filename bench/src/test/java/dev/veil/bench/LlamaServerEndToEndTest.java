@@ -37,6 +37,8 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.Arrays;
+import java.util.stream.StreamSupport;
 
 /**
  * AloePri behind stock llama.cpp: {@code veil obfuscate --gguf} (noise off, so answers must be the plain model's) →
@@ -113,7 +115,7 @@ class LlamaServerEndToEndTest {
         var events = TestHttp.stream(gateway.resolve("/v1/chat/completions"), request);
         assertThat(events.status()).isEqualTo(200);
         assertThat(events.done()).isTrue();
-        return events.data().stream().flatMap(c -> java.util.stream.StreamSupport.stream(c.path("choices").spliterator(), false))
+        return events.data().stream().flatMap(c -> StreamSupport.stream(c.path("choices").spliterator(), false))
                 .map(c -> c.path("delta").path("content").asText("")).collect(Collectors.joining());
     }
 
@@ -234,7 +236,7 @@ class LlamaServerEndToEndTest {
             for (JsonNode e : events.data()) for (JsonNode id : e.path("tokens")) ids.add(id.asInt());
             // llama-server stops only at the GGUF's EOS; the plain run also at the tokenizer's other EOS id
             assertThat(ids.size()).isGreaterThanOrEqualTo(plain.length);
-            assertThat(ids.subList(0, plain.length)).containsExactly(java.util.Arrays.stream(chat.key.permutation().obfuscate(plain)).boxed()
+            assertThat(ids.subList(0, plain.length)).containsExactly(Arrays.stream(chat.key.permutation().obfuscate(plain)).boxed()
                     .toArray(Integer[]::new));
         }
     }

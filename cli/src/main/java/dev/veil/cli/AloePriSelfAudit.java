@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.io.IOException;
 
 /**
  * The self-audit shared by {@code veil obfuscate --audit} and {@code veil audit --mode aloepri --obfuscated DIR --key KEY}:
@@ -54,7 +55,7 @@ final class AloePriSelfAudit {
         }
     }
 
-    private static List<String> texts(Split split) throws java.io.IOException {
+    private static List<String> texts(Split split) throws IOException {
         return split.read(VeilCache.dir()).stream().map(Document::text).toList();
     }
 }

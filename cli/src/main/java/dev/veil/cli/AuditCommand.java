@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import dev.veil.aloepri.KeyFile;
 
 /**
  * {@code veil audit --mode talaria|aloepri}: what an honest-but-curious server recovers from a deployment, measured by
@@ -147,7 +148,7 @@ public final class AuditCommand implements Callable<Integer> {
             if (m != Mode.ALOEPRI) throw new IllegalArgumentException("--obfuscated/--key are the AloePri self-audit: use --mode aloepri");
             if (obfuscated == null || key == null || model == null)
                 throw new IllegalArgumentException("the self-audit needs --obfuscated DIR, --key KEYFILE and --model DIR (the public model)");
-            AloePriSelfAudit.run(model, obfuscated, dev.veil.aloepri.KeyFile.read(key, Passphrases.resolve(null, passphraseEnv)), auditThreshold,
+            AloePriSelfAudit.run(model, obfuscated, KeyFile.read(key, Passphrases.resolve(null, passphraseEnv)), auditThreshold,
                     spec.commandLine().getOut());
             return 0;
         }

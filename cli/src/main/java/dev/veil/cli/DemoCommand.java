@@ -39,6 +39,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * {@code veil demo}: one question, three ways, on the bundled model — plain local generation, AloePri (obfuscated
@@ -87,9 +89,9 @@ public final class DemoCommand implements Callable<Integer> {
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException(dir + ": no model directory (give --model DIR)");
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         // the servers' INFO lines would bury the demo's output; restored afterwards
-        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
-        java.util.logging.Level level = root.getLevel();
-        if (System.getenv("VEIL_DEBUG") == null) root.setLevel(java.util.logging.Level.WARNING);
+        Logger root = Logger.getLogger("");
+        Level level = root.getLevel();
+        if (System.getenv("VEIL_DEBUG") == null) root.setLevel(Level.WARNING);
         try {
             return run(dir, out);
         } finally {

@@ -15,6 +15,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import dev.veil.aloepri.SpecialTokens;
+import dev.veil.attack.aloepri.Frontier;
+import dev.veil.model.ModelFiles;
 
 /** {@code veil experiment}: studies that measure what the protections cost. */
 @Command(name = "experiment", mixinStandardHelpOptions = true, description = "Run an experiment and write its results.",
@@ -109,25 +112,25 @@ final class ExperimentCommand {
         @Override
         public Integer call() throws Exception {
             if (replot != null) {
-                for (Path p : dev.veil.attack.aloepri.Frontier.write(dev.veil.attack.aloepri.Frontier.read(replot), out)) System.out.println("written: " + p);
+                for (Path p : Frontier.write(Frontier.read(replot), out)) System.out.println("written: " + p);
                 return 0;
             }
             if (tokens < 2 || auditTokens < 1) throw new IllegalArgumentException("--tokens must be >= 2 and --audit-tokens >= 1");
-            try (var files = dev.veil.model.ModelFiles.open(model)) {
+            try (var files = ModelFiles.open(model)) {
                 var config = files.config();
                 Tokenizer tok = Tokenizer.load(files.tokenizerDir());
                 List<Document> heldout = Split.HELDOUT.read(VeilCache.dir());
                 int[] audit = heldOutTokens(heldout, tok, auditTokens);
                 int[] accuracy = heldOutTokens(heldout, tok, tokens + 1);
                 int[] pub = heldOutTokens(Split.TRAIN.read(VeilCache.dir()), tok, publicTokens);
-                var settings = dev.veil.attack.aloepri.Frontier.standardSettings(config.hiddenSize());
+                var settings = Frontier.standardSettings(config.hiddenSize());
                 if (only != null) settings = settings.stream().filter(s -> only.stream().anyMatch(s.name()::contains)).toList();
                 if (settings.isEmpty()) throw new IllegalArgumentException("no setting matches --settings " + only);
-                var result = dev.veil.attack.aloepri.Frontier.run(model.toAbsolutePath().normalize().getFileName().toString(), config,
-                        files.weights(), dev.veil.aloepri.SpecialTokens.read(model, config), settings, audit, accuracy,
+                var result = Frontier.run(model.toAbsolutePath().normalize().getFileName().toString(), config,
+                        files.weights(), SpecialTokens.read(model, config), settings, audit, accuracy,
                         Math.min(context, accuracy.length), pub, seed, line -> System.out.println("aloepri-frontier: " + line));
-                if (append != null) result = dev.veil.attack.aloepri.Frontier.merge(dev.veil.attack.aloepri.Frontier.read(append), result);
-                for (Path p : dev.veil.attack.aloepri.Frontier.write(result, out)) System.out.println("written: " + p);
+                if (append != null) result = Frontier.merge(Frontier.read(append), result);
+                for (Path p : Frontier.write(result, out)) System.out.println("written: " + p);
             }
             return 0;
         }

@@ -12,6 +12,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import java.io.PrintWriter;
 
 /** {@code veil obfuscate}: AloePri's offline step — an obfuscated checkpoint any engine runs, and the secret key. */
 @Command(name = "obfuscate", mixinStandardHelpOptions = true,
@@ -105,7 +106,7 @@ public final class ObfuscateCommand implements Callable<Integer> {
                 model, out, seconds, d, k.obfuscatedHiddenSize(), lambda, params.expansion(), alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
         if (gguf != null) System.out.printf("GGUF for llama.cpp: %s%n", gguf);
         System.out.printf("secret key: %s (%s, owner-only); keep it off the server%n", key, pass == null ? "unencrypted" : "passphrase-encrypted");
-        if (audit) AloePriSelfAudit.run(model, out, k, auditThreshold, new java.io.PrintWriter(System.out, true));
+        if (audit) AloePriSelfAudit.run(model, out, k, auditThreshold, new PrintWriter(System.out, true));
         return 0;
     }
 }

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.io.IOException;
 
 /**
  * {@code veil serve} and {@code veil gateway} as separate processes, as a user runs them, and the demo entry point.
@@ -76,7 +77,7 @@ class ServeGatewayCommandTest {
             if (!p.isAlive()) fail("the process exited: " + Files.readString(log));
             try {
                 if (TestHttp.get(uri.resolve("/health")).status() == 200) return;
-            } catch (java.io.IOException notYet) {
+            } catch (IOException notYet) {
                 // not listening yet
             }
             if (System.nanoTime() > deadline) fail("not healthy within 60 s: " + Files.readString(log));

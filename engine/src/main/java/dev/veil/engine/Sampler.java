@@ -3,6 +3,7 @@ package dev.veil.engine;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * Picks tokens from logits in vLLM's order: penalties (repetition, then frequency, then presence) on the raw logits;
@@ -127,7 +128,7 @@ public final class Sampler {
         } else if (params.topP() < 1) {
             ids = mostLikely(p, keptCount, params.topP() * kept, floor);
         } else {
-            ids = java.util.stream.IntStream.range(0, vocab).filter(i -> p[i] >= floor).toArray(); // no order needed
+            ids = IntStream.range(0, vocab).filter(i -> p[i] >= floor).toArray(); // no order needed
         }
         int count = ids.length;
         if (params.topP() < 1) {

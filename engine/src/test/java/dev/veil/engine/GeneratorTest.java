@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
 
 class GeneratorTest {
 
@@ -48,7 +49,7 @@ class GeneratorTest {
         Generation g = new Generator(MODEL).generate(PROMPT, new GenerationOptions(24, SamplingParams.GREEDY, Set.of(), 3),
                 streamed::add, StopCondition.NEVER);
         assertThat(g.outputIds()).containsExactly(referenceGreedy(PROMPT, 24));
-        assertThat(streamed).containsExactly(java.util.Arrays.stream(g.outputIds()).boxed().toArray(Integer[]::new));
+        assertThat(streamed).containsExactly(Arrays.stream(g.outputIds()).boxed().toArray(Integer[]::new));
         assertThat(g.finishReason()).isEqualTo(FinishReason.MAX_TOKENS);
         assertThat(g.promptIds()).containsExactly(PROMPT);
         assertThat(g.timings().promptTokens()).isEqualTo(7);
@@ -70,7 +71,7 @@ class GeneratorTest {
         while (greedy[firstEos] != eos) firstEos++;
         Generation g = new Generator(MODEL).generate(PROMPT, new GenerationOptions(12, SamplingParams.GREEDY, Set.of(eos)));
         assertThat(g.finishReason()).isEqualTo(FinishReason.EOS);
-        assertThat(g.outputIds()).containsExactly(java.util.Arrays.copyOf(greedy, firstEos + 1));
+        assertThat(g.outputIds()).containsExactly(Arrays.copyOf(greedy, firstEos + 1));
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Files;
 
 /** The engine on weights memory-mapped from a safetensors file (read in place, at unaligned offsets). */
 class ModelFilesEngineTest {
@@ -28,7 +29,7 @@ class ModelFilesEngineTest {
             List<Tensor> tensors = new ArrayList<>();
             for (String name : w.names()) tensors.add(w.get(name));
             Path model = dir.resolve(dtype.name());
-            java.nio.file.Files.createDirectories(model);
+            Files.createDirectories(model);
             c.write(model);
             SafetensorsWriter.write(model.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
             int[] prompt = {3, 14, 15, 92, 65, 35, 89};

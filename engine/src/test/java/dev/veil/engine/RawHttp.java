@@ -9,6 +9,10 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * HTTP/1.1 written byte by byte on a socket, for what well-behaved clients never send: foreign Host headers, heads that
@@ -123,7 +127,7 @@ public final class RawHttp {
 
     /** This process's resident set (VmRSS in /proc/self/status), in bytes: what a server in it costs the machine. */
     public static long residentBytes() throws IOException {
-        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")))
+        for (String line : Files.readAllLines(Path.of("/proc/self/status")))
             if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
         throw new IOException("no VmRSS in /proc/self/status");
     }
@@ -141,7 +145,7 @@ public final class RawHttp {
 
     /** Reads a server-sent event stream to its end (the server closes it) and returns its last {@code data:} line. */
     public static String lastEvent(Socket s) throws IOException {
-        var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+        var in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
         String last = "";
         for (String line; (line = in.readLine()) != null; ) if (line.startsWith("data: ")) last = line;
         return last;

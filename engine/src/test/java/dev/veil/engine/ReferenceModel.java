@@ -5,6 +5,7 @@ import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Arrays;
 
 /**
  * A deliberately naive double-precision forward pass of a Llama / Qwen2 / Qwen3 / Qwen3-MoE decoder, written the
@@ -123,7 +124,7 @@ public final class ReferenceModel {
         int k = c.moe().expertsPerToken();
         Integer[] order = new Integer[p.length];
         for (int e = 0; e < p.length; e++) order[e] = e;
-        java.util.Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
+        Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
         double top = 0;
         for (int j = 0; j < k; j++) top += p[order[j]];
         double[] out = new double[x.length];
@@ -137,7 +138,7 @@ public final class ReferenceModel {
 
     /** In place: one head's slice through HF's RMSNorm with {@code weight} over head_dim. */
     private void normHead(double[] x, int off, double[] weight) {
-        double[] n = norm(java.util.Arrays.copyOfRange(x, off, off + weight.length), weight);
+        double[] n = norm(Arrays.copyOfRange(x, off, off + weight.length), weight);
         System.arraycopy(n, 0, x, off, n.length);
     }
 

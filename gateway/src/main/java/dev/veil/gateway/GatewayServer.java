@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.net.URISyntaxException;
 
 /**
  * The trusted, OpenAI-compatible gateway ({@code veil gateway}) on the shared HTTP layer ({@link HttpService}: Netty, a
@@ -174,7 +175,7 @@ public final class GatewayServer implements AutoCloseable {
             if (o.getScheme() == null || o.getRawAuthority() == null || !(o.getScheme().equalsIgnoreCase("http") || o.getScheme().equalsIgnoreCase("https")))
                 return false;
             return o.getRawAuthority().equalsIgnoreCase(host.strip());
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             return false; // "null" (sandboxed frames, files) included
         }
     }

@@ -25,6 +25,8 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * App → gateway → recording proxy → untrusted server, over real sockets. With noise off and greedy decoding the
@@ -239,7 +241,7 @@ class GatewayEndToEndTest {
             lines = List.copyOf(logs);
         }
         assertThat(lines).anyMatch(l -> l.startsWith("completion: 1 sequence(s)")).anyMatch(l -> l.startsWith("chat: "));
-        java.util.Set<Integer> ids = new java.util.HashSet<>();
+        Set<Integer> ids = new HashSet<>();
         for (int[] plain : plaintextSequences) for (int id : plain) ids.add(id);
         for (int[] plain : plaintextSequences) for (int id : chat.key.permutation().obfuscate(plain)) ids.add(id);
         ids.removeIf(id -> id < 1000); // counts and timings in log lines stay below 1000 in this test

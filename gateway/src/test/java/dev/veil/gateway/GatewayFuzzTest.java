@@ -13,6 +13,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
+import java.util.Comparator;
 
 /**
  * The gateway's JSON endpoints fuzzed over real sockets with mutated requests (wrong types, odd messages, junk):
@@ -35,7 +36,7 @@ class GatewayFuzzTest {
     static void stop() throws Exception {
         chat.close();
         try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 

@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The upstream client in llama-server's dialect, against responses recorded from the stock llama-server that
@@ -59,13 +60,13 @@ class LlamaServerDialectTest {
             e.getResponseHeaders().set("Content-Type", reply.endsWith(".sse") ? "text/event-stream" : "application/json");
             e.sendResponseHeaders(status, 0);
             try {
-                for (String event : new String(b, java.nio.charset.StandardCharsets.UTF_8).split("(?<=\n\n)")) {
-                    e.getResponseBody().write(event.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                for (String event : new String(b, StandardCharsets.UTF_8).split("(?<=\n\n)")) {
+                    e.getResponseBody().write(event.getBytes(StandardCharsets.UTF_8));
                     e.getResponseBody().flush();
                     Thread.sleep(5);
                 }
                 for (long end = System.nanoTime() + 10_000_000_000L; linger && System.nanoTime() < end; Thread.sleep(5)) {
-                    e.getResponseBody().write(": still generating\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    e.getResponseBody().write(": still generating\n\n".getBytes(StandardCharsets.UTF_8));
                     e.getResponseBody().flush();
                 }
             } catch (IOException | InterruptedException gone) {
@@ -192,7 +193,7 @@ class LlamaServerDialectTest {
 
     static Integer[] recordedIds(String sse) throws IOException {
         List<Integer> ids = new ArrayList<>();
-        for (String line : new String(resource(sse), java.nio.charset.StandardCharsets.UTF_8).split("\n"))
+        for (String line : new String(resource(sse), StandardCharsets.UTF_8).split("\n"))
             if (line.startsWith("data: ")) for (JsonNode id : VllmClient.JSON.readTree(line.substring(6)).path("tokens")) ids.add(id.asInt());
         assertThat(ids).isNotEmpty();
         return ids.toArray(Integer[]::new);

@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.function.UnaryOperator;
+import dev.veil.tokenizer.ChatTemplate;
 
 /**
  * A private chat on loopback for tests: a random-weight Qwen2-shaped model with the real Qwen3 tokenizer and chat
@@ -144,7 +145,7 @@ public final class PrivateChatFixture implements AutoCloseable {
 
     /** The ids the gateway sends for a one-message chat. */
     public int[] chatPromptIds(String user) {
-        String text = tokenizer.chatTemplate().orElseThrow().render(List.of(new dev.veil.tokenizer.ChatTemplate.Message("user", user)), true);
+        String text = tokenizer.chatTemplate().orElseThrow().render(List.of(new ChatTemplate.Message("user", user)), true);
         return tokenizer.encode(text, false, true);
     }
 

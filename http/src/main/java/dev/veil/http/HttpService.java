@@ -44,6 +44,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * An HTTP/1.1 server on Netty for blocking handlers: the event loop reads every request whole — its head within
@@ -327,7 +328,7 @@ public final class HttpService implements AutoCloseable {
                         inFlight.decrementAndGet();
                     }
                 });
-            } catch (java.util.concurrent.RejectedExecutionException e) { // closing
+            } catch (RejectedExecutionException e) { // closing
                 inFlight.decrementAndGet();
                 ctx.close();
             }

@@ -9,6 +9,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.io.FileNotFoundException;
+import java.util.Arrays;
 
 /**
  * The architecture of a decoder-only Llama, Qwen2, Qwen3 or Qwen3-MoE model, as a Hugging Face {@code config.json}
@@ -77,7 +79,7 @@ public record ModelConfig(
             for (Architecture a : values())
                 if (a.hfClass.equals(hfClassOrType) || a.modelType.equals(hfClassOrType)) return a;
             throw new IllegalArgumentException("unsupported architecture '" + hfClassOrType + "' (Veil runs "
-                    + String.join(", ", java.util.Arrays.stream(values()).map(a -> a.hfClass).toList()) + ")");
+                    + String.join(", ", Arrays.stream(values()).map(a -> a.hfClass).toList()) + ")");
         }
     }
 
@@ -159,7 +161,7 @@ public record ModelConfig(
         JsonNode n;
         try {
             n = JSON.readTree(file.toFile());
-        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+        } catch (NoSuchFileException | FileNotFoundException e) {
             throw new IOException(file + ": no config.json in the model directory");
         } catch (IOException e) {
             throw new IOException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");

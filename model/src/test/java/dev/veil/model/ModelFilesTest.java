@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.lang.foreign.Arena;
 
 class ModelFilesTest {
     @TempDir Path tmp;
@@ -122,7 +123,7 @@ class ModelFilesTest {
         c.write(dir);
         List<Tensor> weights = new ArrayList<>(RandomModels.weights(c, DType.F32, 1));
         weights.replaceAll(t -> t.name().equals("model.norm.weight")
-                ? new Tensor(t.name(), DType.I32, t.shape(), java.lang.foreign.Arena.ofAuto().allocate(32 * 4)) : t);
+                ? new Tensor(t.name(), DType.I32, t.shape(), Arena.ofAuto().allocate(32 * 4)) : t);
         SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, Map.of());
         assertThatThrownBy(() -> ModelFiles.open(dir)).isInstanceOf(IOException.class)
                 .hasMessage(dir + ": tensor 'model.norm.weight' has unsupported dtype I32 (Veil runs F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights; norms and biases in float)");

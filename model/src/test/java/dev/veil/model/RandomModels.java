@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.nio.file.Files;
 
 /** Small random-weight models in the real Hugging Face layout, for format tests. */
 public final class RandomModels {
@@ -57,7 +58,7 @@ public final class RandomModels {
 
     /** Writes config.json + model.safetensors (+ generation_config.json) of a random model into {@code dir}. */
     public static Path writeHf(Path dir, ModelConfig c, DType dtype, long seed) throws IOException {
-        java.nio.file.Files.createDirectories(dir);
+        Files.createDirectories(dir);
         c.write(dir);
         SafetensorsWriter.write(dir.resolve("model.safetensors"), weights(c, dtype, seed), Map.of("format", "pt"));
         return dir;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Files;
 
 class VeilCacheTest {
 
@@ -23,7 +24,7 @@ class VeilCacheTest {
     void theScriptsUseTheSameRule() throws Exception {
         // a new user with HOME elsewhere fetched into one folder and tested against another: keep them in step
         for (String script : new String[] {"scripts/fetch-fixtures.sh", "scripts/bench-train.sh"}) {
-            String text = java.nio.file.Files.readString(Path.of(System.getProperty("veil.repo"), script));
+            String text = Files.readString(Path.of(System.getProperty("veil.repo"), script));
             assertTrue(text.contains("CACHE=\"${VEIL_CACHE:-$HOME/.cache/veil}\""), script);
         }
     }

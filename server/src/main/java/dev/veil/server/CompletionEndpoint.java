@@ -19,6 +19,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.veil.http.HttpError;
 
 /**
  * {@code POST /v1/completions}: validates the request, hands its sequences to the {@link Scheduler} and writes their
@@ -107,10 +109,10 @@ final class CompletionEndpoint {
                 () -> new ApiException(503, "ServiceUnavailableError", "the server is busy reading other requests; retry later", null));
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode json(Exchange exchange) throws ApiException {
+    private static JsonNode json(Exchange exchange) throws ApiException {
         try {
             return exchange.json();
-        } catch (dev.veil.http.HttpError e) {
+        } catch (HttpError e) {
             throw (ApiException) e; // the shape is ApiException::of
         }
     }

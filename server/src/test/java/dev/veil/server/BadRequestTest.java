@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import java.nio.charset.StandardCharsets;
 
 /** Malformed or unsupported requests: one clear 4xx with vLLM's error JSON, never a 5xx, and the server carries on. */
 class BadRequestTest {
@@ -125,7 +126,7 @@ class BadRequestTest {
     void aBodyJacksonTakesForUtf32Is400() throws Exception {
         // found by CompletionRequestFuzzTest: four zero bytes make Jackson read UTF-32 and throw CharConversionException,
         // an IOException that is no JacksonException, so it escaped the 400 path
-        byte[] body = "\0\0\0\0{\"prompt\": [1]}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        byte[] body = "\0\0\0\0{\"prompt\": [1]}".getBytes(StandardCharsets.ISO_8859_1);
         var response = TestHttp.send(HttpRequest.newBuilder(completions).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
         assertThat(response.status()).as(response.body()).isEqualTo(400);

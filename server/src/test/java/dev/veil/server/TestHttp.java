@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.io.InputStream;
 
 /** A plain HTTP client for tests: JSON in, JSON or server-sent events out. */
 public final class TestHttp {
@@ -62,7 +63,7 @@ public final class TestHttp {
     public static Events stream(URI uri, JsonNode body) throws IOException, InterruptedException {
         HttpRequest r = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
-        HttpResponse<java.io.InputStream> response = CLIENT.send(r, HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response = CLIENT.send(r, HttpResponse.BodyHandlers.ofInputStream());
         List<JsonNode> data = new ArrayList<>();
         List<String> comments = new ArrayList<>();
         boolean done = false;

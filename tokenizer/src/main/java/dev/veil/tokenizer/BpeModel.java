@@ -2,6 +2,8 @@ package dev.veil.tokenizer;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Byte-pair encoding by merge rank, as Hugging Face's BPE model and llama.cpp's BPE tokenizer do it: split the
@@ -107,7 +109,7 @@ final class BpeModel implements TokenModel {
                 s.add(id);
                 lastWasUnk = false;
             } else if (byteFallbackIds != null) {
-                for (byte b : Character.toString(cp).getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                for (byte b : Character.toString(cp).getBytes(StandardCharsets.UTF_8))
                     s.add(byteFallbackIds[b & 0xFF]);
                 lastWasUnk = false;
             } else if (unkId >= 0) {
@@ -127,7 +129,7 @@ final class BpeModel implements TokenModel {
         }
 
         void add(int id) {
-            if (size == ids.length) ids = java.util.Arrays.copyOf(ids, size * 2);
+            if (size == ids.length) ids = Arrays.copyOf(ids, size * 2);
             ids[size++] = id;
         }
     }

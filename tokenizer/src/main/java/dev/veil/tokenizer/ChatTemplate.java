@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import jinjava.javax.el.CompositeELResolver;
+import java.util.regex.Pattern;
 
 /**
  * A model's chat template (tokenizer_config.json {@code chat_template}, or GGUF {@code tokenizer.chat_template})
@@ -155,7 +156,7 @@ public final class ChatTemplate {
         parts.add(args.substring(start));
         List<String> rewritten = new ArrayList<>();
         for (String part : parts) {
-            var m = java.util.regex.Pattern.compile("^(\\s*[A-Za-z_]\\w*\\s*)=(?!=)(.*)$", java.util.regex.Pattern.DOTALL).matcher(part);
+            var m = Pattern.compile("^(\\s*[A-Za-z_]\\w*\\s*)=(?!=)(.*)$", Pattern.DOTALL).matcher(part);
             rewritten.add(m.matches() ? m.group(1) + "=(" + m.group(2) + ")" : part);
         }
         return String.join(",", rewritten);

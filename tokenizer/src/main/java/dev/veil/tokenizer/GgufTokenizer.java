@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Builds a {@link Tokenizer} from GGUF vocabulary metadata the way llama.cpp (llama-vocab.cpp) interprets it:
@@ -130,9 +131,9 @@ final class GgufTokenizer {
         return switch (type) {
             case UNUSED -> new byte[0];
             case BYTE -> token.matches("<0x[0-9A-Fa-f]{2}>") ? new byte[] {(byte) Integer.parseInt(token.substring(3, 5), 16)}
-                    : token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            case CONTROL, UNKNOWN, USER_DEFINED -> token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            default -> spm ? token.replace('▁', ' ').getBytes(java.nio.charset.StandardCharsets.UTF_8)
+                    : token.getBytes(StandardCharsets.UTF_8);
+            case CONTROL, UNKNOWN, USER_DEFINED -> token.getBytes(StandardCharsets.UTF_8);
+            default -> spm ? token.replace('▁', ' ').getBytes(StandardCharsets.UTF_8)
                     : ByteLevel.decodeOrUtf8(token);
         };
     }

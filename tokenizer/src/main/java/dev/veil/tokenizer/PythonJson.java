@@ -1,6 +1,7 @@
 package dev.veil.tokenizer;
 
 import java.util.Map;
+import java.util.Arrays;
 
 /**
  * JSON as Python's {@code json.dumps(x, ensure_ascii=False)} writes it, which is what the {@code tojson}
@@ -43,7 +44,7 @@ final class PythonJson {
                 }
                 out.append(']');
             }
-            case Object[] items -> write(java.util.Arrays.asList(items), out);
+            case Object[] items -> write(Arrays.asList(items), out);
             default -> string(value.toString(), out);
         }
     }

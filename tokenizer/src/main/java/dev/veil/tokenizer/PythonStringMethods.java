@@ -6,6 +6,7 @@ import java.util.Iterator;
 import java.util.List;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELResolver;
+import java.util.Locale;
 
 /**
  * Python's str methods and indexing for jinjava: chat templates are written for Jinja2, where {@code s.startswith(x)},
@@ -32,10 +33,10 @@ final class PythonStringMethods extends ELResolver {
             case "rstrip" -> stripRight(s, arg0);
             case "split" -> split(s, arg0, args.length > 1 ? ((Number) args[1]).intValue() : -1);
             case "replace" -> args.length >= 2 ? s.replace(arg0, String.valueOf(args[1])) : null;
-            case "upper" -> s.toUpperCase(java.util.Locale.ROOT);
-            case "lower" -> s.toLowerCase(java.util.Locale.ROOT);
+            case "upper" -> s.toUpperCase(Locale.ROOT);
+            case "lower" -> s.toLowerCase(Locale.ROOT);
             case "title" -> title(s);
-            case "capitalize" -> s.isEmpty() ? s : s.substring(0, 1).toUpperCase(java.util.Locale.ROOT) + s.substring(1).toLowerCase(java.util.Locale.ROOT);
+            case "capitalize" -> s.isEmpty() ? s : s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1).toLowerCase(Locale.ROOT);
             case "find" -> arg0 == null ? null : s.indexOf(arg0);
             case "count" -> arg0 == null || arg0.isEmpty() ? null : (s.length() - s.replace(arg0, "").length()) / arg0.length();
             case "join" -> args.length == 1 && args[0] instanceof Iterable<?> items ? join(s, items) : null;

@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.io.CharConversionException;
+import java.util.Arrays;
 
 /**
  * Reads a Hugging Face {@code tokenizer.json} (with {@code tokenizer_config.json} and
@@ -59,7 +61,7 @@ final class TokenizerJson {
             return node;
         } catch (JacksonException e) {
             throw new IOException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
-        } catch (java.io.CharConversionException e) { // Jackson took the bytes for UTF-32
+        } catch (CharConversionException e) { // Jackson took the bytes for UTF-32
             throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
         }
     }
@@ -85,7 +87,7 @@ final class TokenizerJson {
         List<AddedToken> added = addedTokens();
         int size = modelTokens.length;
         for (AddedToken t : added) size = Math.max(size, t.id() + 1);
-        String[] allTokens = java.util.Arrays.copyOf(modelTokens, size);
+        String[] allTokens = Arrays.copyOf(modelTokens, size);
         for (AddedToken t : added) allTokens[t.id()] = t.content();
         Vocabulary vocabulary = new Vocabulary(allTokens);
 

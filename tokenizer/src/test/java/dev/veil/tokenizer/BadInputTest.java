@@ -12,6 +12,9 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /** Broken or unsupported tokenizer sources fail with one message that names the file or key and the problem. */
 class BadInputTest {
@@ -100,12 +103,12 @@ class BadInputTest {
     @Test
     void aGgufFileWithoutVocabularyNamesTheFile() throws IOException {
         // a minimal GGUF v3: magic, version, no tensors, one key general.architecture = "llama"
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(128).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(128).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(0x46554747).putInt(3).putLong(0).putLong(1);
         byte[] key = "general.architecture".getBytes(), value = "llama".getBytes();
         b.putLong(key.length).put(key).putInt(8).putLong(value.length).put(value);
         Path file = dir.resolve("model.gguf");
-        Files.write(file, java.util.Arrays.copyOf(b.array(), b.position()));
+        Files.write(file, Arrays.copyOf(b.array(), b.position()));
         assertThatThrownBy(() -> Tokenizer.load(file)).isInstanceOf(IOException.class)
                 .hasMessage(file + ": GGUF tokenizer.ggml.model: missing: this GGUF has no vocabulary");
     }

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Arrays;
 
 /**
  * Everything needed to continue a training run exactly where it stopped, in one safetensors file: the F32
@@ -36,7 +37,7 @@ public final class Checkpoint {
     public static void save(Path file, Transformer model, AdamW optimizer, State state) throws IOException {
         List<Tensor> tensors = new ArrayList<>();
         for (Parameter p : model.parameters()) {
-            long[] shape = java.util.Arrays.stream(p.shape()).asLongStream().toArray();
+            long[] shape = Arrays.stream(p.shape()).asLongStream().toArray();
             tensors.add(Tensor.ofFloats("param/" + p.name(), p.value(), shape));
             tensors.add(Tensor.ofFloats("adam_m/" + p.name(), optimizer.firstMoment(p.name()), shape));
             tensors.add(Tensor.ofFloats("adam_v/" + p.name(), optimizer.secondMoment(p.name()), shape));

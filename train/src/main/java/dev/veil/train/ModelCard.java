@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.math.BigDecimal;
+import java.math.MathContext;
 
 /** Writes {@code MODEL_CARD.md} and {@code training_curve.svg}: how a model was made and how good it is. */
 public final class ModelCard {
@@ -113,6 +115,6 @@ public final class ModelCard {
     }
 
     private static String fmt(double v) {
-        return new java.math.BigDecimal(v).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString();
+        return new BigDecimal(v).round(new MathContext(6)).stripTrailingZeros().toPlainString();
     }
 }

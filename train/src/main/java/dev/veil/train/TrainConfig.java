@@ -12,6 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
+import java.io.FileNotFoundException;
+import java.util.ArrayList;
+import java.util.Locale;
 
 /**
  * Everything that determines a training run, read from a JSON file:
@@ -41,8 +44,8 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
     public record DataSettings(Split train, Split heldout, Split outOfDomain, int outOfDomainEvery) {
 
         /** Every {@code outOfDomainEvery}-th out-of-domain document: a spread-out sample that keeps evaluation short. */
-        public <T> java.util.List<T> outOfDomainSample(java.util.List<T> docs) {
-            java.util.List<T> out = new java.util.ArrayList<>();
+        public <T> List<T> outOfDomainSample(List<T> docs) {
+            List<T> out = new ArrayList<>();
             for (int i = 0; i < docs.size(); i += outOfDomainEvery) out.add(docs.get(i));
             return out;
         }
@@ -82,7 +85,7 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
         JsonNode root;
         try {
             root = JSON.readTree(file.toFile());
-        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+        } catch (NoSuchFileException | FileNotFoundException e) {
             throw new IOException(file + ": training config not found");
         } catch (IOException e) {
             throw new IOException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
@@ -170,7 +173,7 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
     }
 
     private static Split split(JsonFields d, String field, Split fallback) {
-        String name = d.string(field, fallback.name().toLowerCase(java.util.Locale.ROOT));
+        String name = d.string(field, fallback.name().toLowerCase(Locale.ROOT));
         for (Split s : Split.values()) if (s.name().equalsIgnoreCase(name)) return s;
         throw new IllegalArgumentException("field 'data." + field + "' must be one of train, heldout, out_of_domain; got \"" + name + "\"");
     }
@@ -187,7 +190,7 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
     public ObjectNode fingerprint() {
         ObjectNode n = JSON.createObjectNode();
         n.put("seed", seed);
-        n.put("train_split", data.train().name().toLowerCase(java.util.Locale.ROOT));
+        n.put("train_split", data.train().name().toLowerCase(Locale.ROOT));
         ObjectNode t = n.putObject("tokenizer");
         if (tokenizer.path() != null) t.put("path", tokenizer.path().toString());
         else t.put("vocab_size", tokenizer.vocabSize()).put("min_frequency", tokenizer.minFrequency());

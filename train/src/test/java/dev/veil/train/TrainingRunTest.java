@@ -25,6 +25,7 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 
 /** `veil train model` end to end on a tiny model: the output, the engine agreeing with training, determinism, resume. */
 class TrainingRunTest {
@@ -62,7 +63,7 @@ class TrainingRunTest {
         assertThat(gen.get("bos_token_id").asInt()).isEqualTo(397);
 
         // it learned something: the loss fell, and the held-out evaluation is in the log
-        TrainingLog log = new TrainingLog((com.fasterxml.jackson.databind.node.ArrayNode) new ObjectMapper().readTree(
+        TrainingLog log = new TrainingLog((ArrayNode) new ObjectMapper().readTree(
                 "[" + String.join(",", Files.readAllLines(full.resolve("training_log.jsonl"))) + "]"));
         assertThat(log.trainCurve()).hasSize(2); // flushed at each checkpoint: steps 4 and 8
         assertThat(log.trainCurve().get(1)[1]).isLessThan(log.trainCurve().get(0)[1]);

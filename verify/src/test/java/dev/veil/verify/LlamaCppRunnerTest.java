@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.veil.model.DType;
 
 /** The llama.cpp oracle fails loudly and clearly: a missing fixture, a missing or corrupt GGUF. */
 class LlamaCppRunnerTest {
@@ -46,7 +47,7 @@ class LlamaCppRunnerTest {
     @Test
     void llamaCppsOwnErrorsComeBackAsOneIOException() throws IOException {
         // A valid file, but a context of 0 tokens cannot hold the prompt ("Failed to free up space for new tokens").
-        Fixture f = Fixture.create(Shapes.LLAMA_MHA, dev.veil.model.DType.F32, tmp);
+        Fixture f = Fixture.create(Shapes.LLAMA_MHA, DType.F32, tmp);
         LlamaCpp llama = LlamaCpp.locate(VeilCache.dir());
         var request = new LlamaCpp.Request(f.gguf(), 1, 0, List.of(new int[] {1}), true, 0, null);
         assertThatThrownBy(() -> llama.run(request, Duration.ofMinutes(1)))

@@ -3,6 +3,7 @@ package dev.veil.aloepri.experiment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.DoubleUnaryOperator;
 
 /**
  * Small line charts as standalone SVG: a figure is a row of panels, each with axes, ticks at the measured x values,
@@ -64,8 +65,8 @@ public final class SvgChart {
         double xMax = xs.stream().mapToDouble(x -> scaleX(x, panel.logX())).max().orElse(1);
         if (xMax == xMin) xMax = xMin + 1;
         double x0 = xMin, x1 = xMax, y0 = yMin, y1 = yMax;
-        java.util.function.DoubleUnaryOperator px = x -> LEFT + (scaleX(x, panel.logX()) - x0) / (x1 - x0) * plotW;
-        java.util.function.DoubleUnaryOperator py = y -> TOP + (1 - (y - y0) / (y1 - y0)) * plotH;
+        DoubleUnaryOperator px = x -> LEFT + (scaleX(x, panel.logX()) - x0) / (x1 - x0) * plotW;
+        DoubleUnaryOperator py = y -> TOP + (1 - (y - y0) / (y1 - y0)) * plotH;
 
         svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"16\" text-anchor=\"middle\" font-size=\"12\">%s</text>%n",
                 LEFT + plotW / 2, escape(panel.title())));

@@ -4,6 +4,7 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ejml.data.DMatrixRMaj;
+import java.util.Arrays;
 
 /**
  * M = L·Q for a square M: Q with orthonormal rows, L lower triangular with a positive diagonal, by block classical
@@ -51,7 +52,7 @@ final class GramSchmidt {
     /** Orthonormalises rows [i0, i1) against rows [0, i0) (two passes), then among themselves. */
     private void block(int i0, int i1) {
         int rows = i1 - i0;
-        DMatrixRMaj y = DMatrixRMaj.wrap(rows, n, java.util.Arrays.copyOfRange(q, i0 * n, i1 * n));
+        DMatrixRMaj y = DMatrixRMaj.wrap(rows, n, Arrays.copyOfRange(q, i0 * n, i1 * n));
         DMatrixRMaj x = lInverse == null ? null : new DMatrixRMaj(rows, n);
         if (x != null) for (int j = 0; j < rows; j++) x.data[j * n + i0 + j] = 1;
         double[] original = new double[rows];

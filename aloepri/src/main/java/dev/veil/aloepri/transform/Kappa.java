@@ -2,6 +2,7 @@ package dev.veil.aloepri.transform;
 
 import dev.veil.aloepri.key.KeyMatrices;
 import java.util.random.RandomGenerator;
+import java.util.Arrays;
 
 /**
  * The constant κ that replaces an RMSNorm weight (paper §5.2.5). The obfuscated norm computes
@@ -37,7 +38,7 @@ public final class Kappa {
     /** The obfuscated norm weight: κ in every one of the d+2h coordinates. */
     public static float[] normWeight(double kappa, int obfuscatedHidden) {
         float[] w = new float[obfuscatedHidden];
-        java.util.Arrays.fill(w, (float) kappa);
+        Arrays.fill(w, (float) kappa);
         return w;
     }
 

@@ -6,6 +6,8 @@ import dev.veil.model.DType;
 import dev.veil.model.Tensor;
 import java.lang.foreign.MemorySegment;
 import org.ejml.data.DMatrixRMaj;
+import dev.veil.engine.kernel.Matrix;
+import java.util.List;
 
 /**
  * A row-major float matrix: a weight in the Hugging Face layout ([out, in]) or a key matrix rounded to
@@ -57,8 +59,8 @@ public record WeightMatrix(int rows, int cols, float[] data) {
         return new WeightMatrix(rows, other.rows, out);
     }
 
-    private dev.veil.engine.kernel.Matrix asWeight() {
-        return new dev.veil.engine.kernel.Matrix("key product", MemorySegment.ofArray(data), DType.F32, rows, cols);
+    private Matrix asWeight() {
+        return new Matrix("key product", MemorySegment.ofArray(data), DType.F32, rows, cols);
     }
 
     /** {@code this · other}. */
@@ -95,7 +97,7 @@ public record WeightMatrix(int rows, int cols, float[] data) {
     }
 
     /** Stacks matrices with equal column counts on top of each other. */
-    public static WeightMatrix stackRows(java.util.List<WeightMatrix> parts) {
+    public static WeightMatrix stackRows(List<WeightMatrix> parts) {
         int cols = parts.getFirst().cols, rows = 0;
         for (WeightMatrix p : parts) {
             if (p.cols != cols) throw new IllegalArgumentException("cannot stack " + p.cols + " columns under " + cols);

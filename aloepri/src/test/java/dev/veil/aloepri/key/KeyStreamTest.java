@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import java.util.stream.IntStream;
 
 class KeyStreamTest {
 
@@ -31,8 +32,8 @@ class KeyStreamTest {
         assertThat(sum / n).isBetween(-0.01, 0.01);
         assertThat(sq / n).isBetween(0.98, 1.02);
         int[] p = rng.permutation(1000);
-        assertThat(Arrays.stream(p).sorted().toArray()).containsExactly(java.util.stream.IntStream.range(0, 1000).toArray());
-        assertThat(p).isNotEqualTo(java.util.stream.IntStream.range(0, 1000).toArray());
+        assertThat(Arrays.stream(p).sorted().toArray()).containsExactly(IntStream.range(0, 1000).toArray());
+        assertThat(p).isNotEqualTo(IntStream.range(0, 1000).toArray());
     }
 
     private static long[] longs(KeyStream s) {

@@ -8,6 +8,7 @@ import dev.veil.model.ModelConfig;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import dev.veil.engine.kernel.Rope;
 
 class AttentionTransformTest {
 
@@ -32,7 +33,7 @@ class AttentionTransformTest {
         KeyMatrices keys = KeyMatrices.generate(c.hiddenSize(), 8, 0.3, rng);
         AttentionWeights plain = randomWeights(c, rng);
         WeightMatrix x = Reference.random(7, c.hiddenSize(), 1, rng);
-        double[] inv = dev.veil.engine.kernel.Rope.of(c).inverseFrequencies();
+        double[] inv = Rope.of(c).inverseFrequencies();
         WeightMatrix y = Reference.attention(x, plain, c.numHeads(), c.numKvHeads(), c.headDim(), inv);
 
         AttentionKeys k = AttentionKeys.sample(c, keys, beta, gamma, rng);

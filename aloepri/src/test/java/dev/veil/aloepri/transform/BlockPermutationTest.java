@@ -6,11 +6,12 @@ import dev.veil.aloepri.key.KeyStream;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import dev.veil.engine.kernel.Rope;
 
 class BlockPermutationTest {
 
     /** head_dim 128, rope_theta 1e4: θ_j = 1e4^(−j/64). */
-    private static final double[] INV = dev.veil.engine.kernel.Rope.of(AttentionTransformTest.config(128, 1, 1, 128, false)).inverseFrequencies();
+    private static final double[] INV = Rope.of(AttentionTransformTest.config(128, 1, 1, 128, false)).inverseFrequencies();
 
     @Test
     void betaOneIsTheIdentity() {

@@ -6,11 +6,12 @@ import dev.veil.aloepri.key.Fp64;
 import dev.veil.aloepri.key.KeyStream;
 import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.Test;
+import dev.veil.engine.kernel.Rope;
 
 class HeadKeyTest {
 
     private static final int HD = 16;
-    private static final double[] INV = dev.veil.engine.kernel.Rope.of(AttentionTransformTest.config(32, 2, 2, HD, false)).inverseFrequencies();
+    private static final double[] INV = Rope.of(AttentionTransformTest.config(32, 2, 2, HD, false)).inverseFrequencies();
 
     @Test
     void queryAndKeyMapsPreserveScoresAndCommuteWithRope() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.veil.aloepri.key.KeyMatrices;
 import dev.veil.aloepri.key.KeyStream;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
 
 class NormTest {
 
@@ -60,7 +61,7 @@ class NormTest {
 
     private static float[] fill(int n, float v) {
         float[] f = new float[n];
-        java.util.Arrays.fill(f, v);
+        Arrays.fill(f, v);
         return f;
     }
 }

@@ -2,6 +2,8 @@ package dev.veil.aloepri.transform;
 
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
+import dev.veil.engine.kernel.Rope;
+import java.util.function.Consumer;
 
 /**
  * A deliberately naive decoder over Hugging Face weights (RMSNorm with its weight, RoPE, GQA, SwiGLU), built
@@ -17,11 +19,11 @@ public final class ReferenceDecoder {
     }
 
     /** As {@link #logits(Weights, ModelConfig, int[])}, telling {@code residualWrites} each write into the residual stream. */
-    public static WeightMatrix logits(Weights w, ModelConfig c, int[] tokens, java.util.function.Consumer<WeightMatrix> residualWrites) {
+    public static WeightMatrix logits(Weights w, ModelConfig c, int[] tokens, Consumer<WeightMatrix> residualWrites) {
         WeightMatrix embed = WeightMatrix.of(w.get("model.embed_tokens.weight"));
         WeightMatrix x = embed.gatherRows(tokens);
         residualWrites.accept(x);
-        double[] inv = dev.veil.engine.kernel.Rope.of(c).inverseFrequencies();
+        double[] inv = Rope.of(c).inverseFrequencies();
         for (int l = 0; l < c.numLayers(); l++) {
             WeightMatrix a = norm(x, w, ModelConfig.layer(l, "input_layernorm.weight"), c);
             AttentionWeights attn = new AttentionWeights(m(w, l, "self_attn.q_proj.weight"), m(w, l, "self_attn.k_proj.weight"),

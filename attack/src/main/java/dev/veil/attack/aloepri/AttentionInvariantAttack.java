@@ -4,6 +4,7 @@ import dev.veil.attack.Progress;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.math.RowSort;
 import dev.veil.attack.math.TopK;
+import java.util.Arrays;
 
 /**
  * Attention IA: AloePri transforms each RoPE 2-dimensional block of a query head by an invertible 2×2 map (rotation R
@@ -46,7 +47,7 @@ public final class AttentionInvariantAttack implements AloePriAttack {
             float[] d = RowSort.squaredDistances(RowSort.columnFeatures(obf, v, blocks, QUANTILES), blocks,
                     RowSort.columnFeatures(plain, v, blocks, QUANTILES), blocks, QUANTILES);
             for (int b = 0; b < blocks; b++) {
-                int match = TopK.smallest(java.util.Arrays.copyOfRange(d, b * blocks, (b + 1) * blocks), 1)[0];
+                int match = TopK.smallest(Arrays.copyOfRange(d, b * blocks, (b + 1) * blocks), 1)[0];
                 for (int r = 0; r < v; r++) {
                     obfAll[r * width + l * blocks + b] = obf[r * blocks + b];
                     plainAll[r * width + l * blocks + b] = plain[r * blocks + match];

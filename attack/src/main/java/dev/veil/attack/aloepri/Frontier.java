@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.Arrays;
 
 /**
  * AloePri's privacy/accuracy frontier on one model: for the paper's defaults, each defense beyond the paper and
@@ -195,7 +196,7 @@ public final class Frontier {
         });
         return SvgChart.figure("AloePri on " + r.model() + ": strongest attack vs accuracy cost", List.of(
                 new SvgChart.Panel("recovery vs perplexity increase", "held-out perplexity increase (%, log scale)", "strongest attack: text tokens (%)",
-                        ppl.stream().allMatch(x -> java.util.Arrays.stream(x.x()).allMatch(v -> v > 0)), ppl, 100 * TARGET_RECOVERY, "target 5%"),
+                        ppl.stream().allMatch(x -> Arrays.stream(x.x()).allMatch(v -> v > 0)), ppl, 100 * TARGET_RECOVERY, "target 5%"),
                 new SvgChart.Panel("recovery vs next-token agreement", "next-token agreement with the plain model (%)",
                         "strongest attack: text tokens (%)", false, agree, 100 * r.readsNothing(), "reads nothing")));
     }

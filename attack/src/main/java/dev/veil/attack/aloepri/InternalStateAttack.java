@@ -25,6 +25,7 @@ import dev.veil.train.nn.Var;
 import dev.veil.train.optim.AdamW;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Arrays;
 
 /**
  * ISA, gradient-based inversion of internal states (after Dong et al., USENIX Security '25): the attacker observes
@@ -128,7 +129,7 @@ public final class InternalStateAttack implements AloePriAttack {
         }
         int[][] ranked = new int[n][];
         int width = kind == Kind.ATTENTION ? k : v;   // the hidden stage takes every id, by descending θ
-        for (int i = 0; i < n; i++) ranked[i] = TopK.largest(java.util.Arrays.copyOfRange(theta.value(), i * v, (i + 1) * v), width);
+        for (int i = 0; i < n; i++) ranked[i] = TopK.largest(Arrays.copyOfRange(theta.value(), i * v, (i + 1) * v), width);
         return kind == Kind.ATTENTION ? refine(t, ranked, observed.values) : refineHidden(t, ranked, observed.values);
     }
 
@@ -144,7 +145,7 @@ public final class InternalStateAttack implements AloePriAttack {
                 new ModelName(Product.QKV, Math.min(1, c.numLayers() - 1)));
         int[][] ranked = new int[candidates.length][];
         for (int i = 0; i < candidates.length; i++) {
-            float[] row = java.util.Arrays.copyOfRange(observed, i * d, (i + 1) * d);
+            float[] row = Arrays.copyOfRange(observed, i * d, (i + 1) * d);
             float[] distance = matcher.search(candidates[i], row, budget, MATCH);
             int[] order = TopK.smallest(distance, k);
             ranked[i] = new int[order.length];
@@ -170,7 +171,7 @@ public final class InternalStateAttack implements AloePriAttack {
         Rope.Table table = Rope.of(c).table(0, n);
         float[] qs = new float[n * qDim], ks = new float[n * kvDim];
         for (int i = 0; i < n; i++) place(all, start[i][0], i, table, qs, ks, c);
-        int[] tokens = java.util.Arrays.stream(start).mapToInt(r -> r[0]).toArray();
+        int[] tokens = Arrays.stream(start).mapToInt(r -> r[0]).toArray();
         float scale = (float) (1 / Math.sqrt(hd));
         int[][] ranked = new int[n][];
         float[] cq = new float[qDim], ck = new float[kvDim];
@@ -340,7 +341,7 @@ public final class InternalStateAttack implements AloePriAttack {
     }
 
     private static float[] concat(float[] a, float[] b) {
-        float[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        float[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * IMA, a learned inversion model (InvBERT-style): the attacker knows the mechanism and its public parameters, so it
@@ -48,7 +49,7 @@ public final class InversionModelAttack implements AloePriAttack {
         var plainCfg = t.plain().config();
         int v = t.vocab(), d = plainCfg.hiddenSize(), dObf = t.obfuscated().hidden();
         AloePriParams params = params(t.capture().setting());
-        Set<Integer> fixed = new java.util.TreeSet<>(plainCfg.eosTokenIds());
+        Set<Integer> fixed = new TreeSet<>(plainCfg.eosTokenIds());
         if (plainCfg.bosTokenId() >= 0) fixed.add(plainCfg.bosTokenId());
         float[] plainRows = RowMajor.rmsNormalised(t.plain().embed(), d);
         List<float[]> inputs = new ArrayList<>();

@@ -12,6 +12,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 
 /**
  * The owner's audit of their own obfuscated checkpoint before it is deployed: every attack that needs only the
@@ -62,7 +64,7 @@ public final class SelfAudit {
         AloePriTarget target = new AloePriTarget(capture, servedConfig, served, plainConfig, plain);
         int k = 10;
 
-        Map<String, VocabMapping> mappings = new java.util.LinkedHashMap<>();
+        Map<String, VocabMapping> mappings = new LinkedHashMap<>();
         Map<String, float[]> families = WeightProductMatchingAttack.familyVotes(target, progress);
         float[] all = new float[v * v];
         for (float[] f : families.values()) for (int i = 0; i < all.length; i++) all[i] += f[i];
@@ -79,7 +81,7 @@ public final class SelfAudit {
 
         List<Row> rows = new ArrayList<>();
         mappings.forEach((name, m) -> rows.add(new Row(name, textRecovery(m, tau, heldout), m.vocabularyTop1(tau))));
-        Row strongest = rows.stream().max(java.util.Comparator.comparingDouble(Row::text)).orElseThrow();
+        Row strongest = rows.stream().max(Comparator.comparingDouble(Row::text)).orElseThrow();
         int top = FrequencyMatchingAttack.byCountOrder(publicTokens, v)[0];
         int same = 0;
         for (int t : heldout) if (t == top) same++;

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
+import dev.veil.attack.math.RowMajor;
 
 /**
  * VMA, the vocabulary-matching attack on AloePri's weights (paper Table 8, after Thomas et al.): products of
@@ -64,7 +65,7 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
         ToIntFunction<AloePriTarget.Side> vocab = AloePriTarget.Side::vocab, ffn = s -> s.config().intermediateSize();
         List<Product> p = new ArrayList<>();
         p.add(new Product("embed·head", vocab, s -> {
-            return dev.veil.attack.math.RowMajor.timesTransposed(s.embed(), s.vocab(), s.hidden(), s.head(), s.vocab());
+            return RowMajor.timesTransposed(s.embed(), s.vocab(), s.hidden(), s.head(), s.vocab());
         }));
         for (int l = 0; l < c.numLayers(); l++) {
             int layer = l;

@@ -31,6 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import dev.veil.attack.capture.Rows;
+import java.util.Arrays;
 
 /**
  * The AloePri audit: obfuscates the public model under a range of parameters (α_e, α_h, λ around the paper's defaults,
@@ -156,7 +158,7 @@ public final class AloePriAudit {
 
     /** TFMA's two flavours: the attacker's public prior, and an oracle that knows the users' own token counts. */
     static Map<String, AloePriAttack> frequencyAttacks(Options o, Truth truth, int vocab) {
-        int[] all = truth.requests().stream().flatMapToInt(r -> java.util.Arrays.stream(r.all())).toArray();
+        int[] all = truth.requests().stream().flatMapToInt(r -> Arrays.stream(r.all())).toArray();
         Map<String, AloePriAttack> m = new LinkedHashMap<>();
         m.put(TFMA_PUBLIC, new FrequencyMatchingAttack(FrequencyMatchingAttack.counts(o.publicTokens(), vocab), 10));
         m.put(TFMA_ORACLE, new FrequencyMatchingAttack(FrequencyMatchingAttack.counts(all, vocab), 10));
@@ -218,10 +220,10 @@ public final class AloePriAudit {
         for (int i = 0; i < Math.min(requests, c.requests().size()); i++) {
             Request r = c.requests().get(i);
             int n = Math.min(positions, t.requests().get(r.index()).prompt().length);
-            Map<String, dev.veil.attack.capture.Rows> tensors = new LinkedHashMap<>();
+            Map<String, Rows> tensors = new LinkedHashMap<>();
             r.tensors().forEach((k, rows) -> tensors.put(k, rows.slice(0, Math.min(n, rows.rows()))));
             rs.add(new Request(i, r.calls(), tensors, r.idsIn(), r.idsOut()));
-            ts.add(new Truth.RequestTruth(java.util.Arrays.copyOf(t.requests().get(r.index()).prompt(), n), new int[0]));
+            ts.add(new Truth.RequestTruth(Arrays.copyOf(t.requests().get(r.index()).prompt(), n), new int[0]));
         }
         return new Limited(new Capture(c.mode(), c.model(), c.publicModel(), c.setting(), rs, c.setups()), new Truth(ts, t.tau()));
     }

@@ -16,6 +16,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.HashSet;
+import java.util.function.Predicate;
 
 /** Writes an audit as JSON (every number) and as one self-contained HTML page (tables and inline SVG plots). */
 public final class AuditReport {
@@ -229,8 +231,8 @@ public final class AuditReport {
         }
     }
 
-    private static java.util.function.Predicate<SettingResult> distinctByName() {
-        Set<String> seen = new java.util.HashSet<>();
+    private static Predicate<SettingResult> distinctByName() {
+        Set<String> seen = new HashSet<>();
         return s -> seen.add(s.name());
     }
 

@@ -3,6 +3,7 @@ package dev.veil.attack.audit;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Comparator;
 
 /**
  * A whole audit: every setting's scores, which setting is each attack's unprotected reference, and the targets the
@@ -45,9 +46,9 @@ public record AuditResult(String mode, String model, String created, List<String
 
     public static Optional<Headline> headline(SettingResult s) {
         Optional<AttackResult> best = s.attacks().stream().filter(a -> !readsNothing(a.attack()) && !usesSecrets(a.attack()))
-                .max(java.util.Comparator.comparingDouble(AttackResult::top1));
+                .max(Comparator.comparingDouble(AttackResult::top1));
         Optional<AttackResult> floor = s.attacks().stream().filter(a -> readsNothing(a.attack()))
-                .max(java.util.Comparator.comparingDouble(AttackResult::top1));
+                .max(Comparator.comparingDouble(AttackResult::top1));
         return best.map(b -> new Headline(b.attack(), b.top1(), floor.map(AttackResult::attack).orElse("none"), floor.map(AttackResult::top1).orElse(0.0)));
     }
 

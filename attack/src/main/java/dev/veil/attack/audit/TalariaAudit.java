@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.stream.DoubleStream;
+import dev.veil.attack.aloepri.FrequencyMatchingAttack;
 
 /**
  * The Talaria audit: runs the deployment under a range of mask settings (each the real cloud, setup authority and
@@ -126,7 +127,7 @@ public final class TalariaAudit {
 
     static List<TalariaAttack> attacks(ModelConfig c, Options o) {
         int k = 10;
-        int[] unigram = dev.veil.attack.aloepri.FrequencyMatchingAttack.byCountOrder(o.publicTokens(), c.vocabSize());
+        int[] unigram = FrequencyMatchingAttack.byCountOrder(o.publicTokens(), c.vocabSize());
         // the joint decoder with its beam and greedily (beam 1): neither search dominates the other, the headline takes the better
         var joint = new JointLikelihoodAttack.Options(o.jointBeams(), o.jointCandidates(), true, true, true,
                 JointLikelihoodAttack.unigramPrior(o.publicTokens(), c.vocabSize()), null);

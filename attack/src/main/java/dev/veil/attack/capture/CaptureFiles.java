@@ -19,6 +19,8 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import com.fasterxml.jackson.core.JacksonException;
+import java.util.Arrays;
 
 /**
  * A capture on disk: a directory holding {@code capture.json} (the manifest: mode, model paths, public setting,
@@ -130,7 +132,7 @@ public final class CaptureFiles {
                     if (!st.contains(name)) throw new IOException(at + ": tensor '" + name + "' is not in " + tensorFile);
                     Tensor t = st.tensor(name);
                     if (t.rank() != 2 || t.cols() != cols)
-                        throw new IOException(at + ": tensor '" + name + "' has shape " + java.util.Arrays.toString(t.shape()) + ", the manifest says " + cols + " columns");
+                        throw new IOException(at + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape()) + ", the manifest says " + cols + " columns");
                     tensors.put(e.getKey(), new Rows(cols, t.toFloats()));
                 }
                 requests.add(new Request(index, calls, tensors, ints(n, "ids_in", at), ints(n, "ids_out", at)));
@@ -166,7 +168,7 @@ public final class CaptureFiles {
             return n;
         } catch (NoSuchFileException e) {
             throw new IOException(file + ": missing", e);
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
+        } catch (JacksonException e) {
             throw new IOException(file + ": not valid JSON (" + e.getOriginalMessage() + ")", e);
         }
     }

@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.LinkedHashSet;
 
 /** Weights held in memory; also a {@link TensorSink} that collects what a compiler writes. */
 public final class InMemoryWeights implements Weights, TensorSink {
@@ -38,7 +39,7 @@ public final class InMemoryWeights implements Weights, TensorSink {
 
     @Override
     public synchronized Set<String> names() {
-        return Collections.unmodifiableSet(new java.util.LinkedHashSet<>(tensors.keySet()));
+        return Collections.unmodifiableSet(new LinkedHashSet<>(tensors.keySet()));
     }
 
     @Override

@@ -30,6 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
+import dev.veil.talaria.protocol.MaskPrg;
+import java.util.Locale;
 
 /**
  * Runs a Talaria deployment end to end on loopback — the weight service, the setup authority and the client runtime,
@@ -54,7 +56,7 @@ public final class TalariaRun {
             s.put("embed_mask", options.embed().toString());
             s.put("mask_scale", Double.toString(options.maskScale()));
             s.put("embed_scale", Double.toString(options.embedScale()));
-            s.put("refresh", options.refresh().name().toLowerCase(java.util.Locale.ROOT));
+            s.put("refresh", options.refresh().name().toLowerCase(Locale.ROOT));
             s.put("check_vectors", Integer.toString(options.checkVectors()));
             return s;
         }
@@ -96,7 +98,7 @@ public final class TalariaRun {
             Generator strawman = null;
             if (client instanceof Veil v) runtime = new TalariaRuntime(new MaskedRemoteBackend(connection, setups, v.options(),
                     // a fixed client entropy stream makes an audit run reproducible; the attacks never see it
-                    dev.veil.talaria.protocol.MaskPrg.derive(new byte[dev.veil.talaria.protocol.MaskPrg.SEED_BYTES], "veil-audit-run")));
+                    MaskPrg.derive(new byte[MaskPrg.SEED_BYTES], "veil-audit-run")));
             else if (client instanceof ReusedMask r) strawman = new Generator(new Transformer(new ReusedMaskClient(connection, plain, r.scale(), 1)));
             proxy.take(-1);   // drop the calls made while connecting
             for (int i = 0; i < prompts.size(); i++) {

@@ -5,6 +5,7 @@ import dev.veil.engine.kernel.Matrix;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
+import java.util.Arrays;
 
 /** Row-major float matrices for the attacks' weight products, multiplied with the engine's kernels. */
 public final class RowMajor {
@@ -41,7 +42,7 @@ public final class RowMajor {
 
     /** Rows {@code from .. to-1} of a matrix with {@code cols} columns. */
     public static float[] rows(float[] a, int cols, int from, int to) {
-        return java.util.Arrays.copyOfRange(a, from * cols, to * cols);
+        return Arrays.copyOfRange(a, from * cols, to * cols);
     }
 
     /** Rows gathered in the order {@code index} gives. */
@@ -55,7 +56,7 @@ public final class RowMajor {
     public static float[] matrix(Weights w, String name, int rows, int cols) {
         Tensor t = w.get(name);
         if (t.rank() != 2 || t.rows() != rows || t.cols() != cols)
-            throw new IllegalArgumentException("tensor " + name + " has shape " + java.util.Arrays.toString(t.shape())
+            throw new IllegalArgumentException("tensor " + name + " has shape " + Arrays.toString(t.shape())
                     + ", expected [" + rows + ", " + cols + "]");
         return t.toFloats();
     }
@@ -64,7 +65,7 @@ public final class RowMajor {
     public static float[] vector(Weights w, String name, int n) {
         Tensor t = w.get(name);
         if (t.rank() != 1 || t.cols() != n)
-            throw new IllegalArgumentException("tensor " + name + " has shape " + java.util.Arrays.toString(t.shape()) + ", expected [" + n + "]");
+            throw new IllegalArgumentException("tensor " + name + " has shape " + Arrays.toString(t.shape()) + ", expected [" + n + "]");
         return t.toFloats();
     }
 

@@ -1,6 +1,7 @@
 package dev.veil.attack.math;
 
 import java.util.Random;
+import java.util.Arrays;
 
 /**
  * An orthonormal basis of a subspace of R^d (rows), and projection onto its orthogonal complement: what removes a mask
@@ -36,7 +37,7 @@ public final class Subspace {
             for (int j = 0; j < dim; j++) v[j] /= after;
             q[rank++] = v;
         }
-        return new Subspace(dim, java.util.Arrays.copyOf(q, rank));
+        return new Subspace(dim, Arrays.copyOf(q, rank));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.veil.attack.metrics;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * What an attack outputs for a sequence of positions: for each, candidate token ids, best first (at least one; an
@@ -35,7 +36,7 @@ public record Guesses(int[][] ranked) {
     }
 
     /** The guesses of several sequences one after another. */
-    public static Guesses concat(java.util.List<Guesses> parts) {
+    public static Guesses concat(List<Guesses> parts) {
         return new Guesses(parts.stream().flatMap(g -> Arrays.stream(g.ranked)).toArray(int[][]::new));
     }
 }

@@ -4,6 +4,7 @@ import dev.veil.engine.KvCache;
 import dev.veil.engine.LinearBackend;
 import dev.veil.engine.Transformer;
 import dev.veil.talaria.protocol.ModelName;
+import java.util.Arrays;
 
 /**
  * Forward simulation with the public model, for attacks that match what the server saw: holds a prefix of guessed
@@ -50,7 +51,7 @@ public final class ForwardMatcher {
      */
     public float[] search(int[] order, float[] observed, int budget, double tolerance) {
         float[] distance = new float[order.length];
-        java.util.Arrays.fill(distance, Float.MAX_VALUE);
+        Arrays.fill(distance, Float.MAX_VALUE);
         for (int c = 0; c < order.length && (position == 0 || clear || c < budget); c++) {
             distance[c] = distance(order[c], observed);
             if (distance[c] <= tolerance) {

@@ -3,6 +3,7 @@ package dev.veil.attack.simulate;
 import dev.veil.engine.LinearBackend;
 import dev.veil.engine.LinearOp;
 import dev.veil.engine.ForwardingBackend;
+import java.util.Arrays;
 
 /**
  * Runs the engine's forward pass only as far as it must: when armed, the first call to the target product records its
@@ -43,7 +44,7 @@ public final class StopAtProduct extends ForwardingBackend {
     @Override
     public void apply(LinearOp o, int l, float[] x, int n, float[] out) {
         if (armed && o == op && (l == layer || o == LinearOp.LM_HEAD)) {
-            captured = java.util.Arrays.copyOf(x, n * o.inDim(config()));
+            captured = Arrays.copyOf(x, n * o.inDim(config()));
             throw REACHED;
         }
         inner.apply(o, l, x, n, out);

@@ -15,6 +15,7 @@ import dev.veil.train.optim.AdamW;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.Arrays;
 
 /**
  * A4 without the linearity: a classifier from a masked first-layer row straight to its token — a SwiGLU MLP trained
@@ -81,7 +82,7 @@ public final class MlpProbeAttack implements TalariaAttack {
             for (int i = 0; i < z.length; i++) z[i] *= inputScale;
             float[] l = logits(Tape.inference(), Var.constant(z, n, d), gate, up, out, bias).value();
             int[][] ranked = new int[n][];
-            for (int i = 0; i < n; i++) ranked[i] = TopK.largest(java.util.Arrays.copyOfRange(l, i * vocab, (i + 1) * vocab), k);
+            for (int i = 0; i < n; i++) ranked[i] = TopK.largest(Arrays.copyOfRange(l, i * vocab, (i + 1) * vocab), k);
             guesses.add(new Guesses(ranked));
             progress.step();
         }

@@ -11,6 +11,7 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
 import dev.veil.talaria.protocol.MaskSpec;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * What a Talaria cloud attacker has: the capture of its traffic and the public weights (the cloud's own), plus the
@@ -65,7 +66,7 @@ public final class TalariaTarget {
         if (firstLayerCandidates == null) {
             int d = config.hiddenSize(), v = config.vocabSize();
             float[] e = new float[v * d];
-            int[] ids = java.util.stream.IntStream.range(0, v).toArray();
+            int[] ids = IntStream.range(0, v).toArray();
             plain().embed(ids, e);
             firstLayerCandidates = RowMajor.rmsNormalised(e, d);
         }

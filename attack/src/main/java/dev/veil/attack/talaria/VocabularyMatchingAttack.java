@@ -9,6 +9,8 @@ import dev.veil.attack.simulate.ForwardMatcher;
 import dev.veil.talaria.protocol.ModelName;
 import java.util.ArrayList;
 import java.util.List;
+import dev.veil.talaria.protocol.Product;
+import java.util.stream.IntStream;
 
 /**
  * A2, vocabulary matching by forward simulation (Thomas et al., "Hidden No More", ICML 2025), adapted to the rows a
@@ -48,7 +50,7 @@ public final class VocabularyMatchingAttack implements TalariaAttack {
     @Override
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
         int v = t.vocab();
-        int[] firstOrder = firstPositionOrder != null ? firstPositionOrder : java.util.stream.IntStream.range(0, v).toArray();
+        int[] firstOrder = firstPositionOrder != null ? firstPositionOrder : IntStream.range(0, v).toArray();
         List<Guesses> out = new ArrayList<>();
         for (Request r : t.requests()) {
             Rows observed = t.in(r, target.toString());
@@ -76,6 +78,6 @@ public final class VocabularyMatchingAttack implements TalariaAttack {
 
     /** The QKV input of layer 1 when the model has one, else of layer 0. */
     public static ModelName defaultTarget(int layers) {
-        return new ModelName(dev.veil.talaria.protocol.Product.QKV, Math.min(1, layers - 1));
+        return new ModelName(Product.QKV, Math.min(1, layers - 1));
     }
 }

@@ -18,6 +18,7 @@ import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import java.util.Collections;
 
 /**
  * Every AloePri attack against an instrumented server running the engine's Qwen2 fixture (vocabulary 320, width 48,
@@ -110,7 +111,7 @@ class AloePriAttacksTest {
         int[] counts = new int[24];
         List<Integer> bag = new ArrayList<>();
         for (int i = 0; i < counts.length; i++) for (int c = 0; c <= i; c++) bag.add(10 + 3 * i);
-        java.util.Collections.shuffle(bag, new Random(2));
+        Collections.shuffle(bag, new Random(2));
         List<int[]> prompts = new ArrayList<>();
         for (int from = 0; from < bag.size(); from += 30)
             prompts.add(bag.subList(from, Math.min(bag.size(), from + 30)).stream().mapToInt(Integer::intValue).toArray());
@@ -120,7 +121,7 @@ class AloePriAttacksTest {
         int[] all = bag.stream().mapToInt(Integer::intValue).toArray();
         AloePriAttack tfma = new FrequencyMatchingAttack(FrequencyMatchingAttack.counts(all, M.config().vocabSize()), 10);
         AloePriAttack.Outcome o = tfma.attack(t, Progress.NONE);
-        Recovery oracle = Recovery.score(o.guesses(), r.truth().requests().stream().map(dev.veil.attack.capture.Truth.RequestTruth::all).toList(),
+        Recovery oracle = Recovery.score(o.guesses(), r.truth().requests().stream().map(Truth.RequestTruth::all).toList(),
                 10, M.config().vocabSize());
         Recovery uniformPrior = score(new FrequencyMatchingAttack(FrequencyMatchingAttack.counts(publicText, M.config().vocabSize()), 10), "defaults");
         System.out.printf("[attack] TFMA: oracle prior, distinct counts: top-1 %.3f | defaults, random prompts, unrelated prior: top-1 %.3f top-10 %.3f%n",

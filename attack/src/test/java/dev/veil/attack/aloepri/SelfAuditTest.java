@@ -12,6 +12,8 @@ import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * The self-audit on the engine's Qwen2 fixture (vocabulary 320): without noise the weight-only attacks read the whole
@@ -36,10 +38,10 @@ class SelfAuditTest {
         assertThat(r.rows()).extracting(SelfAudit.Row::attack).contains(new WeightProductMatchingAttack(1).name(), SelfAudit.ENSEMBLE,
                 new WeightProductMatchingAttack(1, "down·head").name(), new GateInvariantAttack(1).name()).doesNotContain(SelfAudit.NOT_MERGED);
         assertThat(r.strongest().text()).isEqualTo(r.rows().stream().mapToDouble(SelfAudit.Row::text).max().orElseThrow());
-        int top = dev.veil.attack.aloepri.FrequencyMatchingAttack.byCountOrder(PUBLIC, M.config().vocabSize())[0];
-        long same = java.util.Arrays.stream(HELDOUT).filter(t -> t == top).count();
+        int top = FrequencyMatchingAttack.byCountOrder(PUBLIC, M.config().vocabSize())[0];
+        long same = Arrays.stream(HELDOUT).filter(t -> t == top).count();
         assertThat(r.readsNothing()).isEqualTo((double) same / HELDOUT.length);
-        assertThat(r.headline()).startsWith(String.format(java.util.Locale.ROOT, "server recovers %.1f%%", 100 * r.strongest().text()));
+        assertThat(r.headline()).startsWith(String.format(Locale.ROOT, "server recovers %.1f%%", 100 * r.strongest().text()));
     }
 
     @Test

@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import java.nio.file.Files;
+import java.util.Comparator;
 
 /** {@code veil bench gateway}: the AloePri gateway's overhead per streamed token. */
 @Command(name = "gateway", mixinStandardHelpOptions = true,
@@ -42,12 +44,12 @@ final class BenchGatewayCommand implements Callable<Integer> {
         var r = GatewayOverheadBench.run(tokenizer, tokens, runs);
         GatewayOverheadBench.write(out, r);
         if (llamaServer) {
-            Path work = java.nio.file.Files.createTempDirectory("veil-bench-llama");
+            Path work = Files.createTempDirectory("veil-bench-llama");
             try {
                 GatewayOverheadBench.write(out, GatewayOverheadBench.runLlamaServer(tokenizer, llamaTokens, runs, llamaHidden, llamaThreads, work));
             } finally {
-                try (var files = java.nio.file.Files.walk(work)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                try (var files = Files.walk(work)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
                 }
             }
         }

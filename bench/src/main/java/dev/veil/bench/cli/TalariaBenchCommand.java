@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import java.util.List;
 
 /** {@code veil bench talaria}: TTFT and TPOT of Talaria against the local plain engine in one run. */
 @Command(name = "talaria", mixinStandardHelpOptions = true,
@@ -46,15 +47,15 @@ final class TalariaBenchCommand implements Callable<Integer> {
             + "default, default-jdk, session, remo, remo-session, decoy, embed-local, local, plaintext-local (default: all but the "
             + "last three, which need a table server's client and, for local and plaintext-local, a tied model). ReMO per request on a large model makes "
             + "the setup authority compute m rows of every product per request: minutes at 200M parameters on 2 cores")
-    java.util.List<String> settings = java.util.List.of();
+    List<String> settings = List.of();
 
     @Option(names = "--net-delay-ms", split = ",", paramLabel = "MS", description = "also run every setting over a network of "
             + "this round trip (added to each call over loopback), comma-separated, e.g. 0.1,0.5,2")
-    java.util.List<Double> netDelays = java.util.List.of();
+    List<Double> netDelays = List.of();
 
     @Option(names = "--cold", split = ",", paramLabel = "KEY", description = "first measure a fresh client's first request "
             + "(TTFT) for these settings, against the local engine's first request")
-    java.util.List<String> cold = java.util.List.of();
+    List<String> cold = List.of();
 
     @Option(names = "--out", defaultValue = "bench/results", paramLabel = "DIR", description = "results directory (default: ${DEFAULT-VALUE})")
     Path out;

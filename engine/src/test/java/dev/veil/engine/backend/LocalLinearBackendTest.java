@@ -13,6 +13,8 @@ import dev.veil.model.Weights;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import java.lang.foreign.Arena;
+import java.util.Arrays;
 
 class LocalLinearBackendTest {
 
@@ -66,8 +68,8 @@ class LocalLinearBackendTest {
         float[] out = new float[2 * c.hiddenSize()];
         new LocalLinearBackend(c, w, Parallel.shared()).embed(new int[] {7, 299}, out);
         Tensor e = w.get("model.embed_tokens.weight");
-        assertThat(java.util.Arrays.copyOfRange(out, c.hiddenSize(), 2 * c.hiddenSize())).containsExactly(e.row(299));
-        assertThat(java.util.Arrays.copyOf(out, c.hiddenSize())).containsExactly(e.row(7));
+        assertThat(Arrays.copyOfRange(out, c.hiddenSize(), 2 * c.hiddenSize())).containsExactly(e.row(299));
+        assertThat(Arrays.copyOf(out, c.hiddenSize())).containsExactly(e.row(7));
     }
 
     @Test
@@ -93,7 +95,7 @@ class LocalLinearBackendTest {
                 .hasMessage("tensor model.layers.0.self_attn.o_proj.weight has shape [40, 40] but config.json implies [40, 80]");
         Map<String, Tensor> ints = tensors(TestModels.random(c, DType.F32, 7));
         String name = "model.layers.1.mlp.down_proj.weight";
-        ints.put(name, new Tensor(name, DType.I32, new long[] {40, 72}, java.lang.foreign.Arena.ofAuto().allocate(40 * 72 * 4)));
+        ints.put(name, new Tensor(name, DType.I32, new long[] {40, 72}, Arena.ofAuto().allocate(40 * 72 * 4)));
         assertThatThrownBy(() -> new LocalLinearBackend(c, TestModels.of(ints), Parallel.shared()))
                 .hasMessage("tensor " + name + " has dtype I32; the engine multiplies F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights");
     }

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
 
 class MatMulTest {
 
@@ -101,7 +102,7 @@ class MatMulTest {
         MatMul.multiply(THREE, x, n, w, batched);
         for (int t = 0; t < n; t++) {
             float[] one = new float[48];
-            MatMul.multiply(THREE, java.util.Arrays.copyOfRange(x, t * 200, (t + 1) * 200), 1, w, one);
+            MatMul.multiply(THREE, Arrays.copyOfRange(x, t * 200, (t + 1) * 200), 1, w, one);
             for (int r = 0; r < 48; r++) assertThat(batched[t * 48 + r]).isCloseTo(one[r], org.assertj.core.data.Offset.offset(1e-4f));
         }
     }

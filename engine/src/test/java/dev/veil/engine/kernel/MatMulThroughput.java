@@ -5,6 +5,7 @@ import dev.veil.model.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
+import java.lang.management.ManagementFactory;
 
 /**
  * A quick, JMH-free look at the kernels' speed (not a test): decode mat-vec GB/s and batched GFLOP/s on a large
@@ -52,7 +53,7 @@ public final class MatMulThroughput {
      * thread's CPU time, which a busy shared machine disturbs less.
      */
     private static double best(Runnable r, int reps) {
-        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        var mx = ManagementFactory.getThreadMXBean();
         boolean cpu = Boolean.getBoolean("cpuTime");
         for (int i = 0; i < reps; i++) r.run();
         double best = Double.MAX_VALUE;

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
+import java.util.Collections;
 
 class ParallelTest {
 
@@ -26,7 +27,7 @@ class ParallelTest {
         try (Parallel p = new Parallel(3)) {
             for (int n : new int[] {1, 5, 16, 17, 100, 1001}) {
                 AtomicIntegerArray hits = new AtomicIntegerArray(n);
-                List<int[]> ranges = java.util.Collections.synchronizedList(new ArrayList<>());
+                List<int[]> ranges = Collections.synchronizedList(new ArrayList<>());
                 p.forRange(n, 4, (from, to) -> {
                     ranges.add(new int[] {from, to});
                     for (int i = from; i < to; i++) hits.incrementAndGet(i);

@@ -3,6 +3,7 @@ package dev.veil.engine.kernel;
 import dev.veil.model.DType;
 import dev.veil.model.Tensor;
 import java.util.SplittableRandom;
+import java.lang.management.ManagementFactory;
 
 /**
  * A quick look at the quantized kernels' decode speed (not a test): mat-vec GB/s of weight blocks on a random matrix,
@@ -29,7 +30,7 @@ public final class QuantThroughput {
                 float[] out = new float[rows];
                 for (int round = 0; round < Integer.getInteger("rounds", 4); round++) {
                     int reps = 50;
-                    var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+                    var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
                     long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime(), a0 = mx.getCurrentThreadAllocatedBytes();
                     for (int r = 0; r < reps; r++) MatMul.multiply(p, x, 1, w, out);
                     double s = (System.nanoTime() - t0) / 1e9 / reps, cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9 / reps;

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import java.util.Arrays;
 
 /**
  * The quantized kernels against the scalar codec: dequantized rows (bit for bit), and every dot product against the
@@ -66,7 +67,7 @@ class QuantizedMatMulTest {
         for (int t = 0; t < n; t++) {
             int at = 0;
             for (Matrix m : stack) {
-                float[] xt = java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols);
+                float[] xt = Arrays.copyOfRange(x, t * cols, (t + 1) * cols);
                 float[] xq = m.dtype().isQuantized() ? Q8Input.of(m.dtype(), xt, 1, cols).dequantized() : xt;
                 for (int r = 0; r < m.rows(); r++) {
                     float[] row = m.row(r);

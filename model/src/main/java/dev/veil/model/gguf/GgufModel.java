@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.Arrays;
+import java.util.HashMap;
 
 /**
  * A llama/qwen2/qwen3/qwen3moe GGUF seen as a Hugging Face model: its {@link ModelConfig} rebuilt from the metadata,
@@ -160,7 +162,7 @@ public final class GgufModel {
         private final boolean interleaved;
         private final Map<String, String> ggufByHf;
         private final Map<String, Tensor> permuted = new ConcurrentHashMap<>();
-        private final Map<String, Integer> expertOf = new java.util.HashMap<>();
+        private final Map<String, Integer> expertOf = new HashMap<>();
 
         HfView(GgufFile g, ModelConfig config) {
             this.g = g;
@@ -200,7 +202,7 @@ public final class GgufModel {
         private static Tensor expertSlice(Tensor stacked, int e) {
             long[] s = stacked.shape();
             if (s.length != 3 || e >= s[0])
-                throw new IllegalArgumentException("tensor " + stacked.name() + " has shape " + java.util.Arrays.toString(s)
+                throw new IllegalArgumentException("tensor " + stacked.name() + " has shape " + Arrays.toString(s)
                         + ", not [experts, out, in] with expert " + e);
             long bytes = s[1] * s[2] * stacked.dtype().bytes;
             return new Tensor(stacked.name(), stacked.dtype(), new long[] {s[1], s[2]}, stacked.data().asSlice(e * bytes, bytes));

@@ -23,6 +23,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Collection;
 
 /**
  * A memory-mapped {@code .safetensors} file: an 8-byte little-endian header length, a JSON header naming each
@@ -170,7 +171,7 @@ public final class SafetensorsFile implements AutoCloseable {
         return new Entry(new TensorSpec(name, dtype, shape), begin);
     }
 
-    private void checkNoOverlaps(java.util.Collection<Entry> all) throws IOException {
+    private void checkNoOverlaps(Collection<Entry> all) throws IOException {
         List<Entry> sorted = new ArrayList<>(all);
         sorted.sort(Comparator.comparingLong(Entry::begin));
         for (int i = 1; i < sorted.size(); i++) {

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.veil.model.Fixtures;
 
 /** Every corrupt or truncated GGUF input fails with one IOException "PATH: problem". */
 class GgufBadInputTest {
@@ -214,7 +215,7 @@ class GgufBadInputTest {
 
     @Test
     void truncatedInsideTheMetadata() throws IOException {
-        Path vocab = dev.veil.model.Fixtures.vocabGguf("gpt-2");
+        Path vocab = Fixtures.vocabGguf("gpt-2");
         byte[] head = Arrays.copyOf(Files.readAllBytes(vocab), 100_000);
         Path p = Files.write(path(), head);
         assertThatThrownBy(() -> GgufFile.open(p)).isInstanceOf(IOException.class)
@@ -224,14 +225,14 @@ class GgufBadInputTest {
 
     @Test
     void unsupportedArchitectureAsAModel() throws IOException {
-        Path gpt2 = dev.veil.model.Fixtures.vocabGguf("gpt-2");
+        Path gpt2 = Fixtures.vocabGguf("gpt-2");
         assertThatThrownBy(() -> ModelFiles.open(gpt2)).isInstanceOf(IOException.class)
                 .hasMessage(gpt2 + ": unsupported architecture 'gpt2' (Veil reads llama, qwen2, qwen3 and qwen3moe GGUFs)");
     }
 
     @Test
     void vocabOnlyGgufIsNotAModel() throws IOException {
-        Path qwen = dev.veil.model.Fixtures.vocabGguf("qwen2");
+        Path qwen = Fixtures.vocabGguf("qwen2");
         assertThatThrownBy(() -> ModelFiles.open(qwen)).isInstanceOf(IOException.class)
                 .hasMessage(qwen + ": missing tensor 'token_embd.weight'");
     }

@@ -23,6 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import dev.veil.model.Fixtures;
+import dev.veil.model.Weights;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Set;
 
 class GgufExportTest {
     @TempDir Path tmp;
@@ -125,7 +130,7 @@ class GgufExportTest {
             Tensor up = g.tensor("blk.1.ffn_up_exps.weight");
             Tensor expert2 = m.weights().get("model.layers.1.mlp.experts.2.up_proj.weight");
             float[] stacked = up.toFloats(), own = expert2.toFloats();
-            assertThat(java.util.Arrays.copyOfRange(stacked, 2 * own.length, 3 * own.length)).isEqualTo(own);
+            assertThat(Arrays.copyOfRange(stacked, 2 * own.length, 3 * own.length)).isEqualTo(own);
         }
     }
 
@@ -254,10 +259,10 @@ class GgufExportTest {
     @Test
     void llama3TokenizerJsonGivesTheSameVocabularyAsLlamaCppsConverter() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("l3"));
-        Files.copy(dev.veil.model.Fixtures.tokenizerJson("llama3"), dir.resolve("tokenizer.json"));
+        Files.copy(Fixtures.tokenizerJson("llama3"), dir.resolve("tokenizer.json"));
         GgufMetadata meta = new GgufMetadata();
         GgufVocab.fromTokenizerJson(dir, 128256, 128000, List.of(128001), meta);
-        try (GgufFile ref = GgufFile.open(dev.veil.model.Fixtures.vocabGguf("llama-bpe"))) {
+        try (GgufFile ref = GgufFile.open(Fixtures.vocabGguf("llama-bpe"))) {
             assertThat(meta.values().get("tokenizer.ggml.tokens").value()).isEqualTo(ref.getStringList("tokenizer.ggml.tokens"));
             assertThat(meta.values().get("tokenizer.ggml.merges").value()).isEqualTo(ref.getStringList("tokenizer.ggml.merges"));
             assertThat((int[]) meta.values().get("tokenizer.ggml.token_type").value()).isEqualTo(ref.getIntArray("tokenizer.ggml.token_type"));
@@ -286,12 +291,12 @@ class GgufExportTest {
     private Path export(ModelConfig c, DType dtype, Path tokenizerDir) throws IOException {
         Path gguf = tmp.resolve("model-" + System.nanoTime() + ".gguf");
         var weights = RandomModels.weights(c, DType.F32, 7);
-        var map = new java.util.LinkedHashMap<String, Tensor>();
+        var map = new LinkedHashMap<String, Tensor>();
         weights.forEach(t -> map.put(t.name(), t));
-        dev.veil.model.Weights w = new dev.veil.model.Weights() {
+        Weights w = new Weights() {
             public Tensor get(String name) { return map.get(name); }
             public boolean contains(String name) { return map.containsKey(name); }
-            public java.util.Set<String> names() { return map.keySet(); }
+            public Set<String> names() { return map.keySet(); }
         };
         GgufExport.write(c, GenerationConfig.of(c.bosTokenId(), c.eosTokenIds()), w, tokenizerDir, "test", gguf, dtype);
         return gguf;

@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import java.util.Base64;
 
 /**
  * The setup authority over a loopback socket: who may set up (tokens), how much of each product a client may learn
@@ -234,7 +235,7 @@ class SetupServerTest {
     @Test
     void eachBadRequestGetsItsOwn4xxAndOtherClientsGoOn() throws Exception {
         try (SetupServer s = SetupServer.start(AUTHORITY, options().withBudget(RowBudget.UNLIMITED))) {
-            String seed = java.util.Base64.getEncoder().encodeToString(new byte[MaskPrg.SEED_BYTES]);
+            String seed = Base64.getEncoder().encodeToString(new byte[MaskPrg.SEED_BYTES]);
             record Bad(String body, String expected) {}
             for (Bad bad : List.of(
                     new Bad("{not json", "setup request is not valid JSON"),

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Arrays;
 
 /**
  * The client's side of the wire: KServe V2 infer calls to the cloud. Every call is idempotent (the cloud is stateless
@@ -135,7 +136,7 @@ public final class CloudConnection implements AutoCloseable {
             throw new TalariaException("cloud " + base + " sent a malformed reply for " + name + ": " + e.getMessage(), e);
         }
         if (y.shape().length != 2 || y.shape()[0] != n || y.shape()[1] != out)
-            throw new TalariaException("cloud " + base + " answered " + name + " with shape " + java.util.Arrays.toString(y.shape())
+            throw new TalariaException("cloud " + base + " answered " + name + " with shape " + Arrays.toString(y.shape())
                     + ", expected [" + n + ", " + out + "]");
         stats.roundTrips.incrementAndGet();
         stats.bytesSent.addAndGet(body.bytes().length);

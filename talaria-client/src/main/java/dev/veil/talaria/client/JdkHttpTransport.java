@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.io.InputStream;
 
 /** The transport on java.net.http.HttpClient (HTTP/1.1, keep-alive). */
 final class JdkHttpTransport implements Transport {
@@ -26,10 +27,10 @@ final class JdkHttpTransport implements Transport {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofMinutes(2));
         headers.forEach(b::header);
         b = body == null ? b.GET() : b.POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        HttpResponse<java.io.InputStream> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
         Map<String, String> h = new HashMap<>();
         resp.headers().map().forEach((k, v) -> h.put(k.toLowerCase(Locale.ROOT), v.getFirst()));
-        try (java.io.InputStream in = resp.body()) {
+        try (InputStream in = resp.body()) {
             long declared = resp.headers().firstValueAsLong("content-length").orElse(-1);
             if (declared > maxReplyBytes) throw Transport.tooLarge(path, declared, maxReplyBytes);
             byte[] bytes = in.readNBytes(maxReplyBytes + 1); // bounded whatever the framing

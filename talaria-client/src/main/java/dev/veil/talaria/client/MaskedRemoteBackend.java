@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
+import java.util.Arrays;
 
 /**
  * The Talaria client's linear backend: every weight product of the engine's forward pass, the embedding included, is
@@ -254,7 +255,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
     private synchronized void call(ModelName name, float[] x, int n, float[] out) {
         if (n == 0) return;
         int in = name.inDim(config), outDim = name.outDim(config);
-        float[] z = java.util.Arrays.copyOf(x, n * in);
+        float[] z = Arrays.copyOf(x, n * in);
         float[] correction;
         ProductMasker masker;
         try {

@@ -4,6 +4,8 @@ import dev.veil.model.ModelConfig;
 import dev.veil.talaria.protocol.MaskSpec;
 import dev.veil.talaria.protocol.Product;
 import dev.veil.talaria.protocol.SetupPlan;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * The client's privacy knobs (docs/talaria.md explains each and what it costs).
@@ -76,7 +78,7 @@ public record TalariaOptions(MaskSpec hidden, MaskSpec embed, double maskScale, 
     }
 
     public SetupPlan plan() {
-        java.util.Set<Product> local = java.util.EnumSet.noneOf(Product.class);
+        Set<Product> local = EnumSet.noneOf(Product.class);
         if (localEmbed) local.add(Product.EMBED);
         if (localHead) local.add(Product.LM_HEAD);
         return new SetupPlan(hidden, embed, checkVectors, local);

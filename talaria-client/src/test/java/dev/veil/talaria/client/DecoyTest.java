@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
 
 /** Decoy sequences share the real one's calls under a secret permutation; the real output is unchanged. */
 class DecoyTest {
@@ -80,7 +81,7 @@ class DecoyTest {
                 float[] sent = wireFirstLayer.get(c).sent().data();
                 int found = -1;
                 for (int r = 0; r < decoys + 1; r++)
-                    if (java.util.Arrays.equals(java.util.Arrays.copyOfRange(sent, r * in, (r + 1) * in), real)) found = r;
+                    if (Arrays.equals(Arrays.copyOfRange(sent, r * in, (r + 1) * in), real)) found = r;
                 assertThat(found).as("the real row is among the rows sent").isGreaterThanOrEqualTo(0);
                 positions.add(found);
             }
@@ -98,7 +99,7 @@ class DecoyTest {
         int[] prompt = h.prompts(1, 14).getFirst();
         Generation g = runtime.generate(prompt, new GenerationOptions(50, SamplingParams.GREEDY, Set.of()), TokenListener.NONE,
                 t -> seen.incrementAndGet() == 3);
-        assertThat(g.outputIds()).hasSize(3).containsExactly(java.util.Arrays.copyOf(Harness.greedy(h.local, prompt, 3), 3));
+        assertThat(g.outputIds()).hasSize(3).containsExactly(Arrays.copyOf(Harness.greedy(h.local, prompt, 3), 3));
         // and the runtime is ready for the next request
         assertThat(run(runtime, prompt, 4).outputIds()).containsExactly(Harness.greedy(h.local, prompt, 4));
     }

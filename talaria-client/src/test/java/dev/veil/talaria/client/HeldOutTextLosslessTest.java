@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import dev.veil.engine.LinearBackend;
 
 /**
  * Issue 7's losslessness claim on real text and real weights: 50 prompts cut from the held-out State of the Union
@@ -115,7 +116,7 @@ class HeldOutTextLosslessTest {
         assertThat(relative[4]).isGreaterThan(relative[2]);
     }
 
-    static float[] logits(dev.veil.engine.LinearBackend b, int[] prompt) {
+    static float[] logits(LinearBackend b, int[] prompt) {
         if (b instanceof MaskedRemoteBackend remote) remote.beginRequest(prompt.length);
         Transformer t = new Transformer(b);
         KvCache cache = t.newCache();

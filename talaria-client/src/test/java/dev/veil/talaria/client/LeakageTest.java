@@ -10,6 +10,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import dev.veil.talaria.protocol.MaskSpec;
+import java.util.Arrays;
 
 /**
  * What the cloud sees, recorded by a proxy at its door and compared with the true rows of the same generation run on
@@ -76,7 +78,7 @@ class LeakageTest {
                 }
                 if (real.name().equals(new ModelName(Product.QKV, 0))) {
                     for (int i = 0; i < real.n(); i++, nnRows++) {
-                        float[] row = java.util.Arrays.copyOfRange(z, i * in, (i + 1) * in);
+                        float[] row = Arrays.copyOfRange(z, i * in, (i + 1) * in);
                         if (nearest(normalise(row), candidates) == lastTokens[i]) nn++;
                     }
                 }
@@ -95,7 +97,7 @@ class LeakageTest {
     @Test
     void theCloudSeesNoPlaintextRowAndSimpleAttacksDoNoBetterThanChance() throws Exception {
         Transcript masked = observe(TalariaOptions.DEFAULT);
-        Transcript remo = observe(TalariaOptions.DEFAULT.withHidden(dev.veil.talaria.protocol.MaskSpec.remo(0.5)));
+        Transcript remo = observe(TalariaOptions.DEFAULT.withHidden(MaskSpec.remo(0.5)));
         Transcript plain = observe(TalariaOptions.plaintext());
         System.out.printf("[talaria] leakage over %d first-layer rows (vocab %d, chance %.4f):%n"
                         + "  plaintext: nearest-embedding %.3f, one-hot argmax %.3f, LM-head argmax %.3f, min |z-x|/|x| %.3g%n"

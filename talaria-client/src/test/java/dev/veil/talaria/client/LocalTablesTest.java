@@ -20,6 +20,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
+import java.net.URI;
 
 /**
  * An attested client that holds the embedding table ({@code --embed local}) and, for a tied model, computes the LM head
@@ -99,7 +100,7 @@ class LocalTablesTest {
         ModelConfig c = TinyModels.qwen2();
         try (Harness h = new Harness(c, 73)) {
             assertThatThrownBy(() -> new MaskedRemoteBackend(new CloudConnection(h.cloud.uri(), CloudConnection.Retry.DEFAULT),
-                    new HttpSetupService(h.setup.uri()), TalariaOptions.DEFAULT.withLocal(true, false), (java.net.URI) null))
+                    new HttpSetupService(h.setup.uri()), TalariaOptions.DEFAULT.withLocal(true, false), (URI) null))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--tables");
         }
     }

@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import dev.veil.engine.LinearBackend;
+import dev.veil.engine.Sampler;
 
 /** Talaria's output is the plain model's: greedy continuations token for token, for every mask setting. */
 class LosslessTest {
@@ -67,7 +69,7 @@ class LosslessTest {
             for (int[] prompt : prompts) {
                 int[] expected = Harness.greedy(h.local, prompt, 12);
                 int[] actual = Harness.greedy(talaria, prompt, 12);
-                assertThat(actual).as("%s, %s, prompt %s", label, h.config.architecture(), java.util.Arrays.toString(prompt))
+                assertThat(actual).as("%s, %s, prompt %s", label, h.config.architecture(), Arrays.toString(prompt))
                         .containsExactly(expected);
             }
         }
@@ -136,7 +138,7 @@ class LosslessTest {
             float[] masked = logits(talaria, prompt);
             for (int i = 0; i < plain.length; i++) deviation[s] = Math.max(deviation[s], Math.abs(masked[i] - plain[i]));
             table.append(String.format("%10.3f | %12.3g | %.3g%n", scales[s], deviation[s], deviation[s] / top));
-            assertThat(dev.veil.engine.Sampler.argmax(masked)).isEqualTo(dev.veil.engine.Sampler.argmax(plain));
+            assertThat(Sampler.argmax(masked)).isEqualTo(Sampler.argmax(plain));
         }
         System.out.println("[talaria] logit deviation vs mask scale (" + h.config.architecture() + ", max |logit| "
                 + String.format("%.2f", top) + ")\n" + table);
@@ -173,7 +175,7 @@ class LosslessTest {
         }
     }
 
-    static float[] logits(dev.veil.engine.LinearBackend b, int[] prompt) {
+    static float[] logits(LinearBackend b, int[] prompt) {
         Transformer t = new Transformer(b);
         KvCache cache = t.newCache();
         return t.forward(prompt, cache);

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import dev.veil.talaria.cloud.FoldedModel;
 
 /**
  * The client runtime holds no weight tensor. The pom's enforcer rule keeps talaria-cloud (the weight holder) off the
@@ -52,7 +53,7 @@ class NoWeightsTest {
         // the scan is only worth something if it finds a reference where there is one: the cloud's classes have many
         // (read as a resource: the cloud is a directory of classes or a jar, depending on the Maven phase)
         byte[] bytes;
-        try (var in = dev.veil.talaria.cloud.FoldedModel.class.getResourceAsStream("FoldedModel.class")) {
+        try (var in = FoldedModel.class.getResourceAsStream("FoldedModel.class")) {
             bytes = in.readAllBytes();
         }
         ClassModel cm = ClassFile.of().parse(bytes);

@@ -11,6 +11,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
+import java.util.Random;
 
 /**
  * ReMO's known weak spot, measured: a cloud that does not know M_pub can still estimate its row space from the rows it
@@ -57,7 +59,7 @@ class SubspaceAttackTest {
                 for (V2Proxy.Call c : proxy.calls)
                     if (c.model().equals(first.toString()))
                         for (int i = 0; i < c.sent().rows(); i++)
-                            groups.getLast().add(java.util.Arrays.copyOfRange(c.sent().data(), i * d, (i + 1) * d));
+                            groups.getLast().add(Arrays.copyOfRange(c.sent().data(), i * d, (i + 1) * d));
                 for (RecordingBackend.Call c : truth.calls)
                     if (c.name().equals(ModelName.EMBED)) for (int t : c.tokens()) groupTokens.getLast().add(t);
             }
@@ -160,7 +162,7 @@ class SubspaceAttackTest {
             for (int i = 0; i < d; i++)
                 for (int j = 0; j < d; j++) s[i][j] += (double) r[i] * r[j];
         double[][] q = new double[m][d];
-        java.util.Random rnd = new java.util.Random(1);
+        Random rnd = new Random(1);
         for (double[] row : q) for (int k = 0; k < d; k++) row[k] = rnd.nextGaussian();
         for (int iter = 0; iter < 60; iter++) {
             double[][] next = new double[m][d];

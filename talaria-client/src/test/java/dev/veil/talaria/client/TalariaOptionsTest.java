@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.veil.engine.TestModels;
 import dev.veil.model.ModelConfig;
 import org.junit.jupiter.api.Test;
+import java.util.List;
 
 /** The default mask scale follows the model's depth; explicit scales are kept as given. */
 class TalariaOptionsTest {
@@ -14,7 +15,7 @@ class TalariaOptionsTest {
     void theDefaultScaleGrowsWithTheSquareRootOfTheViewsPerPosition() {
         ModelConfig shallow = TestModels.qwen2();
         ModelConfig deep = new ModelConfig(ModelConfig.Architecture.QWEN2, 320, 48, 136, 32, 6, 2, 8, 1e-6, 1e6, null, 256, true, true,
-                -1, java.util.List.of(5, 7), "float32");
+                -1, List.of(5, 7), "float32");
         TalariaOptions a = TalariaOptions.DEFAULT.resolve(shallow), b = TalariaOptions.DEFAULT.resolve(deep);
         assertThat(a.maskScale()).isEqualTo(TalariaOptions.PER_VIEW * Math.sqrt(4 * shallow.numLayers() + 2));
         assertThat(a.embedScale()).isEqualTo(a.maskScale());

@@ -15,6 +15,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.net.StandardSocketOptions;
+import java.util.function.BiFunction;
 
 /**
  * The cloud's HTTP/1.1 server: one platform thread per keep-alive connection reads a request, runs the handler and
@@ -74,9 +76,9 @@ final class CloudHttpServer implements AutoCloseable {
      * @param errorReply how a refusal (bad head, body too large) is answered: status and message to a reply
      */
     CloudHttpServer(String host, int port, long maxBody, long spinNanos, CloudServer.Limits limits, Handler handler,
-                    java.util.function.BiFunction<Integer, String, Reply> errorReply) throws IOException {
+                    BiFunction<Integer, String, Reply> errorReply) throws IOException {
         this.server = ServerSocketChannel.open();
-        this.server.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+        this.server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         this.server.bind(new InetSocketAddress(host, port), 256);
         this.handler = handler;
         this.maxBody = maxBody;
@@ -86,7 +88,7 @@ final class CloudHttpServer implements AutoCloseable {
         this.acceptor = Thread.ofPlatform().daemon().name("talaria-cloud-accept").unstarted(this::acceptLoop);
     }
 
-    private final java.util.function.BiFunction<Integer, String, Reply> errorReply;
+    private final BiFunction<Integer, String, Reply> errorReply;
 
     void start() {
         acceptor.start();
@@ -104,7 +106,7 @@ final class CloudHttpServer implements AutoCloseable {
                     refuse(ch);
                     continue;
                 }
-                ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 SpinningChannel c = new SpinningChannel(ch, spinNanos);
                 connections.add(c);
                 Thread.ofPlatform().daemon().name("talaria-cloud-conn").start(() -> serve(c));

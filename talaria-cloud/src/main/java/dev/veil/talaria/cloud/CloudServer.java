@@ -16,6 +16,9 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import dev.veil.http.Prometheus;
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * The Talaria weight service: every weight product of the model as its own stateless Open Inference Protocol
@@ -177,7 +180,7 @@ public final class CloudServer implements AutoCloseable {
                     return json(200, Map.of("qk_norm", norms));
                 }
                 case "/metrics" -> {
-                    return new Reply(200, dev.veil.http.Prometheus.CONTENT_TYPE, Map.of(), stats.prometheus().getBytes(StandardCharsets.UTF_8));
+                    return new Reply(200, Prometheus.CONTENT_TYPE, Map.of(), stats.prometheus().getBytes(StandardCharsets.UTF_8));
                 }
                 default -> {}
             }
@@ -235,7 +238,7 @@ public final class CloudServer implements AutoCloseable {
         InferTensor x = req.inputs().getFirst();
         if (x.shape().length != 2 || x.shape()[1] != in || x.shape()[0] < 1 || x.shape()[0] > options.maxBatchRows())
             throw new IllegalArgumentException("model " + name + " takes FP32 [n, " + in + "] with 1 <= n <= "
-                    + options.maxBatchRows() + ", got " + java.util.Arrays.toString(x.shape()));
+                    + options.maxBatchRows() + ", got " + Arrays.toString(x.shape()));
         int n = x.rows();
         float[] y = batchers.get(name).multiply(x.data(), n);
         var reply = new InferResponse(name.toString(), req.id(), List.of(InferTensor.matrix(OUTPUT, y, n, out))).encode();
@@ -249,7 +252,7 @@ public final class CloudServer implements AutoCloseable {
 
     /** The JSON header length of a binary-extension body; missing means the whole body is JSON, which Veil refuses. */
     private static int headerLength(Request r) {
-        String h = r.header(V2Codec.HEADER_LENGTH.toLowerCase(java.util.Locale.ROOT));
+        String h = r.header(V2Codec.HEADER_LENGTH.toLowerCase(Locale.ROOT));
         if (h == null)
             throw new Exchanges.HttpError(400, "missing " + V2Codec.HEADER_LENGTH + ": send tensors with the binary tensor extension");
         try {

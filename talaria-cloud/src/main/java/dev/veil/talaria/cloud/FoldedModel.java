@@ -10,6 +10,7 @@ import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Arrays;
 
 /**
  * The weights as the weight holders (cloud and setup authority) use them: one product per {@link ModelName}, each
@@ -101,7 +102,7 @@ public final class FoldedModel {
         for (int i = 0; i < names.length; i++) {
             Tensor t = w.get(names[i]);
             if (t.rank() != 2 || t.cols() != cols)
-                throw new IllegalArgumentException("tensor " + names[i] + " has shape " + java.util.Arrays.toString(t.shape())
+                throw new IllegalArgumentException("tensor " + names[i] + " has shape " + Arrays.toString(t.shape())
                         + ", expected [*, " + cols + "]");
             out[i] = Matrix.of(t);
         }
@@ -127,14 +128,14 @@ public final class FoldedModel {
     private static float[] vector(Weights w, String name, int length) {
         Tensor t = w.get(name);
         if (t.rank() != 1 || t.cols() != length)
-            throw new IllegalArgumentException("tensor " + name + " has shape " + java.util.Arrays.toString(t.shape())
+            throw new IllegalArgumentException("tensor " + name + " has shape " + Arrays.toString(t.shape())
                     + ", expected [" + length + "]");
         return t.toFloats();
     }
 
     private static void check(Tensor t, int rows, int cols) {
         if (t.rank() != 2 || t.rows() != rows || t.cols() != cols)
-            throw new IllegalArgumentException("tensor " + t.name() + " has shape " + java.util.Arrays.toString(t.shape())
+            throw new IllegalArgumentException("tensor " + t.name() + " has shape " + Arrays.toString(t.shape())
                     + ", expected [" + rows + ", " + cols + "]");
     }
 

@@ -16,6 +16,7 @@ import java.nio.ByteOrder;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.Arrays;
 
 /**
  * Hands the embedding table to clients that may hold it ({@code GET /v1/talaria/embedding}, an {@link EmbeddingTable}
@@ -46,7 +47,7 @@ public final class TableServer implements AutoCloseable {
                     + " (put it behind the vendor's attested gateway)");
         Tensor e = weights.get("model.embed_tokens.weight");
         if (e.rank() != 2 || e.rows() != c.vocabSize() || e.cols() != c.hiddenSize())
-            throw new IllegalArgumentException("embedding table of shape " + java.util.Arrays.toString(e.shape()) + " for V = "
+            throw new IllegalArgumentException("embedding table of shape " + Arrays.toString(e.shape()) + " for V = "
                     + c.vocabSize() + ", d = " + c.hiddenSize());
         if (e.dtype() != DType.BF16 && e.dtype() != DType.F32)
             throw new IllegalArgumentException("the embedding table is " + e.dtype() + ": only BF16 and F32 tables are served");

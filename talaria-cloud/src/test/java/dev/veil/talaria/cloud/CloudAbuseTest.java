@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import java.util.Arrays;
 
 /**
  * Clients that do not behave, on loopback: stalled heads and bodies, a byte at a time, idle connections, too many
@@ -75,7 +76,7 @@ class CloudAbuseTest {
         assertThat(text).startsWith("HTTP/1.1 200");
         int json = Integer.parseInt(text.substring(0, end).lines().filter(l -> l.startsWith(V2Codec.HEADER_LENGTH))
                 .findFirst().orElseThrow().substring(V2Codec.HEADER_LENGTH.length() + 1).strip());
-        return InferResponse.decode(java.util.Arrays.copyOfRange(all, end + 4, all.length), json);
+        return InferResponse.decode(Arrays.copyOfRange(all, end + 4, all.length), json);
     }
 
     @Test

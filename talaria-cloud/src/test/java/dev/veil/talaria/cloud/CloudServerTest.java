@@ -27,6 +27,9 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /** The weight service over a real loopback socket, spoken to as any KServe V2 client would. */
 class CloudServerTest {
@@ -118,7 +121,7 @@ class CloudServerTest {
         assertThat(noHeader.statusCode()).isEqualTo(400);
         assertThat(JSON.readTree(noHeader.body()).get("error").asText()).contains("Inference-Header-Content-Length");
         V2Codec.Body ok = request(x, 2, 64);
-        byte[] truncated = java.util.Arrays.copyOf(ok.bytes(), ok.bytes().length - 4);
+        byte[] truncated = Arrays.copyOf(ok.bytes(), ok.bytes().length - 4);
         var cut = post("/v2/models/layer.0.qkv/infer", new V2Codec.Body(truncated, ok.jsonLength()));
         assertThat(cut.statusCode()).isEqualTo(400);
         assertThat(JSON.readTree(cut.body()).get("error").asText()).contains("runs past the end");
@@ -164,10 +167,10 @@ class CloudServerTest {
 
     /** Raw bytes to the server and its whole answer (it closes the connection after a refusal). */
     static String raw(String request) throws Exception {
-        try (java.net.Socket s = new java.net.Socket("127.0.0.1", server.port())) {
-            s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
             s.getOutputStream().flush();
-            return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
         }
     }
 

@@ -15,12 +15,16 @@ import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
+import dev.veil.engine.kernel.Matrix;
+import dev.veil.model.DType;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /** The folded products equal the local engine's products (which apply γ to the row instead). */
 class FoldedModelTest {
 
-    static java.util.List<ModelConfig> configs() {
-        return java.util.List.of(TinyModels.qwen2(), TinyModels.llama());
+    static List<ModelConfig> configs() {
+        return List.of(TinyModels.qwen2(), TinyModels.llama());
     }
 
     @ParameterizedTest
@@ -95,8 +99,8 @@ class FoldedModelTest {
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
         for (int i = 0; i < in; i++) gamma[i] = 1 + 0.1f * (float) r.nextGaussian();
         FoldedProduct p = new FoldedProduct(new ModelName(Product.DOWN, 0), out, in,
-                new dev.veil.engine.kernel.Matrix[] {new dev.veil.engine.kernel.Matrix("w", java.lang.foreign.MemorySegment.ofArray(w),
-                        dev.veil.model.DType.F32, out, in)}, gamma, null);
+                new Matrix[] {new Matrix("w", MemorySegment.ofArray(w),
+                        DType.F32, out, in)}, gamma, null);
         for (int n : new int[] {1, 4, 6}) {
             float[] x = new float[n * in];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.io.ByteArrayInputStream;
 
 /**
  * The embedding table handed to an attested client that may hold it (design D1's alternative: the client looks rows up
@@ -74,7 +75,7 @@ public record EmbeddingTable(int vocab, int dim, int[] bf16, float[] f32, float[
     /** Decodes a body and checks it against the model's config: a table of another model is refused. */
     public static EmbeddingTable decode(byte[] body, int jsonLength, ModelConfig c) {
         try {
-            return decode(new java.io.ByteArrayInputStream(body), jsonLength, c);
+            return decode(new ByteArrayInputStream(body), jsonLength, c);
         } catch (IOException e) {
             throw new IllegalStateException(e);   // not from a byte array
         }

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.Base64;
 import java.util.List;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * What the client sends the setup authority ({@code POST /v1/talaria/setup}): the session's secret seed and the plan.
@@ -29,7 +32,7 @@ public record SetupRequest(byte[] seed, SetupPlan plan) {
         n.put("check_vectors", plan.checkVectors());
         if (!plan.local().isEmpty()) {
             var local = n.putArray("local");
-            plan.local().stream().sorted().forEach(p -> local.add(p.name().toLowerCase(java.util.Locale.ROOT)));
+            plan.local().stream().sorted().forEach(p -> local.add(p.name().toLowerCase(Locale.ROOT)));
         }
         try {
             return V2Codec.JSON.writeValueAsBytes(n);
@@ -55,10 +58,10 @@ public record SetupRequest(byte[] seed, SetupPlan plan) {
         }
         if (!n.path("check_vectors").canConvertToInt())
             throw new IllegalArgumentException("setup request field 'check_vectors' missing or not an integer");
-        java.util.Set<Product> local = new java.util.HashSet<>();
+        Set<Product> local = new HashSet<>();
         for (JsonNode p : n.path("local")) {
             try {
-                local.add(Product.valueOf(p.asText("").toUpperCase(java.util.Locale.ROOT)));
+                local.add(Product.valueOf(p.asText("").toUpperCase(Locale.ROOT)));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("setup request field 'local': unknown product '" + p.asText() + "'");
             }

@@ -7,6 +7,9 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
 
 /**
  * A socket that waits for data by polling for a short while before it sleeps. Talaria's calls are short ping-pongs
@@ -90,8 +93,8 @@ public final class SpinningChannel implements AutoCloseable {
             selector.select(timeoutMillis);
             selector.selectedKeys().clear();
             key.interestOps(0);
-        } catch (java.nio.channels.ClosedSelectorException | java.nio.channels.CancelledKeyException e) {
-            throw new java.nio.channels.ClosedChannelException();   // closed by another thread while waiting
+        } catch (ClosedSelectorException | CancelledKeyException e) {
+            throw new ClosedChannelException();   // closed by another thread while waiting
         }
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
 
 class MaskPrgTest {
 
@@ -43,7 +44,7 @@ class MaskPrgTest {
         float[] oneByOne = new float[5];
         MaskPrg single = MaskPrg.derive(SEED, "pool/embed");
         for (int k = 0; k < 5; k++) single.gaussians(oneByOne, k, 1, 1.0);
-        assertThat(oneByOne).containsExactly(java.util.Arrays.copyOf(whole, 5));
+        assertThat(oneByOne).containsExactly(Arrays.copyOf(whole, 5));
     }
 
     @Test

@@ -55,7 +55,7 @@ public final class Transformer {
         for (Shape s : shapes(config)) {
             float[] v = new float[s.size()];
             switch (s.kind) {
-                case NORM -> java.util.Arrays.fill(v, 1f);
+                case NORM -> Arrays.fill(v, 1f);
                 case BIAS -> {}
                 case MATRIX -> gaussian(rnd, v, s.name.endsWith(TensorRole.O.hfSuffix()) || s.name.endsWith(TensorRole.DOWN.hfSuffix()) ? residualStd : std);
             }
@@ -69,10 +69,10 @@ public final class Transformer {
         Map<String, Parameter> p = new LinkedHashMap<>();
         for (Shape s : shapes(config)) {
             Tensor t = weights.get(s.name);
-            long[] expected = java.util.Arrays.stream(s.shape).asLongStream().toArray();
-            if (!java.util.Arrays.equals(t.shape(), expected))
-                throw new IllegalArgumentException("tensor " + s.name + " has shape " + java.util.Arrays.toString(t.shape())
-                        + ", config.json implies " + java.util.Arrays.toString(expected));
+            long[] expected = Arrays.stream(s.shape).asLongStream().toArray();
+            if (!Arrays.equals(t.shape(), expected))
+                throw new IllegalArgumentException("tensor " + s.name + " has shape " + Arrays.toString(t.shape())
+                        + ", config.json implies " + Arrays.toString(expected));
             p.put(s.name, new Parameter(s.name, s.shape, t.toFloats(), s.kind == Kind.MATRIX));
         }
         return new Transformer(config, p);
@@ -106,7 +106,7 @@ public final class Transformer {
     public List<Tensor> tensors(DType dtype) {
         List<Tensor> out = new ArrayList<>();
         for (Parameter p : params.values())
-            out.add(Tensor.of(p.name(), dtype, p.value(), java.util.Arrays.stream(p.shape()).asLongStream().toArray()));
+            out.add(Tensor.of(p.name(), dtype, p.value(), Arrays.stream(p.shape()).asLongStream().toArray()));
         return out;
     }
 

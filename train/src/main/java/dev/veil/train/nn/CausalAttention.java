@@ -3,6 +3,7 @@ package dev.veil.train.nn;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.train.nn.kernel.Matmul;
 import dev.veil.train.nn.kernel.VecOps;
+import java.util.Arrays;
 
 /**
  * Causal multi-head attention with grouped key/value heads (GQA): query head {@code h} attends with key/value
@@ -87,7 +88,7 @@ public final class CausalAttention {
                 for (int j = 0; j <= t; j++) probs[po + row + j] *= inv; // above the diagonal stays 0
             }
             float[] oh = new float[T * hd];
-            Matmul.multiplySerial(oh, java.util.Arrays.copyOfRange(probs, po, po + T * T), gather(v, s, b, kvh, s.kvWidth()), T, T, hd, false);
+            Matmul.multiplySerial(oh, Arrays.copyOfRange(probs, po, po + T * T), gather(v, s, b, kvh, s.kvWidth()), T, T, hd, false);
             scatterAdd(oh, out, s, b, h, s.qWidth());
         });
     }
@@ -106,7 +107,7 @@ public final class CausalAttention {
             float[] vt = VecOps.transposeSerial(gather(v, s, b, kvh, s.kvWidth()), T, hd);
             float[] dkh = new float[T * hd], dvh = new float[T * hd];
             for (int h = kvh * s.group(); h < (kvh + 1) * s.group(); h++) {
-                float[] p = java.util.Arrays.copyOfRange(probs, s.pAt(b, h), s.pAt(b, h) + T * T);
+                float[] p = Arrays.copyOfRange(probs, s.pAt(b, h), s.pAt(b, h) + T * T);
                 float[] doh = gather(dout, s, b, h, s.qWidth());
                 float[] dp = new float[T * T];
                 Matmul.multiplySerial(dp, doh, vt, T, hd, T, false);

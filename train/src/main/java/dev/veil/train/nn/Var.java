@@ -94,7 +94,7 @@ public final class Var {
 
     /** Clears the gradient (before another backward pass into the same leaf, e.g. the next inversion step). */
     public void zeroGrad() {
-        if (grad != null) java.util.Arrays.fill(grad, 0f);
+        if (grad != null) Arrays.fill(grad, 0f);
     }
 
     /** The gradient buffer, allocated (zeros) on first use; ops add into it. */

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.Arrays;
 
 /**
  * Learns a byte-level BPE vocabulary: start from the 256 bytes, then repeatedly merge the most frequent adjacent
@@ -162,7 +163,7 @@ public final class BpeTrainer {
                 out[n++] = s[i];
             }
         }
-        return java.util.Arrays.copyOf(out, n);
+        return Arrays.copyOf(out, n);
     }
 
     private static int byCountThenIds(long[] x, long[] y) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.StandardOpenOption;
 
 class SotuCorpusTest {
 
@@ -35,7 +36,7 @@ class SotuCorpusTest {
     void anAlteredAddressIsRefusedAndTheOldSplitsAreKept(@TempDir Path tmp) throws IOException {
         Path pkg = tmp.resolve("pkg");
         copyTree(Fixtures.sotuPackage().resolve("data"), pkg.resolve("data"));
-        Files.writeString(pkg.resolve("data/1861_abraham_lincoln_r.txt"), "altered", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(pkg.resolve("data/1861_abraham_lincoln_r.txt"), "altered", StandardOpenOption.APPEND);
         Path cache = tmp.resolve("cache");
         Files.createDirectories(Split.TRAIN.path(cache).getParent());
         Files.writeString(Split.TRAIN.path(cache), "previous\n");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
+import java.util.Map;
 
 class Sha256ManifestTest {
 
@@ -13,7 +14,7 @@ class Sha256ManifestTest {
         String abc = Sha256.of("abc".getBytes());
         assertThat(abc).isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         Sha256Manifest m = Sha256Manifest.parse("t.sha256", abc + "  data/a.txt\n" + abc + "  b\n");
-        assertThat(m.digests()).containsExactly(java.util.Map.entry("data/a.txt", abc), java.util.Map.entry("b", abc));
+        assertThat(m.digests()).containsExactly(Map.entry("data/a.txt", abc), Map.entry("b", abc));
     }
 
     @Test

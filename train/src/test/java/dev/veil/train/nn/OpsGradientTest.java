@@ -6,6 +6,7 @@ import static dev.veil.train.nn.GradCheck.random;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
 
 /** Each op's forward against a direct double-precision formula, and its backward against finite differences. */
 class OpsGradientTest {
@@ -40,7 +41,7 @@ class OpsGradientTest {
         Var table = Var.variable(random(rnd, 6 * 3, 1), 6, 3);
         int[] ids = {4, 1, 4, 0};
         Var e = Embedding.lookup(Tape.inference(), table, ids);
-        assertThat(java.util.Arrays.copyOfRange(e.value(), 6, 9)).containsExactly(java.util.Arrays.copyOfRange(table.value(), 12, 15));
+        assertThat(Arrays.copyOfRange(e.value(), 6, 9)).containsExactly(Arrays.copyOfRange(table.value(), 12, 15));
         GradCheck.check(t -> Embedding.lookup(t, table, ids), 1e-2, 1e-3, table);
         assertThatThrownBy(() -> Embedding.lookup(Tape.inference(), table, new int[] {6}))
                 .hasMessageContaining("token id 6 at position 0 is outside the vocabulary of 6");
@@ -129,7 +130,7 @@ class OpsGradientTest {
         }
         assertThat((double) loss).isCloseTo(expected / 3, org.assertj.core.data.Offset.offset(1e-5));
         GradCheck.check(t -> CrossEntropy.mean(t, logits, targets), 1e-2, 2e-3, logits);
-        assertThat(java.util.Arrays.copyOfRange(logits.grad(), vocab, 2 * vocab)).containsOnly(0f);
+        assertThat(Arrays.copyOfRange(logits.grad(), vocab, 2 * vocab)).containsOnly(0f);
     }
 
     @Test
