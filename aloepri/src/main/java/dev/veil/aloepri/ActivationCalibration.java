@@ -6,12 +6,12 @@ import dev.veil.engine.LinearOp;
 import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
+import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.random.RandomGenerator;
-import dev.veil.model.ModelConfig;
 
 /**
  * Calibrates κ on the plain model's own activations: runs it on Veil's engine through a backend that passes every
@@ -56,7 +56,8 @@ public final class ActivationCalibration {
         int[] out = new int[count];
         for (int i = 0; i < count; i++) {
             int id;
-            do id = rng.nextInt(vocabSize); while (skip.contains(id));
+            do id = rng.nextInt(vocabSize);
+            while (skip.contains(id));
             out[i] = id;
         }
         return out;

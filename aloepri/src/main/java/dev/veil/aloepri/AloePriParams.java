@@ -20,8 +20,16 @@ package dev.veil.aloepri;
  *                  random positive up scalings and random down columns that sum back to the original exactly; the
  *                  obfuscated intermediate size is {@code split × d_ff}
  */
-public record AloePriParams(double lambda, int expansion, double alphaE, double alphaH, int beta, double gamma,
-                            double alphaDown, double alphaGateUp, int split) {
+public record AloePriParams(
+        double lambda,
+        int expansion,
+        double alphaE,
+        double alphaH,
+        int beta,
+        double gamma,
+        double alphaDown,
+        double alphaGateUp,
+        int split) {
 
     public static final double DEFAULT_LAMBDA = 0.3;
     public static final int DEFAULT_EXPANSION = 128;
@@ -31,21 +39,33 @@ public record AloePriParams(double lambda, int expansion, double alphaE, double 
     public static final double DEFAULT_GAMMA = 1e3;
 
     /** Veil's defaults where they differ from the paper's (chosen on the frontier, aloepri/README.md). */
-    public static final double VEIL_ALPHA_E = DEFAULT_ALPHA_E, VEIL_ALPHA_H = DEFAULT_ALPHA_H, VEIL_ALPHA_DOWN = 1, VEIL_ALPHA_GATE_UP = 0;
+    public static final double VEIL_ALPHA_E = DEFAULT_ALPHA_E,
+            VEIL_ALPHA_H = DEFAULT_ALPHA_H,
+            VEIL_ALPHA_DOWN = 1,
+            VEIL_ALPHA_GATE_UP = 0;
+
     public static final int VEIL_SPLIT = 1;
 
     public AloePriParams {
-        if (!(lambda > 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be > 0 (got " + lambda + ")");
+        if (!(lambda > 0) || !Double.isFinite(lambda))
+            throw new IllegalArgumentException("lambda must be > 0 (got " + lambda + ")");
         if (expansion < 0 || expansion % 2 != 0)
-            throw new IllegalArgumentException("h (the hidden expansion) must be even and >= 0 (got " + expansion + ")");
-        if (!(alphaE >= 0) || !Double.isFinite(alphaE)) throw new IllegalArgumentException("alpha-e must be >= 0 (got " + alphaE + ")");
-        if (!(alphaH >= 0) || !Double.isFinite(alphaH)) throw new IllegalArgumentException("alpha-h must be >= 0 (got " + alphaH + ")");
-        if (beta < 1) throw new IllegalArgumentException("beta (block-permutation window) must be >= 1 (got " + beta + ")");
-        if (!(gamma >= 0) || Double.isNaN(gamma)) throw new IllegalArgumentException("gamma must be >= 0 (got " + gamma + ")");
-        if (!(alphaDown >= 0) || !Double.isFinite(alphaDown)) throw new IllegalArgumentException("alpha-down must be >= 0 (got " + alphaDown + ")");
+            throw new IllegalArgumentException(
+                    "h (the hidden expansion) must be even and >= 0 (got " + expansion + ")");
+        if (!(alphaE >= 0) || !Double.isFinite(alphaE))
+            throw new IllegalArgumentException("alpha-e must be >= 0 (got " + alphaE + ")");
+        if (!(alphaH >= 0) || !Double.isFinite(alphaH))
+            throw new IllegalArgumentException("alpha-h must be >= 0 (got " + alphaH + ")");
+        if (beta < 1)
+            throw new IllegalArgumentException("beta (block-permutation window) must be >= 1 (got " + beta + ")");
+        if (!(gamma >= 0) || Double.isNaN(gamma))
+            throw new IllegalArgumentException("gamma must be >= 0 (got " + gamma + ")");
+        if (!(alphaDown >= 0) || !Double.isFinite(alphaDown))
+            throw new IllegalArgumentException("alpha-down must be >= 0 (got " + alphaDown + ")");
         if (!(alphaGateUp >= 0) || !Double.isFinite(alphaGateUp))
             throw new IllegalArgumentException("alpha-gate-up must be >= 0 (got " + alphaGateUp + ")");
-        if (split < 1 || split > 16) throw new IllegalArgumentException("split (FFN units per plain unit) must be 1..16 (got " + split + ")");
+        if (split < 1 || split > 16)
+            throw new IllegalArgumentException("split (FFN units per plain unit) must be 1..16 (got " + split + ")");
     }
 
     /** The paper's parameters alone: no FFN noise, no unit split. */
@@ -60,7 +80,8 @@ public record AloePriParams(double lambda, int expansion, double alphaE, double 
 
     /** The paper's defaults for a model of hidden size {@code d}, with h capped by {@link #defaultExpansion}; no defense beyond the paper. */
     public static AloePriParams paper(int d) {
-        return new AloePriParams(DEFAULT_LAMBDA, defaultExpansion(d), DEFAULT_ALPHA_E, DEFAULT_ALPHA_H, DEFAULT_BETA, DEFAULT_GAMMA);
+        return new AloePriParams(
+                DEFAULT_LAMBDA, defaultExpansion(d), DEFAULT_ALPHA_E, DEFAULT_ALPHA_H, DEFAULT_BETA, DEFAULT_GAMMA);
     }
 
     /**

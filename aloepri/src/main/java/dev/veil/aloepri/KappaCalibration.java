@@ -2,8 +2,8 @@ package dev.veil.aloepri;
 
 import dev.veil.aloepri.transform.WeightMatrix;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Calibrates κ of every norm on real activations (paper §5.2.5 estimates it on Gaussian inputs and one writer;
@@ -40,7 +40,8 @@ public final class KappaCalibration {
     /** The next residual write: {@code rows} rows of d values (embedding rows, o_proj output or down_proj output). */
     public void write(float[] output, int rows) {
         int k = ratios.size();
-        if (k >= writers) throw new IllegalStateException("more residual writes than the model has writers (" + writers + ")");
+        if (k >= writers)
+            throw new IllegalStateException("more residual writes than the model has writers (" + writers + ")");
         WeightMatrix keyed = new WeightMatrix(rows, d, output).times(writer(k));
         if (plain == null) {
             plain = new float[rows * d];
@@ -58,18 +59,22 @@ public final class KappaCalibration {
     /** κ per norm (the mean ratio), in ModelObfuscator's order; every writer must have been seen. */
     public double[] kappa() {
         requireComplete();
-        return ratios.stream().mapToDouble(r -> Arrays.stream(r).average().orElseThrow()).toArray();
+        return ratios.stream()
+                .mapToDouble(r -> Arrays.stream(r).average().orElseThrow())
+                .toArray();
     }
 
     /** The ratio's coefficient of variation per norm: the per-token scale error that no constant κ removes. */
     public double[] spread() {
         requireComplete();
-        return ratios.stream().mapToDouble(r -> {
-            var s = Arrays.stream(r).summaryStatistics();
-            double mean = s.getAverage(), var = 0;
-            for (double x : r) var += (x - mean) * (x - mean) / r.length;
-            return Math.sqrt(var) / mean;
-        }).toArray();
+        return ratios.stream()
+                .mapToDouble(r -> {
+                    var s = Arrays.stream(r).summaryStatistics();
+                    double mean = s.getAverage(), var = 0;
+                    for (double x : r) var += (x - mean) * (x - mean) / r.length;
+                    return Math.sqrt(var) / mean;
+                })
+                .toArray();
     }
 
     private void requireComplete() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -28,7 +29,6 @@ import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.PBEKeySpec;
 import javax.crypto.spec.SecretKeySpec;
-import java.io.FileNotFoundException;
 
 /**
  * The AloePri secret key file: JSON, versioned, written owner-only (0600) and atomically, never over an existing
@@ -49,6 +49,7 @@ public final class KeyFile {
     static final int PBKDF2_ITERATIONS = 600_000;
     /** Ten times what Veil writes: a file asking for more is refused before PBKDF2 runs (seconds per 10^6). */
     static final int MAX_PBKDF2_ITERATIONS = 10 * PBKDF2_ITERATIONS;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private KeyFile() {}
@@ -72,7 +73,14 @@ public final class KeyFile {
             byte[] aad = root.toString().getBytes(StandardCharsets.UTF_8);
             byte[] ct;
             try {
-                ct = crypt(Cipher.ENCRYPT_MODE, passphrase, salt, PBKDF2_ITERATIONS, iv, aad, JSON.writeValueAsBytes(payload));
+                ct = crypt(
+                        Cipher.ENCRYPT_MODE,
+                        passphrase,
+                        salt,
+                        PBKDF2_ITERATIONS,
+                        iv,
+                        aad,
+                        JSON.writeValueAsBytes(payload));
             } catch (AEADBadTagException e) {
                 throw new IllegalStateException(e); // encryption never checks a tag
             }
@@ -95,7 +103,8 @@ public final class KeyFile {
             throw new IOException(file + ": not an AloePri key file (format is not '" + FORMAT + "')");
         int version = root.path("version").asInt(-1);
         if (version != VERSION)
-            throw new IOException(file + ": key file version " + version + " is not supported (this Veil reads version " + VERSION + ")");
+            throw new IOException(file + ": key file version " + version + " is not supported (this Veil reads version "
+                    + VERSION + ")");
         checkOwnerOnly(file); // after the format check: a file that is no key gets the plainer error
         JsonNode payload;
         if (root.has("encryption")) {
@@ -118,20 +127,33 @@ public final class KeyFile {
 
     private static JsonNode decrypt(Path file, JsonNode root, char[] passphrase) throws IOException {
         JsonNode enc = root.get("encryption");
-        if (!"AES-256-GCM".equals(enc.path("cipher").asText()) || !"PBKDF2-HMAC-SHA256".equals(enc.path("kdf").asText()))
+        if (!"AES-256-GCM".equals(enc.path("cipher").asText())
+                || !"PBKDF2-HMAC-SHA256".equals(enc.path("kdf").asText()))
             throw new IOException(file + ": unsupported encryption " + enc);
         JsonNode iterations = enc.path("iterations");
-        if (!iterations.isIntegralNumber() || !iterations.canConvertToInt() || iterations.asInt() < 1 || iterations.asInt() > MAX_PBKDF2_ITERATIONS)
-            throw new IOException(file + ": PBKDF2 iteration count " + iterations + " is outside 1.." + MAX_PBKDF2_ITERATIONS);
+        if (!iterations.isIntegralNumber()
+                || !iterations.canConvertToInt()
+                || iterations.asInt() < 1
+                || iterations.asInt() > MAX_PBKDF2_ITERATIONS)
+            throw new IOException(
+                    file + ": PBKDF2 iteration count " + iterations + " is outside 1.." + MAX_PBKDF2_ITERATIONS);
         ObjectNode header = ((ObjectNode) root.deepCopy());
         header.remove("ciphertext");
         byte[] aad = header.toString().getBytes(StandardCharsets.UTF_8);
         byte[] plain;
         try {
-            byte[] salt = Base64.getDecoder().decode(enc.path("salt").asText()), iv = Base64.getDecoder().decode(enc.path("iv").asText());
+            byte[] salt = Base64.getDecoder().decode(enc.path("salt").asText()),
+                    iv = Base64.getDecoder().decode(enc.path("iv").asText());
             if (salt.length == 0 || iv.length != 12)
-                throw new IOException(file + ": damaged key file (salt of " + salt.length + " bytes, IV of " + iv.length + " bytes; expected 16 and 12)");
-            plain = crypt(Cipher.DECRYPT_MODE, passphrase, salt, iterations.asInt(), iv, aad,
+                throw new IOException(file + ": damaged key file (salt of " + salt.length + " bytes, IV of " + iv.length
+                        + " bytes; expected 16 and 12)");
+            plain = crypt(
+                    Cipher.DECRYPT_MODE,
+                    passphrase,
+                    salt,
+                    iterations.asInt(),
+                    iv,
+                    aad,
                     Base64.getDecoder().decode(root.path("ciphertext").asText()));
         } catch (AEADBadTagException e) {
             throw new IOException(file + ": wrong passphrase, or the key file was altered");
@@ -145,11 +167,14 @@ public final class KeyFile {
         }
     }
 
-    private static byte[] crypt(int mode, char[] passphrase, byte[] salt, int iterations, byte[] iv, byte[] aad, byte[] data)
+    private static byte[] crypt(
+            int mode, char[] passphrase, byte[] salt, int iterations, byte[] iv, byte[] aad, byte[] data)
             throws AEADBadTagException {
         try {
             var spec = new PBEKeySpec(passphrase, salt, iterations, 256);
-            byte[] k = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();
+            byte[] k = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256")
+                    .generateSecret(spec)
+                    .getEncoded();
             spec.clearPassword();
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
             c.init(mode, new SecretKeySpec(k, "AES"), new GCMParameterSpec(128, iv));
@@ -191,22 +216,38 @@ public final class KeyFile {
 
     static AloePriKey fromJson(JsonNode n) {
         JsonNode p = need(n, "params");
-        AloePriParams params = new AloePriParams(need(p, "lambda").asDouble(), need(p, "h").asInt(), need(p, "alpha_e").asDouble(),
-                need(p, "alpha_h").asDouble(), need(p, "beta").asInt(), need(p, "gamma").asDouble(),
-                p.path("alpha_down").asDouble(0), p.path("alpha_gate_up").asDouble(0), p.path("split").asInt(1)); // absent in keys before the FFN defenses
+        AloePriParams params = new AloePriParams(
+                need(p, "lambda").asDouble(),
+                need(p, "h").asInt(),
+                need(p, "alpha_e").asDouble(),
+                need(p, "alpha_h").asDouble(),
+                need(p, "beta").asInt(),
+                need(p, "gamma").asDouble(),
+                p.path("alpha_down").asDouble(0),
+                p.path("alpha_gate_up").asDouble(0),
+                p.path("split").asInt(1)); // absent in keys before the FFN defenses
         JsonNode permNode = need(n, "permutation");
         int[] perm = new int[permNode.size()];
         for (int i = 0; i < perm.length; i++) perm[i] = permNode.get(i).asInt();
         if (perm.length != need(n, "vocab_size").asInt())
-            throw new IllegalArgumentException("permutation has " + perm.length + " entries for vocab_size " + n.get("vocab_size"));
+            throw new IllegalArgumentException(
+                    "permutation has " + perm.length + " entries for vocab_size " + n.get("vocab_size"));
         List<Integer> fixed = new ArrayList<>();
         n.path("fixed_tokens").forEach(x -> fixed.add(x.asInt()));
         JsonNode kn = n.path("kappa");
         double[] kappa = new double[kn.size()];
         for (int i = 0; i < kappa.length; i++) kappa[i] = kn.get(i).asDouble();
-        return new AloePriKey(params, need(n, "architecture").asText(), need(n, "hidden_size").asInt(),
-                need(n, "obfuscated_hidden_size").asInt(), new VocabPermutation(perm), fixed,
-                need(n, "plain_fingerprint").asText(), need(n, "obfuscated_fingerprint").asText(), kappa, n.path("created").asText(""));
+        return new AloePriKey(
+                params,
+                need(n, "architecture").asText(),
+                need(n, "hidden_size").asInt(),
+                need(n, "obfuscated_hidden_size").asInt(),
+                new VocabPermutation(perm),
+                fixed,
+                need(n, "plain_fingerprint").asText(),
+                need(n, "obfuscated_fingerprint").asText(),
+                kappa,
+                n.path("created").asText(""));
     }
 
     private static JsonNode need(JsonNode n, String field) {
@@ -226,15 +267,21 @@ public final class KeyFile {
         boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
         var ownerOnly = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
         try {
-            if (posix) Files.newByteChannel(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), ownerOnly).close();
-            else Files.newByteChannel(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)).close();
+            if (posix)
+                Files.newByteChannel(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), ownerOnly)
+                        .close();
+            else
+                Files.newByteChannel(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
+                        .close();
         } catch (FileAlreadyExistsException e) {
             throw new FileAlreadyExistsException(file + ": a key file already exists there; refusing to overwrite it");
         }
         Path temp = null;
         boolean done = false;
         try {
-            temp = posix ? Files.createTempFile(dir, ".key", ".partial", ownerOnly) : Files.createTempFile(dir, ".key", ".partial");
+            temp = posix
+                    ? Files.createTempFile(dir, ".key", ".partial", ownerOnly)
+                    : Files.createTempFile(dir, ".key", ".partial");
             Files.write(temp, content);
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             done = true;
@@ -248,12 +295,16 @@ public final class KeyFile {
     static void checkOwnerOnly(Path file) throws IOException {
         if (!FileSystems.getDefault().supportedFileAttributeViews().contains("posix") || !Files.exists(file)) return;
         Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-        Set<PosixFilePermission> open = EnumSet.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
-                PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE);
+        Set<PosixFilePermission> open = EnumSet.of(
+                PosixFilePermission.GROUP_READ,
+                PosixFilePermission.GROUP_WRITE,
+                PosixFilePermission.OTHERS_READ,
+                PosixFilePermission.OTHERS_WRITE);
         open.retainAll(perms);
         if (!open.isEmpty())
-            throw new IOException(file + ": permissions " + PosixFilePermissions.toString(perms) + " let others read or change the key;"
-                    + " it must be owner-only (chmod 600 " + file + "), and a key others could read should be treated as leaked");
+            throw new IOException(file + ": permissions " + PosixFilePermissions.toString(perms)
+                    + " let others read or change the key;" + " it must be owner-only (chmod 600 " + file
+                    + "), and a key others could read should be treated as leaked");
     }
 
     private static byte[] random(int n) {

@@ -5,10 +5,10 @@ import dev.veil.model.Weights;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.Arrays;
 
 /**
  * A model's SHA-256 fingerprint over its tensors, independent of file layout (single file or shards, tensor
@@ -28,12 +28,15 @@ public final class ModelFingerprint {
 
     public void add(Tensor t) {
         MessageDigest sha = sha256();
-        sha.update((t.name() + "\0" + t.dtype() + "\0" + Arrays.toString(t.shape()) + "\0").getBytes(StandardCharsets.UTF_8));
+        sha.update((t.name() + "\0" + t.dtype() + "\0" + Arrays.toString(t.shape()) + "\0")
+                .getBytes(StandardCharsets.UTF_8));
         long chunk = 1L << 26, size = t.data().byteSize();
-        for (long off = 0; off < size; off += chunk) sha.update(t.data().asSlice(off, Math.min(chunk, size - off)).asByteBuffer());
+        for (long off = 0; off < size; off += chunk)
+            sha.update(t.data().asSlice(off, Math.min(chunk, size - off)).asByteBuffer());
         byte[] digest = sha.digest();
         synchronized (this) {
-            if (digests.put(t.name(), digest) != null) throw new IllegalArgumentException("tensor " + t.name() + " fingerprinted twice");
+            if (digests.put(t.name(), digest) != null)
+                throw new IllegalArgumentException("tensor " + t.name() + " fingerprinted twice");
         }
     }
 

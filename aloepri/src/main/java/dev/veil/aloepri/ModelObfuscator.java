@@ -5,16 +5,16 @@ import dev.veil.aloepri.key.KeyStream;
 import dev.veil.aloepri.transform.AttentionKeys;
 import dev.veil.aloepri.transform.AttentionTransform;
 import dev.veil.aloepri.transform.AttentionWeights;
-import dev.veil.aloepri.transform.FfnDefense;
 import dev.veil.aloepri.transform.EmbeddingTransform;
+import dev.veil.aloepri.transform.FfnDefense;
 import dev.veil.aloepri.transform.FfnKeys;
 import dev.veil.aloepri.transform.FfnTransform;
 import dev.veil.aloepri.transform.FfnWeights;
 import dev.veil.aloepri.transform.GaussianNoise;
 import dev.veil.aloepri.transform.HeadTransform;
 import dev.veil.aloepri.transform.Kappa;
-import dev.veil.aloepri.transform.WeightMatrix;
 import dev.veil.aloepri.transform.NormFolding;
+import dev.veil.aloepri.transform.WeightMatrix;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
@@ -40,7 +40,9 @@ import java.util.List;
  */
 public final class ModelObfuscator {
 
-    private static final String EMBED = "model.embed_tokens.weight", HEAD = "lm_head.weight", FINAL_NORM = "model.norm.weight";
+    private static final String EMBED = "model.embed_tokens.weight",
+            HEAD = "lm_head.weight",
+            FINAL_NORM = "model.norm.weight";
 
     private final ModelConfig plain;
     private final ModelConfig obfuscated;
@@ -56,8 +58,10 @@ public final class ModelObfuscator {
      * @param fixedTokens ids τ keeps in place (see {@link VocabPermutation})
      * @param dtype       storage type of the obfuscated weights (F32, BF16 or F16)
      */
-    public ModelObfuscator(ModelConfig plain, AloePriParams params, Collection<Integer> fixedTokens, KeyStream master, DType dtype) {
-        if (!dtype.isFloat()) throw new IllegalArgumentException("obfuscated weights must be F32, BF16 or F16, not " + dtype);
+    public ModelObfuscator(
+            ModelConfig plain, AloePriParams params, Collection<Integer> fixedTokens, KeyStream master, DType dtype) {
+        if (!dtype.isFloat())
+            throw new IllegalArgumentException("obfuscated weights must be F32, BF16 or F16, not " + dtype);
         // q_norm/k_norm do not commute with the attention transforms, nor experts with one FFN transform
         if (plain.qkNorm() || plain.moe() != null)
             throw new IllegalArgumentException("AloePri does not obfuscate " + plain.architecture().hfClass
@@ -66,12 +70,27 @@ public final class ModelObfuscator {
         this.params = params;
         this.master = master;
         this.dtype = dtype;
-        this.keys = KeyMatrices.generate(plain.hiddenSize(), params.expansion(), params.lambda(), master.derive("base"));
+        this.keys =
+                KeyMatrices.generate(plain.hiddenSize(), params.expansion(), params.lambda(), master.derive("base"));
         this.tau = VocabPermutation.sample(plain.vocabSize(), fixedTokens, master.derive("vocab"));
-        this.obfuscated = new ModelConfig(plain.architecture(), plain.vocabSize(), keys.obfuscatedHidden(),
-                plain.intermediateSize() * params.split(), plain.numLayers(), plain.numHeads(), plain.numKvHeads(), plain.headDim(),
-                plain.rmsNormEps(), plain.ropeTheta(), plain.ropeScaling(), plain.maxPositionEmbeddings(), false,
-                plain.attentionBias(), plain.bosTokenId(), plain.eosTokenIds(), torchDtype(dtype));
+        this.obfuscated = new ModelConfig(
+                plain.architecture(),
+                plain.vocabSize(),
+                keys.obfuscatedHidden(),
+                plain.intermediateSize() * params.split(),
+                plain.numLayers(),
+                plain.numHeads(),
+                plain.numKvHeads(),
+                plain.headDim(),
+                plain.rmsNormEps(),
+                plain.ropeTheta(),
+                plain.ropeScaling(),
+                plain.maxPositionEmbeddings(),
+                false,
+                plain.attentionBias(),
+                plain.bosTokenId(),
+                plain.eosTokenIds(),
+                torchDtype(dtype));
         this.kappa = new double[2 * plain.numLayers() + 1];
         Arrays.fill(kappa, Kappa.gaussian(keys, 1000, master.derive("kappa")));
     }
@@ -81,12 +100,20 @@ public final class ModelObfuscator {
      * {@code calibrationTokens} random non-special ids ({@link ActivationCalibration}), or the paper's Gaussian
      * estimate when 0: what {@code veil obfuscate} uses.
      */
-    public static ModelObfuscator calibrated(ModelConfig config, Weights plain, AloePriParams params, Collection<Integer> fixedTokens,
-                                             KeyStream master, DType dtype, int calibrationTokens) {
+    public static ModelObfuscator calibrated(
+            ModelConfig config,
+            Weights plain,
+            AloePriParams params,
+            Collection<Integer> fixedTokens,
+            KeyStream master,
+            DType dtype,
+            int calibrationTokens) {
         ModelObfuscator obfuscator = new ModelObfuscator(config, params, fixedTokens, master, dtype);
         if (calibrationTokens > 0) {
-            int[] tokens = ActivationCalibration.randomTokens(config.vocabSize(), fixedTokens, calibrationTokens, master.derive("calibration"));
-            obfuscator.calibrate(ActivationCalibration.run(obfuscator, plain, tokens).kappa());
+            int[] tokens = ActivationCalibration.randomTokens(
+                    config.vocabSize(), fixedTokens, calibrationTokens, master.derive("calibration"));
+            obfuscator.calibrate(
+                    ActivationCalibration.run(obfuscator, plain, tokens).kappa());
         }
         return obfuscator;
     }
@@ -122,7 +149,8 @@ public final class ModelObfuscator {
         if (kappas.length != kappa.length)
             throw new IllegalArgumentException(kappas.length + " kappa values for " + kappa.length + " norms");
         for (double k : kappas)
-            if (!(k > 0) || !Double.isFinite(k)) throw new IllegalArgumentException("kappa must be positive and finite, got " + k);
+            if (!(k > 0) || !Double.isFinite(k))
+                throw new IllegalArgumentException("kappa must be positive and finite, got " + k);
         System.arraycopy(kappas, 0, kappa, 0, kappa.length);
     }
 
@@ -198,7 +226,8 @@ public final class ModelObfuscator {
         }
 
         out.write(norm(FINAL_NORM, kappa[2 * plain.numLayers()]));
-        WeightMatrix head = matrix(weights, weights.contains(HEAD) ? HEAD : EMBED, plain.vocabSize(), d); // untie tied embeddings
+        WeightMatrix head =
+                matrix(weights, weights.contains(HEAD) ? HEAD : EMBED, plain.vocabSize(), d); // untie tied embeddings
         head = NormFolding.fold(vector(weights, FINAL_NORM, d), head);
         head = GaussianNoise.add(head, params.alphaH(), master.derive("head.noise"));
         WeightMatrix reader = WeightMatrix.of(keys.readerKey(master.derive("head.key")));
@@ -217,8 +246,8 @@ public final class ModelObfuscator {
                 bias ? vector(w, ModelConfig.layer(l, "self_attn.q_proj.bias"), q) : null,
                 bias ? vector(w, ModelConfig.layer(l, "self_attn.k_proj.bias"), kv) : null,
                 bias ? vector(w, ModelConfig.layer(l, "self_attn.v_proj.bias"), kv) : null);
-        AttentionWeights o = AttentionTransform.apply(plainAttn, attentionKeys(l).foldNorm(gamma), plain.numHeads(),
-                plain.numKvHeads(), plain.headDim());
+        AttentionWeights o = AttentionTransform.apply(
+                plainAttn, attentionKeys(l).foldNorm(gamma), plain.numHeads(), plain.numKvHeads(), plain.headDim());
         out.write(norm(ModelConfig.layer(l, "input_layernorm.weight"), kappa[2 * l]));
         out.write(tensor(ModelConfig.layer(l, "self_attn.q_proj.weight"), o.q()));
         out.write(tensor(ModelConfig.layer(l, "self_attn.k_proj.weight"), o.k()));

@@ -17,10 +17,10 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import java.util.Map;
 
 /**
  * Obfuscates a Hugging Face model directory into a new one and writes the secret key file: what
@@ -30,7 +30,9 @@ import java.util.Map;
 public final class ObfuscateModelDir {
 
     /** Files copied unchanged: the public tokenizer (its vocabulary is public; τ is the secret) and generation settings. */
-    static final List<String> COPIED = List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json");
+    static final List<String> COPIED =
+            List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json");
+
     private static final long SHARD_BYTES = 2L << 30;
 
     /**
@@ -42,26 +44,39 @@ public final class ObfuscateModelDir {
      * @param gguf        also export the obfuscated model to this GGUF file (llama.cpp), or null
      * @param onWritten   told after each obfuscated tensor (progress)
      */
-    public record Request(Path modelDir, Path outDir, Path keyFile, AloePriParams params, String seed, DType dtype,
-                          char[] passphrase, int calibrationTokens, Path gguf, Consumer<TensorSpec> onWritten) {
+    public record Request(
+            Path modelDir,
+            Path outDir,
+            Path keyFile,
+            AloePriParams params,
+            String seed,
+            DType dtype,
+            char[] passphrase,
+            int calibrationTokens,
+            Path gguf,
+            Consumer<TensorSpec> onWritten) {
 
         public static final int DEFAULT_CALIBRATION_TOKENS = 128;
 
         public Request {
-            if (calibrationTokens < 0) throw new IllegalArgumentException("calibration tokens must be >= 0, got " + calibrationTokens);
+            if (calibrationTokens < 0)
+                throw new IllegalArgumentException("calibration tokens must be >= 0, got " + calibrationTokens);
         }
 
         /** Defaults: a fresh random key, the plain model's dtype, no passphrase, κ calibrated, no GGUF. */
         public static Request of(Path modelDir, Path outDir, Path keyFile, AloePriParams params) {
-            return new Request(modelDir, outDir, keyFile, params, null, null, null, DEFAULT_CALIBRATION_TOKENS, null, null);
+            return new Request(
+                    modelDir, outDir, keyFile, params, null, null, null, DEFAULT_CALIBRATION_TOKENS, null, null);
         }
 
         public Request withSeed(String s) {
-            return new Request(modelDir, outDir, keyFile, params, s, dtype, passphrase, calibrationTokens, gguf, onWritten);
+            return new Request(
+                    modelDir, outDir, keyFile, params, s, dtype, passphrase, calibrationTokens, gguf, onWritten);
         }
 
         public Request withDtype(DType t) {
-            return new Request(modelDir, outDir, keyFile, params, seed, t, passphrase, calibrationTokens, gguf, onWritten);
+            return new Request(
+                    modelDir, outDir, keyFile, params, seed, t, passphrase, calibrationTokens, gguf, onWritten);
         }
 
         public Request withCalibrationTokens(int n) {
@@ -69,7 +84,8 @@ public final class ObfuscateModelDir {
         }
 
         public Request withGguf(Path file) {
-            return new Request(modelDir, outDir, keyFile, params, seed, dtype, passphrase, calibrationTokens, file, onWritten);
+            return new Request(
+                    modelDir, outDir, keyFile, params, seed, dtype, passphrase, calibrationTokens, file, onWritten);
         }
     }
 
@@ -77,22 +93,29 @@ public final class ObfuscateModelDir {
 
     /** Obfuscates {@code r.modelDir()} into {@code r.outDir()} and writes {@code r.keyFile()}; returns the key. */
     public static AloePriKey run(Request r) throws IOException {
-        if (Files.exists(r.outDir())) throw new FileAlreadyExistsException(r.outDir() + ": output directory already exists; choose a new one");
-        if (Files.exists(r.keyFile())) throw new FileAlreadyExistsException(r.keyFile() + ": key file already exists; refusing to overwrite it");
-        if (r.gguf() != null && Files.exists(r.gguf())) throw new FileAlreadyExistsException(r.gguf() + ": GGUF file already exists; choose a new name");
+        if (Files.exists(r.outDir()))
+            throw new FileAlreadyExistsException(r.outDir() + ": output directory already exists; choose a new one");
+        if (Files.exists(r.keyFile()))
+            throw new FileAlreadyExistsException(r.keyFile() + ": key file already exists; refusing to overwrite it");
+        if (r.gguf() != null && Files.exists(r.gguf()))
+            throw new FileAlreadyExistsException(r.gguf() + ": GGUF file already exists; choose a new name");
         ModelConfig config = ModelConfig.read(r.modelDir());
         Set<Integer> fixed = SpecialTokens.read(r.modelDir(), config);
         Path out = r.outDir().toAbsolutePath();
         Path temp = partial(out);
         Path ggufTemp = r.gguf() == null ? null : partial(r.gguf().toAbsolutePath());
         try (SafetensorsWeights plain = SafetensorsWeights.open(r.modelDir())) {
-            DType dtype = r.dtype() != null ? r.dtype() : plain.get("model.embed_tokens.weight").dtype();
+            DType dtype = r.dtype() != null
+                    ? r.dtype()
+                    : plain.get("model.embed_tokens.weight").dtype();
             KeyStream master = r.seed() == null ? KeyStream.fresh() : KeyStream.fromSeed(r.seed());
-            ModelObfuscator obfuscator = ModelObfuscator.calibrated(config, plain, r.params(), fixed, master, dtype, r.calibrationTokens());
+            ModelObfuscator obfuscator =
+                    ModelObfuscator.calibrated(config, plain, r.params(), fixed, master, dtype, r.calibrationTokens());
             ModelFingerprint outPrint = new ModelFingerprint();
             deleteRecursively(temp);
             List<TensorSpec> specs = obfuscator.outputSpecs();
-            try (ShardedSafetensorsWriter writer = ShardedSafetensorsWriter.create(temp, specs, Map.of("format", "pt"), SHARD_BYTES)) {
+            try (ShardedSafetensorsWriter writer =
+                    ShardedSafetensorsWriter.create(temp, specs, Map.of("format", "pt"), SHARD_BYTES)) {
                 obfuscator.write(plain, observing(writer, outPrint, r.onWritten()));
             } catch (IOException e) { // a full disk says only "No space left on device"
                 throw new IOException("writing the obfuscated model to " + temp + ": " + e.getMessage(), e);
@@ -109,9 +132,17 @@ public final class ObfuscateModelDir {
                     throw new IOException("writing the GGUF " + r.gguf() + ": " + e.getMessage(), e);
                 }
             }
-            AloePriKey key = new AloePriKey(r.params(), config.architecture().modelType, config.hiddenSize(),
-                    obfuscator.obfuscatedConfig().hiddenSize(), obfuscator.permutation(), List.copyOf(fixed),
-                    ModelFingerprint.of(plain), outPrint.hex(), obfuscator.kappa(), Instant.now().toString());
+            AloePriKey key = new AloePriKey(
+                    r.params(),
+                    config.architecture().modelType,
+                    config.hiddenSize(),
+                    obfuscator.obfuscatedConfig().hiddenSize(),
+                    obfuscator.permutation(),
+                    List.copyOf(fixed),
+                    ModelFingerprint.of(plain),
+                    outPrint.hex(),
+                    obfuscator.kappa(),
+                    Instant.now().toString());
             Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE);
             try {
                 if (ggufTemp != null) Files.move(ggufTemp, r.gguf(), StandardCopyOption.ATOMIC_MOVE);
@@ -141,7 +172,8 @@ public final class ObfuscateModelDir {
 
     /** Where {@code target} is built before it is renamed into place: a hidden sibling, so the rename is atomic. */
     private static Path partial(Path target) {
-        return target.resolveSibling("." + target.getFileName() + ".partial-" + ProcessHandle.current().pid());
+        return target.resolveSibling("." + target.getFileName() + ".partial-"
+                + ProcessHandle.current().pid());
     }
 
     private static TensorSink observing(TensorSink sink, ModelFingerprint print, Consumer<TensorSpec> onWritten) {

@@ -27,7 +27,8 @@ public final class SpecialTokens {
         Path generation = modelDir.resolve("generation_config.json");
         if (Files.exists(generation)) {
             JsonNode g = parse(generation);
-            for (String field : new String[] {"bos_token_id", "eos_token_id", "pad_token_id"}) ids(g.path(field), fixed);
+            for (String field : new String[] {"bos_token_id", "eos_token_id", "pad_token_id"})
+                ids(g.path(field), fixed);
         }
         Path tokenizer = modelDir.resolve("tokenizer.json");
         if (Files.exists(tokenizer)) {
@@ -56,7 +57,8 @@ public final class SpecialTokens {
         try {
             return JSON.readTree(file.toFile());
         } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            throw new IOException(file + ": not valid JSON ("
+                    + e.getMessage().lines().findFirst().orElse("") + ")");
         }
     }
 }

@@ -28,7 +28,8 @@ public final class VocabPermutation {
         for (int i = 0; i < forward.length; i++) {
             int t = forward[i];
             if (t < 0 || t >= forward.length || inverse[t] >= 0)
-                throw new IllegalArgumentException("not a permutation of 0.." + (forward.length - 1) + ": entry " + i + " = " + t);
+                throw new IllegalArgumentException(
+                        "not a permutation of 0.." + (forward.length - 1) + ": entry " + i + " = " + t);
             inverse[t] = i;
         }
     }
@@ -91,7 +92,8 @@ public final class VocabPermutation {
 
     private int check(int id) {
         if (id < 0 || id >= forward.length)
-            throw new IllegalArgumentException("token id " + id + " is outside the key's vocabulary of " + forward.length);
+            throw new IllegalArgumentException(
+                    "token id " + id + " is outside the key's vocabulary of " + forward.length);
         return id;
     }
 

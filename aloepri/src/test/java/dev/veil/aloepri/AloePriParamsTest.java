@@ -21,16 +21,24 @@ class AloePriParamsTest {
 
     @Test
     void outOfRangeParametersAreRefusedByName() {
-        assertThatThrownBy(() -> new AloePriParams(0.3, 7, 1, 0.2, 8, 1e3)).hasMessageContaining("h (the hidden expansion) must be even");
-        assertThatThrownBy(() -> new AloePriParams(0.3, -2, 1, 0.2, 8, 1e3)).hasMessageContaining("must be even and >= 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 7, 1, 0.2, 8, 1e3))
+                .hasMessageContaining("h (the hidden expansion) must be even");
+        assertThatThrownBy(() -> new AloePriParams(0.3, -2, 1, 0.2, 8, 1e3))
+                .hasMessageContaining("must be even and >= 0");
         assertThatThrownBy(() -> new AloePriParams(0, 8, 1, 0.2, 8, 1e3)).hasMessageContaining("lambda must be > 0");
-        assertThatThrownBy(() -> new AloePriParams(Double.NaN, 8, 1, 0.2, 8, 1e3)).hasMessageContaining("lambda must be > 0");
-        assertThatThrownBy(() -> new AloePriParams(0.3, 8, -1, 0.2, 8, 1e3)).hasMessageContaining("alpha-e must be >= 0");
-        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, -0.1, 8, 1e3)).hasMessageContaining("alpha-h must be >= 0");
+        assertThatThrownBy(() -> new AloePriParams(Double.NaN, 8, 1, 0.2, 8, 1e3))
+                .hasMessageContaining("lambda must be > 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, -1, 0.2, 8, 1e3))
+                .hasMessageContaining("alpha-e must be >= 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, -0.1, 8, 1e3))
+                .hasMessageContaining("alpha-h must be >= 0");
         assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 0, 1e3)).hasMessageContaining("beta");
         assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, -1)).hasMessageContaining("gamma must be >= 0");
-        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, -1, 0, 1)).hasMessageContaining("alpha-down must be >= 0");
-        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, 0, Double.NaN, 1)).hasMessageContaining("alpha-gate-up must be >= 0");
-        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, 0, 0, 0)).hasMessageContaining("split");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, -1, 0, 1))
+                .hasMessageContaining("alpha-down must be >= 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, 0, Double.NaN, 1))
+                .hasMessageContaining("alpha-gate-up must be >= 0");
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, 0, 0, 0))
+                .hasMessageContaining("split");
     }
 }

@@ -31,25 +31,49 @@ class EngineEndToEndTest {
 
     @ParameterizedTest(name = "{0} lambda={1} h={2} calibration={3}")
     @CsvSource({
-        "qwen,0.3,-1,0", "qwen,0.3,-1,128", "llama,0.3,-1,0", "llama,0.3,-1,128",
-        "qwen,1e-9,0,0", "llama,1e-9,0,0"})
+        "qwen,0.3,-1,0",
+        "qwen,0.3,-1,128",
+        "llama,0.3,-1,0",
+        "llama,0.3,-1,128",
+        "qwen,1e-9,0,0",
+        "llama,1e-9,0,0"
+    })
     void obfuscatedLogitsArePermutedPlainLogits(String arch, double lambda, int h, int calibration) throws Exception {
         ModelConfig c = arch.equals("qwen") ? TinyModels.qwen() : TinyModels.llama();
         Path plainDir = TinyModels.write(tmp.resolve("plain"), c, "engine-" + arch);
         AloePriParams params = AloePriParams.defaults(c.hiddenSize()).exact().withLambda(lambda);
         if (h >= 0) params = params.withExpansion(h);
-        AloePriKey key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(plainDir, tmp.resolve("obf"), tmp.resolve("obf.key"), params,
-                "engine", DType.F32, null, calibration, null, null));
+        AloePriKey key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(
+                plainDir,
+                tmp.resolve("obf"),
+                tmp.resolve("obf.key"),
+                params,
+                "engine",
+                DType.F32,
+                null,
+                calibration,
+                null,
+                null));
         Comparison cmp = compare(plainDir, tmp.resolve("obf"), key.permutation(), PROMPT);
-        System.out.printf("engine e2e %s lambda=%s h=%d calibration=%d: max|logit err|/max|logit| %.5f, min cosine %.5f, argmax %d/%d%n",
-                arch, lambda, params.expansion(), calibration, cmp.maxRelativeError(), cmp.minCosine(), cmp.argmaxAgree(), PROMPT.length);
+        System.out.printf(
+                "engine e2e %s lambda=%s h=%d calibration=%d: max|logit err|/max|logit| %.5f, min cosine %.5f, argmax %d/%d%n",
+                arch,
+                lambda,
+                params.expansion(),
+                calibration,
+                cmp.maxRelativeError(),
+                cmp.minCosine(),
+                cmp.argmaxAgree(),
+                PROMPT.length);
         if (params.expansion() == 0 && lambda < 1e-6) {
-            assertThat(cmp.maxRelativeError()).isLessThan(5e-5); // orthogonal key: RMSNorm commutes, nothing approximate
+            assertThat(cmp.maxRelativeError())
+                    .isLessThan(5e-5); // orthogonal key: RMSNorm commutes, nothing approximate
             assertThat(cmp.argmaxAgree()).isEqualTo(PROMPT.length);
         } else {
             assertThat(cmp.maxRelativeError()).isLessThan(0.25);
             assertThat(cmp.minCosine()).isGreaterThan(0.98);
-            // random-weight logits are nearly flat, so a 3-5% per-token scale error flips a few argmaxes (13-15 of 16 seen)
+            // random-weight logits are nearly flat, so a 3-5% per-token scale error flips a few argmaxes (13-15 of 16
+            // seen)
             assertThat(cmp.argmaxAgree()).isGreaterThanOrEqualTo(PROMPT.length - 3);
         }
     }
@@ -59,9 +83,22 @@ class EngineEndToEndTest {
     void unitSplitKeepsTheLogits() throws Exception {
         ModelConfig c = TinyModels.qwen();
         Path plainDir = TinyModels.write(tmp.resolve("plain"), c, "engine-split");
-        AloePriParams params = AloePriParams.defaults(c.hiddenSize()).exact().withLambda(1e-9).withExpansion(0).withFfn(0, 0, 3);
-        AloePriKey key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(plainDir, tmp.resolve("obf"), tmp.resolve("obf.key"), params,
-                "engine", DType.F32, null, 0, null, null));
+        AloePriParams params = AloePriParams.defaults(c.hiddenSize())
+                .exact()
+                .withLambda(1e-9)
+                .withExpansion(0)
+                .withFfn(0, 0, 3);
+        AloePriKey key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(
+                plainDir,
+                tmp.resolve("obf"),
+                tmp.resolve("obf.key"),
+                params,
+                "engine",
+                DType.F32,
+                null,
+                0,
+                null,
+                null));
         assertThat(ModelConfig.read(tmp.resolve("obf")).intermediateSize()).isEqualTo(3 * c.intermediateSize());
         assertThat(KeyFile.read(tmp.resolve("obf.key"), null).params().split()).isEqualTo(3);
         Comparison cmp = compare(plainDir, tmp.resolve("obf"), key.permutation(), PROMPT);

@@ -49,7 +49,8 @@ class KeyFileHardeningTest {
         }
         // inside the bound the count is read, and bound into the tag: altered, so refused as altered
         Path altered = edited(f, "\"iterations\" : 600000", "\"iterations\" : 1000");
-        assertThatThrownBy(() -> KeyFile.read(altered, "pw".toCharArray())).hasMessageEndingWith("wrong passphrase, or the key file was altered");
+        assertThatThrownBy(() -> KeyFile.read(altered, "pw".toCharArray()))
+                .hasMessageEndingWith("wrong passphrase, or the key file was altered");
     }
 
     @Test
@@ -73,8 +74,17 @@ class KeyFileHardeningTest {
                 String created = "writer-" + i;
                 Callable<String> write = () -> {
                     AloePriKey k = KeyFileTest.sampleKey();
-                    AloePriKey mine = new AloePriKey(k.params(), k.architecture(), k.hiddenSize(), k.obfuscatedHiddenSize(), k.permutation(),
-                            k.fixedTokens(), k.plainFingerprint(), k.obfuscatedFingerprint(), k.kappa(), created);
+                    AloePriKey mine = new AloePriKey(
+                            k.params(),
+                            k.architecture(),
+                            k.hiddenSize(),
+                            k.obfuscatedHiddenSize(),
+                            k.permutation(),
+                            k.fixedTokens(),
+                            k.plainFingerprint(),
+                            k.obfuscatedFingerprint(),
+                            k.kappa(),
+                            created);
                     start.await();
                     try {
                         KeyFile.write(f, mine, null);
@@ -95,7 +105,8 @@ class KeyFileHardeningTest {
         assertThat(refused.get()).isEqualTo(writers - 1);
         assertThat(KeyFile.read(f, null).created()).isEqualTo(winners.getFirst());
         try (var files = Files.list(tmp)) {
-            assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactly("race.key"); // no temp file left
+            assertThat(files.map(p -> p.getFileName().toString()).toList())
+                    .containsExactly("race.key"); // no temp file left
         }
     }
 
@@ -103,7 +114,8 @@ class KeyFileHardeningTest {
     void aFileThatIsNotOursIsNeitherReplacedNorDeleted() throws Exception {
         Path f = tmp.resolve("taken.key");
         Files.writeString(f, "someone else's");
-        assertThatThrownBy(() -> KeyFile.write(f, KeyFileTest.sampleKey(), null)).isInstanceOf(FileAlreadyExistsException.class);
+        assertThatThrownBy(() -> KeyFile.write(f, KeyFileTest.sampleKey(), null))
+                .isInstanceOf(FileAlreadyExistsException.class);
         assertThat(Files.readString(f)).isEqualTo("someone else's");
     }
 
@@ -114,12 +126,14 @@ class KeyFileHardeningTest {
         for (String perms : List.of("rw-r--r--", "rw-r-----", "rw----r--", "rw--w----")) {
             Files.setPosixFilePermissions(f, PosixFilePermissions.fromString(perms));
             assertThatThrownBy(() -> KeyFile.read(f, null))
-                    .hasMessage(f + ": permissions " + perms + " let others read or change the key; it must be owner-only (chmod 600 " + f
+                    .hasMessage(f + ": permissions " + perms
+                            + " let others read or change the key; it must be owner-only (chmod 600 " + f
                             + "), and a key others could read should be treated as leaked");
         }
         for (String perms : List.of("rw-------", "r--------")) {
             Files.setPosixFilePermissions(f, PosixFilePermissions.fromString(perms));
-            assertThat(KeyFile.read(f, null).permutation()).isEqualTo(KeyFileTest.sampleKey().permutation());
+            assertThat(KeyFile.read(f, null).permutation())
+                    .isEqualTo(KeyFileTest.sampleKey().permutation());
         }
     }
 }

@@ -17,8 +17,17 @@ class KeyFileTest {
     Path tmp;
 
     static AloePriKey sampleKey() {
-        return new AloePriKey(AloePriParams.defaults(64), "qwen2", 64, 80, VocabPermutation.sample(300, List.of(0, 1), KeyStream.fromSeed("k")),
-                List.of(0, 1), "aa".repeat(32), "bb".repeat(32), new double[] {0.97, 0.98}, "2026-01-01T00:00:00Z");
+        return new AloePriKey(
+                AloePriParams.defaults(64),
+                "qwen2",
+                64,
+                80,
+                VocabPermutation.sample(300, List.of(0, 1), KeyStream.fromSeed("k")),
+                List.of(0, 1),
+                "aa".repeat(32),
+                "bb".repeat(32),
+                new double[] {0.97, 0.98},
+                "2026-01-01T00:00:00Z");
     }
 
     @Test
@@ -26,7 +35,8 @@ class KeyFileTest {
         Path f = tmp.resolve("model.key");
         AloePriKey k = sampleKey();
         KeyFile.write(f, k, null);
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f)))
+                .isEqualTo("rw-------");
         AloePriKey back = KeyFile.read(f, null);
         assertThat(back.permutation()).isEqualTo(k.permutation());
         assertThat(back.params()).isEqualTo(k.params());
@@ -43,13 +53,16 @@ class KeyFileTest {
         KeyFile.write(f, sampleKey(), "correct horse".toCharArray());
         String text = Files.readString(f);
         assertThat(text).doesNotContain("permutation").contains("AES-256-GCM");
-        assertThat(KeyFile.read(f, "correct horse".toCharArray()).permutation()).isEqualTo(sampleKey().permutation());
+        assertThat(KeyFile.read(f, "correct horse".toCharArray()).permutation())
+                .isEqualTo(sampleKey().permutation());
         assertThatThrownBy(() -> KeyFile.read(f, null)).hasMessageContaining("encrypted; give its passphrase");
         assertThatThrownBy(() -> KeyFile.read(f, "wrong".toCharArray())).hasMessageContaining("wrong passphrase");
         Path tampered = tmp.resolve("tampered.key");
         Files.writeString(tampered, text.replace("\"iterations\" : 600000", "\"iterations\" : 600001"));
-        Files.setPosixFilePermissions(tampered, PosixFilePermissions.fromString("rw-------")); // a key file must be owner-only
-        assertThatThrownBy(() -> KeyFile.read(tampered, "correct horse".toCharArray())).hasMessageContaining("wrong passphrase, or the key file was altered");
+        Files.setPosixFilePermissions(
+                tampered, PosixFilePermissions.fromString("rw-------")); // a key file must be owner-only
+        assertThatThrownBy(() -> KeyFile.read(tampered, "correct horse".toCharArray()))
+                .hasMessageContaining("wrong passphrase, or the key file was altered");
     }
 
     @Test
@@ -65,7 +78,8 @@ class KeyFileTest {
         assertThatThrownBy(() -> KeyFile.read(future, null)).hasMessageContaining("version 9 is not supported");
         Path damaged = tmp.resolve("damaged.key");
         Files.writeString(damaged, "{\"format\":\"veil-aloepri-key\",\"version\":1,\"key\":{\"params\":{}}}");
-        Files.setPosixFilePermissions(damaged, PosixFilePermissions.fromString("rw-------")); // a key file must be owner-only
+        Files.setPosixFilePermissions(
+                damaged, PosixFilePermissions.fromString("rw-------")); // a key file must be owner-only
         assertThatThrownBy(() -> KeyFile.read(damaged, null)).hasMessageContaining("damaged key: missing 'lambda'");
         assertThatThrownBy(() -> KeyFile.read(tmp.resolve("none.key"), null)).hasMessageContaining("no such key file");
     }

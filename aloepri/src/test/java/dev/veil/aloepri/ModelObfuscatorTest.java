@@ -3,20 +3,19 @@ package dev.veil.aloepri;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.aloepri.key.KeyStream;
-import dev.veil.aloepri.transform.WeightMatrix;
 import dev.veil.aloepri.transform.ReferenceDecoder;
+import dev.veil.aloepri.transform.WeightMatrix;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.safetensors.SafetensorsWeights;
 import dev.veil.model.safetensors.ShardedSafetensorsWriter;
 import java.nio.file.Path;
-import java.util.List;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
 
 /** The whole compiler against a reference decoder that shares no code with it. */
 class ModelObfuscatorTest {
@@ -24,12 +23,21 @@ class ModelObfuscatorTest {
     @TempDir
     Path tmp;
 
-    static final int[] CALIBRATION = IntStream.range(0, 64).map(i -> (i * 37 + 11) % 250).toArray();
+    static final int[] CALIBRATION =
+            IntStream.range(0, 64).map(i -> (i * 37 + 11) % 250).toArray();
     static final int[] PROMPT = {1, 17, 42, 99, 5, 230, 64, 8, 150, 33};
 
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"qwen,0.3,-1,false", "llama,0.3,-1,false", "qwen,0.3,-1,true", "llama,0.3,-1,true", "qwen,1e-9,0,false", "llama,1e-9,0,false"})
-    void exactObfuscationGivesThePermutedPlainLogitsUpToTheNormError(String arch, double lambda, int h, boolean calibrate) throws Exception {
+    @org.junit.jupiter.params.provider.CsvSource({
+        "qwen,0.3,-1,false",
+        "llama,0.3,-1,false",
+        "qwen,0.3,-1,true",
+        "llama,0.3,-1,true",
+        "qwen,1e-9,0,false",
+        "llama,1e-9,0,false"
+    })
+    void exactObfuscationGivesThePermutedPlainLogitsUpToTheNormError(
+            String arch, double lambda, int h, boolean calibrate) throws Exception {
         ModelConfig c = arch.equals("qwen") ? TinyModels.qwen() : TinyModels.llama();
         Path plainDir = TinyModels.write(tmp.resolve("plain"), c, "model-" + arch);
         AloePriParams params = AloePriParams.defaults(c.hiddenSize()).exact().withLambda(lambda);
@@ -45,18 +53,20 @@ class ModelObfuscatorTest {
         }
         Path obfDir = tmp.resolve("obf");
         try (SafetensorsWeights plain = SafetensorsWeights.open(plainDir);
-             var writer = ShardedSafetensorsWriter.create(obfDir, ob.outputSpecs(), Map.of(), 1L << 30)) {
+                var writer = ShardedSafetensorsWriter.create(obfDir, ob.outputSpecs(), Map.of(), 1L << 30)) {
             ob.write(plain, writer);
         }
         ModelConfig oc = ob.obfuscatedConfig();
         assertThat(oc.hiddenSize()).isEqualTo(c.hiddenSize() + 2 * params.expansion());
         assertThat(oc.tieWordEmbeddings()).isFalse();
         VocabPermutation tau = ob.permutation();
-        try (SafetensorsWeights plain = SafetensorsWeights.open(plainDir); SafetensorsWeights obf = SafetensorsWeights.open(obfDir)) {
+        try (SafetensorsWeights plain = SafetensorsWeights.open(plainDir);
+                SafetensorsWeights obf = SafetensorsWeights.open(obfDir)) {
             assertThat(obf.contains("lm_head.weight")).isTrue();
             WeightMatrix expected = ReferenceDecoder.logits(plain, c, PROMPT);
             WeightMatrix actual = ReferenceDecoder.logits(obf, oc, tau.obfuscate(PROMPT));
-            WeightMatrix deobfuscated = actual.transpose().gatherRows(tau.forward()).transpose();
+            WeightMatrix deobfuscated =
+                    actual.transpose().gatherRows(tau.forward()).transpose();
             double err = relativeError(deobfuscated, expected);
             int agree = 0;
             double minCos = 1;
@@ -64,7 +74,8 @@ class ModelObfuscatorTest {
                 if (argmax(deobfuscated, t) == argmax(expected, t)) agree++;
                 minCos = Math.min(minCos, cosine(deobfuscated, expected, t));
             }
-            System.out.printf("%s lambda=%s h=%d calibrated=%s: max|logit error|/max|logit| %.5f, min cosine %.5f, argmax agree %d/%d%n",
+            System.out.printf(
+                    "%s lambda=%s h=%d calibrated=%s: max|logit error|/max|logit| %.5f, min cosine %.5f, argmax agree %d/%d%n",
                     arch, lambda, params.expansion(), calibrate, err, minCos, agree, PROMPT.length);
             if (params.expansion() == 0 && lambda < 1e-6) {
                 // P̂ orthogonal: RMSNorm commutes with the key, nothing is approximate

@@ -15,13 +15,48 @@ class ObfuscatorFamiliesTest {
 
     @Test
     void qwen3AndQwen3MoeAreRefused() {
-        ModelConfig qwen3 = new ModelConfig(Architecture.QWEN3, 300, 32, 40, 2, 4, 2, 12, 1e-6, 1e6, null, 256, true, false,
-                -1, List.of(5), "float32");
-        ModelConfig moe = new ModelConfig(Architecture.QWEN3_MOE, 300, 32, 40, 2, 4, 2, 12, 1e-6, 1e6, null, 256, true, false,
-                -1, List.of(5), "float32", new Moe(4, 2, 20, true, 1, List.of()));
+        ModelConfig qwen3 = new ModelConfig(
+                Architecture.QWEN3,
+                300,
+                32,
+                40,
+                2,
+                4,
+                2,
+                12,
+                1e-6,
+                1e6,
+                null,
+                256,
+                true,
+                false,
+                -1,
+                List.of(5),
+                "float32");
+        ModelConfig moe = new ModelConfig(
+                Architecture.QWEN3_MOE,
+                300,
+                32,
+                40,
+                2,
+                4,
+                2,
+                12,
+                1e-6,
+                1e6,
+                null,
+                256,
+                true,
+                false,
+                -1,
+                List.of(5),
+                "float32",
+                new Moe(4, 2, 20, true, 1, List.of()));
         for (ModelConfig c : List.of(qwen3, moe))
-            assertThatThrownBy(() -> new ModelObfuscator(c, AloePriParams.defaults(c.hiddenSize()), List.of(0), KeyStream.fromSeed("f"), DType.F32))
+            assertThatThrownBy(() -> new ModelObfuscator(
+                            c, AloePriParams.defaults(c.hiddenSize()), List.of(0), KeyStream.fromSeed("f"), DType.F32))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("AloePri does not obfuscate " + c.architecture().hfClass + " models yet (Llama and Qwen2 only)");
+                    .hasMessage("AloePri does not obfuscate " + c.architecture().hfClass
+                            + " models yet (Llama and Qwen2 only)");
     }
 }

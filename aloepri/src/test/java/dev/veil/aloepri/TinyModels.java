@@ -6,21 +6,46 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
 import dev.veil.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.nio.file.Files;
 
 /** Random-weight Hugging Face model directories (config.json + model.safetensors) for the compiler's tests. */
 public final class TinyModels {
 
     private TinyModels() {}
 
-    public static ModelConfig config(ModelConfig.Architecture arch, int d, int layers, int heads, int kvHeads, int headDim, int ffn,
-                              int vocab, boolean tied, boolean bias) {
-        return new ModelConfig(arch, vocab, d, ffn, layers, heads, kvHeads, headDim, 1e-5, 10000, null, 256, tied, bias,
-                1, List.of(2), "float32");
+    public static ModelConfig config(
+            ModelConfig.Architecture arch,
+            int d,
+            int layers,
+            int heads,
+            int kvHeads,
+            int headDim,
+            int ffn,
+            int vocab,
+            boolean tied,
+            boolean bias) {
+        return new ModelConfig(
+                arch,
+                vocab,
+                d,
+                ffn,
+                layers,
+                heads,
+                kvHeads,
+                headDim,
+                1e-5,
+                10000,
+                null,
+                256,
+                tied,
+                bias,
+                1,
+                List.of(2),
+                "float32");
     }
 
     public static ModelConfig qwen() {
@@ -51,7 +76,12 @@ public final class TinyModels {
             t.add(normWeight(ModelConfig.layer(l, "post_attention_layernorm.weight"), rng, d));
             t.add(random(ModelConfig.layer(l, "mlp.gate_proj.weight"), rng, 1 / Math.sqrt(d), c.intermediateSize(), d));
             t.add(random(ModelConfig.layer(l, "mlp.up_proj.weight"), rng, 1 / Math.sqrt(d), c.intermediateSize(), d));
-            t.add(random(ModelConfig.layer(l, "mlp.down_proj.weight"), rng, 1 / Math.sqrt(c.intermediateSize()), d, c.intermediateSize()));
+            t.add(random(
+                    ModelConfig.layer(l, "mlp.down_proj.weight"),
+                    rng,
+                    1 / Math.sqrt(c.intermediateSize()),
+                    d,
+                    c.intermediateSize()));
         }
         t.add(normWeight("model.norm.weight", rng, d));
         if (!c.tieWordEmbeddings()) t.add(random("lm_head.weight", rng, 1 / Math.sqrt(d), c.vocabSize(), d));

@@ -33,7 +33,10 @@ class TrainedModelGenerationTest {
     static final String MODEL = "models/veil-sotu-qwen2";
     static final int TOKENS = 32;
     static final double ALPHA_E = 0.5;
-    static final List<String> PROMPTS = List.of("My fellow Americans,", "The state of our Union is", "We must work together to",
+    static final List<String> PROMPTS = List.of(
+            "My fellow Americans,",
+            "The state of our Union is",
+            "We must work together to",
             "Tonight I ask the Congress to");
 
     @TempDir
@@ -52,10 +55,15 @@ class TrainedModelGenerationTest {
     void greedyTextThroughTheObfuscatedModelDeMappedIsText() throws Exception {
         Path plainDir = trainedModel();
         Tokenizer tokenizer = Tokenizer.load(plainDir);
-        AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(plainDir, tmp.resolve("obf"), tmp.resolve("obf.key"),
-                AloePriParams.paper(ModelConfig.read(plainDir).hiddenSize()).withNoise(ALPHA_E, AloePriParams.DEFAULT_ALPHA_H))
+        AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(
+                        plainDir,
+                        tmp.resolve("obf"),
+                        tmp.resolve("obf.key"),
+                        AloePriParams.paper(ModelConfig.read(plainDir).hiddenSize())
+                                .withNoise(ALPHA_E, AloePriParams.DEFAULT_ALPHA_H))
                 .withSeed("coherent"));
-        try (ModelFiles plain = ModelFiles.open(plainDir); ModelFiles obf = ModelFiles.open(tmp.resolve("obf"))) {
+        try (ModelFiles plain = ModelFiles.open(plainDir);
+                ModelFiles obf = ModelFiles.open(tmp.resolve("obf"))) {
             Transformer p = engine(plain), o = engine(obf);
             double uniform = Math.log(plain.config().vocabSize());
             for (String prompt : PROMPTS) {
@@ -65,11 +73,21 @@ class TrainedModelGenerationTest {
                 int[] obfText = key.permutation().deobfuscate(obfuscated);
                 double plainNll = meanNll(p, ids, plainText), obfNll = meanNll(p, ids, obfText);
                 double rawNll = meanNll(p, ids, obfuscated); // the server's view: obfuscated ids read as plaintext ids
-                System.out.printf(Locale.ROOT, "%s%n  plain      (NLL %.2f): %s%n  obfuscated (NLL %.2f): %s%n  not de-mapped (NLL %.2f)%n",
-                        prompt, plainNll, tokenizer.decode(plainText), obfNll, tokenizer.decode(obfText), rawNll);
-                assertThat(obfNll).as("plain-model NLL of the de-mapped continuation of '%s'", prompt)
+                System.out.printf(
+                        Locale.ROOT,
+                        "%s%n  plain      (NLL %.2f): %s%n  obfuscated (NLL %.2f): %s%n  not de-mapped (NLL %.2f)%n",
+                        prompt,
+                        plainNll,
+                        tokenizer.decode(plainText),
+                        obfNll,
+                        tokenizer.decode(obfText),
+                        rawNll);
+                assertThat(obfNll)
+                        .as("plain-model NLL of the de-mapped continuation of '%s'", prompt)
                         .isLessThan((plainNll + uniform) / 2);
-                assertThat(rawNll).as("plain-model NLL of the obfuscated ids of '%s'", prompt).isGreaterThan(uniform);
+                assertThat(rawNll)
+                        .as("plain-model NLL of the obfuscated ids of '%s'", prompt)
+                        .isGreaterThan(uniform);
             }
         }
     }

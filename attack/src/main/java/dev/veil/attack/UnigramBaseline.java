@@ -61,8 +61,16 @@ public final class UnigramBaseline implements TalariaAttack, AloePriAttack {
     /** How many tokens of the stream a request holds, counted from what the server saw. */
     private int positions(Request r) {
         return switch (stream) {
-            case PROCESSED -> r.calls().stream().filter(c -> c.name().equals("layer.0.qkv")).mapToInt(Call::rows).sum();
-            case GENERATED -> r.calls().stream().filter(c -> c.name().equals("lm_head")).mapToInt(Call::rows).sum();
+            case PROCESSED ->
+                r.calls().stream()
+                        .filter(c -> c.name().equals("layer.0.qkv"))
+                        .mapToInt(Call::rows)
+                        .sum();
+            case GENERATED ->
+                r.calls().stream()
+                        .filter(c -> c.name().equals("lm_head"))
+                        .mapToInt(Call::rows)
+                        .sum();
             case ALL -> r.idsIn().length + r.idsOut().length;
         };
     }

@@ -35,7 +35,8 @@ public final class Fixtures {
             int[] p = new int[length];
             for (int j = 0; j < length; j++) {
                 int id;
-                do id = r.nextInt(c.vocabSize()); while (id == c.bosTokenId() || c.eosTokenIds().contains(id));
+                do id = r.nextInt(c.vocabSize());
+                while (id == c.bosTokenId() || c.eosTokenIds().contains(id));
                 p[j] = id;
             }
             out.add(p);

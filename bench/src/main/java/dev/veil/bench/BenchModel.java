@@ -2,14 +2,14 @@ package dev.veil.bench;
 
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
-import dev.veil.model.TensorRole;
 import dev.veil.model.ModelFiles;
+import dev.veil.model.RandomModel;
+import dev.veil.model.TensorRole;
 import dev.veil.model.TensorSpec;
 import dev.veil.model.gguf.GgufExport;
 import dev.veil.model.gguf.GgufFile;
 import dev.veil.model.gguf.GgufTensorInfo;
 import dev.veil.model.safetensors.SafetensorsWeights;
-import dev.veil.model.RandomModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,16 +28,21 @@ import java.util.stream.Collectors;
  *                            the embedding table, of which one row is read (a tied table is read whole, as LM head),
  *                            and of a mixture of experts the k of E experts a token uses, on average
  */
-public record BenchModel(String name, Path dir, Path gguf, ModelConfig config, DType dtype, long parameters, long weightBytesPerToken) {
+public record BenchModel(
+        String name, Path dir, Path gguf, ModelConfig config, DType dtype, long parameters, long weightBytesPerToken) {
 
     /** Reads the config and tensor table of an HF model directory; all matrices must share one dtype. */
     public static BenchModel of(Path dir) throws IOException {
         ModelConfig c = ModelConfig.read(dir);
         try (SafetensorsWeights w = SafetensorsWeights.open(dir)) {
             List<TensorSpec> specs = w.specs();
-            Set<DType> types = specs.stream().filter(s -> s.shape().length == 2).map(TensorSpec::dtype).collect(Collectors.toSet());
+            Set<DType> types = specs.stream()
+                    .filter(s -> s.shape().length == 2)
+                    .map(TensorSpec::dtype)
+                    .collect(Collectors.toSet());
             if (types.size() != 1)
-                throw new IllegalArgumentException(dir + ": weight matrices in " + types + " (benchmark one precision at a time)");
+                throw new IllegalArgumentException(
+                        dir + ": weight matrices in " + types + " (benchmark one precision at a time)");
             DType dtype = types.iterator().next();
             long params = 0, bytes = 0;
             for (TensorSpec s : specs) {
@@ -45,7 +50,7 @@ public record BenchModel(String name, Path dir, Path gguf, ModelConfig config, D
                 boolean table = s.name().equals(TensorRole.EMBED.hf());
                 if (table && !c.tieWordEmbeddings()) bytes += (long) c.hiddenSize() * s.dtype().bytes;
                 else if (s.name().contains(".mlp.experts.")) // a token reads its k experts of E
-                    bytes += s.byteSize() * c.moe().expertsPerToken() / c.moe().numExperts();
+                bytes += s.byteSize() * c.moe().expertsPerToken() / c.moe().numExperts();
                 else bytes += s.byteSize();
             }
             return new BenchModel(dir.getFileName().toString(), dir, null, c, dtype, params, bytes);
@@ -57,7 +62,8 @@ public record BenchModel(String name, Path dir, Path gguf, ModelConfig config, D
      * written once into a directory beside {@code base}'s; both engines run that file.
      */
     public static BenchModel quantized(BenchModel base, DType quant) throws IOException {
-        String name = base.name().replaceFirst("-(f32|bf16|f16)$", "") + "-" + quant.name().toLowerCase(Locale.ROOT);
+        String name = base.name().replaceFirst("-(f32|bf16|f16)$", "") + "-"
+                + quant.name().toLowerCase(Locale.ROOT);
         Path gguf = base.dir().resolveSibling(name).resolve(name + ".gguf");
         if (!Files.exists(gguf)) { // GgufWriter renames the finished file into place: an interrupted run leaves none
             try (ModelFiles files = ModelFiles.open(base.dir())) {
@@ -85,8 +91,19 @@ public record BenchModel(String name, Path dir, Path gguf, ModelConfig config, D
      * decode streams far more bytes than the caches hold, so it is memory-bound. Generated once into {@code cacheDir}.
      */
     public static BenchModel defaultModel(Path cacheDir, DType dtype) throws IOException {
-        ModelConfig c = RandomModel.config(ModelConfig.Architecture.LLAMA, 32000, 1024, 2816, 12, 16, 4, 64, null, false,
-                false, dtype == DType.BF16 ? "bfloat16" : "float32");
+        ModelConfig c = RandomModel.config(
+                ModelConfig.Architecture.LLAMA,
+                32000,
+                1024,
+                2816,
+                12,
+                16,
+                4,
+                64,
+                null,
+                false,
+                false,
+                dtype == DType.BF16 ? "bfloat16" : "float32");
         Path dir = cacheDir.resolve("bench/llama-200m-" + dtype.name().toLowerCase(Locale.ROOT));
         Path done = dir.resolve(".done");
         if (!Files.exists(done)) {

@@ -3,13 +3,13 @@ package dev.veil.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.Map;
-import java.lang.management.ManagementFactory;
 import java.util.Locale;
+import java.util.Map;
 
 /** Writes a serving benchmark's result as {@code NAME.json} and a readable {@code NAME.md} under a results directory. */
 final class BenchResults {
@@ -36,8 +36,12 @@ final class BenchResults {
 
     /** The line every markdown result ends with: where and under what load it ran. */
     static String footer() {
-        return String.format(Locale.ROOT, "%nMeasured on %d processors, 1-minute load average %.1f at the end (%s).%n",
-                Runtime.getRuntime().availableProcessors(), loadAverage(), Instant.now());
+        return String.format(
+                Locale.ROOT,
+                "%nMeasured on %d processors, 1-minute load average %.1f at the end (%s).%n",
+                Runtime.getRuntime().availableProcessors(),
+                loadAverage(),
+                Instant.now());
     }
 
     static void write(Path dir, String name, Object result, String markdown) throws IOException {

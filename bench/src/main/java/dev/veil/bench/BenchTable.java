@@ -11,39 +11,93 @@ public final class BenchTable {
         StringBuilder sb = new StringBuilder();
         sb.append("# Engine benchmark ").append(r.date()).append("\n\n");
         sb.append("- command: `").append(r.commandLine()).append("`\n");
-        sb.append("- CPU: ").append(r.machine().cpu()).append(", ").append(r.machine().cores()).append(" cores visible; threads: ")
-                .append(r.threads().stream().map(String::valueOf).collect(Collectors.joining(", "))).append('\n');
-        sb.append("- JDK: ").append(r.machine().jdk()).append("; OS: ").append(r.machine().os()).append('\n');
-        sb.append("- load average at start (1/5/15 min): ").append(r.machine().loadAverage()).append('\n');
-        if (r.llamaCpp() != null)
-            sb.append("- llama.cpp: ").append(r.llamaCpp().repo()).append(' ').append(r.llamaCpp().release())
-                    .append(" (node-llama-cpp 3.22.1 prebuilt CPU binary; ").append(r.llamaCpp().systemInfo().strip()).append(")\n");
-        sb.append("- Jlama: ").append(r.jlama()).append('\n');
-        sb.append("- Vector API bounds checks (Veil and Jlama): ").append(r.vectorBoundsChecks()
-                ? "on (the JDK default; -D" + EngineBench.VECTOR_OOB_CHECK + "=0 turns them off)" : "off (-D" + EngineBench.VECTOR_OOB_CHECK + "=0)")
+        sb.append("- CPU: ")
+                .append(r.machine().cpu())
+                .append(", ")
+                .append(r.machine().cores())
+                .append(" cores visible; threads: ")
+                .append(r.threads().stream().map(String::valueOf).collect(Collectors.joining(", ")))
                 .append('\n');
-        sb.append(String.format(Locale.ROOT, "- streaming read bandwidth: %.1f GB/s (%d threads, best of before and after the engines in this run)%n",
-                r.bandwidthBytesPerSecond() / 1e9, r.settings().maxThreads()));
-        sb.append(String.format(Locale.ROOT, "- prefill: prompt of the context length; decode: %d tokens after it; best of %d%n",
-                r.settings().decodeTokens(), r.settings().repeats()));
-        sb.append("- CPU share: CPU time each engine's process got per thread and wall second while timed; well below 1 "
-                + "means other load held the cores, and the rates (and ratios between engines timed at different moments) are unreliable\n");
+        sb.append("- JDK: ")
+                .append(r.machine().jdk())
+                .append("; OS: ")
+                .append(r.machine().os())
+                .append('\n');
+        sb.append("- load average at start (1/5/15 min): ")
+                .append(r.machine().loadAverage())
+                .append('\n');
+        if (r.llamaCpp() != null)
+            sb.append("- llama.cpp: ")
+                    .append(r.llamaCpp().repo())
+                    .append(' ')
+                    .append(r.llamaCpp().release())
+                    .append(" (node-llama-cpp 3.22.1 prebuilt CPU binary; ")
+                    .append(r.llamaCpp().systemInfo().strip())
+                    .append(")\n");
+        sb.append("- Jlama: ").append(r.jlama()).append('\n');
+        sb.append("- Vector API bounds checks (Veil and Jlama): ")
+                .append(
+                        r.vectorBoundsChecks()
+                                ? "on (the JDK default; -D" + EngineBench.VECTOR_OOB_CHECK + "=0 turns them off)"
+                                : "off (-D" + EngineBench.VECTOR_OOB_CHECK + "=0)")
+                .append('\n');
+        sb.append(String.format(
+                Locale.ROOT,
+                "- streaming read bandwidth: %.1f GB/s (%d threads, best of before and after the engines in this run)%n",
+                r.bandwidthBytesPerSecond() / 1e9,
+                r.settings().maxThreads()));
+        sb.append(String.format(
+                Locale.ROOT,
+                "- prefill: prompt of the context length; decode: %d tokens after it; best of %d%n",
+                r.settings().decodeTokens(),
+                r.settings().repeats()));
+        sb.append(
+                "- CPU share: CPU time each engine's process got per thread and wall second while timed; well below 1 "
+                        + "means other load held the cores, and the rates (and ratios between engines timed at different moments) are unreliable\n");
         for (EngineBench.ModelResult m : r.models()) {
-            sb.append("\n## ").append(m.name()).append(", ").append(m.threads()).append(m.threads() == 1 ? " thread (" : " threads (")
-                    .append(m.dtype()).append(", ")
-                    .append(String.format(Locale.ROOT, "%.1fM parameters, %.1f MB read per decode token, bound %.1f tok/s",
-                            m.parameters() / 1e6, m.weightBytesPerToken() / 1e6, m.bandwidthBoundTokensPerSecond()))
+            sb.append("\n## ")
+                    .append(m.name())
+                    .append(", ")
+                    .append(m.threads())
+                    .append(m.threads() == 1 ? " thread (" : " threads (")
+                    .append(m.dtype())
+                    .append(", ")
+                    .append(String.format(
+                            Locale.ROOT,
+                            "%.1fM parameters, %.1f MB read per decode token, bound %.1f tok/s",
+                            m.parameters() / 1e6,
+                            m.weightBytesPerToken() / 1e6,
+                            m.bandwidthBoundTokensPerSecond()))
                     .append(")\n\n");
-            sb.append("| engine | context | prefill tok/s | decode tok/s | prefill × llama.cpp | decode × llama.cpp | decode / bound | CPU share |\n");
+            sb.append(
+                    "| engine | context | prefill tok/s | decode tok/s | prefill × llama.cpp | decode × llama.cpp | decode / bound | CPU share |\n");
             sb.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
             for (EngineBench.Row row : m.rows()) {
                 EngineBench.Row anchor = m.rows().stream()
-                        .filter(a -> a.engine().equals("llama.cpp") && a.context() == row.context()).findFirst().orElse(null);
-                sb.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.2f | %s | %s | %.0f%% | %.2f |%n", row.engine(), row.context(),
-                        row.prefillTokensPerSecond(), row.decodeTokensPerSecond(),
-                        anchor == null ? "–" : String.format(Locale.ROOT, "%.2f", row.prefillTokensPerSecond() / anchor.prefillTokensPerSecond()),
-                        anchor == null ? "–" : String.format(Locale.ROOT, "%.2f", row.decodeTokensPerSecond() / anchor.decodeTokensPerSecond()),
-                        100 * row.decodeTokensPerSecond() / m.bandwidthBoundTokensPerSecond(), row.cpuShare()));
+                        .filter(a -> a.engine().equals("llama.cpp") && a.context() == row.context())
+                        .findFirst()
+                        .orElse(null);
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "| %s | %d | %.1f | %.2f | %s | %s | %.0f%% | %.2f |%n",
+                        row.engine(),
+                        row.context(),
+                        row.prefillTokensPerSecond(),
+                        row.decodeTokensPerSecond(),
+                        anchor == null
+                                ? "–"
+                                : String.format(
+                                        Locale.ROOT,
+                                        "%.2f",
+                                        row.prefillTokensPerSecond() / anchor.prefillTokensPerSecond()),
+                        anchor == null
+                                ? "–"
+                                : String.format(
+                                        Locale.ROOT,
+                                        "%.2f",
+                                        row.decodeTokensPerSecond() / anchor.decodeTokensPerSecond()),
+                        100 * row.decodeTokensPerSecond() / m.bandwidthBoundTokensPerSecond(),
+                        row.cpuShare()));
             }
             for (String note : m.notes()) sb.append("\n- ").append(note);
             sb.append('\n');

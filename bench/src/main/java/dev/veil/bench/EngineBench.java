@@ -3,8 +3,8 @@ package dev.veil.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.veil.model.ModelFiles;
-import dev.veil.model.gguf.GgufExport;
 import dev.veil.model.RandomModel;
+import dev.veil.model.gguf.GgufExport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -30,7 +30,8 @@ public final class EngineBench {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** How to run: thread counts (each model runs at each), prompt lengths, decode length, repeats (best of). */
-    public record Settings(List<Integer> threads, int shortContext, int longContext, int decodeTokens, int repeats, boolean jlama) {
+    public record Settings(
+            List<Integer> threads, int shortContext, int longContext, int decodeTokens, int repeats, boolean jlama) {
         public Settings {
             threads = List.copyOf(threads);
         }
@@ -50,8 +51,8 @@ public final class EngineBench {
      * @param cpuShare CPU time the engine's process got per thread and wall second over the timed runs: near 1 on a
      *                 quiet machine; well below 1 means other load took the cores and the rates understate the engine
      */
-    public record Row(String engine, int context, double prefillTokensPerSecond, double decodeTokensPerSecond,
-                      double cpuShare) {}
+    public record Row(
+            String engine, int context, double prefillTokensPerSecond, double decodeTokensPerSecond, double cpuShare) {}
 
     /** An engine run in this JVM. */
     public interface Contender extends AutoCloseable {
@@ -64,8 +65,15 @@ public final class EngineBench {
         void close();
     }
 
-    public record ModelResult(String name, String dtype, int threads, long parameters, long weightBytesPerToken,
-                              double bandwidthBoundTokensPerSecond, List<Row> rows, List<String> notes) {}
+    public record ModelResult(
+            String name,
+            String dtype,
+            int threads,
+            long parameters,
+            long weightBytesPerToken,
+            double bandwidthBoundTokensPerSecond,
+            List<Row> rows,
+            List<String> notes) {}
 
     /**
      * @param vectorBoundsChecks whether the Vector API checked bounds on every load in this run (the JDK default;
@@ -73,9 +81,17 @@ public final class EngineBench {
      *                           once, when the Vector API initialises, so it holds for Veil and Jlama alike ({@link Jlama}
      *                           keeps Jlama from switching it off for the whole JVM).
      */
-    public record Report(String date, String commandLine, Machine machine, LlamaCpp.Info llamaCpp, String jlama,
-                         List<Integer> threads, double bandwidthBytesPerSecond, boolean vectorBoundsChecks, Settings settings,
-                         List<ModelResult> models) {}
+    public record Report(
+            String date,
+            String commandLine,
+            Machine machine,
+            LlamaCpp.Info llamaCpp,
+            String jlama,
+            List<Integer> threads,
+            double bandwidthBytesPerSecond,
+            boolean vectorBoundsChecks,
+            Settings settings,
+            List<ModelResult> models) {}
 
     /** The system property the JDK's Vector API reads once: "0" turns its per-load bounds checks off. */
     public static final String VECTOR_OOB_CHECK = "jdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK";
@@ -91,7 +107,8 @@ public final class EngineBench {
     }
 
     /** Benchmarks each model; writes {@code outDir/engine-<date>.json} and {@code .md}; returns the report. */
-    public Report run(List<BenchModel> models, Path outDir, String commandLine) throws IOException, InterruptedException {
+    public Report run(List<BenchModel> models, Path outDir, String commandLine)
+            throws IOException, InterruptedException {
         Machine machine = Machine.current();
         boolean vectorBoundsChecks = !"0".equals(System.getProperty(VECTOR_OOB_CHECK));
         double before = bandwidth(); // initialises the Vector API: the bounds-check setting is fixed from here on
@@ -102,8 +119,8 @@ public final class EngineBench {
                 List<Row> rows = new ArrayList<>();
                 List<String> notes = new ArrayList<>();
                 int[] prompt = prompt(m, settings.longContext());
-                log.println("bench: " + m.name() + " (" + m.dtype() + ", " + m.parameters() / 1_000_000 + "M parameters, "
-                        + threads + " threads): Veil");
+                log.println("bench: " + m.name() + " (" + m.dtype() + ", " + m.parameters() / 1_000_000
+                        + "M parameters, " + threads + " threads): Veil");
                 try (Contender c = VeilEngine.open(m.veilSource(), threads)) {
                     rows.addAll(measure(c, prompt, threads));
                 }
@@ -111,8 +128,15 @@ public final class EngineBench {
                 LlamaCpp.Reply reply = llamaCppTimings(m, prompt, threads);
                 llamaInfo = reply.llamaCpp();
                 for (LlamaCpp.Timing t : reply.bench())
-                    rows.add(new Row("llama.cpp", t.context(), t.prefillTokensPerSecond(), t.decodeTokensPerSecond(), t.cpuShare()));
-                String jlamaGap = m.gguf() != null ? "it runs Hugging Face checkpoints, not quantized GGUFs" : Jlama.unsupported(m.config());
+                    rows.add(new Row(
+                            "llama.cpp",
+                            t.context(),
+                            t.prefillTokensPerSecond(),
+                            t.decodeTokensPerSecond(),
+                            t.cpuShare()));
+                String jlamaGap = m.gguf() != null
+                        ? "it runs Hugging Face checkpoints, not quantized GGUFs"
+                        : Jlama.unsupported(m.config());
                 if (!settings.jlama()) notes.add("Jlama skipped (--no-jlama)");
                 else if (jlamaGap != null) notes.add("Jlama skipped: " + jlamaGap);
                 else {
@@ -121,17 +145,35 @@ public final class EngineBench {
                         rows.addAll(measure(c, prompt, threads));
                     }
                     if (Jlama.threads() != threads)
-                        notes.add("Jlama ran with " + Jlama.threads() + " threads (its pool is fixed at first use in a JVM)");
+                        notes.add("Jlama ran with " + Jlama.threads()
+                                + " threads (its pool is fixed at first use in a JVM)");
                 }
-                results.add(new ModelResult(m.name(), m.dtype().name(), threads, m.parameters(), m.weightBytesPerToken(), 0, rows, notes));
+                results.add(new ModelResult(
+                        m.name(), m.dtype().name(), threads, m.parameters(), m.weightBytesPerToken(), 0, rows, notes));
             }
         }
         // Measured before and after the engines, the best of both: on a shared machine, other load only lowers it.
         double bandwidth = Math.max(before, bandwidth());
-        results.replaceAll(r -> new ModelResult(r.name(), r.dtype(), r.threads(), r.parameters(), r.weightBytesPerToken(),
-                bandwidth / r.weightBytesPerToken(), r.rows(), r.notes()));
-        Report report = new Report(LocalDateTime.now().withNano(0).toString(), commandLine, machine, llamaInfo,
-                "jlama-core 0.8.4", settings.threads(), bandwidth, vectorBoundsChecks, settings, results);
+        results.replaceAll(r -> new ModelResult(
+                r.name(),
+                r.dtype(),
+                r.threads(),
+                r.parameters(),
+                r.weightBytesPerToken(),
+                bandwidth / r.weightBytesPerToken(),
+                r.rows(),
+                r.notes()));
+        Report report = new Report(
+                LocalDateTime.now().withNano(0).toString(),
+                commandLine,
+                machine,
+                llamaInfo,
+                "jlama-core 0.8.4",
+                settings.threads(),
+                bandwidth,
+                vectorBoundsChecks,
+                settings,
+                results);
         write(report, outDir);
         return report;
     }
@@ -162,7 +204,8 @@ public final class EngineBench {
     }
 
     private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     /** llama.cpp on the model's own GGUF when it has one (quantized), else on Veil's export at the same precision. */
@@ -175,7 +218,13 @@ public final class EngineBench {
                 }
             }
             int contextSize = settings.longContext() + settings.decodeTokens() + 8;
-            LlamaCpp.Request request = new LlamaCpp.Request(gguf, threads, contextSize, List.of(prompt), false, 0,
+            LlamaCpp.Request request = new LlamaCpp.Request(
+                    gguf,
+                    threads,
+                    contextSize,
+                    List.of(prompt),
+                    false,
+                    0,
                     new LlamaCpp.Bench(settings.contexts(), settings.decodeTokens(), settings.repeats()));
             return llamaCpp.run(request, Duration.ofMinutes(30));
         } finally {

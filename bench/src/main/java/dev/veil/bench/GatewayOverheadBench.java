@@ -1,7 +1,8 @@
 package dev.veil.bench;
 
-import com.sun.net.httpserver.HttpServer;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpServer;
 import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ObfuscateModelDir;
@@ -32,14 +33,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.List;
-import java.util.Set;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.concurrent.Executors;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.TreeSet;
+import java.util.concurrent.Executors;
 
 /**
  * The gateway's cost per streamed token. A stub upstream streams {@code tokens} obfuscated ids in vLLM's chunk shape as
@@ -51,11 +51,13 @@ import java.util.TreeSet;
 public final class GatewayOverheadBench {
 
     /** Milliseconds per token: reading straight from the upstream, through the gateway, and their difference. */
-    public record Result(int tokens, int runs, double directMsPerToken, double gatewayMsPerToken, double overheadMsPerToken) {}
+    public record Result(
+            int tokens, int runs, double directMsPerToken, double gatewayMsPerToken, double overheadMsPerToken) {}
 
     private static final ObjectMapper APP_JSON = new ObjectMapper();
-    private static final String TEXT = "The state of the Union is strong. We have faced hard choices and we will face more, "
-            + "but the work of this year has shown what free people can build together: schools, roads, and the trust of neighbors. ";
+    private static final String TEXT =
+            "The state of the Union is strong. We have faced hard choices and we will face more, "
+                    + "but the work of this year has shown what free people can build together: schools, roads, and the trust of neighbors. ";
 
     private GatewayOverheadBench() {}
 
@@ -69,10 +71,14 @@ public final class GatewayOverheadBench {
         HttpServer stub = stub(stream, vocab);
         URI upstream = URI.create("http://127.0.0.1:" + stub.getAddress().getPort());
         var backend = new AloePriBackend(tau, VllmClient.connect(upstream, null, VllmClient.Timeouts.defaults()));
-        try (GatewayServer gateway = GatewayServer.start(GatewayOptions.defaults("bench").withAddress("127.0.0.1", 0), tokenizer, backend);
-             HttpClient app = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+        try (GatewayServer gateway = GatewayServer.start(
+                        GatewayOptions.defaults("bench").withAddress("127.0.0.1", 0), tokenizer, backend);
+                HttpClient app = HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .build()) {
             String direct = "{\"model\":\"bench\",\"prompt\":[1],\"max_tokens\":" + tokens + ",\"stream\":true}";
-            String viaGateway = "{\"model\":\"bench\",\"prompt\":\"x\",\"max_tokens\":" + tokens + ",\"stream\":true,\"temperature\":0}";
+            String viaGateway = "{\"model\":\"bench\",\"prompt\":\"x\",\"max_tokens\":" + tokens
+                    + ",\"stream\":true,\"temperature\":0}";
             for (int i = 0; i < 3; i++) { // warm-up: JIT, connections
                 read(app, upstream.resolve("/v1/completions"), direct);
                 read(app, gateway.uri().resolve("/v1/completions"), viaGateway);
@@ -94,9 +100,12 @@ public final class GatewayOverheadBench {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int i = 0; i < ids.length; i++) {
             String finish = i == ids.length - 1 ? "\"length\"" : "null";
-            out.writeBytes(("data: {\"id\":\"cmpl-b\",\"object\":\"text_completion\",\"created\":1,\"model\":\"bench\",\"choices\":[{\"index\":0,"
-                    + "\"text\":\"\",\"logprobs\":null,\"finish_reason\":" + finish + ",\"stop_reason\":null,\"token_ids\":[" + ids[i]
-                    + "]}],\"usage\":null}\n\n").getBytes(StandardCharsets.UTF_8));
+            out.writeBytes(
+                    ("data: {\"id\":\"cmpl-b\",\"object\":\"text_completion\",\"created\":1,\"model\":\"bench\",\"choices\":[{\"index\":0,"
+                                    + "\"text\":\"\",\"logprobs\":null,\"finish_reason\":" + finish
+                                    + ",\"stop_reason\":null,\"token_ids\":[" + ids[i]
+                                    + "]}],\"usage\":null}\n\n")
+                            .getBytes(StandardCharsets.UTF_8));
         }
         out.writeBytes("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
         return out.toByteArray();
@@ -106,7 +115,8 @@ public final class GatewayOverheadBench {
         HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
         s.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         s.createContext("/v1/models", e -> {
-            byte[] b = ("{\"object\":\"list\",\"data\":[{\"id\":\"bench\",\"object\":\"model\",\"max_model_len\":" + (1 << 20) + "}]}")
+            byte[] b = ("{\"object\":\"list\",\"data\":[{\"id\":\"bench\",\"object\":\"model\",\"max_model_len\":"
+                            + (1 << 20) + "}]}")
                     .getBytes(StandardCharsets.UTF_8);
             e.sendResponseHeaders(200, b.length);
             e.getResponseBody().write(b);
@@ -144,9 +154,15 @@ public final class GatewayOverheadBench {
 
     private static Streamed stream(HttpClient app, URI uri, String body) throws Exception {
         long t0 = System.nanoTime();
-        HttpResponse<InputStream> r = app.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
-        if (r.statusCode() != 200) throw new IllegalStateException(uri + " answered HTTP " + r.statusCode() + ": " + new String(r.body().readAllBytes(), StandardCharsets.UTF_8));
+        HttpResponse<InputStream> r = app.send(
+                HttpRequest.newBuilder(uri)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        if (r.statusCode() != 200)
+            throw new IllegalStateException(uri + " answered HTTP " + r.statusCode() + ": "
+                    + new String(r.body().readAllBytes(), StandardCharsets.UTF_8));
         int events = 0, tokens = 0;
         try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
@@ -176,36 +192,81 @@ public final class GatewayOverheadBench {
      * Qwen2-shaped one with the tokenizer's vocabulary (hidden {@code hidden}, 2 layers), obfuscated with the default
      * parameters and exported to GGUF; llama-server runs it with {@code threads} threads and one slot.
      */
-    public record LlamaResult(int tokens, int runs, int hidden, int threads, double directTokensPerSecond, double gatewayTokensPerSecond,
-                              double directMsPerToken, double gatewayMsPerToken, double overheadMsPerToken, double overheadMinMs,
-                              double overheadMaxMs, int directTokens, int gatewayTokens, String llamaServer) {}
+    public record LlamaResult(
+            int tokens,
+            int runs,
+            int hidden,
+            int threads,
+            double directTokensPerSecond,
+            double gatewayTokensPerSecond,
+            double directMsPerToken,
+            double gatewayMsPerToken,
+            double overheadMsPerToken,
+            double overheadMinMs,
+            double overheadMaxMs,
+            int directTokens,
+            int gatewayTokens,
+            String llamaServer) {}
 
-    public static LlamaResult runLlamaServer(Path tokenizerDir, int tokens, int runs, int hidden, int threads, Path work) throws Exception {
+    public static LlamaResult runLlamaServer(
+            Path tokenizerDir, int tokens, int runs, int hidden, int threads, Path work) throws Exception {
         Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
         Path plain = work.resolve("plain");
-        ModelConfig c = RandomModel.config(ModelConfig.Architecture.QWEN2, tokenizer.vocabSize(), hidden, 2 * hidden, 2, 4, 2, hidden / 4,
-                null, false, true, "float32");
+        ModelConfig c = RandomModel.config(
+                ModelConfig.Architecture.QWEN2,
+                tokenizer.vocabSize(),
+                hidden,
+                2 * hidden,
+                2,
+                4,
+                2,
+                hidden / 4,
+                null,
+                false,
+                true,
+                "float32");
         RandomModel.write(plain, c, DType.F32, 7, RandomModel.Scales.DEFAULT);
         for (String f : List.of("tokenizer.json", "tokenizer_config.json"))
             Files.copy(tokenizerDir.resolve(f), plain.resolve(f), StandardCopyOption.REPLACE_EXISTING);
         GenerationConfig.of(-1, List.copyOf(new TreeSet<>(tokenizer.eosIds()))).write(plain);
         Path gguf = work.resolve("obfuscated.gguf");
-        AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(plain, work.resolve("obfuscated"), work.resolve("model.key"),
-                AloePriParams.defaults(hidden)).withSeed("bench").withGguf(gguf));
+        AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(
+                        plain, work.resolve("obfuscated"), work.resolve("model.key"), AloePriParams.defaults(hidden))
+                .withSeed("bench")
+                .withGguf(gguf));
         int[] prompt = tokenizer.encode(TEXT, true, true);
         int context = prompt.length + tokens + 16;
-        try (LlamaServer llama = LlamaServer.start(gguf, LlamaServer.Options.of(1, context).withThreads(threads), work.resolve("llama-server.log"),
-                Duration.ofMinutes(2));
-             GatewayServer gateway = GatewayServer.start(GatewayOptions.defaults("bench").withAddress("127.0.0.1", 0), tokenizer,
-                     new AloePriBackend(key.permutation(), VllmClient.connect(llama.uri(), null, VllmClient.Timeouts.defaults(), VllmClient.Kind.LLAMA_SERVER)));
-             HttpClient app = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+        try (LlamaServer llama = LlamaServer.start(
+                        gguf,
+                        LlamaServer.Options.of(1, context).withThreads(threads),
+                        work.resolve("llama-server.log"),
+                        Duration.ofMinutes(2));
+                GatewayServer gateway = GatewayServer.start(
+                        GatewayOptions.defaults("bench").withAddress("127.0.0.1", 0),
+                        tokenizer,
+                        new AloePriBackend(
+                                key.permutation(),
+                                VllmClient.connect(
+                                        llama.uri(),
+                                        null,
+                                        VllmClient.Timeouts.defaults(),
+                                        VllmClient.Kind.LLAMA_SERVER)));
+                HttpClient app = HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .build()) {
             var params = new VllmClient.Params(tokens, 0, 1, 0, null, Set.of());
-            String direct = APP_JSON.writeValueAsString(UpstreamDialect.LLAMA_SERVER.requestBody("", context, key.permutation().obfuscate(prompt), params));
-            ObjectNode r = APP_JSON.createObjectNode().put("model", "bench").put("prompt", TEXT).put("max_tokens", tokens).put("stream", true)
+            String direct = APP_JSON.writeValueAsString(UpstreamDialect.LLAMA_SERVER.requestBody(
+                    "", context, key.permutation().obfuscate(prompt), params));
+            ObjectNode r = APP_JSON.createObjectNode()
+                    .put("model", "bench")
+                    .put("prompt", TEXT)
+                    .put("max_tokens", tokens)
+                    .put("stream", true)
                     .put("temperature", 0);
             r.putObject("stream_options").put("include_usage", true);
             String viaGateway = APP_JSON.writeValueAsString(r);
-            URI straight = llama.uri().resolve("/completion"), through = gateway.uri().resolve("/v1/completions");
+            URI straight = llama.uri().resolve("/completion"),
+                    through = gateway.uri().resolve("/v1/completions");
             stream(app, straight, direct); // warm-up: JIT, connections, llama-server's first pass
             stream(app, through, viaGateway);
             double[] d = new double[runs], g = new double[runs], diff = new double[runs];
@@ -219,7 +280,8 @@ public final class GatewayOverheadBench {
                     b = stream(app, through, viaGateway);
                     a = stream(app, straight, direct);
                 }
-                if (a.tokens() == 0 || b.tokens() == 0) throw new IllegalStateException("a stream carried no ids: " + a + ", " + b);
+                if (a.tokens() == 0 || b.tokens() == 0)
+                    throw new IllegalStateException("a stream carried no ids: " + a + ", " + b);
                 d[i] = a.nanos() / 1e6 / a.tokens();
                 g[i] = b.nanos() / 1e6 / b.tokens();
                 diff[i] = g[i] - d[i]; // paired: the two reads of a run follow each other
@@ -227,15 +289,36 @@ public final class GatewayOverheadBench {
                 gatewayTokens = b.tokens();
             }
             double dm = median(d), gm = median(g);
-            String build = APP_JSON.readTree(app.send(HttpRequest.newBuilder(llama.uri().resolve("/props")).GET().build(),
-                    HttpResponse.BodyHandlers.ofString()).body()).path("build_info").asText("?");
-            return new LlamaResult(tokens, runs, hidden, threads, 1000 / dm, 1000 / gm, dm, gm, median(diff),
-                    Arrays.stream(diff).min().orElse(0), Arrays.stream(diff).max().orElse(0), directTokens, gatewayTokens, build);
+            String build = APP_JSON.readTree(app.send(
+                                    HttpRequest.newBuilder(llama.uri().resolve("/props"))
+                                            .GET()
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .body())
+                    .path("build_info")
+                    .asText("?");
+            return new LlamaResult(
+                    tokens,
+                    runs,
+                    hidden,
+                    threads,
+                    1000 / dm,
+                    1000 / gm,
+                    dm,
+                    gm,
+                    median(diff),
+                    Arrays.stream(diff).min().orElse(0),
+                    Arrays.stream(diff).max().orElse(0),
+                    directTokens,
+                    gatewayTokens,
+                    build);
         }
     }
 
     static String markdown(LlamaResult r) {
-        return String.format(Locale.ROOT, """
+        return String.format(
+                Locale.ROOT,
+                """
                 # Gateway against stock llama-server
 
                 llama.cpp's llama-server (built by scripts/build-llama.sh, %d thread(s), one slot) runs an obfuscated random
@@ -252,8 +335,20 @@ public final class GatewayOverheadBench {
                 Ids per stream: %d straight, %d through the gateway (it ends a stream at the tokenizer's EOS ids, llama-server
                 only at the GGUF's one; later tokens cost more, so fewer ids mean a lower time per token). A difference inside
                 the range's spread is below what this machine can resolve. llama-server build: %s
-                """, r.threads(), r.hidden(), r.tokens(), r.runs(), r.directTokensPerSecond(), r.directMsPerToken(), r.gatewayTokensPerSecond(),
-                r.gatewayMsPerToken(), r.overheadMsPerToken(), r.overheadMinMs(), r.overheadMaxMs(), r.directTokens(), r.gatewayTokens(),
+                """,
+                r.threads(),
+                r.hidden(),
+                r.tokens(),
+                r.runs(),
+                r.directTokensPerSecond(),
+                r.directMsPerToken(),
+                r.gatewayTokensPerSecond(),
+                r.gatewayMsPerToken(),
+                r.overheadMsPerToken(),
+                r.overheadMinMs(),
+                r.overheadMaxMs(),
+                r.directTokens(),
+                r.gatewayTokens(),
                 r.llamaServer());
     }
 
@@ -264,7 +359,9 @@ public final class GatewayOverheadBench {
     }
 
     static String markdown(Result r) {
-        return String.format(Locale.ROOT, """
+        return String.format(
+                Locale.ROOT,
+                """
                 # Gateway overhead per streamed token
 
                 A stub upstream streams %d obfuscated ids in vLLM's chunk shape; an app reads them straight from the stub and
@@ -276,7 +373,12 @@ public final class GatewayOverheadBench {
                 | app ← upstream | %.4f |
                 | app ← gateway ← upstream | %.4f |
                 | **gateway overhead** | **%.4f** (target < 0.2) |
-                """, r.tokens(), r.runs(), r.directMsPerToken(), r.gatewayMsPerToken(), r.overheadMsPerToken());
+                """,
+                r.tokens(),
+                r.runs(),
+                r.directMsPerToken(),
+                r.gatewayMsPerToken(),
+                r.overheadMsPerToken());
     }
 
     /** {@code GatewayOverheadBench TOKENIZER_DIR [RESULTS_DIR]}: runs 2000 tokens × 9 runs and writes the results. */

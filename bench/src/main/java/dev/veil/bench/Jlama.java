@@ -45,7 +45,8 @@ public final class Jlama implements EngineBench.Contender {
     public static String unsupported(ModelConfig c) {
         if (c.headDim() * c.numHeads() != c.hiddenSize())
             return "head_dim " + c.headDim() + " != hidden_size/num_heads (Jlama derives head size from hidden/heads)";
-        if (c.qkNorm() || c.moe() != null) return c.architecture().hfClass + " (Jlama 0.8 has no Qwen3 q_norm/k_norm or Qwen3 experts)";
+        if (c.qkNorm() || c.moe() != null)
+            return c.architecture().hfClass + " (Jlama 0.8 has no Qwen3 q_norm/k_norm or Qwen3 experts)";
         if (c.ropeScaling() != null) return "llama3 rope_scaling (Jlama applies only linear scaling)";
         if (c.architecture() == ModelConfig.Architecture.LLAMA && c.attentionBias())
             return "attention_bias on a Llama model (Jlama's Llama graph has no q/k/v bias)";
@@ -53,7 +54,8 @@ public final class Jlama implements EngineBench.Contender {
         int lanes = FloatVector.SPECIES_PREFERRED.length();
         for (int dim : new int[] {c.hiddenSize(), c.intermediateSize(), c.headDim()})
             if (dim % lanes != 0)
-                return "hidden, intermediate and head sizes must be multiples of " + lanes + " (Jlama's vector kernels have no scalar tail)";
+                return "hidden, intermediate and head sizes must be multiples of " + lanes
+                        + " (Jlama's vector kernels have no scalar tail)";
         return null;
     }
 
@@ -69,9 +71,13 @@ public final class Jlama implements EngineBench.Contender {
             threadsInUse = threads;
         }
         String oobCheck = System.getProperty(EngineBench.VECTOR_OOB_CHECK);
-        FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, new float[FloatVector.SPECIES_PREFERRED.length()], 0); // fixes the setting
+        FloatVector.fromArray(
+                FloatVector.SPECIES_PREFERRED,
+                new float[FloatVector.SPECIES_PREFERRED.length()],
+                0); // fixes the setting
         try {
-            AbstractModel m = ModelSupport.loadModel(dir.toFile(), null, DType.F32, DType.F32, Optional.empty(), Optional.empty());
+            AbstractModel m = ModelSupport.loadModel(
+                    dir.toFile(), null, DType.F32, DType.F32, Optional.empty(), Optional.empty());
             return new Jlama(m);
         } finally {
             if (oobCheck == null) System.clearProperty(EngineBench.VECTOR_OOB_CHECK);
@@ -91,7 +97,8 @@ public final class Jlama implements EngineBench.Contender {
 
     /** Raw logits (before softmax) at the last position of {@code prompt}. */
     public float[] lastLogits(int[] prompt) {
-        try (KvBufferCache.KvBuffer kv = kvCache.getEphemeralKvBuffer(); AbstractTensor logits = model.makeDenseTensor(vocab)) {
+        try (KvBufferCache.KvBuffer kv = kvCache.getEphemeralKvBuffer();
+                AbstractTensor logits = model.makeDenseTensor(vocab)) {
             prefill(prompt, kv, logits);
             float[] out = new float[vocab];
             for (int i = 0; i < vocab; i++) out[i] = logits.get(0, i);
@@ -102,9 +109,11 @@ public final class Jlama implements EngineBench.Contender {
     /** {@code n} greedy tokens after {@code prompt}. */
     public int[] greedy(int[] prompt, int n) {
         int[] out = new int[n];
-        try (KvBufferCache.KvBuffer kv = kvCache.getEphemeralKvBuffer(); AbstractTensor logits = model.makeDenseTensor(vocab)) {
+        try (KvBufferCache.KvBuffer kv = kvCache.getEphemeralKvBuffer();
+                AbstractTensor logits = model.makeDenseTensor(vocab)) {
             out[0] = prefill(prompt, kv, logits);
-            for (int i = 1; i < n; i++) out[i] = sampleNext(model.forward(out[i - 1], prompt.length + i - 1, kv, Optional.empty()), logits);
+            for (int i = 1; i < n; i++)
+                out[i] = sampleNext(model.forward(out[i - 1], prompt.length + i - 1, kv, Optional.empty()), logits);
         }
         return out;
     }
@@ -112,11 +121,13 @@ public final class Jlama implements EngineBench.Contender {
     /** Seconds to prefill {@code prompt} (through the first token) and then to decode {@code decode} tokens greedily. */
     @Override
     public double[] time(int[] prompt, int decode) {
-        try (KvBufferCache.KvBuffer kv = kvCache.getEphemeralKvBuffer(); AbstractTensor logits = model.makeDenseTensor(vocab)) {
+        try (KvBufferCache.KvBuffer kv = kvCache.getEphemeralKvBuffer();
+                AbstractTensor logits = model.makeDenseTensor(vocab)) {
             long t0 = System.nanoTime();
             int next = prefill(prompt, kv, logits);
             long t1 = System.nanoTime();
-            for (int i = 0; i < decode; i++) next = sampleNext(model.forward(next, prompt.length + i, kv, Optional.empty()), logits);
+            for (int i = 0; i < decode; i++)
+                next = sampleNext(model.forward(next, prompt.length + i, kv, Optional.empty()), logits);
             long t2 = System.nanoTime();
             return new double[] {(t1 - t0) / 1e9, (t2 - t1) / 1e9};
         }

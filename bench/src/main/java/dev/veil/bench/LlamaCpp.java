@@ -55,8 +55,14 @@ public final class LlamaCpp {
      * @param generate greedy tokens per prompt (0: none); EOS does not stop generation
      * @param bench    optional timings, else null
      */
-    public record Request(@JsonSerialize(using = ToStringSerializer.class) Path model, int threads, int contextSize, List<int[]> prompts, boolean logits, int generate,
-                         Bench bench) {
+    public record Request(
+            @JsonSerialize(using = ToStringSerializer.class) Path model,
+            int threads,
+            int contextSize,
+            List<int[]> prompts,
+            boolean logits,
+            int generate,
+            Bench bench) {
         public Request {
             prompts = List.copyOf(prompts);
         }
@@ -71,8 +77,13 @@ public final class LlamaCpp {
 
     public record Result(float[] logits, int[] tokens) {}
 
-    public record Timing(int context, int prefillTokens, int decodeTokens, double prefillSeconds, double decodeSeconds,
-                         double cpuShare) {
+    public record Timing(
+            int context,
+            int prefillTokens,
+            int decodeTokens,
+            double prefillSeconds,
+            double decodeSeconds,
+            double cpuShare) {
         public double prefillTokensPerSecond() {
             return prefillTokens / prefillSeconds;
         }
@@ -97,7 +108,8 @@ public final class LlamaCpp {
             try {
                 p = pb.start();
             } catch (IOException e) {
-                throw new IOException("cannot run 'node' (needed for llama.cpp through node-llama-cpp): " + e.getMessage(), e);
+                throw new IOException(
+                        "cannot run 'node' (needed for llama.cpp through node-llama-cpp): " + e.getMessage(), e);
             }
             CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
             CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
@@ -107,7 +119,8 @@ public final class LlamaCpp {
             }
             String stderr = new String(err.join(), StandardCharsets.UTF_8).strip();
             if (p.exitValue() != 0)
-                throw new IOException("llama.cpp on " + request.model() + " failed (exit " + p.exitValue() + "): " + stderr);
+                throw new IOException(
+                        "llama.cpp on " + request.model() + " failed (exit " + p.exitValue() + "): " + stderr);
             return JSON.readValue(out.join(), Reply.class);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.net.Socket;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -48,13 +48,15 @@ public final class LlamaServer implements AutoCloseable {
         long nextNote = 0;
         while (!Files.exists(stamp)) {
             if (!building(dir))
-                throw new IllegalStateException("llama.cpp's llama-server is not built in " + dir
-                        + " and no build is running: run scripts/build-llama.sh (15-30 min on 2 cores, once per cache)");
+                throw new IllegalStateException(
+                        "llama.cpp's llama-server is not built in " + dir
+                                + " and no build is running: run scripts/build-llama.sh (15-30 min on 2 cores, once per cache)");
             if (System.nanoTime() > deadline)
-                throw new IllegalStateException("llama.cpp's build in " + dir + " did not finish within " + wait.toSeconds()
-                        + " s (-Dveil.llama.wait=MINUTES); log: " + dir.resolve("build.log"));
+                throw new IllegalStateException("llama.cpp's build in " + dir + " did not finish within "
+                        + wait.toSeconds() + " s (-Dveil.llama.wait=MINUTES); log: " + dir.resolve("build.log"));
             if (System.nanoTime() > nextNote) {
-                System.out.println("waiting for llama.cpp's build (scripts/build-llama.sh): " + lastLine(dir.resolve("build.log")));
+                System.out.println("waiting for llama.cpp's build (scripts/build-llama.sh): "
+                        + lastLine(dir.resolve("build.log")));
                 nextNote = System.nanoTime() + Duration.ofMinutes(1).toNanos();
             }
             try {
@@ -129,11 +131,33 @@ public final class LlamaServer implements AutoCloseable {
     public static LlamaServer start(Path gguf, Options o, Path log, Duration ready) throws IOException {
         Path bin = binaries(defaultWait()).resolve("llama-server");
         int port = freePort();
-        List<String> cmd = new ArrayList<>(List.of(bin.toString(), "-m", gguf.toString(), "--host", "127.0.0.1", "--port", String.valueOf(port),
-                "-np", String.valueOf(o.slots()), "-c", String.valueOf(o.slots() * o.slotContext()), "-t", String.valueOf(o.threads()),
-                "-tb", String.valueOf(o.threads()), "--no-webui", "--no-warmup", "--metrics",
-                // an F32 KV cache, no flash attention: the exact arithmetic the tests compare to Veil's (the defaults round K/V to F16)
-                "-ctk", "f32", "-ctv", "f32", "-fa", "off"));
+        List<String> cmd = new ArrayList<>(List.of(
+                bin.toString(),
+                "-m",
+                gguf.toString(),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                String.valueOf(port),
+                "-np",
+                String.valueOf(o.slots()),
+                "-c",
+                String.valueOf(o.slots() * o.slotContext()),
+                "-t",
+                String.valueOf(o.threads()),
+                "-tb",
+                String.valueOf(o.threads()),
+                "--no-webui",
+                "--no-warmup",
+                "--metrics",
+                // an F32 KV cache, no flash attention: the exact arithmetic the tests compare to Veil's (the defaults
+                // round K/V to F16)
+                "-ctk",
+                "f32",
+                "-ctv",
+                "f32",
+                "-fa",
+                "off"));
         if (!o.rpc().isEmpty()) cmd.addAll(List.of("--rpc", String.join(",", o.rpc()), "-ngl", "999"));
         if (o.verbose()) cmd.add("-v");
         return new LlamaServer(launch(cmd, log, port, "/health", ready), URI.create("http://127.0.0.1:" + port), log);
@@ -143,21 +167,30 @@ public final class LlamaServer implements AutoCloseable {
     public static LlamaServer startRpc(Path log, int threads, Duration ready) throws IOException {
         Path bin = binaries(defaultWait()).resolve("rpc-server");
         int port = freePort();
-        List<String> cmd = List.of(bin.toString(), "-H", "127.0.0.1", "-p", String.valueOf(port), "-t", String.valueOf(threads));
+        List<String> cmd =
+                List.of(bin.toString(), "-H", "127.0.0.1", "-p", String.valueOf(port), "-t", String.valueOf(threads));
         return new LlamaServer(launch(cmd, log, port, null, ready), URI.create("tcp://127.0.0.1:" + port), log);
     }
 
-    private static Process launch(List<String> cmd, Path log, int port, String health, Duration ready) throws IOException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly)); // no server outlives a JVM that ends without close()
+    private static Process launch(List<String> cmd, Path log, int port, String health, Duration ready)
+            throws IOException {
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(p::destroyForcibly)); // no server outlives a JVM that ends without close()
         long deadline = System.nanoTime() + ready.toNanos();
-        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+        try (HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
             while (true) {
                 if (!p.isAlive())
-                    throw new IOException(cmd.getFirst() + " exited with " + p.exitValue() + " before serving; its log (" + log + "):\n" + tail(log));
+                    throw new IOException(cmd.getFirst() + " exited with " + p.exitValue()
+                            + " before serving; its log (" + log + "):\n" + tail(log));
                 if (System.nanoTime() > deadline) {
                     p.destroyForcibly();
-                    throw new IOException(cmd.getFirst() + " did not serve within " + ready.toSeconds() + " s; its log (" + log + "):\n" + tail(log));
+                    throw new IOException(cmd.getFirst() + " did not serve within " + ready.toSeconds()
+                            + " s; its log (" + log + "):\n" + tail(log));
                 }
                 if (serving(http, port, health)) return p;
                 Thread.sleep(100);
@@ -178,7 +211,10 @@ public final class LlamaServer implements AutoCloseable {
             }
         }
         try {
-            HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + health)).timeout(Duration.ofSeconds(2)).GET().build();
+            HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + health))
+                    .timeout(Duration.ofSeconds(2))
+                    .GET()
+                    .build();
             return http.send(r, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
         } catch (IOException e) {
             return false;

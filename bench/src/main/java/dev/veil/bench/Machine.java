@@ -13,9 +13,12 @@ import java.util.Optional;
 public record Machine(String cpu, int cores, String jdk, String os, String loadAverage) {
 
     public static Machine current() {
-        return new Machine(cpuModel().orElse("unknown"), Runtime.getRuntime().availableProcessors(),
+        return new Machine(
+                cpuModel().orElse("unknown"),
+                Runtime.getRuntime().availableProcessors(),
                 Runtime.version().toString() + " (" + System.getProperty("java.vm.name") + ")",
-                System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
+                System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                        + System.getProperty("os.arch"),
                 readLoadAverage().orElse("unknown"));
     }
 

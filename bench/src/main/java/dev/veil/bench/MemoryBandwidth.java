@@ -26,7 +26,8 @@ public final class MemoryBandwidth {
     /** Best of {@code repeats} passes over {@code bytes} bytes, in bytes per second. */
     public static double measure(long bytes, int threads, int repeats) throws InterruptedException {
         long chunk = (bytes / threads) / F.vectorByteSize() / 4 * F.vectorByteSize() * 4;
-        try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+        try (Arena arena = Arena.ofShared();
+                ExecutorService pool = Executors.newFixedThreadPool(threads)) {
             MemorySegment buffer = arena.allocate(chunk * threads, 4096);
             fill(buffer, pool, threads, chunk);
             double best = 0;
@@ -48,7 +49,8 @@ public final class MemoryBandwidth {
     }
 
     /** Writes every page so the reads hit real memory, not the shared zero page. */
-    private static void fill(MemorySegment buffer, ExecutorService pool, int threads, long chunk) throws InterruptedException {
+    private static void fill(MemorySegment buffer, ExecutorService pool, int threads, long chunk)
+            throws InterruptedException {
         List<Future<Float>> parts = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             MemorySegment slice = buffer.asSlice(t * chunk, chunk);

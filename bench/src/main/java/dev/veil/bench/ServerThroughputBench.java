@@ -9,6 +9,7 @@ import dev.veil.model.safetensors.SafetensorsWriter;
 import dev.veil.server.InferenceServer;
 import dev.veil.server.ServerMetrics;
 import dev.veil.server.ServerOptions;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -26,8 +28,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import java.io.IOException;
-import java.util.Arrays;
 
 /**
  * The untrusted server's generation throughput at 1, 8 and 32 concurrent clients, relative to one client at a time
@@ -37,8 +37,15 @@ import java.util.Arrays;
 public final class ServerThroughputBench {
 
     /** One concurrency level: tokens per second, its ratio to sequential, and the mean sequences per pass. */
-    public record Level(String batching, int concurrency, int requests, long tokens, double seconds, double tokensPerSecond,
-                        double speedup, double meanBatch) {}
+    public record Level(
+            String batching,
+            int concurrency,
+            int requests,
+            long tokens,
+            double seconds,
+            double tokensPerSecond,
+            double speedup,
+            double meanBatch) {}
 
     public record Result(String model, int promptTokens, int maxTokens, List<Level> levels) {}
 
@@ -46,8 +53,24 @@ public final class ServerThroughputBench {
 
     /** A Llama-shaped random model: hidden 512, 4 layers, 8 heads over 4 KV heads, vocabulary 8192 (about 21M parameters). */
     static ModelConfig benchModel() {
-        return new ModelConfig(ModelConfig.Architecture.LLAMA, 8192, 512, 1408, 4, 8, 4, 64, 1e-5, 10000.0, null, 1024, false, false,
-                1, List.of(2), "float32");
+        return new ModelConfig(
+                ModelConfig.Architecture.LLAMA,
+                8192,
+                512,
+                1408,
+                4,
+                8,
+                4,
+                64,
+                1e-5,
+                10000.0,
+                null,
+                1024,
+                false,
+                false,
+                1,
+                List.of(2),
+                "float32");
     }
 
     public static Result run(int[] concurrency, int requests, int promptTokens, int maxTokens) throws Exception {
@@ -56,8 +79,10 @@ public final class ServerThroughputBench {
         try {
             writeRandomModel(dir, c);
             List<Level> levels = new ArrayList<>();
-            for (Batching batching : Batching.values()) levels.addAll(levels(dir, c, batching, concurrency, requests, promptTokens, maxTokens));
-            return new Result("llama-shaped random F32, hidden 512, 4 layers, vocab 8192", promptTokens, maxTokens, levels);
+            for (Batching batching : Batching.values())
+                levels.addAll(levels(dir, c, batching, concurrency, requests, promptTokens, maxTokens));
+            return new Result(
+                    "llama-shaped random F32, hidden 512, 4 layers, vocab 8192", promptTokens, maxTokens, levels);
         } finally {
             try (Stream<Path> files = Files.walk(dir)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
@@ -66,25 +91,41 @@ public final class ServerThroughputBench {
     }
 
     /** A fresh server with {@code batching}, measured at each concurrency. */
-    private static List<Level> levels(Path dir, ModelConfig c, Batching batching, int[] concurrency, int requests, int promptTokens,
-                                      int maxTokens) throws Exception {
-        ServerOptions options = ServerOptions.defaults("bench").withAddress("127.0.0.1", 0).withLimits(64, 256).withBatching(batching);
+    private static List<Level> levels(
+            Path dir,
+            ModelConfig c,
+            Batching batching,
+            int[] concurrency,
+            int requests,
+            int promptTokens,
+            int maxTokens)
+            throws Exception {
+        ServerOptions options = ServerOptions.defaults("bench")
+                .withAddress("127.0.0.1", 0)
+                .withLimits(64, 256)
+                .withBatching(batching);
         List<Level> levels = new ArrayList<>();
         try (InferenceServer server = InferenceServer.open(dir, options, Parallel.shared());
-             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+                HttpClient http = HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .build()) {
             URI uri = server.uri().resolve("/v1/completions");
             SplittableRandom random = new SplittableRandom(1);
             List<String> bodies = new ArrayList<>();
             for (int i = 0; i < requests; i++) {
-                String prompt = random.ints(promptTokens, 3, c.vocabSize()).mapToObj(Integer::toString).collect(Collectors.joining(","));
-                bodies.add("{\"prompt\":[" + prompt + "],\"max_tokens\":" + maxTokens + ",\"temperature\":0,\"ignore_eos\":true}");
+                String prompt = random.ints(promptTokens, 3, c.vocabSize())
+                        .mapToObj(Integer::toString)
+                        .collect(Collectors.joining(","));
+                bodies.add("{\"prompt\":[" + prompt + "],\"max_tokens\":" + maxTokens
+                        + ",\"temperature\":0,\"ignore_eos\":true}");
             }
             runLevel(http, uri, bodies.subList(0, Math.min(4, requests)), 4); // warm-up
             double sequential = 0;
             for (int n : concurrency) {
                 ServerMetrics m = server.metrics();
                 long passes0 = m.passes(), batched0 = m.batchedSequences(), tokens0 = m.generatedTokens();
-                double seconds = Double.POSITIVE_INFINITY; // best of three: other work on a shared machine only slows a run down
+                double seconds =
+                        Double.POSITIVE_INFINITY; // best of three: other work on a shared machine only slows a run down
                 for (int repeat = 0; repeat < 3; repeat++) {
                     long t0 = System.nanoTime();
                     runLevel(http, uri, bodies, n);
@@ -94,7 +135,14 @@ public final class ServerThroughputBench {
                 double tps = tokens / seconds;
                 if (n == 1) sequential = tps;
                 double meanBatch = (double) (m.batchedSequences() - batched0) / (m.passes() - passes0);
-                levels.add(new Level(batching.name(), n, requests, tokens, seconds, tps, sequential == 0 ? Double.NaN : tps / sequential,
+                levels.add(new Level(
+                        batching.name(),
+                        n,
+                        requests,
+                        tokens,
+                        seconds,
+                        tps,
+                        sequential == 0 ? Double.NaN : tps / sequential,
                         meanBatch));
             }
         }
@@ -103,13 +151,19 @@ public final class ServerThroughputBench {
 
     /** Sends every body, {@code concurrency} clients at a time, each client one request after another. */
     private static void runLevel(HttpClient http, URI uri, List<String> bodies, int concurrency) throws Exception {
-        try (ExecutorService clients = Executors.newFixedThreadPool(concurrency, Thread.ofVirtual().factory())) {
+        try (ExecutorService clients =
+                Executors.newFixedThreadPool(concurrency, Thread.ofVirtual().factory())) {
             List<Future<?>> done = new ArrayList<>();
             for (String body : bodies) {
                 done.add(clients.submit(() -> {
-                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-                    if (r.statusCode() != 200) throw new IllegalStateException("HTTP " + r.statusCode() + ": " + r.body());
+                    HttpResponse<String> r = http.send(
+                            HttpRequest.newBuilder(uri)
+                                    .header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    if (r.statusCode() != 200)
+                        throw new IllegalStateException("HTTP " + r.statusCode() + ": " + r.body());
                     return null;
                 }));
             }
@@ -127,7 +181,8 @@ public final class ServerThroughputBench {
             tensors.add(random(rnd, ModelConfig.layer(i, "self_attn.q_proj.weight"), 1 / Math.sqrt(h), c.qDim(), h));
             tensors.add(random(rnd, ModelConfig.layer(i, "self_attn.k_proj.weight"), 1 / Math.sqrt(h), c.kvDim(), h));
             tensors.add(random(rnd, ModelConfig.layer(i, "self_attn.v_proj.weight"), 1 / Math.sqrt(h), c.kvDim(), h));
-            tensors.add(random(rnd, ModelConfig.layer(i, "self_attn.o_proj.weight"), 1 / Math.sqrt(c.qDim()), h, c.qDim()));
+            tensors.add(
+                    random(rnd, ModelConfig.layer(i, "self_attn.o_proj.weight"), 1 / Math.sqrt(c.qDim()), h, c.qDim()));
             tensors.add(ones(ModelConfig.layer(i, "post_attention_layernorm.weight"), h));
             tensors.add(random(rnd, ModelConfig.layer(i, "mlp.gate_proj.weight"), 1 / Math.sqrt(h), ff, h));
             tensors.add(random(rnd, ModelConfig.layer(i, "mlp.up_proj.weight"), 1 / Math.sqrt(h), ff, h));
@@ -152,7 +207,8 @@ public final class ServerThroughputBench {
     }
 
     static String markdown(Result r) {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, """
+        StringBuilder b = new StringBuilder(String.format(
+                Locale.ROOT, """
                 # Server throughput vs concurrency
 
                 Veil's untrusted server (continuous batching) on a %s model; %d requests of %d prompt tokens and %d generated
@@ -166,8 +222,15 @@ public final class ServerThroughputBench {
                 |---|---|---|---|---|---|
                 """, r.model(), r.levels().getFirst().requests(), r.promptTokens(), r.maxTokens()));
         for (Level l : r.levels())
-            b.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.2f | %.1f | %.2f |%n", l.batching(), l.concurrency(), l.tokensPerSecond(),
-                    l.speedup(), l.meanBatch(), l.seconds()));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %d | %.1f | %.2f | %.1f | %.2f |%n",
+                    l.batching(),
+                    l.concurrency(),
+                    l.tokensPerSecond(),
+                    l.speedup(),
+                    l.meanBatch(),
+                    l.seconds()));
         return b.toString();
     }
 

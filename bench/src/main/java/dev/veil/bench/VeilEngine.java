@@ -55,7 +55,9 @@ public final class VeilEngine implements EngineBench.Contender {
 
     /** {@code n} greedy tokens after {@code prompt}; no stop ids, so EOS does not end it (as in the anchors). */
     public int[] greedy(int[] prompt, int n) {
-        return generator.generate(prompt, new GenerationOptions(n, SamplingParams.GREEDY, Set.of())).outputIds();
+        return generator
+                .generate(prompt, new GenerationOptions(n, SamplingParams.GREEDY, Set.of()))
+                .outputIds();
     }
 
     /** The Generator's own timings: prefill through the first token, then {@code decode} more tokens. */

@@ -7,10 +7,10 @@ import static org.assertj.core.api.Assertions.offset;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
+import dev.veil.model.RandomModel;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorOps;
 import dev.veil.model.safetensors.SafetensorsWriter;
-import dev.veil.model.RandomModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -25,7 +25,8 @@ class BenchModelTest {
     Path tmp;
 
     static ModelConfig config(boolean tied) {
-        return RandomModel.config(ModelConfig.Architecture.LLAMA, 300, 32, 48, 2, 4, 2, 8, null, tied, false, "bfloat16");
+        return RandomModel.config(
+                ModelConfig.Architecture.LLAMA, 300, 32, 48, 2, 4, 2, 8, null, tied, false, "bfloat16");
     }
 
     @Test
@@ -52,8 +53,25 @@ class BenchModelTest {
     /** Qwen3-MoE: a decode step reads the k of E experts a token routes to (on average), not all of them. */
     @Test
     void decodeReadsOnlyTheChosenExperts() throws Exception {
-        ModelConfig c = new ModelConfig(ModelConfig.Architecture.QWEN3_MOE, 300, 32, 48, 2, 4, 2, 8, 1e-6, 1e6, null, 256,
-                true, false, 298, List.of(299), "bfloat16", new ModelConfig.Moe(8, 2, 16, true, 1, List.of()));
+        ModelConfig c = new ModelConfig(
+                ModelConfig.Architecture.QWEN3_MOE,
+                300,
+                32,
+                48,
+                2,
+                4,
+                2,
+                8,
+                1e-6,
+                1e6,
+                null,
+                256,
+                true,
+                false,
+                298,
+                List.of(299),
+                "bfloat16",
+                new ModelConfig.Moe(8, 2, 16, true, 1, List.of()));
         Path dir = tmp.resolve("moe");
         RandomModel.write(dir, c, DType.BF16, 1, RandomModel.Scales.DEFAULT);
         BenchModel m = BenchModel.of(dir);
@@ -66,7 +84,8 @@ class BenchModelTest {
         Path a = tmp.resolve("a"), b = tmp.resolve("b");
         RandomModel.write(a, config(false), DType.F32, 7, RandomModel.Scales.DEFAULT);
         RandomModel.write(b, config(false), DType.F32, 7, RandomModel.Scales.DEFAULT);
-        assertThat(Files.mismatch(a.resolve("model.safetensors"), b.resolve("model.safetensors"))).isEqualTo(-1);
+        assertThat(Files.mismatch(a.resolve("model.safetensors"), b.resolve("model.safetensors")))
+                .isEqualTo(-1);
         try (ModelFiles f = ModelFiles.open(a)) { // validates names, shapes and dtypes against config.json
             assertThat(f.config()).isEqualTo(config(false));
             assertThat(f.tokenizerDir()).isEqualTo(a);
@@ -85,10 +104,14 @@ class BenchModelTest {
         try (ModelFiles f = ModelFiles.open(dir)) {
             var w = f.weights();
             var tensors = new LinkedHashMap<String, Tensor>();
-            for (String n : w.names()) tensors.put(n, n.equals("lm_head.weight") ? TensorOps.convert(w.get(n), DType.BF16) : w.get(n));
+            for (String n : w.names())
+                tensors.put(n, n.equals("lm_head.weight") ? TensorOps.convert(w.get(n), DType.BF16) : w.get(n));
             SafetensorsWriter.write(tmp.resolve("model.safetensors"), tensors.values(), Map.of());
         }
-        Files.move(tmp.resolve("model.safetensors"), dir.resolve("model.safetensors"), StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+                tmp.resolve("model.safetensors"),
+                dir.resolve("model.safetensors"),
+                StandardCopyOption.REPLACE_EXISTING);
         assertThatThrownBy(() -> BenchModel.of(dir))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("benchmark one precision at a time");

@@ -18,7 +18,8 @@ class LlamaServerBinariesTest {
     @Test
     void withoutAStampOrARunningBuildItFailsAtOnceSayingHowToBuild() throws Exception {
         long t0 = System.nanoTime();
-        var e = catchThrowableOfType(IllegalStateException.class, () -> LlamaServer.binaries(dir, Duration.ofMinutes(10)));
+        var e = catchThrowableOfType(
+                IllegalStateException.class, () -> LlamaServer.binaries(dir, Duration.ofMinutes(10)));
         assertThat(e.getMessage()).contains("is not built", "no build is running", "scripts/build-llama.sh");
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMinutes(1));
         // a .pid of a process that has ended is no running build
@@ -30,7 +31,8 @@ class LlamaServerBinariesTest {
     @Test
     void whileABuildRunsItWaitsForTheStampUpToTheLimit() throws Exception {
         Files.writeString(dir.resolve(".pid"), ProcessHandle.current().pid() + "\n"); // a live process: "building"
-        var e = catchThrowableOfType(IllegalStateException.class, () -> LlamaServer.binaries(dir, Duration.ofSeconds(1)));
+        var e = catchThrowableOfType(
+                IllegalStateException.class, () -> LlamaServer.binaries(dir, Duration.ofSeconds(1)));
         assertThat(e.getMessage()).contains("did not finish within 1 s", "build.log");
         Thread.ofVirtual().start(() -> {
             try {

@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -30,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -37,8 +39,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-import java.util.Arrays;
-import java.util.stream.StreamSupport;
 
 /**
  * AloePri behind stock llama.cpp: {@code veil obfuscate --gguf} (noise off, so answers must be the plain model's) →
@@ -56,6 +56,7 @@ class LlamaServerEndToEndTest {
 
     @TempDir
     static Path dir;
+
     static PrivateChatFixture chat;
     static LlamaServer llama;
     static URI gateway;
@@ -66,7 +67,10 @@ class LlamaServerEndToEndTest {
     static void start() throws Exception {
         chat = PrivateChatFixture.startExternal(dir, true, o -> o, gguf -> {
             // verbose: the log then holds what llama-server received and generated, for the leakage check below
-            llama = LlamaServer.start(gguf, LlamaServer.Options.of(SLOTS, SLOT_CONTEXT).withVerbose(), dir.resolve("llama-server.log"),
+            llama = LlamaServer.start(
+                    gguf,
+                    LlamaServer.Options.of(SLOTS, SLOT_CONTEXT).withVerbose(),
+                    dir.resolve("llama-server.log"),
                     Duration.ofMinutes(2));
             return new PrivateChatFixture.External() {
                 @Override
@@ -115,8 +119,10 @@ class LlamaServerEndToEndTest {
         var events = TestHttp.stream(gateway.resolve("/v1/chat/completions"), request);
         assertThat(events.status()).isEqualTo(200);
         assertThat(events.done()).isTrue();
-        return events.data().stream().flatMap(c -> StreamSupport.stream(c.path("choices").spliterator(), false))
-                .map(c -> c.path("delta").path("content").asText("")).collect(Collectors.joining());
+        return events.data().stream()
+                .flatMap(c -> StreamSupport.stream(c.path("choices").spliterator(), false))
+                .map(c -> c.path("delta").path("content").asText(""))
+                .collect(Collectors.joining());
     }
 
     @Test
@@ -124,12 +130,25 @@ class LlamaServerEndToEndTest {
     void theOpenAiSdkGetsThePlainModelsGreedyAnswerStreamed() {
         String expected = expected(QUESTION, MAX, SamplingParams.GREEDY);
         assertThat(expected).isNotBlank();
-        OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(gateway + "/v1").apiKey("not-needed-on-loopback")
-                .responseValidation(true).maxRetries(0).build();
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
-                     .model(PrivateChatFixture.MODEL).addUserMessage(QUESTION).temperature(0.0).maxCompletionTokens(MAX).build())) {
+        OpenAIClient client = OpenAIOkHttpClient.builder()
+                .baseUrl(gateway + "/v1")
+                .apiKey("not-needed-on-loopback")
+                .responseValidation(true)
+                .maxRetries(0)
+                .build();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat()
+                .completions()
+                .createStreaming(ChatCompletionCreateParams.builder()
+                        .model(PrivateChatFixture.MODEL)
+                        .addUserMessage(QUESTION)
+                        .temperature(0.0)
+                        .maxCompletionTokens(MAX)
+                        .build())) {
             List<ChatCompletionChunk> chunks = stream.stream().toList();
-            String text = chunks.stream().flatMap(c -> c.choices().stream()).map(c -> c.delta().content().orElse("")).collect(Collectors.joining());
+            String text = chunks.stream()
+                    .flatMap(c -> c.choices().stream())
+                    .map(c -> c.delta().content().orElse(""))
+                    .collect(Collectors.joining());
             assertThat(text).isEqualTo(expected);
             assertThat(chunks.getLast().choices().getFirst().finishReason()).isPresent();
         } finally {
@@ -163,7 +182,8 @@ class LlamaServerEndToEndTest {
         List<Future<String>> running = new ArrayList<>();
         try (ExecutorService apps = Executors.newVirtualThreadPerTaskExecutor()) {
             for (String q : questions) running.add(apps.submit(() -> streamed(chatRequest(q, 16))));
-            for (int i = 0; i < SLOTS; i++) assertThat(running.get(i).get()).as("stream %d", i).isEqualTo(answers.get(i));
+            for (int i = 0; i < SLOTS; i++)
+                assertThat(running.get(i).get()).as("stream %d", i).isEqualTo(answers.get(i));
         }
         assertThat(answers.stream().distinct().count()).isGreaterThan(SLOTS / 2);
     }
@@ -176,8 +196,12 @@ class LlamaServerEndToEndTest {
         r.put("temperature", 0.8).put("seed", 5);
         String body = TestHttp.JSON.writeValueAsString(r);
         try (Socket app = new Socket("127.0.0.1", gateway.getPort())) {
-            app.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
-                    + body.getBytes(StandardCharsets.UTF_8).length + "\r\nConnection: close\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            app.getOutputStream()
+                    .write(
+                            ("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                                            + body.getBytes(StandardCharsets.UTF_8).length
+                                            + "\r\nConnection: close\r\n\r\n" + body)
+                                    .getBytes(StandardCharsets.UTF_8));
             var in = new BufferedReader(new InputStreamReader(app.getInputStream(), StandardCharsets.UTF_8));
             for (String line; (line = in.readLine()) != null && !line.startsWith("data: "); ) {
                 // the head, up to the first event
@@ -190,7 +214,9 @@ class LlamaServerEndToEndTest {
             slots = TestHttp.get(llama.uri().resolve("/slots")).json();
             Thread.sleep(20);
         } while (anyProcessing(slots) && System.nanoTime() < deadline);
-        assertThat(anyProcessing(slots)).as("llama-server's slots are free again").isFalse();
+        assertThat(anyProcessing(slots))
+                .as("llama-server's slots are free again")
+                .isFalse();
         // and the next app is served normally
         assertThat(streamed(chatRequest(QUESTION, 4))).isEqualTo(expected(QUESTION, 4, SamplingParams.GREEDY));
     }
@@ -218,17 +244,30 @@ class LlamaServerEndToEndTest {
         int[] prompt = chat.chatPromptIds(QUESTION);
         int[] plain = chat.plainIds(prompt, MAX, SamplingParams.GREEDY);
         try (LlamaServer a = LlamaServer.startRpc(dir.resolve("rpc-a.log"), 1, Duration.ofSeconds(30));
-             LlamaServer b = LlamaServer.startRpc(dir.resolve("rpc-b.log"), 1, Duration.ofSeconds(30));
-             LlamaServer spread = LlamaServer.start(dir.resolve("obfuscated.gguf"), LlamaServer.Options.of(1, SLOT_CONTEXT)
-                     .withRpc(List.of(a.endpoint(), b.endpoint())).withVerbose(), dir.resolve("llama-server-rpc.log"), Duration.ofMinutes(2))) {
+                LlamaServer b = LlamaServer.startRpc(dir.resolve("rpc-b.log"), 1, Duration.ofSeconds(30));
+                LlamaServer spread = LlamaServer.start(
+                        dir.resolve("obfuscated.gguf"),
+                        LlamaServer.Options.of(1, SLOT_CONTEXT)
+                                .withRpc(List.of(a.endpoint(), b.endpoint()))
+                                .withVerbose(),
+                        dir.resolve("llama-server-rpc.log"),
+                        Duration.ofMinutes(2))) {
             String log = spread.log();
             List<String> endpoints = List.of(a.endpoint(), b.endpoint());
             for (int i = 0; i < 2; i++) {
-                assertThat(log).as("llama-server uses rpc-server %d", i).contains("using device RPC" + i + " (" + endpoints.get(i) + ")");
-                assertThat(Pattern.compile("layer +\\d+ assigned to device RPC" + i + "\\b").matcher(log).find())
-                        .as("a layer on rpc-server %d:%n%s", i, log).isTrue();
+                assertThat(log)
+                        .as("llama-server uses rpc-server %d", i)
+                        .contains("using device RPC" + i + " (" + endpoints.get(i) + ")");
+                assertThat(Pattern.compile("layer +\\d+ assigned to device RPC" + i + "\\b")
+                                .matcher(log)
+                                .find())
+                        .as("a layer on rpc-server %d:%n%s", i, log)
+                        .isTrue();
             }
-            var body = UpstreamDialect.LLAMA_SERVER.requestBody("", SLOT_CONTEXT, chat.key.permutation().obfuscate(prompt),
+            var body = UpstreamDialect.LLAMA_SERVER.requestBody(
+                    "",
+                    SLOT_CONTEXT,
+                    chat.key.permutation().obfuscate(prompt),
                     new VllmClient.Params(MAX, 0, 1, 0, null, Set.of()));
             var events = TestHttp.stream(spread.uri().resolve("/completion"), body);
             assertThat(events.status()).isEqualTo(200);
@@ -236,8 +275,10 @@ class LlamaServerEndToEndTest {
             for (JsonNode e : events.data()) for (JsonNode id : e.path("tokens")) ids.add(id.asInt());
             // llama-server stops only at the GGUF's EOS; the plain run also at the tokenizer's other EOS id
             assertThat(ids.size()).isGreaterThanOrEqualTo(plain.length);
-            assertThat(ids.subList(0, plain.length)).containsExactly(Arrays.stream(chat.key.permutation().obfuscate(plain)).boxed()
-                    .toArray(Integer[]::new));
+            assertThat(ids.subList(0, plain.length))
+                    .containsExactly(Arrays.stream(chat.key.permutation().obfuscate(plain))
+                            .boxed()
+                            .toArray(Integer[]::new));
         }
     }
 
@@ -248,7 +289,9 @@ class LlamaServerEndToEndTest {
         String log = llama.log();
         // the log is a real capture of what the server received: it holds an obfuscated prompt
         int[] obfuscatedPrompt = chat.key.permutation().obfuscate(chat.chatPromptIds(QUESTION));
-        assertThat(RecordingProxy.containsRun(RecordingProxy.integers(log), obfuscatedPrompt, 4)).as("llama-server's log shows τ(prompt)").isTrue();
+        assertThat(RecordingProxy.containsRun(RecordingProxy.integers(log), obfuscatedPrompt, 4))
+                .as("llama-server's log shows τ(prompt)")
+                .isTrue();
         List<String> texts;
         List<int[]> sequences;
         synchronized (plaintexts) {
@@ -256,10 +299,18 @@ class LlamaServerEndToEndTest {
             sequences = List.copyOf(plaintextSequences);
         }
         for (String seen : List.of(toServer, chat.proxy.sentToGateway(), log)) {
-            assertThat(seen).doesNotContain("capital").doesNotContain("France").doesNotContain("sky").doesNotContain("story");
-            for (String answer : texts) if (answer.strip().length() >= 6) assertThat(seen).doesNotContain(answer.strip());
+            assertThat(seen)
+                    .doesNotContain("capital")
+                    .doesNotContain("France")
+                    .doesNotContain("sky")
+                    .doesNotContain("story");
+            for (String answer : texts)
+                if (answer.strip().length() >= 6) assertThat(seen).doesNotContain(answer.strip());
             List<Integer> numbers = RecordingProxy.integers(seen);
-            for (int[] plain : sequences) assertThat(RecordingProxy.containsRun(numbers, plain, 4)).as("a run of 4 plaintext ids").isFalse();
+            for (int[] plain : sequences)
+                assertThat(RecordingProxy.containsRun(numbers, plain, 4))
+                        .as("a run of 4 plaintext ids")
+                        .isFalse();
         }
     }
 }

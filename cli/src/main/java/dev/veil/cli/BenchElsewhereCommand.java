@@ -9,13 +9,17 @@ import picocli.CommandLine.Parameters;
  * The benchmarks and their anchors (Jlama, the llama.cpp runner) are not in the product jar; they ship as
  * bench/target/veil-bench.jar, which {@code ./veil bench ...} runs. This entry only says so.
  */
-@Command(name = "bench", description = "benchmarks against named anchors (llama.cpp, Jlama): run ./veil bench ... "
-        + "(bench/target/veil-bench.jar); not part of the product jar")
+@Command(
+        name = "bench",
+        description = "benchmarks against named anchors (llama.cpp, Jlama): run ./veil bench ... "
+                + "(bench/target/veil-bench.jar); not part of the product jar")
 final class BenchElsewhereCommand implements Callable<Integer> {
-    @Parameters(arity = "0..*", hidden = true) List<String> ignored;
+    @Parameters(arity = "0..*", hidden = true)
+    List<String> ignored;
 
     @Override
     public Integer call() {
-        throw new IllegalArgumentException("bench is not in veil.jar: run ./veil bench ... (it uses bench/target/veil-bench.jar)");
+        throw new IllegalArgumentException(
+                "bench is not in veil.jar: run ./veil bench ... (it uses bench/target/veil-bench.jar)");
     }
 }

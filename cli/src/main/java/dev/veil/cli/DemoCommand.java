@@ -37,17 +37,19 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code veil demo}: one question, three ways, on the bundled model — plain local generation, AloePri (obfuscated
  * model on an untrusted server behind the trusted gateway) and Talaria (masked weight products on a cloud that keeps
  * the weights) — with what the untrusted side saw each time.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
         description = "Private chat on the bundled model: plain, through AloePri, and through Talaria.")
 public final class DemoCommand implements Callable<Integer> {
 
@@ -59,14 +61,18 @@ public final class DemoCommand implements Callable<Integer> {
      * United States, and the United States, ..."): no 4-gram more than twice in 128 tokens on the demo prompts.
      */
     static final String REPETITION_PENALTY = "1.3", FREQUENCY_PENALTY = "0.3";
-    static final SamplingParams SAMPLING = SamplingParams.GREEDY.withPenalties(Double.parseDouble(REPETITION_PENALTY), 0,
-            Double.parseDouble(FREQUENCY_PENALTY));
+
+    static final SamplingParams SAMPLING = SamplingParams.GREEDY.withPenalties(
+            Double.parseDouble(REPETITION_PENALTY), 0, Double.parseDouble(FREQUENCY_PENALTY));
 
     @Option(names = "--model", description = "HF model directory (default: the bundled " + BUNDLED + ")")
     Path model;
 
-    @Option(names = "--prompt", defaultValue = PROMPT,
-            description = "the prompt (default: ${DEFAULT-VALUE}; the bundled model completes State of the Union prose)")
+    @Option(
+            names = "--prompt",
+            defaultValue = PROMPT,
+            description =
+                    "the prompt (default: ${DEFAULT-VALUE}; the bundled model completes State of the Union prose)")
     String question;
 
     @Option(names = "--chat", description = "send the prompt as a chat message through the model's chat template")
@@ -75,18 +81,26 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "40", description = "tokens per answer (default: ${DEFAULT-VALUE})")
     int maxTokens;
 
-    @Option(names = "--repetition-penalty", defaultValue = REPETITION_PENALTY,
-            description = "divide positive (multiply negative) logits of tokens already seen; 1 = off (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--repetition-penalty",
+            defaultValue = REPETITION_PENALTY,
+            description =
+                    "divide positive (multiply negative) logits of tokens already seen; 1 = off (default: ${DEFAULT-VALUE})")
     double repetitionPenalty;
 
-    @Option(names = "--frequency-penalty", defaultValue = FREQUENCY_PENALTY,
+    @Option(
+            names = "--frequency-penalty",
+            defaultValue = FREQUENCY_PENALTY,
             description = "subtract per earlier occurrence in the answer; 0 = off (default: ${DEFAULT-VALUE})")
     double frequencyPenalty;
 
     @Override
     public Integer call() throws Exception {
-        Path dir = model != null ? model : Path.of(System.getProperty("veil.home", ".")).resolve(BUNDLED);
-        if (!Files.isDirectory(dir)) throw new IllegalArgumentException(dir + ": no model directory (give --model DIR)");
+        Path dir = model != null
+                ? model
+                : Path.of(System.getProperty("veil.home", ".")).resolve(BUNDLED);
+        if (!Files.isDirectory(dir))
+            throw new IllegalArgumentException(dir + ": no model directory (give --model DIR)");
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         // the servers' INFO lines would bury the demo's output; restored afterwards
         Logger root = Logger.getLogger("");
@@ -109,38 +123,60 @@ public final class DemoCommand implements Callable<Integer> {
             var options = new GenerationOptions(maxTokens, sampling, stops);
 
             out.printf("== Veil demo on %s — prompt: %s%n", dir, question);
-            out.printf("greedy, repetition penalty %s, frequency penalty %s (the same in all three)%n%n", repetitionPenalty, frequencyPenalty);
+            out.printf(
+                    "greedy, repetition penalty %s, frequency penalty %s (the same in all three)%n%n",
+                    repetitionPenalty, frequencyPenalty);
             out.println("-- 1. plain: the model on this machine (the reference answer)");
             Generation plain = new Generator(m.transformer()).generate(prompt, options);
             out.printf("answer: %s%n%n", tok.decode(plain.outputIds(), true).strip());
 
-            out.println("-- 2. AloePri: the untrusted server runs an obfuscated checkpoint and sees only permuted token ids");
+            out.println(
+                    "-- 2. AloePri: the untrusted server runs an obfuscated checkpoint and sees only permuted token ids");
             PrivateChatDemo.runAloePri(dir, question, maxTokens, chat, sampling, out);
-            // measured by `veil experiment aloepri-frontier` (docs/results/aloepri/aloepri-frontier.md); rerun it when the defaults change
-            out.println("(AloePri at Veil's defaults leaks and costs, on this model: the strongest weight-only attack recovers about half of held-out"
-                    + " text tokens (52% and 63% with two keys; reading nothing: 2.5%) at +52% held-out perplexity, 51% next-token agreement;"
-                    + " so its answer differs from the plain one.)");
+            // measured by `veil experiment aloepri-frontier` (docs/results/aloepri/aloepri-frontier.md); rerun it when
+            // the defaults change
+            out.println(
+                    "(AloePri at Veil's defaults leaks and costs, on this model: the strongest weight-only attack recovers about half of held-out"
+                            + " text tokens (52% and 63% with two keys; reading nothing: 2.5%) at +52% held-out perplexity, 51% next-token agreement;"
+                            + " so its answer differs from the plain one.)");
             out.println();
 
-            out.println("-- 3. Talaria: the cloud keeps the weights; this client sends every weight product on masked rows");
+            out.println(
+                    "-- 3. Talaria: the cloud keeps the weights; this client sends every weight product on masked rows");
             FoldedModel folded = FoldedModel.fold(m.files().config(), m.files().weights());
             // the authority issues this process's client a token, as an operator would after attesting it
             String token = SetupClients.newToken();
             try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
-                 SetupServer setup = SetupServer.start(new SetupAuthority(folded), SetupServer.Options.secure("127.0.0.1", 0,
-                         SetupClients.of("demo", token, RowBudget.UNLIMITED)));
-                 TalariaRuntime runtime = TalariaRuntime.connect(cloud.uri(), new HttpSetupService(setup.uri(), token, null), TalariaOptions.DEFAULT,
-                         Transport.Kind.SOCKET, CloudConnection.Retry.DEFAULT, TalariaRuntime.Decoys.NONE)) {
-                out.printf("cloud %s (weights, never sees a token), setup authority %s (model vendor, never sees a row)%n",
+                    SetupServer setup = SetupServer.start(
+                            new SetupAuthority(folded),
+                            SetupServer.Options.secure(
+                                    "127.0.0.1", 0, SetupClients.of("demo", token, RowBudget.UNLIMITED)));
+                    TalariaRuntime runtime = TalariaRuntime.connect(
+                            cloud.uri(),
+                            new HttpSetupService(setup.uri(), token, null),
+                            TalariaOptions.DEFAULT,
+                            Transport.Kind.SOCKET,
+                            CloudConnection.Retry.DEFAULT,
+                            TalariaRuntime.Decoys.NONE)) {
+                out.printf(
+                        "cloud %s (weights, never sees a token), setup authority %s (model vendor, never sees a row)%n",
                         cloud.uri(), setup.uri());
                 Generation g = runtime.generate(prompt, options, TokenListener.NONE, StopCondition.NEVER);
                 WireStats s = runtime.stats();
                 out.printf("answer: %s%n", tok.decode(g.outputIds(), true).strip());
                 boolean same = Arrays.equals(g.outputIds(), plain.outputIds());
-                out.printf("identical to the plain model's answer: %s (%d tokens)%n", same ? "yes" : "NO", g.outputIds().length);
-                out.printf("crossed the wire: %d round trips, %,d bytes to the cloud, %,d bytes back, %,d bytes of setup material;"
-                        + " masks: %s hidden, %s embedding, %d integrity check vector(s)%n", s.roundTrips(), s.bytesSent(),
-                        s.bytesReceived(), s.setupBytes(), TalariaOptions.DEFAULT.hidden(), TalariaOptions.DEFAULT.embed(),
+                out.printf(
+                        "identical to the plain model's answer: %s (%d tokens)%n",
+                        same ? "yes" : "NO", g.outputIds().length);
+                out.printf(
+                        "crossed the wire: %d round trips, %,d bytes to the cloud, %,d bytes back, %,d bytes of setup material;"
+                                + " masks: %s hidden, %s embedding, %d integrity check vector(s)%n",
+                        s.roundTrips(),
+                        s.bytesSent(),
+                        s.bytesReceived(),
+                        s.setupBytes(),
+                        TalariaOptions.DEFAULT.hidden(),
+                        TalariaOptions.DEFAULT.embed(),
                         TalariaOptions.DEFAULT.checkVectors());
                 out.println(leak(m.files().config(), m.files().weights(), dir, prompt, maxTokens));
                 if (!same) return 1;
@@ -154,17 +190,30 @@ public final class DemoCommand implements Callable<Integer> {
      * decoding rule is plain greedy, not the demo's penalties), attacked by the joint attack beside its reads-nothing twin.
      */
     private static String leak(ModelConfig c, Weights w, Path dir, int[] prompt, int maxTokens) throws IOException {
-        TalariaRun.Result run = TalariaRun.run(c, w, dir, new TalariaRun.Veil(TalariaOptions.DEFAULT), List.of(prompt), maxTokens,
-                TalariaRun.all(), () -> {});
+        TalariaRun.Result run = TalariaRun.run(
+                c,
+                w,
+                dir,
+                new TalariaRun.Veil(TalariaOptions.DEFAULT),
+                List.of(prompt),
+                maxTokens,
+                TalariaRun.all(),
+                () -> {});
         TalariaTarget target = new TalariaTarget(run.capture(), c, w);
         int[] truth = run.truth().requests().getFirst().processed();
         var joint = new JointLikelihoodAttack.Options(1, 32, true, true, true, null, null);
         int read = recovered(new JointLikelihoodAttack(joint, 1), target, truth);
         int nothing = recovered(new JointLikelihoodAttack(joint.readingNothing(), 1), target, truth);
-        return String.format(Locale.ROOT, "what the cloud could read: the joint attack (every row it was sent, the model as prior, the greedy"
-                + " rule) on a greedy run of this prompt recovers %d of %d tokens; the same decoder reading nothing, %d"
-                + " (mask scale %.1f for %d layers; the full audit: docs/results/audit.md)", read, truth.length, nothing,
-                TalariaOptions.depthScale(c), c.numLayers());
+        return String.format(
+                Locale.ROOT,
+                "what the cloud could read: the joint attack (every row it was sent, the model as prior, the greedy"
+                        + " rule) on a greedy run of this prompt recovers %d of %d tokens; the same decoder reading nothing, %d"
+                        + " (mask scale %.1f for %d layers; the full audit: docs/results/audit.md)",
+                read,
+                truth.length,
+                nothing,
+                TalariaOptions.depthScale(c),
+                c.numLayers());
     }
 
     private static int recovered(JointLikelihoodAttack attack, TalariaTarget target, int[] truth) {
@@ -177,7 +226,8 @@ public final class DemoCommand implements Callable<Integer> {
     /** The ids of {@code question} as the demo sends it: after the document-start token, or as a chat message. */
     static int[] promptIds(Tokenizer tok, String question, boolean chat) {
         if (!chat) return tok.encode(question, true, false);
-        ChatTemplate template = tok.chatTemplate().orElseThrow(() -> new IllegalArgumentException("the tokenizer has no chat template (drop --chat)"));
+        ChatTemplate template = tok.chatTemplate()
+                .orElseThrow(() -> new IllegalArgumentException("the tokenizer has no chat template (drop --chat)"));
         return tok.encode(template.render(List.of(new ChatTemplate.Message("user", question)), true), false, true);
     }
 }

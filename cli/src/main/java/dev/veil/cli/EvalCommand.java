@@ -9,11 +9,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code veil eval perplexity}: the model's perplexity on a text file. */
-@Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a model.",
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
+        description = "Evaluate a model.",
         subcommands = EvalCommand.PerplexityCommand.class)
 final class EvalCommand {
 
-    @Command(name = "perplexity", mixinStandardHelpOptions = true,
+    @Command(
+            name = "perplexity",
+            mixinStandardHelpOptions = true,
             description = "Perplexity on a text file (windows of the context length, each from an empty cache).")
     static final class PerplexityCommand implements Callable<Integer> {
 
@@ -44,7 +49,8 @@ final class EvalCommand {
                 int[] ids = m.tokenizer().encode(content, true, false);
                 int window = context > 0 ? context : m.files().config().maxPositionEmbeddings();
                 Perplexity.Result r = Perplexity.evaluate(m.transformer(), ids, window);
-                System.out.printf("perplexity %.4f over %d tokens (mean NLL %.5f nats, window %d)%n",
+                System.out.printf(
+                        "perplexity %.4f over %d tokens (mean NLL %.5f nats, window %d)%n",
                         r.perplexity(), r.tokens(), r.meanNll(), window);
             }
             return 0;

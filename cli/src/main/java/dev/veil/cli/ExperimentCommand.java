@@ -1,12 +1,15 @@
 package dev.veil.cli;
 
+import dev.veil.aloepri.SpecialTokens;
 import dev.veil.aloepri.experiment.AccuracyExperiment;
 import dev.veil.aloepri.experiment.AccuracyReport;
+import dev.veil.attack.aloepri.Frontier;
+import dev.veil.model.ModelFiles;
+import dev.veil.model.VeilCache;
 import dev.veil.tokenizer.Tokenizer;
 import dev.veil.train.data.Document;
 import dev.veil.train.data.Documents;
 import dev.veil.train.data.Split;
-import dev.veil.model.VeilCache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,98 +18,171 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import dev.veil.aloepri.SpecialTokens;
-import dev.veil.attack.aloepri.Frontier;
-import dev.veil.model.ModelFiles;
 
 /** {@code veil experiment}: studies that measure what the protections cost. */
-@Command(name = "experiment", mixinStandardHelpOptions = true, description = "Run an experiment and write its results.",
+@Command(
+        name = "experiment",
+        mixinStandardHelpOptions = true,
+        description = "Run an experiment and write its results.",
         subcommands = {ExperimentCommand.AloePriAccuracy.class, ExperimentCommand.AloePriFrontier.class})
 final class ExperimentCommand {
 
-    @Command(name = "aloepri-accuracy", mixinStandardHelpOptions = true,
-            description = {"AloePri's accuracy price (cf. the paper's Figures 3-5): sweeps alpha_e, alpha_h, lambda (F32 and BF16)",
-                    "and h one at a time around the defaults; for each, held-out perplexity on the State of the Union",
-                    "addresses 2000-2021 and next-token agreement with the plain model. Writes JSON, SVG plots and a",
-                    "markdown summary. Needs the corpus: run `veil data fetch sotu` first."})
+    @Command(
+            name = "aloepri-accuracy",
+            mixinStandardHelpOptions = true,
+            description = {
+                "AloePri's accuracy price (cf. the paper's Figures 3-5): sweeps alpha_e, alpha_h, lambda (F32 and BF16)",
+                "and h one at a time around the defaults; for each, held-out perplexity on the State of the Union",
+                "addresses 2000-2021 and next-token agreement with the plain model. Writes JSON, SVG plots and a",
+                "markdown summary. Needs the corpus: run `veil data fetch sotu` first."
+            })
     static final class AloePriAccuracy implements Callable<Integer> {
 
-        @Option(names = "--model", required = true, paramLabel = "DIR", description = "plain Hugging Face model directory (with tokenizer.json)")
+        @Option(
+                names = "--model",
+                required = true,
+                paramLabel = "DIR",
+                description = "plain Hugging Face model directory (with tokenizer.json)")
         Path model;
 
-        @Option(names = "--out", defaultValue = "aloepri-accuracy", paramLabel = "DIR", description = "output directory (default: ${DEFAULT-VALUE})")
+        @Option(
+                names = "--out",
+                defaultValue = "aloepri-accuracy",
+                paramLabel = "DIR",
+                description = "output directory (default: ${DEFAULT-VALUE})")
         Path out;
 
-        @Option(names = "--tokens", defaultValue = "4096", paramLabel = "N", description = "held-out tokens per point (default: ${DEFAULT-VALUE})")
+        @Option(
+                names = "--tokens",
+                defaultValue = "4096",
+                paramLabel = "N",
+                description = "held-out tokens per point (default: ${DEFAULT-VALUE})")
         int tokens;
 
-        @Option(names = "--context", defaultValue = "256", paramLabel = "N", description = "evaluation window (default: ${DEFAULT-VALUE})")
+        @Option(
+                names = "--context",
+                defaultValue = "256",
+                paramLabel = "N",
+                description = "evaluation window (default: ${DEFAULT-VALUE})")
         int context;
 
-        @Option(names = "--calibration-tokens", defaultValue = "128", paramLabel = "N",
+        @Option(
+                names = "--calibration-tokens",
+                defaultValue = "128",
+                paramLabel = "N",
                 description = "kappa calibration ids, as veil obfuscate (default: ${DEFAULT-VALUE})")
         int calibrationTokens;
 
-        @Option(names = "--seed", defaultValue = "aloepri-accuracy", description = "key seed shared by every point (default: ${DEFAULT-VALUE})")
+        @Option(
+                names = "--seed",
+                defaultValue = "aloepri-accuracy",
+                description = "key seed shared by every point (default: ${DEFAULT-VALUE})")
         String seed;
 
-        @Option(names = "--heldout", paramLabel = "FILE",
-                description = "held-out documents as JSON lines {\"id\",\"text\"} (default: the SOTU held-out split of `veil data fetch sotu`)")
+        @Option(
+                names = "--heldout",
+                paramLabel = "FILE",
+                description =
+                        "held-out documents as JSON lines {\"id\",\"text\"} (default: the SOTU held-out split of `veil data fetch sotu`)")
         Path heldout;
 
         @Override
         public Integer call() throws Exception {
             if (tokens < 2) throw new IllegalArgumentException("--tokens must be at least 2, got " + tokens);
             List<Document> docs;
-            if (heldout == null) docs = Split.HELDOUT.read(VeilCache.dir()); // names `veil data fetch sotu` when missing
+            if (heldout == null)
+                docs = Split.HELDOUT.read(VeilCache.dir()); // names `veil data fetch sotu` when missing
             else if (Files.isRegularFile(heldout)) docs = Documents.read(heldout);
             else throw new IOException(heldout + ": no such held-out file");
             int[] ids = heldOutTokens(docs, Tokenizer.load(model), tokens + 1);
             var settings = new AccuracyExperiment.Settings(Math.min(context, ids.length), calibrationTokens, seed);
-            var report = AccuracyExperiment.run(model, ids, settings, line -> System.out.println("aloepri-accuracy: " + line));
+            var report = AccuracyExperiment.run(
+                    model, ids, settings, line -> System.out.println("aloepri-accuracy: " + line));
             Path md = AccuracyReport.write(report, out);
             System.out.println("wrote " + md + ", aloepri-accuracy.json and the SVG plots in " + out);
             return 0;
         }
     }
 
-    @Command(name = "aloepri-frontier", mixinStandardHelpOptions = true,
-            description = {"AloePri's privacy/accuracy frontier: for the paper's defaults, each defense beyond the paper (noise on",
-                    "W_down, on W_gate/W_up, the exact unit split, larger h) and combinations, the strongest weight-only attack",
-                    "(an attacker who knows the defense) on held-out SOTU text vs the held-out perplexity increase and",
-                    "next-token agreement. Writes aloepri-frontier.json, .md and .svg. Needs `veil data fetch sotu`."})
+    @Command(
+            name = "aloepri-frontier",
+            mixinStandardHelpOptions = true,
+            description = {
+                "AloePri's privacy/accuracy frontier: for the paper's defaults, each defense beyond the paper (noise on",
+                "W_down, on W_gate/W_up, the exact unit split, larger h) and combinations, the strongest weight-only attack",
+                "(an attacker who knows the defense) on held-out SOTU text vs the held-out perplexity increase and",
+                "next-token agreement. Writes aloepri-frontier.json, .md and .svg. Needs `veil data fetch sotu`."
+            })
     static final class AloePriFrontier implements Callable<Integer> {
 
-        @Option(names = "--model", required = true, paramLabel = "DIR", description = "plain Hugging Face model directory (with tokenizer.json)")
+        @Option(
+                names = "--model",
+                required = true,
+                paramLabel = "DIR",
+                description = "plain Hugging Face model directory (with tokenizer.json)")
         Path model;
 
-        @Option(names = "--out", defaultValue = "docs/results/aloepri", paramLabel = "DIR", description = "output directory (default: ${DEFAULT-VALUE})")
+        @Option(
+                names = "--out",
+                defaultValue = "docs/results/aloepri",
+                paramLabel = "DIR",
+                description = "output directory (default: ${DEFAULT-VALUE})")
         Path out;
 
-        @Option(names = "--audit-tokens", defaultValue = "4096", paramLabel = "N", description = "held-out tokens the attacks are scored on (default: ${DEFAULT-VALUE})")
+        @Option(
+                names = "--audit-tokens",
+                defaultValue = "4096",
+                paramLabel = "N",
+                description = "held-out tokens the attacks are scored on (default: ${DEFAULT-VALUE})")
         int auditTokens;
 
-        @Option(names = "--tokens", defaultValue = "2048", paramLabel = "N", description = "held-out tokens for perplexity and agreement (default: ${DEFAULT-VALUE})")
+        @Option(
+                names = "--tokens",
+                defaultValue = "2048",
+                paramLabel = "N",
+                description = "held-out tokens for perplexity and agreement (default: ${DEFAULT-VALUE})")
         int tokens;
 
-        @Option(names = "--context", defaultValue = "256", paramLabel = "N", description = "evaluation window (default: ${DEFAULT-VALUE})")
+        @Option(
+                names = "--context",
+                defaultValue = "256",
+                paramLabel = "N",
+                description = "evaluation window (default: ${DEFAULT-VALUE})")
         int context;
 
-        @Option(names = "--public-tokens", defaultValue = "20000", paramLabel = "N", description = "the attacker's public text, for the reads-nothing reference (default: ${DEFAULT-VALUE})")
+        @Option(
+                names = "--public-tokens",
+                defaultValue = "20000",
+                paramLabel = "N",
+                description = "the attacker's public text, for the reads-nothing reference (default: ${DEFAULT-VALUE})")
         int publicTokens;
 
-        @Option(names = "--seed", defaultValue = "aloepri-frontier", description = "key seed shared by every point (default: ${DEFAULT-VALUE})")
+        @Option(
+                names = "--seed",
+                defaultValue = "aloepri-frontier",
+                description = "key seed shared by every point (default: ${DEFAULT-VALUE})")
         String seed;
 
-        @Option(names = "--settings", split = ";", paramLabel = "TEXT",
-                description = "only the settings whose name contains one of these, separated by ';' (the names hold commas)")
+        @Option(
+                names = "--settings",
+                split = ";",
+                paramLabel = "TEXT",
+                description =
+                        "only the settings whose name contains one of these, separated by ';' (the names hold commas)")
         List<String> only;
 
-        @Option(names = "--append", paramLabel = "JSON",
-                description = "add the selected settings' points to an earlier run's aloepri-frontier.json (same model, seed and token counts; a setting run again replaces its point)")
+        @Option(
+                names = "--append",
+                paramLabel = "JSON",
+                description =
+                        "add the selected settings' points to an earlier run's aloepri-frontier.json (same model, seed and token counts; a setting run again replaces its point)")
         Path append;
 
-        @Option(names = "--replot", paramLabel = "JSON", description = "render the table and plot of an earlier run's aloepri-frontier.json into --out, running nothing")
+        @Option(
+                names = "--replot",
+                paramLabel = "JSON",
+                description =
+                        "render the table and plot of an earlier run's aloepri-frontier.json into --out, running nothing")
         Path replot;
 
         @Override
@@ -115,7 +191,8 @@ final class ExperimentCommand {
                 for (Path p : Frontier.write(Frontier.read(replot), out)) System.out.println("written: " + p);
                 return 0;
             }
-            if (tokens < 2 || auditTokens < 1) throw new IllegalArgumentException("--tokens must be >= 2 and --audit-tokens >= 1");
+            if (tokens < 2 || auditTokens < 1)
+                throw new IllegalArgumentException("--tokens must be >= 2 and --audit-tokens >= 1");
             try (var files = ModelFiles.open(model)) {
                 var config = files.config();
                 Tokenizer tok = Tokenizer.load(files.tokenizerDir());
@@ -124,11 +201,23 @@ final class ExperimentCommand {
                 int[] accuracy = heldOutTokens(heldout, tok, tokens + 1);
                 int[] pub = heldOutTokens(Split.TRAIN.read(VeilCache.dir()), tok, publicTokens);
                 var settings = Frontier.standardSettings(config.hiddenSize());
-                if (only != null) settings = settings.stream().filter(s -> only.stream().anyMatch(s.name()::contains)).toList();
+                if (only != null)
+                    settings = settings.stream()
+                            .filter(s -> only.stream().anyMatch(s.name()::contains))
+                            .toList();
                 if (settings.isEmpty()) throw new IllegalArgumentException("no setting matches --settings " + only);
-                var result = Frontier.run(model.toAbsolutePath().normalize().getFileName().toString(), config,
-                        files.weights(), SpecialTokens.read(model, config), settings, audit, accuracy,
-                        Math.min(context, accuracy.length), pub, seed, line -> System.out.println("aloepri-frontier: " + line));
+                var result = Frontier.run(
+                        model.toAbsolutePath().normalize().getFileName().toString(),
+                        config,
+                        files.weights(),
+                        SpecialTokens.read(model, config),
+                        settings,
+                        audit,
+                        accuracy,
+                        Math.min(context, accuracy.length),
+                        pub,
+                        seed,
+                        line -> System.out.println("aloepri-frontier: " + line));
                 if (append != null) result = Frontier.merge(Frontier.read(append), result);
                 for (Path p : Frontier.write(result, out)) System.out.println("written: " + p);
             }

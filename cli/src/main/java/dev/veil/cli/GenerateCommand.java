@@ -21,7 +21,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code veil generate}: plain local generation, streamed to stdout (or one JSON object with --json). */
-@Command(name = "generate", mixinStandardHelpOptions = true,
+@Command(
+        name = "generate",
+        mixinStandardHelpOptions = true,
         description = "Generate text locally from a model (HF dir or GGUF).")
 final class GenerateCommand implements Callable<Integer> {
 
@@ -40,7 +42,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--system", description = "system message (with --chat)")
     String system;
 
-    @Option(names = "--max-tokens", defaultValue = "128", description = "most tokens to generate (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--max-tokens",
+            defaultValue = "128",
+            description = "most tokens to generate (default ${DEFAULT-VALUE})")
     int maxTokens;
 
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default ${DEFAULT-VALUE})")
@@ -49,25 +54,38 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "1", description = "nucleus sampling mass (default ${DEFAULT-VALUE})")
     double topP;
 
-    @Option(names = "--top-k", defaultValue = "0", description = "keep the k most likely tokens; 0 = all (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--top-k",
+            defaultValue = "0",
+            description = "keep the k most likely tokens; 0 = all (default ${DEFAULT-VALUE})")
     int topK;
 
     @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--min-p", defaultValue = "0",
-            description = "drop tokens less likely than this fraction of the most likely one; 0 = off (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--min-p",
+            defaultValue = "0",
+            description =
+                    "drop tokens less likely than this fraction of the most likely one; 0 = off (default ${DEFAULT-VALUE})")
     double minP;
 
-    @Option(names = "--repetition-penalty", defaultValue = "1",
-            description = "divide positive (multiply negative) logits of tokens in the prompt or output; 1 = off (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--repetition-penalty",
+            defaultValue = "1",
+            description =
+                    "divide positive (multiply negative) logits of tokens in the prompt or output; 1 = off (default ${DEFAULT-VALUE})")
     double repetitionPenalty;
 
-    @Option(names = "--presence-penalty", defaultValue = "0",
+    @Option(
+            names = "--presence-penalty",
+            defaultValue = "0",
             description = "subtract from logits of tokens the output holds, in [-2, 2] (default ${DEFAULT-VALUE})")
     double presencePenalty;
 
-    @Option(names = "--frequency-penalty", defaultValue = "0",
+    @Option(
+            names = "--frequency-penalty",
+            defaultValue = "0",
             description = "subtract per occurrence in the output, in [-2, 2] (default ${DEFAULT-VALUE})")
     double frequencyPenalty;
 
@@ -77,7 +95,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "kernel threads; 0 = all cores")
     int threads;
 
-    @Option(names = "--json", description = "print one JSON object: prompt_ids, output_ids, text, finish_reason, timings")
+    @Option(
+            names = "--json",
+            description = "print one JSON object: prompt_ids, output_ids, text, finish_reason, timings")
     boolean json;
 
     @Override
@@ -87,21 +107,26 @@ final class GenerateCommand implements Callable<Integer> {
             int[] promptIds = encodePrompt(tok);
             Set<Integer> eos = new HashSet<>(m.files().generation().eosTokenIds());
             eos.addAll(tok.eosIds());
-            var sampling = new SamplingParams(temperature, topK, topP, seed, minP, repetitionPenalty, presencePenalty, frequencyPenalty);
+            var sampling = new SamplingParams(
+                    temperature, topK, topP, seed, minP, repetitionPenalty, presencePenalty, frequencyPenalty);
             var options = new GenerationOptions(maxTokens, sampling, eos);
 
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
             StreamingDecoder decoder = tok.streamingDecoder(true);
             StopStrings stopStrings = new StopStrings(stops);
             StringBuilder text = new StringBuilder();
-            Generation g = new Generator(m.transformer()).generate(promptIds, options,
-                    id -> {
-                        if (eos.contains(id) || stopStrings.stopped()) return;
-                        String visible = stopStrings.accept(decoder.next(id)).text();
-                        text.append(visible);
-                        if (!json) out.print(visible);
-                    },
-                    id -> stopStrings.stopped());
+            Generation g = new Generator(m.transformer())
+                    .generate(
+                            promptIds,
+                            options,
+                            id -> {
+                                if (eos.contains(id) || stopStrings.stopped()) return;
+                                String visible =
+                                        stopStrings.accept(decoder.next(id)).text();
+                                text.append(visible);
+                                if (!json) out.print(visible);
+                            },
+                            id -> stopStrings.stopped());
             if (!stopStrings.stopped()) {
                 String rest = stopStrings.accept(decoder.flush()).text() + stopStrings.flush();
                 text.append(rest);
@@ -111,8 +136,12 @@ final class GenerateCommand implements Callable<Integer> {
             else {
                 out.println();
                 var t = g.timings();
-                System.err.printf("[%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s, %s]%n", t.promptTokens(),
-                        t.prefillTokensPerSecond(), t.generatedTokens(), t.decodeTokensPerSecond(),
+                System.err.printf(
+                        "[%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s, %s]%n",
+                        t.promptTokens(),
+                        t.prefillTokensPerSecond(),
+                        t.generatedTokens(),
+                        t.decodeTokensPerSecond(),
                         g.finishReason().name().toLowerCase());
             }
         }
@@ -121,8 +150,9 @@ final class GenerateCommand implements Callable<Integer> {
 
     private int[] encodePrompt(Tokenizer tok) {
         if (!chat) return tok.encode(prompt, true, true);
-        ChatTemplate template = tok.chatTemplate().orElseThrow(() ->
-                new IllegalArgumentException(model + ": the tokenizer has no chat_template (drop --chat)"));
+        ChatTemplate template = tok.chatTemplate()
+                .orElseThrow(() ->
+                        new IllegalArgumentException(model + ": the tokenizer has no chat_template (drop --chat)"));
         var messages = system == null
                 ? List.of(new ChatTemplate.Message("user", prompt))
                 : List.of(new ChatTemplate.Message("system", system), new ChatTemplate.Message("user", prompt));

@@ -16,15 +16,25 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code veil key}: look into and check AloePri key files. */
-@Command(name = "key", mixinStandardHelpOptions = true, description = "Inspect or verify an AloePri secret key file.",
+@Command(
+        name = "key",
+        mixinStandardHelpOptions = true,
+        description = "Inspect or verify an AloePri secret key file.",
         subcommands = {KeyCommand.Inspect.class, KeyCommand.Verify.class})
 public final class KeyCommand {
 
     static class PassphraseOptions {
-        @Option(names = "--passphrase", arity = "0", interactive = true, description = "the key file's passphrase (asked on the terminal)")
+        @Option(
+                names = "--passphrase",
+                arity = "0",
+                interactive = true,
+                description = "the key file's passphrase (asked on the terminal)")
         char[] passphrase;
 
-        @Option(names = "--passphrase-env", paramLabel = "VAR", description = "read the passphrase from environment variable VAR")
+        @Option(
+                names = "--passphrase-env",
+                paramLabel = "VAR",
+                description = "read the passphrase from environment variable VAR")
         String passphraseEnv;
 
         AloePriKey read(Path file) throws Exception {
@@ -32,7 +42,10 @@ public final class KeyCommand {
         }
     }
 
-    @Command(name = "inspect", mixinStandardHelpOptions = true, description = "Show a key file's parameters, model binding and (on request) the permutation.")
+    @Command(
+            name = "inspect",
+            mixinStandardHelpOptions = true,
+            description = "Show a key file's parameters, model binding and (on request) the permutation.")
     static final class Inspect implements Callable<Integer> {
         @Parameters(paramLabel = "KEYFILE")
         Path file;
@@ -40,7 +53,10 @@ public final class KeyCommand {
         @Option(names = "--json", description = "print JSON instead of text")
         boolean json;
 
-        @Option(names = "--show-permutation", description = "include the vocabulary permutation tau as a JSON array (tau[i] = obfuscated id of token i)")
+        @Option(
+                names = "--show-permutation",
+                description =
+                        "include the vocabulary permutation tau as a JSON array (tau[i] = obfuscated id of token i)")
         boolean showPermutation;
 
         @picocli.CommandLine.Mixin
@@ -84,27 +100,48 @@ public final class KeyCommand {
                 return 0;
             }
             var stats = Arrays.stream(k.kappa()).summaryStatistics();
-            System.out.printf("AloePri key %s (%s v%d, %s, permissions %s)%n", file, KeyFile.FORMAT, KeyFile.VERSION,
-                    encrypted ? "passphrase-encrypted" : "unencrypted", perms);
-            System.out.printf("  model        %s, hidden %d -> %d, vocabulary %d (%d special ids fixed)%n", k.architecture(),
-                    k.hiddenSize(), k.obfuscatedHiddenSize(), k.vocabSize(), k.fixedTokens().size());
-            System.out.printf("  parameters   lambda %s, h %d, alpha_e %s, alpha_h %s, beta %d, gamma %s%n", k.params().lambda(),
-                    k.params().expansion(), k.params().alphaE(), k.params().alphaH(), k.params().beta(), k.params().gamma());
-            System.out.printf("  kappa        %d norms, %.5f .. %.5f%n", k.kappa().length, stats.getMin(), stats.getMax());
+            System.out.printf(
+                    "AloePri key %s (%s v%d, %s, permissions %s)%n",
+                    file, KeyFile.FORMAT, KeyFile.VERSION, encrypted ? "passphrase-encrypted" : "unencrypted", perms);
+            System.out.printf(
+                    "  model        %s, hidden %d -> %d, vocabulary %d (%d special ids fixed)%n",
+                    k.architecture(),
+                    k.hiddenSize(),
+                    k.obfuscatedHiddenSize(),
+                    k.vocabSize(),
+                    k.fixedTokens().size());
+            System.out.printf(
+                    "  parameters   lambda %s, h %d, alpha_e %s, alpha_h %s, beta %d, gamma %s%n",
+                    k.params().lambda(),
+                    k.params().expansion(),
+                    k.params().alphaE(),
+                    k.params().alphaH(),
+                    k.params().beta(),
+                    k.params().gamma());
+            System.out.printf(
+                    "  kappa        %d norms, %.5f .. %.5f%n", k.kappa().length, stats.getMin(), stats.getMax());
             System.out.printf("  plain        sha256 %s%n", k.plainFingerprint());
             System.out.printf("  obfuscated   sha256 %s%n", k.obfuscatedFingerprint());
             System.out.printf("  created      %s%n", k.created());
-            if (showPermutation) System.out.println(mapper.writeValueAsString(k.permutation().forward()));
+            if (showPermutation)
+                System.out.println(mapper.writeValueAsString(k.permutation().forward()));
             return 0;
         }
     }
 
-    @Command(name = "verify", mixinStandardHelpOptions = true, description = "Check that a model directory is the obfuscated (or plain) model of a key.")
+    @Command(
+            name = "verify",
+            mixinStandardHelpOptions = true,
+            description = "Check that a model directory is the obfuscated (or plain) model of a key.")
     static final class Verify implements Callable<Integer> {
         @Parameters(paramLabel = "KEYFILE")
         Path file;
 
-        @Option(names = "--model", required = true, paramLabel = "DIR", description = "obfuscated (or with --plain, plain) model directory")
+        @Option(
+                names = "--model",
+                required = true,
+                paramLabel = "DIR",
+                description = "obfuscated (or with --plain, plain) model directory")
         Path model;
 
         @Option(names = "--plain", description = "check the plain model the key was made from instead")

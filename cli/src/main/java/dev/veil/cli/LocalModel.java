@@ -10,7 +10,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /** A model opened for local inference: its files, its tokenizer and the engine over its weights. */
-record LocalModel(ModelFiles files, Tokenizer tokenizer, Transformer transformer, Parallel parallel) implements AutoCloseable {
+record LocalModel(ModelFiles files, Tokenizer tokenizer, Transformer transformer, Parallel parallel)
+        implements AutoCloseable {
 
     /**
      * Opens an HF model dir or a GGUF file. The tokenizer comes from {@code tokenizerDir} when given, else from the

@@ -4,25 +4,29 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code veil} command. Each subcommand is one small class in this package. */
-@Command(name = "veil", mixinStandardHelpOptions = true, version = "veil 0.1.0",
-        description = "Confidential LLM inference: Talaria (split inference, ReMO masking) and AloePri (covariant obfuscation).",
+@Command(
+        name = "veil",
+        mixinStandardHelpOptions = true,
+        version = "veil 0.1.0",
+        description =
+                "Confidential LLM inference: Talaria (split inference, ReMO masking) and AloePri (covariant obfuscation).",
         subcommands = {
-                CommandLine.HelpCommand.class,
-                DemoCommand.class,
-                GenerateCommand.class,
-                EvalCommand.class,
-                InspectCommand.class,
-                ConvertCommand.class,
-                ObfuscateCommand.class,
-                KeyCommand.class,
-                ExperimentCommand.class,
-                BenchElsewhereCommand.class,
-                TalariaCommand.class,
-                ServeCommand.class,
-                GatewayCommand.class,
-                DataCommand.class,
-                TrainCommand.class,
-                AuditCommand.class,
+            CommandLine.HelpCommand.class,
+            DemoCommand.class,
+            GenerateCommand.class,
+            EvalCommand.class,
+            InspectCommand.class,
+            ConvertCommand.class,
+            ObfuscateCommand.class,
+            KeyCommand.class,
+            ExperimentCommand.class,
+            BenchElsewhereCommand.class,
+            TalariaCommand.class,
+            ServeCommand.class,
+            GatewayCommand.class,
+            DataCommand.class,
+            TrainCommand.class,
+            AuditCommand.class,
         })
 public final class Main {
 

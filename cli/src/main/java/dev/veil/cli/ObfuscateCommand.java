@@ -5,6 +5,7 @@ import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ObfuscateModelDir;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
@@ -12,100 +13,193 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import java.io.PrintWriter;
 
 /** {@code veil obfuscate}: AloePri's offline step — an obfuscated checkpoint any engine runs, and the secret key. */
-@Command(name = "obfuscate", mixinStandardHelpOptions = true,
-        description = {"Obfuscate a Hugging Face Llama/Qwen2 model with AloePri (covariant obfuscation).",
-                "Writes a standard checkpoint (hidden size d+2h) that an unchanged engine serves,",
-                "and an owner-only secret key file with the vocabulary permutation the gateway needs.",
-                "Streams tensor by tensor; the output directory appears only when complete."})
+@Command(
+        name = "obfuscate",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Obfuscate a Hugging Face Llama/Qwen2 model with AloePri (covariant obfuscation).",
+            "Writes a standard checkpoint (hidden size d+2h) that an unchanged engine serves,",
+            "and an owner-only secret key file with the vocabulary permutation the gateway needs.",
+            "Streams tensor by tensor; the output directory appears only when complete."
+        })
 public final class ObfuscateCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "plain model directory (config.json + safetensors)")
+    @Option(
+            names = "--model",
+            required = true,
+            paramLabel = "DIR",
+            description = "plain model directory (config.json + safetensors)")
     Path model;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory for the obfuscated model (must not exist)")
+    @Option(
+            names = "--out",
+            required = true,
+            paramLabel = "DIR",
+            description = "output directory for the obfuscated model (must not exist)")
     Path out;
 
-    @Option(names = "--key", required = true, paramLabel = "KEYFILE", description = "secret key file to write (must not exist)")
+    @Option(
+            names = "--key",
+            required = true,
+            paramLabel = "KEYFILE",
+            description = "secret key file to write (must not exist)")
     Path key;
 
-    @Option(names = "--lambda", defaultValue = "0.3", description = "distance of B from orthogonal, > 0 (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--lambda",
+            defaultValue = "0.3",
+            description = "distance of B from orthogonal, > 0 (default: ${DEFAULT-VALUE})")
     double lambda;
 
     @Option(names = "--h", paramLabel = "H", description = "hidden expansion, even >= 0 (default: min(128, d/8))")
     Integer expansion;
 
-    @Option(names = "--alpha-e", defaultValue = "" + AloePriParams.VEIL_ALPHA_E, description = "embedding noise, x its std (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--alpha-e",
+            defaultValue = "" + AloePriParams.VEIL_ALPHA_E,
+            description = "embedding noise, x its std (default: ${DEFAULT-VALUE})")
     double alphaE;
 
-    @Option(names = "--alpha-h", defaultValue = "" + AloePriParams.VEIL_ALPHA_H, description = "LM-head noise, x its std (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--alpha-h",
+            defaultValue = "" + AloePriParams.VEIL_ALPHA_H,
+            description = "LM-head noise, x its std (default: ${DEFAULT-VALUE})")
     double alphaH;
 
-    @Option(names = "--beta", defaultValue = "8", description = "largest RoPE block-permutation window; 1 = off (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--beta",
+            defaultValue = "8",
+            description = "largest RoPE block-permutation window; 1 = off (default: ${DEFAULT-VALUE})")
     int beta;
 
-    @Option(names = "--gamma", defaultValue = "1000", description = "inverse temperature of the window choice (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--gamma",
+            defaultValue = "1000",
+            description = "inverse temperature of the window choice (default: ${DEFAULT-VALUE})")
     double gamma;
 
-    @Option(names = "--alpha-down", defaultValue = "" + AloePriParams.VEIL_ALPHA_DOWN, description = "beyond the paper: noise on every W_down, x its std (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--alpha-down",
+            defaultValue = "" + AloePriParams.VEIL_ALPHA_DOWN,
+            description = "beyond the paper: noise on every W_down, x its std (default: ${DEFAULT-VALUE})")
     double alphaDown;
 
-    @Option(names = "--alpha-gate-up", defaultValue = "" + AloePriParams.VEIL_ALPHA_GATE_UP, description = "beyond the paper: noise on every W_gate and W_up, x its std (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--alpha-gate-up",
+            defaultValue = "" + AloePriParams.VEIL_ALPHA_GATE_UP,
+            description = "beyond the paper: noise on every W_gate and W_up, x its std (default: ${DEFAULT-VALUE})")
     double alphaGateUp;
 
-    @Option(names = "--split", defaultValue = "" + AloePriParams.VEIL_SPLIT, description = "beyond the paper: split every FFN unit into K exact parts; 1 = off (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--split",
+            defaultValue = "" + AloePriParams.VEIL_SPLIT,
+            description =
+                    "beyond the paper: split every FFN unit into K exact parts; 1 = off (default: ${DEFAULT-VALUE})")
     int split;
 
-    @Option(names = "--audit", description = "after writing, run the weight-only attacks on the result (the SOTU held-out split; `veil data fetch sotu`) and print the strongest")
+    @Option(
+            names = "--audit",
+            description =
+                    "after writing, run the weight-only attacks on the result (the SOTU held-out split; `veil data fetch sotu`) and print the strongest")
     boolean audit;
 
-    @Option(names = "--audit-threshold", defaultValue = AloePriSelfAudit.DEFAULT_THRESHOLD, paramLabel = "P",
-            description = "with --audit: warn when the strongest attack recovers more than this share of held-out text tokens (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--audit-threshold",
+            defaultValue = AloePriSelfAudit.DEFAULT_THRESHOLD,
+            paramLabel = "P",
+            description =
+                    "with --audit: warn when the strongest attack recovers more than this share of held-out text tokens (default: ${DEFAULT-VALUE})")
     double auditThreshold;
 
-    @Option(names = "--seed", description = "any text: a reproducible obfuscation; whoever guesses it has the key, so a warning"
-            + " below ~128 bits by a character-entropy estimate (default: a fresh random key)")
+    @Option(
+            names = "--seed",
+            description = "any text: a reproducible obfuscation; whoever guesses it has the key, so a warning"
+                    + " below ~128 bits by a character-entropy estimate (default: a fresh random key)")
     String seed;
 
     @Option(names = "--dtype", description = "output storage: F32, BF16 or F16 (default: as the plain model)")
     DType dtype;
 
-    @Option(names = "--calibration-tokens", defaultValue = "128", paramLabel = "N",
-            description = "calibrate the RMSNorm constants kappa on the plain model's activations over N random ids; 0 = the paper's Gaussian estimate (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--calibration-tokens",
+            defaultValue = "128",
+            paramLabel = "N",
+            description =
+                    "calibrate the RMSNorm constants kappa on the plain model's activations over N random ids; 0 = the paper's Gaussian estimate (default: ${DEFAULT-VALUE})")
     int calibrationTokens;
 
-    @Option(names = "--gguf", paramLabel = "PATH",
-            description = "also write the obfuscated model as GGUF for llama.cpp (synthetic vocabulary: the server runs on token ids)")
+    @Option(
+            names = "--gguf",
+            paramLabel = "PATH",
+            description =
+                    "also write the obfuscated model as GGUF for llama.cpp (synthetic vocabulary: the server runs on token ids)")
     Path gguf;
 
-    @Option(names = "--passphrase", arity = "0", interactive = true, description = "encrypt the key file with a passphrase (asked on the terminal)")
+    @Option(
+            names = "--passphrase",
+            arity = "0",
+            interactive = true,
+            description = "encrypt the key file with a passphrase (asked on the terminal)")
     char[] passphrase;
 
-    @Option(names = "--passphrase-env", paramLabel = "VAR", description = "encrypt the key file with the passphrase in environment variable VAR")
+    @Option(
+            names = "--passphrase-env",
+            paramLabel = "VAR",
+            description = "encrypt the key file with the passphrase in environment variable VAR")
     String passphraseEnv;
 
     @Override
     public Integer call() throws Exception {
         ModelConfig config = ModelConfig.read(model);
         int d = config.hiddenSize();
-        AloePriParams params = new AloePriParams(lambda, expansion != null ? expansion : AloePriParams.defaultExpansion(d),
-                alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
+        AloePriParams params = new AloePriParams(
+                lambda,
+                expansion != null ? expansion : AloePriParams.defaultExpansion(d),
+                alphaE,
+                alphaH,
+                beta,
+                gamma,
+                alphaDown,
+                alphaGateUp,
+                split);
         char[] pass = Passphrases.resolve(passphrase, passphraseEnv);
         if (seed != null && SeedEntropy.warning(seed) != null) System.err.println(SeedEntropy.warning(seed));
         long start = System.nanoTime();
         AloePriKey k;
         int total = 3 + config.numLayers() * (config.attentionBias() ? 12 : 9);
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("obfuscate").setInitialMax(total)
-                .setStyle(ProgressBarStyle.ASCII).setUnit(" tensors", 1).continuousUpdate().build()) {
-            k = ObfuscateModelDir.run(new ObfuscateModelDir.Request(model, out, key, params, seed, dtype, pass, calibrationTokens, gguf, s -> bar.step()));
+        try (ProgressBar bar = new ProgressBarBuilder()
+                .setTaskName("obfuscate")
+                .setInitialMax(total)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUnit(" tensors", 1)
+                .continuousUpdate()
+                .build()) {
+            k = ObfuscateModelDir.run(new ObfuscateModelDir.Request(
+                    model, out, key, params, seed, dtype, pass, calibrationTokens, gguf, s -> bar.step()));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.printf("obfuscated %s -> %s in %.1f s (hidden %d -> %d, lambda %s, h %d, alpha_e %s, alpha_h %s, beta %d, gamma %s, alpha_down %s, alpha_gate_up %s, split %d)%n",
-                model, out, seconds, d, k.obfuscatedHiddenSize(), lambda, params.expansion(), alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
+        System.out.printf(
+                "obfuscated %s -> %s in %.1f s (hidden %d -> %d, lambda %s, h %d, alpha_e %s, alpha_h %s, beta %d, gamma %s, alpha_down %s, alpha_gate_up %s, split %d)%n",
+                model,
+                out,
+                seconds,
+                d,
+                k.obfuscatedHiddenSize(),
+                lambda,
+                params.expansion(),
+                alphaE,
+                alphaH,
+                beta,
+                gamma,
+                alphaDown,
+                alphaGateUp,
+                split);
         if (gguf != null) System.out.printf("GGUF for llama.cpp: %s%n", gguf);
-        System.out.printf("secret key: %s (%s, owner-only); keep it off the server%n", key, pass == null ? "unencrypted" : "passphrase-encrypted");
+        System.out.printf(
+                "secret key: %s (%s, owner-only); keep it off the server%n",
+                key, pass == null ? "unencrypted" : "passphrase-encrypted");
         if (audit) AloePriSelfAudit.run(model, out, k, auditThreshold, new PrintWriter(System.out, true));
         return 0;
     }

@@ -42,7 +42,13 @@ public final class PrivateChatDemo {
      * @param sentIds     the obfuscated prompt ids the untrusted server received
      * @param receivedIds the obfuscated ids it generated
      */
-    public record Result(String answer, String finishReason, int promptTokens, int completionTokens, int[] sentIds, int[] receivedIds) {}
+    public record Result(
+            String answer,
+            String finishReason,
+            int promptTokens,
+            int completionTokens,
+            int[] sentIds,
+            int[] receivedIds) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -57,7 +63,8 @@ public final class PrivateChatDemo {
         return runAloePri(modelDir, question, maxTokens, null, out);
     }
 
-    public static Result runAloePri(Path modelDir, String question, int maxTokens, Boolean chat, PrintStream out) throws Exception {
+    public static Result runAloePri(Path modelDir, String question, int maxTokens, Boolean chat, PrintStream out)
+            throws Exception {
         return runAloePri(modelDir, question, maxTokens, chat, SamplingParams.GREEDY, out);
     }
 
@@ -65,31 +72,46 @@ public final class PrivateChatDemo {
      * @param chat     ask through /v1/chat/completions (true), /v1/completions (false), or as the tokenizer allows (null)
      * @param sampling greedy, with these penalties (they go to the gateway in OpenAI's and vLLM's names)
      */
-    public static Result runAloePri(Path modelDir, String question, int maxTokens, Boolean chat, SamplingParams sampling,
-                                    PrintStream out) throws Exception {
+    public static Result runAloePri(
+            Path modelDir, String question, int maxTokens, Boolean chat, SamplingParams sampling, PrintStream out)
+            throws Exception {
         Path work = Files.createTempDirectory("veil-demo-");
         try {
             ModelConfig config = ModelConfig.read(modelDir);
-            out.printf("1/4 obfuscating %s with AloePri (hidden %d, %d layers, vocabulary %d) ...%n", modelDir, config.hiddenSize(),
-                    config.numLayers(), config.vocabSize());
+            out.printf(
+                    "1/4 obfuscating %s with AloePri (hidden %d, %d layers, vocabulary %d) ...%n",
+                    modelDir, config.hiddenSize(), config.numLayers(), config.vocabSize());
             Path obfuscated = work.resolve("obfuscated");
-            AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(modelDir, obfuscated, work.resolve("model.key"),
-                    AloePriParams.defaults(config.hiddenSize())));
-            out.printf("    obfuscated checkpoint: hidden %d; secret key: the vocabulary permutation (kept by the gateway only)%n",
+            AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(
+                    modelDir, obfuscated, work.resolve("model.key"), AloePriParams.defaults(config.hiddenSize())));
+            out.printf(
+                    "    obfuscated checkpoint: hidden %d; secret key: the vocabulary permutation (kept by the gateway only)%n",
                     key.obfuscatedHiddenSize());
-            try (InferenceServer server = InferenceServer.open(obfuscated, ServerOptions.defaults("obfuscated").withAddress("127.0.0.1", 0),
-                    Parallel.shared())) {
+            try (InferenceServer server = InferenceServer.open(
+                    obfuscated, ServerOptions.defaults("obfuscated").withAddress("127.0.0.1", 0), Parallel.shared())) {
                 out.printf("2/4 untrusted server on %s (sees token ids only)%n", server.uri());
                 Tokenizer tokenizer = Tokenizer.load(modelDir);
-                var backend = new AloePriBackend(key.permutation(), VllmClient.connect(server.uri(), null, VllmClient.Timeouts.defaults()));
-                try (GatewayServer gateway = GatewayServer.start(GatewayOptions.defaults("veil").withAddress("127.0.0.1", 0)
-                        .withShowUntrusted(true), tokenizer, backend)) {
+                var backend = new AloePriBackend(
+                        key.permutation(), VllmClient.connect(server.uri(), null, VllmClient.Timeouts.defaults()));
+                try (GatewayServer gateway = GatewayServer.start(
+                        GatewayOptions.defaults("veil")
+                                .withAddress("127.0.0.1", 0)
+                                .withShowUntrusted(true),
+                        tokenizer,
+                        backend)) {
                     out.printf("3/4 trusted gateway on %s (OpenAI API; chat page at /)%n", gateway.uri());
                     out.printf("4/4 asking: %s%n", question);
-                    Result r = ask(gateway.uri(), question, maxTokens, chat != null ? chat : tokenizer.chatTemplate().isPresent(), sampling);
-                    out.printf("%nanswer (%s, %d prompt + %d generated tokens):%n%s%n", r.finishReason(), r.promptTokens(),
-                            r.completionTokens(), r.answer());
-                    out.printf("%nwhat the untrusted server saw: no text, only obfuscated ids%n  received %d ids: %s%n  returned %d ids: %s%n",
+                    Result r = ask(
+                            gateway.uri(),
+                            question,
+                            maxTokens,
+                            chat != null ? chat : tokenizer.chatTemplate().isPresent(),
+                            sampling);
+                    out.printf(
+                            "%nanswer (%s, %d prompt + %d generated tokens):%n%s%n",
+                            r.finishReason(), r.promptTokens(), r.completionTokens(), r.answer());
+                    out.printf(
+                            "%nwhat the untrusted server saw: no text, only obfuscated ids%n  received %d ids: %s%n  returned %d ids: %s%n",
                             r.sentIds().length, preview(r.sentIds()), r.receivedIds().length, preview(r.receivedIds()));
                     return r;
                 }
@@ -112,17 +134,28 @@ public final class PrivateChatDemo {
         body.put("max_tokens", maxTokens);
         body.put("veil_untrusted", true);
         try (HttpClient http = HttpClient.newHttpClient()) {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(gateway.resolve(chat ? "/v1/chat/completions" : "/v1/completions"))
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(gateway.resolve(chat ? "/v1/chat/completions" : "/v1/completions"))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             JsonNode n = JSON.readTree(response.body());
-            if (response.statusCode() != 200) throw new IOException("the gateway answered HTTP " + response.statusCode() + ": "
-                    + n.path("error").path("message").asText(response.body()));
+            if (response.statusCode() != 200)
+                throw new IOException("the gateway answered HTTP " + response.statusCode() + ": "
+                        + n.path("error").path("message").asText(response.body()));
             JsonNode choice = n.path("choices").path(0);
-            String answer = chat ? choice.path("message").path("content").asText() : choice.path("text").asText();
+            String answer = chat
+                    ? choice.path("message").path("content").asText()
+                    : choice.path("text").asText();
             JsonNode seen = n.path("veil_untrusted");
-            return new Result(answer, choice.path("finish_reason").asText(), n.path("usage").path("prompt_tokens").asInt(),
-                    n.path("usage").path("completion_tokens").asInt(), ids(seen.path("prompt_token_ids")), ids(seen.path("token_ids")));
+            return new Result(
+                    answer,
+                    choice.path("finish_reason").asText(),
+                    n.path("usage").path("prompt_tokens").asInt(),
+                    n.path("usage").path("completion_tokens").asInt(),
+                    ids(seen.path("prompt_token_ids")),
+                    ids(seen.path("token_ids")));
         }
     }
 

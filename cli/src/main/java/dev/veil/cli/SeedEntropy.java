@@ -32,8 +32,10 @@ final class SeedEntropy {
     static String warning(String seed) {
         double bits = bits(seed);
         if (bits >= MIN_BITS) return null;
-        return String.format("warning: --seed has about %.0f bits of entropy by Veil's estimate (below %d): anyone who guesses it"
-                + " can recompute the whole key; use it for reproducible experiments only, or pass 32+ random bytes"
-                + " (e.g. 64 hex digits from `openssl rand -hex 32`), or leave --seed out for a fresh random key", bits, MIN_BITS);
+        return String.format(
+                "warning: --seed has about %.0f bits of entropy by Veil's estimate (below %d): anyone who guesses it"
+                        + " can recompute the whole key; use it for reproducible experiments only, or pass 32+ random bytes"
+                        + " (e.g. 64 hex digits from `openssl rand -hex 32`), or leave --seed out for a fresh random key",
+                bits, MIN_BITS);
     }
 }

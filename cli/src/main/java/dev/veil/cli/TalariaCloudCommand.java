@@ -14,7 +14,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code veil talaria cloud}: the untrusted weight service. */
-@Command(name = "cloud", mixinStandardHelpOptions = true,
+@Command(
+        name = "cloud",
+        mixinStandardHelpOptions = true,
         description = "Serve a model's weight products (norm weights folded in) as KServe V2 models over HTTP. "
                 + "Sees only masked rows; logs counts and timings only.")
 public final class TalariaCloudCommand implements Callable<Integer> {
@@ -22,57 +24,89 @@ public final class TalariaCloudCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Hugging Face model directory or .gguf file")
     Path model;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to listen on (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--host",
+            defaultValue = "127.0.0.1",
+            description = "address to listen on (default: ${DEFAULT-VALUE})")
     String host;
 
-    @Option(names = "--port", defaultValue = "8000", description = "port (default: ${DEFAULT-VALUE}; 0 picks a free one)")
+    @Option(
+            names = "--port",
+            defaultValue = "8000",
+            description = "port (default: ${DEFAULT-VALUE}; 0 picks a free one)")
     int port;
 
-    @Option(names = "--batch-window-us", defaultValue = "0",
-            description = "microseconds a batch waits for concurrent calls (default: ${DEFAULT-VALUE}: batch only calls that queue up meanwhile)")
+    @Option(
+            names = "--batch-window-us",
+            defaultValue = "0",
+            description =
+                    "microseconds a batch waits for concurrent calls (default: ${DEFAULT-VALUE}: batch only calls that queue up meanwhile)")
     long batchWindowMicros;
 
-    @Option(names = "--max-batch-rows", defaultValue = "4096", description = "rows per matmul at most (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--max-batch-rows",
+            defaultValue = "4096",
+            description = "rows per matmul at most (default: ${DEFAULT-VALUE})")
     int maxBatchRows;
 
     @Option(names = "--threads", description = "kernel threads (default: all processors)")
     Integer threads;
 
-    @Option(names = "--head-timeout", defaultValue = "10", paramLabel = "SECONDS",
+    @Option(
+            names = "--head-timeout",
+            defaultValue = "10",
+            paramLabel = "SECONDS",
             description = "longest time from a request's first byte to the end of its head (default: ${DEFAULT-VALUE})")
     long headTimeout;
 
-    @Option(names = "--body-timeout", defaultValue = "60", paramLabel = "SECONDS",
+    @Option(
+            names = "--body-timeout",
+            defaultValue = "60",
+            paramLabel = "SECONDS",
             description = "longest time to receive a request's body (default: ${DEFAULT-VALUE})")
     long bodyTimeout;
 
-    @Option(names = "--idle-timeout", defaultValue = "300", paramLabel = "SECONDS",
-            description = "a connection with no request is closed after this long; clients reconnect (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--idle-timeout",
+            defaultValue = "300",
+            paramLabel = "SECONDS",
+            description =
+                    "a connection with no request is closed after this long; clients reconnect (default: ${DEFAULT-VALUE})")
     long idleTimeout;
 
-    @Option(names = "--max-connections", defaultValue = "256", paramLabel = "N",
+    @Option(
+            names = "--max-connections",
+            defaultValue = "256",
+            paramLabel = "N",
             description = "connections served at once, a thread each; more get 503 (default: ${DEFAULT-VALUE})")
     int maxConnections;
 
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         ModelFiles files = ModelFiles.open(model); // stays open: the products read the (memory-mapped) tensors in place
         FoldedModel folded = FoldedModel.fold(files.config(), files.weights());
         Parallel parallel = threads == null ? Parallel.shared() : new Parallel(threads);
-        CloudServer server = CloudServer.start(folded,
+        CloudServer server = CloudServer.start(
+                folded,
                 new CloudServer.Options(host, port, Duration.ofNanos(batchWindowMicros * 1000), maxBatchRows, parallel)
-                        .withLimits(new CloudServer.Limits(Duration.ofSeconds(headTimeout), Duration.ofSeconds(bodyTimeout),
-                                Duration.ofSeconds(idleTimeout), maxConnections)));
+                        .withLimits(new CloudServer.Limits(
+                                Duration.ofSeconds(headTimeout),
+                                Duration.ofSeconds(bodyTimeout),
+                                Duration.ofSeconds(idleTimeout),
+                                maxConnections)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             files.close();
             stopped.countDown();
         }));
-        spec.commandLine().getOut().println("talaria cloud listening on " + server.uri() + " (" + folded.config().numLayers()
-                + " layers; Ctrl-C stops)");
+        spec.commandLine()
+                .getOut()
+                .println("talaria cloud listening on " + server.uri() + " ("
+                        + folded.config().numLayers() + " layers; Ctrl-C stops)");
         spec.commandLine().getOut().flush();
         stopped.await();
         return 0;

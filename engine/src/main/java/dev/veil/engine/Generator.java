@@ -28,8 +28,8 @@ public final class Generator {
      * Generates after whatever {@code cache} already holds (a shared prefix, an earlier turn). The repetition penalty
      * counts {@code prompt} and the output, not what the cache held before.
      */
-    public Generation generate(int[] prompt, KvCache cache, GenerationOptions options, TokenListener listener,
-                               StopCondition stop) {
+    public Generation generate(
+            int[] prompt, KvCache cache, GenerationOptions options, TokenListener listener, StopCondition stop) {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
         if (prompt.length > cache.remaining())
             throw new IllegalArgumentException("prompt of " + prompt.length + " tokens exceeds the context length "
@@ -71,7 +71,8 @@ public final class Generator {
     /** Runs the prompt in chunks of {@code chunk} tokens; returns the last token's logits. */
     private float[] prefill(int[] prompt, KvCache cache, int chunk) {
         int from = 0;
-        for (; prompt.length - from > chunk; from += chunk) model.append(Arrays.copyOfRange(prompt, from, from + chunk), cache);
+        for (; prompt.length - from > chunk; from += chunk)
+            model.append(Arrays.copyOfRange(prompt, from, from + chunk), cache);
         return model.forward(Arrays.copyOfRange(prompt, from, prompt.length), cache);
     }
 }

@@ -2,7 +2,6 @@ package dev.veil.engine;
 
 import dev.veil.engine.kernel.Half;
 import dev.veil.model.ModelConfig;
-import java.util.Arrays;
 
 /**
  * The keys and values of one sequence, F32, each kv head's positions contiguous so attention streams them:
@@ -27,6 +26,7 @@ public final class KvCache {
     private final float[][] values;
     /** Positions allocated per kv head: a multiple of BLOCK. */
     private int allocated;
+
     private int size;
 
     /** A cache for the model's full context ({@code max_position_embeddings}). */
@@ -71,7 +71,8 @@ public final class KvCache {
     /** The value of {@code position} in layer {@code layer}: {@code kvDim} floats, kv head by kv head. */
     public float[] value(int layer, int position) {
         float[] out = new float[kvHeads * headDim];
-        for (int h = 0; h < kvHeads; h++) System.arraycopy(values[layer], valueAt(h, position), out, h * headDim, headDim);
+        for (int h = 0; h < kvHeads; h++)
+            System.arraycopy(values[layer], valueAt(h, position), out, h * headDim, headDim);
         return out;
     }
 
@@ -97,14 +98,17 @@ public final class KvCache {
 
     /** Makes room for {@code n} more positions, or fails naming the context length. */
     void reserve(int n) {
-        if (n > remaining()) throw new IllegalArgumentException("positions " + size + ".." + (size + n - 1)
-                + " exceed the context length " + capacity);
+        if (n > remaining())
+            throw new IllegalArgumentException(
+                    "positions " + size + ".." + (size + n - 1) + " exceed the context length " + capacity);
         int needed = size + n;
         if (needed <= allocated) return;
-        int grown = Math.ceilDiv((int) Math.min(capacity, Math.max(needed, Math.max(64, 2L * allocated))), BLOCK) * BLOCK;
+        int grown =
+                Math.ceilDiv((int) Math.min(capacity, Math.max(needed, Math.max(64, 2L * allocated))), BLOCK) * BLOCK;
         long perHead = (long) grown * headDim;
         if (perHead * kvHeads > Integer.MAX_VALUE - 8)
-            throw new IllegalArgumentException("a KV cache of " + grown + " positions is too large for one array per layer");
+            throw new IllegalArgumentException(
+                    "a KV cache of " + grown + " positions is too large for one array per layer");
         for (int l = 0; l < layers; l++) {
             keys[l] = regrow(keys[l], allocated * headDim, (int) perHead);
             values[l] = regrow(values[l], allocated * headDim, (int) perHead);
@@ -152,7 +156,8 @@ public final class KvCache {
     public void copyFrom(KvCache src) {
         if (src.layers != layers || src.kvHeads != kvHeads || src.headDim != headDim)
             throw new IllegalArgumentException("cannot copy a cache of another model shape");
-        if (src.size > capacity) throw new IllegalArgumentException(src.size + " positions exceed the context length " + capacity);
+        if (src.size > capacity)
+            throw new IllegalArgumentException(src.size + " positions exceed the context length " + capacity);
         for (int l = 0; l < layers; l++) {
             if (keys[l].length != src.keys[l].length) {
                 keys[l] = new float[src.keys[l].length];

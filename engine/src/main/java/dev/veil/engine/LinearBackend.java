@@ -27,15 +27,15 @@ public interface LinearBackend extends AutoCloseable {
      * families with {@link ModelConfig#qkNorm()}.
      */
     default void applyQkNorm(int layer, float[] qkv, int n) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not run q_norm/k_norm (Qwen3) models");
+        throw new UnsupportedOperationException(
+                getClass().getSimpleName() + " does not run q_norm/k_norm (Qwen3) models");
     }
 
     /** {@code γ_q} on every query head and {@code γ_k} on every key head of {@code n} rows of {@code [q | k | v]}, in place. */
     static void scaleQkHeads(ModelConfig c, float[] qkv, int n, float[] gammaQ, float[] gammaK) {
         int d = c.headDim(), qkvDim = c.qDim() + 2 * c.kvDim();
         for (int r = 0; r < n; r++) {
-            for (int h = 0; h < c.numHeads(); h++)
-                for (int i = 0; i < d; i++) qkv[r * qkvDim + h * d + i] *= gammaQ[i];
+            for (int h = 0; h < c.numHeads(); h++) for (int i = 0; i < d; i++) qkv[r * qkvDim + h * d + i] *= gammaQ[i];
             for (int h = 0; h < c.numKvHeads(); h++)
                 for (int i = 0; i < d; i++) qkv[r * qkvDim + c.qDim() + h * d + i] *= gammaK[i];
         }

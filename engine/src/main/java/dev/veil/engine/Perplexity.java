@@ -21,8 +21,10 @@ public final class Perplexity {
     }
 
     public static Result evaluate(Transformer model, int[] tokens, int contextLength) {
-        if (contextLength < 2) throw new IllegalArgumentException("context length must be at least 2, got " + contextLength);
-        if (tokens.length < 2) throw new IllegalArgumentException("perplexity needs at least 2 tokens, got " + tokens.length);
+        if (contextLength < 2)
+            throw new IllegalArgumentException("context length must be at least 2, got " + contextLength);
+        if (tokens.length < 2)
+            throw new IllegalArgumentException("perplexity needs at least 2 tokens, got " + tokens.length);
         int vocab = model.config().vocabSize();
         double nll = 0;
         int scored = 0;
@@ -32,7 +34,8 @@ public final class Perplexity {
             for (int from = w; from < end - 1; from += CHUNK) {
                 int to = Math.min(end - 1, from + CHUNK); // the last token of a window is only ever a target
                 float[] logits = model.forwardAll(Arrays.copyOfRange(tokens, from, to), cache);
-                for (int i = from; i < to; i++) nll += negativeLogLikelihood(logits, (i - from) * vocab, vocab, tokens[i + 1]);
+                for (int i = from; i < to; i++)
+                    nll += negativeLogLikelihood(logits, (i - from) * vocab, vocab, tokens[i + 1]);
                 scored += to - from;
             }
         }

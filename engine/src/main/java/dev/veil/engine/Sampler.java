@@ -20,6 +20,7 @@ public final class Sampler {
     private final SplittableRandom random;
     /** Ids in the prompt or the output (repetition penalty), and how often each is in the output (the other two). */
     private final BitSet seen = new BitSet();
+
     private int[] outputCounts = new int[0];
 
     public Sampler(SamplingParams params) {
@@ -43,7 +44,8 @@ public final class Sampler {
         int token = params.greedy() ? argmax(l) : draw(distribution(l, params));
         if (params.penalized()) {
             seen.set(token);
-            if (token >= outputCounts.length) outputCounts = Arrays.copyOf(outputCounts, Math.max(token + 1, 2 * outputCounts.length));
+            if (token >= outputCounts.length)
+                outputCounts = Arrays.copyOf(outputCounts, Math.max(token + 1, 2 * outputCounts.length));
             outputCounts[token]++;
         }
         return token;

@@ -13,8 +13,15 @@ package dev.veil.engine;
  * @param presencePenalty   OpenAI: subtracted from the logit of every token the output already holds; 0 is off
  * @param frequencyPenalty  OpenAI: subtracted once per earlier occurrence in the output; 0 is off
  */
-public record SamplingParams(double temperature, int topK, double topP, long seed, double minP, double repetitionPenalty,
-                             double presencePenalty, double frequencyPenalty) {
+public record SamplingParams(
+        double temperature,
+        int topK,
+        double topP,
+        long seed,
+        double minP,
+        double repetitionPenalty,
+        double presencePenalty,
+        double frequencyPenalty) {
 
     public static final SamplingParams GREEDY = new SamplingParams(0, 0, 1, 0);
 
@@ -25,7 +32,8 @@ public record SamplingParams(double temperature, int topK, double topP, long see
         if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP);
         if (!(minP >= 0 && minP <= 1)) throw new IllegalArgumentException("min_p must be in [0, 1], got " + minP);
         if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty))
-            throw new IllegalArgumentException("repetition_penalty must be a finite number > 0, got " + repetitionPenalty);
+            throw new IllegalArgumentException(
+                    "repetition_penalty must be a finite number > 0, got " + repetitionPenalty);
         if (!(presencePenalty >= -2 && presencePenalty <= 2))
             throw new IllegalArgumentException("presence_penalty must be in [-2, 2], got " + presencePenalty);
         if (!(frequencyPenalty >= -2 && frequencyPenalty <= 2))
@@ -43,7 +51,8 @@ public record SamplingParams(double temperature, int topK, double topP, long see
     }
 
     public SamplingParams withMinP(double minP) {
-        return new SamplingParams(temperature, topK, topP, seed, minP, repetitionPenalty, presencePenalty, frequencyPenalty);
+        return new SamplingParams(
+                temperature, topK, topP, seed, minP, repetitionPenalty, presencePenalty, frequencyPenalty);
     }
 
     public boolean greedy() {

@@ -57,7 +57,11 @@ public final class Transformer {
     }
 
     /** Which positions of a chunk need logits. */
-    public enum Logits { NONE, LAST, ALL }
+    public enum Logits {
+        NONE,
+        LAST,
+        ALL
+    }
 
     /**
      * Tokens to run at the next positions of one sequence's cache: a prompt chunk, or the one token of a decode step.
@@ -98,14 +102,15 @@ public final class Transformer {
         int n = rows.count();
         int hidden = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), inter = c.intermediateSize();
         int qkvDim = qDim + 2 * kvDim;
-        float[] x = new float[n * hidden];        // the residual stream
+        float[] x = new float[n * hidden]; // the residual stream
         float[] normed = new float[n * hidden];
         float[] qkv = new float[n * qkvDim];
         float[] attention = new float[n * qDim];
         float[] projected = new float[n * hidden];
         float[] gateUp = null, swiGlu = null; // dense feed-forward buffers, made when a dense layer comes
         Rope.Table[] angles = new Rope.Table[chunks.size()];
-        for (int i = 0; i < angles.length; i++) angles[i] = rope.table(chunks.get(i).cache().size(), chunks.get(i).tokens().length);
+        for (int i = 0; i < angles.length; i++)
+            angles[i] = rope.table(chunks.get(i).cache().size(), chunks.get(i).tokens().length);
 
         backend.embed(rows.tokens(), x);
         for (int layer = 0; layer < c.numLayers(); layer++) {
@@ -167,7 +172,10 @@ public final class Transformer {
      */
     private void experts(int layer, float[] normed, int n, float[] out) {
         ModelConfig.Moe moe = c.moe();
-        int experts = moe.numExperts(), k = moe.expertsPerToken(), hidden = c.hiddenSize(), inter = moe.moeIntermediateSize();
+        int experts = moe.numExperts(),
+                k = moe.expertsPerToken(),
+                hidden = c.hiddenSize(),
+                inter = moe.moeIntermediateSize();
         float[] probs = new float[n * experts];
         backend.route(layer, normed, n, probs);
         int[] chosen = new int[n * k];
@@ -212,7 +220,8 @@ public final class Transformer {
             }
         }
         Arrays.fill(out, 0, n * hidden, 0f);
-        for (int r = 0; r < n; r++) VectorMath.addWeightedRows(weights, r * k, k, slots, r * k * hidden, hidden, out, r * hidden, hidden);
+        for (int r = 0; r < n; r++)
+            VectorMath.addWeightedRows(weights, r * k, k, slots, r * k * hidden, hidden, out, r * hidden, hidden);
     }
 
     /** The rank at which row {@code r} chose expert {@code e}, or -1. */

@@ -36,8 +36,11 @@ class BatchedForwardTest {
     }
 
     static Stream<Arguments> models() {
-        return Stream.of(Arguments.of("llama", TestModels.llama(), DType.F32), Arguments.of("qwen2", TestModels.qwen2(), DType.BF16),
-                Arguments.of("oddHeadDim", TestModels.oddHeadDim(), DType.F16), Arguments.of("qwen3", TestModels.qwen3(), DType.BF16),
+        return Stream.of(
+                Arguments.of("llama", TestModels.llama(), DType.F32),
+                Arguments.of("qwen2", TestModels.qwen2(), DType.BF16),
+                Arguments.of("oddHeadDim", TestModels.oddHeadDim(), DType.F16),
+                Arguments.of("qwen3", TestModels.qwen3(), DType.BF16),
                 Arguments.of("qwen3Moe", TestModels.qwen3Moe(), DType.F32));
     }
 
@@ -46,7 +49,8 @@ class BatchedForwardTest {
     }
 
     private static Transformer engine(ModelConfig c, DType dtype, Batching batching) {
-        return new Transformer(new LocalLinearBackend(c, TestModels.random(c, dtype, 11), PARALLEL, batching), PARALLEL);
+        return new Transformer(
+                new LocalLinearBackend(c, TestModels.random(c, dtype, 11), PARALLEL, batching), PARALLEL);
     }
 
     private static int[] tokens(ModelConfig c, int n, long seed) {
@@ -61,7 +65,8 @@ class BatchedForwardTest {
     @Test
     void everyExpertOnEveryRowChangesNothing() {
         ModelConfig c = TestModels.qwen3Moe();
-        LocalLinearBackend local = new LocalLinearBackend(c, TestModels.random(c, DType.F32, 11), PARALLEL, Batching.INVARIANT);
+        LocalLinearBackend local =
+                new LocalLinearBackend(c, TestModels.random(c, DType.F32, 11), PARALLEL, Batching.INVARIANT);
         int[] calls = new int[1];
         ForwardingBackend every = new ForwardingBackend(local) {
             @Override
@@ -79,7 +84,8 @@ class BatchedForwardTest {
         float[] plain = new Transformer(local, PARALLEL).forwardAll(prompt, new KvCache(c));
         float[] hidden = new Transformer(every, PARALLEL).forwardAll(prompt, new KvCache(c));
         assertThat(hidden).containsExactly(plain);
-        assertThat(calls[0]).isEqualTo(2 * c.moe().numExperts() * 2); // 2 sparse layers x every expert x (gate_up, down)
+        assertThat(calls[0])
+                .isEqualTo(2 * c.moe().numExperts() * 2); // 2 sparse layers x every expert x (gate_up, down)
     }
 
     /** One sequence alone: the whole prompt in one pass, then one token per pass; every logits row it produced. */
@@ -97,25 +103,33 @@ class BatchedForwardTest {
         Transformer engine = engine(c, dtype);
         int[] promptA = tokens(c, 5, 1), promptB = tokens(c, 9, 2), promptC = tokens(c, 3, 3);
         int[] nextA = tokens(c, 4, 4), nextB = tokens(c, 3, 5), nextC = tokens(c, 4, 6);
-        List<float[]> soloA = alone(engine, promptA, nextA), soloB = alone(engine, promptB, nextB), soloC = alone(engine, promptC, nextC);
+        List<float[]> soloA = alone(engine, promptA, nextA),
+                soloB = alone(engine, promptB, nextB),
+                soloC = alone(engine, promptC, nextC);
 
         KvCache a = engine.newCache(), b = engine.newCache(), c3 = engine.newCache();
         // pass 1: A's prompt, the first 4 tokens of B's prompt (no logits), C's prompt
-        float[][] r = engine.forward(List.of(new Chunk(promptA, a, Logits.LAST),
-                new Chunk(Arrays.copyOfRange(promptB, 0, 4), b, Logits.NONE), new Chunk(promptC, c3, Logits.LAST)));
+        float[][] r = engine.forward(List.of(
+                new Chunk(promptA, a, Logits.LAST),
+                new Chunk(Arrays.copyOfRange(promptB, 0, 4), b, Logits.NONE),
+                new Chunk(promptC, c3, Logits.LAST)));
         assertThat(r[0]).containsExactly(soloA.get(0));
         assertThat(r[1]).isNull();
         assertThat(r[2]).containsExactly(soloC.get(0));
         // pass 2: decode A and C around the rest of B's prompt (a prefill chunk mixed with decode steps)
-        r = engine.forward(List.of(new Chunk(new int[] {nextA[0]}, a, Logits.LAST),
-                new Chunk(Arrays.copyOfRange(promptB, 4, 9), b, Logits.LAST), new Chunk(new int[] {nextC[0]}, c3, Logits.LAST)));
+        r = engine.forward(List.of(
+                new Chunk(new int[] {nextA[0]}, a, Logits.LAST),
+                new Chunk(Arrays.copyOfRange(promptB, 4, 9), b, Logits.LAST),
+                new Chunk(new int[] {nextC[0]}, c3, Logits.LAST)));
         assertThat(r[0]).containsExactly(soloA.get(1));
         assertThat(r[1]).containsExactly(soloB.get(0));
         assertThat(r[2]).containsExactly(soloC.get(1));
         // passes 3..: pure decode steps, in a different order each time, one sequence leaving early
         for (int step = 1; step < 3; step++) {
-            r = engine.forward(List.of(new Chunk(new int[] {nextC[step]}, c3, Logits.LAST),
-                    new Chunk(new int[] {nextB[step - 1]}, b, Logits.LAST), new Chunk(new int[] {nextA[step]}, a, Logits.LAST)));
+            r = engine.forward(List.of(
+                    new Chunk(new int[] {nextC[step]}, c3, Logits.LAST),
+                    new Chunk(new int[] {nextB[step - 1]}, b, Logits.LAST),
+                    new Chunk(new int[] {nextA[step]}, a, Logits.LAST)));
             assertThat(r[0]).as("C step %d", step).containsExactly(soloC.get(step + 1));
             assertThat(r[1]).as("B step %d", step).containsExactly(soloB.get(step));
             assertThat(r[2]).as("A step %d", step).containsExactly(soloA.get(step + 1));
@@ -144,7 +158,10 @@ class BatchedForwardTest {
             step.add(new Chunk(new int[] {i + 1}, cache, Logits.LAST));
         }
         float[][] batched = engine.forward(step);
-        for (int i = 0; i < 8; i++) assertThat(Close.relativeError(batched[i], solo.get(i))).as("sequence %d", i).isLessThan(1e-5);
+        for (int i = 0; i < 8; i++)
+            assertThat(Close.relativeError(batched[i], solo.get(i)))
+                    .as("sequence %d", i)
+                    .isLessThan(1e-5);
     }
 
     @Test
@@ -153,8 +170,8 @@ class BatchedForwardTest {
         Transformer engine = engine(c, DType.F32);
         int[] prompt = tokens(c, 6, 9), other = tokens(c, 2, 10);
         float[] expected = engine.forwardAll(prompt, engine.newCache());
-        float[][] r = engine.forward(List.of(new Chunk(other, engine.newCache(), Logits.LAST),
-                new Chunk(prompt, engine.newCache(), Logits.ALL)));
+        float[][] r = engine.forward(List.of(
+                new Chunk(other, engine.newCache(), Logits.LAST), new Chunk(prompt, engine.newCache(), Logits.ALL)));
         assertThat(r[1]).containsExactly(expected);
         assertThat(r[0]).hasSize(c.vocabSize());
     }
@@ -164,9 +181,10 @@ class BatchedForwardTest {
         ModelConfig c = TestModels.llama();
         Transformer engine = engine(c, DType.F32);
         KvCache cache = engine.newCache();
-        assertThatThrownBy(() -> engine.forward(List.of(new Chunk(new int[] {1}, cache, Logits.LAST),
-                new Chunk(new int[] {2}, cache, Logits.LAST))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cache appears twice");
+        assertThatThrownBy(() -> engine.forward(List.of(
+                        new Chunk(new int[] {1}, cache, Logits.LAST), new Chunk(new int[] {2}, cache, Logits.LAST))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("cache appears twice");
         assertThat(cache.size()).isZero();
     }
 
@@ -177,9 +195,10 @@ class BatchedForwardTest {
         KvCache small = new KvCache(c, 4), other = engine.newCache();
         engine.forward(new int[] {1, 2, 3}, small);
         engine.forward(new int[] {4}, other);
-        assertThatThrownBy(() -> engine.forward(List.of(new Chunk(new int[] {5}, other, Logits.LAST),
-                new Chunk(new int[] {6, 7}, small, Logits.LAST))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("context length 4");
+        assertThatThrownBy(() -> engine.forward(List.of(
+                        new Chunk(new int[] {5}, other, Logits.LAST), new Chunk(new int[] {6, 7}, small, Logits.LAST))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("context length 4");
         assertThat(small.size()).isEqualTo(3);
         assertThat(other.size()).isEqualTo(1);
         assertThatThrownBy(() -> engine.forward(List.of())).hasMessageContaining("no sequences");

@@ -25,6 +25,8 @@ public final class Close {
     }
 
     public static void assertClose(float[] actual, double[] expected, double tolerance, String what) {
-        assertThat(relativeError(actual, expected)).as(what + ": max error relative to max |expected|").isLessThanOrEqualTo(tolerance);
+        assertThat(relativeError(actual, expected))
+                .as(what + ": max error relative to max |expected|")
+                .isLessThanOrEqualTo(tolerance);
     }
 }

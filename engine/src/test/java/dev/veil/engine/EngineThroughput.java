@@ -30,7 +30,9 @@ public final class EngineThroughput {
 
     public static void main(String[] args) throws Exception {
         String model = args.length > 0 ? args[0] : "0.5b";
-        int threads = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
+        int threads = args.length > 1
+                ? Integer.parseInt(args[1])
+                : Runtime.getRuntime().availableProcessors();
         int prompt = args.length > 2 ? Integer.parseInt(args[2]) : 128;
         int decode = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         int depth = args.length > 4 ? Integer.parseInt(args[4]) : 0;
@@ -48,10 +50,13 @@ public final class EngineThroughput {
         long bytesPerToken = 0;
         for (String name : weights.names()) {
             Tensor t = weights.get(name);
-            if (t.rank() == 2 && !name.equals("model.embed_tokens.weight")) bytesPerToken += t.data().byteSize();
+            if (t.rank() == 2 && !name.equals("model.embed_tokens.weight"))
+                bytesPerToken += t.data().byteSize();
         }
-        if (!weights.contains("lm_head.weight")) bytesPerToken += weights.get("model.embed_tokens.weight").data().byteSize();
-        System.out.printf("%s: %.3f GB of weights read per decoded token, %d threads%n", model, bytesPerToken / 1e9, threads);
+        if (!weights.contains("lm_head.weight"))
+            bytesPerToken += weights.get("model.embed_tokens.weight").data().byteSize();
+        System.out.printf(
+                "%s: %.3f GB of weights read per decoded token, %d threads%n", model, bytesPerToken / 1e9, threads);
         SplittableRandom rnd = new SplittableRandom(1);
         try (Parallel p = new Parallel(threads)) {
             Transformer t = new Transformer(new LocalLinearBackend(c, weights, p), p);
@@ -68,23 +73,97 @@ public final class EngineThroughput {
                 for (int i = 0; i < decode; i++) t.forward(new int[] {i + 5}, cache);
                 long t3 = System.nanoTime();
                 double decodeSeconds = (t3 - t2) / 1e9;
-                System.out.printf("round %d: pp%d %.1f tok/s | tg%d %.2f tok/s = %.1f GB/s of weights%s%n",
-                        round, prompt, prompt / ((t1 - t0) / 1e9), decode, decode / decodeSeconds,
-                        bytesPerToken * decode / decodeSeconds / 1e9, depth > 0 ? " (depth " + depth + ")" : "");
+                System.out.printf(
+                        "round %d: pp%d %.1f tok/s | tg%d %.2f tok/s = %.1f GB/s of weights%s%n",
+                        round,
+                        prompt,
+                        prompt / ((t1 - t0) / 1e9),
+                        decode,
+                        decode / decodeSeconds,
+                        bytesPerToken * decode / decodeSeconds / 1e9,
+                        depth > 0 ? " (depth " + depth + ")" : "");
             }
         }
     }
 
     private static ModelConfig shape(String name) {
         return switch (name) {
-            case "small" -> new ModelConfig(Architecture.LLAMA, 32000, 512, 1408, 8, 8, 4, 64, 1e-6, 10000.0, null, 4096,
-                    false, false, 1, List.of(2), "float32");
-            case "250m" -> new ModelConfig(Architecture.LLAMA, 32000, 1024, 2816, 16, 16, 4, 64, 1e-5, 10000.0, null, 4096,
-                    false, false, 1, List.of(2), "float32");
-            case "1b" -> new ModelConfig(Architecture.LLAMA, 32000, 2048, 5632, 22, 32, 4, 64, 1e-5, 10000.0, null, 4096,
-                    false, false, 1, List.of(2), "float32"); // TinyLlama-1.1B
-            case "0.5b" -> new ModelConfig(Architecture.QWEN2, 151936, 896, 4864, 24, 14, 2, 64, 1e-6, 1000000.0, null, 4096,
-                    true, true, -1, List.of(151643), "float32"); // Qwen2-0.5B
+            case "small" ->
+                new ModelConfig(
+                        Architecture.LLAMA,
+                        32000,
+                        512,
+                        1408,
+                        8,
+                        8,
+                        4,
+                        64,
+                        1e-6,
+                        10000.0,
+                        null,
+                        4096,
+                        false,
+                        false,
+                        1,
+                        List.of(2),
+                        "float32");
+            case "250m" ->
+                new ModelConfig(
+                        Architecture.LLAMA,
+                        32000,
+                        1024,
+                        2816,
+                        16,
+                        16,
+                        4,
+                        64,
+                        1e-5,
+                        10000.0,
+                        null,
+                        4096,
+                        false,
+                        false,
+                        1,
+                        List.of(2),
+                        "float32");
+            case "1b" ->
+                new ModelConfig(
+                        Architecture.LLAMA,
+                        32000,
+                        2048,
+                        5632,
+                        22,
+                        32,
+                        4,
+                        64,
+                        1e-5,
+                        10000.0,
+                        null,
+                        4096,
+                        false,
+                        false,
+                        1,
+                        List.of(2),
+                        "float32"); // TinyLlama-1.1B
+            case "0.5b" ->
+                new ModelConfig(
+                        Architecture.QWEN2,
+                        151936,
+                        896,
+                        4864,
+                        24,
+                        14,
+                        2,
+                        64,
+                        1e-6,
+                        1000000.0,
+                        null,
+                        4096,
+                        true,
+                        true,
+                        -1,
+                        List.of(151643),
+                        "float32"); // Qwen2-0.5B
             default -> throw new IllegalArgumentException("no model file and no shape named " + name);
         };
     }

@@ -9,11 +9,11 @@ import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import java.util.Arrays;
 
 class GeneratorTest {
 
@@ -46,10 +46,15 @@ class GeneratorTest {
     @Test
     void greedyGenerationEqualsTheReferenceAndStreamsEveryToken() {
         List<Integer> streamed = new ArrayList<>();
-        Generation g = new Generator(MODEL).generate(PROMPT, new GenerationOptions(24, SamplingParams.GREEDY, Set.of(), 3),
-                streamed::add, StopCondition.NEVER);
+        Generation g = new Generator(MODEL)
+                .generate(
+                        PROMPT,
+                        new GenerationOptions(24, SamplingParams.GREEDY, Set.of(), 3),
+                        streamed::add,
+                        StopCondition.NEVER);
         assertThat(g.outputIds()).containsExactly(referenceGreedy(PROMPT, 24));
-        assertThat(streamed).containsExactly(Arrays.stream(g.outputIds()).boxed().toArray(Integer[]::new));
+        assertThat(streamed)
+                .containsExactly(Arrays.stream(g.outputIds()).boxed().toArray(Integer[]::new));
         assertThat(g.finishReason()).isEqualTo(FinishReason.MAX_TOKENS);
         assertThat(g.promptIds()).containsExactly(PROMPT);
         assertThat(g.timings().promptTokens()).isEqualTo(7);
@@ -58,8 +63,12 @@ class GeneratorTest {
 
     @Test
     void prefillChunkSizeDoesNotChangeTheOutput() {
-        int[] a = new Generator(MODEL).generate(PROMPT, new GenerationOptions(10, SamplingParams.GREEDY, Set.of(), 1)).outputIds();
-        int[] b = new Generator(MODEL).generate(PROMPT, new GenerationOptions(10, SamplingParams.GREEDY, Set.of(), 256)).outputIds();
+        int[] a = new Generator(MODEL)
+                .generate(PROMPT, new GenerationOptions(10, SamplingParams.GREEDY, Set.of(), 1))
+                .outputIds();
+        int[] b = new Generator(MODEL)
+                .generate(PROMPT, new GenerationOptions(10, SamplingParams.GREEDY, Set.of(), 256))
+                .outputIds();
         assertThat(a).containsExactly(b);
     }
 
@@ -69,7 +78,8 @@ class GeneratorTest {
         int eos = greedy[5];
         int firstEos = 0;
         while (greedy[firstEos] != eos) firstEos++;
-        Generation g = new Generator(MODEL).generate(PROMPT, new GenerationOptions(12, SamplingParams.GREEDY, Set.of(eos)));
+        Generation g =
+                new Generator(MODEL).generate(PROMPT, new GenerationOptions(12, SamplingParams.GREEDY, Set.of(eos)));
         assertThat(g.finishReason()).isEqualTo(FinishReason.EOS);
         assertThat(g.outputIds()).containsExactly(Arrays.copyOf(greedy, firstEos + 1));
     }
@@ -77,11 +87,12 @@ class GeneratorTest {
     @Test
     void stopConditionSeesEachTokenInOrderAndCanStop() {
         List<Integer> seen = new ArrayList<>();
-        Generation g = new Generator(MODEL).generate(PROMPT, new GenerationOptions(50, SamplingParams.GREEDY, Set.of()),
-                TokenListener.NONE, id -> {
-                    seen.add(id);
-                    return seen.size() == 4;
-                });
+        Generation g = new Generator(MODEL)
+                .generate(
+                        PROMPT, new GenerationOptions(50, SamplingParams.GREEDY, Set.of()), TokenListener.NONE, id -> {
+                            seen.add(id);
+                            return seen.size() == 4;
+                        });
         assertThat(g.finishReason()).isEqualTo(FinishReason.STOP_CONDITION);
         assertThat(g.outputIds()).hasSize(4).containsExactly(referenceGreedy(PROMPT, 4));
         assertThat(seen).hasSize(4);
@@ -92,16 +103,22 @@ class GeneratorTest {
         GenerationOptions o = new GenerationOptions(20, new SamplingParams(1.2, 40, 0.95, 1234), Set.of());
         int[] a = new Generator(MODEL).generate(PROMPT, o).outputIds();
         int[] b = new Generator(MODEL).generate(PROMPT, o).outputIds();
-        int[] other = new Generator(MODEL).generate(PROMPT,
-                new GenerationOptions(20, new SamplingParams(1.2, 40, 0.95, 1235), Set.of())).outputIds();
+        int[] other = new Generator(MODEL)
+                .generate(PROMPT, new GenerationOptions(20, new SamplingParams(1.2, 40, 0.95, 1235), Set.of()))
+                .outputIds();
         assertThat(a).containsExactly(b).isNotEqualTo(other);
     }
 
     @Test
     void stopsWhenTheContextIsFull() {
         KvCache small = new KvCache(C, 10);
-        Generation g = new Generator(MODEL).generate(PROMPT, small, new GenerationOptions(50, SamplingParams.GREEDY, Set.of()),
-                TokenListener.NONE, StopCondition.NEVER);
+        Generation g = new Generator(MODEL)
+                .generate(
+                        PROMPT,
+                        small,
+                        new GenerationOptions(50, SamplingParams.GREEDY, Set.of()),
+                        TokenListener.NONE,
+                        StopCondition.NEVER);
         assertThat(g.finishReason()).isEqualTo(FinishReason.CONTEXT_FULL);
         assertThat(g.outputIds()).hasSize(4); // 3 more positions fit, and the last sampled token needs none
         assertThat(small.size()).isEqualTo(10);
@@ -109,18 +126,25 @@ class GeneratorTest {
 
     @Test
     void aPromptLongerThanTheContextFailsClearly() {
-        assertThatThrownBy(() -> new Generator(MODEL).generate(new int[300], new GenerationOptions(5, SamplingParams.GREEDY, Set.of())))
+        assertThatThrownBy(() -> new Generator(MODEL)
+                        .generate(new int[300], new GenerationOptions(5, SamplingParams.GREEDY, Set.of())))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("prompt of 300 tokens exceeds the context length 256");
-        assertThatThrownBy(() -> new Generator(MODEL).generate(new int[0], new GenerationOptions(5, SamplingParams.GREEDY, Set.of())))
+        assertThatThrownBy(() -> new Generator(MODEL)
+                        .generate(new int[0], new GenerationOptions(5, SamplingParams.GREEDY, Set.of())))
                 .hasMessage("the prompt is empty");
     }
 
     @Test
     void zeroMaxTokensOnlyPrefills() {
         KvCache cache = MODEL.newCache();
-        Generation g = new Generator(MODEL).generate(PROMPT, cache, new GenerationOptions(0, SamplingParams.GREEDY, Set.of()),
-                TokenListener.NONE, StopCondition.NEVER);
+        Generation g = new Generator(MODEL)
+                .generate(
+                        PROMPT,
+                        cache,
+                        new GenerationOptions(0, SamplingParams.GREEDY, Set.of()),
+                        TokenListener.NONE,
+                        StopCondition.NEVER);
         assertThat(g.outputIds()).isEmpty();
         assertThat(cache.size()).isEqualTo(PROMPT.length);
     }
@@ -131,14 +155,18 @@ class GeneratorTest {
         int[][] prompts = {PROMPT, {1, 2, 3}, {200, 100, 50, 25, 12, 6}, {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2}};
         GenerationOptions o = new GenerationOptions(16, new SamplingParams(0.8, 20, 0.9, 77), Set.of());
         int[][] alone = new int[prompts.length][];
-        for (int i = 0; i < prompts.length; i++) alone[i] = new Generator(MODEL).generate(prompts[i], o).outputIds();
+        for (int i = 0; i < prompts.length; i++)
+            alone[i] = new Generator(MODEL).generate(prompts[i], o).outputIds();
         int[][] together = new int[prompts.length][];
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < prompts.length; i++) {
             int k = i;
-            threads.add(Thread.ofPlatform().start(() -> together[k] = new Generator(MODEL).generate(prompts[k], o).outputIds()));
+            threads.add(Thread.ofPlatform()
+                    .start(() -> together[k] =
+                            new Generator(MODEL).generate(prompts[k], o).outputIds()));
         }
         for (Thread t : threads) t.join();
-        for (int i = 0; i < prompts.length; i++) assertThat(together[i]).as("prompt %d", i).containsExactly(alone[i]);
+        for (int i = 0; i < prompts.length; i++)
+            assertThat(together[i]).as("prompt %d", i).containsExactly(alone[i]);
     }
 }

@@ -10,13 +10,13 @@ import dev.veil.model.ModelFiles;
 import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
 import dev.veil.model.safetensors.SafetensorsWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.nio.file.Files;
 
 /** The engine on weights memory-mapped from a safetensors file (read in place, at unaligned offsets). */
 class ModelFilesEngineTest {
@@ -33,10 +33,14 @@ class ModelFilesEngineTest {
             c.write(model);
             SafetensorsWriter.write(model.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
             int[] prompt = {3, 14, 15, 92, 65, 35, 89};
-            float[] expected = new Transformer(new LocalLinearBackend(c, w, Parallel.shared())).forwardAll(prompt, new KvCache(c));
+            float[] expected =
+                    new Transformer(new LocalLinearBackend(c, w, Parallel.shared())).forwardAll(prompt, new KvCache(c));
             try (ModelFiles files = ModelFiles.open(model)) {
-                Transformer mapped = new Transformer(new LocalLinearBackend(files.config(), files.weights(), Parallel.shared()));
-                assertThat(mapped.forwardAll(prompt, new KvCache(files.config()))).as(dtype.name()).containsExactly(expected);
+                Transformer mapped =
+                        new Transformer(new LocalLinearBackend(files.config(), files.weights(), Parallel.shared()));
+                assertThat(mapped.forwardAll(prompt, new KvCache(files.config())))
+                        .as(dtype.name())
+                        .containsExactly(expected);
             }
         }
     }

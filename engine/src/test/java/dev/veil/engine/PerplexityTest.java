@@ -22,7 +22,8 @@ class PerplexityTest {
         int[] tokens = new SplittableRandom(4).ints(150, 0, c.vocabSize()).toArray();
         int window = 70; // windows 0..69, 70..139, 140..149; chunks of 64 inside
         try (Parallel p = new Parallel(2)) {
-            Perplexity.Result r = Perplexity.evaluate(new Transformer(new LocalLinearBackend(c, w, p), p), tokens, window);
+            Perplexity.Result r =
+                    Perplexity.evaluate(new Transformer(new LocalLinearBackend(c, w, p), p), tokens, window);
             double nll = 0;
             int scored = 0;
             for (int start = 0; start < tokens.length; start += window) {
@@ -47,8 +48,11 @@ class PerplexityTest {
     @Test
     void rejectsTooShortInput() {
         ModelConfig c = TestModels.mha();
-        Transformer t = new Transformer(new LocalLinearBackend(c, TestModels.random(c, DType.F32, 1), Parallel.shared()));
-        assertThatThrownBy(() -> Perplexity.evaluate(t, new int[] {1}, 16)).hasMessage("perplexity needs at least 2 tokens, got 1");
-        assertThatThrownBy(() -> Perplexity.evaluate(t, new int[] {1, 2}, 1)).hasMessage("context length must be at least 2, got 1");
+        Transformer t =
+                new Transformer(new LocalLinearBackend(c, TestModels.random(c, DType.F32, 1), Parallel.shared()));
+        assertThatThrownBy(() -> Perplexity.evaluate(t, new int[] {1}, 16))
+                .hasMessage("perplexity needs at least 2 tokens, got 1");
+        assertThatThrownBy(() -> Perplexity.evaluate(t, new int[] {1, 2}, 1))
+                .hasMessage("context length must be at least 2, got 1");
     }
 }

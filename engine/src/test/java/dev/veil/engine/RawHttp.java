@@ -1,18 +1,18 @@
 package dev.veil.engine;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * HTTP/1.1 written byte by byte on a socket, for what well-behaved clients never send: foreign Host headers, heads that
@@ -56,7 +56,8 @@ public final class RawHttp {
         int status = Integer.parseInt(h.substring(9, 12));
         int length = -1;
         for (String line : h.split("\r\n"))
-            if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).strip());
+            if (line.toLowerCase().startsWith("content-length:"))
+                length = Integer.parseInt(line.substring(15).strip());
         byte[] body = length >= 0 ? in.readNBytes(length) : new byte[0];
         return new Reply(status, h, new String(body, StandardCharsets.UTF_8));
     }

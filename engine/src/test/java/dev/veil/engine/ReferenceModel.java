@@ -4,8 +4,8 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A deliberately naive double-precision forward pass of a Llama / Qwen2 / Qwen3 / Qwen3-MoE decoder, written the
@@ -19,6 +19,7 @@ public final class ReferenceModel {
     private final double[] invFreq;
     /** keys.get(layer).get(position) = [kvDim] */
     private final List<List<double[]>> keys = new ArrayList<>();
+
     private final List<List<double[]>> values = new ArrayList<>();
 
     public ReferenceModel(ModelConfig c, Weights w) {
@@ -69,7 +70,8 @@ public final class ReferenceModel {
             double[] k = linear(xn, ModelConfig.layer(l, "self_attn.k_proj"));
             double[] v = linear(xn, ModelConfig.layer(l, "self_attn.v_proj"));
             if (c.qkNorm()) { // Qwen3RMSNorm over head_dim on each head, before RoPE
-                double[] qn = vec(ModelConfig.layer(l, "self_attn.q_norm.weight")), kn = vec(ModelConfig.layer(l, "self_attn.k_norm.weight"));
+                double[] qn = vec(ModelConfig.layer(l, "self_attn.q_norm.weight")),
+                        kn = vec(ModelConfig.layer(l, "self_attn.k_norm.weight"));
                 for (int head = 0; head < c.numHeads(); head++) normHead(q, head * hd, qn);
                 for (int head = 0; head < c.numKvHeads(); head++) normHead(k, head * hd, kn);
             }
@@ -85,7 +87,8 @@ public final class ReferenceModel {
                 double max = Double.NEGATIVE_INFINITY;
                 for (int s = 0; s <= pos; s++) {
                     double dot = 0;
-                    for (int i = 0; i < hd; i++) dot += q[head * hd + i] * keys.get(l).get(s)[kvHead * hd + i];
+                    for (int i = 0; i < hd; i++)
+                        dot += q[head * hd + i] * keys.get(l).get(s)[kvHead * hd + i];
                     scores[s] = dot / Math.sqrt(hd);
                     max = Math.max(max, scores[s]);
                 }

@@ -32,8 +32,9 @@ class TransformerTest {
     }
 
     static Stream<Arguments> configsAndTypes() {
-        return TestModels.all().entrySet().stream().flatMap(e -> Stream.of(DType.F32, DType.F16, DType.BF16)
-                .map(t -> Arguments.of(e.getKey(), e.getValue(), t)));
+        return TestModels.all().entrySet().stream()
+                .flatMap(e -> Stream.of(DType.F32, DType.F16, DType.BF16)
+                        .map(t -> Arguments.of(e.getKey(), e.getValue(), t)));
     }
 
     private static Transformer engine(ModelConfig c, Weights w) {
@@ -71,7 +72,10 @@ class TransformerTest {
         float[] all = engine.forwardAll(prompt, cache);
         int vocab = c.vocabSize();
         for (int t = 0; t < prompt.length; t++)
-            assertClose(Arrays.copyOfRange(all, t * vocab, (t + 1) * vocab), ref.step(prompt[t]), 1e-5,
+            assertClose(
+                    Arrays.copyOfRange(all, t * vocab, (t + 1) * vocab),
+                    ref.step(prompt[t]),
+                    1e-5,
                     name + " " + dtype + " prefill position " + t);
         // then decode continues from the batched cache
         float[] next = engine.forward(new int[] {3}, cache);
@@ -92,9 +96,11 @@ class TransformerTest {
         for (int t = 0; t < prompt.length; t++) {
             double[] expected = ref.step(prompt[t]);
             if (t % 10 == 0 || t > 95)
-                assertClose(Arrays.copyOfRange(all, t * vocab, (t + 1) * vocab), expected, 1e-5, name + " position " + t);
+                assertClose(
+                        Arrays.copyOfRange(all, t * vocab, (t + 1) * vocab), expected, 1e-5, name + " position " + t);
         }
-        for (int token : new int[] {1, 2, 3}) assertClose(engine.forward(new int[] {token}, cache), ref.step(token), 1e-5, name + " decode");
+        for (int token : new int[] {1, 2, 3})
+            assertClose(engine.forward(new int[] {token}, cache), ref.step(token), 1e-5, name + " decode");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -104,7 +110,7 @@ class TransformerTest {
         Transformer engine = engine(c, w);
         int[] prompt = tokens(c, 21, 9);
         KvCache batched = engine.newCache();
-        engine.append(Arrays.copyOfRange(prompt, 0, 6), batched);       // chunks of 6 and 15 tokens
+        engine.append(Arrays.copyOfRange(prompt, 0, 6), batched); // chunks of 6 and 15 tokens
         float[] last = engine.forward(Arrays.copyOfRange(prompt, 6, 21), batched);
         KvCache stepwise = engine.newCache();
         float[] logits = null;
@@ -113,8 +119,12 @@ class TransformerTest {
         assertThat(batched.size()).isEqualTo(stepwise.size()).isEqualTo(21);
         for (int l = 0; l < c.numLayers(); l++)
             for (int p = 0; p < 21; p++) {
-                assertThat(relativeError(batched.key(l, p), stepwise.key(l, p))).as("key %d of layer %d", p, l).isLessThan(1e-5);
-                assertThat(relativeError(batched.value(l, p), stepwise.value(l, p))).as("value %d of layer %d", p, l).isLessThan(1e-5);
+                assertThat(relativeError(batched.key(l, p), stepwise.key(l, p)))
+                        .as("key %d of layer %d", p, l)
+                        .isLessThan(1e-5);
+                assertThat(relativeError(batched.value(l, p), stepwise.value(l, p)))
+                        .as("value %d of layer %d", p, l)
+                        .isLessThan(1e-5);
             }
     }
 
@@ -135,7 +145,8 @@ class TransformerTest {
         assertThat(engine.forward(new int[] {5, 6, 7}, cache)).containsExactly(first);
         // the same tokens at other positions give other logits (RoPE sees the position)
         cache.truncate(4);
-        assertThat(relativeError(engine.forward(new int[] {5, 6, 7}, cache), first)).isGreaterThan(1e-3);
+        assertThat(relativeError(engine.forward(new int[] {5, 6, 7}, cache), first))
+                .isGreaterThan(1e-3);
     }
 
     /** GQA: a model whose kv heads are repeated into full multi-head attention gives the same logits. */
@@ -143,10 +154,24 @@ class TransformerTest {
     void groupedQueryAttentionEqualsRepeatedKvHeads() {
         ModelConfig gqa = TestModels.qwen2();
         Weights w = TestModels.random(gqa, DType.F32, 46);
-        ModelConfig mha = new ModelConfig(gqa.architecture(), gqa.vocabSize(), gqa.hiddenSize(), gqa.intermediateSize(),
-                gqa.numLayers(), gqa.numHeads(), gqa.numHeads(), gqa.headDim(), gqa.rmsNormEps(), gqa.ropeTheta(),
-                gqa.ropeScaling(), gqa.maxPositionEmbeddings(), gqa.tieWordEmbeddings(), gqa.attentionBias(),
-                gqa.bosTokenId(), gqa.eosTokenIds(), gqa.torchDtype());
+        ModelConfig mha = new ModelConfig(
+                gqa.architecture(),
+                gqa.vocabSize(),
+                gqa.hiddenSize(),
+                gqa.intermediateSize(),
+                gqa.numLayers(),
+                gqa.numHeads(),
+                gqa.numHeads(),
+                gqa.headDim(),
+                gqa.rmsNormEps(),
+                gqa.ropeTheta(),
+                gqa.ropeScaling(),
+                gqa.maxPositionEmbeddings(),
+                gqa.tieWordEmbeddings(),
+                gqa.attentionBias(),
+                gqa.bosTokenId(),
+                gqa.eosTokenIds(),
+                gqa.torchDtype());
         Map<String, Tensor> repeated = new LinkedHashMap<>();
         for (String name : w.names()) {
             Tensor t = w.get(name);

@@ -38,8 +38,14 @@ public final class AloePriBackend implements PrivateCompletionBackend {
      * Reads the key file ({@code passphrase} null when it is not encrypted) and connects to the upstream server of the
      * given kind (vLLM's dialect, llama-server's, or whichever {@code /props} shows).
      */
-    public static AloePriBackend open(Path keyFile, char[] passphrase, URI upstream, String upstreamModel, VllmClient.Timeouts timeouts,
-                                      VllmClient.Kind kind) throws IOException, UpstreamException {
+    public static AloePriBackend open(
+            Path keyFile,
+            char[] passphrase,
+            URI upstream,
+            String upstreamModel,
+            VllmClient.Timeouts timeouts,
+            VllmClient.Kind kind)
+            throws IOException, UpstreamException {
         AloePriKey key = KeyFile.read(keyFile, passphrase);
         return new AloePriBackend(key.permutation(), VllmClient.connect(upstream, upstreamModel, timeouts, kind));
     }
@@ -69,8 +75,17 @@ public final class AloePriBackend implements PrivateCompletionBackend {
         int[] sent = tau.obfuscate(r.promptIds());
         SamplingParams s = r.sampling();
         Set<Integer> stops = r.stopTokenIds().stream().map(tau::obfuscate).collect(Collectors.toSet());
-        var params = new VllmClient.Params(r.maxTokens(), s.temperature(), s.topP(), s.topK(), r.seeded() ? s.seed() : null, stops,
-                s.minP(), s.repetitionPenalty(), s.presencePenalty(), s.frequencyPenalty());
+        var params = new VllmClient.Params(
+                r.maxTokens(),
+                s.temperature(),
+                s.topP(),
+                s.topK(),
+                r.seeded() ? s.seed() : null,
+                stops,
+                s.minP(),
+                s.repetitionPenalty(),
+                s.presencePenalty(),
+                s.frequencyPenalty());
         VllmClient.TokenStream stream = upstream.stream(sent, params);
         return new PrivateStream() {
             private int[] received = new int[16];
@@ -87,7 +102,10 @@ public final class AloePriBackend implements PrivateCompletionBackend {
                 }
                 if (id >= tau.size()) {
                     stream.close();
-                    throw new UpstreamException(502, "the upstream returned token id " + id + ", outside the vocabulary [0, " + tau.size() + ")");
+                    throw new UpstreamException(
+                            502,
+                            "the upstream returned token id " + id + ", outside the vocabulary [0, " + tau.size()
+                                    + ")");
                 }
                 if (count == received.length) received = Arrays.copyOf(received, 2 * count);
                 received[count++] = id;

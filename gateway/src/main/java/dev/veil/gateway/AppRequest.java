@@ -17,19 +17,29 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * @param maxTokens null when the app left it to the context length
  */
-public record AppRequest(int[] promptIds, Integer maxTokens, SamplingParams sampling, boolean seeded, List<String> stop,
-                         boolean stream, boolean includeUsage, boolean showUntrusted) {
+public record AppRequest(
+        int[] promptIds,
+        Integer maxTokens,
+        SamplingParams sampling,
+        boolean seeded,
+        List<String> stop,
+        boolean stream,
+        boolean includeUsage,
+        boolean showUntrusted) {
 
     /** A chat request: {@code messages} rendered by the model's chat template, then tokenized. */
-    public static AppRequest chat(JsonNode body, String modelName, Tokenizer tokenizer, ChatTemplate template) throws GatewayError {
+    public static AppRequest chat(JsonNode body, String modelName, Tokenizer tokenizer, ChatTemplate template)
+            throws GatewayError {
         object(body, modelName);
         JsonNode messages = body.get("messages");
         if (messages == null || !messages.isArray() || messages.isEmpty())
             throw GatewayError.invalid("messages must be a non-empty list of {role, content} objects", "messages");
-        if (template == null) throw GatewayError.invalid("this model has no chat template; use /v1/completions", "messages");
+        if (template == null)
+            throw GatewayError.invalid("this model has no chat template; use /v1/completions", "messages");
         List<ChatTemplate.Message> chat = new ArrayList<>();
         for (int i = 0; i < messages.size(); i++) chat.add(message(messages.get(i), i));
-        if (present(body, "tools") || present(body, "functions")) throw GatewayError.invalid("tools are not supported", "tools");
+        if (present(body, "tools") || present(body, "functions"))
+            throw GatewayError.invalid("tools are not supported", "tools");
         return common(body, ChatPrompt.tokenize(tokenizer, template, chat), "max_completion_tokens");
     }
 
@@ -37,7 +47,10 @@ public record AppRequest(int[] promptIds, Integer maxTokens, SamplingParams samp
     public static AppRequest completion(JsonNode body, String modelName, Tokenizer tokenizer) throws GatewayError {
         object(body, modelName);
         JsonNode prompt = body.get("prompt");
-        if (prompt != null && prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual()) prompt = prompt.get(0);
+        if (prompt != null
+                && prompt.isArray()
+                && prompt.size() == 1
+                && prompt.get(0).isTextual()) prompt = prompt.get(0);
         if (prompt == null || !prompt.isTextual())
             throw GatewayError.invalid("prompt must be a string (one prompt per request)", "prompt");
         if (integer(body, "n", 1) != 1) throw GatewayError.invalid("only n = 1 is supported", "n");
@@ -47,12 +60,17 @@ public record AppRequest(int[] promptIds, Integer maxTokens, SamplingParams samp
     }
 
     private static void object(JsonNode body, String modelName) throws GatewayError {
-        if (body == null || !body.isObject()) throw GatewayError.invalid("the request body must be a JSON object", null);
+        if (body == null || !body.isObject())
+            throw GatewayError.invalid("the request body must be a JSON object", null);
         JsonNode model = body.get("model");
         if (model == null || !model.isTextual()) throw GatewayError.invalid("model is required: a string", "model");
         if (!model.asText().equals(modelName))
-            throw new GatewayError(404, "invalid_request_error", "The model `" + clip(model.asText()) + "` does not exist. This gateway serves `"
-                    + modelName + "`.", "model", "model_not_found");
+            throw new GatewayError(
+                    404,
+                    "invalid_request_error",
+                    "The model `" + clip(model.asText()) + "` does not exist. This gateway serves `" + modelName + "`.",
+                    "model",
+                    "model_not_found");
     }
 
     private static ChatTemplate.Message message(JsonNode m, int index) throws GatewayError {
@@ -63,8 +81,10 @@ public record AppRequest(int[] promptIds, Integer maxTokens, SamplingParams samp
         String r = switch (role.asText()) {
             case "system", "user", "assistant" -> role.asText();
             case "developer" -> "system"; // OpenAI's newer name for system instructions; templates know "system"
-            default -> throw GatewayError.invalid(where + ".role must be system, developer, user or assistant, got "
-                    + clip(role.asText()), "messages");
+            default ->
+                throw GatewayError.invalid(
+                        where + ".role must be system, developer, user or assistant, got " + clip(role.asText()),
+                        "messages");
         };
         JsonNode content = m.get("content");
         if (content == null || content.isNull()) return new ChatTemplate.Message(r, "");
@@ -72,8 +92,11 @@ public record AppRequest(int[] promptIds, Integer maxTokens, SamplingParams samp
         if (content.isArray()) {
             StringBuilder text = new StringBuilder();
             for (JsonNode part : content) {
-                if (!part.isObject() || !"text".equals(part.path("type").asText()) || !part.path("text").isTextual())
-                    throw GatewayError.invalid(where + ".content parts must be {\"type\": \"text\", \"text\": ...}", "messages");
+                if (!part.isObject()
+                        || !"text".equals(part.path("type").asText())
+                        || !part.path("text").isTextual())
+                    throw GatewayError.invalid(
+                            where + ".content parts must be {\"type\": \"text\", \"text\": ...}", "messages");
                 text.append(part.get("text").asText());
             }
             return new ChatTemplate.Message(r, text.toString());
@@ -92,34 +115,42 @@ public record AppRequest(int[] promptIds, Integer maxTokens, SamplingParams samp
             maxTokens = n.asInt();
         }
         double temperature = number(body, "temperature", 1.0);
-        if (!(temperature >= 0 && temperature <= 2)) throw GatewayError.invalid("temperature must be between 0 and 2", "temperature");
+        if (!(temperature >= 0 && temperature <= 2))
+            throw GatewayError.invalid("temperature must be between 0 and 2", "temperature");
         double topP = number(body, "top_p", 1.0);
         if (!(topP > 0 && topP <= 1)) throw GatewayError.invalid("top_p must be in (0, 1]", "top_p");
         int topK = integer(body, "top_k", 0);
         if (topK < -1) throw GatewayError.invalid("top_k must be -1 or 0 (off) or positive", "top_k");
         JsonNode seedNode = body.get("seed");
         boolean seeded = seedNode != null && !seedNode.isNull();
-        if (seeded && (!seedNode.isIntegralNumber() || !seedNode.canConvertToLong())) throw GatewayError.invalid("seed must be an integer", "seed");
+        if (seeded && (!seedNode.isIntegralNumber() || !seedNode.canConvertToLong()))
+            throw GatewayError.invalid("seed must be an integer", "seed");
         long seed = seeded ? seedNode.asLong() : ThreadLocalRandom.current().nextLong();
         if (integer(body, "n", 1) != 1) throw GatewayError.invalid("only n = 1 is supported", "n");
         double minP = number(body, "min_p", 0);
         if (!(minP >= 0 && minP <= 1)) throw GatewayError.invalid("min_p must be in [0, 1]", "min_p");
         double repetition = number(body, "repetition_penalty", 1);
-        if (!(repetition > 0) || Double.isInfinite(repetition)) throw GatewayError.invalid("repetition_penalty must be greater than 0", "repetition_penalty");
+        if (!(repetition > 0) || Double.isInfinite(repetition))
+            throw GatewayError.invalid("repetition_penalty must be greater than 0", "repetition_penalty");
         double presence = number(body, "presence_penalty", 0);
-        if (!(presence >= -2 && presence <= 2)) throw GatewayError.invalid("presence_penalty must be between -2 and 2", "presence_penalty");
+        if (!(presence >= -2 && presence <= 2))
+            throw GatewayError.invalid("presence_penalty must be between -2 and 2", "presence_penalty");
         double frequency = number(body, "frequency_penalty", 0);
-        if (!(frequency >= -2 && frequency <= 2)) throw GatewayError.invalid("frequency_penalty must be between -2 and 2", "frequency_penalty");
+        if (!(frequency >= -2 && frequency <= 2))
+            throw GatewayError.invalid("frequency_penalty must be between -2 and 2", "frequency_penalty");
         if (present(body, "logprobs")) throw GatewayError.invalid("logprobs are not supported", "logprobs");
-        if (present(body, "logit_bias") && !body.get("logit_bias").isEmpty()) throw GatewayError.invalid("logit_bias is not supported", "logit_bias");
+        if (present(body, "logit_bias") && !body.get("logit_bias").isEmpty())
+            throw GatewayError.invalid("logit_bias is not supported", "logit_bias");
         List<String> stop = new ArrayList<>();
         JsonNode s = body.get("stop");
         if (s != null && !s.isNull()) {
             if (s.isTextual()) stop.add(s.asText());
-            else if (s.isArray() && s.size() <= 4) for (JsonNode x : s) {
-                if (!x.isTextual() || x.asText().isEmpty()) throw GatewayError.invalid("stop must hold non-empty strings", "stop");
-                stop.add(x.asText());
-            }
+            else if (s.isArray() && s.size() <= 4)
+                for (JsonNode x : s) {
+                    if (!x.isTextual() || x.asText().isEmpty())
+                        throw GatewayError.invalid("stop must hold non-empty strings", "stop");
+                    stop.add(x.asText());
+                }
             else throw GatewayError.invalid("stop must be a string or a list of up to 4 strings", "stop");
             if (stop.contains("")) throw GatewayError.invalid("stop strings must not be empty", "stop");
         }
@@ -130,8 +161,17 @@ public record AppRequest(int[] promptIds, Integer maxTokens, SamplingParams samp
             if (!options.isObject()) throw GatewayError.invalid("stream_options must be an object", "stream_options");
             includeUsage = bool(options, "include_usage", false);
         }
-        var sampling = new SamplingParams(temperature, Math.max(0, topK), topP, seed, minP, repetition, presence, frequency);
-        return new AppRequest(prompt, maxTokens, sampling, seeded, List.copyOf(stop), stream, includeUsage, bool(body, "veil_untrusted", false));
+        var sampling =
+                new SamplingParams(temperature, Math.max(0, topK), topP, seed, minP, repetition, presence, frequency);
+        return new AppRequest(
+                prompt,
+                maxTokens,
+                sampling,
+                seeded,
+                List.copyOf(stop),
+                stream,
+                includeUsage,
+                bool(body, "veil_untrusted", false));
     }
 
     private static boolean present(JsonNode body, String field) {
@@ -149,7 +189,8 @@ public record AppRequest(int[] promptIds, Integer maxTokens, SamplingParams samp
     private static int integer(JsonNode body, String field, int absent) throws GatewayError {
         JsonNode n = body.get(field);
         if (n == null || n.isNull()) return absent;
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) throw GatewayError.invalid(field + " must be an integer", field);
+        if (!n.isIntegralNumber() || !n.canConvertToInt())
+            throw GatewayError.invalid(field + " must be an integer", field);
         return n.asInt();
     }
 

@@ -21,18 +21,23 @@ final class ChatPrompt {
 
     private ChatPrompt() {}
 
-    static int[] tokenize(Tokenizer tokenizer, ChatTemplate template, List<ChatTemplate.Message> chat) throws GatewayError {
+    static int[] tokenize(Tokenizer tokenizer, ChatTemplate template, List<ChatTemplate.Message> chat)
+            throws GatewayError {
         String text = render(template, chat);
         List<String> specials = new ArrayList<>();
         for (int id : tokenizer.specialIds()) {
             String token = tokenizer.token(id);
-            if (token != null && !token.isEmpty() && chat.stream().anyMatch(m -> m.content().contains(token))) specials.add(token);
+            if (token != null
+                    && !token.isEmpty()
+                    && chat.stream().anyMatch(m -> m.content().contains(token))) specials.add(token);
         }
         if (specials.isEmpty()) return tokenizer.encode(text, false, true); // the common case: exactly as before
         BitSet plain = contentPositions(template, chat, text);
         if (plain == null)
-            throw GatewayError.invalid("message content must not contain the special token " + AppRequest.clip(specials.getFirst())
-                    + " (this model's chat template rewrites content, so it cannot be kept as text)", "messages");
+            throw GatewayError.invalid(
+                    "message content must not contain the special token " + AppRequest.clip(specials.getFirst())
+                            + " (this model's chat template rewrites content, so it cannot be kept as text)",
+                    "messages");
         return tokenizer.encode(text, false, plain);
     }
 
@@ -45,12 +50,14 @@ final class ChatPrompt {
     }
 
     /** The positions of {@code text} that are message content, or null when the template does not copy content verbatim. */
-    private static BitSet contentPositions(ChatTemplate template, List<ChatTemplate.Message> chat, String text) throws GatewayError {
+    private static BitSet contentPositions(ChatTemplate template, List<ChatTemplate.Message> chat, String text)
+            throws GatewayError {
         byte[] random = new byte[8];
         ThreadLocalRandom.current().nextBytes(random);
         String nonce = HexFormat.of().formatHex(random);
         List<ChatTemplate.Message> marked = new ArrayList<>();
-        for (int i = 0; i < chat.size(); i++) marked.add(new ChatTemplate.Message(chat.get(i).role(), placeholder(nonce, i)));
+        for (int i = 0; i < chat.size(); i++)
+            marked.add(new ChatTemplate.Message(chat.get(i).role(), placeholder(nonce, i)));
         String skeleton = render(template, marked);
         StringBuilder rebuilt = new StringBuilder(text.length());
         BitSet plain = new BitSet(text.length());

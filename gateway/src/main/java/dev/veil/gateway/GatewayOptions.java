@@ -23,9 +23,18 @@ import java.util.stream.Collectors;
  * @param slotWait         how long a request waits for a parsing slot
  * @param http             request and idle timeouts, the connection cap, the head size ({@link HttpLimits})
  */
-public record GatewayOptions(String host, int port, String modelName, int defaultMaxTokens, boolean showUntrusted,
-                             Set<String> allowedHosts, String apiKey, int maxBodyBytes, int maxParsing, Duration slotWait,
-                             HttpLimits http) {
+public record GatewayOptions(
+        String host,
+        int port,
+        String modelName,
+        int defaultMaxTokens,
+        boolean showUntrusted,
+        Set<String> allowedHosts,
+        String apiKey,
+        int maxBodyBytes,
+        int maxParsing,
+        Duration slotWait,
+        HttpLimits http) {
 
     public static final int DEFAULT_PORT = 8080;
 
@@ -33,9 +42,11 @@ public record GatewayOptions(String host, int port, String modelName, int defaul
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
         if (modelName == null || modelName.isBlank()) throw new IllegalArgumentException("the model name is empty");
         if (defaultMaxTokens < 1) throw new IllegalArgumentException("default max tokens must be >= 1");
-        allowedHosts = allowedHosts.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+        allowedHosts =
+                allowedHosts.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
         if (apiKey != null && apiKey.isBlank()) throw new IllegalArgumentException("the API key is empty");
-        if (maxBodyBytes < 0) throw new IllegalArgumentException("max body bytes must be >= 0 (0: from the context length)");
+        if (maxBodyBytes < 0)
+            throw new IllegalArgumentException("max body bytes must be >= 0 (0: from the context length)");
         if (maxParsing < 1) throw new IllegalArgumentException("max parsing must be >= 1, got " + maxParsing);
         if (slotWait.isNegative()) throw new IllegalArgumentException("the slot wait is negative");
         if (http == null) throw new IllegalArgumentException("the HTTP limits are null");
@@ -46,32 +57,108 @@ public record GatewayOptions(String host, int port, String modelName, int defaul
      * {@link HttpLimits#defaults()}.
      */
     public static GatewayOptions defaults(String modelName) {
-        return new GatewayOptions("127.0.0.1", DEFAULT_PORT, modelName, 1024, false, Set.of(), null, 0, 8, Duration.ofSeconds(10),
+        return new GatewayOptions(
+                "127.0.0.1",
+                DEFAULT_PORT,
+                modelName,
+                1024,
+                false,
+                Set.of(),
+                null,
+                0,
+                8,
+                Duration.ofSeconds(10),
                 HttpLimits.defaults());
     }
 
     public GatewayOptions withAddress(String host, int port) {
-        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait, http);
+        return new GatewayOptions(
+                host,
+                port,
+                modelName,
+                defaultMaxTokens,
+                showUntrusted,
+                allowedHosts,
+                apiKey,
+                maxBodyBytes,
+                maxParsing,
+                slotWait,
+                http);
     }
 
     public GatewayOptions withShowUntrusted(boolean show) {
-        return new GatewayOptions(host, port, modelName, defaultMaxTokens, show, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait, http);
+        return new GatewayOptions(
+                host,
+                port,
+                modelName,
+                defaultMaxTokens,
+                show,
+                allowedHosts,
+                apiKey,
+                maxBodyBytes,
+                maxParsing,
+                slotWait,
+                http);
     }
 
     public GatewayOptions withAllowedHosts(Set<String> hosts) {
-        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, hosts, apiKey, maxBodyBytes, maxParsing, slotWait, http);
+        return new GatewayOptions(
+                host,
+                port,
+                modelName,
+                defaultMaxTokens,
+                showUntrusted,
+                hosts,
+                apiKey,
+                maxBodyBytes,
+                maxParsing,
+                slotWait,
+                http);
     }
 
     public GatewayOptions withApiKey(String key) {
-        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, key, maxBodyBytes, maxParsing, slotWait, http);
+        return new GatewayOptions(
+                host,
+                port,
+                modelName,
+                defaultMaxTokens,
+                showUntrusted,
+                allowedHosts,
+                key,
+                maxBodyBytes,
+                maxParsing,
+                slotWait,
+                http);
     }
 
     public GatewayOptions withLimits(int maxBodyBytes, int maxParsing, Duration slotWait) {
-        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait, http);
+        return new GatewayOptions(
+                host,
+                port,
+                modelName,
+                defaultMaxTokens,
+                showUntrusted,
+                allowedHosts,
+                apiKey,
+                maxBodyBytes,
+                maxParsing,
+                slotWait,
+                http);
     }
 
     public GatewayOptions withHttp(HttpLimits http) {
-        return new GatewayOptions(host, port, modelName, defaultMaxTokens, showUntrusted, allowedHosts, apiKey, maxBodyBytes, maxParsing, slotWait, http);
+        return new GatewayOptions(
+                host,
+                port,
+                modelName,
+                defaultMaxTokens,
+                showUntrusted,
+                allowedHosts,
+                apiKey,
+                maxBodyBytes,
+                maxParsing,
+                slotWait,
+                http);
     }
 
     /**

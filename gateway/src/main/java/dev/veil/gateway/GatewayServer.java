@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -21,7 +22,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
-import java.net.URISyntaxException;
 
 /**
  * The trusted, OpenAI-compatible gateway ({@code veil gateway}) on the shared HTTP layer ({@link HttpService}: Netty, a
@@ -47,8 +47,8 @@ import java.net.URISyntaxException;
 public final class GatewayServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(GatewayServer.class.getName());
-    private static final Map<String, String> PAGES = Map.of(
-            "/", "index.html", "/index.html", "index.html", "/chat.js", "chat.js", "/chat.css", "chat.css");
+    private static final Map<String, String> PAGES =
+            Map.of("/", "index.html", "/index.html", "index.html", "/chat.js", "chat.js", "/chat.css", "chat.css");
 
     private final GatewayOptions options;
     private final Tokenizer tokenizer;
@@ -59,21 +59,34 @@ public final class GatewayServer implements AutoCloseable {
     private final byte[] apiKey;
     private final long created = System.currentTimeMillis() / 1000;
 
-    private GatewayServer(GatewayOptions options, Tokenizer tokenizer, PrivateCompletionBackend backend) throws IOException {
+    private GatewayServer(GatewayOptions options, Tokenizer tokenizer, PrivateCompletionBackend backend)
+            throws IOException {
         this.options = options;
         this.tokenizer = tokenizer;
         this.template = tokenizer.chatTemplate().orElse(null);
         this.backend = backend;
         this.parsing = new ParsingSlots(options.maxParsing(), options.slotWait());
         this.apiKey = options.apiKey() == null ? null : options.apiKey().getBytes(StandardCharsets.UTF_8);
-        this.http = HttpService.start(options.host(), options.port(), options.http(), options.bodyLimit(backend.contextLength()),
-                GatewayError::of, new SimpleMeterRegistry(), this::route);
+        this.http = HttpService.start(
+                options.host(),
+                options.port(),
+                options.http(),
+                options.bodyLimit(backend.contextLength()),
+                GatewayError::of,
+                new SimpleMeterRegistry(),
+                this::route);
     }
 
     /** Starts serving; port 0 picks a free port ({@link #port()}). {@link #close()} also closes the backend. */
-    public static GatewayServer start(GatewayOptions options, Tokenizer tokenizer, PrivateCompletionBackend backend) throws IOException {
+    public static GatewayServer start(GatewayOptions options, Tokenizer tokenizer, PrivateCompletionBackend backend)
+            throws IOException {
         GatewayServer g = new GatewayServer(options, tokenizer, backend);
-        LOG.log(System.Logger.Level.INFO, "gateway ({0}) serving {1} on {2}", backend.mode(), options.modelName(), g.uri());
+        LOG.log(
+                System.Logger.Level.INFO,
+                "gateway ({0}) serving {1} on {2}",
+                backend.mode(),
+                options.modelName(),
+                g.uri());
         return g;
     }
 
@@ -114,8 +127,13 @@ public final class GatewayServer implements AutoCloseable {
             case "/veil/config" -> {
                 if (requireMethod(exchange, "GET")) exchange.sendJson(200, config());
             }
-            default -> exchange.sendError(new GatewayError(404, "invalid_request_error",
-                    "no such endpoint: " + method + " " + AppRequest.clip(path), null, null));
+            default ->
+                exchange.sendError(new GatewayError(
+                        404,
+                        "invalid_request_error",
+                        "no such endpoint: " + method + " " + AppRequest.clip(path),
+                        null,
+                        null));
         }
     }
 
@@ -123,19 +141,35 @@ public final class GatewayServer implements AutoCloseable {
     private GatewayError refusal(Exchange exchange, String path) {
         String host = exchange.header("Host");
         if (host != null && !allowedHost(hostName(host)))
-            return new GatewayError(403, "invalid_request_error", "Host " + AppRequest.clip(host) + " is not allowed: start the gateway with "
-                    + "--allowed-host NAME to serve a name other than localhost or an IP address", null, "host_not_allowed");
+            return new GatewayError(
+                    403,
+                    "invalid_request_error",
+                    "Host " + AppRequest.clip(host) + " is not allowed: start the gateway with "
+                            + "--allowed-host NAME to serve a name other than localhost or an IP address",
+                    null,
+                    "host_not_allowed");
         String origin = exchange.header("Origin");
         if (origin != null && !sameOrigin(origin, host))
-            return new GatewayError(403, "invalid_request_error", "cross-origin requests are refused (Origin " + AppRequest.clip(origin)
-                    + ")", null, "origin_not_allowed");
+            return new GatewayError(
+                    403,
+                    "invalid_request_error",
+                    "cross-origin requests are refused (Origin " + AppRequest.clip(origin) + ")",
+                    null,
+                    "origin_not_allowed");
         if (apiKey != null && path.startsWith("/v1/")) {
             String auth = exchange.header("Authorization");
             byte[] given = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)
-                    ? auth.substring(7).strip().getBytes(StandardCharsets.UTF_8) : new byte[0];
+                    ? auth.substring(7).strip().getBytes(StandardCharsets.UTF_8)
+                    : new byte[0];
             if (!MessageDigest.isEqual(given, apiKey)) { // constant time
-                return (GatewayError) new GatewayError(401, "invalid_request_error", auth == null
-                        ? "You didn't provide an API key: send Authorization: Bearer KEY" : "Incorrect API key provided", null, "invalid_api_key")
+                return (GatewayError) new GatewayError(
+                                401,
+                                "invalid_request_error",
+                                auth == null
+                                        ? "You didn't provide an API key: send Authorization: Bearer KEY"
+                                        : "Incorrect API key provided",
+                                null,
+                                "invalid_api_key")
                         .withHeader("WWW-Authenticate", "Bearer");
             }
         }
@@ -144,7 +178,9 @@ public final class GatewayServer implements AutoCloseable {
 
     /** IP literals cannot be rebound; names must be localhost, the name the gateway listens on, or named by the operator. */
     private boolean allowedHost(String name) {
-        return name.equals("localhost") || name.equals(options.host().toLowerCase(Locale.ROOT)) || options.allowedHosts().contains(name)
+        return name.equals("localhost")
+                || name.equals(options.host().toLowerCase(Locale.ROOT))
+                || options.allowedHosts().contains(name)
                 || isIpLiteral(name);
     }
 
@@ -152,7 +188,9 @@ public final class GatewayServer implements AutoCloseable {
         if (name.startsWith("[")) return name.endsWith("]");
         String[] parts = name.split("\\.", -1);
         if (parts.length != 4) return false;
-        for (String p : parts) if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit) || Integer.parseInt(p) > 255) return false;
+        for (String p : parts)
+            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit) || Integer.parseInt(p) > 255)
+                return false;
         return true;
     }
 
@@ -172,7 +210,9 @@ public final class GatewayServer implements AutoCloseable {
         if (host == null) return false;
         try {
             URI o = new URI(origin.strip());
-            if (o.getScheme() == null || o.getRawAuthority() == null || !(o.getScheme().equalsIgnoreCase("http") || o.getScheme().equalsIgnoreCase("https")))
+            if (o.getScheme() == null
+                    || o.getRawAuthority() == null
+                    || !(o.getScheme().equalsIgnoreCase("http") || o.getScheme().equalsIgnoreCase("https")))
                 return false;
             return o.getRawAuthority().equalsIgnoreCase(host.strip());
         } catch (URISyntaxException e) {
@@ -197,10 +237,15 @@ public final class GatewayServer implements AutoCloseable {
         try {
             request = parse(exchange, shape);
             if (request.showUntrusted() && !options.showUntrusted())
-                throw new GatewayError(403, "invalid_request_error", "veil_untrusted is off on this gateway: the operator turns it on with "
-                        + "--show-untrusted (it shows what the untrusted side received)", "veil_untrusted", null);
-            ids = backend.open(new PrivateRequest(request.promptIds(), maxTokens(request), request.sampling(), request.seeded(),
-                    tokenizer.eosIds()));
+                throw new GatewayError(
+                        403,
+                        "invalid_request_error",
+                        "veil_untrusted is off on this gateway: the operator turns it on with "
+                                + "--show-untrusted (it shows what the untrusted side received)",
+                        "veil_untrusted",
+                        null);
+            ids = backend.open(new PrivateRequest(
+                    request.promptIds(), maxTokens(request), request.sampling(), request.seeded(), tokenizer.eosIds()));
         } catch (GatewayError e) {
             exchange.sendError(e);
             return;
@@ -219,60 +264,95 @@ public final class GatewayServer implements AutoCloseable {
             TextStream text = new TextStream(ids, tokenizer, request.stop());
             if (request.stream()) stream(exchange, shape, id, now, request, ids, text);
             else respond(exchange, shape, id, now, request, ids, text);
-            LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT, "%s: %d prompt tokens, %d generated, finish %s, %.1f ms",
-                    shape == ResponseShapes.CHAT ? "chat" : "completion", request.promptIds().length, text.generated(),
-                    text.finishReason(), (System.nanoTime() - start) / 1e6));
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    String.format(
+                            Locale.ROOT,
+                            "%s: %d prompt tokens, %d generated, finish %s, %.1f ms",
+                            shape == ResponseShapes.CHAT ? "chat" : "completion",
+                            request.promptIds().length,
+                            text.generated(),
+                            text.finishReason(),
+                            (System.nanoTime() - start) / 1e6));
         }
     }
 
     /** Parses and tokenizes the body while holding a parsing slot ({@link ParsingSlots}): 503 when none frees up in time. */
     private AppRequest parse(Exchange exchange, ResponseShapes shape) throws GatewayError {
-        return parsing.run(() -> {
-            JsonNode body = json(exchange);
-            return shape == ResponseShapes.CHAT
-                    ? AppRequest.chat(body, options.modelName(), tokenizer, template)
-                    : AppRequest.completion(body, options.modelName(), tokenizer);
-        }, () -> new GatewayError(503, "server_error", "the gateway is busy reading other requests; retry later", null, null));
+        return parsing.run(
+                () -> {
+                    JsonNode body = json(exchange);
+                    return shape == ResponseShapes.CHAT
+                            ? AppRequest.chat(body, options.modelName(), tokenizer, template)
+                            : AppRequest.completion(body, options.modelName(), tokenizer);
+                },
+                () -> new GatewayError(
+                        503, "server_error", "the gateway is busy reading other requests; retry later", null, null));
     }
 
     private int maxTokens(AppRequest r) throws GatewayError {
         int context = backend.contextLength();
         int prompt = r.promptIds().length;
         if (context > 0 && prompt >= context)
-            throw GatewayError.invalid("the prompt has " + prompt + " tokens, the model's context holds " + context, "messages");
+            throw GatewayError.invalid(
+                    "the prompt has " + prompt + " tokens, the model's context holds " + context, "messages");
         if (r.maxTokens() != null) {
             long total = (long) prompt + r.maxTokens(); // max_tokens may be up to 2^31 - 1
             if (context > 0 && total > context)
-                throw GatewayError.invalid("This model's maximum context length is " + context + " tokens. However, you requested "
-                        + total + " tokens (" + prompt + " in the messages, " + r.maxTokens() + " in the completion).",
+                throw GatewayError.invalid(
+                        "This model's maximum context length is " + context + " tokens. However, you requested " + total
+                                + " tokens (" + prompt + " in the messages, " + r.maxTokens() + " in the completion).",
                         "max_tokens");
             return r.maxTokens();
         }
         return context > 0 ? context - prompt : options.defaultMaxTokens();
     }
 
-    private void respond(Exchange exchange, ResponseShapes shape, String id, long created, AppRequest request, PrivateStream ids,
-                         TextStream text) throws IOException {
+    private void respond(
+            Exchange exchange,
+            ResponseShapes shape,
+            String id,
+            long created,
+            AppRequest request,
+            PrivateStream ids,
+            TextStream text)
+            throws IOException {
         StringBuilder answer = new StringBuilder();
         try {
             for (String piece; (piece = text.next()) != null; ) answer.append(piece);
         } catch (UpstreamException e) {
             if (exchange.clientGone()) {
-                LOG.log(System.Logger.Level.INFO, "app disconnected after {0} generated tokens; upstream cancelled", text.generated());
+                LOG.log(
+                        System.Logger.Level.INFO,
+                        "app disconnected after {0} generated tokens; upstream cancelled",
+                        text.generated());
                 return;
             }
             exchange.sendError(GatewayError.upstream(e));
             return;
         }
-        ObjectNode body = shape.complete(id, created, options.modelName(), answer.toString(), text.finishReason(),
+        ObjectNode body = shape.complete(
+                id,
+                created,
+                options.modelName(),
+                answer.toString(),
+                text.finishReason(),
                 ResponseShapes.usage(request.promptIds().length, text.generated()));
-        if (request.showUntrusted() && options.showUntrusted()) body.set("veil_untrusted", ResponseShapes.untrusted(ids.untrustedView()));
+        if (request.showUntrusted() && options.showUntrusted())
+            body.set("veil_untrusted", ResponseShapes.untrusted(ids.untrustedView()));
         exchange.sendJson(200, body);
     }
 
     /** SSE: a chunk per piece of text, a final chunk with the finish reason, the trailer, {@code [DONE]}. */
-    private void stream(Exchange exchange, ResponseShapes shape, String id, long created, AppRequest request, PrivateStream ids,
-                        TextStream text) throws IOException {
+    private void stream(
+            Exchange exchange,
+            ResponseShapes shape,
+            String id,
+            long created,
+            AppRequest request,
+            PrivateStream ids,
+            TextStream text)
+            throws IOException {
         String model = options.modelName();
         try (EventStream out = exchange.events("text/event-stream; charset=utf-8")) {
             if (shape == ResponseShapes.CHAT) out.event(shape.delta(id, created, model, "", true, null));
@@ -287,13 +367,19 @@ public final class GatewayServer implements AutoCloseable {
                 return;
             }
             out.event(shape.delta(id, created, model, null, false, text.finishReason()));
-            ObjectNode usage = request.includeUsage() ? ResponseShapes.usage(request.promptIds().length, text.generated()) : null;
-            ObjectNode untrusted = request.showUntrusted() && options.showUntrusted() ? ResponseShapes.untrusted(ids.untrustedView()) : null;
+            ObjectNode usage =
+                    request.includeUsage() ? ResponseShapes.usage(request.promptIds().length, text.generated()) : null;
+            ObjectNode untrusted = request.showUntrusted() && options.showUntrusted()
+                    ? ResponseShapes.untrusted(ids.untrustedView())
+                    : null;
             if (usage != null || untrusted != null) out.event(shape.trailer(id, created, model, usage, untrusted));
             out.done();
         } catch (IOException e) {
             ids.close(); // the app went away: cancel upstream
-            LOG.log(System.Logger.Level.INFO, "app disconnected after {0} generated tokens; upstream cancelled", text.generated());
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "app disconnected after {0} generated tokens; upstream cancelled",
+                    text.generated());
         }
     }
 
@@ -325,7 +411,8 @@ public final class GatewayServer implements AutoCloseable {
     private void page(Exchange exchange, String name) throws IOException {
         try (InputStream in = GatewayServer.class.getResourceAsStream("web/" + name)) {
             if (in == null) throw new IllegalStateException("missing resource web/" + name);
-            String type = name.endsWith(".html") ? "text/html; charset=utf-8"
+            String type = name.endsWith(".html")
+                    ? "text/html; charset=utf-8"
                     : name.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8";
             exchange.send(200, type, in.readAllBytes());
         }
@@ -333,7 +420,9 @@ public final class GatewayServer implements AutoCloseable {
 
     private static boolean requireMethod(Exchange exchange, String method) throws IOException {
         if (exchange.method().equals(method)) return true;
-        exchange.sendError(new GatewayError(405, "invalid_request_error", "use " + method + " for this endpoint", null, null).withHeader("Allow", method));
+        exchange.sendError(
+                new GatewayError(405, "invalid_request_error", "use " + method + " for this endpoint", null, null)
+                        .withHeader("Allow", method));
         return false;
     }
 

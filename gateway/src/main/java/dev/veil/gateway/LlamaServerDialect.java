@@ -74,13 +74,17 @@ final class LlamaServerDialect implements UpstreamDialect {
         if (tokens != null && tokens.isArray()) {
             for (JsonNode id : tokens) out.add(VllmClient.id(id));
         } else if (!event.path("content").asText("").isEmpty()) {
-            throw new UpstreamException(502, "llama-server sent text without tokens: it must support return_tokens (llama.cpp b4000 or later)");
+            throw new UpstreamException(
+                    502,
+                    "llama-server sent text without tokens: it must support return_tokens (llama.cpp b4000 or later)");
         }
         JsonNode predicted = event.get("tokens_predicted");
         if (predicted != null && predicted.canConvertToInt() && predicted.asInt() > receivedSoFar + out.size())
-            throw new UpstreamException(502, "llama-server generated " + predicted.asInt() + " ids but streamed " + (receivedSoFar + out.size())
-                    + ": it held back an id whose text is not whole UTF-8 characters. Export the GGUF with this Veil (veil obfuscate --gguf), "
-                    + "whose vocabulary names every id in whole characters");
+            throw new UpstreamException(
+                    502,
+                    "llama-server generated " + predicted.asInt() + " ids but streamed " + (receivedSoFar + out.size())
+                            + ": it held back an id whose text is not whole UTF-8 characters. Export the GGUF with this Veil (veil obfuscate --gguf), "
+                            + "whose vocabulary names every id in whole characters");
         if (!event.path("stop").asBoolean(false)) return new Event(out, null);
         String type = event.path("stop_type").asText("");
         String finish = type.equals("limit") || event.path("truncated").asBoolean(false) ? "length" : "stop";

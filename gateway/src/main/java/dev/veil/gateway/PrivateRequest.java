@@ -12,7 +12,8 @@ import java.util.Set;
  * @param seeded       whether the app gave the seed (otherwise the upstream may pick its own)
  * @param stopTokenIds plaintext ids that end generation (the tokenizer's EOS ids)
  */
-public record PrivateRequest(int[] promptIds, int maxTokens, SamplingParams sampling, boolean seeded, Set<Integer> stopTokenIds) {
+public record PrivateRequest(
+        int[] promptIds, int maxTokens, SamplingParams sampling, boolean seeded, Set<Integer> stopTokenIds) {
 
     public PrivateRequest {
         if (promptIds.length == 0) throw new IllegalArgumentException("the prompt is empty");

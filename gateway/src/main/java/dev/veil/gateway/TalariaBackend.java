@@ -54,9 +54,11 @@ public final class TalariaBackend implements PrivateCompletionBackend {
 
         private void run() {
             try {
-                generation = runtime.generate(request.promptIds(),
+                generation = runtime.generate(
+                        request.promptIds(),
                         new GenerationOptions(request.maxTokens(), request.sampling(), request.stopTokenIds()),
-                        ids::add, id -> cancelled);
+                        ids::add,
+                        id -> cancelled);
             } catch (RuntimeException e) {
                 failure = e;
             } finally {
@@ -76,7 +78,8 @@ public final class TalariaBackend implements PrivateCompletionBackend {
                 throw new UpstreamException(503, "interrupted while waiting for the Talaria runtime");
             }
             if (id != END) return id;
-            if (failure != null) throw new UpstreamException(502, "the Talaria cloud failed: " + failure.getMessage(), failure);
+            if (failure != null)
+                throw new UpstreamException(502, "the Talaria cloud failed: " + failure.getMessage(), failure);
             finish = generation.finishReason() == Generation.FinishReason.MAX_TOKENS ? Finish.LENGTH : Finish.STOP;
             return END;
         }
@@ -89,7 +92,8 @@ public final class TalariaBackend implements PrivateCompletionBackend {
         @Override
         public UntrustedView untrustedView() {
             int generated = generation == null ? 0 : generation.outputIds().length;
-            return new UntrustedView("talaria", new int[0], new int[0], sent(runtime.config(), request.promptIds().length, generated));
+            return new UntrustedView(
+                    "talaria", new int[0], new int[0], sent(runtime.config(), request.promptIds().length, generated));
         }
 
         @Override

@@ -50,8 +50,17 @@ public final class VllmClient implements AutoCloseable {
      * What to generate, in upstream (obfuscated) ids; {@code seed} null lets the upstream choose. The penalties and
      * min-p travel in vLLM's names and only when they are on, so a request without them looks as it always did.
      */
-    public record Params(int maxTokens, double temperature, double topP, int topK, Long seed, Set<Integer> stopTokenIds,
-                         double minP, double repetitionPenalty, double presencePenalty, double frequencyPenalty) {
+    public record Params(
+            int maxTokens,
+            double temperature,
+            double topP,
+            int topK,
+            Long seed,
+            Set<Integer> stopTokenIds,
+            double minP,
+            double repetitionPenalty,
+            double presencePenalty,
+            double frequencyPenalty) {
 
         /** No min-p, no penalties. */
         public Params(int maxTokens, double temperature, double topP, int topK, Long seed, Set<Integer> stopTokenIds) {
@@ -61,7 +70,9 @@ public final class VllmClient implements AutoCloseable {
 
     /** Which server the gateway talks to ({@code --upstream-kind}); AUTO asks {@code /props}, which only llama-server has. */
     public enum Kind {
-        AUTO, VLLM, LLAMA_SERVER;
+        AUTO,
+        VLLM,
+        LLAMA_SERVER;
 
         /** From the option's spelling: {@code auto}, {@code vllm}, {@code llama-server}. */
         public static Kind parse(String s) {
@@ -69,7 +80,8 @@ public final class VllmClient implements AutoCloseable {
                 case "auto" -> AUTO;
                 case "vllm" -> VLLM;
                 case "llama-server" -> LLAMA_SERVER;
-                default -> throw new IllegalArgumentException("unknown upstream kind '" + s + "': auto, vllm or llama-server");
+                default ->
+                    throw new IllegalArgumentException("unknown upstream kind '" + s + "': auto, vllm or llama-server");
             };
         }
     }
@@ -83,14 +95,16 @@ public final class VllmClient implements AutoCloseable {
     private final Set<TokenStream> open = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService watchdog;
 
-    private VllmClient(URI base, UpstreamDialect dialect, String model, int contextLength, Timeouts timeouts, HttpClient http) {
+    private VllmClient(
+            URI base, UpstreamDialect dialect, String model, int contextLength, Timeouts timeouts, HttpClient http) {
         this.completions = base.resolve(dialect.path());
         this.dialect = dialect;
         this.model = model;
         this.contextLength = contextLength;
         this.timeouts = timeouts;
         this.http = http;
-        this.watchdog = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("veil-upstream-watchdog").daemon().factory());
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("veil-upstream-watchdog").daemon().factory());
         long period = Math.max(10, timeouts.idle().toMillis() / 4);
         watchdog.scheduleAtFixedRate(this::closeIdleStreams, period, period, TimeUnit.MILLISECONDS);
     }
@@ -110,38 +124,67 @@ public final class VllmClient implements AutoCloseable {
      * per-slot {@code n_ctx} from {@code /props}.
      */
     public static VllmClient connect(URI base, String model, Timeouts timeouts, Kind kind) throws UpstreamException {
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeouts.connect()).build();
+        HttpClient http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(timeouts.connect())
+                .build();
         JsonNode props = null;
         if (kind != Kind.VLLM) {
             HttpResponse<String> r = get(http, base, "/props", timeouts);
             if (r.statusCode() == 200) props = parse(base, "/props", r.body()).path("default_generation_settings");
             if (props == null || !props.isObject()) {
                 if (kind == Kind.LLAMA_SERVER)
-                    throw new UpstreamException(502, "the upstream at " + base + " is not llama-server: GET /props answered HTTP " + r.statusCode()
-                            + (r.statusCode() == 200 ? " without default_generation_settings" : ""));
+                    throw new UpstreamException(
+                            502,
+                            "the upstream at " + base + " is not llama-server: GET /props answered HTTP "
+                                    + r.statusCode()
+                                    + (r.statusCode() == 200 ? " without default_generation_settings" : ""));
                 props = null;
             }
         }
         HttpResponse<String> r = get(http, base, "/v1/models", timeouts);
-        if (r.statusCode() != 200) throw new UpstreamException(502, "upstream " + base + " answered /v1/models with HTTP " + r.statusCode());
+        if (r.statusCode() != 200)
+            throw new UpstreamException(502, "upstream " + base + " answered /v1/models with HTTP " + r.statusCode());
         JsonNode models = parse(base, "/v1/models", r.body()).path("data");
         JsonNode chosen = null;
         if (model == null) {
             if (models.size() != 1)
-                throw new UpstreamException(502, "the upstream at " + base + " serves " + models.size() + " models; name one (--upstream-model)");
+                throw new UpstreamException(
+                        502,
+                        "the upstream at " + base + " serves " + models.size()
+                                + " models; name one (--upstream-model)");
             chosen = models.get(0);
         } else {
             for (JsonNode m : models) if (model.equals(m.path("id").asText())) chosen = m;
-            if (chosen == null) throw new UpstreamException(502, "the upstream at " + base + " does not serve a model named " + model);
+            if (chosen == null)
+                throw new UpstreamException(502, "the upstream at " + base + " does not serve a model named " + model);
         }
         if (props != null)
-            return new VllmClient(base, UpstreamDialect.LLAMA_SERVER, chosen.path("id").asText(), props.path("n_ctx").asInt(0), timeouts, http);
-        return new VllmClient(base, UpstreamDialect.VLLM, chosen.path("id").asText(), chosen.path("max_model_len").asInt(0), timeouts, http);
+            return new VllmClient(
+                    base,
+                    UpstreamDialect.LLAMA_SERVER,
+                    chosen.path("id").asText(),
+                    props.path("n_ctx").asInt(0),
+                    timeouts,
+                    http);
+        return new VllmClient(
+                base,
+                UpstreamDialect.VLLM,
+                chosen.path("id").asText(),
+                chosen.path("max_model_len").asInt(0),
+                timeouts,
+                http);
     }
 
-    private static HttpResponse<String> get(HttpClient http, URI base, String path, Timeouts timeouts) throws UpstreamException {
+    private static HttpResponse<String> get(HttpClient http, URI base, String path, Timeouts timeouts)
+            throws UpstreamException {
         try {
-            return http.send(HttpRequest.newBuilder(base.resolve(path)).timeout(timeouts.firstByte()).GET().build(), HttpResponse.BodyHandlers.ofString());
+            return http.send(
+                    HttpRequest.newBuilder(base.resolve(path))
+                            .timeout(timeouts.firstByte())
+                            .GET()
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UpstreamException(502, "cannot reach the upstream at " + base + ": " + describe(e), e);
         } catch (InterruptedException e) {
@@ -154,7 +197,8 @@ public final class VllmClient implements AutoCloseable {
         try {
             return JSON.readTree(body);
         } catch (IOException e) {
-            throw new UpstreamException(502, "the upstream at " + base + " answered " + path + " with something that is not JSON", e);
+            throw new UpstreamException(
+                    502, "the upstream at " + base + " answered " + path + " with something that is not JSON", e);
         }
     }
 
@@ -180,14 +224,20 @@ public final class VllmClient implements AutoCloseable {
 
     /** Starts a streamed completion; the first chunk has not been read yet. */
     public TokenStream stream(int[] prompt, Params p) throws UpstreamException {
-        HttpRequest request = HttpRequest.newBuilder(completions).timeout(timeouts.firstByte())
-                .header("Content-Type", "application/json").header("Accept", "text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes(requestBody(prompt, p)))).build();
+        HttpRequest request = HttpRequest.newBuilder(completions)
+                .timeout(timeouts.firstByte())
+                .header("Content-Type", "application/json")
+                .header("Accept", "text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes(requestBody(prompt, p))))
+                .build();
         HttpResponse<InputStream> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
         } catch (HttpTimeoutException e) {
-            throw new UpstreamException(504, "the upstream did not answer within " + timeouts.firstByte().toSeconds() + " s", e);
+            throw new UpstreamException(
+                    504,
+                    "the upstream did not answer within " + timeouts.firstByte().toSeconds() + " s",
+                    e);
         } catch (IOException e) {
             throw new UpstreamException(502, "cannot reach the upstream: " + describe(e), e);
         } catch (InterruptedException e) {
@@ -195,7 +245,8 @@ public final class VllmClient implements AutoCloseable {
             throw new UpstreamException(502, "interrupted while calling the upstream", e);
         }
         if (response.statusCode() != 200) throw refused(response);
-        TokenStream s = new TokenStream(response.body(), p.maxTokens(), dialect.honoursStopIds() ? Set.of() : p.stopTokenIds());
+        TokenStream s =
+                new TokenStream(response.body(), p.maxTokens(), dialect.honoursStopIds() ? Set.of() : p.stopTokenIds());
         open.add(s);
         return s;
     }
@@ -205,7 +256,9 @@ public final class VllmClient implements AutoCloseable {
         try (InputStream in = response.body()) {
             JsonNode body = JSON.readTree(in.readNBytes(1 << 16));
             JsonNode error = body.path("error"); // OpenAI shape; older vLLM put "message" at the top level
-            message = error.isObject() ? error.path("message").asText() : body.path("message").asText(error.asText());
+            message = error.isObject()
+                    ? error.path("message").asText()
+                    : body.path("message").asText(error.asText());
         } catch (IOException | RuntimeException e) {
             message = "";
         }
@@ -215,13 +268,14 @@ public final class VllmClient implements AutoCloseable {
             case 429, 503 -> status;
             default -> 502;
         };
-        return new UpstreamException(mapped, "the upstream refused the request (HTTP " + status + ")" + (message.isEmpty() ? "" : ": " + message));
+        return new UpstreamException(
+                mapped,
+                "the upstream refused the request (HTTP " + status + ")" + (message.isEmpty() ? "" : ": " + message));
     }
 
     private void closeIdleStreams() {
         long now = System.nanoTime();
-        for (TokenStream s : open)
-            if (now - s.lastActivity > timeouts.idle().toNanos()) s.abort(true);
+        for (TokenStream s : open) if (now - s.lastActivity > timeouts.idle().toNanos()) s.abort(true);
     }
 
     @Override
@@ -241,7 +295,8 @@ public final class VllmClient implements AutoCloseable {
 
     /** One id from an event; the upstream is untrusted, so anything but an int is a 502. */
     static int id(JsonNode id) throws UpstreamException {
-        if (!id.canConvertToInt()) throw new UpstreamException(502, "the upstream sent a token id that is not an integer");
+        if (!id.canConvertToInt())
+            throw new UpstreamException(502, "the upstream sent a token id that is not an integer");
         return id.asInt();
     }
 
@@ -303,7 +358,8 @@ public final class VllmClient implements AutoCloseable {
                 if (timedOut) throw broken(null);
                 ended = true;
                 close();
-                if (finishReason == null) throw new UpstreamException(502, "the upstream closed the stream before it finished");
+                if (finishReason == null)
+                    throw new UpstreamException(502, "the upstream closed the stream before it finished");
                 return;
             }
             if (!line.startsWith("data:")) return; // blank separators, comments (keep-alives), event/id fields
@@ -311,7 +367,8 @@ public final class VllmClient implements AutoCloseable {
             if (data.equals("[DONE]")) {
                 ended = true;
                 close();
-                if (finishReason == null) throw new UpstreamException(502, "the upstream ended the stream without a finish_reason");
+                if (finishReason == null)
+                    throw new UpstreamException(502, "the upstream ended the stream without a finish_reason");
                 return;
             }
             JsonNode chunk;
@@ -323,8 +380,10 @@ public final class VllmClient implements AutoCloseable {
             JsonNode error = chunk.get("error");
             if (error != null) {
                 int code = error.path("code").asInt(502);
-                throw new UpstreamException(code == 503 || code == 429 ? code : 502,
-                        "the upstream failed mid-stream: " + error.path("message").asText("unknown error"));
+                throw new UpstreamException(
+                        code == 503 || code == 429 ? code : 502,
+                        "the upstream failed mid-stream: "
+                                + error.path("message").asText("unknown error"));
             }
             UpstreamDialect.Event event = dialect.read(chunk, received);
             for (int id : event.ids()) {
@@ -351,7 +410,8 @@ public final class VllmClient implements AutoCloseable {
                 if (c != '\r') line.append((char) c);
                 if (line.length() > MAX_LINE) {
                     close();
-                    throw new UpstreamException(502, "the upstream sent an event line over " + MAX_LINE + " characters");
+                    throw new UpstreamException(
+                            502, "the upstream sent an event line over " + MAX_LINE + " characters");
                 }
             }
             return line.isEmpty() ? null : line.toString();
@@ -359,8 +419,11 @@ public final class VllmClient implements AutoCloseable {
 
         private UpstreamException broken(IOException e) {
             close();
-            if (timedOut) return new UpstreamException(504, "the upstream sent nothing for " + timeouts.idle().toSeconds() + " s");
-            return new UpstreamException(502, "the connection to the upstream broke mid-stream" + (e == null ? "" : ": " + describe(e)), e);
+            if (timedOut)
+                return new UpstreamException(
+                        504, "the upstream sent nothing for " + timeouts.idle().toSeconds() + " s");
+            return new UpstreamException(
+                    502, "the connection to the upstream broke mid-stream" + (e == null ? "" : ": " + describe(e)), e);
         }
 
         /** Ends the exchange: before the end this cancels the generation upstream. */

@@ -54,8 +54,10 @@ final class VllmDialect implements UpstreamDialect {
         if (ids != null && ids.isArray()) {
             for (JsonNode id : ids) out.add(VllmClient.id(id));
         } else if (!choice.path("text").asText("").isEmpty()) {
-            throw new UpstreamException(502, "the upstream sent text without token_ids: it must run without a tokenizer "
-                    + "(vllm serve --skip-tokenizer-init) and support return_token_ids");
+            throw new UpstreamException(
+                    502,
+                    "the upstream sent text without token_ids: it must run without a tokenizer "
+                            + "(vllm serve --skip-tokenizer-init) and support return_token_ids");
         }
         JsonNode finish = choice.get("finish_reason");
         return new Event(out, finish != null && !finish.isNull() ? finish.asText() : null);

@@ -56,7 +56,8 @@ class AppRequestFuzzTest {
     private static JsonNode json(byte[] data) throws IOException {
         try {
             return JSON.readTree(data);
-        } catch (JacksonException | CharConversionException e) { // what the HTTP layer answers with 400 "not valid JSON"
+        } catch (JacksonException
+                | CharConversionException e) { // what the HTTP layer answers with 400 "not valid JSON"
             return null; // not JSON: the HTTP layer's 400, not the parser's input
         }
     }

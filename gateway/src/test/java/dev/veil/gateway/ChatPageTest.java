@@ -25,34 +25,55 @@ class ChatPageTest {
 
     @Test
     void aTwoTurnConversationAndWhatTheServerSaw() throws Exception {
-        try (PrivateChatFixture chat = PrivateChatFixture.start(dir, false, o -> o.withShowUntrusted(true)); Chromium browser = Chromium.launch()) {
+        try (PrivateChatFixture chat = PrivateChatFixture.start(dir, false, o -> o.withShowUntrusted(true));
+                Chromium browser = Chromium.launch()) {
             browser.call("Page.enable", null);
             browser.navigate(chat.gatewayUri());
             browser.waitFor("document.getElementById('model').textContent.includes('aloepri')", Duration.ofSeconds(30));
-            assertThat(browser.eval("document.getElementById('model').textContent").asText()).contains("veil-test");
-            browser.eval("document.getElementById('temperature').value = '0'; document.getElementById('maxTokens').value = '16'");
+            assertThat(browser.eval("document.getElementById('model').textContent")
+                            .asText())
+                    .contains("veil-test");
+            browser.eval(
+                    "document.getElementById('temperature').value = '0'; document.getElementById('maxTokens').value = '16'");
 
             String first = "What is the capital of France?";
             ask(browser, first, 1);
-            String answer1 = browser.eval("document.querySelectorAll('.msg.assistant')[0].textContent").asText();
+            String answer1 = browser.eval("document.querySelectorAll('.msg.assistant')[0].textContent")
+                    .asText();
             int[] prompt1 = chat.chatPromptIds(first);
             assertThat(answer1).isEqualTo(chat.plainAnswer(prompt1, 16, SamplingParams.GREEDY));
 
             String second = "And of Italy?";
             ask(browser, second, 2);
-            String answer2 = browser.eval("document.querySelectorAll('.msg.assistant')[1].textContent").asText();
+            String answer2 = browser.eval("document.querySelectorAll('.msg.assistant')[1].textContent")
+                    .asText();
             var template = chat.tokenizer.chatTemplate().orElseThrow();
-            int[] prompt2 = chat.tokenizer.encode(template.render(List.of(new ChatTemplate.Message("user", first),
-                    new ChatTemplate.Message("assistant", answer1), new ChatTemplate.Message("user", second)), true), false, true);
+            int[] prompt2 = chat.tokenizer.encode(
+                    template.render(
+                            List.of(
+                                    new ChatTemplate.Message("user", first),
+                                    new ChatTemplate.Message("assistant", answer1),
+                                    new ChatTemplate.Message("user", second)),
+                            true),
+                    false,
+                    true);
             assertThat(answer2).isEqualTo(chat.plainAnswer(prompt2, 16, SamplingParams.GREEDY));
 
             // the right-hand pane: per turn, the obfuscated prompt ids the server received and the ids it returned
-            assertThat(browser.eval("document.querySelectorAll('.turn').length").asInt()).isEqualTo(2);
-            String shown1 = browser.eval("document.querySelectorAll('.turn')[0].querySelectorAll('.ids')[0].textContent").asText();
-            String shown2 = browser.eval("document.querySelectorAll('.turn')[1].querySelectorAll('.ids')[1].textContent").asText();
+            assertThat(browser.eval("document.querySelectorAll('.turn').length").asInt())
+                    .isEqualTo(2);
+            String shown1 = browser.eval(
+                            "document.querySelectorAll('.turn')[0].querySelectorAll('.ids')[0].textContent")
+                    .asText();
+            String shown2 = browser.eval(
+                            "document.querySelectorAll('.turn')[1].querySelectorAll('.ids')[1].textContent")
+                    .asText();
             assertThat(shown1).isEqualTo(joined(chat.key.permutation().obfuscate(prompt1)));
-            assertThat(shown2).isEqualTo(joined(chat.key.permutation().obfuscate(chat.plainIds(prompt2, 16, SamplingParams.GREEDY))));
-            String pane = browser.eval("document.getElementById('untrusted').textContent").asText();
+            assertThat(shown2)
+                    .isEqualTo(joined(
+                            chat.key.permutation().obfuscate(chat.plainIds(prompt2, 16, SamplingParams.GREEDY))));
+            String pane = browser.eval("document.getElementById('untrusted').textContent")
+                    .asText();
             assertThat(pane).doesNotContain("France").doesNotContain("Italy").contains("obfuscated prompt ids");
 
             Path png = Path.of("target", "chat-page.png");
@@ -69,20 +90,29 @@ class ChatPageTest {
      */
     @Test
     void withTheViewOffAndAnApiKeyThePageHidesThePanelAndSendsTheKey() throws Exception {
-        try (PrivateChatFixture chat = PrivateChatFixture.start(dir, false, o -> o.withApiKey("page-key")); Chromium browser = Chromium.launch()) {
+        try (PrivateChatFixture chat = PrivateChatFixture.start(dir, false, o -> o.withApiKey("page-key"));
+                Chromium browser = Chromium.launch()) {
             browser.call("Page.enable", null);
             browser.navigate(chat.gatewayUri().resolve("/veil/config"));
             browser.eval("sessionStorage.setItem('veil-api-key', 'page-key')");
             browser.navigate(chat.gatewayUri());
             browser.waitFor("document.getElementById('model').textContent.includes('aloepri')", Duration.ofSeconds(30));
-            assertThat(browser.eval("document.getElementById('untrustedPane').hidden").asBoolean()).isTrue();
-            browser.eval("document.getElementById('temperature').value = '0'; document.getElementById('maxTokens').value = '8'");
+            assertThat(browser.eval("document.getElementById('untrustedPane').hidden")
+                            .asBoolean())
+                    .isTrue();
+            browser.eval(
+                    "document.getElementById('temperature').value = '0'; document.getElementById('maxTokens').value = '8'");
             browser.eval("document.getElementById('input').focus()");
             browser.type("Hello?");
             browser.eval("document.getElementById('send').click()");
-            browser.waitFor("document.querySelectorAll('.msg.assistant.done, .msg.error').length === 1", Duration.ofSeconds(60));
-            assertThat(browser.eval("document.querySelectorAll('.msg.error').length").asInt()).isZero();
-            assertThat(browser.eval("document.querySelectorAll('.msg.assistant')[0].textContent").asText())
+            browser.waitFor(
+                    "document.querySelectorAll('.msg.assistant.done, .msg.error').length === 1",
+                    Duration.ofSeconds(60));
+            assertThat(browser.eval("document.querySelectorAll('.msg.error').length")
+                            .asInt())
+                    .isZero();
+            assertThat(browser.eval("document.querySelectorAll('.msg.assistant')[0].textContent")
+                            .asText())
                     .isEqualTo(chat.plainAnswer(chat.chatPromptIds("Hello?"), 8, SamplingParams.GREEDY));
         }
     }
@@ -91,9 +121,13 @@ class ChatPageTest {
         browser.eval("document.getElementById('input').focus()");
         browser.type(question);
         browser.eval("document.getElementById('send').click()");
-        browser.waitFor("document.querySelectorAll('.msg.assistant.done').length === " + turn
-                + " && document.querySelectorAll('.turn').length === " + turn, Duration.ofSeconds(60));
-        assertThat(browser.eval("document.querySelectorAll('.msg.error').length").asInt()).isZero();
+        browser.waitFor(
+                "document.querySelectorAll('.msg.assistant.done').length === " + turn
+                        + " && document.querySelectorAll('.turn').length === " + turn,
+                Duration.ofSeconds(60));
+        assertThat(browser.eval("document.querySelectorAll('.msg.error').length")
+                        .asInt())
+                .isZero();
     }
 
     private static String joined(int[] ids) {

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -22,7 +23,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.Comparator;
 
 /**
  * Headless Chromium (Debian's {@code chromium} package, installed by scripts/fetch-fixtures.sh) driven over the
@@ -50,18 +50,32 @@ final class Chromium implements AutoCloseable {
                 if (Files.isExecutable(p)) return p;
             }
         }
-        fail("Chromium is not installed: the chat page test needs Debian's 'chromium' package; run scripts/fetch-fixtures.sh "
-                + "(it installs it with apt-get when missing)");
+        fail(
+                "Chromium is not installed: the chat page test needs Debian's 'chromium' package; run scripts/fetch-fixtures.sh "
+                        + "(it installs it with apt-get when missing)");
         return null;
     }
 
     static Chromium launch() throws Exception {
         Path profile = Files.createTempDirectory("veil-chromium-");
-        Process p = new ProcessBuilder(executable().toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--user-data-dir=" + profile, "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
-                "--window-size=1280,800", "about:blank")
-                .redirectErrorStream(true).redirectOutput(profile.resolve("chromium.log").toFile()).start();
+        Process p = new ProcessBuilder(
+                        executable().toString(),
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-quic",
+                        "--no-first-run",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        "--user-data-dir=" + profile,
+                        "--remote-debugging-port=0",
+                        "--remote-debugging-address=127.0.0.1",
+                        "--window-size=1280,800",
+                        "about:blank")
+                .redirectErrorStream(true)
+                .redirectOutput(profile.resolve("chromium.log").toFile())
+                .start();
         Path portFile = profile.resolve("DevToolsActivePort");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!Files.exists(portFile) || Files.readAllLines(portFile).size() < 2) {
@@ -71,34 +85,42 @@ final class Chromium implements AutoCloseable {
         }
         int port = Integer.parseInt(Files.readAllLines(portFile).getFirst().strip());
         HttpClient http = HttpClient.newHttpClient();
-        JsonNode targets = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/json/list")).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode targets = JSON.readTree(http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/json/list"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body());
         String ws = null;
-        for (JsonNode t : targets) if (t.path("type").asText().equals("page")) ws = t.path("webSocketDebuggerUrl").asText();
+        for (JsonNode t : targets)
+            if (t.path("type").asText().equals("page"))
+                ws = t.path("webSocketDebuggerUrl").asText();
         if (ws == null) fail("Chromium has no page target: " + targets);
         Chromium[] self = new Chromium[1];
-        WebSocket socket = http.newWebSocketBuilder().buildAsync(URI.create(ws), new WebSocket.Listener() {
-            final StringBuilder message = new StringBuilder();
+        WebSocket socket = http.newWebSocketBuilder()
+                .buildAsync(URI.create(ws), new WebSocket.Listener() {
+                    final StringBuilder message = new StringBuilder();
 
-            @Override
-            public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-                message.append(data);
-                if (last) {
-                    try {
-                        JsonNode n = JSON.readTree(message.toString());
-                        if (n.has("id")) {
-                            CompletableFuture<JsonNode> f = self[0].pending.remove(n.get("id").asInt());
-                            if (f != null) f.complete(n);
+                    @Override
+                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+                        message.append(data);
+                        if (last) {
+                            try {
+                                JsonNode n = JSON.readTree(message.toString());
+                                if (n.has("id")) {
+                                    CompletableFuture<JsonNode> f =
+                                            self[0].pending.remove(n.get("id").asInt());
+                                    if (f != null) f.complete(n);
+                                }
+                            } catch (IOException ignored) {
+                                // not a reply
+                            }
+                            message.setLength(0);
                         }
-                    } catch (IOException ignored) {
-                        // not a reply
+                        webSocket.request(1);
+                        return null;
                     }
-                    message.setLength(0);
-                }
-                webSocket.request(1);
-                return null;
-            }
-        }).get(30, TimeUnit.SECONDS);
+                })
+                .get(30, TimeUnit.SECONDS);
         self[0] = new Chromium(p, profile, socket);
         return self[0];
     }
@@ -124,9 +146,14 @@ final class Chromium implements AutoCloseable {
 
     /** Evaluates a JavaScript expression in the page; its value (awaited when a promise). */
     JsonNode eval(String expression) throws Exception {
-        JsonNode r = call("Runtime.evaluate", JSON.createObjectNode().put("expression", expression).put("returnByValue", true)
-                .put("awaitPromise", true));
-        if (r.has("exceptionDetails")) throw new IllegalStateException("page script failed: " + r.get("exceptionDetails"));
+        JsonNode r = call(
+                "Runtime.evaluate",
+                JSON.createObjectNode()
+                        .put("expression", expression)
+                        .put("returnByValue", true)
+                        .put("awaitPromise", true));
+        if (r.has("exceptionDetails"))
+            throw new IllegalStateException("page script failed: " + r.get("exceptionDetails"));
         return r.path("result").path("value");
     }
 
@@ -138,7 +165,8 @@ final class Chromium implements AutoCloseable {
     /** Waits until {@code condition} (a JavaScript expression) is true; an expression that throws (the page is still loading) is false. */
     void waitFor(String condition, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!eval("(() => { try { return Boolean(" + condition + "); } catch (e) { return false; } })()").asBoolean()) {
+        while (!eval("(() => { try { return Boolean(" + condition + "); } catch (e) { return false; } })()")
+                .asBoolean()) {
             if (System.nanoTime() > deadline) fail("the page never satisfied: " + condition);
             Thread.sleep(50);
         }

@@ -2,7 +2,6 @@ package dev.veil.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.server.TestHttp;
 import java.net.URI;
@@ -30,7 +29,10 @@ class ConcurrentStreamsTest {
     static ObjectNode request(int i) {
         ObjectNode r = TestHttp.JSON.createObjectNode();
         r.put("model", PrivateChatFixture.MODEL);
-        r.putArray("messages").addObject().put("role", "user").put("content", "Question number " + i + ": why is the sky blue?");
+        r.putArray("messages")
+                .addObject()
+                .put("role", "user")
+                .put("content", "Question number " + i + ": why is the sky blue?");
         r.put("max_tokens", MAX);
         r.put("stream", true);
         if (i % 2 == 0) r.put("temperature", 0);
@@ -41,7 +43,8 @@ class ConcurrentStreamsTest {
     static String answer(URI gateway, ObjectNode r) throws Exception {
         var events = TestHttp.stream(gateway.resolve("/v1/chat/completions"), r);
         assertThat(events.done()).isTrue();
-        return events.data().stream().map(c -> c.get("choices").path(0).path("delta").path("content").asText(""))
+        return events.data().stream()
+                .map(c -> c.get("choices").path(0).path("delta").path("content").asText(""))
                 .collect(Collectors.joining());
     }
 
@@ -58,7 +61,8 @@ class ConcurrentStreamsTest {
                     ObjectNode r = request(i);
                     concurrent.add(apps.submit(() -> answer(gateway, r)));
                 }
-                for (int i = 0; i < STREAMS; i++) assertThat(concurrent.get(i).get()).as("stream %d", i).isEqualTo(sequential.get(i));
+                for (int i = 0; i < STREAMS; i++)
+                    assertThat(concurrent.get(i).get()).as("stream %d", i).isEqualTo(sequential.get(i));
             }
             long passes = chat.server.metrics().passes() - passesBefore;
             System.out.printf("64 concurrent streams of %d tokens: %d passes over the weights%n", MAX, passes);

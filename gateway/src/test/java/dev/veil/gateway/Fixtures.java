@@ -17,7 +17,8 @@ final class Fixtures {
 
     static Path require(String relative) {
         Path path = cache().resolve(relative);
-        if (!Files.exists(path)) fail("missing test fixture " + path + ": run scripts/fetch-fixtures.sh (or ./veil test) to fetch it");
+        if (!Files.exists(path))
+            fail("missing test fixture " + path + ": run scripts/fetch-fixtures.sh (or ./veil test) to fetch it");
         return path;
     }
 

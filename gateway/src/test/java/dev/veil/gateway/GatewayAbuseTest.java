@@ -40,6 +40,7 @@ class GatewayAbuseTest {
 
     @TempDir
     static Path dir;
+
     static ModelFiles served;
     static TestServers.Gate gate;
     static InferenceServer server;
@@ -51,15 +52,32 @@ class GatewayAbuseTest {
     static void start() throws Exception {
         Path plain = PrivateChatFixture.writePlainModel(dir.resolve("plain"));
         Path obfuscated = dir.resolve("obfuscated");
-        AloePriKey key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(plain, obfuscated, dir.resolve("model.key"),
-                AloePriParams.defaults(64).exact().withLambda(1e-9).withExpansion(0), "fixture", DType.F32, null, 0, null, null));
+        AloePriKey key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(
+                plain,
+                obfuscated,
+                dir.resolve("model.key"),
+                AloePriParams.defaults(64).exact().withLambda(1e-9).withExpansion(0),
+                "fixture",
+                DType.F32,
+                null,
+                0,
+                null,
+                null));
         served = ModelFiles.open(obfuscated);
-        gate = new TestServers.Gate(new LocalLinearBackend(served.config(), served.weights(), PrivateChatFixture.PARALLEL));
-        server = InferenceServer.start(new Transformer(gate, PrivateChatFixture.PARALLEL), served.generation().eosTokenIds(),
+        gate = new TestServers.Gate(
+                new LocalLinearBackend(served.config(), served.weights(), PrivateChatFixture.PARALLEL));
+        server = InferenceServer.start(
+                new Transformer(gate, PrivateChatFixture.PARALLEL),
+                served.generation().eosTokenIds(),
                 PrivateChatFixture.serverOptions().withLimits(80, 256).withHttp(SHORT));
-        var backend = new AloePriBackend(key.permutation(), VllmClient.connect(server.uri(), null, VllmClient.Timeouts.defaults()));
-        gatewayServer = GatewayServer.start(GatewayOptions.defaults(PrivateChatFixture.MODEL).withAddress("127.0.0.1", 0).withHttp(SHORT),
-                Tokenizer.load(plain), backend);
+        var backend = new AloePriBackend(
+                key.permutation(), VllmClient.connect(server.uri(), null, VllmClient.Timeouts.defaults()));
+        gatewayServer = GatewayServer.start(
+                GatewayOptions.defaults(PrivateChatFixture.MODEL)
+                        .withAddress("127.0.0.1", 0)
+                        .withHttp(SHORT),
+                Tokenizer.load(plain),
+                backend);
         gateway = gatewayServer.uri();
     }
 
@@ -82,14 +100,20 @@ class GatewayAbuseTest {
         try {
             wellBehavedRequestSucceeds();
             long before = RawHttp.residentBytes();
-            stalled.addAll(RawHttp.stalled(gateway, 80, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n{\"model\": "));
+            stalled.addAll(RawHttp.stalled(
+                    gateway,
+                    80,
+                    "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            + "Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n{\"model\": "));
             stalled.addAll(RawHttp.stalled(gateway, 30, "POST /v1/chat/completions HTTP/1.1\r\nHost: 12"));
             wellBehavedRequestSucceeds();
             long extra = RawHttp.residentBytes() - before;
             System.out.printf("gateway: 110 stalled connections, extra RSS %.1f MB%n", extra / 1e6);
             assertThat(extra).as("extra RSS with 110 stalled connections").isLessThanOrEqualTo(256L << 20);
-            for (Socket s : stalled) assertThat(RawHttp.closedByServer(s)).as("a stalled connection is closed").isTrue();
+            for (Socket s : stalled)
+                assertThat(RawHttp.closedByServer(s))
+                        .as("a stalled connection is closed")
+                        .isTrue();
             wellBehavedRequestSucceeds();
         } finally {
             for (Socket s : stalled) s.close();
@@ -98,8 +122,8 @@ class GatewayAbuseTest {
 
     @Test
     void aByteASecondClientIsCutOffByTheRequestTimeout() throws Exception {
-        String request = GatewayAccessTest.post("/v1/chat/completions", "127.0.0.1", null,
-                TestHttp.JSON.writeValueAsString(GatewayAccessTest.hello()));
+        String request = GatewayAccessTest.post(
+                "/v1/chat/completions", "127.0.0.1", null, TestHttp.JSON.writeValueAsString(GatewayAccessTest.hello()));
         int sent = RawHttp.trickle(gateway, request, 250); // the whole request would take ~1 min
         assertThat(sent).as("bytes sent before the gateway cut the connection").isLessThan(request.length());
         wellBehavedRequestSucceeds();
@@ -120,8 +144,10 @@ class GatewayAbuseTest {
                 ObjectNode r = GatewayEndToEndTest.chatRequest("Tell me a story, number " + i, true);
                 r.put("max_tokens", i % 2 == 0 ? 400 : 16); // the dropped ones could not finish before they are dropped
                 Socket s = RawHttp.open(gateway);
-                s.getOutputStream().write(GatewayAccessTest.post("/v1/chat/completions", "127.0.0.1", null, TestHttp.JSON.writeValueAsString(r))
-                        .getBytes(StandardCharsets.UTF_8));
+                s.getOutputStream()
+                        .write(GatewayAccessTest.post(
+                                        "/v1/chat/completions", "127.0.0.1", null, TestHttp.JSON.writeValueAsString(r))
+                                .getBytes(StandardCharsets.UTF_8));
                 (i % 2 == 0 ? dropped : kept).add(s);
             }
             for (Socket s : dropped) RawHttp.awaitFirstEvent(s); // the gateway has opened each one upstream
@@ -134,11 +160,17 @@ class GatewayAbuseTest {
                 }
             });
             for (Socket s : dropped) s.close();
-            UpstreamFailureTest.await(() -> metrics.requests("client_gone") - goneBefore == 32, "the token server sees all 32 go");
+            UpstreamFailureTest.await(
+                    () -> metrics.requests("client_gone") - goneBefore == 32, "the token server sees all 32 go");
             gate.release();
             UpstreamFailureTest.await(() -> metrics.cancelledSequences() - cancelledBefore == 32, "it cancels all 32");
-            assertThat(metrics.maxTokensAfterCancel()).as("tokens generated after the app went away").isLessThanOrEqualTo(1);
-            for (Socket s : kept) assertThat(RawHttp.lastEvent(s)).as("a kept stream runs to its end").isEqualTo("data: [DONE]");
+            assertThat(metrics.maxTokensAfterCancel())
+                    .as("tokens generated after the app went away")
+                    .isLessThanOrEqualTo(1);
+            for (Socket s : kept)
+                assertThat(RawHttp.lastEvent(s))
+                        .as("a kept stream runs to its end")
+                        .isEqualTo("data: [DONE]");
             assertThat(answer(during.get())).isEqualTo(solo);
             UpstreamFailureTest.await(() -> metrics.running() == 0, "every slot is free");
         } finally {
@@ -160,13 +192,16 @@ class GatewayAbuseTest {
                 ObjectNode r = GatewayEndToEndTest.chatRequest("A long answer, please: " + i, false);
                 r.put("max_tokens", 400);
                 Socket s = RawHttp.open(gateway);
-                s.getOutputStream().write(GatewayAccessTest.post("/v1/chat/completions", "127.0.0.1", null, TestHttp.JSON.writeValueAsString(r))
-                        .getBytes(StandardCharsets.UTF_8));
+                s.getOutputStream()
+                        .write(GatewayAccessTest.post(
+                                        "/v1/chat/completions", "127.0.0.1", null, TestHttp.JSON.writeValueAsString(r))
+                                .getBytes(StandardCharsets.UTF_8));
                 dropped.add(s);
             }
             UpstreamFailureTest.await(() -> metrics.running() + metrics.waiting() == 8, "all 8 reach the token server");
             for (Socket s : dropped) s.close();
-            UpstreamFailureTest.await(() -> metrics.requests("client_gone") - goneBefore == 8, "the token server sees all 8 go");
+            UpstreamFailureTest.await(
+                    () -> metrics.requests("client_gone") - goneBefore == 8, "the token server sees all 8 go");
             gate.release();
             UpstreamFailureTest.await(() -> metrics.cancelledSequences() - cancelledBefore == 8, "it cancels all 8");
             assertThat(metrics.maxTokensAfterCancel()).isLessThanOrEqualTo(1);

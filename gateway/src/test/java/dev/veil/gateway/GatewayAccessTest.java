@@ -12,8 +12,6 @@ import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
@@ -30,6 +28,7 @@ class GatewayAccessTest {
 
     @TempDir
     static Path dir;
+
     static PrivateChatFixture chat;
     static URI gateway;
 
@@ -46,9 +45,12 @@ class GatewayAccessTest {
 
     /** Another gateway on the fixture's server, with other options. */
     static GatewayServer gateway(UnaryOperator<GatewayOptions> options) throws Exception {
-        var backend = new AloePriBackend(chat.key.permutation(), VllmClient.connect(chat.server.uri(), null, VllmClient.Timeouts.defaults()));
-        return GatewayServer.start(options.apply(GatewayOptions.defaults(PrivateChatFixture.MODEL).withAddress("127.0.0.1", 0)),
-                chat.tokenizer, backend);
+        var backend = new AloePriBackend(
+                chat.key.permutation(), VllmClient.connect(chat.server.uri(), null, VllmClient.Timeouts.defaults()));
+        return GatewayServer.start(
+                options.apply(GatewayOptions.defaults(PrivateChatFixture.MODEL).withAddress("127.0.0.1", 0)),
+                chat.tokenizer,
+                backend);
     }
 
     static ObjectNode hello() {
@@ -74,10 +76,15 @@ class GatewayAccessTest {
         assertThat(config.get("mode").asText()).isEqualTo("aloepri");
 
         try (GatewayServer shown = gateway(o -> o.withShowUntrusted(true))) {
-            assertThat(TestHttp.get(shown.uri().resolve("/veil/config")).json().get("show_untrusted").asBoolean()).isTrue();
+            assertThat(TestHttp.get(shown.uri().resolve("/veil/config"))
+                            .json()
+                            .get("show_untrusted")
+                            .asBoolean())
+                    .isTrue();
             var seen = TestHttp.post(shown.uri().resolve("/v1/chat/completions"), ask);
             assertThat(seen.status()).isEqualTo(200);
-            assertThat(seen.json().get("veil_untrusted").get("prompt_token_ids")).isNotEmpty();
+            assertThat(seen.json().get("veil_untrusted").get("prompt_token_ids"))
+                    .isNotEmpty();
         }
     }
 
@@ -87,12 +94,19 @@ class GatewayAccessTest {
         var rebound = RawHttp.exchange(gateway, get("/v1/models", "attacker.example:" + port, null));
         assertThat(rebound.status()).isEqualTo(403);
         assertThat(rebound.body()).contains("host_not_allowed").contains("--allowed-host");
-        assertThat(RawHttp.exchange(gateway, get("/", "evil.test", null)).status()).isEqualTo(403);
+        assertThat(RawHttp.exchange(gateway, get("/", "evil.test", null)).status())
+                .isEqualTo(403);
         for (String host : new String[] {"localhost:" + port, "127.0.0.1:" + port, "LOCALHOST", "[::1]:" + port})
-            assertThat(RawHttp.exchange(gateway, get("/v1/models", host, null)).status()).as(host).isEqualTo(200);
+            assertThat(RawHttp.exchange(gateway, get("/v1/models", host, null)).status())
+                    .as(host)
+                    .isEqualTo(200);
         try (GatewayServer named = gateway(o -> o.withAllowedHosts(Set.of("Veil.Internal")))) {
-            assertThat(RawHttp.exchange(named.uri(), get("/v1/models", "veil.internal:8080", null)).status()).isEqualTo(200);
-            assertThat(RawHttp.exchange(named.uri(), get("/v1/models", "attacker.example", null)).status()).isEqualTo(403);
+            assertThat(RawHttp.exchange(named.uri(), get("/v1/models", "veil.internal:8080", null))
+                            .status())
+                    .isEqualTo(200);
+            assertThat(RawHttp.exchange(named.uri(), get("/v1/models", "attacker.example", null))
+                            .status())
+                    .isEqualTo(403);
         }
     }
 
@@ -103,8 +117,12 @@ class GatewayAccessTest {
         var foreign = RawHttp.exchange(gateway, post("/v1/chat/completions", self, "http://attacker.example", body));
         assertThat(foreign.status()).isEqualTo(403);
         assertThat(foreign.body()).contains("origin_not_allowed");
-        assertThat(RawHttp.exchange(gateway, post("/v1/chat/completions", self, "null", body)).status()).isEqualTo(403);
-        assertThat(RawHttp.exchange(gateway, post("/v1/chat/completions", self, "http://127.0.0.1:1", body)).status()).isEqualTo(403);
+        assertThat(RawHttp.exchange(gateway, post("/v1/chat/completions", self, "null", body))
+                        .status())
+                .isEqualTo(403);
+        assertThat(RawHttp.exchange(gateway, post("/v1/chat/completions", self, "http://127.0.0.1:1", body))
+                        .status())
+                .isEqualTo(403);
         var own = RawHttp.exchange(gateway, post("/v1/chat/completions", self, "http://" + self, body));
         assertThat(own.status()).as(own.body()).isEqualTo(200);
     }
@@ -117,35 +135,56 @@ class GatewayAccessTest {
             assertThat(none.status()).isEqualTo(401);
             assertThat(none.json().get("error").get("code").asText()).isEqualTo("invalid_api_key");
             assertThat(none.json().get("error").get("type").asText()).isEqualTo("invalid_request_error");
-            assertThat(TestHttp.send(HttpRequest.newBuilder(models).header("Authorization", "Bearer s3cret-kez").build()).status())
+            assertThat(TestHttp.send(HttpRequest.newBuilder(models)
+                                    .header("Authorization", "Bearer s3cret-kez")
+                                    .build())
+                            .status())
                     .isEqualTo(401);
-            assertThat(TestHttp.send(HttpRequest.newBuilder(models).header("Authorization", "Bearer s3cret-key").build()).status())
+            assertThat(TestHttp.send(HttpRequest.newBuilder(models)
+                                    .header("Authorization", "Bearer s3cret-key")
+                                    .build())
+                            .status())
                     .isEqualTo(200);
-            var chatCall = HttpRequest.newBuilder(keyed.uri().resolve("/v1/chat/completions")).header("Authorization", "Bearer s3cret-key")
+            var chatCall = HttpRequest.newBuilder(keyed.uri().resolve("/v1/chat/completions"))
+                    .header("Authorization", "Bearer s3cret-key")
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(TestHttp.JSON.writeValueAsString(hello()))).build();
+                    .POST(HttpRequest.BodyPublishers.ofString(TestHttp.JSON.writeValueAsString(hello())))
+                    .build();
             assertThat(TestHttp.send(chatCall).status()).isEqualTo(200);
             // the page and its config need no key: the page asks for it
             assertThat(TestHttp.get(keyed.uri()).status()).isEqualTo(200);
-            assertThat(TestHttp.get(keyed.uri().resolve("/veil/config")).json().get("api_key_required").asBoolean()).isTrue();
-            assertThat(TestHttp.get(keyed.uri().resolve("/chat.js")).body()).contains("sessionStorage", "Authorization");
+            assertThat(TestHttp.get(keyed.uri().resolve("/veil/config"))
+                            .json()
+                            .get("api_key_required")
+                            .asBoolean())
+                    .isTrue();
+            assertThat(TestHttp.get(keyed.uri().resolve("/chat.js")).body())
+                    .contains("sessionStorage", "Authorization");
         }
     }
 
     @Test
     void aHugeContentLengthIsRefusedBeforeAnyBodyArrives() throws Exception {
         try (Socket s = RawHttp.open(gateway)) {
-            s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: 10000000000\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream()
+                    .write(
+                            ("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                            + "Content-Length: 10000000000\r\n\r\n{")
+                                    .getBytes(StandardCharsets.US_ASCII));
             var reply = RawHttp.read(s);
             assertThat(reply.status()).isEqualTo(413);
-            assertThat(reply.body()).contains("exceeds 1048576 bytes"); // the limit follows the context: 512 tokens here
+            assertThat(reply.body())
+                    .contains("exceeds 1048576 bytes"); // the limit follows the context: 512 tokens here
         }
         // a body a little over the limit is read and dropped: an ordinary client gets its 413
-        var over = TestHttp.post(gateway.resolve("/v1/chat/completions"), "{\"model\": \"veil-test\", \"messages\": [{\"role\": \"user\", "
-                + "\"content\": \"" + "x".repeat(1 << 20) + "\"}]}");
+        var over = TestHttp.post(
+                gateway.resolve("/v1/chat/completions"),
+                "{\"model\": \"veil-test\", \"messages\": [{\"role\": \"user\", " + "\"content\": \""
+                        + "x".repeat(1 << 20) + "\"}]}");
         assertThat(over.status()).isEqualTo(413);
-        assertThat(TestHttp.post(gateway.resolve("/v1/chat/completions"), hello()).status()).isEqualTo(200);
+        assertThat(TestHttp.post(gateway.resolve("/v1/chat/completions"), hello())
+                        .status())
+                .isEqualTo(200);
     }
 
     @Test
@@ -157,24 +196,33 @@ class GatewayAccessTest {
             assertThat(busy.status()).isEqualTo(503);
             assertThat(busy.head()).containsIgnoringCase("Retry-After: 1");
             narrow.parsingSlots().release();
-            assertThat(RawHttp.exchange(narrow.uri(), post("/v1/chat/completions", "127.0.0.1", null, body)).status()).isEqualTo(200);
+            assertThat(RawHttp.exchange(narrow.uri(), post("/v1/chat/completions", "127.0.0.1", null, body))
+                            .status())
+                    .isEqualTo(200);
         }
         // a body that trickles in holds no slot: another request is served meanwhile
-        try (GatewayServer narrow = gateway(o -> o.withLimits(0, 1, Duration.ZERO)); Socket slow = RawHttp.open(narrow.uri())) {
+        try (GatewayServer narrow = gateway(o -> o.withLimits(0, 1, Duration.ZERO));
+                Socket slow = RawHttp.open(narrow.uri())) {
             String body = TestHttp.JSON.writeValueAsString(hello());
-            slow.getOutputStream().write((post("/v1/chat/completions", "127.0.0.1", null, body).substring(0, 200)).getBytes(StandardCharsets.UTF_8));
+            slow.getOutputStream()
+                    .write((post("/v1/chat/completions", "127.0.0.1", null, body)
+                                    .substring(0, 200))
+                            .getBytes(StandardCharsets.UTF_8));
             slow.getOutputStream().flush();
-            assertThat(RawHttp.exchange(narrow.uri(), post("/v1/chat/completions", "127.0.0.1", null, body)).status()).isEqualTo(200);
+            assertThat(RawHttp.exchange(narrow.uri(), post("/v1/chat/completions", "127.0.0.1", null, body))
+                            .status())
+                    .isEqualTo(200);
         }
     }
 
     static String get(String path, String host, String origin) {
-        return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + (origin == null ? "" : "Origin: " + origin + "\r\n")
-                + "Connection: close\r\n\r\n";
+        return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n"
+                + (origin == null ? "" : "Origin: " + origin + "\r\n") + "Connection: close\r\n\r\n";
     }
 
     static String post(String path, String host, String origin, String body) {
-        return "POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + (origin == null ? "" : "Origin: " + origin + "\r\n")
+        return "POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\n"
+                + (origin == null ? "" : "Origin: " + origin + "\r\n")
                 + "Content-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
                 + "\r\nConnection: close\r\n\r\n" + body;
     }

@@ -20,6 +20,7 @@ class GatewayBadRequestTest {
 
     @TempDir
     static Path dir;
+
     static PrivateChatFixture chat;
     static URI gateway;
 
@@ -65,7 +66,8 @@ class GatewayBadRequestTest {
             two prompts          | /v1/completions      | {"model": "veil-test", "prompt": ["a", "b"]} | prompt must be a string     | prompt
             echo                 | /v1/completions      | {"model": "veil-test", "prompt": "a", "echo": true} | echo is not supported | echo
             """)
-    void isRefusedWithAnOpenAiError(String name, String path, String body, String message, String param) throws Exception {
+    void isRefusedWithAnOpenAiError(String name, String path, String body, String message, String param)
+            throws Exception {
         var response = TestHttp.post(gateway.resolve(path), body);
         assertThat(response.status()).as(name + ": " + response.body()).isEqualTo(400);
         JsonNode error = response.json().get("error");
@@ -78,12 +80,16 @@ class GatewayBadRequestTest {
 
     @Test
     void unknownModelPathAndMethod() throws Exception {
-        var wrongModel = TestHttp.post(gateway.resolve("/v1/chat/completions"), "{\"model\": \"gpt-4o\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
+        var wrongModel = TestHttp.post(
+                gateway.resolve("/v1/chat/completions"),
+                "{\"model\": \"gpt-4o\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
         assertThat(wrongModel.status()).isEqualTo(404);
         assertThat(wrongModel.json().get("error").get("code").asText()).isEqualTo("model_not_found");
-        assertThat(TestHttp.get(gateway.resolve("/v1/chat/completions")).status()).isEqualTo(405);
+        assertThat(TestHttp.get(gateway.resolve("/v1/chat/completions")).status())
+                .isEqualTo(405);
         assertThat(TestHttp.get(gateway.resolve("/v1/embeddings")).status()).isEqualTo(404);
-        var ok = TestHttp.post(gateway.resolve("/v1/chat/completions"),
+        var ok = TestHttp.post(
+                gateway.resolve("/v1/chat/completions"),
                 "{\"model\": \"veil-test\", \"messages\": [{\"role\": \"developer\", \"content\": \"be brief\"}, {\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"hi\"}]}], \"max_tokens\": 2}");
         assertThat(ok.status()).isEqualTo(200);
     }
@@ -100,10 +106,13 @@ class GatewayBadRequestTest {
 
     @Test
     void aBodyJacksonTakesForUtf32Is400() throws Exception {
-        // as for the token server (found by its fuzz target): Jackson's UTF-32 detection throws a non-Jackson IOException
+        // as for the token server (found by its fuzz target): Jackson's UTF-32 detection throws a non-Jackson
+        // IOException
         byte[] body = "\0\0\0\0{\"model\": \"veil-test\"}".getBytes(StandardCharsets.ISO_8859_1);
         var response = TestHttp.send(HttpRequest.newBuilder(gateway.resolve("/v1/chat/completions"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build());
         assertThat(response.status()).as(response.body()).isEqualTo(400);
         assertThat(response.body()).contains("the request body is not valid JSON: Invalid UTF-32 character");
     }

@@ -9,8 +9,9 @@ import dev.veil.server.TestHttp;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -25,8 +26,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-import java.util.HashSet;
-import java.util.Set;
 
 /**
  * App → gateway → recording proxy → untrusted server, over real sockets. With noise off and greedy decoding the
@@ -41,6 +40,7 @@ class GatewayEndToEndTest {
 
     @TempDir
     static Path dir;
+
     static PrivateChatFixture chat;
     static URI gateway;
     static final List<String> logs = new ArrayList<>();
@@ -136,20 +136,34 @@ class GatewayEndToEndTest {
         assertThat(events.status()).isEqualTo(200);
         assertThat(events.done()).isTrue();
         List<JsonNode> chunks = events.data();
-        assertThat(chunks.getFirst().get("choices").get(0).get("delta").get("role").asText()).isEqualTo("assistant");
+        assertThat(chunks.getFirst()
+                        .get("choices")
+                        .get(0)
+                        .get("delta")
+                        .get("role")
+                        .asText())
+                .isEqualTo("assistant");
         StringBuilder text = new StringBuilder();
         for (JsonNode c : chunks) {
             assertThat(c.get("object").asText()).isEqualTo("chat.completion.chunk");
-            for (JsonNode choice : c.get("choices")) text.append(choice.path("delta").path("content").asText(""));
+            for (JsonNode choice : c.get("choices"))
+                text.append(choice.path("delta").path("content").asText(""));
         }
         assertThat(text.toString()).isEqualTo(expected);
         JsonNode last = chunks.getLast();
-        assertThat(chunks.get(chunks.size() - 2).get("choices").get(0).get("finish_reason").asText()).isIn("stop", "length");
+        assertThat(chunks.get(chunks.size() - 2)
+                        .get("choices")
+                        .get(0)
+                        .get("finish_reason")
+                        .asText())
+                .isIn("stop", "length");
         assertThat(last.get("usage").get("completion_tokens").asInt()).isEqualTo(plainIds.length);
         JsonNode seen = last.get("veil_untrusted");
         assertThat(seen.get("mode").asText()).isEqualTo("aloepri");
-        assertThat(ids(seen.get("prompt_token_ids"))).containsExactly(chat.key.permutation().obfuscate(prompt));
-        assertThat(ids(seen.get("token_ids"))).containsExactly(chat.key.permutation().obfuscate(plainIds));
+        assertThat(ids(seen.get("prompt_token_ids")))
+                .containsExactly(chat.key.permutation().obfuscate(prompt));
+        assertThat(ids(seen.get("token_ids")))
+                .containsExactly(chat.key.permutation().obfuscate(plainIds));
     }
 
     @Test
@@ -167,7 +181,9 @@ class GatewayEndToEndTest {
         assertThat(body.get("choices").get(0).get("text").asText()).isEqualTo(expected);
         r.put("stream", true);
         var events = TestHttp.stream(gateway.resolve("/v1/completions"), r);
-        String streamed = events.data().stream().map(c -> c.get("choices").get(0).get("text").asText()).collect(Collectors.joining());
+        String streamed = events.data().stream()
+                .map(c -> c.get("choices").get(0).get("text").asText())
+                .collect(Collectors.joining());
         assertThat(streamed).isEqualTo(expected);
     }
 
@@ -188,11 +204,25 @@ class GatewayEndToEndTest {
             String answer;
             String finish;
             if (stream) {
-                List<JsonNode> chunks = TestHttp.stream(gateway.resolve("/v1/chat/completions"), r).data();
-                answer = chunks.stream().map(c -> c.get("choices").get(0).path("delta").path("content").asText("")).collect(Collectors.joining());
-                finish = chunks.getLast().get("choices").get(0).get("finish_reason").asText();
+                List<JsonNode> chunks = TestHttp.stream(gateway.resolve("/v1/chat/completions"), r)
+                        .data();
+                answer = chunks.stream()
+                        .map(c -> c.get("choices")
+                                .get(0)
+                                .path("delta")
+                                .path("content")
+                                .asText(""))
+                        .collect(Collectors.joining());
+                finish = chunks.getLast()
+                        .get("choices")
+                        .get(0)
+                        .get("finish_reason")
+                        .asText();
             } else {
-                JsonNode choice = TestHttp.post(gateway.resolve("/v1/chat/completions"), r).json().get("choices").get(0);
+                JsonNode choice = TestHttp.post(gateway.resolve("/v1/chat/completions"), r)
+                        .json()
+                        .get("choices")
+                        .get(0);
                 answer = choice.get("message").get("content").asText();
                 finish = choice.get("finish_reason").asText();
             }
@@ -218,9 +248,15 @@ class GatewayEndToEndTest {
         r.put("frequency_penalty", 0.75);
         var response = TestHttp.post(gateway.resolve("/v1/chat/completions"), r);
         assertThat(response.status()).as(response.body()).isEqualTo(200);
-        assertThat(response.json().get("choices").get(0).get("message").get("content").asText()).isEqualTo(expected);
-        assertThat(chat.proxy.sentToServer()).contains("\"repetition_penalty\":1.5", "\"presence_penalty\":0.5",
-                "\"frequency_penalty\":0.75");
+        assertThat(response.json()
+                        .get("choices")
+                        .get(0)
+                        .get("message")
+                        .get("content")
+                        .asText())
+                .isEqualTo(expected);
+        assertThat(chat.proxy.sentToServer())
+                .contains("\"repetition_penalty\":1.5", "\"presence_penalty\":0.5", "\"frequency_penalty\":0.75");
     }
 
     @Test
@@ -230,26 +266,38 @@ class GatewayEndToEndTest {
         String toGateway = chat.proxy.sentToGateway();
         assertThat(toServer).contains("\"prompt\":[").contains("\"return_token_ids\":true");
         for (String wire : List.of(toServer, toGateway)) {
-            assertThat(wire).doesNotContain(QUESTION).doesNotContain("capital").doesNotContain("France").doesNotContain("Once upon");
-            for (String answer : plaintexts) if (answer.strip().length() >= 6) assertThat(wire).doesNotContain(answer.strip());
+            assertThat(wire)
+                    .doesNotContain(QUESTION)
+                    .doesNotContain("capital")
+                    .doesNotContain("France")
+                    .doesNotContain("Once upon");
+            for (String answer : plaintexts)
+                if (answer.strip().length() >= 6) assertThat(wire).doesNotContain(answer.strip());
             List<Integer> wireIds = RecordingProxy.integers(wire);
             for (int[] plain : plaintextSequences)
-                assertThat(RecordingProxy.containsRun(wireIds, plain, 4)).as("a run of 4 plaintext ids on the wire").isFalse();
+                assertThat(RecordingProxy.containsRun(wireIds, plain, 4))
+                        .as("a run of 4 plaintext ids on the wire")
+                        .isFalse();
         }
         List<String> lines;
         synchronized (logs) {
             lines = List.copyOf(logs);
         }
-        assertThat(lines).anyMatch(l -> l.startsWith("completion: 1 sequence(s)")).anyMatch(l -> l.startsWith("chat: "));
+        assertThat(lines)
+                .anyMatch(l -> l.startsWith("completion: 1 sequence(s)"))
+                .anyMatch(l -> l.startsWith("chat: "));
         Set<Integer> ids = new HashSet<>();
         for (int[] plain : plaintextSequences) for (int id : plain) ids.add(id);
-        for (int[] plain : plaintextSequences) for (int id : chat.key.permutation().obfuscate(plain)) ids.add(id);
+        for (int[] plain : plaintextSequences)
+            for (int id : chat.key.permutation().obfuscate(plain)) ids.add(id);
         ids.removeIf(id -> id < 1000); // counts and timings in log lines stay below 1000 in this test
         for (String line : lines) {
             assertThat(line).doesNotContain("capital").doesNotContain("Once upon");
-            for (String answer : plaintexts) if (answer.strip().length() >= 6) assertThat(line).doesNotContain(answer.strip());
+            for (String answer : plaintexts)
+                if (answer.strip().length() >= 6) assertThat(line).doesNotContain(answer.strip());
             Matcher m = Pattern.compile("(?<![\\d.])\\d+(?![\\d.])").matcher(line);
-            while (m.find()) assertThat(ids).as("an id in the log line: " + line).doesNotContain(Integer.parseInt(m.group()));
+            while (m.find())
+                assertThat(ids).as("an id in the log line: " + line).doesNotContain(Integer.parseInt(m.group()));
         }
     }
 

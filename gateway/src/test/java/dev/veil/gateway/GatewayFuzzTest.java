@@ -6,6 +6,7 @@ import dev.veil.server.TestHttp;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -13,7 +14,6 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
-import java.util.Comparator;
 
 /**
  * The gateway's JSON endpoints fuzzed over real sockets with mutated requests (wrong types, odd messages, junk):
@@ -43,21 +43,56 @@ class GatewayFuzzTest {
     @Provide
     Arbitrary<String> bodies() {
         Arbitrary<String> messages = Arbitraries.of(
-                "[{\"role\": \"user\", \"content\": \"hi\"}]", "[]", "[{}]", "[{\"role\": \"user\"}]", "[{\"role\": 1, \"content\": \"x\"}]",
-                "[{\"role\": \"assistant\", \"content\": \"x\"}]", "[{\"role\": \"system\", \"content\": [{\"type\": \"text\", \"text\": \"s\"}]}]",
-                "[{\"role\": \"user\", \"content\": [{\"type\": \"text\"}]}]", "\"hi\"", "null", "[[]]");
+                "[{\"role\": \"user\", \"content\": \"hi\"}]",
+                "[]",
+                "[{}]",
+                "[{\"role\": \"user\"}]",
+                "[{\"role\": 1, \"content\": \"x\"}]",
+                "[{\"role\": \"assistant\", \"content\": \"x\"}]",
+                "[{\"role\": \"system\", \"content\": [{\"type\": \"text\", \"text\": \"s\"}]}]",
+                "[{\"role\": \"user\", \"content\": [{\"type\": \"text\"}]}]",
+                "\"hi\"",
+                "null",
+                "[[]]");
         Arbitrary<String> values = Arbitraries.oneOf(
-                Arbitraries.integers().between(-3, 40).map(String::valueOf), Arbitraries.doubles().map(String::valueOf),
-                Arbitraries.of("null", "true", "false", "\"\"", "\"x\"", "[]", "{}", "[\"a\"]", "1e999", "{\"include_usage\": true}", "\"veil-test\""));
-        Arbitrary<String> fields = Arbitraries.of("max_tokens", "temperature", "top_p", "top_k", "seed", "stop", "stream", "stream_options",
-                "n", "logprobs", "tools", "veil_untrusted", "prompt", "max_completion_tokens", "whatever");
+                Arbitraries.integers().between(-3, 40).map(String::valueOf),
+                Arbitraries.doubles().map(String::valueOf),
+                Arbitraries.of(
+                        "null",
+                        "true",
+                        "false",
+                        "\"\"",
+                        "\"x\"",
+                        "[]",
+                        "{}",
+                        "[\"a\"]",
+                        "1e999",
+                        "{\"include_usage\": true}",
+                        "\"veil-test\""));
+        Arbitrary<String> fields = Arbitraries.of(
+                "max_tokens",
+                "temperature",
+                "top_p",
+                "top_k",
+                "seed",
+                "stop",
+                "stream",
+                "stream_options",
+                "n",
+                "logprobs",
+                "tools",
+                "veil_untrusted",
+                "prompt",
+                "max_completion_tokens",
+                "whatever");
         Arbitrary<String> extra = Arbitraries.maps(fields, values).ofMaxSize(4).map(m -> {
             StringBuilder b = new StringBuilder();
             m.forEach((k, v) -> b.append(",\"").append(k).append("\":").append(v));
             return b.toString();
         });
-        Arbitrary<String> chats = Arbitraries.oneOf(messages, messages).flatMap(msgs -> extra.map(
-                e -> "{\"model\": \"veil-test\", \"messages\": " + msgs + ", \"max_tokens\": 2" + e + "}"));
+        Arbitrary<String> chats = Arbitraries.oneOf(messages, messages)
+                .flatMap(msgs -> extra.map(
+                        e -> "{\"model\": \"veil-test\", \"messages\": " + msgs + ", \"max_tokens\": 2" + e + "}"));
         Arbitrary<String> junk = Arbitraries.strings().ofMaxLength(50);
         return Arbitraries.oneOf(chats, chats, chats, junk);
     }
@@ -66,8 +101,11 @@ class GatewayFuzzTest {
     void neverA5xx(@ForAll("bodies") String body) throws Exception {
         for (String path : new String[] {"/v1/chat/completions", "/v1/completions"}) {
             var response = TestHttp.post(gateway.resolve(path), body);
-            assertThat(response.status()).as(path + " " + body + " -> " + response.body()).isIn(200, 400, 404);
-            if (response.status() >= 400) assertThat(response.json().get("error").get("message").asText()).isNotBlank();
+            assertThat(response.status())
+                    .as(path + " " + body + " -> " + response.body())
+                    .isIn(200, 400, 404);
+            if (response.status() >= 400)
+                assertThat(response.json().get("error").get("message").asText()).isNotBlank();
         }
     }
 }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -16,7 +17,6 @@ import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The upstream client in llama-server's dialect, against responses recorded from the stock llama-server that
@@ -57,7 +57,8 @@ class LlamaServerDialectTest {
                 requests.add(VllmClient.JSON.readTree(e.getRequestBody().readAllBytes()));
             }
             byte[] b = resource(reply);
-            e.getResponseHeaders().set("Content-Type", reply.endsWith(".sse") ? "text/event-stream" : "application/json");
+            e.getResponseHeaders()
+                    .set("Content-Type", reply.endsWith(".sse") ? "text/event-stream" : "application/json");
             e.sendResponseHeaders(status, 0);
             try {
                 for (String event : new String(b, StandardCharsets.UTF_8).split("(?<=\n\n)")) {
@@ -65,7 +66,9 @@ class LlamaServerDialectTest {
                     e.getResponseBody().flush();
                     Thread.sleep(5);
                 }
-                for (long end = System.nanoTime() + 10_000_000_000L; linger && System.nanoTime() < end; Thread.sleep(5)) {
+                for (long end = System.nanoTime() + 10_000_000_000L;
+                        linger && System.nanoTime() < end;
+                        Thread.sleep(5)) {
                     e.getResponseBody().write(": still generating\n\n".getBytes(StandardCharsets.UTF_8));
                     e.getResponseBody().flush();
                 }
@@ -110,15 +113,21 @@ class LlamaServerDialectTest {
     @Test
     void theRequestIsLlamaServersTokenCompletionWithTheWholeSamplerChainSpelledOut() throws Exception {
         reply = "stream-eos.sse";
-        try (VllmClient c = client(); var s = c.stream(new int[] {151644, 872, 198, 9707}, PARAMS)) {
+        try (VllmClient c = client();
+                var s = c.stream(new int[] {151644, 872, 198, 9707}, PARAMS)) {
             drain(s);
         }
         assertThat(requests.getFirst()).isEqualTo(VllmClient.JSON.readTree(resource("completion-request.json")));
         try (VllmClient c = client()) {
-            var seeded = c.requestBody(new int[] {1}, new VllmClient.Params(8, 0.7, 0.9, 40, -1L, Set.of(), 0.05, 1.3, 0.5, -0.25));
-            assertThat(seeded.get("seed").asLong()).as("a 32-bit seed that is never llama.cpp's 'random'").isEqualTo(0xFFFF_FFFEL);
+            var seeded = c.requestBody(
+                    new int[] {1}, new VllmClient.Params(8, 0.7, 0.9, 40, -1L, Set.of(), 0.05, 1.3, 0.5, -0.25));
+            assertThat(seeded.get("seed").asLong())
+                    .as("a 32-bit seed that is never llama.cpp's 'random'")
+                    .isEqualTo(0xFFFF_FFFEL);
             assertThat(seeded.get("repeat_penalty").asDouble()).isEqualTo(1.3);
-            assertThat(seeded.get("repeat_last_n").asInt()).as("the whole context, as vLLM").isEqualTo(256);
+            assertThat(seeded.get("repeat_last_n").asInt())
+                    .as("the whole context, as vLLM")
+                    .isEqualTo(256);
             assertThat(seeded.get("presence_penalty").asDouble()).isEqualTo(0.5);
             assertThat(seeded.get("frequency_penalty").asDouble()).isEqualTo(-0.25);
             assertThat(seeded.has("model")).isFalse();
@@ -129,7 +138,8 @@ class LlamaServerDialectTest {
     @Test
     void idsStreamOneAnEventAndTheEosEndsWithStop() throws Exception {
         reply = "stream-eos.sse";
-        try (VllmClient c = client(); var s = c.stream(new int[] {1}, new VllmClient.Params(16, 0, 1, 0, null, Set.of()))) {
+        try (VllmClient c = client();
+                var s = c.stream(new int[] {1}, new VllmClient.Params(16, 0, 1, 0, null, Set.of()))) {
             assertThat(drain(s)).containsExactly(recordedIds("stream-eos.sse"));
             assertThat(s.finishReason()).isEqualTo("stop");
         }
@@ -138,7 +148,8 @@ class LlamaServerDialectTest {
     @Test
     void theLimitEndsWithLength() throws Exception {
         reply = "stream-limit.sse";
-        try (VllmClient c = client(); var s = c.stream(new int[] {1}, new VllmClient.Params(4, 0, 1, 0, null, Set.of()))) {
+        try (VllmClient c = client();
+                var s = c.stream(new int[] {1}, new VllmClient.Params(4, 0, 1, 0, null, Set.of()))) {
             assertThat(drain(s)).hasSize(4);
             assertThat(s.finishReason()).isEqualTo("length");
         }
@@ -150,19 +161,23 @@ class LlamaServerDialectTest {
         reply = "stream-limit.sse";
         linger = true;
         Integer[] recorded = recordedIds("stream-limit.sse");
-        try (VllmClient c = client(); var s = c.stream(new int[] {1}, new VllmClient.Params(16, 0, 1, 0, null, Set.of(recorded[1])))) {
+        try (VllmClient c = client();
+                var s = c.stream(new int[] {1}, new VllmClient.Params(16, 0, 1, 0, null, Set.of(recorded[1])))) {
             assertThat(drain(s)).containsExactly(recorded[0], recorded[1]);
             assertThat(s.finishReason()).isEqualTo("stop");
         }
         long deadline = System.nanoTime() + 8_000_000_000L;
         while (!closedEarly && System.nanoTime() < deadline) Thread.sleep(5);
-        assertThat(closedEarly).as("the exchange was closed before the server's end").isTrue();
+        assertThat(closedEarly)
+                .as("the exchange was closed before the server's end")
+                .isTrue();
     }
 
     @Test
     void anIdTheServerGeneratedButDidNotStreamIsA502() throws Exception {
         reply = "stream-gap.sse";
-        try (VllmClient c = client(); var s = c.stream(new int[] {1}, PARAMS)) {
+        try (VllmClient c = client();
+                var s = c.stream(new int[] {1}, PARAMS)) {
             var e = catchThrowableOfType(UpstreamException.class, () -> drain(s));
             assertThat(e.status()).isEqualTo(502);
             assertThat(e.getMessage()).contains("generated 3 ids but streamed 2", "whole UTF-8 characters");
@@ -183,8 +198,9 @@ class LlamaServerDialectTest {
     @Test
     void askingForLlamaServerFromAnotherServerSaysSo() throws Exception {
         stub.removeContext("/props");
-        var e = catchThrowableOfType(UpstreamException.class, () -> VllmClient.connect(base(), null, VllmClient.Timeouts.defaults(),
-                VllmClient.Kind.LLAMA_SERVER));
+        var e = catchThrowableOfType(
+                UpstreamException.class,
+                () -> VllmClient.connect(base(), null, VllmClient.Timeouts.defaults(), VllmClient.Kind.LLAMA_SERVER));
         assertThat(e.getMessage()).contains("is not llama-server", "/props", "404");
         try (VllmClient c = client()) {
             assertThat(c.dialect().name()).as("auto without /props").isEqualTo("vllm");
@@ -194,12 +210,17 @@ class LlamaServerDialectTest {
     static Integer[] recordedIds(String sse) throws IOException {
         List<Integer> ids = new ArrayList<>();
         for (String line : new String(resource(sse), StandardCharsets.UTF_8).split("\n"))
-            if (line.startsWith("data: ")) for (JsonNode id : VllmClient.JSON.readTree(line.substring(6)).path("tokens")) ids.add(id.asInt());
+            if (line.startsWith("data: "))
+                for (JsonNode id : VllmClient.JSON.readTree(line.substring(6)).path("tokens")) ids.add(id.asInt());
         assertThat(ids).isNotEmpty();
         return ids.toArray(Integer[]::new);
     }
 
     static String recordedMessage(String json) throws IOException {
-        return VllmClient.JSON.readTree(resource(json)).path("error").path("message").asText();
+        return VllmClient.JSON
+                .readTree(resource(json))
+                .path("error")
+                .path("message")
+                .asText();
     }
 }

@@ -31,14 +31,19 @@ class OpenAiSdkTest {
 
     @TempDir
     static Path dir;
+
     static PrivateChatFixture chat;
     static OpenAIClient client;
 
     @BeforeAll
     static void start() throws Exception {
         chat = PrivateChatFixture.start(dir);
-        client = OpenAIOkHttpClient.builder().baseUrl(chat.gatewayUri() + "/v1").apiKey("not-needed-on-loopback")
-                .responseValidation(true).maxRetries(0).build();
+        client = OpenAIOkHttpClient.builder()
+                .baseUrl(chat.gatewayUri() + "/v1")
+                .apiKey("not-needed-on-loopback")
+                .responseValidation(true)
+                .maxRetries(0)
+                .build();
     }
 
     @AfterAll
@@ -48,8 +53,12 @@ class OpenAiSdkTest {
     }
 
     static ChatCompletionCreateParams question(String text) {
-        return ChatCompletionCreateParams.builder().model(PrivateChatFixture.MODEL).addUserMessage(text)
-                .temperature(0.0).maxCompletionTokens(20).build();
+        return ChatCompletionCreateParams.builder()
+                .model(PrivateChatFixture.MODEL)
+                .addUserMessage(text)
+                .temperature(0.0)
+                .maxCompletionTokens(20)
+                .build();
     }
 
     @Test
@@ -59,7 +68,8 @@ class OpenAiSdkTest {
         String expected = chat.plainAnswer(chat.chatPromptIds(q), 20, SamplingParams.GREEDY);
         assertThat(answer.choices()).hasSize(1);
         assertThat(answer.choices().get(0).message().content()).contains(expected);
-        assertThat(answer.choices().get(0).finishReason()).isIn(ChatCompletion.Choice.FinishReason.STOP, ChatCompletion.Choice.FinishReason.LENGTH);
+        assertThat(answer.choices().get(0).finishReason())
+                .isIn(ChatCompletion.Choice.FinishReason.STOP, ChatCompletion.Choice.FinishReason.LENGTH);
         assertThat(answer.usage().orElseThrow().promptTokens()).isEqualTo(chat.chatPromptIds(q).length);
         assertThat(answer.model()).isEqualTo(PrivateChatFixture.MODEL);
     }
@@ -68,9 +78,12 @@ class OpenAiSdkTest {
     void streamingChatCompletion() {
         String q = "Write a haiku about privacy.";
         String expected = chat.plainAnswer(chat.chatPromptIds(q), 20, SamplingParams.GREEDY);
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(question(q))) {
+        try (StreamResponse<ChatCompletionChunk> stream =
+                client.chat().completions().createStreaming(question(q))) {
             List<ChatCompletionChunk> chunks = stream.stream().toList();
-            String text = chunks.stream().flatMap(c -> c.choices().stream()).map(c -> c.delta().content().orElse(""))
+            String text = chunks.stream()
+                    .flatMap(c -> c.choices().stream())
+                    .map(c -> c.delta().content().orElse(""))
                     .collect(Collectors.joining());
             assertThat(text).isEqualTo(expected);
             assertThat(chunks.getLast().choices().get(0).finishReason()).isPresent();
@@ -79,16 +92,26 @@ class OpenAiSdkTest {
 
     @Test
     void textCompletionStreamedAndNot() {
-        var params = CompletionCreateParams.builder().model(PrivateChatFixture.MODEL).prompt("The weather today").maxTokens(12)
-                .temperature(0.0).build();
-        String expected = chat.plainAnswer(chat.tokenizer.encode("The weather today", true, true), 12, SamplingParams.GREEDY);
+        var params = CompletionCreateParams.builder()
+                .model(PrivateChatFixture.MODEL)
+                .prompt("The weather today")
+                .maxTokens(12)
+                .temperature(0.0)
+                .build();
+        String expected =
+                chat.plainAnswer(chat.tokenizer.encode("The weather today", true, true), 12, SamplingParams.GREEDY);
         Completion c = client.completions().create(params);
         assertThat(c.choices().get(0).text()).isEqualTo(expected);
         // The SDK models a completions stream chunk as a Completion, whose finish_reason it requires; OpenAI (and this
         // gateway) send null until the last chunk, so strict validation is off for this one call.
-        OpenAIClient lenient = OpenAIOkHttpClient.builder().baseUrl(chat.gatewayUri() + "/v1").apiKey("x").maxRetries(0).build();
+        OpenAIClient lenient = OpenAIOkHttpClient.builder()
+                .baseUrl(chat.gatewayUri() + "/v1")
+                .apiKey("x")
+                .maxRetries(0)
+                .build();
         try (StreamResponse<Completion> stream = lenient.completions().createStreaming(params)) {
-            assertThat(stream.stream().map(x -> x.choices().get(0).text()).collect(Collectors.joining())).isEqualTo(expected);
+            assertThat(stream.stream().map(x -> x.choices().get(0).text()).collect(Collectors.joining()))
+                    .isEqualTo(expected);
         } finally {
             lenient.close();
         }
@@ -98,11 +121,24 @@ class OpenAiSdkTest {
     void modelsAndErrors() {
         List<Model> models = client.models().list().data();
         assertThat(models).extracting(Model::id).containsExactly(PrivateChatFixture.MODEL);
-        var missing = catchThrowableOfType(NotFoundException.class, () -> client.chat().completions().create(
-                ChatCompletionCreateParams.builder().model("gpt-4o").addUserMessage("hi").build()));
+        var missing = catchThrowableOfType(
+                NotFoundException.class,
+                () -> client.chat()
+                        .completions()
+                        .create(ChatCompletionCreateParams.builder()
+                                .model("gpt-4o")
+                                .addUserMessage("hi")
+                                .build()));
         assertThat(missing.getMessage()).contains("does not exist");
-        var bad = catchThrowableOfType(BadRequestException.class, () -> client.chat().completions().create(
-                ChatCompletionCreateParams.builder().model(PrivateChatFixture.MODEL).addUserMessage("hi").temperature(7.0).build()));
+        var bad = catchThrowableOfType(
+                BadRequestException.class,
+                () -> client.chat()
+                        .completions()
+                        .create(ChatCompletionCreateParams.builder()
+                                .model(PrivateChatFixture.MODEL)
+                                .addUserMessage("hi")
+                                .temperature(7.0)
+                                .build()));
         assertThat(bad.getMessage()).contains("temperature");
     }
 }

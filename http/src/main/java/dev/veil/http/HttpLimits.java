@@ -15,10 +15,14 @@ import java.time.Duration;
 public record HttpLimits(Duration requestTimeout, Duration idleTimeout, int maxConnections, int maxHeadBytes) {
 
     public HttpLimits {
-        if (requestTimeout.isNegative() || requestTimeout.isZero()) throw new IllegalArgumentException("the request timeout must be positive");
-        if (idleTimeout.isNegative() || idleTimeout.isZero()) throw new IllegalArgumentException("the idle timeout must be positive");
-        if (maxConnections < 1) throw new IllegalArgumentException("max connections must be >= 1, got " + maxConnections);
-        if (maxHeadBytes < 1024) throw new IllegalArgumentException("max head bytes must be >= 1024, got " + maxHeadBytes);
+        if (requestTimeout.isNegative() || requestTimeout.isZero())
+            throw new IllegalArgumentException("the request timeout must be positive");
+        if (idleTimeout.isNegative() || idleTimeout.isZero())
+            throw new IllegalArgumentException("the idle timeout must be positive");
+        if (maxConnections < 1)
+            throw new IllegalArgumentException("max connections must be >= 1, got " + maxConnections);
+        if (maxHeadBytes < 1024)
+            throw new IllegalArgumentException("max head bytes must be >= 1024, got " + maxHeadBytes);
     }
 
     /** 30 s to send a request, 30 s idle, 1024 connections, 16 KiB of head. */

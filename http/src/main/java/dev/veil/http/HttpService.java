@@ -42,9 +42,9 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * An HTTP/1.1 server on Netty for blocking handlers: the event loop reads every request whole — its head within
@@ -60,7 +60,8 @@ public final class HttpService implements AutoCloseable {
 
     static {
         // Netty logs through java.util.logging like the rest of Veil, not through whatever SLF4J is on the class path
-        io.netty.util.internal.logging.InternalLoggerFactory.setDefaultFactory(io.netty.util.internal.logging.JdkLoggerFactory.INSTANCE);
+        io.netty.util.internal.logging.InternalLoggerFactory.setDefaultFactory(
+                io.netty.util.internal.logging.JdkLoggerFactory.INSTANCE);
     }
 
     /** A body declared over the limit but under this is read and dropped, so the client reads its 413 on an intact connection. */
@@ -86,33 +87,54 @@ public final class HttpService implements AutoCloseable {
     private final Counter refused;
     private final Counter timedOut;
 
-    private HttpService(String host, int port, HttpLimits limits, int bodyLimit, HttpError.Shape errors, MeterRegistry metrics,
-                        Handler handler) throws IOException {
+    private HttpService(
+            String host,
+            int port,
+            HttpLimits limits,
+            int bodyLimit,
+            HttpError.Shape errors,
+            MeterRegistry metrics,
+            Handler handler)
+            throws IOException {
         this.handler = handler;
         this.limits = limits;
         this.bodyLimit = bodyLimit;
         this.errors = errors;
-        Gauge.builder("veil.http.connections", open, AtomicInteger::get).description("Open HTTP connections.").register(metrics);
-        this.refused = Counter.builder("veil.http.connections.refused").description("Connections closed at once: over the cap.")
+        Gauge.builder("veil.http.connections", open, AtomicInteger::get)
+                .description("Open HTTP connections.")
                 .register(metrics);
-        this.timedOut = Counter.builder("veil.http.timeouts").description("Connections closed by the request or idle timeout.")
+        this.refused = Counter.builder("veil.http.connections.refused")
+                .description("Connections closed at once: over the cap.")
+                .register(metrics);
+        this.timedOut = Counter.builder("veil.http.timeouts")
+                .description("Connections closed by the request or idle timeout.")
                 .register(metrics);
         this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        this.workers = new MultiThreadIoEventLoopGroup(Math.min(4, Runtime.getRuntime().availableProcessors()), NioIoHandler.newFactory());
+        this.workers = new MultiThreadIoEventLoopGroup(
+                Math.min(4, Runtime.getRuntime().availableProcessors()), NioIoHandler.newFactory());
         try {
-            this.server = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+            this.server = new ServerBootstrap()
+                    .group(boss, workers)
+                    .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             Connection c = new Connection();
-                            ch.pipeline().addLast(c.firstByte, new HttpServerCodec(new HttpDecoderConfig()
-                                    .setMaxInitialLineLength(limits.maxHeadBytes()).setMaxHeaderSize(limits.maxHeadBytes())
-                                    .setMaxChunkSize(64 << 10)), c);
+                            ch.pipeline()
+                                    .addLast(
+                                            c.firstByte,
+                                            new HttpServerCodec(new HttpDecoderConfig()
+                                                    .setMaxInitialLineLength(limits.maxHeadBytes())
+                                                    .setMaxHeaderSize(limits.maxHeadBytes())
+                                                    .setMaxChunkSize(64 << 10)),
+                                            c);
                         }
                     })
-                    .bind(new InetSocketAddress(host, port)).sync().channel();
+                    .bind(new InetSocketAddress(host, port))
+                    .sync()
+                    .channel();
         } catch (Exception e) {
             shutdownGroups();
             throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
@@ -124,8 +146,15 @@ public final class HttpService implements AutoCloseable {
      * {@code bodyLimit} bytes get 413, in the service's {@code errors} shape. Connection counts and timeouts are
      * recorded in {@code metrics}.
      */
-    public static HttpService start(String host, int port, HttpLimits limits, int bodyLimit, HttpError.Shape errors,
-                                    MeterRegistry metrics, Handler handler) throws IOException {
+    public static HttpService start(
+            String host,
+            int port,
+            HttpLimits limits,
+            int bodyLimit,
+            HttpError.Shape errors,
+            MeterRegistry metrics,
+            Handler handler)
+            throws IOException {
         return new HttpService(host, port, limits, bodyLimit, errors, metrics, handler);
     }
 
@@ -164,7 +193,12 @@ public final class HttpService implements AutoCloseable {
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
-    private enum State { IDLE, READING, DISCARDING, HANDLING }
+    private enum State {
+        IDLE,
+        READING,
+        DISCARDING,
+        HANDLING
+    }
 
     /** One connection's reading, on its event loop: the timeouts, the body limit, the hand-over to a handler. */
     private final class Connection extends ChannelInboundHandlerAdapter {
@@ -222,12 +256,16 @@ public final class HttpService implements AutoCloseable {
 
         private void arm(ChannelHandlerContext ctx, Duration timeout) {
             disarm();
-            deadline = ctx.executor().schedule(() -> {
-                if (state != State.HANDLING && ctx.channel().isActive()) {
-                    timedOut.increment();
-                    ctx.close();
-                }
-            }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+            deadline = ctx.executor()
+                    .schedule(
+                            () -> {
+                                if (state != State.HANDLING && ctx.channel().isActive()) {
+                                    timedOut.increment();
+                                    ctx.close();
+                                }
+                            },
+                            timeout.toNanos(),
+                            TimeUnit.NANOSECONDS);
         }
 
         private void disarm() {
@@ -262,8 +300,14 @@ public final class HttpService implements AutoCloseable {
             if (request.decoderResult().isFailure()) {
                 Throwable cause = request.decoderResult().cause();
                 boolean tooLong = cause instanceof TooLongFrameException;
-                reject(ctx, errors.of(tooLong ? 431 : 400, tooLong ? "the request head exceeds " + limits.maxHeadBytes() + " bytes"
-                        : "malformed request: " + cause.getMessage()), true);
+                reject(
+                        ctx,
+                        errors.of(
+                                tooLong ? 431 : 400,
+                                tooLong
+                                        ? "the request head exceeds " + limits.maxHeadBytes() + " bytes"
+                                        : "malformed request: " + cause.getMessage()),
+                        true);
                 return;
             }
             long declared;
@@ -281,7 +325,8 @@ public final class HttpService implements AutoCloseable {
                 return;
             }
             if (HttpUtil.is100ContinueExpected(request))
-                ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+                ctx.writeAndFlush(new DefaultFullHttpResponse(
+                        HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
             head = request;
             body = new ByteArrayOutputStream(Math.clamp(declared, 256, 64 << 10));
         }
@@ -311,7 +356,8 @@ public final class HttpService implements AutoCloseable {
         private void dispatch(ChannelHandlerContext ctx, HttpRequest request, byte[] bytes) {
             state = State.HANDLING;
             disarm();
-            Exchange ex = new Exchange(ctx.channel(), request, bytes, HttpUtil.isKeepAlive(request), errors, this::answered);
+            Exchange ex =
+                    new Exchange(ctx.channel(), request, bytes, HttpUtil.isKeepAlive(request), errors, this::answered);
             exchange = ex;
             inFlight.incrementAndGet();
             try {
@@ -321,7 +367,9 @@ public final class HttpService implements AutoCloseable {
                     } catch (HttpError e) {
                         ex.sendErrorQuietly(e);
                     } catch (Exception | Error e) {
-                        LOG.log(System.Logger.Level.ERROR, "request failed: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+                        LOG.log(
+                                System.Logger.Level.ERROR,
+                                "request failed: " + e.getClass().getSimpleName() + ": " + e.getMessage());
                         ex.sendErrorQuietly(errors.of(500, "internal error"));
                     } finally {
                         ex.abandon(); // a handler that returned without answering: the connection closes
@@ -356,7 +404,8 @@ public final class HttpService implements AutoCloseable {
         private void reject(ChannelHandlerContext ctx, HttpError e, boolean close) {
             head = null;
             body = null;
-            FullHttpResponse r = Exchange.full(HttpResponseStatus.valueOf(e.status()), "application/json", Json.bytes(e.body()), e.headers());
+            FullHttpResponse r = Exchange.full(
+                    HttpResponseStatus.valueOf(e.status()), "application/json", Json.bytes(e.body()), e.headers());
             if (close) {
                 r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                 disarm();
@@ -366,6 +415,5 @@ public final class HttpService implements AutoCloseable {
                 ctx.writeAndFlush(r);
             }
         }
-
     }
 }

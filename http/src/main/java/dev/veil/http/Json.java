@@ -16,8 +16,12 @@ public final class Json {
     public static final ObjectMapper MAPPER = new ObjectMapper();
 
     static {
-        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxNestingDepth(64).maxNumberLength(64).maxStringLength(MAX_STRING).build());
+        MAPPER.getFactory()
+                .setStreamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(64)
+                        .maxNumberLength(64)
+                        .maxStringLength(MAX_STRING)
+                        .build());
     }
 
     private Json() {}
@@ -26,11 +30,14 @@ public final class Json {
     public static JsonNode read(byte[] body, HttpError.Shape errors) throws HttpError {
         try {
             JsonNode n = MAPPER.readTree(body);
-            if (n == null || n.isMissingNode()) throw errors.of(400, "the request body is empty: expected a JSON object");
+            if (n == null || n.isMissingNode())
+                throw errors.of(400, "the request body is empty: expected a JSON object");
             return n;
         } catch (JacksonException e) {
             throw errors.of(400, "the request body is not valid JSON: " + e.getOriginalMessage());
-        } catch (CharConversionException e) { // Jackson took leading zero bytes for UTF-32: not JSON either (fuzzing found it)
+        } catch (
+                CharConversionException
+                        e) { // Jackson took leading zero bytes for UTF-32: not JSON either (fuzzing found it)
             throw errors.of(400, "the request body is not valid JSON: " + e.getMessage());
         } catch (IOException e) {
             throw new IllegalStateException("reading a byte array", e);

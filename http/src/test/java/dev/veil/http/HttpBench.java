@@ -34,8 +34,14 @@ public final class HttpBench {
         AutoCloseable server;
         int port;
         if (kind.equals("netty")) {
-            HttpService s = HttpService.start("127.0.0.1", 0, HttpLimits.defaults(), 16 << 20,
-                    (st, m) -> new HttpError(st, "e", m, null, st), new SimpleMeterRegistry(), ex -> {
+            HttpService s = HttpService.start(
+                    "127.0.0.1",
+                    0,
+                    HttpLimits.defaults(),
+                    16 << 20,
+                    (st, m) -> new HttpError(st, "e", m, null, st),
+                    new SimpleMeterRegistry(),
+                    ex -> {
                         if (ex.path().equals("/hang")) {
                             ex.onClientGone(gone::countDown);
                             entered.countDown();
@@ -74,9 +80,13 @@ public final class HttpBench {
             port = s.getAddress().getPort();
         }
         URI uri = URI.create("http://127.0.0.1:" + port + "/echo");
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        String json = "{\"model\": \"m\", \"prompt\": [1, 2, 3, 4, 5, 6, 7, 8], \"max_tokens\": 16, \"temperature\": 0}";
-        HttpRequest post = HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(json)).build();
+        HttpClient client =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        String json =
+                "{\"model\": \"m\", \"prompt\": [1, 2, 3, 4, 5, 6, 7, 8], \"max_tokens\": 16, \"temperature\": 0}";
+        HttpRequest post = HttpRequest.newBuilder(uri)
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build();
         for (int i = 0; i < 3000; i++) client.send(post, HttpResponse.BodyHandlers.ofByteArray());
         long[] t = new long[5000];
         for (int i = 0; i < t.length; i++) {
@@ -85,8 +95,9 @@ public final class HttpBench {
             t[i] = System.nanoTime() - t0;
         }
         Arrays.sort(t);
-        System.out.printf("%s: per call median %.0f us, p90 %.0f us, p99 %.0f us%n", kind, t[t.length / 2] / 1e3, t[t.length * 9 / 10] / 1e3,
-                t[t.length * 99 / 100] / 1e3);
+        System.out.printf(
+                "%s: per call median %.0f us, p90 %.0f us, p99 %.0f us%n",
+                kind, t[t.length / 2] / 1e3, t[t.length * 9 / 10] / 1e3, t[t.length * 99 / 100] / 1e3);
 
         System.gc();
         Thread.sleep(500);
@@ -95,13 +106,15 @@ public final class HttpBench {
         List<Socket> stalled = new ArrayList<>();
         for (int i = 0; i < 110; i++) {
             Socket s = new Socket("127.0.0.1", port);
-            s.getOutputStream().write(("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n" + "x".repeat(1000))
-                    .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream()
+                    .write(("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n" + "x".repeat(1000))
+                            .getBytes(StandardCharsets.US_ASCII));
             stalled.add(s);
         }
         Thread.sleep(1000);
-        System.out.printf("%s: 110 stalled connections: +%.1f MB RSS, +%d threads%n", kind, (status("VmRSS:") - rss0) / 1024.0,
-                status("Threads:") - threads0);
+        System.out.printf(
+                "%s: 110 stalled connections: +%.1f MB RSS, +%d threads%n",
+                kind, (status("VmRSS:") - rss0) / 1024.0, status("Threads:") - threads0);
         for (Socket s : stalled) s.close();
 
         Socket hang = new Socket("127.0.0.1", port);
@@ -110,8 +123,12 @@ public final class HttpBench {
         long c0 = System.nanoTime();
         hang.close();
         boolean seen = gone.await(3, TimeUnit.SECONDS);
-        System.out.printf("%s: a blocked handler learns its client left: %s%n", kind, seen
-                ? String.format("after %.2f ms", (System.nanoTime() - c0) / 1e6) : "not within 3 s (no signal before a write)");
+        System.out.printf(
+                "%s: a blocked handler learns its client left: %s%n",
+                kind,
+                seen
+                        ? String.format("after %.2f ms", (System.nanoTime() - c0) / 1e6)
+                        : "not within 3 s (no signal before a write)");
         gone.countDown();
         server.close();
         System.exit(0);

@@ -2,8 +2,8 @@ package dev.veil.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.veil.engine.RawHttp;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  */
 class HttpServiceTest {
 
-    static final HttpError.Shape SHAPE = (status, message) -> new HttpError(status, "test_error", message, null, status);
+    static final HttpError.Shape SHAPE =
+            (status, message) -> new HttpError(status, "test_error", message, null, status);
 
     HttpService service;
 
@@ -28,7 +29,10 @@ class HttpServiceTest {
     HttpService start(HttpLimits limits, int bodyLimit) throws IOException {
         service = HttpService.start("127.0.0.1", 0, limits, bodyLimit, SHAPE, new SimpleMeterRegistry(), ex -> {
             if (ex.path().equals("/fail")) throw new IllegalStateException("boom");
-            ex.send(200, "text/plain", (ex.method() + " " + ex.path() + " " + ex.body().length).getBytes(StandardCharsets.UTF_8));
+            ex.send(
+                    200,
+                    "text/plain",
+                    (ex.method() + " " + ex.path() + " " + ex.body().length).getBytes(StandardCharsets.UTF_8));
         });
         return service;
     }
@@ -65,7 +69,8 @@ class HttpServiceTest {
         try {
             for (int i = 0; i < 3; i++) {
                 held.add(open());
-                assertThat(exchange(held.get(i), "GET /a HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200");
+                assertThat(exchange(held.get(i), "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"))
+                        .startsWith("HTTP/1.1 200");
             }
             try (Socket extra = open()) {
                 assertThat(closed(extra)).as("the fourth connection").isTrue();
@@ -73,7 +78,9 @@ class HttpServiceTest {
             held.removeFirst().close();
             Thread.sleep(100); // the close reaches the server
             try (Socket again = open()) {
-                assertThat(exchange(again, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200").endsWith("GET /b 0");
+                assertThat(exchange(again, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n"))
+                        .startsWith("HTTP/1.1 200")
+                        .endsWith("GET /b 0");
             }
         } finally {
             for (Socket s : held) s.close();
@@ -85,12 +92,18 @@ class HttpServiceTest {
         start(HttpLimits.defaults(), 100);
         try (Socket s = open()) {
             String chunk = "x".repeat(80);
-            String reply = exchange(s, "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n50\r\n" + chunk + "\r\n50\r\n" + chunk + "\r\n");
+            String reply = exchange(
+                    s,
+                    "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n50\r\n" + chunk + "\r\n50\r\n"
+                            + chunk + "\r\n");
             assertThat(reply).startsWith("HTTP/1.1 413").contains("\"type\":\"test_error\"", "exceeds 100 bytes");
             assertThat(closed(s)).isTrue();
         }
         try (Socket s = open()) { // within the limit, chunked
-            assertThat(exchange(s, "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")).endsWith("POST /c 5");
+            assertThat(exchange(
+                            s,
+                            "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
+                    .endsWith("POST /c 5");
         }
     }
 
@@ -100,7 +113,8 @@ class HttpServiceTest {
         try (Socket s = open()) {
             String reply = exchange(s, "POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n" + "y".repeat(200));
             assertThat(reply).startsWith("HTTP/1.1 413");
-            assertThat(exchange(s, "POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")).endsWith("POST /d 3");
+            assertThat(exchange(s, "POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"))
+                    .endsWith("POST /d 3");
         }
     }
 
@@ -118,8 +132,11 @@ class HttpServiceTest {
     void pipelinedRequestsAreAnsweredInOrder() throws Exception {
         start(HttpLimits.defaults(), 100);
         try (Socket s = open()) {
-            s.getOutputStream().write(("GET /one HTTP/1.1\r\nHost: x\r\n\r\nPOST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
-                    + "GET /three HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream()
+                    .write(
+                            ("GET /one HTTP/1.1\r\nHost: x\r\n\r\nPOST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
+                                            + "GET /three HTTP/1.1\r\nHost: x\r\n\r\n")
+                                    .getBytes(StandardCharsets.ISO_8859_1));
             assertThat(reply(s)).endsWith("GET /one 0");
             assertThat(reply(s)).endsWith("POST /two 2");
             assertThat(reply(s)).endsWith("GET /three 0");
@@ -130,7 +147,9 @@ class HttpServiceTest {
     void aFailingHandlerGets500InTheServicesShapeAndTheServerGoesOn() throws Exception {
         start(HttpLimits.defaults(), 100);
         try (Socket s = open()) {
-            assertThat(exchange(s, "GET /fail HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 500").contains("\"code\":500", "internal error");
+            assertThat(exchange(s, "GET /fail HTTP/1.1\r\nHost: x\r\n\r\n"))
+                    .startsWith("HTTP/1.1 500")
+                    .contains("\"code\":500", "internal error");
             assertThat(exchange(s, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")).endsWith("GET /ok 0");
         }
     }

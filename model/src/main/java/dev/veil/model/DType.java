@@ -58,20 +58,23 @@ public enum DType {
 
     /** Bytes of {@code elements} elements (whole blocks: the caller checks rows are whole blocks). */
     public long byteSize(long elements) {
-        return Math.multiplyExact(elements / blockSize, (long) bytes); // sizes come from files: overflow is an error, not a wrap
+        return Math.multiplyExact(
+                elements / blockSize, (long) bytes); // sizes come from files: overflow is an error, not a wrap
     }
 
     public static DType fromSafetensors(String name) {
         try {
             return valueOf(name.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unsupported dtype '" + name + "' (Veil reads F32, F16, BF16, F64, I32, I64, I8, U8)");
+            throw new IllegalArgumentException(
+                    "unsupported dtype '" + name + "' (Veil reads F32, F16, BF16, F64, I32, I64, I8, U8)");
         }
     }
 
     public static DType fromGgml(int id) {
         for (DType t : values()) if (t.ggmlType == id) return t;
-        throw new IllegalArgumentException("unsupported ggml tensor type " + id + " (Veil reads F32, F16, BF16, Q8_0, Q5_0, Q4_K, Q6_K)");
+        throw new IllegalArgumentException(
+                "unsupported ggml tensor type " + id + " (Veil reads F32, F16, BF16, Q8_0, Q5_0, Q4_K, Q6_K)");
     }
 
     /** Round a float to bfloat16 bits (round to nearest even, NaN kept quiet). */

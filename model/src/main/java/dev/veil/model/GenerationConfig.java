@@ -16,8 +16,16 @@ import java.util.List;
  * @param bosTokenId  -1 when unknown
  * @param eosTokenIds every id that ends generation (Llama 3 instruct lists several)
  */
-public record GenerationConfig(int bosTokenId, List<Integer> eosTokenIds, Integer padTokenId, Boolean doSample,
-                               Double temperature, Double topP, Integer topK, Double repetitionPenalty, Integer maxNewTokens) {
+public record GenerationConfig(
+        int bosTokenId,
+        List<Integer> eosTokenIds,
+        Integer padTokenId,
+        Boolean doSample,
+        Double temperature,
+        Double topP,
+        Integer topK,
+        Double repetitionPenalty,
+        Integer maxNewTokens) {
     public static final String FILE = "generation_config.json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -38,7 +46,8 @@ public record GenerationConfig(int bosTokenId, List<Integer> eosTokenIds, Intege
         try {
             n = JSON.readTree(file.toFile());
         } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            throw new IOException(file + ": not valid JSON ("
+                    + e.getMessage().lines().findFirst().orElse("") + ")");
         }
         if (n == null || !n.isObject()) throw new IOException(file + ": not a JSON object");
         try {
@@ -52,9 +61,15 @@ public record GenerationConfig(int bosTokenId, List<Integer> eosTokenIds, Intege
         List<Integer> eos = ids(n.get("eos_token_id"), "eos_token_id");
         if (eos == null) eos = config.eosTokenIds();
         int bos = n.hasNonNull("bos_token_id") ? integer(n, "bos_token_id") : config.bosTokenId();
-        return new GenerationConfig(bos, eos, n.hasNonNull("pad_token_id") ? integer(n, "pad_token_id") : null,
-                n.hasNonNull("do_sample") ? n.get("do_sample").asBoolean() : null, number(n, "temperature"), number(n, "top_p"),
-                n.hasNonNull("top_k") ? integer(n, "top_k") : null, number(n, "repetition_penalty"),
+        return new GenerationConfig(
+                bos,
+                eos,
+                n.hasNonNull("pad_token_id") ? integer(n, "pad_token_id") : null,
+                n.hasNonNull("do_sample") ? n.get("do_sample").asBoolean() : null,
+                number(n, "temperature"),
+                number(n, "top_p"),
+                n.hasNonNull("top_k") ? integer(n, "top_k") : null,
+                number(n, "repetition_penalty"),
                 n.hasNonNull("max_new_tokens") ? integer(n, "max_new_tokens") : null);
     }
 
@@ -103,6 +118,7 @@ public record GenerationConfig(int bosTokenId, List<Integer> eosTokenIds, Intege
     }
 
     public void write(Path dir) throws IOException {
-        Files.writeString(dir.resolve(FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()));
+        Files.writeString(
+                dir.resolve(FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()));
     }
 }

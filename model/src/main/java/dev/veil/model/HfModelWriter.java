@@ -19,7 +19,8 @@ public final class HfModelWriter {
     /** Hugging Face's default shard size for save_pretrained. */
     public static final long DEFAULT_MAX_SHARD_BYTES = 5L << 30;
     /** Tokenizer files copied along when the source has them. */
-    public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json");
+    public static final List<String> TOKENIZER_FILES =
+            List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json");
 
     private HfModelWriter() {}
 
@@ -28,12 +29,26 @@ public final class HfModelWriter {
      * byte-level BPE vocabulary becomes tokenizer.json + tokenizer_config.json.
      */
     public static void write(ModelFiles model, Path dir, DType dtype) throws IOException {
-        write(model.config(), model.generation(), model.weights(), model.tokenizerDir(), dir, dtype, DEFAULT_MAX_SHARD_BYTES);
+        write(
+                model.config(),
+                model.generation(),
+                model.weights(),
+                model.tokenizerDir(),
+                dir,
+                dtype,
+                DEFAULT_MAX_SHARD_BYTES);
         if (model.gguf() != null) GgufTokenizerJson.write(model.gguf(), dir);
     }
 
-    public static void write(ModelConfig config, GenerationConfig generation, Weights weights, Path tokenizerDir, Path dir,
-                             DType dtype, long maxShardBytes) throws IOException {
+    public static void write(
+            ModelConfig config,
+            GenerationConfig generation,
+            Weights weights,
+            Path tokenizerDir,
+            Path dir,
+            DType dtype,
+            long maxShardBytes)
+            throws IOException {
         Map<String, long[]> expected = ModelTensors.expected(config);
         List<TensorSpec> specs = new ArrayList<>();
         if (dtype != null && !dtype.isFloat())
@@ -44,15 +59,27 @@ public final class HfModelWriter {
             specs.add(new TensorSpec(e.getKey(), d, e.getValue()));
         }
         Files.createDirectories(dir);
-        try (ShardedSafetensorsWriter w = ShardedSafetensorsWriter.create(dir, specs, Map.of("format", "pt"), maxShardBytes)) {
+        try (ShardedSafetensorsWriter w =
+                ShardedSafetensorsWriter.create(dir, specs, Map.of("format", "pt"), maxShardBytes)) {
             for (TensorSpec s : specs) w.write(TensorOps.convert(weights.get(s.name()), s.dtype()));
         }
-        DType stored = dtype != null ? dtype : specs.stream().filter(s -> s.shape().length == 2).map(TensorSpec::dtype).findFirst().orElse(DType.F32);
+        DType stored = dtype != null
+                ? dtype
+                : specs.stream()
+                        .filter(s -> s.shape().length == 2)
+                        .map(TensorSpec::dtype)
+                        .findFirst()
+                        .orElse(DType.F32);
         config.withTorchDtype(torchDtype(stored)).write(dir);
         generation.write(dir);
-        if (tokenizerDir != null && !tokenizerDir.toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize()))
+        if (tokenizerDir != null
+                && !tokenizerDir
+                        .toAbsolutePath()
+                        .normalize()
+                        .equals(dir.toAbsolutePath().normalize()))
             for (String f : TOKENIZER_FILES)
-                if (Files.exists(tokenizerDir.resolve(f))) Files.copy(tokenizerDir.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                if (Files.exists(tokenizerDir.resolve(f)))
+                    Files.copy(tokenizerDir.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** The torch_dtype name of a Veil dtype ("float32", "float16", "bfloat16"). */

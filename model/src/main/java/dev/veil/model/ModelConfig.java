@@ -3,14 +3,14 @@ package dev.veil.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.List;
-import java.io.FileNotFoundException;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The architecture of a decoder-only Llama, Qwen2, Qwen3 or Qwen3-MoE model, as a Hugging Face {@code config.json}
@@ -66,7 +66,8 @@ public record ModelConfig(
         /** Sparse feed-forward layers: a softmax router over experts (config.json's num_experts etc.). */
         public final boolean moe;
 
-        Architecture(String hfClass, String modelType, String ggufArch, boolean alwaysBias, boolean qkNorm, boolean moe) {
+        Architecture(
+                String hfClass, String modelType, String ggufArch, boolean alwaysBias, boolean qkNorm, boolean moe) {
             this.hfClass = hfClass;
             this.modelType = modelType;
             this.ggufArch = ggufArch;
@@ -79,7 +80,8 @@ public record ModelConfig(
             for (Architecture a : values())
                 if (a.hfClass.equals(hfClassOrType) || a.modelType.equals(hfClassOrType)) return a;
             throw new IllegalArgumentException("unsupported architecture '" + hfClassOrType + "' (Veil runs "
-                    + String.join(", ", Arrays.stream(values()).map(a -> a.hfClass).toList()) + ")");
+                    + String.join(
+                            ", ", Arrays.stream(values()).map(a -> a.hfClass).toList()) + ")");
         }
     }
 
@@ -90,12 +92,17 @@ public record ModelConfig(
      * (renormalised to sum 1 when {@code normTopkProb}); each expert is a SwiGLU of width {@code moeIntermediateSize}.
      * Dense layers use {@code intermediate_size}.
      */
-    public record Moe(int numExperts, int expertsPerToken, int moeIntermediateSize, boolean normTopkProb,
-                      int decoderSparseStep, List<Integer> mlpOnlyLayers) {
+    public record Moe(
+            int numExperts,
+            int expertsPerToken,
+            int moeIntermediateSize,
+            boolean normTopkProb,
+            int decoderSparseStep,
+            List<Integer> mlpOnlyLayers) {
         public Moe {
             if (numExperts < 1 || expertsPerToken < 1 || expertsPerToken > numExperts)
-                throw new IllegalArgumentException("num_experts_per_tok " + expertsPerToken + " must be in [1, num_experts "
-                        + numExperts + "]");
+                throw new IllegalArgumentException(
+                        "num_experts_per_tok " + expertsPerToken + " must be in [1, num_experts " + numExperts + "]");
             if (moeIntermediateSize < 1) throw new IllegalArgumentException("moe_intermediate_size must be positive");
             if (decoderSparseStep < 1) throw new IllegalArgumentException("decoder_sparse_step must be positive");
             mlpOnlyLayers = List.copyOf(mlpOnlyLayers);
@@ -103,25 +110,59 @@ public record ModelConfig(
     }
 
     /** A dense model (no experts): the constructor every Llama/Qwen2/Qwen3 config uses. */
-    public ModelConfig(Architecture architecture, int vocabSize, int hiddenSize, int intermediateSize, int numLayers,
-                       int numHeads, int numKvHeads, int headDim, double rmsNormEps, double ropeTheta, RopeScaling ropeScaling,
-                       int maxPositionEmbeddings, boolean tieWordEmbeddings, boolean attentionBias, int bosTokenId,
-                       List<Integer> eosTokenIds, String torchDtype) {
-        this(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, rmsNormEps,
-                ropeTheta, ropeScaling, maxPositionEmbeddings, tieWordEmbeddings, attentionBias, bosTokenId, eosTokenIds,
-                torchDtype, null);
+    public ModelConfig(
+            Architecture architecture,
+            int vocabSize,
+            int hiddenSize,
+            int intermediateSize,
+            int numLayers,
+            int numHeads,
+            int numKvHeads,
+            int headDim,
+            double rmsNormEps,
+            double ropeTheta,
+            RopeScaling ropeScaling,
+            int maxPositionEmbeddings,
+            boolean tieWordEmbeddings,
+            boolean attentionBias,
+            int bosTokenId,
+            List<Integer> eosTokenIds,
+            String torchDtype) {
+        this(
+                architecture,
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                numLayers,
+                numHeads,
+                numKvHeads,
+                headDim,
+                rmsNormEps,
+                ropeTheta,
+                ropeScaling,
+                maxPositionEmbeddings,
+                tieWordEmbeddings,
+                attentionBias,
+                bosTokenId,
+                eosTokenIds,
+                torchDtype,
+                null);
     }
 
     /** rope_scaling of type llama3 (Llama 3.1/3.2). */
-    public record RopeScaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositionEmbeddings) {}
+    public record RopeScaling(
+            double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositionEmbeddings) {}
 
     public ModelConfig {
         if (numHeads % numKvHeads != 0)
-            throw new IllegalArgumentException("num_attention_heads " + numHeads + " is not a multiple of num_key_value_heads " + numKvHeads);
+            throw new IllegalArgumentException(
+                    "num_attention_heads " + numHeads + " is not a multiple of num_key_value_heads " + numKvHeads);
         if (headDim % 2 != 0) throw new IllegalArgumentException("head_dim " + headDim + " must be even for RoPE");
         if (architecture.moe != (moe != null))
-            throw new IllegalArgumentException(architecture.hfClass + (moe == null ? " needs num_experts, num_experts_per_tok and moe_intermediate_size"
-                    : " has no experts"));
+            throw new IllegalArgumentException(architecture.hfClass
+                    + (moe == null
+                            ? " needs num_experts, num_experts_per_tok and moe_intermediate_size"
+                            : " has no experts"));
         eosTokenIds = List.copyOf(eosTokenIds);
     }
 
@@ -137,9 +178,25 @@ public record ModelConfig(
 
     /** This config with another torch_dtype (what a writer records for the dtype it stored). */
     public ModelConfig withTorchDtype(String dtype) {
-        return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim,
-                rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings, tieWordEmbeddings, attentionBias, bosTokenId,
-                eosTokenIds, dtype, moe);
+        return new ModelConfig(
+                architecture,
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                numLayers,
+                numHeads,
+                numKvHeads,
+                headDim,
+                rmsNormEps,
+                ropeTheta,
+                ropeScaling,
+                maxPositionEmbeddings,
+                tieWordEmbeddings,
+                attentionBias,
+                bosTokenId,
+                eosTokenIds,
+                dtype,
+                moe);
     }
 
     public int qDim() {
@@ -164,7 +221,8 @@ public record ModelConfig(
         } catch (NoSuchFileException | FileNotFoundException e) {
             throw new IOException(file + ": no config.json in the model directory");
         } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            throw new IOException(file + ": not valid JSON ("
+                    + e.getMessage().lines().findFirst().orElse("") + ")");
         }
         try {
             return fromJson(n);
@@ -174,29 +232,40 @@ public record ModelConfig(
     }
 
     public static ModelConfig fromJson(JsonNode n) {
-        String archName = n.path("architectures").path(0).asText(n.path("model_type").asText(""));
+        String archName =
+                n.path("architectures").path(0).asText(n.path("model_type").asText(""));
         Architecture arch = Architecture.of(archName);
         int hidden = positive(n, "hidden_size");
         int heads = positive(n, "num_attention_heads");
         int kvHeads = n.hasNonNull("num_key_value_heads") ? positive(n, "num_key_value_heads") : heads;
         int headDim = n.hasNonNull("head_dim") ? positive(n, "head_dim") : hidden / heads;
-        if (headDim == 0) throw new IllegalArgumentException("hidden_size " + hidden + " is smaller than num_attention_heads " + heads);
+        if (headDim == 0)
+            throw new IllegalArgumentException(
+                    "hidden_size " + hidden + " is smaller than num_attention_heads " + heads);
         // q/k/v widths are int products everywhere downstream: a config whose product overflows is refused here
         if ((long) heads * headDim > Integer.MAX_VALUE)
-            throw new IllegalArgumentException("num_attention_heads " + heads + " x head_dim " + headDim + " does not fit an int");
+            throw new IllegalArgumentException(
+                    "num_attention_heads " + heads + " x head_dim " + headDim + " does not fit an int");
         RopeScaling scaling = null;
         JsonNode rs = n.hasNonNull("rope_scaling") ? n.get("rope_scaling") : n.path("rope_parameters");
         if (rs.isObject()) {
             String type = rs.path("rope_type").asText(rs.path("type").asText("default"));
             switch (type) {
-                case "llama3" -> scaling = new RopeScaling(rs.path("factor").asDouble(8.0),
-                        rs.path("low_freq_factor").asDouble(1.0), rs.path("high_freq_factor").asDouble(4.0),
-                        rs.path("original_max_position_embeddings").asInt(8192));
+                case "llama3" ->
+                    scaling = new RopeScaling(
+                            rs.path("factor").asDouble(8.0),
+                            rs.path("low_freq_factor").asDouble(1.0),
+                            rs.path("high_freq_factor").asDouble(4.0),
+                            rs.path("original_max_position_embeddings").asInt(8192));
                 case "default" -> {}
-                default -> throw new IllegalArgumentException("unsupported rope_scaling type '" + type + "' (Veil supports llama3)");
+                default ->
+                    throw new IllegalArgumentException(
+                            "unsupported rope_scaling type '" + type + "' (Veil supports llama3)");
             }
         }
-        double theta = n.has("rope_theta") ? n.get("rope_theta").asDouble() : rs.path("rope_theta").asDouble(10000.0);
+        double theta = n.has("rope_theta")
+                ? n.get("rope_theta").asDouble()
+                : rs.path("rope_theta").asDouble(10000.0);
         List<Integer> eos = new ArrayList<>();
         JsonNode e = n.path("eos_token_id");
         if (e.isArray()) e.forEach(x -> eos.add(x.asInt()));
@@ -209,16 +278,37 @@ public record ModelConfig(
         if (arch.moe) {
             List<Integer> mlpOnly = new ArrayList<>();
             n.path("mlp_only_layers").forEach(x -> mlpOnly.add(x.asInt()));
-            moe = new Moe(positive(n, "num_experts"), positive(n, "num_experts_per_tok"), positive(n, "moe_intermediate_size"),
-                    n.path("norm_topk_prob").asBoolean(false), n.path("decoder_sparse_step").asInt(1), mlpOnly);
+            moe = new Moe(
+                    positive(n, "num_experts"),
+                    positive(n, "num_experts_per_tok"),
+                    positive(n, "moe_intermediate_size"),
+                    n.path("norm_topk_prob").asBoolean(false),
+                    n.path("decoder_sparse_step").asInt(1),
+                    mlpOnly);
         }
         String act = n.path("hidden_act").asText("silu");
-        if (!act.equals("silu")) throw new IllegalArgumentException("unsupported hidden_act '" + act + "' (Veil runs silu)");
+        if (!act.equals("silu"))
+            throw new IllegalArgumentException("unsupported hidden_act '" + act + "' (Veil runs silu)");
         if (n.path("mlp_bias").asBoolean(false)) throw new IllegalArgumentException("mlp_bias=true is not supported");
-        return new ModelConfig(arch, positive(n, "vocab_size"), hidden, positive(n, "intermediate_size"),
-                positive(n, "num_hidden_layers"), heads, kvHeads, headDim, n.path("rms_norm_eps").asDouble(1e-6), theta,
-                scaling, n.path("max_position_embeddings").asInt(2048), n.path("tie_word_embeddings").asBoolean(false),
-                bias, n.path("bos_token_id").asInt(-1), eos, n.path("torch_dtype").asText("float32"), moe);
+        return new ModelConfig(
+                arch,
+                positive(n, "vocab_size"),
+                hidden,
+                positive(n, "intermediate_size"),
+                positive(n, "num_hidden_layers"),
+                heads,
+                kvHeads,
+                headDim,
+                n.path("rms_norm_eps").asDouble(1e-6),
+                theta,
+                scaling,
+                n.path("max_position_embeddings").asInt(2048),
+                n.path("tie_word_embeddings").asBoolean(false),
+                bias,
+                n.path("bos_token_id").asInt(-1),
+                eos,
+                n.path("torch_dtype").asText("float32"),
+                moe);
     }
 
     /** A size field: a positive integer (zero heads would divide by zero, negative sizes allocate nothing sane). */
@@ -275,7 +365,9 @@ public record ModelConfig(
     }
 
     public void write(Path dir) throws IOException {
-        Files.writeString(dir.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()));
+        Files.writeString(
+                dir.resolve("config.json"),
+                JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()));
     }
 
     /** Hugging Face tensor names of layer {@code i}. */

@@ -15,7 +15,10 @@ import java.nio.file.Path;
  * naming the file and what is wrong. Tensors are memory-mapped and valid until {@link #close()}.
  */
 public final class ModelFiles implements AutoCloseable {
-    public enum Format { HF, GGUF }
+    public enum Format {
+        HF,
+        GGUF
+    }
 
     private final Path source;
     private final Format format;
@@ -25,8 +28,14 @@ public final class ModelFiles implements AutoCloseable {
     private final Path tokenizerDir;
     private final AutoCloseable resource;
 
-    private ModelFiles(Path source, Format format, ModelConfig config, GenerationConfig generation, Weights weights,
-                       Path tokenizerDir, AutoCloseable resource) {
+    private ModelFiles(
+            Path source,
+            Format format,
+            ModelConfig config,
+            GenerationConfig generation,
+            Weights weights,
+            Path tokenizerDir,
+            AutoCloseable resource) {
         this.source = source;
         this.format = format;
         this.config = config;

@@ -22,7 +22,8 @@ import java.util.TreeMap;
  * format, config (when the file is a model Veil runs), metadata, and the tensor table. Nothing is loaded but the
  * headers. Long metadata arrays (a vocabulary) are summarized as "[N strings]".
  */
-public record ModelInfo(Path path, String format, ModelConfig config, Map<String, String> metadata, List<TensorEntry> tensors) {
+public record ModelInfo(
+        Path path, String format, ModelConfig config, Map<String, String> metadata, List<TensorEntry> tensors) {
 
     /** One tensor: its type name (F32, BF16, Q4_K, ...) and shape in PyTorch order. */
     public record TensorEntry(String name, String type, long[] shape, long bytes) {
@@ -46,10 +47,17 @@ public record ModelInfo(Path path, String format, ModelConfig config, Map<String
             List<TensorEntry> tensors = new ArrayList<>();
             for (String n : w.names()) {
                 Tensor t = w.get(n);
-                tensors.add(new TensorEntry(n, t.dtype().name(), t.shape(), t.data().byteSize()));
+                tensors.add(
+                        new TensorEntry(n, t.dtype().name(), t.shape(), t.data().byteSize()));
             }
             Map<String, String> meta = new LinkedHashMap<>(w.metadata());
-            meta.put("files", String.join(", ", w.files().stream().map(p -> p.getFileName().toString()).toList()));
+            meta.put(
+                    "files",
+                    String.join(
+                            ", ",
+                            w.files().stream()
+                                    .map(p -> p.getFileName().toString())
+                                    .toList()));
             return new ModelInfo(dir, "hf", config, meta, tensors);
         }
     }
@@ -57,7 +65,8 @@ public record ModelInfo(Path path, String format, ModelConfig config, Map<String
     private static ModelInfo ofSafetensors(Path file) throws IOException {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             List<TensorEntry> tensors = f.specs().stream()
-                    .map(s -> new TensorEntry(s.name(), s.dtype().name(), s.shape(), s.byteSize())).toList();
+                    .map(s -> new TensorEntry(s.name(), s.dtype().name(), s.shape(), s.byteSize()))
+                    .toList();
             return new ModelInfo(file, "safetensors", null, f.metadata(), tensors);
         }
     }
@@ -68,7 +77,8 @@ public record ModelInfo(Path path, String format, ModelConfig config, Map<String
             meta.put("gguf.version", String.valueOf(g.version()));
             g.metadata().forEach((k, v) -> meta.put(k, summarize(v)));
             List<TensorEntry> tensors = new ArrayList<>();
-            for (GgufTensorInfo t : g.tensors()) tensors.add(new TensorEntry(t.name(), t.type().name(), t.shape(), t.byteSize()));
+            for (GgufTensorInfo t : g.tensors())
+                tensors.add(new TensorEntry(t.name(), t.type().name(), t.shape(), t.byteSize()));
             ModelConfig config = null;
             String arch = g.getString("general.architecture", "");
             if (!g.tensors().isEmpty() && GgufModel.readable(arch)) config = GgufModel.config(g);
@@ -119,24 +129,44 @@ public record ModelInfo(Path path, String format, ModelConfig config, Map<String
         if (config != null) {
             ModelConfig c = config;
             b.append(String.format("architecture  %s%n", c.architecture().hfClass));
-            b.append(String.format("layers %d, hidden %d, intermediate %d, vocab %d%n", c.numLayers(), c.hiddenSize(), c.intermediateSize(), c.vocabSize()));
-            b.append(String.format("heads %d, kv heads %d, head_dim %d, attention bias %s, tied embeddings %s%n", c.numHeads(), c.numKvHeads(),
-                    c.headDim(), c.attentionBias(), c.tieWordEmbeddings()));
+            b.append(String.format(
+                    "layers %d, hidden %d, intermediate %d, vocab %d%n",
+                    c.numLayers(), c.hiddenSize(), c.intermediateSize(), c.vocabSize()));
+            b.append(String.format(
+                    "heads %d, kv heads %d, head_dim %d, attention bias %s, tied embeddings %s%n",
+                    c.numHeads(), c.numKvHeads(), c.headDim(), c.attentionBias(), c.tieWordEmbeddings()));
             if (c.qkNorm()) b.append("q_norm/k_norm over head_dim\n");
             if (c.moe() != null)
-                b.append(String.format("experts %d, %d per token, expert intermediate %d, norm_topk_prob %s, sparse step %d, mlp-only layers %s%n",
-                        c.moe().numExperts(), c.moe().expertsPerToken(), c.moe().moeIntermediateSize(), c.moe().normTopkProb(),
-                        c.moe().decoderSparseStep(), c.moe().mlpOnlyLayers()));
-            b.append(String.format("rope theta %s%s, rms eps %s, context %d%n", c.ropeTheta(),
-                    c.ropeScaling() == null ? "" : ", llama3 scaling " + c.ropeScaling(), c.rmsNormEps(), c.maxPositionEmbeddings()));
+                b.append(String.format(
+                        "experts %d, %d per token, expert intermediate %d, norm_topk_prob %s, sparse step %d, mlp-only layers %s%n",
+                        c.moe().numExperts(),
+                        c.moe().expertsPerToken(),
+                        c.moe().moeIntermediateSize(),
+                        c.moe().normTopkProb(),
+                        c.moe().decoderSparseStep(),
+                        c.moe().mlpOnlyLayers()));
+            b.append(String.format(
+                    "rope theta %s%s, rms eps %s, context %d%n",
+                    c.ropeTheta(),
+                    c.ropeScaling() == null ? "" : ", llama3 scaling " + c.ropeScaling(),
+                    c.rmsNormEps(),
+                    c.maxPositionEmbeddings()));
         }
-        b.append(String.format("parameters    %,d (%s), %,d bytes%n", parameterCount(), parametersByType(), tensorBytes()));
+        b.append(String.format(
+                "parameters    %,d (%s), %,d bytes%n", parameterCount(), parametersByType(), tensorBytes()));
         if (!metadata.isEmpty()) {
             b.append("metadata\n");
-            metadata.forEach((k, v) -> b.append("  ").append(k).append(" = ").append(v).append('\n'));
+            metadata.forEach(
+                    (k, v) -> b.append("  ").append(k).append(" = ").append(v).append('\n'));
         }
         b.append("tensors (").append(tensors.size()).append(")\n");
-        for (TensorEntry t : tensors) b.append("  ").append(t.name()).append(' ').append(t.type()).append(Arrays.toString(t.shape())).append('\n');
+        for (TensorEntry t : tensors)
+            b.append("  ")
+                    .append(t.name())
+                    .append(' ')
+                    .append(t.type())
+                    .append(Arrays.toString(t.shape()))
+                    .append('\n');
         return b.toString();
     }
 
@@ -151,7 +181,8 @@ public record ModelInfo(Path path, String format, ModelConfig config, Map<String
             case float[] a -> Arrays.toString(a);
             case double[] a -> Arrays.toString(a);
             case boolean[] a -> Arrays.toString(a);
-            case String s when s.length() > 120 -> s.substring(0, 117).replace("\n", "\\n") + "... (" + s.length() + " chars)";
+            case String s
+            when s.length() > 120 -> s.substring(0, 117).replace("\n", "\\n") + "... (" + s.length() + " chars)";
             case String s -> s.replace("\n", "\\n");
             default -> String.valueOf(v);
         };

@@ -32,16 +32,20 @@ public final class ModelTensors {
                 throw new IllegalArgumentException(source + ": missing tensor '" + e.getKey() + "'");
             Tensor t = w.get(e.getKey());
             if (!Arrays.equals(t.shape(), e.getValue()))
-                throw new IllegalArgumentException(source + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
-                        + " but config.json implies " + Arrays.toString(e.getValue()));
+                throw new IllegalArgumentException(source + ": tensor '" + e.getKey() + "' has shape "
+                        + Arrays.toString(t.shape()) + " but config.json implies " + Arrays.toString(e.getValue()));
             if (!t.dtype().isWeight() || (t.rank() == 1 && !t.dtype().isFloat()))
-                throw new IllegalArgumentException(source + ": tensor '" + e.getKey() + "' has unsupported dtype " + t.dtype()
-                        + " (Veil runs F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights; norms and biases in float)");
+                throw new IllegalArgumentException(
+                        source + ": tensor '" + e.getKey() + "' has unsupported dtype " + t.dtype()
+                                + " (Veil runs F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights; norms and biases in float)");
         }
         for (String name : w.names()) {
-            if (name.endsWith("o_proj.bias") || name.endsWith("mlp.gate_proj.bias") || name.endsWith("mlp.up_proj.bias")
+            if (name.endsWith("o_proj.bias")
+                    || name.endsWith("mlp.gate_proj.bias")
+                    || name.endsWith("mlp.up_proj.bias")
                     || name.endsWith("mlp.down_proj.bias"))
-                throw new IllegalArgumentException(source + ": tensor '" + name + "' is a bias Veil's engine does not apply (unsupported model)");
+                throw new IllegalArgumentException(
+                        source + ": tensor '" + name + "' is a bias Veil's engine does not apply (unsupported model)");
         }
     }
 }

@@ -16,6 +16,7 @@ public final class Quant {
 
     /** Elements per K-quant super-block (ggml's QK_K). */
     public static final int QK_K = 256;
+
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** ggml's GROUP_MAX_EPS: groups whose largest magnitude is below this quantize to zero. */
@@ -160,7 +161,8 @@ public final class Quant {
         int qh = 0;
         for (int j = 0; j < 16; j++) {
             float x0 = x[at + j] * id, x1 = x[at + 16 + j] * id;
-            int xi0 = Math.min(31, (byte) (int) (x0 + 16.5f)) & 0xff, xi1 = Math.min(31, (byte) (int) (x1 + 16.5f)) & 0xff;
+            int xi0 = Math.min(31, (byte) (int) (x0 + 16.5f)) & 0xff,
+                    xi1 = Math.min(31, (byte) (int) (x1 + 16.5f)) & 0xff;
             dst.set(ValueLayout.JAVA_BYTE, out + 6 + j, (byte) ((xi0 & 0x0F) | ((xi1 & 0x0F) << 4)));
             qh |= ((xi0 & 0x10) >>> 4) << j;
             qh |= ((xi1 & 0x10) >>> 4) << (j + 16);
@@ -185,7 +187,8 @@ public final class Quant {
         float invScale = maxScale > 0 ? 63f / maxScale : 0f, invMin = maxMin > 0 ? 63f / maxMin : 0f;
         byte[] sc = new byte[12];
         for (int j = 0; j < 8; j++) {
-            int ls = Math.min(63, nearestInt(invScale * scales[j]) & 0xff), lm = Math.min(63, nearestInt(invMin * mins[j]) & 0xff);
+            int ls = Math.min(63, nearestInt(invScale * scales[j]) & 0xff),
+                    lm = Math.min(63, nearestInt(invMin * mins[j]) & 0xff);
             if (j < 4) {
                 sc[j] = (byte) ls;
                 sc[j + 4] = (byte) lm;
@@ -203,15 +206,27 @@ public final class Quant {
             float d = dAll * scaleK4(dst, out + 4, j);
             if (d == 0) continue;
             float dm = dminAll * minK4(dst, out + 4, j);
-            for (int ii = 0; ii < 32; ii++) L[32 * j + ii] = Math.max(0, Math.min(15, nearestInt((x[at + 32 * j + ii] + dm) / d)));
+            for (int ii = 0; ii < 32; ii++)
+                L[32 * j + ii] = Math.max(0, Math.min(15, nearestInt((x[at + 32 * j + ii] + dm) / d)));
         }
         for (int j = 0; j < QK_K; j += 64)
             for (int l = 0; l < 32; l++)
                 dst.set(ValueLayout.JAVA_BYTE, out + 16 + j / 2 + l, (byte) (L[j + l] | (L[j + l + 32] << 4)));
     }
 
-    private static float makeQkx2Quants(int n, int nmax, float[] x, int xo, float[] weights, int[] L, int lo, float[] theMin,
-                                        int[] laux, float rmin, float rdelta, int nstep) {
+    private static float makeQkx2Quants(
+            int n,
+            int nmax,
+            float[] x,
+            int xo,
+            float[] weights,
+            int[] L,
+            int lo,
+            float[] theMin,
+            int[] laux,
+            float rmin,
+            float rdelta,
+            int nstep) {
         float min = x[xo], max = x[xo], sumW = weights[0], sumX = sumW * x[xo];
         for (int i = 1; i < n; i++) {
             if (x[xo + i] < min) min = x[xo + i];
@@ -288,11 +303,13 @@ public final class Quant {
         float iscale = -128f / maxScale;
         dst.set(I16, out + 208, Float.floatToFloat16(1 / iscale));
         float dAll = f16(dst, out + 208);
-        for (int ib = 0; ib < 16; ib++) dst.set(ValueLayout.JAVA_BYTE, out + 192 + ib, (byte) Math.min(127, nearestInt(iscale * scales[ib])));
+        for (int ib = 0; ib < 16; ib++)
+            dst.set(ValueLayout.JAVA_BYTE, out + 192 + ib, (byte) Math.min(127, nearestInt(iscale * scales[ib])));
         for (int j = 0; j < 16; j++) {
             float d = dAll * dst.get(ValueLayout.JAVA_BYTE, out + 192 + j);
             if (d == 0) continue;
-            for (int ii = 0; ii < 16; ii++) L[16 * j + ii] = Math.max(-32, Math.min(31, nearestInt(x[at + 16 * j + ii] / d))) + 32;
+            for (int ii = 0; ii < 16; ii++)
+                L[16 * j + ii] = Math.max(-32, Math.min(31, nearestInt(x[at + 16 * j + ii] / d))) + 32;
         }
         for (int j = 0, half = 0; j < QK_K; j += 128, half++) {
             long ql = out + 64L * half, qh = out + 128 + 32L * half;
@@ -300,8 +317,10 @@ public final class Quant {
                 int q1 = L[j + l] & 0xF, q2 = L[j + l + 32] & 0xF, q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF;
                 dst.set(ValueLayout.JAVA_BYTE, ql + l, (byte) (q1 | (q3 << 4)));
                 dst.set(ValueLayout.JAVA_BYTE, ql + l + 32, (byte) (q2 | (q4 << 4)));
-                dst.set(ValueLayout.JAVA_BYTE, qh + l, (byte) ((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2)
-                        | ((L[j + l + 64] >> 4) << 4) | ((L[j + l + 96] >> 4) << 6)));
+                dst.set(ValueLayout.JAVA_BYTE, qh + l, (byte) ((L[j + l] >> 4)
+                        | ((L[j + l + 32] >> 4) << 2)
+                        | ((L[j + l + 64] >> 4) << 4)
+                        | ((L[j + l + 96] >> 4) << 6)));
             }
         }
     }
@@ -340,7 +359,8 @@ public final class Quant {
                 suml2 += w * l * l;
             }
             if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-                for (int i = 0; i < n; i++) L[lo + i] = nmax + Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i])));
+                for (int i = 0; i < n; i++)
+                    L[lo + i] = nmax + Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i])));
                 scale = sumlx / suml2;
                 best = scale * sumlx;
             }

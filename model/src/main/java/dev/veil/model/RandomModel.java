@@ -33,23 +33,52 @@ public final class RandomModel {
     }
 
     /** A config with this synthetic vocabulary's bos/eos ids. */
-    public static ModelConfig config(ModelConfig.Architecture arch, int vocab, int hidden, int intermediate, int layers,
-                                     int heads, int kvHeads, int headDim, ModelConfig.RopeScaling scaling, boolean tied,
-                                     boolean bias, String torchDtype) {
-        return new ModelConfig(arch, vocab, hidden, intermediate, layers, heads, kvHeads, headDim, 1e-5, 10000.0, scaling,
-                4096, tied, bias || arch == ModelConfig.Architecture.QWEN2, vocab - 2, List.of(vocab - 1), torchDtype);
+    public static ModelConfig config(
+            ModelConfig.Architecture arch,
+            int vocab,
+            int hidden,
+            int intermediate,
+            int layers,
+            int heads,
+            int kvHeads,
+            int headDim,
+            ModelConfig.RopeScaling scaling,
+            boolean tied,
+            boolean bias,
+            String torchDtype) {
+        return new ModelConfig(
+                arch,
+                vocab,
+                hidden,
+                intermediate,
+                layers,
+                heads,
+                kvHeads,
+                headDim,
+                1e-5,
+                10000.0,
+                scaling,
+                4096,
+                tied,
+                bias || arch == ModelConfig.Architecture.QWEN2,
+                vocab - 2,
+                List.of(vocab - 1),
+                torchDtype);
     }
 
     /** The tensors a model of {@code c} holds, in checkpoint order, all stored as {@code dtype}. */
     public static List<TensorSpec> specs(ModelConfig c, DType dtype) {
-        return ModelTensors.expected(c).entrySet().stream().map(e -> new TensorSpec(e.getKey(), dtype, e.getValue())).toList();
+        return ModelTensors.expected(c).entrySet().stream()
+                .map(e -> new TensorSpec(e.getKey(), dtype, e.getValue()))
+                .toList();
     }
 
     /** Writes the model into {@code dir} (created if needed). */
     public static void write(Path dir, ModelConfig c, DType dtype, long seed, Scales scales) throws IOException {
         Files.createDirectories(dir);
         List<TensorSpec> specs = specs(c, dtype);
-        try (SafetensorsWriter w = SafetensorsWriter.create(dir.resolve("model.safetensors"), specs, Map.of("format", "pt"))) {
+        try (SafetensorsWriter w =
+                SafetensorsWriter.create(dir.resolve("model.safetensors"), specs, Map.of("format", "pt"))) {
             for (TensorSpec spec : specs) w.write(tensor(spec, seed, scales));
         }
         c.write(dir);
@@ -75,7 +104,8 @@ public final class RandomModel {
                 case F32 -> data.setAtIndex(Tensor.F32, i, v);
                 case F16 -> data.setAtIndex(Tensor.I16, i, Float.floatToFloat16(v));
                 case BF16 -> data.setAtIndex(Tensor.I16, i, DType.toBF16(v));
-                default -> throw new IllegalArgumentException("random weights in " + spec.dtype() + " are not supported");
+                default ->
+                    throw new IllegalArgumentException("random weights in " + spec.dtype() + " are not supported");
             }
         }
         return new Tensor(name, spec.dtype(), spec.shape(), data);

@@ -60,14 +60,16 @@ public final class SyntheticTokenizer {
         for (int i = 0; i < vocabSize - specials.size(); i++) vocab.put(v.tokens.get(i), i);
         ArrayNode merges = model.putArray("merges");
         v.merges.forEach(merges::add);
-        JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer.json").toFile(), root);
+        JSON.writerWithDefaultPrettyPrinter()
+                .writeValue(dir.resolve("tokenizer.json").toFile(), root);
     }
 
     private record Vocabulary(List<String> tokens, List<String> merges) {}
 
     private static Vocabulary build(int vocabSize, List<String> specials) {
         int plain = vocabSize - specials.size();
-        if (plain < 256) throw new IllegalArgumentException("vocab_size " + vocabSize + " leaves fewer than 256 byte tokens");
+        if (plain < 256)
+            throw new IllegalArgumentException("vocab_size " + vocabSize + " leaves fewer than 256 byte tokens");
         List<String> tokens = new ArrayList<>(byteAlphabet());
         Set<String> seen = new HashSet<>(tokens);
         List<String> merges = new ArrayList<>();

@@ -19,13 +19,14 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
 
     public Tensor {
         if (dtype.isQuantized() && (shape.length == 0 || shape[shape.length - 1] % dtype.blockSize != 0))
-            throw new IllegalArgumentException("tensor " + name + ": rows of " + Arrays.toString(shape) + " are not whole "
-                    + dtype + " blocks of " + dtype.blockSize);
+            throw new IllegalArgumentException("tensor " + name + ": rows of " + Arrays.toString(shape)
+                    + " are not whole " + dtype + " blocks of " + dtype.blockSize);
         long expected;
         try {
             expected = dtype.byteSize(count(shape));
         } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("tensor " + name + ": shape " + Arrays.toString(shape) + " of " + dtype + " has more bytes than a long holds");
+            throw new IllegalArgumentException("tensor " + name + ": shape " + Arrays.toString(shape) + " of " + dtype
+                    + " has more bytes than a long holds");
         }
         if (data.byteSize() != expected)
             throw new IllegalArgumentException("tensor " + name + ": " + data.byteSize() + " bytes for shape "
@@ -95,7 +96,8 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
             case F32 -> data.getAtIndex(F32, i);
             case F16 -> Float.float16ToFloat(data.getAtIndex(I16, i));
             case BF16 -> DType.fromBF16(data.getAtIndex(I16, i));
-            case F64 -> (float) data.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
+            case F64 ->
+                (float) data.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
             default -> throw new UnsupportedOperationException("tensor " + name + " has non-float dtype " + dtype);
         };
     }

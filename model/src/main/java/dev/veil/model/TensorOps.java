@@ -33,7 +33,9 @@ public final class TensorOps {
      */
     public static Tensor permuteRows(Tensor t, int[] from) {
         long rows = t.shape()[0];
-        if (from.length != rows) throw new IllegalArgumentException("tensor " + t.name() + ": permutation of " + from.length + " for " + rows + " rows");
+        if (from.length != rows)
+            throw new IllegalArgumentException(
+                    "tensor " + t.name() + ": permutation of " + from.length + " for " + rows + " rows");
         long rowBytes = t.data().byteSize() / rows;
         MemorySegment out = Arena.ofAuto().allocate(t.data().byteSize(), 64);
         for (int i = 0; i < from.length; i++)

@@ -39,7 +39,11 @@ public enum TensorRole {
     LM_HEAD(Scope.MODEL, "lm_head.weight", "output.weight");
 
     /** Whether a tensor exists once per model, per layer, or per expert of a layer. */
-    public enum Scope { MODEL, LAYER, EXPERT }
+    public enum Scope {
+        MODEL,
+        LAYER,
+        EXPERT
+    }
 
     public final Scope scope;
     private final String hf;
@@ -160,6 +164,7 @@ public enum TensorRole {
     }
 
     private void requireScope(Scope s) {
-        if (scope != s) throw new IllegalArgumentException(this + " is a " + scope.name().toLowerCase() + " tensor");
+        if (scope != s)
+            throw new IllegalArgumentException(this + " is a " + scope.name().toLowerCase() + " tensor");
     }
 }

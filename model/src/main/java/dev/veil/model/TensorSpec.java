@@ -7,7 +7,10 @@ public record TensorSpec(String name, DType dtype, long[] shape) {
 
     public TensorSpec {
         shape = shape.clone();
-        for (long d : shape) if (d < 0) throw new IllegalArgumentException("tensor " + name + ": negative dimension in " + Arrays.toString(shape));
+        for (long d : shape)
+            if (d < 0)
+                throw new IllegalArgumentException(
+                        "tensor " + name + ": negative dimension in " + Arrays.toString(shape));
     }
 
     public static TensorSpec of(Tensor t) {

@@ -26,7 +26,8 @@ public final class VeilCache {
     public static Path require(Path dir, String relative, String what) {
         Path p = dir.resolve(relative);
         if (!Files.exists(p))
-            throw new IllegalStateException("missing fixture " + p + " (" + what + "): run scripts/fetch-fixtures.sh (or ./veil test)");
+            throw new IllegalStateException(
+                    "missing fixture " + p + " (" + what + "): run scripts/fetch-fixtures.sh (or ./veil test)");
         return p;
     }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.veil.model.safetensors.SafetensorsWriter;
 import dev.veil.model.safetensors.ShardedSafetensorsWriter;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,16 +14,17 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.lang.foreign.Arena;
 
 class ModelFilesTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void opensAHfDirectoryWithGenerationConfigAndTokenizer() throws IOException {
         ModelConfig c = RandomModels.llama();
         Path dir = RandomModels.writeHf(tmp.resolve("llama"), c, DType.BF16, 3);
-        Files.writeString(dir.resolve("generation_config.json"),
+        Files.writeString(
+                dir.resolve("generation_config.json"),
                 "{\"bos_token_id\": 1, \"eos_token_id\": [2, 9], \"do_sample\": true, \"temperature\": 0.6, \"top_p\": 0.9}");
         Files.writeString(dir.resolve("tokenizer.json"), RandomModels.tokenizerJson(c.vocabSize()));
 
@@ -38,7 +40,8 @@ class ModelFilesTest {
             assertThat(m.tokenizerDir()).isEqualTo(dir);
             List<Tensor> expected = RandomModels.weights(c, DType.BF16, 3);
             assertThat(m.weights().names()).hasSize(expected.size());
-            for (Tensor t : expected) assertThat(m.weights().get(t.name()).data().mismatch(t.data())).isEqualTo(-1);
+            for (Tensor t : expected)
+                assertThat(m.weights().get(t.name()).data().mismatch(t.data())).isEqualTo(-1);
         }
     }
 
@@ -60,12 +63,14 @@ class ModelFilesTest {
         Files.createDirectories(dir);
         c.write(dir);
         List<Tensor> weights = RandomModels.weights(c, DType.F16, 5);
-        try (var w = ShardedSafetensorsWriter.create(dir, weights.stream().map(TensorSpec::of).toList(), Map.of(), 20_000)) {
+        try (var w = ShardedSafetensorsWriter.create(
+                dir, weights.stream().map(TensorSpec::of).toList(), Map.of(), 20_000)) {
             for (Tensor t : weights) w.write(t);
         }
         assertThat(Files.exists(dir.resolve("model.safetensors.index.json"))).isTrue();
         try (ModelFiles m = ModelFiles.open(dir)) {
-            for (Tensor t : weights) assertThat(m.weights().get(t.name()).data().mismatch(t.data())).isEqualTo(-1);
+            for (Tensor t : weights)
+                assertThat(m.weights().get(t.name()).data().mismatch(t.data())).isEqualTo(-1);
         }
     }
 
@@ -74,13 +79,16 @@ class ModelFilesTest {
     @Test
     void missingPath() {
         Path p = tmp.resolve("nope");
-        assertThatThrownBy(() -> ModelFiles.open(p)).isInstanceOf(IOException.class).hasMessage(p + ": no such file or directory");
+        assertThatThrownBy(() -> ModelFiles.open(p))
+                .isInstanceOf(IOException.class)
+                .hasMessage(p + ": no such file or directory");
     }
 
     @Test
     void missingConfig() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("empty"));
-        assertThatThrownBy(() -> ModelFiles.open(dir)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> ModelFiles.open(dir))
+                .isInstanceOf(IOException.class)
                 .hasMessage(dir.resolve("config.json") + ": no config.json in the model directory");
     }
 
@@ -88,7 +96,8 @@ class ModelFilesTest {
     void missingWeights() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("noweights"));
         RandomModels.llama().write(dir);
-        assertThatThrownBy(() -> ModelFiles.open(dir)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> ModelFiles.open(dir))
+                .isInstanceOf(IOException.class)
                 .hasMessage(dir + ": no model.safetensors or model.safetensors.index.json in the model directory");
     }
 
@@ -100,7 +109,8 @@ class ModelFilesTest {
         List<Tensor> weights = new ArrayList<>(RandomModels.weights(c, DType.F32, 1));
         weights.removeIf(t -> t.name().equals("model.layers.1.mlp.up_proj.weight"));
         SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, Map.of());
-        assertThatThrownBy(() -> ModelFiles.open(dir)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> ModelFiles.open(dir))
+                .isInstanceOf(IOException.class)
                 .hasMessage(dir + ": missing tensor 'model.layers.1.mlp.up_proj.weight'");
     }
 
@@ -110,9 +120,11 @@ class ModelFilesTest {
         Path dir = Files.createDirectories(tmp.resolve("shape"));
         c.write(dir);
         List<Tensor> weights = new ArrayList<>(RandomModels.weights(c, DType.F32, 1));
-        weights.replaceAll(t -> t.name().equals("model.norm.weight") ? Tensor.ofFloats(t.name(), new float[31], 31) : t);
+        weights.replaceAll(
+                t -> t.name().equals("model.norm.weight") ? Tensor.ofFloats(t.name(), new float[31], 31) : t);
         SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, Map.of());
-        assertThatThrownBy(() -> ModelFiles.open(dir)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> ModelFiles.open(dir))
+                .isInstanceOf(IOException.class)
                 .hasMessage(dir + ": tensor 'model.norm.weight' has shape [31] but config.json implies [32]");
     }
 
@@ -123,10 +135,14 @@ class ModelFilesTest {
         c.write(dir);
         List<Tensor> weights = new ArrayList<>(RandomModels.weights(c, DType.F32, 1));
         weights.replaceAll(t -> t.name().equals("model.norm.weight")
-                ? new Tensor(t.name(), DType.I32, t.shape(), Arena.ofAuto().allocate(32 * 4)) : t);
+                ? new Tensor(t.name(), DType.I32, t.shape(), Arena.ofAuto().allocate(32 * 4))
+                : t);
         SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, Map.of());
-        assertThatThrownBy(() -> ModelFiles.open(dir)).isInstanceOf(IOException.class)
-                .hasMessage(dir + ": tensor 'model.norm.weight' has unsupported dtype I32 (Veil runs F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights; norms and biases in float)");
+        assertThatThrownBy(() -> ModelFiles.open(dir))
+                .isInstanceOf(IOException.class)
+                .hasMessage(
+                        dir
+                                + ": tensor 'model.norm.weight' has unsupported dtype I32 (Veil runs F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights; norms and biases in float)");
     }
 
     @Test
@@ -135,8 +151,11 @@ class ModelFilesTest {
         var json = RandomModels.llama().toJson();
         json.putArray("architectures").add("GPTNeoXForCausalLM");
         Files.writeString(dir.resolve("config.json"), json.toString());
-        assertThatThrownBy(() -> ModelFiles.open(dir)).isInstanceOf(IOException.class)
-                .hasMessage(dir.resolve("config.json") + ": unsupported architecture 'GPTNeoXForCausalLM' (Veil runs LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM)");
+        assertThatThrownBy(() -> ModelFiles.open(dir))
+                .isInstanceOf(IOException.class)
+                .hasMessage(
+                        dir.resolve("config.json")
+                                + ": unsupported architecture 'GPTNeoXForCausalLM' (Veil runs LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM)");
     }
 
     @Test
@@ -147,15 +166,20 @@ class ModelFilesTest {
         List<Tensor> weights = new ArrayList<>(RandomModels.weights(c, DType.F32, 1));
         weights.add(Tensor.ofFloats("model.layers.0.self_attn.o_proj.bias", new float[32], 32));
         SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, Map.of());
-        assertThatThrownBy(() -> ModelFiles.open(dir)).isInstanceOf(IOException.class)
-                .hasMessage(dir + ": tensor 'model.layers.0.self_attn.o_proj.bias' is a bias Veil's engine does not apply (unsupported model)");
+        assertThatThrownBy(() -> ModelFiles.open(dir))
+                .isInstanceOf(IOException.class)
+                .hasMessage(
+                        dir
+                                + ": tensor 'model.layers.0.self_attn.o_proj.bias' is a bias Veil's engine does not apply (unsupported model)");
     }
 
     @Test
     void invalidGenerationConfig() throws IOException {
         Path dir = RandomModels.writeHf(tmp.resolve("gen"), RandomModels.llama(), DType.F32, 1);
         Files.writeString(dir.resolve("generation_config.json"), "{\"temperature\": \"hot\"}");
-        assertThatThrownBy(() -> ModelFiles.open(dir)).isInstanceOf(IOException.class)
-                .hasMessage(dir.resolve("generation_config.json") + ": invalid 'temperature' \"hot\" (expected a number)");
+        assertThatThrownBy(() -> ModelFiles.open(dir))
+                .isInstanceOf(IOException.class)
+                .hasMessage(
+                        dir.resolve("generation_config.json") + ": invalid 'temperature' \"hot\" (expected a number)");
     }
 }

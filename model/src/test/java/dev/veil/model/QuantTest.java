@@ -53,7 +53,8 @@ class QuantTest {
         Quant.quantize(DType.Q8_0, x, 0, 32, q, 0);
         float d = Float.float16ToFloat(Float.floatToFloat16(31f / 127));
         assertThat(Quant.f16(q, 0)).isEqualTo(d);
-        for (int i = 0; i < 32; i++) assertThat(q.get(ValueLayout.JAVA_BYTE, 2 + i)).isEqualTo((byte) Math.round(i * 127f / 31));
+        for (int i = 0; i < 32; i++)
+            assertThat(q.get(ValueLayout.JAVA_BYTE, 2 + i)).isEqualTo((byte) Math.round(i * 127f / 31));
     }
 
     /** Q4_K: 4-bit values of sub-block 2j in the low nibbles, 2j+1 in the high nibbles of the same 32 bytes. */
@@ -65,10 +66,14 @@ class QuantTest {
         Quant.quantize(DType.Q4_K, x, 0, 256, q, 0);
         float[] y = new float[256];
         Quant.dequantize(DType.Q4_K, q, 0, y, 0, 256);
-        for (int i = 0; i < 256; i++) assertThat(Math.abs(y[i] - x[i])).as("element %d", i).isLessThan(0.6f * (1 + i / 32) / 15); // 15 steps a sub-block
+        for (int i = 0; i < 256; i++)
+            assertThat(Math.abs(y[i] - x[i]))
+                    .as("element %d", i)
+                    .isLessThan(0.6f * (1 + i / 32) / 15); // 15 steps a sub-block
         // element 32 (sub-block 1, first value) is the high nibble of byte 0 of the quants
         int hi = (q.get(ValueLayout.JAVA_BYTE, 16) & 0xff) >>> 4;
-        assertThat(Quant.f16(q, 0) * Quant.scaleK4(q, 4, 1) * hi - Quant.f16(q, 2) * Quant.minK4(q, 4, 1)).isEqualTo(y[32]);
+        assertThat(Quant.f16(q, 0) * Quant.scaleK4(q, 4, 1) * hi - Quant.f16(q, 2) * Quant.minK4(q, 4, 1))
+                .isEqualTo(y[32]);
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.veil.model.ModelConfig.Architecture;
 import dev.veil.model.ModelConfig.RopeScaling;
 import dev.veil.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.nio.file.Files;
 
 /** Small random-weight models in the real Hugging Face layout, for format tests. */
 public final class RandomModels {
@@ -20,26 +20,91 @@ public final class RandomModels {
 
     /** Llama: GQA (4 heads, 2 kv), untied, llama3 rope scaling. */
     public static ModelConfig llama() {
-        return new ModelConfig(Architecture.LLAMA, 300, 32, 48, 2, 4, 2, 8, 1e-5, 500000.0,
-                new RopeScaling(8.0, 1.0, 4.0, 64), 128, false, false, 1, List.of(2), "float32");
+        return new ModelConfig(
+                Architecture.LLAMA,
+                300,
+                32,
+                48,
+                2,
+                4,
+                2,
+                8,
+                1e-5,
+                500000.0,
+                new RopeScaling(8.0, 1.0, 4.0, 64),
+                128,
+                false,
+                false,
+                1,
+                List.of(2),
+                "float32");
     }
 
     /** Qwen2: q/k/v bias, tied embeddings, head_dim 12 != hidden/heads = 8 (as AloePri's widened models have). */
     public static ModelConfig qwen2() {
-        return new ModelConfig(Architecture.QWEN2, 280, 32, 40, 2, 4, 2, 12, 1e-6, 1000000.0, null, 256, true, true,
-                -1, List.of(5, 7), "float32");
+        return new ModelConfig(
+                Architecture.QWEN2,
+                280,
+                32,
+                40,
+                2,
+                4,
+                2,
+                12,
+                1e-6,
+                1000000.0,
+                null,
+                256,
+                true,
+                true,
+                -1,
+                List.of(5, 7),
+                "float32");
     }
 
     /** Qwen3: q_norm/k_norm, no bias, untied, head_dim 12 with hidden 32 and 4 heads. */
     public static ModelConfig qwen3() {
-        return new ModelConfig(Architecture.QWEN3, 280, 32, 40, 2, 4, 2, 12, 1e-6, 1000000.0, null, 256, false, false,
-                -1, List.of(5), "float32");
+        return new ModelConfig(
+                Architecture.QWEN3,
+                280,
+                32,
+                40,
+                2,
+                4,
+                2,
+                12,
+                1e-6,
+                1000000.0,
+                null,
+                256,
+                false,
+                false,
+                -1,
+                List.of(5),
+                "float32");
     }
 
     /** Qwen3-MoE: 4 experts of width 20, 2 per token, every layer sparse (as llama.cpp's qwen3moe requires), tied. */
     public static ModelConfig qwen3Moe() {
-        return new ModelConfig(Architecture.QWEN3_MOE, 280, 32, 40, 2, 4, 2, 12, 1e-6, 1000000.0, null, 256, true, false,
-                -1, List.of(5), "float32", new ModelConfig.Moe(4, 2, 20, true, 1, List.of()));
+        return new ModelConfig(
+                Architecture.QWEN3_MOE,
+                280,
+                32,
+                40,
+                2,
+                4,
+                2,
+                12,
+                1e-6,
+                1000000.0,
+                null,
+                256,
+                true,
+                false,
+                -1,
+                List.of(5),
+                "float32",
+                new ModelConfig.Moe(4, 2, 20, true, 1, List.of()));
     }
 
     /** Random weights named and shaped as {@code c} requires, stored as {@code dtype}. */
@@ -50,7 +115,8 @@ public final class RandomModels {
             long[] shape = e.getValue();
             float[] v = new float[Math.toIntExact(Tensor.count(shape))];
             boolean norm = e.getKey().endsWith("norm.weight");
-            for (int i = 0; i < v.length; i++) v[i] = norm ? 1 + 0.1f * (float) r.nextGaussian() : 0.2f * (float) r.nextGaussian();
+            for (int i = 0; i < v.length; i++)
+                v[i] = norm ? 1 + 0.1f * (float) r.nextGaussian() : 0.2f * (float) r.nextGaussian();
             out.add(Tensor.of(e.getKey(), dtype, v, shape));
         }
         return out;
@@ -89,7 +155,11 @@ public final class RandomModels {
                  "decoder":{"type":"ByteLevel","add_prefix_space":true,"trim_offsets":true,"use_regex":true},
                  "model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":null,"end_of_word_suffix":null,"fuse_unk":false,"byte_fallback":false,"ignore_merges":true,
                   "vocab":{%s},"merges":[%s]}}
-                """.formatted(bos, eos, vocab, String.join(",", merges.stream().map(m -> "\"" + m + "\"").toList()));
+                """.formatted(
+                bos,
+                eos,
+                vocab,
+                String.join(",", merges.stream().map(m -> "\"" + m + "\"").toList()));
     }
 
     private static String escape(String s) {

@@ -28,12 +28,15 @@ class SyntheticTokenizerTest {
         assertThat(tj.path("added_tokens").get(0).path("id").asInt()).isEqualTo(998);
         assertThat(tj.path("added_tokens").get(1).path("content").asText()).isEqualTo("<|eos|>");
         // every byte has a token, and every merge joins two existing tokens into a third
-        for (String b : SyntheticTokenizer.byteAlphabet()) assertThat(vocab.has(b)).as("byte token %s", b).isTrue();
+        for (String b : SyntheticTokenizer.byteAlphabet())
+            assertThat(vocab.has(b)).as("byte token %s", b).isTrue();
         assertThat(tj.path("model").path("merges").size()).isEqualTo(998 - 256);
         for (JsonNode m : tj.path("model").path("merges")) {
             String[] parts = m.asText().split(" ");
             assertThat(parts).hasSize(2);
-            assertThat(vocab.has(parts[0]) && vocab.has(parts[1]) && vocab.has(parts[0] + parts[1])).as(m.asText()).isTrue();
+            assertThat(vocab.has(parts[0]) && vocab.has(parts[1]) && vocab.has(parts[0] + parts[1]))
+                    .as(m.asText())
+                    .isTrue();
         }
     }
 

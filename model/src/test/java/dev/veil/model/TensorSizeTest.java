@@ -15,13 +15,15 @@ class TensorSizeTest {
         assertThatThrownBy(() -> new Tensor("w", DType.F32, shape, MemorySegment.ofArray(new byte[0])))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("tensor w: shape [2147483648, 2147483648] of F32 has more bytes than a long holds");
-        assertThatThrownBy(() -> new TensorSpec("w", DType.F32, shape).byteSize()).isInstanceOf(ArithmeticException.class);
+        assertThatThrownBy(() -> new TensorSpec("w", DType.F32, shape).byteSize())
+                .isInstanceOf(ArithmeticException.class);
         assertThatThrownBy(() -> Tensor.count(new long[] {1L << 32, 1L << 32})).isInstanceOf(ArithmeticException.class);
     }
 
     @Test
     void ordinarySizesAreUnchanged() {
-        assertThat(new TensorSpec("w", DType.BF16, new long[] {4096, 256}).byteSize()).isEqualTo(2L * 4096 * 256);
+        assertThat(new TensorSpec("w", DType.BF16, new long[] {4096, 256}).byteSize())
+                .isEqualTo(2L * 4096 * 256);
         assertThat(Tensor.count(new long[] {0, 1L << 62, 1L << 62})).isZero();
         assertThat(Tensor.count(new long[] {})).isEqualTo(1);
     }

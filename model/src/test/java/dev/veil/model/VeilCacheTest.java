@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.nio.file.Files;
 
 class VeilCacheTest {
 
@@ -31,7 +31,8 @@ class VeilCacheTest {
 
     @Test
     void aMissingFixtureNamesItselfAndTheFix(@TempDir Path dir) {
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> VeilCache.require(dir, "x/y.gguf", "a vocab"));
+        IllegalStateException e =
+                assertThrows(IllegalStateException.class, () -> VeilCache.require(dir, "x/y.gguf", "a vocab"));
         assertTrue(e.getMessage().contains("x/y.gguf") && e.getMessage().contains("fetch-fixtures"), e.getMessage());
     }
 }

@@ -1,10 +1,12 @@
 package dev.veil.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.engine.SamplingParams;
 import dev.veil.http.EventStream;
 import dev.veil.http.Exchange;
+import dev.veil.http.HttpError;
 import dev.veil.http.Json;
 import dev.veil.http.ParsingSlots;
 import java.io.IOException;
@@ -19,8 +21,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.veil.http.HttpError;
 
 /**
  * {@code POST /v1/completions}: validates the request, hands its sequences to the {@link Scheduler} and writes their
@@ -42,8 +42,16 @@ final class CompletionEndpoint {
     private final Duration keepAlive;
     private final ParsingSlots parsing;
 
-    CompletionEndpoint(Scheduler scheduler, ServerMetrics metrics, String modelName, int vocabSize, int contextLength,
-                       Set<Integer> eosIds, Duration keepAlive, int maxParsing, Duration slotWait) {
+    CompletionEndpoint(
+            Scheduler scheduler,
+            ServerMetrics metrics,
+            String modelName,
+            int vocabSize,
+            int contextLength,
+            Set<Integer> eosIds,
+            Duration keepAlive,
+            int maxParsing,
+            Duration slotWait) {
         this.scheduler = scheduler;
         this.metrics = metrics;
         this.modelName = modelName;
@@ -55,8 +63,13 @@ final class CompletionEndpoint {
     }
 
     /** One request's identity and its sequences, shared by the two response shapes. */
-    private record Call(String id, long created, CompletionRequest request, List<Sequence> sequences,
-                        BlockingQueue<SequenceEvent> events, long startNanos) {
+    private record Call(
+            String id,
+            long created,
+            CompletionRequest request,
+            List<Sequence> sequences,
+            BlockingQueue<SequenceEvent> events,
+            long startNanos) {
 
         void cancel() {
             sequences.forEach(Sequence::cancel);
@@ -77,10 +90,20 @@ final class CompletionEndpoint {
         List<Sequence> sequences = new ArrayList<>();
         Set<Integer> eos = request.ignoreEos() ? Set.of() : eosIds;
         for (int i = 0; i < request.prompts().size(); i++) {
-            long seed = request.seed() != null ? request.seed() : ThreadLocalRandom.current().nextLong();
-            var sampling = new SamplingParams(request.temperature(), request.topK(), request.topP(), seed, request.minP(),
-                    request.repetitionPenalty(), request.presencePenalty(), request.frequencyPenalty());
-            sequences.add(new Sequence(i, request.prompts().get(i), request.maxTokens(), sampling, request.stopTokenIds(), eos, events));
+            long seed = request.seed() != null
+                    ? request.seed()
+                    : ThreadLocalRandom.current().nextLong();
+            var sampling = new SamplingParams(
+                    request.temperature(),
+                    request.topK(),
+                    request.topP(),
+                    seed,
+                    request.minP(),
+                    request.repetitionPenalty(),
+                    request.presencePenalty(),
+                    request.frequencyPenalty());
+            sequences.add(new Sequence(
+                    i, request.prompts().get(i), request.maxTokens(), sampling, request.stopTokenIds(), eos, events));
         }
         try {
             scheduler.submit(sequences);
@@ -89,24 +112,35 @@ final class CompletionEndpoint {
             exchange.sendError(e);
             return;
         }
-        exchange.onClientGone(() -> { // from an I/O thread, the moment the connection closes; once per request
-            metrics.request("client_gone"); // counted before the scheduler can drop the sequences
-            sequences.forEach(Sequence::cancel);
-            events.add(new SequenceEvent.ClientGone(0));
-        });
+        exchange.onClientGone(
+                () -> { // from an I/O thread, the moment the connection closes; once per request
+                    metrics.request("client_gone"); // counted before the scheduler can drop the sequences
+                    sequences.forEach(Sequence::cancel);
+                    events.add(new SequenceEvent.ClientGone(0));
+                });
         metrics.promptTokens(request.promptTokens());
         byte[] random = new byte[12];
         ThreadLocalRandom.current().nextBytes(random);
-        Call call = new Call("cmpl-" + HexFormat.of().formatHex(random), System.currentTimeMillis() / 1000, request,
-                sequences, events, start);
+        Call call = new Call(
+                "cmpl-" + HexFormat.of().formatHex(random),
+                System.currentTimeMillis() / 1000,
+                request,
+                sequences,
+                events,
+                start);
         if (request.stream()) stream(exchange, call);
         else respond(exchange, call);
     }
 
     /** Parses the body while holding one of the few parsing slots ({@link ParsingSlots}): 503 when none frees up in time. */
     private CompletionRequest parse(Exchange exchange) throws ApiException {
-        return parsing.run(() -> CompletionRequest.parse(json(exchange), modelName, vocabSize, contextLength),
-                () -> new ApiException(503, "ServiceUnavailableError", "the server is busy reading other requests; retry later", null));
+        return parsing.run(
+                () -> CompletionRequest.parse(json(exchange), modelName, vocabSize, contextLength),
+                () -> new ApiException(
+                        503,
+                        "ServiceUnavailableError",
+                        "the server is busy reading other requests; retry later",
+                        null));
     }
 
     private static JsonNode json(Exchange exchange) throws ApiException {
@@ -154,12 +188,17 @@ final class CompletionEndpoint {
             ObjectNode choice = choice(i, finishes[i]);
             ArrayNode ids = choice.putArray("token_ids");
             outputs.get(i).forEach(ids::add);
-            if (call.request.returnTokenIds()) promptIds(choice, call.request.prompts().get(i));
+            if (call.request.returnTokenIds())
+                promptIds(choice, call.request.prompts().get(i));
             choices.add(choice);
             generated += outputs.get(i).size();
         }
         body.set("usage", usage(call.request.promptTokens(), generated));
-        finished(call, generated, firstToken, finishes); // counted before the client can read its answer and ask /metrics
+        finished(
+                call,
+                generated,
+                firstToken,
+                finishes); // counted before the client can read its answer and ask /metrics
         exchange.sendJson(200, body);
     }
 
@@ -184,7 +223,8 @@ final class CompletionEndpoint {
                         ObjectNode chunk = header(call, "text_completion");
                         ObjectNode choice = choice(t.choice(), t.finish());
                         choice.putArray("token_ids").add(t.id());
-                        if (!started[t.choice()] && call.request.returnTokenIds()) promptIds(choice, call.request.prompts().get(t.choice()));
+                        if (!started[t.choice()] && call.request.returnTokenIds())
+                            promptIds(choice, call.request.prompts().get(t.choice()));
                         started[t.choice()] = true;
                         chunk.putArray("choices").add(choice);
                         out.event(chunk);
@@ -209,7 +249,11 @@ final class CompletionEndpoint {
                 chunk.set("usage", usage(call.request.promptTokens(), generated));
                 out.event(chunk);
             }
-            finished(call, generated, firstToken, finishes); // counted before the client can read [DONE] and ask /metrics
+            finished(
+                    call,
+                    generated,
+                    firstToken,
+                    finishes); // counted before the client can read [DONE] and ask /metrics
             out.done();
         } catch (IOException e) {
             clientGone(call, "completion stream");
@@ -218,17 +262,30 @@ final class CompletionEndpoint {
 
     private void clientGone(Call call, String what) {
         call.cancel(); // already, by onClientGone
-        LOG.log(System.Logger.Level.INFO, "{0}: the client went away; {1} sequence(s) cancelled", what, call.sequences.size());
+        LOG.log(
+                System.Logger.Level.INFO,
+                "{0}: the client went away; {1} sequence(s) cancelled",
+                what,
+                call.sequences.size());
     }
 
     private void finished(Call call, int generated, long firstToken, SequenceEvent.Finish[] finishes) {
         metrics.request("ok");
         long end = System.nanoTime();
-        long stops = Arrays.stream(finishes).filter(f -> f.reason().equals("stop")).count();
-        LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT,
-                "completion: %d sequence(s), %d prompt tokens, %d generated, %d stopped / %d at length, first token %.1f ms, total %.1f ms",
-                finishes.length, call.request.promptTokens(), generated, stops, finishes.length - stops,
-                firstToken == 0 ? 0 : (firstToken - call.startNanos) / 1e6, (end - call.startNanos) / 1e6));
+        long stops =
+                Arrays.stream(finishes).filter(f -> f.reason().equals("stop")).count();
+        LOG.log(
+                System.Logger.Level.INFO,
+                String.format(
+                        Locale.ROOT,
+                        "completion: %d sequence(s), %d prompt tokens, %d generated, %d stopped / %d at length, first token %.1f ms, total %.1f ms",
+                        finishes.length,
+                        call.request.promptTokens(),
+                        generated,
+                        stops,
+                        finishes.length - stops,
+                        firstToken == 0 ? 0 : (firstToken - call.startNanos) / 1e6,
+                        (end - call.startNanos) / 1e6));
     }
 
     private ObjectNode header(Call call, String object) {

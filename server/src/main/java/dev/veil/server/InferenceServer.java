@@ -43,16 +43,32 @@ public final class InferenceServer implements AutoCloseable {
     private final AutoCloseable owned;
     private volatile boolean shuttingDown;
 
-    private InferenceServer(Transformer model, Collection<Integer> eosIds, ServerOptions options, AutoCloseable owned) throws IOException {
+    private InferenceServer(Transformer model, Collection<Integer> eosIds, ServerOptions options, AutoCloseable owned)
+            throws IOException {
         this.options = options;
         this.config = model.config();
         this.owned = owned;
-        this.scheduler = new Scheduler(model, options.maxRunning(), options.maxWaiting(), options.prefillChunk(), metrics);
-        this.completions = new CompletionEndpoint(scheduler, metrics, options.modelName(), config.vocabSize(),
-                config.maxPositionEmbeddings(), Set.copyOf(eosIds), options.keepAlive(), options.maxParsing(), options.slotWait());
+        this.scheduler =
+                new Scheduler(model, options.maxRunning(), options.maxWaiting(), options.prefillChunk(), metrics);
+        this.completions = new CompletionEndpoint(
+                scheduler,
+                metrics,
+                options.modelName(),
+                config.vocabSize(),
+                config.maxPositionEmbeddings(),
+                Set.copyOf(eosIds),
+                options.keepAlive(),
+                options.maxParsing(),
+                options.slotWait());
         try {
-            this.http = HttpService.start(options.host(), options.port(), options.http(), options.bodyLimit(config.maxPositionEmbeddings()),
-                    ApiException::of, metrics.registry(), this::route);
+            this.http = HttpService.start(
+                    options.host(),
+                    options.port(),
+                    options.http(),
+                    options.bodyLimit(config.maxPositionEmbeddings()),
+                    ApiException::of,
+                    metrics.registry(),
+                    this::route);
         } catch (IOException e) {
             scheduler.close();
             throw e;
@@ -63,7 +79,8 @@ public final class InferenceServer implements AutoCloseable {
      * Serves {@code model}, stopping sequences at {@code eosIds} (the model's end-of-sequence ids) unless a request says
      * {@code ignore_eos}. Port 0 picks a free port ({@link #port()}).
      */
-    public static InferenceServer start(Transformer model, Collection<Integer> eosIds, ServerOptions options) throws IOException {
+    public static InferenceServer start(Transformer model, Collection<Integer> eosIds, ServerOptions options)
+            throws IOException {
         return start(model, eosIds, options, null);
     }
 
@@ -82,12 +99,19 @@ public final class InferenceServer implements AutoCloseable {
         }
     }
 
-    private static InferenceServer start(Transformer model, Collection<Integer> eosIds, ServerOptions options, AutoCloseable owned)
+    private static InferenceServer start(
+            Transformer model, Collection<Integer> eosIds, ServerOptions options, AutoCloseable owned)
             throws IOException {
         InferenceServer s = new InferenceServer(model, eosIds, options, owned);
-        LOG.log(System.Logger.Level.INFO, "serving a {0}-layer model ({1} ids, context {2}) on {3}; batch {4}, queue {5}",
-                s.config.numLayers(), s.config.vocabSize(), s.config.maxPositionEmbeddings(), s.uri(),
-                options.maxRunning(), options.maxWaiting());
+        LOG.log(
+                System.Logger.Level.INFO,
+                "serving a {0}-layer model ({1} ids, context {2}) on {3}; batch {4}, queue {5}",
+                s.config.numLayers(),
+                s.config.vocabSize(),
+                s.config.maxPositionEmbeddings(),
+                s.uri(),
+                options.maxRunning(),
+                options.maxWaiting());
         return s;
     }
 
@@ -125,14 +149,19 @@ public final class InferenceServer implements AutoCloseable {
             case "/metrics" -> {
                 if (requireMethod(exchange, "GET")) Prometheus.send(exchange, metrics.registry());
             }
-            default -> exchange.sendError(new ApiException(404, "NotFoundError",
-                    "no such endpoint: " + method + " " + CompletionRequest.clip(path), null));
+            default ->
+                exchange.sendError(new ApiException(
+                        404,
+                        "NotFoundError",
+                        "no such endpoint: " + method + " " + CompletionRequest.clip(path),
+                        null));
         }
     }
 
     private static boolean requireMethod(Exchange exchange, String method) throws IOException {
         if (exchange.method().equals(method)) return true;
-        exchange.sendError(new ApiException(405, "MethodNotAllowed", "use " + method + " for this endpoint", null).withHeader("Allow", method));
+        exchange.sendError(new ApiException(405, "MethodNotAllowed", "use " + method + " for this endpoint", null)
+                .withHeader("Allow", method));
         return false;
     }
 

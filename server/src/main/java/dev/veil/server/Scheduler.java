@@ -56,12 +56,18 @@ final class Scheduler implements AutoCloseable {
         try {
             if (!accepting) throw new ApiException(503, "ServiceUnavailableError", "the server is shutting down", null);
             if (sequences.size() > maxRunning + maxWaiting) // waiting cannot help: not a rate limit
-                throw ApiException.badRequest("the request has " + sequences.size() + " prompts; this server holds at most "
-                        + (maxRunning + maxWaiting) + " sequences", "prompt");
+            throw ApiException.badRequest(
+                        "the request has " + sequences.size() + " prompts; this server holds at most "
+                                + (maxRunning + maxWaiting) + " sequences",
+                        "prompt");
             int free = maxRunning + maxWaiting - active;
             if (sequences.size() > free)
-                throw new ApiException(429, "RateLimitError", "the server is busy: " + active + " sequences running or waiting, "
-                        + "room for " + (maxRunning + maxWaiting) + "; retry later", null);
+                throw new ApiException(
+                        429,
+                        "RateLimitError",
+                        "the server is busy: " + active + " sequences running or waiting, " + "room for "
+                                + (maxRunning + maxWaiting) + "; retry later",
+                        null);
             waiting.addAll(sequences);
             active += sequences.size();
             metrics.waiting.set(waiting.size());
@@ -119,7 +125,10 @@ final class Scheduler implements AutoCloseable {
         try {
             while (admit()) pass();
         } catch (RuntimeException | Error e) {
-            LOG.log(System.Logger.Level.ERROR, "scheduler stopped by " + e.getClass().getSimpleName(), e);
+            LOG.log(
+                    System.Logger.Level.ERROR,
+                    "scheduler stopped by " + e.getClass().getSimpleName(),
+                    e);
         } finally {
             List<Sequence> left = new ArrayList<>(running);
             lock.lock();
@@ -188,7 +197,9 @@ final class Scheduler implements AutoCloseable {
                 budget -= n;
                 boolean completes = s.prefilled + n == s.prompt.length;
                 prefilling[batch.size()] = n;
-                chunks.add(new Chunk(Arrays.copyOfRange(s.prompt, s.prefilled, s.prefilled + n), s.cache,
+                chunks.add(new Chunk(
+                        Arrays.copyOfRange(s.prompt, s.prefilled, s.prefilled + n),
+                        s.cache,
                         completes ? Logits.LAST : Logits.NONE));
             } else {
                 chunks.add(new Chunk(new int[] {s.lastToken}, s.cache, Logits.LAST));
@@ -202,7 +213,10 @@ final class Scheduler implements AutoCloseable {
         try {
             logits = model.forward(chunks);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "a forward pass over " + batch.size() + " sequences failed: " + e.getClass().getSimpleName());
+            LOG.log(
+                    System.Logger.Level.ERROR,
+                    "a forward pass over " + batch.size() + " sequences failed: "
+                            + e.getClass().getSimpleName());
             var error = new ApiException(500, "InternalServerError", "inference failed", null);
             for (Sequence s : batch) {
                 s.events.add(new SequenceEvent.Failed(s.choice, error));

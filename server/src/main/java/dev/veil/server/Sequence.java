@@ -30,8 +30,14 @@ final class Sequence {
     private volatile int generatedAtCancel;
 
     /** @param eosIds the model's end-of-sequence ids, empty when the request said ignore_eos */
-    Sequence(int choice, int[] prompt, int maxTokens, SamplingParams sampling, Set<Integer> stopTokenIds, Set<Integer> eosIds,
-             BlockingQueue<SequenceEvent> events) {
+    Sequence(
+            int choice,
+            int[] prompt,
+            int maxTokens,
+            SamplingParams sampling,
+            Set<Integer> stopTokenIds,
+            Set<Integer> eosIds,
+            BlockingQueue<SequenceEvent> events) {
         this.choice = choice;
         this.prompt = prompt;
         this.maxTokens = maxTokens;

@@ -1,11 +1,11 @@
 package dev.veil.server;
 
+import dev.veil.http.Prometheus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import dev.veil.http.Prometheus;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
@@ -20,33 +20,51 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ServerMetrics {
 
-    private static final Duration[] SECONDS = Arrays.stream(new double[] {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-            1, 2.5, 5, 10, 30, 60, 120}).mapToObj(s -> Duration.ofNanos((long) (s * 1e9))).toArray(Duration[]::new);
+    private static final Duration[] SECONDS = Arrays.stream(
+                    new double[] {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120})
+            .mapToObj(s -> Duration.ofNanos((long) (s * 1e9)))
+            .toArray(Duration[]::new);
 
     private final PrometheusMeterRegistry registry = Prometheus.registry();
     private final Map<String, Counter> requests = new ConcurrentHashMap<>();
-    private final Counter promptTokens = Counter.builder("veil.prompt.tokens").description("Prompt tokens of accepted requests.").register(registry);
-    private final Counter generatedTokens = Counter.builder("veil.generation.tokens").description("Generated tokens.").register(registry);
+    private final Counter promptTokens = Counter.builder("veil.prompt.tokens")
+            .description("Prompt tokens of accepted requests.")
+            .register(registry);
+    private final Counter generatedTokens = Counter.builder("veil.generation.tokens")
+            .description("Generated tokens.")
+            .register(registry);
     private final Counter cancelledSequences = Counter.builder("veil.cancelled.sequences")
-            .description("Sequences dropped because their client went away.").register(registry);
+            .description("Sequences dropped because their client went away.")
+            .register(registry);
     private final DistributionSummary tokensAfterCancel = DistributionSummary.builder("veil.cancelled.sequence.tokens")
             .description("Tokens a sequence generated after its client went away: 1 when a pass was under way, else 0.")
-            .serviceLevelObjectives(1, 2).register(registry);
+            .serviceLevelObjectives(1, 2)
+            .register(registry);
     final AtomicInteger waiting = new AtomicInteger();
     final AtomicInteger running = new AtomicInteger();
-    final DistributionSummary batchSize = DistributionSummary.builder("veil.batch.size").description("Sequences per pass over the weights.")
-            .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256).register(registry);
+    final DistributionSummary batchSize = DistributionSummary.builder("veil.batch.size")
+            .description("Sequences per pass over the weights.")
+            .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
+            .register(registry);
     final Timer passSeconds = timer("veil.pass", "Duration of one batched forward pass.");
-    final Timer timeToFirstToken = timer("veil.time.to.first.token", "From a sequence's arrival to its first generated token.");
+    final Timer timeToFirstToken =
+            timer("veil.time.to.first.token", "From a sequence's arrival to its first generated token.");
     final Timer sequenceSeconds = timer("veil.sequence", "From a sequence's arrival to its end.");
 
     ServerMetrics() {
-        Gauge.builder("veil.queue.depth", waiting, AtomicInteger::get).description("Sequences waiting for a batch slot.").register(registry);
-        Gauge.builder("veil.running.sequences", running, AtomicInteger::get).description("Sequences in the running batch.").register(registry);
+        Gauge.builder("veil.queue.depth", waiting, AtomicInteger::get)
+                .description("Sequences waiting for a batch slot.")
+                .register(registry);
+        Gauge.builder("veil.running.sequences", running, AtomicInteger::get)
+                .description("Sequences in the running batch.")
+                .register(registry);
     }
 
     private Timer timer(String name, String help) {
-        return Timer.builder(name).description(help).serviceLevelObjectives(SECONDS).register(registry);
+        return Timer.builder(name)
+                .description(help)
+                .serviceLevelObjectives(SECONDS)
+                .register(registry);
     }
 
     static void observe(Timer timer, long nanos) {
@@ -55,8 +73,13 @@ public final class ServerMetrics {
 
     /** Outcomes: ok, bad_request, not_found, busy, queue_full, shutting_down, failed, client_gone. */
     void request(String outcome) {
-        requests.computeIfAbsent(outcome, k -> Counter.builder("veil.requests").description("Completion requests by outcome.")
-                .tag("outcome", k).register(registry)).increment();
+        requests.computeIfAbsent(
+                        outcome,
+                        k -> Counter.builder("veil.requests")
+                                .description("Completion requests by outcome.")
+                                .tag("outcome", k)
+                                .register(registry))
+                .increment();
     }
 
     void promptTokens(int n) {

@@ -21,21 +21,34 @@ import java.time.Duration;
  *                      with Retry-After (bounds the memory that concurrent large bodies take as JSON trees)
  * @param http          request and idle timeouts, the connection cap, the head size ({@link HttpLimits})
  */
-public record ServerOptions(String host, int port, String modelName, int maxRunning, int maxWaiting, int prefillChunk,
-                            Duration keepAlive, Batching batching, int maxBodyBytes, int maxParsing, Duration slotWait,
-                            HttpLimits http) {
+public record ServerOptions(
+        String host,
+        int port,
+        String modelName,
+        int maxRunning,
+        int maxWaiting,
+        int prefillChunk,
+        Duration keepAlive,
+        Batching batching,
+        int maxBodyBytes,
+        int maxParsing,
+        Duration slotWait,
+        HttpLimits http) {
 
     public static final int DEFAULT_PORT = 8000;
 
     public ServerOptions {
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
-        if (modelName == null || modelName.isBlank()) throw new IllegalArgumentException("the served model name is empty");
+        if (modelName == null || modelName.isBlank())
+            throw new IllegalArgumentException("the served model name is empty");
         if (maxRunning < 1) throw new IllegalArgumentException("max running sequences must be >= 1, got " + maxRunning);
         if (maxWaiting < 0) throw new IllegalArgumentException("max waiting sequences must be >= 0, got " + maxWaiting);
         if (prefillChunk < 1) throw new IllegalArgumentException("prefill chunk must be >= 1, got " + prefillChunk);
-        if (keepAlive.isNegative() || keepAlive.isZero()) throw new IllegalArgumentException("keep-alive must be positive");
+        if (keepAlive.isNegative() || keepAlive.isZero())
+            throw new IllegalArgumentException("keep-alive must be positive");
         if (batching == null) throw new IllegalArgumentException("batching is null");
-        if (maxBodyBytes < 0) throw new IllegalArgumentException("max body bytes must be >= 0 (0: from the context length)");
+        if (maxBodyBytes < 0)
+            throw new IllegalArgumentException("max body bytes must be >= 0 (0: from the context length)");
         if (maxParsing < 1) throw new IllegalArgumentException("max parsing must be >= 1, got " + maxParsing);
         if (slotWait.isNegative()) throw new IllegalArgumentException("the slot wait is negative");
         if (http == null) throw new IllegalArgumentException("the HTTP limits are null");
@@ -55,35 +68,130 @@ public record ServerOptions(String host, int port, String modelName, int maxRunn
      * body limit from the context, 8 requests parsed at once (others wait up to 10 s).
      */
     public static ServerOptions defaults(String modelName) {
-        return new ServerOptions("127.0.0.1", DEFAULT_PORT, modelName, 32, 256, 256, Duration.ofSeconds(2), Batching.INVARIANT,
-                0, 8, Duration.ofSeconds(10), HttpLimits.defaults());
+        return new ServerOptions(
+                "127.0.0.1",
+                DEFAULT_PORT,
+                modelName,
+                32,
+                256,
+                256,
+                Duration.ofSeconds(2),
+                Batching.INVARIANT,
+                0,
+                8,
+                Duration.ofSeconds(10),
+                HttpLimits.defaults());
     }
 
     public ServerOptions withAddress(String host, int port) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
+        return new ServerOptions(
+                host,
+                port,
+                modelName,
+                maxRunning,
+                maxWaiting,
+                prefillChunk,
+                keepAlive,
+                batching,
+                maxBodyBytes,
+                maxParsing,
+                slotWait,
+                http);
     }
 
     public ServerOptions withLimits(int maxRunning, int maxWaiting) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
+        return new ServerOptions(
+                host,
+                port,
+                modelName,
+                maxRunning,
+                maxWaiting,
+                prefillChunk,
+                keepAlive,
+                batching,
+                maxBodyBytes,
+                maxParsing,
+                slotWait,
+                http);
     }
 
     public ServerOptions withPrefillChunk(int tokens) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, tokens, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
+        return new ServerOptions(
+                host,
+                port,
+                modelName,
+                maxRunning,
+                maxWaiting,
+                tokens,
+                keepAlive,
+                batching,
+                maxBodyBytes,
+                maxParsing,
+                slotWait,
+                http);
     }
 
     public ServerOptions withKeepAlive(Duration keepAlive) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
+        return new ServerOptions(
+                host,
+                port,
+                modelName,
+                maxRunning,
+                maxWaiting,
+                prefillChunk,
+                keepAlive,
+                batching,
+                maxBodyBytes,
+                maxParsing,
+                slotWait,
+                http);
     }
 
     public ServerOptions withBodyLimits(int maxBodyBytes, int maxParsing, Duration slotWait) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
+        return new ServerOptions(
+                host,
+                port,
+                modelName,
+                maxRunning,
+                maxWaiting,
+                prefillChunk,
+                keepAlive,
+                batching,
+                maxBodyBytes,
+                maxParsing,
+                slotWait,
+                http);
     }
 
     public ServerOptions withBatching(Batching batching) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
+        return new ServerOptions(
+                host,
+                port,
+                modelName,
+                maxRunning,
+                maxWaiting,
+                prefillChunk,
+                keepAlive,
+                batching,
+                maxBodyBytes,
+                maxParsing,
+                slotWait,
+                http);
     }
 
     public ServerOptions withHttp(HttpLimits http) {
-        return new ServerOptions(host, port, modelName, maxRunning, maxWaiting, prefillChunk, keepAlive, batching, maxBodyBytes, maxParsing, slotWait, http);
+        return new ServerOptions(
+                host,
+                port,
+                modelName,
+                maxRunning,
+                maxWaiting,
+                prefillChunk,
+                keepAlive,
+                batching,
+                maxBodyBytes,
+                maxParsing,
+                slotWait,
+                http);
     }
 }

@@ -37,7 +37,9 @@ class BackpressureTest {
     void start() throws Exception {
         ModelConfig c = TestModels.llama();
         gate = new TestServers.Gate(TestServers.backend(c, 4));
-        server = TestServers.start(new Transformer(gate, TestServers.PARALLEL), List.of(),
+        server = TestServers.start(
+                new Transformer(gate, TestServers.PARALLEL),
+                List.of(),
                 TestServers.options("tiny").withLimits(1, 1));
         completions = server.uri().resolve("/v1/completions");
     }
@@ -60,7 +62,9 @@ class BackpressureTest {
     @Test
     void aRequestThatCanNeverFitIs400Not429() throws Exception {
         ObjectNode r = request(4, false);
-        r.putArray("prompt").add(TestHttp.JSON.createArrayNode().add(1).add(2)).add(TestHttp.JSON.createArrayNode().add(3))
+        r.putArray("prompt")
+                .add(TestHttp.JSON.createArrayNode().add(1).add(2))
+                .add(TestHttp.JSON.createArrayNode().add(3))
                 .add(TestHttp.JSON.createArrayNode().add(4)); // three sequences; the server holds two
         var response = TestHttp.post(completions, r);
         assertThat(response.status()).isEqualTo(400);
@@ -76,9 +80,13 @@ class BackpressureTest {
         Future<TestHttp.Response> waiting = clients.submit(() -> TestHttp.post(completions, request(4, false)));
         await(() -> server.metrics().waiting() == 1, "one sequence waits");
 
-        HttpResponse<String> refused = HttpClient.newHttpClient().send(HttpRequest.newBuilder(completions)
-                .POST(HttpRequest.BodyPublishers.ofString(TestHttp.JSON.writeValueAsString(request(4, false)))).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> refused = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(completions)
+                                .POST(HttpRequest.BodyPublishers.ofString(
+                                        TestHttp.JSON.writeValueAsString(request(4, false))))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(refused.statusCode()).isEqualTo(429);
         assertThat(refused.headers().firstValue("Retry-After")).contains("1");
         var error = TestHttp.JSON.readTree(refused.body()).get("error");
@@ -129,7 +137,8 @@ class BackpressureTest {
     void aStreamingClientThatLeavesIsCancelled() throws Exception {
         try (Socket socket = new Socket(server.uri().getHost(), server.port())) {
             openStream(socket, request(250, true));
-            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             for (String line; (line = in.readLine()) != null && !line.startsWith("data: "); ) {
                 // headers, then the first event
             }
@@ -162,8 +171,10 @@ class BackpressureTest {
     private void openStream(Socket socket, ObjectNode body) throws Exception {
         byte[] json = TestHttp.JSON.writeValueAsBytes(body);
         OutputStream out = socket.getOutputStream();
-        out.write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
-                + json.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(
+                ("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+                                + json.length + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
         out.write(json);
         out.flush();
     }

@@ -6,13 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.veil.engine.TestModels;
 import java.net.URI;
 import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import java.nio.charset.StandardCharsets;
 
 /** Malformed or unsupported requests: one clear 4xx with vLLM's error JSON, never a 5xx, and the server carries on. */
 class BadRequestTest {
@@ -95,7 +95,9 @@ class BadRequestTest {
         var missing = TestHttp.get(server.uri().resolve("/v2/nothing"));
         assertThat(missing.status()).isEqualTo(404);
         assertThat(missing.json().get("error").get("message").asText()).contains("no such endpoint");
-        var delete = TestHttp.send(HttpRequest.newBuilder(server.uri().resolve("/v1/models")).DELETE().build());
+        var delete = TestHttp.send(HttpRequest.newBuilder(server.uri().resolve("/v1/models"))
+                .DELETE()
+                .build());
         assertThat(delete.status()).isEqualTo(405);
     }
 
@@ -124,12 +126,16 @@ class BadRequestTest {
 
     @Test
     void aBodyJacksonTakesForUtf32Is400() throws Exception {
-        // found by CompletionRequestFuzzTest: four zero bytes make Jackson read UTF-32 and throw CharConversionException,
+        // found by CompletionRequestFuzzTest: four zero bytes make Jackson read UTF-32 and throw
+        // CharConversionException,
         // an IOException that is no JacksonException, so it escaped the 400 path
         byte[] body = "\0\0\0\0{\"prompt\": [1]}".getBytes(StandardCharsets.ISO_8859_1);
-        var response = TestHttp.send(HttpRequest.newBuilder(completions).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+        var response = TestHttp.send(HttpRequest.newBuilder(completions)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build());
         assertThat(response.status()).as(response.body()).isEqualTo(400);
-        assertThat(response.json().get("error").get("message").asText()).startsWith("the request body is not valid JSON: Invalid UTF-32 character");
+        assertThat(response.json().get("error").get("message").asText())
+                .startsWith("the request body is not valid JSON: Invalid UTF-32 character");
     }
 }

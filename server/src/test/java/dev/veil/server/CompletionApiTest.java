@@ -41,7 +41,9 @@ class CompletionApiTest {
     }
 
     static int[] local(int[] prompt, int maxTokens, SamplingParams sampling, Set<Integer> stop) {
-        return new Generator(model).generate(prompt, new GenerationOptions(maxTokens, sampling, stop)).outputIds();
+        return new Generator(model)
+                .generate(prompt, new GenerationOptions(maxTokens, sampling, stop))
+                .outputIds();
     }
 
     static ObjectNode request(int[] prompt, int maxTokens) {
@@ -100,12 +102,19 @@ class CompletionApiTest {
             JsonNode c = chunks.get(i).get("choices").get(0);
             assertThat(c.get("token_ids")).hasSize(1);
             streamed.add(c.get("token_ids").get(0).asInt());
-            assertThat(c.has("prompt_token_ids")).as("prompt ids only in the first chunk").isEqualTo(i == 0);
+            assertThat(c.has("prompt_token_ids"))
+                    .as("prompt ids only in the first chunk")
+                    .isEqualTo(i == 0);
             assertThat(c.get("finish_reason").isNull()).isEqualTo(i < 9);
         }
-        assertThat(ids(chunks.get(0).get("choices").get(0).get("prompt_token_ids"))).containsExactly(PROMPT);
-        assertThat(chunks.get(9).get("choices").get(0).get("finish_reason").asText()).isEqualTo("length");
-        assertThat(streamed).containsExactly(Arrays.stream(local(PROMPT, 10, SamplingParams.GREEDY, Set.of(2))).boxed().toArray(Integer[]::new));
+        assertThat(ids(chunks.get(0).get("choices").get(0).get("prompt_token_ids")))
+                .containsExactly(PROMPT);
+        assertThat(chunks.get(9).get("choices").get(0).get("finish_reason").asText())
+                .isEqualTo("length");
+        assertThat(streamed)
+                .containsExactly(Arrays.stream(local(PROMPT, 10, SamplingParams.GREEDY, Set.of(2)))
+                        .boxed()
+                        .toArray(Integer[]::new));
         JsonNode usage = chunks.get(10);
         assertThat(usage.get("choices")).isEmpty();
         assertThat(usage.get("usage").get("completion_tokens").asInt()).isEqualTo(10);
@@ -120,7 +129,12 @@ class CompletionApiTest {
         r.put("top_k", 40);
         r.put("seed", 1234);
         int[] expected = local(PROMPT, 16, new SamplingParams(0.8, 40, 0.9, 1234), Set.of(2));
-        assertThat(ids(TestHttp.post(completions, r).json().get("choices").get(0).get("token_ids"))).containsExactly(expected);
+        assertThat(ids(TestHttp.post(completions, r)
+                        .json()
+                        .get("choices")
+                        .get(0)
+                        .get("token_ids")))
+                .containsExactly(expected);
         assertThat(expected).isNotEqualTo(local(PROMPT, 16, SamplingParams.GREEDY, Set.of(2)));
     }
 
@@ -128,11 +142,17 @@ class CompletionApiTest {
     @Test
     void penaltiesAndMinPAreTheGeneratorsWithTheSameSettings() throws Exception {
         ObjectNode greedy = request(PROMPT, 16);
-        greedy.put("repetition_penalty", 0.5); // below 1 and negative penalties favour repeats: this random model has none
+        greedy.put(
+                "repetition_penalty", 0.5); // below 1 and negative penalties favour repeats: this random model has none
         greedy.put("presence_penalty", -1);
         greedy.put("frequency_penalty", -0.5);
         int[] expected = local(PROMPT, 16, SamplingParams.GREEDY.withPenalties(0.5, -1, -0.5), Set.of(2));
-        assertThat(ids(TestHttp.post(completions, greedy).json().get("choices").get(0).get("token_ids"))).containsExactly(expected);
+        assertThat(ids(TestHttp.post(completions, greedy)
+                        .json()
+                        .get("choices")
+                        .get(0)
+                        .get("token_ids")))
+                .containsExactly(expected);
         assertThat(expected).isNotEqualTo(local(PROMPT, 16, SamplingParams.GREEDY, Set.of(2)));
 
         ObjectNode sampled = request(PROMPT, 16);
@@ -141,7 +161,11 @@ class CompletionApiTest {
         sampled.put("seed", 77);
         sampled.put("frequency_penalty", -1);
         SamplingParams same = new SamplingParams(1.5, 0, 1, 77, 0.2, 1, 0, -1);
-        assertThat(ids(TestHttp.post(completions, sampled).json().get("choices").get(0).get("token_ids")))
+        assertThat(ids(TestHttp.post(completions, sampled)
+                        .json()
+                        .get("choices")
+                        .get(0)
+                        .get("token_ids")))
                 .containsExactly(local(PROMPT, 16, same, Set.of(2)));
     }
 
@@ -156,8 +180,10 @@ class CompletionApiTest {
         }
         JsonNode body = TestHttp.post(completions, r).json();
         assertThat(body.get("choices")).hasSize(2);
-        assertThat(ids(body.get("choices").get(0).get("token_ids"))).containsExactly(local(PROMPT, 6, SamplingParams.GREEDY, Set.of(2)));
-        assertThat(ids(body.get("choices").get(1).get("token_ids"))).containsExactly(local(other, 6, SamplingParams.GREEDY, Set.of(2)));
+        assertThat(ids(body.get("choices").get(0).get("token_ids")))
+                .containsExactly(local(PROMPT, 6, SamplingParams.GREEDY, Set.of(2)));
+        assertThat(ids(body.get("choices").get(1).get("token_ids")))
+                .containsExactly(local(other, 6, SamplingParams.GREEDY, Set.of(2)));
         assertThat(body.get("choices").get(1).get("index").asInt()).isEqualTo(1);
         assertThat(body.get("usage").get("prompt_tokens").asInt()).isEqualTo(19);
         assertThat(body.get("usage").get("completion_tokens").asInt()).isEqualTo(12);
@@ -166,7 +192,10 @@ class CompletionApiTest {
     @Test
     void stopTokenIdsEndTheSequenceWithTheStopReason() throws Exception {
         int[] greedy = local(PROMPT, 12, SamplingParams.GREEDY, Set.of(2));
-        int stopAt = IntStream.range(1, greedy.length).filter(i -> Arrays.stream(greedy, 0, i).noneMatch(t -> t == greedy[i])).findFirst().orElseThrow();
+        int stopAt = IntStream.range(1, greedy.length)
+                .filter(i -> Arrays.stream(greedy, 0, i).noneMatch(t -> t == greedy[i]))
+                .findFirst()
+                .orElseThrow();
         ObjectNode r = request(PROMPT, 12);
         r.putArray("stop_token_ids").add(greedy[stopAt]);
         JsonNode choice = TestHttp.post(completions, r).json().get("choices").get(0);
@@ -178,10 +207,17 @@ class CompletionApiTest {
     @Test
     void theModelsEosStopsUnlessIgnored() throws Exception {
         int[] greedy = local(PROMPT, 12, SamplingParams.GREEDY, Set.of());
-        int eosAt = IntStream.range(1, greedy.length).filter(i -> Arrays.stream(greedy, 0, i).noneMatch(t -> t == greedy[i])).findFirst().orElseThrow();
-        try (InferenceServer withEos = TestServers.start(model, List.of(greedy[eosAt]), TestServers.options("tiny-llama"))) {
+        int eosAt = IntStream.range(1, greedy.length)
+                .filter(i -> Arrays.stream(greedy, 0, i).noneMatch(t -> t == greedy[i]))
+                .findFirst()
+                .orElseThrow();
+        try (InferenceServer withEos =
+                TestServers.start(model, List.of(greedy[eosAt]), TestServers.options("tiny-llama"))) {
             URI uri = withEos.uri().resolve("/v1/completions");
-            JsonNode choice = TestHttp.post(uri, request(PROMPT, 12)).json().get("choices").get(0);
+            JsonNode choice = TestHttp.post(uri, request(PROMPT, 12))
+                    .json()
+                    .get("choices")
+                    .get(0);
             assertThat(ids(choice.get("token_ids"))).containsExactly(Arrays.copyOf(greedy, eosAt + 1));
             assertThat(choice.get("finish_reason").asText()).isEqualTo("stop");
             assertThat(choice.get("stop_reason").isNull()).isTrue();
@@ -198,16 +234,26 @@ class CompletionApiTest {
         JsonNode models = TestHttp.get(server.uri().resolve("/v1/models")).json();
         assertThat(models.get("object").asText()).isEqualTo("list");
         assertThat(models.get("data").get(0).get("id").asText()).isEqualTo("tiny-llama");
-        assertThat(models.get("data").get(0).get("max_model_len").asInt()).isEqualTo(TestModels.llama().maxPositionEmbeddings());
+        assertThat(models.get("data").get(0).get("max_model_len").asInt())
+                .isEqualTo(TestModels.llama().maxPositionEmbeddings());
         assertThat(TestHttp.get(server.uri().resolve("/health")).status()).isEqualTo(200);
         TestHttp.post(completions, request(PROMPT, 3));
         var metrics = TestHttp.get(server.uri().resolve("/metrics"));
         assertThat(metrics.status()).isEqualTo(200);
         assertThat(metrics.contentType()).startsWith("text/plain");
-        assertThat(metrics.body()).contains("# TYPE veil_requests_total counter", "veil_requests_total{outcome=\"ok\"} ",
-                "veil_generation_tokens_total ", "veil_prompt_tokens_total ", "veil_queue_depth 0", "veil_running_sequences 0",
-                "veil_batch_size_bucket{le=\"1.0\"} ", "veil_http_connections ", "veil_pass_seconds_count ", "veil_time_to_first_token_seconds_sum ",
-                "veil_sequence_seconds_bucket{le=\"+Inf\"} ");
+        assertThat(metrics.body())
+                .contains(
+                        "# TYPE veil_requests_total counter",
+                        "veil_requests_total{outcome=\"ok\"} ",
+                        "veil_generation_tokens_total ",
+                        "veil_prompt_tokens_total ",
+                        "veil_queue_depth 0",
+                        "veil_running_sequences 0",
+                        "veil_batch_size_bucket{le=\"1.0\"} ",
+                        "veil_http_connections ",
+                        "veil_pass_seconds_count ",
+                        "veil_time_to_first_token_seconds_sum ",
+                        "veil_sequence_seconds_bucket{le=\"+Inf\"} ");
         assertThat(server.metrics().generatedTokens()).isGreaterThanOrEqualTo(3);
     }
 }

@@ -39,17 +39,55 @@ class CompletionFuzzTest {
                 Arbitraries.integers().between(-5, 400).map(String::valueOf),
                 Arbitraries.longs().map(String::valueOf),
                 Arbitraries.doubles().map(String::valueOf),
-                Arbitraries.of("null", "true", "false", "\"\"", "\"x\"", "[]", "{}", "[[]]", "[1, [2]]", "1e999", "-0", "[\"a\"]",
-                        "{\"include_usage\": true}", "[1, 2, 3]", "[[1, 2], [3]]"));
-        Arbitrary<String> fields = Arbitraries.of("prompt", "max_tokens", "temperature", "top_p", "top_k", "seed", "stop_token_ids",
-                "ignore_eos", "stream", "stream_options", "return_token_ids", "n", "model", "logprobs", "stop", "echo", "unknown");
-        Arbitrary<String> objects = Arbitraries.maps(fields, values).ofMaxSize(6).map(m -> {
-            StringBuilder b = new StringBuilder("{");
-            m.forEach((k, v) -> b.append(b.length() > 1 ? "," : "").append('"').append(k).append("\":").append(v));
-            return b.append('}').toString();
-        });
+                Arbitraries.of(
+                        "null",
+                        "true",
+                        "false",
+                        "\"\"",
+                        "\"x\"",
+                        "[]",
+                        "{}",
+                        "[[]]",
+                        "[1, [2]]",
+                        "1e999",
+                        "-0",
+                        "[\"a\"]",
+                        "{\"include_usage\": true}",
+                        "[1, 2, 3]",
+                        "[[1, 2], [3]]"));
+        Arbitrary<String> fields = Arbitraries.of(
+                "prompt",
+                "max_tokens",
+                "temperature",
+                "top_p",
+                "top_k",
+                "seed",
+                "stop_token_ids",
+                "ignore_eos",
+                "stream",
+                "stream_options",
+                "return_token_ids",
+                "n",
+                "model",
+                "logprobs",
+                "stop",
+                "echo",
+                "unknown");
+        Arbitrary<String> objects = Arbitraries.maps(fields, values)
+                .ofMaxSize(6)
+                .map(m -> {
+                    StringBuilder b = new StringBuilder("{");
+                    m.forEach((k, v) -> b.append(b.length() > 1 ? "," : "")
+                            .append('"')
+                            .append(k)
+                            .append("\":")
+                            .append(v));
+                    return b.append('}').toString();
+                });
         Arbitrary<String> valid = Arbitraries.of("{\"prompt\": [1, 2, 3], \"max_tokens\": 2}");
-        Arbitrary<String> truncated = Arbitraries.integers().between(0, 38).map(n -> "{\"prompt\": [1, 2, 3], \"max_tokens\": 2}".substring(0, n));
+        Arbitrary<String> truncated = Arbitraries.integers()
+                .between(0, 38)
+                .map(n -> "{\"prompt\": [1, 2, 3], \"max_tokens\": 2}".substring(0, n));
         Arbitrary<String> junk = Arbitraries.strings().ofMaxLength(60);
         return Arbitraries.oneOf(objects, objects, valid, truncated, junk);
     }
@@ -58,7 +96,9 @@ class CompletionFuzzTest {
     void neverA5xx(@ForAll("bodies") String body) throws Exception {
         var response = TestHttp.post(completions, body);
         assertThat(response.status()).as(body).isIn(200, 400, 404, 413);
-        if (response.status() == 200 && !body.contains("\"stream\":true")) assertThat(response.json().has("choices")).isTrue();
-        if (response.status() >= 400) assertThat(response.json().get("error").get("message").asText()).isNotBlank();
+        if (response.status() == 200 && !body.contains("\"stream\":true"))
+            assertThat(response.json().has("choices")).isTrue();
+        if (response.status() >= 400)
+            assertThat(response.json().get("error").get("message").asText()).isNotBlank();
     }
 }

@@ -23,7 +23,8 @@ class CompletionRequestFuzzTest {
         JsonNode body;
         try {
             body = JSON.readTree(data);
-        } catch (JacksonException | CharConversionException e) { // what the HTTP layer answers with 400 "not valid JSON"
+        } catch (JacksonException
+                | CharConversionException e) { // what the HTTP layer answers with 400 "not valid JSON"
             return; // not JSON: the HTTP layer's 400, not the parser's input
         }
         CompletionRequest r;

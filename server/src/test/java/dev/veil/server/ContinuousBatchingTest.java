@@ -53,8 +53,9 @@ class ContinuousBatchingTest {
             prompts.add(random.ints(3 + random.nextInt(10), 0, c.vocabSize()).toArray());
             sampling.add(i % 2 == 0 ? SamplingParams.GREEDY : new SamplingParams(0.9, 20, 0.95, 100 + i));
         }
-        try (InferenceServer server = TestServers.start(new Transformer(gate, TestServers.PARALLEL), List.of(),
-                TestServers.options("q")); ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (InferenceServer server = TestServers.start(
+                        new Transformer(gate, TestServers.PARALLEL), List.of(), TestServers.options("q"));
+                ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             var uri = server.uri().resolve("/v1/completions");
             gate.hold();
             List<Future<JsonNode>> answers = new ArrayList<>();
@@ -75,7 +76,9 @@ class ContinuousBatchingTest {
                 JsonNode tokens = answers.get(i).get().get("choices").get(0).get("token_ids");
                 int[] got = new int[tokens.size()];
                 for (int t = 0; t < got.length; t++) got[t] = tokens.get(t).asInt();
-                int[] alone = new Generator(solo).generate(prompts.get(i), new GenerationOptions(TOKENS, sampling.get(i), Set.of())).outputIds();
+                int[] alone = new Generator(solo)
+                        .generate(prompts.get(i), new GenerationOptions(TOKENS, sampling.get(i), Set.of()))
+                        .outputIds();
                 assertThat(got).as("sequence %d", i).containsExactly(alone);
             }
             // each sequence was in TOKENS passes; they were all in the same ones after the first

@@ -12,13 +12,16 @@ class NeverFitsTest {
 
     @Test
     void morePromptsThanTheServerEverHoldsIs400AndAFittingRequestStillRuns() throws Exception {
-        try (InferenceServer server = TestServers.start(TestServers.model(TestModels.llama(), 5), List.of(2),
+        try (InferenceServer server = TestServers.start(
+                TestServers.model(TestModels.llama(), 5),
+                List.of(2),
                 TestServers.options("tiny").withLimits(1, 1))) {
             var uri = server.uri().resolve("/v1/completions");
             var response = TestHttp.post(uri, "{\"prompt\": [[1], [2], [3]], \"max_tokens\": 1}");
             assertThat(response.status()).as(response.body()).isEqualTo(400);
             JsonNode error = response.json().get("error");
-            assertThat(error.get("message").asText()).isEqualTo("the request has 3 prompts; this server holds at most 2 sequences");
+            assertThat(error.get("message").asText())
+                    .isEqualTo("the request has 3 prompts; this server holds at most 2 sequences");
             assertThat(error.get("param").asText()).isEqualTo("prompt");
             var tooLong = TestHttp.post(uri, "{\"prompt\": [1, 2], \"max_tokens\": 255}"); // the context: 400 too
             assertThat(tooLong.status()).isEqualTo(400);

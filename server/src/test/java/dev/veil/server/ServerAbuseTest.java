@@ -36,8 +36,10 @@ class ServerAbuseTest {
     @BeforeAll
     static void start() throws Exception {
         gate = new TestServers.Gate(TestServers.backend(TestModels.llama(), 5));
-        server = TestServers.start(new Transformer(gate, TestServers.PARALLEL), List.of(), TestServers.options("tiny")
-                .withLimits(80, 256).withHttp(LIMITS));
+        server = TestServers.start(
+                new Transformer(gate, TestServers.PARALLEL),
+                List.of(),
+                TestServers.options("tiny").withLimits(80, 256).withHttp(LIMITS));
         uri = server.uri();
     }
 
@@ -65,14 +67,20 @@ class ServerAbuseTest {
             wellBehavedRequestSucceeds();
             long before = RawHttp.residentBytes();
             // each declares a body at the limit (1 MiB here) and sends a byte of it: memory follows the bytes that came
-            stalled.addAll(RawHttp.stalled(uri, 80, "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: 1048576\r\n\r\n{"));
+            stalled.addAll(RawHttp.stalled(
+                    uri,
+                    80,
+                    "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: 1048576\r\n\r\n{"));
             stalled.addAll(RawHttp.stalled(uri, 30, "POST /v1/completions HTTP/1.1\r\nHost: 12"));
             wellBehavedRequestSucceeds();
             long extra = RawHttp.residentBytes() - before;
             System.out.printf("token server: 110 stalled connections, extra RSS %.1f MB%n", extra / 1e6);
             assertThat(extra).as("extra RSS with 110 stalled connections").isLessThanOrEqualTo(256L << 20);
-            for (Socket s : stalled) assertThat(RawHttp.closedByServer(s)).as("a stalled connection is closed").isTrue();
+            for (Socket s : stalled)
+                assertThat(RawHttp.closedByServer(s))
+                        .as("a stalled connection is closed")
+                        .isTrue();
             wellBehavedRequestSucceeds();
             assertThat(server.metrics().httpTimeouts() - timeoutsBefore).isGreaterThanOrEqualTo(110);
         } finally {
@@ -83,8 +91,9 @@ class ServerAbuseTest {
     @Test
     void aByteASecondClientIsCutOffByTheRequestTimeout() throws Exception {
         String body = "{\"prompt\": [1, 2, 3], \"max_tokens\": 4}";
-        String request = "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
-                + body.length() + "\r\n\r\n" + body;
+        String request =
+                "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                        + body.length() + "\r\n\r\n" + body;
         // 4 bytes a second: the whole request would take ~35 s; the 2 s request timeout ends it after ~8 bytes
         int sent = RawHttp.trickle(uri, request, 250);
         assertThat(sent).as("bytes sent before the server cut the connection").isLessThan(request.length());
@@ -94,7 +103,11 @@ class ServerAbuseTest {
     @Test
     void droppedStreamsStopWithinOneStepAndTheOthersFinishUnchanged() throws Exception {
         ObjectNode other = request(7, 40, false);
-        JsonNode solo = TestHttp.post(uri.resolve("/v1/completions"), other).json().get("choices").get(0).get("token_ids");
+        JsonNode solo = TestHttp.post(uri.resolve("/v1/completions"), other)
+                .json()
+                .get("choices")
+                .get(0)
+                .get("token_ids");
         long cancelledBefore = server.metrics().cancelledSequences();
         long goneBefore = server.metrics().requests("client_gone");
         List<Socket> dropped = new ArrayList<>();
@@ -107,7 +120,8 @@ class ServerAbuseTest {
             }
             for (Socket s : dropped) RawHttp.awaitFirstEvent(s);
             gate.hold(); // the next pass waits: the drops land while it is under way
-            for (Socket s : kept) RawHttp.awaitFirstEvent(s); // all 64 were prefilled in one pass: each has its first token
+            for (Socket s : kept)
+                RawHttp.awaitFirstEvent(s); // all 64 were prefilled in one pass: each has its first token
             CompletableFuture<TestHttp.Response> during = CompletableFuture.supplyAsync(() -> {
                 try {
                     return TestHttp.post(uri.resolve("/v1/completions"), other);
@@ -116,12 +130,20 @@ class ServerAbuseTest {
                 }
             });
             for (Socket s : dropped) s.close();
-            ContinuousBatchingTest.await(() -> server.metrics().requests("client_gone") - goneBefore == 32, "the server sees all 32 go");
+            ContinuousBatchingTest.await(
+                    () -> server.metrics().requests("client_gone") - goneBefore == 32, "the server sees all 32 go");
             gate.release();
-            ContinuousBatchingTest.await(() -> server.metrics().cancelledSequences() - cancelledBefore == 32, "all 32 are cancelled");
-            assertThat(server.metrics().maxTokensAfterCancel()).as("tokens generated after the client went away").isLessThanOrEqualTo(1);
-            for (Socket s : kept) assertThat(RawHttp.lastEvent(s)).as("a kept stream runs to its end").isEqualTo("data: [DONE]");
-            assertThat(during.get().json().get("choices").get(0).get("token_ids")).isEqualTo(solo);
+            ContinuousBatchingTest.await(
+                    () -> server.metrics().cancelledSequences() - cancelledBefore == 32, "all 32 are cancelled");
+            assertThat(server.metrics().maxTokensAfterCancel())
+                    .as("tokens generated after the client went away")
+                    .isLessThanOrEqualTo(1);
+            for (Socket s : kept)
+                assertThat(RawHttp.lastEvent(s))
+                        .as("a kept stream runs to its end")
+                        .isEqualTo("data: [DONE]");
+            assertThat(during.get().json().get("choices").get(0).get("token_ids"))
+                    .isEqualTo(solo);
             ContinuousBatchingTest.await(() -> server.metrics().running() == 0, "every slot is free");
         } finally {
             gate.release();
@@ -138,12 +160,15 @@ class ServerAbuseTest {
         try {
             gate.hold();
             for (int i = 0; i < 8; i++) dropped.add(send(request(i, 240, false)));
-            ContinuousBatchingTest.await(() -> server.metrics().running() + server.metrics().waiting() == 8,
+            ContinuousBatchingTest.await(
+                    () -> server.metrics().running() + server.metrics().waiting() == 8,
                     "all 8 are in (a pass waits at the gate)");
             for (Socket s : dropped) s.close();
-            ContinuousBatchingTest.await(() -> server.metrics().requests("client_gone") - goneBefore == 8, "the server sees all 8 go");
+            ContinuousBatchingTest.await(
+                    () -> server.metrics().requests("client_gone") - goneBefore == 8, "the server sees all 8 go");
             gate.release();
-            ContinuousBatchingTest.await(() -> server.metrics().cancelledSequences() - cancelledBefore == 8, "all 8 are cancelled");
+            ContinuousBatchingTest.await(
+                    () -> server.metrics().cancelledSequences() - cancelledBefore == 8, "all 8 are cancelled");
             assertThat(server.metrics().maxTokensAfterCancel()).isLessThanOrEqualTo(1);
             ContinuousBatchingTest.await(() -> server.metrics().running() == 0, "their slots are free");
         } finally {
@@ -156,8 +181,10 @@ class ServerAbuseTest {
     @Test
     void aHugeContentLengthIsAnsweredAtOnce() throws Exception {
         try (Socket s = RawHttp.open(uri)) {
-            s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: 10000000000\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream()
+                    .write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                    + "Content-Length: 10000000000\r\n\r\n{")
+                            .getBytes(StandardCharsets.US_ASCII));
             var reply = RawHttp.read(s);
             assertThat(reply.status()).isEqualTo(413);
             // the limit follows the context (TestModels.llama: small), 1 MiB at least
@@ -179,8 +206,10 @@ class ServerAbuseTest {
     private static Socket send(ObjectNode r) throws Exception {
         String json = TestHttp.JSON.writeValueAsString(r);
         Socket s = RawHttp.open(uri);
-        s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + json.length() + "\r\nConnection: close\r\n\r\n" + json).getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream()
+                .write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                + "Content-Length: " + json.length() + "\r\nConnection: close\r\n\r\n" + json)
+                        .getBytes(StandardCharsets.US_ASCII));
         return s;
     }
 }

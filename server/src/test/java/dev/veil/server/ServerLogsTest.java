@@ -48,7 +48,8 @@ class ServerLogsTest {
         int[] prompt = IntStream.range(0, 40).map(i -> 100 + (i * 37) % 200).toArray();
         Set<Integer> seen = new HashSet<>();
         for (int id : prompt) seen.add(id);
-        try (InferenceServer server = TestServers.start(TestServers.model(TestModels.llama(), 8), List.of(), TestServers.options("tiny"))) {
+        try (InferenceServer server =
+                TestServers.start(TestServers.model(TestModels.llama(), 8), List.of(), TestServers.options("tiny"))) {
             root.addHandler(capture);
             var uri = server.uri().resolve("/v1/completions");
             for (boolean stream : new boolean[] {false, true}) {
@@ -59,7 +60,9 @@ class ServerLogsTest {
                 r.put("return_token_ids", true);
                 r.put("ignore_eos", true);
                 r.putArray("stop_token_ids").add(299);
-                List<JsonNode> chunks = stream ? TestHttp.stream(uri, r).data() : List.of(TestHttp.post(uri, r).json());
+                List<JsonNode> chunks = stream
+                        ? TestHttp.stream(uri, r).data()
+                        : List.of(TestHttp.post(uri, r).json());
                 for (JsonNode chunk : chunks)
                     for (JsonNode choice : chunk.path("choices"))
                         for (JsonNode id : choice.path("token_ids")) seen.add(id.asInt());
@@ -72,7 +75,8 @@ class ServerLogsTest {
         assertThat(lines).anyMatch(l -> l.contains("completion: 1 sequence(s), 40 prompt tokens"));
         for (String line : lines) {
             Matcher m = INTEGER.matcher(line);
-            while (m.find()) assertThat(seen).as("a token id in the log line: " + line).doesNotContain(Integer.parseInt(m.group()));
+            while (m.find())
+                assertThat(seen).as("a token id in the log line: " + line).doesNotContain(Integer.parseInt(m.group()));
         }
     }
 }

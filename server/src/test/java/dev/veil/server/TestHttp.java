@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -13,14 +14,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.io.InputStream;
 
 /** A plain HTTP client for tests: JSON in, JSON or server-sent events out. */
 public final class TestHttp {
 
     public static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
+    private static final HttpClient CLIENT = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
 
     private TestHttp() {}
 
@@ -35,8 +37,11 @@ public final class TestHttp {
     }
 
     public static Response post(URI uri, String body) throws IOException, InterruptedException {
-        HttpRequest r = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpRequest r = HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
         return response(CLIENT.send(r, HttpResponse.BodyHandlers.ofString()));
     }
 
@@ -45,7 +50,10 @@ public final class TestHttp {
     }
 
     public static Response get(URI uri) throws IOException, InterruptedException {
-        HttpRequest r = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET().build();
+        HttpRequest r = HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofSeconds(60))
+                .GET()
+                .build();
         return response(CLIENT.send(r, HttpResponse.BodyHandlers.ofString()));
     }
 
@@ -54,15 +62,19 @@ public final class TestHttp {
     }
 
     private static Response response(HttpResponse<String> r) {
-        return new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
+        return new Response(
+                r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
     }
 
     /** The {@code data:} payloads of a server-sent event stream, up to and without {@code [DONE]}; comments skipped. */
     public record Events(int status, List<JsonNode> data, boolean done, List<String> comments) {}
 
     public static Events stream(URI uri, JsonNode body) throws IOException, InterruptedException {
-        HttpRequest r = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
+        HttpRequest r = HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+                .build();
         HttpResponse<InputStream> response = CLIENT.send(r, HttpResponse.BodyHandlers.ofInputStream());
         List<JsonNode> data = new ArrayList<>();
         List<String> comments = new ArrayList<>();

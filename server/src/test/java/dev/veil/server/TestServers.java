@@ -37,7 +37,8 @@ public final class TestServers {
         return ServerOptions.defaults(name).withAddress("127.0.0.1", 0).withKeepAlive(Duration.ofMillis(200));
     }
 
-    public static InferenceServer start(Transformer model, List<Integer> eosIds, ServerOptions options) throws IOException {
+    public static InferenceServer start(Transformer model, List<Integer> eosIds, ServerOptions options)
+            throws IOException {
         return InferenceServer.start(model, eosIds, options);
     }
 

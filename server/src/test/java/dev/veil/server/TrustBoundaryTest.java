@@ -16,8 +16,12 @@ class TrustBoundaryTest {
 
     @Test
     void noSecretHoldingClassIsLoadable() {
-        for (String cls : List.of("dev.veil.tokenizer.Tokenizer", "dev.veil.aloepri.KeyFile", "dev.veil.aloepri.VocabPermutation",
-                "dev.veil.talaria.client.MaskedRemoteBackend", "dev.veil.gateway.GatewayServer"))
+        for (String cls : List.of(
+                "dev.veil.tokenizer.Tokenizer",
+                "dev.veil.aloepri.KeyFile",
+                "dev.veil.aloepri.VocabPermutation",
+                "dev.veil.talaria.client.MaskedRemoteBackend",
+                "dev.veil.gateway.GatewayServer"))
             assertThatThrownBy(() -> Class.forName(cls)).as(cls).isInstanceOf(ClassNotFoundException.class);
     }
 
@@ -25,11 +29,15 @@ class TrustBoundaryTest {
     void noSecretHoldingModuleIsOnTheClasspath() {
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             String e = entry.replace('\\', '/');
-            assertThat(e).as("classpath entry")
-                    .doesNotContain("/tokenizer/target").doesNotContain("veil-tokenizer")
-                    .doesNotContain("/aloepri/target").doesNotContain("veil-aloepri")
+            assertThat(e)
+                    .as("classpath entry")
+                    .doesNotContain("/tokenizer/target")
+                    .doesNotContain("veil-tokenizer")
+                    .doesNotContain("/aloepri/target")
+                    .doesNotContain("veil-aloepri")
                     .doesNotContain("talaria-client")
-                    .doesNotContain("/gateway/target").doesNotContain("veil-gateway");
+                    .doesNotContain("/gateway/target")
+                    .doesNotContain("veil-gateway");
         }
     }
 }

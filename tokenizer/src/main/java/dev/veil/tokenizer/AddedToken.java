@@ -10,5 +10,11 @@ package dev.veil.tokenizer;
  * @param singleWord matched only when not inside a word
  * @param normalized matched in the normalized text instead of the raw text
  */
-record AddedToken(int id, String content, boolean special, boolean lstrip, boolean rstrip, boolean singleWord,
-                  boolean normalized) {}
+record AddedToken(
+        int id,
+        String content,
+        boolean special,
+        boolean lstrip,
+        boolean rstrip,
+        boolean singleWord,
+        boolean normalized) {}

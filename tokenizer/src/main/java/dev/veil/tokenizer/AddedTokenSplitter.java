@@ -102,16 +102,29 @@ final class AddedTokenSplitter {
     }
 
     private static boolean standsAlone(String text, int start, int stop) {
-        boolean wordBefore = start > 0 && WORD_CHAR.matcher(text.substring(text.offsetByCodePoints(start, -1), start)).matches();
+        boolean wordBefore = start > 0
+                && WORD_CHAR
+                        .matcher(text.substring(text.offsetByCodePoints(start, -1), start))
+                        .matches();
         boolean wordAfter = stop < text.length()
-                && WORD_CHAR.matcher(text.substring(stop, text.offsetByCodePoints(stop, 1))).matches();
+                && WORD_CHAR
+                        .matcher(text.substring(stop, text.offsetByCodePoints(stop, 1)))
+                        .matches();
         return !wordBefore && !wordAfter;
     }
 
     /** Unicode White_Space, as Rust's char::is_whitespace. */
     static boolean isWhitespace(char c) {
-        return (c >= '\t' && c <= '\r') || c == ' ' || c == '\u0085' || c == '\u00A0' || c == '\u1680'
-                || (c >= '\u2000' && c <= '\u200A') || c == '\u2028' || c == '\u2029' || c == '\u202F'
-                || c == '\u205F' || c == '\u3000';
+        return (c >= '\t' && c <= '\r')
+                || c == ' '
+                || c == '\u0085'
+                || c == '\u00A0'
+                || c == '\u1680'
+                || (c >= '\u2000' && c <= '\u200A')
+                || c == '\u2028'
+                || c == '\u2029'
+                || c == '\u202F'
+                || c == '\u205F'
+                || c == '\u3000';
     }
 }

@@ -1,9 +1,9 @@
 package dev.veil.tokenizer;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Byte-pair encoding by merge rank, as Hugging Face's BPE model and llama.cpp's BPE tokenizer do it: split the
@@ -19,7 +19,7 @@ final class BpeModel implements TokenModel {
     private final MergeTable merges;
     private final boolean ignoreMerges;
     private final int[] byteFallbackIds; // null: no byte fallback
-    private final int unkId;             // -1: characters not in the vocabulary are dropped
+    private final int unkId; // -1: characters not in the vocabulary are dropped
     private final boolean fuseUnk;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
@@ -27,13 +27,20 @@ final class BpeModel implements TokenModel {
      * @param ignoreMerges  a piece that is itself a token is emitted whole (Llama-3)
      * @param byteFallback  a character not in the vocabulary becomes its UTF-8 bytes as "&lt;0xNN&gt;" tokens
      */
-    BpeModel(Vocabulary vocab, MergeTable merges, boolean ignoreMerges, boolean byteFallback, int unkId, boolean fuseUnk) {
+    BpeModel(
+            Vocabulary vocab,
+            MergeTable merges,
+            boolean ignoreMerges,
+            boolean byteFallback,
+            int unkId,
+            boolean fuseUnk) {
         this.vocab = vocab;
         this.merges = merges;
         this.ignoreMerges = ignoreMerges;
         this.byteFallbackIds = byteFallback ? vocab.byteTokenIds() : null;
         if (byteFallback && byteFallbackIds == null)
-            throw new IllegalArgumentException("byte_fallback is set but the vocabulary lacks the <0x00>..<0xFF> tokens");
+            throw new IllegalArgumentException(
+                    "byte_fallback is set but the vocabulary lacks the <0x00>..<0xFF> tokens");
         this.unkId = unkId;
         this.fuseUnk = fuseUnk;
     }
@@ -76,7 +83,7 @@ final class BpeModel implements TokenModel {
             int rank = (int) (top >>> 32);
             int pos = (int) top;
             int right = next[pos];
-            if (ids[pos] < 0 || right < 0) continue;        // merged away, or no right neighbour any more
+            if (ids[pos] < 0 || right < 0) continue; // merged away, or no right neighbour any more
             long rule = merges.get(ids[pos], ids[right]);
             if (rule < 0 || (int) (rule >>> 32) != rank) continue; // the pair changed since it was queued
             ids[pos] = (int) rule;
@@ -109,8 +116,7 @@ final class BpeModel implements TokenModel {
                 s.add(id);
                 lastWasUnk = false;
             } else if (byteFallbackIds != null) {
-                for (byte b : Character.toString(cp).getBytes(StandardCharsets.UTF_8))
-                    s.add(byteFallbackIds[b & 0xFF]);
+                for (byte b : Character.toString(cp).getBytes(StandardCharsets.UTF_8)) s.add(byteFallbackIds[b & 0xFF]);
                 lastWasUnk = false;
             } else if (unkId >= 0) {
                 if (!(fuseUnk && lastWasUnk)) s.add(unkId);

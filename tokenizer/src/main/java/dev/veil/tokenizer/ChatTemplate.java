@@ -22,8 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import jinjava.javax.el.CompositeELResolver;
 import java.util.regex.Pattern;
+import jinjava.javax.el.CompositeELResolver;
 
 /**
  * A model's chat template (tokenizer_config.json {@code chat_template}, or GGUF {@code tokenizer.chat_template})
@@ -61,7 +61,9 @@ public final class ChatTemplate {
         }
         JsonNode t = config.path("chat_template");
         String text = t.isTextual() ? t.asText() : null;
-        for (JsonNode named : t) if (named.path("name").asText().equals("default")) text = named.path("template").asText();
+        for (JsonNode named : t)
+            if (named.path("name").asText().equals("default"))
+                text = named.path("template").asText();
         if (text == null) throw new IOException(file + ": chat_template: missing (this model has no chat template)");
         return new ChatTemplate(text, tokenText(config.path("bos_token")), tokenText(config.path("eos_token")));
     }
@@ -87,7 +89,8 @@ public final class ChatTemplate {
      * @param variables further template variables (tools, enable_thinking, ...)
      * @throws IllegalArgumentException with the template's message when it raises or fails to render
      */
-    public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, Object> variables) {
+    public String render(
+            List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, Object> variables) {
         Map<String, Object> context = new HashMap<>(variables);
         context.put("messages", messages);
         context.put("add_generation_prompt", addGenerationPrompt);
@@ -97,7 +100,8 @@ public final class ChatTemplate {
         for (TemplateError error : result.getErrors()) {
             if (error.getSeverity() != TemplateError.ErrorType.FATAL) continue;
             for (Throwable t = error.getException(); t != null; t = t.getCause())
-                if (t instanceof RaisedByTemplate raised) throw new IllegalArgumentException("chat template: " + raised.getMessage());
+                if (t instanceof RaisedByTemplate raised)
+                    throw new IllegalArgumentException("chat template: " + raised.getMessage());
             throw new IllegalArgumentException("chat template: " + error.getMessage()
                     + (error.getLineno() > 0 ? " (line " + error.getLineno() + ")" : ""));
         }
@@ -113,7 +117,9 @@ public final class ChatTemplate {
             int open = at + "namespace(".length();
             int close = matchingParen(t, open);
             if (close < 0) break;
-            out.append(t, from, open).append(parenthesiseKeywordValues(t.substring(open, close))).append(')');
+            out.append(t, from, open)
+                    .append(parenthesiseKeywordValues(t.substring(open, close)))
+                    .append(')');
             from = close + 1;
         }
         return out.append(t.substring(from)).toString();
@@ -156,7 +162,8 @@ public final class ChatTemplate {
         parts.add(args.substring(start));
         List<String> rewritten = new ArrayList<>();
         for (String part : parts) {
-            var m = Pattern.compile("^(\\s*[A-Za-z_]\\w*\\s*)=(?!=)(.*)$", Pattern.DOTALL).matcher(part);
+            var m = Pattern.compile("^(\\s*[A-Za-z_]\\w*\\s*)=(?!=)(.*)$", Pattern.DOTALL)
+                    .matcher(part);
             rewritten.add(m.matches() ? m.group(1) + "=(" + m.group(2) + ")" : part);
         }
         return String.join(",", rewritten);
@@ -179,10 +186,12 @@ public final class ChatTemplate {
                         .withUsePyishObjectMapper(true)
                         .build())
                 .build());
-        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
-                ChatTemplate.class, "raiseException", String.class));
-        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
-                ChatTemplate.class, "strftimeNow", String.class));
+        jinjava.getGlobalContext()
+                .registerFunction(new ELFunctionDefinition(
+                        "", "raise_exception", ChatTemplate.class, "raiseException", String.class));
+        jinjava.getGlobalContext()
+                .registerFunction(
+                        new ELFunctionDefinition("", "strftime_now", ChatTemplate.class, "strftimeNow", String.class));
         jinjava.getGlobalContext().registerFilter(new Filter() {
             @Override
             public String getName() {

@@ -1,12 +1,12 @@
 package dev.veil.tokenizer;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Builds a {@link Tokenizer} from GGUF vocabulary metadata the way llama.cpp (llama-vocab.cpp) interprets it:
@@ -21,8 +21,15 @@ final class GgufTokenizer {
     private static final int UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
 
     /** Token texts llama.cpp also treats as end of generation (its EOG list), when the vocabulary has them. */
-    private static final List<String> END_OF_GENERATION = List.of("<|eot_id|>", "<|im_end|>", "<|end|>",
-            "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "<|end_of_text|>");
+    private static final List<String> END_OF_GENERATION = List.of(
+            "<|eot_id|>",
+            "<|im_end|>",
+            "<|end|>",
+            "<end_of_turn>",
+            "<|endoftext|>",
+            "<|eom_id|>",
+            "<EOT>",
+            "<|end_of_text|>");
 
     private final Map<String, Object> metadata;
 
@@ -76,10 +83,12 @@ final class GgufTokenizer {
                     : TextNormalizer.replace(" ", "▁");
             preTokenizer = PreTokenizer.NONE;
             float[] scores = scores(n);
-            tokenModel = new SentencePieceModel(vocab, scores, id("unknown_token_id", n).orElse(-1));
+            tokenModel = new SentencePieceModel(
+                    vocab, scores, id("unknown_token_id", n).orElse(-1));
         } else {
             normalizer = TextNormalizer.NONE;
-            preTokenizer = PreTokenizer.sequence(List.of(SplitRegex.isolatingAll(regexesFor(pre)), PreTokenizer.byteLevel(false, null)));
+            preTokenizer = PreTokenizer.sequence(
+                    List.of(SplitRegex.isolatingAll(regexesFor(pre)), PreTokenizer.byteLevel(false, null)));
             tokenModel = new BpeModel(vocab, merges(vocab), isLlama3(pre), false, -1, false);
         }
 
@@ -130,11 +139,12 @@ final class GgufTokenizer {
     private static byte[] piece(String token, int type, boolean spm) {
         return switch (type) {
             case UNUSED -> new byte[0];
-            case BYTE -> token.matches("<0x[0-9A-Fa-f]{2}>") ? new byte[] {(byte) Integer.parseInt(token.substring(3, 5), 16)}
-                    : token.getBytes(StandardCharsets.UTF_8);
+            case BYTE ->
+                token.matches("<0x[0-9A-Fa-f]{2}>")
+                        ? new byte[] {(byte) Integer.parseInt(token.substring(3, 5), 16)}
+                        : token.getBytes(StandardCharsets.UTF_8);
             case CONTROL, UNKNOWN, USER_DEFINED -> token.getBytes(StandardCharsets.UTF_8);
-            default -> spm ? token.replace('▁', ' ').getBytes(StandardCharsets.UTF_8)
-                    : ByteLevel.decodeOrUtf8(token);
+            default -> spm ? token.replace('▁', ' ').getBytes(StandardCharsets.UTF_8) : ByteLevel.decodeOrUtf8(token);
         };
     }
 
@@ -186,7 +196,8 @@ final class GgufTokenizer {
     private OptionalInt id(String key, int vocabSize) {
         Object v = metadata.get(PREFIX + key);
         if (v == null) return OptionalInt.empty();
-        if (!(v instanceof Number number)) throw fail(key, "expected an integer, got " + v.getClass().getSimpleName());
+        if (!(v instanceof Number number))
+            throw fail(key, "expected an integer, got " + v.getClass().getSimpleName());
         long id = number.longValue();
         if (id < 0 || id >= vocabSize) throw fail(key, id + " is outside the vocabulary of " + vocabSize + " tokens");
         return OptionalInt.of((int) id);
@@ -195,7 +206,8 @@ final class GgufTokenizer {
     private List<String> stringList(String key) {
         Object v = metadata.get(PREFIX + key);
         if (v == null) throw fail(key, "missing");
-        if (!(v instanceof List<?> list)) throw fail(key, "expected an array of strings, got " + v.getClass().getSimpleName());
+        if (!(v instanceof List<?> list))
+            throw fail(key, "expected an array of strings, got " + v.getClass().getSimpleName());
         List<String> strings = new ArrayList<>(list.size());
         for (Object o : list) {
             if (!(o instanceof String s)) throw fail(key, "expected an array of strings");

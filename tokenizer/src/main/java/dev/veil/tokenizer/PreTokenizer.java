@@ -41,8 +41,8 @@ interface PreTokenizer {
      */
     static PreTokenizer byteLevel(boolean addPrefixSpace, Pattern gpt2Regex) {
         PreTokenizer split = gpt2Regex == null ? NONE : regex(gpt2Regex, true);
-        return (piece, out) -> split.split(addPrefixSpace && !piece.startsWith(" ") ? " " + piece : piece,
-                p -> out.accept(ByteLevel.encode(p)));
+        return (piece, out) -> split.split(
+                addPrefixSpace && !piece.startsWith(" ") ? " " + piece : piece, p -> out.accept(ByteLevel.encode(p)));
     }
 
     static PreTokenizer sequence(List<PreTokenizer> steps) {

@@ -1,7 +1,7 @@
 package dev.veil.tokenizer;
 
-import java.util.Map;
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * JSON as Python's {@code json.dumps(x, ensure_ascii=False)} writes it, which is what the {@code tojson}

@@ -4,9 +4,9 @@ import java.beans.FeatureDescriptor;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELResolver;
-import java.util.Locale;
 
 /**
  * Python's str methods and indexing for jinjava: chat templates are written for Jinja2, where {@code s.startswith(x)},
@@ -36,9 +36,16 @@ final class PythonStringMethods extends ELResolver {
             case "upper" -> s.toUpperCase(Locale.ROOT);
             case "lower" -> s.toLowerCase(Locale.ROOT);
             case "title" -> title(s);
-            case "capitalize" -> s.isEmpty() ? s : s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1).toLowerCase(Locale.ROOT);
+            case "capitalize" ->
+                s.isEmpty()
+                        ? s
+                        : s.substring(0, 1).toUpperCase(Locale.ROOT)
+                                + s.substring(1).toLowerCase(Locale.ROOT);
             case "find" -> arg0 == null ? null : s.indexOf(arg0);
-            case "count" -> arg0 == null || arg0.isEmpty() ? null : (s.length() - s.replace(arg0, "").length()) / arg0.length();
+            case "count" ->
+                arg0 == null || arg0.isEmpty()
+                        ? null
+                        : (s.length() - s.replace(arg0, "").length()) / arg0.length();
             case "join" -> args.length == 1 && args[0] instanceof Iterable<?> items ? join(s, items) : null;
             default -> null;
         };
@@ -64,11 +71,14 @@ final class PythonStringMethods extends ELResolver {
     private static List<String> split(String s, String separator, int maxSplit) {
         List<String> parts = new ArrayList<>();
         if (separator == null) { // Python: runs of whitespace, no empty parts
-            for (String part : s.strip().split("\\s+", maxSplit < 0 ? 0 : maxSplit + 1)) if (!part.isEmpty()) parts.add(part);
+            for (String part : s.strip().split("\\s+", maxSplit < 0 ? 0 : maxSplit + 1))
+                if (!part.isEmpty()) parts.add(part);
             return parts;
         }
         int from = 0, at;
-        while ((maxSplit < 0 || parts.size() < maxSplit) && !separator.isEmpty() && (at = s.indexOf(separator, from)) >= 0) {
+        while ((maxSplit < 0 || parts.size() < maxSplit)
+                && !separator.isEmpty()
+                && (at = s.indexOf(separator, from)) >= 0) {
             parts.add(s.substring(from, at));
             from = at + separator.length();
         }
@@ -101,7 +111,9 @@ final class PythonStringMethods extends ELResolver {
     @Override
     public Object getValue(ELContext context, Object base, Object property) {
         // jinjava hands the index over as a Number or as its decimal string
-        if (!(base instanceof String s) || property == null || !property.toString().matches("-?\\d{1,9}")) return null;
+        if (!(base instanceof String s)
+                || property == null
+                || !property.toString().matches("-?\\d{1,9}")) return null;
         int index = Integer.parseInt(property.toString());
         int i = index < 0 ? s.length() + index : index;
         context.setPropertyResolved(true);

@@ -13,15 +13,15 @@ import java.util.Arrays;
  */
 final class SentencePieceModel implements TokenModel {
     private final Vocabulary vocab;
-    private final int[] scoreRank;   // per id: 0 for the highest score; equal scores share a rank
-    private final MergeTable joins;  // (left id, right id) -> id of their concatenation
-    private final int[] byteIds;     // null when the vocabulary has no byte tokens
+    private final int[] scoreRank; // per id: 0 for the highest score; equal scores share a rank
+    private final MergeTable joins; // (left id, right id) -> id of their concatenation
+    private final int[] byteIds; // null when the vocabulary has no byte tokens
     private final int unkId;
 
     SentencePieceModel(Vocabulary vocab, float[] scores, int unkId) {
         if (scores.length < vocab.size())
-            throw new IllegalArgumentException("tokenizer.ggml.scores has " + scores.length + " entries for "
-                    + vocab.size() + " tokens");
+            throw new IllegalArgumentException(
+                    "tokenizer.ggml.scores has " + scores.length + " entries for " + vocab.size() + " tokens");
         this.vocab = vocab;
         this.scoreRank = ranksByDescendingScore(scores, vocab.size());
         this.joins = joins(vocab, scoreRank);
@@ -103,7 +103,8 @@ final class SentencePieceModel implements TokenModel {
             }
         }
         MergeTable table = new MergeTable(joined.size());
-        for (int i = 0; i < joined.size(); i++) table.put(lefts.get(i), rights.get(i), scoreRank[joined.get(i)], joined.get(i));
+        for (int i = 0; i < joined.size(); i++)
+            table.put(lefts.get(i), rights.get(i), scoreRank[joined.get(i)], joined.get(i));
         return table;
     }
 

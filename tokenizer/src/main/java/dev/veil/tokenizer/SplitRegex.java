@@ -18,16 +18,16 @@ final class SplitRegex {
     static final String GPT2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
     // llama.cpp's versions (llama-vocab.cpp, llm_tokenizer_bpe): the contractions are spelled out instead of (?i:).
-    static final String LLAMA3 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
-            + "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-    static final String QWEN2 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
-            + "|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-    static final String LLAMA_CPP_GPT2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
-    static final List<String> LLAMA_CPP_DEFAULT = List.of(
-            "[\\p{P}\\$\\+<=>\\^~\\|]+",
-            LLAMA_CPP_GPT2,
-            "\\p{N}+",
-            "[0-9][0-9][0-9]");
+    static final String LLAMA3 =
+            "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
+                    + "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    static final String QWEN2 =
+            "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
+                    + "|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    static final String LLAMA_CPP_GPT2 =
+            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
+    static final List<String> LLAMA_CPP_DEFAULT =
+            List.of("[\\p{P}\\$\\+<=>\\^~\\|]+", LLAMA_CPP_GPT2, "\\p{N}+", "[0-9][0-9][0-9]");
 
     /** @throws IllegalArgumentException when java.util.regex cannot compile the pattern */
     static Pattern compile(String regex) {
@@ -40,6 +40,7 @@ final class SplitRegex {
 
     /** llama.cpp splits with each regex in turn, keeping matches and the gaps between them. */
     static PreTokenizer isolatingAll(List<String> regexes) {
-        return PreTokenizer.sequence(regexes.stream().map(r -> PreTokenizer.regex(compile(r), true)).toList());
+        return PreTokenizer.sequence(
+                regexes.stream().map(r -> PreTokenizer.regex(compile(r), true)).toList());
     }
 }

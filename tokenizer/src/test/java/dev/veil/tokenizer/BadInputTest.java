@@ -4,17 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.Arrays;
 
 /** Broken or unsupported tokenizer sources fail with one message that names the file or key and the problem. */
 class BadInputTest {
@@ -46,49 +46,60 @@ class BadInputTest {
 
     @Test
     void missingTokenizerJson() {
-        assertThatThrownBy(() -> Tokenizer.load(dir)).isInstanceOf(NoSuchFileException.class)
-                .hasMessageContaining(dir.resolve("tokenizer.json").toString()).hasMessageContaining("no tokenizer.json");
+        assertThatThrownBy(() -> Tokenizer.load(dir))
+                .isInstanceOf(NoSuchFileException.class)
+                .hasMessageContaining(dir.resolve("tokenizer.json").toString())
+                .hasMessageContaining("no tokenizer.json");
     }
 
     @Test
     void invalidJson() throws IOException {
         Path file = write("tokenizer.json", "{\"model\": ");
-        assertThatThrownBy(() -> Tokenizer.load(file)).isInstanceOf(IOException.class)
-                .hasMessageStartingWith(file.toString()).hasMessageContaining("not valid JSON");
+        assertThatThrownBy(() -> Tokenizer.load(file))
+                .isInstanceOf(IOException.class)
+                .hasMessageStartingWith(file.toString())
+                .hasMessageContaining("not valid JSON");
     }
 
     @Test
     void unsupportedModelType() throws IOException {
         Path file = write("tokenizer.json", "{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}");
-        assertThatThrownBy(() -> Tokenizer.load(file)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> Tokenizer.load(file))
+                .isInstanceOf(IOException.class)
                 .hasMessage(file + ": model.type: 'Unigram' is not supported (only BPE)");
     }
 
     @Test
     void mergeOfUnknownTokens() throws IOException {
-        Path file = write("tokenizer.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a z\"]}}");
-        assertThatThrownBy(() -> Tokenizer.load(file)).isInstanceOf(IOException.class)
+        Path file = write(
+                "tokenizer.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a z\"]}}");
+        assertThatThrownBy(() -> Tokenizer.load(file))
+                .isInstanceOf(IOException.class)
                 .hasMessageStartingWith(file + ": model.merges[0]: 'a' + 'z'");
     }
 
     @Test
     void unsupportedPreTokenizer() throws IOException {
         Path file = tiny(", \"pre_tokenizer\": {\"type\": \"Metaspace\"}");
-        assertThatThrownBy(() -> Tokenizer.load(file)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> Tokenizer.load(file))
+                .isInstanceOf(IOException.class)
                 .hasMessage(file + ": pre_tokenizer: pre-tokenizer type 'Metaspace' is not supported");
     }
 
     @Test
     void regexJavaCannotCompile() throws IOException {
-        Path file = tiny(", \"pre_tokenizer\": {\"type\": \"Split\", \"behavior\": \"Isolated\", \"pattern\": {\"Regex\": \"\\\\p{NoSuchClass}\"}}");
-        assertThatThrownBy(() -> Tokenizer.load(file)).isInstanceOf(IOException.class)
+        Path file = tiny(
+                ", \"pre_tokenizer\": {\"type\": \"Split\", \"behavior\": \"Isolated\", \"pattern\": {\"Regex\": \"\\\\p{NoSuchClass}\"}}");
+        assertThatThrownBy(() -> Tokenizer.load(file))
+                .isInstanceOf(IOException.class)
                 .hasMessageStartingWith(file + ": pre_tokenizer.pattern: pre-tokenizer regex does not compile in Java");
     }
 
     @Test
     void unsupportedDecoder() throws IOException {
         Path file = tiny(", \"decoder\": {\"type\": \"WordPiece\"}");
-        assertThatThrownBy(() -> Tokenizer.load(file)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> Tokenizer.load(file))
+                .isInstanceOf(IOException.class)
                 .hasMessage(file + ": decoder: decoder type 'WordPiece' is not supported");
     }
 
@@ -96,8 +107,10 @@ class BadInputTest {
     void addBosWithoutABosToken() throws IOException {
         tiny("");
         write("tokenizer_config.json", "{\"add_bos_token\": true, \"bos_token\": \"<s>\"}");
-        assertThatThrownBy(() -> Tokenizer.load(dir)).isInstanceOf(IOException.class)
-                .hasMessage(dir.resolve("tokenizer_config.json") + ": add_bos_token is set but the token '<s>' is not in the vocabulary");
+        assertThatThrownBy(() -> Tokenizer.load(dir))
+                .isInstanceOf(IOException.class)
+                .hasMessage(dir.resolve("tokenizer_config.json")
+                        + ": add_bos_token is set but the token '<s>' is not in the vocabulary");
     }
 
     @Test
@@ -109,7 +122,8 @@ class BadInputTest {
         b.putLong(key.length).put(key).putInt(8).putLong(value.length).put(value);
         Path file = dir.resolve("model.gguf");
         Files.write(file, Arrays.copyOf(b.array(), b.position()));
-        assertThatThrownBy(() -> Tokenizer.load(file)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> Tokenizer.load(file))
+                .isInstanceOf(IOException.class)
                 .hasMessage(file + ": GGUF tokenizer.ggml.model: missing: this GGUF has no vocabulary");
     }
 
@@ -131,7 +145,8 @@ class BadInputTest {
     void ggufWithAnUnsupportedPreTokenizer() {
         Map<String, Object> meta = bpe();
         meta.put("tokenizer.ggml.pre", "falcon");
-        assertThatThrownBy(() -> Tokenizer.fromGguf(meta)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> Tokenizer.fromGguf(meta))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("GGUF tokenizer.ggml.pre: 'falcon' is not supported");
     }
 
@@ -139,7 +154,8 @@ class BadInputTest {
     void ggufWithABosIdOutsideTheVocabulary() {
         Map<String, Object> meta = bpe();
         meta.put("tokenizer.ggml.bos_token_id", 7L);
-        assertThatThrownBy(() -> Tokenizer.fromGguf(meta)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> Tokenizer.fromGguf(meta))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("GGUF tokenizer.ggml.bos_token_id: 7 is outside the vocabulary of 3 tokens");
     }
 
@@ -147,14 +163,16 @@ class BadInputTest {
     void ggufWithTokensOfTheWrongType() {
         Map<String, Object> meta = bpe();
         meta.put("tokenizer.ggml.tokens", new int[] {1, 2});
-        assertThatThrownBy(() -> Tokenizer.fromGguf(meta)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> Tokenizer.fromGguf(meta))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("GGUF tokenizer.ggml.tokens: expected an array of strings, got int[]");
     }
 
     @Test
     void aTinyGgufBpeWorks() {
         Tokenizer t = Tokenizer.fromGguf(bpe());
-        assertThat(t.encode("ab a")).containsExactly(2, 0); // " a" has no token: the space byte is dropped, as llama.cpp does
+        assertThat(t.encode("ab a"))
+                .containsExactly(2, 0); // " a" has no token: the space byte is dropped, as llama.cpp does
     }
 
     private static Map<String, Object> bpe() {

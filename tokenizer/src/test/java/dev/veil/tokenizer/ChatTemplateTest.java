@@ -21,25 +21,29 @@ class ChatTemplateTest {
 
     @Test
     void qwen3DropsReasoningOfEarlierTurnsAndOpensTheAssistantTurn() throws IOException {
-        String prompt = qwen3().render(List.of(
-                new Message("system", "Be brief."),
-                new Message("user", "Hi there"),
-                new Message("assistant", "<think>\nhmm\n</think>\n\nHello!"),
-                new Message("user", "Bye")), true);
-        assertThat(prompt).isEqualTo("<|im_start|>system\nBe brief.<|im_end|>\n"
-                + "<|im_start|>user\nHi there<|im_end|>\n"
-                + "<|im_start|>assistant\nHello!<|im_end|>\n"
-                + "<|im_start|>user\nBye<|im_end|>\n"
-                + "<|im_start|>assistant\n");
+        String prompt = qwen3().render(
+                        List.of(
+                                new Message("system", "Be brief."),
+                                new Message("user", "Hi there"),
+                                new Message("assistant", "<think>\nhmm\n</think>\n\nHello!"),
+                                new Message("user", "Bye")),
+                        true);
+        assertThat(prompt)
+                .isEqualTo("<|im_start|>system\nBe brief.<|im_end|>\n"
+                        + "<|im_start|>user\nHi there<|im_end|>\n"
+                        + "<|im_start|>assistant\nHello!<|im_end|>\n"
+                        + "<|im_start|>user\nBye<|im_end|>\n"
+                        + "<|im_start|>assistant\n");
     }
 
     @Test
     void qwen3KeepsReasoningAfterTheLastUserTurn() throws IOException {
-        String prompt = qwen3().render(List.of(
-                new Message("user", "2+2?"),
-                new Message("assistant", "<think>\nadd\n\n</think>\n\n4")), false);
-        assertThat(prompt).isEqualTo("<|im_start|>user\n2+2?<|im_end|>\n"
-                + "<|im_start|>assistant\n<think>\nadd\n</think>\n\n4<|im_end|>\n");
+        String prompt = qwen3().render(
+                        List.of(new Message("user", "2+2?"), new Message("assistant", "<think>\nadd\n\n</think>\n\n4")),
+                        false);
+        assertThat(prompt)
+                .isEqualTo("<|im_start|>user\n2+2?<|im_end|>\n"
+                        + "<|im_start|>assistant\n<think>\nadd\n</think>\n\n4<|im_end|>\n");
     }
 
     @Test
@@ -58,28 +62,34 @@ class ChatTemplateTest {
         call.put("arguments", Map.of("city", "Zürich \"old\""));
         Map<String, Object> assistant = message("assistant", "");
         assistant.put("tool_calls", List.of(Map.of("function", call)));
-        String prompt = qwen3().render(List.of(message("user", "Weather?"), assistant, message("tool", "12°C")),
-                true, Map.of("tools", List.of(tool)));
-        assertThat(prompt).isEqualTo("<|im_start|>system\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
-                + "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
-                + "{\"type\": \"function\", \"function\": {\"name\": \"weather\"}}\n</tools>\n\n"
-                + "For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n"
-                + "<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n"
-                + "<|im_start|>user\nWeather?<|im_end|>\n"
-                + "<|im_start|>assistant\n<tool_call>\n{\"name\": \"weather\", \"arguments\": {\"city\": \"Zürich \\\"old\\\"\"}}\n</tool_call><|im_end|>\n"
-                + "<|im_start|>user\n<tool_response>\n12°C\n</tool_response><|im_end|>\n"
-                + "<|im_start|>assistant\n");
+        String prompt = qwen3().render(
+                        List.of(message("user", "Weather?"), assistant, message("tool", "12°C")),
+                        true,
+                        Map.of("tools", List.of(tool)));
+        assertThat(prompt)
+                .isEqualTo(
+                        "<|im_start|>system\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+                                + "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
+                                + "{\"type\": \"function\", \"function\": {\"name\": \"weather\"}}\n</tools>\n\n"
+                                + "For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n"
+                                + "<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n"
+                                + "<|im_start|>user\nWeather?<|im_end|>\n"
+                                + "<|im_start|>assistant\n<tool_call>\n{\"name\": \"weather\", \"arguments\": {\"city\": \"Zürich \\\"old\\\"\"}}\n</tool_call><|im_end|>\n"
+                                + "<|im_start|>user\n<tool_response>\n12°C\n</tool_response><|im_end|>\n"
+                                + "<|im_start|>assistant\n");
     }
 
     @Test
     void llama3TrimsContentAndPrefixesBos() throws IOException {
         Tokenizer tokenizer = Tokenizer.load(Fixtures.lenml("llama3"));
-        String prompt = tokenizer.chatTemplate().orElseThrow().render(List.of(
-                new Message("system", "  Be brief.\n"),
-                new Message("user", "Hi")), true);
-        assertThat(prompt).isEqualTo("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
-                + "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
-                + "<|start_header_id|>assistant<|end_header_id|>\n\n");
+        String prompt = tokenizer
+                .chatTemplate()
+                .orElseThrow()
+                .render(List.of(new Message("system", "  Be brief.\n"), new Message("user", "Hi")), true);
+        assertThat(prompt)
+                .isEqualTo("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+                        + "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+                        + "<|start_header_id|>assistant<|end_header_id|>\n\n");
         int[] ids = tokenizer.encode(prompt, false, true);
         assertThat(ids).startsWith(128000, 128006, 9125, 128007, 271);
         assertThat(tokenizer.decode(ids)).isEqualTo(prompt);
@@ -92,11 +102,14 @@ class ChatTemplateTest {
 
     @Test
     void raiseExceptionBecomesAnError() {
-        ChatTemplate template = new ChatTemplate("{% for m in messages %}{% if m.role == 'tool' %}"
-                + "{{ raise_exception('tool messages are not supported') }}{% endif %}{{ m.content }}{% endfor %}", null, null);
+        ChatTemplate template = new ChatTemplate(
+                "{% for m in messages %}{% if m.role == 'tool' %}"
+                        + "{{ raise_exception('tool messages are not supported') }}{% endif %}{{ m.content }}{% endfor %}",
+                null, null);
         assertThat(template.render(List.of(new Message("user", "ok")), false)).isEqualTo("ok");
         assertThatThrownBy(() -> template.render(List.of(new Message("tool", "x")), false))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tool messages are not supported");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("tool messages are not supported");
     }
 
     @Test
@@ -116,14 +129,17 @@ class ChatTemplateTest {
     void aBrokenTemplateIsAClearError() {
         ChatTemplate template = new ChatTemplate("{% for m in messages %}{{ m.content ", null, null);
         assertThatThrownBy(() -> template.render(List.of(new Message("user", "x")), false))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("chat template: ");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("chat template: ");
     }
 
     @Test
     void aConfigWithoutTemplateIsAClearError(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\"}");
-        assertThatThrownBy(() -> ChatTemplate.load(dir)).isInstanceOf(IOException.class)
-                .hasMessageContaining("tokenizer_config.json").hasMessageContaining("chat_template: missing");
+        assertThatThrownBy(() -> ChatTemplate.load(dir))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("tokenizer_config.json")
+                .hasMessageContaining("chat_template: missing");
     }
 
     private static Map<String, Object> message(String role, String content) {

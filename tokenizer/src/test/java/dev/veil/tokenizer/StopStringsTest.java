@@ -57,6 +57,7 @@ class StopStringsTest {
     @Test
     void emptyStopStringsAreRefused() {
         assertThatThrownBy(() -> new StopStrings(List.of("")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not be empty");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("must not be empty");
     }
 }

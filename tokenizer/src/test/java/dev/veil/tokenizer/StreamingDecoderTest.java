@@ -24,7 +24,8 @@ class StreamingDecoderTest {
     void byteFallbackTokensWaitUntilTheCharacterIsComplete() {
         // "🦙" is not in the Llama-2 vocabulary: byte fallback spells its four UTF-8 bytes F0 9F A6 99
         int[] ids = llama2.encode("🦙!");
-        int space = llama2.tokenId("▁").orElseThrow(), bang = llama2.tokenId("!").orElseThrow();
+        int space = llama2.tokenId("▁").orElseThrow(),
+                bang = llama2.tokenId("!").orElseThrow();
         assertThat(ids).containsExactly(space, 3 + 0xF0, 3 + 0x9F, 3 + 0xA6, 3 + 0x99, bang);
         StreamingDecoder stream = llama2.streamingDecoder(false);
         List<String> chunks = new ArrayList<>();
@@ -54,7 +55,8 @@ class StreamingDecoderTest {
                     for (int id : ids) {
                         String chunk = stream.next(id);
                         assertThat(chunk).as("chunk of " + text).doesNotContain("\uFFFD");
-                        assertThat(chunk.isEmpty() || !Character.isHighSurrogate(chunk.charAt(chunk.length() - 1))).isTrue();
+                        assertThat(chunk.isEmpty() || !Character.isHighSurrogate(chunk.charAt(chunk.length() - 1)))
+                                .isTrue();
                         streamed.append(chunk);
                     }
                     streamed.append(stream.flush());
@@ -72,7 +74,9 @@ class StreamingDecoderTest {
                 int[] ids = new int[1 + random.nextInt(40)];
                 for (int i = 0; i < ids.length; i++)
                     // favour byte tokens (Llama-2 3..258, Qwen single bytes 0..255): they cut characters
-                    ids[i] = random.nextBoolean() ? (tokenizer == llama2 ? 3 : 0) + random.nextInt(256) : random.nextInt(tokenizer.vocabSize());
+                    ids[i] = random.nextBoolean()
+                            ? (tokenizer == llama2 ? 3 : 0) + random.nextInt(256)
+                            : random.nextInt(tokenizer.vocabSize());
                 StreamingDecoder stream = tokenizer.streamingDecoder(false);
                 StringBuilder streamed = new StringBuilder();
                 for (int id : ids) streamed.append(stream.next(id));
@@ -86,7 +90,19 @@ class StreamingDecoderTest {
     @Test
     void invalidBytesBecomeOneReplacementPerMaximalSubpart() {
         // as Rust's from_utf8_lossy: E2 82 is one truncated sequence; ED A9 (a surrogate) and stray bytes one each
-        byte[] bytes = {(byte) 0xE2, (byte) 0x82, 'A', (byte) 0xED, (byte) 0xA9, (byte) 0xA6, (byte) 0xF0, (byte) 0x9F, (byte) 0xA6, (byte) 0x99, (byte) 0xC0};
+        byte[] bytes = {
+            (byte) 0xE2,
+            (byte) 0x82,
+            'A',
+            (byte) 0xED,
+            (byte) 0xA9,
+            (byte) 0xA6,
+            (byte) 0xF0,
+            (byte) 0x9F,
+            (byte) 0xA6,
+            (byte) 0x99,
+            (byte) 0xC0
+        };
         assertThat(Utf8.decode(bytes)).isEqualTo("\uFFFDA\uFFFD\uFFFD\uFFFD🦙\uFFFD");
         assertThat(Utf8.decode("aé€🦙z".getBytes(StandardCharsets.UTF_8))).isEqualTo("aé€🦙z");
     }

@@ -21,7 +21,10 @@ class TokenizerApiTest {
         assertThat(t.tokenId("no such token")).isEmpty();
         assertThat(t.token(-1)).isNull();
         assertThat(t.token(151669)).isNull();
-        assertThat(t.specialIds()).hasSize(14).contains(151643, 151644, 151645).doesNotContain(151667); // <think> is not special
+        assertThat(t.specialIds())
+                .hasSize(14)
+                .contains(151643, 151644, 151645)
+                .doesNotContain(151667); // <think> is not special
         assertThat(t.bosId()).isEmpty();
         assertThat(t.eosIds()).containsExactly(151645);
         assertThat(t.encode("Hi", true, true)).containsExactly(t.encode("Hi"));
@@ -56,7 +59,9 @@ class TokenizerApiTest {
         Path llama3 = Fixtures.lenml("llama3");
         Files.createSymbolicLink(dir.resolve("tokenizer.json"), llama3.resolve("tokenizer.json"));
         Files.copy(llama3.resolve("tokenizer_config.json"), dir.resolve("tokenizer_config.json"));
-        Files.writeString(dir.resolve("generation_config.json"), "{\"bos_token_id\": 128000, \"eos_token_id\": [128001, 128009]}");
+        Files.writeString(
+                dir.resolve("generation_config.json"),
+                "{\"bos_token_id\": 128000, \"eos_token_id\": [128001, 128009]}");
         Tokenizer t = Tokenizer.load(dir);
         assertThat(t.bosId()).hasValue(128000);
         assertThat(t.eosIds()).containsExactlyInAnyOrder(128001, 128009);

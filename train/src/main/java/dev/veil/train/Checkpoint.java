@@ -13,11 +13,11 @@ import dev.veil.train.optim.AdamW;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Arrays;
 
 /**
  * Everything needed to continue a training run exactly where it stopped, in one safetensors file: the F32
@@ -57,10 +57,14 @@ public final class Checkpoint {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             Map<String, String> meta = f.metadata();
             if (!FORMAT.equals(meta.get("format")))
-                throw new IOException(file + ": not a Veil training checkpoint (metadata format is " + meta.get("format") + ")");
+                throw new IOException(
+                        file + ": not a Veil training checkpoint (metadata format is " + meta.get("format") + ")");
             try {
-                return new State(Integer.parseInt(meta.get("step")), Long.parseLong(meta.get("optimizer_steps")),
-                        (ObjectNode) JSON.readTree(meta.get("fingerprint")), meta.get("tokenizer_sha256"),
+                return new State(
+                        Integer.parseInt(meta.get("step")),
+                        Long.parseLong(meta.get("optimizer_steps")),
+                        (ObjectNode) JSON.readTree(meta.get("fingerprint")),
+                        meta.get("tokenizer_sha256"),
                         (ArrayNode) JSON.readTree(meta.get("log")));
             } catch (RuntimeException e) {
                 throw new IOException(file + ": corrupt checkpoint metadata (" + e.getMessage() + ")");
@@ -72,13 +76,16 @@ public final class Checkpoint {
      * Refuses a checkpoint written under other settings, naming the first setting that differs.
      * @throws IOException "checkpoint X was written with training.lr = 0.003, the config says 0.001"
      */
-    public static void requireCompatible(Path file, State state, ObjectNode fingerprint, String tokenizerSha256) throws IOException {
+    public static void requireCompatible(Path file, State state, ObjectNode fingerprint, String tokenizerSha256)
+            throws IOException {
         String diff = firstDifference("", state.fingerprint(), fingerprint);
         if (diff != null)
-            throw new IOException("cannot resume from " + file + ": it was written with " + diff + "; nothing was changed");
+            throw new IOException(
+                    "cannot resume from " + file + ": it was written with " + diff + "; nothing was changed");
         if (!state.tokenizerSha256().equals(tokenizerSha256))
-            throw new IOException("cannot resume from " + file + ": it was trained with another tokenizer.json (SHA-256 "
-                    + state.tokenizerSha256() + ", found " + tokenizerSha256 + "); nothing was changed");
+            throw new IOException(
+                    "cannot resume from " + file + ": it was trained with another tokenizer.json (SHA-256 "
+                            + state.tokenizerSha256() + ", found " + tokenizerSha256 + "); nothing was changed");
     }
 
     private static String firstDifference(String path, JsonNode saved, JsonNode now) {
@@ -92,11 +99,14 @@ public final class Checkpoint {
             Iterator<String> added = now.fieldNames();
             while (added.hasNext()) {
                 String f = added.next();
-                if (!saved.has(f)) return (path.isEmpty() ? f : path + "." + f) + " unset, the config sets " + now.get(f);
+                if (!saved.has(f))
+                    return (path.isEmpty() ? f : path + "." + f) + " unset, the config sets " + now.get(f);
             }
             return null;
         }
-        return saved.equals(now) ? null : path + " = " + saved + ", the config says " + (now.isMissingNode() ? "nothing" : now);
+        return saved.equals(now)
+                ? null
+                : path + " = " + saved + ", the config says " + (now.isMissingNode() ? "nothing" : now);
     }
 
     /** Loads weights and optimizer moments saved by {@link #save} into a model and optimizer of the same shapes. */
@@ -116,7 +126,9 @@ public final class Checkpoint {
     private static float[] read(SafetensorsFile f, String name, Parameter p) throws IOException {
         if (!f.contains(name)) throw new IOException(f.path() + ": checkpoint lacks tensor " + name);
         float[] a = f.tensor(name).toFloats();
-        if (a.length != p.size()) throw new IOException(f.path() + ": tensor " + name + " has " + a.length + " values, the model " + p.size());
+        if (a.length != p.size())
+            throw new IOException(
+                    f.path() + ": tensor " + name + " has " + a.length + " values, the model " + p.size());
         return a;
     }
 }

@@ -13,7 +13,8 @@ import java.util.function.Function;
 public record CorpusTokens(int[] tokens) {
 
     public static CorpusTokens of(List<Document> docs, Function<String, int[]> encoder, int documentStart) {
-        int[][] encoded = docs.parallelStream().map(d -> encoder.apply(d.text())).toArray(int[][]::new);
+        int[][] encoded =
+                docs.parallelStream().map(d -> encoder.apply(d.text())).toArray(int[][]::new);
         int total = 0;
         for (int[] e : encoded) total += e.length + 1;
         int[] out = new int[total];
@@ -44,7 +45,8 @@ public record CorpusTokens(int[] tokens) {
      */
     public Batch sample(long seed, int step, int batch, int seq) {
         if (tokens.length < seq + 1)
-            throw new IllegalArgumentException("the training stream has " + tokens.length + " tokens, fewer than seq_len + 1 = " + (seq + 1));
+            throw new IllegalArgumentException(
+                    "the training stream has " + tokens.length + " tokens, fewer than seq_len + 1 = " + (seq + 1));
         SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step);
         int[] in = new int[batch * seq], tg = new int[batch * seq];
         for (int b = 0; b < batch; b++) {

@@ -32,7 +32,8 @@ public final class Evaluation {
         int targets = t.length - 1;
         int full = targets / seq;
         Result total = new Result(0, 0);
-        for (int w = 0; w < full; w += batch) total = total.plus(windows(model, t, w * seq, Math.min(batch, full - w), seq, seq));
+        for (int w = 0; w < full; w += batch)
+            total = total.plus(windows(model, t, w * seq, Math.min(batch, full - w), seq, seq));
         int rest = targets - full * seq;
         if (rest > 0) total = total.plus(windows(model, t, full * seq, 1, rest, seq));
         return total;
@@ -45,7 +46,8 @@ public final class Evaluation {
             System.arraycopy(t, start + r * stride, in, r * len, len);
             System.arraycopy(t, start + r * stride + 1, tg, r * len, len);
         }
-        double mean = CrossEntropy.mean(Tape.inference(), model.logits(Tape.inference(), in, rows, len), tg).item();
+        double mean = CrossEntropy.mean(Tape.inference(), model.logits(Tape.inference(), in, rows, len), tg)
+                .item();
         return new Result(mean * tg.length, tg.length);
     }
 }

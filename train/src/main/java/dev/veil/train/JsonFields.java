@@ -31,7 +31,8 @@ final class JsonFields {
     private JsonNode get(String field, boolean required) {
         read.add(field);
         JsonNode v = node.get(field);
-        if ((v == null || v.isNull()) && required) throw new IllegalArgumentException("missing field '" + name(field) + "'");
+        if ((v == null || v.isNull()) && required)
+            throw new IllegalArgumentException("missing field '" + name(field) + "'");
         return v == null || v.isNull() ? null : v;
     }
 
@@ -46,7 +47,8 @@ final class JsonFields {
     String string(String field, String fallback) {
         JsonNode v = get(field, fallback == null);
         if (v == null) return fallback;
-        if (!v.isTextual()) throw new IllegalArgumentException("field '" + name(field) + "' must be a string, got " + v);
+        if (!v.isTextual())
+            throw new IllegalArgumentException("field '" + name(field) + "' must be a string, got " + v);
         return v.asText();
     }
 
@@ -57,7 +59,8 @@ final class JsonFields {
             throw new IllegalArgumentException("field '" + name(field) + "' must be an integer, got " + v);
         int i = v.asInt();
         if (i < min || i > max)
-            throw new IllegalArgumentException("field '" + name(field) + "' must be between " + min + " and " + max + ", got " + i);
+            throw new IllegalArgumentException(
+                    "field '" + name(field) + "' must be between " + min + " and " + max + ", got " + i);
         return i;
     }
 
@@ -75,14 +78,16 @@ final class JsonFields {
         if (!v.isNumber()) throw new IllegalArgumentException("field '" + name(field) + "' must be a number, got " + v);
         double d = v.asDouble();
         if (!(d >= min && d <= max))
-            throw new IllegalArgumentException("field '" + name(field) + "' must be between " + min + " and " + max + ", got " + d);
+            throw new IllegalArgumentException(
+                    "field '" + name(field) + "' must be between " + min + " and " + max + ", got " + d);
         return d;
     }
 
     boolean bool(String field, Boolean fallback) {
         JsonNode v = get(field, fallback == null);
         if (v == null) return fallback;
-        if (!v.isBoolean()) throw new IllegalArgumentException("field '" + name(field) + "' must be true or false, got " + v);
+        if (!v.isBoolean())
+            throw new IllegalArgumentException("field '" + name(field) + "' must be true or false, got " + v);
         return v.asBoolean();
     }
 

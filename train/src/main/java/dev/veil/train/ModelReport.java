@@ -24,8 +24,16 @@ import java.util.Set;
  * after rounding to the export dtype): perplexity on the held-out and out-of-domain splits next to add-k unigram
  * and bigram baselines over the same tokens, sample generations from Veil's engine, training throughput.
  */
-public record ModelReport(long parameters, long safetensorsBytes, Splits tokens, Ppl heldout, Ppl outOfDomain,
-                          List<Sample> samples, Throughput throughput, int steps, double finalTrainLoss) {
+public record ModelReport(
+        long parameters,
+        long safetensorsBytes,
+        Splits tokens,
+        Ppl heldout,
+        Ppl outOfDomain,
+        List<Sample> samples,
+        Throughput throughput,
+        int steps,
+        double finalTrainLoss) {
 
     /** Token counts of the splits (document-start tokens included). */
     public record Splits(long train, long heldout, long outOfDomain) {}
@@ -39,7 +47,8 @@ public record ModelReport(long parameters, long safetensorsBytes, Splits tokens,
 
     public record Sample(String prompt, String continuation, String how) {}
 
-    public record Throughput(double tokensPerSecond, double flopsPerToken, long tokens, double seconds, int threads, String cpu) {
+    public record Throughput(
+            double tokensPerSecond, double flopsPerToken, long tokens, double seconds, int threads, String cpu) {
         public double gflops() {
             return tokensPerSecond * flopsPerToken / 1e9;
         }
@@ -52,8 +61,9 @@ public record ModelReport(long parameters, long safetensorsBytes, Splits tokens,
             "Our country must",
             "A computer is");
 
-    public static ModelReport compute(Path dir, CorpusTokens train, CorpusTokens heldout, CorpusTokens ood, TrainConfig cfg,
-                                      TrainingLog log) throws IOException {
+    public static ModelReport compute(
+            Path dir, CorpusTokens train, CorpusTokens heldout, CorpusTokens ood, TrainConfig cfg, TrainingLog log)
+            throws IOException {
         ModelConfig config = ModelConfig.read(dir);
         Tokenizer tok = Tokenizer.load(dir);
         NgramBaseline ngram = new NgramBaseline(train, config.vocabSize());
@@ -68,11 +78,23 @@ public record ModelReport(long parameters, long safetensorsBytes, Splits tokens,
         }
         List<Sample> samples = samples(dir, config, tok);
         double flops = Flops.trainingPerToken(config, seq);
-        Throughput tp = new Throughput(log.totalTokens() / Math.max(1e-9, log.totalSeconds()), flops, log.totalTokens(),
-                log.totalSeconds(), Parallel.shared().threads(), cpuName());
+        Throughput tp = new Throughput(
+                log.totalTokens() / Math.max(1e-9, log.totalSeconds()),
+                flops,
+                log.totalTokens(),
+                log.totalSeconds(),
+                Parallel.shared().threads(),
+                cpuName());
         List<double[]> curve = log.trainCurve();
-        return new ModelReport(params, Files.size(dir.resolve("model.safetensors")),
-                new Splits(train.size(), heldout.size(), ood.size()), held, out, samples, tp, cfg.training().steps(),
+        return new ModelReport(
+                params,
+                Files.size(dir.resolve("model.safetensors")),
+                new Splits(train.size(), heldout.size(), ood.size()),
+                held,
+                out,
+                samples,
+                tp,
+                cfg.training().steps(),
                 curve.isEmpty() ? Double.NaN : curve.getLast()[1]);
     }
 
@@ -80,8 +102,14 @@ public record ModelReport(long parameters, long safetensorsBytes, Splits tokens,
         double bestU = Double.MAX_VALUE, bestUk = 0, bestB = Double.MAX_VALUE, bestBk = 0;
         for (double k : SMOOTHING) {
             double u = ngram.unigramCrossEntropy(s, k), b = ngram.bigramCrossEntropy(s, k);
-            if (u < bestU) { bestU = u; bestUk = k; }
-            if (b < bestB) { bestB = b; bestBk = k; }
+            if (u < bestU) {
+                bestU = u;
+                bestUk = k;
+            }
+            if (b < bestB) {
+                bestB = b;
+                bestBk = k;
+            }
         }
         return new Ppl(model.perplexity(), Math.exp(bestU), bestUk, Math.exp(bestB), bestBk);
     }
@@ -92,19 +120,24 @@ public record ModelReport(long parameters, long safetensorsBytes, Splits tokens,
         Set<Integer> stop = Set.copyOf(config.eosTokenIds());
         List<Sample> out = new ArrayList<>();
         try (SafetensorsWeights w = SafetensorsWeights.open(dir);
-             LocalLinearBackend backend = new LocalLinearBackend(config, w, Parallel.shared())) {
+                LocalLinearBackend backend = new LocalLinearBackend(config, w, Parallel.shared())) {
             Generator gen = new Generator(new dev.veil.engine.Transformer(backend));
             int context = config.maxPositionEmbeddings();
             for (String p : PROMPTS) {
                 int[] ids = prepend(bos, tok.encode(p, false, false));
                 if (ids.length + 8 > context) continue; // a tiny test model's context
                 int n = Math.min(48, context - ids.length);
-                int[] cont = gen.generate(ids, new GenerationOptions(n, SamplingParams.GREEDY, stop)).outputIds();
+                int[] cont = gen.generate(ids, new GenerationOptions(n, SamplingParams.GREEDY, stop))
+                        .outputIds();
                 out.add(new Sample(p, tok.decode(cont, true), "greedy, " + n + " tokens"));
             }
             int n = Math.min(96, context - 1);
-            int[] cont = gen.generate(new int[] {bos}, new GenerationOptions(n, new SamplingParams(0.8, 0, 1, 1), stop)).outputIds();
-            out.add(new Sample("", tok.decode(cont, true), "sampled from the document-start token, temperature 0.8, seed 1, " + n + " tokens"));
+            int[] cont = gen.generate(new int[] {bos}, new GenerationOptions(n, new SamplingParams(0.8, 0, 1, 1), stop))
+                    .outputIds();
+            out.add(new Sample(
+                    "",
+                    tok.decode(cont, true),
+                    "sampled from the document-start token, temperature 0.8, seed 1, " + n + " tokens"));
         }
         return out;
     }
@@ -119,7 +152,8 @@ public record ModelReport(long parameters, long safetensorsBytes, Splits tokens,
     private static String cpuName() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo")))
-                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).strip();
+                if (line.startsWith("model name"))
+                    return line.substring(line.indexOf(':') + 1).strip();
         } catch (IOException | RuntimeException e) {
             // not Linux: fall through
         }
@@ -130,6 +164,9 @@ public record ModelReport(long parameters, long safetensorsBytes, Splits tokens,
     public void writeJson(Path file) throws IOException {
         ObjectMapper json = new ObjectMapper();
         ObjectNode n = json.valueToTree(this);
-        AtomicFiles.write(file, tmp -> Files.writeString(tmp, json.writerWithDefaultPrettyPrinter().writeValueAsString(n)));
+        AtomicFiles.write(
+                file,
+                tmp -> Files.writeString(
+                        tmp, json.writerWithDefaultPrettyPrinter().writeValueAsString(n)));
     }
 }

@@ -7,13 +7,12 @@ import dev.veil.model.ModelConfig;
 import dev.veil.train.data.Split;
 import dev.veil.train.optim.AdamW;
 import dev.veil.train.optim.LrSchedule;
+import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.List;
-import java.io.FileNotFoundException;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -36,8 +35,14 @@ import java.util.Locale;
  * Errors name the field ({@code training.lr}); unknown fields are errors. A relative {@code out} is taken from the
  * current directory; a relative {@code tokenizer.path} from the config file's directory.
  */
-public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSettings tokenizer, ModelSettings model,
-                          TrainingSettings training, String exportDtype) {
+public record TrainConfig(
+        long seed,
+        Path out,
+        DataSettings data,
+        TokenizerSettings tokenizer,
+        ModelSettings model,
+        TrainingSettings training,
+        String exportDtype) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Which corpus splits to train on and to report perplexity on ({@code veil data fetch} writes them). */
@@ -55,21 +60,58 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
     public record TokenizerSettings(int vocabSize, int minFrequency, Path path) {}
 
     /** The architecture; the vocabulary size comes from the tokenizer. */
-    public record ModelSettings(ModelConfig.Architecture architecture, int hiddenSize, int intermediateSize, int numLayers,
-                                int numHeads, int numKvHeads, int headDim, boolean tieWordEmbeddings, boolean attentionBias,
-                                double ropeTheta, double rmsNormEps, int maxPositionEmbeddings) {
+    public record ModelSettings(
+            ModelConfig.Architecture architecture,
+            int hiddenSize,
+            int intermediateSize,
+            int numLayers,
+            int numHeads,
+            int numKvHeads,
+            int headDim,
+            boolean tieWordEmbeddings,
+            boolean attentionBias,
+            double ropeTheta,
+            double rmsNormEps,
+            int maxPositionEmbeddings) {
 
         /** The Hugging Face config of this architecture over a tokenizer's vocabulary and special tokens. */
         public ModelConfig toModelConfig(int vocabSize, int bosTokenId, List<Integer> eosTokenIds, String torchDtype) {
-            return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads,
-                    headDim, rmsNormEps, ropeTheta, null, maxPositionEmbeddings, tieWordEmbeddings, attentionBias,
-                    bosTokenId, eosTokenIds, torchDtype);
+            return new ModelConfig(
+                    architecture,
+                    vocabSize,
+                    hiddenSize,
+                    intermediateSize,
+                    numLayers,
+                    numHeads,
+                    numKvHeads,
+                    headDim,
+                    rmsNormEps,
+                    ropeTheta,
+                    null,
+                    maxPositionEmbeddings,
+                    tieWordEmbeddings,
+                    attentionBias,
+                    bosTokenId,
+                    eosTokenIds,
+                    torchDtype);
         }
     }
 
-    public record TrainingSettings(int steps, int batchSize, int seqLen, double lr, double minLr, int warmupSteps,
-                                   double weightDecay, double beta1, double beta2, double eps, double gradClip,
-                                   int checkpointEvery, int evalEvery, int evalTokens) {
+    public record TrainingSettings(
+            int steps,
+            int batchSize,
+            int seqLen,
+            double lr,
+            double minLr,
+            int warmupSteps,
+            double weightDecay,
+            double beta1,
+            double beta2,
+            double eps,
+            double gradClip,
+            int checkpointEvery,
+            int evalEvery,
+            int evalTokens) {
 
         public LrSchedule schedule() {
             return new LrSchedule(lr, minLr, warmupSteps, steps);
@@ -88,7 +130,8 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
         } catch (NoSuchFileException | FileNotFoundException e) {
             throw new IOException(file + ": training config not found");
         } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            throw new IOException(file + ": not valid JSON ("
+                    + e.getMessage().lines().findFirst().orElse("") + ")");
         }
         try {
             return parse(root, file.toAbsolutePath().getParent());
@@ -108,17 +151,24 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
         DataSettings data = new DataSettings(Split.TRAIN, Split.HELDOUT, Split.OUT_OF_DOMAIN, 1);
         if (f.has("data")) {
             JsonFields d = f.object("data");
-            data = new DataSettings(split(d, "train", Split.TRAIN), split(d, "heldout", Split.HELDOUT),
-                    split(d, "out_of_domain", Split.OUT_OF_DOMAIN), d.integer("out_of_domain_every", 1, 1, 1 << 20));
+            data = new DataSettings(
+                    split(d, "train", Split.TRAIN),
+                    split(d, "heldout", Split.HELDOUT),
+                    split(d, "out_of_domain", Split.OUT_OF_DOMAIN),
+                    d.integer("out_of_domain_every", 1, 1, 1 << 20));
             d.rejectUnknown();
         }
 
         JsonFields t = f.object("tokenizer");
         String tokPath = t.string("path", "");
         if (!tokPath.isEmpty() && (t.has("vocab_size") || t.has("min_frequency")))
-            throw new IllegalArgumentException("field 'tokenizer.path' excludes vocab_size and min_frequency (those train a new tokenizer)");
+            throw new IllegalArgumentException(
+                    "field 'tokenizer.path' excludes vocab_size and min_frequency (those train a new tokenizer)");
         TokenizerSettings tok = tokPath.isEmpty()
-                ? new TokenizerSettings(t.integer("vocab_size", null, 256 + 3, 1 << 20), t.integer("min_frequency", 2, 1, Integer.MAX_VALUE), null)
+                ? new TokenizerSettings(
+                        t.integer("vocab_size", null, 256 + 3, 1 << 20),
+                        t.integer("min_frequency", 2, 1, Integer.MAX_VALUE),
+                        null)
                 : new TokenizerSettings(0, 0, baseDir.resolve(tokPath));
         t.rejectUnknown();
 
@@ -127,21 +177,36 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
         ModelConfig.Architecture architecture = switch (arch) {
             case "qwen2", "Qwen2ForCausalLM" -> ModelConfig.Architecture.QWEN2;
             case "llama", "LlamaForCausalLM" -> ModelConfig.Architecture.LLAMA;
-            default -> throw new IllegalArgumentException("field 'model.architecture' must be \"qwen2\" or \"llama\", got \"" + arch + "\"");
+            default ->
+                throw new IllegalArgumentException(
+                        "field 'model.architecture' must be \"qwen2\" or \"llama\", got \"" + arch + "\"");
         };
         int hidden = m.integer("hidden_size", null, 1, 1 << 16);
         int heads = m.integer("num_attention_heads", null, 1, 1024);
         int kvHeads = m.integer("num_key_value_heads", heads, 1, heads);
         if (heads % kvHeads != 0)
-            throw new IllegalArgumentException("field 'model.num_key_value_heads' (" + kvHeads + ") must divide num_attention_heads (" + heads + ")");
+            throw new IllegalArgumentException("field 'model.num_key_value_heads' (" + kvHeads
+                    + ") must divide num_attention_heads (" + heads + ")");
         int headDim = m.integer("head_dim", hidden / heads, 2, 1 << 12);
-        if (headDim % 2 != 0) throw new IllegalArgumentException("field 'model.head_dim' must be even (RoPE rotates pairs), got " + headDim);
+        if (headDim % 2 != 0)
+            throw new IllegalArgumentException(
+                    "field 'model.head_dim' must be even (RoPE rotates pairs), got " + headDim);
         boolean bias = m.bool("attention_bias", architecture == ModelConfig.Architecture.QWEN2);
         if (architecture == ModelConfig.Architecture.QWEN2 && !bias)
-            throw new IllegalArgumentException("field 'model.attention_bias' must be true for qwen2 (Qwen2 always has q/k/v biases)");
-        ModelSettings model = new ModelSettings(architecture, hidden, m.integer("intermediate_size", null, 1, 1 << 18),
-                m.integer("num_hidden_layers", null, 1, 1024), heads, kvHeads, headDim, m.bool("tie_word_embeddings", null), bias,
-                m.number("rope_theta", 10000.0, 1, 1e9), m.number("rms_norm_eps", 1e-6, 1e-12, 1e-1),
+            throw new IllegalArgumentException(
+                    "field 'model.attention_bias' must be true for qwen2 (Qwen2 always has q/k/v biases)");
+        ModelSettings model = new ModelSettings(
+                architecture,
+                hidden,
+                m.integer("intermediate_size", null, 1, 1 << 18),
+                m.integer("num_hidden_layers", null, 1, 1024),
+                heads,
+                kvHeads,
+                headDim,
+                m.bool("tie_word_embeddings", null),
+                bias,
+                m.number("rope_theta", 10000.0, 1, 1e9),
+                m.number("rms_norm_eps", 1e-6, 1e-12, 1e-1),
                 m.integer("max_position_embeddings", null, 1, 1 << 20));
         m.rejectUnknown();
 
@@ -149,14 +214,23 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
         int steps = r.integer("steps", null, 1, Integer.MAX_VALUE);
         int seqLen = r.integer("seq_len", null, 1, 1 << 16);
         if (seqLen > model.maxPositionEmbeddings())
-            throw new IllegalArgumentException("field 'training.seq_len' (" + seqLen + ") exceeds model.max_position_embeddings ("
-                    + model.maxPositionEmbeddings() + ")");
+            throw new IllegalArgumentException("field 'training.seq_len' (" + seqLen
+                    + ") exceeds model.max_position_embeddings (" + model.maxPositionEmbeddings() + ")");
         double lr = r.number("lr", null, 1e-9, 10);
-        TrainingSettings training = new TrainingSettings(steps, r.integer("batch_size", null, 1, 1 << 16), seqLen, lr,
-                r.number("min_lr", lr / 10, 0, lr), r.integer("warmup_steps", 0, 0, steps),
-                r.number("weight_decay", 0.1, 0, 10), r.number("beta1", 0.9, 0, 0.999999), r.number("beta2", 0.95, 0, 0.999999999),
-                r.number("eps", 1e-8, 1e-30, 1), r.number("grad_clip", 1.0, 0, 1e9),
-                r.integer("checkpoint_every", 100, 1, Integer.MAX_VALUE), r.integer("eval_every", 100, 1, Integer.MAX_VALUE),
+        TrainingSettings training = new TrainingSettings(
+                steps,
+                r.integer("batch_size", null, 1, 1 << 16),
+                seqLen,
+                lr,
+                r.number("min_lr", lr / 10, 0, lr),
+                r.integer("warmup_steps", 0, 0, steps),
+                r.number("weight_decay", 0.1, 0, 10),
+                r.number("beta1", 0.9, 0, 0.999999),
+                r.number("beta2", 0.95, 0, 0.999999999),
+                r.number("eps", 1e-8, 1e-30, 1),
+                r.number("grad_clip", 1.0, 0, 1e9),
+                r.integer("checkpoint_every", 100, 1, Integer.MAX_VALUE),
+                r.integer("eval_every", 100, 1, Integer.MAX_VALUE),
                 r.integer("eval_tokens", 16384, 1, Integer.MAX_VALUE));
         r.rejectUnknown();
 
@@ -165,7 +239,8 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
             JsonFields e = f.object("export");
             dtype = e.string("dtype", "bfloat16");
             if (!dtype.equals("bfloat16") && !dtype.equals("float32"))
-                throw new IllegalArgumentException("field 'export.dtype' must be \"bfloat16\" or \"float32\", got \"" + dtype + "\"");
+                throw new IllegalArgumentException(
+                        "field 'export.dtype' must be \"bfloat16\" or \"float32\", got \"" + dtype + "\"");
             e.rejectUnknown();
         }
         f.rejectUnknown();
@@ -175,7 +250,8 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
     private static Split split(JsonFields d, String field, Split fallback) {
         String name = d.string(field, fallback.name().toLowerCase(Locale.ROOT));
         for (Split s : Split.values()) if (s.name().equalsIgnoreCase(name)) return s;
-        throw new IllegalArgumentException("field 'data." + field + "' must be one of train, heldout, out_of_domain; got \"" + name + "\"");
+        throw new IllegalArgumentException(
+                "field 'data." + field + "' must be one of train, heldout, out_of_domain; got \"" + name + "\"");
     }
 
     /** The same settings written to another output directory. */
@@ -195,19 +271,33 @@ public record TrainConfig(long seed, Path out, DataSettings data, TokenizerSetti
         if (tokenizer.path() != null) t.put("path", tokenizer.path().toString());
         else t.put("vocab_size", tokenizer.vocabSize()).put("min_frequency", tokenizer.minFrequency());
         ObjectNode m = n.putObject("model");
-        m.put("architecture", model.architecture().modelType).put("hidden_size", model.hiddenSize())
-                .put("intermediate_size", model.intermediateSize()).put("num_hidden_layers", model.numLayers())
-                .put("num_attention_heads", model.numHeads()).put("num_key_value_heads", model.numKvHeads())
-                .put("head_dim", model.headDim()).put("tie_word_embeddings", model.tieWordEmbeddings())
-                .put("attention_bias", model.attentionBias()).put("rope_theta", model.ropeTheta())
-                .put("rms_norm_eps", model.rmsNormEps()).put("max_position_embeddings", model.maxPositionEmbeddings());
+        m.put("architecture", model.architecture().modelType)
+                .put("hidden_size", model.hiddenSize())
+                .put("intermediate_size", model.intermediateSize())
+                .put("num_hidden_layers", model.numLayers())
+                .put("num_attention_heads", model.numHeads())
+                .put("num_key_value_heads", model.numKvHeads())
+                .put("head_dim", model.headDim())
+                .put("tie_word_embeddings", model.tieWordEmbeddings())
+                .put("attention_bias", model.attentionBias())
+                .put("rope_theta", model.ropeTheta())
+                .put("rms_norm_eps", model.rmsNormEps())
+                .put("max_position_embeddings", model.maxPositionEmbeddings());
         ObjectNode r = n.putObject("training");
-        r.put("steps", training.steps()).put("batch_size", training.batchSize()).put("seq_len", training.seqLen())
-                .put("lr", training.lr()).put("min_lr", training.minLr()).put("warmup_steps", training.warmupSteps())
-                .put("weight_decay", training.weightDecay()).put("beta1", training.beta1()).put("beta2", training.beta2())
-                .put("eps", training.eps()).put("grad_clip", training.gradClip());
+        r.put("steps", training.steps())
+                .put("batch_size", training.batchSize())
+                .put("seq_len", training.seqLen())
+                .put("lr", training.lr())
+                .put("min_lr", training.minLr())
+                .put("warmup_steps", training.warmupSteps())
+                .put("weight_decay", training.weightDecay())
+                .put("beta1", training.beta1())
+                .put("beta2", training.beta2())
+                .put("eps", training.eps())
+                .put("grad_clip", training.gradClip());
         try {
-            return (ObjectNode) JSON.readTree(n.toString()); // as it reads back from a checkpoint: comparable node for node
+            return (ObjectNode)
+                    JSON.readTree(n.toString()); // as it reads back from a checkpoint: comparable node for node
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

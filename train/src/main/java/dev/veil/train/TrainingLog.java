@@ -65,7 +65,8 @@ public final class TrainingLog {
 
     /** The latest logged training loss (NaN before the first entry). */
     public double lastLoss() {
-        for (int i = entries.size() - 1; i >= 0; i--) if (entries.get(i).has("loss")) return entries.get(i).get("loss").asDouble();
+        for (int i = entries.size() - 1; i >= 0; i--)
+            if (entries.get(i).has("loss")) return entries.get(i).get("loss").asDouble();
         return Double.NaN;
     }
 
@@ -81,7 +82,9 @@ public final class TrainingLog {
 
     private List<double[]> curve(String field) {
         List<double[]> out = new ArrayList<>();
-        for (JsonNode e : entries) if (e.has(field)) out.add(new double[] {e.get("step").asDouble(), e.get(field).asDouble()});
+        for (JsonNode e : entries)
+            if (e.has(field))
+                out.add(new double[] {e.get("step").asDouble(), e.get(field).asDouble()});
         return out;
     }
 

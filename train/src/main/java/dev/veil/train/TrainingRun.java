@@ -10,8 +10,8 @@ import dev.veil.tokenizer.Tokenizer;
 import dev.veil.train.data.Document;
 import dev.veil.train.io.Sha256;
 import dev.veil.train.model.Transformer;
-import dev.veil.train.tokenizer.TrainedBpe;
 import dev.veil.train.tokenizer.TokenizerTraining;
+import dev.veil.train.tokenizer.TrainedBpe;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -55,8 +55,15 @@ public final class TrainingRun {
      * @param command     the command line to print in the model card
      * @param progressBar draw a progress bar on {@code console}'s terminal
      */
-    public record Options(Path config, Path out, boolean resume, int maxSteps, Path cache, String command,
-                          PrintStream console, boolean progressBar) {}
+    public record Options(
+            Path config,
+            Path out,
+            boolean resume,
+            int maxSteps,
+            Path cache,
+            String command,
+            PrintStream console,
+            boolean progressBar) {}
 
     /** {@code report} is null when the run stopped early ({@code maxSteps}). */
     public record Result(Path out, int stepsDone, ModelReport report) {}
@@ -71,23 +78,28 @@ public final class TrainingRun {
     static Result run(Options o, BooleanSupplier stopRequested) throws IOException {
         TrainConfig cfg = TrainConfig.read(o.config());
         Path out = o.out() != null ? o.out() : cfg.out();
-        if (out == null) throw new IOException(o.config() + ": no output directory: set \"out\" in the config or pass --out");
+        if (out == null)
+            throw new IOException(o.config() + ": no output directory: set \"out\" in the config or pass --out");
         Path checkpoint = out.resolve(CHECKPOINT);
 
         Checkpoint.State resumed = null;
         if (o.resume()) {
-            if (!Files.isRegularFile(checkpoint)) throw new IOException("cannot resume: " + checkpoint + " does not exist");
+            if (!Files.isRegularFile(checkpoint))
+                throw new IOException("cannot resume: " + checkpoint + " does not exist");
             Path tokenizerJson = out.resolve("tokenizer.json");
-            if (!Files.isRegularFile(tokenizerJson)) throw new IOException("cannot resume: " + tokenizerJson + " is missing");
+            if (!Files.isRegularFile(tokenizerJson))
+                throw new IOException("cannot resume: " + tokenizerJson + " is missing");
             resumed = Checkpoint.readState(checkpoint);
             Checkpoint.requireCompatible(checkpoint, resumed, cfg.fingerprint(), Sha256.of(tokenizerJson));
         } else if (Files.exists(out) && !isEmptyDirectory(out)) {
-            throw new IOException(out + " is not empty: choose a new output directory, or pass --resume to continue the "
-                    + "checkpoint in it (nothing was written)");
+            throw new IOException(
+                    out + " is not empty: choose a new output directory, or pass --resume to continue the "
+                            + "checkpoint in it (nothing was written)");
         }
         List<Document> trainDocs = cfg.data().train().read(o.cache());
         List<Document> heldoutDocs = cfg.data().heldout().read(o.cache());
-        List<Document> oodDocs = cfg.data().outOfDomainSample(cfg.data().outOfDomain().read(o.cache()));
+        List<Document> oodDocs =
+                cfg.data().outOfDomainSample(cfg.data().outOfDomain().read(o.cache()));
 
         if (resumed == null) {
             Files.createDirectories(out);
@@ -95,8 +107,10 @@ public final class TrainingRun {
             prepareTokenizer(cfg, trainDocs, out, o.console());
         }
         Tokenizer tokenizer = Tokenizer.load(out);
-        int eot = tokenizer.tokenId(TrainedBpe.ENDOFTEXT).orElseThrow(() ->
-                new IOException(out.resolve("tokenizer.json") + ": no " + TrainedBpe.ENDOFTEXT + " token (the document separator)"));
+        int eot = tokenizer
+                .tokenId(TrainedBpe.ENDOFTEXT)
+                .orElseThrow(() -> new IOException(out.resolve("tokenizer.json") + ": no " + TrainedBpe.ENDOFTEXT
+                        + " token (the document separator)"));
         List<Integer> eos = new ArrayList<>(List.of(eot));
         tokenizer.tokenId(TrainedBpe.IM_END).ifPresent(eos::add);
         Function<String, int[]> encode = text -> tokenizer.encode(text, false, false); // corpus text is plain text
@@ -105,7 +119,8 @@ public final class TrainingRun {
         CorpusTokens ood = CorpusTokens.of(oodDocs, encode, eot);
 
         DType exportType = cfg.exportDtype().equals("float32") ? DType.F32 : DType.BF16;
-        ModelConfig modelConfig = cfg.model().toModelConfig(tokenizer.vocabSize(), eot, eos, HfModelWriter.torchDtype(exportType));
+        ModelConfig modelConfig =
+                cfg.model().toModelConfig(tokenizer.vocabSize(), eot, eos, HfModelWriter.torchDtype(exportType));
         Transformer model = Transformer.initialize(modelConfig, cfg.seed());
         Trainer trainer = new Trainer(model, cfg.training(), cfg.seed(), train);
         TrainingLog log = new TrainingLog();
@@ -115,44 +130,92 @@ public final class TrainingRun {
             log = new TrainingLog(resumed.log());
         }
         String tokenizerSha = Sha256.of(out.resolve("tokenizer.json"));
-        o.console().printf(Locale.ROOT, "model: %s, %,d parameters; tokens: train %,d, held-out %,d, out-of-domain %,d%n",
-                modelConfig.architecture().hfClass, model.parameterCount(), train.size(), heldout.size(), ood.size());
+        o.console()
+                .printf(
+                        Locale.ROOT,
+                        "model: %s, %,d parameters; tokens: train %,d, held-out %,d, out-of-domain %,d%n",
+                        modelConfig.architecture().hfClass,
+                        model.parameterCount(),
+                        train.size(),
+                        heldout.size(),
+                        ood.size());
 
-        train(cfg, o, trainer, log, heldout.head(cfg.training().evalTokens()), checkpoint, tokenizerSha, out, stopRequested);
+        train(
+                cfg,
+                o,
+                trainer,
+                log,
+                heldout.head(cfg.training().evalTokens()),
+                checkpoint,
+                tokenizerSha,
+                out,
+                stopRequested);
         if (!trainer.done()) {
-            o.console().printf("stopped after step %d of %d; continue with --resume%n", trainer.nextStep(), cfg.training().steps());
+            o.console()
+                    .printf(
+                            "stopped after step %d of %d; continue with --resume%n",
+                            trainer.nextStep(), cfg.training().steps());
             return new Result(out, trainer.nextStep(), null);
         }
 
         export(out, model, modelConfig, exportType, eot, eos);
         ModelReport report = ModelReport.compute(out, train, heldout, ood, cfg, log);
         report.writeJson(out.resolve(METRICS));
-        ModelCard.write(out, out.toAbsolutePath().normalize().getFileName().toString(), o.command(),
-                Files.readString(out.resolve(CONFIG_COPY)), modelConfig, cfg, report, log);
+        ModelCard.write(
+                out,
+                out.toAbsolutePath().normalize().getFileName().toString(),
+                o.command(),
+                Files.readString(out.resolve(CONFIG_COPY)),
+                modelConfig,
+                cfg,
+                report,
+                log);
         return new Result(out, trainer.nextStep(), report);
     }
 
-    private static void prepareTokenizer(TrainConfig cfg, List<Document> trainDocs, Path out, PrintStream console) throws IOException {
+    private static void prepareTokenizer(TrainConfig cfg, List<Document> trainDocs, Path out, PrintStream console)
+            throws IOException {
         TrainConfig.TokenizerSettings t = cfg.tokenizer();
         if (t.path() != null) {
             for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
-                Path src = Files.isDirectory(t.path()) ? t.path().resolve(f) : t.path().resolveSibling(f);
+                Path src = Files.isDirectory(t.path())
+                        ? t.path().resolve(f)
+                        : t.path().resolveSibling(f);
                 if (!Files.isRegularFile(src)) throw new IOException("tokenizer.path: " + src + " does not exist");
                 Files.copy(src, out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
             }
             return;
         }
-        TrainedBpe bpe = TokenizerTraining.train(trainDocs, t.vocabSize(), t.minFrequency(), out, cfg.model().maxPositionEmbeddings());
-        console.printf("tokenizer: %d tokens (%d merges) trained on %d documents%n", bpe.vocabSize(), bpe.merges().size(), trainDocs.size());
+        TrainedBpe bpe = TokenizerTraining.train(
+                trainDocs, t.vocabSize(), t.minFrequency(), out, cfg.model().maxPositionEmbeddings());
+        console.printf(
+                "tokenizer: %d tokens (%d merges) trained on %d documents%n",
+                bpe.vocabSize(), bpe.merges().size(), trainDocs.size());
     }
 
-    private static void train(TrainConfig cfg, Options o, Trainer trainer, TrainingLog log, CorpusTokens evalSet,
-                              Path checkpoint, String tokenizerSha, Path out, BooleanSupplier stopRequested) throws IOException {
+    private static void train(
+            TrainConfig cfg,
+            Options o,
+            Trainer trainer,
+            TrainingLog log,
+            CorpusTokens evalSet,
+            Path checkpoint,
+            String tokenizerSha,
+            Path out,
+            BooleanSupplier stopRequested)
+            throws IOException {
         TrainConfig.TrainingSettings s = cfg.training();
         int stopAt = o.maxSteps() > 0 ? Math.min(s.steps(), trainer.nextStep() + o.maxSteps()) : s.steps();
-        ProgressBar bar = o.progressBar() ? new ProgressBarBuilder().setTaskName("train").setInitialMax(s.steps())
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).startsFrom(trainer.nextStep(), Duration.ZERO)
-                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(o.console())).build() : null;
+        ProgressBar bar = o.progressBar()
+                ? new ProgressBarBuilder()
+                        .setTaskName("train")
+                        .setInitialMax(s.steps())
+                        .setStyle(ProgressBarStyle.ASCII)
+                        .setUpdateIntervalMillis(1000)
+                        .startsFrom(trainer.nextStep(), Duration.ZERO)
+                        .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(o.console()))
+                        .build()
+                : null;
         Interruption signal = stopRequested == null ? new Interruption() : null;
         BooleanSupplier stop = stopRequested != null ? stopRequested : signal::requested;
         int interruptedAt = -1;
@@ -170,22 +233,32 @@ public final class TrainingRun {
                 double tokensPerSecond = recentTokens / recentSeconds;
                 if (bar != null) {
                     bar.stepTo(done);
-                    bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f  %,.0f tok/s", r.loss(), tokensPerSecond));
+                    bar.setExtraMessage(
+                            String.format(Locale.ROOT, " loss %.3f  %,.0f tok/s", r.loss(), tokensPerSecond));
                 }
                 if (done % s.evalEvery() == 0 || done == s.steps())
-                    log.addEval(done, Evaluation.run(trainer.model(), evalSet, s.seqLen(), s.batchSize()).crossEntropy());
+                    log.addEval(
+                            done,
+                            Evaluation.run(trainer.model(), evalSet, s.seqLen(), s.batchSize())
+                                    .crossEntropy());
                 boolean interrupted = stop.getAsBoolean();
                 boolean save = done % s.checkpointEvery() == 0 || done == stopAt || interrupted;
                 if (save) {
                     log.flush();
-                    Checkpoint.save(checkpoint, trainer.model(), trainer.optimizer(), new Checkpoint.State(done,
-                            trainer.optimizer().steps(), cfg.fingerprint(), tokenizerSha, log.json()));
+                    Checkpoint.save(
+                            checkpoint,
+                            trainer.model(),
+                            trainer.optimizer(),
+                            new Checkpoint.State(
+                                    done, trainer.optimizer().steps(), cfg.fingerprint(), tokenizerSha, log.json()));
                     log.write(out.resolve(LOG));
                 }
                 // without a bar (logs, batch jobs): a line at each checkpoint and at least every 30 seconds
                 if (bar == null && (save || System.nanoTime() - lastLine > 30e9)) {
                     lastLine = System.nanoTime();
-                    o.console().println(progressLine(done, s.steps(), r.loss(), tokensPerSecond, (long) s.batchSize() * s.seqLen()));
+                    o.console()
+                            .println(progressLine(
+                                    done, s.steps(), r.loss(), tokensPerSecond, (long) s.batchSize() * s.seqLen()));
                 }
                 if (interrupted) {
                     interruptedAt = done;
@@ -195,7 +268,10 @@ public final class TrainingRun {
         } finally {
             if (bar != null) bar.close();
             if (interruptedAt >= 0)
-                o.console().printf("interrupted: checkpoint at step %d of %d written to %s%n", interruptedAt, s.steps(), checkpoint);
+                o.console()
+                        .printf(
+                                "interrupted: checkpoint at step %d of %d written to %s%n",
+                                interruptedAt, s.steps(), checkpoint);
             if (signal != null) signal.close(); // after the message: a shutdown in progress goes on from here
         }
         if (interruptedAt >= 0 || o.progressBar()) return;
@@ -205,9 +281,16 @@ public final class TrainingRun {
     /** "step 120/500  loss 4.1234  1,055 tok/s  ETA 12m40s": the rate is a recent average, the ETA counts steps only. */
     static String progressLine(int done, int steps, double loss, double tokensPerSecond, long tokensPerStep) {
         long eta = Math.round((steps - done) * tokensPerStep / tokensPerSecond);
-        return String.format(Locale.ROOT, "step %d/%d  loss %.4f  %,.0f tok/s  ETA %s", done, steps, loss, tokensPerSecond,
-                eta >= 3600 ? "%dh%02dm".formatted(eta / 3600, eta / 60 % 60) : eta >= 60 ? "%dm%02ds".formatted(eta / 60, eta % 60)
-                        : eta + "s");
+        return String.format(
+                Locale.ROOT,
+                "step %d/%d  loss %.4f  %,.0f tok/s  ETA %s",
+                done,
+                steps,
+                loss,
+                tokensPerSecond,
+                eta >= 3600
+                        ? "%dh%02dm".formatted(eta / 3600, eta / 60 % 60)
+                        : eta >= 60 ? "%dm%02ds".formatted(eta / 60, eta % 60) : eta + "s");
     }
 
     /**
@@ -217,14 +300,16 @@ public final class TrainingRun {
     private static final class Interruption implements AutoCloseable {
         private final AtomicBoolean requested = new AtomicBoolean();
         private final CountDownLatch released = new CountDownLatch(1);
-        private final Thread hook = new Thread(() -> {
-            requested.set(true);
-            try {
-                released.await(10, TimeUnit.MINUTES);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "train-interrupt");
+        private final Thread hook = new Thread(
+                () -> {
+                    requested.set(true);
+                    try {
+                        released.await(10, TimeUnit.MINUTES);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                "train-interrupt");
 
         Interruption() {
             Runtime.getRuntime().addShutdownHook(hook);
@@ -246,7 +331,8 @@ public final class TrainingRun {
     }
 
     /** config.json, generation_config.json and model.safetensors in the export dtype; the tokenizer files are already there. */
-    private static void export(Path out, Transformer model, ModelConfig config, DType dtype, int bos, List<Integer> eos) throws IOException {
+    private static void export(Path out, Transformer model, ModelConfig config, DType dtype, int bos, List<Integer> eos)
+            throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Tensor t : model.tensors(DType.F32)) tensors.put(t.name(), t);
         Weights weights = Weights.of(tensors);

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.veil.engine.GenerationOptions;
 import dev.veil.engine.Generator;
-import dev.veil.engine.KvCache;
 import dev.veil.engine.Perplexity;
 import dev.veil.engine.SamplingParams;
 import dev.veil.engine.backend.LocalLinearBackend;
@@ -63,7 +62,8 @@ class BundledModelTest {
     }
 
     private static String address2021() throws IOException {
-        return Files.readString(Fixtures.sotuPackage().resolve("data/2021_joseph_r_biden_d.txt")).strip();
+        return Files.readString(Fixtures.sotuPackage().resolve("data/2021_joseph_r_biden_d.txt"))
+                .strip();
     }
 
     @Test
@@ -81,33 +81,43 @@ class BundledModelTest {
     @Test
     void huggingFaceTokenizersGiveTheSameIds() throws IOException {
         String text = address2021();
-        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"), Map.of("truncation", "false"))) {
+        try (HuggingFaceTokenizer hf =
+                HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"), Map.of("truncation", "false"))) {
             long[] theirs = hf.encode(text, false, false).getIds();
-            assertThat(tokenizer.encode(text, false, false)).containsExactly(Arrays.stream(theirs).mapToInt(x -> (int) x).toArray());
+            assertThat(tokenizer.encode(text, false, false))
+                    .containsExactly(
+                            Arrays.stream(theirs).mapToInt(x -> (int) x).toArray());
         }
     }
 
     @Test
     void trainingsForwardPassAndTheEngineGiveTheSameLogits() {
-        float[] ours = trained.logits(Tape.inference(), window, 1, window.length).value();
+        float[] ours =
+                trained.logits(Tape.inference(), window, 1, window.length).value();
         float[] theirs = engine.forwardAll(window, engine.newCache());
         double maxDiff = 0, maxAbs = 0;
         for (int i = 0; i < ours.length; i++) {
             maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
             maxAbs = Math.max(maxAbs, Math.abs(ours[i]));
         }
-        // the same float32 arithmetic in other summation orders, through 4 layers and 256 positions (seen: 1.3e-5 at 14)
-        assertThat(maxDiff).as("largest logit difference (largest logit %.2f)", maxAbs).isLessThan(1e-5 * maxAbs);
+        // the same float32 arithmetic in other summation orders, through 4 layers and 256 positions (seen: 1.3e-5 at
+        // 14)
+        assertThat(maxDiff)
+                .as("largest logit difference (largest logit %.2f)", maxAbs)
+                .isLessThan(1e-5 * maxAbs);
     }
 
     @Test
     void greedyDecodingIsIdentical() {
         int[] prompt = Arrays.copyOf(window, 32);
-        int[] engineOut = new Generator(engine).generate(prompt, new GenerationOptions(24, SamplingParams.GREEDY, Set.of())).outputIds();
+        int[] engineOut = new Generator(engine)
+                .generate(prompt, new GenerationOptions(24, SamplingParams.GREEDY, Set.of()))
+                .outputIds();
         int[] seq = Arrays.copyOf(prompt, prompt.length + 24);
         int vocab = config.vocabSize();
         for (int n = prompt.length; n < seq.length; n++) {
-            float[] logits = trained.logits(Tape.inference(), Arrays.copyOf(seq, n), 1, n).value();
+            float[] logits = trained.logits(Tape.inference(), Arrays.copyOf(seq, n), 1, n)
+                    .value();
             int best = 0;
             for (int j = 1; j < vocab; j++) if (logits[(n - 1) * vocab + j] > logits[(n - 1) * vocab + best]) best = j;
             seq[n] = best;

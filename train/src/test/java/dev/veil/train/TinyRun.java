@@ -40,9 +40,12 @@ final class TinyRun {
         Files.createDirectories(Split.OUT_OF_DOMAIN.path(cache).getParent());
         Documents.write(Split.TRAIN.path(cache), splits.get(Split.TRAIN).subList(0, 3));
         Document last = splits.get(Split.HELDOUT).getLast();
-        Documents.write(Split.HELDOUT.path(cache), List.of(new Document(last.id(), last.text().substring(0, 3000))));
+        Documents.write(
+                Split.HELDOUT.path(cache),
+                List.of(new Document(last.id(), last.text().substring(0, 3000))));
         List<Document> fortunes = new ArrayList<>();
-        for (int i = 0; i < 20; i++) fortunes.add(new Document("f#" + i, "Fortune number " + i + ": a penny saved is a penny earned."));
+        for (int i = 0; i < 20; i++)
+            fortunes.add(new Document("f#" + i, "Fortune number " + i + ": a penny saved is a penny earned."));
         Documents.write(Split.OUT_OF_DOMAIN.path(cache), fortunes);
         return cache;
     }
@@ -55,7 +58,7 @@ final class TinyRun {
 
     static TrainingRun.Result run(Path config, Path out, Path cache, boolean resume, int maxSteps) throws IOException {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
-        return TrainingRun.run(new TrainingRun.Options(config, out, resume, maxSteps, cache, "veil train model --config " + config,
-                quiet, false));
+        return TrainingRun.run(new TrainingRun.Options(
+                config, out, resume, maxSteps, cache, "veil train model --config " + config, quiet, false));
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.veil.engine.KvCache;
 import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
@@ -25,12 +26,12 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 
 /** `veil train model` end to end on a tiny model: the output, the engine agreeing with training, determinism, resume. */
 class TrainingRunTest {
     @TempDir
     static Path dir;
+
     static Path cache;
     static Path config;
     static Path full;
@@ -46,10 +47,19 @@ class TrainingRunTest {
 
     @Test
     void writesAStandardModelDirectory() throws IOException {
-        for (String f : new String[] {"config.json", "model.safetensors", "generation_config.json", "tokenizer.json",
-                "tokenizer_config.json", "MODEL_CARD.md", "training_curve.svg", "training_log.jsonl", "metrics.json",
-                "train-config.json", TrainingRun.CHECKPOINT})
-            assertThat(full.resolve(f)).as(f).isRegularFile();
+        for (String f : new String[] {
+            "config.json",
+            "model.safetensors",
+            "generation_config.json",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "MODEL_CARD.md",
+            "training_curve.svg",
+            "training_log.jsonl",
+            "metrics.json",
+            "train-config.json",
+            TrainingRun.CHECKPOINT
+        }) assertThat(full.resolve(f)).as(f).isRegularFile();
         ModelConfig c = ModelConfig.read(full);
         assertThat(c.architecture()).isEqualTo(ModelConfig.Architecture.QWEN2);
         assertThat(c.vocabSize()).isEqualTo(400);
@@ -59,31 +69,38 @@ class TrainingRunTest {
         assertThat(c.bosTokenId()).isEqualTo(397);
         assertThat(c.eosTokenIds()).containsExactly(397, 399);
         assertThat(Tokenizer.load(full).vocabSize()).isEqualTo(400);
-        JsonNode gen = new ObjectMapper().readTree(full.resolve("generation_config.json").toFile());
+        JsonNode gen = new ObjectMapper()
+                .readTree(full.resolve("generation_config.json").toFile());
         assertThat(gen.get("bos_token_id").asInt()).isEqualTo(397);
 
         // it learned something: the loss fell, and the held-out evaluation is in the log
-        TrainingLog log = new TrainingLog((ArrayNode) new ObjectMapper().readTree(
-                "[" + String.join(",", Files.readAllLines(full.resolve("training_log.jsonl"))) + "]"));
+        TrainingLog log = new TrainingLog((ArrayNode) new ObjectMapper()
+                .readTree("[" + String.join(",", Files.readAllLines(full.resolve("training_log.jsonl"))) + "]"));
         assertThat(log.trainCurve()).hasSize(2); // flushed at each checkpoint: steps 4 and 8
         assertThat(log.trainCurve().get(1)[1]).isLessThan(log.trainCurve().get(0)[1]);
         assertThat(log.evalCurve()).hasSize(2);
         assertThat(log.evalCurve().get(1)[1]).isLessThan(Math.log(400));
         String card = Files.readString(full.resolve("MODEL_CARD.md"));
-        assertThat(card).contains("veil train model --config").contains("| held-out (SOTU 2000–2021) |").contains("tokens/s");
+        assertThat(card)
+                .contains("veil train model --config")
+                .contains("| held-out (SOTU 2000–2021) |")
+                .contains("tokens/s");
     }
 
     @Test
     void theInferenceEngineComputesTheLogitsTrainingComputes() throws IOException {
         ModelConfig c = ModelConfig.read(full);
-        int[] tokens = Tokenizer.load(full).encode("Fellow-Citizens of the Senate and House of Representatives: in meeting");
+        int[] tokens =
+                Tokenizer.load(full).encode("Fellow-Citizens of the Senate and House of Representatives: in meeting");
         int[] input = new int[Math.min(tokens.length + 1, 32)];
         input[0] = c.bosTokenId();
         System.arraycopy(tokens, 0, input, 1, input.length - 1);
         float[] ours;
         float[] engine;
         try (SafetensorsWeights w = SafetensorsWeights.open(full)) {
-            ours = Transformer.fromWeights(c, w).logits(Tape.inference(), input, 1, input.length).value();
+            ours = Transformer.fromWeights(c, w)
+                    .logits(Tape.inference(), input, 1, input.length)
+                    .value();
             try (LocalLinearBackend backend = new LocalLinearBackend(c, w, Parallel.shared())) {
                 dev.veil.engine.Transformer t = new dev.veil.engine.Transformer(backend);
                 KvCache kv = t.newCache();
@@ -104,11 +121,13 @@ class TrainingRunTest {
     void theSameSeedGivesBitIdenticalWeightsAndAnotherSeedOthers() throws IOException {
         Path again = dir.resolve("again");
         TinyRun.run(config, again, cache, false, 0);
-        assertThat(Files.readAllBytes(again.resolve("model.safetensors"))).isEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
+        assertThat(Files.readAllBytes(again.resolve("model.safetensors")))
+                .isEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
 
         Path other = dir.resolve("other-seed");
         TinyRun.run(TinyRun.config(dir, 2, "0.01"), other, cache, false, 0);
-        assertThat(Files.readAllBytes(other.resolve("model.safetensors"))).isNotEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
+        assertThat(Files.readAllBytes(other.resolve("model.safetensors")))
+                .isNotEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
     }
 
     @Test
@@ -120,7 +139,8 @@ class TrainingRunTest {
         assertThat(split.resolve("model.safetensors")).doesNotExist();
         TrainingRun.Result rest = TinyRun.run(config, split, cache, true, 0);
         assertThat(rest.stepsDone()).isEqualTo(8);
-        assertThat(Files.readAllBytes(split.resolve("model.safetensors"))).isEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
+        assertThat(Files.readAllBytes(split.resolve("model.safetensors")))
+                .isEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
     }
 
     /**
@@ -132,10 +152,21 @@ class TrainingRunTest {
         Path interrupted = dir.resolve("ctrl-c");
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         int[] polls = {0};
-        TrainingRun.Result first = TrainingRun.run(new TrainingRun.Options(config, interrupted, false, 0, cache, "test",
-                new PrintStream(console, true, StandardCharsets.UTF_8), false), () -> ++polls[0] == 3);
+        TrainingRun.Result first = TrainingRun.run(
+                new TrainingRun.Options(
+                        config,
+                        interrupted,
+                        false,
+                        0,
+                        cache,
+                        "test",
+                        new PrintStream(console, true, StandardCharsets.UTF_8),
+                        false),
+                () -> ++polls[0] == 3);
         assertThat(first.stepsDone()).isEqualTo(3); // checkpoint_every is 4
-        assertThat(Checkpoint.readState(interrupted.resolve(TrainingRun.CHECKPOINT)).step()).isEqualTo(3);
+        assertThat(Checkpoint.readState(interrupted.resolve(TrainingRun.CHECKPOINT))
+                        .step())
+                .isEqualTo(3);
         assertThat(console.toString(StandardCharsets.UTF_8)).contains("interrupted: checkpoint at step 3 of 8");
         assertThat(interrupted.resolve(TrainingRun.CHECKPOINT + ".partial")).doesNotExist();
 
@@ -146,19 +177,29 @@ class TrainingRunTest {
         }
         TrainingRun.Result rest = TinyRun.run(elsewhere.resolve(TrainingRun.CONFIG_COPY), elsewhere, cache, true, 0);
         assertThat(rest.stepsDone()).isEqualTo(8);
-        assertThat(Files.readAllBytes(elsewhere.resolve("model.safetensors"))).isEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
+        assertThat(Files.readAllBytes(elsewhere.resolve("model.safetensors")))
+                .isEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
     }
 
     /** Without a progress bar (logs, batch jobs) each checkpoint prints the step, loss, tokens/s and the time left. */
     @Test
     void progressLinesGiveTokensPerSecondAndTheTimeLeft() throws IOException {
-        assertThat(TrainingRun.progressLine(120, 500, 4.12346, 1000, 2048)).isEqualTo("step 120/500  loss 4.1235  1,000 tok/s  ETA 12m58s");
-        assertThat(TrainingRun.progressLine(0, 10_000, 5, 1000, 2048)).isEqualTo("step 0/10000  loss 5.0000  1,000 tok/s  ETA 5h41m");
+        assertThat(TrainingRun.progressLine(120, 500, 4.12346, 1000, 2048))
+                .isEqualTo("step 120/500  loss 4.1235  1,000 tok/s  ETA 12m58s");
+        assertThat(TrainingRun.progressLine(0, 10_000, 5, 1000, 2048))
+                .isEqualTo("step 0/10000  loss 5.0000  1,000 tok/s  ETA 5h41m");
         assertThat(TrainingRun.progressLine(7, 8, 5, 64, 64)).isEqualTo("step 7/8  loss 5.0000  64 tok/s  ETA 1s");
 
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        TrainingRun.run(new TrainingRun.Options(config, dir.resolve("logged"), false, 0, cache, "test",
-                new PrintStream(console, true, StandardCharsets.UTF_8), false));
+        TrainingRun.run(new TrainingRun.Options(
+                config,
+                dir.resolve("logged"),
+                false,
+                0,
+                cache,
+                "test",
+                new PrintStream(console, true, StandardCharsets.UTF_8),
+                false));
         assertThat(console.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("step ")))
                 .anyMatch(l -> l.matches("step 4/8  loss \\d+\\.\\d{4}  [\\d,]+ tok/s  ETA \\d+s"))
                 .anyMatch(l -> l.matches("step 8/8  loss \\d+\\.\\d{4}  [\\d,]+ tok/s  ETA 0s"));
@@ -176,7 +217,8 @@ class TrainingRunTest {
                 .hasMessageContaining("cannot resume from " + partial.resolve(TrainingRun.CHECKPOINT))
                 .hasMessageContaining("training.lr = 0.01, the config says 0.02");
         Path otherSeed = TinyRun.config(dir, 3, "0.01");
-        assertThatThrownBy(() -> TinyRun.run(otherSeed, partial, cache, true, 0)).hasMessageContaining("seed = 1, the config says 3");
+        assertThatThrownBy(() -> TinyRun.run(otherSeed, partial, cache, true, 0))
+                .hasMessageContaining("seed = 1, the config says 3");
         assertThat(digests(partial)).isEqualTo(before);
     }
 
@@ -205,7 +247,8 @@ class TrainingRunTest {
     private static Map<String, String> digests(Path d) throws IOException {
         Map<String, String> m = new TreeMap<>();
         try (var files = Files.list(d)) {
-            for (Path f : files.toList()) m.put(f.getFileName().toString(), Sha256.of(f) + "@" + Files.getLastModifiedTime(f));
+            for (Path f : files.toList())
+                m.put(f.getFileName().toString(), Sha256.of(f) + "@" + Files.getLastModifiedTime(f));
         }
         return m;
     }

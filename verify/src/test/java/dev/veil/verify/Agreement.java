@@ -24,15 +24,17 @@ final class Agreement {
     }
 
     /** Asserts every prompt's logits agree within {@code tolerance}; returns the worst relative error seen. */
-    static double assertLogitsAgree(String what, List<int[]> prompts, List<float[]> veil, List<float[]> reference,
-                                    double tolerance) {
+    static double assertLogitsAgree(
+            String what, List<int[]> prompts, List<float[]> veil, List<float[]> reference, double tolerance) {
         double worst = 0;
         for (int p = 0; p < prompts.size(); p++) {
             double err = relativeError(veil.get(p), reference.get(p));
             worst = Math.max(worst, err);
-            assertThat(err).as("%s: relative logit error on prompt %d (%d tokens)", what, p, prompts.get(p).length)
+            assertThat(err)
+                    .as("%s: relative logit error on prompt %d (%d tokens)", what, p, prompts.get(p).length)
                     .isLessThanOrEqualTo(tolerance);
-            assertThat(Sampler.argmax(veil.get(p))).as("%s: argmax on prompt %d", what, p)
+            assertThat(Sampler.argmax(veil.get(p)))
+                    .as("%s: argmax on prompt %d", what, p)
                     .isEqualTo(Sampler.argmax(reference.get(p)));
         }
         return worst;
@@ -43,8 +45,12 @@ final class Agreement {
      * relative top-1/top-2 margin of Veil's logits there ({@code logitsAfter} runs Veil on a token sequence): a margin
      * below the logit tolerance would be a near-tie, anything larger a real disagreement.
      */
-    static void assertGreedyAgree(String what, List<int[]> prompts, List<int[]> veil, List<int[]> reference,
-                                  Function<int[], float[]> logitsAfter) {
+    static void assertGreedyAgree(
+            String what,
+            List<int[]> prompts,
+            List<int[]> veil,
+            List<int[]> reference,
+            Function<int[], float[]> logitsAfter) {
         for (int p = 0; p < prompts.size(); p++) {
             int[] v = veil.get(p), r = reference.get(p);
             int step = Arrays.mismatch(v, r);
@@ -52,10 +58,20 @@ final class Agreement {
             String margin = "";
             if (step < v.length && step < r.length) {
                 int[] context = concat(prompts.get(p), Arrays.copyOf(v, step));
-                margin = String.format(Locale.ROOT, "; Veil's relative top-2 margin there: %.2e", relativeMargin(logitsAfter.apply(context)));
+                margin = String.format(
+                        Locale.ROOT,
+                        "; Veil's relative top-2 margin there: %.2e",
+                        relativeMargin(logitsAfter.apply(context)));
             }
-            throw new AssertionError(String.format(Locale.ROOT, "%s: greedy continuation of prompt %d diverges at step %d%s%n veil:      %s%n reference: %s",
-                    what, p, step, margin, Arrays.toString(v), Arrays.toString(r)));
+            throw new AssertionError(String.format(
+                    Locale.ROOT,
+                    "%s: greedy continuation of prompt %d diverges at step %d%s%n veil:      %s%n reference: %s",
+                    what,
+                    p,
+                    step,
+                    margin,
+                    Arrays.toString(v),
+                    Arrays.toString(r)));
         }
     }
 

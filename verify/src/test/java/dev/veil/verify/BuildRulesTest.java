@@ -39,11 +39,15 @@ class BuildRulesTest {
         for (Path pom : poms)
             for (String banned : all(BANNED, Files.readString(pom))) {
                 rules++;
-                assertThat(artifacts).as("%s bans dev.veil:%s", repo.relativize(pom), banned).contains(banned);
+                assertThat(artifacts)
+                        .as("%s bans dev.veil:%s", repo.relativize(pom), banned)
+                        .contains(banned);
             }
         assertThat(rules).as("banned Veil artifacts found in the module poms").isGreaterThanOrEqualTo(10);
         try (Stream<Path> s = Files.list(repo)) { // and no module directory is left out of the build
-            assertThat(s.filter(d -> Files.isRegularFile(d.resolve("pom.xml")) && !d.equals(repo)).count()).isEqualTo(poms.size());
+            assertThat(s.filter(d -> Files.isRegularFile(d.resolve("pom.xml")) && !d.equals(repo))
+                            .count())
+                    .isEqualTo(poms.size());
         }
     }
 
@@ -56,7 +60,8 @@ class BuildRulesTest {
 
     private static String first(Pattern p, String text) {
         Matcher m = p.matcher(text);
-        if (!m.find()) throw new AssertionError("no veil-* artifactId in " + text.substring(0, Math.min(200, text.length())));
+        if (!m.find())
+            throw new AssertionError("no veil-* artifactId in " + text.substring(0, Math.min(200, text.length())));
         return m.group(1);
     }
 }

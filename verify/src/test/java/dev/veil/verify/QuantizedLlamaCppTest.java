@@ -3,13 +3,13 @@ package dev.veil.verify;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.bench.LlamaCpp;
-import dev.veil.model.VeilCache;
 import dev.veil.bench.VeilEngine;
 import dev.veil.engine.Sampler;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelConfig.Architecture;
 import dev.veil.model.ModelFiles;
+import dev.veil.model.VeilCache;
 import dev.veil.model.gguf.GgufExport;
 import dev.veil.model.gguf.GgufFile;
 import dev.veil.model.gguf.GgufTensorInfo;
@@ -46,13 +46,47 @@ class QuantizedLlamaCppTest {
      * scale or nibble order, which garbles the logits entirely (errors of order 1).
      */
     static final double TOLERANCE = 3e-2;
+
     static final int PROMPTS = 12, CONTINUATION = 32;
 
     /** Rows of whole 256-blocks: Q4_K (hidden 256) and Q6_K (attn_v, ffn_down of the use_more_bits layers, output). */
-    static final ModelConfig K_LLAMA = new ModelConfig(Architecture.LLAMA, 384, 256, 512, 2, 4, 2, 64, 1e-5, 10000.0,
-            null, 256, false, false, 382, List.of(383), "float32");
-    static final ModelConfig K_QWEN2_TIED = new ModelConfig(Architecture.QWEN2, 320, 256, 768, 2, 4, 1, 64, 1e-6, 1000000.0,
-            null, 256, true, true, 318, List.of(319), "float32");
+    static final ModelConfig K_LLAMA = new ModelConfig(
+            Architecture.LLAMA,
+            384,
+            256,
+            512,
+            2,
+            4,
+            2,
+            64,
+            1e-5,
+            10000.0,
+            null,
+            256,
+            false,
+            false,
+            382,
+            List.of(383),
+            "float32");
+
+    static final ModelConfig K_QWEN2_TIED = new ModelConfig(
+            Architecture.QWEN2,
+            320,
+            256,
+            768,
+            2,
+            4,
+            1,
+            64,
+            1e-6,
+            1000000.0,
+            null,
+            256,
+            true,
+            true,
+            318,
+            List.of(319),
+            "float32");
 
     @TempDir
     static Path tmp;
@@ -60,11 +94,17 @@ class QuantizedLlamaCppTest {
     static Stream<Arguments> cases() {
         return Stream.of(
                 Arguments.of("K_QWEN2_TIED", K_QWEN2_TIED, DType.Q8_0),
-                Arguments.of(Shapes.LLAMA_TIED_BIAS_ODD_HEAD_DIM.name(), Shapes.LLAMA_TIED_BIAS_ODD_HEAD_DIM.config, DType.Q8_0),
+                Arguments.of(
+                        Shapes.LLAMA_TIED_BIAS_ODD_HEAD_DIM.name(),
+                        Shapes.LLAMA_TIED_BIAS_ODD_HEAD_DIM.config,
+                        DType.Q8_0),
                 Arguments.of("K_LLAMA", K_LLAMA, DType.Q4_K),
                 Arguments.of("K_QWEN2_TIED", K_QWEN2_TIED, DType.Q4_K),
                 Arguments.of(Shapes.LLAMA_GQA_LLAMA3.name(), Shapes.LLAMA_GQA_LLAMA3.config, DType.Q4_K),
-                Arguments.of(Shapes.QWEN2_MQA_UNTIED_ODD_HEAD_DIM.name(), Shapes.QWEN2_MQA_UNTIED_ODD_HEAD_DIM.config, DType.Q4_K));
+                Arguments.of(
+                        Shapes.QWEN2_MQA_UNTIED_ODD_HEAD_DIM.name(),
+                        Shapes.QWEN2_MQA_UNTIED_ODD_HEAD_DIM.config,
+                        DType.Q4_K));
     }
 
     @ParameterizedTest(name = "{0} {2}")
@@ -100,22 +140,32 @@ class QuantizedLlamaCppTest {
     static void assertAgree(String what, Path gguf, List<int[]> prompts, boolean strict) throws Exception {
         TreeSet<String> types = new TreeSet<>();
         try (GgufFile g = GgufFile.open(gguf)) {
-            for (GgufTensorInfo t : g.tensors()) if (t.ne().length == 2) types.add(t.type().name());
+            for (GgufTensorInfo t : g.tensors())
+                if (t.ne().length == 2) types.add(t.type().name());
         }
-        LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir()).run(new LlamaCpp.Request(gguf, LlamaCppAgreementTest.LLAMA_THREADS,
-                256, prompts, true, CONTINUATION, null), Duration.ofMinutes(3));
+        LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir())
+                .run(
+                        new LlamaCpp.Request(
+                                gguf, LlamaCppAgreementTest.LLAMA_THREADS, 256, prompts, true, CONTINUATION, null),
+                        Duration.ofMinutes(3));
         assertThat(reply.results()).hasSize(prompts.size());
         try (VeilEngine veil = VeilEngine.open(gguf, LlamaCppAgreementTest.VEIL_THREADS)) {
             double worst = 0;
             int identical = 0, compared = 0;
             for (int p = 0; p < prompts.size(); p++) {
-                float[] mine = veil.lastLogits(prompts.get(p)), theirs = reply.results().get(p).logits();
+                float[] mine = veil.lastLogits(prompts.get(p)),
+                        theirs = reply.results().get(p).logits();
                 double err = Agreement.relativeError(mine, theirs);
                 worst = Math.max(worst, err);
-                assertThat(err).as("%s: relative logit error on prompt %d", what, p).isLessThanOrEqualTo(TOLERANCE);
+                assertThat(err)
+                        .as("%s: relative logit error on prompt %d", what, p)
+                        .isLessThanOrEqualTo(TOLERANCE);
                 if (Agreement.relativeMargin(theirs) > TOLERANCE)
-                    assertThat(Sampler.argmax(mine)).as("%s: argmax on prompt %d", what, p).isEqualTo(Sampler.argmax(theirs));
-                int[] v = veil.greedy(prompts.get(p), CONTINUATION), r = reply.results().get(p).tokens();
+                    assertThat(Sampler.argmax(mine))
+                            .as("%s: argmax on prompt %d", what, p)
+                            .isEqualTo(Sampler.argmax(theirs));
+                int[] v = veil.greedy(prompts.get(p), CONTINUATION),
+                        r = reply.results().get(p).tokens();
                 int step = Arrays.mismatch(v, r);
                 if (step < 0) {
                     identical++;
@@ -123,15 +173,38 @@ class QuantizedLlamaCppTest {
                     continue;
                 }
                 compared += step;
-                double margin = Agreement.relativeMargin(veil.lastLogits(Agreement.concat(prompts.get(p), Arrays.copyOf(v, step))));
+                double margin = Agreement.relativeMargin(
+                        veil.lastLogits(Agreement.concat(prompts.get(p), Arrays.copyOf(v, step))));
                 if (strict || margin > TOLERANCE)
-                    throw new AssertionError(String.format(Locale.ROOT, "%s: greedy continuation of prompt %d diverges at step %d; "
-                            + "Veil's relative top-2 margin there: %.2e%n veil:      %s%n reference: %s", what, p, step, margin,
-                            Arrays.toString(v), Arrays.toString(r)));
-                System.out.printf(Locale.ROOT, "%s: prompt %d diverges at a near-tie, step %d (margin %.1e)%n", what, p, step, margin);
+                    throw new AssertionError(String.format(
+                            Locale.ROOT,
+                            "%s: greedy continuation of prompt %d diverges at step %d; "
+                                    + "Veil's relative top-2 margin there: %.2e%n veil:      %s%n reference: %s",
+                            what,
+                            p,
+                            step,
+                            margin,
+                            Arrays.toString(v),
+                            Arrays.toString(r)));
+                System.out.printf(
+                        Locale.ROOT,
+                        "%s: prompt %d diverges at a near-tie, step %d (margin %.1e)%n",
+                        what,
+                        p,
+                        step,
+                        margin);
             }
-            System.out.printf(Locale.ROOT, "%s %s vs llama.cpp %s: worst relative logit error %.2e; %d of %d continuations identical, "
-                    + "%d greedy tokens compared, all equal%n", what, types, reply.llamaCpp().release(), worst, identical, prompts.size(), compared);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s %s vs llama.cpp %s: worst relative logit error %.2e; %d of %d continuations identical, "
+                            + "%d greedy tokens compared, all equal%n",
+                    what,
+                    types,
+                    reply.llamaCpp().release(),
+                    worst,
+                    identical,
+                    prompts.size(),
+                    compared);
         }
     }
 }

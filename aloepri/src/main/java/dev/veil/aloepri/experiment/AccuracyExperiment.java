@@ -100,7 +100,8 @@ public final class AccuracyExperiment implements AutoCloseable {
 
         public Settings {
             if (context < 2) throw new IllegalArgumentException("context must be at least 2, got " + context);
-            if (calibrationTokens < 0) throw new IllegalArgumentException("calibration tokens must be >= 0, got " + calibrationTokens);
+            if (calibrationTokens < 0)
+                throw new IllegalArgumentException("calibration tokens must be >= 0, got " + calibrationTokens);
         }
     }
 
@@ -115,18 +116,44 @@ public final class AccuracyExperiment implements AutoCloseable {
      * @param agreement          fraction of positions whose de-mapped argmax equals the plain model's
      * @param accuracy           fraction of positions whose de-mapped argmax is the actual next token
      */
-    public record Result(String axis, double value, String dtype, AloePriParams params, double perplexity,
-                         double perplexityIncrease, double agreement, double accuracy, double seconds) {}
+    public record Result(
+            String axis,
+            double value,
+            String dtype,
+            AloePriParams params,
+            double perplexity,
+            double perplexityIncrease,
+            double agreement,
+            double accuracy,
+            double seconds) {}
 
     /** @param fingerprint the plain model's {@link ModelFingerprint}: which weights these numbers belong to */
-    public record Report(String date, String model, String fingerprint, String architecture, int hiddenSize, int layers, int vocabSize,
-                         long parameters, int tokens, int context, int calibrationTokens, String seed, AloePriParams defaults,
-                         List<Baseline> plain, List<Result> results) {
+    public record Report(
+            String date,
+            String model,
+            String fingerprint,
+            String architecture,
+            int hiddenSize,
+            int layers,
+            int vocabSize,
+            long parameters,
+            int tokens,
+            int context,
+            int calibrationTokens,
+            String seed,
+            AloePriParams defaults,
+            List<Baseline> plain,
+            List<Result> results) {
 
         /** The result of {@code axis} at {@code value} and {@code dtype}. */
         public Result find(String axis, double value, String dtype) {
-            return results.stream().filter(r -> r.axis().equals(axis) && r.value() == value && r.dtype().equals(dtype))
-                    .findFirst().orElseThrow(() -> new IllegalArgumentException("no result for " + axis + "=" + value + " " + dtype));
+            return results.stream()
+                    .filter(r -> r.axis().equals(axis)
+                            && r.value() == value
+                            && r.dtype().equals(dtype))
+                    .findFirst()
+                    .orElseThrow(
+                            () -> new IllegalArgumentException("no result for " + axis + "=" + value + " " + dtype));
         }
     }
 
@@ -153,8 +180,13 @@ public final class AccuracyExperiment implements AutoCloseable {
     /** Results by parameters and dtype: the defaults are a point of several axes, measured once. */
     private final Map<String, Result> measured = new HashMap<>();
 
-    private AccuracyExperiment(ModelConfig config, Set<Integer> fixed, Weights plain, int[] tokens, Settings settings,
-                               Consumer<String> log) {
+    private AccuracyExperiment(
+            ModelConfig config,
+            Set<Integer> fixed,
+            Weights plain,
+            int[] tokens,
+            Settings settings,
+            Consumer<String> log) {
         this.config = config;
         this.fixed = fixed;
         this.plain = plain;
@@ -175,21 +207,35 @@ public final class AccuracyExperiment implements AutoCloseable {
             results.add(e.measure("exact", 0, DType.F32, defaults.exact()));
             long parameters = 0;
             for (String n : e.plain.names()) parameters += e.plain.get(n).size();
-            return new Report(LocalDateTime.now().withNano(0).toString(), modelDir.toAbsolutePath().normalize().getFileName().toString(),
-                    ModelFingerprint.of(e.plain), e.config.architecture().modelType, e.config.hiddenSize(), e.config.numLayers(), e.config.vocabSize(), parameters,
-                    e.plainScores.get(DType.F32).positions(), settings.context(), settings.calibrationTokens(), settings.seed(),
-                    defaults, baselines, results);
+            return new Report(
+                    LocalDateTime.now().withNano(0).toString(),
+                    modelDir.toAbsolutePath().normalize().getFileName().toString(),
+                    ModelFingerprint.of(e.plain),
+                    e.config.architecture().modelType,
+                    e.config.hiddenSize(),
+                    e.config.numLayers(),
+                    e.config.vocabSize(),
+                    parameters,
+                    e.plainScores.get(DType.F32).positions(),
+                    settings.context(),
+                    settings.calibrationTokens(),
+                    settings.seed(),
+                    defaults,
+                    baselines,
+                    results);
         }
     }
 
     /** The experiment on one model, its weights open until {@link #close()}; call {@link #baselines()} first. */
-    static AccuracyExperiment open(Path modelDir, int[] tokens, Settings settings, Consumer<String> log) throws IOException {
+    static AccuracyExperiment open(Path modelDir, int[] tokens, Settings settings, Consumer<String> log)
+            throws IOException {
         ModelConfig config = ModelConfig.read(modelDir);
         for (int id : tokens)
             if (id < 0 || id >= config.vocabSize())
-                throw new IllegalArgumentException("held-out token id " + id + " is outside the model's vocabulary of " + config.vocabSize()
-                        + " (is the tokenizer the model's?)");
-        if (tokens.length < 2) throw new IllegalArgumentException("need at least 2 held-out tokens, got " + tokens.length);
+                throw new IllegalArgumentException("held-out token id " + id + " is outside the model's vocabulary of "
+                        + config.vocabSize() + " (is the tokenizer the model's?)");
+        if (tokens.length < 2)
+            throw new IllegalArgumentException("need at least 2 held-out tokens, got " + tokens.length);
         Set<Integer> fixed = SpecialTokens.read(modelDir, config);
         return new AccuracyExperiment(config, fixed, SafetensorsWeights.open(modelDir), tokens, settings, log);
     }
@@ -206,7 +252,8 @@ public final class AccuracyExperiment implements AutoCloseable {
             NextTokenScores s = NextTokenScores.of(engine(config, convert(plain, t)), tokens, settings.context());
             plainScores.put(t, s);
             baselines.add(new Baseline(t.name(), s.perplexity(), s.accuracy()));
-            log.accept(String.format(Locale.ROOT, "plain %s: perplexity %.3f over %d tokens", t, s.perplexity(), s.positions()));
+            log.accept(String.format(
+                    Locale.ROOT, "plain %s: perplexity %.3f over %d tokens", t, s.perplexity(), s.positions()));
         }
         return baselines;
     }
@@ -216,21 +263,53 @@ public final class AccuracyExperiment implements AutoCloseable {
         Result r = measured.get(params + "/" + dtype);
         if (r == null) {
             long start = System.nanoTime();
-            ModelObfuscator obfuscator = ModelObfuscator.calibrated(config, plain, params, fixed, KeyStream.fromSeed(settings.seed()),
-                    dtype, settings.calibrationTokens());
+            ModelObfuscator obfuscator = ModelObfuscator.calibrated(
+                    config,
+                    plain,
+                    params,
+                    fixed,
+                    KeyStream.fromSeed(settings.seed()),
+                    dtype,
+                    settings.calibrationTokens());
             VocabPermutation tau = obfuscator.permutation();
-            NextTokenScores s = NextTokenScores.of(engine(obfuscator.obfuscatedConfig(), InMemoryModel.obfuscate(obfuscator, plain)),
-                    tau.obfuscate(tokens), settings.context());
+            NextTokenScores s = NextTokenScores.of(
+                    engine(obfuscator.obfuscatedConfig(), InMemoryModel.obfuscate(obfuscator, plain)),
+                    tau.obfuscate(tokens),
+                    settings.context());
             int[] predicted = tau.deobfuscate(s.argmax());
             NextTokenScores reference = plainScores.get(DType.F32);
-            r = new Result(axis, value, dtype.name(), params, s.perplexity(), s.perplexity() / plainScores.get(dtype).perplexity() - 1,
-                    NextTokenScores.matching(predicted, reference.argmax()), NextTokenScores.matching(predicted, reference.target()),
+            r = new Result(
+                    axis,
+                    value,
+                    dtype.name(),
+                    params,
+                    s.perplexity(),
+                    s.perplexity() / plainScores.get(dtype).perplexity() - 1,
+                    NextTokenScores.matching(predicted, reference.argmax()),
+                    NextTokenScores.matching(predicted, reference.target()),
                     (System.nanoTime() - start) / 1e9);
             measured.put(params + "/" + dtype, r);
-            log.accept(String.format(Locale.ROOT, "%s=%s %s: perplexity %.3f (%+.2f%%), agreement %.2f%% (%.1fs)",
-                    axis, value, dtype, r.perplexity(), 100 * r.perplexityIncrease(), 100 * r.agreement(), r.seconds()));
+            log.accept(String.format(
+                    Locale.ROOT,
+                    "%s=%s %s: perplexity %.3f (%+.2f%%), agreement %.2f%% (%.1fs)",
+                    axis,
+                    value,
+                    dtype,
+                    r.perplexity(),
+                    100 * r.perplexityIncrease(),
+                    100 * r.agreement(),
+                    r.seconds()));
         }
-        return new Result(axis, value, r.dtype(), r.params(), r.perplexity(), r.perplexityIncrease(), r.agreement(), r.accuracy(), r.seconds());
+        return new Result(
+                axis,
+                value,
+                r.dtype(),
+                r.params(),
+                r.perplexity(),
+                r.perplexityIncrease(),
+                r.agreement(),
+                r.accuracy(),
+                r.seconds());
     }
 
     private static Transformer engine(ModelConfig config, Weights weights) {

@@ -32,12 +32,21 @@ public final class AccuracyReport {
     public static Path write(Report r, Path dir) throws IOException {
         Files.createDirectories(dir);
         JSON.writeValue(dir.resolve("aloepri-accuracy.json").toFile(), r);
-        Files.writeString(dir.resolve("aloepri-noise.svg"), SvgChart.figure("AloePri noise on " + r.model() + " (cf. paper Fig. 3)",
-                panels(r, List.of(Axis.ALPHA_E, Axis.ALPHA_H), List.of("F32"))));
-        Files.writeString(dir.resolve("aloepri-lambda.svg"), SvgChart.figure("AloePri λ on " + r.model() + " (cf. paper Fig. 4)",
-                panels(r, List.of(Axis.LAMBDA), List.of("F32", "BF16"))));
-        Files.writeString(dir.resolve("aloepri-h.svg"), SvgChart.figure("AloePri expansion h on " + r.model() + " (cf. paper Fig. 5)",
-                panels(r, List.of(Axis.H), List.of("F32"))));
+        Files.writeString(
+                dir.resolve("aloepri-noise.svg"),
+                SvgChart.figure(
+                        "AloePri noise on " + r.model() + " (cf. paper Fig. 3)",
+                        panels(r, List.of(Axis.ALPHA_E, Axis.ALPHA_H), List.of("F32"))));
+        Files.writeString(
+                dir.resolve("aloepri-lambda.svg"),
+                SvgChart.figure(
+                        "AloePri λ on " + r.model() + " (cf. paper Fig. 4)",
+                        panels(r, List.of(Axis.LAMBDA), List.of("F32", "BF16"))));
+        Files.writeString(
+                dir.resolve("aloepri-h.svg"),
+                SvgChart.figure(
+                        "AloePri expansion h on " + r.model() + " (cf. paper Fig. 5)",
+                        panels(r, List.of(Axis.H), List.of("F32"))));
         Path md = dir.resolve("aloepri-accuracy.md");
         Files.writeString(md, markdown(r));
         return md;
@@ -64,9 +73,16 @@ public final class AccuracyReport {
                     agree.add(new Series(name, x, ag));
                 }
             }
-            panels.add(new Panel("held-out perplexity vs plain", axis.label, "perplexity increase (%)", axis.logScale, ppl,
-                    100 * PERPLEXITY_TARGET, "3% target"));
-            panels.add(new Panel("next-token agreement with plain", axis.label, "agreement (%)", axis.logScale, agree, null, null));
+            panels.add(new Panel(
+                    "held-out perplexity vs plain",
+                    axis.label,
+                    "perplexity increase (%)",
+                    axis.logScale,
+                    ppl,
+                    100 * PERPLEXITY_TARGET,
+                    "3% target"));
+            panels.add(new Panel(
+                    "next-token agreement with plain", axis.label, "agreement (%)", axis.logScale, agree, null, null));
         }
         return panels;
     }
@@ -74,44 +90,88 @@ public final class AccuracyReport {
     static String markdown(Report r) {
         StringBuilder sb = new StringBuilder();
         sb.append("# AloePri accuracy on ").append(r.model()).append("\n\n");
-        sb.append(String.format(Locale.ROOT, "- model: %s, d = %d, %d layers, vocabulary %d, %.2fM parameters; fingerprint %s%n",
-                r.architecture(), r.hiddenSize(), r.layers(), r.vocabSize(), r.parameters() / 1e6, r.fingerprint()));
-        sb.append(String.format(Locale.ROOT, "- held-out text: %d scored tokens, windows of %d tokens; κ calibrated on %d random ids; seed \"%s\"%n",
-                r.tokens(), r.context(), r.calibrationTokens(), r.seed()));
+        sb.append(String.format(
+                Locale.ROOT,
+                "- model: %s, d = %d, %d layers, vocabulary %d, %.2fM parameters; fingerprint %s%n",
+                r.architecture(),
+                r.hiddenSize(),
+                r.layers(),
+                r.vocabSize(),
+                r.parameters() / 1e6,
+                r.fingerprint()));
+        sb.append(String.format(
+                Locale.ROOT,
+                "- held-out text: %d scored tokens, windows of %d tokens; κ calibrated on %d random ids; seed \"%s\"%n",
+                r.tokens(),
+                r.context(),
+                r.calibrationTokens(),
+                r.seed()));
         var d = r.defaults();
-        sb.append(String.format(Locale.ROOT, "- defaults: λ = %s, h = %d (hidden %d → %d), α_e = %s, α_h = %s, β = %d, γ = %s%n",
-                d.lambda(), d.expansion(), r.hiddenSize(), r.hiddenSize() + 2 * d.expansion(), d.alphaE(), d.alphaH(), d.beta(), d.gamma()));
+        sb.append(String.format(
+                Locale.ROOT,
+                "- defaults: λ = %s, h = %d (hidden %d → %d), α_e = %s, α_h = %s, β = %d, γ = %s%n",
+                d.lambda(),
+                d.expansion(),
+                r.hiddenSize(),
+                r.hiddenSize() + 2 * d.expansion(),
+                d.alphaE(),
+                d.alphaH(),
+                d.beta(),
+                d.gamma()));
         sb.append("- one parameter moves at a time; all others stay at the defaults; every point uses the same seed\n");
-        sb.append("- agreement: the obfuscated model's argmax, mapped back through τ⁻¹, equals the plain F32 model's argmax\n");
-        sb.append("- perplexity increase: over the plain model stored at the same dtype (BF16 points over plain BF16)\n");
+        sb.append(
+                "- agreement: the obfuscated model's argmax, mapped back through τ⁻¹, equals the plain F32 model's argmax\n");
+        sb.append(
+                "- perplexity increase: over the plain model stored at the same dtype (BF16 points over plain BF16)\n");
         sb.append("- run: ").append(r.date()).append("\n\n");
         sb.append("| plain model | perplexity | next-token accuracy |\n|---|---:|---:|\n");
         for (var b : r.plain())
-            sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.2f%% |%n", b.dtype(), b.perplexity(), 100 * b.accuracy()));
+            sb.append(String.format(
+                    Locale.ROOT, "| %s | %.3f | %.2f%% |%n", b.dtype(), b.perplexity(), 100 * b.accuracy()));
 
         Result def = r.find("defaults", 0, "F32");
         boolean met = def.perplexityIncrease() <= PERPLEXITY_TARGET;
-        sb.append(String.format(Locale.ROOT, "%n**Target (defaults cost ≤ 3%% held-out perplexity): %s** — defaults at F32: %+.2f%% "
+        sb.append(String.format(
+                Locale.ROOT,
+                "%n**Target (defaults cost ≤ 3%% held-out perplexity): %s** — defaults at F32: %+.2f%% "
                         + "perplexity, %.2f%% agreement; at BF16: %+.2f%% (vs plain BF16). Without noise and block permutation "
                         + "(κ/RMSNorm error alone): %+.2f%%, %.2f%% agreement.%n",
-                met ? "met" : "NOT met", 100 * def.perplexityIncrease(), 100 * def.agreement(),
-                100 * r.find("defaults", 0, "BF16").perplexityIncrease(), 100 * r.find("exact", 0, "F32").perplexityIncrease(),
+                met ? "met" : "NOT met",
+                100 * def.perplexityIncrease(),
+                100 * def.agreement(),
+                100 * r.find("defaults", 0, "BF16").perplexityIncrease(),
+                100 * r.find("exact", 0, "F32").perplexityIncrease(),
                 100 * r.find("exact", 0, "F32").agreement()));
 
         for (boolean noise : new boolean[] {true, false})
             for (Axis axis : Axis.values()) {
                 String key = AccuracyExperiment.Point.key(axis, noise);
-                List<Result> rows = r.results().stream().filter(res -> res.axis().equals(key)).toList();
+                List<Result> rows = r.results().stream()
+                        .filter(res -> res.axis().equals(key))
+                        .toList();
                 if (rows.isEmpty()) continue;
-                sb.append("\n## ").append(axis.label).append(noise ? "" : ", embedding and head noise off").append("\n\n");
-                sb.append("| ").append(axis.key).append(" | dtype | perplexity | increase | agreement | next-token accuracy |\n");
+                sb.append("\n## ")
+                        .append(axis.label)
+                        .append(noise ? "" : ", embedding and head noise off")
+                        .append("\n\n");
+                sb.append("| ")
+                        .append(axis.key)
+                        .append(" | dtype | perplexity | increase | agreement | next-token accuracy |\n");
                 sb.append("|---:|---|---:|---:|---:|---:|\n");
                 for (Result res : rows)
-                    sb.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %+.2f%% | %.2f%% | %.2f%% |%n", number(res.value()), res.dtype(),
-                            res.perplexity(), 100 * res.perplexityIncrease(), 100 * res.agreement(), 100 * res.accuracy()));
+                    sb.append(String.format(
+                            Locale.ROOT,
+                            "| %s | %s | %.3f | %+.2f%% | %.2f%% | %.2f%% |%n",
+                            number(res.value()),
+                            res.dtype(),
+                            res.perplexity(),
+                            100 * res.perplexityIncrease(),
+                            100 * res.agreement(),
+                            100 * res.accuracy()));
             }
-        sb.append("\nPlots: `aloepri-noise.svg` (α_e, α_h), `aloepri-lambda.svg` (λ at F32 and BF16), `aloepri-h.svg` (h); "
-                + "all numbers in `aloepri-accuracy.json`.\n");
+        sb.append(
+                "\nPlots: `aloepri-noise.svg` (α_e, α_h), `aloepri-lambda.svg` (λ at F32 and BF16), `aloepri-h.svg` (h); "
+                        + "all numbers in `aloepri-accuracy.json`.\n");
         return sb.toString();
     }
 

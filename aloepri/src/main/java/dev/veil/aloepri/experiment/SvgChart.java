@@ -15,26 +15,44 @@ public final class SvgChart {
     /** At most this many measured x values get their own tick; more (a scatter of many points) get evenly spaced ticks. */
     private static final int MAX_MEASURED_TICKS = 8;
 
-    static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
+    static final String[] COLORS = {
+        "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"
+    };
     private static final int PANEL_W = 380, PANEL_H = 300, LEFT = 60, RIGHT = 16, TOP = 34, BOTTOM = 66, TITLE_H = 30;
 
     public record Series(String name, double[] x, double[] y) {}
 
     /** @param reference a horizontal dashed line (e.g. a target), or null; {@code referenceLabel} names it */
-    public record Panel(String title, String xLabel, String yLabel, boolean logX, List<Series> series, Double reference,
-                 String referenceLabel) {}
+    public record Panel(
+            String title,
+            String xLabel,
+            String yLabel,
+            boolean logX,
+            List<Series> series,
+            Double reference,
+            String referenceLabel) {}
 
     private SvgChart() {}
 
     public static String figure(String title, List<Panel> panels) {
         int legendRows = panels.stream().mapToInt(SvgChart::legendRows).max().orElse(0);
-        int width = PANEL_W * panels.size(), height = PANEL_H + TITLE_H + 13 * Math.max(0, legendRows - 2); // room for long legends
+        int width = PANEL_W * panels.size(),
+                height = PANEL_H + TITLE_H + 13 * Math.max(0, legendRows - 2); // room for long legends
         StringBuilder svg = new StringBuilder();
-        svg.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                + "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">%n", width, height, width, height));
+        svg.append(String.format(
+                Locale.ROOT,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                        + "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">%n",
+                width,
+                height,
+                width,
+                height));
         svg.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", width, height));
-        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">%s</text>%n",
-                width / 2, escape(title)));
+        svg.append(String.format(
+                Locale.ROOT,
+                "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">%s</text>%n",
+                width / 2,
+                escape(title)));
         for (int p = 0; p < panels.size(); p++) {
             svg.append(String.format(Locale.ROOT, "<g transform=\"translate(%d,%d)\">%n", p * PANEL_W, TITLE_H));
             panel(svg, panels.get(p));
@@ -61,21 +79,42 @@ public final class SvgChart {
         double step = niceStep((yMax - yMin) / 5);
         yMin = Math.floor(yMin / step) * step;
         yMax = Math.max(yMin + step, Math.ceil(yMax / step) * step);
-        double xMin = xs.stream().mapToDouble(x -> scaleX(x, panel.logX())).min().orElse(0);
-        double xMax = xs.stream().mapToDouble(x -> scaleX(x, panel.logX())).max().orElse(1);
+        double xMin =
+                xs.stream().mapToDouble(x -> scaleX(x, panel.logX())).min().orElse(0);
+        double xMax =
+                xs.stream().mapToDouble(x -> scaleX(x, panel.logX())).max().orElse(1);
         if (xMax == xMin) xMax = xMin + 1;
         double x0 = xMin, x1 = xMax, y0 = yMin, y1 = yMax;
         DoubleUnaryOperator px = x -> LEFT + (scaleX(x, panel.logX()) - x0) / (x1 - x0) * plotW;
         DoubleUnaryOperator py = y -> TOP + (1 - (y - y0) / (y1 - y0)) * plotH;
 
-        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"16\" text-anchor=\"middle\" font-size=\"12\">%s</text>%n",
-                LEFT + plotW / 2, escape(panel.title())));
-        svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#333\"/>%n",
-                LEFT, TOP, plotW, plotH));
+        svg.append(String.format(
+                Locale.ROOT,
+                "<text x=\"%d\" y=\"16\" text-anchor=\"middle\" font-size=\"12\">%s</text>%n",
+                LEFT + plotW / 2,
+                escape(panel.title())));
+        svg.append(String.format(
+                Locale.ROOT,
+                "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#333\"/>%n",
+                LEFT,
+                TOP,
+                plotW,
+                plotH));
         for (double y = yMin; y <= yMax + step / 2; y += step) {
             double at = py.applyAsDouble(y);
-            svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>%n", LEFT, at, LEFT + plotW, at));
-            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n", LEFT - 4, at + 4, number(y)));
+            svg.append(String.format(
+                    Locale.ROOT,
+                    "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>%n",
+                    LEFT,
+                    at,
+                    LEFT + plotW,
+                    at));
+            svg.append(String.format(
+                    Locale.ROOT,
+                    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n",
+                    LEFT - 4,
+                    at + 4,
+                    number(y)));
         }
         List<Double> ticks = xs;
         if (xs.size() > MAX_MEASURED_TICKS && !panel.logX()) {
@@ -92,37 +131,80 @@ public final class SvgChart {
         }
         for (double x : ticks) {
             double at = px.applyAsDouble(x);
-            svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333\"/>%n", at, TOP + plotH, at, TOP + plotH + 4));
-            svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n", at, TOP + plotH + 16, number(x)));
+            svg.append(String.format(
+                    Locale.ROOT,
+                    "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333\"/>%n",
+                    at,
+                    TOP + plotH,
+                    at,
+                    TOP + plotH + 4));
+            svg.append(String.format(
+                    Locale.ROOT,
+                    "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
+                    at,
+                    TOP + plotH + 16,
+                    number(x)));
         }
-        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
-                LEFT + plotW / 2, TOP + plotH + 32, escape(panel.xLabel())));
-        svg.append(String.format(Locale.ROOT, "<text transform=\"translate(14,%d) rotate(-90)\" text-anchor=\"middle\">%s</text>%n",
-                TOP + plotH / 2, escape(panel.yLabel())));
+        svg.append(String.format(
+                Locale.ROOT,
+                "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
+                LEFT + plotW / 2,
+                TOP + plotH + 32,
+                escape(panel.xLabel())));
+        svg.append(String.format(
+                Locale.ROOT,
+                "<text transform=\"translate(14,%d) rotate(-90)\" text-anchor=\"middle\">%s</text>%n",
+                TOP + plotH / 2,
+                escape(panel.yLabel())));
         if (panel.reference() != null) {
             double at = py.applyAsDouble(panel.reference());
-            svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"5,4\"/>%n",
-                    LEFT, at, LEFT + plotW, at));
-            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#666\">%s</text>%n",
-                    LEFT + plotW - 4, at - 4, escape(panel.referenceLabel())));
+            svg.append(String.format(
+                    Locale.ROOT,
+                    "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"5,4\"/>%n",
+                    LEFT,
+                    at,
+                    LEFT + plotW,
+                    at));
+            svg.append(String.format(
+                    Locale.ROOT,
+                    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#666\">%s</text>%n",
+                    LEFT + plotW - 4,
+                    at - 4,
+                    escape(panel.referenceLabel())));
         }
         for (int i = 0; i < panel.series().size(); i++) {
             Series s = panel.series().get(i);
             String color = COLORS[i % COLORS.length];
             StringBuilder points = new StringBuilder();
             for (int k = 0; k < s.x().length; k++)
-                points.append(String.format(Locale.ROOT, "%.1f,%.1f ", px.applyAsDouble(s.x()[k]), py.applyAsDouble(s.y()[k])));
-            svg.append(String.format(Locale.ROOT, "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>%n",
-                    points.toString().strip(), color));
+                points.append(String.format(
+                        Locale.ROOT, "%.1f,%.1f ", px.applyAsDouble(s.x()[k]), py.applyAsDouble(s.y()[k])));
+            svg.append(String.format(
+                    Locale.ROOT,
+                    "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>%n",
+                    points.toString().strip(),
+                    color));
             for (int k = 0; k < s.x().length; k++)
-                svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>%n",
-                        px.applyAsDouble(s.x()[k]), py.applyAsDouble(s.y()[k]), color));
-            if (panel.series().size() > 1) { // legend below the axis label, two entries per row (one when names are long)
+                svg.append(String.format(
+                        Locale.ROOT,
+                        "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>%n",
+                        px.applyAsDouble(s.x()[k]),
+                        py.applyAsDouble(s.y()[k]),
+                        color));
+            if (panel.series().size()
+                    > 1) { // legend below the axis label, two entries per row (one when names are long)
                 int perRow = perRow(panel);
                 int lx = LEFT + (i % perRow) * (plotW / 2), ly = TOP + plotH + 48 + 13 * (i / perRow);
-                svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"/>%n",
-                        lx, ly - 4, lx + 18, ly - 4, color));
-                svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s</text>%n", lx + 22, ly, escape(s.name())));
+                svg.append(String.format(
+                        Locale.ROOT,
+                        "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"/>%n",
+                        lx,
+                        ly - 4,
+                        lx + 18,
+                        ly - 4,
+                        color));
+                svg.append(String.format(
+                        Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s</text>%n", lx + 22, ly, escape(s.name())));
             }
         }
     }

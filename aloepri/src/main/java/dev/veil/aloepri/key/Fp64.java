@@ -58,7 +58,9 @@ public final class Fp64 {
     }
 
     public static DMatrixRMaj transpose(DMatrixRMaj a) {
-        return a.getNumElements() > PARALLEL_WORK ? CommonOps_MT_DDRM.transpose(a, null) : CommonOps_DDRM.transpose(a, null);
+        return a.getNumElements() > PARALLEL_WORK
+                ? CommonOps_MT_DDRM.transpose(a, null)
+                : CommonOps_DDRM.transpose(a, null);
     }
 
     /** Rows [from, to) of {@code a}. */

@@ -35,7 +35,8 @@ final class Fp64Gemm {
     }
 
     /** Rows [i0, i1) of C += α·A[:, k0..k1)·B[k0..k1, :]. */
-    private static void slab(double alpha, double[] a, double[] b, double[] c, int inner, int n, int i0, int i1, int k0, int k1) {
+    private static void slab(
+            double alpha, double[] a, double[] b, double[] c, int inner, int n, int i0, int i1, int k0, int k1) {
         int width = 2 * S.length();
         int j = 0;
         for (; j + width <= n; j += width) {
@@ -44,27 +45,40 @@ final class Fp64Gemm {
             for (; i < i1; i++) tile1(alpha, a, b, c, inner, n, i, j, k0, k1);
         }
         for (; j < n; j++) // the last columns, fewer than a tile
-            for (int i = i0; i < i1; i++) {
+        for (int i = i0; i < i1; i++) {
                 double s = 0;
                 for (int k = k0; k < k1; k++) s += a[i * inner + k] * b[k * n + j];
                 c[i * n + j] += alpha * s;
             }
     }
 
-    private static void tile4(double alpha, double[] a, double[] b, double[] c, int inner, int n, int i, int j, int k0, int k1) {
+    private static void tile4(
+            double alpha, double[] a, double[] b, double[] c, int inner, int n, int i, int j, int k0, int k1) {
         int step = S.length();
-        DoubleVector c00 = DoubleVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        DoubleVector c00 = DoubleVector.zero(S),
+                c01 = c00,
+                c10 = c00,
+                c11 = c00,
+                c20 = c00,
+                c21 = c00,
+                c30 = c00,
+                c31 = c00;
         int a0 = i * inner, a1 = a0 + inner, a2 = a1 + inner, a3 = a2 + inner;
         for (int k = k0; k < k1; k++) {
-            DoubleVector b0 = DoubleVector.fromArray(S, b, k * n + j), b1 = DoubleVector.fromArray(S, b, k * n + j + step);
+            DoubleVector b0 = DoubleVector.fromArray(S, b, k * n + j),
+                    b1 = DoubleVector.fromArray(S, b, k * n + j + step);
             DoubleVector x = DoubleVector.broadcast(S, a[a0 + k]);
-            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
             x = DoubleVector.broadcast(S, a[a1 + k]);
-            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
             x = DoubleVector.broadcast(S, a[a2 + k]);
-            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
             x = DoubleVector.broadcast(S, a[a3 + k]);
-            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
         }
         store(alpha, c00, c01, c, i * n + j);
         store(alpha, c10, c11, c, (i + 1) * n + j);
@@ -72,7 +86,8 @@ final class Fp64Gemm {
         store(alpha, c30, c31, c, (i + 3) * n + j);
     }
 
-    private static void tile1(double alpha, double[] a, double[] b, double[] c, int inner, int n, int i, int j, int k0, int k1) {
+    private static void tile1(
+            double alpha, double[] a, double[] b, double[] c, int inner, int n, int i, int j, int k0, int k1) {
         int step = S.length();
         DoubleVector c0 = DoubleVector.zero(S), c1 = c0;
         for (int k = k0; k < k1; k++) {

@@ -1,10 +1,10 @@
 package dev.veil.aloepri.key;
 
+import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ejml.data.DMatrixRMaj;
-import java.util.Arrays;
 
 /**
  * M = L·Q for a square M: Q with orthonormal rows, L lower triangular with a positive diagonal, by block classical
@@ -45,7 +45,8 @@ final class GramSchmidt {
     static DMatrixRMaj inverse(DMatrixRMaj m) {
         GramSchmidt g = new GramSchmidt(m, true);
         DMatrixRMaj inv = new DMatrixRMaj(g.n, g.n);
-        Fp64Gemm.multiplyAdd(1, Fp64.transpose(DMatrixRMaj.wrap(g.n, g.n, g.q)), DMatrixRMaj.wrap(g.n, g.n, g.lInverse), inv);
+        Fp64Gemm.multiplyAdd(
+                1, Fp64.transpose(DMatrixRMaj.wrap(g.n, g.n, g.q)), DMatrixRMaj.wrap(g.n, g.n, g.lInverse), inv);
         return inv;
     }
 
@@ -76,7 +77,8 @@ final class GramSchmidt {
                 }
             double norm = Math.sqrt(dot(y.data, j * n, y.data, j * n, n));
             // what is left of a row after removing the rows before it: ~0 when it depends on them
-            if (!(norm > 1e-12 * original[j])) throw new IllegalStateException("matrix is singular (row " + (i0 + j) + ")");
+            if (!(norm > 1e-12 * original[j]))
+                throw new IllegalStateException("matrix is singular (row " + (i0 + j) + ")");
             scale(1 / norm, y.data, j * n, n);
             if (x != null) scale(1 / norm, x.data, j * n, n);
         }
@@ -87,7 +89,8 @@ final class GramSchmidt {
     private static double dot(double[] a, int ao, double[] b, int bo, int len) {
         DoubleVector s = DoubleVector.zero(S);
         int k = 0, bound = S.loopBound(len);
-        for (; k < bound; k += S.length()) s = DoubleVector.fromArray(S, a, ao + k).fma(DoubleVector.fromArray(S, b, bo + k), s);
+        for (; k < bound; k += S.length())
+            s = DoubleVector.fromArray(S, a, ao + k).fma(DoubleVector.fromArray(S, b, bo + k), s);
         double r = s.reduceLanes(VectorOperators.ADD);
         for (; k < len; k++) r += a[ao + k] * b[bo + k];
         return r;

@@ -43,8 +43,16 @@ public final class KeyMatrices {
     /** Z_bottomᵀ·nullE (d+2h × h/2): D = nullE·G, so a reader adds Z_bottomᵀ·D = (Z_bottomᵀ·nullE)·G. */
     private final DMatrixRMaj residualFromD;
 
-    private KeyMatrices(int d, int h, DMatrixRMaj b, DMatrixRMaj bInv, DMatrixRMaj e, DMatrixRMaj f, DMatrixRMaj z,
-                        DMatrixRMaj nullFt, DMatrixRMaj nullE) {
+    private KeyMatrices(
+            int d,
+            int h,
+            DMatrixRMaj b,
+            DMatrixRMaj bInv,
+            DMatrixRMaj e,
+            DMatrixRMaj f,
+            DMatrixRMaj z,
+            DMatrixRMaj nullFt,
+            DMatrixRMaj nullE) {
         this.d = d;
         this.h = h;
         this.b = b;
@@ -74,7 +82,8 @@ public final class KeyMatrices {
     public static KeyMatrices generate(int d, int h, double lambda, RandomGenerator rng) {
         if (d <= 0) throw new IllegalArgumentException("hidden size d must be positive, got " + d);
         if (h < 0 || h % 2 != 0) throw new IllegalArgumentException("expansion h must be even and >= 0, got " + h);
-        if (!(lambda > 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be > 0, got " + lambda);
+        if (!(lambda > 0) || !Double.isFinite(lambda))
+            throw new IllegalArgumentException("lambda must be > 0, got " + lambda);
         double var = 1.0 / d;
         DMatrixRMaj u = Fp64.haarOrthogonal(d, rng);
         DMatrixRMaj b = u.copy();

@@ -14,8 +14,14 @@ import dev.veil.model.ModelConfig;
  * <p>Each key comes from its own sub-stream of the layer's stream, so one of them (the o writer, for κ calibration)
  * can be regenerated without the others.
  */
-public record AttentionKeys(WeightMatrix qReader, WeightMatrix kReader, WeightMatrix vReader, WeightMatrix oWriter,
-                            HeadKey[] heads, int[] kvOrder, int[][] groupOrder) {
+public record AttentionKeys(
+        WeightMatrix qReader,
+        WeightMatrix kReader,
+        WeightMatrix vReader,
+        WeightMatrix oWriter,
+        HeadKey[] heads,
+        int[] kvOrder,
+        int[][] groupOrder) {
 
     public static AttentionKeys sample(ModelConfig c, KeyMatrices keys, int beta, double gamma, KeyStream rng) {
         double[] inv = Rope.of(c).inverseFrequencies();
@@ -24,8 +30,14 @@ public record AttentionKeys(WeightMatrix qReader, WeightMatrix kReader, WeightMa
         for (int h = 0; h < heads.length; h++) heads[h] = HeadKey.sample(c.headDim(), inv, beta, gamma, intraHead);
         int[][] groups = new int[c.numKvHeads()][];
         for (int s = 0; s < groups.length; s++) groups[s] = intraHead.permutation(c.groupSize());
-        return new AttentionKeys(reader(keys, rng, "q"), reader(keys, rng, "k"), reader(keys, rng, "v"), oWriter(keys, rng),
-                heads, intraHead.permutation(c.numKvHeads()), groups);
+        return new AttentionKeys(
+                reader(keys, rng, "q"),
+                reader(keys, rng, "k"),
+                reader(keys, rng, "v"),
+                oWriter(keys, rng),
+                heads,
+                intraHead.permutation(c.numKvHeads()),
+                groups);
     }
 
     /** The o_proj writer key alone: the same matrix {@link #sample} draws from {@code rng}. */
@@ -35,8 +47,14 @@ public record AttentionKeys(WeightMatrix qReader, WeightMatrix kReader, WeightMa
 
     /** These keys with the input norm's weight γ folded into the q/k/v readers (see {@link NormFolding}). */
     public AttentionKeys foldNorm(float[] gamma) {
-        return new AttentionKeys(NormFolding.intoReader(gamma, qReader), NormFolding.intoReader(gamma, kReader),
-                NormFolding.intoReader(gamma, vReader), oWriter, heads, kvOrder, groupOrder);
+        return new AttentionKeys(
+                NormFolding.intoReader(gamma, qReader),
+                NormFolding.intoReader(gamma, kReader),
+                NormFolding.intoReader(gamma, vReader),
+                oWriter,
+                heads,
+                kvOrder,
+                groupOrder);
     }
 
     private static WeightMatrix reader(KeyMatrices keys, KeyStream rng, String label) {

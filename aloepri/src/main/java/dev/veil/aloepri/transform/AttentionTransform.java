@@ -13,7 +13,8 @@ public final class AttentionTransform {
 
     private AttentionTransform() {}
 
-    public static AttentionWeights apply(AttentionWeights w, AttentionKeys keys, int numHeads, int numKvHeads, int headDim) {
+    public static AttentionWeights apply(
+            AttentionWeights w, AttentionKeys keys, int numHeads, int numKvHeads, int headDim) {
         int group = numHeads / numKvHeads;
         List<WeightMatrix> q = new ArrayList<>(), k = new ArrayList<>(), v = new ArrayList<>(), oT = new ArrayList<>();
         float[] qb = w.qBias() == null ? null : new float[numHeads * headDim];
@@ -32,7 +33,8 @@ public final class AttentionTransform {
                 q.add(outputSide(w.q(), head, headDim, hk.query()));
                 biasInto(w.qBias(), head, hk.query(), qb, slot * group + g, headDim);
                 // o's input for this head is õ = o·U, so its columns take U⁻¹ on the left: (Wo_h·U⁻ᵀ)ᵀ = U⁻¹·Wo_hᵀ
-                oT.add(WeightMatrix.of(hk.valueInverse()).times(oTransposed.rowRange(head * headDim, (head + 1) * headDim)));
+                oT.add(WeightMatrix.of(hk.valueInverse())
+                        .times(oTransposed.rowRange(head * headDim, (head + 1) * headDim)));
             }
         }
         return new AttentionWeights(
@@ -40,7 +42,9 @@ public final class AttentionTransform {
                 KeyedLinear.reader(WeightMatrix.stackRows(k), keys.kReader()),
                 KeyedLinear.reader(WeightMatrix.stackRows(v), keys.vReader()),
                 keys.oWriter().transpose().timesTransposed(WeightMatrix.stackRows(oT)),
-                qb, kb, vb);
+                qb,
+                kb,
+                vb);
     }
 
     /** Head {@code head}'s rows of W mapped by T on the output side: y_h·T = x·(Tᵀ·W_h)ᵀ. */

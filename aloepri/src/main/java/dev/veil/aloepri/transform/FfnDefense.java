@@ -25,7 +25,9 @@ public final class FfnDefense {
         WeightMatrix gate = GaussianNoise.add(w.gate(), p.alphaGateUp(), rng.derive("gate.noise"));
         WeightMatrix up = GaussianNoise.add(w.up(), p.alphaGateUp(), rng.derive("up.noise"));
         WeightMatrix down = GaussianNoise.add(w.down(), p.alphaDown(), rng.derive("down.noise"));
-        return p.split() == 1 ? new FfnWeights(gate, up, down) : split(new FfnWeights(gate, up, down), p.split(), rng.derive("split"));
+        return p.split() == 1
+                ? new FfnWeights(gate, up, down)
+                : split(new FfnWeights(gate, up, down), p.split(), rng.derive("split"));
     }
 
     static FfnWeights split(FfnWeights w, int k, KeyStream rng) {
@@ -44,6 +46,7 @@ public final class FfnDefense {
                 }
                 out[r * ffn * k + i * k + k - 1] = (float) rest;
             }
-        return new FfnWeights(w.gate().gatherRows(source), w.up().gatherRows(source), new WeightMatrix(d, ffn * k, out));
+        return new FfnWeights(
+                w.gate().gatherRows(source), w.up().gatherRows(source), new WeightMatrix(d, ffn * k, out));
     }
 }

@@ -9,14 +9,19 @@ import dev.veil.aloepri.key.KeyStream;
  * ({@code scale[i]} for plain neuron i, log-uniform in [1/2, 2]; the paper leaves the law open).
  * Each key comes from its own sub-stream, so the down writer can be regenerated alone (κ calibration).
  */
-public record FfnKeys(WeightMatrix gateReader, WeightMatrix upReader, WeightMatrix downWriter, int[] order, float[] scale) {
+public record FfnKeys(
+        WeightMatrix gateReader, WeightMatrix upReader, WeightMatrix downWriter, int[] order, float[] scale) {
 
     public static FfnKeys sample(int ffnDim, KeyMatrices keys, KeyStream rng) {
         KeyStream neurons = rng.derive("neurons");
         float[] scale = new float[ffnDim];
         for (int i = 0; i < ffnDim; i++) scale[i] = (float) HeadKey.logUniform(HeadKey.SCALE_RANGE, neurons);
-        return new FfnKeys(WeightMatrix.of(keys.readerKey(rng.derive("gate"))), WeightMatrix.of(keys.readerKey(rng.derive("up"))),
-                downWriter(keys, rng), neurons.permutation(ffnDim), scale);
+        return new FfnKeys(
+                WeightMatrix.of(keys.readerKey(rng.derive("gate"))),
+                WeightMatrix.of(keys.readerKey(rng.derive("up"))),
+                downWriter(keys, rng),
+                neurons.permutation(ffnDim),
+                scale);
     }
 
     /** The down_proj writer key alone: the same matrix {@link #sample} draws from {@code rng}. */
@@ -26,7 +31,11 @@ public record FfnKeys(WeightMatrix gateReader, WeightMatrix upReader, WeightMatr
 
     /** These keys with the post-attention norm's weight γ folded into the gate/up readers (see {@link NormFolding}). */
     public FfnKeys foldNorm(float[] gamma) {
-        return new FfnKeys(NormFolding.intoReader(gamma, gateReader), NormFolding.intoReader(gamma, upReader), downWriter,
-                order, scale);
+        return new FfnKeys(
+                NormFolding.intoReader(gamma, gateReader),
+                NormFolding.intoReader(gamma, upReader),
+                downWriter,
+                order,
+                scale);
     }
 }

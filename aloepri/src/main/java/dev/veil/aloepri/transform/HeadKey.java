@@ -18,7 +18,8 @@ public record HeadKey(DMatrixRMaj query, DMatrixRMaj key, DMatrixRMaj value, DMa
 
     static final double SCALE_RANGE = 2.0;
 
-    public static HeadKey sample(int headDim, double[] inverseFrequencies, int beta, double gamma, RandomGenerator rng) {
+    public static HeadKey sample(
+            int headDim, double[] inverseFrequencies, int beta, double gamma, RandomGenerator rng) {
         int half = headDim / 2;
         DMatrixRMaj rotation = new DMatrixRMaj(headDim, headDim);
         DMatrixRMaj scale = new DMatrixRMaj(headDim, headDim);
@@ -44,8 +45,11 @@ public record HeadKey(DMatrixRMaj query, DMatrixRMaj key, DMatrixRMaj value, DMa
             blockPerm.set(j + half, blocks[j] + half, 1);
         }
         DMatrixRMaj u = Fp64.gaussian(headDim, headDim, 1.0 / headDim, rng);
-        return new HeadKey(Fp64.mult(Fp64.mult(rotation, scale), blockPerm),
-                Fp64.mult(Fp64.mult(rotation, inverseScale), blockPerm), u, Fp64.inverse(u));
+        return new HeadKey(
+                Fp64.mult(Fp64.mult(rotation, scale), blockPerm),
+                Fp64.mult(Fp64.mult(rotation, inverseScale), blockPerm),
+                u,
+                Fp64.inverse(u));
     }
 
     /** exp(U(−ln r, ln r)): a positive scale in [1/r, r], symmetric in log. */

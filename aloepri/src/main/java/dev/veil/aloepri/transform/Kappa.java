@@ -1,8 +1,8 @@
 package dev.veil.aloepri.transform;
 
 import dev.veil.aloepri.key.KeyMatrices;
-import java.util.random.RandomGenerator;
 import java.util.Arrays;
+import java.util.random.RandomGenerator;
 
 /**
  * The constant κ that replaces an RMSNorm weight (paper §5.2.5). The obfuscated norm computes

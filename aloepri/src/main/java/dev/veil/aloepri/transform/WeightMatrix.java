@@ -1,13 +1,13 @@
 package dev.veil.aloepri.transform;
 
 import dev.veil.engine.kernel.MatMul;
+import dev.veil.engine.kernel.Matrix;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.DType;
 import dev.veil.model.Tensor;
 import java.lang.foreign.MemorySegment;
-import org.ejml.data.DMatrixRMaj;
-import dev.veil.engine.kernel.Matrix;
 import java.util.List;
+import org.ejml.data.DMatrixRMaj;
 
 /**
  * A row-major float matrix: a weight in the Hugging Face layout ([out, in]) or a key matrix rounded to
@@ -49,7 +49,8 @@ public record WeightMatrix(int rows, int cols, float[] data) {
     /** {@code this · otherᵀ}. */
     public WeightMatrix timesTransposed(WeightMatrix other) {
         if (cols != other.cols)
-            throw new IllegalArgumentException("inner sizes differ: " + rows + "×" + cols + " · (" + other.rows + "×" + other.cols + ")ᵀ");
+            throw new IllegalArgumentException(
+                    "inner sizes differ: " + rows + "×" + cols + " · (" + other.rows + "×" + other.cols + ")ᵀ");
         // The kernel widens a block of the weight operand once and streams the activation operand past it, so the
         // activation operand should be the smaller one (a key, rather than a vocabulary-sized table): it then stays
         // in cache. For a taller this, compute (other·thisᵀ)ᵀ.
@@ -75,8 +76,7 @@ public record WeightMatrix(int rows, int cols, float[] data) {
             for (int r0 = from; r0 < to; r0 += TRANSPOSE_TILE)
                 for (int c0 = 0; c0 < cols; c0 += TRANSPOSE_TILE) {
                     int r1 = Math.min(to, r0 + TRANSPOSE_TILE), c1 = Math.min(cols, c0 + TRANSPOSE_TILE);
-                    for (int r = r0; r < r1; r++)
-                        for (int c = c0; c < c1; c++) t[c * rows + r] = data[r * cols + c];
+                    for (int r = r0; r < r1; r++) for (int c = c0; c < c1; c++) t[c * rows + r] = data[r * cols + c];
                 }
         });
         return new WeightMatrix(cols, rows, t);
@@ -116,8 +116,7 @@ public record WeightMatrix(int rows, int cols, float[] data) {
     public WeightMatrix scaleColumns(float[] scale) {
         if (scale.length != cols) throw new IllegalArgumentException(scale.length + " scales for " + cols + " columns");
         float[] out = data.clone();
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) out[r * cols + c] *= scale[c];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) out[r * cols + c] *= scale[c];
         return new WeightMatrix(rows, cols, out);
     }
 }

@@ -39,8 +39,10 @@ class DenseTest {
     @Test
     void haarMatricesLargerThanOneBlockAreOrthogonal() {
         DMatrixRMaj q = Fp64.haarOrthogonal(200, KeyStream.fromSeed("haar200"));
-        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(q, Fp64.transpose(q)))).isLessThan(1e-13);
-        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(Fp64.transpose(q), q))).isLessThan(1e-13);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(q, Fp64.transpose(q))))
+                .isLessThan(1e-13);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(Fp64.transpose(q), q)))
+                .isLessThan(1e-13);
     }
 
     @Test

@@ -32,7 +32,9 @@ class KeyMatricesTest {
         for (DMatrixRMaj p : writers)
             for (DMatrixRMaj q : readers)
                 assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(p, q))).isLessThan(1e-10);
-        if (h > 0) assertThat(MatrixFeatures_DDRM.isIdentical(writers.get(0), writers.get(1), 1e-3)).isFalse();
+        if (h > 0)
+            assertThat(MatrixFeatures_DDRM.isIdentical(writers.get(0), writers.get(1), 1e-3))
+                    .isFalse();
     }
 
     @Test
@@ -48,13 +50,15 @@ class KeyMatricesTest {
         CommonOps_DDRM.insert(keys.b(), bce, 0, 0);
         CommonOps_DDRM.insert(c, bce, 0, d);
         CommonOps_DDRM.insert(keys.e(), bce, 0, d + h);
-        assertThat(MatrixFeatures_DDRM.isIdentical(p, Fp64.mult(bce, keys.z()), 1e-12)).isTrue();
+        assertThat(MatrixFeatures_DDRM.isIdentical(p, Fp64.mult(bce, keys.z()), 1e-12))
+                .isTrue();
 
         DMatrixRMaj stacked = new DMatrixRMaj(d + 2 * h, d);
         CommonOps_DDRM.insert(Fp64.inverse(keys.b()), stacked, 0, 0);
         CommonOps_DDRM.insert(keys.f(), stacked, d, 0);
         CommonOps_DDRM.insert(dd, stacked, d + h, 0);
-        assertThat(MatrixFeatures_DDRM.isIdentical(q, Fp64.mult(Fp64.transpose(keys.z()), stacked), 1e-12)).isTrue();
+        assertThat(MatrixFeatures_DDRM.isIdentical(q, Fp64.mult(Fp64.transpose(keys.z()), stacked), 1e-12))
+                .isTrue();
 
         // CF = 0, ED = 0, E and F of rank h/2, Z orthogonal
         assertThat(CommonOps_DDRM.elementMaxAbs(Fp64.mult(c, keys.f()))).isLessThan(1e-13);
@@ -62,7 +66,8 @@ class KeyMatricesTest {
         assertThat(CommonOps_DDRM.elementMaxAbs(c)).isGreaterThan(1e-3);
         assertThat(SingularOps_DDRM.rank(keys.e().copy(), 1e-9)).isEqualTo(h / 2);
         assertThat(SingularOps_DDRM.rank(keys.f().copy(), 1e-9)).isEqualTo(h / 2);
-        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(Fp64.transpose(keys.z()), keys.z()))).isLessThan(1e-12);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(Fp64.transpose(keys.z()), keys.z())))
+                .isLessThan(1e-12);
     }
 
     @Test
@@ -83,9 +88,12 @@ class KeyMatricesTest {
 
     @Test
     void theSameSeedGivesTheSameKeys() {
-        DMatrixRMaj a = KeyMatrices.generate(16, 4, 0.3, KeyStream.fromSeed("s")).writerKey(KeyStream.fromSeed("w"));
-        DMatrixRMaj b = KeyMatrices.generate(16, 4, 0.3, KeyStream.fromSeed("s")).writerKey(KeyStream.fromSeed("w"));
-        DMatrixRMaj c = KeyMatrices.generate(16, 4, 0.3, KeyStream.fromSeed("t")).writerKey(KeyStream.fromSeed("w"));
+        DMatrixRMaj a =
+                KeyMatrices.generate(16, 4, 0.3, KeyStream.fromSeed("s")).writerKey(KeyStream.fromSeed("w"));
+        DMatrixRMaj b =
+                KeyMatrices.generate(16, 4, 0.3, KeyStream.fromSeed("s")).writerKey(KeyStream.fromSeed("w"));
+        DMatrixRMaj c =
+                KeyMatrices.generate(16, 4, 0.3, KeyStream.fromSeed("t")).writerKey(KeyStream.fromSeed("w"));
         assertThat(a.data).containsExactly(b.data);
         assertThat(MatrixFeatures_DDRM.isIdentical(a, c, 1e-3)).isFalse();
     }
@@ -94,7 +102,8 @@ class KeyMatricesTest {
     void haarOrthogonalIsOrthogonalWithUnbiasedSigns() {
         KeyStream rng = KeyStream.fromSeed("haar");
         DMatrixRMaj q = Fp64.haarOrthogonal(20, rng);
-        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(Fp64.transpose(q), q))).isLessThan(1e-13);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(Fp64.transpose(q), q)))
+                .isLessThan(1e-13);
         // E[Q_00] = 0 for Haar; without the sign fix Householder QR biases the diagonal.
         double mean = 0;
         int n = 400;

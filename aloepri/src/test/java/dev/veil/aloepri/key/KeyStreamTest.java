@@ -3,8 +3,8 @@ package dev.veil.aloepri.key;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Arrays;
-import org.junit.jupiter.api.Test;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
 
 class KeyStreamTest {
 
@@ -32,7 +32,8 @@ class KeyStreamTest {
         assertThat(sum / n).isBetween(-0.01, 0.01);
         assertThat(sq / n).isBetween(0.98, 1.02);
         int[] p = rng.permutation(1000);
-        assertThat(Arrays.stream(p).sorted().toArray()).containsExactly(IntStream.range(0, 1000).toArray());
+        assertThat(Arrays.stream(p).sorted().toArray())
+                .containsExactly(IntStream.range(0, 1000).toArray());
         assertThat(p).isNotEqualTo(IntStream.range(0, 1000).toArray());
     }
 

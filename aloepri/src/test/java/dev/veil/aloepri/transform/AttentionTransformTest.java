@@ -4,24 +4,43 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.aloepri.key.KeyMatrices;
 import dev.veil.aloepri.key.KeyStream;
+import dev.veil.engine.kernel.Rope;
 import dev.veil.model.ModelConfig;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import dev.veil.engine.kernel.Rope;
 
 class AttentionTransformTest {
 
     static ModelConfig config(int d, int heads, int kvHeads, int headDim, boolean bias) {
-        return new ModelConfig(bias ? ModelConfig.Architecture.QWEN2 : ModelConfig.Architecture.LLAMA, 100, d, 2 * d, 1,
-                heads, kvHeads, headDim, 1e-6, 10000, null, 512, false, bias, 1, List.of(2), "float32");
+        return new ModelConfig(
+                bias ? ModelConfig.Architecture.QWEN2 : ModelConfig.Architecture.LLAMA,
+                100,
+                d,
+                2 * d,
+                1,
+                heads,
+                kvHeads,
+                headDim,
+                1e-6,
+                10000,
+                null,
+                512,
+                false,
+                bias,
+                1,
+                List.of(2),
+                "float32");
     }
 
     static AttentionWeights randomWeights(ModelConfig c, KeyStream rng) {
         int d = c.hiddenSize();
         double std = 1 / Math.sqrt(d);
-        return new AttentionWeights(Reference.random(c.qDim(), d, std, rng), Reference.random(c.kvDim(), d, std, rng),
-                Reference.random(c.kvDim(), d, std, rng), Reference.random(d, c.qDim(), 1 / Math.sqrt(c.qDim()), rng),
+        return new AttentionWeights(
+                Reference.random(c.qDim(), d, std, rng),
+                Reference.random(c.kvDim(), d, std, rng),
+                Reference.random(c.kvDim(), d, std, rng),
+                Reference.random(d, c.qDim(), 1 / Math.sqrt(c.qDim()), rng),
                 c.attentionBias() ? Reference.randomVector(c.qDim(), 0.5, rng) : null,
                 c.attentionBias() ? Reference.randomVector(c.kvDim(), 0.5, rng) : null,
                 c.attentionBias() ? Reference.randomVector(c.kvDim(), 0.5, rng) : null);
@@ -45,7 +64,8 @@ class AttentionTransformTest {
 
     @ParameterizedTest(name = "d={0} heads={1}/{2} head_dim={3} bias={4}")
     @CsvSource({"48,4,4,12,false", "48,6,2,16,true", "40,4,1,10,true", "32,8,4,8,false"})
-    void obfuscatedAttentionIsPlainAttentionTimesTheWriterKey(int d, int heads, int kvHeads, int headDim, boolean bias) {
+    void obfuscatedAttentionIsPlainAttentionTimesTheWriterKey(
+            int d, int heads, int kvHeads, int headDim, boolean bias) {
         ModelConfig c = config(d, heads, kvHeads, headDim, bias);
         assertThat(error(c, 1, 1e3, "attn-" + d + heads)).isLessThan(2e-5);
     }
@@ -63,7 +83,11 @@ class AttentionTransformTest {
         ModelConfig c = config(48, 8, 4, 6, false);
         int moved = 0;
         for (int i = 0; i < 5; i++) {
-            AttentionKeys k = AttentionKeys.sample(c, KeyMatrices.generate(48, 0, 0.3, KeyStream.fromSeed("p" + i)), 1, 1e3,
+            AttentionKeys k = AttentionKeys.sample(
+                    c,
+                    KeyMatrices.generate(48, 0, 0.3, KeyStream.fromSeed("p" + i)),
+                    1,
+                    1e3,
                     KeyStream.fromSeed("h" + i));
             for (int s = 0; s < 4; s++) if (k.kvOrder()[s] != s || k.groupOrder()[s][0] != 0) moved++;
         }

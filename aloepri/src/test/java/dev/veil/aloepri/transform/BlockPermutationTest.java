@@ -3,19 +3,21 @@ package dev.veil.aloepri.transform;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.aloepri.key.KeyStream;
+import dev.veil.engine.kernel.Rope;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
-import dev.veil.engine.kernel.Rope;
 
 class BlockPermutationTest {
 
     /** head_dim 128, rope_theta 1e4: θ_j = 1e4^(−j/64). */
-    private static final double[] INV = Rope.of(AttentionTransformTest.config(128, 1, 1, 128, false)).inverseFrequencies();
+    private static final double[] INV =
+            Rope.of(AttentionTransformTest.config(128, 1, 1, 128, false)).inverseFrequencies();
 
     @Test
     void betaOneIsTheIdentity() {
-        assertThat(BlockPermutation.sample(INV, 1, 1e3, KeyStream.fromSeed("b1"))).containsExactly(IntStream.range(0, 64).toArray());
+        assertThat(BlockPermutation.sample(INV, 1, 1e3, KeyStream.fromSeed("b1")))
+                .containsExactly(IntStream.range(0, 64).toArray());
     }
 
     @Test
@@ -24,7 +26,8 @@ class BlockPermutationTest {
         int movedHigh = 0, movedLow = 0;
         for (int s = 0; s < 200; s++) {
             int[] p = BlockPermutation.sample(INV, 8, 1e3, rng);
-            assertThat(Arrays.stream(p).sorted().toArray()).containsExactly(IntStream.range(0, 64).toArray());
+            assertThat(Arrays.stream(p).sorted().toArray())
+                    .containsExactly(IntStream.range(0, 64).toArray());
             for (int j = 0; j < 64; j++) {
                 assertThat(Math.abs(p[j] - j)).isLessThan(8);
                 if (p[j] != j) {

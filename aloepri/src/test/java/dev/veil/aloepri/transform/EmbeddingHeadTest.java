@@ -22,7 +22,8 @@ class EmbeddingHeadTest {
         WeightMatrix obf = EmbeddingTransform.apply(embed, p, tau);
         WeightMatrix keyed = embed.times(p);
         for (int t = 0; t < N; t++) {
-            WeightMatrix expected = keyed.rowRange(t, t + 1), actual = obf.rowRange(tau.obfuscate(t), tau.obfuscate(t) + 1);
+            WeightMatrix expected = keyed.rowRange(t, t + 1),
+                    actual = obf.rowRange(tau.obfuscate(t), tau.obfuscate(t) + 1);
             assertThat(Reference.relativeError(actual, expected)).isLessThan(1e-6);
         }
     }
@@ -37,7 +38,8 @@ class EmbeddingHeadTest {
         WeightMatrix x = Reference.random(3, D, 1, rng);
         WeightMatrix plainLogits = Reference.linear(x, head, null);
         WeightMatrix obfLogits = Reference.linear(x.times(WeightMatrix.of(keys.writerKey(rng))), obf, null);
-        WeightMatrix unpermuted = obfLogits.transpose().gatherRows(tau.forward()).transpose();
+        WeightMatrix unpermuted =
+                obfLogits.transpose().gatherRows(tau.forward()).transpose();
         assertThat(Reference.relativeError(unpermuted, plainLogits)).isLessThan(1e-5);
     }
 

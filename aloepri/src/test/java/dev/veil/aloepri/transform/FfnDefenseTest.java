@@ -10,7 +10,9 @@ import org.junit.jupiter.api.Test;
 class FfnDefenseTest {
 
     static FfnWeights random(int d, int ffn, KeyStream rng) {
-        return new FfnWeights(Reference.random(ffn, d, 1 / Math.sqrt(d), rng), Reference.random(ffn, d, 1 / Math.sqrt(d), rng),
+        return new FfnWeights(
+                Reference.random(ffn, d, 1 / Math.sqrt(d), rng),
+                Reference.random(ffn, d, 1 / Math.sqrt(d), rng),
                 Reference.random(d, ffn, 1 / Math.sqrt(ffn), rng));
     }
 
@@ -21,9 +23,11 @@ class FfnDefenseTest {
         FfnWeights split = FfnDefense.apply(plain, AloePriParams.defaults(32).withFfn(0, 0, 3), rng.derive("defense"));
         assertThat(split.gate().rows()).isEqualTo(120);
         assertThat(split.down().cols()).isEqualTo(120);
-        for (int j = 0; j < 32; j++) assertThat(split.gate().get(7, j)).isEqualTo(plain.gate().get(2, j)); // unit 7 = part 1 of unit 2
+        for (int j = 0; j < 32; j++)
+            assertThat(split.gate().get(7, j)).isEqualTo(plain.gate().get(2, j)); // unit 7 = part 1 of unit 2
         WeightMatrix x = Reference.random(6, 32, 1, rng);
-        assertThat(Reference.relativeError(Reference.ffn(x, split), Reference.ffn(x, plain))).isLessThan(1e-5);
+        assertThat(Reference.relativeError(Reference.ffn(x, split), Reference.ffn(x, plain)))
+                .isLessThan(1e-5);
         // the parts' down columns look nothing like the unit's: the sorted-row signature of head·W_down is gone
         double dot = 0, na = 0, nb = 0;
         for (int r = 0; r < 32; r++) {
@@ -49,6 +53,7 @@ class FfnDefenseTest {
         assertThat(gateUp.down()).isEqualTo(plain.down());
         assertThat(gateUp.gate()).isNotEqualTo(plain.gate());
         assertThat(gateUp.up()).isNotEqualTo(plain.up());
-        assertThat(FfnDefense.apply(plain, AloePriParams.paper(64), rng.derive("c"))).isEqualTo(plain); // off at the paper's values
+        assertThat(FfnDefense.apply(plain, AloePriParams.paper(64), rng.derive("c")))
+                .isEqualTo(plain); // off at the paper's values
     }
 }

@@ -14,8 +14,10 @@ class FfnTransformTest {
     void obfuscatedFfnIsPlainFfnTimesTheWriterKey(int d, int ffn, int h) {
         KeyStream rng = KeyStream.fromSeed("ffn" + d);
         KeyMatrices keys = KeyMatrices.generate(d, h, 0.3, rng);
-        FfnWeights plain = new FfnWeights(Reference.random(ffn, d, 1 / Math.sqrt(d), rng),
-                Reference.random(ffn, d, 1 / Math.sqrt(d), rng), Reference.random(d, ffn, 1 / Math.sqrt(ffn), rng));
+        FfnWeights plain = new FfnWeights(
+                Reference.random(ffn, d, 1 / Math.sqrt(d), rng),
+                Reference.random(ffn, d, 1 / Math.sqrt(d), rng),
+                Reference.random(d, ffn, 1 / Math.sqrt(ffn), rng));
         WeightMatrix x = Reference.random(5, d, 1, rng);
         FfnKeys k = FfnKeys.sample(ffn, keys, rng);
         FfnWeights obf = FfnTransform.apply(plain, k);

@@ -4,34 +4,41 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.aloepri.key.Fp64;
 import dev.veil.aloepri.key.KeyStream;
+import dev.veil.engine.kernel.Rope;
 import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.Test;
-import dev.veil.engine.kernel.Rope;
 
 class HeadKeyTest {
 
     private static final int HD = 16;
-    private static final double[] INV = Rope.of(AttentionTransformTest.config(32, 2, 2, HD, false)).inverseFrequencies();
+    private static final double[] INV =
+            Rope.of(AttentionTransformTest.config(32, 2, 2, HD, false)).inverseFrequencies();
 
     @Test
     void queryAndKeyMapsPreserveScoresAndCommuteWithRope() {
         KeyStream rng = KeyStream.fromSeed("headkey");
         HeadKey k = HeadKey.sample(HD, INV, 1, 1e3, rng);
-        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(k.query(), Fp64.transpose(k.key())))).isLessThan(1e-12);
-        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(k.value(), k.valueInverse()))).isLessThan(1e-9);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(k.query(), Fp64.transpose(k.key()))))
+                .isLessThan(1e-12);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(k.value(), k.valueInverse())))
+                .isLessThan(1e-9);
         float[] q = Reference.randomVector(HD, 1, rng);
         for (int pos : new int[] {0, 1, 7, 300, 4000}) {
-            assertThat(maxDiff(roped(apply(q, k.query()), pos), apply(roped(q, pos), k.query()))).isLessThan(1e-5);
-            assertThat(maxDiff(roped(apply(q, k.key()), pos), apply(roped(q, pos), k.key()))).isLessThan(1e-5);
+            assertThat(maxDiff(roped(apply(q, k.query()), pos), apply(roped(q, pos), k.query())))
+                    .isLessThan(1e-5);
+            assertThat(maxDiff(roped(apply(q, k.key()), pos), apply(roped(q, pos), k.key())))
+                    .isLessThan(1e-5);
         }
     }
 
     @Test
     void aBlockPermutationMixingFrequenciesDoesNotCommuteWithRope() {
         HeadKey k = HeadKey.sample(HD, INV, 8, 0, KeyStream.fromSeed("mixing"));
-        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(k.query(), Fp64.transpose(k.key())))).isLessThan(1e-12);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(k.query(), Fp64.transpose(k.key()))))
+                .isLessThan(1e-12);
         float[] q = Reference.randomVector(HD, 1, KeyStream.fromSeed("q"));
-        assertThat(maxDiff(roped(apply(q, k.query()), 5), apply(roped(q, 5), k.query()))).isGreaterThan(1e-2);
+        assertThat(maxDiff(roped(apply(q, k.query()), 5), apply(roped(q, 5), k.query())))
+                .isGreaterThan(1e-2);
     }
 
     private static float[] roped(float[] x, int pos) {

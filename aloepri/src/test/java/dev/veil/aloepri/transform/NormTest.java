@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.aloepri.key.KeyMatrices;
 import dev.veil.aloepri.key.KeyStream;
-import org.junit.jupiter.api.Test;
 import java.util.Arrays;
+import org.junit.jupiter.api.Test;
 
 class NormTest {
 
@@ -16,8 +16,9 @@ class NormTest {
         float[] gamma = Reference.randomVector(32, 1, rng);
         WeightMatrix w = Reference.random(20, 32, 0.2, rng);
         WeightMatrix weighted = x.scaleColumns(gamma);
-        assertThat(Reference.relativeError(Reference.linear(x, NormFolding.fold(gamma, w), null),
-                Reference.linear(weighted, w, null))).isLessThan(1e-6);
+        assertThat(Reference.relativeError(
+                        Reference.linear(x, NormFolding.fold(gamma, w), null), Reference.linear(weighted, w, null)))
+                .isLessThan(1e-6);
     }
 
     @Test
@@ -40,17 +41,26 @@ class NormTest {
         double kappa = Kappa.gaussian(keys, 500, rng);
         // two writers into the residual, read by a third key
         WeightMatrix x = Reference.random(n, d, 1, rng), y = Reference.random(n, d, 1, rng);
-        WeightMatrix r = add(x, y), rObf = add(x.times(WeightMatrix.of(keys.writerKey(rng))), y.times(WeightMatrix.of(keys.writerKey(rng))));
-        WeightMatrix read = Reference.rmsNormalize(rObf, 0).scaleColumns(Kappa.normWeight(kappa, d + 2 * h))
+        WeightMatrix r = add(x, y),
+                rObf =
+                        add(
+                                x.times(WeightMatrix.of(keys.writerKey(rng))),
+                                y.times(WeightMatrix.of(keys.writerKey(rng))));
+        WeightMatrix read = Reference.rmsNormalize(rObf, 0)
+                .scaleColumns(Kappa.normWeight(kappa, d + 2 * h))
                 .times(WeightMatrix.of(keys.readerKey(rng)));
         WeightMatrix plain = Reference.rmsNormalize(r, 0);
         double meanScaleError = 0;
         for (int t = 0; t < n; t++) meanScaleError += Math.abs(Kappa.rms(read.data(), t * d, d) - 1) / n;
         // direction is exact: only the per-token scale is off
-        assertThat(Reference.relativeError(read.rowRange(0, 1).scaleColumns(fill(d, (float) (1 / Kappa.rms(read.data(), 0, d)))),
-                plain.rowRange(0, 1))).isLessThan(1e-5);
+        assertThat(Reference.relativeError(
+                        read.rowRange(0, 1).scaleColumns(fill(d, (float) (1 / Kappa.rms(read.data(), 0, d)))),
+                        plain.rowRange(0, 1)))
+                .isLessThan(1e-5);
         assertThat(meanScaleError).isLessThan(0.1);
-        System.out.printf("Gaussian kappa %.4f, mean |scale error| over %d two-writer residuals: %.4f%n", kappa, n, meanScaleError);
+        System.out.printf(
+                "Gaussian kappa %.4f, mean |scale error| over %d two-writer residuals: %.4f%n",
+                kappa, n, meanScaleError);
     }
 
     private static WeightMatrix add(WeightMatrix a, WeightMatrix b) {

@@ -58,7 +58,8 @@ public final class Reference {
     }
 
     /** Causal GQA attention with RoPE at positions 0..n−1, through o_proj: [n, d_in] → [n, o.rows]. */
-    public static WeightMatrix attention(WeightMatrix x, AttentionWeights w, int heads, int kvHeads, int headDim, double[] inv) {
+    public static WeightMatrix attention(
+            WeightMatrix x, AttentionWeights w, int heads, int kvHeads, int headDim, double[] inv) {
         int n = x.rows(), group = heads / kvHeads;
         WeightMatrix q = linear(x, w.q(), w.qBias()), k = linear(x, w.k(), w.kBias()), v = linear(x, w.v(), w.vBias());
         for (int p = 0; p < n; p++) {
@@ -78,7 +79,8 @@ public final class Reference {
                 double max = Double.NEGATIVE_INFINITY;
                 for (int t = 0; t <= p; t++) {
                     double s = 0;
-                    for (int i = 0; i < headDim; i++) s += (double) q.get(p, h * headDim + i) * k.get(t, kv * headDim + i);
+                    for (int i = 0; i < headDim; i++)
+                        s += (double) q.get(p, h * headDim + i) * k.get(t, kv * headDim + i);
                     score[t] = s / Math.sqrt(headDim);
                     max = Math.max(max, score[t]);
                 }

@@ -1,8 +1,8 @@
 package dev.veil.aloepri.transform;
 
+import dev.veil.engine.kernel.Rope;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
-import dev.veil.engine.kernel.Rope;
 import java.util.function.Consumer;
 
 /**
@@ -26,24 +26,35 @@ public final class ReferenceDecoder {
         double[] inv = Rope.of(c).inverseFrequencies();
         for (int l = 0; l < c.numLayers(); l++) {
             WeightMatrix a = norm(x, w, ModelConfig.layer(l, "input_layernorm.weight"), c);
-            AttentionWeights attn = new AttentionWeights(m(w, l, "self_attn.q_proj.weight"), m(w, l, "self_attn.k_proj.weight"),
-                    m(w, l, "self_attn.v_proj.weight"), m(w, l, "self_attn.o_proj.weight"),
-                    v(w, l, "self_attn.q_proj.bias"), v(w, l, "self_attn.k_proj.bias"), v(w, l, "self_attn.v_proj.bias"));
+            AttentionWeights attn = new AttentionWeights(
+                    m(w, l, "self_attn.q_proj.weight"),
+                    m(w, l, "self_attn.k_proj.weight"),
+                    m(w, l, "self_attn.v_proj.weight"),
+                    m(w, l, "self_attn.o_proj.weight"),
+                    v(w, l, "self_attn.q_proj.bias"),
+                    v(w, l, "self_attn.k_proj.bias"),
+                    v(w, l, "self_attn.v_proj.bias"));
             WeightMatrix o = Reference.attention(a, attn, c.numHeads(), c.numKvHeads(), c.headDim(), inv);
             residualWrites.accept(o);
             x = add(x, o);
             a = norm(x, w, ModelConfig.layer(l, "post_attention_layernorm.weight"), c);
-            WeightMatrix f = Reference.ffn(a, new FfnWeights(m(w, l, "mlp.gate_proj.weight"), m(w, l, "mlp.up_proj.weight"),
-                    m(w, l, "mlp.down_proj.weight")));
+            WeightMatrix f = Reference.ffn(
+                    a,
+                    new FfnWeights(
+                            m(w, l, "mlp.gate_proj.weight"),
+                            m(w, l, "mlp.up_proj.weight"),
+                            m(w, l, "mlp.down_proj.weight")));
             residualWrites.accept(f);
             x = add(x, f);
         }
-        WeightMatrix head = WeightMatrix.of(w.get(w.contains("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight"));
+        WeightMatrix head =
+                WeightMatrix.of(w.get(w.contains("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight"));
         return Reference.linear(norm(x, w, "model.norm.weight", c), head, null);
     }
 
     private static WeightMatrix norm(WeightMatrix x, Weights w, String name, ModelConfig c) {
-        return Reference.rmsNormalize(x, c.rmsNormEps()).scaleColumns(w.get(name).toFloats());
+        return Reference.rmsNormalize(x, c.rmsNormEps())
+                .scaleColumns(w.get(name).toFloats());
     }
 
     private static WeightMatrix m(Weights w, int l, String name) {

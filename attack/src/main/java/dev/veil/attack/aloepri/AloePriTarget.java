@@ -67,7 +67,8 @@ public final class AloePriTarget {
 
         /** {@code head · W_down}: {@code [V × d_ff]}, row v = how each FFN unit of layer {@code l} pushes token v's logit. */
         public float[] downHead(int l) {
-            float[] down = RowMajor.matrix(weights, ModelConfig.layer(l, "mlp.down_proj.weight"), hidden(), config.intermediateSize());
+            float[] down = RowMajor.matrix(
+                    weights, ModelConfig.layer(l, "mlp.down_proj.weight"), hidden(), config.intermediateSize());
             return RowMajor.times(head(), vocab(), hidden(), down, config.intermediateSize());
         }
 
@@ -93,7 +94,8 @@ public final class AloePriTarget {
     private final Capture capture;
     private final Side obfuscated, plain;
 
-    public AloePriTarget(Capture capture, ModelConfig obfConfig, Weights obf, ModelConfig plainConfig, Weights plainWeights) {
+    public AloePriTarget(
+            Capture capture, ModelConfig obfConfig, Weights obf, ModelConfig plainConfig, Weights plainWeights) {
         this(capture, obfConfig, obf, plainConfig, plainWeights, true);
     }
 
@@ -101,12 +103,18 @@ public final class AloePriTarget {
      * @param mergeSplitUnits undo an FFN unit split first ({@link UnitMerge}), as an attacker who knows the defense does;
      *                        false shows what the split does against one who does not
      */
-    public AloePriTarget(Capture capture, ModelConfig obfConfig, Weights obf, ModelConfig plainConfig, Weights plainWeights,
-                         boolean mergeSplitUnits) {
-        if (capture.mode() != Mode.ALOEPRI) throw new IllegalArgumentException("an AloePri attack needs an AloePri capture, got " + capture.mode());
+    public AloePriTarget(
+            Capture capture,
+            ModelConfig obfConfig,
+            Weights obf,
+            ModelConfig plainConfig,
+            Weights plainWeights,
+            boolean mergeSplitUnits) {
+        if (capture.mode() != Mode.ALOEPRI)
+            throw new IllegalArgumentException("an AloePri attack needs an AloePri capture, got " + capture.mode());
         if (obfConfig.vocabSize() != plainConfig.vocabSize())
-            throw new IllegalArgumentException("the obfuscated model's vocabulary (" + obfConfig.vocabSize() + ") differs from the public model's ("
-                    + plainConfig.vocabSize() + "): not obfuscated from it");
+            throw new IllegalArgumentException("the obfuscated model's vocabulary (" + obfConfig.vocabSize()
+                    + ") differs from the public model's (" + plainConfig.vocabSize() + "): not obfuscated from it");
         this.capture = capture;
         UnitMerge.Merged m = mergeSplitUnits ? UnitMerge.merge(obfConfig, obf, plainConfig.intermediateSize()) : null;
         this.obfuscated = m != null ? new Side(m.config(), m.weights()) : new Side(obfConfig, obf);

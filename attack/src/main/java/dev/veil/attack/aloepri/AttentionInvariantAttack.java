@@ -44,8 +44,12 @@ public final class AttentionInvariantAttack implements AloePriAttack {
             float[] plain = leverages(t.plain().queries(l), v, c.numHeads(), c.headDim());
             float[] obf = leverages(t.obfuscated().queries(l), v, c.numHeads(), c.headDim());
             // pair each obfuscated block with the plain block of the most similar leverage distribution
-            float[] d = RowSort.squaredDistances(RowSort.columnFeatures(obf, v, blocks, QUANTILES), blocks,
-                    RowSort.columnFeatures(plain, v, blocks, QUANTILES), blocks, QUANTILES);
+            float[] d = RowSort.squaredDistances(
+                    RowSort.columnFeatures(obf, v, blocks, QUANTILES),
+                    blocks,
+                    RowSort.columnFeatures(plain, v, blocks, QUANTILES),
+                    blocks,
+                    QUANTILES);
             for (int b = 0; b < blocks; b++) {
                 int match = TopK.smallest(Arrays.copyOfRange(d, b * blocks, (b + 1) * blocks), 1)[0];
                 for (int r = 0; r < v; r++) {
@@ -77,7 +81,8 @@ public final class AttentionInvariantAttack implements AloePriAttack {
                 double det = saa * sbb - sab * sab;
                 for (int r = 0; r < v; r++) {
                     double x = q[r * width + a], y = q[r * width + b];
-                    out[r * blocks + h * half + j] = det > 0 ? (float) ((x * x * sbb - 2 * x * y * sab + y * y * saa) / det) : 0f;
+                    out[r * blocks + h * half + j] =
+                            det > 0 ? (float) ((x * x * sbb - 2 * x * y * sab + y * y * saa) / det) : 0f;
                 }
             }
         return out;

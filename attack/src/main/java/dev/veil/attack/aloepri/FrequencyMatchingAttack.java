@@ -35,7 +35,8 @@ public final class FrequencyMatchingAttack implements AloePriAttack {
     @Override
     public Outcome attack(AloePriTarget t, Progress progress) {
         int v = t.vocab();
-        if (priorCounts.length != v) throw new IllegalArgumentException("prior counts for " + priorCounts.length + " ids, vocabulary " + v);
+        if (priorCounts.length != v)
+            throw new IllegalArgumentException("prior counts for " + priorCounts.length + " ids, vocabulary " + v);
         long[] seen = new long[v];
         for (Request r : t.requests()) {
             for (int id : r.idsIn()) seen[id]++;
@@ -46,7 +47,7 @@ public final class FrequencyMatchingAttack implements AloePriAttack {
         for (int rank = 0; rank < v; rank++) {
             int[] guesses = new int[Math.min(k, v)];
             for (int j = 0; j < guesses.length; j++) {
-                int offset = (j + 1) / 2 * (j % 2 == 1 ? 1 : -1);   // r, r+1, r-1, r+2, ...
+                int offset = (j + 1) / 2 * (j % 2 == 1 ? 1 : -1); // r, r+1, r-1, r+2, ...
                 int rr = Math.clamp(rank + offset, 0, v - 1);
                 guesses[j] = plainByRank[rr];
             }
@@ -59,9 +60,11 @@ public final class FrequencyMatchingAttack implements AloePriAttack {
 
     /** Ids by descending count (ties by id). */
     static int[] byCount(long[] counts) {
-        return IntStream.range(0, counts.length).boxed()
+        return IntStream.range(0, counts.length)
+                .boxed()
                 .sorted(Comparator.<Integer>comparingLong(i -> -counts[i]).thenComparingInt(i -> i))
-                .mapToInt(Integer::intValue).toArray();
+                .mapToInt(Integer::intValue)
+                .toArray();
     }
 
     /** The ids of {@code vocab} by descending count in {@code tokens}: a unigram ranking. */

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +25,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.Arrays;
 
 /**
  * AloePri's privacy/accuracy frontier on one model: for the paper's defaults, each defense beyond the paper and
@@ -38,12 +38,31 @@ public final class Frontier {
     /** A setting; {@code series} groups the points a plot line joins. */
     public record Setting(String name, String series, AloePriParams params) {}
 
-    public record Point(String name, String series, AloePriParams params, int servedHidden, int servedFfn, double perplexity,
-                        double perplexityIncrease, double agreement, String strongestAttack, double strongest, double strongestVocab,
-                        List<SelfAudit.Row> attacks, double seconds) {}
+    public record Point(
+            String name,
+            String series,
+            AloePriParams params,
+            int servedHidden,
+            int servedFfn,
+            double perplexity,
+            double perplexityIncrease,
+            double agreement,
+            String strongestAttack,
+            double strongest,
+            double strongestVocab,
+            List<SelfAudit.Row> attacks,
+            double seconds) {}
 
-    public record Result(String date, String model, int auditTokens, int accuracyTokens, int context, String seed, double plainPerplexity,
-                         double readsNothing, List<Point> points) {}
+    public record Result(
+            String date,
+            String model,
+            int auditTokens,
+            int accuracyTokens,
+            int context,
+            String seed,
+            double plainPerplexity,
+            double readsNothing,
+            List<Point> points) {}
 
     public static final double TARGET_RECOVERY = 0.05, TARGET_PERPLEXITY = 0.03, TARGET_AGREEMENT = 0.90;
 
@@ -58,18 +77,28 @@ public final class Frontier {
         List<Setting> s = new ArrayList<>();
         String paper = "paper: alpha_e (alpha_h 0.2)";
         s.add(new Setting("no noise", paper, d.withNoise(0, 0)));
-        for (double e : new double[] {0, 0.1, 0.25, 0.5}) s.add(new Setting("alpha_e " + e, paper, d.withNoise(e, d.alphaH())));
+        for (double e : new double[] {0, 0.1, 0.25, 0.5})
+            s.add(new Setting("alpha_e " + e, paper, d.withNoise(e, d.alphaH())));
         s.add(new Setting("paper defaults", paper, d));
         s.add(new Setting("alpha_e 1.5", paper, d.withNoise(1.5, d.alphaH())));
-        for (double a : new double[] {0.5, 2}) s.add(new Setting("alpha_h " + a, "paper: alpha_h (alpha_e 1)", d.withNoise(d.alphaE(), a)));
-        for (double a : new double[] {0.5, 1, 2}) s.add(new Setting("paper + alpha_down " + a, "paper + noise on W_down", d.withFfn(a, 0, 1)));
-        for (double a : new double[] {0.5, 1}) s.add(new Setting("paper + alpha_gate_up " + a, "paper + noise on W_gate, W_up", d.withFfn(0, a, 1)));
+        for (double a : new double[] {0.5, 2})
+            s.add(new Setting("alpha_h " + a, "paper: alpha_h (alpha_e 1)", d.withNoise(d.alphaE(), a)));
+        for (double a : new double[] {0.5, 1, 2})
+            s.add(new Setting("paper + alpha_down " + a, "paper + noise on W_down", d.withFfn(a, 0, 1)));
+        for (double a : new double[] {0.5, 1})
+            s.add(new Setting("paper + alpha_gate_up " + a, "paper + noise on W_gate, W_up", d.withFfn(0, a, 1)));
         s.add(new Setting("paper + split 2", "paper + unit split (exact), h 128", d.withFfn(0, 0, 2)));
         s.add(new Setting("paper, h 128", "paper + unit split (exact), h 128", d.withExpansion(128)));
         for (double e : new double[] {0.25, 0.5, 1, 1.5})
-            s.add(new Setting("alpha_e " + e + ", alpha_h 0.5, alpha_down 1", "alpha_e with alpha_h 0.5, alpha_down 1", d.withNoise(e, 0.5).withFfn(1, 0, 1)));
+            s.add(new Setting(
+                    "alpha_e " + e + ", alpha_h 0.5, alpha_down 1",
+                    "alpha_e with alpha_h 0.5, alpha_down 1",
+                    d.withNoise(e, 0.5).withFfn(1, 0, 1)));
         for (double e : new double[] {0.5, 1.5})
-            s.add(new Setting("alpha_e " + e + ", alpha_down 2", "alpha_e with alpha_down 2 (alpha_h 0.2)", d.withNoise(e, d.alphaH()).withFfn(2, 0, 1)));
+            s.add(new Setting(
+                    "alpha_e " + e + ", alpha_down 2",
+                    "alpha_e with alpha_down 2 (alpha_h 0.2)",
+                    d.withNoise(e, d.alphaH()).withFfn(2, 0, 1)));
         return s;
     }
 
@@ -77,28 +106,74 @@ public final class Frontier {
      * @param auditTokens    held-out text the attacks are scored on
      * @param accuracyTokens held-out text for perplexity and agreement (windows of {@code context})
      */
-    public static Result run(String model, ModelConfig config, Weights plain, Set<Integer> fixed, List<Setting> settings, int[] auditTokens,
-                             int[] accuracyTokens, int context, int[] publicTokens, String seed, Consumer<String> log) {
+    public static Result run(
+            String model,
+            ModelConfig config,
+            Weights plain,
+            Set<Integer> fixed,
+            List<Setting> settings,
+            int[] auditTokens,
+            int[] accuracyTokens,
+            int context,
+            int[] publicTokens,
+            String seed,
+            Consumer<String> log) {
         NextTokenScores base = NextTokenScores.of(engine(config, plain), accuracyTokens, context);
-        log.accept(String.format(Locale.ROOT, "plain: perplexity %.3f over %d positions", base.perplexity(), base.positions()));
+        log.accept(String.format(
+                Locale.ROOT, "plain: perplexity %.3f over %d positions", base.perplexity(), base.positions()));
         List<Point> points = new ArrayList<>();
         double readsNothing = Double.NaN;
         for (Setting s : settings) {
             long start = System.nanoTime();
             Obfuscation o = Obfuscation.of(config, plain, s.params(), fixed, seed, 128);
-            NextTokenScores scores = NextTokenScores.of(engine(o.config(), o.weights()), o.tau().obfuscate(accuracyTokens), context);
+            NextTokenScores scores =
+                    NextTokenScores.of(engine(o.config(), o.weights()), o.tau().obfuscate(accuracyTokens), context);
             double agreement = NextTokenScores.matching(o.tau().deobfuscate(scores.argmax()), base.argmax());
-            SelfAudit.Report a = SelfAudit.run(config, plain, o.config(), o.weights(), o.tau().forward(), auditTokens, publicTokens, Progress.NONE);
+            SelfAudit.Report a = SelfAudit.run(
+                    config,
+                    plain,
+                    o.config(),
+                    o.weights(),
+                    o.tau().forward(),
+                    auditTokens,
+                    publicTokens,
+                    Progress.NONE);
             readsNothing = a.readsNothing();
-            Point p = new Point(s.name(), s.series(), s.params(), o.config().hiddenSize(), o.config().intermediateSize(), scores.perplexity(),
-                    scores.perplexity() / base.perplexity() - 1, agreement, a.strongest().attack(), a.strongest().text(), a.strongest().vocab(),
-                    a.rows(), (System.nanoTime() - start) / 1e9);
+            Point p = new Point(
+                    s.name(),
+                    s.series(),
+                    s.params(),
+                    o.config().hiddenSize(),
+                    o.config().intermediateSize(),
+                    scores.perplexity(),
+                    scores.perplexity() / base.perplexity() - 1,
+                    agreement,
+                    a.strongest().attack(),
+                    a.strongest().text(),
+                    a.strongest().vocab(),
+                    a.rows(),
+                    (System.nanoTime() - start) / 1e9);
             points.add(p);
-            log.accept(String.format(Locale.ROOT, "%s: strongest %.1f%% (%s), perplexity %+.1f%%, agreement %.1f%% (%.0f s)", s.name(),
-                    100 * p.strongest(), p.strongestAttack(), 100 * p.perplexityIncrease(), 100 * p.agreement(), p.seconds()));
+            log.accept(String.format(
+                    Locale.ROOT,
+                    "%s: strongest %.1f%% (%s), perplexity %+.1f%%, agreement %.1f%% (%.0f s)",
+                    s.name(),
+                    100 * p.strongest(),
+                    p.strongestAttack(),
+                    100 * p.perplexityIncrease(),
+                    100 * p.agreement(),
+                    p.seconds()));
         }
-        return new Result(LocalDateTime.now().withNano(0).toString(), model, auditTokens.length, base.positions(), context, seed,
-                base.perplexity(), readsNothing, points);
+        return new Result(
+                LocalDateTime.now().withNano(0).toString(),
+                model,
+                auditTokens.length,
+                base.positions(),
+                context,
+                seed,
+                base.perplexity(),
+                readsNothing,
+                points);
     }
 
     private static Transformer engine(ModelConfig c, Weights w) {
@@ -107,15 +182,21 @@ public final class Frontier {
 
     /** The point that meets the targets with the least leak, else the knee: least recovery at ≤ 3% perplexity increase. */
     public static Point best(Result r) {
-        return r.points().stream().filter(p -> p.perplexityIncrease() <= TARGET_PERPLEXITY && p.agreement() >= TARGET_AGREEMENT)
-                .min(Comparator.comparingDouble(Point::strongest)).orElse(null);
+        return r.points().stream()
+                .filter(p -> p.perplexityIncrease() <= TARGET_PERPLEXITY && p.agreement() >= TARGET_AGREEMENT)
+                .min(Comparator.comparingDouble(Point::strongest))
+                .orElse(null);
     }
 
     /** Writes {@code aloepri-frontier.json}, {@code .md} and {@code .svg} into {@code dir}; returns their paths. */
     public static List<Path> write(Result r, Path dir) throws IOException {
         Files.createDirectories(dir);
-        Path json = dir.resolve("aloepri-frontier.json"), md = dir.resolve("aloepri-frontier.md"), svg = dir.resolve("aloepri-frontier.svg");
-        Files.writeString(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+        Path json = dir.resolve("aloepri-frontier.json"),
+                md = dir.resolve("aloepri-frontier.md"),
+                svg = dir.resolve("aloepri-frontier.svg");
+        Files.writeString(
+                json,
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
         Files.writeString(md, markdown(r));
         Files.writeString(svg, svg(r));
         return List.of(json, md, svg);
@@ -126,18 +207,30 @@ public final class Frontier {
      * order of {@link #standardSettings}'s names where known. Both runs must have measured the same way.
      */
     public static Result merge(Result earlier, Result more) {
-        if (!earlier.model().equals(more.model()) || !earlier.seed().equals(more.seed()) || earlier.auditTokens() != more.auditTokens()
-                || earlier.accuracyTokens() != more.accuracyTokens() || earlier.context() != more.context())
-            throw new IllegalArgumentException("the runs differ in model, seed or token counts: " + earlier.model() + "/" + earlier.seed() + " vs "
-                    + more.model() + "/" + more.seed());
+        if (!earlier.model().equals(more.model())
+                || !earlier.seed().equals(more.seed())
+                || earlier.auditTokens() != more.auditTokens()
+                || earlier.accuracyTokens() != more.accuracyTokens()
+                || earlier.context() != more.context())
+            throw new IllegalArgumentException("the runs differ in model, seed or token counts: " + earlier.model()
+                    + "/" + earlier.seed() + " vs " + more.model() + "/" + more.seed());
         Map<String, Point> by = new LinkedHashMap<>();
         earlier.points().forEach(p -> by.put(p.name(), p));
         more.points().forEach(p -> by.put(p.name(), p));
-        List<String> order = standardSettings(1024).stream().map(Setting::name).toList();   // the names do not depend on d
+        List<String> order =
+                standardSettings(1024).stream().map(Setting::name).toList(); // the names do not depend on d
         List<Point> points = new ArrayList<>(by.values());
         points.sort(Comparator.comparingInt(p -> order.contains(p.name()) ? order.indexOf(p.name()) : order.size()));
-        return new Result(more.date(), more.model(), more.auditTokens(), more.accuracyTokens(), more.context(), more.seed(),
-                more.plainPerplexity(), more.readsNothing(), points);
+        return new Result(
+                more.date(),
+                more.model(),
+                more.auditTokens(),
+                more.accuracyTokens(),
+                more.context(),
+                more.seed(),
+                more.plainPerplexity(),
+                more.readsNothing(),
+                points);
     }
 
     /** A result {@link #write} wrote: to render its table and plot again without rerunning. */
@@ -147,36 +240,90 @@ public final class Frontier {
 
     static String markdown(Result r) {
         StringBuilder b = new StringBuilder();
-        b.append("# AloePri: strongest attack vs accuracy cost (").append(r.model()).append(")\n\n");
-        b.append(String.format(Locale.ROOT, "%s; seed `%s`; attacks scored on %d held-out SOTU tokens; accuracy on %d positions "
+        b.append("# AloePri: strongest attack vs accuracy cost (")
+                .append(r.model())
+                .append(")\n\n");
+        b.append(String.format(
+                Locale.ROOT,
+                "%s; seed `%s`; attacks scored on %d held-out SOTU tokens; accuracy on %d positions "
                         + "(windows of %d); plain perplexity %.3f. A decoder that reads nothing recovers %.1f%% of the same text. "
                         + "Target: strongest ≤ %.0f%% at ≤ %.0f%% perplexity increase and ≥ %.0f%% next-token agreement.%n%n",
-                r.date(), r.seed(), r.auditTokens(), r.accuracyTokens(), r.context(), r.plainPerplexity(), 100 * r.readsNothing(),
-                100 * TARGET_RECOVERY, 100 * TARGET_PERPLEXITY, 100 * TARGET_AGREEMENT));
-        b.append("| setting | α_e | α_h | α_down | α_gate_up | split | h | strongest attack | recovered (text / vocab) | perplexity | next-token agreement |\n");
+                r.date(),
+                r.seed(),
+                r.auditTokens(),
+                r.accuracyTokens(),
+                r.context(),
+                r.plainPerplexity(),
+                100 * r.readsNothing(),
+                100 * TARGET_RECOVERY,
+                100 * TARGET_PERPLEXITY,
+                100 * TARGET_AGREEMENT));
+        b.append(
+                "| setting | α_e | α_h | α_down | α_gate_up | split | h | strongest attack | recovered (text / vocab) | perplexity | next-token agreement |\n");
         b.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Point p : r.points()) {
             AloePriParams a = p.params();
-            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %d | %d | %s | %.1f%% / %.1f%% | %+.1f%% | %.1f%% |%n", p.name(),
-                    num(a.alphaE()), num(a.alphaH()), num(a.alphaDown()), num(a.alphaGateUp()), a.split(), a.expansion(), p.strongestAttack(),
-                    100 * p.strongest(), 100 * p.strongestVocab(), 100 * p.perplexityIncrease(), 100 * p.agreement()));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %s | %s | %s | %s | %d | %d | %s | %.1f%% / %.1f%% | %+.1f%% | %.1f%% |%n",
+                    p.name(),
+                    num(a.alphaE()),
+                    num(a.alphaH()),
+                    num(a.alphaDown()),
+                    num(a.alphaGateUp()),
+                    a.split(),
+                    a.expansion(),
+                    p.strongestAttack(),
+                    100 * p.strongest(),
+                    100 * p.strongestVocab(),
+                    100 * p.perplexityIncrease(),
+                    100 * p.agreement()));
         }
-        Point best = best(r), least = r.points().stream().min(Comparator.comparingDouble(Point::strongest)).orElseThrow();
-        b.append(String.format(Locale.ROOT, "%nLeast leak measured: **%s**, strongest attack %.1f%% at %+.1f%% perplexity, %.1f%% agreement.%n",
-                least.name(), 100 * least.strongest(), 100 * least.perplexityIncrease(), 100 * least.agreement()));
-        b.append(best == null ? "No setting costs ≤ 3% perplexity at ≥ 90% agreement."
-                : String.format(Locale.ROOT, "Least leak within the accuracy target: **%s**, strongest attack %.1f%% (%s), perplexity %+.1f%%, agreement %.1f%%%s.",
-                best.name(), 100 * best.strongest(), best.strongestAttack(), 100 * best.perplexityIncrease(), 100 * best.agreement(),
-                best.strongest() <= TARGET_RECOVERY ? " — target met" : " — the recovery target is missed")).append('\n');
+        Point best = best(r),
+                least =
+                        r.points().stream()
+                                .min(Comparator.comparingDouble(Point::strongest))
+                                .orElseThrow();
+        b.append(String.format(
+                Locale.ROOT,
+                "%nLeast leak measured: **%s**, strongest attack %.1f%% at %+.1f%% perplexity, %.1f%% agreement.%n",
+                least.name(),
+                100 * least.strongest(),
+                100 * least.perplexityIncrease(),
+                100 * least.agreement()));
+        b.append(
+                        best == null
+                                ? "No setting costs ≤ 3% perplexity at ≥ 90% agreement."
+                                : String.format(
+                                        Locale.ROOT,
+                                        "Least leak within the accuracy target: **%s**, strongest attack %.1f%% (%s), perplexity %+.1f%%, agreement %.1f%%%s.",
+                                        best.name(),
+                                        100 * best.strongest(),
+                                        best.strongestAttack(),
+                                        100 * best.perplexityIncrease(),
+                                        100 * best.agreement(),
+                                        best.strongest() <= TARGET_RECOVERY
+                                                ? " — target met"
+                                                : " — the recovery target is missed"))
+                .append('\n');
         b.append("\nEvery attack per setting (text tokens recovered, top-1):\n\n| setting | ")
-                .append(String.join(" | ", r.points().getFirst().attacks().stream().map(SelfAudit.Row::attack).toList())).append(" |\n|---|");
+                .append(String.join(
+                        " | ",
+                        r.points().getFirst().attacks().stream()
+                                .map(SelfAudit.Row::attack)
+                                .toList()))
+                .append(" |\n|---|");
         b.append("---|".repeat(r.points().getFirst().attacks().size())).append('\n');
         for (Point p : r.points()) {
             Map<String, Double> by = new LinkedHashMap<>();
             p.attacks().forEach(a -> by.put(a.attack(), a.text()));
             b.append("| ").append(p.name());
-            for (SelfAudit.Row a : r.points().getFirst().attacks()) b.append(String.format(Locale.ROOT, " | %.1f%%", 100 * by.getOrDefault(a.attack(), Double.NaN)));
-            String extra = by.containsKey(SelfAudit.NOT_MERGED) ? String.format(Locale.ROOT, " (split units not merged: %.1f%%)", 100 * by.get(SelfAudit.NOT_MERGED)) : "";
+            for (SelfAudit.Row a : r.points().getFirst().attacks())
+                b.append(String.format(Locale.ROOT, " | %.1f%%", 100 * by.getOrDefault(a.attack(), Double.NaN)));
+            String extra = by.containsKey(SelfAudit.NOT_MERGED)
+                    ? String.format(
+                            Locale.ROOT, " (split units not merged: %.1f%%)", 100 * by.get(SelfAudit.NOT_MERGED))
+                    : "";
             b.append(extra).append(" |\n");
         }
         return b.toString();
@@ -184,21 +331,46 @@ public final class Frontier {
 
     static String svg(Result r) {
         Map<String, List<Point>> series = new LinkedHashMap<>();
-        for (Point p : r.points()) series.computeIfAbsent(p.series(), k -> new ArrayList<>()).add(p);
+        for (Point p : r.points())
+            series.computeIfAbsent(p.series(), k -> new ArrayList<>()).add(p);
         List<SvgChart.Series> ppl = new ArrayList<>(), agree = new ArrayList<>();
         series.forEach((name, ps) -> {
-            List<Point> byPpl = ps.stream().sorted(Comparator.comparingDouble(Point::perplexityIncrease)).toList();
-            ppl.add(new SvgChart.Series(name, byPpl.stream().mapToDouble(p -> 100 * p.perplexityIncrease()).toArray(),
+            List<Point> byPpl = ps.stream()
+                    .sorted(Comparator.comparingDouble(Point::perplexityIncrease))
+                    .toList();
+            ppl.add(new SvgChart.Series(
+                    name,
+                    byPpl.stream()
+                            .mapToDouble(p -> 100 * p.perplexityIncrease())
+                            .toArray(),
                     byPpl.stream().mapToDouble(p -> 100 * p.strongest()).toArray()));
-            List<Point> byAgree = ps.stream().sorted(Comparator.comparingDouble(Point::agreement)).toList();
-            agree.add(new SvgChart.Series(name, byAgree.stream().mapToDouble(p -> 100 * p.agreement()).toArray(),
+            List<Point> byAgree = ps.stream()
+                    .sorted(Comparator.comparingDouble(Point::agreement))
+                    .toList();
+            agree.add(new SvgChart.Series(
+                    name,
+                    byAgree.stream().mapToDouble(p -> 100 * p.agreement()).toArray(),
                     byAgree.stream().mapToDouble(p -> 100 * p.strongest()).toArray()));
         });
-        return SvgChart.figure("AloePri on " + r.model() + ": strongest attack vs accuracy cost", List.of(
-                new SvgChart.Panel("recovery vs perplexity increase", "held-out perplexity increase (%, log scale)", "strongest attack: text tokens (%)",
-                        ppl.stream().allMatch(x -> Arrays.stream(x.x()).allMatch(v -> v > 0)), ppl, 100 * TARGET_RECOVERY, "target 5%"),
-                new SvgChart.Panel("recovery vs next-token agreement", "next-token agreement with the plain model (%)",
-                        "strongest attack: text tokens (%)", false, agree, 100 * r.readsNothing(), "reads nothing")));
+        return SvgChart.figure(
+                "AloePri on " + r.model() + ": strongest attack vs accuracy cost",
+                List.of(
+                        new SvgChart.Panel(
+                                "recovery vs perplexity increase",
+                                "held-out perplexity increase (%, log scale)",
+                                "strongest attack: text tokens (%)",
+                                ppl.stream().allMatch(x -> Arrays.stream(x.x()).allMatch(v -> v > 0)),
+                                ppl,
+                                100 * TARGET_RECOVERY,
+                                "target 5%"),
+                        new SvgChart.Panel(
+                                "recovery vs next-token agreement",
+                                "next-token agreement with the plain model (%)",
+                                "strongest attack: text tokens (%)",
+                                false,
+                                agree,
+                                100 * r.readsNothing(),
+                                "reads nothing")));
     }
 
     private static String num(double v) {

@@ -37,7 +37,8 @@ public final class GateInvariantAttack implements AloePriAttack {
             rowMeans(t.obfuscated().gate(l), v, t.obfuscated().config().intermediateSize(), obf, l, layers);
             progress.step();
         }
-        float[] d = RowSort.squaredDistances(Standardize.columns(obf, v, layers), v, Standardize.columns(plain, v, layers), v, layers);
+        float[] d = RowSort.squaredDistances(
+                Standardize.columns(obf, v, layers), v, Standardize.columns(plain, v, layers), v, layers);
         VocabMapping mapping = VocabMapping.nearest(d, v, k);
         return new Outcome(mapping.guesses(t.requests()), mapping);
     }

@@ -11,9 +11,9 @@ import dev.veil.attack.simulate.ForwardMatcher;
 import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.engine.kernel.Rope;
+import dev.veil.model.ModelConfig;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
-import dev.veil.model.ModelConfig;
 import dev.veil.train.model.Parameter;
 import dev.veil.train.model.Transformer;
 import dev.veil.train.nn.Linear;
@@ -24,8 +24,8 @@ import dev.veil.train.nn.Tape;
 import dev.veil.train.nn.Var;
 import dev.veil.train.optim.AdamW;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * ISA, gradient-based inversion of internal states (after Dong et al., USENIX Security '25): the attacker observes
@@ -50,7 +50,10 @@ import java.util.Arrays;
  */
 public final class InternalStateAttack implements AloePriAttack {
 
-    public enum Kind { HIDDEN, ATTENTION }
+    public enum Kind {
+        HIDDEN,
+        ATTENTION
+    }
 
     private final Kind kind;
     private final int steps;
@@ -77,7 +80,9 @@ public final class InternalStateAttack implements AloePriAttack {
 
     @Override
     public String name() {
-        return kind == Kind.HIDDEN ? "ISA: gradient inversion of hidden states" : "ISA: gradient inversion of attention scores";
+        return kind == Kind.HIDDEN
+                ? "ISA: gradient inversion of hidden states"
+                : "ISA: gradient inversion of attention scores";
     }
 
     @Override
@@ -91,7 +96,8 @@ public final class InternalStateAttack implements AloePriAttack {
         Transformer model = Transformer.fromWeights(c, t.plain().weights());
         model.setTrainable(false);
         List<Guesses> out = new ArrayList<>();
-        for (Request r : t.requests().subList(0, Math.min(maxRequests, t.requests().size()))) {
+        for (Request r :
+                t.requests().subList(0, Math.min(maxRequests, t.requests().size()))) {
             out.add(invert(t, model, r));
             progress.step();
         }
@@ -101,7 +107,7 @@ public final class InternalStateAttack implements AloePriAttack {
     private Guesses invert(AloePriTarget t, Transformer model, Request r) {
         ModelConfig c = t.plain().config();
         int v = c.vocabSize(), d = c.hiddenSize();
-        float[] embedT = RowMajor.transpose(t.plain().embed(), v, d);   // [d × V]: p·E as a linear layer
+        float[] embedT = RowMajor.transpose(t.plain().embed(), v, d); // [d × V]: p·E as a linear layer
         Observed observed = observe(t, r);
         int n = observed.positions;
         Parameter theta = new Parameter("theta", new int[] {n, v}, new float[n * v], false);
@@ -120,7 +126,7 @@ public final class InternalStateAttack implements AloePriAttack {
             }
             float[] g = probs.grad();
             float[] dTheta = theta.grad();
-            for (int i = 0; i < n; i++) {   // softmax backward: dθ = p ⊙ (g − Σ p·g)
+            for (int i = 0; i < n; i++) { // softmax backward: dθ = p ⊙ (g − Σ p·g)
                 double dot = 0;
                 for (int j = 0; j < v; j++) dot += (double) p[i * v + j] * g[i * v + j];
                 for (int j = 0; j < v; j++) dTheta[i * v + j] = (float) (p[i * v + j] * (g[i * v + j] - dot));
@@ -128,8 +134,9 @@ public final class InternalStateAttack implements AloePriAttack {
             adam.step(lr);
         }
         int[][] ranked = new int[n][];
-        int width = kind == Kind.ATTENTION ? k : v;   // the hidden stage takes every id, by descending θ
-        for (int i = 0; i < n; i++) ranked[i] = TopK.largest(Arrays.copyOfRange(theta.value(), i * v, (i + 1) * v), width);
+        int width = kind == Kind.ATTENTION ? k : v; // the hidden stage takes every id, by descending θ
+        for (int i = 0; i < n; i++)
+            ranked[i] = TopK.largest(Arrays.copyOfRange(theta.value(), i * v, (i + 1) * v), width);
         return kind == Kind.ATTENTION ? refine(t, ranked, observed.values) : refineHidden(t, ranked, observed.values);
     }
 
@@ -141,7 +148,8 @@ public final class InternalStateAttack implements AloePriAttack {
     private Guesses refineHidden(AloePriTarget t, int[][] candidates, float[] observed) {
         ModelConfig c = t.plain().config();
         int d = c.hiddenSize();
-        ForwardMatcher matcher = new ForwardMatcher(new LocalLinearBackend(c, t.plain().weights(), Parallel.shared()),
+        ForwardMatcher matcher = new ForwardMatcher(
+                new LocalLinearBackend(c, t.plain().weights(), Parallel.shared()),
                 new ModelName(Product.QKV, Math.min(1, c.numLayers() - 1)));
         int[][] ranked = new int[candidates.length][];
         for (int i = 0; i < candidates.length; i++) {
@@ -167,7 +175,7 @@ public final class InternalStateAttack implements AloePriAttack {
         ModelConfig c = t.plain().config();
         int v = c.vocabSize(), n = start.length, hd = c.headDim(), heads = c.numHeads(), group = heads / c.numKvHeads();
         int qDim = c.qDim(), kvDim = c.kvDim(), width = qDim + kvDim;
-        float[] all = unrotatedQueriesAndKeys(t);   // [V × width]
+        float[] all = unrotatedQueriesAndKeys(t); // [V × width]
         Rope.Table table = Rope.of(c).table(0, n);
         float[] qs = new float[n * qDim], ks = new float[n * kvDim];
         for (int i = 0; i < n; i++) place(all, start[i][0], i, table, qs, ks, c);
@@ -186,14 +194,15 @@ public final class InternalStateAttack implements AloePriAttack {
                     double e = 0;
                     for (int h = 0; h < heads; h++) {
                         int kh = (h / group) * hd;
-                        for (int j = 0; j <= i; j++) {   // row i: this query against every earlier key (and its own)
+                        for (int j = 0; j <= i; j++) { // row i: this query against every earlier key (and its own)
                             float[] keys = j == i ? ck : ks;
                             int ko = j == i ? kh : j * kvDim + kh;
                             double diff = dot(cq, h * hd, keys, ko, hd) * scale - observed[(h * n + i) * n + j];
                             e += diff * diff;
                         }
-                        for (int m = i + 1; sweep > 0 && m < n; m++) {   // column i: later queries against this key
-                            double diff = dot(qs, m * qDim + h * hd, ck, kh, hd) * scale - observed[(h * n + m) * n + i];
+                        for (int m = i + 1; sweep > 0 && m < n; m++) { // column i: later queries against this key
+                            double diff =
+                                    dot(qs, m * qDim + h * hd, ck, kh, hd) * scale - observed[(h * n + m) * n + i];
                             e += diff * diff;
                         }
                     }
@@ -221,13 +230,17 @@ public final class InternalStateAttack implements AloePriAttack {
         ModelConfig c = t.plain().config();
         int v = c.vocabSize(), d = c.hiddenSize(), width = c.qDim() + c.kvDim();
         var w = t.plain().weights();
-        float[] normed = RowMajor.scaleColumns(RowMajor.rmsNormalised(t.plain().embed(), d), d,
+        float[] normed = RowMajor.scaleColumns(
+                RowMajor.rmsNormalised(t.plain().embed(), d),
+                d,
                 RowMajor.vector(w, ModelConfig.layer(0, "input_layernorm.weight"), d));
-        float[] stacked = concat(RowMajor.matrix(w, ModelConfig.layer(0, "self_attn.q_proj.weight"), c.qDim(), d),
+        float[] stacked = concat(
+                RowMajor.matrix(w, ModelConfig.layer(0, "self_attn.q_proj.weight"), c.qDim(), d),
                 RowMajor.matrix(w, ModelConfig.layer(0, "self_attn.k_proj.weight"), c.kvDim(), d));
         float[] out = RowMajor.timesTransposed(normed, v, d, stacked, width);
         if (c.attentionBias()) {
-            float[] bias = concat(RowMajor.vector(w, ModelConfig.layer(0, "self_attn.q_proj.bias"), c.qDim()),
+            float[] bias = concat(
+                    RowMajor.vector(w, ModelConfig.layer(0, "self_attn.q_proj.bias"), c.qDim()),
                     RowMajor.vector(w, ModelConfig.layer(0, "self_attn.k_proj.bias"), c.kvDim()));
             for (int i = 0; i < out.length; i++) out[i] += bias[i % width];
         }
@@ -266,17 +279,32 @@ public final class InternalStateAttack implements AloePriAttack {
     private static Var queriesAndKeys(Tape tape, Transformer model, Var x, int n) {
         ModelConfig c = model.config();
         String attn = ModelConfig.layer(0, "self_attn.");
-        Var normed = RmsNorm.apply(tape, x, model.parameter(ModelConfig.layer(0, "input_layernorm.weight")).var(), (float) c.rmsNormEps());
-        float[] w = concat(model.parameter(attn + "q_proj.weight").value(), model.parameter(attn + "k_proj.weight").value());
-        Var bias = c.attentionBias() ? Var.constant(concat(model.parameter(attn + "q_proj.bias").value(),
-                model.parameter(attn + "k_proj.bias").value()), c.qDim() + c.kvDim()) : null;
+        Var normed = RmsNorm.apply(
+                tape,
+                x,
+                model.parameter(ModelConfig.layer(0, "input_layernorm.weight")).var(),
+                (float) c.rmsNormEps());
+        float[] w = concat(
+                model.parameter(attn + "q_proj.weight").value(),
+                model.parameter(attn + "k_proj.weight").value());
+        Var bias = c.attentionBias()
+                ? Var.constant(
+                        concat(
+                                model.parameter(attn + "q_proj.bias").value(),
+                                model.parameter(attn + "k_proj.bias").value()),
+                        c.qDim() + c.kvDim())
+                : null;
         Var qk = Linear.apply(tape, normed, Var.constant(w, c.qDim() + c.kvDim(), c.hiddenSize()), bias);
         return RotaryEmbedding.of(c).apply(tape, qk, n);
     }
 
     /** d(loss)/d(qk) of the mean squared error between the scores of {@code qk} and {@code observed}. */
     private static float[] scoreLossGradient(float[] qk, float[] observed, ModelConfig c, int n) {
-        int qDim = c.qDim(), kvDim = c.kvDim(), hd = c.headDim(), width = qDim + kvDim, group = c.numHeads() / c.numKvHeads();
+        int qDim = c.qDim(),
+                kvDim = c.kvDim(),
+                hd = c.headDim(),
+                width = qDim + kvDim,
+                group = c.numHeads() / c.numKvHeads();
         float[] q = new float[n * qDim], k = new float[n * kvDim];
         for (int i = 0; i < n; i++) {
             System.arraycopy(qk, i * width, q, i * qDim, qDim);

@@ -4,9 +4,9 @@ import dev.veil.aloepri.AloePriParams;
 import dev.veil.attack.Progress;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Obfuscation;
-import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.math.LeastSquares;
 import dev.veil.attack.math.Nearest;
+import dev.veil.attack.math.RowMajor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +28,8 @@ public final class InversionModelAttack implements AloePriAttack {
 
     /** @param attackerSeeds the attacker's own obfuscation keys (seeds), one training obfuscation each */
     public InversionModelAttack(int[] publicTokens, List<String> attackerSeeds, int k) {
-        if (publicTokens.length == 0 || attackerSeeds.isEmpty()) throw new IllegalArgumentException("IMA needs public text and at least one attacker key");
+        if (publicTokens.length == 0 || attackerSeeds.isEmpty())
+            throw new IllegalArgumentException("IMA needs public text and at least one attacker key");
         this.publicTokens = publicTokens.clone();
         this.attackerSeeds = List.copyOf(attackerSeeds);
         this.k = k;
@@ -54,11 +55,14 @@ public final class InversionModelAttack implements AloePriAttack {
         float[] plainRows = RowMajor.rmsNormalised(t.plain().embed(), d);
         List<float[]> inputs = new ArrayList<>();
         for (String seed : attackerSeeds) {
-            Obfuscation own = params == null ? Obfuscation.none(plainCfg, t.plain().weights())
+            Obfuscation own = params == null
+                    ? Obfuscation.none(plainCfg, t.plain().weights())
                     : Obfuscation.of(plainCfg, t.plain().weights(), params, fixed, seed, 0);
-            float[] ownEmbed = RowMajor.matrix(own.weights(), "model.embed_tokens.weight", v, own.config().hiddenSize());
+            float[] ownEmbed = RowMajor.matrix(
+                    own.weights(), "model.embed_tokens.weight", v, own.config().hiddenSize());
             if (own.config().hiddenSize() != dObf)
-                throw new IllegalArgumentException("the attacker's obfuscation has width " + own.config().hiddenSize() + ", the server's " + dObf);
+                throw new IllegalArgumentException(
+                        "the attacker's obfuscation has width " + own.config().hiddenSize() + ", the server's " + dObf);
             inputs.add(RowMajor.gatherRows(ownEmbed, dObf, own.tau().obfuscate(publicTokens)));
             progress.step();
         }
@@ -79,9 +83,15 @@ public final class InversionModelAttack implements AloePriAttack {
     /** The deployment's public obfuscation parameters, or null for a plain deployment. */
     static AloePriParams params(Map<String, String> s) {
         if (!"aloepri".equals(s.get("obfuscation"))) return null;
-        return new AloePriParams(Double.parseDouble(s.get("lambda")), Integer.parseInt(s.get("h")), Double.parseDouble(s.get("alpha_e")),
-                Double.parseDouble(s.get("alpha_h")), Integer.parseInt(s.get("beta")), Double.parseDouble(s.get("gamma")),
-                Double.parseDouble(s.getOrDefault("alpha_down", "0")), Double.parseDouble(s.getOrDefault("alpha_gate_up", "0")),
+        return new AloePriParams(
+                Double.parseDouble(s.get("lambda")),
+                Integer.parseInt(s.get("h")),
+                Double.parseDouble(s.get("alpha_e")),
+                Double.parseDouble(s.get("alpha_h")),
+                Integer.parseInt(s.get("beta")),
+                Double.parseDouble(s.get("gamma")),
+                Double.parseDouble(s.getOrDefault("alpha_down", "0")),
+                Double.parseDouble(s.getOrDefault("alpha_gate_up", "0")),
                 Integer.parseInt(s.getOrDefault("split", "1")));
     }
 }

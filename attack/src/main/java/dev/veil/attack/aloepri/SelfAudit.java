@@ -8,12 +8,12 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 
 /**
  * The owner's audit of their own obfuscated checkpoint before it is deployed: every attack that needs only the
@@ -35,12 +35,17 @@ public final class SelfAudit {
     public record Row(String attack, double text, double vocab) {}
 
     /** @param readsNothing share of the text that is the most frequent public token ({@code readsNothingToken}) */
-    public record Report(List<Row> rows, Row strongest, double readsNothing, int readsNothingToken, int tokens, double seconds) {
+    public record Report(
+            List<Row> rows, Row strongest, double readsNothing, int readsNothingToken, int tokens, double seconds) {
 
         /** The one line a user reads first: the strongest attack beside what reading nothing gives. */
         public String headline() {
-            return String.format(Locale.ROOT, "server recovers %.1f%% of held-out text tokens (attack: %s); a decoder that reads nothing recovers %.1f%%",
-                    100 * strongest.text(), strongest.attack(), 100 * readsNothing);
+            return String.format(
+                    Locale.ROOT,
+                    "server recovers %.1f%% of held-out text tokens (attack: %s); a decoder that reads nothing recovers %.1f%%",
+                    100 * strongest.text(),
+                    strongest.attack(),
+                    100 * readsNothing);
         }
     }
 
@@ -51,16 +56,30 @@ public final class SelfAudit {
      * @param heldout      plaintext token ids of text the users might send (not seen by the attacker)
      * @param publicTokens the attacker's public text, for the reads-nothing reference
      */
-    public static Report run(ModelConfig plainConfig, Weights plain, ModelConfig servedConfig, Weights served, int[] tau, int[] heldout,
-                             int[] publicTokens, Progress progress) {
+    public static Report run(
+            ModelConfig plainConfig,
+            Weights plain,
+            ModelConfig servedConfig,
+            Weights served,
+            int[] tau,
+            int[] heldout,
+            int[] publicTokens,
+            Progress progress) {
         long start = System.nanoTime();
         int v = plainConfig.vocabSize();
-        if (tau.length != v) throw new IllegalArgumentException("the key's permutation has " + tau.length + " ids, the model's vocabulary " + v);
+        if (tau.length != v)
+            throw new IllegalArgumentException(
+                    "the key's permutation has " + tau.length + " ids, the model's vocabulary " + v);
         if (heldout.length == 0) throw new IllegalArgumentException("the self-audit needs held-out text tokens");
         int[] servedIds = new int[heldout.length];
         for (int i = 0; i < heldout.length; i++) servedIds[i] = tau[heldout[i]];
-        Capture capture = new Capture(Mode.ALOEPRI, Path.of("served"), Path.of("public"), Map.of(),
-                List.of(new Request(0, List.of(), Map.of(), servedIds, new int[0])), List.of());
+        Capture capture = new Capture(
+                Mode.ALOEPRI,
+                Path.of("served"),
+                Path.of("public"),
+                Map.of(),
+                List.of(new Request(0, List.of(), Map.of(), servedIds, new int[0])),
+                List.of());
         AloePriTarget target = new AloePriTarget(capture, servedConfig, served, plainConfig, plain);
         int k = 10;
 
@@ -69,14 +88,20 @@ public final class SelfAudit {
         float[] all = new float[v * v];
         for (float[] f : families.values()) for (int i = 0; i < all.length; i++) all[i] += f[i];
         mappings.put(new WeightProductMatchingAttack(k).name(), VocabMapping.nearest(all, v, k));
-        families.forEach((name, votes) -> mappings.put(new WeightProductMatchingAttack(k, name).name(), VocabMapping.nearest(votes, v, k)));
+        families.forEach((name, votes) ->
+                mappings.put(new WeightProductMatchingAttack(k, name).name(), VocabMapping.nearest(votes, v, k)));
         families.clear();
-        for (AloePriAttack a : List.of(new GateInvariantAttack(k), new AttentionInvariantAttack(k), new EmbeddingMatchingAttack(k)))
+        for (AloePriAttack a :
+                List.of(new GateInvariantAttack(k), new AttentionInvariantAttack(k), new EmbeddingMatchingAttack(k)))
             mappings.put(a.name(), a.attack(target, progress).mapping());
         mappings.put(ENSEMBLE, fuse(new ArrayList<>(mappings.values()), v, k));
         if (servedConfig.intermediateSize() != plainConfig.intermediateSize()) {
             AloePriTarget naive = new AloePriTarget(capture, servedConfig, served, plainConfig, plain, false);
-            mappings.put(NOT_MERGED, new WeightProductMatchingAttack(k, "down·head").attack(naive, progress).mapping());
+            mappings.put(
+                    NOT_MERGED,
+                    new WeightProductMatchingAttack(k, "down·head")
+                            .attack(naive, progress)
+                            .mapping());
         }
 
         List<Row> rows = new ArrayList<>();
@@ -85,7 +110,13 @@ public final class SelfAudit {
         int top = FrequencyMatchingAttack.byCountOrder(publicTokens, v)[0];
         int same = 0;
         for (int t : heldout) if (t == top) same++;
-        return new Report(rows, strongest, (double) same / heldout.length, top, heldout.length, (System.nanoTime() - start) / 1e9);
+        return new Report(
+                rows,
+                strongest,
+                (double) same / heldout.length,
+                top,
+                heldout.length,
+                (System.nanoTime() - start) / 1e9);
     }
 
     /** Share of {@code heldout} whose served id the mapping sends back to the token itself. */
@@ -104,8 +135,11 @@ public final class SelfAudit {
                 int[] r = m.ranked()[o];
                 for (int i = 0; i < r.length; i++) score.merge(r[i], 1.0 / (60 + i), Double::sum);
             }
-            ranked[o] = score.entrySet().stream().sorted(Map.Entry.<Integer, Double>comparingByValue().reversed())
-                    .limit(k).mapToInt(Map.Entry::getKey).toArray();
+            ranked[o] = score.entrySet().stream()
+                    .sorted(Map.Entry.<Integer, Double>comparingByValue().reversed())
+                    .limit(k)
+                    .mapToInt(Map.Entry::getKey)
+                    .toArray();
         }
         return new VocabMapping(ranked);
     }

@@ -3,10 +3,10 @@ package dev.veil.attack.aloepri;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.TopK;
 import dev.veil.attack.metrics.Guesses;
-import java.util.ArrayList;
-import java.util.List;
 import dev.veil.engine.kernel.Parallel;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * An attacker's guess of τ⁻¹: for every obfuscated id, plain ids best first. Applied to the obfuscated id streams it
@@ -17,8 +17,10 @@ public record VocabMapping(int[][] ranked) {
     /** Ranks, for each obfuscated id (row of {@code distance [V_obf × V_plain]}), the {@code k} nearest plain ids. */
     public static VocabMapping nearest(float[] distance, int vocab, int k) {
         int[][] ranked = new int[vocab][];
-        Parallel.shared().forEach(vocab, o ->
-                ranked[o] = TopK.smallest(Arrays.copyOfRange(distance, o * vocab, (o + 1) * vocab), k));
+        Parallel.shared()
+                .forEach(
+                        vocab,
+                        o -> ranked[o] = TopK.smallest(Arrays.copyOfRange(distance, o * vocab, (o + 1) * vocab), k));
         return new VocabMapping(ranked);
     }
 

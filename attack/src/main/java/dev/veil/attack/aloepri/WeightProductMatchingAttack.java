@@ -2,6 +2,7 @@ package dev.veil.attack.aloepri;
 
 import dev.veil.attack.Progress;
 import dev.veil.attack.TokenStream;
+import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.math.RowSort;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
-import dev.veil.attack.math.RowMajor;
 
 /**
  * VMA, the vocabulary-matching attack on AloePri's weights (paper Table 8, after Thomas et al.): products of
@@ -26,7 +26,8 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
     static final int QUANTILES = 64;
 
     /** The product families of Table 8, by the name they carry here. */
-    public static final List<String> FAMILIES = List.of("embed·head", "embed·Wq·(embed·Wk)ᵀ", "embed·gate", "embed·up", "down·head");
+    public static final List<String> FAMILIES =
+            List.of("embed·head", "embed·Wq·(embed·Wk)ᵀ", "embed·gate", "embed·up", "down·head");
 
     private final int k;
     private final String family;
@@ -38,7 +39,8 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
 
     /** Only the products of one {@linkplain #FAMILIES family} (across layers): which of them carry the attack. */
     public WeightProductMatchingAttack(int k, String family) {
-        if (family != null && !FAMILIES.contains(family)) throw new IllegalArgumentException("unknown product family '" + family + "' " + FAMILIES);
+        if (family != null && !FAMILIES.contains(family))
+            throw new IllegalArgumentException("unknown product family '" + family + "' " + FAMILIES);
         this.k = k;
         this.family = family;
     }
@@ -62,7 +64,8 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
 
     static List<Product> products(AloePriTarget t) {
         var c = t.plain().config();
-        ToIntFunction<AloePriTarget.Side> vocab = AloePriTarget.Side::vocab, ffn = s -> s.config().intermediateSize();
+        ToIntFunction<AloePriTarget.Side> vocab = AloePriTarget.Side::vocab,
+                ffn = s -> s.config().intermediateSize();
         List<Product> p = new ArrayList<>();
         p.add(new Product("embed·head", vocab, s -> {
             return RowMajor.timesTransposed(s.embed(), s.vocab(), s.hidden(), s.head(), s.vocab());

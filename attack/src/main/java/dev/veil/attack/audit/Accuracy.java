@@ -24,9 +24,11 @@ final class Accuracy {
     private final double plainNll;
 
     Accuracy(ModelConfig config, Weights plain, int[] heldout) {
-        if (heldout.length < 2) throw new IllegalArgumentException("the accuracy cost needs at least 2 held-out tokens");
+        if (heldout.length < 2)
+            throw new IllegalArgumentException("the accuracy cost needs at least 2 held-out tokens");
         if (heldout.length > config.maxPositionEmbeddings())
-            throw new IllegalArgumentException(heldout.length + " held-out tokens exceed the model's context of " + config.maxPositionEmbeddings());
+            throw new IllegalArgumentException(heldout.length + " held-out tokens exceed the model's context of "
+                    + config.maxPositionEmbeddings());
         this.heldout = heldout.clone();
         this.vocab = config.vocabSize();
         float[] logits = logits(config, plain, heldout);

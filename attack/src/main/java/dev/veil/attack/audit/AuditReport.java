@@ -10,21 +10,23 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.HashSet;
 import java.util.function.Predicate;
 
 /** Writes an audit as JSON (every number) and as one self-contained HTML page (tables and inline SVG plots). */
 public final class AuditReport {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-            "#17becf", "#7f7f7f", "#bcbd22", "#393b79", "#637939"};
+    private static final String[] COLORS = {
+        "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+        "#393b79", "#637939"
+    };
 
     private AuditReport() {}
 
@@ -42,12 +44,17 @@ public final class AuditReport {
 
     public static String json(AuditResult r) throws IOException {
         ObjectNode root = JSON.createObjectNode();
-        root.put("mode", r.mode()).put("model", r.model()).put("created", r.created()).put("defaults", r.defaults());
+        root.put("mode", r.mode())
+                .put("model", r.model())
+                .put("created", r.created())
+                .put("defaults", r.defaults());
         r.setting(r.defaults()).flatMap(AuditResult::headline).ifPresent(hl -> root.put("headline", headlineText(hl)));
         ArrayNode notes = root.putArray("notes");
         r.notes().forEach(notes::add);
         ObjectNode refs = root.putObject("unprotected_reference");
-        r.unprotected().forEach((a, ref) -> refs.putObject(a).put("setting", ref.setting()).put("attack", ref.attack()));
+        r.unprotected()
+                .forEach((a, ref) ->
+                        refs.putObject(a).put("setting", ref.setting()).put("attack", ref.attack()));
         ObjectNode targets = root.putObject("targets_top1");
         r.targets().forEach(targets::put);
         ArrayNode settings = root.putArray("settings");
@@ -90,13 +97,22 @@ public final class AuditReport {
     public static String html(AuditResult r) {
         StringBuilder h = new StringBuilder();
         String title = "Veil audit: " + (r.mode().equals("talaria") ? "Talaria" : "AloePri");
-        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(esc(title)).append("</title>\n<style>")
+        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
+                .append(esc(title))
+                .append("</title>\n<style>")
                 .append("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}")
-                .append("table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}")
-                .append("th{background:#f3f3f3}td.l,th.l{text-align:left}.ok{color:#1a7f37;font-weight:bold}.bad{color:#c62828;font-weight:bold}")
+                .append(
+                        "table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}")
+                .append(
+                        "th{background:#f3f3f3}td.l,th.l{text-align:left}.ok{color:#1a7f37;font-weight:bold}.bad{color:#c62828;font-weight:bold}")
                 .append("svg{display:block;margin:1em 0}.small{color:#666;font-size:12px}</style></head><body>\n");
-        h.append("<h1>").append(esc(title)).append("</h1>\n<p class=\"small\">model: <code>").append(esc(r.model())).append("</code><br>created: ")
-                .append(esc(r.created())).append("</p>\n<ul>");
+        h.append("<h1>")
+                .append(esc(title))
+                .append("</h1>\n<p class=\"small\">model: <code>")
+                .append(esc(r.model()))
+                .append("</code><br>created: ")
+                .append(esc(r.created()))
+                .append("</p>\n<ul>");
         for (String n : r.notes()) h.append("<li>").append(esc(n)).append("</li>");
         h.append("</ul>\n");
         headline(h, r);
@@ -110,19 +126,38 @@ public final class AuditReport {
 
     /** "server recovers X% (attack Y); a decoder that reads nothing, Z% (B): +E points". */
     public static String headlineText(AuditResult.Headline hl) {
-        return String.format(Locale.ROOT, "server recovers %s (%s); a decoder that reads nothing recovers %s (%s): %+.1f points",
-                pct(hl.top1()), hl.attack(), pct(hl.baselineTop1()), hl.baseline(), 100 * hl.excess());
+        return String.format(
+                Locale.ROOT,
+                "server recovers %s (%s); a decoder that reads nothing recovers %s (%s): %+.1f points",
+                pct(hl.top1()),
+                hl.attack(),
+                pct(hl.baselineTop1()),
+                hl.baseline(),
+                100 * hl.excess());
     }
 
     /** The number on top: the strongest attack on the defaults, and on every setting in one small table. */
     private static void headline(StringBuilder h, AuditResult r) {
-        r.setting(r.defaults()).flatMap(AuditResult::headline).ifPresent(hl -> h.append("<h2>Default setting: ")
-                .append(esc(headlineText(hl))).append("</h2>\n"));
-        h.append("<table><tr><th class=\"l\">setting</th><th>strongest attack, top-1</th><th class=\"l\">attack</th><th>reads nothing</th><th>excess</th></tr>\n");
+        r.setting(r.defaults())
+                .flatMap(AuditResult::headline)
+                .ifPresent(hl -> h.append("<h2>Default setting: ")
+                        .append(esc(headlineText(hl)))
+                        .append("</h2>\n"));
+        h.append(
+                "<table><tr><th class=\"l\">setting</th><th>strongest attack, top-1</th><th class=\"l\">attack</th><th>reads nothing</th><th>excess</th></tr>\n");
         for (SettingResult s : r.settings().stream().filter(distinctByName()).toList()) {
-            AuditResult.headline(s).ifPresent(hl -> h.append("<tr><td class=\"l\">").append(esc(s.name())).append("</td><td>").append(pct(hl.top1()))
-                    .append("</td><td class=\"l\">").append(esc(hl.attack())).append("</td><td>").append(pct(hl.baselineTop1())).append("</td><td>")
-                    .append(String.format(Locale.ROOT, "%+.1f", 100 * hl.excess())).append("</td></tr>\n"));
+            AuditResult.headline(s)
+                    .ifPresent(hl -> h.append("<tr><td class=\"l\">")
+                            .append(esc(s.name()))
+                            .append("</td><td>")
+                            .append(pct(hl.top1()))
+                            .append("</td><td class=\"l\">")
+                            .append(esc(hl.attack()))
+                            .append("</td><td>")
+                            .append(pct(hl.baselineTop1()))
+                            .append("</td><td>")
+                            .append(String.format(Locale.ROOT, "%+.1f", 100 * hl.excess()))
+                            .append("</td></tr>\n"));
         }
         h.append("</table>\n");
     }
@@ -131,8 +166,10 @@ public final class AuditReport {
     private static void summary(StringBuilder h, AuditResult r) {
         Optional<SettingResult> defaults = r.setting(r.defaults());
         if (defaults.isEmpty()) return;
-        h.append("<h2>Against the default setting</h2>\n<p>Every protected number next to the same attack where it is built to work (its own, unprotected setting).</p>\n");
-        h.append("<table><tr><th class=\"l\">attack</th><th class=\"l\">shown to work on</th><th>top-1 there</th><th>top-1, defaults</th>")
+        h.append(
+                "<h2>Against the default setting</h2>\n<p>Every protected number next to the same attack where it is built to work (its own, unprotected setting).</p>\n");
+        h.append(
+                        "<table><tr><th class=\"l\">attack</th><th class=\"l\">shown to work on</th><th>top-1 there</th><th>top-1, defaults</th>")
                 .append("<th>top-10, defaults</th><th>chance</th><th>target</th><th class=\"l\">verdict</th></tr>\n");
         for (AttackResult a : defaults.get().attacks()) {
             AuditResult.Reference ref = r.unprotected().get(a.attack());
@@ -140,21 +177,40 @@ public final class AuditReport {
             String where = "";
             if (ref != null) {
                 where = ref.setting() + (ref.attack().equals(a.attack()) ? "" : " (" + ref.attack() + ")");
-                there = r.setting(ref.setting()).flatMap(s -> s.attack(ref.attack())).map(x -> pct(x.top1())).orElse("n/a");
+                there = r.setting(ref.setting())
+                        .flatMap(s -> s.attack(ref.attack()))
+                        .map(x -> pct(x.top1()))
+                        .orElse("n/a");
             }
             Double target = r.targets().get(a.attack());
-            String verdict = target == null ? "" : a.top1() <= target ? "<span class=\"ok\">meets</span>" : "<span class=\"bad\">falls short</span>";
-            h.append("<tr><td class=\"l\">").append(esc(a.attack())).append("</td><td class=\"l\">").append(esc(where)).append("</td><td>")
-                    .append(there).append("</td><td>").append(pct(a.top1())).append("</td><td>").append(pct(a.topK())).append("</td><td>")
-                    .append(pct(a.chance())).append("</td><td>").append(target == null ? "" : "≤ " + pct(target)).append("</td><td class=\"l\">")
-                    .append(verdict).append("</td></tr>\n");
+            String verdict = target == null
+                    ? ""
+                    : a.top1() <= target ? "<span class=\"ok\">meets</span>" : "<span class=\"bad\">falls short</span>";
+            h.append("<tr><td class=\"l\">")
+                    .append(esc(a.attack()))
+                    .append("</td><td class=\"l\">")
+                    .append(esc(where))
+                    .append("</td><td>")
+                    .append(there)
+                    .append("</td><td>")
+                    .append(pct(a.top1()))
+                    .append("</td><td>")
+                    .append(pct(a.topK()))
+                    .append("</td><td>")
+                    .append(pct(a.chance()))
+                    .append("</td><td>")
+                    .append(target == null ? "" : "≤ " + pct(target))
+                    .append("</td><td class=\"l\">")
+                    .append(verdict)
+                    .append("</td></tr>\n");
         }
         h.append("</table>\n");
     }
 
     /** Attacks × settings, top-1 recovery, shaded. */
     private static void matrix(StringBuilder h, AuditResult r) {
-        List<SettingResult> settings = r.settings().stream().filter(distinctByName()).toList();
+        List<SettingResult> settings =
+                r.settings().stream().filter(distinctByName()).toList();
         Set<String> attacks = new LinkedHashSet<>();
         settings.forEach(s -> s.attacks().forEach(a -> attacks.add(a.attack())));
         h.append("<h2>Top-1 recovery by setting</h2>\n<table><tr><th class=\"l\">attack \\ setting</th>");
@@ -165,13 +221,20 @@ public final class AuditReport {
             for (SettingResult s : settings) {
                 Optional<AttackResult> x = s.attack(a);
                 if (x.isEmpty()) h.append("<td></td>");
-                else h.append(String.format(Locale.ROOT, "<td style=\"background:rgba(214,39,40,%.2f)\">%s</td>", Math.min(1, x.get().top1()) * 0.8, pct(x.get().top1())));
+                else
+                    h.append(String.format(
+                            Locale.ROOT,
+                            "<td style=\"background:rgba(214,39,40,%.2f)\">%s</td>",
+                            Math.min(1, x.get().top1()) * 0.8,
+                            pct(x.get().top1())));
             }
             h.append("</tr>\n");
         }
         h.append("<tr><td class=\"l\"><i>accuracy</i></td>");
         for (SettingResult s : settings)
-            h.append("<td class=\"small\">").append(esc(accuracyText(s.accuracy()))).append("</td>");
+            h.append("<td class=\"small\">")
+                    .append(esc(accuracyText(s.accuracy())))
+                    .append("</td>");
         h.append("</tr></table>\n");
     }
 
@@ -184,8 +247,10 @@ public final class AuditReport {
         if (axes.isEmpty()) return;
         h.append("<h2>Sweeps</h2>\n");
         for (String axis : axes) {
-            List<SettingResult> points = r.settings().stream().filter(s -> s.axis().equals(axis))
-                    .sorted((a, b) -> Double.compare(a.x(), b.x())).toList();
+            List<SettingResult> points = r.settings().stream()
+                    .filter(s -> s.axis().equals(axis))
+                    .sorted((a, b) -> Double.compare(a.x(), b.x()))
+                    .toList();
             Set<String> names = new LinkedHashSet<>();
             points.forEach(p -> p.attacks().forEach(a -> names.add(a.attack())));
             List<SvgPlot.Series> series = new ArrayList<>();
@@ -208,7 +273,11 @@ public final class AuditReport {
             h.append("<h3>").append(esc(axis)).append("</h3>\n");
             h.append(SvgPlot.lines("top-1 token recovery and accuracy vs " + axis, axis, "fraction", series));
             h.append("<p class=\"small\">points: ");
-            for (SettingResult p : points) h.append(esc(p.name())).append(" (").append(esc(accuracyText(p.accuracy()))).append("); ");
+            for (SettingResult p : points)
+                h.append(esc(p.name()))
+                        .append(" (")
+                        .append(esc(accuracyText(p.accuracy())))
+                        .append("); ");
             h.append("</p>\n");
         }
     }
@@ -217,16 +286,33 @@ public final class AuditReport {
         h.append("<h2>Every setting</h2>\n");
         for (SettingResult s : r.settings().stream().filter(distinctByName()).toList()) {
             h.append("<h3>").append(esc(s.name())).append("</h3>\n<p class=\"small\">");
-            s.setting().forEach((k, v) -> h.append(esc(k)).append("=").append(esc(v)).append(" "));
+            s.setting()
+                    .forEach((k, v) ->
+                            h.append(esc(k)).append("=").append(esc(v)).append(" "));
             h.append("<br>").append(esc(accuracyText(s.accuracy()))).append("</p>\n");
-            h.append("<table><tr><th class=\"l\">attack</th><th class=\"l\">tokens</th><th>positions</th><th>top-1</th><th>top-10</th>")
+            h.append(
+                            "<table><tr><th class=\"l\">attack</th><th class=\"l\">tokens</th><th>positions</th><th>top-1</th><th>top-10</th>")
                     .append("<th>BLEU-4</th><th>vocab top-1</th><th>chance</th><th>seconds</th></tr>\n");
             for (AttackResult a : s.attacks())
-                h.append("<tr><td class=\"l\">").append(esc(a.attack())).append("</td><td class=\"l\">").append(a.stream()).append("</td><td>")
-                        .append(a.positions()).append("</td><td>").append(pct(a.top1())).append("</td><td>").append(pct(a.topK())).append("</td><td>")
-                        .append(String.format(Locale.ROOT, "%.3f", a.bleu4())).append("</td><td>")
-                        .append(Double.isFinite(a.vocabularyTop1()) ? pct(a.vocabularyTop1()) : "").append("</td><td>").append(pct(a.chance()))
-                        .append("</td><td>").append(String.format(Locale.ROOT, "%.1f", a.seconds())).append("</td></tr>\n");
+                h.append("<tr><td class=\"l\">")
+                        .append(esc(a.attack()))
+                        .append("</td><td class=\"l\">")
+                        .append(a.stream())
+                        .append("</td><td>")
+                        .append(a.positions())
+                        .append("</td><td>")
+                        .append(pct(a.top1()))
+                        .append("</td><td>")
+                        .append(pct(a.topK()))
+                        .append("</td><td>")
+                        .append(String.format(Locale.ROOT, "%.3f", a.bleu4()))
+                        .append("</td><td>")
+                        .append(Double.isFinite(a.vocabularyTop1()) ? pct(a.vocabularyTop1()) : "")
+                        .append("</td><td>")
+                        .append(pct(a.chance()))
+                        .append("</td><td>")
+                        .append(String.format(Locale.ROOT, "%.1f", a.seconds()))
+                        .append("</td></tr>\n");
             h.append("</table>\n");
         }
     }
@@ -238,13 +324,20 @@ public final class AuditReport {
 
     private static String accuracyText(Map<String, Double> acc) {
         StringBuilder sb = new StringBuilder();
-        acc.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : "; ").append(k).append(" ").append(String.format(Locale.ROOT, "%.3f", v)));
+        acc.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : "; ")
+                .append(k)
+                .append(" ")
+                .append(String.format(Locale.ROOT, "%.3f", v)));
         return sb.toString();
     }
 
     static String pct(double v) {
         if (!Double.isFinite(v)) return "";
-        return v == 0 ? "0%" : v < 0.001 ? String.format(Locale.ROOT, "%.3f%%", 100 * v) : String.format(Locale.ROOT, "%.1f%%", 100 * v);
+        return v == 0
+                ? "0%"
+                : v < 0.001
+                        ? String.format(Locale.ROOT, "%.3f%%", 100 * v)
+                        : String.format(Locale.ROOT, "%.1f%%", 100 * v);
     }
 
     static String esc(String s) {

@@ -1,9 +1,9 @@
 package dev.veil.attack.audit;
 
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Comparator;
 
 /**
  * A whole audit: every setting's scores, which setting is each attack's unprotected reference, and the targets the
@@ -14,8 +14,15 @@ import java.util.Comparator;
  * @param defaults    the name of the deployment's default setting
  * @param targets     attack name → the largest top-1 recovery the defaults may allow (from the issue); absent: none
  */
-public record AuditResult(String mode, String model, String created, List<String> notes, List<SettingResult> settings,
-                          Map<String, Reference> unprotected, String defaults, Map<String, Double> targets) {
+public record AuditResult(
+        String mode,
+        String model,
+        String created,
+        List<String> notes,
+        List<SettingResult> settings,
+        Map<String, Reference> unprotected,
+        String defaults,
+        Map<String, Double> targets) {
 
     /** Where an attack's unprotected score is read: {@code attack} on {@code setting}. */
     public record Reference(String setting, String attack) {}
@@ -45,11 +52,17 @@ public record AuditResult(String mode, String model, String created, List<String
     }
 
     public static Optional<Headline> headline(SettingResult s) {
-        Optional<AttackResult> best = s.attacks().stream().filter(a -> !readsNothing(a.attack()) && !usesSecrets(a.attack()))
+        Optional<AttackResult> best = s.attacks().stream()
+                .filter(a -> !readsNothing(a.attack()) && !usesSecrets(a.attack()))
                 .max(Comparator.comparingDouble(AttackResult::top1));
-        Optional<AttackResult> floor = s.attacks().stream().filter(a -> readsNothing(a.attack()))
+        Optional<AttackResult> floor = s.attacks().stream()
+                .filter(a -> readsNothing(a.attack()))
                 .max(Comparator.comparingDouble(AttackResult::top1));
-        return best.map(b -> new Headline(b.attack(), b.top1(), floor.map(AttackResult::attack).orElse("none"), floor.map(AttackResult::top1).orElse(0.0)));
+        return best.map(b -> new Headline(
+                b.attack(),
+                b.top1(),
+                floor.map(AttackResult::attack).orElse("none"),
+                floor.map(AttackResult::top1).orElse(0.0)));
     }
 
     public Optional<SettingResult> setting(String name) {

@@ -18,7 +18,8 @@ public final class AuditText {
     /** A {@code .jsonl} file of documents ({@code {"id", "text"}} per line, as {@code veil data fetch} writes) or one plain-text document. */
     public static List<String> read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new IOException(file + ": no such text file");
-        if (file.toString().endsWith(".jsonl")) return Documents.read(file).stream().map(Document::text).toList();
+        if (file.toString().endsWith(".jsonl"))
+            return Documents.read(file).stream().map(Document::text).toList();
         return List.of(Files.readString(file));
     }
 
@@ -27,7 +28,10 @@ public final class AuditText {
      * further windows (so prompts come from as many documents as possible).
      */
     public static List<int[]> prompts(Tokenizer tok, List<String> docs, int count, int length) {
-        List<int[]> encoded = docs.stream().map(d -> tok.encode(d, false, false)).filter(t -> t.length >= length).toList();
+        List<int[]> encoded = docs.stream()
+                .map(d -> tok.encode(d, false, false))
+                .filter(t -> t.length >= length)
+                .toList();
         if (encoded.isEmpty()) throw new IllegalArgumentException("no document has " + length + " tokens for a prompt");
         List<int[]> out = new ArrayList<>();
         for (int window = 0; out.size() < count; window++) {

@@ -20,8 +20,13 @@ public final class Bars {
     /** Runs {@code work} with a bar of {@code max} steps named {@code task} ({@code max} −1: unknown). */
     public <T> T run(String task, long max, Function<Progress, T> work) {
         if (!enabled) return work.apply(Progress.NONE);
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(max).setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(500).setMaxRenderedLength(110).build()) {
+        try (ProgressBar bar = new ProgressBarBuilder()
+                .setTaskName(task)
+                .setInitialMax(max)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(500)
+                .setMaxRenderedLength(110)
+                .build()) {
             T out = work.apply(bar::step);
             if (max >= 0) bar.stepTo(max);
             return out;

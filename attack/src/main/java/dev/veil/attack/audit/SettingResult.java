@@ -12,8 +12,13 @@ import java.util.Optional;
  * @param setting  the deployment's public description
  * @param accuracy what the setting costs in model quality (e.g. next-token agreement with the plain model)
  */
-public record SettingResult(String name, String axis, double x, Map<String, String> setting, Map<String, Double> accuracy,
-                            List<AttackResult> attacks) {
+public record SettingResult(
+        String name,
+        String axis,
+        double x,
+        Map<String, String> setting,
+        Map<String, Double> accuracy,
+        List<AttackResult> attacks) {
 
     public Optional<AttackResult> attack(String name) {
         return attacks.stream().filter(a -> a.attack().equals(name)).findFirst();

@@ -29,9 +29,16 @@ public final class AloePriRun {
      * @param publicModel the public plain checkpoint the attacker is assumed to know
      * @param keep        which internal states the instrumented server keeps ({@code out/embed}, {@code in/layer.1.qkv}, ...)
      */
-    public static Result run(Obfuscation served, Path model, Path publicModel, List<int[]> prompts, int maxTokens,
-                             Predicate<String> keep, Runnable tick) {
-        RecordingBackend server = new RecordingBackend(new LocalLinearBackend(served.config(), served.weights(), Parallel.shared()), keep);
+    public static Result run(
+            Obfuscation served,
+            Path model,
+            Path publicModel,
+            List<int[]> prompts,
+            int maxTokens,
+            Predicate<String> keep,
+            Runnable tick) {
+        RecordingBackend server = new RecordingBackend(
+                new LocalLinearBackend(served.config(), served.weights(), Parallel.shared()), keep);
         Generator generator = new Generator(new Transformer(server));
         GenerationOptions greedy = new GenerationOptions(maxTokens, SamplingParams.GREEDY, Set.of());
         List<Request> requests = new ArrayList<>();

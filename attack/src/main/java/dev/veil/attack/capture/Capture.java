@@ -20,8 +20,13 @@ import java.util.Map;
  * deployment's public settings ({@link #setting()}: mask kind and scale, obfuscation parameters — not its secrets).
  * The plaintext is not: it lives in {@link Truth}, used only to score.
  */
-public record Capture(Mode mode, Path model, Path publicModel, Map<String, String> setting, List<Request> requests,
-                      List<SetupSeen> setups) {
+public record Capture(
+        Mode mode,
+        Path model,
+        Path publicModel,
+        Map<String, String> setting,
+        List<Request> requests,
+        List<SetupSeen> setups) {
 
     public Capture {
         setting = Map.copyOf(setting);
@@ -32,12 +37,17 @@ public record Capture(Mode mode, Path model, Path publicModel, Map<String, Strin
     /** A public setting, or an {@link IllegalArgumentException} naming the missing key. */
     public String setting(String key) {
         String v = setting.get(key);
-        if (v == null) throw new IllegalArgumentException("the capture's setting has no '" + key + "' (it has " + setting.keySet().stream().sorted().toList() + ")");
+        if (v == null)
+            throw new IllegalArgumentException("the capture's setting has no '" + key + "' (it has "
+                    + setting.keySet().stream().sorted().toList() + ")");
         return v;
     }
 
     /** Total rows recorded under {@code key} over all requests. */
     public int rowCount(String key) {
-        return requests.stream().filter(r -> r.has(key)).mapToInt(r -> r.rows(key).rows()).sum();
+        return requests.stream()
+                .filter(r -> r.has(key))
+                .mapToInt(r -> r.rows(key).rows())
+                .sum();
     }
 }

@@ -1,5 +1,6 @@
 package dev.veil.attack.capture;
 
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -15,12 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import com.fasterxml.jackson.core.JacksonException;
-import java.util.Arrays;
 
 /**
  * A capture on disk: a directory holding {@code capture.json} (the manifest: mode, model paths, public setting,
@@ -48,7 +48,9 @@ public final class CaptureFiles {
         root.put("model", capture.model().toString());
         root.put("public_model", capture.publicModel().toString());
         ObjectNode setting = root.putObject("setting");
-        capture.setting().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> setting.put(e.getKey(), e.getValue()));
+        capture.setting().entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(e -> setting.put(e.getKey(), e.getValue()));
         ArrayNode requests = root.putArray("requests");
         for (Request r : capture.requests()) {
             ObjectNode n = requests.addObject();
@@ -67,8 +69,11 @@ public final class CaptureFiles {
         }
         ArrayNode setups = root.putArray("setups");
         for (SetupSeen s : capture.setups()) {
-            setups.addObject().put("request", s.request()).put("seed", Base64.getEncoder().encodeToString(s.seed()))
-                    .put("hidden", s.plan().hidden().toString()).put("embed", s.plan().embed().toString())
+            setups.addObject()
+                    .put("request", s.request())
+                    .put("seed", Base64.getEncoder().encodeToString(s.seed()))
+                    .put("hidden", s.plan().hidden().toString())
+                    .put("embed", s.plan().embed().toString())
                     .put("check_vectors", s.plan().checkVectors());
         }
         SafetensorsWriter.write(dir.resolve(TENSORS), tensors, Map.of("format", FORMAT));
@@ -95,9 +100,11 @@ public final class CaptureFiles {
         JsonNode root = readJson(manifest);
         String where = manifest.toString();
         if (!FORMAT.equals(root.path("format").asText()))
-            throw new IOException(where + ": field 'format' must be '" + FORMAT + "', got '" + root.path("format").asText() + "'");
+            throw new IOException(where + ": field 'format' must be '" + FORMAT + "', got '"
+                    + root.path("format").asText() + "'");
         if (root.path("version").asInt(-1) != VERSION)
-            throw new IOException(where + ": unsupported version " + root.path("version") + " (this Veil reads " + VERSION + ")");
+            throw new IOException(
+                    where + ": unsupported version " + root.path("version") + " (this Veil reads " + VERSION + ")");
         Mode mode;
         try {
             mode = Mode.parse(text(root, "mode", where));
@@ -107,11 +114,15 @@ public final class CaptureFiles {
         Path model = dir.resolve(text(root, "model", where));
         Path publicModel = dir.resolve(text(root, "public_model", where));
         Map<String, String> setting = new LinkedHashMap<>();
-        root.path("setting").fields().forEachRemaining(e -> setting.put(e.getKey(), e.getValue().asText()));
+        root.path("setting")
+                .fields()
+                .forEachRemaining(e -> setting.put(e.getKey(), e.getValue().asText()));
 
         List<Request> requests = new ArrayList<>();
         Path tensorFile = dir.resolve(TENSORS);
-        if (!Files.exists(tensorFile)) throw new IOException(tensorFile + ": missing (a capture directory holds " + MANIFEST + " and " + TENSORS + ")");
+        if (!Files.exists(tensorFile))
+            throw new IOException(
+                    tensorFile + ": missing (a capture directory holds " + MANIFEST + " and " + TENSORS + ")");
         try (SafetensorsFile st = SafetensorsFile.open(tensorFile)) {
             for (JsonNode n : array(root, "requests", where)) {
                 int index = n.path("index").asInt(-1);
@@ -119,7 +130,10 @@ public final class CaptureFiles {
                 if (index < 0) throw new IOException(where + ": a request lacks a non-negative 'index'");
                 List<Call> calls = new ArrayList<>();
                 for (JsonNode c : array(n, "calls", at)) {
-                    if (!c.isArray() || c.size() != 2 || !c.get(0).isTextual() || !c.get(1).canConvertToInt())
+                    if (!c.isArray()
+                            || c.size() != 2
+                            || !c.get(0).isTextual()
+                            || !c.get(1).canConvertToInt())
                         throw new IOException(at + ": field 'calls' must hold [name, rows] pairs, got " + c);
                     calls.add(new Call(c.get(0).asText(), c.get(1).asInt()));
                 }
@@ -129,10 +143,12 @@ public final class CaptureFiles {
                     var e = fields.next();
                     String name = e.getValue().path("tensor").asText();
                     int cols = e.getValue().path("cols").asInt(-1);
-                    if (!st.contains(name)) throw new IOException(at + ": tensor '" + name + "' is not in " + tensorFile);
+                    if (!st.contains(name))
+                        throw new IOException(at + ": tensor '" + name + "' is not in " + tensorFile);
                     Tensor t = st.tensor(name);
                     if (t.rank() != 2 || t.cols() != cols)
-                        throw new IOException(at + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape()) + ", the manifest says " + cols + " columns");
+                        throw new IOException(at + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+                                + ", the manifest says " + cols + " columns");
                     tensors.put(e.getKey(), new Rows(cols, t.toFloats()));
                 }
                 requests.add(new Request(index, calls, tensors, ints(n, "ids_in", at), ints(n, "ids_out", at)));
@@ -141,8 +157,12 @@ public final class CaptureFiles {
         List<SetupSeen> setups = new ArrayList<>();
         for (JsonNode s : array(root, "setups", where)) {
             try {
-                setups.add(new SetupSeen(s.path("request").asInt(), Base64.getDecoder().decode(text(s, "seed", where + ": setups")),
-                        new SetupPlan(MaskSpec.parse(text(s, "hidden", where + ": setups")), MaskSpec.parse(text(s, "embed", where + ": setups")),
+                setups.add(new SetupSeen(
+                        s.path("request").asInt(),
+                        Base64.getDecoder().decode(text(s, "seed", where + ": setups")),
+                        new SetupPlan(
+                                MaskSpec.parse(text(s, "hidden", where + ": setups")),
+                                MaskSpec.parse(text(s, "embed", where + ": setups")),
                                 s.path("check_vectors").asInt())));
             } catch (IllegalArgumentException e) {
                 throw new IOException(where + ": a setup entry is malformed: " + e.getMessage());
@@ -174,7 +194,8 @@ public final class CaptureFiles {
     }
 
     private static String text(JsonNode n, String field, String where) throws IOException {
-        if (!n.path(field).isTextual()) throw new IOException(where + ": field '" + field + "' missing or not a string");
+        if (!n.path(field).isTextual())
+            throw new IOException(where + ": field '" + field + "' missing or not a string");
         return n.get(field).asText();
     }
 
@@ -187,7 +208,8 @@ public final class CaptureFiles {
         JsonNode a = array(n, field, where);
         int[] out = new int[a.size()];
         for (int i = 0; i < out.length; i++) {
-            if (!a.get(i).canConvertToInt()) throw new IOException(where + ": field '" + field + "' holds a non-integer " + a.get(i));
+            if (!a.get(i).canConvertToInt())
+                throw new IOException(where + ": field '" + field + "' holds a non-integer " + a.get(i));
             out[i] = a.get(i).asInt();
         }
         return out;

@@ -5,9 +5,9 @@ import dev.veil.model.TensorSink;
 import dev.veil.model.Weights;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.LinkedHashSet;
 
 /** Weights held in memory; also a {@link TensorSink} that collects what a compiler writes. */
 public final class InMemoryWeights implements Weights, TensorSink {

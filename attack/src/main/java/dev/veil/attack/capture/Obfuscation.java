@@ -26,19 +26,26 @@ public record Obfuscation(ModelConfig config, Weights weights, VocabPermutation 
      * Obfuscates {@code plain} in memory with Veil's compiler, as {@code veil obfuscate} does (F32, κ calibrated on the
      * plain model's activations over {@code calibrationTokens} random ids; 0 keeps the Gaussian estimate).
      */
-    public static Obfuscation of(ModelConfig config, Weights plain, AloePriParams params, Collection<Integer> fixed,
-                                 String seed, int calibrationTokens) {
+    public static Obfuscation of(
+            ModelConfig config,
+            Weights plain,
+            AloePriParams params,
+            Collection<Integer> fixed,
+            String seed,
+            int calibrationTokens) {
         KeyStream master = KeyStream.fromSeed(seed);
         ModelObfuscator obfuscator = new ModelObfuscator(config, params, fixed, master, DType.F32);
         if (calibrationTokens > 0) {
-            int[] tokens = ActivationCalibration.randomTokens(config.vocabSize(), fixed, calibrationTokens, master.derive("calibration"));
-            obfuscator.calibrate(ActivationCalibration.run(obfuscator, plain, tokens).kappa());
+            int[] tokens = ActivationCalibration.randomTokens(
+                    config.vocabSize(), fixed, calibrationTokens, master.derive("calibration"));
+            obfuscator.calibrate(
+                    ActivationCalibration.run(obfuscator, plain, tokens).kappa());
         }
         InMemoryWeights out = new InMemoryWeights();
         try {
             obfuscator.write(plain, out);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);   // an in-memory sink does not fail
+            throw new UncheckedIOException(e); // an in-memory sink does not fail
         }
         return new Obfuscation(obfuscator.obfuscatedConfig(), out, obfuscator.permutation(), params);
     }

@@ -62,7 +62,8 @@ public final class RecordingCloudProxy implements AutoCloseable {
             Transport.Reply reply;
             try {
                 // relayed as is: the client behind this proxy bounds the reply itself
-                reply = upstream.exchange(path, headers, ex.getRequestMethod().equals("GET") ? null : body, Integer.MAX_VALUE - 8);
+                reply = upstream.exchange(
+                        path, headers, ex.getRequestMethod().equals("GET") ? null : body, Integer.MAX_VALUE - 8);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 ex.sendResponseHeaders(503, -1);
@@ -70,12 +71,15 @@ public final class RecordingCloudProxy implements AutoCloseable {
             }
             Matcher m = INFER.matcher(path);
             if (m.matches() && len != null && reply.status() == 200) {
-                InferTensor x = InferRequest.decode(body, Integer.parseInt(len.trim())).inputs().getFirst();
+                InferTensor x = InferRequest.decode(body, Integer.parseInt(len.trim()))
+                        .inputs()
+                        .getFirst();
                 log.call(m.group(1), x.rows());
                 log.rows("in/" + m.group(1), x.data(), x.rows(), x.cols());
             }
             reply.header("Content-Type").ifPresent(v -> ex.getResponseHeaders().set("Content-Type", v));
-            reply.header(V2Codec.HEADER_LENGTH).ifPresent(v -> ex.getResponseHeaders().set(V2Codec.HEADER_LENGTH, v));
+            reply.header(V2Codec.HEADER_LENGTH)
+                    .ifPresent(v -> ex.getResponseHeaders().set(V2Codec.HEADER_LENGTH, v));
             byte[] out = reply.body();
             ex.sendResponseHeaders(reply.status(), out.length == 0 ? -1 : out.length);
             try (OutputStream os = ex.getResponseBody()) {

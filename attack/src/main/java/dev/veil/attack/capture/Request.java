@@ -27,7 +27,8 @@ public record Request(int index, List<Call> calls, Map<String, Rows> tensors, in
     public Rows rows(String key) {
         Rows r = tensors.get(key);
         if (r == null)
-            throw new IllegalArgumentException("request " + index + " has no rows '" + key + "' (it has " + tensors.keySet().stream().sorted().toList() + ")");
+            throw new IllegalArgumentException("request " + index + " has no rows '" + key + "' (it has "
+                    + tensors.keySet().stream().sorted().toList() + ")");
         return r;
     }
 

@@ -25,7 +25,7 @@ public final class ReusedMaskClient implements LinearBackend {
     private final ModelConfig config;
     private final double scale;
     private final long seed;
-    private final Map<ModelName, float[][]> masks = new HashMap<>();   // r and r·Wᵀ per product
+    private final Map<ModelName, float[][]> masks = new HashMap<>(); // r and r·Wᵀ per product
 
     public ReusedMaskClient(CloudConnection cloud, LinearBackend reference, double scale, long seed) {
         this.cloud = cloud;

@@ -29,7 +29,8 @@ final class SeamLog {
     synchronized void rows(String key, float[] data, int n, int cols) {
         if (n == 0 || !keep.test(key)) return;
         Growing g = rows.computeIfAbsent(key, k -> new Growing(cols));
-        if (g.cols != cols) throw new IllegalStateException(key + ": rows of " + cols + " columns after rows of " + g.cols);
+        if (g.cols != cols)
+            throw new IllegalStateException(key + ": rows of " + cols + " columns after rows of " + g.cols);
         g.append(data, n * cols);
     }
 

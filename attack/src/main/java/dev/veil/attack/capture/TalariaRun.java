@@ -3,7 +3,6 @@ package dev.veil.attack.capture;
 import dev.veil.engine.Generation;
 import dev.veil.engine.GenerationOptions;
 import dev.veil.engine.Generator;
-import dev.veil.engine.LinearBackend;
 import dev.veil.engine.SamplingParams;
 import dev.veil.engine.StopCondition;
 import dev.veil.engine.TokenListener;
@@ -21,17 +20,17 @@ import dev.veil.talaria.client.TalariaOptions;
 import dev.veil.talaria.client.TalariaRuntime;
 import dev.veil.talaria.cloud.CloudServer;
 import dev.veil.talaria.cloud.FoldedModel;
+import dev.veil.talaria.protocol.MaskPrg;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
-import dev.veil.talaria.protocol.MaskPrg;
-import java.util.Locale;
 
 /**
  * Runs a Talaria deployment end to end on loopback — the weight service, the setup authority and the client runtime,
@@ -66,7 +65,15 @@ public final class TalariaRun {
     public record ReusedMask(double scale) implements Client {
         @Override
         public Map<String, String> setting() {
-            return Map.of("client", "reused-mask", "mask", "reused", "mask_scale", Double.toString(scale), "embed_mask", "none");
+            return Map.of(
+                    "client",
+                    "reused-mask",
+                    "mask",
+                    "reused",
+                    "mask_scale",
+                    Double.toString(scale),
+                    "embed_mask",
+                    "none");
         }
     }
 
@@ -82,25 +89,39 @@ public final class TalariaRun {
      * @param keep  which row keys the cloud-side recorder keeps ({@code in/embed}, {@code in/layer.0.qkv}, ...)
      * @param tick  called after each request
      */
-    public static Result run(ModelConfig config, Weights weights, Path model, Client client, List<int[]> prompts,
-                             int maxTokens, Predicate<String> keep, Runnable tick) throws IOException {
+    public static Result run(
+            ModelConfig config,
+            Weights weights,
+            Path model,
+            Client client,
+            List<int[]> prompts,
+            int maxTokens,
+            Predicate<String> keep,
+            Runnable tick)
+            throws IOException {
         LocalLinearBackend plain = new LocalLinearBackend(config, weights, Parallel.shared());
         GenerationOptions greedy = new GenerationOptions(maxTokens, SamplingParams.GREEDY, Set.of());
         List<Request> requests = new ArrayList<>();
         List<Truth.RequestTruth> truth = new ArrayList<>();
         int matching = 0;
         try (CloudServer cloud = CloudServer.start(FoldedModel.fold(config, weights), CloudServer.Options.loopback(0));
-             SetupServer setup = SetupServer.start(new SetupAuthority(FoldedModel.fold(config, weights)), "127.0.0.1", 0);
-             RecordingCloudProxy proxy = new RecordingCloudProxy(cloud.uri(), keep);
-             RecordingSetupService setups = new RecordingSetupService(new HttpSetupService(setup.uri()))) {
+                SetupServer setup =
+                        SetupServer.start(new SetupAuthority(FoldedModel.fold(config, weights)), "127.0.0.1", 0);
+                RecordingCloudProxy proxy = new RecordingCloudProxy(cloud.uri(), keep);
+                RecordingSetupService setups = new RecordingSetupService(new HttpSetupService(setup.uri()))) {
             CloudConnection connection = new CloudConnection(proxy.uri(), CloudConnection.Retry.DEFAULT);
             TalariaRuntime runtime = null;
             Generator strawman = null;
-            if (client instanceof Veil v) runtime = new TalariaRuntime(new MaskedRemoteBackend(connection, setups, v.options(),
-                    // a fixed client entropy stream makes an audit run reproducible; the attacks never see it
-                    MaskPrg.derive(new byte[MaskPrg.SEED_BYTES], "veil-audit-run")));
-            else if (client instanceof ReusedMask r) strawman = new Generator(new Transformer(new ReusedMaskClient(connection, plain, r.scale(), 1)));
-            proxy.take(-1);   // drop the calls made while connecting
+            if (client instanceof Veil v)
+                runtime = new TalariaRuntime(new MaskedRemoteBackend(
+                        connection,
+                        setups,
+                        v.options(),
+                        // a fixed client entropy stream makes an audit run reproducible; the attacks never see it
+                        MaskPrg.derive(new byte[MaskPrg.SEED_BYTES], "veil-audit-run")));
+            else if (client instanceof ReusedMask r)
+                strawman = new Generator(new Transformer(new ReusedMaskClient(connection, plain, r.scale(), 1)));
+            proxy.take(-1); // drop the calls made while connecting
             for (int i = 0; i < prompts.size(); i++) {
                 int[] prompt = prompts.get(i);
                 setups.beginRequest(i);
@@ -109,12 +130,17 @@ public final class TalariaRun {
                         : strawman.generate(prompt, greedy);
                 requests.add(proxy.take(i));
                 truth.add(new Truth.RequestTruth(prompt, g.outputIds()));
-                if (Arrays.equals(g.outputIds(), new Generator(new Transformer(plain)).generate(prompt, greedy).outputIds())) matching++;
+                if (Arrays.equals(
+                        g.outputIds(),
+                        new Generator(new Transformer(plain))
+                                .generate(prompt, greedy)
+                                .outputIds())) matching++;
                 tick.run();
             }
             if (runtime != null) runtime.close();
             else connection.close();
-            // the setting as the client applied it: a scale derived from the model's depth is public, so it is recorded resolved
+            // the setting as the client applied it: a scale derived from the model's depth is public, so it is recorded
+            // resolved
             Client applied = client instanceof Veil v ? new Veil(v.options().resolve(config)) : client;
             Capture capture = new Capture(Mode.TALARIA, model, model, applied.setting(), requests, setups.seen());
             return new Result(capture, new Truth(truth, new int[0]), matching);

@@ -7,7 +7,7 @@ package dev.veil.attack.math;
 public final class LeastSquares {
 
     private final int in, out;
-    private final double[] w;   // (in + 1) × out, last row the intercept
+    private final double[] w; // (in + 1) × out, last row the intercept
 
     private LeastSquares(int in, int out, double[] w) {
         this.in = in;
@@ -67,7 +67,7 @@ public final class LeastSquares {
                 double s = a[i * p + j];
                 for (int k = 0; k < j; k++) s -= l[i * p + k] * l[j * p + k];
                 if (i == j) {
-                    if (!(s > 0)) s = Math.max(Math.abs(a[i * p + i]), 1) * 1e-12;   // numerically singular: nudge
+                    if (!(s > 0)) s = Math.max(Math.abs(a[i * p + i]), 1) * 1e-12; // numerically singular: nudge
                     l[i * p + i] = Math.sqrt(s);
                 } else {
                     l[i * p + j] = s / l[j * p + j];
@@ -76,12 +76,12 @@ public final class LeastSquares {
         }
         double[] x = b.clone();
         for (int c = 0; c < m; c++) {
-            for (int i = 0; i < p; i++) {   // L y = b
+            for (int i = 0; i < p; i++) { // L y = b
                 double s = x[i * m + c];
                 for (int k = 0; k < i; k++) s -= l[i * p + k] * x[k * m + c];
                 x[i * m + c] = s / l[i * p + i];
             }
-            for (int i = p - 1; i >= 0; i--) {   // Lᵀ x = y
+            for (int i = p - 1; i >= 0; i--) { // Lᵀ x = y
                 double s = x[i * m + c];
                 for (int k = i + 1; k < p; k++) s -= l[k * p + i] * x[k * m + c];
                 x[i * m + c] = s / l[i * p + i];

@@ -9,17 +9,21 @@ import dev.veil.engine.kernel.Parallel;
  */
 public final class Nearest {
 
-    public enum Metric { COSINE, EUCLIDEAN }
+    public enum Metric {
+        COSINE,
+        EUCLIDEAN
+    }
 
     private static final int BLOCK = 256;
 
-    private final float[] candidates;   // normalised rows for COSINE
+    private final float[] candidates; // normalised rows for COSINE
     private final float[] squaredNorms; // for EUCLIDEAN
     private final int count, dim;
     private final Metric metric;
 
     public Nearest(float[] candidates, int dim, Metric metric) {
-        if (candidates.length % dim != 0) throw new IllegalArgumentException(candidates.length + " values are not rows of " + dim);
+        if (candidates.length % dim != 0)
+            throw new IllegalArgumentException(candidates.length + " values are not rows of " + dim);
         this.dim = dim;
         this.count = candidates.length / dim;
         this.metric = metric;
@@ -53,7 +57,9 @@ public final class Nearest {
             Parallel.shared().forEach(rows, i -> {
                 float[] s = new float[count];
                 for (int c = 0; c < count; c++)
-                    s[c] = metric == Metric.COSINE ? scores[i * count + c] : 2 * scores[i * count + c] - squaredNorms[c];
+                    s[c] = metric == Metric.COSINE
+                            ? scores[i * count + c]
+                            : 2 * scores[i * count + c] - squaredNorms[c];
                 out[base + i] = TopK.largest(s, kk);
             });
         }
@@ -67,7 +73,9 @@ public final class Nearest {
             dot += (double) q[j] * candidates[c * dim + j];
             qq += (double) q[j] * q[j];
         }
-        return metric == Metric.COSINE ? dot / Math.sqrt(Math.max(qq, Double.MIN_NORMAL)) : 2 * dot - squaredNorms[c] - qq;
+        return metric == Metric.COSINE
+                ? dot / Math.sqrt(Math.max(qq, Double.MIN_NORMAL))
+                : 2 * dot - squaredNorms[c] - qq;
     }
 
     static float[] unit(float[] rows, int dim) {

@@ -15,7 +15,8 @@ public final class RowMajor {
     /** {@code a[n × k] · b[m × k]ᵀ} → {@code [n × m]}. */
     public static float[] timesTransposed(float[] a, int n, int k, float[] b, int m) {
         if (a.length != n * k || b.length != m * k)
-            throw new IllegalArgumentException("shapes: a holds " + a.length + " for " + n + "×" + k + ", b holds " + b.length + " for " + m + "×" + k);
+            throw new IllegalArgumentException("shapes: a holds " + a.length + " for " + n + "×" + k + ", b holds "
+                    + b.length + " for " + m + "×" + k);
         float[] out = new float[n * m];
         MatMul.multiply(Parallel.shared(), a, n, Matrix.of(Tensor.ofFloats("b", b, m, k)), out);
         return out;
@@ -28,8 +29,7 @@ public final class RowMajor {
 
     public static float[] transpose(float[] a, int rows, int cols) {
         float[] t = new float[a.length];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
         return t;
     }
 
@@ -65,7 +65,8 @@ public final class RowMajor {
     public static float[] vector(Weights w, String name, int n) {
         Tensor t = w.get(name);
         if (t.rank() != 1 || t.cols() != n)
-            throw new IllegalArgumentException("tensor " + name + " has shape " + Arrays.toString(t.shape()) + ", expected [" + n + "]");
+            throw new IllegalArgumentException(
+                    "tensor " + name + " has shape " + Arrays.toString(t.shape()) + ", expected [" + n + "]");
         return t.toFloats();
     }
 

@@ -1,7 +1,7 @@
 package dev.veil.attack.math;
 
-import java.util.Random;
 import java.util.Arrays;
+import java.util.Random;
 
 /**
  * An orthonormal basis of a subspace of R^d (rows), and projection onto its orthogonal complement: what removes a mask
@@ -30,8 +30,7 @@ public final class Subspace {
             double[] v = new double[dim];
             for (int j = 0; j < dim; j++) v[j] = rows[i * dim + j];
             double before = norm(v);
-            for (int pass = 0; pass < 2; pass++)
-                for (int b = 0; b < rank; b++) subtract(v, q[b], dot(v, q[b]));
+            for (int pass = 0; pass < 2; pass++) for (int b = 0; b < rank; b++) subtract(v, q[b], dot(v, q[b]));
             double after = norm(v);
             if (after <= 1e-9 * Math.max(before, 1e-300)) continue;
             for (int j = 0; j < dim; j++) v[j] /= after;
@@ -48,13 +47,14 @@ public final class Subspace {
         int n = rows.length / dim;
         m = Math.min(m, Math.min(dim, n));
         if (m <= 0) return empty(dim);
-        float[] cov = RowMajor.timesTransposed(RowMajor.transpose(rows, n, dim), dim, n, RowMajor.transpose(rows, n, dim), dim);
+        float[] cov = RowMajor.timesTransposed(
+                RowMajor.transpose(rows, n, dim), dim, n, RowMajor.transpose(rows, n, dim), dim);
         Random rnd = new Random(seed);
         float[] q = new float[m * dim];
         for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian();
         Subspace s = spanOf(q, dim);
         for (int iter = 0; iter < 50; iter++) {
-            float[] next = RowMajor.timesTransposed(s.rows(), s.rank(), dim, cov, dim);   // (cov · qᵀ)ᵀ, cov symmetric
+            float[] next = RowMajor.timesTransposed(s.rows(), s.rank(), dim, cov, dim); // (cov · qᵀ)ᵀ, cov symmetric
             s = spanOf(next, dim);
         }
         return s;
@@ -80,7 +80,7 @@ public final class Subspace {
         if (basis.length == 0) return x.clone();
         int n = x.length / dim;
         float[] b = rows();
-        float[] coeff = RowMajor.timesTransposed(x, n, dim, b, basis.length);   // n × rank
+        float[] coeff = RowMajor.timesTransposed(x, n, dim, b, basis.length); // n × rank
         float[] proj = RowMajor.times(coeff, n, basis.length, b, dim);
         float[] out = x.clone();
         for (int i = 0; i < out.length; i++) out[i] -= proj[i];

@@ -26,7 +26,7 @@ public final class TopK {
             val[pos] = x;
             idx[pos] = i;
         }
-        if (filled < kk) {   // NaNs: fill with the remaining indices so every position has k guesses
+        if (filled < kk) { // NaNs: fill with the remaining indices so every position has k guesses
             boolean[] used = new boolean[v.length];
             for (int i = 0; i < filled; i++) used[idx[i]] = true;
             for (int i = 0; i < v.length && filled < kk; i++) if (!used[i]) idx[filled++] = i;

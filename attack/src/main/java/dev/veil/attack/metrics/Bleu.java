@@ -14,7 +14,8 @@ public final class Bleu {
 
     public static double corpus(List<int[]> hypotheses, List<int[]> references) {
         if (hypotheses.size() != references.size())
-            throw new IllegalArgumentException(hypotheses.size() + " hypotheses for " + references.size() + " references");
+            throw new IllegalArgumentException(
+                    hypotheses.size() + " hypotheses for " + references.size() + " references");
         long[] matches = new long[4], totals = new long[4];
         long hypLength = 0, refLength = 0;
         for (int s = 0; s < hypotheses.size(); s++) {

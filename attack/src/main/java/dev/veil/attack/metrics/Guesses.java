@@ -12,7 +12,8 @@ public record Guesses(int[][] ranked) {
     public Guesses {
         ranked = ranked.clone();
         for (int i = 0; i < ranked.length; i++)
-            if (ranked[i] == null || ranked[i].length == 0) throw new IllegalArgumentException("position " + i + " has no guess");
+            if (ranked[i] == null || ranked[i].length == 0)
+                throw new IllegalArgumentException("position " + i + " has no guess");
     }
 
     public int size() {

@@ -28,14 +28,16 @@ public record Recovery(int positions, int top1Hits, int topKHits, int k, double 
     /** Scores several sequences (BLEU over the corpus of them). */
     public static Recovery score(List<Guesses> guesses, List<int[]> truths, int k, int vocab) {
         if (guesses.size() != truths.size())
-            throw new IllegalArgumentException(guesses.size() + " guessed sequences for " + truths.size() + " true ones");
+            throw new IllegalArgumentException(
+                    guesses.size() + " guessed sequences for " + truths.size() + " true ones");
         int positions = 0, top1 = 0, topK = 0;
         List<int[]> hyps = new ArrayList<>();
         for (int s = 0; s < guesses.size(); s++) {
             Guesses g = guesses.get(s);
             int[] t = truths.get(s);
             if (g.size() != t.length)
-                throw new IllegalArgumentException("sequence " + s + ": " + g.size() + " guesses for " + t.length + " true tokens");
+                throw new IllegalArgumentException(
+                        "sequence " + s + ": " + g.size() + " guesses for " + t.length + " true tokens");
             for (int i = 0; i < t.length; i++) {
                 int[] r = g.ranked()[i];
                 if (r[0] == t[i]) top1++;

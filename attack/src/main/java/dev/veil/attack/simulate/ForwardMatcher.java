@@ -23,7 +23,8 @@ public final class ForwardMatcher {
 
     /** @param target a hidden-state product, e.g. {@code layer.1.qkv} */
     public ForwardMatcher(LinearBackend publicModel, ModelName target) {
-        if (target.product().op == null) throw new IllegalArgumentException("forward matching needs a hidden-state product, not " + target);
+        if (target.product().op == null)
+            throw new IllegalArgumentException("forward matching needs a hidden-state product, not " + target);
         this.target = target;
         this.stopper = new StopAtProduct(publicModel, target.product().op, Math.max(target.layer(), 0));
         this.model = new Transformer(stopper);

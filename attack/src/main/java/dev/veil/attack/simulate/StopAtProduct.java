@@ -1,8 +1,8 @@
 package dev.veil.attack.simulate;
 
+import dev.veil.engine.ForwardingBackend;
 import dev.veil.engine.LinearBackend;
 import dev.veil.engine.LinearOp;
-import dev.veil.engine.ForwardingBackend;
 import java.util.Arrays;
 
 /**

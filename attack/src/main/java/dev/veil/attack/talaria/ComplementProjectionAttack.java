@@ -42,9 +42,11 @@ public final class ComplementProjectionAttack implements TalariaAttack {
             SetupSeen s = sessionOf(t.capture().setups(), r.index());
             if (s != null && s.plan().hidden().kind() == MaskSpec.Kind.REMO) {
                 int m = s.plan().hidden().rankFor(d);
-                space = Subspace.spanOf(MaskPrg.derive(s.seed(), SetupPlan.basisLabel(first)).gaussians(m * d, 1.0), d);
+                space = Subspace.spanOf(
+                        MaskPrg.derive(s.seed(), SetupPlan.basisLabel(first)).gaussians(m * d, 1.0), d);
             }
-            out.add(new Guesses(ComplementMatch.topK(t.in(r, TalariaTarget.FIRST_LAYER).data(), t.firstLayerCandidates(), space, k)));
+            out.add(new Guesses(ComplementMatch.topK(
+                    t.in(r, TalariaTarget.FIRST_LAYER).data(), t.firstLayerCandidates(), space, k)));
             progress.step();
         }
         return out;

@@ -38,7 +38,9 @@ public final class DifferencingAttack implements TalariaAttack {
         else groups.add(t.requests());
         List<Guesses> out = new ArrayList<>();
         for (List<Request> group : groups) {
-            float[] all = SubspaceEstimationAttack.concat(group.stream().map(r -> t.in(r, TalariaTarget.FIRST_LAYER).data()).toList());
+            float[] all = SubspaceEstimationAttack.concat(group.stream()
+                    .map(r -> t.in(r, TalariaTarget.FIRST_LAYER).data())
+                    .toList());
             float[] mean = mean(all, d), offset = sphereCentre(all, mean, d);
             for (Request r : group) {
                 float[] z = t.in(r, TalariaTarget.FIRST_LAYER).data().clone();

@@ -48,8 +48,14 @@ public final class JointLikelihoodAttack implements TalariaAttack {
      * @param firstPrior log-probabilities of the first token (public unigram), or null for uniform
      * @param oracle     analysis only: the true tokens of each request, to score evidence given the true prefix; null for a real attack
      */
-    public record Options(int beams, int candidates, boolean readRows, boolean usePrior, boolean greedy, double[] firstPrior,
-                          List<int[]> oracle) {
+    public record Options(
+            int beams,
+            int candidates,
+            boolean readRows,
+            boolean usePrior,
+            boolean greedy,
+            double[] firstPrior,
+            List<int[]> oracle) {
 
         public Options {
             if (beams < 1 || candidates < 1) throw new IllegalArgumentException("beams and candidates must be >= 1");
@@ -87,8 +93,11 @@ public final class JointLikelihoodAttack implements TalariaAttack {
     }
 
     private static String name(Options o) {
-        String what = !o.readRows ? "joint decoder, reads nothing (" + (o.usePrior ? "model prior" : "no prior") + (o.greedy ? ", greedy rule" : "") + ")"
-                : "joint likelihood over all rows" + (o.usePrior ? " + model prior" : "") + (o.greedy ? " + greedy rule" : "");
+        String what = !o.readRows
+                ? "joint decoder, reads nothing (" + (o.usePrior ? "model prior" : "no prior")
+                        + (o.greedy ? ", greedy rule" : "") + ")"
+                : "joint likelihood over all rows" + (o.usePrior ? " + model prior" : "")
+                        + (o.greedy ? " + greedy rule" : "");
         return what + (o.oracle != null ? ", true prefix" : ", beam " + o.beams);
     }
 
@@ -125,8 +134,10 @@ public final class JointLikelihoodAttack implements TalariaAttack {
         if (truth == null) {
             best = search.finals.getFirst().tokens;
             if (o.readRows) {
-                // beam search with noisy evidence can leave the prior's own hypothesis behind, and at generated positions
-                // the greedy rule makes the whole continuation follow from the prompt: so the hypotheses of the same search
+                // beam search with noisy evidence can leave the prior's own hypothesis behind, and at generated
+                // positions
+                // the greedy rule makes the whole continuation follow from the prompt: so the hypotheses of the same
+                // search
                 // reading nothing join, and every complete hypothesis is rescored on all its positions at once
                 List<int[]> hypotheses = new ArrayList<>();
                 search.finals.forEach(b -> hypotheses.add(b.tokens));
@@ -163,8 +174,10 @@ public final class JointLikelihoodAttack implements TalariaAttack {
         int vocab = t.vocab();
         double score = 0;
         for (int p = 0; p < tokens.length; p++) {
-            if (o.usePrior) score += p == 0 ? (o.firstPrior != null ? o.firstPrior[tokens[0]] : 0)
-                    : logSoftmax(Arrays.copyOfRange(logits, (p - 1) * vocab, p * vocab))[tokens[p]];
+            if (o.usePrior)
+                score += p == 0
+                        ? (o.firstPrior != null ? o.firstPrior[tokens[0]] : 0)
+                        : logSoftmax(Arrays.copyOfRange(logits, (p - 1) * vocab, p * vocab))[tokens[p]];
             score += views.prefixFree(p, tokens[p]) + views.deep(p, seen, p);
         }
         return score;
@@ -187,23 +200,34 @@ public final class JointLikelihoodAttack implements TalariaAttack {
             for (Beam b : beams) {
                 double[] base = new double[vocab];
                 for (int v = 0; v < vocab; v++) base[v] = (o.usePrior ? b.prior[v] : 0) + prefixFree[v];
-                int[] cands = generated ? new int[] {argmax(b.prior)} : TopK.largest(base, Math.min(o.candidates, vocab));
+                int[] cands =
+                        generated ? new int[] {argmax(b.prior)} : TopK.largest(base, Math.min(o.candidates, vocab));
                 if (truth != null && Arrays.stream(cands).noneMatch(v -> v == want))
-                    cands = appendOne(cands, want);   // the oracle scores the true token even where the filter or the rule dropped it
+                    cands = appendOne(
+                            cands,
+                            want); // the oracle scores the true token even where the filter or the rule dropped it
                 for (int cand : cands) proposals.add(new Proposal(b, cand, b.score + base[cand]));
             }
-            if (!reading) {   // nothing more to read: rank now, and run only the survivors through the model
+            if (!reading) { // nothing more to read: rank now, and run only the survivors through the model
                 proposals.sort(Comparator.comparingDouble(Proposal::score).reversed());
-                alternatives.add(proposals.stream().map(Proposal::token).distinct().limit(k).toList());
-                proposals = proposals.stream().filter(x -> truth == null || x.token == want).limit(truth == null ? o.beams : 1).toList();
+                alternatives.add(proposals.stream()
+                        .map(Proposal::token)
+                        .distinct()
+                        .limit(k)
+                        .toList());
+                proposals = proposals.stream()
+                        .filter(x -> truth == null || x.token == want)
+                        .limit(truth == null ? o.beams : 1)
+                        .toList();
             }
             List<Scored> next = simulate(model, recorder, views, p, proposals, reading);
             next.sort(Comparator.comparingDouble(Scored::score).reversed());
             if (reading) alternatives.add(distinctTokens(next, k));
             int keep = truth != null ? 0 : Math.min(o.beams, next.size());
             List<Beam> survivors = new ArrayList<>();
-            if (truth != null) {   // the true prefix goes on, whatever was guessed
-                Scored s = next.stream().filter(x -> x.token == want).findFirst().orElseThrow();
+            if (truth != null) { // the true prefix goes on, whatever was guessed
+                Scored s =
+                        next.stream().filter(x -> x.token == want).findFirst().orElseThrow();
                 survivors.add(extend(s));
             }
             for (int i = 0; i < keep; i++) survivors.add(extend(next.get(i)));
@@ -213,7 +237,13 @@ public final class JointLikelihoodAttack implements TalariaAttack {
     }
 
     /** Runs each proposal's token after its beam's prefix (one batch per beam) and adds the evidence of every other view. */
-    private List<Scored> simulate(Transformer model, RecordingBackend recorder, Views views, int p, List<Proposal> proposals, boolean reading) {
+    private List<Scored> simulate(
+            Transformer model,
+            RecordingBackend recorder,
+            Views views,
+            int p,
+            List<Proposal> proposals,
+            boolean reading) {
         List<Scored> out = new ArrayList<>();
         for (int from = 0; from < proposals.size(); ) {
             Beam b = proposals.get(from).parent;
@@ -284,39 +314,44 @@ public final class JointLikelihoodAttack implements TalariaAttack {
 
         final int positions, promptLength;
         private final Map<String, Rows> rows = new HashMap<>();
-        private final Map<String, double[]> precision = new HashMap<>();   // 1/σ² per row
+        private final Map<String, double[]> precision = new HashMap<>(); // 1/σ² per row
         private final TalariaTarget t;
-        private final String first = TalariaTarget.FIRST_LAYER, embed = ModelName.EMBED.toString(), head = ModelName.LM_HEAD.toString();
+        private final String first = TalariaTarget.FIRST_LAYER,
+                embed = ModelName.EMBED.toString(),
+                head = ModelName.LM_HEAD.toString();
 
         Views(TalariaTarget t, Request r) {
             this.t = t;
             double s = t.hiddenMask().equals("none") ? 0 : t.maskScale();
             Map<String, Integer> seen = new HashMap<>();
             for (Call call : r.calls()) {
-                if (!r.has("in/" + call.name())) continue;   // a capture that kept only some products: use those
+                if (!r.has("in/" + call.name())) continue; // a capture that kept only some products: use those
                 Rows all = r.in(call.name());
                 int from = seen.getOrDefault(call.name(), 0);
                 int d = all.cols();
-                double power = 0;   // mean squared row norm of the call
+                double power = 0; // mean squared row norm of the call
                 for (int i = from; i < from + call.rows(); i++)
                     for (int j = 0; j < d; j++) power += (double) all.data()[i * d + j] * all.data()[i * d + j];
                 power /= call.rows();
                 double sigma2 = call.name().equals(embed)
-                        ? Math.max(power - 1, 0) / d                 // one-hot: absolute σ, ‖z‖² = 1 + σ²V
-                        : power * s * s / (1 + s * s * d);           // hidden: σ = s·rms‖x‖, ‖z‖² = ‖x‖²(1 + s²d)
+                        ? Math.max(power - 1, 0) / d // one-hot: absolute σ, ‖z‖² = 1 + σ²V
+                        : power * s * s / (1 + s * s * d); // hidden: σ = s·rms‖x‖, ‖z‖² = ‖x‖²(1 + s²d)
                 sigma2 = Math.max(sigma2, SIGMA_FLOOR * power / d);
                 double[] prec = precision.computeIfAbsent(call.name(), k -> new double[all.rows()]);
                 Arrays.fill(prec, from, from + call.rows(), 1 / sigma2);
                 rows.put(call.name(), all);
                 seen.put(call.name(), from + call.rows());
             }
-            if (!rows.containsKey(first)) throw new IllegalArgumentException("request " + r.index() + " has no " + first + " rows");
+            if (!rows.containsKey(first))
+                throw new IllegalArgumentException("request " + r.index() + " has no " + first + " rows");
             positions = rows.get(first).rows();
             // the prompt ends where the logits start (one LM-head row per generated token); a client that computes the
             // logits itself still shows it: every decode step is a one-row call
-            if (rows.containsKey(head)) promptLength = positions - rows.get(head).rows() + 1;
+            if (rows.containsKey(head))
+                promptLength = positions - rows.get(head).rows() + 1;
             else {
-                List<Call> firsts = r.calls().stream().filter(x -> x.name().equals(first)).toList();
+                List<Call> firsts =
+                        r.calls().stream().filter(x -> x.name().equals(first)).toList();
                 int steps = 0;
                 for (int i = firsts.size() - 1; i > 0 && firsts.get(i).rows() == 1; i--) steps++;
                 promptLength = positions - steps;
@@ -340,7 +375,8 @@ public final class JointLikelihoodAttack implements TalariaAttack {
             int d = t.config().hiddenSize();
             double ll = 0;
             Rows oneHot = rows.get(embed);
-            if (oneHot != null) ll += (oneHot.data()[p * oneHot.cols() + v] - 0.5) * precision.get(embed)[p];
+            if (oneHot != null)
+                ll += (oneHot.data()[p * oneHot.cols() + v] - 0.5) * precision.get(embed)[p];
             float[] cand = t.firstLayerCandidates();
             double dot = VectorMath.dot(z, 0, cand, v * d, d), self = VectorMath.dot(cand, v * d, cand, v * d, d);
             return ll + (dot - 0.5 * self) * precision.get(first)[p];

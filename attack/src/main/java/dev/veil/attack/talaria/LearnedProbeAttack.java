@@ -2,9 +2,9 @@ package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
 import dev.veil.attack.capture.Request;
-import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.math.LeastSquares;
 import dev.veil.attack.math.Nearest;
+import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.metrics.Guesses;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +24,8 @@ public final class LearnedProbeAttack implements TalariaAttack {
 
     /** @param publicTokens the attacker's public text, tokenized (its training rows) */
     public LearnedProbeAttack(int[] publicTokens, int k, long seed) {
-        if (publicTokens.length == 0) throw new IllegalArgumentException("the learned probe needs public text to train on");
+        if (publicTokens.length == 0)
+            throw new IllegalArgumentException("the learned probe needs public text to train on");
         this.publicTokens = publicTokens.clone();
         this.k = k;
         this.seed = seed;

@@ -40,7 +40,7 @@ final class MaskModel {
                         double p = sigma / Math.sqrt(m) * rnd.nextGaussian();
                         for (int c = 0; c < d; c++) x[i * d + c] += (float) (p * basis[j * d + c]);
                     }
-            } else {   // one reused additive mask per session
+            } else { // one reused additive mask per session
                 float[] r = gaussians(d, sigma, rnd);
                 for (int i = from; i < to; i++) for (int c = 0; c < d; c++) x[i * d + c] += r[c];
             }

@@ -13,9 +13,9 @@ import dev.veil.train.nn.Tape;
 import dev.veil.train.nn.Var;
 import dev.veil.train.optim.AdamW;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.Arrays;
 
 /**
  * A4 without the linearity: a classifier from a masked first-layer row straight to its token — a SwiGLU MLP trained
@@ -57,9 +57,12 @@ public final class MlpProbeAttack implements TalariaAttack {
         float[] candidates = t.firstLayerCandidates();
         MaskModel masks = new MaskModel(t.hiddenMask(), t.maskScale());
         // masked rows have rms ~ σ: scale them back to ~1 so one learning rate fits every setting
-        float inputScale = (float) (1 / Math.sqrt(1 + Math.pow(t.hiddenMask().equals("none") ? 0 : t.maskScale() * Math.sqrt(d), 2)));
+        float inputScale = (float) (1
+                / Math.sqrt(1 + Math.pow(t.hiddenMask().equals("none") ? 0 : t.maskScale() * Math.sqrt(d), 2)));
         Random rnd = new Random(seed);
-        Parameter gate = parameter("gate", hidden, d, rnd), up = parameter("up", hidden, d, rnd), out = parameter("out", vocab, hidden, rnd);
+        Parameter gate = parameter("gate", hidden, d, rnd),
+                up = parameter("up", hidden, d, rnd),
+                out = parameter("out", vocab, hidden, rnd);
         Parameter bias = new Parameter("bias", new int[] {vocab}, new float[vocab], false);
         List<Parameter> params = List.of(gate, up, out, bias);
         AdamW adam = new AdamW(params, new AdamW.Settings(0.9, 0.999, 1e-8, 0.0));
@@ -73,14 +76,15 @@ public final class MlpProbeAttack implements TalariaAttack {
             Tape tape = new Tape();
             Var loss = CrossEntropy.mean(tape, logits(tape, Var.constant(x, BATCH, d), gate, up, out, bias), targets);
             tape.backward(loss);
-            adam.step(3e-3 * Math.min(1, 2.0 * (steps - step) / steps));   // flat, then linear decay over the last half
+            adam.step(3e-3 * Math.min(1, 2.0 * (steps - step) / steps)); // flat, then linear decay over the last half
         }
         List<Guesses> guesses = new ArrayList<>();
         for (Request r : t.requests()) {
             float[] z = t.in(r, TalariaTarget.FIRST_LAYER).data().clone();
             int n = z.length / d;
             for (int i = 0; i < z.length; i++) z[i] *= inputScale;
-            float[] l = logits(Tape.inference(), Var.constant(z, n, d), gate, up, out, bias).value();
+            float[] l = logits(Tape.inference(), Var.constant(z, n, d), gate, up, out, bias)
+                    .value();
             int[][] ranked = new int[n][];
             for (int i = 0; i < n; i++) ranked[i] = TopK.largest(Arrays.copyOfRange(l, i * vocab, (i + 1) * vocab), k);
             guesses.add(new Guesses(ranked));

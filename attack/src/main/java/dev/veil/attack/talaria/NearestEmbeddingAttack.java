@@ -2,8 +2,8 @@ package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
 import dev.veil.attack.capture.Request;
-import dev.veil.attack.metrics.Guesses;
 import dev.veil.attack.math.Nearest;
+import dev.veil.attack.metrics.Guesses;
 import java.util.ArrayList;
 import java.util.List;
 

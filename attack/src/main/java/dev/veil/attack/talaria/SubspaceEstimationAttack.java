@@ -36,10 +36,13 @@ public final class SubspaceEstimationAttack implements TalariaAttack {
         else groups.add(t.requests());
         List<Guesses> out = new ArrayList<>();
         for (List<Request> group : groups) {
-            float[] all = concat(group.stream().map(r -> t.in(r, TalariaTarget.FIRST_LAYER).data()).toList());
+            float[] all = concat(group.stream()
+                    .map(r -> t.in(r, TalariaTarget.FIRST_LAYER).data())
+                    .toList());
             Subspace space = Subspace.principal(all, d, m, 1);
             for (Request r : group) {
-                out.add(new Guesses(ComplementMatch.topK(t.in(r, TalariaTarget.FIRST_LAYER).data(), t.firstLayerCandidates(), space, k)));
+                out.add(new Guesses(ComplementMatch.topK(
+                        t.in(r, TalariaTarget.FIRST_LAYER).data(), t.firstLayerCandidates(), space, k)));
                 progress.step();
             }
         }

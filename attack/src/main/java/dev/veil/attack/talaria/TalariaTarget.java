@@ -29,7 +29,8 @@ public final class TalariaTarget {
     private float[] firstLayerCandidates;
 
     public TalariaTarget(Capture capture, ModelConfig config, Weights weights) {
-        if (capture.mode() != Mode.TALARIA) throw new IllegalArgumentException("a Talaria attack needs a Talaria capture, got " + capture.mode());
+        if (capture.mode() != Mode.TALARIA)
+            throw new IllegalArgumentException("a Talaria attack needs a Talaria capture, got " + capture.mode());
         this.capture = capture;
         this.config = config;
         this.weights = weights;

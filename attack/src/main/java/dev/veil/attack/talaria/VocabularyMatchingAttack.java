@@ -7,9 +7,9 @@ import dev.veil.attack.math.TopK;
 import dev.veil.attack.metrics.Guesses;
 import dev.veil.attack.simulate.ForwardMatcher;
 import dev.veil.talaria.protocol.ModelName;
+import dev.veil.talaria.protocol.Product;
 import java.util.ArrayList;
 import java.util.List;
-import dev.veil.talaria.protocol.Product;
 import java.util.stream.IntStream;
 
 /**
@@ -33,8 +33,10 @@ public final class VocabularyMatchingAttack implements TalariaAttack {
      * @param target             the product whose input rows are matched, e.g. {@code layer.1.qkv}
      * @param firstPositionOrder the attacker's ranking of first tokens (e.g. by public unigram frequency), or null for id order
      */
-    public VocabularyMatchingAttack(ModelName target, int maxCandidates, double tolerance, int[] firstPositionOrder, int k) {
-        if (target.product().op == null) throw new IllegalArgumentException("vocabulary matching needs a hidden-state product, not " + target);
+    public VocabularyMatchingAttack(
+            ModelName target, int maxCandidates, double tolerance, int[] firstPositionOrder, int k) {
+        if (target.product().op == null)
+            throw new IllegalArgumentException("vocabulary matching needs a hidden-state product, not " + target);
         this.target = target;
         this.maxCandidates = maxCandidates;
         this.tolerance = tolerance;
@@ -50,7 +52,9 @@ public final class VocabularyMatchingAttack implements TalariaAttack {
     @Override
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
         int v = t.vocab();
-        int[] firstOrder = firstPositionOrder != null ? firstPositionOrder : IntStream.range(0, v).toArray();
+        int[] firstOrder = firstPositionOrder != null
+                ? firstPositionOrder
+                : IntStream.range(0, v).toArray();
         List<Guesses> out = new ArrayList<>();
         for (Request r : t.requests()) {
             Rows observed = t.in(r, target.toString());

@@ -11,6 +11,7 @@ import dev.veil.attack.capture.Truth;
 import dev.veil.attack.metrics.Recovery;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +19,6 @@ import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import java.util.Collections;
 
 /**
  * Every AloePri attack against an instrumented server running the engine's Qwen2 fixture (vocabulary 320, width 48,
@@ -37,16 +37,26 @@ class AloePriAttacksTest {
     @BeforeAll
     static void capture() {
         List<int[]> prompts = Fixtures.prompts(M.config(), 4, 12, 9);
-        Set<Integer> fixed = Set.of(M.config().bosTokenId(), M.config().eosTokenIds().getFirst());
+        Set<Integer> fixed =
+                Set.of(M.config().bosTokenId(), M.config().eosTokenIds().getFirst());
         run("plain deployment", Obfuscation.none(M.config(), M.weights()), prompts);
-        run("no noise (alpha_e = alpha_h = 0)", Obfuscation.of(M.config(), M.weights(), DEFAULTS.withNoise(0, 0), fixed, VICTIM_SEED, 64), prompts);
+        run(
+                "no noise (alpha_e = alpha_h = 0)",
+                Obfuscation.of(M.config(), M.weights(), DEFAULTS.withNoise(0, 0), fixed, VICTIM_SEED, 64),
+                prompts);
         run("defaults", Obfuscation.of(M.config(), M.weights(), DEFAULTS, fixed, VICTIM_SEED, 64), prompts);
         publicText = new Random(4).ints(3000, 0, M.config().vocabSize()).toArray();
     }
 
     static void run(String name, Obfuscation served, List<int[]> prompts) {
-        AloePriRun.Result r = AloePriRun.run(served, Path.of("obf"), Path.of("plain"), prompts, 6,
-                k -> k.equals("in/layer.1.qkv") || k.equals("out/layer.0.qkv"), () -> {});
+        AloePriRun.Result r = AloePriRun.run(
+                served,
+                Path.of("obf"),
+                Path.of("plain"),
+                prompts,
+                6,
+                k -> k.equals("in/layer.1.qkv") || k.equals("out/layer.0.qkv"),
+                () -> {});
         targets.put(name, new AloePriTarget(r.capture(), served.config(), served.weights(), M.config(), M.weights()));
         truths.put(name, r.truth());
     }
@@ -54,14 +64,22 @@ class AloePriAttacksTest {
     static Recovery score(AloePriAttack a, String setting) {
         AloePriAttack.Outcome o = a.attack(targets.get(setting), Progress.NONE);
         List<int[]> truth = new ArrayList<>();
-        for (int i = 0; i < o.guesses().size(); i++) truth.add(a.stream().truth(truths.get(setting).requests().get(i)));
+        for (int i = 0; i < o.guesses().size(); i++)
+            truth.add(a.stream().truth(truths.get(setting).requests().get(i)));
         return Recovery.score(o.guesses(), truth, 10, M.config().vocabSize());
     }
 
     static void check(AloePriAttack a, String unprotected) {
         Recovery works = score(a, unprotected), deployed = score(a, "defaults");
-        System.out.printf("[attack] %-55s %-34s top-1 %.3f | defaults: top-1 %.3f top-10 %.3f (chance %.4f, %d positions)%n",
-                a.name(), unprotected, works.top1(), deployed.top1(), deployed.topK(), deployed.chance(), deployed.positions());
+        System.out.printf(
+                "[attack] %-55s %-34s top-1 %.3f | defaults: top-1 %.3f top-10 %.3f (chance %.4f, %d positions)%n",
+                a.name(),
+                unprotected,
+                works.top1(),
+                deployed.top1(),
+                deployed.topK(),
+                deployed.chance(),
+                deployed.positions());
         assertThat(works.top1()).as("%s on %s", a.name(), unprotected).isGreaterThanOrEqualTo(0.97);
     }
 
@@ -88,21 +106,35 @@ class AloePriAttacksTest {
     @Test
     void inversionModelWithTheVictimsKey() {
         // with its own keys the inverter does not transfer; with the victim's it is exact
-        Recovery ownKeys = score(new InversionModelAttack(publicText, List.of("attacker-1", "attacker-2"), 10), "defaults");
-        Recovery victimKey = score(new InversionModelAttack(publicText, List.of(VICTIM_SEED), 10), "no noise (alpha_e = alpha_h = 0)");
-        System.out.printf("[attack] IMA: victim's key, no noise: top-1 %.3f | own keys, defaults: top-1 %.3f top-10 %.3f%n",
+        Recovery ownKeys =
+                score(new InversionModelAttack(publicText, List.of("attacker-1", "attacker-2"), 10), "defaults");
+        Recovery victimKey = score(
+                new InversionModelAttack(publicText, List.of(VICTIM_SEED), 10), "no noise (alpha_e = alpha_h = 0)");
+        System.out.printf(
+                "[attack] IMA: victim's key, no noise: top-1 %.3f | own keys, defaults: top-1 %.3f top-10 %.3f%n",
                 victimKey.top1(), ownKeys.top1(), ownKeys.topK());
         assertThat(victimKey.top1()).isGreaterThanOrEqualTo(0.97);
     }
 
     @Test
     void internalStatesHidden() {
-        check(new InternalStateAttack(InternalStateAttack.Kind.HIDDEN, 300, 0.3, 2, M.config().vocabSize(), 10), "plain deployment");
+        check(
+                new InternalStateAttack(
+                        InternalStateAttack.Kind.HIDDEN, 300, 0.3, 2, M.config().vocabSize(), 10),
+                "plain deployment");
     }
 
     @Test
     void internalStatesAttention() {
-        check(new InternalStateAttack(InternalStateAttack.Kind.ATTENTION, 100, 0.3, 2, M.config().vocabSize(), 10), "plain deployment");
+        check(
+                new InternalStateAttack(
+                        InternalStateAttack.Kind.ATTENTION,
+                        100,
+                        0.3,
+                        2,
+                        M.config().vocabSize(),
+                        10),
+                "plain deployment");
     }
 
     @Test
@@ -114,17 +146,28 @@ class AloePriAttacksTest {
         Collections.shuffle(bag, new Random(2));
         List<int[]> prompts = new ArrayList<>();
         for (int from = 0; from < bag.size(); from += 30)
-            prompts.add(bag.subList(from, Math.min(bag.size(), from + 30)).stream().mapToInt(Integer::intValue).toArray());
+            prompts.add(bag.subList(from, Math.min(bag.size(), from + 30)).stream()
+                    .mapToInt(Integer::intValue)
+                    .toArray());
         Obfuscation served = Obfuscation.of(M.config(), M.weights(), DEFAULTS, Set.of(1, 5), VICTIM_SEED, 0);
-        AloePriRun.Result r = AloePriRun.run(served, Path.of("obf"), Path.of("plain"), prompts, 0, k -> false, () -> {});
+        AloePriRun.Result r =
+                AloePriRun.run(served, Path.of("obf"), Path.of("plain"), prompts, 0, k -> false, () -> {});
         AloePriTarget t = new AloePriTarget(r.capture(), served.config(), served.weights(), M.config(), M.weights());
         int[] all = bag.stream().mapToInt(Integer::intValue).toArray();
-        AloePriAttack tfma = new FrequencyMatchingAttack(FrequencyMatchingAttack.counts(all, M.config().vocabSize()), 10);
+        AloePriAttack tfma = new FrequencyMatchingAttack(
+                FrequencyMatchingAttack.counts(all, M.config().vocabSize()), 10);
         AloePriAttack.Outcome o = tfma.attack(t, Progress.NONE);
-        Recovery oracle = Recovery.score(o.guesses(), r.truth().requests().stream().map(Truth.RequestTruth::all).toList(),
-                10, M.config().vocabSize());
-        Recovery uniformPrior = score(new FrequencyMatchingAttack(FrequencyMatchingAttack.counts(publicText, M.config().vocabSize()), 10), "defaults");
-        System.out.printf("[attack] TFMA: oracle prior, distinct counts: top-1 %.3f | defaults, random prompts, unrelated prior: top-1 %.3f top-10 %.3f%n",
+        Recovery oracle = Recovery.score(
+                o.guesses(),
+                r.truth().requests().stream().map(Truth.RequestTruth::all).toList(),
+                10,
+                M.config().vocabSize());
+        Recovery uniformPrior = score(
+                new FrequencyMatchingAttack(
+                        FrequencyMatchingAttack.counts(publicText, M.config().vocabSize()), 10),
+                "defaults");
+        System.out.printf(
+                "[attack] TFMA: oracle prior, distinct counts: top-1 %.3f | defaults, random prompts, unrelated prior: top-1 %.3f top-10 %.3f%n",
                 oracle.top1(), uniformPrior.top1(), uniformPrior.topK());
         assertThat(oracle.top1()).isGreaterThanOrEqualTo(0.97);
     }

@@ -7,13 +7,13 @@ import dev.veil.aloepri.AloePriParams;
 import dev.veil.attack.Fixtures;
 import dev.veil.attack.Progress;
 import dev.veil.attack.capture.Obfuscation;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import java.util.Arrays;
-import java.util.Locale;
 
 /**
  * The self-audit on the engine's Qwen2 fixture (vocabulary 320): without noise the weight-only attacks read the whole
@@ -22,34 +22,54 @@ import java.util.Locale;
 class SelfAuditTest {
 
     static final Fixtures.Model M = Fixtures.qwen2();
-    static final Set<Integer> FIXED = Set.of(M.config().bosTokenId(), M.config().eosTokenIds().getFirst());
-    static final int[] HELDOUT = new Random(7).ints(400, 0, M.config().vocabSize()).toArray();
-    static final int[] PUBLIC = new Random(8).ints(2000, 0, 40).toArray();   // a skewed public text: ids below 40 only
+    static final Set<Integer> FIXED =
+            Set.of(M.config().bosTokenId(), M.config().eosTokenIds().getFirst());
+    static final int[] HELDOUT =
+            new Random(7).ints(400, 0, M.config().vocabSize()).toArray();
+    static final int[] PUBLIC = new Random(8).ints(2000, 0, 40).toArray(); // a skewed public text: ids below 40 only
 
     static SelfAudit.Report audit(AloePriParams p) {
         Obfuscation o = Obfuscation.of(M.config(), M.weights(), p, FIXED, "self-audit", 64);
-        return SelfAudit.run(M.config(), M.weights(), o.config(), o.weights(), o.tau().forward(), HELDOUT, PUBLIC, Progress.NONE);
+        return SelfAudit.run(
+                M.config(), M.weights(), o.config(), o.weights(), o.tau().forward(), HELDOUT, PUBLIC, Progress.NONE);
     }
 
     @Test
     void withoutNoiseTheStrongestAttackReadsTheTextAndTheHeadlineSaysSo() {
         SelfAudit.Report r = audit(AloePriParams.paper(M.config().hiddenSize()).withNoise(0, 0));
         assertThat(r.strongest().text()).isGreaterThanOrEqualTo(0.97);
-        assertThat(r.rows()).extracting(SelfAudit.Row::attack).contains(new WeightProductMatchingAttack(1).name(), SelfAudit.ENSEMBLE,
-                new WeightProductMatchingAttack(1, "down·head").name(), new GateInvariantAttack(1).name()).doesNotContain(SelfAudit.NOT_MERGED);
-        assertThat(r.strongest().text()).isEqualTo(r.rows().stream().mapToDouble(SelfAudit.Row::text).max().orElseThrow());
+        assertThat(r.rows())
+                .extracting(SelfAudit.Row::attack)
+                .contains(
+                        new WeightProductMatchingAttack(1).name(),
+                        SelfAudit.ENSEMBLE,
+                        new WeightProductMatchingAttack(1, "down·head").name(),
+                        new GateInvariantAttack(1).name())
+                .doesNotContain(SelfAudit.NOT_MERGED);
+        assertThat(r.strongest().text())
+                .isEqualTo(
+                        r.rows().stream().mapToDouble(SelfAudit.Row::text).max().orElseThrow());
         int top = FrequencyMatchingAttack.byCountOrder(PUBLIC, M.config().vocabSize())[0];
         long same = Arrays.stream(HELDOUT).filter(t -> t == top).count();
         assertThat(r.readsNothing()).isEqualTo((double) same / HELDOUT.length);
-        assertThat(r.headline()).startsWith(String.format(Locale.ROOT, "server recovers %.1f%%", 100 * r.strongest().text()));
+        assertThat(r.headline())
+                .startsWith(String.format(
+                        Locale.ROOT,
+                        "server recovers %.1f%%",
+                        100 * r.strongest().text()));
     }
 
     @Test
     void theSplitHidesDownHeadOnlyFromAnAttackerWhoDoesNotMergeTheUnits() {
-        SelfAudit.Report r = audit(AloePriParams.paper(M.config().hiddenSize()).withNoise(0, 0).withFfn(0, 0, 2));
-        Map<String, Double> by = r.rows().stream().collect(Collectors.toMap(SelfAudit.Row::attack, SelfAudit.Row::text));
-        double merged = by.get(new WeightProductMatchingAttack(1, "down·head").name()), naive = by.get(SelfAudit.NOT_MERGED);
-        System.out.printf("[self-audit] split 2, no noise: down·head merged %.3f, not merged %.3f, strongest %.3f%n", merged, naive, r.strongest().text());
+        SelfAudit.Report r = audit(
+                AloePriParams.paper(M.config().hiddenSize()).withNoise(0, 0).withFfn(0, 0, 2));
+        Map<String, Double> by =
+                r.rows().stream().collect(Collectors.toMap(SelfAudit.Row::attack, SelfAudit.Row::text));
+        double merged = by.get(new WeightProductMatchingAttack(1, "down·head").name()),
+                naive = by.get(SelfAudit.NOT_MERGED);
+        System.out.printf(
+                "[self-audit] split 2, no noise: down·head merged %.3f, not merged %.3f, strongest %.3f%n",
+                merged, naive, r.strongest().text());
         assertThat(merged).isGreaterThanOrEqualTo(0.9);
         assertThat(naive).isLessThan(merged / 2);
         assertThat(r.strongest().text()).isGreaterThanOrEqualTo(0.97);
@@ -57,7 +77,13 @@ class SelfAuditTest {
 
     @Test
     void unitMergeFindsThePlainUnits() {
-        Obfuscation o = Obfuscation.of(M.config(), M.weights(), AloePriParams.paper(M.config().hiddenSize()).withFfn(0, 0, 3), FIXED, "merge", 0);
+        Obfuscation o = Obfuscation.of(
+                M.config(),
+                M.weights(),
+                AloePriParams.paper(M.config().hiddenSize()).withFfn(0, 0, 3),
+                FIXED,
+                "merge",
+                0);
         UnitMerge.Merged m = UnitMerge.merge(o.config(), o.weights(), M.config().intermediateSize());
         assertThat(o.config().intermediateSize()).isEqualTo(3 * M.config().intermediateSize());
         assertThat(m.groups()).isEqualTo(M.config().intermediateSize());
@@ -66,7 +92,8 @@ class SelfAuditTest {
 
     @Test
     void aKeyOfAnotherVocabularyIsRefused() {
-        assertThatThrownBy(() -> SelfAudit.run(M.config(), M.weights(), M.config(), M.weights(), new int[3], HELDOUT, PUBLIC, Progress.NONE))
+        assertThatThrownBy(() -> SelfAudit.run(
+                        M.config(), M.weights(), M.config(), M.weights(), new int[3], HELDOUT, PUBLIC, Progress.NONE))
                 .hasMessageContaining("the key's permutation has 3 ids");
     }
 }

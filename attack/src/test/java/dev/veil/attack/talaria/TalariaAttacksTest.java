@@ -36,15 +36,20 @@ class TalariaAttacksTest {
         List<int[]> prompts = Fixtures.prompts(M.config(), 6, 12, 3);
         run("plaintext", new TalariaRun.Veil(TalariaOptions.plaintext()), prompts);
         run("default", new TalariaRun.Veil(TalariaOptions.DEFAULT), prompts);
-        run("remo 0.5, one M_pub per session", new TalariaRun.Veil(TalariaOptions.DEFAULT.withHidden(MaskSpec.remo(0.5))
-                .withRefresh(TalariaOptions.Refresh.SESSION)), prompts);
+        run(
+                "remo 0.5, one M_pub per session",
+                new TalariaRun.Veil(TalariaOptions.DEFAULT
+                        .withHidden(MaskSpec.remo(0.5))
+                        .withRefresh(TalariaOptions.Refresh.SESSION)),
+                prompts);
         run("reused mask (strawman)", new TalariaRun.ReusedMask(8.0), prompts);
         Random r = new Random(5);
         publicText = r.ints(4000, 0, M.config().vocabSize()).toArray();
     }
 
     static void run(String name, TalariaRun.Client client, List<int[]> prompts) throws IOException {
-        TalariaRun.Result res = TalariaRun.run(M.config(), M.weights(), Path.of("fixture"), client, prompts, 6, TalariaRun.all(), () -> {});
+        TalariaRun.Result res = TalariaRun.run(
+                M.config(), M.weights(), Path.of("fixture"), client, prompts, 6, TalariaRun.all(), () -> {});
         assertThat(res.matchingPlain()).as("%s: Talaria is lossless", name).isEqualTo(prompts.size());
         targets.put(name, new TalariaTarget(res.capture(), M.config(), M.weights()));
         truths.put(name, res.truth());
@@ -52,15 +57,23 @@ class TalariaAttacksTest {
 
     static Recovery score(TalariaAttack a, String setting) {
         List<Guesses> g = a.attack(targets.get(setting), Progress.NONE);
-        List<int[]> truth = truths.get(setting).requests().stream().map(a.stream()::truth).toList();
+        List<int[]> truth =
+                truths.get(setting).requests().stream().map(a.stream()::truth).toList();
         return Recovery.score(g, truth, 10, M.config().vocabSize());
     }
 
     /** Recovery in the attack's own setting (asserted >= 97%) and against the default deployment (printed). */
     static void check(TalariaAttack a, String unprotected) {
         Recovery works = score(a, unprotected), deployed = score(a, "default");
-        System.out.printf("[attack] %-55s %-32s top-1 %.3f | default: top-1 %.3f top-10 %.3f (chance %.4f, %d positions)%n",
-                a.name(), unprotected, works.top1(), deployed.top1(), deployed.topK(), deployed.chance(), deployed.positions());
+        System.out.printf(
+                "[attack] %-55s %-32s top-1 %.3f | default: top-1 %.3f top-10 %.3f (chance %.4f, %d positions)%n",
+                a.name(),
+                unprotected,
+                works.top1(),
+                deployed.top1(),
+                deployed.topK(),
+                deployed.chance(),
+                deployed.positions());
         assertThat(works.top1()).as("%s on %s", a.name(), unprotected).isGreaterThanOrEqualTo(0.97);
         assertThat(deployed.positions()).isEqualTo(works.positions());
     }
@@ -84,7 +97,9 @@ class TalariaAttacksTest {
     void complementProjectionWithAKnownMPub() {
         check(new ComplementProjectionAttack(10), "remo 0.5, one M_pub per session");
         // the same rows without the seeds are ReMO-masked: plain matching does not see through them
-        assertThat(score(new NearestEmbeddingAttack(10), "remo 0.5, one M_pub per session").top1()).isLessThan(0.2);
+        assertThat(score(new NearestEmbeddingAttack(10), "remo 0.5, one M_pub per session")
+                        .top1())
+                .isLessThan(0.2);
     }
 
     @Test
@@ -95,7 +110,9 @@ class TalariaAttacksTest {
     @Test
     void differencing() {
         check(new DifferencingAttack(10), "reused mask (strawman)");
-        assertThat(score(new NearestEmbeddingAttack(10), "reused mask (strawman)").top1()).isLessThan(0.2);
+        assertThat(score(new NearestEmbeddingAttack(10), "reused mask (strawman)")
+                        .top1())
+                .isLessThan(0.2);
     }
 
     @Test
@@ -111,13 +128,25 @@ class TalariaAttacksTest {
     @Test
     void vocabularyMatching() {
         // a random model's prior ranks the true token anywhere, so the budget is the whole vocabulary here
-        check(new VocabularyMatchingAttack(VocabularyMatchingAttack.defaultTarget(M.config().numLayers()),
-                M.config().vocabSize(), 1e-3, null, 10), "plaintext");
+        check(
+                new VocabularyMatchingAttack(
+                        VocabularyMatchingAttack.defaultTarget(M.config().numLayers()),
+                        M.config().vocabSize(),
+                        1e-3,
+                        null,
+                        10),
+                "plaintext");
     }
 
     static JointLikelihoodAttack.Options joint(int beams, int candidates) {
-        return new JointLikelihoodAttack.Options(beams, candidates, true, true, true,
-                JointLikelihoodAttack.unigramPrior(publicText, M.config().vocabSize()), null);
+        return new JointLikelihoodAttack.Options(
+                beams,
+                candidates,
+                true,
+                true,
+                true,
+                JointLikelihoodAttack.unigramPrior(publicText, M.config().vocabSize()),
+                null);
     }
 
     @Test
@@ -128,18 +157,24 @@ class TalariaAttacksTest {
     @Test
     void jointLikelihoodFromEvidenceAloneGivenTheTruePrefix() {
         String setting = "plaintext";
-        List<int[]> truth = truths.get(setting).requests().stream().map(Truth.RequestTruth::processed).toList();
+        List<int[]> truth = truths.get(setting).requests().stream()
+                .map(Truth.RequestTruth::processed)
+                .toList();
         var evidenceOnly = new JointLikelihoodAttack.Options(1, 16, true, false, false, null, truth);
         check(new JointLikelihoodAttack(evidenceOnly, 10), setting);
     }
 
     @Test
     void theReadsNothingTwinReadsNothing() {
-        // the same decoder without the rows: its guesses cannot depend on what the rows hold, only on the request's shape
+        // the same decoder without the rows: its guesses cannot depend on what the rows hold, only on the request's
+        // shape
         JointLikelihoodAttack twin = new JointLikelihoodAttack(joint(2, 16).readingNothing(), 10);
-        List<Guesses> plain = twin.attack(targets.get("plaintext"), Progress.NONE), masked = twin.attack(targets.get("default"), Progress.NONE);
-        for (int i = 0; i < plain.size(); i++) assertThat(masked.get(i).ranked()).isDeepEqualTo(plain.get(i).ranked());
-        Recovery reading = score(new JointLikelihoodAttack(joint(2, 16), 10), "plaintext"), nothing = score(twin, "plaintext");
+        List<Guesses> plain = twin.attack(targets.get("plaintext"), Progress.NONE),
+                masked = twin.attack(targets.get("default"), Progress.NONE);
+        for (int i = 0; i < plain.size(); i++)
+            assertThat(masked.get(i).ranked()).isDeepEqualTo(plain.get(i).ranked());
+        Recovery reading = score(new JointLikelihoodAttack(joint(2, 16), 10), "plaintext"),
+                nothing = score(twin, "plaintext");
         System.out.printf("[attack] joint: plaintext %.3f, reads-nothing twin %.3f%n", reading.top1(), nothing.top1());
         assertThat(nothing.top1()).isLessThan(0.5);
     }

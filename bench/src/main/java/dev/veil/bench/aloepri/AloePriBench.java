@@ -64,12 +64,29 @@ public final class AloePriBench {
      *                             time would be with the cores to ourselves and perfect scaling
      * @param decodeTimeRatio      obfuscated / plain seconds per decoded token
      */
-    public record Report(String date, String commandLine, Machine machine, int threads, String model, String architecture,
-                         int hiddenSize, int expansion, long parameters, String dtype, List<Timing> obfuscations,
-                         double keyBaseSeconds, double secondsPerMillionParameters, double minutesPerBillion,
-                         double cpuMinutesPerBillion, int promptTokens, int decodeTokens, int repeats,
-                         double plainDecodeTokensPerSecond, double obfuscatedDecodeTokensPerSecond, double decodeTimeRatio,
-                         double decodeTimeTarget) {
+    public record Report(
+            String date,
+            String commandLine,
+            Machine machine,
+            int threads,
+            String model,
+            String architecture,
+            int hiddenSize,
+            int expansion,
+            long parameters,
+            String dtype,
+            List<Timing> obfuscations,
+            double keyBaseSeconds,
+            double secondsPerMillionParameters,
+            double minutesPerBillion,
+            double cpuMinutesPerBillion,
+            int promptTokens,
+            int decodeTokens,
+            int repeats,
+            double plainDecodeTokensPerSecond,
+            double obfuscatedDecodeTokensPerSecond,
+            double decodeTimeRatio,
+            double decodeTimeTarget) {
 
         public boolean obfuscationTargetMet() {
             return minutesPerBillion <= MINUTES_PER_BILLION_TARGET;
@@ -97,36 +114,69 @@ public final class AloePriBench {
             long start = System.nanoTime();
             KeyMatrices.generate(c.hiddenSize(), params.expansion(), params.lambda(), KeyStream.fromSeed("bench-base"));
             double keyBase = (System.nanoTime() - start) / 1e9;
-            log.printf("aloepri bench: %s, %.1fM parameters, d = %d -> %d; key base alone %.2f s%n", model.name(),
-                    model.parameters() / 1e6, c.hiddenSize(), c.hiddenSize() + 2 * params.expansion(), keyBase);
+            log.printf(
+                    "aloepri bench: %s, %.1fM parameters, d = %d -> %d; key base alone %.2f s%n",
+                    model.name(),
+                    model.parameters() / 1e6,
+                    c.hiddenSize(),
+                    c.hiddenSize() + 2 * params.expansion(),
+                    keyBase);
 
             List<Timing> timings = new ArrayList<>();
             AloePriKey key = null;
             for (int i = 0; i < settings.obfuscations(); i++) {
                 Path out = dir.resolve("obfuscated-" + i);
                 long cpu0 = processCpuNanos(), wall0 = System.nanoTime();
-                key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(model.dir(), out, dir.resolve("key-" + i), params)
-                        .withSeed("aloepri-bench"));
+                key = ObfuscateModelDir.run(
+                        ObfuscateModelDir.Request.of(model.dir(), out, dir.resolve("key-" + i), params)
+                                .withSeed("aloepri-bench"));
                 Timing t = new Timing((System.nanoTime() - wall0) / 1e9, (processCpuNanos() - cpu0) / 1e9);
                 timings.add(t);
-                log.printf("aloepri bench: obfuscation %d: %.1f s wall, %.1f s CPU%n", i + 1, t.wallSeconds(), t.cpuSeconds());
+                log.printf(
+                        "aloepri bench: obfuscation %d: %.1f s wall, %.1f s CPU%n",
+                        i + 1, t.wallSeconds(), t.cpuSeconds());
                 if (i + 1 < settings.obfuscations()) deleteTree(out);
             }
-            double best = timings.stream().mapToDouble(Timing::wallSeconds).min().orElseThrow();
-            double bestCpu = timings.stream().mapToDouble(Timing::cpuSeconds).min().orElseThrow();
+            double best =
+                    timings.stream().mapToDouble(Timing::wallSeconds).min().orElseThrow();
+            double bestCpu =
+                    timings.stream().mapToDouble(Timing::cpuSeconds).min().orElseThrow();
             double billions = model.parameters() / 1e9;
             int threads = Parallel.shared().threads();
 
             double[] perToken = decode(model.dir(), dir.resolve("obfuscated-" + (settings.obfuscations() - 1)), key);
             double target = (double) (c.hiddenSize() + 2 * params.expansion()) / c.hiddenSize() * DECODE_SLACK;
-            Report r = new Report(LocalDateTime.now().withNano(0).toString(), commandLine, Machine.current(), threads, model.name(),
-                    c.architecture().modelType, c.hiddenSize(), params.expansion(), model.parameters(), model.dtype().name(),
-                    timings, keyBase, best / (model.parameters() / 1e6), best / 60 / billions, bestCpu / threads / 60 / billions,
-                    settings.promptTokens(), settings.decodeTokens(), settings.repeats(), 1 / perToken[0], 1 / perToken[1],
-                    perToken[1] / perToken[0], target);
-            log.printf("aloepri bench: %.2f min per billion parameters (wall; CPU/threads %.2f); decode %.2f vs %.2f tok/s, ratio %.3f (target <= %.3f)%n",
-                    r.minutesPerBillion(), r.cpuMinutesPerBillion(), r.plainDecodeTokensPerSecond(), r.obfuscatedDecodeTokensPerSecond(),
-                    r.decodeTimeRatio(), target);
+            Report r = new Report(
+                    LocalDateTime.now().withNano(0).toString(),
+                    commandLine,
+                    Machine.current(),
+                    threads,
+                    model.name(),
+                    c.architecture().modelType,
+                    c.hiddenSize(),
+                    params.expansion(),
+                    model.parameters(),
+                    model.dtype().name(),
+                    timings,
+                    keyBase,
+                    best / (model.parameters() / 1e6),
+                    best / 60 / billions,
+                    bestCpu / threads / 60 / billions,
+                    settings.promptTokens(),
+                    settings.decodeTokens(),
+                    settings.repeats(),
+                    1 / perToken[0],
+                    1 / perToken[1],
+                    perToken[1] / perToken[0],
+                    target);
+            log.printf(
+                    "aloepri bench: %.2f min per billion parameters (wall; CPU/threads %.2f); decode %.2f vs %.2f tok/s, ratio %.3f (target <= %.3f)%n",
+                    r.minutesPerBillion(),
+                    r.cpuMinutesPerBillion(),
+                    r.plainDecodeTokensPerSecond(),
+                    r.obfuscatedDecodeTokensPerSecond(),
+                    r.decodeTimeRatio(),
+                    target);
             return r;
         } finally {
             deleteTree(dir);
@@ -135,7 +185,8 @@ public final class AloePriBench {
 
     /** Best seconds per decoded token of the plain and the obfuscated model, runs alternating between them. */
     private double[] decode(Path plainDir, Path obfuscatedDir, AloePriKey key) throws IOException {
-        try (ModelFiles plain = ModelFiles.open(plainDir); ModelFiles obfuscated = ModelFiles.open(obfuscatedDir)) {
+        try (ModelFiles plain = ModelFiles.open(plainDir);
+                ModelFiles obfuscated = ModelFiles.open(obfuscatedDir)) {
             Transformer p = engine(plain), o = engine(obfuscated);
             int[] prompt = prompt(plain.config().vocabSize(), key);
             int[] obfuscatedPrompt = key.permutation().obfuscate(prompt);
@@ -144,12 +195,17 @@ public final class AloePriBench {
             double bestPlain = Double.MAX_VALUE, bestObfuscated = Double.MAX_VALUE;
             for (int r = 0; r < settings.repeats(); r++) {
                 boolean plainFirst = r % 2 == 0;
-                double a = plainFirst ? timeDecode(p, prompt, settings.decodeTokens()) : timeDecode(o, obfuscatedPrompt, settings.decodeTokens());
-                double b = plainFirst ? timeDecode(o, obfuscatedPrompt, settings.decodeTokens()) : timeDecode(p, prompt, settings.decodeTokens());
+                double a = plainFirst
+                        ? timeDecode(p, prompt, settings.decodeTokens())
+                        : timeDecode(o, obfuscatedPrompt, settings.decodeTokens());
+                double b = plainFirst
+                        ? timeDecode(o, obfuscatedPrompt, settings.decodeTokens())
+                        : timeDecode(p, prompt, settings.decodeTokens());
                 bestPlain = Math.min(bestPlain, plainFirst ? a : b);
                 bestObfuscated = Math.min(bestObfuscated, plainFirst ? b : a);
-                log.printf("aloepri bench: decode run %d: plain %.1f ms/token, obfuscated %.1f ms/token%n", r + 1,
-                        1e3 * (plainFirst ? a : b), 1e3 * (plainFirst ? b : a));
+                log.printf(
+                        "aloepri bench: decode run %d: plain %.1f ms/token, obfuscated %.1f ms/token%n",
+                        r + 1, 1e3 * (plainFirst ? a : b), 1e3 * (plainFirst ? b : a));
             }
             return new double[] {bestPlain, bestObfuscated};
         }
@@ -174,7 +230,8 @@ public final class AloePriBench {
         int[] ids = new int[settings.promptTokens()];
         for (int i = 0; i < ids.length; i++) {
             int id;
-            do id = rng.nextInt(vocab); while (key.fixedTokens().contains(id));
+            do id = rng.nextInt(vocab);
+            while (key.fixedTokens().contains(id));
             ids[i] = id;
         }
         return ids;
@@ -191,7 +248,8 @@ public final class AloePriBench {
     }
 
     private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     private static void deleteTree(Path dir) throws IOException {

@@ -7,17 +7,30 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code veil bench server}: the untrusted server's throughput at several concurrencies, relative to sequential. */
-@Command(name = "server", mixinStandardHelpOptions = true,
-        description = "Server throughput at concurrency 1/8/32 relative to sequential (continuous batching); writes server-throughput.{json,md}.")
+@Command(
+        name = "server",
+        mixinStandardHelpOptions = true,
+        description =
+                "Server throughput at concurrency 1/8/32 relative to sequential (continuous batching); writes server-throughput.{json,md}.")
 final class BenchServerCommand implements Callable<Integer> {
 
-    @Option(names = "--requests", defaultValue = "32", description = "requests per concurrency level (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--requests",
+            defaultValue = "32",
+            description = "requests per concurrency level (default: ${DEFAULT-VALUE})")
     int requests;
 
-    @Option(names = "--max-tokens", defaultValue = "32", description = "generated tokens per request (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--max-tokens",
+            defaultValue = "32",
+            description = "generated tokens per request (default: ${DEFAULT-VALUE})")
     int maxTokens;
 
-    @Option(names = "--out", defaultValue = "bench/results", paramLabel = "DIR", description = "results directory (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--out",
+            defaultValue = "bench/results",
+            paramLabel = "DIR",
+            description = "results directory (default: ${DEFAULT-VALUE})")
     Path out;
 
     @Override

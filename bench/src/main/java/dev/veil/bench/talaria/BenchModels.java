@@ -1,9 +1,9 @@
 package dev.veil.bench.talaria;
 
-import dev.veil.model.RandomModel;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelTensors;
+import dev.veil.model.RandomModel;
 import dev.veil.model.Tensor;
 import dev.veil.model.VeilCache;
 import dev.veil.model.Weights;
@@ -22,8 +22,24 @@ public final class BenchModels {
 
     /** d = 256, 4 layers, d_ff = 768, 8 heads / 4 kv heads, V = 4096, tied, q/k/v bias: 4.2 M parameters. */
     public static ModelConfig small() {
-        return new ModelConfig(ModelConfig.Architecture.QWEN2, 4096, 256, 768, 4, 8, 4, 32, 1e-6, 1_000_000.0, null, 1024,
-                true, true, -1, List.of(4095), "float32");
+        return new ModelConfig(
+                ModelConfig.Architecture.QWEN2,
+                4096,
+                256,
+                768,
+                4,
+                8,
+                4,
+                32,
+                1e-6,
+                1_000_000.0,
+                null,
+                1024,
+                true,
+                true,
+                -1,
+                List.of(4095),
+                "float32");
     }
 
     /**
@@ -33,11 +49,46 @@ public final class BenchModels {
      */
     public static ModelConfig shape(String name) {
         return switch (name) {
-            case "qwen2.5-0.5b" -> new ModelConfig(ModelConfig.Architecture.QWEN2, 151_936, 896, 4864, 24, 14, 2, 64, 1e-6,
-                    1_000_000.0, null, 32768, true, true, 151_934, List.of(151_935), "bfloat16");
-            case "llama-3.2-1b" -> new ModelConfig(ModelConfig.Architecture.LLAMA, 128_256, 2048, 8192, 16, 32, 8, 64, 1e-5,
-                    500_000.0, null, 131072, true, false, 128_254, List.of(128_255), "bfloat16");
-            default -> throw new IllegalArgumentException("unknown shape '" + name + "' (known: qwen2.5-0.5b, llama-3.2-1b)");
+            case "qwen2.5-0.5b" ->
+                new ModelConfig(
+                        ModelConfig.Architecture.QWEN2,
+                        151_936,
+                        896,
+                        4864,
+                        24,
+                        14,
+                        2,
+                        64,
+                        1e-6,
+                        1_000_000.0,
+                        null,
+                        32768,
+                        true,
+                        true,
+                        151_934,
+                        List.of(151_935),
+                        "bfloat16");
+            case "llama-3.2-1b" ->
+                new ModelConfig(
+                        ModelConfig.Architecture.LLAMA,
+                        128_256,
+                        2048,
+                        8192,
+                        16,
+                        32,
+                        8,
+                        64,
+                        1e-5,
+                        500_000.0,
+                        null,
+                        131072,
+                        true,
+                        false,
+                        128_254,
+                        List.of(128_255),
+                        "bfloat16");
+            default ->
+                throw new IllegalArgumentException("unknown shape '" + name + "' (known: qwen2.5-0.5b, llama-3.2-1b)");
         };
     }
 
@@ -64,8 +115,11 @@ public final class BenchModels {
         ModelTensors.expected(c).forEach((name, shape) -> {
             float[] v = new float[Math.toIntExact(Tensor.count(shape))];
             boolean norm = name.endsWith("norm.weight");
-            double std = name.endsWith(".bias") ? 0.1 : name.equals(ModelTensors.EMBED) ? 0.5 : 1 / Math.sqrt(shape[shape.length - 1]);
-            for (int i = 0; i < v.length; i++) v[i] = norm ? 1 + 0.1f * (float) r.nextGaussian() : (float) (std * r.nextGaussian());
+            double std = name.endsWith(".bias")
+                    ? 0.1
+                    : name.equals(ModelTensors.EMBED) ? 0.5 : 1 / Math.sqrt(shape[shape.length - 1]);
+            for (int i = 0; i < v.length; i++)
+                v[i] = norm ? 1 + 0.1f * (float) r.nextGaussian() : (float) (std * r.nextGaussian());
             tensors.put(name, Tensor.of(name, DType.F32, v, shape));
         });
         return Weights.of(tensors);

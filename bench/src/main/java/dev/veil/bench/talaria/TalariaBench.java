@@ -72,7 +72,8 @@ public final class TalariaBench {
      *
      * @param netDelayMs added to every round trip to the cloud (a network's delay over loopback; 0: none)
      */
-    public record Setting(String key, String name, TalariaOptions options, int decoys, Transport.Kind transport, double netDelayMs) {
+    public record Setting(
+            String key, String name, TalariaOptions options, int decoys, Transport.Kind transport, double netDelayMs) {
         public Setting(String key, String name, TalariaOptions options, int decoys) {
             this(key, name, options, decoys, Transport.Kind.SOCKET, 0);
         }
@@ -83,8 +84,13 @@ public final class TalariaBench {
 
         /** The same setting over a network with {@code ms} of round trip. */
         public Setting delayed(double ms) {
-            return new Setting(key + "@" + ms + "ms", name + String.format(Locale.ROOT, ", +%s ms round trip", ms), options, decoys,
-                    transport, ms);
+            return new Setting(
+                    key + "@" + ms + "ms",
+                    name + String.format(Locale.ROOT, ", +%s ms round trip", ms),
+                    options,
+                    decoys,
+                    transport,
+                    ms);
         }
     }
 
@@ -92,7 +98,8 @@ public final class TalariaBench {
      * A fresh client's first request (new runtime: config, embedding table and first setup fetched, nothing prepared)
      * against the local engine's first request (a new engine over the opened weights), TTFT each, in the same run.
      */
-    public record ColdStart(String setting, double ttftMs, double localTtftMs, double ratio, double setupBytes, boolean identical) {}
+    public record ColdStart(
+            String setting, double ttftMs, double localTtftMs, double ratio, double setupBytes, boolean identical) {}
 
     /**
      * Medians over one setting's repetitions. Per decoded token (the passes after the first token): bytes (request and
@@ -101,14 +108,37 @@ public final class TalariaBench {
      *
      * @param identical every run's output equalled the plain engine's (a run that differs stops the benchmark)
      */
-    public record Result(String setting, double ttftMs, double tpotMs, double ttftRatio, double tpotRatio,
-                         double bytesPerToken, double roundTripsPerToken, double setupBytesPerRequest, double setupMsPerRequest,
-                         double waitShare, double cloudHandlerShare, boolean identical) {}
+    public record Result(
+            String setting,
+            double ttftMs,
+            double tpotMs,
+            double ttftRatio,
+            double tpotRatio,
+            double bytesPerToken,
+            double roundTripsPerToken,
+            double setupBytesPerRequest,
+            double setupMsPerRequest,
+            double waitShare,
+            double cloudHandlerShare,
+            boolean identical) {}
 
     /** Everything one run measured, with what it ran on. */
-    public record Report(String date, String commandLine, Machine machine, String model, String architecture, int hiddenSize,
-                         int layers, int intermediateSize, int vocabSize, int promptTokens, int generatedTokens,
-                         int repetitions, double tpotTarget, List<Result> results, List<ColdStart> coldStarts) {}
+    public record Report(
+            String date,
+            String commandLine,
+            Machine machine,
+            String model,
+            String architecture,
+            int hiddenSize,
+            int layers,
+            int intermediateSize,
+            int vocabSize,
+            int promptTokens,
+            int generatedTokens,
+            int repetitions,
+            double tpotTarget,
+            List<Result> results,
+            List<ColdStart> coldStarts) {}
 
     public static List<Setting> defaultSettings() {
         TalariaOptions d = TalariaOptions.DEFAULT;
@@ -117,14 +147,26 @@ public final class TalariaBench {
                 new Setting("plaintext", "plaintext split (no masks, no check)", TalariaOptions.plaintext(), 0),
                 new Setting("default", "default: one-time pools per request, check 1", d, 0),
                 new Setting("default-jdk", "default over the JDK HTTP client", d, 0, Transport.Kind.JDK),
-                new Setting("session", "one-time pools, one setup per session", d.withRefresh(TalariaOptions.Refresh.SESSION), 0),
+                new Setting(
+                        "session",
+                        "one-time pools, one setup per session",
+                        d.withRefresh(TalariaOptions.Refresh.SESSION),
+                        0),
                 new Setting("remo", "ReMO 0.5 (paper), refresh per request", remo, 0),
-                new Setting("remo-session", "ReMO 0.5, refresh per session", remo.withRefresh(TalariaOptions.Refresh.SESSION), 0),
+                new Setting(
+                        "remo-session",
+                        "ReMO 0.5, refresh per session",
+                        remo.withRefresh(TalariaOptions.Refresh.SESSION),
+                        0),
                 new Setting("decoy", "default + 1 decoy sequence", d, 1),
                 new Setting("embed-local", "default, embedding table in the client", d.withLocal(true, false), 0),
-                new Setting("local", "default, embedding table and tied LM head in the client", d.withLocal(true, true), 0),
-                new Setting("plaintext-local", "plaintext split, embedding and LM head in the client", TalariaOptions.plaintext()
-                        .withLocal(true, true), 0));
+                new Setting(
+                        "local", "default, embedding table and tied LM head in the client", d.withLocal(true, true), 0),
+                new Setting(
+                        "plaintext-local",
+                        "plaintext split, embedding and LM head in the client",
+                        TalariaOptions.plaintext().withLocal(true, true),
+                        0));
     }
 
     /** {@code settings}, then each of them again over a network of each round trip in {@code delaysMs}. */
@@ -139,10 +181,13 @@ public final class TalariaBench {
         List<Setting> all = defaultSettings();
         List<String> known = all.stream().map(Setting::key).toList();
         for (String k : keys)
-            if (!known.contains(k)) throw new IllegalArgumentException("unknown Talaria bench setting '" + k + "'; known: "
-                    + String.join(", ", known));
-        Set<String> optIn = Set.of("embed-local", "local", "plaintext-local");   // need a table server; two need a tied model
-        return keys.isEmpty() ? all.stream().filter(s -> !optIn.contains(s.key())).toList()
+            if (!known.contains(k))
+                throw new IllegalArgumentException(
+                        "unknown Talaria bench setting '" + k + "'; known: " + String.join(", ", known));
+        Set<String> optIn =
+                Set.of("embed-local", "local", "plaintext-local"); // need a table server; two need a tied model
+        return keys.isEmpty()
+                ? all.stream().filter(s -> !optIn.contains(s.key())).toList()
                 : all.stream().filter(s -> keys.contains(s.key())).toList();
     }
 
@@ -170,57 +215,97 @@ public final class TalariaBench {
      * As {@link #run(List, String, PrintWriter)}, then measuring the cold start of the settings named in {@code cold}
      * ({@link #coldStart}).
      */
-    public Report run(List<Setting> settings, List<String> cold, String commandLine, PrintWriter progress) throws IOException {
+    public Report run(List<Setting> settings, List<String> cold, String commandLine, PrintWriter progress)
+            throws IOException {
         Machine machine = Machine.current();
-        int[] prompt = new Random(1).ints(options.promptTokens(), 0, config.vocabSize()).toArray();
+        int[] prompt = new Random(1)
+                .ints(options.promptTokens(), 0, config.vocabSize())
+                .toArray();
         GenerationOptions gen = new GenerationOptions(options.tokens(), SamplingParams.GREEDY, Set.of());
         for (Setting s : settings)
             if (s.options().localHead() && !config.tieWordEmbeddings())
-                throw new IllegalArgumentException("setting '" + s.key() + "' computes the LM head in the client: it needs a tied model");
+                throw new IllegalArgumentException(
+                        "setting '" + s.key() + "' computes the LM head in the client: it needs a tied model");
         FoldedModel folded = FoldedModel.fold(config, weights);
         List<TalariaRuntime> runtimes = new ArrayList<>();
         List<ColdStart> coldStarts = new ArrayList<>();
         List<Subject> subjects = new ArrayList<>();
-        // an authenticated authority, as deployed; unlimited rows: the benchmark's requests would pass any cap within a run
+        // an authenticated authority, as deployed; unlimited rows: the benchmark's requests would pass any cap within a
+        // run
         String token = SetupClients.newToken();
         try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
-             SetupServer setup = SetupServer.start(new SetupAuthority(folded), SetupServer.Options.secure("127.0.0.1", 0,
-                     SetupClients.of("bench", token, RowBudget.UNLIMITED)).withRate(0).withConcurrency(2, Duration.ofMinutes(5)));
-             TableServer tables = TableServer.start(config, weights, "127.0.0.1", 0)) {
-            Generator plain = new Generator(new Transformer(new LocalLinearBackend(config, weights, Parallel.shared())));
+                SetupServer setup = SetupServer.start(
+                        new SetupAuthority(folded),
+                        SetupServer.Options.secure("127.0.0.1", 0, SetupClients.of("bench", token, RowBudget.UNLIMITED))
+                                .withRate(0)
+                                .withConcurrency(2, Duration.ofMinutes(5)));
+                TableServer tables = TableServer.start(config, weights, "127.0.0.1", 0)) {
+            Generator plain =
+                    new Generator(new Transformer(new LocalLinearBackend(config, weights, Parallel.shared())));
             int[] expected = plain.generate(prompt, gen).outputIds();
-            subjects.add(new Subject("local plain engine", listener -> plain.generate(prompt, gen, listener, id -> false), null, null));
+            subjects.add(new Subject(
+                    "local plain engine", listener -> plain.generate(prompt, gen, listener, id -> false), null, null));
             for (Setting s : settings) {
                 TalariaRuntime runtime = runtime(s, cloud, new HttpSetupService(setup.uri(), token, null), tables);
                 runtimes.add(runtime);
                 // after each request the client idles until its next request's setup (prepared in the background) is
                 // done, so that the authority's work does not fall into another setting's timing
-                subjects.add(new Subject(s.name(), listener -> {
-                    Generation g = runtime.generate(prompt, gen, listener, id -> false);
-                    runtime.awaitPrepared();
-                    return g;
-                }, runtime.stats(), cloud.stats()));
+                subjects.add(new Subject(
+                        s.name(),
+                        listener -> {
+                            Generation g = runtime.generate(prompt, gen, listener, id -> false);
+                            runtime.awaitPrepared();
+                            return g;
+                        },
+                        runtime.stats(),
+                        cloud.stats()));
             }
-            for (int warm = 0; warm < 2; warm++) for (Subject s : subjects) s.run.once(TokenListener.NONE);   // JIT, connections
+            for (int warm = 0; warm < 2; warm++)
+                for (Subject s : subjects) s.run.once(TokenListener.NONE); // JIT, connections
             for (int rep = 0; rep < options.repetitions(); rep++) {
                 for (Subject s : subjects) s.measureOnce(expected);
-                progress.printf("round %d of %d: local TPOT %.3f ms%n", rep + 1, options.repetitions(), subjects.getFirst().tpot.getLast());
+                progress.printf(
+                        "round %d of %d: local TPOT %.3f ms%n",
+                        rep + 1, options.repetitions(), subjects.getFirst().tpot.getLast());
                 progress.flush();
             }
             for (String key : cold)
-                coldStarts.add(coldStart(key, settings, prompt, gen, expected, cloud, new HttpSetupService(setup.uri(), token, null), tables, progress));
+                coldStarts.add(coldStart(
+                        key,
+                        settings,
+                        prompt,
+                        gen,
+                        expected,
+                        cloud,
+                        new HttpSetupService(setup.uri(), token, null),
+                        tables,
+                        progress));
         } finally {
             runtimes.forEach(TalariaRuntime::close);
         }
         Subject local = subjects.getFirst();
         List<Result> results = subjects.stream().map(s -> s.result(local)).toList();
         for (Result r : results)
-            progress.printf("%s: TTFT %.1f ms (%.2f x local), TPOT %.3f ms (%.2f x local)%n", r.setting(), r.ttftMs(), r.ttftRatio(),
-                    r.tpotMs(), r.tpotRatio());
+            progress.printf(
+                    "%s: TTFT %.1f ms (%.2f x local), TPOT %.3f ms (%.2f x local)%n",
+                    r.setting(), r.ttftMs(), r.ttftRatio(), r.tpotMs(), r.tpotRatio());
         progress.flush();
-        return new Report(LocalDateTime.now().withNano(0).toString(), commandLine, machine, modelName, config.architecture().modelType,
-                config.hiddenSize(), config.numLayers(), config.intermediateSize(), config.vocabSize(), options.promptTokens(),
-                options.tokens(), options.repetitions(), TPOT_TARGET, results, coldStarts);
+        return new Report(
+                LocalDateTime.now().withNano(0).toString(),
+                commandLine,
+                machine,
+                modelName,
+                config.architecture().modelType,
+                config.hiddenSize(),
+                config.numLayers(),
+                config.intermediateSize(),
+                config.vocabSize(),
+                options.promptTokens(),
+                options.tokens(),
+                options.repetitions(),
+                TPOT_TARGET,
+                results,
+                coldStarts);
     }
 
     /**
@@ -229,10 +314,20 @@ public final class TalariaBench {
      * fresh local engine's first request (a new backend over the opened weights). A fresh process adds the JVM's
      * start and compilation to both: {@code scripts/talaria-cold-start.sh} measures that.
      */
-    private ColdStart coldStart(String key, List<Setting> settings, int[] prompt, GenerationOptions gen, int[] expected,
-                                CloudServer cloud, HttpSetupService setup, TableServer tables, PrintWriter progress) {
-        Setting s = settings.stream().filter(x -> x.key().equals(key)).findFirst().orElseThrow(
-                () -> new IllegalArgumentException("--cold " + key + ": not among the settings run"));
+    private ColdStart coldStart(
+            String key,
+            List<Setting> settings,
+            int[] prompt,
+            GenerationOptions gen,
+            int[] expected,
+            CloudServer cloud,
+            HttpSetupService setup,
+            TableServer tables,
+            PrintWriter progress) {
+        Setting s = settings.stream()
+                .filter(x -> x.key().equals(key))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("--cold " + key + ": not among the settings run"));
         long t0 = System.nanoTime();
         FirstToken first = new FirstToken(null, null);
         int[] out;
@@ -244,9 +339,11 @@ public final class TalariaBench {
         double ttft = (first.at - t0) / 1e6;
         t0 = System.nanoTime();
         FirstToken localFirst = new FirstToken(null, null);
-        new Generator(new Transformer(new LocalLinearBackend(config, weights, Parallel.shared()))).generate(prompt, gen, localFirst, id -> false);
+        new Generator(new Transformer(new LocalLinearBackend(config, weights, Parallel.shared())))
+                .generate(prompt, gen, localFirst, id -> false);
         double localTtft = (localFirst.at - t0) / 1e6;
-        if (!Arrays.equals(out, expected)) throw new IllegalStateException("cold " + s.name() + ": output differs from the plain engine's");
+        if (!Arrays.equals(out, expected))
+            throw new IllegalStateException("cold " + s.name() + ": output differs from the plain engine's");
         progress.printf("cold %s: TTFT %.1f ms, local %.1f ms%n", s.name(), ttft, localTtft);
         progress.flush();
         return new ColdStart(key, ttft, localTtft, ttft / localTtft, setupBytes, true);
@@ -255,9 +352,16 @@ public final class TalariaBench {
     /** A client runtime for {@code s} against the servers. */
     private TalariaRuntime runtime(Setting s, CloudServer cloud, HttpSetupService setup, TableServer tables) {
         MaskedRemoteBackend backend = new MaskedRemoteBackend(
-                new CloudConnection(cloud.uri(), CloudConnection.Retry.DEFAULT, s.transport(), Duration.ofNanos(Math.round(s.netDelayMs() * 1e6))),
-                setup, s.options(), s.options().needsTable() ? tables.uri() : null);
-        TalariaRuntime.Decoys decoys = s.decoys() == 0 ? TalariaRuntime.Decoys.NONE
+                new CloudConnection(
+                        cloud.uri(),
+                        CloudConnection.Retry.DEFAULT,
+                        s.transport(),
+                        Duration.ofNanos(Math.round(s.netDelayMs() * 1e6))),
+                setup,
+                s.options(),
+                s.options().needsTable() ? tables.uri() : null);
+        TalariaRuntime.Decoys decoys = s.decoys() == 0
+                ? TalariaRuntime.Decoys.NONE
                 : new TalariaRuntime.Decoys(s.decoys(), DecoySource.uniform(config.vocabSize()), Set.of());
         return new TalariaRuntime(backend, decoys);
     }
@@ -272,8 +376,14 @@ public final class TalariaBench {
         final Run run;
         final WireStats wire;
         final CloudStats cloud;
-        final List<Double> ttft = new ArrayList<>(), tpot = new ArrayList<>(), bytes = new ArrayList<>(), trips = new ArrayList<>(),
-                setup = new ArrayList<>(), setupMs = new ArrayList<>(), wait = new ArrayList<>(), handler = new ArrayList<>();
+        final List<Double> ttft = new ArrayList<>(),
+                tpot = new ArrayList<>(),
+                bytes = new ArrayList<>(),
+                trips = new ArrayList<>(),
+                setup = new ArrayList<>(),
+                setupMs = new ArrayList<>(),
+                wait = new ArrayList<>(),
+                handler = new ArrayList<>();
 
         Subject(String name, Run run, WireStats wire, CloudStats cloud) {
             this.name = name;
@@ -294,8 +404,8 @@ public final class TalariaBench {
             Generation g = run.once(first);
             long end = first.last;
             if (!Arrays.equals(g.outputIds(), expected))
-                throw new IllegalStateException(name + ": output differs from the plain engine's: " + Arrays.toString(g.outputIds())
-                        + " vs " + Arrays.toString(expected));
+                throw new IllegalStateException(name + ": output differs from the plain engine's: "
+                        + Arrays.toString(g.outputIds()) + " vs " + Arrays.toString(expected));
             int decoded = g.outputIds().length - 1;
             double decodeNanos = end - first.at;
             ttft.add((first.at - t0) / 1e6);
@@ -313,8 +423,19 @@ public final class TalariaBench {
 
         Result result(Subject local) {
             double ttftMs = median(ttft), tpotMs = median(tpot);
-            return new Result(name, ttftMs, tpotMs, ttftMs / median(local.ttft), tpotMs / median(local.tpot), median(bytes),
-                    median(trips), median(setup), median(setupMs), median(wait), median(handler), true);
+            return new Result(
+                    name,
+                    ttftMs,
+                    tpotMs,
+                    ttftMs / median(local.ttft),
+                    tpotMs / median(local.tpot),
+                    median(bytes),
+                    median(trips),
+                    median(setup),
+                    median(setupMs),
+                    median(wait),
+                    median(handler),
+                    true);
         }
     }
 
@@ -351,7 +472,9 @@ public final class TalariaBench {
     public static Path write(Report report, Path dir) throws IOException {
         Files.createDirectories(dir);
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmmss"));
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("talaria-" + stamp + ".json").toFile(), report);
+        new ObjectMapper()
+                .enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValue(dir.resolve("talaria-" + stamp + ".json").toFile(), report);
         Path md = dir.resolve("talaria-" + stamp + ".md");
         Files.writeString(md, TalariaBenchTable.markdown(report));
         return md;

@@ -6,8 +6,6 @@ import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ObfuscateModelDir;
 import dev.veil.bench.LlamaCpp;
-import dev.veil.model.RandomModel;
-import dev.veil.model.VeilCache;
 import dev.veil.engine.KvCache;
 import dev.veil.engine.Sampler;
 import dev.veil.engine.Transformer;
@@ -16,6 +14,8 @@ import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
+import dev.veil.model.RandomModel;
+import dev.veil.model.VeilCache;
 import dev.veil.model.gguf.GgufFile;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +38,7 @@ class ObfuscatedGgufLlamaCppTest {
 
     /** One thread: llama.cpp's threads spin at barriers, which on a busy shared machine costs minutes for a tiny model. */
     static final int THREADS = 1;
+
     static final int PROMPTS = 8;
     static final int CONTINUATION = 32;
     /** Relative logit difference allowed between the two engines at F32: rounding only (see the verify module). */
@@ -51,21 +52,40 @@ class ObfuscatedGgufLlamaCppTest {
     void llamaCppRunsTheObfuscatedGgufLikeVeil(String arch) throws Exception {
         ModelConfig plain = arch.equals("qwen2")
                 // Qwen2: q/k/v biases, GQA, head_dim ≠ hidden/heads, tied embeddings (untied by the compiler)
-                ? RandomModel.config(ModelConfig.Architecture.QWEN2, 640, 128, 256, 2, 4, 2, 48, null, true, true, "float32")
+                ? RandomModel.config(
+                        ModelConfig.Architecture.QWEN2, 640, 128, 256, 2, 4, 2, 48, null, true, true, "float32")
                 // Llama 3: llama3 RoPE scaling (a rope_freqs tensor in the GGUF), untied head
-                : RandomModel.config(ModelConfig.Architecture.LLAMA, 640, 128, 320, 2, 4, 1, 32,
-                        new ModelConfig.RopeScaling(8, 1, 4, 64), false, false, "float32");
+                : RandomModel.config(
+                        ModelConfig.Architecture.LLAMA,
+                        640,
+                        128,
+                        320,
+                        2,
+                        4,
+                        1,
+                        32,
+                        new ModelConfig.RopeScaling(8, 1, 4, 64),
+                        false,
+                        false,
+                        "float32");
         Path plainDir = tmp.resolve("plain");
-        RandomModel.write(plainDir, plain, DType.F32, 7, new RandomModel.Scales(plain.tieWordEmbeddings() ? 0.1 : 1.0, 0.1));
+        RandomModel.write(
+                plainDir, plain, DType.F32, 7, new RandomModel.Scales(plain.tieWordEmbeddings() ? 0.1 : 1.0, 0.1));
         Path gguf = tmp.resolve("obfuscated.gguf");
-        AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(plainDir, tmp.resolve("obfuscated"),
-                tmp.resolve("obfuscated.key"), AloePriParams.defaults(plain.hiddenSize())).withSeed("gguf-" + arch).withGguf(gguf));
+        AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(
+                        plainDir,
+                        tmp.resolve("obfuscated"),
+                        tmp.resolve("obfuscated.key"),
+                        AloePriParams.defaults(plain.hiddenSize()))
+                .withSeed("gguf-" + arch)
+                .withGguf(gguf));
 
         try (GgufFile g = GgufFile.open(gguf)) {
             List<String> tokens = g.getStringList("tokenizer.ggml.tokens");
             assertThat(tokens).hasSize(plain.vocabSize());
             for (int i = 256; i < tokens.size(); i++) assertThat(tokens.get(i)).isEqualTo("[TOK" + i + "]");
-            assertThat(g.getInt("llama.embedding_length")).isEqualTo(plain.hiddenSize() + 2 * key.params().expansion());
+            assertThat(g.getInt("llama.embedding_length"))
+                    .isEqualTo(plain.hiddenSize() + 2 * key.params().expansion());
             assertThat(g.getInt("llama.attention.key_length")).isEqualTo(plain.headDim());
         }
 
@@ -76,13 +96,16 @@ class ObfuscatedGgufLlamaCppTest {
             for (int i = 0; i < ids.length; i++) ids[i] = rng.nextInt(plain.vocabSize() - RandomModel.SPECIALS.size());
             prompts.add(key.permutation().obfuscate(ids)); // what the gateway sends the server
         }
-        LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir()).run(
-                new LlamaCpp.Request(gguf, THREADS, 128, prompts, true, CONTINUATION, null), Duration.ofMinutes(5));
+        LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir())
+                .run(
+                        new LlamaCpp.Request(gguf, THREADS, 128, prompts, true, CONTINUATION, null),
+                        Duration.ofMinutes(5));
         assertThat(reply.results()).hasSize(PROMPTS);
 
         try (ModelFiles files = ModelFiles.open(gguf);
-             ModelFiles hf = ModelFiles.open(tmp.resolve("obfuscated"))) {
-            Transformer veil = new Transformer(new LocalLinearBackend(files.config(), files.weights(), Parallel.shared()));
+                ModelFiles hf = ModelFiles.open(tmp.resolve("obfuscated"))) {
+            Transformer veil =
+                    new Transformer(new LocalLinearBackend(files.config(), files.weights(), Parallel.shared()));
             Transformer veilHf = new Transformer(new LocalLinearBackend(hf.config(), hf.weights(), Parallel.shared()));
             double worst = 0;
             List<Integer> distinct = new ArrayList<>();
@@ -91,19 +114,32 @@ class ObfuscatedGgufLlamaCppTest {
                 float[] llamaLogits = reply.results().get(p).logits();
                 double err = relativeError(veilLogits, llamaLogits);
                 worst = Math.max(worst, err);
-                assertThat(err).as("prompt %d: relative logit error vs llama.cpp", p).isLessThanOrEqualTo(F32_TOLERANCE);
-                // the GGUF (Q/K rows interleaved for llama.cpp, read back by Veil) is the same model as the HF directory
+                assertThat(err)
+                        .as("prompt %d: relative logit error vs llama.cpp", p)
+                        .isLessThanOrEqualTo(F32_TOLERANCE);
+                // the GGUF (Q/K rows interleaved for llama.cpp, read back by Veil) is the same model as the HF
+                // directory
                 assertThat(veilHf.forward(prompts.get(p), new KvCache(hf.config(), prompts.get(p).length)))
                         .containsExactly(veilLogits);
                 int[] greedy = greedy(veil, files.config(), prompts.get(p), CONTINUATION);
-                assertThat(greedy).as("prompt %d: greedy obfuscated tokens, Veil vs llama.cpp", p)
+                assertThat(greedy)
+                        .as("prompt %d: greedy obfuscated tokens, Veil vs llama.cpp", p)
                         .containsExactly(reply.results().get(p).tokens());
                 for (int t : greedy) if (!distinct.contains(t)) distinct.add(t);
             }
-            System.out.printf(Locale.ROOT, "obfuscated %s GGUF: llama.cpp %s and Veil agree: worst relative logit error %.2e, "
+            System.out.printf(
+                    Locale.ROOT,
+                    "obfuscated %s GGUF: llama.cpp %s and Veil agree: worst relative logit error %.2e, "
                             + "%d x %d greedy tokens identical (%d distinct)%n",
-                    arch, reply.llamaCpp().release(), worst, PROMPTS, CONTINUATION, distinct.size());
-            assertThat(distinct.size()).as("continuations are not one repeated token").isGreaterThan(PROMPTS);
+                    arch,
+                    reply.llamaCpp().release(),
+                    worst,
+                    PROMPTS,
+                    CONTINUATION,
+                    distinct.size());
+            assertThat(distinct.size())
+                    .as("continuations are not one repeated token")
+                    .isGreaterThan(PROMPTS);
         }
     }
 

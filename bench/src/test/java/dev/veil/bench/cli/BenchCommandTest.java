@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.veil.model.RandomModel;
+import dev.veil.cli.Main;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
-import dev.veil.cli.Main;
+import dev.veil.model.RandomModel;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code veil bench engine}: the report it writes (no timing is asserted) and its bad-input errors. */
 class BenchCommandTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     record Result(int exit, String out, String err) {}
 
@@ -43,11 +44,31 @@ class BenchCommandTest {
     @Test
     void writesJsonAndMarkdownWithEveryEngineAtBothContexts() throws Exception {
         Path model = tmp.resolve("tiny");
-        RandomModel.write(model, RandomModel.config(ModelConfig.Architecture.LLAMA, 300, 32, 64, 1, 2, 1, 16, null, false,
-                false, "float32"), DType.F32, 3, RandomModel.Scales.DEFAULT);
+        RandomModel.write(
+                model,
+                RandomModel.config(
+                        ModelConfig.Architecture.LLAMA, 300, 32, 64, 1, 2, 1, 16, null, false, false, "float32"),
+                DType.F32,
+                3,
+                RandomModel.Scales.DEFAULT);
         Path out = tmp.resolve("results");
-        var r = run("bench", "engine", "--model", model.toString(), "--threads", "1", "--short", "4",
-                "--long", "8", "--decode", "2", "--repeats", "1", "--out", out.toString());
+        var r = run(
+                "bench",
+                "engine",
+                "--model",
+                model.toString(),
+                "--threads",
+                "1",
+                "--short",
+                "4",
+                "--long",
+                "8",
+                "--decode",
+                "2",
+                "--repeats",
+                "1",
+                "--out",
+                out.toString());
         assertThat(r.exit()).as(r.err()).isZero();
 
         List<Path> files;
@@ -70,7 +91,8 @@ class BenchCommandTest {
             assertThat(row.path("decodeTokensPerSecond").asDouble()).isPositive();
         }
         assertThat(rows).containsExactly("Veil@4", "Veil@8", "llama.cpp@4", "llama.cpp@8", "Jlama@4", "Jlama@8");
-        assertThat(Files.readString(files.get(1))).contains("| engine | context | prefill tok/s | decode tok/s")
+        assertThat(Files.readString(files.get(1)))
+                .contains("| engine | context | prefill tok/s | decode tok/s")
                 .contains("| llama.cpp | 8 |");
         assertThat(r.out()).contains("## tiny, 1 thread (F32");
     }
@@ -79,24 +101,52 @@ class BenchCommandTest {
     @Test
     void quantizedModelsAtEachThreadCount() throws Exception {
         Path model = tmp.resolve("tiny");
-        RandomModel.write(model, RandomModel.config(ModelConfig.Architecture.LLAMA, 300, 32, 64, 1, 2, 1, 16, null, false,
-                false, "float32"), DType.F32, 3, RandomModel.Scales.DEFAULT);
+        RandomModel.write(
+                model,
+                RandomModel.config(
+                        ModelConfig.Architecture.LLAMA, 300, 32, 64, 1, 2, 1, 16, null, false, false, "float32"),
+                DType.F32,
+                3,
+                RandomModel.Scales.DEFAULT);
         Path out = tmp.resolve("results");
-        var r = run("bench", "engine", "--model", model.toString(), "--quant", "q8_0", "--threads", "1,2",
-                "--short", "4", "--long", "8", "--decode", "2", "--repeats", "1", "--out", out.toString());
+        var r = run(
+                "bench",
+                "engine",
+                "--model",
+                model.toString(),
+                "--quant",
+                "q8_0",
+                "--threads",
+                "1,2",
+                "--short",
+                "4",
+                "--long",
+                "8",
+                "--decode",
+                "2",
+                "--repeats",
+                "1",
+                "--out",
+                out.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(tmp.resolve("tiny-q8_0/tiny-q8_0.gguf")).exists();
         JsonNode report;
         try (Stream<Path> s = Files.list(out)) {
-            report = new ObjectMapper().readTree(s.filter(f -> f.toString().endsWith(".json")).findFirst().orElseThrow().toFile());
+            report = new ObjectMapper()
+                    .readTree(s.filter(f -> f.toString().endsWith(".json"))
+                            .findFirst()
+                            .orElseThrow()
+                            .toFile());
         }
         List<String> models = new ArrayList<>();
         for (JsonNode m : report.path("models")) {
-            models.add(m.path("name").asText() + " " + m.path("dtype").asText() + " x" + m.path("threads").asInt());
+            models.add(m.path("name").asText() + " " + m.path("dtype").asText() + " x"
+                    + m.path("threads").asInt());
             List<String> engines = new ArrayList<>();
             for (JsonNode row : m.path("rows")) engines.add(row.path("engine").asText());
             assertThat(engines).containsExactly("Veil", "Veil", "llama.cpp", "llama.cpp");
-            assertThat(m.path("notes").toString()).contains("Jlama skipped: it runs Hugging Face checkpoints, not quantized GGUFs");
+            assertThat(m.path("notes").toString())
+                    .contains("Jlama skipped: it runs Hugging Face checkpoints, not quantized GGUFs");
         }
         assertThat(models).containsExactly("tiny-q8_0 Q8_0 x1", "tiny-q8_0 Q8_0 x2");
         assertThat(r.out()).contains("## tiny-q8_0, 2 threads (Q8_0");
@@ -116,6 +166,8 @@ class BenchCommandTest {
         Path missing = tmp.resolve("nope");
         var r = run("bench", "engine", "--model", missing.toString());
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err().strip()).startsWith("veil: " + missing.resolve("config.json")).doesNotContain("\n");
+        assertThat(r.err().strip())
+                .startsWith("veil: " + missing.resolve("config.json"))
+                .doesNotContain("\n");
     }
 }

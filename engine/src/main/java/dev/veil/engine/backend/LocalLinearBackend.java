@@ -37,9 +37,19 @@ public final class LocalLinearBackend implements LinearBackend {
      * Qwen3 adds q/k norm weights; a mixture-of-experts layer has a router and per-expert gate|up and down instead of
      * gateUp and down.
      */
-    private record Layer(float[] inputNorm, Matrix[] qkv, float[] qkvBias, float[] qNorm, float[] kNorm, Matrix o,
-                         float[] postNorm, Matrix[] gateUp, Matrix down, Matrix router, Matrix[][] expertGateUp,
-                         Matrix[] expertDown) {}
+    private record Layer(
+            float[] inputNorm,
+            Matrix[] qkv,
+            float[] qkvBias,
+            float[] qNorm,
+            float[] kNorm,
+            Matrix o,
+            float[] postNorm,
+            Matrix[] gateUp,
+            Matrix down,
+            Matrix router,
+            Matrix[][] expertGateUp,
+            Matrix[] expertDown) {}
 
     /** Checks every tensor's presence, dtype and shape against {@code config}; fails naming the first bad one. */
     public LocalLinearBackend(ModelConfig config, Weights weights, Parallel parallel) {
@@ -59,7 +69,8 @@ public final class LocalLinearBackend implements LinearBackend {
         this(config, weights, new Parallel(threads), true, Batching.FASTEST);
     }
 
-    private LocalLinearBackend(ModelConfig config, Weights weights, Parallel parallel, boolean ownsParallel, Batching batching) {
+    private LocalLinearBackend(
+            ModelConfig config, Weights weights, Parallel parallel, boolean ownsParallel, Batching batching) {
         this.config = config;
         this.weights = weights;
         this.parallel = parallel;
@@ -68,17 +79,20 @@ public final class LocalLinearBackend implements LinearBackend {
         int hidden = config.hiddenSize(), inter = config.intermediateSize();
         this.embedding = matrix(TensorRole.EMBED.hf(), config.vocabSize(), hidden);
         this.lmHead = weights.contains(TensorRole.LM_HEAD.hf()) || !config.tieWordEmbeddings()
-                ? matrix(TensorRole.LM_HEAD.hf(), config.vocabSize(), hidden) : embedding;
+                ? matrix(TensorRole.LM_HEAD.hf(), config.vocabSize(), hidden)
+                : embedding;
         this.finalNorm = vector(TensorRole.FINAL_NORM.hf(), hidden);
         this.layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             Matrix[] qkv = {
                 matrix(TensorRole.Q.hf(i), config.qDim(), hidden),
                 matrix(TensorRole.K.hf(i), config.kvDim(), hidden),
-                matrix(TensorRole.V.hf(i), config.kvDim(), hidden)};
+                matrix(TensorRole.V.hf(i), config.kvDim(), hidden)
+            };
             float[] bias = null;
             if (config.attentionBias()) {
-                bias = concat(vector(TensorRole.Q_BIAS.hf(i), config.qDim()),
+                bias = concat(
+                        vector(TensorRole.Q_BIAS.hf(i), config.qDim()),
                         vector(TensorRole.K_BIAS.hf(i), config.kvDim()),
                         vector(TensorRole.V_BIAS.hf(i), config.kvDim()));
             }
@@ -96,16 +110,29 @@ public final class LocalLinearBackend implements LinearBackend {
                 for (int e = 0; e < experts; e++) {
                     expertGateUp[e] = new Matrix[] {
                         matrix(TensorRole.EXPERT_GATE.hf(i, e), eff, hidden),
-                        matrix(TensorRole.EXPERT_UP.hf(i, e), eff, hidden)};
+                        matrix(TensorRole.EXPERT_UP.hf(i, e), eff, hidden)
+                    };
                     expertDown[e] = matrix(TensorRole.EXPERT_DOWN.hf(i, e), hidden, eff);
                 }
             } else {
-                gateUp = new Matrix[] {matrix(TensorRole.GATE.hf(i), inter, hidden), matrix(TensorRole.UP.hf(i), inter, hidden)};
+                gateUp = new Matrix[] {
+                    matrix(TensorRole.GATE.hf(i), inter, hidden), matrix(TensorRole.UP.hf(i), inter, hidden)
+                };
                 down = matrix(TensorRole.DOWN.hf(i), hidden, inter);
             }
-            layers[i] = new Layer(vector(TensorRole.ATTN_NORM.hf(i), hidden), qkv, bias, qNorm, kNorm,
-                    matrix(TensorRole.O.hf(i), hidden, config.qDim()), vector(TensorRole.FFN_NORM.hf(i), hidden),
-                    gateUp, down, router, expertGateUp, expertDown);
+            layers[i] = new Layer(
+                    vector(TensorRole.ATTN_NORM.hf(i), hidden),
+                    qkv,
+                    bias,
+                    qNorm,
+                    kNorm,
+                    matrix(TensorRole.O.hf(i), hidden, config.qDim()),
+                    vector(TensorRole.FFN_NORM.hf(i), hidden),
+                    gateUp,
+                    down,
+                    router,
+                    expertGateUp,
+                    expertDown);
         }
     }
 
@@ -123,8 +150,9 @@ public final class LocalLinearBackend implements LinearBackend {
         if (t.rank() != 1 || t.shape()[0] != length)
             throw new IllegalArgumentException("tensor " + name + " has shape " + Arrays.toString(t.shape())
                     + " but config.json implies [" + length + "]");
-        if (!t.dtype().isFloat()) throw new IllegalArgumentException("tensor " + name + " has dtype " + t.dtype()
-                + "; expected F32, F16 or BF16");
+        if (!t.dtype().isFloat())
+            throw new IllegalArgumentException(
+                    "tensor " + name + " has dtype " + t.dtype() + "; expected F32, F16 or BF16");
         return t.toFloats();
     }
 
@@ -153,7 +181,8 @@ public final class LocalLinearBackend implements LinearBackend {
         for (int t = 0; t < tokens.length; t++) {
             int id = tokens[t];
             if (id < 0 || id >= config.vocabSize())
-                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+                throw new IllegalArgumentException(
+                        "token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
             embedding.widenRows(id, 1, out, t * hidden);
         }
     }
@@ -169,9 +198,11 @@ public final class LocalLinearBackend implements LinearBackend {
                 if (l.qkvBias != null) VectorMath.addRows(out, n, l.qkvBias);
             }
             case O -> MatMul.multiply(parallel, x, n, new Matrix[] {l.o}, out, batching);
-            case GATE_UP -> MatMul.multiply(parallel, withNormWeight(x, n, l.postNorm), n, dense(l, layer).gateUp, out, batching);
+            case GATE_UP ->
+                MatMul.multiply(parallel, withNormWeight(x, n, l.postNorm), n, dense(l, layer).gateUp, out, batching);
             case DOWN -> MatMul.multiply(parallel, x, n, new Matrix[] {dense(l, layer).down}, out, batching);
-            case LM_HEAD -> MatMul.multiply(parallel, withNormWeight(x, n, finalNorm), n, new Matrix[] {lmHead}, out, batching);
+            case LM_HEAD ->
+                MatMul.multiply(parallel, withNormWeight(x, n, finalNorm), n, new Matrix[] {lmHead}, out, batching);
         }
     }
 
@@ -207,7 +238,8 @@ public final class LocalLinearBackend implements LinearBackend {
         if (expert < 0 || expert >= l.expertDown.length)
             throw new IllegalArgumentException("expert " + expert + " is outside [0, " + l.expertDown.length + ")");
         switch (op) {
-            case GATE_UP -> MatMul.multiply(parallel, withNormWeight(x, n, l.postNorm), n, l.expertGateUp[expert], out, batching);
+            case GATE_UP ->
+                MatMul.multiply(parallel, withNormWeight(x, n, l.postNorm), n, l.expertGateUp[expert], out, batching);
             case DOWN -> MatMul.multiply(parallel, x, n, new Matrix[] {l.expertDown[expert]}, out, batching);
             default -> throw new IllegalArgumentException(op + " is not an expert product");
         }

@@ -31,7 +31,8 @@ final class Gemm {
     /** Weight rows per panel (a multiple of MR): the unit of work handed to a thread. */
     static final int PANEL = 4 * MR;
 
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
+    private static final ThreadLocal<float[][]> SCRATCH =
+            ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
 
     private Gemm() {}
 
@@ -73,7 +74,15 @@ final class Gemm {
                 for (int g = 0; g < x.groups(); g++) {
                     int xOff = (g * cols + k0) * NT;
                     for (int tile = 0; tile < tiles; tile++)
-                        microTile(weights, tile * MR * KC, kc, x.packed(), xOff, acc, tile * MR * padded + g * NT, padded);
+                        microTile(
+                                weights,
+                                tile * MR * KC,
+                                kc,
+                                x.packed(),
+                                xOff,
+                                acc,
+                                tile * MR * padded + g * NT,
+                                padded);
                 }
             }
             // token by token: each token's outputs are contiguous (token-major writes with a power-of-two stride
@@ -89,9 +98,15 @@ final class Gemm {
      * {@code acc[i][0..NT) += Σ_k w[i][k] · x[k][0..NT)} for the tile's {@link #MR} rows ({@code w} rows {@code KC} apart,
      * {@code acc} rows {@code accStride} apart), over {@code kc} columns.
      */
-    private static void microTile(float[] w, int wOff, int kc, float[] x, int xOff, float[] acc, int accOff, int accStride) {
+    private static void microTile(
+            float[] w, int wOff, int kc, float[] x, int xOff, float[] acc, int accOff, int accStride) {
         int h = F.length();
-        int a0 = accOff, a1 = a0 + accStride, a2 = a1 + accStride, a3 = a2 + accStride, a4 = a3 + accStride, a5 = a4 + accStride;
+        int a0 = accOff,
+                a1 = a0 + accStride,
+                a2 = a1 + accStride,
+                a3 = a2 + accStride,
+                a4 = a3 + accStride,
+                a5 = a4 + accStride;
         FloatVector c00 = FloatVector.fromArray(F, acc, a0), c01 = FloatVector.fromArray(F, acc, a0 + h);
         FloatVector c10 = FloatVector.fromArray(F, acc, a1), c11 = FloatVector.fromArray(F, acc, a1 + h);
         FloatVector c20 = FloatVector.fromArray(F, acc, a2), c21 = FloatVector.fromArray(F, acc, a2 + h);

@@ -50,29 +50,50 @@ public final class MatMul {
         int cols = stack[0].cols();
         int[] start = new int[stack.length + 1];
         for (int m = 0; m < stack.length; m++) {
-            if (stack[m].cols() != cols) throw new IllegalArgumentException("stacked matrices " + stack[0].name()
-                    + " and " + stack[m].name() + " differ in columns (" + cols + " vs " + stack[m].cols() + ")");
+            if (stack[m].cols() != cols)
+                throw new IllegalArgumentException("stacked matrices " + stack[0].name() + " and " + stack[m].name()
+                        + " differ in columns (" + cols + " vs " + stack[m].cols() + ")");
             start[m + 1] = start[m] + stack[m].rows();
         }
         int rows = start[stack.length];
-        if (n < 0 || x.length < (long) n * cols) throw new IllegalArgumentException("input holds "
-                + x.length + " floats, fewer than " + n + " rows of " + cols);
-        if (out.length < (long) n * rows) throw new IllegalArgumentException("output holds "
-                + out.length + " floats, fewer than " + n + " rows of " + rows);
+        if (n < 0 || x.length < (long) n * cols)
+            throw new IllegalArgumentException(
+                    "input holds " + x.length + " floats, fewer than " + n + " rows of " + cols);
+        if (out.length < (long) n * rows)
+            throw new IllegalArgumentException(
+                    "output holds " + out.length + " floats, fewer than " + n + " rows of " + rows);
         if (n == 0) return;
         if (Arrays.stream(stack).anyMatch(m -> m.dtype().isQuantized())) {
             multiplyQuantized(parallel, x, n, stack, out, batching, start, rows, cols);
         } else if (batching == Batching.INVARIANT) {
-            parallel.forRange(rows, TiledRows.ROW_BLOCK, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
-                    TiledRows.multiply(stack[m], lo, hi, x, n, out, rows, start[m])));
+            parallel.forRange(
+                    rows,
+                    TiledRows.ROW_BLOCK,
+                    (from, to) -> forEachPart(
+                            start,
+                            from,
+                            to,
+                            (m, lo, hi) -> TiledRows.multiply(stack[m], lo, hi, x, n, out, rows, start[m])));
         } else if (n < GEMM_MIN_TOKENS) {
             float[] pairs = usesPairs(stack) ? Matrix.splitPairs(x, n, cols) : null;
-            parallel.forRange(rows, 4, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
-                    rowsTimesTokens(stack[m], lo, hi, x, pairs, n, out, rows, start[m])));
+            parallel.forRange(
+                    rows,
+                    4,
+                    (from, to) -> forEachPart(
+                            start,
+                            from,
+                            to,
+                            (m, lo, hi) -> rowsTimesTokens(stack[m], lo, hi, x, pairs, n, out, rows, start[m])));
         } else {
             Gemm.Tokens tokens = Gemm.Tokens.pack(parallel, x, n, cols);
-            parallel.forRange(rows, Gemm.PANEL, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
-                    Gemm.multiply(stack[m], lo, hi, tokens, out, rows, start[m])));
+            parallel.forRange(
+                    rows,
+                    Gemm.PANEL,
+                    (from, to) -> forEachPart(
+                            start,
+                            from,
+                            to,
+                            (m, lo, hi) -> Gemm.multiply(stack[m], lo, hi, tokens, out, rows, start[m])));
         }
     }
 
@@ -82,8 +103,16 @@ public final class MatMul {
      * The blocked kernels ({@link Gemm}, {@link TiledRows}) multiply the dequantized weights by the dequantized
      * activations: the same products, summed in their own order.
      */
-    private static void multiplyQuantized(Parallel parallel, float[] x, int n, Matrix[] stack, float[] out, Batching batching,
-                                          int[] start, int rows, int cols) {
+    private static void multiplyQuantized(
+            Parallel parallel,
+            float[] x,
+            int n,
+            Matrix[] stack,
+            float[] out,
+            Batching batching,
+            int[] start,
+            int rows,
+            int cols) {
         Q8Input[] inputs = new Q8Input[stack.length];
         for (int m = 0; m < stack.length; m++) {
             if (!stack[m].dtype().isQuantized()) continue;
@@ -98,29 +127,46 @@ public final class MatMul {
                 if (xs[m] == null) xs[m] = inputs[m] == null ? x : inputs[m].dequantized();
             }
             if (batching == Batching.INVARIANT) {
-                parallel.forRange(rows, TiledRows.ROW_BLOCK, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
-                        TiledRows.multiply(stack[m], lo, hi, xs[m], n, out, rows, start[m])));
+                parallel.forRange(
+                        rows,
+                        TiledRows.ROW_BLOCK,
+                        (from, to) -> forEachPart(
+                                start,
+                                from,
+                                to,
+                                (m, lo, hi) -> TiledRows.multiply(stack[m], lo, hi, xs[m], n, out, rows, start[m])));
             } else {
                 Gemm.Tokens[] packed = new Gemm.Tokens[stack.length];
                 for (int m = 0; m < stack.length; m++) {
                     for (int e = 0; e < m && packed[m] == null; e++) if (xs[e] == xs[m]) packed[m] = packed[e];
                     if (packed[m] == null) packed[m] = Gemm.Tokens.pack(parallel, xs[m], n, cols);
                 }
-                parallel.forRange(rows, Gemm.PANEL, (from, to) -> forEachPart(start, from, to, (m, lo, hi) ->
-                        Gemm.multiply(stack[m], lo, hi, packed[m], out, rows, start[m])));
+                parallel.forRange(
+                        rows,
+                        Gemm.PANEL,
+                        (from, to) -> forEachPart(
+                                start,
+                                from,
+                                to,
+                                (m, lo, hi) -> Gemm.multiply(stack[m], lo, hi, packed[m], out, rows, start[m])));
             }
             return;
         }
-        parallel.forRange(rows, 4, (from, to) -> forEachPart(start, from, to, (m, lo, hi) -> {
-            if (inputs[m] == null) rowsTimesTokens(stack[m], lo, hi, x, null, n, out, rows, start[m]);
-            else quantizedRowsTimesTokens(stack[m], lo, hi, inputs[m], n, out, rows, start[m]);
-        }));
+        parallel.forRange(
+                rows,
+                4,
+                (from, to) -> forEachPart(start, from, to, (m, lo, hi) -> {
+                    if (inputs[m] == null) rowsTimesTokens(stack[m], lo, hi, x, null, n, out, rows, start[m]);
+                    else quantizedRowsTimesTokens(stack[m], lo, hi, inputs[m], n, out, rows, start[m]);
+                }));
     }
 
     /** {@link #rowsTimesTokens} for a quantized matrix: each type's kernel runs the row and token loops itself. */
-    static void quantizedRowsTimesTokens(Matrix w, int r0, int r1, Q8Input a, int n, float[] out, int outStride, int outCol) {
+    static void quantizedRowsTimesTokens(
+            Matrix w, int r0, int r1, Q8Input a, int n, float[] out, int outStride, int outCol) {
         if (!QuantKernels.VECTOR) {
-            for (int r = r0; r < r1; r++) for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRow(r, a, t);
+            for (int r = r0; r < r1; r++)
+                for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRow(r, a, t);
             return;
         }
         switch (w.dtype()) {
@@ -153,8 +199,8 @@ public final class MatMul {
      * {@code out[t × outStride + outCol + r] = x[t] · w[r]} for rows {@code [r0, r1)}, each row read once; BF16 rows
      * read {@code pairs} ({@code x} split by {@link Matrix#splitPairs}) when it is given.
      */
-    static void rowsTimesTokens(Matrix w, int r0, int r1, float[] x, float[] pairs, int n, float[] out, int outStride,
-                                int outCol) {
+    static void rowsTimesTokens(
+            Matrix w, int r0, int r1, float[] x, float[] pairs, int n, float[] out, int outStride, int outCol) {
         int cols = w.cols();
         // One loop per kernel, the type switch outside them, so that each call site sees one kernel. (Seen but not
         // explained: in a fresh JVM the first weight type multiplied sometimes runs the Vector API's non-intrinsic
@@ -171,7 +217,8 @@ public final class MatMul {
             case BF16 -> {
                 if (pairs != null) {
                     for (int r = r0; r < r1; r++)
-                        for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRowBF16Pairs(r, pairs, t * cols);
+                        for (int t = 0; t < n; t++)
+                            out[t * outStride + outCol + r] = w.dotRowBF16Pairs(r, pairs, t * cols);
                 } else {
                     for (int r = r0; r < r1; r++)
                         for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRowBF16(r, x, t * cols);

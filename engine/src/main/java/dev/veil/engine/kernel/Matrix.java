@@ -28,19 +28,22 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
 
     public Matrix {
-        if (!dtype.isWeight()) throw new IllegalArgumentException("tensor " + name + " has dtype " + dtype
-                + "; the engine multiplies F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights");
+        if (!dtype.isWeight())
+            throw new IllegalArgumentException("tensor " + name + " has dtype " + dtype
+                    + "; the engine multiplies F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights");
         if (cols % dtype.blockSize != 0)
-            throw new IllegalArgumentException("tensor " + name + ": rows of " + cols + " are not whole " + dtype + " blocks");
+            throw new IllegalArgumentException(
+                    "tensor " + name + ": rows of " + cols + " are not whole " + dtype + " blocks");
         if (data.byteSize() != dtype.byteSize((long) rows * cols))
-            throw new IllegalArgumentException("tensor " + name + ": " + data.byteSize() + " bytes for [" + rows + ", "
-                    + cols + "] " + dtype);
+            throw new IllegalArgumentException(
+                    "tensor " + name + ": " + data.byteSize() + " bytes for [" + rows + ", " + cols + "] " + dtype);
     }
 
     /** The matrix view of a 2-D tensor. */
     public static Matrix of(Tensor t) {
-        if (t.rank() != 2) throw new IllegalArgumentException("tensor " + t.name() + " has shape "
-                + Arrays.toString(t.shape()) + "; a weight matrix must be 2-D");
+        if (t.rank() != 2)
+            throw new IllegalArgumentException("tensor " + t.name() + " has shape " + Arrays.toString(t.shape())
+                    + "; a weight matrix must be 2-D");
         return new Matrix(t.name(), t.data(), t.dtype(), t.rows(), t.cols());
     }
 
@@ -50,7 +53,9 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
             case F32 -> dotRowF32(r, x, xOffset);
             case F16 -> dotRowF16(r, x, xOffset);
             case BF16 -> dotRowBF16(r, x, xOffset);
-            default -> throw new IllegalStateException("tensor " + name + " is " + dtype + ": multiply it with quantized activations (dotRow(int, Q8Input, int))");
+            default ->
+                throw new IllegalStateException("tensor " + name + " is " + dtype
+                        + ": multiply it with quantized activations (dotRow(int, Q8Input, int))");
         };
     }
 
@@ -155,11 +160,14 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
      */
     public void widenBlock(int row, int count, int k0, int kc, float[] dst, int dstOffset, int dstStride) {
         if (dtype.isQuantized()) {
-            // blocks of 32 (every ggml type's sub-blocks), so column blocks need not align with 256-element super-blocks
+            // blocks of 32 (every ggml type's sub-blocks), so column blocks need not align with 256-element
+            // super-blocks
             if (k0 % 32 != 0 || (kc % 32 != 0 && k0 + kc != cols))
-                throw new IllegalArgumentException("quantized columns [" + k0 + ", " + (k0 + kc) + ") are not whole groups of 32");
+                throw new IllegalArgumentException(
+                        "quantized columns [" + k0 + ", " + (k0 + kc) + ") are not whole groups of 32");
             for (int j = 0; j < count; j++)
-                for (int k = 0; k < kc; k += 32) QuantKernels.dequantize32(this, row + j, k0 + k, dst, dstOffset + j * dstStride + k);
+                for (int k = 0; k < kc; k += 32)
+                    QuantKernels.dequantize32(this, row + j, k0 + k, dst, dstOffset + j * dstStride + k);
             return;
         }
         for (int j = 0; j < count; j++) {
@@ -169,12 +177,14 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
                 case F32 -> MemorySegment.copy(data, Tensor.F32, first * 4, dst, d, kc);
                 case F16 -> {
                     int k = 0;
-                    for (int end = F.loopBound(kc); k < end; k += F.length()) f16(first + k).intoArray(dst, d + k);
+                    for (int end = F.loopBound(kc); k < end; k += F.length())
+                        f16(first + k).intoArray(dst, d + k);
                     for (; k < kc; k++) dst[d + k] = Float.float16ToFloat(data.getAtIndex(Tensor.I16, first + k));
                 }
                 case BF16 -> {
                     int k = 0;
-                    for (int end = F.loopBound(kc); k < end; k += F.length()) bf16(first + k).intoArray(dst, d + k);
+                    for (int end = F.loopBound(kc); k < end; k += F.length())
+                        bf16(first + k).intoArray(dst, d + k);
                     for (; k < kc; k++) dst[d + k] = DType.fromBF16(data.getAtIndex(Tensor.I16, first + k));
                 }
                 default -> throw new AssertionError(dtype);

@@ -35,7 +35,8 @@ final class QuantKernels {
     /** True when the vector kernels apply: byte vectors of {@link #L} lanes exist from 8 lanes (64 bits) on. */
     static final boolean VECTOR = L == 8 || L == 16;
     /** Bytes with as many lanes as {@link #F}. */
-    private static final VectorSpecies<Byte> B = VECTOR ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    private static final VectorSpecies<Byte> B =
+            VECTOR ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
     /** Lane indices 0..L-1 (Q5_0's high-bit shifts). */
     private static final IntVector IOTA = IntVector.zero(I).addIndex(1);
 
@@ -76,7 +77,8 @@ final class QuantKernels {
                     long at = row + b * 34L;
                     FloatVector blk = FloatVector.zero(F);
                     for (int j = 0; j < 32; j += L)
-                        blk = ((FloatVector) ByteVector.fromMemorySegment(B, s, at + 2 + j, LE).convertShape(VectorOperators.B2F, F, 0))
+                        blk = ((FloatVector) ByteVector.fromMemorySegment(B, s, at + 2 + j, LE)
+                                        .convertShape(VectorOperators.B2F, F, 0))
                                 .fma(FloatVector.fromArray(F, q, x + 32 * b + j), blk);
                     acc = blk.fma(FloatVector.broadcast(F, f16(s, at) * d[db + b]), acc);
                 }
@@ -99,13 +101,24 @@ final class QuantKernels {
                     IntVector qh = IntVector.broadcast(I, s.get(I32, at + 2));
                     FloatVector blk = FloatVector.zero(F);
                     for (int j = 0; j < 16; j += L) {
-                        IntVector qs = ((IntVector) ByteVector.fromMemorySegment(B, s, at + 6 + j, LE).convertShape(VectorOperators.B2I, I, 0));
+                        IntVector qs = ((IntVector) ByteVector.fromMemorySegment(B, s, at + 6 + j, LE)
+                                .convertShape(VectorOperators.B2I, I, 0));
                         IntVector shift = IOTA.add(j);
-                        IntVector lo = qs.and(0xF).or(qh.lanewise(VectorOperators.LSHR, shift).and(1).lanewise(VectorOperators.LSHL, 4)).sub(16);
-                        IntVector hi = qs.lanewise(VectorOperators.ASHR, 4).and(0xF)
-                                .or(qh.lanewise(VectorOperators.LSHR, shift.add(16)).and(1).lanewise(VectorOperators.LSHL, 4)).sub(16);
-                        blk = ((FloatVector) (lo).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, q, x + 32 * b + j), blk);
-                        blk = ((FloatVector) (hi).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, q, x + 32 * b + 16 + j), blk);
+                        IntVector lo = qs.and(0xF)
+                                .or(qh.lanewise(VectorOperators.LSHR, shift)
+                                        .and(1)
+                                        .lanewise(VectorOperators.LSHL, 4))
+                                .sub(16);
+                        IntVector hi = qs.lanewise(VectorOperators.ASHR, 4)
+                                .and(0xF)
+                                .or(qh.lanewise(VectorOperators.LSHR, shift.add(16))
+                                        .and(1)
+                                        .lanewise(VectorOperators.LSHL, 4))
+                                .sub(16);
+                        blk = ((FloatVector) (lo).convertShape(VectorOperators.I2F, F, 0))
+                                .fma(FloatVector.fromArray(F, q, x + 32 * b + j), blk);
+                        blk = ((FloatVector) (hi).convertShape(VectorOperators.I2F, F, 0))
+                                .fma(FloatVector.fromArray(F, q, x + 32 * b + 16 + j), blk);
                     }
                     acc = blk.fma(FloatVector.broadcast(F, f16(s, at) * d[db + b]), acc);
                 }
@@ -121,7 +134,9 @@ final class QuantKernels {
 
     /** Sub-block {@code j}'s 6-bit min from the scale bytes as ints {@code s1} (bytes 4-7), {@code s2} (8-11). */
     private static int minK4(int s1, int s2, int j) {
-        return j < 4 ? (s1 >>> 8 * j) & 63 : ((s2 >>> (8 * (j - 4) + 4)) & 0xF) | (((s1 >>> (8 * (j - 4) + 6)) & 3) << 4);
+        return j < 4
+                ? (s1 >>> 8 * j) & 63
+                : ((s2 >>> (8 * (j - 4) + 4)) & 0xF) | (((s1 >>> (8 * (j - 4) + 6)) & 3) << 4);
     }
 
     static void rowsQ4_K(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
@@ -144,9 +159,13 @@ final class QuantKernels {
                     for (int c = 0; c < 4; c++) {
                         FloatVector lo = FloatVector.zero(F), hi = FloatVector.zero(F);
                         for (int l = 0; l < 32; l += L) {
-                            IntVector v = (IntVector) ByteVector.fromMemorySegment(B, s, at + 16 + 32 * c + l, LE).convertShape(VectorOperators.B2I, I, 0);
-                            lo = ((FloatVector) v.and(0xF).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, q, xb + 64 * c + l), lo);
-                            hi = ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                            IntVector v = (IntVector) ByteVector.fromMemorySegment(B, s, at + 16 + 32 * c + l, LE)
+                                    .convertShape(VectorOperators.B2I, I, 0);
+                            lo = ((FloatVector) v.and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                                    .fma(FloatVector.fromArray(F, q, xb + 64 * c + l), lo);
+                            hi = ((FloatVector) v.lanewise(VectorOperators.ASHR, 4)
+                                            .and(0xF)
+                                            .convertShape(VectorOperators.I2F, F, 0))
                                     .fma(FloatVector.fromArray(F, q, xb + 64 * c + 32 + l), hi);
                         }
                         int j0 = 2 * c, j1 = 2 * c + 1;
@@ -173,23 +192,45 @@ final class QuantKernels {
                 for (int b = 0; b < blocks; b++) {
                     long at = row + b * 210L;
                     float scale = f16(s, at + 208) * d[db + b];
-                    // the two 128-element halves and their L-wide slices in one loop: with the acc update nested a level
+                    // the two 128-element halves and their L-wide slices in one loop: with the acc update nested a
+                    // level
                     // deeper, C2 kept it boxed (a box per update, measured)
                     for (int k = 0; k < 64; k += L) {
                         int h = k / 32, l = k % 32, is = l / 16;
                         long ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
                         int xh = x + Quant.QK_K * b + 128 * h;
-                        IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B, s, ql + l, LE).convertShape(VectorOperators.B2I, I, 0);
-                        IntVector v2 = (IntVector) ByteVector.fromMemorySegment(B, s, ql + 32 + l, LE).convertShape(VectorOperators.B2I, I, 0);
-                        IntVector hb = (IntVector) ByteVector.fromMemorySegment(B, s, qh + l, LE).convertShape(VectorOperators.B2I, I, 0);
-                        IntVector q1 = v1.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                        IntVector q2 = v2.and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                        IntVector q3 = v1.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                        IntVector q4 = v2.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                        acc = ((FloatVector) q1.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, q, xh + l)).fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is)), acc);
-                        acc = ((FloatVector) q2.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, q, xh + 32 + l)).fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 2)), acc);
-                        acc = ((FloatVector) q3.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, q, xh + 64 + l)).fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 4)), acc);
-                        acc = ((FloatVector) q4.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, q, xh + 96 + l)).fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 6)), acc);
+                        IntVector v1 = (IntVector)
+                                ByteVector.fromMemorySegment(B, s, ql + l, LE).convertShape(VectorOperators.B2I, I, 0);
+                        IntVector v2 = (IntVector) ByteVector.fromMemorySegment(B, s, ql + 32 + l, LE)
+                                .convertShape(VectorOperators.B2I, I, 0);
+                        IntVector hb = (IntVector)
+                                ByteVector.fromMemorySegment(B, s, qh + l, LE).convertShape(VectorOperators.B2I, I, 0);
+                        IntVector q1 = v1.and(0xF)
+                                .or(hb.and(3).lanewise(VectorOperators.LSHL, 4))
+                                .sub(32);
+                        IntVector q2 = v2.and(0xF)
+                                .or(hb.lanewise(VectorOperators.ASHR, 2).and(3).lanewise(VectorOperators.LSHL, 4))
+                                .sub(32);
+                        IntVector q3 = v1.lanewise(VectorOperators.ASHR, 4)
+                                .and(0xF)
+                                .or(hb.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4))
+                                .sub(32);
+                        IntVector q4 = v2.lanewise(VectorOperators.ASHR, 4)
+                                .and(0xF)
+                                .or(hb.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4))
+                                .sub(32);
+                        acc = ((FloatVector) q1.convertShape(VectorOperators.I2F, F, 0))
+                                .mul(FloatVector.fromArray(F, q, xh + l))
+                                .fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is)), acc);
+                        acc = ((FloatVector) q2.convertShape(VectorOperators.I2F, F, 0))
+                                .mul(FloatVector.fromArray(F, q, xh + 32 + l))
+                                .fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 2)), acc);
+                        acc = ((FloatVector) q3.convertShape(VectorOperators.I2F, F, 0))
+                                .mul(FloatVector.fromArray(F, q, xh + 64 + l))
+                                .fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 4)), acc);
+                        acc = ((FloatVector) q4.convertShape(VectorOperators.I2F, F, 0))
+                                .mul(FloatVector.fromArray(F, q, xh + 96 + l))
+                                .fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 6)), acc);
                     }
                 }
                 out[t * outStride + outCol + r] = lanes(acc, lanes);
@@ -237,31 +278,51 @@ final class QuantKernels {
                 long at = row + (k / 32) * 34L;
                 float d = f16(s, at);
                 for (int j = 0; j < 32; j += L)
-                    ((FloatVector) ByteVector.fromMemorySegment(B, s, at + 2 + j, LE).convertShape(VectorOperators.B2F, F, 0))
-                            .mul(d).intoArray(dst, o + j);
+                    ((FloatVector) ByteVector.fromMemorySegment(B, s, at + 2 + j, LE)
+                                    .convertShape(VectorOperators.B2F, F, 0))
+                            .mul(d)
+                            .intoArray(dst, o + j);
             }
             case Q5_0 -> {
                 long at = row + (k / 32) * 22L;
                 float d = f16(s, at);
                 IntVector qh = IntVector.broadcast(I, s.get(I32, at + 2));
                 for (int j = 0; j < 16; j += L) {
-                    IntVector qs = ((IntVector) ByteVector.fromMemorySegment(B, s, at + 6 + j, LE).convertShape(VectorOperators.B2I, I, 0));
+                    IntVector qs = ((IntVector)
+                            ByteVector.fromMemorySegment(B, s, at + 6 + j, LE).convertShape(VectorOperators.B2I, I, 0));
                     IntVector shift = IOTA.add(j);
-                    IntVector lo = qs.and(0xF).or(qh.lanewise(VectorOperators.LSHR, shift).and(1).lanewise(VectorOperators.LSHL, 4)).sub(16);
-                    IntVector hi = qs.lanewise(VectorOperators.ASHR, 4).and(0xF)
-                            .or(qh.lanewise(VectorOperators.LSHR, shift.add(16)).and(1).lanewise(VectorOperators.LSHL, 4)).sub(16);
-                    ((FloatVector) (lo).convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(dst, o + j);
-                    ((FloatVector) (hi).convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(dst, o + 16 + j);
+                    IntVector lo = qs.and(0xF)
+                            .or(qh.lanewise(VectorOperators.LSHR, shift).and(1).lanewise(VectorOperators.LSHL, 4))
+                            .sub(16);
+                    IntVector hi = qs.lanewise(VectorOperators.ASHR, 4)
+                            .and(0xF)
+                            .or(qh.lanewise(VectorOperators.LSHR, shift.add(16))
+                                    .and(1)
+                                    .lanewise(VectorOperators.LSHL, 4))
+                            .sub(16);
+                    ((FloatVector) (lo).convertShape(VectorOperators.I2F, F, 0))
+                            .mul(d)
+                            .intoArray(dst, o + j);
+                    ((FloatVector) (hi).convertShape(VectorOperators.I2F, F, 0))
+                            .mul(d)
+                            .intoArray(dst, o + 16 + j);
                 }
             }
             case Q4_K -> {
                 long at = row + (k / Quant.QK_K) * 144L;
                 int sub = (k % Quant.QK_K) / 32, c = sub / 2;
-                float scale = f16(s, at) * Quant.scaleK4(s, at + 4, sub), min = f16(s, at + 2) * Quant.minK4(s, at + 4, sub);
+                float scale = f16(s, at) * Quant.scaleK4(s, at + 4, sub),
+                        min = f16(s, at + 2) * Quant.minK4(s, at + 4, sub);
                 for (int l = 0; l < 32; l += L) {
-                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(B, s, at + 16 + 32 * c + l, LE).convertShape(VectorOperators.B2I, I, 0));
-                    IntVector nib = sub % 2 == 0 ? v.and(0xF) : v.lanewise(VectorOperators.ASHR, 4).and(0xF);
-                    ((FloatVector) (nib).convertShape(VectorOperators.I2F, F, 0)).mul(scale).sub(min).intoArray(dst, o + l);
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(B, s, at + 16 + 32 * c + l, LE)
+                            .convertShape(VectorOperators.B2I, I, 0));
+                    IntVector nib = sub % 2 == 0
+                            ? v.and(0xF)
+                            : v.lanewise(VectorOperators.ASHR, 4).and(0xF);
+                    ((FloatVector) (nib).convertShape(VectorOperators.I2F, F, 0))
+                            .mul(scale)
+                            .sub(min)
+                            .intoArray(dst, o + l);
                 }
             }
             case Q6_K -> {
@@ -270,10 +331,23 @@ final class QuantKernels {
                 long ql = at + 64 * h + (quarter % 2 == 1 ? 32 : 0), qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
                 float d = f16(s, at + 208);
                 for (int l = 0; l < 32; l += L) {
-                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(B, s, ql + l, LE).convertShape(VectorOperators.B2I, I, 0)), hb = ((IntVector) ByteVector.fromMemorySegment(B, s, qh + l, LE).convertShape(VectorOperators.B2I, I, 0));
-                    IntVector nib = quarter < 2 ? v.and(0xF) : v.lanewise(VectorOperators.ASHR, 4).and(0xF);
-                    IntVector qv = nib.or(hb.lanewise(VectorOperators.ASHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    ((FloatVector) (qv).convertShape(VectorOperators.I2F, F, 0)).mul(d * s.get(ValueLayout.JAVA_BYTE, sc + l / 16 + 2 * quarter)).intoArray(dst, o + l);
+                    IntVector
+                            v =
+                                    ((IntVector) ByteVector.fromMemorySegment(B, s, ql + l, LE)
+                                            .convertShape(VectorOperators.B2I, I, 0)),
+                            hb =
+                                    ((IntVector) ByteVector.fromMemorySegment(B, s, qh + l, LE)
+                                            .convertShape(VectorOperators.B2I, I, 0));
+                    IntVector nib = quarter < 2
+                            ? v.and(0xF)
+                            : v.lanewise(VectorOperators.ASHR, 4).and(0xF);
+                    IntVector qv = nib.or(hb.lanewise(VectorOperators.ASHR, 2 * quarter)
+                                    .and(3)
+                                    .lanewise(VectorOperators.LSHL, 4))
+                            .sub(32);
+                    ((FloatVector) (qv).convertShape(VectorOperators.I2F, F, 0))
+                            .mul(d * s.get(ValueLayout.JAVA_BYTE, sc + l / 16 + 2 * quarter))
+                            .intoArray(dst, o + l);
                 }
             }
             default -> throw new AssertionError(w.dtype());

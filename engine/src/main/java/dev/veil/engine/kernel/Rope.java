@@ -14,7 +14,8 @@ public final class Rope {
     private final double[] invFreq;
 
     public Rope(int headDim, double theta, RopeScaling scaling) {
-        if (headDim <= 0 || headDim % 2 != 0) throw new IllegalArgumentException("head_dim " + headDim + " must be even");
+        if (headDim <= 0 || headDim % 2 != 0)
+            throw new IllegalArgumentException("head_dim " + headDim + " must be even");
         this.headDim = headDim;
         double[] f = new double[headDim / 2];
         for (int j = 0; j < f.length; j++) f[j] = 1.0 / Math.pow(theta, (2.0 * j) / headDim);

@@ -73,7 +73,8 @@ public final class VectorMath {
         int end = F.loopBound(len);
         int k = 0;
         for (; k < end; k += F.length()) {
-            FloatVector y = FloatVector.fromArray(F, a, aOff + k).fma(FloatVector.fromArray(F, b, bOff + k), lost.neg());
+            FloatVector y =
+                    FloatVector.fromArray(F, a, aOff + k).fma(FloatVector.fromArray(F, b, bOff + k), lost.neg());
             FloatVector t = sum.add(y);
             lost = t.sub(sum).sub(y);
             sum = t;
@@ -89,12 +90,21 @@ public final class VectorMath {
      * {@code s < count}: attention's weighted sum of value rows. Keeps {@code dim} in register-held chunks and takes
      * two rows per step into separate accumulators, so the multiply-add latency does not serialise the rows.
      */
-    public static void addWeightedRows(float[] w, int wOff, int count, float[] rows, int rowsOff, int rowStride,
-                                       float[] out, int outOff, int dim) {
+    public static void addWeightedRows(
+            float[] w,
+            int wOff,
+            int count,
+            float[] rows,
+            int rowsOff,
+            int rowStride,
+            float[] out,
+            int outOff,
+            int dim) {
         int len = F.length();
         int d = 0;
         for (; d + 2 * len <= dim; d += 2 * len) {
-            FloatVector a0 = FloatVector.fromArray(F, out, outOff + d), a1 = FloatVector.fromArray(F, out, outOff + d + len);
+            FloatVector a0 = FloatVector.fromArray(F, out, outOff + d),
+                    a1 = FloatVector.fromArray(F, out, outOff + d + len);
             FloatVector b0 = FloatVector.zero(F), b1 = b0;
             int s = 0;
             for (; s + 2 <= count; s += 2) {
@@ -117,7 +127,8 @@ public final class VectorMath {
         for (; d + len <= dim; d += len) {
             FloatVector a = FloatVector.fromArray(F, out, outOff + d);
             for (int s = 0; s < count; s++)
-                a = FloatVector.fromArray(F, rows, rowsOff + s * rowStride + d).fma(FloatVector.broadcast(F, w[wOff + s]), a);
+                a = FloatVector.fromArray(F, rows, rowsOff + s * rowStride + d)
+                        .fma(FloatVector.broadcast(F, w[wOff + s]), a);
             a.intoArray(out, outOff + d);
         }
         for (; d < dim; d++) {
@@ -143,7 +154,8 @@ public final class VectorMath {
     public static void scale(float[] x, int xOff, float s, float[] out, int outOff, int len) {
         int end = F.loopBound(len);
         int k = 0;
-        for (; k < end; k += F.length()) FloatVector.fromArray(F, x, xOff + k).mul(s).intoArray(out, outOff + k);
+        for (; k < end; k += F.length())
+            FloatVector.fromArray(F, x, xOff + k).mul(s).intoArray(out, outOff + k);
         for (; k < len; k++) out[outOff + k] = s * x[xOff + k];
     }
 
@@ -155,7 +167,9 @@ public final class VectorMath {
             int off = r * dim;
             int k = 0;
             for (; k < end; k += F.length())
-                FloatVector.fromArray(F, x, off + k).mul(FloatVector.fromArray(F, gamma, k)).intoArray(out, off + k);
+                FloatVector.fromArray(F, x, off + k)
+                        .mul(FloatVector.fromArray(F, gamma, k))
+                        .intoArray(out, off + k);
             for (; k < dim; k++) out[off + k] = x[off + k] * gamma[k];
         }
     }
@@ -170,7 +184,9 @@ public final class VectorMath {
         int end = F.loopBound(len);
         int k = 0;
         for (; k < end; k += F.length())
-            FloatVector.fromArray(F, acc, accOff + k).add(FloatVector.fromArray(F, x, xOff + k)).intoArray(acc, accOff + k);
+            FloatVector.fromArray(F, acc, accOff + k)
+                    .add(FloatVector.fromArray(F, x, xOff + k))
+                    .intoArray(acc, accOff + k);
         for (; k < len; k++) acc[accOff + k] += x[xOff + k];
     }
 
@@ -185,7 +201,8 @@ public final class VectorMath {
             int k = 0;
             for (; k < end; k += F.length()) {
                 FloatVector gate = FloatVector.fromArray(F, gateUp, g + k);
-                FloatVector silu = gate.div(gate.neg().lanewise(VectorOperators.EXP).add(1f));
+                FloatVector silu =
+                        gate.div(gate.neg().lanewise(VectorOperators.EXP).add(1f));
                 silu.mul(FloatVector.fromArray(F, gateUp, u + k)).intoArray(out, o + k);
             }
             for (; k < dim; k++) {

@@ -10,11 +10,11 @@ import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
+import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import java.lang.foreign.Arena;
-import java.util.Arrays;
 
 class LocalLinearBackendTest {
 
@@ -41,7 +41,9 @@ class LocalLinearBackendTest {
             for (int r = 0; r < m.rows(); r++) {
                 double s = bias[r];
                 for (int k = 0; k < m.cols(); k++) s += (double) m.getFloat((long) r * m.cols() + k) * x[k] * gamma[k];
-                assertThat((double) out[at + r]).as("%s row %d", p, r).isCloseTo(s, org.assertj.core.data.Offset.offset(1e-5));
+                assertThat((double) out[at + r])
+                        .as("%s row %d", p, r)
+                        .isCloseTo(s, org.assertj.core.data.Offset.offset(1e-5));
             }
             at += m.rows();
         }
@@ -58,7 +60,8 @@ class LocalLinearBackendTest {
         new LocalLinearBackend(c, w, Parallel.shared()).apply(LinearOp.LM_HEAD, 0, x, 1, logits);
         float g3 = w.get("model.norm.weight").getFloat(3);
         Tensor e = w.get("model.embed_tokens.weight");
-        for (int v = 0; v < c.vocabSize(); v++) assertThat(logits[v]).isEqualTo(g3 * e.getFloat((long) v * c.hiddenSize() + 3));
+        for (int v = 0; v < c.vocabSize(); v++)
+            assertThat(logits[v]).isEqualTo(g3 * e.getFloat((long) v * c.hiddenSize() + 3));
     }
 
     @Test
@@ -90,20 +93,27 @@ class LocalLinearBackendTest {
     void wrongShapeAndDtypeAreNamed() {
         ModelConfig c = TestModels.oddHeadDim();
         Map<String, Tensor> m = tensors(TestModels.random(c, DType.F32, 7));
-        m.put("model.layers.0.self_attn.o_proj.weight", Tensor.ofFloats("model.layers.0.self_attn.o_proj.weight", new float[40 * 40], 40, 40));
+        m.put(
+                "model.layers.0.self_attn.o_proj.weight",
+                Tensor.ofFloats("model.layers.0.self_attn.o_proj.weight", new float[40 * 40], 40, 40));
         assertThatThrownBy(() -> new LocalLinearBackend(c, TestModels.of(m), Parallel.shared()))
-                .hasMessage("tensor model.layers.0.self_attn.o_proj.weight has shape [40, 40] but config.json implies [40, 80]");
+                .hasMessage(
+                        "tensor model.layers.0.self_attn.o_proj.weight has shape [40, 40] but config.json implies [40, 80]");
         Map<String, Tensor> ints = tensors(TestModels.random(c, DType.F32, 7));
         String name = "model.layers.1.mlp.down_proj.weight";
-        ints.put(name, new Tensor(name, DType.I32, new long[] {40, 72}, Arena.ofAuto().allocate(40 * 72 * 4)));
+        ints.put(
+                name,
+                new Tensor(name, DType.I32, new long[] {40, 72}, Arena.ofAuto().allocate(40 * 72 * 4)));
         assertThatThrownBy(() -> new LocalLinearBackend(c, TestModels.of(ints), Parallel.shared()))
-                .hasMessage("tensor " + name + " has dtype I32; the engine multiplies F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights");
+                .hasMessage("tensor " + name
+                        + " has dtype I32; the engine multiplies F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights");
     }
 
     @Test
     void badLayerIsNamed() {
         ModelConfig c = TestModels.mha();
         var b = new LocalLinearBackend(c, TestModels.random(c, DType.F32, 8), Parallel.shared());
-        assertThatThrownBy(() -> b.apply(LinearOp.O, 3, new float[64], 1, new float[64])).hasMessage("layer 3 is outside [0, 3)");
+        assertThatThrownBy(() -> b.apply(LinearOp.O, 3, new float[64], 1, new float[64]))
+                .hasMessage("layer 3 is outside [0, 3)");
     }
 }

@@ -40,7 +40,9 @@ class BatchInvariantMatMulTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    @EnumSource(
+            value = DType.class,
+            names = {"F32", "F16", "BF16"})
     void aTokensOutputsDoNotDependOnItsBatchOrOnTheJit(DType dtype) {
         Matrix w = Matrix.of(Tensor.of("w", dtype, gaussian(ROWS * COLS, 1), ROWS, COLS));
         float[] token = gaussian(COLS, 2);
@@ -51,13 +53,15 @@ class BatchInvariantMatMulTest {
             System.arraycopy(token, 0, batch, at * COLS, COLS);
             float[] out = product(w, batch, n);
             float[] mine = Arrays.copyOfRange(out, at * ROWS, (at + 1) * ROWS);
-            if (!Arrays.equals(mine, alone)) assertThat(mine).as("call %d: token %d of %d", call, at, n).containsExactly(alone);
+            if (!Arrays.equals(mine, alone))
+                assertThat(mine).as("call %d: token %d of %d", call, at, n).containsExactly(alone);
         }
         for (int r = 0; r < ROWS; r++) {
             float[] row = w.row(r);
             double expected = 0;
             for (int k = 0; k < COLS; k++) expected += (double) row[k] * token[k];
-            assertThat((double) alone[r]).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-4 * (1 + Math.abs(expected))));
+            assertThat((double) alone[r])
+                    .isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-4 * (1 + Math.abs(expected))));
         }
     }
 }

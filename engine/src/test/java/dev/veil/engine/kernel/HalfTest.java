@@ -27,7 +27,7 @@ class HalfTest {
     /** IEEE half to float by the definition: sign, 5-bit exponent (bias 15), 10-bit significand; finite halves only. */
     private static int halfBitsByDefinition(int h) {
         int sign = (h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-        if (exp != 0) return sign | (exp - 15 + 127) << 23 | mant << 13;         // normal
+        if (exp != 0) return sign | (exp - 15 + 127) << 23 | mant << 13; // normal
         return Float.floatToRawIntBits((sign != 0 ? -1f : 1f) * mant * 0x1p-24f); // zero, subnormal
     }
 

@@ -6,12 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.model.DType;
 import dev.veil.model.Tensor;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
-import java.util.Arrays;
 
 class MatMulTest {
 
@@ -63,13 +63,29 @@ class MatMulTest {
      */
     @ParameterizedTest(name = "{0} {1}x{2} n={3}")
     @CsvSource({
-        "F32, 37, 16, 1", "F16, 37, 16, 1", "BF16, 37, 16, 1",
-        "F32, 64, 100, 1", "F16, 64, 100, 1", "BF16, 64, 100, 1",
-        "F32, 50, 33, 2", "F16, 50, 33, 3", "BF16, 50, 33, 4",
-        "F32, 35, 130, 5", "F16, 35, 130, 8", "BF16, 35, 130, 9",
-        "F32, 3, 7, 6", "F16, 1, 1, 1", "BF16, 17, 256, 13",
-        "F32, 50, 300, 40", "F16, 24, 129, 33", "BF16, 7, 16, 64", "F32, 97, 20, 70",
-        "BF16, 33, 70, 3", "BF16, 5, 2, 1", "BF16, 9, 96, 7"})
+        "F32, 37, 16, 1",
+        "F16, 37, 16, 1",
+        "BF16, 37, 16, 1",
+        "F32, 64, 100, 1",
+        "F16, 64, 100, 1",
+        "BF16, 64, 100, 1",
+        "F32, 50, 33, 2",
+        "F16, 50, 33, 3",
+        "BF16, 50, 33, 4",
+        "F32, 35, 130, 5",
+        "F16, 35, 130, 8",
+        "BF16, 35, 130, 9",
+        "F32, 3, 7, 6",
+        "F16, 1, 1, 1",
+        "BF16, 17, 256, 13",
+        "F32, 50, 300, 40",
+        "F16, 24, 129, 33",
+        "BF16, 7, 16, 64",
+        "F32, 97, 20, 70",
+        "BF16, 33, 70, 3",
+        "BF16, 5, 2, 1",
+        "BF16, 9, 96, 7"
+    })
     void matchesDoubleReference(DType t, int rows, int cols, int n) {
         Matrix w = random("w", t, rows, cols, rows * 31L + cols);
         float[] x = random(n * cols, n);
@@ -85,7 +101,9 @@ class MatMulTest {
     @ParameterizedTest(name = "n={0}")
     @CsvSource({"1", "3", "7", "9", "40"})
     void stackedMatricesConcatenatePerToken(int n) {
-        Matrix q = random("q", DType.BF16, 24, 40, 1), k = random("k", DType.BF16, 8, 40, 2), v = random("v", DType.BF16, 8, 40, 3);
+        Matrix q = random("q", DType.BF16, 24, 40, 1),
+                k = random("k", DType.BF16, 8, 40, 2),
+                v = random("v", DType.BF16, 8, 40, 3);
         float[] x = random(n * 40, 4);
         float[] out = new float[n * 40];
         MatMul.multiply(THREE, x, n, new Matrix[] {q, k, v}, out);
@@ -103,7 +121,8 @@ class MatMulTest {
         for (int t = 0; t < n; t++) {
             float[] one = new float[48];
             MatMul.multiply(THREE, Arrays.copyOfRange(x, t * 200, (t + 1) * 200), 1, w, one);
-            for (int r = 0; r < 48; r++) assertThat(batched[t * 48 + r]).isCloseTo(one[r], org.assertj.core.data.Offset.offset(1e-4f));
+            for (int r = 0; r < 48; r++)
+                assertThat(batched[t * 48 + r]).isCloseTo(one[r], org.assertj.core.data.Offset.offset(1e-4f));
         }
     }
 

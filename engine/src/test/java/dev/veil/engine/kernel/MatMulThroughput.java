@@ -4,8 +4,8 @@ import dev.veil.model.DType;
 import dev.veil.model.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.SplittableRandom;
 import java.lang.management.ManagementFactory;
+import java.util.SplittableRandom;
 
 /**
  * A quick, JMH-free look at the kernels' speed (not a test): decode mat-vec GB/s and batched GFLOP/s on a large
@@ -19,13 +19,16 @@ public final class MatMulThroughput {
     public static void main(String[] args) {
         int rows = args.length > 0 ? Integer.parseInt(args[0]) : 8192;
         int cols = args.length > 1 ? Integer.parseInt(args[1]) : 4096;
-        int threads = args.length > 2 ? Integer.parseInt(args[2]) : Runtime.getRuntime().availableProcessors();
+        int threads = args.length > 2
+                ? Integer.parseInt(args[2])
+                : Runtime.getRuntime().availableProcessors();
         int batch = args.length > 3 ? Integer.parseInt(args[3]) : 128;
         String[] types = (args.length > 4 ? args[4] : "F32,F16,BF16").split(",");
         SplittableRandom rnd = new SplittableRandom(1);
         float[] x = new float[batch * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-        try (Parallel p = new Parallel(threads); Arena arena = Arena.ofShared()) {
+        try (Parallel p = new Parallel(threads);
+                Arena arena = Arena.ofShared()) {
             for (String name : types) {
                 DType t = DType.valueOf(name);
                 MemorySegment seg = arena.allocate((long) rows * cols * t.bytes, 64);
@@ -41,9 +44,17 @@ public final class MatMulThroughput {
                 float[] out = new float[batch * rows];
                 double decode = best(() -> MatMul.multiply(p, x, 1, w, out), 50);
                 double batched = best(() -> MatMul.multiply(p, x, batch, w, out), 8);
-                System.out.printf("%-4s %dx%d threads=%d  decode %.2f ms = %.1f GB/s   batch %d: %.1f ms = %.1f GFLOP/s%n",
-                        t, rows, cols, threads, decode * 1e3, (double) rows * cols * t.bytes / decode / 1e9, batch,
-                        batched * 1e3, 2.0 * batch * rows * cols / batched / 1e9);
+                System.out.printf(
+                        "%-4s %dx%d threads=%d  decode %.2f ms = %.1f GB/s   batch %d: %.1f ms = %.1f GFLOP/s%n",
+                        t,
+                        rows,
+                        cols,
+                        threads,
+                        decode * 1e3,
+                        (double) rows * cols * t.bytes / decode / 1e9,
+                        batch,
+                        batched * 1e3,
+                        2.0 * batch * rows * cols / batched / 1e9);
             }
         }
     }

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
-import java.util.Collections;
 
 class ParallelTest {
 
@@ -17,7 +17,8 @@ class ParallelTest {
             for (int tasks : new int[] {0, 1, 2, 3, 7, 100, 1000}) {
                 AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(tasks, 1));
                 p.forEach(tasks, hits::incrementAndGet);
-                for (int i = 0; i < tasks; i++) assertThat(hits.get(i)).as("task %d of %d", i, tasks).isEqualTo(1);
+                for (int i = 0; i < tasks; i++)
+                    assertThat(hits.get(i)).as("task %d of %d", i, tasks).isEqualTo(1);
             }
         }
     }
@@ -33,7 +34,8 @@ class ParallelTest {
                     for (int i = from; i < to; i++) hits.incrementAndGet(i);
                 });
                 for (int i = 0; i < n; i++) assertThat(hits.get(i)).isEqualTo(1);
-                for (int[] r : ranges) if (r[1] != n) assertThat((r[1] - r[0]) % 4).isZero();
+                for (int[] r : ranges)
+                    if (r[1] != n) assertThat((r[1] - r[0]) % 4).isZero();
                 assertThat(ranges.size()).isLessThanOrEqualTo(12);
             }
         }
@@ -64,8 +66,10 @@ class ParallelTest {
     void aTaskFailureReachesTheCaller() {
         try (Parallel p = new Parallel(2)) {
             assertThatThrownBy(() -> p.forEach(10, i -> {
-                if (i == 7) throw new IllegalStateException("task 7 failed");
-            })).isInstanceOf(IllegalStateException.class).hasMessage("task 7 failed");
+                        if (i == 7) throw new IllegalStateException("task 7 failed");
+                    }))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("task 7 failed");
             AtomicIntegerArray hits = new AtomicIntegerArray(3);
             p.forEach(3, hits::incrementAndGet); // still usable
             assertThat(hits.get(2)).isEqualTo(1);

@@ -2,8 +2,8 @@ package dev.veil.engine.kernel;
 
 import dev.veil.model.DType;
 import dev.veil.model.Tensor;
-import java.util.SplittableRandom;
 import java.lang.management.ManagementFactory;
+import java.util.SplittableRandom;
 
 /**
  * A quick look at the quantized kernels' decode speed (not a test): mat-vec GB/s of weight blocks on a random matrix,
@@ -31,11 +31,15 @@ public final class QuantThroughput {
                 for (int round = 0; round < Integer.getInteger("rounds", 4); round++) {
                     int reps = 50;
                     var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-                    long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime(), a0 = mx.getCurrentThreadAllocatedBytes();
+                    long t0 = System.nanoTime(),
+                            c0 = mx.getCurrentThreadCpuTime(),
+                            a0 = mx.getCurrentThreadAllocatedBytes();
                     for (int r = 0; r < reps; r++) MatMul.multiply(p, x, 1, w, out);
-                    double s = (System.nanoTime() - t0) / 1e9 / reps, cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9 / reps;
+                    double s = (System.nanoTime() - t0) / 1e9 / reps,
+                            cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9 / reps;
                     long alloc = (mx.getCurrentThreadAllocatedBytes() - a0) / reps;
-                    System.out.printf("%s %dx%d decode: %.3f ms wall, %.3f ms CPU of this thread, %.2f GB/s of blocks per CPU second, %d bytes allocated per product%n",
+                    System.out.printf(
+                            "%s %dx%d decode: %.3f ms wall, %.3f ms CPU of this thread, %.2f GB/s of blocks per CPU second, %d bytes allocated per product%n",
                             t, rows, cols, s * 1e3, cpu * 1e3, t.byteSize((long) rows * cols) / cpu / 1e9, alloc);
                 }
             }

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.model.DType;
 import dev.veil.model.Tensor;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import java.util.Arrays;
 
 /**
  * The quantized kernels against the scalar codec: dequantized rows (bit for bit), and every dot product against the
@@ -57,8 +57,13 @@ class QuantizedMatMulTest {
     @CsvSource({"1, FASTEST", "3, FASTEST", "20, FASTEST", "3, INVARIANT"})
     void productsMatchDequantizedReference(int n, Batching batching) {
         int cols = 512;
-        Matrix[] stack = {random(DType.Q4_K, 13, cols, 1), random(DType.Q8_0, 7, cols, 2), random(DType.Q6_K, 9, cols, 3),
-            random(DType.Q5_0, 5, cols, 4), random(DType.F32, 3, cols, 5)};
+        Matrix[] stack = {
+            random(DType.Q4_K, 13, cols, 1),
+            random(DType.Q8_0, 7, cols, 2),
+            random(DType.Q6_K, 9, cols, 3),
+            random(DType.Q5_0, 5, cols, 4),
+            random(DType.F32, 3, cols, 5)
+        };
         float[] x = gaussian(n * cols, 9);
         int rows = 13 + 7 + 9 + 5 + 3;
         float[] out = new float[n * rows];
@@ -68,7 +73,9 @@ class QuantizedMatMulTest {
             int at = 0;
             for (Matrix m : stack) {
                 float[] xt = Arrays.copyOfRange(x, t * cols, (t + 1) * cols);
-                float[] xq = m.dtype().isQuantized() ? Q8Input.of(m.dtype(), xt, 1, cols).dequantized() : xt;
+                float[] xq = m.dtype().isQuantized()
+                        ? Q8Input.of(m.dtype(), xt, 1, cols).dequantized()
+                        : xt;
                 for (int r = 0; r < m.rows(); r++) {
                     float[] row = m.row(r);
                     double s = 0, abs = 0;

@@ -13,7 +13,8 @@ final class GgufCursor {
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfDouble F64 =
+            ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Path path;
     private final MemorySegment file;
@@ -75,7 +76,8 @@ final class GgufCursor {
         if (len < 0 || len > file.byteSize() - pos)
             throw new IOException(path + ": truncated: " + context + " has a string of " + Long.toUnsignedString(len)
                     + " bytes at offset " + pos + " but the file has " + file.byteSize() + " bytes");
-        if (len > Integer.MAX_VALUE) throw new IOException(path + ": " + context + " has a string of " + len + " bytes");
+        if (len > Integer.MAX_VALUE)
+            throw new IOException(path + ": " + context + " has a string of " + len + " bytes");
         byte[] bytes = new byte[(int) len];
         MemorySegment.copy(file, ValueLayout.JAVA_BYTE, take(len), bytes, 0, bytes.length);
         return new String(bytes, StandardCharsets.UTF_8);
@@ -86,6 +88,7 @@ final class GgufCursor {
         if (count < 0 || (bytes > 0 && count > (file.byteSize() - pos) / bytes))
             throw new IOException(path + ": truncated: " + context + " has " + Long.toUnsignedString(count)
                     + " elements at offset " + pos + " but the file has only " + file.byteSize() + " bytes");
-        if (count > Integer.MAX_VALUE - 8) throw new IOException(path + ": " + context + " has too many elements (" + count + ")");
+        if (count > Integer.MAX_VALUE - 8)
+            throw new IOException(path + ": " + context + " has too many elements (" + count + ")");
     }
 }

@@ -7,12 +7,12 @@ import dev.veil.model.GenerationConfig;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelConfig.Moe;
 import dev.veil.model.ModelFiles;
+import dev.veil.model.Quant;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorOps;
 import dev.veil.model.TensorRole;
 import dev.veil.model.TensorSpec;
 import dev.veil.model.Weights;
-import dev.veil.model.Quant;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -40,34 +40,59 @@ public final class GgufExport {
     private GgufExport() {}
 
     public static void write(ModelFiles model, Path out, DType dtype) throws IOException {
-        write(model.config(), model.generation(), model.weights(), model.tokenizerDir(), name(model.source()), out, dtype);
+        write(
+                model.config(),
+                model.generation(),
+                model.weights(),
+                model.tokenizerDir(),
+                name(model.source()),
+                out,
+                dtype);
     }
 
     /**
      * @param tokenizerDir directory of tokenizer.json, or null for a synthetic byte-level vocabulary
      * @param dtype        F32, F16 or BF16 for the 2-D and 3-D weights; Q8_0 or Q4_K (Q4_K_M) for llama-quantize's file types
      */
-    public static void write(ModelConfig config, GenerationConfig generation, Weights weights, Path tokenizerDir, String name,
-                             Path out, DType dtype) throws IOException {
+    public static void write(
+            ModelConfig config,
+            GenerationConfig generation,
+            Weights weights,
+            Path tokenizerDir,
+            String name,
+            Path out,
+            DType dtype)
+            throws IOException {
         if (!dtype.isFloat() && dtype != DType.Q8_0 && dtype != DType.Q4_K)
-            throw new IllegalArgumentException("GGUF export writes F32, F16, BF16, Q8_0 or Q4_K (Q4_K_M), not " + dtype);
+            throw new IllegalArgumentException(
+                    "GGUF export writes F32, F16, BF16, Q8_0 or Q4_K (Q4_K_M), not " + dtype);
         checkRepresentable(config);
         GgufMetadata meta = metadata(config, generation, tokenizerDir, name, dtype);
         List<TensorSpec> specs = new ArrayList<>();
-        float[] ropeFactors = config.ropeScaling() == null ? null
+        float[] ropeFactors = config.ropeScaling() == null
+                ? null
                 : Llama3Rope.factors(config.headDim(), config.ropeTheta(), config.ropeScaling());
-        if (ropeFactors != null) specs.add(new TensorSpec(GgufNames.ROPE_FREQS, DType.F32, new long[] {ropeFactors.length}));
+        if (ropeFactors != null)
+            specs.add(new TensorSpec(GgufNames.ROPE_FREQS, DType.F32, new long[] {ropeFactors.length}));
         List<TensorRole.Entry> entries = TensorRole.ggufTensors(config);
         for (TensorRole.Entry e : entries)
-            specs.add(new TensorSpec(e.name(), e.shape().length == 1 ? DType.F32
-                    : dtype.isQuantized() ? quantizedType(dtype, config, e.name(), e.shape()[e.shape().length - 1]) : dtype, e.shape()));
+            specs.add(new TensorSpec(
+                    e.name(),
+                    e.shape().length == 1
+                            ? DType.F32
+                            : dtype.isQuantized()
+                                    ? quantizedType(dtype, config, e.name(), e.shape()[e.shape().length - 1])
+                                    : dtype,
+                    e.shape()));
         try (GgufWriter w = GgufWriter.create(out, meta, specs)) {
             if (ropeFactors != null) w.write(Tensor.ofFloats(GgufNames.ROPE_FREQS, ropeFactors, ropeFactors.length));
             for (int i = 0; i < entries.size(); i++) {
                 TensorSpec spec = specs.get(i + (ropeFactors == null ? 0 : 1));
                 TensorRole.Entry e = entries.get(i);
-                w.write(e.role().scope == TensorRole.Scope.EXPERT ? stackExperts(config, weights, e, spec)
-                        : toGguf(config, weights.get(hfName(e)), spec));
+                w.write(
+                        e.role().scope == TensorRole.Scope.EXPERT
+                                ? stackExperts(config, weights, e, spec)
+                                : toGguf(config, weights.get(hfName(e)), spec));
             }
         }
     }
@@ -85,15 +110,18 @@ public final class GgufExport {
         if (fileType == DType.Q4_K) {
             String role = gguf.replaceFirst("^blk\\.\\d+\\.", "");
             int layer = gguf.startsWith("blk.") ? Integer.parseInt(gguf.split("\\.")[1]) : -1;
-            boolean output = gguf.equals("output.weight") || (c.tieWordEmbeddings() && gguf.equals("token_embd.weight"));
+            boolean output =
+                    gguf.equals("output.weight") || (c.tieWordEmbeddings() && gguf.equals("token_embd.weight"));
             if (output) t = cols % Quant.QK_K != 0 ? DType.Q8_0 : DType.Q6_K;
-            else if ((role.equals("attn_v.weight") || role.equals("ffn_down.weight")) && useMoreBits(layer, c.numLayers())) t = DType.Q6_K;
+            else if ((role.equals("attn_v.weight") || role.equals("ffn_down.weight"))
+                    && useMoreBits(layer, c.numLayers())) t = DType.Q6_K;
         }
-        if (cols % t.blockSize != 0) t = switch (t) {
-            case Q4_K -> DType.Q5_0;
-            case Q6_K -> DType.Q8_0;
-            default -> t;
-        };
+        if (cols % t.blockSize != 0)
+            t = switch (t) {
+                case Q4_K -> DType.Q5_0;
+                case Q6_K -> DType.Q8_0;
+                default -> t;
+            };
         return cols % t.blockSize != 0 ? DType.F16 : t;
     }
 
@@ -106,7 +134,8 @@ public final class GgufExport {
     private static void checkRepresentable(ModelConfig c) {
         String arch = c.architecture().ggufArch;
         if (c.ropeScaling() != null && !arch.equals("llama"))
-            throw new IllegalArgumentException("llama3 rope scaling is written for llama.cpp's llama graph only, not " + arch);
+            throw new IllegalArgumentException(
+                    "llama3 rope scaling is written for llama.cpp's llama graph only, not " + arch);
         Moe moe = c.moe();
         if (moe == null) return;
         if (!moe.normTopkProb())
@@ -115,7 +144,8 @@ public final class GgufExport {
         for (int i = 0; i < c.numLayers(); i++)
             if (!c.isMoeLayer(i))
                 throw new IllegalArgumentException("llama.cpp's " + arch + " graph makes every layer sparse; layer " + i
-                        + " is dense (decoder_sparse_step " + moe.decoderSparseStep() + ", mlp_only_layers " + moe.mlpOnlyLayers() + ")");
+                        + " is dense (decoder_sparse_step " + moe.decoderSparseStep() + ", mlp_only_layers "
+                        + moe.mlpOnlyLayers() + ")");
     }
 
     private static String hfName(TensorRole.Entry e) {
@@ -144,19 +174,22 @@ public final class GgufExport {
         return new Tensor(spec.name(), spec.dtype(), spec.shape(), data);
     }
 
-    static GgufMetadata metadata(ModelConfig c, GenerationConfig generation, Path tokenizerDir, String name, DType dtype)
+    static GgufMetadata metadata(
+            ModelConfig c, GenerationConfig generation, Path tokenizerDir, String name, DType dtype)
             throws IOException {
         String arch = c.architecture().ggufArch, a = arch + ".";
         GgufMetadata m = new GgufMetadata()
                 .putString(ARCHITECTURE, arch)
                 .putString(NAME, name)
-                .putU32(FILE_TYPE, switch (dtype) {
-                    case F16 -> FILE_TYPE_F16;
-                    case BF16 -> FILE_TYPE_BF16;
-                    case Q8_0 -> FILE_TYPE_Q8_0;
-                    case Q4_K -> FILE_TYPE_Q4_K_M;
-                    default -> FILE_TYPE_F32;
-                })
+                .putU32(
+                        FILE_TYPE,
+                        switch (dtype) {
+                            case F16 -> FILE_TYPE_F16;
+                            case BF16 -> FILE_TYPE_BF16;
+                            case Q8_0 -> FILE_TYPE_Q8_0;
+                            case Q4_K -> FILE_TYPE_Q4_K_M;
+                            default -> FILE_TYPE_F32;
+                        })
                 .putU32(a + VOCAB_SIZE, c.vocabSize())
                 .putU32(a + CONTEXT_LENGTH, c.maxPositionEmbeddings())
                 .putU32(a + EMBEDDING_LENGTH, c.hiddenSize())
@@ -182,11 +215,11 @@ public final class GgufExport {
                     .putU32(VEIL_ROPE_ORIGINAL_CONTEXT, c.ropeScaling().originalMaxPositionEmbeddings());
         }
         List<Integer> eos = generation.eosTokenIds();
-        if (eos.size() > 1) m.putI32s(VEIL_EOS_IDS, eos.stream().mapToInt(Integer::intValue).toArray());
+        if (eos.size() > 1)
+            m.putI32s(VEIL_EOS_IDS, eos.stream().mapToInt(Integer::intValue).toArray());
         if (tokenizerDir != null && Files.exists(tokenizerDir.resolve("tokenizer.json")))
             GgufVocab.fromTokenizerJson(tokenizerDir, c.vocabSize(), generation.bosTokenId(), eos, m);
-        else
-            GgufVocab.synthetic(c.vocabSize(), generation.bosTokenId(), eos, m);
+        else GgufVocab.synthetic(c.vocabSize(), generation.bosTokenId(), eos, m);
         if (generation.padTokenId() != null && generation.padTokenId() >= 0 && generation.padTokenId() < c.vocabSize())
             m.putU32(PAD_ID, generation.padTokenId());
         return m;

@@ -28,6 +28,7 @@ import java.util.Map;
 public final class GgufFile implements AutoCloseable {
     /** "GGUF" read as a little-endian u32. */
     static final int MAGIC = 0x46554747;
+
     public static final int DEFAULT_ALIGNMENT = 32;
     public static final String ALIGNMENT_KEY = "general.alignment";
 
@@ -46,12 +47,15 @@ public final class GgufFile implements AutoCloseable {
         this.arena = arena;
         this.file = file;
         GgufCursor in = new GgufCursor(path, file);
-        if (file.byteSize() < 4) throw new IOException(path + ": not a GGUF file (" + file.byteSize() + " bytes, too short for the magic)");
+        if (file.byteSize() < 4)
+            throw new IOException(path + ": not a GGUF file (" + file.byteSize() + " bytes, too short for the magic)");
         int magic = in.i32();
-        if (magic != MAGIC) throw new IOException(path + ": not a GGUF file (bad magic " + printable(magic) + ", expected \"GGUF\")");
+        if (magic != MAGIC)
+            throw new IOException(path + ": not a GGUF file (bad magic " + printable(magic) + ", expected \"GGUF\")");
         version = in.i32();
         if (version != 2 && version != 3)
-            throw new IOException(path + ": unsupported GGUF version " + Integer.toUnsignedString(version) + " (Veil reads versions 2 and 3)");
+            throw new IOException(path + ": unsupported GGUF version " + Integer.toUnsignedString(version)
+                    + " (Veil reads versions 2 and 3)");
         long tensorCount = in.i64();
         long kvCount = in.i64();
         in.require(kvCount, 8 + 4);
@@ -73,8 +77,12 @@ public final class GgufFile implements AutoCloseable {
 
         long alignment = DEFAULT_ALIGNMENT;
         if (meta.containsKey(ALIGNMENT_KEY)) {
-            if (types.get(ALIGNMENT_KEY) != GgufValueType.UINT32 || !(meta.get(ALIGNMENT_KEY) instanceof Long a) || a == 0 || (a & (a - 1)) != 0)
-                throw new IOException(path + ": " + ALIGNMENT_KEY + " must be a u32 power of two, got " + meta.get(ALIGNMENT_KEY));
+            if (types.get(ALIGNMENT_KEY) != GgufValueType.UINT32
+                    || !(meta.get(ALIGNMENT_KEY) instanceof Long a)
+                    || a == 0
+                    || (a & (a - 1)) != 0)
+                throw new IOException(
+                        path + ": " + ALIGNMENT_KEY + " must be a u32 power of two, got " + meta.get(ALIGNMENT_KEY));
             alignment = a;
         }
 
@@ -82,7 +90,8 @@ public final class GgufFile implements AutoCloseable {
         for (long i = 0; i < tensorCount; i++) {
             in.context = "tensor info #" + i;
             GgufTensorInfo info = readTensorInfo(in);
-            if (infos.put(info.name(), info) != null) throw new IOException(path + ": duplicate tensor '" + info.name() + "'");
+            if (infos.put(info.name(), info) != null)
+                throw new IOException(path + ": duplicate tensor '" + info.name() + "'");
         }
         tensors = Collections.unmodifiableMap(infos);
         dataStart = align(in.position(), alignment);
@@ -157,8 +166,9 @@ public final class GgufFile implements AutoCloseable {
         if (info == null) throw new IllegalArgumentException(path + ": no tensor '" + ggufName + "'");
         DType dtype = info.type().dtype();
         if (dtype == null || !dtype.isWeight())
-            throw new IllegalArgumentException(path + ": tensor '" + ggufName + "' has type " + info.type()
-                    + "; Veil reads F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K (requantize the model, e.g. llama-quantize ... Q4_K_M, or convert from the HF checkpoint)");
+            throw new IllegalArgumentException(
+                    path + ": tensor '" + ggufName + "' has type " + info.type()
+                            + "; Veil reads F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K (requantize the model, e.g. llama-quantize ... Q4_K_M, or convert from the HF checkpoint)");
         return new Tensor(ggufName, dtype, info.shape(), file.asSlice(dataStart + info.offset(), info.byteSize()));
     }
 
@@ -184,7 +194,9 @@ public final class GgufFile implements AutoCloseable {
             case null -> dflt;
             case Integer i -> i;
             case Long l when l == (int) (long) l -> (int) (long) l;
-            default -> throw new IllegalArgumentException(path + ": metadata '" + key + "' is " + describe(v) + ", not an int");
+            default ->
+                throw new IllegalArgumentException(
+                        path + ": metadata '" + key + "' is " + describe(v) + ", not an int");
         };
     }
 
@@ -194,7 +206,9 @@ public final class GgufFile implements AutoCloseable {
             case null -> dflt;
             case Integer i -> i;
             case Long l -> l;
-            default -> throw new IllegalArgumentException(path + ": metadata '" + key + "' is " + describe(v) + ", not an integer");
+            default ->
+                throw new IllegalArgumentException(
+                        path + ": metadata '" + key + "' is " + describe(v) + ", not an integer");
         };
     }
 
@@ -204,7 +218,9 @@ public final class GgufFile implements AutoCloseable {
             case null -> dflt;
             case Float f -> f;
             case Double d -> (float) (double) d;
-            default -> throw new IllegalArgumentException(path + ": metadata '" + key + "' is " + describe(v) + ", not a float");
+            default ->
+                throw new IllegalArgumentException(
+                        path + ": metadata '" + key + "' is " + describe(v) + ", not a float");
         };
     }
 
@@ -213,7 +229,9 @@ public final class GgufFile implements AutoCloseable {
         return switch (v) {
             case null -> dflt;
             case Boolean b -> b;
-            default -> throw new IllegalArgumentException(path + ": metadata '" + key + "' is " + describe(v) + ", not a bool");
+            default ->
+                throw new IllegalArgumentException(
+                        path + ": metadata '" + key + "' is " + describe(v) + ", not a bool");
         };
     }
 
@@ -229,12 +247,15 @@ public final class GgufFile implements AutoCloseable {
         if (v instanceof long[] a) {
             int[] out = new int[a.length];
             for (int i = 0; i < a.length; i++) {
-                if (a[i] != (int) a[i]) throw new IllegalArgumentException(path + ": metadata '" + key + "'[" + i + "] = " + a[i] + " does not fit an int");
+                if (a[i] != (int) a[i])
+                    throw new IllegalArgumentException(
+                            path + ": metadata '" + key + "'[" + i + "] = " + a[i] + " does not fit an int");
                 out[i] = (int) a[i];
             }
             return out;
         }
-        throw new IllegalArgumentException(path + ": metadata '" + key + "' is " + describe(v) + ", not an integer array");
+        throw new IllegalArgumentException(
+                path + ": metadata '" + key + "' is " + describe(v) + ", not an integer array");
     }
 
     public float[] getFloatArray(String key) {
@@ -290,7 +311,9 @@ public final class GgufFile implements AutoCloseable {
 
     private Object readArray(GgufCursor in, String key) throws IOException {
         GgufValueType type = valueType(in.i32(), key);
-        if (type == GgufValueType.ARRAY) throw new IOException(path + ": metadata key '" + key + "' is an array of arrays, which Veil does not read");
+        if (type == GgufValueType.ARRAY)
+            throw new IOException(
+                    path + ": metadata key '" + key + "' is an array of arrays, which Veil does not read");
         elementTypes.put(key, type);
         long count = in.i64();
         in.require(count, type == GgufValueType.STRING ? 8 : type.bytes);
@@ -339,26 +362,31 @@ public final class GgufFile implements AutoCloseable {
         String name = in.string();
         in.context = "tensor '" + name + "'";
         int dims = in.i32();
-        if (dims < 1 || dims > 4) throw new IOException(path + ": tensor '" + name + "' has " + Integer.toUnsignedString(dims) + " dimensions (GGUF allows 1 to 4)");
+        if (dims < 1 || dims > 4)
+            throw new IOException(path + ": tensor '" + name + "' has " + Integer.toUnsignedString(dims)
+                    + " dimensions (GGUF allows 1 to 4)");
         long[] ne = new long[dims];
         long elements = 1;
         for (int d = 0; d < dims; d++) {
             ne[d] = in.i64();
             if (ne[d] < 0 || (ne[d] > 0 && elements > Long.MAX_VALUE / ne[d]))
-                throw new IOException(path + ": tensor '" + name + "' has invalid dimension ne[" + d + "] = " + Long.toUnsignedString(ne[d]));
+                throw new IOException(path + ": tensor '" + name + "' has invalid dimension ne[" + d + "] = "
+                        + Long.toUnsignedString(ne[d]));
             elements *= ne[d];
         }
         int typeId = in.i32();
         GgmlType type = GgmlType.of(typeId);
         if (type == null) throw new IOException(path + ": tensor '" + name + "' has unknown ggml type " + typeId);
         if (ne[0] % type.blockSize != 0)
-            throw new IOException(path + ": tensor '" + name + "' of type " + type + " has rows of " + ne[0] + " elements, not a multiple of its block size " + type.blockSize);
+            throw new IOException(path + ": tensor '" + name + "' of type " + type + " has rows of " + ne[0]
+                    + " elements, not a multiple of its block size " + type.blockSize);
         long offset = in.i64();
         GgufTensorInfo info = new GgufTensorInfo(name, type, ne, offset);
         try {
             info.byteSize();
         } catch (ArithmeticException e) {
-            throw new IOException(path + ": tensor '" + name + "' of type " + type + " has " + elements + " elements, more bytes than a file can hold");
+            throw new IOException(path + ": tensor '" + name + "' of type " + type + " has " + elements
+                    + " elements, more bytes than a file can hold");
         }
         return info;
     }
@@ -372,13 +400,16 @@ public final class GgufFile implements AutoCloseable {
         GgufTensorInfo previous = null;
         for (GgufTensorInfo t : byOffset) {
             if (t.offset() < 0 || t.offset() % alignment != 0)
-                throw new IOException(path + ": tensor '" + t.name() + "' has offset " + Long.toUnsignedString(t.offset()) + ", not a multiple of the alignment " + alignment);
+                throw new IOException(path + ": tensor '" + t.name() + "' has offset "
+                        + Long.toUnsignedString(t.offset()) + ", not a multiple of the alignment " + alignment);
             if (t.offset() < end)
-                throw new IOException(path + ": tensor '" + t.name() + "' at offset " + t.offset() + " overlaps tensor '" + previous.name() + "'");
+                throw new IOException(path + ": tensor '" + t.name() + "' at offset " + t.offset()
+                        + " overlaps tensor '" + previous.name() + "'");
             long size = t.byteSize();
             if (t.offset() > dataSize || size > dataSize - t.offset())
-                throw new IOException(path + ": truncated: tensor '" + t.name() + "' needs bytes " + (dataStart + t.offset()) + ".."
-                        + (dataStart + t.offset() + size) + " but the file has " + file.byteSize() + " bytes");
+                throw new IOException(
+                        path + ": truncated: tensor '" + t.name() + "' needs bytes " + (dataStart + t.offset()) + ".."
+                                + (dataStart + t.offset() + size) + " but the file has " + file.byteSize() + " bytes");
             end = t.offset() + size;
             previous = t;
         }
@@ -396,5 +427,4 @@ public final class GgufFile implements AutoCloseable {
         }
         return sb.append('"').toString();
     }
-
 }

@@ -42,6 +42,7 @@ final class GgufKeys {
 
     /** Veil's own keys: what llama.cpp does not need but a faithful GGUF -> Hugging Face import does. */
     static final String VEIL_HF_ARCHITECTURE = "veil.hf_architecture";
+
     static final String VEIL_EOS_IDS = "veil.eos_token_ids";
     static final String VEIL_ROPE_FACTOR = "veil.rope_scaling.factor";
     static final String VEIL_ROPE_LOW = "veil.rope_scaling.low_freq_factor";
@@ -49,6 +50,10 @@ final class GgufKeys {
     static final String VEIL_ROPE_ORIGINAL_CONTEXT = "veil.rope_scaling.original_max_position_embeddings";
 
     /** llama_ftype values (gguf-py LlamaFileType). */
-    static final int FILE_TYPE_F32 = 0, FILE_TYPE_F16 = 1, FILE_TYPE_BF16 = 32, FILE_TYPE_Q8_0 = 7, FILE_TYPE_Q4_K_S = 14,
+    static final int FILE_TYPE_F32 = 0,
+            FILE_TYPE_F16 = 1,
+            FILE_TYPE_BF16 = 32,
+            FILE_TYPE_Q8_0 = 7,
+            FILE_TYPE_Q4_K_S = 14,
             FILE_TYPE_Q4_K_M = 15;
 }

@@ -13,14 +13,14 @@ import dev.veil.model.TensorRole;
 import dev.veil.model.Weights;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.Arrays;
-import java.util.HashMap;
 
 /**
  * A llama/qwen2/qwen3/qwen3moe GGUF seen as a Hugging Face model: its {@link ModelConfig} rebuilt from the metadata,
@@ -44,7 +44,8 @@ public final class GgufModel {
         String arch = g.getString(ARCHITECTURE, null);
         if (arch == null) throw new IOException(g.path() + ": missing metadata key '" + ARCHITECTURE + "'");
         if (!readable(arch))
-            throw new IOException(g.path() + ": unsupported architecture '" + arch + "' (Veil reads llama, qwen2, qwen3 and qwen3moe GGUFs)");
+            throw new IOException(g.path() + ": unsupported architecture '" + arch
+                    + "' (Veil reads llama, qwen2, qwen3 and qwen3moe GGUFs)");
         String p = arch + ".";
         GgufTensorInfo embed = g.tensorInfo("token_embd.weight");
         if (embed == null) throw new IOException(g.path() + ": missing tensor 'token_embd.weight'");
@@ -54,14 +55,21 @@ public final class GgufModel {
         int kvHeads = g.getInt(p + HEAD_COUNT_KV, heads);
         int headDim = g.getInt(p + KEY_LENGTH, hidden / heads);
         if (g.getInt(p + VALUE_LENGTH, headDim) != headDim)
-            throw new IOException(g.path() + ": key_length " + headDim + " != value_length " + g.getInt(p + VALUE_LENGTH, headDim) + " (unsupported)");
+            throw new IOException(g.path() + ": key_length " + headDim + " != value_length "
+                    + g.getInt(p + VALUE_LENGTH, headDim) + " (unsupported)");
         boolean bias = g.tensorInfo(TensorRole.Q_BIAS.gguf(0)) != null;
         Architecture architecture = architecture(g, arch, bias);
         Moe moe = null;
         if (architecture.moe) {
             // llama.cpp's qwen3moe graph: every layer sparse, softmax router, top-k weights renormalised
             int experts = g.getInt(p + EXPERT_COUNT);
-            moe = new Moe(experts, g.getInt(p + EXPERT_USED_COUNT), g.getInt(p + EXPERT_FEED_FORWARD_LENGTH), true, 1, List.of());
+            moe = new Moe(
+                    experts,
+                    g.getInt(p + EXPERT_USED_COUNT),
+                    g.getInt(p + EXPERT_FEED_FORWARD_LENGTH),
+                    true,
+                    1,
+                    List.of());
         }
         double theta = shortest(g.getFloat(p + ROPE_FREQ_BASE, 10000f));
         RopeScaling scaling = ropeScaling(g, headDim, theta);
@@ -72,10 +80,25 @@ public final class GgufModel {
             eos.add(g.getInt(EOS_ID));
             if (g.contains(EOT_ID) && g.getInt(EOT_ID) != eos.getFirst()) eos.add(g.getInt(EOT_ID));
         }
-        return new ModelConfig(architecture, Math.toIntExact(embed.ne()[1]), hidden, g.getInt(p + FEED_FORWARD_LENGTH),
-                g.getInt(p + BLOCK_COUNT), heads, kvHeads, headDim, shortest(g.getFloat(p + RMS_EPS, 1e-6f)), theta, scaling,
-                g.getInt(p + CONTEXT_LENGTH, 2048), g.tensorInfo(TensorRole.LM_HEAD.gguf(-1)) == null, bias, g.getInt(BOS_ID, -1), eos,
-                torchDtype(g.getInt(FILE_TYPE, FILE_TYPE_F32)), moe);
+        return new ModelConfig(
+                architecture,
+                Math.toIntExact(embed.ne()[1]),
+                hidden,
+                g.getInt(p + FEED_FORWARD_LENGTH),
+                g.getInt(p + BLOCK_COUNT),
+                heads,
+                kvHeads,
+                headDim,
+                shortest(g.getFloat(p + RMS_EPS, 1e-6f)),
+                theta,
+                scaling,
+                g.getInt(p + CONTEXT_LENGTH, 2048),
+                g.tensorInfo(TensorRole.LM_HEAD.gguf(-1)) == null,
+                bias,
+                g.getInt(BOS_ID, -1),
+                eos,
+                torchDtype(g.getInt(FILE_TYPE, FILE_TYPE_F32)),
+                moe);
     }
 
     /** The generation defaults a GGUF carries: its special token ids. */
@@ -101,7 +124,8 @@ public final class GgufModel {
             for (Architecture a : Architecture.values())
                 if (a.hfClass.equals(hf)) {
                     if (!a.ggufArch.equals(arch) && !(a == Architecture.QWEN2 && arch.equals("qwen2")))
-                        throw new IOException(g.path() + ": " + VEIL_HF_ARCHITECTURE + " '" + hf + "' does not match architecture '" + arch + "'");
+                        throw new IOException(g.path() + ": " + VEIL_HF_ARCHITECTURE + " '" + hf
+                                + "' does not match architecture '" + arch + "'");
                     return a;
                 }
             throw new IOException(g.path() + ": unsupported " + VEIL_HF_ARCHITECTURE + " '" + hf + "'");
@@ -115,8 +139,11 @@ public final class GgufModel {
 
     private static RopeScaling ropeScaling(GgufFile g, int headDim, double theta) throws IOException {
         if (g.contains(VEIL_ROPE_FACTOR))
-            return new RopeScaling(shortest(g.getFloat(VEIL_ROPE_FACTOR, 8)), shortest(g.getFloat(VEIL_ROPE_LOW, 1)),
-                    shortest(g.getFloat(VEIL_ROPE_HIGH, 4)), g.getInt(VEIL_ROPE_ORIGINAL_CONTEXT, 8192));
+            return new RopeScaling(
+                    shortest(g.getFloat(VEIL_ROPE_FACTOR, 8)),
+                    shortest(g.getFloat(VEIL_ROPE_LOW, 1)),
+                    shortest(g.getFloat(VEIL_ROPE_HIGH, 4)),
+                    g.getInt(VEIL_ROPE_ORIGINAL_CONTEXT, 8192));
         if (g.tensorInfo(GgufNames.ROPE_FREQS) == null) return null;
         // A third-party llama3 GGUF keeps only the factors: recover the parameters assuming Llama 3's low/high
         // frequency factors and original context, and accept them only if they reproduce the stored factors.
@@ -189,12 +216,19 @@ public final class GgufModel {
             String ggufName = ggufByHf.get(name);
             Integer expert = expertOf.get(name);
             if (expert != null) return expertSlice(g.tensor(ggufName), expert).withName(name);
-            if (ggufName == null) throw new IllegalArgumentException(g.path() + ": no tensor '" + name + "' (llama.cpp name '"
-                    + GgufNames.toGguf(name) + "')");
+            if (ggufName == null)
+                throw new IllegalArgumentException(
+                        g.path() + ": no tensor '" + name + "' (llama.cpp name '" + GgufNames.toGguf(name) + "')");
             if (interleaved && GgufNames.isQ(name))
-                return permuted.computeIfAbsent(name, n -> LlamaCppRope.toHf(g.tensor(ggufName), config.numHeads()).withName(n));
+                return permuted.computeIfAbsent(
+                        name,
+                        n -> LlamaCppRope.toHf(g.tensor(ggufName), config.numHeads())
+                                .withName(n));
             if (interleaved && GgufNames.isK(name))
-                return permuted.computeIfAbsent(name, n -> LlamaCppRope.toHf(g.tensor(ggufName), config.numKvHeads()).withName(n));
+                return permuted.computeIfAbsent(
+                        name,
+                        n -> LlamaCppRope.toHf(g.tensor(ggufName), config.numKvHeads())
+                                .withName(n));
             return g.tensor(ggufName).withName(name);
         }
 
@@ -205,7 +239,11 @@ public final class GgufModel {
                 throw new IllegalArgumentException("tensor " + stacked.name() + " has shape " + Arrays.toString(s)
                         + ", not [experts, out, in] with expert " + e);
             long bytes = s[1] * s[2] * stacked.dtype().bytes;
-            return new Tensor(stacked.name(), stacked.dtype(), new long[] {s[1], s[2]}, stacked.data().asSlice(e * bytes, bytes));
+            return new Tensor(
+                    stacked.name(),
+                    stacked.dtype(),
+                    new long[] {s[1], s[2]},
+                    stacked.data().asSlice(e * bytes, bytes));
         }
 
         @Override

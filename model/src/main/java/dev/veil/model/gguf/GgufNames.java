@@ -24,10 +24,12 @@ public final class GgufNames {
         Matcher m = GGUF_LAYER.matcher(gguf);
         if (m.matches()) {
             for (TensorRole r : TensorRole.values())
-                if (r.scope == Scope.LAYER && r.ggufSuffix().equals(m.group(2))) return r.hf(Integer.parseInt(m.group(1)));
+                if (r.scope == Scope.LAYER && r.ggufSuffix().equals(m.group(2)))
+                    return r.hf(Integer.parseInt(m.group(1)));
             return null;
         }
-        for (TensorRole r : TensorRole.values()) if (r.scope == Scope.MODEL && r.ggufSuffix().equals(gguf)) return r.hf();
+        for (TensorRole r : TensorRole.values())
+            if (r.scope == Scope.MODEL && r.ggufSuffix().equals(gguf)) return r.hf();
         return null;
     }
 
@@ -40,7 +42,8 @@ public final class GgufNames {
             Matcher e = HF_EXPERT.matcher(rest);
             for (TensorRole r : TensorRole.values()) {
                 if (r.scope == Scope.LAYER && r.hfSuffix().equals(rest)) return r.gguf(layer);
-                if (r.scope == Scope.EXPERT && e.matches() && r.hfSuffix().equals("mlp.experts.%d." + e.group(2))) return r.gguf(layer);
+                if (r.scope == Scope.EXPERT && e.matches() && r.hfSuffix().equals("mlp.experts.%d." + e.group(2)))
+                    return r.gguf(layer);
             }
             return null;
         }

@@ -26,7 +26,9 @@ public final class GgufTokenizerJson {
 
     /** True when {@code g} holds a vocabulary this class can turn into a tokenizer.json. */
     public static boolean convertible(GgufFile g) {
-        return "gpt2".equals(g.getString(TOKENIZER_MODEL, "")) && g.contains(TOKENS) && g.contains(MERGES)
+        return "gpt2".equals(g.getString(TOKENIZER_MODEL, ""))
+                && g.contains(TOKENS)
+                && g.contains(MERGES)
                 && !g.getStringList(MERGES).isEmpty();
     }
 
@@ -35,8 +37,12 @@ public final class GgufTokenizerJson {
         if (!convertible(g)) return false;
         Files.createDirectories(dir);
         ObjectNode tj = tokenizerJson(g);
-        Files.writeString(dir.resolve("tokenizer.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(tj));
-        Files.writeString(dir.resolve("tokenizer_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(tokenizerConfig(g)));
+        Files.writeString(
+                dir.resolve("tokenizer.json"),
+                JSON.writerWithDefaultPrettyPrinter().writeValueAsString(tj));
+        Files.writeString(
+                dir.resolve("tokenizer_config.json"),
+                JSON.writerWithDefaultPrettyPrinter().writeValueAsString(tokenizerConfig(g)));
         return true;
     }
 
@@ -52,8 +58,14 @@ public final class GgufTokenizerJson {
         ArrayNode added = tj.putArray("added_tokens");
         for (int i = 0; i < tokens.size(); i++) {
             if (types[i] != GgufVocab.CONTROL && types[i] != GgufVocab.USER_DEFINED) continue;
-            added.addObject().put("id", i).put("content", tokens.get(i)).put("single_word", false).put("lstrip", false)
-                    .put("rstrip", false).put("normalized", false).put("special", types[i] == GgufVocab.CONTROL);
+            added.addObject()
+                    .put("id", i)
+                    .put("content", tokens.get(i))
+                    .put("single_word", false)
+                    .put("lstrip", false)
+                    .put("rstrip", false)
+                    .put("normalized", false)
+                    .put("special", types[i] == GgufVocab.CONTROL);
         }
         if (pre.equals("qwen2")) tj.putObject("normalizer").put("type", "NFC");
         else tj.putNull("normalizer");
@@ -66,11 +78,21 @@ public final class GgufTokenizerJson {
         if (regex != null) {
             preTok.put("type", "Sequence");
             ArrayNode parts = preTok.putArray("pretokenizers");
-            parts.addObject().put("type", "Split").<ObjectNode>set("pattern", JSON.createObjectNode().put("Regex", regex))
-                    .put("behavior", "Isolated").put("invert", false);
-            parts.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true).put("use_regex", false);
+            parts.addObject()
+                    .put("type", "Split")
+                    .<ObjectNode>set("pattern", JSON.createObjectNode().put("Regex", regex))
+                    .put("behavior", "Isolated")
+                    .put("invert", false);
+            parts.addObject()
+                    .put("type", "ByteLevel")
+                    .put("add_prefix_space", false)
+                    .put("trim_offsets", true)
+                    .put("use_regex", false);
         } else {
-            preTok.put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true).put("use_regex", true);
+            preTok.put("type", "ByteLevel")
+                    .put("add_prefix_space", false)
+                    .put("trim_offsets", true)
+                    .put("use_regex", true);
         }
         int bos = g.getInt(BOS_ID, -1);
         if (addsBos(g) && bos >= 0 && bos < tokens.size()) {
@@ -92,14 +114,27 @@ public final class GgufTokenizerJson {
         } else {
             tj.putNull("post_processor");
         }
-        tj.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", true).put("trim_offsets", true).put("use_regex", true);
+        tj.putObject("decoder")
+                .put("type", "ByteLevel")
+                .put("add_prefix_space", true)
+                .put("trim_offsets", true)
+                .put("use_regex", true);
 
         ObjectNode model = tj.putObject("model");
-        model.put("type", "BPE").putNull("dropout").putNull("unk_token").putNull("continuing_subword_prefix").putNull("end_of_word_suffix")
-                .put("fuse_unk", false).put("byte_fallback", false).put("ignore_merges", LLAMA3_REGEX.equals(regex));
+        model.put("type", "BPE")
+                .putNull("dropout")
+                .putNull("unk_token")
+                .putNull("continuing_subword_prefix")
+                .putNull("end_of_word_suffix")
+                .put("fuse_unk", false)
+                .put("byte_fallback", false)
+                .put("ignore_merges", LLAMA3_REGEX.equals(regex));
         ObjectNode vocab = model.putObject("vocab");
         for (int i = 0; i < tokens.size(); i++)
-            if (types[i] == 0 || types[i] == GgufVocab.NORMAL || types[i] == GgufVocab.BYTE || types[i] == GgufVocab.UNKNOWN) vocab.put(tokens.get(i), i);
+            if (types[i] == 0
+                    || types[i] == GgufVocab.NORMAL
+                    || types[i] == GgufVocab.BYTE
+                    || types[i] == GgufVocab.UNKNOWN) vocab.put(tokens.get(i), i);
         ArrayNode merges = model.putArray("merges");
         g.getStringList(MERGES).forEach(merges::add);
         return tj;

@@ -2,8 +2,19 @@ package dev.veil.model.gguf;
 
 /** The type tags of GGUF metadata values (gguf.h {@code enum gguf_type}). */
 public enum GgufValueType {
-    UINT8(0, 1), INT8(1, 1), UINT16(2, 2), INT16(3, 2), UINT32(4, 4), INT32(5, 4), FLOAT32(6, 4), BOOL(7, 1),
-    STRING(8, 0), ARRAY(9, 0), UINT64(10, 8), INT64(11, 8), FLOAT64(12, 8);
+    UINT8(0, 1),
+    INT8(1, 1),
+    UINT16(2, 2),
+    INT16(3, 2),
+    UINT32(4, 4),
+    INT32(5, 4),
+    FLOAT32(6, 4),
+    BOOL(7, 1),
+    STRING(8, 0),
+    ARRAY(9, 0),
+    UINT64(10, 8),
+    INT64(11, 8),
+    FLOAT64(12, 8);
 
     public final int id;
     /** Bytes of one value; 0 for the variable-length STRING and ARRAY. */

@@ -28,9 +28,12 @@ public final class GgufVocab {
 
     /** Split regexes of tokenizer.json files and the llama.cpp pre-tokenizer that implements each. */
     private static final Map<String, String> PRE_BY_REGEX = Map.of(
-            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", "llama-bpe",
-            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", "qwen2",
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+                    "llama-bpe",
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+                    "qwen2",
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)", "gpt-2");
+
     private static final Pattern BYTE_TOKEN = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -38,24 +41,35 @@ public final class GgufVocab {
      * Adds the vocabulary of {@code dir/tokenizer.json} (and chat template / add_bos_token from tokenizer_config.json)
      * to {@code out}. {@code bos}/{@code eos} are the model's special ids (-1: none).
      */
-    public static void fromTokenizerJson(Path dir, int vocabSize, int bos, List<Integer> eos, GgufMetadata out) throws IOException {
+    public static void fromTokenizerJson(Path dir, int vocabSize, int bos, List<Integer> eos, GgufMetadata out)
+            throws IOException {
         Path file = dir.resolve("tokenizer.json");
         JsonNode tj = readJson(file);
         JsonNode model = tj.path("model");
         if (!"BPE".equals(model.path("type").asText()))
-            throw new IOException(file + ": unsupported tokenizer model '" + model.path("type").asText() + "' (Veil exports BPE vocabularies to GGUF)");
+            throw new IOException(file + ": unsupported tokenizer model '"
+                    + model.path("type").asText() + "' (Veil exports BPE vocabularies to GGUF)");
         boolean spm = model.path("byte_fallback").asBoolean(false);
 
         String[] tokens = new String[vocabSize];
         int[] types = new int[vocabSize];
-        for (var e : model.path("vocab").properties()) set(file, tokens, types, e.getValue().asInt(-1), e.getKey(), NORMAL);
+        for (var e : model.path("vocab").properties())
+            set(file, tokens, types, e.getValue().asInt(-1), e.getKey(), NORMAL);
         for (JsonNode a : tj.path("added_tokens"))
-            set(file, tokens, types, a.path("id").asInt(-1), a.path("content").asText(), a.path("special").asBoolean(false) ? CONTROL : USER_DEFINED);
+            set(
+                    file,
+                    tokens,
+                    types,
+                    a.path("id").asInt(-1),
+                    a.path("content").asText(),
+                    a.path("special").asBoolean(false) ? CONTROL : USER_DEFINED);
         for (int i = 0; i < vocabSize; i++) {
             if (tokens[i] == null) {
                 tokens[i] = "[PAD" + i + "]";
                 types[i] = UNUSED;
-            } else if (spm && types[i] == NORMAL && BYTE_TOKEN.matcher(tokens[i]).matches()) {
+            } else if (spm
+                    && types[i] == NORMAL
+                    && BYTE_TOKEN.matcher(tokens[i]).matches()) {
                 types[i] = BYTE;
             }
         }
@@ -71,21 +85,29 @@ public final class GgufVocab {
             // SentencePiece-style BPE (Llama 2): llama.cpp's SPM tokenizer merges by score; rank order is merge order.
             float[] scores = new float[vocabSize];
             for (int i = 0; i < vocabSize; i++) scores[i] = types[i] == NORMAL ? -i : 0;
-            out.putString(TOKENIZER_MODEL, "llama").putString(TOKENIZER_PRE, "default")
-                    .putStrings(TOKENS, Arrays.asList(tokens)).putF32s("tokenizer.ggml.scores", scores).putI32s(TOKEN_TYPE, types);
+            out.putString(TOKENIZER_MODEL, "llama")
+                    .putString(TOKENIZER_PRE, "default")
+                    .putStrings(TOKENS, Arrays.asList(tokens))
+                    .putF32s("tokenizer.ggml.scores", scores)
+                    .putI32s(TOKEN_TYPE, types);
         } else {
             List<String> merges = new ArrayList<>();
             for (JsonNode m : model.path("merges"))
                 merges.add(m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText());
-            out.putString(TOKENIZER_MODEL, "gpt2").putString(TOKENIZER_PRE, preTokenizer(tj))
-                    .putStrings(TOKENS, Arrays.asList(tokens)).putI32s(TOKEN_TYPE, types).putStrings(MERGES, merges);
+            out.putString(TOKENIZER_MODEL, "gpt2")
+                    .putString(TOKENIZER_PRE, preTokenizer(tj))
+                    .putStrings(TOKENS, Arrays.asList(tokens))
+                    .putI32s(TOKEN_TYPE, types)
+                    .putStrings(MERGES, merges);
         }
         specialIds(vocabSize, bos, eos, out);
         Path config = dir.resolve("tokenizer_config.json");
         JsonNode tc = Files.exists(config) ? readJson(config) : JSON.createObjectNode();
         out.putBool(ADD_BOS, tc.has("add_bos_token") ? tc.get("add_bos_token").asBoolean() : postProcessorAddsBos(tj));
-        if (tc.has("add_eos_token")) out.putBool(ADD_EOS, tc.get("add_eos_token").asBoolean());
-        if (tc.path("chat_template").isTextual()) out.putString(CHAT_TEMPLATE, tc.get("chat_template").asText());
+        if (tc.has("add_eos_token"))
+            out.putBool(ADD_EOS, tc.get("add_eos_token").asBoolean());
+        if (tc.path("chat_template").isTextual())
+            out.putString(CHAT_TEMPLATE, tc.get("chat_template").asText());
     }
 
     /**
@@ -103,8 +125,11 @@ public final class GgufVocab {
             tokens.add(i < 128 ? String.valueOf(byteChars[i]) : "[TOK" + i + "]");
             types[i] = NORMAL;
         }
-        out.putString(TOKENIZER_MODEL, "gpt2").putString(TOKENIZER_PRE, "gpt-2").putStrings(TOKENS, tokens)
-                .putI32s(TOKEN_TYPE, types).putStrings(MERGES, List.of());
+        out.putString(TOKENIZER_MODEL, "gpt2")
+                .putString(TOKENIZER_PRE, "gpt-2")
+                .putStrings(TOKENS, tokens)
+                .putI32s(TOKEN_TYPE, types)
+                .putStrings(MERGES, List.of());
         specialIds(vocabSize, bos, eos, out);
         out.putBool(ADD_BOS, false);
     }
@@ -114,9 +139,11 @@ public final class GgufVocab {
         if (!eos.isEmpty() && eos.getFirst() >= 0 && eos.getFirst() < vocabSize) out.putU32(EOS_ID, eos.getFirst());
     }
 
-    private static void set(Path file, String[] tokens, int[] types, int id, String token, int type) throws IOException {
+    private static void set(Path file, String[] tokens, int[] types, int id, String token, int type)
+            throws IOException {
         if (id < 0 || id >= tokens.length)
-            throw new IOException(file + ": token '" + token + "' has id " + id + " outside the model's vocab_size " + tokens.length);
+            throw new IOException(
+                    file + ": token '" + token + "' has id " + id + " outside the model's vocab_size " + tokens.length);
         tokens[id] = token;
         types[id] = type;
     }
@@ -125,14 +152,17 @@ public final class GgufVocab {
     static String preTokenizer(JsonNode tj) {
         JsonNode pre = tj.path("pre_tokenizer");
         List<JsonNode> parts = new ArrayList<>();
-        if ("Sequence".equals(pre.path("type").asText())) pre.path("pretokenizers").forEach(parts::add);
+        if ("Sequence".equals(pre.path("type").asText()))
+            pre.path("pretokenizers").forEach(parts::add);
         else parts.add(pre);
         for (JsonNode p : parts) {
             String regex = p.path("pattern").path("Regex").asText(null);
-            if ("Split".equals(p.path("type").asText()) && regex != null) return PRE_BY_REGEX.getOrDefault(regex, "default");
+            if ("Split".equals(p.path("type").asText()) && regex != null)
+                return PRE_BY_REGEX.getOrDefault(regex, "default");
         }
         for (JsonNode p : parts)
-            if ("ByteLevel".equals(p.path("type").asText()) && p.path("use_regex").asBoolean(true)) return "gpt-2";
+            if ("ByteLevel".equals(p.path("type").asText())
+                    && p.path("use_regex").asBoolean(true)) return "gpt-2";
         return "default";
     }
 
@@ -142,7 +172,8 @@ public final class GgufVocab {
         if ("Sequence".equals(pp.path("type").asText())) pp.path("processors").forEach(parts::add);
         else parts.add(pp);
         for (JsonNode p : parts)
-            if ("TemplateProcessing".equals(p.path("type").asText()) && p.path("single").path(0).has("SpecialToken")) return true;
+            if ("TemplateProcessing".equals(p.path("type").asText())
+                    && p.path("single").path(0).has("SpecialToken")) return true;
         return false;
     }
 
@@ -162,7 +193,8 @@ public final class GgufVocab {
             return JSON.readTree(file.toFile());
         } catch (IOException e) {
             if (!Files.exists(file)) throw new IOException(file + ": no such file");
-            throw new IOException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            throw new IOException(file + ": not valid JSON ("
+                    + e.getMessage().lines().findFirst().orElse("") + ")");
         }
     }
 }

@@ -42,7 +42,8 @@ public final class GgufWriter implements TensorSink {
         Path parent = path.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         this.temp = parent.resolve(path.getFileName() + ".partial");
-        this.out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        this.out = FileChannel.open(
+                temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
         writeFully(ByteBuffer.wrap(header));
         position = header.length;
     }
@@ -55,9 +56,12 @@ public final class GgufWriter implements TensorSink {
     @Override
     public void write(Tensor tensor) throws IOException {
         if (closed) throw new IllegalStateException(path + ": writer is closed");
-        if (next >= specs.size()) throw new IllegalArgumentException(path + ": tensor " + tensor + " is more than the " + specs.size() + " announced");
+        if (next >= specs.size())
+            throw new IllegalArgumentException(
+                    path + ": tensor " + tensor + " is more than the " + specs.size() + " announced");
         TensorSpec expected = specs.get(next);
-        if (!expected.matches(tensor)) throw new IllegalArgumentException(path + ": expected tensor " + expected + " next, got " + tensor);
+        if (!expected.matches(tensor))
+            throw new IllegalArgumentException(path + ": expected tensor " + expected + " next, got " + tensor);
         final long chunk = 1L << 26;
         var data = tensor.data();
         for (long off = 0; off < data.byteSize(); off += chunk)
@@ -93,7 +97,10 @@ public final class GgufWriter implements TensorSink {
     /** Everything before the first tensor's data, padded to the alignment. */
     static byte[] header(Path path, GgufMetadata metadata, List<TensorSpec> specs) {
         Le b = new Le();
-        b.i32(GgufFile.MAGIC).i32(VERSION).i64(specs.size()).i64(metadata.values().size());
+        b.i32(GgufFile.MAGIC)
+                .i32(VERSION)
+                .i64(specs.size())
+                .i64(metadata.values().size());
         metadata.values().forEach((key, v) -> {
             b.string(key).i32(v.type().id);
             if (v.type() == GgufValueType.ARRAY) b.array(key, v.elementType(), v.value());
@@ -104,11 +111,14 @@ public final class GgufWriter implements TensorSink {
         for (TensorSpec s : specs) {
             byte[] name = s.name().getBytes(StandardCharsets.UTF_8);
             if (name.length > MAX_NAME_BYTES)
-                throw new IllegalArgumentException(path + ": tensor name '" + s.name() + "' is longer than llama.cpp's " + MAX_NAME_BYTES + " bytes");
-            if (!names.add(s.name())) throw new IllegalArgumentException(path + ": duplicate tensor '" + s.name() + "'");
+                throw new IllegalArgumentException(path + ": tensor name '" + s.name() + "' is longer than llama.cpp's "
+                        + MAX_NAME_BYTES + " bytes");
+            if (!names.add(s.name()))
+                throw new IllegalArgumentException(path + ": duplicate tensor '" + s.name() + "'");
             GgmlType type = GgmlType.of(s.dtype());
             long[] shape = s.shape().length == 0 ? new long[] {1} : s.shape();
-            if (shape.length > 4) throw new IllegalArgumentException(path + ": tensor " + s + " has more than 4 dimensions");
+            if (shape.length > 4)
+                throw new IllegalArgumentException(path + ": tensor " + s + " has more than 4 dimensions");
             b.string(s.name()).i32(shape.length);
             for (int d = shape.length - 1; d >= 0; d--) b.i64(shape[d]);
             b.i32(type.id).i64(offset);
@@ -193,7 +203,9 @@ public final class GgufWriter implements TensorSink {
                     i64(a.length);
                     for (boolean x : a) scalar(key, element, x);
                 }
-                default -> throw new IllegalArgumentException(key + ": cannot write a " + v.getClass().getSimpleName() + " array");
+                default ->
+                    throw new IllegalArgumentException(
+                            key + ": cannot write a " + v.getClass().getSimpleName() + " array");
             }
         }
     }

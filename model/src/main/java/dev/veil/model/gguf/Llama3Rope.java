@@ -22,7 +22,8 @@ public final class Llama3Rope {
             } else if (wavelen > lowFreqWavelen) {
                 out[i] = (float) s.factor();
             } else {
-                double smooth = (s.originalMaxPositionEmbeddings() / wavelen - s.lowFreqFactor()) / (s.highFreqFactor() - s.lowFreqFactor());
+                double smooth = (s.originalMaxPositionEmbeddings() / wavelen - s.lowFreqFactor())
+                        / (s.highFreqFactor() - s.lowFreqFactor());
                 out[i] = (float) (1 / ((1 - smooth) / s.factor() + smooth));
             }
         }
@@ -32,7 +33,8 @@ public final class Llama3Rope {
     /** Largest relative difference between two factor vectors. */
     static double maxRelativeDifference(float[] a, float[] b) {
         double worst = 0;
-        for (int i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1e-30));
+        for (int i = 0; i < a.length; i++)
+            worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1e-30));
         return worst;
     }
 }

@@ -20,8 +20,7 @@ public final class LlamaCppRope {
         int[] from = new int[rows];
         for (int h = 0; h < heads; h++)
             for (int i = 0; i < half; i++)
-                for (int p = 0; p < 2; p++)
-                    from[h * headDim + 2 * i + p] = h * headDim + p * half + i;
+                for (int p = 0; p < 2; p++) from[h * headDim + 2 * i + p] = h * headDim + p * half + i;
         return from;
     }
 

@@ -18,12 +18,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Collection;
 
 /**
  * A memory-mapped {@code .safetensors} file: an 8-byte little-endian header length, a JSON header naming each
@@ -33,6 +33,7 @@ import java.util.Collection;
 public final class SafetensorsFile implements AutoCloseable {
     /** The reference implementation refuses headers above 100 MB; so does Veil. */
     static final long MAX_HEADER_BYTES = 100_000_000;
+
     static final String METADATA_KEY = "__metadata__";
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
@@ -50,13 +51,15 @@ public final class SafetensorsFile implements AutoCloseable {
         this.arena = arena;
         this.file = file;
         if (file.byteSize() < 8)
-            throw new IOException(path + ": truncated: " + file.byteSize() + " bytes, too short for the safetensors header length");
+            throw new IOException(
+                    path + ": truncated: " + file.byteSize() + " bytes, too short for the safetensors header length");
         long headerLength = file.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
         if (headerLength < 2 || headerLength > MAX_HEADER_BYTES)
-            throw new IOException(path + ": not a safetensors file (header length " + Long.toUnsignedString(headerLength) + " is not plausible)");
+            throw new IOException(path + ": not a safetensors file (header length "
+                    + Long.toUnsignedString(headerLength) + " is not plausible)");
         if (headerLength > file.byteSize() - 8)
-            throw new IOException(path + ": truncated: header length " + headerLength + " runs past the end of the file ("
-                    + file.byteSize() + " bytes)");
+            throw new IOException(path + ": truncated: header length " + headerLength
+                    + " runs past the end of the file (" + file.byteSize() + " bytes)");
         dataStart = 8 + headerLength;
         byte[] header = file.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
         JsonNode root;
@@ -75,7 +78,8 @@ public final class SafetensorsFile implements AutoCloseable {
             if (name.equals(METADATA_KEY)) {
                 if (!v.isObject()) throw new IOException(path + ": __metadata__ is not an object");
                 for (var m : v.properties()) {
-                    if (!m.getValue().isTextual()) throw new IOException(path + ": __metadata__ value '" + m.getKey() + "' is not a string");
+                    if (!m.getValue().isTextual())
+                        throw new IOException(path + ": __metadata__ value '" + m.getKey() + "' is not a string");
                     meta.put(m.getKey(), m.getValue().asText());
                 }
             } else {
@@ -143,7 +147,11 @@ public final class SafetensorsFile implements AutoCloseable {
         JsonNode dtypeNode = v.get("dtype"), shapeNode = v.get("shape"), offsets = v.get("data_offsets");
         if (dtypeNode == null || !dtypeNode.isTextual()) throw new IOException(where + ": missing or invalid 'dtype'");
         if (shapeNode == null || !shapeNode.isArray()) throw new IOException(where + ": missing or invalid 'shape'");
-        if (offsets == null || !offsets.isArray() || offsets.size() != 2 || !offsets.get(0).canConvertToLong() || !offsets.get(1).canConvertToLong())
+        if (offsets == null
+                || !offsets.isArray()
+                || offsets.size() != 2
+                || !offsets.get(0).canConvertToLong()
+                || !offsets.get(1).canConvertToLong())
             throw new IOException(where + ": missing or invalid 'data_offsets' (expected [begin, end])");
         DType dtype;
         try {
@@ -157,17 +165,18 @@ public final class SafetensorsFile implements AutoCloseable {
             JsonNode d = shapeNode.get(i);
             if (!d.canConvertToLong() || d.asLong() < 0) throw new IOException(where + ": invalid shape " + shapeNode);
             shape[i] = d.asLong();
-            if (shape[i] != 0 && elements > Long.MAX_VALUE / dtype.bytes / shape[i]) throw new IOException(where + ": shape " + shapeNode + " is too large");
+            if (shape[i] != 0 && elements > Long.MAX_VALUE / dtype.bytes / shape[i])
+                throw new IOException(where + ": shape " + shapeNode + " is too large");
             elements *= shape[i];
         }
         long begin = offsets.get(0).asLong(), end = offsets.get(1).asLong();
         if (begin < 0 || end < begin) throw new IOException(where + ": invalid data_offsets " + offsets);
         if (end > dataSize)
-            throw new IOException(path + ": truncated: tensor '" + name + "' data_offsets " + offsets + " run past the end of the data ("
-                    + dataSize + " bytes)");
+            throw new IOException(path + ": truncated: tensor '" + name + "' data_offsets " + offsets
+                    + " run past the end of the data (" + dataSize + " bytes)");
         if (end - begin != elements * dtype.bytes)
-            throw new IOException(where + ": data_offsets " + offsets + " hold " + (end - begin) + " bytes but shape " + shapeNode
-                    + " of " + dtype + " needs " + elements * dtype.bytes);
+            throw new IOException(where + ": data_offsets " + offsets + " hold " + (end - begin) + " bytes but shape "
+                    + shapeNode + " of " + dtype + " needs " + elements * dtype.bytes);
         return new Entry(new TensorSpec(name, dtype, shape), begin);
     }
 
@@ -177,7 +186,8 @@ public final class SafetensorsFile implements AutoCloseable {
         for (int i = 1; i < sorted.size(); i++) {
             Entry prev = sorted.get(i - 1), cur = sorted.get(i);
             if (cur.begin() < prev.begin() + prev.spec().byteSize())
-                throw new IOException(path + ": tensors '" + prev.spec().name() + "' and '" + cur.spec().name() + "' overlap");
+                throw new IOException(path + ": tensors '" + prev.spec().name() + "' and '"
+                        + cur.spec().name() + "' overlap");
         }
     }
 }

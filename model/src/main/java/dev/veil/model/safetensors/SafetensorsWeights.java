@@ -53,16 +53,19 @@ public final class SafetensorsWeights implements Weights {
         try {
             weightMap = JSON.readTree(index.toFile()).path("weight_map");
         } catch (IOException e) {
-            throw new IOException(index + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            throw new IOException(index + ": not valid JSON ("
+                    + e.getMessage().lines().findFirst().orElse("") + ")");
         }
-        if (!weightMap.isObject() || weightMap.isEmpty()) throw new IOException(index + ": missing or empty 'weight_map'");
+        if (!weightMap.isObject() || weightMap.isEmpty())
+            throw new IOException(index + ": missing or empty 'weight_map'");
         Map<String, SafetensorsFile> opened = new LinkedHashMap<>();
         Map<String, SafetensorsFile> byName = new LinkedHashMap<>();
         try {
             for (var e : weightMap.properties()) {
                 String shard = e.getValue().asText();
                 if (shard.isEmpty() || shard.contains("/") || shard.contains("\\"))
-                    throw new IOException(index + ": tensor '" + e.getKey() + "' maps to invalid file name '" + e.getValue() + "'");
+                    throw new IOException(
+                            index + ": tensor '" + e.getKey() + "' maps to invalid file name '" + e.getValue() + "'");
                 SafetensorsFile f = opened.get(shard);
                 if (f == null) {
                     Path p = dir.resolve(shard);
@@ -71,7 +74,8 @@ public final class SafetensorsWeights implements Weights {
                     opened.put(shard, f);
                 }
                 if (!f.contains(e.getKey()))
-                    throw new IOException(f.path() + ": no tensor '" + e.getKey() + "' although " + index.getFileName() + " lists it there");
+                    throw new IOException(f.path() + ": no tensor '" + e.getKey() + "' although " + index.getFileName()
+                            + " lists it there");
                 byName.put(e.getKey(), f);
             }
         } catch (IOException | RuntimeException e) {

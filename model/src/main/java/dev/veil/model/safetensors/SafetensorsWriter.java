@@ -48,18 +48,21 @@ public final class SafetensorsWriter implements TensorSink {
         Path parent = path.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         this.temp = parent.resolve(path.getFileName() + ".partial");
-        this.out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        this.out = FileChannel.open(
+                temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
         writeFully(out, ByteBuffer.wrap(header(this.specs, metadata)));
     }
 
     /** Starts {@code path}: writes its header; then call {@link #write} once per spec, in order, and {@link #close}. */
-    public static SafetensorsWriter create(Path path, List<TensorSpec> specs, Map<String, String> metadata) throws IOException {
+    public static SafetensorsWriter create(Path path, List<TensorSpec> specs, Map<String, String> metadata)
+            throws IOException {
         return new SafetensorsWriter(path, specs, metadata);
     }
 
     /** Writes {@code tensors} (in iteration order) to {@code path}. */
     public static void write(Path path, Collection<Tensor> tensors, Map<String, String> metadata) throws IOException {
-        try (SafetensorsWriter w = create(path, tensors.stream().map(TensorSpec::of).toList(), metadata)) {
+        try (SafetensorsWriter w =
+                create(path, tensors.stream().map(TensorSpec::of).toList(), metadata)) {
             for (Tensor t : tensors) w.write(t);
         }
     }
@@ -68,7 +71,8 @@ public final class SafetensorsWriter implements TensorSink {
     public void write(Tensor tensor) throws IOException {
         if (closed) throw new IllegalStateException(path + ": writer is closed");
         if (next >= specs.size())
-            throw new IllegalArgumentException(path + ": tensor " + tensor + " is more than the " + specs.size() + " announced");
+            throw new IllegalArgumentException(
+                    path + ": tensor " + tensor + " is more than the " + specs.size() + " announced");
         TensorSpec expected = specs.get(next);
         if (!expected.matches(tensor))
             throw new IllegalArgumentException(path + ": expected tensor " + expected + " next, got " + tensor);
@@ -120,7 +124,9 @@ public final class SafetensorsWriter implements TensorSink {
     static void writeSegment(FileChannel out, MemorySegment data) throws IOException {
         final long chunk = 1L << 26;
         for (long off = 0; off < data.byteSize(); off += chunk)
-            writeFully(out, data.asSlice(off, Math.min(chunk, data.byteSize() - off)).asByteBuffer());
+            writeFully(
+                    out,
+                    data.asSlice(off, Math.min(chunk, data.byteSize() - off)).asByteBuffer());
     }
 
     private static void writeFully(FileChannel out, ByteBuffer buf) throws IOException {

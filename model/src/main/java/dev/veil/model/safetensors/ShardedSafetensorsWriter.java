@@ -31,22 +31,27 @@ public final class ShardedSafetensorsWriter implements TensorSink {
     private SafetensorsWriter current;
     private boolean closed;
 
-    private ShardedSafetensorsWriter(Path dir, List<TensorSpec> specs, Map<String, String> metadata, long maxShardBytes) throws IOException {
-        if (maxShardBytes <= 0) throw new IllegalArgumentException("max shard size must be positive, got " + maxShardBytes);
+    private ShardedSafetensorsWriter(Path dir, List<TensorSpec> specs, Map<String, String> metadata, long maxShardBytes)
+            throws IOException {
+        if (maxShardBytes <= 0)
+            throw new IllegalArgumentException("max shard size must be positive, got " + maxShardBytes);
         this.dir = dir;
         this.metadata = metadata;
         this.shards = plan(specs, maxShardBytes);
         this.fileNames = new ArrayList<>();
         for (int i = 0; i < shards.size(); i++)
-            fileNames.add(shards.size() == 1 ? SINGLE_FILE : String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size()));
+            fileNames.add(
+                    shards.size() == 1
+                            ? SINGLE_FILE
+                            : String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size()));
         Files.createDirectories(dir);
         // a stale index from an earlier export would point readers at the wrong files
         Files.deleteIfExists(dir.resolve(INDEX_FILE));
         Files.deleteIfExists(dir.resolve(SINGLE_FILE));
     }
 
-    public static ShardedSafetensorsWriter create(Path dir, List<TensorSpec> specs, Map<String, String> metadata, long maxShardBytes)
-            throws IOException {
+    public static ShardedSafetensorsWriter create(
+            Path dir, List<TensorSpec> specs, Map<String, String> metadata, long maxShardBytes) throws IOException {
         return new ShardedSafetensorsWriter(dir, specs, metadata, maxShardBytes);
     }
 
@@ -78,19 +83,25 @@ public final class ShardedSafetensorsWriter implements TensorSink {
         for (int i = 0; i < shard; i++) written += shards.get(i).size();
         written += inShard;
         int total = shards.stream().mapToInt(List::size).sum();
-        if (written < total) throw new IOException(dir + ": only " + written + " of " + total + " tensors were written");
-        if (shards.isEmpty()) SafetensorsWriter.create(dir.resolve(SINGLE_FILE), List.of(), metadata).close();
+        if (written < total)
+            throw new IOException(dir + ": only " + written + " of " + total + " tensors were written");
+        if (shards.isEmpty())
+            SafetensorsWriter.create(dir.resolve(SINGLE_FILE), List.of(), metadata)
+                    .close();
         if (shards.size() > 1) writeIndex();
     }
 
     private void writeIndex() throws IOException {
         ObjectNode root = JSON.createObjectNode();
-        long total = shards.stream().flatMap(List::stream).mapToLong(TensorSpec::byteSize).sum();
+        long total = shards.stream()
+                .flatMap(List::stream)
+                .mapToLong(TensorSpec::byteSize)
+                .sum();
         root.putObject("metadata").put("total_size", total);
         ObjectNode map = root.putObject("weight_map");
-        for (int i = 0; i < shards.size(); i++)
-            for (TensorSpec s : shards.get(i)) map.put(s.name(), fileNames.get(i));
-        Files.writeString(dir.resolve(INDEX_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root));
+        for (int i = 0; i < shards.size(); i++) for (TensorSpec s : shards.get(i)) map.put(s.name(), fileNames.get(i));
+        Files.writeString(
+                dir.resolve(INDEX_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root));
     }
 
     /** Greedy: fill each shard in order until the next tensor would exceed the limit. */

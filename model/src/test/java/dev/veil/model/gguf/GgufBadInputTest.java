@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.model.DType;
+import dev.veil.model.Fixtures;
 import dev.veil.model.ModelFiles;
 import dev.veil.model.RandomModels;
 import java.io.ByteArrayOutputStream;
@@ -16,22 +17,28 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.veil.model.Fixtures;
 
 /** Every corrupt or truncated GGUF input fails with one IOException "PATH: problem". */
 class GgufBadInputTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     /** Little-endian GGUF bytes built by hand, field by field, as the format describes them. */
     static final class Bytes {
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
         Bytes u32(long v) {
-            return put(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) v).array());
+            return put(ByteBuffer.allocate(4)
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .putInt((int) v)
+                    .array());
         }
 
         Bytes u64(long v) {
-            return put(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array());
+            return put(ByteBuffer.allocate(8)
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .putLong(v)
+                    .array());
         }
 
         Bytes str(String s) {
@@ -51,7 +58,11 @@ class GgufBadInputTest {
 
         /** GGUF magic, version 3, tensor and kv counts. */
         static Bytes header(long tensors, long kvs) {
-            return new Bytes().put("GGUF".getBytes(StandardCharsets.US_ASCII)).u32(3).u64(tensors).u64(kvs);
+            return new Bytes()
+                    .put("GGUF".getBytes(StandardCharsets.US_ASCII))
+                    .u32(3)
+                    .u64(tensors)
+                    .u64(kvs);
         }
 
         /** A tensor table entry: name, dims (ggml order), type, offset. */
@@ -72,15 +83,35 @@ class GgufBadInputTest {
     }
 
     private static void fails(Path p, String message) {
-        assertThatThrownBy(() -> GgufFile.open(p).close()).isInstanceOf(IOException.class).hasMessage(p + ": " + message);
+        assertThatThrownBy(() -> GgufFile.open(p).close())
+                .isInstanceOf(IOException.class)
+                .hasMessage(p + ": " + message);
     }
 
     @Test
     void aWellFormedHandBuiltFileReads() throws IOException {
-        Path p = Bytes.header(1, 2).str("general.architecture").u32(8).str("llama")
-                .str("a.list").u32(9).u32(4).u64(3).u32(7).u32(8).u32(0xffffffffL)
-                .tensor("t", new long[] {2, 3}, 0, 0).pad(32)
-                .put(ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(2).putFloat(3).putFloat(4).putFloat(5).putFloat(6).array())
+        Path p = Bytes.header(1, 2)
+                .str("general.architecture")
+                .u32(8)
+                .str("llama")
+                .str("a.list")
+                .u32(9)
+                .u32(4)
+                .u64(3)
+                .u32(7)
+                .u32(8)
+                .u32(0xffffffffL)
+                .tensor("t", new long[] {2, 3}, 0, 0)
+                .pad(32)
+                .put(ByteBuffer.allocate(24)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putFloat(1)
+                        .putFloat(2)
+                        .putFloat(3)
+                        .putFloat(4)
+                        .putFloat(5)
+                        .putFloat(6)
+                        .array())
                 .write(path());
         try (GgufFile g = GgufFile.open(p)) {
             assertThat(g.getString("general.architecture")).isEqualTo("llama");
@@ -109,13 +140,22 @@ class GgufBadInputTest {
 
     @Test
     void wrongVersion() throws IOException {
-        Path p = new Bytes().put("GGUF".getBytes(StandardCharsets.US_ASCII)).u32(1).u32(0).u32(0).write(path());
+        Path p = new Bytes()
+                .put("GGUF".getBytes(StandardCharsets.US_ASCII))
+                .u32(1)
+                .u32(0)
+                .u32(0)
+                .write(path());
         fails(p, "unsupported GGUF version 1 (Veil reads versions 2 and 3)");
     }
 
     @Test
     void truncatedHeader() throws IOException {
-        Path p = new Bytes().put("GGUF".getBytes(StandardCharsets.US_ASCII)).u32(3).u32(0).write(path());
+        Path p = new Bytes()
+                .put("GGUF".getBytes(StandardCharsets.US_ASCII))
+                .u32(3)
+                .u32(0)
+                .write(path());
         fails(p, "truncated: header needs 8 bytes at offset 8 but the file has 12 bytes");
     }
 
@@ -127,7 +167,10 @@ class GgufBadInputTest {
 
     @Test
     void stringLongerThanTheFile() throws IOException {
-        Path p = Bytes.header(0, 1).u64(1000).put("general".getBytes(StandardCharsets.US_ASCII)).write(path());
+        Path p = Bytes.header(0, 1)
+                .u64(1000)
+                .put("general".getBytes(StandardCharsets.US_ASCII))
+                .write(path());
         fails(p, "truncated: metadata key #0 has a string of 1000 bytes at offset 32 but the file has 39 bytes");
     }
 
@@ -145,48 +188,76 @@ class GgufBadInputTest {
 
     @Test
     void unknownTensorType() throws IOException {
-        Path p = Bytes.header(1, 0).tensor("t", new long[] {4}, 99, 0).pad(32).put(new byte[16]).write(path());
+        Path p = Bytes.header(1, 0)
+                .tensor("t", new long[] {4}, 99, 0)
+                .pad(32)
+                .put(new byte[16])
+                .write(path());
         fails(p, "tensor 't' has unknown ggml type 99");
     }
 
     @Test
     void tooManyDimensions() throws IOException {
-        Path p = Bytes.header(1, 0).tensor("t", new long[] {1, 1, 1, 1, 1}, 0, 0).write(path());
+        Path p =
+                Bytes.header(1, 0).tensor("t", new long[] {1, 1, 1, 1, 1}, 0, 0).write(path());
         fails(p, "tensor 't' has 5 dimensions (GGUF allows 1 to 4)");
     }
 
     @Test
     void offsetOutOfRange() throws IOException {
-        Path p = Bytes.header(1, 0).tensor("t", new long[] {4}, 0, 1 << 20).pad(32).put(new byte[16]).write(path());
+        Path p = Bytes.header(1, 0)
+                .tensor("t", new long[] {4}, 0, 1 << 20)
+                .pad(32)
+                .put(new byte[16])
+                .write(path());
         fails(p, "truncated: tensor 't' needs bytes 1048640..1048656 but the file has 80 bytes");
     }
 
     @Test
     void misalignedOffset() throws IOException {
-        Path p = Bytes.header(1, 0).tensor("t", new long[] {4}, 0, 4).pad(32).put(new byte[32]).write(path());
+        Path p = Bytes.header(1, 0)
+                .tensor("t", new long[] {4}, 0, 4)
+                .pad(32)
+                .put(new byte[32])
+                .write(path());
         fails(p, "tensor 't' has offset 4, not a multiple of the alignment 32");
     }
 
     @Test
     void overlappingTensors() throws IOException {
-        Path p = Bytes.header(2, 0).tensor("a", new long[] {16}, 0, 0).tensor("b", new long[] {8}, 0, 32).pad(32)
-                .put(new byte[64]).write(path());
+        Path p = Bytes.header(2, 0)
+                .tensor("a", new long[] {16}, 0, 0)
+                .tensor("b", new long[] {8}, 0, 32)
+                .pad(32)
+                .put(new byte[64])
+                .write(path());
         fails(p, "tensor 'b' at offset 32 overlaps tensor 'a'");
     }
 
     @Test
     void quantizedRowNotAWholeBlock() throws IOException {
-        Path p = Bytes.header(1, 0).tensor("q", new long[] {16, 2}, GgmlType.Q4_0.id, 0).pad(32).put(new byte[64]).write(path());
+        Path p = Bytes.header(1, 0)
+                .tensor("q", new long[] {16, 2}, GgmlType.Q4_0.id, 0)
+                .pad(32)
+                .put(new byte[64])
+                .write(path());
         fails(p, "tensor 'q' of type Q4_0 has rows of 16 elements, not a multiple of its block size 32");
     }
 
     @Test
     void quantizedTensorsAreListedButNotRead() throws IOException {
-        Path p = Bytes.header(1, 0).tensor("q", new long[] {32, 2}, GgmlType.Q4_0.id, 0).pad(32).put(new byte[36]).write(path());
+        Path p = Bytes.header(1, 0)
+                .tensor("q", new long[] {32, 2}, GgmlType.Q4_0.id, 0)
+                .pad(32)
+                .put(new byte[36])
+                .write(path());
         try (GgufFile g = GgufFile.open(p)) {
             assertThat(g.tensorInfo("q").byteSize()).isEqualTo(36);
-            assertThatThrownBy(() -> g.tensor("q")).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage(p + ": tensor 'q' has type Q4_0; Veil reads F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K (requantize the model, e.g. llama-quantize ... Q4_K_M, or convert from the HF checkpoint)");
+            assertThatThrownBy(() -> g.tensor("q"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage(
+                            p
+                                    + ": tensor 'q' has type Q4_0; Veil reads F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K (requantize the model, e.g. llama-quantize ... Q4_K_M, or convert from the HF checkpoint)");
         }
     }
 
@@ -207,10 +278,15 @@ class GgufBadInputTest {
         }
         byte[] bytes = Files.readAllBytes(gguf);
         Files.write(gguf, Arrays.copyOf(bytes, bytes.length - 100));
-        fails(gguf, "truncated: tensor '" + last + "' needs bytes " + start + ".." + end + " but the file has " + (bytes.length - 100) + " bytes");
+        fails(
+                gguf,
+                "truncated: tensor '" + last + "' needs bytes " + start + ".." + end + " but the file has "
+                        + (bytes.length - 100) + " bytes");
         // ModelFiles reports the same single line
-        assertThatThrownBy(() -> ModelFiles.open(gguf)).isInstanceOf(IOException.class)
-                .hasMessage(gguf + ": truncated: tensor '" + last + "' needs bytes " + start + ".." + end + " but the file has " + (bytes.length - 100) + " bytes");
+        assertThatThrownBy(() -> ModelFiles.open(gguf))
+                .isInstanceOf(IOException.class)
+                .hasMessage(gguf + ": truncated: tensor '" + last + "' needs bytes " + start + ".." + end
+                        + " but the file has " + (bytes.length - 100) + " bytes");
     }
 
     @Test
@@ -218,7 +294,8 @@ class GgufBadInputTest {
         Path vocab = Fixtures.vocabGguf("gpt-2");
         byte[] head = Arrays.copyOf(Files.readAllBytes(vocab), 100_000);
         Path p = Files.write(path(), head);
-        assertThatThrownBy(() -> GgufFile.open(p)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> GgufFile.open(p))
+                .isInstanceOf(IOException.class)
                 .hasMessageStartingWith(p + ": truncated: metadata key 'tokenizer.ggml.tokens' ")
                 .hasMessageEndingWith("but the file has only 100000 bytes");
     }
@@ -226,23 +303,32 @@ class GgufBadInputTest {
     @Test
     void unsupportedArchitectureAsAModel() throws IOException {
         Path gpt2 = Fixtures.vocabGguf("gpt-2");
-        assertThatThrownBy(() -> ModelFiles.open(gpt2)).isInstanceOf(IOException.class)
-                .hasMessage(gpt2 + ": unsupported architecture 'gpt2' (Veil reads llama, qwen2, qwen3 and qwen3moe GGUFs)");
+        assertThatThrownBy(() -> ModelFiles.open(gpt2))
+                .isInstanceOf(IOException.class)
+                .hasMessage(
+                        gpt2 + ": unsupported architecture 'gpt2' (Veil reads llama, qwen2, qwen3 and qwen3moe GGUFs)");
     }
 
     @Test
     void vocabOnlyGgufIsNotAModel() throws IOException {
         Path qwen = Fixtures.vocabGguf("qwen2");
-        assertThatThrownBy(() -> ModelFiles.open(qwen)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> ModelFiles.open(qwen))
+                .isInstanceOf(IOException.class)
                 .hasMessage(qwen + ": missing tensor 'token_embd.weight'");
     }
 
     @Test
     void aByteSizeThatWouldWrapIsRefusedNotSlicedAsZeroBytes() throws IOException {
         // 2^62 F32 elements fit a long, their 2^64 bytes wrap to 0: before the fix this opened as an empty slice
-        Path p = Bytes.header(1, 0).tensor("t", new long[] {1L << 62}, 0, 0).pad(32).write(path());
+        Path p = Bytes.header(1, 0)
+                .tensor("t", new long[] {1L << 62}, 0, 0)
+                .pad(32)
+                .write(path());
         fails(p, "tensor 't' of type F32 has 4611686018427387904 elements, more bytes than a file can hold");
-        Path q = Bytes.header(1, 0).tensor("q", new long[] {9_000_000_000_000_000_000L}, 8, 0).pad(32).write(path()); // Q8_0: 34 bytes per 32
+        Path q = Bytes.header(1, 0)
+                .tensor("q", new long[] {9_000_000_000_000_000_000L}, 8, 0)
+                .pad(32)
+                .write(path()); // Q8_0: 34 bytes per 32
         fails(q, "tensor 'q' of type Q8_0 has 9000000000000000000 elements, more bytes than a file can hold");
     }
 }

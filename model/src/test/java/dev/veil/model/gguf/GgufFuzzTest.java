@@ -32,7 +32,8 @@ class GgufFuzzTest {
                 assertThat(info.byteSize()).isNotNegative();
                 if (info.type().dtype() != null && info.type().dtype().isFloat()) {
                     Tensor t = g.tensor(info.name());
-                    assertThat(t.data().byteSize()).isEqualTo(info.byteSize())
+                    assertThat(t.data().byteSize())
+                            .isEqualTo(info.byteSize())
                             .isEqualTo(Math.multiplyExact(t.size(), (long) t.dtype().bytes)); // not a size that wrapped
                 }
             }

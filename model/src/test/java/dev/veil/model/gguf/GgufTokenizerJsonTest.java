@@ -20,7 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class GgufTokenizerJsonTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    @TempDir Path tmp;
+
+    @TempDir
+    Path tmp;
 
     @Test
     void llama3FromLlamaCppVocabEqualsMetasTokenizerJson() throws IOException {
@@ -30,7 +32,8 @@ class GgufTokenizerJsonTest {
         assertThat(GgufVocabFilesTest.mergesOf(ours)).isEqualTo(GgufVocabFilesTest.mergesOf(theirs));
         assertThat(added(ours)).isEqualTo(added(theirs));
         assertThat(regex(ours)).isEqualTo(regex(theirs));
-        assertThat(ours.at("/model/ignore_merges").asBoolean()).isEqualTo(theirs.at("/model/ignore_merges").asBoolean());
+        assertThat(ours.at("/model/ignore_merges").asBoolean())
+                .isEqualTo(theirs.at("/model/ignore_merges").asBoolean());
         assertThat(ours.at("/post_processor/single/0/SpecialToken/id").asText()).isEqualTo("<|begin_of_text|>");
     }
 
@@ -40,7 +43,8 @@ class GgufTokenizerJsonTest {
         JsonNode theirs = JSON.readTree(Fixtures.tokenizerJson("qwen3").toFile());
         assertThat(vocab(ours)).isEqualTo(vocab(theirs));
         assertThat(GgufVocabFilesTest.mergesOf(ours)).isEqualTo(GgufVocabFilesTest.mergesOf(theirs));
-        assertThat(added(ours).subList(0, 3)).isEqualTo(added(theirs).subList(0, 3)); // <|endoftext|>, <|im_start|>, <|im_end|>
+        assertThat(added(ours).subList(0, 3))
+                .isEqualTo(added(theirs).subList(0, 3)); // <|endoftext|>, <|im_start|>, <|im_end|>
         assertThat(regex(ours)).isEqualTo(regex(theirs));
         assertThat(ours.at("/normalizer/type").asText()).isEqualTo("NFC");
     }
@@ -63,19 +67,24 @@ class GgufTokenizerJsonTest {
 
     private static Map<String, Integer> vocab(JsonNode tj) {
         Map<String, Integer> m = new HashMap<>();
-        tj.at("/model/vocab").properties().forEach(e -> m.put(e.getKey(), e.getValue().asInt()));
+        tj.at("/model/vocab")
+                .properties()
+                .forEach(e -> m.put(e.getKey(), e.getValue().asInt()));
         return m;
     }
 
     private static List<String> added(JsonNode tj) {
         List<String> out = new ArrayList<>();
-        for (JsonNode a : tj.path("added_tokens")) out.add(a.path("id").asInt() + " " + a.path("content").asText() + " " + a.path("special").asBoolean());
+        for (JsonNode a : tj.path("added_tokens"))
+            out.add(a.path("id").asInt() + " " + a.path("content").asText() + " "
+                    + a.path("special").asBoolean());
         return out;
     }
 
     private static String regex(JsonNode tj) {
         for (JsonNode p : tj.at("/pre_tokenizer/pretokenizers"))
-            if (p.path("type").asText().equals("Split")) return p.at("/pattern/Regex").asText();
+            if (p.path("type").asText().equals("Split"))
+                return p.at("/pattern/Regex").asText();
         return null;
     }
 }

@@ -82,7 +82,8 @@ class GgufVocabFilesTest {
             assertThat(tokens.subList(0, 259)).isEqualTo(vocabOf(tj, 259));
             assertThat(g.getFloatArray("tokenizer.ggml.scores")).hasSize(tokens.size());
             assertThat(g.getIntArray("tokenizer.ggml.token_type")).hasSize(tokens.size());
-            assertThat(g.getInt("tokenizer.ggml.bos_token_id")).isEqualTo(tj.at("/added_tokens/1/id").asInt());
+            assertThat(g.getInt("tokenizer.ggml.bos_token_id"))
+                    .isEqualTo(tj.at("/added_tokens/1/id").asInt());
             assertThat(tokens.get(g.getInt("tokenizer.ggml.eos_token_id"))).isEqualTo("</s>");
             assertThat(tokens.get(g.getInt("tokenizer.ggml.unknown_token_id"))).isEqualTo("<unk>");
             assertThat(g.getBoolean("tokenizer.ggml.add_bos_token", false)).isTrue();
@@ -99,7 +100,8 @@ class GgufVocabFilesTest {
             List<String> tokens = g.getStringList("tokenizer.ggml.tokens");
             Map<Integer, Integer> byteOf = byteLevelDecoder();
             List<String> inputs = testInputs(Fixtures.require("llama.cpp/models/ggml-vocab-" + vocab + ".gguf.inp"));
-            List<String> outputs = Files.readAllLines(Fixtures.require("llama.cpp/models/ggml-vocab-" + vocab + ".gguf.out"));
+            List<String> outputs =
+                    Files.readAllLines(Fixtures.require("llama.cpp/models/ggml-vocab-" + vocab + ".gguf.out"));
             assertThat(inputs).hasSize(outputs.size()).hasSizeGreaterThan(30);
             for (int i = 0; i < inputs.size(); i++) {
                 ByteArrayOutputStream text = new ByteArrayOutputStream();
@@ -107,7 +109,9 @@ class GgufVocabFilesTest {
                     if (id.isEmpty()) continue;
                     tokens.get(Integer.parseInt(id)).codePoints().forEach(c -> text.write(byteOf.get(c)));
                 }
-                assertThat(text.toString(StandardCharsets.UTF_8)).as("test vector %d of %s", i, vocab).isEqualTo(inputs.get(i));
+                assertThat(text.toString(StandardCharsets.UTF_8))
+                        .as("test vector %d of %s", i, vocab)
+                        .isEqualTo(inputs.get(i));
             }
         }
     }
@@ -132,7 +136,8 @@ class GgufVocabFilesTest {
             if (id < size) byId[id] = e.getKey();
         });
         for (JsonNode a : tokenizerJson.path("added_tokens"))
-            if (a.path("id").asInt() < size) byId[a.path("id").asInt()] = a.path("content").asText();
+            if (a.path("id").asInt() < size)
+                byId[a.path("id").asInt()] = a.path("content").asText();
         return List.of(byId);
     }
 

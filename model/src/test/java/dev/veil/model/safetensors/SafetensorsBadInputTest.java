@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Every corrupt or truncated safetensors input fails with one IOException "PATH: problem". */
 class SafetensorsBadInputTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private Path file(String header, int dataBytes) throws IOException {
         byte[] h = header.getBytes(StandardCharsets.UTF_8);
@@ -29,7 +30,9 @@ class SafetensorsBadInputTest {
     }
 
     private static void fails(Path p, String message) {
-        assertThatThrownBy(() -> SafetensorsFile.open(p).close()).isInstanceOf(IOException.class).hasMessage(p + ": " + message);
+        assertThatThrownBy(() -> SafetensorsFile.open(p).close())
+                .isInstanceOf(IOException.class)
+                .hasMessage(p + ": " + message);
     }
 
     @Test
@@ -47,27 +50,40 @@ class SafetensorsBadInputTest {
     @Test
     void headerLengthPastTheEnd() throws IOException {
         Path p = tmp.resolve("past.safetensors");
-        Files.write(p, ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN).putLong(1000).array());
+        Files.write(
+                p,
+                ByteBuffer.allocate(20)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(1000)
+                        .array());
         fails(p, "truncated: header length 1000 runs past the end of the file (20 bytes)");
     }
 
     @Test
     void implausibleHeaderLength() throws IOException {
         Path p = tmp.resolve("huge.safetensors");
-        Files.write(p, ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN).putLong(-2).array());
+        Files.write(
+                p,
+                ByteBuffer.allocate(20)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(-2)
+                        .array());
         fails(p, "not a safetensors file (header length 18446744073709551614 is not plausible)");
     }
 
     @Test
     void headerIsNotJson() throws IOException {
         Path p = file("{\"a\": [1, 2", 0);
-        assertThatThrownBy(() -> SafetensorsFile.open(p)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> SafetensorsFile.open(p))
+                .isInstanceOf(IOException.class)
                 .hasMessageStartingWith(p + ": header is not valid JSON (");
     }
 
     @Test
     void duplicateTensorName() throws IOException {
-        Path p = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8);
+        Path p = file(
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                8);
         fails(p, "header is not valid JSON (Duplicate field 'a')");
     }
 
@@ -103,14 +119,17 @@ class SafetensorsBadInputTest {
 
     @Test
     void overlappingTensors() throws IOException {
-        Path p = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12);
+        Path p = file(
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                12);
         fails(p, "tensors 'a' and 'b' overlap");
     }
 
     @Test
     void truncatedRealFile() throws IOException {
         Path p = tmp.resolve("cut.safetensors");
-        SafetensorsWriter.write(p, List.of(Tensor.ofFloats("a", new float[4], 4), Tensor.ofFloats("b", new float[4], 4)), Map.of());
+        SafetensorsWriter.write(
+                p, List.of(Tensor.ofFloats("a", new float[4], 4), Tensor.ofFloats("b", new float[4], 4)), Map.of());
         byte[] bytes = Files.readAllBytes(p);
         Files.write(p, Arrays.copyOf(bytes, bytes.length - 5));
         fails(p, "truncated: tensor 'b' data_offsets [16,32] run past the end of the data (27 bytes)");
@@ -119,25 +138,35 @@ class SafetensorsBadInputTest {
     @Test
     void indexListsAMissingShard() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("sharded"));
-        Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": {\"a\": \"model-00001-of-00002.safetensors\"}}");
-        assertThatThrownBy(() -> SafetensorsWeights.open(dir)).isInstanceOf(IOException.class)
-                .hasMessage(dir.resolve("model-00001-of-00002.safetensors") + ": missing shard listed in model.safetensors.index.json");
+        Files.writeString(
+                dir.resolve("model.safetensors.index.json"),
+                "{\"weight_map\": {\"a\": \"model-00001-of-00002.safetensors\"}}");
+        assertThatThrownBy(() -> SafetensorsWeights.open(dir))
+                .isInstanceOf(IOException.class)
+                .hasMessage(dir.resolve("model-00001-of-00002.safetensors")
+                        + ": missing shard listed in model.safetensors.index.json");
     }
 
     @Test
     void indexListsATensorTheShardLacks() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("sharded2"));
-        SafetensorsWriter.write(dir.resolve("s1.safetensors"), List.of(Tensor.ofFloats("a", new float[1], 1)), Map.of());
-        Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": {\"a\": \"s1.safetensors\", \"b\": \"s1.safetensors\"}}");
-        assertThatThrownBy(() -> SafetensorsWeights.open(dir)).isInstanceOf(IOException.class)
-                .hasMessage(dir.resolve("s1.safetensors") + ": no tensor 'b' although model.safetensors.index.json lists it there");
+        SafetensorsWriter.write(
+                dir.resolve("s1.safetensors"), List.of(Tensor.ofFloats("a", new float[1], 1)), Map.of());
+        Files.writeString(
+                dir.resolve("model.safetensors.index.json"),
+                "{\"weight_map\": {\"a\": \"s1.safetensors\", \"b\": \"s1.safetensors\"}}");
+        assertThatThrownBy(() -> SafetensorsWeights.open(dir))
+                .isInstanceOf(IOException.class)
+                .hasMessage(dir.resolve("s1.safetensors")
+                        + ": no tensor 'b' although model.safetensors.index.json lists it there");
     }
 
     @Test
     void indexIsNotJson() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("sharded3"));
         Files.writeString(dir.resolve("model.safetensors.index.json"), "{ nope");
-        assertThatThrownBy(() -> SafetensorsWeights.open(dir)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> SafetensorsWeights.open(dir))
+                .isInstanceOf(IOException.class)
                 .hasMessageStartingWith(dir.resolve("model.safetensors.index.json") + ": not valid JSON (");
     }
 }

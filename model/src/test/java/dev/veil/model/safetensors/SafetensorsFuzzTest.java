@@ -27,7 +27,8 @@ class SafetensorsFuzzTest {
             return;
         }
         try (f) {
-            for (TensorSpec s : f.specs()) assertThat(f.tensor(s.name()).data().byteSize()).isEqualTo(s.byteSize());
+            for (TensorSpec s : f.specs())
+                assertThat(f.tensor(s.name()).data().byteSize()).isEqualTo(s.byteSize());
         }
     }
 }

@@ -23,7 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 class SafetensorsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    @TempDir Path tmp;
+
+    @TempDir
+    Path tmp;
 
     /** A file laid out by hand from the format description, as torch/safetensors writes it. */
     @Test
@@ -102,10 +104,12 @@ class SafetensorsTest {
         Tensor b = Tensor.ofFloats("b", new float[] {3}, 1);
         Path file = tmp.resolve("partial.safetensors");
         SafetensorsWriter w = SafetensorsWriter.create(file, List.of(TensorSpec.of(a), TensorSpec.of(b)), Map.of());
-        assertThatThrownBy(() -> w.write(b)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> w.write(b))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage(file + ": expected tensor a F32[2] next, got b F32[1]");
         w.write(a);
-        assertThatThrownBy(w::close).isInstanceOf(IOException.class)
+        assertThatThrownBy(w::close)
+                .isInstanceOf(IOException.class)
                 .hasMessage(file + ": only 1 of 2 tensors were written (next: b); nothing was saved");
         assertThat(Files.list(tmp)).isEmpty();
     }
@@ -113,14 +117,20 @@ class SafetensorsTest {
     @Test
     void shardedWriterSplitsByMaxSizeAndTheIndexReadsBack() throws IOException {
         List<Tensor> tensors = new ArrayList<>();
-        for (int i = 0; i < 5; i++) tensors.add(Tensor.ofFloats("layer" + i, new float[] {i, i + 0.5f, -i}, 3)); // 12 bytes each
+        for (int i = 0; i < 5; i++)
+            tensors.add(Tensor.ofFloats("layer" + i, new float[] {i, i + 0.5f, -i}, 3)); // 12 bytes each
         Path dir = tmp.resolve("model");
-        try (ShardedSafetensorsWriter w = ShardedSafetensorsWriter.create(dir, tensors.stream().map(TensorSpec::of).toList(), Map.of("format", "pt"), 25)) {
-            assertThat(w.fileNames()).containsExactly("model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
-                    "model-00003-of-00003.safetensors");
+        try (ShardedSafetensorsWriter w = ShardedSafetensorsWriter.create(
+                dir, tensors.stream().map(TensorSpec::of).toList(), Map.of("format", "pt"), 25)) {
+            assertThat(w.fileNames())
+                    .containsExactly(
+                            "model-00001-of-00003.safetensors",
+                            "model-00002-of-00003.safetensors",
+                            "model-00003-of-00003.safetensors");
             for (Tensor t : tensors) w.write(t);
         }
-        JsonNode index = JSON.readTree(dir.resolve("model.safetensors.index.json").toFile());
+        JsonNode index =
+                JSON.readTree(dir.resolve("model.safetensors.index.json").toFile());
         assertThat(index.at("/metadata/total_size").asLong()).isEqualTo(60);
         assertThat(index.at("/weight_map/layer4").asText()).isEqualTo("model-00003-of-00003.safetensors");
         assertThat(index.at("/weight_map/layer1").asText()).isEqualTo("model-00001-of-00003.safetensors");
@@ -136,7 +146,8 @@ class SafetensorsTest {
     void shardedWriterWritesASingleFileWhenEverythingFits() throws IOException {
         Tensor t = Tensor.ofFloats("x", new float[] {1}, 1);
         Path dir = tmp.resolve("one");
-        try (ShardedSafetensorsWriter w = ShardedSafetensorsWriter.create(dir, List.of(TensorSpec.of(t)), Map.of(), 1 << 20)) {
+        try (ShardedSafetensorsWriter w =
+                ShardedSafetensorsWriter.create(dir, List.of(TensorSpec.of(t)), Map.of(), 1 << 20)) {
             w.write(t);
         }
         try (var files = Files.list(dir)) {
@@ -150,6 +161,8 @@ class SafetensorsTest {
     static void assertSameBits(Tensor actual, Tensor expected) {
         assertThat(actual.dtype()).as(expected.name()).isEqualTo(expected.dtype());
         assertThat(actual.shape()).as(expected.name()).isEqualTo(expected.shape());
-        assertThat(actual.data().mismatch(expected.data())).as(expected.name() + " bytes").isEqualTo(-1);
+        assertThat(actual.data().mismatch(expected.data()))
+                .as(expected.name() + " bytes")
+                .isEqualTo(-1);
     }
 }

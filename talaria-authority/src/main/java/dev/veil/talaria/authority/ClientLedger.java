@@ -37,8 +37,12 @@ final class ClientLedger {
         b[1] = now;
         if (b[0] < 1) {
             long waitSeconds = (long) Math.ceil((1 - b[0]) * 60 / setupsPerMinute);
-            throw new HttpError(429, String.format("client '%s' asked for more than %s setups a minute; retry in %d s",
-                    client, fmt(setupsPerMinute), waitSeconds), Map.of("Retry-After", Long.toString(waitSeconds)));
+            throw new HttpError(
+                    429,
+                    String.format(
+                            "client '%s' asked for more than %s setups a minute; retry in %d s",
+                            client, fmt(setupsPerMinute), waitSeconds),
+                    Map.of("Retry-After", Long.toString(waitSeconds)));
         }
         b[0] -= 1;
     }
@@ -56,14 +60,23 @@ final class ClientLedger {
             long add = SetupAuthority.directions(n, config, plan), has = held.getOrDefault(n, 0L);
             long cap = budget.capFor(n.inDim(config));
             if (add > 0 && has + add > cap)
-                throw new HttpError(403, String.format("client '%s' has received %d input directions of %s's weights (d_in = %d) "
-                        + "and this setup would add %d, over its cap of %d: %s Ask for fewer rows (shorter requests, or "
-                        + "--check-vectors 0), or ask the operator for a larger --row-budget (for an attested client, whose "
-                        + "image is trusted not to extract the weights).", client, has, n, n.inDim(config), add, cap,
-                        budget.directions() == RowBudget.DEFAULT_CAP
-                                ? "with d_in independent directions and their products a client can solve for W, so the "
-                                        + "default cap is d_in - 1."
-                                : "the operator set this cap."));
+                throw new HttpError(
+                        403,
+                        String.format(
+                                "client '%s' has received %d input directions of %s's weights (d_in = %d) "
+                                        + "and this setup would add %d, over its cap of %d: %s Ask for fewer rows (shorter requests, or "
+                                        + "--check-vectors 0), or ask the operator for a larger --row-budget (for an attested client, whose "
+                                        + "image is trusted not to extract the weights).",
+                                client,
+                                has,
+                                n,
+                                n.inDim(config),
+                                add,
+                                cap,
+                                budget.directions() == RowBudget.DEFAULT_CAP
+                                        ? "with d_in independent directions and their products a client can solve for W, so the "
+                                                + "default cap is d_in - 1."
+                                        : "the operator set this cap."));
             if (add > 0) wants.put(n, add);
         }
         wants.forEach((n, add) -> held.merge(n, add, Long::sum));

@@ -35,7 +35,9 @@ public record RowBudget(long directions) {
                 try {
                     yield new RowBudget(Long.parseLong(s.trim()));
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("row budget must be a number, 'default' (d_in - 1 per product) or 'unlimited', not '" + s + "'");
+                    throw new IllegalArgumentException(
+                            "row budget must be a number, 'default' (d_in - 1 per product) or 'unlimited', not '" + s
+                                    + "'");
                 }
             }
         };
@@ -43,6 +45,8 @@ public record RowBudget(long directions) {
 
     @Override
     public String toString() {
-        return directions == DEFAULT_CAP ? "default" : directions == Long.MAX_VALUE ? "unlimited" : Long.toString(directions);
+        return directions == DEFAULT_CAP
+                ? "default"
+                : directions == Long.MAX_VALUE ? "unlimited" : Long.toString(directions);
     }
 }

@@ -43,12 +43,14 @@ public final class SetupAuthority {
         for (ModelName n : ModelName.all(model.config())) {
             FoldedProduct p = model.get(n);
             MaskSpec spec = plan.spec(n);
-            float[] rPub = timesWeights(MaskPrg.derive(request.seed(), SetupPlan.basisLabel(n)), spec.rankFor(p.inDim()), p);
+            float[] rPub =
+                    timesWeights(MaskPrg.derive(request.seed(), SetupPlan.basisLabel(n)), spec.rankFor(p.inDim()), p);
             float[] poolU = timesWeights(MaskPrg.derive(request.seed(), SetupPlan.poolLabel(n)), spec.poolRows(), p);
             int k = plan.checkVectors(n);
             float[] checkW = new float[k * p.inDim()], checkB = new float[k];
             if (k > 0) {
-                float[] v = MaskPrg.derive(request.seed(), SetupPlan.checkLabel(n)).gaussians(k * p.outDim(), 1.0);
+                float[] v =
+                        MaskPrg.derive(request.seed(), SetupPlan.checkLabel(n)).gaussians(k * p.outDim(), 1.0);
                 for (int j = 0; j < k; j++) checkVector(p, v, j, checkW, checkB);
             }
             out.put(n, new SetupBundle.Material(rPub, poolU, checkW, checkB));
@@ -68,9 +70,11 @@ public final class SetupAuthority {
     public void checkBundleSize(SetupPlan plan, long limit, String why) {
         long bytes = bundleBytes(plan);
         if (bytes > limit)
-            throw new IllegalArgumentException(String.format("this setup's material would be %.1f GB (%s, and as many rows "
-                    + "of every product to compute); ask for fewer rows: a smaller pool (--mask pool:N, --embed-mask pool:N), "
-                    + "a smaller ReMO rank, or --refresh request (pools sized to each request)", bytes / 1e9, why));
+            throw new IllegalArgumentException(String.format(
+                    "this setup's material would be %.1f GB (%s, and as many rows "
+                            + "of every product to compute); ask for fewer rows: a smaller pool (--mask pool:N, --embed-mask pool:N), "
+                            + "a smaller ReMO rank, or --refresh request (pools sized to each request)",
+                    bytes / 1e9, why));
     }
 
     /** The bytes of the bundle {@code plan} asks for (its floats; the encoded reply is as large again). */
@@ -114,7 +118,7 @@ public final class SetupAuthority {
         int in = p.inDim(), outDim = p.outDim();
         double[] acc = new double[in];
         double beta = 0;
-        float[] w = p.weight();   // read once: weight() is a volatile read, which kept this loop from being vectorised
+        float[] w = p.weight(); // read once: weight() is a volatile read, which kept this loop from being vectorised
         for (int o = 0; o < outDim; o++) {
             double vo = v[j * outDim + o];
             for (int k = 0; k < in; k++) acc[k] += vo * w[o * in + k];

@@ -9,8 +9,8 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -54,11 +54,14 @@ public final class SetupClients {
             String[] f = line.split("\\s+");
             String where = file + " line " + (i + 1) + ": ";
             if (f.length < 2 || f.length > 3)
-                throw new IllegalArgumentException(where + "expected CLIENT-ID SHA256-HEX [ROW-BUDGET], got " + f.length + " fields");
+                throw new IllegalArgumentException(
+                        where + "expected CLIENT-ID SHA256-HEX [ROW-BUDGET], got " + f.length + " fields");
             if (!f[1].matches("[0-9a-fA-F]{64}"))
-                throw new IllegalArgumentException(where + "the token hash must be 64 hex digits (SHA-256; never the token itself)");
+                throw new IllegalArgumentException(
+                        where + "the token hash must be 64 hex digits (SHA-256; never the token itself)");
             try {
-                out.add(new Client(f[0], HEX.parseHex(f[1].toLowerCase()), f.length == 3 ? RowBudget.parse(f[2]) : null));
+                out.add(new Client(
+                        f[0], HEX.parseHex(f[1].toLowerCase()), f.length == 3 ? RowBudget.parse(f[2]) : null));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(where + e.getMessage());
             }
@@ -74,8 +77,7 @@ public final class SetupClients {
     public Optional<Client> authenticate(String token) {
         byte[] h = hash(token);
         Client found = null;
-        for (Client c : clients)
-            if (MessageDigest.isEqual(h, c.tokenHash()) && found == null) found = c;
+        for (Client c : clients) if (MessageDigest.isEqual(h, c.tokenHash()) && found == null) found = c;
         return Optional.ofNullable(found);
     }
 

@@ -51,6 +51,7 @@ public final class SetupServer implements AutoCloseable {
         if (System.getProperty("sun.net.httpserver.maxReqTime") == null)
             System.setProperty("sun.net.httpserver.maxReqTime", "30");
     }
+
     public static final String PATH = "/v1/talaria/setup";
     /** The largest request body read: a setup request is ~200 bytes of JSON. */
     public static final int MAX_BODY = 1 << 16;
@@ -66,20 +67,39 @@ public final class SetupServer implements AutoCloseable {
      * @param maxBundleBytes  the largest bundle one setup may ask for (at most one reply: {@link SetupAuthority#REPLY_LIMIT_BYTES})
      * @param tls             the server's TLS context, or null for plain HTTP (loopback only)
      */
-    public record Options(String host, int port, SetupClients clients, RowBudget budget, int maxConcurrent,
-                          Duration queueWait, double setupsPerMinute, long maxBundleBytes, SSLContext tls) {
+    public record Options(
+            String host,
+            int port,
+            SetupClients clients,
+            RowBudget budget,
+            int maxConcurrent,
+            Duration queueWait,
+            double setupsPerMinute,
+            long maxBundleBytes,
+            SSLContext tls) {
 
         public Options {
-            if (maxConcurrent < 1) throw new IllegalArgumentException("concurrent setups must be >= 1, got " + maxConcurrent);
-            if (setupsPerMinute < 0) throw new IllegalArgumentException("setups per minute must be >= 0, got " + setupsPerMinute);
+            if (maxConcurrent < 1)
+                throw new IllegalArgumentException("concurrent setups must be >= 1, got " + maxConcurrent);
+            if (setupsPerMinute < 0)
+                throw new IllegalArgumentException("setups per minute must be >= 0, got " + setupsPerMinute);
             if (maxBundleBytes < 1 || maxBundleBytes > SetupAuthority.REPLY_LIMIT_BYTES)
-                throw new IllegalArgumentException("bundle limit must be 1.." + SetupAuthority.REPLY_LIMIT_BYTES + " bytes, got " + maxBundleBytes);
+                throw new IllegalArgumentException("bundle limit must be 1.." + SetupAuthority.REPLY_LIMIT_BYTES
+                        + " bytes, got " + maxBundleBytes);
         }
 
         /** The deployment defaults: authentication, d_in − 1 directions per product, 2 setups at once, 60 a minute. */
         public static Options secure(String host, int port, SetupClients clients) {
-            return new Options(host, port, clients, RowBudget.DEFAULT, 2, Duration.ofSeconds(5), 60,
-                    SetupAuthority.REPLY_LIMIT_BYTES, null);
+            return new Options(
+                    host,
+                    port,
+                    clients,
+                    RowBudget.DEFAULT,
+                    2,
+                    Duration.ofSeconds(5),
+                    60,
+                    SetupAuthority.REPLY_LIMIT_BYTES,
+                    null);
         }
 
         /**
@@ -87,8 +107,16 @@ public final class SetupServer implements AutoCloseable {
          * Setups still compute two at a time; a long queue wait keeps a loaded test machine from seeing 503s.
          */
         public static Options insecureLoopback(int port) {
-            return new Options("127.0.0.1", port, null, RowBudget.UNLIMITED, 2, Duration.ofMinutes(5), 0,
-                    SetupAuthority.REPLY_LIMIT_BYTES, null);
+            return new Options(
+                    "127.0.0.1",
+                    port,
+                    null,
+                    RowBudget.UNLIMITED,
+                    2,
+                    Duration.ofMinutes(5),
+                    0,
+                    SetupAuthority.REPLY_LIMIT_BYTES,
+                    null);
         }
 
         public Options withClients(SetupClients c) {
@@ -112,7 +140,8 @@ public final class SetupServer implements AutoCloseable {
         }
 
         public Options withTls(SSLContext context) {
-            return new Options(host, port, clients, budget, maxConcurrent, queueWait, setupsPerMinute, maxBundleBytes, context);
+            return new Options(
+                    host, port, clients, budget, maxConcurrent, queueWait, setupsPerMinute, maxBundleBytes, context);
         }
     }
 
@@ -146,8 +175,18 @@ public final class SetupServer implements AutoCloseable {
     /** Runs an unauthenticated authority on loopback (tests, benchmarks, the demo): {@link Options#insecureLoopback}. */
     public static SetupServer start(SetupAuthority authority, String host, int port) throws IOException {
         Options o = Options.insecureLoopback(port);
-        return start(authority, new Options(host, port, null, o.budget(), o.maxConcurrent(), o.queueWait(),
-                o.setupsPerMinute(), o.maxBundleBytes(), null));
+        return start(
+                authority,
+                new Options(
+                        host,
+                        port,
+                        null,
+                        o.budget(),
+                        o.maxConcurrent(),
+                        o.queueWait(),
+                        o.setupsPerMinute(),
+                        o.maxBundleBytes(),
+                        null));
     }
 
     public static SetupServer start(SetupAuthority authority, Options options) throws IOException {
@@ -160,9 +199,15 @@ public final class SetupServer implements AutoCloseable {
                     + " every client needs a token (--clients FILE)");
         SetupServer s = new SetupServer(authority, options);
         s.http.start();
-        LOG.log(System.Logger.Level.INFO, "talaria setup authority on {0} ({1}; row budget {2}, {3} setups at once)", s.uri(),
-                options.clients() == null ? "NO AUTHENTICATION" : options.clients().size() + " client(s)",
-                options.budget(), options.maxConcurrent());
+        LOG.log(
+                System.Logger.Level.INFO,
+                "talaria setup authority on {0} ({1}; row budget {2}, {3} setups at once)",
+                s.uri(),
+                options.clients() == null
+                        ? "NO AUTHENTICATION"
+                        : options.clients().size() + " client(s)",
+                options.budget(),
+                options.maxConcurrent());
         return s;
     }
 
@@ -185,8 +230,8 @@ public final class SetupServer implements AutoCloseable {
     }
 
     public URI uri() {
-        return URI.create((options.tls() != null ? "https://" : "http://") + http.getAddress().getHostString() + ":"
-                + http.getAddress().getPort());
+        return URI.create((options.tls() != null ? "https://" : "http://")
+                + http.getAddress().getHostString() + ":" + http.getAddress().getPort());
     }
 
     /** Setups answered. */
@@ -213,17 +258,27 @@ public final class SetupServer implements AutoCloseable {
         try (ex) {
             try {
                 if (!ex.getRequestURI().getPath().equals(PATH))
-                    throw new HttpError(404, ex.getRequestURI().getPath() + " is not an endpoint of the setup authority (POST " + PATH + ")");
+                    throw new HttpError(
+                            404,
+                            ex.getRequestURI().getPath() + " is not an endpoint of the setup authority (POST " + PATH
+                                    + ")");
                 if (!ex.getRequestMethod().equals("POST"))
-                    throw new HttpError(405, ex.getRequestMethod() + " " + PATH + ": the setup authority takes POST only", Map.of("Allow", "POST"));
+                    throw new HttpError(
+                            405,
+                            ex.getRequestMethod() + " " + PATH + ": the setup authority takes POST only",
+                            Map.of("Allow", "POST"));
                 String client = authenticate(ex);
                 ledger.takeSetup(client);
                 SetupRequest req = SetupRequest.fromJson(Exchanges.body(ex, MAX_BODY));
-                authority.checkBundleSize(req.plan(), options.maxBundleBytes(), "over this authority's limit of "
-                        + options.maxBundleBytes() + " bytes per setup");
-                RowBudget budget = options.clients() == null ? options.budget()
+                authority.checkBundleSize(
+                        req.plan(),
+                        options.maxBundleBytes(),
+                        "over this authority's limit of " + options.maxBundleBytes() + " bytes per setup");
+                RowBudget budget = options.clients() == null
+                        ? options.budget()
                         : options.clients().budgetOf(client).orElse(options.budget());
-                Map<ModelName, Long> reserved = ledger.reserve(client, authority.model().config(), req.plan(), budget);
+                Map<ModelName, Long> reserved =
+                        ledger.reserve(client, authority.model().config(), req.plan(), budget);
                 boolean done = false;
                 try {
                     compute(ex, req);
@@ -249,10 +304,15 @@ public final class SetupServer implements AutoCloseable {
         Map<String, String> challenge = Map.of("WWW-Authenticate", "Bearer realm=\"veil-setup\"");
         String h = ex.getRequestHeaders().getFirst("Authorization");
         if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7))
-            throw new HttpError(401, "no bearer token: send 'Authorization: Bearer <token>' with the token the authority's "
-                    + "operator issued (veil talaria setup token; client: --setup-token or VEIL_SETUP_TOKEN)", challenge);
-        return options.clients().authenticate(h.substring(7).strip())
-                .orElseThrow(() -> new HttpError(401, "unknown bearer token (revoked, or issued by another authority)", challenge))
+            throw new HttpError(
+                    401,
+                    "no bearer token: send 'Authorization: Bearer <token>' with the token the authority's "
+                            + "operator issued (veil talaria setup token; client: --setup-token or VEIL_SETUP_TOKEN)",
+                    challenge);
+        return options.clients()
+                .authenticate(h.substring(7).strip())
+                .orElseThrow(() ->
+                        new HttpError(401, "unknown bearer token (revoked, or issued by another authority)", challenge))
                 .id();
     }
 
@@ -261,8 +321,11 @@ public final class SetupServer implements AutoCloseable {
         try {
             if (!slots.tryAcquire(options.queueWait().toMillis(), TimeUnit.MILLISECONDS)) {
                 long retry = Math.max(1, options.queueWait().toSeconds());
-                throw new HttpError(503, options.maxConcurrent() + " setups are computing and none finished within "
-                        + options.queueWait().toMillis() + " ms; retry later", Map.of("Retry-After", Long.toString(retry)));
+                throw new HttpError(
+                        503,
+                        options.maxConcurrent() + " setups are computing and none finished within "
+                                + options.queueWait().toMillis() + " ms; retry later",
+                        Map.of("Retry-After", Long.toString(retry)));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

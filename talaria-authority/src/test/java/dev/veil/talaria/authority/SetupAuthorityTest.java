@@ -30,7 +30,8 @@ class SetupAuthorityTest {
         SetupPlan plan = new SetupPlan(MaskSpec.remo(0.5), MaskSpec.pool(4), 2);
         SetupBundle bundle = new SetupAuthority(model).compute(new SetupRequest(seed, plan));
         Random r = new Random(9);
-        for (ModelName name : new ModelName[] {new ModelName(Product.QKV, 1), new ModelName(Product.DOWN, 0), ModelName.LM_HEAD}) {
+        for (ModelName name :
+                new ModelName[] {new ModelName(Product.QKV, 1), new ModelName(Product.DOWN, 0), ModelName.LM_HEAD}) {
             FoldedProduct p = model.get(name);
             int in = p.inDim(), out = p.outDim(), m = plan.hidden().rankFor(in);
             float[] basis = MaskPrg.derive(seed, SetupPlan.basisLabel(name)).gaussians(m * in, 1.0);
@@ -61,7 +62,8 @@ class SetupAuthorityTest {
                     lhs += (double) y[o] * v[k * out + o];
                     norm += (double) y[o] * y[o];
                 }
-                for (int i = 0; i < in; i++) rhs += (double) z[i] * bundle.get(name).checkW()[k * in + i];
+                for (int i = 0; i < in; i++)
+                    rhs += (double) z[i] * bundle.get(name).checkW()[k * in + i];
                 assertThat(Math.abs(lhs - rhs)).isLessThan(1e-5 * Math.sqrt(norm));
             }
         }

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The clients file: the line a new token makes authenticates that token and no other; mistakes name their line. */
 class SetupClientsTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void aTokensLineAuthenticatesItAndStoresOnlyItsHash() throws Exception {
@@ -20,8 +21,10 @@ class SetupClientsTest {
         String line = SetupClients.line("alice", alice, null);
         assertThat(line).matches("alice [0-9a-f]{64}").doesNotContain(alice);
         Path file = dir.resolve("clients");
-        Files.writeString(file, "# issued after attestation\n" + line + "\n\n" + SetupClients.line("bob", bob, RowBudget.UNLIMITED)
-                + "  # attested image v2\n");
+        Files.writeString(
+                file,
+                "# issued after attestation\n" + line + "\n\n" + SetupClients.line("bob", bob, RowBudget.UNLIMITED)
+                        + "  # attested image v2\n");
         SetupClients clients = SetupClients.read(file);
         assertThat(clients.size()).isEqualTo(2);
         assertThat(clients.authenticate(alice).orElseThrow().id()).isEqualTo("alice");
@@ -37,7 +40,8 @@ class SetupClientsTest {
     void mistakesAreNamedWithTheirLine() throws Exception {
         Path file = dir.resolve("clients");
         Files.writeString(file, SetupClients.line("a", "t", null) + "\nb some-token-in-clear\n");
-        assertThatThrownBy(() -> SetupClients.read(file)).hasMessageContaining("line 2: the token hash must be 64 hex digits");
+        assertThatThrownBy(() -> SetupClients.read(file))
+                .hasMessageContaining("line 2: the token hash must be 64 hex digits");
         Files.writeString(file, SetupClients.line("a", "t", null) + "\n" + SetupClients.line("a", "u", null) + "\n");
         assertThatThrownBy(() -> SetupClients.read(file)).hasMessageContaining("client 'a' is listed twice");
         Files.writeString(file, SetupClients.line("a", "t", null) + " lots\n");

@@ -24,6 +24,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -33,7 +34,6 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import java.util.Base64;
 
 /**
  * The setup authority over a loopback socket: who may set up (tokens), how much of each product a client may learn
@@ -44,7 +44,8 @@ class SetupServerTest {
 
     static final ModelConfig C = TinyModels.qwen2(); // d = 64, d_ff = 160, V = 384
     static final SetupAuthority AUTHORITY = new SetupAuthority(FoldedModel.fold(C, TinyModels.random(C, 4)));
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     static final String ALICE = SetupClients.newToken(), BOB = SetupClients.newToken(), CAROL = SetupClients.newToken();
     static final SetupClients CLIENTS = new SetupClients(List.of(
             new SetupClients.Client("alice", SetupClients.hash(ALICE), null),
@@ -52,6 +53,7 @@ class SetupServerTest {
             new SetupClients.Client("carol", SetupClients.hash(CAROL), new RowBudget(200))));
     /** 40 pool rows of every product and 1 check vector: 41 directions of each, under every default cap (63..383). */
     static final SetupPlan PLAN = new SetupPlan(MaskSpec.pool(40), MaskSpec.pool(40), 1);
+
     static final ExecutorService THREADS = Executors.newVirtualThreadPerTaskExecutor();
 
     @AfterAll
@@ -68,7 +70,8 @@ class SetupServerTest {
     }
 
     static HttpResponse<byte[]> post(SetupServer s, String token, byte[] body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.uri() + SetupServer.PATH)).timeout(Duration.ofMinutes(2))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.uri() + SetupServer.PATH))
+                .timeout(Duration.ofMinutes(2))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (token != null) b.header("Authorization", "Bearer " + token);
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -83,7 +86,8 @@ class SetupServerTest {
         SetupRequest req = new SetupRequest(MaskPrg.newSeed(), PLAN);
         HttpResponse<byte[]> r = post(s, token, req.toJson());
         assertThat(r.statusCode()).as(text(r)).isEqualTo(200);
-        int json = Integer.parseInt(r.headers().firstValue(V2Codec.HEADER_LENGTH).orElseThrow());
+        int json =
+                Integer.parseInt(r.headers().firstValue(V2Codec.HEADER_LENGTH).orElseThrow());
         SetupBundle b = SetupBundle.decode(r.body(), json, C, PLAN);
         assertThat(b.get(ModelName.LM_HEAD).poolU()).hasSize(40 * C.vocabSize());
     }
@@ -116,16 +120,23 @@ class SetupServerTest {
             // 41 more would make 82 directions of layer.0.qkv, whose d_in is 64: refused, nothing computed or counted
             HttpResponse<byte[]> r = post(s, ALICE, request(PLAN));
             assertThat(r.statusCode()).isEqualTo(403);
-            assertThat(text(r)).contains("client 'alice' has received 41 input directions of layer.0.qkv's weights (d_in = 64)")
-                    .contains("would add 41, over its cap of 63").contains("the default cap is d_in - 1");
+            assertThat(text(r))
+                    .contains("client 'alice' has received 41 input directions of layer.0.qkv's weights (d_in = 64)")
+                    .contains("would add 41, over its cap of 63")
+                    .contains("the default cap is d_in - 1");
             assertThat(s.sessions()).isEqualTo(1);
             assertThat(s.handedOut("alice", qkv)).isEqualTo(41);
             // what is left still fits: 22 = 21 pool rows + 1 check vector
-            assertThat(post(s, ALICE, request(new SetupPlan(MaskSpec.pool(21), MaskSpec.pool(21), 1))).statusCode()).isEqualTo(200);
+            assertThat(post(s, ALICE, request(new SetupPlan(MaskSpec.pool(21), MaskSpec.pool(21), 1)))
+                            .statusCode())
+                    .isEqualTo(200);
             assertThat(s.handedOut("alice", qkv)).isEqualTo(63);
-            assertThat(post(s, ALICE, request(new SetupPlan(MaskSpec.NONE, MaskSpec.NONE, 1))).statusCode()).isEqualTo(403);
+            assertThat(post(s, ALICE, request(new SetupPlan(MaskSpec.NONE, MaskSpec.NONE, 1)))
+                            .statusCode())
+                    .isEqualTo(403);
             // a ReMO basis counts its m rows: remo:0.5 is 32 of layer.0.qkv's 64
-            assertThat(SetupAuthority.directions(qkv, C, new SetupPlan(MaskSpec.remo(0.5), MaskSpec.NONE, 2))).isEqualTo(34);
+            assertThat(SetupAuthority.directions(qkv, C, new SetupPlan(MaskSpec.remo(0.5), MaskSpec.NONE, 2)))
+                    .isEqualTo(34);
             // budgets are per client
             assertSetupWorks(s, BOB);
             assertThat(s.handedOut("bob", qkv)).isEqualTo(41);
@@ -139,7 +150,10 @@ class SetupServerTest {
             HttpResponse<byte[]> r = post(s, ALICE, request(PLAN));
             assertThat(r.statusCode()).isEqualTo(403);
             // the server's budget applies to every product alike, the embedding first
-            assertThat(text(r)).contains("41 input directions of embed's weights").contains("cap of 50").contains("the operator set this cap");
+            assertThat(text(r))
+                    .contains("41 input directions of embed's weights")
+                    .contains("cap of 50")
+                    .contains("the operator set this cap");
             // carol's own budget (200) beats the server's and the default (63 for layer.0.qkv)
             for (int i = 0; i < 4; i++) assertSetupWorks(s, CAROL);
             assertThat(s.handedOut("carol", new ModelName(Product.QKV, 0))).isEqualTo(164);
@@ -158,7 +172,8 @@ class SetupServerTest {
             HttpResponse<byte[]> r = post(s, ALICE, request(PLAN));
             assertThat(r.statusCode()).isEqualTo(429);
             assertThat(text(r)).contains("client 'alice' asked for more than 1 setups a minute");
-            assertThat(Long.parseLong(r.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 60L);
+            assertThat(Long.parseLong(r.headers().firstValue("Retry-After").orElseThrow()))
+                    .isBetween(1L, 60L);
             assertSetupWorks(s, BOB);
         }
     }
@@ -192,18 +207,24 @@ class SetupServerTest {
     void atMostKSetupsHoldBundlesAtOnce() throws Exception {
         long bundle = AUTHORITY.bundleBytes(PLAN);
         // every request asks for the largest bundle this authority allows
-        SetupServer.Options o = options().withBudget(RowBudget.UNLIMITED).withMaxBundleBytes(bundle)
+        SetupServer.Options o = options()
+                .withBudget(RowBudget.UNLIMITED)
+                .withMaxBundleBytes(bundle)
                 .withConcurrency(2, Duration.ofMinutes(2));
         try (SetupServer s = SetupServer.start(AUTHORITY, o)) {
             CountDownLatch arrived = new CountDownLatch(2), release = new CountDownLatch(1);
             s.beforeCompute(holdUntil(arrived, release));
             List<Future<HttpResponse<byte[]>>> replies = new ArrayList<>();
-            for (String token : List.of(ALICE, BOB, CAROL)) replies.add(THREADS.submit(() -> post(s, token, request(PLAN))));
+            for (String token : List.of(ALICE, BOB, CAROL))
+                replies.add(THREADS.submit(() -> post(s, token, request(PLAN))));
             assertThat(arrived.await(2, TimeUnit.MINUTES)).isTrue();
             release.countDown();
-            for (var f : replies) assertThat(f.get(2, TimeUnit.MINUTES).statusCode()).isEqualTo(200);
+            for (var f : replies)
+                assertThat(f.get(2, TimeUnit.MINUTES).statusCode()).isEqualTo(200);
             // two held at once, each twice (material and encoded reply); the third waited for a slot
-            assertThat(s.peakBundleBytes()).isEqualTo(2 * 2 * bundle).isLessThanOrEqualTo(o.maxConcurrent() * 2 * o.maxBundleBytes());
+            assertThat(s.peakBundleBytes())
+                    .isEqualTo(2 * 2 * bundle)
+                    .isLessThanOrEqualTo(o.maxConcurrent() * 2 * o.maxBundleBytes());
             assertThat(s.sessions()).isEqualTo(3);
             // one byte over the limit is refused before any work
             HttpResponse<byte[]> big = post(s, ALICE, request(new SetupPlan(MaskSpec.pool(41), MaskSpec.pool(40), 1)));
@@ -240,27 +261,42 @@ class SetupServerTest {
             for (Bad bad : List.of(
                     new Bad("{not json", "setup request is not valid JSON"),
                     new Bad("[1, 2]", "setup request is not a JSON object"),
-                    new Bad("{\"seed\": \"AAAA\", \"hidden\": \"pool:4\", \"embed\": \"pool:4\", \"check_vectors\": 1}",
+                    new Bad(
+                            "{\"seed\": \"AAAA\", \"hidden\": \"pool:4\", \"embed\": \"pool:4\", \"check_vectors\": 1}",
                             "setup seed must be 32 bytes, got 3"),
-                    new Bad("{\"seed\": \"" + seed + "\", \"hidden\": \"pool:4\", \"embed\": \"pool:4\", \"check_vectors\": 1, \"lm_head\": \"pool:9\"}",
+                    new Bad(
+                            "{\"seed\": \"" + seed
+                                    + "\", \"hidden\": \"pool:4\", \"embed\": \"pool:4\", \"check_vectors\": 1, \"lm_head\": \"pool:9\"}",
                             "setup request has unknown field 'lm_head'"),
-                    new Bad("{\"seed\": \"" + seed + "\", \"hidden\": \"fancy:4\", \"embed\": \"pool:4\", \"check_vectors\": 1}",
+                    new Bad(
+                            "{\"seed\": \"" + seed
+                                    + "\", \"hidden\": \"fancy:4\", \"embed\": \"pool:4\", \"check_vectors\": 1}",
                             "setup request field 'hidden': unknown mask 'fancy:4'"),
-                    new Bad("{\"seed\": \"" + seed + "\", \"hidden\": \"pool:4\", \"embed\": \"pool:4\", \"check_vectors\": -1}",
+                    new Bad(
+                            "{\"seed\": \"" + seed
+                                    + "\", \"hidden\": \"pool:4\", \"embed\": \"pool:4\", \"check_vectors\": -1}",
                             "check vectors must be >= 0"))) {
                 HttpResponse<byte[]> r = post(s, ALICE, bad.body().getBytes(StandardCharsets.UTF_8));
                 assertThat(r.statusCode()).as(bad.body()).isEqualTo(400);
                 assertThat(text(r)).as(bad.body()).contains(bad.expected());
             }
-            HttpResponse<byte[]> get = HTTP.send(HttpRequest.newBuilder(URI.create(s.uri() + SetupServer.PATH))
-                    .header("Authorization", "Bearer " + ALICE).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> get = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(s.uri() + SetupServer.PATH))
+                            .header("Authorization", "Bearer " + ALICE)
+                            .GET()
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
             assertThat(get.statusCode()).isEqualTo(405);
             assertThat(get.headers().firstValue("Allow")).hasValue("POST");
-            HttpResponse<byte[]> path = HTTP.send(HttpRequest.newBuilder(URI.create(s.uri() + "/v2/models"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> path = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(s.uri() + "/v2/models"))
+                            .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
             assertThat(path.statusCode()).isEqualTo(404);
             assertThat(text(path)).contains("/v2/models is not an endpoint of the setup authority");
-            assertThat(rawPost(s, "Content-Length: 1000000000")).startsWith("HTTP/1.1 413")
+            assertThat(rawPost(s, "Content-Length: 1000000000"))
+                    .startsWith("HTTP/1.1 413")
                     .contains("request body of 1000000000 bytes exceeds the limit of 65536");
             assertThat(rawPost(s, "Content-Length: lots")).startsWith("HTTP/1.1 400"); // the JDK server's own check
             assertThat(s.sessions()).isZero();
@@ -275,7 +311,8 @@ class SetupServerTest {
             socket.setSoTimeout(60_000);
             OutputStream out = socket.getOutputStream();
             out.write(("POST " + SetupServer.PATH + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + ALICE + "\r\n"
-                    + header + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                            + header + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = socket.getInputStream();
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -285,10 +322,13 @@ class SetupServerTest {
     @Test
     void beyondLoopbackTheServerNeedsTlsAndTokens() throws Exception {
         assertThatThrownBy(() -> SetupServer.start(AUTHORITY, SetupServer.Options.secure("0.0.0.0", 0, CLIENTS)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("only with TLS (--tls-keystore FILE)");
-        assertThatThrownBy(() -> SetupServer.start(AUTHORITY, SetupServer.Options.secure("0.0.0.0", 0, null)
-                .withTls(SSLContext.getDefault())))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--insecure-no-auth is for loopback only");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("only with TLS (--tls-keystore FILE)");
+        assertThatThrownBy(() -> SetupServer.start(
+                        AUTHORITY,
+                        SetupServer.Options.secure("0.0.0.0", 0, null).withTls(SSLContext.getDefault())))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--insecure-no-auth is for loopback only");
         // on loopback, without tokens, every setup is the anonymous client's
         try (SetupServer s = SetupServer.start(AUTHORITY, SetupServer.Options.secure("127.0.0.1", 0, null))) {
             assertSetupWorks(s, null);

@@ -12,9 +12,9 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Arrays;
 
 /**
  * The client's side of the wire: KServe V2 infer calls to the cloud. Every call is idempotent (the cloud is stateless
@@ -25,7 +25,8 @@ public final class CloudConnection implements AutoCloseable {
 
     /** @param budget how long one call may keep retrying (long enough to ride out a cloud restart) */
     public record Retry(Duration budget, Duration firstBackoff, Duration maxBackoff) {
-        public static final Retry DEFAULT = new Retry(Duration.ofSeconds(30), Duration.ofMillis(20), Duration.ofSeconds(1));
+        public static final Retry DEFAULT =
+                new Retry(Duration.ofSeconds(30), Duration.ofMillis(20), Duration.ofSeconds(1));
 
         public static Retry none() {
             return new Retry(Duration.ZERO, Duration.ZERO, Duration.ZERO);
@@ -78,10 +79,14 @@ public final class CloudConnection implements AutoCloseable {
         } catch (IOException | IllegalArgumentException e) {
             throw new TalariaException("cloud " + base + " sent an unusable model config: " + e.getMessage(), e);
         }
-        String bad = check("vocab_size", c.vocabSize(), 1 << 21) + check("hidden_size", c.hiddenSize(), 1 << 16)
-                + check("intermediate_size", c.intermediateSize(), 1 << 18) + check("num_hidden_layers", c.numLayers(), 1024)
-                + check("num_attention_heads", c.numHeads(), 1024) + check("num_key_value_heads", c.numKvHeads(), 1024)
-                + check("head_dim", c.headDim(), 1024) + check("max_position_embeddings", c.maxPositionEmbeddings(), 1 << 24);
+        String bad = check("vocab_size", c.vocabSize(), 1 << 21)
+                + check("hidden_size", c.hiddenSize(), 1 << 16)
+                + check("intermediate_size", c.intermediateSize(), 1 << 18)
+                + check("num_hidden_layers", c.numLayers(), 1024)
+                + check("num_attention_heads", c.numHeads(), 1024)
+                + check("num_key_value_heads", c.numKvHeads(), 1024)
+                + check("head_dim", c.headDim(), 1024)
+                + check("max_position_embeddings", c.maxPositionEmbeddings(), 1 << 24);
         if (!bad.isEmpty()) throw new TalariaException("cloud " + base + " sent an unusable model config:" + bad);
         return c;
     }
@@ -91,15 +96,22 @@ public final class CloudConnection implements AutoCloseable {
      * γ_q, {@code [2·layer + 1]} γ_k, each of head_dim finite values, or a {@link TalariaException} naming what is wrong.
      */
     public float[][] fetchQkNorms(ModelConfig c) {
-        Transport.Reply r = send("/v2/talaria/qk_norm", Map.of(), null, REPLY_OVERHEAD + 32 * 2 * c.numLayers() * c.headDim(),
+        Transport.Reply r = send(
+                "/v2/talaria/qk_norm",
+                Map.of(),
+                null,
+                REPLY_OVERHEAD + 32 * 2 * c.numLayers() * c.headDim(),
                 "the q/k norm weights");
         float[][] out = new float[2 * c.numLayers()][];
         try {
             var rows = JSON.readTree(r.body()).path("qk_norm");
-            if (rows.size() != out.length) throw new IllegalArgumentException(rows.size() + " vectors, expected " + out.length);
+            if (rows.size() != out.length)
+                throw new IllegalArgumentException(rows.size() + " vectors, expected " + out.length);
             for (int i = 0; i < out.length; i++) {
                 var row = rows.get(i);
-                if (row.size() != c.headDim()) throw new IllegalArgumentException("vector " + i + " has " + row.size() + " values, expected " + c.headDim());
+                if (row.size() != c.headDim())
+                    throw new IllegalArgumentException(
+                            "vector " + i + " has " + row.size() + " values, expected " + c.headDim());
                 out[i] = new float[c.headDim()];
                 for (int j = 0; j < out[i].length; j++) {
                     out[i][j] = row.get(j).floatValue();
@@ -119,9 +131,10 @@ public final class CloudConnection implements AutoCloseable {
 
     /** {@code z[n × in] · Wᵀ (+b)} of product {@code name}, as the cloud computes it. */
     public float[] infer(ModelName name, float[] z, int n, int in, int out) {
-        V2Codec.Body body = new InferRequest(null, List.of(InferTensor.matrix("input", z, n, in)), List.of("output")).encode();
-        Map<String, String> headers = Map.of("Content-Type", V2Codec.CONTENT_TYPE,
-                V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()));
+        V2Codec.Body body =
+                new InferRequest(null, List.of(InferTensor.matrix("input", z, n, in)), List.of("output")).encode();
+        Map<String, String> headers = Map.of(
+                "Content-Type", V2Codec.CONTENT_TYPE, V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()));
         long t0 = System.nanoTime();
         // the reply is n × out floats and a JSON header: anything larger is refused before it is read
         int maxReply = (int) Math.min(Integer.MAX_VALUE - 8, REPLY_OVERHEAD + 4L * n * out);
@@ -129,15 +142,16 @@ public final class CloudConnection implements AutoCloseable {
         stats.waitNanos.addAndGet(System.nanoTime() - t0);
         InferTensor y;
         try {
-            String len = r.header(V2Codec.HEADER_LENGTH).orElseThrow(
-                    () -> new IllegalArgumentException("reply lacks " + V2Codec.HEADER_LENGTH));
+            String len = r.header(V2Codec.HEADER_LENGTH)
+                    .orElseThrow(() -> new IllegalArgumentException("reply lacks " + V2Codec.HEADER_LENGTH));
             y = InferResponse.decode(r.body(), Integer.parseInt(len.trim())).output("output");
         } catch (IllegalArgumentException e) {
-            throw new TalariaException("cloud " + base + " sent a malformed reply for " + name + ": " + e.getMessage(), e);
+            throw new TalariaException(
+                    "cloud " + base + " sent a malformed reply for " + name + ": " + e.getMessage(), e);
         }
         if (y.shape().length != 2 || y.shape()[0] != n || y.shape()[1] != out)
-            throw new TalariaException("cloud " + base + " answered " + name + " with shape " + Arrays.toString(y.shape())
-                    + ", expected [" + n + ", " + out + "]");
+            throw new TalariaException("cloud " + base + " answered " + name + " with shape "
+                    + Arrays.toString(y.shape()) + ", expected [" + n + ", " + out + "]");
         stats.roundTrips.incrementAndGet();
         stats.bytesSent.addAndGet(body.bytes().length);
         stats.bytesReceived.addAndGet(r.body().length);
@@ -147,7 +161,8 @@ public final class CloudConnection implements AutoCloseable {
     }
 
     /** Sends with retries on connection failures and 503s; other errors fail at once with the server's message. */
-    private Transport.Reply send(String path, Map<String, String> headers, byte[] body, int maxReplyBytes, String what) {
+    private Transport.Reply send(
+            String path, Map<String, String> headers, byte[] body, int maxReplyBytes, String what) {
         long deadline = System.nanoTime() + retry.budget().toNanos();
         long backoff = Math.max(1, retry.firstBackoff().toMillis());
         int attempts = 0;
@@ -160,7 +175,8 @@ public final class CloudConnection implements AutoCloseable {
                 if (r.status() == 200) return r;
                 String message = errorMessage(r.body());
                 if (r.status() != 503)
-                    throw new TalariaException("cloud " + base + " refused " + what + " (HTTP " + r.status() + "): " + message);
+                    throw new TalariaException(
+                            "cloud " + base + " refused " + what + " (HTTP " + r.status() + "): " + message);
                 failure = "HTTP 503: " + message;
             } catch (IOException e) {
                 failure = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
@@ -170,8 +186,10 @@ public final class CloudConnection implements AutoCloseable {
                 throw new TalariaException("interrupted while calling " + what, e);
             }
             if (System.nanoTime() + backoff * 1_000_000 > deadline)
-                throw new CloudUnavailableException("cloud " + base + " did not answer " + what + " after " + attempts
-                        + " attempt(s) within " + retry.budget().toMillis() + " ms: " + failure, cause);
+                throw new CloudUnavailableException(
+                        "cloud " + base + " did not answer " + what + " after " + attempts + " attempt(s) within "
+                                + retry.budget().toMillis() + " ms: " + failure,
+                        cause);
             stats.retries.incrementAndGet();
             try {
                 Thread.sleep(backoff);

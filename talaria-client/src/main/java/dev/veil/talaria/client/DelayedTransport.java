@@ -24,7 +24,8 @@ final class DelayedTransport implements Transport {
     }
 
     @Override
-    public Reply exchange(String path, Map<String, String> headers, byte[] body, int maxReplyBytes) throws IOException, InterruptedException {
+    public Reply exchange(String path, Map<String, String> headers, byte[] body, int maxReplyBytes)
+            throws IOException, InterruptedException {
         Reply r = inner.exchange(path, headers, body, maxReplyBytes);
         long until = System.nanoTime() + delayNanos;
         for (long left; (left = until - System.nanoTime()) > 0; ) {

@@ -38,14 +38,16 @@ public final class HttpSetupService implements SetupService {
     public HttpSetupService(URI base, String token, SSLContext tls) {
         this.endpoint = URI.create(base.toString().replaceAll("/+$", "") + PATH);
         this.token = token == null || token.isBlank() ? null : token.strip();
-        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10));
+        HttpClient.Builder b =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10));
         if (tls != null) b.sslContext(tls);
         this.http = b.build();
     }
 
     @Override
     public Reply setup(SetupRequest request, ModelConfig config) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(endpoint).timeout(Duration.ofMinutes(10))
+        HttpRequest.Builder b = HttpRequest.newBuilder(endpoint)
+                .timeout(Duration.ofMinutes(10))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(request.toJson()));
         if (token != null) b.header("Authorization", "Bearer " + token);
@@ -60,14 +62,19 @@ public final class HttpSetupService implements SetupService {
             throw new TalariaException("interrupted during setup", e);
         }
         if (resp.statusCode() != 200)
-            throw new TalariaException("setup authority " + endpoint + " refused the setup (HTTP " + resp.statusCode() + "): "
-                    + new String(resp.body(), StandardCharsets.UTF_8));
-        String len = resp.headers().firstValue(V2Codec.HEADER_LENGTH).orElseThrow(
-                () -> new TalariaException("setup authority " + endpoint + " reply lacks " + V2Codec.HEADER_LENGTH));
+            throw new TalariaException("setup authority " + endpoint + " refused the setup (HTTP " + resp.statusCode()
+                    + "): " + new String(resp.body(), StandardCharsets.UTF_8));
+        String len = resp.headers()
+                .firstValue(V2Codec.HEADER_LENGTH)
+                .orElseThrow(() ->
+                        new TalariaException("setup authority " + endpoint + " reply lacks " + V2Codec.HEADER_LENGTH));
         try {
-            return new Reply(SetupBundle.decode(resp.body(), Integer.parseInt(len.trim()), config, request.plan()), resp.body().length);
+            return new Reply(
+                    SetupBundle.decode(resp.body(), Integer.parseInt(len.trim()), config, request.plan()),
+                    resp.body().length);
         } catch (IllegalArgumentException e) {
-            throw new TalariaException("setup authority " + endpoint + " sent an unusable bundle: " + e.getMessage(), e);
+            throw new TalariaException(
+                    "setup authority " + endpoint + " sent an unusable bundle: " + e.getMessage(), e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.veil.talaria.client;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -9,21 +10,23 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.io.InputStream;
 
 /** The transport on java.net.http.HttpClient (HTTP/1.1, keep-alive). */
 final class JdkHttpTransport implements Transport {
 
     private final URI base;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
 
     JdkHttpTransport(URI base) {
         this.base = base;
     }
 
     @Override
-    public Reply exchange(String path, Map<String, String> headers, byte[] body, int maxReplyBytes) throws IOException, InterruptedException {
+    public Reply exchange(String path, Map<String, String> headers, byte[] body, int maxReplyBytes)
+            throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofMinutes(2));
         headers.forEach(b::header);
         b = body == null ? b.GET() : b.POST(HttpRequest.BodyPublishers.ofByteArray(body));

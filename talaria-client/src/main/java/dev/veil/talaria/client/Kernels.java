@@ -15,7 +15,8 @@ final class Kernels {
         FloatVector va = FloatVector.broadcast(F, a);
         int i = 0;
         for (int end = F.loopBound(len); i < end; i += F.length()) {
-            FloatVector.fromArray(F, x, xOff + i).fma(va, FloatVector.fromArray(F, y, yOff + i))
+            FloatVector.fromArray(F, x, xOff + i)
+                    .fma(va, FloatVector.fromArray(F, y, yOff + i))
                     .intoArray(y, yOff + i);
         }
         for (; i < len; i++) y[yOff + i] += a * x[xOff + i];

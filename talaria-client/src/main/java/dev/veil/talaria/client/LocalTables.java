@@ -52,8 +52,11 @@ final class LocalTables {
      * checked against {@code c}. A failed fetch is forgotten, so the next runtime tries again.
      */
     static CompletableFuture<LocalTables> shared(URI base, ModelConfig c) {
-        CompletableFuture<LocalTables> f = FETCHED.computeIfAbsent(base, b -> CompletableFuture.supplyAsync(
-                () -> new LocalTables(fetch(b, c)), r -> Thread.ofVirtual().name("talaria-tables").start(r)));
+        CompletableFuture<LocalTables> f = FETCHED.computeIfAbsent(
+                base,
+                b -> CompletableFuture.supplyAsync(
+                        () -> new LocalTables(fetch(b, c)),
+                        r -> Thread.ofVirtual().name("talaria-tables").start(r)));
         f.whenComplete((t, e) -> {
             if (e != null) FETCHED.remove(base, f);
         });
@@ -67,15 +70,25 @@ final class LocalTables {
     /** Fetches the table from the vendor's table server ({@code GET base/v1/talaria/embedding}), checked against {@code c}. */
     static EmbeddingTable fetch(URI base, ModelConfig c) {
         URI endpoint = URI.create(base.toString().replaceAll("/+$", "") + EmbeddingTable.PATH);
-        try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build()) {
-            HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(endpoint).timeout(Duration.ofMinutes(10)).GET().build(),
+        try (HttpClient http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10))
+                .build()) {
+            HttpResponse<InputStream> r = http.send(
+                    HttpRequest.newBuilder(endpoint)
+                            .timeout(Duration.ofMinutes(10))
+                            .GET()
+                            .build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             try (InputStream body = r.body()) {
                 if (r.statusCode() != 200)
                     throw new TalariaException("table server " + endpoint + " refused (HTTP " + r.statusCode() + "): "
                             + new String(body.readAllBytes(), StandardCharsets.UTF_8));
-                int json = Integer.parseInt(r.headers().firstValue(V2Codec.HEADER_LENGTH).orElseThrow(
-                        () -> new TalariaException("table server " + endpoint + " reply lacks " + V2Codec.HEADER_LENGTH)).trim());
+                int json = Integer.parseInt(r.headers()
+                        .firstValue(V2Codec.HEADER_LENGTH)
+                        .orElseThrow(() -> new TalariaException(
+                                "table server " + endpoint + " reply lacks " + V2Codec.HEADER_LENGTH))
+                        .trim());
                 return EmbeddingTable.decode(body, json, c);
             }
         } catch (IOException e) {
@@ -149,7 +162,8 @@ final class LocalTables {
         float sum = VectorMath.sum(evenAcc.add(oddAcc));
         for (; q < half; q++) {
             int v = w[wOff + q];
-            sum += Float.intBitsToFloat(v << 16) * pairs[pOff + q] + Float.intBitsToFloat(v & 0xffff0000) * pairs[pOff + half + q];
+            sum += Float.intBitsToFloat(v << 16) * pairs[pOff + q]
+                    + Float.intBitsToFloat(v & 0xffff0000) * pairs[pOff + half + q];
         }
         return sum;
     }

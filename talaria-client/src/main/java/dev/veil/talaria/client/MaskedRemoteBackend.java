@@ -11,12 +11,12 @@ import dev.veil.talaria.protocol.SetupBundle;
 import dev.veil.talaria.protocol.SetupPlan;
 import dev.veil.talaria.protocol.SetupRequest;
 import java.net.URI;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
-import java.util.Arrays;
 
 /**
  * The Talaria client's linear backend: every weight product of the engine's forward pass, the embedding included, is
@@ -34,6 +34,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
     private final ModelConfig config;
     /** The client's secret randomness: every call's mask coefficients and every session's seed. */
     private final MaskPrg entropy;
+
     private final WireStats stats;
     private Session session;
     private int expectedRows = Integer.MAX_VALUE;
@@ -100,7 +101,8 @@ public final class MaskedRemoteBackend implements LinearBackend {
     }
 
     /** With a given entropy stream and a table server: for reproducible experiments and tests only (see above). */
-    public MaskedRemoteBackend(CloudConnection cloud, SetupService setup, TalariaOptions options, MaskPrg entropy, URI tables) {
+    public MaskedRemoteBackend(
+            CloudConnection cloud, SetupService setup, TalariaOptions options, MaskPrg entropy, URI tables) {
         this.entropy = entropy;
         this.cloud = cloud;
         this.setup = setup;
@@ -109,10 +111,12 @@ public final class MaskedRemoteBackend implements LinearBackend {
         this.options = options.resolve(config);
         this.stats = cloud.stats();
         if (options.localHead() && !config.tieWordEmbeddings())
-            throw new IllegalArgumentException("a local LM head needs a tied model (the head is then the embedding table); "
-                    + "this model's head is its own tensor");
+            throw new IllegalArgumentException(
+                    "a local LM head needs a tied model (the head is then the embedding table); "
+                            + "this model's head is its own tensor");
         if (options.needsTable() && tables == null)
-            throw new IllegalArgumentException("a local embedding or LM head needs the vendor's table server (--tables URL)");
+            throw new IllegalArgumentException(
+                    "a local embedding or LM head needs the vendor's table server (--tables URL)");
         this.tables = !options.needsTable() ? null : LocalTables.shared(tables, config);
     }
 
@@ -177,7 +181,9 @@ public final class MaskedRemoteBackend implements LinearBackend {
      */
     public Supplier<PreparedSetup> preparer(int rows) {
         int r = Math.max(1, rows);
-        SetupPlan plan = options.refresh() == TalariaOptions.Refresh.REQUEST ? options.plan().capPools(r) : options.plan();
+        SetupPlan plan = options.refresh() == TalariaOptions.Refresh.REQUEST
+                ? options.plan().capPools(r)
+                : options.plan();
         byte[] seed;
         synchronized (this) {
             seed = entropy.nextSeed();
@@ -262,10 +268,10 @@ public final class MaskedRemoteBackend implements LinearBackend {
             masker = session().maskers().get(name);
             correction = masker.mask(z, n, sigma(name, x, n, in), entropy);
         } catch (ProductMasker.PoolExhaustedException e) {
-            session = takeSuccessor(n);   // a fresh seed brings a fresh pool
+            session = takeSuccessor(n); // a fresh seed brings a fresh pool
             masker = session().maskers().get(name);
-            if (masker.poolLeft() < n) throw new TalariaException(e.getMessage() + " and a call needs " + n
-                    + " rows: raise the pool size", e);
+            if (masker.poolLeft() < n)
+                throw new TalariaException(e.getMessage() + " and a call needs " + n + " rows: raise the pool size", e);
             correction = masker.mask(z, n, sigma(name, x, n, in), entropy);
         }
         float[] y = cloud.infer(name, z, n, in, outDim);
@@ -302,7 +308,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
             PreparedSetup p = f.join();
             return p.rows() >= rows ? establish(p) : null;
         } catch (RuntimeException e) {
-            return null;   // set up on the path instead, where a failure is reported
+            return null; // set up on the path instead, where a failure is reported
         }
     }
 
@@ -313,9 +319,12 @@ public final class MaskedRemoteBackend implements LinearBackend {
 
     /** A new secret seed, its unmasking material from the setup authority, and the maskers. */
     private Session establish() {
-        SetupPlan plan = options.refresh() == TalariaOptions.Refresh.REQUEST ? options.plan().capPools(expectedRows) : options.plan();
+        SetupPlan plan = options.refresh() == TalariaOptions.Refresh.REQUEST
+                ? options.plan().capPools(expectedRows)
+                : options.plan();
         byte[] seed = entropy.nextSeed();
-        return establish(new PreparedSetup(expectedRows, plan, seed, plan.empty() ? null : timedSetup(new SetupRequest(seed, plan))));
+        return establish(new PreparedSetup(
+                expectedRows, plan, seed, plan.empty() ? null : timedSetup(new SetupRequest(seed, plan))));
     }
 
     /** The maskers of a set-up session. */
@@ -337,7 +346,10 @@ public final class MaskedRemoteBackend implements LinearBackend {
     /** Largest relative deviation of an accepted reply in the current session's integrity checks. */
     public synchronized double worstCheckDeviation() {
         if (session == null) return 0;
-        return session.maskers().values().stream().mapToDouble(ProductMasker::worstCheck).max().orElse(0);
+        return session.maskers().values().stream()
+                .mapToDouble(ProductMasker::worstCheck)
+                .max()
+                .orElse(0);
     }
 
     @Override

@@ -28,10 +28,10 @@ final class ProductMasker {
     final int in, out;
     private final MaskSpec spec;
     private final int rank;
-    private final float[] basis;   // M_pub, rank × in
-    private final float[] rPub;    // R_pub = M_pub·Wᵀ, rank × out
+    private final float[] basis; // M_pub, rank × in
+    private final float[] rPub; // R_pub = M_pub·Wᵀ, rank × out
     private final MaskPrg poolStream;
-    private final float[] poolU;   // poolRows × out
+    private final float[] poolU; // poolRows × out
     private int poolNext;
     private final int checks;
     private final float[] checkV, checkW, checkB;
@@ -43,12 +43,16 @@ final class ProductMasker {
         this.out = name.outDim(c);
         this.spec = plan.spec(name);
         this.rank = spec.rankFor(in);
-        this.basis = rank == 0 ? null : MaskPrg.derive(seed, SetupPlan.basisLabel(name)).gaussians(rank * in, 1.0);
+        this.basis = rank == 0
+                ? null
+                : MaskPrg.derive(seed, SetupPlan.basisLabel(name)).gaussians(rank * in, 1.0);
         this.rPub = material == null ? null : material.rPub();
         this.poolStream = spec.kind() == MaskSpec.Kind.POOL ? MaskPrg.derive(seed, SetupPlan.poolLabel(name)) : null;
         this.poolU = material == null ? null : material.poolU();
         this.checks = plan.checkVectors(name);
-        this.checkV = checks == 0 ? null : MaskPrg.derive(seed, SetupPlan.checkLabel(name)).gaussians(checks * out, 1.0);
+        this.checkV = checks == 0
+                ? null
+                : MaskPrg.derive(seed, SetupPlan.checkLabel(name)).gaussians(checks * out, 1.0);
         this.checkW = material == null ? null : material.checkW();
         this.checkB = material == null ? null : material.checkB();
     }
@@ -66,7 +70,8 @@ final class ProductMasker {
         return switch (spec.kind()) {
             case NONE -> null;
             case REMO -> {
-                // summed in double and rounded once: the cloud multiplies the z actually sent, while P·R_pub removes the
+                // summed in double and rounded once: the cloud multiplies the z actually sent, while P·R_pub removes
+                // the
                 // exact P·M_pub, so the mask's own rounding stays in the result; summed in float over m terms it grew
                 // with σ·√m and, at the depth-scaled σ, flipped near-tied logits of a model's held-out text
                 float[] p = fresh.gaussians(n * rank, sigma / Math.sqrt(rank));
@@ -107,11 +112,14 @@ final class ProductMasker {
             for (int i = 0; i < n; i++) {
                 double lhs = Kernels.dot(y, i * out, checkV, k * out, out);
                 double rhs = Kernels.dot(z, i * in, checkW, k * in, in) + checkB[k];
-                double scale = Kernels.norm(y, i * out, out) + Kernels.norm(z, i * in, in) * wNorm / Math.sqrt(in) + Math.abs(checkB[k]);
+                double scale = Kernels.norm(y, i * out, out)
+                        + Kernels.norm(z, i * in, in) * wNorm / Math.sqrt(in)
+                        + Math.abs(checkB[k]);
                 double deviation = Math.abs(lhs - rhs) / Math.max(scale, Double.MIN_NORMAL);
                 worstCheck = Math.max(worstCheck, deviation);
                 if (!(deviation <= CHECK_TOLERANCE))
-                    throw new IntegrityException("the cloud's reply for " + name + " failed the integrity check (row " + i
+                    throw new IntegrityException("the cloud's reply for " + name + " failed the integrity check (row "
+                            + i
                             + ", check vector " + k + ": relative deviation " + String.format("%.3g", deviation)
                             + " > " + CHECK_TOLERANCE + "): it did not compute z·Wᵀ for the vouched-for weights");
             }

@@ -110,7 +110,8 @@ final class SocketTransport implements Transport {
         return exchange(connect(), path, headers, body, maxReplyBytes);
     }
 
-    private Reply exchange(Connection c, String path, Map<String, String> headers, byte[] body, int maxReplyBytes) throws IOException {
+    private Reply exchange(Connection c, String path, Map<String, String> headers, byte[] body, int maxReplyBytes)
+            throws IOException {
         try {
             write(c, path, headers, body);
             Reply r = read(c, path, maxReplyBytes);
@@ -137,7 +138,11 @@ final class SocketTransport implements Transport {
 
     private void write(Connection c, String path, Map<String, String> headers, byte[] body) throws IOException {
         StringBuilder h = new StringBuilder(256);
-        h.append(body == null ? "GET " : "POST ").append(path).append(" HTTP/1.1\r\nHost: ").append(hostHeader).append("\r\n");
+        h.append(body == null ? "GET " : "POST ")
+                .append(path)
+                .append(" HTTP/1.1\r\nHost: ")
+                .append(hostHeader)
+                .append("\r\n");
         headers.forEach((k, v) -> h.append(k).append(": ").append(v).append("\r\n"));
         if (body != null) h.append("Content-Length: ").append(body.length).append("\r\n");
         h.append("\r\n");
@@ -158,17 +163,23 @@ final class SocketTransport implements Transport {
         Map<String, String> headers = new HashMap<>();
         int lines = 0;
         for (String l; !(l = line(c)).isEmpty(); ) {
-            if (++lines > MAX_HEADERS) throw new TalariaException("the cloud's reply to " + path + " has over " + MAX_HEADERS + " headers: refused");
+            if (++lines > MAX_HEADERS)
+                throw new TalariaException(
+                        "the cloud's reply to " + path + " has over " + MAX_HEADERS + " headers: refused");
             int colon = l.indexOf(':');
-            if (colon > 0) headers.put(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim());
+            if (colon > 0)
+                headers.put(
+                        l.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                        l.substring(colon + 1).trim());
         }
         if (headers.containsKey("transfer-encoding"))
-            throw new TalariaException("the cloud's reply to " + path + " has Transfer-Encoding " + headers.get("transfer-encoding")
-                    + ": refused (Veil's cloud sends a Content-Length)");
+            throw new TalariaException("the cloud's reply to " + path + " has Transfer-Encoding "
+                    + headers.get("transfer-encoding") + ": refused (Veil's cloud sends a Content-Length)");
         String length = headers.get("content-length");
         if (length == null) return new Reply(code, headers, new byte[0]);
         if (!length.chars().allMatch(Character::isDigit) || length.isEmpty())
-            throw new TalariaException("the cloud's reply to " + path + " has Content-Length '" + length + "': refused");
+            throw new TalariaException(
+                    "the cloud's reply to " + path + " has Content-Length '" + length + "': refused");
         long declared = length.length() > 18 ? Long.MAX_VALUE : Long.parseLong(length);
         if (declared > maxReplyBytes) throw Transport.tooLarge(path, declared, maxReplyBytes);
         return new Reply(code, headers, c.readBytes((int) declared));
@@ -182,7 +193,8 @@ final class SocketTransport implements Transport {
             if (b < 0) throw new EOFException("connection closed by the cloud");
             if (b == '\n') break;
             if (b != '\r') sb.append((char) b);
-            if (sb.length() > MAX_LINE) throw new TalariaException("the cloud sent a reply header line over " + MAX_LINE + " bytes: refused");
+            if (sb.length() > MAX_LINE)
+                throw new TalariaException("the cloud sent a reply header line over " + MAX_LINE + " bytes: refused");
         }
         return sb.toString();
     }

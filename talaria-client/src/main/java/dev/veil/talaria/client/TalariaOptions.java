@@ -23,8 +23,15 @@ import java.util.Set;
  * @param localHead    the client also computes a tied model's LM head from that table: no LM-head call, no V logits
  *                     on the wire, no LM-head pool
  */
-public record TalariaOptions(MaskSpec hidden, MaskSpec embed, double maskScale, double embedScale, Refresh refresh,
-                             int checkVectors, boolean localEmbed, boolean localHead) {
+public record TalariaOptions(
+        MaskSpec hidden,
+        MaskSpec embed,
+        double maskScale,
+        double embedScale,
+        Refresh refresh,
+        int checkVectors,
+        boolean localEmbed,
+        boolean localHead) {
 
     public enum Refresh {
         /**
@@ -62,18 +69,28 @@ public record TalariaOptions(MaskSpec hidden, MaskSpec embed, double maskScale, 
     public static final double PER_VIEW = 2.0;
 
     public TalariaOptions {
-        if (!Double.isNaN(maskScale) && (!(maskScale > 0) || Double.isInfinite(maskScale))) throw new IllegalArgumentException("mask scale must be > 0, got " + maskScale);
-        if (!Double.isNaN(embedScale) && (!(embedScale > 0) || Double.isInfinite(embedScale))) throw new IllegalArgumentException("embed mask scale must be > 0, got " + embedScale);
+        if (!Double.isNaN(maskScale) && (!(maskScale > 0) || Double.isInfinite(maskScale)))
+            throw new IllegalArgumentException("mask scale must be > 0, got " + maskScale);
+        if (!Double.isNaN(embedScale) && (!(embedScale > 0) || Double.isInfinite(embedScale)))
+            throw new IllegalArgumentException("embed mask scale must be > 0, got " + embedScale);
         if (checkVectors < 0) throw new IllegalArgumentException("check vectors must be >= 0, got " + checkVectors);
     }
 
     /** These options with every {@link #BY_DEPTH} scale replaced by {@link #depthScale} of {@code c}. */
     public TalariaOptions resolve(ModelConfig c) {
-        return new TalariaOptions(hidden, embed, Double.isNaN(maskScale) ? depthScale(c) : maskScale,
-                Double.isNaN(embedScale) ? depthScale(c) : embedScale, refresh, checkVectors, localEmbed, localHead);
+        return new TalariaOptions(
+                hidden,
+                embed,
+                Double.isNaN(maskScale) ? depthScale(c) : maskScale,
+                Double.isNaN(embedScale) ? depthScale(c) : embedScale,
+                refresh,
+                checkVectors,
+                localEmbed,
+                localHead);
     }
 
-    public TalariaOptions(MaskSpec hidden, MaskSpec embed, double maskScale, double embedScale, Refresh refresh, int checkVectors) {
+    public TalariaOptions(
+            MaskSpec hidden, MaskSpec embed, double maskScale, double embedScale, Refresh refresh, int checkVectors) {
         this(hidden, embed, maskScale, embedScale, refresh, checkVectors, false, false);
     }
 

@@ -51,6 +51,7 @@ public final class TalariaRuntime implements AutoCloseable {
     private final boolean prefetch;
     /** The next request's setup, being prepared or ready; null when none is under way. */
     private CompletableFuture<MaskedRemoteBackend.PreparedSetup> next;
+
     private int nextRows;
 
     public TalariaRuntime(MaskedRemoteBackend backend) {
@@ -63,7 +64,8 @@ public final class TalariaRuntime implements AutoCloseable {
         this.mixer = decoys.count() > 0 ? new DecoyMixer(backend, decoys.count()) : null;
         this.generator = new Generator(new Transformer(mixer == null ? backend : mixer.lane(0)));
         TalariaOptions o = backend.options();
-        this.prefetch = o.refresh() == TalariaOptions.Refresh.REQUEST && !o.plan().empty();
+        this.prefetch =
+                o.refresh() == TalariaOptions.Refresh.REQUEST && !o.plan().empty();
     }
 
     /**
@@ -71,14 +73,30 @@ public final class TalariaRuntime implements AutoCloseable {
      *
      * @param setup the setup authority's base URL, or null (only for settings that need no setup: no masks, no check)
      */
-    public static TalariaRuntime connect(URI cloud, URI setup, TalariaOptions options, Transport.Kind transport,
-                                         CloudConnection.Retry retry, Decoys decoys) {
-        return connect(cloud, setup == null ? SetupService.NONE : new HttpSetupService(setup), options, transport, retry, decoys);
+    public static TalariaRuntime connect(
+            URI cloud,
+            URI setup,
+            TalariaOptions options,
+            Transport.Kind transport,
+            CloudConnection.Retry retry,
+            Decoys decoys) {
+        return connect(
+                cloud,
+                setup == null ? SetupService.NONE : new HttpSetupService(setup),
+                options,
+                transport,
+                retry,
+                decoys);
     }
 
     /** Connects to a cloud with a given setup service (e.g. an {@link HttpSetupService} with a token and TLS). */
-    public static TalariaRuntime connect(URI cloud, SetupService setup, TalariaOptions options, Transport.Kind transport,
-                                         CloudConnection.Retry retry, Decoys decoys) {
+    public static TalariaRuntime connect(
+            URI cloud,
+            SetupService setup,
+            TalariaOptions options,
+            Transport.Kind transport,
+            CloudConnection.Retry retry,
+            Decoys decoys) {
         return connect(cloud, setup, null, options, transport, Duration.ZERO, retry, decoys);
     }
 
@@ -86,8 +104,15 @@ public final class TalariaRuntime implements AutoCloseable {
      * As above, with the vendor's table server (for a local embedding or LM head; null when the options keep both
      * remote) and a delay added to every round trip to the cloud (a network's, for measuring; zero for none).
      */
-    public static TalariaRuntime connect(URI cloud, SetupService setup, URI tables, TalariaOptions options, Transport.Kind transport,
-                                         Duration netDelay, CloudConnection.Retry retry, Decoys decoys) {
+    public static TalariaRuntime connect(
+            URI cloud,
+            SetupService setup,
+            URI tables,
+            TalariaOptions options,
+            Transport.Kind transport,
+            Duration netDelay,
+            CloudConnection.Retry retry,
+            Decoys decoys) {
         CloudConnection connection = new CloudConnection(cloud, retry, transport, netDelay);
         return new TalariaRuntime(new MaskedRemoteBackend(connection, setup, options, tables), decoys);
     }
@@ -105,9 +130,11 @@ public final class TalariaRuntime implements AutoCloseable {
     }
 
     /** One request (a new mask session first when masks refresh per request). Not for concurrent use: one request at a time. */
-    public synchronized Generation generate(int[] prompt, GenerationOptions options, TokenListener listener, StopCondition stop) {
+    public synchronized Generation generate(
+            int[] prompt, GenerationOptions options, TokenListener listener, StopCondition stop) {
         // rows per product this request sends at most: every prompt and generated token of every sequence
-        int rows = (int) Math.min((long) (decoys.count() + 1) * (prompt.length + options.maxTokens()), Integer.MAX_VALUE);
+        int rows =
+                (int) Math.min((long) (decoys.count() + 1) * (prompt.length + options.maxTokens()), Integer.MAX_VALUE);
         MaskedRemoteBackend.PreparedSetup prepared = takePrepared(rows);
         int promptRows = (int) Math.min((long) (decoys.count() + 1) * prompt.length, rows);
         if (prepared == null && prefetch && rows > promptRows) {
@@ -115,7 +142,8 @@ public final class TalariaRuntime implements AutoCloseable {
             // and the rest in the background while the prompt runs, so the first token waits for the smaller setup only
             backend.beginRequest(promptRows, backend.prepare(promptRows));
             int rest = rows - promptRows;
-            backend.continueWith(CompletableFuture.supplyAsync(backend.preparer(rest),
+            backend.continueWith(CompletableFuture.supplyAsync(
+                    backend.preparer(rest),
                     r -> Thread.ofVirtual().name("talaria-prefetch").start(r)));
         } else {
             backend.beginRequest(rows, prepared);
@@ -131,17 +159,19 @@ public final class TalariaRuntime implements AutoCloseable {
     private MaskedRemoteBackend.PreparedSetup takePrepared(int rows) {
         CompletableFuture<MaskedRemoteBackend.PreparedSetup> f = next;
         next = null;
-        if (f == null || nextRows < rows) return null;   // too small: this request sets up on its path
+        if (f == null || nextRows < rows) return null; // too small: this request sets up on its path
         try {
             return f.join();
         } catch (RuntimeException e) {
-            return null;   // the authority failed in the background: set up on the path, where a failure is reported
+            return null; // the authority failed in the background: set up on the path, where a failure is reported
         }
     }
 
     private void prepareNext(int rows) {
         nextRows = rows;
-        next = CompletableFuture.supplyAsync(backend.preparer(rows), r -> Thread.ofVirtual().name("talaria-prefetch").start(r));
+        next = CompletableFuture.supplyAsync(
+                backend.preparer(rows),
+                r -> Thread.ofVirtual().name("talaria-prefetch").start(r));
     }
 
     /** Waits until the next request's background setup (if any) is done: for benchmarks and tests. */
@@ -161,8 +191,11 @@ public final class TalariaRuntime implements AutoCloseable {
         List<Thread> lanes = new ArrayList<>();
         for (int i = 1; i <= decoys.count(); i++) {
             int[] decoyPrompt = decoys.source().decoyFor(prompt, decoys.specialIds());
-            GenerationOptions decoyOptions = new GenerationOptions(options.maxTokens(),
-                    new SamplingParams(1.0, 0, 1.0, seeds.nextLong()), Set.of(), options.prefillChunk());
+            GenerationOptions decoyOptions = new GenerationOptions(
+                    options.maxTokens(),
+                    new SamplingParams(1.0, 0, 1.0, seeds.nextLong()),
+                    Set.of(),
+                    options.prefillChunk());
             Generator decoy = new Generator(new Transformer(mixer.lane(i)));
             lanes.add(Thread.ofVirtual().name("decoy-" + i).start(() -> {
                 try {

@@ -25,7 +25,8 @@ public interface Transport extends AutoCloseable {
      * {@code GET} ({@code body == null}) or {@code POST} of {@code body} to {@code path} on the cloud. The cloud is
      * untrusted: a reply body over {@code maxReplyBytes} is refused ({@link TalariaException}) before it is read.
      */
-    Reply exchange(String path, Map<String, String> headers, byte[] body, int maxReplyBytes) throws IOException, InterruptedException;
+    Reply exchange(String path, Map<String, String> headers, byte[] body, int maxReplyBytes)
+            throws IOException, InterruptedException;
 
     /** A reply larger than the caller said it can be. */
     static TalariaException tooLarge(String path, long bytes, int max) {
@@ -37,7 +38,8 @@ public interface Transport extends AutoCloseable {
     void close();
 
     enum Kind {
-        JDK, SOCKET;
+        JDK,
+        SOCKET;
 
         public Transport open(URI base) {
             return this == JDK ? new JdkHttpTransport(base) : new SocketTransport(base);

@@ -65,14 +65,38 @@ public final class WireStats {
 
     /** A copy of the current counts. */
     public Snapshot snapshot() {
-        return new Snapshot(roundTrips(), retries(), bytesSent(), bytesReceived(), valuesSent(), valuesReceived(), setups(), setupBytes(), waitNanos());
+        return new Snapshot(
+                roundTrips(),
+                retries(),
+                bytesSent(),
+                bytesReceived(),
+                valuesSent(),
+                valuesReceived(),
+                setups(),
+                setupBytes(),
+                waitNanos());
     }
 
-    public record Snapshot(long roundTrips, long retries, long bytesSent, long bytesReceived, long valuesSent,
-                           long valuesReceived, long setups, long setupBytes, long waitNanos) {
+    public record Snapshot(
+            long roundTrips,
+            long retries,
+            long bytesSent,
+            long bytesReceived,
+            long valuesSent,
+            long valuesReceived,
+            long setups,
+            long setupBytes,
+            long waitNanos) {
         public Snapshot minus(Snapshot o) {
-            return new Snapshot(roundTrips - o.roundTrips, retries - o.retries, bytesSent - o.bytesSent, bytesReceived - o.bytesReceived,
-                    valuesSent - o.valuesSent, valuesReceived - o.valuesReceived, setups - o.setups, setupBytes - o.setupBytes,
+            return new Snapshot(
+                    roundTrips - o.roundTrips,
+                    retries - o.retries,
+                    bytesSent - o.bytesSent,
+                    bytesReceived - o.bytesReceived,
+                    valuesSent - o.valuesSent,
+                    valuesReceived - o.valuesReceived,
+                    setups - o.setups,
+                    setupBytes - o.setupBytes,
                     waitNanos - o.waitNanos);
         }
     }

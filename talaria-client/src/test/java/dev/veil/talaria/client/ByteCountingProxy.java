@@ -44,7 +44,8 @@ final class ByteCountingProxy implements AutoCloseable {
 
     private static void pump(Socket from, Socket to, AtomicLong count) {
         byte[] buf = new byte[1 << 16];
-        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        try (InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream()) {
             for (int n; (n = in.read(buf)) > 0; ) {
                 out.write(buf, 0, n);
                 out.flush();

@@ -9,6 +9,7 @@ import dev.veil.engine.TokenListener;
 import dev.veil.talaria.cloud.TinyModels;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -16,7 +17,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import java.util.Arrays;
 
 /** Decoy sequences share the real one's calls under a secret permutation; the real output is unchanged. */
 class DecoyTest {
@@ -34,14 +34,16 @@ class DecoyTest {
     }
 
     static Generation run(TalariaRuntime runtime, int[] prompt, int tokens) {
-        return runtime.generate(prompt, new GenerationOptions(tokens, SamplingParams.GREEDY, Set.of()), TokenListener.NONE, t -> false);
+        return runtime.generate(
+                prompt, new GenerationOptions(tokens, SamplingParams.GREEDY, Set.of()), TokenListener.NONE, t -> false);
     }
 
     @Test
     void theRealOutputIsThePlainModelsAndEveryCallCarriesTheDecoyRows() throws Exception {
         try (V2Proxy proxy = new V2Proxy(h.cloud.uri(), null)) {
             int decoys = 2;
-            TalariaRuntime runtime = new TalariaRuntime(h.client(proxy.uri(), TalariaOptions.DEFAULT),
+            TalariaRuntime runtime = new TalariaRuntime(
+                    h.client(proxy.uri(), TalariaOptions.DEFAULT),
                     new TalariaRuntime.Decoys(decoys, DecoySource.uniform(h.config.vocabSize()), Set.of()));
             for (int[] prompt : h.prompts(6, 12)) {
                 proxy.calls.clear();
@@ -64,19 +66,26 @@ class DecoyTest {
         // row's place among them is the secret permutation's
         int decoys = 3;
         try (V2Proxy proxy = new V2Proxy(h.cloud.uri(), null)) {
-            TalariaRuntime runtime = new TalariaRuntime(h.client(proxy.uri(), TalariaOptions.plaintext()),
+            TalariaRuntime runtime = new TalariaRuntime(
+                    h.client(proxy.uri(), TalariaOptions.plaintext()),
                     new TalariaRuntime.Decoys(decoys, DecoySource.uniform(h.config.vocabSize()), Set.of()));
             int[] prompt = h.prompts(1, 13).getFirst();
             RecordingBackend truth = new RecordingBackend(h.local);
             Harness.greedy(truth, prompt, 24);
             run(runtime, prompt, 24);
-            List<RecordingBackend.Call> realEmbeds = truth.calls.stream().filter(c -> c.name().equals(ModelName.EMBED)).toList();
-            List<V2Proxy.Call> wireFirstLayer = proxy.calls.stream().filter(c -> c.model().equals("layer.0.qkv")).toList();
-            List<RecordingBackend.Call> realFirstLayer = truth.calls.stream().filter(c -> c.name().equals(new ModelName(Product.QKV, 0))).toList();
+            List<RecordingBackend.Call> realEmbeds = truth.calls.stream()
+                    .filter(c -> c.name().equals(ModelName.EMBED))
+                    .toList();
+            List<V2Proxy.Call> wireFirstLayer = proxy.calls.stream()
+                    .filter(c -> c.model().equals("layer.0.qkv"))
+                    .toList();
+            List<RecordingBackend.Call> realFirstLayer = truth.calls.stream()
+                    .filter(c -> c.name().equals(new ModelName(Product.QKV, 0)))
+                    .toList();
             assertThat(wireFirstLayer).hasSameSizeAs(realFirstLayer);
             Set<Integer> positions = new HashSet<>();
             int in = h.config.hiddenSize();
-            for (int c = 1; c < realFirstLayer.size(); c++) {   // decode calls: one real row among k + 1
+            for (int c = 1; c < realFirstLayer.size(); c++) { // decode calls: one real row among k + 1
                 float[] real = realFirstLayer.get(c).in();
                 float[] sent = wireFirstLayer.get(c).sent().data();
                 int found = -1;
@@ -93,11 +102,15 @@ class DecoyTest {
 
     @Test
     void decoysStopWhenTheRealSequenceStops() {
-        TalariaRuntime runtime = new TalariaRuntime(h.client(TalariaOptions.DEFAULT),
+        TalariaRuntime runtime = new TalariaRuntime(
+                h.client(TalariaOptions.DEFAULT),
                 new TalariaRuntime.Decoys(2, DecoySource.uniform(h.config.vocabSize()), Set.of()));
         AtomicInteger seen = new AtomicInteger();
         int[] prompt = h.prompts(1, 14).getFirst();
-        Generation g = runtime.generate(prompt, new GenerationOptions(50, SamplingParams.GREEDY, Set.of()), TokenListener.NONE,
+        Generation g = runtime.generate(
+                prompt,
+                new GenerationOptions(50, SamplingParams.GREEDY, Set.of()),
+                TokenListener.NONE,
                 t -> seen.incrementAndGet() == 3);
         assertThat(g.outputIds()).hasSize(3).containsExactly(Arrays.copyOf(Harness.greedy(h.local, prompt, 3), 3));
         // and the runtime is ready for the next request

@@ -28,15 +28,20 @@ class EngineFixturesTest {
                     float[] plain = LosslessTest.logits(h.local, prompt);
                     double top = 0;
                     for (float v : plain) top = Math.max(top, Math.abs(v));
-                    for (TalariaOptions o : new TalariaOptions[] {TalariaOptions.DEFAULT, TalariaOptions.DEFAULT.withHidden(MaskSpec.remo(0.5))}) {
+                    for (TalariaOptions o : new TalariaOptions[] {
+                        TalariaOptions.DEFAULT, TalariaOptions.DEFAULT.withHidden(MaskSpec.remo(0.5))
+                    }) {
                         MaskedRemoteBackend talaria = h.client(o);
                         talaria.beginRequest(prompt.length);
                         float[] masked = LosslessTest.logits(talaria, prompt);
                         double worst = 0;
                         for (int i = 0; i < plain.length; i++) worst = Math.max(worst, Math.abs(masked[i] - plain[i]));
-                        report.append(String.format("  %-10s %-4s %-10s max |Δlogit| %.2e (max |logit| %.2f)%n", e.getKey(), dtype,
-                                o.hidden(), worst, top));
-                        assertThat(worst).as("%s %s %s", e.getKey(), dtype, o.hidden()).isLessThan(1e-4 * Math.max(top, 1));
+                        report.append(String.format(
+                                "  %-10s %-4s %-10s max |Δlogit| %.2e (max |logit| %.2f)%n",
+                                e.getKey(), dtype, o.hidden(), worst, top));
+                        assertThat(worst)
+                                .as("%s %s %s", e.getKey(), dtype, o.hidden())
+                                .isLessThan(1e-4 * Math.max(top, 1));
                     }
                 }
             }

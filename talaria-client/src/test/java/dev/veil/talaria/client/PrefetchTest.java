@@ -35,13 +35,16 @@ class PrefetchTest {
     void everyRequestGetsAFreshPreparedSetupAndTheSameOutput() throws Exception {
         ModelConfig c = TinyModels.qwen2();
         int tokens = 5;
-        try (Harness h = new Harness(c, 61); V2Proxy wire = new V2Proxy(h.cloud.uri(), null)) {
+        try (Harness h = new Harness(c, 61);
+                V2Proxy wire = new V2Proxy(h.cloud.uri(), null)) {
             List<Recorded> setups = new CopyOnWriteArrayList<>();
             HttpSetupService authority = new HttpSetupService(h.setup.uri());
             SetupService recording = new SetupService() {
                 @Override
                 public Reply setup(SetupRequest request, ModelConfig config) {
-                    setups.add(new Recorded(HexFormat.of().formatHex(request.seed()), request.plan().hidden().poolRows(),
+                    setups.add(new Recorded(
+                            HexFormat.of().formatHex(request.seed()),
+                            request.plan().hidden().poolRows(),
                             Thread.currentThread().getName().equals("talaria-prefetch")));
                     return authority.setup(request, config);
                 }
@@ -56,17 +59,22 @@ class PrefetchTest {
             int[] expected = Harness.greedy(h.local, prompt, tokens);
             int[] expectedLonger = Harness.greedy(h.local, longer, tokens);
             GenerationOptions gen = new GenerationOptions(tokens, SamplingParams.GREEDY, Set.of());
-            var backend = new MaskedRemoteBackend(new CloudConnection(wire.uri(), CloudConnection.Retry.DEFAULT), recording,
-                    TalariaOptions.DEFAULT);
+            var backend = new MaskedRemoteBackend(
+                    new CloudConnection(wire.uri(), CloudConnection.Retry.DEFAULT), recording, TalariaOptions.DEFAULT);
             try (TalariaRuntime runtime = new TalariaRuntime(backend)) {
                 for (int i = 0; i < 3; i++) {
-                    assertThat(runtime.generate(prompt, gen, TokenListener.NONE, id -> false).outputIds()).isEqualTo(expected);
+                    assertThat(runtime.generate(prompt, gen, TokenListener.NONE, id -> false)
+                                    .outputIds())
+                            .isEqualTo(expected);
                     runtime.awaitPrepared();
                 }
                 // 25 rows > the 14 prepared after an 11-row request (+ a quarter): set up on the path
-                assertThat(runtime.generate(longer, gen, TokenListener.NONE, id -> false).outputIds()).isEqualTo(expectedLonger);
+                assertThat(runtime.generate(longer, gen, TokenListener.NONE, id -> false)
+                                .outputIds())
+                        .isEqualTo(expectedLonger);
                 runtime.awaitPrepared();
-                assertThat(runtime.stats().setups()).as("sessions used: two for each request nothing prepared covered, else one")
+                assertThat(runtime.stats().setups())
+                        .as("sessions used: two for each request nothing prepared covered, else one")
                         .isEqualTo(6);
             }
 
@@ -76,7 +84,9 @@ class PrefetchTest {
             assertThat(setups.stream().map(Recorded::background).toList())
                     .containsExactly(false, true, true, true, true, false, true, true);
             assertThat(setups.stream().map(Recorded::poolRows).toList()).containsExactly(6, 5, 14, 14, 14, 20, 5, 32);
-            assertThat(setups.stream().map(Recorded::seed).distinct().count()).as("fresh seed every setup").isEqualTo(setups.size());
+            assertThat(setups.stream().map(Recorded::seed).distinct().count())
+                    .as("fresh seed every setup")
+                    .isEqualTo(setups.size());
 
             // the same prompt three times: had a pool row served two requests, some masked embedding row would repeat
             List<InferTensor> promptRows = new ArrayList<>();
@@ -87,8 +97,15 @@ class PrefetchTest {
             for (int a = 0; a < 3; a++)
                 for (int b = a + 1; b < 3; b++)
                     for (int r = 0; r < prompt.length; r++)
-                        assertThat(Arrays.equals(promptRows.get(a).data(), r * v, (r + 1) * v, promptRows.get(b).data(), r * v, (r + 1) * v))
-                                .as("row %d of requests %d and %d", r, a, b).isFalse();
+                        assertThat(Arrays.equals(
+                                        promptRows.get(a).data(),
+                                        r * v,
+                                        (r + 1) * v,
+                                        promptRows.get(b).data(),
+                                        r * v,
+                                        (r + 1) * v))
+                                .as("row %d of requests %d and %d", r, a, b)
+                                .isFalse();
         }
     }
 
@@ -104,7 +121,7 @@ class PrefetchTest {
             Supplier<MaskedRemoteBackend.PreparedSetup> later = backend.preparer(12);
             synchronized (backend) {
                 MaskedRemoteBackend.PreparedSetup p = CompletableFuture.supplyAsync(later)
-                        .get(60, TimeUnit.SECONDS);   // a bound on a hang, not a timing assertion
+                        .get(60, TimeUnit.SECONDS); // a bound on a hang, not a timing assertion
                 assertThat(p.rows()).isEqualTo(12);
             }
         }

@@ -33,25 +33,72 @@ class SetupTlsTest {
     static final SetupPlan PLAN = new SetupPlan(MaskSpec.pool(4), MaskSpec.pool(4), 1);
     static final String PASSWORD = "test-only-password";
 
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
 
     @BeforeAll
     static void keys() throws Exception {
-        keytool("-genkeypair", "-alias", "setup", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1",
-                "-ext", "SAN=ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12", "-keystore", "server.p12",
-                "-storepass", PASSWORD, "-keypass", PASSWORD);
-        keytool("-exportcert", "-rfc", "-alias", "setup", "-keystore", "server.p12", "-storepass", PASSWORD, "-file", "ca.pem");
-        keytool("-importcert", "-noprompt", "-alias", "setup-ca", "-file", "ca.pem", "-storetype", "PKCS12",
-                "-keystore", "trust.p12", "-storepass", PASSWORD);
+        keytool(
+                "-genkeypair",
+                "-alias",
+                "setup",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=127.0.0.1",
+                "-ext",
+                "SAN=ip:127.0.0.1",
+                "-validity",
+                "2",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                "server.p12",
+                "-storepass",
+                PASSWORD,
+                "-keypass",
+                PASSWORD);
+        keytool(
+                "-exportcert",
+                "-rfc",
+                "-alias",
+                "setup",
+                "-keystore",
+                "server.p12",
+                "-storepass",
+                PASSWORD,
+                "-file",
+                "ca.pem");
+        keytool(
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                "setup-ca",
+                "-file",
+                "ca.pem",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                "trust.p12",
+                "-storepass",
+                PASSWORD);
     }
 
     static void keytool(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("keytool.log").toFile()).start();
+        Process p = new ProcessBuilder(cmd)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("keytool.log").toFile())
+                .start();
         assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue()).as(Files.readString(dir.resolve("keytool.log"))).isZero();
+        assertThat(p.exitValue())
+                .as(Files.readString(dir.resolve("keytool.log")))
+                .isZero();
     }
 
     @Test
@@ -63,18 +110,24 @@ class SetupTlsTest {
             assertThat(s.uri().getScheme()).isEqualTo("https");
             SetupRequest req = new SetupRequest(MaskPrg.newSeed(), PLAN);
             try (var pem = new HttpSetupService(s.uri(), token, SetupTls.trusting(dir.resolve("ca.pem"), null))) {
-                assertThat(pem.setup(req, C).bundle().get(ModelName.EMBED).poolU()).hasSize(4 * C.hiddenSize());
+                assertThat(pem.setup(req, C).bundle().get(ModelName.EMBED).poolU())
+                        .hasSize(4 * C.hiddenSize());
             }
-            try (var store = new HttpSetupService(s.uri(), token, SetupTls.trusting(dir.resolve("trust.p12"), PASSWORD.toCharArray()))) {
+            try (var store = new HttpSetupService(
+                    s.uri(), token, SetupTls.trusting(dir.resolve("trust.p12"), PASSWORD.toCharArray()))) {
                 assertThat(store.setup(req, C).bytes()).isPositive();
             }
             try (var noToken = new HttpSetupService(s.uri(), null, SetupTls.trusting(dir.resolve("ca.pem"), null))) {
-                assertThatThrownBy(() -> noToken.setup(req, C)).isInstanceOf(TalariaException.class)
-                        .hasMessageContaining("refused the setup (HTTP 401)").hasMessageContaining("no bearer token");
+                assertThatThrownBy(() -> noToken.setup(req, C))
+                        .isInstanceOf(TalariaException.class)
+                        .hasMessageContaining("refused the setup (HTTP 401)")
+                        .hasMessageContaining("no bearer token");
             }
             // the JDK's CAs do not know this certificate: the handshake fails before the seed is sent
             try (var untrusted = new HttpSetupService(s.uri(), token, null)) {
-                assertThatThrownBy(() -> untrusted.setup(req, C)).isInstanceOf(TalariaException.class).hasMessageContaining("unreachable");
+                assertThatThrownBy(() -> untrusted.setup(req, C))
+                        .isInstanceOf(TalariaException.class)
+                        .hasMessageContaining("unreachable");
             }
             assertThat(s.sessions()).isEqualTo(2);
         }

@@ -7,12 +7,12 @@ import dev.veil.talaria.protocol.MaskSpec;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import java.util.Arrays;
-import java.util.Random;
 
 /**
  * ReMO's known weak spot, measured: a cloud that does not know M_pub can still estimate its row space from the rows it
@@ -61,7 +61,8 @@ class SubspaceAttackTest {
                         for (int i = 0; i < c.sent().rows(); i++)
                             groups.getLast().add(Arrays.copyOfRange(c.sent().data(), i * d, (i + 1) * d));
                 for (RecordingBackend.Call c : truth.calls)
-                    if (c.name().equals(ModelName.EMBED)) for (int t : c.tokens()) groupTokens.getLast().add(t);
+                    if (c.name().equals(ModelName.EMBED))
+                        for (int t : c.tokens()) groupTokens.getLast().add(t);
             }
             int hits = 0, total = 0;
             for (int g = 0; g < groups.size(); g++) {
@@ -112,13 +113,19 @@ class SubspaceAttackTest {
         double shortRequests = attack(perRequest, 15, 6, true);
         double longRequests = attack(perRequest, 3, 60, true);
         double pool = attack(TalariaOptions.DEFAULT.withRefresh(TalariaOptions.Refresh.SESSION), 15, 6, false);
-        System.out.printf("[talaria] subspace-estimation + complement-projection attack on first-layer rows (d=%d, m=%d, chance %.4f):%n"
+        System.out.printf(
+                "[talaria] subspace-estimation + complement-projection attack on first-layer rows (d=%d, m=%d, chance %.4f):%n"
                         + "  ReMO, one M_pub per session, ~180 rows:               %.3f%n"
                         + "  ReMO, new M_pub per request, requests of 7..17 rows:  %.3f%n"
                         + "  ReMO, new M_pub per request, requests of 62..72 rows: %.3f%n"
                         + "  one-time pool masks, ~180 rows:                      %.3f%n",
-                h.config.hiddenSize(), MaskSpec.remo(0.5).rankFor(h.config.hiddenSize()), 1.0 / h.config.vocabSize(),
-                session, shortRequests, longRequests, pool);
+                h.config.hiddenSize(),
+                MaskSpec.remo(0.5).rankFor(h.config.hiddenSize()),
+                1.0 / h.config.vocabSize(),
+                session,
+                shortRequests,
+                longRequests,
+                pool);
         // documented limitation: once the cloud has more than m rows under one M_pub, the attack reads the tokens
         assertThat(session).isGreaterThan(0.5);
         assertThat(longRequests).isGreaterThan(0.5);
@@ -158,9 +165,7 @@ class SubspaceAttackTest {
     /** Orthonormal top-m eigenvectors of Σ rows·rowsᵀ by subspace iteration. */
     static double[][] topEigenvectors(List<float[]> rows, int d, int m) {
         double[][] s = new double[d][d];
-        for (float[] r : rows)
-            for (int i = 0; i < d; i++)
-                for (int j = 0; j < d; j++) s[i][j] += (double) r[i] * r[j];
+        for (float[] r : rows) for (int i = 0; i < d; i++) for (int j = 0; j < d; j++) s[i][j] += (double) r[i] * r[j];
         double[][] q = new double[m][d];
         Random rnd = new Random(1);
         for (double[] row : q) for (int k = 0; k < d; k++) row[k] = rnd.nextGaussian();
@@ -172,7 +177,7 @@ class SubspaceAttackTest {
                     for (int j = 0; j < d; j++) acc += s[i][j] * q[a][j];
                     next[a][i] = acc;
                 }
-            for (int a = 0; a < m; a++) {   // Gram–Schmidt
+            for (int a = 0; a < m; a++) { // Gram–Schmidt
                 for (int b = 0; b < a; b++) {
                     double dot = 0;
                     for (int k = 0; k < d; k++) dot += next[a][k] * next[b][k];

@@ -57,15 +57,22 @@ final class V2Proxy implements AutoCloseable {
             Map<String, String> headers = new HashMap<>();
             String len = ex.getRequestHeaders().getFirst(V2Codec.HEADER_LENGTH);
             if (len != null) headers.put(V2Codec.HEADER_LENGTH, len);
-            Transport.Reply resp = upstream.exchange(ex.getRequestURI().getPath(), headers,
-                    ex.getRequestMethod().equals("GET") ? null : body, Integer.MAX_VALUE - 8);
+            Transport.Reply resp = upstream.exchange(
+                    ex.getRequestURI().getPath(),
+                    headers,
+                    ex.getRequestMethod().equals("GET") ? null : body,
+                    Integer.MAX_VALUE - 8);
             byte[] out = resp.body();
             String outLen = resp.header(V2Codec.HEADER_LENGTH).orElse(null);
             if (len != null && outLen != null && resp.status() == 200) {
-                InferTensor sent = InferRequest.decode(body, Integer.parseInt(len)).inputs().getFirst();
+                InferTensor sent = InferRequest.decode(body, Integer.parseInt(len))
+                        .inputs()
+                        .getFirst();
                 InferResponse r = InferResponse.decode(out, Integer.parseInt(outLen));
                 InferTensor y = r.outputs().getFirst();
-                float[] data = tamper == null ? y.data() : tamper.reply(r.modelName(), sent, y.data().clone());
+                float[] data = tamper == null
+                        ? y.data()
+                        : tamper.reply(r.modelName(), sent, y.data().clone());
                 InferTensor replied = new InferTensor(y.name(), y.shape(), data);
                 calls.add(new Call(r.modelName(), sent, replied));
                 V2Codec.Body encoded = new InferResponse(r.modelName(), r.id(), List.of(replied)).encode();

@@ -24,7 +24,8 @@ class WireAccountingTest {
     @Test
     void measuredTrafficMatchesTheFormula() throws Exception {
         for (ModelConfig config : new ModelConfig[] {TinyModels.qwen2(), TinyModels.llama()}) {
-            try (Harness h = new Harness(config, 51); ByteCountingProxy wire = new ByteCountingProxy(h.cloud.uri())) {
+            try (Harness h = new Harness(config, 51);
+                    ByteCountingProxy wire = new ByteCountingProxy(h.cloud.uri())) {
                 MaskedRemoteBackend client = h.client(wire.uri(), TalariaOptions.DEFAULT);
                 int[] prompt = h.prompts(1, 4).getFirst();
                 int generated = 12;
@@ -51,9 +52,14 @@ class WireAccountingTest {
                 assertThat(overheadPerTrip).isBetween(100.0, 1000.0);
 
                 long decodeValues = values(config, 1);
-                System.out.printf("[talaria] %s wire per decoded token: %d values = %d B payload (formula), %d round trips;"
+                System.out.printf(
+                        "[talaria] %s wire per decoded token: %d values = %d B payload (formula), %d round trips;"
                                 + " measured HTTP+JSON overhead %.0f B per round trip -> %.0f B/token on the wire%n",
-                        config.architecture(), decodeValues, 4 * decodeValues, 4L * config.numLayers() + 2, overheadPerTrip,
+                        config.architecture(),
+                        decodeValues,
+                        4 * decodeValues,
+                        4L * config.numLayers() + 2,
+                        overheadPerTrip,
                         4 * decodeValues + overheadPerTrip * (4L * config.numLayers() + 2));
             }
         }

@@ -4,6 +4,7 @@ import dev.veil.talaria.protocol.SpinningChannel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
@@ -15,7 +16,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.net.StandardSocketOptions;
 import java.util.function.BiFunction;
 
 /**
@@ -75,8 +75,15 @@ final class CloudHttpServer implements AutoCloseable {
     /**
      * @param errorReply how a refusal (bad head, body too large) is answered: status and message to a reply
      */
-    CloudHttpServer(String host, int port, long maxBody, long spinNanos, CloudServer.Limits limits, Handler handler,
-                    BiFunction<Integer, String, Reply> errorReply) throws IOException {
+    CloudHttpServer(
+            String host,
+            int port,
+            long maxBody,
+            long spinNanos,
+            CloudServer.Limits limits,
+            Handler handler,
+            BiFunction<Integer, String, Reply> errorReply)
+            throws IOException {
         this.server = ServerSocketChannel.open();
         this.server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         this.server.bind(new InetSocketAddress(host, port), 256);
@@ -85,7 +92,8 @@ final class CloudHttpServer implements AutoCloseable {
         this.spinNanos = spinNanos;
         this.limits = limits;
         this.errorReply = errorReply;
-        this.acceptor = Thread.ofPlatform().daemon().name("talaria-cloud-accept").unstarted(this::acceptLoop);
+        this.acceptor =
+                Thread.ofPlatform().daemon().name("talaria-cloud-accept").unstarted(this::acceptLoop);
     }
 
     private final BiFunction<Integer, String, Reply> errorReply;
@@ -122,7 +130,8 @@ final class CloudHttpServer implements AutoCloseable {
     private void refuse(SocketChannel ch) {
         try (ch) {
             ch.configureBlocking(false);
-            Reply r = errorReply.apply(503, "the cloud serves " + limits.maxConnections() + " connections at most; retry later");
+            Reply r = errorReply.apply(
+                    503, "the cloud serves " + limits.maxConnections() + " connections at most; retry later");
             ch.write(new ByteBuffer[] {ByteBuffer.wrap(head(r, true)), ByteBuffer.wrap(r.body())});
         } catch (IOException e) {
             // it went away: nothing to refuse
@@ -161,7 +170,9 @@ final class CloudHttpServer implements AutoCloseable {
      */
     private Request readRequest(SpinningChannel c, ByteBuffer in, boolean first) throws IOException, Refusal {
         int headEnd;
-        long headDeadline = in.position() == 0 && !first ? 0 : System.nanoTime() + limits.headTimeout().toNanos();
+        long headDeadline = in.position() == 0 && !first
+                ? 0
+                : System.nanoTime() + limits.headTimeout().toNanos();
         while ((headEnd = headEnd(in)) < 0) {
             if (in.position() >= MAX_HEAD) throw new Refusal(431, "request head exceeds " + MAX_HEAD + " bytes");
             long wait = headDeadline == 0 ? limits.idleTimeout().toMillis() : left(headDeadline);
@@ -169,12 +180,15 @@ final class CloudHttpServer implements AutoCloseable {
                 if (in.position() == 0) return null;
                 throw new IOException("connection closed in a request head");
             }
-            if (headDeadline == 0) headDeadline = System.nanoTime() + limits.headTimeout().toNanos(); // a head has begun
+            if (headDeadline == 0)
+                headDeadline = System.nanoTime() + limits.headTimeout().toNanos(); // a head has begun
         }
         String head = new String(in.array(), 0, headEnd, StandardCharsets.ISO_8859_1);
         String[] lines = head.split("\r\n", -1);
         String[] requestLine = lines[0].split(" ", -1);
-        if (requestLine.length != 3 || requestLine[0].isEmpty() || !requestLine[1].startsWith("/")
+        if (requestLine.length != 3
+                || requestLine[0].isEmpty()
+                || !requestLine[1].startsWith("/")
                 || !(requestLine[2].equals("HTTP/1.1") || requestLine[2].equals("HTTP/1.0")))
             throw new Refusal(400, "not an HTTP/1.x request line: '" + clip(lines[0]) + "'");
         Map<String, String> headers = new HashMap<>();
@@ -182,18 +196,22 @@ final class CloudHttpServer implements AutoCloseable {
             String line = lines[i];
             int colon = line.indexOf(':');
             if (colon <= 0 || !isToken(line, colon)) // also folded lines, "Name :", bare CR
-                throw new Refusal(400, "malformed header line: '" + clip(line) + "'");
-            String name = line.substring(0, colon).toLowerCase(Locale.ROOT), value = line.substring(colon + 1).strip();
-            if (headers.put(name, value) != null && (name.equals("content-length") || name.equals("transfer-encoding") || name.equals("host")))
+            throw new Refusal(400, "malformed header line: '" + clip(line) + "'");
+            String name = line.substring(0, colon).toLowerCase(Locale.ROOT),
+                    value = line.substring(colon + 1).strip();
+            if (headers.put(name, value) != null
+                    && (name.equals("content-length") || name.equals("transfer-encoding") || name.equals("host")))
                 throw new Refusal(400, "duplicate " + name + " header");
         }
         if (headers.containsKey("transfer-encoding"))
             throw new Refusal(411, "send the body with a Content-Length (Transfer-Encoding is not accepted)");
         String declared = headers.getOrDefault("content-length", "0");
-        if (declared.isEmpty() || !declared.chars().allMatch(ch -> ch >= '0' && ch <= '9')) // one unsigned number (RFC 9110)
-            throw new Refusal(400, "Content-Length must be one unsigned decimal number, got '" + clip(declared) + "'");
+        if (declared.isEmpty()
+                || !declared.chars().allMatch(ch -> ch >= '0' && ch <= '9')) // one unsigned number (RFC 9110)
+        throw new Refusal(400, "Content-Length must be one unsigned decimal number, got '" + clip(declared) + "'");
         long length = declared.length() > 18 ? Long.MAX_VALUE : Long.parseLong(declared);
-        if (length > maxBody) throw new Refusal(413, "request body of " + declared + " bytes exceeds the limit of " + maxBody);
+        if (length > maxBody)
+            throw new Refusal(413, "request body of " + declared + " bytes exceeds the limit of " + maxBody);
         if ("100-continue".equalsIgnoreCase(headers.get("expect")))
             c.write(ByteBuffer.wrap("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1)));
         int start = headEnd + 4, buffered = in.position() - start;
@@ -233,7 +251,8 @@ final class CloudHttpServer implements AutoCloseable {
         byte[] a = in.array();
         for (int i = 0, end = in.position(); i < end; i++) {
             if (a[i] != '\n') continue;
-            if (i == 0 || a[i - 1] != '\r') throw new Refusal(400, "request head lines must end with CRLF, not a bare LF");
+            if (i == 0 || a[i - 1] != '\r')
+                throw new Refusal(400, "request head lines must end with CRLF, not a bare LF");
             if (i >= 3 && a[i - 3] == '\r' && a[i - 2] == '\n') return i - 3;
         }
         return -1;
@@ -243,7 +262,10 @@ final class CloudHttpServer implements AutoCloseable {
     private static boolean isToken(String line, int end) {
         for (int i = 0; i < end; i++) {
             char ch = line.charAt(i);
-            if (!(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || TOKEN_PUNCTUATION.indexOf(ch) >= 0)) return false;
+            if (!(ch >= 'a' && ch <= 'z'
+                    || ch >= 'A' && ch <= 'Z'
+                    || ch >= '0' && ch <= '9'
+                    || TOKEN_PUNCTUATION.indexOf(ch) >= 0)) return false;
         }
         return true;
     }
@@ -258,9 +280,17 @@ final class CloudHttpServer implements AutoCloseable {
 
     private static byte[] head(Reply r, boolean close) {
         StringBuilder h = new StringBuilder(160);
-        h.append("HTTP/1.1 ").append(r.status()).append(' ').append(reason(r.status())).append("\r\n")
-                .append("Content-Type: ").append(r.contentType()).append("\r\n")
-                .append("Content-Length: ").append(r.body().length).append("\r\n");
+        h.append("HTTP/1.1 ")
+                .append(r.status())
+                .append(' ')
+                .append(reason(r.status()))
+                .append("\r\n")
+                .append("Content-Type: ")
+                .append(r.contentType())
+                .append("\r\n")
+                .append("Content-Length: ")
+                .append(r.body().length)
+                .append("\r\n");
         r.headers().forEach((k, v) -> h.append(k).append(": ").append(v).append("\r\n"));
         if (close) h.append("Connection: close\r\n");
         h.append("\r\n");

@@ -1,24 +1,24 @@
 package dev.veil.talaria.cloud;
 
 import dev.veil.engine.kernel.Parallel;
+import dev.veil.http.Prometheus;
 import dev.veil.model.ModelConfig;
+import dev.veil.talaria.cloud.CloudHttpServer.Reply;
+import dev.veil.talaria.cloud.CloudHttpServer.Request;
 import dev.veil.talaria.protocol.InferRequest;
 import dev.veil.talaria.protocol.InferResponse;
 import dev.veil.talaria.protocol.InferTensor;
 import dev.veil.talaria.protocol.ModelName;
-import java.io.IOException;
-import dev.veil.talaria.cloud.CloudHttpServer.Reply;
-import dev.veil.talaria.cloud.CloudHttpServer.Request;
 import dev.veil.talaria.protocol.V2Codec;
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import dev.veil.http.Prometheus;
-import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The Talaria weight service: every weight product of the model as its own stateless Open Inference Protocol
@@ -37,6 +37,7 @@ public final class CloudServer implements AutoCloseable {
 
     /** No polling by default: it did not pay on a 2-core machine shared with the client (docs/talaria.md §2). */
     public static final Duration DEFAULT_SPIN = Duration.ZERO;
+
     static final String INPUT = "input";
     static final String OUTPUT = "output";
 
@@ -49,8 +50,14 @@ public final class CloudServer implements AutoCloseable {
      *                    ({@link dev.veil.talaria.protocol.SpinningChannel}; zero: never)
      * @param limits      timeouts and the connection cap
      */
-    public record Options(String host, int port, Duration batchWindow, int maxBatchRows, Parallel parallel, Duration spin,
-                          Limits limits) {
+    public record Options(
+            String host,
+            int port,
+            Duration batchWindow,
+            int maxBatchRows,
+            Parallel parallel,
+            Duration spin,
+            Limits limits) {
         public Options {
             if (spin.isNegative()) throw new IllegalArgumentException("spin time must not be negative");
             if (limits == null) throw new IllegalArgumentException("limits are null");
@@ -88,12 +95,14 @@ public final class CloudServer implements AutoCloseable {
     public record Limits(Duration headTimeout, Duration bodyTimeout, Duration idleTimeout, int maxConnections) {
 
         /** 10 s for a head, 60 s for a body, 5 min idle, 256 connections. */
-        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofMinutes(5), 256);
+        public static final Limits DEFAULT =
+                new Limits(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofMinutes(5), 256);
 
         public Limits {
             for (Duration d : List.of(headTimeout, bodyTimeout, idleTimeout))
                 if (d.toMillis() < 1) throw new IllegalArgumentException("timeouts must be at least 1 ms, got " + d);
-            if (maxConnections < 1) throw new IllegalArgumentException("max connections must be >= 1, got " + maxConnections);
+            if (maxConnections < 1)
+                throw new IllegalArgumentException("max connections must be >= 1, got " + maxConnections);
         }
     }
 
@@ -109,18 +118,38 @@ public final class CloudServer implements AutoCloseable {
         this.options = options;
         this.configJson = Exchanges.JSON.writeValueAsBytes(model.config().toJson());
         for (ModelName n : ModelName.all(model.config()))
-            batchers.put(n, new Batcher(model.get(n), options.parallel(), options.batchWindow().toNanos(), options.maxBatchRows(), stats));
-        int widest = ModelName.all(model.config()).stream().mapToInt(n -> n.inDim(model.config())).max().orElse(1);
-        http = new CloudHttpServer(options.host(), options.port(), 65536L + 4L * options.maxBatchRows() * widest,
-                options.spin().toNanos(), options.limits(), this::handle, (status, message) -> error(status, message));
+            batchers.put(
+                    n,
+                    new Batcher(
+                            model.get(n),
+                            options.parallel(),
+                            options.batchWindow().toNanos(),
+                            options.maxBatchRows(),
+                            stats));
+        int widest = ModelName.all(model.config()).stream()
+                .mapToInt(n -> n.inDim(model.config()))
+                .max()
+                .orElse(1);
+        http = new CloudHttpServer(
+                options.host(),
+                options.port(),
+                65536L + 4L * options.maxBatchRows() * widest,
+                options.spin().toNanos(),
+                options.limits(),
+                this::handle,
+                (status, message) -> error(status, message));
     }
 
     /** Starts serving {@code model}; port 0 picks a free port (see {@link #port()}). */
     public static CloudServer start(FoldedModel model, Options options) throws IOException {
         CloudServer s = new CloudServer(model, options);
         s.http.start();
-        LOG.log(System.Logger.Level.INFO, "talaria cloud serving {0} products of a {1}-layer model on {2}",
-                s.batchers.size(), model.config().numLayers(), s.uri());
+        LOG.log(
+                System.Logger.Level.INFO,
+                "talaria cloud serving {0} products of a {1}-layer model on {2}",
+                s.batchers.size(),
+                model.config().numLayers(),
+                s.uri());
         return s;
     }
 
@@ -168,8 +197,15 @@ public final class CloudServer implements AutoCloseable {
                     return new Reply(200, "application/json", Map.of(), new byte[0]);
                 }
                 case "/v2" -> {
-                    return json(200, Map.of("name", "veil-talaria-cloud", "version", "0.1.0",
-                            "extensions", List.of("binary_tensor_data", "talaria_config")));
+                    return json(
+                            200,
+                            Map.of(
+                                    "name",
+                                    "veil-talaria-cloud",
+                                    "version",
+                                    "0.1.0",
+                                    "extensions",
+                                    List.of("binary_tensor_data", "talaria_config")));
                 }
                 case "/v2/talaria/config" -> {
                     return new Reply(200, "application/json", Map.of(), configJson);
@@ -180,7 +216,11 @@ public final class CloudServer implements AutoCloseable {
                     return json(200, Map.of("qk_norm", norms));
                 }
                 case "/metrics" -> {
-                    return new Reply(200, Prometheus.CONTENT_TYPE, Map.of(), stats.prometheus().getBytes(StandardCharsets.UTF_8));
+                    return new Reply(
+                            200,
+                            Prometheus.CONTENT_TYPE,
+                            Map.of(),
+                            stats.prometheus().getBytes(StandardCharsets.UTF_8));
                 }
                 default -> {}
             }
@@ -194,12 +234,14 @@ public final class CloudServer implements AutoCloseable {
             }
             List<String> rest = parts.subList(3, parts.size());
             if (rest.size() >= 2 && rest.get(0).equals("versions")) {
-                if (!rest.get(1).equals("1")) throw new Exchanges.HttpError(404, "model " + name + " has only version 1");
+                if (!rest.get(1).equals("1"))
+                    throw new Exchanges.HttpError(404, "model " + name + " has only version 1");
                 rest = rest.subList(2, rest.size());
             }
             String action = rest.isEmpty() ? "" : String.join("/", rest);
             if (method.equals("GET") && action.isEmpty()) return json(200, metadata(name));
-            if (method.equals("GET") && action.equals("ready")) return new Reply(200, "application/json", Map.of(), new byte[0]);
+            if (method.equals("GET") && action.equals("ready"))
+                return new Reply(200, "application/json", Map.of(), new byte[0]);
             if (method.equals("POST") && action.equals("infer")) return infer(r, name);
         }
         throw new Exchanges.HttpError(404, method + " " + path + " is not an endpoint of the Talaria cloud");
@@ -220,9 +262,17 @@ public final class CloudServer implements AutoCloseable {
 
     private Map<String, Object> metadata(ModelName name) {
         ModelConfig c = model.config();
-        return Map.of("name", name.toString(), "versions", List.of("1"), "platform", "veil_talaria",
-                "inputs", List.of(Map.of("name", INPUT, "datatype", "FP32", "shape", List.of(-1, name.inDim(c)))),
-                "outputs", List.of(Map.of("name", OUTPUT, "datatype", "FP32", "shape", List.of(-1, name.outDim(c)))));
+        return Map.of(
+                "name",
+                name.toString(),
+                "versions",
+                List.of("1"),
+                "platform",
+                "veil_talaria",
+                "inputs",
+                List.of(Map.of("name", INPUT, "datatype", "FP32", "shape", List.of(-1, name.inDim(c)))),
+                "outputs",
+                List.of(Map.of("name", OUTPUT, "datatype", "FP32", "shape", List.of(-1, name.outDim(c)))));
     }
 
     private Reply infer(Request r, ModelName name) throws InterruptedException {
@@ -234,27 +284,35 @@ public final class CloudServer implements AutoCloseable {
         if (req.inputs().size() != 1 || !req.inputs().getFirst().name().equals(INPUT))
             throw new IllegalArgumentException("model " + name + " takes one input named '" + INPUT + "'");
         for (String o : req.outputs())
-            if (!o.equals(OUTPUT)) throw new IllegalArgumentException("model " + name + " has one output named '" + OUTPUT + "', not '" + o + "'");
+            if (!o.equals(OUTPUT))
+                throw new IllegalArgumentException(
+                        "model " + name + " has one output named '" + OUTPUT + "', not '" + o + "'");
         InferTensor x = req.inputs().getFirst();
         if (x.shape().length != 2 || x.shape()[1] != in || x.shape()[0] < 1 || x.shape()[0] > options.maxBatchRows())
             throw new IllegalArgumentException("model " + name + " takes FP32 [n, " + in + "] with 1 <= n <= "
                     + options.maxBatchRows() + ", got " + Arrays.toString(x.shape()));
         int n = x.rows();
         float[] y = batchers.get(name).multiply(x.data(), n);
-        var reply = new InferResponse(name.toString(), req.id(), List.of(InferTensor.matrix(OUTPUT, y, n, out))).encode();
+        var reply =
+                new InferResponse(name.toString(), req.id(), List.of(InferTensor.matrix(OUTPUT, y, n, out))).encode();
         stats.calls.incrementAndGet();
         stats.rows.addAndGet(n);
         stats.bytesIn.addAndGet(r.body().length);
         stats.bytesOut.addAndGet(reply.bytes().length);
         stats.handlerNanos.addAndGet(System.nanoTime() - t0);
-        return new Reply(200, V2Codec.CONTENT_TYPE, Map.of(V2Codec.HEADER_LENGTH, Integer.toString(reply.jsonLength())), reply.bytes());
+        return new Reply(
+                200,
+                V2Codec.CONTENT_TYPE,
+                Map.of(V2Codec.HEADER_LENGTH, Integer.toString(reply.jsonLength())),
+                reply.bytes());
     }
 
     /** The JSON header length of a binary-extension body; missing means the whole body is JSON, which Veil refuses. */
     private static int headerLength(Request r) {
         String h = r.header(V2Codec.HEADER_LENGTH.toLowerCase(Locale.ROOT));
         if (h == null)
-            throw new Exchanges.HttpError(400, "missing " + V2Codec.HEADER_LENGTH + ": send tensors with the binary tensor extension");
+            throw new Exchanges.HttpError(
+                    400, "missing " + V2Codec.HEADER_LENGTH + ": send tensors with the binary tensor extension");
         try {
             return Integer.parseInt(h.trim());
         } catch (NumberFormatException e) {

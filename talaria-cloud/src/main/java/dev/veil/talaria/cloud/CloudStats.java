@@ -24,11 +24,17 @@ public final class CloudStats {
     public CloudStats() {
         counter("veil.talaria.calls", "Infer calls answered.", CloudStats::calls);
         counter("veil.talaria.rows", "Rows multiplied.", CloudStats::rows);
-        counter("veil.talaria.batches", "Matmuls run (concurrent calls batched together count once).", CloudStats::batches);
+        counter(
+                "veil.talaria.batches",
+                "Matmuls run (concurrent calls batched together count once).",
+                CloudStats::batches);
         counter("veil.talaria.request.bytes", "Request bodies received.", CloudStats::bytesIn);
         counter("veil.talaria.response.bytes", "Response bodies sent.", CloudStats::bytesOut);
         counter("veil.talaria.compute.seconds", "Time in matmuls.", st -> st.computeNanos() / 1e9);
-        counter("veil.talaria.handler.seconds", "Time from an infer call's head read to its reply written.", st -> st.handlerNanos() / 1e9);
+        counter(
+                "veil.talaria.handler.seconds",
+                "Time from an infer call's head read to its reply written.",
+                st -> st.handlerNanos() / 1e9);
         counter("veil.talaria.errors", "Calls refused.", CloudStats::errors);
     }
 
@@ -92,7 +98,8 @@ public final class CloudStats {
 
     @Override
     public String toString() {
-        return String.format("%d calls, %d rows, %d batches (%.2f calls/batch), %d B in, %d B out, %.3f s compute, %d errors",
+        return String.format(
+                "%d calls, %d rows, %d batches (%.2f calls/batch), %d B in, %d B out, %.3f s compute, %d errors",
                 calls(), rows(), batches(), meanCallsPerBatch(), bytesIn(), bytesOut(), computeNanos() / 1e9, errors());
     }
 }

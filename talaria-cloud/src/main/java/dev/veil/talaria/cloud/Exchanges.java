@@ -47,7 +47,8 @@ public final class Exchanges {
         }
     }
 
-    public static void send(HttpExchange ex, int status, String contentType, byte[] body, Map<String, String> headers) throws IOException {
+    public static void send(HttpExchange ex, int status, String contentType, byte[] body, Map<String, String> headers)
+            throws IOException {
         ex.getResponseHeaders().set("Content-Type", contentType);
         headers.forEach(ex.getResponseHeaders()::set);
         ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
@@ -61,7 +62,12 @@ public final class Exchanges {
     }
 
     public static void sendBinary(HttpExchange ex, V2Codec.Body body) throws IOException {
-        send(ex, 200, V2Codec.CONTENT_TYPE, body.bytes(), Map.of(V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength())));
+        send(
+                ex,
+                200,
+                V2Codec.CONTENT_TYPE,
+                body.bytes(),
+                Map.of(V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength())));
     }
 
     public static void sendError(HttpExchange ex, int status, String message) throws IOException {

@@ -1,16 +1,15 @@
 package dev.veil.talaria.cloud;
 
 import dev.veil.engine.kernel.Matrix;
-
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorRole;
 import dev.veil.model.Weights;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Arrays;
 
 /**
  * The weights as the weight holders (cloud and setup authority) use them: one product per {@link ModelName}, each
@@ -46,30 +45,73 @@ public final class FoldedModel {
         Map<ModelName, FoldedProduct> p = new LinkedHashMap<>();
         Tensor embed = w.get(TensorRole.EMBED.hf());
         check(embed, c.vocabSize(), c.hiddenSize());
-        p.put(ModelName.EMBED, FoldedProduct.compensated(ModelName.EMBED, c.hiddenSize(), c.vocabSize(), transpose(embed)));
+        p.put(
+                ModelName.EMBED,
+                FoldedProduct.compensated(ModelName.EMBED, c.hiddenSize(), c.vocabSize(), transpose(embed)));
         for (int i = 0; i < c.numLayers(); i++) {
             float[] gammaIn = vector(w, TensorRole.ATTN_NORM.hf(i), c.hiddenSize());
             float[] gammaPost = vector(w, TensorRole.FFN_NORM.hf(i), c.hiddenSize());
-            put(p, new ModelName(Product.QKV, i), c, gammaIn,
+            put(
+                    p,
+                    new ModelName(Product.QKV, i),
+                    c,
+                    gammaIn,
                     stack(w, c.hiddenSize(), TensorRole.Q.hf(i), TensorRole.K.hf(i), TensorRole.V.hf(i)),
-                    c.attentionBias() ? biases(w, TensorRole.Q_BIAS.hf(i), TensorRole.K_BIAS.hf(i), TensorRole.V_BIAS.hf(i)) : null);
+                    c.attentionBias()
+                            ? biases(w, TensorRole.Q_BIAS.hf(i), TensorRole.K_BIAS.hf(i), TensorRole.V_BIAS.hf(i))
+                            : null);
             put(p, new ModelName(Product.O, i), c, null, stack(w, c.qDim(), TensorRole.O.hf(i)), null);
             if (c.isMoeLayer(i)) {
-                put(p, new ModelName(Product.ROUTER, i), c, gammaPost, stack(w, c.hiddenSize(), TensorRole.ROUTER.hf(i)), null);
+                put(
+                        p,
+                        new ModelName(Product.ROUTER, i),
+                        c,
+                        gammaPost,
+                        stack(w, c.hiddenSize(), TensorRole.ROUTER.hf(i)),
+                        null);
                 for (int e = 0; e < c.moe().numExperts(); e++) {
-                    put(p, new ModelName(Product.EXPERT_GATE_UP, i, e), c, gammaPost,
-                            stack(w, c.hiddenSize(), TensorRole.EXPERT_GATE.hf(i, e), TensorRole.EXPERT_UP.hf(i, e)), null);
-                    put(p, new ModelName(Product.EXPERT_DOWN, i, e), c, null,
-                            stack(w, c.moe().moeIntermediateSize(), TensorRole.EXPERT_DOWN.hf(i, e)), null);
+                    put(
+                            p,
+                            new ModelName(Product.EXPERT_GATE_UP, i, e),
+                            c,
+                            gammaPost,
+                            stack(w, c.hiddenSize(), TensorRole.EXPERT_GATE.hf(i, e), TensorRole.EXPERT_UP.hf(i, e)),
+                            null);
+                    put(
+                            p,
+                            new ModelName(Product.EXPERT_DOWN, i, e),
+                            c,
+                            null,
+                            stack(w, c.moe().moeIntermediateSize(), TensorRole.EXPERT_DOWN.hf(i, e)),
+                            null);
                 }
             } else {
-                put(p, new ModelName(Product.GATE_UP, i), c, gammaPost,
-                        stack(w, c.hiddenSize(), TensorRole.GATE.hf(i), TensorRole.UP.hf(i)), null);
-                put(p, new ModelName(Product.DOWN, i), c, null, stack(w, c.intermediateSize(), TensorRole.DOWN.hf(i)), null);
+                put(
+                        p,
+                        new ModelName(Product.GATE_UP, i),
+                        c,
+                        gammaPost,
+                        stack(w, c.hiddenSize(), TensorRole.GATE.hf(i), TensorRole.UP.hf(i)),
+                        null);
+                put(
+                        p,
+                        new ModelName(Product.DOWN, i),
+                        c,
+                        null,
+                        stack(w, c.intermediateSize(), TensorRole.DOWN.hf(i)),
+                        null);
             }
         }
-        String head = !c.tieWordEmbeddings() && w.contains(TensorRole.LM_HEAD.hf()) ? TensorRole.LM_HEAD.hf() : TensorRole.EMBED.hf();
-        put(p, ModelName.LM_HEAD, c, vector(w, TensorRole.FINAL_NORM.hf(), c.hiddenSize()), stack(w, c.hiddenSize(), head), null);
+        String head = !c.tieWordEmbeddings() && w.contains(TensorRole.LM_HEAD.hf())
+                ? TensorRole.LM_HEAD.hf()
+                : TensorRole.EMBED.hf();
+        put(
+                p,
+                ModelName.LM_HEAD,
+                c,
+                vector(w, TensorRole.FINAL_NORM.hf(), c.hiddenSize()),
+                stack(w, c.hiddenSize(), head),
+                null);
         float[][] qkNorms = null;
         if (c.qkNorm()) {
             qkNorms = new float[2 * c.numLayers()][];
@@ -92,7 +134,13 @@ public final class FoldedModel {
     }
 
     /** Stores the product of the named matrices (γ applied to the input) after checking its shape against the config. */
-    private static void put(Map<ModelName, FoldedProduct> p, ModelName name, ModelConfig c, float[] gamma, Matrix[] stack, float[] bias) {
+    private static void put(
+            Map<ModelName, FoldedProduct> p,
+            ModelName name,
+            ModelConfig c,
+            float[] gamma,
+            Matrix[] stack,
+            float[] bias) {
         p.put(name, new FoldedProduct(name, name.outDim(c), name.inDim(c), stack, gamma, bias));
     }
 
@@ -128,8 +176,8 @@ public final class FoldedModel {
     private static float[] vector(Weights w, String name, int length) {
         Tensor t = w.get(name);
         if (t.rank() != 1 || t.cols() != length)
-            throw new IllegalArgumentException("tensor " + name + " has shape " + Arrays.toString(t.shape())
-                    + ", expected [" + length + "]");
+            throw new IllegalArgumentException(
+                    "tensor " + name + " has shape " + Arrays.toString(t.shape()) + ", expected [" + length + "]");
         return t.toFloats();
     }
 
@@ -143,8 +191,7 @@ public final class FoldedModel {
     private static float[] transpose(Tensor e) {
         int rows = e.rows(), cols = e.cols();
         float[] src = e.toFloats(), out = new float[src.length];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
         return out;
     }
 }

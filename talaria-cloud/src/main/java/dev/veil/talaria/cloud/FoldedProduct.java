@@ -43,12 +43,15 @@ public final class FoldedProduct {
         long rows = 0;
         for (Matrix m : stack) {
             if (m.cols() != inDim)
-                throw new IllegalArgumentException(name + ": " + m.name() + " has " + m.cols() + " columns, expected " + inDim);
+                throw new IllegalArgumentException(
+                        name + ": " + m.name() + " has " + m.cols() + " columns, expected " + inDim);
             rows += m.rows();
         }
-        if (rows != outDim) throw new IllegalArgumentException(name + ": weights hold " + rows + " rows, expected " + outDim);
+        if (rows != outDim)
+            throw new IllegalArgumentException(name + ": weights hold " + rows + " rows, expected " + outDim);
         if (inputScale != null && inputScale.length != inDim)
-            throw new IllegalArgumentException(name + ": norm weight of " + inputScale.length + " for " + inDim + " inputs");
+            throw new IllegalArgumentException(
+                    name + ": norm weight of " + inputScale.length + " for " + inDim + " inputs");
         if (bias != null && bias.length != outDim)
             throw new IllegalArgumentException(name + ": bias of " + bias.length + " for " + outDim + " outputs");
         this.name = name;
@@ -87,7 +90,8 @@ public final class FoldedProduct {
 
     private static Matrix checked(ModelName name, int outDim, int inDim, float[] weight) {
         if (weight.length != (long) outDim * inDim)
-            throw new IllegalArgumentException(name + ": " + weight.length + " weights for [" + outDim + ", " + inDim + "]");
+            throw new IllegalArgumentException(
+                    name + ": " + weight.length + " weights for [" + outDim + ", " + inDim + "]");
         return new Matrix(name.toString(), MemorySegment.ofArray(weight), DType.F32, outDim, inDim);
     }
 
@@ -123,13 +127,13 @@ public final class FoldedProduct {
             row += m.rows();
         }
         if (inputScale != null)
-            for (int r = 0; r < outDim; r++)
-                for (int k = 0; k < inDim; k++) w[r * inDim + k] *= inputScale[k];
+            for (int r = 0; r < outDim; r++) for (int k = 0; k < inDim; k++) w[r * inDim + k] *= inputScale[k];
         return w;
     }
 
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Float> HALF = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
+    private static final VectorSpecies<Float> HALF =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
 
     /**
      * {@code out[outOff + t × outDim + o] = Σ_k x[t][k] · W'[o][k]} for {@code n} rows, accumulated in double: the
@@ -161,7 +165,8 @@ public final class FoldedProduct {
     private static final int K_BLOCK = 2048;
 
     /** {@code acc[t × stride + col] += Σ_{k0 ≤ k < k1} w[wOff + k] · xd[t × inDim + k]} for every row t, four rows at a time. */
-    private void accumulate(float[] w, int wOff, double[] xd, int n, int k0, int k1, double[] acc, int col, int stride) {
+    private void accumulate(
+            float[] w, int wOff, double[] xd, int n, int k0, int k1, double[] acc, int col, int stride) {
         int lanes = D.length(), bound = k0 + D.loopBound(k1 - k0);
         int t = 0;
         for (; t + 4 <= n; t += 4) {
@@ -169,14 +174,17 @@ public final class FoldedProduct {
             int x0 = t * inDim, x1 = x0 + inDim, x2 = x1 + inDim, x3 = x2 + inDim;
             int k = k0;
             for (; k < bound; k += lanes) {
-                DoubleVector wv = (DoubleVector) FloatVector.fromArray(HALF, w, wOff + k).convertShape(VectorOperators.F2D, D, 0);
+                DoubleVector wv =
+                        (DoubleVector) FloatVector.fromArray(HALF, w, wOff + k).convertShape(VectorOperators.F2D, D, 0);
                 a0 = wv.fma(DoubleVector.fromArray(D, xd, x0 + k), a0);
                 a1 = wv.fma(DoubleVector.fromArray(D, xd, x1 + k), a1);
                 a2 = wv.fma(DoubleVector.fromArray(D, xd, x2 + k), a2);
                 a3 = wv.fma(DoubleVector.fromArray(D, xd, x3 + k), a3);
             }
-            double s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
-                    s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            double s0 = a0.reduceLanes(VectorOperators.ADD),
+                    s1 = a1.reduceLanes(VectorOperators.ADD),
+                    s2 = a2.reduceLanes(VectorOperators.ADD),
+                    s3 = a3.reduceLanes(VectorOperators.ADD);
             for (; k < k1; k++) {
                 double wk = w[wOff + k];
                 s0 += wk * xd[x0 + k];

@@ -13,10 +13,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.Arrays;
 
 /**
  * Hands the embedding table to clients that may hold it ({@code GET /v1/talaria/embedding}, an {@link EmbeddingTable}
@@ -43,24 +43,31 @@ public final class TableServer implements AutoCloseable {
     public static TableServer start(ModelConfig c, Weights weights, String host, int port) throws IOException {
         // it checks no client yet: anyone who reaches it gets the table, so it serves this machine only
         if (!InetAddress.getByName(host).isLoopbackAddress())
-            throw new IllegalArgumentException("the table server authenticates no client yet: it serves loopback only, not " + host
-                    + " (put it behind the vendor's attested gateway)");
+            throw new IllegalArgumentException(
+                    "the table server authenticates no client yet: it serves loopback only, not " + host
+                            + " (put it behind the vendor's attested gateway)");
         Tensor e = weights.get("model.embed_tokens.weight");
         if (e.rank() != 2 || e.rows() != c.vocabSize() || e.cols() != c.hiddenSize())
             throw new IllegalArgumentException("embedding table of shape " + Arrays.toString(e.shape()) + " for V = "
                     + c.vocabSize() + ", d = " + c.hiddenSize());
         if (e.dtype() != DType.BF16 && e.dtype() != DType.F32)
-            throw new IllegalArgumentException("the embedding table is " + e.dtype() + ": only BF16 and F32 tables are served");
+            throw new IllegalArgumentException(
+                    "the embedding table is " + e.dtype() + ": only BF16 and F32 tables are served");
         float[] gamma = c.tieWordEmbeddings() ? weights.get("model.norm.weight").toFloats() : null;
-        V2Codec.Body body = EmbeddingTable.encode(c.vocabSize(), c.hiddenSize(), e.dtype() == DType.BF16,
-                e.data().asByteBuffer().order(ByteOrder.LITTLE_ENDIAN), gamma);
+        V2Codec.Body body = EmbeddingTable.encode(
+                c.vocabSize(),
+                c.hiddenSize(),
+                e.dtype() == DType.BF16,
+                e.data().asByteBuffer().order(ByteOrder.LITTLE_ENDIAN),
+                gamma);
         TableServer s = new TableServer(body, host, port);
         s.http.start();
         return s;
     }
 
     public URI uri() {
-        return URI.create("http://" + http.getAddress().getHostString() + ":" + http.getAddress().getPort());
+        return URI.create("http://" + http.getAddress().getHostString() + ":"
+                + http.getAddress().getPort());
     }
 
     /** Tables handed out. */
@@ -70,9 +77,13 @@ public final class TableServer implements AutoCloseable {
 
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
-            if (!ex.getRequestMethod().equals("GET") || !ex.getRequestURI().getPath().equals(EmbeddingTable.PATH)) {
-                Exchanges.sendError(ex, 404, ex.getRequestMethod() + " " + ex.getRequestURI().getPath()
-                        + " is not an endpoint of the table server (GET " + EmbeddingTable.PATH + ")");
+            if (!ex.getRequestMethod().equals("GET")
+                    || !ex.getRequestURI().getPath().equals(EmbeddingTable.PATH)) {
+                Exchanges.sendError(
+                        ex,
+                        404,
+                        ex.getRequestMethod() + " " + ex.getRequestURI().getPath()
+                                + " is not an endpoint of the table server (GET " + EmbeddingTable.PATH + ")");
                 return;
             }
             Exchanges.sendBinary(ex, body);

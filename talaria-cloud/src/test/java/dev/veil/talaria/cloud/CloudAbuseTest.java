@@ -18,6 +18,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
@@ -25,7 +26,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import java.util.Arrays;
 
 /**
  * Clients that do not behave, on loopback: stalled heads and bodies, a byte at a time, idle connections, too many
@@ -34,7 +34,8 @@ import java.util.Arrays;
  */
 class CloudAbuseTest {
 
-    static final CloudServer.Limits SHORT = new CloudServer.Limits(Duration.ofMillis(300), Duration.ofMillis(300), Duration.ofMillis(500), 200);
+    static final CloudServer.Limits SHORT =
+            new CloudServer.Limits(Duration.ofMillis(300), Duration.ofMillis(300), Duration.ofMillis(500), 200);
     static FoldedModel model;
     static CloudServer cloud;
     static URI uri;
@@ -57,8 +58,10 @@ class CloudAbuseTest {
         int n = 2, in = name.inDim(C), out = name.outDim(C);
         float[] x = random(n * in, 9);
         V2Codec.Body body = request(x, n, in);
-        String head = "POST /v2/models/" + name + "/infer HTTP/1.1\r\nHost: cloud\r\nContent-Type: application/octet-stream\r\n"
-                + V2Codec.HEADER_LENGTH + ": " + body.jsonLength() + "\r\nContent-Length: " + body.bytes().length + "\r\nConnection: close\r\n\r\n";
+        String head = "POST /v2/models/" + name
+                + "/infer HTTP/1.1\r\nHost: cloud\r\nContent-Type: application/octet-stream\r\n" + V2Codec.HEADER_LENGTH
+                + ": " + body.jsonLength() + "\r\nContent-Length: " + body.bytes().length
+                + "\r\nConnection: close\r\n\r\n";
         try (Socket s = RawHttp.open(to)) {
             s.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
             s.getOutputStream().write(body.bytes());
@@ -74,8 +77,13 @@ class CloudAbuseTest {
         String text = new String(all, StandardCharsets.ISO_8859_1);
         int end = text.indexOf("\r\n\r\n");
         assertThat(text).startsWith("HTTP/1.1 200");
-        int json = Integer.parseInt(text.substring(0, end).lines().filter(l -> l.startsWith(V2Codec.HEADER_LENGTH))
-                .findFirst().orElseThrow().substring(V2Codec.HEADER_LENGTH.length() + 1).strip());
+        int json = Integer.parseInt(text.substring(0, end)
+                .lines()
+                .filter(l -> l.startsWith(V2Codec.HEADER_LENGTH))
+                .findFirst()
+                .orElseThrow()
+                .substring(V2Codec.HEADER_LENGTH.length() + 1)
+                .strip());
         return InferResponse.decode(Arrays.copyOfRange(all, end + 4, all.length), json);
     }
 
@@ -85,10 +93,16 @@ class CloudAbuseTest {
         // stop half-way through their head
         List<Socket> stalled = new ArrayList<>();
         try {
-            stalled.addAll(RawHttp.stalled(uri, 80, "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nHost: cloud\r\nContent-Length: 2000000\r\n\r\n"));
+            stalled.addAll(RawHttp.stalled(
+                    uri,
+                    80,
+                    "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nHost: cloud\r\nContent-Length: 2000000\r\n\r\n"));
             stalled.addAll(RawHttp.stalled(uri, 30, "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nHost: cl"));
             wellBehavedCallSucceeds(uri);
-            for (Socket s : stalled) assertThat(RawHttp.closedByServer(s)).as("a stalled connection is closed").isTrue();
+            for (Socket s : stalled)
+                assertThat(RawHttp.closedByServer(s))
+                        .as("a stalled connection is closed")
+                        .isTrue();
             wellBehavedCallSucceeds(uri);
         } finally {
             for (Socket s : stalled) s.close();
@@ -123,9 +137,11 @@ class CloudAbuseTest {
     @Test
     void aConnectionThatSendsNothingIsClosedAfterTheHeadTimeout() throws Exception {
         // the idle timeout is for kept-alive connections; a new one must start its request within the head timeout
-        var longIdle = new CloudServer.Limits(Duration.ofMillis(300), Duration.ofMillis(300), Duration.ofMinutes(10), 16);
-        try (CloudServer cloud = CloudServer.start(model, CloudServer.Options.loopback(0).withLimits(longIdle));
-             Socket s = RawHttp.open(cloud.uri())) {
+        var longIdle =
+                new CloudServer.Limits(Duration.ofMillis(300), Duration.ofMillis(300), Duration.ofMinutes(10), 16);
+        try (CloudServer cloud =
+                        CloudServer.start(model, CloudServer.Options.loopback(0).withLimits(longIdle));
+                Socket s = RawHttp.open(cloud.uri())) {
             assertThat(RawHttp.closedByServer(s)).isTrue();
         }
     }
@@ -133,7 +149,8 @@ class CloudAbuseTest {
     @Test
     void anIdleKeepAliveConnectionIsClosed() throws Exception {
         try (Socket s = RawHttp.open(uri)) {
-            s.getOutputStream().write("GET /v2/health/live HTTP/1.1\r\nHost: cloud\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream()
+                    .write("GET /v2/health/live HTTP/1.1\r\nHost: cloud\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
             assertThat(RawHttp.read(s).status()).isEqualTo(200);
             assertThat(RawHttp.closedByServer(s)).isTrue();
         }
@@ -142,12 +159,15 @@ class CloudAbuseTest {
     @Test
     void connectionsOverTheCapGet503() throws Exception {
         var few = new CloudServer.Limits(Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(30), 4);
-        try (CloudServer capped = CloudServer.start(model, CloudServer.Options.loopback(0).withLimits(few))) {
+        try (CloudServer capped =
+                CloudServer.start(model, CloudServer.Options.loopback(0).withLimits(few))) {
             List<Socket> held = new ArrayList<>();
             try {
                 for (int i = 0; i < 4; i++) {
                     Socket s = RawHttp.open(capped.uri());
-                    s.getOutputStream().write("GET /v2/health/live HTTP/1.1\r\nHost: cloud\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                    s.getOutputStream()
+                            .write("GET /v2/health/live HTTP/1.1\r\nHost: cloud\r\n\r\n"
+                                    .getBytes(StandardCharsets.ISO_8859_1));
                     assertThat(RawHttp.read(s).status()).isEqualTo(200); // served, and kept alive
                     held.add(s);
                 }
@@ -160,7 +180,10 @@ class CloudAbuseTest {
             // the slots free up as the held connections close
             int status = 0;
             for (int i = 0; i < 100 && status != 200; i++) {
-                status = RawHttp.exchange(capped.uri(), "GET /v2/health/live HTTP/1.1\r\nHost: cloud\r\nConnection: close\r\n\r\n").status();
+                status = RawHttp.exchange(
+                                capped.uri(),
+                                "GET /v2/health/live HTTP/1.1\r\nHost: cloud\r\nConnection: close\r\n\r\n")
+                        .status();
                 if (status != 200) Thread.sleep(20);
             }
             assertThat(status).isEqualTo(200);
@@ -168,19 +191,20 @@ class CloudAbuseTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "GET /v2/health/live HTTP/1.1\nHost: cloud\n\n",
-            "GET /v2/health/live HTTP/1.1\r\nHost: cloud\n\r\n",
-            "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\nabcd",
-            "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 9\r\n\r\nabcd",
-            "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nContent-Length: +4\r\n\r\nabcd",
-            "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-            "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nContent-Length: 4, 4\r\n\r\nabcd",
-            "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nContent-Length : 4\r\n\r\nabcd",
-            "GET /v2/health/live HTTP/1.1\r\nHost: cloud\r\n folded: line\r\n\r\n",
-            "GET  /v2/health/live HTTP/1.1\r\n\r\n",
-            "GET /v2/health/live HTTP/2.0\r\n\r\n",
-    })
+    @ValueSource(
+            strings = {
+                "GET /v2/health/live HTTP/1.1\nHost: cloud\n\n",
+                "GET /v2/health/live HTTP/1.1\r\nHost: cloud\n\r\n",
+                "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\nabcd",
+                "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 9\r\n\r\nabcd",
+                "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nContent-Length: +4\r\n\r\nabcd",
+                "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+                "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nContent-Length: 4, 4\r\n\r\nabcd",
+                "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nContent-Length : 4\r\n\r\nabcd",
+                "GET /v2/health/live HTTP/1.1\r\nHost: cloud\r\n folded: line\r\n\r\n",
+                "GET  /v2/health/live HTTP/1.1\r\n\r\n",
+                "GET /v2/health/live HTTP/2.0\r\n\r\n",
+            })
     void malformedHeadsGet400(String head) throws Exception {
         var reply = RawHttp.exchange(uri, head);
         assertThat(reply.status()).as(head).isEqualTo(400);
@@ -189,11 +213,15 @@ class CloudAbuseTest {
 
     @Test
     void aShapeThatOverflowsIsA400WithAMessage() throws Exception {
-        String json = "{\"id\":\"x\",\"inputs\":[{\"name\":\"input\",\"shape\":[4611686018427387904,4],\"datatype\":\"FP32\","
-                + "\"parameters\":{\"binary_data_size\":16}}],\"outputs\":[{\"name\":\"output\"}]}";
+        String json =
+                "{\"id\":\"x\",\"inputs\":[{\"name\":\"input\",\"shape\":[4611686018427387904,4],\"datatype\":\"FP32\","
+                        + "\"parameters\":{\"binary_data_size\":16}}],\"outputs\":[{\"name\":\"output\"}]}";
         byte[] body = (json + "0123456789abcdef").getBytes(StandardCharsets.ISO_8859_1);
-        var reply = RawHttp.exchange(uri, "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nHost: cloud\r\n" + V2Codec.HEADER_LENGTH + ": "
-                + json.length() + "\r\nContent-Length: " + body.length + "\r\nConnection: close\r\n\r\n" + new String(body, StandardCharsets.ISO_8859_1));
+        var reply = RawHttp.exchange(
+                uri,
+                "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nHost: cloud\r\n" + V2Codec.HEADER_LENGTH + ": "
+                        + json.length() + "\r\nContent-Length: " + body.length + "\r\nConnection: close\r\n\r\n"
+                        + new String(body, StandardCharsets.ISO_8859_1));
         assertThat(reply.status()).isEqualTo(400);
         assertThat(reply.body()).contains("holds more floats than the body");
         wellBehavedCallSucceeds(uri);

@@ -12,12 +12,14 @@ import dev.veil.talaria.protocol.InferTensor;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
 import dev.veil.talaria.protocol.V2Codec;
-import java.net.URI;
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -27,9 +29,6 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /** The weight service over a real loopback socket, spoken to as any KServe V2 client would. */
 class CloudServerTest {
@@ -37,7 +36,8 @@ class CloudServerTest {
     static final ModelConfig C = TinyModels.qwen2();
     static FoldedModel model;
     static CloudServer server;
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     static final ObjectMapper JSON = new ObjectMapper();
 
     @BeforeAll
@@ -54,11 +54,14 @@ class CloudServerTest {
     static HttpResponse<byte[]> post(String path, V2Codec.Body body) throws Exception {
         var b = HttpRequest.newBuilder(server.uri().resolve(path)).header("Content-Type", V2Codec.CONTENT_TYPE);
         if (body.jsonLength() >= 0) b.header(V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()));
-        return HTTP.send(b.POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes())).build(), HttpResponse.BodyHandlers.ofByteArray());
+        return HTTP.send(
+                b.POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes())).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
     }
 
     static HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(server.uri().resolve(path)).build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(
+                HttpRequest.newBuilder(server.uri().resolve(path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     static float[] random(int n, long seed) {
@@ -80,7 +83,8 @@ class CloudServerTest {
         HttpResponse<byte[]> resp = post("/v2/models/layer.1.gate_up/infer", request(x, n, in));
         assertThat(resp.statusCode()).isEqualTo(200);
         assertThat(resp.headers().firstValue("Content-Type")).hasValue(V2Codec.CONTENT_TYPE);
-        int len = Integer.parseInt(resp.headers().firstValue(V2Codec.HEADER_LENGTH).orElseThrow());
+        int len = Integer.parseInt(
+                resp.headers().firstValue(V2Codec.HEADER_LENGTH).orElseThrow());
         InferResponse r = InferResponse.decode(resp.body(), len);
         assertThat(r.modelName()).isEqualTo("layer.1.gate_up");
         assertThat(r.id()).isEqualTo("t");
@@ -89,7 +93,9 @@ class CloudServerTest {
         assertThat(r.output("output").shape()).containsExactly(n, out);
         assertThat(r.output("output").data()).containsExactly(expected);
         // the versioned path is the same model
-        assertThat(post("/v2/models/layer.1.gate_up/versions/1/infer", request(x, n, in)).statusCode()).isEqualTo(200);
+        assertThat(post("/v2/models/layer.1.gate_up/versions/1/infer", request(x, n, in))
+                        .statusCode())
+                .isEqualTo(200);
     }
 
     @Test
@@ -103,7 +109,8 @@ class CloudServerTest {
         assertThat(meta.get("outputs").get(0).get("shape").toString()).isEqualTo("[-1," + (64 + 2 * 32) + "]");
         assertThat(meta.get("inputs").get(0).get("datatype").asText()).isEqualTo("FP32");
         assertThat(get("/v2/models/embed/ready").statusCode()).isEqualTo(200);
-        ModelConfig served = ModelConfig.fromJson(JSON.readTree(get("/v2/talaria/config").body()));
+        ModelConfig served =
+                ModelConfig.fromJson(JSON.readTree(get("/v2/talaria/config").body()));
         assertThat(served).usingRecursiveComparison().isEqualTo(C);
         assertThat(get("/metrics").body()).contains("veil_talaria_calls_total");
     }
@@ -116,8 +123,12 @@ class CloudServerTest {
         assertThat(JSON.readTree(unknown.body()).get("error").asText()).contains("layer index must be 0..1");
         var wrongWidth = post("/v2/models/layer.0.down/infer", request(x, 2, 64));
         assertThat(wrongWidth.statusCode()).isEqualTo(400);
-        assertThat(JSON.readTree(wrongWidth.body()).get("error").asText()).contains("takes FP32 [n, 160]").contains("[2, 64]");
-        var noHeader = post("/v2/models/layer.0.qkv/infer", new V2Codec.Body(request(x, 2, 64).bytes(), -1));
+        assertThat(JSON.readTree(wrongWidth.body()).get("error").asText())
+                .contains("takes FP32 [n, 160]")
+                .contains("[2, 64]");
+        var noHeader = post(
+                "/v2/models/layer.0.qkv/infer",
+                new V2Codec.Body(request(x, 2, 64).bytes(), -1));
         assertThat(noHeader.statusCode()).isEqualTo(400);
         assertThat(JSON.readTree(noHeader.body()).get("error").asText()).contains("Inference-Header-Content-Length");
         V2Codec.Body ok = request(x, 2, 64);
@@ -130,8 +141,10 @@ class CloudServerTest {
 
     @Test
     void concurrentCallsShareMatmulsAndEachGetsItsOwnRows() throws Exception {
-        try (CloudServer batching = CloudServer.start(model, new CloudServer.Options("127.0.0.1", 0, Duration.ofMillis(30), 4096, Parallel.shared()));
-             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (CloudServer batching = CloudServer.start(
+                        model,
+                        new CloudServer.Options("127.0.0.1", 0, Duration.ofMillis(30), 4096, Parallel.shared()));
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             ModelName name = new ModelName(Product.DOWN, 0);
             int in = name.inDim(C), out = name.outDim(C);
             List<Future<float[]>> replies = new ArrayList<>();
@@ -142,11 +155,18 @@ class CloudServerTest {
                 inputs.add(x);
                 Callable<float[]> call = () -> {
                     var b = HttpRequest.newBuilder(batching.uri().resolve("/v2/models/layer.0.down/infer"))
-                            .header(V2Codec.HEADER_LENGTH, Integer.toString(request(x, n, in).jsonLength()))
-                            .POST(HttpRequest.BodyPublishers.ofByteArray(request(x, n, in).bytes())).build();
+                            .header(
+                                    V2Codec.HEADER_LENGTH,
+                                    Integer.toString(request(x, n, in).jsonLength()))
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(
+                                    request(x, n, in).bytes()))
+                            .build();
                     var resp = HTTP.send(b, HttpResponse.BodyHandlers.ofByteArray());
-                    int len = Integer.parseInt(resp.headers().firstValue(V2Codec.HEADER_LENGTH).orElseThrow());
-                    return InferResponse.decode(resp.body(), len).output("output").data();
+                    int len = Integer.parseInt(
+                            resp.headers().firstValue(V2Codec.HEADER_LENGTH).orElseThrow());
+                    return InferResponse.decode(resp.body(), len)
+                            .output("output")
+                            .data();
                 };
                 replies.add(pool.submit(call));
             }
@@ -158,7 +178,10 @@ class CloudServerTest {
                 float[] got = replies.get(c).get();
                 assertThat(got).hasSize(expected.length);
                 for (int i = 0; i < got.length; i++)
-                    assertThat((double) got[i]).isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-5 * (1 + Math.abs(expected[i]))));
+                    assertThat((double) got[i])
+                            .isCloseTo(
+                                    expected[i],
+                                    org.assertj.core.data.Offset.offset(1e-5 * (1 + Math.abs(expected[i]))));
             }
             assertThat(batching.stats().calls()).isEqualTo(16);
             assertThat(batching.stats().batches()).isLessThan(16);
@@ -177,10 +200,18 @@ class CloudServerTest {
     @Test
     void refusedBodiesAreAnsweredInTheKServeShapeAndTheConnectionClosed() throws Exception {
         assertThat(raw("POST /v2/models/embed/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n"))
-                .startsWith("HTTP/1.1 413 ").contains("Connection: close").contains("{\"error\":\"request body of 999999999999 bytes exceeds the limit of");
-        assertThat(raw("POST /v2/models/embed/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"))
-                .startsWith("HTTP/1.1 411 ").contains("send the body with a Content-Length");
-        assertThat(raw("GARBAGE\r\n\r\n")).startsWith("HTTP/1.1 400 ").contains("not an HTTP/1.x request line: 'GARBAGE'");
-        assertThat(raw("GET /v2/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).startsWith("HTTP/1.1 200 ");
+                .startsWith("HTTP/1.1 413 ")
+                .contains("Connection: close")
+                .contains("{\"error\":\"request body of 999999999999 bytes exceeds the limit of");
+        assertThat(
+                        raw(
+                                "POST /v2/models/embed/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"))
+                .startsWith("HTTP/1.1 411 ")
+                .contains("send the body with a Content-Length");
+        assertThat(raw("GARBAGE\r\n\r\n"))
+                .startsWith("HTTP/1.1 400 ")
+                .contains("not an HTTP/1.x request line: 'GARBAGE'");
+        assertThat(raw("GET /v2/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+                .startsWith("HTTP/1.1 200 ");
     }
 }

@@ -34,25 +34,32 @@ class EmbeddingExactnessTest {
             correction[c] = SIGMA * (float) u;
         }
         try (Parallel parallel = new Parallel(2)) {
-            double compensated = worstError(FoldedProduct.compensated(ModelName.EMBED, D, V, embedT), parallel, z, correction, embedT);
-            double plain = worstError(new FoldedProduct(ModelName.EMBED, D, V, embedT, null), parallel, z, correction, embedT);
+            double compensated = worstError(
+                    FoldedProduct.compensated(ModelName.EMBED, D, V, embedT), parallel, z, correction, embedT);
+            double plain =
+                    worstError(new FoldedProduct(ModelName.EMBED, D, V, embedT, null), parallel, z, correction, embedT);
             float[] reply = new float[D];
             FoldedProduct.compensated(ModelName.EMBED, D, V, embedT).multiply(parallel, z, 1, reply);
             float largest = 0;
             for (float y : reply) largest = Math.max(largest, Math.abs(y));
-            System.out.printf("embedding row at V=%d: worst |error| %.3g compensated, %.3g plain float sum (reply up to %.3g, "
-                    + "its ulp %.3g)%n", V, compensated, plain, largest, Math.ulp(largest));
-            // the reply and the correction are each rounded once to float, the products once each: a few ulps of the reply
+            System.out.printf(
+                    "embedding row at V=%d: worst |error| %.3g compensated, %.3g plain float sum (reply up to %.3g, "
+                            + "its ulp %.3g)%n",
+                    V, compensated, plain, largest, Math.ulp(largest));
+            // the reply and the correction are each rounded once to float, the products once each: a few ulps of the
+            // reply
             assertThat(compensated).isLessThan(4 * Math.ulp(largest));
             assertThat(plain).isGreaterThan(10 * compensated);
         }
     }
 
-    private static double worstError(FoldedProduct embed, Parallel parallel, float[] z, float[] correction, float[] embedT) {
+    private static double worstError(
+            FoldedProduct embed, Parallel parallel, float[] z, float[] correction, float[] embedT) {
         float[] reply = new float[D];
         embed.multiply(parallel, z, 1, reply);
         double worst = 0;
-        for (int c = 0; c < D; c++) worst = Math.max(worst, Math.abs((reply[c] - correction[c]) - embedT[c * V + TOKEN]));
+        for (int c = 0; c < D; c++)
+            worst = Math.max(worst, Math.abs((reply[c] - correction[c]) - embedT[c * V + TOKEN]));
         return worst;
     }
 }

@@ -4,21 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.engine.backend.LocalLinearBackend;
+import dev.veil.engine.kernel.Matrix;
 import dev.veil.engine.kernel.Parallel;
+import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
-import java.util.Random;
-import java.util.Set;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
-import dev.veil.engine.kernel.Matrix;
-import dev.veil.model.DType;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The folded products equal the local engine's products (which apply γ to the row instead). */
 class FoldedModelTest {
@@ -45,7 +45,9 @@ class FoldedModelTest {
             double scale = 0;
             for (float v : expected) scale = Math.max(scale, Math.abs(v));
             for (int i = 0; i < expected.length; i++)
-                assertThat((double) actual[i]).as("%s[%d]", name, i).isCloseTo(expected[i], org.assertj.core.data.Offset.offset(2e-6 * scale));
+                assertThat((double) actual[i])
+                        .as("%s[%d]", name, i)
+                        .isCloseTo(expected[i], org.assertj.core.data.Offset.offset(2e-6 * scale));
         }
     }
 
@@ -70,7 +72,8 @@ class FoldedModelTest {
         Weights w = TinyModels.random(c, 1);
         Weights broken = new Weights() {
             public Tensor get(String name) {
-                if (name.equals("model.layers.1.mlp.down_proj.weight")) return Tensor.ofFloats(name, new float[64 * 10], 64, 10);
+                if (name.equals("model.layers.1.mlp.down_proj.weight"))
+                    return Tensor.ofFloats(name, new float[64 * 10], 64, 10);
                 return w.get(name);
             }
 
@@ -82,7 +85,8 @@ class FoldedModelTest {
                 return w.names();
             }
         };
-        assertThatThrownBy(() -> FoldedModel.fold(c, broken)).hasMessageContaining("model.layers.1.mlp.down_proj.weight")
+        assertThatThrownBy(() -> FoldedModel.fold(c, broken))
+                .hasMessageContaining("model.layers.1.mlp.down_proj.weight")
                 .hasMessageContaining("[64, 10]");
     }
 
@@ -98,9 +102,13 @@ class FoldedModelTest {
         float[] w = new float[out * in], gamma = new float[in];
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
         for (int i = 0; i < in; i++) gamma[i] = 1 + 0.1f * (float) r.nextGaussian();
-        FoldedProduct p = new FoldedProduct(new ModelName(Product.DOWN, 0), out, in,
-                new Matrix[] {new Matrix("w", MemorySegment.ofArray(w),
-                        DType.F32, out, in)}, gamma, null);
+        FoldedProduct p = new FoldedProduct(
+                new ModelName(Product.DOWN, 0),
+                out,
+                in,
+                new Matrix[] {new Matrix("w", MemorySegment.ofArray(w), DType.F32, out, in)},
+                gamma,
+                null);
         for (int n : new int[] {1, 4, 6}) {
             float[] x = new float[n * in];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
@@ -110,7 +118,8 @@ class FoldedModelTest {
                 for (int o = 0; o < out; o++) {
                     double s = 0;
                     for (int k = 0; k < in; k++) s += (double) (w[o * in + k] * gamma[k]) * x[t * in + k];
-                    assertThat(got[3 + t * out + o]).as("row %d, output %d of %d rows", t, o, n)
+                    assertThat(got[3 + t * out + o])
+                            .as("row %d, output %d of %d rows", t, o, n)
                             .isCloseTo((float) s, org.assertj.core.data.Offset.offset(Math.ulp((float) s)));
                 }
         }

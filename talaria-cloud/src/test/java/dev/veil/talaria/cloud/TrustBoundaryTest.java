@@ -16,7 +16,9 @@ class TrustBoundaryTest {
 
     @Test
     void noSecretHoldingClassIsLoadable() {
-        for (String cls : List.of("dev.veil.talaria.client.MaskedRemoteBackend", "dev.veil.tokenizer.Tokenizer",
+        for (String cls : List.of(
+                "dev.veil.talaria.client.MaskedRemoteBackend",
+                "dev.veil.tokenizer.Tokenizer",
                 "dev.veil.talaria.authority.SetupServer"))
             assertThatThrownBy(() -> Class.forName(cls)).as(cls).isInstanceOf(ClassNotFoundException.class);
     }
@@ -25,10 +27,16 @@ class TrustBoundaryTest {
     void noSecretHoldingModuleIsOnTheClasspath() {
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             String e = entry.replace('\\', '/');
-            assertThat(e).as("classpath entry").doesNotContain("talaria-client/").doesNotContain("veil-talaria-client")
-                    .doesNotContain("/tokenizer/target").doesNotContain("veil-tokenizer")
-                    .doesNotContain("/aloepri/target").doesNotContain("veil-aloepri")
-                    .doesNotContain("talaria-authority/").doesNotContain("veil-talaria-authority");
+            assertThat(e)
+                    .as("classpath entry")
+                    .doesNotContain("talaria-client/")
+                    .doesNotContain("veil-talaria-client")
+                    .doesNotContain("/tokenizer/target")
+                    .doesNotContain("veil-tokenizer")
+                    .doesNotContain("/aloepri/target")
+                    .doesNotContain("veil-aloepri")
+                    .doesNotContain("talaria-authority/")
+                    .doesNotContain("veil-talaria-authority");
         }
     }
 }

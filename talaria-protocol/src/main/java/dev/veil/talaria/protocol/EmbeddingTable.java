@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.model.ModelConfig;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.io.ByteArrayInputStream;
 
 /**
  * The embedding table handed to an attested client that may hold it (design D1's alternative: the client looks rows up
@@ -27,7 +27,8 @@ public record EmbeddingTable(int vocab, int dim, int[] bf16, float[] f32, float[
     public static final String PATH = "/v1/talaria/embedding";
 
     public EmbeddingTable {
-        if ((bf16 == null) == (f32 == null)) throw new IllegalArgumentException("an embedding table is BF16 or FP32, exactly one");
+        if ((bf16 == null) == (f32 == null))
+            throw new IllegalArgumentException("an embedding table is BF16 or FP32, exactly one");
         long count = (long) vocab * dim;
         if (bf16 != null && (dim % 2 != 0 || bf16.length * 2L != count) || f32 != null && f32.length != count)
             throw new IllegalArgumentException("embedding table data does not hold [" + vocab + ", " + dim + "]");
@@ -63,7 +64,8 @@ public record EmbeddingTable(int vocab, int dim, int[] bf16, float[] f32, float[
         } catch (IOException ex) {
             throw new IllegalStateException(ex);
         }
-        byte[] body = new byte[Math.toIntExact(json.length + (long) raw.remaining() + (finalNorm == null ? 0 : 4L * dim))];
+        byte[] body =
+                new byte[Math.toIntExact(json.length + (long) raw.remaining() + (finalNorm == null ? 0 : 4L * dim))];
         System.arraycopy(json, 0, body, 0, json.length);
         ByteBuffer out = ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN);
         out.position(json.length);
@@ -77,7 +79,7 @@ public record EmbeddingTable(int vocab, int dim, int[] bf16, float[] f32, float[
         try {
             return decode(new ByteArrayInputStream(body), jsonLength, c);
         } catch (IOException e) {
-            throw new IllegalStateException(e);   // not from a byte array
+            throw new IllegalStateException(e); // not from a byte array
         }
     }
 
@@ -98,15 +100,26 @@ public record EmbeddingTable(int vocab, int dim, int[] bf16, float[] f32, float[
             switch (name) {
                 case "embedding" -> {
                     long count = (long) v * d;
-                    if (!shapeIs(e, v, d)) throw new IllegalArgumentException("embedding shape " + e.path("shape") + ", expected [" + v + ", " + d + "]");
+                    if (!shapeIs(e, v, d))
+                        throw new IllegalArgumentException(
+                                "embedding shape " + e.path("shape") + ", expected [" + v + ", " + d + "]");
                     if (type.equals("BF16") && size == 2 * count) {
                         int[] target = bf16 = new int[Math.toIntExact(count / 2)];
-                        read(in, target.length, (buf, at, n) -> buf.asIntBuffer().get(target, at, n), 4);
+                        read(
+                                in,
+                                target.length,
+                                (buf, at, n) -> buf.asIntBuffer().get(target, at, n),
+                                4);
                     } else if (type.equals("FP32") && size == 4 * count) {
                         float[] target = f32 = new float[Math.toIntExact(count)];
-                        read(in, target.length, (buf, at, n) -> buf.asFloatBuffer().get(target, at, n), 4);
+                        read(
+                                in,
+                                target.length,
+                                (buf, at, n) -> buf.asFloatBuffer().get(target, at, n),
+                                4);
                     } else {
-                        throw new IllegalArgumentException("embedding: " + type + " with " + size + " bytes for [" + v + ", " + d + "]");
+                        throw new IllegalArgumentException(
+                                "embedding: " + type + " with " + size + " bytes for [" + v + ", " + d + "]");
                     }
                 }
                 case "final_norm" -> {
@@ -115,7 +128,8 @@ public record EmbeddingTable(int vocab, int dim, int[] bf16, float[] f32, float[
                     float[] target = gamma = new float[d];
                     read(in, d, (buf, at, n) -> buf.asFloatBuffer().get(target, at, n), 4);
                 }
-                default -> throw new IllegalArgumentException("unexpected tensor '" + name + "' in an embedding table body");
+                default ->
+                    throw new IllegalArgumentException("unexpected tensor '" + name + "' in an embedding table body");
             }
         }
         if (bf16 == null && f32 == null) throw new IllegalArgumentException("the body holds no 'embedding' tensor");

@@ -21,7 +21,8 @@ public record InferRequest(String id, List<InferTensor> inputs, List<String> out
         if (id != null) h.put("id", id);
         var entries = h.putArray("inputs");
         var outs = h.putArray("outputs");
-        for (String o : outputs) outs.addObject().put("name", o).putObject("parameters").put("binary_data", true);
+        for (String o : outputs)
+            outs.addObject().put("name", o).putObject("parameters").put("binary_data", true);
         return V2Codec.encode(h, entries, inputs);
     }
 

@@ -20,8 +20,11 @@ public record InferResponse(String modelName, String id, List<InferTensor> outpu
 
     public static InferResponse decode(byte[] body, int jsonLength) {
         JsonNode h = V2Codec.header(body, jsonLength);
-        if (h.has("error")) throw new IllegalArgumentException("server error: " + h.get("error").asText());
-        return new InferResponse(h.path("model_name").asText(null), h.path("id").asText(null),
+        if (h.has("error"))
+            throw new IllegalArgumentException("server error: " + h.get("error").asText());
+        return new InferResponse(
+                h.path("model_name").asText(null),
+                h.path("id").asText(null),
                 V2Codec.tensors(h.path("outputs"), "outputs", body, jsonLength));
     }
 

@@ -8,12 +8,14 @@ public record InferTensor(String name, long[] shape, float[] data) {
     public InferTensor {
         long count = 1;
         for (long s : shape) {
-            if (s < 0) throw new IllegalArgumentException("tensor '" + name + "': negative dimension in shape " + Arrays.toString(shape));
+            if (s < 0)
+                throw new IllegalArgumentException(
+                        "tensor '" + name + "': negative dimension in shape " + Arrays.toString(shape));
             count *= s;
         }
         if (count != data.length)
-            throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " holds " + count
-                    + " values, got " + data.length);
+            throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " holds "
+                    + count + " values, got " + data.length);
     }
 
     public static InferTensor matrix(String name, float[] data, int rows, int cols) {

@@ -44,7 +44,8 @@ public final class MaskPrg {
 
     /** The stream named {@code label} under {@code seed}: key = HMAC-SHA256(seed, label). */
     public static MaskPrg derive(byte[] seed, String label) {
-        if (seed.length != SEED_BYTES) throw new IllegalArgumentException("seed must be " + SEED_BYTES + " bytes, got " + seed.length);
+        if (seed.length != SEED_BYTES)
+            throw new IllegalArgumentException("seed must be " + SEED_BYTES + " bytes, got " + seed.length);
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(seed, "HmacSHA256"));
@@ -95,7 +96,8 @@ public final class MaskPrg {
         if (bound <= 0) throw new IllegalArgumentException("bound must be positive");
         long limit = Long.MAX_VALUE - Long.MAX_VALUE % bound;
         long r;
-        do r = nextLong() >>> 1; while (r >= limit);
+        do r = nextLong() >>> 1;
+        while (r >= limit);
         return (int) (r % bound);
     }
 

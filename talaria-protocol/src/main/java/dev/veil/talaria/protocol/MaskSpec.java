@@ -15,7 +15,11 @@ import java.util.Locale;
  */
 public record MaskSpec(Kind kind, double rank, int poolRows) {
 
-    public enum Kind { NONE, REMO, POOL }
+    public enum Kind {
+        NONE,
+        REMO,
+        POOL
+    }
 
     public MaskSpec {
         switch (kind) {
@@ -59,7 +63,8 @@ public record MaskSpec(Kind kind, double rank, int poolRows) {
                 case "none" -> NONE;
                 case "remo" -> remo(p.length > 1 ? Double.parseDouble(p[1]) : 0.5);
                 case "pool" -> pool(p.length > 1 ? Integer.parseInt(p[1]) : 1024);
-                default -> throw new IllegalArgumentException("unknown mask '" + s + "' (none, remo:M_OVER_D, pool:ROWS)");
+                default ->
+                    throw new IllegalArgumentException("unknown mask '" + s + "' (none, remo:M_OVER_D, pool:ROWS)");
             };
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("bad number in mask '" + s + "' (none, remo:M_OVER_D, pool:ROWS)");

@@ -19,9 +19,11 @@ public record ModelName(Product product, int layer, int expert) {
 
     public ModelName {
         if (product.perLayer() != (layer >= 0))
-            throw new IllegalArgumentException(product + (product.perLayer() ? " needs a layer index" : " takes no layer index"));
+            throw new IllegalArgumentException(
+                    product + (product.perLayer() ? " needs a layer index" : " takes no layer index"));
         if (product.perExpert() != (expert >= 0))
-            throw new IllegalArgumentException(product + (product.perExpert() ? " needs an expert index" : " takes no expert index"));
+            throw new IllegalArgumentException(
+                    product + (product.perExpert() ? " needs an expert index" : " takes no expert index"));
     }
 
     public ModelName(Product product, int layer) {
@@ -49,10 +51,15 @@ public record ModelName(Product product, int layer, int expert) {
         if (name.equals("lm_head")) return LM_HEAD;
         String[] parts = name.split("\\.");
         if (parts.length == 5 && parts[0].equals("layer") && parts[2].equals("expert") && config.moe() != null) {
-            Product p = parts[4].equals("gate_up") ? Product.EXPERT_GATE_UP : parts[4].equals("down") ? Product.EXPERT_DOWN : null;
+            Product p = parts[4].equals("gate_up")
+                    ? Product.EXPERT_GATE_UP
+                    : parts[4].equals("down") ? Product.EXPERT_DOWN : null;
             int layer = index(parts[1]), expert = index(parts[3]);
-            if (p != null && layer < config.numLayers() && expert < config.moe().numExperts() && layer >= 0 && expert >= 0)
-                return new ModelName(p, layer, expert);
+            if (p != null
+                    && layer < config.numLayers()
+                    && expert < config.moe().numExperts()
+                    && layer >= 0
+                    && expert >= 0) return new ModelName(p, layer, expert);
         }
         if (parts.length == 3 && parts[0].equals("layer")) {
             Product p = switch (parts[2]) {
@@ -71,11 +78,15 @@ public record ModelName(Product product, int layer, int expert) {
             }
             if (p != null && layer >= 0 && layer < config.numLayers()) return new ModelName(p, layer);
             if (p != null)
-                throw new IllegalArgumentException("unknown model '" + name + "': layer index must be 0.." + (config.numLayers() - 1));
+                throw new IllegalArgumentException(
+                        "unknown model '" + name + "': layer index must be 0.." + (config.numLayers() - 1));
         }
         throw new IllegalArgumentException("unknown model '" + name
                 + "' (models: embed, layer.{i}.qkv, layer.{i}.o, layer.{i}.gate_up, layer.{i}.down, lm_head"
-                + (config.moe() == null ? "" : ", layer.{i}.router, layer.{i}.expert.{e}.gate_up, layer.{i}.expert.{e}.down") + ")");
+                + (config.moe() == null
+                        ? ""
+                        : ", layer.{i}.router, layer.{i}.expert.{e}.gate_up, layer.{i}.expert.{e}.down")
+                + ")");
     }
 
     private static int index(String s) {

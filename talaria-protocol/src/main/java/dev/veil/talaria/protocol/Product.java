@@ -24,6 +24,7 @@ public enum Product {
 
     /** The forward pass's op (for an expert's product, the dense op it mirrors), or null for EMBED and ROUTER. */
     public final LinearOp op;
+
     private final boolean perLayer;
 
     Product(LinearOp op, boolean perLayer) {

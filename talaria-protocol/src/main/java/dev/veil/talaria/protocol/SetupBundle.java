@@ -52,10 +52,16 @@ public record SetupBundle(Map<ModelName, Material> materials) {
         Map<ModelName, Material> out = new LinkedHashMap<>();
         for (ModelName n : ModelName.all(config)) {
             Shapes s = Shapes.of(n, config, plan);
-            out.put(n, new Material(take(byName, n + "/r_pub", s.rPub), take(byName, n + "/pool_u", s.poolU),
-                    take(byName, n + "/check_w", s.checkW), take(byName, n + "/check_b", s.checkB)));
+            out.put(
+                    n,
+                    new Material(
+                            take(byName, n + "/r_pub", s.rPub),
+                            take(byName, n + "/pool_u", s.poolU),
+                            take(byName, n + "/check_w", s.checkW),
+                            take(byName, n + "/check_b", s.checkB)));
         }
-        if (!byName.isEmpty()) throw new IllegalArgumentException("setup bundle has unexpected tensors " + byName.keySet());
+        if (!byName.isEmpty())
+            throw new IllegalArgumentException("setup bundle has unexpected tensors " + byName.keySet());
         return new SetupBundle(out);
     }
 
@@ -63,8 +69,8 @@ public record SetupBundle(Map<ModelName, Material> materials) {
         float[] t = byName.remove(name);
         if (t == null) throw new IllegalArgumentException("setup bundle lacks tensor '" + name + "'");
         if (t.length != expected)
-            throw new IllegalArgumentException("setup bundle tensor '" + name + "' has " + t.length + " values, expected " + expected
-                    + " (made for another model or plan?)");
+            throw new IllegalArgumentException("setup bundle tensor '" + name + "' has " + t.length
+                    + " values, expected " + expected + " (made for another model or plan?)");
         return t;
     }
 

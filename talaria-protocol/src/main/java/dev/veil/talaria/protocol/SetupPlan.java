@@ -21,7 +21,8 @@ public record SetupPlan(MaskSpec hidden, MaskSpec embed, int checkVectors, Set<P
         local = local.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(local));
         for (Product p : local)
             if (p != Product.EMBED && p != Product.LM_HEAD)
-                throw new IllegalArgumentException("only the embedding and the LM head can be computed by the client, not " + p);
+                throw new IllegalArgumentException(
+                        "only the embedding and the LM head can be computed by the client, not " + p);
     }
 
     public SetupPlan(MaskSpec hidden, MaskSpec embed, int checkVectors) {

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.Base64;
-import java.util.List;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -20,7 +20,8 @@ public record SetupRequest(byte[] seed, SetupPlan plan) {
 
     public SetupRequest {
         if (seed.length != MaskPrg.SEED_BYTES)
-            throw new IllegalArgumentException("setup seed must be " + MaskPrg.SEED_BYTES + " bytes, got " + seed.length);
+            throw new IllegalArgumentException(
+                    "setup seed must be " + MaskPrg.SEED_BYTES + " bytes, got " + seed.length);
         seed = seed.clone();
     }
 
@@ -66,12 +67,15 @@ public record SetupRequest(byte[] seed, SetupPlan plan) {
                 throw new IllegalArgumentException("setup request field 'local': unknown product '" + p.asText() + "'");
             }
         }
-        SetupPlan plan = new SetupPlan(field(n, "hidden"), field(n, "embed"), n.get("check_vectors").asInt(), local);
+        SetupPlan plan = new SetupPlan(
+                field(n, "hidden"), field(n, "embed"), n.get("check_vectors").asInt(), local);
         // a field this side does not know (a product or option from another version) would be silently left out of the
         // bundle: refuse it by name instead
         for (var it = n.fieldNames(); it.hasNext(); ) {
             String f = it.next();
-            if (!FIELDS.contains(f)) throw new IllegalArgumentException("setup request has unknown field '" + f + "' (fields: " + FIELDS + ")");
+            if (!FIELDS.contains(f))
+                throw new IllegalArgumentException(
+                        "setup request has unknown field '" + f + "' (fields: " + FIELDS + ")");
         }
         return new SetupRequest(seed, plan);
     }

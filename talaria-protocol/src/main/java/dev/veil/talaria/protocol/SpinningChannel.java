@@ -3,13 +3,13 @@ package dev.veil.talaria.protocol;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.nio.channels.CancelledKeyException;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ClosedSelectorException;
 
 /**
  * A socket that waits for data by polling for a short while before it sleeps. Talaria's calls are short ping-pongs
@@ -24,6 +24,7 @@ public final class SpinningChannel implements AutoCloseable {
 
     /** Threads allowed to poll at the same time, process-wide: half the cores, at least one. */
     public static final int MAX_SPINNERS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+
     private static final AtomicInteger SPINNERS = new AtomicInteger();
 
     private final SocketChannel channel;
@@ -94,7 +95,7 @@ public final class SpinningChannel implements AutoCloseable {
             selector.selectedKeys().clear();
             key.interestOps(0);
         } catch (ClosedSelectorException | CancelledKeyException e) {
-            throw new ClosedChannelException();   // closed by another thread while waiting
+            throw new ClosedChannelException(); // closed by another thread while waiting
         }
     }
 

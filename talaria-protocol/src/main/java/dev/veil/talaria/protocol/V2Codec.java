@@ -19,6 +19,7 @@ public final class V2Codec {
 
     /** HTTP header carrying the JSON header's length in bytes. */
     public static final String HEADER_LENGTH = "Inference-Header-Content-Length";
+
     public static final String CONTENT_TYPE = "application/octet-stream";
 
     static final ObjectMapper JSON = new ObjectMapper();
@@ -61,7 +62,8 @@ public final class V2Codec {
     /** The JSON header of a body; errors say what is wrong with it. */
     static JsonNode header(byte[] body, int jsonLength) {
         if (jsonLength < 0 || jsonLength > body.length)
-            throw new IllegalArgumentException(HEADER_LENGTH + " " + jsonLength + " does not fit a body of " + body.length + " bytes");
+            throw new IllegalArgumentException(
+                    HEADER_LENGTH + " " + jsonLength + " does not fit a body of " + body.length + " bytes");
         try {
             JsonNode n = JSON.readTree(body, 0, jsonLength);
             if (n == null || !n.isObject()) throw new IllegalArgumentException("inference header is not a JSON object");
@@ -83,9 +85,11 @@ public final class V2Codec {
             if (name == null) throw new IllegalArgumentException("a tensor in '" + field + "' has no name");
             String dtype = e.path("datatype").asText("");
             if (!dtype.equals("FP32"))
-                throw new IllegalArgumentException("tensor '" + name + "': datatype '" + dtype + "' is not supported (FP32 only)");
+                throw new IllegalArgumentException(
+                        "tensor '" + name + "': datatype '" + dtype + "' is not supported (FP32 only)");
             if (e.has("data"))
-                throw new IllegalArgumentException("tensor '" + name + "': JSON 'data' is not accepted; send it with the binary tensor extension");
+                throw new IllegalArgumentException(
+                        "tensor '" + name + "': JSON 'data' is not accepted; send it with the binary tensor extension");
             JsonNode shapeNode = e.path("shape");
             if (!shapeNode.isArray() || shapeNode.isEmpty())
                 throw new IllegalArgumentException("tensor '" + name + "': missing 'shape'");
@@ -98,19 +102,20 @@ public final class V2Codec {
                 shape[i] = s.asLong();
                 // a shape holding more floats than the body has bytes is refused before it can overflow
                 if (shape[i] != 0 && count > body.length / 4 / shape[i])
-                    throw new IllegalArgumentException("tensor '" + name + "': shape " + shapeNode + " holds more floats than the body ("
-                            + body.length + " bytes) carries");
+                    throw new IllegalArgumentException("tensor '" + name + "': shape " + shapeNode
+                            + " holds more floats than the body (" + body.length + " bytes) carries");
                 count *= shape[i];
             }
             JsonNode size = e.path("parameters").path("binary_data_size");
             if (!size.canConvertToLong())
-                throw new IllegalArgumentException("tensor '" + name + "': missing parameters.binary_data_size (binary tensor extension)");
+                throw new IllegalArgumentException(
+                        "tensor '" + name + "': missing parameters.binary_data_size (binary tensor extension)");
             if (size.asLong() != 4 * count)
-                throw new IllegalArgumentException("tensor '" + name + "': binary_data_size " + size.asLong() + " does not match shape "
-                        + shapeNode + " of FP32 (" + 4 * count + " bytes)");
+                throw new IllegalArgumentException("tensor '" + name + "': binary_data_size " + size.asLong()
+                        + " does not match shape " + shapeNode + " of FP32 (" + 4 * count + " bytes)");
             if (pos + size.asLong() > body.length)
-                throw new IllegalArgumentException("tensor '" + name + "': binary data runs past the end of the body ("
-                        + body.length + " bytes)");
+                throw new IllegalArgumentException(
+                        "tensor '" + name + "': binary data runs past the end of the body (" + body.length + " bytes)");
             float[] data = new float[Math.toIntExact(count)];
             buf.position((int) pos);
             buf.asFloatBuffer().get(data);

@@ -9,8 +9,24 @@ import org.junit.jupiter.api.Test;
 
 class ModelNameTest {
 
-    static final ModelConfig CONFIG = new ModelConfig(ModelConfig.Architecture.QWEN2, 300, 64, 160, 3, 4, 2, 16, 1e-6,
-            10000, null, 256, true, true, -1, List.of(1), "float32");
+    static final ModelConfig CONFIG = new ModelConfig(
+            ModelConfig.Architecture.QWEN2,
+            300,
+            64,
+            160,
+            3,
+            4,
+            2,
+            16,
+            1e-6,
+            10000,
+            null,
+            256,
+            true,
+            true,
+            -1,
+            List.of(1),
+            "float32");
 
     @Test
     void everyProductHasAWireNameThatParsesBack() {
@@ -21,19 +37,50 @@ class ModelNameTest {
         assertThat(all.get(4).toString()).isEqualTo("layer.0.down");
         assertThat(all.get(7).toString()).isEqualTo("layer.1.gate_up");
         assertThat(all.getLast().toString()).isEqualTo("lm_head");
-        for (ModelName n : all) assertThat(ModelName.parse(n.toString(), CONFIG)).isEqualTo(n);
+        for (ModelName n : all)
+            assertThat(ModelName.parse(n.toString(), CONFIG)).isEqualTo(n);
     }
 
     /** Qwen3-MoE: sparse layers have a router and two products per expert instead of gate_up and down. */
     @Test
     void expertProductsHaveWireNamesAndShapes() {
-        ModelConfig moe = new ModelConfig(ModelConfig.Architecture.QWEN3_MOE, 300, 64, 160, 2, 4, 2, 16, 1e-6, 10000, null, 256,
-                true, false, -1, List.of(1), "float32", new ModelConfig.Moe(3, 2, 40, true, 1, List.of(1)));
+        ModelConfig moe = new ModelConfig(
+                ModelConfig.Architecture.QWEN3_MOE,
+                300,
+                64,
+                160,
+                2,
+                4,
+                2,
+                16,
+                1e-6,
+                10000,
+                null,
+                256,
+                true,
+                false,
+                -1,
+                List.of(1),
+                "float32",
+                new ModelConfig.Moe(3, 2, 40, true, 1, List.of(1)));
         List<ModelName> all = ModelName.all(moe);
-        assertThat(all.stream().map(ModelName::toString).toList()).containsExactly("embed", "layer.0.qkv", "layer.0.o",
-                "layer.0.router", "layer.0.expert.0.gate_up", "layer.0.expert.0.down", "layer.0.expert.1.gate_up",
-                "layer.0.expert.1.down", "layer.0.expert.2.gate_up", "layer.0.expert.2.down",
-                "layer.1.qkv", "layer.1.o", "layer.1.gate_up", "layer.1.down", "lm_head");
+        assertThat(all.stream().map(ModelName::toString).toList())
+                .containsExactly(
+                        "embed",
+                        "layer.0.qkv",
+                        "layer.0.o",
+                        "layer.0.router",
+                        "layer.0.expert.0.gate_up",
+                        "layer.0.expert.0.down",
+                        "layer.0.expert.1.gate_up",
+                        "layer.0.expert.1.down",
+                        "layer.0.expert.2.gate_up",
+                        "layer.0.expert.2.down",
+                        "layer.1.qkv",
+                        "layer.1.o",
+                        "layer.1.gate_up",
+                        "layer.1.down",
+                        "lm_head");
         for (ModelName n : all) assertThat(ModelName.parse(n.toString(), moe)).isEqualTo(n);
         assertThat(new ModelName(Product.ROUTER, 0).outDim(moe)).isEqualTo(3);
         assertThat(new ModelName(Product.EXPERT_GATE_UP, 0, 2).outDim(moe)).isEqualTo(80);
@@ -56,8 +103,10 @@ class ModelNameTest {
 
     @Test
     void unknownNamesAreRefused() {
-        assertThatThrownBy(() -> ModelName.parse("layer.3.qkv", CONFIG)).hasMessageContaining("layer index must be 0..2");
-        assertThatThrownBy(() -> ModelName.parse("layer.x.o", CONFIG)).hasMessageContaining("unknown model 'layer.x.o'");
+        assertThatThrownBy(() -> ModelName.parse("layer.3.qkv", CONFIG))
+                .hasMessageContaining("layer index must be 0..2");
+        assertThatThrownBy(() -> ModelName.parse("layer.x.o", CONFIG))
+                .hasMessageContaining("unknown model 'layer.x.o'");
         assertThatThrownBy(() -> ModelName.parse("lm_head2", CONFIG)).hasMessageContaining("unknown model");
         assertThatThrownBy(() -> new ModelName(Product.QKV, -1)).hasMessageContaining("needs a layer index");
     }

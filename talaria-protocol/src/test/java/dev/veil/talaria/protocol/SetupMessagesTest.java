@@ -32,8 +32,10 @@ class SetupMessagesTest {
         SetupRequest back = SetupRequest.fromJson(r.toJson());
         assertThat(back.seed()).containsExactly(seed);
         assertThat(back.plan()).isEqualTo(r.plan());
-        assertThatThrownBy(() -> SetupRequest.fromJson("{\"seed\":\"AAAA\",\"hidden\":\"none\",\"embed\":\"none\",\"check_vectors\":0}"
-                .getBytes(StandardCharsets.UTF_8))).hasMessageContaining("seed must be 32 bytes");
+        assertThatThrownBy(() -> SetupRequest.fromJson(
+                        "{\"seed\":\"AAAA\",\"hidden\":\"none\",\"embed\":\"none\",\"check_vectors\":0}"
+                                .getBytes(StandardCharsets.UTF_8)))
+                .hasMessageContaining("seed must be 32 bytes");
         String noEmbed = new String(r.toJson(), StandardCharsets.UTF_8).replace("\"embed\"", "\"embedx\"");
         assertThatThrownBy(() -> SetupRequest.fromJson(noEmbed.getBytes(StandardCharsets.UTF_8)))
                 .hasMessageContaining("field 'embed' missing");
@@ -49,8 +51,13 @@ class SetupMessagesTest {
         Map<ModelName, SetupBundle.Material> m = new LinkedHashMap<>();
         for (ModelName n : ModelName.all(config)) {
             var s = SetupBundle.Shapes.of(n, config, plan);
-            m.put(n, new SetupBundle.Material(MaskPrg.fresh().gaussians((int) s.rPub(), 1), new float[(int) s.poolU()],
-                    new float[(int) s.checkW()], new float[(int) s.checkB()]));
+            m.put(
+                    n,
+                    new SetupBundle.Material(
+                            MaskPrg.fresh().gaussians((int) s.rPub(), 1),
+                            new float[(int) s.poolU()],
+                            new float[(int) s.checkW()],
+                            new float[(int) s.checkB()]));
         }
         V2Codec.Body body = new SetupBundle(m).encode();
         SetupBundle back = SetupBundle.decode(body.bytes(), body.jsonLength(), config, plan);

@@ -17,8 +17,24 @@ import java.util.List;
  * {@link EmbeddingTable#encode} lay them out.
  */
 class V2CodecFuzzTest {
-    private static final ModelConfig TINY = new ModelConfig(ModelConfig.Architecture.QWEN2, 3, 4, 8, 1, 2, 1, 2, 1e-6, 1e6, null,
-            64, true, true, -1, List.of(), "float32");
+    private static final ModelConfig TINY = new ModelConfig(
+            ModelConfig.Architecture.QWEN2,
+            3,
+            4,
+            8,
+            1,
+            2,
+            1,
+            2,
+            1e-6,
+            1e6,
+            null,
+            64,
+            true,
+            true,
+            -1,
+            List.of(),
+            "float32");
 
     @FuzzTest(maxDuration = "2m")
     void decodeAnyBody(byte[] data) {
@@ -27,10 +43,12 @@ class V2CodecFuzzTest {
         byte[] body = Arrays.copyOfRange(data, 4, data.length);
         try {
             InferRequest r = InferRequest.decode(body, jsonLength);
-            InferRequest again = InferRequest.decode(r.encode().bytes(), r.encode().jsonLength());
+            InferRequest again =
+                    InferRequest.decode(r.encode().bytes(), r.encode().jsonLength());
             assertThat(again.inputs()).hasSameSizeAs(r.inputs());
             for (int i = 0; i < r.inputs().size(); i++)
-                assertThat(again.inputs().get(i).data()).containsExactly(r.inputs().get(i).data());
+                assertThat(again.inputs().get(i).data())
+                        .containsExactly(r.inputs().get(i).data());
         } catch (IllegalArgumentException e) {
             assertThat(e.getMessage()).isNotBlank();
         }

@@ -39,7 +39,8 @@ public final class FortunesCorpus {
         try {
             manifest.verify(deb, DEB);
         } catch (IOException e) {
-            throw new IOException("fortunes: " + e.getMessage() + "; delete it and run `veil data fetch fortunes` again");
+            throw new IOException(
+                    "fortunes: " + e.getMessage() + "; delete it and run `veil data fetch fortunes` again");
         }
         Path tmp = Files.createTempDirectory("veil-fortunes-");
         try {
@@ -89,7 +90,8 @@ public final class FortunesCorpus {
                 Processes.run(tmp, cmd);
             }
             try (var files = Files.list(tmp)) {
-                Path got = files.filter(p -> p.getFileName().toString().endsWith(".deb")).findFirst()
+                Path got = files.filter(p -> p.getFileName().toString().endsWith(".deb"))
+                        .findFirst()
                         .orElseThrow(() -> new IOException("`apt-get download " + aptSpec + "` wrote no .deb"));
                 Files.move(got, deb);
             }

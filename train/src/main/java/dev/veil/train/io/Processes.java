@@ -24,7 +24,8 @@ public final class Processes {
         try {
             p = new ProcessBuilder(command).directory(dir.toFile()).start();
         } catch (IOException e) {
-            throw new IOException("cannot run `" + shown + "`: is " + command.getFirst() + " installed? (" + e.getMessage() + ")");
+            throw new IOException(
+                    "cannot run `" + shown + "`: is " + command.getFirst() + " installed? (" + e.getMessage() + ")");
         }
         CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
         CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));

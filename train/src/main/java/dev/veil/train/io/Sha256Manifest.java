@@ -47,9 +47,11 @@ public record Sha256Manifest(String name, SequencedMap<String, String> digests) 
     public void verify(Path file, String entry) throws IOException {
         String expected = digests.get(entry);
         if (expected == null) throw new IllegalArgumentException(name + " has no entry " + entry);
-        if (!Files.isRegularFile(file)) throw new IOException(file + ": missing (listed in checksum manifest " + name + ")");
+        if (!Files.isRegularFile(file))
+            throw new IOException(file + ": missing (listed in checksum manifest " + name + ")");
         String actual = Sha256.of(file);
         if (!actual.equals(expected))
-            throw new IOException(file + ": SHA-256 " + actual + " does not match " + expected + " in checksum manifest " + name);
+            throw new IOException(
+                    file + ": SHA-256 " + actual + " does not match " + expected + " in checksum manifest " + name);
     }
 }

@@ -19,7 +19,8 @@ public final class Parameter {
         long n = 1;
         for (int d : shape) n *= d;
         if (n != value.length)
-            throw new IllegalArgumentException(name + ": " + value.length + " values for shape " + Arrays.toString(shape));
+            throw new IllegalArgumentException(
+                    name + ": " + value.length + " values for shape " + Arrays.toString(shape));
         this.name = name;
         this.shape = shape.clone();
         this.value = value;

@@ -38,7 +38,8 @@ public final class Transformer {
 
     private Transformer(ModelConfig config, Map<String, Parameter> params) {
         if (config.qkNorm() || config.moe() != null) // the tape has no q/k-norm or expert ops yet
-            throw new IllegalArgumentException("training runs Llama and Qwen2 models, not " + config.architecture().hfClass);
+        throw new IllegalArgumentException(
+                    "training runs Llama and Qwen2 models, not " + config.architecture().hfClass);
         this.config = config;
         this.params = params;
         this.rope = RotaryEmbedding.of(config);
@@ -57,7 +58,13 @@ public final class Transformer {
             switch (s.kind) {
                 case NORM -> Arrays.fill(v, 1f);
                 case BIAS -> {}
-                case MATRIX -> gaussian(rnd, v, s.name.endsWith(TensorRole.O.hfSuffix()) || s.name.endsWith(TensorRole.DOWN.hfSuffix()) ? residualStd : std);
+                case MATRIX ->
+                    gaussian(
+                            rnd,
+                            v,
+                            s.name.endsWith(TensorRole.O.hfSuffix()) || s.name.endsWith(TensorRole.DOWN.hfSuffix())
+                                    ? residualStd
+                                    : std);
             }
             p.put(s.name, new Parameter(s.name, s.shape, v, s.kind == Kind.MATRIX));
         }
@@ -106,7 +113,11 @@ public final class Transformer {
     public List<Tensor> tensors(DType dtype) {
         List<Tensor> out = new ArrayList<>();
         for (Parameter p : params.values())
-            out.add(Tensor.of(p.name(), dtype, p.value(), Arrays.stream(p.shape()).asLongStream().toArray()));
+            out.add(Tensor.of(
+                    p.name(),
+                    dtype,
+                    p.value(),
+                    Arrays.stream(p.shape()).asLongStream().toArray()));
         return out;
     }
 
@@ -132,7 +143,8 @@ public final class Transformer {
         if (from < 0 || to > config.numLayers() || from > to)
             throw new IllegalArgumentException("layers " + from + ".." + to + " outside 0.." + config.numLayers());
         if (x.size() != batch * seq * config.hiddenSize())
-            throw new IllegalArgumentException(x + " is not " + batch + "×" + seq + " rows of hidden size " + config.hiddenSize());
+            throw new IllegalArgumentException(
+                    x + " is not " + batch + "×" + seq + " rows of hidden size " + config.hiddenSize());
         Var h = x;
         for (int i = from; i < to; i++) h = block(tape, h, i, batch, seq);
         return h;
@@ -151,8 +163,16 @@ public final class Transformer {
         Var q = Linear.apply(tape, n1, param(TensorRole.Q.hf(i)), bias(TensorRole.Q_BIAS, i));
         Var k = Linear.apply(tape, n1, param(TensorRole.K.hf(i)), bias(TensorRole.K_BIAS, i));
         Var v = Linear.apply(tape, n1, param(TensorRole.V.hf(i)), bias(TensorRole.V_BIAS, i));
-        Var attn = CausalAttention.apply(tape, rope.apply(tape, q, seq), rope.apply(tape, k, seq), v,
-                batch, seq, c.numHeads(), c.numKvHeads(), c.headDim());
+        Var attn = CausalAttention.apply(
+                tape,
+                rope.apply(tape, q, seq),
+                rope.apply(tape, k, seq),
+                v,
+                batch,
+                seq,
+                c.numHeads(),
+                c.numKvHeads(),
+                c.headDim());
         Var h = Add.apply(tape, x, Linear.apply(tape, attn, param(TensorRole.O.hf(i)), null));
 
         Var n2 = RmsNorm.apply(tape, h, param(TensorRole.FFN_NORM.hf(i)), eps());
@@ -176,7 +196,11 @@ public final class Transformer {
 
     // ---- parameter shapes, Hugging Face names ----
 
-    private enum Kind { MATRIX, BIAS, NORM }
+    private enum Kind {
+        MATRIX,
+        BIAS,
+        NORM
+    }
 
     private record Shape(String name, Kind kind, int... shape) {
         int size() {
@@ -195,7 +219,10 @@ public final class Transformer {
                 case Q_BIAS, K_BIAS, V_BIAS -> Kind.BIAS;
                 default -> Kind.MATRIX;
             };
-            s.add(new Shape(e.name(), kind, Arrays.stream(e.shape()).mapToInt(Math::toIntExact).toArray()));
+            s.add(new Shape(
+                    e.name(),
+                    kind,
+                    Arrays.stream(e.shape()).mapToInt(Math::toIntExact).toArray()));
         }
         return s;
     }

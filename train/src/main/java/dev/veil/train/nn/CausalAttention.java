@@ -29,8 +29,15 @@ public final class CausalAttention {
         forward(s, q.value(), k.value(), v.value(), out, probs);
         Var result = Var.result(out, tape.needsGrad(q, k, v), q.shape());
         if (result.requiresGrad()) {
-            tape.record(() -> backward(s, q.value(), k.value(), v.value(), probs, result.gradBuffer(),
-                    q.requiresGrad() ? q.gradBuffer() : null, k.requiresGrad() ? k.gradBuffer() : null,
+            tape.record(() -> backward(
+                    s,
+                    q.value(),
+                    k.value(),
+                    v.value(),
+                    probs,
+                    result.gradBuffer(),
+                    q.requiresGrad() ? q.gradBuffer() : null,
+                    k.requiresGrad() ? k.gradBuffer() : null,
                     v.requiresGrad() ? v.gradBuffer() : null));
         }
         return result;
@@ -38,21 +45,36 @@ public final class CausalAttention {
 
     record Shape(int batch, int seq, int heads, int kvHeads, int headDim) {
         Shape {
-            if (heads % kvHeads != 0) throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " kv heads");
+            if (heads % kvHeads != 0)
+                throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " kv heads");
         }
 
-        int qWidth() { return heads * headDim; }
-        int kvWidth() { return kvHeads * headDim; }
-        int group() { return heads / kvHeads; }
-        float scale() { return (float) (1.0 / Math.sqrt(headDim)); }
+        int qWidth() {
+            return heads * headDim;
+        }
+
+        int kvWidth() {
+            return kvHeads * headDim;
+        }
+
+        int group() {
+            return heads / kvHeads;
+        }
+
+        float scale() {
+            return (float) (1.0 / Math.sqrt(headDim));
+        }
         /** Offset of the seq × seq probabilities of head {@code h} of sequence {@code b}. */
-        int pAt(int b, int h) { return (b * heads + h) * seq * seq; }
+        int pAt(int b, int h) {
+            return (b * heads + h) * seq * seq;
+        }
     }
 
     /** Copies head {@code h} of sequence {@code b} out of rows of {@code width} into a {@code seq × headDim} matrix. */
     private static float[] gather(float[] x, Shape s, int b, int h, int width) {
         float[] m = new float[s.seq() * s.headDim()];
-        for (int t = 0; t < s.seq(); t++) System.arraycopy(x, (b * s.seq() + t) * width + h * s.headDim(), m, t * s.headDim(), s.headDim());
+        for (int t = 0; t < s.seq(); t++)
+            System.arraycopy(x, (b * s.seq() + t) * width + h * s.headDim(), m, t * s.headDim(), s.headDim());
         return m;
     }
 
@@ -88,7 +110,8 @@ public final class CausalAttention {
                 for (int j = 0; j <= t; j++) probs[po + row + j] *= inv; // above the diagonal stays 0
             }
             float[] oh = new float[T * hd];
-            Matmul.multiplySerial(oh, Arrays.copyOfRange(probs, po, po + T * T), gather(v, s, b, kvh, s.kvWidth()), T, T, hd, false);
+            Matmul.multiplySerial(
+                    oh, Arrays.copyOfRange(probs, po, po + T * T), gather(v, s, b, kvh, s.kvWidth()), T, T, hd, false);
             scatterAdd(oh, out, s, b, h, s.qWidth());
         });
     }
@@ -98,7 +121,8 @@ public final class CausalAttention {
      * dq = dS·k, dk = dSᵀ·q, dv = Pᵀ·dO. One task per (sequence, kv head): it owns that head's dk and dv and the
      * dq of the query heads that share it, so every sum runs in a fixed order.
      */
-    static void backward(Shape s, float[] q, float[] k, float[] v, float[] probs, float[] dout, float[] dq, float[] dk, float[] dv) {
+    static void backward(
+            Shape s, float[] q, float[] k, float[] v, float[] probs, float[] dout, float[] dq, float[] dk, float[] dv) {
         int T = s.seq(), hd = s.headDim();
         float scale = s.scale();
         Parallel.shared().forEach(s.batch() * s.kvHeads(), task -> {
@@ -123,7 +147,9 @@ public final class CausalAttention {
                     Matmul.multiplySerial(dqh, ds, kh, T, T, hd, false);
                     scatterAdd(dqh, dq, s, b, h, s.qWidth());
                 }
-                if (dk != null) Matmul.multiplySerial(dkh, VecOps.transposeSerial(ds, T, T), gather(q, s, b, h, s.qWidth()), T, T, hd, true);
+                if (dk != null)
+                    Matmul.multiplySerial(
+                            dkh, VecOps.transposeSerial(ds, T, T), gather(q, s, b, h, s.qWidth()), T, T, hd, true);
                 if (dv != null) Matmul.multiplySerial(dvh, VecOps.transposeSerial(p, T, T), doh, T, T, hd, true);
             }
             if (dk != null) scatterAdd(dkh, dk, s, b, kvh, s.kvWidth());

@@ -10,13 +10,16 @@ public final class CrossEntropy {
     /** {@code logits} is {@code [n, vocab]}; {@code targets[i] < 0} leaves row {@code i} out. Returns a scalar. */
     public static Var mean(Tape tape, Var logits, int[] targets) {
         int n = logits.rows(), vocab = logits.cols();
-        if (targets.length != n) throw new IllegalArgumentException("cross-entropy: " + targets.length + " targets for " + n + " rows");
+        if (targets.length != n)
+            throw new IllegalArgumentException("cross-entropy: " + targets.length + " targets for " + n + " rows");
         float[] x = logits.value();
         double[] rowLoss = new double[n];
         float[] logSumExp = new float[n];
         int counted = 0;
         for (int t : targets) {
-            if (t >= vocab) throw new IllegalArgumentException("cross-entropy: target " + t + " outside the vocabulary of " + vocab);
+            if (t >= vocab)
+                throw new IllegalArgumentException(
+                        "cross-entropy: target " + t + " outside the vocabulary of " + vocab);
             if (t >= 0) counted++;
         }
         if (counted == 0) throw new IllegalArgumentException("cross-entropy: every target is ignored");

@@ -10,7 +10,8 @@ public final class Embedding {
         float[] out = new float[ids.length * dim];
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= vocab)
-                throw new IllegalArgumentException("token id " + ids[i] + " at position " + i + " is outside the vocabulary of " + vocab);
+                throw new IllegalArgumentException(
+                        "token id " + ids[i] + " at position " + i + " is outside the vocabulary of " + vocab);
             System.arraycopy(table.value(), ids[i] * dim, out, i * dim, dim);
         }
         Var result = Var.result(out, tape.needsGrad(table), ids.length, dim);

@@ -1,7 +1,7 @@
 package dev.veil.train.nn;
 
-import dev.veil.train.nn.kernel.Matmul;
 import dev.veil.engine.kernel.Parallel;
+import dev.veil.train.nn.kernel.Matmul;
 import dev.veil.train.nn.kernel.VecOps;
 
 /** {@code y = x·Wᵀ + b}: a linear layer with PyTorch's {@code [out, in]} weight and an optional bias. */
@@ -12,15 +12,23 @@ public final class Linear {
     public static Var apply(Tape tape, Var x, Var w, Var bias) {
         int out = w.rows(), in = w.cols(), n = x.rows();
         if (x.cols() != in) throw new IllegalArgumentException("linear: input " + x + " does not match weight " + w);
-        if (bias != null && bias.size() != out) throw new IllegalArgumentException("linear: bias " + bias + " for weight " + w);
+        if (bias != null && bias.size() != out)
+            throw new IllegalArgumentException("linear: bias " + bias + " for weight " + w);
         float[] y = forward(x.value(), w.value(), bias == null ? null : bias.value(), n, in, out);
         int[] shape = x.shape();
         shape[shape.length - 1] = out;
         Var result = Var.result(y, tape.needsGrad(x, w, bias), shape);
         if (result.requiresGrad()) {
-            tape.record(() -> backward(result.gradBuffer(), x.value(), w.value(),
-                    x.requiresGrad() ? x.gradBuffer() : null, w.requiresGrad() ? w.gradBuffer() : null,
-                    bias != null && bias.requiresGrad() ? bias.gradBuffer() : null, n, in, out));
+            tape.record(() -> backward(
+                    result.gradBuffer(),
+                    x.value(),
+                    w.value(),
+                    x.requiresGrad() ? x.gradBuffer() : null,
+                    w.requiresGrad() ? w.gradBuffer() : null,
+                    bias != null && bias.requiresGrad() ? bias.gradBuffer() : null,
+                    n,
+                    in,
+                    out));
         }
         return result;
     }

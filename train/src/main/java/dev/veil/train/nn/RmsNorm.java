@@ -10,14 +10,22 @@ public final class RmsNorm {
     /** {@code weight} (γ, {@code [dim]}) may be null: the weight-free normalisation the inference engine does. */
     public static Var apply(Tape tape, Var x, Var weight, float eps) {
         int n = x.rows(), d = x.cols();
-        if (weight != null && weight.size() != d) throw new IllegalArgumentException("rmsnorm: weight " + weight + " for input " + x);
+        if (weight != null && weight.size() != d)
+            throw new IllegalArgumentException("rmsnorm: weight " + weight + " for input " + x);
         float[] y = new float[x.size()];
         float[] rstd = new float[n];
         forward(y, rstd, x.value(), weight == null ? null : weight.value(), n, d, eps);
         Var result = Var.result(y, tape.needsGrad(x, weight), x.shape());
         if (result.requiresGrad()) {
-            tape.record(() -> backward(result.gradBuffer(), x.value(), weight == null ? null : weight.value(), rstd,
-                    x.requiresGrad() ? x.gradBuffer() : null, weight != null && weight.requiresGrad() ? weight.gradBuffer() : null, n, d));
+            tape.record(() -> backward(
+                    result.gradBuffer(),
+                    x.value(),
+                    weight == null ? null : weight.value(),
+                    rstd,
+                    x.requiresGrad() ? x.gradBuffer() : null,
+                    weight != null && weight.requiresGrad() ? weight.gradBuffer() : null,
+                    n,
+                    d));
         }
         return result;
     }

@@ -1,8 +1,8 @@
 package dev.veil.train.nn;
 
+import dev.veil.engine.kernel.Parallel;
 import dev.veil.engine.kernel.Rope;
 import dev.veil.model.ModelConfig;
-import dev.veil.engine.kernel.Parallel;
 
 /**
  * Rotary position embedding with Hugging Face's {@code rotate_half} pairing: within each head, element {@code i}
@@ -39,8 +39,11 @@ public final class RotaryEmbedding {
      */
     public Var apply(Tape tape, Var x, int seq) {
         int n = x.rows(), width = x.cols();
-        if (width % headDim != 0) throw new IllegalArgumentException("rope: width " + width + " is not a multiple of head_dim " + headDim);
-        if (seq > maxPositions) throw new IllegalArgumentException("rope: sequence of " + seq + " exceeds the " + maxPositions + " positions");
+        if (width % headDim != 0)
+            throw new IllegalArgumentException("rope: width " + width + " is not a multiple of head_dim " + headDim);
+        if (seq > maxPositions)
+            throw new IllegalArgumentException(
+                    "rope: sequence of " + seq + " exceeds the " + maxPositions + " positions");
         float[] out = new float[x.size()];
         rotate(x.value(), out, n, width, seq, +1);
         Var result = Var.result(out, tape.needsGrad(x), x.shape());

@@ -8,7 +8,8 @@ public final class SwiGlu {
     private SwiGlu() {}
 
     public static Var apply(Tape tape, Var gate, Var up) {
-        if (gate.size() != up.size()) throw new IllegalArgumentException("swiglu: gate " + gate + " and up " + up + " differ");
+        if (gate.size() != up.size())
+            throw new IllegalArgumentException("swiglu: gate " + gate + " and up " + up + " differ");
         float[] g = gate.value(), u = up.value();
         float[] out = new float[g.length];
         int d = gate.cols(), n = gate.rows();
@@ -17,8 +18,14 @@ public final class SwiGlu {
         });
         Var result = Var.result(out, tape.needsGrad(gate, up), gate.shape());
         if (result.requiresGrad()) {
-            tape.record(() -> backward(result.gradBuffer(), g, u, gate.requiresGrad() ? gate.gradBuffer() : null,
-                    up.requiresGrad() ? up.gradBuffer() : null, n, d));
+            tape.record(() -> backward(
+                    result.gradBuffer(),
+                    g,
+                    u,
+                    gate.requiresGrad() ? gate.gradBuffer() : null,
+                    up.requiresGrad() ? up.gradBuffer() : null,
+                    n,
+                    d));
         }
         return result;
     }

@@ -52,7 +52,8 @@ public final class Tape {
 
     /** Backpropagates from a scalar {@code loss} (seeded with d(loss)/d(loss) = 1). */
     public void backward(Var loss) {
-        if (loss.size() != 1) throw new IllegalArgumentException("backward from a non-scalar " + loss + ": pass its gradient");
+        if (loss.size() != 1)
+            throw new IllegalArgumentException("backward from a non-scalar " + loss + ": pass its gradient");
         backward(loss, new float[] {1f});
     }
 
@@ -62,7 +63,8 @@ public final class Tape {
      */
     public void backward(Var output, float[] seed) {
         if (!recording) throw new IllegalStateException("an inference tape records nothing to backpropagate");
-        if (!output.requiresGrad()) throw new IllegalArgumentException(output + " does not depend on anything that requires a gradient");
+        if (!output.requiresGrad())
+            throw new IllegalArgumentException(output + " does not depend on anything that requires a gradient");
         if (seed.length != output.size())
             throw new IllegalArgumentException("seed of " + seed.length + " values for " + output);
         if (done) throw new IllegalStateException("this tape has already run backward; use a new tape per pass");

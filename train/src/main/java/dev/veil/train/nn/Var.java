@@ -23,7 +23,8 @@ public final class Var {
         if (n != value.length)
             throw new IllegalArgumentException(value.length + " values for shape " + Arrays.toString(shape));
         if (grad != null && grad.length != value.length)
-            throw new IllegalArgumentException("gradient buffer of " + grad.length + " for " + value.length + " values");
+            throw new IllegalArgumentException(
+                    "gradient buffer of " + grad.length + " for " + value.length + " values");
         this.value = value;
         this.shape = shape.clone();
         this.requiresGrad = requiresGrad;
@@ -80,7 +81,8 @@ public final class Var {
 
     /** The single value of a scalar (a loss). */
     public float item() {
-        if (value.length != 1) throw new IllegalStateException("item() of a value with shape " + Arrays.toString(shape));
+        if (value.length != 1)
+            throw new IllegalStateException("item() of a value with shape " + Arrays.toString(shape));
         return value[0];
     }
 

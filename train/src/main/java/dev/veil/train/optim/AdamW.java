@@ -1,7 +1,7 @@
 package dev.veil.train.optim;
 
-import dev.veil.train.model.Parameter;
 import dev.veil.engine.kernel.Parallel;
+import dev.veil.train.model.Parameter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +18,8 @@ public final class AdamW {
             if (!(beta1 >= 0 && beta1 < 1)) throw new IllegalArgumentException("beta1 must be in [0, 1), got " + beta1);
             if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("beta2 must be in [0, 1), got " + beta2);
             if (!(eps > 0)) throw new IllegalArgumentException("eps must be positive, got " + eps);
-            if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight_decay must be non-negative, got " + weightDecay);
+            if (!(weightDecay >= 0))
+                throw new IllegalArgumentException("weight_decay must be non-negative, got " + weightDecay);
         }
     }
 

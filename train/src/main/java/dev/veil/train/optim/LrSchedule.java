@@ -6,7 +6,8 @@ public record LrSchedule(double peak, double min, int warmup, int total) {
     public LrSchedule {
         if (!(peak > 0)) throw new IllegalArgumentException("lr must be positive, got " + peak);
         if (!(min >= 0 && min <= peak)) throw new IllegalArgumentException("min_lr must be in [0, lr], got " + min);
-        if (warmup < 0 || warmup > total) throw new IllegalArgumentException("warmup_steps must be in [0, steps], got " + warmup);
+        if (warmup < 0 || warmup > total)
+            throw new IllegalArgumentException("warmup_steps must be in [0, steps], got " + warmup);
     }
 
     /** The learning rate of step {@code step} (0-based). */

@@ -3,6 +3,7 @@ package dev.veil.train.tokenizer;
 import dev.veil.tokenizer.ByteLevel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -10,7 +11,6 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.Arrays;
 
 /**
  * Learns a byte-level BPE vocabulary: start from the 256 bytes, then repeatedly merge the most frequent adjacent
@@ -43,7 +43,8 @@ public final class BpeTrainer {
         if (vocabSize < 256 + specialTokens.size())
             throw new IllegalArgumentException("vocab_size " + vocabSize + " is smaller than the 256 bytes plus "
                     + specialTokens.size() + " special tokens");
-        if (minFrequency < 1) throw new IllegalArgumentException("min_frequency must be at least 1, got " + minFrequency);
+        if (minFrequency < 1)
+            throw new IllegalArgumentException("min_frequency must be at least 1, got " + minFrequency);
         this.vocabSize = vocabSize;
         this.specialTokens = List.copyOf(specialTokens);
         this.minFrequency = minFrequency;
@@ -91,7 +92,8 @@ public final class BpeTrainer {
             }
             if (current < minFrequency) break;
             int a = (int) (pair >>> 32), b = (int) pair;
-            // two merges can spell the same string ("ab"+"c", "a"+"bc"): they share one token, as in Hugging Face's trainer
+            // two merges can spell the same string ("ab"+"c", "a"+"bc"): they share one token, as in Hugging Face's
+            // trainer
             String spelled = tokens.get(a) + tokens.get(b);
             int merged = tokenIds.computeIfAbsent(spelled, t -> {
                 tokens.add(t);

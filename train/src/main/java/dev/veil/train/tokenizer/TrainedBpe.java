@@ -17,6 +17,7 @@ public record TrainedBpe(List<String> tokens, List<int[]> merges, List<String> s
 
     /** Beginning and end of a document; also the padding token. */
     public static final String ENDOFTEXT = "<|endoftext|>";
+
     public static final String IM_START = "<|im_start|>";
     public static final String IM_END = "<|im_end|>";
     public static final List<String> SPECIAL_TOKENS = List.of(ENDOFTEXT, IM_START, IM_END);
@@ -60,8 +61,14 @@ public record TrainedBpe(List<String> tokens, List<int[]> merges, List<String> s
         root.putNull("padding");
         ArrayNode added = root.putArray("added_tokens");
         for (String s : specialTokens) {
-            added.addObject().put("id", id(s)).put("content", s).put("single_word", false).put("lstrip", false)
-                    .put("rstrip", false).put("normalized", false).put("special", true);
+            added.addObject()
+                    .put("id", id(s))
+                    .put("content", s)
+                    .put("single_word", false)
+                    .put("lstrip", false)
+                    .put("rstrip", false)
+                    .put("normalized", false)
+                    .put("special", true);
         }
         root.putNull("normalizer");
         ObjectNode pre = root.putObject("pre_tokenizer").put("type", "Sequence");
@@ -69,14 +76,25 @@ public record TrainedBpe(List<String> tokens, List<int[]> merges, List<String> s
         ObjectNode split = steps.addObject().put("type", "Split");
         split.putObject("pattern").put("Regex", SplitPattern.PATTERN);
         split.put("behavior", "Isolated").put("invert", false);
-        steps.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true)
+        steps.addObject()
+                .put("type", "ByteLevel")
+                .put("add_prefix_space", false)
+                .put("trim_offsets", true)
                 .put("use_regex", false);
         root.putNull("post_processor");
-        root.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", true).put("trim_offsets", true)
+        root.putObject("decoder")
+                .put("type", "ByteLevel")
+                .put("add_prefix_space", true)
+                .put("trim_offsets", true)
                 .put("use_regex", true);
         ObjectNode model = root.putObject("model");
-        model.put("type", "BPE").putNull("dropout").putNull("unk_token").putNull("continuing_subword_prefix")
-                .putNull("end_of_word_suffix").put("fuse_unk", false).put("byte_fallback", false)
+        model.put("type", "BPE")
+                .putNull("dropout")
+                .putNull("unk_token")
+                .putNull("continuing_subword_prefix")
+                .putNull("end_of_word_suffix")
+                .put("fuse_unk", false)
+                .put("byte_fallback", false)
                 .put("ignore_merges", false);
         ObjectNode vocab = model.putObject("vocab");
         int learned = tokens.size() - specialTokens.size();
@@ -91,12 +109,20 @@ public record TrainedBpe(List<String> tokens, List<int[]> merges, List<String> s
         c.put("add_bos_token", false).put("add_eos_token", false);
         ObjectNode decoder = c.putObject("added_tokens_decoder");
         for (String s : specialTokens) {
-            decoder.putObject(Integer.toString(id(s))).put("content", s).put("lstrip", false).put("normalized", false)
-                    .put("rstrip", false).put("single_word", false).put("special", true);
+            decoder.putObject(Integer.toString(id(s)))
+                    .put("content", s)
+                    .put("lstrip", false)
+                    .put("normalized", false)
+                    .put("rstrip", false)
+                    .put("single_word", false)
+                    .put("special", true);
         }
         ArrayNode extra = c.putArray("additional_special_tokens");
         specialTokens.stream().filter(s -> !s.equals(ENDOFTEXT)).forEach(extra::add);
-        c.put("bos_token", ENDOFTEXT).put("eos_token", ENDOFTEXT).put("pad_token", ENDOFTEXT).putNull("unk_token");
+        c.put("bos_token", ENDOFTEXT)
+                .put("eos_token", ENDOFTEXT)
+                .put("pad_token", ENDOFTEXT)
+                .putNull("unk_token");
         c.put("chat_template", CHAT_TEMPLATE);
         c.put("clean_up_tokenization_spaces", false);
         c.put("model_max_length", modelMaxLength);

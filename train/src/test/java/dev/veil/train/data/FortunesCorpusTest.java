@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,17 +16,21 @@ class FortunesCorpusTest {
     @Test
     void fortunesAreSeparatedByPercentLines() {
         String file = "A penny saved.\n%\n\n  Two\nlines.\n%\n%\nLast one";
-        assertThat(FortunesCorpus.parse("kids", file)).containsExactly(
-                new Document("kids#1", "A penny saved."),
-                new Document("kids#2", "Two\nlines."),
-                new Document("kids#3", "Last one"));
+        assertThat(FortunesCorpus.parse("kids", file))
+                .containsExactly(
+                        new Document("kids#1", "A penny saved."),
+                        new Document("kids#2", "Two\nlines."),
+                        new Document("kids#3", "Last one"));
     }
 
     @Test
     void readsAMemberOfAnArArchive() throws IOException {
-        byte[] deb = ar(new String[] {"debian-binary", "data.tar.xz"}, new byte[][] {"2.0\n".getBytes(), "odd".getBytes()});
-        assertThat(new String(ArArchive.member(deb, "data.tar.xz", Path.of("x.deb")))).isEqualTo("odd");
-        assertThat(new String(ArArchive.member(deb, "debian-binary", Path.of("x.deb")))).isEqualTo("2.0\n");
+        byte[] deb =
+                ar(new String[] {"debian-binary", "data.tar.xz"}, new byte[][] {"2.0\n".getBytes(), "odd".getBytes()});
+        assertThat(new String(ArArchive.member(deb, "data.tar.xz", Path.of("x.deb"))))
+                .isEqualTo("odd");
+        assertThat(new String(ArArchive.member(deb, "debian-binary", Path.of("x.deb"))))
+                .isEqualTo("2.0\n");
         assertThatThrownBy(() -> ArArchive.member(deb, "control.tar.xz", Path.of("x.deb")))
                 .hasMessage("x.deb: no member control.tar.xz in the archive");
         assertThatThrownBy(() -> ArArchive.member("not a deb".getBytes(), "data.tar.xz", Path.of("x.deb")))
@@ -59,7 +62,8 @@ class FortunesCorpusTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes("!<arch>\n".getBytes(StandardCharsets.US_ASCII));
         for (int i = 0; i < names.length; i++) {
-            String header = String.format("%-16s%-12s%-6s%-6s%-8s%-10d`\n", names[i], "0", "0", "0", "100644", members[i].length);
+            String header = String.format(
+                    "%-16s%-12s%-6s%-6s%-8s%-10d`\n", names[i], "0", "0", "0", "100644", members[i].length);
             out.writeBytes(header.getBytes(StandardCharsets.US_ASCII));
             out.writeBytes(members[i]);
             if (members[i].length % 2 == 1) out.write('\n');

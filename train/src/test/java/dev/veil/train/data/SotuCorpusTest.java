@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.nio.file.StandardOpenOption;
 
 class SotuCorpusTest {
 
@@ -74,7 +74,8 @@ class SotuCorpusTest {
     static void copyTree(Path from, Path to) throws IOException {
         Files.createDirectories(to);
         try (var files = Files.list(from)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".txt")).toList()) Files.copy(f, to.resolve(f.getFileName()));
+            for (Path f : files.filter(p -> p.toString().endsWith(".txt")).toList())
+                Files.copy(f, to.resolve(f.getFileName()));
         }
     }
 }

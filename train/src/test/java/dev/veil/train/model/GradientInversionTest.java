@@ -20,15 +20,32 @@ class GradientInversionTest {
 
     @Test
     void recoversTheTokensBehindALayerOneHiddenState() {
-        ModelConfig c = new ModelConfig(ModelConfig.Architecture.QWEN2, 40, 16, 32, 2, 4, 2, 4, 1e-6, 10000.0, null,
-                32, true, true, 0, List.of(0), "float32");
+        ModelConfig c = new ModelConfig(
+                ModelConfig.Architecture.QWEN2,
+                40,
+                16,
+                32,
+                2,
+                4,
+                2,
+                4,
+                1e-6,
+                10000.0,
+                null,
+                32,
+                true,
+                true,
+                0,
+                List.of(0),
+                "float32");
         Transformer model = Transformer.initialize(c, 11);
         Random rnd = new Random(12);
         // random weights, small enough that each block stays close to the identity (as trained residual blocks are)
         for (Parameter p : model.parameters()) {
             if (p.name().endsWith("norm.weight")) continue;
             float[] v = p.value();
-            for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextGaussian() * (p.name().contains("embed") ? 1.0 : 0.15));
+            for (int i = 0; i < v.length; i++)
+                v[i] = (float) (rnd.nextGaussian() * (p.name().contains("embed") ? 1.0 : 0.15));
         }
         model.setTrainable(false);
         int seq = 6;
@@ -44,13 +61,15 @@ class GradientInversionTest {
         for (int step = 0; step < 800; step++) {
             x.zeroGrad();
             Tape tape = new Tape();
-            Var l = Mse.mean(tape, model.blocks(tape, x.var(), 1, seq, 0, 1), Var.constant(observed.value(), observed.shape()));
+            Var l = Mse.mean(
+                    tape, model.blocks(tape, x.var(), 1, seq, 0, 1), Var.constant(observed.value(), observed.shape()));
             tape.backward(l);
             adam.step(lr.at(step));
             loss = l.item();
         }
         assertThat(loss).isLessThan(1e-6f);
-        assertThat(model.parameter("model.layers.0.self_attn.q_proj.weight").grad()).containsOnly(0f);
+        assertThat(model.parameter("model.layers.0.self_attn.q_proj.weight").grad())
+                .containsOnly(0f);
 
         float[] table = model.parameter("model.embed_tokens.weight").value();
         int[] recovered = new int[seq];
@@ -62,7 +81,10 @@ class GradientInversionTest {
                     double diff = guess[t * c.hiddenSize() + i] - table[id * c.hiddenSize() + i];
                     d += diff * diff;
                 }
-                if (d < best) { best = d; recovered[t] = id; }
+                if (d < best) {
+                    best = d;
+                    recovered[t] = id;
+                }
             }
         }
         assertThat(recovered).containsExactly(secret);

@@ -52,12 +52,18 @@ class TransformerTest {
     @Test
     void initializationFollowsTheSeedAndHuggingFaceShapes() {
         ModelConfig c = TinyModels.qwen2(11, 16);
-        Transformer a = Transformer.initialize(c, 7), b = Transformer.initialize(c, 7), other = Transformer.initialize(c, 8);
+        Transformer a = Transformer.initialize(c, 7),
+                b = Transformer.initialize(c, 7),
+                other = Transformer.initialize(c, 8);
         assertThat(a.parameter("model.layers.1.self_attn.k_proj.weight").value())
-                .containsExactly(b.parameter("model.layers.1.self_attn.k_proj.weight").value())
-                .isNotEqualTo(other.parameter("model.layers.1.self_attn.k_proj.weight").value());
-        assertThat(a.parameter("model.layers.0.self_attn.q_proj.weight").shape()).containsExactly(12, 8);
-        assertThat(a.parameter("model.layers.0.self_attn.o_proj.weight").shape()).containsExactly(8, 12);
+                .containsExactly(
+                        b.parameter("model.layers.1.self_attn.k_proj.weight").value())
+                .isNotEqualTo(other.parameter("model.layers.1.self_attn.k_proj.weight")
+                        .value());
+        assertThat(a.parameter("model.layers.0.self_attn.q_proj.weight").shape())
+                .containsExactly(12, 8);
+        assertThat(a.parameter("model.layers.0.self_attn.o_proj.weight").shape())
+                .containsExactly(8, 12);
         assertThat(a.parameter("model.layers.0.self_attn.v_proj.bias").value()).containsOnly(0f);
         assertThat(a.parameter("model.norm.weight").value()).containsOnly(1f);
         assertThatThrownBy(() -> a.parameter("lm_head.weight")).hasMessage("no parameter lm_head.weight");
@@ -70,7 +76,8 @@ class TransformerTest {
         Random rnd = new Random(seed);
         for (Parameter p : m.parameters()) {
             float[] v = p.value();
-            for (int i = 0; i < v.length; i++) v[i] = (p.name().endsWith("norm.weight") ? 1f : 0f) + (float) (rnd.nextGaussian() * 0.4);
+            for (int i = 0; i < v.length; i++)
+                v[i] = (p.name().endsWith("norm.weight") ? 1f : 0f) + (float) (rnd.nextGaussian() * 0.4);
         }
         return m;
     }
@@ -93,9 +100,11 @@ class TransformerTest {
             for (int i = 0; i < w.length; i++) {
                 float saved = w[i];
                 w[i] = (float) (saved + eps);
-                double plus = model.loss(Tape.inference(), inputs, targets, BATCH, SEQ).item();
+                double plus = model.loss(Tape.inference(), inputs, targets, BATCH, SEQ)
+                        .item();
                 w[i] = (float) (saved - eps);
-                double minus = model.loss(Tape.inference(), inputs, targets, BATCH, SEQ).item();
+                double minus = model.loss(Tape.inference(), inputs, targets, BATCH, SEQ)
+                        .item();
                 w[i] = saved;
                 double numeric = (plus - minus) / (2 * eps);
                 assertThat(Math.abs(numeric - p.grad()[i]))

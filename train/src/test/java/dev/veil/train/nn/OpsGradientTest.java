@@ -1,12 +1,12 @@
 package dev.veil.train.nn;
 
+import static dev.veil.train.nn.GradCheck.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static dev.veil.train.nn.GradCheck.random;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import java.util.Arrays;
 
 /** Each op's forward against a direct double-precision formula, and its backward against finite differences. */
 class OpsGradientTest {
@@ -56,7 +56,9 @@ class OpsGradientTest {
         double ms = 0;
         for (int i = 0; i < d; i++) ms += (double) x.value()[d + i] * x.value()[d + i];
         double rstd = 1 / Math.sqrt(ms / d + 1e-5);
-        for (int i = 0; i < d; i++) assertThat((double) y[d + i]).isCloseTo(x.value()[d + i] * rstd * g.value()[i], org.assertj.core.data.Offset.offset(1e-5));
+        for (int i = 0; i < d; i++)
+            assertThat((double) y[d + i])
+                    .isCloseTo(x.value()[d + i] * rstd * g.value()[i], org.assertj.core.data.Offset.offset(1e-5));
         GradCheck.check(t -> RmsNorm.apply(t, x, g, 1e-5f), 1e-2, 2e-3, x, g);
         Var x2 = Var.variable(random(rnd, n * d, 1), n, d);
         GradCheck.check(t -> RmsNorm.apply(t, x2, null, 1e-5f), 1e-2, 2e-3, x2);
@@ -72,8 +74,10 @@ class OpsGradientTest {
         int base = 5 * heads * hd + hd;
         double angle = 2 * Math.pow(10000.0, -2.0 / hd);
         double x1 = x.value()[base + 1], x2 = x.value()[base + 5];
-        assertThat((double) y[base + 1]).isCloseTo(x1 * Math.cos(angle) - x2 * Math.sin(angle), org.assertj.core.data.Offset.offset(1e-6));
-        assertThat((double) y[base + 5]).isCloseTo(x2 * Math.cos(angle) + x1 * Math.sin(angle), org.assertj.core.data.Offset.offset(1e-6));
+        assertThat((double) y[base + 1])
+                .isCloseTo(x1 * Math.cos(angle) - x2 * Math.sin(angle), org.assertj.core.data.Offset.offset(1e-6));
+        assertThat((double) y[base + 5])
+                .isCloseTo(x2 * Math.cos(angle) + x1 * Math.sin(angle), org.assertj.core.data.Offset.offset(1e-6));
         GradCheck.check(t -> rope.apply(t, x, seq), 1e-2, 1e-3, x);
     }
 
@@ -83,24 +87,29 @@ class OpsGradientTest {
         Var q = Var.variable(random(rnd, batch * seq * heads * hd, 1), batch * seq, heads * hd);
         Var k = Var.variable(random(rnd, batch * seq * kvHeads * hd, 1), batch * seq, kvHeads * hd);
         Var v = Var.variable(random(rnd, batch * seq * kvHeads * hd, 1), batch * seq, kvHeads * hd);
-        float[] out = CausalAttention.apply(Tape.inference(), q, k, v, batch, seq, heads, kvHeads, hd).value();
+        float[] out = CausalAttention.apply(Tape.inference(), q, k, v, batch, seq, heads, kvHeads, hd)
+                .value();
         // reference for sequence 1, head 3 (kv head 1), position 3
         int b = 1, h = 3, kvh = 1, t = 3;
         double[] scores = new double[t + 1];
         double max = Double.NEGATIVE_INFINITY, sum = 0;
         for (int j = 0; j <= t; j++) {
             for (int i = 0; i < hd; i++)
-                scores[j] += (double) q.value()[(b * seq + t) * heads * hd + h * hd + i] * k.value()[(b * seq + j) * kvHeads * hd + kvh * hd + i];
+                scores[j] += (double) q.value()[(b * seq + t) * heads * hd + h * hd + i]
+                        * k.value()[(b * seq + j) * kvHeads * hd + kvh * hd + i];
             scores[j] /= Math.sqrt(hd);
             max = Math.max(max, scores[j]);
         }
         for (int j = 0; j <= t; j++) sum += Math.exp(scores[j] - max);
         for (int i = 0; i < hd; i++) {
             double o = 0;
-            for (int j = 0; j <= t; j++) o += Math.exp(scores[j] - max) / sum * v.value()[(b * seq + j) * kvHeads * hd + kvh * hd + i];
-            assertThat((double) out[(b * seq + t) * heads * hd + h * hd + i]).isCloseTo(o, org.assertj.core.data.Offset.offset(1e-5));
+            for (int j = 0; j <= t; j++)
+                o += Math.exp(scores[j] - max) / sum * v.value()[(b * seq + j) * kvHeads * hd + kvh * hd + i];
+            assertThat((double) out[(b * seq + t) * heads * hd + h * hd + i])
+                    .isCloseTo(o, org.assertj.core.data.Offset.offset(1e-5));
         }
-        GradCheck.check(tape -> CausalAttention.apply(tape, q, k, v, batch, seq, heads, kvHeads, hd), 1e-2, 2e-3, q, k, v);
+        GradCheck.check(
+                tape -> CausalAttention.apply(tape, q, k, v, batch, seq, heads, kvHeads, hd), 1e-2, 2e-3, q, k, v);
     }
 
     @Test
@@ -109,7 +118,8 @@ class OpsGradientTest {
         Var u = Var.variable(random(rnd, 24, 1), 3, 8);
         float[] y = SwiGlu.apply(Tape.inference(), g, u).value();
         double g5 = g.value()[5];
-        assertThat((double) y[5]).isCloseTo(g5 / (1 + Math.exp(-g5)) * u.value()[5], org.assertj.core.data.Offset.offset(1e-6));
+        assertThat((double) y[5])
+                .isCloseTo(g5 / (1 + Math.exp(-g5)) * u.value()[5], org.assertj.core.data.Offset.offset(1e-6));
         GradCheck.check(t -> SwiGlu.apply(t, g, u), 1e-2, 2e-3, g, u);
         GradCheck.check(t -> Add.apply(t, g, u), 1e-2, 1e-3, g, u);
         GradCheck.check(t -> Mse.mean(t, g, u), 1e-2, 1e-3, g, u);

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import dev.veil.tokenizer.ChatTemplate;
-import dev.veil.tokenizer.Tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.tokenizer.ChatTemplate;
+import dev.veil.tokenizer.Tokenizer;
 import dev.veil.train.data.Document;
 import dev.veil.train.data.Fixtures;
 import dev.veil.train.data.SotuCorpus;
@@ -40,9 +40,11 @@ class BpeTrainerTest {
         t.add("ab ab ab abc");
         TrainedBpe m = t.train();
         // pieces: "ab", " ab" x2, " abc": (a,b) = 4, then (Ġ,ab) = 3, then (Ġab,c) = 1
-        assertThat(m.merges().stream().map(p -> m.tokens().get(p[0]) + " " + m.tokens().get(p[1])))
+        assertThat(m.merges().stream()
+                        .map(p -> m.tokens().get(p[0]) + " " + m.tokens().get(p[1])))
                 .containsExactly("a b", "Ġ ab", "Ġab c");
-        assertThat(m.tokens().subList(256, 262)).containsExactly("ab", "Ġab", "Ġabc", "<|endoftext|>", "<|im_start|>", "<|im_end|>");
+        assertThat(m.tokens().subList(256, 262))
+                .containsExactly("ab", "Ġab", "Ġabc", "<|endoftext|>", "<|im_start|>", "<|im_end|>");
         assertThat(t.segmentation(" abc")).containsExactly(258);
         assertThat(t.segmentation("ab")).containsExactly(256);
     }
@@ -73,7 +75,8 @@ class BpeTrainerTest {
         assertThat(m.vocabSize()).isEqualTo(2048);
         assertThat(new HashSet<>(m.tokens())).hasSize(2048);
 
-        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"), Map.of("truncation", "false"))) {
+        try (HuggingFaceTokenizer hf =
+                HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"), Map.of("truncation", "false"))) {
             // on text it was trained on, encoding must reproduce training's own segmentation, piece by piece
             String text = docs.get(7).text();
             List<Integer> expected = new ArrayList<>();
@@ -82,7 +85,8 @@ class BpeTrainerTest {
 
             // unseen text round-trips; special tokens are single ids
             String unseen = heldout.getLast().text();
-            assertThat(hf.decode(hf.encode(unseen, false, false).getIds(), false)).isEqualTo(unseen);
+            assertThat(hf.decode(hf.encode(unseen, false, false).getIds(), false))
+                    .isEqualTo(unseen);
             String chat = "<|endoftext|><|im_start|>user\nHello<|im_end|>\n";
             List<Integer> chatIds = ids(hf, chat);
             assertThat(chatIds.subList(0, 2)).containsExactly(2045, 2046);
@@ -96,7 +100,8 @@ class BpeTrainerTest {
         train.subList(0, 60).forEach(d -> t.add(d.text()));
         t.train().write(dir, 256);
         Tokenizer veil = Tokenizer.load(dir);
-        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"), Map.of("truncation", "false"))) {
+        try (HuggingFaceTokenizer hf =
+                HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"), Map.of("truncation", "false"))) {
             List<String> texts = new ArrayList<>();
             heldout.forEach(d -> texts.add(d.text()));
             texts.add("Unicode: naïve café — 東京 😀, tabs\tand\r\nCRLF,   spaces, 12345678, it's WE'LL <|im_end|>x");
@@ -104,8 +109,11 @@ class BpeTrainerTest {
             long total = 0;
             for (String text : texts) {
                 int[] ours = veil.encode(text);
-                assertThat(ours).as("ids of %s...", text.substring(0, Math.min(40, text.length())))
-                        .containsExactly(ids(hf, text).stream().mapToInt(Integer::intValue).toArray());
+                assertThat(ours)
+                        .as("ids of %s...", text.substring(0, Math.min(40, text.length())))
+                        .containsExactly(ids(hf, text).stream()
+                                .mapToInt(Integer::intValue)
+                                .toArray());
                 assertThat(veil.decode(ours)).isEqualTo(text);
                 total += ours.length;
             }
@@ -123,12 +131,14 @@ class BpeTrainerTest {
         BpeTrainer t = new BpeTrainer(300, TrainedBpe.SPECIAL_TOKENS, 1);
         t.add(train.getFirst().text());
         t.train().write(dir, 512);
-        JsonNode c = new ObjectMapper().readTree(dir.resolve("tokenizer_config.json").toFile());
+        JsonNode c =
+                new ObjectMapper().readTree(dir.resolve("tokenizer_config.json").toFile());
         assertThat(c.get("bos_token").asText()).isEqualTo("<|endoftext|>");
         assertThat(c.get("eos_token").asText()).isEqualTo("<|endoftext|>");
         assertThat(c.get("model_max_length").asInt()).isEqualTo(512);
         assertThat(c.get("chat_template").asText()).contains("<|im_start|>").contains("add_generation_prompt");
-        assertThat(c.get("added_tokens_decoder").get("297").get("content").asText()).isEqualTo("<|endoftext|>");
+        assertThat(c.get("added_tokens_decoder").get("297").get("content").asText())
+                .isEqualTo("<|endoftext|>");
         JsonNode tj = new ObjectMapper().readTree(dir.resolve("tokenizer.json").toFile());
         assertThat(tj.at("/model/type").asText()).isEqualTo("BPE");
         assertThat(tj.at("/model/vocab").size()).isEqualTo(297);

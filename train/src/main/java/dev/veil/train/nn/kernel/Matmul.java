@@ -24,8 +24,11 @@ public final class Matmul {
     public static void multiply(float[] c, float[] a, float[] b, int m, int k, int n, boolean accumulate) {
         check(c, a, b, m, k, n);
         int rowsPerTask = BLOCKS_PER_TASK * ROWS;
-        Parallel.shared().forEach((m + rowsPerTask - 1) / rowsPerTask,
-                task -> rows(c, a, b, task * rowsPerTask, Math.min(m, (task + 1) * rowsPerTask), k, n, accumulate));
+        Parallel.shared()
+                .forEach(
+                        (m + rowsPerTask - 1) / rowsPerTask,
+                        task -> rows(
+                                c, a, b, task * rowsPerTask, Math.min(m, (task + 1) * rowsPerTask), k, n, accumulate));
     }
 
     /** The same product on the calling thread only (inside a task that is itself one of many parallel ones). */
@@ -40,7 +43,8 @@ public final class Matmul {
     }
 
     /** Rows {@code firstRow..endRow-1} of C. */
-    private static void rows(float[] c, float[] a, float[] b, int firstRow, int endRow, int k, int n, boolean accumulate) {
+    private static void rows(
+            float[] c, float[] a, float[] b, int firstRow, int endRow, int k, int n, boolean accumulate) {
         int j = 0;
         for (; j + PANEL <= n; j += PANEL) { // a panel of B stays in cache across these rows
             int i = firstRow;

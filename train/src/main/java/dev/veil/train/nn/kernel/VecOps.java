@@ -48,7 +48,9 @@ public final class VecOps {
         int i = 0;
         FloatVector va = FloatVector.broadcast(S, alpha);
         for (int bound = S.loopBound(len); i < bound; i += V)
-            FloatVector.fromArray(S, x, xo + i).fma(va, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+            FloatVector.fromArray(S, x, xo + i)
+                    .fma(va, FloatVector.fromArray(S, y, yo + i))
+                    .intoArray(y, yo + i);
         for (; i < len; i++) y[yo + i] = Math.fma(x[xo + i], alpha, y[yo + i]);
     }
 
@@ -69,8 +71,12 @@ public final class VecOps {
     private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
     private static final float ROUND = 12582912f; // 1.5·2^23: adding and subtracting it rounds to an integer
     private static final float LO = -87.0f, HI = 88.0f;
-    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
-            P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+    private static final float P0 = 1.9875691500e-4f,
+            P1 = 1.3981999507e-3f,
+            P2 = 8.3334519073e-3f,
+            P3 = 4.1665795894e-2f,
+            P4 = 1.6666665459e-1f,
+            P5 = 5.0000001201e-1f;
 
     /** e^x to about 2 ulp, for x in [−87, 88] (clamped outside): the same bits in every lane, tier and call. */
     public static float exp(float x) {
@@ -89,10 +95,15 @@ public final class VecOps {
         FloatVector n = x.mul(LOG2E).add(ROUND).sub(ROUND);
         FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
         r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(S, P0).fma(r, FloatVector.broadcast(S, P1)).fma(r, FloatVector.broadcast(S, P2))
-                .fma(r, FloatVector.broadcast(S, P3)).fma(r, FloatVector.broadcast(S, P4)).fma(r, FloatVector.broadcast(S, P5));
+        FloatVector p = FloatVector.broadcast(S, P0)
+                .fma(r, FloatVector.broadcast(S, P1))
+                .fma(r, FloatVector.broadcast(S, P2))
+                .fma(r, FloatVector.broadcast(S, P3))
+                .fma(r, FloatVector.broadcast(S, P4))
+                .fma(r, FloatVector.broadcast(S, P5));
         p = p.fma(r.mul(r), r).add(1f);
-        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        IntVector bits =
+                ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
         return p.mul(bits.reinterpretAsFloats());
     }
 
@@ -101,7 +112,8 @@ public final class VecOps {
         int i = 0;
         FloatVector sh = FloatVector.broadcast(S, shift);
         FloatVector acc = FloatVector.zero(S);
-        for (int bound = S.loopBound(len); i < bound; i += V) acc = acc.add(exp(FloatVector.fromArray(S, x, xo + i).sub(sh)));
+        for (int bound = S.loopBound(len); i < bound; i += V)
+            acc = acc.add(exp(FloatVector.fromArray(S, x, xo + i).sub(sh)));
         float sum = sumLanes(acc);
         for (; i < len; i++) sum += exp(x[xo + i] - shift);
         return sum;
@@ -113,7 +125,9 @@ public final class VecOps {
         FloatVector sh = FloatVector.broadcast(S, shift);
         FloatVector sc = FloatVector.broadcast(S, scale);
         for (int bound = S.loopBound(len); i < bound; i += V)
-            exp(FloatVector.fromArray(S, x, xo + i).sub(sh)).fma(sc, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+            exp(FloatVector.fromArray(S, x, xo + i).sub(sh))
+                    .fma(sc, FloatVector.fromArray(S, y, yo + i))
+                    .intoArray(y, yo + i);
         for (; i < len; i++) y[yo + i] = Math.fma(exp(x[xo + i] - shift), scale, y[yo + i]);
     }
 
@@ -126,7 +140,8 @@ public final class VecOps {
 
     public static void transpose(float[] a, int rows, int cols, float[] t) {
         final int B = 32; // tiles keep both the reads and the writes cache-friendly
-        Parallel.shared().forEach((rows + B - 1) / B, bi -> transposeRows(a, rows, cols, t, bi * B, Math.min(rows, bi * B + B)));
+        Parallel.shared()
+                .forEach((rows + B - 1) / B, bi -> transposeRows(a, rows, cols, t, bi * B, Math.min(rows, bi * B + B)));
     }
 
     /** {@link #transpose(float[], int, int)} on the calling thread only (inside a parallel task). */
@@ -141,8 +156,7 @@ public final class VecOps {
         final int B = 32;
         for (int c0 = 0; c0 < cols; c0 += B) {
             int c1 = Math.min(cols, c0 + B);
-            for (int r = r0; r < r1; r++)
-                for (int c = c0; c < c1; c++) t[c * rows + r] = a[r * cols + c];
+            for (int r = r0; r < r1; r++) for (int c = c0; c < c1; c++) t[c * rows + r] = a[r * cols + c];
         }
     }
 }

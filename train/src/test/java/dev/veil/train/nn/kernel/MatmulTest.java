@@ -28,7 +28,8 @@ class MatmulTest {
                 double before = again.nextGaussian();
                 double tol = 1e-5 * Math.sqrt(k) * 4;
                 assertThat((double) c[i * n + j]).isCloseTo(s, org.assertj.core.data.Offset.offset(tol));
-                assertThat((double) acc[i * n + j]).isCloseTo(s + (float) before, org.assertj.core.data.Offset.offset(tol));
+                assertThat((double) acc[i * n + j])
+                        .isCloseTo(s + (float) before, org.assertj.core.data.Offset.offset(tol));
             }
     }
 
@@ -38,6 +39,7 @@ class MatmulTest {
         float[] a = new float[rows * cols];
         for (int i = 0; i < a.length; i++) a[i] = i;
         float[] t = VecOps.transpose(a, rows, cols);
-        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) assertThat(t[c * rows + r]).isEqualTo(a[r * cols + c]);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) assertThat(t[c * rows + r]).isEqualTo(a[r * cols + c]);
     }
 }

@@ -17,11 +17,14 @@ class VecOpsTest {
         x[1] = -1e-8f;
         x[2] = 1f;
         float[] lanes = new float[x.length];
-        for (int i = 0; i < x.length; i += VecOps.V) VecOps.exp(FloatVector.fromArray(VecOps.S, x, i)).intoArray(lanes, i);
+        for (int i = 0; i < x.length; i += VecOps.V)
+            VecOps.exp(FloatVector.fromArray(VecOps.S, x, i)).intoArray(lanes, i);
         double worst = 0;
         for (int i = 0; i < x.length; i++) {
             float scalar = VecOps.exp(x[i]);
-            assertThat(Float.floatToRawIntBits(lanes[i])).as("lane %d of exp(%s)", i, x[i]).isEqualTo(Float.floatToRawIntBits(scalar));
+            assertThat(Float.floatToRawIntBits(lanes[i]))
+                    .as("lane %d of exp(%s)", i, x[i])
+                    .isEqualTo(Float.floatToRawIntBits(scalar));
             worst = Math.max(worst, Math.abs(scalar / Math.exp(x[i]) - 1));
         }
         assertThat(VecOps.exp(0f)).isEqualTo(1f);
@@ -42,7 +45,8 @@ class VecOpsTest {
             sumExp += Math.exp(a[i] - 2.0);
         }
         assertThat((double) VecOps.dot(a, 3, b, 3, 997)).isCloseTo(dot, org.assertj.core.data.Offset.offset(1e-4));
-        assertThat((double) VecOps.sumExp(a, 3, 997, 2f)).isCloseTo(sumExp, org.assertj.core.data.Offset.offset(1e-4 * sumExp));
+        assertThat((double) VecOps.sumExp(a, 3, 997, 2f))
+                .isCloseTo(sumExp, org.assertj.core.data.Offset.offset(1e-4 * sumExp));
         assertThat(VecOps.max(a, 0, 1000)).isEqualTo(max(a));
     }
 
