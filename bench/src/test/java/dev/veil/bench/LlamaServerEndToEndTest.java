@@ -10,6 +10,7 @@ import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import dev.veil.engine.SamplingParams;
+import dev.veil.gateway.Chromium;
 import dev.veil.gateway.PrivateChatFixture;
 import dev.veil.gateway.RecordingProxy;
 import dev.veil.gateway.UpstreamDialect;
@@ -279,6 +280,31 @@ class LlamaServerEndToEndTest {
                     .containsExactly(Arrays.stream(chat.key.permutation().obfuscate(plain))
                             .boxed()
                             .toArray(Integer[]::new));
+        }
+    }
+
+    /** The chat page against llama-server, used as a person would: a question typed in, the plain model's answer shown. */
+    @Test
+    @Order(6)
+    void theChatPageAnswersThroughLlamaServer() throws Exception {
+        try (Chromium browser = Chromium.launch()) {
+            browser.call("Page.enable", null);
+            browser.navigate(gateway);
+            browser.waitFor("document.getElementById('model').textContent.includes('aloepri')", Duration.ofSeconds(30));
+            browser.eval("document.getElementById('temperature').value = '0';"
+                    + " document.getElementById('maxTokens').value = '8'");
+            browser.eval("document.getElementById('input').focus()");
+            browser.type(QUESTION);
+            browser.eval("document.getElementById('send').click()");
+            browser.waitFor(
+                    "document.querySelectorAll('.msg.assistant.done, .msg.error').length === 1",
+                    Duration.ofSeconds(60));
+            assertThat(browser.eval("document.querySelectorAll('.msg.error').length")
+                            .asInt())
+                    .isZero();
+            assertThat(browser.eval("document.querySelectorAll('.msg.assistant')[0].textContent")
+                            .asText())
+                    .isEqualTo(expected(QUESTION, 8, SamplingParams.GREEDY));
         }
     }
 

@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Headless Chromium (Debian's {@code chromium} package, installed by scripts/fetch-fixtures.sh) driven over the
  * DevTools protocol: navigate, type, click, evaluate, screenshot. One page; {@link #close()} ends the browser.
  */
-final class Chromium implements AutoCloseable {
+public final class Chromium implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Process process;
@@ -43,7 +43,7 @@ final class Chromium implements AutoCloseable {
         this.socket = socket;
     }
 
-    static Path executable() {
+    public static Path executable() {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
             for (String name : List.of("chromium", "chromium-browser")) {
                 Path p = Path.of(dir, name);
@@ -56,7 +56,7 @@ final class Chromium implements AutoCloseable {
         return null;
     }
 
-    static Chromium launch() throws Exception {
+    public static Chromium launch() throws Exception {
         Path profile = Files.createTempDirectory("veil-chromium-");
         Process p = new ProcessBuilder(
                         executable().toString(),
@@ -126,7 +126,7 @@ final class Chromium implements AutoCloseable {
     }
 
     /** Sends one DevTools command and waits for its result. */
-    JsonNode call(String method, ObjectNode params) throws Exception {
+    public JsonNode call(String method, ObjectNode params) throws Exception {
         int id = ids.incrementAndGet();
         CompletableFuture<JsonNode> reply = new CompletableFuture<>();
         pending.put(id, reply);
@@ -140,12 +140,12 @@ final class Chromium implements AutoCloseable {
         return r.get("result");
     }
 
-    void navigate(URI uri) throws Exception {
+    public void navigate(URI uri) throws Exception {
         call("Page.navigate", JSON.createObjectNode().put("url", uri.toString()));
     }
 
     /** Evaluates a JavaScript expression in the page; its value (awaited when a promise). */
-    JsonNode eval(String expression) throws Exception {
+    public JsonNode eval(String expression) throws Exception {
         JsonNode r = call(
                 "Runtime.evaluate",
                 JSON.createObjectNode()
@@ -158,12 +158,12 @@ final class Chromium implements AutoCloseable {
     }
 
     /** Types text into the focused element, as a keyboard would. */
-    void type(String text) throws Exception {
+    public void type(String text) throws Exception {
         call("Input.insertText", JSON.createObjectNode().put("text", text));
     }
 
     /** Waits until {@code condition} (a JavaScript expression) is true; an expression that throws (the page is still loading) is false. */
-    void waitFor(String condition, Duration timeout) throws Exception {
+    public void waitFor(String condition, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!eval("(() => { try { return Boolean(" + condition + "); } catch (e) { return false; } })()")
                 .asBoolean()) {
@@ -172,7 +172,7 @@ final class Chromium implements AutoCloseable {
         }
     }
 
-    void screenshot(Path png) throws Exception {
+    public void screenshot(Path png) throws Exception {
         JsonNode r = call("Page.captureScreenshot", JSON.createObjectNode().put("format", "png"));
         Files.createDirectories(png.getParent());
         Files.write(png, Base64.getDecoder().decode(r.get("data").asText()));
