@@ -13,6 +13,7 @@ targets=(
   model:dev.veil.model.ModelConfigFuzzTest
   tokenizer:dev.veil.tokenizer.TokenizerJsonFuzzTest
   talaria-protocol:dev.veil.talaria.protocol.V2CodecFuzzTest
+  talaria-protocol:dev.veil.talaria.protocol.SetupBundleFuzzTest
   server:dev.veil.server.CompletionRequestFuzzTest
   gateway:dev.veil.gateway.AppRequestFuzzTest#chat
   gateway:dev.veil.gateway.AppRequestFuzzTest#completion
