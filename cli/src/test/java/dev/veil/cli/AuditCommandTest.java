@@ -46,7 +46,7 @@ class AuditCommandTest {
                 tmp.resolve("public.txt"),
                 "We the people of the United States, in order to form a more perfect union.");
         Path out = tmp.resolve("report");
-        ObfuscateCommandTest.Run r = ObfuscateCommandTest.veil(
+        CliRun r = CliRun.run(
                 "audit",
                 "--mode",
                 "talaria",
@@ -61,7 +61,7 @@ class AuditCommandTest {
                 "--no-progress",
                 "--out",
                 out.toString());
-        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("written: " + out + ".json").contains("written: " + out + ".html");
         JsonNode json = new ObjectMapper().readTree(Path.of(out + ".json").toFile());
         JsonNode attacks = json.path("settings").get(0).path("attacks");
@@ -79,7 +79,7 @@ class AuditCommandTest {
 
         // only the attacks asked for, beside those that read nothing; the true-prefix analysis on request
         Path some = tmp.resolve("some");
-        ObfuscateCommandTest.Run only = ObfuscateCommandTest.veil(
+        CliRun only = CliRun.run(
                 "audit",
                 "--mode",
                 "talaria",
@@ -93,7 +93,7 @@ class AuditCommandTest {
                 "--no-progress",
                 "--out",
                 some.toString());
-        assertThat(only.code()).as(only.err()).isZero();
+        assertThat(only.exit()).as(only.err()).isZero();
         JsonNode chosen = new ObjectMapper()
                 .readTree(Path.of(some + ".json").toFile())
                 .path("settings")
@@ -108,12 +108,12 @@ class AuditCommandTest {
 
     @Test
     void userErrorsAreOneClearLine() throws Exception {
-        ObfuscateCommandTest.Run neither = ObfuscateCommandTest.veil("audit", "--mode", "talaria");
-        assertThat(neither.code()).isNotZero();
+        CliRun neither = CliRun.run("audit", "--mode", "talaria");
+        assertThat(neither.exit()).isNotZero();
         assertThat(neither.err()).contains("give exactly one of --model DIR (sweep) or --capture DIR");
-        ObfuscateCommandTest.Run badMode = ObfuscateCommandTest.veil("audit", "--mode", "tls", "--model", "x");
+        CliRun badMode = CliRun.run("audit", "--mode", "tls", "--model", "x");
         assertThat(badMode.err()).contains("unknown mode 'tls' (talaria, aloepri)");
-        ObfuscateCommandTest.Run noCapture = ObfuscateCommandTest.veil(
+        CliRun noCapture = CliRun.run(
                 "audit", "--mode", "aloepri", "--capture", tmp.resolve("none").toString());
         assertThat(noCapture.err()).contains("capture.json: missing");
     }

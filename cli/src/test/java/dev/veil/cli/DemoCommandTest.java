@@ -11,9 +11,8 @@ class DemoCommandTest {
     @Test
     void demoRunsPlainAloePriAndTalariaOnTheBundledModel() {
         Path model = Path.of(System.getProperty("veil.repo")).resolve(DemoCommand.BUNDLED);
-        ObfuscateCommandTest.Run r =
-                ObfuscateCommandTest.veil("demo", "--model", model.toString(), "--max-tokens", "12");
-        assertThat(r.code()).as(r.err()).isZero();
+        CliRun r = CliRun.run("demo", "--model", model.toString(), "--max-tokens", "12");
+        assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out())
                 .contains("-- 1. plain", "-- 2. AloePri", "what the untrusted server saw", "-- 3. Talaria")
                 .contains("identical to the plain model's answer: yes (12 tokens)");
@@ -21,8 +20,8 @@ class DemoCommandTest {
 
     @Test
     void aMissingModelIsOneClearLine() {
-        ObfuscateCommandTest.Run r = ObfuscateCommandTest.veil("demo", "--model", "/nonexistent/model");
-        assertThat(r.code()).isEqualTo(1);
+        CliRun r = CliRun.run("demo", "--model", "/nonexistent/model");
+        assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("/nonexistent/model: no model directory");
     }
 }

@@ -17,7 +17,7 @@ class ExperimentCommandTest {
     void aMissingCorpusOrBadArgumentsFailWithOneLine() throws Exception {
         Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.qwen(), "exp");
         Files.writeString(plain.resolve("tokenizer.json"), "{}");
-        var missing = ObfuscateCommandTest.veil(
+        var missing = CliRun.run(
                 "experiment",
                 "aloepri-accuracy",
                 "--model",
@@ -26,10 +26,9 @@ class ExperimentCommandTest {
                 tmp.resolve("none.jsonl").toString(),
                 "--out",
                 tmp.resolve("out").toString());
-        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).contains("none.jsonl: no such held-out file");
-        var tokens = ObfuscateCommandTest.veil(
-                "experiment", "aloepri-accuracy", "--model", plain.toString(), "--tokens", "1");
+        var tokens = CliRun.run("experiment", "aloepri-accuracy", "--model", plain.toString(), "--tokens", "1");
         assertThat(tokens.err().strip()).isEqualTo("veil: --tokens must be at least 2, got 1");
         assertThat(tmp.resolve("out")).doesNotExist();
     }

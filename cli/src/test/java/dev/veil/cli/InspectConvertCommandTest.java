@@ -8,9 +8,6 @@ import dev.veil.model.DType;
 import dev.veil.model.ModelFiles;
 import dev.veil.model.RandomModels;
 import dev.veil.model.Tensor;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -20,26 +17,10 @@ class InspectConvertCommandTest {
     @TempDir
     Path tmp;
 
-    record Result(int exit, String out, String err) {}
-
-    static Result run(String... args) {
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int exit = Main.run(args);
-            return new Result(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-    }
-
     @Test
     void inspectsAHfDirAsJson() throws Exception {
         Path dir = RandomModels.writeHf(tmp.resolve("m"), RandomModels.llama(), DType.BF16, 1);
-        Result r = run("inspect", "--json", dir.toString());
+        CliRun r = CliRun.run("inspect", "--json", dir.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertThat(j.path("format").asText()).isEqualTo("hf");
@@ -57,12 +38,12 @@ class InspectConvertCommandTest {
     void convertsToGgufAndBackAndInspectsTheGguf() throws Exception {
         Path dir = RandomModels.writeHf(tmp.resolve("q"), RandomModels.qwen2(), DType.F32, 2);
         Path gguf = tmp.resolve("q.gguf");
-        Result r =
-                run("convert", "--model", dir.toString(), "--to", "gguf", "--out", gguf.toString(), "--dtype", "bf16");
+        CliRun r = CliRun.run(
+                "convert", "--model", dir.toString(), "--to", "gguf", "--out", gguf.toString(), "--dtype", "bf16");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).startsWith("wrote " + gguf + " (gguf, BF16");
 
-        Result text = run("inspect", gguf.toString());
+        CliRun text = CliRun.run("inspect", gguf.toString());
         assertThat(text.exit()).as(text.err()).isZero();
         assertThat(text.out())
                 .contains("(gguf)")
@@ -72,7 +53,7 @@ class InspectConvertCommandTest {
                 .contains("blk.0.attn_q.weight BF16[48, 32]");
 
         Path back = tmp.resolve("back");
-        r = run("convert", "--model", gguf.toString(), "--to", "hf", "--out", back.toString());
+        r = CliRun.run("convert", "--model", gguf.toString(), "--to", "hf", "--out", back.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         try (ModelFiles m = ModelFiles.open(back)) {
             assertThat(m.weights().get("model.layers.1.mlp.down_proj.weight").dtype())
@@ -86,10 +67,10 @@ class InspectConvertCommandTest {
     void convertsQwen3MoeToGgufAndBack() throws Exception {
         Path dir = RandomModels.writeHf(tmp.resolve("moe"), RandomModels.qwen3Moe(), DType.BF16, 3);
         Path gguf = tmp.resolve("moe.gguf");
-        Result r =
-                run("convert", "--model", dir.toString(), "--to", "gguf", "--out", gguf.toString(), "--dtype", "bf16");
+        CliRun r = CliRun.run(
+                "convert", "--model", dir.toString(), "--to", "gguf", "--out", gguf.toString(), "--dtype", "bf16");
         assertThat(r.exit()).as(r.err()).isZero();
-        Result text = run("inspect", gguf.toString());
+        CliRun text = CliRun.run("inspect", gguf.toString());
         assertThat(text.exit()).as(text.err()).isZero();
         assertThat(text.out())
                 .contains("architecture  Qwen3MoeForCausalLM")
@@ -98,7 +79,7 @@ class InspectConvertCommandTest {
                 .contains("experts 4, 2 per token, expert intermediate 20")
                 .contains("blk.1.ffn_down_exps.weight BF16[4, 32, 20]");
         Path back = tmp.resolve("moe-back");
-        r = run("convert", "--model", gguf.toString(), "--to", "hf", "--out", back.toString());
+        r = CliRun.run("convert", "--model", gguf.toString(), "--to", "hf", "--out", back.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         try (ModelFiles original = ModelFiles.open(dir);
                 ModelFiles m = ModelFiles.open(back)) {
@@ -116,12 +97,12 @@ class InspectConvertCommandTest {
     void badInputIsOneLineWithoutStackTrace() throws Exception {
         Path bad = tmp.resolve("bad.gguf");
         Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
-        Result r = run("inspect", bad.toString());
+        CliRun r = CliRun.run("inspect", bad.toString());
         assertThat(r.exit()).isNotZero();
         assertThat(r.err().strip())
                 .isEqualTo("veil: " + bad + ": unsupported GGUF version 7 (Veil reads versions 2 and 3)");
 
-        Result missing = run(
+        CliRun missing = CliRun.run(
                 "convert",
                 "--model",
                 tmp.resolve("none").toString(),
@@ -133,7 +114,7 @@ class InspectConvertCommandTest {
         assertThat(missing.err().strip()).isEqualTo("veil: " + tmp.resolve("none") + ": no such file or directory");
 
         Path dir = RandomModels.writeHf(tmp.resolve("d"), RandomModels.llama(), DType.F32, 2);
-        Result dtype = run(
+        CliRun dtype = CliRun.run(
                 "convert",
                 "--model",
                 dir.toString(),

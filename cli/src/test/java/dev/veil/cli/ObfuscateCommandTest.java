@@ -8,9 +8,6 @@ import dev.veil.aloepri.TinyModels;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -23,27 +20,12 @@ class ObfuscateCommandTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {}
-
-    static Run veil(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            return new Run(Main.run(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     @Test
     void obfuscatesThenInspectsAndVerifiesTheKey() throws Exception {
         Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.qwen(), "cli");
         Path out = tmp.resolve("obf"), key = tmp.resolve("obf.key");
         Path gguf = tmp.resolve("obf.gguf");
-        Run r = veil(
+        CliRun r = CliRun.run(
                 "obfuscate",
                 "--model",
                 plain.toString(),
@@ -57,7 +39,7 @@ class ObfuscateCommandTest {
                 "BF16",
                 "--gguf",
                 gguf.toString());
-        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.err())
                 .contains("warning: --seed has about 0 bits of entropy"); // "x": reproducible, and said to be guessable
         assertThat(r.out()).contains("hidden 64 -> 80").contains("owner-only").contains("GGUF for llama.cpp: " + gguf);
@@ -68,8 +50,8 @@ class ObfuscateCommandTest {
             assertThat(g.weights().get("lm_head.weight").dtype()).isEqualTo(DType.BF16);
         }
 
-        Run inspect = veil("key", "inspect", key.toString(), "--json", "--show-permutation");
-        assertThat(inspect.code()).as(inspect.err()).isZero();
+        CliRun inspect = CliRun.run("key", "inspect", key.toString(), "--json", "--show-permutation");
+        assertThat(inspect.exit()).as(inspect.err()).isZero();
         JsonNode n = new ObjectMapper().readTree(inspect.out());
         assertThat(n.path("permissions").asText()).isEqualTo("rw-------");
         assertThat(n.path("params").path("h").asInt()).isEqualTo(8);
@@ -79,31 +61,32 @@ class ObfuscateCommandTest {
         assertThat(Arrays.stream(perm).sorted().toArray())
                 .containsExactly(IntStream.range(0, 300).toArray());
 
-        Run text = veil("key", "inspect", key.toString());
+        CliRun text = CliRun.run("key", "inspect", key.toString());
         assertThat(text.out())
                 .contains("qwen2, hidden 64 -> 80, vocabulary 300")
                 .doesNotContain("[");
 
-        assertThat(veil("key", "verify", key.toString(), "--model", out.toString())
-                        .code())
+        assertThat(CliRun.run("key", "verify", key.toString(), "--model", out.toString())
+                        .exit())
                 .isZero();
-        assertThat(veil("key", "verify", key.toString(), "--model", plain.toString(), "--plain")
-                        .code())
+        assertThat(CliRun.run("key", "verify", key.toString(), "--model", plain.toString(), "--plain")
+                        .exit())
                 .isZero();
-        Run mismatch = veil("key", "verify", key.toString(), "--model", plain.toString());
-        assertThat(mismatch.code()).isEqualTo(1);
+        CliRun mismatch = CliRun.run("key", "verify", key.toString(), "--model", plain.toString());
+        assertThat(mismatch.exit()).isEqualTo(1);
         assertThat(mismatch.err()).contains("is not the model this key obfuscated");
     }
 
     @Test
     void theSelfAuditRefusesIncompleteOrMismatchedInputsWithOneLine() throws Exception {
         Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.qwen(), "cli-audit");
-        Run noKey = veil("audit", "--mode", "aloepri", "--obfuscated", plain.toString(), "--model", plain.toString());
-        assertThat(noKey.code()).isEqualTo(1);
+        CliRun noKey =
+                CliRun.run("audit", "--mode", "aloepri", "--obfuscated", plain.toString(), "--model", plain.toString());
+        assertThat(noKey.exit()).isEqualTo(1);
         assertThat(noKey.err()).contains("the self-audit needs --obfuscated DIR, --key KEYFILE and --model DIR");
-        Run talaria = veil("audit", "--mode", "talaria", "--obfuscated", plain.toString(), "--key", "k");
+        CliRun talaria = CliRun.run("audit", "--mode", "talaria", "--obfuscated", plain.toString(), "--key", "k");
         assertThat(talaria.err()).contains("use --mode aloepri");
-        Run threshold = veil(
+        CliRun threshold = CliRun.run(
                 "obfuscate",
                 "--model",
                 plain.toString(),
@@ -113,14 +96,14 @@ class ObfuscateCommandTest {
                 tmp.resolve("k").toString(),
                 "--split",
                 "0");
-        assertThat(threshold.code()).isEqualTo(1);
+        assertThat(threshold.exit()).isEqualTo(1);
         assertThat(threshold.err()).contains("split (FFN units per plain unit) must be 1..16");
     }
 
     @Test
     void badParametersAndExistingOutputFailWithOneLine() throws Exception {
         Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.llama(), "cli2");
-        Run odd = veil(
+        CliRun odd = CliRun.run(
                 "obfuscate",
                 "--model",
                 plain.toString(),
@@ -130,9 +113,9 @@ class ObfuscateCommandTest {
                 tmp.resolve("k").toString(),
                 "--h",
                 "7");
-        assertThat(odd.code()).isEqualTo(1);
+        assertThat(odd.exit()).isEqualTo(1);
         assertThat(odd.err().strip()).isEqualTo("veil: h (the hidden expansion) must be even and >= 0 (got 7)");
-        Run lambda = veil(
+        CliRun lambda = CliRun.run(
                 "obfuscate",
                 "--model",
                 plain.toString(),
@@ -144,7 +127,7 @@ class ObfuscateCommandTest {
                 "0");
         assertThat(lambda.err()).contains("lambda must be > 0");
         Files.createDirectories(tmp.resolve("taken"));
-        Run taken = veil(
+        CliRun taken = CliRun.run(
                 "obfuscate",
                 "--model",
                 plain.toString(),
@@ -153,7 +136,7 @@ class ObfuscateCommandTest {
                 "--key",
                 tmp.resolve("k").toString());
         assertThat(taken.err()).contains("output directory already exists");
-        Run env = veil(
+        CliRun env = CliRun.run(
                 "obfuscate",
                 "--model",
                 plain.toString(),

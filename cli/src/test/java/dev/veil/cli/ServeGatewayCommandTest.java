@@ -130,7 +130,7 @@ class ServeGatewayCommandTest {
     void serveAndGatewayAsProcesses() throws Exception {
         Path plain = model(tmp.resolve("plain"));
         Path obf = tmp.resolve("obf"), key = tmp.resolve("obf.key");
-        assertThat(ObfuscateCommandTest.veil(
+        assertThat(CliRun.run(
                                 "obfuscate",
                                 "--model",
                                 plain.toString(),
@@ -140,7 +140,7 @@ class ServeGatewayCommandTest {
                                 key.toString(),
                                 "--calibration-tokens",
                                 "16")
-                        .code())
+                        .exit())
                 .isZero();
         int serverPort = freePort(), gatewayPort = freePort();
         Process server = veil(
@@ -198,16 +198,13 @@ class ServeGatewayCommandTest {
 
     @Test
     void gatewayRefusesModesAndMissingKeysClearly() {
-        var bogus = ObfuscateCommandTest.veil(
-                "gateway", "--mode", "bogus", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
-        assertThat(bogus.code()).isEqualTo(2);
+        var bogus = CliRun.run("gateway", "--mode", "bogus", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
+        assertThat(bogus.exit()).isEqualTo(2);
         assertThat(bogus.err()).contains("--mode").contains("aloepri, talaria").contains("bogus");
-        var noKey = ObfuscateCommandTest.veil(
-                "gateway", "--mode", "aloepri", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
+        var noKey = CliRun.run("gateway", "--mode", "aloepri", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1");
         assertThat(noKey.err()).contains("needs --key");
-        var noModel = ObfuscateCommandTest.veil(
-                "serve", "--model", tmp.resolve("missing").toString());
-        assertThat(noModel.code()).isEqualTo(1);
+        var noModel = CliRun.run("serve", "--model", tmp.resolve("missing").toString());
+        assertThat(noModel.exit()).isEqualTo(1);
         assertThat(noModel.err()).contains("missing");
     }
 

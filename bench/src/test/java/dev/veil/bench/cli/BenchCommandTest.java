@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.veil.cli.Main;
+import dev.veil.cli.CliRun;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.RandomModel;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,25 +21,8 @@ class BenchCommandTest {
     @TempDir
     Path tmp;
 
-    record Result(int exit, String out, String err) {}
-
-    /** veil-bench.jar's main, with its output captured. */
-    static Result run(String... args) {
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int exit = Main.run(new BenchMain(), args);
-            return new Result(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-    }
-
-    @Test
-    void writesJsonAndMarkdownWithEveryEngineAtBothContexts() throws Exception {
+    /** A one-layer random Llama model in the test's folder. */
+    private Path tinyModel() throws Exception {
         Path model = tmp.resolve("tiny");
         RandomModel.write(
                 model,
@@ -51,6 +31,17 @@ class BenchCommandTest {
                 DType.F32,
                 3,
                 RandomModel.Scales.DEFAULT);
+        return model;
+    }
+
+    /** veil-bench.jar's main, with its output captured. */
+    static CliRun run(String... args) {
+        return CliRun.run(new BenchMain(), args);
+    }
+
+    @Test
+    void writesJsonAndMarkdownWithEveryEngineAtBothContexts() throws Exception {
+        Path model = tinyModel();
         Path out = tmp.resolve("results");
         var r = run(
                 "bench",
@@ -100,14 +91,7 @@ class BenchCommandTest {
     /** --quant: Veil's Q8_0 GGUF of the model, run by both engines at each --threads count; Jlama (HF only) left out. */
     @Test
     void quantizedModelsAtEachThreadCount() throws Exception {
-        Path model = tmp.resolve("tiny");
-        RandomModel.write(
-                model,
-                RandomModel.config(
-                        ModelConfig.Architecture.LLAMA, 300, 32, 64, 1, 2, 1, 16, null, false, false, "float32"),
-                DType.F32,
-                3,
-                RandomModel.Scales.DEFAULT);
+        Path model = tinyModel();
         Path out = tmp.resolve("results");
         var r = run(
                 "bench",
