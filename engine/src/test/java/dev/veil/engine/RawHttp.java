@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.SocketFactory;
 
 /**
  * HTTP/1.1 written byte by byte on a socket, for what well-behaved clients never send: foreign Host headers, heads that
@@ -38,7 +39,12 @@ public final class RawHttp {
     }
 
     public static Socket open(URI server) throws IOException {
-        Socket s = new Socket(server.getHost(), server.getPort());
+        return open(server, SocketFactory.getDefault());
+    }
+
+    /** A connection from {@code sockets}: an {@code SSLSocketFactory} for a server on TLS (the handshake on first use). */
+    public static Socket open(URI server, SocketFactory sockets) throws IOException {
+        Socket s = sockets.createSocket(server.getHost(), server.getPort());
         s.setSoTimeout(READ_LIMIT_MS);
         return s;
     }
@@ -81,9 +87,14 @@ public final class RawHttp {
 
     /** {@code count} connections that each send {@code head} and then nothing more. */
     public static List<Socket> stalled(URI server, int count, String head) throws IOException {
+        return stalled(server, count, head, SocketFactory.getDefault());
+    }
+
+    /** As {@link #stalled(URI, int, String)}, on connections from {@code factory} (TLS: each handshakes, then stalls). */
+    public static List<Socket> stalled(URI server, int count, String head, SocketFactory factory) throws IOException {
         List<Socket> sockets = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            Socket s = open(server);
+            Socket s = open(server, factory);
             s.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
             s.getOutputStream().flush();
             sockets.add(s);
@@ -96,8 +107,14 @@ public final class RawHttp {
      * returns how many bytes went out before the server closed it (all of them if it never did).
      */
     public static int trickle(URI server, String request, long everyMs) throws IOException, InterruptedException {
+        return trickle(server, request, everyMs, SocketFactory.getDefault());
+    }
+
+    /** As {@link #trickle(URI, String, long)}, on a connection from {@code factory} (TLS: a record per byte). */
+    public static int trickle(URI server, String request, long everyMs, SocketFactory factory)
+            throws IOException, InterruptedException {
         byte[] bytes = request.getBytes(StandardCharsets.ISO_8859_1);
-        try (Socket s = open(server)) {
+        try (Socket s = open(server, factory)) {
             for (int i = 0; i < bytes.length; i++) {
                 try {
                     s.getOutputStream().write(bytes[i]);

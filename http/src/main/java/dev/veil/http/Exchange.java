@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -122,9 +123,25 @@ public final class Exchange {
         FullHttpResponse r = full(HttpResponseStatus.valueOf(status), contentType, bytes, responseHeaders);
         boolean keepOpen = keepAlive && !"close".equalsIgnoreCase(responseHeaders.get("Connection"));
         if (!keepOpen) r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ChannelFuture f = channel.writeAndFlush(r);
-        complete(f, keepOpen);
+        if (bytes.length <= SLICE) {
+            complete(channel.writeAndFlush(r), keepOpen);
+            return;
+        }
+        // a large body (a setup bundle, an embedding table) goes out a slice at a time, each written before the next
+        // is handed over: what waits in Netty's buffers (encrypted, under TLS) is one slice, not a copy of the body
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, r.status(), r.headers());
+        r.release();
+        await(channel.writeAndFlush(head));
+        int at = 0;
+        for (; at + SLICE < bytes.length; at += SLICE)
+            await(channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes, at, SLICE))));
+        complete(
+                channel.writeAndFlush(new DefaultLastHttpContent(Unpooled.wrappedBuffer(bytes, at, bytes.length - at))),
+                keepOpen);
     }
+
+    /** The most of a response body handed to Netty at once. */
+    static final int SLICE = 1 << 20;
 
     public void sendJson(int status, JsonNode body) throws IOException {
         send(status, "application/json", Json.bytes(body));

@@ -32,6 +32,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -45,6 +46,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 
 /**
  * An HTTP/1.1 server on Netty for blocking handlers: the event loop reads every request whole — its head within
@@ -52,7 +55,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * over the limit — and only then hands it to the handler on a virtual thread of its own ({@link Exchange}). Netty keeps
  * reading the connection meanwhile, so a client that goes away is seen at once ({@link Exchange#onClientGone}), which
  * is what lets a generation stop within a step, streaming or not. Stalled, slow and idle connections cost no thread
- * and are closed by the timeouts ({@link HttpLimits}); connections beyond the cap are closed at once.
+ * and are closed by the timeouts ({@link HttpLimits}); connections beyond the cap are closed at once. With an
+ * {@link SSLContext} it serves HTTPS (Netty's {@code SslHandler} on the JDK's TLS); the request timeout then runs from
+ * the first byte of the handshake, so a client that stalls in it is cut off like one that stalls in a head.
  */
 public final class HttpService implements AutoCloseable {
 
@@ -75,6 +80,7 @@ public final class HttpService implements AutoCloseable {
 
     private final Handler handler;
     private final HttpLimits limits;
+    private final SSLContext tls;
     private final int bodyLimit;
     private final HttpError.Shape errors;
     private final EventLoopGroup boss;
@@ -94,10 +100,12 @@ public final class HttpService implements AutoCloseable {
             int bodyLimit,
             HttpError.Shape errors,
             MeterRegistry metrics,
+            SSLContext tls,
             Handler handler)
             throws IOException {
         this.handler = handler;
         this.limits = limits;
+        this.tls = tls;
         this.bodyLimit = bodyLimit;
         this.errors = errors;
         Gauge.builder("veil.http.connections", open, AtomicInteger::get)
@@ -122,9 +130,10 @@ public final class HttpService implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             Connection c = new Connection();
+                            ch.pipeline().addLast(c.firstByte);
+                            if (tls != null) ch.pipeline().addLast(sslHandler());
                             ch.pipeline()
                                     .addLast(
-                                            c.firstByte,
                                             new HttpServerCodec(new HttpDecoderConfig()
                                                     .setMaxInitialLineLength(limits.maxHeadBytes())
                                                     .setMaxHeaderSize(limits.maxHeadBytes())
@@ -155,7 +164,34 @@ public final class HttpService implements AutoCloseable {
             MeterRegistry metrics,
             Handler handler)
             throws IOException {
-        return new HttpService(host, port, limits, bodyLimit, errors, metrics, handler);
+        return new HttpService(host, port, limits, bodyLimit, errors, metrics, null, handler);
+    }
+
+    /** As {@link #start(String, int, HttpLimits, int, HttpError.Shape, MeterRegistry, Handler)}, over TLS when {@code tls} is not null. */
+    public static HttpService start(
+            String host,
+            int port,
+            HttpLimits limits,
+            int bodyLimit,
+            HttpError.Shape errors,
+            MeterRegistry metrics,
+            SSLContext tls,
+            Handler handler)
+            throws IOException {
+        return new HttpService(host, port, limits, bodyLimit, errors, metrics, tls, handler);
+    }
+
+    private SslHandler sslHandler() {
+        SSLEngine engine = tls.createSSLEngine();
+        engine.setUseClientMode(false);
+        SslHandler h = new SslHandler(engine);
+        h.setHandshakeTimeoutMillis(limits.requestTimeout().toMillis());
+        return h;
+    }
+
+    /** Whether it serves HTTPS. */
+    public boolean tls() {
+        return tls != null;
     }
 
     public int port() {

@@ -1,18 +1,26 @@
 package dev.veil.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.engine.RawHttp;
+import dev.veil.engine.TestTls;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the HTTP layer does on its own, before and around a handler: the connection cap, bodies over the limit
@@ -25,10 +33,25 @@ class HttpServiceTest {
 
     HttpService service;
 
-    /** Echoes the body's length; {@code /fail} throws. */
+    /** Echoes the body's length; {@code /fail} throws; {@code /big} answers {@link #BIG} bytes. */
     HttpService start(HttpLimits limits, int bodyLimit) throws IOException {
-        service = HttpService.start("127.0.0.1", 0, limits, bodyLimit, SHAPE, new SimpleMeterRegistry(), ex -> {
+        return start(limits, bodyLimit, null);
+    }
+
+    /** Over three slices of a response, and not a whole one: each slice and the last part go out as they should. */
+    static final byte[] BIG = new byte[3 * Exchange.SLICE + 5];
+
+    static {
+        for (int i = 0; i < BIG.length; i++) BIG[i] = (byte) (i * 31 + (i >> 12));
+    }
+
+    HttpService start(HttpLimits limits, int bodyLimit, SSLContext tls) throws IOException {
+        service = HttpService.start("127.0.0.1", 0, limits, bodyLimit, SHAPE, new SimpleMeterRegistry(), tls, ex -> {
             if (ex.path().equals("/fail")) throw new IllegalStateException("boom");
+            if (ex.path().equals("/big")) {
+                ex.send(200, "application/octet-stream", BIG);
+                return;
+            }
             ex.send(
                     200,
                     "text/plain",
@@ -161,5 +184,53 @@ class HttpServiceTest {
             assertThat(exchange(s, "GET /i HTTP/1.1\r\nHost: x\r\n\r\n")).endsWith("GET /i 0");
             assertThat(closed(s)).as("closed after 300 ms with no request").isTrue();
         }
+    }
+
+    @Test
+    void overTlsItServesLargeBodiesInSlicesAndClosesPlainHttpAndStalledHandshakes(@TempDir Path dir) throws Exception {
+        Path keystore = TestTls.keystore(dir);
+        start(
+                HttpLimits.defaults().withTimeouts(Duration.ofMillis(500), Duration.ofSeconds(5)),
+                100,
+                Tls.serverContext(keystore, TestTls.PASSWORD.toCharArray()));
+        assertThat(service.tls()).isTrue();
+        URI https = URI.create("https://127.0.0.1:" + service.port());
+        try (HttpClient client = HttpClient.newBuilder()
+                .sslContext(TestTls.trusting(dir))
+                .version(HttpClient.Version.HTTP_1_1)
+                .build()) {
+            for (String path : List.of("/big", "/big")) { // twice on one kept-alive connection
+                HttpResponse<byte[]> r = client.send(
+                        HttpRequest.newBuilder(https.resolve(path)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.headers().firstValue("Content-Length")).hasValue(Integer.toString(BIG.length));
+                assertThat(r.body()).isEqualTo(BIG);
+            }
+            HttpResponse<String> post = client.send(
+                    HttpRequest.newBuilder(https.resolve("/p"))
+                            .POST(HttpRequest.BodyPublishers.ofString("hello"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(post.body()).isEqualTo("POST /p 5");
+        }
+        try (Socket plain = open()) { // plain HTTP to the TLS port: closed, nothing answered in the clear
+            plain.getOutputStream().write("GET /a HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(new String(plain.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1))
+                    .doesNotContain("HTTP/1.1");
+        }
+        try (Socket half = open()) { // a handshake begun and left: cut off at the request timeout
+            half.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00});
+            assertThat(closed(half)).isTrue();
+        }
+    }
+
+    @Test
+    void secretsNeedTlsBeyondLoopback() throws Exception {
+        assertThatThrownBy(() -> Tls.requireBeyondLoopback("0.0.0.0", null, "it takes secrets"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("it takes secrets: it listens on 0.0.0.0 only with TLS (--tls-keystore FILE); without, "
+                        + "only on loopback (127.0.0.1)");
+        Tls.requireBeyondLoopback("127.0.0.1", null, "it takes secrets");
+        Tls.requireBeyondLoopback("0.0.0.0", SSLContext.getDefault(), "it takes secrets");
     }
 }

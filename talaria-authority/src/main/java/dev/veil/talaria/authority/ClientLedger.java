@@ -1,7 +1,7 @@
 package dev.veil.talaria.authority;
 
 import dev.veil.model.ModelConfig;
-import dev.veil.talaria.cloud.Exchanges.HttpError;
+import dev.veil.talaria.cloud.V2Error;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.SetupPlan;
 import java.util.HashMap;
@@ -29,7 +29,7 @@ final class ClientLedger {
     }
 
     /** Takes one setup from the client's bucket, or refuses with 429 and when to retry. */
-    synchronized void takeSetup(String client) {
+    synchronized void takeSetup(String client) throws V2Error {
         if (setupsPerMinute <= 0) return;
         long now = nanoClock.getAsLong();
         double[] b = buckets.computeIfAbsent(client, c -> new double[] {setupsPerMinute, now});
@@ -37,7 +37,7 @@ final class ClientLedger {
         b[1] = now;
         if (b[0] < 1) {
             long waitSeconds = (long) Math.ceil((1 - b[0]) * 60 / setupsPerMinute);
-            throw new HttpError(
+            throw new V2Error(
                     429,
                     String.format(
                             "client '%s' asked for more than %s setups a minute; retry in %d s",
@@ -53,14 +53,15 @@ final class ClientLedger {
      *
      * @return what was recorded, for {@link #refund} if the setup then fails
      */
-    synchronized Map<ModelName, Long> reserve(String client, ModelConfig config, SetupPlan plan, RowBudget budget) {
+    synchronized Map<ModelName, Long> reserve(String client, ModelConfig config, SetupPlan plan, RowBudget budget)
+            throws V2Error {
         Map<ModelName, Long> held = handedOut.computeIfAbsent(client, c -> new HashMap<>());
         Map<ModelName, Long> wants = new LinkedHashMap<>();
         for (ModelName n : ModelName.all(config)) {
             long add = SetupAuthority.directions(n, config, plan), has = held.getOrDefault(n, 0L);
             long cap = budget.capFor(n.inDim(config));
             if (add > 0 && has + add > cap)
-                throw new HttpError(
+                throw new V2Error(
                         403,
                         String.format(
                                 "client '%s' has received %d input directions of %s's weights (d_in = %d) "

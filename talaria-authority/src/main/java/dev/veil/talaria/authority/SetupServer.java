@@ -1,29 +1,23 @@
 package dev.veil.talaria.authority;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
-import dev.veil.talaria.cloud.Exchanges;
-import dev.veil.talaria.cloud.Exchanges.HttpError;
+import dev.veil.http.Exchange;
+import dev.veil.http.HttpLimits;
+import dev.veil.http.HttpService;
+import dev.veil.http.Tls;
+import dev.veil.talaria.cloud.V2Error;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.SetupRequest;
 import dev.veil.talaria.protocol.V2Codec;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -38,23 +32,23 @@ import javax.net.ssl.SSLContext;
  * any product, 503 (Retry-After) when {@link Options#maxConcurrent} setups are computing and none ends within
  * {@link Options#queueWait}. Memory: at most maxConcurrent bundles are held at once, each twice (the float material,
  * then its encoded reply), so the server needs the folded F32 model plus maxConcurrent × 2 × maxBundleBytes.
+ *
+ * <p>It runs on the shared {@link HttpService} (TLS, request and idle timeouts, the connection cap, bodies refused
+ * from their Content-Length: {@link Options#http}); errors are KServe's {@code {"error": "..."}} ({@link V2Error}).
  */
 public final class SetupServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(SetupServer.class.getName());
 
-    static {
-        // The JDK server leaves Nagle's algorithm on by default: a reply written as headers then body would wait for
-        // the client's delayed ACK. A request (headers and body) must arrive within 30 s, so a client that trickles
-        // bytes cannot hold a connection open. Both are JVM-wide, read once, when the first HttpServer starts.
-        System.setProperty("sun.net.httpserver.nodelay", "true");
-        if (System.getProperty("sun.net.httpserver.maxReqTime") == null)
-            System.setProperty("sun.net.httpserver.maxReqTime", "30");
-    }
-
     public static final String PATH = "/v1/talaria/setup";
     /** The largest request body read: a setup request is ~200 bytes of JSON. */
     public static final int MAX_BODY = 1 << 16;
+    /**
+     * 30 s to send a request (the TLS handshake included), 30 s idle, 256 connections: a setup request is ~200 bytes,
+     * so a client that takes longer is stalling.
+     */
+    public static final HttpLimits HTTP_LIMITS = HttpLimits.defaults().withMaxConnections(256);
+
     /** The client id of every request when the server runs without authentication. */
     public static final String ANONYMOUS = "anonymous";
 
@@ -66,6 +60,7 @@ public final class SetupServer implements AutoCloseable {
      * @param setupsPerMinute each client's setups per minute (sustained and burst); 0 = no limit
      * @param maxBundleBytes  the largest bundle one setup may ask for (at most one reply: {@link SetupAuthority#REPLY_LIMIT_BYTES})
      * @param tls             the server's TLS context, or null for plain HTTP (loopback only)
+     * @param http            timeouts, connection cap and head size ({@link #HTTP_LIMITS} by default)
      */
     public record Options(
             String host,
@@ -76,7 +71,8 @@ public final class SetupServer implements AutoCloseable {
             Duration queueWait,
             double setupsPerMinute,
             long maxBundleBytes,
-            SSLContext tls) {
+            SSLContext tls,
+            HttpLimits http) {
 
         public Options {
             if (maxConcurrent < 1)
@@ -86,6 +82,7 @@ public final class SetupServer implements AutoCloseable {
             if (maxBundleBytes < 1 || maxBundleBytes > SetupAuthority.REPLY_LIMIT_BYTES)
                 throw new IllegalArgumentException("bundle limit must be 1.." + SetupAuthority.REPLY_LIMIT_BYTES
                         + " bytes, got " + maxBundleBytes);
+            if (http == null) throw new IllegalArgumentException("HTTP limits are null");
         }
 
         /** The deployment defaults: authentication, d_in − 1 directions per product, 2 setups at once, 60 a minute. */
@@ -99,7 +96,8 @@ public final class SetupServer implements AutoCloseable {
                     Duration.ofSeconds(5),
                     60,
                     SetupAuthority.REPLY_LIMIT_BYTES,
-                    null);
+                    null,
+                    HTTP_LIMITS);
         }
 
         /**
@@ -116,60 +114,78 @@ public final class SetupServer implements AutoCloseable {
                     Duration.ofMinutes(5),
                     0,
                     SetupAuthority.REPLY_LIMIT_BYTES,
-                    null);
+                    null,
+                    HTTP_LIMITS);
         }
 
         public Options withClients(SetupClients c) {
-            return new Options(host, port, c, budget, maxConcurrent, queueWait, setupsPerMinute, maxBundleBytes, tls);
+            return new Options(
+                    host, port, c, budget, maxConcurrent, queueWait, setupsPerMinute, maxBundleBytes, tls, http);
         }
 
         public Options withBudget(RowBudget b) {
-            return new Options(host, port, clients, b, maxConcurrent, queueWait, setupsPerMinute, maxBundleBytes, tls);
+            return new Options(
+                    host, port, clients, b, maxConcurrent, queueWait, setupsPerMinute, maxBundleBytes, tls, http);
         }
 
         public Options withConcurrency(int k, Duration wait) {
-            return new Options(host, port, clients, budget, k, wait, setupsPerMinute, maxBundleBytes, tls);
+            return new Options(host, port, clients, budget, k, wait, setupsPerMinute, maxBundleBytes, tls, http);
         }
 
         public Options withRate(double perMinute) {
-            return new Options(host, port, clients, budget, maxConcurrent, queueWait, perMinute, maxBundleBytes, tls);
+            return new Options(
+                    host, port, clients, budget, maxConcurrent, queueWait, perMinute, maxBundleBytes, tls, http);
         }
 
         public Options withMaxBundleBytes(long bytes) {
-            return new Options(host, port, clients, budget, maxConcurrent, queueWait, setupsPerMinute, bytes, tls);
+            return new Options(
+                    host, port, clients, budget, maxConcurrent, queueWait, setupsPerMinute, bytes, tls, http);
         }
 
         public Options withTls(SSLContext context) {
             return new Options(
-                    host, port, clients, budget, maxConcurrent, queueWait, setupsPerMinute, maxBundleBytes, context);
+                    host,
+                    port,
+                    clients,
+                    budget,
+                    maxConcurrent,
+                    queueWait,
+                    setupsPerMinute,
+                    maxBundleBytes,
+                    context,
+                    http);
+        }
+
+        public Options withHttp(HttpLimits limits) {
+            return new Options(
+                    host,
+                    port,
+                    clients,
+                    budget,
+                    maxConcurrent,
+                    queueWait,
+                    setupsPerMinute,
+                    maxBundleBytes,
+                    tls,
+                    limits);
         }
     }
 
     private final SetupAuthority authority;
     private final Options options;
-    private final HttpServer http;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicLong sessions = new AtomicLong();
     private final Semaphore slots;
     private final ClientLedger ledger;
     private final AtomicLong bundleBytes = new AtomicLong(), peakBundleBytes = new AtomicLong();
+    private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     private volatile Runnable beforeCompute = () -> {};
+    private HttpService http;
 
-    private SetupServer(SetupAuthority authority, Options options) throws IOException {
+    private SetupServer(SetupAuthority authority, Options options) {
         this.authority = authority;
         this.options = options;
         this.slots = new Semaphore(options.maxConcurrent(), true);
         this.ledger = new ClientLedger(options.setupsPerMinute(), System::nanoTime);
-        InetSocketAddress address = new InetSocketAddress(options.host(), options.port());
-        if (options.tls() != null) {
-            HttpsServer https = HttpsServer.create(address, 64);
-            https.setHttpsConfigurator(new HttpsConfigurator(options.tls()));
-            http = https;
-        } else {
-            http = HttpServer.create(address, 64);
-        }
-        http.setExecutor(executor);
-        http.createContext("/", this::handle);
     }
 
     /** Runs an unauthenticated authority on loopback (tests, benchmarks, the demo): {@link Options#insecureLoopback}. */
@@ -186,19 +202,26 @@ public final class SetupServer implements AutoCloseable {
                         o.queueWait(),
                         o.setupsPerMinute(),
                         o.maxBundleBytes(),
-                        null));
+                        null,
+                        o.http()));
     }
 
     public static SetupServer start(SetupAuthority authority, Options options) throws IOException {
-        boolean loopback = isLoopback(options.host());
-        if (!loopback && options.tls() == null)
-            throw new IllegalArgumentException("the setup authority receives each session's secret seed: it listens on "
-                    + options.host() + " only with TLS (--tls-keystore FILE); without, only on loopback (127.0.0.1)");
-        if (!loopback && options.clients() == null)
+        Tls.requireBeyondLoopback(
+                options.host(), options.tls(), "the setup authority receives each session's secret seed");
+        if (!Tls.isLoopback(options.host()) && options.clients() == null)
             throw new IllegalArgumentException("--insecure-no-auth is for loopback only: on " + options.host()
                     + " every client needs a token (--clients FILE)");
         SetupServer s = new SetupServer(authority, options);
-        s.http.start();
+        s.http = HttpService.start(
+                options.host(),
+                options.port(),
+                options.http(),
+                MAX_BODY,
+                V2Error.SHAPE,
+                s.metrics,
+                options.tls(),
+                s::handle);
         LOG.log(
                 System.Logger.Level.INFO,
                 "talaria setup authority on {0} ({1}; row budget {2}, {3} setups at once)",
@@ -211,27 +234,19 @@ public final class SetupServer implements AutoCloseable {
         return s;
     }
 
-    /** An SSL context serving the (first) key pair of a PKCS#12 or JKS keystore. */
+    /** An SSL context serving the (first) key pair of a PKCS#12 or JKS keystore: {@link Tls#serverContext}. */
     public static SSLContext tlsContext(Path keystore, char[] password) throws IOException, GeneralSecurityException {
-        KeyStore ks = KeyStore.getInstance(keystore.toFile(), password);
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, password);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(kmf.getKeyManagers(), null, null);
-        return ctx;
-    }
-
-    private static boolean isLoopback(String host) {
-        try {
-            return InetAddress.getByName(host).isLoopbackAddress();
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot resolve host '" + host + "': " + e.getMessage());
-        }
+        return Tls.serverContext(keystore, password);
     }
 
     public URI uri() {
-        return URI.create((options.tls() != null ? "https://" : "http://")
-                + http.getAddress().getHostString() + ":" + http.getAddress().getPort());
+        return URI.create((options.tls() != null ? "https://" : "http://") + options.host() + ":" + http.port());
+    }
+
+    /** Connections the HTTP layer closed for a request or idle timeout (a stalled or slow client). */
+    public long timeouts() {
+        var c = metrics.find("veil.http.timeouts").counter();
+        return c == null ? 0 : (long) c.count();
     }
 
     /** Setups answered. */
@@ -254,57 +269,50 @@ public final class SetupServer implements AutoCloseable {
         beforeCompute = hook;
     }
 
-    private void handle(HttpExchange ex) throws IOException {
-        try (ex) {
+    private void handle(Exchange ex) throws IOException, V2Error {
+        try {
+            if (!ex.path().equals(PATH))
+                throw new V2Error(404, ex.path() + " is not an endpoint of the setup authority (POST " + PATH + ")");
+            if (!ex.method().equals("POST"))
+                throw new V2Error(
+                        405,
+                        ex.method() + " " + PATH + ": the setup authority takes POST only",
+                        Map.of("Allow", "POST"));
+            String client = authenticate(ex);
+            ledger.takeSetup(client);
+            SetupRequest req = SetupRequest.fromJson(ex.body()); // within MAX_BODY: the HTTP layer refused more
+            authority.checkBundleSize(
+                    req.plan(),
+                    options.maxBundleBytes(),
+                    "over this authority's limit of " + options.maxBundleBytes() + " bytes per setup");
+            RowBudget budget = options.clients() == null
+                    ? options.budget()
+                    : options.clients().budgetOf(client).orElse(options.budget());
+            Map<ModelName, Long> reserved =
+                    ledger.reserve(client, authority.model().config(), req.plan(), budget);
+            boolean done = false;
             try {
-                if (!ex.getRequestURI().getPath().equals(PATH))
-                    throw new HttpError(
-                            404,
-                            ex.getRequestURI().getPath() + " is not an endpoint of the setup authority (POST " + PATH
-                                    + ")");
-                if (!ex.getRequestMethod().equals("POST"))
-                    throw new HttpError(
-                            405,
-                            ex.getRequestMethod() + " " + PATH + ": the setup authority takes POST only",
-                            Map.of("Allow", "POST"));
-                String client = authenticate(ex);
-                ledger.takeSetup(client);
-                SetupRequest req = SetupRequest.fromJson(Exchanges.body(ex, MAX_BODY));
-                authority.checkBundleSize(
-                        req.plan(),
-                        options.maxBundleBytes(),
-                        "over this authority's limit of " + options.maxBundleBytes() + " bytes per setup");
-                RowBudget budget = options.clients() == null
-                        ? options.budget()
-                        : options.clients().budgetOf(client).orElse(options.budget());
-                Map<ModelName, Long> reserved =
-                        ledger.reserve(client, authority.model().config(), req.plan(), budget);
-                boolean done = false;
-                try {
-                    compute(ex, req);
-                    done = true;
-                } finally {
-                    if (!done) ledger.refund(client, reserved);
-                }
-            } catch (HttpError e) {
-                Exchanges.sendError(ex, e);
-            } catch (IllegalArgumentException e) {
-                Exchanges.sendError(ex, 400, e.getMessage());
-            } catch (RuntimeException | OutOfMemoryError e) {
-                // Without this the JDK server drops the connection and the client only sees "no bytes".
-                LOG.log(System.Logger.Level.WARNING, "setup failed: " + e);
-                Exchanges.sendError(ex, 500, "the setup authority failed: " + e);
+                compute(ex, req);
+                done = true;
+            } finally {
+                if (!done) ledger.refund(client, reserved);
             }
+        } catch (IllegalArgumentException e) {
+            throw new V2Error(400, e.getMessage());
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // the class only: a message could quote the request
+            LOG.log(System.Logger.Level.WARNING, "setup failed: " + e.getClass().getName());
+            throw new V2Error(500, "the setup authority failed: " + e.getClass().getSimpleName());
         }
     }
 
     /** The client's id from its bearer token, or 401. */
-    private String authenticate(HttpExchange ex) {
+    private String authenticate(Exchange ex) throws V2Error {
         if (options.clients() == null) return ANONYMOUS;
         Map<String, String> challenge = Map.of("WWW-Authenticate", "Bearer realm=\"veil-setup\"");
-        String h = ex.getRequestHeaders().getFirst("Authorization");
+        String h = ex.header("Authorization");
         if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7))
-            throw new HttpError(
+            throw new V2Error(
                     401,
                     "no bearer token: send 'Authorization: Bearer <token>' with the token the authority's "
                             + "operator issued (veil talaria setup token; client: --setup-token or VEIL_SETUP_TOKEN)",
@@ -312,16 +320,16 @@ public final class SetupServer implements AutoCloseable {
         return options.clients()
                 .authenticate(h.substring(7).strip())
                 .orElseThrow(() ->
-                        new HttpError(401, "unknown bearer token (revoked, or issued by another authority)", challenge))
+                        new V2Error(401, "unknown bearer token (revoked, or issued by another authority)", challenge))
                 .id();
     }
 
     /** Computes and sends one bundle in a slot, counting the bytes it holds; the refusal before any work if none frees up. */
-    private void compute(HttpExchange ex, SetupRequest req) throws IOException {
+    private void compute(Exchange ex, SetupRequest req) throws IOException, V2Error {
         try {
             if (!slots.tryAcquire(options.queueWait().toMillis(), TimeUnit.MILLISECONDS)) {
                 long retry = Math.max(1, options.queueWait().toSeconds());
-                throw new HttpError(
+                throw new V2Error(
                         503,
                         options.maxConcurrent() + " setups are computing and none finished within "
                                 + options.queueWait().toMillis() + " ms; retry later",
@@ -329,14 +337,15 @@ public final class SetupServer implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new HttpError(503, "the setup authority is stopping");
+            throw new V2Error(503, "the setup authority is stopping");
         }
         long held = 2 * authority.bundleBytes(req.plan()); // the floats, then the encoded reply
         try {
             peakBundleBytes.accumulateAndGet(bundleBytes.addAndGet(held), Math::max);
             beforeCompute.run();
             V2Codec.Body body = authority.compute(req).encode();
-            Exchanges.sendBinary(ex, body);
+            ex.setHeader(V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()));
+            ex.send(200, V2Codec.CONTENT_TYPE, body.bytes());
             sessions.incrementAndGet();
         } finally {
             bundleBytes.addAndGet(-held);
@@ -346,7 +355,6 @@ public final class SetupServer implements AutoCloseable {
 
     @Override
     public void close() {
-        http.stop(0);
-        executor.shutdownNow();
+        http.close(Duration.ZERO);
     }
 }

@@ -3,6 +3,7 @@ package dev.veil.talaria.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.veil.engine.TestTls;
 import dev.veil.model.ModelConfig;
 import dev.veil.talaria.authority.SetupAuthority;
 import dev.veil.talaria.authority.SetupClients;
@@ -14,91 +15,28 @@ import dev.veil.talaria.protocol.MaskSpec;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.SetupPlan;
 import dev.veil.talaria.protocol.SetupRequest;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The client reaches an authority behind TLS with a self-signed certificate it is told to trust (PEM or truststore),
- * sends its token, and fails with the server's reason without either. The key pair is made by the JDK's keytool.
+ * sends its token, and fails with the server's reason without either. The key pair is made by the JDK's keytool ({@link TestTls}).
  */
 class SetupTlsTest {
 
     static final ModelConfig C = TinyModels.qwen2();
     static final SetupPlan PLAN = new SetupPlan(MaskSpec.pool(4), MaskSpec.pool(4), 1);
-    static final String PASSWORD = "test-only-password";
+    static final String PASSWORD = TestTls.PASSWORD;
 
     @TempDir
     static Path dir;
 
     @BeforeAll
     static void keys() throws Exception {
-        keytool(
-                "-genkeypair",
-                "-alias",
-                "setup",
-                "-keyalg",
-                "EC",
-                "-groupname",
-                "secp256r1",
-                "-dname",
-                "CN=127.0.0.1",
-                "-ext",
-                "SAN=ip:127.0.0.1",
-                "-validity",
-                "2",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                "server.p12",
-                "-storepass",
-                PASSWORD,
-                "-keypass",
-                PASSWORD);
-        keytool(
-                "-exportcert",
-                "-rfc",
-                "-alias",
-                "setup",
-                "-keystore",
-                "server.p12",
-                "-storepass",
-                PASSWORD,
-                "-file",
-                "ca.pem");
-        keytool(
-                "-importcert",
-                "-noprompt",
-                "-alias",
-                "setup-ca",
-                "-file",
-                "ca.pem",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                "trust.p12",
-                "-storepass",
-                PASSWORD);
-    }
-
-    static void keytool(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd)
-                .directory(dir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("keytool.log").toFile())
-                .start();
-        assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue())
-                .as(Files.readString(dir.resolve("keytool.log")))
-                .isZero();
+        TestTls.keystore(dir);
+        TestTls.exportTrust(dir);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.veil.talaria.cloud;
 
 import dev.veil.engine.kernel.Parallel;
+import dev.veil.http.Json;
 import dev.veil.http.Prometheus;
 import dev.veil.model.ModelConfig;
 import dev.veil.talaria.cloud.CloudHttpServer.Reply;
@@ -116,7 +117,7 @@ public final class CloudServer implements AutoCloseable {
     private CloudServer(FoldedModel model, Options options) throws IOException {
         this.model = model;
         this.options = options;
-        this.configJson = Exchanges.JSON.writeValueAsBytes(model.config().toJson());
+        this.configJson = Json.MAPPER.writeValueAsBytes(model.config().toJson());
         for (ModelName n : ModelName.all(model.config()))
             batchers.put(
                     n,
@@ -168,9 +169,9 @@ public final class CloudServer implements AutoCloseable {
     private Reply handle(Request r) {
         try {
             return route(r);
-        } catch (Exchanges.HttpError e) {
+        } catch (V2Error e) {
             stats.errors.incrementAndGet();
-            return error(e.status, e.getMessage());
+            return error(e.status(), e.getMessage());
         } catch (IllegalArgumentException e) {
             stats.errors.incrementAndGet();
             return error(400, e.getMessage());
@@ -187,7 +188,7 @@ public final class CloudServer implements AutoCloseable {
         }
     }
 
-    private Reply route(Request r) throws InterruptedException {
+    private Reply route(Request r) throws InterruptedException, V2Error {
         String path = r.path();
         String method = r.method();
         List<String> parts = List.of(path.replaceAll("^/+|/+$", "").split("/+"));
@@ -230,12 +231,11 @@ public final class CloudServer implements AutoCloseable {
             try {
                 name = ModelName.parse(parts.get(2), model.config());
             } catch (IllegalArgumentException e) {
-                throw new Exchanges.HttpError(404, e.getMessage());
+                throw new V2Error(404, e.getMessage());
             }
             List<String> rest = parts.subList(3, parts.size());
             if (rest.size() >= 2 && rest.get(0).equals("versions")) {
-                if (!rest.get(1).equals("1"))
-                    throw new Exchanges.HttpError(404, "model " + name + " has only version 1");
+                if (!rest.get(1).equals("1")) throw new V2Error(404, "model " + name + " has only version 1");
                 rest = rest.subList(2, rest.size());
             }
             String action = rest.isEmpty() ? "" : String.join("/", rest);
@@ -244,20 +244,20 @@ public final class CloudServer implements AutoCloseable {
                 return new Reply(200, "application/json", Map.of(), new byte[0]);
             if (method.equals("POST") && action.equals("infer")) return infer(r, name);
         }
-        throw new Exchanges.HttpError(404, method + " " + path + " is not an endpoint of the Talaria cloud");
+        throw new V2Error(404, method + " " + path + " is not an endpoint of the Talaria cloud");
     }
 
     private static Reply json(int status, Object value) {
         try {
-            return new Reply(status, "application/json", Map.of(), Exchanges.JSON.writeValueAsBytes(value));
+            return new Reply(status, "application/json", Map.of(), Json.MAPPER.writeValueAsBytes(value));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    /** KServe's error shape. */
+    /** KServe's error shape, as every Talaria service answers it ({@link V2Error}). */
     private static Reply error(int status, String message) {
-        return json(status, Map.of("error", message == null ? "error" : message));
+        return new Reply(status, "application/json", Map.of(), Json.bytes(new V2Error(status, message).body()));
     }
 
     private Map<String, Object> metadata(ModelName name) {
@@ -275,7 +275,7 @@ public final class CloudServer implements AutoCloseable {
                 List.of(Map.of("name", OUTPUT, "datatype", "FP32", "shape", List.of(-1, name.outDim(c)))));
     }
 
-    private Reply infer(Request r, ModelName name) throws InterruptedException {
+    private Reply infer(Request r, ModelName name) throws InterruptedException, V2Error {
         long t0 = System.nanoTime();
         ModelConfig c = model.config();
         int in = name.inDim(c), out = name.outDim(c);
@@ -308,15 +308,15 @@ public final class CloudServer implements AutoCloseable {
     }
 
     /** The JSON header length of a binary-extension body; missing means the whole body is JSON, which Veil refuses. */
-    private static int headerLength(Request r) {
+    private static int headerLength(Request r) throws V2Error {
         String h = r.header(V2Codec.HEADER_LENGTH.toLowerCase(Locale.ROOT));
         if (h == null)
-            throw new Exchanges.HttpError(
+            throw new V2Error(
                     400, "missing " + V2Codec.HEADER_LENGTH + ": send tensors with the binary tensor extension");
         try {
             return Integer.parseInt(h.trim());
         } catch (NumberFormatException e) {
-            throw new Exchanges.HttpError(400, V2Codec.HEADER_LENGTH + " is not a number: '" + h + "'");
+            throw new V2Error(400, V2Codec.HEADER_LENGTH + " is not a number: '" + h + "'");
         }
     }
 

@@ -1,21 +1,21 @@
 package dev.veil.talaria.cloud;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.veil.http.Exchange;
+import dev.veil.http.HttpLimits;
+import dev.veil.http.HttpService;
+import dev.veil.http.Tls;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
 import dev.veil.talaria.protocol.EmbeddingTable;
 import dev.veil.talaria.protocol.V2Codec;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteOrder;
+import java.time.Duration;
 import java.util.Arrays;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,26 +23,39 @@ import java.util.concurrent.atomic.AtomicLong;
  * body): the client then looks its rows up itself, and for a tied model can compute the LM head too (design D1's
  * alternative). What it hands over is model IP — the whole embedding table, which for a tied model is also the LM head,
  * and the final norm weight — so the vendor runs it beside the setup authority, in its attested environment, and
- * serves only attested client images; never the cloud's job.
+ * serves only attested client images; never the cloud's job. It runs on the shared {@link HttpService} (timeouts,
+ * connection cap, no request body taken), with errors in KServe's shape ({@link V2Error}).
  */
 public final class TableServer implements AutoCloseable {
 
-    private final HttpServer http;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    /** A GET has no body: anything more than this is refused from its Content-Length. */
+    static final int MAX_BODY = 1024;
+
+    /** 30 s to send a request, 30 s idle, 64 connections: a handful of attested clients, each reading one table. */
+    public static final HttpLimits HTTP_LIMITS = HttpLimits.defaults().withMaxConnections(64);
+
     private final V2Codec.Body body;
     private final AtomicLong served = new AtomicLong();
+    private final HttpService http;
+    private final String host;
 
-    private TableServer(V2Codec.Body body, String host, int port) throws IOException {
+    private TableServer(V2Codec.Body body, String host, int port, HttpLimits limits) throws IOException {
         this.body = body;
-        http = HttpServer.create(new InetSocketAddress(host, port), 16);
-        http.setExecutor(executor);
-        http.createContext("/", this::handle);
+        this.host = host;
+        this.http =
+                HttpService.start(host, port, limits, MAX_BODY, V2Error.SHAPE, new SimpleMeterRegistry(), this::handle);
     }
 
     /** Serves {@code weights}' embedding table (in its stored type, BF16 or F32) and, for a tied model, γ_final. */
     public static TableServer start(ModelConfig c, Weights weights, String host, int port) throws IOException {
+        return start(c, weights, host, port, HTTP_LIMITS);
+    }
+
+    /** As {@link #start(ModelConfig, Weights, String, int)}, with these timeouts and connection cap. */
+    public static TableServer start(ModelConfig c, Weights weights, String host, int port, HttpLimits limits)
+            throws IOException {
         // it checks no client yet: anyone who reaches it gets the table, so it serves this machine only
-        if (!InetAddress.getByName(host).isLoopbackAddress())
+        if (!Tls.isLoopback(host))
             throw new IllegalArgumentException(
                     "the table server authenticates no client yet: it serves loopback only, not " + host
                             + " (put it behind the vendor's attested gateway)");
@@ -60,14 +73,11 @@ public final class TableServer implements AutoCloseable {
                 e.dtype() == DType.BF16,
                 e.data().asByteBuffer().order(ByteOrder.LITTLE_ENDIAN),
                 gamma);
-        TableServer s = new TableServer(body, host, port);
-        s.http.start();
-        return s;
+        return new TableServer(body, host, port, limits);
     }
 
     public URI uri() {
-        return URI.create("http://" + http.getAddress().getHostString() + ":"
-                + http.getAddress().getPort());
+        return URI.create("http://" + host + ":" + http.port());
     }
 
     /** Tables handed out. */
@@ -75,25 +85,19 @@ public final class TableServer implements AutoCloseable {
         return served.get();
     }
 
-    private void handle(HttpExchange ex) throws IOException {
-        try (ex) {
-            if (!ex.getRequestMethod().equals("GET")
-                    || !ex.getRequestURI().getPath().equals(EmbeddingTable.PATH)) {
-                Exchanges.sendError(
-                        ex,
-                        404,
-                        ex.getRequestMethod() + " " + ex.getRequestURI().getPath()
-                                + " is not an endpoint of the table server (GET " + EmbeddingTable.PATH + ")");
-                return;
-            }
-            Exchanges.sendBinary(ex, body);
-            served.incrementAndGet();
-        }
+    private void handle(Exchange ex) throws IOException, V2Error {
+        if (!ex.method().equals("GET") || !ex.path().equals(EmbeddingTable.PATH))
+            throw new V2Error(
+                    404,
+                    ex.method() + " " + ex.path() + " is not an endpoint of the table server (GET "
+                            + EmbeddingTable.PATH + ")");
+        ex.setHeader(V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()));
+        ex.send(200, V2Codec.CONTENT_TYPE, body.bytes());
+        served.incrementAndGet();
     }
 
     @Override
     public void close() {
-        http.stop(0);
-        executor.shutdownNow();
+        http.close(Duration.ZERO);
     }
 }
