@@ -73,13 +73,19 @@ public final class TalariaBench {
      * @param netDelayMs added to every round trip to the cloud (a network's delay over loopback; 0: none)
      */
     public record Setting(
-            String key, String name, TalariaOptions options, int decoys, Transport.Kind transport, double netDelayMs) {
+            String key,
+            String name,
+            TalariaOptions options,
+            int decoys,
+            Transport.Kind transport,
+            double netDelayMs,
+            CloudServer.Transport cloud) {
         public Setting(String key, String name, TalariaOptions options, int decoys) {
-            this(key, name, options, decoys, Transport.Kind.SOCKET, 0);
+            this(key, name, options, decoys, Transport.Kind.SOCKET, 0, CloudServer.Transport.SOCKET);
         }
 
         public Setting(String key, String name, TalariaOptions options, int decoys, Transport.Kind transport) {
-            this(key, name, options, decoys, transport, 0);
+            this(key, name, options, decoys, transport, 0, CloudServer.Transport.SOCKET);
         }
 
         /** The same setting over a network with {@code ms} of round trip. */
@@ -90,7 +96,8 @@ public final class TalariaBench {
                     options,
                     decoys,
                     transport,
-                    ms);
+                    ms,
+                    cloud);
         }
     }
 
@@ -147,6 +154,15 @@ public final class TalariaBench {
                 new Setting("plaintext", "plaintext split (no masks, no check)", TalariaOptions.plaintext(), 0),
                 new Setting("default", "default: one-time pools per request, check 1", d, 0),
                 new Setting("default-jdk", "default over the JDK HTTP client", d, 0, Transport.Kind.JDK),
+                // the cloud on the shared Netty server instead of its hand-written one: the 10 % latency rule
+                new Setting(
+                        "default-netty-cloud",
+                        "default, the cloud on Netty (http module)",
+                        d,
+                        0,
+                        Transport.Kind.SOCKET,
+                        0,
+                        CloudServer.Transport.NETTY),
                 new Setting(
                         "session",
                         "one-time pools, one setup per session",
@@ -184,8 +200,11 @@ public final class TalariaBench {
             if (!known.contains(k))
                 throw new IllegalArgumentException(
                         "unknown Talaria bench setting '" + k + "'; known: " + String.join(", ", known));
-        Set<String> optIn =
-                Set.of("embed-local", "local", "plaintext-local"); // need a table server; two need a tied model
+        Set<String> optIn = Set.of(
+                "embed-local",
+                "local",
+                "plaintext-local", // need a table server; two need a tied model
+                "default-netty-cloud"); // a second cloud
         return keys.isEmpty()
                 ? all.stream().filter(s -> !optIn.contains(s.key())).toList()
                 : all.stream().filter(s -> keys.contains(s.key())).toList();
@@ -233,7 +252,12 @@ public final class TalariaBench {
         // an authenticated authority, as deployed; unlimited rows: the benchmark's requests would pass any cap within a
         // run
         String token = SetupClients.newToken();
-        try (CloudServer cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
+        boolean netty = settings.stream().anyMatch(s -> s.cloud() == CloudServer.Transport.NETTY);
+        try (CloudServer socketCloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
+                CloudServer nettyCloud = netty
+                        ? CloudServer.start(
+                                folded, CloudServer.Options.loopback(0).withTransport(CloudServer.Transport.NETTY))
+                        : null;
                 SetupServer setup = SetupServer.start(
                         new SetupAuthority(folded),
                         SetupServer.Options.secure("127.0.0.1", 0, SetupClients.of("bench", token, RowBudget.UNLIMITED))
@@ -246,6 +270,7 @@ public final class TalariaBench {
             subjects.add(new Subject(
                     "local plain engine", listener -> plain.generate(prompt, gen, listener, id -> false), null, null));
             for (Setting s : settings) {
+                CloudServer cloud = s.cloud() == CloudServer.Transport.NETTY ? nettyCloud : socketCloud;
                 TalariaRuntime runtime = runtime(s, cloud, new HttpSetupService(setup.uri(), token, null), tables);
                 runtimes.add(runtime);
                 // after each request the client idles until its next request's setup (prepared in the background) is
@@ -276,7 +301,8 @@ public final class TalariaBench {
                         prompt,
                         gen,
                         expected,
-                        cloud,
+                        socketCloud,
+                        nettyCloud,
                         new HttpSetupService(setup.uri(), token, null),
                         tables,
                         progress));
@@ -320,7 +346,8 @@ public final class TalariaBench {
             int[] prompt,
             GenerationOptions gen,
             int[] expected,
-            CloudServer cloud,
+            CloudServer socketCloud,
+            CloudServer nettyCloud,
             HttpSetupService setup,
             TableServer tables,
             PrintWriter progress) {
@@ -332,6 +359,7 @@ public final class TalariaBench {
         FirstToken first = new FirstToken(null, null);
         int[] out;
         double setupBytes;
+        CloudServer cloud = s.cloud() == CloudServer.Transport.NETTY ? nettyCloud : socketCloud;
         try (TalariaRuntime fresh = runtime(s, cloud, setup, tables)) {
             out = fresh.generate(prompt, gen, first, id -> false).outputIds();
             setupBytes = fresh.stats().setupBytes();

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * The cloud's HTTP/1.1 server: one platform thread per keep-alive connection reads a request, runs the handler and
@@ -33,10 +34,11 @@ import java.util.function.BiFunction;
  */
 final class CloudHttpServer implements AutoCloseable {
 
-    /** A parsed request: method, path (no query), headers with lower-cased names, body. */
-    record Request(String method, String path, Map<String, String> headers, byte[] body) {
+    /** A parsed request: method, path (no query), a header lookup by lower-cased name, body. */
+    record Request(String method, String path, Function<String, String> headers, byte[] body) {
+        /** A header's value, or null; names are case-insensitive. */
         String header(String name) {
-            return headers.get(name);
+            return headers.apply(name.toLowerCase(Locale.ROOT));
         }
     }
 
@@ -236,7 +238,7 @@ final class CloudHttpServer implements AutoCloseable {
         in.compact();
         String path = requestLine[1];
         int query = path.indexOf('?');
-        return new Request(requestLine[0], query < 0 ? path : path.substring(0, query), headers, body);
+        return new Request(requestLine[0], query < 0 ? path : path.substring(0, query), headers::get, body);
     }
 
     /** Milliseconds left until {@code deadline} (System.nanoTime), at least 1: a read's timeout. */

@@ -1,6 +1,9 @@
 package dev.veil.talaria.cloud;
 
 import dev.veil.engine.kernel.Parallel;
+import dev.veil.http.Exchange;
+import dev.veil.http.HttpLimits;
+import dev.veil.http.HttpService;
 import dev.veil.http.Json;
 import dev.veil.http.Prometheus;
 import dev.veil.model.ModelConfig;
@@ -11,6 +14,7 @@ import dev.veil.talaria.protocol.InferResponse;
 import dev.veil.talaria.protocol.InferTensor;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.V2Codec;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +22,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -50,6 +53,7 @@ public final class CloudServer implements AutoCloseable {
      * @param spin        how long a connection's thread polls for the client's next call before it sleeps
      *                    ({@link dev.veil.talaria.protocol.SpinningChannel}; zero: never)
      * @param limits      timeouts and the connection cap
+     * @param transport   which HTTP server carries the calls ({@link Transport})
      */
     public record Options(
             String host,
@@ -58,8 +62,10 @@ public final class CloudServer implements AutoCloseable {
             int maxBatchRows,
             Parallel parallel,
             Duration spin,
-            Limits limits) {
+            Limits limits,
+            Transport transport) {
         public Options {
+            if (transport == null) throw new IllegalArgumentException("transport is null");
             if (spin.isNegative()) throw new IllegalArgumentException("spin time must not be negative");
             if (limits == null) throw new IllegalArgumentException("limits are null");
             if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
@@ -68,7 +74,7 @@ public final class CloudServer implements AutoCloseable {
         }
 
         public Options(String host, int port, Duration batchWindow, int maxBatchRows, Parallel parallel) {
-            this(host, port, batchWindow, maxBatchRows, parallel, DEFAULT_SPIN, Limits.DEFAULT);
+            this(host, port, batchWindow, maxBatchRows, parallel, DEFAULT_SPIN, Limits.DEFAULT, Transport.SOCKET);
         }
 
         public static Options loopback(int port) {
@@ -76,12 +82,27 @@ public final class CloudServer implements AutoCloseable {
         }
 
         public Options withSpin(Duration d) {
-            return new Options(host, port, batchWindow, maxBatchRows, parallel, d, limits);
+            return new Options(host, port, batchWindow, maxBatchRows, parallel, d, limits, transport);
         }
 
         public Options withLimits(Limits l) {
-            return new Options(host, port, batchWindow, maxBatchRows, parallel, spin, l);
+            return new Options(host, port, batchWindow, maxBatchRows, parallel, spin, l, transport);
         }
+
+        public Options withTransport(Transport t) {
+            return new Options(host, port, batchWindow, maxBatchRows, parallel, spin, limits, t);
+        }
+    }
+
+    /**
+     * The cloud's HTTP server: {@code SOCKET} is the hand-written {@link CloudHttpServer} (a thread per connection that
+     * reads, computes and writes with no hand-off); {@code NETTY} the shared {@link HttpService} (an event loop reads,
+     * a virtual thread per call computes). Both enforce {@link Limits}; {@code veil bench talaria} compares them
+     * (setting {@code default-netty-cloud}).
+     */
+    public enum Transport {
+        SOCKET,
+        NETTY
     }
 
     /**
@@ -109,7 +130,8 @@ public final class CloudServer implements AutoCloseable {
 
     private final FoldedModel model;
     private final Options options;
-    private final CloudHttpServer http;
+    private final CloudHttpServer socketServer;
+    private final HttpService nettyServer;
     private final Map<ModelName, Batcher> batchers = new LinkedHashMap<>();
     private final CloudStats stats = new CloudStats();
     private final byte[] configJson;
@@ -131,20 +153,43 @@ public final class CloudServer implements AutoCloseable {
                 .mapToInt(n -> n.inDim(model.config()))
                 .max()
                 .orElse(1);
-        http = new CloudHttpServer(
-                options.host(),
-                options.port(),
-                65536L + 4L * options.maxBatchRows() * widest,
-                options.spin().toNanos(),
-                options.limits(),
-                this::handle,
-                (status, message) -> error(status, message));
+        long maxBody = 65536L + 4L * options.maxBatchRows() * widest;
+        if (options.transport() == Transport.SOCKET) {
+            socketServer = new CloudHttpServer(
+                    options.host(),
+                    options.port(),
+                    maxBody,
+                    options.spin().toNanos(),
+                    options.limits(),
+                    this::handle,
+                    CloudServer::error);
+            nettyServer = null;
+        } else {
+            socketServer = null;
+            Limits l = options.limits();
+            nettyServer = HttpService.start(
+                    options.host(),
+                    options.port(),
+                    new HttpLimits(
+                            l.headTimeout().plus(l.bodyTimeout()), l.idleTimeout(), l.maxConnections(), 16 << 10),
+                    (int) Math.min(maxBody, Integer.MAX_VALUE - 8),
+                    V2Error.SHAPE,
+                    new SimpleMeterRegistry(),
+                    this::serve);
+        }
+    }
+
+    /** A call on the Netty transport: the same handler as the socket server's. */
+    private void serve(Exchange ex) throws IOException {
+        Reply r = handle(new Request(ex.method(), ex.path(), ex::header, ex.body()));
+        r.headers().forEach(ex::setHeader);
+        ex.send(r.status(), r.contentType(), r.body());
     }
 
     /** Starts serving {@code model}; port 0 picks a free port (see {@link #port()}). */
     public static CloudServer start(FoldedModel model, Options options) throws IOException {
         CloudServer s = new CloudServer(model, options);
-        s.http.start();
+        if (s.socketServer != null) s.socketServer.start();
         LOG.log(
                 System.Logger.Level.INFO,
                 "talaria cloud serving {0} products of a {1}-layer model on {2}",
@@ -155,7 +200,7 @@ public final class CloudServer implements AutoCloseable {
     }
 
     public int port() {
-        return http.port();
+        return socketServer != null ? socketServer.port() : nettyServer.port();
     }
 
     public URI uri() {
@@ -309,7 +354,7 @@ public final class CloudServer implements AutoCloseable {
 
     /** The JSON header length of a binary-extension body; missing means the whole body is JSON, which Veil refuses. */
     private static int headerLength(Request r) throws V2Error {
-        String h = r.header(V2Codec.HEADER_LENGTH.toLowerCase(Locale.ROOT));
+        String h = r.header(V2Codec.HEADER_LENGTH);
         if (h == null)
             throw new V2Error(
                     400, "missing " + V2Codec.HEADER_LENGTH + ": send tensors with the binary tensor extension");
@@ -323,7 +368,8 @@ public final class CloudServer implements AutoCloseable {
     /** Stops at once: calls in flight fail (clients retry them elsewhere or after a restart). */
     @Override
     public void close() {
-        http.close();
+        if (socketServer != null) socketServer.close();
+        else nettyServer.close(Duration.ZERO);
         LOG.log(System.Logger.Level.INFO, "talaria cloud stopped: {0}", stats);
     }
 }
