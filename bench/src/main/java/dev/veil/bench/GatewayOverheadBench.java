@@ -1,8 +1,8 @@
 package dev.veil.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpServer;
 import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ObfuscateModelDir;
@@ -12,18 +12,21 @@ import dev.veil.gateway.GatewayOptions;
 import dev.veil.gateway.GatewayServer;
 import dev.veil.gateway.UpstreamDialect;
 import dev.veil.gateway.VllmClient;
+import dev.veil.http.EventStream;
+import dev.veil.http.HttpError;
+import dev.veil.http.HttpLimits;
+import dev.veil.http.HttpService;
+import dev.veil.http.Json;
 import dev.veil.model.DType;
 import dev.veil.model.GenerationConfig;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.RandomModel;
 import dev.veil.tokenizer.Tokenizer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,13 +36,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
-import java.util.concurrent.Executors;
 
 /**
  * The gateway's cost per streamed token. A stub upstream streams {@code tokens} obfuscated ids in vLLM's chunk shape as
@@ -67,9 +70,9 @@ public final class GatewayOverheadBench {
         int[] ids = Arrays.copyOf(text, tokens);
         int vocab = tokenizer.vocabSize();
         VocabPermutation tau = VocabPermutation.sample(vocab, tokenizer.specialIds(), new SplittableRandom(7));
-        byte[] stream = upstreamStream(tau.obfuscate(ids));
-        HttpServer stub = stub(stream, vocab);
-        URI upstream = URI.create("http://127.0.0.1:" + stub.getAddress().getPort());
+        List<JsonNode> stream = upstreamStream(tau.obfuscate(ids));
+        HttpService stub = stub(stream);
+        URI upstream = URI.create("http://127.0.0.1:" + stub.port());
         var backend = new AloePriBackend(tau, VllmClient.connect(upstream, null, VllmClient.Timeouts.defaults()));
         try (GatewayServer gateway = GatewayServer.start(
                         GatewayOptions.defaults("bench").withAddress("127.0.0.1", 0), tokenizer, backend);
@@ -91,57 +94,42 @@ public final class GatewayOverheadBench {
             double dm = median(d), gm = median(g);
             return new Result(tokens, runs, dm, gm, gm - dm);
         } finally {
-            stub.stop(0);
+            stub.close(Duration.ZERO);
         }
     }
 
-    /** vLLM's stream for {@code ids}: one chunk per id, a final chunk with finish_reason "length", then [DONE]. */
-    private static byte[] upstreamStream(int[] ids) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
+    /** vLLM's stream for {@code ids}: one chunk per id, a final chunk with finish_reason "length" ([DONE] follows). */
+    private static List<JsonNode> upstreamStream(int[] ids) throws IOException {
+        List<JsonNode> events = new ArrayList<>();
         for (int i = 0; i < ids.length; i++) {
             String finish = i == ids.length - 1 ? "\"length\"" : "null";
-            out.writeBytes(
-                    ("data: {\"id\":\"cmpl-b\",\"object\":\"text_completion\",\"created\":1,\"model\":\"bench\",\"choices\":[{\"index\":0,"
-                                    + "\"text\":\"\",\"logprobs\":null,\"finish_reason\":" + finish
-                                    + ",\"stop_reason\":null,\"token_ids\":[" + ids[i]
-                                    + "]}],\"usage\":null}\n\n")
-                            .getBytes(StandardCharsets.UTF_8));
+            events.add(Json.MAPPER.readTree(
+                    "{\"id\":\"cmpl-b\",\"object\":\"text_completion\",\"created\":1,\"model\":\"bench\",\"choices\":[{\"index\":0,"
+                            + "\"text\":\"\",\"logprobs\":null,\"finish_reason\":" + finish
+                            + ",\"stop_reason\":null,\"token_ids\":[" + ids[i] + "]}],\"usage\":null}"));
         }
-        out.writeBytes("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-        return out.toByteArray();
+        return events;
     }
 
-    private static HttpServer stub(byte[] stream, int vocab) throws IOException {
-        HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
-        s.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        s.createContext("/v1/models", e -> {
-            byte[] b = ("{\"object\":\"list\",\"data\":[{\"id\":\"bench\",\"object\":\"model\",\"max_model_len\":"
-                            + (1 << 20) + "}]}")
-                    .getBytes(StandardCharsets.UTF_8);
-            e.sendResponseHeaders(200, b.length);
-            e.getResponseBody().write(b);
-            e.close();
-        });
-        s.createContext("/v1/completions", e -> {
-            e.getRequestBody().readAllBytes();
-            e.getResponseHeaders().set("Content-Type", "text/event-stream");
-            e.sendResponseHeaders(200, 0);
-            OutputStream out = e.getResponseBody();
-            // chunk by chunk with a flush each, as a streaming server writes them
-            for (int from = 0, next; from < stream.length; from = next) {
-                next = indexOf(stream, from) + 2;
-                out.write(stream, from, next - from);
-                out.flush();
-            }
-            e.close();
-        });
-        s.start();
-        return s;
-    }
-
-    private static int indexOf(byte[] b, int from) {
-        for (int i = from; i + 1 < b.length; i++) if (b[i] == '\n' && b[i + 1] == '\n') return i;
-        return b.length - 2;
+    /** A stub vLLM on the shared HTTP layer: its model list, and {@code stream} for every completion. */
+    private static HttpService stub(List<JsonNode> stream) throws IOException {
+        byte[] models = ("{\"object\":\"list\",\"data\":[{\"id\":\"bench\",\"object\":\"model\",\"max_model_len\":"
+                        + (1 << 20) + "}]}")
+                .getBytes(StandardCharsets.UTF_8);
+        HttpError.Shape errors = (status, message) -> new HttpError(status, "stub_error", message, null, status);
+        return HttpService.start(
+                "127.0.0.1", 0, HttpLimits.defaults(), 1 << 20, errors, new SimpleMeterRegistry(), ex -> {
+                    if (ex.path().equals("/v1/models")) {
+                        ex.send(200, "application/json", models);
+                        return;
+                    }
+                    if (!ex.path().equals("/v1/completions")) throw errors.of(404, ex.path() + ": not in the stub");
+                    // event by event, each flushed, as a streaming server writes them
+                    try (EventStream events = ex.events("text/event-stream")) {
+                        for (JsonNode e : stream) events.event(e);
+                        events.done();
+                    }
+                });
     }
 
     /** Streams one response as an app would (line by line, every event parsed); returns the nanoseconds it took. */

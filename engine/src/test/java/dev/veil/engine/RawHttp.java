@@ -1,5 +1,7 @@
 package dev.veil.engine;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -141,6 +143,25 @@ public final class RawHttp {
         } finally {
             s.setSoTimeout(before);
         }
+    }
+
+    /** The abuse suite's bound on what 110 stalled connections may cost a server: 256 MB of RSS. */
+    public static final long STALLED_RSS_LIMIT = 256L << 20;
+
+    /**
+     * The abuse suite's check on {@code stalled} connections opened when this process's RSS was {@code before} (and a
+     * well-behaved call served since): at most {@link #STALLED_RSS_LIMIT} more is resident, and the server closes every
+     * one of them (its timeouts). Prints the figure for the report, named by {@code server}.
+     */
+    public static void assertStalledCostLittleAndAreClosed(String server, long before, List<Socket> stalled)
+            throws IOException {
+        long extra = residentBytes() - before;
+        System.out.printf("%s: %d stalled connections, extra RSS %.1f MB%n", server, stalled.size(), extra / 1e6);
+        assertThat(extra)
+                .as("extra RSS with " + stalled.size() + " stalled connections")
+                .isLessThanOrEqualTo(STALLED_RSS_LIMIT);
+        for (Socket s : stalled)
+            assertThat(closedByServer(s)).as("a stalled connection is closed").isTrue();
     }
 
     /** This process's resident set (VmRSS in /proc/self/status), in bytes: what a server in it costs the machine. */

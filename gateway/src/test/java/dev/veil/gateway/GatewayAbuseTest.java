@@ -107,13 +107,7 @@ class GatewayAbuseTest {
                             + "Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n{\"model\": "));
             stalled.addAll(RawHttp.stalled(gateway, 30, "POST /v1/chat/completions HTTP/1.1\r\nHost: 12"));
             wellBehavedRequestSucceeds();
-            long extra = RawHttp.residentBytes() - before;
-            System.out.printf("gateway: 110 stalled connections, extra RSS %.1f MB%n", extra / 1e6);
-            assertThat(extra).as("extra RSS with 110 stalled connections").isLessThanOrEqualTo(256L << 20);
-            for (Socket s : stalled)
-                assertThat(RawHttp.closedByServer(s))
-                        .as("a stalled connection is closed")
-                        .isTrue();
+            RawHttp.assertStalledCostLittleAndAreClosed("gateway", before, stalled);
             wellBehavedRequestSucceeds();
         } finally {
             for (Socket s : stalled) s.close();

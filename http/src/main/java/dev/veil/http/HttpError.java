@@ -5,9 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A request answered with an error, in the OpenAI/vLLM shape {@code {"error": {"message", "type", "param", "code"}}}:
- * the one error shape of every service on {@link HttpService}. vLLM puts the status in {@code code}, OpenAI a string
- * or null; the subclass says which.
+ * A request answered with an error, in the OpenAI/vLLM shape {@code {"error": {"message", "type", "param", "code"}}}
+ * unless a subclass overrides {@link #body()} (the Talaria services' KServe shape): the one error type of every service
+ * on {@link HttpService}. vLLM puts the status in {@code code}, OpenAI a string or null; the subclass says which.
  */
 public class HttpError extends Exception {
 

@@ -74,13 +74,7 @@ class ServerAbuseTest {
                             + "Content-Length: 1048576\r\n\r\n{"));
             stalled.addAll(RawHttp.stalled(uri, 30, "POST /v1/completions HTTP/1.1\r\nHost: 12"));
             wellBehavedRequestSucceeds();
-            long extra = RawHttp.residentBytes() - before;
-            System.out.printf("token server: 110 stalled connections, extra RSS %.1f MB%n", extra / 1e6);
-            assertThat(extra).as("extra RSS with 110 stalled connections").isLessThanOrEqualTo(256L << 20);
-            for (Socket s : stalled)
-                assertThat(RawHttp.closedByServer(s))
-                        .as("a stalled connection is closed")
-                        .isTrue();
+            RawHttp.assertStalledCostLittleAndAreClosed("token server", before, stalled);
             wellBehavedRequestSucceeds();
             assertThat(server.metrics().httpTimeouts() - timeoutsBefore).isGreaterThanOrEqualTo(110);
         } finally {

@@ -1,19 +1,19 @@
 package dev.veil.attack.capture;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.veil.http.Exchange;
+import dev.veil.http.HttpLimits;
+import dev.veil.http.HttpService;
 import dev.veil.talaria.client.Transport;
+import dev.veil.talaria.cloud.V2Error;
 import dev.veil.talaria.protocol.InferRequest;
 import dev.veil.talaria.protocol.InferTensor;
 import dev.veil.talaria.protocol.V2Codec;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,22 +27,26 @@ public final class RecordingCloudProxy implements AutoCloseable {
     private static final Pattern INFER = Pattern.compile("^/v2/models/([^/]+)(?:/versions/1)?/infer$");
 
     private final SeamLog log;
-    private final HttpServer http;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final HttpService http;
     private final Transport upstream;
 
     /** @param keep which keys ({@code in/embed}, {@code in/layer.0.qkv}, ...) to keep rows of; every call is logged */
     public RecordingCloudProxy(URI cloud, Predicate<String> keep) throws IOException {
         this.log = new SeamLog(keep);
         this.upstream = Transport.Kind.SOCKET.open(cloud);
-        this.http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
-        http.setExecutor(executor);
-        http.createContext("/", this::handle);
-        http.start();
+        // on loopback, for one client: the bodies the cloud itself takes, whatever their size
+        this.http = HttpService.start(
+                "127.0.0.1",
+                0,
+                HttpLimits.defaults(),
+                Integer.MAX_VALUE - 8,
+                V2Error.SHAPE,
+                new SimpleMeterRegistry(),
+                this::handle);
     }
 
     public URI uri() {
-        return URI.create("http://127.0.0.1:" + http.getAddress().getPort());
+        return URI.create("http://127.0.0.1:" + http.port());
     }
 
     /** What the cloud received since the last call, as request {@code index}. */
@@ -50,48 +54,37 @@ public final class RecordingCloudProxy implements AutoCloseable {
         return log.take(index, new int[0], new int[0]);
     }
 
-    private void handle(HttpExchange ex) throws IOException {
-        try (ex) {
-            byte[] body = ex.getRequestBody().readAllBytes();
-            String path = ex.getRequestURI().getPath();
-            String len = ex.getRequestHeaders().getFirst(V2Codec.HEADER_LENGTH);
-            Map<String, String> headers = new HashMap<>();
-            if (len != null) headers.put(V2Codec.HEADER_LENGTH, len);
-            String type = ex.getRequestHeaders().getFirst("Content-Type");
-            if (type != null) headers.put("Content-Type", type);
-            Transport.Reply reply;
-            try {
-                // relayed as is: the client behind this proxy bounds the reply itself
-                reply = upstream.exchange(
-                        path, headers, ex.getRequestMethod().equals("GET") ? null : body, Integer.MAX_VALUE - 8);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                ex.sendResponseHeaders(503, -1);
-                return;
-            }
-            Matcher m = INFER.matcher(path);
-            if (m.matches() && len != null && reply.status() == 200) {
-                InferTensor x = InferRequest.decode(body, Integer.parseInt(len.trim()))
-                        .inputs()
-                        .getFirst();
-                log.call(m.group(1), x.rows());
-                log.rows("in/" + m.group(1), x.data(), x.rows(), x.cols());
-            }
-            reply.header("Content-Type").ifPresent(v -> ex.getResponseHeaders().set("Content-Type", v));
-            reply.header(V2Codec.HEADER_LENGTH)
-                    .ifPresent(v -> ex.getResponseHeaders().set(V2Codec.HEADER_LENGTH, v));
-            byte[] out = reply.body();
-            ex.sendResponseHeaders(reply.status(), out.length == 0 ? -1 : out.length);
-            try (OutputStream os = ex.getResponseBody()) {
-                os.write(out);
-            }
+    private void handle(Exchange ex) throws IOException, V2Error {
+        byte[] body = ex.body();
+        String path = ex.path();
+        String len = ex.header(V2Codec.HEADER_LENGTH);
+        Map<String, String> headers = new HashMap<>();
+        if (len != null) headers.put(V2Codec.HEADER_LENGTH, len);
+        String type = ex.header("Content-Type");
+        if (type != null) headers.put("Content-Type", type);
+        Transport.Reply reply;
+        try {
+            // relayed as is: the client behind this proxy bounds the reply itself
+            reply = upstream.exchange(path, headers, ex.method().equals("GET") ? null : body, Integer.MAX_VALUE - 8);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new V2Error(503, "the recording proxy is stopping");
         }
+        Matcher m = INFER.matcher(path);
+        if (m.matches() && len != null && reply.status() == 200) {
+            InferTensor x = InferRequest.decode(body, Integer.parseInt(len.trim()))
+                    .inputs()
+                    .getFirst();
+            log.call(m.group(1), x.rows());
+            log.rows("in/" + m.group(1), x.data(), x.rows(), x.cols());
+        }
+        reply.header(V2Codec.HEADER_LENGTH).ifPresent(v -> ex.setHeader(V2Codec.HEADER_LENGTH, v));
+        ex.send(reply.status(), reply.header("Content-Type").orElse("application/octet-stream"), reply.body());
     }
 
     @Override
     public void close() {
-        http.stop(0);
-        executor.shutdownNow();
+        http.close(Duration.ZERO);
         upstream.close();
     }
 }

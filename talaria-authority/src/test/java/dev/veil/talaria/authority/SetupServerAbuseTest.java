@@ -147,13 +147,7 @@ class SetupServerAbuseTest {
                     RawHttp.stalled(uri, 80, head("Content-Length: " + SetupServer.MAX_BODY + "\r\n\r\n{"), tls));
             stalled.addAll(RawHttp.stalled(uri, 30, "POST " + SetupServer.PATH + " HTTP/1.1\r\nHost: 12", tls));
             wellBehavedSetupSucceeds();
-            long extra = RawHttp.residentBytes() - before;
-            System.out.printf("setup authority: 110 stalled TLS connections, extra RSS %.1f MB%n", extra / 1e6);
-            assertThat(extra).as("extra RSS with 110 stalled connections").isLessThanOrEqualTo(256L << 20);
-            for (Socket s : stalled)
-                assertThat(RawHttp.closedByServer(s))
-                        .as("a stalled connection is closed")
-                        .isTrue();
+            RawHttp.assertStalledCostLittleAndAreClosed("setup authority (TLS)", before, stalled);
             assertThat(server.timeouts() - timeoutsBefore).isGreaterThanOrEqualTo(110);
             wellBehavedSetupSucceeds();
         } finally {

@@ -73,13 +73,7 @@ class TableServerAbuseTest {
             stalled.addAll(RawHttp.stalled(uri, 80, "GET " + EmbeddingTable.PATH + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
             stalled.addAll(RawHttp.stalled(uri, 30, "GET /v1/tal"));
             wellBehavedGetSucceeds();
-            long extra = RawHttp.residentBytes() - before;
-            System.out.printf("table server: 110 stalled connections, extra RSS %.1f MB%n", extra / 1e6);
-            assertThat(extra).as("extra RSS with 110 stalled connections").isLessThanOrEqualTo(256L << 20);
-            for (Socket s : stalled)
-                assertThat(RawHttp.closedByServer(s))
-                        .as("a stalled connection is closed")
-                        .isTrue();
+            RawHttp.assertStalledCostLittleAndAreClosed("table server", before, stalled);
             wellBehavedGetSucceeds();
             assertThat(tables.served() - served).isEqualTo(2);
         } finally {
