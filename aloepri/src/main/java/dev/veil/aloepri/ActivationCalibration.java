@@ -80,7 +80,8 @@ public final class ActivationCalibration {
             for (int r = 0; r < rows; r++)
                 for (int j = 0; j < k; j++)
                     if (chosen[r * k + j] == expert) {
-                        for (int col = 0; col < d; col++) moeWrite[r * d + col] += weights[r * k + j] * out[i * d + col];
+                        for (int col = 0; col < d; col++)
+                            moeWrite[r * d + col] += weights[r * k + j] * out[i * d + col];
                         i++;
                     }
         }

@@ -119,7 +119,8 @@ public record AloePriParams(
     }
 
     public AloePriParams withNoise(double alphaE, double alphaH) {
-        return new AloePriParams(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm);
+        return new AloePriParams(
+                lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm);
     }
 
     public AloePriParams withExpansion(int h) {
@@ -132,6 +133,7 @@ public record AloePriParams(
 
     /** The FFN defenses beyond the paper: noise on W_down, on W_gate and W_up, and the unit split. */
     public AloePriParams withFfn(double alphaDown, double alphaGateUp, int split) {
-        return new AloePriParams(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm);
+        return new AloePriParams(
+                lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm);
     }
 }

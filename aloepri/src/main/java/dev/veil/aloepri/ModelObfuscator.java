@@ -6,17 +6,17 @@ import dev.veil.aloepri.transform.AttentionKeys;
 import dev.veil.aloepri.transform.AttentionTransform;
 import dev.veil.aloepri.transform.AttentionWeights;
 import dev.veil.aloepri.transform.EmbeddingTransform;
+import dev.veil.aloepri.transform.Experts;
 import dev.veil.aloepri.transform.FfnDefense;
 import dev.veil.aloepri.transform.FfnKeys;
 import dev.veil.aloepri.transform.FfnTransform;
 import dev.veil.aloepri.transform.FfnWeights;
 import dev.veil.aloepri.transform.GaussianNoise;
 import dev.veil.aloepri.transform.HeadTransform;
-import dev.veil.aloepri.transform.KeyedLinear;
 import dev.veil.aloepri.transform.Kappa;
+import dev.veil.aloepri.transform.KeyedLinear;
 import dev.veil.aloepri.transform.NormFolding;
 import dev.veil.aloepri.transform.QkNormKey;
-import dev.veil.aloepri.transform.Experts;
 import dev.veil.aloepri.transform.WeightMatrix;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
@@ -277,12 +277,14 @@ public final class ModelObfuscator {
      * weighted sum of the experts' writes is one write to the residual stream (what κ calibration tracks).
      */
     private void writeExperts(Weights w, int l, float[] gamma, TensorSink out) throws IOException {
-        int d = plain.hiddenSize(), experts = plain.moe().numExperts(), eff = plain.moe().moeIntermediateSize();
+        int d = plain.hiddenSize(),
+                experts = plain.moe().numExperts(),
+                eff = plain.moe().moeIntermediateSize();
         int[] order = expertOrder(l);
         WeightMatrix router = matrix(w, TensorRole.ROUTER.hf(l), experts, d);
         if (params.routerNorm()) router = Experts.normalizeRows(router);
-        WeightMatrix routerReader =
-                NormFolding.intoReader(gamma, WeightMatrix.of(keys.readerKey(ffnStream(l).derive("router"))));
+        WeightMatrix routerReader = NormFolding.intoReader(
+                gamma, WeightMatrix.of(keys.readerKey(ffnStream(l).derive("router"))));
         out.write(norm(ModelConfig.layer(l, "post_attention_layernorm.weight"), kappa[2 * l + 1]));
         out.write(tensor(TensorRole.ROUTER.hf(l), KeyedLinear.reader(router.gatherRows(order), routerReader)));
         WeightMatrix downWriter = downWriter(l);
@@ -296,7 +298,8 @@ public final class ModelObfuscator {
             KeyStream stream = master.derive("layer." + l + ".expert." + e);
             FfnWeights defended = FfnDefense.apply(plainExpert, params, stream.derive("ffn.defense"));
             done[slot] = FfnTransform.apply(
-                    defended, FfnKeys.sample(eff, keys, stream.derive("ffn"), downWriter).foldNorm(gamma));
+                    defended,
+                    FfnKeys.sample(eff, keys, stream.derive("ffn"), downWriter).foldNorm(gamma));
         }
         for (int slot = 0; slot < experts; slot++)
             out.write(tensor(TensorRole.EXPERT_GATE.hf(l, slot), done[slot].gate()));

@@ -81,16 +81,17 @@ class QwenFamiliesTest {
         Path plainDir = plainModel(c);
         AloePriParams params =
                 AloePriParams.defaults(c.hiddenSize()).exact().withLambda(1e-9).withExpansion(0);
-        AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(
-                        plainDir, tmp.resolve("obf"), tmp.resolve("obf.key"), params)
-                .withSeed("exact-" + family)
-                .withCalibrationTokens(0));
+        AloePriKey key = ObfuscateModelDir.run(
+                ObfuscateModelDir.Request.of(plainDir, tmp.resolve("obf"), tmp.resolve("obf.key"), params)
+                        .withSeed("exact-" + family)
+                        .withCalibrationTokens(0));
         EngineEndToEndTest.Comparison cmp =
                 EngineEndToEndTest.compare(plainDir, tmp.resolve("obf"), key.permutation(), PROMPT);
         assertThat(cmp.maxRelativeError()).isLessThan(5e-5);
         assertThat(cmp.argmaxAgree()).isEqualTo(PROMPT.length);
         int[] plainGreedy = greedy(plainDir, PROMPT, 24);
-        int[] obfGreedy = key.permutation().deobfuscate(greedy(tmp.resolve("obf"), key.permutation().obfuscate(PROMPT), 24));
+        int[] obfGreedy = key.permutation()
+                .deobfuscate(greedy(tmp.resolve("obf"), key.permutation().obfuscate(PROMPT), 24));
         assertThat(obfGreedy).containsExactly(plainGreedy);
         assertThat(Arrays.stream(plainGreedy).distinct().count()).isGreaterThan(3);
     }
@@ -102,9 +103,9 @@ class QwenFamiliesTest {
         ModelConfig c = family.equals("qwen3") ? qwen3() : qwen3Moe();
         Path plainDir = plainModel(c);
         AloePriParams params = AloePriParams.defaults(c.hiddenSize()).exact();
-        AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(
-                        plainDir, tmp.resolve("obf"), tmp.resolve("obf.key"), params)
-                .withSeed("kappa-" + family));
+        AloePriKey key = ObfuscateModelDir.run(
+                ObfuscateModelDir.Request.of(plainDir, tmp.resolve("obf"), tmp.resolve("obf.key"), params)
+                        .withSeed("kappa-" + family));
         EngineEndToEndTest.Comparison cmp =
                 EngineEndToEndTest.compare(plainDir, tmp.resolve("obf"), key.permutation(), PROMPT);
         System.out.printf(
@@ -154,8 +155,15 @@ class QwenFamiliesTest {
 
     double routing(ModelConfig c, Weights plain, AloePriParams p, int[] tokens) throws Exception {
         ModelObfuscator o = ModelObfuscator.calibrated(
-                c, plain, p, List.of(c.bosTokenId(), c.eosTokenIds().getFirst()), KeyStream.fromSeed("routing"), DType.F32, 128);
-        return RoutingError.measure(o, plain, InMemoryModel.obfuscate(o, plain), tokens).changed();
+                c,
+                plain,
+                p,
+                List.of(c.bosTokenId(), c.eosTokenIds().getFirst()),
+                KeyStream.fromSeed("routing"),
+                DType.F32,
+                128);
+        return RoutingError.measure(o, plain, InMemoryModel.obfuscate(o, plain), tokens)
+                .changed();
     }
 
     @Test
@@ -168,7 +176,8 @@ class QwenFamiliesTest {
                         KeyStream.fromSeed("f"),
                         DType.F32))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("--split is not implemented for mixture-of-experts models (got split 2 for Qwen3MoeForCausalLM)");
+                .hasMessage(
+                        "--split is not implemented for mixture-of-experts models (got split 2 for Qwen3MoeForCausalLM)");
     }
 
     static int[] greedy(Path dir, int[] prompt, int n) throws Exception {

@@ -29,7 +29,10 @@ public final class RoutingError {
         ModelConfig c = obfuscator.plainConfig();
         if (c.moe() == null) throw new IllegalArgumentException(c.architecture().hfClass + " has no experts");
         List<int[]> plainChoice = choices(c, plain, tokens);
-        List<int[]> obfChoice = choices(obfuscator.obfuscatedConfig(), obfuscated, obfuscator.permutation().obfuscate(tokens));
+        List<int[]> obfChoice = choices(
+                obfuscator.obfuscatedConfig(),
+                obfuscated,
+                obfuscator.permutation().obfuscate(tokens));
         int k = c.moe().expertsPerToken(), n = tokens.length;
         double[] perLayer = new double[plainChoice.size()];
         int changed = 0, sparse = 0;

@@ -82,7 +82,11 @@ public final class AloePriTarget {
 
         /** {@code E·diag(γ_post)·W_routerᵀ}: {@code [V × experts]}, one logit per expert (mixture-of-experts layers). */
         public float[] router(int l) {
-            return embedTimes(l, "mlp.gate", "post_attention_layernorm.weight", config.moe().numExperts());
+            return embedTimes(
+                    l,
+                    "mlp.gate",
+                    "post_attention_layernorm.weight",
+                    config.moe().numExperts());
         }
 
         /**
@@ -107,7 +111,8 @@ public final class AloePriTarget {
         /** {@code E·diag(γ_post)·Wᵀ} for a dense layer's {@code dense} weight, or every expert's {@code expert} weight stacked. */
         private float[] embedTimesFfn(int l, TensorRole dense, TensorRole expert) {
             if (!config.isMoeLayer(l))
-                return embedTimes(l, dense.hfSuffix().replace(".weight", ""), "post_attention_layernorm.weight", ffnWidth(l));
+                return embedTimes(
+                        l, dense.hfSuffix().replace(".weight", ""), "post_attention_layernorm.weight", ffnWidth(l));
             int eff = config.moe().moeIntermediateSize(), d = hidden(), width = ffnWidth(l);
             float[] w = new float[width * d];
             for (int e = 0; e < config.moe().numExperts(); e++)

@@ -26,8 +26,8 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
     static final int QUANTILES = 64;
 
     /** The product families of Table 8, by the name they carry here. */
-    public static final List<String> FAMILIES =
-            List.of("embed·head", "embed·Wq·(embed·Wk)ᵀ", "embed·gate", "embed·up", "down·head", "embed·router", "|embed·Wq|");
+    public static final List<String> FAMILIES = List.of(
+            "embed·head", "embed·Wq·(embed·Wk)ᵀ", "embed·gate", "embed·up", "down·head", "embed·router", "|embed·Wq|");
 
     /** Table 8's families; the last two exist only for mixture-of-experts and q_norm/k_norm models. */
     public static final String ROUTER = "embed·router", QUERY_COLUMNS = "|embed·Wq|";
@@ -78,9 +78,13 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
             p.add(new Product("layer " + l + " embed·Wq·(embed·Wk)ᵀ", vocab, s -> s.attentionProduct(layer)));
             // q_norm models: the head key is a signed permutation of single columns (QkNormKey), which |·| and the
             // sorted rows undo without the key product
-            if (c.qkNorm()) p.add(new Product("layer " + l + " " + QUERY_COLUMNS, s -> s.config().qDim(), s -> s.queriesAbs(layer)));
+            if (c.qkNorm())
+                p.add(new Product(
+                        "layer " + l + " " + QUERY_COLUMNS, s -> s.config().qDim(), s -> s.queriesAbs(layer)));
             // the router's columns are permuted with the experts and scaled by the normalisation: standardised away
-            if (c.isMoeLayer(l)) p.add(new Product("layer " + l + " " + ROUTER, s -> s.config().moe().numExperts(), s -> s.router(layer)));
+            if (c.isMoeLayer(l))
+                p.add(new Product(
+                        "layer " + l + " " + ROUTER, s -> s.config().moe().numExperts(), s -> s.router(layer)));
             p.add(new Product("layer " + l + " embed·gate", ffn, s -> s.gate(layer)));
             p.add(new Product("layer " + l + " embed·up", ffn, s -> s.up(layer)));
             p.add(new Product("layer " + l + " down·head", ffn, s -> s.downHead(layer)));

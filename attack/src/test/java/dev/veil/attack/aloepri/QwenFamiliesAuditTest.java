@@ -65,7 +65,12 @@ class QwenFamiliesAuditTest {
                 SelfAudit.run(c, w, o.config(), o.weights(), o.tau().forward(), HELDOUT, PUBLIC, Progress.NONE);
         // |embed·Wq| for every family, Qwen2 included (the audit runs it only where q_norm makes it apply)
         Capture capture = new Capture(
-                Mode.ALOEPRI, Path.of("s"), Path.of("p"), Map.of(), List.of(new Request(0, List.of(), Map.of(), new int[0], new int[0])), List.of());
+                Mode.ALOEPRI,
+                Path.of("s"),
+                Path.of("p"),
+                Map.of(),
+                List.of(new Request(0, List.of(), Map.of(), new int[0], new int[0])),
+                List.of());
         AloePriTarget t = new AloePriTarget(capture, o.config(), o.weights(), c, w);
         float[] votes = new float[c.vocabSize() * c.vocabSize()];
         for (int l = 0; l < c.numLayers(); l++) {
@@ -96,7 +101,8 @@ class QwenFamiliesAuditTest {
         ModelConfig q3 = TestModels.qwen3(), q2 = qwen2LikeQwen3();
         AloePriParams noiseOff = AloePriParams.paper(q3.hiddenSize()).withNoise(0, 0);
         Audited qwen3 = audit("qwen3 noise off", q3, noiseOff), qwen2 = audit("qwen2 noise off", q2, noiseOff);
-        assertThat(qwen3.byAttack()).containsKey(new WeightProductMatchingAttack(1, WeightProductMatchingAttack.QUERY_COLUMNS).name());
+        assertThat(qwen3.byAttack())
+                .containsKey(new WeightProductMatchingAttack(1, WeightProductMatchingAttack.QUERY_COLUMNS).name());
         assertThat(qwen3.queryColumns()).isGreaterThanOrEqualTo(0.9);
         // the full key mixes the two columns of each pair: seen 0.53 on Qwen2 (two columns of V = 320 rows still
         // carry a lot), against 1.0 when single columns are only moved and sign-flipped
@@ -125,7 +131,8 @@ class QwenFamiliesAuditTest {
     @Test
     void expertsAndTheRouterAreAttackedToo() {
         ModelConfig c = TestModels.qwen3Moe();
-        Audited off = audit("qwen3moe noise off", c, AloePriParams.paper(c.hiddenSize()).withNoise(0, 0));
+        Audited off = audit(
+                "qwen3moe noise off", c, AloePriParams.paper(c.hiddenSize()).withNoise(0, 0));
         String router = new WeightProductMatchingAttack(1, WeightProductMatchingAttack.ROUTER).name(),
                 downHead = new WeightProductMatchingAttack(1, "down·head").name();
         assertThat(off.byAttack()).containsKeys(router, downHead);

@@ -49,7 +49,8 @@ class ObfuscatedGgufLlamaCppTest {
 
     /** Qwen3: q_norm/k_norm, GQA, head_dim 32 ≠ hidden/heads, tied embeddings. */
     static ModelConfig qwen3() {
-        return RandomModel.config(ModelConfig.Architecture.QWEN3, 640, 128, 256, 2, 4, 2, 32, null, true, false, "float32");
+        return RandomModel.config(
+                ModelConfig.Architecture.QWEN3, 640, 128, 256, 2, 4, 2, 32, null, true, false, "float32");
     }
 
     /** Qwen3-MoE: both layers sparse (llama.cpp's graph has no dense layers), 8 experts of width 64, top 2 renormalised. */
@@ -86,7 +87,8 @@ class ObfuscatedGgufLlamaCppTest {
     void llamaCppOnTheExactlyObfuscatedGgufDecodesLikeThePlainModel(String arch) throws Exception {
         ModelConfig plain = arch.equals("qwen3") ? qwen3() : qwen3Moe();
         Path plainDir = tmp.resolve("plain");
-        RandomModel.write(plainDir, plain, DType.F32, 7, new RandomModel.Scales(plain.tieWordEmbeddings() ? 0.1 : 1.0, 0.2));
+        RandomModel.write(
+                plainDir, plain, DType.F32, 7, new RandomModel.Scales(plain.tieWordEmbeddings() ? 0.1 : 1.0, 0.2));
         Path gguf = tmp.resolve("obfuscated.gguf");
         AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(
                         plainDir,
@@ -103,7 +105,9 @@ class ObfuscatedGgufLlamaCppTest {
         List<int[]> prompts = new ArrayList<>();
         for (int[] p : plainPrompts) prompts.add(key.permutation().obfuscate(p));
         LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir())
-                .run(new LlamaCpp.Request(gguf, THREADS, 128, prompts, false, CONTINUATION, null), Duration.ofMinutes(5));
+                .run(
+                        new LlamaCpp.Request(gguf, THREADS, 128, prompts, false, CONTINUATION, null),
+                        Duration.ofMinutes(5));
         try (ModelFiles files = ModelFiles.open(plainDir)) {
             Transformer veil =
                     new Transformer(new LocalLinearBackend(files.config(), files.weights(), Parallel.shared()));
@@ -146,23 +150,35 @@ class ObfuscatedGgufLlamaCppTest {
                 : arch.equals("qwen3moe")
                         ? qwen3Moe()
                         : arch.equals("qwen2")
-                // Qwen2: q/k/v biases, GQA, head_dim ≠ hidden/heads, tied embeddings (untied by the compiler)
-                ? RandomModel.config(
-                        ModelConfig.Architecture.QWEN2, 640, 128, 256, 2, 4, 2, 48, null, true, true, "float32")
-                // Llama 3: llama3 RoPE scaling (a rope_freqs tensor in the GGUF), untied head
-                : RandomModel.config(
-                        ModelConfig.Architecture.LLAMA,
-                        640,
-                        128,
-                        320,
-                        2,
-                        4,
-                        1,
-                        32,
-                        new ModelConfig.RopeScaling(8, 1, 4, 64),
-                        false,
-                        false,
-                        "float32");
+                                // Qwen2: q/k/v biases, GQA, head_dim ≠ hidden/heads, tied embeddings (untied by the
+                                // compiler)
+                                ? RandomModel.config(
+                                        ModelConfig.Architecture.QWEN2,
+                                        640,
+                                        128,
+                                        256,
+                                        2,
+                                        4,
+                                        2,
+                                        48,
+                                        null,
+                                        true,
+                                        true,
+                                        "float32")
+                                // Llama 3: llama3 RoPE scaling (a rope_freqs tensor in the GGUF), untied head
+                                : RandomModel.config(
+                                        ModelConfig.Architecture.LLAMA,
+                                        640,
+                                        128,
+                                        320,
+                                        2,
+                                        4,
+                                        1,
+                                        32,
+                                        new ModelConfig.RopeScaling(8, 1, 4, 64),
+                                        false,
+                                        false,
+                                        "float32");
         Path plainDir = tmp.resolve("plain");
         RandomModel.write(
                 plainDir, plain, DType.F32, 7, new RandomModel.Scales(plain.tieWordEmbeddings() ? 0.1 : 1.0, 0.1));
@@ -180,12 +196,14 @@ class ObfuscatedGgufLlamaCppTest {
             assertThat(tokens).hasSize(plain.vocabSize());
             for (int i = 256; i < tokens.size(); i++) assertThat(tokens.get(i)).isEqualTo("[TOK" + i + "]");
             String a = plain.architecture().ggufArch;
-            assertThat(g.getInt(a + ".embedding_length")).isEqualTo(plain.hiddenSize() + 2 * key.params().expansion());
+            assertThat(g.getInt(a + ".embedding_length"))
+                    .isEqualTo(plain.hiddenSize() + 2 * key.params().expansion());
             assertThat(g.getInt(a + ".attention.key_length")).isEqualTo(plain.headDim());
         }
 
         List<int[]> prompts = new ArrayList<>();
-        for (int[] ids : prompts(plain)) prompts.add(key.permutation().obfuscate(ids)); // what the gateway sends the server
+        for (int[] ids : prompts(plain))
+            prompts.add(key.permutation().obfuscate(ids)); // what the gateway sends the server
         LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir())
                 .run(
                         new LlamaCpp.Request(gguf, THREADS, 128, prompts, true, CONTINUATION, null),
