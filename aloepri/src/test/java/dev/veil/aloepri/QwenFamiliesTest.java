@@ -6,14 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.veil.aloepri.experiment.InMemoryModel;
 import dev.veil.aloepri.experiment.RoutingError;
 import dev.veil.aloepri.key.KeyStream;
-import dev.veil.engine.KvCache;
-import dev.veil.engine.Sampler;
 import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
-import dev.veil.model.ModelConfig.Architecture;
 import dev.veil.model.ModelConfig.Moe;
 import dev.veil.model.RandomModel;
 import dev.veil.model.Weights;
@@ -41,31 +38,12 @@ class QwenFamiliesTest {
     static final int[] PROMPT = {1, 17, 42, 99, 5, 230, 64, 8, 150, 33, 77, 12, 201, 3, 45, 180};
 
     static ModelConfig qwen3() {
-        return RandomModel.config(Architecture.QWEN3, 300, 64, 128, 2, 4, 2, 16, null, false, false, "float32");
+        return TinyModels.qwen3(300, 64, 128, 16, false);
     }
 
-    /** Layer 0 dense (mlp_only_layers), layer 1 sparse: 8 experts, top 2, renormalised. */
+    /** Layer 0 dense (mlp_only_layers), layers 1 and 2 sparse: 8 experts, top 2, renormalised. */
     static ModelConfig qwen3Moe() {
-        ModelConfig c = qwen3();
-        return new ModelConfig(
-                Architecture.QWEN3_MOE,
-                c.vocabSize(),
-                c.hiddenSize(),
-                c.intermediateSize(),
-                3,
-                c.numHeads(),
-                c.numKvHeads(),
-                c.headDim(),
-                c.rmsNormEps(),
-                c.ropeTheta(),
-                null,
-                c.maxPositionEmbeddings(),
-                false,
-                false,
-                c.bosTokenId(),
-                c.eosTokenIds(),
-                "float32",
-                new Moe(8, 2, 32, true, 1, List.of(0)));
+        return TinyModels.qwen3Moe(qwen3(), 3, new Moe(8, 2, 32, true, 1, List.of(0)));
     }
 
     Path plainModel(ModelConfig c) throws Exception {
@@ -183,15 +161,7 @@ class QwenFamiliesTest {
     static int[] greedy(Path dir, int[] prompt, int n) throws Exception {
         ModelConfig c = ModelConfig.read(dir);
         try (SafetensorsWeights w = SafetensorsWeights.open(dir)) {
-            Transformer t = new Transformer(new LocalLinearBackend(c, w, Parallel.shared()));
-            KvCache cache = new KvCache(c, prompt.length + n);
-            int[] out = new int[n];
-            float[] logits = t.forward(prompt, cache);
-            for (int i = 0; i < n; i++) {
-                out[i] = Sampler.argmax(logits);
-                if (i + 1 < n) logits = t.forward(new int[] {out[i]}, cache);
-            }
-            return out;
+            return TinyModels.greedy(new Transformer(new LocalLinearBackend(c, w, Parallel.shared())), c, prompt, n);
         }
     }
 }

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ObfuscateModelDir;
+import dev.veil.aloepri.TinyModels;
 import dev.veil.bench.LlamaCpp;
 import dev.veil.engine.KvCache;
-import dev.veil.engine.Sampler;
 import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
@@ -49,32 +49,12 @@ class ObfuscatedGgufLlamaCppTest {
 
     /** Qwen3: q_norm/k_norm, GQA, head_dim 32 ≠ hidden/heads, tied embeddings. */
     static ModelConfig qwen3() {
-        return RandomModel.config(
-                ModelConfig.Architecture.QWEN3, 640, 128, 256, 2, 4, 2, 32, null, true, false, "float32");
+        return TinyModels.qwen3(640, 128, 256, 32, true);
     }
 
     /** Qwen3-MoE: both layers sparse (llama.cpp's graph has no dense layers), 8 experts of width 64, top 2 renormalised. */
     static ModelConfig qwen3Moe() {
-        ModelConfig c = qwen3();
-        return new ModelConfig(
-                ModelConfig.Architecture.QWEN3_MOE,
-                c.vocabSize(),
-                c.hiddenSize(),
-                c.intermediateSize(),
-                2,
-                c.numHeads(),
-                c.numKvHeads(),
-                c.headDim(),
-                c.rmsNormEps(),
-                c.ropeTheta(),
-                null,
-                c.maxPositionEmbeddings(),
-                false,
-                false,
-                c.bosTokenId(),
-                c.eosTokenIds(),
-                "float32",
-                new ModelConfig.Moe(8, 2, 64, true, 1, List.of()));
+        return TinyModels.qwen3Moe(qwen3(), 2, new ModelConfig.Moe(8, 2, 64, true, 1, List.of()));
     }
 
     /**
@@ -113,7 +93,7 @@ class ObfuscatedGgufLlamaCppTest {
                     new Transformer(new LocalLinearBackend(files.config(), files.weights(), Parallel.shared()));
             List<Integer> distinct = new ArrayList<>();
             for (int p = 0; p < PROMPTS; p++) {
-                int[] plainGreedy = greedy(veil, files.config(), plainPrompts.get(p), CONTINUATION);
+                int[] plainGreedy = TinyModels.greedy(veil, files.config(), plainPrompts.get(p), CONTINUATION);
                 assertThat(key.permutation().deobfuscate(reply.results().get(p).tokens()))
                         .as("prompt %d: llama.cpp on the obfuscated GGUF, read back through τ, vs the plain model", p)
                         .containsExactly(plainGreedy);
@@ -229,7 +209,7 @@ class ObfuscatedGgufLlamaCppTest {
                 // directory
                 assertThat(veilHf.forward(prompts.get(p), new KvCache(hf.config(), prompts.get(p).length)))
                         .containsExactly(veilLogits);
-                int[] greedy = greedy(veil, files.config(), prompts.get(p), CONTINUATION);
+                int[] greedy = TinyModels.greedy(veil, files.config(), prompts.get(p), CONTINUATION);
                 assertThat(greedy)
                         .as("prompt %d: greedy obfuscated tokens, Veil vs llama.cpp", p)
                         .containsExactly(reply.results().get(p).tokens());
@@ -249,17 +229,6 @@ class ObfuscatedGgufLlamaCppTest {
                     .as("continuations are not one repeated token")
                     .isGreaterThan(PROMPTS);
         }
-    }
-
-    static int[] greedy(Transformer model, ModelConfig c, int[] prompt, int n) {
-        KvCache cache = new KvCache(c, prompt.length + n);
-        int[] out = new int[n];
-        float[] logits = model.forward(prompt, cache);
-        for (int i = 0; i < n; i++) {
-            out[i] = Sampler.argmax(logits);
-            if (i + 1 < n) logits = model.forward(new int[] {out[i]}, cache);
-        }
-        return out;
     }
 
     static double relativeError(float[] a, float[] reference) {
