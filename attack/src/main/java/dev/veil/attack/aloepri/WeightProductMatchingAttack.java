@@ -4,6 +4,7 @@ import dev.veil.attack.Progress;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.math.RowSort;
+import dev.veil.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,6 +57,14 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
     @Override
     public TokenStream stream() {
         return TokenStream.ALL;
+    }
+
+    /** The families that have products in a model of {@code c} (router and |embed·Wq| only where they exist). */
+    public static List<String> families(ModelConfig c) {
+        return FAMILIES.stream()
+                .filter(f -> !f.equals(ROUTER) || c.moe() != null)
+                .filter(f -> !f.equals(QUERY_COLUMNS) || c.qkNorm())
+                .toList();
     }
 
     /** A named product: rows = tokens, columns (a side's own count of them) possibly permuted and scaled. */

@@ -128,6 +128,18 @@ class QwenFamiliesAuditTest {
         // at the defaults the embedding noise hides single columns as well as the full key does (1.5% both, seen)
     }
 
+    /** The sweep audit lists only the families a model has products for, and leaves out ISA where train cannot run it. */
+    @Test
+    void familiesAndIsaFollowTheArchitecture() {
+        assertThat(WeightProductMatchingAttack.families(qwen2LikeQwen3()))
+                .doesNotContain(WeightProductMatchingAttack.ROUTER, WeightProductMatchingAttack.QUERY_COLUMNS)
+                .hasSize(5);
+        assertThat(WeightProductMatchingAttack.families(TestModels.qwen3Moe()))
+                .contains(WeightProductMatchingAttack.ROUTER, WeightProductMatchingAttack.QUERY_COLUMNS);
+        assertThat(InternalStateAttack.runs(qwen2LikeQwen3())).isTrue();
+        assertThat(InternalStateAttack.runs(TestModels.qwen3())).isFalse();
+    }
+
     @Test
     void expertsAndTheRouterAreAttackedToo() {
         ModelConfig c = TestModels.qwen3Moe();
