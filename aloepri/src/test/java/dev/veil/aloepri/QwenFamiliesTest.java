@@ -161,7 +161,7 @@ class QwenFamiliesTest {
     static int[] greedy(Path dir, int[] prompt, int n) throws Exception {
         ModelConfig c = ModelConfig.read(dir);
         try (SafetensorsWeights w = SafetensorsWeights.open(dir)) {
-            return TinyModels.greedy(new Transformer(new LocalLinearBackend(c, w, Parallel.shared())), c, prompt, n);
+            return TinyModels.greedy(new Transformer(new LocalLinearBackend(c, w, Parallel.shared())), prompt, n);
         }
     }
 }

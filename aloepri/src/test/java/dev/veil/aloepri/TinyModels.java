@@ -90,8 +90,8 @@ public final class TinyModels {
     }
 
     /** {@code n} greedy tokens after {@code prompt}. */
-    public static int[] greedy(Transformer model, ModelConfig c, int[] prompt, int n) {
-        KvCache cache = new KvCache(c, prompt.length + n);
+    public static int[] greedy(Transformer model, int[] prompt, int n) {
+        KvCache cache = new KvCache(model.config(), prompt.length + n);
         int[] out = new int[n];
         float[] logits = model.forward(prompt, cache);
         for (int i = 0; i < n; i++) {

@@ -93,7 +93,7 @@ class ObfuscatedGgufLlamaCppTest {
                     new Transformer(new LocalLinearBackend(files.config(), files.weights(), Parallel.shared()));
             List<Integer> distinct = new ArrayList<>();
             for (int p = 0; p < PROMPTS; p++) {
-                int[] plainGreedy = TinyModels.greedy(veil, files.config(), plainPrompts.get(p), CONTINUATION);
+                int[] plainGreedy = TinyModels.greedy(veil, plainPrompts.get(p), CONTINUATION);
                 assertThat(key.permutation().deobfuscate(reply.results().get(p).tokens()))
                         .as("prompt %d: llama.cpp on the obfuscated GGUF, read back through τ, vs the plain model", p)
                         .containsExactly(plainGreedy);
@@ -209,7 +209,7 @@ class ObfuscatedGgufLlamaCppTest {
                 // directory
                 assertThat(veilHf.forward(prompts.get(p), new KvCache(hf.config(), prompts.get(p).length)))
                         .containsExactly(veilLogits);
-                int[] greedy = TinyModels.greedy(veil, files.config(), prompts.get(p), CONTINUATION);
+                int[] greedy = TinyModels.greedy(veil, prompts.get(p), CONTINUATION);
                 assertThat(greedy)
                         .as("prompt %d: greedy obfuscated tokens, Veil vs llama.cpp", p)
                         .containsExactly(reply.results().get(p).tokens());
