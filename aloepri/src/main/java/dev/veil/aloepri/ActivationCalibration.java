@@ -1,5 +1,6 @@
 package dev.veil.aloepri;
 
+import dev.veil.engine.ForwardingBackend;
 import dev.veil.engine.KvCache;
 import dev.veil.engine.LinearBackend;
 import dev.veil.engine.LinearOp;
@@ -24,27 +25,72 @@ public final class ActivationCalibration {
     public static KappaCalibration run(ModelObfuscator obfuscator, Weights plain, int[] tokens) {
         KappaCalibration calibration = new KappaCalibration(obfuscator);
         LinearBackend local = new LocalLinearBackend(obfuscator.plainConfig(), plain, Parallel.shared());
-        LinearBackend recording = new LinearBackend() {
-            @Override
-            public ModelConfig config() {
-                return local.config();
-            }
-
-            @Override
-            public void embed(int[] ids, float[] out) {
-                local.embed(ids, out);
-                calibration.write(out.clone(), ids.length);
-            }
-
-            @Override
-            public void apply(LinearOp op, int layer, float[] x, int n, float[] out) {
-                local.apply(op, layer, x, n, out);
-                if (op == LinearOp.O || op == LinearOp.DOWN) calibration.write(out.clone(), n);
-            }
-        };
-        Transformer t = new Transformer(recording);
-        t.append(tokens, new KvCache(obfuscator.plainConfig(), tokens.length));
+        Recorder recording = new Recorder(local, calibration);
+        new Transformer(recording).append(tokens, new KvCache(obfuscator.plainConfig(), tokens.length));
+        recording.flushExperts(); // a sparse last layer's write is complete only when the pass ends
         return calibration;
+    }
+
+    /** Passes every residual-stream write on; a sparse layer's write is its experts' outputs summed with their weights. */
+    private static final class Recorder extends ForwardingBackend {
+        private final KappaCalibration calibration;
+        private final ModelConfig c;
+        /** The current sparse layer's routing and the weighted sum of its experts' writes, until it is complete. */
+        private int[] chosen;
+
+        private float[] weights, moeWrite;
+        private int rows;
+
+        Recorder(LinearBackend local, KappaCalibration calibration) {
+            super(local);
+            this.calibration = calibration;
+            this.c = inner.config();
+        }
+
+        @Override
+        public void embed(int[] ids, float[] out) {
+            inner.embed(ids, out);
+            calibration.write(out.clone(), ids.length);
+        }
+
+        @Override
+        public void apply(LinearOp op, int layer, float[] x, int n, float[] out) {
+            flushExperts();
+            inner.apply(op, layer, x, n, out);
+            if (op == LinearOp.O || op == LinearOp.DOWN) calibration.write(out.clone(), n);
+        }
+
+        @Override
+        public void route(int layer, float[] x, int n, float[] out) {
+            inner.route(layer, x, n, out);
+            int k = c.moe().expertsPerToken();
+            chosen = new int[n * k];
+            weights = new float[n * k];
+            Transformer.route(c.moe(), out.clone(), n, chosen, weights);
+            moeWrite = new float[n * c.hiddenSize()];
+            rows = n;
+        }
+
+        @Override
+        public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
+            inner.applyExpert(op, layer, expert, x, n, out);
+            if (op != LinearOp.DOWN) return;
+            // the forward pass hands expert e the rows routed to it, in row order: add each with its weight
+            int k = c.moe().expertsPerToken(), d = c.hiddenSize(), i = 0;
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < k; j++)
+                    if (chosen[r * k + j] == expert) {
+                        for (int col = 0; col < d; col++)
+                            moeWrite[r * d + col] += weights[r * k + j] * out[i * d + col];
+                        i++;
+                    }
+        }
+
+        void flushExperts() {
+            if (moeWrite == null) return;
+            calibration.write(moeWrite, rows);
+            moeWrite = null;
+        }
     }
 
     /**

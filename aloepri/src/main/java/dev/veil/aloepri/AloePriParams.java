@@ -19,6 +19,8 @@ package dev.veil.aloepri;
  * @param split     beyond the paper [1 = off]: every FFN unit becomes {@code split} units that share its gate row, with
  *                  random positive up scalings and random down columns that sum back to the original exactly; the
  *                  obfuscated intermediate size is {@code split × d_ff}
+ * @param routerNorm paper §5.2.4 [on]: every expert's router row is rescaled to the layer's mean row norm before the
+ *                  experts are permuted (mixture-of-experts layers only); not exact, it changes the routing logits
  */
 public record AloePriParams(
         double lambda,
@@ -29,7 +31,8 @@ public record AloePriParams(
         double gamma,
         double alphaDown,
         double alphaGateUp,
-        int split) {
+        int split,
+        boolean routerNorm) {
 
     public static final double DEFAULT_LAMBDA = 0.3;
     public static final int DEFAULT_EXPANSION = 128;
@@ -68,6 +71,20 @@ public record AloePriParams(
             throw new IllegalArgumentException("split (FFN units per plain unit) must be 1..16 (got " + split + ")");
     }
 
+    /** With the paper's router normalisation (it matters only for mixture-of-experts models). */
+    public AloePriParams(
+            double lambda,
+            int expansion,
+            double alphaE,
+            double alphaH,
+            int beta,
+            double gamma,
+            double alphaDown,
+            double alphaGateUp,
+            int split) {
+        this(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, true);
+    }
+
     /** The paper's parameters alone: no FFN noise, no unit split. */
     public AloePriParams(double lambda, int expansion, double alphaE, double alphaH, int beta, double gamma) {
         this(lambda, expansion, alphaE, alphaH, beta, gamma, 0, 0, 1);
@@ -92,25 +109,31 @@ public record AloePriParams(
         return Math.min(DEFAULT_EXPANSION, 2 * (d / 16));
     }
 
-    /** Exact transforms only (the unit split is exact and stays): no noise, no RoPE block permutation (the obfuscated logits then equal the plain ones permuted, up to the κ error). */
+    /** Exact transforms only (the unit split is exact and stays): no noise, no RoPE block permutation, no router normalisation (the obfuscated logits then equal the plain ones permuted, up to the κ error). */
     public AloePriParams exact() {
-        return new AloePriParams(lambda, expansion, 0, 0, 1, gamma, 0, 0, split);
+        return new AloePriParams(lambda, expansion, 0, 0, 1, gamma, 0, 0, split, false);
+    }
+
+    public AloePriParams withRouterNorm(boolean on) {
+        return new AloePriParams(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, on);
     }
 
     public AloePriParams withNoise(double alphaE, double alphaH) {
-        return new AloePriParams(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
+        return new AloePriParams(
+                lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm);
     }
 
     public AloePriParams withExpansion(int h) {
-        return new AloePriParams(lambda, h, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
+        return new AloePriParams(lambda, h, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm);
     }
 
     public AloePriParams withLambda(double l) {
-        return new AloePriParams(l, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
+        return new AloePriParams(l, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm);
     }
 
     /** The FFN defenses beyond the paper: noise on W_down, on W_gate and W_up, and the unit split. */
     public AloePriParams withFfn(double alphaDown, double alphaGateUp, int split) {
-        return new AloePriParams(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split);
+        return new AloePriParams(
+                lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm);
     }
 }

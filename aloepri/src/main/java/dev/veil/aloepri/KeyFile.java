@@ -199,6 +199,7 @@ public final class KeyFile {
         p.put("alpha_down", k.params().alphaDown());
         p.put("alpha_gate_up", k.params().alphaGateUp());
         p.put("split", k.params().split());
+        p.put("router_norm", k.params().routerNorm());
         n.put("architecture", k.architecture());
         n.put("hidden_size", k.hiddenSize());
         n.put("obfuscated_hidden_size", k.obfuscatedHiddenSize());
@@ -225,7 +226,8 @@ public final class KeyFile {
                 need(p, "gamma").asDouble(),
                 p.path("alpha_down").asDouble(0),
                 p.path("alpha_gate_up").asDouble(0),
-                p.path("split").asInt(1)); // absent in keys before the FFN defenses
+                p.path("split").asInt(1), // absent in keys before the FFN defenses
+                p.path("router_norm").asBoolean(true)); // absent in keys before mixture-of-experts models
         JsonNode permNode = need(n, "permutation");
         int[] perm = new int[permNode.size()];
         for (int i = 0; i < perm.length; i++) perm[i] = permNode.get(i).asInt();

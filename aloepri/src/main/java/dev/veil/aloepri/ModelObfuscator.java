@@ -6,6 +6,7 @@ import dev.veil.aloepri.transform.AttentionKeys;
 import dev.veil.aloepri.transform.AttentionTransform;
 import dev.veil.aloepri.transform.AttentionWeights;
 import dev.veil.aloepri.transform.EmbeddingTransform;
+import dev.veil.aloepri.transform.Experts;
 import dev.veil.aloepri.transform.FfnDefense;
 import dev.veil.aloepri.transform.FfnKeys;
 import dev.veil.aloepri.transform.FfnTransform;
@@ -13,16 +14,18 @@ import dev.veil.aloepri.transform.FfnWeights;
 import dev.veil.aloepri.transform.GaussianNoise;
 import dev.veil.aloepri.transform.HeadTransform;
 import dev.veil.aloepri.transform.Kappa;
+import dev.veil.aloepri.transform.KeyedLinear;
 import dev.veil.aloepri.transform.NormFolding;
+import dev.veil.aloepri.transform.QkNormKey;
 import dev.veil.aloepri.transform.WeightMatrix;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
+import dev.veil.model.TensorRole;
 import dev.veil.model.TensorSink;
 import dev.veil.model.TensorSpec;
 import dev.veil.model.Weights;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
@@ -62,10 +65,9 @@ public final class ModelObfuscator {
             ModelConfig plain, AloePriParams params, Collection<Integer> fixedTokens, KeyStream master, DType dtype) {
         if (!dtype.isFloat())
             throw new IllegalArgumentException("obfuscated weights must be F32, BF16 or F16, not " + dtype);
-        // q_norm/k_norm do not commute with the attention transforms, nor experts with one FFN transform
-        if (plain.qkNorm() || plain.moe() != null)
-            throw new IllegalArgumentException("AloePri does not obfuscate " + plain.architecture().hfClass
-                    + " models yet (Llama and Qwen2 only)");
+        if (plain.moe() != null && params.split() > 1)
+            throw new IllegalArgumentException("--split is not implemented for mixture-of-experts models (got split "
+                    + params.split() + " for " + plain.architecture().hfClass + ")");
         this.plain = plain;
         this.params = params;
         this.master = master;
@@ -90,7 +92,8 @@ public final class ModelObfuscator {
                 plain.attentionBias(),
                 plain.bosTokenId(),
                 plain.eosTokenIds(),
-                torchDtype(dtype));
+                torchDtype(dtype),
+                plain.moe());
         this.kappa = new double[2 * plain.numLayers() + 1];
         Arrays.fill(kappa, Kappa.gaussian(keys, 1000, master.derive("kappa")));
     }
@@ -187,30 +190,11 @@ public final class ModelObfuscator {
         return master.derive("layer." + layer + ".ffn");
     }
 
-    /** The obfuscated tensors in the order {@link #write} produces them. */
+    /** The obfuscated tensors in the order {@link #write} produces them: the architecture table's order. */
     public List<TensorSpec> outputSpecs() {
-        int dObf = obfuscated.hiddenSize(), q = plain.qDim(), kv = plain.kvDim(), ffn = obfuscated.intermediateSize();
-        List<TensorSpec> specs = new ArrayList<>();
-        specs.add(spec(EMBED, plain.vocabSize(), dObf));
-        for (int l = 0; l < plain.numLayers(); l++) {
-            specs.add(spec(ModelConfig.layer(l, "input_layernorm.weight"), dObf));
-            specs.add(spec(ModelConfig.layer(l, "self_attn.q_proj.weight"), q, dObf));
-            specs.add(spec(ModelConfig.layer(l, "self_attn.k_proj.weight"), kv, dObf));
-            specs.add(spec(ModelConfig.layer(l, "self_attn.v_proj.weight"), kv, dObf));
-            if (plain.attentionBias()) {
-                specs.add(spec(ModelConfig.layer(l, "self_attn.q_proj.bias"), q));
-                specs.add(spec(ModelConfig.layer(l, "self_attn.k_proj.bias"), kv));
-                specs.add(spec(ModelConfig.layer(l, "self_attn.v_proj.bias"), kv));
-            }
-            specs.add(spec(ModelConfig.layer(l, "self_attn.o_proj.weight"), dObf, q));
-            specs.add(spec(ModelConfig.layer(l, "post_attention_layernorm.weight"), dObf));
-            specs.add(spec(ModelConfig.layer(l, "mlp.gate_proj.weight"), ffn, dObf));
-            specs.add(spec(ModelConfig.layer(l, "mlp.up_proj.weight"), ffn, dObf));
-            specs.add(spec(ModelConfig.layer(l, "mlp.down_proj.weight"), dObf, ffn));
-        }
-        specs.add(spec(FINAL_NORM, dObf));
-        specs.add(spec(HEAD, plain.vocabSize(), dObf));
-        return specs;
+        return TensorRole.hfTensors(obfuscated).stream()
+                .map(e -> new TensorSpec(e.name(), dtype, e.shape()))
+                .toList();
     }
 
     /** Obfuscates {@code weights} (the plain model) into {@code out}, which must expect {@link #outputSpecs()}. */
@@ -246,8 +230,9 @@ public final class ModelObfuscator {
                 bias ? vector(w, ModelConfig.layer(l, "self_attn.q_proj.bias"), q) : null,
                 bias ? vector(w, ModelConfig.layer(l, "self_attn.k_proj.bias"), kv) : null,
                 bias ? vector(w, ModelConfig.layer(l, "self_attn.v_proj.bias"), kv) : null);
+        AttentionKeys keys = attentionKeys(l);
         AttentionWeights o = AttentionTransform.apply(
-                plainAttn, attentionKeys(l).foldNorm(gamma), plain.numHeads(), plain.numKvHeads(), plain.headDim());
+                plainAttn, keys.foldNorm(gamma), plain.numHeads(), plain.numKvHeads(), plain.headDim());
         out.write(norm(ModelConfig.layer(l, "input_layernorm.weight"), kappa[2 * l]));
         out.write(tensor(ModelConfig.layer(l, "self_attn.q_proj.weight"), o.q()));
         out.write(tensor(ModelConfig.layer(l, "self_attn.k_proj.weight"), o.k()));
@@ -258,11 +243,21 @@ public final class ModelObfuscator {
             out.write(Tensor.of(ModelConfig.layer(l, "self_attn.v_proj.bias"), dtype, o.vBias(), kv));
         }
         out.write(tensor(ModelConfig.layer(l, "self_attn.o_proj.weight"), o.o()));
+        QkNormKey qk = keys.qkNorm();
+        if (qk != null) {
+            int hd = plain.headDim();
+            out.write(Tensor.of(TensorRole.Q_NORM.hf(l), dtype, qk.query(vector(w, TensorRole.Q_NORM.hf(l), hd)), hd));
+            out.write(Tensor.of(TensorRole.K_NORM.hf(l), dtype, qk.key(vector(w, TensorRole.K_NORM.hf(l), hd)), hd));
+        }
     }
 
     private void writeFfn(Weights w, int l, TensorSink out) throws IOException {
         int d = plain.hiddenSize(), ffn = plain.intermediateSize();
         float[] gamma = vector(w, ModelConfig.layer(l, "post_attention_layernorm.weight"), d);
+        if (plain.isMoeLayer(l)) {
+            writeExperts(w, l, gamma, out);
+            return;
+        }
         FfnWeights plainFfn = new FfnWeights(
                 matrix(w, ModelConfig.layer(l, "mlp.gate_proj.weight"), ffn, d),
                 matrix(w, ModelConfig.layer(l, "mlp.up_proj.weight"), ffn, d),
@@ -273,6 +268,49 @@ public final class ModelObfuscator {
         out.write(tensor(ModelConfig.layer(l, "mlp.gate_proj.weight"), o.gate()));
         out.write(tensor(ModelConfig.layer(l, "mlp.up_proj.weight"), o.up()));
         out.write(tensor(ModelConfig.layer(l, "mlp.down_proj.weight"), o.down()));
+    }
+
+    /**
+     * A mixture-of-experts layer (paper §5.2.4): the router's rows normalised ({@link Experts#normalizeRows}, when
+     * {@code routerNorm}) and permuted like the experts, read through its own reader key; each expert its own FFN
+     * defense and FFN transform (own readers, unit permutation and scaling); one down writer for the layer, so the
+     * weighted sum of the experts' writes is one write to the residual stream (what κ calibration tracks).
+     */
+    private void writeExperts(Weights w, int l, float[] gamma, TensorSink out) throws IOException {
+        int d = plain.hiddenSize(),
+                experts = plain.moe().numExperts(),
+                eff = plain.moe().moeIntermediateSize();
+        int[] order = expertOrder(l);
+        WeightMatrix router = matrix(w, TensorRole.ROUTER.hf(l), experts, d);
+        if (params.routerNorm()) router = Experts.normalizeRows(router);
+        WeightMatrix routerReader = NormFolding.intoReader(
+                gamma, WeightMatrix.of(keys.readerKey(ffnStream(l).derive("router"))));
+        out.write(norm(ModelConfig.layer(l, "post_attention_layernorm.weight"), kappa[2 * l + 1]));
+        out.write(tensor(TensorRole.ROUTER.hf(l), KeyedLinear.reader(router.gatherRows(order), routerReader)));
+        WeightMatrix downWriter = downWriter(l);
+        FfnWeights[] done = new FfnWeights[experts];
+        for (int slot = 0; slot < experts; slot++) {
+            int e = order[slot];
+            FfnWeights plainExpert = new FfnWeights(
+                    matrix(w, TensorRole.EXPERT_GATE.hf(l, e), eff, d),
+                    matrix(w, TensorRole.EXPERT_UP.hf(l, e), eff, d),
+                    matrix(w, TensorRole.EXPERT_DOWN.hf(l, e), d, eff));
+            KeyStream stream = master.derive("layer." + l + ".expert." + e);
+            FfnWeights defended = FfnDefense.apply(plainExpert, params, stream.derive("ffn.defense"));
+            done[slot] = FfnTransform.apply(
+                    defended,
+                    FfnKeys.sample(eff, keys, stream.derive("ffn"), downWriter).foldNorm(gamma));
+        }
+        for (int slot = 0; slot < experts; slot++)
+            out.write(tensor(TensorRole.EXPERT_GATE.hf(l, slot), done[slot].gate()));
+        for (int slot = 0; slot < experts; slot++) out.write(tensor(TensorRole.EXPERT_UP.hf(l, slot), done[slot].up()));
+        for (int slot = 0; slot < experts; slot++)
+            out.write(tensor(TensorRole.EXPERT_DOWN.hf(l, slot), done[slot].down()));
+    }
+
+    /** Layer {@code l}'s expert permutation: obfuscated expert slot s is plain expert {@code result[s]}. */
+    public int[] expertOrder(int l) {
+        return ffnStream(l).derive("experts").permutation(plain.moe().numExperts());
     }
 
     private Tensor norm(String name, double k) {

@@ -18,7 +18,7 @@ class KeyFileTest {
 
     static AloePriKey sampleKey() {
         return new AloePriKey(
-                AloePriParams.defaults(64),
+                AloePriParams.defaults(64).withRouterNorm(false), // not the default: the round trip must carry it
                 "qwen2",
                 64,
                 80,

@@ -1,8 +1,12 @@
 package dev.veil.aloepri;
 
 import dev.veil.aloepri.key.KeyStream;
+import dev.veil.engine.KvCache;
+import dev.veil.engine.Sampler;
+import dev.veil.engine.Transformer;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.RandomModel;
 import dev.veil.model.Tensor;
 import dev.veil.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
@@ -54,6 +58,47 @@ public final class TinyModels {
 
     public static ModelConfig llama() {
         return config(ModelConfig.Architecture.LLAMA, 96, 2, 6, 3, 20, 192, 250, false, false);
+    }
+
+    /** Qwen3 (q_norm/k_norm, no bias), two layers, 4 heads over 2 KV heads of {@code headDim}, RandomModel's bos/eos. */
+    public static ModelConfig qwen3(int vocab, int d, int ffn, int headDim, boolean tied) {
+        return RandomModel.config(
+                ModelConfig.Architecture.QWEN3, vocab, d, ffn, 2, 4, 2, headDim, null, tied, false, "float32");
+    }
+
+    /** {@code dense}'s shapes as Qwen3-MoE with {@code layers} layers and {@code moe}'s experts (untied). */
+    public static ModelConfig qwen3Moe(ModelConfig dense, int layers, ModelConfig.Moe moe) {
+        return new ModelConfig(
+                ModelConfig.Architecture.QWEN3_MOE,
+                dense.vocabSize(),
+                dense.hiddenSize(),
+                dense.intermediateSize(),
+                layers,
+                dense.numHeads(),
+                dense.numKvHeads(),
+                dense.headDim(),
+                dense.rmsNormEps(),
+                dense.ropeTheta(),
+                null,
+                dense.maxPositionEmbeddings(),
+                false,
+                false,
+                dense.bosTokenId(),
+                dense.eosTokenIds(),
+                "float32",
+                moe);
+    }
+
+    /** {@code n} greedy tokens after {@code prompt}. */
+    public static int[] greedy(Transformer model, int[] prompt, int n) {
+        KvCache cache = new KvCache(model.config(), prompt.length + n);
+        int[] out = new int[n];
+        float[] logits = model.forward(prompt, cache);
+        for (int i = 0; i < n; i++) {
+            out[i] = Sampler.argmax(logits);
+            if (i + 1 < n) logits = model.forward(new int[] {out[i]}, cache);
+        }
+        return out;
     }
 
     /** Writes a random model with {@code c}'s shapes to {@code dir}; norm weights are ≠ 1 so folding is exercised. */

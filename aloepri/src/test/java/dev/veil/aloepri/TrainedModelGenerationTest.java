@@ -3,7 +3,6 @@ package dev.veil.aloepri;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.engine.KvCache;
-import dev.veil.engine.Sampler;
 import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
@@ -68,8 +67,8 @@ class TrainedModelGenerationTest {
             double uniform = Math.log(plain.config().vocabSize());
             for (String prompt : PROMPTS) {
                 int[] ids = tokenizer.encode(prompt, false, false);
-                int[] plainText = greedy(p, ids);
-                int[] obfuscated = greedy(o, key.permutation().obfuscate(ids));
+                int[] plainText = TinyModels.greedy(p, ids, TOKENS);
+                int[] obfuscated = TinyModels.greedy(o, key.permutation().obfuscate(ids), TOKENS);
                 int[] obfText = key.permutation().deobfuscate(obfuscated);
                 double plainNll = meanNll(p, ids, plainText), obfNll = meanNll(p, ids, obfText);
                 double rawNll = meanNll(p, ids, obfuscated); // the server's view: obfuscated ids read as plaintext ids
@@ -94,17 +93,6 @@ class TrainedModelGenerationTest {
 
     static Transformer engine(ModelFiles m) {
         return new Transformer(new LocalLinearBackend(m.config(), m.weights(), Parallel.shared()));
-    }
-
-    static int[] greedy(Transformer model, int[] prompt) {
-        KvCache cache = new KvCache(model.config(), prompt.length + TOKENS);
-        int[] out = new int[TOKENS];
-        float[] logits = model.forward(prompt, cache);
-        for (int i = 0; i < TOKENS; i++) {
-            out[i] = Sampler.argmax(logits);
-            if (i + 1 < TOKENS) logits = model.forward(new int[] {out[i]}, cache);
-        }
-        return out;
     }
 
     /** Mean negative log-likelihood (nats) of {@code continuation} after {@code prompt} under {@code model}. */

@@ -5,6 +5,7 @@ import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ObfuscateModelDir;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.TensorRole;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Option;
         name = "obfuscate",
         mixinStandardHelpOptions = true,
         description = {
-            "Obfuscate a Hugging Face Llama/Qwen2 model with AloePri (covariant obfuscation).",
+            "Obfuscate a Hugging Face Llama, Qwen2, Qwen3 or Qwen3-MoE model with AloePri (covariant obfuscation).",
             "Writes a standard checkpoint (hidden size d+2h) that an unchanged engine serves,",
             "and an owner-only secret key file with the vocabulary permutation the gateway needs.",
             "Streams tensor by tensor; the output directory appears only when complete."
@@ -100,6 +101,12 @@ public final class ObfuscateCommand implements Callable<Integer> {
     int split;
 
     @Option(
+            names = "--no-router-norm",
+            description =
+                    "mixture-of-experts models: keep the router rows as they are instead of the paper's normalisation (exact routing)")
+    boolean noRouterNorm;
+
+    @Option(
             names = "--audit",
             description =
                     "after writing, run the weight-only attacks on the result (the SOTU held-out split; `veil data fetch sotu`) and print the strongest")
@@ -163,12 +170,13 @@ public final class ObfuscateCommand implements Callable<Integer> {
                 gamma,
                 alphaDown,
                 alphaGateUp,
-                split);
+                split,
+                !noRouterNorm);
         char[] pass = Passphrases.resolve(passphrase, passphraseEnv);
         if (seed != null && SeedEntropy.warning(seed) != null) System.err.println(SeedEntropy.warning(seed));
         long start = System.nanoTime();
         AloePriKey k;
-        int total = 3 + config.numLayers() * (config.attentionBias() ? 12 : 9);
+        int total = TensorRole.hfTensors(config).size() + (config.tieWordEmbeddings() ? 1 : 0);
         try (ProgressBar bar = new ProgressBarBuilder()
                 .setTaskName("obfuscate")
                 .setInitialMax(total)

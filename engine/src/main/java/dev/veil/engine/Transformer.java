@@ -180,24 +180,9 @@ public final class Transformer {
         backend.route(layer, normed, n, probs);
         int[] chosen = new int[n * k];
         float[] weights = new float[n * k];
+        route(moe, probs, n, chosen, weights);
         int[] routed = new int[experts];
-        for (int r = 0; r < n; r++) {
-            VectorMath.softmax(probs, r * experts, experts);
-            float sum = 0;
-            for (int j = 0; j < k; j++) {
-                int best = -1;
-                for (int e = 0; e < experts; e++) {
-                    boolean taken = false;
-                    for (int i = 0; i < j; i++) taken |= chosen[r * k + i] == e;
-                    if (!taken && (best < 0 || probs[r * experts + e] > probs[r * experts + best])) best = e;
-                }
-                chosen[r * k + j] = best;
-                weights[r * k + j] = probs[r * experts + best];
-                sum += weights[r * k + j];
-                routed[best]++;
-            }
-            if (moe.normTopkProb()) for (int j = 0; j < k; j++) weights[r * k + j] /= sum;
-        }
+        for (int e : chosen) routed[e]++;
         boolean every = backend.callsEveryExpert();
         float[] slots = new float[n * k * hidden]; // slot r·k + j: row r's output from its j-th expert
         for (int e = 0; e < experts; e++) {
@@ -222,6 +207,33 @@ public final class Transformer {
         Arrays.fill(out, 0, n * hidden, 0f);
         for (int r = 0; r < n; r++)
             VectorMath.addWeightedRows(weights, r * k, k, slots, r * k * hidden, hidden, out, r * hidden, hidden);
+    }
+
+    /**
+     * The routing rule of {@link #experts}: softmax of each row's router logits ({@code logits[n × experts]}, turned
+     * into probabilities in place), the {@code k} experts of highest probability in rank order (ties to the lower
+     * index) into {@code chosen[n × k]}, their probabilities (renormalised to sum 1 when {@code norm_topk_prob}) into
+     * {@code weights[n × k]}. Public so that whoever must reproduce the routing (AloePri's calibration and its
+     * routing-error measurement) uses this one rule.
+     */
+    public static void route(ModelConfig.Moe moe, float[] logits, int n, int[] chosen, float[] weights) {
+        int experts = moe.numExperts(), k = moe.expertsPerToken();
+        for (int r = 0; r < n; r++) {
+            VectorMath.softmax(logits, r * experts, experts);
+            float sum = 0;
+            for (int j = 0; j < k; j++) {
+                int best = -1;
+                for (int e = 0; e < experts; e++) {
+                    boolean taken = false;
+                    for (int i = 0; i < j; i++) taken |= chosen[r * k + i] == e;
+                    if (!taken && (best < 0 || logits[r * experts + e] > logits[r * experts + best])) best = e;
+                }
+                chosen[r * k + j] = best;
+                weights[r * k + j] = logits[r * experts + best];
+                sum += weights[r * k + j];
+            }
+            if (moe.normTopkProb()) for (int j = 0; j < k; j++) weights[r * k + j] /= sum;
+        }
     }
 
     /** The rank at which row {@code r} chose expert {@code e}, or -1. */

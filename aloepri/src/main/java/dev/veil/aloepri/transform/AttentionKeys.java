@@ -9,7 +9,8 @@ import dev.veil.model.ModelConfig;
  * Every key of one attention layer: fresh readers for q/k/v and a fresh writer for o (Algorithm 1), one
  * {@link HeadKey} per key/value head, and the head permutations — obfuscated KV slot s holds plain KV head
  * {@code kvOrder[s]}, and position g of its query group holds plain query head
- * {@code kvOrder[s]·groupSize + groupOrder[s][g]}.
+ * {@code kvOrder[s]·groupSize + groupOrder[s][g]}. A q_norm/k_norm model (Qwen3) has a layer-wide {@link QkNormKey}
+ * and heads restricted to what commutes with the norm ({@link HeadKey#qkNorm}); {@code qkNorm} is null otherwise.
  *
  * <p>Each key comes from its own sub-stream of the layer's stream, so one of them (the o writer, for κ calibration)
  * can be regenerated without the others.
@@ -21,13 +22,18 @@ public record AttentionKeys(
         WeightMatrix oWriter,
         HeadKey[] heads,
         int[] kvOrder,
-        int[][] groupOrder) {
+        int[][] groupOrder,
+        QkNormKey qkNorm) {
 
     public static AttentionKeys sample(ModelConfig c, KeyMatrices keys, int beta, double gamma, KeyStream rng) {
         double[] inv = Rope.of(c).inverseFrequencies();
         KeyStream intraHead = rng.derive("heads");
         HeadKey[] heads = new HeadKey[c.numKvHeads()];
-        for (int h = 0; h < heads.length; h++) heads[h] = HeadKey.sample(c.headDim(), inv, beta, gamma, intraHead);
+        QkNormKey qkNorm = c.qkNorm() ? QkNormKey.sample(inv, beta, gamma, rng.derive("qk_norm")) : null;
+        for (int h = 0; h < heads.length; h++)
+            heads[h] = qkNorm != null
+                    ? HeadKey.qkNorm(c.headDim(), qkNorm, intraHead)
+                    : HeadKey.sample(c.headDim(), inv, beta, gamma, intraHead);
         int[][] groups = new int[c.numKvHeads()][];
         for (int s = 0; s < groups.length; s++) groups[s] = intraHead.permutation(c.groupSize());
         return new AttentionKeys(
@@ -37,7 +43,8 @@ public record AttentionKeys(
                 oWriter(keys, rng),
                 heads,
                 intraHead.permutation(c.numKvHeads()),
-                groups);
+                groups,
+                qkNorm);
     }
 
     /** The o_proj writer key alone: the same matrix {@link #sample} draws from {@code rng}. */
@@ -54,7 +61,8 @@ public record AttentionKeys(
                 oWriter,
                 heads,
                 kvOrder,
-                groupOrder);
+                groupOrder,
+                qkNorm);
     }
 
     private static WeightMatrix reader(KeyMatrices keys, KeyStream rng, String label) {

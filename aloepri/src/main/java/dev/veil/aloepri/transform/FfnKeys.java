@@ -13,13 +13,18 @@ public record FfnKeys(
         WeightMatrix gateReader, WeightMatrix upReader, WeightMatrix downWriter, int[] order, float[] scale) {
 
     public static FfnKeys sample(int ffnDim, KeyMatrices keys, KeyStream rng) {
+        return sample(ffnDim, keys, rng, downWriter(keys, rng));
+    }
+
+    /** As {@link #sample(int, KeyMatrices, KeyStream)} with a given down writer (one per mixture-of-experts layer, shared by its experts). */
+    public static FfnKeys sample(int ffnDim, KeyMatrices keys, KeyStream rng, WeightMatrix downWriter) {
         KeyStream neurons = rng.derive("neurons");
         float[] scale = new float[ffnDim];
         for (int i = 0; i < ffnDim; i++) scale[i] = (float) HeadKey.logUniform(HeadKey.SCALE_RANGE, neurons);
         return new FfnKeys(
                 WeightMatrix.of(keys.readerKey(rng.derive("gate"))),
                 WeightMatrix.of(keys.readerKey(rng.derive("up"))),
-                downWriter(keys, rng),
+                downWriter,
                 neurons.permutation(ffnDim),
                 scale);
     }

@@ -52,6 +52,30 @@ public record HeadKey(DMatrixRMaj query, DMatrixRMaj key, DMatrixRMaj value, DMa
                 Fp64.inverse(u));
     }
 
+    /**
+     * The key of one key/value head of a q_norm/k_norm model (Qwen3): T = R·Z_block on both q and k (so q̃·k̃ᵀ = q·kᵀ),
+     * with R turning pair j by a multiple of 90° — a quarter turn where the layer's {@link QkNormKey} swaps the pair
+     * (shared by every head, because the norm weights are), a half turn (both signs flipped) drawn per head — and
+     * Z_block the layer's block permutation. No H: the norm divides it out; {@link QkNormKey} puts the pair scaling
+     * on the norm weights instead. U_vo as in {@link #sample}.
+     */
+    public static HeadKey qkNorm(int headDim, QkNormKey layer, RandomGenerator rng) {
+        int half = headDim / 2;
+        DMatrixRMaj t = new DMatrixRMaj(headDim, headDim);
+        for (int j = 0; j < half; j++) {
+            int quarter = (layer.swap()[j] ? 1 : 0) + (rng.nextBoolean() ? 2 : 0);
+            double c = quarter == 0 ? 1 : quarter == 2 ? -1 : 0, s = quarter == 1 ? 1 : quarter == 3 ? -1 : 0;
+            // row-vector convention as in sample: column p of T is where input dim p's pair lands after R, then Z
+            int a = j, b = j + half, to = layer.blocks()[j];
+            t.set(a, to, c);
+            t.set(a, to + half, -s);
+            t.set(b, to, s);
+            t.set(b, to + half, c);
+        }
+        DMatrixRMaj u = Fp64.gaussian(headDim, headDim, 1.0 / headDim, rng);
+        return new HeadKey(t, t.copy(), u, Fp64.inverse(u));
+    }
+
     /** exp(U(−ln r, ln r)): a positive scale in [1/r, r], symmetric in log. */
     static double logUniform(double range, RandomGenerator rng) {
         return Math.exp((2 * rng.nextDouble() - 1) * Math.log(range));

@@ -31,6 +31,44 @@ class HeadKeyTest {
         }
     }
 
+    /**
+     * The q_norm key: T orthogonal (the head norm commutes), γ·T = T·γ̃ with γ̃ = QkNormKey's mapped weight (the norm
+     * weight moves with it), RoPE commutes, and the pair scaling on γ̃_q, γ̃_k cancels in the score.
+     */
+    @Test
+    void qNormKeyCommutesWithTheNormItsWeightAndRope() {
+        KeyStream rng = KeyStream.fromSeed("qknorm");
+        QkNormKey layer = QkNormKey.sample(INV, 1, 1e3, rng);
+        HeadKey k = HeadKey.qkNorm(HD, layer, rng);
+        assertThat(Fp64.maxDeviationFromIdentity(Fp64.mult(k.query(), Fp64.transpose(k.query()))))
+                .isLessThan(1e-15);
+        float[] gammaQ = Reference.randomVector(HD, 1, rng), gammaK = Reference.randomVector(HD, 1, rng);
+        float[] q = Reference.randomVector(HD, 1, rng), kv = Reference.randomVector(HD, 1, rng);
+        float[] mappedQ = layer.query(gammaQ), mappedK = layer.key(gammaK);
+        for (int pos : new int[] {0, 3, 300}) {
+            // plain: RoPE(q ⊙ γ_q); obfuscated: RoPE((q·T) ⊙ γ̃_q) must equal RoPE(q ⊙ γ_q)·T·S
+            float[] plainQ = roped(times(q, gammaQ), pos), obfQ = roped(times(apply(q, k.query()), mappedQ), pos);
+            float[] plainK = roped(times(kv, gammaK), 0), obfK = roped(times(apply(kv, k.key()), mappedK), 0);
+            assertThat(Math.abs(dot(plainQ, plainK) - dot(obfQ, obfK))).isLessThan(1e-4);
+            float[] rotated = apply(plainQ, k.query());
+            for (int c = 0; c < HD; c++)
+                assertThat(Math.abs(obfQ[c] - rotated[c] * layer.scale()[c % (HD / 2)]))
+                        .isLessThan(1e-5);
+        }
+    }
+
+    private static float[] times(float[] a, float[] b) {
+        float[] out = new float[a.length];
+        for (int i = 0; i < a.length; i++) out[i] = a[i] * b[i];
+        return out;
+    }
+
+    private static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += (double) a[i] * b[i];
+        return s;
+    }
+
     @Test
     void aBlockPermutationMixingFrequenciesDoesNotCommuteWithRope() {
         HeadKey k = HeadKey.sample(HD, INV, 8, 0, KeyStream.fromSeed("mixing"));

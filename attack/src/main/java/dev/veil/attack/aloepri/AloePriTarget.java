@@ -5,6 +5,7 @@ import dev.veil.attack.capture.Mode;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.RowMajor;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.TensorRole;
 import dev.veil.model.Weights;
 import java.util.List;
 
@@ -57,19 +58,67 @@ public final class AloePriTarget {
             return embedTimes(l, "self_attn.k_proj", "input_layernorm.weight", config.kvDim());
         }
 
+        /** {@code |E·diag(γ_in)·Wqᵀ|}: blind to the sign flips and moves of single columns (q_norm models' whole key). */
+        public float[] queriesAbs(int l) {
+            float[] q = queries(l);
+            for (int i = 0; i < q.length; i++) q[i] = Math.abs(q[i]);
+            return q;
+        }
+
+        /** Layer {@code l}'s FFN units: d_ff, or every expert's units side by side in a mixture-of-experts layer. */
+        public int ffnWidth(int l) {
+            return config.isMoeLayer(l)
+                    ? config.moe().numExperts() * config.moe().moeIntermediateSize()
+                    : config.intermediateSize();
+        }
+
         public float[] gate(int l) {
-            return embedTimes(l, "mlp.gate_proj", "post_attention_layernorm.weight", config.intermediateSize());
+            return embedTimesFfn(l, TensorRole.GATE, TensorRole.EXPERT_GATE);
         }
 
         public float[] up(int l) {
-            return embedTimes(l, "mlp.up_proj", "post_attention_layernorm.weight", config.intermediateSize());
+            return embedTimesFfn(l, TensorRole.UP, TensorRole.EXPERT_UP);
         }
 
-        /** {@code head · W_down}: {@code [V × d_ff]}, row v = how each FFN unit of layer {@code l} pushes token v's logit. */
+        /** {@code E·diag(γ_post)·W_routerᵀ}: {@code [V × experts]}, one logit per expert (mixture-of-experts layers). */
+        public float[] router(int l) {
+            return embedTimes(
+                    l,
+                    "mlp.gate",
+                    "post_attention_layernorm.weight",
+                    config.moe().numExperts());
+        }
+
+        /**
+         * {@code head · W_down}: {@code [V × units]}, row v = how each FFN unit of layer {@code l} pushes token v's logit
+         * (every expert's units side by side in a mixture-of-experts layer).
+         */
         public float[] downHead(int l) {
-            float[] down = RowMajor.matrix(
-                    weights, ModelConfig.layer(l, "mlp.down_proj.weight"), hidden(), config.intermediateSize());
-            return RowMajor.times(head(), vocab(), hidden(), down, config.intermediateSize());
+            int width = ffnWidth(l), d = hidden();
+            float[] down;
+            if (!config.isMoeLayer(l)) down = RowMajor.matrix(weights, TensorRole.DOWN.hf(l), d, width);
+            else {
+                int eff = config.moe().moeIntermediateSize();
+                down = new float[d * width];
+                for (int e = 0; e < config.moe().numExperts(); e++) {
+                    float[] m = RowMajor.matrix(weights, TensorRole.EXPERT_DOWN.hf(l, e), d, eff);
+                    for (int r = 0; r < d; r++) System.arraycopy(m, r * eff, down, r * width + e * eff, eff);
+                }
+            }
+            return RowMajor.times(head(), vocab(), d, down, width);
+        }
+
+        /** {@code E·diag(γ_post)·Wᵀ} for a dense layer's {@code dense} weight, or every expert's {@code expert} weight stacked. */
+        private float[] embedTimesFfn(int l, TensorRole dense, TensorRole expert) {
+            if (!config.isMoeLayer(l))
+                return embedTimes(
+                        l, dense.hfSuffix().replace(".weight", ""), "post_attention_layernorm.weight", ffnWidth(l));
+            int eff = config.moe().moeIntermediateSize(), d = hidden(), width = ffnWidth(l);
+            float[] w = new float[width * d];
+            for (int e = 0; e < config.moe().numExperts(); e++)
+                System.arraycopy(RowMajor.matrix(weights, expert.hf(l, e), eff, d), 0, w, e * eff * d, eff * d);
+            float[] emb = fold(embed(), ModelConfig.layer(l, "post_attention_layernorm.weight"));
+            return RowMajor.timesTransposed(emb, vocab(), d, w, width);
         }
 
         /**

@@ -33,8 +33,8 @@ public final class GateInvariantAttack implements AloePriAttack {
         int v = t.vocab(), layers = t.plain().config().numLayers();
         float[] plain = new float[v * layers], obf = new float[v * layers];
         for (int l = 0; l < layers; l++) {
-            rowMeans(t.plain().gate(l), v, t.plain().config().intermediateSize(), plain, l, layers);
-            rowMeans(t.obfuscated().gate(l), v, t.obfuscated().config().intermediateSize(), obf, l, layers);
+            rowMeans(t.plain().gate(l), v, t.plain().ffnWidth(l), plain, l, layers);
+            rowMeans(t.obfuscated().gate(l), v, t.obfuscated().ffnWidth(l), obf, l, layers);
             progress.step();
         }
         float[] d = RowSort.squaredDistances(

@@ -66,6 +66,14 @@ public final class InternalStateAttack implements AloePriAttack {
      * @param budget hidden states: candidates the discrete stage tries per position at most, in the gradient stage's
      *               order (the vocabulary size makes it exhaustive)
      */
+    /**
+     * Whether the attack can run on a model of {@code c}: it differentiates through the train module's transformer,
+     * which runs Llama and Qwen2 only (no q/k norms, no experts). The audits leave it out elsewhere.
+     */
+    public static boolean runs(ModelConfig c) {
+        return !c.qkNorm() && c.moe() == null;
+    }
+
     public InternalStateAttack(Kind kind, int steps, double lr, int maxRequests, int budget, int k) {
         this.kind = kind;
         this.steps = steps;

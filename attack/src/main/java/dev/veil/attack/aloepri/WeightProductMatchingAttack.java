@@ -4,6 +4,7 @@ import dev.veil.attack.Progress;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.math.RowSort;
+import dev.veil.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,8 +27,11 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
     static final int QUANTILES = 64;
 
     /** The product families of Table 8, by the name they carry here. */
-    public static final List<String> FAMILIES =
-            List.of("embed·head", "embed·Wq·(embed·Wk)ᵀ", "embed·gate", "embed·up", "down·head");
+    public static final List<String> FAMILIES = List.of(
+            "embed·head", "embed·Wq·(embed·Wk)ᵀ", "embed·gate", "embed·up", "down·head", "embed·router", "|embed·Wq|");
+
+    /** Table 8's families; the last two exist only for mixture-of-experts and q_norm/k_norm models. */
+    public static final String ROUTER = "embed·router", QUERY_COLUMNS = "|embed·Wq|";
 
     private final int k;
     private final String family;
@@ -55,6 +59,14 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
         return TokenStream.ALL;
     }
 
+    /** The families that have products in a model of {@code c} (router and |embed·Wq| only where they exist). */
+    public static List<String> families(ModelConfig c) {
+        return FAMILIES.stream()
+                .filter(f -> !f.equals(ROUTER) || c.moe() != null)
+                .filter(f -> !f.equals(QUERY_COLUMNS) || c.qkNorm())
+                .toList();
+    }
+
     /** A named product: rows = tokens, columns (a side's own count of them) possibly permuted and scaled. */
     record Product(String name, ToIntFunction<AloePriTarget.Side> cols, Function<AloePriTarget.Side, float[]> of) {
         String family() {
@@ -64,15 +76,24 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
 
     static List<Product> products(AloePriTarget t) {
         var c = t.plain().config();
-        ToIntFunction<AloePriTarget.Side> vocab = AloePriTarget.Side::vocab,
-                ffn = s -> s.config().intermediateSize();
+        ToIntFunction<AloePriTarget.Side> vocab = AloePriTarget.Side::vocab;
         List<Product> p = new ArrayList<>();
         p.add(new Product("embed·head", vocab, s -> {
             return RowMajor.timesTransposed(s.embed(), s.vocab(), s.hidden(), s.head(), s.vocab());
         }));
         for (int l = 0; l < c.numLayers(); l++) {
             int layer = l;
+            ToIntFunction<AloePriTarget.Side> ffn = s -> s.ffnWidth(layer);
             p.add(new Product("layer " + l + " embed·Wq·(embed·Wk)ᵀ", vocab, s -> s.attentionProduct(layer)));
+            // q_norm models: the head key is a signed permutation of single columns (QkNormKey), which |·| and the
+            // sorted rows undo without the key product
+            if (c.qkNorm())
+                p.add(new Product(
+                        "layer " + l + " " + QUERY_COLUMNS, s -> s.config().qDim(), s -> s.queriesAbs(layer)));
+            // the router's columns are permuted with the experts and scaled by the normalisation: standardised away
+            if (c.isMoeLayer(l))
+                p.add(new Product(
+                        "layer " + l + " " + ROUTER, s -> s.config().moe().numExperts(), s -> s.router(layer)));
             p.add(new Product("layer " + l + " embed·gate", ffn, s -> s.gate(layer)));
             p.add(new Product("layer " + l + " embed·up", ffn, s -> s.up(layer)));
             p.add(new Product("layer " + l + " down·head", ffn, s -> s.downHead(layer)));
@@ -108,7 +129,7 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
     }
 
     /** Adds product {@code p}'s sorted-row distances, scaled to mean 1, to {@code votes}. */
-    private static void addVotes(Product p, AloePriTarget t, float[] votes) {
+    static void addVotes(Product p, AloePriTarget t, float[] votes) {
         int v = t.vocab();
         float[] plain = RowSort.features(p.of().apply(t.plain()), v, p.cols().applyAsInt(t.plain()), QUANTILES);
         float[] obf = RowSort.features(p.of().apply(t.obfuscated()), v, p.cols().applyAsInt(t.obfuscated()), QUANTILES);

@@ -141,12 +141,12 @@ public final class AloePriAudit {
                         target,
                         run.truth(),
                         bars));
-                for (String family : WeightProductMatchingAttack.FAMILIES) { // which products carry VMA
+                for (String family : WeightProductMatchingAttack.families(config)) { // which products carry VMA
                     WeightProductMatchingAttack a = new WeightProductMatchingAttack(10, family);
                     scores.add(score(a, a.name(), target, run.truth(), bars));
                 }
             }
-            if (o.isaSettings().contains(s.name())) {
+            if (o.isaSettings().contains(s.name()) && InternalStateAttack.runs(config)) {
                 Limited lim = limit(run.capture(), run.truth(), o.isaRequests(), o.isaPositions());
                 AloePriTarget isaTarget =
                         new AloePriTarget(lim.capture(), served.config(), served.weights(), config, plain);
@@ -192,7 +192,7 @@ public final class AloePriAudit {
         boolean states = capture.requests().stream()
                 .allMatch(r -> r.has("out/layer.0.qkv")
                         && r.has("in/layer." + Math.min(1, plainConfig.numLayers() - 1) + ".qkv"));
-        if (states)
+        if (states && InternalStateAttack.runs(plainConfig))
             for (InternalStateAttack.Kind kind : InternalStateAttack.Kind.values()) {
                 InternalStateAttack a = new InternalStateAttack(
                         kind,

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ObfuscateModelDir;
+import dev.veil.aloepri.TinyModels;
 import dev.veil.bench.LlamaCpp;
 import dev.veil.engine.KvCache;
-import dev.veil.engine.Sampler;
 import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
@@ -47,27 +47,118 @@ class ObfuscatedGgufLlamaCppTest {
     @TempDir
     Path tmp;
 
+    /** Qwen3: q_norm/k_norm, GQA, head_dim 32 ≠ hidden/heads, tied embeddings. */
+    static ModelConfig qwen3() {
+        return TinyModels.qwen3(640, 128, 256, 32, true);
+    }
+
+    /** Qwen3-MoE: both layers sparse (llama.cpp's graph has no dense layers), 8 experts of width 64, top 2 renormalised. */
+    static ModelConfig qwen3Moe() {
+        return TinyModels.qwen3Moe(qwen3(), 2, new ModelConfig.Moe(8, 2, 64, true, 1, List.of()));
+    }
+
+    /**
+     * Qwen3 and Qwen3-MoE with an orthogonal key and noise off (λ → 0, h = 0, no block permutation, no router
+     * normalisation): stock llama.cpp's greedy tokens on the obfuscated GGUF, read back through τ, are the plain
+     * model's greedy tokens on Veil's engine.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"qwen2", "llama"})
+    @ValueSource(strings = {"qwen3", "qwen3moe"})
+    void llamaCppOnTheExactlyObfuscatedGgufDecodesLikeThePlainModel(String arch) throws Exception {
+        ModelConfig plain = arch.equals("qwen3") ? qwen3() : qwen3Moe();
+        Path plainDir = tmp.resolve("plain");
+        RandomModel.write(
+                plainDir, plain, DType.F32, 7, new RandomModel.Scales(plain.tieWordEmbeddings() ? 0.1 : 1.0, 0.2));
+        Path gguf = tmp.resolve("obfuscated.gguf");
+        AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(
+                        plainDir,
+                        tmp.resolve("obfuscated"),
+                        tmp.resolve("obfuscated.key"),
+                        AloePriParams.defaults(plain.hiddenSize())
+                                .exact()
+                                .withLambda(1e-9)
+                                .withExpansion(0))
+                .withSeed("gguf-exact-" + arch)
+                .withCalibrationTokens(0)
+                .withGguf(gguf));
+        List<int[]> plainPrompts = prompts(plain);
+        List<int[]> prompts = new ArrayList<>();
+        for (int[] p : plainPrompts) prompts.add(key.permutation().obfuscate(p));
+        LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir())
+                .run(
+                        new LlamaCpp.Request(gguf, THREADS, 128, prompts, false, CONTINUATION, null),
+                        Duration.ofMinutes(5));
+        try (ModelFiles files = ModelFiles.open(plainDir)) {
+            Transformer veil =
+                    new Transformer(new LocalLinearBackend(files.config(), files.weights(), Parallel.shared()));
+            List<Integer> distinct = new ArrayList<>();
+            for (int p = 0; p < PROMPTS; p++) {
+                int[] plainGreedy = TinyModels.greedy(veil, plainPrompts.get(p), CONTINUATION);
+                assertThat(key.permutation().deobfuscate(reply.results().get(p).tokens()))
+                        .as("prompt %d: llama.cpp on the obfuscated GGUF, read back through τ, vs the plain model", p)
+                        .containsExactly(plainGreedy);
+                for (int t : plainGreedy) if (!distinct.contains(t)) distinct.add(t);
+            }
+            System.out.printf(
+                    Locale.ROOT,
+                    "exactly obfuscated %s GGUF on llama.cpp %s: %d x %d greedy tokens = the plain model's (%d distinct)%n",
+                    arch,
+                    reply.llamaCpp().release(),
+                    PROMPTS,
+                    CONTINUATION,
+                    distinct.size());
+            assertThat(distinct.size()).isGreaterThan(PROMPTS);
+        }
+    }
+
+    static List<int[]> prompts(ModelConfig plain) {
+        List<int[]> prompts = new ArrayList<>();
+        SplittableRandom rng = new SplittableRandom(11);
+        for (int p = 0; p < PROMPTS; p++) {
+            int[] ids = new int[8 + rng.nextInt(24)];
+            for (int i = 0; i < ids.length; i++) ids[i] = rng.nextInt(plain.vocabSize() - RandomModel.SPECIALS.size());
+            prompts.add(ids);
+        }
+        return prompts;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen2", "llama", "qwen3", "qwen3moe"})
     void llamaCppRunsTheObfuscatedGgufLikeVeil(String arch) throws Exception {
-        ModelConfig plain = arch.equals("qwen2")
-                // Qwen2: q/k/v biases, GQA, head_dim ≠ hidden/heads, tied embeddings (untied by the compiler)
-                ? RandomModel.config(
-                        ModelConfig.Architecture.QWEN2, 640, 128, 256, 2, 4, 2, 48, null, true, true, "float32")
-                // Llama 3: llama3 RoPE scaling (a rope_freqs tensor in the GGUF), untied head
-                : RandomModel.config(
-                        ModelConfig.Architecture.LLAMA,
-                        640,
-                        128,
-                        320,
-                        2,
-                        4,
-                        1,
-                        32,
-                        new ModelConfig.RopeScaling(8, 1, 4, 64),
-                        false,
-                        false,
-                        "float32");
+        ModelConfig plain = arch.equals("qwen3")
+                ? qwen3()
+                : arch.equals("qwen3moe")
+                        ? qwen3Moe()
+                        : arch.equals("qwen2")
+                                // Qwen2: q/k/v biases, GQA, head_dim ≠ hidden/heads, tied embeddings (untied by the
+                                // compiler)
+                                ? RandomModel.config(
+                                        ModelConfig.Architecture.QWEN2,
+                                        640,
+                                        128,
+                                        256,
+                                        2,
+                                        4,
+                                        2,
+                                        48,
+                                        null,
+                                        true,
+                                        true,
+                                        "float32")
+                                // Llama 3: llama3 RoPE scaling (a rope_freqs tensor in the GGUF), untied head
+                                : RandomModel.config(
+                                        ModelConfig.Architecture.LLAMA,
+                                        640,
+                                        128,
+                                        320,
+                                        2,
+                                        4,
+                                        1,
+                                        32,
+                                        new ModelConfig.RopeScaling(8, 1, 4, 64),
+                                        false,
+                                        false,
+                                        "float32");
         Path plainDir = tmp.resolve("plain");
         RandomModel.write(
                 plainDir, plain, DType.F32, 7, new RandomModel.Scales(plain.tieWordEmbeddings() ? 0.1 : 1.0, 0.1));
@@ -84,18 +175,15 @@ class ObfuscatedGgufLlamaCppTest {
             List<String> tokens = g.getStringList("tokenizer.ggml.tokens");
             assertThat(tokens).hasSize(plain.vocabSize());
             for (int i = 256; i < tokens.size(); i++) assertThat(tokens.get(i)).isEqualTo("[TOK" + i + "]");
-            assertThat(g.getInt("llama.embedding_length"))
+            String a = plain.architecture().ggufArch;
+            assertThat(g.getInt(a + ".embedding_length"))
                     .isEqualTo(plain.hiddenSize() + 2 * key.params().expansion());
-            assertThat(g.getInt("llama.attention.key_length")).isEqualTo(plain.headDim());
+            assertThat(g.getInt(a + ".attention.key_length")).isEqualTo(plain.headDim());
         }
 
         List<int[]> prompts = new ArrayList<>();
-        SplittableRandom rng = new SplittableRandom(11);
-        for (int p = 0; p < PROMPTS; p++) {
-            int[] ids = new int[8 + rng.nextInt(24)];
-            for (int i = 0; i < ids.length; i++) ids[i] = rng.nextInt(plain.vocabSize() - RandomModel.SPECIALS.size());
+        for (int[] ids : prompts(plain))
             prompts.add(key.permutation().obfuscate(ids)); // what the gateway sends the server
-        }
         LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir())
                 .run(
                         new LlamaCpp.Request(gguf, THREADS, 128, prompts, true, CONTINUATION, null),
@@ -121,7 +209,7 @@ class ObfuscatedGgufLlamaCppTest {
                 // directory
                 assertThat(veilHf.forward(prompts.get(p), new KvCache(hf.config(), prompts.get(p).length)))
                         .containsExactly(veilLogits);
-                int[] greedy = greedy(veil, files.config(), prompts.get(p), CONTINUATION);
+                int[] greedy = TinyModels.greedy(veil, prompts.get(p), CONTINUATION);
                 assertThat(greedy)
                         .as("prompt %d: greedy obfuscated tokens, Veil vs llama.cpp", p)
                         .containsExactly(reply.results().get(p).tokens());
@@ -141,17 +229,6 @@ class ObfuscatedGgufLlamaCppTest {
                     .as("continuations are not one repeated token")
                     .isGreaterThan(PROMPTS);
         }
-    }
-
-    static int[] greedy(Transformer model, ModelConfig c, int[] prompt, int n) {
-        KvCache cache = new KvCache(c, prompt.length + n);
-        int[] out = new int[n];
-        float[] logits = model.forward(prompt, cache);
-        for (int i = 0; i < n; i++) {
-            out[i] = Sampler.argmax(logits);
-            if (i + 1 < n) logits = model.forward(new int[] {out[i]}, cache);
-        }
-        return out;
     }
 
     static double relativeError(float[] a, float[] reference) {
