@@ -15,24 +15,9 @@ class ObfuscatorFamiliesTest {
 
     @Test
     void qwen3AndQwen3MoeAreRefused() {
-        ModelConfig qwen3 = new ModelConfig(
-                Architecture.QWEN3,
-                300,
-                32,
-                40,
-                2,
-                4,
-                2,
-                12,
-                1e-6,
-                1e6,
-                null,
-                256,
-                true,
-                false,
-                -1,
-                List.of(5),
-                "float32");
+        ModelConfig qwen3 = ModelConfig.of(Architecture.QWEN3, 300, 32, 40, 2, 4, 2, 12)
+                .withNorm(1e-6, 1e6, null)
+                .withTokens(256, true, false, -1, List.of(5));
         ModelConfig moe = new ModelConfig(
                 Architecture.QWEN3_MOE,
                 300,

@@ -259,24 +259,9 @@ class GgufExportTest {
     /** A GGUF from another converter has no veil.* keys: the llama3 parameters are recovered from rope_freqs. */
     @Test
     void thirdPartyLlama3GgufRecoversRopeScalingFromRopeFreqs() throws IOException {
-        ModelConfig c = new ModelConfig(
-                ModelConfig.Architecture.LLAMA,
-                300,
-                256,
-                48,
-                1,
-                2,
-                1,
-                128,
-                1e-5,
-                500000.0,
-                new ModelConfig.RopeScaling(8, 1, 4, 8192),
-                1024,
-                false,
-                false,
-                1,
-                List.of(2),
-                "float32");
+        ModelConfig c = ModelConfig.of(ModelConfig.Architecture.LLAMA, 300, 256, 48, 1, 2, 1, 128)
+                .withNorm(1e-5, 500000.0, new ModelConfig.RopeScaling(8, 1, 4, 8192))
+                .withTokens(1024, false, false, 1, List.of(2));
         Path ours = export(c, DType.F32, null);
         Path foreign = tmp.resolve("foreign.gguf");
         try (GgufFile g = GgufFile.open(ours)) {

@@ -9,24 +9,9 @@ import org.junit.jupiter.api.Test;
 
 class ModelNameTest {
 
-    static final ModelConfig CONFIG = new ModelConfig(
-            ModelConfig.Architecture.QWEN2,
-            300,
-            64,
-            160,
-            3,
-            4,
-            2,
-            16,
-            1e-6,
-            10000,
-            null,
-            256,
-            true,
-            true,
-            -1,
-            List.of(1),
-            "float32");
+    static final ModelConfig CONFIG = ModelConfig.of(ModelConfig.Architecture.QWEN2, 300, 64, 160, 3, 4, 2, 16)
+            .withNorm(1e-6, 10000, null)
+            .withTokens(256, true, true, -1, List.of(1));
 
     @Test
     void everyProductHasAWireNameThatParsesBack() {
