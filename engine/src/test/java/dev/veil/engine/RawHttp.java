@@ -1,5 +1,7 @@
 package dev.veil.engine;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -150,5 +152,42 @@ public final class RawHttp {
         String last = "";
         for (String line; (line = in.readLine()) != null; ) if (line.startsWith("data: ")) last = line;
         return last;
+    }
+
+    /** A step of a test that may throw. */
+    public interface Step {
+        void run() throws Exception;
+    }
+
+    /**
+     * The stalled-connections check every service passes: 80 connections that declare a 1 MiB body on {@code path}
+     * and send only {@code bodyStart}, and 30 that stop in the middle of the head, cost at most 256 MB of resident
+     * memory together, the server closes every one after its request timeout, and {@code wellBehaved} (a normal
+     * request that asserts its own success) is served before, meanwhile and after.
+     */
+    public static void assertStalledConnectionsAreCheapAndClosed(
+            URI server, String path, String bodyStart, String who, Step wellBehaved) throws Exception {
+        List<Socket> stalled = new ArrayList<>();
+        try {
+            wellBehaved.run();
+            long before = residentBytes();
+            stalled.addAll(stalled(
+                    server,
+                    80,
+                    "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: 1048576\r\n\r\n" + bodyStart));
+            stalled.addAll(stalled(server, 30, "POST " + path + " HTTP/1.1\r\nHost: 12"));
+            wellBehaved.run();
+            long extra = residentBytes() - before;
+            System.out.printf("%s: 110 stalled connections, extra RSS %.1f MB%n", who, extra / 1e6);
+            assertThat(extra).as("extra RSS with 110 stalled connections").isLessThanOrEqualTo(256L << 20);
+            for (Socket s : stalled)
+                assertThat(closedByServer(s))
+                        .as("a stalled connection is closed")
+                        .isTrue();
+            wellBehaved.run();
+        } finally {
+            for (Socket s : stalled) s.close();
+        }
     }
 }

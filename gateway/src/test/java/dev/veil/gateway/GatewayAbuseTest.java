@@ -96,28 +96,12 @@ class GatewayAbuseTest {
 
     @Test
     void hundredTenStalledConnectionsCostLittleMemoryAndAreClosedAfterTheTimeout() throws Exception {
-        List<Socket> stalled = new ArrayList<>();
-        try {
-            wellBehavedRequestSucceeds();
-            long before = RawHttp.residentBytes();
-            stalled.addAll(RawHttp.stalled(
-                    gateway,
-                    80,
-                    "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                            + "Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n{\"model\": "));
-            stalled.addAll(RawHttp.stalled(gateway, 30, "POST /v1/chat/completions HTTP/1.1\r\nHost: 12"));
-            wellBehavedRequestSucceeds();
-            long extra = RawHttp.residentBytes() - before;
-            System.out.printf("gateway: 110 stalled connections, extra RSS %.1f MB%n", extra / 1e6);
-            assertThat(extra).as("extra RSS with 110 stalled connections").isLessThanOrEqualTo(256L << 20);
-            for (Socket s : stalled)
-                assertThat(RawHttp.closedByServer(s))
-                        .as("a stalled connection is closed")
-                        .isTrue();
-            wellBehavedRequestSucceeds();
-        } finally {
-            for (Socket s : stalled) s.close();
-        }
+        RawHttp.assertStalledConnectionsAreCheapAndClosed(
+                gateway,
+                "/v1/chat/completions",
+                "{\"model\": ",
+                "gateway",
+                GatewayAbuseTest::wellBehavedRequestSucceeds);
     }
 
     @Test

@@ -11,6 +11,7 @@ import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.DType;
+import dev.veil.model.Fixtures;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import dev.veil.server.InferenceServer;
