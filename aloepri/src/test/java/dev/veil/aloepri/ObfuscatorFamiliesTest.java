@@ -18,25 +18,10 @@ class ObfuscatorFamiliesTest {
         ModelConfig qwen3 = ModelConfig.of(Architecture.QWEN3, 300, 32, 40, 2, 4, 2, 12)
                 .withNorm(1e-6, 1e6, null)
                 .withTokens(256, true, false, -1, List.of(5));
-        ModelConfig moe = new ModelConfig(
-                Architecture.QWEN3_MOE,
-                300,
-                32,
-                40,
-                2,
-                4,
-                2,
-                12,
-                1e-6,
-                1e6,
-                null,
-                256,
-                true,
-                false,
-                -1,
-                List.of(5),
-                "float32",
-                new Moe(4, 2, 20, true, 1, List.of()));
+        ModelConfig moe = ModelConfig.of(
+                        Architecture.QWEN3_MOE, 300, 32, 40, 2, 4, 2, 12, new Moe(4, 2, 20, true, 1, List.of()))
+                .withNorm(1e-6, 1e6, null)
+                .withTokens(256, true, false, -1, List.of(5));
         for (ModelConfig c : List.of(qwen3, moe))
             assertThatThrownBy(() -> new ModelObfuscator(
                             c, AloePriParams.defaults(c.hiddenSize()), List.of(0), KeyStream.fromSeed("f"), DType.F32))

@@ -191,6 +191,21 @@ public record ModelConfig(
             int numHeads,
             int numKvHeads,
             int headDim) {
+        return of(
+                architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, null);
+    }
+
+    /** {@link #of(Architecture, int, int, int, int, int, int, int)} with experts ({@code moe}; null: dense). */
+    public static ModelConfig of(
+            Architecture architecture,
+            int vocabSize,
+            int hiddenSize,
+            int intermediateSize,
+            int numLayers,
+            int numHeads,
+            int numKvHeads,
+            int headDim,
+            Moe moe) {
         return new ModelConfig(
                 architecture,
                 vocabSize,
@@ -208,7 +223,8 @@ public record ModelConfig(
                 false,
                 -1,
                 List.of(),
-                "float32");
+                "float32",
+                moe);
     }
 
     /** This config with other norm epsilon and RoPE settings ({@code ropeScaling} may be null). */

@@ -41,25 +41,18 @@ public final class RandomModels {
 
     /** Qwen3-MoE: 4 experts of width 20, 2 per token, every layer sparse (as llama.cpp's qwen3moe requires), tied. */
     public static ModelConfig qwen3Moe() {
-        return new ModelConfig(
-                Architecture.QWEN3_MOE,
-                280,
-                32,
-                40,
-                2,
-                4,
-                2,
-                12,
-                1e-6,
-                1000000.0,
-                null,
-                256,
-                true,
-                false,
-                -1,
-                List.of(5),
-                "float32",
-                new ModelConfig.Moe(4, 2, 20, true, 1, List.of()));
+        return ModelConfig.of(
+                        Architecture.QWEN3_MOE,
+                        280,
+                        32,
+                        40,
+                        2,
+                        4,
+                        2,
+                        12,
+                        new ModelConfig.Moe(4, 2, 20, true, 1, List.of()))
+                .withNorm(1e-6, 1000000.0, null)
+                .withTokens(256, true, false, -1, List.of(5));
     }
 
     /** Random weights named and shaped as {@code c} requires, stored as {@code dtype}. */

@@ -42,45 +42,15 @@ enum Shapes {
             .withNorm(1e-6, 1000000.0, null)
             .withTokens(256, true, false, 510, List.of(511))),
     /** Qwen3-MoE: 8 experts of width 40, top-2 renormalised, untied, GQA 4/2, head_dim 20 with hidden 64. */
-    QWEN3_MOE_TOP2(new ModelConfig(
-            Architecture.QWEN3_MOE,
-            448,
-            64,
-            144,
-            2,
-            4,
-            2,
-            20,
-            1e-6,
-            1000000.0,
-            null,
-            256,
-            false,
-            false,
-            446,
-            List.of(447),
-            "float32",
-            new Moe(8, 2, 40, true, 1, List.of()))),
+    QWEN3_MOE_TOP2(
+            ModelConfig.of(Architecture.QWEN3_MOE, 448, 64, 144, 2, 4, 2, 20, new Moe(8, 2, 40, true, 1, List.of()))
+                    .withNorm(1e-6, 1000000.0, null)
+                    .withTokens(256, false, false, 446, List.of(447))),
     /** Qwen3-MoE: 16 experts of width 24, top-4, tied, MQA, three layers, theta 10⁴. */
-    QWEN3_MOE_TOP4_MQA(new ModelConfig(
-            Architecture.QWEN3_MOE,
-            384,
-            48,
-            96,
-            3,
-            4,
-            1,
-            16,
-            1e-6,
-            10000.0,
-            null,
-            256,
-            true,
-            false,
-            382,
-            List.of(383),
-            "float32",
-            new Moe(16, 4, 24, true, 1, List.of())));
+    QWEN3_MOE_TOP4_MQA(
+            ModelConfig.of(Architecture.QWEN3_MOE, 384, 48, 96, 3, 4, 1, 16, new Moe(16, 4, 24, true, 1, List.of()))
+                    .withNorm(1e-6, 10000.0, null)
+                    .withTokens(256, true, false, 382, List.of(383)));
 
     final ModelConfig config;
 

@@ -161,25 +161,24 @@ class GgufExportTest {
         for (var moe : List.of(
                 new ModelConfig.Moe(4, 2, 20, false, 1, List.of()),
                 new ModelConfig.Moe(4, 2, 20, true, 1, List.of(0)))) {
-            ModelConfig c = new ModelConfig(
-                    base.architecture(),
-                    base.vocabSize(),
-                    base.hiddenSize(),
-                    base.intermediateSize(),
-                    base.numLayers(),
-                    base.numHeads(),
-                    base.numKvHeads(),
-                    base.headDim(),
-                    base.rmsNormEps(),
-                    base.ropeTheta(),
-                    null,
-                    base.maxPositionEmbeddings(),
-                    base.tieWordEmbeddings(),
-                    false,
-                    base.bosTokenId(),
-                    base.eosTokenIds(),
-                    base.torchDtype(),
-                    moe);
+            ModelConfig c = ModelConfig.of(
+                            base.architecture(),
+                            base.vocabSize(),
+                            base.hiddenSize(),
+                            base.intermediateSize(),
+                            base.numLayers(),
+                            base.numHeads(),
+                            base.numKvHeads(),
+                            base.headDim(),
+                            moe)
+                    .withNorm(base.rmsNormEps(), base.ropeTheta(), null)
+                    .withTokens(
+                            base.maxPositionEmbeddings(),
+                            base.tieWordEmbeddings(),
+                            false,
+                            base.bosTokenId(),
+                            base.eosTokenIds())
+                    .withTorchDtype(base.torchDtype());
             Path hf = RandomModels.writeHf(tmp.resolve("bad" + moe.normTopkProb()), c, DType.F32, 3);
             try (ModelFiles m = ModelFiles.open(hf)) {
                 org.assertj.core.api.Assertions.assertThatThrownBy(
