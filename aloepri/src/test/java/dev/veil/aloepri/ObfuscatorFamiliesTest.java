@@ -18,8 +18,8 @@ class ObfuscatorFamiliesTest {
         ModelConfig qwen3 = ModelConfig.of(Architecture.QWEN3, 300, 32, 40, 2, 4, 2, 12)
                 .withNorm(1e-6, 1e6, null)
                 .withTokens(256, true, false, -1, List.of(5));
-        ModelConfig moe = ModelConfig.of(
-                        Architecture.QWEN3_MOE, 300, 32, 40, 2, 4, 2, 12, new Moe(4, 2, 20, true, 1, List.of()))
+        var experts = new Moe(4, 2, 20, true, 1, List.of());
+        ModelConfig moe = ModelConfig.of(Architecture.QWEN3_MOE, 300, 32, 40, 2, 4, 2, 12, experts)
                 .withNorm(1e-6, 1e6, null)
                 .withTokens(256, true, false, -1, List.of(5));
         for (ModelConfig c : List.of(qwen3, moe))

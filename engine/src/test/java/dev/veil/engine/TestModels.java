@@ -65,7 +65,8 @@ public final class TestModels {
      * (mlp_only_layers [1]) with intermediate 72; untied; head_dim 12 with hidden 40 and 4 heads.
      */
     public static ModelConfig qwen3Moe() {
-        return ModelConfig.of(Architecture.QWEN3_MOE, 300, 40, 72, 3, 4, 2, 12, new Moe(6, 2, 24, true, 1, List.of(1)))
+        var experts = new Moe(6, 2, 24, true, 1, List.of(1));
+        return ModelConfig.of(Architecture.QWEN3_MOE, 300, 40, 72, 3, 4, 2, 12, experts)
                 .withNorm(1e-6, 1000000.0, null)
                 .withTokens(256, false, false, -1, List.of(5));
     }

@@ -41,16 +41,8 @@ public final class RandomModels {
 
     /** Qwen3-MoE: 4 experts of width 20, 2 per token, every layer sparse (as llama.cpp's qwen3moe requires), tied. */
     public static ModelConfig qwen3Moe() {
-        return ModelConfig.of(
-                        Architecture.QWEN3_MOE,
-                        280,
-                        32,
-                        40,
-                        2,
-                        4,
-                        2,
-                        12,
-                        new ModelConfig.Moe(4, 2, 20, true, 1, List.of()))
+        var experts = new ModelConfig.Moe(4, 2, 20, true, 1, List.of());
+        return ModelConfig.of(Architecture.QWEN3_MOE, 280, 32, 40, 2, 4, 2, 12, experts)
                 .withNorm(1e-6, 1000000.0, null)
                 .withTokens(256, true, false, -1, List.of(5));
     }

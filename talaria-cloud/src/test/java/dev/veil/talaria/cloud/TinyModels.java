@@ -44,16 +44,8 @@ public final class TinyModels {
 
     /** Qwen3-MoE shape: 4 experts of width 48, top-2 renormalised, layer 1 dense (mlp_only_layers), tied. */
     public static ModelConfig qwen3Moe() {
-        return ModelConfig.of(
-                        Architecture.QWEN3_MOE,
-                        384,
-                        64,
-                        160,
-                        3,
-                        4,
-                        2,
-                        16,
-                        new ModelConfig.Moe(4, 2, 48, true, 1, List.of(1)))
+        var experts = new ModelConfig.Moe(4, 2, 48, true, 1, List.of(1));
+        return ModelConfig.of(Architecture.QWEN3_MOE, 384, 64, 160, 3, 4, 2, 16, experts)
                 .withNorm(1e-6, 1_000_000.0, null)
                 .withTokens(256, true, false, -1, List.of(383));
     }

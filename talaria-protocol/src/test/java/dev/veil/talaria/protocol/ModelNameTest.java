@@ -29,16 +29,8 @@ class ModelNameTest {
     /** Qwen3-MoE: sparse layers have a router and two products per expert instead of gate_up and down. */
     @Test
     void expertProductsHaveWireNamesAndShapes() {
-        ModelConfig moe = ModelConfig.of(
-                        ModelConfig.Architecture.QWEN3_MOE,
-                        300,
-                        64,
-                        160,
-                        2,
-                        4,
-                        2,
-                        16,
-                        new ModelConfig.Moe(3, 2, 40, true, 1, List.of(1)))
+        var experts = new ModelConfig.Moe(3, 2, 40, true, 1, List.of(1));
+        ModelConfig moe = ModelConfig.of(ModelConfig.Architecture.QWEN3_MOE, 300, 64, 160, 2, 4, 2, 16, experts)
                 .withNorm(1e-6, 10000, null)
                 .withTokens(256, true, false, -1, List.of(1));
         List<ModelName> all = ModelName.all(moe);
