@@ -32,24 +32,9 @@ public final class TinyModels {
             int vocab,
             boolean tied,
             boolean bias) {
-        return new ModelConfig(
-                arch,
-                vocab,
-                d,
-                ffn,
-                layers,
-                heads,
-                kvHeads,
-                headDim,
-                1e-5,
-                10000,
-                null,
-                256,
-                tied,
-                bias,
-                1,
-                List.of(2),
-                "float32");
+        return ModelConfig.of(arch, vocab, d, ffn, layers, heads, kvHeads, headDim)
+                .withNorm(1e-5, 10000, null)
+                .withTokens(256, tied, bias, 1, List.of(2));
     }
 
     public static ModelConfig qwen() {

@@ -11,21 +11,11 @@ public final class BenchTable {
         StringBuilder sb = new StringBuilder();
         sb.append("# Engine benchmark ").append(r.date()).append("\n\n");
         sb.append("- command: `").append(r.commandLine()).append("`\n");
-        sb.append("- CPU: ")
-                .append(r.machine().cpu())
-                .append(", ")
-                .append(r.machine().cores())
-                .append(" cores visible; threads: ")
-                .append(r.threads().stream().map(String::valueOf).collect(Collectors.joining(", ")))
-                .append('\n');
-        sb.append("- JDK: ")
-                .append(r.machine().jdk())
-                .append("; OS: ")
-                .append(r.machine().os())
-                .append('\n');
-        sb.append("- load average at start (1/5/15 min): ")
-                .append(r.machine().loadAverage())
-                .append('\n');
+        sb.append(r.machine()
+                .markdown(
+                        "; threads: "
+                                + r.threads().stream().map(String::valueOf).collect(Collectors.joining(", ")),
+                        true));
         if (r.llamaCpp() != null)
             sb.append("- llama.cpp: ")
                     .append(r.llamaCpp().repo())

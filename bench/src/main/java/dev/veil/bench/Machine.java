@@ -12,6 +12,16 @@ import java.util.Optional;
  */
 public record Machine(String cpu, int cores, String jdk, String os, String loadAverage) {
 
+    /**
+     * The lines every benchmark report starts its list with: CPU and visible cores (then {@code coresNote}, e.g. the
+     * threads used), JDK and OS, and the load average at the start when {@code withLoad}.
+     */
+    public String markdown(String coresNote, boolean withLoad) {
+        String lines = "- CPU: " + cpu + ", " + cores + " cores visible" + coresNote + "\n- JDK: " + jdk + "; OS: " + os
+                + "\n";
+        return withLoad ? lines + "- load average at start (1/5/15 min): " + loadAverage + "\n" : lines;
+    }
+
     public static Machine current() {
         return new Machine(
                 cpuModel().orElse("unknown"),

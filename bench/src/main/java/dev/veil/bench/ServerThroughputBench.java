@@ -53,24 +53,9 @@ public final class ServerThroughputBench {
 
     /** A Llama-shaped random model: hidden 512, 4 layers, 8 heads over 4 KV heads, vocabulary 8192 (about 21M parameters). */
     static ModelConfig benchModel() {
-        return new ModelConfig(
-                ModelConfig.Architecture.LLAMA,
-                8192,
-                512,
-                1408,
-                4,
-                8,
-                4,
-                64,
-                1e-5,
-                10000.0,
-                null,
-                1024,
-                false,
-                false,
-                1,
-                List.of(2),
-                "float32");
+        return ModelConfig.of(ModelConfig.Architecture.LLAMA, 8192, 512, 1408, 4, 8, 4, 64)
+                .withNorm(1e-5, 10000.0, null)
+                .withTokens(1024, false, false, 1, List.of(2));
     }
 
     public static Result run(int[] concurrency, int requests, int promptTokens, int maxTokens) throws Exception {

@@ -53,25 +53,11 @@ class BenchModelTest {
     /** Qwen3-MoE: a decode step reads the k of E experts a token routes to (on average), not all of them. */
     @Test
     void decodeReadsOnlyTheChosenExperts() throws Exception {
-        ModelConfig c = new ModelConfig(
-                ModelConfig.Architecture.QWEN3_MOE,
-                300,
-                32,
-                48,
-                2,
-                4,
-                2,
-                8,
-                1e-6,
-                1e6,
-                null,
-                256,
-                true,
-                false,
-                298,
-                List.of(299),
-                "bfloat16",
-                new ModelConfig.Moe(8, 2, 16, true, 1, List.of()));
+        var moe = new ModelConfig.Moe(8, 2, 16, true, 1, List.of());
+        ModelConfig c = ModelConfig.of(ModelConfig.Architecture.QWEN3_MOE, 300, 32, 48, 2, 4, 2, 8, moe)
+                .withNorm(1e-6, 1e6, null)
+                .withTokens(256, true, false, 298, List.of(299))
+                .withTorchDtype("bfloat16");
         Path dir = tmp.resolve("moe");
         RandomModel.write(dir, c, DType.BF16, 1, RandomModel.Scales.DEFAULT);
         BenchModel m = BenchModel.of(dir);

@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code veil experiment}: studies that measure what the protections cost. */
@@ -38,12 +39,8 @@ final class ExperimentCommand {
             })
     static final class AloePriAccuracy implements Callable<Integer> {
 
-        @Option(
-                names = "--model",
-                required = true,
-                paramLabel = "DIR",
-                description = "plain Hugging Face model directory (with tokenizer.json)")
-        Path model;
+        @Mixin
+        PlainModel plain;
 
         @Option(
                 names = "--out",
@@ -94,10 +91,10 @@ final class ExperimentCommand {
                 docs = Split.HELDOUT.read(VeilCache.dir()); // names `veil data fetch sotu` when missing
             else if (Files.isRegularFile(heldout)) docs = Documents.read(heldout);
             else throw new IOException(heldout + ": no such held-out file");
-            int[] ids = heldOutTokens(docs, Tokenizer.load(model), tokens + 1);
+            int[] ids = heldOutTokens(docs, Tokenizer.load(plain.dir), tokens + 1);
             var settings = new AccuracyExperiment.Settings(Math.min(context, ids.length), calibrationTokens, seed);
             var report = AccuracyExperiment.run(
-                    model, ids, settings, line -> System.out.println("aloepri-accuracy: " + line));
+                    plain.dir, ids, settings, line -> System.out.println("aloepri-accuracy: " + line));
             Path md = AccuracyReport.write(report, out);
             System.out.println("wrote " + md + ", aloepri-accuracy.json and the SVG plots in " + out);
             return 0;
@@ -115,12 +112,8 @@ final class ExperimentCommand {
             })
     static final class AloePriFrontier implements Callable<Integer> {
 
-        @Option(
-                names = "--model",
-                required = true,
-                paramLabel = "DIR",
-                description = "plain Hugging Face model directory (with tokenizer.json)")
-        Path model;
+        @Mixin
+        PlainModel plain;
 
         @Option(
                 names = "--out",
@@ -193,7 +186,7 @@ final class ExperimentCommand {
             }
             if (tokens < 2 || auditTokens < 1)
                 throw new IllegalArgumentException("--tokens must be >= 2 and --audit-tokens >= 1");
-            try (var files = ModelFiles.open(model)) {
+            try (var files = ModelFiles.open(plain.dir)) {
                 var config = files.config();
                 Tokenizer tok = Tokenizer.load(files.tokenizerDir());
                 List<Document> heldout = Split.HELDOUT.read(VeilCache.dir());
@@ -207,10 +200,10 @@ final class ExperimentCommand {
                             .toList();
                 if (settings.isEmpty()) throw new IllegalArgumentException("no setting matches --settings " + only);
                 var result = Frontier.run(
-                        model.toAbsolutePath().normalize().getFileName().toString(),
+                        plain.dir.toAbsolutePath().normalize().getFileName().toString(),
                         config,
                         files.weights(),
-                        SpecialTokens.read(model, config),
+                        SpecialTokens.read(plain.dir, config),
                         settings,
                         audit,
                         accuracy,
@@ -236,5 +229,15 @@ final class ExperimentCommand {
         }
         if (ids.length < 2) throw new IOException("the held-out documents hold fewer than 2 tokens of text");
         return Arrays.copyOf(ids, Math.min(count, ids.length));
+    }
+
+    /** {@code --model}: the plain model both experiments start from. */
+    static final class PlainModel {
+        @Option(
+                names = "--model",
+                required = true,
+                paramLabel = "DIR",
+                description = "plain Hugging Face model directory (with tokenizer.json)")
+        Path dir;
     }
 }

@@ -31,11 +31,8 @@ public final class ServeCommand implements Callable<Integer> {
             description = "model directory (config.json + safetensors) or .gguf file")
     Path model;
 
-    @Option(
-            names = "--host",
-            defaultValue = "127.0.0.1",
-            description = "address to listen on (default: ${DEFAULT-VALUE})")
-    String host;
+    @Mixin
+    ListenHost listen;
 
     @Option(names = "--port", defaultValue = "8000", description = "port (default: ${DEFAULT-VALUE})")
     int port;
@@ -94,7 +91,7 @@ public final class ServeCommand implements Callable<Integer> {
                 ? name
                 : model.toAbsolutePath().normalize().getFileName().toString();
         ServerOptions options = ServerOptions.defaults(served)
-                .withAddress(host, port)
+                .withAddress(listen.host, port)
                 .withLimits(maxRunning, maxWaiting)
                 .withPrefillChunk(prefillChunk)
                 .withBatching(batching)

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -24,11 +25,8 @@ public final class TalariaCloudCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Hugging Face model directory or .gguf file")
     Path model;
 
-    @Option(
-            names = "--host",
-            defaultValue = "127.0.0.1",
-            description = "address to listen on (default: ${DEFAULT-VALUE})")
-    String host;
+    @Mixin
+    ListenHost listen;
 
     @Option(
             names = "--port",
@@ -91,7 +89,8 @@ public final class TalariaCloudCommand implements Callable<Integer> {
         Parallel parallel = threads == null ? Parallel.shared() : new Parallel(threads);
         CloudServer server = CloudServer.start(
                 folded,
-                new CloudServer.Options(host, port, Duration.ofNanos(batchWindowMicros * 1000), maxBatchRows, parallel)
+                new CloudServer.Options(
+                                listen.host, port, Duration.ofNanos(batchWindowMicros * 1000), maxBatchRows, parallel)
                         .withLimits(new CloudServer.Limits(
                                 Duration.ofSeconds(headTimeout),
                                 Duration.ofSeconds(bodyTimeout),

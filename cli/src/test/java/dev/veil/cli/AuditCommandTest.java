@@ -10,6 +10,7 @@ import dev.veil.model.ModelFiles;
 import dev.veil.talaria.client.TalariaOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,21 +47,7 @@ class AuditCommandTest {
                 tmp.resolve("public.txt"),
                 "We the people of the United States, in order to form a more perfect union.");
         Path out = tmp.resolve("report");
-        CliRun r = CliRun.run(
-                "audit",
-                "--mode",
-                "talaria",
-                "--capture",
-                capture.toString(),
-                "--public",
-                text.toString(),
-                "--match-budget",
-                "8",
-                "--match-requests",
-                "1",
-                "--no-progress",
-                "--out",
-                out.toString());
+        CliRun r = auditCapture(capture, text, out, "--match-budget", "8", "--match-requests", "1");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("written: " + out + ".json").contains("written: " + out + ".html");
         JsonNode json = new ObjectMapper().readTree(Path.of(out + ".json").toFile());
@@ -79,20 +66,7 @@ class AuditCommandTest {
 
         // only the attacks asked for, beside those that read nothing; the true-prefix analysis on request
         Path some = tmp.resolve("some");
-        CliRun only = CliRun.run(
-                "audit",
-                "--mode",
-                "talaria",
-                "--capture",
-                capture.toString(),
-                "--public",
-                text.toString(),
-                "--attacks",
-                "nearest",
-                "--true-prefix",
-                "--no-progress",
-                "--out",
-                some.toString());
+        CliRun only = auditCapture(capture, text, some, "--attacks", "nearest", "--true-prefix");
         assertThat(only.exit()).as(only.err()).isZero();
         JsonNode chosen = new ObjectMapper()
                 .readTree(Path.of(some + ".json").toFile())
@@ -116,5 +90,22 @@ class AuditCommandTest {
         CliRun noCapture = CliRun.run(
                 "audit", "--mode", "aloepri", "--capture", tmp.resolve("none").toString());
         assertThat(noCapture.err()).contains("capture.json: missing");
+    }
+
+    /** {@code veil audit --mode talaria} of a saved capture with the attacker's public text, then {@code more}. */
+    private static CliRun auditCapture(Path capture, Path text, Path out, String... more) {
+        List<String> args = new ArrayList<>(List.of(
+                "audit",
+                "--mode",
+                "talaria",
+                "--capture",
+                capture.toString(),
+                "--public",
+                text.toString(),
+                "--no-progress",
+                "--out",
+                out.toString()));
+        args.addAll(List.of(more));
+        return CliRun.run(args.toArray(String[]::new));
     }
 }

@@ -10,7 +10,9 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,16 +88,7 @@ class ObfuscateCommandTest {
         assertThat(noKey.err()).contains("the self-audit needs --obfuscated DIR, --key KEYFILE and --model DIR");
         CliRun talaria = CliRun.run("audit", "--mode", "talaria", "--obfuscated", plain.toString(), "--key", "k");
         assertThat(talaria.err()).contains("use --mode aloepri");
-        CliRun threshold = CliRun.run(
-                "obfuscate",
-                "--model",
-                plain.toString(),
-                "--out",
-                tmp.resolve("o").toString(),
-                "--key",
-                tmp.resolve("k").toString(),
-                "--split",
-                "0");
+        CliRun threshold = obfuscate(plain, "o", "--split", "0");
         assertThat(threshold.exit()).isEqualTo(1);
         assertThat(threshold.err()).contains("split (FFN units per plain unit) must be 1..16");
     }
@@ -103,51 +96,31 @@ class ObfuscateCommandTest {
     @Test
     void badParametersAndExistingOutputFailWithOneLine() throws Exception {
         Path plain = TinyModels.write(tmp.resolve("plain"), TinyModels.llama(), "cli2");
-        CliRun odd = CliRun.run(
-                "obfuscate",
-                "--model",
-                plain.toString(),
-                "--out",
-                tmp.resolve("o").toString(),
-                "--key",
-                tmp.resolve("k").toString(),
-                "--h",
-                "7");
+        CliRun odd = obfuscate(plain, "o", "--h", "7");
         assertThat(odd.exit()).isEqualTo(1);
         assertThat(odd.err().strip()).isEqualTo("veil: h (the hidden expansion) must be even and >= 0 (got 7)");
-        CliRun lambda = CliRun.run(
-                "obfuscate",
-                "--model",
-                plain.toString(),
-                "--out",
-                tmp.resolve("o").toString(),
-                "--key",
-                tmp.resolve("k").toString(),
-                "--lambda",
-                "0");
+        CliRun lambda = obfuscate(plain, "o", "--lambda", "0");
         assertThat(lambda.err()).contains("lambda must be > 0");
         Files.createDirectories(tmp.resolve("taken"));
-        CliRun taken = CliRun.run(
-                "obfuscate",
-                "--model",
-                plain.toString(),
-                "--out",
-                tmp.resolve("taken").toString(),
-                "--key",
-                tmp.resolve("k").toString());
+        CliRun taken = obfuscate(plain, "taken");
         assertThat(taken.err()).contains("output directory already exists");
-        CliRun env = CliRun.run(
-                "obfuscate",
-                "--model",
-                plain.toString(),
-                "--out",
-                tmp.resolve("o").toString(),
-                "--key",
-                tmp.resolve("k").toString(),
-                "--passphrase-env",
-                "VEIL_SURELY_UNSET_VARIABLE");
+        CliRun env = obfuscate(plain, "o", "--passphrase-env", "VEIL_SURELY_UNSET_VARIABLE");
         assertThat(env.err()).contains("VEIL_SURELY_UNSET_VARIABLE (--passphrase-env) is not set");
         assertThat(tmp.resolve("o")).doesNotExist();
         assertThat(tmp.resolve("k")).doesNotExist();
+    }
+
+    /** {@code veil obfuscate --model plain --out tmp/out --key tmp/k}, then {@code more}. */
+    private CliRun obfuscate(Path plain, String out, String... more) {
+        List<String> args = new ArrayList<>(List.of(
+                "obfuscate",
+                "--model",
+                plain.toString(),
+                "--out",
+                tmp.resolve(out).toString(),
+                "--key",
+                tmp.resolve("k").toString()));
+        args.addAll(List.of(more));
+        return CliRun.run(args.toArray(String[]::new));
     }
 }

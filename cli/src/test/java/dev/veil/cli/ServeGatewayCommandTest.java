@@ -40,47 +40,17 @@ class ServeGatewayCommandTest {
 
     /** A random Qwen2-shaped model with the Qwen3 tokenizer and its chat template. */
     static Path model(Path dir) throws Exception {
-        ModelConfig c = new ModelConfig(
-                ModelConfig.Architecture.QWEN2,
-                151_669,
-                64,
-                128,
-                2,
-                4,
-                2,
-                16,
-                1e-6,
-                1_000_000.0,
-                null,
-                512,
-                true,
-                true,
-                -1,
-                List.of(151645, 151643),
-                "float32");
+        ModelConfig c = ModelConfig.of(ModelConfig.Architecture.QWEN2, 151_669, 64, 128, 2, 4, 2, 16)
+                .withNorm(1e-6, 1_000_000.0, null)
+                .withTokens(512, true, true, -1, List.of(151645, 151643));
         return withTokenizer(TinyModels.write(dir, c, "cli-serve"), "qwen3");
     }
 
     /** A random Llama-shaped model with the Llama 2 tokenizer, which has no chat template (32,000 ids: quick to obfuscate). */
     static Path llamaModel(Path dir) throws Exception {
-        ModelConfig c = new ModelConfig(
-                ModelConfig.Architecture.LLAMA,
-                32_000,
-                64,
-                128,
-                2,
-                4,
-                2,
-                16,
-                1e-5,
-                10_000.0,
-                null,
-                512,
-                false,
-                false,
-                1,
-                List.of(2),
-                "float32");
+        ModelConfig c = ModelConfig.of(ModelConfig.Architecture.LLAMA, 32_000, 64, 128, 2, 4, 2, 16)
+                .withNorm(1e-5, 10_000.0, null)
+                .withTokens(512, false, false, 1, List.of(2));
         return withTokenizer(TinyModels.write(dir, c, "cli-demo"), "llama2");
     }
 

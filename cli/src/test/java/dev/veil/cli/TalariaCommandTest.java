@@ -36,24 +36,9 @@ import picocli.CommandLine;
 class TalariaCommandTest {
 
     /** Qwen2 shape over a 258-token byte-level vocabulary (256 bytes + 2 specials), so every id decodes. */
-    static final ModelConfig CONFIG = new ModelConfig(
-            ModelConfig.Architecture.QWEN2,
-            258,
-            64,
-            160,
-            2,
-            4,
-            2,
-            16,
-            1e-6,
-            1_000_000.0,
-            null,
-            256,
-            true,
-            true,
-            -1,
-            List.of(257),
-            "float32");
+    static final ModelConfig CONFIG = ModelConfig.of(ModelConfig.Architecture.QWEN2, 258, 64, 160, 2, 4, 2, 16)
+            .withNorm(1e-6, 1_000_000.0, null)
+            .withTokens(256, true, true, -1, List.of(257));
 
     record Result(int exit, String out, String err) {}
 

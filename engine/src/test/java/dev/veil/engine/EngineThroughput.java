@@ -89,81 +89,21 @@ public final class EngineThroughput {
     private static ModelConfig shape(String name) {
         return switch (name) {
             case "small" ->
-                new ModelConfig(
-                        Architecture.LLAMA,
-                        32000,
-                        512,
-                        1408,
-                        8,
-                        8,
-                        4,
-                        64,
-                        1e-6,
-                        10000.0,
-                        null,
-                        4096,
-                        false,
-                        false,
-                        1,
-                        List.of(2),
-                        "float32");
+                ModelConfig.of(Architecture.LLAMA, 32000, 512, 1408, 8, 8, 4, 64)
+                        .withNorm(1e-6, 10000.0, null)
+                        .withTokens(4096, false, false, 1, List.of(2));
             case "250m" ->
-                new ModelConfig(
-                        Architecture.LLAMA,
-                        32000,
-                        1024,
-                        2816,
-                        16,
-                        16,
-                        4,
-                        64,
-                        1e-5,
-                        10000.0,
-                        null,
-                        4096,
-                        false,
-                        false,
-                        1,
-                        List.of(2),
-                        "float32");
+                ModelConfig.of(Architecture.LLAMA, 32000, 1024, 2816, 16, 16, 4, 64)
+                        .withNorm(1e-5, 10000.0, null)
+                        .withTokens(4096, false, false, 1, List.of(2));
             case "1b" ->
-                new ModelConfig(
-                        Architecture.LLAMA,
-                        32000,
-                        2048,
-                        5632,
-                        22,
-                        32,
-                        4,
-                        64,
-                        1e-5,
-                        10000.0,
-                        null,
-                        4096,
-                        false,
-                        false,
-                        1,
-                        List.of(2),
-                        "float32"); // TinyLlama-1.1B
+                ModelConfig.of(Architecture.LLAMA, 32000, 2048, 5632, 22, 32, 4, 64)
+                        .withNorm(1e-5, 10000.0, null)
+                        .withTokens(4096, false, false, 1, List.of(2)); // TinyLlama-1.1B
             case "0.5b" ->
-                new ModelConfig(
-                        Architecture.QWEN2,
-                        151936,
-                        896,
-                        4864,
-                        24,
-                        14,
-                        2,
-                        64,
-                        1e-6,
-                        1000000.0,
-                        null,
-                        4096,
-                        true,
-                        true,
-                        -1,
-                        List.of(151643),
-                        "float32"); // Qwen2-0.5B
+                ModelConfig.of(Architecture.QWEN2, 151936, 896, 4864, 24, 14, 2, 64)
+                        .withNorm(1e-6, 1000000.0, null)
+                        .withTokens(4096, true, true, -1, List.of(151643)); // Qwen2-0.5B
             default -> throw new IllegalArgumentException("no model file and no shape named " + name);
         };
     }

@@ -148,22 +148,6 @@ public final class RawHttp {
     /** The abuse suite's bound on what 110 stalled connections may cost a server: 256 MB of RSS. */
     public static final long STALLED_RSS_LIMIT = 256L << 20;
 
-    /**
-     * The abuse suite's check on {@code stalled} connections opened when this process's RSS was {@code before} (and a
-     * well-behaved call served since): at most {@link #STALLED_RSS_LIMIT} more is resident, and the server closes every
-     * one of them (its timeouts). Prints the figure for the report, named by {@code server}.
-     */
-    public static void assertStalledCostLittleAndAreClosed(String server, long before, List<Socket> stalled)
-            throws IOException {
-        long extra = residentBytes() - before;
-        System.out.printf("%s: %d stalled connections, extra RSS %.1f MB%n", server, stalled.size(), extra / 1e6);
-        assertThat(extra)
-                .as("extra RSS with " + stalled.size() + " stalled connections")
-                .isLessThanOrEqualTo(STALLED_RSS_LIMIT);
-        for (Socket s : stalled)
-            assertThat(closedByServer(s)).as("a stalled connection is closed").isTrue();
-    }
-
     /** This process's resident set (VmRSS in /proc/self/status), in bytes: what a server in it costs the machine. */
     public static long residentBytes() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status")))
@@ -188,5 +172,61 @@ public final class RawHttp {
         String last = "";
         for (String line; (line = in.readLine()) != null; ) if (line.startsWith("data: ")) last = line;
         return last;
+    }
+
+    /** A step of a test that may throw. */
+    public interface Step {
+        void run() throws Exception;
+    }
+
+    /** Opens a group of stalled connections. */
+    public interface Opener {
+        List<Socket> open() throws IOException;
+    }
+
+    /**
+     * The stalled-connections check every service passes, for a JSON POST route: 80 connections that declare a 1 MiB
+     * body on {@code path} and send only {@code bodyStart}, and 30 that stop in the middle of the head.
+     */
+    public static void assertStalledConnectionsAreCheapAndClosed(
+            URI server, String path, String bodyStart, String who, Step wellBehaved) throws Exception {
+        assertStalledConnectionsAreCheapAndClosed(
+                who,
+                wellBehaved,
+                () -> stalled(
+                        server,
+                        80,
+                        "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                + "Content-Length: 1048576\r\n\r\n" + bodyStart),
+                () -> stalled(server, 30, "POST " + path + " HTTP/1.1\r\nHost: 12"));
+    }
+
+    /**
+     * The abuse suite's check on a server: the connections {@code groups} open (110 of them) cost at most
+     * {@link #STALLED_RSS_LIMIT} of resident memory together, the server closes every one after its request timeout,
+     * and {@code wellBehaved} (a normal request that asserts its own success) is served before, meanwhile and after.
+     * Prints the figure for the report, named by {@code who}.
+     */
+    public static void assertStalledConnectionsAreCheapAndClosed(String who, Step wellBehaved, Opener... groups)
+            throws Exception {
+        List<Socket> stalled = new ArrayList<>();
+        try {
+            wellBehaved.run();
+            long before = residentBytes();
+            for (Opener g : groups) stalled.addAll(g.open());
+            wellBehaved.run();
+            long extra = residentBytes() - before;
+            System.out.printf("%s: %d stalled connections, extra RSS %.1f MB%n", who, stalled.size(), extra / 1e6);
+            assertThat(extra)
+                    .as("extra RSS with " + stalled.size() + " stalled connections")
+                    .isLessThanOrEqualTo(STALLED_RSS_LIMIT);
+            for (Socket s : stalled)
+                assertThat(closedByServer(s))
+                        .as("a stalled connection is closed")
+                        .isTrue();
+            wellBehaved.run();
+        } finally {
+            for (Socket s : stalled) s.close();
+        }
     }
 }

@@ -27,112 +27,37 @@ public final class TestModels {
 
     /** Llama: GQA (4 heads over 2 kv heads), untied lm_head, llama3 rope scaling with all three frequency bands. */
     public static ModelConfig llama() {
-        return new ModelConfig(
-                Architecture.LLAMA,
-                300,
-                64,
-                176,
-                2,
-                4,
-                2,
-                16,
-                1e-5,
-                10000.0,
-                new RopeScaling(8.0, 1.0, 4.0, 64),
-                256,
-                false,
-                false,
-                1,
-                List.of(2),
-                "float32");
+        return ModelConfig.of(Architecture.LLAMA, 300, 64, 176, 2, 4, 2, 16)
+                .withNorm(1e-5, 10000.0, new RopeScaling(8.0, 1.0, 4.0, 64))
+                .withTokens(256, false, false, 1, List.of(2));
     }
 
     /** Qwen2: q/k/v bias, tied embeddings, GQA (6 heads over 2), hidden and intermediate with vector tails. */
     public static ModelConfig qwen2() {
-        return new ModelConfig(
-                Architecture.QWEN2,
-                320,
-                48,
-                136,
-                2,
-                6,
-                2,
-                8,
-                1e-6,
-                1000000.0,
-                null,
-                256,
-                true,
-                true,
-                -1,
-                List.of(5, 7),
-                "float32");
+        return ModelConfig.of(Architecture.QWEN2, 320, 48, 136, 2, 6, 2, 8)
+                .withNorm(1e-6, 1000000.0, null)
+                .withTokens(256, true, true, -1, List.of(5, 7));
     }
 
     /** head_dim 20 with hidden 40 and 4 heads (heads × head_dim = 80 ≠ hidden), Llama with attention bias. */
     public static ModelConfig oddHeadDim() {
-        return new ModelConfig(
-                Architecture.LLAMA,
-                200,
-                40,
-                72,
-                2,
-                4,
-                2,
-                20,
-                1e-5,
-                10000.0,
-                null,
-                128,
-                false,
-                true,
-                1,
-                List.of(2),
-                "float32");
+        return ModelConfig.of(Architecture.LLAMA, 200, 40, 72, 2, 4, 2, 20)
+                .withNorm(1e-5, 10000.0, null)
+                .withTokens(128, false, true, 1, List.of(2));
     }
 
     /** Multi-head attention (as many kv heads as heads), three layers. */
     public static ModelConfig mha() {
-        return new ModelConfig(
-                Architecture.LLAMA,
-                256,
-                64,
-                128,
-                3,
-                4,
-                4,
-                16,
-                1e-6,
-                10000.0,
-                null,
-                128,
-                false,
-                false,
-                1,
-                List.of(2),
-                "float32");
+        return ModelConfig.of(Architecture.LLAMA, 256, 64, 128, 3, 4, 4, 16)
+                .withNorm(1e-6, 10000.0, null)
+                .withTokens(128, false, false, 1, List.of(2));
     }
 
     /** Qwen3: q_norm/k_norm, no bias, tied embeddings, GQA 6/2, explicit head_dim 16 (6 × 16 = 96 ≠ hidden 48). */
     public static ModelConfig qwen3() {
-        return new ModelConfig(
-                Architecture.QWEN3,
-                320,
-                48,
-                136,
-                2,
-                6,
-                2,
-                16,
-                1e-6,
-                1000000.0,
-                null,
-                256,
-                true,
-                false,
-                -1,
-                List.of(5),
-                "float32");
+        return ModelConfig.of(Architecture.QWEN3, 320, 48, 136, 2, 6, 2, 16)
+                .withNorm(1e-6, 1000000.0, null)
+                .withTokens(256, true, false, -1, List.of(5));
     }
 
     /**
@@ -140,25 +65,10 @@ public final class TestModels {
      * (mlp_only_layers [1]) with intermediate 72; untied; head_dim 12 with hidden 40 and 4 heads.
      */
     public static ModelConfig qwen3Moe() {
-        return new ModelConfig(
-                Architecture.QWEN3_MOE,
-                300,
-                40,
-                72,
-                3,
-                4,
-                2,
-                12,
-                1e-6,
-                1000000.0,
-                null,
-                256,
-                false,
-                false,
-                -1,
-                List.of(5),
-                "float32",
-                new Moe(6, 2, 24, true, 1, List.of(1)));
+        var experts = new Moe(6, 2, 24, true, 1, List.of(1));
+        return ModelConfig.of(Architecture.QWEN3_MOE, 300, 40, 72, 3, 4, 2, 12, experts)
+                .withNorm(1e-6, 1000000.0, null)
+                .withTokens(256, false, false, -1, List.of(5));
     }
 
     /** All the configs above, by name. */

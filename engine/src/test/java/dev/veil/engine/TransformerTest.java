@@ -154,24 +154,23 @@ class TransformerTest {
     void groupedQueryAttentionEqualsRepeatedKvHeads() {
         ModelConfig gqa = TestModels.qwen2();
         Weights w = TestModels.random(gqa, DType.F32, 46);
-        ModelConfig mha = new ModelConfig(
-                gqa.architecture(),
-                gqa.vocabSize(),
-                gqa.hiddenSize(),
-                gqa.intermediateSize(),
-                gqa.numLayers(),
-                gqa.numHeads(),
-                gqa.numHeads(),
-                gqa.headDim(),
-                gqa.rmsNormEps(),
-                gqa.ropeTheta(),
-                gqa.ropeScaling(),
-                gqa.maxPositionEmbeddings(),
-                gqa.tieWordEmbeddings(),
-                gqa.attentionBias(),
-                gqa.bosTokenId(),
-                gqa.eosTokenIds(),
-                gqa.torchDtype());
+        ModelConfig mha = ModelConfig.of(
+                        gqa.architecture(),
+                        gqa.vocabSize(),
+                        gqa.hiddenSize(),
+                        gqa.intermediateSize(),
+                        gqa.numLayers(),
+                        gqa.numHeads(),
+                        gqa.numHeads(),
+                        gqa.headDim())
+                .withNorm(gqa.rmsNormEps(), gqa.ropeTheta(), gqa.ropeScaling())
+                .withTokens(
+                        gqa.maxPositionEmbeddings(),
+                        gqa.tieWordEmbeddings(),
+                        gqa.attentionBias(),
+                        gqa.bosTokenId(),
+                        gqa.eosTokenIds())
+                .withTorchDtype(gqa.torchDtype());
         Map<String, Tensor> repeated = new LinkedHashMap<>();
         for (String name : w.names()) {
             Tensor t = w.get(name);

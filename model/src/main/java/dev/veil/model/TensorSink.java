@@ -1,6 +1,8 @@
 package dev.veil.model;
 
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A writer that takes tensors one at a time in a layout fixed up front, so that a model of any size streams to
@@ -13,4 +15,18 @@ public interface TensorSink extends AutoCloseable {
 
     @Override
     void close() throws IOException;
+
+    /**
+     * The checks every sink makes before it writes {@code tensor} to {@code path}: not closed, not more tensors than
+     * announced in {@code specs}, and the one announced {@code next}.
+     */
+    static void checkNext(Path path, boolean closed, List<TensorSpec> specs, int next, Tensor tensor) {
+        if (closed) throw new IllegalStateException(path + ": writer is closed");
+        if (next >= specs.size())
+            throw new IllegalArgumentException(
+                    path + ": tensor " + tensor + " is more than the " + specs.size() + " announced");
+        TensorSpec expected = specs.get(next);
+        if (!expected.matches(tensor))
+            throw new IllegalArgumentException(path + ": expected tensor " + expected + " next, got " + tensor);
+    }
 }

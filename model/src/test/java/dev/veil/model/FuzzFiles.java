@@ -9,6 +9,25 @@ import java.nio.file.Path;
 public final class FuzzFiles {
     private FuzzFiles() {}
 
+    /** Opens a file the way a reader does. */
+    public interface Opener<T> {
+        T open(Path file) throws IOException;
+    }
+
+    /**
+     * Writes {@code data} to {@code file} and opens it: the reader, or null when it refused the bytes with the one
+     * failure a reader may give, an IOException whose message starts with the file's path.
+     */
+    public static <T> T openOrRefused(Path file, byte[] data, Opener<T> opener) throws IOException {
+        Files.write(file, data);
+        try {
+            return opener.open(file);
+        } catch (IOException e) {
+            if (!e.getMessage().startsWith(file + ": ")) throw new AssertionError("message without the path", e);
+            return null;
+        }
+    }
+
     public static Path temp(String prefix, String suffix) {
         try {
             Path p = Files.createTempFile(prefix, suffix);

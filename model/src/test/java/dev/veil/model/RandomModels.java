@@ -20,91 +20,31 @@ public final class RandomModels {
 
     /** Llama: GQA (4 heads, 2 kv), untied, llama3 rope scaling. */
     public static ModelConfig llama() {
-        return new ModelConfig(
-                Architecture.LLAMA,
-                300,
-                32,
-                48,
-                2,
-                4,
-                2,
-                8,
-                1e-5,
-                500000.0,
-                new RopeScaling(8.0, 1.0, 4.0, 64),
-                128,
-                false,
-                false,
-                1,
-                List.of(2),
-                "float32");
+        return ModelConfig.of(Architecture.LLAMA, 300, 32, 48, 2, 4, 2, 8)
+                .withNorm(1e-5, 500000.0, new RopeScaling(8.0, 1.0, 4.0, 64))
+                .withTokens(128, false, false, 1, List.of(2));
     }
 
     /** Qwen2: q/k/v bias, tied embeddings, head_dim 12 != hidden/heads = 8 (as AloePri's widened models have). */
     public static ModelConfig qwen2() {
-        return new ModelConfig(
-                Architecture.QWEN2,
-                280,
-                32,
-                40,
-                2,
-                4,
-                2,
-                12,
-                1e-6,
-                1000000.0,
-                null,
-                256,
-                true,
-                true,
-                -1,
-                List.of(5, 7),
-                "float32");
+        return ModelConfig.of(Architecture.QWEN2, 280, 32, 40, 2, 4, 2, 12)
+                .withNorm(1e-6, 1000000.0, null)
+                .withTokens(256, true, true, -1, List.of(5, 7));
     }
 
     /** Qwen3: q_norm/k_norm, no bias, untied, head_dim 12 with hidden 32 and 4 heads. */
     public static ModelConfig qwen3() {
-        return new ModelConfig(
-                Architecture.QWEN3,
-                280,
-                32,
-                40,
-                2,
-                4,
-                2,
-                12,
-                1e-6,
-                1000000.0,
-                null,
-                256,
-                false,
-                false,
-                -1,
-                List.of(5),
-                "float32");
+        return ModelConfig.of(Architecture.QWEN3, 280, 32, 40, 2, 4, 2, 12)
+                .withNorm(1e-6, 1000000.0, null)
+                .withTokens(256, false, false, -1, List.of(5));
     }
 
     /** Qwen3-MoE: 4 experts of width 20, 2 per token, every layer sparse (as llama.cpp's qwen3moe requires), tied. */
     public static ModelConfig qwen3Moe() {
-        return new ModelConfig(
-                Architecture.QWEN3_MOE,
-                280,
-                32,
-                40,
-                2,
-                4,
-                2,
-                12,
-                1e-6,
-                1000000.0,
-                null,
-                256,
-                true,
-                false,
-                -1,
-                List.of(5),
-                "float32",
-                new ModelConfig.Moe(4, 2, 20, true, 1, List.of()));
+        var experts = new ModelConfig.Moe(4, 2, 20, true, 1, List.of());
+        return ModelConfig.of(Architecture.QWEN3_MOE, 280, 32, 40, 2, 4, 2, 12, experts)
+                .withNorm(1e-6, 1000000.0, null)
+                .withTokens(256, true, false, -1, List.of(5));
     }
 
     /** Random weights named and shaped as {@code c} requires, stored as {@code dtype}. */

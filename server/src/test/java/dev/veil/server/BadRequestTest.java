@@ -3,11 +3,9 @@ package dev.veil.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.veil.engine.TestModels;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,7 +20,7 @@ class BadRequestTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = TestServers.start(TestServers.model(TestModels.llama(), 5), List.of(2), TestServers.options("tiny"));
+        server = TestServers.tinyLlama();
         completions = server.uri().resolve("/v1/completions");
     }
 

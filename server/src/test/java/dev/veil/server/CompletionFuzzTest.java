@@ -2,9 +2,7 @@ package dev.veil.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.veil.engine.TestModels;
 import java.net.URI;
-import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -24,7 +22,7 @@ class CompletionFuzzTest {
 
     @BeforeContainer
     static void start() throws Exception {
-        server = TestServers.start(TestServers.model(TestModels.llama(), 5), List.of(2), TestServers.options("tiny"));
+        server = TestServers.tinyLlama();
         completions = server.uri().resolve("/v1/completions");
     }
 

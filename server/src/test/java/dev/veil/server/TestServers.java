@@ -37,6 +37,11 @@ public final class TestServers {
         return ServerOptions.defaults(name).withAddress("127.0.0.1", 0).withKeepAlive(Duration.ofMillis(200));
     }
 
+    /** The request-validation tests' server: the engine's random Llama (vocabulary 300, context 256), eos id 2. */
+    static InferenceServer tinyLlama() throws IOException {
+        return start(model(TestModels.llama(), 5), List.of(2), options("tiny"));
+    }
+
     public static InferenceServer start(Transformer model, List<Integer> eosIds, ServerOptions options)
             throws IOException {
         return InferenceServer.start(model, eosIds, options);

@@ -1,14 +1,11 @@
 package dev.veil.tokenizer;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.model.Fixtures;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +29,7 @@ class AddedTokenFlagsTest {
                         token("[SW]", false, false, true, false, false),
                         token("café", false, false, false, true, false),
                         token("[BOTH]", true, true, false, false, true)));
-        assertSameAsHuggingFace(
+        HuggingFaceReference.assertSameIds(
                 file,
                 List.of(
                         "a  [LS] b",
@@ -59,23 +56,7 @@ class AddedTokenFlagsTest {
                 dir,
                 32000,
                 List.of(token("zzq", false, false, false, true, false), token("<x>", false, true, false, false, true)));
-        assertSameAsHuggingFace(file, List.of("a zzq b", "zzq", "azzq", "zzq zzq", "<x>   y", "a<x>"));
-    }
-
-    private static void assertSameAsHuggingFace(Path file, List<String> texts) throws IOException {
-        Tokenizer veil = Tokenizer.load(file);
-        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.builder()
-                .optTokenizerPath(file)
-                .optAddSpecialTokens(false)
-                .optTruncation(false)
-                .build()) {
-            for (String text : texts) {
-                int[] expected = Arrays.stream(hf.encode(text).getIds())
-                        .mapToInt(Math::toIntExact)
-                        .toArray();
-                assertThat(veil.encode(text)).as(text).containsExactly(expected);
-            }
-        }
+        HuggingFaceReference.assertSameIds(file, List.of("a zzq b", "zzq", "azzq", "zzq zzq", "<x>   y", "a<x>"));
     }
 
     private static Path withAddedTokens(Path modelDir, Path dir, int firstId, List<ObjectNode> tokens)

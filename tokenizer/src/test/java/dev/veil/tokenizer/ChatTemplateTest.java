@@ -3,6 +3,7 @@ package dev.veil.tokenizer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.veil.model.Fixtures;
 import dev.veil.tokenizer.ChatTemplate.Message;
 import java.io.IOException;
 import java.nio.file.Files;

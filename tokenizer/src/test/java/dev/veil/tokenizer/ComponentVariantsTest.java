@@ -1,14 +1,11 @@
 package dev.veil.tokenizer;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.model.Fixtures;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,18 +34,6 @@ class ComponentVariantsTest {
 
         List<String> texts = new ArrayList<>(TrickyTexts.ALL);
         texts.addAll(Fixtures.sotuChunks(120, 1500));
-        Tokenizer veil = Tokenizer.load(file);
-        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.builder()
-                .optTokenizerPath(file)
-                .optAddSpecialTokens(false)
-                .optTruncation(false)
-                .build()) {
-            for (String text : texts) {
-                int[] expected = Arrays.stream(hf.encode(text).getIds())
-                        .mapToInt(Math::toIntExact)
-                        .toArray();
-                assertThat(veil.encode(text)).as(text).containsExactly(expected);
-            }
-        }
+        HuggingFaceReference.assertSameIds(file, texts);
     }
 }

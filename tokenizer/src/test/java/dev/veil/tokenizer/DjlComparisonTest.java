@@ -3,6 +3,7 @@ package dev.veil.tokenizer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.veil.model.Fixtures;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.text.Normalizer;

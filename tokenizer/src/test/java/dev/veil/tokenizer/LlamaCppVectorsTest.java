@@ -2,6 +2,7 @@ package dev.veil.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veil.model.Fixtures;
 import dev.veil.model.gguf.GgufFile;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,7 +26,7 @@ class LlamaCppVectorsTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama-spm", "llama-bpe", "qwen2", "gpt-2"})
     void idsMatchLlamaCpp(String vocab) throws IOException {
-        Path gguf = Fixtures.llamaCppVocab(vocab);
+        Path gguf = Fixtures.vocabGguf(vocab);
         Tokenizer tokenizer;
         try (GgufFile file = GgufFile.open(gguf)) {
             tokenizer = Tokenizer.fromGguf(file.metadata());

@@ -2,6 +2,7 @@ package dev.veil.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veil.model.Fixtures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -2,6 +2,7 @@ package dev.veil.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veil.model.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,6 +92,6 @@ class TokenizerApiTest {
     }
 
     private static Tokenizer gguf(String name) throws IOException {
-        return Tokenizer.load(Fixtures.llamaCppVocab(name));
+        return Tokenizer.load(Fixtures.vocabGguf(name));
     }
 }

@@ -1,6 +1,7 @@
 package dev.veil.train;
 
 import dev.veil.model.ModelConfig;
+import dev.veil.model.chart.SvgChart;
 import dev.veil.train.io.AtomicFiles;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -27,14 +28,14 @@ public final class ModelCard {
             ModelReport r,
             TrainingLog log)
             throws IOException {
-        String svg = SvgPlot.lines(
+        String svg = SvgChart.figure(
                 name + ": cross-entropy (nats/token)",
                 "step",
                 "loss",
                 List.of(
-                        new SvgPlot.Series(
+                        SvgChart.Series.of(
                                 "train (mean of " + TrainingLog.EVERY + " steps)", "#1f77b4", log.trainCurve()),
-                        new SvgPlot.Series(
+                        SvgChart.Series.of(
                                 "held-out (first " + cfg.training().evalTokens() + " tokens)",
                                 "#ff7f0e",
                                 log.evalCurve())));

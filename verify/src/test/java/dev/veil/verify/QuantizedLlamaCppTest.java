@@ -50,43 +50,13 @@ class QuantizedLlamaCppTest {
     static final int PROMPTS = 12, CONTINUATION = 32;
 
     /** Rows of whole 256-blocks: Q4_K (hidden 256) and Q6_K (attn_v, ffn_down of the use_more_bits layers, output). */
-    static final ModelConfig K_LLAMA = new ModelConfig(
-            Architecture.LLAMA,
-            384,
-            256,
-            512,
-            2,
-            4,
-            2,
-            64,
-            1e-5,
-            10000.0,
-            null,
-            256,
-            false,
-            false,
-            382,
-            List.of(383),
-            "float32");
+    static final ModelConfig K_LLAMA = ModelConfig.of(Architecture.LLAMA, 384, 256, 512, 2, 4, 2, 64)
+            .withNorm(1e-5, 10000.0, null)
+            .withTokens(256, false, false, 382, List.of(383));
 
-    static final ModelConfig K_QWEN2_TIED = new ModelConfig(
-            Architecture.QWEN2,
-            320,
-            256,
-            768,
-            2,
-            4,
-            1,
-            64,
-            1e-6,
-            1000000.0,
-            null,
-            256,
-            true,
-            true,
-            318,
-            List.of(319),
-            "float32");
+    static final ModelConfig K_QWEN2_TIED = ModelConfig.of(Architecture.QWEN2, 320, 256, 768, 2, 4, 1, 64)
+            .withNorm(1e-6, 1000000.0, null)
+            .withTokens(256, true, true, 318, List.of(319));
 
     @TempDir
     static Path tmp;

@@ -18,159 +18,39 @@ import java.util.stream.Stream;
  */
 enum Shapes {
     /** GQA 6/2, untied, llama3 scaling with original_max_position 64 so all three frequency bands occur. */
-    LLAMA_GQA_LLAMA3(new ModelConfig(
-            Architecture.LLAMA,
-            512,
-            96,
-            200,
-            2,
-            6,
-            2,
-            16,
-            1e-5,
-            10000.0,
-            new RopeScaling(8.0, 1.0, 4.0, 64),
-            256,
-            false,
-            false,
-            510,
-            List.of(511),
-            "float32")),
+    LLAMA_GQA_LLAMA3(ModelConfig.of(Architecture.LLAMA, 512, 96, 200, 2, 6, 2, 16)
+            .withNorm(1e-5, 10000.0, new RopeScaling(8.0, 1.0, 4.0, 64))
+            .withTokens(256, false, false, 510, List.of(511))),
     /** Multi-head attention, untied, three layers: the plain Llama that every engine runs. */
-    LLAMA_MHA(new ModelConfig(
-            Architecture.LLAMA,
-            384,
-            64,
-            176,
-            3,
-            4,
-            4,
-            16,
-            1e-6,
-            10000.0,
-            null,
-            256,
-            false,
-            false,
-            382,
-            List.of(383),
-            "float32")),
+    LLAMA_MHA(ModelConfig.of(Architecture.LLAMA, 384, 64, 176, 3, 4, 4, 16)
+            .withNorm(1e-6, 10000.0, null)
+            .withTokens(256, false, false, 382, List.of(383))),
     /** Tied embeddings, attention_bias, head_dim 24 with hidden 80 and 4 heads (4 × 24 = 96 ≠ 80), theta 5·10⁵. */
-    LLAMA_TIED_BIAS_ODD_HEAD_DIM(new ModelConfig(
-            Architecture.LLAMA,
-            320,
-            80,
-            168,
-            2,
-            4,
-            2,
-            24,
-            1e-5,
-            500000.0,
-            null,
-            256,
-            true,
-            true,
-            318,
-            List.of(319),
-            "float32")),
+    LLAMA_TIED_BIAS_ODD_HEAD_DIM(ModelConfig.of(Architecture.LLAMA, 320, 80, 168, 2, 4, 2, 24)
+            .withNorm(1e-5, 500000.0, null)
+            .withTokens(256, true, true, 318, List.of(319))),
     /** Qwen2 as released: q/k/v bias, tied embeddings, GQA 6/2, theta 10⁶. */
-    QWEN2_GQA_TIED(new ModelConfig(
-            Architecture.QWEN2,
-            512,
-            96,
-            224,
-            2,
-            6,
-            2,
-            16,
-            1e-6,
-            1000000.0,
-            null,
-            256,
-            true,
-            true,
-            510,
-            List.of(511),
-            "float32")),
+    QWEN2_GQA_TIED(ModelConfig.of(Architecture.QWEN2, 512, 96, 224, 2, 6, 2, 16)
+            .withNorm(1e-6, 1000000.0, null)
+            .withTokens(256, true, true, 510, List.of(511))),
     /** Qwen2 with one key/value head (MQA), untied, head_dim 20 with hidden 64 and 4 heads (80 ≠ 64). */
-    QWEN2_MQA_UNTIED_ODD_HEAD_DIM(new ModelConfig(
-            Architecture.QWEN2,
-            448,
-            64,
-            144,
-            2,
-            4,
-            1,
-            20,
-            1e-6,
-            1000000.0,
-            null,
-            256,
-            false,
-            true,
-            446,
-            List.of(447),
-            "float32")),
+    QWEN2_MQA_UNTIED_ODD_HEAD_DIM(ModelConfig.of(Architecture.QWEN2, 448, 64, 144, 2, 4, 1, 20)
+            .withNorm(1e-6, 1000000.0, null)
+            .withTokens(256, false, true, 446, List.of(447))),
     /** Qwen3: q_norm/k_norm over head_dim, no bias, tied, GQA 6/2, head_dim 24 with hidden 96 (6 × 24 = 144 ≠ 96). */
-    QWEN3_GQA_TIED(new ModelConfig(
-            Architecture.QWEN3,
-            512,
-            96,
-            224,
-            2,
-            6,
-            2,
-            24,
-            1e-6,
-            1000000.0,
-            null,
-            256,
-            true,
-            false,
-            510,
-            List.of(511),
-            "float32")),
+    QWEN3_GQA_TIED(ModelConfig.of(Architecture.QWEN3, 512, 96, 224, 2, 6, 2, 24)
+            .withNorm(1e-6, 1000000.0, null)
+            .withTokens(256, true, false, 510, List.of(511))),
     /** Qwen3-MoE: 8 experts of width 40, top-2 renormalised, untied, GQA 4/2, head_dim 20 with hidden 64. */
-    QWEN3_MOE_TOP2(new ModelConfig(
-            Architecture.QWEN3_MOE,
-            448,
-            64,
-            144,
-            2,
-            4,
-            2,
-            20,
-            1e-6,
-            1000000.0,
-            null,
-            256,
-            false,
-            false,
-            446,
-            List.of(447),
-            "float32",
-            new Moe(8, 2, 40, true, 1, List.of()))),
+    QWEN3_MOE_TOP2(
+            ModelConfig.of(Architecture.QWEN3_MOE, 448, 64, 144, 2, 4, 2, 20, new Moe(8, 2, 40, true, 1, List.of()))
+                    .withNorm(1e-6, 1000000.0, null)
+                    .withTokens(256, false, false, 446, List.of(447))),
     /** Qwen3-MoE: 16 experts of width 24, top-4, tied, MQA, three layers, theta 10⁴. */
-    QWEN3_MOE_TOP4_MQA(new ModelConfig(
-            Architecture.QWEN3_MOE,
-            384,
-            48,
-            96,
-            3,
-            4,
-            1,
-            16,
-            1e-6,
-            10000.0,
-            null,
-            256,
-            true,
-            false,
-            382,
-            List.of(383),
-            "float32",
-            new Moe(16, 4, 24, true, 1, List.of())));
+    QWEN3_MOE_TOP4_MQA(
+            ModelConfig.of(Architecture.QWEN3_MOE, 384, 48, 96, 3, 4, 1, 16, new Moe(16, 4, 24, true, 1, List.of()))
+                    .withNorm(1e-6, 10000.0, null)
+                    .withTokens(256, true, false, 382, List.of(383)));
 
     final ModelConfig config;
 

@@ -13,24 +13,17 @@ import org.junit.jupiter.params.provider.CsvSource;
 class AttentionTransformTest {
 
     static ModelConfig config(int d, int heads, int kvHeads, int headDim, boolean bias) {
-        return new ModelConfig(
-                bias ? ModelConfig.Architecture.QWEN2 : ModelConfig.Architecture.LLAMA,
-                100,
-                d,
-                2 * d,
-                1,
-                heads,
-                kvHeads,
-                headDim,
-                1e-6,
-                10000,
-                null,
-                512,
-                false,
-                bias,
-                1,
-                List.of(2),
-                "float32");
+        return ModelConfig.of(
+                        bias ? ModelConfig.Architecture.QWEN2 : ModelConfig.Architecture.LLAMA,
+                        100,
+                        d,
+                        2 * d,
+                        1,
+                        heads,
+                        kvHeads,
+                        headDim)
+                .withNorm(1e-6, 10000, null)
+                .withTokens(512, false, bias, 1, List.of(2));
     }
 
     static AttentionWeights randomWeights(ModelConfig c, KeyStream rng) {

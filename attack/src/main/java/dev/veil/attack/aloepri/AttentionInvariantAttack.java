@@ -1,6 +1,7 @@
 package dev.veil.attack.aloepri;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.math.RowSort;
 import dev.veil.attack.math.TopK;
@@ -14,24 +15,12 @@ import java.util.Arrays;
  * block with the plain block whose sorted leverages look the same, then matches tokens by nearest neighbour over all
  * blocks of all layers.
  */
-public final class AttentionInvariantAttack implements AloePriAttack {
+public final class AttentionInvariantAttack extends RankedAttack implements AloePriAttack {
 
     private static final int QUANTILES = 64;
 
-    private final int k;
-
     public AttentionInvariantAttack(int k) {
-        this.k = k;
-    }
-
-    @Override
-    public String name() {
-        return "attention IA: per-block leverage of embed·Wq";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.ALL;
+        super("attention IA: per-block leverage of embed·Wq", TokenStream.ALL, k);
     }
 
     @Override

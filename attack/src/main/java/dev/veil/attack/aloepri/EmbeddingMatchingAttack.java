@@ -1,6 +1,7 @@
 package dev.veil.attack.aloepri;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.math.Nearest;
 
@@ -9,22 +10,10 @@ import dev.veil.attack.math.Nearest;
  * The attacker has no pairs to align the spaces with, so it compares coordinates as they are (the first d of the
  * obfuscated d + 2h). Exact against a plain deployment; AloePri's key matrices mix every coordinate.
  */
-public final class EmbeddingMatchingAttack implements AloePriAttack {
-
-    private final int k;
+public final class EmbeddingMatchingAttack extends RankedAttack implements AloePriAttack {
 
     public EmbeddingMatchingAttack(int k) {
-        this.k = k;
-    }
-
-    @Override
-    public String name() {
-        return "NN: nearest embedding row";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.ALL;
+        super("NN: nearest embedding row", TokenStream.ALL, k);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.veil.attack.aloepri;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import java.util.Comparator;
@@ -11,25 +12,14 @@ import java.util.stream.IntStream;
  * tokens' frequencies. The attacker counts the ids it has seen, ranks them, and maps the id of rank r to the plain
  * token of rank r in a prior corpus (its guess of the users' language); neighbouring ranks are the next guesses.
  */
-public final class FrequencyMatchingAttack implements AloePriAttack {
+public final class FrequencyMatchingAttack extends RankedAttack implements AloePriAttack {
 
     private final long[] priorCounts;
-    private final int k;
 
     /** @param priorCounts how often each plain id occurs in the attacker's prior corpus */
     public FrequencyMatchingAttack(long[] priorCounts, int k) {
+        super("TFMA: token-frequency matching", TokenStream.ALL, k);
         this.priorCounts = priorCounts.clone();
-        this.k = k;
-    }
-
-    @Override
-    public String name() {
-        return "TFMA: token-frequency matching";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.ALL;
     }
 
     @Override

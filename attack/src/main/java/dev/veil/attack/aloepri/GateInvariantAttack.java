@@ -1,6 +1,7 @@
 package dev.veil.attack.aloepri;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.math.RowSort;
 
@@ -10,22 +11,10 @@ import dev.veil.attack.math.RowSort;
  * that is the same in the plain and the obfuscated model (without embedding noise). Tokens are matched by nearest
  * neighbour over the per-layer numbers (each layer standardised).
  */
-public final class GateInvariantAttack implements AloePriAttack {
-
-    private final int k;
+public final class GateInvariantAttack extends RankedAttack implements AloePriAttack {
 
     public GateInvariantAttack(int k) {
-        this.k = k;
-    }
-
-    @Override
-    public String name() {
-        return "gate IA: row means of embed·gate";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.ALL;
+        super("gate IA: row means of embed·gate", TokenStream.ALL, k);
     }
 
     @Override

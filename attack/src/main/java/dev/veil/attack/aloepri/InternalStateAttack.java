@@ -1,6 +1,7 @@
 package dev.veil.attack.aloepri;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
@@ -48,7 +49,7 @@ import java.util.List;
  *       matrices leave unchanged; AloePri's head and RoPE-block permutations are what change them.</li>
  * </ul>
  */
-public final class InternalStateAttack implements AloePriAttack {
+public final class InternalStateAttack extends RankedAttack implements AloePriAttack {
 
     public enum Kind {
         HIDDEN,
@@ -60,7 +61,6 @@ public final class InternalStateAttack implements AloePriAttack {
     private final double lr;
     private final int maxRequests;
     private final int budget;
-    private final int k;
 
     /**
      * @param budget hidden states: candidates the discrete stage tries per position at most, in the gradient stage's
@@ -75,28 +75,21 @@ public final class InternalStateAttack implements AloePriAttack {
     }
 
     public InternalStateAttack(Kind kind, int steps, double lr, int maxRequests, int budget, int k) {
+        super(
+                kind == Kind.HIDDEN
+                        ? "ISA: gradient inversion of hidden states"
+                        : "ISA: gradient inversion of attention scores",
+                TokenStream.PROCESSED,
+                k);
         this.kind = kind;
         this.steps = steps;
         this.lr = lr;
         this.maxRequests = maxRequests;
         this.budget = budget;
-        this.k = k;
     }
 
     /** A relative distance this small is a match (float rounding between two runs of the same model). */
     static final double MATCH = 1e-3;
-
-    @Override
-    public String name() {
-        return kind == Kind.HIDDEN
-                ? "ISA: gradient inversion of hidden states"
-                : "ISA: gradient inversion of attention scores";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.PROCESSED;
-    }
 
     @Override
     public Outcome attack(AloePriTarget t, Progress progress) {

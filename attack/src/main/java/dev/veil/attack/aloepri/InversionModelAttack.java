@@ -2,6 +2,7 @@ package dev.veil.attack.aloepri;
 
 import dev.veil.aloepri.AloePriParams;
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Obfuscation;
 import dev.veil.attack.math.LeastSquares;
@@ -20,29 +21,18 @@ import java.util.TreeSet;
  * to plain embedding (ridge regression; nearest-embedding decoding). It then inverts the victim server's states. With
  * its own keys the inverter learns a map that the victim's key does not share; with the victim's key it is exact.
  */
-public final class InversionModelAttack implements AloePriAttack {
+public final class InversionModelAttack extends RankedAttack implements AloePriAttack {
 
     private final int[] publicTokens;
     private final List<String> attackerSeeds;
-    private final int k;
 
     /** @param attackerSeeds the attacker's own obfuscation keys (seeds), one training obfuscation each */
     public InversionModelAttack(int[] publicTokens, List<String> attackerSeeds, int k) {
         if (publicTokens.length == 0 || attackerSeeds.isEmpty())
             throw new IllegalArgumentException("IMA needs public text and at least one attacker key");
+        super("IMA: inverter trained under the attacker's own keys", TokenStream.ALL, k);
         this.publicTokens = publicTokens.clone();
         this.attackerSeeds = List.copyOf(attackerSeeds);
-        this.k = k;
-    }
-
-    @Override
-    public String name() {
-        return "IMA: inverter trained under the attacker's own keys";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.ALL;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.veil.attack.aloepri;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.math.RowSort;
@@ -21,7 +22,7 @@ import java.util.function.ToIntFunction;
  * mean, and the summed distance ranks the plain candidates of every obfuscated id. The embedding and head noise
  * (α_e, α_h) is the defence.
  */
-public final class WeightProductMatchingAttack implements AloePriAttack {
+public final class WeightProductMatchingAttack extends RankedAttack implements AloePriAttack {
 
     /** Order statistics kept per sorted row. */
     static final int QUANTILES = 64;
@@ -33,7 +34,6 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
     /** Table 8's families; the last two exist only for mixture-of-experts and q_norm/k_norm models. */
     public static final String ROUTER = "embed·router", QUERY_COLUMNS = "|embed·Wq|";
 
-    private final int k;
     private final String family;
 
     /** All products. */
@@ -45,18 +45,11 @@ public final class WeightProductMatchingAttack implements AloePriAttack {
     public WeightProductMatchingAttack(int k, String family) {
         if (family != null && !FAMILIES.contains(family))
             throw new IllegalArgumentException("unknown product family '" + family + "' " + FAMILIES);
-        this.k = k;
+        super(
+                family == null ? "VMA: weight products, sorted rows, votes across layers" : "VMA, " + family + " only",
+                TokenStream.ALL,
+                k);
         this.family = family;
-    }
-
-    @Override
-    public String name() {
-        return family == null ? "VMA: weight products, sorted rows, votes across layers" : "VMA, " + family + " only";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.ALL;
     }
 
     /** The families that have products in a model of {@code c} (router and |embed·Wq| only where they exist). */

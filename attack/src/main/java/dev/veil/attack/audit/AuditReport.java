@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.veil.train.SvgPlot;
+import dev.veil.model.chart.SvgChart;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,10 +23,6 @@ import java.util.function.Predicate;
 public final class AuditReport {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private static final String[] COLORS = {
-        "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
-        "#393b79", "#637939"
-    };
 
     private AuditReport() {}
 
@@ -253,12 +249,11 @@ public final class AuditReport {
                     .toList();
             Set<String> names = new LinkedHashSet<>();
             points.forEach(p -> p.attacks().forEach(a -> names.add(a.attack())));
-            List<SvgPlot.Series> series = new ArrayList<>();
-            int color = 0;
+            List<SvgChart.Series> series = new ArrayList<>();
             for (String n : names) {
                 List<double[]> xy = new ArrayList<>();
                 for (SettingResult p : points) p.attack(n).ifPresent(a -> xy.add(new double[] {p.x(), a.top1()}));
-                if (xy.size() >= 2) series.add(new SvgPlot.Series(n, COLORS[color++ % COLORS.length], xy));
+                if (xy.size() >= 2) series.add(SvgChart.Series.of(n, null, xy));
             }
             Set<String> accKeys = new LinkedHashSet<>();
             points.forEach(p -> accKeys.addAll(p.accuracy().keySet()));
@@ -268,10 +263,10 @@ public final class AuditReport {
                     Double v = p.accuracy().get(k);
                     if (v != null && v >= 0 && v <= 1) xy.add(new double[] {p.x(), v});
                 }
-                if (xy.size() >= 2) series.add(new SvgPlot.Series("accuracy: " + k, "#000000", xy));
+                if (xy.size() >= 2) series.add(SvgChart.Series.of("accuracy: " + k, "#000000", xy));
             }
             h.append("<h3>").append(esc(axis)).append("</h3>\n");
-            h.append(SvgPlot.lines("top-1 token recovery and accuracy vs " + axis, axis, "fraction", series));
+            h.append(SvgChart.figure("top-1 token recovery and accuracy vs " + axis, axis, "fraction", series));
             h.append("<p class=\"small\">points: ");
             for (SettingResult p : points)
                 h.append(esc(p.name()))

@@ -1,6 +1,8 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
+import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.SetupSeen;
 import dev.veil.attack.math.Subspace;
@@ -19,17 +21,10 @@ import java.util.List;
  * complement removes it exactly; the attacker matches there. With no ReMO basis (pool or no masks) there is nothing
  * to project and this is plain nearest-neighbour matching.
  */
-public final class ComplementProjectionAttack implements TalariaAttack {
-
-    private final int k;
+public final class ComplementProjectionAttack extends RankedAttack implements TalariaAttack {
 
     public ComplementProjectionAttack(int k) {
-        this.k = k;
-    }
-
-    @Override
-    public String name() {
-        return "complement projection, M_pub known";
+        super("complement projection, M_pub known", TokenStream.PROCESSED, k);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
+import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.LeastSquares;
 import dev.veil.attack.math.Nearest;
@@ -16,17 +18,10 @@ import java.util.List;
  * when the deployment refreshes per request, else the whole capture; it needs more rows than the width). The attacker
  * then matches wᵢ + x̄. With a fresh mask per call nothing cancels and the estimate is noise.
  */
-public final class DifferencingAttack implements TalariaAttack {
-
-    private final int k;
+public final class DifferencingAttack extends RankedAttack implements TalariaAttack {
 
     public DifferencingAttack(int k) {
-        this.k = k;
-    }
-
-    @Override
-    public String name() {
-        return "differencing across calls (mask reuse)";
+        super("differencing across calls (mask reuse)", TokenStream.PROCESSED, k);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
+import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Call;
 import dev.veil.attack.capture.RecordingBackend;
 import dev.veil.attack.capture.Request;
@@ -37,7 +39,7 @@ import java.util.Map;
  * can drop the prior's own hypothesis, whose greedy continuation the rows of the generated positions may confirm. With {@code readRows = false} it is its own reads-nothing twin: the same decoder with
  * the same prior, no evidence. Captures with decoy sequences are not modelled (their rows interleave sequences).
  */
-public final class JointLikelihoodAttack implements TalariaAttack {
+public final class JointLikelihoodAttack extends RankedAttack implements TalariaAttack {
 
     /**
      * @param beams      sequences kept per position
@@ -70,11 +72,10 @@ public final class JointLikelihoodAttack implements TalariaAttack {
     private static final double SIGMA_FLOOR = 1e-6;
 
     private final Options o;
-    private final int k;
 
     public JointLikelihoodAttack(Options options, int k) {
+        super(name(options), TokenStream.PROCESSED, k);
         this.o = options;
-        this.k = k;
     }
 
     /** The public unigram prior (add-one smoothed log-probabilities) of {@code publicTokens}. */
@@ -85,11 +86,6 @@ public final class JointLikelihoodAttack implements TalariaAttack {
         double total = publicTokens.length + vocab;
         for (int i = 0; i < vocab; i++) p[i] = Math.log(p[i] / total);
         return p;
-    }
-
-    @Override
-    public String name() {
-        return name(o);
     }
 
     private static String name(Options o) {

@@ -1,6 +1,8 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
+import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.LeastSquares;
 import dev.veil.attack.math.Nearest;
@@ -16,24 +18,18 @@ import java.util.Random;
  * distribution — fits a linear probe (ridge regression from masked row to clean row) and decodes its predictions on
  * the captured rows by nearest embedding.
  */
-public final class LearnedProbeAttack implements TalariaAttack {
+public final class LearnedProbeAttack extends RankedAttack implements TalariaAttack {
 
     private final int[] publicTokens;
-    private final int k;
     private final long seed;
 
     /** @param publicTokens the attacker's public text, tokenized (its training rows) */
     public LearnedProbeAttack(int[] publicTokens, int k, long seed) {
         if (publicTokens.length == 0)
             throw new IllegalArgumentException("the learned probe needs public text to train on");
+        super("learned linear probe (ridge) on layer-0 rows", TokenStream.PROCESSED, k);
         this.publicTokens = publicTokens.clone();
-        this.k = k;
         this.seed = seed;
-    }
-
-    @Override
-    public String name() {
-        return "learned linear probe (ridge) on layer-0 rows";
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
@@ -15,22 +16,10 @@ import java.util.List;
  * A5, argmax of the LM-head traffic: the cloud computes the logits of every row it is sent for the LM head (its own
  * reply) and guesses that the client samples their largest — the next generated token under greedy decoding.
  */
-public final class LmHeadArgmaxAttack implements TalariaAttack {
-
-    private final int k;
+public final class LmHeadArgmaxAttack extends RankedAttack implements TalariaAttack {
 
     public LmHeadArgmaxAttack(int k) {
-        this.k = k;
-    }
-
-    @Override
-    public String name() {
-        return "argmax of LM-head replies";
-    }
-
-    @Override
-    public TokenStream stream() {
-        return TokenStream.GENERATED;
+        super("argmax of LM-head replies", TokenStream.GENERATED, k);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
+import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.math.TopK;
@@ -24,12 +26,12 @@ import java.util.Random;
  * nearest embedding, this one learns the decision itself, prior over tokens included, so it is the stronger of the
  * two whenever the masked rows still carry a little signal.
  */
-public final class MlpProbeAttack implements TalariaAttack {
+public final class MlpProbeAttack extends RankedAttack implements TalariaAttack {
 
     private static final int BATCH = 256;
 
     private final int[] publicTokens;
-    private final int hidden, steps, k;
+    private final int hidden, steps;
     private final long seed;
 
     /**
@@ -39,16 +41,11 @@ public final class MlpProbeAttack implements TalariaAttack {
      */
     public MlpProbeAttack(int[] publicTokens, int hidden, int steps, int k, long seed) {
         if (publicTokens.length == 0) throw new IllegalArgumentException("the MLP probe needs public text to train on");
+        super("learned MLP probe (SwiGLU classifier) on layer-0 rows", TokenStream.PROCESSED, k);
         this.publicTokens = publicTokens.clone();
         this.hidden = hidden;
         this.steps = steps;
-        this.k = k;
         this.seed = seed;
-    }
-
-    @Override
-    public String name() {
-        return "learned MLP probe (SwiGLU classifier) on layer-0 rows";
     }
 
     @Override

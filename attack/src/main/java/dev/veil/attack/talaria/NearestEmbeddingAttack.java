@@ -1,6 +1,8 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
+import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.Nearest;
 import dev.veil.attack.metrics.Guesses;
@@ -11,17 +13,10 @@ import java.util.List;
  * A1, nearest-neighbour inversion of first-layer inputs: each row the cloud receives for layer 0's QKV is the token's
  * embedding, RMS-normalised; the attacker ranks every vocabulary entry by cosine similarity to it.
  */
-public final class NearestEmbeddingAttack implements TalariaAttack {
-
-    private final int k;
+public final class NearestEmbeddingAttack extends RankedAttack implements TalariaAttack {
 
     public NearestEmbeddingAttack(int k) {
-        this.k = k;
-    }
-
-    @Override
-    public String name() {
-        return "nearest embedding (layer-0 rows)";
+        super("nearest embedding (layer-0 rows)", TokenStream.PROCESSED, k);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
+import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
 import dev.veil.attack.math.TopK;
@@ -12,17 +14,10 @@ import java.util.List;
  * Inversion of the embedding's one-hot rows: the client sends the token as a (masked) one-hot row of width V; the
  * attacker guesses the largest coordinates. Exact on unmasked rows.
  */
-public final class OneHotArgmaxAttack implements TalariaAttack {
-
-    private final int k;
+public final class OneHotArgmaxAttack extends RankedAttack implements TalariaAttack {
 
     public OneHotArgmaxAttack(int k) {
-        this.k = k;
-    }
-
-    @Override
-    public String name() {
-        return "argmax of one-hot rows (embed)";
+        super("argmax of one-hot rows (embed)", TokenStream.PROCESSED, k);
     }
 
     @Override

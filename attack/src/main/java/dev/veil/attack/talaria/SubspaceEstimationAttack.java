@@ -1,6 +1,8 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
+import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.Subspace;
 import dev.veil.attack.metrics.Guesses;
@@ -14,17 +16,10 @@ import java.util.List;
  * the deployment refreshes per request (the cloud can link a request's calls by connection and timing), else over the
  * whole capture. m is ReMO's rank when the setting is ReMO, else a guess of half the width.
  */
-public final class SubspaceEstimationAttack implements TalariaAttack {
-
-    private final int k;
+public final class SubspaceEstimationAttack extends RankedAttack implements TalariaAttack {
 
     public SubspaceEstimationAttack(int k) {
-        this.k = k;
-    }
-
-    @Override
-    public String name() {
-        return "subspace estimation + complement projection";
+        super("subspace estimation + complement projection", TokenStream.PROCESSED, k);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.veil.attack.talaria;
 
 import dev.veil.attack.Progress;
+import dev.veil.attack.RankedAttack;
+import dev.veil.attack.TokenStream;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
 import dev.veil.attack.math.TopK;
@@ -21,13 +23,12 @@ import java.util.stream.IntStream;
  * after {@code maxCandidates} (see {@link ForwardMatcher#search}). It works on rows deeper than layer 0, which depend
  * on the whole prefix.
  */
-public final class VocabularyMatchingAttack implements TalariaAttack {
+public final class VocabularyMatchingAttack extends RankedAttack implements TalariaAttack {
 
     private final ModelName target;
     private final int maxCandidates;
     private final double tolerance;
     private final int[] firstPositionOrder;
-    private final int k;
 
     /**
      * @param target             the product whose input rows are matched, e.g. {@code layer.1.qkv}
@@ -37,16 +38,11 @@ public final class VocabularyMatchingAttack implements TalariaAttack {
             ModelName target, int maxCandidates, double tolerance, int[] firstPositionOrder, int k) {
         if (target.product().op == null)
             throw new IllegalArgumentException("vocabulary matching needs a hidden-state product, not " + target);
+        super("vocabulary matching, forward simulation (" + target + " rows)", TokenStream.PROCESSED, k);
         this.target = target;
         this.maxCandidates = maxCandidates;
         this.tolerance = tolerance;
         this.firstPositionOrder = firstPositionOrder;
-        this.k = k;
-    }
-
-    @Override
-    public String name() {
-        return "vocabulary matching, forward simulation (" + target + " rows)";
     }
 
     @Override

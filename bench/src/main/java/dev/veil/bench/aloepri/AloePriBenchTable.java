@@ -11,18 +11,7 @@ final class AloePriBenchTable {
         StringBuilder sb = new StringBuilder();
         sb.append("# AloePri benchmark ").append(r.date()).append("\n\n");
         sb.append("- command: `").append(r.commandLine()).append("`\n");
-        sb.append("- CPU: ")
-                .append(r.machine().cpu())
-                .append(", ")
-                .append(r.machine().cores())
-                .append(" cores visible; engine threads: ")
-                .append(r.threads())
-                .append('\n');
-        sb.append("- JDK: ")
-                .append(r.machine().jdk())
-                .append("; OS: ")
-                .append(r.machine().os())
-                .append('\n');
+        sb.append(r.machine().markdown("; engine threads: " + r.threads(), false));
         sb.append(String.format(
                 Locale.ROOT,
                 "- model: %s (%s, %s, %.1fM parameters), d = %d, h = %d: obfuscated hidden %d%n",

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code veil bench aloepri}: obfuscation time per parameter and obfuscated vs plain decode speed, in one run. */
@@ -59,12 +60,8 @@ final class AloePriBenchCommand implements Callable<Integer> {
             description = "where the obfuscated copies are written and removed (default: the system temp dir)")
     Path work;
 
-    @Option(
-            names = "--out",
-            defaultValue = "bench/results",
-            paramLabel = "DIR",
-            description = "results directory (default: ${DEFAULT-VALUE})")
-    Path out;
+    @Mixin
+    ResultsOption results;
 
     @Override
     public Integer call() throws Exception {
@@ -75,7 +72,7 @@ final class AloePriBenchCommand implements Callable<Integer> {
         var bench = new AloePriBench(
                 new AloePriBench.Settings(promptTokens, decodeTokens, repeats, obfuscations), System.out);
         var report = bench.run(m, work != null ? work : Path.of(System.getProperty("java.io.tmpdir")), cmd);
-        Path md = AloePriBench.write(report, out);
+        Path md = AloePriBench.write(report, results.dir);
         System.out.print(Files.readString(md));
         System.out.println("written: " + md + " (and .json)");
         return 0;

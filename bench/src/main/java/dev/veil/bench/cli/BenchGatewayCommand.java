@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code veil bench gateway}: the AloePri gateway's overhead per streamed token. */
@@ -58,22 +59,18 @@ final class BenchGatewayCommand implements Callable<Integer> {
             description = "llama-server's threads (default: ${DEFAULT-VALUE})")
     int llamaThreads;
 
-    @Option(
-            names = "--out",
-            defaultValue = "bench/results",
-            paramLabel = "DIR",
-            description = "results directory (default: ${DEFAULT-VALUE})")
-    Path out;
+    @Mixin
+    ResultsOption results;
 
     @Override
     public Integer call() throws Exception {
         var r = GatewayOverheadBench.run(tokenizer, tokens, runs);
-        GatewayOverheadBench.write(out, r);
+        GatewayOverheadBench.write(results.dir, r);
         if (llamaServer) {
             Path work = Files.createTempDirectory("veil-bench-llama");
             try {
                 GatewayOverheadBench.write(
-                        out,
+                        results.dir,
                         GatewayOverheadBench.runLlamaServer(
                                 tokenizer, llamaTokens, runs, llamaHidden, llamaThreads, work));
             } finally {

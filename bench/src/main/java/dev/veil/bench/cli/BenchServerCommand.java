@@ -1,9 +1,9 @@
 package dev.veil.bench.cli;
 
 import dev.veil.bench.ServerThroughputBench;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code veil bench server}: the untrusted server's throughput at several concurrencies, relative to sequential. */
@@ -26,17 +26,13 @@ final class BenchServerCommand implements Callable<Integer> {
             description = "generated tokens per request (default: ${DEFAULT-VALUE})")
     int maxTokens;
 
-    @Option(
-            names = "--out",
-            defaultValue = "bench/results",
-            paramLabel = "DIR",
-            description = "results directory (default: ${DEFAULT-VALUE})")
-    Path out;
+    @Mixin
+    ResultsOption results;
 
     @Override
     public Integer call() throws Exception {
         var r = ServerThroughputBench.run(new int[] {1, 8, 32}, requests, 16, maxTokens);
-        ServerThroughputBench.write(out, r);
+        ServerThroughputBench.write(results.dir, r);
         return 0;
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -89,12 +90,8 @@ final class TalariaBenchCommand implements Callable<Integer> {
                     + "(TTFT) for these settings, against the local engine's first request")
     List<String> cold = List.of();
 
-    @Option(
-            names = "--out",
-            defaultValue = "bench/results",
-            paramLabel = "DIR",
-            description = "results directory (default: ${DEFAULT-VALUE})")
-    Path out;
+    @Mixin
+    ResultsOption results;
 
     @Spec
     CommandSpec spec;
@@ -126,7 +123,7 @@ final class TalariaBenchCommand implements Callable<Integer> {
                     cold,
                     commandLine,
                     spec.commandLine().getErr());
-            Path md = TalariaBench.write(report, out);
+            Path md = TalariaBench.write(report, results.dir);
             spec.commandLine().getOut().print(Files.readString(md));
             spec.commandLine().getOut().println("written: " + md + " (and .json)");
             spec.commandLine().getOut().flush();

@@ -22,24 +22,9 @@ public final class BenchModels {
 
     /** d = 256, 4 layers, d_ff = 768, 8 heads / 4 kv heads, V = 4096, tied, q/k/v bias: 4.2 M parameters. */
     public static ModelConfig small() {
-        return new ModelConfig(
-                ModelConfig.Architecture.QWEN2,
-                4096,
-                256,
-                768,
-                4,
-                8,
-                4,
-                32,
-                1e-6,
-                1_000_000.0,
-                null,
-                1024,
-                true,
-                true,
-                -1,
-                List.of(4095),
-                "float32");
+        return ModelConfig.of(ModelConfig.Architecture.QWEN2, 4096, 256, 768, 4, 8, 4, 32)
+                .withNorm(1e-6, 1_000_000.0, null)
+                .withTokens(1024, true, true, -1, List.of(4095));
     }
 
     /**
@@ -50,43 +35,15 @@ public final class BenchModels {
     public static ModelConfig shape(String name) {
         return switch (name) {
             case "qwen2.5-0.5b" ->
-                new ModelConfig(
-                        ModelConfig.Architecture.QWEN2,
-                        151_936,
-                        896,
-                        4864,
-                        24,
-                        14,
-                        2,
-                        64,
-                        1e-6,
-                        1_000_000.0,
-                        null,
-                        32768,
-                        true,
-                        true,
-                        151_934,
-                        List.of(151_935),
-                        "bfloat16");
+                ModelConfig.of(ModelConfig.Architecture.QWEN2, 151_936, 896, 4864, 24, 14, 2, 64)
+                        .withNorm(1e-6, 1_000_000.0, null)
+                        .withTokens(32768, true, true, 151_934, List.of(151_935))
+                        .withTorchDtype("bfloat16");
             case "llama-3.2-1b" ->
-                new ModelConfig(
-                        ModelConfig.Architecture.LLAMA,
-                        128_256,
-                        2048,
-                        8192,
-                        16,
-                        32,
-                        8,
-                        64,
-                        1e-5,
-                        500_000.0,
-                        null,
-                        131072,
-                        true,
-                        false,
-                        128_254,
-                        List.of(128_255),
-                        "bfloat16");
+                ModelConfig.of(ModelConfig.Architecture.LLAMA, 128_256, 2048, 8192, 16, 32, 8, 64)
+                        .withNorm(1e-5, 500_000.0, null)
+                        .withTokens(131072, true, false, 128_254, List.of(128_255))
+                        .withTorchDtype("bfloat16");
             default ->
                 throw new IllegalArgumentException("unknown shape '" + name + "' (known: qwen2.5-0.5b, llama-3.2-1b)");
         };

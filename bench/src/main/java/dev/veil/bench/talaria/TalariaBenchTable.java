@@ -11,19 +11,7 @@ final class TalariaBenchTable {
         StringBuilder sb = new StringBuilder();
         sb.append("# Talaria vs the local plain engine ").append(r.date()).append("\n\n");
         sb.append("- command: `").append(r.commandLine()).append("`\n");
-        sb.append("- CPU: ")
-                .append(r.machine().cpu())
-                .append(", ")
-                .append(r.machine().cores())
-                .append(" cores visible\n");
-        sb.append("- JDK: ")
-                .append(r.machine().jdk())
-                .append("; OS: ")
-                .append(r.machine().os())
-                .append('\n');
-        sb.append("- load average at start (1/5/15 min): ")
-                .append(r.machine().loadAverage())
-                .append('\n');
+        sb.append(r.machine().markdown("", true));
         sb.append(String.format(
                 Locale.ROOT,
                 "- model: %s (%s, d = %d, L = %d, d_ff = %d, V = %d)%n",

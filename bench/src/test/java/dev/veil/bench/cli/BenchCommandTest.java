@@ -39,17 +39,15 @@ class BenchCommandTest {
         return CliRun.run(new BenchMain(), args);
     }
 
-    @Test
-    void writesJsonAndMarkdownWithEveryEngineAtBothContexts() throws Exception {
-        Path model = tinyModel();
-        Path out = tmp.resolve("results");
-        var r = run(
+    /** {@code veil bench engine} on {@code model} at contexts 4 and 8, 2 decode tokens, one repeat, then {@code more}. */
+    static CliRun tinyBench(Path model, Path out, String threads, String... more) {
+        List<String> args = new ArrayList<>(List.of(
                 "bench",
                 "engine",
                 "--model",
                 model.toString(),
                 "--threads",
-                "1",
+                threads,
                 "--short",
                 "4",
                 "--long",
@@ -59,7 +57,16 @@ class BenchCommandTest {
                 "--repeats",
                 "1",
                 "--out",
-                out.toString());
+                out.toString()));
+        args.addAll(List.of(more));
+        return run(args.toArray(String[]::new));
+    }
+
+    @Test
+    void writesJsonAndMarkdownWithEveryEngineAtBothContexts() throws Exception {
+        Path model = tinyModel();
+        Path out = tmp.resolve("results");
+        var r = tinyBench(model, out, "1");
         assertThat(r.exit()).as(r.err()).isZero();
 
         List<Path> files;
@@ -93,25 +100,7 @@ class BenchCommandTest {
     void quantizedModelsAtEachThreadCount() throws Exception {
         Path model = tinyModel();
         Path out = tmp.resolve("results");
-        var r = run(
-                "bench",
-                "engine",
-                "--model",
-                model.toString(),
-                "--quant",
-                "q8_0",
-                "--threads",
-                "1,2",
-                "--short",
-                "4",
-                "--long",
-                "8",
-                "--decode",
-                "2",
-                "--repeats",
-                "1",
-                "--out",
-                out.toString());
+        var r = tinyBench(model, out, "1,2", "--quant", "q8_0");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(tmp.resolve("tiny-q8_0/tiny-q8_0.gguf")).exists();
         JsonNode report;

@@ -1,14 +1,12 @@
 package dev.veil.model.gguf;
 
 import dev.veil.model.DType;
+import dev.veil.model.MappedFile;
 import dev.veil.model.Tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -102,17 +100,7 @@ public final class GgufFile implements AutoCloseable {
 
     /** Maps {@code path} read-only. */
     public static GgufFile open(Path path) throws IOException {
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            return new GgufFile(path, arena, seg);
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw new IOException(path + ": no such file");
-        } catch (IOException | RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.open(path, GgufFile::new);
     }
 
     public Path path() {

@@ -55,13 +55,7 @@ public final class GgufWriter implements TensorSink {
 
     @Override
     public void write(Tensor tensor) throws IOException {
-        if (closed) throw new IllegalStateException(path + ": writer is closed");
-        if (next >= specs.size())
-            throw new IllegalArgumentException(
-                    path + ": tensor " + tensor + " is more than the " + specs.size() + " announced");
-        TensorSpec expected = specs.get(next);
-        if (!expected.matches(tensor))
-            throw new IllegalArgumentException(path + ": expected tensor " + expected + " next, got " + tensor);
+        TensorSink.checkNext(path, closed, specs, next, tensor);
         final long chunk = 1L << 26;
         var data = tensor.data();
         for (long off = 0; off < data.byteSize(); off += chunk)

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.model.DType;
+import dev.veil.model.MappedFile;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorSpec;
 import java.io.IOException;
@@ -12,11 +13,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -93,16 +91,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Maps {@code path} read-only and validates its header. */
     public static SafetensorsFile open(Path path) throws IOException {
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return new SafetensorsFile(path, arena, ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena));
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw new IOException(path + ": no such file");
-        } catch (IOException | RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.open(path, SafetensorsFile::new);
     }
 
     public Path path() {

@@ -69,13 +69,7 @@ public final class SafetensorsWriter implements TensorSink {
 
     @Override
     public void write(Tensor tensor) throws IOException {
-        if (closed) throw new IllegalStateException(path + ": writer is closed");
-        if (next >= specs.size())
-            throw new IllegalArgumentException(
-                    path + ": tensor " + tensor + " is more than the " + specs.size() + " announced");
-        TensorSpec expected = specs.get(next);
-        if (!expected.matches(tensor))
-            throw new IllegalArgumentException(path + ": expected tensor " + expected + " next, got " + tensor);
+        TensorSink.checkNext(path, closed, specs, next, tensor);
         writeSegment(out, tensor.data());
         next++;
     }

@@ -161,25 +161,24 @@ class GgufExportTest {
         for (var moe : List.of(
                 new ModelConfig.Moe(4, 2, 20, false, 1, List.of()),
                 new ModelConfig.Moe(4, 2, 20, true, 1, List.of(0)))) {
-            ModelConfig c = new ModelConfig(
-                    base.architecture(),
-                    base.vocabSize(),
-                    base.hiddenSize(),
-                    base.intermediateSize(),
-                    base.numLayers(),
-                    base.numHeads(),
-                    base.numKvHeads(),
-                    base.headDim(),
-                    base.rmsNormEps(),
-                    base.ropeTheta(),
-                    null,
-                    base.maxPositionEmbeddings(),
-                    base.tieWordEmbeddings(),
-                    false,
-                    base.bosTokenId(),
-                    base.eosTokenIds(),
-                    base.torchDtype(),
-                    moe);
+            ModelConfig c = ModelConfig.of(
+                            base.architecture(),
+                            base.vocabSize(),
+                            base.hiddenSize(),
+                            base.intermediateSize(),
+                            base.numLayers(),
+                            base.numHeads(),
+                            base.numKvHeads(),
+                            base.headDim(),
+                            moe)
+                    .withNorm(base.rmsNormEps(), base.ropeTheta(), null)
+                    .withTokens(
+                            base.maxPositionEmbeddings(),
+                            base.tieWordEmbeddings(),
+                            false,
+                            base.bosTokenId(),
+                            base.eosTokenIds())
+                    .withTorchDtype(base.torchDtype());
             Path hf = RandomModels.writeHf(tmp.resolve("bad" + moe.normTopkProb()), c, DType.F32, 3);
             try (ModelFiles m = ModelFiles.open(hf)) {
                 org.assertj.core.api.Assertions.assertThatThrownBy(
@@ -259,24 +258,9 @@ class GgufExportTest {
     /** A GGUF from another converter has no veil.* keys: the llama3 parameters are recovered from rope_freqs. */
     @Test
     void thirdPartyLlama3GgufRecoversRopeScalingFromRopeFreqs() throws IOException {
-        ModelConfig c = new ModelConfig(
-                ModelConfig.Architecture.LLAMA,
-                300,
-                256,
-                48,
-                1,
-                2,
-                1,
-                128,
-                1e-5,
-                500000.0,
-                new ModelConfig.RopeScaling(8, 1, 4, 8192),
-                1024,
-                false,
-                false,
-                1,
-                List.of(2),
-                "float32");
+        ModelConfig c = ModelConfig.of(ModelConfig.Architecture.LLAMA, 300, 256, 48, 1, 2, 1, 128)
+                .withNorm(1e-5, 500000.0, new ModelConfig.RopeScaling(8, 1, 4, 8192))
+                .withTokens(1024, false, false, 1, List.of(2));
         Path ours = export(c, DType.F32, null);
         Path foreign = tmp.resolve("foreign.gguf");
         try (GgufFile g = GgufFile.open(ours)) {

@@ -138,21 +138,13 @@ class SetupServerAbuseTest {
     @Test
     void hundredTenStalledTlsConnectionsCostLittleMemoryAndAreClosedAfterTheTimeout() throws Exception {
         long timeoutsBefore = server.timeouts();
-        List<Socket> stalled = new ArrayList<>();
-        try {
-            wellBehavedSetupSucceeds();
-            long before = RawHttp.residentBytes();
-            // each finishes its handshake, then declares a body at the limit and sends one byte of it, or half a head
-            stalled.addAll(
-                    RawHttp.stalled(uri, 80, head("Content-Length: " + SetupServer.MAX_BODY + "\r\n\r\n{"), tls));
-            stalled.addAll(RawHttp.stalled(uri, 30, "POST " + SetupServer.PATH + " HTTP/1.1\r\nHost: 12", tls));
-            wellBehavedSetupSucceeds();
-            RawHttp.assertStalledCostLittleAndAreClosed("setup authority (TLS)", before, stalled);
-            assertThat(server.timeouts() - timeoutsBefore).isGreaterThanOrEqualTo(110);
-            wellBehavedSetupSucceeds();
-        } finally {
-            for (Socket s : stalled) s.close();
-        }
+        // each finishes its handshake, then declares a body at the limit and sends one byte of it, or half a head
+        RawHttp.assertStalledConnectionsAreCheapAndClosed(
+                "setup authority (TLS)",
+                SetupServerAbuseTest::wellBehavedSetupSucceeds,
+                () -> RawHttp.stalled(uri, 80, head("Content-Length: " + SetupServer.MAX_BODY + "\r\n\r\n{"), tls),
+                () -> RawHttp.stalled(uri, 30, "POST " + SetupServer.PATH + " HTTP/1.1\r\nHost: 12", tls));
+        assertThat(server.timeouts() - timeoutsBefore).isGreaterThanOrEqualTo(110);
     }
 
     @Test

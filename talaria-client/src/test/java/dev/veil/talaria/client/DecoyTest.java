@@ -14,24 +14,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** Decoy sequences share the real one's calls under a secret permutation; the real output is unchanged. */
 class DecoyTest {
 
-    static Harness h;
-
-    @BeforeAll
-    static void start() throws Exception {
-        h = new Harness(TinyModels.qwen2(), 61);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        h.close();
-    }
+    @AutoClose
+    static final Harness h = Harness.of(TinyModels.qwen2(), 61);
 
     static Generation run(TalariaRuntime runtime, int[] prompt, int tokens) {
         return runtime.generate(

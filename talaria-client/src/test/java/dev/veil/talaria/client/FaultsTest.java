@@ -12,24 +12,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** Many clients at once, a cloud that restarts mid-generation, a cloud that goes away, a cloud that cheats. */
 class FaultsTest {
 
-    static Harness h;
-
-    @BeforeAll
-    static void start() throws Exception {
-        h = new Harness(TinyModels.qwen2(), 41);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        h.close();
-    }
+    @AutoClose
+    static final Harness h = Harness.of(TinyModels.qwen2(), 41);
 
     @Test
     void sixteenConcurrentClientsEachGetTheirSequentialOutput() throws Exception {

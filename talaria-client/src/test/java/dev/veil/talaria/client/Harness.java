@@ -17,6 +17,7 @@ import dev.veil.talaria.cloud.TableServer;
 import dev.veil.talaria.cloud.TinyModels;
 import dev.veil.talaria.protocol.MaskPrg;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,18 @@ final class Harness implements AutoCloseable {
 
     Harness(ModelConfig config, long seed) throws IOException {
         this(config, TinyModels.random(config, seed));
+    }
+
+    /**
+     * A harness for a test class's static field, closed by JUnit after the class's tests:
+     * {@code @AutoClose static final Harness h = Harness.of(TinyModels.qwen2(), seed);}
+     */
+    static Harness of(ModelConfig config, long seed) {
+        try {
+            return new Harness(config, seed);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     Harness(ModelConfig config, Weights weights) throws IOException {

@@ -9,8 +9,7 @@ import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,17 +20,8 @@ import org.junit.jupiter.api.Test;
  */
 class LeakageTest {
 
-    static Harness h;
-
-    @BeforeAll
-    static void start() throws Exception {
-        h = new Harness(TinyModels.qwen2(), 31);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        h.close();
-    }
+    @AutoClose
+    static final Harness h = Harness.of(TinyModels.qwen2(), 31);
 
     /** Attack success rates measured on one transcript. */
     record Transcript(double minDistance, double nearestEmbedding, double oneHotArgmax, double logitArgmax, int rows) {}

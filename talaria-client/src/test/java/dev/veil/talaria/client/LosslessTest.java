@@ -20,8 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -30,19 +29,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Talaria's output is the plain model's: greedy continuations token for token, for every mask setting. */
 class LosslessTest {
 
-    static Harness qwen, llama;
+    @AutoClose
+    static final Harness qwen = Harness.of(TinyModels.qwen2(), 21);
 
-    @BeforeAll
-    static void start() throws Exception {
-        qwen = new Harness(TinyModels.qwen2(), 21);
-        llama = new Harness(TinyModels.llama(), 22);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        qwen.close();
-        llama.close();
-    }
+    @AutoClose
+    static final Harness llama = Harness.of(TinyModels.llama(), 22);
 
     static Stream<Arguments> settings() {
         TalariaOptions d = TalariaOptions.DEFAULT;
@@ -164,24 +155,9 @@ class LosslessTest {
      */
     @Test
     void theDepthScaledDefaultIsLosslessOnA32LayerModel() throws Exception {
-        ModelConfig deep = new ModelConfig(
-                ModelConfig.Architecture.QWEN2,
-                384,
-                64,
-                160,
-                32,
-                4,
-                2,
-                16,
-                1e-6,
-                1_000_000.0,
-                null,
-                256,
-                true,
-                true,
-                -1,
-                List.of(383),
-                "float32");
+        ModelConfig deep = ModelConfig.of(ModelConfig.Architecture.QWEN2, 384, 64, 160, 32, 4, 2, 16)
+                .withNorm(1e-6, 1_000_000.0, null)
+                .withTokens(256, true, true, -1, List.of(383));
         try (Harness h = new Harness(deep, 23)) {
             MaskedRemoteBackend talaria = h.client(TalariaOptions.DEFAULT);
             assertThat(talaria.options().maskScale()).isEqualTo(TalariaOptions.PER_VIEW * Math.sqrt(130));

@@ -10,8 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,17 +21,8 @@ import org.junit.jupiter.api.Test;
  */
 class SubspaceAttackTest {
 
-    static Harness h;
-
-    @BeforeAll
-    static void start() throws Exception {
-        h = new Harness(TinyModels.qwen2(), 71);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        h.close();
-    }
+    @AutoClose
+    static final Harness h = Harness.of(TinyModels.qwen2(), 71);
 
     /**
      * Fraction of first-layer rows whose token the complement-projection attack recovers. The cloud estimates one mask

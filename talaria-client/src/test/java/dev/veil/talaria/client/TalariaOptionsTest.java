@@ -14,24 +14,9 @@ class TalariaOptionsTest {
     @Test
     void theDefaultScaleGrowsWithTheSquareRootOfTheViewsPerPosition() {
         ModelConfig shallow = TestModels.qwen2();
-        ModelConfig deep = new ModelConfig(
-                ModelConfig.Architecture.QWEN2,
-                320,
-                48,
-                136,
-                32,
-                6,
-                2,
-                8,
-                1e-6,
-                1e6,
-                null,
-                256,
-                true,
-                true,
-                -1,
-                List.of(5, 7),
-                "float32");
+        ModelConfig deep = ModelConfig.of(ModelConfig.Architecture.QWEN2, 320, 48, 136, 32, 6, 2, 8)
+                .withNorm(1e-6, 1e6, null)
+                .withTokens(256, true, true, -1, List.of(5, 7));
         TalariaOptions a = TalariaOptions.DEFAULT.resolve(shallow), b = TalariaOptions.DEFAULT.resolve(deep);
         assertThat(a.maskScale()).isEqualTo(TalariaOptions.PER_VIEW * Math.sqrt(4 * shallow.numLayers() + 2));
         assertThat(a.embedScale()).isEqualTo(a.maskScale());

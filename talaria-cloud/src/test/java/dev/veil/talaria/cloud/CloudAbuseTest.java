@@ -91,21 +91,14 @@ class CloudAbuseTest {
     void stalledHeadsAndBodiesAreCutOffAndOthersAreServedMeanwhile() throws Exception {
         // 110 connections announce the largest body the cloud takes (megabytes each) and send none of it; others
         // stop half-way through their head
-        List<Socket> stalled = new ArrayList<>();
-        try {
-            wellBehavedCallSucceeds(uri);
-            long before = RawHttp.residentBytes();
-            stalled.addAll(RawHttp.stalled(
-                    uri,
-                    80,
-                    "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nHost: cloud\r\nContent-Length: 2000000\r\n\r\n"));
-            stalled.addAll(RawHttp.stalled(uri, 30, "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nHost: cl"));
-            wellBehavedCallSucceeds(uri);
-            RawHttp.assertStalledCostLittleAndAreClosed("talaria cloud", before, stalled);
-            wellBehavedCallSucceeds(uri);
-        } finally {
-            for (Socket s : stalled) s.close();
-        }
+        RawHttp.assertStalledConnectionsAreCheapAndClosed(
+                "talaria cloud",
+                () -> wellBehavedCallSucceeds(uri),
+                () -> RawHttp.stalled(
+                        uri,
+                        80,
+                        "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nHost: cloud\r\nContent-Length: 2000000\r\n\r\n"),
+                () -> RawHttp.stalled(uri, 30, "POST /v2/models/layer.0.qkv/infer HTTP/1.1\r\nHost: cl"));
     }
 
     @Test

@@ -9,13 +9,11 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
 import dev.veil.talaria.protocol.EmbeddingTable;
 import dev.veil.talaria.protocol.V2Codec;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -65,20 +63,13 @@ class TableServerAbuseTest {
 
     @Test
     void hundredTenStalledConnectionsAreCutOffWhileTheTableIsServed() throws Exception {
-        List<Socket> stalled = new ArrayList<>();
-        try {
-            wellBehavedGetSucceeds();
-            long served = tables.served();
-            long before = RawHttp.residentBytes();
-            stalled.addAll(RawHttp.stalled(uri, 80, "GET " + EmbeddingTable.PATH + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
-            stalled.addAll(RawHttp.stalled(uri, 30, "GET /v1/tal"));
-            wellBehavedGetSucceeds();
-            RawHttp.assertStalledCostLittleAndAreClosed("table server", before, stalled);
-            wellBehavedGetSucceeds();
-            assertThat(tables.served() - served).isEqualTo(2);
-        } finally {
-            for (Socket s : stalled) s.close();
-        }
+        long served = tables.served();
+        RawHttp.assertStalledConnectionsAreCheapAndClosed(
+                "table server",
+                TableServerAbuseTest::wellBehavedGetSucceeds,
+                () -> RawHttp.stalled(uri, 80, "GET " + EmbeddingTable.PATH + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"),
+                () -> RawHttp.stalled(uri, 30, "GET /v1/tal"));
+        assertThat(tables.served() - served).isEqualTo(3);
     }
 
     @Test

@@ -23,91 +23,31 @@ public final class TinyModels {
 
     /** Qwen2 shape: q/k/v bias, tied embeddings, GQA (4 heads, 2 kv heads). */
     public static ModelConfig qwen2() {
-        return new ModelConfig(
-                Architecture.QWEN2,
-                384,
-                64,
-                160,
-                2,
-                4,
-                2,
-                16,
-                1e-6,
-                1_000_000.0,
-                null,
-                256,
-                true,
-                true,
-                -1,
-                List.of(383),
-                "float32");
+        return ModelConfig.of(Architecture.QWEN2, 384, 64, 160, 2, 4, 2, 16)
+                .withNorm(1e-6, 1_000_000.0, null)
+                .withTokens(256, true, true, -1, List.of(383));
     }
 
     /** Llama shape: untied head, llama3 rope scaling, head_dim 24 != hidden/heads, GQA. */
     public static ModelConfig llama() {
-        return new ModelConfig(
-                Architecture.LLAMA,
-                320,
-                48,
-                128,
-                3,
-                4,
-                2,
-                24,
-                1e-5,
-                500_000.0,
-                new ModelConfig.RopeScaling(8.0, 1.0, 4.0, 64),
-                256,
-                false,
-                false,
-                1,
-                List.of(2),
-                "float32");
+        return ModelConfig.of(Architecture.LLAMA, 320, 48, 128, 3, 4, 2, 24)
+                .withNorm(1e-5, 500_000.0, new ModelConfig.RopeScaling(8.0, 1.0, 4.0, 64))
+                .withTokens(256, false, false, 1, List.of(2));
     }
 
     /** Qwen3 shape: q_norm/k_norm over head_dim 24 (4 × 24 ≠ hidden 64), no bias, tied, GQA. */
     public static ModelConfig qwen3() {
-        return new ModelConfig(
-                Architecture.QWEN3,
-                384,
-                64,
-                160,
-                2,
-                4,
-                2,
-                24,
-                1e-6,
-                1_000_000.0,
-                null,
-                256,
-                true,
-                false,
-                -1,
-                List.of(383),
-                "float32");
+        return ModelConfig.of(Architecture.QWEN3, 384, 64, 160, 2, 4, 2, 24)
+                .withNorm(1e-6, 1_000_000.0, null)
+                .withTokens(256, true, false, -1, List.of(383));
     }
 
     /** Qwen3-MoE shape: 4 experts of width 48, top-2 renormalised, layer 1 dense (mlp_only_layers), tied. */
     public static ModelConfig qwen3Moe() {
-        return new ModelConfig(
-                Architecture.QWEN3_MOE,
-                384,
-                64,
-                160,
-                3,
-                4,
-                2,
-                16,
-                1e-6,
-                1_000_000.0,
-                null,
-                256,
-                true,
-                false,
-                -1,
-                List.of(383),
-                "float32",
-                new ModelConfig.Moe(4, 2, 48, true, 1, List.of(1)));
+        var experts = new ModelConfig.Moe(4, 2, 48, true, 1, List.of(1));
+        return ModelConfig.of(Architecture.QWEN3_MOE, 384, 64, 160, 3, 4, 2, 16, experts)
+                .withNorm(1e-6, 1_000_000.0, null)
+                .withTokens(256, true, false, -1, List.of(383));
     }
 
     public static Weights random(ModelConfig c, long seed) {

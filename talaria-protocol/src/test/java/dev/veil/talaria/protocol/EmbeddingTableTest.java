@@ -13,24 +13,10 @@ import org.junit.jupiter.api.Test;
 /** The embedding table's wire form and the setup plan's local products. */
 class EmbeddingTableTest {
 
-    private static final ModelConfig C = new ModelConfig(
-            ModelConfig.Architecture.QWEN2,
-            3,
-            4,
-            8,
-            1,
-            2,
-            1,
-            2,
-            1e-6,
-            1e6,
-            null,
-            64,
-            true,
-            true,
-            -1,
-            List.of(2),
-            "bfloat16");
+    private static final ModelConfig C = ModelConfig.of(ModelConfig.Architecture.QWEN2, 3, 4, 8, 1, 2, 1, 2)
+            .withNorm(1e-6, 1e6, null)
+            .withTokens(64, true, true, -1, List.of(2))
+            .withTorchDtype("bfloat16");
 
     @Test
     void aBf16TableTravelsAsItsOwnBytesWithTheFinalNorm() {
@@ -57,24 +43,10 @@ class EmbeddingTableTest {
         EmbeddingTable t = EmbeddingTable.decode(body.bytes(), body.jsonLength(), C);
         assertThat(t.f32()).containsExactly(0f, 0.5f, 1f, 1.5f, 2f, 2.5f, 3f, 3.5f, 4f, 4.5f, 5f, 5.5f);
         assertThat(t.finalNorm()).isNull();
-        ModelConfig wider = new ModelConfig(
-                ModelConfig.Architecture.QWEN2,
-                3,
-                6,
-                8,
-                1,
-                2,
-                1,
-                2,
-                1e-6,
-                1e6,
-                null,
-                64,
-                true,
-                true,
-                -1,
-                List.of(2),
-                "bfloat16");
+        ModelConfig wider = ModelConfig.of(ModelConfig.Architecture.QWEN2, 3, 6, 8, 1, 2, 1, 2)
+                .withNorm(1e-6, 1e6, null)
+                .withTokens(64, true, true, -1, List.of(2))
+                .withTorchDtype("bfloat16");
         assertThatThrownBy(() -> EmbeddingTable.decode(body.bytes(), body.jsonLength(), wider))
                 .hasMessageContaining("embedding shape [3,4], expected [3, 6]");
     }

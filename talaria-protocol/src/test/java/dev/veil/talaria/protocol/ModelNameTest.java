@@ -9,24 +9,9 @@ import org.junit.jupiter.api.Test;
 
 class ModelNameTest {
 
-    static final ModelConfig CONFIG = new ModelConfig(
-            ModelConfig.Architecture.QWEN2,
-            300,
-            64,
-            160,
-            3,
-            4,
-            2,
-            16,
-            1e-6,
-            10000,
-            null,
-            256,
-            true,
-            true,
-            -1,
-            List.of(1),
-            "float32");
+    static final ModelConfig CONFIG = ModelConfig.of(ModelConfig.Architecture.QWEN2, 300, 64, 160, 3, 4, 2, 16)
+            .withNorm(1e-6, 10000, null)
+            .withTokens(256, true, true, -1, List.of(1));
 
     @Test
     void everyProductHasAWireNameThatParsesBack() {
@@ -44,25 +29,10 @@ class ModelNameTest {
     /** Qwen3-MoE: sparse layers have a router and two products per expert instead of gate_up and down. */
     @Test
     void expertProductsHaveWireNamesAndShapes() {
-        ModelConfig moe = new ModelConfig(
-                ModelConfig.Architecture.QWEN3_MOE,
-                300,
-                64,
-                160,
-                2,
-                4,
-                2,
-                16,
-                1e-6,
-                10000,
-                null,
-                256,
-                true,
-                false,
-                -1,
-                List.of(1),
-                "float32",
-                new ModelConfig.Moe(3, 2, 40, true, 1, List.of(1)));
+        var experts = new ModelConfig.Moe(3, 2, 40, true, 1, List.of(1));
+        ModelConfig moe = ModelConfig.of(ModelConfig.Architecture.QWEN3_MOE, 300, 64, 160, 2, 4, 2, 16, experts)
+                .withNorm(1e-6, 10000, null)
+                .withTokens(256, true, false, -1, List.of(1));
         List<ModelName> all = ModelName.all(moe);
         assertThat(all.stream().map(ModelName::toString).toList())
                 .containsExactly(

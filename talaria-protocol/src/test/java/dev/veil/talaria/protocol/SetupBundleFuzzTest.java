@@ -20,24 +20,9 @@ import org.junit.jupiter.api.Test;
  * exception, an error or a hang. Seed: {@link #seed()}, a valid bundle for a one-layer model.
  */
 class SetupBundleFuzzTest {
-    private static final ModelConfig TINY = new ModelConfig(
-            ModelConfig.Architecture.QWEN2,
-            5,
-            4,
-            8,
-            1,
-            2,
-            1,
-            2,
-            1e-6,
-            1e6,
-            null,
-            64,
-            true,
-            true,
-            -1,
-            List.of(),
-            "float32");
+    private static final ModelConfig TINY = ModelConfig.of(ModelConfig.Architecture.QWEN2, 5, 4, 8, 1, 2, 1, 2)
+            .withNorm(1e-6, 1e6, null)
+            .withTokens(64, true, true, -1, List.of());
     private static final SetupPlan PLAN = new SetupPlan(MaskSpec.remo(0.5), MaskSpec.pool(2), 1);
 
     @FuzzTest(maxDuration = "2m")

@@ -17,24 +17,9 @@ import java.util.List;
  * {@link EmbeddingTable#encode} lay them out.
  */
 class V2CodecFuzzTest {
-    private static final ModelConfig TINY = new ModelConfig(
-            ModelConfig.Architecture.QWEN2,
-            3,
-            4,
-            8,
-            1,
-            2,
-            1,
-            2,
-            1e-6,
-            1e6,
-            null,
-            64,
-            true,
-            true,
-            -1,
-            List.of(),
-            "float32");
+    private static final ModelConfig TINY = ModelConfig.of(ModelConfig.Architecture.QWEN2, 3, 4, 8, 1, 2, 1, 2)
+            .withNorm(1e-6, 1e6, null)
+            .withTokens(64, true, true, -1, List.of());
 
     @FuzzTest(maxDuration = "2m")
     void decodeAnyBody(byte[] data) {

@@ -20,24 +20,9 @@ class GradientInversionTest {
 
     @Test
     void recoversTheTokensBehindALayerOneHiddenState() {
-        ModelConfig c = new ModelConfig(
-                ModelConfig.Architecture.QWEN2,
-                40,
-                16,
-                32,
-                2,
-                4,
-                2,
-                4,
-                1e-6,
-                10000.0,
-                null,
-                32,
-                true,
-                true,
-                0,
-                List.of(0),
-                "float32");
+        ModelConfig c = ModelConfig.of(ModelConfig.Architecture.QWEN2, 40, 16, 32, 2, 4, 2, 4)
+                .withNorm(1e-6, 10000.0, null)
+                .withTokens(32, true, true, 0, List.of(0));
         Transformer model = Transformer.initialize(c, 11);
         Random rnd = new Random(12);
         // random weights, small enough that each block stays close to the identity (as trained residual blocks are)

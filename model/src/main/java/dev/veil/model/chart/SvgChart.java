@@ -1,4 +1,4 @@
-package dev.veil.aloepri.experiment;
+package dev.veil.model.chart;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -7,8 +7,10 @@ import java.util.function.DoubleUnaryOperator;
 
 /**
  * Small line charts as standalone SVG: a figure is a row of panels, each with axes, ticks at the measured x values,
- * one polyline with markers per series, an optional dashed reference line (a target) and a legend. Enough for the
- * experiment's plots, readable in any browser or on GitHub, with no charting library.
+ * one polyline per series (with markers unless it is a long curve), an optional dashed reference line (a target) and a
+ * legend. The one SVG helper of Veil: AloePri's experiment and frontier plots, the audit report's sweeps and a model
+ * card's training curve; readable in any browser or on a forge, with no charting library. It lives in {@code model}
+ * because that is the lowest module every writer of a plot (train, aloepri, attack) depends on.
  */
 public final class SvgChart {
 
@@ -20,7 +22,35 @@ public final class SvgChart {
     };
     private static final int PANEL_W = 380, PANEL_H = 300, LEFT = 60, RIGHT = 16, TOP = 34, BOTTOM = 66, TITLE_H = 30;
 
-    public record Series(String name, double[] x, double[] y) {}
+    /** A series drawn in {@code color} (an SVG colour), or in the palette's next colour when it is null. */
+    public record Series(String name, double[] x, double[] y, String color) {
+        public Series {
+            if (x.length != y.length)
+                throw new IllegalArgumentException(
+                        "series '" + name + "' has " + x.length + " x values and " + y.length + " y values");
+        }
+
+        public Series(String name, double[] x, double[] y) {
+            this(name, x, y, null);
+        }
+
+        /** A series from (x, y) pairs, as a training log keeps them. */
+        public static Series of(String name, String color, List<double[]> points) {
+            return new Series(
+                    name,
+                    points.stream().mapToDouble(p -> p[0]).toArray(),
+                    points.stream().mapToDouble(p -> p[1]).toArray(),
+                    color);
+        }
+    }
+
+    /** A single-panel figure. */
+    public static String figure(String title, String xLabel, String yLabel, List<Series> series) {
+        return figure(title, List.of(new Panel("", xLabel, yLabel, false, series, null, null)));
+    }
+
+    /** Above this many points a series is a curve: a marker on each would hide the line. */
+    private static final int MAX_MARKERS = 64;
 
     /** @param reference a horizontal dashed line (e.g. a target), or null; {@code referenceLabel} names it */
     public record Panel(
@@ -174,7 +204,7 @@ public final class SvgChart {
         }
         for (int i = 0; i < panel.series().size(); i++) {
             Series s = panel.series().get(i);
-            String color = COLORS[i % COLORS.length];
+            String color = s.color() != null ? s.color() : COLORS[i % COLORS.length];
             StringBuilder points = new StringBuilder();
             for (int k = 0; k < s.x().length; k++)
                 points.append(String.format(
@@ -184,7 +214,7 @@ public final class SvgChart {
                     "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>%n",
                     points.toString().strip(),
                     color));
-            for (int k = 0; k < s.x().length; k++)
+            for (int k = 0; k < s.x().length && s.x().length <= MAX_MARKERS; k++)
                 svg.append(String.format(
                         Locale.ROOT,
                         "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>%n",
