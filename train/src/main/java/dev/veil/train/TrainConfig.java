@@ -177,9 +177,10 @@ public record TrainConfig(
         ModelConfig.Architecture architecture = switch (arch) {
             case "qwen2", "Qwen2ForCausalLM" -> ModelConfig.Architecture.QWEN2;
             case "llama", "LlamaForCausalLM" -> ModelConfig.Architecture.LLAMA;
+            case "qwen3", "Qwen3ForCausalLM" -> ModelConfig.Architecture.QWEN3;
             default ->
                 throw new IllegalArgumentException(
-                        "field 'model.architecture' must be \"qwen2\" or \"llama\", got \"" + arch + "\"");
+                        "field 'model.architecture' must be \"qwen2\", \"qwen3\" or \"llama\", got \"" + arch + "\"");
         };
         int hidden = m.integer("hidden_size", null, 1, 1 << 16);
         int heads = m.integer("num_attention_heads", null, 1, 1024);

@@ -24,8 +24,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * A Llama/Qwen2 decoder (RMSNorm, RoPE, grouped-query attention with optional q/k/v bias, SwiGLU MLP, tied or
- * untied LM head) whose forward pass records onto a {@link Tape}, so that any loss over its outputs can be
+ * A Llama/Qwen2/Qwen3 decoder (RMSNorm, RoPE, grouped-query attention with optional q/k/v bias, Qwen3's RMSNorm
+ * over each query and key head before RoPE, SwiGLU MLP, tied or untied LM head) whose forward pass records onto a {@link Tape}, so that any loss over its outputs can be
  * backpropagated to its parameters or to its inputs. Parameters carry Hugging Face names and layouts.
  *
  * <p>The pieces are public for reuse: {@link #embed}, {@link #blocks} (a range of layers, from embeddings or
@@ -37,9 +37,9 @@ public final class Transformer {
     private final RotaryEmbedding rope;
 
     private Transformer(ModelConfig config, Map<String, Parameter> params) {
-        if (config.qkNorm() || config.moe() != null) // the tape has no q/k-norm or expert ops yet
+        if (config.moe() != null) // the tape has no expert ops yet
         throw new IllegalArgumentException(
-                    "training runs Llama and Qwen2 models, not " + config.architecture().hfClass);
+                    "training runs Llama, Qwen2 and Qwen3 models, not " + config.architecture().hfClass);
         this.config = config;
         this.params = params;
         this.rope = RotaryEmbedding.of(config);
@@ -163,6 +163,10 @@ public final class Transformer {
         Var q = Linear.apply(tape, n1, param(TensorRole.Q.hf(i)), bias(TensorRole.Q_BIAS, i));
         Var k = Linear.apply(tape, n1, param(TensorRole.K.hf(i)), bias(TensorRole.K_BIAS, i));
         Var v = Linear.apply(tape, n1, param(TensorRole.V.hf(i)), bias(TensorRole.V_BIAS, i));
+        if (c.qkNorm()) { // Qwen3: before RoPE, as the engine does
+            q = RmsNorm.perHead(tape, q, param(TensorRole.Q_NORM.hf(i)), eps(), c.headDim());
+            k = RmsNorm.perHead(tape, k, param(TensorRole.K_NORM.hf(i)), eps(), c.headDim());
+        }
         Var attn = CausalAttention.apply(
                 tape,
                 rope.apply(tape, q, seq),

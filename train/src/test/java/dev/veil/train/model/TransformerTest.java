@@ -27,6 +27,61 @@ class TransformerTest {
     }
 
     @Test
+    void qwen3WeightGradientsMatchFiniteDifferences() {
+        Transformer model = checkAllWeights(TinyModels.qwen3(11, 16));
+        assertThat(model.parameter("model.layers.1.self_attn.k_norm.weight").shape())
+                .containsExactly(6);
+        assertThat(model.parameter("model.layers.1.self_attn.q_norm.weight").grad())
+                .as("q_norm takes part")
+                .isNotEqualTo(new float[6]);
+    }
+
+    /** A Qwen3 model as the tape computes it and as the inference engine (its own q/k-norm code) computes it. */
+    @Test
+    void qwen3LogitsEqualTheEngines() {
+        ModelConfig c = new ModelConfig(
+                ModelConfig.Architecture.QWEN3,
+                37,
+                32,
+                48,
+                2,
+                4,
+                2,
+                16,
+                1e-6,
+                1000000.0,
+                null,
+                96,
+                true,
+                false,
+                0,
+                java.util.List.of(0),
+                "float32");
+        Transformer model = randomized(c, 6);
+        int seq = 70; // more than one block of attention rows
+        int[] tokens = new Random(7).ints(seq, 0, c.vocabSize()).toArray();
+        float[] ours = model.logits(Tape.inference(), tokens, 1, seq).value();
+        java.util.Map<String, dev.veil.model.Tensor> tensors = new java.util.LinkedHashMap<>();
+        for (dev.veil.model.Tensor t : model.tensors(dev.veil.model.DType.F32)) tensors.put(t.name(), t);
+        try (var parallel = new dev.veil.engine.kernel.Parallel(2);
+                var backend = new dev.veil.engine.backend.LocalLinearBackend(
+                        c, dev.veil.model.Weights.of(tensors), parallel)) {
+            dev.veil.engine.Transformer engine = new dev.veil.engine.Transformer(backend);
+            float[] theirs = engine.forwardAll(tokens, engine.newCache());
+            double maxDiff = 0, maxAbs = 0;
+            for (int i = 0; i < ours.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
+                maxAbs = Math.max(maxAbs, Math.abs(ours[i]));
+            }
+            assertThat(maxAbs).isGreaterThan(1.0);
+            // the same float32 arithmetic in other summation orders
+            assertThat(maxDiff)
+                    .as("largest logit difference (largest %.2f)", maxAbs)
+                    .isLessThan(1e-5 * maxAbs);
+        }
+    }
+
+    @Test
     void inputGradientsThroughFrozenLayersMatchFiniteDifferences() {
         // gradient-based inversion: which embeddings would produce this layer-1 hidden state?
         Transformer model = randomized(TinyModels.qwen2(11, 16), 3);
@@ -82,7 +137,7 @@ class TransformerTest {
         return m;
     }
 
-    private static void checkAllWeights(ModelConfig c) {
+    private static Transformer checkAllWeights(ModelConfig c) {
         Transformer model = randomized(c, 1);
         Random rnd = new Random(2);
         int[] inputs = new int[BATCH * SEQ], targets = new int[BATCH * SEQ];
@@ -114,5 +169,6 @@ class TransformerTest {
             }
         }
         assertThat(checked).isEqualTo(model.parameterCount());
+        return model;
     }
 }
