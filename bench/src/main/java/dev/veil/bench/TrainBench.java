@@ -2,13 +2,11 @@ package dev.veil.bench;
 
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,56 +20,44 @@ import java.util.SplittableRandom;
  * over the step) is the figure that survives other load on a shared machine, where wall-clock rates swing several
  * times from run to run.
  *
- * <p>Only public trainer API is called (by reflection: {@code Transformer.initialize}, {@code Transformer.loss},
- * {@code Tape.backward}, {@code AdamW}), so a build from before a change works as the baseline.
+ * <p>Only public trainer API is called (by reflection: {@code Transformer.initialize}, {@code new Trainer(...)},
+ * {@code Trainer.step()}: batch sampling, forward, backward, clipping, AdamW), so a build from before a change works
+ * as the baseline.
  */
 public final class TrainBench {
 
-    /** One build: its class loader and the reflective handles of one model being trained. */
+    /** One build: its class loader and its trainer ({@code dev.veil.train.Trainer}) of one fresh model. */
     private static final class Build implements AutoCloseable {
         final String label;
         final URLClassLoader loader;
-        final Object model;
-        final Object optimizer;
-        final List<Object> params;
-        final Method loss, backward, item, zeroGrad, step;
-        final Constructor<?> tape;
+        final Object trainer;
+        final Method step;
         final long parameterCount;
 
-        Build(String label, Path jar, Path modelDir, long seed) throws Exception {
+        Build(String label, Path jar, Path modelDir, int[] corpus, int batch, int seq) throws Exception {
             this.label = label;
             this.loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
             Class<?> configClass = loader.loadClass("dev.veil.model.ModelConfig");
             Object config = configClass.getMethod("read", Path.class).invoke(null, modelDir);
             Class<?> transformer = loader.loadClass("dev.veil.train.model.Transformer");
-            model = transformer.getMethod("initialize", configClass, long.class).invoke(null, config, seed);
+            Object model =
+                    transformer.getMethod("initialize", configClass, long.class).invoke(null, config, 1L);
             parameterCount = (long) transformer.getMethod("parameterCount").invoke(model);
-            params = new ArrayList<>(
-                    (Collection<?>) transformer.getMethod("parameters").invoke(model));
-            Class<?> tapeClass = loader.loadClass("dev.veil.train.nn.Tape");
-            Class<?> varClass = loader.loadClass("dev.veil.train.nn.Var");
-            tape = tapeClass.getConstructor();
-            loss = transformer.getMethod("loss", tapeClass, int[].class, int[].class, int.class, int.class);
-            backward = tapeClass.getMethod("backward", varClass);
-            item = varClass.getMethod("item");
-            Class<?> parameter = loader.loadClass("dev.veil.train.model.Parameter");
-            zeroGrad = parameter.getMethod("zeroGrad");
-            Class<?> adamW = loader.loadClass("dev.veil.train.optim.AdamW");
-            Class<?> settings = loader.loadClass("dev.veil.train.optim.AdamW$Settings");
-            Object s = settings.getConstructor(double.class, double.class, double.class, double.class)
-                    .newInstance(0.9, 0.95, 1e-8, 0.1);
-            optimizer = adamW.getConstructor(List.class, settings).newInstance(params, s);
-            step = adamW.getMethod("step", double.class);
+            Class<?> settings = loader.loadClass("dev.veil.train.TrainConfig$TrainingSettings");
+            // the bundled model's optimiser settings; warm-up 1 step, the schedule long enough never to end
+            Object s = settings.getConstructors()[0].newInstance(
+                    1_000_000, batch, seq, 3e-3, 3e-4, 1, 0.1, 0.9, 0.95, 1e-8, 1.0, 100, 100, 16384);
+            Class<?> tokens = loader.loadClass("dev.veil.train.CorpusTokens");
+            Object data = tokens.getConstructor(int[].class).newInstance((Object) corpus);
+            Class<?> trainerClass = loader.loadClass("dev.veil.train.Trainer");
+            trainer = trainerClass
+                    .getConstructor(transformer, settings, long.class, tokens)
+                    .newInstance(model, s, 1L, data);
+            step = trainerClass.getMethod("step");
         }
 
-        /** One training step; returns the loss. */
-        double step(int[] inputs, int[] targets, int batch, int seq) throws Exception {
-            for (Object p : params) zeroGrad.invoke(p);
-            Object t = tape.newInstance();
-            Object l = loss.invoke(model, t, inputs, targets, batch, seq);
-            backward.invoke(t, l);
-            step.invoke(optimizer, 1e-3);
-            return (float) item.invoke(l);
+        void step() throws Exception {
+            step.invoke(trainer);
         }
 
         @Override
@@ -113,17 +99,16 @@ public final class TrainBench {
             throws Exception {
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         List<Run> runs = new ArrayList<>();
-        try (Build a = new Build("A", jarA, modelDir, 1);
-                Build b = new Build("B", jarB, modelDir, 1)) {
-            int vocab = readVocab(modelDir);
-            SplittableRandom rnd = new SplittableRandom(7);
+        // random tokens: the arithmetic of a step does not depend on them
+        int[] corpus =
+                new SplittableRandom(7).ints(1 << 20, 0, readVocab(modelDir)).toArray();
+        try (Build a = new Build("A", jarA, modelDir, corpus, batch, seq);
+                Build b = new Build("B", jarB, modelDir, corpus, batch, seq)) {
             for (int round = 1; round <= rounds; round++) {
                 for (Build build : List.of(a, b)) {
-                    int[] inputs = rnd.ints((long) batch * seq, 0, vocab).toArray();
-                    int[] targets = rnd.ints((long) batch * seq, 0, vocab).toArray();
-                    build.step(inputs, targets, batch, seq); // warm-up: JIT, buffers
+                    build.step(); // warm-up: JIT, buffers
                     long cpu0 = os.getProcessCpuTime(), t0 = System.nanoTime();
-                    for (int s = 0; s < steps; s++) build.step(inputs, targets, batch, seq);
+                    for (int s = 0; s < steps; s++) build.step();
                     double wall = (System.nanoTime() - t0) / 1e9, cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
                     double tokens = (double) steps * batch * seq;
                     Run r = new Run(build.label, round, tokens / wall, tokens / cpu, wall);
@@ -188,8 +173,8 @@ public final class TrainBench {
                 r.threads()));
         md.append("- A: `").append(jarA).append("`, B: `").append(jarB).append("` (one JVM, a class loader each)\n");
         md.append("- machine: ").append(Machine.current()).append("\n");
-        md.append("- a step: forward, backward and AdamW on random tokens (the trainer's own step, minus batch"
-                + " sampling and gradient clipping)\n\n");
+        md.append("- a step: `Trainer.step()` (batch sampling, forward, backward, clipping, AdamW) on random tokens;"
+                + " one untimed step per build before each round\n\n");
         md.append("| build | round | tok/s | tok per CPU-second | seconds |\n|---|---:|---:|---:|---:|\n");
         for (Run run : r.runs())
             md.append(String.format(

@@ -3,6 +3,7 @@ package dev.veil.engine.kernel;
 import static dev.veil.engine.kernel.Half.F;
 
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -142,43 +143,27 @@ public final class Gemm {
         if (mine[0].length < groups * k * NT) mine[0] = new float[groups * k * NT];
         float[] packedB = mine[0];
         int blocks = Math.ceilDiv(m, MC);
+        IntConsumer block = blk -> rowBlock(
+                blk * MC,
+                Math.min(m, blk * MC + MC),
+                n,
+                k,
+                a,
+                aOff,
+                lda,
+                transA,
+                packedB,
+                groups,
+                c,
+                cOff,
+                ldc,
+                accumulate);
         if (parallel == null || parallel.threads() == 1) {
             packB(b, bOff, ldb, transB, k, n, packedB, 0, groups);
-            for (int blk = 0; blk < blocks; blk++)
-                rowBlock(
-                        blk * MC,
-                        Math.min(m, blk * MC + MC),
-                        n,
-                        k,
-                        a,
-                        aOff,
-                        lda,
-                        transA,
-                        packedB,
-                        groups,
-                        c,
-                        cOff,
-                        ldc,
-                        accumulate);
+            for (int blk = 0; blk < blocks; blk++) block.accept(blk);
         } else {
             parallel.forRange(groups, 1, (g0, g1) -> packB(b, bOff, ldb, transB, k, n, packedB, g0, g1));
-            parallel.forEach(
-                    blocks,
-                    blk -> rowBlock(
-                            blk * MC,
-                            Math.min(m, blk * MC + MC),
-                            n,
-                            k,
-                            a,
-                            aOff,
-                            lda,
-                            transA,
-                            packedB,
-                            groups,
-                            c,
-                            cOff,
-                            ldc,
-                            accumulate));
+            parallel.forEach(blocks, block);
         }
     }
 

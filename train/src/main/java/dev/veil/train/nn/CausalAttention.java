@@ -24,10 +24,10 @@ public final class CausalAttention {
         Shape s = new Shape(batch, seq, heads, kvHeads, headDim);
         if (q.size() != batch * seq * s.qWidth() || k.size() != batch * seq * s.kvWidth() || v.size() != k.size())
             throw new IllegalArgumentException("attention: q " + q + ", k " + k + ", v " + v + " do not fit " + s);
-        float[] out = new float[q.size()];
-        float[] probs = new float[batch * heads * seq * seq];
+        float[] out = tape.uninitialized(q.size());
+        float[] probs = tape.zeros(batch * heads * seq * seq);
         forward(s, q.value(), k.value(), v.value(), out, probs);
-        Var result = Var.result(out, tape.needsGrad(q, k, v), q.shape());
+        Var result = Var.result(tape, out, tape.needsGrad(q, k, v), q.shape());
         if (result.requiresGrad()) {
             tape.record(() -> backward(
                     s,

@@ -17,10 +17,11 @@ public final class Linear {
         if (x.cols() != in) throw new IllegalArgumentException("linear: input " + x + " does not match weight " + w);
         if (bias != null && bias.size() != out)
             throw new IllegalArgumentException("linear: bias " + bias + " for weight " + w);
-        float[] y = forward(x.value(), w.value(), bias == null ? null : bias.value(), n, in, out);
+        float[] y = tape.uninitialized(n * out);
+        forward(y, x.value(), w.value(), bias == null ? null : bias.value(), n, in, out);
         int[] shape = x.shape();
         shape[shape.length - 1] = out;
-        Var result = Var.result(y, tape.needsGrad(x, w, bias), shape);
+        Var result = Var.result(tape, y, tape.needsGrad(x, w, bias), shape);
         if (result.requiresGrad()) {
             tape.record(() -> backward(
                     result.gradBuffer(),
@@ -36,11 +37,9 @@ public final class Linear {
         return result;
     }
 
-    static float[] forward(float[] x, float[] w, float[] bias, int n, int in, int out) {
-        float[] y = new float[n * out];
+    static void forward(float[] y, float[] x, float[] w, float[] bias, int n, int in, int out) {
         Gemm.multiply(Parallel.shared(), n, out, in, x, 0, in, false, w, 0, in, true, y, 0, out, false);
         if (bias != null) VectorMath.addRows(y, n, bias);
-        return y;
     }
 
     /** Adds into whichever of {@code dx}, {@code dw}, {@code db} is not null. */

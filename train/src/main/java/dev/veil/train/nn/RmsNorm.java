@@ -27,10 +27,10 @@ public final class RmsNorm {
 
     private static Var apply(Tape tape, Var x, Var weight, float eps, int d) {
         int n = x.size() / d;
-        float[] y = new float[x.size()];
-        float[] rstd = new float[n];
+        float[] y = tape.uninitialized(x.size());
+        float[] rstd = tape.uninitialized(n);
         forward(y, rstd, x.value(), weight == null ? null : weight.value(), n, d, eps);
-        Var result = Var.result(y, tape.needsGrad(x, weight), x.shape());
+        Var result = Var.result(tape, y, tape.needsGrad(x, weight), x.shape());
         if (result.requiresGrad()) {
             tape.record(() -> backward(
                     result.gradBuffer(),

@@ -11,10 +11,10 @@ public final class SwiGlu {
         if (gate.size() != up.size())
             throw new IllegalArgumentException("swiglu: gate " + gate + " and up " + up + " differ");
         float[] g = gate.value(), u = up.value();
-        float[] out = new float[g.length];
+        float[] out = tape.uninitialized(g.length);
         int d = gate.cols(), n = gate.rows();
         Parallel.shared().forRange(g.length, 1024, (from, to) -> VecOps.swiGlu(g, u, out, from, to));
-        Var result = Var.result(out, tape.needsGrad(gate, up), gate.shape());
+        Var result = Var.result(tape, out, tape.needsGrad(gate, up), gate.shape());
         if (result.requiresGrad()) {
             tape.record(() -> backward(
                     result.gradBuffer(),

@@ -81,6 +81,31 @@ class TransformerTest {
         }
     }
 
+    /** Arrays reused from a pool (the trainer's) give the bits fresh ones give, also after another pass dirtied them. */
+    @Test
+    void aPooledTapeGivesTheSameLossAndGradients() {
+        Transformer model = randomized(TinyModels.qwen3(11, 16), 8);
+        Random rnd = new Random(9);
+        int[] inputs = rnd.ints(BATCH * SEQ, 0, 11).toArray(),
+                targets = rnd.ints(BATCH * SEQ, 0, 11).toArray();
+        int[] other = rnd.ints(BATCH * SEQ, 0, 11).toArray();
+        float[][] fresh = lossAndGradients(model, new Tape(), inputs, targets);
+        dev.veil.train.nn.FloatPool pool = new dev.veil.train.nn.FloatPool();
+        lossAndGradients(model, new Tape(pool), other, targets);
+        pool.reclaim();
+        float[][] pooled = lossAndGradients(model, new Tape(pool), inputs, targets);
+        assertThat(pooled).isDeepEqualTo(fresh);
+    }
+
+    private static float[][] lossAndGradients(Transformer model, Tape tape, int[] inputs, int[] targets) {
+        model.parameters().forEach(Parameter::zeroGrad);
+        Var loss = model.loss(tape, inputs, targets, BATCH, SEQ);
+        tape.backward(loss);
+        java.util.List<float[]> out = new java.util.ArrayList<>(java.util.List.of(new float[] {loss.item()}));
+        for (Parameter p : model.parameters()) out.add(p.grad().clone());
+        return out.toArray(float[][]::new);
+    }
+
     @Test
     void inputGradientsThroughFrozenLayersMatchFiniteDifferences() {
         // gradient-based inversion: which embeddings would produce this layer-1 hidden state?
