@@ -89,15 +89,41 @@ class TrainingRunTest {
 
     @Test
     void theInferenceEngineComputesTheLogitsTrainingComputes() throws IOException {
-        ModelConfig c = ModelConfig.read(full);
+        assertTheEngineAgrees(full);
+    }
+
+    /** Qwen3 (q/k norms, no bias) trained by `veil train model`: its checkpoint runs in the engine, same logits. */
+    @Test
+    void aTrainedQwen3RunsInTheEngine() throws IOException {
+        Path file = dir.resolve("config-qwen3.json");
+        Files.writeString(
+                file,
+                TinyRun.CONFIG
+                        .formatted(1, "0.01")
+                        .replace("\"architecture\": \"qwen2\"", "\"architecture\": \"qwen3\""));
+        Path qwen3 = dir.resolve("qwen3");
+        TinyRun.run(file, qwen3, cache, false, 0);
+        ModelConfig c = ModelConfig.read(qwen3);
+        assertThat(c.architecture()).isEqualTo(ModelConfig.Architecture.QWEN3);
+        assertThat(c.attentionBias()).isFalse();
+        try (SafetensorsWeights w = SafetensorsWeights.open(qwen3)) {
+            assertThat(w.get("model.layers.1.self_attn.q_norm.weight").toFloats())
+                    .as("trained, not left at 1")
+                    .isNotEqualTo(new float[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+        }
+        assertTheEngineAgrees(qwen3);
+    }
+
+    private static void assertTheEngineAgrees(Path model) throws IOException {
+        ModelConfig c = ModelConfig.read(model);
         int[] tokens =
-                Tokenizer.load(full).encode("Fellow-Citizens of the Senate and House of Representatives: in meeting");
+                Tokenizer.load(model).encode("Fellow-Citizens of the Senate and House of Representatives: in meeting");
         int[] input = new int[Math.min(tokens.length + 1, 32)];
         input[0] = c.bosTokenId();
         System.arraycopy(tokens, 0, input, 1, input.length - 1);
         float[] ours;
         float[] engine;
-        try (SafetensorsWeights w = SafetensorsWeights.open(full)) {
+        try (SafetensorsWeights w = SafetensorsWeights.open(model)) {
             ours = Transformer.fromWeights(c, w)
                     .logits(Tape.inference(), input, 1, input.length)
                     .value();
