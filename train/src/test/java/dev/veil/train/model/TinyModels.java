@@ -70,4 +70,27 @@ public final class TinyModels {
                 List.of(0),
                 "float32");
     }
+
+    /** Qwen3-MoE: 4 experts, top 2, renormalised; layer 0 dense (mlp_only_layers), layer 1 sparse. */
+    public static ModelConfig qwen3Moe(int vocab, int maxPositions) {
+        return new ModelConfig(
+                ModelConfig.Architecture.QWEN3_MOE,
+                vocab,
+                8,
+                12,
+                2,
+                2,
+                1,
+                6,
+                1e-6,
+                1000000.0,
+                null,
+                maxPositions,
+                false,
+                false,
+                0,
+                List.of(0),
+                "float32",
+                new ModelConfig.Moe(4, 2, 6, true, 1, List.of(0)));
+    }
 }

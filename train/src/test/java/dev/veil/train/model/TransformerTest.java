@@ -36,6 +36,41 @@ class TransformerTest {
                 .isNotEqualTo(new float[6]);
     }
 
+    @Test
+    void qwen3MoeWeightGradientsMatchFiniteDifferences() {
+        Transformer model = checkAllWeights(TinyModels.qwen3Moe(11, 16));
+        assertThat(model.parameter("model.layers.1.mlp.gate.weight").grad())
+                .as("the router learns")
+                .isNotEqualTo(new float[4 * 8]);
+        assertThat(model.parameter("model.layers.0.mlp.gate_proj.weight").shape())
+                .containsExactly(12, 8); // mlp_only_layers: dense
+    }
+
+    /** A Qwen3-MoE model as the tape computes it and as the engine does (its own router and expert code). */
+    @Test
+    void qwen3MoeLogitsEqualTheEngines() {
+        ModelConfig c = new ModelConfig(
+                ModelConfig.Architecture.QWEN3_MOE,
+                37,
+                32,
+                48,
+                2,
+                4,
+                2,
+                16,
+                1e-6,
+                1000000.0,
+                null,
+                96,
+                true,
+                false,
+                0,
+                java.util.List.of(0),
+                "float32",
+                new ModelConfig.Moe(8, 2, 24, true, 1, java.util.List.of()));
+        assertEngineAgrees(randomized(c, 10), 40);
+    }
+
     /** A Qwen3 model as the tape computes it and as the inference engine (its own q/k-norm code) computes it. */
     @Test
     void qwen3LogitsEqualTheEngines() {
@@ -57,8 +92,11 @@ class TransformerTest {
                 0,
                 java.util.List.of(0),
                 "float32");
-        Transformer model = randomized(c, 6);
-        int seq = 70; // more than one block of attention rows
+        assertEngineAgrees(randomized(c, 6), 70); // 70: more than one block of attention rows
+    }
+
+    private static void assertEngineAgrees(Transformer model, int seq) {
+        ModelConfig c = model.config();
         int[] tokens = new Random(7).ints(seq, 0, c.vocabSize()).toArray();
         float[] ours = model.logits(Tape.inference(), tokens, 1, seq).value();
         java.util.Map<String, dev.veil.model.Tensor> tensors = new java.util.LinkedHashMap<>();
