@@ -72,7 +72,8 @@ public record TrainConfig(
             boolean attentionBias,
             double ropeTheta,
             double rmsNormEps,
-            int maxPositionEmbeddings) {
+            int maxPositionEmbeddings,
+            ModelConfig.Moe moe) {
 
         /** The Hugging Face config of this architecture over a tokenizer's vocabulary and special tokens. */
         public ModelConfig toModelConfig(int vocabSize, int bosTokenId, List<Integer> eosTokenIds, String torchDtype) {
@@ -93,7 +94,8 @@ public record TrainConfig(
                     attentionBias,
                     bosTokenId,
                     eosTokenIds,
-                    torchDtype);
+                    torchDtype,
+                    moe);
         }
     }
 
@@ -140,6 +142,18 @@ public record TrainConfig(
         }
     }
 
+    /** Qwen3-MoE's expert settings: every layer sparse, Hugging Face's field names. */
+    private static ModelConfig.Moe moe(JsonFields m) {
+        int experts = m.integer("num_experts", null, 1, 1024);
+        return new ModelConfig.Moe(
+                experts,
+                m.integer("num_experts_per_tok", null, 1, experts),
+                m.integer("moe_intermediate_size", null, 1, 1 << 18),
+                m.bool("norm_topk_prob", true),
+                1,
+                List.of());
+    }
+
     /** {@code baseDir} resolves a relative {@code tokenizer.path}. */
     public static TrainConfig parse(JsonNode root, Path baseDir) {
         if (root == null || !root.isObject()) throw new IllegalArgumentException("the config must be a JSON object");
@@ -177,9 +191,11 @@ public record TrainConfig(
         ModelConfig.Architecture architecture = switch (arch) {
             case "qwen2", "Qwen2ForCausalLM" -> ModelConfig.Architecture.QWEN2;
             case "llama", "LlamaForCausalLM" -> ModelConfig.Architecture.LLAMA;
+            case "qwen3", "Qwen3ForCausalLM" -> ModelConfig.Architecture.QWEN3;
+            case "qwen3_moe", "Qwen3MoeForCausalLM" -> ModelConfig.Architecture.QWEN3_MOE;
             default ->
-                throw new IllegalArgumentException(
-                        "field 'model.architecture' must be \"qwen2\" or \"llama\", got \"" + arch + "\"");
+                throw new IllegalArgumentException("field 'model.architecture' must be \"qwen2\", \"qwen3\","
+                        + " \"qwen3_moe\" or \"llama\", got \"" + arch + "\"");
         };
         int hidden = m.integer("hidden_size", null, 1, 1 << 16);
         int heads = m.integer("num_attention_heads", null, 1, 1024);
@@ -207,7 +223,8 @@ public record TrainConfig(
                 bias,
                 m.number("rope_theta", 10000.0, 1, 1e9),
                 m.number("rms_norm_eps", 1e-6, 1e-12, 1e-1),
-                m.integer("max_position_embeddings", null, 1, 1 << 20));
+                m.integer("max_position_embeddings", null, 1, 1 << 20),
+                architecture.moe ? moe(m) : null);
         m.rejectUnknown();
 
         JsonFields r = f.object("training");
@@ -283,6 +300,11 @@ public record TrainConfig(
                 .put("rope_theta", model.ropeTheta())
                 .put("rms_norm_eps", model.rmsNormEps())
                 .put("max_position_embeddings", model.maxPositionEmbeddings());
+        if (model.moe() != null)
+            m.put("num_experts", model.moe().numExperts())
+                    .put("num_experts_per_tok", model.moe().expertsPerToken())
+                    .put("moe_intermediate_size", model.moe().moeIntermediateSize())
+                    .put("norm_topk_prob", model.moe().normTopkProb());
         ObjectNode r = n.putObject("training");
         r.put("steps", training.steps())
                 .put("batch_size", training.batchSize())

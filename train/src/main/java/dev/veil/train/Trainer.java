@@ -2,6 +2,7 @@ package dev.veil.train;
 
 import dev.veil.train.model.Parameter;
 import dev.veil.train.model.Transformer;
+import dev.veil.train.nn.FloatPool;
 import dev.veil.train.nn.Tape;
 import dev.veil.train.nn.Var;
 import dev.veil.train.optim.AdamW;
@@ -22,6 +23,7 @@ public final class Trainer {
     private final LrSchedule schedule;
     private final long seed;
     private final CorpusTokens data;
+    private final FloatPool pool = new FloatPool();
     private int step;
 
     public record StepResult(int step, double loss, double lr, double gradNorm, int tokens) {}
@@ -61,7 +63,8 @@ public final class Trainer {
     public StepResult step() {
         CorpusTokens.Batch b = data.sample(seed, step, settings.batchSize(), settings.seqLen());
         for (Parameter p : params) p.zeroGrad();
-        Tape tape = new Tape();
+        pool.reclaim(); // the previous step's activations: nothing reads them any more
+        Tape tape = new Tape(pool);
         Var loss = model.loss(tape, b.inputs(), b.targets(), b.batch(), b.seq());
         tape.backward(loss);
         double norm = GradientClipping.clip(params, settings.gradClip());

@@ -89,15 +89,52 @@ class TrainingRunTest {
 
     @Test
     void theInferenceEngineComputesTheLogitsTrainingComputes() throws IOException {
-        ModelConfig c = ModelConfig.read(full);
+        assertTheEngineAgrees(full);
+    }
+
+    /**
+     * Qwen3 (q/k norms, no bias) and Qwen3-MoE (4 experts, top 2) trained by `veil train model`: each checkpoint runs
+     * in the engine with the trainer's logits.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({
+        "qwen3,QWEN3,",
+        "qwen3_moe,QWEN3_MOE,', \"num_experts\": 4, \"num_experts_per_tok\": 2, \"moe_intermediate_size\": 16'"
+    })
+    void aTrainedQwen3RunsInTheEngine(String architecture, ModelConfig.Architecture expected, String extra)
+            throws IOException {
+        Path file = dir.resolve("config-" + architecture + ".json");
+        Files.writeString(
+                file,
+                TinyRun.CONFIG
+                        .formatted(1, "0.01")
+                        .replace(
+                                "\"architecture\": \"qwen2\"",
+                                "\"architecture\": \"" + architecture + "\"" + (extra == null ? "" : extra)));
+        Path out = dir.resolve(architecture);
+        TinyRun.run(file, out, cache, false, 0);
+        ModelConfig c = ModelConfig.read(out);
+        assertThat(c.architecture()).isEqualTo(expected);
+        assertThat(c.attentionBias()).isFalse();
+        if (c.moe() != null) assertThat(c.moe().numExperts()).isEqualTo(4);
+        try (SafetensorsWeights w = SafetensorsWeights.open(out)) {
+            assertThat(w.get("model.layers.1.self_attn.q_norm.weight").toFloats())
+                    .as("trained, not left at 1")
+                    .isNotEqualTo(new float[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+        }
+        assertTheEngineAgrees(out);
+    }
+
+    private static void assertTheEngineAgrees(Path model) throws IOException {
+        ModelConfig c = ModelConfig.read(model);
         int[] tokens =
-                Tokenizer.load(full).encode("Fellow-Citizens of the Senate and House of Representatives: in meeting");
+                Tokenizer.load(model).encode("Fellow-Citizens of the Senate and House of Representatives: in meeting");
         int[] input = new int[Math.min(tokens.length + 1, 32)];
         input[0] = c.bosTokenId();
         System.arraycopy(tokens, 0, input, 1, input.length - 1);
         float[] ours;
         float[] engine;
-        try (SafetensorsWeights w = SafetensorsWeights.open(full)) {
+        try (SafetensorsWeights w = SafetensorsWeights.open(model)) {
             ours = Transformer.fromWeights(c, w)
                     .logits(Tape.inference(), input, 1, input.length)
                     .value();

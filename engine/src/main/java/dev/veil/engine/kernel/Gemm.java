@@ -3,6 +3,7 @@ package dev.veil.engine.kernel;
 import static dev.veil.engine.kernel.Half.F;
 
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -19,8 +20,13 @@ import jdk.incubator.vector.FloatVector;
  * </ul>
  * Accumulators live in a per-thread {@code [rows][tokens]} buffer across column blocks and are transposed into
  * {@code out} at the end of each panel.
+ *
+ * <p>The same micro-tile also serves plain float matrices in any orientation ({@link #multiply(Parallel, int, int,
+ * int, float[], int, int, boolean, float[], int, int, boolean, float[], int, int, boolean)}): training's
+ * {@code x·Wᵀ}, {@code dy·W}, {@code dyᵀ·x} and attention's per-head products, read in place through offsets and
+ * leading dimensions, with no transposed copy.
  */
-final class Gemm {
+public final class Gemm {
 
     /** Weight rows per micro-tile. */
     static final int MR = 6;
@@ -33,6 +39,11 @@ final class Gemm {
 
     private static final ThreadLocal<float[][]> SCRATCH =
             ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
+    /** Per thread, for the float-array product: packed B (the caller's), packed A (each task's), an edge tile. */
+    private static final ThreadLocal<float[][]> FLOAT_SCRATCH =
+            ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[MR * NT]});
+    /** Rows of C per task of the float-array product (a multiple of MR). */
+    private static final int MC = 4 * MR;
 
     private Gemm() {}
 
@@ -90,6 +101,147 @@ final class Gemm {
             for (int t = 0; t < x.n(); t++) {
                 int o = t * outStride + outCol + p;
                 for (int j = 0; j < rowsHere; j++) out[o + j] = acc[j * padded + t];
+            }
+        }
+    }
+
+    /**
+     * {@code C[m×n] = op(A)·op(B)} ({@code accumulate}: {@code C += op(A)·op(B)}) on row-major float arrays, where
+     * {@code op(A)[i][p]} is {@code a[aOff + i·lda + p]}, or {@code a[aOff + p·lda + i]} when {@code transA}, and
+     * {@code op(B)[p][j]} is {@code b[bOff + p·ldb + j]}, or {@code b[bOff + j·ldb + p]} when {@code transB};
+     * {@code C[i][j]} is {@code c[cOff + i·ldc + j]}. Strided views (one attention head of a {@code [tokens, heads·d]}
+     * array) need no copy.
+     *
+     * <p>Every element of C is summed over {@code p} in increasing order by one thread (the initial value first), so
+     * the result does not depend on the number of threads, on how the tasks fall, or on the JIT: training is
+     * reproducible bit for bit. {@code parallel} null runs on the calling thread (inside another parallel task).
+     */
+    public static void multiply(
+            Parallel parallel,
+            int m,
+            int n,
+            int k,
+            float[] a,
+            int aOff,
+            int lda,
+            boolean transA,
+            float[] b,
+            int bOff,
+            int ldb,
+            boolean transB,
+            float[] c,
+            int cOff,
+            int ldc,
+            boolean accumulate) {
+        if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("gemm of " + m + "×" + k + " · " + k + "×" + n);
+        if (m == 0 || n == 0) return;
+        check("A", a, aOff, lda, transA ? k : m, transA ? m : k);
+        check("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
+        check("C", c, cOff, ldc, m, n);
+        int groups = Math.ceilDiv(n, NT);
+        float[][] mine = FLOAT_SCRATCH.get();
+        if (mine[0].length < groups * k * NT) mine[0] = new float[groups * k * NT];
+        float[] packedB = mine[0];
+        int blocks = Math.ceilDiv(m, MC);
+        IntConsumer block = blk -> rowBlock(
+                blk * MC,
+                Math.min(m, blk * MC + MC),
+                n,
+                k,
+                a,
+                aOff,
+                lda,
+                transA,
+                packedB,
+                groups,
+                c,
+                cOff,
+                ldc,
+                accumulate);
+        if (parallel == null || parallel.threads() == 1) {
+            packB(b, bOff, ldb, transB, k, n, packedB, 0, groups);
+            for (int blk = 0; blk < blocks; blk++) block.accept(blk);
+        } else {
+            parallel.forRange(groups, 1, (g0, g1) -> packB(b, bOff, ldb, transB, k, n, packedB, g0, g1));
+            parallel.forEach(blocks, block);
+        }
+    }
+
+    private static void check(String what, float[] x, int off, int ld, int rows, int cols) {
+        if (off < 0 || ld < cols || (rows > 0 && cols > 0 && (long) off + (long) (rows - 1) * ld + cols > x.length))
+            throw new IllegalArgumentException("gemm: " + what + " (" + rows + "×" + cols + " from offset " + off
+                    + ", leading dimension " + ld + ") does not fit in " + x.length + " floats");
+    }
+
+    /** Column groups {@code [g0, g1)} of op(B) into {@code packed[(g·k + p)·NT + lane]}, zero past column n. */
+    private static void packB(
+            float[] b, int bOff, int ldb, boolean transB, int k, int n, float[] packed, int g0, int g1) {
+        for (int g = g0; g < g1; g++) {
+            int j0 = g * NT, cols = Math.min(NT, n - j0), base = g * k * NT;
+            if (!transB) {
+                for (int p = 0; p < k; p++) {
+                    int dst = base + p * NT;
+                    System.arraycopy(b, bOff + p * ldb + j0, packed, dst, cols);
+                    if (cols < NT) Arrays.fill(packed, dst + cols, dst + NT, 0f);
+                }
+            } else {
+                if (cols < NT) Arrays.fill(packed, base, base + k * NT, 0f);
+                // 16 columns of B's rows at a time: both reads and writes stay in L1 whatever the stride
+                for (int p0 = 0; p0 < k; p0 += 16) {
+                    int p1 = Math.min(k, p0 + 16);
+                    for (int j = 0; j < cols; j++) {
+                        int src = bOff + (j0 + j) * ldb;
+                        for (int p = p0; p < p1; p++) packed[base + p * NT + j] = b[src + p];
+                    }
+                }
+            }
+        }
+    }
+
+    /** Rows {@code [i0, i1)} of C, all columns: A packed KC columns at a time, then micro-tiles over B's groups. */
+    private static void rowBlock(
+            int i0,
+            int i1,
+            int n,
+            int k,
+            float[] a,
+            int aOff,
+            int lda,
+            boolean transA,
+            float[] packedB,
+            int groups,
+            float[] c,
+            int cOff,
+            int ldc,
+            boolean accumulate) {
+        float[][] mine = FLOAT_SCRATCH.get();
+        if (mine[1].length < MC * KC) mine[1] = new float[MC * KC];
+        float[] packedA = mine[1], edge = mine[2];
+        if (!accumulate) for (int i = i0; i < i1; i++) Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+        int rows = i1 - i0, tiles = Math.ceilDiv(rows, MR);
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kc = Math.min(KC, k - k0);
+            for (int r = 0; r < tiles * MR; r++) {
+                int dst = r * KC, i = i0 + r;
+                if (i >= i1) Arrays.fill(packedA, dst, dst + kc, 0f);
+                else if (!transA) System.arraycopy(a, aOff + i * lda + k0, packedA, dst, kc);
+                else for (int p = 0; p < kc; p++) packedA[dst + p] = a[aOff + (k0 + p) * lda + i];
+            }
+            for (int g = 0; g < groups; g++) {
+                int j0 = g * NT, cols = Math.min(NT, n - j0), bk = (g * k + k0) * NT;
+                for (int t = 0; t < tiles; t++) {
+                    int i = i0 + t * MR, tileRows = Math.min(MR, i1 - i);
+                    if (tileRows == MR && cols == NT) {
+                        microTile(packedA, t * MR * KC, kc, packedB, bk, c, cOff + i * ldc + j0, ldc);
+                    } else { // an edge: through a full-size tile, the same sums in the same order
+                        Arrays.fill(edge, 0f);
+                        for (int r = 0; r < tileRows; r++)
+                            System.arraycopy(c, cOff + (i + r) * ldc + j0, edge, r * NT, cols);
+                        microTile(packedA, t * MR * KC, kc, packedB, bk, edge, 0, NT);
+                        for (int r = 0; r < tileRows; r++)
+                            System.arraycopy(edge, r * NT, c, cOff + (i + r) * ldc + j0, cols);
+                    }
+                }
             }
         }
     }

@@ -4,7 +4,9 @@
  * <ul>
  *   <li>{@link dev.veil.engine.kernel.Parallel} — the worker pool, low overhead per parallel loop, shareable.</li>
  *   <li>{@link dev.veil.engine.kernel.MatMul} — {@code x · Wᵀ}: streaming mat-vec for decode and small batches,
- *       {@link dev.veil.engine.kernel.Gemm} (blocked, register-tiled) for prefill.</li>
+ *       {@link dev.veil.engine.kernel.Gemm} (blocked, register-tiled) for prefill; {@code Gemm} also multiplies plain
+ *       float matrices in any orientation ({@code A·B}, {@code A·Bᵀ}, {@code Aᵀ·B}, accumulating): the trainer's
+ *       products.</li>
  *   <li>{@link dev.veil.engine.kernel.Matrix} — a weight matrix read in place from its (mapped) segment;
  *       {@link dev.veil.engine.kernel.Half} widens F16/BF16 in registers; {@code QuantKernels} multiplies ggml's
  *       Q8_0/Q5_0/Q4_K/Q6_K blocks with activations quantized per block ({@link dev.veil.engine.kernel.Q8Input}) as

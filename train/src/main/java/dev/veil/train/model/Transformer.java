@@ -10,8 +10,11 @@ import dev.veil.train.nn.CausalAttention;
 import dev.veil.train.nn.CrossEntropy;
 import dev.veil.train.nn.Embedding;
 import dev.veil.train.nn.Linear;
+import dev.veil.train.nn.MoeCombine;
 import dev.veil.train.nn.RmsNorm;
 import dev.veil.train.nn.RotaryEmbedding;
+import dev.veil.train.nn.Rows;
+import dev.veil.train.nn.Softmax;
 import dev.veil.train.nn.SwiGlu;
 import dev.veil.train.nn.Tape;
 import dev.veil.train.nn.Var;
@@ -24,8 +27,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * A Llama/Qwen2 decoder (RMSNorm, RoPE, grouped-query attention with optional q/k/v bias, SwiGLU MLP, tied or
- * untied LM head) whose forward pass records onto a {@link Tape}, so that any loss over its outputs can be
+ * A Llama/Qwen2/Qwen3 decoder (RMSNorm, RoPE, grouped-query attention with optional q/k/v bias, Qwen3's RMSNorm
+ * over each query and key head before RoPE, SwiGLU MLP or Qwen3-MoE's routed experts, tied or untied LM head) whose forward pass records onto a {@link Tape}, so that any loss over its outputs can be
  * backpropagated to its parameters or to its inputs. Parameters carry Hugging Face names and layouts.
  *
  * <p>The pieces are public for reuse: {@link #embed}, {@link #blocks} (a range of layers, from embeddings or
@@ -37,9 +40,6 @@ public final class Transformer {
     private final RotaryEmbedding rope;
 
     private Transformer(ModelConfig config, Map<String, Parameter> params) {
-        if (config.qkNorm() || config.moe() != null) // the tape has no q/k-norm or expert ops yet
-        throw new IllegalArgumentException(
-                    "training runs Llama and Qwen2 models, not " + config.architecture().hfClass);
         this.config = config;
         this.params = params;
         this.rope = RotaryEmbedding.of(config);
@@ -163,6 +163,10 @@ public final class Transformer {
         Var q = Linear.apply(tape, n1, param(TensorRole.Q.hf(i)), bias(TensorRole.Q_BIAS, i));
         Var k = Linear.apply(tape, n1, param(TensorRole.K.hf(i)), bias(TensorRole.K_BIAS, i));
         Var v = Linear.apply(tape, n1, param(TensorRole.V.hf(i)), bias(TensorRole.V_BIAS, i));
+        if (c.qkNorm()) { // Qwen3: before RoPE, as the engine does
+            q = RmsNorm.perHead(tape, q, param(TensorRole.Q_NORM.hf(i)), eps(), c.headDim());
+            k = RmsNorm.perHead(tape, k, param(TensorRole.K_NORM.hf(i)), eps(), c.headDim());
+        }
         Var attn = CausalAttention.apply(
                 tape,
                 rope.apply(tape, q, seq),
@@ -176,10 +180,47 @@ public final class Transformer {
         Var h = Add.apply(tape, x, Linear.apply(tape, attn, param(TensorRole.O.hf(i)), null));
 
         Var n2 = RmsNorm.apply(tape, h, param(TensorRole.FFN_NORM.hf(i)), eps());
+        if (c.isMoeLayer(i)) return Add.apply(tape, h, experts(tape, n2, i));
         Var gate = Linear.apply(tape, n2, param(TensorRole.GATE.hf(i)), null);
         Var up = Linear.apply(tape, n2, param(TensorRole.UP.hf(i)), null);
         Var down = Linear.apply(tape, SwiGlu.apply(tape, gate, up), param(TensorRole.DOWN.hf(i)), null);
         return Add.apply(tape, h, down);
+    }
+
+    /**
+     * Qwen3-MoE's sparse feed-forward, as the engine computes it: softmax router, each row to its {@code k} most
+     * probable experts (ties to the lower index), each expert's SwiGLU on the rows routed to it, outputs weighted by
+     * the probabilities ({@link MoeCombine}). No load-balancing loss.
+     */
+    private Var experts(Tape tape, Var x, int i) {
+        ModelConfig.Moe moe = config.moe();
+        int n = x.rows(), e = moe.numExperts(), k = moe.expertsPerToken();
+        Var probs = Softmax.apply(tape, Linear.apply(tape, x, param(TensorRole.ROUTER.hf(i)), null));
+        float[] p = probs.value();
+        int[] chosen = new int[n * k], slot = new int[n * k], routed = new int[e];
+        for (int r = 0; r < n; r++)
+            for (int j = 0; j < k; j++) {
+                int best = -1;
+                for (int ex = 0; ex < e; ex++) {
+                    boolean taken = false;
+                    for (int q = 0; q < j; q++) taken |= chosen[r * k + q] == ex;
+                    if (!taken && (best < 0 || p[r * e + ex] > p[r * e + best])) best = ex;
+                }
+                chosen[r * k + j] = best;
+                slot[r * k + j] = routed[best]++;
+            }
+        Var[] outputs = new Var[e];
+        for (int ex = 0; ex < e; ex++) {
+            if (routed[ex] == 0) continue;
+            int[] rows = new int[routed[ex]];
+            for (int q = 0; q < n * k; q++) if (chosen[q] == ex) rows[slot[q]] = q / k;
+            Var in = Rows.gather(tape, x, rows);
+            Var gate = Linear.apply(tape, in, param(TensorRole.EXPERT_GATE.hf(i, ex)), null);
+            Var up = Linear.apply(tape, in, param(TensorRole.EXPERT_UP.hf(i, ex)), null);
+            outputs[ex] =
+                    Linear.apply(tape, SwiGlu.apply(tape, gate, up), param(TensorRole.EXPERT_DOWN.hf(i, ex)), null);
+        }
+        return MoeCombine.apply(tape, probs, k, moe.normTopkProb(), chosen, slot, outputs, config.hiddenSize());
     }
 
     private Var bias(TensorRole role, int i) {

@@ -7,9 +7,9 @@ public final class Add {
     public static Var apply(Tape tape, Var a, Var b) {
         if (a.size() != b.size()) throw new IllegalArgumentException("add: " + a + " and " + b + " differ in size");
         float[] av = a.value(), bv = b.value();
-        float[] out = new float[av.length];
+        float[] out = tape.uninitialized(av.length);
         for (int i = 0; i < out.length; i++) out[i] = av[i] + bv[i];
-        Var result = Var.result(out, tape.needsGrad(a, b), a.shape());
+        Var result = Var.result(tape, out, tape.needsGrad(a, b), a.shape());
         if (result.requiresGrad()) {
             tape.record(() -> {
                 float[] dy = result.gradBuffer();

@@ -1,15 +1,15 @@
 package dev.veil.train.nn;
 
+import dev.veil.engine.kernel.Gemm;
 import dev.veil.engine.kernel.Parallel;
-import dev.veil.train.nn.kernel.Matmul;
 import dev.veil.train.nn.kernel.VecOps;
 import java.util.Arrays;
 
 /**
  * Causal multi-head attention with grouped key/value heads (GQA): query head {@code h} attends with key/value
  * head {@code h / (heads / kvHeads)}; {@code P = softmax(q·kᵀ/√headDim)} over positions up to its own,
- * {@code out = P·v}. Per head the products are whole-matrix products (the masked half of {@code q·kᵀ} is computed
- * and discarded: cheaper than a dot product per pair).
+ * {@code out = P·v}. Per head the products are batched matrix products on the engine's GEMM, by blocks of query
+ * rows so that most of the masked half is never computed.
  */
 public final class CausalAttention {
     private CausalAttention() {}
@@ -24,10 +24,10 @@ public final class CausalAttention {
         Shape s = new Shape(batch, seq, heads, kvHeads, headDim);
         if (q.size() != batch * seq * s.qWidth() || k.size() != batch * seq * s.kvWidth() || v.size() != k.size())
             throw new IllegalArgumentException("attention: q " + q + ", k " + k + ", v " + v + " do not fit " + s);
-        float[] out = new float[q.size()];
-        float[] probs = new float[batch * heads * seq * seq];
+        float[] out = tape.uninitialized(q.size());
+        float[] probs = tape.zeros(batch * heads * seq * seq);
         forward(s, q.value(), k.value(), v.value(), out, probs);
-        Var result = Var.result(out, tape.needsGrad(q, k, v), q.shape());
+        Var result = Var.result(tape, out, tape.needsGrad(q, k, v), q.shape());
         if (result.requiresGrad()) {
             tape.record(() -> backward(
                     s,
@@ -70,90 +70,152 @@ public final class CausalAttention {
         }
     }
 
-    /** Copies head {@code h} of sequence {@code b} out of rows of {@code width} into a {@code seq × headDim} matrix. */
-    private static float[] gather(float[] x, Shape s, int b, int h, int width) {
-        float[] m = new float[s.seq() * s.headDim()];
-        for (int t = 0; t < s.seq(); t++)
-            System.arraycopy(x, (b * s.seq() + t) * width + h * s.headDim(), m, t * s.headDim(), s.headDim());
-        return m;
-    }
+    /** Query rows per block: a block's keys stop at its last row, so the masked half of the products is skipped. */
+    private static final int BLOCK = 64;
 
-    /** Adds a {@code seq × headDim} matrix into head {@code h} of sequence {@code b}. */
-    private static void scatterAdd(float[] m, float[] x, Shape s, int b, int h, int width) {
-        for (int t = 0; t < s.seq(); t++) {
-            int o = (b * s.seq() + t) * width + h * s.headDim();
-            for (int i = 0; i < s.headDim(); i++) x[o + i] += m[t * s.headDim() + i];
-        }
-    }
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
+    /**
+     * Per (sequence, head), a block of query rows at a time: scores = q·kᵀ on the keys up to the block's last row,
+     * softmax per row over its own prefix, out = P·v — products on the engine's {@link Gemm}, reading the head in
+     * place.
+     */
     static void forward(Shape s, float[] q, float[] k, float[] v, float[] out, float[] probs) {
-        int T = s.seq(), hd = s.headDim();
+        int T = s.seq(), hd = s.headDim(), qw = s.qWidth(), kvw = s.kvWidth();
         float scale = s.scale();
         Parallel.shared().forEach(s.batch() * s.heads(), task -> {
             int b = task / s.heads(), h = task % s.heads(), kvh = h / s.group();
-            float[] qh = gather(q, s, b, h, s.qWidth());
-            float[] kt = VecOps.transposeSerial(gather(k, s, b, kvh, s.kvWidth()), T, hd);
-            float[] scores = new float[T * T];
-            Matmul.multiplySerial(scores, qh, kt, T, hd, T, false);
-            int po = s.pAt(b, h);
-            for (int t = 0; t < T; t++) {
-                int row = t * T;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j <= t; j++) max = Math.max(max, scores[row + j] * scale);
-                float sum = 0f;
-                for (int j = 0; j <= t; j++) {
-                    float e = VecOps.exp(scores[row + j] * scale - max);
-                    probs[po + row + j] = e;
-                    sum += e;
+            int qo = b * T * qw + h * hd, ko = b * T * kvw + kvh * hd, po = s.pAt(b, h);
+            for (int i0 = 0; i0 < T; i0 += BLOCK) {
+                int i1 = Math.min(T, i0 + BLOCK), rows = i1 - i0;
+                Gemm.multiply(
+                        null, rows, i1, hd, q, qo + i0 * qw, qw, false, k, ko, kvw, true, probs, po + i0 * T, T, false);
+                for (int t = i0; t < i1; t++) {
+                    int row = po + t * T;
+                    VecOps.scaledSoftmax(probs, row, t + 1, scale);
+                    Arrays.fill(probs, row + t + 1, row + i1, 0f); // above the diagonal: 0
                 }
-                float inv = 1f / sum;
-                for (int j = 0; j <= t; j++) probs[po + row + j] *= inv; // above the diagonal stays 0
+                Gemm.multiply(
+                        null,
+                        rows,
+                        hd,
+                        i1,
+                        probs,
+                        po + i0 * T,
+                        T,
+                        false,
+                        v,
+                        ko,
+                        kvw,
+                        false,
+                        out,
+                        qo + i0 * qw,
+                        qw,
+                        false);
             }
-            float[] oh = new float[T * hd];
-            Matmul.multiplySerial(
-                    oh, Arrays.copyOfRange(probs, po, po + T * T), gather(v, s, b, kvh, s.kvWidth()), T, T, hd, false);
-            scatterAdd(oh, out, s, b, h, s.qWidth());
         });
     }
 
     /**
      * With P the probabilities and dO the output gradient: dP = dO·vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale,
      * dq = dS·k, dk = dSᵀ·q, dv = Pᵀ·dO. One task per (sequence, kv head): it owns that head's dk and dv and the
-     * dq of the query heads that share it, so every sum runs in a fixed order.
+     * dq of the query heads that share it, so every sum runs in a fixed order. Products skip the masked half the
+     * same way as {@link #forward}.
      */
     static void backward(
             Shape s, float[] q, float[] k, float[] v, float[] probs, float[] dout, float[] dq, float[] dk, float[] dv) {
-        int T = s.seq(), hd = s.headDim();
+        int T = s.seq(), hd = s.headDim(), qw = s.qWidth(), kvw = s.kvWidth();
         float scale = s.scale();
         Parallel.shared().forEach(s.batch() * s.kvHeads(), task -> {
             int b = task / s.kvHeads(), kvh = task % s.kvHeads();
-            float[] kh = gather(k, s, b, kvh, s.kvWidth());
-            float[] vt = VecOps.transposeSerial(gather(v, s, b, kvh, s.kvWidth()), T, hd);
-            float[] dkh = new float[T * hd], dvh = new float[T * hd];
+            int ko = b * T * kvw + kvh * hd;
+            float[] ds = SCRATCH.get();
+            if (ds.length < T * T) SCRATCH.set(ds = new float[T * T]);
             for (int h = kvh * s.group(); h < (kvh + 1) * s.group(); h++) {
-                float[] p = Arrays.copyOfRange(probs, s.pAt(b, h), s.pAt(b, h) + T * T);
-                float[] doh = gather(dout, s, b, h, s.qWidth());
-                float[] dp = new float[T * T];
-                Matmul.multiplySerial(dp, doh, vt, T, hd, T, false);
-                float[] ds = new float[T * T];
-                for (int t = 0; t < T; t++) {
-                    int row = t * T;
-                    float rowSum = 0f;
-                    for (int j = 0; j <= t; j++) rowSum += p[row + j] * dp[row + j];
-                    for (int j = 0; j <= t; j++) ds[row + j] = p[row + j] * (dp[row + j] - rowSum) * scale;
+                int qo = b * T * qw + h * hd, po = s.pAt(b, h);
+                for (int i0 = 0; i0 < T; i0 += BLOCK) {
+                    int i1 = Math.min(T, i0 + BLOCK), rows = i1 - i0;
+                    Gemm.multiply(
+                            null,
+                            rows,
+                            i1,
+                            hd,
+                            dout,
+                            qo + i0 * qw,
+                            qw,
+                            false,
+                            v,
+                            ko,
+                            kvw,
+                            true,
+                            ds,
+                            i0 * T,
+                            T,
+                            false); // dP
+                    for (int t = i0; t < i1; t++) {
+                        VecOps.softmaxBackward(probs, po + t * T, ds, t * T, t + 1, scale);
+                        Arrays.fill(ds, t * T + t + 1, (t + 1) * T, 0f);
+                    }
+                    if (dq != null)
+                        Gemm.multiply(
+                                null,
+                                rows,
+                                hd,
+                                i1,
+                                ds,
+                                i0 * T,
+                                T,
+                                false,
+                                k,
+                                ko,
+                                kvw,
+                                false,
+                                dq,
+                                qo + i0 * qw,
+                                qw,
+                                true);
                 }
-                if (dq != null) {
-                    float[] dqh = new float[T * hd];
-                    Matmul.multiplySerial(dqh, ds, kh, T, T, hd, false);
-                    scatterAdd(dqh, dq, s, b, h, s.qWidth());
+                // dk and dv rows j take the sum over query rows t ≥ j only
+                for (int j0 = 0; j0 < T; j0 += BLOCK) {
+                    int rows = Math.min(T, j0 + BLOCK) - j0;
+                    if (dk != null)
+                        Gemm.multiply(
+                                null,
+                                rows,
+                                hd,
+                                T - j0,
+                                ds,
+                                j0 * T + j0,
+                                T,
+                                true,
+                                q,
+                                qo + j0 * qw,
+                                qw,
+                                false,
+                                dk,
+                                ko + j0 * kvw,
+                                kvw,
+                                true);
+                    if (dv != null)
+                        Gemm.multiply(
+                                null,
+                                rows,
+                                hd,
+                                T - j0,
+                                probs,
+                                po + j0 * T + j0,
+                                T,
+                                true,
+                                dout,
+                                qo + j0 * qw,
+                                qw,
+                                false,
+                                dv,
+                                ko + j0 * kvw,
+                                kvw,
+                                true);
                 }
-                if (dk != null)
-                    Matmul.multiplySerial(
-                            dkh, VecOps.transposeSerial(ds, T, T), gather(q, s, b, h, s.qWidth()), T, T, hd, true);
-                if (dv != null) Matmul.multiplySerial(dvh, VecOps.transposeSerial(p, T, T), doh, T, T, hd, true);
             }
-            if (dk != null) scatterAdd(dkh, dk, s, b, kvh, s.kvWidth());
-            if (dv != null) scatterAdd(dvh, dv, s, b, kvh, s.kvWidth());
         });
     }
 }

@@ -33,7 +33,7 @@ public final class CrossEntropy {
         double total = 0;
         for (double l : rowLoss) total += l; // in row order: deterministic
         int count = counted;
-        Var result = Var.result(new float[] {(float) (total / count)}, tape.needsGrad(logits));
+        Var result = Var.result(tape, new float[] {(float) (total / count)}, tape.needsGrad(logits));
         if (result.requiresGrad()) {
             int[] saved = targets.clone();
             tape.record(() -> {

@@ -7,14 +7,14 @@ public final class Embedding {
     /** {@code table} is {@code [vocab, dim]}; returns {@code [ids.length, dim]}. */
     public static Var lookup(Tape tape, Var table, int[] ids) {
         int vocab = table.rows(), dim = table.cols();
-        float[] out = new float[ids.length * dim];
+        float[] out = tape.uninitialized(ids.length * dim);
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= vocab)
                 throw new IllegalArgumentException(
                         "token id " + ids[i] + " at position " + i + " is outside the vocabulary of " + vocab);
             System.arraycopy(table.value(), ids[i] * dim, out, i * dim, dim);
         }
-        Var result = Var.result(out, tape.needsGrad(table), ids.length, dim);
+        Var result = Var.result(tape, out, tape.needsGrad(table), ids.length, dim);
         if (result.requiresGrad()) {
             int[] saved = ids.clone();
             tape.record(() -> backward(result.gradBuffer(), saved, table.gradBuffer(), dim));

@@ -1,10 +1,13 @@
 package dev.veil.train.nn;
 
+import dev.veil.engine.kernel.Gemm;
 import dev.veil.engine.kernel.Parallel;
-import dev.veil.train.nn.kernel.Matmul;
-import dev.veil.train.nn.kernel.VecOps;
+import dev.veil.engine.kernel.VectorMath;
 
-/** {@code y = x·Wᵀ + b}: a linear layer with PyTorch's {@code [out, in]} weight and an optional bias. */
+/**
+ * {@code y = x·Wᵀ + b}: a linear layer with PyTorch's {@code [out, in]} weight and an optional bias. All three
+ * products run on the engine's {@link Gemm}, reading W, dy and x in place (no transposed copies).
+ */
 public final class Linear {
     private Linear() {}
 
@@ -14,10 +17,11 @@ public final class Linear {
         if (x.cols() != in) throw new IllegalArgumentException("linear: input " + x + " does not match weight " + w);
         if (bias != null && bias.size() != out)
             throw new IllegalArgumentException("linear: bias " + bias + " for weight " + w);
-        float[] y = forward(x.value(), w.value(), bias == null ? null : bias.value(), n, in, out);
+        float[] y = tape.uninitialized(n * out);
+        forward(y, x.value(), w.value(), bias == null ? null : bias.value(), n, in, out);
         int[] shape = x.shape();
         shape[shape.length - 1] = out;
-        Var result = Var.result(y, tape.needsGrad(x, w, bias), shape);
+        Var result = Var.result(tape, y, tape.needsGrad(x, w, bias), shape);
         if (result.requiresGrad()) {
             tape.record(() -> backward(
                     result.gradBuffer(),
@@ -33,25 +37,16 @@ public final class Linear {
         return result;
     }
 
-    static float[] forward(float[] x, float[] w, float[] bias, int n, int in, int out) {
-        float[] y = new float[n * out];
-        Matmul.multiply(y, x, VecOps.transpose(w, out, in), n, in, out, false);
-        if (bias != null) Parallel.shared().forEach(n, r -> VecOps.axpy(1f, bias, 0, y, r * out, out));
-        return y;
+    static void forward(float[] y, float[] x, float[] w, float[] bias, int n, int in, int out) {
+        Gemm.multiply(Parallel.shared(), n, out, in, x, 0, in, false, w, 0, in, true, y, 0, out, false);
+        if (bias != null) VectorMath.addRows(y, n, bias);
     }
 
     /** Adds into whichever of {@code dx}, {@code dw}, {@code db} is not null. */
     static void backward(float[] dy, float[] x, float[] w, float[] dx, float[] dw, float[] db, int n, int in, int out) {
-        if (dx != null) Matmul.multiply(dx, dy, w, n, out, in, true); // dx[n×in] += dy[n×out]·W[out×in]
-        if (dw == null && db == null) return;
-        float[] dyT = VecOps.transpose(dy, n, out);
-        if (dw != null) Matmul.multiply(dw, dyT, x, out, n, in, true); // dW[out×in] += dyᵀ[out×n]·x[n×in]
-        if (db != null) {
-            Parallel.shared().forEach(out, o -> {
-                float s = 0f;
-                for (int r = 0; r < n; r++) s += dyT[o * n + r];
-                db[o] += s;
-            });
-        }
+        Parallel p = Parallel.shared();
+        if (dx != null) Gemm.multiply(p, n, in, out, dy, 0, out, false, w, 0, in, false, dx, 0, in, true); // dy·W
+        if (dw != null) Gemm.multiply(p, out, in, n, dy, 0, out, true, x, 0, in, false, dw, 0, in, true); // dyᵀ·x
+        if (db != null) for (int r = 0; r < n; r++) VectorMath.add(db, 0, dy, r * out, out); // rows in order
     }
 }

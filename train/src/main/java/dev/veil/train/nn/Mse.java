@@ -13,7 +13,7 @@ public final class Mse {
             sum += d * d;
         }
         int n = av.length;
-        Var result = Var.result(new float[] {(float) (sum / n)}, tape.needsGrad(a, b));
+        Var result = Var.result(tape, new float[] {(float) (sum / n)}, tape.needsGrad(a, b));
         if (result.requiresGrad()) {
             tape.record(() -> {
                 float g = 2f * result.gradBuffer()[0] / n;

@@ -1,7 +1,7 @@
 package dev.veil.train.nn;
 
 import dev.veil.engine.kernel.Parallel;
-import dev.veil.train.nn.kernel.VecOps;
+import dev.veil.engine.kernel.VectorMath;
 
 /** {@code y = x / sqrt(mean(x²) + eps) · γ} over the last dimension, as Llama and Qwen2 compute it. */
 public final class RmsNorm {
@@ -9,13 +9,28 @@ public final class RmsNorm {
 
     /** {@code weight} (γ, {@code [dim]}) may be null: the weight-free normalisation the inference engine does. */
     public static Var apply(Tape tape, Var x, Var weight, float eps) {
-        int n = x.rows(), d = x.cols();
-        if (weight != null && weight.size() != d)
+        if (weight != null && weight.size() != x.cols())
             throw new IllegalArgumentException("rmsnorm: weight " + weight + " for input " + x);
-        float[] y = new float[x.size()];
-        float[] rstd = new float[n];
+        return apply(tape, x, weight, eps, x.cols());
+    }
+
+    /**
+     * Normalises every group of {@code headDim} consecutive values of the last dimension on its own, with one
+     * {@code weight} of {@code [headDim]} for all: Qwen3's q_norm and k_norm over each attention head.
+     */
+    public static Var perHead(Tape tape, Var x, Var weight, float eps, int headDim) {
+        if (x.cols() % headDim != 0 || weight.size() != headDim)
+            throw new IllegalArgumentException(
+                    "rmsnorm per head of " + headDim + ": weight " + weight + " for input " + x);
+        return apply(tape, x, weight, eps, headDim);
+    }
+
+    private static Var apply(Tape tape, Var x, Var weight, float eps, int d) {
+        int n = x.size() / d;
+        float[] y = tape.uninitialized(x.size());
+        float[] rstd = tape.uninitialized(n);
         forward(y, rstd, x.value(), weight == null ? null : weight.value(), n, d, eps);
-        Var result = Var.result(y, tape.needsGrad(x, weight), x.shape());
+        Var result = Var.result(tape, y, tape.needsGrad(x, weight), x.shape());
         if (result.requiresGrad()) {
             tape.record(() -> backward(
                     result.gradBuffer(),
@@ -33,7 +48,7 @@ public final class RmsNorm {
     static void forward(float[] y, float[] rstd, float[] x, float[] w, int n, int d, float eps) {
         Parallel.shared().forEach(n, r -> {
             int o = r * d;
-            float s = 1f / (float) Math.sqrt(VecOps.dot(x, o, x, o, d) / d + eps);
+            float s = 1f / (float) Math.sqrt(VectorMath.dot(x, o, x, o, d) / d + eps);
             rstd[r] = s;
             for (int i = 0; i < d; i++) y[o + i] = w == null ? x[o + i] * s : (x[o + i] * s) * w[i];
         });

@@ -44,12 +44,12 @@ public final class RotaryEmbedding {
         if (seq > maxPositions)
             throw new IllegalArgumentException(
                     "rope: sequence of " + seq + " exceeds the " + maxPositions + " positions");
-        float[] out = new float[x.size()];
+        float[] out = tape.uninitialized(x.size());
         rotate(x.value(), out, n, width, seq, +1);
-        Var result = Var.result(out, tape.needsGrad(x), x.shape());
+        Var result = Var.result(tape, out, tape.needsGrad(x), x.shape());
         if (result.requiresGrad()) {
             tape.record(() -> {
-                float[] back = new float[out.length];
+                float[] back = tape.uninitialized(out.length);
                 rotate(result.gradBuffer(), back, n, width, seq, -1); // the transpose of a rotation is its inverse
                 float[] dx = x.gradBuffer();
                 for (int i = 0; i < back.length; i++) dx[i] += back[i];

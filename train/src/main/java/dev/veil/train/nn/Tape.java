@@ -17,20 +17,37 @@ import java.util.List;
  */
 public final class Tape {
     private final boolean recording;
+    private final FloatPool pool;
     private final List<Runnable> backwardSteps = new ArrayList<>();
     private boolean done;
 
     public Tape() {
-        this(true);
+        this(true, null);
     }
 
-    private Tape(boolean recording) {
+    /** A tape whose ops take their outputs and gradients from {@code pool} (training steps: no garbage per step). */
+    public Tape(FloatPool pool) {
+        this(true, pool);
+    }
+
+    private Tape(boolean recording, FloatPool pool) {
         this.recording = recording;
+        this.pool = pool;
     }
 
     /** A tape for forward passes only (evaluation, generation): ops skip gradient bookkeeping. */
     public static Tape inference() {
-        return new Tape(false);
+        return new Tape(false, null);
+    }
+
+    /** An array of zeros for an op's output or gradient. */
+    float[] zeros(int n) {
+        return pool == null ? new float[n] : pool.take(n, true);
+    }
+
+    /** An array the op overwrites completely (from a pool its content is the previous step's). */
+    float[] uninitialized(int n) {
+        return pool == null ? new float[n] : pool.take(n, false);
     }
 
     public boolean recording() {

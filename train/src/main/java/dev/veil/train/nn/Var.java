@@ -13,6 +13,8 @@ public final class Var {
     private final int[] shape;
     private final boolean requiresGrad;
     private float[] grad;
+    /** Where the gradient buffer comes from (an op's result): its tape's pool, if any. */
+    private Tape tape;
 
     Var(float[] value, int[] shape, boolean requiresGrad, float[] grad) {
         long n = 1;
@@ -49,8 +51,10 @@ public final class Var {
         return new Var(value, shape, true, grad);
     }
 
-    static Var result(float[] value, boolean requiresGrad, int... shape) {
-        return new Var(value, shape, requiresGrad, null);
+    static Var result(Tape tape, float[] value, boolean requiresGrad, int... shape) {
+        Var v = new Var(value, shape, requiresGrad, null);
+        v.tape = tape;
+        return v;
     }
 
     public float[] value() {
@@ -102,7 +106,7 @@ public final class Var {
     /** The gradient buffer, allocated (zeros) on first use; ops add into it. */
     float[] gradBuffer() {
         if (!requiresGrad) throw new IllegalStateException("this value does not require a gradient (a constant)");
-        if (grad == null) grad = new float[value.length];
+        if (grad == null) grad = tape != null ? tape.zeros(value.length) : new float[value.length];
         return grad;
     }
 

@@ -27,6 +27,124 @@ class TransformerTest {
     }
 
     @Test
+    void qwen3WeightGradientsMatchFiniteDifferences() {
+        Transformer model = checkAllWeights(TinyModels.qwen3(11, 16));
+        assertThat(model.parameter("model.layers.1.self_attn.k_norm.weight").shape())
+                .containsExactly(6);
+        assertThat(model.parameter("model.layers.1.self_attn.q_norm.weight").grad())
+                .as("q_norm takes part")
+                .isNotEqualTo(new float[6]);
+    }
+
+    @Test
+    void qwen3MoeWeightGradientsMatchFiniteDifferences() {
+        Transformer model = checkAllWeights(TinyModels.qwen3Moe(11, 16));
+        assertThat(model.parameter("model.layers.1.mlp.gate.weight").grad())
+                .as("the router learns")
+                .isNotEqualTo(new float[4 * 8]);
+        assertThat(model.parameter("model.layers.0.mlp.gate_proj.weight").shape())
+                .containsExactly(12, 8); // mlp_only_layers: dense
+    }
+
+    /** A Qwen3-MoE model as the tape computes it and as the engine does (its own router and expert code). */
+    @Test
+    void qwen3MoeLogitsEqualTheEngines() {
+        ModelConfig c = new ModelConfig(
+                ModelConfig.Architecture.QWEN3_MOE,
+                37,
+                32,
+                48,
+                2,
+                4,
+                2,
+                16,
+                1e-6,
+                1000000.0,
+                null,
+                96,
+                true,
+                false,
+                0,
+                java.util.List.of(0),
+                "float32",
+                new ModelConfig.Moe(8, 2, 24, true, 1, java.util.List.of()));
+        assertEngineAgrees(randomized(c, 10), 40);
+    }
+
+    /** A Qwen3 model as the tape computes it and as the inference engine (its own q/k-norm code) computes it. */
+    @Test
+    void qwen3LogitsEqualTheEngines() {
+        ModelConfig c = new ModelConfig(
+                ModelConfig.Architecture.QWEN3,
+                37,
+                32,
+                48,
+                2,
+                4,
+                2,
+                16,
+                1e-6,
+                1000000.0,
+                null,
+                96,
+                true,
+                false,
+                0,
+                java.util.List.of(0),
+                "float32");
+        assertEngineAgrees(randomized(c, 6), 70); // 70: more than one block of attention rows
+    }
+
+    private static void assertEngineAgrees(Transformer model, int seq) {
+        ModelConfig c = model.config();
+        int[] tokens = new Random(7).ints(seq, 0, c.vocabSize()).toArray();
+        float[] ours = model.logits(Tape.inference(), tokens, 1, seq).value();
+        java.util.Map<String, dev.veil.model.Tensor> tensors = new java.util.LinkedHashMap<>();
+        for (dev.veil.model.Tensor t : model.tensors(dev.veil.model.DType.F32)) tensors.put(t.name(), t);
+        try (var parallel = new dev.veil.engine.kernel.Parallel(2);
+                var backend = new dev.veil.engine.backend.LocalLinearBackend(
+                        c, dev.veil.model.Weights.of(tensors), parallel)) {
+            dev.veil.engine.Transformer engine = new dev.veil.engine.Transformer(backend);
+            float[] theirs = engine.forwardAll(tokens, engine.newCache());
+            double maxDiff = 0, maxAbs = 0;
+            for (int i = 0; i < ours.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
+                maxAbs = Math.max(maxAbs, Math.abs(ours[i]));
+            }
+            assertThat(maxAbs).isGreaterThan(1.0);
+            // the same float32 arithmetic in other summation orders
+            assertThat(maxDiff)
+                    .as("largest logit difference (largest %.2f)", maxAbs)
+                    .isLessThan(1e-5 * maxAbs);
+        }
+    }
+
+    /** Arrays reused from a pool (the trainer's) give the bits fresh ones give, also after another pass dirtied them. */
+    @Test
+    void aPooledTapeGivesTheSameLossAndGradients() {
+        Transformer model = randomized(TinyModels.qwen3(11, 16), 8);
+        Random rnd = new Random(9);
+        int[] inputs = rnd.ints(BATCH * SEQ, 0, 11).toArray(),
+                targets = rnd.ints(BATCH * SEQ, 0, 11).toArray();
+        int[] other = rnd.ints(BATCH * SEQ, 0, 11).toArray();
+        float[][] fresh = lossAndGradients(model, new Tape(), inputs, targets);
+        dev.veil.train.nn.FloatPool pool = new dev.veil.train.nn.FloatPool();
+        lossAndGradients(model, new Tape(pool), other, targets);
+        pool.reclaim();
+        float[][] pooled = lossAndGradients(model, new Tape(pool), inputs, targets);
+        assertThat(pooled).isDeepEqualTo(fresh);
+    }
+
+    private static float[][] lossAndGradients(Transformer model, Tape tape, int[] inputs, int[] targets) {
+        model.parameters().forEach(Parameter::zeroGrad);
+        Var loss = model.loss(tape, inputs, targets, BATCH, SEQ);
+        tape.backward(loss);
+        java.util.List<float[]> out = new java.util.ArrayList<>(java.util.List.of(new float[] {loss.item()}));
+        for (Parameter p : model.parameters()) out.add(p.grad().clone());
+        return out.toArray(float[][]::new);
+    }
+
+    @Test
     void inputGradientsThroughFrozenLayersMatchFiniteDifferences() {
         // gradient-based inversion: which embeddings would produce this layer-1 hidden state?
         Transformer model = randomized(TinyModels.qwen2(11, 16), 3);
@@ -82,7 +200,7 @@ class TransformerTest {
         return m;
     }
 
-    private static void checkAllWeights(ModelConfig c) {
+    private static Transformer checkAllWeights(ModelConfig c) {
         Transformer model = randomized(c, 1);
         Random rnd = new Random(2);
         int[] inputs = new int[BATCH * SEQ], targets = new int[BATCH * SEQ];
@@ -114,5 +232,6 @@ class TransformerTest {
             }
         }
         assertThat(checked).isEqualTo(model.parameterCount());
+        return model;
     }
 }

@@ -112,6 +112,51 @@ class OpsGradientTest {
                 tape -> CausalAttention.apply(tape, q, k, v, batch, seq, heads, kvHeads, hd), 1e-2, 2e-3, q, k, v);
     }
 
+    /** 70 positions: two blocks of query rows (the products skip keys past a block's last row). */
+    @Test
+    void attentionAcrossRowBlocks() {
+        int batch = 1, seq = 70, heads = 2, kvHeads = 1, hd = 2;
+        Var q = Var.variable(random(rnd, seq * heads * hd, 1), seq, heads * hd);
+        Var k = Var.variable(random(rnd, seq * kvHeads * hd, 1), seq, kvHeads * hd);
+        Var v = Var.variable(random(rnd, seq * kvHeads * hd, 1), seq, kvHeads * hd);
+        float[] out = CausalAttention.apply(Tape.inference(), q, k, v, batch, seq, heads, kvHeads, hd)
+                .value();
+        for (int t : new int[] {0, 63, 64, 69})
+            for (int h = 0; h < heads; h++) {
+                double[] w = new double[t + 1];
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int j = 0; j <= t; j++) {
+                    for (int i = 0; i < hd; i++)
+                        w[j] += (double) q.value()[t * heads * hd + h * hd + i] * k.value()[j * hd + i];
+                    w[j] /= Math.sqrt(hd);
+                    max = Math.max(max, w[j]);
+                }
+                for (int j = 0; j <= t; j++) sum += (w[j] = Math.exp(w[j] - max));
+                for (int i = 0; i < hd; i++) {
+                    double o = 0;
+                    for (int j = 0; j <= t; j++) o += w[j] / sum * v.value()[j * hd + i];
+                    assertThat((double) out[t * heads * hd + h * hd + i])
+                            .isCloseTo(o, org.assertj.core.data.Offset.offset(1e-5));
+                }
+            }
+        GradCheck.check(
+                tape -> CausalAttention.apply(tape, q, k, v, batch, seq, heads, kvHeads, hd), 1e-2, 2e-3, q, k, v);
+    }
+
+    @Test
+    void perHeadRmsNorm() {
+        Var x = Var.variable(random(rnd, 3 * 12, 1), 3, 12);
+        Var w = Var.variable(random(rnd, 4, 1), 4);
+        float[] y = RmsNorm.perHead(Tape.inference(), x, w, 1e-6f, 4).value();
+        double ms = 0; // row 1, head 2
+        for (int i = 0; i < 4; i++) ms += Math.pow(x.value()[12 + 8 + i], 2) / 4;
+        assertThat((double) y[12 + 8 + 1])
+                .isCloseTo(
+                        x.value()[12 + 8 + 1] / Math.sqrt(ms + 1e-6) * w.value()[1],
+                        org.assertj.core.data.Offset.offset(1e-5));
+        GradCheck.check(t -> RmsNorm.perHead(t, x, w, 1e-6f, 4), 1e-2, 2e-3, x, w);
+    }
+
     @Test
     void swiGluAddMse() {
         Var g = Var.variable(random(rnd, 24, 2), 3, 8);

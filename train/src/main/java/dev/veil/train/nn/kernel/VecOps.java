@@ -1,6 +1,6 @@
 package dev.veil.train.nn.kernel;
 
-import dev.veil.engine.kernel.Parallel;
+import dev.veil.engine.kernel.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Vectorised helpers whose results do not depend on how the JIT compiled them. Training must give bit-identical
  * weights for a seed, but two Vector API operations do not promise that: {@code reduceLanes(ADD)} may sum the
  * lanes in any order (the interpreter and the compiled intrinsic differ), and {@code lanewise(EXP)} is a
- * different function when compiled (a vector math library) than when interpreted. So lanes are summed here in
- * index order, and {@link #exp} is a fixed polynomial built from exactly rounded operations only.
+ * different function when compiled (a vector math library) than when interpreted. So lanes are summed in a
+ * fixed order ({@link VectorMath#sum}), and {@link #exp} is a fixed polynomial built from exactly rounded operations only.
  */
 public final class VecOps {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -20,38 +20,9 @@ public final class VecOps {
 
     private VecOps() {}
 
-    /** The lanes of {@code v} summed in index order. */
+    /** The lanes of {@code v} summed in the engine's fixed order (no allocation: this runs once per row). */
     static float sumLanes(FloatVector v) {
-        float[] lanes = new float[V];
-        v.intoArray(lanes, 0);
-        float s = 0f;
-        for (float x : lanes) s += x;
-        return s;
-    }
-
-    /** Σ a[ao+i]·b[bo+i] for i < len. */
-    public static float dot(float[] a, int ao, float[] b, int bo, int len) {
-        int i = 0;
-        float sum = 0f;
-        if (len >= V) {
-            FloatVector acc = FloatVector.zero(S);
-            for (int bound = S.loopBound(len); i < bound; i += V)
-                acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
-            sum = sumLanes(acc);
-        }
-        for (; i < len; i++) sum = Math.fma(a[ao + i], b[bo + i], sum);
-        return sum;
-    }
-
-    /** y[yo+i] += alpha·x[xo+i] for i < len. */
-    public static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int len) {
-        int i = 0;
-        FloatVector va = FloatVector.broadcast(S, alpha);
-        for (int bound = S.loopBound(len); i < bound; i += V)
-            FloatVector.fromArray(S, x, xo + i)
-                    .fma(va, FloatVector.fromArray(S, y, yo + i))
-                    .intoArray(y, yo + i);
-        for (; i < len; i++) y[yo + i] = Math.fma(x[xo + i], alpha, y[yo + i]);
+        return VectorMath.sum(v);
     }
 
     /** max of x[xo .. xo+len) (a max is exact in any order). */
@@ -131,32 +102,79 @@ public final class VecOps {
         for (; i < len; i++) y[yo + i] = Math.fma(exp(x[xo + i] - shift), scale, y[yo + i]);
     }
 
-    /** Transpose of the row-major {@code rows × cols} matrix {@code a} (a new {@code cols × rows} array). */
-    public static float[] transpose(float[] a, int rows, int cols) {
-        float[] t = new float[a.length];
-        transpose(a, rows, cols, t);
-        return t;
+    /** {@code x[xo .. xo+len) = softmax(scale · x)} in place ({@code scale} > 0), with the fixed-order sums above. */
+    public static void scaledSoftmax(float[] x, int xo, int len, float scale) {
+        float shift = max(x, xo, len) * scale; // max(scale·x) = scale·max(x): rounding is monotonic
+        FloatVector sh = FloatVector.broadcast(S, shift), sc = FloatVector.broadcast(S, scale);
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += V) {
+            FloatVector e = exp(FloatVector.fromArray(S, x, xo + i).mul(sc).sub(sh));
+            e.intoArray(x, xo + i);
+            acc = acc.add(e);
+        }
+        float sum = sumLanes(acc);
+        for (; i < len; i++) {
+            float e = exp(x[xo + i] * scale - shift);
+            x[xo + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += V)
+            FloatVector.fromArray(S, x, xo + i).mul(inv).intoArray(x, xo + i);
+        for (; i < len; i++) x[xo + i] *= inv;
     }
 
-    public static void transpose(float[] a, int rows, int cols, float[] t) {
-        final int B = 32; // tiles keep both the reads and the writes cache-friendly
-        Parallel.shared()
-                .forEach((rows + B - 1) / B, bi -> transposeRows(a, rows, cols, t, bi * B, Math.min(rows, bi * B + B)));
+    /**
+     * The backward of {@link #scaledSoftmax} over one row, in place: {@code d[i] = p[i]·(d[i] − Σ_j p[j]·d[j])·scale}
+     * with {@code d} = dL/dp on entry and dL/d(pre-scale input) on return.
+     */
+    public static void softmaxBackward(float[] p, int po, float[] d, int dOff, int len, float scale) {
+        float dot = VectorMath.dot(p, po, d, dOff, len);
+        FloatVector dv = FloatVector.broadcast(S, dot);
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += V)
+            FloatVector.fromArray(S, p, po + i)
+                    .mul(FloatVector.fromArray(S, d, dOff + i).sub(dv))
+                    .mul(scale)
+                    .intoArray(d, dOff + i);
+        for (; i < len; i++) d[dOff + i] = p[po + i] * (d[dOff + i] - dot) * scale;
     }
 
-    /** {@link #transpose(float[], int, int)} on the calling thread only (inside a parallel task). */
-    public static float[] transposeSerial(float[] a, int rows, int cols) {
-        float[] t = new float[a.length];
-        transposeRows(a, rows, cols, t, 0, rows);
-        return t;
+    /** {@code out[i] = silu(g[i])·u[i]} for i in {@code [from, to)}, with {@code silu(g) = g / (1 + e^−g)}. */
+    public static void swiGlu(float[] g, float[] u, float[] out, int from, int to) {
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += V) {
+            FloatVector gv = FloatVector.fromArray(S, g, i);
+            FloatVector sig = exp(gv.neg()).add(1f);
+            gv.div(sig).mul(FloatVector.fromArray(S, u, i)).intoArray(out, i);
+        }
+        for (; i < to; i++) out[i] = g[i] / (1f + exp(-g[i])) * u[i];
     }
 
-    /** Transposes rows {@code r0..r1-1} only (single-threaded, for use inside a parallel task). */
-    public static void transposeRows(float[] a, int rows, int cols, float[] t, int r0, int r1) {
-        final int B = 32;
-        for (int c0 = 0; c0 < cols; c0 += B) {
-            int c1 = Math.min(cols, c0 + B);
-            for (int r = r0; r < r1; r++) for (int c = c0; c < c1; c++) t[c * rows + r] = a[r * cols + c];
+    /**
+     * The backward of {@link #swiGlu} over {@code [from, to)}: {@code du += dy·silu(g)},
+     * {@code dg += dy·u·σ(g)·(1 + g·(1 − σ(g)))}; either may be null.
+     */
+    public static void swiGluBackward(float[] dy, float[] g, float[] u, float[] dg, float[] du, int from, int to) {
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += V) {
+            FloatVector gv = FloatVector.fromArray(S, g, i), d = FloatVector.fromArray(S, dy, i);
+            FloatVector sig = FloatVector.broadcast(S, 1f).div(exp(gv.neg()).add(1f));
+            if (du != null)
+                d.mul(gv).mul(sig).add(FloatVector.fromArray(S, du, i)).intoArray(du, i);
+            if (dg != null)
+                d.mul(FloatVector.fromArray(S, u, i))
+                        .mul(sig)
+                        .mul(gv.mul(sig.neg().add(1f)).add(1f))
+                        .add(FloatVector.fromArray(S, dg, i))
+                        .intoArray(dg, i);
+        }
+        for (; i < to; i++) {
+            float sig = 1f / (1f + exp(-g[i]));
+            if (du != null) du[i] += dy[i] * g[i] * sig;
+            if (dg != null) dg[i] += dy[i] * u[i] * sig * (1f + g[i] * (1f - sig));
         }
     }
 }

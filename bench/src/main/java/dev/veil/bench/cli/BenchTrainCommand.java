@@ -1,0 +1,83 @@
+package dev.veil.bench.cli;
+
+import dev.veil.bench.TrainBench;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code veil bench train}: two builds' training steps alternating in one JVM ({@link TrainBench}). */
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Training throughput of two Veil builds (e.g. main's veil.jar and this one's) side by side in one JVM: full"
+                    + " steps (forward, backward, AdamW) of the same model config alternate between them.",
+            "Reports tokens/s and tokens per CPU-second (the figure that holds on a shared machine). Threads: the JVM's"
+                    + " processor count (-XX:ActiveProcessorCount=N to pin it)."
+        })
+public final class BenchTrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--baseline", required = true, paramLabel = "JAR", description = "build A (the baseline)")
+    Path baseline;
+
+    @Option(names = "--current", required = true, paramLabel = "JAR", description = "build B")
+    Path current;
+
+    @Option(
+            names = "--model",
+            paramLabel = "DIR",
+            defaultValue = "models/veil-sotu-qwen2",
+            description = "directory whose config.json is trained from scratch (default: ${DEFAULT-VALUE})")
+    Path model;
+
+    @Option(names = "--batch", defaultValue = "8", description = "sequences per step (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--seq", defaultValue = "256", description = "tokens per sequence (default: ${DEFAULT-VALUE})")
+    int seq;
+
+    @Option(
+            names = "--steps",
+            defaultValue = "3",
+            description = "timed steps per build and round (default: ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--rounds", defaultValue = "3", description = "A/B rounds (default: ${DEFAULT-VALUE})")
+    int rounds;
+
+    @Option(
+            names = "--out",
+            paramLabel = "DIR",
+            defaultValue = "bench/results",
+            description = "results directory (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        for (Path jar : new Path[] {baseline, current})
+            if (!Files.isRegularFile(jar)) throw new IllegalArgumentException(jar + " is not a file");
+        if (!Files.isRegularFile(model.resolve("config.json")))
+            throw new IllegalArgumentException(model.resolve("config.json") + " does not exist");
+        if (batch < 1 || seq < 1 || steps < 1 || rounds < 1)
+            throw new IllegalArgumentException("--batch, --seq, --steps and --rounds must be >= 1");
+        String command = "veil "
+                + String.join(" ", spec.root().commandLine().getParseResult().originalArgs());
+        TrainBench.Report r = TrainBench.run(baseline, current, model, batch, seq, steps, rounds, System.err);
+        String name = "train-"
+                + DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmmss")
+                        .withZone(ZoneOffset.UTC)
+                        .format(Instant.now());
+        spec.commandLine().getOut().print(TrainBench.write(r, baseline, current, command, out, name));
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}
