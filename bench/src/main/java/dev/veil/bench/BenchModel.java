@@ -92,19 +92,36 @@ public record BenchModel(
      */
     public static BenchModel defaultModel(Path cacheDir, DType dtype) throws IOException {
         ModelConfig c = RandomModel.config(
-                ModelConfig.Architecture.LLAMA,
-                32000,
-                1024,
-                2816,
-                12,
-                16,
-                4,
-                64,
-                null,
-                false,
-                false,
-                dtype == DType.BF16 ? "bfloat16" : "float32");
-        Path dir = cacheDir.resolve("bench/llama-200m-" + dtype.name().toLowerCase(Locale.ROOT));
+                ModelConfig.Architecture.LLAMA, 32000, 1024, 2816, 12, 16, 4, 64, null, false, false, "float32");
+        return generated(cacheDir, "llama-200m", c, dtype);
+    }
+
+    /**
+     * The default mixture-of-experts benchmark model: Qwen3-MoE, ~700M parameters of which ~140M are read per token
+     * (hidden 1024, 12 layers, 32 experts of width 512, top-4 renormalised, GQA 16/4, untied, vocab 32000) — a scaled
+     * Qwen3-30B-A3B, memory-bound like {@link #defaultModel}. Generated once into {@code cacheDir}.
+     */
+    public static BenchModel defaultMoeModel(Path cacheDir, DType dtype) throws IOException {
+        int vocab = 32000; // special ids as RandomModel.config gives them
+        ModelConfig c = ModelConfig.of(
+                        ModelConfig.Architecture.QWEN3_MOE,
+                        vocab,
+                        1024,
+                        2816,
+                        12,
+                        16,
+                        4,
+                        64,
+                        new ModelConfig.Moe(32, 4, 512, true, 1, List.of()))
+                .withNorm(1e-5, 10000.0, null)
+                .withTokens(4096, false, false, vocab - 2, List.of(vocab - 1));
+        return generated(cacheDir, "qwen3moe-700m", c, dtype);
+    }
+
+    /** {@code c} in {@code dtype} with random weights, written once under {@code cacheDir/bench/NAME-DTYPE}. */
+    private static BenchModel generated(Path cacheDir, String name, ModelConfig c, DType dtype) throws IOException {
+        c = c.withTorchDtype(dtype == DType.BF16 ? "bfloat16" : "float32");
+        Path dir = cacheDir.resolve("bench/" + name + "-" + dtype.name().toLowerCase(Locale.ROOT));
         Path done = dir.resolve(".done");
         if (!Files.exists(done)) {
             RandomModel.write(dir, c, dtype, 42, RandomModel.Scales.DEFAULT);

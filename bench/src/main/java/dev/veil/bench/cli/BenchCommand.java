@@ -38,7 +38,8 @@ public final class BenchCommand {
             description = {
                 "Veil vs llama.cpp (same weights as GGUF, same precision and threads) vs Jlama: prefill and decode "
                         + "tokens/s at a short and a long context, and the memory-bandwidth bound measured in the same run.",
-                "Without --model, benchmarks a generated ~200M-parameter random model in BF16 and in F32 (cached).",
+                "Without --model, benchmarks a generated ~200M-parameter random model in BF16 and in F32 (cached); "
+                        + "with --moe, a generated Qwen3-MoE model instead.",
                 "With --quant, the model(s) (default: the F32 one) quantized by Veil instead, both engines running the same GGUF."
             })
     int engine(
@@ -86,7 +87,13 @@ public final class BenchCommand {
                             defaultValue = "5",
                             description = "best of N runs (default: ${DEFAULT-VALUE})")
                     int repeats,
-            @Option(names = "--no-jlama", description = "leave Jlama out") boolean noJlama)
+            @Option(names = "--no-jlama", description = "leave Jlama out") boolean noJlama,
+            @Option(
+                            names = "--moe",
+                            description =
+                                    "without --model: the generated Qwen3-MoE model (~700M parameters, 32 experts,"
+                                            + " top-4) instead of the dense one")
+                    boolean moe)
             throws Exception {
         if (shortContext < 1 || longContext < shortContext)
             throw new IllegalArgumentException(
@@ -114,7 +121,10 @@ public final class BenchCommand {
             for (DType d : quantTypes != null ? List.of(DType.F32) : List.of(DType.BF16, DType.F32)) {
                 log.println("bench: preparing the default " + d + " model in "
                         + VeilCache.dir().resolve("bench"));
-                targets.add(BenchModel.defaultModel(VeilCache.dir(), d));
+                targets.add(
+                        moe
+                                ? BenchModel.defaultMoeModel(VeilCache.dir(), d)
+                                : BenchModel.defaultModel(VeilCache.dir(), d));
             }
         } else {
             for (Path m : models) targets.add(BenchModel.of(m));
