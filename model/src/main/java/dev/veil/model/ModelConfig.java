@@ -176,6 +176,32 @@ public record ModelConfig(
         return moe != null && !moe.mlpOnlyLayers().contains(i) && (i + 1) % moe.decoderSparseStep() == 0;
     }
 
+    /**
+     * This config as a mixture-of-experts model of {@code arch} with {@code m} (e.g. a random Qwen3-MoE shape built from
+     * a dense Qwen3 one).
+     */
+    public ModelConfig withMoe(Architecture arch, Moe m) {
+        return new ModelConfig(
+                arch,
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                numLayers,
+                numHeads,
+                numKvHeads,
+                headDim,
+                rmsNormEps,
+                ropeTheta,
+                ropeScaling,
+                maxPositionEmbeddings,
+                tieWordEmbeddings,
+                attentionBias,
+                bosTokenId,
+                eosTokenIds,
+                torchDtype,
+                m);
+    }
+
     /** This config with another torch_dtype (what a writer records for the dtype it stored). */
     public ModelConfig withTorchDtype(String dtype) {
         return new ModelConfig(
