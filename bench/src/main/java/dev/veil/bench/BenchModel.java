@@ -102,31 +102,23 @@ public record BenchModel(
      * Qwen3-30B-A3B, memory-bound like {@link #defaultModel}. Generated once into {@code cacheDir}.
      */
     public static BenchModel defaultMoeModel(Path cacheDir, DType dtype) throws IOException {
-        int vocab = 32000; // special ids as RandomModel.config gives them
-        ModelConfig c = ModelConfig.of(
-                        ModelConfig.Architecture.QWEN3_MOE,
-                        vocab,
-                        1024,
-                        2816,
-                        12,
-                        16,
-                        4,
-                        64,
-                        new ModelConfig.Moe(32, 4, 512, true, 1, List.of()))
-                .withNorm(1e-5, 10000.0, null)
-                .withTokens(4096, false, false, vocab - 2, List.of(vocab - 1));
+        ModelConfig c = RandomModel.config(
+                ModelConfig.Architecture.QWEN3_MOE,
+                32000,
+                1024,
+                2816,
+                12,
+                16,
+                4,
+                64,
+                new ModelConfig.Moe(32, 4, 512, true, 1, List.of()));
         return generated(cacheDir, "qwen3moe-700m", c, dtype);
     }
 
     /** {@code c} in {@code dtype} with random weights, written once under {@code cacheDir/bench/NAME-DTYPE}. */
     private static BenchModel generated(Path cacheDir, String name, ModelConfig c, DType dtype) throws IOException {
         c = c.withTorchDtype(dtype == DType.BF16 ? "bfloat16" : "float32");
-        Path dir = cacheDir.resolve("bench/" + name + "-" + dtype.name().toLowerCase(Locale.ROOT));
-        Path done = dir.resolve(".done");
-        if (!Files.exists(done)) {
-            RandomModel.write(dir, c, dtype, 42, RandomModel.Scales.DEFAULT);
-            Files.writeString(done, "");
-        }
-        return of(dir);
+        return of(RandomModel.writeOnce(
+                cacheDir.resolve("bench/" + name + "-" + dtype.name().toLowerCase(Locale.ROOT)), c, dtype));
     }
 }

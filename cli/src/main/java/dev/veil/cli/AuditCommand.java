@@ -6,6 +6,7 @@ import dev.veil.attack.audit.AuditReport;
 import dev.veil.attack.audit.AuditResult;
 import dev.veil.attack.audit.AuditText;
 import dev.veil.attack.audit.Bars;
+import dev.veil.attack.audit.ExpertUsageAudit;
 import dev.veil.attack.audit.TalariaAudit;
 import dev.veil.attack.capture.Capture;
 import dev.veil.attack.capture.CaptureFiles;
@@ -20,9 +21,7 @@ import dev.veil.tokenizer.Tokenizer;
 import dev.veil.train.data.Split;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -215,6 +214,12 @@ public final class AuditCommand implements Callable<Integer> {
     Integer randomLayers;
 
     @Option(
+            names = "--random-moe",
+            description =
+                    "Talaria: audit the expert routing of a random-weight Qwen3-MoE model (d 256, V 4096, 4 sparse layers, 32 experts, top-4), generated once into the cache")
+    boolean randomMoe;
+
+    @Option(
             names = "--mask-scales",
             split = ",",
             paramLabel = "S",
@@ -246,6 +251,12 @@ public final class AuditCommand implements Callable<Integer> {
             if (model != null) throw new IllegalArgumentException("give --model DIR or --random-layers L, not both");
             model = randomModel(randomLayers);
         }
+        if (randomMoe) {
+            if (model != null) throw new IllegalArgumentException("give --model DIR or --random-moe, not both");
+            if (m != Mode.TALARIA)
+                throw new IllegalArgumentException("--random-moe audits Talaria: use --mode talaria");
+            model = randomMoeModel();
+        }
         if ((model == null) == (capture == null))
             throw new IllegalArgumentException("give exactly one of --model DIR (sweep) or --capture DIR");
         PrintWriter console = spec.commandLine().getOut();
@@ -265,15 +276,29 @@ public final class AuditCommand implements Callable<Integer> {
         if (layers < 1 || layers > 128)
             throw new IllegalArgumentException("--random-layers must be 1..128, got " + layers);
         Path dir = VeilCache.dir().resolve("models").resolve("random-qwen2-d256-v4096-l" + layers);
-        if (!Files.exists(dir.resolve("config.json"))) {
-            var c = RandomModel.config(
-                    ModelConfig.Architecture.QWEN2, 4096, 256, 640, layers, 4, 2, 64, null, false, true, "float32");
-            Files.createDirectories(dir.getParent());
-            Path tmp = Files.createTempDirectory(dir.getParent(), "random-model");
-            RandomModel.write(tmp, c, DType.F32, 42, RandomModel.Scales.DEFAULT);
-            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE); // a half-written model is never found
-        }
-        return dir;
+        return RandomModel.writeOnce(
+                dir,
+                RandomModel.config(
+                        ModelConfig.Architecture.QWEN2, 4096, 256, 640, layers, 4, 2, 64, null, false, true, "float32"),
+                DType.F32);
+    }
+
+    /** A random-weight Qwen3-MoE model (every layer sparse), written once under the cache. */
+    private static Path randomMoeModel() throws IOException {
+        Path dir = VeilCache.dir().resolve("models").resolve("random-qwen3moe-d256-v4096-l4-e32k4");
+        return RandomModel.writeOnce(
+                dir,
+                RandomModel.config(
+                        ModelConfig.Architecture.QWEN3_MOE,
+                        4096,
+                        256,
+                        640,
+                        4,
+                        4,
+                        2,
+                        64,
+                        new ModelConfig.Moe(32, 4, 128, true, 1, List.of())),
+                DType.F32);
     }
 
     private boolean selected(String attack) {
@@ -295,6 +320,17 @@ public final class AuditCommand implements Callable<Integer> {
                     publicTokens);
             List<int[]> ps = AuditText.prompts(tok, users, prompts, promptTokens);
             var config = files.config();
+            if (m == Mode.TALARIA && config.moe() != null)
+                // a mixture-of-experts model: the routing's own leak (the row attacks are audited on dense models)
+                return ExpertUsageAudit.run(
+                        config,
+                        files.weights(),
+                        absolute(model).toString(),
+                        ExpertUsageAudit.standardCovers(config),
+                        ps,
+                        tokens,
+                        pub,
+                        bars);
             if (m == Mode.TALARIA) {
                 var settings = maskScales != null
                         ? TalariaAudit.standardSettings(

@@ -1,6 +1,7 @@
 package dev.veil.cli;
 
 import dev.veil.talaria.client.CloudConnection;
+import dev.veil.talaria.client.ExpertCover;
 import dev.veil.talaria.client.HttpSetupService;
 import dev.veil.talaria.client.SetupService;
 import dev.veil.talaria.client.SetupTls;
@@ -102,6 +103,15 @@ public final class TalariaClientOptions {
     URI tables;
 
     @Option(
+            names = "--moe-experts",
+            defaultValue = "all",
+            description = "mixture-of-experts models: all (every expert gets every row, so the cloud learns nothing "
+                    + "about the routing; num_experts/k x the expert work) or topk+D (the chosen k plus D uniform decoy "
+                    + "experts per row; (k+D)/k x the work, and the cloud sees a (k+D)-set holding the real k: "
+                    + "docs/talaria.md D10 has the measured leak) (default: ${DEFAULT-VALUE})")
+    String moeExperts;
+
+    @Option(
             names = "--net-delay-ms",
             defaultValue = "0",
             description = "add this round trip to every call to the cloud "
@@ -150,7 +160,8 @@ public final class TalariaClientOptions {
                 r,
                 checkVectors,
                 local("--embed", embed, tables != null),
-                local("--head", head, tables != null && tied));
+                local("--head", head, tables != null && tied),
+                ExpertCover.parse(moeExperts));
     }
 
     private static boolean local(String option, String value, boolean auto) {

@@ -40,8 +40,8 @@ public abstract class ForwardingBackend implements LinearBackend {
     }
 
     @Override
-    public boolean callsEveryExpert() {
-        return inner.callsEveryExpert();
+    public void coverExperts(int layer, int n, int k, int experts, int[] chosen, boolean[] sent) {
+        inner.coverExperts(layer, n, k, experts, chosen, sent);
     }
 
     @Override

@@ -50,13 +50,13 @@ public interface LinearBackend extends AutoCloseable {
     }
 
     /**
-     * Whether the forward pass must run every expert of a sparse layer on every row (keeping only the chosen experts'
-     * outputs), so that whoever computes the products cannot tell which experts a row used: Talaria's masked backend.
-     * Costs num_experts / num_experts_per_tok times the expert products.
+     * Which experts of sparse layer {@code layer} each of the {@code n} rows is sent to. On entry
+     * {@code sent[r·experts + e]} is true exactly for the {@code k} experts row {@code r} chose
+     * ({@code chosen[r·k + j]}, in rank order); a backend whose products are computed by someone who must not learn the
+     * routing sets more (Talaria: every expert, or decoys). Only the chosen experts' outputs are used, so adding experts
+     * costs work, never accuracy; clearing a chosen one is an error. The default sends each row to its chosen experts.
      */
-    default boolean callsEveryExpert() {
-        return false;
-    }
+    default void coverExperts(int layer, int n, int k, int experts, int[] chosen, boolean[] sent) {}
 
     /**
      * One expert's product: {@link LinearOp#GATE_UP} ({@code norm(x)·diag(γ_post)·[Wgate_e; Wup_e]ᵀ}, width

@@ -166,7 +166,8 @@ public final class Transformer {
      * the {@code k} experts of highest probability (ties to the lower index), and its output is their SwiGLU outputs
      * weighted by those probabilities, renormalised to sum 1 when {@code norm_topk_prob}. Experts are chosen per row,
      * so rows of different sequences in one batch each get their own; each expert runs once on all rows routed to it
-     * (on every row when the backend {@link LinearBackend#callsEveryExpert() hides the routing}).
+     * (and on the rows the backend {@link LinearBackend#coverExperts adds to hide the routing}, whose outputs are
+     * dropped).
      * A row's sum runs over its experts in rank order whatever the batch, so results stay batch-invariant on a
      * batch-invariant backend.
      */
@@ -181,18 +182,23 @@ public final class Transformer {
         int[] chosen = new int[n * k];
         float[] weights = new float[n * k];
         route(moe, probs, n, chosen, weights);
-        int[] routed = new int[experts];
-        for (int e : chosen) routed[e]++;
-        boolean every = backend.callsEveryExpert();
+        boolean[] sent = new boolean[n * experts];
+        for (int r = 0; r < n; r++) for (int j = 0; j < k; j++) sent[r * experts + chosen[r * k + j]] = true;
+        backend.coverExperts(layer, n, k, experts, chosen, sent);
         float[] slots = new float[n * k * hidden]; // slot r·k + j: row r's output from its j-th expert
         for (int e = 0; e < experts; e++) {
-            int m = every ? n : routed[e];
+            int m = 0;
+            for (int r = 0; r < n; r++) {
+                if (sent[r * experts + e]) m++;
+                else if (routedTo(chosen, r, k, e) >= 0)
+                    throw new IllegalStateException("the backend withheld row " + r + " from its chosen expert " + e);
+            }
             if (m == 0) continue;
             int[] rowOf = new int[m];
-            float[] in = every ? normed : new float[m * hidden];
+            float[] in = m == n ? normed : new float[m * hidden];
             for (int r = 0, i = 0; r < n; r++)
-                if (every || routedTo(chosen, r, k, e) >= 0) {
-                    if (!every) System.arraycopy(normed, r * hidden, in, i * hidden, hidden);
+                if (sent[r * experts + e]) {
+                    if (m != n) System.arraycopy(normed, r * hidden, in, i * hidden, hidden);
                     rowOf[i++] = r;
                 }
             float[] gateUp = new float[m * 2 * inter], act = new float[m * inter], y = new float[m * hidden];

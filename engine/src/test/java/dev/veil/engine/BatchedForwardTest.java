@@ -70,8 +70,8 @@ class BatchedForwardTest {
         int[] calls = new int[1];
         ForwardingBackend every = new ForwardingBackend(local) {
             @Override
-            public boolean callsEveryExpert() {
-                return true;
+            public void coverExperts(int layer, int n, int k, int experts, int[] chosen, boolean[] sent) {
+                Arrays.fill(sent, true);
             }
 
             @Override
@@ -86,6 +86,23 @@ class BatchedForwardTest {
         assertThat(hidden).containsExactly(plain);
         assertThat(calls[0])
                 .isEqualTo(2 * c.moe().numExperts() * 2); // 2 sparse layers x every expert x (gate_up, down)
+    }
+
+    /** A backend that would withhold a row from an expert it chose is refused, not silently lossy. */
+    @Test
+    void aCoverThatDropsAChosenExpertIsRefused() {
+        ModelConfig c = TestModels.qwen3Moe();
+        LocalLinearBackend local =
+                new LocalLinearBackend(c, TestModels.random(c, DType.F32, 11), PARALLEL, Batching.INVARIANT);
+        ForwardingBackend dropping = new ForwardingBackend(local) {
+            @Override
+            public void coverExperts(int layer, int n, int k, int experts, int[] chosen, boolean[] sent) {
+                sent[chosen[0]] = false;
+            }
+        };
+        assertThatThrownBy(() -> new Transformer(dropping, PARALLEL).forwardAll(tokens(c, 3, 5), new KvCache(c)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("withheld row 0");
     }
 
     /** One sequence alone: the whole prompt in one pass, then one token per pass; every logits row it produced. */

@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -71,6 +72,38 @@ public final class RandomModel {
         return ModelTensors.expected(c).entrySet().stream()
                 .map(e -> new TensorSpec(e.getKey(), dtype, e.getValue()))
                 .toList();
+    }
+
+    /**
+     * A mixture-of-experts config ({@code moe}) with this synthetic vocabulary's bos/eos ids and the other settings
+     * {@link #config} gives a dense one (untied, no bias, float32).
+     */
+    public static ModelConfig config(
+            ModelConfig.Architecture arch,
+            int vocab,
+            int hidden,
+            int intermediate,
+            int layers,
+            int heads,
+            int kvHeads,
+            int headDim,
+            ModelConfig.Moe moe) {
+        return ModelConfig.of(arch, vocab, hidden, intermediate, layers, heads, kvHeads, headDim, moe)
+                .withNorm(1e-5, 10000.0, null)
+                .withTokens(4096, false, false, vocab - 2, List.of(vocab - 1));
+    }
+
+    /**
+     * The model of {@code c} in {@code dtype} (seed 42, default scales) in {@code dir}, written only if it is not
+     * there: into a temporary sibling first, then moved into place, so a half-written model is never found.
+     */
+    public static Path writeOnce(Path dir, ModelConfig c, DType dtype) throws IOException {
+        if (Files.exists(dir.resolve("config.json"))) return dir;
+        Files.createDirectories(dir.getParent());
+        Path tmp = Files.createTempDirectory(dir.getParent(), "random-model");
+        write(tmp, c, dtype, 42, Scales.DEFAULT);
+        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        return dir;
     }
 
     /** Writes the model into {@code dir} (created if needed). */

@@ -68,8 +68,9 @@ final class TalariaBenchCommand implements Callable<Integer> {
             paramLabel = "KEY",
             description =
                     "settings to run, comma-separated, of: plaintext, "
-                            + "default, default-jdk, default-netty-cloud, session, remo, remo-session, decoy, embed-local, local, plaintext-local "
-                            + "(default: all but default-netty-cloud, which starts a second cloud on the shared Netty server, and the "
+                            + "default, default-jdk, default-netty-cloud, session, remo, remo-session, decoy, embed-local, local, plaintext-local, "
+                            + "moe-topk, moe-topk+1, moe-topk+2 (MoE models: fewer experts per row than default's every expert) "
+                            + "(default: all but default-netty-cloud, which starts a second cloud on the shared Netty server, the moe settings, and the "
                             + "last three, which need a table server's client and, for local and plaintext-local, a tied model). ReMO per request on a large model makes "
                             + "the setup authority compute m rows of every product per request: minutes at 200M parameters on 2 cores")
     List<String> settings = List.of();

@@ -19,6 +19,7 @@ import dev.veil.talaria.authority.SetupClients;
 import dev.veil.talaria.authority.SetupServer;
 import dev.veil.talaria.client.CloudConnection;
 import dev.veil.talaria.client.DecoySource;
+import dev.veil.talaria.client.ExpertCover;
 import dev.veil.talaria.client.HttpSetupService;
 import dev.veil.talaria.client.MaskedRemoteBackend;
 import dev.veil.talaria.client.TalariaOptions;
@@ -182,7 +183,15 @@ public final class TalariaBench {
                         "plaintext-local",
                         "plaintext split, embedding and LM head in the client",
                         TalariaOptions.plaintext().withLocal(true, true),
-                        0));
+                        0),
+                // mixture-of-experts models: "default" sends every row to every expert; these send fewer
+                new Setting(
+                        "moe-topk",
+                        "default, each row to its top-k experts only (the cloud learns the routing)",
+                        d.withExperts(ExpertCover.topK(0)),
+                        0),
+                new Setting("moe-topk+1", "default, top-k + 1 decoy expert", d.withExperts(ExpertCover.topK(1)), 0),
+                new Setting("moe-topk+2", "default, top-k + 2 decoy experts", d.withExperts(ExpertCover.topK(2)), 0));
     }
 
     /** {@code settings}, then each of them again over a network of each round trip in {@code delaysMs}. */
@@ -204,7 +213,10 @@ public final class TalariaBench {
                 "embed-local",
                 "local",
                 "plaintext-local", // need a table server; two need a tied model
-                "default-netty-cloud"); // a second cloud
+                "default-netty-cloud", // a second cloud
+                "moe-topk",
+                "moe-topk+1",
+                "moe-topk+2"); // the same as default on a dense model
         return keys.isEmpty()
                 ? all.stream().filter(s -> !optIn.contains(s.key())).toList()
                 : all.stream().filter(s -> keys.contains(s.key())).toList();

@@ -52,6 +52,10 @@ final class DecoyMixer {
 
     DecoyMixer(MaskedRemoteBackend remote, int decoys) {
         if (decoys < 1) throw new IllegalArgumentException("a decoy mixer needs at least 1 decoy, got " + decoys);
+        // lanes meet at every call in lockstep: with fewer than every expert they would call different experts
+        if (remote.config().moe() != null && !remote.options().experts().all())
+            throw new IllegalArgumentException("decoy sequences on a mixture-of-experts model need every expert called "
+                    + "(--moe-experts all), not " + remote.options().experts());
         this.remote = remote;
         this.lanes = decoys + 1;
     }
@@ -72,6 +76,27 @@ final class DecoyMixer {
             @Override
             public void apply(LinearOp op, int layer, float[] x, int n, float[] out) {
                 submit(i, ModelName.of(Product.of(op), layer), x, null, n, out);
+            }
+
+            @Override
+            public void applyQkNorm(int layer, float[] qkv, int n) {
+                remote.applyQkNorm(layer, qkv, n); // in the client, on this lane's own rows: no call
+            }
+
+            @Override
+            public void route(int layer, float[] x, int n, float[] out) {
+                submit(i, new ModelName(Product.ROUTER, layer), x, null, n, out);
+            }
+
+            @Override
+            public void coverExperts(int layer, int n, int k, int experts, int[] chosen, boolean[] sent) {
+                remote.coverExperts(layer, n, k, experts, chosen, sent); // every expert (checked above)
+            }
+
+            @Override
+            public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
+                Product p = op == LinearOp.GATE_UP ? Product.EXPERT_GATE_UP : Product.EXPERT_DOWN;
+                submit(i, new ModelName(p, layer, expert), x, null, n, out);
             }
         };
     }
@@ -140,7 +165,11 @@ final class DecoyMixer {
             int in = r.name.inDim(c);
             float[] x = new float[rows * in];
             for (int j = 0; j < rows; j++) System.arraycopy(r.x[j / r.n], (j % r.n) * in, x, perm[j] * in, in);
-            remote.apply(r.name.product().op, Math.max(r.name.layer(), 0), x, rows, y);
+            int layer = Math.max(r.name.layer(), 0);
+            if (r.name.product() == Product.ROUTER) remote.route(layer, x, rows, y);
+            else if (r.name.product().perExpert())
+                remote.applyExpert(r.name.product().op, layer, r.name.expert(), x, rows, y);
+            else remote.apply(r.name.product().op, layer, x, rows, y);
         }
         for (int j = 0; j < rows; j++) System.arraycopy(y, perm[j] * out, r.out[j / r.n], (j % r.n) * out, out);
     }

@@ -252,10 +252,13 @@ public final class MaskedRemoteBackend implements LinearBackend {
         call(new ModelName(p, layer, expert), x, n, out);
     }
 
-    /** The cloud must not learn which experts a row used: every expert gets every row (design D10). */
+    /**
+     * The cloud must not learn which experts a row used: every expert gets every row, or the chosen ones plus decoys
+     * drawn from the client's secret randomness ({@link TalariaOptions#experts()}, design D10).
+     */
     @Override
-    public boolean callsEveryExpert() {
-        return true;
+    public synchronized void coverExperts(int layer, int n, int k, int experts, int[] chosen, boolean[] sent) {
+        options.experts().cover(n, k, experts, sent, entropy);
     }
 
     private synchronized void call(ModelName name, float[] x, int n, float[] out) {

@@ -22,6 +22,7 @@ import java.util.Set;
  *                     itself: no embedding call, no one-hot pool (design D1)
  * @param localHead    the client also computes a tied model's LM head from that table: no LM-head call, no V logits
  *                     on the wire, no LM-head pool
+ * @param experts      mixture-of-experts models: which experts each row is sent to ({@link ExpertCover}; default all)
  */
 public record TalariaOptions(
         MaskSpec hidden,
@@ -31,7 +32,8 @@ public record TalariaOptions(
         Refresh refresh,
         int checkVectors,
         boolean localEmbed,
-        boolean localHead) {
+        boolean localHead,
+        ExpertCover experts) {
 
     public enum Refresh {
         /**
@@ -73,6 +75,7 @@ public record TalariaOptions(
             throw new IllegalArgumentException("mask scale must be > 0, got " + maskScale);
         if (!Double.isNaN(embedScale) && (!(embedScale > 0) || Double.isInfinite(embedScale)))
             throw new IllegalArgumentException("embed mask scale must be > 0, got " + embedScale);
+        if (experts == null) throw new IllegalArgumentException("expert cover must be given (ExpertCover.ALL)");
         if (checkVectors < 0) throw new IllegalArgumentException("check vectors must be >= 0, got " + checkVectors);
     }
 
@@ -86,12 +89,13 @@ public record TalariaOptions(
                 refresh,
                 checkVectors,
                 localEmbed,
-                localHead);
+                localHead,
+                experts);
     }
 
     public TalariaOptions(
             MaskSpec hidden, MaskSpec embed, double maskScale, double embedScale, Refresh refresh, int checkVectors) {
-        this(hidden, embed, maskScale, embedScale, refresh, checkVectors, false, false);
+        this(hidden, embed, maskScale, embedScale, refresh, checkVectors, false, false, ExpertCover.ALL);
     }
 
     public SetupPlan plan() {
@@ -108,31 +112,41 @@ public record TalariaOptions(
 
     /** The client looks embedding rows up itself ({@code embed}) and computes a tied LM head itself ({@code head}). */
     public TalariaOptions withLocal(boolean embed, boolean head) {
-        return new TalariaOptions(hidden, this.embed, maskScale, embedScale, refresh, checkVectors, embed, head);
+        return new TalariaOptions(
+                hidden, this.embed, maskScale, embedScale, refresh, checkVectors, embed, head, experts);
     }
 
     public TalariaOptions withHidden(MaskSpec m) {
-        return new TalariaOptions(m, embed, maskScale, embedScale, refresh, checkVectors, localEmbed, localHead);
+        return new TalariaOptions(
+                m, embed, maskScale, embedScale, refresh, checkVectors, localEmbed, localHead, experts);
     }
 
     public TalariaOptions withEmbed(MaskSpec m) {
-        return new TalariaOptions(hidden, m, maskScale, embedScale, refresh, checkVectors, localEmbed, localHead);
+        return new TalariaOptions(
+                hidden, m, maskScale, embedScale, refresh, checkVectors, localEmbed, localHead, experts);
     }
 
     public TalariaOptions withMaskScale(double s) {
-        return new TalariaOptions(hidden, embed, s, embedScale, refresh, checkVectors, localEmbed, localHead);
+        return new TalariaOptions(hidden, embed, s, embedScale, refresh, checkVectors, localEmbed, localHead, experts);
     }
 
     public TalariaOptions withEmbedScale(double s) {
-        return new TalariaOptions(hidden, embed, maskScale, s, refresh, checkVectors, localEmbed, localHead);
+        return new TalariaOptions(hidden, embed, maskScale, s, refresh, checkVectors, localEmbed, localHead, experts);
     }
 
     public TalariaOptions withRefresh(Refresh r) {
-        return new TalariaOptions(hidden, embed, maskScale, embedScale, r, checkVectors, localEmbed, localHead);
+        return new TalariaOptions(
+                hidden, embed, maskScale, embedScale, r, checkVectors, localEmbed, localHead, experts);
     }
 
     public TalariaOptions withCheckVectors(int k) {
-        return new TalariaOptions(hidden, embed, maskScale, embedScale, refresh, k, localEmbed, localHead);
+        return new TalariaOptions(hidden, embed, maskScale, embedScale, refresh, k, localEmbed, localHead, experts);
+    }
+
+    /** MoE models: which experts each row is sent to. */
+    public TalariaOptions withExperts(ExpertCover e) {
+        return new TalariaOptions(
+                hidden, embed, maskScale, embedScale, refresh, checkVectors, localEmbed, localHead, e);
     }
 
     /** No masks, no check: rows in the clear. A measurement baseline, not a private mode. */

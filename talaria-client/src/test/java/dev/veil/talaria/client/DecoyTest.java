@@ -1,6 +1,7 @@
 package dev.veil.talaria.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.engine.Generation;
 import dev.veil.engine.GenerationOptions;
@@ -87,6 +88,34 @@ class DecoyTest {
             assertThat(realEmbeds).hasSize(24);
             // 23 draws from 4 places: all in fewer than 3 places has probability < 1e-5
             assertThat(positions).hasSizeGreaterThanOrEqualTo(3);
+        }
+    }
+
+    /**
+     * Qwen3-MoE with a decoy sequence: the router and every expert product meet the lanes in lockstep (every expert
+     * gets every row of every lane), output is the plain model's; fewer experts than all would diverge, so are refused.
+     */
+    @Test
+    void mixtureOfExpertsDecoysCallEveryExpertInLockstep() throws Exception {
+        try (Harness moe = new Harness(TinyModels.qwen3Moe(), 62);
+                V2Proxy proxy = new V2Proxy(moe.cloud.uri(), null)) {
+            TalariaRuntime runtime = new TalariaRuntime(
+                    moe.client(proxy.uri(), TalariaOptions.DEFAULT),
+                    new TalariaRuntime.Decoys(1, DecoySource.uniform(moe.config.vocabSize()), Set.of()));
+            int[] prompt = moe.prompts(1, 15).getFirst();
+            assertThat(run(runtime, prompt, 6).outputIds()).containsExactly(Harness.greedy(moe.local, prompt, 6));
+            List<V2Proxy.Call> experts = proxy.calls.stream()
+                    .filter(c -> c.model().contains(".expert."))
+                    .toList();
+            // 2 sparse layers x 4 experts x (gate_up, down), per forward pass (1 prefill + 5 decode)
+            assertThat(experts).hasSize(6 * 2 * 4 * 2);
+            assertThat(experts.getLast().sent().rows()).isEqualTo(2);
+            assertThat(experts.getFirst().sent().rows()).isEqualTo(2 * prompt.length);
+            assertThatThrownBy(() -> new TalariaRuntime(
+                            moe.client(proxy.uri(), TalariaOptions.DEFAULT.withExperts(ExpertCover.topK(1))),
+                            new TalariaRuntime.Decoys(1, DecoySource.uniform(moe.config.vocabSize()), Set.of())))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("--moe-experts all");
         }
     }
 

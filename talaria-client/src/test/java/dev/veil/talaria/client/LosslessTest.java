@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Talaria's output is the plain model's: greedy continuations token for token, for every mask setting. */
 class LosslessTest {
@@ -87,25 +88,30 @@ class LosslessTest {
     }
 
     /**
-     * Qwen3-MoE: the router product is masked like any other, the client picks the experts, and every expert of every
-     * sparse layer gets every row, so the cloud's view does not depend on the routing; greedy output is the plain
-     * model's.
+     * Qwen3-MoE: the router product is masked like any other and the client picks the experts. With every expert
+     * called, every expert product of every sparse layer gets every row, so the cloud's view does not depend on the
+     * routing; with top-k plus D decoys, each row goes to exactly k + D experts. Greedy output is the plain model's
+     * either way (decoy outputs are dropped).
      */
-    @Test
-    void qwen3MoeGreedyOutputIsThePlainModelsWithEveryExpertCalled() throws Exception {
+    @ParameterizedTest(name = "experts {0}")
+    @ValueSource(strings = {"all", "topk", "topk+1"})
+    void qwen3MoeGreedyOutputIsThePlainModelsForEveryExpertCover(String experts) throws Exception {
         try (Harness h = new Harness(TinyModels.qwen3Moe(), 24)) {
             ModelConfig c = h.config;
-            MaskedRemoteBackend talaria = h.client(TalariaOptions.DEFAULT);
+            ExpertCover cover = ExpertCover.parse(experts);
+            MaskedRemoteBackend talaria = h.client(TalariaOptions.DEFAULT.withExperts(cover));
             Map<String, Integer> rowsPerProduct = new TreeMap<>();
+            Map<String, Integer> rowsPerLayer = new TreeMap<>();
             ForwardingBackend counting = new ForwardingBackend(talaria) {
                 @Override
                 public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
                     rowsPerProduct.merge(layer + "/" + expert + "/" + op, n, Integer::sum);
+                    rowsPerLayer.merge(layer + "/" + op, n, Integer::sum);
                     super.applyExpert(op, layer, expert, x, n, out);
                 }
             };
             int rows = 0;
-            for (int[] prompt : h.prompts(6, 11)) {
+            for (int[] prompt : h.prompts(cover.all() ? 6 : 3, 11)) {
                 talaria.beginRequest(prompt.length + 12);
                 assertThat(new Generator(new Transformer(counting))
                                 .generate(prompt, new GenerationOptions(12, SamplingParams.GREEDY, Set.of()))
@@ -114,9 +120,14 @@ class LosslessTest {
                         .containsExactly(Harness.greedy(h.local, prompt, 12));
                 rows += prompt.length + 11;
             }
-            // layers 0 and 2 are sparse: 4 experts x (gate_up, down) each, every one on every row run
-            assertThat(rowsPerProduct).hasSize(2 * c.moe().numExperts() * 2);
-            assertThat(Set.copyOf(rowsPerProduct.values())).containsExactly(rows);
+            int k = c.moe().expertsPerToken(), e = c.moe().numExperts();
+            // layers 0 and 2 are sparse: each row goes to k + D of the 4 experts (all 4 for "all"), gate_up and down
+            assertThat(rowsPerLayer).hasSize(2 * 2);
+            assertThat(Set.copyOf(rowsPerLayer.values())).containsExactly(cover.expertsPerRow(k, e) * rows);
+            if (cover.all()) {
+                assertThat(rowsPerProduct).hasSize(2 * e * 2);
+                assertThat(Set.copyOf(rowsPerProduct.values())).containsExactly(rows);
+            }
         }
     }
 
