@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
             BenchGatewayCommand.class,
             BenchServerCommand.class,
             AloePriBenchCommand.class,
-            TalariaBenchCommand.class
+            TalariaBenchCommand.class,
+            BenchColdStartCommand.class
         })
 public final class BenchCommand {
     @Spec
