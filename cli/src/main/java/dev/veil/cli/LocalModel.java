@@ -40,8 +40,8 @@ record LocalModel(ModelFiles files, Tokenizer tokenizer, Transformer transformer
         }
     }
 
-    /** Rounds of {@link Warmup}: none unless {@code -Dveil.warmup=N} asks for them. */
-    static final int WARMUP_ROUNDS = 0;
+    /** Rounds of {@link Warmup}; {@code -Dveil.warmup=N} changes it, 0 turns it off. */
+    static final int WARMUP_ROUNDS = 40;
 
     private static Tokenizer loadTokenizer(ModelFiles files, Path tokenizerDir) throws IOException {
         if (tokenizerDir != null) return Tokenizer.load(tokenizerDir);

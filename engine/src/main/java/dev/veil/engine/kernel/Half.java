@@ -35,22 +35,10 @@ public final class Half {
      * makes F16 decode about 10% faster (measured); a checkpoint with non-finite weights is broken anyway.
      */
     public static FloatVector f16ToF32(ShortVector h) {
-        // split into helpers under HotSpot's MaxInlineSize (35 bytecodes): C2 inlines those even at a call site its
-        // profile calls cold, where one 57-byte method was left a call that boxes every vector crossing it (the
-        // "first weight type is 5× slower" anomaly, docs/warm-start.md)
-        return f16Bits((IntVector) h.convertShape(VectorOperators.S2I, I, 0)); // sign-extended
-    }
-
-    private static FloatVector f16Bits(IntVector bits) {
-        return f16Magnitude(bits).or(bits.and(0x80000000)).reinterpretAsFloats();
-    }
-
-    private static IntVector f16Magnitude(IntVector bits) {
-        return bits.lanewise(VectorOperators.LSHL, 13)
-                .and(0x0fffe000)
-                .reinterpretAsFloats()
-                .mul(TWO_POW_112)
-                .reinterpretAsInts();
+        IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0); // sign-extended
+        IntVector magnitude = bits.lanewise(VectorOperators.LSHL, 13).and(0x0fffe000);
+        IntVector rebiased = magnitude.reinterpretAsFloats().mul(TWO_POW_112).reinterpretAsInts();
+        return rebiased.or(bits.and(0x80000000)).reinterpretAsFloats();
     }
 
     /** bfloat16 lanes to float: the 16 bits are the top half of the float. */
