@@ -28,12 +28,25 @@ public final class Warmup {
      * real prefill: both want the cores). A dtype the random model cannot hold (a quantized one) warms nothing.
      */
     public static Thread start(ModelConfig config, Weights weights, int rounds) {
-        DType dtype = weights.get(TensorRole.DOWN.hf(0)).dtype();
+        DType dtype = weightDtype(weights);
         Thread t = Thread.ofPlatform().daemon().name("veil-warmup").unstarted(() -> {
-            if (dtype == DType.F32 || dtype == DType.F16 || dtype == DType.BF16) run(config, dtype, rounds);
+            if (dtype == DType.F32 || dtype == DType.F16 || dtype == DType.BF16) {
+                try {
+                    run(config, dtype, rounds);
+                } catch (RuntimeException e) {
+                    // it only warms the JIT: the real model's own checks report whatever is wrong with it
+                }
+            }
         });
         t.start();
         return t;
+    }
+
+    /** The dtype of the first layer's down projection (dense or expert 0); null when there is neither. */
+    static DType weightDtype(Weights weights) {
+        for (String name : new String[] {TensorRole.DOWN.hf(0), TensorRole.EXPERT_DOWN.hf(0, 0)})
+            if (weights.contains(name)) return weights.get(name).dtype();
+        return null;
     }
 
     /**
