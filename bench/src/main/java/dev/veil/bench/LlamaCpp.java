@@ -101,9 +101,8 @@ public final class LlamaCpp {
         GgufFile.open(request.model()).close();
         Path requestFile = Files.createTempFile("veil-llama-request", ".json");
         try {
-            JSON.writeValue(requestFile.toFile(), request);
-            ProcessBuilder pb = new ProcessBuilder("node", script.toString(), requestFile.toString());
-            pb.environment().put("NODE_LLAMA_CPP_MODULE", nodeModule.toString());
+            write(request, requestFile);
+            ProcessBuilder pb = process(requestFile);
             Process p;
             try {
                 p = pb.start();
@@ -128,6 +127,18 @@ public final class LlamaCpp {
         } finally {
             Files.deleteIfExists(requestFile);
         }
+    }
+
+    /** The {@code node} process that answers the request written in {@code requestFile} (see {@link #write}). */
+    ProcessBuilder process(Path requestFile) {
+        ProcessBuilder pb = new ProcessBuilder("node", script.toString(), requestFile.toString());
+        pb.environment().put("NODE_LLAMA_CPP_MODULE", nodeModule.toString());
+        return pb;
+    }
+
+    /** Writes {@code request} as the JSON file that {@link #process} hands to the script. */
+    static void write(Request request, Path requestFile) throws IOException {
+        JSON.writeValue(requestFile.toFile(), request);
     }
 
     private static byte[] readAll(InputStream in) {

@@ -10,6 +10,7 @@ import dev.veil.engine.Generator;
 import dev.veil.engine.SamplingParams;
 import dev.veil.engine.StopCondition;
 import dev.veil.engine.TokenListener;
+import dev.veil.model.GenerationConfig;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
 import dev.veil.talaria.authority.RowBudget;
@@ -56,14 +57,18 @@ public final class DemoCommand implements Callable<Integer> {
     public static final String BUNDLED = "models/veil-sotu-qwen2";
     static final String PROMPT = "The state of the Union is";
     /**
-     * The demo's sampling: greedy (so Talaria's answer can be checked token for token against the plain one) with a
-     * repetition and a frequency penalty, the smallest of those tried that stop the bundled model's loops ("and the
-     * United States, and the United States, ..."): no 4-gram more than twice in 128 tokens on the demo prompts.
+     * The demo's sampling: greedy (so Talaria's answer can be checked token for token against the plain one) with the
+     * penalties of the model's generation_config.json, the one place they live ({@code repetition_penalty}, which Hugging
+     * Face and vLLM read from the file too, and Veil's {@code frequency_penalty}). The bundled model's 1.3 and 0.3 stop its
+     * greedy loops ("and the United States, and the United States, ..."): no 4-gram more than twice in 128 tokens on the
+     * demo prompts, plain or as chat (DemoSamplingTest; docs/sampling.md has what else was tried).
      */
-    static final String REPETITION_PENALTY = "1.3", FREQUENCY_PENALTY = "0.3";
-
-    static final SamplingParams SAMPLING = SamplingParams.GREEDY.withPenalties(
-            Double.parseDouble(REPETITION_PENALTY), 0, Double.parseDouble(FREQUENCY_PENALTY));
+    static SamplingParams sampling(GenerationConfig generation) {
+        return SamplingParams.GREEDY.withPenalties(
+                generation.repetitionPenalty() != null ? generation.repetitionPenalty() : 1,
+                0,
+                generation.frequencyPenalty() != null ? generation.frequencyPenalty() : 0);
+    }
 
     @Option(names = "--model", description = "HF model directory (default: the bundled " + BUNDLED + ")")
     Path model;
@@ -83,16 +88,15 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(
             names = "--repetition-penalty",
-            defaultValue = REPETITION_PENALTY,
-            description =
-                    "divide positive (multiply negative) logits of tokens already seen; 1 = off (default: ${DEFAULT-VALUE})")
-    double repetitionPenalty;
+            description = "divide positive (multiply negative) logits of tokens already seen; 1 = off"
+                    + " (default: the model's generation_config.json, else 1)")
+    Double repetitionPenalty;
 
     @Option(
             names = "--frequency-penalty",
-            defaultValue = FREQUENCY_PENALTY,
-            description = "subtract per earlier occurrence in the answer; 0 = off (default: ${DEFAULT-VALUE})")
-    double frequencyPenalty;
+            description = "subtract per earlier occurrence in the answer; 0 = off"
+                    + " (default: the model's generation_config.json, else 0)")
+    Double frequencyPenalty;
 
     @Override
     public Integer call() throws Exception {
@@ -119,13 +123,17 @@ public final class DemoCommand implements Callable<Integer> {
             int[] prompt = promptIds(tok, question, chat);
             Set<Integer> stops = new HashSet<>(tok.eosIds());
             stops.addAll(m.files().generation().eosTokenIds());
-            SamplingParams sampling = SamplingParams.GREEDY.withPenalties(repetitionPenalty, 0, frequencyPenalty);
+            SamplingParams model = sampling(m.files().generation());
+            SamplingParams sampling = SamplingParams.GREEDY.withPenalties(
+                    repetitionPenalty != null ? repetitionPenalty : model.repetitionPenalty(),
+                    0,
+                    frequencyPenalty != null ? frequencyPenalty : model.frequencyPenalty());
             var options = new GenerationOptions(maxTokens, sampling, stops);
 
             out.printf("== Veil demo on %s — prompt: %s%n", dir, question);
             out.printf(
                     "greedy, repetition penalty %s, frequency penalty %s (the same in all three)%n%n",
-                    repetitionPenalty, frequencyPenalty);
+                    sampling.repetitionPenalty(), sampling.frequencyPenalty());
             out.println("-- 1. plain: the model on this machine (the reference answer)");
             Generation plain = new Generator(m.transformer()).generate(prompt, options);
             out.printf("answer: %s%n%n", tok.decode(plain.outputIds(), true).strip());

@@ -11,6 +11,7 @@ import dev.veil.tokenizer.StopStrings;
 import dev.veil.tokenizer.StreamingDecoder;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -102,7 +103,9 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        long started = ManagementFactory.getRuntimeMXBean().getUptime();
         try (LocalModel m = LocalModel.open(model, tokenizerDir, threads)) {
+            long opened = ManagementFactory.getRuntimeMXBean().getUptime();
             Tokenizer tok = m.tokenizer();
             int[] promptIds = encodePrompt(tok);
             Set<Integer> eos = new HashSet<>(m.files().generation().eosTokenIds());
@@ -143,6 +146,11 @@ final class GenerateCommand implements Callable<Integer> {
                         t.generatedTokens(),
                         t.decodeTokensPerSecond(),
                         g.finishReason().name().toLowerCase());
+                // where a cold start's time goes (docs/warm-start.md)
+                if (System.getenv("VEIL_DEBUG") != null)
+                    System.err.printf(
+                            "[JVM start to command %d ms, model open (and warm-up) %d ms, prefill %.0f ms]%n",
+                            started, opened - started, t.prefillNanos() / 1e6);
             }
         }
         return 0;

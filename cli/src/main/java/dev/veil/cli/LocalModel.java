@@ -1,6 +1,7 @@
 package dev.veil.cli;
 
 import dev.veil.engine.Transformer;
+import dev.veil.engine.Warmup;
 import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelFiles;
@@ -20,15 +21,27 @@ record LocalModel(ModelFiles files, Tokenizer tokenizer, Transformer transformer
     static LocalModel open(Path model, Path tokenizerDir, int threads) throws IOException {
         ModelFiles files = ModelFiles.open(model);
         try {
+            // opt-in: it halves a cold prefill but costs more than it saves on a busy 2-core machine
+            // (docs/warm-start.md)
+            int rounds = Integer.getInteger("veil.warmup", WARMUP_ROUNDS);
+            Thread warmup = rounds > 0 ? Warmup.start(files.config(), files.weights(), rounds) : null;
             Tokenizer tokenizer = loadTokenizer(files, tokenizerDir);
             Parallel parallel = threads > 0 ? new Parallel(threads) : Parallel.shared();
             var backend = new LocalLinearBackend(files.config(), files.weights(), parallel);
+            if (warmup != null) warmup.join();
             return new LocalModel(files, tokenizer, new Transformer(backend, parallel), parallel);
         } catch (IOException | RuntimeException e) {
             files.close();
             throw e;
+        } catch (InterruptedException e) {
+            files.close();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while warming up", e);
         }
     }
+
+    /** Rounds of {@link Warmup}; {@code -Dveil.warmup=N} changes it, 0 turns it off. */
+    static final int WARMUP_ROUNDS = 40;
 
     private static Tokenizer loadTokenizer(ModelFiles files, Path tokenizerDir) throws IOException {
         if (tokenizerDir != null) return Tokenizer.load(tokenizerDir);

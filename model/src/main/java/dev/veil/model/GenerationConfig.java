@@ -15,6 +15,8 @@ import java.util.List;
  *
  * @param bosTokenId  -1 when unknown
  * @param eosTokenIds every id that ends generation (Llama 3 instruct lists several)
+ * @param frequencyPenalty OpenAI's frequency penalty, a Veil extension of the file (Hugging Face has no such field and
+ *                         ignores it; vLLM reads only its own fields from the file): the bundled model's demo setting
  */
 public record GenerationConfig(
         int bosTokenId,
@@ -25,6 +27,7 @@ public record GenerationConfig(
         Double topP,
         Integer topK,
         Double repetitionPenalty,
+        Double frequencyPenalty,
         Integer maxNewTokens) {
     public static final String FILE = "generation_config.json";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -35,7 +38,7 @@ public record GenerationConfig(
 
     /** Only the special ids, no sampling defaults. */
     public static GenerationConfig of(int bosTokenId, List<Integer> eosTokenIds) {
-        return new GenerationConfig(bosTokenId, eosTokenIds, null, null, null, null, null, null, null);
+        return new GenerationConfig(bosTokenId, eosTokenIds, null, null, null, null, null, null, null, null);
     }
 
     /** {@code dir/generation_config.json} over the ids of {@code config}; the config alone when the file is absent. */
@@ -70,6 +73,7 @@ public record GenerationConfig(
                 number(n, "top_p"),
                 n.hasNonNull("top_k") ? integer(n, "top_k") : null,
                 number(n, "repetition_penalty"),
+                number(n, "frequency_penalty"),
                 n.hasNonNull("max_new_tokens") ? integer(n, "max_new_tokens") : null);
     }
 
@@ -113,6 +117,7 @@ public record GenerationConfig(
         if (topP != null) n.put("top_p", topP);
         if (topK != null) n.put("top_k", topK);
         if (repetitionPenalty != null) n.put("repetition_penalty", repetitionPenalty);
+        if (frequencyPenalty != null) n.put("frequency_penalty", frequencyPenalty);
         if (maxNewTokens != null) n.put("max_new_tokens", maxNewTokens);
         return n;
     }

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -117,6 +118,13 @@ public final class RandomModel {
         c.write(dir);
         GenerationConfig.of(c.bosTokenId(), c.eosTokenIds()).write(dir);
         SyntheticTokenizer.write(dir, c.vocabSize(), SPECIALS);
+    }
+
+    /** The model's weights in memory, as {@link #write} would store them. */
+    public static Weights weights(ModelConfig c, DType dtype, long seed, Scales scales) {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (TensorSpec spec : specs(c, dtype)) tensors.put(spec.name(), tensor(spec, seed, scales));
+        return Weights.of(tensors);
     }
 
     private static Tensor tensor(TensorSpec spec, long seed, Scales scales) {

@@ -336,7 +336,7 @@ public final class TrainingRun {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Tensor t : model.tensors(DType.F32)) tensors.put(t.name(), t);
         Weights weights = Weights.of(tensors);
-        GenerationConfig generation = new GenerationConfig(bos, eos, bos, null, null, null, null, null, null);
+        GenerationConfig generation = new GenerationConfig(bos, eos, bos, null, null, null, null, null, null, null);
         HfModelWriter.write(config, generation, weights, null, out, dtype, HfModelWriter.DEFAULT_MAX_SHARD_BYTES);
     }
 

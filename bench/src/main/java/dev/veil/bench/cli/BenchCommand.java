@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
             BenchServerCommand.class,
             AloePriBenchCommand.class,
             TalariaBenchCommand.class,
-            BenchTrainCommand.class
+            BenchTrainCommand.class,
+            BenchColdStartCommand.class
         })
 public final class BenchCommand {
     @Spec

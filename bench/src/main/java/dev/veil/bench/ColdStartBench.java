@@ -1,0 +1,282 @@
+package dev.veil.bench;
+
+import dev.veil.model.gguf.GgufFile;
+import dev.veil.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What a user meets on the first request: a fresh process from spawn to its first output byte, which comes once the
+ * model is loaded, the prompt prefilled and one token picked. Veil is {@code ./veil generate --max-tokens 1} (the
+ * launcher as a user runs it, JVM options and all); llama.cpp is node-llama-cpp's prebuilt build loading the same GGUF
+ * and prefilling the same token ids (Veil's tokenization of the prompt) on the same threads. The subjects alternate
+ * within each repetition, so machine load falls on both alike.
+ */
+public final class ColdStartBench {
+
+    /**
+     * @param variants name → extra JVM options for Veil ({@code VEIL_JAVA_OPTS}); the first is the one the ratio is for
+     */
+    public record Settings(Path gguf, String prompt, int threads, int repetitions, Map<String, String> variants) {
+        public Settings {
+            if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+            if (repetitions < 1) throw new IllegalArgumentException("--reps must be >= 1, got " + repetitions);
+            if (variants.isEmpty()) throw new IllegalArgumentException("no Veil variant to measure");
+            variants = new LinkedHashMap<>(variants);
+        }
+    }
+
+    /**
+     * One spawn: seconds to the first byte on stdout and to exit, the CPU seconds the process had used by its first
+     * byte (all its threads: kernels, JIT compilers, GC; less sensitive to other load than the wall time), and the
+     * 1-minute load average when it started.
+     */
+    public record Run(
+            String subject,
+            int repetition,
+            double firstByteSeconds,
+            double exitSeconds,
+            double cpuSecondsToFirstByte,
+            double loadAverage) {}
+
+    /** Per subject: the median and the range of its first-byte times, and its median over llama.cpp's. */
+    public record Summary(
+            String subject,
+            double medianSeconds,
+            double minSeconds,
+            double maxSeconds,
+            double ratio,
+            double medianCpuSeconds,
+            double cpuRatio) {}
+
+    public record Report(
+            String command,
+            Machine machine,
+            String veilVersion,
+            LlamaCpp.Info llamaCpp,
+            Path gguf,
+            int promptTokens,
+            int threads,
+            List<Run> runs,
+            List<Summary> summaries) {}
+
+    static final String LLAMA = "llama.cpp";
+
+    private final Path veilHome;
+    private final LlamaCpp llamaCpp;
+    private final Appendable log;
+
+    public ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
+        this.veilHome = veilHome;
+        this.llamaCpp = llamaCpp;
+        this.log = log;
+    }
+
+    public Report run(Settings s, String command) throws IOException {
+        int[] ids;
+        try (GgufFile g = GgufFile.open(s.gguf())) {
+            // the ids Veil's generate will prefill: its tokenizer comes from the GGUF when no directory is given
+            ids = Tokenizer.fromGguf(g.metadata()).encode(s.prompt(), true, true);
+        }
+        Path request = Files.createTempFile("veil-cold-start", ".json");
+        try {
+            var llamaRequest = new LlamaCpp.Request(s.gguf(), s.threads(), 512, List.of(ids), false, 1, null);
+            LlamaCpp.write(llamaRequest, request);
+            Path launcher = veilHome.resolve("veil");
+            if (!Files.isExecutable(launcher)) throw new IOException(launcher + ": the veil launcher is missing");
+            // builds the jar if the sources changed and warms the page cache for both, outside the timings
+            time("veil --version", new ProcessBuilder(launcher.toString(), "--version"), -1);
+            LlamaCpp.Info info =
+                    llamaCpp.run(llamaRequest, Duration.ofMinutes(30)).llamaCpp();
+            List<String> subjects = new ArrayList<>(s.variants().keySet());
+            subjects.add(LLAMA);
+            List<Run> runs = new ArrayList<>();
+            for (int r = 0; r < s.repetitions(); r++) {
+                // rotate the order so no subject always follows the same one
+                for (int k = 0; k < subjects.size(); k++) {
+                    String subject = subjects.get((k + r) % subjects.size());
+                    ProcessBuilder pb;
+                    if (subject.equals(LLAMA)) pb = llamaCpp.process(request);
+                    else {
+                        pb = new ProcessBuilder(
+                                launcher.toString(),
+                                "generate",
+                                "--model",
+                                s.gguf().toString(),
+                                "--prompt",
+                                s.prompt(),
+                                "--max-tokens",
+                                "1",
+                                "--threads",
+                                Integer.toString(s.threads()));
+                        pb.environment().put("VEIL_JAVA_OPTS", s.variants().get(subject));
+                    }
+                    Run run = time(subject, pb, r);
+                    runs.add(run);
+                    log.append(String.format(
+                            Locale.ROOT,
+                            "cold-start: rep %d %-12s first byte %.2f s (CPU %.2f s), exit %.2f s (load %.1f)%n",
+                            r + 1,
+                            subject,
+                            run.firstByteSeconds(),
+                            run.cpuSecondsToFirstByte(),
+                            run.exitSeconds(),
+                            run.loadAverage()));
+                }
+            }
+            List<Summary> summaries = summarize(runs, subjects);
+            return new Report(
+                    command,
+                    Machine.current(),
+                    ColdStartBench.class.getPackage().getImplementationVersion(),
+                    info,
+                    s.gguf(),
+                    ids.length,
+                    s.threads(),
+                    runs,
+                    summaries);
+        } finally {
+            Files.deleteIfExists(request);
+        }
+    }
+
+    static List<Summary> summarize(List<Run> runs, List<String> subjects) {
+        Map<String, double[]> times = new LinkedHashMap<>(), cpu = new LinkedHashMap<>();
+        for (String subject : subjects) {
+            List<Run> mine =
+                    runs.stream().filter(r -> r.subject().equals(subject)).toList();
+            times.put(
+                    subject,
+                    mine.stream().mapToDouble(Run::firstByteSeconds).sorted().toArray());
+            cpu.put(
+                    subject,
+                    mine.stream()
+                            .mapToDouble(Run::cpuSecondsToFirstByte)
+                            .sorted()
+                            .toArray());
+        }
+        double llama = median(times.get(LLAMA)), llamaCpu = median(cpu.get(LLAMA));
+        List<Summary> out = new ArrayList<>();
+        times.forEach((subject, t) -> {
+            double c = median(cpu.get(subject));
+            out.add(new Summary(subject, median(t), t[0], t[t.length - 1], median(t) / llama, c, c / llamaCpu));
+        });
+        return out;
+    }
+
+    static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    /** Spawns {@code pb} and times its first stdout byte and its exit; a failed process fails with its stderr. */
+    private static Run time(String subject, ProcessBuilder pb, int repetition) throws IOException {
+        double load = BenchResults.loadAverage();
+        Path err = Files.createTempFile("veil-cold-start", ".err");
+        try {
+            pb.redirectError(err.toFile());
+            long t0 = System.nanoTime();
+            Process p = pb.start();
+            double first, cpu;
+            try (InputStream out = p.getInputStream()) {
+                int b = out.read();
+                first = (System.nanoTime() - t0) / 1e9;
+                cpu = cpuSeconds(p.pid());
+                if (b < 0) first = Double.NaN;
+                out.transferTo(OutputStream.nullOutputStream());
+            }
+            if (!p.waitFor(30, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new IOException(subject + " did not finish within 30 minutes");
+            }
+            double exit = (System.nanoTime() - t0) / 1e9;
+            if (p.exitValue() != 0 || Double.isNaN(first))
+                throw new IOException(subject + " (" + String.join(" ", pb.command()) + ") failed (exit "
+                        + p.exitValue() + "): " + Files.readString(err).strip());
+            return new Run(subject, repetition, first, exit, cpu, load);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } finally {
+            Files.deleteIfExists(err);
+        }
+    }
+
+    /** User + system CPU seconds of a live process, all threads (Linux /proc; NaN elsewhere). */
+    static double cpuSeconds(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            // the fields after the command name, which is in parentheses and may hold spaces
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS;
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    /** Linux's USER_HZ, the unit of /proc/PID/stat's times: 100 on every mainstream kernel configuration. */
+    private static final int CLOCK_TICKS = 100;
+
+    /** The results as markdown: the medians and ratios, then every run. */
+    public static String markdown(Report r) {
+        StringBuilder md = new StringBuilder();
+        md.append("# Cold start: process spawn to the first token\n\n")
+                .append("`")
+                .append(r.command())
+                .append("`\n\n")
+                .append(String.format(
+                        Locale.ROOT,
+                        "%s, %d prompt tokens, %d thread(s); %s; JDK %s; llama.cpp: node-llama-cpp 3.22.1 prebuilt. %s%n%n",
+                        r.gguf().getFileName(),
+                        r.promptTokens(),
+                        r.threads(),
+                        r.machine().cpu(),
+                        r.machine().jdk(),
+                        Instant.now()))
+                .append("| subject | median first token (s) | min | max | × llama.cpp | median CPU s to first token |"
+                        + " × llama.cpp |\n|---|---:|---:|---:|---:|---:|---:|\n");
+        for (Summary s : r.summaries())
+            md.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |%n",
+                    s.subject(),
+                    s.medianSeconds(),
+                    s.minSeconds(),
+                    s.maxSeconds(),
+                    s.ratio(),
+                    s.medianCpuSeconds(),
+                    s.cpuRatio()));
+        md.append("\n| rep | subject | first byte (s) | CPU s to it | exit (s) | load average |\n"
+                + "|---:|---|---:|---:|---:|---:|\n");
+        for (Run run : r.runs())
+            md.append(String.format(
+                    Locale.ROOT,
+                    "| %d | %s | %.2f | %.2f | %.2f | %.1f |%n",
+                    run.repetition() + 1,
+                    run.subject(),
+                    run.firstByteSeconds(),
+                    run.cpuSecondsToFirstByte(),
+                    run.exitSeconds(),
+                    run.loadAverage()));
+        return md.toString();
+    }
+
+    /** Writes {@code cold-start-<time>.json} and {@code .md} under {@code dir}; returns the markdown file. */
+    public static Path write(Report r, Path dir) throws IOException {
+        String name =
+                "cold-start-" + Instant.now().toString().replaceAll("[:.]", "").substring(0, 17);
+        BenchResults.write(dir, name, r, markdown(r));
+        return dir.resolve(name + ".md");
+    }
+}
