@@ -72,18 +72,21 @@ public final class ActivationCalibration {
         }
 
         @Override
-        public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
-            inner.applyExpert(op, layer, expert, x, n, out);
+        public void applyExperts(LinearOp op, int layer, int[] experts, float[][] x, int[] n, float[][] out) {
+            inner.applyExperts(op, layer, experts, x, n, out);
             if (op != LinearOp.DOWN) return;
             // the forward pass hands expert e the rows routed to it, in row order: add each with its weight
-            int k = c.moe().expertsPerToken(), d = c.hiddenSize(), i = 0;
-            for (int r = 0; r < rows; r++)
-                for (int j = 0; j < k; j++)
-                    if (chosen[r * k + j] == expert) {
-                        for (int col = 0; col < d; col++)
-                            moeWrite[r * d + col] += weights[r * k + j] * out[i * d + col];
-                        i++;
-                    }
+            int k = c.moe().expertsPerToken(), d = c.hiddenSize();
+            for (int g = 0; g < experts.length; g++) {
+                int i = 0;
+                for (int r = 0; r < rows; r++)
+                    for (int j = 0; j < k; j++)
+                        if (chosen[r * k + j] == experts[g]) {
+                            for (int col = 0; col < d; col++)
+                                moeWrite[r * d + col] += weights[r * k + j] * out[g][i * d + col];
+                            i++;
+                        }
+            }
         }
 
         void flushExperts() {

@@ -48,4 +48,9 @@ public abstract class ForwardingBackend implements LinearBackend {
     public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
         inner.applyExpert(op, layer, expert, x, n, out);
     }
+
+    @Override
+    public void applyExperts(LinearOp op, int layer, int[] experts, float[][] x, int[] rows, float[][] out) {
+        inner.applyExperts(op, layer, experts, x, rows, out);
+    }
 }

@@ -66,6 +66,16 @@ public interface LinearBackend extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " does not run mixture-of-experts models");
     }
 
+    /**
+     * {@link #applyExpert} for several experts of one sparse layer at once: expert {@code experts[i]} on the
+     * {@code rows[i]} rows of {@code x[i]} into {@code out[i]}. One call per layer and projection, so a backend whose
+     * products cross a network sends them in one round trip (Talaria: every expert of the layer, design D10); the
+     * default runs them one by one.
+     */
+    default void applyExperts(LinearOp op, int layer, int[] experts, float[][] x, int[] rows, float[][] out) {
+        for (int i = 0; i < experts.length; i++) applyExpert(op, layer, experts[i], x[i], rows[i], out[i]);
+    }
+
     @Override
     default void close() {}
 }

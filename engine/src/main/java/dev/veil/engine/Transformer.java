@@ -26,6 +26,12 @@ import java.util.Set;
  */
 public final class Transformer {
 
+    /**
+     * Rows per {@link LinearBackend#applyExperts} call at most (unless one expert alone has more): the Talaria cloud's
+     * default row cap per request, and a bound on the activations a sparse layer holds at once.
+     */
+    public static final int EXPERT_GROUP_ROWS = 4096;
+
     private final LinearBackend backend;
     private final ModelConfig c;
     private final Parallel parallel;
@@ -167,7 +173,8 @@ public final class Transformer {
      * weighted by those probabilities, renormalised to sum 1 when {@code norm_topk_prob}. Experts are chosen per row,
      * so rows of different sequences in one batch each get their own; each expert runs once on all rows routed to it
      * (and on the rows the backend {@link LinearBackend#coverExperts adds to hide the routing}, whose outputs are
-     * dropped).
+     * dropped). The experts of a layer go to the backend in one {@link LinearBackend#applyExperts} call per projection
+     * (a remote backend: one round trip), split only when their rows exceed {@link #EXPERT_GROUP_ROWS}.
      * A row's sum runs over its experts in rank order whatever the batch, so results stay batch-invariant on a
      * batch-invariant backend.
      */
@@ -186,29 +193,48 @@ public final class Transformer {
         for (int r = 0; r < n; r++) for (int j = 0; j < k; j++) sent[r * experts + chosen[r * k + j]] = true;
         backend.coverExperts(layer, n, k, experts, chosen, sent);
         float[] slots = new float[n * k * hidden]; // slot r·k + j: row r's output from its j-th expert
+        int[] used = new int[experts], count = new int[experts];
+        int groupSize = 0;
         for (int e = 0; e < experts; e++) {
-            int m = 0;
             for (int r = 0; r < n; r++) {
-                if (sent[r * experts + e]) m++;
+                if (sent[r * experts + e]) count[e]++;
                 else if (routedTo(chosen, r, k, e) >= 0)
                     throw new IllegalStateException("the backend withheld row " + r + " from its chosen expert " + e);
             }
-            if (m == 0) continue;
-            int[] rowOf = new int[m];
-            float[] in = m == n ? normed : new float[m * hidden];
-            for (int r = 0, i = 0; r < n; r++)
-                if (sent[r * experts + e]) {
-                    if (m != n) System.arraycopy(normed, r * hidden, in, i * hidden, hidden);
-                    rowOf[i++] = r;
-                }
-            float[] gateUp = new float[m * 2 * inter], act = new float[m * inter], y = new float[m * hidden];
-            backend.applyExpert(GATE_UP, layer, e, in, m, gateUp);
-            VectorMath.swiGlu(gateUp, m, inter, act);
-            backend.applyExpert(DOWN, layer, e, act, m, y);
-            for (int i = 0; i < m; i++) {
-                int j = routedTo(chosen, rowOf[i], k, e);
-                if (j >= 0) System.arraycopy(y, i * hidden, slots, (rowOf[i] * k + j) * hidden, hidden);
+            if (count[e] > 0) used[groupSize++] = e;
+        }
+        // the experts go to the backend together, in groups of at most EXPERT_GROUP_ROWS rows (or one expert's n)
+        for (int from = 0; from < groupSize; ) {
+            int to = from, total = 0;
+            while (to < groupSize && (to == from || total + count[used[to]] <= Math.max(n, EXPERT_GROUP_ROWS)))
+                total += count[used[to++]];
+            int g = to - from;
+            int[] ids = Arrays.copyOfRange(used, from, to), m = new int[g];
+            int[][] rowOf = new int[g][];
+            float[][] in = new float[g][], gateUp = new float[g][], act = new float[g][], y = new float[g][];
+            for (int i = 0; i < g; i++) {
+                int e = ids[i];
+                m[i] = count[e];
+                rowOf[i] = new int[m[i]];
+                in[i] = m[i] == n ? normed : new float[m[i] * hidden];
+                for (int r = 0, at = 0; r < n; r++)
+                    if (sent[r * experts + e]) {
+                        if (m[i] != n) System.arraycopy(normed, r * hidden, in[i], at * hidden, hidden);
+                        rowOf[i][at++] = r;
+                    }
+                gateUp[i] = new float[m[i] * 2 * inter];
+                act[i] = new float[m[i] * inter];
+                y[i] = new float[m[i] * hidden];
             }
+            backend.applyExperts(GATE_UP, layer, ids, in, m, gateUp);
+            for (int i = 0; i < g; i++) VectorMath.swiGlu(gateUp[i], m[i], inter, act[i]);
+            backend.applyExperts(DOWN, layer, ids, act, m, y);
+            for (int i = 0; i < g; i++)
+                for (int row = 0; row < m[i]; row++) {
+                    int j = routedTo(chosen, rowOf[i][row], k, ids[i]);
+                    if (j >= 0) System.arraycopy(y[i], row * hidden, slots, (rowOf[i][row] * k + j) * hidden, hidden);
+                }
+            from = to;
         }
         Arrays.fill(out, 0, n * hidden, 0f);
         for (int r = 0; r < n; r++)

@@ -67,7 +67,7 @@ class BatchedForwardTest {
         ModelConfig c = TestModels.qwen3Moe();
         LocalLinearBackend local =
                 new LocalLinearBackend(c, TestModels.random(c, DType.F32, 11), PARALLEL, Batching.INVARIANT);
-        int[] calls = new int[1];
+        int[] calls = new int[2]; // expert products, applyExperts calls
         ForwardingBackend every = new ForwardingBackend(local) {
             @Override
             public void coverExperts(int layer, int n, int k, int experts, int[] chosen, boolean[] sent) {
@@ -75,9 +75,10 @@ class BatchedForwardTest {
             }
 
             @Override
-            public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
-                calls[0]++;
-                super.applyExpert(op, layer, expert, x, n, out);
+            public void applyExperts(LinearOp op, int layer, int[] experts, float[][] x, int[] n, float[][] out) {
+                calls[0] += experts.length;
+                calls[1]++;
+                super.applyExperts(op, layer, experts, x, n, out);
             }
         };
         int[] prompt = tokens(c, 9, 21);
@@ -86,6 +87,7 @@ class BatchedForwardTest {
         assertThat(hidden).containsExactly(plain);
         assertThat(calls[0])
                 .isEqualTo(2 * c.moe().numExperts() * 2); // 2 sparse layers x every expert x (gate_up, down)
+        assertThat(calls[1]).isEqualTo(2 * 2); // all of a layer's experts in one call per projection
     }
 
     /** A backend that would withhold a row from an expert it chose is refused, not silently lossy. */

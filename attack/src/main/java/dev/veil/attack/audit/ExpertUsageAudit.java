@@ -50,7 +50,8 @@ public final class ExpertUsageAudit {
     /**
      * What a cover costs per token, against sending each row to its k experts only: expert products per row and sparse
      * layer, the expert FFN work relative to top-k, FP32 bytes sent and received for the expert products (each expert
-     * takes d and d_moe values in and returns 2·d_moe and d), and sequential round trips (gate_up, then down, per expert).
+     * takes d and d_moe values in and returns 2·d_moe and d), and sequential round trips (all of a layer's experts in one
+     * call per projection: gate_up, then down, whatever the cover).
      */
     public static Map<String, String> cost(ModelConfig c, ExpertCover cover) {
         int k = c.moe().expertsPerToken(), e = c.moe().numExperts(), d = c.hiddenSize();
@@ -65,7 +66,7 @@ public final class ExpertUsageAudit {
         m.put("experts per row", per + " of " + e + " (k = " + k + ")");
         m.put("expert FFN work vs top-k", String.format("%.2fx", per / (double) k));
         m.put("expert bytes per token", Long.toString(bytes));
-        m.put("expert round trips per token", Integer.toString(2 * per * sparse));
+        m.put("expert round trips per token", Integer.toString(2 * sparse));
         return m;
     }
 

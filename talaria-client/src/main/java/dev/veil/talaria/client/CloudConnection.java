@@ -3,6 +3,7 @@ package dev.veil.talaria.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.model.ModelConfig;
+import dev.veil.talaria.protocol.ExpertBatch;
 import dev.veil.talaria.protocol.InferRequest;
 import dev.veil.talaria.protocol.InferResponse;
 import dev.veil.talaria.protocol.InferTensor;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -131,32 +133,72 @@ public final class CloudConnection implements AutoCloseable {
 
     /** {@code z[n × in] · Wᵀ (+b)} of product {@code name}, as the cloud computes it. */
     public float[] infer(ModelName name, float[] z, int n, int in, int out) {
-        V2Codec.Body body =
-                new InferRequest(null, List.of(InferTensor.matrix("input", z, n, in)), List.of("output")).encode();
+        InferResponse reply = exchange(
+                name.toString(), List.of(InferTensor.matrix("input", z, n, in)), List.of("output"), (long) n * out);
+        return rowsOf(reply, name.toString(), "output", n, out);
+    }
+
+    /**
+     * Expert {@code experts[i]}'s product on the {@code n[i]} rows of {@code z[i]}, for every i, in one round trip
+     * ({@link ExpertBatch}); the replies in the same order.
+     */
+    public float[][] inferExperts(ExpertBatch batch, int[] experts, float[][] z, int[] n, int in, int out) {
+        List<InferTensor> inputs = new ArrayList<>(experts.length);
+        List<String> outputs = new ArrayList<>(experts.length);
+        long values = 0;
+        for (int i = 0; i < experts.length; i++) {
+            inputs.add(InferTensor.matrix(ExpertBatch.input(experts[i]), z[i], n[i], in));
+            outputs.add(ExpertBatch.output(experts[i]));
+            values += (long) n[i] * out;
+        }
+        InferResponse reply = exchange(batch.toString(), inputs, outputs, values);
+        float[][] y = new float[experts.length][];
+        for (int i = 0; i < experts.length; i++)
+            y[i] = rowsOf(reply, batch.toString(), ExpertBatch.output(experts[i]), n[i], out);
+        return y;
+    }
+
+    /** One infer call: the request's tensors in, the reply (at most {@code outValues} floats and a header) back. */
+    private InferResponse exchange(String model, List<InferTensor> inputs, List<String> outputs, long outValues) {
+        V2Codec.Body body = new InferRequest(null, inputs, outputs).encode();
         Map<String, String> headers = Map.of(
                 "Content-Type", V2Codec.CONTENT_TYPE, V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()));
         long t0 = System.nanoTime();
-        // the reply is n × out floats and a JSON header: anything larger is refused before it is read
-        int maxReply = (int) Math.min(Integer.MAX_VALUE - 8, REPLY_OVERHEAD + 4L * n * out);
-        Transport.Reply r = send("/v2/models/" + name + "/infer", headers, body.bytes(), maxReply, name.toString());
+        // the reply is the asked-for floats and a JSON header: anything larger is refused before it is read
+        int maxReply = (int) Math.min(Integer.MAX_VALUE - 8, REPLY_OVERHEAD + 256L * outputs.size() + 4L * outValues);
+        Transport.Reply r = send("/v2/models/" + model + "/infer", headers, body.bytes(), maxReply, model);
         stats.waitNanos.addAndGet(System.nanoTime() - t0);
-        InferTensor y;
+        InferResponse reply;
         try {
             String len = r.header(V2Codec.HEADER_LENGTH)
                     .orElseThrow(() -> new IllegalArgumentException("reply lacks " + V2Codec.HEADER_LENGTH));
-            y = InferResponse.decode(r.body(), Integer.parseInt(len.trim())).output("output");
+            reply = InferResponse.decode(r.body(), Integer.parseInt(len.trim()));
         } catch (IllegalArgumentException e) {
             throw new TalariaException(
-                    "cloud " + base + " sent a malformed reply for " + name + ": " + e.getMessage(), e);
+                    "cloud " + base + " sent a malformed reply for " + model + ": " + e.getMessage(), e);
         }
-        if (y.shape().length != 2 || y.shape()[0] != n || y.shape()[1] != out)
-            throw new TalariaException("cloud " + base + " answered " + name + " with shape "
-                    + Arrays.toString(y.shape()) + ", expected [" + n + ", " + out + "]");
+        long valuesIn = 0;
+        for (InferTensor t : inputs) valuesIn += t.data().length;
         stats.roundTrips.incrementAndGet();
         stats.bytesSent.addAndGet(body.bytes().length);
         stats.bytesReceived.addAndGet(r.body().length);
-        stats.valuesSent.addAndGet((long) n * in);
-        stats.valuesReceived.addAndGet((long) n * out);
+        stats.valuesSent.addAndGet(valuesIn);
+        stats.valuesReceived.addAndGet(outValues);
+        return reply;
+    }
+
+    /** Output {@code output} of a reply, which must be {@code [n, out]}. */
+    private float[] rowsOf(InferResponse reply, String model, String output, int n, int out) {
+        InferTensor y;
+        try {
+            y = reply.output(output);
+        } catch (IllegalArgumentException e) {
+            throw new TalariaException(
+                    "cloud " + base + " sent a malformed reply for " + model + ": " + e.getMessage(), e);
+        }
+        if (y.shape().length != 2 || y.shape()[0] != n || y.shape()[1] != out)
+            throw new TalariaException("cloud " + base + " answered " + model + " (" + output + ") with shape "
+                    + Arrays.toString(y.shape()) + ", expected [" + n + ", " + out + "]");
         return y.data();
     }
 

@@ -4,6 +4,7 @@ import dev.veil.engine.LinearBackend;
 import dev.veil.engine.LinearOp;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelConfig;
+import dev.veil.talaria.protocol.ExpertBatch;
 import dev.veil.talaria.protocol.MaskPrg;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
@@ -250,6 +251,62 @@ public final class MaskedRemoteBackend implements LinearBackend {
             default -> throw new IllegalArgumentException(op + " is not an expert product");
         };
         call(new ModelName(p, layer, expert), x, n, out);
+    }
+
+    /**
+     * Every expert's rows in one round trip ({@link ExpertBatch}). Each expert's rows are masked, checked and unmasked
+     * by that expert's own masker exactly as in {@link #applyExpert}, so the cloud receives the same masked rows as in
+     * one call per expert, only together. A pool that runs out renews the session and masks every expert afresh.
+     */
+    @Override
+    public synchronized void applyExperts(
+            LinearOp op, int layer, int[] experts, float[][] x, int[] rows, float[][] out) {
+        Product p = switch (op) {
+            case GATE_UP -> Product.EXPERT_GATE_UP;
+            case DOWN -> Product.EXPERT_DOWN;
+            default -> throw new IllegalArgumentException(op + " is not an expert product");
+        };
+        ExpertBatch batch = new ExpertBatch(p, layer);
+        int g = experts.length, in = batch.inDim(config), outDim = batch.outDim(config);
+        if (g == 0) return;
+        float[][] z = new float[g][], correction = new float[g][];
+        ProductMasker[] maskers = new ProductMasker[g];
+        try {
+            maskAll(batch, experts, x, rows, in, z, correction, maskers);
+        } catch (ProductMasker.PoolExhaustedException e) {
+            int most = Arrays.stream(rows).max().orElse(0);
+            session = takeSuccessor(most); // a fresh seed brings fresh pools for every expert
+            for (int i = 0; i < g; i++)
+                if (session().maskers().get(batch.member(experts[i])).poolLeft() < rows[i])
+                    throw new TalariaException(
+                            e.getMessage() + " and a call needs " + rows[i] + " rows: raise the pool size", e);
+            maskAll(batch, experts, x, rows, in, z, correction, maskers);
+        }
+        float[][] y = cloud.inferExperts(batch, experts, z, rows, in, outDim);
+        for (int i = 0; i < g; i++) maskers[i].check(z[i], rows[i], y[i]);
+        for (int i = 0; i < g; i++) {
+            if (correction[i] == null) System.arraycopy(y[i], 0, out[i], 0, rows[i] * outDim);
+            else for (int j = 0; j < rows[i] * outDim; j++) out[i][j] = y[i][j] - correction[i][j];
+        }
+    }
+
+    /** Masks each expert's rows with its own masker of the current session (see {@link #call}). */
+    private void maskAll(
+            ExpertBatch batch,
+            int[] experts,
+            float[][] x,
+            int[] rows,
+            int in,
+            float[][] z,
+            float[][] correction,
+            ProductMasker[] maskers) {
+        for (int i = 0; i < experts.length; i++) {
+            if (rows[i] < 1) throw new IllegalArgumentException("expert " + experts[i] + " has no rows");
+            ModelName name = batch.member(experts[i]);
+            maskers[i] = session().maskers().get(name);
+            z[i] = Arrays.copyOf(x[i], rows[i] * in);
+            correction[i] = maskers[i].mask(z[i], rows[i], sigma(name, x[i], rows[i], in), entropy);
+        }
     }
 
     /**

@@ -102,15 +102,20 @@ class LosslessTest {
             MaskedRemoteBackend talaria = h.client(TalariaOptions.DEFAULT.withExperts(cover));
             Map<String, Integer> rowsPerProduct = new TreeMap<>();
             Map<String, Integer> rowsPerLayer = new TreeMap<>();
+            Map<String, Integer> callsPerLayer = new TreeMap<>();
             ForwardingBackend counting = new ForwardingBackend(talaria) {
                 @Override
-                public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
-                    rowsPerProduct.merge(layer + "/" + expert + "/" + op, n, Integer::sum);
-                    rowsPerLayer.merge(layer + "/" + op, n, Integer::sum);
-                    super.applyExpert(op, layer, expert, x, n, out);
+                public void applyExperts(LinearOp op, int layer, int[] experts, float[][] x, int[] n, float[][] out) {
+                    for (int i = 0; i < experts.length; i++) {
+                        rowsPerProduct.merge(layer + "/" + experts[i] + "/" + op, n[i], Integer::sum);
+                        rowsPerLayer.merge(layer + "/" + op, n[i], Integer::sum);
+                    }
+                    callsPerLayer.merge(layer + "/" + op, 1, Integer::sum);
+                    super.applyExperts(op, layer, experts, x, n, out);
                 }
             };
-            int rows = 0;
+            long tripsBefore = talaria.stats().roundTrips();
+            int rows = 0, passes = 0;
             for (int[] prompt : h.prompts(cover.all() ? 6 : 3, 11)) {
                 talaria.beginRequest(prompt.length + 12);
                 assertThat(new Generator(new Transformer(counting))
@@ -119,11 +124,19 @@ class LosslessTest {
                         .as("prompt %s", Arrays.toString(prompt))
                         .containsExactly(Harness.greedy(h.local, prompt, 12));
                 rows += prompt.length + 11;
+                passes += 12; // the prompt, then 11 single-row passes
             }
             int k = c.moe().expertsPerToken(), e = c.moe().numExperts();
             // layers 0 and 2 are sparse: each row goes to k + D of the 4 experts (all 4 for "all"), gate_up and down
             assertThat(rowsPerLayer).hasSize(2 * 2);
             assertThat(Set.copyOf(rowsPerLayer.values())).containsExactly(cover.expertsPerRow(k, e) * rows);
+            // one batched call per sparse layer, projection and pass, whatever the cover
+            assertThat(Set.copyOf(callsPerLayer.values())).containsExactly(passes);
+            // a pass's round trips: embed, qkv and o per layer, gate_up and down per dense layer, the router and the
+            // two expert calls per sparse layer, lm_head
+            int dense = c.numLayers() - 2;
+            assertThat(talaria.stats().roundTrips() - tripsBefore)
+                    .isEqualTo((long) passes * (1 + 2 * c.numLayers() + 2 * dense + 3 * 2 + 1));
             if (cover.all()) {
                 assertThat(rowsPerProduct).hasSize(2 * e * 2);
                 assertThat(Set.copyOf(rowsPerProduct.values())).containsExactly(rows);

@@ -9,6 +9,7 @@ import dev.veil.http.Prometheus;
 import dev.veil.model.ModelConfig;
 import dev.veil.talaria.cloud.CloudHttpServer.Reply;
 import dev.veil.talaria.cloud.CloudHttpServer.Request;
+import dev.veil.talaria.protocol.ExpertBatch;
 import dev.veil.talaria.protocol.InferRequest;
 import dev.veil.talaria.protocol.InferResponse;
 import dev.veil.talaria.protocol.InferTensor;
@@ -19,6 +20,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -153,7 +155,9 @@ public final class CloudServer implements AutoCloseable {
                 .mapToInt(n -> n.inDim(model.config()))
                 .max()
                 .orElse(1);
-        long maxBody = 65536L + 4L * options.maxBatchRows() * widest;
+        // a batched expert call's JSON header names a tensor per expert: room for one entry each
+        int experts = model.config().moe() == null ? 0 : model.config().moe().numExperts();
+        long maxBody = 65536L + 256L * experts + 4L * options.maxBatchRows() * widest;
         if (options.transport() == Transport.SOCKET) {
             socketServer = new CloudHttpServer(
                     options.host(),
@@ -272,22 +276,27 @@ public final class CloudServer implements AutoCloseable {
             }
         }
         if (parts.size() >= 3 && parts.get(0).equals("v2") && parts.get(1).equals("models")) {
-            ModelName name;
+            ModelName name = null;
+            ExpertBatch batch;
             try {
-                name = ModelName.parse(parts.get(2), model.config());
+                batch = ExpertBatch.parse(parts.get(2), model.config());
+                if (batch == null) name = ModelName.parse(parts.get(2), model.config());
             } catch (IllegalArgumentException e) {
                 throw new V2Error(404, e.getMessage());
             }
+            Object shown = batch != null ? batch : name;
             List<String> rest = parts.subList(3, parts.size());
             if (rest.size() >= 2 && rest.get(0).equals("versions")) {
-                if (!rest.get(1).equals("1")) throw new V2Error(404, "model " + name + " has only version 1");
+                if (!rest.get(1).equals("1")) throw new V2Error(404, "model " + shown + " has only version 1");
                 rest = rest.subList(2, rest.size());
             }
             String action = rest.isEmpty() ? "" : String.join("/", rest);
-            if (method.equals("GET") && action.isEmpty()) return json(200, metadata(name));
+            if (method.equals("GET") && action.isEmpty())
+                return json(200, batch != null ? metadata(batch) : metadata(name));
             if (method.equals("GET") && action.equals("ready"))
                 return new Reply(200, "application/json", Map.of(), new byte[0]);
-            if (method.equals("POST") && action.equals("infer")) return infer(r, name);
+            if (method.equals("POST") && action.equals("infer"))
+                return batch != null ? inferExperts(r, batch) : infer(r, name);
         }
         throw new V2Error(404, method + " " + path + " is not an endpoint of the Talaria cloud");
     }
@@ -318,6 +327,80 @@ public final class CloudServer implements AutoCloseable {
                 List.of(Map.of("name", INPUT, "datatype", "FP32", "shape", List.of(-1, name.inDim(c)))),
                 "outputs",
                 List.of(Map.of("name", OUTPUT, "datatype", "FP32", "shape", List.of(-1, name.outDim(c)))));
+    }
+
+    /** A batched expert model: one input and one output per expert, each of its expert's product's widths. */
+    private Map<String, Object> metadata(ExpertBatch batch) {
+        ModelConfig c = model.config();
+        List<Map<String, Object>> inputs = new ArrayList<>(), outputs = new ArrayList<>();
+        for (int e = 0; e < c.moe().numExperts(); e++) {
+            inputs.add(Map.of("name", ExpertBatch.input(e), "datatype", "FP32", "shape", List.of(-1, batch.inDim(c))));
+            outputs.add(
+                    Map.of("name", ExpertBatch.output(e), "datatype", "FP32", "shape", List.of(-1, batch.outDim(c))));
+        }
+        return Map.of(
+                "name",
+                batch.toString(),
+                "versions",
+                List.of("1"),
+                "platform",
+                "veil_talaria",
+                "inputs",
+                inputs,
+                "outputs",
+                outputs);
+    }
+
+    /**
+     * Several experts of one sparse layer in one call: each {@code input.{e}} through expert e's product (its batcher,
+     * as a lone call to that expert would go), the replies as {@code output.{e}} in the inputs' order. Shapes and the
+     * row cap (all experts' rows together) are checked before any output is allocated.
+     */
+    private Reply inferExperts(Request r, ExpertBatch batch) throws InterruptedException, V2Error {
+        long t0 = System.nanoTime();
+        ModelConfig c = model.config();
+        int in = batch.inDim(c), out = batch.outDim(c);
+        InferRequest req = InferRequest.decode(r.body(), headerLength(r));
+        List<InferTensor> xs = req.inputs();
+        if (xs.isEmpty()) throw new IllegalArgumentException("model " + batch + " needs at least one input.{e}");
+        int[] experts = new int[xs.size()];
+        boolean[] seen = new boolean[c.moe().numExperts()];
+        long total = 0;
+        for (int i = 0; i < xs.size(); i++) {
+            InferTensor x = xs.get(i);
+            experts[i] = ExpertBatch.expertOf(x.name(), "input", c);
+            if (seen[experts[i]])
+                throw new IllegalArgumentException("model " + batch + ": input '" + x.name() + "' twice");
+            seen[experts[i]] = true;
+            if (x.shape().length != 2 || x.shape()[1] != in || x.shape()[0] < 1)
+                throw new IllegalArgumentException(
+                        "model " + batch + " takes FP32 [n, " + in + "] per expert with n >= 1" + ", got "
+                                + Arrays.toString(x.shape()) + " for '" + x.name() + "'");
+            total += x.shape()[0];
+        }
+        if (total > options.maxBatchRows())
+            throw new IllegalArgumentException("model " + batch + " takes at most " + options.maxBatchRows()
+                    + " rows over all experts, got " + total);
+        for (String o : req.outputs())
+            if (!seen[ExpertBatch.expertOf(o, "output", c)])
+                throw new IllegalArgumentException("model " + batch + ": output '" + o + "' has no matching input");
+        List<InferTensor> ys = new ArrayList<>(xs.size());
+        for (int i = 0; i < xs.size(); i++) {
+            InferTensor x = xs.get(i);
+            float[] y = batchers.get(batch.member(experts[i])).multiply(x.data(), x.rows());
+            ys.add(InferTensor.matrix(ExpertBatch.output(experts[i]), y, x.rows(), out));
+        }
+        var reply = new InferResponse(batch.toString(), req.id(), ys).encode();
+        stats.calls.incrementAndGet();
+        stats.rows.addAndGet(total);
+        stats.bytesIn.addAndGet(r.body().length);
+        stats.bytesOut.addAndGet(reply.bytes().length);
+        stats.handlerNanos.addAndGet(System.nanoTime() - t0);
+        return new Reply(
+                200,
+                V2Codec.CONTENT_TYPE,
+                Map.of(V2Codec.HEADER_LENGTH, Integer.toString(reply.jsonLength())),
+                reply.bytes());
     }
 
     private Reply infer(Request r, ModelName name) throws InterruptedException, V2Error {
