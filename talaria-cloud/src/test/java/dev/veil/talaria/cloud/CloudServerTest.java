@@ -52,6 +52,10 @@ class CloudServerTest {
     }
 
     static HttpResponse<byte[]> post(String path, V2Codec.Body body) throws Exception {
+        return post(server, path, body);
+    }
+
+    static HttpResponse<byte[]> post(CloudServer server, String path, V2Codec.Body body) throws Exception {
         var b = HttpRequest.newBuilder(server.uri().resolve(path)).header("Content-Type", V2Codec.CONTENT_TYPE);
         if (body.jsonLength() >= 0) b.header(V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()));
         return HTTP.send(
@@ -60,6 +64,10 @@ class CloudServerTest {
     }
 
     static HttpResponse<String> get(String path) throws Exception {
+        return get(server, path);
+    }
+
+    static HttpResponse<String> get(CloudServer server, String path) throws Exception {
         return HTTP.send(
                 HttpRequest.newBuilder(server.uri().resolve(path)).build(), HttpResponse.BodyHandlers.ofString());
     }
