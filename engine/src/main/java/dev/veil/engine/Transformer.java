@@ -205,9 +205,7 @@ public final class Transformer {
         }
         // the experts go to the backend together, in groups of at most EXPERT_GROUP_ROWS rows (or one expert's n)
         for (int from = 0; from < groupSize; ) {
-            int to = from, total = 0;
-            while (to < groupSize && (to == from || total + count[used[to]] <= Math.max(n, EXPERT_GROUP_ROWS)))
-                total += count[used[to++]];
+            int to = groupEnd(used, groupSize, count, from, Math.max(n, EXPERT_GROUP_ROWS));
             int g = to - from;
             int[] ids = Arrays.copyOfRange(used, from, to), m = new int[g];
             int[][] rowOf = new int[g][];
@@ -266,6 +264,16 @@ public final class Transformer {
             }
             if (moe.normTopkProb()) for (int j = 0; j < k; j++) weights[r * k + j] /= sum;
         }
+    }
+
+    /**
+     * Where the group of experts starting at {@code used[from]} ends (exclusive): as many of the next experts as fit
+     * {@code cap} rows together ({@code count[e]} each), at least one.
+     */
+    static int groupEnd(int[] used, int size, int[] count, int from, int cap) {
+        int to = from, total = 0;
+        while (to < size && (to == from || total + count[used[to]] <= cap)) total += count[used[to++]];
+        return to;
     }
 
     /** The rank at which row {@code r} chose expert {@code e}, or -1. */

@@ -90,6 +90,16 @@ class BatchedForwardTest {
         assertThat(calls[1]).isEqualTo(2 * 2); // all of a layer's experts in one call per projection
     }
 
+    /** A long prompt's experts are split into calls of at most the cap's rows; an expert over the cap goes alone. */
+    @Test
+    void expertGroupsStayWithinTheRowCap() {
+        int[] used = {0, 2, 3, 5}, count = {3, 0, 3, 2, 0, 9};
+        assertThat(Transformer.groupEnd(used, 4, count, 0, 6)).isEqualTo(2); // 3 + 3
+        assertThat(Transformer.groupEnd(used, 4, count, 2, 6)).isEqualTo(3); // 2, and 9 does not fit
+        assertThat(Transformer.groupEnd(used, 4, count, 3, 6)).isEqualTo(4); // 9 alone
+        assertThat(Transformer.groupEnd(used, 4, count, 0, 100)).isEqualTo(4);
+    }
+
     /** A backend that would withhold a row from an expert it chose is refused, not silently lossy. */
     @Test
     void aCoverThatDropsAChosenExpertIsRefused() {

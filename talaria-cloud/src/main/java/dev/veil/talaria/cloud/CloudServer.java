@@ -390,17 +390,7 @@ public final class CloudServer implements AutoCloseable {
             float[] y = batchers.get(batch.member(experts[i])).multiply(x.data(), x.rows());
             ys.add(InferTensor.matrix(ExpertBatch.output(experts[i]), y, x.rows(), out));
         }
-        var reply = new InferResponse(batch.toString(), req.id(), ys).encode();
-        stats.calls.incrementAndGet();
-        stats.rows.addAndGet(total);
-        stats.bytesIn.addAndGet(r.body().length);
-        stats.bytesOut.addAndGet(reply.bytes().length);
-        stats.handlerNanos.addAndGet(System.nanoTime() - t0);
-        return new Reply(
-                200,
-                V2Codec.CONTENT_TYPE,
-                Map.of(V2Codec.HEADER_LENGTH, Integer.toString(reply.jsonLength())),
-                reply.bytes());
+        return answer(r, new InferResponse(batch.toString(), req.id(), ys), total, t0);
     }
 
     private Reply infer(Request r, ModelName name) throws InterruptedException, V2Error {
@@ -421,10 +411,15 @@ public final class CloudServer implements AutoCloseable {
                     + options.maxBatchRows() + ", got " + Arrays.toString(x.shape()));
         int n = x.rows();
         float[] y = batchers.get(name).multiply(x.data(), n);
-        var reply =
-                new InferResponse(name.toString(), req.id(), List.of(InferTensor.matrix(OUTPUT, y, n, out))).encode();
+        return answer(
+                r, new InferResponse(name.toString(), req.id(), List.of(InferTensor.matrix(OUTPUT, y, n, out))), n, t0);
+    }
+
+    /** Encodes a reply to an infer call of {@code rows} rows begun at {@code t0}, counting it. */
+    private Reply answer(Request r, InferResponse response, long rows, long t0) {
+        var reply = response.encode();
         stats.calls.incrementAndGet();
-        stats.rows.addAndGet(n);
+        stats.rows.addAndGet(rows);
         stats.bytesIn.addAndGet(r.body().length);
         stats.bytesOut.addAndGet(reply.bytes().length);
         stats.handlerNanos.addAndGet(System.nanoTime() - t0);

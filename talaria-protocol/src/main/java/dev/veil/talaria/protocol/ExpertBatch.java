@@ -66,12 +66,7 @@ public record ExpertBatch(Product product, int layer) {
             case "down" -> Product.EXPERT_DOWN;
             default -> null;
         };
-        int layer;
-        try {
-            layer = Integer.parseInt(parts[1]);
-        } catch (NumberFormatException e) {
-            layer = -1;
-        }
+        int layer = ModelName.index(parts[1]);
         if (p == null || c.moe() == null || layer < 0 || layer >= c.numLayers() || !c.isMoeLayer(layer))
             throw new IllegalArgumentException("unknown model '" + name
                     + "': layer.{i}.experts.gate_up|down needs a sparse layer i of a mixture-of-experts model");

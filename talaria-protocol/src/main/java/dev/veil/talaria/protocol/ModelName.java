@@ -70,12 +70,7 @@ public record ModelName(Product product, int layer, int expert) {
                 case "router" -> config.moe() != null ? Product.ROUTER : null;
                 default -> null;
             };
-            int layer;
-            try {
-                layer = Integer.parseInt(parts[1]);
-            } catch (NumberFormatException e) {
-                layer = -1;
-            }
+            int layer = index(parts[1]);
             if (p != null && layer >= 0 && layer < config.numLayers()) return new ModelName(p, layer);
             if (p != null)
                 throw new IllegalArgumentException(
@@ -89,7 +84,8 @@ public record ModelName(Product product, int layer, int expert) {
                 + ")");
     }
 
-    private static int index(String s) {
+    /** The integer {@code s}, or -1 when it is not one. */
+    static int index(String s) {
         try {
             return Integer.parseInt(s);
         } catch (NumberFormatException e) {
