@@ -3,9 +3,11 @@ package dev.veil.talaria.client;
 import dev.veil.engine.LinearBackend;
 import dev.veil.engine.LinearOp;
 import dev.veil.model.ModelConfig;
+import dev.veil.talaria.protocol.ExpertBatch;
 import dev.veil.talaria.protocol.MaskPrg;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
+import java.util.Arrays;
 
 /**
  * Mixes the rows of k decoy sequences with the real one's: k + 1 forward passes run in lockstep, each through its own
@@ -24,23 +26,36 @@ final class DecoyMixer {
         }
     }
 
-    /** One product call gathering the lanes' rows. */
+    /**
+     * One call gathering the lanes' rows: a product ({@code name}), or several experts of a sparse layer
+     * ({@code batch}, {@code experts}), each lane with {@code n} rows per product.
+     */
     private static final class Round {
+        final Object key; // the ModelName or ExpertBatch: lanes must meet at the same one
         final ModelName name;
+        final ExpertBatch batch;
+        final int[] experts;
         final int n;
-        final float[][] x;
+        final float[][][] x; // [lane][product of the call] rows
         final int[][] tokens;
-        final float[][] out;
+        final float[][][] out;
         int arrived;
         boolean done;
         RuntimeException failure;
 
-        Round(ModelName name, int n, int lanes) {
+        Round(ModelName name, ExpertBatch batch, int[] experts, int n, int lanes) {
+            this.key = batch != null ? batch : name;
             this.name = name;
+            this.batch = batch;
+            this.experts = experts;
             this.n = n;
-            this.x = new float[lanes][];
+            this.x = new float[lanes][][];
             this.tokens = new int[lanes][];
-            this.out = new float[lanes][];
+            this.out = new float[lanes][][];
+        }
+
+        boolean sameCall(Round o) {
+            return key.equals(o.key) && n == o.n && Arrays.equals(experts, o.experts);
         }
     }
 
@@ -79,6 +94,16 @@ final class DecoyMixer {
             }
 
             @Override
+            public void applyExperts(LinearOp op, int layer, int[] experts, float[][] x, int[] rows, float[][] out) {
+                // every expert has every row (checked above), so each lane sends n rows to each
+                for (int r : rows)
+                    if (r != rows[0]) throw new IllegalStateException("decoy lanes need every expert on every row");
+                Product p = op == LinearOp.GATE_UP ? Product.EXPERT_GATE_UP : Product.EXPERT_DOWN;
+                Round mine = new Round(null, new ExpertBatch(p, layer), experts.clone(), rows[0], lanes);
+                submit(i, mine, x, null, out);
+            }
+
+            @Override
             public void applyQkNorm(int layer, float[] qkv, int n) {
                 remote.applyQkNorm(layer, qkv, n); // in the client, on this lane's own rows: no call
             }
@@ -113,13 +138,18 @@ final class DecoyMixer {
         round = null;
     }
 
-    private synchronized void submit(int lane, ModelName name, float[] x, int[] tokens, int n, float[] out) {
+    private void submit(int lane, ModelName name, float[] x, int[] tokens, int n, float[] out) {
+        submit(lane, new Round(name, null, null, n, lanes), new float[][] {x}, tokens, new float[][] {out});
+    }
+
+    /** Lane {@code lane} arrives at the call {@code mine} describes; the last lane to arrive sends the round. */
+    private synchronized void submit(int lane, Round mine, float[][] x, int[] tokens, float[][] out) {
         if (stopped) throw new Stopped();
-        if (round == null) round = new Round(name, n, lanes);
+        if (round == null) round = mine;
         Round r = round;
-        if (!r.name.equals(name) || r.n != n) {
-            r.failure = new IllegalStateException("decoy lanes diverged: " + name + " with " + n + " rows met " + r.name
-                    + " with " + r.n + " rows (decoy prompts must have the real prompt's length)");
+        if (!r.sameCall(mine)) {
+            r.failure = new IllegalStateException("decoy lanes diverged: " + mine.key + " with " + mine.n + " rows met "
+                    + r.key + " with " + r.n + " rows (decoy prompts must have the real prompt's length)");
             r.done = true;
             round = null;
             notifyAll();
@@ -150,10 +180,28 @@ final class DecoyMixer {
         if (r.failure != null) throw r.failure;
     }
 
-    /** All lanes' rows as one call: row j of the concatenation travels at position perm[j]. */
+    /**
+     * All lanes' rows as one call: row j of the concatenation travels at position perm[j] (a fresh permutation per
+     * product, so an expert batch mixes each expert's rows on their own, as separate calls did).
+     */
     private void send(Round r) {
         ModelConfig c = remote.config();
         int rows = lanes * r.n;
+        if (r.batch != null) {
+            int g = r.experts.length, in = r.batch.inDim(c), out = r.batch.outDim(c);
+            int[][] perm = new int[g][];
+            float[][] x = new float[g][], y = new float[g][];
+            int[] n = new int[g];
+            for (int i = 0; i < g; i++) {
+                perm[i] = permutation(rows);
+                x[i] = mix(r, i, in, perm[i]);
+                y[i] = new float[rows * out];
+                n[i] = rows;
+            }
+            remote.applyExperts(r.batch.product().op, r.batch.layer(), r.experts, x, n, y);
+            for (int i = 0; i < g; i++) unmix(r, i, y[i], out, perm[i]);
+            return;
+        }
         int[] perm = permutation(rows);
         int out = r.name.outDim(c);
         float[] y = new float[rows * out];
@@ -162,16 +210,27 @@ final class DecoyMixer {
             for (int j = 0; j < rows; j++) tokens[perm[j]] = r.tokens[j / r.n][j % r.n];
             remote.embed(tokens, y);
         } else {
-            int in = r.name.inDim(c);
-            float[] x = new float[rows * in];
-            for (int j = 0; j < rows; j++) System.arraycopy(r.x[j / r.n], (j % r.n) * in, x, perm[j] * in, in);
+            float[] x = mix(r, 0, r.name.inDim(c), perm);
             int layer = Math.max(r.name.layer(), 0);
             if (r.name.product() == Product.ROUTER) remote.route(layer, x, rows, y);
             else if (r.name.product().perExpert())
                 remote.applyExpert(r.name.product().op, layer, r.name.expert(), x, rows, y);
             else remote.apply(r.name.product().op, layer, x, rows, y);
         }
-        for (int j = 0; j < rows; j++) System.arraycopy(y, perm[j] * out, r.out[j / r.n], (j % r.n) * out, out);
+        unmix(r, 0, y, out, perm);
+    }
+
+    /** The lanes' rows of the round's product {@code p} ({@code in} wide), lane after lane, row j at perm[j]. */
+    private float[] mix(Round r, int p, int in, int[] perm) {
+        float[] x = new float[perm.length * in];
+        for (int j = 0; j < perm.length; j++) System.arraycopy(r.x[j / r.n][p], (j % r.n) * in, x, perm[j] * in, in);
+        return x;
+    }
+
+    /** Hands each lane its rows of the reply {@code y} to product {@code p}. */
+    private void unmix(Round r, int p, float[] y, int out, int[] perm) {
+        for (int j = 0; j < perm.length; j++)
+            System.arraycopy(y, perm[j] * out, r.out[j / r.n][p], (j % r.n) * out, out);
     }
 
     /** A uniformly random permutation of {@code rows} (Fisher–Yates on the secret stream). */

@@ -105,10 +105,14 @@ class DecoyTest {
             int[] prompt = moe.prompts(1, 15).getFirst();
             assertThat(run(runtime, prompt, 6).outputIds()).containsExactly(Harness.greedy(moe.local, prompt, 6));
             List<V2Proxy.Call> experts = proxy.calls.stream()
-                    .filter(c -> c.model().contains(".expert."))
+                    .filter(c -> c.model().contains(".experts."))
                     .toList();
             // 2 sparse layers x 4 experts x (gate_up, down), per forward pass (1 prefill + 5 decode)
             assertThat(experts).hasSize(6 * 2 * 4 * 2);
+            // in one request per sparse layer, projection and pass: the lanes meet at the batch
+            assertThat(proxy.requests.stream().filter(m -> m.contains(".experts.")))
+                    .hasSize(6 * 2 * 2);
+            assertThat(proxy.requests).noneMatch(m -> m.contains(".expert."));
             assertThat(experts.getLast().sent().rows()).isEqualTo(2);
             assertThat(experts.getFirst().sent().rows()).isEqualTo(2 * prompt.length);
             assertThatThrownBy(() -> new TalariaRuntime(

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +33,11 @@ final class V2Proxy implements AutoCloseable {
         float[] reply(String model, InferTensor sent, float[] received);
     }
 
+    /** One per tensor sent (a batched expert call adds one per expert). */
     final List<Call> calls = new CopyOnWriteArrayList<>();
+    /** The model of each infer request, in order. */
+    final List<String> requests = new CopyOnWriteArrayList<>();
+
     private final Tamper tamper;
     private final HttpServer http;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -65,17 +70,22 @@ final class V2Proxy implements AutoCloseable {
             byte[] out = resp.body();
             String outLen = resp.header(V2Codec.HEADER_LENGTH).orElse(null);
             if (len != null && outLen != null && resp.status() == 200) {
-                InferTensor sent = InferRequest.decode(body, Integer.parseInt(len))
-                        .inputs()
-                        .getFirst();
+                List<InferTensor> inputs =
+                        InferRequest.decode(body, Integer.parseInt(len)).inputs();
                 InferResponse r = InferResponse.decode(out, Integer.parseInt(outLen));
-                InferTensor y = r.outputs().getFirst();
-                float[] data = tamper == null
-                        ? y.data()
-                        : tamper.reply(r.modelName(), sent, y.data().clone());
-                InferTensor replied = new InferTensor(y.name(), y.shape(), data);
-                calls.add(new Call(r.modelName(), sent, replied));
-                V2Codec.Body encoded = new InferResponse(r.modelName(), r.id(), List.of(replied)).encode();
+                // a batched expert call carries a tensor per expert, in the same order both ways: a Call each
+                List<InferTensor> replies = new ArrayList<>();
+                for (int i = 0; i < inputs.size(); i++) {
+                    InferTensor sent = inputs.get(i), y = r.outputs().get(i);
+                    float[] data = tamper == null
+                            ? y.data()
+                            : tamper.reply(r.modelName(), sent, y.data().clone());
+                    InferTensor replied = new InferTensor(y.name(), y.shape(), data);
+                    calls.add(new Call(r.modelName(), sent, replied));
+                    replies.add(replied);
+                }
+                requests.add(r.modelName());
+                V2Codec.Body encoded = new InferResponse(r.modelName(), r.id(), replies).encode();
                 out = encoded.bytes();
                 outLen = Integer.toString(encoded.jsonLength());
             }
