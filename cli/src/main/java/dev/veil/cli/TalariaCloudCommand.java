@@ -44,7 +44,8 @@ public final class TalariaCloudCommand implements Callable<Integer> {
     @Option(
             names = "--max-batch-rows",
             defaultValue = "4096",
-            description = "rows per matmul at most (default: ${DEFAULT-VALUE})")
+            description = "rows per matmul, and per request (a batched expert call: its experts' rows together), "
+                    + "at most (default: ${DEFAULT-VALUE})")
     int maxBatchRows;
 
     @Option(names = "--threads", description = "kernel threads (default: all processors)")
