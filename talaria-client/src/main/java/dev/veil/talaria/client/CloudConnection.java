@@ -164,8 +164,10 @@ public final class CloudConnection implements AutoCloseable {
         Map<String, String> headers = Map.of(
                 "Content-Type", V2Codec.CONTENT_TYPE, V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()));
         long t0 = System.nanoTime();
-        // the reply is the asked-for floats and a JSON header: anything larger is refused before it is read
-        int maxReply = (int) Math.min(Integer.MAX_VALUE - 8, REPLY_OVERHEAD + 256L * outputs.size() + 4L * outValues);
+        // the reply is the asked-for floats and a JSON header (an entry more per extra tensor of a batched call):
+        // anything larger is refused before it is read
+        int maxReply =
+                (int) Math.min(Integer.MAX_VALUE - 8, REPLY_OVERHEAD + 256L * (outputs.size() - 1) + 4L * outValues);
         Transport.Reply r = send("/v2/models/" + model + "/infer", headers, body.bytes(), maxReply, model);
         stats.waitNanos.addAndGet(System.nanoTime() - t0);
         InferResponse reply;
