@@ -79,13 +79,7 @@ public final class KeyCommand {
                 n.put("hidden_size", k.hiddenSize());
                 n.put("obfuscated_hidden_size", k.obfuscatedHiddenSize());
                 n.put("vocab_size", k.vocabSize());
-                ObjectNode p = n.putObject("params");
-                p.put("lambda", k.params().lambda());
-                p.put("h", k.params().expansion());
-                p.put("alpha_e", k.params().alphaE());
-                p.put("alpha_h", k.params().alphaH());
-                p.put("beta", k.params().beta());
-                p.put("gamma", k.params().gamma());
+                KeyFile.putParams(n, k.params());
                 n.put("fixed_tokens", k.fixedTokens().size());
                 n.put("plain_fingerprint", k.plainFingerprint());
                 n.put("obfuscated_fingerprint", k.obfuscatedFingerprint());
