@@ -23,25 +23,6 @@ import picocli.CommandLine.Parameters;
         subcommands = {KeyCommand.Inspect.class, KeyCommand.Verify.class})
 public final class KeyCommand {
 
-    static class PassphraseOptions {
-        @Option(
-                names = "--passphrase",
-                arity = "0",
-                interactive = true,
-                description = "the key file's passphrase (asked on the terminal)")
-        char[] passphrase;
-
-        @Option(
-                names = "--passphrase-env",
-                paramLabel = "VAR",
-                description = "read the passphrase from environment variable VAR")
-        String passphraseEnv;
-
-        AloePriKey read(Path file) throws Exception {
-            return KeyFile.read(file, Passphrases.resolve(passphrase, passphraseEnv));
-        }
-    }
-
     @Command(
             name = "inspect",
             mixinStandardHelpOptions = true,
@@ -60,11 +41,11 @@ public final class KeyCommand {
         boolean showPermutation;
 
         @picocli.CommandLine.Mixin
-        PassphraseOptions pass = new PassphraseOptions();
+        Passphrases pass = new Passphrases();
 
         @Override
         public Integer call() throws Exception {
-            AloePriKey k = pass.read(file);
+            AloePriKey k = KeyFile.read(file, pass.resolve());
             boolean encrypted = KeyFile.isEncrypted(file);
             String perms = permissions(file);
             ObjectMapper mapper = new ObjectMapper();
@@ -142,11 +123,11 @@ public final class KeyCommand {
         boolean plain;
 
         @picocli.CommandLine.Mixin
-        PassphraseOptions pass = new PassphraseOptions();
+        Passphrases pass = new Passphrases();
 
         @Override
         public Integer call() throws Exception {
-            AloePriKey k = pass.read(file);
+            AloePriKey k = KeyFile.read(file, pass.resolve());
             try (SafetensorsWeights w = SafetensorsWeights.open(model)) {
                 if (plain) k.verifyPlainModel(w, model.toString());
                 else k.verifyObfuscatedModel(w, model.toString());
