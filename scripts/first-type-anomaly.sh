@@ -9,12 +9,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${1:-2}"; REV="${2:-}"
 JDK="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-CP="$ROOT/model/target/classes:$ROOT/engine/target/classes:$ROOT/engine/target/test-classes"
+CP="$ROOT/model-config/target/classes:$ROOT/model/target/classes:$ROOT/engine-core/target/classes:$ROOT/engine/target/classes:$ROOT/engine/target/test-classes"
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 VARIANTS=("this tree=")
 if [ -n "$REV" ]; then
   mkdir -p "$TMP/src" "$TMP/old"
-  git -C "$ROOT" show "$REV:engine/src/main/java/dev/veil/engine/kernel/Half.java" >"$TMP/src/Half.java"
+  # Half.java is in engine-core since the model split, in engine before it
+  git -C "$ROOT" show "$REV:engine-core/src/main/java/dev/veil/engine/kernel/Half.java" >"$TMP/src/Half.java" 2>/dev/null \
+    || git -C "$ROOT" show "$REV:engine/src/main/java/dev/veil/engine/kernel/Half.java" >"$TMP/src/Half.java"
   "$JDK/bin/javac" --add-modules jdk.incubator.vector -nowarn -cp "$CP" -d "$TMP/old" "$TMP/src/Half.java" 2>/dev/null
   VARIANTS+=("Half.java of $REV=$TMP/old:")
 fi

@@ -187,19 +187,24 @@ public final class KeyFile {
         }
     }
 
+    /** Puts {@code params} (the key file's names, which {@code veil key inspect --json} shows too) on {@code n}. */
+    public static void putParams(ObjectNode n, AloePriParams params) {
+        n.putObject("params")
+                .put("lambda", params.lambda())
+                .put("h", params.expansion())
+                .put("alpha_e", params.alphaE())
+                .put("alpha_h", params.alphaH())
+                .put("beta", params.beta())
+                .put("gamma", params.gamma())
+                .put("alpha_down", params.alphaDown())
+                .put("alpha_gate_up", params.alphaGateUp())
+                .put("split", params.split())
+                .put("router_norm", params.routerNorm());
+    }
+
     static ObjectNode toJson(AloePriKey k) {
         ObjectNode n = JSON.createObjectNode();
-        ObjectNode p = n.putObject("params");
-        p.put("lambda", k.params().lambda());
-        p.put("h", k.params().expansion());
-        p.put("alpha_e", k.params().alphaE());
-        p.put("alpha_h", k.params().alphaH());
-        p.put("beta", k.params().beta());
-        p.put("gamma", k.params().gamma());
-        p.put("alpha_down", k.params().alphaDown());
-        p.put("alpha_gate_up", k.params().alphaGateUp());
-        p.put("split", k.params().split());
-        p.put("router_norm", k.params().routerNorm());
+        putParams(n, k.params());
         n.put("architecture", k.architecture());
         n.put("hidden_size", k.hiddenSize());
         n.put("obfuscated_hidden_size", k.obfuscatedHiddenSize());

@@ -48,18 +48,8 @@ public final class GatewayCommand implements Callable<Integer> {
     @Option(names = "--key", paramLabel = "KEYFILE", description = "the AloePri secret key file (veil obfuscate --key)")
     Path key;
 
-    @Option(
-            names = "--passphrase",
-            arity = "0",
-            interactive = true,
-            description = "the key file's passphrase (asked on the terminal)")
-    char[] passphrase;
-
-    @Option(
-            names = "--passphrase-env",
-            paramLabel = "VAR",
-            description = "the key file's passphrase from environment variable VAR")
-    String passphraseEnv;
+    @Mixin
+    Passphrases passphrases = new Passphrases();
 
     @Option(
             names = "--tokenizer",
@@ -187,12 +177,7 @@ public final class GatewayCommand implements Callable<Integer> {
         var timeouts = new VllmClient.Timeouts(
                 Duration.ofSeconds(10), Duration.ofSeconds(timeout), Duration.ofSeconds(timeout));
         AloePriBackend backend = AloePriBackend.open(
-                key,
-                Passphrases.resolve(passphrase, passphraseEnv),
-                upstream,
-                upstreamModel,
-                timeouts,
-                VllmClient.Kind.parse(upstreamKind));
+                key, passphrases.resolve(), upstream, upstreamModel, timeouts, VllmClient.Kind.parse(upstreamKind));
         if (tokenizer.vocabSize() > backend.vocabSize()) {
             backend.close();
             throw new IllegalArgumentException(

@@ -23,25 +23,6 @@ import picocli.CommandLine.Parameters;
         subcommands = {KeyCommand.Inspect.class, KeyCommand.Verify.class})
 public final class KeyCommand {
 
-    static class PassphraseOptions {
-        @Option(
-                names = "--passphrase",
-                arity = "0",
-                interactive = true,
-                description = "the key file's passphrase (asked on the terminal)")
-        char[] passphrase;
-
-        @Option(
-                names = "--passphrase-env",
-                paramLabel = "VAR",
-                description = "read the passphrase from environment variable VAR")
-        String passphraseEnv;
-
-        AloePriKey read(Path file) throws Exception {
-            return KeyFile.read(file, Passphrases.resolve(passphrase, passphraseEnv));
-        }
-    }
-
     @Command(
             name = "inspect",
             mixinStandardHelpOptions = true,
@@ -60,11 +41,11 @@ public final class KeyCommand {
         boolean showPermutation;
 
         @picocli.CommandLine.Mixin
-        PassphraseOptions pass = new PassphraseOptions();
+        Passphrases pass = new Passphrases();
 
         @Override
         public Integer call() throws Exception {
-            AloePriKey k = pass.read(file);
+            AloePriKey k = KeyFile.read(file, pass.resolve());
             boolean encrypted = KeyFile.isEncrypted(file);
             String perms = permissions(file);
             ObjectMapper mapper = new ObjectMapper();
@@ -79,13 +60,7 @@ public final class KeyCommand {
                 n.put("hidden_size", k.hiddenSize());
                 n.put("obfuscated_hidden_size", k.obfuscatedHiddenSize());
                 n.put("vocab_size", k.vocabSize());
-                ObjectNode p = n.putObject("params");
-                p.put("lambda", k.params().lambda());
-                p.put("h", k.params().expansion());
-                p.put("alpha_e", k.params().alphaE());
-                p.put("alpha_h", k.params().alphaH());
-                p.put("beta", k.params().beta());
-                p.put("gamma", k.params().gamma());
+                KeyFile.putParams(n, k.params());
                 n.put("fixed_tokens", k.fixedTokens().size());
                 n.put("plain_fingerprint", k.plainFingerprint());
                 n.put("obfuscated_fingerprint", k.obfuscatedFingerprint());
@@ -148,11 +123,11 @@ public final class KeyCommand {
         boolean plain;
 
         @picocli.CommandLine.Mixin
-        PassphraseOptions pass = new PassphraseOptions();
+        Passphrases pass = new Passphrases();
 
         @Override
         public Integer call() throws Exception {
-            AloePriKey k = pass.read(file);
+            AloePriKey k = KeyFile.read(file, pass.resolve());
             try (SafetensorsWeights w = SafetensorsWeights.open(model)) {
                 if (plain) k.verifyPlainModel(w, model.toString());
                 else k.verifyObfuscatedModel(w, model.toString());

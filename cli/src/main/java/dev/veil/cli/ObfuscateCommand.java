@@ -13,6 +13,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code veil obfuscate}: AloePri's offline step — an obfuscated checkpoint any engine runs, and the secret key. */
@@ -144,18 +145,9 @@ public final class ObfuscateCommand implements Callable<Integer> {
                     "also write the obfuscated model as GGUF for llama.cpp (synthetic vocabulary: the server runs on token ids)")
     Path gguf;
 
-    @Option(
-            names = "--passphrase",
-            arity = "0",
-            interactive = true,
-            description = "encrypt the key file with a passphrase (asked on the terminal)")
-    char[] passphrase;
-
-    @Option(
-            names = "--passphrase-env",
-            paramLabel = "VAR",
-            description = "encrypt the key file with the passphrase in environment variable VAR")
-    String passphraseEnv;
+    /** Encrypts the key file when given. */
+    @Mixin
+    Passphrases passphrases = new Passphrases();
 
     @Override
     public Integer call() throws Exception {
@@ -172,7 +164,7 @@ public final class ObfuscateCommand implements Callable<Integer> {
                 alphaGateUp,
                 split,
                 !noRouterNorm);
-        char[] pass = Passphrases.resolve(passphrase, passphraseEnv);
+        char[] pass = passphrases.resolve();
         if (seed != null && SeedEntropy.warning(seed) != null) System.err.println(SeedEntropy.warning(seed));
         long start = System.nanoTime();
         AloePriKey k;

@@ -1,9 +1,30 @@
 package dev.veil.cli;
 
-/** Where a key-file passphrase comes from: the terminal prompt or an environment variable (for scripts). */
+import picocli.CommandLine.Option;
+
+/**
+ * Where a key-file passphrase comes from: the terminal prompt or an environment variable (for scripts). The options
+ * are a mixin ({@code @Mixin Passphrases passphrases}) for every command that reads or writes a key file.
+ */
 final class Passphrases {
 
-    private Passphrases() {}
+    @Option(
+            names = "--passphrase",
+            arity = "0",
+            interactive = true,
+            description = "the key file's passphrase (asked on the terminal)")
+    char[] prompted;
+
+    @Option(
+            names = "--passphrase-env",
+            paramLabel = "VAR",
+            description = "the key file's passphrase from environment variable VAR")
+    String envVar;
+
+    /** The passphrase given, or null for none (an unencrypted key file). */
+    char[] resolve() {
+        return resolve(prompted, envVar);
+    }
 
     static char[] resolve(char[] prompted, String envVar) {
         if (prompted != null && envVar != null)

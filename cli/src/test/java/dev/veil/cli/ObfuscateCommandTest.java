@@ -57,6 +57,9 @@ class ObfuscateCommandTest {
         JsonNode n = new ObjectMapper().readTree(inspect.out());
         assertThat(n.path("permissions").asText()).isEqualTo("rw-------");
         assertThat(n.path("params").path("h").asInt()).isEqualTo(8);
+        assertThat(n.path("params").path("alpha_down").isNumber())
+                .as("every parameter, as in the key file")
+                .isTrue();
         int[] perm = new int[n.path("permutation").size()];
         for (int i = 0; i < perm.length; i++)
             perm[i] = n.path("permutation").get(i).asInt();

@@ -4,6 +4,7 @@ import dev.veil.http.HttpLimits;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -72,93 +73,73 @@ public record GatewayOptions(
     }
 
     public GatewayOptions withAddress(String host, int port) {
-        return new GatewayOptions(
-                host,
-                port,
-                modelName,
-                defaultMaxTokens,
-                showUntrusted,
-                allowedHosts,
-                apiKey,
-                maxBodyBytes,
-                maxParsing,
-                slotWait,
-                http);
+        return with(d -> {
+            d.host = host;
+            d.port = port;
+        });
     }
 
     public GatewayOptions withShowUntrusted(boolean show) {
-        return new GatewayOptions(
-                host,
-                port,
-                modelName,
-                defaultMaxTokens,
-                show,
-                allowedHosts,
-                apiKey,
-                maxBodyBytes,
-                maxParsing,
-                slotWait,
-                http);
+        return with(d -> d.showUntrusted = show);
     }
 
     public GatewayOptions withAllowedHosts(Set<String> hosts) {
-        return new GatewayOptions(
-                host,
-                port,
-                modelName,
-                defaultMaxTokens,
-                showUntrusted,
-                hosts,
-                apiKey,
-                maxBodyBytes,
-                maxParsing,
-                slotWait,
-                http);
+        return with(d -> d.allowedHosts = hosts);
     }
 
     public GatewayOptions withApiKey(String key) {
-        return new GatewayOptions(
-                host,
-                port,
-                modelName,
-                defaultMaxTokens,
-                showUntrusted,
-                allowedHosts,
-                key,
-                maxBodyBytes,
-                maxParsing,
-                slotWait,
-                http);
+        return with(d -> d.apiKey = key);
     }
 
     public GatewayOptions withLimits(int maxBodyBytes, int maxParsing, Duration slotWait) {
-        return new GatewayOptions(
-                host,
-                port,
-                modelName,
-                defaultMaxTokens,
-                showUntrusted,
-                allowedHosts,
-                apiKey,
-                maxBodyBytes,
-                maxParsing,
-                slotWait,
-                http);
+        return with(d -> {
+            d.maxBodyBytes = maxBodyBytes;
+            d.maxParsing = maxParsing;
+            d.slotWait = slotWait;
+        });
     }
 
     public GatewayOptions withHttp(HttpLimits http) {
+        return with(d -> d.http = http);
+    }
+
+    /** The one copy behind the with-ers: these options as a draft, changed, then checked again by the constructor. */
+    private GatewayOptions with(Consumer<Draft> change) {
+        Draft d = new Draft(this);
+        change.accept(d);
         return new GatewayOptions(
-                host,
-                port,
+                d.host,
+                d.port,
                 modelName,
                 defaultMaxTokens,
-                showUntrusted,
-                allowedHosts,
-                apiKey,
-                maxBodyBytes,
-                maxParsing,
-                slotWait,
-                http);
+                d.showUntrusted,
+                d.allowedHosts,
+                d.apiKey,
+                d.maxBodyBytes,
+                d.maxParsing,
+                d.slotWait,
+                d.http);
+    }
+
+    private static final class Draft {
+        String host, apiKey;
+        int port, maxBodyBytes, maxParsing;
+        boolean showUntrusted;
+        Set<String> allowedHosts;
+        Duration slotWait;
+        HttpLimits http;
+
+        Draft(GatewayOptions o) {
+            host = o.host;
+            port = o.port;
+            showUntrusted = o.showUntrusted;
+            allowedHosts = o.allowedHosts;
+            apiKey = o.apiKey;
+            maxBodyBytes = o.maxBodyBytes;
+            maxParsing = o.maxParsing;
+            slotWait = o.slotWait;
+            http = o.http;
+        }
     }
 
     /**

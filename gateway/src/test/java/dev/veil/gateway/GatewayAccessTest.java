@@ -10,38 +10,17 @@ import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Who may use the gateway and what it hands out: the untrusted view only when the operator allows it, no foreign Host
  * (DNS rebinding) or Origin, the API key when one is set, bodies refused from their Content-Length, a bounded number
  * of requests parsed at once.
  */
-class GatewayAccessTest {
-
-    @TempDir
-    static Path dir;
-
-    static PrivateChatFixture chat;
-    static URI gateway;
-
-    @BeforeAll
-    static void start() throws Exception {
-        chat = PrivateChatFixture.start(dir);
-        gateway = chat.gatewayUri();
-    }
-
-    @AfterAll
-    static void stop() {
-        chat.close();
-    }
+class GatewayAccessTest extends PrivateChatTest {
 
     /** Another gateway on the fixture's server, with other options. */
     static GatewayServer gateway(UnaryOperator<GatewayOptions> options) throws Exception {

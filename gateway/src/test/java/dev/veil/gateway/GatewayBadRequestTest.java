@@ -4,36 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veil.server.TestHttp;
-import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Malformed app requests: 400 (or 404/405/413) with OpenAI's error JSON, and the gateway carries on. */
-class GatewayBadRequestTest {
-
-    @TempDir
-    static Path dir;
-
-    static PrivateChatFixture chat;
-    static URI gateway;
-
-    @BeforeAll
-    static void start() throws Exception {
-        chat = PrivateChatFixture.start(dir);
-        gateway = chat.gatewayUri();
-    }
-
-    @AfterAll
-    static void stop() {
-        chat.close();
-    }
+class GatewayBadRequestTest extends PrivateChatTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """

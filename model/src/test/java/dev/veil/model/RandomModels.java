@@ -72,7 +72,7 @@ public final class RandomModels {
 
     /** A small byte-level BPE tokenizer.json whose pre-tokenizer is Llama 3's, with two special tokens. */
     public static String tokenizerJson(int vocabSize) {
-        char[] bytes = byteChars();
+        char[] bytes = ByteLevelBpe.byteChars();
         StringBuilder vocab = new StringBuilder();
         Map<String, Integer> ids = new HashMap<>();
         for (int i = 0; i < 256; i++) ids.put(String.valueOf(bytes[i]), i);
@@ -110,15 +110,5 @@ public final class RandomModels {
             else b.append(ch);
         }
         return b.toString();
-    }
-
-    static char[] byteChars() {
-        char[] out = new char[256];
-        int n = 0;
-        for (int b = 0; b < 256; b++) {
-            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-            out[b] = (char) (printable ? b : 256 + n++);
-        }
-        return out;
     }
 }

@@ -3,6 +3,7 @@ package dev.veil.server;
 import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.http.HttpLimits;
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * How the server listens and schedules.
@@ -84,114 +85,81 @@ public record ServerOptions(
     }
 
     public ServerOptions withAddress(String host, int port) {
-        return new ServerOptions(
-                host,
-                port,
-                modelName,
-                maxRunning,
-                maxWaiting,
-                prefillChunk,
-                keepAlive,
-                batching,
-                maxBodyBytes,
-                maxParsing,
-                slotWait,
-                http);
+        return with(d -> {
+            d.host = host;
+            d.port = port;
+        });
     }
 
     public ServerOptions withLimits(int maxRunning, int maxWaiting) {
-        return new ServerOptions(
-                host,
-                port,
-                modelName,
-                maxRunning,
-                maxWaiting,
-                prefillChunk,
-                keepAlive,
-                batching,
-                maxBodyBytes,
-                maxParsing,
-                slotWait,
-                http);
+        return with(d -> {
+            d.maxRunning = maxRunning;
+            d.maxWaiting = maxWaiting;
+        });
     }
 
     public ServerOptions withPrefillChunk(int tokens) {
-        return new ServerOptions(
-                host,
-                port,
-                modelName,
-                maxRunning,
-                maxWaiting,
-                tokens,
-                keepAlive,
-                batching,
-                maxBodyBytes,
-                maxParsing,
-                slotWait,
-                http);
+        return with(d -> d.prefillChunk = tokens);
     }
 
     public ServerOptions withKeepAlive(Duration keepAlive) {
-        return new ServerOptions(
-                host,
-                port,
-                modelName,
-                maxRunning,
-                maxWaiting,
-                prefillChunk,
-                keepAlive,
-                batching,
-                maxBodyBytes,
-                maxParsing,
-                slotWait,
-                http);
+        return with(d -> d.keepAlive = keepAlive);
     }
 
     public ServerOptions withBodyLimits(int maxBodyBytes, int maxParsing, Duration slotWait) {
-        return new ServerOptions(
-                host,
-                port,
-                modelName,
-                maxRunning,
-                maxWaiting,
-                prefillChunk,
-                keepAlive,
-                batching,
-                maxBodyBytes,
-                maxParsing,
-                slotWait,
-                http);
+        return with(d -> {
+            d.maxBodyBytes = maxBodyBytes;
+            d.maxParsing = maxParsing;
+            d.slotWait = slotWait;
+        });
     }
 
     public ServerOptions withBatching(Batching batching) {
-        return new ServerOptions(
-                host,
-                port,
-                modelName,
-                maxRunning,
-                maxWaiting,
-                prefillChunk,
-                keepAlive,
-                batching,
-                maxBodyBytes,
-                maxParsing,
-                slotWait,
-                http);
+        return with(d -> d.batching = batching);
     }
 
     public ServerOptions withHttp(HttpLimits http) {
+        return with(d -> d.http = http);
+    }
+
+    /** The one copy behind the with-ers: these options as a draft, changed, then checked again by the constructor. */
+    private ServerOptions with(Consumer<Draft> change) {
+        Draft d = new Draft(this);
+        change.accept(d);
         return new ServerOptions(
-                host,
-                port,
+                d.host,
+                d.port,
                 modelName,
-                maxRunning,
-                maxWaiting,
-                prefillChunk,
-                keepAlive,
-                batching,
-                maxBodyBytes,
-                maxParsing,
-                slotWait,
-                http);
+                d.maxRunning,
+                d.maxWaiting,
+                d.prefillChunk,
+                d.keepAlive,
+                d.batching,
+                d.maxBodyBytes,
+                d.maxParsing,
+                d.slotWait,
+                d.http);
+    }
+
+    private static final class Draft {
+        String host;
+        int port, maxRunning, maxWaiting, prefillChunk, maxBodyBytes, maxParsing;
+        Duration keepAlive, slotWait;
+        Batching batching;
+        HttpLimits http;
+
+        Draft(ServerOptions o) {
+            host = o.host;
+            port = o.port;
+            maxRunning = o.maxRunning;
+            maxWaiting = o.maxWaiting;
+            prefillChunk = o.prefillChunk;
+            keepAlive = o.keepAlive;
+            batching = o.batching;
+            maxBodyBytes = o.maxBodyBytes;
+            maxParsing = o.maxParsing;
+            slotWait = o.slotWait;
+            http = o.http;
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.veil.tokenizer;
 
+import dev.veil.model.ByteLevelBpe;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -8,18 +9,12 @@ import java.util.Arrays;
  * character, so that a token string never contains a raw space or control character ("Ġ" is the space byte).
  */
 public final class ByteLevel {
-    private static final char[] BYTE_TO_CHAR = new char[256];
+    private static final char[] BYTE_TO_CHAR = ByteLevelBpe.byteChars();
     private static final int[] CHAR_TO_BYTE = new int[512];
 
     static {
         Arrays.fill(CHAR_TO_BYTE, -1);
-        int next = 256;
-        for (int b = 0; b < 256; b++) {
-            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-            char c = (char) (printable ? b : next++);
-            BYTE_TO_CHAR[b] = c;
-            CHAR_TO_BYTE[c] = b;
-        }
+        for (int b = 0; b < 256; b++) CHAR_TO_BYTE[BYTE_TO_CHAR[b]] = b;
     }
 
     private ByteLevel() {}

@@ -1,8 +1,8 @@
 package dev.veil.train;
 
+import dev.veil.model.Fixtures;
 import dev.veil.train.data.Document;
 import dev.veil.train.data.Documents;
-import dev.veil.train.data.Fixtures;
 import dev.veil.train.data.SotuCorpus;
 import dev.veil.train.data.Split;
 import java.io.ByteArrayOutputStream;

@@ -51,6 +51,21 @@ class BuildRulesTest {
         }
     }
 
+    @Test
+    void theTalariaClientIsKeptOffWeightIo() throws IOException {
+        // The client's only guard against holding weights is its module graph: the description (model-config) and the
+        // weight-free forward pass (engine-core) on its classpath, weight I/O (model) and the local backend (engine)
+        // banned transitively outside test scope. Dropping one of these excludes would pass every other check.
+        String pom = Files.readString(Path.of(System.getProperty("veil.repo"), "talaria-client", "pom.xml"));
+        for (String banned : List.of("veil-model", "veil-engine", "veil-talaria-cloud", "veil-talaria-authority"))
+            for (String scope : List.of("compile", "runtime", "provided"))
+                assertThat(pom).contains("<exclude>dev.veil:" + banned + ":*:*:" + scope + "</exclude>");
+        assertThat(pom)
+                .contains("<artifactId>veil-model-config</artifactId></dependency>")
+                .contains("<artifactId>veil-engine-core</artifactId></dependency>")
+                .contains("<searchTransitive>true</searchTransitive>");
+    }
+
     private static List<String> all(Pattern p, String text) {
         List<String> out = new ArrayList<>();
         Matcher m = p.matcher(text);

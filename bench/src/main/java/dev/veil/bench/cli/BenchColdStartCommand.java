@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -51,12 +52,8 @@ final class BenchColdStartCommand implements Callable<Integer> {
             description = "also measure Veil with these extra JVM options (VEIL_JAVA_OPTS), under NAME (repeatable)")
     List<String> variants = List.of();
 
-    @Option(
-            names = "--out",
-            paramLabel = "DIR",
-            defaultValue = "bench/results",
-            description = "results directory (default: ${DEFAULT-VALUE})")
-    Path out;
+    @Mixin
+    ResultsOption results;
 
     @Spec
     CommandSpec spec;
@@ -75,7 +72,7 @@ final class BenchColdStartCommand implements Callable<Integer> {
         String command = "veil "
                 + String.join(" ", spec.root().commandLine().getParseResult().originalArgs());
         var report = new ColdStartBench(home, LlamaCpp.locate(VeilCache.dir()), System.err).run(settings, command);
-        Path md = ColdStartBench.write(report, home.resolve(out));
+        Path md = ColdStartBench.write(report, home.resolve(results.dir));
         spec.commandLine().getOut().print(ColdStartBench.markdown(report));
         spec.commandLine().getOut().println("written: " + md);
         spec.commandLine().getOut().flush();

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -58,12 +59,7 @@ public final class BenchCommand {
                             split = ",",
                             description = "benchmark Veil's Q8_0 / Q4_K_M GGUF of each model instead (comma-separated)")
                     List<String> quant,
-            @Option(
-                            names = "--out",
-                            paramLabel = "DIR",
-                            defaultValue = "bench/results",
-                            description = "results directory (default: ${DEFAULT-VALUE})")
-                    Path out,
+            @Mixin ResultsOption results,
             @Option(
                             names = "--short",
                             paramLabel = "TOKENS",
@@ -142,7 +138,7 @@ public final class BenchCommand {
         var settings = new EngineBench.Settings(n, shortContext, longContext, decode, repeats, !noJlama);
         String commandLine = "veil "
                 + String.join(" ", spec.root().commandLine().getParseResult().originalArgs());
-        EngineBench.Report report = new EngineBench(settings, llamaCpp, log).run(targets, out, commandLine);
+        EngineBench.Report report = new EngineBench(settings, llamaCpp, log).run(targets, results.dir, commandLine);
         spec.commandLine().getOut().print(BenchTable.markdown(report));
         spec.commandLine().getOut().flush();
         return 0;

@@ -8,6 +8,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -54,12 +55,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "3", description = "A/B rounds (default: ${DEFAULT-VALUE})")
     int rounds;
 
-    @Option(
-            names = "--out",
-            paramLabel = "DIR",
-            defaultValue = "bench/results",
-            description = "results directory (default: ${DEFAULT-VALUE})")
-    Path out;
+    @Mixin
+    ResultsOption results;
 
     @Override
     public Integer call() throws Exception {
@@ -76,7 +73,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
                 + DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmmss")
                         .withZone(ZoneOffset.UTC)
                         .format(Instant.now());
-        spec.commandLine().getOut().print(TrainBench.write(r, baseline, current, command, out, name));
+        spec.commandLine().getOut().print(TrainBench.write(r, baseline, current, command, results.dir, name));
         spec.commandLine().getOut().flush();
         return 0;
     }

@@ -5,6 +5,7 @@ import static dev.veil.model.gguf.GgufKeys.*;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.model.ByteLevelBpe;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,21 +115,7 @@ public final class GgufTokenizerJson {
         } else {
             tj.putNull("post_processor");
         }
-        tj.putObject("decoder")
-                .put("type", "ByteLevel")
-                .put("add_prefix_space", true)
-                .put("trim_offsets", true)
-                .put("use_regex", true);
-
-        ObjectNode model = tj.putObject("model");
-        model.put("type", "BPE")
-                .putNull("dropout")
-                .putNull("unk_token")
-                .putNull("continuing_subword_prefix")
-                .putNull("end_of_word_suffix")
-                .put("fuse_unk", false)
-                .put("byte_fallback", false)
-                .put("ignore_merges", LLAMA3_REGEX.equals(regex));
+        ObjectNode model = ByteLevelBpe.putDecoderAndModel(tj, LLAMA3_REGEX.equals(regex));
         ObjectNode vocab = model.putObject("vocab");
         for (int i = 0; i < tokens.size(); i++)
             if (types[i] == 0

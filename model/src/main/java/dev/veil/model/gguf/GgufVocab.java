@@ -4,6 +4,7 @@ import static dev.veil.model.gguf.GgufKeys.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.model.ByteLevelBpe;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -117,7 +118,7 @@ public final class GgufVocab {
     public static void synthetic(int vocabSize, int bos, List<Integer> eos, GgufMetadata out) {
         List<String> tokens = new ArrayList<>(vocabSize);
         int[] types = new int[vocabSize];
-        char[] byteChars = byteLevelChars();
+        char[] byteChars = ByteLevelBpe.byteChars();
         for (int i = 0; i < vocabSize; i++) {
             // Only the ASCII bytes get byte tokens (llama.cpp's loader needs "\n"): a token whose text is a lone byte
             // >= 0x80 ends in an incomplete UTF-8 sequence, which llama-server holds back and then drops from a
@@ -175,17 +176,6 @@ public final class GgufVocab {
             if ("TemplateProcessing".equals(p.path("type").asText())
                     && p.path("single").path(0).has("SpecialToken")) return true;
         return false;
-    }
-
-    /** GPT-2's bytes_to_unicode: the printable character that stands for each byte. */
-    static char[] byteLevelChars() {
-        char[] out = new char[256];
-        int n = 0;
-        for (int b = 0; b < 256; b++) {
-            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-            out[b] = (char) (printable ? b : 256 + n++);
-        }
-        return out;
     }
 
     private static JsonNode readJson(Path file) throws IOException {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.model.ByteLevelBpe;
 import dev.veil.model.Fixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -151,11 +152,8 @@ class GgufVocabFilesTest {
     /** GPT-2's bytes_to_unicode, inverted: printable char -> byte. */
     static Map<Integer, Integer> byteLevelDecoder() {
         Map<Integer, Integer> map = new HashMap<>();
-        int n = 0;
-        for (int b = 0; b < 256; b++) {
-            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-            map.put(printable ? b : 256 + n++, b);
-        }
+        char[] chars = ByteLevelBpe.byteChars();
+        for (int b = 0; b < 256; b++) map.put((int) chars[b], b);
         return map;
     }
 

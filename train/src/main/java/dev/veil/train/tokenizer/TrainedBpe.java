@@ -3,6 +3,7 @@ package dev.veil.train.tokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.model.ByteLevelBpe;
 import dev.veil.train.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -82,20 +83,7 @@ public record TrainedBpe(List<String> tokens, List<int[]> merges, List<String> s
                 .put("trim_offsets", true)
                 .put("use_regex", false);
         root.putNull("post_processor");
-        root.putObject("decoder")
-                .put("type", "ByteLevel")
-                .put("add_prefix_space", true)
-                .put("trim_offsets", true)
-                .put("use_regex", true);
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE")
-                .putNull("dropout")
-                .putNull("unk_token")
-                .putNull("continuing_subword_prefix")
-                .putNull("end_of_word_suffix")
-                .put("fuse_unk", false)
-                .put("byte_fallback", false)
-                .put("ignore_merges", false);
+        ObjectNode model = ByteLevelBpe.putDecoderAndModel(root, false);
         ObjectNode vocab = model.putObject("vocab");
         int learned = tokens.size() - specialTokens.size();
         for (int id = 0; id < learned; id++) vocab.put(tokens.get(id), id);

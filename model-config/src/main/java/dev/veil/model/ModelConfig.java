@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The architecture of a decoder-only Llama, Qwen2, Qwen3 or Qwen3-MoE model, as a Hugging Face {@code config.json}
@@ -229,25 +230,11 @@ public record ModelConfig(
 
     /** This config with other norm epsilon and RoPE settings ({@code ropeScaling} may be null). */
     public ModelConfig withNorm(double rmsNormEps, double ropeTheta, RopeScaling ropeScaling) {
-        return new ModelConfig(
-                architecture,
-                vocabSize,
-                hiddenSize,
-                intermediateSize,
-                numLayers,
-                numHeads,
-                numKvHeads,
-                headDim,
-                rmsNormEps,
-                ropeTheta,
-                ropeScaling,
-                maxPositionEmbeddings,
-                tieWordEmbeddings,
-                attentionBias,
-                bosTokenId,
-                eosTokenIds,
-                torchDtype,
-                moe);
+        return with(d -> {
+            d.rmsNormEps = rmsNormEps;
+            d.ropeTheta = ropeTheta;
+            d.ropeScaling = ropeScaling;
+        });
     }
 
     /** This config with other context length, embedding tying, q/k/v bias and special token ids. */
@@ -257,29 +244,24 @@ public record ModelConfig(
             boolean attentionBias,
             int bosTokenId,
             List<Integer> eosTokenIds) {
-        return new ModelConfig(
-                architecture,
-                vocabSize,
-                hiddenSize,
-                intermediateSize,
-                numLayers,
-                numHeads,
-                numKvHeads,
-                headDim,
-                rmsNormEps,
-                ropeTheta,
-                ropeScaling,
-                maxPositionEmbeddings,
-                tieWordEmbeddings,
-                attentionBias,
-                bosTokenId,
-                eosTokenIds,
-                torchDtype,
-                moe);
+        return with(d -> {
+            d.maxPositionEmbeddings = maxPositionEmbeddings;
+            d.tieWordEmbeddings = tieWordEmbeddings;
+            d.attentionBias = attentionBias;
+            d.bosTokenId = bosTokenId;
+            d.eosTokenIds = eosTokenIds;
+        });
     }
 
     /** This config with another torch_dtype (what a writer records for the dtype it stored). */
     public ModelConfig withTorchDtype(String dtype) {
+        return with(d -> d.torchDtype = dtype);
+    }
+
+    /** The one copy behind the with-ers: the shape (architecture, sizes, heads, experts) kept, the rest from a draft. */
+    private ModelConfig with(Consumer<Draft> change) {
+        Draft d = new Draft(this);
+        change.accept(d);
         return new ModelConfig(
                 architecture,
                 vocabSize,
@@ -289,16 +271,37 @@ public record ModelConfig(
                 numHeads,
                 numKvHeads,
                 headDim,
-                rmsNormEps,
-                ropeTheta,
-                ropeScaling,
-                maxPositionEmbeddings,
-                tieWordEmbeddings,
-                attentionBias,
-                bosTokenId,
-                eosTokenIds,
-                dtype,
+                d.rmsNormEps,
+                d.ropeTheta,
+                d.ropeScaling,
+                d.maxPositionEmbeddings,
+                d.tieWordEmbeddings,
+                d.attentionBias,
+                d.bosTokenId,
+                d.eosTokenIds,
+                d.torchDtype,
                 moe);
+    }
+
+    private static final class Draft {
+        double rmsNormEps, ropeTheta;
+        RopeScaling ropeScaling;
+        int maxPositionEmbeddings, bosTokenId;
+        boolean tieWordEmbeddings, attentionBias;
+        List<Integer> eosTokenIds;
+        String torchDtype;
+
+        Draft(ModelConfig c) {
+            rmsNormEps = c.rmsNormEps;
+            ropeTheta = c.ropeTheta;
+            ropeScaling = c.ropeScaling;
+            maxPositionEmbeddings = c.maxPositionEmbeddings;
+            tieWordEmbeddings = c.tieWordEmbeddings;
+            attentionBias = c.attentionBias;
+            bosTokenId = c.bosTokenId;
+            eosTokenIds = c.eosTokenIds;
+            torchDtype = c.torchDtype;
+        }
     }
 
     public int qDim() {

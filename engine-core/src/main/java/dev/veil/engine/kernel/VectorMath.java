@@ -37,7 +37,8 @@ public final class VectorMath {
 
     /**
      * {@code n} rows of {@code cols} (even) floats, each rearranged to its even elements followed by its odd ones: the
-     * input layout of the BF16 "pairs" dot products ({@link Matrix#dotRowBF16Pairs}, the Talaria client's local head).
+     * input layout of the BF16 "pairs" dot products ({@code Matrix.dotRowBF16Pairs} in the engine module, the Talaria
+     * client's local head).
      */
     public static float[] splitPairs(float[] x, int n, int cols) {
         float[] pairs = new float[n * cols];

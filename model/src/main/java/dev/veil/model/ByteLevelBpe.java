@@ -1,0 +1,48 @@
+package dev.veil.model;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * What every byte-level BPE vocabulary Veil reads or writes shares: GPT-2's byte alphabet, and the part of a Hugging
+ * Face tokenizer.json that each writer (a GGUF's vocabulary exported, a trained tokenizer, a synthetic one) writes
+ * the same way.
+ */
+public final class ByteLevelBpe {
+    private ByteLevelBpe() {}
+
+    /**
+     * GPT-2's bytes_to_unicode: the printable character that stands for each byte (itself when printable, else the
+     * next code point from 256 on), so that a token string never holds a raw space or control byte.
+     */
+    public static char[] byteChars() {
+        char[] out = new char[256];
+        int next = 256;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            out[b] = (char) (printable ? b : next++);
+        }
+        return out;
+    }
+
+    /**
+     * Puts the ByteLevel {@code decoder} and a BPE {@code model} without dropout, unknown token, sub-word affixes or
+     * byte fallback on {@code root}; returns the model, whose vocab and merges the caller adds.
+     */
+    public static ObjectNode putDecoderAndModel(ObjectNode root, boolean ignoreMerges) {
+        root.putObject("decoder")
+                .put("type", "ByteLevel")
+                .put("add_prefix_space", true)
+                .put("trim_offsets", true)
+                .put("use_regex", true);
+        ObjectNode model = root.putObject("model");
+        model.put("type", "BPE")
+                .putNull("dropout")
+                .putNull("unk_token")
+                .putNull("continuing_subword_prefix")
+                .putNull("end_of_word_suffix")
+                .put("fuse_unk", false)
+                .put("byte_fallback", false)
+                .put("ignore_merges", ignoreMerges);
+        return model;
+    }
+}
