@@ -8,7 +8,9 @@ import java.util.Arrays;
  *
  * <p>Decode and small batches ({@code n < }{@value #GEMM_MIN_TOKENS}) are bound by memory bandwidth: each weight row
  * is streamed once straight from the (memory-mapped) segment, widened in registers ({@link Matrix#dotRow}) and, while
- * it sits in L1, multiplied with every token. Larger batches (prefill) are bound by arithmetic and go to {@link Gemm}.
+ * it sits in L1, multiplied with every token. Short prompts and MoE experts' batches of F32 or BF16 ({@value
+ * RowTiles#MIN_TOKENS} to {@value RowTiles#MAX_TOKENS} tokens) go to {@link RowTiles} (4×4 register tiles, still
+ * widening in registers); larger batches (prefill) are bound by arithmetic and go to {@link Gemm}.
  *
  * <p>Several matrices with the same number of columns can be multiplied as one stack (Q, K and V; gate and up): their
  * outputs are concatenated per token and the threads share one job instead of two or three.
@@ -74,6 +76,16 @@ public final class MatMul {
                             from,
                             to,
                             (m, lo, hi) -> TiledRows.multiply(stack[m], lo, hi, x, n, out, rows, start[m])));
+        } else if (n >= RowTiles.MIN_TOKENS && n <= RowTiles.MAX_TOKENS && RowTiles.covers(stack)) {
+            float[] pairs = usesPairs(stack) ? Matrix.splitPairs(x, n, cols) : null;
+            parallel.forRange(
+                    rows,
+                    RowTiles.ROWS,
+                    (from, to) -> forEachPart(
+                            start,
+                            from,
+                            to,
+                            (m, lo, hi) -> RowTiles.multiply(stack[m], lo, hi, x, pairs, n, out, rows, start[m])));
         } else if (n < GEMM_MIN_TOKENS) {
             float[] pairs = usesPairs(stack) ? Matrix.splitPairs(x, n, cols) : null;
             parallel.forRange(

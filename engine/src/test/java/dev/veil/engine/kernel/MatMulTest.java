@@ -84,7 +84,15 @@ class MatMulTest {
         "F32, 97, 20, 70",
         "BF16, 33, 70, 3",
         "BF16, 5, 2, 1",
-        "BF16, 9, 96, 7"
+        "BF16, 9, 96, 7",
+        // RowTiles (4 to 24 tokens of F32 or BF16): a 64-row block plus whole and partial 4-row tiles, column tails
+        // past the last vector (F32 and BF16 pairs), token counts with and without single-token leftovers
+        "F32, 70, 100, 6",
+        "BF16, 70, 100, 6",
+        "BF16, 133, 64, 16",
+        "F32, 131, 48, 24",
+        "BF16, 66, 1030, 23",
+        "F32, 4, 16, 4"
     })
     void matchesDoubleReference(DType t, int rows, int cols, int n) {
         Matrix w = random("w", t, rows, cols, rows * 31L + cols);
@@ -99,7 +107,7 @@ class MatMulTest {
 
     /** Q, K and V as one stack: each token's outputs are the three products one after another. */
     @ParameterizedTest(name = "n={0}")
-    @CsvSource({"1", "3", "7", "9", "40"})
+    @CsvSource({"1", "3", "7", "9", "16", "40"})
     void stackedMatricesConcatenatePerToken(int n) {
         Matrix q = random("q", DType.BF16, 24, 40, 1),
                 k = random("k", DType.BF16, 8, 40, 2),
@@ -111,6 +119,17 @@ class MatMulTest {
     }
 
     /** Rows computed by the mat-vec path and by the batched path agree closely (they only sum in another order). */
+    /** A stack of two types (no single kernel covers both): each part by its own type's kernel. */
+    @ParameterizedTest(name = "n={0}")
+    @CsvSource({"1", "8", "30"})
+    void mixedTypeStack(int n) {
+        Matrix a = random("a", DType.BF16, 20, 48, 5), b = random("b", DType.F32, 12, 48, 6);
+        float[] x = random(n * 48, 7);
+        float[] out = new float[n * 32];
+        MatMul.multiply(THREE, x, n, new Matrix[] {a, b}, out);
+        assertClose(out, reference(x, n, a, b), 1e-6, "mixed stack");
+    }
+
     @Test
     void batchedRowsEqualMatVecRows() {
         Matrix w = random("w", DType.F16, 48, 200, 5);
