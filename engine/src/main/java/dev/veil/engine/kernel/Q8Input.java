@@ -6,14 +6,16 @@ import dev.veil.model.Quant;
 /**
  * Activations quantized to 8 bits per block the way llama.cpp's CPU backend quantizes the input of a quantized matmul
  * (its {@code vec_dot_type}): Q8_0 (blocks of 32, f16 scale; for Q8_0 and Q5_0 weights) or Q8_K (blocks of 256, f32
- * scale, sums per 32; for Q4_K and Q6_K weights). The integers are kept as floats: a block's products and their
- * sums stay below 2²⁴, so the float fused multiply-adds of the kernels compute llama.cpp's integer dot products exactly.
+ * scale, sums per 32; for Q4_K and Q6_K weights). The integers are kept twice: as shorts for the integer kernels
+ * ({@link QuantKernels}, which multiply them in 16-bit lanes, exactly as llama.cpp's integer dot products) and as
+ * floats for the blocked kernels and the references.
  *
  * @param q    the quantized values, {@code n × cols}
+ * @param qs   the same values as shorts (widened once here rather than once per weight row in the kernels)
  * @param d    one scale per block, token-major
  * @param sums Q8_K only: the sum of each 32 values (what multiplies a Q4_K sub-block's min), token-major
  */
-public record Q8Input(DType weightKind, int block, float[] q, float[] d, float[] sums, int n, int cols) {
+public record Q8Input(DType weightKind, int block, float[] q, short[] qs, float[] d, float[] sums, int n, int cols) {
 
     /** The activation type llama.cpp pairs with weights of {@code weights}: Q8_0 blocks of 32 or Q8_K blocks of 256. */
     public static int blockFor(DType weights) {
@@ -35,7 +37,9 @@ public record Q8Input(DType weightKind, int block, float[] q, float[] d, float[]
             if (block == 32) d[b] = q8_0(x, at, q);
             else d[b] = q8_K(x, at, q, sums);
         }
-        return new Q8Input(weights, block, q, d, sums, n, cols);
+        short[] qs = new short[q.length];
+        for (int i = 0; i < q.length; i++) qs[i] = (short) q[i];
+        return new Q8Input(weights, block, q, qs, d, sums, n, cols);
     }
 
     /** ggml-cpu's x86 quantize_row_q8_0: scale max/127 stored as f16, values rounded half to even. */

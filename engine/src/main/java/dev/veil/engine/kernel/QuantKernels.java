@@ -10,6 +10,8 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -19,11 +21,12 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link Q8Input}), read in place from the (mapped) weights, plus the dequantization of 32-element groups that the
  * blocked kernels and the embedding lookup use.
  *
- * <p>Each block's integers are widened to float lanes in registers; products of integers and their per-block sums are
- * exact in float, so a block contributes exactly llama.cpp's integer dot product times its scales. The block's vector
- * is scaled into one accumulator per row, whose lanes are added once at the end (no horizontal sum per block). One
- * loop per type, no type switch inside (see {@link Matrix}). Needs vectors of at least 8 floats (AVX2); narrower CPUs
- * take {@link #dotDequantized}.
+ * <p>Q8_0, Q4_K and Q6_K multiply in integers (16-bit lanes, pair sums in int lanes, see the products section);
+ * Q5_0 (a fallback type) widens each block's integers to float lanes, where products of integers and their per-block
+ * sums are exact too. Either way a block contributes exactly llama.cpp's integer dot product times its scales. The
+ * block's vector is scaled into one accumulator per row, whose lanes are added once at the end (no horizontal sum per
+ * block). One loop per type, no type switch inside (see {@link Matrix}). Needs vectors of at least 8 floats (AVX2);
+ * narrower CPUs take {@link #dotDequantized}.
  */
 final class QuantKernels {
     private QuantKernels() {}
@@ -31,12 +34,22 @@ final class QuantKernels {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
     private static final int L = F.length();
     /** True when the vector kernels apply: byte vectors of {@link #L} lanes exist from 8 lanes (64 bits) on. */
     static final boolean VECTOR = L == 8 || L == 16;
     /** Bytes with as many lanes as {@link #F}. */
     private static final VectorSpecies<Byte> B =
             VECTOR ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    /** Shorts in as many bits as {@link #F}: {@code 2L} lanes, the width the integer kernels multiply in. */
+    private static final VectorSpecies<Short> S =
+            VECTOR ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 32)) : null;
+    /** Bytes with as many lanes as {@link #S}: the weights they widen. */
+    private static final VectorSpecies<Byte> BS =
+            VECTOR ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16)) : null;
+    /** The upper half of an int vector of {@link #I}: the pair sums of a 32-short vector's second 16 elements. */
+    private static final VectorMask<Integer> UPPER =
+            IntVector.zero(I).addIndex(1).compare(VectorOperators.GE, L / 2);
     /** Lane indices 0..L-1 (Q5_0's high-bit shifts). */
     private static final IntVector IOTA = IntVector.zero(I).addIndex(1);
 
@@ -63,11 +76,20 @@ final class QuantKernels {
     // --- products: rows [r0, r1) of w times tokens [t0, t1) of a, into out[t × outStride + outCol + r] -------------
     // The row and token loops are inside each kernel: called per row from a loop elsewhere, C2 inlined the kernel
     // there and compiled it about 4× slower (measured, JDK 25); as one method per type it compiles as a unit.
+    //
+    // Q8_0, Q4_K and Q6_K multiply in integers, as llama.cpp does: weights and activations widened to 16-bit lanes,
+    // multiplied there (|w·a| ≤ 128·127, and a sum of two such products, fits in 16 bits), and each int lane of the
+    // product vector viewed as a pair of shorts summed to one int, (p + (p << 16)) >> 16: the high short plus the low
+    // one, exact because the sum fits in 16 bits. One widening per 2L weights instead of a float conversion per L,
+    // and integer sums exact like llama.cpp's; a block's int vector is converted to float once and scaled into the
+    // row's float accumulator (lanes added first to last at the end: the only float roundings are the block scales,
+    // these fused multiply-adds and the final sum).
 
     static void rowsQ8_0(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
         MemorySegment s = w.data();
         int cols = w.cols(), blocks = cols / 32;
-        float[] q = a.q(), d = a.d(), lanes = new float[L];
+        short[] q = a.qs();
+        float[] d = a.d(), lanes = new float[L];
         for (int r = r0; r < r1; r++) {
             long row = (long) r * blocks * 34;
             for (int t = t0; t < t1; t++) {
@@ -75,14 +97,169 @@ final class QuantKernels {
                 FloatVector acc = FloatVector.zero(F);
                 for (int b = 0; b < blocks; b++) {
                     long at = row + b * 34L;
-                    FloatVector blk = FloatVector.zero(F);
-                    for (int j = 0; j < 32; j += L)
-                        blk = ((FloatVector) ByteVector.fromMemorySegment(B, s, at + 2 + j, LE)
-                                        .convertShape(VectorOperators.B2F, F, 0))
-                                .fma(FloatVector.fromArray(F, q, x + 32 * b + j), blk);
-                    acc = blk.fma(FloatVector.broadcast(F, f16(s, at) * d[db + b]), acc);
+                    IntVector blk = null; // the block's 32 products summed in pairs (and over 2L-wide slices)
+                    for (int j = 0; j < 32; j += 2 * L) {
+                        IntVector p = ((ShortVector) ByteVector.fromMemorySegment(BS, s, at + 2 + j, LE)
+                                        .convertShape(VectorOperators.B2S, S, 0))
+                                .mul(ShortVector.fromArray(S, q, x + 32 * b + j))
+                                .reinterpretAsInts();
+                        p = p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                        blk = j == 0 ? p : blk.add(p);
+                    }
+                    acc = ((FloatVector) blk.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(F, Float.float16ToFloat(s.get(I16, at)) * d[db + b]), acc);
                 }
-                out[t * outStride + outCol + r] = lanes(acc, lanes);
+                acc.intoArray(lanes, 0);
+                float sum = 0;
+                for (float v : lanes) sum += v;
+                out[t * outStride + outCol + r] = sum;
+            }
+        }
+    }
+
+    /**
+     * Q4_K: per super-block, the 4-bit weights times the activations in 16-bit lanes, pair sums times the sub-blocks'
+     * 6-bit scales summed in one int vector (≤ 8 · 2 · 15 · 127 · 63 per lane), converted once; the mins are
+     * {@code Σ min_j · sum_j} with the activations' sums per 32 (exact in float: below 2²⁴).
+     */
+    static void rowsQ4_K(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
+        MemorySegment s = w.data();
+        int cols = w.cols(), blocks = cols / Quant.QK_K;
+        short[] q = a.qs();
+        float[] d = a.d(), sums = a.sums(), lanes = new float[L];
+        for (int r = r0; r < r1; r++) {
+            long row = (long) r * blocks * 144;
+            for (int t = t0; t < t1; t++) {
+                int x = t * cols, db = t * blocks, sb = t * cols / 32;
+                FloatVector acc = FloatVector.zero(F);
+                float mins = 0;
+                for (int b = 0; b < blocks; b++) {
+                    long at = row + b * 144L;
+                    int xb = x + Quant.QK_K * b;
+                    // get_scale_min_k4 for all eight sub-blocks at once, branch-free (llama.cpp's kmask trick): the
+                    // 6-bit scales as the bytes of sc, the mins as the bytes of mn. Decoded per sub-block with
+                    // branches, this was most of the kernel's time (C2 kept the loop rolled and spilled; measured).
+                    int s0 = s.get(I32, at + 4), s1 = s.get(I32, at + 8), s2 = s.get(I32, at + 12);
+                    long sc = (s0 & 0x3f3f3f3fL) | (long) ((s2 & 0x0f0f0f0f) | ((s0 >>> 2) & 0x30303030)) << 32;
+                    long mn = (s1 & 0x3f3f3f3fL) | (long) (((s2 >>> 4) & 0x0f0f0f0f) | ((s1 >>> 2) & 0x30303030)) << 32;
+                    IntVector sum = IntVector.zero(I);
+                    for (int c = 0; c < 4; c++) { // 32 bytes: sub-block 2c in the low nibbles, 2c + 1 in the high
+                        int sc0 = (int) (sc >>> 16 * c) & 0xFF, sc1 = (int) (sc >>> 16 * c + 8) & 0xFF;
+                        for (int l = 0; l < 32; l += 2 * L) {
+                            ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BS, s, at + 16 + 32 * c + l, LE)
+                                    .convertShape(VectorOperators.B2S, S, 0);
+                            IntVector lo = v.and((short) 0xF)
+                                    .mul(ShortVector.fromArray(S, q, xb + 64 * c + l))
+                                    .reinterpretAsInts();
+                            IntVector hi = v.lanewise(VectorOperators.ASHR, 4)
+                                    .and((short) 0xF)
+                                    .mul(ShortVector.fromArray(S, q, xb + 64 * c + 32 + l))
+                                    .reinterpretAsInts();
+                            lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                            hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                            sum = sum.add(lo.mul(sc0)).add(hi.mul(sc1));
+                        }
+                    }
+                    float m = 0;
+                    for (int j = 0; j < 8; j++) m += ((int) (mn >>> 8 * j) & 0xFF) * sums[sb + 8 * b + j];
+                    float dx = d[db + b];
+                    acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(F, Float.float16ToFloat(s.get(I16, at)) * dx), acc);
+                    mins += Float.float16ToFloat(s.get(I16, at + 2)) * dx * m;
+                }
+                acc.intoArray(lanes, 0);
+                float sum = 0;
+                for (float v : lanes) sum += v;
+                out[t * outStride + outCol + r] = sum - mins;
+            }
+        }
+    }
+
+    /**
+     * Q6_K: the 6-bit weights (−32..31) times the activations in 16-bit lanes, pair sums times the 8-bit scales of
+     * their 16-element groups (a 2L-short slice spans two groups when L is 16: the int lanes' scales are blended),
+     * summed in one int vector per super-block (≤ 8 · 2 · 32 · 127 · 128 per lane), converted once.
+     */
+    static void rowsQ6_K(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
+        MemorySegment s = w.data();
+        int cols = w.cols(), blocks = cols / Quant.QK_K;
+        short[] q = a.qs();
+        float[] d = a.d(), lanes = new float[L];
+        for (int r = r0; r < r1; r++) {
+            long row = (long) r * blocks * 210;
+            for (int t = t0; t < t1; t++) {
+                int x = t * cols, db = t * blocks;
+                FloatVector acc = FloatVector.zero(F);
+                for (int b = 0; b < blocks; b++) {
+                    long at = row + b * 210L;
+                    IntVector sum = IntVector.zero(I);
+                    // the two 128-element halves and their 2L-wide slices in one loop
+                    for (int k = 0; k < 64; k += 2 * L) {
+                        int h = k / 32, l = k % 32;
+                        long ql = at + 64 * h, qh = at + 128 + 32 * h;
+                        // the half's 8 scale bytes in one read (one bounds check), from this slice's first group on
+                        long sc = s.get(I64, at + 192 + 8 * h) >> 8 * (l / 16);
+                        int xh = x + Quant.QK_K * b + 128 * h + l;
+                        ShortVector v1 = (ShortVector)
+                                ByteVector.fromMemorySegment(BS, s, ql + l, LE).convertShape(VectorOperators.B2S, S, 0);
+                        ShortVector v2 = (ShortVector) ByteVector.fromMemorySegment(BS, s, ql + 32 + l, LE)
+                                .convertShape(VectorOperators.B2S, S, 0);
+                        ShortVector hb = (ShortVector)
+                                ByteVector.fromMemorySegment(BS, s, qh + l, LE).convertShape(VectorOperators.B2S, S, 0);
+                        IntVector p1 = v1.and((short) 0xF)
+                                .or(hb.and((short) 3).lanewise(VectorOperators.LSHL, 4))
+                                .sub((short) 32)
+                                .mul(ShortVector.fromArray(S, q, xh))
+                                .reinterpretAsInts();
+                        IntVector p2 = v2.and((short) 0xF)
+                                .or(hb.lanewise(VectorOperators.ASHR, 2)
+                                        .and((short) 3)
+                                        .lanewise(VectorOperators.LSHL, 4))
+                                .sub((short) 32)
+                                .mul(ShortVector.fromArray(S, q, xh + 32))
+                                .reinterpretAsInts();
+                        IntVector p3 = v1.lanewise(VectorOperators.ASHR, 4)
+                                .and((short) 0xF)
+                                .or(hb.lanewise(VectorOperators.ASHR, 4)
+                                        .and((short) 3)
+                                        .lanewise(VectorOperators.LSHL, 4))
+                                .sub((short) 32)
+                                .mul(ShortVector.fromArray(S, q, xh + 64))
+                                .reinterpretAsInts();
+                        IntVector p4 = v2.lanewise(VectorOperators.ASHR, 4)
+                                .and((short) 0xF)
+                                .or(hb.lanewise(VectorOperators.ASHR, 6)
+                                        .and((short) 3)
+                                        .lanewise(VectorOperators.LSHL, 4))
+                                .sub((short) 32)
+                                .mul(ShortVector.fromArray(S, q, xh + 96))
+                                .reinterpretAsInts();
+                        p1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                        p2 = p2.add(p2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                        p3 = p3.add(p3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                        p4 = p4.add(p4.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                        IntVector c1 = IntVector.broadcast(I, (byte) sc),
+                                c2 = IntVector.broadcast(I, (byte) (sc >> 16)),
+                                c3 = IntVector.broadcast(I, (byte) (sc >> 32)),
+                                c4 = IntVector.broadcast(I, (byte) (sc >> 48));
+                        if (L == 16) { // the slice's second 16 elements: the next group's scale
+                            c1 = c1.blend((byte) (sc >> 8), UPPER);
+                            c2 = c2.blend((byte) (sc >> 24), UPPER);
+                            c3 = c3.blend((byte) (sc >> 40), UPPER);
+                            c4 = c4.blend((byte) (sc >> 56), UPPER);
+                        }
+                        sum = sum.add(p1.mul(c1))
+                                .add(p2.mul(c2))
+                                .add(p3.mul(c3))
+                                .add(p4.mul(c4));
+                    }
+                    acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(F, Float.float16ToFloat(s.get(I16, at + 208)) * d[db + b]), acc);
+                }
+                acc.intoArray(lanes, 0);
+                float sum = 0;
+                for (float v : lanes) sum += v;
+                out[t * outStride + outCol + r] = sum;
             }
         }
     }
@@ -121,117 +298,6 @@ final class QuantKernels {
                                 .fma(FloatVector.fromArray(F, q, x + 32 * b + 16 + j), blk);
                     }
                     acc = blk.fma(FloatVector.broadcast(F, f16(s, at) * d[db + b]), acc);
-                }
-                out[t * outStride + outCol + r] = lanes(acc, lanes);
-            }
-        }
-    }
-
-    /** Sub-block {@code j}'s 6-bit scale from the Q4_K scale bytes read as ints {@code s0} (bytes 0-3), {@code s2} (8-11). */
-    private static int scaleK4(int s0, int s2, int j) {
-        return j < 4 ? (s0 >>> 8 * j) & 63 : ((s2 >>> 8 * (j - 4)) & 0xF) | (((s0 >>> (8 * (j - 4) + 6)) & 3) << 4);
-    }
-
-    /** Sub-block {@code j}'s 6-bit min from the scale bytes as ints {@code s1} (bytes 4-7), {@code s2} (8-11). */
-    private static int minK4(int s1, int s2, int j) {
-        return j < 4
-                ? (s1 >>> 8 * j) & 63
-                : ((s2 >>> (8 * (j - 4) + 4)) & 0xF) | (((s1 >>> (8 * (j - 4) + 6)) & 3) << 4);
-    }
-
-    static void rowsQ4_K(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
-        MemorySegment s = w.data();
-        int cols = w.cols(), blocks = cols / Quant.QK_K;
-        float[] q = a.q(), d = a.d(), sums = a.sums(), lanes = new float[L];
-        for (int r = r0; r < r1; r++) {
-            long row = (long) r * blocks * 144;
-            for (int t = t0; t < t1; t++) {
-                int x = t * cols, db = t * blocks, sb = t * cols / 32;
-                FloatVector acc = FloatVector.zero(F);
-                float mins = 0;
-                for (int b = 0; b < blocks; b++) {
-                    long at = row + b * 144L;
-                    float dx = d[db + b], scale = f16(s, at) * dx, min = f16(s, at + 2) * dx;
-                    int xb = x + Quant.QK_K * b;
-                    // the 12 bytes of 6-bit scales and mins as three ints (get_scale_min_k4 on whole words)
-                    int s0 = s.get(I32, at + 4), s1 = s.get(I32, at + 8), s2 = s.get(I32, at + 12);
-                    float m = 0;
-                    for (int c = 0; c < 4; c++) {
-                        FloatVector lo = FloatVector.zero(F), hi = FloatVector.zero(F);
-                        for (int l = 0; l < 32; l += L) {
-                            IntVector v = (IntVector) ByteVector.fromMemorySegment(B, s, at + 16 + 32 * c + l, LE)
-                                    .convertShape(VectorOperators.B2I, I, 0);
-                            lo = ((FloatVector) v.and(0xF).convertShape(VectorOperators.I2F, F, 0))
-                                    .fma(FloatVector.fromArray(F, q, xb + 64 * c + l), lo);
-                            hi = ((FloatVector) v.lanewise(VectorOperators.ASHR, 4)
-                                            .and(0xF)
-                                            .convertShape(VectorOperators.I2F, F, 0))
-                                    .fma(FloatVector.fromArray(F, q, xb + 64 * c + 32 + l), hi);
-                        }
-                        int j0 = 2 * c, j1 = 2 * c + 1;
-                        acc = lo.fma(FloatVector.broadcast(F, scale * scaleK4(s0, s2, j0)), acc);
-                        acc = hi.fma(FloatVector.broadcast(F, scale * scaleK4(s0, s2, j1)), acc);
-                        m += minK4(s1, s2, j0) * sums[sb + 8 * b + j0] + minK4(s1, s2, j1) * sums[sb + 8 * b + j1];
-                    }
-                    mins += min * m;
-                }
-                out[t * outStride + outCol + r] = lanes(acc, lanes) - mins;
-            }
-        }
-    }
-
-    static void rowsQ6_K(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
-        MemorySegment s = w.data();
-        int cols = w.cols(), blocks = cols / Quant.QK_K;
-        float[] q = a.q(), d = a.d(), lanes = new float[L];
-        for (int r = r0; r < r1; r++) {
-            long row = (long) r * blocks * 210;
-            for (int t = t0; t < t1; t++) {
-                int x = t * cols, db = t * blocks;
-                FloatVector acc = FloatVector.zero(F);
-                for (int b = 0; b < blocks; b++) {
-                    long at = row + b * 210L;
-                    float scale = f16(s, at + 208) * d[db + b];
-                    // the two 128-element halves and their L-wide slices in one loop: with the acc update nested a
-                    // level
-                    // deeper, C2 kept it boxed (a box per update, measured)
-                    for (int k = 0; k < 64; k += L) {
-                        int h = k / 32, l = k % 32, is = l / 16;
-                        long ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
-                        int xh = x + Quant.QK_K * b + 128 * h;
-                        IntVector v1 = (IntVector)
-                                ByteVector.fromMemorySegment(B, s, ql + l, LE).convertShape(VectorOperators.B2I, I, 0);
-                        IntVector v2 = (IntVector) ByteVector.fromMemorySegment(B, s, ql + 32 + l, LE)
-                                .convertShape(VectorOperators.B2I, I, 0);
-                        IntVector hb = (IntVector)
-                                ByteVector.fromMemorySegment(B, s, qh + l, LE).convertShape(VectorOperators.B2I, I, 0);
-                        IntVector q1 = v1.and(0xF)
-                                .or(hb.and(3).lanewise(VectorOperators.LSHL, 4))
-                                .sub(32);
-                        IntVector q2 = v2.and(0xF)
-                                .or(hb.lanewise(VectorOperators.ASHR, 2).and(3).lanewise(VectorOperators.LSHL, 4))
-                                .sub(32);
-                        IntVector q3 = v1.lanewise(VectorOperators.ASHR, 4)
-                                .and(0xF)
-                                .or(hb.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4))
-                                .sub(32);
-                        IntVector q4 = v2.lanewise(VectorOperators.ASHR, 4)
-                                .and(0xF)
-                                .or(hb.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4))
-                                .sub(32);
-                        acc = ((FloatVector) q1.convertShape(VectorOperators.I2F, F, 0))
-                                .mul(FloatVector.fromArray(F, q, xh + l))
-                                .fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is)), acc);
-                        acc = ((FloatVector) q2.convertShape(VectorOperators.I2F, F, 0))
-                                .mul(FloatVector.fromArray(F, q, xh + 32 + l))
-                                .fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 2)), acc);
-                        acc = ((FloatVector) q3.convertShape(VectorOperators.I2F, F, 0))
-                                .mul(FloatVector.fromArray(F, q, xh + 64 + l))
-                                .fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 4)), acc);
-                        acc = ((FloatVector) q4.convertShape(VectorOperators.I2F, F, 0))
-                                .mul(FloatVector.fromArray(F, q, xh + 96 + l))
-                                .fma(FloatVector.broadcast(F, scale * s.get(ValueLayout.JAVA_BYTE, sc + is + 6)), acc);
-                    }
                 }
                 out[t * outStride + outCol + r] = lanes(acc, lanes);
             }
