@@ -56,26 +56,8 @@ final class ExperimentCommand {
                 description = "output directory (default: ${DEFAULT-VALUE})")
         Path out;
 
-        @Option(
-                names = "--tokens",
-                defaultValue = "4096",
-                paramLabel = "N",
-                description = "held-out tokens per point (default: ${DEFAULT-VALUE})")
-        int tokens;
-
-        @Option(
-                names = "--context",
-                defaultValue = "256",
-                paramLabel = "N",
-                description = "evaluation window (default: ${DEFAULT-VALUE})")
-        int context;
-
-        @Option(
-                names = "--calibration-tokens",
-                defaultValue = "128",
-                paramLabel = "N",
-                description = "kappa calibration ids, as veil obfuscate (default: ${DEFAULT-VALUE})")
-        int calibrationTokens;
+        @Mixin
+        Evaluation eval;
 
         @Option(
                 names = "--seed",
@@ -92,16 +74,14 @@ final class ExperimentCommand {
 
         @Override
         public Integer call() throws Exception {
-            if (tokens < 2) throw new IllegalArgumentException("--tokens must be at least 2, got " + tokens);
             List<Document> docs;
             if (heldout == null)
                 docs = Split.HELDOUT.read(VeilCache.dir()); // names `veil data fetch sotu` when missing
             else if (Files.isRegularFile(heldout)) docs = Documents.read(heldout);
             else throw new IOException(heldout + ": no such held-out file");
-            int[] ids = heldOutTokens(docs, Tokenizer.load(plain.dir), tokens + 1);
-            var settings = new AccuracyExperiment.Settings(Math.min(context, ids.length), calibrationTokens, seed);
+            int[] ids = eval.heldOut(docs, plain);
             var report = AccuracyExperiment.run(
-                    plain.dir, ids, settings, line -> System.out.println("aloepri-accuracy: " + line));
+                    plain.dir, ids, eval.settings(ids, seed), line -> System.out.println("aloepri-accuracy: " + line));
             Path md = AccuracyReport.write(report, out);
             System.out.println("wrote " + md + ", aloepri-accuracy.json and the SVG plots in " + out);
             return 0;
@@ -246,26 +226,8 @@ final class ExperimentCommand {
                 description = "output directory (default: ${DEFAULT-VALUE})")
         Path out;
 
-        @Option(
-                names = "--tokens",
-                defaultValue = "4096",
-                paramLabel = "N",
-                description = "held-out tokens per point (default: ${DEFAULT-VALUE})")
-        int tokens;
-
-        @Option(
-                names = "--context",
-                defaultValue = "256",
-                paramLabel = "N",
-                description = "evaluation window (default: ${DEFAULT-VALUE})")
-        int context;
-
-        @Option(
-                names = "--calibration-tokens",
-                defaultValue = "128",
-                paramLabel = "N",
-                description = "kappa calibration ids, as veil obfuscate (default: ${DEFAULT-VALUE})")
-        int calibrationTokens;
+        @Mixin
+        Evaluation eval;
 
         @Option(
                 names = "--seed",
@@ -289,9 +251,8 @@ final class ExperimentCommand {
 
         @Override
         public Integer call() throws Exception {
-            if (tokens < 2) throw new IllegalArgumentException("--tokens must be at least 2, got " + tokens);
-            int[] ids = heldOutTokens(Split.HELDOUT.read(VeilCache.dir()), Tokenizer.load(plain.dir), tokens + 1);
-            var settings = new AccuracyExperiment.Settings(Math.min(context, ids.length), calibrationTokens, seed);
+            int[] ids = eval.heldOut(Split.HELDOUT.read(VeilCache.dir()), plain);
+            var settings = eval.settings(ids, seed);
             var sweep =
                     QuantExperiment.standardSettings(ModelConfig.read(plain.dir).hiddenSize());
             if (only != null)
@@ -328,6 +289,40 @@ final class ExperimentCommand {
         }
         if (ids.length < 2) throw new IOException("the held-out documents hold fewer than 2 tokens of text");
         return Arrays.copyOf(ids, Math.min(count, ids.length));
+    }
+
+    /** The held-out evaluation options aloepri-accuracy and aloepri-quant share. */
+    static final class Evaluation {
+        @Option(
+                names = "--tokens",
+                defaultValue = "4096",
+                paramLabel = "N",
+                description = "held-out tokens per point (default: ${DEFAULT-VALUE})")
+        int tokens;
+
+        @Option(
+                names = "--context",
+                defaultValue = "256",
+                paramLabel = "N",
+                description = "evaluation window (default: ${DEFAULT-VALUE})")
+        int context;
+
+        @Option(
+                names = "--calibration-tokens",
+                defaultValue = "128",
+                paramLabel = "N",
+                description = "kappa calibration ids, as veil obfuscate (default: ${DEFAULT-VALUE})")
+        int calibrationTokens;
+
+        /** The first --tokens + 1 token ids of {@code docs} (one more than scored: the last is only a target). */
+        int[] heldOut(List<Document> docs, PlainModel plain) throws IOException {
+            if (tokens < 2) throw new IllegalArgumentException("--tokens must be at least 2, got " + tokens);
+            return heldOutTokens(docs, Tokenizer.load(plain.dir), tokens + 1);
+        }
+
+        AccuracyExperiment.Settings settings(int[] ids, String seed) {
+            return new AccuracyExperiment.Settings(Math.min(context, ids.length), calibrationTokens, seed);
+        }
     }
 
     /** {@code --model}: the plain model both experiments start from. */
