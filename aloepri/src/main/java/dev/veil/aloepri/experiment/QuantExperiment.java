@@ -357,8 +357,8 @@ public final class QuantExperiment {
                 "%s %s: cond(B) %.1f, perplexity %.3f (quantization %+.2f%%), agreement with plain %s %.2f%%,"
                         + " layer error %.4f",
                 r.setting(),
-                r.keyCondition(),
                 r.dtype(),
+                r.keyCondition(),
                 r.perplexity(),
                 100 * r.quantizationCost(),
                 r.dtype(),
