@@ -3,7 +3,10 @@ package dev.veil.cli;
 import dev.veil.aloepri.SpecialTokens;
 import dev.veil.aloepri.experiment.AccuracyExperiment;
 import dev.veil.aloepri.experiment.AccuracyReport;
+import dev.veil.aloepri.experiment.QuantExperiment;
 import dev.veil.attack.aloepri.Frontier;
+import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import dev.veil.model.VeilCache;
 import dev.veil.tokenizer.Tokenizer;
@@ -25,7 +28,11 @@ import picocli.CommandLine.Option;
         name = "experiment",
         mixinStandardHelpOptions = true,
         description = "Run an experiment and write its results.",
-        subcommands = {ExperimentCommand.AloePriAccuracy.class, ExperimentCommand.AloePriFrontier.class})
+        subcommands = {
+            ExperimentCommand.AloePriAccuracy.class,
+            ExperimentCommand.AloePriFrontier.class,
+            ExperimentCommand.AloePriQuant.class
+        })
 final class ExperimentCommand {
 
     @Command(
@@ -49,26 +56,8 @@ final class ExperimentCommand {
                 description = "output directory (default: ${DEFAULT-VALUE})")
         Path out;
 
-        @Option(
-                names = "--tokens",
-                defaultValue = "4096",
-                paramLabel = "N",
-                description = "held-out tokens per point (default: ${DEFAULT-VALUE})")
-        int tokens;
-
-        @Option(
-                names = "--context",
-                defaultValue = "256",
-                paramLabel = "N",
-                description = "evaluation window (default: ${DEFAULT-VALUE})")
-        int context;
-
-        @Option(
-                names = "--calibration-tokens",
-                defaultValue = "128",
-                paramLabel = "N",
-                description = "kappa calibration ids, as veil obfuscate (default: ${DEFAULT-VALUE})")
-        int calibrationTokens;
+        @Mixin
+        Evaluation eval;
 
         @Option(
                 names = "--seed",
@@ -85,16 +74,14 @@ final class ExperimentCommand {
 
         @Override
         public Integer call() throws Exception {
-            if (tokens < 2) throw new IllegalArgumentException("--tokens must be at least 2, got " + tokens);
             List<Document> docs;
             if (heldout == null)
                 docs = Split.HELDOUT.read(VeilCache.dir()); // names `veil data fetch sotu` when missing
             else if (Files.isRegularFile(heldout)) docs = Documents.read(heldout);
             else throw new IOException(heldout + ": no such held-out file");
-            int[] ids = heldOutTokens(docs, Tokenizer.load(plain.dir), tokens + 1);
-            var settings = new AccuracyExperiment.Settings(Math.min(context, ids.length), calibrationTokens, seed);
+            int[] ids = eval.heldOut(docs, plain);
             var report = AccuracyExperiment.run(
-                    plain.dir, ids, settings, line -> System.out.println("aloepri-accuracy: " + line));
+                    plain.dir, ids, eval.settings(ids, seed), line -> System.out.println("aloepri-accuracy: " + line));
             Path md = AccuracyReport.write(report, out);
             System.out.println("wrote " + md + ", aloepri-accuracy.json and the SVG plots in " + out);
             return 0;
@@ -218,6 +205,79 @@ final class ExperimentCommand {
         }
     }
 
+    @Command(
+            name = "aloepri-quant",
+            mixinStandardHelpOptions = true,
+            description = {
+                "AloePri x quantization: the plain model and obfuscated ones (noise off and Veil's defaults, several",
+                "lambda, h default and 128), each at F32 and quantized to Q8_0 and Q4_K_M as `veil convert --dtype`",
+                "writes them; held-out SOTU perplexity, next-token agreement and the weights' quantization error.",
+                "Writes aloepri-quant.json and .md. Needs `veil data fetch sotu`."
+            })
+    static final class AloePriQuant implements Callable<Integer> {
+
+        @Mixin
+        PlainModel plain;
+
+        @Option(
+                names = "--out",
+                defaultValue = "docs/results/aloepri",
+                paramLabel = "DIR",
+                description = "output directory (default: ${DEFAULT-VALUE})")
+        Path out;
+
+        @Mixin
+        Evaluation eval;
+
+        @Option(
+                names = "--seed",
+                defaultValue = "aloepri-quant",
+                description = "key seed shared by every setting (default: ${DEFAULT-VALUE})")
+        String seed;
+
+        @Option(
+                names = "--settings",
+                split = ";",
+                paramLabel = "TEXT",
+                description = "only the settings whose name contains one of these, separated by ';'")
+        List<String> only;
+
+        @Option(
+                names = "--roles",
+                paramLabel = "DTYPE",
+                description = "instead: quantize one tensor group at a time to q8_0 or q4_k (the rest F32), for the"
+                        + " plain model and the selected settings; writes aloepri-quant-roles.json and .md")
+        String roles;
+
+        @Override
+        public Integer call() throws Exception {
+            int[] ids = eval.heldOut(Split.HELDOUT.read(VeilCache.dir()), plain);
+            var settings = eval.settings(ids, seed);
+            var sweep =
+                    QuantExperiment.standardSettings(ModelConfig.read(plain.dir).hiddenSize());
+            if (only != null)
+                sweep = sweep.stream()
+                        .filter(s -> only.stream().anyMatch(s.name()::contains))
+                        .toList();
+            if (sweep.isEmpty()) throw new IllegalArgumentException("no setting matches --settings " + only);
+            if (roles != null) {
+                DType dtype = DType.fromSafetensors(roles);
+                if (dtype != DType.Q8_0 && dtype != DType.Q4_K)
+                    throw new IllegalArgumentException("--roles takes q8_0 or q4_k, not " + roles);
+                var costs = QuantExperiment.roles(
+                        plain.dir, ids, settings, sweep, dtype, line -> System.out.println("aloepri-quant: " + line));
+                String name =
+                        plain.dir.toAbsolutePath().normalize().getFileName().toString();
+                System.out.println("wrote " + QuantExperiment.writeRoles(costs, name, out));
+                return 0;
+            }
+            var report = QuantExperiment.run(
+                    plain.dir, ids, settings, sweep, line -> System.out.println("aloepri-quant: " + line));
+            System.out.println("wrote " + QuantExperiment.write(report, out) + " and aloepri-quant.json");
+            return 0;
+        }
+    }
+
     /** The first {@code count} tokens of {@code docs}, one document after another. */
     static int[] heldOutTokens(List<Document> docs, Tokenizer tokenizer, int count) throws IOException {
         int[] ids = new int[0];
@@ -229,6 +289,40 @@ final class ExperimentCommand {
         }
         if (ids.length < 2) throw new IOException("the held-out documents hold fewer than 2 tokens of text");
         return Arrays.copyOf(ids, Math.min(count, ids.length));
+    }
+
+    /** The held-out evaluation options aloepri-accuracy and aloepri-quant share. */
+    static final class Evaluation {
+        @Option(
+                names = "--tokens",
+                defaultValue = "4096",
+                paramLabel = "N",
+                description = "held-out tokens per point (default: ${DEFAULT-VALUE})")
+        int tokens;
+
+        @Option(
+                names = "--context",
+                defaultValue = "256",
+                paramLabel = "N",
+                description = "evaluation window (default: ${DEFAULT-VALUE})")
+        int context;
+
+        @Option(
+                names = "--calibration-tokens",
+                defaultValue = "128",
+                paramLabel = "N",
+                description = "kappa calibration ids, as veil obfuscate (default: ${DEFAULT-VALUE})")
+        int calibrationTokens;
+
+        /** The first --tokens + 1 token ids of {@code docs} (one more than scored: the last is only a target). */
+        int[] heldOut(List<Document> docs, PlainModel plain) throws IOException {
+            if (tokens < 2) throw new IllegalArgumentException("--tokens must be at least 2, got " + tokens);
+            return heldOutTokens(docs, Tokenizer.load(plain.dir), tokens + 1);
+        }
+
+        AccuracyExperiment.Settings settings(int[] ids, String seed) {
+            return new AccuracyExperiment.Settings(Math.min(context, ids.length), calibrationTokens, seed);
+        }
     }
 
     /** {@code --model}: the plain model both experiments start from. */

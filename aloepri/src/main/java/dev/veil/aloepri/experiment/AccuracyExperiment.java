@@ -8,11 +8,15 @@ import dev.veil.aloepri.VocabPermutation;
 import dev.veil.aloepri.key.KeyStream;
 import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
+import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.Tensor;
 import dev.veil.model.TensorOps;
+import dev.veil.model.TensorRole;
 import dev.veil.model.Weights;
+import dev.veil.model.gguf.GgufExport;
 import dev.veil.model.safetensors.SafetensorsWeights;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -24,6 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The accuracy price of AloePri's parameters on one model (the analogue of the paper's Figures 3–5): the model is
@@ -247,15 +252,65 @@ public final class AccuracyExperiment implements AutoCloseable {
 
     /** Scores the plain model (weights as F32 and as BF16): the reference of every point. */
     List<Baseline> baselines() {
+        return baselines(List.of(DType.F32, DType.BF16));
+    }
+
+    /** Scores the plain model with its weights stored as each of {@code dtypes} ({@link #stored}). */
+    List<Baseline> baselines(List<DType> dtypes) {
         List<Baseline> baselines = new ArrayList<>();
-        for (DType t : List.of(DType.F32, DType.BF16)) {
-            NextTokenScores s = NextTokenScores.of(engine(config, convert(plain, t)), tokens, settings.context());
-            plainScores.put(t, s);
+        for (DType t : dtypes) {
+            NextTokenScores s = plainScores(t);
             baselines.add(new Baseline(t.name(), s.perplexity(), s.accuracy()));
             log.accept(String.format(
                     Locale.ROOT, "plain %s: perplexity %.3f over %d tokens", t, s.perplexity(), s.positions()));
         }
         return baselines;
+    }
+
+    /** The plain model's scores with its weights stored as {@code dtype}, computed once. */
+    NextTokenScores plainScores(DType dtype) {
+        NextTokenScores s = plainScores.get(dtype);
+        if (s == null) {
+            s = plainScores(dtype, Batching.FASTEST);
+            plainScores.put(dtype, s);
+        }
+        return s;
+    }
+
+    /** As {@link #plainScores(DType)}, multiplied the {@code batching} way (not cached). */
+    NextTokenScores plainScores(DType dtype, Batching batching) {
+        return NextTokenScores.of(engine(config, stored(config, plain, dtype), batching), tokens, settings.context());
+    }
+
+    ModelConfig config() {
+        return config;
+    }
+
+    Weights plain() {
+        return plain;
+    }
+
+    int[] tokens() {
+        return tokens;
+    }
+
+    /** The obfuscator of {@code params} with the experiment's seed, κ calibrated; its weights written as F32. */
+    ModelObfuscator obfuscator(AloePriParams params) throws IOException {
+        return ModelObfuscator.calibrated(
+                config,
+                plain,
+                params,
+                fixed,
+                KeyStream.fromSeed(settings.seed()),
+                DType.F32,
+                settings.calibrationTokens());
+    }
+
+    /** An obfuscated model's scores on τ(text), its weights as given (de-mapping is the caller's). */
+    NextTokenScores obfuscatedScores(
+            ModelConfig obfuscatedConfig, Weights weights, VocabPermutation tau, Batching batching) {
+        return NextTokenScores.of(
+                engine(obfuscatedConfig, weights, batching), tau.obfuscate(tokens), settings.context());
     }
 
     /** One point: obfuscate in memory, score on τ(text), compare with the plain model. */
@@ -284,7 +339,7 @@ public final class AccuracyExperiment implements AutoCloseable {
                     dtype.name(),
                     params,
                     s.perplexity(),
-                    s.perplexity() / plainScores.get(dtype).perplexity() - 1,
+                    s.perplexity() / plainScores(dtype).perplexity() - 1,
                     NextTokenScores.matching(predicted, reference.argmax()),
                     NextTokenScores.matching(predicted, reference.target()),
                     (System.nanoTime() - start) / 1e9);
@@ -313,13 +368,49 @@ public final class AccuracyExperiment implements AutoCloseable {
     }
 
     private static Transformer engine(ModelConfig config, Weights weights) {
-        return new Transformer(new LocalLinearBackend(config, weights, Parallel.shared()));
+        return engine(config, weights, Batching.FASTEST);
     }
 
-    /** The plain model with every tensor stored as {@code dtype} (the weights' own values when they already are). */
-    private static Weights convert(Weights w, DType dtype) {
+    private static Transformer engine(ModelConfig config, Weights weights, Batching batching) {
+        return new Transformer(new LocalLinearBackend(config, weights, Parallel.shared(), batching));
+    }
+
+    /**
+     * {@code w} stored as {@code dtype}: every tensor converted to a float type (the weights' own values when they
+     * already are), or, for {@link DType#Q8_0} and {@link DType#Q4_K}, quantized exactly as {@code veil convert --dtype}
+     * writes the GGUF — each 2-D tensor in the type {@link GgufExport#quantizedType} gives it under its GGUF name (Q4_K_M's
+     * Q6_K output and fallbacks for rows that are not whole blocks included), 1-D tensors in F32.
+     */
+    static Weights stored(ModelConfig c, Weights w, DType dtype) {
+        return stored(c, w, dtype, name -> true);
+    }
+
+    /** As {@link #stored(ModelConfig, Weights, DType)}, quantizing only the 2-D tensors {@code which} accepts (the rest F32). */
+    static Weights stored(ModelConfig c, Weights w, DType dtype, Predicate<String> which) {
         InMemoryModel m = new InMemoryModel();
-        for (String name : w.names()) m.write(TensorOps.convert(w.get(name), dtype));
+        if (!dtype.isQuantized()) {
+            for (String name : w.names()) m.write(TensorOps.convert(w.get(name), dtype));
+            return m;
+        }
+        if (dtype != DType.Q8_0 && dtype != DType.Q4_K)
+            throw new IllegalArgumentException("quantized storage is Q8_0 or Q4_K (Q4_K_M), not " + dtype);
+        Map<String, String> gguf = new HashMap<>();
+        for (TensorRole.Entry e : TensorRole.ggufTensors(c)) {
+            if (e.role().scope == TensorRole.Scope.EXPERT)
+                for (int x = 0; x < c.moe().numExperts(); x++) gguf.put(e.role().hf(e.layer(), x), e.name());
+            else gguf.put(e.layer() < 0 ? e.role().hf() : e.role().hf(e.layer()), e.name());
+        }
+        for (String name : w.names()) {
+            Tensor t = w.get(name);
+            if (t.rank() != 2 || !which.test(name)) {
+                m.write(TensorOps.convert(t, DType.F32));
+                continue;
+            }
+            String g = gguf.get(name);
+            if (g == null)
+                throw new IllegalArgumentException("tensor " + name + " has no GGUF name for " + c.architecture());
+            m.write(TensorOps.convert(t, GgufExport.quantizedType(dtype, c, g, t.cols())));
+        }
         return m;
     }
 }

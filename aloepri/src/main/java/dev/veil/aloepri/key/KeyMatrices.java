@@ -3,6 +3,7 @@ package dev.veil.aloepri.key;
 import java.util.random.RandomGenerator;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
+import org.ejml.dense.row.SingularOps_DDRM;
 
 /**
  * AloePri's key matrices (paper Algorithm 1), in fp64 and the paper's row-vector convention
@@ -111,6 +112,21 @@ public final class KeyMatrices {
 
     public int expansion() {
         return h;
+    }
+
+    /**
+     * The condition number σ_max/σ_min of B = U + λV: how much the key can enlarge a relative error made in the
+     * obfuscated basis (quantization) when it is read back. V is Gaussian, so for λ near 1 and above B comes close to
+     * singular (aloepri-quant.md).
+     */
+    public double condition() {
+        double[] s = SingularOps_DDRM.singularValues(b.copy());
+        double max = 0, min = Double.POSITIVE_INFINITY;
+        for (double v : s) {
+            max = Math.max(max, v);
+            min = Math.min(min, v);
+        }
+        return max / min;
     }
 
     /** d + 2h, the obfuscated hidden size. */

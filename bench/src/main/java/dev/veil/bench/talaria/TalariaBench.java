@@ -10,6 +10,7 @@ import dev.veil.engine.SamplingParams;
 import dev.veil.engine.TokenListener;
 import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
+import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
@@ -276,8 +277,9 @@ public final class TalariaBench {
                                 .withRate(0)
                                 .withConcurrency(2, Duration.ofMinutes(5)));
                 TableServer tables = TableServer.start(config, weights, "127.0.0.1", 0)) {
-            Generator plain =
-                    new Generator(new Transformer(new LocalLinearBackend(config, weights, Parallel.shared())));
+            // LINEAR: on a quantized model, the quantized plain model Talaria's output equals (docs/talaria.md D11)
+            Generator plain = new Generator(
+                    new Transformer(new LocalLinearBackend(config, weights, Parallel.shared(), Batching.LINEAR)));
             int[] expected = plain.generate(prompt, gen).outputIds();
             subjects.add(new Subject(
                     "local plain engine", listener -> plain.generate(prompt, gen, listener, id -> false), null, null));
@@ -379,7 +381,7 @@ public final class TalariaBench {
         double ttft = (first.at - t0) / 1e6;
         t0 = System.nanoTime();
         FirstToken localFirst = new FirstToken(null, null);
-        new Generator(new Transformer(new LocalLinearBackend(config, weights, Parallel.shared())))
+        new Generator(new Transformer(new LocalLinearBackend(config, weights, Parallel.shared(), Batching.LINEAR)))
                 .generate(prompt, gen, localFirst, id -> false);
         double localTtft = (localFirst.at - t0) / 1e6;
         if (!Arrays.equals(out, expected))

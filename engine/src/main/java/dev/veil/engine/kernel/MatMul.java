@@ -32,7 +32,14 @@ public final class MatMul {
          * on the batch size and on the JIT). A server needs this for a sequence to generate the same tokens alone as in
          * any batch; large prefills pay for it (no blocked GEMM).
          */
-        INVARIANT
+        INVARIANT,
+        /**
+         * Quantized weights dequantized and multiplied with the input itself, in float: the product is linear in
+         * {@code x} up to float rounding, which Talaria's masking needs ({@code W·(x + m) − W·m = W·x}). The other
+         * settings quantize the input to 8 bits per block first, as llama.cpp does; that rounding is not linear, so a
+         * masked row would round differently from the row itself. Float weights: as {@link #FASTEST}.
+         */
+        LINEAR
     }
 
     /** {@code out[t × w.rows + r] = Σ_k x[t × w.cols + k] · w[r, k]} for {@code t < n}. */
@@ -113,7 +120,8 @@ public final class MatMul {
      * A stack with quantized matrices: as llama.cpp does, the input is quantized once per activation type (Q8_0 or
      * Q8_K) and every quantized row multiplies those integers; float matrices in the stack multiply {@code x} itself.
      * The blocked kernels ({@link Gemm}, {@link TiledRows}) multiply the dequantized weights by the dequantized
-     * activations: the same products, summed in their own order.
+     * activations: the same products, summed in their own order. {@link Batching#LINEAR} skips the input's
+     * quantization: the blocked kernels multiply the dequantized weights by {@code x} itself.
      */
     private static void multiplyQuantized(
             Parallel parallel,
@@ -127,18 +135,19 @@ public final class MatMul {
             int cols) {
         Q8Input[] inputs = new Q8Input[stack.length];
         for (int m = 0; m < stack.length; m++) {
-            if (!stack[m].dtype().isQuantized()) continue;
+            if (!stack[m].dtype().isQuantized() || batching == Batching.LINEAR) continue;
             for (int e = 0; e < m && inputs[m] == null; e++)
                 if (inputs[e] != null && inputs[e].block() == Q8Input.blockFor(stack[m].dtype())) inputs[m] = inputs[e];
             if (inputs[m] == null) inputs[m] = Q8Input.of(stack[m].dtype(), x, n, cols);
         }
-        if (batching == Batching.INVARIANT || n >= GEMM_MIN_TOKENS) {
+        if (batching != Batching.FASTEST || n >= GEMM_MIN_TOKENS) {
             float[][] xs = new float[stack.length][];
             for (int m = 0; m < stack.length; m++) {
                 for (int e = 0; e < m && xs[m] == null; e++) if (inputs[e] == inputs[m]) xs[m] = xs[e];
                 if (xs[m] == null) xs[m] = inputs[m] == null ? x : inputs[m].dequantized();
             }
-            if (batching == Batching.INVARIANT) {
+            // LINEAR's few-token products (decode) in TiledRows: a weight block dequantized once for all the tokens
+            if (batching == Batching.INVARIANT || n < GEMM_MIN_TOKENS) {
                 parallel.forRange(
                         rows,
                         TiledRows.ROW_BLOCK,

@@ -6,6 +6,7 @@ import dev.veil.engine.LinearBackend;
 import dev.veil.engine.SamplingParams;
 import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
+import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
@@ -57,9 +58,14 @@ final class Harness implements AutoCloseable {
     }
 
     Harness(ModelConfig config, Weights weights) throws IOException {
+        this(config, weights, Batching.FASTEST);
+    }
+
+    /** @param localBatching how the local reference multiplies (LINEAR: quantized weights with float activations) */
+    Harness(ModelConfig config, Weights weights, Batching localBatching) throws IOException {
         this.config = config;
         this.weights = weights;
-        this.local = new LocalLinearBackend(config, weights, Parallel.shared());
+        this.local = new LocalLinearBackend(config, weights, Parallel.shared(), localBatching);
         this.folded = FoldedModel.fold(config, weights);
         this.cloud = CloudServer.start(folded, CloudServer.Options.loopback(0));
         this.setup = SetupServer.start(new SetupAuthority(FoldedModel.fold(config, weights)), "127.0.0.1", 0);

@@ -18,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  * One weight product as the weight holders keep it: {@code out = (x ⊙ γ) · Wᵀ + bias}, where {@code W} is the stack of
  * the model's own matrices ({@code [outDim, inDim]} together) and {@code γ} the preceding RMSNorm weight, or none.
  *
- * <p>The cloud multiplies the model's tensors as they are stored (BF16 stays BF16, memory-mapped, no copy) and applies
+ * <p>The cloud multiplies the model's tensors as they are stored (BF16 stays BF16, Q8_0 and Q4_K stay in their blocks,
+ * memory-mapped, no copy; quantized weights are dequantized into the float product, the input is not quantized) and applies
  * γ to the input first, exactly as the local engine does: an F32 copy with γ folded into the columns would double the
  * bytes a BF16 model streams per token (measured: the cloud's handler was 86% of a 200M model's Talaria decode). The
  * setup authority, which accumulates in double and is off the token path, reads the folded F32 form
@@ -224,7 +225,10 @@ public final class FoldedProduct {
             in = new float[n * inDim];
             VectorMath.mulRows(x, n, inputScale, in);
         }
-        MatMul.multiply(parallel, in, n, stack, out);
+        // LINEAR: quantized weights are dequantized and multiplied with the masked rows as they are; quantizing the
+        // rows first (llama.cpp's way) rounds x + m and m differently, and the client's unmasking would keep the
+        // difference (docs/talaria.md, "Quantized weights")
+        MatMul.multiply(parallel, in, n, stack, out, MatMul.Batching.LINEAR);
         if (bias != null) VectorMath.addRows(out, n, bias);
     }
 }

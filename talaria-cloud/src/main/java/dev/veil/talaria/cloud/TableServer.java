@@ -7,6 +7,7 @@ import dev.veil.http.Tls;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
+import dev.veil.model.TensorOps;
 import dev.veil.model.Weights;
 import dev.veil.talaria.protocol.EmbeddingTable;
 import dev.veil.talaria.protocol.V2Codec;
@@ -63,9 +64,11 @@ public final class TableServer implements AutoCloseable {
         if (e.rank() != 2 || e.rows() != c.vocabSize() || e.cols() != c.hiddenSize())
             throw new IllegalArgumentException("embedding table of shape " + Arrays.toString(e.shape()) + " for V = "
                     + c.vocabSize() + ", d = " + c.hiddenSize());
+        // a quantized table is served dequantized: the rows the engine's lookup reads
+        if (e.dtype().isQuantized()) e = TensorOps.convert(e, DType.F32);
         if (e.dtype() != DType.BF16 && e.dtype() != DType.F32)
-            throw new IllegalArgumentException(
-                    "the embedding table is " + e.dtype() + ": only BF16 and F32 tables are served");
+            throw new IllegalArgumentException("the embedding table is " + e.dtype()
+                    + ": only BF16, F32 and quantized (served as F32) tables are served");
         float[] gamma = c.tieWordEmbeddings() ? weights.get("model.norm.weight").toFloats() : null;
         V2Codec.Body body = EmbeddingTable.encode(
                 c.vocabSize(),
