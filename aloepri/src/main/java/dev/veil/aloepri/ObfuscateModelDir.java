@@ -74,10 +74,6 @@ public final class ObfuscateModelDir {
             return Records.with(this, "seed", s);
         }
 
-        public Request withDtype(DType t) {
-            return Records.with(this, "dtype", t);
-        }
-
         public Request withCalibrationTokens(int n) {
             return Records.with(this, "calibrationTokens", n);
         }

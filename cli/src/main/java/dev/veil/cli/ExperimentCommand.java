@@ -57,13 +57,6 @@ final class ExperimentCommand {
         int tokens;
 
         @Option(
-                names = "--context",
-                defaultValue = "256",
-                paramLabel = "N",
-                description = "evaluation window (default: ${DEFAULT-VALUE})")
-        int context;
-
-        @Option(
                 names = "--calibration-tokens",
                 defaultValue = "128",
                 paramLabel = "N",
@@ -92,7 +85,8 @@ final class ExperimentCommand {
             else if (Files.isRegularFile(heldout)) docs = Documents.read(heldout);
             else throw new IOException(heldout + ": no such held-out file");
             int[] ids = heldOutTokens(docs, Tokenizer.load(plain.dir), tokens + 1);
-            var settings = new AccuracyExperiment.Settings(Math.min(context, ids.length), calibrationTokens, seed);
+            var settings =
+                    new AccuracyExperiment.Settings(Math.min(plain.context, ids.length), calibrationTokens, seed);
             var report = AccuracyExperiment.run(
                     plain.dir, ids, settings, line -> System.out.println("aloepri-accuracy: " + line));
             Path md = AccuracyReport.write(report, out);
@@ -135,13 +129,6 @@ final class ExperimentCommand {
                 paramLabel = "N",
                 description = "held-out tokens for perplexity and agreement (default: ${DEFAULT-VALUE})")
         int tokens;
-
-        @Option(
-                names = "--context",
-                defaultValue = "256",
-                paramLabel = "N",
-                description = "evaluation window (default: ${DEFAULT-VALUE})")
-        int context;
 
         @Option(
                 names = "--public-tokens",
@@ -207,7 +194,7 @@ final class ExperimentCommand {
                         settings,
                         audit,
                         accuracy,
-                        Math.min(context, accuracy.length),
+                        Math.min(plain.context, accuracy.length),
                         pub,
                         seed,
                         line -> System.out.println("aloepri-frontier: " + line));
@@ -231,7 +218,7 @@ final class ExperimentCommand {
         return Arrays.copyOf(ids, Math.min(count, ids.length));
     }
 
-    /** {@code --model}: the plain model both experiments start from. */
+    /** {@code --model} and {@code --context}: the plain model both experiments start from, and their window. */
     static final class PlainModel {
         @Option(
                 names = "--model",
@@ -239,5 +226,12 @@ final class ExperimentCommand {
                 paramLabel = "DIR",
                 description = "plain Hugging Face model directory (with tokenizer.json)")
         Path dir;
+
+        @Option(
+                names = "--context",
+                defaultValue = "256",
+                paramLabel = "N",
+                description = "evaluation window (default: ${DEFAULT-VALUE})")
+        int context;
     }
 }

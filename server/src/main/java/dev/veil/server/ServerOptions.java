@@ -100,10 +100,6 @@ public record ServerOptions(
         return Records.with(this, "keepAlive", keepAlive);
     }
 
-    public ServerOptions withBodyLimits(int maxBodyBytes, int maxParsing, Duration slotWait) {
-        return Records.with(this, "maxBodyBytes", maxBodyBytes, "maxParsing", maxParsing, "slotWait", slotWait);
-    }
-
     public ServerOptions withBatching(Batching batching) {
         return Records.with(this, "batching", batching);
     }

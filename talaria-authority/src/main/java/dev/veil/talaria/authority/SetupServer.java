@@ -119,10 +119,6 @@ public final class SetupServer implements AutoCloseable {
                     HTTP_LIMITS);
         }
 
-        public Options withClients(SetupClients c) {
-            return Records.with(this, "clients", c);
-        }
-
         public Options withBudget(RowBudget b) {
             return Records.with(this, "budget", b);
         }

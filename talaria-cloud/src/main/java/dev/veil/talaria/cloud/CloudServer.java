@@ -84,10 +84,6 @@ public final class CloudServer implements AutoCloseable {
             return new Options("127.0.0.1", port, Duration.ZERO, 4096, Parallel.shared());
         }
 
-        public Options withSpin(Duration d) {
-            return Records.with(this, "spin", d);
-        }
-
         public Options withLimits(Limits l) {
             return Records.with(this, "limits", l);
         }
