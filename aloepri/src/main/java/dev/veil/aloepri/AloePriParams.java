@@ -1,5 +1,7 @@
 package dev.veil.aloepri;
 
+import dev.veil.model.Records;
+
 /**
  * The obfuscation's public parameters (paper defaults in brackets).
  *
@@ -115,25 +117,23 @@ public record AloePriParams(
     }
 
     public AloePriParams withRouterNorm(boolean on) {
-        return new AloePriParams(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, on);
+        return Records.with(this, "routerNorm", on);
     }
 
     public AloePriParams withNoise(double alphaE, double alphaH) {
-        return new AloePriParams(
-                lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm);
+        return Records.with(this, "alphaE", alphaE, "alphaH", alphaH);
     }
 
     public AloePriParams withExpansion(int h) {
-        return new AloePriParams(lambda, h, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm);
+        return Records.with(this, "expansion", h);
     }
 
     public AloePriParams withLambda(double l) {
-        return new AloePriParams(l, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm);
+        return Records.with(this, "lambda", l);
     }
 
     /** The FFN defenses beyond the paper: noise on W_down, on W_gate and W_up, and the unit split. */
     public AloePriParams withFfn(double alphaDown, double alphaGateUp, int split) {
-        return new AloePriParams(
-                lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm);
+        return Records.with(this, "alphaDown", alphaDown, "alphaGateUp", alphaGateUp, "split", split);
     }
 }

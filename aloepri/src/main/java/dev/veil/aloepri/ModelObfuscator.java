@@ -75,25 +75,14 @@ public final class ModelObfuscator {
         this.keys =
                 KeyMatrices.generate(plain.hiddenSize(), params.expansion(), params.lambda(), master.derive("base"));
         this.tau = VocabPermutation.sample(plain.vocabSize(), fixedTokens, master.derive("vocab"));
-        this.obfuscated = new ModelConfig(
-                plain.architecture(),
-                plain.vocabSize(),
-                keys.obfuscatedHidden(),
-                plain.intermediateSize() * params.split(),
-                plain.numLayers(),
-                plain.numHeads(),
-                plain.numKvHeads(),
-                plain.headDim(),
-                plain.rmsNormEps(),
-                plain.ropeTheta(),
-                plain.ropeScaling(),
-                plain.maxPositionEmbeddings(),
-                false,
-                plain.attentionBias(),
-                plain.bosTokenId(),
-                plain.eosTokenIds(),
-                torchDtype(dtype),
-                plain.moe());
+        this.obfuscated = plain.withWidths(keys.obfuscatedHidden(), plain.intermediateSize() * params.split())
+                .withTokens(
+                        plain.maxPositionEmbeddings(),
+                        false,
+                        plain.attentionBias(),
+                        plain.bosTokenId(),
+                        plain.eosTokenIds())
+                .withTorchDtype(torchDtype(dtype));
         this.kappa = new double[2 * plain.numLayers() + 1];
         Arrays.fill(kappa, Kappa.gaussian(keys, 1000, master.derive("kappa")));
     }

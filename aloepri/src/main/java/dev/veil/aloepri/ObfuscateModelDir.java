@@ -3,6 +3,7 @@ package dev.veil.aloepri;
 import dev.veil.aloepri.key.KeyStream;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.Records;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorSink;
 import dev.veil.model.TensorSpec;
@@ -70,22 +71,15 @@ public final class ObfuscateModelDir {
         }
 
         public Request withSeed(String s) {
-            return new Request(
-                    modelDir, outDir, keyFile, params, s, dtype, passphrase, calibrationTokens, gguf, onWritten);
-        }
-
-        public Request withDtype(DType t) {
-            return new Request(
-                    modelDir, outDir, keyFile, params, seed, t, passphrase, calibrationTokens, gguf, onWritten);
+            return Records.with(this, "seed", s);
         }
 
         public Request withCalibrationTokens(int n) {
-            return new Request(modelDir, outDir, keyFile, params, seed, dtype, passphrase, n, gguf, onWritten);
+            return Records.with(this, "calibrationTokens", n);
         }
 
         public Request withGguf(Path file) {
-            return new Request(
-                    modelDir, outDir, keyFile, params, seed, dtype, passphrase, calibrationTokens, file, onWritten);
+            return Records.with(this, "gguf", file);
         }
     }
 

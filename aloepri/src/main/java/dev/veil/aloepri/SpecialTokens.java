@@ -1,7 +1,7 @@
 package dev.veil.aloepri;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.model.JsonFiles;
 import dev.veil.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,8 +15,6 @@ import java.util.TreeSet;
  * tokenizer's vocabulary (padding rows no text produces, e.g. Qwen's 151936 rows for 151665 tokens).
  */
 public final class SpecialTokens {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private SpecialTokens() {}
 
@@ -54,11 +52,6 @@ public final class SpecialTokens {
     }
 
     private static JsonNode parse(Path file) throws IOException {
-        try {
-            return JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON ("
-                    + e.getMessage().lines().findFirst().orElse("") + ")");
-        }
+        return JsonFiles.read(file, null);
     }
 }

@@ -1,6 +1,5 @@
 package dev.veil.cli;
 
-import dev.veil.model.VeilCache;
 import dev.veil.train.data.Document;
 import dev.veil.train.data.FortunesCorpus;
 import dev.veil.train.data.SotuCorpus;
@@ -10,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code veil data fetch sotu|fortunes}: the public-domain corpora Veil trains and measures on. */
@@ -38,15 +37,12 @@ public final class DataCommand {
         @Parameters(arity = "1..*", paramLabel = "CORPUS", description = "sotu, fortunes")
         List<Corpus> corpora;
 
-        @Option(
-                names = "--cache",
-                paramLabel = "DIR",
-                description = "cache directory (default: $VEIL_CACHE or ~/.cache/veil)")
-        Path cache;
+        @Mixin
+        CacheOption cache;
 
         @Override
         public Integer call() throws Exception {
-            Path dir = cache != null ? cache : VeilCache.dir();
+            Path dir = cache.dir();
             for (Corpus c : corpora) {
                 switch (c) {
                     case sotu -> {

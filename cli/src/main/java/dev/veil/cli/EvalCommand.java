@@ -6,6 +6,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code veil eval perplexity}: the model's perplexity on a text file. */
@@ -22,20 +23,14 @@ final class EvalCommand {
             description = "Perplexity on a text file (windows of the context length, each from an empty cache).")
     static final class PerplexityCommand implements Callable<Integer> {
 
-        @Option(names = "--model", required = true, description = "HF model directory or .gguf file")
-        Path model;
-
-        @Option(names = "--tokenizer", description = "directory with tokenizer.json (default: the model's)")
-        Path tokenizerDir;
+        @Mixin
+        LocalModelOptions local;
 
         @Option(names = "--text", required = true, description = "UTF-8 text file")
         Path text;
 
         @Option(names = "--context", defaultValue = "0", description = "window length; 0 = the model's context")
         int context;
-
-        @Option(names = "--threads", defaultValue = "0", description = "kernel threads; 0 = all cores")
-        int threads;
 
         @Override
         public Integer call() throws Exception {
@@ -45,7 +40,7 @@ final class EvalCommand {
             } catch (NoSuchFileException e) {
                 throw new IllegalArgumentException(text + ": no such file");
             }
-            try (LocalModel m = LocalModel.open(model, tokenizerDir, threads)) {
+            try (LocalModel m = local.open()) {
                 int[] ids = m.tokenizer().encode(content, true, false);
                 int window = context > 0 ? context : m.files().config().maxPositionEmbeddings();
                 Perplexity.Result r = Perplexity.evaluate(m.transformer(), ids, window);

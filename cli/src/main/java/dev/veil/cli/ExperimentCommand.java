@@ -81,7 +81,10 @@ final class ExperimentCommand {
             else throw new IOException(heldout + ": no such held-out file");
             int[] ids = eval.heldOut(docs, plain);
             var report = AccuracyExperiment.run(
-                    plain.dir, ids, eval.settings(ids, seed), line -> System.out.println("aloepri-accuracy: " + line));
+                    plain.dir,
+                    ids,
+                    eval.settings(ids, plain, seed),
+                    line -> System.out.println("aloepri-accuracy: " + line));
             Path md = AccuracyReport.write(report, out);
             System.out.println("wrote " + md + ", aloepri-accuracy.json and the SVG plots in " + out);
             return 0;
@@ -122,13 +125,6 @@ final class ExperimentCommand {
                 paramLabel = "N",
                 description = "held-out tokens for perplexity and agreement (default: ${DEFAULT-VALUE})")
         int tokens;
-
-        @Option(
-                names = "--context",
-                defaultValue = "256",
-                paramLabel = "N",
-                description = "evaluation window (default: ${DEFAULT-VALUE})")
-        int context;
 
         @Option(
                 names = "--public-tokens",
@@ -194,7 +190,7 @@ final class ExperimentCommand {
                         settings,
                         audit,
                         accuracy,
-                        Math.min(context, accuracy.length),
+                        Math.min(plain.context, accuracy.length),
                         pub,
                         seed,
                         line -> System.out.println("aloepri-frontier: " + line));
@@ -252,7 +248,7 @@ final class ExperimentCommand {
         @Override
         public Integer call() throws Exception {
             int[] ids = eval.heldOut(Split.HELDOUT.read(VeilCache.dir()), plain);
-            var settings = eval.settings(ids, seed);
+            var settings = eval.settings(ids, plain, seed);
             var sweep =
                     QuantExperiment.standardSettings(ModelConfig.read(plain.dir).hiddenSize());
             if (only != null)
@@ -301,13 +297,6 @@ final class ExperimentCommand {
         int tokens;
 
         @Option(
-                names = "--context",
-                defaultValue = "256",
-                paramLabel = "N",
-                description = "evaluation window (default: ${DEFAULT-VALUE})")
-        int context;
-
-        @Option(
                 names = "--calibration-tokens",
                 defaultValue = "128",
                 paramLabel = "N",
@@ -320,12 +309,12 @@ final class ExperimentCommand {
             return heldOutTokens(docs, Tokenizer.load(plain.dir), tokens + 1);
         }
 
-        AccuracyExperiment.Settings settings(int[] ids, String seed) {
-            return new AccuracyExperiment.Settings(Math.min(context, ids.length), calibrationTokens, seed);
+        AccuracyExperiment.Settings settings(int[] ids, PlainModel plain, String seed) {
+            return new AccuracyExperiment.Settings(Math.min(plain.context, ids.length), calibrationTokens, seed);
         }
     }
 
-    /** {@code --model}: the plain model both experiments start from. */
+    /** {@code --model} and {@code --context}: the plain model both experiments start from, and their window. */
     static final class PlainModel {
         @Option(
                 names = "--model",
@@ -333,5 +322,12 @@ final class ExperimentCommand {
                 paramLabel = "DIR",
                 description = "plain Hugging Face model directory (with tokenizer.json)")
         Path dir;
+
+        @Option(
+                names = "--context",
+                defaultValue = "256",
+                paramLabel = "N",
+                description = "evaluation window (default: ${DEFAULT-VALUE})")
+        int context;
     }
 }

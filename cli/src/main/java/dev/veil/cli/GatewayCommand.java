@@ -87,11 +87,8 @@ public final class GatewayCommand implements Callable<Integer> {
     @Option(names = "--model-name", paramLabel = "NAME", description = "the model id apps use (default: veil)")
     String modelName = "veil";
 
-    @Option(
-            names = "--host",
-            defaultValue = "127.0.0.1",
-            description = "address to listen on (default: ${DEFAULT-VALUE})")
-    String host;
+    @Mixin
+    ListenHost listen;
 
     @Option(names = "--port", defaultValue = "8080", description = "port (default: ${DEFAULT-VALUE})")
     int port;
@@ -154,7 +151,7 @@ public final class GatewayCommand implements Callable<Integer> {
         };
         GatewayServer gateway = GatewayServer.start(
                 GatewayOptions.defaults(modelName)
-                        .withAddress(host, port)
+                        .withAddress(listen.host, port)
                         .withShowUntrusted(showUntrusted)
                         .withAllowedHosts(Set.copyOf(allowedHosts))
                         .withApiKey(bearer)

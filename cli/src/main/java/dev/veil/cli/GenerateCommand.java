@@ -13,12 +13,12 @@ import dev.veil.tokenizer.Tokenizer;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code veil generate}: plain local generation, streamed to stdout (or one JSON object with --json). */
@@ -28,11 +28,8 @@ import picocli.CommandLine.Option;
         description = "Generate text locally from a model (HF dir or GGUF).")
 final class GenerateCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, description = "HF model directory or .gguf file")
-    Path model;
-
-    @Option(names = "--tokenizer", description = "directory with tokenizer.json (default: the model's)")
-    Path tokenizerDir;
+    @Mixin
+    LocalModelOptions local;
 
     @Option(names = "--prompt", required = true, description = "the prompt text")
     String prompt;
@@ -93,9 +90,6 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stop", description = "stop string (repeatable)")
     List<String> stops = List.of();
 
-    @Option(names = "--threads", defaultValue = "0", description = "kernel threads; 0 = all cores")
-    int threads;
-
     @Option(
             names = "--json",
             description = "print one JSON object: prompt_ids, output_ids, text, finish_reason, timings")
@@ -104,7 +98,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long started = ManagementFactory.getRuntimeMXBean().getUptime();
-        try (LocalModel m = LocalModel.open(model, tokenizerDir, threads)) {
+        try (LocalModel m = local.open()) {
             long opened = ManagementFactory.getRuntimeMXBean().getUptime();
             Tokenizer tok = m.tokenizer();
             int[] promptIds = encodePrompt(tok);
@@ -159,8 +153,8 @@ final class GenerateCommand implements Callable<Integer> {
     private int[] encodePrompt(Tokenizer tok) {
         if (!chat) return tok.encode(prompt, true, true);
         ChatTemplate template = tok.chatTemplate()
-                .orElseThrow(() ->
-                        new IllegalArgumentException(model + ": the tokenizer has no chat_template (drop --chat)"));
+                .orElseThrow(() -> new IllegalArgumentException(
+                        local.model + ": the tokenizer has no chat_template (drop --chat)"));
         var messages = system == null
                 ? List.of(new ChatTemplate.Message("user", prompt))
                 : List.of(new ChatTemplate.Message("system", system), new ChatTemplate.Message("user", prompt));

@@ -6,12 +6,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.KeyFile;
 import dev.veil.model.safetensors.SafetensorsWeights;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -28,8 +30,8 @@ public final class KeyCommand {
             mixinStandardHelpOptions = true,
             description = "Show a key file's parameters, model binding and (on request) the permutation.")
     static final class Inspect implements Callable<Integer> {
-        @Parameters(paramLabel = "KEYFILE")
-        Path file;
+        @Mixin
+        KeyArg key;
 
         @Option(names = "--json", description = "print JSON instead of text")
         boolean json;
@@ -40,12 +42,10 @@ public final class KeyCommand {
                         "include the vocabulary permutation tau as a JSON array (tau[i] = obfuscated id of token i)")
         boolean showPermutation;
 
-        @picocli.CommandLine.Mixin
-        Passphrases pass = new Passphrases();
-
         @Override
         public Integer call() throws Exception {
-            AloePriKey k = KeyFile.read(file, pass.resolve());
+            AloePriKey k = key.read();
+            Path file = key.file;
             boolean encrypted = KeyFile.isEncrypted(file);
             String perms = permissions(file);
             ObjectMapper mapper = new ObjectMapper();
@@ -109,8 +109,8 @@ public final class KeyCommand {
             mixinStandardHelpOptions = true,
             description = "Check that a model directory is the obfuscated (or plain) model of a key.")
     static final class Verify implements Callable<Integer> {
-        @Parameters(paramLabel = "KEYFILE")
-        Path file;
+        @Mixin
+        KeyArg key;
 
         @Option(
                 names = "--model",
@@ -122,18 +122,29 @@ public final class KeyCommand {
         @Option(names = "--plain", description = "check the plain model the key was made from instead")
         boolean plain;
 
-        @picocli.CommandLine.Mixin
-        Passphrases pass = new Passphrases();
-
         @Override
         public Integer call() throws Exception {
-            AloePriKey k = KeyFile.read(file, pass.resolve());
+            AloePriKey k = key.read();
+            Path file = key.file;
             try (SafetensorsWeights w = SafetensorsWeights.open(model)) {
                 if (plain) k.verifyPlainModel(w, model.toString());
                 else k.verifyObfuscatedModel(w, model.toString());
             }
             System.out.printf("%s matches key %s%n", model, file);
             return 0;
+        }
+    }
+
+    /** The KEYFILE argument and its passphrase options: what every {@code veil key} command reads. */
+    static final class KeyArg {
+        @Parameters(paramLabel = "KEYFILE")
+        Path file;
+
+        @Mixin
+        Passphrases pass = new Passphrases();
+
+        AloePriKey read() throws IOException {
+            return KeyFile.read(file, pass.resolve());
         }
     }
 

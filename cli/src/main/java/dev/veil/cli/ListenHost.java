@@ -2,7 +2,7 @@ package dev.veil.cli;
 
 import picocli.CommandLine.Option;
 
-/** {@code --host} of the services that listen on loopback unless told otherwise ({@code serve}, {@code talaria cloud}). */
+/** {@code --host} of the services that listen on loopback unless told otherwise ({@code serve}, {@code gateway}, {@code talaria cloud}). */
 final class ListenHost {
 
     @Option(

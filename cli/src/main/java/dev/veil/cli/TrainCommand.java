@@ -1,6 +1,5 @@
 package dev.veil.cli;
 
-import dev.veil.model.VeilCache;
 import dev.veil.train.ModelReport;
 import dev.veil.train.TrainingRun;
 import dev.veil.train.data.Split;
@@ -9,6 +8,7 @@ import dev.veil.train.tokenizer.TrainedBpe;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code veil train tokenizer|model}: Veil's own tokenizer and model, trained from the public-domain corpora. */
@@ -39,13 +39,9 @@ public final class TrainCommand {
                             description =
                                     "model_max_length written to tokenizer_config.json (default ${DEFAULT-VALUE})")
                     int context,
-            @Option(
-                            names = "--cache",
-                            paramLabel = "DIR",
-                            description = "cache directory (default: $VEIL_CACHE or ~/.cache/veil)")
-                    Path cache)
+            @Mixin CacheOption cache)
             throws Exception {
-        Path dir = cache != null ? cache : VeilCache.dir();
+        Path dir = cache.dir();
         TrainedBpe m = TokenizerTraining.train(Split.TRAIN.read(dir), vocabSize, minFrequency, out, context);
         System.out.printf(
                 "tokenizer: %d tokens (%d merges, %d special) -> %s%n",
@@ -83,23 +79,12 @@ public final class TrainCommand {
                             description =
                                     "instead of a progress bar, print step, loss, tokens/s and ETA at each checkpoint and every 30 s")
                     boolean noProgress,
-            @Option(
-                            names = "--cache",
-                            paramLabel = "DIR",
-                            description = "cache directory (default: $VEIL_CACHE or ~/.cache/veil)")
-                    Path cache)
+            @Mixin CacheOption cache)
             throws Exception {
         StringBuilder cmd = new StringBuilder("./veil train model --config ").append(config);
         if (out != null) cmd.append(" --out ").append(out);
         TrainingRun.Result r = TrainingRun.run(new TrainingRun.Options(
-                config,
-                out,
-                resume,
-                maxSteps,
-                cache != null ? cache : VeilCache.dir(),
-                cmd.toString(),
-                System.err,
-                !noProgress));
+                config, out, resume, maxSteps, cache.dir(), cmd.toString(), System.err, !noProgress));
         if (r.report() != null) {
             ModelReport.Ppl h = r.report().heldout(), ood = r.report().outOfDomain();
             System.out.printf(

@@ -1,10 +1,10 @@
 package dev.veil.gateway;
 
 import dev.veil.http.HttpLimits;
+import dev.veil.model.Records;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
-import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -73,73 +73,27 @@ public record GatewayOptions(
     }
 
     public GatewayOptions withAddress(String host, int port) {
-        return with(d -> {
-            d.host = host;
-            d.port = port;
-        });
+        return Records.with(this, "host", host, "port", port);
     }
 
     public GatewayOptions withShowUntrusted(boolean show) {
-        return with(d -> d.showUntrusted = show);
+        return Records.with(this, "showUntrusted", show);
     }
 
     public GatewayOptions withAllowedHosts(Set<String> hosts) {
-        return with(d -> d.allowedHosts = hosts);
+        return Records.with(this, "allowedHosts", hosts);
     }
 
     public GatewayOptions withApiKey(String key) {
-        return with(d -> d.apiKey = key);
+        return Records.with(this, "apiKey", key);
     }
 
     public GatewayOptions withLimits(int maxBodyBytes, int maxParsing, Duration slotWait) {
-        return with(d -> {
-            d.maxBodyBytes = maxBodyBytes;
-            d.maxParsing = maxParsing;
-            d.slotWait = slotWait;
-        });
+        return Records.with(this, "maxBodyBytes", maxBodyBytes, "maxParsing", maxParsing, "slotWait", slotWait);
     }
 
     public GatewayOptions withHttp(HttpLimits http) {
-        return with(d -> d.http = http);
-    }
-
-    /** The one copy behind the with-ers: these options as a draft, changed, then checked again by the constructor. */
-    private GatewayOptions with(Consumer<Draft> change) {
-        Draft d = new Draft(this);
-        change.accept(d);
-        return new GatewayOptions(
-                d.host,
-                d.port,
-                modelName,
-                defaultMaxTokens,
-                d.showUntrusted,
-                d.allowedHosts,
-                d.apiKey,
-                d.maxBodyBytes,
-                d.maxParsing,
-                d.slotWait,
-                d.http);
-    }
-
-    private static final class Draft {
-        String host, apiKey;
-        int port, maxBodyBytes, maxParsing;
-        boolean showUntrusted;
-        Set<String> allowedHosts;
-        Duration slotWait;
-        HttpLimits http;
-
-        Draft(GatewayOptions o) {
-            host = o.host;
-            port = o.port;
-            showUntrusted = o.showUntrusted;
-            allowedHosts = o.allowedHosts;
-            apiKey = o.apiKey;
-            maxBodyBytes = o.maxBodyBytes;
-            maxParsing = o.maxParsing;
-            slotWait = o.slotWait;
-            http = o.http;
-        }
+        return Records.with(this, "http", http);
     }
 
     /**

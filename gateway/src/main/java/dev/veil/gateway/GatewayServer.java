@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.http.EventStream;
 import dev.veil.http.Exchange;
-import dev.veil.http.HttpError;
 import dev.veil.http.HttpService;
 import dev.veil.http.Json;
 import dev.veil.http.ParsingSlots;
@@ -262,8 +261,9 @@ public final class GatewayServer implements AutoCloseable {
         long now = System.currentTimeMillis() / 1000;
         try (ids) {
             TextStream text = new TextStream(ids, tokenizer, request.stop());
-            if (request.stream()) stream(exchange, shape, id, now, request, ids, text);
-            else respond(exchange, shape, id, now, request, ids, text);
+            Answer answer = new Answer(exchange, shape, id, now, request, ids, text);
+            if (request.stream()) stream(answer);
+            else respond(answer);
             LOG.log(
                     System.Logger.Level.INFO,
                     String.format(
@@ -281,7 +281,7 @@ public final class GatewayServer implements AutoCloseable {
     private AppRequest parse(Exchange exchange, ResponseShapes shape) throws GatewayError {
         return parsing.run(
                 () -> {
-                    JsonNode body = json(exchange);
+                    JsonNode body = exchange.json(GatewayError.class);
                     return shape == ResponseShapes.CHAT
                             ? AppRequest.chat(body, options.modelName(), tokenizer, template)
                             : AppRequest.completion(body, options.modelName(), tokenizer);
@@ -308,51 +308,64 @@ public final class GatewayServer implements AutoCloseable {
         return context > 0 ? context - prompt : options.defaultMaxTokens();
     }
 
-    private void respond(
+    /** One answer under way: the app's exchange and request, the upstream's ids and their text. */
+    private record Answer(
             Exchange exchange,
             ResponseShapes shape,
             String id,
             long created,
             AppRequest request,
             PrivateStream ids,
-            TextStream text)
-            throws IOException {
+            TextStream text) {}
+
+    /** What the untrusted side received, when the request asks and the gateway allows it; else null. */
+    private ObjectNode untrusted(Answer a) {
+        return a.request().showUntrusted() && options.showUntrusted()
+                ? ResponseShapes.untrusted(a.ids().untrustedView())
+                : null;
+    }
+
+    private static void logAppGone(TextStream text) {
+        LOG.log(
+                System.Logger.Level.INFO,
+                "app disconnected after {0} generated tokens; upstream cancelled",
+                text.generated());
+    }
+
+    private void respond(Answer a) throws IOException {
+        Exchange exchange = a.exchange();
+        TextStream text = a.text();
         StringBuilder answer = new StringBuilder();
         try {
             for (String piece; (piece = text.next()) != null; ) answer.append(piece);
         } catch (UpstreamException e) {
             if (exchange.clientGone()) {
-                LOG.log(
-                        System.Logger.Level.INFO,
-                        "app disconnected after {0} generated tokens; upstream cancelled",
-                        text.generated());
+                logAppGone(text);
                 return;
             }
             exchange.sendError(GatewayError.upstream(e));
             return;
         }
-        ObjectNode body = shape.complete(
-                id,
-                created,
-                options.modelName(),
-                answer.toString(),
-                text.finishReason(),
-                ResponseShapes.usage(request.promptIds().length, text.generated()));
-        if (request.showUntrusted() && options.showUntrusted())
-            body.set("veil_untrusted", ResponseShapes.untrusted(ids.untrustedView()));
+        ObjectNode body = a.shape()
+                .complete(
+                        a.id(),
+                        a.created(),
+                        options.modelName(),
+                        answer.toString(),
+                        text.finishReason(),
+                        ResponseShapes.usage(a.request().promptIds().length, text.generated()));
+        ObjectNode untrusted = untrusted(a);
+        if (untrusted != null) body.set("veil_untrusted", untrusted);
         exchange.sendJson(200, body);
     }
 
     /** SSE: a chunk per piece of text, a final chunk with the finish reason, the trailer, {@code [DONE]}. */
-    private void stream(
-            Exchange exchange,
-            ResponseShapes shape,
-            String id,
-            long created,
-            AppRequest request,
-            PrivateStream ids,
-            TextStream text)
-            throws IOException {
+    private void stream(Answer a) throws IOException {
+        Exchange exchange = a.exchange();
+        ResponseShapes shape = a.shape();
+        String id = a.id();
+        long created = a.created();
+        TextStream text = a.text();
         String model = options.modelName();
         try (EventStream out = exchange.events("text/event-stream; charset=utf-8")) {
             if (shape == ResponseShapes.CHAT) out.event(shape.delta(id, created, model, "", true, null));
@@ -367,19 +380,15 @@ public final class GatewayServer implements AutoCloseable {
                 return;
             }
             out.event(shape.delta(id, created, model, null, false, text.finishReason()));
-            ObjectNode usage =
-                    request.includeUsage() ? ResponseShapes.usage(request.promptIds().length, text.generated()) : null;
-            ObjectNode untrusted = request.showUntrusted() && options.showUntrusted()
-                    ? ResponseShapes.untrusted(ids.untrustedView())
+            ObjectNode usage = a.request().includeUsage()
+                    ? ResponseShapes.usage(a.request().promptIds().length, text.generated())
                     : null;
+            ObjectNode untrusted = untrusted(a);
             if (usage != null || untrusted != null) out.event(shape.trailer(id, created, model, usage, untrusted));
             out.done();
         } catch (IOException e) {
-            ids.close(); // the app went away: cancel upstream
-            LOG.log(
-                    System.Logger.Level.INFO,
-                    "app disconnected after {0} generated tokens; upstream cancelled",
-                    text.generated());
+            a.ids().close(); // the app went away: cancel upstream
+            logAppGone(text);
         }
     }
 
@@ -398,14 +407,6 @@ public final class GatewayServer implements AutoCloseable {
     /** The parsing slots, for tests that need the gateway busy. */
     Semaphore parsingSlots() {
         return parsing.semaphore();
-    }
-
-    private static JsonNode json(Exchange exchange) throws GatewayError {
-        try {
-            return exchange.json();
-        } catch (HttpError e) {
-            throw (GatewayError) e; // the shape is GatewayError::of
-        }
     }
 
     private void page(Exchange exchange, String name) throws IOException {

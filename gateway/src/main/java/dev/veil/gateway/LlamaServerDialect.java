@@ -1,7 +1,6 @@
 package dev.veil.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,26 +26,19 @@ import java.util.List;
  * ahead of the ids received is a lost id and a 502, never a silently wrong answer. Veil's obfuscated GGUFs name every
  * id so that its text is whole characters (GgufVocab.synthetic), so this does not happen with them.
  */
-final class LlamaServerDialect implements UpstreamDialect {
+final class LlamaServerDialect extends UpstreamDialect {
 
     /** vLLM's sampler order in llama.cpp's sampler names. */
     static final List<String> SAMPLERS = List.of("penalties", "temperature", "min_p", "top_k", "top_p");
 
-    @Override
-    public String name() {
-        return "llama-server";
-    }
-
-    @Override
-    public String path() {
-        return "/completion";
+    LlamaServerDialect() {
+        super("llama-server", "/completion", false, false);
     }
 
     @Override
     public ObjectNode requestBody(String model, int contextLength, int[] prompt, VllmClient.Params p) {
         ObjectNode body = VllmClient.JSON.createObjectNode();
-        ArrayNode ids = body.putArray("prompt");
-        for (int id : prompt) ids.add(id);
+        putIds(body, "prompt", prompt);
         body.put("n_predict", p.maxTokens());
         body.put("temperature", p.temperature());
         body.put("top_k", p.topK());
@@ -89,15 +81,5 @@ final class LlamaServerDialect implements UpstreamDialect {
         String type = event.path("stop_type").asText("");
         String finish = type.equals("limit") || event.path("truncated").asBoolean(false) ? "length" : "stop";
         return new Event(out, finish);
-    }
-
-    @Override
-    public boolean sendsDone() {
-        return false;
-    }
-
-    @Override
-    public boolean honoursStopIds() {
-        return false;
     }
 }

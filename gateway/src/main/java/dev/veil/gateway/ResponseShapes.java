@@ -28,11 +28,17 @@ enum ResponseShapes {
         return n;
     }
 
+    /** The one choice (index 0) of a response or chunk: Veil answers with n = 1. */
+    private static ObjectNode onlyChoice(ObjectNode response) {
+        ObjectNode choice = response.putArray("choices").addObject();
+        choice.put("index", 0);
+        return choice;
+    }
+
     /** The whole answer of a non-streamed request. */
     ObjectNode complete(String id, long created, String model, String text, String finish, ObjectNode usage) {
         ObjectNode n = header(id, created, model, false);
-        ObjectNode choice = n.putArray("choices").addObject();
-        choice.put("index", 0);
+        ObjectNode choice = onlyChoice(n);
         if (this == CHAT) {
             ObjectNode message = choice.putObject("message");
             message.put("role", "assistant");
@@ -50,8 +56,7 @@ enum ResponseShapes {
     /** A streamed piece of text; {@code first} adds the assistant role (chat), {@code finish} ends the choice. */
     ObjectNode delta(String id, long created, String model, String text, boolean first, String finish) {
         ObjectNode n = header(id, created, model, true);
-        ObjectNode choice = n.putArray("choices").addObject();
-        choice.put("index", 0);
+        ObjectNode choice = onlyChoice(n);
         if (this == CHAT) {
             ObjectNode delta = choice.putObject("delta");
             if (first) delta.put("role", "assistant");

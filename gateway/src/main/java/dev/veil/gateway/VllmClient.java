@@ -159,19 +159,15 @@ public final class VllmClient implements AutoCloseable {
             if (chosen == null)
                 throw new UpstreamException(502, "the upstream at " + base + " does not serve a model named " + model);
         }
-        if (props != null)
-            return new VllmClient(
-                    base,
-                    UpstreamDialect.LLAMA_SERVER,
-                    chosen.path("id").asText(),
-                    props.path("n_ctx").asInt(0),
-                    timeouts,
-                    http);
+        // llama-server states its context in /props, vLLM per model
+        boolean llama = props != null;
         return new VllmClient(
                 base,
-                UpstreamDialect.VLLM,
+                llama ? UpstreamDialect.LLAMA_SERVER : UpstreamDialect.VLLM,
                 chosen.path("id").asText(),
-                chosen.path("max_model_len").asInt(0),
+                llama
+                        ? props.path("n_ctx").asInt(0)
+                        : chosen.path("max_model_len").asInt(0),
                 timeouts,
                 http);
     }

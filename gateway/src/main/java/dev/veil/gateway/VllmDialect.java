@@ -11,24 +11,17 @@ import java.util.List;
  * {@code return_token_ids: true}; each chunk's {@code choices[0].token_ids} and {@code finish_reason}. The penalties and
  * min-p travel in vLLM's names and only when they are on, so a request without them looks as it always did.
  */
-final class VllmDialect implements UpstreamDialect {
+final class VllmDialect extends UpstreamDialect {
 
-    @Override
-    public String name() {
-        return "vllm";
-    }
-
-    @Override
-    public String path() {
-        return "/v1/completions";
+    VllmDialect() {
+        super("vllm", "/v1/completions", true, true);
     }
 
     @Override
     public ObjectNode requestBody(String model, int contextLength, int[] prompt, VllmClient.Params p) {
         ObjectNode body = VllmClient.JSON.createObjectNode();
         body.put("model", model);
-        ArrayNode ids = body.putArray("prompt");
-        for (int id : prompt) ids.add(id);
+        putIds(body, "prompt", prompt);
         body.put("max_tokens", p.maxTokens());
         body.put("temperature", p.temperature());
         body.put("top_p", p.topP());
@@ -61,15 +54,5 @@ final class VllmDialect implements UpstreamDialect {
         }
         JsonNode finish = choice.get("finish_reason");
         return new Event(out, finish != null && !finish.isNull() ? finish.asText() : null);
-    }
-
-    @Override
-    public boolean sendsDone() {
-        return true;
-    }
-
-    @Override
-    public boolean honoursStopIds() {
-        return true;
     }
 }

@@ -91,6 +91,18 @@ public final class Exchange {
         return Json.read(body, errors);
     }
 
+    /**
+     * {@link #json()} with its error typed as the service's own: {@code errorType} is the class the service's
+     * {@link HttpError.Shape} makes, so a handler declares the exceptions it already throws.
+     */
+    public <E extends HttpError> JsonNode json(Class<E> errorType) throws E {
+        try {
+            return json();
+        } catch (HttpError e) {
+            throw errorType.cast(e);
+        }
+    }
+
     /** A header for the response to come. */
     public void setHeader(String name, String value) {
         responseHeaders.put(name, value);

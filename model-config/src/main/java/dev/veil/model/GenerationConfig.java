@@ -45,13 +45,7 @@ public record GenerationConfig(
     public static GenerationConfig read(Path dir, ModelConfig config) throws IOException {
         Path file = dir.resolve(FILE);
         if (!Files.exists(file)) return of(config.bosTokenId(), config.eosTokenIds());
-        JsonNode n;
-        try {
-            n = JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON ("
-                    + e.getMessage().lines().findFirst().orElse("") + ")");
-        }
+        JsonNode n = JsonFiles.read(file, null);
         if (n == null || !n.isObject()) throw new IOException(file + ": not a JSON object");
         try {
             return fromJson(n, config);

@@ -3,15 +3,12 @@ package dev.veil.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * The architecture of a decoder-only Llama, Qwen2, Qwen3 or Qwen3-MoE model, as a Hugging Face {@code config.json}
@@ -230,11 +227,7 @@ public record ModelConfig(
 
     /** This config with other norm epsilon and RoPE settings ({@code ropeScaling} may be null). */
     public ModelConfig withNorm(double rmsNormEps, double ropeTheta, RopeScaling ropeScaling) {
-        return with(d -> {
-            d.rmsNormEps = rmsNormEps;
-            d.ropeTheta = ropeTheta;
-            d.ropeScaling = ropeScaling;
-        });
+        return Records.with(this, "rmsNormEps", rmsNormEps, "ropeTheta", ropeTheta, "ropeScaling", ropeScaling);
     }
 
     /** This config with other context length, embedding tying, q/k/v bias and special token ids. */
@@ -244,64 +237,28 @@ public record ModelConfig(
             boolean attentionBias,
             int bosTokenId,
             List<Integer> eosTokenIds) {
-        return with(d -> {
-            d.maxPositionEmbeddings = maxPositionEmbeddings;
-            d.tieWordEmbeddings = tieWordEmbeddings;
-            d.attentionBias = attentionBias;
-            d.bosTokenId = bosTokenId;
-            d.eosTokenIds = eosTokenIds;
-        });
+        return Records.with(
+                this,
+                "maxPositionEmbeddings",
+                maxPositionEmbeddings,
+                "tieWordEmbeddings",
+                tieWordEmbeddings,
+                "attentionBias",
+                attentionBias,
+                "bosTokenId",
+                bosTokenId,
+                "eosTokenIds",
+                eosTokenIds);
     }
 
     /** This config with another torch_dtype (what a writer records for the dtype it stored). */
     public ModelConfig withTorchDtype(String dtype) {
-        return with(d -> d.torchDtype = dtype);
+        return Records.with(this, "torchDtype", dtype);
     }
 
-    /** The one copy behind the with-ers: the shape (architecture, sizes, heads, experts) kept, the rest from a draft. */
-    private ModelConfig with(Consumer<Draft> change) {
-        Draft d = new Draft(this);
-        change.accept(d);
-        return new ModelConfig(
-                architecture,
-                vocabSize,
-                hiddenSize,
-                intermediateSize,
-                numLayers,
-                numHeads,
-                numKvHeads,
-                headDim,
-                d.rmsNormEps,
-                d.ropeTheta,
-                d.ropeScaling,
-                d.maxPositionEmbeddings,
-                d.tieWordEmbeddings,
-                d.attentionBias,
-                d.bosTokenId,
-                d.eosTokenIds,
-                d.torchDtype,
-                moe);
-    }
-
-    private static final class Draft {
-        double rmsNormEps, ropeTheta;
-        RopeScaling ropeScaling;
-        int maxPositionEmbeddings, bosTokenId;
-        boolean tieWordEmbeddings, attentionBias;
-        List<Integer> eosTokenIds;
-        String torchDtype;
-
-        Draft(ModelConfig c) {
-            rmsNormEps = c.rmsNormEps;
-            ropeTheta = c.ropeTheta;
-            ropeScaling = c.ropeScaling;
-            maxPositionEmbeddings = c.maxPositionEmbeddings;
-            tieWordEmbeddings = c.tieWordEmbeddings;
-            attentionBias = c.attentionBias;
-            bosTokenId = c.bosTokenId;
-            eosTokenIds = c.eosTokenIds;
-            torchDtype = c.torchDtype;
-        }
+    /** This config with other hidden and (dense) feed-forward widths, the rest kept (AloePri's expansion, merges). */
+    public ModelConfig withWidths(int hiddenSize, int intermediateSize) {
+        return Records.with(this, "hiddenSize", hiddenSize, "intermediateSize", intermediateSize);
     }
 
     public int qDim() {
@@ -319,21 +276,8 @@ public record ModelConfig(
 
     /** Reads {@code dir/config.json}; errors name the file and the field. */
     public static ModelConfig read(Path dir) throws IOException {
-        Path file = dir.resolve("config.json");
-        JsonNode n;
-        try {
-            n = JSON.readTree(file.toFile());
-        } catch (NoSuchFileException | FileNotFoundException e) {
-            throw new IOException(file + ": no config.json in the model directory");
-        } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON ("
-                    + e.getMessage().lines().findFirst().orElse("") + ")");
-        }
-        try {
-            return fromJson(n);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage());
-        }
+        return JsonFiles.parse(
+                dir.resolve("config.json"), "no config.json in the model directory", ModelConfig::fromJson);
     }
 
     public static ModelConfig fromJson(JsonNode n) {

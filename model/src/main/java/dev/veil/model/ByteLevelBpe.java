@@ -1,5 +1,6 @@
 package dev.veil.model;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -22,6 +23,26 @@ public final class ByteLevelBpe {
             out[b] = (char) (printable ? b : next++);
         }
         return out;
+    }
+
+    /** A tokenizer.json's opening on {@code root}: version 1.0, no truncation or padding; returns added_tokens to fill. */
+    public static ArrayNode putHeader(ObjectNode root) {
+        root.put("version", "1.0");
+        root.putNull("truncation");
+        root.putNull("padding");
+        return root.putArray("added_tokens");
+    }
+
+    /** One added_tokens entry, matched as written: not single-word, no stripping, not normalized. */
+    public static void addToken(ArrayNode added, int id, String content, boolean special) {
+        added.addObject()
+                .put("id", id)
+                .put("content", content)
+                .put("single_word", false)
+                .put("lstrip", false)
+                .put("rstrip", false)
+                .put("normalized", false)
+                .put("special", special);
     }
 
     /**

@@ -48,24 +48,10 @@ public final class RandomModel {
             boolean tied,
             boolean bias,
             String torchDtype) {
-        return new ModelConfig(
-                arch,
-                vocab,
-                hidden,
-                intermediate,
-                layers,
-                heads,
-                kvHeads,
-                headDim,
-                1e-5,
-                10000.0,
-                scaling,
-                4096,
-                tied,
-                bias || arch == ModelConfig.Architecture.QWEN2,
-                vocab - 2,
-                List.of(vocab - 1),
-                torchDtype);
+        return ModelConfig.of(arch, vocab, hidden, intermediate, layers, heads, kvHeads, headDim)
+                .withNorm(1e-5, 10000.0, scaling)
+                .withTokens(4096, tied, bias || arch == ModelConfig.Architecture.QWEN2, vocab - 2, List.of(vocab - 1))
+                .withTorchDtype(torchDtype);
     }
 
     /** The tensors a model of {@code c} holds, in checkpoint order, all stored as {@code dtype}. */

@@ -30,20 +30,9 @@ public final class SyntheticTokenizer {
     public static void write(Path dir, int vocabSize, List<String> specials) throws IOException {
         Vocabulary v = build(vocabSize, specials);
         ObjectNode root = JSON.createObjectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
-        ArrayNode added = root.putArray("added_tokens");
-        for (int i = 0; i < specials.size(); i++) {
-            ObjectNode t = added.addObject();
-            t.put("id", vocabSize - specials.size() + i);
-            t.put("content", specials.get(i));
-            t.put("single_word", false);
-            t.put("lstrip", false);
-            t.put("rstrip", false);
-            t.put("normalized", false);
-            t.put("special", true);
-        }
+        ArrayNode added = ByteLevelBpe.putHeader(root);
+        for (int i = 0; i < specials.size(); i++)
+            ByteLevelBpe.addToken(added, vocabSize - specials.size() + i, specials.get(i), true);
         root.putNull("normalizer");
         root.set("pre_tokenizer", byteLevelPreTokenizer());
         root.putNull("post_processor");

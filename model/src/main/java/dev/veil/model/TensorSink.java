@@ -1,7 +1,9 @@
 package dev.veil.model;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -28,5 +30,18 @@ public interface TensorSink extends AutoCloseable {
         TensorSpec expected = specs.get(next);
         if (!expected.matches(tensor))
             throw new IllegalArgumentException(path + ": expected tensor " + expected + " next, got " + tensor);
+    }
+
+    /**
+     * How every sink that writes into a temporary sibling ends: {@code temp} renamed onto {@code path} when all
+     * {@code specs} were written, else deleted and an error naming the first missing tensor (nothing is saved).
+     */
+    static void commit(Path temp, Path path, List<TensorSpec> specs, int next) throws IOException {
+        if (next < specs.size()) {
+            Files.deleteIfExists(temp);
+            throw new IOException(path + ": only " + next + " of " + specs.size() + " tensors were written (next: "
+                    + specs.get(next).name() + "); nothing was saved");
+        }
+        Files.move(temp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

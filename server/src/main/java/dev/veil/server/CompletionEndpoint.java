@@ -1,12 +1,10 @@
 package dev.veil.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.engine.SamplingParams;
 import dev.veil.http.EventStream;
 import dev.veil.http.Exchange;
-import dev.veil.http.HttpError;
 import dev.veil.http.Json;
 import dev.veil.http.ParsingSlots;
 import java.io.IOException;
@@ -135,20 +133,12 @@ final class CompletionEndpoint {
     /** Parses the body while holding one of the few parsing slots ({@link ParsingSlots}): 503 when none frees up in time. */
     private CompletionRequest parse(Exchange exchange) throws ApiException {
         return parsing.run(
-                () -> CompletionRequest.parse(json(exchange), modelName, vocabSize, contextLength),
+                () -> CompletionRequest.parse(exchange.json(ApiException.class), modelName, vocabSize, contextLength),
                 () -> new ApiException(
                         503,
                         "ServiceUnavailableError",
                         "the server is busy reading other requests; retry later",
                         null));
-    }
-
-    private static JsonNode json(Exchange exchange) throws ApiException {
-        try {
-            return exchange.json();
-        } catch (HttpError e) {
-            throw (ApiException) e; // the shape is ApiException::of
-        }
     }
 
     /** Waits for every sequence, then answers with one JSON body. */
@@ -164,14 +154,10 @@ final class CompletionEndpoint {
                 case SequenceEvent.Token t -> {
                     if (firstToken == 0) firstToken = System.nanoTime();
                     outputs.get(t.choice()).add(t.id());
-                    if (t.finish() != null) {
-                        finishes[t.choice()] = t.finish();
-                        open--;
-                    }
+                    open -= finish(finishes, t);
                 }
                 case SequenceEvent.Failed f -> {
-                    call.cancel();
-                    metrics.request(f.error().status() == 503 ? "shutting_down" : "failed");
+                    failed(call, f);
                     exchange.sendError(f.error());
                     return;
                 }
@@ -228,14 +214,10 @@ final class CompletionEndpoint {
                         started[t.choice()] = true;
                         chunk.putArray("choices").add(choice);
                         out.event(chunk);
-                        if (t.finish() != null) {
-                            finishes[t.choice()] = t.finish();
-                            open--;
-                        }
+                        open -= finish(finishes, t);
                     }
                     case SequenceEvent.Failed f -> {
-                        call.cancel();
-                        metrics.request(f.error().status() == 503 ? "shutting_down" : "failed");
+                        failed(call, f);
                         out.event(f.error().body());
                         out.done();
                         return;
@@ -258,6 +240,19 @@ final class CompletionEndpoint {
         } catch (IOException e) {
             clientGone(call, "completion stream");
         }
+    }
+
+    /** Records a sequence's finish when {@code t} carries one: 1 (one sequence fewer open), else 0. */
+    private static int finish(SequenceEvent.Finish[] finishes, SequenceEvent.Token t) {
+        if (t.finish() == null) return 0;
+        finishes[t.choice()] = t.finish();
+        return 1;
+    }
+
+    /** A sequence failed: the call's others are cancelled, and the request is counted by why. */
+    private void failed(Call call, SequenceEvent.Failed f) {
+        call.cancel();
+        metrics.request(f.error().status() == 503 ? "shutting_down" : "failed");
     }
 
     private void clientGone(Call call, String what) {

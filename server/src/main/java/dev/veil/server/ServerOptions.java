@@ -2,8 +2,8 @@ package dev.veil.server;
 
 import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.http.HttpLimits;
+import dev.veil.model.Records;
 import java.time.Duration;
-import java.util.function.Consumer;
 
 /**
  * How the server listens and schedules.
@@ -85,81 +85,26 @@ public record ServerOptions(
     }
 
     public ServerOptions withAddress(String host, int port) {
-        return with(d -> {
-            d.host = host;
-            d.port = port;
-        });
+        return Records.with(this, "host", host, "port", port);
     }
 
     public ServerOptions withLimits(int maxRunning, int maxWaiting) {
-        return with(d -> {
-            d.maxRunning = maxRunning;
-            d.maxWaiting = maxWaiting;
-        });
+        return Records.with(this, "maxRunning", maxRunning, "maxWaiting", maxWaiting);
     }
 
     public ServerOptions withPrefillChunk(int tokens) {
-        return with(d -> d.prefillChunk = tokens);
+        return Records.with(this, "prefillChunk", tokens);
     }
 
     public ServerOptions withKeepAlive(Duration keepAlive) {
-        return with(d -> d.keepAlive = keepAlive);
-    }
-
-    public ServerOptions withBodyLimits(int maxBodyBytes, int maxParsing, Duration slotWait) {
-        return with(d -> {
-            d.maxBodyBytes = maxBodyBytes;
-            d.maxParsing = maxParsing;
-            d.slotWait = slotWait;
-        });
+        return Records.with(this, "keepAlive", keepAlive);
     }
 
     public ServerOptions withBatching(Batching batching) {
-        return with(d -> d.batching = batching);
+        return Records.with(this, "batching", batching);
     }
 
     public ServerOptions withHttp(HttpLimits http) {
-        return with(d -> d.http = http);
-    }
-
-    /** The one copy behind the with-ers: these options as a draft, changed, then checked again by the constructor. */
-    private ServerOptions with(Consumer<Draft> change) {
-        Draft d = new Draft(this);
-        change.accept(d);
-        return new ServerOptions(
-                d.host,
-                d.port,
-                modelName,
-                d.maxRunning,
-                d.maxWaiting,
-                d.prefillChunk,
-                d.keepAlive,
-                d.batching,
-                d.maxBodyBytes,
-                d.maxParsing,
-                d.slotWait,
-                d.http);
-    }
-
-    private static final class Draft {
-        String host;
-        int port, maxRunning, maxWaiting, prefillChunk, maxBodyBytes, maxParsing;
-        Duration keepAlive, slotWait;
-        Batching batching;
-        HttpLimits http;
-
-        Draft(ServerOptions o) {
-            host = o.host;
-            port = o.port;
-            maxRunning = o.maxRunning;
-            maxWaiting = o.maxWaiting;
-            prefillChunk = o.prefillChunk;
-            keepAlive = o.keepAlive;
-            batching = o.batching;
-            maxBodyBytes = o.maxBodyBytes;
-            maxParsing = o.maxParsing;
-            slotWait = o.slotWait;
-            http = o.http;
-        }
+        return Records.with(this, "http", http);
     }
 }

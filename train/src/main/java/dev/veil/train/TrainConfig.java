@@ -3,13 +3,12 @@ package dev.veil.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.model.JsonFiles;
 import dev.veil.model.ModelConfig;
 import dev.veil.train.data.Split;
 import dev.veil.train.optim.AdamW;
 import dev.veil.train.optim.LrSchedule;
-import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,25 +76,19 @@ public record TrainConfig(
 
         /** The Hugging Face config of this architecture over a tokenizer's vocabulary and special tokens. */
         public ModelConfig toModelConfig(int vocabSize, int bosTokenId, List<Integer> eosTokenIds, String torchDtype) {
-            return new ModelConfig(
-                    architecture,
-                    vocabSize,
-                    hiddenSize,
-                    intermediateSize,
-                    numLayers,
-                    numHeads,
-                    numKvHeads,
-                    headDim,
-                    rmsNormEps,
-                    ropeTheta,
-                    null,
-                    maxPositionEmbeddings,
-                    tieWordEmbeddings,
-                    attentionBias,
-                    bosTokenId,
-                    eosTokenIds,
-                    torchDtype,
-                    moe);
+            return ModelConfig.of(
+                            architecture,
+                            vocabSize,
+                            hiddenSize,
+                            intermediateSize,
+                            numLayers,
+                            numHeads,
+                            numKvHeads,
+                            headDim,
+                            moe)
+                    .withNorm(rmsNormEps, ropeTheta, null)
+                    .withTokens(maxPositionEmbeddings, tieWordEmbeddings, attentionBias, bosTokenId, eosTokenIds)
+                    .withTorchDtype(torchDtype);
         }
     }
 
@@ -126,20 +119,8 @@ public record TrainConfig(
 
     /** Reads and validates {@code file}; every problem is one {@link IOException} naming the file and the field. */
     public static TrainConfig read(Path file) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(file.toFile());
-        } catch (NoSuchFileException | FileNotFoundException e) {
-            throw new IOException(file + ": training config not found");
-        } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON ("
-                    + e.getMessage().lines().findFirst().orElse("") + ")");
-        }
-        try {
-            return parse(root, file.toAbsolutePath().getParent());
-        } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage());
-        }
+        Path baseDir = file.toAbsolutePath().getParent();
+        return JsonFiles.parse(file, "training config not found", root -> parse(root, baseDir));
     }
 
     /** Qwen3-MoE's expert settings: every layer sparse, Hugging Face's field names. */

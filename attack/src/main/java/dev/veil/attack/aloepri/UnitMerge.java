@@ -56,24 +56,7 @@ public final class UnitMerge {
             out.write(Tensor.of(ModelConfig.layer(l, "mlp.down_proj.weight"), DType.F32, md, d, g));
             if (g != groupsSeen) throw new IllegalStateException("layers merge to different unit counts");
         }
-        ModelConfig merged = new ModelConfig(
-                c.architecture(),
-                c.vocabSize(),
-                c.hiddenSize(),
-                groupsSeen,
-                c.numLayers(),
-                c.numHeads(),
-                c.numKvHeads(),
-                c.headDim(),
-                c.rmsNormEps(),
-                c.ropeTheta(),
-                c.ropeScaling(),
-                c.maxPositionEmbeddings(),
-                c.tieWordEmbeddings(),
-                c.attentionBias(),
-                c.bosTokenId(),
-                c.eosTokenIds(),
-                c.torchDtype());
+        ModelConfig merged = c.withWidths(c.hiddenSize(), groupsSeen);
         return new Merged(merged, out, groupsSeen);
     }
 

@@ -132,13 +132,7 @@ public final class SvgChart {
                 plotH));
         for (double y = yMin; y <= yMax + step / 2; y += step) {
             double at = py.applyAsDouble(y);
-            svg.append(String.format(
-                    Locale.ROOT,
-                    "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>%n",
-                    LEFT,
-                    at,
-                    LEFT + plotW,
-                    at));
+            horizontal(svg, at, plotW, "stroke=\"#ddd\"");
             svg.append(String.format(
                     Locale.ROOT,
                     "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n",
@@ -188,13 +182,7 @@ public final class SvgChart {
                 escape(panel.yLabel())));
         if (panel.reference() != null) {
             double at = py.applyAsDouble(panel.reference());
-            svg.append(String.format(
-                    Locale.ROOT,
-                    "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"5,4\"/>%n",
-                    LEFT,
-                    at,
-                    LEFT + plotW,
-                    at));
+            horizontal(svg, at, plotW, "stroke=\"#888\" stroke-dasharray=\"5,4\"");
             svg.append(String.format(
                     Locale.ROOT,
                     "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#666\">%s</text>%n",
@@ -267,5 +255,17 @@ public final class SvgChart {
 
     private static String escape(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+
+    /** A line across the plot at height {@code at} (grid lines, the reference line), drawn in {@code style}. */
+    private static void horizontal(StringBuilder svg, double at, int plotW, String style) {
+        svg.append(String.format(
+                Locale.ROOT,
+                "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" %s/>%n",
+                LEFT,
+                at,
+                LEFT + plotW,
+                at,
+                style));
     }
 }

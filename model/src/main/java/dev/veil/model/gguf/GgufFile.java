@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * A memory-mapped GGUF file (versions 2 and 3): its metadata, its tensor table, and its F32/F16/BF16 tensors as
@@ -177,50 +178,41 @@ public final class GgufFile implements AutoCloseable {
     }
 
     public int getInt(String key, int dflt) {
-        Object v = metadata.get(key);
-        return switch (v) {
-            case null -> dflt;
+        return typed(key, dflt, "an int", v -> switch (v) {
             case Integer i -> i;
             case Long l when l == (int) (long) l -> (int) (long) l;
-            default ->
-                throw new IllegalArgumentException(
-                        path + ": metadata '" + key + "' is " + describe(v) + ", not an int");
-        };
+            default -> null;
+        });
     }
 
     public long getLong(String key, long dflt) {
-        Object v = metadata.get(key);
-        return switch (v) {
-            case null -> dflt;
-            case Integer i -> i;
+        return typed(key, dflt, "an integer", v -> switch (v) {
+            case Integer i -> i.longValue();
             case Long l -> l;
-            default ->
-                throw new IllegalArgumentException(
-                        path + ": metadata '" + key + "' is " + describe(v) + ", not an integer");
-        };
+            default -> null;
+        });
     }
 
     public float getFloat(String key, float dflt) {
-        Object v = metadata.get(key);
-        return switch (v) {
-            case null -> dflt;
+        return typed(key, dflt, "a float", v -> switch (v) {
             case Float f -> f;
             case Double d -> (float) (double) d;
-            default ->
-                throw new IllegalArgumentException(
-                        path + ": metadata '" + key + "' is " + describe(v) + ", not a float");
-        };
+            default -> null;
+        });
     }
 
     public boolean getBoolean(String key, boolean dflt) {
+        return typed(key, dflt, "a bool", v -> v instanceof Boolean b ? b : null);
+    }
+
+    /** {@code key}'s value as {@code convert} reads it (null: not that type), {@code dflt} when absent. */
+    private <T> T typed(String key, T dflt, String type, Function<Object, T> convert) {
         Object v = metadata.get(key);
-        return switch (v) {
-            case null -> dflt;
-            case Boolean b -> b;
-            default ->
-                throw new IllegalArgumentException(
-                        path + ": metadata '" + key + "' is " + describe(v) + ", not a bool");
-        };
+        if (v == null) return dflt;
+        T t = convert.apply(v);
+        if (t == null)
+            throw new IllegalArgumentException(path + ": metadata '" + key + "' is " + describe(v) + ", not " + type);
+        return t;
     }
 
     @SuppressWarnings("unchecked")

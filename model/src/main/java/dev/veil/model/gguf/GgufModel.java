@@ -80,25 +80,24 @@ public final class GgufModel {
             eos.add(g.getInt(EOS_ID));
             if (g.contains(EOT_ID) && g.getInt(EOT_ID) != eos.getFirst()) eos.add(g.getInt(EOT_ID));
         }
-        return new ModelConfig(
-                architecture,
-                Math.toIntExact(embed.ne()[1]),
-                hidden,
-                g.getInt(p + FEED_FORWARD_LENGTH),
-                g.getInt(p + BLOCK_COUNT),
-                heads,
-                kvHeads,
-                headDim,
-                shortest(g.getFloat(p + RMS_EPS, 1e-6f)),
-                theta,
-                scaling,
-                g.getInt(p + CONTEXT_LENGTH, 2048),
-                g.tensorInfo(TensorRole.LM_HEAD.gguf(-1)) == null,
-                bias,
-                g.getInt(BOS_ID, -1),
-                eos,
-                torchDtype(g.getInt(FILE_TYPE, FILE_TYPE_F32)),
-                moe);
+        return ModelConfig.of(
+                        architecture,
+                        Math.toIntExact(embed.ne()[1]),
+                        hidden,
+                        g.getInt(p + FEED_FORWARD_LENGTH),
+                        g.getInt(p + BLOCK_COUNT),
+                        heads,
+                        kvHeads,
+                        headDim,
+                        moe)
+                .withNorm(shortest(g.getFloat(p + RMS_EPS, 1e-6f)), theta, scaling)
+                .withTokens(
+                        g.getInt(p + CONTEXT_LENGTH, 2048),
+                        g.tensorInfo(TensorRole.LM_HEAD.gguf(-1)) == null,
+                        bias,
+                        g.getInt(BOS_ID, -1),
+                        eos)
+                .withTorchDtype(torchDtype(g.getInt(FILE_TYPE, FILE_TYPE_F32)));
     }
 
     /** The generation defaults a GGUF carries: its special token ids. */

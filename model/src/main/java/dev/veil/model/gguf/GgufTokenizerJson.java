@@ -53,21 +53,10 @@ public final class GgufTokenizerJson {
         String pre = g.getString(TOKENIZER_PRE, "default");
 
         ObjectNode tj = JSON.createObjectNode();
-        tj.put("version", "1.0");
-        tj.putNull("truncation");
-        tj.putNull("padding");
-        ArrayNode added = tj.putArray("added_tokens");
-        for (int i = 0; i < tokens.size(); i++) {
-            if (types[i] != GgufVocab.CONTROL && types[i] != GgufVocab.USER_DEFINED) continue;
-            added.addObject()
-                    .put("id", i)
-                    .put("content", tokens.get(i))
-                    .put("single_word", false)
-                    .put("lstrip", false)
-                    .put("rstrip", false)
-                    .put("normalized", false)
-                    .put("special", types[i] == GgufVocab.CONTROL);
-        }
+        ArrayNode added = ByteLevelBpe.putHeader(tj);
+        for (int i = 0; i < tokens.size(); i++)
+            if (types[i] == GgufVocab.CONTROL || types[i] == GgufVocab.USER_DEFINED)
+                ByteLevelBpe.addToken(added, i, tokens.get(i), types[i] == GgufVocab.CONTROL);
         if (pre.equals("qwen2")) tj.putObject("normalizer").put("type", "NFC");
         else tj.putNull("normalizer");
         String regex = switch (pre) {

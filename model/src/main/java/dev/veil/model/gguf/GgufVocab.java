@@ -5,6 +5,7 @@ import static dev.veil.model.gguf.GgufKeys.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.model.ByteLevelBpe;
+import dev.veil.model.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -179,12 +180,6 @@ public final class GgufVocab {
     }
 
     private static JsonNode readJson(Path file) throws IOException {
-        try {
-            return JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            if (!Files.exists(file)) throw new IOException(file + ": no such file");
-            throw new IOException(file + ": not valid JSON ("
-                    + e.getMessage().lines().findFirst().orElse("") + ")");
-        }
+        return JsonFiles.read(file, "no such file");
     }
 }

@@ -11,7 +11,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.List;
@@ -70,12 +69,7 @@ public final class GgufWriter implements TensorSink {
         if (closed) return;
         closed = true;
         out.close();
-        if (next < specs.size()) {
-            Files.deleteIfExists(temp);
-            throw new IOException(path + ": only " + next + " of " + specs.size() + " tensors were written (next: "
-                    + specs.get(next).name() + "); nothing was saved");
-        }
-        Files.move(temp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        TensorSink.commit(temp, path, specs, next);
     }
 
     private void pad() throws IOException {

@@ -2,6 +2,7 @@ package dev.veil.model.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.model.JsonFiles;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorSpec;
 import dev.veil.model.Weights;
@@ -49,13 +50,7 @@ public final class SafetensorsWeights implements Weights {
     }
 
     private static SafetensorsWeights openSharded(Path dir, Path index) throws IOException {
-        JsonNode weightMap;
-        try {
-            weightMap = JSON.readTree(index.toFile()).path("weight_map");
-        } catch (IOException e) {
-            throw new IOException(index + ": not valid JSON ("
-                    + e.getMessage().lines().findFirst().orElse("") + ")");
-        }
+        JsonNode weightMap = JsonFiles.read(index, null).path("weight_map");
         if (!weightMap.isObject() || weightMap.isEmpty())
             throw new IOException(index + ": missing or empty 'weight_map'");
         Map<String, SafetensorsFile> opened = new LinkedHashMap<>();

@@ -13,7 +13,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Collection;
 import java.util.HashSet;
@@ -82,12 +81,7 @@ public final class SafetensorsWriter implements TensorSink {
         // on disk before the rename: otherwise a crash soon after could leave the new name on a file not yet written
         if (next == specs.size()) out.force(true);
         out.close();
-        if (next < specs.size()) {
-            Files.deleteIfExists(temp);
-            throw new IOException(path + ": only " + next + " of " + specs.size() + " tensors were written (next: "
-                    + specs.get(next).name() + "); nothing was saved");
-        }
-        Files.move(temp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        TensorSink.commit(temp, path, specs, next);
     }
 
     /** Length prefix + JSON header padded with spaces so that the data starts at a multiple of 8. */

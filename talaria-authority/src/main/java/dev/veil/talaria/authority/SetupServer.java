@@ -4,6 +4,7 @@ import dev.veil.http.Exchange;
 import dev.veil.http.HttpLimits;
 import dev.veil.http.HttpService;
 import dev.veil.http.Tls;
+import dev.veil.model.Records;
 import dev.veil.talaria.cloud.V2Error;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.SetupRequest;
@@ -118,56 +119,28 @@ public final class SetupServer implements AutoCloseable {
                     HTTP_LIMITS);
         }
 
-        public Options withClients(SetupClients c) {
-            return new Options(
-                    host, port, c, budget, maxConcurrent, queueWait, setupsPerMinute, maxBundleBytes, tls, http);
-        }
-
         public Options withBudget(RowBudget b) {
-            return new Options(
-                    host, port, clients, b, maxConcurrent, queueWait, setupsPerMinute, maxBundleBytes, tls, http);
+            return Records.with(this, "budget", b);
         }
 
         public Options withConcurrency(int k, Duration wait) {
-            return new Options(host, port, clients, budget, k, wait, setupsPerMinute, maxBundleBytes, tls, http);
+            return Records.with(this, "maxConcurrent", k, "queueWait", wait);
         }
 
         public Options withRate(double perMinute) {
-            return new Options(
-                    host, port, clients, budget, maxConcurrent, queueWait, perMinute, maxBundleBytes, tls, http);
+            return Records.with(this, "setupsPerMinute", perMinute);
         }
 
         public Options withMaxBundleBytes(long bytes) {
-            return new Options(
-                    host, port, clients, budget, maxConcurrent, queueWait, setupsPerMinute, bytes, tls, http);
+            return Records.with(this, "maxBundleBytes", bytes);
         }
 
         public Options withTls(SSLContext context) {
-            return new Options(
-                    host,
-                    port,
-                    clients,
-                    budget,
-                    maxConcurrent,
-                    queueWait,
-                    setupsPerMinute,
-                    maxBundleBytes,
-                    context,
-                    http);
+            return Records.with(this, "tls", context);
         }
 
         public Options withHttp(HttpLimits limits) {
-            return new Options(
-                    host,
-                    port,
-                    clients,
-                    budget,
-                    maxConcurrent,
-                    queueWait,
-                    setupsPerMinute,
-                    maxBundleBytes,
-                    tls,
-                    limits);
+            return Records.with(this, "http", limits);
         }
     }
 
@@ -190,20 +163,7 @@ public final class SetupServer implements AutoCloseable {
 
     /** Runs an unauthenticated authority on loopback (tests, benchmarks, the demo): {@link Options#insecureLoopback}. */
     public static SetupServer start(SetupAuthority authority, String host, int port) throws IOException {
-        Options o = Options.insecureLoopback(port);
-        return start(
-                authority,
-                new Options(
-                        host,
-                        port,
-                        null,
-                        o.budget(),
-                        o.maxConcurrent(),
-                        o.queueWait(),
-                        o.setupsPerMinute(),
-                        o.maxBundleBytes(),
-                        null,
-                        o.http()));
+        return start(authority, Records.with(Options.insecureLoopback(port), "host", host));
     }
 
     public static SetupServer start(SetupAuthority authority, Options options) throws IOException {

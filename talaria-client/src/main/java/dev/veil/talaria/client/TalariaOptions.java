@@ -1,6 +1,7 @@
 package dev.veil.talaria.client;
 
 import dev.veil.model.ModelConfig;
+import dev.veil.model.Records;
 import dev.veil.talaria.protocol.MaskSpec;
 import dev.veil.talaria.protocol.Product;
 import dev.veil.talaria.protocol.SetupPlan;
@@ -112,41 +113,36 @@ public record TalariaOptions(
 
     /** The client looks embedding rows up itself ({@code embed}) and computes a tied LM head itself ({@code head}). */
     public TalariaOptions withLocal(boolean embed, boolean head) {
-        return new TalariaOptions(
-                hidden, this.embed, maskScale, embedScale, refresh, checkVectors, embed, head, experts);
+        return Records.with(this, "localEmbed", embed, "localHead", head);
     }
 
     public TalariaOptions withHidden(MaskSpec m) {
-        return new TalariaOptions(
-                m, embed, maskScale, embedScale, refresh, checkVectors, localEmbed, localHead, experts);
+        return Records.with(this, "hidden", m);
     }
 
     public TalariaOptions withEmbed(MaskSpec m) {
-        return new TalariaOptions(
-                hidden, m, maskScale, embedScale, refresh, checkVectors, localEmbed, localHead, experts);
+        return Records.with(this, "embed", m);
     }
 
     public TalariaOptions withMaskScale(double s) {
-        return new TalariaOptions(hidden, embed, s, embedScale, refresh, checkVectors, localEmbed, localHead, experts);
+        return Records.with(this, "maskScale", s);
     }
 
     public TalariaOptions withEmbedScale(double s) {
-        return new TalariaOptions(hidden, embed, maskScale, s, refresh, checkVectors, localEmbed, localHead, experts);
+        return Records.with(this, "embedScale", s);
     }
 
     public TalariaOptions withRefresh(Refresh r) {
-        return new TalariaOptions(
-                hidden, embed, maskScale, embedScale, r, checkVectors, localEmbed, localHead, experts);
+        return Records.with(this, "refresh", r);
     }
 
     public TalariaOptions withCheckVectors(int k) {
-        return new TalariaOptions(hidden, embed, maskScale, embedScale, refresh, k, localEmbed, localHead, experts);
+        return Records.with(this, "checkVectors", k);
     }
 
     /** MoE models: which experts each row is sent to. */
     public TalariaOptions withExperts(ExpertCover e) {
-        return new TalariaOptions(
-                hidden, embed, maskScale, embedScale, refresh, checkVectors, localEmbed, localHead, e);
+        return Records.with(this, "experts", e);
     }
 
     /** No masks, no check: rows in the clear. A measurement baseline, not a private mode. */

@@ -7,6 +7,7 @@ import dev.veil.http.HttpService;
 import dev.veil.http.Json;
 import dev.veil.http.Prometheus;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.Records;
 import dev.veil.talaria.cloud.CloudHttpServer.Reply;
 import dev.veil.talaria.cloud.CloudHttpServer.Request;
 import dev.veil.talaria.protocol.ExpertBatch;
@@ -83,16 +84,12 @@ public final class CloudServer implements AutoCloseable {
             return new Options("127.0.0.1", port, Duration.ZERO, 4096, Parallel.shared());
         }
 
-        public Options withSpin(Duration d) {
-            return new Options(host, port, batchWindow, maxBatchRows, parallel, d, limits, transport);
-        }
-
         public Options withLimits(Limits l) {
-            return new Options(host, port, batchWindow, maxBatchRows, parallel, spin, l, transport);
+            return Records.with(this, "limits", l);
         }
 
         public Options withTransport(Transport t) {
-            return new Options(host, port, batchWindow, maxBatchRows, parallel, spin, limits, t);
+            return Records.with(this, "transport", t);
         }
     }
 

@@ -57,20 +57,8 @@ public record TrainedBpe(List<String> tokens, List<int[]> merges, List<String> s
 
     ObjectNode tokenizerJson() {
         ObjectNode root = JSON.createObjectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
-        ArrayNode added = root.putArray("added_tokens");
-        for (String s : specialTokens) {
-            added.addObject()
-                    .put("id", id(s))
-                    .put("content", s)
-                    .put("single_word", false)
-                    .put("lstrip", false)
-                    .put("rstrip", false)
-                    .put("normalized", false)
-                    .put("special", true);
-        }
+        ArrayNode added = ByteLevelBpe.putHeader(root);
+        for (String s : specialTokens) ByteLevelBpe.addToken(added, id(s), s, true);
         root.putNull("normalizer");
         ObjectNode pre = root.putObject("pre_tokenizer").put("type", "Sequence");
         ArrayNode steps = pre.putArray("pretokenizers");
