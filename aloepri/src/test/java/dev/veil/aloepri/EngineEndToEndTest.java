@@ -43,17 +43,7 @@ class EngineEndToEndTest {
         Path plainDir = TinyModels.write(tmp.resolve("plain"), c, "engine-" + arch);
         AloePriParams params = AloePriParams.defaults(c.hiddenSize()).exact().withLambda(lambda);
         if (h >= 0) params = params.withExpansion(h);
-        AloePriKey key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(
-                plainDir,
-                tmp.resolve("obf"),
-                tmp.resolve("obf.key"),
-                params,
-                "engine",
-                DType.F32,
-                null,
-                calibration,
-                null,
-                null));
+        AloePriKey key = obfuscate(plainDir, params, calibration);
         Comparison cmp = compare(plainDir, tmp.resolve("obf"), key.permutation(), PROMPT);
         System.out.printf(
                 "engine e2e %s lambda=%s h=%d calibration=%d: max|logit err|/max|logit| %.5f, min cosine %.5f, argmax %d/%d%n",
@@ -88,22 +78,21 @@ class EngineEndToEndTest {
                 .withLambda(1e-9)
                 .withExpansion(0)
                 .withFfn(0, 0, 3);
-        AloePriKey key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(
-                plainDir,
-                tmp.resolve("obf"),
-                tmp.resolve("obf.key"),
-                params,
-                "engine",
-                DType.F32,
-                null,
-                0,
-                null,
-                null));
+        AloePriKey key = obfuscate(plainDir, params, 0);
         assertThat(ModelConfig.read(tmp.resolve("obf")).intermediateSize()).isEqualTo(3 * c.intermediateSize());
         assertThat(KeyFile.read(tmp.resolve("obf.key"), null).params().split()).isEqualTo(3);
         Comparison cmp = compare(plainDir, tmp.resolve("obf"), key.permutation(), PROMPT);
         assertThat(cmp.maxRelativeError()).isLessThan(5e-5);
         assertThat(cmp.argmaxAgree()).isEqualTo(PROMPT.length);
+    }
+
+    /** {@code plainDir} obfuscated into tmp/obf (F32, seed "engine") with its key in tmp/obf.key. */
+    private AloePriKey obfuscate(Path plainDir, AloePriParams params, int calibrationTokens) throws Exception {
+        return ObfuscateModelDir.run(
+                ObfuscateModelDir.Request.of(plainDir, tmp.resolve("obf"), tmp.resolve("obf.key"), params)
+                        .withSeed("engine")
+                        .withDtype(DType.F32)
+                        .withCalibrationTokens(calibrationTokens));
     }
 
     /** Logits of both models on the engine; obfuscated logits read back through τ. */

@@ -1,5 +1,8 @@
 package dev.veil.attack;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.attack.metrics.Recovery;
 import dev.veil.engine.TestModels;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
@@ -8,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-/** Small random models and prompts for the attack tests. */
+/** Small random models and prompts for the attack tests, and the check every attack suite makes. */
 public final class Fixtures {
 
     private Fixtures() {}
@@ -42,5 +45,24 @@ public final class Fixtures {
             out.add(p);
         }
         return out;
+    }
+
+    /**
+     * What both attack suites hold each attack to: at least 97% top-1 where it is built to work ({@code unprotected}),
+     * printed beside its numbers on the deployment's defaults.
+     */
+    public static void checkWorks(
+            String attack, String unprotected, Recovery works, String defaults, Recovery deployed) {
+        System.out.printf(
+                "[attack] %-55s %-34s top-1 %.3f | %s: top-1 %.3f top-10 %.3f (chance %.4f, %d positions)%n",
+                attack,
+                unprotected,
+                works.top1(),
+                defaults,
+                deployed.top1(),
+                deployed.topK(),
+                deployed.chance(),
+                deployed.positions());
+        assertThat(works.top1()).as("%s on %s", attack, unprotected).isGreaterThanOrEqualTo(0.97);
     }
 }

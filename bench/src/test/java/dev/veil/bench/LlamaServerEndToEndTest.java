@@ -10,6 +10,7 @@ import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import dev.veil.engine.SamplingParams;
+import dev.veil.gateway.ChatPage;
 import dev.veil.gateway.Chromium;
 import dev.veil.gateway.PrivateChatFixture;
 import dev.veil.gateway.RecordingProxy;
@@ -107,13 +108,7 @@ class LlamaServerEndToEndTest {
     }
 
     static ObjectNode chatRequest(String user, int max) {
-        ObjectNode r = TestHttp.JSON.createObjectNode();
-        r.put("model", PrivateChatFixture.MODEL);
-        r.putArray("messages").addObject().put("role", "user").put("content", user);
-        r.put("temperature", 0);
-        r.put("max_tokens", max);
-        r.put("stream", true);
-        return r;
+        return PrivateChatFixture.chatRequest(user, max, true);
     }
 
     static String streamed(ObjectNode request) throws Exception {
@@ -146,10 +141,7 @@ class LlamaServerEndToEndTest {
                         .maxCompletionTokens(MAX)
                         .build())) {
             List<ChatCompletionChunk> chunks = stream.stream().toList();
-            String text = chunks.stream()
-                    .flatMap(c -> c.choices().stream())
-                    .map(c -> c.delta().content().orElse(""))
-                    .collect(Collectors.joining());
+            String text = PrivateChatFixture.streamedText(chunks);
             assertThat(text).isEqualTo(expected);
             assertThat(chunks.getLast().choices().getFirst().finishReason()).isPresent();
         } finally {
@@ -291,19 +283,7 @@ class LlamaServerEndToEndTest {
             browser.call("Page.enable", null);
             browser.navigate(gateway);
             browser.waitFor("document.getElementById('model').textContent.includes('aloepri')", Duration.ofSeconds(30));
-            browser.eval("document.getElementById('temperature').value = '0';"
-                    + " document.getElementById('maxTokens').value = '8'");
-            browser.eval("document.getElementById('input').focus()");
-            browser.type(QUESTION);
-            browser.eval("document.getElementById('send').click()");
-            browser.waitFor(
-                    "document.querySelectorAll('.msg.assistant.done, .msg.error').length === 1",
-                    Duration.ofSeconds(60));
-            assertThat(browser.eval("document.querySelectorAll('.msg.error').length")
-                            .asInt())
-                    .isZero();
-            assertThat(browser.eval("document.querySelectorAll('.msg.assistant')[0].textContent")
-                            .asText())
+            assertThat(ChatPage.askGreedy(browser, QUESTION, 8))
                     .isEqualTo(expected(QUESTION, 8, SamplingParams.GREEDY));
         }
     }
@@ -324,19 +304,7 @@ class LlamaServerEndToEndTest {
             texts = List.copyOf(plaintexts);
             sequences = List.copyOf(plaintextSequences);
         }
-        for (String seen : List.of(toServer, chat.proxy.sentToGateway(), log)) {
-            assertThat(seen)
-                    .doesNotContain("capital")
-                    .doesNotContain("France")
-                    .doesNotContain("sky")
-                    .doesNotContain("story");
-            for (String answer : texts)
-                if (answer.strip().length() >= 6) assertThat(seen).doesNotContain(answer.strip());
-            List<Integer> numbers = RecordingProxy.integers(seen);
-            for (int[] plain : sequences)
-                assertThat(RecordingProxy.containsRun(numbers, plain, 4))
-                        .as("a run of 4 plaintext ids")
-                        .isFalse();
-        }
+        for (String seen : List.of(toServer, chat.proxy.sentToGateway(), log))
+            RecordingProxy.assertNoPlaintext(seen, List.of("capital", "France", "sky", "story"), texts, sequences);
     }
 }

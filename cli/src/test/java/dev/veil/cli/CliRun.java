@@ -1,5 +1,7 @@
 package dev.veil.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +15,13 @@ public record CliRun(int exit, String out, String err) {
     /** {@code veil ARGS}. */
     public static CliRun run(String... args) {
         return run(new Main(), args);
+    }
+
+    /** {@code veil ARGS}, which must exit 0 (what it printed to stderr is the failure message). */
+    public static CliRun ok(String... args) {
+        CliRun r = run(args);
+        assertThat(r.exit()).as(r.err()).isZero();
+        return r;
     }
 
     /** {@code ARGS} against another root command (veil-bench.jar's), with the CLI's error handling. */

@@ -10,6 +10,8 @@ import dev.veil.model.RandomModels;
 import dev.veil.model.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,8 +22,7 @@ class InspectConvertCommandTest {
     @Test
     void inspectsAHfDirAsJson() throws Exception {
         Path dir = RandomModels.writeHf(tmp.resolve("m"), RandomModels.llama(), DType.BF16, 1);
-        CliRun r = CliRun.run("inspect", "--json", dir.toString());
-        assertThat(r.exit()).as(r.err()).isZero();
+        CliRun r = CliRun.ok("inspect", "--json", dir.toString());
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertThat(j.path("format").asText()).isEqualTo("hf");
         assertThat(j.at("/config/architectures/0").asText()).isEqualTo("LlamaForCausalLM");
@@ -38,14 +39,10 @@ class InspectConvertCommandTest {
     void convertsToGgufAndBackAndInspectsTheGguf() throws Exception {
         Path dir = RandomModels.writeHf(tmp.resolve("q"), RandomModels.qwen2(), DType.F32, 2);
         Path gguf = tmp.resolve("q.gguf");
-        CliRun r = CliRun.run(
-                "convert", "--model", dir.toString(), "--to", "gguf", "--out", gguf.toString(), "--dtype", "bf16");
-        assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.out()).startsWith("wrote " + gguf + " (gguf, BF16");
+        assertThat(CliRun.ok(convert(dir, "gguf", gguf, "--dtype", "bf16")).out())
+                .startsWith("wrote " + gguf + " (gguf, BF16");
 
-        CliRun text = CliRun.run("inspect", gguf.toString());
-        assertThat(text.exit()).as(text.err()).isZero();
-        assertThat(text.out())
+        assertThat(CliRun.ok("inspect", gguf.toString()).out())
                 .contains("(gguf)")
                 .contains("architecture  Qwen2ForCausalLM")
                 .contains("general.architecture = llama")
@@ -53,8 +50,7 @@ class InspectConvertCommandTest {
                 .contains("blk.0.attn_q.weight BF16[48, 32]");
 
         Path back = tmp.resolve("back");
-        r = CliRun.run("convert", "--model", gguf.toString(), "--to", "hf", "--out", back.toString());
-        assertThat(r.exit()).as(r.err()).isZero();
+        CliRun.ok(convert(gguf, "hf", back));
         try (ModelFiles m = ModelFiles.open(back)) {
             assertThat(m.weights().get("model.layers.1.mlp.down_proj.weight").dtype())
                     .isEqualTo(DType.BF16);
@@ -67,20 +63,15 @@ class InspectConvertCommandTest {
     void convertsQwen3MoeToGgufAndBack() throws Exception {
         Path dir = RandomModels.writeHf(tmp.resolve("moe"), RandomModels.qwen3Moe(), DType.BF16, 3);
         Path gguf = tmp.resolve("moe.gguf");
-        CliRun r = CliRun.run(
-                "convert", "--model", dir.toString(), "--to", "gguf", "--out", gguf.toString(), "--dtype", "bf16");
-        assertThat(r.exit()).as(r.err()).isZero();
-        CliRun text = CliRun.run("inspect", gguf.toString());
-        assertThat(text.exit()).as(text.err()).isZero();
-        assertThat(text.out())
+        CliRun.ok(convert(dir, "gguf", gguf, "--dtype", "bf16"));
+        assertThat(CliRun.ok("inspect", gguf.toString()).out())
                 .contains("architecture  Qwen3MoeForCausalLM")
                 .contains("general.architecture = qwen3moe")
                 .contains("q_norm/k_norm over head_dim")
                 .contains("experts 4, 2 per token, expert intermediate 20")
                 .contains("blk.1.ffn_down_exps.weight BF16[4, 32, 20]");
         Path back = tmp.resolve("moe-back");
-        r = CliRun.run("convert", "--model", gguf.toString(), "--to", "hf", "--out", back.toString());
-        assertThat(r.exit()).as(r.err()).isZero();
+        CliRun.ok(convert(gguf, "hf", back));
         try (ModelFiles original = ModelFiles.open(dir);
                 ModelFiles m = ModelFiles.open(back)) {
             assertThat(m.config()).isEqualTo(original.config().withTorchDtype("bfloat16"));
@@ -102,29 +93,21 @@ class InspectConvertCommandTest {
         assertThat(r.err().strip())
                 .isEqualTo("veil: " + bad + ": unsupported GGUF version 7 (Veil reads versions 2 and 3)");
 
-        CliRun missing = CliRun.run(
-                "convert",
-                "--model",
-                tmp.resolve("none").toString(),
-                "--to",
-                "gguf",
-                "--out",
-                tmp.resolve("x.gguf").toString());
+        CliRun missing = CliRun.run(convert(tmp.resolve("none"), "gguf", tmp.resolve("x.gguf")));
         assertThat(missing.exit()).isNotZero();
         assertThat(missing.err().strip()).isEqualTo("veil: " + tmp.resolve("none") + ": no such file or directory");
 
         Path dir = RandomModels.writeHf(tmp.resolve("d"), RandomModels.llama(), DType.F32, 2);
-        CliRun dtype = CliRun.run(
-                "convert",
-                "--model",
-                dir.toString(),
-                "--to",
-                "gguf",
-                "--out",
-                tmp.resolve("y.gguf").toString(),
-                "--dtype",
-                "q4");
+        CliRun dtype = CliRun.run(convert(dir, "gguf", tmp.resolve("y.gguf"), "--dtype", "q4"));
         assertThat(dtype.exit()).isNotZero();
         assertThat(dtype.err().strip()).isEqualTo("veil: unsupported --dtype 'q4' (use f32, f16, bf16, q8_0 or q4_k)");
+    }
+
+    /** {@code convert --model MODEL --to FORMAT --out OUT}, then {@code more}. */
+    private static String[] convert(Path model, String format, Path out, String... more) {
+        List<String> args = new ArrayList<>(
+                List.of("convert", "--model", model.toString(), "--to", format, "--out", out.toString()));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
     }
 }

@@ -20,17 +20,15 @@ import dev.veil.talaria.cloud.FoldedModel;
 import dev.veil.talaria.cloud.TableServer;
 import dev.veil.talaria.cloud.TinyModels;
 import dev.veil.tokenizer.Tokenizer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code veil talaria run} against a cloud and a setup authority on loopback: the answer is the plain model's. */
 class TalariaCommandTest {
@@ -39,21 +37,6 @@ class TalariaCommandTest {
     static final ModelConfig CONFIG = ModelConfig.of(ModelConfig.Architecture.QWEN2, 258, 64, 160, 2, 4, 2, 16)
             .withNorm(1e-6, 1_000_000.0, null)
             .withTokens(256, true, true, -1, List.of(257));
-
-    record Result(int exit, String out, String err) {}
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        CommandLine cl = new CommandLine(new Main());
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println("veil: " + ex.getMessage());
-            return 1;
-        });
-        int exit = cl.execute(args);
-        return new Result(exit, out.toString(), err.toString());
-    }
 
     @Test
     void runAnswersWhatThePlainModelAnswers(@TempDir Path dir) throws Exception {
@@ -73,7 +56,7 @@ class TalariaCommandTest {
 
         FoldedModel folded = FoldedModel.fold(CONFIG, w);
         // the operator issues a token; the clients file gets its hash only
-        Result issued = run("talaria", "setup", "token", "--client", "me", "--row-budget", "unlimited");
+        CliRun issued = CliRun.run("talaria", "setup", "token", "--client", "me", "--row-budget", "unlimited");
         assertThat(issued.exit()).as(issued.err()).isZero();
         String token = issued.out().lines().findFirst().orElseThrow().replaceFirst(".*: ", "");
         String line = issued.out().lines().reduce((a, b) -> b).orElseThrow();
@@ -81,10 +64,10 @@ class TalariaCommandTest {
         Path clients = dir.resolve("clients");
         Files.writeString(clients, line + System.lineSeparator());
 
-        Result noClients = run("talaria", "setup", "--model", dir.toString());
+        CliRun noClients = CliRun.run("talaria", "setup", "--model", dir.toString());
         assertThat(noClients.exit()).isEqualTo(1);
         assertThat(noClients.err()).contains("--clients FILE is required");
-        Result open = run(
+        CliRun open = CliRun.run(
                 "talaria",
                 "setup",
                 "--model",
@@ -102,152 +85,59 @@ class TalariaCommandTest {
                 SetupServer setup = SetupServer.start(
                         new SetupAuthority(folded),
                         SetupServer.Options.secure("127.0.0.1", 0, SetupClients.read(clients)))) {
-            Result r = run(
-                    "talaria",
-                    "run",
-                    "--cloud",
-                    cloud.uri().toString(),
-                    "--setup",
-                    setup.uri().toString(),
-                    "--setup-token",
-                    token,
-                    "--tokenizer",
-                    dir.toString(),
-                    "--prompt",
-                    prompt,
-                    "--max-tokens",
-                    "10");
+            // every run names the cloud and the tokenizer; the setup authority, its token and the prompt as each case
+            // needs
+            String[] base = {"talaria", "run", "--cloud", cloud.uri().toString(), "--tokenizer", dir.toString()};
+            String[] withSetup = join(base, "--setup", setup.uri().toString());
+            String[] withToken = join(withSetup, "--setup-token", token);
+            String[] ask = {"--prompt", prompt, "--max-tokens", "10"};
+            CliRun r = CliRun.run(join(withToken, ask));
             assertThat(r.exit()).as(r.err()).isZero();
             assertThat(r.out()).isEqualTo(expectedText + System.lineSeparator());
             assertThat(r.err()).contains("round trips").contains("mask pool:");
 
-            Result noToken = run(
-                    "talaria",
-                    "run",
-                    "--cloud",
-                    cloud.uri().toString(),
-                    "--setup",
-                    setup.uri().toString(),
-                    "--tokenizer",
-                    dir.toString(),
-                    "--prompt",
-                    prompt,
-                    "--max-tokens",
-                    "10");
+            CliRun noToken = CliRun.run(join(withSetup, ask));
             assertThat(noToken.exit()).isEqualTo(1);
             assertThat(noToken.err()).contains("HTTP 401").contains("no bearer token");
 
-            Result noSetup = run(
-                    "talaria",
-                    "run",
-                    "--cloud",
-                    cloud.uri().toString(),
-                    "--tokenizer",
-                    dir.toString(),
-                    "--prompt",
-                    "x");
+            CliRun noSetup = CliRun.run(join(base, "--prompt", "x"));
             assertThat(noSetup.exit()).isEqualTo(1);
             assertThat(noSetup.err()).contains("--setup URL is required");
 
-            Result badMask = run(
-                    "talaria",
-                    "run",
-                    "--cloud",
-                    cloud.uri().toString(),
-                    "--tokenizer",
-                    dir.toString(),
-                    "--prompt",
-                    "x",
-                    "--mask",
-                    "remo:2");
+            CliRun badMask = CliRun.run(join(base, "--prompt", "x", "--mask", "remo:2"));
             assertThat(badMask.exit()).isEqualTo(1);
             assertThat(badMask.err()).contains("--mask: ReMO rank m/d must be in (0, 1)");
 
-            Result plain = run(
-                    "talaria",
-                    "run",
-                    "--cloud",
-                    cloud.uri().toString(),
-                    "--tokenizer",
-                    dir.toString(),
-                    "--prompt",
-                    prompt,
-                    "--max-tokens",
-                    "10",
-                    "--mask",
-                    "none",
-                    "--embed-mask",
-                    "none",
-                    "--check-vectors",
-                    "0");
+            CliRun plain =
+                    CliRun.run(join(join(base, ask), "--mask", "none", "--embed-mask", "none", "--check-vectors", "0"));
             assertThat(plain.out()).isEqualTo(expectedText + System.lineSeparator());
 
             // given a table server, the embedding runs in the client by default, the (tied) LM head on request; a
             // simulated network delay changes nothing but the time
             try (TableServer tables = TableServer.start(CONFIG, w, "127.0.0.1", 0)) {
-                Result local = run(
-                        "talaria",
-                        "run",
-                        "--cloud",
-                        cloud.uri().toString(),
-                        "--setup",
-                        setup.uri().toString(),
-                        "--setup-token",
-                        token,
-                        "--tables",
-                        tables.uri().toString(),
-                        "--tokenizer",
-                        dir.toString(),
-                        "--prompt",
-                        prompt,
-                        "--max-tokens",
-                        "10",
-                        "--net-delay-ms",
-                        "0.2");
+                String[] withTables =
+                        join(join(withToken, ask), "--tables", tables.uri().toString());
+                CliRun local = CliRun.run(join(withTables, "--net-delay-ms", "0.2"));
                 assertThat(local.exit()).as(local.err()).isZero();
                 assertThat(local.out()).isEqualTo(expectedText + System.lineSeparator());
                 assertThat(local.err()).contains("embedding in the client, LM head by the cloud");
-                Result head = run(
-                        "talaria",
-                        "run",
-                        "--cloud",
-                        cloud.uri().toString(),
-                        "--setup",
-                        setup.uri().toString(),
-                        "--setup-token",
-                        token,
-                        "--tables",
-                        tables.uri().toString(),
-                        "--tokenizer",
-                        dir.toString(),
-                        "--prompt",
-                        prompt,
-                        "--max-tokens",
-                        "10",
-                        "--head",
-                        "auto");
+                CliRun head = CliRun.run(join(withTables, "--head", "auto"));
                 assertThat(head.out()).isEqualTo(expectedText + System.lineSeparator());
                 assertThat(head.err()).contains("embedding in the client, LM head in the client");
                 assertThat(tables.served())
                         .as("one fetch per table server and process")
                         .isEqualTo(1);
             }
-            Result noTables = run(
-                    "talaria",
-                    "run",
-                    "--cloud",
-                    cloud.uri().toString(),
-                    "--setup",
-                    setup.uri().toString(),
-                    "--tokenizer",
-                    dir.toString(),
-                    "--prompt",
-                    "x",
-                    "--embed",
-                    "local");
+            CliRun noTables = CliRun.run(join(withSetup, "--prompt", "x", "--embed", "local"));
             assertThat(noTables.exit()).isEqualTo(1);
             assertThat(noTables.err()).contains("--embed local / --head local need --tables URL");
         }
+    }
+
+    private static String[] join(String[] head, String... tail) {
+        String[] all = Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, all, head.length, tail.length);
+        return all;
     }
 
     /** GPT-2's byte-level alphabet as a tokenizer.json: one token per byte, no merges, BOS/EOS specials at 256/257. */

@@ -109,16 +109,21 @@ class GeneratorTest {
         assertThat(a).containsExactly(b).isNotEqualTo(other);
     }
 
+    /** PROMPT then up to {@code maxTokens} greedy tokens into {@code cache}, no stop ids. */
+    private static Generation greedyInto(KvCache cache, int maxTokens) {
+        return new Generator(MODEL)
+                .generate(
+                        PROMPT,
+                        cache,
+                        new GenerationOptions(maxTokens, SamplingParams.GREEDY, Set.of()),
+                        TokenListener.NONE,
+                        StopCondition.NEVER);
+    }
+
     @Test
     void stopsWhenTheContextIsFull() {
         KvCache small = new KvCache(C, 10);
-        Generation g = new Generator(MODEL)
-                .generate(
-                        PROMPT,
-                        small,
-                        new GenerationOptions(50, SamplingParams.GREEDY, Set.of()),
-                        TokenListener.NONE,
-                        StopCondition.NEVER);
+        Generation g = greedyInto(small, 50);
         assertThat(g.finishReason()).isEqualTo(FinishReason.CONTEXT_FULL);
         assertThat(g.outputIds()).hasSize(4); // 3 more positions fit, and the last sampled token needs none
         assertThat(small.size()).isEqualTo(10);
@@ -138,13 +143,7 @@ class GeneratorTest {
     @Test
     void zeroMaxTokensOnlyPrefills() {
         KvCache cache = MODEL.newCache();
-        Generation g = new Generator(MODEL)
-                .generate(
-                        PROMPT,
-                        cache,
-                        new GenerationOptions(0, SamplingParams.GREEDY, Set.of()),
-                        TokenListener.NONE,
-                        StopCondition.NEVER);
+        Generation g = greedyInto(cache, 0);
         assertThat(g.outputIds()).isEmpty();
         assertThat(cache.size()).isEqualTo(PROMPT.length);
     }

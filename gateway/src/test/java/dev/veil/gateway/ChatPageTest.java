@@ -100,19 +100,7 @@ class ChatPageTest {
             assertThat(browser.eval("document.getElementById('untrustedPane').hidden")
                             .asBoolean())
                     .isTrue();
-            browser.eval(
-                    "document.getElementById('temperature').value = '0'; document.getElementById('maxTokens').value = '8'");
-            browser.eval("document.getElementById('input').focus()");
-            browser.type("Hello?");
-            browser.eval("document.getElementById('send').click()");
-            browser.waitFor(
-                    "document.querySelectorAll('.msg.assistant.done, .msg.error').length === 1",
-                    Duration.ofSeconds(60));
-            assertThat(browser.eval("document.querySelectorAll('.msg.error').length")
-                            .asInt())
-                    .isZero();
-            assertThat(browser.eval("document.querySelectorAll('.msg.assistant')[0].textContent")
-                            .asText())
+            assertThat(ChatPage.askGreedy(browser, "Hello?", 8))
                     .isEqualTo(chat.plainAnswer(chat.chatPromptIds("Hello?"), 8, SamplingParams.GREEDY));
         }
     }

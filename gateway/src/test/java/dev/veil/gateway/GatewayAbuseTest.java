@@ -136,18 +136,13 @@ class GatewayAbuseTest {
             }
             for (Socket s : dropped) RawHttp.awaitFirstEvent(s); // the gateway has opened each one upstream
             gate.hold(); // the next pass waits: the drops land while it is under way
-            CompletableFuture<TestHttp.Response> during = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return TestHttp.post(gateway.resolve("/v1/chat/completions"), other);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<TestHttp.Response> during =
+                    TestHttp.postAsync(gateway.resolve("/v1/chat/completions"), other);
             for (Socket s : dropped) s.close();
-            UpstreamFailureTest.await(
+            TestServers.await(
                     () -> metrics.requests("client_gone") - goneBefore == 32, "the token server sees all 32 go");
             gate.release();
-            UpstreamFailureTest.await(() -> metrics.cancelledSequences() - cancelledBefore == 32, "it cancels all 32");
+            TestServers.await(() -> metrics.cancelledSequences() - cancelledBefore == 32, "it cancels all 32");
             assertThat(metrics.maxTokensAfterCancel())
                     .as("tokens generated after the app went away")
                     .isLessThanOrEqualTo(1);
@@ -156,7 +151,7 @@ class GatewayAbuseTest {
                         .as("a kept stream runs to its end")
                         .isEqualTo("data: [DONE]");
             assertThat(answer(during.get())).isEqualTo(solo);
-            UpstreamFailureTest.await(() -> metrics.running() == 0, "every slot is free");
+            TestServers.await(() -> metrics.running() == 0, "every slot is free");
         } finally {
             gate.release();
             for (Socket s : dropped) s.close();
@@ -182,12 +177,12 @@ class GatewayAbuseTest {
                                 .getBytes(StandardCharsets.UTF_8));
                 dropped.add(s);
             }
-            UpstreamFailureTest.await(() -> metrics.running() + metrics.waiting() == 8, "all 8 reach the token server");
+            TestServers.await(() -> metrics.running() + metrics.waiting() == 8, "all 8 reach the token server");
             for (Socket s : dropped) s.close();
-            UpstreamFailureTest.await(
+            TestServers.await(
                     () -> metrics.requests("client_gone") - goneBefore == 8, "the token server sees all 8 go");
             gate.release();
-            UpstreamFailureTest.await(() -> metrics.cancelledSequences() - cancelledBefore == 8, "it cancels all 8");
+            TestServers.await(() -> metrics.cancelledSequences() - cancelledBefore == 8, "it cancels all 8");
             assertThat(metrics.maxTokensAfterCancel()).isLessThanOrEqualTo(1);
         } finally {
             gate.release();

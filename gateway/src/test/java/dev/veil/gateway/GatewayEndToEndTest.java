@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.engine.LogCapture;
 import dev.veil.engine.SamplingParams;
 import dev.veil.server.TestHttp;
 import java.net.URI;
@@ -12,10 +13,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import java.util.logging.SimpleFormatter;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -43,47 +40,25 @@ class GatewayEndToEndTest {
 
     static PrivateChatFixture chat;
     static URI gateway;
-    static final List<String> logs = new ArrayList<>();
     static final List<int[]> plaintextSequences = new ArrayList<>();
     static final List<String> plaintexts = new ArrayList<>();
-    static final Handler capture = new Handler() {
-        final SimpleFormatter format = new SimpleFormatter();
-
-        @Override
-        public void publish(LogRecord record) {
-            synchronized (logs) {
-                logs.add(format.formatMessage(record));
-            }
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-    };
+    static LogCapture logs;
 
     @BeforeAll
     static void start() throws Exception {
         chat = PrivateChatFixture.start(dir, true, o -> o.withShowUntrusted(true));
         gateway = chat.gatewayUri();
-        Logger.getLogger("").addHandler(capture);
+        logs = LogCapture.onRoot(false);
     }
 
     @AfterAll
     static void stop() {
-        Logger.getLogger("").removeHandler(capture);
+        logs.close();
         chat.close();
     }
 
     static ObjectNode chatRequest(String user, boolean stream) {
-        ObjectNode r = TestHttp.JSON.createObjectNode();
-        r.put("model", PrivateChatFixture.MODEL);
-        r.putArray("messages").addObject().put("role", "user").put("content", user);
-        r.put("temperature", 0);
-        r.put("max_tokens", MAX);
-        r.put("stream", stream);
-        return r;
+        return PrivateChatFixture.chatRequest(user, MAX, stream);
     }
 
     /** The plain model's greedy answer for {@code prompt}, remembered for the leakage checks. */
@@ -265,24 +240,10 @@ class GatewayEndToEndTest {
         String toServer = chat.proxy.sentToServer();
         String toGateway = chat.proxy.sentToGateway();
         assertThat(toServer).contains("\"prompt\":[").contains("\"return_token_ids\":true");
-        for (String wire : List.of(toServer, toGateway)) {
-            assertThat(wire)
-                    .doesNotContain(QUESTION)
-                    .doesNotContain("capital")
-                    .doesNotContain("France")
-                    .doesNotContain("Once upon");
-            for (String answer : plaintexts)
-                if (answer.strip().length() >= 6) assertThat(wire).doesNotContain(answer.strip());
-            List<Integer> wireIds = RecordingProxy.integers(wire);
-            for (int[] plain : plaintextSequences)
-                assertThat(RecordingProxy.containsRun(wireIds, plain, 4))
-                        .as("a run of 4 plaintext ids on the wire")
-                        .isFalse();
-        }
-        List<String> lines;
-        synchronized (logs) {
-            lines = List.copyOf(logs);
-        }
+        for (String wire : List.of(toServer, toGateway))
+            RecordingProxy.assertNoPlaintext(
+                    wire, List.of(QUESTION, "capital", "France", "Once upon"), plaintexts, plaintextSequences);
+        List<String> lines = logs.lines();
         assertThat(lines)
                 .anyMatch(l -> l.startsWith("completion: 1 sequence(s)"))
                 .anyMatch(l -> l.startsWith("chat: "));

@@ -2,6 +2,7 @@ package dev.veil.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veil.server.JsonFuzz;
 import dev.veil.server.TestHttp;
 import java.net.URI;
 import java.nio.file.Files;
@@ -54,21 +55,7 @@ class GatewayFuzzTest {
                 "\"hi\"",
                 "null",
                 "[[]]");
-        Arbitrary<String> values = Arbitraries.oneOf(
-                Arbitraries.integers().between(-3, 40).map(String::valueOf),
-                Arbitraries.doubles().map(String::valueOf),
-                Arbitraries.of(
-                        "null",
-                        "true",
-                        "false",
-                        "\"\"",
-                        "\"x\"",
-                        "[]",
-                        "{}",
-                        "[\"a\"]",
-                        "1e999",
-                        "{\"include_usage\": true}",
-                        "\"veil-test\""));
+        Arbitrary<String> values = JsonFuzz.values(-3, 40, "\"veil-test\"");
         Arbitrary<String> fields = Arbitraries.of(
                 "max_tokens",
                 "temperature",
@@ -85,11 +72,7 @@ class GatewayFuzzTest {
                 "prompt",
                 "max_completion_tokens",
                 "whatever");
-        Arbitrary<String> extra = Arbitraries.maps(fields, values).ofMaxSize(4).map(m -> {
-            StringBuilder b = new StringBuilder();
-            m.forEach((k, v) -> b.append(",\"").append(k).append("\":").append(v));
-            return b.toString();
-        });
+        Arbitrary<String> extra = JsonFuzz.members(fields, values, 4).map(m -> m.isEmpty() ? "" : "," + m);
         Arbitrary<String> chats = Arbitraries.oneOf(messages, messages)
                 .flatMap(msgs -> extra.map(
                         e -> "{\"model\": \"veil-test\", \"messages\": " + msgs + ", \"max_tokens\": 2" + e + "}"));

@@ -7,13 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,42 +41,37 @@ class LlamaServerDialectTest {
 
     @BeforeEach
     void start() throws IOException {
-        stub = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        stub.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        for (String[] route : new String[][] {{"/props", "props.json"}, {"/v1/models", "models.json"}}) {
-            stub.createContext(route[0], e -> {
-                byte[] b = resource(route[1]);
-                e.sendResponseHeaders(200, b.length);
-                e.getResponseBody().write(b);
-                e.close();
-            });
-        }
-        stub.createContext("/completion", e -> {
-            synchronized (requests) {
-                requests.add(VllmClient.JSON.readTree(e.getRequestBody().readAllBytes()));
-            }
-            byte[] b = resource(reply);
-            e.getResponseHeaders()
-                    .set("Content-Type", reply.endsWith(".sse") ? "text/event-stream" : "application/json");
-            e.sendResponseHeaders(status, 0);
-            try {
-                for (String event : new String(b, StandardCharsets.UTF_8).split("(?<=\n\n)")) {
-                    e.getResponseBody().write(event.getBytes(StandardCharsets.UTF_8));
-                    e.getResponseBody().flush();
-                    Thread.sleep(5);
-                }
-                for (long end = System.nanoTime() + 10_000_000_000L;
-                        linger && System.nanoTime() < end;
-                        Thread.sleep(5)) {
-                    e.getResponseBody().write(": still generating\n\n".getBytes(StandardCharsets.UTF_8));
-                    e.getResponseBody().flush();
-                }
-            } catch (IOException | InterruptedException gone) {
-                closedEarly = true; // the client hung up before the end
-            }
-            e.close();
-        });
-        stub.start();
+        stub = StubUpstream.start(Map.of(
+                "/props",
+                e -> StubUpstream.reply(e, 200, resource("props.json")),
+                "/v1/models",
+                e -> StubUpstream.reply(e, 200, resource("models.json")),
+                "/completion",
+                e -> {
+                    synchronized (requests) {
+                        requests.add(VllmClient.JSON.readTree(e.getRequestBody().readAllBytes()));
+                    }
+                    byte[] b = resource(reply);
+                    e.getResponseHeaders()
+                            .set("Content-Type", reply.endsWith(".sse") ? "text/event-stream" : "application/json");
+                    e.sendResponseHeaders(status, 0);
+                    try {
+                        for (String event : new String(b, StandardCharsets.UTF_8).split("(?<=\n\n)")) {
+                            e.getResponseBody().write(event.getBytes(StandardCharsets.UTF_8));
+                            e.getResponseBody().flush();
+                            Thread.sleep(5);
+                        }
+                        for (long end = System.nanoTime() + 10_000_000_000L;
+                                linger && System.nanoTime() < end;
+                                Thread.sleep(5)) {
+                            e.getResponseBody().write(": still generating\n\n".getBytes(StandardCharsets.UTF_8));
+                            e.getResponseBody().flush();
+                        }
+                    } catch (IOException | InterruptedException gone) {
+                        closedEarly = true; // the client hung up before the end
+                    }
+                    e.close();
+                }));
     }
 
     @AfterEach
@@ -86,7 +80,7 @@ class LlamaServerDialectTest {
     }
 
     URI base() {
-        return URI.create("http://127.0.0.1:" + stub.getAddress().getPort());
+        return StubUpstream.uri(stub);
     }
 
     VllmClient client() throws UpstreamException {

@@ -73,10 +73,7 @@ class OpenAiSdkTest extends PrivateChatTest {
         try (StreamResponse<ChatCompletionChunk> stream =
                 client.chat().completions().createStreaming(question(q))) {
             List<ChatCompletionChunk> chunks = stream.stream().toList();
-            String text = chunks.stream()
-                    .flatMap(c -> c.choices().stream())
-                    .map(c -> c.delta().content().orElse(""))
-                    .collect(Collectors.joining());
+            String text = PrivateChatFixture.streamedText(chunks);
             assertThat(text).isEqualTo(expected);
             assertThat(chunks.getLast().choices().get(0).finishReason()).isPresent();
         }

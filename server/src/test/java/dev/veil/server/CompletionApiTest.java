@@ -56,6 +56,12 @@ class CompletionApiTest {
         return r;
     }
 
+    /** The token ids of the one choice the server completes {@code request} with. */
+    static int[] completedIds(ObjectNode request) throws Exception {
+        return ids(
+                TestHttp.post(completions, request).json().get("choices").get(0).get("token_ids"));
+    }
+
     static int[] ids(JsonNode array) {
         int[] out = new int[array.size()];
         for (int i = 0; i < out.length; i++) out[i] = array.get(i).asInt();
@@ -129,12 +135,7 @@ class CompletionApiTest {
         r.put("top_k", 40);
         r.put("seed", 1234);
         int[] expected = local(PROMPT, 16, new SamplingParams(0.8, 40, 0.9, 1234), Set.of(2));
-        assertThat(ids(TestHttp.post(completions, r)
-                        .json()
-                        .get("choices")
-                        .get(0)
-                        .get("token_ids")))
-                .containsExactly(expected);
+        assertThat(completedIds(r)).containsExactly(expected);
         assertThat(expected).isNotEqualTo(local(PROMPT, 16, SamplingParams.GREEDY, Set.of(2)));
     }
 
@@ -147,12 +148,7 @@ class CompletionApiTest {
         greedy.put("presence_penalty", -1);
         greedy.put("frequency_penalty", -0.5);
         int[] expected = local(PROMPT, 16, SamplingParams.GREEDY.withPenalties(0.5, -1, -0.5), Set.of(2));
-        assertThat(ids(TestHttp.post(completions, greedy)
-                        .json()
-                        .get("choices")
-                        .get(0)
-                        .get("token_ids")))
-                .containsExactly(expected);
+        assertThat(completedIds(greedy)).containsExactly(expected);
         assertThat(expected).isNotEqualTo(local(PROMPT, 16, SamplingParams.GREEDY, Set.of(2)));
 
         ObjectNode sampled = request(PROMPT, 16);
@@ -161,12 +157,7 @@ class CompletionApiTest {
         sampled.put("seed", 77);
         sampled.put("frequency_penalty", -1);
         SamplingParams same = new SamplingParams(1.5, 0, 1, 77, 0.2, 1, 0, -1);
-        assertThat(ids(TestHttp.post(completions, sampled)
-                        .json()
-                        .get("choices")
-                        .get(0)
-                        .get("token_ids")))
-                .containsExactly(local(PROMPT, 16, same, Set.of(2)));
+        assertThat(completedIds(sampled)).containsExactly(local(PROMPT, 16, same, Set.of(2)));
     }
 
     @Test

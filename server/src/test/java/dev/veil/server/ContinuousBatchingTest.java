@@ -1,5 +1,6 @@
 package dev.veil.server;
 
+import static dev.veil.server.TestServers.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,7 +11,6 @@ import dev.veil.engine.SamplingParams;
 import dev.veil.engine.TestModels;
 import dev.veil.engine.Transformer;
 import dev.veil.model.ModelConfig;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -18,7 +18,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -29,14 +28,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ContinuousBatchingTest {
 
     static final int SEQUENCES = 16, TOKENS = 12;
-
-    static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting until " + what);
-            Thread.sleep(5);
-        }
-    }
 
     /** Qwen2, and Qwen3-MoE, whose rows in one pass each choose their own experts. */
     @ParameterizedTest

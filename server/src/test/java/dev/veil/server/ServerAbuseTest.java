@@ -102,18 +102,12 @@ class ServerAbuseTest {
             gate.hold(); // the next pass waits: the drops land while it is under way
             for (Socket s : kept)
                 RawHttp.awaitFirstEvent(s); // all 64 were prefilled in one pass: each has its first token
-            CompletableFuture<TestHttp.Response> during = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return TestHttp.post(uri.resolve("/v1/completions"), other);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<TestHttp.Response> during = TestHttp.postAsync(uri.resolve("/v1/completions"), other);
             for (Socket s : dropped) s.close();
-            ContinuousBatchingTest.await(
+            TestServers.await(
                     () -> server.metrics().requests("client_gone") - goneBefore == 32, "the server sees all 32 go");
             gate.release();
-            ContinuousBatchingTest.await(
+            TestServers.await(
                     () -> server.metrics().cancelledSequences() - cancelledBefore == 32, "all 32 are cancelled");
             assertThat(server.metrics().maxTokensAfterCancel())
                     .as("tokens generated after the client went away")
@@ -124,7 +118,7 @@ class ServerAbuseTest {
                         .isEqualTo("data: [DONE]");
             assertThat(during.get().json().get("choices").get(0).get("token_ids"))
                     .isEqualTo(solo);
-            ContinuousBatchingTest.await(() -> server.metrics().running() == 0, "every slot is free");
+            TestServers.await(() -> server.metrics().running() == 0, "every slot is free");
         } finally {
             gate.release();
             for (Socket s : dropped) s.close();
@@ -140,17 +134,17 @@ class ServerAbuseTest {
         try {
             gate.hold();
             for (int i = 0; i < 8; i++) dropped.add(send(request(i, 240, false)));
-            ContinuousBatchingTest.await(
+            TestServers.await(
                     () -> server.metrics().running() + server.metrics().waiting() == 8,
                     "all 8 are in (a pass waits at the gate)");
             for (Socket s : dropped) s.close();
-            ContinuousBatchingTest.await(
+            TestServers.await(
                     () -> server.metrics().requests("client_gone") - goneBefore == 8, "the server sees all 8 go");
             gate.release();
-            ContinuousBatchingTest.await(
+            TestServers.await(
                     () -> server.metrics().cancelledSequences() - cancelledBefore == 8, "all 8 are cancelled");
             assertThat(server.metrics().maxTokensAfterCancel()).isLessThanOrEqualTo(1);
-            ContinuousBatchingTest.await(() -> server.metrics().running() == 0, "their slots are free");
+            TestServers.await(() -> server.metrics().running() == 0, "their slots are free");
         } finally {
             gate.release();
             for (Socket s : dropped) s.close();

@@ -4,15 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.engine.LogCapture;
 import dev.veil.engine.TestModels;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import java.util.logging.SimpleFormatter;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
@@ -26,31 +22,14 @@ class ServerLogsTest {
 
     @Test
     void logsHoldNoTokenIds() throws Exception {
-        List<String> lines = new ArrayList<>();
-        Handler capture = new Handler() {
-            final SimpleFormatter format = new SimpleFormatter();
-
-            @Override
-            public void publish(LogRecord record) {
-                synchronized (lines) {
-                    lines.add(format.formatMessage(record));
-                }
-            }
-
-            @Override
-            public void flush() {}
-
-            @Override
-            public void close() {}
-        };
-        Logger root = Logger.getLogger("");
         // every id is >= 100, while the counts this run logs stay below 100, so any id in a log line is a leak
         int[] prompt = IntStream.range(0, 40).map(i -> 100 + (i * 37) % 200).toArray();
         Set<Integer> seen = new HashSet<>();
         for (int id : prompt) seen.add(id);
+        LogCapture logs = null;
         try (InferenceServer server =
                 TestServers.start(TestServers.model(TestModels.llama(), 8), List.of(), TestServers.options("tiny"))) {
-            root.addHandler(capture);
+            logs = LogCapture.onRoot(false);
             var uri = server.uri().resolve("/v1/completions");
             for (boolean stream : new boolean[] {false, true}) {
                 ObjectNode r = TestHttp.JSON.createObjectNode();
@@ -69,8 +48,9 @@ class ServerLogsTest {
             }
             TestHttp.post(uri, "{\"prompt\": [" + prompt[0] + ", 5000]}"); // a refused id is not logged either
         } finally {
-            root.removeHandler(capture);
+            if (logs != null) logs.close();
         }
+        List<String> lines = logs.lines();
         seen.removeIf(id -> id < 100);
         assertThat(lines).anyMatch(l -> l.contains("completion: 1 sequence(s), 40 prompt tokens"));
         for (String line : lines) {

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /** A plain HTTP client for tests: JSON in, JSON or server-sent events out. */
 public final class TestHttp {
@@ -47,6 +48,17 @@ public final class TestHttp {
 
     public static Response post(URI uri, JsonNode body) throws IOException, InterruptedException {
         return post(uri, JSON.writeValueAsString(body));
+    }
+
+    /** {@link #post(URI, JsonNode)} on another thread: a request that arrives while the test does something else. */
+    public static CompletableFuture<Response> postAsync(URI uri, JsonNode body) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return post(uri, body);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     public static Response get(URI uri) throws IOException, InterruptedException {

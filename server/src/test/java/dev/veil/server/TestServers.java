@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /** Servers on random-weight models for tests here and in the gateway's and the bench's tests (server test-jar). */
 public final class TestServers {
@@ -22,6 +23,15 @@ public final class TestServers {
     public static final Parallel PARALLEL = new Parallel(2);
 
     private TestServers() {}
+
+    /** Waits up to 30 s until {@code condition} holds (a server's metrics catching up); {@code what} names it. */
+    public static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting until " + what);
+            Thread.sleep(5);
+        }
+    }
 
     /** A random F32 model of shape {@code c} on the local backend, batch-invariant as {@code veil serve} runs it. */
     public static Transformer model(ModelConfig c, long seed) {

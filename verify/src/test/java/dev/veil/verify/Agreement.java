@@ -2,6 +2,7 @@ package dev.veil.verify;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veil.engine.Close;
 import dev.veil.engine.Sampler;
 import java.util.Arrays;
 import java.util.List;
@@ -12,23 +13,12 @@ import java.util.function.Function;
 final class Agreement {
     private Agreement() {}
 
-    /** max |a − b| / max |b|: the worst logit difference relative to the reference's logit scale. */
-    static double relativeError(float[] a, float[] reference) {
-        assertThat(a).as("logit count").hasSameSizeAs(reference);
-        double diff = 0, scale = 0;
-        for (int i = 0; i < a.length; i++) {
-            diff = Math.max(diff, Math.abs(a[i] - reference[i]));
-            scale = Math.max(scale, Math.abs(reference[i]));
-        }
-        return diff / scale;
-    }
-
     /** Asserts every prompt's logits agree within {@code tolerance}; returns the worst relative error seen. */
     static double assertLogitsAgree(
             String what, List<int[]> prompts, List<float[]> veil, List<float[]> reference, double tolerance) {
         double worst = 0;
         for (int p = 0; p < prompts.size(); p++) {
-            double err = relativeError(veil.get(p), reference.get(p));
+            double err = Close.relativeError(veil.get(p), reference.get(p));
             worst = Math.max(worst, err);
             assertThat(err)
                     .as("%s: relative logit error on prompt %d (%d tokens)", what, p, prompts.get(p).length)

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.bench.LlamaCpp;
 import dev.veil.bench.VeilEngine;
+import dev.veil.engine.Close;
 import dev.veil.engine.Transformer;
 import dev.veil.model.DType;
 import dev.veil.model.VeilCache;
@@ -130,8 +131,7 @@ class LlamaCppAgreementTest {
             for (int p = 0; p < prompts.size(); p++) {
                 margins.reset();
                 float[] logits = routed.forward(prompts.get(p), routed.newCache());
-                double err =
-                        Agreement.relativeError(logits, reply.results().get(p).logits());
+                double err = Close.relativeError(logits, reply.results().get(p).logits());
                 if (f.config().moe() != null)
                     System.out.printf(
                             Locale.ROOT,

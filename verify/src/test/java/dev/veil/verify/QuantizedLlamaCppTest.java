@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.bench.LlamaCpp;
 import dev.veil.bench.VeilEngine;
+import dev.veil.engine.Close;
 import dev.veil.engine.Sampler;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
@@ -125,7 +126,7 @@ class QuantizedLlamaCppTest {
             for (int p = 0; p < prompts.size(); p++) {
                 float[] mine = veil.lastLogits(prompts.get(p)),
                         theirs = reply.results().get(p).logits();
-                double err = Agreement.relativeError(mine, theirs);
+                double err = Close.relativeError(mine, theirs);
                 worst = Math.max(worst, err);
                 assertThat(err)
                         .as("%s: relative logit error on prompt %d", what, p)

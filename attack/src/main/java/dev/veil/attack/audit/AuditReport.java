@@ -1,5 +1,6 @@
 package dev.veil.attack.audit;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -83,6 +85,88 @@ public final class AuditReport {
         return JSON.writeValueAsString(root);
     }
 
+    /**
+     * Reads back what {@link #json} wrote: the HTML page of a committed audit can be rendered again after a change to the
+     * page without rerunning the audit, whose random masks and keys move every number (docs/results/audit.md).
+     */
+    public static AuditResult read(Path json) throws IOException {
+        JsonNode root = JSON.readTree(json.toFile());
+        List<String> notes = new ArrayList<>();
+        root.path("notes").forEach(n -> notes.add(n.asText()));
+        Map<String, AuditResult.Reference> unprotected = new LinkedHashMap<>();
+        root.path("unprotected_reference")
+                .properties()
+                .forEach(e -> unprotected.put(
+                        e.getKey(),
+                        new AuditResult.Reference(
+                                e.getValue().path("setting").asText(),
+                                e.getValue().path("attack").asText())));
+        Map<String, Double> targets = new LinkedHashMap<>();
+        root.path("targets_top1")
+                .properties()
+                .forEach(e -> targets.put(e.getKey(), e.getValue().asDouble()));
+        List<SettingResult> settings = new ArrayList<>();
+        for (JsonNode n : root.path("settings")) {
+            Map<String, String> setting = new LinkedHashMap<>();
+            n.path("setting")
+                    .properties()
+                    .forEach(e -> setting.put(e.getKey(), e.getValue().asText()));
+            Map<String, Double> accuracy = new LinkedHashMap<>();
+            n.path("accuracy").properties().forEach(e -> accuracy.put(e.getKey(), number(e.getValue())));
+            List<AttackResult> attacks = new ArrayList<>();
+            for (JsonNode a : n.path("attacks")) {
+                // top-k is written under "top" + k; k is whichever other "top<digits>" key the row has
+                int k = a.properties().stream()
+                        .map(Map.Entry::getKey)
+                        .filter(key -> key.matches("top\\d+") && !key.equals("top1"))
+                        .mapToInt(key -> Integer.parseInt(key.substring(3)))
+                        .findFirst()
+                        .orElse(1);
+                attacks.add(new AttackResult(
+                        a.path("attack").asText(),
+                        a.path("stream").asText(),
+                        a.path("positions").asInt(),
+                        number(a.path("top1")),
+                        number(a.path("top" + k)),
+                        k,
+                        number(a.path("bleu4")),
+                        number(a.path("chance")),
+                        number(a.path("vocabulary_top1")),
+                        number(a.path("seconds"))));
+            }
+            settings.add(new SettingResult(
+                    n.path("name").asText(),
+                    n.path("axis").asText(),
+                    n.path("x").asDouble(),
+                    setting,
+                    accuracy,
+                    attacks));
+        }
+        return new AuditResult(
+                root.path("mode").asText(),
+                root.path("model").asText(),
+                root.path("created").asText(),
+                notes,
+                settings,
+                unprotected,
+                root.path("defaults").asText(),
+                targets);
+    }
+
+    /** {@code AuditReport BASE...}: writes each {@code BASE.html} again from {@code BASE.json}. */
+    public static void main(String... bases) throws IOException {
+        for (String base : bases) {
+            Path html = Path.of(base + ".html");
+            Files.writeString(html, html(read(Path.of(base + ".json"))), StandardCharsets.UTF_8);
+            System.out.println("written: " + html);
+        }
+    }
+
+    /** A number {@link #number(ObjectNode, String, double)} wrote: null (not finite) reads as NaN. */
+    private static double number(JsonNode n) {
+        return n.isNumber() ? n.asDouble() : Double.NaN;
+    }
+
     private static void number(ObjectNode n, String key, double v) {
         if (Double.isFinite(v)) n.put(key, v);
         else n.putNull(key);
@@ -101,7 +185,8 @@ public final class AuditReport {
                         "table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}")
                 .append(
                         "th{background:#f3f3f3}td.l,th.l{text-align:left}.ok{color:#1a7f37;font-weight:bold}.bad{color:#c62828;font-weight:bold}")
-                .append("svg{display:block;margin:1em 0}.small{color:#666;font-size:12px}</style></head><body>\n");
+                .append(
+                        "svg{display:block;margin:1em 0;max-width:100%;height:auto}.small{color:#666;font-size:12px}</style></head><body>\n");
         h.append("<h1>")
                 .append(esc(title))
                 .append("</h1>\n<p class=\"small\">model: <code>")
@@ -139,22 +224,17 @@ public final class AuditReport {
                 .ifPresent(hl -> h.append("<h2>Default setting: ")
                         .append(esc(headlineText(hl)))
                         .append("</h2>\n"));
-        h.append(
-                "<table><tr><th class=\"l\">setting</th><th>strongest attack, top-1</th><th class=\"l\">attack</th><th>reads nothing</th><th>excess</th></tr>\n");
-        for (SettingResult s : r.settings().stream().filter(distinctByName()).toList()) {
+        header(h, "lrlrr", "setting", "strongest attack, top-1", "attack", "reads nothing", "excess");
+        for (SettingResult s : distinct(r))
             AuditResult.headline(s)
-                    .ifPresent(hl -> h.append("<tr><td class=\"l\">")
-                            .append(esc(s.name()))
-                            .append("</td><td>")
-                            .append(pct(hl.top1()))
-                            .append("</td><td class=\"l\">")
-                            .append(esc(hl.attack()))
-                            .append("</td><td>")
-                            .append(pct(hl.baselineTop1()))
-                            .append("</td><td>")
-                            .append(String.format(Locale.ROOT, "%+.1f", 100 * hl.excess()))
-                            .append("</td></tr>\n"));
-        }
+                    .ifPresent(hl -> row(
+                            h,
+                            "lrlrr",
+                            esc(s.name()),
+                            pct(hl.top1()),
+                            esc(hl.attack()),
+                            pct(hl.baselineTop1()),
+                            String.format(Locale.ROOT, "%+.1f", 100 * hl.excess())));
         h.append("</table>\n");
     }
 
@@ -164,9 +244,17 @@ public final class AuditReport {
         if (defaults.isEmpty()) return;
         h.append(
                 "<h2>Against the default setting</h2>\n<p>Every protected number next to the same attack where it is built to work (its own, unprotected setting).</p>\n");
-        h.append(
-                        "<table><tr><th class=\"l\">attack</th><th class=\"l\">shown to work on</th><th>top-1 there</th><th>top-1, defaults</th>")
-                .append("<th>top-10, defaults</th><th>chance</th><th>target</th><th class=\"l\">verdict</th></tr>\n");
+        header(
+                h,
+                "llrrrrrl",
+                "attack",
+                "shown to work on",
+                "top-1 there",
+                "top-1, defaults",
+                "top-10, defaults",
+                "chance",
+                "target",
+                "verdict");
         for (AttackResult a : defaults.get().attacks()) {
             AuditResult.Reference ref = r.unprotected().get(a.attack());
             String there = "";
@@ -182,31 +270,24 @@ public final class AuditReport {
             String verdict = target == null
                     ? ""
                     : a.top1() <= target ? "<span class=\"ok\">meets</span>" : "<span class=\"bad\">falls short</span>";
-            h.append("<tr><td class=\"l\">")
-                    .append(esc(a.attack()))
-                    .append("</td><td class=\"l\">")
-                    .append(esc(where))
-                    .append("</td><td>")
-                    .append(there)
-                    .append("</td><td>")
-                    .append(pct(a.top1()))
-                    .append("</td><td>")
-                    .append(pct(a.topK()))
-                    .append("</td><td>")
-                    .append(pct(a.chance()))
-                    .append("</td><td>")
-                    .append(target == null ? "" : "≤ " + pct(target))
-                    .append("</td><td class=\"l\">")
-                    .append(verdict)
-                    .append("</td></tr>\n");
+            row(
+                    h,
+                    "llrrrrrl",
+                    esc(a.attack()),
+                    esc(where),
+                    there,
+                    pct(a.top1()),
+                    pct(a.topK()),
+                    pct(a.chance()),
+                    target == null ? "" : "≤ " + pct(target),
+                    verdict);
         }
         h.append("</table>\n");
     }
 
     /** Attacks × settings, top-1 recovery, shaded. */
     private static void matrix(StringBuilder h, AuditResult r) {
-        List<SettingResult> settings =
-                r.settings().stream().filter(distinctByName()).toList();
+        List<SettingResult> settings = distinct(r);
         Set<String> attacks = new LinkedHashSet<>();
         settings.forEach(s -> s.attacks().forEach(a -> attacks.add(a.attack())));
         h.append("<h2>Top-1 recovery by setting</h2>\n<table><tr><th class=\"l\">attack \\ setting</th>");
@@ -234,82 +315,140 @@ public final class AuditReport {
         h.append("</tr></table>\n");
     }
 
-    /** One plot per sweep axis: top-1 recovery of every attack, and the accuracy cost, against the axis. */
+    /**
+     * One figure for all sweeps, a panel per axis: top-1 recovery of every attack, and the accuracy cost, against the
+     * axis; then the points of each sweep with their accuracy.
+     */
     private static void plots(StringBuilder h, AuditResult r) {
         Set<String> axes = new LinkedHashSet<>();
         r.settings().forEach(s -> {
             if (!s.axis().isEmpty()) axes.add(s.axis());
         });
         if (axes.isEmpty()) return;
-        h.append("<h2>Sweeps</h2>\n");
+        List<SvgChart.Panel> panels = new ArrayList<>();
+        StringBuilder points = new StringBuilder("<ul class=\"small\">");
         for (String axis : axes) {
-            List<SettingResult> points = r.settings().stream()
+            List<SettingResult> sweep = r.settings().stream()
                     .filter(s -> s.axis().equals(axis))
                     .sorted((a, b) -> Double.compare(a.x(), b.x()))
                     .toList();
             Set<String> names = new LinkedHashSet<>();
-            points.forEach(p -> p.attacks().forEach(a -> names.add(a.attack())));
+            sweep.forEach(p -> p.attacks().forEach(a -> names.add(a.attack())));
             List<SvgChart.Series> series = new ArrayList<>();
             for (String n : names) {
                 List<double[]> xy = new ArrayList<>();
-                for (SettingResult p : points) p.attack(n).ifPresent(a -> xy.add(new double[] {p.x(), a.top1()}));
+                for (SettingResult p : sweep) p.attack(n).ifPresent(a -> xy.add(new double[] {p.x(), a.top1()}));
                 if (xy.size() >= 2) series.add(SvgChart.Series.of(n, null, xy));
             }
             Set<String> accKeys = new LinkedHashSet<>();
-            points.forEach(p -> accKeys.addAll(p.accuracy().keySet()));
+            sweep.forEach(p -> accKeys.addAll(p.accuracy().keySet()));
             for (String k : accKeys) {
                 List<double[]> xy = new ArrayList<>();
-                for (SettingResult p : points) {
+                for (SettingResult p : sweep) {
                     Double v = p.accuracy().get(k);
                     if (v != null && v >= 0 && v <= 1) xy.add(new double[] {p.x(), v});
                 }
                 if (xy.size() >= 2) series.add(SvgChart.Series.of("accuracy: " + k, "#000000", xy));
             }
-            h.append("<h3>").append(esc(axis)).append("</h3>\n");
-            h.append(SvgChart.figure("top-1 token recovery and accuracy vs " + axis, axis, "fraction", series));
-            h.append("<p class=\"small\">points: ");
-            for (SettingResult p : points)
-                h.append(esc(p.name()))
+            panels.add(new SvgChart.Panel("vs " + axis, axis, "fraction", false, series, null, null));
+            points.append("<li>").append(esc(axis)).append(": ");
+            for (SettingResult p : sweep)
+                points.append(esc(p.name()))
                         .append(" (")
                         .append(esc(accuracyText(p.accuracy())))
                         .append("); ");
-            h.append("</p>\n");
+            points.append("</li>");
         }
+        h.append("<h2>Sweeps</h2>\n");
+        h.append(SvgChart.figure("top-1 token recovery and accuracy", panels));
+        h.append(points).append("</ul>\n");
     }
 
+    /** What each setting is, then every attack on every setting in one table, grouped by setting. */
     private static void details(StringBuilder h, AuditResult r) {
         h.append("<h2>Every setting</h2>\n");
-        for (SettingResult s : r.settings().stream().filter(distinctByName()).toList()) {
-            h.append("<h3>").append(esc(s.name())).append("</h3>\n<p class=\"small\">");
+        header(h, "lll", "setting", "parameters", "accuracy");
+        for (SettingResult s : distinct(r)) {
+            StringBuilder params = new StringBuilder();
             s.setting()
-                    .forEach((k, v) ->
-                            h.append(esc(k)).append("=").append(esc(v)).append(" "));
-            h.append("<br>").append(esc(accuracyText(s.accuracy()))).append("</p>\n");
-            h.append(
-                            "<table><tr><th class=\"l\">attack</th><th class=\"l\">tokens</th><th>positions</th><th>top-1</th><th>top-10</th>")
-                    .append("<th>BLEU-4</th><th>vocab top-1</th><th>chance</th><th>seconds</th></tr>\n");
-            for (AttackResult a : s.attacks())
-                h.append("<tr><td class=\"l\">")
-                        .append(esc(a.attack()))
-                        .append("</td><td class=\"l\">")
-                        .append(a.stream())
-                        .append("</td><td>")
-                        .append(a.positions())
-                        .append("</td><td>")
-                        .append(pct(a.top1()))
-                        .append("</td><td>")
-                        .append(pct(a.topK()))
-                        .append("</td><td>")
-                        .append(String.format(Locale.ROOT, "%.3f", a.bleu4()))
-                        .append("</td><td>")
-                        .append(Double.isFinite(a.vocabularyTop1()) ? pct(a.vocabularyTop1()) : "")
-                        .append("</td><td>")
-                        .append(pct(a.chance()))
-                        .append("</td><td>")
-                        .append(String.format(Locale.ROOT, "%.1f", a.seconds()))
-                        .append("</td></tr>\n");
-            h.append("</table>\n");
+                    .forEach((k, v) -> params.append(params.isEmpty() ? "" : " ")
+                            .append(k)
+                            .append("=")
+                            .append(v));
+            row(h, "lll", esc(s.name()), esc(params.toString()), esc(accuracyText(s.accuracy())));
         }
+        h.append("</table>\n<h2>Every attack on every setting</h2>\n");
+        header(
+                h,
+                "lllrrrrrrr",
+                "setting",
+                "attack",
+                "tokens",
+                "positions",
+                "top-1",
+                "top-10",
+                "BLEU-4",
+                "vocab top-1",
+                "chance",
+                "seconds");
+        for (SettingResult s : distinct(r)) {
+            h.append(String.format(
+                    Locale.ROOT,
+                    "<tbody><tr><th class=\"l\" rowspan=\"%d\">%s</th>",
+                    Math.max(1, s.attacks().size()),
+                    esc(s.name())));
+            for (int i = 0; i < s.attacks().size(); i++) {
+                AttackResult a = s.attacks().get(i);
+                if (i > 0) h.append("<tr>");
+                cells(
+                        h,
+                        "llrrrrrrr",
+                        esc(a.attack()),
+                        esc(a.stream()),
+                        Integer.toString(a.positions()),
+                        pct(a.top1()),
+                        pct(a.topK()),
+                        String.format(Locale.ROOT, "%.3f", a.bleu4()),
+                        Double.isFinite(a.vocabularyTop1()) ? pct(a.vocabularyTop1()) : "",
+                        pct(a.chance()),
+                        String.format(Locale.ROOT, "%.1f", a.seconds()));
+                h.append("</tr>\n");
+            }
+            if (s.attacks().isEmpty()) h.append("</tr>\n");
+            h.append("</tbody>\n");
+        }
+        h.append("</table>\n");
+    }
+
+    /**
+     * A table's opening and header row; {@code align} has an {@code l} (text, left) or {@code r} (number, right) per
+     * column.
+     */
+    private static void header(StringBuilder h, String align, String... names) {
+        h.append("<table><tr>");
+        for (int i = 0; i < names.length; i++)
+            h.append(align.charAt(i) == 'l' ? "<th class=\"l\">" : "<th>")
+                    .append(esc(names[i]))
+                    .append("</th>");
+        h.append("</tr>\n");
+    }
+
+    /** One row of cells that are already HTML (text escaped by the caller), aligned as {@link #header}'s. */
+    private static void row(StringBuilder h, String align, String... cells) {
+        h.append("<tr>");
+        cells(h, align, cells);
+        h.append("</tr>\n");
+    }
+
+    private static void cells(StringBuilder h, String align, String... cells) {
+        for (int i = 0; i < cells.length; i++)
+            h.append(align.charAt(i) == 'l' ? "<td class=\"l\">" : "<td>")
+                    .append(cells[i])
+                    .append("</td>");
+    }
+
+    private static List<SettingResult> distinct(AuditResult r) {
+        return r.settings().stream().filter(distinctByName()).toList();
     }
 
     private static Predicate<SettingResult> distinctByName() {

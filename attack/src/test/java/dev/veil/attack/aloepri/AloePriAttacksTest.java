@@ -1,6 +1,8 @@
 package dev.veil.attack.aloepri;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Named.named;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import dev.veil.aloepri.AloePriParams;
 import dev.veil.attack.Fixtures;
@@ -17,8 +19,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every AloePri attack against an instrumented server running the engine's Qwen2 fixture (vocabulary 320, width 48,
@@ -69,38 +75,27 @@ class AloePriAttacksTest {
         return Recovery.score(o.guesses(), truth, 10, M.config().vocabSize());
     }
 
-    static void check(AloePriAttack a, String unprotected) {
-        Recovery works = score(a, unprotected), deployed = score(a, "defaults");
-        System.out.printf(
-                "[attack] %-55s %-34s top-1 %.3f | defaults: top-1 %.3f top-10 %.3f (chance %.4f, %d positions)%n",
-                a.name(),
-                unprotected,
-                works.top1(),
-                deployed.top1(),
-                deployed.topK(),
-                deployed.chance(),
-                deployed.positions());
-        assertThat(works.top1()).as("%s on %s", a.name(), unprotected).isGreaterThanOrEqualTo(0.97);
+    /** Each attack and the setting it is built to break. */
+    static Stream<Arguments> attacks() {
+        String noNoise = "no noise (alpha_e = alpha_h = 0)", plain = "plain deployment";
+        int v = M.config().vocabSize();
+        return Stream.of(
+                on(new WeightProductMatchingAttack(10), noNoise),
+                on(new GateInvariantAttack(10), noNoise),
+                on(new AttentionInvariantAttack(10), noNoise),
+                on(new EmbeddingMatchingAttack(10), plain),
+                on(new InternalStateAttack(InternalStateAttack.Kind.HIDDEN, 300, 0.3, 2, v, 10), plain),
+                on(new InternalStateAttack(InternalStateAttack.Kind.ATTENTION, 100, 0.3, 2, v, 10), plain));
     }
 
-    @Test
-    void vma() {
-        check(new WeightProductMatchingAttack(10), "no noise (alpha_e = alpha_h = 0)");
+    private static Arguments on(AloePriAttack a, String setting) {
+        return arguments(named(a.name(), a), setting);
     }
 
-    @Test
-    void gateInvariant() {
-        check(new GateInvariantAttack(10), "no noise (alpha_e = alpha_h = 0)");
-    }
-
-    @Test
-    void attentionInvariant() {
-        check(new AttentionInvariantAttack(10), "no noise (alpha_e = alpha_h = 0)");
-    }
-
-    @Test
-    void nearestEmbedding() {
-        check(new EmbeddingMatchingAttack(10), "plain deployment");
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("attacks")
+    void worksWhereItMust(AloePriAttack a, String unprotected) {
+        Fixtures.checkWorks(a.name(), unprotected, score(a, unprotected), "defaults", score(a, "defaults"));
     }
 
     @Test
@@ -114,27 +109,6 @@ class AloePriAttacksTest {
                 "[attack] IMA: victim's key, no noise: top-1 %.3f | own keys, defaults: top-1 %.3f top-10 %.3f%n",
                 victimKey.top1(), ownKeys.top1(), ownKeys.topK());
         assertThat(victimKey.top1()).isGreaterThanOrEqualTo(0.97);
-    }
-
-    @Test
-    void internalStatesHidden() {
-        check(
-                new InternalStateAttack(
-                        InternalStateAttack.Kind.HIDDEN, 300, 0.3, 2, M.config().vocabSize(), 10),
-                "plain deployment");
-    }
-
-    @Test
-    void internalStatesAttention() {
-        check(
-                new InternalStateAttack(
-                        InternalStateAttack.Kind.ATTENTION,
-                        100,
-                        0.3,
-                        2,
-                        M.config().vocabSize(),
-                        10),
-                "plain deployment");
     }
 
     @Test

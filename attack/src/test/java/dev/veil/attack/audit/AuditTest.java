@@ -109,6 +109,8 @@ class AuditTest {
                 .isEqualTo(r.unprotected().size());
         String html = Files.readString(files.get(1));
         assertThat(html).contains("<svg").contains("vs " + axis).contains("Against the default setting");
+        // the page renders again from the JSON alone (how the committed reports are redrawn), to the same bytes
+        assertThat(AuditReport.html(AuditReport.read(files.get(0)))).isEqualTo(html);
         // the number on top is the strongest attack that reads the traffic, beside the best that reads nothing
         SettingResult defaults = r.setting(r.defaults()).orElseThrow();
         AuditResult.Headline top = AuditResult.headline(defaults).orElseThrow();

@@ -1,6 +1,8 @@
 package dev.veil.attack.talaria;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Named.named;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import dev.veil.attack.Fixtures;
 import dev.veil.attack.Progress;
@@ -16,8 +18,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every Talaria attack against captures of real runs (cloud, setup authority and client on loopback, a recorder at the
@@ -65,77 +71,59 @@ class TalariaAttacksTest {
     /** Recovery in the attack's own setting (asserted >= 97%) and against the default deployment (printed). */
     static void check(TalariaAttack a, String unprotected) {
         Recovery works = score(a, unprotected), deployed = score(a, "default");
-        System.out.printf(
-                "[attack] %-55s %-32s top-1 %.3f | default: top-1 %.3f top-10 %.3f (chance %.4f, %d positions)%n",
-                a.name(),
-                unprotected,
-                works.top1(),
-                deployed.top1(),
-                deployed.topK(),
-                deployed.chance(),
-                deployed.positions());
-        assertThat(works.top1()).as("%s on %s", a.name(), unprotected).isGreaterThanOrEqualTo(0.97);
+        Fixtures.checkWorks(a.name(), unprotected, works, "default", deployed);
         assertThat(deployed.positions()).isEqualTo(works.positions());
     }
 
-    @Test
-    void nearestEmbedding() {
-        check(new NearestEmbeddingAttack(10), "plaintext");
+    /** Each attack and the setting it is built to break. */
+    static Stream<Arguments> attacks() {
+        String plain = "plaintext";
+        int v = M.config().vocabSize();
+        return Stream.of(
+                on(new NearestEmbeddingAttack(10), plain),
+                on(new OneHotArgmaxAttack(10), plain),
+                on(new LmHeadArgmaxAttack(10), plain),
+                on(new SubspaceEstimationAttack(10), "remo 0.5, one M_pub per session"),
+                on(new LearnedProbeAttack(publicText, 10, 1), plain),
+                on(new MlpProbeAttack(publicText, 128, 150, 10, 1), plain),
+                // a random model's prior ranks the true token anywhere, so the budget is the whole vocabulary here
+                on(
+                        new VocabularyMatchingAttack(
+                                VocabularyMatchingAttack.defaultTarget(
+                                        M.config().numLayers()),
+                                v,
+                                1e-3,
+                                null,
+                                10),
+                        plain),
+                on(new JointLikelihoodAttack(joint(2, 16), 10), plain));
     }
 
-    @Test
-    void oneHotArgmax() {
-        check(new OneHotArgmaxAttack(10), "plaintext");
+    private static Arguments on(TalariaAttack a, String setting) {
+        return arguments(named(a.name(), a), setting);
     }
 
-    @Test
-    void lmHeadArgmax() {
-        check(new LmHeadArgmaxAttack(10), "plaintext");
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("attacks")
+    void worksWhereItMust(TalariaAttack a, String unprotected) {
+        check(a, unprotected);
     }
 
-    @Test
-    void complementProjectionWithAKnownMPub() {
-        check(new ComplementProjectionAttack(10), "remo 0.5, one M_pub per session");
-        // the same rows without the seeds are ReMO-masked: plain matching does not see through them
-        assertThat(score(new NearestEmbeddingAttack(10), "remo 0.5, one M_pub per session")
-                        .top1())
-                .isLessThan(0.2);
+    /**
+     * The attacks that need a secret of the setting (the seeds of M_pub) or its flaw (a reused mask): on the same
+     * rows, plain nearest-embedding matching does not see through.
+     */
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource
+    void worksWherePlainMatchingDoesNot(TalariaAttack a, String setting) {
+        check(a, setting);
+        assertThat(score(new NearestEmbeddingAttack(10), setting).top1()).isLessThan(0.2);
     }
 
-    @Test
-    void subspaceEstimation() {
-        check(new SubspaceEstimationAttack(10), "remo 0.5, one M_pub per session");
-    }
-
-    @Test
-    void differencing() {
-        check(new DifferencingAttack(10), "reused mask (strawman)");
-        assertThat(score(new NearestEmbeddingAttack(10), "reused mask (strawman)")
-                        .top1())
-                .isLessThan(0.2);
-    }
-
-    @Test
-    void learnedProbe() {
-        check(new LearnedProbeAttack(publicText, 10, 1), "plaintext");
-    }
-
-    @Test
-    void mlpProbe() {
-        check(new MlpProbeAttack(publicText, 128, 150, 10, 1), "plaintext");
-    }
-
-    @Test
-    void vocabularyMatching() {
-        // a random model's prior ranks the true token anywhere, so the budget is the whole vocabulary here
-        check(
-                new VocabularyMatchingAttack(
-                        VocabularyMatchingAttack.defaultTarget(M.config().numLayers()),
-                        M.config().vocabSize(),
-                        1e-3,
-                        null,
-                        10),
-                "plaintext");
+    static Stream<Arguments> worksWherePlainMatchingDoesNot() {
+        return Stream.of(
+                on(new ComplementProjectionAttack(10), "remo 0.5, one M_pub per session"),
+                on(new DifferencingAttack(10), "reused mask (strawman)"));
     }
 
     static JointLikelihoodAttack.Options joint(int beams, int candidates) {
@@ -147,11 +135,6 @@ class TalariaAttacksTest {
                 true,
                 JointLikelihoodAttack.unigramPrior(publicText, M.config().vocabSize()),
                 null);
-    }
-
-    @Test
-    void jointLikelihood() {
-        check(new JointLikelihoodAttack(joint(2, 16), 10), "plaintext");
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ObfuscateModelDir;
 import dev.veil.aloepri.TinyModels;
 import dev.veil.bench.LlamaCpp;
+import dev.veil.engine.Close;
 import dev.veil.engine.KvCache;
 import dev.veil.engine.Transformer;
 import dev.veil.engine.backend.LocalLinearBackend;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -65,30 +67,18 @@ class ObfuscatedGgufLlamaCppTest {
     @ParameterizedTest
     @ValueSource(strings = {"qwen3", "qwen3moe"})
     void llamaCppOnTheExactlyObfuscatedGgufDecodesLikeThePlainModel(String arch) throws Exception {
-        ModelConfig plain = arch.equals("qwen3") ? qwen3() : qwen3Moe();
-        Path plainDir = tmp.resolve("plain");
-        RandomModel.write(
-                plainDir, plain, DType.F32, 7, new RandomModel.Scales(plain.tieWordEmbeddings() ? 0.1 : 1.0, 0.2));
-        Path gguf = tmp.resolve("obfuscated.gguf");
-        AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(
-                        plainDir,
-                        tmp.resolve("obfuscated"),
-                        tmp.resolve("obfuscated.key"),
-                        AloePriParams.defaults(plain.hiddenSize())
-                                .exact()
-                                .withLambda(1e-9)
-                                .withExpansion(0))
-                .withSeed("gguf-exact-" + arch)
-                .withCalibrationTokens(0)
-                .withGguf(gguf));
+        ModelConfig plain = config(arch);
+        AloePriKey key = obfuscate(
+                plain,
+                0.2,
+                AloePriParams.defaults(plain.hiddenSize())
+                        .exact()
+                        .withLambda(1e-9)
+                        .withExpansion(0),
+                r -> r.withSeed("gguf-exact-" + arch).withCalibrationTokens(0));
         List<int[]> plainPrompts = prompts(plain);
-        List<int[]> prompts = new ArrayList<>();
-        for (int[] p : plainPrompts) prompts.add(key.permutation().obfuscate(p));
-        LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir())
-                .run(
-                        new LlamaCpp.Request(gguf, THREADS, 128, prompts, false, CONTINUATION, null),
-                        Duration.ofMinutes(5));
-        try (ModelFiles files = ModelFiles.open(plainDir)) {
+        LlamaCpp.Reply reply = llamaCpp(key, plainPrompts, false);
+        try (ModelFiles files = ModelFiles.open(tmp.resolve("plain"))) {
             Transformer veil =
                     new Transformer(new LocalLinearBackend(files.config(), files.weights(), Parallel.shared()));
             List<Integer> distinct = new ArrayList<>();
@@ -125,51 +115,10 @@ class ObfuscatedGgufLlamaCppTest {
     @ParameterizedTest
     @ValueSource(strings = {"qwen2", "llama", "qwen3", "qwen3moe"})
     void llamaCppRunsTheObfuscatedGgufLikeVeil(String arch) throws Exception {
-        ModelConfig plain = arch.equals("qwen3")
-                ? qwen3()
-                : arch.equals("qwen3moe")
-                        ? qwen3Moe()
-                        : arch.equals("qwen2")
-                                // Qwen2: q/k/v biases, GQA, head_dim ≠ hidden/heads, tied embeddings (untied by the
-                                // compiler)
-                                ? RandomModel.config(
-                                        ModelConfig.Architecture.QWEN2,
-                                        640,
-                                        128,
-                                        256,
-                                        2,
-                                        4,
-                                        2,
-                                        48,
-                                        null,
-                                        true,
-                                        true,
-                                        "float32")
-                                // Llama 3: llama3 RoPE scaling (a rope_freqs tensor in the GGUF), untied head
-                                : RandomModel.config(
-                                        ModelConfig.Architecture.LLAMA,
-                                        640,
-                                        128,
-                                        320,
-                                        2,
-                                        4,
-                                        1,
-                                        32,
-                                        new ModelConfig.RopeScaling(8, 1, 4, 64),
-                                        false,
-                                        false,
-                                        "float32");
-        Path plainDir = tmp.resolve("plain");
-        RandomModel.write(
-                plainDir, plain, DType.F32, 7, new RandomModel.Scales(plain.tieWordEmbeddings() ? 0.1 : 1.0, 0.1));
+        ModelConfig plain = config(arch);
+        AloePriKey key =
+                obfuscate(plain, 0.1, AloePriParams.defaults(plain.hiddenSize()), r -> r.withSeed("gguf-" + arch));
         Path gguf = tmp.resolve("obfuscated.gguf");
-        AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(
-                        plainDir,
-                        tmp.resolve("obfuscated"),
-                        tmp.resolve("obfuscated.key"),
-                        AloePriParams.defaults(plain.hiddenSize()))
-                .withSeed("gguf-" + arch)
-                .withGguf(gguf));
 
         try (GgufFile g = GgufFile.open(gguf)) {
             List<String> tokens = g.getStringList("tokenizer.ggml.tokens");
@@ -181,14 +130,9 @@ class ObfuscatedGgufLlamaCppTest {
             assertThat(g.getInt(a + ".attention.key_length")).isEqualTo(plain.headDim());
         }
 
-        List<int[]> prompts = new ArrayList<>();
-        for (int[] ids : prompts(plain))
-            prompts.add(key.permutation().obfuscate(ids)); // what the gateway sends the server
-        LlamaCpp.Reply reply = LlamaCpp.locate(VeilCache.dir())
-                .run(
-                        new LlamaCpp.Request(gguf, THREADS, 128, prompts, true, CONTINUATION, null),
-                        Duration.ofMinutes(5));
+        LlamaCpp.Reply reply = llamaCpp(key, prompts(plain), true);
         assertThat(reply.results()).hasSize(PROMPTS);
+        List<int[]> prompts = obfuscated(key, prompts(plain));
 
         try (ModelFiles files = ModelFiles.open(gguf);
                 ModelFiles hf = ModelFiles.open(tmp.resolve("obfuscated"))) {
@@ -200,7 +144,7 @@ class ObfuscatedGgufLlamaCppTest {
             for (int p = 0; p < PROMPTS; p++) {
                 float[] veilLogits = veil.forward(prompts.get(p), new KvCache(files.config(), prompts.get(p).length));
                 float[] llamaLogits = reply.results().get(p).logits();
-                double err = relativeError(veilLogits, llamaLogits);
+                double err = Close.relativeError(veilLogits, llamaLogits);
                 worst = Math.max(worst, err);
                 assertThat(err)
                         .as("prompt %d: relative logit error vs llama.cpp", p)
@@ -231,13 +175,73 @@ class ObfuscatedGgufLlamaCppTest {
         }
     }
 
-    static double relativeError(float[] a, float[] reference) {
-        assertThat(a).hasSameSizeAs(reference);
-        double diff = 0, scale = 0;
-        for (int i = 0; i < a.length; i++) {
-            diff = Math.max(diff, Math.abs(a[i] - reference[i]));
-            scale = Math.max(scale, Math.abs(reference[i]));
-        }
-        return diff / scale;
+    /** The shapes: Qwen3, Qwen3-MoE, Qwen2 and Llama 3, each with what llama.cpp's graph for it must get right. */
+    static ModelConfig config(String arch) {
+        return switch (arch) {
+            case "qwen3" -> qwen3();
+            case "qwen3moe" -> qwen3Moe();
+            // Qwen2: q/k/v biases, GQA, head_dim ≠ hidden/heads, tied embeddings (untied by the compiler)
+            case "qwen2" ->
+                RandomModel.config(
+                        ModelConfig.Architecture.QWEN2, 640, 128, 256, 2, 4, 2, 48, null, true, true, "float32");
+            // Llama 3: llama3 RoPE scaling (a rope_freqs tensor in the GGUF), untied head
+            case "llama" ->
+                RandomModel.config(
+                        ModelConfig.Architecture.LLAMA,
+                        640,
+                        128,
+                        320,
+                        2,
+                        4,
+                        1,
+                        32,
+                        new ModelConfig.RopeScaling(8, 1, 4, 64),
+                        false,
+                        false,
+                        "float32");
+            default -> throw new IllegalArgumentException(arch);
+        };
+    }
+
+    /**
+     * A random {@code plain} model (hidden weights at {@code hiddenScale}) in tmp/plain, obfuscated with {@code params}
+     * into tmp/obfuscated and tmp/obfuscated.gguf; {@code request} adds the seed and any other choice.
+     */
+    private AloePriKey obfuscate(
+            ModelConfig plain,
+            double hiddenScale,
+            AloePriParams params,
+            UnaryOperator<ObfuscateModelDir.Request> request)
+            throws Exception {
+        Path plainDir = tmp.resolve("plain");
+        RandomModel.write(
+                plainDir,
+                plain,
+                DType.F32,
+                7,
+                new RandomModel.Scales(plain.tieWordEmbeddings() ? 0.1 : 1.0, hiddenScale));
+        return ObfuscateModelDir.run(request.apply(ObfuscateModelDir.Request.of(
+                        plainDir, tmp.resolve("obfuscated"), tmp.resolve("obfuscated.key"), params))
+                .withGguf(tmp.resolve("obfuscated.gguf")));
+    }
+
+    /** What the gateway sends the server: each prompt through τ. */
+    static List<int[]> obfuscated(AloePriKey key, List<int[]> plainPrompts) {
+        return plainPrompts.stream().map(key.permutation()::obfuscate).toList();
+    }
+
+    /** Stock llama.cpp on tmp/obfuscated.gguf, given the obfuscated prompts: greedy tokens, and logits on request. */
+    private LlamaCpp.Reply llamaCpp(AloePriKey key, List<int[]> plainPrompts, boolean logits) throws Exception {
+        return LlamaCpp.locate(VeilCache.dir())
+                .run(
+                        new LlamaCpp.Request(
+                                tmp.resolve("obfuscated.gguf"),
+                                THREADS,
+                                128,
+                                obfuscated(key, plainPrompts),
+                                logits,
+                                CONTINUATION,
+                                null),
+                        Duration.ofMinutes(5));
     }
 }

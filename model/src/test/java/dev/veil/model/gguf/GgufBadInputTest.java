@@ -2,6 +2,7 @@ package dev.veil.model.gguf;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import dev.veil.model.DType;
 import dev.veil.model.Fixtures;
@@ -15,8 +16,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every corrupt or truncated GGUF input fails with one IOException "PATH: problem". */
 class GgufBadInputTest {
@@ -126,122 +131,81 @@ class GgufBadInputTest {
         fails(tmp.resolve("none.gguf"), "no such file");
     }
 
-    @Test
-    void badMagic() throws IOException {
-        Path p = new Bytes().put(new byte[] {'P', 'K', 3, 4, 0, 0, 0, 0}).write(path());
-        fails(p, "not a GGUF file (bad magic \"PK\\x03\\x04\", expected \"GGUF\")");
+    /** A file that is not a valid GGUF header, metadata or tensor table: the case, its bytes, the error. */
+    static Stream<Arguments> badFiles() {
+        byte[] magic = "GGUF".getBytes(StandardCharsets.US_ASCII);
+        return Stream.of(
+                arguments(
+                        "bad magic",
+                        new Bytes().put(new byte[] {'P', 'K', 3, 4, 0, 0, 0, 0}),
+                        "not a GGUF file (bad magic \"PK\\x03\\x04\", expected \"GGUF\")"),
+                arguments(
+                        "too short for the magic",
+                        new Bytes().put(new byte[] {'G', 'G'}),
+                        "not a GGUF file (2 bytes, too short for the magic)"),
+                arguments(
+                        "wrong version",
+                        new Bytes().put(magic).u32(1).u32(0).u32(0),
+                        "unsupported GGUF version 1 (Veil reads versions 2 and 3)"),
+                arguments(
+                        "truncated header",
+                        new Bytes().put(magic).u32(3).u32(0),
+                        "truncated: header needs 8 bytes at offset 8 but the file has 12 bytes"),
+                arguments(
+                        "counts larger than the file could hold",
+                        Bytes.header(0, 1L << 40),
+                        "truncated: header has 1099511627776 elements at offset 24 but the file has only 24 bytes"),
+                arguments(
+                        "string longer than the file",
+                        Bytes.header(0, 1).u64(1000).put("general".getBytes(StandardCharsets.US_ASCII)),
+                        "truncated: metadata key #0 has a string of 1000 bytes at offset 32 but the file has 39 bytes"),
+                arguments(
+                        "unknown value type",
+                        Bytes.header(0, 1).str("k").u32(99),
+                        "metadata key 'k' has unknown value type 99"),
+                arguments(
+                        "array count past the end",
+                        Bytes.header(0, 1).str("k").u32(9).u32(6).u64(1000).u32(0),
+                        "truncated: metadata key 'k' has 1000 elements at offset 49 but the file has only 53 bytes"),
+                arguments(
+                        "unknown tensor type",
+                        oneTensor("t", new long[] {4}, 99, 0, 16),
+                        "tensor 't' has unknown ggml type 99"),
+                arguments(
+                        "too many dimensions",
+                        Bytes.header(1, 0).tensor("t", new long[] {1, 1, 1, 1, 1}, 0, 0),
+                        "tensor 't' has 5 dimensions (GGUF allows 1 to 4)"),
+                arguments(
+                        "offset out of range",
+                        oneTensor("t", new long[] {4}, 0, 1 << 20, 16),
+                        "truncated: tensor 't' needs bytes 1048640..1048656 but the file has 80 bytes"),
+                arguments(
+                        "misaligned offset",
+                        oneTensor("t", new long[] {4}, 0, 4, 32),
+                        "tensor 't' has offset 4, not a multiple of the alignment 32"),
+                arguments(
+                        "overlapping tensors",
+                        Bytes.header(2, 0)
+                                .tensor("a", new long[] {16}, 0, 0)
+                                .tensor("b", new long[] {8}, 0, 32)
+                                .pad(32)
+                                .put(new byte[64]),
+                        "tensor 'b' at offset 32 overlaps tensor 'a'"),
+                arguments(
+                        "quantized row not a whole block",
+                        oneTensor("q", new long[] {16, 2}, GgmlType.Q4_0.id, 0, 64),
+                        "tensor 'q' of type Q4_0 has rows of 16 elements, not a multiple of its block size 32"));
     }
 
-    @Test
-    void tooShortForTheMagic() throws IOException {
-        Path p = new Bytes().put(new byte[] {'G', 'G'}).write(path());
-        fails(p, "not a GGUF file (2 bytes, too short for the magic)");
+    /** One tensor's table entry, then {@code dataBytes} zero bytes of data after the alignment padding. */
+    private static Bytes oneTensor(String name, long[] ne, int type, long offset, int dataBytes) {
+        return Bytes.header(1, 0).tensor(name, ne, type, offset).pad(32).put(new byte[dataBytes]);
     }
 
-    @Test
-    void wrongVersion() throws IOException {
-        Path p = new Bytes()
-                .put("GGUF".getBytes(StandardCharsets.US_ASCII))
-                .u32(1)
-                .u32(0)
-                .u32(0)
-                .write(path());
-        fails(p, "unsupported GGUF version 1 (Veil reads versions 2 and 3)");
-    }
-
-    @Test
-    void truncatedHeader() throws IOException {
-        Path p = new Bytes()
-                .put("GGUF".getBytes(StandardCharsets.US_ASCII))
-                .u32(3)
-                .u32(0)
-                .write(path());
-        fails(p, "truncated: header needs 8 bytes at offset 8 but the file has 12 bytes");
-    }
-
-    @Test
-    void countsLargerThanTheFileCouldHold() throws IOException {
-        Path p = Bytes.header(0, 1L << 40).write(path());
-        fails(p, "truncated: header has 1099511627776 elements at offset 24 but the file has only 24 bytes");
-    }
-
-    @Test
-    void stringLongerThanTheFile() throws IOException {
-        Path p = Bytes.header(0, 1)
-                .u64(1000)
-                .put("general".getBytes(StandardCharsets.US_ASCII))
-                .write(path());
-        fails(p, "truncated: metadata key #0 has a string of 1000 bytes at offset 32 but the file has 39 bytes");
-    }
-
-    @Test
-    void unknownValueType() throws IOException {
-        Path p = Bytes.header(0, 1).str("k").u32(99).write(path());
-        fails(p, "metadata key 'k' has unknown value type 99");
-    }
-
-    @Test
-    void arrayCountPastTheEnd() throws IOException {
-        Path p = Bytes.header(0, 1).str("k").u32(9).u32(6).u64(1000).u32(0).write(path());
-        fails(p, "truncated: metadata key 'k' has 1000 elements at offset 49 but the file has only 53 bytes");
-    }
-
-    @Test
-    void unknownTensorType() throws IOException {
-        Path p = Bytes.header(1, 0)
-                .tensor("t", new long[] {4}, 99, 0)
-                .pad(32)
-                .put(new byte[16])
-                .write(path());
-        fails(p, "tensor 't' has unknown ggml type 99");
-    }
-
-    @Test
-    void tooManyDimensions() throws IOException {
-        Path p =
-                Bytes.header(1, 0).tensor("t", new long[] {1, 1, 1, 1, 1}, 0, 0).write(path());
-        fails(p, "tensor 't' has 5 dimensions (GGUF allows 1 to 4)");
-    }
-
-    @Test
-    void offsetOutOfRange() throws IOException {
-        Path p = Bytes.header(1, 0)
-                .tensor("t", new long[] {4}, 0, 1 << 20)
-                .pad(32)
-                .put(new byte[16])
-                .write(path());
-        fails(p, "truncated: tensor 't' needs bytes 1048640..1048656 but the file has 80 bytes");
-    }
-
-    @Test
-    void misalignedOffset() throws IOException {
-        Path p = Bytes.header(1, 0)
-                .tensor("t", new long[] {4}, 0, 4)
-                .pad(32)
-                .put(new byte[32])
-                .write(path());
-        fails(p, "tensor 't' has offset 4, not a multiple of the alignment 32");
-    }
-
-    @Test
-    void overlappingTensors() throws IOException {
-        Path p = Bytes.header(2, 0)
-                .tensor("a", new long[] {16}, 0, 0)
-                .tensor("b", new long[] {8}, 0, 32)
-                .pad(32)
-                .put(new byte[64])
-                .write(path());
-        fails(p, "tensor 'b' at offset 32 overlaps tensor 'a'");
-    }
-
-    @Test
-    void quantizedRowNotAWholeBlock() throws IOException {
-        Path p = Bytes.header(1, 0)
-                .tensor("q", new long[] {16, 2}, GgmlType.Q4_0.id, 0)
-                .pad(32)
-                .put(new byte[64])
-                .write(path());
-        fails(p, "tensor 'q' of type Q4_0 has rows of 16 elements, not a multiple of its block size 32");
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void badFiles(String name, Bytes file, String message) throws IOException {
+        fails(file.write(path()), message);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.veil.model.safetensors;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import dev.veil.model.Tensor;
 import java.io.IOException;
@@ -12,8 +13,12 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every corrupt or truncated safetensors input fails with one IOException "PATH: problem". */
 class SafetensorsBadInputTest {
@@ -79,50 +84,47 @@ class SafetensorsBadInputTest {
                 .hasMessageStartingWith(p + ": header is not valid JSON (");
     }
 
-    @Test
-    void duplicateTensorName() throws IOException {
-        Path p = file(
-                "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
-                8);
-        fails(p, "header is not valid JSON (Duplicate field 'a')");
+    /** A header that does not describe its data: the case, the header, the bytes of data after it, the error. */
+    static Stream<Arguments> badHeaders() {
+        String w = "{\"w\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%d,%d]}}";
+        return Stream.of(
+                arguments(
+                        "duplicate tensor name",
+                        "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                        8,
+                        "header is not valid JSON (Duplicate field 'a')"),
+                arguments(
+                        "unknown dtype",
+                        "{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}",
+                        2,
+                        "tensor 'w': unsupported dtype 'F8_E4M3' (Veil reads F32, F16, BF16, F64, I32, I64, I8, U8)"),
+                arguments(
+                        "offsets past the end of the data",
+                        w.formatted(4, 0, 16),
+                        8,
+                        "truncated: tensor 'w' data_offsets [0,16] run past the end of the data (8 bytes)"),
+                arguments(
+                        "offsets disagree with the shape",
+                        w.formatted(3, 0, 8),
+                        8,
+                        "tensor 'w': data_offsets [0,8] hold 8 bytes but shape [3] of F32 needs 12"),
+                arguments("reversed offsets", w.formatted(1, 8, 4), 8, "tensor 'w': invalid data_offsets [8,4]"),
+                arguments(
+                        "missing field",
+                        "{\"w\":{\"dtype\":\"F32\",\"shape\":[1]}}",
+                        8,
+                        "tensor 'w': missing or invalid 'data_offsets' (expected [begin, end])"),
+                arguments(
+                        "overlapping tensors",
+                        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                        12,
+                        "tensors 'a' and 'b' overlap"));
     }
 
-    @Test
-    void unknownDtype() throws IOException {
-        Path p = file("{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2);
-        fails(p, "tensor 'w': unsupported dtype 'F8_E4M3' (Veil reads F32, F16, BF16, F64, I32, I64, I8, U8)");
-    }
-
-    @Test
-    void offsetsPastTheEndOfTheData() throws IOException {
-        Path p = file("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8);
-        fails(p, "truncated: tensor 'w' data_offsets [0,16] run past the end of the data (8 bytes)");
-    }
-
-    @Test
-    void offsetsDisagreeWithShape() throws IOException {
-        Path p = file("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8);
-        fails(p, "tensor 'w': data_offsets [0,8] hold 8 bytes but shape [3] of F32 needs 12");
-    }
-
-    @Test
-    void negativeOrReversedOffsets() throws IOException {
-        Path p = file("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,4]}}", 8);
-        fails(p, "tensor 'w': invalid data_offsets [8,4]");
-    }
-
-    @Test
-    void missingField() throws IOException {
-        Path p = file("{\"w\":{\"dtype\":\"F32\",\"shape\":[1]}}", 8);
-        fails(p, "tensor 'w': missing or invalid 'data_offsets' (expected [begin, end])");
-    }
-
-    @Test
-    void overlappingTensors() throws IOException {
-        Path p = file(
-                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
-                12);
-        fails(p, "tensors 'a' and 'b' overlap");
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void badHeaders(String name, String header, int dataBytes, String message) throws IOException {
+        fails(file(header, dataBytes), message);
     }
 
     @Test
@@ -141,9 +143,9 @@ class SafetensorsBadInputTest {
         Files.writeString(
                 dir.resolve("model.safetensors.index.json"),
                 "{\"weight_map\": {\"a\": \"model-00001-of-00002.safetensors\"}}");
-        assertThatThrownBy(() -> SafetensorsWeights.open(dir))
-                .isInstanceOf(IOException.class)
-                .hasMessage(dir.resolve("model-00001-of-00002.safetensors")
+        failsOpening(
+                dir,
+                dir.resolve("model-00001-of-00002.safetensors")
                         + ": missing shard listed in model.safetensors.index.json");
     }
 
@@ -155,10 +157,9 @@ class SafetensorsBadInputTest {
         Files.writeString(
                 dir.resolve("model.safetensors.index.json"),
                 "{\"weight_map\": {\"a\": \"s1.safetensors\", \"b\": \"s1.safetensors\"}}");
-        assertThatThrownBy(() -> SafetensorsWeights.open(dir))
-                .isInstanceOf(IOException.class)
-                .hasMessage(dir.resolve("s1.safetensors")
-                        + ": no tensor 'b' although model.safetensors.index.json lists it there");
+        failsOpening(
+                dir,
+                dir.resolve("s1.safetensors") + ": no tensor 'b' although model.safetensors.index.json lists it there");
     }
 
     @Test
@@ -168,5 +169,11 @@ class SafetensorsBadInputTest {
         assertThatThrownBy(() -> SafetensorsWeights.open(dir))
                 .isInstanceOf(IOException.class)
                 .hasMessageStartingWith(dir.resolve("model.safetensors.index.json") + ": not valid JSON (");
+    }
+
+    private static void failsOpening(Path dir, String message) {
+        assertThatThrownBy(() -> SafetensorsWeights.open(dir))
+                .isInstanceOf(IOException.class)
+                .hasMessage(message);
     }
 }
