@@ -74,6 +74,10 @@ public final class ObfuscateModelDir {
             return Records.with(this, "seed", s);
         }
 
+        public Request withDtype(DType d) {
+            return Records.with(this, "dtype", d);
+        }
+
         public Request withCalibrationTokens(int n) {
             return Records.with(this, "calibrationTokens", n);
         }
