@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.cli.CliRun;
-import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.RandomModel;
 import java.nio.file.Files;
@@ -23,16 +22,20 @@ class BenchTrainCommandTest {
     @TempDir
     Path tmp;
 
+    /** A one-layer Qwen3's config.json: the bench trains from scratch and reads nothing else. */
     private Path tinyModel() throws Exception {
-        Path model = tmp.resolve("tiny");
-        RandomModel.write(
-                model,
-                RandomModel.config(
-                        ModelConfig.Architecture.QWEN3, 300, 32, 64, 1, 2, 1, 16, null, false, false, "float32"),
-                DType.F32,
-                3,
-                RandomModel.Scales.DEFAULT);
+        Path model = Files.createDirectories(tmp.resolve("tiny"));
+        RandomModel.config(ModelConfig.Architecture.QWEN3, 300, 32, 64, 1, 2, 1, 16, null, false, false, "float32")
+                .write(model);
         return model;
+    }
+
+    /** {@code veil bench train} with these builds as --baseline and --current, then {@code more}. */
+    private static CliRun benchTrain(String baseline, String current, Path model, String... more) {
+        List<String> args = new java.util.ArrayList<>(
+                List.of("bench", "train", "--baseline", baseline, "--current", current, "--model", model.toString()));
+        args.addAll(List.of(more));
+        return BenchCommandTest.run(args.toArray(String[]::new));
     }
 
     @Test
@@ -40,15 +43,10 @@ class BenchTrainCommandTest {
         Path model = tinyModel();
         Path out = tmp.resolve("results");
         String classPath = System.getProperty("java.class.path");
-        CliRun r = BenchCommandTest.run(
-                "bench",
-                "train",
-                "--baseline",
+        CliRun r = benchTrain(
                 classPath,
-                "--current",
                 classPath,
-                "--model",
-                model.toString(),
+                model,
                 "--batch",
                 "2",
                 "--seq",
@@ -97,31 +95,17 @@ class BenchTrainCommandTest {
         Path model = tinyModel();
         String classPath = System.getProperty("java.class.path");
         Path missing = tmp.resolve("old-veil.jar");
-        CliRun r = BenchCommandTest.run(
-                "bench",
-                "train",
-                "--baseline",
+        CliRun r = benchTrain(
                 missing.toString(),
-                "--current",
                 classPath,
-                "--model",
-                model.toString(),
+                model,
                 "--out",
                 tmp.resolve("results").toString());
         assertThat(r.exit()).isNotZero();
         assertThat(r.err()).contains(missing + " does not exist");
 
-        r = BenchCommandTest.run(
-                "bench",
-                "train",
-                "--baseline",
-                classPath,
-                "--current",
-                classPath,
-                "--model",
-                tmp.toString(),
-                "--out",
-                tmp.resolve("results").toString());
+        r = benchTrain(
+                classPath, classPath, tmp, "--out", tmp.resolve("results").toString());
         assertThat(r.exit()).isNotZero();
         assertThat(r.err()).contains(tmp.resolve("config.json") + " does not exist");
         assertThat(tmp.resolve("results")).doesNotExist();
