@@ -36,7 +36,7 @@ public final class TrainBench {
 
         Build(String label, Path jar, Path modelDir, int[] corpus, int batch, int seq) throws Exception {
             this.label = label;
-            this.loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+            this.loader = new URLClassLoader(urls(jar), ClassLoader.getPlatformClassLoader());
             Class<?> configClass = loader.loadClass("dev.veil.model.ModelConfig");
             Object config = configClass.getMethod("read", Path.class).invoke(null, modelDir);
             Class<?> transformer = loader.loadClass("dev.veil.train.model.Transformer");
@@ -64,6 +64,22 @@ public final class TrainBench {
         public void close() throws Exception {
             loader.close();
         }
+    }
+
+    /** A jar, or a class path of jars and class directories separated by the platform's path separator. */
+    static URL[] urls(Path classPath) throws java.net.MalformedURLException {
+        List<URL> urls = new ArrayList<>();
+        for (String entry : classPath.toString().split(java.io.File.pathSeparator))
+            if (!entry.isEmpty()) urls.add(Path.of(entry).toUri().toURL());
+        return urls.toArray(URL[]::new);
+    }
+
+    /** Entries of {@code classPath} that do not exist (so the command refuses a typo before loading anything). */
+    public static List<Path> missing(Path classPath) {
+        List<Path> missing = new ArrayList<>();
+        for (String entry : classPath.toString().split(java.io.File.pathSeparator))
+            if (!entry.isEmpty() && !java.nio.file.Files.exists(Path.of(entry))) missing.add(Path.of(entry));
+        return missing;
     }
 
     public record Run(String build, int round, double tokensPerSecond, double tokensPerCpuSecond, double seconds) {}

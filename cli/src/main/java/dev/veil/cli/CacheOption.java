@@ -4,7 +4,7 @@ import dev.veil.model.VeilCache;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** {@code --cache} of the commands that read or fetch the corpora ({@code data fetch}, {@code train tokenizer|model}). */
+/** {@code --cache} of the commands that read or fetch the corpora ({@code data fetch}, {@code train tokenizer|model|export}). */
 final class CacheOption {
 
     @Option(

@@ -85,18 +85,53 @@ public final class TrainCommand {
         if (out != null) cmd.append(" --out ").append(out);
         TrainingRun.Result r = TrainingRun.run(new TrainingRun.Options(
                 config, out, resume, maxSteps, cache.dir(), cmd.toString(), System.err, !noProgress));
-        if (r.report() != null) {
-            ModelReport.Ppl h = r.report().heldout(), ood = r.report().outOfDomain();
-            System.out.printf(
-                    Locale.ROOT,
-                    "%s: held-out perplexity %.2f (unigram %.2f, bigram %.2f), out-of-domain %.2f; %,.0f tokens/s%n",
-                    r.out(),
-                    h.model(),
-                    h.unigram(),
-                    h.bigram(),
-                    ood.model(),
-                    r.report().throughput().tokensPerSecond());
-        }
+        if (r.report() != null) printResult(r);
         return 0;
+    }
+
+    @Command(
+            name = "export",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Write the checkpoint of a training run (finished, stopped, or still running: checkpoints are replaced "
+                        + "atomically) as a model directory with metrics and MODEL_CARD.md, as the run itself does at its "
+                        + "last step. The run directory is only read. Run `veil data fetch sotu fortunes` first."
+            })
+    int export(
+            @Option(names = "--config", required = true, paramLabel = "FILE", description = "the run's training config")
+                    Path config,
+            @Option(
+                            names = "--run",
+                            required = true,
+                            paramLabel = "DIR",
+                            description = "the run's output directory (holds checkpoint.safetensors)")
+                    Path run,
+            @Option(names = "--out", required = true, paramLabel = "DIR", description = "new model directory") Path out,
+            @Option(
+                            names = "--trained-with",
+                            paramLabel = "TEXT",
+                            description = "the command that trained the run, for the model card")
+                    String trainedWith,
+            @Mixin CacheOption cache)
+            throws Exception {
+        String cmd = "./veil train export --config " + config + " --run " + run + " --out " + out;
+        TrainingRun.Result r = TrainingRun.export(
+                new TrainingRun.ExportOptions(config, run, out, cache.dir(), cmd, trainedWith, System.err));
+        printResult(r);
+        return 0;
+    }
+
+    private static void printResult(TrainingRun.Result r) {
+        ModelReport.Ppl h = r.report().heldout(), ood = r.report().outOfDomain();
+        System.out.printf(
+                Locale.ROOT,
+                "%s: held-out perplexity %.2f (unigram %.2f, bigram %.2f, model/bigram %.3f), out-of-domain %.2f; %,.0f tokens/s%n",
+                r.out(),
+                h.model(),
+                h.unigram(),
+                h.bigram(),
+                h.modelOverBigram(),
+                ood.model(),
+                r.report().throughput().tokensPerSecond());
     }
 }

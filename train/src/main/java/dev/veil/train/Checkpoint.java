@@ -78,7 +78,9 @@ public final class Checkpoint {
      */
     public static void requireCompatible(Path file, State state, ObjectNode fingerprint, String tokenizerSha256)
             throws IOException {
-        String diff = firstDifference("", state.fingerprint(), fingerprint);
+        // the tokenizer's path is resolved against the config's folder, so it differs between checkouts and machines;
+        // the tokenizer itself is compared by its SHA-256 below
+        String diff = firstDifference("", withoutTokenizerPath(state.fingerprint()), withoutTokenizerPath(fingerprint));
         if (diff != null)
             throw new IOException(
                     "cannot resume from " + file + ": it was written with " + diff + "; nothing was changed");
@@ -86,6 +88,12 @@ public final class Checkpoint {
             throw new IOException(
                     "cannot resume from " + file + ": it was trained with another tokenizer.json (SHA-256 "
                             + state.tokenizerSha256() + ", found " + tokenizerSha256 + "); nothing was changed");
+    }
+
+    private static ObjectNode withoutTokenizerPath(ObjectNode fingerprint) {
+        ObjectNode copy = fingerprint.deepCopy();
+        if (copy.get("tokenizer") instanceof ObjectNode t) t.remove("path");
+        return copy;
     }
 
     private static String firstDifference(String path, JsonNode saved, JsonNode now) {

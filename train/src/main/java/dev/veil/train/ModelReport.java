@@ -43,6 +43,10 @@ public record ModelReport(
         public double modelOverUnigram() {
             return model / unigram;
         }
+
+        public double modelOverBigram() {
+            return model / bigram;
+        }
     }
 
     public record Sample(String prompt, String continuation, String how) {}
@@ -61,8 +65,15 @@ public record ModelReport(
             "Our country must",
             "A computer is");
 
+    /** @param steps the training steps the weights in {@code dir} had (the config's, or a checkpoint's before the end) */
     public static ModelReport compute(
-            Path dir, CorpusTokens train, CorpusTokens heldout, CorpusTokens ood, TrainConfig cfg, TrainingLog log)
+            Path dir,
+            CorpusTokens train,
+            CorpusTokens heldout,
+            CorpusTokens ood,
+            TrainConfig cfg,
+            TrainingLog log,
+            int steps)
             throws IOException {
         ModelConfig config = ModelConfig.read(dir);
         Tokenizer tok = Tokenizer.load(dir);
@@ -94,7 +105,7 @@ public record ModelReport(
                 out,
                 samples,
                 tp,
-                cfg.training().steps(),
+                steps,
                 curve.isEmpty() ? Double.NaN : curve.getLast()[1]);
     }
 

@@ -96,29 +96,20 @@ public final class TrainingRun {
                     out + " is not empty: choose a new output directory, or pass --resume to continue the "
                             + "checkpoint in it (nothing was written)");
         }
-        List<Document> trainDocs = cfg.data().train().read(o.cache());
-        List<Document> heldoutDocs = cfg.data().heldout().read(o.cache());
-        List<Document> oodDocs =
-                cfg.data().outOfDomainSample(cfg.data().outOfDomain().read(o.cache()));
+        Corpora data = Corpora.read(cfg, o.cache());
 
         if (resumed == null) {
             Files.createDirectories(out);
             Files.copy(o.config(), out.resolve(CONFIG_COPY));
-            prepareTokenizer(cfg, trainDocs, out, o.console());
+            prepareTokenizer(cfg, data.trainDocs(), out, o.console());
         }
         Tokenizer tokenizer = Tokenizer.load(out);
-        int eot = tokenizer
-                .tokenId(TrainedBpe.ENDOFTEXT)
-                .orElseThrow(() -> new IOException(out.resolve("tokenizer.json") + ": no " + TrainedBpe.ENDOFTEXT
-                        + " token (the document separator)"));
-        List<Integer> eos = new ArrayList<>(List.of(eot));
-        tokenizer.tokenId(TrainedBpe.IM_END).ifPresent(eos::add);
-        Function<String, int[]> encode = text -> tokenizer.encode(text, false, false); // corpus text is plain text
-        CorpusTokens train = CorpusTokens.of(trainDocs, encode, eot);
-        CorpusTokens heldout = CorpusTokens.of(heldoutDocs, encode, eot);
-        CorpusTokens ood = CorpusTokens.of(oodDocs, encode, eot);
+        Corpora.Tokens tokens = data.tokenize(tokenizer, out);
+        CorpusTokens train = tokens.train(), heldout = tokens.heldout(), ood = tokens.ood();
+        int eot = tokens.eot();
+        List<Integer> eos = tokens.eos();
 
-        DType exportType = cfg.exportDtype().equals("float32") ? DType.F32 : DType.BF16;
+        DType exportType = exportType(cfg);
         ModelConfig modelConfig =
                 cfg.model().toModelConfig(tokenizer.vocabSize(), eot, eos, HfModelWriter.torchDtype(exportType));
         Transformer model = Transformer.initialize(modelConfig, cfg.seed());
@@ -158,19 +149,139 @@ public final class TrainingRun {
             return new Result(out, trainer.nextStep(), null);
         }
 
-        export(out, model, modelConfig, exportType, eot, eos);
-        ModelReport report = ModelReport.compute(out, train, heldout, ood, cfg, log);
+        ModelReport report = finish(
+                out,
+                model,
+                modelConfig,
+                exportType,
+                tokens,
+                cfg,
+                log,
+                cfg.training().steps(),
+                o.command());
+        return new Result(out, trainer.nextStep(), report);
+    }
+
+    /**
+     * {@code veil train export}: the weights of the checkpoint in {@code run} (a run finished, stopped or still
+     * training: the checkpoint is replaced atomically, so reading it while the run goes on is safe) as a finished model
+     * directory {@code out} — weights in the config's export dtype, tokenizer, metrics and model card — exactly what the
+     * run itself writes at its last step. {@code run} is only read.
+     *
+     * @param trainedWith the command that trained the run, for the card (null: "veil train model --config CONFIG")
+     */
+    public record ExportOptions(
+            Path config, Path run, Path out, Path cache, String command, String trainedWith, PrintStream console) {}
+
+    public static Result export(ExportOptions o) throws IOException {
+        TrainConfig cfg = TrainConfig.read(o.config());
+        Path checkpoint = o.run().resolve(CHECKPOINT);
+        if (!Files.isRegularFile(checkpoint)) throw new IOException("cannot export: " + checkpoint + " does not exist");
+        Path tokenizerJson = o.run().resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokenizerJson))
+            throw new IOException("cannot export: " + tokenizerJson + " is missing");
+        if (o.out().toAbsolutePath().normalize().equals(o.run().toAbsolutePath().normalize()))
+            throw new IOException("cannot export into the run directory itself: choose another --out");
+        if (Files.exists(o.out()) && !isEmptyDirectory(o.out()))
+            throw new IOException(o.out() + " is not empty: choose a new output directory (nothing was written)");
+        Checkpoint.State state = Checkpoint.readState(checkpoint);
+        Checkpoint.requireCompatible(checkpoint, state, cfg.fingerprint(), Sha256.of(tokenizerJson));
+        Corpora data = Corpora.read(cfg, o.cache());
+
+        Path out = o.out();
+        Files.createDirectories(out);
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json"))
+            Files.copy(o.run().resolve(f), out.resolve(f));
+        Files.copy(o.config(), out.resolve(CONFIG_COPY));
+        Tokenizer tokenizer = Tokenizer.load(out);
+        Corpora.Tokens tokens = data.tokenize(tokenizer, out);
+        DType exportType = exportType(cfg);
+        ModelConfig modelConfig = cfg.model()
+                .toModelConfig(tokenizer.vocabSize(), tokens.eot(), tokens.eos(), HfModelWriter.torchDtype(exportType));
+        Transformer model = Transformer.initialize(modelConfig, cfg.seed());
+        Trainer trainer = new Trainer(model, cfg.training(), cfg.seed(), tokens.train());
+        Checkpoint.restore(checkpoint, model, trainer.optimizer(), state);
+        TrainingLog log = new TrainingLog(state.log());
+        log.write(out.resolve(LOG));
+        o.console()
+                .printf(
+                        "exporting step %d of %d from %s (%s, %,d parameters)%n",
+                        state.step(),
+                        cfg.training().steps(),
+                        checkpoint,
+                        modelConfig.architecture().hfClass,
+                        model.parameterCount());
+        String trained = o.trainedWith() != null ? o.trainedWith() : "./veil train model --config " + o.config();
+        ModelReport report = finish(
+                out,
+                model,
+                modelConfig,
+                exportType,
+                tokens,
+                cfg,
+                log,
+                state.step(),
+                trained + "`, exported from its checkpoint with `" + o.command());
+        return new Result(out, state.step(), report);
+    }
+
+    /** The end of a run, shared with {@link #export}: weights, metrics.json, model card. */
+    private static ModelReport finish(
+            Path out,
+            Transformer model,
+            ModelConfig modelConfig,
+            DType exportType,
+            Corpora.Tokens tokens,
+            TrainConfig cfg,
+            TrainingLog log,
+            int steps,
+            String command)
+            throws IOException {
+        exportWeights(out, model, modelConfig, exportType, tokens.eot(), tokens.eos());
+        ModelReport report = ModelReport.compute(out, tokens.train(), tokens.heldout(), tokens.ood(), cfg, log, steps);
         report.writeJson(out.resolve(METRICS));
         ModelCard.write(
                 out,
                 out.toAbsolutePath().normalize().getFileName().toString(),
-                o.command(),
+                command,
                 Files.readString(out.resolve(CONFIG_COPY)),
                 modelConfig,
                 cfg,
                 report,
                 log);
-        return new Result(out, trainer.nextStep(), report);
+        return report;
+    }
+
+    private static DType exportType(TrainConfig cfg) {
+        return cfg.exportDtype().equals("float32") ? DType.F32 : DType.BF16;
+    }
+
+    /** The three splits' documents (read before anything is written: a missing corpus refuses the run). */
+    private record Corpora(List<Document> trainDocs, List<Document> heldoutDocs, List<Document> oodDocs) {
+        record Tokens(CorpusTokens train, CorpusTokens heldout, CorpusTokens ood, int eot, List<Integer> eos) {}
+
+        static Corpora read(TrainConfig cfg, Path cache) throws IOException {
+            return new Corpora(
+                    cfg.data().train().read(cache),
+                    cfg.data().heldout().read(cache),
+                    cfg.data().outOfDomainSample(cfg.data().outOfDomain().read(cache)));
+        }
+
+        Tokens tokenize(Tokenizer tokenizer, Path dir) throws IOException {
+            int eot = tokenizer
+                    .tokenId(TrainedBpe.ENDOFTEXT)
+                    .orElseThrow(() -> new IOException(dir.resolve("tokenizer.json") + ": no " + TrainedBpe.ENDOFTEXT
+                            + " token (the document separator)"));
+            List<Integer> eos = new ArrayList<>(List.of(eot));
+            tokenizer.tokenId(TrainedBpe.IM_END).ifPresent(eos::add);
+            Function<String, int[]> encode = text -> tokenizer.encode(text, false, false); // corpus text is plain text
+            return new Tokens(
+                    CorpusTokens.of(trainDocs, encode, eot),
+                    CorpusTokens.of(heldoutDocs, encode, eot),
+                    CorpusTokens.of(oodDocs, encode, eot),
+                    eot,
+                    List.copyOf(eos));
+        }
     }
 
     private static void prepareTokenizer(TrainConfig cfg, List<Document> trainDocs, Path out, PrintStream console)
@@ -331,7 +442,8 @@ public final class TrainingRun {
     }
 
     /** config.json, generation_config.json and model.safetensors in the export dtype; the tokenizer files are already there. */
-    private static void export(Path out, Transformer model, ModelConfig config, DType dtype, int bos, List<Integer> eos)
+    private static void exportWeights(
+            Path out, Transformer model, ModelConfig config, DType dtype, int bos, List<Integer> eos)
             throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Tensor t : model.tensors(DType.F32)) tensors.put(t.name(), t);

@@ -61,4 +61,9 @@ final class TinyRun {
         return TrainingRun.run(new TrainingRun.Options(
                 config, out, resume, maxSteps, cache, "veil train model --config " + config, quiet, false));
     }
+
+    static TrainingRun.Result export(Path config, Path run, Path out, Path cache) throws IOException {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        return TrainingRun.export(new TrainingRun.ExportOptions(config, run, out, cache, "test export", null, quiet));
+    }
 }

@@ -281,6 +281,71 @@ class TrainingRunTest {
         assertThat(out).doesNotExist();
     }
 
+    /** {@code veil train export} of a finished run's checkpoint writes the run's own model; the run is only read. */
+    @Test
+    void exportingTheCheckpointOfAFinishedRunGivesTheRunsOwnModel() throws IOException {
+        Map<String, String> before = digests(full);
+        Path exported = dir.resolve("exported");
+        TrainingRun.Result r = TinyRun.export(config, full, exported, cache);
+        assertThat(r.stepsDone()).isEqualTo(8);
+        assertThat(Files.readAllBytes(exported.resolve("model.safetensors")))
+                .isEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
+        for (String f : new String[] {"config.json", "generation_config.json", "tokenizer.json", "metrics.json"})
+            assertThat(exported.resolve(f)).as(f).hasSameTextualContentAs(full.resolve(f));
+        assertThat(Files.readString(exported.resolve("MODEL_CARD.md")))
+                .contains("Trained with `./veil train model --config " + config
+                        + "`, exported from its checkpoint with `test export`")
+                .contains("8 steps of 2 × 32 tokens");
+        assertThat(digests(full)).isEqualTo(before);
+
+        assertThatThrownBy(() -> TinyRun.export(config, full, exported, cache))
+                .hasMessageContaining(exported + " is not empty");
+        assertThatThrownBy(() -> TinyRun.export(config, full, full, cache))
+                .hasMessageContaining("cannot export into the run directory itself");
+        assertThatThrownBy(() -> TinyRun.export(TinyRun.config(dir, 1, "0.02"), full, dir.resolve("x"), cache))
+                .hasMessageContaining("training.lr = 0.01, the config says 0.02");
+        assertThat(dir.resolve("x")).doesNotExist();
+    }
+
+    /** A run stopped (or still training) exports the step its checkpoint holds, and the card says so. */
+    @Test
+    void exportingAStoppedRunWritesTheStepItReached() throws IOException {
+        Path stopped = dir.resolve("stopped-at-4");
+        TinyRun.run(config, stopped, cache, false, 4);
+        Path exported = dir.resolve("exported-4");
+        TrainingRun.Result r = TinyRun.export(config, stopped, exported, cache);
+        assertThat(r.stepsDone()).isEqualTo(4);
+        assertThat(r.report().steps()).isEqualTo(4);
+        assertThat(Files.readString(exported.resolve("MODEL_CARD.md"))).contains("4 (of the config's 8) steps");
+        assertThat(Files.readAllBytes(exported.resolve("model.safetensors")))
+                .isNotEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
+        assertTheEngineAgrees(exported);
+    }
+
+    /**
+     * A config that names its tokenizer by path resolves it against the config's folder: the same run in another
+     * checkout sees another absolute path to the same tokenizer, and still resumes (the tokenizer's SHA-256 is checked).
+     */
+    @Test
+    void aTokenizerPathResolvedInAnotherCheckoutStillResumes() throws IOException {
+        String withPath = TinyRun.CONFIG
+                .formatted(1, "0.01")
+                .replace("\"tokenizer\": { \"vocab_size\": 400 }", "\"tokenizer\": { \"path\": \"tok\" }");
+        Path[] checkouts = {dir.resolve("checkout-a"), dir.resolve("checkout-b")};
+        for (Path c : checkouts) {
+            Files.createDirectories(c.resolve("tok"));
+            for (String f : new String[] {"tokenizer.json", "tokenizer_config.json"})
+                Files.copy(full.resolve(f), c.resolve("tok").resolve(f));
+            Files.writeString(c.resolve("config.json"), withPath);
+        }
+        Path run = dir.resolve("path-run");
+        TinyRun.run(checkouts[0].resolve("config.json"), run, cache, false, 4);
+        TrainingRun.Result rest = TinyRun.run(checkouts[1].resolve("config.json"), run, cache, true, 0);
+        assertThat(rest.stepsDone()).isEqualTo(8);
+        assertThat(Files.readAllBytes(run.resolve("model.safetensors")))
+                .isEqualTo(Files.readAllBytes(full.resolve("model.safetensors")));
+    }
+
     private static Map<String, String> digests(Path d) throws IOException {
         Map<String, String> m = new TreeMap<>();
         try (var files = Files.list(d)) {

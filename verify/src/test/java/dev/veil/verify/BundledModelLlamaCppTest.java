@@ -18,15 +18,17 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The bundled trained model (issue 4's independent check): exported to GGUF by Veil, run by stock llama.cpp, it gives
- * the same greedy continuations as Veil's engine on the committed Hugging Face directory, for prompts cut from
- * held-out text (State of the Union addresses 2000–2021), and the same last-position logits within the F32 tolerance
- * justified in {@link LlamaCppAgreementTest}. The committed weights are BF16; the export widens them to F32 exactly,
- * so both engines multiply the same numbers.
+ * The committed trained models (issue 4's independent check; issue 15's for the deep one): each, exported to GGUF by
+ * Veil and run by stock llama.cpp, gives the same greedy continuations as Veil's engine on the committed Hugging Face
+ * directory, for prompts cut from held-out text (State of the Union addresses 2000–2021), and the same last-position
+ * logits within the F32 tolerance justified in {@link LlamaCppAgreementTest}. The committed weights are BF16; the
+ * export widens them to F32 exactly, so both engines multiply the same numbers. A committed model that is missing
+ * fails the test: it is part of the repository.
  */
 class BundledModelLlamaCppTest {
 
@@ -35,11 +37,16 @@ class BundledModelLlamaCppTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void llamaCppAgreesWithVeilOnTheBundledModel() throws Exception {
-        Path model = Path.of(System.getProperty("veil.repo", "..")).resolve("models/veil-sotu-qwen2");
-        assertThat(model.resolve("model.safetensors")).as("the bundled model").exists();
-        Path gguf = tmp.resolve("bundled.gguf");
+    /** models/veil-sotu-qwen2 (Qwen2, 4 layers: the bundled demo model) and veil-sotu-qwen3-12l (Qwen3, 12 layers). */
+    @ParameterizedTest
+    @ValueSource(strings = {"veil-sotu-qwen2", "veil-sotu-qwen3-12l"})
+    void llamaCppAgreesWithVeilOnTheCommittedModel(String name) throws Exception {
+        Path model =
+                Path.of(System.getProperty("veil.repo", "..")).resolve("models").resolve(name);
+        assertThat(model.resolve("model.safetensors"))
+                .as("the committed model " + name)
+                .exists();
+        Path gguf = tmp.resolve(name + ".gguf");
         try (ModelFiles files = ModelFiles.open(model)) {
             GgufExport.write(files, gguf, DType.F32);
         }
@@ -60,16 +67,12 @@ class BundledModelLlamaCppTest {
                 llamaTokens.add(reply.results().get(p).tokens());
             }
             double worst = Agreement.assertLogitsAgree(
-                    "bundled model vs llama.cpp",
-                    prompts,
-                    veilLogits,
-                    llamaLogits,
-                    LlamaCppAgreementTest.F32_TOLERANCE);
-            Agreement.assertGreedyAgree(
-                    "bundled model vs llama.cpp", prompts, veilTokens, llamaTokens, veil::lastLogits);
+                    name + " vs llama.cpp", prompts, veilLogits, llamaLogits, LlamaCppAgreementTest.F32_TOLERANCE);
+            Agreement.assertGreedyAgree(name + " vs llama.cpp", prompts, veilTokens, llamaTokens, veil::lastLogits);
             System.out.printf(
                     Locale.ROOT,
-                    "bundled model vs llama.cpp %s: worst relative logit error %.2e; %d x %d greedy tokens identical%n",
+                    "%s vs llama.cpp %s: worst relative logit error %.2e; %d x %d greedy tokens identical%n",
+                    name,
                     reply.llamaCpp().release(),
                     worst,
                     PROMPTS,

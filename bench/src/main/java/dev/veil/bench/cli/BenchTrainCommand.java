@@ -27,10 +27,14 @@ public final class BenchTrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--baseline", required = true, paramLabel = "JAR", description = "build A (the baseline)")
+    @Option(
+            names = "--baseline",
+            required = true,
+            paramLabel = "JAR",
+            description = "build A (the baseline): a veil.jar, or a class path of jars and class directories")
     Path baseline;
 
-    @Option(names = "--current", required = true, paramLabel = "JAR", description = "build B")
+    @Option(names = "--current", required = true, paramLabel = "JAR", description = "build B (as --baseline)")
     Path current;
 
     @Option(
@@ -61,7 +65,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         for (Path jar : new Path[] {baseline, current})
-            if (!Files.isRegularFile(jar)) throw new IllegalArgumentException(jar + " is not a file");
+            if (!TrainBench.missing(jar).isEmpty())
+                throw new IllegalArgumentException(TrainBench.missing(jar).getFirst() + " does not exist");
         if (!Files.isRegularFile(model.resolve("config.json")))
             throw new IllegalArgumentException(model.resolve("config.json") + " does not exist");
         if (batch < 1 || seq < 1 || steps < 1 || rounds < 1)
