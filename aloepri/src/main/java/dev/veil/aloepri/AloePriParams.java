@@ -23,6 +23,9 @@ import dev.veil.model.Records;
  *                  obfuscated intermediate size is {@code split × d_ff}
  * @param routerNorm paper §5.2.4 [on]: every expert's router row is rescaled to the layer's mean row norm before the
  *                  experts are permuted (mixture-of-experts layers only); not exact, it changes the routing logits
+ * @param depthScaled beyond the paper [off]: {@code alphaDown} and {@code alphaGateUp} are amounts for the whole model,
+ *                  each of the L layers gets α/√L; per-layer noise adds up over the layers, so this keeps its summed
+ *                  variance α²·σ² whatever the depth (docs: aloepri/README.md, "Depth")
  */
 public record AloePriParams(
         double lambda,
@@ -34,7 +37,8 @@ public record AloePriParams(
         double alphaDown,
         double alphaGateUp,
         int split,
-        boolean routerNorm) {
+        boolean routerNorm,
+        boolean depthScaled) {
 
     public static final double DEFAULT_LAMBDA = 0.3;
     public static final int DEFAULT_EXPANSION = 128;
@@ -50,6 +54,7 @@ public record AloePriParams(
             VEIL_ALPHA_GATE_UP = 0;
 
     public static final int VEIL_SPLIT = 1;
+    public static final boolean VEIL_DEPTH_SCALED = false;
 
     public AloePriParams {
         if (!(lambda > 0) || !Double.isFinite(lambda))
@@ -71,6 +76,21 @@ public record AloePriParams(
             throw new IllegalArgumentException("alpha-gate-up must be >= 0 (got " + alphaGateUp + ")");
         if (split < 1 || split > 16)
             throw new IllegalArgumentException("split (FFN units per plain unit) must be 1..16 (got " + split + ")");
+    }
+
+    /** FFN noise per layer as given (not depth-scaled). */
+    public AloePriParams(
+            double lambda,
+            int expansion,
+            double alphaE,
+            double alphaH,
+            int beta,
+            double gamma,
+            double alphaDown,
+            double alphaGateUp,
+            int split,
+            boolean routerNorm) {
+        this(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm, false);
     }
 
     /** With the paper's router normalisation (it matters only for mixture-of-experts models). */
@@ -113,7 +133,37 @@ public record AloePriParams(
 
     /** Exact transforms only (the unit split is exact and stays): no noise, no RoPE block permutation, no router normalisation (the obfuscated logits then equal the plain ones permuted, up to the κ error). */
     public AloePriParams exact() {
-        return new AloePriParams(lambda, expansion, 0, 0, 1, gamma, 0, 0, split, false);
+        return new AloePriParams(lambda, expansion, 0, 0, 1, gamma, 0, 0, split, false, depthScaled);
+    }
+
+    /** The W_down noise one layer of an {@code layers}-layer model gets: α_down, or α_down/√L when depth-scaled. */
+    public double alphaDownPerLayer(int layers) {
+        return alphaDown * depthFactor(layers);
+    }
+
+    /** As {@link #alphaDownPerLayer} for W_gate and W_up. */
+    public double alphaGateUpPerLayer(int layers) {
+        return alphaGateUp * depthFactor(layers);
+    }
+
+    private double depthFactor(int layers) {
+        if (layers < 1) throw new IllegalArgumentException("a model has at least one layer, got " + layers);
+        return depthScaled ? 1 / Math.sqrt(layers) : 1;
+    }
+
+    public AloePriParams withDepthScaled(boolean on) {
+        return Records.with(this, "depthScaled", on);
+    }
+
+    /**
+     * Every noise (α_e, α_h, α_down, α_gate_up) times {@code factor}, the rest unchanged: one knob over a noise profile
+     * ({@link NoiseBudget} moves it to meet an accuracy budget).
+     */
+    public AloePriParams scaleNoise(double factor) {
+        if (!(factor >= 0) || !Double.isFinite(factor))
+            throw new IllegalArgumentException("noise factor must be finite and >= 0 (got " + factor + ")");
+        return withNoise(alphaE * factor, alphaH * factor)
+                .withFfn(alphaDown * factor, alphaGateUp * factor, split);
     }
 
     public AloePriParams withRouterNorm(boolean on) {

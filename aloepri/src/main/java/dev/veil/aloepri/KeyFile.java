@@ -199,7 +199,8 @@ public final class KeyFile {
                 .put("alpha_down", params.alphaDown())
                 .put("alpha_gate_up", params.alphaGateUp())
                 .put("split", params.split())
-                .put("router_norm", params.routerNorm());
+                .put("router_norm", params.routerNorm())
+                .put("ffn_depth_scaled", params.depthScaled());
     }
 
     static ObjectNode toJson(AloePriKey k) {
@@ -232,7 +233,8 @@ public final class KeyFile {
                 p.path("alpha_down").asDouble(0),
                 p.path("alpha_gate_up").asDouble(0),
                 p.path("split").asInt(1), // absent in keys before the FFN defenses
-                p.path("router_norm").asBoolean(true)); // absent in keys before mixture-of-experts models
+                p.path("router_norm").asBoolean(true), // absent in keys before mixture-of-experts models
+                p.path("ffn_depth_scaled").asBoolean(false)); // absent in keys before depth-scaled FFN noise
         JsonNode permNode = need(n, "permutation");
         int[] perm = new int[permNode.size()];
         for (int i = 0; i < perm.length; i++) perm[i] = permNode.get(i).asInt();

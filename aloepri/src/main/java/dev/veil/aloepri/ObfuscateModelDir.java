@@ -44,6 +44,8 @@ public final class ObfuscateModelDir {
      *                    0 keeps the paper's Gaussian estimate
      * @param gguf        also export the obfuscated model to this GGUF file (llama.cpp), or null
      * @param onWritten   told after each obfuscated tensor (progress)
+     * @param budget      null, or an accuracy budget: {@code params}' noise is scaled to meet it first
+     *                    ({@link NoiseBudget}, with this run's key), and the key file holds the scaled parameters
      */
     public record Request(
             Path modelDir,
@@ -55,9 +57,25 @@ public final class ObfuscateModelDir {
             char[] passphrase,
             int calibrationTokens,
             Path gguf,
-            Consumer<TensorSpec> onWritten) {
+            Consumer<TensorSpec> onWritten,
+            NoiseBudget.Target budget) {
 
         public static final int DEFAULT_CALIBRATION_TOKENS = 128;
+
+        /** No accuracy budget: {@code params} as given. */
+        public Request(
+                Path modelDir,
+                Path outDir,
+                Path keyFile,
+                AloePriParams params,
+                String seed,
+                DType dtype,
+                char[] passphrase,
+                int calibrationTokens,
+                Path gguf,
+                Consumer<TensorSpec> onWritten) {
+            this(modelDir, outDir, keyFile, params, seed, dtype, passphrase, calibrationTokens, gguf, onWritten, null);
+        }
 
         public Request {
             if (calibrationTokens < 0)
@@ -85,6 +103,10 @@ public final class ObfuscateModelDir {
         public Request withGguf(Path file) {
             return Records.with(this, "gguf", file);
         }
+
+        public Request withBudget(NoiseBudget.Target b) {
+            return Records.with(this, "budget", b);
+        }
     }
 
     private ObfuscateModelDir() {}
@@ -107,8 +129,15 @@ public final class ObfuscateModelDir {
                     ? r.dtype()
                     : plain.get("model.embed_tokens.weight").dtype();
             KeyStream master = r.seed() == null ? KeyStream.fresh() : KeyStream.fromSeed(r.seed());
+            AloePriParams params = r.params();
+            if (r.budget() != null) {
+                NoiseBudget.Result b = NoiseBudget.calibrate(
+                        config, plain, params, fixed, master, dtype, r.calibrationTokens(), r.budget());
+                r.budget().log().accept(b.summary(r.budget().budget()));
+                params = b.params();
+            }
             ModelObfuscator obfuscator =
-                    ModelObfuscator.calibrated(config, plain, r.params(), fixed, master, dtype, r.calibrationTokens());
+                    ModelObfuscator.calibrated(config, plain, params, fixed, master, dtype, r.calibrationTokens());
             ModelFingerprint outPrint = new ModelFingerprint();
             deleteRecursively(temp);
             List<TensorSpec> specs = obfuscator.outputSpecs();
@@ -131,7 +160,7 @@ public final class ObfuscateModelDir {
                 }
             }
             AloePriKey key = new AloePriKey(
-                    r.params(),
+                    params,
                     config.architecture().modelType,
                     config.hiddenSize(),
                     obfuscator.obfuscatedConfig().hiddenSize(),

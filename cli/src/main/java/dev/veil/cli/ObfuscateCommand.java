@@ -2,7 +2,17 @@ package dev.veil.cli;
 
 import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.AloePriParams;
+import dev.veil.aloepri.NoiseBudget;
 import dev.veil.aloepri.ObfuscateModelDir;
+import dev.veil.attack.audit.AuditText;
+import dev.veil.model.ModelFiles;
+import dev.veil.model.VeilCache;
+import dev.veil.tokenizer.Tokenizer;
+import dev.veil.train.data.Document;
+import dev.veil.train.data.Split;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.List;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.TensorRole;
@@ -102,6 +112,39 @@ public final class ObfuscateCommand implements Callable<Integer> {
     int split;
 
     @Option(
+            names = "--depth-scaled-ffn-noise",
+            negatable = true,
+            defaultValue = "" + AloePriParams.VEIL_DEPTH_SCALED,
+            fallbackValue = "true",
+            description =
+                    "--alpha-down and --alpha-gate-up are whole-model amounts: each of the L layers gets alpha/sqrt(L) (default: ${DEFAULT-VALUE})")
+    boolean depthScaled;
+
+    @Option(
+            names = "--ppl-budget",
+            paramLabel = "PERCENT",
+            description = {
+                "accuracy budget: scale all noise (alpha_e, alpha_h, alpha_down, alpha_gate_up by one factor, up to "
+                        + (int) NoiseBudget.MAX_FACTOR + "x) to the most whose held-out perplexity increase stays within PERCENT",
+                "(measured with this run's key on --ppl-text; a few in-memory obfuscate+evaluate rounds before writing)"
+            })
+    Double pplBudget;
+
+    @Option(
+            names = "--ppl-text",
+            paramLabel = "FILE",
+            description =
+                    "with --ppl-budget: public UTF-8 text the cost is measured on (default: the SOTU held-out split, `veil data fetch sotu`)")
+    Path pplText;
+
+    @Option(
+            names = "--ppl-tokens",
+            defaultValue = "2048",
+            paramLabel = "N",
+            description = "with --ppl-budget: positions of that text scored, in windows of 256 (default: ${DEFAULT-VALUE})")
+    int pplTokens;
+
+    @Option(
             names = "--no-router-norm",
             description =
                     "mixture-of-experts models: keep the router rows as they are instead of the paper's normalisation (exact routing)")
@@ -163,7 +206,9 @@ public final class ObfuscateCommand implements Callable<Integer> {
                 alphaDown,
                 alphaGateUp,
                 split,
-                !noRouterNorm);
+                !noRouterNorm,
+                depthScaled);
+        NoiseBudget.Target budget = pplBudget == null ? null : budget(pplBudget);
         char[] pass = passphrases.resolve();
         if (seed != null && SeedEntropy.warning(seed) != null) System.err.println(SeedEntropy.warning(seed));
         long start = System.nanoTime();
@@ -177,11 +222,12 @@ public final class ObfuscateCommand implements Callable<Integer> {
                 .continuousUpdate()
                 .build()) {
             k = ObfuscateModelDir.run(new ObfuscateModelDir.Request(
-                    model, out, key, params, seed, dtype, pass, calibrationTokens, gguf, s -> bar.step()));
+                    model, out, key, params, seed, dtype, pass, calibrationTokens, gguf, s -> bar.step(), budget));
         }
+        params = k.params();
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf(
-                "obfuscated %s -> %s in %.1f s (hidden %d -> %d, lambda %s, h %d, alpha_e %s, alpha_h %s, beta %d, gamma %s, alpha_down %s, alpha_gate_up %s, split %d)%n",
+                "obfuscated %s -> %s in %.1f s (hidden %d -> %d, lambda %s, h %d, alpha_e %.4g, alpha_h %.4g, beta %d, gamma %s, alpha_down %.4g%s, alpha_gate_up %.4g, split %d)%n",
                 model,
                 out,
                 seconds,
@@ -189,12 +235,13 @@ public final class ObfuscateCommand implements Callable<Integer> {
                 k.obfuscatedHiddenSize(),
                 lambda,
                 params.expansion(),
-                alphaE,
-                alphaH,
+                params.alphaE(),
+                params.alphaH(),
                 beta,
                 gamma,
-                alphaDown,
-                alphaGateUp,
+                params.alphaDown(),
+                params.depthScaled() ? " depth-scaled: /sqrt(" + config.numLayers() + ") per layer" : "",
+                params.alphaGateUp(),
                 split);
         if (gguf != null) System.out.printf("GGUF for llama.cpp: %s%n", gguf);
         System.out.printf(
@@ -202,5 +249,26 @@ public final class ObfuscateCommand implements Callable<Integer> {
                 key, pass == null ? "unencrypted" : "passphrase-encrypted");
         if (audit) AloePriSelfAudit.run(model, out, k, auditThreshold, new PrintWriter(System.out, true));
         return 0;
+    }
+
+    /** The budget's text: --ppl-text, else the SOTU held-out split, tokenized with the model's tokenizer. */
+    private NoiseBudget.Target budget(double percent) throws IOException {
+        if (pplTokens < 2) throw new IllegalArgumentException("--ppl-tokens must be at least 2, got " + pplTokens);
+        double fraction = percent / 100;
+        new NoiseBudget.Target(fraction, new int[2], 2, 0, s -> {}); // a bad budget fails before any text is read
+        List<String> texts = pplText != null
+                ? List.of(Files.readString(pplText))
+                : Split.HELDOUT.read(VeilCache.dir()).stream()
+                        .map(Document::text)
+                        .toList();
+        int[] tokens;
+        try (ModelFiles files = ModelFiles.open(model)) {
+            tokens = AuditText.tokens(Tokenizer.load(files.tokenizerDir()), texts, pplTokens + 1);
+        }
+        if (tokens.length < pplTokens + 1)
+            System.err.printf(
+                    "note: the budget text holds %d tokens, fewer than --ppl-tokens %d + 1%n", tokens.length, pplTokens);
+        return new NoiseBudget.Target(
+                fraction, tokens, 256, NoiseBudget.DEFAULT_STEPS, line -> System.out.println(line));
     }
 }

@@ -21,10 +21,12 @@ public final class FfnDefense {
 
     private FfnDefense() {}
 
-    public static FfnWeights apply(FfnWeights w, AloePriParams p, KeyStream rng) {
-        WeightMatrix gate = GaussianNoise.add(w.gate(), p.alphaGateUp(), rng.derive("gate.noise"));
-        WeightMatrix up = GaussianNoise.add(w.up(), p.alphaGateUp(), rng.derive("up.noise"));
-        WeightMatrix down = GaussianNoise.add(w.down(), p.alphaDown(), rng.derive("down.noise"));
+    /** @param layers the model's layer count (depth-scaled noise is divided by its square root) */
+    public static FfnWeights apply(FfnWeights w, AloePriParams p, int layers, KeyStream rng) {
+        double gateUp = p.alphaGateUpPerLayer(layers);
+        WeightMatrix gate = GaussianNoise.add(w.gate(), gateUp, rng.derive("gate.noise"));
+        WeightMatrix up = GaussianNoise.add(w.up(), gateUp, rng.derive("up.noise"));
+        WeightMatrix down = GaussianNoise.add(w.down(), p.alphaDownPerLayer(layers), rng.derive("down.noise"));
         return p.split() == 1
                 ? new FfnWeights(gate, up, down)
                 : split(new FfnWeights(gate, up, down), p.split(), rng.derive("split"));

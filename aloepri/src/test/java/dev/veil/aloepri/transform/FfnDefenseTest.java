@@ -20,7 +20,7 @@ class FfnDefenseTest {
     void splitUnitsShareTheGateRowAndSumBackExactly() {
         KeyStream rng = KeyStream.fromSeed("split");
         FfnWeights plain = random(32, 40, rng);
-        FfnWeights split = FfnDefense.apply(plain, AloePriParams.defaults(32).withFfn(0, 0, 3), rng.derive("defense"));
+        FfnWeights split = FfnDefense.apply(plain, AloePriParams.defaults(32).withFfn(0, 0, 3), 1, rng.derive("defense"));
         assertThat(split.gate().rows()).isEqualTo(120);
         assertThat(split.down().cols()).isEqualTo(120);
         for (int j = 0; j < 32; j++)
@@ -42,18 +42,23 @@ class FfnDefenseTest {
     void noiseHasTheRequestedScaleAndTouchesOnlyItsMatrices() {
         KeyStream rng = KeyStream.fromSeed("noise");
         FfnWeights plain = random(64, 128, rng);
-        FfnWeights down = FfnDefense.apply(plain, AloePriParams.defaults(64).withFfn(0.5, 0, 1), rng.derive("a"));
+        FfnWeights down = FfnDefense.apply(plain, AloePriParams.defaults(64).withFfn(0.5, 0, 1), 4, rng.derive("a"));
         assertThat(down.gate()).isEqualTo(plain.gate());
         assertThat(down.up()).isEqualTo(plain.up());
         float[] diff = down.down().data().clone();
         for (int i = 0; i < diff.length; i++) diff[i] -= plain.down().data()[i];
         double sd = GaussianNoise.standardDeviation(plain.down().data());
         assertThat(GaussianNoise.standardDeviation(diff)).isCloseTo(0.5 * sd, within(0.05 * sd));
-        FfnWeights gateUp = FfnDefense.apply(plain, AloePriParams.defaults(64).withFfn(0, 1, 1), rng.derive("b"));
+        FfnWeights gateUp = FfnDefense.apply(plain, AloePriParams.defaults(64).withFfn(0, 1, 1), 4, rng.derive("b"));
         assertThat(gateUp.down()).isEqualTo(plain.down());
         assertThat(gateUp.gate()).isNotEqualTo(plain.gate());
         assertThat(gateUp.up()).isNotEqualTo(plain.up());
-        assertThat(FfnDefense.apply(plain, AloePriParams.paper(64), rng.derive("c")))
+        assertThat(FfnDefense.apply(plain, AloePriParams.paper(64), 4, rng.derive("c")))
                 .isEqualTo(plain); // off at the paper's values
+        // depth-scaled: a 16-layer model's layer gets α/4, the same draw scaled
+        FfnWeights scaled = FfnDefense.apply(
+                plain, AloePriParams.defaults(64).withFfn(2, 0, 1).withDepthScaled(true), 16, rng.derive("a"));
+        for (int i = 0; i < diff.length; i++)
+            assertThat(scaled.down().data()[i] - plain.down().data()[i]).isCloseTo(diff[i], within(1e-5f));
     }
 }

@@ -82,6 +82,8 @@ public final class InversionModelAttack extends RankedAttack implements AloePriA
                 Double.parseDouble(s.get("gamma")),
                 Double.parseDouble(s.getOrDefault("alpha_down", "0")),
                 Double.parseDouble(s.getOrDefault("alpha_gate_up", "0")),
-                Integer.parseInt(s.getOrDefault("split", "1")));
+                Integer.parseInt(s.getOrDefault("split", "1")),
+                true,
+                Boolean.parseBoolean(s.getOrDefault("ffn_depth_scaled", "false")));
     }
 }

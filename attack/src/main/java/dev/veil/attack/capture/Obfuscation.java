@@ -72,6 +72,7 @@ public record Obfuscation(ModelConfig config, Weights weights, VocabPermutation 
         s.put("alpha_down", Double.toString(params.alphaDown()));
         s.put("alpha_gate_up", Double.toString(params.alphaGateUp()));
         s.put("split", Integer.toString(params.split()));
+        s.put("ffn_depth_scaled", Boolean.toString(params.depthScaled()));
         return s;
     }
 }
