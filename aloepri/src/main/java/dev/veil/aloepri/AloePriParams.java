@@ -162,8 +162,7 @@ public record AloePriParams(
     public AloePriParams scaleNoise(double factor) {
         if (!(factor >= 0) || !Double.isFinite(factor))
             throw new IllegalArgumentException("noise factor must be finite and >= 0 (got " + factor + ")");
-        return withNoise(alphaE * factor, alphaH * factor)
-                .withFfn(alphaDown * factor, alphaGateUp * factor, split);
+        return withNoise(alphaE * factor, alphaH * factor).withFfn(alphaDown * factor, alphaGateUp * factor, split);
     }
 
     public AloePriParams withRouterNorm(boolean on) {

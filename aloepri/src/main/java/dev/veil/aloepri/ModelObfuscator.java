@@ -251,7 +251,8 @@ public final class ModelObfuscator {
                 matrix(w, ModelConfig.layer(l, "mlp.gate_proj.weight"), ffn, d),
                 matrix(w, ModelConfig.layer(l, "mlp.up_proj.weight"), ffn, d),
                 matrix(w, ModelConfig.layer(l, "mlp.down_proj.weight"), d, ffn));
-        FfnWeights defended = FfnDefense.apply(plainFfn, params, plain.numLayers(), master.derive("layer." + l + ".ffn.defense"));
+        FfnWeights defended =
+                FfnDefense.apply(plainFfn, params, plain.numLayers(), master.derive("layer." + l + ".ffn.defense"));
         FfnWeights o = FfnTransform.apply(defended, ffnKeys(l).foldNorm(gamma));
         out.write(norm(ModelConfig.layer(l, "post_attention_layernorm.weight"), kappa[2 * l + 1]));
         out.write(tensor(ModelConfig.layer(l, "mlp.gate_proj.weight"), o.gate()));
@@ -285,7 +286,8 @@ public final class ModelObfuscator {
                     matrix(w, TensorRole.EXPERT_UP.hf(l, e), eff, d),
                     matrix(w, TensorRole.EXPERT_DOWN.hf(l, e), d, eff));
             KeyStream stream = master.derive("layer." + l + ".expert." + e);
-            FfnWeights defended = FfnDefense.apply(plainExpert, params, plain.numLayers(), stream.derive("ffn.defense"));
+            FfnWeights defended =
+                    FfnDefense.apply(plainExpert, params, plain.numLayers(), stream.derive("ffn.defense"));
             done[slot] = FfnTransform.apply(
                     defended,
                     FfnKeys.sample(eff, keys, stream.derive("ffn"), downWriter).foldNorm(gamma));

@@ -110,8 +110,8 @@ public final class NoiseBudget {
                             + " alpha_gate_up are all 0)");
         for (int id : target.tokens())
             if (id < 0 || id >= config.vocabSize())
-                throw new IllegalArgumentException("budget text token id " + id + " is outside the model's vocabulary of "
-                        + config.vocabSize());
+                throw new IllegalArgumentException(
+                        "budget text token id " + id + " is outside the model's vocabulary of " + config.vocabSize());
         long start = System.nanoTime();
         int context = Math.min(target.context(), target.tokens().length);
         NextTokenScores base = NextTokenScores.of(engine(config, plain), target.tokens(), context);
@@ -179,8 +179,9 @@ public final class NoiseBudget {
                         100 * r.perplexityIncrease()));
             within = r;
             target.log()
-                    .accept("noise budget: no noise fits the budget; the checkpoint leaks what the exact transforms leak"
-                            + " (all of the text, aloepri/README.md)");
+                    .accept(
+                            "noise budget: no noise fits the budget; the checkpoint leaks what the exact transforms leak"
+                                    + " (all of the text, aloepri/README.md)");
         }
         return new Result(
                 profile.scaleNoise(within.factor()),

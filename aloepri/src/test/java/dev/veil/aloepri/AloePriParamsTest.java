@@ -41,4 +41,20 @@ class AloePriParamsTest {
         assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, 0, 0, 0))
                 .hasMessageContaining("split");
     }
+
+    @Test
+    void depthScalingDividesTheFfnNoiseByTheRootOfTheLayerCountAndScaleNoiseMovesEveryNoise() {
+        AloePriParams p = AloePriParams.paper(256).withFfn(2, 1, 1);
+        assertThat(p.alphaDownPerLayer(16)).isEqualTo(2);
+        AloePriParams d = p.withDepthScaled(true);
+        assertThat(d.alphaDownPerLayer(4)).isEqualTo(1);
+        assertThat(d.alphaDownPerLayer(16)).isEqualTo(0.5);
+        assertThat(d.alphaGateUpPerLayer(16)).isEqualTo(0.25);
+        assertThatThrownBy(() -> d.alphaDownPerLayer(0)).hasMessageContaining("at least one layer");
+        AloePriParams half = d.scaleNoise(0.5);
+        assertThat(half).isEqualTo(new AloePriParams(0.3, 32, 0.5, 0.1, 8, 1e3, 1, 0.5, 1, true, true));
+        assertThatThrownBy(() -> d.scaleNoise(-1)).hasMessageContaining("noise factor must be finite and >= 0");
+        assertThatThrownBy(() -> d.scaleNoise(Double.POSITIVE_INFINITY))
+                .hasMessageContaining("noise factor must be finite and >= 0");
+    }
 }

@@ -5,19 +5,19 @@ import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.NoiseBudget;
 import dev.veil.aloepri.ObfuscateModelDir;
 import dev.veil.attack.audit.AuditText;
+import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
+import dev.veil.model.TensorRole;
 import dev.veil.model.VeilCache;
 import dev.veil.tokenizer.Tokenizer;
 import dev.veil.train.data.Document;
 import dev.veil.train.data.Split;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.util.List;
-import dev.veil.model.DType;
-import dev.veil.model.ModelConfig;
-import dev.veil.model.TensorRole;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -125,7 +125,8 @@ public final class ObfuscateCommand implements Callable<Integer> {
             paramLabel = "PERCENT",
             description = {
                 "accuracy budget: scale all noise (alpha_e, alpha_h, alpha_down, alpha_gate_up by one factor, up to "
-                        + (int) NoiseBudget.MAX_FACTOR + "x) to the most whose held-out perplexity increase stays within PERCENT",
+                        + (int) NoiseBudget.MAX_FACTOR
+                        + "x) to the most whose held-out perplexity increase stays within PERCENT",
                 "(measured with this run's key on --ppl-text; a few in-memory obfuscate+evaluate rounds before writing)"
             })
     Double pplBudget;
@@ -141,7 +142,8 @@ public final class ObfuscateCommand implements Callable<Integer> {
             names = "--ppl-tokens",
             defaultValue = "2048",
             paramLabel = "N",
-            description = "with --ppl-budget: positions of that text scored, in windows of 256 (default: ${DEFAULT-VALUE})")
+            description =
+                    "with --ppl-budget: positions of that text scored, in windows of 256 (default: ${DEFAULT-VALUE})")
     int pplTokens;
 
     @Option(
@@ -267,7 +269,8 @@ public final class ObfuscateCommand implements Callable<Integer> {
         }
         if (tokens.length < pplTokens + 1)
             System.err.printf(
-                    "note: the budget text holds %d tokens, fewer than --ppl-tokens %d + 1%n", tokens.length, pplTokens);
+                    "note: the budget text holds %d tokens, fewer than --ppl-tokens %d + 1%n",
+                    tokens.length, pplTokens);
         return new NoiseBudget.Target(
                 fraction, tokens, 256, NoiseBudget.DEFAULT_STEPS, line -> System.out.println(line));
     }

@@ -20,7 +20,8 @@ class FfnDefenseTest {
     void splitUnitsShareTheGateRowAndSumBackExactly() {
         KeyStream rng = KeyStream.fromSeed("split");
         FfnWeights plain = random(32, 40, rng);
-        FfnWeights split = FfnDefense.apply(plain, AloePriParams.defaults(32).withFfn(0, 0, 3), 1, rng.derive("defense"));
+        FfnWeights split =
+                FfnDefense.apply(plain, AloePriParams.defaults(32).withFfn(0, 0, 3), 1, rng.derive("defense"));
         assertThat(split.gate().rows()).isEqualTo(120);
         assertThat(split.down().cols()).isEqualTo(120);
         for (int j = 0; j < 32; j++)

@@ -100,7 +100,8 @@ public final class Frontier {
                     "alpha_e with alpha_down 2 (alpha_h 0.2)",
                     d.withNoise(e, d.alphaH()).withFfn(2, 0, 1)));
         // depth: W_down noise alone, per layer and depth-scaled (α/√L per layer: the same summed variance at any depth)
-        s.add(new Setting("alpha_down 1 alone", "W_down noise alone", d.withNoise(0, 0).withFfn(1, 0, 1)));
+        s.add(new Setting(
+                "alpha_down 1 alone", "W_down noise alone", d.withNoise(0, 0).withFfn(1, 0, 1)));
         for (double a : new double[] {1, 2, 4})
             s.add(new Setting(
                     "alpha_down " + a + " alone, depth-scaled",
@@ -270,7 +271,8 @@ public final class Frontier {
                 100 * TARGET_RECOVERY,
                 100 * TARGET_PERPLEXITY,
                 100 * TARGET_AGREEMENT));
-        b.append("α_down and α_gate_up are per layer, or, marked /√L, whole-model amounts each layer gets α/√L of.\n\n");
+        b.append(
+                "α_down and α_gate_up are per layer, or, marked /√L, whole-model amounts each layer gets α/√L of.\n\n");
         b.append(
                 "| setting | α_e | α_h | α_down | α_gate_up | split | h | strongest attack | recovered (text / vocab) | perplexity | next-token agreement |\n");
         b.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
