@@ -78,21 +78,6 @@ public record AloePriParams(
             throw new IllegalArgumentException("split (FFN units per plain unit) must be 1..16 (got " + split + ")");
     }
 
-    /** FFN noise per layer as given (not depth-scaled). */
-    public AloePriParams(
-            double lambda,
-            int expansion,
-            double alphaE,
-            double alphaH,
-            int beta,
-            double gamma,
-            double alphaDown,
-            double alphaGateUp,
-            int split,
-            boolean routerNorm) {
-        this(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, routerNorm, false);
-    }
-
     /** With the paper's router normalisation (it matters only for mixture-of-experts models). */
     public AloePriParams(
             double lambda,
@@ -104,7 +89,7 @@ public record AloePriParams(
             double alphaDown,
             double alphaGateUp,
             int split) {
-        this(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, true);
+        this(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, true, false);
     }
 
     /** The paper's parameters alone: no FFN noise, no unit split. */

@@ -44,8 +44,6 @@ public final class ObfuscateModelDir {
      *                    0 keeps the paper's Gaussian estimate
      * @param gguf        also export the obfuscated model to this GGUF file (llama.cpp), or null
      * @param onWritten   told after each obfuscated tensor (progress)
-     * @param budget      null, or an accuracy budget: {@code params}' noise is scaled to meet it first
-     *                    ({@link NoiseBudget}, with this run's key), and the key file holds the scaled parameters
      */
     public record Request(
             Path modelDir,
@@ -57,30 +55,9 @@ public final class ObfuscateModelDir {
             char[] passphrase,
             int calibrationTokens,
             Path gguf,
-            Consumer<TensorSpec> onWritten,
-            NoiseBudget.Target budget) {
+            Consumer<TensorSpec> onWritten) {
 
         public static final int DEFAULT_CALIBRATION_TOKENS = 128;
-
-        /** No accuracy budget: {@code params} as given. */
-        public Request(
-                Path modelDir,
-                Path outDir,
-                Path keyFile,
-                AloePriParams params,
-                String seed,
-                DType dtype,
-                char[] passphrase,
-                int calibrationTokens,
-                Path gguf,
-                Consumer<TensorSpec> onWritten) {
-            this(modelDir, outDir, keyFile, params, seed, dtype, passphrase, calibrationTokens, gguf, onWritten, null);
-        }
-
-        public Request {
-            if (calibrationTokens < 0)
-                throw new IllegalArgumentException("calibration tokens must be >= 0, got " + calibrationTokens);
-        }
 
         /** Defaults: a fresh random key, the plain model's dtype, no passphrase, κ calibrated, no GGUF. */
         public static Request of(Path modelDir, Path outDir, Path keyFile, AloePriParams params) {
@@ -103,16 +80,20 @@ public final class ObfuscateModelDir {
         public Request withGguf(Path file) {
             return Records.with(this, "gguf", file);
         }
-
-        public Request withBudget(NoiseBudget.Target b) {
-            return Records.with(this, "budget", b);
-        }
     }
 
     private ObfuscateModelDir() {}
 
     /** Obfuscates {@code r.modelDir()} into {@code r.outDir()} and writes {@code r.keyFile()}; returns the key. */
     public static AloePriKey run(Request r) throws IOException {
+        return run(r, null);
+    }
+
+    /**
+     * As {@link #run(Request)}; with a {@code budget}, {@code r.params()}' noise is first scaled to meet it
+     * ({@link NoiseBudget}, with this run's key), and the model and key file get the scaled parameters.
+     */
+    public static AloePriKey run(Request r, NoiseBudget.Target budget) throws IOException {
         if (Files.exists(r.outDir()))
             throw new FileAlreadyExistsException(r.outDir() + ": output directory already exists; choose a new one");
         if (Files.exists(r.keyFile()))
@@ -130,10 +111,10 @@ public final class ObfuscateModelDir {
                     : plain.get("model.embed_tokens.weight").dtype();
             KeyStream master = r.seed() == null ? KeyStream.fresh() : KeyStream.fromSeed(r.seed());
             AloePriParams params = r.params();
-            if (r.budget() != null) {
+            if (budget != null) {
                 NoiseBudget.Result b = NoiseBudget.calibrate(
-                        config, plain, params, fixed, master, dtype, r.calibrationTokens(), r.budget());
-                r.budget().log().accept(b.summary(r.budget().budget()));
+                        config, plain, params, fixed, master, dtype, r.calibrationTokens(), budget);
+                budget.log().accept(b.summary(budget.budget()));
                 params = b.params();
             }
             ModelObfuscator obfuscator =

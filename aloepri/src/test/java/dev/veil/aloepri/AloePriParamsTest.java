@@ -16,7 +16,7 @@ class AloePriParamsTest {
         assertThat(AloePriParams.defaults(576).expansion()).isEqualTo(72);
         assertThat(AloePriParams.defaults(64).expansion()).isEqualTo(8);
         assertThat(AloePriParams.defaults(8).expansion()).isZero();
-        assertThat(p.exact()).isEqualTo(new AloePriParams(0.3, 128, 0, 0, 1, 1e3, 0, 0, 1, false));
+        assertThat(p.exact()).isEqualTo(new AloePriParams(0.3, 128, 0, 0, 1, 1e3, 0, 0, 1, false, false));
     }
 
     @Test

@@ -73,8 +73,8 @@ class NoiseBudgetTest {
         AloePriKey key = ObfuscateModelDir.run(
                 ObfuscateModelDir.Request.of(plain, tmp.resolve("out"), tmp.resolve("k.key"), profile)
                         .withSeed("budget-test")
-                        .withCalibrationTokens(32)
-                        .withBudget(new NoiseBudget.Target(budget, tokens, 64, 3, log::add)));
+                        .withCalibrationTokens(32),
+                new NoiseBudget.Target(budget, tokens, 64, 3, log::add));
         // the key holds the profile scaled by one factor, below 1: the defaults cost far more on this model
         double factor = key.params().alphaE() / profile.alphaE();
         assertThat(factor).isGreaterThan(0).isLessThan(1);

@@ -223,8 +223,10 @@ public final class ObfuscateCommand implements Callable<Integer> {
                 .setUnit(" tensors", 1)
                 .continuousUpdate()
                 .build()) {
-            k = ObfuscateModelDir.run(new ObfuscateModelDir.Request(
-                    model, out, key, params, seed, dtype, pass, calibrationTokens, gguf, s -> bar.step(), budget));
+            k = ObfuscateModelDir.run(
+                    new ObfuscateModelDir.Request(
+                            model, out, key, params, seed, dtype, pass, calibrationTokens, gguf, s -> bar.step()),
+                    budget);
         }
         params = k.params();
         double seconds = (System.nanoTime() - start) / 1e9;

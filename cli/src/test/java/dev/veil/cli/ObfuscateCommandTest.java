@@ -104,6 +104,11 @@ class ObfuscateCommandTest {
         assertThat(odd.err().strip()).isEqualTo("veil: h (the hidden expansion) must be even and >= 0 (got 7)");
         CliRun lambda = obfuscate(plain, "o", "--lambda", "0");
         assertThat(lambda.err()).contains("lambda must be > 0");
+        CliRun budget = obfuscate(plain, "o", "--ppl-budget", "-3");
+        assertThat(budget.exit()).isEqualTo(1);
+        assertThat(budget.err()).contains("the perplexity budget must be a positive percentage");
+        CliRun fraction = obfuscate(plain, "o", "--ppl-budget", "2000");
+        assertThat(fraction.err()).contains("give the percentage, e.g. 10 for +10%");
         Files.createDirectories(tmp.resolve("taken"));
         CliRun taken = obfuscate(plain, "taken");
         assertThat(taken.err()).contains("output directory already exists");
