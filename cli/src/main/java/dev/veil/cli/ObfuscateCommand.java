@@ -216,17 +216,25 @@ public final class ObfuscateCommand implements Callable<Integer> {
         long start = System.nanoTime();
         AloePriKey k;
         int total = TensorRole.hfTensors(config).size() + (config.tieWordEmbeddings() ? 1 : 0);
-        try (ProgressBar bar = new ProgressBarBuilder()
-                .setTaskName("obfuscate")
-                .setInitialMax(total)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setUnit(" tensors", 1)
-                .continuousUpdate()
-                .build()) {
+        // started at the first tensor written, so the budget's calibration rounds print on lines of their own
+        ProgressBar[] bar = {null};
+        try {
             k = ObfuscateModelDir.run(
                     new ObfuscateModelDir.Request(
-                            model, out, key, params, seed, dtype, pass, calibrationTokens, gguf, s -> bar.step()),
+                            model, out, key, params, seed, dtype, pass, calibrationTokens, gguf, s -> {
+                                if (bar[0] == null)
+                                    bar[0] = new ProgressBarBuilder()
+                                            .setTaskName("obfuscate")
+                                            .setInitialMax(total)
+                                            .setStyle(ProgressBarStyle.ASCII)
+                                            .setUnit(" tensors", 1)
+                                            .continuousUpdate()
+                                            .build();
+                                bar[0].step();
+                            }),
                     budget);
+        } finally {
+            if (bar[0] != null) bar[0].close();
         }
         params = k.params();
         double seconds = (System.nanoTime() - start) / 1e9;
