@@ -72,7 +72,8 @@ public record Obfuscation(ModelConfig config, Weights weights, VocabPermutation 
         s.put("alpha_down", Double.toString(params.alphaDown()));
         s.put("alpha_gate_up", Double.toString(params.alphaGateUp()));
         s.put("split", Integer.toString(params.split()));
-        s.put("ffn_depth_scaled", Boolean.toString(params.depthScaled()));
+        if (params.depthScaled())
+            s.put("ffn_depth_scaled", "true"); // absent when off: earlier reports keep their columns
         return s;
     }
 }
