@@ -184,10 +184,16 @@ public final class EngineBench {
         return b;
     }
 
-    /** Best-of-repeats timings of one in-JVM engine at each context; one untimed warm-up run first (JIT). */
+    /**
+     * Best-of-repeats timings of one in-JVM engine at each context; first one untimed warm-up run at every context
+     * (JIT). A long prompt takes code paths a short one does not (Veil: the blocked GEMM for BF16 prefill, four key
+     * blocks per attention chunk from 64 positions on); warmed at the short context only, its first runs deoptimised
+     * and recompiled those methods while being timed (docs/warm-start.md).
+     */
     private List<Row> measure(Contender c, int[] longPrompt, int threads) {
         List<Row> rows = new ArrayList<>();
-        c.time(Arrays.copyOf(longPrompt, settings.shortContext()), Math.min(8, settings.decodeTokens()));
+        for (int context : settings.contexts())
+            c.time(Arrays.copyOf(longPrompt, context), Math.min(8, settings.decodeTokens()));
         for (int context : settings.contexts()) {
             int[] prompt = Arrays.copyOf(longPrompt, context);
             double prefill = Double.MAX_VALUE, decode = Double.MAX_VALUE;

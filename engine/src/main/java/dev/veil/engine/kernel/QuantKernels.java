@@ -50,6 +50,15 @@ final class QuantKernels {
     /** The upper half of an int vector of {@link #I}: the pair sums of a 32-short vector's second 16 elements. */
     private static final VectorMask<Integer> UPPER =
             IntVector.zero(I).addIndex(1).compare(VectorOperators.GE, L / 2);
+    /** Eight int/float lanes: a Q4_K super-block's eight sub-block mins, one per lane. */
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    /** Lanes 4..7 of {@link #I8}: the mins taken from the second of the two ints that hold them. */
+    private static final VectorMask<Integer> HIGH4 =
+            IntVector.zero(I8).addIndex(1).compare(VectorOperators.GE, 4);
+    /** Each lane's byte of its int: lane j shifts by 8·(j mod 4). */
+    private static final IntVector BYTE_SHIFTS = IntVector.fromArray(I8, new int[] {0, 8, 16, 24, 0, 8, 16, 24}, 0);
     /** Lane indices 0..L-1 (Q5_0's high-bit shifts). */
     private static final IntVector IOTA = IntVector.zero(I).addIndex(1);
 
@@ -120,7 +129,7 @@ final class QuantKernels {
     /**
      * Q4_K: per super-block, the 4-bit weights times the activations in 16-bit lanes, pair sums times the sub-blocks'
      * 6-bit scales summed in one int vector (≤ 8 · 2 · 15 · 127 · 63 per lane), converted once; the mins are
-     * {@code Σ min_j · sum_j} with the activations' sums per 32 (exact in float: below 2²⁴).
+     * {@code Σ min_j · sum_j} with the activations' sums per 32 (exact in float: below 2²⁴), in 8 lanes.
      */
     static void rowsQ4_K(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
         MemorySegment s = w.data();
@@ -131,17 +140,16 @@ final class QuantKernels {
             long row = (long) r * blocks * 144;
             for (int t = t0; t < t1; t++) {
                 int x = t * cols, db = t * blocks, sb = t * cols / 32;
-                FloatVector acc = FloatVector.zero(F);
-                float mins = 0;
+                FloatVector acc = FloatVector.zero(F), mins = FloatVector.zero(F8);
                 for (int b = 0; b < blocks; b++) {
                     long at = row + b * 144L;
                     int xb = x + Quant.QK_K * b;
                     // get_scale_min_k4 for all eight sub-blocks at once, branch-free (llama.cpp's kmask trick): the
-                    // 6-bit scales as the bytes of sc, the mins as the bytes of mn. Decoded per sub-block with
+                    // 6-bit scales as the bytes of sc, the mins as the bytes of mn0, mn1. Decoded per sub-block with
                     // branches, this was most of the kernel's time (C2 kept the loop rolled and spilled; measured).
                     int s0 = s.get(I32, at + 4), s1 = s.get(I32, at + 8), s2 = s.get(I32, at + 12);
                     long sc = (s0 & 0x3f3f3f3fL) | (long) ((s2 & 0x0f0f0f0f) | ((s0 >>> 2) & 0x30303030)) << 32;
-                    long mn = (s1 & 0x3f3f3f3fL) | (long) (((s2 >>> 4) & 0x0f0f0f0f) | ((s1 >>> 2) & 0x30303030)) << 32;
+                    int mn0 = s1 & 0x3f3f3f3f, mn1 = ((s2 >>> 4) & 0x0f0f0f0f) | ((s1 >>> 2) & 0x30303030);
                     IntVector sum = IntVector.zero(I);
                     for (int c = 0; c < 4; c++) { // 32 bytes: sub-block 2c in the low nibbles, 2c + 1 in the high
                         int sc0 = (int) (sc >>> 16 * c) & 0xFF, sc1 = (int) (sc >>> 16 * c + 8) & 0xFF;
@@ -160,17 +168,24 @@ final class QuantKernels {
                             sum = sum.add(lo.mul(sc0)).add(hi.mul(sc1));
                         }
                     }
-                    float m = 0;
-                    for (int j = 0; j < 8; j++) m += ((int) (mn >>> 8 * j) & 0xFF) * sums[sb + 8 * b + j];
                     float dx = d[db + b];
                     acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
                             .fma(FloatVector.broadcast(F, Float.float16ToFloat(s.get(I16, at)) * dx), acc);
-                    mins += Float.float16ToFloat(s.get(I16, at + 2)) * dx * m;
+                    // the mins times the activations' sums per 32, one sub-block per lane (exact: < 2^24), summed
+                    // across super-blocks per lane as llama.cpp's acc_m does; a scalar loop of 8 here was ~10% of
+                    // the kernel (quantization.md)
+                    FloatVector m = (FloatVector) IntVector.broadcast(I8, mn0)
+                            .blend(mn1, HIGH4)
+                            .lanewise(VectorOperators.LSHR, BYTE_SHIFTS)
+                            .and(0xFF)
+                            .convert(VectorOperators.I2F, 0);
+                    mins = m.mul(FloatVector.fromArray(F8, sums, sb + 8 * b))
+                            .fma(FloatVector.broadcast(F8, Float.float16ToFloat(s.get(I16, at + 2)) * dx), mins);
                 }
                 acc.intoArray(lanes, 0);
                 float sum = 0;
                 for (float v : lanes) sum += v;
-                out[t * outStride + outCol + r] = sum - mins;
+                out[t * outStride + outCol + r] = sum - mins.reduceLanes(VectorOperators.ADD);
             }
         }
     }
