@@ -42,8 +42,12 @@ public final class Gemm {
     /** Per thread, for the float-array product: packed B (the caller's), packed A (each task's), an edge tile. */
     private static final ThreadLocal<float[][]> FLOAT_SCRATCH =
             ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[MR * NT]});
-    /** Rows of C per task of the float-array product (a multiple of MR). */
-    private static final int MC = 4 * MR;
+    /**
+     * Rows of C per task of the float-array product (a multiple of MR): each KC × NT slice of B loaded into L1 serves
+     * MC / MR micro-tiles, so B (the LM head's 4 MiB, a weight gradient's activations) is not streamed from L3 at
+     * every few tiles.
+     */
+    static final int MC = 16 * MR;
 
     private Gemm() {}
 
@@ -142,28 +146,38 @@ public final class Gemm {
         float[][] mine = FLOAT_SCRATCH.get();
         if (mine[0].length < groups * k * NT) mine[0] = new float[groups * k * NT];
         float[] packedB = mine[0];
-        int blocks = Math.ceilDiv(m, MC);
-        IntConsumer block = blk -> rowBlock(
-                blk * MC,
-                Math.min(m, blk * MC + MC),
-                n,
-                k,
-                a,
-                aOff,
-                lda,
-                transA,
-                packedB,
-                groups,
-                c,
-                cOff,
-                ldc,
-                accumulate);
-        if (parallel == null || parallel.threads() == 1) {
+        int rowBlocks = Math.ceilDiv(m, MC), threads = parallel == null ? 1 : parallel.threads();
+        // a few row blocks (a weight gradient's 128 or 256 rows) are split by columns too, so no thread idles;
+        // every element of C still belongs to one task, which sums it over all of k in order
+        int chunks = rowBlocks >= 4 * threads ? 1 : Math.min(groups, Math.ceilDiv(4 * threads, rowBlocks));
+        int perChunk = Math.ceilDiv(groups, chunks);
+        int colChunks = Math.ceilDiv(groups, perChunk);
+        IntConsumer block = task -> {
+            int blk = task / colChunks, g0 = (task % colChunks) * perChunk;
+            rowBlock(
+                    blk * MC,
+                    Math.min(m, blk * MC + MC),
+                    g0,
+                    Math.min(groups, g0 + perChunk),
+                    n,
+                    k,
+                    a,
+                    aOff,
+                    lda,
+                    transA,
+                    packedB,
+                    c,
+                    cOff,
+                    ldc,
+                    accumulate);
+        };
+        int tasks = rowBlocks * colChunks;
+        if (threads == 1) {
             packB(b, bOff, ldb, transB, k, n, packedB, 0, groups);
-            for (int blk = 0; blk < blocks; blk++) block.accept(blk);
+            for (int t = 0; t < tasks; t++) block.accept(t);
         } else {
             parallel.forRange(groups, 1, (g0, g1) -> packB(b, bOff, ldb, transB, k, n, packedB, g0, g1));
-            parallel.forEach(blocks, block);
+            parallel.forEach(tasks, block);
         }
     }
 
@@ -198,10 +212,15 @@ public final class Gemm {
         }
     }
 
-    /** Rows {@code [i0, i1)} of C, all columns: A packed KC columns at a time, then micro-tiles over B's groups. */
+    /**
+     * Rows {@code [i0, i1)} and column groups {@code [g0, g1)} of C: A packed KC columns at a time (an L2-sized block),
+     * then micro-tiles over B's groups, each group's KC × NT slice staying in L1 while all the block's tiles use it.
+     */
     private static void rowBlock(
             int i0,
             int i1,
+            int g0,
+            int g1,
             int n,
             int k,
             float[] a,
@@ -209,7 +228,6 @@ public final class Gemm {
             int lda,
             boolean transA,
             float[] packedB,
-            int groups,
             float[] c,
             int cOff,
             int ldc,
@@ -217,29 +235,33 @@ public final class Gemm {
         float[][] mine = FLOAT_SCRATCH.get();
         if (mine[1].length < MC * KC) mine[1] = new float[MC * KC];
         float[] packedA = mine[1], edge = mine[2];
-        if (!accumulate) for (int i = i0; i < i1; i++) Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+        int j0 = g0 * NT, j1 = Math.min(n, g1 * NT);
+        if (!accumulate) for (int i = i0; i < i1; i++) Arrays.fill(c, cOff + i * ldc + j0, cOff + i * ldc + j1, 0f);
         int rows = i1 - i0, tiles = Math.ceilDiv(rows, MR);
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
-            for (int r = 0; r < tiles * MR; r++) {
-                int dst = r * KC, i = i0 + r;
-                if (i >= i1) Arrays.fill(packedA, dst, dst + kc, 0f);
-                else if (!transA) System.arraycopy(a, aOff + i * lda + k0, packedA, dst, kc);
-                else for (int p = 0; p < kc; p++) packedA[dst + p] = a[aOff + (k0 + p) * lda + i];
+            if (!transA) {
+                for (int r = 0; r < rows; r++) System.arraycopy(a, aOff + (i0 + r) * lda + k0, packedA, r * KC, kc);
+            } else { // along A's rows (contiguous reads), not down its columns (a stride that thrashes L1)
+                for (int p = 0; p < kc; p++) {
+                    int src = aOff + (k0 + p) * lda + i0;
+                    for (int r = 0; r < rows; r++) packedA[r * KC + p] = a[src + r];
+                }
             }
-            for (int g = 0; g < groups; g++) {
-                int j0 = g * NT, cols = Math.min(NT, n - j0), bk = (g * k + k0) * NT;
+            for (int r = rows; r < tiles * MR; r++) Arrays.fill(packedA, r * KC, r * KC + kc, 0f);
+            for (int g = g0; g < g1; g++) {
+                int jg = g * NT, cols = Math.min(NT, n - jg), bk = (g * k + k0) * NT;
                 for (int t = 0; t < tiles; t++) {
                     int i = i0 + t * MR, tileRows = Math.min(MR, i1 - i);
                     if (tileRows == MR && cols == NT) {
-                        microTile(packedA, t * MR * KC, kc, packedB, bk, c, cOff + i * ldc + j0, ldc);
+                        microTile(packedA, t * MR * KC, kc, packedB, bk, c, cOff + i * ldc + jg, ldc);
                     } else { // an edge: through a full-size tile, the same sums in the same order
                         Arrays.fill(edge, 0f);
                         for (int r = 0; r < tileRows; r++)
-                            System.arraycopy(c, cOff + (i + r) * ldc + j0, edge, r * NT, cols);
+                            System.arraycopy(c, cOff + (i + r) * ldc + jg, edge, r * NT, cols);
                         microTile(packedA, t * MR * KC, kc, packedB, bk, edge, 0, NT);
                         for (int r = 0; r < tileRows; r++)
-                            System.arraycopy(edge, r * NT, c, cOff + (i + r) * ldc + j0, cols);
+                            System.arraycopy(edge, r * NT, c, cOff + (i + r) * ldc + jg, cols);
                     }
                 }
             }

@@ -37,7 +37,8 @@ class GemmTest {
         "25,70,300,false,true",
         "50,5,3,true,true",
         "64,96,256,false,true",
-        "13,40,1,true,false"
+        "13,40,1,true,false",
+        "200,70,130,true,false"
     })
     void matchesTheDefinitionInEveryOrientation(int m, int n, int k, boolean transA, boolean transB) {
         int lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 5, ldc = n + 2, aOff = 7, bOff = 11, cOff = 4;
