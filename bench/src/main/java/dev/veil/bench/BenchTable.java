@@ -7,10 +7,13 @@ import java.util.stream.Collectors;
 public final class BenchTable {
     private BenchTable() {}
 
+    /** A bench report's markdown opening, the same in every report: its title, then the command that wrote it. */
+    public static StringBuilder opening(String title, String commandLine) {
+        return new StringBuilder("# " + title + "\n\n- command: `" + commandLine + "`\n");
+    }
+
     public static String markdown(EngineBench.Report r) {
-        StringBuilder sb = new StringBuilder();
-        sb.append("# Engine benchmark ").append(r.date()).append("\n\n");
-        sb.append("- command: `").append(r.commandLine()).append("`\n");
+        StringBuilder sb = opening("Engine benchmark " + r.date(), r.commandLine());
         sb.append(r.machine()
                 .markdown(
                         "; threads: "

@@ -142,12 +142,7 @@ public final class GatewayOverheadBench {
 
     private static Streamed stream(HttpClient app, URI uri, String body) throws Exception {
         long t0 = System.nanoTime();
-        HttpResponse<InputStream> r = app.send(
-                HttpRequest.newBuilder(uri)
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body))
-                        .build(),
-                HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r = app.send(JsonPost.to(uri, body), HttpResponse.BodyHandlers.ofInputStream());
         if (r.statusCode() != 200)
             throw new IllegalStateException(uri + " answered HTTP " + r.statusCode() + ": "
                     + new String(r.body().readAllBytes(), StandardCharsets.UTF_8));

@@ -12,7 +12,6 @@ import dev.veil.server.ServerOptions;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -141,12 +140,7 @@ public final class ServerThroughputBench {
             List<Future<?>> done = new ArrayList<>();
             for (String body : bodies) {
                 done.add(clients.submit(() -> {
-                    HttpResponse<String> r = http.send(
-                            HttpRequest.newBuilder(uri)
-                                    .header("Content-Type", "application/json")
-                                    .POST(HttpRequest.BodyPublishers.ofString(body))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString());
+                    HttpResponse<String> r = http.send(JsonPost.to(uri, body), HttpResponse.BodyHandlers.ofString());
                     if (r.statusCode() != 200)
                         throw new IllegalStateException("HTTP " + r.statusCode() + ": " + r.body());
                     return null;

@@ -173,9 +173,7 @@ public final class TrainBench {
     /** Writes {@code dir/name.json} and {@code .md}; returns the markdown. */
     public static String write(Report r, Path jarA, Path jarB, String command, Path dir, String name)
             throws java.io.IOException {
-        StringBuilder md = new StringBuilder();
-        md.append("# Training throughput: ").append(name).append("\n\n");
-        md.append("- command: `").append(command).append("`\n");
+        StringBuilder md = BenchTable.opening("Training throughput: " + name, command);
         md.append(String.format(
                 Locale.ROOT,
                 "- model: %s (%,d parameters), batch %d × %d tokens, %d timed steps per build and round, %d rounds,"

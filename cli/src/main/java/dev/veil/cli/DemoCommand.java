@@ -25,7 +25,6 @@ import dev.veil.talaria.client.Transport;
 import dev.veil.talaria.client.WireStats;
 import dev.veil.talaria.cloud.CloudServer;
 import dev.veil.talaria.cloud.FoldedModel;
-import dev.veil.tokenizer.ChatTemplate;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -120,7 +119,7 @@ public final class DemoCommand implements Callable<Integer> {
     private int run(Path dir, PrintStream out) throws Exception {
         try (LocalModel m = LocalModel.open(dir, null, 0)) {
             Tokenizer tok = m.tokenizer();
-            int[] prompt = promptIds(tok, question, chat);
+            int[] prompt = PromptOptions.ids(tok, question, null, chat, false);
             Set<Integer> stops = new HashSet<>(tok.eosIds());
             stops.addAll(m.files().generation().eosTokenIds());
             SamplingParams model = sampling(m.files().generation());
@@ -229,13 +228,5 @@ public final class DemoCommand implements Callable<Integer> {
         int hits = 0;
         for (int i = 0; i < truth.length; i++) if (best[i] == truth[i]) hits++;
         return hits;
-    }
-
-    /** The ids of {@code question} as the demo sends it: after the document-start token, or as a chat message. */
-    static int[] promptIds(Tokenizer tok, String question, boolean chat) {
-        if (!chat) return tok.encode(question, true, false);
-        ChatTemplate template = tok.chatTemplate()
-                .orElseThrow(() -> new IllegalArgumentException("the tokenizer has no chat template (drop --chat)"));
-        return tok.encode(template.render(List.of(new ChatTemplate.Message("user", question)), true), false, true);
     }
 }

@@ -6,7 +6,6 @@ import dev.veil.engine.Generation;
 import dev.veil.engine.GenerationOptions;
 import dev.veil.engine.Generator;
 import dev.veil.engine.SamplingParams;
-import dev.veil.tokenizer.ChatTemplate;
 import dev.veil.tokenizer.StopStrings;
 import dev.veil.tokenizer.StreamingDecoder;
 import dev.veil.tokenizer.Tokenizer;
@@ -31,60 +30,45 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     LocalModelOptions local;
 
-    @Option(names = "--prompt", required = true, description = "the prompt text")
-    String prompt;
-
-    @Option(names = "--chat", description = "wrap the prompt as a user message with the model's chat template")
-    boolean chat;
+    @Mixin
+    PromptOptions prompt;
 
     @Option(names = "--system", description = "system message (with --chat)")
     String system;
 
-    @Option(
-            names = "--max-tokens",
-            defaultValue = "128",
-            description = "most tokens to generate (default ${DEFAULT-VALUE})")
-    int maxTokens;
-
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default ${DEFAULT-VALUE})")
-    double temperature;
-
-    @Option(names = "--top-p", defaultValue = "1", description = "nucleus sampling mass (default ${DEFAULT-VALUE})")
+    @Option(names = "--top-p", defaultValue = "1", description = "nucleus sampling mass (default: ${DEFAULT-VALUE})")
     double topP;
 
     @Option(
             names = "--top-k",
             defaultValue = "0",
-            description = "keep the k most likely tokens; 0 = all (default ${DEFAULT-VALUE})")
+            description = "keep the k most likely tokens; 0 = all (default: ${DEFAULT-VALUE})")
     int topK;
-
-    @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default ${DEFAULT-VALUE})")
-    long seed;
 
     @Option(
             names = "--min-p",
             defaultValue = "0",
             description =
-                    "drop tokens less likely than this fraction of the most likely one; 0 = off (default ${DEFAULT-VALUE})")
+                    "drop tokens less likely than this fraction of the most likely one; 0 = off (default: ${DEFAULT-VALUE})")
     double minP;
 
     @Option(
             names = "--repetition-penalty",
             defaultValue = "1",
             description =
-                    "divide positive (multiply negative) logits of tokens in the prompt or output; 1 = off (default ${DEFAULT-VALUE})")
+                    "divide positive (multiply negative) logits of tokens in the prompt or output; 1 = off (default: ${DEFAULT-VALUE})")
     double repetitionPenalty;
 
     @Option(
             names = "--presence-penalty",
             defaultValue = "0",
-            description = "subtract from logits of tokens the output holds, in [-2, 2] (default ${DEFAULT-VALUE})")
+            description = "subtract from logits of tokens the output holds, in [-2, 2] (default: ${DEFAULT-VALUE})")
     double presencePenalty;
 
     @Option(
             names = "--frequency-penalty",
             defaultValue = "0",
-            description = "subtract per occurrence in the output, in [-2, 2] (default ${DEFAULT-VALUE})")
+            description = "subtract per occurrence in the output, in [-2, 2] (default: ${DEFAULT-VALUE})")
     double frequencyPenalty;
 
     @Option(names = "--stop", description = "stop string (repeatable)")
@@ -101,12 +85,19 @@ final class GenerateCommand implements Callable<Integer> {
         try (LocalModel m = local.open()) {
             long opened = ManagementFactory.getRuntimeMXBean().getUptime();
             Tokenizer tok = m.tokenizer();
-            int[] promptIds = encodePrompt(tok);
+            int[] promptIds = prompt.ids(tok, system, true);
             Set<Integer> eos = new HashSet<>(m.files().generation().eosTokenIds());
             eos.addAll(tok.eosIds());
             var sampling = new SamplingParams(
-                    temperature, topK, topP, seed, minP, repetitionPenalty, presencePenalty, frequencyPenalty);
-            var options = new GenerationOptions(maxTokens, sampling, eos);
+                    prompt.temperature,
+                    topK,
+                    topP,
+                    prompt.seed,
+                    minP,
+                    repetitionPenalty,
+                    presencePenalty,
+                    frequencyPenalty);
+            var options = new GenerationOptions(prompt.maxTokens, sampling, eos);
 
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
             StreamingDecoder decoder = tok.streamingDecoder(true);
@@ -148,17 +139,6 @@ final class GenerateCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    private int[] encodePrompt(Tokenizer tok) {
-        if (!chat) return tok.encode(prompt, true, true);
-        ChatTemplate template = tok.chatTemplate()
-                .orElseThrow(() -> new IllegalArgumentException(
-                        local.model + ": the tokenizer has no chat_template (drop --chat)"));
-        var messages = system == null
-                ? List.of(new ChatTemplate.Message("user", prompt))
-                : List.of(new ChatTemplate.Message("system", system), new ChatTemplate.Message("user", prompt));
-        return tok.encode(template.render(messages, true), false, true);
     }
 
     private static String toJson(Generation g, String text) {

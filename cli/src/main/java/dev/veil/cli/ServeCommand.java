@@ -72,8 +72,8 @@ public final class ServeCommand implements Callable<Integer> {
                     "INVARIANT: each sequence gets bit for bit the tokens it would get alone; FASTEST: faster prefill, equal up to rounding (default: ${DEFAULT-VALUE})")
     Batching batching;
 
-    @Option(names = "--threads", paramLabel = "N", description = "kernel threads (default: one per processor)")
-    Integer threads;
+    @Mixin
+    KernelThreads threads;
 
     @Option(
             names = "--drain",
@@ -96,7 +96,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .withPrefillChunk(prefillChunk)
                 .withBatching(batching)
                 .withHttp(limits.limits());
-        Parallel parallel = threads == null ? Parallel.shared() : new Parallel(threads);
+        Parallel parallel = threads.parallel();
         InferenceServer server = InferenceServer.open(model, options, parallel);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

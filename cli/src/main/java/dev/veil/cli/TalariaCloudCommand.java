@@ -48,8 +48,8 @@ public final class TalariaCloudCommand implements Callable<Integer> {
                     + "at most (default: ${DEFAULT-VALUE})")
     int maxBatchRows;
 
-    @Option(names = "--threads", description = "kernel threads (default: all processors)")
-    Integer threads;
+    @Mixin
+    KernelThreads threads;
 
     @Option(
             names = "--head-timeout",
@@ -87,7 +87,7 @@ public final class TalariaCloudCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ModelFiles files = ModelFiles.open(model); // stays open: the products read the (memory-mapped) tensors in place
         FoldedModel folded = FoldedModel.fold(files.config(), files.weights());
-        Parallel parallel = threads == null ? Parallel.shared() : new Parallel(threads);
+        Parallel parallel = threads.parallel();
         CloudServer server = CloudServer.start(
                 folded,
                 new CloudServer.Options(

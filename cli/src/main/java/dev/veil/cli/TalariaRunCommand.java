@@ -6,7 +6,6 @@ import dev.veil.engine.SamplingParams;
 import dev.veil.talaria.client.DecoySource;
 import dev.veil.talaria.client.TalariaRuntime;
 import dev.veil.talaria.client.WireStats;
-import dev.veil.tokenizer.ChatTemplate;
 import dev.veil.tokenizer.StreamingDecoder;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.PrintWriter;
@@ -14,7 +13,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -41,23 +39,8 @@ public final class TalariaRunCommand implements Callable<Integer> {
             description = "directory with tokenizer.json (and tokenizer_config.json)")
     Path tokenizer;
 
-    @Option(names = "--prompt", required = true, description = "the prompt text")
-    String prompt;
-
-    @Option(names = "--chat", description = "wrap the prompt in the tokenizer's chat template as a user message")
-    boolean chat;
-
-    @Option(
-            names = "--max-tokens",
-            defaultValue = "128",
-            description = "most tokens to generate (default: ${DEFAULT-VALUE})")
-    int maxTokens;
-
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default: ${DEFAULT-VALUE})")
-    double temperature;
-
-    @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default: ${DEFAULT-VALUE})")
-    long seed;
+    @Mixin
+    PromptOptions prompt;
 
     @Option(
             names = "--decoys",
@@ -79,15 +62,7 @@ public final class TalariaRunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Tokenizer tok = Tokenizer.load(tokenizer);
-        int[] ids;
-        if (chat) {
-            ChatTemplate template = tok.chatTemplate()
-                    .orElseThrow(() -> new IllegalArgumentException(
-                            tokenizer + ": no chat_template in tokenizer_config.json (drop --chat)"));
-            ids = tok.encode(template.render(List.of(new ChatTemplate.Message("user", prompt)), true), false, true);
-        } else {
-            ids = tok.encode(prompt, true, false);
-        }
+        int[] ids = prompt.ids(tok, null, false);
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         TalariaRuntime.Decoys decoyPlan = TalariaRuntime.Decoys.NONE;
         if (decoys > 0) {
@@ -104,7 +79,8 @@ public final class TalariaRunCommand implements Callable<Integer> {
             WireStats.Snapshot before = runtime.stats().snapshot();
             Generation g = runtime.generate(
                     ids,
-                    new GenerationOptions(maxTokens, new SamplingParams(temperature, 0, 1, seed), stops),
+                    new GenerationOptions(
+                            prompt.maxTokens, new SamplingParams(prompt.temperature, 0, 1, prompt.seed), stops),
                     id -> {
                         out.print(decoder.next(id));
                         out.flush();

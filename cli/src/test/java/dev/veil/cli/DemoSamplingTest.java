@@ -68,7 +68,7 @@ class DemoSamplingTest {
     void withoutThePenaltyTheDemoAnswersLoop() {
         // the same check as below on greedy alone: it fails, so the rule below can fail
         for (String prompt : PROMPTS) {
-            int[] plainGreedy = generate(DemoCommand.promptIds(tok, prompt, false), 64, SamplingParams.GREEDY);
+            int[] plainGreedy = generate(PromptOptions.ids(tok, prompt, null, false, false), 64, SamplingParams.GREEDY);
             assertThat(mostRepeatedFourGram(boxed(plainGreedy)))
                     .as("greedy alone loops on %s", prompt)
                     .isGreaterThan(2);
@@ -80,7 +80,7 @@ class DemoSamplingTest {
         SamplingParams demo = DemoCommand.sampling(model.files().generation());
         for (String prompt : PROMPTS) {
             for (boolean chat : new boolean[] {false, true}) {
-                int[] out = generate(DemoCommand.promptIds(tok, prompt, chat), 128, demo);
+                int[] out = generate(PromptOptions.ids(tok, prompt, null, chat, false), 128, demo);
                 String text = tok.decode(out, true);
                 assertThat(out.length)
                         .as("%s (chat %s): %s", prompt, chat, text)
@@ -97,7 +97,7 @@ class DemoSamplingTest {
 
     @Test
     void eachPenaltyMovesGreedyOutputTheExpectedWay() {
-        int[] prompt = DemoCommand.promptIds(tok, DemoCommand.PROMPT, false);
+        int[] prompt = PromptOptions.ids(tok, DemoCommand.PROMPT, null, false, false);
         int[] greedy = generate(prompt, 48, SamplingParams.GREEDY);
         // repetition: fewer tokens that the prompt or the answer already held
         int[] repetition = generate(prompt, 48, SamplingParams.GREEDY.withPenalties(1.3, 0, 0));

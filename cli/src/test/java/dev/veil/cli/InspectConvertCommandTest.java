@@ -38,19 +38,14 @@ class InspectConvertCommandTest {
     @Test
     void convertsToGgufAndBackAndInspectsTheGguf() throws Exception {
         Path dir = RandomModels.writeHf(tmp.resolve("q"), RandomModels.qwen2(), DType.F32, 2);
-        Path gguf = tmp.resolve("q.gguf");
-        assertThat(CliRun.ok(convert(dir, "gguf", gguf, "--dtype", "bf16")).out())
-                .startsWith("wrote " + gguf + " (gguf, BF16");
-
-        assertThat(CliRun.ok("inspect", gguf.toString()).out())
-                .contains("(gguf)")
-                .contains("architecture  Qwen2ForCausalLM")
-                .contains("general.architecture = llama")
-                .contains("tokenizer.ggml.tokens = [280 strings]")
-                .contains("blk.0.attn_q.weight BF16[48, 32]");
-
-        Path back = tmp.resolve("back");
-        CliRun.ok(convert(gguf, "hf", back));
+        Path back = throughBf16Gguf(
+                dir,
+                "q",
+                "(gguf)",
+                "architecture  Qwen2ForCausalLM",
+                "general.architecture = llama",
+                "tokenizer.ggml.tokens = [280 strings]",
+                "blk.0.attn_q.weight BF16[48, 32]");
         try (ModelFiles m = ModelFiles.open(back)) {
             assertThat(m.weights().get("model.layers.1.mlp.down_proj.weight").dtype())
                     .isEqualTo(DType.BF16);
@@ -58,20 +53,32 @@ class InspectConvertCommandTest {
         }
     }
 
+    /**
+     * {@code dir} converted to a BF16 GGUF whose {@code inspect} text shows each of {@code shown}, then back to HF;
+     * returns that second HF directory.
+     */
+    private Path throughBf16Gguf(Path dir, String name, String... shown) {
+        Path gguf = tmp.resolve(name + ".gguf");
+        assertThat(CliRun.ok(convert(dir, "gguf", gguf, "--dtype", "bf16")).out())
+                .startsWith("wrote " + gguf + " (gguf, BF16");
+        assertThat(CliRun.ok("inspect", gguf.toString()).out()).contains(shown);
+        Path back = tmp.resolve(name + "-back");
+        CliRun.ok(convert(gguf, "hf", back));
+        return back;
+    }
+
     /** Qwen3-MoE: HF -> qwen3moe GGUF (stacked experts) -> HF, with the inspect text naming the experts. */
     @Test
     void convertsQwen3MoeToGgufAndBack() throws Exception {
         Path dir = RandomModels.writeHf(tmp.resolve("moe"), RandomModels.qwen3Moe(), DType.BF16, 3);
-        Path gguf = tmp.resolve("moe.gguf");
-        CliRun.ok(convert(dir, "gguf", gguf, "--dtype", "bf16"));
-        assertThat(CliRun.ok("inspect", gguf.toString()).out())
-                .contains("architecture  Qwen3MoeForCausalLM")
-                .contains("general.architecture = qwen3moe")
-                .contains("q_norm/k_norm over head_dim")
-                .contains("experts 4, 2 per token, expert intermediate 20")
-                .contains("blk.1.ffn_down_exps.weight BF16[4, 32, 20]");
-        Path back = tmp.resolve("moe-back");
-        CliRun.ok(convert(gguf, "hf", back));
+        Path back = throughBf16Gguf(
+                dir,
+                "moe",
+                "architecture  Qwen3MoeForCausalLM",
+                "general.architecture = qwen3moe",
+                "q_norm/k_norm over head_dim",
+                "experts 4, 2 per token, expert intermediate 20",
+                "blk.1.ffn_down_exps.weight BF16[4, 32, 20]");
         try (ModelFiles original = ModelFiles.open(dir);
                 ModelFiles m = ModelFiles.open(back)) {
             assertThat(m.config()).isEqualTo(original.config().withTorchDtype("bfloat16"));

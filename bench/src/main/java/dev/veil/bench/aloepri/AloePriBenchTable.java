@@ -1,5 +1,6 @@
 package dev.veil.bench.aloepri;
 
+import dev.veil.bench.BenchTable;
 import java.util.Locale;
 
 /** The readable form of an AloePri benchmark report. */
@@ -8,9 +9,7 @@ final class AloePriBenchTable {
     private AloePriBenchTable() {}
 
     static String markdown(AloePriBench.Report r) {
-        StringBuilder sb = new StringBuilder();
-        sb.append("# AloePri benchmark ").append(r.date()).append("\n\n");
-        sb.append("- command: `").append(r.commandLine()).append("`\n");
+        StringBuilder sb = BenchTable.opening("AloePri benchmark " + r.date(), r.commandLine());
         sb.append(r.machine().markdown("; engine threads: " + r.threads(), false));
         sb.append(String.format(
                 Locale.ROOT,

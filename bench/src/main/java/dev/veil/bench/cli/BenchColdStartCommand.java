@@ -10,9 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code veil bench cold-start}: a fresh {@code veil generate} against a fresh llama.cpp, spawn to first token. */
 @Command(
@@ -55,9 +53,6 @@ final class BenchColdStartCommand implements Callable<Integer> {
     @Mixin
     ResultsOption results;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
     public Integer call() throws Exception {
         Map<String, String> v = new LinkedHashMap<>();
@@ -69,13 +64,10 @@ final class BenchColdStartCommand implements Callable<Integer> {
         }
         var settings = new ColdStartBench.Settings(gguf, prompt, threads, reps, v);
         Path home = Path.of(System.getProperty("veil.home", "."));
-        String command = "veil "
-                + String.join(" ", spec.root().commandLine().getParseResult().originalArgs());
-        var report = new ColdStartBench(home, LlamaCpp.locate(VeilCache.dir()), System.err).run(settings, command);
+        var report = new ColdStartBench(home, LlamaCpp.locate(VeilCache.dir()), System.err)
+                .run(settings, results.commandLine());
         Path md = ColdStartBench.write(report, home.resolve(results.dir));
-        spec.commandLine().getOut().print(ColdStartBench.markdown(report));
-        spec.commandLine().getOut().println("written: " + md);
-        spec.commandLine().getOut().flush();
+        results.print(ColdStartBench.markdown(report) + "written: " + md + System.lineSeparator());
         return 0;
     }
 }

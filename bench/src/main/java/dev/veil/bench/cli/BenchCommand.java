@@ -13,9 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code veil bench ...}: benchmarks that run Veil and its anchors side by side in one run. */
 @Command(
@@ -31,9 +29,6 @@ import picocli.CommandLine.Spec;
             BenchColdStartCommand.class
         })
 public final class BenchCommand {
-    @Spec
-    CommandSpec spec;
-
     @Command(
             name = "engine",
             mixinStandardHelpOptions = true,
@@ -136,11 +131,9 @@ public final class BenchCommand {
             targets = quantized;
         }
         var settings = new EngineBench.Settings(n, shortContext, longContext, decode, repeats, !noJlama);
-        String commandLine = "veil "
-                + String.join(" ", spec.root().commandLine().getParseResult().originalArgs());
-        EngineBench.Report report = new EngineBench(settings, llamaCpp, log).run(targets, results.dir, commandLine);
-        spec.commandLine().getOut().print(BenchTable.markdown(report));
-        spec.commandLine().getOut().flush();
+        EngineBench.Report report =
+                new EngineBench(settings, llamaCpp, log).run(targets, results.dir, results.commandLine());
+        results.print(BenchTable.markdown(report));
         return 0;
     }
 }

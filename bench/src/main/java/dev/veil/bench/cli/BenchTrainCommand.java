@@ -9,9 +9,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code veil bench train}: two builds' training steps alternating in one JVM ({@link TrainBench}). */
 @Command(
@@ -24,9 +22,6 @@ import picocli.CommandLine.Spec;
                     + " processor count (-XX:ActiveProcessorCount=N to pin it)."
         })
 public final class BenchTrainCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
     @Option(
             names = "--baseline",
             required = true,
@@ -71,15 +66,12 @@ public final class BenchTrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException(model.resolve("config.json") + " does not exist");
         if (batch < 1 || seq < 1 || steps < 1 || rounds < 1)
             throw new IllegalArgumentException("--batch, --seq, --steps and --rounds must be >= 1");
-        String command = "veil "
-                + String.join(" ", spec.root().commandLine().getParseResult().originalArgs());
         TrainBench.Report r = TrainBench.run(baseline, current, model, batch, seq, steps, rounds, System.err);
         String name = "train-"
                 + DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmmss")
                         .withZone(ZoneOffset.UTC)
                         .format(Instant.now());
-        spec.commandLine().getOut().print(TrainBench.write(r, baseline, current, command, results.dir, name));
-        spec.commandLine().getOut().flush();
+        results.print(TrainBench.write(r, baseline, current, results.commandLine(), results.dir, name));
         return 0;
     }
 }

@@ -12,9 +12,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code veil bench talaria}: TTFT and TPOT of Talaria against the local plain engine in one run. */
 @Command(
@@ -94,16 +92,11 @@ final class TalariaBenchCommand implements Callable<Integer> {
     @Mixin
     ResultsOption results;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
     public Integer call() throws Exception {
         if ((random ? 1 : 0) + (model != null ? 1 : 0) + (shape != null ? 1 : 0) > 1)
             throw new IllegalArgumentException("--random, --model and --shape exclude each other");
         var options = new TalariaBench.Options(promptTokens, tokens, reps);
-        String commandLine = "veil "
-                + String.join(" ", spec.root().commandLine().getParseResult().originalArgs());
         Path dir = model != null
                 ? model
                 : shape != null
@@ -122,12 +115,10 @@ final class TalariaBenchCommand implements Callable<Integer> {
             var report = bench.run(
                     TalariaBench.withNetworkDelays(TalariaBench.settings(settings), netDelays),
                     cold,
-                    commandLine,
-                    spec.commandLine().getErr());
+                    results.commandLine(),
+                    results.err());
             Path md = TalariaBench.write(report, results.dir);
-            spec.commandLine().getOut().print(Files.readString(md));
-            spec.commandLine().getOut().println("written: " + md + " (and .json)");
-            spec.commandLine().getOut().flush();
+            results.print(Files.readString(md) + "written: " + md + " (and .json)" + System.lineSeparator());
         } finally {
             if (files != null) files.close();
         }

@@ -1,5 +1,6 @@
 package dev.veil.bench.talaria;
 
+import dev.veil.bench.BenchTable;
 import java.util.Locale;
 
 /** The readable form of a Talaria benchmark report. */
@@ -8,9 +9,7 @@ final class TalariaBenchTable {
     private TalariaBenchTable() {}
 
     static String markdown(TalariaBench.Report r) {
-        StringBuilder sb = new StringBuilder();
-        sb.append("# Talaria vs the local plain engine ").append(r.date()).append("\n\n");
-        sb.append("- command: `").append(r.commandLine()).append("`\n");
+        StringBuilder sb = BenchTable.opening("Talaria vs the local plain engine " + r.date(), r.commandLine());
         sb.append(r.machine().markdown("", true));
         sb.append(String.format(
                 Locale.ROOT,

@@ -8,6 +8,7 @@ import dev.veil.cli.CliRun;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.RandomModel;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,6 +33,18 @@ class BenchCommandTest {
                 3,
                 RandomModel.Scales.DEFAULT);
         return model;
+    }
+
+    /** The report a bench command wrote into {@code out}, and nothing else there: its {@code PREFIX-*.json}, its {@code .md}. */
+    static List<Path> report(Path out, String prefix) throws IOException {
+        List<Path> files;
+        try (Stream<Path> s = Files.list(out)) {
+            files = s.sorted().toList();
+        }
+        assertThat(files).hasSize(2);
+        assertThat(files.get(0).getFileName().toString()).matches(prefix + "-.*\\.json");
+        assertThat(files.get(1).getFileName().toString()).matches(prefix + "-.*\\.md");
+        return files;
     }
 
     /** veil-bench.jar's main, with its output captured. */
@@ -69,12 +82,7 @@ class BenchCommandTest {
         var r = tinyBench(model, out, "1");
         assertThat(r.exit()).as(r.err()).isZero();
 
-        List<Path> files;
-        try (Stream<Path> s = Files.list(out)) {
-            files = s.sorted().toList();
-        }
-        assertThat(files).hasSize(2);
-        assertThat(files.get(0).getFileName().toString()).matches("engine-.*\\.json");
+        List<Path> files = report(out, "engine");
         JsonNode report = new ObjectMapper().readTree(files.get(0).toFile());
         assertThat(report.path("commandLine").asText()).startsWith("veil bench engine --model " + model);
         assertThat(report.path("threads").toString()).isEqualTo("[1]");

@@ -10,7 +10,6 @@ import dev.veil.model.RandomModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
  * one-layer model side by side; the report it writes (no timing is asserted) and its bad-input errors.
  */
 class BenchTrainCommandTest {
+    /** Both builds of these tests: this test's own class path. */
+    private static final String CLASS_PATH = System.getProperty("java.class.path");
+
     @TempDir
     Path tmp;
 
@@ -42,10 +44,9 @@ class BenchTrainCommandTest {
     void trainsBothBuildsInTurnAndWritesTheReport() throws Exception {
         Path model = tinyModel();
         Path out = tmp.resolve("results");
-        String classPath = System.getProperty("java.class.path");
         CliRun r = benchTrain(
-                classPath,
-                classPath,
+                CLASS_PATH,
+                CLASS_PATH,
                 model,
                 "--batch",
                 "2",
@@ -59,13 +60,7 @@ class BenchTrainCommandTest {
                 out.toString());
         assertThat(r.exit()).as(r.err()).isZero();
 
-        List<Path> files;
-        try (Stream<Path> s = Files.list(out)) {
-            files = s.sorted().toList();
-        }
-        assertThat(files).hasSize(2);
-        assertThat(files.get(0).getFileName().toString()).matches("train-.*\\.json");
-        assertThat(files.get(1).getFileName().toString()).matches("train-.*\\.md");
+        List<Path> files = BenchCommandTest.report(out, "train");
         JsonNode json = new ObjectMapper().readTree(files.get(0).toFile()).path("result");
         JsonNode report = json.path("report");
         long expected = dev.veil.train.model.Transformer.initialize(ModelConfig.read(model), 1)
@@ -93,11 +88,10 @@ class BenchTrainCommandTest {
     @Test
     void refusesAMissingBuildOrModelBeforeTraining() throws Exception {
         Path model = tinyModel();
-        String classPath = System.getProperty("java.class.path");
         Path missing = tmp.resolve("old-veil.jar");
         CliRun r = benchTrain(
                 missing.toString(),
-                classPath,
+                CLASS_PATH,
                 model,
                 "--out",
                 tmp.resolve("results").toString());
@@ -105,7 +99,7 @@ class BenchTrainCommandTest {
         assertThat(r.err()).contains(missing + " does not exist");
 
         r = benchTrain(
-                classPath, classPath, tmp, "--out", tmp.resolve("results").toString());
+                CLASS_PATH, CLASS_PATH, tmp, "--out", tmp.resolve("results").toString());
         assertThat(r.exit()).isNotZero();
         assertThat(r.err()).contains(tmp.resolve("config.json") + " does not exist");
         assertThat(tmp.resolve("results")).doesNotExist();

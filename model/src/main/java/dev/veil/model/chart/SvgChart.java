@@ -7,8 +7,10 @@ import java.util.function.DoubleUnaryOperator;
 
 /**
  * Small line charts as standalone SVG: a figure is a row of panels, each with axes, ticks at the measured x values,
- * one polyline per series (with markers unless it is a long curve), an optional dashed reference line (a target) and a
- * legend. The one SVG helper of Veil: AloePri's experiment and frontier plots, the audit report's sweeps and a model
+ * one polyline per series (with markers unless it is a long curve) and an optional dashed reference line (a target);
+ * below them one legend for the whole figure. What the panels share is drawn once: a series keeps its colour and
+ * legend entry in every panel, each marker is defined once in {@code <defs>}, and panels of one y quantity share one y
+ * range, labelled on the first. The one SVG helper of Veil: AloePri's experiment and frontier plots, the audit report's sweeps and a model
  * card's training curve; readable in any browser or on a forge, with no charting library. It lives in {@code model}
  * because that is the lowest module every writer of a plot (train, aloepri, attack) depends on.
  */
@@ -65,9 +67,15 @@ public final class SvgChart {
     private SvgChart() {}
 
     public static String figure(String title, List<Panel> panels) {
-        int legendRows = panels.stream().mapToInt(SvgChart::legendRows).max().orElse(0);
+        List<Series> legend = legend(panels);
+        int perRow = perRow(legend), slots = perRow * Math.max(1, panels.size());
+        int legendRows = legend.size() > 1 ? Math.ceilDiv(legend.size(), slots) : 0;
         int width = PANEL_W * panels.size(),
                 height = PANEL_H + TITLE_H + 13 * Math.max(0, legendRows - 2); // room for long legends
+        // panels that plot the same quantity share one y range, labelled once, so they read side by side
+        boolean sharedY = panels.size() > 1
+                && panels.stream().map(Panel::yLabel).distinct().count() == 1;
+        double[] yRange = sharedY ? yRange(panels) : null;
         StringBuilder svg = new StringBuilder();
         svg.append(String.format(
                 Locale.ROOT,
@@ -77,6 +85,7 @@ public final class SvgChart {
                 height,
                 width,
                 height));
+        markers(svg, panels);
         svg.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", width, height));
         svg.append(String.format(
                 Locale.ROOT,
@@ -85,30 +94,105 @@ public final class SvgChart {
                 escape(title)));
         for (int p = 0; p < panels.size(); p++) {
             svg.append(String.format(Locale.ROOT, "<g transform=\"translate(%d,%d)\">%n", p * PANEL_W, TITLE_H));
-            panel(svg, panels.get(p));
+            panel(
+                    svg,
+                    panels.get(p),
+                    legend,
+                    yRange == null ? yRange(List.of(panels.get(p))) : yRange,
+                    !sharedY || p == 0);
             svg.append("</g>\n");
+        }
+        // one legend for the figure, below the panels: a series keeps its colour and its entry in every panel
+        int plotW = PANEL_W - LEFT - RIGHT;
+        for (int i = 0; i < legend.size() && legend.size() > 1; i++) {
+            int slot = i % slots;
+            int lx = (slot / perRow) * PANEL_W + LEFT + (slot % perRow) * (plotW / 2),
+                    ly = TITLE_H + TOP + (PANEL_H - TOP - BOTTOM) + 48 + 13 * (i / slots);
+            svg.append(String.format(
+                    Locale.ROOT,
+                    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"/>"
+                            + "<text x=\"%d\" y=\"%d\">%s</text>%n",
+                    lx,
+                    ly - 4,
+                    lx + 18,
+                    ly - 4,
+                    color(legend, legend.get(i)),
+                    lx + 22,
+                    ly,
+                    escape(legend.get(i).name())));
         }
         return svg.append("</svg>\n").toString();
     }
 
-    private static void panel(StringBuilder svg, Panel panel) {
-        int plotW = PANEL_W - LEFT - RIGHT, plotH = PANEL_H - TOP - BOTTOM;
-        List<Double> xs = new ArrayList<>();
+    /** Every series name of the figure once, in order of first appearance: the legend, and the palette's order. */
+    private static List<Series> legend(List<Panel> panels) {
+        List<Series> first = new ArrayList<>();
+        for (Panel p : panels)
+            for (Series s : p.series())
+                if (first.stream().noneMatch(f -> f.name().equals(s.name()))) first.add(s);
+        return first;
+    }
+
+    /** A series' colour: its own, else the palette's colour for its place in the figure's legend. */
+    private static String color(List<Series> legend, Series s) {
+        if (s.color() != null) return s.color();
+        for (int i = 0; i < legend.size(); i++)
+            if (legend.get(i).name().equals(s.name()))
+                return legend.get(i).color() != null ? legend.get(i).color() : COLORS[i % COLORS.length];
+        throw new IllegalStateException("series '" + s.name() + "' is not in the legend");
+    }
+
+    /**
+     * One dot marker per colour in {@code <defs>}; a short series' polyline puts it on every point. Its id is the
+     * colour's, so figures on one page that define the same marker define it alike.
+     */
+    private static void markers(StringBuilder svg, List<Panel> panels) {
+        List<Series> legend = legend(panels);
+        List<String> colors = new ArrayList<>();
+        for (Panel p : panels)
+            for (Series s : p.series())
+                if (s.x().length <= MAX_MARKERS && !colors.contains(color(legend, s))) colors.add(color(legend, s));
+        if (colors.isEmpty()) return;
+        svg.append("<defs>");
+        for (String c : colors)
+            svg.append(String.format(
+                    Locale.ROOT,
+                    "<marker id=\"%s\" viewBox=\"-3 -3 6 6\" markerWidth=\"6\" markerHeight=\"6\" "
+                            + "markerUnits=\"userSpaceOnUse\"><circle r=\"3\" fill=\"%s\"/></marker>",
+                    markerId(c),
+                    c));
+        svg.append("</defs>\n");
+    }
+
+    private static String markerId(String color) {
+        return "dot-" + color.replaceAll("[^A-Za-z0-9]", "");
+    }
+
+    /** {min, max, step} of the y axis: nice steps covering every series and reference line of the panels. */
+    private static double[] yRange(List<Panel> panels) {
         double yMin = 0, yMax = 0;
-        for (Series s : panel.series()) {
-            for (double x : s.x()) if (!xs.contains(x)) xs.add(x);
-            for (double y : s.y()) {
-                yMin = Math.min(yMin, y);
-                yMax = Math.max(yMax, y);
+        for (Panel panel : panels) {
+            for (Series s : panel.series())
+                for (double y : s.y()) {
+                    yMin = Math.min(yMin, y);
+                    yMax = Math.max(yMax, y);
+                }
+            if (panel.reference() != null) {
+                yMin = Math.min(yMin, panel.reference());
+                yMax = Math.max(yMax, panel.reference());
             }
-        }
-        if (panel.reference() != null) {
-            yMin = Math.min(yMin, panel.reference());
-            yMax = Math.max(yMax, panel.reference());
         }
         double step = niceStep((yMax - yMin) / 5);
         yMin = Math.floor(yMin / step) * step;
         yMax = Math.max(yMin + step, Math.ceil(yMax / step) * step);
+        return new double[] {yMin, yMax, step};
+    }
+
+    private static void panel(StringBuilder svg, Panel panel, List<Series> legend, double[] yRange, boolean yLabels) {
+        int plotW = PANEL_W - LEFT - RIGHT, plotH = PANEL_H - TOP - BOTTOM;
+        List<Double> xs = new ArrayList<>();
+        for (Series s : panel.series()) for (double x : s.x()) if (!xs.contains(x)) xs.add(x);
+        double yMin = yRange[0], yMax = yRange[1], step = yRange[2];
         double xMin =
                 xs.stream().mapToDouble(x -> scaleX(x, panel.logX())).min().orElse(0);
         double xMax =
@@ -130,16 +214,19 @@ public final class SvgChart {
                 TOP,
                 plotW,
                 plotH));
+        StringBuilder grid = new StringBuilder();
         for (double y = yMin; y <= yMax + step / 2; y += step) {
             double at = py.applyAsDouble(y);
-            horizontal(svg, at, plotW, "stroke=\"#ddd\"");
-            svg.append(String.format(
-                    Locale.ROOT,
-                    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n",
-                    LEFT - 4,
-                    at + 4,
-                    number(y)));
+            grid.append(String.format(Locale.ROOT, "M%d %.1fH%d", LEFT, at, LEFT + plotW));
+            if (yLabels)
+                svg.append(String.format(
+                        Locale.ROOT,
+                        "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n",
+                        LEFT - 4,
+                        at + 4,
+                        number(y)));
         }
+        svg.append(String.format(Locale.ROOT, "<path d=\"%s\" stroke=\"#ddd\"/>%n", grid));
         List<Double> ticks = xs;
         if (xs.size() > MAX_MEASURED_TICKS && !panel.logX()) {
             double xStep = niceStep((x1 - x0) / 5);
@@ -153,15 +240,10 @@ public final class SvgChart {
                     if (Math.log10(x) >= x0 - 1e-9 && Math.log10(x) <= x1 + 1e-9) ticks.add(x);
                 }
         }
+        StringBuilder tickMarks = new StringBuilder();
         for (double x : ticks) {
             double at = px.applyAsDouble(x);
-            svg.append(String.format(
-                    Locale.ROOT,
-                    "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333\"/>%n",
-                    at,
-                    TOP + plotH,
-                    at,
-                    TOP + plotH + 4));
+            tickMarks.append(String.format(Locale.ROOT, "M%.1f %dv4", at, TOP + plotH));
             svg.append(String.format(
                     Locale.ROOT,
                     "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
@@ -169,17 +251,19 @@ public final class SvgChart {
                     TOP + plotH + 16,
                     number(x)));
         }
+        if (!ticks.isEmpty()) svg.append(String.format(Locale.ROOT, "<path d=\"%s\" stroke=\"#333\"/>%n", tickMarks));
         svg.append(String.format(
                 Locale.ROOT,
                 "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
                 LEFT + plotW / 2,
                 TOP + plotH + 32,
                 escape(panel.xLabel())));
-        svg.append(String.format(
-                Locale.ROOT,
-                "<text transform=\"translate(14,%d) rotate(-90)\" text-anchor=\"middle\">%s</text>%n",
-                TOP + plotH / 2,
-                escape(panel.yLabel())));
+        if (yLabels)
+            svg.append(String.format(
+                    Locale.ROOT,
+                    "<text transform=\"translate(14,%d) rotate(-90)\" text-anchor=\"middle\">%s</text>%n",
+                    TOP + plotH / 2,
+                    escape(panel.yLabel())));
         if (panel.reference() != null) {
             double at = py.applyAsDouble(panel.reference());
             horizontal(svg, at, plotW, "stroke=\"#888\" stroke-dasharray=\"5,4\"");
@@ -190,49 +274,30 @@ public final class SvgChart {
                     at - 4,
                     escape(panel.referenceLabel())));
         }
-        for (int i = 0; i < panel.series().size(); i++) {
-            Series s = panel.series().get(i);
-            String color = s.color() != null ? s.color() : COLORS[i % COLORS.length];
+        for (Series s : panel.series()) {
+            String color = color(legend, s);
             StringBuilder points = new StringBuilder();
             for (int k = 0; k < s.x().length; k++)
                 points.append(String.format(
                         Locale.ROOT, "%.1f,%.1f ", px.applyAsDouble(s.x()[k]), py.applyAsDouble(s.y()[k])));
+            String marker = s.x().length > MAX_MARKERS
+                    ? ""
+                    : String.format(
+                            Locale.ROOT,
+                            " marker-start=\"url(#%1$s)\" marker-mid=\"url(#%1$s)\" marker-end=\"url(#%1$s)\"",
+                            markerId(color));
             svg.append(String.format(
                     Locale.ROOT,
-                    "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>%n",
+                    "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>%n",
                     points.toString().strip(),
-                    color));
-            for (int k = 0; k < s.x().length && s.x().length <= MAX_MARKERS; k++)
-                svg.append(String.format(
-                        Locale.ROOT,
-                        "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>%n",
-                        px.applyAsDouble(s.x()[k]),
-                        py.applyAsDouble(s.y()[k]),
-                        color));
-            if (panel.series().size()
-                    > 1) { // legend below the axis label, two entries per row (one when names are long)
-                int perRow = perRow(panel);
-                int lx = LEFT + (i % perRow) * (plotW / 2), ly = TOP + plotH + 48 + 13 * (i / perRow);
-                svg.append(String.format(
-                        Locale.ROOT,
-                        "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"/>%n",
-                        lx,
-                        ly - 4,
-                        lx + 18,
-                        ly - 4,
-                        color));
-                svg.append(String.format(
-                        Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s</text>%n", lx + 22, ly, escape(s.name())));
-            }
+                    color,
+                    marker));
         }
     }
 
-    private static int perRow(Panel p) {
-        return p.series().stream().anyMatch(s -> s.name().length() > 24) ? 1 : 2;
-    }
-
-    private static int legendRows(Panel p) {
-        return p.series().size() > 1 ? Math.ceilDiv(p.series().size(), perRow(p)) : 0;
+    /** Legend entries per panel width: two, or one when a name is long. */
+    private static int perRow(List<Series> legend) {
+        return legend.stream().anyMatch(s -> s.name().length() > 24) ? 1 : 2;
     }
 
     private static double scaleX(double x, boolean log) {

@@ -36,10 +36,49 @@ class SvgChartTest {
         assertThat(lines.getLength()).isEqualTo(2);
         assertThat(((Element) lines.item(0)).getAttribute("stroke")).isEqualTo("#123456");
         assertThat(((Element) lines.item(0)).getAttribute("points").split(" ")).hasSize(200);
-        // the second series takes the palette's second colour; only its 5 points carry markers
+        // the second series takes the palette's second colour; only its 5 points carry markers, one dot defined once
         assertThat(((Element) lines.item(1)).getAttribute("stroke")).isEqualTo(SvgChart.COLORS[1]);
-        assertThat(doc.getElementsByTagName("circle").getLength()).isEqualTo(5);
+        assertThat(((Element) lines.item(0)).hasAttribute("marker-mid")).isFalse();
+        assertThat(((Element) lines.item(1)).getAttribute("marker-mid")).isEqualTo("url(#dot-d62728)");
+        var markers = doc.getElementsByTagName("marker");
+        assertThat(markers.getLength()).isEqualTo(1);
+        assertThat(((Element) markers.item(0)).getAttribute("id")).isEqualTo("dot-d62728");
+        assertThat(doc.getElementsByTagName("circle").getLength()).isEqualTo(1);
         assertThat(svg).contains(">loss</text>").contains(">held-out</text>");
+    }
+
+    @Test
+    void panelsOfOneQuantityShareTheLegendTheColoursAndTheYAxis() throws Exception {
+        var a = new SvgChart.Series("a", new double[] {1, 2, 3}, new double[] {0.1, 0.2, 0.3});
+        var b = new SvgChart.Series("b", new double[] {1, 2, 3}, new double[] {0.5, 0.4, 0.3});
+        var bigB = new SvgChart.Series("b", new double[] {1, 2}, new double[] {0.9, 0.8});
+        String svg = SvgChart.figure(
+                "two sweeps",
+                List.of(
+                        new SvgChart.Panel("vs x", "x", "fraction", false, List.of(a, b), null, null),
+                        new SvgChart.Panel("vs y", "y", "fraction", false, List.of(bigB), null, null)));
+        Document doc = parse(svg);
+        // one legend entry per name, though "b" is drawn in both panels, and "b" keeps its colour in the second panel
+        assertThat(svg.split(">b</text>", -1)).hasSize(2);
+        assertThat(svg.split(">a</text>", -1)).hasSize(2);
+        var lines = doc.getElementsByTagName("polyline");
+        assertThat(lines.getLength()).isEqualTo(3);
+        assertThat(((Element) lines.item(2)).getAttribute("stroke"))
+                .isEqualTo(((Element) lines.item(1)).getAttribute("stroke"))
+                .isEqualTo(SvgChart.COLORS[1]);
+        // one y range (0 to 1, from the second panel's 0.9) labelled once; both panels draw its six grid lines
+        assertThat(svg.split(">fraction</text>", -1)).hasSize(2);
+        assertThat(svg.split(">0.8</text>", -1)).hasSize(2);
+        var paths = doc.getElementsByTagName("path");
+        int grids = 0;
+        for (int i = 0; i < paths.getLength(); i++) {
+            Element p = (Element) paths.item(i);
+            if (p.getAttribute("stroke").equals("#ddd")) {
+                grids++;
+                assertThat(p.getAttribute("d").split("M")).hasSize(7);
+            }
+        }
+        assertThat(grids).isEqualTo(2);
     }
 
     @Test
