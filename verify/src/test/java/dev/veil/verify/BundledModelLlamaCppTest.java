@@ -37,9 +37,10 @@ class BundledModelLlamaCppTest {
     @TempDir
     Path tmp;
 
-    /** models/veil-sotu-qwen2 (Qwen2, 4 layers: the bundled demo model) and veil-sotu-qwen3-12l (Qwen3, 12 layers). */
+    /** models/veil-sotu-qwen2 (Qwen2, 4 layers: the bundled demo model) and veil-sotu-qwen3-12l (Qwen3, 12 layers) and
+     * veil-sotu-qwen3moe (Qwen3-MoE, 12 layers, 8 experts, top 2). */
     @ParameterizedTest
-    @ValueSource(strings = {"veil-sotu-qwen2", "veil-sotu-qwen3-12l"})
+    @ValueSource(strings = {"veil-sotu-qwen2", "veil-sotu-qwen3-12l", "veil-sotu-qwen3moe"})
     void llamaCppAgreesWithVeilOnTheCommittedModel(String name) throws Exception {
         Path model =
                 Path.of(System.getProperty("veil.repo", "..")).resolve("models").resolve(name);
