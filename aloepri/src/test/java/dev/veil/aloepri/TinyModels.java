@@ -7,6 +7,7 @@ import dev.veil.engine.Transformer;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.RandomModel;
+import dev.veil.model.Records;
 import dev.veil.model.Tensor;
 import dev.veil.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
@@ -53,24 +54,21 @@ public final class TinyModels {
 
     /** {@code dense}'s shapes as Qwen3-MoE with {@code layers} layers and {@code moe}'s experts (untied). */
     public static ModelConfig qwen3Moe(ModelConfig dense, int layers, ModelConfig.Moe moe) {
-        return new ModelConfig(
+        return Records.with(
+                dense,
+                "architecture",
                 ModelConfig.Architecture.QWEN3_MOE,
-                dense.vocabSize(),
-                dense.hiddenSize(),
-                dense.intermediateSize(),
+                "numLayers",
                 layers,
-                dense.numHeads(),
-                dense.numKvHeads(),
-                dense.headDim(),
-                dense.rmsNormEps(),
-                dense.ropeTheta(),
+                "ropeScaling",
                 null,
-                dense.maxPositionEmbeddings(),
+                "tieWordEmbeddings",
                 false,
+                "attentionBias",
                 false,
-                dense.bosTokenId(),
-                dense.eosTokenIds(),
+                "torchDtype",
                 "float32",
+                "moe",
                 moe);
     }
 

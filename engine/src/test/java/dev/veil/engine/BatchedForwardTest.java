@@ -15,7 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -28,12 +28,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class BatchedForwardTest {
 
+    @AutoClose
     private static final Parallel PARALLEL = new Parallel(3);
-
-    @AfterAll
-    static void stopPool() {
-        PARALLEL.close();
-    }
 
     static Stream<Arguments> models() {
         return Stream.of(

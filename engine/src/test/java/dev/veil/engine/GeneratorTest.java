@@ -12,21 +12,18 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 class GeneratorTest {
 
+    @AutoClose
     private static final Parallel PARALLEL = new Parallel(2);
+
     private static final ModelConfig C = TestModels.qwen2();
     private static final Transformer MODEL =
             new Transformer(new LocalLinearBackend(C, TestModels.random(C, DType.F32, 5), PARALLEL), PARALLEL);
     private static final int[] PROMPT = {11, 22, 33, 44, 55, 66, 77};
-
-    @AfterAll
-    static void stopPool() {
-        PARALLEL.close();
-    }
 
     /** The reference model's greedy continuation: argmax, feed back, repeat. */
     private static int[] referenceGreedy(int[] prompt, int n) {

@@ -16,7 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -24,12 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class TransformerTest {
 
+    @AutoClose
     private static final Parallel PARALLEL = new Parallel(3);
-
-    @AfterAll
-    static void stopPool() {
-        PARALLEL.close();
-    }
 
     static Stream<Arguments> configsAndTypes() {
         return TestModels.all().entrySet().stream()

@@ -2,6 +2,7 @@ package dev.veil.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veil.engine.SamplingParams;
+import dev.veil.http.BodyFields;
 import dev.veil.tokenizer.ChatTemplate;
 import dev.veil.tokenizer.Tokenizer;
 import java.util.ArrayList;
@@ -27,6 +28,8 @@ public record AppRequest(
         boolean includeUsage,
         boolean showUntrusted) {
 
+    private static final BodyFields<GatewayError> FIELDS = new BodyFields<>(GatewayError::invalid);
+
     /** A chat request: {@code messages} rendered by the model's chat template, then tokenized. */
     public static AppRequest chat(JsonNode body, String modelName, Tokenizer tokenizer, ChatTemplate template)
             throws GatewayError {
@@ -38,7 +41,7 @@ public record AppRequest(
             throw GatewayError.invalid("this model has no chat template; use /v1/completions", "messages");
         List<ChatTemplate.Message> chat = new ArrayList<>();
         for (int i = 0; i < messages.size(); i++) chat.add(message(messages.get(i), i));
-        if (present(body, "tools") || present(body, "functions"))
+        if (FIELDS.present(body, "tools") || FIELDS.present(body, "functions"))
             throw GatewayError.invalid("tools are not supported", "tools");
         return common(body, ChatPrompt.tokenize(tokenizer, template, chat), "max_completion_tokens");
     }
@@ -53,9 +56,9 @@ public record AppRequest(
                 && prompt.get(0).isTextual()) prompt = prompt.get(0);
         if (prompt == null || !prompt.isTextual())
             throw GatewayError.invalid("prompt must be a string (one prompt per request)", "prompt");
-        if (integer(body, "n", 1) != 1) throw GatewayError.invalid("only n = 1 is supported", "n");
-        if (bool(body, "echo", false)) throw GatewayError.invalid("echo is not supported", "echo");
-        if (present(body, "suffix")) throw GatewayError.invalid("suffix is not supported", "suffix");
+        if (FIELDS.integer(body, "n", 1) != 1) throw GatewayError.invalid("only n = 1 is supported", "n");
+        if (FIELDS.bool(body, "echo", false)) throw GatewayError.invalid("echo is not supported", "echo");
+        if (FIELDS.present(body, "suffix")) throw GatewayError.invalid("suffix is not supported", "suffix");
         return common(body, tokenizer.encode(prompt.asText(), true, true), null);
     }
 
@@ -114,32 +117,32 @@ public record AppRequest(
                 throw GatewayError.invalid(field + " must be a positive integer", field);
             maxTokens = n.asInt();
         }
-        double temperature = number(body, "temperature", 1.0);
+        double temperature = FIELDS.number(body, "temperature", 1.0);
         if (!(temperature >= 0 && temperature <= 2))
             throw GatewayError.invalid("temperature must be between 0 and 2", "temperature");
-        double topP = number(body, "top_p", 1.0);
+        double topP = FIELDS.number(body, "top_p", 1.0);
         if (!(topP > 0 && topP <= 1)) throw GatewayError.invalid("top_p must be in (0, 1]", "top_p");
-        int topK = integer(body, "top_k", 0);
+        int topK = FIELDS.integer(body, "top_k", 0);
         if (topK < -1) throw GatewayError.invalid("top_k must be -1 or 0 (off) or positive", "top_k");
         JsonNode seedNode = body.get("seed");
         boolean seeded = seedNode != null && !seedNode.isNull();
         if (seeded && (!seedNode.isIntegralNumber() || !seedNode.canConvertToLong()))
             throw GatewayError.invalid("seed must be an integer", "seed");
         long seed = seeded ? seedNode.asLong() : ThreadLocalRandom.current().nextLong();
-        if (integer(body, "n", 1) != 1) throw GatewayError.invalid("only n = 1 is supported", "n");
-        double minP = number(body, "min_p", 0);
+        if (FIELDS.integer(body, "n", 1) != 1) throw GatewayError.invalid("only n = 1 is supported", "n");
+        double minP = FIELDS.number(body, "min_p", 0);
         if (!(minP >= 0 && minP <= 1)) throw GatewayError.invalid("min_p must be in [0, 1]", "min_p");
-        double repetition = number(body, "repetition_penalty", 1);
+        double repetition = FIELDS.number(body, "repetition_penalty", 1);
         if (!(repetition > 0) || Double.isInfinite(repetition))
             throw GatewayError.invalid("repetition_penalty must be greater than 0", "repetition_penalty");
-        double presence = number(body, "presence_penalty", 0);
+        double presence = FIELDS.number(body, "presence_penalty", 0);
         if (!(presence >= -2 && presence <= 2))
             throw GatewayError.invalid("presence_penalty must be between -2 and 2", "presence_penalty");
-        double frequency = number(body, "frequency_penalty", 0);
+        double frequency = FIELDS.number(body, "frequency_penalty", 0);
         if (!(frequency >= -2 && frequency <= 2))
             throw GatewayError.invalid("frequency_penalty must be between -2 and 2", "frequency_penalty");
-        if (present(body, "logprobs")) throw GatewayError.invalid("logprobs are not supported", "logprobs");
-        if (present(body, "logit_bias") && !body.get("logit_bias").isEmpty())
+        if (FIELDS.present(body, "logprobs")) throw GatewayError.invalid("logprobs are not supported", "logprobs");
+        if (FIELDS.present(body, "logit_bias") && !body.get("logit_bias").isEmpty())
             throw GatewayError.invalid("logit_bias is not supported", "logit_bias");
         List<String> stop = new ArrayList<>();
         JsonNode s = body.get("stop");
@@ -154,12 +157,12 @@ public record AppRequest(
             else throw GatewayError.invalid("stop must be a string or a list of up to 4 strings", "stop");
             if (stop.contains("")) throw GatewayError.invalid("stop strings must not be empty", "stop");
         }
-        boolean stream = bool(body, "stream", false);
+        boolean stream = FIELDS.bool(body, "stream", false);
         boolean includeUsage = false;
         JsonNode options = body.get("stream_options");
         if (options != null && !options.isNull()) {
             if (!options.isObject()) throw GatewayError.invalid("stream_options must be an object", "stream_options");
-            includeUsage = bool(options, "include_usage", false);
+            includeUsage = FIELDS.bool(options, "include_usage", false);
         }
         var sampling =
                 new SamplingParams(temperature, Math.max(0, topK), topP, seed, minP, repetition, presence, frequency);
@@ -171,34 +174,7 @@ public record AppRequest(
                 List.copyOf(stop),
                 stream,
                 includeUsage,
-                bool(body, "veil_untrusted", false));
-    }
-
-    private static boolean present(JsonNode body, String field) {
-        JsonNode n = body.get(field);
-        return n != null && !n.isNull() && !(n.isBoolean() && !n.asBoolean());
-    }
-
-    private static boolean bool(JsonNode body, String field, boolean absent) throws GatewayError {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) return absent;
-        if (!n.isBoolean()) throw GatewayError.invalid(field + " must be true or false", field);
-        return n.asBoolean();
-    }
-
-    private static int integer(JsonNode body, String field, int absent) throws GatewayError {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) return absent;
-        if (!n.isIntegralNumber() || !n.canConvertToInt())
-            throw GatewayError.invalid(field + " must be an integer", field);
-        return n.asInt();
-    }
-
-    private static double number(JsonNode body, String field, double absent) throws GatewayError {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) return absent;
-        if (!n.isNumber()) throw GatewayError.invalid(field + " must be a number", field);
-        return n.asDouble();
+                FIELDS.bool(body, "veil_untrusted", false));
     }
 
     static String clip(String s) {

@@ -94,8 +94,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     public URI uri() {
-        String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
-        return URI.create("http://" + host + ":" + port());
+        return http.uri();
     }
 
     private void route(Exchange exchange) throws Exception {

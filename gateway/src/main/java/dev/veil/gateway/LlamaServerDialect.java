@@ -2,7 +2,6 @@ package dev.veil.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -61,15 +60,10 @@ final class LlamaServerDialect extends UpstreamDialect {
 
     @Override
     public Event read(JsonNode event, int receivedSoFar) throws UpstreamException {
-        List<Integer> out = new ArrayList<>();
-        JsonNode tokens = event.get("tokens");
-        if (tokens != null && tokens.isArray()) {
-            for (JsonNode id : tokens) out.add(VllmClient.id(id));
-        } else if (!event.path("content").asText("").isEmpty()) {
-            throw new UpstreamException(
-                    502,
-                    "llama-server sent text without tokens: it must support return_tokens (llama.cpp b4000 or later)");
-        }
+        List<Integer> out = VllmClient.ids(
+                event.get("tokens"),
+                event.path("content").asText(""),
+                "llama-server sent text without tokens: it must support return_tokens (llama.cpp b4000 or later)");
         JsonNode predicted = event.get("tokens_predicted");
         if (predicted != null && predicted.canConvertToInt() && predicted.asInt() > receivedSoFar + out.size())
             throw new UpstreamException(

@@ -15,6 +15,8 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -294,6 +296,20 @@ public final class VllmClient implements AutoCloseable {
         if (!id.canConvertToInt())
             throw new UpstreamException(502, "the upstream sent a token id that is not an integer");
         return id.asInt();
+    }
+
+    /**
+     * An event's token ids ({@code ids}, an array or absent); an event with {@code text} but no ids is a 502 saying
+     * {@code textOnly}: the gateway never reads the upstream's text, only its ids.
+     */
+    static List<Integer> ids(JsonNode ids, String text, String textOnly) throws UpstreamException {
+        List<Integer> out = new ArrayList<>();
+        if (ids != null && ids.isArray()) {
+            for (JsonNode id : ids) out.add(id(id));
+        } else if (!text.isEmpty()) {
+            throw new UpstreamException(502, textOnly);
+        }
+        return out;
     }
 
     static String describe(Throwable e) {

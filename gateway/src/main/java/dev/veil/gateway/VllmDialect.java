@@ -3,7 +3,6 @@ package dev.veil.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -42,16 +41,11 @@ final class VllmDialect extends UpstreamDialect {
     public Event read(JsonNode chunk, int receivedSoFar) throws UpstreamException {
         JsonNode choice = chunk.path("choices").path(0);
         if (choice.isMissingNode()) return Event.NOTHING; // the usage chunk
-        List<Integer> out = new ArrayList<>();
-        JsonNode ids = choice.get("token_ids");
-        if (ids != null && ids.isArray()) {
-            for (JsonNode id : ids) out.add(VllmClient.id(id));
-        } else if (!choice.path("text").asText("").isEmpty()) {
-            throw new UpstreamException(
-                    502,
-                    "the upstream sent text without token_ids: it must run without a tokenizer "
-                            + "(vllm serve --skip-tokenizer-init) and support return_token_ids");
-        }
+        List<Integer> out = VllmClient.ids(
+                choice.get("token_ids"),
+                choice.path("text").asText(""),
+                "the upstream sent text without token_ids: it must run without a tokenizer "
+                        + "(vllm serve --skip-tokenizer-init) and support return_token_ids");
         JsonNode finish = choice.get("finish_reason");
         return new Event(out, finish != null && !finish.isNull() ? finish.asText() : null);
     }

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -33,10 +32,7 @@ class LlamaServerDialectTest {
     volatile boolean linger;
 
     static byte[] resource(String name) throws IOException {
-        try (InputStream in = LlamaServerDialectTest.class.getResourceAsStream("/llama-server/" + name)) {
-            if (in == null) throw new IOException("missing test resource llama-server/" + name);
-            return in.readAllBytes();
-        }
+        return StubUpstream.resource("llama-server/" + name);
     }
 
     @BeforeEach
@@ -48,9 +44,7 @@ class LlamaServerDialectTest {
                 e -> StubUpstream.reply(e, 200, resource("models.json")),
                 "/completion",
                 e -> {
-                    synchronized (requests) {
-                        requests.add(VllmClient.JSON.readTree(e.getRequestBody().readAllBytes()));
-                    }
+                    StubUpstream.record(requests, e);
                     byte[] b = resource(reply);
                     e.getResponseHeaders()
                             .set("Content-Type", reply.endsWith(".sse") ? "text/event-stream" : "application/json");

@@ -2,19 +2,14 @@ package dev.veil.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veil.engine.TcpRelay;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -25,17 +20,20 @@ import java.util.regex.Pattern;
  */
 public final class RecordingProxy implements AutoCloseable {
 
-    private final ServerSocket listener;
-    private final int targetPort;
     private final ByteArrayOutputStream upstreamBound = new ByteArrayOutputStream();
     private final ByteArrayOutputStream gatewayBound = new ByteArrayOutputStream();
-    private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-    private volatile boolean refusing;
+    private final TcpRelay relay;
 
     private RecordingProxy(int targetPort) throws IOException {
-        this.targetPort = targetPort;
-        this.listener = new ServerSocket(0, 256, InetAddress.getLoopbackAddress());
-        Thread.ofVirtual().start(this::accept);
+        this.relay = new TcpRelay(targetPort, recorder(upstreamBound), recorder(gatewayBound));
+    }
+
+    private static TcpRelay.Tap recorder(ByteArrayOutputStream record) {
+        return (buffer, n) -> {
+            synchronized (record) {
+                record.write(buffer, 0, n);
+            }
+        };
     }
 
     public static RecordingProxy start(int targetPort) throws IOException {
@@ -43,45 +41,7 @@ public final class RecordingProxy implements AutoCloseable {
     }
 
     public URI uri() {
-        return URI.create("http://127.0.0.1:" + listener.getLocalPort());
-    }
-
-    private void accept() {
-        while (!listener.isClosed()) {
-            try {
-                Socket client = listener.accept();
-                if (refusing) {
-                    client.close();
-                    continue;
-                }
-                Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-                sockets.add(client);
-                sockets.add(server);
-                Thread.ofVirtual().start(() -> pump(client, server, upstreamBound));
-                Thread.ofVirtual().start(() -> pump(server, client, gatewayBound));
-            } catch (IOException e) {
-                // listener closed, or the target is gone: the gateway sees a refused/closed connection
-            }
-        }
-    }
-
-    private void pump(Socket from, Socket to, ByteArrayOutputStream record) {
-        byte[] buffer = new byte[8192];
-        try (InputStream in = from.getInputStream();
-                OutputStream out = to.getOutputStream()) {
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                synchronized (record) {
-                    record.write(buffer, 0, n);
-                }
-                out.write(buffer, 0, n);
-                out.flush();
-            }
-        } catch (IOException e) {
-            // one side closed
-        } finally {
-            closeQuietly(from);
-            closeQuietly(to);
-        }
+        return relay.uri();
     }
 
     /** Everything the gateway sent towards the server (HTTP requests, headers included). */
@@ -100,22 +60,12 @@ public final class RecordingProxy implements AutoCloseable {
 
     /** Cuts every open connection and refuses new ones: to the gateway, the server has died. */
     public void sever() {
-        refusing = true;
-        sockets.forEach(RecordingProxy::closeQuietly);
+        relay.sever();
     }
 
     @Override
     public void close() {
-        closeQuietly(listener);
-        sockets.forEach(RecordingProxy::closeQuietly);
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-        try {
-            c.close();
-        } catch (Exception ignored) {
-            // already closed
-        }
+        relay.close();
     }
 
     /** Every integer in {@code text}, in order (ids in a JSON body, numbers in a log). */

@@ -1,12 +1,15 @@
 package dev.veil.gateway;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 
@@ -33,6 +36,22 @@ final class StubUpstream {
         e.sendResponseHeaders(status, body.length);
         e.getResponseBody().write(body);
         e.close();
+    }
+
+    /** A test resource's bytes ({@code path} under src/test/resources, e.g. {@code vllm/models.json}). */
+    static byte[] resource(String path) throws IOException {
+        try (InputStream in = StubUpstream.class.getResourceAsStream("/" + path)) {
+            if (in == null) throw new IOException("missing test resource " + path);
+            return in.readAllBytes();
+        }
+    }
+
+    /** Adds the JSON body of the request {@code e} to {@code requests}: what the client sent, for the test to read. */
+    static void record(List<JsonNode> requests, HttpExchange e) throws IOException {
+        JsonNode body = VllmClient.JSON.readTree(e.getRequestBody().readAllBytes());
+        synchronized (requests) {
+            requests.add(body);
+        }
     }
 
     /** A handler answering 200 with {@code body}. */

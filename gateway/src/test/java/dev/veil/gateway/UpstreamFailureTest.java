@@ -42,9 +42,7 @@ class UpstreamFailureTest {
         try (PrivateChatFixture chat = PrivateChatFixture.startWithProxy(dir)) {
             URI gateway = chat.gatewayUri();
             try (Socket app = new Socket("127.0.0.1", gateway.getPort())) {
-                post(app, "/v1/chat/completions", chatRequest(400, true));
-                BufferedReader in =
-                        new BufferedReader(new InputStreamReader(app.getInputStream(), StandardCharsets.UTF_8));
+                BufferedReader in = streamChat(app, 400);
                 String status = in.readLine();
                 assertThat(status).contains("200");
                 readUntilData(in); // the stream has started
@@ -74,8 +72,7 @@ class UpstreamFailureTest {
         try (PrivateChatFixture chat = PrivateChatFixture.start(dir)) {
             URI gateway = chat.gatewayUri();
             try (Socket app = new Socket("127.0.0.1", gateway.getPort())) {
-                post(app, "/v1/chat/completions", chatRequest(450, true));
-                readUntilData(new BufferedReader(new InputStreamReader(app.getInputStream(), StandardCharsets.UTF_8)));
+                readUntilData(streamChat(app, 450));
             }
             await(() -> chat.server.metrics().cancelledSequences() == 1, "the server cancels the sequence");
             await(() -> chat.server.metrics().running() == 0, "the server's batch is empty");
@@ -181,6 +178,12 @@ class UpstreamFailureTest {
                 .getBytes(StandardCharsets.US_ASCII));
         out.write(json);
         out.flush();
+    }
+
+    /** Sends a streamed chat request for {@code maxTokens} tokens on {@code app}; its response, line by line. */
+    static BufferedReader streamChat(Socket app, int maxTokens) throws Exception {
+        post(app, "/v1/chat/completions", chatRequest(maxTokens, true));
+        return new BufferedReader(new InputStreamReader(app.getInputStream(), StandardCharsets.UTF_8));
     }
 
     static void readUntilData(BufferedReader in) throws Exception {

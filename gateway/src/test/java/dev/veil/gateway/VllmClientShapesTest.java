@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,19 +28,14 @@ class VllmClientShapesTest {
     volatile String reply;
 
     static byte[] resource(String name) throws IOException {
-        try (InputStream in = VllmClientShapesTest.class.getResourceAsStream("/vllm/" + name)) {
-            if (in == null) throw new IOException("missing test resource vllm/" + name);
-            return in.readAllBytes();
-        }
+        return StubUpstream.resource("vllm/" + name);
     }
 
     @BeforeEach
     void start() throws IOException {
         stub = StubUpstream.start(Map.of(
                 "/v1/models", e -> StubUpstream.reply(e, 200, resource("models.json")), "/v1/completions", e -> {
-                    synchronized (requests) {
-                        requests.add(VllmClient.JSON.readTree(e.getRequestBody().readAllBytes()));
-                    }
+                    StubUpstream.record(requests, e);
                     e.getResponseHeaders()
                             .set("Content-Type", reply.endsWith(".sse") ? "text/event-stream" : "application/json");
                     StubUpstream.reply(e, status, resource(reply));

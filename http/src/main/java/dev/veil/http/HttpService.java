@@ -39,6 +39,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.ExecutorService;
@@ -80,6 +81,7 @@ public final class HttpService implements AutoCloseable {
 
     private final Handler handler;
     private final HttpLimits limits;
+    private final String host;
     private final SSLContext tls;
     private final int bodyLimit;
     private final HttpError.Shape errors;
@@ -117,6 +119,7 @@ public final class HttpService implements AutoCloseable {
         this.timedOut = Counter.builder("veil.http.timeouts")
                 .description("Connections closed by the request or idle timeout.")
                 .register(metrics);
+        this.host = host; // for uri()
         this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.workers = new MultiThreadIoEventLoopGroup(
                 Math.min(4, Runtime.getRuntime().availableProcessors()), NioIoHandler.newFactory());
@@ -196,6 +199,12 @@ public final class HttpService implements AutoCloseable {
 
     public int port() {
         return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /** The base URI a client uses, e.g. {@code http://127.0.0.1:8000} (https over TLS, an IPv6 host in brackets). */
+    public URI uri() {
+        return URI.create(
+                (tls != null ? "https://" : "http://") + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
     }
 
     public int bodyLimit() {

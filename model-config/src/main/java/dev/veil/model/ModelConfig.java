@@ -107,46 +107,6 @@ public record ModelConfig(
         }
     }
 
-    /** A dense model (no experts): the constructor every Llama/Qwen2/Qwen3 config uses. */
-    public ModelConfig(
-            Architecture architecture,
-            int vocabSize,
-            int hiddenSize,
-            int intermediateSize,
-            int numLayers,
-            int numHeads,
-            int numKvHeads,
-            int headDim,
-            double rmsNormEps,
-            double ropeTheta,
-            RopeScaling ropeScaling,
-            int maxPositionEmbeddings,
-            boolean tieWordEmbeddings,
-            boolean attentionBias,
-            int bosTokenId,
-            List<Integer> eosTokenIds,
-            String torchDtype) {
-        this(
-                architecture,
-                vocabSize,
-                hiddenSize,
-                intermediateSize,
-                numLayers,
-                numHeads,
-                numKvHeads,
-                headDim,
-                rmsNormEps,
-                ropeTheta,
-                ropeScaling,
-                maxPositionEmbeddings,
-                tieWordEmbeddings,
-                attentionBias,
-                bosTokenId,
-                eosTokenIds,
-                torchDtype,
-                null);
-    }
-
     /** rope_scaling of type llama3 (Llama 3.1/3.2). */
     public record RopeScaling(
             double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositionEmbeddings) {}
@@ -178,51 +138,19 @@ public record ModelConfig(
      * A dense config of this shape, the rest as a config.json that states only the shape would leave it: rms_norm_eps
      * 1e-6, rope_theta 10000, no rope scaling, 2048 positions, untied, attention_bias false,
      * no bos or eos id, float32. {@link #withNorm} and {@link #withTokens} set the rest: the one way tests, benchmarks
-     * and tools spell a config, instead of the seventeen-argument constructor.
+     * and tools spell a config, instead of the eighteen-component canonical constructor.
      */
     public static ModelConfig of(
-            Architecture architecture,
-            int vocabSize,
-            int hiddenSize,
-            int intermediateSize,
-            int numLayers,
-            int numHeads,
-            int numKvHeads,
-            int headDim) {
-        return of(
-                architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, null);
+            Architecture arch, int vocab, int hidden, int ffn, int layers, int heads, int kvHeads, int headDim) {
+        return of(arch, vocab, hidden, ffn, layers, heads, kvHeads, headDim, null);
     }
 
     /** {@link #of(Architecture, int, int, int, int, int, int, int)} with experts ({@code moe}; null: dense). */
     public static ModelConfig of(
-            Architecture architecture,
-            int vocabSize,
-            int hiddenSize,
-            int intermediateSize,
-            int numLayers,
-            int numHeads,
-            int numKvHeads,
-            int headDim,
-            Moe moe) {
+            Architecture arch, int vocab, int hidden, int ffn, int layers, int heads, int kv, int headDim, Moe moe) {
         return new ModelConfig(
-                architecture,
-                vocabSize,
-                hiddenSize,
-                intermediateSize,
-                numLayers,
-                numHeads,
-                numKvHeads,
-                headDim,
-                1e-6,
-                10000.0,
-                null,
-                2048,
-                false,
-                false,
-                -1,
-                List.of(),
-                "float32",
-                moe);
+                arch, vocab, hidden, ffn, layers, heads, kv, headDim, 1e-6, 10000.0, null, 2048, false, false, -1,
+                List.of(), "float32", moe);
     }
 
     /** This config with other norm epsilon and RoPE settings ({@code ropeScaling} may be null). */

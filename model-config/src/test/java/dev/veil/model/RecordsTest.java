@@ -78,7 +78,8 @@ class RecordsTest {
                         true,
                         1,
                         List.of(2),
-                        "bfloat16"));
+                        "bfloat16",
+                        null));
     }
 
     @Test

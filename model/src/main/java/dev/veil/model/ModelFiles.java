@@ -13,36 +13,24 @@ import java.nio.file.Path;
  * Hugging Face view: {@link ModelConfig}, tensors under Hugging Face names and layout. Opening checks that every
  * tensor the config implies is present with the right shape and a float dtype; problems are one IOException
  * naming the file and what is wrong. Tensors are memory-mapped and valid until {@link #close()}.
+ *
+ * @param weights      tensors under Hugging Face names, in Hugging Face layout; valid until {@link #close()}
+ * @param tokenizerDir the directory holding tokenizer.json (and tokenizer_config.json), or null (GGUF: the vocabulary
+ *                     is in the file)
+ * @param resource     what {@link #close()} closes: the mapped safetensors files or the GGUF file
  */
-public final class ModelFiles implements AutoCloseable {
+public record ModelFiles(
+        Path source,
+        Format format,
+        ModelConfig config,
+        GenerationConfig generation,
+        Weights weights,
+        Path tokenizerDir,
+        AutoCloseable resource)
+        implements AutoCloseable {
     public enum Format {
         HF,
         GGUF
-    }
-
-    private final Path source;
-    private final Format format;
-    private final ModelConfig config;
-    private final GenerationConfig generation;
-    private final Weights weights;
-    private final Path tokenizerDir;
-    private final AutoCloseable resource;
-
-    private ModelFiles(
-            Path source,
-            Format format,
-            ModelConfig config,
-            GenerationConfig generation,
-            Weights weights,
-            Path tokenizerDir,
-            AutoCloseable resource) {
-        this.source = source;
-        this.format = format;
-        this.config = config;
-        this.generation = generation;
-        this.weights = weights;
-        this.tokenizerDir = tokenizerDir;
-        this.resource = resource;
     }
 
     /** Opens a Hugging Face model directory or a {@code .gguf} file. */
@@ -55,61 +43,48 @@ public final class ModelFiles implements AutoCloseable {
         ModelConfig config = ModelConfig.read(dir);
         GenerationConfig generation = GenerationConfig.read(dir, config);
         SafetensorsWeights weights = SafetensorsWeights.open(dir);
-        try {
-            ModelTensors.validate(config, weights, dir);
-        } catch (IllegalArgumentException e) {
-            weights.close();
-            throw new IOException(e.getMessage());
-        }
         Path tokenizerDir = Files.exists(dir.resolve("tokenizer.json")) ? dir : null;
-        return new ModelFiles(dir, Format.HF, config, generation, weights, tokenizerDir, weights);
+        return closingOnError(weights, () -> {
+            ModelTensors.validate(config, weights, dir);
+            return new ModelFiles(dir, Format.HF, config, generation, weights, tokenizerDir, weights);
+        });
     }
 
     private static ModelFiles openGguf(Path file) throws IOException {
         GgufFile g = GgufFile.open(file);
-        try {
+        return closingOnError(g, () -> {
             ModelConfig config = GgufModel.config(g);
             Weights weights = GgufModel.weights(g, config);
             ModelTensors.validate(config, weights, file);
             return new ModelFiles(file, Format.GGUF, config, GgufModel.generation(g, config), weights, null, g);
-        } catch (IllegalArgumentException e) {
-            g.close();
-            throw new IOException(e.getMessage());
+        });
+    }
+
+    private interface Opening {
+        ModelFiles open() throws IOException;
+    }
+
+    /**
+     * {@code opening}'s model; when it fails, {@code resource} (the open files) is closed, and a model the checks refuse
+     * (an IllegalArgumentException) is reported as an IOException with the same message.
+     */
+    private static ModelFiles closingOnError(AutoCloseable resource, Opening opening) throws IOException {
+        try {
+            return opening.open();
         } catch (IOException | RuntimeException e) {
-            g.close();
+            try {
+                resource.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            if (e instanceof IllegalArgumentException) throw new IOException(e.getMessage());
             throw e;
         }
-    }
-
-    public Path source() {
-        return source;
-    }
-
-    public Format format() {
-        return format;
-    }
-
-    public ModelConfig config() {
-        return config;
-    }
-
-    public GenerationConfig generation() {
-        return generation;
-    }
-
-    /** Tensors under Hugging Face names, in Hugging Face layout; valid until {@link #close()}. */
-    public Weights weights() {
-        return weights;
     }
 
     /** The underlying GGUF file for a GGUF model (its vocabulary and raw metadata), else null. */
     public GgufFile gguf() {
         return resource instanceof GgufFile g ? g : null;
-    }
-
-    /** The directory holding tokenizer.json (and tokenizer_config.json), or null (GGUF: the vocabulary is in the file). */
-    public Path tokenizerDir() {
-        return tokenizerDir;
     }
 
     @Override

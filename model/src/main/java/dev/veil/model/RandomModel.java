@@ -1,5 +1,7 @@
 package dev.veil.model;
 
+import dev.veil.model.ModelConfig.Architecture;
+import dev.veil.model.ModelConfig.Moe;
 import dev.veil.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -66,16 +68,8 @@ public final class RandomModel {
      * {@link #config} gives a dense one (untied, no bias, float32).
      */
     public static ModelConfig config(
-            ModelConfig.Architecture arch,
-            int vocab,
-            int hidden,
-            int intermediate,
-            int layers,
-            int heads,
-            int kvHeads,
-            int headDim,
-            ModelConfig.Moe moe) {
-        return ModelConfig.of(arch, vocab, hidden, intermediate, layers, heads, kvHeads, headDim, moe)
+            Architecture arch, int vocab, int hidden, int ffn, int layers, int heads, int kv, int headDim, Moe moe) {
+        return ModelConfig.of(arch, vocab, hidden, ffn, layers, heads, kv, headDim, moe)
                 .withNorm(1e-5, 10000.0, null)
                 .withTokens(4096, false, false, vocab - 2, List.of(vocab - 1));
     }

@@ -1,7 +1,5 @@
 package dev.veil.model;
 
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -14,7 +12,9 @@ public interface Weights extends AutoCloseable {
     /** The tensor, or an {@link IllegalArgumentException} naming the missing tensor. */
     Tensor get(String name);
 
-    boolean contains(String name);
+    default boolean contains(String name) {
+        return names().contains(name);
+    }
 
     Set<String> names();
 
@@ -23,24 +23,6 @@ public interface Weights extends AutoCloseable {
 
     /** In-memory weights over {@code tensors} (a copy of the map, in its iteration order). */
     static Weights of(Map<String, Tensor> tensors) {
-        Map<String, Tensor> copy = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
-        return new Weights() {
-            @Override
-            public Tensor get(String name) {
-                Tensor t = copy.get(name);
-                if (t == null) throw new IllegalArgumentException("missing tensor '" + name + "'");
-                return t;
-            }
-
-            @Override
-            public boolean contains(String name) {
-                return copy.containsKey(name);
-            }
-
-            @Override
-            public Set<String> names() {
-                return copy.keySet();
-            }
-        };
+        return new InMemoryWeights(tensors);
     }
 }

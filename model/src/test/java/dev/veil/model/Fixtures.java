@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -30,6 +31,44 @@ public final class Fixtures {
 
     public static Path vocabGguf(String name) {
         return require("llama.cpp/models/ggml-vocab-" + name + ".gguf");
+    }
+
+    /** One of llama.cpp's tokenizer test vectors: a text and the ids llama.cpp gives it. */
+    public record VocabCase(String text, int[] ids) {}
+
+    /**
+     * llama.cpp's tokenizer test vectors for {@code ggml-vocab-NAME.gguf} (tests/test-tokenizer-0.cpp): its .inp holds
+     * texts separated by "\n__ggml_vocab_test__\n", each line of its .out the ids for one text (add_special and
+     * parse_special off).
+     */
+    public static List<VocabCase> vocabTestVectors(String name) throws IOException {
+        String inp = Files.readString(require("llama.cpp/models/ggml-vocab-" + name + ".gguf.inp"));
+        List<String> out = Files.readAllLines(require("llama.cpp/models/ggml-vocab-" + name + ".gguf.out"));
+        String separator = "\n__ggml_vocab_test__\n";
+        List<String> texts = new ArrayList<>();
+        int pos = 0;
+        while (pos < inp.length()) {
+            int next = inp.indexOf(separator, pos);
+            if (next < 0) {
+                texts.add(inp.substring(pos));
+                break;
+            }
+            texts.add(inp.substring(pos, next));
+            pos = next + separator.length();
+        }
+        if (texts.size() != out.size())
+            throw new AssertionError(name + ": .inp has " + texts.size() + " tests, .out " + out.size());
+        List<VocabCase> cases = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            String line = out.get(i).strip();
+            int[] ids = line.isEmpty()
+                    ? new int[0]
+                    : Arrays.stream(line.split(" +"))
+                            .mapToInt(Integer::parseInt)
+                            .toArray();
+            cases.add(new VocabCase(texts.get(i), ids));
+        }
+        return cases;
     }
 
     public static Path tokenizerJson(String lenmlName) {

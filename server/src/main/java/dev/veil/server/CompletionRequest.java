@@ -1,6 +1,7 @@
 package dev.veil.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.veil.http.BodyFields;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -33,6 +34,8 @@ public record CompletionRequest(
         double presencePenalty,
         double frequencyPenalty) {
 
+    private static final BodyFields<ApiException> FIELDS = new BodyFields<>(ApiException::badRequest);
+
     /** vLLM's default for the completions API. */
     public static final int DEFAULT_MAX_TOKENS = 16;
 
@@ -57,7 +60,7 @@ public record CompletionRequest(
                         404, "NotFoundError", "The model `" + clip(model.asText()) + "` does not exist.", "model");
         }
         List<int[]> prompts = prompts(body.get("prompt"), vocabSize);
-        boolean stream = bool(body, "stream", false);
+        boolean stream = FIELDS.bool(body, "stream", false);
         JsonNode options = body.get("stream_options");
         boolean includeUsage = false;
         if (options != null && !options.isNull()) {
@@ -65,9 +68,9 @@ public record CompletionRequest(
                 throw ApiException.badRequest("stream_options is only allowed with stream: true", "stream_options");
             if (!options.isObject())
                 throw ApiException.badRequest("stream_options must be an object", "stream_options");
-            includeUsage = bool(options, "include_usage", false);
+            includeUsage = FIELDS.bool(options, "include_usage", false);
         }
-        int maxTokens = integer(body, "max_tokens", DEFAULT_MAX_TOKENS);
+        int maxTokens = FIELDS.integer(body, "max_tokens", DEFAULT_MAX_TOKENS);
         if (maxTokens < 1)
             throw ApiException.badRequest("max_tokens must be at least 1, got " + maxTokens, "max_tokens");
         for (int[] p : prompts) {
@@ -79,26 +82,26 @@ public record CompletionRequest(
                                 + " in the completion). Please reduce the prompt or max_tokens.",
                         "max_tokens");
         }
-        double temperature = number(body, "temperature", 1.0);
+        double temperature = FIELDS.number(body, "temperature", 1.0);
         if (!(temperature >= 0) || Double.isInfinite(temperature))
             throw ApiException.badRequest(
                     "temperature must be a finite number >= 0, got " + temperature, "temperature");
-        double topP = number(body, "top_p", 1.0);
+        double topP = FIELDS.number(body, "top_p", 1.0);
         if (!(topP > 0 && topP <= 1)) throw ApiException.badRequest("top_p must be in (0, 1], got " + topP, "top_p");
-        int topK = integer(body, "top_k", 0);
+        int topK = FIELDS.integer(body, "top_k", 0);
         if (topK < -1)
             throw ApiException.badRequest("top_k must be -1 or 0 (off) or a positive count, got " + topK, "top_k");
         // vLLM's ranges and wording
-        double minP = number(body, "min_p", 0);
+        double minP = FIELDS.number(body, "min_p", 0);
         if (!(minP >= 0 && minP <= 1)) throw ApiException.badRequest("min_p must be in [0, 1], got " + minP, "min_p");
-        double repetition = number(body, "repetition_penalty", 1);
+        double repetition = FIELDS.number(body, "repetition_penalty", 1);
         if (!(repetition > 0) || Double.isInfinite(repetition))
             throw ApiException.badRequest(
                     "repetition_penalty must be greater than zero, got " + repetition, "repetition_penalty");
-        double presence = number(body, "presence_penalty", 0);
+        double presence = FIELDS.number(body, "presence_penalty", 0);
         if (!(presence >= -2 && presence <= 2))
             throw ApiException.badRequest("presence_penalty must be in [-2, 2], got " + presence, "presence_penalty");
-        double frequency = number(body, "frequency_penalty", 0);
+        double frequency = FIELDS.number(body, "frequency_penalty", 0);
         if (!(frequency >= -2 && frequency <= 2))
             throw ApiException.badRequest(
                     "frequency_penalty must be in [-2, 2], got " + frequency, "frequency_penalty");
@@ -125,10 +128,10 @@ public record CompletionRequest(
                 Math.max(topK, 0),
                 seed,
                 stopIds,
-                bool(body, "ignore_eos", false),
+                FIELDS.bool(body, "ignore_eos", false),
                 stream,
                 includeUsage,
-                bool(body, "return_token_ids", false),
+                FIELDS.bool(body, "return_token_ids", false),
                 minP,
                 repetition,
                 presence,
@@ -183,47 +186,21 @@ public record CompletionRequest(
 
     /** Parameters with a meaning this server does not implement: refused unless absent or at their neutral value. */
     private static void refuseUnsupported(JsonNode body) throws ApiException {
-        if (integer(body, "n", 1) != 1) throw ApiException.badRequest("only n = 1 is supported", "n");
-        if (integer(body, "best_of", 1) != 1) throw ApiException.badRequest("only best_of = 1 is supported", "best_of");
-        if (present(body, "logprobs")) throw ApiException.badRequest("logprobs are not supported", "logprobs");
-        if (present(body, "prompt_logprobs"))
+        if (FIELDS.integer(body, "n", 1) != 1) throw ApiException.badRequest("only n = 1 is supported", "n");
+        if (FIELDS.integer(body, "best_of", 1) != 1)
+            throw ApiException.badRequest("only best_of = 1 is supported", "best_of");
+        if (FIELDS.present(body, "logprobs")) throw ApiException.badRequest("logprobs are not supported", "logprobs");
+        if (FIELDS.present(body, "prompt_logprobs"))
             throw ApiException.badRequest("prompt_logprobs are not supported", "prompt_logprobs");
-        if (bool(body, "echo", false)) throw ApiException.badRequest("echo is not supported", "echo");
-        if (bool(body, "use_beam_search", false))
+        if (FIELDS.bool(body, "echo", false)) throw ApiException.badRequest("echo is not supported", "echo");
+        if (FIELDS.bool(body, "use_beam_search", false))
             throw ApiException.badRequest("beam search is not supported", "use_beam_search");
         JsonNode stop = body.get("stop");
         if (stop != null && !stop.isNull() && !(stop.isArray() && stop.isEmpty()))
             throw ApiException.badRequest(
                     "stop strings need a tokenizer and this server has none: use stop_token_ids", "stop");
-        if (integer(body, "min_tokens", 0) != 0)
+        if (FIELDS.integer(body, "min_tokens", 0) != 0)
             throw ApiException.badRequest("min_tokens is not supported", "min_tokens");
-    }
-
-    private static boolean present(JsonNode body, String field) {
-        JsonNode n = body.get(field);
-        return n != null && !n.isNull() && !(n.isBoolean() && !n.asBoolean());
-    }
-
-    private static boolean bool(JsonNode body, String field, boolean absent) throws ApiException {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) return absent;
-        if (!n.isBoolean()) throw ApiException.badRequest(field + " must be true or false", field);
-        return n.asBoolean();
-    }
-
-    private static int integer(JsonNode body, String field, int absent) throws ApiException {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) return absent;
-        if (!n.isIntegralNumber() || !n.canConvertToInt())
-            throw ApiException.badRequest(field + " must be an integer", field);
-        return n.asInt();
-    }
-
-    private static double number(JsonNode body, String field, double absent) throws ApiException {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) return absent;
-        if (!n.isNumber()) throw ApiException.badRequest(field + " must be a number", field);
-        return n.asDouble();
     }
 
     /** Echoes at most 40 characters of a client's value in an error message. */

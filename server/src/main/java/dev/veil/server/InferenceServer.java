@@ -121,8 +121,7 @@ public final class InferenceServer implements AutoCloseable {
 
     /** The base URI, e.g. {@code http://127.0.0.1:8000}. */
     public URI uri() {
-        String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
-        return URI.create("http://" + host + ":" + port());
+        return http.uri();
     }
 
     public String modelName() {

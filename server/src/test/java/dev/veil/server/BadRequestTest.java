@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -15,19 +13,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** Malformed or unsupported requests: one clear 4xx with vLLM's error JSON, never a 5xx, and the server carries on. */
 class BadRequestTest {
 
-    static InferenceServer server;
-    static URI completions;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServers.tinyLlama();
-        completions = server.uri().resolve("/v1/completions");
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    static final InferenceServer server = TestServers.tinyLlama();
+    static final URI completions = server.uri().resolve("/v1/completions");
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """

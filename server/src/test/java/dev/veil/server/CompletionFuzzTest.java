@@ -8,8 +8,6 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
 
 /**
  * The completions endpoint fuzzed over real sockets: random JSON-ish bodies (mutated valid requests, wrong types,
@@ -17,19 +15,8 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  */
 class CompletionFuzzTest {
 
-    static InferenceServer server;
-    static URI completions;
-
-    @BeforeContainer
-    static void start() throws Exception {
-        server = TestServers.tinyLlama();
-        completions = server.uri().resolve("/v1/completions");
-    }
-
-    @AfterContainer
-    static void stop() {
-        server.close();
-    }
+    static final InferenceServer server = TestServers.tinyLlama();
+    static final URI completions = server.uri().resolve("/v1/completions");
 
     @Provide
     Arbitrary<String> bodies() {

@@ -49,6 +49,21 @@ class ServerAbuseTest {
         server.close();
     }
 
+    /**
+     * {@code n} clients went away while the gate held the pass: the server sees them go, and once the gate opens it
+     * cancels them, generating at most one more token for any of them.
+     */
+    static void awaitDropsCancelled(int n, long goneBefore, long cancelledBefore) throws InterruptedException {
+        TestServers.await(
+                () -> server.metrics().requests("client_gone") - goneBefore == n, "the server sees all " + n + " go");
+        gate.release();
+        TestServers.await(
+                () -> server.metrics().cancelledSequences() - cancelledBefore == n, "all " + n + " are cancelled");
+        assertThat(server.metrics().maxTokensAfterCancel())
+                .as("tokens generated after the client went away")
+                .isLessThanOrEqualTo(1);
+    }
+
     static void wellBehavedRequestSucceeds() throws Exception {
         ObjectNode r = TestHttp.JSON.createObjectNode();
         r.putArray("prompt").add(1).add(2).add(3);
@@ -104,14 +119,7 @@ class ServerAbuseTest {
                 RawHttp.awaitFirstEvent(s); // all 64 were prefilled in one pass: each has its first token
             CompletableFuture<TestHttp.Response> during = TestHttp.postAsync(uri.resolve("/v1/completions"), other);
             for (Socket s : dropped) s.close();
-            TestServers.await(
-                    () -> server.metrics().requests("client_gone") - goneBefore == 32, "the server sees all 32 go");
-            gate.release();
-            TestServers.await(
-                    () -> server.metrics().cancelledSequences() - cancelledBefore == 32, "all 32 are cancelled");
-            assertThat(server.metrics().maxTokensAfterCancel())
-                    .as("tokens generated after the client went away")
-                    .isLessThanOrEqualTo(1);
+            awaitDropsCancelled(32, goneBefore, cancelledBefore);
             for (Socket s : kept)
                 assertThat(RawHttp.lastEvent(s))
                         .as("a kept stream runs to its end")
@@ -138,12 +146,7 @@ class ServerAbuseTest {
                     () -> server.metrics().running() + server.metrics().waiting() == 8,
                     "all 8 are in (a pass waits at the gate)");
             for (Socket s : dropped) s.close();
-            TestServers.await(
-                    () -> server.metrics().requests("client_gone") - goneBefore == 8, "the server sees all 8 go");
-            gate.release();
-            TestServers.await(
-                    () -> server.metrics().cancelledSequences() - cancelledBefore == 8, "all 8 are cancelled");
-            assertThat(server.metrics().maxTokensAfterCancel()).isLessThanOrEqualTo(1);
+            awaitDropsCancelled(8, goneBefore, cancelledBefore);
             TestServers.await(() -> server.metrics().running() == 0, "their slots are free");
         } finally {
             gate.release();

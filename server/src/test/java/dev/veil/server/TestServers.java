@@ -10,6 +10,7 @@ import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -47,9 +48,25 @@ public final class TestServers {
         return ServerOptions.defaults(name).withAddress("127.0.0.1", 0).withKeepAlive(Duration.ofMillis(200));
     }
 
-    /** The request-validation tests' server: the engine's random Llama (vocabulary 300, context 256), eos id 2. */
-    static InferenceServer tinyLlama() throws IOException {
-        return start(model(TestModels.llama(), 5), List.of(2), options("tiny"));
+    /**
+     * The request-validation tests' server: the engine's random Llama (vocabulary 300, context 256), eos id 2. One
+     * per test JVM, shared by the tests that only send it requests (BadRequestTest, CompletionFuzzTest), closed at exit.
+     */
+    static InferenceServer tinyLlama() {
+        return TinyLlama.SERVER;
+    }
+
+    private static final class TinyLlama {
+        static final InferenceServer SERVER;
+
+        static {
+            try {
+                SERVER = start(model(TestModels.llama(), 5), List.of(2), options("tiny"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(SERVER::close));
+        }
     }
 
     public static InferenceServer start(Transformer model, List<Integer> eosIds, ServerOptions options)

@@ -246,13 +246,7 @@ final class TokenizerJson {
                 TextNormalizer.replace(
                         literalPattern(n.path("pattern"), field),
                         n.path("content").asText());
-            case "Sequence" -> {
-                List<TextNormalizer> steps = new ArrayList<>();
-                JsonNode list = n.path("normalizers");
-                for (int i = 0; i < list.size(); i++)
-                    steps.add(normalizer(list.get(i), field + ".normalizers[" + i + "]"));
-                yield TextNormalizer.sequence(steps);
-            }
+            case "Sequence" -> TextNormalizer.sequence(each(n, "normalizers", field, this::normalizer));
             default -> throw fail(field, "normalizer type '" + type + "' is not supported");
         };
     }
@@ -276,15 +270,21 @@ final class TokenizerJson {
                 PreTokenizer.byteLevel(
                         n.path("add_prefix_space").asBoolean(false),
                         n.path("use_regex").asBoolean(true) ? compile(SplitRegex.GPT2, field) : null);
-            case "Sequence" -> {
-                List<PreTokenizer> steps = new ArrayList<>();
-                JsonNode list = n.path("pretokenizers");
-                for (int i = 0; i < list.size(); i++)
-                    steps.add(preTokenizer(list.get(i), field + ".pretokenizers[" + i + "]"));
-                yield PreTokenizer.sequence(steps);
-            }
+            case "Sequence" -> PreTokenizer.sequence(each(n, "pretokenizers", field, this::preTokenizer));
             default -> throw fail(field, "pre-tokenizer type '" + type + "' is not supported");
         };
+    }
+
+    private interface Part<T> {
+        T read(JsonNode n, String field) throws IOException;
+    }
+
+    /** A Sequence's steps: each element of {@code n.key}, read by {@code part}, errors naming {@code field.key[i]}. */
+    private static <T> List<T> each(JsonNode n, String key, String field, Part<T> part) throws IOException {
+        List<T> steps = new ArrayList<>();
+        JsonNode list = n.path(key);
+        for (int i = 0; i < list.size(); i++) steps.add(part.read(list.get(i), field + "." + key + "[" + i + "]"));
+        return steps;
     }
 
     private Pattern compile(String regex, String field) throws IOException {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.veil.model.Fixtures;
 import dev.veil.model.gguf.GgufFile;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,10 +18,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * with add_special = false and parse_special = false.
  */
 class LlamaCppVectorsTest {
-    private static final String SEPARATOR = "\n__ggml_vocab_test__\n";
-
-    record Case(String text, int[] ids) {}
-
     @ParameterizedTest
     @ValueSource(strings = {"llama-spm", "llama-bpe", "qwen2", "gpt-2"})
     void idsMatchLlamaCpp(String vocab) throws IOException {
@@ -31,10 +26,10 @@ class LlamaCppVectorsTest {
         try (GgufFile file = GgufFile.open(gguf)) {
             tokenizer = Tokenizer.fromGguf(file.metadata());
         }
-        List<Case> cases = read(gguf);
+        List<Fixtures.VocabCase> cases = Fixtures.vocabTestVectors(vocab);
         assertThat(cases).hasSizeGreaterThan(20);
         List<String> failures = new ArrayList<>();
-        for (Case c : cases) {
+        for (Fixtures.VocabCase c : cases) {
             int[] ids = tokenizer.encode(c.text(), false, false);
             if (!Arrays.equals(ids, c.ids()))
                 failures.add("'" + c.text() + "'\n  expected " + Arrays.toString(c.ids()) + "\n  got      "
@@ -45,33 +40,5 @@ class LlamaCppVectorsTest {
         assertThat(failures)
                 .as(vocab + ": texts tokenized unlike llama.cpp, or not decoded back")
                 .isEmpty();
-    }
-
-    static List<Case> read(Path gguf) throws IOException {
-        String inp = Files.readString(Fixtures.require("llama.cpp/models/" + gguf.getFileName() + ".inp"));
-        List<String> out = Files.readAllLines(Fixtures.require("llama.cpp/models/" + gguf.getFileName() + ".out"));
-        List<String> texts = new ArrayList<>();
-        int pos = 0;
-        while (pos < inp.length()) {
-            int next = inp.indexOf(SEPARATOR, pos);
-            if (next < 0) {
-                texts.add(inp.substring(pos));
-                break;
-            }
-            texts.add(inp.substring(pos, next));
-            pos = next + SEPARATOR.length();
-        }
-        assertThat(out)
-                .as(gguf + ": .inp and .out have different numbers of tests")
-                .hasSameSizeAs(texts);
-        List<Case> cases = new ArrayList<>();
-        for (int i = 0; i < texts.size(); i++) {
-            String line = out.get(i).strip();
-            int[] ids = line.isEmpty()
-                    ? new int[0]
-                    : Arrays.stream(line.split(" ")).mapToInt(Integer::parseInt).toArray();
-            cases.add(new Case(texts.get(i), ids));
-        }
-        return cases;
     }
 }

@@ -11,6 +11,7 @@ import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.DType;
+import dev.veil.model.InMemoryWeights;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorOps;
@@ -387,7 +388,7 @@ public final class AccuracyExperiment implements AutoCloseable {
 
     /** As {@link #stored(ModelConfig, Weights, DType)}, quantizing only the 2-D tensors {@code which} accepts (the rest F32). */
     static Weights stored(ModelConfig c, Weights w, DType dtype, Predicate<String> which) {
-        InMemoryModel m = new InMemoryModel();
+        InMemoryWeights m = new InMemoryWeights();
         if (!dtype.isQuantized()) {
             for (String name : w.names()) m.write(TensorOps.convert(w.get(name), dtype));
             return m;

@@ -1,8 +1,8 @@
 package dev.veil.attack.aloepri;
 
-import dev.veil.attack.capture.InMemoryWeights;
 import dev.veil.attack.math.RowMajor;
 import dev.veil.model.DType;
+import dev.veil.model.InMemoryWeights;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
 import dev.veil.model.Weights;

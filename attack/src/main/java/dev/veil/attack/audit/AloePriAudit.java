@@ -254,18 +254,12 @@ public final class AloePriAudit {
 
     static Map<String, AuditResult.Reference> references() {
         Map<String, AuditResult.Reference> m = new LinkedHashMap<>();
-        m.put(
-                new WeightProductMatchingAttack(1).name(),
-                new AuditResult.Reference(NO_NOISE, new WeightProductMatchingAttack(1).name()));
-        m.put(
-                new GateInvariantAttack(1).name(),
-                new AuditResult.Reference(NO_NOISE, new GateInvariantAttack(1).name()));
-        m.put(
-                new AttentionInvariantAttack(1).name(),
-                new AuditResult.Reference(NO_NOISE, new AttentionInvariantAttack(1).name()));
-        m.put(
-                new EmbeddingMatchingAttack(1).name(),
-                new AuditResult.Reference(PLAIN, new EmbeddingMatchingAttack(1).name()));
+        // each attack against its own result on the reference setting
+        for (AloePriAttack a : List.of(
+                new WeightProductMatchingAttack(1), new GateInvariantAttack(1), new AttentionInvariantAttack(1)))
+            m.put(a.name(), new AuditResult.Reference(NO_NOISE, a.name()));
+        String nn = new EmbeddingMatchingAttack(1).name();
+        m.put(nn, new AuditResult.Reference(PLAIN, nn));
         m.put(IMA_OWN, new AuditResult.Reference(DEFAULTS, IMA_VICTIM));
         for (InternalStateAttack.Kind kind : InternalStateAttack.Kind.values()) {
             String n = new InternalStateAttack(kind, 1, 1, 1, 1, 1).name();

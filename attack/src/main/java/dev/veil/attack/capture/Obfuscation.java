@@ -4,12 +4,11 @@ import dev.veil.aloepri.ActivationCalibration;
 import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ModelObfuscator;
 import dev.veil.aloepri.VocabPermutation;
+import dev.veil.aloepri.experiment.InMemoryModel;
 import dev.veil.aloepri.key.KeyStream;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -41,12 +40,7 @@ public record Obfuscation(ModelConfig config, Weights weights, VocabPermutation 
             obfuscator.calibrate(
                     ActivationCalibration.run(obfuscator, plain, tokens).kappa());
         }
-        InMemoryWeights out = new InMemoryWeights();
-        try {
-            obfuscator.write(plain, out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // an in-memory sink does not fail
-        }
+        Weights out = InMemoryModel.obfuscate(obfuscator, plain);
         return new Obfuscation(obfuscator.obfuscatedConfig(), out, obfuscator.permutation(), params);
     }
 

@@ -46,7 +46,7 @@ public final class RecordingCloudProxy implements AutoCloseable {
     }
 
     public URI uri() {
-        return URI.create("http://127.0.0.1:" + http.port());
+        return http.uri();
     }
 
     /** What the cloud received since the last call, as request {@code index}. */

@@ -28,14 +28,9 @@ public final class DifferencingAttack extends RankedAttack implements TalariaAtt
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
         int d = t.config().hiddenSize();
         Nearest nearest = new Nearest(t.firstLayerCandidates(), d, Nearest.Metric.COSINE);
-        List<List<Request>> groups = new ArrayList<>();
-        if (t.refreshPerRequest()) for (Request r : t.requests()) groups.add(List.of(r));
-        else groups.add(t.requests());
         List<Guesses> out = new ArrayList<>();
-        for (List<Request> group : groups) {
-            float[] all = SubspaceEstimationAttack.concat(group.stream()
-                    .map(r -> t.in(r, TalariaTarget.FIRST_LAYER).data())
-                    .toList());
+        for (List<Request> group : t.maskGroups()) {
+            float[] all = t.firstLayerRows(group);
             float[] mean = mean(all, d), offset = sphereCentre(all, mean, d);
             for (Request r : group) {
                 float[] z = t.in(r, TalariaTarget.FIRST_LAYER).data().clone();

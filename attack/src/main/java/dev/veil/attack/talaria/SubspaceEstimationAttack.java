@@ -26,30 +26,14 @@ public final class SubspaceEstimationAttack extends RankedAttack implements Tala
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
         int d = t.config().hiddenSize();
         int m = t.remoRank(d) > 0 ? t.remoRank(d) : d / 2;
-        List<List<Request>> groups = new ArrayList<>();
-        if (t.refreshPerRequest()) for (Request r : t.requests()) groups.add(List.of(r));
-        else groups.add(t.requests());
         List<Guesses> out = new ArrayList<>();
-        for (List<Request> group : groups) {
-            float[] all = concat(group.stream()
-                    .map(r -> t.in(r, TalariaTarget.FIRST_LAYER).data())
-                    .toList());
-            Subspace space = Subspace.principal(all, d, m, 1);
+        for (List<Request> group : t.maskGroups()) {
+            Subspace space = Subspace.principal(t.firstLayerRows(group), d, m, 1);
             for (Request r : group) {
                 out.add(new Guesses(ComplementMatch.topK(
                         t.in(r, TalariaTarget.FIRST_LAYER).data(), t.firstLayerCandidates(), space, k)));
                 progress.step();
             }
-        }
-        return out;
-    }
-
-    static float[] concat(List<float[]> parts) {
-        float[] out = new float[parts.stream().mapToInt(p -> p.length).sum()];
-        int at = 0;
-        for (float[] p : parts) {
-            System.arraycopy(p, 0, out, at, p.length);
-            at += p.length;
         }
         return out;
     }

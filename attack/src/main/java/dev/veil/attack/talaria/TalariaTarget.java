@@ -10,6 +10,7 @@ import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
 import dev.veil.talaria.protocol.MaskSpec;
+import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -102,6 +103,23 @@ public final class TalariaTarget {
     /** True when the deployment sets up new masks for every request (the attacker then treats requests apart). */
     public boolean refreshPerRequest() {
         return "request".equals(capture.setting().get("refresh"));
+    }
+
+    /**
+     * The requests whose rows share one mask, as an attacker pools them: each request alone when the deployment
+     * refreshes per request (the cloud links a request's calls by connection and timing), else the whole capture.
+     */
+    public List<List<Request>> maskGroups() {
+        return refreshPerRequest() ? requests().stream().map(List::of).toList() : List.of(requests());
+    }
+
+    /** The first-layer rows of every request in {@code group}, one after the other. */
+    public float[] firstLayerRows(List<Request> group) {
+        List<float[]> parts = group.stream().map(r -> in(r, FIRST_LAYER).data()).toList();
+        FloatBuffer all =
+                FloatBuffer.allocate(parts.stream().mapToInt(p -> p.length).sum());
+        parts.forEach(all::put);
+        return all.array();
     }
 
     /** The rows of {@code in/<product>} of request {@code r}. */

@@ -11,6 +11,7 @@ import dev.veil.attack.capture.Request;
 import dev.veil.engine.TestModels;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.Records;
 import dev.veil.model.Weights;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,25 +35,7 @@ class QwenFamiliesAuditTest {
 
     /** Qwen2 with Qwen3's fixture shape (q/k/v biases, which Qwen2 always has, instead of q/k norms). */
     static ModelConfig qwen2LikeQwen3() {
-        ModelConfig q = TestModels.qwen3();
-        return new ModelConfig(
-                ModelConfig.Architecture.QWEN2,
-                q.vocabSize(),
-                q.hiddenSize(),
-                q.intermediateSize(),
-                q.numLayers(),
-                q.numHeads(),
-                q.numKvHeads(),
-                q.headDim(),
-                q.rmsNormEps(),
-                q.ropeTheta(),
-                null,
-                q.maxPositionEmbeddings(),
-                q.tieWordEmbeddings(),
-                true,
-                q.bosTokenId(),
-                q.eosTokenIds(),
-                "float32");
+        return Records.with(TestModels.qwen3(), "architecture", ModelConfig.Architecture.QWEN2, "attentionBias", true);
     }
 
     record Audited(SelfAudit.Report report, Map<String, Double> byAttack, double queryColumns) {}

@@ -28,25 +28,18 @@ import org.junit.jupiter.api.Test;
  */
 class ExpertUsageAttackTest {
 
-    static final ModelConfig MOE = new ModelConfig(
-            ModelConfig.Architecture.QWEN3_MOE,
-            512,
-            64,
-            128,
-            4,
-            4,
-            2,
-            16,
-            1e-6,
-            1_000_000.0,
-            null,
-            256,
-            false,
-            false,
-            -1,
-            List.of(511),
-            "float32",
-            new ModelConfig.Moe(16, 2, 32, true, 1, List.of()));
+    static final ModelConfig MOE = ModelConfig.of(
+                    ModelConfig.Architecture.QWEN3_MOE,
+                    512,
+                    64,
+                    128,
+                    4,
+                    4,
+                    2,
+                    16,
+                    new ModelConfig.Moe(16, 2, 32, true, 1, List.of()))
+            .withNorm(1e-6, 1_000_000.0, null)
+            .withTokens(256, false, false, -1, List.of(511));
 
     /** Zipf-distributed token ids: a stand-in for text, with a prior worth having (s = 1.1 over the vocabulary). */
     static int[] zipf(int n, int vocab, long seed) {

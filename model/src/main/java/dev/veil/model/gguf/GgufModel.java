@@ -246,11 +246,6 @@ public final class GgufModel {
         }
 
         @Override
-        public boolean contains(String name) {
-            return ggufByHf.containsKey(name);
-        }
-
-        @Override
         public Set<String> names() {
             return ggufByHf.keySet();
         }

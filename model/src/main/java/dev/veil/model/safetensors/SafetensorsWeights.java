@@ -105,11 +105,6 @@ public final class SafetensorsWeights implements Weights {
     }
 
     @Override
-    public boolean contains(String name) {
-        return byName.containsKey(name);
-    }
-
-    @Override
     public Set<String> names() {
         return byName.keySet();
     }

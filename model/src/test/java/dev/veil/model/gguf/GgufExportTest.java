@@ -356,10 +356,6 @@ class GgufExportTest {
                 return map.get(name);
             }
 
-            public boolean contains(String name) {
-                return map.containsKey(name);
-            }
-
             public Set<String> names() {
                 return map.keySet();
             }

@@ -9,7 +9,6 @@ import dev.veil.model.Fixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -100,19 +99,14 @@ class GgufVocabFilesTest {
         try (GgufFile g = GgufFile.open(gguf)) {
             List<String> tokens = g.getStringList("tokenizer.ggml.tokens");
             Map<Integer, Integer> byteOf = byteLevelDecoder();
-            List<String> inputs = testInputs(Fixtures.require("llama.cpp/models/ggml-vocab-" + vocab + ".gguf.inp"));
-            List<String> outputs =
-                    Files.readAllLines(Fixtures.require("llama.cpp/models/ggml-vocab-" + vocab + ".gguf.out"));
-            assertThat(inputs).hasSize(outputs.size()).hasSizeGreaterThan(30);
-            for (int i = 0; i < inputs.size(); i++) {
+            List<Fixtures.VocabCase> cases = Fixtures.vocabTestVectors(vocab);
+            assertThat(cases).hasSizeGreaterThan(30);
+            for (int i = 0; i < cases.size(); i++) {
                 ByteArrayOutputStream text = new ByteArrayOutputStream();
-                for (String id : outputs.get(i).strip().split(" +")) {
-                    if (id.isEmpty()) continue;
-                    tokens.get(Integer.parseInt(id)).codePoints().forEach(c -> text.write(byteOf.get(c)));
-                }
+                for (int id : cases.get(i).ids()) tokens.get(id).codePoints().forEach(c -> text.write(byteOf.get(c)));
                 assertThat(text.toString(StandardCharsets.UTF_8))
                         .as("test vector %d of %s", i, vocab)
-                        .isEqualTo(inputs.get(i));
+                        .isEqualTo(cases.get(i).text());
             }
         }
     }
@@ -155,23 +149,5 @@ class GgufVocabFilesTest {
         char[] chars = ByteLevelBpe.byteChars();
         for (int b = 0; b < 256; b++) map.put((int) chars[b], b);
         return map;
-    }
-
-    /** llama.cpp's .inp format: tests separated by "\n__ggml_vocab_test__\n". */
-    static List<String> testInputs(Path inp) throws IOException {
-        String raw = Files.readString(inp);
-        String sep = "\n__ggml_vocab_test__\n";
-        List<String> out = new ArrayList<>();
-        int pos = 0;
-        while (pos < raw.length()) {
-            int next = raw.indexOf(sep, pos);
-            if (next < 0) {
-                out.add(raw.substring(pos));
-                break;
-            }
-            out.add(raw.substring(pos, next));
-            pos = next + sep.length();
-        }
-        return out;
     }
 }

@@ -200,7 +200,7 @@ public final class SetupServer implements AutoCloseable {
     }
 
     public URI uri() {
-        return URI.create((options.tls() != null ? "https://" : "http://") + options.host() + ":" + http.port());
+        return http.uri();
     }
 
     /** Connections the HTTP layer closed for a request or idle timeout (a stalled or slow client). */

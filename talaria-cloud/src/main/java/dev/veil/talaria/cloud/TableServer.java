@@ -38,11 +38,9 @@ public final class TableServer implements AutoCloseable {
     private final V2Codec.Body body;
     private final AtomicLong served = new AtomicLong();
     private final HttpService http;
-    private final String host;
 
     private TableServer(V2Codec.Body body, String host, int port, HttpLimits limits) throws IOException {
         this.body = body;
-        this.host = host;
         this.http =
                 HttpService.start(host, port, limits, MAX_BODY, V2Error.SHAPE, new SimpleMeterRegistry(), this::handle);
     }
@@ -80,7 +78,7 @@ public final class TableServer implements AutoCloseable {
     }
 
     public URI uri() {
-        return URI.create("http://" + host + ":" + http.port());
+        return http.uri();
     }
 
     /** Tables handed out. */

@@ -23,6 +23,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The folded products equal the local engine's products (which apply γ to the row instead). */
 class FoldedModelTest {
 
+    /** One random model of {@code c}, folded for the cloud and on the engine's local backend. */
+    record Both(FoldedModel folded, LocalLinearBackend local) {
+        static Both of(ModelConfig c, long seed) {
+            Weights w = TinyModels.random(c, seed);
+            return new Both(FoldedModel.fold(c, w), new LocalLinearBackend(c, w, Parallel.shared()));
+        }
+    }
+
     static List<ModelConfig> configs() {
         return List.of(TinyModels.qwen2(), TinyModels.llama());
     }
@@ -30,9 +38,7 @@ class FoldedModelTest {
     @ParameterizedTest
     @MethodSource("configs")
     void everyProductMatchesTheLocalBackend(ModelConfig c) {
-        Weights w = TinyModels.random(c, 11);
-        FoldedModel folded = FoldedModel.fold(c, w);
-        LocalLinearBackend local = new LocalLinearBackend(c, w, Parallel.shared());
+        Both m = Both.of(c, 11);
         Random r = new Random(5);
         int n = 3;
         for (ModelName name : ModelName.all(c)) {
@@ -40,8 +46,8 @@ class FoldedModelTest {
             float[] x = new float[n * name.inDim(c)];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
             float[] expected = new float[n * name.outDim(c)], actual = new float[expected.length];
-            local.apply(name.product().op, Math.max(name.layer(), 0), x, n, expected);
-            folded.get(name).multiply(Parallel.shared(), x, n, actual);
+            m.local().apply(name.product().op, Math.max(name.layer(), 0), x, n, expected);
+            m.folded().get(name).multiply(Parallel.shared(), x, n, actual);
             double scale = 0;
             for (float v : expected) scale = Math.max(scale, Math.abs(v));
             for (int i = 0; i < expected.length; i++)
@@ -54,15 +60,13 @@ class FoldedModelTest {
     @ParameterizedTest
     @MethodSource("configs")
     void oneHotTimesTheTransposedEmbeddingIsTheLookupExactly(ModelConfig c) {
-        Weights w = TinyModels.random(c, 12);
-        FoldedModel folded = FoldedModel.fold(c, w);
-        LocalLinearBackend local = new LocalLinearBackend(c, w, Parallel.shared());
+        Both m = Both.of(c, 12);
         int[] tokens = {0, 7, c.vocabSize() - 1, 7};
         float[] oneHot = new float[tokens.length * c.vocabSize()];
         for (int i = 0; i < tokens.length; i++) oneHot[i * c.vocabSize() + tokens[i]] = 1;
         float[] expected = new float[tokens.length * c.hiddenSize()], actual = new float[expected.length];
-        local.embed(tokens, expected);
-        folded.get(ModelName.EMBED).multiply(Parallel.shared(), oneHot, tokens.length, actual);
+        m.local().embed(tokens, expected);
+        m.folded().get(ModelName.EMBED).multiply(Parallel.shared(), oneHot, tokens.length, actual);
         assertThat(actual).containsExactly(expected);
     }
 
@@ -75,10 +79,6 @@ class FoldedModelTest {
                 if (name.equals("model.layers.1.mlp.down_proj.weight"))
                     return Tensor.ofFloats(name, new float[64 * 10], 64, 10);
                 return w.get(name);
-            }
-
-            public boolean contains(String name) {
-                return w.contains(name);
             }
 
             public Set<String> names() {

@@ -20,18 +20,15 @@ import org.junit.jupiter.api.Test;
  * exception, an error or a hang. Seed: {@link #seed()}, a valid bundle for a one-layer model.
  */
 class SetupBundleFuzzTest {
-    private static final ModelConfig TINY = ModelConfig.of(ModelConfig.Architecture.QWEN2, 5, 4, 8, 1, 2, 1, 2)
-            .withNorm(1e-6, 1e6, null)
-            .withTokens(64, true, true, -1, List.of());
+    private static final ModelConfig TINY = Framed.tinyModel(5);
     private static final SetupPlan PLAN = new SetupPlan(MaskSpec.remo(0.5), MaskSpec.pool(2), 1);
 
     @FuzzTest(maxDuration = "2m")
     void decodeAnyBundle(byte[] data) {
-        if (data.length < 4) return;
-        int jsonLength = ByteBuffer.wrap(data).getInt();
-        byte[] body = Arrays.copyOfRange(data, 4, data.length);
+        Framed f = Framed.of(data);
+        if (f == null) return;
         try {
-            SetupBundle b = SetupBundle.decode(body, jsonLength, TINY, PLAN);
+            SetupBundle b = SetupBundle.decode(f.body(), f.jsonLength(), TINY, PLAN);
             for (ModelName n : ModelName.all(TINY)) {
                 var s = SetupBundle.Shapes.of(n, TINY, PLAN);
                 assertThat(b.get(n).rPub()).hasSize((int) s.rPub());
@@ -50,11 +47,8 @@ class SetupBundleFuzzTest {
             assertThat(in).as("committed seed").isNotNull();
             committed = in.readAllBytes();
         }
-        SetupBundle b = SetupBundle.decode(
-                Arrays.copyOfRange(committed, 4, committed.length),
-                ByteBuffer.wrap(committed).getInt(),
-                TINY,
-                PLAN);
+        Framed f = Framed.of(committed);
+        SetupBundle b = SetupBundle.decode(f.body(), f.jsonLength(), TINY, PLAN);
         assertThat(b.materials()).hasSize(ModelName.all(TINY).size());
         int values = 0;
         for (SetupBundle.Material m : b.materials().values())

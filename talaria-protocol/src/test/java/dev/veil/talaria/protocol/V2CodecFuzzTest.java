@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.veil.model.ModelConfig;
-import java.nio.ByteBuffer;
-import java.util.Arrays;
-import java.util.List;
 
 /**
  * Fuzz target for the KServe V2 binary codec as the cloud and the client decode it: a 4-byte big-endian
@@ -17,15 +14,14 @@ import java.util.List;
  * {@link EmbeddingTable#encode} lay them out.
  */
 class V2CodecFuzzTest {
-    private static final ModelConfig TINY = ModelConfig.of(ModelConfig.Architecture.QWEN2, 3, 4, 8, 1, 2, 1, 2)
-            .withNorm(1e-6, 1e6, null)
-            .withTokens(64, true, true, -1, List.of());
+    private static final ModelConfig TINY = Framed.tinyModel(3);
 
     @FuzzTest(maxDuration = "2m")
     void decodeAnyBody(byte[] data) {
-        if (data.length < 4) return;
-        int jsonLength = ByteBuffer.wrap(data).getInt();
-        byte[] body = Arrays.copyOfRange(data, 4, data.length);
+        Framed f = Framed.of(data);
+        if (f == null) return;
+        byte[] body = f.body();
+        int jsonLength = f.jsonLength();
         try {
             InferRequest r = InferRequest.decode(body, jsonLength);
             InferRequest again =

@@ -21,46 +21,16 @@ public final class TinyModels {
 
     /** Qwen3: q_norm/k_norm, head_dim (6) ≠ hidden/heads, no q/k/v bias, GQA, untied head. */
     public static ModelConfig qwen3(int vocab, int maxPositions) {
-        return new ModelConfig(
-                ModelConfig.Architecture.QWEN3,
-                vocab,
-                8,
-                12,
-                2,
-                2,
-                1,
-                6,
-                1e-6,
-                1000000.0,
-                null,
-                maxPositions,
-                false,
-                false,
-                0,
-                List.of(0),
-                "float32");
+        return ModelConfig.of(ModelConfig.Architecture.QWEN3, vocab, 8, 12, 2, 2, 1, 6)
+                .withNorm(1e-6, 1000000.0, null)
+                .withTokens(maxPositions, false, false, 0, List.of(0));
     }
 
     /** Qwen3-MoE: 4 experts, top 2, renormalised; layer 0 dense (mlp_only_layers), layer 1 sparse. */
     public static ModelConfig qwen3Moe(int vocab, int maxPositions) {
-        return new ModelConfig(
-                ModelConfig.Architecture.QWEN3_MOE,
-                vocab,
-                8,
-                12,
-                2,
-                2,
-                1,
-                6,
-                1e-6,
-                1000000.0,
-                null,
-                maxPositions,
-                false,
-                false,
-                0,
-                List.of(0),
-                "float32",
-                new ModelConfig.Moe(4, 2, 6, true, 1, List.of(0)));
+        var experts = new ModelConfig.Moe(4, 2, 6, true, 1, List.of(0));
+        return ModelConfig.of(ModelConfig.Architecture.QWEN3_MOE, vocab, 8, 12, 2, 2, 1, 6, experts)
+                .withNorm(1e-6, 1000000.0, null)
+                .withTokens(maxPositions, false, false, 0, List.of(0));
     }
 }

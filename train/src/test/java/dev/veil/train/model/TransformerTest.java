@@ -49,49 +49,19 @@ class TransformerTest {
     /** A Qwen3-MoE model as the tape computes it and as the engine does (its own router and expert code). */
     @Test
     void qwen3MoeLogitsEqualTheEngines() {
-        ModelConfig c = new ModelConfig(
-                ModelConfig.Architecture.QWEN3_MOE,
-                37,
-                32,
-                48,
-                2,
-                4,
-                2,
-                16,
-                1e-6,
-                1000000.0,
-                null,
-                96,
-                true,
-                false,
-                0,
-                java.util.List.of(0),
-                "float32",
-                new ModelConfig.Moe(8, 2, 24, true, 1, java.util.List.of()));
+        var experts = new ModelConfig.Moe(8, 2, 24, true, 1, java.util.List.of());
+        ModelConfig c = ModelConfig.of(ModelConfig.Architecture.QWEN3_MOE, 37, 32, 48, 2, 4, 2, 16, experts)
+                .withNorm(1e-6, 1000000.0, null)
+                .withTokens(96, true, false, 0, java.util.List.of(0));
         assertEngineAgrees(randomized(c, 10), 40);
     }
 
     /** A Qwen3 model as the tape computes it and as the inference engine (its own q/k-norm code) computes it. */
     @Test
     void qwen3LogitsEqualTheEngines() {
-        ModelConfig c = new ModelConfig(
-                ModelConfig.Architecture.QWEN3,
-                37,
-                32,
-                48,
-                2,
-                4,
-                2,
-                16,
-                1e-6,
-                1000000.0,
-                null,
-                96,
-                true,
-                false,
-                0,
-                java.util.List.of(0),
-                "float32");
+        ModelConfig c = ModelConfig.of(ModelConfig.Architecture.QWEN3, 37, 32, 48, 2, 4, 2, 16)
+                .withNorm(1e-6, 1000000.0, null)
+                .withTokens(96, true, false, 0, java.util.List.of(0));
         assertEngineAgrees(randomized(c, 6), 70); // 70: more than one block of attention rows
     }
 

@@ -1,28 +1,31 @@
-package dev.veil.attack.capture;
+package dev.veil.model;
 
-import dev.veil.model.Tensor;
-import dev.veil.model.TensorSink;
-import dev.veil.model.Weights;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 
-/** Weights held in memory; also a {@link TensorSink} that collects what a compiler writes. */
+/**
+ * Tensors held in memory, in the order they came: {@link Weights#of}'s weights, and a {@link TensorSink} that collects
+ * what a compiler writes (AloePri's obfuscator, the attacks' merges) to be read back as {@link Weights}. Thread-safe.
+ */
 public final class InMemoryWeights implements Weights, TensorSink {
 
     private final Map<String, Tensor> tensors = new LinkedHashMap<>();
 
     public InMemoryWeights() {}
 
-    public InMemoryWeights(Iterable<Tensor> ts) {
-        for (Tensor t : ts) tensors.put(t.name(), t);
+    /** Weights over a copy of {@code tensors}. */
+    public InMemoryWeights(Map<String, Tensor> tensors) {
+        this.tensors.putAll(tensors);
     }
 
+    /** Adds {@code tensor}; a second tensor of the same name is refused. */
     @Override
     public synchronized void write(Tensor tensor) {
-        tensors.put(tensor.name(), tensor);
+        if (tensors.putIfAbsent(tensor.name(), tensor) != null)
+            throw new IllegalArgumentException("tensor " + tensor.name() + " written twice");
     }
 
     @Override
