@@ -43,12 +43,7 @@ public final class NoiseBudget {
      */
     public record Target(double budget, int[] tokens, int context, int steps, Consumer<String> log) {
         public Target {
-            if (!(budget > 0) || !Double.isFinite(budget))
-                throw new IllegalArgumentException(
-                        "the perplexity budget must be a positive percentage (got " + 100 * budget + "%)");
-            if (budget > 10)
-                throw new IllegalArgumentException("a perplexity budget above +1000% (got " + 100 * budget
-                        + "%) asks for an unusable model; give the percentage, e.g. 10 for +10%");
+            requireBudget(budget);
             if (tokens.length < 2)
                 throw new IllegalArgumentException(
                         "the perplexity budget needs at least 2 tokens of text, got " + tokens.length);
@@ -86,6 +81,16 @@ public final class NoiseBudget {
     }
 
     private NoiseBudget() {}
+
+    /** Refuses a budget (a fraction: 0.1 = +10%) that is not positive and finite, or above +1000%. */
+    public static void requireBudget(double budget) {
+        if (!(budget > 0) || !Double.isFinite(budget))
+            throw new IllegalArgumentException(
+                    "the perplexity budget must be a positive percentage (got " + 100 * budget + "%)");
+        if (budget > 10)
+            throw new IllegalArgumentException("a perplexity budget above +1000% (got " + 100 * budget
+                    + "%) asks for an unusable model; give the percentage, e.g. 10 for +10%");
+    }
 
     /**
      * The largest factor on {@code profile}'s noise whose obfuscation (with {@code master}, κ calibrated on

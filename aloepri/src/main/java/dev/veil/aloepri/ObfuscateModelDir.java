@@ -59,6 +59,11 @@ public final class ObfuscateModelDir {
 
         public static final int DEFAULT_CALIBRATION_TOKENS = 128;
 
+        public Request {
+            if (calibrationTokens < 0)
+                throw new IllegalArgumentException("calibration tokens must be >= 0, got " + calibrationTokens);
+        }
+
         /** Defaults: a fresh random key, the plain model's dtype, no passphrase, κ calibrated, no GGUF. */
         public static Request of(Path modelDir, Path outDir, Path keyFile, AloePriParams params) {
             return new Request(

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.model.ModelConfig;
+import dev.veil.model.Records;
 import dev.veil.model.TensorSpec;
 import dev.veil.model.safetensors.SafetensorsWeights;
 import java.io.IOException;
@@ -73,6 +74,12 @@ class ObfuscateModelDirTest {
         assertThatThrownBy(() -> ObfuscateModelDir.run(ObfuscateModelDir.Request.of(
                         plain, tmp.resolve("exists"), tmp.resolve("a.key"), AloePriParams.defaults(96))))
                 .hasMessageContaining("output directory already exists");
+        assertThatThrownBy(() -> Records.with(
+                        ObfuscateModelDir.Request.of(
+                                plain, tmp.resolve("new"), tmp.resolve("a.key"), AloePriParams.defaults(96)),
+                        "calibrationTokens",
+                        -1))
+                .hasMessageContaining("calibration tokens must be >= 0, got -1");
         Files.writeString(tmp.resolve("exists.gguf"), "");
         assertThatThrownBy(() -> ObfuscateModelDir.run(ObfuscateModelDir.Request.of(
                                 plain, tmp.resolve("new"), tmp.resolve("a.key"), AloePriParams.defaults(96))

@@ -267,7 +267,7 @@ public final class ObfuscateCommand implements Callable<Integer> {
     private NoiseBudget.Target budget(double percent) throws IOException {
         if (pplTokens < 2) throw new IllegalArgumentException("--ppl-tokens must be at least 2, got " + pplTokens);
         double fraction = percent / 100;
-        new NoiseBudget.Target(fraction, new int[2], 2, 0, s -> {}); // a bad budget fails before any text is read
+        NoiseBudget.requireBudget(fraction); // before any text is read
         List<String> texts = pplText != null
                 ? List.of(Files.readString(pplText))
                 : Split.HELDOUT.read(VeilCache.dir()).stream()
