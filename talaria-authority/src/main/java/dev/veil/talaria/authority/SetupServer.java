@@ -209,7 +209,7 @@ public final class SetupServer implements AutoCloseable {
         return c == null ? 0 : (long) c.count();
     }
 
-    /** Setups answered. */
+    /** Setups answered (counted as the reply goes out, so a client holding its bundle finds it counted). */
     public long sessions() {
         return sessions.get();
     }
@@ -304,9 +304,10 @@ public final class SetupServer implements AutoCloseable {
             peakBundleBytes.accumulateAndGet(bundleBytes.addAndGet(held), Math::max);
             beforeCompute.run();
             V2Codec.Body body = authority.compute(req).encode();
+            // before the reply leaves: counted after it, a client could read the count before it moved
+            sessions.incrementAndGet();
             ex.setHeader(V2Codec.HEADER_LENGTH, Integer.toString(body.jsonLength()));
             ex.send(200, V2Codec.CONTENT_TYPE, body.bytes());
-            sessions.incrementAndGet();
         } finally {
             bundleBytes.addAndGet(-held);
             slots.release();
