@@ -99,11 +99,15 @@ public final class SetupClients {
         }
     }
 
-    /** A new random token: 32 bytes from {@link SecureRandom}, base64url without padding. */
+    /**
+     * A new random token: "vst_" and 32 bytes from {@link SecureRandom}, base64url without padding. The prefix keeps a
+     * token from starting with '-' (1 in 64 did), which a command line would read as an option
+     * ({@code --setup-token -V...}).
+     */
     public static String newToken() {
         byte[] b = new byte[32];
         new SecureRandom().nextBytes(b);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        return "vst_" + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
     }
 
     /** The clients-file line for a client with this token. */

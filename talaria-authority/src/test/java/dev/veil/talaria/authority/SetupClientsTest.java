@@ -17,7 +17,7 @@ class SetupClientsTest {
     @Test
     void aTokensLineAuthenticatesItAndStoresOnlyItsHash() throws Exception {
         String alice = SetupClients.newToken(), bob = SetupClients.newToken();
-        assertThat(alice).hasSize(43).isNotEqualTo(bob); // 32 random bytes, base64url
+        assertThat(alice).hasSize(47).startsWith("vst_").isNotEqualTo(bob); // "vst_" + 32 random bytes, base64url
         String line = SetupClients.line("alice", alice, null);
         assertThat(line).matches("alice [0-9a-f]{64}").doesNotContain(alice);
         Path file = dir.resolve("clients");
