@@ -3,6 +3,8 @@ package dev.veil.engine.kernel;
 import static dev.veil.engine.kernel.Half.F;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 
@@ -202,13 +204,12 @@ public final class VectorMath {
             int k = 0;
             for (; k < end; k += F.length()) {
                 FloatVector gate = FloatVector.fromArray(F, gateUp, g + k);
-                FloatVector silu =
-                        gate.div(gate.neg().lanewise(VectorOperators.EXP).add(1f));
+                FloatVector silu = gate.div(exp(gate.neg()).add(1f));
                 silu.mul(FloatVector.fromArray(F, gateUp, u + k)).intoArray(out, o + k);
             }
             for (; k < dim; k++) {
                 float gate = gateUp[g + k];
-                out[o + k] = gate / (1f + (float) Math.exp(-gate)) * gateUp[u + k];
+                out[o + k] = gate / (1f + exp(-gate)) * gateUp[u + k];
             }
         }
     }
@@ -227,16 +228,66 @@ public final class VectorMath {
         FloatVector sumV = FloatVector.zero(F);
         k = 0;
         for (; k < end; k += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, a, off + k).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(F, a, off + k).sub(max));
             e.intoArray(a, off + k);
             sumV = sumV.add(e);
         }
         float sum = sum(sumV);
         for (; k < len; k++) {
-            float e = (float) Math.exp(a[off + k] - max);
+            float e = exp(a[off + k] - max);
             a[off + k] = e;
             sum += e;
         }
         scale(a, off, 1f / sum, a, off, len);
+    }
+
+    // e^x from lanewise IEEE operations only (Cephes' expf: x = n·ln2 + r, a degree-5 polynomial in r, then 2^n). Not
+    // lanewise(EXP): once C2 compiles it, it is an SVML call whose result differs in the last bit from the
+    // interpreter's
+    // Math.exp in about 1% of lanes, so the same prompt gave different logits depending on how warm the JVM was. The
+    // scalar twin does the same arithmetic in the same order, so a value gets the same bits in a lane or in a loop
+    // tail.
+    private static final float EXP_HI = 88.72283f, EXP_LO = -103.97208f, LOG2E = 1.44269504f;
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f, ROUND = 0x1.8p23f;
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f;
+    private static final float P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    /** e^x in each lane, the same bits whether interpreted or compiled (max error about 2 ulp). */
+    public static FloatVector exp(FloatVector x) {
+        FloatVector c = x.max(EXP_LO).min(EXP_HI);
+        FloatVector n = c.fma(LOG2E, ROUND).sub(ROUND); // round to nearest: n·ln2 is the multiple closest to c
+        FloatVector r = n.fma(splat(-LN2_HI), c).add(n.mul(-LN2_LO));
+        FloatVector p = r.fma(P0, P1)
+                .fma(r, splat(P2))
+                .fma(r, splat(P3))
+                .fma(r, splat(P4))
+                .fma(r, splat(P5));
+        FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
+        // 2^n as two powers of two, each a normal float, for n from -150 to 128
+        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
+        y = y.mul(pow2(half)).mul(pow2(ni.sub(half)));
+        VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_LO), over = x.compare(VectorOperators.GT, EXP_HI);
+        return y.blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
+    }
+
+    /** {@link #exp(FloatVector)} for one value: the same operations, so the same bits. */
+    public static float exp(float x) {
+        if (x < EXP_LO) return 0f;
+        if (x > EXP_HI) return Float.POSITIVE_INFINITY;
+        float n = Math.fma(x, LOG2E, ROUND) - ROUND;
+        float r = Math.fma(n, -LN2_HI, x) + n * -LN2_LO;
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(r, P0, P1), r, P2), r, P3), r, P4), r, P5);
+        float y = p * (r * r) + r + 1f;
+        int ni = (int) n, half = ni >> 1;
+        return y * Float.intBitsToFloat((half + 127) << 23) * Float.intBitsToFloat((ni - half + 127) << 23);
+    }
+
+    private static FloatVector splat(float v) {
+        return FloatVector.broadcast(F, v);
+    }
+
+    private static FloatVector pow2(IntVector e) {
+        return e.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
     }
 }

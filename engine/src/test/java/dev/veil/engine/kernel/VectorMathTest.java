@@ -1,8 +1,11 @@
 package dev.veil.engine.kernel;
 
 import static dev.veil.engine.Close.assertClose;
+import static dev.veil.engine.kernel.Half.F;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 class VectorMathTest {
@@ -75,6 +78,79 @@ class VectorMathTest {
             for (int d = 0; d < dim; d++)
                 for (int s = 0; s < count; s++) expected[4 + d] += (double) w[2 + s] * rows[3 + s * stride + d];
             assertClose(out, expected, 1e-6, "weighted sum dim " + dim);
+        }
+    }
+
+    /** Every input class: the range ends, the over/underflow cut-offs, subnormal results, zeros, infinities, NaN. */
+    private static float[] expInputs() {
+        float[] x = random(1 << 14, 5, 30);
+        float[] edges = {
+            0f,
+            -0f,
+            1f,
+            -1f,
+            1e-8f,
+            -1e-8f,
+            0.34657f,
+            -0.34658f,
+            88.72283f,
+            88.7229f,
+            88.72f,
+            -87.3f,
+            -88f,
+            -100f,
+            -103.97f,
+            -103.98f,
+            -104f,
+            89f,
+            -1000f,
+            1000f,
+            Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY,
+            Float.NaN,
+            Float.MAX_VALUE,
+            -Float.MAX_VALUE,
+            Float.MIN_VALUE
+        };
+        System.arraycopy(edges, 0, x, 0, edges.length);
+        return x;
+    }
+
+    @Test
+    void expIsWithinThreeUlpOfTheCorrectlyRoundedValue() {
+        for (float v : expInputs()) {
+            float got = VectorMath.exp(v);
+            double want = Math.exp(v);
+            if (Double.isNaN(want)) assertThat(got).isNaN();
+            else if (want > Float.MAX_VALUE * (1 + 0x1p-25) || want < Float.MIN_VALUE / 2)
+                assertThat(got).as("exp(%s)", v).isEqualTo((float) want);
+            else if (want < Float.MIN_NORMAL) // subnormal results: the absolute error of a rounding or two
+            assertThat((double) got)
+                        .as("exp(%s)", v)
+                        .isCloseTo(want, org.assertj.core.data.Offset.offset(2.0 * Float.MIN_VALUE));
+            else assertThat(Math.abs(got - want)).as("exp(%s)", v).isLessThanOrEqualTo(3 * Math.ulp((float) want));
+        }
+    }
+
+    /**
+     * The point of VectorMath.exp: a lane gives the bits the scalar gives, before and after C2 compiles the vector code.
+     * lanewise(EXP) did not (an SVML call once compiled, Math.exp before; about 1% of lanes differed).
+     */
+    @Test
+    void expGivesTheSameBitsInALaneAndInAScalarBeforeAndAfterCompilation() {
+        float[] x = expInputs();
+        float[] scalar = new float[x.length];
+        for (int i = 0; i < x.length; i++) scalar[i] = VectorMath.exp(x[i]);
+        float[] lanes = new float[x.length];
+        for (int round = 0; round < 300; round++) { // enough calls for C2 to compile exp(FloatVector)
+            for (int i = 0; i < x.length; i += F.length())
+                VectorMath.exp(FloatVector.fromArray(F, x, i)).intoArray(lanes, i);
+            if (round == 0 || round == 299)
+                for (int i = 0; i < x.length; i++)
+                    assertThat(Float.floatToRawIntBits(lanes[i]) == Float.floatToRawIntBits(scalar[i])
+                                    || Float.isNaN(lanes[i]) && Float.isNaN(scalar[i]))
+                            .as("round %d, exp(%s): lane %s, scalar %s", round, x[i], lanes[i], scalar[i])
+                            .isTrue();
         }
     }
 }
