@@ -135,14 +135,17 @@ class BackpressureTest {
 
     @Test
     void aStreamingClientThatLeavesIsCancelled() throws Exception {
+        // the prefill writes the first event; the next pass waits, so the sequence cannot finish before we leave (250
+        // tokens of this model took less time than a loaded machine took to schedule the reader: CI failed on it once)
+        gate.holdAfter(1);
         try (Socket socket = new Socket(server.uri().getHost(), server.port())) {
+            socket.setSoTimeout(30_000);
             openStream(socket, request(250, true));
             BufferedReader in =
                     new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             for (String line; (line = in.readLine()) != null && !line.startsWith("data: "); ) {
                 // headers, then the first event
             }
-            gate.hold(); // hold the next pass so the sequence cannot finish before we leave
         }
         gate.release();
         await(() -> server.metrics().cancelledSequences() == 1, "the sequence is cancelled");
