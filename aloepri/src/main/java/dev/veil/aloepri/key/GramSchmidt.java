@@ -1,8 +1,8 @@
 package dev.veil.aloepri.key;
 
+import dev.veil.engine.kernel.VectorMath;
 import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ejml.data.DMatrixRMaj;
 
@@ -91,7 +91,7 @@ final class GramSchmidt {
         int k = 0, bound = S.loopBound(len);
         for (; k < bound; k += S.length())
             s = DoubleVector.fromArray(S, a, ao + k).fma(DoubleVector.fromArray(S, b, bo + k), s);
-        double r = s.reduceLanes(VectorOperators.ADD);
+        double r = VectorMath.sum(s); // not reduceLanes: its order changes once compiled, and a seed must give one key
         for (; k < len; k++) r += a[ao + k] * b[bo + k];
         return r;
     }

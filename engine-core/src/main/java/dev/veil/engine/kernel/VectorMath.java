@@ -2,6 +2,7 @@ package dev.veil.engine.kernel;
 
 import static dev.veil.engine.kernel.Half.F;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -35,6 +36,13 @@ public final class VectorMath {
     public static float sum(FloatVector v) {
         for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
         return v.lane(0);
+    }
+
+    /** {@link #sum(FloatVector)} for doubles: the lanes added first to last (for reductions done once per row). */
+    public static double sum(DoubleVector v) {
+        double s = 0;
+        for (int lane = 0; lane < v.length(); lane++) s += v.lane(lane);
+        return s;
     }
 
     /**

@@ -182,10 +182,8 @@ public final class FoldedProduct {
                 a2 = wv.fma(DoubleVector.fromArray(D, xd, x2 + k), a2);
                 a3 = wv.fma(DoubleVector.fromArray(D, xd, x3 + k), a3);
             }
-            double s0 = a0.reduceLanes(VectorOperators.ADD),
-                    s1 = a1.reduceLanes(VectorOperators.ADD),
-                    s2 = a2.reduceLanes(VectorOperators.ADD),
-                    s3 = a3.reduceLanes(VectorOperators.ADD);
+            // lanes summed in a fixed order (VectorMath.sum), not reduceLanes: its order changes once compiled
+            double s0 = VectorMath.sum(a0), s1 = VectorMath.sum(a1), s2 = VectorMath.sum(a2), s3 = VectorMath.sum(a3);
             for (; k < k1; k++) {
                 double wk = w[wOff + k];
                 s0 += wk * xd[x0 + k];

@@ -1,8 +1,9 @@
 package dev.veil.train.nn.kernel;
 
+import static dev.veil.engine.kernel.VectorMath.exp;
+
 import dev.veil.engine.kernel.VectorMath;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -11,11 +12,11 @@ import jdk.incubator.vector.VectorSpecies;
  * weights for a seed, but two Vector API operations do not promise that: {@code reduceLanes(ADD)} may sum the
  * lanes in any order (the interpreter and the compiled intrinsic differ), and {@code lanewise(EXP)} is a
  * different function when compiled (a vector math library) than when interpreted. So lanes are summed in a
- * fixed order ({@link VectorMath#sum}), and {@link #exp} is a fixed polynomial built from exactly rounded operations only.
+ * fixed order ({@link VectorMath#sum}), and e^x is {@link VectorMath#exp}, a fixed polynomial built from exactly
+ * rounded operations only.
  */
 public final class VecOps {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     static final int V = S.length();
 
     private VecOps() {}
@@ -36,46 +37,6 @@ public final class VecOps {
         }
         for (; i < len; i++) m = Math.max(m, x[xo + i]);
         return m;
-    }
-
-    // exp(x) = 2^n · e^r with n = round(x·log2 e), r = x − n·ln 2 (two-part ln 2), e^r by Cephes' expf polynomial
-    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-    private static final float ROUND = 12582912f; // 1.5·2^23: adding and subtracting it rounds to an integer
-    private static final float LO = -87.0f, HI = 88.0f;
-    private static final float P0 = 1.9875691500e-4f,
-            P1 = 1.3981999507e-3f,
-            P2 = 8.3334519073e-3f,
-            P3 = 4.1665795894e-2f,
-            P4 = 1.6666665459e-1f,
-            P5 = 5.0000001201e-1f;
-
-    /** e^x to about 2 ulp, for x in [−87, 88] (clamped outside): the same bits in every lane, tier and call. */
-    public static float exp(float x) {
-        x = Math.min(Math.max(x, LO), HI);
-        float n = (x * LOG2E + ROUND) - ROUND;
-        float r = Math.fma(n, -LN2_HI, x);
-        r = Math.fma(n, -LN2_LO, r);
-        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(P0, r, P1), r, P2), r, P3), r, P4), r, P5);
-        p = Math.fma(p, r * r, r) + 1f;
-        return p * Float.intBitsToFloat(((int) n + 127) << 23);
-    }
-
-    /** {@link #exp(float)} of every lane. */
-    public static FloatVector exp(FloatVector x) {
-        x = x.max(LO).min(HI);
-        FloatVector n = x.mul(LOG2E).add(ROUND).sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(S, P0)
-                .fma(r, FloatVector.broadcast(S, P1))
-                .fma(r, FloatVector.broadcast(S, P2))
-                .fma(r, FloatVector.broadcast(S, P3))
-                .fma(r, FloatVector.broadcast(S, P4))
-                .fma(r, FloatVector.broadcast(S, P5));
-        p = p.fma(r.mul(r), r).add(1f);
-        IntVector bits =
-                ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        return p.mul(bits.reinterpretAsFloats());
     }
 
     /** Σ exp(x[xo+i] − shift) for i < len. */
