@@ -5,7 +5,6 @@ import static dev.veil.engine.kernel.Half.F;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 
@@ -255,15 +254,18 @@ public final class VectorMath {
     // Math.exp in about 1% of lanes, so the same prompt gave different logits depending on how warm the JVM was. The
     // scalar twin does the same arithmetic in the same order, so a value gets the same bits in a lane or in a loop
     // tail.
-    private static final float EXP_HI = 88.72283f, EXP_LO = -103.97208f, LOG2E = 1.44269504f;
+    // The clamp needs no special cases: e^-104.5 rounds to 0 and e^89 overflows to infinity; NaN stays NaN.
+    private static final float EXP_HI = 89f, EXP_LO = -104.5f, LOG2E = 1.44269504f;
     private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f, ROUND = 0x1.8p23f;
+    private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
     private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f;
     private static final float P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
 
-    /** e^x in each lane, the same bits whether interpreted or compiled (max error about 2 ulp). */
+    /** e^x in each lane, the same bits whether interpreted or compiled (within 3 ulp of the exact value). */
     public static FloatVector exp(FloatVector x) {
         FloatVector c = x.max(EXP_LO).min(EXP_HI);
-        FloatVector n = c.fma(LOG2E, ROUND).sub(ROUND); // round to nearest: n·ln2 is the multiple closest to c
+        FloatVector t = c.fma(LOG2E, ROUND); // n = round(c·log2 e) sits in t's low mantissa bits
+        FloatVector n = t.sub(ROUND);
         FloatVector r = n.fma(splat(-LN2_HI), c).add(n.mul(-LN2_LO));
         FloatVector p = r.fma(P0, P1)
                 .fma(r, splat(P2))
@@ -271,23 +273,21 @@ public final class VectorMath {
                 .fma(r, splat(P4))
                 .fma(r, splat(P5));
         FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
-        // 2^n as two powers of two, each a normal float, for n from -150 to 128
-        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        // 2^n as two powers of two, each a normal float, for n from -151 to 128
+        IntVector ni = t.reinterpretAsInts().sub(ROUND_BITS);
         IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
-        y = y.mul(pow2(half)).mul(pow2(ni.sub(half)));
-        VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_LO), over = x.compare(VectorOperators.GT, EXP_HI);
-        return y.blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
+        return y.mul(pow2(half)).mul(pow2(ni.sub(half)));
     }
 
     /** {@link #exp(FloatVector)} for one value: the same operations, so the same bits. */
     public static float exp(float x) {
-        if (x < EXP_LO) return 0f;
-        if (x > EXP_HI) return Float.POSITIVE_INFINITY;
-        float n = Math.fma(x, LOG2E, ROUND) - ROUND;
-        float r = Math.fma(n, -LN2_HI, x) + n * -LN2_LO;
+        float c = Math.min(Math.max(x, EXP_LO), EXP_HI);
+        float t = Math.fma(c, LOG2E, ROUND);
+        float n = t - ROUND;
+        float r = Math.fma(n, -LN2_HI, c) + n * -LN2_LO;
         float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(r, P0, P1), r, P2), r, P3), r, P4), r, P5);
         float y = p * (r * r) + r + 1f;
-        int ni = (int) n, half = ni >> 1;
+        int ni = Float.floatToRawIntBits(t) - ROUND_BITS, half = ni >> 1;
         return y * Float.intBitsToFloat((half + 127) << 23) * Float.intBitsToFloat((ni - half + 127) << 23);
     }
 
