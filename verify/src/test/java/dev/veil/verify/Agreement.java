@@ -33,6 +33,37 @@ final class Agreement {
      */
     static final double F32_TOLERANCE = 1e-4;
 
+    /**
+     * The F32 agreement of one shape with {@code reference} (an engine's name; {@code version} is printed with it):
+     * logits within {@link #F32_TOLERANCE}, identical greedy continuations, a summary line, and continuations that
+     * explore the vocabulary. The one check of the llama.cpp and Jlama agreement tests.
+     */
+    static void assertAgreesAtF32(
+            Object shape,
+            String reference,
+            String version,
+            List<int[]> prompts,
+            List<float[]> veilLogits,
+            List<float[]> referenceLogits,
+            List<int[]> veilTokens,
+            List<int[]> referenceTokens,
+            Function<int[], float[]> logitsAfter) {
+        String what = shape + " vs " + reference;
+        double worst = assertLogitsAgree(what, prompts, veilLogits, referenceLogits, F32_TOLERANCE);
+        assertGreedyAgree(what, prompts, veilTokens, referenceTokens, logitsAfter);
+        long distinct = distinctTokens(veilTokens);
+        System.out.printf(
+                Locale.ROOT,
+                "%s %s: worst relative logit error %.2e over %d prompts; %d greedy tokens identical (%d distinct)%n",
+                what,
+                version,
+                worst,
+                prompts.size(),
+                prompts.size() * CONTINUATION,
+                distinct);
+        assertThat(distinct).as("the continuations explore the vocabulary").isGreaterThan(PROMPTS);
+    }
+
     /** Asserts every prompt's logits agree within {@code tolerance}; returns the worst relative error seen. */
     static double assertLogitsAgree(
             String what, List<int[]> prompts, List<float[]> veil, List<float[]> reference, double tolerance) {
