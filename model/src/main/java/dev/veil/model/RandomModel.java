@@ -124,9 +124,9 @@ public final class RandomModel {
     }
 
     /**
-     * The random weights of the test fixtures (model's RandomModels, engine's TestModels, talaria-cloud's TinyModels),
-     * one generator for all of them: every tensor {@code c} requires, in checkpoint order, stored as {@code dtype}, its values drawn by
-     * {@code init} from the one stream {@code rng} (same generator state, same weights).
+     * The one random-weight generator of the test fixtures (model's RandomModels, engine's TestModels, talaria-cloud's
+     * and aloepri's TinyModels): every tensor {@code c} requires, in checkpoint order, stored as {@code dtype}, its
+     * values drawn by {@code init} from the one stream {@code rng} (same generator state, same weights).
      */
     public static Map<String, Tensor> tensors(ModelConfig c, DType dtype, RandomGenerator rng, Init init) {
         Map<String, Tensor> out = new LinkedHashMap<>();
