@@ -6,6 +6,7 @@ import dev.veil.engine.Sampler;
 import dev.veil.engine.Transformer;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
+import dev.veil.model.ModelTensors;
 import dev.veil.model.RandomModel;
 import dev.veil.model.Records;
 import dev.veil.model.Tensor;
@@ -13,7 +14,6 @@ import dev.veil.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -84,50 +84,23 @@ public final class TinyModels {
         return out;
     }
 
-    /** Writes a random model with {@code c}'s shapes to {@code dir}; norm weights are ≠ 1 so folding is exercised. */
+    /**
+     * Writes a random model with {@code c}'s shapes (Llama or Qwen2) to {@code dir}; norm weights are ≠ 1 so folding is
+     * exercised. Embeddings N(0, 0.5²), biases N(0, 0.3²), matrices N(0, 1/in).
+     */
     public static Path write(Path dir, ModelConfig c, String seed) throws IOException {
-        KeyStream rng = KeyStream.fromSeed(seed);
-        int d = c.hiddenSize();
-        List<Tensor> t = new ArrayList<>();
-        t.add(random("model.embed_tokens.weight", rng, 0.5, c.vocabSize(), d));
-        for (int l = 0; l < c.numLayers(); l++) {
-            t.add(normWeight(ModelConfig.layer(l, "input_layernorm.weight"), rng, d));
-            t.add(random(ModelConfig.layer(l, "self_attn.q_proj.weight"), rng, 1 / Math.sqrt(d), c.qDim(), d));
-            t.add(random(ModelConfig.layer(l, "self_attn.k_proj.weight"), rng, 1 / Math.sqrt(d), c.kvDim(), d));
-            t.add(random(ModelConfig.layer(l, "self_attn.v_proj.weight"), rng, 1 / Math.sqrt(d), c.kvDim(), d));
-            if (c.attentionBias()) {
-                t.add(random(ModelConfig.layer(l, "self_attn.q_proj.bias"), rng, 0.3, c.qDim()));
-                t.add(random(ModelConfig.layer(l, "self_attn.k_proj.bias"), rng, 0.3, c.kvDim()));
-                t.add(random(ModelConfig.layer(l, "self_attn.v_proj.bias"), rng, 0.3, c.kvDim()));
-            }
-            t.add(random(ModelConfig.layer(l, "self_attn.o_proj.weight"), rng, 1 / Math.sqrt(c.qDim()), d, c.qDim()));
-            t.add(normWeight(ModelConfig.layer(l, "post_attention_layernorm.weight"), rng, d));
-            t.add(random(ModelConfig.layer(l, "mlp.gate_proj.weight"), rng, 1 / Math.sqrt(d), c.intermediateSize(), d));
-            t.add(random(ModelConfig.layer(l, "mlp.up_proj.weight"), rng, 1 / Math.sqrt(d), c.intermediateSize(), d));
-            t.add(random(
-                    ModelConfig.layer(l, "mlp.down_proj.weight"),
-                    rng,
-                    1 / Math.sqrt(c.intermediateSize()),
-                    d,
-                    c.intermediateSize()));
-        }
-        t.add(normWeight("model.norm.weight", rng, d));
-        if (!c.tieWordEmbeddings()) t.add(random("lm_head.weight", rng, 1 / Math.sqrt(d), c.vocabSize(), d));
+        RandomModel.Init init = (name, shape) -> {
+            if (name.endsWith("norm.weight")) return r -> (float) (1 + 0.2 * r.nextGaussian());
+            double std;
+            if (name.equals(ModelTensors.EMBED)) std = 0.5;
+            else if (name.endsWith(".bias")) std = 0.3;
+            else std = 1 / Math.sqrt(shape[1]);
+            return r -> (float) (std * r.nextGaussian());
+        };
+        Map<String, Tensor> t = RandomModel.tensors(c, DType.F32, KeyStream.fromSeed(seed), init);
         Files.createDirectories(dir);
-        SafetensorsWriter.write(dir.resolve("model.safetensors"), t, Map.of("format", "pt"));
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), List.copyOf(t.values()), Map.of("format", "pt"));
         c.write(dir);
         return dir;
-    }
-
-    private static Tensor random(String name, KeyStream rng, double std, long... shape) {
-        float[] v = new float[Math.toIntExact(Tensor.count(shape))];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (std * rng.nextGaussian());
-        return Tensor.of(name, DType.F32, v, shape);
-    }
-
-    private static Tensor normWeight(String name, KeyStream rng, int d) {
-        float[] v = new float[d];
-        for (int i = 0; i < d; i++) v[i] = (float) (1 + 0.2 * rng.nextGaussian());
-        return Tensor.of(name, DType.F32, v, d);
     }
 }

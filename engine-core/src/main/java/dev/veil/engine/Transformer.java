@@ -250,16 +250,10 @@ public final class Transformer {
         int experts = moe.numExperts(), k = moe.expertsPerToken();
         for (int r = 0; r < n; r++) {
             VectorMath.softmax(logits, r * experts, experts);
+            TopK.select(logits, r * experts, experts, k, chosen, r * k);
             float sum = 0;
             for (int j = 0; j < k; j++) {
-                int best = -1;
-                for (int e = 0; e < experts; e++) {
-                    boolean taken = false;
-                    for (int i = 0; i < j; i++) taken |= chosen[r * k + i] == e;
-                    if (!taken && (best < 0 || logits[r * experts + e] > logits[r * experts + best])) best = e;
-                }
-                chosen[r * k + j] = best;
-                weights[r * k + j] = logits[r * experts + best];
+                weights[r * k + j] = logits[r * experts + chosen[r * k + j]];
                 sum += weights[r * k + j];
             }
             if (moe.normTopkProb()) for (int j = 0; j < k; j++) weights[r * k + j] /= sum;

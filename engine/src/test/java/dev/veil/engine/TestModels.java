@@ -6,6 +6,8 @@ import dev.veil.model.ModelConfig.Architecture;
 import dev.veil.model.ModelConfig.Moe;
 import dev.veil.model.ModelConfig.RopeScaling;
 import dev.veil.model.ModelTensors;
+import dev.veil.model.RandomModel;
+import dev.veil.model.RandomModel.Scales;
 import dev.veil.model.Tensor;
 import dev.veil.model.Weights;
 import java.util.LinkedHashMap;
@@ -90,20 +92,7 @@ public final class TestModels {
 
     /** Random weights for {@code c} stored as {@code dtype} (rounded to nearest for F16/BF16); same seed, same weights. */
     public static Weights random(ModelConfig c, DType dtype, long seed) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (var e : shapes(c).entrySet()) {
-            String name = e.getKey();
-            long[] shape = e.getValue();
-            float[] v = new float[Math.toIntExact(Tensor.count(shape))];
-            double sigma = name.endsWith("norm.weight") || name.endsWith(".bias")
-                    ? 0.1
-                    : name.equals("model.embed_tokens.weight") ? 1.0 : 1.0 / Math.sqrt(shape[1]);
-            double mean = name.endsWith("norm.weight") ? 1.0 : 0.0;
-            for (int i = 0; i < v.length; i++) v[i] = (float) (mean + sigma * rnd.nextGaussian());
-            tensors.put(name, Tensor.of(name, dtype, v, shape));
-        }
-        return of(tensors);
+        return of(RandomModel.tensors(c, dtype, new SplittableRandom(seed), RandomModel.gaussian(Scales.DEFAULT)));
     }
 
     /** In-memory weights over the given tensors (kept in insertion order). */

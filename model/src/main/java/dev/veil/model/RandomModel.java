@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * Writes a random-weight model in the Hugging Face layout ({@code config.json}, {@code model.safetensors},
@@ -107,17 +108,63 @@ public final class RandomModel {
         return Weights.of(tensors);
     }
 
+    /**
+     * How a fixture draws one tensor's values: {@link #tensors} asks it once per tensor, then calls the returned draw
+     * once per element. Each fixture keeps its own scales and arithmetic here, so its weights stay what its tests were
+     * tuned to.
+     */
+    @FunctionalInterface
+    public interface Init {
+        Draw tensor(String name, long[] shape);
+    }
+
+    @FunctionalInterface
+    public interface Draw {
+        float next(RandomGenerator rng);
+    }
+
+    /**
+     * The one random-weight generator of the test fixtures (model's RandomModels, engine's TestModels, talaria-cloud's
+     * and aloepri's TinyModels): every tensor {@code c} requires, in checkpoint order, stored as {@code dtype}, its
+     * values drawn by {@code init} from the one stream {@code rng} (same generator state, same weights).
+     */
+    public static Map<String, Tensor> tensors(ModelConfig c, DType dtype, RandomGenerator rng, Init init) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        ModelTensors.expected(c).forEach((name, shape) -> {
+            Draw draw = init.tensor(name, shape);
+            float[] v = new float[Math.toIntExact(Tensor.count(shape))];
+            for (int i = 0; i < v.length; i++) v[i] = draw.next(rng);
+            out.put(name, Tensor.of(name, dtype, v, shape));
+        });
+        return out;
+    }
+
+    /** Gaussian values with the means and standard deviations {@link #write} gives its uniform ones. */
+    public static Init gaussian(Scales scales) {
+        return (name, shape) -> {
+            double mean = mean(name), std = std(name, shape, scales);
+            return rng -> (float) (mean + std * rng.nextGaussian());
+        };
+    }
+
+    private static double mean(String name) {
+        return name.endsWith("norm.weight") ? 1.0 : 0.0;
+    }
+
+    /** Norm weights 1 ± normNoise, biases 0.1, embeddings {@code embedding}, matrices 1/sqrt(in). */
+    private static double std(String name, long[] shape, Scales scales) {
+        if (name.endsWith("norm.weight")) return scales.normNoise();
+        if (name.endsWith(".bias")) return 0.1;
+        if (name.equals("model.embed_tokens.weight")) return scales.embedding();
+        return 1.0 / Math.sqrt(shape[1]);
+    }
+
     private static Tensor tensor(TensorSpec spec, long seed, Scales scales) {
         String name = spec.name();
         SplittableRandom rng = new SplittableRandom(seed * 1_000_003L + name.hashCode());
         long n = spec.elements();
-        double mean = name.endsWith("norm.weight") ? 1.0 : 0.0;
-        double std;
-        if (name.endsWith("norm.weight")) std = scales.normNoise();
-        else if (name.endsWith(".bias")) std = 0.1;
-        else if (name.equals("model.embed_tokens.weight")) std = scales.embedding();
-        else std = 1.0 / Math.sqrt(spec.shape()[1]);
-        double halfWidth = std * Math.sqrt(3); // uniform on [-a, a] has std a/sqrt(3)
+        double mean = mean(name);
+        double halfWidth = std(name, spec.shape(), scales) * Math.sqrt(3); // uniform on [-a, a] has std a/sqrt(3)
         MemorySegment data = Arena.ofAuto().allocate(n * spec.dtype().bytes, 64);
         for (long i = 0; i < n; i++) {
             float v = (float) (mean + halfWidth * (2 * rng.nextDouble() - 1));

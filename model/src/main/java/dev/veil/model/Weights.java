@@ -1,5 +1,6 @@
 package dev.veil.model;
 
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 
@@ -11,6 +12,18 @@ public interface Weights extends AutoCloseable {
 
     /** The tensor, or an {@link IllegalArgumentException} naming the missing tensor. */
     Tensor get(String name);
+
+    /**
+     * The tensor, checked to have exactly the shape {@code expected}: the one shape check of callers that read a
+     * weight by its known shape (an {@link IllegalArgumentException} "tensor NAME has shape [..], expected [..]").
+     */
+    default Tensor shaped(String name, long... expected) {
+        Tensor t = get(name);
+        if (!Arrays.equals(t.shape(), expected))
+            throw new IllegalArgumentException("tensor " + name + " has shape " + Arrays.toString(t.shape())
+                    + ", expected " + Arrays.toString(expected));
+        return t;
+    }
 
     default boolean contains(String name) {
         return names().contains(name);

@@ -6,7 +6,6 @@ import dev.veil.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -49,17 +48,10 @@ public final class RandomModels {
 
     /** Random weights named and shaped as {@code c} requires, stored as {@code dtype}. */
     public static List<Tensor> weights(ModelConfig c, DType dtype, long seed) {
-        Random r = new Random(seed);
-        List<Tensor> out = new ArrayList<>();
-        for (var e : ModelTensors.expected(c).entrySet()) {
-            long[] shape = e.getValue();
-            float[] v = new float[Math.toIntExact(Tensor.count(shape))];
-            boolean norm = e.getKey().endsWith("norm.weight");
-            for (int i = 0; i < v.length; i++)
-                v[i] = norm ? 1 + 0.1f * (float) r.nextGaussian() : 0.2f * (float) r.nextGaussian();
-            out.add(Tensor.of(e.getKey(), dtype, v, shape));
-        }
-        return out;
+        RandomModel.Init init = (name, shape) -> name.endsWith("norm.weight")
+                ? r -> 1 + 0.1f * (float) r.nextGaussian()
+                : r -> 0.2f * (float) r.nextGaussian();
+        return List.copyOf(RandomModel.tensors(c, dtype, new Random(seed), init).values());
     }
 
     /** Writes config.json + model.safetensors (+ generation_config.json) of a random model into {@code dir}. */

@@ -115,7 +115,7 @@ public final class ChatTemplate {
         int from = 0, at;
         while ((at = t.indexOf("namespace(", from)) >= 0) {
             int open = at + "namespace(".length();
-            int close = matchingParen(t, open);
+            int close = topLevel(t, open, ')'); // the one closing "namespace("
             if (close < 0) break;
             out.append(t, from, open)
                     .append(parenthesiseKeywordValues(t.substring(open, close)))
@@ -125,8 +125,11 @@ public final class ChatTemplate {
         return out.append(t.substring(from)).toString();
     }
 
-    /** The index of the ')' closing a '(' just before {@code start}, skipping quoted strings; -1 if none. */
-    private static int matchingParen(String s, int start) {
+    /**
+     * The index of the first {@code target} from {@code start} on that stands outside quoted strings and outside the
+     * brackets opened after {@code start}; -1 if none.
+     */
+    private static int topLevel(String s, int start, char target) {
         int depth = 0;
         char quote = 0;
         for (int i = start; i < s.length(); i++) {
@@ -135,8 +138,8 @@ public final class ChatTemplate {
                 if (c == '\\') i++;
                 else if (c == quote) quote = 0;
             } else if (c == '\'' || c == '"') quote = c;
+            else if (c == target && depth == 0) return i;
             else if (c == '(' || c == '[' || c == '{') depth++;
-            else if (c == ')' && depth == 0) return i;
             else if (c == ')' || c == ']' || c == '}') depth--;
         }
         return -1;
@@ -144,20 +147,10 @@ public final class ChatTemplate {
 
     private static String parenthesiseKeywordValues(String args) {
         List<String> parts = new ArrayList<>();
-        int depth = 0, start = 0;
-        char quote = 0;
-        for (int i = 0; i < args.length(); i++) {
-            char c = args.charAt(i);
-            if (quote != 0) {
-                if (c == '\\') i++;
-                else if (c == quote) quote = 0;
-            } else if (c == '\'' || c == '"') quote = c;
-            else if (c == '(' || c == '[' || c == '{') depth++;
-            else if (c == ')' || c == ']' || c == '}') depth--;
-            else if (c == ',' && depth == 0) {
-                parts.add(args.substring(start, i));
-                start = i + 1;
-            }
+        int start = 0, comma;
+        while ((comma = topLevel(args, start, ',')) >= 0) {
+            parts.add(args.substring(start, comma));
+            start = comma + 1;
         }
         parts.add(args.substring(start));
         List<String> rewritten = new ArrayList<>();

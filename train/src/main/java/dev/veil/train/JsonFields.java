@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Reads the fields of one JSON object of a config file, naming the field (with its path, e.g.
@@ -45,50 +47,49 @@ final class JsonFields {
     }
 
     String string(String field, String fallback) {
-        JsonNode v = get(field, fallback == null);
-        if (v == null) return fallback;
-        if (!v.isTextual())
-            throw new IllegalArgumentException("field '" + name(field) + "' must be a string, got " + v);
-        return v.asText();
+        return value(field, fallback, JsonNode::isTextual, "a string", JsonNode::asText);
     }
 
     int integer(String field, Integer fallback, int min, int max) {
-        JsonNode v = get(field, fallback == null);
-        if (v == null) return fallback;
-        if (!v.isIntegralNumber() || !v.canConvertToInt())
-            throw new IllegalArgumentException("field '" + name(field) + "' must be an integer, got " + v);
-        int i = v.asInt();
-        if (i < min || i > max)
-            throw new IllegalArgumentException(
-                    "field '" + name(field) + "' must be between " + min + " and " + max + ", got " + i);
-        return i;
+        return value(field, fallback, v -> v.isIntegralNumber() && v.canConvertToInt(), "an integer", v -> {
+            int i = v.asInt();
+            return inRange(field, i, i >= min && i <= max, min, max);
+        });
     }
 
     long longValue(String field, Long fallback) {
-        JsonNode v = get(field, fallback == null);
-        if (v == null) return fallback;
-        if (!v.isIntegralNumber() || !v.canConvertToLong())
-            throw new IllegalArgumentException("field '" + name(field) + "' must be an integer, got " + v);
-        return v.asLong();
+        return value(
+                field, fallback, v -> v.isIntegralNumber() && v.canConvertToLong(), "an integer", JsonNode::asLong);
     }
 
     double number(String field, Double fallback, double min, double max) {
-        JsonNode v = get(field, fallback == null);
-        if (v == null) return fallback;
-        if (!v.isNumber()) throw new IllegalArgumentException("field '" + name(field) + "' must be a number, got " + v);
-        double d = v.asDouble();
-        if (!(d >= min && d <= max))
-            throw new IllegalArgumentException(
-                    "field '" + name(field) + "' must be between " + min + " and " + max + ", got " + d);
-        return d;
+        return value(field, fallback, JsonNode::isNumber, "a number", v -> {
+            double d = v.asDouble();
+            return inRange(field, d, d >= min && d <= max, min, max);
+        });
     }
 
     boolean bool(String field, Boolean fallback) {
+        return value(field, fallback, JsonNode::isBoolean, "true or false", JsonNode::asBoolean);
+    }
+
+    /**
+     * The one read of a typed field: {@code fallback} when the field is absent (a null fallback: the field is
+     * required), "must be {@code what}" unless {@code accept} holds, else {@code read} of its value.
+     */
+    private <T> T value(String field, T fallback, Predicate<JsonNode> accept, String what, Function<JsonNode, T> read) {
         JsonNode v = get(field, fallback == null);
         if (v == null) return fallback;
-        if (!v.isBoolean())
-            throw new IllegalArgumentException("field '" + name(field) + "' must be true or false, got " + v);
-        return v.asBoolean();
+        if (!accept.test(v))
+            throw new IllegalArgumentException("field '" + name(field) + "' must be " + what + ", got " + v);
+        return read.apply(v);
+    }
+
+    private <T> T inRange(String field, T got, boolean inRange, Object min, Object max) {
+        if (!inRange)
+            throw new IllegalArgumentException(
+                    "field '" + name(field) + "' must be between " + min + " and " + max + ", got " + got);
+        return got;
     }
 
     /** Fails on any field of this object that was never asked for. */

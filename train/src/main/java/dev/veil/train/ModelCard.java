@@ -1,6 +1,9 @@
 package dev.veil.train;
 
+import static dev.veil.model.chart.MarkdownTable.f;
+
 import dev.veil.model.ModelConfig;
+import dev.veil.model.chart.MarkdownTable;
 import dev.veil.model.chart.SvgChart;
 import dev.veil.train.io.AtomicFiles;
 import java.io.IOException;
@@ -140,10 +143,20 @@ public final class ModelCard {
                 .append("itself (which flatters them). Measured on the exported ")
                 .append(c.torchDtype())
                 .append(" weights.\n\n");
-        s.append(
-                "| split | model | unigram | bigram | model / unigram | model / bigram |\n|---|---:|---:|---:|---:|---:|\n");
-        pplRow(s, "held-out (SOTU 2000–2021)", r.heldout());
-        pplRow(s, "out-of-domain (fortunes)", r.outOfDomain());
+        s.append(new MarkdownTable<SplitPpl>()
+                .left("split", SplitPpl::split)
+                .right("model", p -> f("**%.1f**", p.ppl().model()))
+                .right(
+                        "unigram",
+                        p -> f("%.1f (k=%s)", p.ppl().unigram(), fmt(p.ppl().unigramK())))
+                .right(
+                        "bigram",
+                        p -> f("%.1f (k=%s)", p.ppl().bigram(), fmt(p.ppl().bigramK())))
+                .right("model / unigram", p -> f("%.3f", p.ppl().modelOverUnigram()))
+                .right("model / bigram", p -> f("%.3f", p.ppl().modelOverBigram()))
+                .render(List.of(
+                        new SplitPpl("held-out (SOTU 2000–2021)", r.heldout()),
+                        new SplitPpl("out-of-domain (fortunes)", r.outOfDomain()))));
         s.append(String.format(
                 Locale.ROOT,
                 "%nTargets: held-out perplexity ≤ 1/3 of the unigram baseline — %s (%.3f); ≤ 0.7 × the bigram baseline "
@@ -207,19 +220,8 @@ public final class ModelCard {
         return s.toString();
     }
 
-    private static void pplRow(StringBuilder s, String split, ModelReport.Ppl p) {
-        s.append(String.format(
-                Locale.ROOT,
-                "| %s | **%.1f** | %.1f (k=%s) | %.1f (k=%s) | %.3f | %.3f |%n",
-                split,
-                p.model(),
-                p.unigram(),
-                fmt(p.unigramK()),
-                p.bigram(),
-                fmt(p.bigramK()),
-                p.modelOverUnigram(),
-                p.modelOverBigram()));
-    }
+    /** One row of the perplexity table. */
+    private record SplitPpl(String split, ModelReport.Ppl ppl) {}
 
     /** "Qwen3" for Qwen3ForCausalLM, "Qwen3-MoE" for Qwen3MoeForCausalLM. */
     static String family(ModelConfig.Architecture a) {

@@ -103,17 +103,12 @@ public final class TrainingRun {
             Files.copy(o.config(), out.resolve(CONFIG_COPY));
             prepareTokenizer(cfg, data.trainDocs(), out, o.console());
         }
-        Tokenizer tokenizer = Tokenizer.load(out);
-        Corpora.Tokens tokens = data.tokenize(tokenizer, out);
-        CorpusTokens train = tokens.train(), heldout = tokens.heldout(), ood = tokens.ood();
-        int eot = tokens.eot();
-        List<Integer> eos = tokens.eos();
-
-        DType exportType = exportType(cfg);
-        ModelConfig modelConfig =
-                cfg.model().toModelConfig(tokenizer.vocabSize(), eot, eos, HfModelWriter.torchDtype(exportType));
-        Transformer model = Transformer.initialize(modelConfig, cfg.seed());
-        Trainer trainer = new Trainer(model, cfg.training(), cfg.seed(), train);
+        Setup setup = Setup.of(cfg, data, out);
+        CorpusTokens train = setup.tokens().train(),
+                heldout = setup.tokens().heldout(),
+                ood = setup.tokens().ood();
+        Transformer model = setup.model();
+        Trainer trainer = setup.trainer();
         TrainingLog log = new TrainingLog();
         if (resumed != null) {
             Checkpoint.restore(checkpoint, model, trainer.optimizer(), resumed);
@@ -125,7 +120,7 @@ public final class TrainingRun {
                 .printf(
                         Locale.ROOT,
                         "model: %s, %,d parameters; tokens: train %,d, held-out %,d, out-of-domain %,d%n",
-                        modelConfig.architecture().hfClass,
+                        setup.modelConfig().architecture().hfClass,
                         model.parameterCount(),
                         train.size(),
                         heldout.size(),
@@ -149,16 +144,7 @@ public final class TrainingRun {
             return new Result(out, trainer.nextStep(), null);
         }
 
-        ModelReport report = finish(
-                out,
-                model,
-                modelConfig,
-                exportType,
-                tokens,
-                cfg,
-                log,
-                cfg.training().steps(),
-                o.command());
+        ModelReport report = setup.finish(log, cfg.training().steps(), o.command());
         return new Result(out, trainer.nextStep(), report);
     }
 
@@ -193,14 +179,8 @@ public final class TrainingRun {
         for (String f : List.of("tokenizer.json", "tokenizer_config.json"))
             Files.copy(o.run().resolve(f), out.resolve(f));
         Files.copy(o.config(), out.resolve(CONFIG_COPY));
-        Tokenizer tokenizer = Tokenizer.load(out);
-        Corpora.Tokens tokens = data.tokenize(tokenizer, out);
-        DType exportType = exportType(cfg);
-        ModelConfig modelConfig = cfg.model()
-                .toModelConfig(tokenizer.vocabSize(), tokens.eot(), tokens.eos(), HfModelWriter.torchDtype(exportType));
-        Transformer model = Transformer.initialize(modelConfig, cfg.seed());
-        Trainer trainer = new Trainer(model, cfg.training(), cfg.seed(), tokens.train());
-        Checkpoint.restore(checkpoint, model, trainer.optimizer(), state);
+        Setup setup = Setup.of(cfg, data, out);
+        Checkpoint.restore(checkpoint, setup.model(), setup.trainer().optimizer(), state);
         TrainingLog log = new TrainingLog(state.log());
         log.write(out.resolve(LOG));
         o.console()
@@ -209,47 +189,56 @@ public final class TrainingRun {
                         state.step(),
                         cfg.training().steps(),
                         checkpoint,
-                        modelConfig.architecture().hfClass,
-                        model.parameterCount());
+                        setup.modelConfig().architecture().hfClass,
+                        setup.model().parameterCount());
         String trained = o.trainedWith() != null ? o.trainedWith() : "./veil train model --config " + o.config();
-        ModelReport report = finish(
-                out,
-                model,
-                modelConfig,
-                exportType,
-                tokens,
-                cfg,
-                log,
-                state.step(),
-                trained + "`, exported from its checkpoint with `" + o.command());
+        ModelReport report =
+                setup.finish(log, state.step(), trained + "`, exported from its checkpoint with `" + o.command());
         return new Result(out, state.step(), report);
     }
 
-    /** The end of a run, shared with {@link #export}: weights, metrics.json, model card. */
-    private static ModelReport finish(
+    /**
+     * What a run and {@link #export} build alike in {@code out} (its tokenizer already there): the tokenized splits,
+     * the model at its initial weights and its trainer.
+     */
+    private record Setup(
             Path out,
-            Transformer model,
-            ModelConfig modelConfig,
-            DType exportType,
-            Corpora.Tokens tokens,
             TrainConfig cfg,
-            TrainingLog log,
-            int steps,
-            String command)
-            throws IOException {
-        exportWeights(out, model, modelConfig, exportType, tokens.eot(), tokens.eos());
-        ModelReport report = ModelReport.compute(out, tokens.train(), tokens.heldout(), tokens.ood(), cfg, log, steps);
-        report.writeJson(out.resolve(METRICS));
-        ModelCard.write(
-                out,
-                out.toAbsolutePath().normalize().getFileName().toString(),
-                command,
-                Files.readString(out.resolve(CONFIG_COPY)),
-                modelConfig,
-                cfg,
-                report,
-                log);
-        return report;
+            Corpora.Tokens tokens,
+            DType exportType,
+            ModelConfig modelConfig,
+            Transformer model,
+            Trainer trainer) {
+
+        static Setup of(TrainConfig cfg, Corpora data, Path out) throws IOException {
+            Tokenizer tokenizer = Tokenizer.load(out);
+            Corpora.Tokens tokens = data.tokenize(tokenizer, out);
+            DType exportType = TrainingRun.exportType(cfg); // not the record's accessor
+            ModelConfig modelConfig = cfg.model()
+                    .toModelConfig(
+                            tokenizer.vocabSize(), tokens.eot(), tokens.eos(), HfModelWriter.torchDtype(exportType));
+            Transformer model = Transformer.initialize(modelConfig, cfg.seed());
+            Trainer trainer = new Trainer(model, cfg.training(), cfg.seed(), tokens.train());
+            return new Setup(out, cfg, tokens, exportType, modelConfig, model, trainer);
+        }
+
+        /** The end of a run or an export: weights, metrics.json, model card. */
+        ModelReport finish(TrainingLog log, int steps, String command) throws IOException {
+            exportWeights(out, model, modelConfig, exportType, tokens.eot(), tokens.eos());
+            ModelReport report =
+                    ModelReport.compute(out, tokens.train(), tokens.heldout(), tokens.ood(), cfg, log, steps);
+            report.writeJson(out.resolve(METRICS));
+            ModelCard.write(
+                    out,
+                    out.toAbsolutePath().normalize().getFileName().toString(),
+                    command,
+                    Files.readString(out.resolve(CONFIG_COPY)),
+                    modelConfig,
+                    cfg,
+                    report,
+                    log);
+            return report;
+        }
     }
 
     private static DType exportType(TrainConfig cfg) {

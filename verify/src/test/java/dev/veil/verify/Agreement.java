@@ -13,6 +13,57 @@ import java.util.function.Function;
 final class Agreement {
     private Agreement() {}
 
+    /** The agreement tests' run, against llama.cpp and Jlama alike: this many random prompts, continuations this long. */
+    static final int PROMPTS = 24;
+
+    static final int CONTINUATION = 64;
+
+    /**
+     * F32 logits, relative to the logit scale (max |Δ| / max |logit|). Both engines compute the same float32 math in
+     * different orders, so they differ by rounding only: llama.cpp sums dot products in its own SIMD/tiling order
+     * (llamafile sgemm for batches), takes RoPE angles as {@code theta_scale^i} by repeated float multiplication and
+     * cos/sin in float (Veil: double angles), uses a vectorised expf approximation in SiLU and softmax, and writes
+     * the rope_freqs factors as float; Veil rounds differently at each of those steps. Each rounding is ~6·10⁻⁸
+     * relative; through two or three layers and 64-to-232-wide dot products they add up to ~10⁻⁶ of the logit scale
+     * (measured on these shapes: 4·10⁻⁷ to 1.4·10⁻⁶). 10⁻⁴ leaves two orders of magnitude for other thread counts and
+     * CPUs, while a real bug — a wrong RoPE pairing or position, a missing bias or norm weight, a wrong GQA head
+     * mapping — changes the computation rather than its rounding. K/V are cached in F32 on the llama.cpp side (its
+     * default is F16) and flash attention is off, so attention runs at F32 too. Jlama differs from Veil in the same
+     * way, by rounding order only (its Panama dot products, its float RoPE tables, FastMath exp in SiLU and softmax).
+     */
+    static final double F32_TOLERANCE = 1e-4;
+
+    /**
+     * The F32 agreement of one shape with {@code reference} (an engine's name; {@code version} is printed with it):
+     * logits within {@link #F32_TOLERANCE}, identical greedy continuations, a summary line, and continuations that
+     * explore the vocabulary. The one check of the llama.cpp and Jlama agreement tests.
+     */
+    static void assertAgreesAtF32(
+            Object shape,
+            String reference,
+            String version,
+            List<int[]> prompts,
+            List<float[]> veilLogits,
+            List<float[]> referenceLogits,
+            List<int[]> veilTokens,
+            List<int[]> referenceTokens,
+            Function<int[], float[]> logitsAfter) {
+        String what = shape + " vs " + reference;
+        double worst = assertLogitsAgree(what, prompts, veilLogits, referenceLogits, F32_TOLERANCE);
+        assertGreedyAgree(what, prompts, veilTokens, referenceTokens, logitsAfter);
+        long distinct = distinctTokens(veilTokens);
+        System.out.printf(
+                Locale.ROOT,
+                "%s %s: worst relative logit error %.2e over %d prompts; %d greedy tokens identical (%d distinct)%n",
+                what,
+                version,
+                worst,
+                prompts.size(),
+                prompts.size() * CONTINUATION,
+                distinct);
+        assertThat(distinct).as("the continuations explore the vocabulary").isGreaterThan(PROMPTS);
+    }
+
     /** Asserts every prompt's logits agree within {@code tolerance}; returns the worst relative error seen. */
     static double assertLogitsAgree(
             String what, List<int[]> prompts, List<float[]> veil, List<float[]> reference, double tolerance) {

@@ -68,7 +68,7 @@ class BundledModelLlamaCppTest {
                 llamaTokens.add(reply.results().get(p).tokens());
             }
             double worst = Agreement.assertLogitsAgree(
-                    name + " vs llama.cpp", prompts, veilLogits, llamaLogits, LlamaCppAgreementTest.F32_TOLERANCE);
+                    name + " vs llama.cpp", prompts, veilLogits, llamaLogits, Agreement.F32_TOLERANCE);
             Agreement.assertGreedyAgree(name + " vs llama.cpp", prompts, veilTokens, llamaTokens, veil::lastLogits);
             System.out.printf(
                     Locale.ROOT,

@@ -8,7 +8,6 @@ import dev.veil.model.DType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -16,7 +15,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Veil agrees with Jlama 0.8.4 (a second engine Veil did not write, reading the same Hugging Face directory through
- * its own safetensors loader) on the shapes Jlama supports: last-position logits within {@link #F32_TOLERANCE} and
+ * its own safetensors loader) on the shapes Jlama supports: last-position logits within {@link Agreement#F32_TOLERANCE} and
  * identical 64-token greedy continuations for 24 prompts.
  *
  * <p>Jlama does not cover three of the shapes (read from its source, LlamaConfig/Qwen2Config/LlamaModel/Config):
@@ -27,14 +26,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class JlamaAgreementTest {
     static final int THREADS = 2;
-    static final int PROMPTS = 24;
-    static final int CONTINUATION = 64;
-
-    /**
-     * Same reasoning as {@link LlamaCppAgreementTest#F32_TOLERANCE}: both engines compute in float32 and differ only
-     * in rounding order (Jlama's Panama dot products, its float RoPE tables, FastMath exp in SiLU and softmax).
-     */
-    static final double F32_TOLERANCE = 1e-4;
 
     @TempDir
     static Path tmp;
@@ -57,33 +48,30 @@ class JlamaAgreementTest {
     @MethodSource("supported")
     void logitsAndGreedyContinuationsMatchJlama(Shapes shape) throws Exception {
         Fixture f = Fixture.create(shape, DType.F32, tmp);
-        List<int[]> prompts = Prompts.random(f.config().vocabSize(), PROMPTS, 40, 200 + shape.ordinal());
+        List<int[]> prompts = Prompts.random(f.config().vocabSize(), Agreement.PROMPTS, 40, 200 + shape.ordinal());
         List<float[]> veilLogits = new ArrayList<>(), jlamaLogits = new ArrayList<>();
         List<int[]> veilTokens = new ArrayList<>(), jlamaTokens = new ArrayList<>();
         try (Jlama jlama = Jlama.load(f.dir(), THREADS)) {
             for (int[] p : prompts) {
                 jlamaLogits.add(jlama.lastLogits(p));
-                jlamaTokens.add(jlama.greedy(p, CONTINUATION));
+                jlamaTokens.add(jlama.greedy(p, Agreement.CONTINUATION));
             }
         }
         try (VeilEngine veil = VeilEngine.open(f.dir(), THREADS)) {
             for (int[] p : prompts) {
                 veilLogits.add(veil.lastLogits(p));
-                veilTokens.add(veil.greedy(p, CONTINUATION));
+                veilTokens.add(veil.greedy(p, Agreement.CONTINUATION));
             }
-            double worst =
-                    Agreement.assertLogitsAgree(shape + " vs Jlama", prompts, veilLogits, jlamaLogits, F32_TOLERANCE);
-            Agreement.assertGreedyAgree(shape + " vs Jlama", prompts, veilTokens, jlamaTokens, veil::lastLogits);
-            long distinct = Agreement.distinctTokens(veilTokens);
-            System.out.printf(
-                    Locale.ROOT,
-                    "%s vs Jlama 0.8.4: worst relative logit error %.2e over %d prompts; %d greedy tokens identical (%d distinct)%n",
+            Agreement.assertAgreesAtF32(
                     shape,
-                    worst,
-                    prompts.size(),
-                    prompts.size() * CONTINUATION,
-                    distinct);
-            assertThat(distinct).as("the continuations explore the vocabulary").isGreaterThan(PROMPTS);
+                    "Jlama",
+                    "0.8.4",
+                    prompts,
+                    veilLogits,
+                    jlamaLogits,
+                    veilTokens,
+                    jlamaTokens,
+                    veil::lastLogits);
         }
     }
 }

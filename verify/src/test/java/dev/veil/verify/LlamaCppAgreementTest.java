@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Veil agrees with llama.cpp (node-llama-cpp 3.22.1's prebuilt CPU build) on Veil's own GGUF export of each shape:
- * the same last-position logits within {@link #F32_TOLERANCE} and identical 64-token greedy continuations for 24
+ * the same last-position logits within {@link Agreement#F32_TOLERANCE} and identical 64-token greedy continuations for 24
  * prompts, at F32. This checks the forward pass and the GGUF export at once: llama.cpp reads the file with its own
  * loader (architecture {@code llama}, interleaved Q/K rows, rope_freqs for llama3 scaling, biases, tied head).
  */
@@ -32,23 +32,6 @@ class LlamaCppAgreementTest {
     static final int LLAMA_THREADS = 1;
 
     static final int VEIL_THREADS = 2;
-    static final int PROMPTS = 24;
-    static final int CONTINUATION = 64;
-
-    /**
-     * F32 logits, relative to the logit scale (max |Δ| / max |logit|). Both engines compute the same float32 math in
-     * different orders, so they differ by rounding only: llama.cpp sums dot products in its own SIMD/tiling order
-     * (llamafile sgemm for batches), takes RoPE angles as {@code theta_scale^i} by repeated float multiplication and
-     * cos/sin in float (Veil: double angles), uses a vectorised expf approximation in SiLU and softmax, and writes
-     * the rope_freqs factors as float; Veil rounds differently at each of those steps. Each rounding is ~6·10⁻⁸
-     * relative; through two or three layers and 64-to-232-wide dot products they add up to ~10⁻⁶ of the logit scale
-     * (measured on these shapes: 4·10⁻⁷ to 1.4·10⁻⁶). 10⁻⁴ leaves two orders of magnitude for other thread counts and
-     * CPUs, while a real bug — a wrong RoPE pairing or position, a missing bias or norm weight, a wrong GQA head
-     * mapping — changes the computation rather than its rounding. K/V are cached in F32 on the llama.cpp side (its
-     * default is F16) and flash attention
-     * is off, so attention runs at F32 too.
-     */
-    static final double F32_TOLERANCE = 1e-4;
 
     @TempDir
     static Path tmp;
@@ -61,10 +44,10 @@ class LlamaCppAgreementTest {
     @MethodSource("shapes")
     void logitsAndGreedyContinuationsMatchLlamaCpp(Shapes shape) throws Exception {
         Fixture f = Fixture.create(shape, DType.F32, tmp);
-        List<int[]> prompts = Prompts.random(f.config().vocabSize(), PROMPTS, 40, 100 + shape.ordinal());
+        List<int[]> prompts = Prompts.random(f.config().vocabSize(), Agreement.PROMPTS, 40, 100 + shape.ordinal());
         LlamaCpp llama = LlamaCpp.locate(VeilCache.dir());
         LlamaCpp.Reply reply = llama.run(
-                new LlamaCpp.Request(f.gguf(), LLAMA_THREADS, 256, prompts, true, CONTINUATION, null),
+                new LlamaCpp.Request(f.gguf(), LLAMA_THREADS, 256, prompts, true, Agreement.CONTINUATION, null),
                 Duration.ofMinutes(3));
         assertThat(reply.results()).hasSize(prompts.size());
 
@@ -73,24 +56,20 @@ class LlamaCppAgreementTest {
             List<int[]> veilTokens = new ArrayList<>(), llamaTokens = new ArrayList<>();
             for (int p = 0; p < prompts.size(); p++) {
                 veilLogits.add(veil.lastLogits(prompts.get(p)));
-                veilTokens.add(veil.greedy(prompts.get(p), CONTINUATION));
+                veilTokens.add(veil.greedy(prompts.get(p), Agreement.CONTINUATION));
                 llamaLogits.add(reply.results().get(p).logits());
                 llamaTokens.add(reply.results().get(p).tokens());
             }
-            double worst = Agreement.assertLogitsAgree(
-                    shape + " vs llama.cpp", prompts, veilLogits, llamaLogits, F32_TOLERANCE);
-            Agreement.assertGreedyAgree(shape + " vs llama.cpp", prompts, veilTokens, llamaTokens, veil::lastLogits);
-            long distinct = Agreement.distinctTokens(veilTokens);
-            System.out.printf(
-                    Locale.ROOT,
-                    "%s vs llama.cpp %s: worst relative logit error %.2e over %d prompts; %d greedy tokens identical (%d distinct)%n",
+            Agreement.assertAgreesAtF32(
                     shape,
+                    "llama.cpp",
                     reply.llamaCpp().release(),
-                    worst,
-                    prompts.size(),
-                    prompts.size() * CONTINUATION,
-                    distinct);
-            assertThat(distinct).as("the continuations explore the vocabulary").isGreaterThan(PROMPTS);
+                    prompts,
+                    veilLogits,
+                    llamaLogits,
+                    veilTokens,
+                    llamaTokens,
+                    veil::lastLogits);
         }
     }
 

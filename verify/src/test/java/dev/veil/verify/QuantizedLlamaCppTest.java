@@ -40,7 +40,7 @@ class QuantizedLlamaCppTest {
      * Relative to the logit scale. Both engines compute the same integer block products with the same scales (Veil
      * quantizes activations to Q8_0/Q8_K as llama.cpp does): most prompts agree to ~10⁻⁷, as at F32. But an activation
      * whose float value the two engines round differently (RMSNorm, softmax, SiLU are computed in different orders, see
-     * {@link LlamaCppAgreementTest#F32_TOLERANCE}) and that lies within that rounding of a half-step lands on a
+     * {@link Agreement#F32_TOLERANCE}) and that lies within that rounding of a half-step lands on a
      * different integer: its product moves by a whole step, 1/127 of its block's largest activation. Measured: prompts
      * either agree to ~10⁻⁷ or, after such a flip, differ by 0.5–1.4·10⁻²; F16 fallback tensors add llama.cpp's
      * rounding of their activations to F16 (its vec_dot_type for F16). 3·10⁻² still catches a wrong block layout,

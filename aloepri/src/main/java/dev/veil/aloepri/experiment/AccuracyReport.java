@@ -1,10 +1,14 @@
 package dev.veil.aloepri.experiment;
 
+import static dev.veil.model.chart.MarkdownTable.f;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.veil.aloepri.experiment.AccuracyExperiment.Axis;
+import dev.veil.aloepri.experiment.AccuracyExperiment.Baseline;
 import dev.veil.aloepri.experiment.AccuracyExperiment.Report;
 import dev.veil.aloepri.experiment.AccuracyExperiment.Result;
+import dev.veil.model.chart.MarkdownTable;
 import dev.veil.model.chart.SvgChart;
 import dev.veil.model.chart.SvgChart.Panel;
 import dev.veil.model.chart.SvgChart.Series;
@@ -125,10 +129,11 @@ public final class AccuracyReport {
         sb.append(
                 "- perplexity increase: over the plain model stored at the same dtype (BF16 points over plain BF16)\n");
         sb.append("- run: ").append(r.date()).append("\n\n");
-        sb.append("| plain model | perplexity | next-token accuracy |\n|---|---:|---:|\n");
-        for (var b : r.plain())
-            sb.append(String.format(
-                    Locale.ROOT, "| %s | %.3f | %.2f%% |%n", b.dtype(), b.perplexity(), 100 * b.accuracy()));
+        sb.append(new MarkdownTable<Baseline>()
+                .left("plain model", Baseline::dtype)
+                .right("perplexity", b -> f("%.3f", b.perplexity()))
+                .right("next-token accuracy", b -> f("%.2f%%", 100 * b.accuracy()))
+                .render(r.plain()));
 
         Result def = r.find("defaults", 0, "F32");
         boolean met = def.perplexityIncrease() <= PERPLEXITY_TARGET;
@@ -155,20 +160,14 @@ public final class AccuracyReport {
                         .append(axis.label)
                         .append(noise ? "" : ", embedding and head noise off")
                         .append("\n\n");
-                sb.append("| ")
-                        .append(axis.key)
-                        .append(" | dtype | perplexity | increase | agreement | next-token accuracy |\n");
-                sb.append("|---:|---|---:|---:|---:|---:|\n");
-                for (Result res : rows)
-                    sb.append(String.format(
-                            Locale.ROOT,
-                            "| %s | %s | %.3f | %+.2f%% | %.2f%% | %.2f%% |%n",
-                            number(res.value()),
-                            res.dtype(),
-                            res.perplexity(),
-                            100 * res.perplexityIncrease(),
-                            100 * res.agreement(),
-                            100 * res.accuracy()));
+                sb.append(new MarkdownTable<Result>()
+                        .right(axis.key, res -> number(res.value()))
+                        .left("dtype", Result::dtype)
+                        .right("perplexity", res -> f("%.3f", res.perplexity()))
+                        .right("increase", res -> f("%+.2f%%", 100 * res.perplexityIncrease()))
+                        .right("agreement", res -> f("%.2f%%", 100 * res.agreement()))
+                        .right("next-token accuracy", res -> f("%.2f%%", 100 * res.accuracy()))
+                        .render(rows));
             }
         sb.append(
                 "\nPlots: `aloepri-noise.svg` (α_e, α_h), `aloepri-lambda.svg` (λ at F32 and BF16), `aloepri-h.svg` (h); "

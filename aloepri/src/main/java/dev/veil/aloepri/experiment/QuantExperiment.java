@@ -1,5 +1,7 @@
 package dev.veil.aloepri.experiment;
 
+import static dev.veil.model.chart.MarkdownTable.f;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.veil.aloepri.AloePriParams;
@@ -15,6 +17,7 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorRole;
 import dev.veil.model.Weights;
+import dev.veil.model.chart.MarkdownTable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -336,19 +339,21 @@ public final class QuantExperiment {
         b.append("One group of tensors quantized (as `veil convert` would store it), every other tensor F32;"
                 + " perplexity and next-token agreement against the same model (same key) at F32. The plain model's"
                 + " embedding is tied: it is its head too.\n\n");
-        b.append("| model | storage | quantized | perplexity | agreement with own F32 |\n|---|---|---|---:|---:|\n");
-        for (RoleCost r : roles)
-            b.append(String.format(
-                    Locale.ROOT,
-                    "| %s | %s | %s | %+.2f%% | %.2f%% |%n",
-                    r.setting(),
-                    r.dtype().equals("Q4_K") ? "Q4_K_M" : r.dtype(),
-                    r.group(),
-                    100 * r.cost(),
-                    100 * r.agreementOwnF32()));
+        b.append(new MarkdownTable<RoleCost>()
+                .left("model", RoleCost::setting)
+                .left("storage", r -> storage(r.dtype()))
+                .left("quantized", RoleCost::group)
+                .right("perplexity", r -> f("%+.2f%%", 100 * r.cost()))
+                .right("agreement with own F32", r -> f("%.2f%%", 100 * r.agreementOwnF32()))
+                .render(roles));
         Path md = dir.resolve("aloepri-quant-roles.md");
         Files.writeString(md, b.toString());
         return md;
+    }
+
+    /** The storage's name in the reports: Q4_K rows are llama-quantize's Q4_K_M mix. */
+    private static String storage(String dtype) {
+        return dtype.equals("Q4_K") ? "Q4_K_M" : dtype;
     }
 
     private static String line(Row r) {
@@ -461,34 +466,31 @@ public final class QuantExperiment {
         b.append(
                 "- weights: *error* ‖W − Q(W)‖/‖W‖ over the per-layer matrices (embedding, head); *peak* mean max|w|/rms"
                         + " of their 32-blocks; *bits* per 2-D weight\n\n");
-        b.append(
-                "| model | storage | hidden | cond(B) | bits | layer error | embed / head error | peak | perplexity | vs plain"
-                        + " | quant cost | agree plain same | agree own F32 | float act. cost | float act. agree own F32 |\n");
-        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        for (Row row : r.rows()) {
-            WeightStats w = row.weights();
-            b.append(String.format(
-                    Locale.ROOT,
-                    "| %s | %s | %d | %.1f | %.2f | %.4f | %.4f / %.4f | %.2f | %.3f | %s | %+.2f%% | %.2f%% | %.2f%% | %+.2f%% | %.2f%% |%n",
-                    row.setting(),
-                    row.dtype().equals("Q4_K") ? "Q4_K_M" : row.dtype(),
-                    row.hiddenSize(),
-                    row.keyCondition(),
-                    w.bitsPerWeight(),
-                    w.layerError(),
-                    w.embeddingError(),
-                    w.headError(),
-                    w.blockPeak(),
-                    row.perplexity(),
-                    row.perplexityVsPlain() < 0 && row.setting().equals("plain")
-                            ? "—"
-                            : String.format(Locale.ROOT, "%+.2f%%", 100 * row.perplexityVsPlain()),
-                    100 * row.quantizationCost(),
-                    100 * row.agreementPlainSame(),
-                    100 * row.agreementOwnF32(),
-                    100 * row.floatActivationsCost(),
-                    100 * row.floatActivationsAgreementOwnF32()));
-        }
+        b.append(new MarkdownTable<Row>()
+                .left("model", Row::setting)
+                .left("storage", row -> storage(row.dtype()))
+                .right("hidden", row -> f("%d", row.hiddenSize()))
+                .right("cond(B)", row -> f("%.1f", row.keyCondition()))
+                .right("bits", row -> f("%.2f", row.weights().bitsPerWeight()))
+                .right("layer error", row -> f("%.4f", row.weights().layerError()))
+                .right(
+                        "embed / head error",
+                        row -> f(
+                                "%.4f / %.4f",
+                                row.weights().embeddingError(), row.weights().headError()))
+                .right("peak", row -> f("%.2f", row.weights().blockPeak()))
+                .right("perplexity", row -> f("%.3f", row.perplexity()))
+                .right(
+                        "vs plain",
+                        row -> row.perplexityVsPlain() < 0 && row.setting().equals("plain")
+                                ? "—"
+                                : f("%+.2f%%", 100 * row.perplexityVsPlain()))
+                .right("quant cost", row -> f("%+.2f%%", 100 * row.quantizationCost()))
+                .right("agree plain same", row -> f("%.2f%%", 100 * row.agreementPlainSame()))
+                .right("agree own F32", row -> f("%.2f%%", 100 * row.agreementOwnF32()))
+                .right("float act. cost", row -> f("%+.2f%%", 100 * row.floatActivationsCost()))
+                .right("float act. agree own F32", row -> f("%.2f%%", 100 * row.floatActivationsAgreementOwnF32()))
+                .render(r.rows()));
         return b.toString();
     }
 }

@@ -54,20 +54,12 @@ public final class RowMajor {
 
     /** The named 2-D tensor widened to floats, checked to be {@code rows × cols}. */
     public static float[] matrix(Weights w, String name, int rows, int cols) {
-        Tensor t = w.get(name);
-        if (t.rank() != 2 || t.rows() != rows || t.cols() != cols)
-            throw new IllegalArgumentException("tensor " + name + " has shape " + Arrays.toString(t.shape())
-                    + ", expected [" + rows + ", " + cols + "]");
-        return t.toFloats();
+        return w.shaped(name, rows, cols).toFloats();
     }
 
     /** The named 1-D tensor widened to floats, checked to hold {@code n} values. */
     public static float[] vector(Weights w, String name, int n) {
-        Tensor t = w.get(name);
-        if (t.rank() != 1 || t.cols() != n)
-            throw new IllegalArgumentException(
-                    "tensor " + name + " has shape " + Arrays.toString(t.shape()) + ", expected [" + n + "]");
-        return t.toFloats();
+        return w.shaped(name, n).toFloats();
     }
 
     /** Each row divided by its rms (RMSNorm without weight and without ε). */

@@ -5,6 +5,7 @@ import dev.veil.model.TensorSink;
 import dev.veil.model.TensorSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -25,6 +26,9 @@ import java.util.Set;
 public final class GgufWriter implements TensorSink {
     static final int VERSION = 3;
     static final int MAX_NAME_BYTES = 63;
+    /** The primitive arrays a metadata array value may be (besides a List). */
+    private static final Set<Class<?>> PRIMITIVE_ARRAYS =
+            Set.of(int[].class, long[].class, float[].class, double[].class, boolean[].class);
 
     private final Path path;
     private final Path temp;
@@ -171,25 +175,12 @@ public final class GgufWriter implements TensorSink {
                     i64(l.size());
                     for (Object o : l) scalar(key, element, o);
                 }
-                case int[] a -> {
-                    i64(a.length);
-                    for (int x : a) scalar(key, element, x);
-                }
-                case long[] a -> {
-                    i64(a.length);
-                    for (long x : a) scalar(key, element, x);
-                }
-                case float[] a -> {
-                    i64(a.length);
-                    for (float x : a) scalar(key, element, x);
-                }
-                case double[] a -> {
-                    i64(a.length);
-                    for (double x : a) scalar(key, element, x);
-                }
-                case boolean[] a -> {
-                    i64(a.length);
-                    for (boolean x : a) scalar(key, element, x);
+                case Object a
+                when PRIMITIVE_ARRAYS.contains(a.getClass()) -> {
+                    // one loop for every primitive array: Array.get boxes each value for scalar(), as autoboxing did
+                    int n = Array.getLength(a);
+                    i64(n);
+                    for (int i = 0; i < n; i++) scalar(key, element, Array.get(a, i));
                 }
                 default ->
                     throw new IllegalArgumentException(

@@ -43,8 +43,7 @@ public final class FoldedModel {
 
     public static FoldedModel fold(ModelConfig c, Weights w) {
         Map<ModelName, FoldedProduct> p = new LinkedHashMap<>();
-        Tensor embed = w.get(TensorRole.EMBED.hf());
-        check(embed, c.vocabSize(), c.hiddenSize());
+        Tensor embed = w.shaped(TensorRole.EMBED.hf(), c.vocabSize(), c.hiddenSize());
         p.put(
                 ModelName.EMBED,
                 FoldedProduct.compensated(ModelName.EMBED, c.hiddenSize(), c.vocabSize(), transpose(embed)));
@@ -174,17 +173,7 @@ public final class FoldedModel {
     }
 
     private static float[] vector(Weights w, String name, int length) {
-        Tensor t = w.get(name);
-        if (t.rank() != 1 || t.cols() != length)
-            throw new IllegalArgumentException(
-                    "tensor " + name + " has shape " + Arrays.toString(t.shape()) + ", expected [" + length + "]");
-        return t.toFloats();
-    }
-
-    private static void check(Tensor t, int rows, int cols) {
-        if (t.rank() != 2 || t.rows() != rows || t.cols() != cols)
-            throw new IllegalArgumentException("tensor " + t.name() + " has shape " + Arrays.toString(t.shape())
-                    + ", expected [" + rows + ", " + cols + "]");
+        return w.shaped(name, length).toFloats();
     }
 
     /** E [V, d] as Eᵀ [d, V]. */

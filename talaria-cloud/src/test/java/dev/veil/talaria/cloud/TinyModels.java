@@ -4,11 +4,9 @@ import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelConfig.Architecture;
 import dev.veil.model.ModelTensors;
-import dev.veil.model.Tensor;
+import dev.veil.model.RandomModel;
 import dev.veil.model.Weights;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 
 /**
@@ -51,22 +49,15 @@ public final class TinyModels {
     }
 
     public static Weights random(ModelConfig c, long seed) {
-        Random r = new Random(seed);
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        ModelTensors.expected(c).forEach((name, shape) -> {
-            float[] v = new float[Math.toIntExact(Tensor.count(shape))];
+        RandomModel.Init init = (name, shape) -> {
+            if (name.endsWith("norm.weight")) return r -> 1 + 0.2f * (float) r.nextGaussian();
             double std;
-            if (name.endsWith("norm.weight")) std = 0;
-            else if (name.endsWith(".bias")) std = 0.1;
+            if (name.endsWith(".bias")) std = 0.1;
             else if (name.equals(ModelTensors.EMBED)) std = c.tieWordEmbeddings() ? 0.6 : 1.0;
             else if (name.equals(ModelTensors.LM_HEAD)) std = 0.6;
             else std = 1 / Math.sqrt(shape[1]);
-            for (int i = 0; i < v.length; i++)
-                v[i] = name.endsWith("norm.weight")
-                        ? 1 + 0.2f * (float) r.nextGaussian()
-                        : (float) (std * r.nextGaussian());
-            tensors.put(name, Tensor.of(name, DType.F32, v, shape));
-        });
-        return Weights.of(tensors);
+            return r -> (float) (std * r.nextGaussian());
+        };
+        return Weights.of(RandomModel.tensors(c, DType.F32, new Random(seed), init));
     }
 }

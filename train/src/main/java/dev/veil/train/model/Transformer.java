@@ -1,5 +1,6 @@
 package dev.veil.train.model;
 
+import dev.veil.engine.TopK;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Tensor;
@@ -75,11 +76,8 @@ public final class Transformer {
     public static Transformer fromWeights(ModelConfig config, Weights weights) {
         Map<String, Parameter> p = new LinkedHashMap<>();
         for (Shape s : shapes(config)) {
-            Tensor t = weights.get(s.name);
-            long[] expected = Arrays.stream(s.shape).asLongStream().toArray();
-            if (!Arrays.equals(t.shape(), expected))
-                throw new IllegalArgumentException("tensor " + s.name + " has shape " + Arrays.toString(t.shape())
-                        + ", config.json implies " + Arrays.toString(expected));
+            Tensor t =
+                    weights.shaped(s.name, Arrays.stream(s.shape).asLongStream().toArray());
             p.put(s.name, new Parameter(s.name, s.shape, t.toFloats(), s.kind == Kind.MATRIX));
         }
         return new Transformer(config, p);
@@ -198,17 +196,10 @@ public final class Transformer {
         Var probs = Softmax.apply(tape, Linear.apply(tape, x, param(TensorRole.ROUTER.hf(i)), null));
         float[] p = probs.value();
         int[] chosen = new int[n * k], slot = new int[n * k], routed = new int[e];
-        for (int r = 0; r < n; r++)
-            for (int j = 0; j < k; j++) {
-                int best = -1;
-                for (int ex = 0; ex < e; ex++) {
-                    boolean taken = false;
-                    for (int q = 0; q < j; q++) taken |= chosen[r * k + q] == ex;
-                    if (!taken && (best < 0 || p[r * e + ex] > p[r * e + best])) best = ex;
-                }
-                chosen[r * k + j] = best;
-                slot[r * k + j] = routed[best]++;
-            }
+        for (int r = 0; r < n; r++) {
+            TopK.select(p, r * e, e, k, chosen, r * k);
+            for (int j = 0; j < k; j++) slot[r * k + j] = routed[chosen[r * k + j]]++;
+        }
         Var[] outputs = new Var[e];
         for (int ex = 0; ex < e; ex++) {
             if (routed[ex] == 0) continue;
