@@ -47,10 +47,7 @@ import picocli.CommandLine.Option;
  * model on an untrusted server behind the trusted gateway) and Talaria (masked weight products on a cloud that keeps
  * the weights) — with what the untrusted side saw each time.
  */
-@Command(
-        name = "demo",
-        mixinStandardHelpOptions = true,
-        description = "Private chat on the bundled model: plain, through AloePri, and through Talaria.")
+@Command(name = "demo", description = "Private chat on the bundled model: plain, through AloePri, and through Talaria.")
 public final class DemoCommand implements Callable<Integer> {
 
     public static final String BUNDLED = "models/veil-sotu-qwen2";

@@ -22,7 +22,6 @@ import picocli.CommandLine.Option;
 /** {@code veil gateway}: the trusted OpenAI-compatible gateway in front of an untrusted server. */
 @Command(
         name = "gateway",
-        mixinStandardHelpOptions = true,
         description = {
             "Serve the OpenAI API (/v1/chat/completions, /v1/completions, /v1/models) and a chat page at /,",
             "on the TRUSTED side: the chat template, tokenizer, stop strings and the secret stay here;",
@@ -88,10 +87,7 @@ public final class GatewayCommand implements Callable<Integer> {
     String modelName = "veil";
 
     @Mixin
-    ListenHost listen;
-
-    @Option(names = "--port", defaultValue = "8080", description = "port (default: ${DEFAULT-VALUE})")
-    int port;
+    Listen listen = new Listen(8080);
 
     @Option(
             names = "--upstream-timeout",
@@ -151,7 +147,7 @@ public final class GatewayCommand implements Callable<Integer> {
         };
         GatewayServer gateway = GatewayServer.start(
                 GatewayOptions.defaults(modelName)
-                        .withAddress(listen.host, port)
+                        .withAddress(listen.host, listen.port)
                         .withShowUntrusted(showUntrusted)
                         .withAllowedHosts(Set.copyOf(allowedHosts))
                         .withApiKey(bearer)

@@ -23,16 +23,21 @@ final class Passphrases {
 
     /** The passphrase given, or null for none (an unencrypted key file). */
     char[] resolve() {
-        return resolve(prompted, envVar);
+        return resolve(prompted, envVar, "--passphrase");
     }
 
-    static char[] resolve(char[] prompted, String envVar) {
+    /**
+     * A secret from option {@code option} (asked on the terminal: {@code prompted}) or {@code option-env} (the name
+     * of an environment variable that holds it), or null when neither was given: key-file passphrases and the setup
+     * authority's keystore password.
+     */
+    static char[] resolve(char[] prompted, String envVar, String option) {
         if (prompted != null && envVar != null)
-            throw new IllegalArgumentException("give --passphrase or --passphrase-env, not both");
+            throw new IllegalArgumentException("give " + option + " or " + option + "-env, not both");
         if (envVar == null) return prompted;
         String v = System.getenv(envVar);
         if (v == null || v.isEmpty())
-            throw new IllegalArgumentException("environment variable " + envVar + " (--passphrase-env) is not set");
+            throw new IllegalArgumentException("environment variable " + envVar + " (" + option + "-env) is not set");
         return v.toCharArray();
     }
 }
