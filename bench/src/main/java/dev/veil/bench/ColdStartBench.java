@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * and prefilling the same token ids (Veil's tokenization of the prompt) on the same threads. The subjects alternate
  * within each repetition, so machine load falls on both alike.
  */
-public final class ColdStartBench {
+public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
 
     /**
      * @param variants name → extra JVM options for Veil ({@code VEIL_JAVA_OPTS}); the first is the one the ratio is for
@@ -72,16 +72,6 @@ public final class ColdStartBench {
             List<Summary> summaries) {}
 
     static final String LLAMA = "llama.cpp";
-
-    private final Path veilHome;
-    private final LlamaCpp llamaCpp;
-    private final Appendable log;
-
-    public ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
-        this.veilHome = veilHome;
-        this.llamaCpp = llamaCpp;
-        this.log = log;
-    }
 
     public Report run(Settings s, String command) throws IOException {
         int[] ids;
@@ -274,9 +264,6 @@ public final class ColdStartBench {
 
     /** Writes {@code cold-start-<time>.json} and {@code .md} under {@code dir}; returns the markdown file. */
     public static Path write(Report r, Path dir) throws IOException {
-        String name =
-                "cold-start-" + Instant.now().toString().replaceAll("[:.]", "").substring(0, 17);
-        BenchResults.write(dir, name, r, markdown(r));
-        return dir.resolve(name + ".md");
+        return BenchResults.write(dir, BenchResults.dated("cold-start"), r, markdown(r));
     }
 }

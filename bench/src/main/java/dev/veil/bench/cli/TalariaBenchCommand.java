@@ -17,7 +17,6 @@ import picocli.CommandLine.Option;
 /** {@code veil bench talaria}: TTFT and TPOT of Talaria against the local plain engine in one run. */
 @Command(
         name = "talaria",
-        mixinStandardHelpOptions = true,
         description = {
             "Benchmark Talaria (cloud + setup authority on loopback) against the local plain engine on the same weights: "
                     + "TTFT, TPOT and their ratios to local, bytes and round trips per token, time waiting for the cloud; "
