@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What a user meets on the first request: a fresh process from spawn to its first output byte, which comes once the
@@ -186,18 +185,12 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
                 if (b < 0) first = Double.NaN;
                 out.transferTo(OutputStream.nullOutputStream());
             }
-            if (!p.waitFor(30, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new IOException(subject + " did not finish within 30 minutes");
-            }
+            int status = Processes.await(p, Duration.ofMinutes(30), subject);
             double exit = (System.nanoTime() - t0) / 1e9;
-            if (p.exitValue() != 0 || Double.isNaN(first))
-                throw new IOException(subject + " (" + String.join(" ", pb.command()) + ") failed (exit "
-                        + p.exitValue() + "): " + Files.readString(err).strip());
+            if (status != 0 || Double.isNaN(first))
+                throw new IOException(subject + " (" + String.join(" ", pb.command()) + ") failed (exit " + status
+                        + "): " + Files.readString(err).strip());
             return new Run(subject, repetition, first, exit, cpu, load);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
         } finally {
             Files.deleteIfExists(err);
         }
