@@ -51,6 +51,12 @@ import picocli.CommandLine.Option;
 public final class DemoCommand implements Callable<Integer> {
 
     public static final String BUNDLED = "models/veil-sotu-qwen2";
+
+    /** The bundled model's directory in this checkout ({@code -Dveil.home}, which the launcher sets). */
+    public static Path bundled() {
+        return Path.of(System.getProperty("veil.home", ".")).resolve(BUNDLED);
+    }
+
     static final String PROMPT = "The state of the Union is";
     /**
      * The demo's sampling: greedy (so Talaria's answer can be checked token for token against the plain one) with the
@@ -96,9 +102,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path dir = model != null
-                ? model
-                : Path.of(System.getProperty("veil.home", ".")).resolve(BUNDLED);
+        Path dir = model != null ? model : bundled();
         if (!Files.isDirectory(dir))
             throw new IllegalArgumentException(dir + ": no model directory (give --model DIR)");
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);

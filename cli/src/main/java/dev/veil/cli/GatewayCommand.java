@@ -132,14 +132,8 @@ public final class GatewayCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (mode == Mode.aloepri && key == null)
             throw new IllegalArgumentException("--mode aloepri needs --key KEYFILE");
-        if (apiKey != null && apiKeyEnv != null)
-            throw new IllegalArgumentException("--api-key and --api-key-env exclude each other");
-        String bearer = apiKey;
-        if (apiKeyEnv != null) {
-            bearer = System.getenv(apiKeyEnv);
-            if (bearer == null || bearer.isBlank())
-                throw new IllegalArgumentException("--api-key-env " + apiKeyEnv + ": the variable is not set");
-        }
+        char[] secret = Passphrases.resolve(apiKey == null ? null : apiKey.toCharArray(), apiKeyEnv, "--api-key");
+        String bearer = secret == null ? null : new String(secret);
         Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
         PrivateCompletionBackend backend = switch (mode) {
             case aloepri -> aloepri(tokenizer);

@@ -27,16 +27,16 @@ final class Passphrases {
     }
 
     /**
-     * A secret from option {@code option} (asked on the terminal: {@code prompted}) or {@code option-env} (the name
-     * of an environment variable that holds it), or null when neither was given: key-file passphrases and the setup
-     * authority's keystore password.
+     * A secret from option {@code option} ({@code given}: typed, or asked on the terminal) or {@code option-env} (the
+     * name of an environment variable that holds it, which keeps it out of the process list), or null when neither
+     * was given: key-file passphrases, the setup authority's keystore password, the gateway's API key.
      */
-    static char[] resolve(char[] prompted, String envVar, String option) {
-        if (prompted != null && envVar != null)
+    static char[] resolve(char[] given, String envVar, String option) {
+        if (given != null && envVar != null)
             throw new IllegalArgumentException("give " + option + " or " + option + "-env, not both");
-        if (envVar == null) return prompted;
+        if (envVar == null) return given;
         String v = System.getenv(envVar);
-        if (v == null || v.isEmpty())
+        if (v == null || v.isBlank())
             throw new IllegalArgumentException("environment variable " + envVar + " (" + option + "-env) is not set");
         return v.toCharArray();
     }

@@ -96,11 +96,7 @@ final class TalariaBenchCommand implements Callable<Integer> {
         if ((random ? 1 : 0) + (model != null ? 1 : 0) + (shape != null ? 1 : 0) > 1)
             throw new IllegalArgumentException("--random, --model and --shape exclude each other");
         var options = new TalariaBench.Options(promptTokens, tokens, reps);
-        Path dir = model != null
-                ? model
-                : shape != null
-                        ? BenchModels.cachedShape(shape)
-                        : Path.of(System.getProperty("veil.home", ".")).resolve(DemoCommand.BUNDLED);
+        Path dir = model != null ? model : shape != null ? BenchModels.cachedShape(shape) : DemoCommand.bundled();
         ModelFiles files = random ? null : ModelFiles.open(dir);
         try {
             ModelConfig config = files == null ? BenchModels.small() : files.config();
