@@ -10,6 +10,7 @@ import dev.veil.engine.Generator;
 import dev.veil.engine.SamplingParams;
 import dev.veil.engine.StopCondition;
 import dev.veil.engine.TokenListener;
+import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.GenerationConfig;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
@@ -118,7 +119,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private int run(Path dir, PrintStream out) throws Exception {
-        try (LocalModel m = LocalModel.open(dir, null, 0)) {
+        try (LocalModel m = LocalModel.open(dir, null, Parallel.shared())) {
             Tokenizer tok = m.tokenizer();
             int[] prompt = PromptOptions.ids(tok, question, null, chat, false);
             Set<Integer> stops = new HashSet<>(tok.eosIds());
