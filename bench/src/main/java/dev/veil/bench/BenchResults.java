@@ -7,12 +7,17 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
-/** Writes a serving benchmark's result as {@code NAME.json} and a readable {@code NAME.md} under a results directory. */
-final class BenchResults {
+/**
+ * Writes a benchmark's result as {@code NAME.json} and a readable {@code NAME.md} under a results directory: the one
+ * writer of every {@code veil bench} report.
+ */
+public final class BenchResults {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -44,13 +49,39 @@ final class BenchResults {
                 Instant.now());
     }
 
-    static void write(Path dir, String name, Object result, String markdown) throws IOException {
-        Files.createDirectories(dir);
+    /** {@code PREFIX-yyyy-MM-ddTHHmmss} (UTC): a dated report's name, so that a rerun keeps the earlier reports. */
+    public static String dated(String prefix) {
+        return prefix + "-"
+                + DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmmss")
+                        .withZone(ZoneOffset.UTC)
+                        .format(Instant.now());
+    }
+
+    /**
+     * Writes {@code report} (which records its own machine and settings) as {@code PREFIX-<date>.json} and
+     * {@code markdown} as {@code .md} under {@code dir}; returns the markdown's path.
+     */
+    public static Path writeDated(Path dir, String prefix, Object report, String markdown) throws IOException {
+        return writeFiles(dir, dated(prefix), report, markdown);
+    }
+
+    /**
+     * Writes {@code result} under this machine's description ({@link #machine}) as {@code NAME.json}, and
+     * {@code markdown} with the load it ran under ({@link #footer}) as {@code NAME.md}; returns the markdown's path.
+     */
+    static Path write(Path dir, String name, Object result, String markdown) throws IOException {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("benchmark", name);
         json.put("machine", machine());
         json.put("result", result);
+        return writeFiles(dir, name, json, markdown + footer());
+    }
+
+    private static Path writeFiles(Path dir, String name, Object json, String markdown) throws IOException {
+        Files.createDirectories(dir);
         Files.writeString(dir.resolve(name + ".json"), JSON.writeValueAsString(json) + "\n");
-        Files.writeString(dir.resolve(name + ".md"), markdown + footer());
+        Path md = dir.resolve(name + ".md");
+        Files.writeString(md, markdown);
+        return md;
     }
 }

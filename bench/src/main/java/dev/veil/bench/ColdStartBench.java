@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What a user meets on the first request: a fresh process from spawn to its first output byte, which comes once the
@@ -23,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * and prefilling the same token ids (Veil's tokenization of the prompt) on the same threads. The subjects alternate
  * within each repetition, so machine load falls on both alike.
  */
-public final class ColdStartBench {
+public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
 
     /**
      * @param variants name → extra JVM options for Veil ({@code VEIL_JAVA_OPTS}); the first is the one the ratio is for
@@ -72,16 +71,6 @@ public final class ColdStartBench {
             List<Summary> summaries) {}
 
     static final String LLAMA = "llama.cpp";
-
-    private final Path veilHome;
-    private final LlamaCpp llamaCpp;
-    private final Appendable log;
-
-    public ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
-        this.veilHome = veilHome;
-        this.llamaCpp = llamaCpp;
-        this.log = log;
-    }
 
     public Report run(Settings s, String command) throws IOException {
         int[] ids;
@@ -196,18 +185,12 @@ public final class ColdStartBench {
                 if (b < 0) first = Double.NaN;
                 out.transferTo(OutputStream.nullOutputStream());
             }
-            if (!p.waitFor(30, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new IOException(subject + " did not finish within 30 minutes");
-            }
+            int status = Processes.await(p, Duration.ofMinutes(30), subject);
             double exit = (System.nanoTime() - t0) / 1e9;
-            if (p.exitValue() != 0 || Double.isNaN(first))
-                throw new IOException(subject + " (" + String.join(" ", pb.command()) + ") failed (exit "
-                        + p.exitValue() + "): " + Files.readString(err).strip());
+            if (status != 0 || Double.isNaN(first))
+                throw new IOException(subject + " (" + String.join(" ", pb.command()) + ") failed (exit " + status
+                        + "): " + Files.readString(err).strip());
             return new Run(subject, repetition, first, exit, cpu, load);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
         } finally {
             Files.deleteIfExists(err);
         }
@@ -274,9 +257,6 @@ public final class ColdStartBench {
 
     /** Writes {@code cold-start-<time>.json} and {@code .md} under {@code dir}; returns the markdown file. */
     public static Path write(Report r, Path dir) throws IOException {
-        String name =
-                "cold-start-" + Instant.now().toString().replaceAll("[:.]", "").substring(0, 17);
-        BenchResults.write(dir, name, r, markdown(r));
-        return dir.resolve(name + ".md");
+        return BenchResults.write(dir, BenchResults.dated("cold-start"), r, markdown(r));
     }
 }

@@ -1,7 +1,5 @@
 package dev.veil.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.veil.model.ModelFiles;
 import dev.veil.model.RandomModel;
 import dev.veil.model.gguf.GgufExport;
@@ -12,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,8 +23,7 @@ import java.util.SplittableRandom;
  * machine's streaming read bandwidth in the same run, which bounds decode at {@code bandwidth / weight bytes per token}.
  * Results are ratios against the anchors; absolute numbers only describe this machine on this day.
  */
-public final class EngineBench {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+public record EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log) {
 
     /** How to run: thread counts (each model runs at each), prompt lengths, decode length, repeats (best of). */
     public record Settings(
@@ -95,16 +91,6 @@ public final class EngineBench {
 
     /** The system property the JDK's Vector API reads once: "0" turns its per-load bounds checks off. */
     public static final String VECTOR_OOB_CHECK = "jdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK";
-
-    private final Settings settings;
-    private final LlamaCpp llamaCpp;
-    private final PrintStream log;
-
-    public EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log) {
-        this.settings = settings;
-        this.llamaCpp = llamaCpp;
-        this.log = log;
-    }
 
     /** Benchmarks each model; writes {@code outDir/engine-<date>.json} and {@code .md}; returns the report. */
     public Report run(List<BenchModel> models, Path outDir, String commandLine)
@@ -248,12 +234,7 @@ public final class EngineBench {
     }
 
     private void write(Report report, Path outDir) throws IOException {
-        Files.createDirectories(outDir);
-        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmmss"));
-        Path json = outDir.resolve("engine-" + stamp + ".json");
-        Path md = outDir.resolve("engine-" + stamp + ".md");
-        JSON.writeValue(json.toFile(), report);
-        Files.writeString(md, BenchTable.markdown(report));
-        log.println("bench: wrote " + json + " and " + md);
+        Path md = BenchResults.writeDated(outDir, "engine", report, BenchTable.markdown(report));
+        log.println("bench: wrote " + md + " (and .json)");
     }
 }

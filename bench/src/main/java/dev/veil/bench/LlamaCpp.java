@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * llama.cpp, the independent engine, run through node-llama-cpp's prebuilt CPU binaries by the committed script
@@ -112,18 +111,11 @@ public final class LlamaCpp {
             }
             CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
             CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                throw new IOException("llama.cpp (node " + script + ") did not finish within " + timeout);
-            }
+            int status = Processes.await(p, timeout, "llama.cpp (node " + script + ")");
             String stderr = new String(err.join(), StandardCharsets.UTF_8).strip();
-            if (p.exitValue() != 0)
-                throw new IOException(
-                        "llama.cpp on " + request.model() + " failed (exit " + p.exitValue() + "): " + stderr);
+            if (status != 0)
+                throw new IOException("llama.cpp on " + request.model() + " failed (exit " + status + "): " + stderr);
             return JSON.readValue(out.join(), Reply.class);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for llama.cpp", e);
         } finally {
             Files.deleteIfExists(requestFile);
         }

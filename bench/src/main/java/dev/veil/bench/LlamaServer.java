@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Stock llama.cpp {@code llama-server} (and {@code rpc-server}) as a child process on loopback, from the binaries
@@ -186,11 +185,11 @@ public final class LlamaServer implements AutoCloseable {
             while (true) {
                 if (!p.isAlive())
                     throw new IOException(cmd.getFirst() + " exited with " + p.exitValue()
-                            + " before serving; its log (" + log + "):\n" + tail(log));
+                            + " before serving; its log (" + log + "):\n" + Processes.tail(log, 30));
                 if (System.nanoTime() > deadline) {
                     p.destroyForcibly();
                     throw new IOException(cmd.getFirst() + " did not serve within " + ready.toSeconds()
-                            + " s; its log (" + log + "):\n" + tail(log));
+                            + " s; its log (" + log + "):\n" + Processes.tail(log, 30));
                 }
                 if (serving(http, port, health)) return p;
                 Thread.sleep(100);
@@ -227,15 +226,6 @@ public final class LlamaServer implements AutoCloseable {
         }
     }
 
-    private static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-        } catch (IOException | UncheckedIOException e) {
-            return "(unreadable: " + e.getMessage() + ")";
-        }
-    }
-
     /** {@code http://127.0.0.1:PORT} (llama-server) or {@code tcp://127.0.0.1:PORT} (rpc-server). */
     public URI uri() {
         return uri;
@@ -254,12 +244,6 @@ public final class LlamaServer implements AutoCloseable {
     /** Ends the process (SIGTERM, then SIGKILL after 5 s). */
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        Processes.stop(process, Duration.ofSeconds(5));
     }
 }

@@ -25,7 +25,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -37,7 +39,6 @@ import picocli.CommandLine.Spec;
  */
 @Command(
         name = "audit",
-        mixinStandardHelpOptions = true,
         description = {
             "Run the attacks of Veil's threat model against a deployment and report how many tokens they recover.",
             "  --model DIR    run the deployment under a sweep of settings (Talaria: mask options and m/d; AloePri: alpha_e,",
@@ -72,11 +73,8 @@ public final class AuditCommand implements Callable<Integer> {
             description = "AloePri self-audit: the checkpoint's secret key file")
     Path key;
 
-    @Option(
-            names = "--passphrase-env",
-            paramLabel = "VAR",
-            description = "self-audit: the key file's passphrase is in environment variable VAR")
-    String passphraseEnv;
+    @Mixin
+    Passphrases passphrases = new Passphrases();
 
     @Option(
             names = "--audit-threshold",
@@ -242,7 +240,7 @@ public final class AuditCommand implements Callable<Integer> {
             AloePriSelfAudit.run(
                     model,
                     obfuscated,
-                    KeyFile.read(key, Passphrases.resolve(null, passphraseEnv)),
+                    KeyFile.read(key, passphrases.resolve()),
                     auditThreshold,
                     spec.commandLine().getOut());
             return 0;
@@ -310,14 +308,58 @@ public final class AuditCommand implements Callable<Integer> {
         return p.toAbsolutePath().normalize();
     }
 
+    /** The tokens of public text the attacker trains on: {@code --public}, else the SOTU training split. */
+    private int[] publicTokens(Tokenizer tok) throws IOException {
+        return AuditText.tokens(
+                tok, AuditText.read(publicText != null ? publicText : Split.TRAIN.path(VeilCache.dir())), publicTokens);
+    }
+
+    /** {@code settings} cut to those {@code --settings} names (all without it). */
+    private <S> List<S> only(List<S> settings, Function<S, String> name) {
+        if (onlySettings == null) return settings;
+        return settings.stream()
+                .filter(s -> onlySettings.stream().anyMatch(name.apply(s)::contains))
+                .toList();
+    }
+
+    /** The Talaria attacks' options of this command line, for a sweep or (no prompts, nothing saved) a capture. */
+    private TalariaAudit.Options talariaOptions(List<int[]> prompts, int[] pub, List<String> matchSettings, Path save) {
+        return new TalariaAudit.Options(
+                prompts,
+                tokens,
+                pub,
+                matchBudget,
+                matchRequests,
+                matchSettings,
+                save,
+                jointBeams,
+                jointCandidates,
+                oracle,
+                this::selected);
+    }
+
+    /** The AloePri attacks' options of this command line, for a sweep or (no prompts, nothing saved) a capture. */
+    private AloePriAudit.Options aloePriOptions(
+            List<int[]> prompts, int[] pub, int[] heldoutTokens, List<String> isaSettings, Path save) {
+        return new AloePriAudit.Options(
+                prompts,
+                tokens,
+                pub,
+                heldoutTokens,
+                List.of("attacker-key-1", "attacker-key-2"),
+                isaRequests,
+                isaPositions,
+                isaSteps,
+                isaBudget,
+                isaSettings,
+                save);
+    }
+
     private AuditResult sweep(Mode m, Bars bars) throws Exception {
         try (ModelFiles files = ModelFiles.open(model)) {
             Tokenizer tok = Tokenizer.load(files.tokenizerDir());
             List<String> users = AuditText.read(heldout != null ? heldout : Split.HELDOUT.path(VeilCache.dir()));
-            int[] pub = AuditText.tokens(
-                    tok,
-                    AuditText.read(publicText != null ? publicText : Split.TRAIN.path(VeilCache.dir())),
-                    publicTokens);
+            int[] pub = publicTokens(tok);
             List<int[]> ps = AuditText.prompts(tok, users, prompts, promptTokens);
             var config = files.config();
             if (m == Mode.TALARIA && config.moe() != null)
@@ -349,45 +391,26 @@ public final class AuditCommand implements Callable<Integer> {
                                             .contains(s.name())
                                     || maskScales != null && s.axis().equals("mask scale"))
                             .toList();
-                if (onlySettings != null)
-                    settings = settings.stream()
-                            .filter(s -> onlySettings.stream().anyMatch(s.name()::contains))
-                            .toList();
-                var o = new TalariaAudit.Options(
+                var o = talariaOptions(
                         ps,
-                        tokens,
                         pub,
-                        matchBudget,
-                        matchRequests,
                         List.of(TalariaAudit.PLAINTEXT, TalariaAudit.DEFAULT, TalariaAudit.REMO_SESSION),
-                        saveCaptures,
-                        jointBeams,
-                        jointCandidates,
-                        oracle,
-                        this::selected);
-                return TalariaAudit.run(config, files.weights(), absolute(model), settings, o, bars);
+                        saveCaptures);
+                return TalariaAudit.run(
+                        config, files.weights(), absolute(model), only(settings, TalariaAudit.Setting::name), o, bars);
             }
             int[] heldoutTokens = AuditText.tokens(tok, users, Math.min(256, config.maxPositionEmbeddings()));
             var settings = AloePriAudit.standardSettings(config.hiddenSize());
             if (quick)
                 settings = settings.stream().filter(s -> s.axis().isEmpty()).toList();
-            if (onlySettings != null)
-                settings = settings.stream()
-                        .filter(s -> onlySettings.stream().anyMatch(s.name()::contains))
-                        .toList();
-            var o = new AloePriAudit.Options(
+            var o = aloePriOptions(
                     ps,
-                    tokens,
                     pub,
                     heldoutTokens,
-                    List.of("attacker-key-1", "attacker-key-2"),
-                    isaRequests,
-                    isaPositions,
-                    isaSteps,
-                    isaBudget,
                     List.of(AloePriAudit.PLAIN, AloePriAudit.DEFAULTS, AloePriAudit.NO_NOISE),
                     saveCaptures);
-            return AloePriAudit.run(config, files.weights(), absolute(model), settings, o, bars);
+            return AloePriAudit.run(
+                    config, files.weights(), absolute(model), only(settings, AloePriAudit.Setting::name), o, bars);
         }
     }
 
@@ -399,38 +422,13 @@ public final class AuditCommand implements Callable<Integer> {
         Truth t = CaptureFiles.readTruth(truth != null ? truth : capture.resolve(CaptureFiles.TRUTH));
         try (ModelFiles pub = ModelFiles.open(c.publicModel())) {
             Tokenizer tok = Tokenizer.load(pub.tokenizerDir());
-            int[] pubTokens = AuditText.tokens(
-                    tok,
-                    AuditText.read(publicText != null ? publicText : Split.TRAIN.path(VeilCache.dir())),
-                    publicTokens);
+            int[] pubTokens = publicTokens(tok);
             if (m == Mode.TALARIA) {
-                var o = new TalariaAudit.Options(
-                        List.of(),
-                        tokens,
-                        pubTokens,
-                        matchBudget,
-                        matchRequests,
-                        List.of(),
-                        null,
-                        jointBeams,
-                        jointCandidates,
-                        oracle,
-                        this::selected);
+                var o = talariaOptions(List.of(), pubTokens, List.of(), null);
                 return TalariaAudit.attackCapture(c, t, pub.config(), pub.weights(), o, bars);
             }
             try (ModelFiles served = ModelFiles.open(c.model())) {
-                var o = new AloePriAudit.Options(
-                        List.of(),
-                        tokens,
-                        pubTokens,
-                        new int[0],
-                        List.of("attacker-key-1", "attacker-key-2"),
-                        isaRequests,
-                        isaPositions,
-                        isaSteps,
-                        isaBudget,
-                        List.of(),
-                        null);
+                var o = aloePriOptions(List.of(), pubTokens, new int[0], List.of(), null);
                 return AloePriAudit.attackCapture(
                         c, t, served.config(), served.weights(), pub.config(), pub.weights(), o, bars);
             }

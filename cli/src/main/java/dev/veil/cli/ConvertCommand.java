@@ -15,10 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code veil convert}: Hugging Face dir <-> GGUF (llama.cpp), in F32, F16 or BF16, or to a Q8_0 / Q4_K_M GGUF. */
-@Command(
-        name = "convert",
-        mixinStandardHelpOptions = true,
-        description = "Convert a model between a Hugging Face directory and a llama.cpp GGUF file.")
+@Command(name = "convert", description = "Convert a model between a Hugging Face directory and a llama.cpp GGUF file.")
 public final class ConvertCommand implements Callable<Integer> {
     enum Target {
         gguf,

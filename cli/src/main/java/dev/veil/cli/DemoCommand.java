@@ -10,6 +10,7 @@ import dev.veil.engine.Generator;
 import dev.veil.engine.SamplingParams;
 import dev.veil.engine.StopCondition;
 import dev.veil.engine.TokenListener;
+import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.GenerationConfig;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
@@ -47,13 +48,16 @@ import picocli.CommandLine.Option;
  * model on an untrusted server behind the trusted gateway) and Talaria (masked weight products on a cloud that keeps
  * the weights) — with what the untrusted side saw each time.
  */
-@Command(
-        name = "demo",
-        mixinStandardHelpOptions = true,
-        description = "Private chat on the bundled model: plain, through AloePri, and through Talaria.")
+@Command(name = "demo", description = "Private chat on the bundled model: plain, through AloePri, and through Talaria.")
 public final class DemoCommand implements Callable<Integer> {
 
     public static final String BUNDLED = "models/veil-sotu-qwen2";
+
+    /** The bundled model's directory in this checkout ({@code -Dveil.home}, which the launcher sets). */
+    public static Path bundled() {
+        return Path.of(System.getProperty("veil.home", ".")).resolve(BUNDLED);
+    }
+
     static final String PROMPT = "The state of the Union is";
     /**
      * The demo's sampling: greedy (so Talaria's answer can be checked token for token against the plain one) with the
@@ -99,9 +103,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path dir = model != null
-                ? model
-                : Path.of(System.getProperty("veil.home", ".")).resolve(BUNDLED);
+        Path dir = model != null ? model : bundled();
         if (!Files.isDirectory(dir))
             throw new IllegalArgumentException(dir + ": no model directory (give --model DIR)");
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
@@ -117,7 +119,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private int run(Path dir, PrintStream out) throws Exception {
-        try (LocalModel m = LocalModel.open(dir, null, 0)) {
+        try (LocalModel m = LocalModel.open(dir, null, Parallel.shared())) {
             Tokenizer tok = m.tokenizer();
             int[] prompt = PromptOptions.ids(tok, question, null, chat, false);
             Set<Integer> stops = new HashSet<>(tok.eosIds());

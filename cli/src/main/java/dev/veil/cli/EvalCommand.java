@@ -10,16 +10,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code veil eval perplexity}: the model's perplexity on a text file. */
-@Command(
-        name = "eval",
-        mixinStandardHelpOptions = true,
-        description = "Evaluate a model.",
-        subcommands = EvalCommand.PerplexityCommand.class)
+@Command(name = "eval", description = "Evaluate a model.", subcommands = EvalCommand.PerplexityCommand.class)
 final class EvalCommand {
 
     @Command(
             name = "perplexity",
-            mixinStandardHelpOptions = true,
             description = "Perplexity on a text file (windows of the context length, each from an empty cache).")
     static final class PerplexityCommand implements Callable<Integer> {
 

@@ -22,7 +22,6 @@ import picocli.CommandLine.Option;
 /** {@code veil gateway}: the trusted OpenAI-compatible gateway in front of an untrusted server. */
 @Command(
         name = "gateway",
-        mixinStandardHelpOptions = true,
         description = {
             "Serve the OpenAI API (/v1/chat/completions, /v1/completions, /v1/models) and a chat page at /,",
             "on the TRUSTED side: the chat template, tokenizer, stop strings and the secret stay here;",
@@ -88,10 +87,7 @@ public final class GatewayCommand implements Callable<Integer> {
     String modelName = "veil";
 
     @Mixin
-    ListenHost listen;
-
-    @Option(names = "--port", defaultValue = "8080", description = "port (default: ${DEFAULT-VALUE})")
-    int port;
+    Listen listen = new Listen(8080);
 
     @Option(
             names = "--upstream-timeout",
@@ -136,14 +132,8 @@ public final class GatewayCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (mode == Mode.aloepri && key == null)
             throw new IllegalArgumentException("--mode aloepri needs --key KEYFILE");
-        if (apiKey != null && apiKeyEnv != null)
-            throw new IllegalArgumentException("--api-key and --api-key-env exclude each other");
-        String bearer = apiKey;
-        if (apiKeyEnv != null) {
-            bearer = System.getenv(apiKeyEnv);
-            if (bearer == null || bearer.isBlank())
-                throw new IllegalArgumentException("--api-key-env " + apiKeyEnv + ": the variable is not set");
-        }
+        char[] secret = Passphrases.resolve(apiKey == null ? null : apiKey.toCharArray(), apiKeyEnv, "--api-key");
+        String bearer = secret == null ? null : new String(secret);
         Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
         PrivateCompletionBackend backend = switch (mode) {
             case aloepri -> aloepri(tokenizer);
@@ -151,7 +141,7 @@ public final class GatewayCommand implements Callable<Integer> {
         };
         GatewayServer gateway = GatewayServer.start(
                 GatewayOptions.defaults(modelName)
-                        .withAddress(listen.host, port)
+                        .withAddress(listen.host, listen.port)
                         .withShowUntrusted(showUntrusted)
                         .withAllowedHosts(Set.copyOf(allowedHosts))
                         .withApiKey(bearer)

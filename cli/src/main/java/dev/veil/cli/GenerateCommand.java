@@ -21,10 +21,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code veil generate}: plain local generation, streamed to stdout (or one JSON object with --json). */
-@Command(
-        name = "generate",
-        mixinStandardHelpOptions = true,
-        description = "Generate text locally from a model (HF dir or GGUF).")
+@Command(name = "generate", description = "Generate text locally from a model (HF dir or GGUF).")
 final class GenerateCommand implements Callable<Integer> {
 
     @Mixin

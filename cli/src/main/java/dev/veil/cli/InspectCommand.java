@@ -12,7 +12,6 @@ import picocli.CommandLine.Spec;
 /** {@code veil inspect PATH}: architecture, shapes, dtypes, parameter count and metadata of a model or tensor file. */
 @Command(
         name = "inspect",
-        mixinStandardHelpOptions = true,
         description =
                 "Show a model's architecture, tensors, dtypes, parameter count and metadata (HF dir, .safetensors or .gguf).")
 public final class InspectCommand implements Callable<Integer> {

@@ -20,14 +20,12 @@ import picocli.CommandLine.Parameters;
 /** {@code veil key}: look into and check AloePri key files. */
 @Command(
         name = "key",
-        mixinStandardHelpOptions = true,
         description = "Inspect or verify an AloePri secret key file.",
         subcommands = {KeyCommand.Inspect.class, KeyCommand.Verify.class})
 public final class KeyCommand {
 
     @Command(
             name = "inspect",
-            mixinStandardHelpOptions = true,
             description = "Show a key file's parameters, model binding and (on request) the permutation.")
     static final class Inspect implements Callable<Integer> {
         @Mixin
@@ -104,10 +102,7 @@ public final class KeyCommand {
         }
     }
 
-    @Command(
-            name = "verify",
-            mixinStandardHelpOptions = true,
-            description = "Check that a model directory is the obfuscated (or plain) model of a key.")
+    @Command(name = "verify", description = "Check that a model directory is the obfuscated (or plain) model of a key.")
     static final class Verify implements Callable<Integer> {
         @Mixin
         KeyArg key;

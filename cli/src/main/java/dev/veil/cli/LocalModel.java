@@ -16,25 +16,32 @@ record LocalModel(ModelFiles files, Tokenizer tokenizer, Transformer transformer
 
     /**
      * Opens an HF model dir or a GGUF file. The tokenizer comes from {@code tokenizerDir} when given, else from the
-     * model dir, else from the GGUF's vocabulary.
+     * model dir, else from the GGUF's vocabulary. The model closes {@code parallel} unless it is the shared pool.
      */
-    static LocalModel open(Path model, Path tokenizerDir, int threads) throws IOException {
-        ModelFiles files = ModelFiles.open(model);
+    static LocalModel open(Path model, Path tokenizerDir, Parallel parallel) throws IOException {
+        ModelFiles files;
+        try {
+            files = ModelFiles.open(model);
+        } catch (IOException | RuntimeException e) {
+            if (parallel != Parallel.shared()) parallel.close();
+            throw e;
+        }
         try {
             // opt-in: it halves a cold prefill but costs more than it saves on a busy 2-core machine
             // (docs/warm-start.md)
             int rounds = Integer.getInteger("veil.warmup", WARMUP_ROUNDS);
             Thread warmup = rounds > 0 ? Warmup.start(files.config(), files.weights(), rounds) : null;
             Tokenizer tokenizer = loadTokenizer(files, tokenizerDir);
-            Parallel parallel = threads > 0 ? new Parallel(threads) : Parallel.shared();
             var backend = new LocalLinearBackend(files.config(), files.weights(), parallel);
             if (warmup != null) warmup.join();
             return new LocalModel(files, tokenizer, new Transformer(backend, parallel), parallel);
         } catch (IOException | RuntimeException e) {
             files.close();
+            if (parallel != Parallel.shared()) parallel.close();
             throw e;
         } catch (InterruptedException e) {
             files.close();
+            if (parallel != Parallel.shared()) parallel.close();
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while warming up", e);
         }

@@ -2,6 +2,7 @@ package dev.veil.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code --model}, {@code --tokenizer} and {@code --threads} of the commands that run a model here ({@code generate}, {@code eval}). */
@@ -13,10 +14,10 @@ final class LocalModelOptions {
     @Option(names = "--tokenizer", description = "directory with tokenizer.json (default: the model's)")
     Path tokenizerDir;
 
-    @Option(names = "--threads", defaultValue = "0", description = "kernel threads; 0 = all cores")
-    int threads;
+    @Mixin
+    KernelThreads threads;
 
     LocalModel open() throws IOException {
-        return LocalModel.open(model, tokenizerDir, threads);
+        return LocalModel.open(model, tokenizerDir, threads.parallel());
     }
 }

@@ -2,10 +2,15 @@ package dev.veil.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 
-/** The {@code veil} command. Each subcommand is one small class in this package. */
+/**
+ * The {@code veil} command. Each subcommand is one small class in this package; they inherit {@code -h/--help} and
+ * {@code -V/--version} from here ({@link ScopeType#INHERIT}).
+ */
 @Command(
         name = "veil",
+        scope = ScopeType.INHERIT,
         mixinStandardHelpOptions = true,
         version = "veil 0.1.0",
         description =

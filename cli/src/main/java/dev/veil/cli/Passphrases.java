@@ -23,16 +23,21 @@ final class Passphrases {
 
     /** The passphrase given, or null for none (an unencrypted key file). */
     char[] resolve() {
-        return resolve(prompted, envVar);
+        return resolve(prompted, envVar, "--passphrase");
     }
 
-    static char[] resolve(char[] prompted, String envVar) {
-        if (prompted != null && envVar != null)
-            throw new IllegalArgumentException("give --passphrase or --passphrase-env, not both");
-        if (envVar == null) return prompted;
+    /**
+     * A secret from option {@code option} ({@code given}: typed, or asked on the terminal) or {@code option-env} (the
+     * name of an environment variable that holds it, which keeps it out of the process list), or null when neither
+     * was given: key-file passphrases, the setup authority's keystore password, the gateway's API key.
+     */
+    static char[] resolve(char[] given, String envVar, String option) {
+        if (given != null && envVar != null)
+            throw new IllegalArgumentException("give " + option + " or " + option + "-env, not both");
+        if (envVar == null) return given;
         String v = System.getenv(envVar);
-        if (v == null || v.isEmpty())
-            throw new IllegalArgumentException("environment variable " + envVar + " (--passphrase-env) is not set");
+        if (v == null || v.isBlank())
+            throw new IllegalArgumentException("environment variable " + envVar + " (" + option + "-env) is not set");
         return v.toCharArray();
     }
 }

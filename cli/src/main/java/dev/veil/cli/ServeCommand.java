@@ -15,7 +15,6 @@ import picocli.CommandLine.Option;
 /** {@code veil serve}: the untrusted token server (vLLM-compatible, token ids only) on a model directory. */
 @Command(
         name = "serve",
-        mixinStandardHelpOptions = true,
         description = {
             "Serve a model over a vLLM-compatible /v1/completions API that takes and returns token ids only.",
             "This is the UNTRUSTED side: for AloePri, point it at the obfuscated checkpoint; it has no tokenizer and no key.",
@@ -32,10 +31,7 @@ public final class ServeCommand implements Callable<Integer> {
     Path model;
 
     @Mixin
-    ListenHost listen;
-
-    @Option(names = "--port", defaultValue = "8000", description = "port (default: ${DEFAULT-VALUE})")
-    int port;
+    Listen listen = new Listen(8000);
 
     @Option(
             names = "--served-model-name",
@@ -91,7 +87,7 @@ public final class ServeCommand implements Callable<Integer> {
                 ? name
                 : model.toAbsolutePath().normalize().getFileName().toString();
         ServerOptions options = ServerOptions.defaults(served)
-                .withAddress(listen.host, port)
+                .withAddress(listen.host, listen.port)
                 .withLimits(maxRunning, maxWaiting)
                 .withPrefillChunk(prefillChunk)
                 .withBatching(batching)

@@ -17,7 +17,6 @@ import picocli.CommandLine.Spec;
 /** {@code veil talaria cloud}: the untrusted weight service. */
 @Command(
         name = "cloud",
-        mixinStandardHelpOptions = true,
         description = "Serve a model's weight products (norm weights folded in) as KServe V2 models over HTTP. "
                 + "Sees only masked rows; logs counts and timings only.")
 public final class TalariaCloudCommand implements Callable<Integer> {
@@ -26,13 +25,7 @@ public final class TalariaCloudCommand implements Callable<Integer> {
     Path model;
 
     @Mixin
-    ListenHost listen;
-
-    @Option(
-            names = "--port",
-            defaultValue = "8000",
-            description = "port (default: ${DEFAULT-VALUE}; 0 picks a free one)")
-    int port;
+    Listen listen = new Listen(8000);
 
     @Option(
             names = "--batch-window-us",
@@ -91,7 +84,11 @@ public final class TalariaCloudCommand implements Callable<Integer> {
         CloudServer server = CloudServer.start(
                 folded,
                 new CloudServer.Options(
-                                listen.host, port, Duration.ofNanos(batchWindowMicros * 1000), maxBatchRows, parallel)
+                                listen.host,
+                                listen.port,
+                                Duration.ofNanos(batchWindowMicros * 1000),
+                                maxBatchRows,
+                                parallel)
                         .withLimits(new CloudServer.Limits(
                                 Duration.ofSeconds(headTimeout),
                                 Duration.ofSeconds(bodyTimeout),

@@ -24,7 +24,6 @@ import picocli.CommandLine.Spec;
 /** {@code veil talaria run}: one prompt through the Talaria client runtime. */
 @Command(
         name = "run",
-        mixinStandardHelpOptions = true,
         description =
                 "Generate from a prompt with the Talaria client: tokenizer, attention, KV cache and sampling run here; "
                         + "every weight product is computed by the cloud on masked rows. Prints the answer, then the traffic.")

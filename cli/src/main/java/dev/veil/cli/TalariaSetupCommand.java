@@ -21,7 +21,6 @@ import picocli.CommandLine.Spec;
 /** {@code veil talaria setup}: the setup authority, run apart from the cloud. */
 @Command(
         name = "setup",
-        mixinStandardHelpOptions = true,
         subcommands = TalariaSetupCommand.Token.class,
         description = "Run the setup authority: holds the weights, receives each session's secret seed and returns the "
                 + "unmasking material (R_pub = M_pub·W, pool products, check vectors). Run it where the cloud cannot "
@@ -130,7 +129,8 @@ public final class TalariaSetupCommand implements Callable<Integer> {
                                     + "or --insecure-no-auth for development on loopback");
         SSLContext tls = tlsKeystore == null
                 ? null
-                : SetupServer.tlsContext(tlsKeystore, Passphrases.resolve(tlsPassword, tlsPasswordEnv));
+                : SetupServer.tlsContext(
+                        tlsKeystore, Passphrases.resolve(tlsPassword, tlsPasswordEnv, "--tls-password"));
         SetupServer.Options options = SetupServer.Options.secure(
                         host, port, clients == null ? null : SetupClients.read(clients))
                 .withBudget(RowBudget.parse(rowBudget))
@@ -179,7 +179,6 @@ public final class TalariaSetupCommand implements Callable<Integer> {
     /** {@code veil talaria setup token}: a new client token, and the line for the clients file (its hash only). */
     @Command(
             name = "token",
-            mixinStandardHelpOptions = true,
             description =
                     "Issue a bearer token for a client (after attesting its image, say): prints the token, to hand to "
                             + "the client only (--setup-token or VEIL_SETUP_TOKEN), and the line to add to the --clients file.")

@@ -12,12 +12,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code veil train tokenizer|model}: Veil's own tokenizer and model, trained from the public-domain corpora. */
-@Command(name = "train", mixinStandardHelpOptions = true, description = "Train a tokenizer or a model.")
+@Command(name = "train", description = "Train a tokenizer or a model.")
 public final class TrainCommand {
 
     @Command(
             name = "tokenizer",
-            mixinStandardHelpOptions = true,
             description =
                     "Train a byte-level BPE tokenizer on the SOTU train split (run `veil data fetch sotu` first); "
                             + "writes tokenizer.json and tokenizer_config.json (ChatML chat template).")
@@ -51,7 +50,6 @@ public final class TrainCommand {
 
     @Command(
             name = "model",
-            mixinStandardHelpOptions = true,
             description = {
                 "Train a model from a JSON config (architecture, data, steps, lr, batch, seq_len, seed, out) and write a "
                         + "standard Hugging Face model directory with MODEL_CARD.md. Run `veil data fetch sotu fortunes` first.",
@@ -91,7 +89,6 @@ public final class TrainCommand {
 
     @Command(
             name = "export",
-            mixinStandardHelpOptions = true,
             description = {
                 "Write the checkpoint of a training run (finished, stopped, or still running: checkpoints are replaced "
                         + "atomically) as a model directory with metrics and MODEL_CARD.md, as the run itself does at its "

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.veil.engine.GenerationOptions;
 import dev.veil.engine.Generator;
 import dev.veil.engine.SamplingParams;
+import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.GenerationConfig;
 import dev.veil.tokenizer.Tokenizer;
 import java.nio.file.Path;
@@ -38,7 +39,8 @@ class DemoSamplingTest {
 
     @BeforeAll
     static void open() throws Exception {
-        model = LocalModel.open(Path.of(System.getProperty("veil.repo")).resolve(DemoCommand.BUNDLED), null, 2);
+        model = LocalModel.open(
+                Path.of(System.getProperty("veil.repo")).resolve(DemoCommand.BUNDLED), null, new Parallel(2));
         tok = model.tokenizer();
         stops = new HashSet<>(tok.eosIds());
         stops.addAll(model.files().generation().eosTokenIds());

@@ -176,6 +176,21 @@ class ServeGatewayCommandTest {
         var noModel = CliRun.run("serve", "--model", tmp.resolve("missing").toString());
         assertThat(noModel.exit()).isEqualTo(1);
         assertThat(noModel.err()).contains("missing");
+        // the API key comes as the key files' passphrases do: typed, or from a variable that must be set
+        String[] talaria = {"gateway", "--mode", "talaria", "--tokenizer", "x", "--upstream", "http://127.0.0.1:1"};
+        var both = CliRun.run(concat(talaria, "--api-key", "k", "--api-key-env", "VEIL_SURELY_UNSET_VARIABLE"));
+        assertThat(both.exit()).isEqualTo(1);
+        assertThat(both.err().strip()).isEqualTo("veil: give --api-key or --api-key-env, not both");
+        var unset = CliRun.run(concat(talaria, "--api-key-env", "VEIL_SURELY_UNSET_VARIABLE"));
+        assertThat(unset.exit()).isEqualTo(1);
+        assertThat(unset.err().strip())
+                .isEqualTo("veil: environment variable VEIL_SURELY_UNSET_VARIABLE (--api-key-env) is not set");
+    }
+
+    private static String[] concat(String[] head, String... tail) {
+        List<String> all = new ArrayList<>(List.of(head));
+        all.addAll(List.of(tail));
+        return all.toArray(String[]::new);
     }
 
     @Test

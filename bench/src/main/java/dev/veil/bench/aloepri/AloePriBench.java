@@ -1,13 +1,12 @@
 package dev.veil.bench.aloepri;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.ObfuscateModelDir;
 import dev.veil.aloepri.key.KeyMatrices;
 import dev.veil.aloepri.key.KeyStream;
 import dev.veil.bench.BenchModel;
+import dev.veil.bench.BenchResults;
 import dev.veil.bench.Machine;
 import dev.veil.engine.KvCache;
 import dev.veil.engine.Sampler;
@@ -22,7 +21,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -41,7 +39,6 @@ import java.util.stream.Stream;
  */
 public final class AloePriBench {
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** The targets. */
     public static final double MINUTES_PER_BILLION_TARGET = 1.0, DECODE_SLACK = 1.05;
 
@@ -239,12 +236,7 @@ public final class AloePriBench {
 
     /** Writes {@code aloepri-<date>.json} and {@code .md} into {@code outDir}; returns the markdown's path. */
     public static Path write(Report r, Path outDir) throws IOException {
-        Files.createDirectories(outDir);
-        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmmss"));
-        JSON.writeValue(outDir.resolve("aloepri-" + stamp + ".json").toFile(), r);
-        Path md = outDir.resolve("aloepri-" + stamp + ".md");
-        Files.writeString(md, AloePriBenchTable.markdown(r));
-        return md;
+        return BenchResults.writeDated(outDir, "aloepri", r, AloePriBenchTable.markdown(r));
     }
 
     private static long processCpuNanos() {

@@ -14,7 +14,6 @@ import picocli.CommandLine.Option;
 /** {@code veil bench aloepri}: obfuscation time per parameter and obfuscated vs plain decode speed, in one run. */
 @Command(
         name = "aloepri",
-        mixinStandardHelpOptions = true,
         description = {
             "Benchmark AloePri on Veil's engine: time of `veil obfuscate` (defaults) per billion parameters, and",
             "decode speed of the obfuscated model against the plain one (alternating runs, best of N).",

@@ -15,7 +15,6 @@ import picocli.CommandLine.Option;
 /** {@code veil bench cold-start}: a fresh {@code veil generate} against a fresh llama.cpp, spawn to first token. */
 @Command(
         name = "cold-start",
-        mixinStandardHelpOptions = true,
         description = {
             "Process spawn to the first token: `./veil generate --max-tokens 1` against llama.cpp (node-llama-cpp's",
             "prebuilt build) on the same GGUF, prompt ids and threads, alternating in each repetition;",

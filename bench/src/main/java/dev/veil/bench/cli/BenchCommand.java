@@ -18,7 +18,6 @@ import picocli.CommandLine.Option;
 /** {@code veil bench ...}: benchmarks that run Veil and its anchors side by side in one run. */
 @Command(
         name = "bench",
-        mixinStandardHelpOptions = true,
         description = "Benchmarks against named anchors in the same run; results as JSON + markdown.",
         subcommands = {
             BenchGatewayCommand.class,
@@ -31,7 +30,6 @@ import picocli.CommandLine.Option;
 public final class BenchCommand {
     @Command(
             name = "engine",
-            mixinStandardHelpOptions = true,
             description = {
                 "Veil vs llama.cpp (same weights as GGUF, same precision and threads) vs Jlama: prefill and decode "
                         + "tokens/s at a short and a long context, and the memory-bandwidth bound measured in the same run.",

@@ -12,7 +12,6 @@ import picocli.CommandLine.Option;
 /** {@code veil bench gateway}: the AloePri gateway's overhead per streamed token. */
 @Command(
         name = "gateway",
-        mixinStandardHelpOptions = true,
         description = {
             "Gateway overhead per streamed token (target < 0.2 ms), against a stub upstream; writes gateway-overhead.{json,md}.",
             "With --llama-server: also tokens/s and the gateway's added latency per token against stock llama-server",

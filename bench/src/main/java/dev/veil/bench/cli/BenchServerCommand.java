@@ -9,7 +9,6 @@ import picocli.CommandLine.Option;
 /** {@code veil bench server}: the untrusted server's throughput at several concurrencies, relative to sequential. */
 @Command(
         name = "server",
-        mixinStandardHelpOptions = true,
         description =
                 "Server throughput at concurrency 1/8/32 relative to sequential (continuous batching); writes server-throughput.{json,md}.")
 final class BenchServerCommand implements Callable<Integer> {

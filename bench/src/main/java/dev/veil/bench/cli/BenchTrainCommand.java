@@ -1,11 +1,9 @@
 package dev.veil.bench.cli;
 
+import dev.veil.bench.BenchResults;
 import dev.veil.bench.TrainBench;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,7 +12,6 @@ import picocli.CommandLine.Option;
 /** {@code veil bench train}: two builds' training steps alternating in one JVM ({@link TrainBench}). */
 @Command(
         name = "train",
-        mixinStandardHelpOptions = true,
         description = {
             "Training throughput of two Veil builds (e.g. main's veil.jar and this one's) side by side in one JVM: full"
                     + " steps (forward, backward, AdamW) of the same model config alternate between them.",
@@ -67,10 +64,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         if (batch < 1 || seq < 1 || steps < 1 || rounds < 1)
             throw new IllegalArgumentException("--batch, --seq, --steps and --rounds must be >= 1");
         TrainBench.Report r = TrainBench.run(baseline, current, model, batch, seq, steps, rounds, System.err);
-        String name = "train-"
-                + DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmmss")
-                        .withZone(ZoneOffset.UTC)
-                        .format(Instant.now());
+        String name = BenchResults.dated("train");
         results.print(TrainBench.write(r, baseline, current, results.commandLine(), results.dir, name));
         return 0;
     }

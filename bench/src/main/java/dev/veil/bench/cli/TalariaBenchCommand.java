@@ -17,7 +17,6 @@ import picocli.CommandLine.Option;
 /** {@code veil bench talaria}: TTFT and TPOT of Talaria against the local plain engine in one run. */
 @Command(
         name = "talaria",
-        mixinStandardHelpOptions = true,
         description = {
             "Benchmark Talaria (cloud + setup authority on loopback) against the local plain engine on the same weights: "
                     + "TTFT, TPOT and their ratios to local, bytes and round trips per token, time waiting for the cloud; "
@@ -97,11 +96,7 @@ final class TalariaBenchCommand implements Callable<Integer> {
         if ((random ? 1 : 0) + (model != null ? 1 : 0) + (shape != null ? 1 : 0) > 1)
             throw new IllegalArgumentException("--random, --model and --shape exclude each other");
         var options = new TalariaBench.Options(promptTokens, tokens, reps);
-        Path dir = model != null
-                ? model
-                : shape != null
-                        ? BenchModels.cachedShape(shape)
-                        : Path.of(System.getProperty("veil.home", ".")).resolve(DemoCommand.BUNDLED);
+        Path dir = model != null ? model : shape != null ? BenchModels.cachedShape(shape) : DemoCommand.bundled();
         ModelFiles files = random ? null : ModelFiles.open(dir);
         try {
             ModelConfig config = files == null ? BenchModels.small() : files.config();

@@ -1,7 +1,6 @@
 package dev.veil.bench.talaria;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.veil.bench.BenchResults;
 import dev.veil.bench.Machine;
 import dev.veil.engine.Generation;
 import dev.veil.engine.GenerationOptions;
@@ -34,11 +33,9 @@ import dev.veil.talaria.cloud.TableServer;
 import dev.veil.talaria.protocol.MaskSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -512,13 +509,6 @@ public final class TalariaBench {
 
     /** Writes {@code talaria-<time>.json} and {@code .md} into {@code dir}; returns the markdown's path. */
     public static Path write(Report report, Path dir) throws IOException {
-        Files.createDirectories(dir);
-        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmmss"));
-        new ObjectMapper()
-                .enable(SerializationFeature.INDENT_OUTPUT)
-                .writeValue(dir.resolve("talaria-" + stamp + ".json").toFile(), report);
-        Path md = dir.resolve("talaria-" + stamp + ".md");
-        Files.writeString(md, TalariaBenchTable.markdown(report));
-        return md;
+        return BenchResults.writeDated(dir, "talaria", report, TalariaBenchTable.markdown(report));
     }
 }

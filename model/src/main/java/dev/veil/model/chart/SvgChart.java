@@ -1,16 +1,19 @@
 package dev.veil.model.chart;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.DoubleUnaryOperator;
 
 /**
  * Small line charts as standalone SVG: a figure is a row of panels, each with axes, ticks at the measured x values,
  * one polyline per series (with markers unless it is a long curve) and an optional dashed reference line (a target);
  * below them one legend for the whole figure. What the panels share is drawn once: a series keeps its colour and
- * legend entry in every panel, each marker is defined once in {@code <defs>}, and panels of one y quantity share one y
- * range, labelled on the first. The one SVG helper of Veil: AloePri's experiment and frontier plots, the audit report's sweeps and a model
+ * legend entry in every panel, each marker is defined once in {@code <defs>}, a series' style is stated once for its
+ * lines in all panels (one {@code <g>} per series), and panels of one y quantity share one y range, labelled on the
+ * first. The one SVG helper of Veil: AloePri's experiment and frontier plots, the audit report's sweeps and a model
  * card's training curve; readable in any browser or on a forge, with no charting library. It lives in {@code model}
  * because that is the lowest module every writer of a plot (train, aloepri, attack) depends on.
  */
@@ -92,16 +95,41 @@ public final class SvgChart {
                 "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">%s</text>%n",
                 width / 2,
                 escape(title)));
+        Map<Series, StringBuilder> lines = new LinkedHashMap<>(); // legend entry -> its polylines in every panel
+        for (Series s : legend) lines.put(s, new StringBuilder());
         for (int p = 0; p < panels.size(); p++) {
-            svg.append(String.format(Locale.ROOT, "<g transform=\"translate(%d,%d)\">%n", p * PANEL_W, TITLE_H));
+            String at = String.format(Locale.ROOT, "translate(%d,%d)", p * PANEL_W, TITLE_H);
+            svg.append("<g transform=\"").append(at).append("\">\n");
             panel(
                     svg,
                     panels.get(p),
-                    legend,
                     yRange == null ? yRange(List.of(panels.get(p))) : yRange,
-                    !sharedY || p == 0);
+                    !sharedY || p == 0,
+                    (s, points) -> lines.get(entry(legend, s))
+                            .append(String.format(
+                                    Locale.ROOT,
+                                    "<polyline transform=\"%s\" points=\"%s\"%s%s/>",
+                                    at,
+                                    points,
+                                    // a series of the legend's name but its own colour keeps it
+                                    color(legend, s).equals(color(legend, entry(legend, s)))
+                                            ? ""
+                                            : " stroke=\"" + color(legend, s) + "\"",
+                                    s.x().length > MAX_MARKERS
+                                            ? ""
+                                            : String.format(
+                                                    Locale.ROOT,
+                                                    " marker-start=\"url(#%1$s)\" marker-mid=\"url(#%1$s)\""
+                                                            + " marker-end=\"url(#%1$s)\"",
+                                                    markerId(color(legend, s))))));
             svg.append("</g>\n");
         }
+        // a series' lines of all panels in one group that carries its style
+        lines.forEach((s, polylines) -> svg.append(String.format(
+                Locale.ROOT,
+                "<g fill=\"none\" stroke=\"%s\" stroke-width=\"2\">%s</g>%n",
+                color(legend, s),
+                polylines)));
         // one legend for the figure, below the panels: a series keeps its colour and its entry in every panel
         int plotW = PANEL_W - LEFT - RIGHT;
         for (int i = 0; i < legend.size() && legend.size() > 1; i++) {
@@ -136,10 +164,16 @@ public final class SvgChart {
     /** A series' colour: its own, else the palette's colour for its place in the figure's legend. */
     private static String color(List<Series> legend, Series s) {
         if (s.color() != null) return s.color();
-        for (int i = 0; i < legend.size(); i++)
-            if (legend.get(i).name().equals(s.name()))
-                return legend.get(i).color() != null ? legend.get(i).color() : COLORS[i % COLORS.length];
-        throw new IllegalStateException("series '" + s.name() + "' is not in the legend");
+        Series e = entry(legend, s);
+        return e.color() != null ? e.color() : COLORS[legend.indexOf(e) % COLORS.length];
+    }
+
+    /** The legend's entry for {@code s}: the first series of its name. */
+    private static Series entry(List<Series> legend, Series s) {
+        return legend.stream()
+                .filter(e -> e.name().equals(s.name()))
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("series '" + s.name() + "' is not in the legend"));
     }
 
     /**
@@ -188,7 +222,13 @@ public final class SvgChart {
         return new double[] {yMin, yMax, step};
     }
 
-    private static void panel(StringBuilder svg, Panel panel, List<Series> legend, double[] yRange, boolean yLabels) {
+    /** What a panel hands on for each of its series: the series and its points in the panel's coordinates. */
+    private interface Lines {
+        void add(Series s, String points);
+    }
+
+    /** A panel's title, frame, grid, ticks, labels and reference line; its series' points go to {@code lines}. */
+    private static void panel(StringBuilder svg, Panel panel, double[] yRange, boolean yLabels, Lines lines) {
         int plotW = PANEL_W - LEFT - RIGHT, plotH = PANEL_H - TOP - BOTTOM;
         List<Double> xs = new ArrayList<>();
         for (Series s : panel.series()) for (double x : s.x()) if (!xs.contains(x)) xs.add(x);
@@ -275,23 +315,11 @@ public final class SvgChart {
                     escape(panel.referenceLabel())));
         }
         for (Series s : panel.series()) {
-            String color = color(legend, s);
             StringBuilder points = new StringBuilder();
             for (int k = 0; k < s.x().length; k++)
                 points.append(String.format(
                         Locale.ROOT, "%.1f,%.1f ", px.applyAsDouble(s.x()[k]), py.applyAsDouble(s.y()[k])));
-            String marker = s.x().length > MAX_MARKERS
-                    ? ""
-                    : String.format(
-                            Locale.ROOT,
-                            " marker-start=\"url(#%1$s)\" marker-mid=\"url(#%1$s)\" marker-end=\"url(#%1$s)\"",
-                            markerId(color));
-            svg.append(String.format(
-                    Locale.ROOT,
-                    "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>%n",
-                    points.toString().strip(),
-                    color,
-                    marker));
+            lines.add(s, points.toString().strip());
         }
     }
 

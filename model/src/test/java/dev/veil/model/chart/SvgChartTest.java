@@ -11,6 +11,7 @@ import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
+import org.w3c.dom.Node;
 
 class SvgChartTest {
 
@@ -18,6 +19,14 @@ class SvgChartTest {
         return DocumentBuilderFactory.newInstance()
                 .newDocumentBuilder()
                 .parse(new ByteArrayInputStream(svg.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** A line's colour: its own, else the one its series' group gives all of the series' lines. */
+    private static String stroke(Node line) {
+        Element e = (Element) line;
+        return e.hasAttribute("stroke")
+                ? e.getAttribute("stroke")
+                : ((Element) e.getParentNode()).getAttribute("stroke");
     }
 
     @Test
@@ -34,10 +43,10 @@ class SvgChartTest {
         Document doc = parse(svg);
         var lines = doc.getElementsByTagName("polyline");
         assertThat(lines.getLength()).isEqualTo(2);
-        assertThat(((Element) lines.item(0)).getAttribute("stroke")).isEqualTo("#123456");
+        assertThat(stroke(lines.item(0))).isEqualTo("#123456");
         assertThat(((Element) lines.item(0)).getAttribute("points").split(" ")).hasSize(200);
         // the second series takes the palette's second colour; only its 5 points carry markers, one dot defined once
-        assertThat(((Element) lines.item(1)).getAttribute("stroke")).isEqualTo(SvgChart.COLORS[1]);
+        assertThat(stroke(lines.item(1))).isEqualTo(SvgChart.COLORS[1]);
         assertThat(((Element) lines.item(0)).hasAttribute("marker-mid")).isFalse();
         assertThat(((Element) lines.item(1)).getAttribute("marker-mid")).isEqualTo("url(#dot-d62728)");
         var markers = doc.getElementsByTagName("marker");
@@ -63,9 +72,10 @@ class SvgChartTest {
         assertThat(svg.split(">a</text>", -1)).hasSize(2);
         var lines = doc.getElementsByTagName("polyline");
         assertThat(lines.getLength()).isEqualTo(3);
-        assertThat(((Element) lines.item(2)).getAttribute("stroke"))
-                .isEqualTo(((Element) lines.item(1)).getAttribute("stroke"))
-                .isEqualTo(SvgChart.COLORS[1]);
+        assertThat(stroke(lines.item(2))).isEqualTo(stroke(lines.item(1))).isEqualTo(SvgChart.COLORS[1]);
+        // "b"'s lines in the two panels are one group, which states the series' style once
+        assertThat(lines.item(2).getParentNode()).isSameAs(lines.item(1).getParentNode());
+        assertThat(lines.item(0).getParentNode()).isNotSameAs(lines.item(1).getParentNode());
         // one y range (0 to 1, from the second panel's 0.9) labelled once; both panels draw its six grid lines
         assertThat(svg.split(">fraction</text>", -1)).hasSize(2);
         assertThat(svg.split(">0.8</text>", -1)).hasSize(2);
