@@ -166,8 +166,7 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
                 throw new IllegalArgumentException(
                         "quantized columns [" + k0 + ", " + (k0 + kc) + ") are not whole groups of 32");
             for (int j = 0; j < count; j++)
-                for (int k = 0; k < kc; k += 32)
-                    QuantKernels.dequantize32(this, row + j, k0 + k, dst, dstOffset + j * dstStride + k);
+                QuantKernels.dequantize(this, row + j, k0, kc, dst, dstOffset + j * dstStride);
             return;
         }
         for (int j = 0; j < count; j++) {
