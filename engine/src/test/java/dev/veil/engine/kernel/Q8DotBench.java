@@ -36,7 +36,11 @@ public final class Q8DotBench {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 32));
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16));
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Throwable {
+        if (System.getProperty("model") != null) {
+            model(args[0], java.nio.file.Path.of(System.getProperty("model")), Integer.parseInt(args[1]));
+            return;
+        }
         String variant = args[0];
         int rows = args.length > 1 ? Integer.parseInt(args[1]) : 2816;
         int cols = args.length > 2 ? Integer.parseInt(args[2]) : 1024;
@@ -74,6 +78,66 @@ public final class Q8DotBench {
         }
         System.out.println(line + String.format("  (max |diff| against vector %.3g of %.3g)", err, scale));
         System.exit(0);
+    }
+
+    /**
+     * {@code -Dmodel=FILE.gguf}: every quantized matrix of the file (memory-mapped, as the engine reads it) times one
+     * token, in file order, the way a decode step streams them; against {@code copies} of a 2816×1024 matrix in
+     * allocated memory when VARIANT is {@code vector} and {@code -Dcopies} is set.
+     */
+    private static void model(String variant, java.nio.file.Path path, int rounds) throws Throwable {
+        try (dev.veil.model.ModelFiles files = dev.veil.model.ModelFiles.open(path)) {
+            java.util.List<Matrix> ms = new java.util.ArrayList<>();
+            for (String name : new java.util.TreeSet<>(files.weights().names())) {
+                Tensor t = files.weights().get(name);
+                if (!t.dtype().isQuantized() || t.rows() <= 1) continue;
+                Matrix m = Matrix.of(t);
+                String copy = System.getProperty("copy", "no"); // no, anon, huge: the weights copied out of the map
+                if (!copy.equals("no")) {
+                    long size = m.data().byteSize();
+                    MemorySegment seg = java.lang.foreign.Arena.global().allocate(size, 2 << 20);
+                    if (copy.equals("huge")) madviseHuge(seg);
+                    seg.copyFrom(m.data());
+                    m = new Matrix(m.name(), seg, m.dtype(), m.rows(), m.cols());
+                }
+                ms.add(m);
+            }
+            long bytes = 0;
+            int maxCols = 0;
+            for (Matrix m : ms) {
+                bytes += m.dtype().byteSize((long) m.rows() * m.cols());
+                maxCols = Math.max(maxCols, m.cols());
+            }
+            SplittableRandom rnd = new SplittableRandom(1);
+            float[] x = new float[maxCols], out = new float[32768];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            StringBuilder line = new StringBuilder(path.getFileName() + ": " + ms.size() + " matrices, "
+                    + bytes / 1_000_000 + " MB, one token, GB/s of blocks per CPU second:");
+            for (int round = 0; round < rounds; round++) {
+                long c0 = mx.getCurrentThreadCpuTime();
+                for (int rep = 0; rep < 5; rep++)
+                    for (Matrix m : ms) {
+                        Q8Input a = Q8Input.of(m.dtype(), java.util.Arrays.copyOf(x, m.cols()), 1, m.cols());
+                        MatMul.quantizedRowsTimesTokens(m, 0, m.rows(), a, 1, out, m.rows(), 0);
+                    }
+                double cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9 / 5;
+                line.append(String.format(" %.2f", bytes / cpu / 1e9));
+            }
+            System.out.println(line);
+        }
+        System.exit(0);
+    }
+
+    /** madvise(MADV_HUGEPAGE): transparent huge pages are "madvise" only on this host. */
+    private static void madviseHuge(MemorySegment seg) throws Throwable {
+        var linker = java.lang.foreign.Linker.nativeLinker();
+        var madvise = linker.downcallHandle(
+                linker.defaultLookup().find("madvise").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+        int rc = (int) madvise.invokeExact(seg, seg.byteSize(), 14);
+        if (rc != 0) throw new IllegalStateException("madvise failed");
     }
 
     private static final Parallel PARALLEL = new Parallel(1);
