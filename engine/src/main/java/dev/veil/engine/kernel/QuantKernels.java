@@ -412,22 +412,27 @@ final class QuantKernels {
         }
     }
 
+    /** Each super-block's eight 6-bit scales and mins decoded once (the kmask trick of {@link #rowsQ4_K}). */
     private static void dequantizeQ4_K(MemorySegment s, long row, int k0, int kc, float[] dst, int o) {
-        for (int k = k0; k < k0 + kc; k += 32, o += 32) {
+        for (int k = k0, end = k0 + kc; k < end; ) {
             long at = row + (k / Quant.QK_K) * 144L;
-            int sub = (k % Quant.QK_K) / 32, c = sub / 2;
-            float scale = f16(s, at) * Quant.scaleK4(s, at + 4, sub),
-                    min = f16(s, at + 2) * Quant.minK4(s, at + 4, sub);
-            for (int l = 0; l < 32; l += L) {
-                IntVector v = ((IntVector) ByteVector.fromMemorySegment(B, s, at + 16 + 32 * c + l, LE)
-                        .convertShape(VectorOperators.B2I, I, 0));
-                IntVector nib = sub % 2 == 0
-                        ? v.and(0xF)
-                        : v.lanewise(VectorOperators.ASHR, 4).and(0xF);
-                ((FloatVector) (nib).convertShape(VectorOperators.I2F, F, 0))
-                        .mul(scale)
-                        .sub(min)
-                        .intoArray(dst, o + l);
+            float d = f16(s, at), dmin = f16(s, at + 2);
+            int s0 = s.get(I32, at + 4), s1 = s.get(I32, at + 8), s2 = s.get(I32, at + 12);
+            long sc = (s0 & 0x3f3f3f3fL) | (long) ((s2 & 0x0f0f0f0f) | ((s0 >>> 2) & 0x30303030)) << 32;
+            long mn = (s1 & 0x3f3f3f3fL) | (long) (((s2 >>> 4) & 0x0f0f0f0f) | ((s1 >>> 2) & 0x30303030)) << 32;
+            for (int sub = (k % Quant.QK_K) / 32; sub < 8 && k < end; sub++, k += 32, o += 32) {
+                float scale = d * ((sc >>> 8 * sub) & 0xFF), min = dmin * ((mn >>> 8 * sub) & 0xFF);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(B, s, at + 16 + 32 * (sub / 2) + l, LE)
+                            .convertShape(VectorOperators.B2I, I, 0));
+                    IntVector nib = sub % 2 == 0
+                            ? v.and(0xF)
+                            : v.lanewise(VectorOperators.ASHR, 4).and(0xF);
+                    ((FloatVector) (nib).convertShape(VectorOperators.I2F, F, 0))
+                            .mul(scale)
+                            .sub(min)
+                            .intoArray(dst, o + l);
+                }
             }
         }
     }

@@ -114,17 +114,31 @@ public final class Q8DotBench {
             var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             StringBuilder line = new StringBuilder(path.getFileName() + ": " + ms.size() + " matrices, "
                     + bytes / 1_000_000 + " MB, one token, GB/s of blocks per CPU second:");
+            java.util.Map<DType, long[]> perType = new java.util.TreeMap<>(); // bytes, CPU nanoseconds
             for (int round = 0; round < rounds; round++) {
                 long c0 = mx.getCurrentThreadCpuTime();
                 for (int rep = 0; rep < 5; rep++)
                     for (Matrix m : ms) {
+                        long m0 = mx.getCurrentThreadCpuTime();
                         Q8Input a = Q8Input.of(m.dtype(), java.util.Arrays.copyOf(x, m.cols()), 1, m.cols());
                         MatMul.quantizedRowsTimesTokens(m, 0, m.rows(), a, 1, out, m.rows(), 0);
+                        if (round >= rounds / 2) {
+                            long[] acc = perType.computeIfAbsent(m.dtype(), k -> new long[2]);
+                            acc[0] += m.dtype().byteSize((long) m.rows() * m.cols());
+                            acc[1] += mx.getCurrentThreadCpuTime() - m0;
+                        }
                     }
                 double cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9 / 5;
                 line.append(String.format(" %.2f", bytes / cpu / 1e9));
             }
             System.out.println(line);
+            perType.forEach((t, acc) -> System.out.printf(
+                    "  %s: %.0f%% of the bytes, %.2f GB/s per CPU second (second half of the rounds)%n",
+                    t,
+                    100.0
+                            * acc[0]
+                            / (perType.values().stream().mapToLong(v -> v[0]).sum()),
+                    acc[0] / (double) acc[1]));
         }
         System.exit(0);
     }
