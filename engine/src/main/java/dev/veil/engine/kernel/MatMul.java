@@ -23,7 +23,7 @@ public final class MatMul {
     /**
      * Quantized weights, up to this many tokens: {@link TiledRows} (16 rows dequantized at once, 4×4 float tiles)
      * rather than {@link Gemm}, whose token vectors (32 lanes with AVX-512) a short prompt half fills. Q8_0 2816×1024,
-     * one thread: 2.5× Gemm's speed at 8 tokens, 1.6× at 16, even at 32, Gemm ahead at 128 (quantization.md).
+     * one thread: 2.5× Gemm's speed at 8 tokens, 1.6× at 16; Gemm slightly ahead at 32 (quantization.md).
      */
     static final int QUANT_TILED_MAX_TOKENS = 24;
 
