@@ -40,10 +40,11 @@ final class HugePages {
         }
     }
 
-    /** A copy of {@code src}, 2 MiB aligned, freed when no longer reachable. */
+    /** A copy of {@code src} (2 MiB aligned from 2 MiB on), freed when no longer reachable. */
     static MemorySegment copy(MemorySegment src) {
-        MemorySegment dst = Arena.ofAuto().allocate(src.byteSize(), HUGE);
-        if (MADVISE != null && src.byteSize() >= HUGE) {
+        boolean huge = src.byteSize() >= HUGE;
+        MemorySegment dst = Arena.ofAuto().allocate(src.byteSize(), huge ? HUGE : 64);
+        if (MADVISE != null && huge) {
             try {
                 int ignored = (int) MADVISE.invokeExact(dst, Math.ceilDiv(dst.byteSize(), HUGE) * HUGE, MADV_HUGEPAGE);
             } catch (Throwable e) {

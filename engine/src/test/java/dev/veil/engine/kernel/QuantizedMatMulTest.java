@@ -96,15 +96,17 @@ class QuantizedMatMulTest {
     /** The local backend's copy out of the file mapping: 2 MiB aligned, the same bytes, the same products. */
     @Test
     void hugePageCopyIsTheSameMatrix() {
-        Matrix w = random(DType.Q8_0, 2100, 512, 6); // 2.3 MB: more than one huge page
+        Matrix w = random(DType.Q8_0, 4000, 512, 6); // 2.2 MB: more than one huge page
         Matrix c = w.inHugePages();
         assertThat(c.data().address() % (2 << 20)).isZero();
         assertThat(c.data().address()).isNotEqualTo(w.data().address());
         assertThat(c.data().mismatch(w.data())).isEqualTo(-1L);
-        float[] x = gaussian(512, 7), a = new float[2100], b = new float[2100];
+        float[] x = gaussian(512, 7), a = new float[4000], b = new float[4000];
         MatMul.multiply(TWO, x, 1, w, a);
         MatMul.multiply(TWO, x, 1, c, b);
         assertThat(b).containsExactly(a);
+        Matrix small = random(DType.Q4_K, 3, 512, 8); // below a huge page: an ordinary copy
+        assertThat(small.inHugePages().data().mismatch(small.data())).isEqualTo(-1L);
     }
 
     /** The activation quantization is llama.cpp's: Q8_0 scale max/127 in f16, Q8_K scale −max/127 and sums per 32. */
