@@ -18,15 +18,20 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A microbenchmark (not a test) of Q8_0 row dots, one token (decode): today's Vector API kernel against integer dot
- * products left to C2's auto-vectorizer ({@code a[2i]·b[2i] + a[2i+1]·b[2i+1]} over shorts, which C2 matches as
- * MulAddS2I and, vectorized, emits as {@code vpmaddwd}/{@code vpdpwssd}: the Vector API has no such operation). One
- * variant per fresh JVM, CPU time of the thread:
+ * A microbenchmark (not a test) of quantized row dots, CPU time of the thread, one variant per fresh JVM: today's Vector
+ * API kernels against integer dot products left to C2's auto-vectorizer ({@code a[2i]·b[2i] + a[2i+1]·b[2i+1]} over
+ * shorts, which C2 matches as MulAddS2I and, in the store form only, vectorizes to {@code vpmaddwd}: the Vector API has
+ * no such operation), and the short-prompt kernels. Results: docs/quantization.md.
  * <pre>java --add-modules jdk.incubator.vector -cp model/target/classes:engine-core/target/classes:engine/target/classes:engine/target/test-classes \
- *     dev.veil.engine.kernel.Q8DotBench VARIANT [rows] [cols] [rounds]</pre>
- * VARIANT: {@code vector} (QuantKernels.rowsQ8_0), {@code madd} (a row's weights widened to a short scratch, pair
- * products stored by a plain loop, blocks scaled with the Vector API), {@code madd4} (the same for four rows sharing
- * each activation load), {@code reduce} (a plain int reduction per 32-block).
+ *     [-Dtype=Q8_0|Q4_K|Q6_K|Q5_0] [-Dtokens=N] [-Dcopies=N] dev.veil.engine.kernel.Q8DotBench VARIANT [rows] [cols] [rounds]</pre>
+ * VARIANT: {@code vector} (the decode kernel of the type, {@link MatMul#quantizedRowsTimesTokens}), {@code tiled}
+ * ({@link TiledRows}) and {@code gemm} ({@link Gemm}) on the dequantized activations; Q8_0 and one token only:
+ * {@code madd} (a row's weights widened to a short scratch, pair products stored by a plain loop, blocks scaled with
+ * the Vector API), {@code madd4} (the same for four rows sharing each activation load), {@code reduce} (a plain int
+ * reduction per 32-block). {@code -Dcopies=N}: N distinct copies of the matrix in turn (streamed from memory).
+ * With {@code -Dmodel=FILE.gguf} (add the bench jar to the class path) it multiplies every quantized matrix of the
+ * file by one token instead, {@code VARIANT rounds} as arguments, weights mapped ({@code -Dcopy=no}), copied
+ * ({@code anon}) or copied into huge-page memory ({@code huge}).
  */
 public final class Q8DotBench {
 
@@ -157,6 +162,9 @@ public final class Q8DotBench {
     private static final Parallel PARALLEL = new Parallel(1);
 
     private static void run(String variant, Matrix w, Q8Input a, float[] out) {
+        if (variant.startsWith("madd") || variant.equals("reduce"))
+            if (w.dtype() != DType.Q8_0 || a.n() != 1)
+                throw new IllegalArgumentException(variant + " is written for Q8_0 and one token");
         switch (variant) {
             case "vector" -> MatMul.quantizedRowsTimesTokens(w, 0, w.rows(), a, a.n(), out, w.rows(), 0);
             case "tiled" -> TiledRows.multiply(w, 0, w.rows(), a.dequantized(), a.n(), out, w.rows(), 0);
