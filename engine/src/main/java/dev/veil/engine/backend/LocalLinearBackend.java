@@ -141,7 +141,10 @@ public final class LocalLinearBackend implements LinearBackend {
         if (t.rank() != 2 || t.shape()[0] != rows || t.shape()[1] != cols)
             throw new IllegalArgumentException("tensor " + name + " has shape " + Arrays.toString(t.shape())
                     + " but config.json implies [" + rows + ", " + cols + "]");
-        return Matrix.of(t);
+        Matrix m = Matrix.of(t);
+        // quantized weights leave the file mapping (Matrix#inHugePages: decode reads them faster); the property keeps
+        // them mapped, for models larger than the memory beside the page cache
+        return m.dtype().isQuantized() && !Boolean.getBoolean("veil.weights.mapped") ? m.inHugePages() : m;
     }
 
     /** A norm weight or bias, widened to float (a few KiB per layer). */

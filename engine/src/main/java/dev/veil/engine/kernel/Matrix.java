@@ -17,7 +17,8 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * A weight matrix {@code [rows, cols]} (PyTorch {@code [out, in]}) of F32, F16 or BF16 elements, or of ggml blocks
  * (Q8_0, Q5_0, Q4_K, Q6_K: {@link QuantKernels}), read in place from its tensor's memory segment (usually a
- * memory-mapped file): nothing is copied or converted when a model loads.
+ * memory-mapped file): nothing is converted when a model loads, and only quantized matrices are copied, by the local
+ * backend ({@link #inHugePages}).
  *
  * <p>The per-type loops below are deliberately separate: a type switch inside the loop would defeat the Vector API's
  * escape analysis (measured: 5× slower). Each streams one row; rows are independent tasks for the threads.
@@ -45,6 +46,14 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
             throw new IllegalArgumentException("tensor " + t.name() + " has shape " + Arrays.toString(t.shape())
                     + "; a weight matrix must be 2-D");
         return new Matrix(t.name(), t.data(), t.dtype(), t.rows(), t.cols());
+    }
+
+    /**
+     * This matrix with its data copied out of the (file-mapped) segment into memory advised to use transparent huge
+     * pages ({@link HugePages}): a decode step streams every weight once, and reads a copy faster than the mapping.
+     */
+    public Matrix inHugePages() {
+        return new Matrix(name, HugePages.copy(data), dtype, rows, cols);
     }
 
     /** {@code Σ_k row[r][k] · x[xOffset + k]}. */
@@ -166,8 +175,7 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
                 throw new IllegalArgumentException(
                         "quantized columns [" + k0 + ", " + (k0 + kc) + ") are not whole groups of 32");
             for (int j = 0; j < count; j++)
-                for (int k = 0; k < kc; k += 32)
-                    QuantKernels.dequantize32(this, row + j, k0 + k, dst, dstOffset + j * dstStride + k);
+                QuantKernels.dequantize(this, row + j, k0, kc, dst, dstOffset + j * dstStride);
             return;
         }
         for (int j = 0; j < count; j++) {

@@ -50,11 +50,11 @@ class QuantizedMatMulTest {
 
     /**
      * Each product within 2·10⁻⁶ of the double sum, relative to Σ|w·x| (float rounding of the block scales and the
-     * final sums only: the integer parts are exact); decode (1 and 3 tokens), blocked (20) and batch-invariant paths,
-     * a stack mixing types that pair with Q8_0 and with Q8_K activations and a float matrix.
+     * final sums only: the integer parts are exact); decode (1 and 3 tokens), short-prompt tiles (20), blocked (40)
+     * and batch-invariant paths, a stack mixing types that pair with Q8_0 and with Q8_K activations and a float matrix.
      */
     @ParameterizedTest
-    @CsvSource({"1, FASTEST", "3, FASTEST", "20, FASTEST", "3, INVARIANT"})
+    @CsvSource({"1, FASTEST", "3, FASTEST", "20, FASTEST", "40, FASTEST", "3, INVARIANT"})
     void productsMatchDequantizedReference(int n, Batching batching) {
         int cols = 512;
         Matrix[] stack = {
@@ -91,6 +91,22 @@ class QuantizedMatMulTest {
             }
         }
         System.out.printf("n=%d %s: worst relative error %.2e%n", n, batching, worst);
+    }
+
+    /** The local backend's copy out of the file mapping: 2 MiB aligned, the same bytes, the same products. */
+    @Test
+    void hugePageCopyIsTheSameMatrix() {
+        Matrix w = random(DType.Q8_0, 4000, 512, 6); // 2.2 MB: more than one huge page
+        Matrix c = w.inHugePages();
+        assertThat(c.data().address() % (2 << 20)).isZero();
+        assertThat(c.data().address()).isNotEqualTo(w.data().address());
+        assertThat(c.data().mismatch(w.data())).isEqualTo(-1L);
+        float[] x = gaussian(512, 7), a = new float[4000], b = new float[4000];
+        MatMul.multiply(TWO, x, 1, w, a);
+        MatMul.multiply(TWO, x, 1, c, b);
+        assertThat(b).containsExactly(a);
+        Matrix small = random(DType.Q4_K, 3, 512, 8); // below a huge page: an ordinary copy
+        assertThat(small.inHugePages().data().mismatch(small.data())).isEqualTo(-1L);
     }
 
     /** The activation quantization is llama.cpp's: Q8_0 scale max/127 in f16, Q8_K scale −max/127 and sums per 32. */
