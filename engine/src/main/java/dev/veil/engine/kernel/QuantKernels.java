@@ -186,7 +186,9 @@ final class QuantKernels {
                 acc.intoArray(lanes, 0);
                 float sum = 0;
                 for (float v : lanes) sum += v;
-                out[t * outStride + outCol + r] = sum - mins.reduceLanes(VectorOperators.ADD);
+                float minSum = 0; // first lane to last, not reduceLanes (its order changes once compiled)
+                for (int i = 0; i < mins.length(); i++) minSum += mins.lane(i);
+                out[t * outStride + outCol + r] = sum - minSum;
             }
         }
     }
