@@ -87,8 +87,23 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
         int k = 0;
         for (int end = F.loopBound(cols); k < end; k += F.length())
             acc = f16(first + k).fma(FloatVector.fromArray(F, x, xOffset + k), acc);
-        float sum = VectorMath.sum(acc);
+        float sum = sumLanes(acc);
         for (; k < cols; k++) sum += Float.float16ToFloat(data.getAtIndex(Tensor.I16, first + k)) * x[xOffset + k];
+        return sum;
+    }
+
+    /**
+     * The lanes of a kernel's accumulator added first to last, whatever the JIT's profiles. Not {@link VectorMath#sum}:
+     * when C2 compiles a kernel while sum has only a tier-2 compile (the tiered policy skips tier 3, which profiles,
+     * while the C2 queue is long), the calls on sum's loop-carried vector, typed only {@code FloatVector}, are virtual
+     * and not intrinsified, and the kernel's accumulator is boxed on every iteration: F16 decode 4-5 GB/s instead of
+     * 17-20, 13 KB allocated per row of 2048 (docs/warm-start.md). Here the vector is cast to its exact class (a
+     * constant) and never reassigned, so every call on it binds statically.
+     */
+    private static float sumLanes(FloatVector acc) {
+        FloatVector v = (FloatVector) F.vectorType().cast(acc);
+        float sum = 0;
+        for (int lane = 0; lane < F.length(); lane++) sum += v.lane(lane);
         return sum;
     }
 
