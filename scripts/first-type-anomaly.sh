@@ -6,8 +6,9 @@
 # compile, could not devirtualize the calls on sum's loop-carried vector, and boxes the kernel's accumulator on every
 # iteration.
 #   scripts/first-type-anomaly.sh [runs] [git-rev] [types]   (after: mvn -o -q -pl engine -am test-compile)
-# types: comma-separated, default F16. With a git revision, each run also starts a JVM on that revision's Half.java
-# and Matrix.java (compiled over this tree's classes), alternating with this tree's, for a same-load comparison.
+# types: comma-separated, default F16. With a git revision, each run also starts a JVM on that revision's Half.java,
+# Matrix.java and MatMul.java (compiled over this tree's classes), alternating with this tree's, for a same-load
+# comparison.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${1:-5}"; REV="${2:-}"; TYPES="${3:-F16}"
@@ -20,7 +21,9 @@ if [ -n "$REV" ]; then
   # Half.java is in engine-core since the model split, in engine before it
   git -C "$ROOT" show "$REV:engine-core/src/main/java/dev/veil/engine/kernel/Half.java" >"$TMP/src/Half.java" 2>/dev/null \
     || git -C "$ROOT" show "$REV:engine/src/main/java/dev/veil/engine/kernel/Half.java" >"$TMP/src/Half.java"
-  git -C "$ROOT" show "$REV:engine/src/main/java/dev/veil/engine/kernel/Matrix.java" >"$TMP/src/Matrix.java"
+  for f in Matrix MatMul; do
+    git -C "$ROOT" show "$REV:engine/src/main/java/dev/veil/engine/kernel/$f.java" >"$TMP/src/$f.java"
+  done
   "$JDK/bin/javac" --add-modules jdk.incubator.vector -nowarn -cp "$CP" -d "$TMP/old" "$TMP/src/"*.java 2>/dev/null
   VARIANTS+=("$REV=$TMP/old:")
 fi

@@ -93,6 +93,33 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
     }
 
     /**
+     * {@link #dotRowF16} for an even number of columns, reading {@code pairs} ({@code x} split by {@link #splitPairs})
+     * from {@code pairsOffset}, as {@link #dotRowBF16Pairs} does for BF16: each int lane holds two halves, widened
+     * with shifts, a mask and a multiplication ({@link Half#f16HighToF32}) instead of a short-to-int widening. Measured
+     * (4096×2048 decode, one thread, CPU time): 22-29 GB/s against 18-20 for {@link #dotRowF16}.
+     */
+    public float dotRowF16Pairs(int r, float[] pairs, int pairsOffset) {
+        int half = cols >> 1;
+        long rowBytes = (long) r * cols * 2;
+        FloatVector evenAcc = FloatVector.zero(F), oddAcc = FloatVector.zero(F);
+        int q = 0;
+        for (int end = F.loopBound(half); q < end; q += F.length()) {
+            IntVector w = IntVector.fromMemorySegment(Half.I, data, rowBytes + q * 4L, LE);
+            FloatVector even = Half.f16HighToF32(w.lanewise(VectorOperators.LSHL, 16));
+            evenAcc = even.fma(FloatVector.fromArray(F, pairs, pairsOffset + q), evenAcc);
+            oddAcc = Half.f16HighToF32(w).fma(FloatVector.fromArray(F, pairs, pairsOffset + half + q), oddAcc);
+        }
+        // the cast as in sumLanes: add's receiver is the loop's accumulator, typed only FloatVector
+        float sum = sumLanes(((FloatVector) F.vectorType().cast(evenAcc)).add(oddAcc));
+        for (; q < half; q++) {
+            int w = data.get(I32, rowBytes + q * 4L);
+            sum += Float.float16ToFloat((short) w) * pairs[pairsOffset + q]
+                    + Float.float16ToFloat((short) (w >>> 16)) * pairs[pairsOffset + half + q];
+        }
+        return sum;
+    }
+
+    /**
      * The lanes of a kernel's accumulator added first to last, whatever the JIT's profiles. Not {@link VectorMath#sum}:
      * when C2 compiles a kernel while sum has only a tier-2 compile (the tiered policy skips tier 3, which profiles,
      * while the C2 queue is long), the calls on sum's loop-carried vector, typed only {@code FloatVector}, are virtual
@@ -150,7 +177,7 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
 
     /**
      * {@code n} rows of {@code cols} (even) floats, each rearranged to its even elements followed by its odd ones: the
-     * input layout of {@link #dotRowBF16Pairs}.
+     * input layout of {@link #dotRowBF16Pairs} and {@link #dotRowF16Pairs}.
      */
     public static float[] splitPairs(float[] x, int n, int cols) {
         return VectorMath.splitPairs(x, n, cols);
