@@ -96,7 +96,8 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
      * {@link #dotRowF16} for an even number of columns, reading {@code pairs} ({@code x} split by {@link #splitPairs})
      * from {@code pairsOffset}, as {@link #dotRowBF16Pairs} does for BF16: each int lane holds two halves, widened
      * with shifts, a mask and a multiplication ({@link Half#f16HighToF32}) instead of a short-to-int widening. Measured
-     * (4096×2048 decode, one thread, CPU time): 22-29 GB/s against 18-20 for {@link #dotRowF16}.
+     * (4096×2048 decode, one thread, CPU time, load 5-7): 16-28 GB/s, mostly 21-28, against 18-20 for
+     * {@link #dotRowF16}.
      */
     public float dotRowF16Pairs(int r, float[] pairs, int pairsOffset) {
         int half = cols >> 1;
