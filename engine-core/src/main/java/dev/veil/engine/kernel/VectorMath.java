@@ -33,8 +33,14 @@ public final class VectorMath {
      * bits depending on how warm the JVM was.
      */
     public static float sum(FloatVector v) {
-        for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
-        return v.lane(0);
+        // cast to the species' exact class each step: the loop-carried v is typed only FloatVector (five subclasses),
+        // and where C2 compiled a kernel before this method had a receiver profile, the calls stayed virtual and the
+        // kernel boxed its accumulator every iteration, 4-5x slower in some JVMs and not others (docs/warm-start.md)
+        for (VectorShuffle<Float> fold : FOLDS) {
+            v = (FloatVector) F.vectorType().cast(v);
+            v = v.add(v.rearrange(fold));
+        }
+        return ((FloatVector) F.vectorType().cast(v)).lane(0);
     }
 
     /** {@link #sum(FloatVector)} for doubles: the lanes added first to last (for reductions done once per row). */

@@ -219,29 +219,36 @@ public final class MatMul {
         }
     }
 
-    /** BF16 rows of even length are multiplied two weights per int lane ({@link Matrix#dotRowBF16Pairs}). */
+    /**
+     * BF16 and F16 rows of even length are multiplied two weights per int lane ({@link Matrix#dotRowBF16Pairs},
+     * {@link Matrix#dotRowF16Pairs}).
+     */
     private static boolean usesPairs(Matrix[] stack) {
-        return stack[0].dtype() == DType.BF16 && stack[0].cols() % 2 == 0;
+        return (stack[0].dtype() == DType.BF16 || stack[0].dtype() == DType.F16) && stack[0].cols() % 2 == 0;
     }
 
     /**
-     * {@code out[t × outStride + outCol + r] = x[t] · w[r]} for rows {@code [r0, r1)}, each row read once; BF16 rows
-     * read {@code pairs} ({@code x} split by {@link Matrix#splitPairs}) when it is given.
+     * {@code out[t × outStride + outCol + r] = x[t] · w[r]} for rows {@code [r0, r1)}, each row read once; BF16 and
+     * F16 rows read {@code pairs} ({@code x} split by {@link Matrix#splitPairs}) when it is given.
      */
     static void rowsTimesTokens(
             Matrix w, int r0, int r1, float[] x, float[] pairs, int n, float[] out, int outStride, int outCol) {
         int cols = w.cols();
-        // One loop per kernel, the type switch outside them, so that each call site sees one kernel. (Seen but not
-        // explained: in a fresh JVM the first weight type multiplied sometimes runs the Vector API's non-intrinsic
-        // fallback, ~5x slower, with either layout; MatMulThroughput shows it.)
+        // One loop per kernel, the type switch outside them, so that each call site sees one kernel.
         switch (w.dtype()) {
             case F32 -> {
                 for (int r = r0; r < r1; r++)
                     for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRowF32(r, x, t * cols);
             }
             case F16 -> {
-                for (int r = r0; r < r1; r++)
-                    for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRowF16(r, x, t * cols);
+                if (pairs != null) {
+                    for (int r = r0; r < r1; r++)
+                        for (int t = 0; t < n; t++)
+                            out[t * outStride + outCol + r] = w.dotRowF16Pairs(r, pairs, t * cols);
+                } else {
+                    for (int r = r0; r < r1; r++)
+                        for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRowF16(r, x, t * cols);
+                }
             }
             case BF16 -> {
                 if (pairs != null) {

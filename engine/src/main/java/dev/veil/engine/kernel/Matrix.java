@@ -101,6 +101,34 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
         return sum;
     }
 
+    /**
+     * {@link #dotRowF16} for an even number of columns, reading {@code pairs} ({@code x} split by {@link #splitPairs})
+     * from {@code pairsOffset}, as {@link #dotRowBF16Pairs} does for BF16: each int lane holds two halves, widened
+     * with shifts, a mask and a multiplication ({@link Half#f16HighToF32}) instead of a short-to-int widening. Measured
+     * (4096×2048 decode, one thread, CPU time, load 5-7): 16-28 GB/s, mostly 21-28, against 18-20 for
+     * {@link #dotRowF16}.
+     */
+    public float dotRowF16Pairs(int r, float[] pairs, int pairsOffset) {
+        int half = cols >> 1;
+        long rowBytes = (long) r * cols * 2;
+        FloatVector evenAcc = FloatVector.zero(F), oddAcc = FloatVector.zero(F);
+        int q = 0;
+        for (int end = F.loopBound(half); q < end; q += F.length()) {
+            IntVector w = IntVector.fromMemorySegment(Half.I, data, rowBytes + q * 4L, LE);
+            FloatVector even = Half.f16HighToF32(w.lanewise(VectorOperators.LSHL, 16));
+            evenAcc = even.fma(FloatVector.fromArray(F, pairs, pairsOffset + q), evenAcc);
+            oddAcc = Half.f16HighToF32(w).fma(FloatVector.fromArray(F, pairs, pairsOffset + half + q), oddAcc);
+        }
+        // cast as VectorMath.sum does: add's receiver is the loop's accumulator, typed only FloatVector
+        float sum = VectorMath.sum(((FloatVector) F.vectorType().cast(evenAcc)).add(oddAcc));
+        for (; q < half; q++) {
+            int w = data.get(I32, rowBytes + q * 4L);
+            sum += Float.float16ToFloat((short) w) * pairs[pairsOffset + q]
+                    + Float.float16ToFloat((short) (w >>> 16)) * pairs[pairsOffset + half + q];
+        }
+        return sum;
+    }
+
     /** {@link #dotRow} for a BF16 matrix. */
     public float dotRowBF16(int r, float[] x, int xOffset) {
         long first = (long) r * cols;
@@ -144,7 +172,7 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
 
     /**
      * {@code n} rows of {@code cols} (even) floats, each rearranged to its even elements followed by its odd ones: the
-     * input layout of {@link #dotRowBF16Pairs}.
+     * input layout of {@link #dotRowBF16Pairs} and {@link #dotRowF16Pairs}.
      */
     public static float[] splitPairs(float[] x, int n, int cols) {
         return VectorMath.splitPairs(x, n, cols);

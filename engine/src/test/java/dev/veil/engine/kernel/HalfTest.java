@@ -7,7 +7,9 @@ import dev.veil.model.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 import org.junit.jupiter.api.Test;
 
 class HalfTest {
@@ -45,6 +47,35 @@ class HalfTest {
         assertThat(out[0x7bff]).isEqualTo(65504f);
         assertThat(out[0x0001]).isEqualTo(0x1p-24f);
         assertThat(Float.floatToRawIntBits(out[0x8000])).isEqualTo(0x80000000);
+    }
+
+    /** Int lanes holding two halves, as the pairs kernel reads them: every pattern in the high and in the low bits. */
+    @Test
+    void f16PairsWidenExactlyInBothPositions() {
+        int[] lanes = new int[65536];
+        for (int h = 0; h < 65536; h++) lanes[h] = h << 16 | (h ^ 0x5a5a); // the low halves: every pattern once too
+        float[] high = new float[65536], low = new float[65536];
+        for (int i = 0; i < 65536; i += Half.I.length()) {
+            IntVector w = IntVector.fromArray(Half.I, lanes, i);
+            Half.f16HighToF32(w).intoArray(high, i);
+            Half.f16HighToF32(w.lanewise(VectorOperators.LSHL, 16)).intoArray(low, i);
+        }
+        int finite = 0;
+        for (int i = 0; i < 65536; i++) {
+            int hi = i, lo = i ^ 0x5a5a;
+            if ((hi & 0x7c00) != 0x7c00) {
+                finite++;
+                assertThat(Float.floatToRawIntBits(high[i]))
+                        .as("high half 0x%04x", hi)
+                        .isEqualTo(halfBitsByDefinition(hi));
+            }
+            if ((lo & 0x7c00) != 0x7c00)
+                assertThat(Float.floatToRawIntBits(low[i]))
+                        .as("low half 0x%04x", lo)
+                        .isEqualTo(halfBitsByDefinition(lo));
+            else assertThat(Math.abs(low[i])).as("low half 0x%04x", lo).isBetween(65536f, 131072f);
+        }
+        assertThat(finite).isEqualTo(65536 - 2 * 1024);
     }
 
     /** The documented exception: infinities and NaNs widen to finite values of magnitude in [2^16, 2^17). */

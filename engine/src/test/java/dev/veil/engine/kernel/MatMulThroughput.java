@@ -12,7 +12,10 @@ import java.util.SplittableRandom;
  * random matrix. Run from the repository root after {@code mvn -pl engine -am test-compile}:
  * <pre>java --add-modules jdk.incubator.vector -cp model/target/classes:engine/target/classes:engine/target/test-classes \
  *     dev.veil.engine.kernel.MatMulThroughput [rows] [cols] [threads] [batch] [F32,F16,BF16]</pre>
- * With {@code -DcpuTime=true} and one thread, times are the thread's CPU time (for a busy machine).
+ * With {@code -DcpuTime=true} and one thread, times are the thread's CPU time (for a busy machine). Each line also
+ * gives the bytes the calling thread allocated per product (with one thread it does all the work): a compiled kernel
+ * allocates nothing per row, so a figure in the kilobytes per row means C2 left a Vector API call un-intrinsified and
+ * boxes vectors in the loop (docs/warm-start.md, "The first weight type is 5× slower anomaly").
  */
 public final class MatMulThroughput {
 
@@ -42,37 +45,46 @@ public final class MatMulThroughput {
                 }
                 Matrix w = new Matrix("w", seg, t, rows, cols);
                 float[] out = new float[batch * rows];
-                double decode = best(() -> MatMul.multiply(p, x, 1, w, out), 50);
-                double batched = best(() -> MatMul.multiply(p, x, batch, w, out), 8);
+                Timing decode = best(() -> MatMul.multiply(p, x, 1, w, out), 50);
+                Timing batched = best(() -> MatMul.multiply(p, x, batch, w, out), 8);
                 System.out.printf(
-                        "%-4s %dx%d threads=%d  decode %.2f ms = %.1f GB/s   batch %d: %.1f ms = %.1f GFLOP/s%n",
+                        "%-4s %dx%d threads=%d  decode %.2f ms = %.1f GB/s, %d B/call   batch %d: %.1f ms = %.1f GFLOP/s,"
+                                + " %d B/call%n",
                         t,
                         rows,
                         cols,
                         threads,
-                        decode * 1e3,
-                        (double) rows * cols * t.bytes / decode / 1e9,
+                        decode.seconds * 1e3,
+                        (double) rows * cols * t.bytes / decode.seconds / 1e9,
+                        decode.allocated,
                         batch,
-                        batched * 1e3,
-                        2.0 * batch * rows * cols / batched / 1e9);
+                        batched.seconds * 1e3,
+                        2.0 * batch * rows * cols / batched.seconds / 1e9,
+                        batched.allocated);
             }
         }
     }
 
+    /** The best time of a run in seconds, and the bytes the calling thread allocated per run (the mean). */
+    private record Timing(double seconds, long allocated) {}
+
     /**
-     * Best time in seconds of {@code reps} runs after as many warm-up runs: wall-clock time, or with one thread the
-     * thread's CPU time, which a busy shared machine disturbs less.
+     * Best time of {@code reps} runs after as many warm-up runs: wall-clock time, or with one thread the thread's CPU
+     * time, which a busy shared machine disturbs less.
      */
-    private static double best(Runnable r, int reps) {
-        var mx = ManagementFactory.getThreadMXBean();
+    private static Timing best(Runnable r, int reps) {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         boolean cpu = Boolean.getBoolean("cpuTime");
         for (int i = 0; i < reps; i++) r.run();
         double best = Double.MAX_VALUE;
+        long allocated = 0;
         for (int i = 0; i < reps; i++) {
+            long b0 = mx.getCurrentThreadAllocatedBytes();
             long t0 = cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime();
             r.run();
             best = Math.min(best, ((cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime()) - t0) / 1e9);
+            allocated += mx.getCurrentThreadAllocatedBytes() - b0;
         }
-        return best;
+        return new Timing(best, allocated / reps);
     }
 }

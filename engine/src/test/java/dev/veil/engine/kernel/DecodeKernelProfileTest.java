@@ -1,0 +1,83 @@
+package dev.veil.engine.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.model.DType;
+import dev.veil.model.Tensor;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The decode kernels of every float weight type (F32; BF16 and F16, each in its pairs form for even rows and its plain
+ * form for odd ones), once C2 has compiled them, allocate nothing per row even when C2 has no receiver-type profiles. Without profiles (which a fresh JVM on a busy
+ * machine often lacks for {@code VectorMath.sum}: docs/warm-start.md, "The first weight type is 5× slower anomaly"), a
+ * Vector API call on a vector typed only {@code FloatVector} is not intrinsified and the kernel boxes its accumulator
+ * every 16 columns: 13 KB per row of 2048, 4-5× slower. A child JVM with {@code -XX:-UseTypeProfile} makes that case deterministic; {@code -Xbatch} makes
+ * the kernels compiled by the time they are measured.
+ */
+class DecodeKernelProfileTest {
+
+    private static final int ROWS = 256, COLS = 2048;
+
+    @Test
+    void compiledDecodeKernelsAllocateNothingPerRowWithoutTypeProfiles() throws Exception {
+        Process p = new ProcessBuilder(List.of(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "--add-modules",
+                        "jdk.incubator.vector",
+                        "-XX:-UseTypeProfile",
+                        "-Xbatch",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        Child.class.getName()))
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        // the pairs kernels split x once per product (8 KB), and the parallel job takes a few hundred bytes; a kernel
+        // that boxes its accumulator allocated ~13 KB per row, 3.4 MB per product here
+        for (DType type : Child.TYPES)
+            for (int cols : new int[] {COLS, COLS - 1})
+                assertThat(bytesPerProduct(out, type, cols)).as(out).isLessThan(COLS * 4L + 2048);
+    }
+
+    private static long bytesPerProduct(String out, DType type, int cols) {
+        String prefix = type + " " + cols + " columns: bytes per product ";
+        return out.lines()
+                .filter(l -> l.startsWith(prefix))
+                .map(l -> Long.parseLong(l.substring(prefix.length())))
+                .findFirst()
+                .orElseThrow(
+                        () -> new AssertionError("no measurement for " + type + " " + cols + " columns in: " + out));
+    }
+
+    /** Multiplies random matrices until C2 has compiled the kernels, then prints the bytes allocated per product. */
+    public static final class Child {
+        static final List<DType> TYPES = List.of(DType.F32, DType.BF16, DType.F16);
+
+        public static void main(String[] args) {
+            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            try (Parallel one = new Parallel(1)) {
+                for (DType type : TYPES)
+                    for (int cols : new int[] {COLS, COLS - 1}) {
+                        SplittableRandom rnd = new SplittableRandom(cols);
+                        float[] w = new float[ROWS * cols], x = new float[cols], out = new float[ROWS];
+                        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+                        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+                        Matrix m = Matrix.of(Tensor.of("w", type, w, ROWS, cols));
+                        for (int i = 0; i < 400; i++) MatMul.multiply(one, x, 1, m, out);
+                        int reps = 20;
+                        long before = mx.getCurrentThreadAllocatedBytes();
+                        for (int i = 0; i < reps; i++) MatMul.multiply(one, x, 1, m, out);
+                        long perProduct = (mx.getCurrentThreadAllocatedBytes() - before) / reps;
+                        System.out.println(type + " " + cols + " columns: bytes per product " + perProduct);
+                    }
+            }
+        }
+    }
+}
