@@ -8,7 +8,15 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 
-/** The weight-free element-wise steps of the forward pass, vectorised: RMSNorm, residual add, SwiGLU, softmax. */
+/**
+ * The weight-free element-wise steps of the forward pass, vectorised: RMSNorm, residual add, SwiGLU, softmax.
+ *
+ * <p>{@code (FloatVector) F.vectorType().cast(v)} before calls on a loop-carried or passed-in vector: such a vector is
+ * typed only {@code FloatVector} (five subclasses), and where C2 compiled the code before it had a receiver profile
+ * for those calls (a fresh JVM on a busy machine, often) they stayed virtual and the vector was boxed on every step,
+ * 4-5x slower in some JVMs and not others (docs/warm-start.md). On the cast value they bind statically.
+ * KernelProfileTest checks it.
+ */
 public final class VectorMath {
 
     /** Butterfly shuffles for {@link #sum}: lane i swaps with lane i ^ step, for step = length/2 .. 1. */
@@ -33,9 +41,6 @@ public final class VectorMath {
      * bits depending on how warm the JVM was.
      */
     public static float sum(FloatVector v) {
-        // cast to the species' exact class each step: the loop-carried v is typed only FloatVector (five subclasses),
-        // and where C2 compiled a kernel before this method had a receiver profile, the calls stayed virtual and the
-        // kernel boxed its accumulator every iteration, 4-5x slower in some JVMs and not others (docs/warm-start.md)
         for (VectorShuffle<Float> fold : FOLDS) {
             v = (FloatVector) F.vectorType().cast(v);
             v = v.add(v.rearrange(fold));
@@ -89,13 +94,17 @@ public final class VectorMath {
         int end = F.loopBound(len);
         int k = 0;
         for (; k < end; k += F.length()) {
-            FloatVector y =
-                    FloatVector.fromArray(F, a, aOff + k).fma(FloatVector.fromArray(F, b, bOff + k), lost.neg());
-            FloatVector t = sum.add(y);
+            FloatVector y = FloatVector.fromArray(F, a, aOff + k)
+                    .fma(
+                            FloatVector.fromArray(F, b, bOff + k),
+                            ((FloatVector) F.vectorType().cast(lost)).neg());
+            FloatVector t = ((FloatVector) F.vectorType().cast(sum)).add(y);
             lost = t.sub(sum).sub(y);
             sum = t;
         }
         double s = 0;
+        sum = (FloatVector) F.vectorType().cast(sum);
+        lost = (FloatVector) F.vectorType().cast(lost);
         for (int lane = 0; lane < F.length(); lane++) s += (double) sum.lane(lane) - lost.lane(lane);
         for (; k < len; k++) s += (double) a[aOff + k] * b[bOff + k];
         return (float) s;
@@ -234,8 +243,9 @@ public final class VectorMath {
         int k = 0;
         if (end > 0) {
             FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (; k < end; k += F.length()) m = m.max(FloatVector.fromArray(F, a, off + k));
-            max = m.reduceLanes(VectorOperators.MAX);
+            for (; k < end; k += F.length())
+                m = ((FloatVector) F.vectorType().cast(m)).max(FloatVector.fromArray(F, a, off + k));
+            max = ((FloatVector) F.vectorType().cast(m)).reduceLanes(VectorOperators.MAX);
         }
         for (; k < len; k++) max = Math.max(max, a[off + k]);
         FloatVector sumV = FloatVector.zero(F);
@@ -243,7 +253,7 @@ public final class VectorMath {
         for (; k < end; k += F.length()) {
             FloatVector e = exp(FloatVector.fromArray(F, a, off + k).sub(max));
             e.intoArray(a, off + k);
-            sumV = sumV.add(e);
+            sumV = ((FloatVector) F.vectorType().cast(sumV)).add(e);
         }
         float sum = sum(sumV);
         for (; k < len; k++) {
@@ -269,7 +279,7 @@ public final class VectorMath {
 
     /** e^x in each lane, the same bits whether interpreted or compiled (within 3 ulp of the exact value). */
     public static FloatVector exp(FloatVector x) {
-        FloatVector c = x.max(EXP_LO).min(EXP_HI);
+        FloatVector c = ((FloatVector) F.vectorType().cast(x)).max(EXP_LO).min(EXP_HI);
         FloatVector t = c.fma(LOG2E, ROUND); // n = round(c·log2 e) sits in t's low mantissa bits
         FloatVector n = t.sub(ROUND);
         FloatVector r = n.fma(splat(-LN2_HI), c).add(n.mul(-LN2_LO));

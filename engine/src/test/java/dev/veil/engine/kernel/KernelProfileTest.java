@@ -9,17 +9,19 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 /**
- * The decode kernels of every float weight type (F32; BF16 and F16, each in its pairs form for even rows and its plain
- * form for odd ones), once C2 has compiled them, allocate nothing per row even when C2 has no receiver-type profiles. Without profiles (which a fresh JVM on a busy
- * machine often lacks for {@code VectorMath.sum}: docs/warm-start.md, "The first weight type is 5× slower anomaly"), a
- * Vector API call on a vector typed only {@code FloatVector} is not intrinsified and the kernel boxes its accumulator
- * every 16 columns: 13 KB per row of 2048, 4-5× slower. A child JVM with {@code -XX:-UseTypeProfile} makes that case deterministic; {@code -Xbatch} makes
- * the kernels compiled by the time they are measured.
+ * Compiled kernels allocate nothing per call even when C2 has no receiver-type profiles: the decode kernels of every
+ * float weight type (F32; BF16 and F16, each in its pairs form for even rows and its plain form for odd ones) and
+ * VectorMath's element-wise steps. Without profiles (which a fresh JVM on a busy machine often lacks: docs/warm-start.md,
+ * "The first weight type is 5× slower" anomaly), a Vector API call on a vector typed only {@code FloatVector} (a
+ * loop-carried accumulator, a parameter) is not intrinsified and the vector is boxed on every step: 13 KB per row of
+ * 2048, 4-5× slower. A child JVM with {@code -XX:-UseTypeProfile} makes that case deterministic; {@code -Xbatch} makes
+ * the code compiled by the time it is measured.
  */
-class DecodeKernelProfileTest {
+class KernelProfileTest {
 
     private static final int ROWS = 256, COLS = 2048;
 
@@ -44,21 +46,27 @@ class DecodeKernelProfileTest {
         for (DType type : Child.TYPES)
             for (int cols : new int[] {COLS, COLS - 1})
                 assertThat(bytesPerProduct(out, type, cols)).as(out).isLessThan(COLS * 4L + 2048);
+        // the element-wise steps: nothing at all (a boxing softmax or SwiGLU took 1.3 MB per call of 4096)
+        for (String op : Child.ELEMENTWISE)
+            assertThat(measured(out, op + ": bytes per call ")).as(out).isZero();
     }
 
     private static long bytesPerProduct(String out, DType type, int cols) {
-        String prefix = type + " " + cols + " columns: bytes per product ";
+        return measured(out, type + " " + cols + " columns: bytes per product ");
+    }
+
+    private static long measured(String out, String prefix) {
         return out.lines()
                 .filter(l -> l.startsWith(prefix))
                 .map(l -> Long.parseLong(l.substring(prefix.length())))
                 .findFirst()
-                .orElseThrow(
-                        () -> new AssertionError("no measurement for " + type + " " + cols + " columns in: " + out));
+                .orElseThrow(() -> new AssertionError("no line '" + prefix + "' in: " + out));
     }
 
-    /** Multiplies random matrices until C2 has compiled the kernels, then prints the bytes allocated per product. */
+    /** Runs each kernel until C2 has compiled it, then prints the bytes allocated per product or call. */
     public static final class Child {
         static final List<DType> TYPES = List.of(DType.F32, DType.BF16, DType.F16);
+        static final List<String> ELEMENTWISE = List.of("softmax", "swiGlu", "rmsNorm", "dotCompensated", "exp");
 
         public static void main(String[] args) {
             var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -77,6 +85,29 @@ class DecodeKernelProfileTest {
                         long perProduct = (mx.getCurrentThreadAllocatedBytes() - before) / reps;
                         System.out.println(type + " " + cols + " columns: bytes per product " + perProduct);
                     }
+            }
+            int n = 4096;
+            SplittableRandom rnd = new SplittableRandom(1);
+            float[] x = new float[2 * n], y = new float[2 * n];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+            for (String op : ELEMENTWISE) {
+                Runnable call = switch (op) {
+                    case "softmax" -> () -> VectorMath.softmax(y, 0, n);
+                    case "swiGlu" -> () -> VectorMath.swiGlu(x, 1, n, y);
+                    case "rmsNorm" -> () -> VectorMath.rmsNorm(x, 1, n, 1e-5, y);
+                    case "dotCompensated" -> () -> y[0] = VectorMath.dotCompensated(x, 0, x, n, n);
+                    case "exp" ->
+                        () -> {
+                            for (int k = 0; k < n; k += Half.F.length())
+                                VectorMath.exp(FloatVector.fromArray(Half.F, x, k))
+                                        .intoArray(y, k);
+                        };
+                    default -> throw new IllegalArgumentException(op);
+                };
+                for (int i = 0; i < 2000; i++) call.run();
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 20; i++) call.run();
+                System.out.println(op + ": bytes per call " + (mx.getCurrentThreadAllocatedBytes() - before) / 20);
             }
         }
     }
