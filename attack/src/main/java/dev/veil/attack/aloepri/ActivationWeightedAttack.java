@@ -69,9 +69,11 @@ final class ActivationWeightedAttack {
             for (int i = 0; i < w; i++)
                 for (int j = 0; j < w; j++)
                     corr[i * w + j] = rms[i] > 0 && rms[j] > 0 ? m[i * w + j] / (rms[i] * rms[j]) : 0;
+            boolean active = false;
+            for (double r : rms) active |= r > 0 && Double.isFinite(r);
             var eig = DecompositionFactory_DDRM.eig(w, true, true);
-            if (!eig.decompose(new DMatrixRMaj(w, w, true, corr)))
-                throw new IllegalStateException("eigendecomposition of the activation correlation failed");
+            // an expert the measuring text never routed to has no directions: its block stays 0, as for a silent unit
+            if (!active || !eig.decompose(new DMatrixRMaj(w, w, true, corr))) continue;
             double mean = 0;
             for (int k = 0; k < w; k++) mean += eig.getEigenvalue(k).getReal() / w;
             float[] proj = new float[w * w]; // U_r·U_rᵀ

@@ -355,20 +355,24 @@ public final class Frontier {
                                                 ? " — target met"
                                                 : " — the recovery target is missed"))
                 .append('\n');
-        b.append("\nEvery attack per setting (text tokens recovered, top-1):\n\n| setting | ")
-                .append(String.join(
-                        " | ",
-                        r.points().getFirst().attacks().stream()
-                                .map(SelfAudit.Row::attack)
-                                .toList()))
+        // every attack any point was scored with (points appended later may carry attacks earlier ones lack: "—")
+        List<String> columns = r.points().stream()
+                .flatMap(p -> p.attacks().stream().map(SelfAudit.Row::attack))
+                .filter(a -> !a.equals(SelfAudit.NOT_MERGED))
+                .distinct()
+                .toList();
+        b.append(
+                        "\nEvery attack per setting (text tokens recovered, top-1; — where the point was measured before the attack"
+                                + " existed):\n\n| setting | ")
+                .append(String.join(" | ", columns))
                 .append(" |\n|---|");
-        b.append("---|".repeat(r.points().getFirst().attacks().size())).append('\n');
+        b.append("---|".repeat(columns.size())).append('\n');
         for (Point p : r.points()) {
             Map<String, Double> by = new LinkedHashMap<>();
             p.attacks().forEach(a -> by.put(a.attack(), a.text()));
             b.append("| ").append(p.name());
-            for (SelfAudit.Row a : r.points().getFirst().attacks())
-                b.append(String.format(Locale.ROOT, " | %.1f%%", 100 * by.getOrDefault(a.attack(), Double.NaN)));
+            for (String a : columns)
+                b.append(by.containsKey(a) ? String.format(Locale.ROOT, " | %.1f%%", 100 * by.get(a)) : " | —");
             String extra = by.containsKey(SelfAudit.NOT_MERGED)
                     ? String.format(
                             Locale.ROOT, " (split units not merged: %.1f%%)", 100 * by.get(SelfAudit.NOT_MERGED))
