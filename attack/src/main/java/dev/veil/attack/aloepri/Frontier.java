@@ -360,6 +360,7 @@ public final class Frontier {
                 .flatMap(p -> p.attacks().stream().map(SelfAudit.Row::attack))
                 .filter(a -> !a.equals(SelfAudit.NOT_MERGED))
                 .distinct()
+                .sorted(Comparator.comparing(a -> a.equals(SelfAudit.ENSEMBLE))) // the fusion of the others last
                 .toList();
         b.append(
                         "\nEvery attack per setting (text tokens recovered, top-1; — where the point was measured before the attack"
