@@ -289,7 +289,11 @@ public final class ObfuscateCommand implements Callable<Integer> {
                 beta,
                 gamma,
                 params.alphaDown(),
-                params.depthScaled() ? " depth-scaled: /sqrt(" + config.numLayers() + ") per layer" : "",
+                (params.depthScaled() ? " depth-scaled: /sqrt(" + config.numLayers() + ") per layer" : "")
+                        + (params.ffnNoise() != FfnNoiseProfile.GAUSSIAN
+                                ? " " + params.ffnNoise().label()
+                                : "")
+                        + (params.alphaRouter() > 0 ? String.format(", alpha_router %.4g", params.alphaRouter()) : ""),
                 params.alphaGateUp(),
                 split);
         if (gguf != null) System.out.printf("GGUF for llama.cpp: %s%n", gguf);
