@@ -26,6 +26,10 @@ import dev.veil.model.Records;
  * @param depthScaled beyond the paper [off]: {@code alphaDown} and {@code alphaGateUp} are amounts for the whole model,
  *                  each of the L layers gets α/√L; per-layer noise adds up over the layers, so this keeps its summed
  *                  variance α²·σ² whatever the depth (docs: aloepri/README.md, "Depth")
+ * @param ffnNoise  beyond the paper [gaussian]: how the W_down noise is shaped ({@link FfnNoiseProfile}); the same
+ *                  expected Frobenius norm either way
+ * @param alphaRouter beyond the paper [0]: noise on every mixture-of-experts router, in units of that router's standard
+ *                  deviation (the router is a reader only the embedding noise covers otherwise, see README)
  */
 public record AloePriParams(
         double lambda,
@@ -38,7 +42,9 @@ public record AloePriParams(
         double alphaGateUp,
         int split,
         boolean routerNorm,
-        boolean depthScaled) {
+        boolean depthScaled,
+        FfnNoiseProfile ffnNoise,
+        double alphaRouter) {
 
     public static final double DEFAULT_LAMBDA = 0.3;
     public static final int DEFAULT_EXPANSION = 128;
@@ -76,6 +82,38 @@ public record AloePriParams(
             throw new IllegalArgumentException("alpha-gate-up must be >= 0 (got " + alphaGateUp + ")");
         if (split < 1 || split > 16)
             throw new IllegalArgumentException("split (FFN units per plain unit) must be 1..16 (got " + split + ")");
+        if (ffnNoise == null) ffnNoise = FfnNoiseProfile.GAUSSIAN; // absent in results written before the profiles
+        if (!(alphaRouter >= 0) || !Double.isFinite(alphaRouter))
+            throw new IllegalArgumentException("alpha-router must be >= 0 (got " + alphaRouter + ")");
+    }
+
+    /** With Gaussian FFN noise and no router noise (the parameters before those options existed). */
+    public AloePriParams(
+            double lambda,
+            int expansion,
+            double alphaE,
+            double alphaH,
+            int beta,
+            double gamma,
+            double alphaDown,
+            double alphaGateUp,
+            int split,
+            boolean routerNorm,
+            boolean depthScaled) {
+        this(
+                lambda,
+                expansion,
+                alphaE,
+                alphaH,
+                beta,
+                gamma,
+                alphaDown,
+                alphaGateUp,
+                split,
+                routerNorm,
+                depthScaled,
+                FfnNoiseProfile.GAUSSIAN,
+                0);
     }
 
     /** With the paper's router normalisation (it matters only for mixture-of-experts models). */
@@ -118,7 +156,7 @@ public record AloePriParams(
 
     /** Exact transforms only (the unit split is exact and stays): no noise, no RoPE block permutation, no router normalisation (the obfuscated logits then equal the plain ones permuted, up to the κ error). */
     public AloePriParams exact() {
-        return new AloePriParams(lambda, expansion, 0, 0, 1, gamma, 0, 0, split, false, depthScaled);
+        return new AloePriParams(lambda, expansion, 0, 0, 1, gamma, 0, 0, split, false, depthScaled, ffnNoise, 0);
     }
 
     /** The W_down noise one layer of an {@code layers}-layer model gets: α_down, or α_down/√L when depth-scaled. */
@@ -141,13 +179,23 @@ public record AloePriParams(
     }
 
     /**
-     * Every noise (α_e, α_h, α_down, α_gate_up) times {@code factor}, the rest unchanged: one knob over a noise profile
-     * ({@link NoiseBudget} moves it to meet an accuracy budget).
+     * Every noise (α_e, α_h, α_down, α_gate_up, α_router) times {@code factor}, the rest unchanged: one knob over a
+     * noise profile ({@link NoiseBudget} moves it to meet an accuracy budget).
      */
     public AloePriParams scaleNoise(double factor) {
         if (!(factor >= 0) || !Double.isFinite(factor))
             throw new IllegalArgumentException("noise factor must be finite and >= 0 (got " + factor + ")");
-        return withNoise(alphaE * factor, alphaH * factor).withFfn(alphaDown * factor, alphaGateUp * factor, split);
+        return withNoise(alphaE * factor, alphaH * factor)
+                .withFfn(alphaDown * factor, alphaGateUp * factor, split)
+                .withAlphaRouter(alphaRouter * factor);
+    }
+
+    public AloePriParams withFfnNoise(FfnNoiseProfile profile) {
+        return Records.with(this, "ffnNoise", profile);
+    }
+
+    public AloePriParams withAlphaRouter(double a) {
+        return Records.with(this, "alphaRouter", a);
     }
 
     public AloePriParams withRouterNorm(boolean on) {

@@ -200,7 +200,9 @@ public final class KeyFile {
                 .put("alpha_gate_up", params.alphaGateUp())
                 .put("split", params.split())
                 .put("router_norm", params.routerNorm())
-                .put("ffn_depth_scaled", params.depthScaled());
+                .put("ffn_depth_scaled", params.depthScaled())
+                .put("ffn_noise", params.ffnNoise().label())
+                .put("alpha_router", params.alphaRouter());
     }
 
     static ObjectNode toJson(AloePriKey k) {
@@ -234,7 +236,9 @@ public final class KeyFile {
                 p.path("alpha_gate_up").asDouble(0),
                 p.path("split").asInt(1), // absent in keys before the FFN defenses
                 p.path("router_norm").asBoolean(true), // absent in keys before mixture-of-experts models
-                p.path("ffn_depth_scaled").asBoolean(false)); // absent in keys before depth-scaled FFN noise
+                p.path("ffn_depth_scaled").asBoolean(false), // absent in keys before depth-scaled FFN noise
+                FfnNoiseProfile.parse(p.path("ffn_noise").asText("gaussian")), // absent before the noise profiles
+                p.path("alpha_router").asDouble(0)); // absent before router noise
         JsonNode permNode = need(n, "permutation");
         int[] perm = new int[permNode.size()];
         for (int i = 0; i < perm.length; i++) perm[i] = permNode.get(i).asInt();

@@ -56,6 +56,8 @@ public final class ModelObfuscator {
     private final VocabPermutation tau;
     /** κ per norm: [2l] input_layernorm of layer l, [2l+1] its post_attention_layernorm, [2L] the final norm. */
     private final double[] kappa;
+    /** The plain model's FFN activation moments, for the activation-aware W_down noise; null until measured. */
+    private FfnActivations activations;
 
     /**
      * @param fixedTokens ids τ keeps in place (see {@link VocabPermutation})
@@ -100,7 +102,21 @@ public final class ModelObfuscator {
             KeyStream master,
             DType dtype,
             int calibrationTokens) {
+        return calibrated(config, plain, params, fixedTokens, master, dtype, calibrationTokens, null);
+    }
+
+    /** As above, with the plain model's FFN activations for the activation-aware W_down noise (or null). */
+    public static ModelObfuscator calibrated(
+            ModelConfig config,
+            Weights plain,
+            AloePriParams params,
+            Collection<Integer> fixedTokens,
+            KeyStream master,
+            DType dtype,
+            int calibrationTokens,
+            FfnActivations activations) {
         ModelObfuscator obfuscator = new ModelObfuscator(config, params, fixedTokens, master, dtype);
+        obfuscator.useActivations(activations);
         if (calibrationTokens > 0) {
             int[] tokens = ActivationCalibration.randomTokens(
                     config.vocabSize(), fixedTokens, calibrationTokens, master.derive("calibration"));
@@ -108,6 +124,29 @@ public final class ModelObfuscator {
                     ActivationCalibration.run(obfuscator, plain, tokens).kappa());
         }
         return obfuscator;
+    }
+
+    /**
+     * Measures the plain model's FFN activations on {@code text} (public calibration text, windows of {@code context})
+     * for the {@linkplain FfnNoiseProfile#ACTIVATION activation} W_down noise; a no-op for the Gaussian profile.
+     */
+    public ModelObfuscator measureActivations(Weights plainWeights, int[] text, int context) {
+        if (params.ffnNoise() == FfnNoiseProfile.ACTIVATION && params.alphaDown() > 0)
+            useActivations(FfnActivations.measure(plain, plainWeights, text, context));
+        return this;
+    }
+
+    /** Uses activation moments measured before (they do not depend on the key or the noise). */
+    public ModelObfuscator useActivations(FfnActivations a) {
+        if (a != null && a.layers() != plain.numLayers())
+            throw new IllegalArgumentException(
+                    "activations of " + a.layers() + " layers for a model of " + plain.numLayers());
+        this.activations = a;
+        return this;
+    }
+
+    private double[] moment(int layer, int expert) {
+        return activations == null ? null : activations.moment(layer, expert);
     }
 
     public ModelConfig plainConfig() {
@@ -251,8 +290,8 @@ public final class ModelObfuscator {
                 matrix(w, ModelConfig.layer(l, "mlp.gate_proj.weight"), ffn, d),
                 matrix(w, ModelConfig.layer(l, "mlp.up_proj.weight"), ffn, d),
                 matrix(w, ModelConfig.layer(l, "mlp.down_proj.weight"), d, ffn));
-        FfnWeights defended =
-                FfnDefense.apply(plainFfn, params, plain.numLayers(), master.derive("layer." + l + ".ffn.defense"));
+        FfnWeights defended = FfnDefense.apply(
+                plainFfn, params, plain.numLayers(), moment(l, 0), master.derive("layer." + l + ".ffn.defense"));
         FfnWeights o = FfnTransform.apply(defended, ffnKeys(l).foldNorm(gamma));
         out.write(norm(ModelConfig.layer(l, "post_attention_layernorm.weight"), kappa[2 * l + 1]));
         out.write(tensor(ModelConfig.layer(l, "mlp.gate_proj.weight"), o.gate()));
@@ -272,6 +311,7 @@ public final class ModelObfuscator {
                 eff = plain.moe().moeIntermediateSize();
         int[] order = expertOrder(l);
         WeightMatrix router = matrix(w, TensorRole.ROUTER.hf(l), experts, d);
+        router = GaussianNoise.add(router, params.alphaRouter(), ffnStream(l).derive("router.noise"));
         if (params.routerNorm()) router = Experts.normalizeRows(router);
         WeightMatrix routerReader = NormFolding.intoReader(
                 gamma, WeightMatrix.of(keys.readerKey(ffnStream(l).derive("router"))));
@@ -286,8 +326,8 @@ public final class ModelObfuscator {
                     matrix(w, TensorRole.EXPERT_UP.hf(l, e), eff, d),
                     matrix(w, TensorRole.EXPERT_DOWN.hf(l, e), d, eff));
             KeyStream stream = master.derive("layer." + l + ".expert." + e);
-            FfnWeights defended =
-                    FfnDefense.apply(plainExpert, params, plain.numLayers(), stream.derive("ffn.defense"));
+            FfnWeights defended = FfnDefense.apply(
+                    plainExpert, params, plain.numLayers(), moment(l, e), stream.derive("ffn.defense"));
             done[slot] = FfnTransform.apply(
                     defended,
                     FfnKeys.sample(eff, keys, stream.derive("ffn"), downWriter).foldNorm(gamma));

@@ -107,12 +107,17 @@ public final class NoiseBudget {
             KeyStream master,
             DType dtype,
             int calibrationTokens,
+            FfnActivations activations,
             Target target)
             throws IOException {
-        if (profile.alphaE() == 0 && profile.alphaH() == 0 && profile.alphaDown() == 0 && profile.alphaGateUp() == 0)
+        if (profile.alphaE() == 0
+                && profile.alphaH() == 0
+                && profile.alphaDown() == 0
+                && profile.alphaGateUp() == 0
+                && profile.alphaRouter() == 0)
             throw new IllegalArgumentException(
-                    "a perplexity budget scales the noise, and this profile has none (alpha_e, alpha_h, alpha_down and"
-                            + " alpha_gate_up are all 0)");
+                    "a perplexity budget scales the noise, and this profile has none (alpha_e, alpha_h, alpha_down,"
+                            + " alpha_gate_up and alpha_router are all 0)");
         for (int id : target.tokens())
             if (id < 0 || id >= config.vocabSize())
                 throw new IllegalArgumentException(
@@ -129,7 +134,7 @@ public final class NoiseBudget {
         List<Round> rounds = new ArrayList<>();
         Measure measure = f -> {
             ModelObfuscator o = ModelObfuscator.calibrated(
-                    config, plain, profile.scaleNoise(f), fixed, master, dtype, calibrationTokens);
+                    config, plain, profile.scaleNoise(f), fixed, master, dtype, calibrationTokens, activations);
             VocabPermutation tau = o.permutation();
             NextTokenScores s = NextTokenScores.of(
                     engine(o.obfuscatedConfig(), InMemoryModel.obfuscate(o, plain)),

@@ -44,6 +44,8 @@ public final class ObfuscateModelDir {
      *                    0 keeps the paper's Gaussian estimate
      * @param gguf        also export the obfuscated model to this GGUF file (llama.cpp), or null
      * @param onWritten   told after each obfuscated tensor (progress)
+     * @param noiseText   public calibration text (token ids) the activation-aware W_down noise is shaped on; needed
+     *                    only by that profile
      */
     public record Request(
             Path modelDir,
@@ -55,19 +57,42 @@ public final class ObfuscateModelDir {
             char[] passphrase,
             int calibrationTokens,
             Path gguf,
-            Consumer<TensorSpec> onWritten) {
+            Consumer<TensorSpec> onWritten,
+            int[] noiseText) {
 
         public static final int DEFAULT_CALIBRATION_TOKENS = 128;
 
         public Request {
             if (calibrationTokens < 0)
                 throw new IllegalArgumentException("calibration tokens must be >= 0, got " + calibrationTokens);
+            if (params.ffnNoise() == FfnNoiseProfile.ACTIVATION
+                    && params.alphaDown() > 0
+                    && (noiseText == null || noiseText.length == 0))
+                throw new IllegalArgumentException(
+                        "the activation FFN noise profile needs public calibration text to measure the activations on");
         }
+
+        public Request(
+                Path modelDir,
+                Path outDir,
+                Path keyFile,
+                AloePriParams params,
+                String seed,
+                DType dtype,
+                char[] passphrase,
+                int calibrationTokens,
+                Path gguf,
+                Consumer<TensorSpec> onWritten) {
+            this(modelDir, outDir, keyFile, params, seed, dtype, passphrase, calibrationTokens, gguf, onWritten, null);
+        }
+
+        /** The activation profile's context window over {@code noiseText}. */
+        public static final int NOISE_CONTEXT = 256;
 
         /** Defaults: a fresh random key, the plain model's dtype, no passphrase, κ calibrated, no GGUF. */
         public static Request of(Path modelDir, Path outDir, Path keyFile, AloePriParams params) {
             return new Request(
-                    modelDir, outDir, keyFile, params, null, null, null, DEFAULT_CALIBRATION_TOKENS, null, null);
+                    modelDir, outDir, keyFile, params, null, null, null, DEFAULT_CALIBRATION_TOKENS, null, null, null);
         }
 
         public Request withSeed(String s) {
@@ -116,14 +141,17 @@ public final class ObfuscateModelDir {
                     : plain.get("model.embed_tokens.weight").dtype();
             KeyStream master = r.seed() == null ? KeyStream.fresh() : KeyStream.fromSeed(r.seed());
             AloePriParams params = r.params();
+            FfnActivations activations = params.ffnNoise() == FfnNoiseProfile.ACTIVATION && params.alphaDown() > 0
+                    ? FfnActivations.measure(config, plain, r.noiseText(), Request.NOISE_CONTEXT)
+                    : null;
             if (budget != null) {
                 NoiseBudget.Result b = NoiseBudget.calibrate(
-                        config, plain, params, fixed, master, dtype, r.calibrationTokens(), budget);
+                        config, plain, params, fixed, master, dtype, r.calibrationTokens(), activations, budget);
                 budget.log().accept(b.summary(budget.budget()));
                 params = b.params();
             }
-            ModelObfuscator obfuscator =
-                    ModelObfuscator.calibrated(config, plain, params, fixed, master, dtype, r.calibrationTokens());
+            ModelObfuscator obfuscator = ModelObfuscator.calibrated(
+                    config, plain, params, fixed, master, dtype, r.calibrationTokens(), activations);
             ModelFingerprint outPrint = new ModelFingerprint();
             deleteRecursively(temp);
             List<TensorSpec> specs = obfuscator.outputSpecs();

@@ -94,6 +94,7 @@ class NoiseBudgetTest {
                     KeyStream.fromSeed("budget-test"),
                     DType.F32,
                     32,
+                    null,
                     new NoiseBudget.Target(budget, tokens, 64, 3, s -> {}));
         }
         assertThat(r.chosen().factor()).isCloseTo(factor, within(1e-12));
@@ -140,6 +141,7 @@ class NoiseBudgetTest {
                             KeyStream.fromSeed("x"),
                             DType.F32,
                             32,
+                            null,
                             new NoiseBudget.Target(0.05, tokens, 64, 4, s -> {})))
                     .hasMessageContaining("this profile has none");
             // a budget below what the exact transforms cost (the κ error alone, ~7% on this model) is refused
@@ -151,6 +153,7 @@ class NoiseBudgetTest {
                             KeyStream.fromSeed("x"),
                             DType.F32,
                             32,
+                            null,
                             new NoiseBudget.Target(0.01, tokens, 64, 2, s -> {})))
                     .hasMessageContaining("is below what the obfuscation costs with no noise at all");
         }

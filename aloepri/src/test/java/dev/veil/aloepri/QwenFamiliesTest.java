@@ -131,6 +131,32 @@ class QwenFamiliesTest {
         }
     }
 
+    /** --alpha-router: with the same key, the routers and nothing else change, and the routing moves. */
+    @Test
+    void routerNoiseTouchesOnlyTheRouters() throws Exception {
+        ModelConfig c = qwen3Moe();
+        Path plainDir = plainModel(c);
+        int[] tokens = new int[256];
+        for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 37 + 11) % (c.vocabSize() - 2);
+        try (SafetensorsWeights plain = SafetensorsWeights.open(plainDir)) {
+            AloePriParams quiet = AloePriParams.defaults(c.hiddenSize()).exact();
+            Weights a = obfuscate(c, plain, quiet), b = obfuscate(c, plain, quiet.withAlphaRouter(1));
+            for (String name : a.names()) {
+                boolean same = Arrays.equals(a.get(name).toFloats(), b.get(name).toFloats());
+                assertThat(same).as(name).isEqualTo(!name.endsWith("mlp.gate.weight"));
+            }
+            double exact = routing(c, plain, quiet, tokens),
+                    noisy = routing(c, plain, quiet.withAlphaRouter(1), tokens);
+            System.out.printf(Locale.ROOT, "qwen3moe routing error: exact %.3f, alpha_router 1 %.3f%n", exact, noisy);
+            assertThat(noisy).isGreaterThan(exact + 0.1);
+        }
+    }
+
+    static Weights obfuscate(ModelConfig c, Weights plain, AloePriParams p) {
+        ModelObfuscator o = new ModelObfuscator(c, p, List.of(0), KeyStream.fromSeed("router"), DType.F32);
+        return InMemoryModel.obfuscate(o, plain);
+    }
+
     double routing(ModelConfig c, Weights plain, AloePriParams p, int[] tokens) throws Exception {
         ModelObfuscator o = ModelObfuscator.calibrated(
                 c,

@@ -241,8 +241,9 @@ final class ExperimentCommand {
         @Option(
                 names = "--roles",
                 paramLabel = "DTYPE",
-                description = "instead: quantize one tensor group at a time to q8_0 or q4_k (the rest F32), for the"
-                        + " plain model and the selected settings; writes aloepri-quant-roles.json and .md")
+                description =
+                        "instead: store one tensor group at a time as q8_0, q4_k, bf16 or f16 (the rest F32), for the"
+                                + " plain model and the selected settings; writes aloepri-quant-roles.json and .md")
         String roles;
 
         @Override
@@ -258,8 +259,8 @@ final class ExperimentCommand {
             if (sweep.isEmpty()) throw new IllegalArgumentException("no setting matches --settings " + only);
             if (roles != null) {
                 DType dtype = DType.fromSafetensors(roles);
-                if (dtype != DType.Q8_0 && dtype != DType.Q4_K)
-                    throw new IllegalArgumentException("--roles takes q8_0 or q4_k, not " + roles);
+                if (dtype != DType.Q8_0 && dtype != DType.Q4_K && dtype != DType.BF16 && dtype != DType.F16)
+                    throw new IllegalArgumentException("--roles takes q8_0, q4_k, bf16 or f16, not " + roles);
                 var costs = QuantExperiment.roles(
                         plain.dir, ids, settings, sweep, dtype, line -> System.out.println("aloepri-quant: " + line));
                 String name =

@@ -2,6 +2,7 @@ package dev.veil.cli;
 
 import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.AloePriParams;
+import dev.veil.aloepri.FfnNoiseProfile;
 import dev.veil.aloepri.NoiseBudget;
 import dev.veil.aloepri.ObfuscateModelDir;
 import dev.veil.attack.audit.AuditText;
@@ -121,6 +122,30 @@ public final class ObfuscateCommand implements Callable<Integer> {
     boolean depthScaled;
 
     @Option(
+            names = "--ffn-noise-profile",
+            defaultValue = "gaussian",
+            paramLabel = "PROFILE",
+            description = {
+                "shape of the --alpha-down noise: gaussian (i.i.d.) or activation (placed where the plain model's FFN",
+                "activations on --noise-text hardly reach: same Frobenius norm, less output error) (default: ${DEFAULT-VALUE})"
+            })
+    String ffnNoiseProfile;
+
+    @Option(
+            names = "--noise-text",
+            paramLabel = "FILE",
+            description =
+                    "with --ffn-noise-profile activation: public UTF-8 text the activations are measured on (default: the SOTU train split, `veil data fetch sotu`)")
+    Path noiseText;
+
+    @Option(
+            names = "--alpha-router",
+            defaultValue = "0",
+            description =
+                    "beyond the paper: noise on every mixture-of-experts router, x its std (default: ${DEFAULT-VALUE})")
+    double alphaRouter;
+
+    @Option(
             names = "--ppl-budget",
             paramLabel = "PERCENT",
             description = {
@@ -209,7 +234,9 @@ public final class ObfuscateCommand implements Callable<Integer> {
                 alphaGateUp,
                 split,
                 !noRouterNorm,
-                depthScaled);
+                depthScaled,
+                FfnNoiseProfile.parse(ffnNoiseProfile),
+                alphaRouter);
         NoiseBudget.Target budget = pplBudget == null ? null : budget(pplBudget);
         char[] pass = passphrases.resolve();
         if (seed != null && SeedEntropy.warning(seed) != null) System.err.println(SeedEntropy.warning(seed));
@@ -221,7 +248,16 @@ public final class ObfuscateCommand implements Callable<Integer> {
         try {
             k = ObfuscateModelDir.run(
                     new ObfuscateModelDir.Request(
-                            model, out, key, params, seed, dtype, pass, calibrationTokens, gguf, s -> {
+                            model,
+                            out,
+                            key,
+                            params,
+                            seed,
+                            dtype,
+                            pass,
+                            calibrationTokens,
+                            gguf,
+                            s -> {
                                 if (bar[0] == null)
                                     bar[0] = new ProgressBarBuilder()
                                             .setTaskName("obfuscate")
@@ -231,7 +267,8 @@ public final class ObfuscateCommand implements Callable<Integer> {
                                             .continuousUpdate()
                                             .build();
                                 bar[0].step();
-                            }),
+                            },
+                            noiseText(params)),
                     budget);
         } finally {
             if (bar[0] != null) bar[0].close();
@@ -252,7 +289,11 @@ public final class ObfuscateCommand implements Callable<Integer> {
                 beta,
                 gamma,
                 params.alphaDown(),
-                params.depthScaled() ? " depth-scaled: /sqrt(" + config.numLayers() + ") per layer" : "",
+                (params.depthScaled() ? " depth-scaled: /sqrt(" + config.numLayers() + ") per layer" : "")
+                        + (params.ffnNoise() != FfnNoiseProfile.GAUSSIAN
+                                ? " " + params.ffnNoise().label()
+                                : "")
+                        + (params.alphaRouter() > 0 ? String.format(", alpha_router %.4g", params.alphaRouter()) : ""),
                 params.alphaGateUp(),
                 split);
         if (gguf != null) System.out.printf("GGUF for llama.cpp: %s%n", gguf);
@@ -262,6 +303,20 @@ public final class ObfuscateCommand implements Callable<Integer> {
         if (audit) AloePriSelfAudit.run(model, out, k, auditThreshold, new PrintWriter(System.out, true));
         return 0;
     }
+
+    /** The activation profile's calibration text (--noise-text, else the SOTU train split) as token ids; null otherwise. */
+    private int[] noiseText(AloePriParams params) throws IOException {
+        if (params.ffnNoise() != FfnNoiseProfile.ACTIVATION || params.alphaDown() == 0) return null;
+        List<String> texts = noiseText != null
+                ? List.of(Files.readString(noiseText))
+                : Split.TRAIN.read(VeilCache.dir()).stream().map(Document::text).toList();
+        try (ModelFiles files = ModelFiles.open(model)) {
+            return AuditText.tokens(Tokenizer.load(files.tokenizerDir()), texts, NOISE_TEXT_TOKENS);
+        }
+    }
+
+    /** Tokens of --noise-text the activations are measured on (windows of 256). */
+    static final int NOISE_TEXT_TOKENS = 4096;
 
     /** The budget's text: --ppl-text, else the SOTU held-out split, tokenized with the model's tokenizer. */
     private NoiseBudget.Target budget(double percent) throws IOException {

@@ -386,11 +386,14 @@ public final class AccuracyExperiment implements AutoCloseable {
         return stored(c, w, dtype, name -> true);
     }
 
-    /** As {@link #stored(ModelConfig, Weights, DType)}, quantizing only the 2-D tensors {@code which} accepts (the rest F32). */
+    /**
+     * As {@link #stored(ModelConfig, Weights, DType)}, converting only the tensors {@code which} accepts (the rest F32);
+     * a quantized type takes only 2-D tensors.
+     */
     static Weights stored(ModelConfig c, Weights w, DType dtype, Predicate<String> which) {
         InMemoryWeights m = new InMemoryWeights();
         if (!dtype.isQuantized()) {
-            for (String name : w.names()) m.write(TensorOps.convert(w.get(name), dtype));
+            for (String name : w.names()) m.write(TensorOps.convert(w.get(name), which.test(name) ? dtype : DType.F32));
             return m;
         }
         if (dtype != DType.Q8_0 && dtype != DType.Q4_K)

@@ -247,6 +247,9 @@ public final class QuantExperiment {
             List.of("embed_tokens"),
             List.of("lm_head"));
 
+    /** Stored as a float type (BF16, F16), the norm weights (κ·1 once obfuscated) round too: one more group. */
+    static final List<String> NORMS = List.of("norm.weight");
+
     /**
      * One group of tensors quantized alone (the rest F32).
      *
@@ -270,7 +273,12 @@ public final class QuantExperiment {
         try (AccuracyExperiment e = AccuracyExperiment.open(modelDir, tokens, settings, log)) {
             List<RoleCost> out = new ArrayList<>();
             NextTokenScores plainF32 = e.plainScores(DType.F32);
-            for (List<String> group : ROLE_GROUPS) {
+            List<List<String>> groups = new ArrayList<>(ROLE_GROUPS);
+            if (!dtype.isQuantized()) {
+                groups.add(NORMS);
+                groups.add(List.of("")); // every tensor: the whole cost, beside its parts
+            }
+            for (List<String> group : groups) {
                 if (!e.plain().names().stream().anyMatch(n -> group.stream().anyMatch(n::contains))) continue;
                 NextTokenScores s = NextTokenScores.of(
                         new Transformer(new LocalLinearBackend(
@@ -297,7 +305,7 @@ public final class QuantExperiment {
                 VocabPermutation tau = obfuscator.permutation();
                 Weights obfuscated = InMemoryModel.obfuscate(obfuscator, e.plain());
                 NextTokenScores f32 = e.obfuscatedScores(oc, obfuscated, tau, Batching.FASTEST);
-                for (List<String> group : ROLE_GROUPS) {
+                for (List<String> group : groups) {
                     NextTokenScores s = e.obfuscatedScores(
                             oc,
                             AccuracyExperiment.stored(
@@ -319,7 +327,8 @@ public final class QuantExperiment {
 
     private static RoleCost role(
             Consumer<String> log, String setting, DType dtype, List<String> group, double cost, double agreement) {
-        RoleCost r = new RoleCost(setting, dtype.name(), String.join("+", group), cost, agreement);
+        String label = group.equals(List.of("")) ? "all tensors" : String.join("+", group);
+        RoleCost r = new RoleCost(setting, dtype.name(), label, cost, agreement);
         log.accept(String.format(
                 Locale.ROOT,
                 "%s, %s only %s: perplexity %+.2f%%, agreement with own F32 %.2f%%",

@@ -19,15 +19,23 @@ public final class GaussianNoise {
 
     public static WeightMatrix add(WeightMatrix w, double alpha, KeyStream rng) {
         if (alpha == 0) return w;
-        double scale = alpha * standardDeviation(w.data());
-        float[] out = w.data().clone();
-        int cols = w.cols(), blocks = Math.ceilDiv(w.rows(), ROWS_PER_STREAM);
+        float[] out = draw(w.rows(), w.cols(), alpha * standardDeviation(w.data()), rng)
+                .data();
+        float[] in = w.data();
+        for (int i = 0; i < out.length; i++) out[i] += in[i];
+        return new WeightMatrix(w.rows(), w.cols(), out);
+    }
+
+    /** {@code rows × cols} i.i.d. N(0, scale²) entries (the draws {@link #add} adds). */
+    public static WeightMatrix draw(int rows, int cols, double scale, KeyStream rng) {
+        float[] out = new float[rows * cols];
+        int blocks = Math.ceilDiv(rows, ROWS_PER_STREAM);
         Parallel.shared().forEach(blocks, b -> {
             KeyStream blockRng = rng.derive("rows." + b);
-            int end = Math.min(w.rows(), (b + 1) * ROWS_PER_STREAM) * cols;
-            for (int i = b * ROWS_PER_STREAM * cols; i < end; i++) out[i] += (float) (scale * blockRng.nextGaussian());
+            int end = Math.min(rows, (b + 1) * ROWS_PER_STREAM) * cols;
+            for (int i = b * ROWS_PER_STREAM * cols; i < end; i++) out[i] = (float) (scale * blockRng.nextGaussian());
         });
-        return new WeightMatrix(w.rows(), w.cols(), out);
+        return new WeightMatrix(rows, cols, out);
     }
 
     public static double standardDeviation(float[] values) {

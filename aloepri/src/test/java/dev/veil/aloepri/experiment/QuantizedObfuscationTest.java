@@ -20,9 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Quantizing an obfuscated model ({@link AccuracyExperiment#stored}, as {@code veil convert --dtype q8_0} writes it):
  * with the exact orthogonal key and no noise, the Q8_0 obfuscated model's logits, read back through τ, stay near the
- * plain Q8_0 model's — but its own rounding error is several times the plain model's (the exact key is orthogonal in
- * the residual stream only), and a key far from orthogonal (λ = 3) enlarges it further: the same relative weight error,
- * mapped back through the key, costs more (aloepri-quant.md measures the perplexity).
+ * plain Q8_0 model's, with its own rounding error about the plain model's (U_vo is orthogonal; a Gaussian U_vo made it
+ * 4.3× through its inverse), and a key far from orthogonal (λ = 3) enlarges it: the same relative weight error, mapped
+ * back through the key, costs more (aloepri-quant.md measures the perplexity).
  */
 class QuantizedObfuscationTest {
 
@@ -62,9 +62,9 @@ class QuantizedObfuscationTest {
 
             assertThat(exactF32).as("the exact key at F32").isLessThan(5e-5);
             assertThat(plainQuant).as("plain Q8_0 vs F32").isBetween(3e-3, 3e-2);
-            // the obfuscated model is quantized in its own basis: a different rounding, and a larger one even with the
-            // orthogonal key, whose per-head V/O mixing and FFN/attention scalings are not orthogonal (4.3x measured)
-            assertThat(obfQuant).as("obfuscated Q8_0 vs its F32").isBetween(1.5 * plainQuant, 8 * plainQuant);
+            // the obfuscated model is quantized in its own basis: a different rounding of about the same size (1.04x
+            // measured; 4.3x with the Gaussian U_vo of before, whose inverse amplified W_v's rounding)
+            assertThat(obfQuant).as("obfuscated Q8_0 vs its F32").isBetween(0.5 * plainQuant, 2 * plainQuant);
             // still the plain Q8_0 model's logits, read back through tau, to a tenth of their scale (a wrong tau or
             // layout is off by order 1)
             assertThat(obfVsPlainQ8).as("obfuscated Q8_0 vs plain Q8_0").isLessThan(0.1);

@@ -3,6 +3,8 @@ package dev.veil.attack.aloepri;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.veil.aloepri.AloePriParams;
+import dev.veil.aloepri.FfnActivations;
+import dev.veil.aloepri.FfnNoiseProfile;
 import dev.veil.aloepri.experiment.NextTokenScores;
 import dev.veil.attack.Progress;
 import dev.veil.attack.capture.Obfuscation;
@@ -66,6 +68,9 @@ public final class Frontier {
 
     public static final double TARGET_RECOVERY = 0.05, TARGET_PERPLEXITY = 0.03, TARGET_AGREEMENT = 0.90;
 
+    /** Public tokens the activation-aware noise is calibrated on (the first of the attacker's public text). */
+    static final int CALIBRATION_TEXT = 4096;
+
     private Frontier() {}
 
     /**
@@ -112,6 +117,23 @@ public final class Frontier {
                     "paper + alpha_down " + a + ", depth-scaled",
                     "paper + depth-scaled noise on W_down",
                     d.withFfn(a, 0, 1).withDepthScaled(true)));
+        // W_down noise shaped by the plain model's FFN activations on public text (FfnNoiseProfile.ACTIVATION)
+        for (double a : new double[] {1, 2, 4, 8})
+            s.add(new Setting(
+                    "activation noise: paper + alpha_down " + num(a),
+                    "paper + activation-aware noise on W_down",
+                    d.withFfn(a, 0, 1).withFfnNoise(FfnNoiseProfile.ACTIVATION)));
+        for (double e : new double[] {0.5, 1.5})
+            s.add(new Setting(
+                    "activation noise: alpha_e " + e + ", alpha_down 4",
+                    "alpha_e with activation-aware alpha_down 4 (alpha_h 0.2)",
+                    d.withNoise(e, d.alphaH()).withFfn(4, 0, 1).withFfnNoise(FfnNoiseProfile.ACTIVATION)));
+        // mixture-of-experts routers (embed·router): noise on the router rows
+        for (double a : new double[] {0.5, 1, 2})
+            s.add(new Setting(
+                    "router noise: paper + alpha_down 1, alpha_router " + num(a),
+                    "Veil's defaults + router noise",
+                    d.withFfn(1, 0, 1).withAlphaRouter(a)));
         return s;
     }
 
@@ -136,9 +158,18 @@ public final class Frontier {
                 Locale.ROOT, "plain: perplexity %.3f over %d positions", base.perplexity(), base.positions()));
         List<Point> points = new ArrayList<>();
         double readsNothing = Double.NaN;
+        // the compiler's calibration text for the activation-aware noise: the same public text the attacker holds
+        FfnActivations activations =
+                settings.stream().anyMatch(s -> s.params().ffnNoise() == FfnNoiseProfile.ACTIVATION)
+                        ? FfnActivations.measure(
+                                config,
+                                plain,
+                                Arrays.copyOf(publicTokens, Math.min(publicTokens.length, CALIBRATION_TEXT)),
+                                256)
+                        : null;
         for (Setting s : settings) {
             long start = System.nanoTime();
-            Obfuscation o = Obfuscation.of(config, plain, s.params(), fixed, seed, 128);
+            Obfuscation o = Obfuscation.of(config, plain, s.params(), fixed, seed, 128, activations);
             NextTokenScores scores =
                     NextTokenScores.of(engine(o.config(), o.weights()), o.tau().obfuscate(accuracyTokens), context);
             double agreement = NextTokenScores.matching(o.tau().deobfuscate(scores.argmax()), base.argmax());
@@ -272,7 +303,8 @@ public final class Frontier {
                 100 * TARGET_PERPLEXITY,
                 100 * TARGET_AGREEMENT));
         b.append(
-                "α_down and α_gate_up are per layer, or, marked /√L, whole-model amounts each layer gets α/√L of.\n\n");
+                "α_down and α_gate_up are per layer, or, marked /√L, whole-model amounts each layer gets α/√L of; (act.) marks"
+                        + " W_down noise shaped by the FFN activations (--ffn-noise-profile activation).\n\n");
         b.append(
                 "| setting | α_e | α_h | α_down | α_gate_up | split | h | strongest attack | recovered (text / vocab) | perplexity | next-token agreement |\n");
         b.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -284,7 +316,9 @@ public final class Frontier {
                     p.name(),
                     num(a.alphaE()),
                     num(a.alphaH()),
-                    num(a.alphaDown()) + (a.depthScaled() && a.alphaDown() > 0 ? "/√L" : ""),
+                    num(a.alphaDown())
+                            + (a.depthScaled() && a.alphaDown() > 0 ? "/√L" : "")
+                            + (a.ffnNoise() == FfnNoiseProfile.ACTIVATION && a.alphaDown() > 0 ? " (act.)" : ""),
                     num(a.alphaGateUp()) + (a.depthScaled() && a.alphaGateUp() > 0 ? "/√L" : ""),
                     a.split(),
                     a.expansion(),
@@ -321,20 +355,25 @@ public final class Frontier {
                                                 ? " — target met"
                                                 : " — the recovery target is missed"))
                 .append('\n');
-        b.append("\nEvery attack per setting (text tokens recovered, top-1):\n\n| setting | ")
-                .append(String.join(
-                        " | ",
-                        r.points().getFirst().attacks().stream()
-                                .map(SelfAudit.Row::attack)
-                                .toList()))
+        // every attack any point was scored with (points appended later may carry attacks earlier ones lack: "—")
+        List<String> columns = r.points().stream()
+                .flatMap(p -> p.attacks().stream().map(SelfAudit.Row::attack))
+                .filter(a -> !a.equals(SelfAudit.NOT_MERGED))
+                .distinct()
+                .sorted(Comparator.comparing(a -> a.equals(SelfAudit.ENSEMBLE))) // the fusion of the others last
+                .toList();
+        b.append(
+                        "\nEvery attack per setting (text tokens recovered, top-1; — where the point was measured before the attack"
+                                + " existed):\n\n| setting | ")
+                .append(String.join(" | ", columns))
                 .append(" |\n|---|");
-        b.append("---|".repeat(r.points().getFirst().attacks().size())).append('\n');
+        b.append("---|".repeat(columns.size())).append('\n');
         for (Point p : r.points()) {
             Map<String, Double> by = new LinkedHashMap<>();
             p.attacks().forEach(a -> by.put(a.attack(), a.text()));
             b.append("| ").append(p.name());
-            for (SelfAudit.Row a : r.points().getFirst().attacks())
-                b.append(String.format(Locale.ROOT, " | %.1f%%", 100 * by.getOrDefault(a.attack(), Double.NaN)));
+            for (String a : columns)
+                b.append(by.containsKey(a) ? String.format(Locale.ROOT, " | %.1f%%", 100 * by.get(a)) : " | —");
             String extra = by.containsKey(SelfAudit.NOT_MERGED)
                     ? String.format(
                             Locale.ROOT, " (split units not merged: %.1f%%)", 100 * by.get(SelfAudit.NOT_MERGED))

@@ -1,5 +1,6 @@
 package dev.veil.attack.aloepri;
 
+import dev.veil.aloepri.FfnActivations;
 import dev.veil.attack.Progress;
 import dev.veil.attack.capture.Capture;
 import dev.veil.attack.capture.Mode;
@@ -8,6 +9,7 @@ import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -21,7 +23,8 @@ import java.util.Map;
  * attacks, nearest embedding, and their ensemble), scored on held-out text the way a server would see it — the key's τ
  * maps the text to the ids the server would receive, and recovery is the share of those text tokens an attack maps
  * back to the right plaintext token. The reference is a decoder that reads nothing and guesses the most frequent public
- * token everywhere. An FFN unit split is undone first ({@link UnitMerge}): the attacker knows the defenses.
+ * token everywhere. An FFN unit split is undone first ({@link UnitMerge}): the attacker knows the defenses; against the
+ * activation-aware W_down noise it projects down·head on the activations it measures ({@link ActivationWeightedAttack}).
  */
 public final class SelfAudit {
 
@@ -48,6 +51,9 @@ public final class SelfAudit {
                     100 * readsNothing);
         }
     }
+
+    /** Window the attacker runs the models in to measure their FFN activations. */
+    static final int CONTEXT = 256;
 
     private SelfAudit() {}
 
@@ -94,6 +100,19 @@ public final class SelfAudit {
         for (AloePriAttack a :
                 List.of(new GateInvariantAttack(k), new AttentionInvariantAttack(k), new EmbeddingMatchingAttack(k)))
             mappings.put(a.name(), a.attack(target, progress).mapping());
+        if (servedConfig.intermediateSize()
+                == plainConfig.intermediateSize()) { // activations of split units: not built
+            // the served model on the requests the server saw, the public one on the attacker's own text
+            int n = Math.min(heldout.length, publicTokens.length);
+            FfnActivations servedActs = FfnActivations.measure(servedConfig, served, servedIds, CONTEXT);
+            FfnActivations plainActs =
+                    FfnActivations.measure(plainConfig, plain, Arrays.copyOf(publicTokens, Math.max(n, 1)), CONTEXT);
+            float[][] votes = ActivationWeightedAttack.votes(target, plainActs, servedActs, progress);
+            for (int f = 0; f < votes.length; f++)
+                mappings.put(
+                        ActivationWeightedAttack.name(ActivationWeightedAttack.FLOORS[f]),
+                        VocabMapping.nearest(votes[f], v, k));
+        }
         mappings.put(ENSEMBLE, fuse(new ArrayList<>(mappings.values()), v, k));
         if (servedConfig.intermediateSize() != plainConfig.intermediateSize()) {
             AloePriTarget naive = new AloePriTarget(capture, servedConfig, served, plainConfig, plain, false);

@@ -2,6 +2,7 @@ package dev.veil.attack.capture;
 
 import dev.veil.aloepri.ActivationCalibration;
 import dev.veil.aloepri.AloePriParams;
+import dev.veil.aloepri.FfnActivations;
 import dev.veil.aloepri.ModelObfuscator;
 import dev.veil.aloepri.VocabPermutation;
 import dev.veil.aloepri.experiment.InMemoryModel;
@@ -32,8 +33,24 @@ public record Obfuscation(ModelConfig config, Weights weights, VocabPermutation 
             Collection<Integer> fixed,
             String seed,
             int calibrationTokens) {
+        return of(config, plain, params, fixed, seed, calibrationTokens, null);
+    }
+
+    /**
+     * As above; {@code activations} are the plain model's FFN activations on public text, which the activation-aware
+     * W_down noise needs (null for the other profiles).
+     */
+    public static Obfuscation of(
+            ModelConfig config,
+            Weights plain,
+            AloePriParams params,
+            Collection<Integer> fixed,
+            String seed,
+            int calibrationTokens,
+            FfnActivations activations) {
         KeyStream master = KeyStream.fromSeed(seed);
         ModelObfuscator obfuscator = new ModelObfuscator(config, params, fixed, master, DType.F32);
+        obfuscator.useActivations(activations);
         if (calibrationTokens > 0) {
             int[] tokens = ActivationCalibration.randomTokens(
                     config.vocabSize(), fixed, calibrationTokens, master.derive("calibration"));
@@ -68,6 +85,9 @@ public record Obfuscation(ModelConfig config, Weights weights, VocabPermutation 
         s.put("split", Integer.toString(params.split()));
         if (params.depthScaled())
             s.put("ffn_depth_scaled", "true"); // absent when off: earlier reports keep their columns
+        if (params.ffnNoise() != dev.veil.aloepri.FfnNoiseProfile.GAUSSIAN)
+            s.put("ffn_noise", params.ffnNoise().label());
+        if (params.alphaRouter() > 0) s.put("alpha_router", Double.toString(params.alphaRouter()));
         return s;
     }
 }

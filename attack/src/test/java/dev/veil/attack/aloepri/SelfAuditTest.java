@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.aloepri.AloePriParams;
+import dev.veil.aloepri.FfnActivations;
+import dev.veil.aloepri.FfnNoiseProfile;
 import dev.veil.attack.Fixtures;
 import dev.veil.attack.Progress;
 import dev.veil.attack.capture.Obfuscation;
@@ -73,6 +75,46 @@ class SelfAuditTest {
         assertThat(merged).isGreaterThanOrEqualTo(0.9);
         assertThat(naive).isLessThan(merged / 2);
         assertThat(r.strongest().text()).isGreaterThanOrEqualTo(0.97);
+    }
+
+    /**
+     * The activation-aware W_down noise (α_e = α_h = 0, so only down·head is at stake) against the attacker who knows it:
+     * without noise, down·head projected on the activations' principal directions reads the text back (the projection
+     * commutes with the FFN permutation and scaling); with the noise, both the plain sorted-row VMA and that attacker
+     * lose it on this random-weight model.
+     */
+    @Test
+    void activationNoiseAgainstAnAttackerWhoMeasuresTheActivations() {
+        int v = M.config().vocabSize();
+        int[] text = new Random(9).ints(1024, 0, v).toArray(); // the public text: defender's calibration, attacker's
+        FfnActivations acts = FfnActivations.measure(M.config(), M.weights(), text, 64);
+        AloePriParams quiet = AloePriParams.paper(M.config().hiddenSize()).withNoise(0, 0);
+        String projected = ActivationWeightedAttack.name(ActivationWeightedAttack.FLOORS[0]),
+                sorted = new WeightProductMatchingAttack(1, "down·head").name();
+        Map<String, Double> exact = audit(quiet, acts, text),
+                noisy = audit(quiet.withFfn(8, 0, 1).withFfnNoise(FfnNoiseProfile.ACTIVATION), acts, text);
+        System.out.printf(
+                "[self-audit] down·head sorted / projected: no noise %.3f / %.3f, activation noise 8: %.3f / %.3f%n",
+                exact.get(sorted), exact.get(projected), noisy.get(sorted), noisy.get(projected));
+        assertThat(exact.get(projected)).isGreaterThanOrEqualTo(0.9);
+        assertThat(noisy.get(sorted)).isLessThan(0.1);
+        assertThat(noisy.get(projected)).isLessThan(0.1);
+    }
+
+    private static Map<String, Double> audit(AloePriParams p, FfnActivations acts, int[] text) {
+        Obfuscation o = Obfuscation.of(M.config(), M.weights(), p, FIXED, "self-audit", 64, acts);
+        return SelfAudit.run(
+                        M.config(),
+                        M.weights(),
+                        o.config(),
+                        o.weights(),
+                        o.tau().forward(),
+                        HELDOUT,
+                        text,
+                        Progress.NONE)
+                .rows()
+                .stream()
+                .collect(Collectors.toMap(SelfAudit.Row::attack, SelfAudit.Row::text));
     }
 
     @Test
