@@ -264,13 +264,11 @@ public final class VectorMath {
         scale(a, off, 1f / sum, a, off, len);
     }
 
-    // e^x from lanewise IEEE operations only (Cephes' expf: x = n·ln2 + r, a degree-5 polynomial in r, then 2^n). Not
-    // lanewise(EXP): once C2 compiles it, it is an SVML call whose result differs in the last bit from the
-    // interpreter's
-    // Math.exp in about 1% of lanes, so the same prompt gave different logits depending on how warm the JVM was. The
-    // scalar twin does the same arithmetic in the same order, so a value gets the same bits in a lane or in a loop
-    // tail.
-    // The clamp needs no special cases: e^-104.5 rounds to 0 and e^89 overflows to infinity; NaN stays NaN.
+    // e^x from lanewise IEEE operations only (Cephes' expf: x = n·ln2 + r, a degree-5 polynomial in r, then 2^n).
+    // Not lanewise(EXP): once C2 compiles it, it is an SVML call whose result differs in the last bit from the
+    // interpreter's Math.exp in about 1% of lanes, so the same prompt gave different logits depending on how warm the
+    // JVM was. The scalar twin does the same arithmetic in the same order, so a value gets the same bits in a lane or
+    // in a loop tail. The clamp needs no special cases: e^-104.5 rounds to 0, e^89 overflows to infinity, NaN stays.
     private static final float EXP_HI = 89f, EXP_LO = -104.5f, LOG2E = 1.44269504f;
     private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f, ROUND = 0x1.8p23f;
     private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
