@@ -92,20 +92,9 @@ public final class ModelObfuscator {
     /**
      * A compiler for {@code plain} whose κ are calibrated on the plain model's own activations over
      * {@code calibrationTokens} random non-special ids ({@link ActivationCalibration}), or the paper's Gaussian
-     * estimate when 0: what {@code veil obfuscate} uses.
+     * estimate when 0: what {@code veil obfuscate} uses. {@code activations}: the plain model's FFN activations for
+     * the activation-aware W_down noise, or null.
      */
-    public static ModelObfuscator calibrated(
-            ModelConfig config,
-            Weights plain,
-            AloePriParams params,
-            Collection<Integer> fixedTokens,
-            KeyStream master,
-            DType dtype,
-            int calibrationTokens) {
-        return calibrated(config, plain, params, fixedTokens, master, dtype, calibrationTokens, null);
-    }
-
-    /** As above, with the plain model's FFN activations for the activation-aware W_down noise (or null). */
     public static ModelObfuscator calibrated(
             ModelConfig config,
             Weights plain,

@@ -72,20 +72,6 @@ public final class ObfuscateModelDir {
                         "the activation FFN noise profile needs public calibration text to measure the activations on");
         }
 
-        public Request(
-                Path modelDir,
-                Path outDir,
-                Path keyFile,
-                AloePriParams params,
-                String seed,
-                DType dtype,
-                char[] passphrase,
-                int calibrationTokens,
-                Path gguf,
-                Consumer<TensorSpec> onWritten) {
-            this(modelDir, outDir, keyFile, params, seed, dtype, passphrase, calibrationTokens, gguf, onWritten, null);
-        }
-
         /** The activation profile's context window over {@code noiseText}. */
         public static final int NOISE_CONTEXT = 256;
 

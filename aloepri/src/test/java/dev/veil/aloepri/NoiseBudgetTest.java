@@ -56,7 +56,7 @@ class NoiseBudgetTest {
                     .perplexity();
             // what the exact transforms alone cost on this random model (the κ error): the budget sits 5 points above
             ModelObfuscator o = ModelObfuscator.calibrated(
-                    c, w, profile.scaleNoise(0), fixed, KeyStream.fromSeed("budget-test"), DType.F32, 32);
+                    c, w, profile.scaleNoise(0), fixed, KeyStream.fromSeed("budget-test"), DType.F32, 32, null);
             exact = NextTokenScores.of(
                                             new Transformer(new LocalLinearBackend(
                                                     o.obfuscatedConfig(),

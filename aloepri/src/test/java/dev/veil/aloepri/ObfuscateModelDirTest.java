@@ -37,7 +37,8 @@ class ObfuscateModelDirTest {
                 null,
                 64,
                 null,
-                seen::add);
+                seen::add,
+                null);
         AloePriKey key = ObfuscateModelDir.run(req);
         assertThat(ModelConfig.read(tmp.resolve("out")).hiddenSize()).isEqualTo(64 + 2 * 8);
         assertThat(tmp.resolve("out/generation_config.json")).exists();

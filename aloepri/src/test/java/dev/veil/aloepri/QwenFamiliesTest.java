@@ -165,7 +165,8 @@ class QwenFamiliesTest {
                 List.of(c.bosTokenId(), c.eosTokenIds().getFirst()),
                 KeyStream.fromSeed("routing"),
                 DType.F32,
-                128);
+                128,
+                null);
         return RoutingError.measure(o, plain, InMemoryModel.obfuscate(o, plain), tokens)
                 .changed();
     }

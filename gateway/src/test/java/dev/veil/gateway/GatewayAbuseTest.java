@@ -52,17 +52,14 @@ class GatewayAbuseTest {
     static void start() throws Exception {
         Path plain = PrivateChatFixture.writePlainModel(dir.resolve("plain"));
         Path obfuscated = dir.resolve("obfuscated");
-        AloePriKey key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(
-                plain,
-                obfuscated,
-                dir.resolve("model.key"),
-                AloePriParams.defaults(64).exact().withLambda(1e-9).withExpansion(0),
-                "fixture",
-                DType.F32,
-                null,
-                0,
-                null,
-                null));
+        AloePriKey key = ObfuscateModelDir.run(ObfuscateModelDir.Request.of(
+                        plain,
+                        obfuscated,
+                        dir.resolve("model.key"),
+                        AloePriParams.defaults(64).exact().withLambda(1e-9).withExpansion(0))
+                .withSeed("fixture")
+                .withDtype(DType.F32)
+                .withCalibrationTokens(0));
         served = ModelFiles.open(obfuscated);
         gate = new TestServers.Gate(
                 new LocalLinearBackend(served.config(), served.weights(), PrivateChatFixture.PARALLEL));

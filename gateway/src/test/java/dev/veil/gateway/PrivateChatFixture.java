@@ -88,8 +88,12 @@ public final class PrivateChatFixture implements AutoCloseable {
         Path gguf = externalStarter == null ? null : dir.resolve("obfuscated.gguf");
         AloePriParams exact =
                 AloePriParams.defaults(64).exact().withLambda(1e-9).withExpansion(0);
-        key = ObfuscateModelDir.run(new ObfuscateModelDir.Request(
-                plainDir, obfuscatedDir, dir.resolve("model.key"), exact, "fixture", DType.F32, null, 0, gguf, null));
+        key = ObfuscateModelDir.run(
+                ObfuscateModelDir.Request.of(plainDir, obfuscatedDir, dir.resolve("model.key"), exact)
+                        .withSeed("fixture")
+                        .withDtype(DType.F32)
+                        .withCalibrationTokens(0)
+                        .withGguf(gguf));
         tokenizer = Tokenizer.load(plainDir);
         server = externalStarter == null ? InferenceServer.open(obfuscatedDir, serverOptions, PARALLEL) : null;
         external = externalStarter == null ? null : externalStarter.start(gguf);

@@ -304,7 +304,8 @@ public final class AccuracyExperiment implements AutoCloseable {
                 fixed,
                 KeyStream.fromSeed(settings.seed()),
                 DType.F32,
-                settings.calibrationTokens());
+                settings.calibrationTokens(),
+                null);
     }
 
     /** An obfuscated model's scores on τ(text), its weights as given (de-mapping is the caller's). */
@@ -326,7 +327,8 @@ public final class AccuracyExperiment implements AutoCloseable {
                     fixed,
                     KeyStream.fromSeed(settings.seed()),
                     dtype,
-                    settings.calibrationTokens());
+                    settings.calibrationTokens(),
+                    null);
             VocabPermutation tau = obfuscator.permutation();
             NextTokenScores s = NextTokenScores.of(
                     engine(obfuscator.obfuscatedConfig(), InMemoryModel.obfuscate(obfuscator, plain)),

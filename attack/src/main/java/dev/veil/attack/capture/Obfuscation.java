@@ -1,8 +1,8 @@
 package dev.veil.attack.capture;
 
-import dev.veil.aloepri.ActivationCalibration;
 import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.FfnActivations;
+import dev.veil.aloepri.FfnNoiseProfile;
 import dev.veil.aloepri.ModelObfuscator;
 import dev.veil.aloepri.VocabPermutation;
 import dev.veil.aloepri.experiment.InMemoryModel;
@@ -48,15 +48,8 @@ public record Obfuscation(ModelConfig config, Weights weights, VocabPermutation 
             String seed,
             int calibrationTokens,
             FfnActivations activations) {
-        KeyStream master = KeyStream.fromSeed(seed);
-        ModelObfuscator obfuscator = new ModelObfuscator(config, params, fixed, master, DType.F32);
-        obfuscator.useActivations(activations);
-        if (calibrationTokens > 0) {
-            int[] tokens = ActivationCalibration.randomTokens(
-                    config.vocabSize(), fixed, calibrationTokens, master.derive("calibration"));
-            obfuscator.calibrate(
-                    ActivationCalibration.run(obfuscator, plain, tokens).kappa());
-        }
+        ModelObfuscator obfuscator = ModelObfuscator.calibrated(
+                config, plain, params, fixed, KeyStream.fromSeed(seed), DType.F32, calibrationTokens, activations);
         Weights out = InMemoryModel.obfuscate(obfuscator, plain);
         return new Obfuscation(obfuscator.obfuscatedConfig(), out, obfuscator.permutation(), params);
     }
@@ -85,7 +78,7 @@ public record Obfuscation(ModelConfig config, Weights weights, VocabPermutation 
         s.put("split", Integer.toString(params.split()));
         if (params.depthScaled())
             s.put("ffn_depth_scaled", "true"); // absent when off: earlier reports keep their columns
-        if (params.ffnNoise() != dev.veil.aloepri.FfnNoiseProfile.GAUSSIAN)
+        if (params.ffnNoise() != FfnNoiseProfile.GAUSSIAN)
             s.put("ffn_noise", params.ffnNoise().label());
         if (params.alphaRouter() > 0) s.put("alpha_router", Double.toString(params.alphaRouter()));
         return s;
