@@ -67,9 +67,10 @@ public final class FfnActivations {
             int[] window = Arrays.copyOfRange(text, from, Math.min(text.length, from + context));
             t.append(window, new KvCache(c, window.length));
         }
-        for (double[][] layer : m)
-            for (double[] block : layer) {
-                int w = (int) Math.round(Math.sqrt(block.length));
+        for (int l = 0; l < layers; l++)
+            for (int e = 0; e < m[l].length; e++) {
+                double[] block = m[l][e];
+                int w = widths[l][e];
                 for (int i = 0; i < w; i++)
                     for (int j = i; j < w; j++) {
                         double v = block[i * w + j] / text.length;
