@@ -44,7 +44,7 @@ public final class FfnDefense {
         double alphaDown = p.alphaDownPerLayer(layers);
         WeightMatrix down = p.ffnNoise() == FfnNoiseProfile.GAUSSIAN || alphaDown == 0
                 ? GaussianNoise.add(w.down(), alphaDown, rng.derive("down.noise"))
-                : plus(w.down(), shapedNoise(w.down(), alphaDown, moment, rng.derive("down.noise")));
+                : w.down().plus(shapedNoise(w.down(), alphaDown, moment, rng.derive("down.noise")));
         return p.split() == 1
                 ? new FfnWeights(gate, up, down)
                 : split(new FfnWeights(gate, up, down), p.split(), rng.derive("split"));
@@ -88,12 +88,6 @@ public final class FfnDefense {
         WeightMatrix k = new WeightMatrix(w, w, a).timesTransposed(new WeightMatrix(w, w, b));
         WeightMatrix n = GaussianNoise.draw(d, w, alpha * GaussianNoise.standardDeviation(down.data()), rng);
         return n.times(k);
-    }
-
-    private static WeightMatrix plus(WeightMatrix a, WeightMatrix b) {
-        float[] out = a.data().clone();
-        for (int i = 0; i < out.length; i++) out[i] += b.data()[i];
-        return new WeightMatrix(a.rows(), a.cols(), out);
     }
 
     static FfnWeights split(FfnWeights w, int k, KeyStream rng) {

@@ -19,11 +19,7 @@ public final class GaussianNoise {
 
     public static WeightMatrix add(WeightMatrix w, double alpha, KeyStream rng) {
         if (alpha == 0) return w;
-        float[] out = draw(w.rows(), w.cols(), alpha * standardDeviation(w.data()), rng)
-                .data();
-        float[] in = w.data();
-        for (int i = 0; i < out.length; i++) out[i] += in[i];
-        return new WeightMatrix(w.rows(), w.cols(), out);
+        return w.plus(draw(w.rows(), w.cols(), alpha * standardDeviation(w.data()), rng));
     }
 
     /** {@code rows × cols} i.i.d. N(0, scale²) entries (the draws {@link #add} adds). */

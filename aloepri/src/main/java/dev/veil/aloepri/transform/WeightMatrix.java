@@ -64,6 +64,16 @@ public record WeightMatrix(int rows, int cols, float[] data) {
         return new Matrix("key product", MemorySegment.ofArray(data), DType.F32, rows, cols);
     }
 
+    /** The element-wise sum with {@code other}, of the same shape. */
+    public WeightMatrix plus(WeightMatrix other) {
+        if (other.rows != rows || other.cols != cols)
+            throw new IllegalArgumentException(
+                    "adding a " + other.rows + "x" + other.cols + " matrix to a " + rows + "x" + cols + " one");
+        float[] out = data.clone();
+        for (int i = 0; i < out.length; i++) out[i] += other.data[i];
+        return new WeightMatrix(rows, cols, out);
+    }
+
     /** {@code this · other}. */
     public WeightMatrix times(WeightMatrix other) {
         return timesTransposed(other.transpose());
