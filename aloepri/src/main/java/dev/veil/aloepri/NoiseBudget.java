@@ -2,10 +2,8 @@ package dev.veil.aloepri;
 
 import dev.veil.aloepri.experiment.InMemoryModel;
 import dev.veil.aloepri.experiment.NextTokenScores;
+import dev.veil.aloepri.experiment.ObfuscationCost;
 import dev.veil.aloepri.key.KeyStream;
-import dev.veil.engine.Transformer;
-import dev.veil.engine.backend.LocalLinearBackend;
-import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
@@ -124,7 +122,7 @@ public final class NoiseBudget {
                         "budget text token id " + id + " is outside the model's vocabulary of " + config.vocabSize());
         long start = System.nanoTime();
         int context = Math.min(target.context(), target.tokens().length);
-        NextTokenScores base = NextTokenScores.of(engine(config, plain), target.tokens(), context);
+        NextTokenScores base = NextTokenScores.of(ObfuscationCost.engine(config, plain), target.tokens(), context);
         target.log()
                 .accept(String.format(
                         Locale.ROOT,
@@ -135,15 +133,13 @@ public final class NoiseBudget {
         Measure measure = f -> {
             ModelObfuscator o = ModelObfuscator.calibrated(
                     config, plain, profile.scaleNoise(f), fixed, master, dtype, calibrationTokens, activations);
-            VocabPermutation tau = o.permutation();
-            NextTokenScores s = NextTokenScores.of(
-                    engine(o.obfuscatedConfig(), InMemoryModel.obfuscate(o, plain)),
-                    tau.obfuscate(target.tokens()),
+            ObfuscationCost c = ObfuscationCost.measure(
+                    base,
+                    ObfuscationCost.engine(o.obfuscatedConfig(), InMemoryModel.obfuscate(o, plain)),
+                    o.permutation(),
+                    target.tokens(),
                     context);
-            Round r = new Round(
-                    f,
-                    s.perplexity() / base.perplexity() - 1,
-                    NextTokenScores.matching(tau.deobfuscate(s.argmax()), base.argmax()));
+            Round r = new Round(f, c.increase(), c.agreement());
             rounds.add(r);
             target.log()
                     .accept(String.format(
@@ -203,10 +199,6 @@ public final class NoiseBudget {
 
     private interface Measure {
         Round at(double factor) throws IOException;
-    }
-
-    private static Transformer engine(ModelConfig c, Weights w) {
-        return new Transformer(new LocalLinearBackend(c, w, Parallel.shared()));
     }
 
     private static String trim(double v) {

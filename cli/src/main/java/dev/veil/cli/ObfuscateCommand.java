@@ -5,6 +5,8 @@ import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.FfnNoiseProfile;
 import dev.veil.aloepri.NoiseBudget;
 import dev.veil.aloepri.ObfuscateModelDir;
+import dev.veil.aloepri.experiment.NextTokenScores;
+import dev.veil.aloepri.experiment.ObfuscationCost;
 import dev.veil.attack.audit.AuditText;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
@@ -16,9 +18,11 @@ import dev.veil.train.data.Document;
 import dev.veil.train.data.Split;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -160,16 +164,29 @@ public final class ObfuscateCommand implements Callable<Integer> {
             names = "--ppl-text",
             paramLabel = "FILE",
             description =
-                    "with --ppl-budget: public UTF-8 text the cost is measured on (default: the SOTU held-out split, `veil data fetch sotu`)")
+                    "public UTF-8 text the cost check and --ppl-budget measure on (default: the SOTU held-out split, `veil data fetch sotu`)")
     Path pplText;
 
     @Option(
             names = "--ppl-tokens",
             defaultValue = "2048",
             paramLabel = "N",
-            description =
-                    "with --ppl-budget: positions of that text scored, in windows of 256 (default: ${DEFAULT-VALUE})")
+            description = "positions of that text scored, in windows of 256 (default: ${DEFAULT-VALUE})")
     int pplTokens;
+
+    @Option(
+            names = "--no-cost-check",
+            description =
+                    "skip the cost check: after writing (without --ppl-budget, which measures its own), the plain and the obfuscated model are scored on --ppl-text and the perplexity increase and next-token agreement printed")
+    boolean noCostCheck;
+
+    @Option(
+            names = "--cost-warning",
+            defaultValue = "25",
+            paramLabel = "PERCENT",
+            description =
+                    "warn when the cost check measures a perplexity increase above PERCENT (default: ${DEFAULT-VALUE})")
+    double costWarning;
 
     @Option(
             names = "--no-router-norm",
@@ -238,6 +255,11 @@ public final class ObfuscateCommand implements Callable<Integer> {
                 FfnNoiseProfile.parse(ffnNoiseProfile),
                 alphaRouter);
         NoiseBudget.Target budget = pplBudget == null ? null : budget(pplBudget);
+        if (budget == null && !noCostCheck) { // before anything is written
+            requirePplTokens();
+            if (!(costWarning >= 0) || Double.isInfinite(costWarning))
+                throw new IllegalArgumentException("--cost-warning must be a percentage >= 0, got " + costWarning);
+        }
         char[] pass = passphrases.resolve();
         if (seed != null && SeedEntropy.warning(seed) != null) System.err.println(SeedEntropy.warning(seed));
         long start = System.nanoTime();
@@ -300,6 +322,7 @@ public final class ObfuscateCommand implements Callable<Integer> {
         System.out.printf(
                 "secret key: %s (%s, owner-only); keep it off the server%n",
                 key, pass == null ? "unencrypted" : "passphrase-encrypted");
+        if (budget == null && !noCostCheck) costCheck(k);
         if (audit) AloePriSelfAudit.run(model, out, k, auditThreshold, new PrintWriter(System.out, true));
         return 0;
     }
@@ -320,23 +343,73 @@ public final class ObfuscateCommand implements Callable<Integer> {
 
     /** The budget's text: --ppl-text, else the SOTU held-out split, tokenized with the model's tokenizer. */
     private NoiseBudget.Target budget(double percent) throws IOException {
-        if (pplTokens < 2) throw new IllegalArgumentException("--ppl-tokens must be at least 2, got " + pplTokens);
+        requirePplTokens();
         double fraction = percent / 100;
         NoiseBudget.requireBudget(fraction); // before any text is read
-        List<String> texts = pplText != null
-                ? List.of(Files.readString(pplText))
-                : Split.HELDOUT.read(VeilCache.dir()).stream()
-                        .map(Document::text)
-                        .toList();
-        int[] tokens;
-        try (ModelFiles files = ModelFiles.open(model)) {
-            tokens = AuditText.tokens(Tokenizer.load(files.tokenizerDir()), texts, pplTokens + 1);
-        }
+        int[] tokens = pplText();
         if (tokens.length < pplTokens + 1)
             System.err.printf(
                     "note: the budget text holds %d tokens, fewer than --ppl-tokens %d + 1%n",
                     tokens.length, pplTokens);
         return new NoiseBudget.Target(
                 fraction, tokens, 256, NoiseBudget.DEFAULT_STEPS, line -> System.out.println(line));
+    }
+
+    private void requirePplTokens() {
+        if (pplTokens < 2) throw new IllegalArgumentException("--ppl-tokens must be at least 2, got " + pplTokens);
+    }
+
+    /** --ppl-text, else the SOTU held-out split, as the plain model's token ids (at most --ppl-tokens + 1). */
+    private int[] pplText() throws IOException {
+        List<String> texts = pplText != null
+                ? List.of(Files.readString(pplText))
+                : Split.HELDOUT.read(VeilCache.dir()).stream()
+                        .map(Document::text)
+                        .toList();
+        try (ModelFiles files = ModelFiles.open(model)) {
+            if (files.tokenizerDir() == null)
+                throw new IOException(model + " has no tokenizer.json to read the text with");
+            return AuditText.tokens(Tokenizer.load(files.tokenizerDir()), texts, pplTokens + 1);
+        }
+    }
+
+    /**
+     * What the written checkpoint costs: both models scored on the budget's text, the served one through τ. Veil's
+     * defaults cost a deeper or better-trained model far more than the bundled one (aloepri/README.md, Depth), so the
+     * user sees the number for their own model rather than ours. Missing text is a note, not a failure: the model and
+     * key are already written.
+     */
+    private void costCheck(AloePriKey k) throws IOException {
+        int[] tokens;
+        try {
+            tokens = pplText();
+        } catch (IOException e) {
+            System.out.printf(
+                    "cost: not measured (%s); --ppl-text FILE gives it text, --no-cost-check skips it%n",
+                    e.getMessage());
+            return;
+        }
+        if (tokens.length < 2) {
+            System.out.println("cost: not measured (the text holds fewer than 2 tokens)");
+            return;
+        }
+        try (ModelFiles plain = ModelFiles.open(model);
+                ModelFiles served = ModelFiles.open(out)) {
+            int context = Math.min(256, tokens.length);
+            NextTokenScores base =
+                    NextTokenScores.of(ObfuscationCost.engine(plain.config(), plain.weights()), tokens, context);
+            ObfuscationCost cost = ObfuscationCost.measure(
+                    base, ObfuscationCost.engine(served.config(), served.weights()), k.permutation(), tokens, context);
+            System.out.println("cost: " + cost.summary() + " against the plain model on "
+                    + (pplText != null ? pplText : "the SOTU held-out split"));
+            if (cost.increase() > costWarning / 100)
+                System.out.printf(
+                        Locale.ROOT,
+                        "WARNING: the obfuscated model's perplexity is %+.1f%% over the plain model's, above --cost-warning %s%%:"
+                                + " it answers worse. --ppl-budget PERCENT scales the noise to the most that stays within"
+                                + " PERCENT, which on most models also means a larger leak (aloepri/README.md, Accuracy budget; --audit measures it)%n",
+                        100 * cost.increase(),
+                        BigDecimal.valueOf(costWarning).stripTrailingZeros().toPlainString());
+        }
     }
 }

@@ -13,6 +13,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,6 +48,8 @@ class ObfuscateCommandTest {
         assertThat(r.err())
                 .contains("warning: --seed has about 0 bits of entropy"); // "x": reproducible, and said to be guessable
         assertThat(r.out()).contains("hidden 64 -> 80").contains("owner-only").contains("GGUF for llama.cpp: " + gguf);
+        assertThat(r.out()) // written all the same: the cost check has no text it could tokenize
+                .contains("cost: not measured (" + plain + " has no tokenizer.json to read the text with)");
         assertThat(ModelConfig.read(out).torchDtype()).isEqualTo("bfloat16");
         try (ModelFiles g = ModelFiles.open(gguf)) { // the same obfuscated model, as llama.cpp will load it
             assertThat(g.config().hiddenSize()).isEqualTo(80);
@@ -80,6 +85,70 @@ class ObfuscateCommandTest {
         CliRun mismatch = CliRun.run("key", "verify", key.toString(), "--model", plain.toString());
         assertThat(mismatch.exit()).isEqualTo(1);
         assertThat(mismatch.err()).contains("is not the model this key obfuscated");
+    }
+
+    /** The Gettysburg Address: public text the bundled model was not trained on. */
+    private static final String TEXT = """
+            Four score and seven years ago our fathers brought forth on this continent, a new nation, conceived in \
+            Liberty, and dedicated to the proposition that all men are created equal. Now we are engaged in a great \
+            civil war, testing whether that nation, or any nation so conceived and so dedicated, can long endure. We \
+            are met on a great battle-field of that war. We have come to dedicate a portion of that field, as a final \
+            resting place for those who here gave their lives that that nation might live. It is altogether fitting \
+            and proper that we should do this. But, in a larger sense, we can not dedicate, we can not consecrate, we \
+            can not hallow this ground. The brave men, living and dead, who struggled here, have consecrated it, far \
+            above our poor power to add or detract. The world will little note, nor long remember what we say here, \
+            but it can never forget what they did here.""";
+
+    private static final Pattern COST =
+            Pattern.compile("cost: perplexity ([-+][0-9.]+)% \\(.* next-token agreement ([0-9.]+)%");
+
+    @Test
+    void measuresWhatTheWrittenCheckpointCostsAndWarnsAboveTheLimit() throws Exception {
+        Path model = AuditCommandTest.bundledModel();
+        String text = Files.writeString(tmp.resolve("text.txt"), TEXT).toString();
+        String seed = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        CliRun exact = obfuscate(
+                model,
+                "exact",
+                "--seed",
+                seed,
+                "--ppl-text",
+                text,
+                "--alpha-e",
+                "0",
+                "--alpha-h",
+                "0",
+                "--alpha-down",
+                "0",
+                "--cost-warning",
+                "3");
+        assertThat(exact.exit()).as(exact.err()).isZero();
+        Matcher m = COST.matcher(exact.out());
+        assertThat(m.find()).as(exact.out()).isTrue();
+        // the exact transforms cost only the kappa/RMSNorm error (aloepri/README.md: +0.3%, 97.5% on SOTU)
+        assertThat(Math.abs(Double.parseDouble(m.group(1)))).isLessThan(2);
+        assertThat(Double.parseDouble(m.group(2))).isGreaterThan(90);
+        assertThat(exact.out()).doesNotContain("WARNING");
+
+        Files.delete(tmp.resolve("k"));
+        CliRun noisy = obfuscate(model, "noisy", "--seed", seed, "--ppl-text", text, "--cost-warning", "10");
+        assertThat(noisy.exit()).as(noisy.err()).isZero();
+        m = COST.matcher(noisy.out());
+        assertThat(m.find()).as(noisy.out()).isTrue();
+        double increase = Double.parseDouble(m.group(1));
+        // Veil's default noise: +52% on SOTU; the warning names the measured number and the limit
+        assertThat(increase).isGreaterThan(10);
+        assertThat(noisy.out())
+                .contains(String.format(Locale.ROOT, "WARNING: the obfuscated model's perplexity is %+.1f%%", increase))
+                .contains("above --cost-warning 10%");
+
+        Files.delete(tmp.resolve("k"));
+        CliRun skipped = obfuscate(model, "skipped", "--seed", seed, "--no-cost-check");
+        assertThat(skipped.exit()).as(skipped.err()).isZero();
+        assertThat(skipped.out()).doesNotContain("cost:");
+        CliRun badLimit = obfuscate(model, "never", "--cost-warning", "-1");
+        assertThat(badLimit.err()).contains("--cost-warning must be a percentage >= 0, got -1.0");
+        assertThat(tmp.resolve("never")).doesNotExist();
     }
 
     @Test

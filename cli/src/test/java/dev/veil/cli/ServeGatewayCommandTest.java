@@ -109,7 +109,8 @@ class ServeGatewayCommandTest {
                                 "--key",
                                 key.toString(),
                                 "--calibration-tokens",
-                                "16")
+                                "16",
+                                "--no-cost-check")
                         .exit())
                 .isZero();
         int serverPort = freePort(), gatewayPort = freePort();
