@@ -2,6 +2,11 @@ package dev.veil.engine.kernel;
 
 import dev.veil.model.DType;
 import dev.veil.model.Quant;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Activations quantized to 8 bits per block the way llama.cpp's CPU backend quantizes the input of a quantized matmul
@@ -31,44 +36,73 @@ public record Q8Input(DType weightKind, int block, float[] q, short[] qs, float[
         int block = blockFor(weights);
         if (cols % block != 0) throw new IllegalArgumentException(cols + " columns are not whole blocks of " + block);
         float[] q = new float[n * cols], d = new float[n * cols / block];
+        short[] qs = new short[q.length];
         float[] sums = block == 32 ? null : new float[n * cols / 32];
         for (int b = 0; b < d.length; b++) {
             int at = b * block;
-            if (block == 32) d[b] = q8_0(x, at, q);
-            else d[b] = q8_K(x, at, q, sums);
+            if (block == 32) d[b] = q8_0(x, at, q, qs);
+            else d[b] = q8_K(x, at, q, qs, sums);
         }
-        short[] qs = new short[q.length];
-        for (int i = 0; i < q.length; i++) qs[i] = (short) q[i];
         return new Q8Input(weights, block, q, qs, d, sums, n, cols);
     }
 
-    /** ggml-cpu's x86 quantize_row_q8_0: scale max/127 stored as f16, values rounded half to even. */
-    private static float q8_0(float[] x, int at, float[] q) {
-        float amax = 0;
-        for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[at + j]));
+    // Vectorised (a decode token quantizes every layer's inputs), with the same arithmetic as the scalar definitions
+    // in the comments: max is exact in any order, the products are the same float multiplies, and the rounding is the
+    // magic-number one (below), so the results are identical (QuantizedMatMulTest). Written out in place: a helper
+    // returning a vector that C2 compiled on its own boxed it (QuantKernels).
+
+    private static final VectorSpecies<Float> F = Half.F;
+    private static final VectorSpecies<Short> S =
+            VectorSpecies.of(short.class, VectorShape.forBitSize(F.length() * 16));
+    /** 1.5·2²³: {@code (v + MAGIC) − MAGIC} is v rounded to the nearest integer, ties to even, for |v| < 2²². */
+    private static final float MAGIC = 12582912f;
+
+    /** ggml-cpu's x86 quantize_row_q8_0: scale max/127 stored as f16, values {@code rint(x · 127/max)}. */
+    private static float q8_0(float[] x, int at, float[] q, short[] qs) {
+        FloatVector m = FloatVector.zero(F);
+        for (int j = 0; j < 32; j += F.length())
+            m = ((FloatVector) F.vectorType().cast(m))
+                    .max(FloatVector.fromArray(F, x, at + j).abs());
+        float amax = ((FloatVector) F.vectorType().cast(m)).reduceLanes(VectorOperators.MAX);
         float d = Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
         float id = amax != 0 ? 127f / amax : 0f;
-        for (int j = 0; j < 32; j++) q[at + j] = (float) Math.rint(x[at + j] * id);
+        for (int j = 0; j < 32; j += F.length()) {
+            FloatVector r =
+                    FloatVector.fromArray(F, x, at + j).mul(id).add(MAGIC).sub(MAGIC);
+            r.intoArray(q, at + j);
+            ((ShortVector) r.convertShape(VectorOperators.F2S, S, 0)).intoArray(qs, at + j);
+        }
         return d;
     }
 
-    /** quantize_row_q8_K_ref: scale −max/127 of the largest-magnitude value, ggml's nearest_int, sums per 32. */
-    private static float q8_K(float[] x, int at, float[] q, float[] sums) {
-        float max = 0, amax = 0;
-        for (int j = 0; j < Quant.QK_K; j++) {
-            float ax = Math.abs(x[at + j]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[at + j];
-            }
-        }
+    /**
+     * quantize_row_q8_K_ref: scale −max/127 of the first largest-magnitude value, values {@code min(127,
+     * nearest_int(x · iscale))} (ggml's nearest_int is the same magic-number rounding), sums per 32.
+     */
+    private static float q8_K(float[] x, int at, float[] q, short[] qs, float[] sums) {
+        FloatVector m = FloatVector.zero(F);
+        for (int j = 0; j < Quant.QK_K; j += F.length())
+            m = ((FloatVector) F.vectorType().cast(m))
+                    .max(FloatVector.fromArray(F, x, at + j).abs());
+        float amax = ((FloatVector) F.vectorType().cast(m)).reduceLanes(VectorOperators.MAX);
         if (amax == 0) return 0; // q and sums stay zero
-        float iscale = -127f / max;
-        for (int j = 0; j < Quant.QK_K; j++) q[at + j] = Math.min(127, Quant.nearestInt(iscale * x[at + j]));
+        int first = at; // the reference keeps the first of equal magnitudes
+        while (first < at + Quant.QK_K - 1 && Math.abs(x[first]) != amax) first++;
+        float iscale = -127f / x[first];
         for (int g = 0; g < Quant.QK_K / 32; g++) {
-            float s = 0;
-            for (int j = 0; j < 32; j++) s += q[at + 32 * g + j];
-            sums[at / 32 + g] = s;
+            FloatVector sum = FloatVector.zero(F);
+            for (int j = 32 * g; j < 32 * g + 32; j += F.length()) {
+                FloatVector r = FloatVector.fromArray(F, x, at + j)
+                        .mul(iscale)
+                        .add(MAGIC)
+                        .sub(MAGIC)
+                        .min(127f);
+                r.intoArray(q, at + j);
+                ((ShortVector) r.convertShape(VectorOperators.F2S, S, 0)).intoArray(qs, at + j);
+                sum = ((FloatVector) F.vectorType().cast(sum)).add(r);
+            }
+            // integers below 2^24: exact in any order
+            sums[at / 32 + g] = ((FloatVector) F.vectorType().cast(sum)).reduceLanes(VectorOperators.ADD);
         }
         return 1 / iscale;
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.model.DType;
+import dev.veil.model.Quant;
 import dev.veil.model.Tensor;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -124,5 +125,63 @@ class QuantizedMatMulTest {
         float s = 0;
         for (int i = 32; i < 64; i++) s += q8k.q()[i];
         assertThat(q8k.sums()[1]).isEqualTo(s);
+    }
+
+    /**
+     * The vectorised quantization against the scalar definitions (ggml's quantize_row_q8_0 and quantize_row_q8_K_ref):
+     * Gaussian rows, a row of exact ties (to even), a block whose largest magnitudes are equal with opposite signs
+     * (the first one sets the sign of the Q8_K scale), and an all-zero block.
+     */
+    @Test
+    void vectorisedActivationQuantizationIsTheScalarDefinition() {
+        int cols = 512;
+        float[] x = gaussian(3 * cols, 7);
+        // row 1: 127 first in every block, so the scale is exactly ±1 and the others (k + 0.5) are ties
+        for (int i = cols; i < 2 * cols; i++) x[i] = i % 32 == 0 ? 127f : (i % 32 - 16) + 0.5f;
+        x[2 * cols + 3] = -4f;
+        x[2 * cols + 9] = 4f;
+        Arrays.fill(x, 2 * cols + 256, 3 * cols, 0f);
+        for (DType t : new DType[] {DType.Q8_0, DType.Q4_K}) {
+            Q8Input v = Q8Input.of(t, x, 3, cols);
+            int block = Q8Input.blockFor(t);
+            float[] q = new float[x.length], sums = new float[x.length / 32];
+            for (int b = 0; b < x.length / block; b++) {
+                float d = block == 32 ? scalarQ8_0(x, b * 32, q) : scalarQ8_K(x, b * block, q, sums);
+                assertThat(v.d()[b]).as("%s block %d scale", t, b).isEqualTo(d);
+            }
+            for (int i = 0; i < x.length; i++) {
+                assertThat(v.q()[i] == q[i])
+                        .as("%s value %d: %s vs %s", t, i, v.q()[i], q[i])
+                        .isTrue();
+                assertThat(v.qs()[i]).isEqualTo((short) q[i]);
+            }
+            if (block != 32) assertThat(v.sums()).containsExactly(sums);
+        }
+    }
+
+    private static float scalarQ8_0(float[] x, int at, float[] q) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[at + j]));
+        float id = amax != 0 ? 127f / amax : 0f;
+        for (int j = 0; j < 32; j++) q[at + j] = (float) Math.rint(x[at + j] * id);
+        return Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
+    }
+
+    private static float scalarQ8_K(float[] x, int at, float[] q, float[] sums) {
+        float max = 0, amax = 0;
+        for (int j = 0; j < 256; j++)
+            if (Math.abs(x[at + j]) > amax) {
+                amax = Math.abs(x[at + j]);
+                max = x[at + j];
+            }
+        if (amax == 0) return 0;
+        float iscale = -127f / max;
+        for (int j = 0; j < 256; j++) q[at + j] = Math.min(127, Quant.nearestInt(iscale * x[at + j]));
+        for (int g = 0; g < 8; g++) {
+            float s = 0;
+            for (int j = 0; j < 32; j++) s += q[at + 32 * g + j];
+            sums[at / 32 + g] = s;
+        }
+        return 1 / iscale;
     }
 }
