@@ -87,52 +87,9 @@ public record AloePriParams(
             throw new IllegalArgumentException("alpha-router must be >= 0 (got " + alphaRouter + ")");
     }
 
-    /** With Gaussian FFN noise and no router noise (the parameters before those options existed). */
-    public AloePriParams(
-            double lambda,
-            int expansion,
-            double alphaE,
-            double alphaH,
-            int beta,
-            double gamma,
-            double alphaDown,
-            double alphaGateUp,
-            int split,
-            boolean routerNorm,
-            boolean depthScaled) {
-        this(
-                lambda,
-                expansion,
-                alphaE,
-                alphaH,
-                beta,
-                gamma,
-                alphaDown,
-                alphaGateUp,
-                split,
-                routerNorm,
-                depthScaled,
-                FfnNoiseProfile.GAUSSIAN,
-                0);
-    }
-
-    /** With the paper's router normalisation (it matters only for mixture-of-experts models). */
-    public AloePriParams(
-            double lambda,
-            int expansion,
-            double alphaE,
-            double alphaH,
-            int beta,
-            double gamma,
-            double alphaDown,
-            double alphaGateUp,
-            int split) {
-        this(lambda, expansion, alphaE, alphaH, beta, gamma, alphaDown, alphaGateUp, split, true, false);
-    }
-
-    /** The paper's parameters alone: no FFN noise, no unit split. */
+    /** The paper's parameters alone (its router normalisation on): no FFN or router noise, no unit split. */
     public AloePriParams(double lambda, int expansion, double alphaE, double alphaH, int beta, double gamma) {
-        this(lambda, expansion, alphaE, alphaH, beta, gamma, 0, 0, 1);
+        this(lambda, expansion, alphaE, alphaH, beta, gamma, 0, 0, 1, true, false, FfnNoiseProfile.GAUSSIAN, 0);
     }
 
     /** Veil's defaults for a model of hidden size {@code d} ({@code veil obfuscate} without options): see aloepri/README.md. */

@@ -12,11 +12,12 @@ class AloePriParamsTest {
         AloePriParams p = AloePriParams.paper(4096);
         assertThat(p).isEqualTo(new AloePriParams(0.3, 128, 1.0, 0.2, 8, 1e3));
         // Veil's defaults add noise on W_down at the frontier's knee (aloepri/README.md)
-        assertThat(AloePriParams.defaults(4096)).isEqualTo(new AloePriParams(0.3, 128, 1.0, 0.2, 8, 1e3, 1, 0, 1));
+        assertThat(AloePriParams.defaults(4096))
+                .isEqualTo(new AloePriParams(0.3, 128, 1.0, 0.2, 8, 1e3).withFfn(1, 0, 1));
         assertThat(AloePriParams.defaults(576).expansion()).isEqualTo(72);
         assertThat(AloePriParams.defaults(64).expansion()).isEqualTo(8);
         assertThat(AloePriParams.defaults(8).expansion()).isZero();
-        assertThat(p.exact()).isEqualTo(new AloePriParams(0.3, 128, 0, 0, 1, 1e3, 0, 0, 1, false, false));
+        assertThat(p.exact()).isEqualTo(new AloePriParams(0.3, 128, 0, 0, 1, 1e3).withRouterNorm(false));
     }
 
     @Test
@@ -34,11 +35,11 @@ class AloePriParamsTest {
                 .hasMessageContaining("alpha-h must be >= 0");
         assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 0, 1e3)).hasMessageContaining("beta");
         assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, -1)).hasMessageContaining("gamma must be >= 0");
-        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, -1, 0, 1))
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3).withFfn(-1, 0, 1))
                 .hasMessageContaining("alpha-down must be >= 0");
-        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, 0, Double.NaN, 1))
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3).withFfn(0, Double.NaN, 1))
                 .hasMessageContaining("alpha-gate-up must be >= 0");
-        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3, 0, 0, 0))
+        assertThatThrownBy(() -> new AloePriParams(0.3, 8, 1, 0.2, 8, 1e3).withFfn(0, 0, 0))
                 .hasMessageContaining("split");
     }
 
@@ -52,7 +53,10 @@ class AloePriParamsTest {
         assertThat(d.alphaGateUpPerLayer(16)).isEqualTo(0.25);
         assertThatThrownBy(() -> d.alphaDownPerLayer(0)).hasMessageContaining("at least one layer");
         AloePriParams half = d.scaleNoise(0.5);
-        assertThat(half).isEqualTo(new AloePriParams(0.3, 32, 0.5, 0.1, 8, 1e3, 1, 0.5, 1, true, true));
+        assertThat(half)
+                .isEqualTo(new AloePriParams(0.3, 32, 0.5, 0.1, 8, 1e3)
+                        .withFfn(1, 0.5, 1)
+                        .withDepthScaled(true));
         assertThatThrownBy(() -> d.scaleNoise(-1)).hasMessageContaining("noise factor must be finite and >= 0");
         assertThatThrownBy(() -> d.scaleNoise(Double.POSITIVE_INFINITY))
                 .hasMessageContaining("noise factor must be finite and >= 0");

@@ -12,8 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.SplittableRandom;
 
-/** Small random-weight models in the real Hugging Face layout, for format tests. */
+/** Small random-weight models in the real Hugging Face layout, for format tests; random test inputs. */
 public final class RandomModels {
     private RandomModels() {}
 
@@ -44,6 +45,17 @@ public final class RandomModels {
         return ModelConfig.of(Architecture.QWEN3_MOE, 280, 32, 40, 2, 4, 2, 12, experts)
                 .withNorm(1e-6, 1000000.0, null)
                 .withTokens(256, true, false, -1, List.of(5));
+    }
+
+    /**
+     * {@code n} floats from N(0, 1), drawn by a {@link SplittableRandom} seeded {@code seed}: the input of the kernel and
+     * quantizer tests here and in the engine.
+     */
+    public static float[] gaussian(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
+        return v;
     }
 
     /** Random weights named and shaped as {@code c} requires, stored as {@code dtype}. */

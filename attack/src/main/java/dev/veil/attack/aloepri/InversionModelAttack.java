@@ -47,7 +47,7 @@ public final class InversionModelAttack extends RankedAttack implements AloePriA
         for (String seed : attackerSeeds) {
             Obfuscation own = params == null
                     ? Obfuscation.none(plainCfg, t.plain().weights())
-                    : Obfuscation.of(plainCfg, t.plain().weights(), params, fixed, seed, 0);
+                    : Obfuscation.of(plainCfg, t.plain().weights(), params, fixed, seed, 0, null);
             float[] ownEmbed = RowMajor.matrix(
                     own.weights(), "model.embed_tokens.weight", v, own.config().hiddenSize());
             if (own.config().hiddenSize() != dObf)
@@ -74,16 +74,16 @@ public final class InversionModelAttack extends RankedAttack implements AloePriA
     static AloePriParams params(Map<String, String> s) {
         if (!"aloepri".equals(s.get("obfuscation"))) return null;
         return new AloePriParams(
-                Double.parseDouble(s.get("lambda")),
-                Integer.parseInt(s.get("h")),
-                Double.parseDouble(s.get("alpha_e")),
-                Double.parseDouble(s.get("alpha_h")),
-                Integer.parseInt(s.get("beta")),
-                Double.parseDouble(s.get("gamma")),
-                Double.parseDouble(s.getOrDefault("alpha_down", "0")),
-                Double.parseDouble(s.getOrDefault("alpha_gate_up", "0")),
-                Integer.parseInt(s.getOrDefault("split", "1")),
-                true,
-                Boolean.parseBoolean(s.getOrDefault("ffn_depth_scaled", "false")));
+                        Double.parseDouble(s.get("lambda")),
+                        Integer.parseInt(s.get("h")),
+                        Double.parseDouble(s.get("alpha_e")),
+                        Double.parseDouble(s.get("alpha_h")),
+                        Integer.parseInt(s.get("beta")),
+                        Double.parseDouble(s.get("gamma")))
+                .withFfn(
+                        Double.parseDouble(s.getOrDefault("alpha_down", "0")),
+                        Double.parseDouble(s.getOrDefault("alpha_gate_up", "0")),
+                        Integer.parseInt(s.getOrDefault("split", "1")))
+                .withDepthScaled(Boolean.parseBoolean(s.getOrDefault("ffn_depth_scaled", "false")));
     }
 }

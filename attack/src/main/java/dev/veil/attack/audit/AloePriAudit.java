@@ -113,7 +113,7 @@ public final class AloePriAudit {
                     : bars.run(
                             "obfuscate: " + s.name(),
                             1,
-                            p -> Obfuscation.of(config, plain, s.params(), fixed, VICTIM_SEED, 128));
+                            p -> Obfuscation.of(config, plain, s.params(), fixed, VICTIM_SEED, 128, null));
             AloePriRun.Result run = bars.run(
                     "serve: " + s.name(),
                     o.prompts().size(),

@@ -74,31 +74,7 @@ public final class TalariaAudit {
             int jointBeams,
             int jointCandidates,
             boolean oracle,
-            Predicate<String> onlyAttacks) {
-
-        /** The joint attack's search at its defaults; every attack runs; no true-prefix analysis. */
-        public Options(
-                List<int[]> prompts,
-                int maxTokens,
-                int[] publicTokens,
-                int matchBudget,
-                int matchRequests,
-                List<String> matchSettings,
-                Path saveCaptures) {
-            this(
-                    prompts,
-                    maxTokens,
-                    publicTokens,
-                    matchBudget,
-                    matchRequests,
-                    matchSettings,
-                    saveCaptures,
-                    4,
-                    32,
-                    false,
-                    a -> true);
-        }
-    }
+            Predicate<String> onlyAttacks) {}
 
     /**
      * The mask-scale sweep: σ per coordinate = scale × the row's L2 norm (default 2). At the bundled model's d = 256

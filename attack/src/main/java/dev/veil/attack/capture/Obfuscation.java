@@ -25,20 +25,8 @@ public record Obfuscation(ModelConfig config, Weights weights, VocabPermutation 
     /**
      * Obfuscates {@code plain} in memory with Veil's compiler, as {@code veil obfuscate} does (F32, κ calibrated on the
      * plain model's activations over {@code calibrationTokens} random ids; 0 keeps the Gaussian estimate).
-     */
-    public static Obfuscation of(
-            ModelConfig config,
-            Weights plain,
-            AloePriParams params,
-            Collection<Integer> fixed,
-            String seed,
-            int calibrationTokens) {
-        return of(config, plain, params, fixed, seed, calibrationTokens, null);
-    }
-
-    /**
-     * As above; {@code activations} are the plain model's FFN activations on public text, which the activation-aware
-     * W_down noise needs (null for the other profiles).
+     * {@code activations} are the plain model's FFN activations on public text, which the activation-aware W_down noise
+     * needs (null for the other profiles).
      */
     public static Obfuscation of(
             ModelConfig config,

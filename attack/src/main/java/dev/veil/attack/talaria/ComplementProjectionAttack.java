@@ -3,7 +3,6 @@ package dev.veil.attack.talaria;
 import dev.veil.attack.Progress;
 import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
-import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.SetupSeen;
 import dev.veil.attack.math.Subspace;
 import dev.veil.attack.metrics.Guesses;
@@ -12,7 +11,6 @@ import dev.veil.talaria.protocol.MaskSpec;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
 import dev.veil.talaria.protocol.SetupPlan;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -31,8 +29,7 @@ public final class ComplementProjectionAttack extends RankedAttack implements Ta
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
         int d = t.config().hiddenSize();
         ModelName first = new ModelName(Product.QKV, 0);
-        List<Guesses> out = new ArrayList<>();
-        for (Request r : t.requests()) {
+        return t.eachRequest(progress, r -> {
             Subspace space = Subspace.empty(d);
             SetupSeen s = sessionOf(t.capture().setups(), r.index());
             if (s != null && s.plan().hidden().kind() == MaskSpec.Kind.REMO) {
@@ -40,11 +37,9 @@ public final class ComplementProjectionAttack extends RankedAttack implements Ta
                 space = Subspace.spanOf(
                         MaskPrg.derive(s.seed(), SetupPlan.basisLabel(first)).gaussians(m * d, 1.0), d);
             }
-            out.add(new Guesses(ComplementMatch.topK(
-                    t.in(r, TalariaTarget.FIRST_LAYER).data(), t.firstLayerCandidates(), space, k)));
-            progress.step();
-        }
-        return out;
+            return new Guesses(ComplementMatch.topK(
+                    t.in(r, TalariaTarget.FIRST_LAYER).data(), t.firstLayerCandidates(), space, k));
+        });
     }
 
     /** The session in force during request {@code index}: the last setup made during it or before. */

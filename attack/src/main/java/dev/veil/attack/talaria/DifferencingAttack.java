@@ -3,11 +3,9 @@ package dev.veil.attack.talaria;
 import dev.veil.attack.Progress;
 import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
-import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.LeastSquares;
 import dev.veil.attack.math.Nearest;
 import dev.veil.attack.metrics.Guesses;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -28,18 +26,15 @@ public final class DifferencingAttack extends RankedAttack implements TalariaAtt
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
         int d = t.config().hiddenSize();
         Nearest nearest = new Nearest(t.firstLayerCandidates(), d, Nearest.Metric.COSINE);
-        List<Guesses> out = new ArrayList<>();
-        for (List<Request> group : t.maskGroups()) {
+        return t.eachRequestByMaskGroup(progress, group -> {
             float[] all = t.firstLayerRows(group);
             float[] mean = mean(all, d), offset = sphereCentre(all, mean, d);
-            for (Request r : group) {
+            return r -> {
                 float[] z = t.in(r, TalariaTarget.FIRST_LAYER).data().clone();
                 for (int i = 0; i < z.length; i++) z[i] += offset[i % d] - mean[i % d];
-                out.add(new Guesses(nearest.topK(z, k)));
-                progress.step();
-            }
-        }
-        return out;
+                return new Guesses(nearest.topK(z, k));
+            };
+        });
     }
 
     static float[] mean(float[] z, int d) {

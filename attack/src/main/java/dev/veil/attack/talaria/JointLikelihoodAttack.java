@@ -104,12 +104,7 @@ public final class JointLikelihoodAttack extends RankedAttack implements Talaria
 
     @Override
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
-        List<Guesses> out = new ArrayList<>();
-        for (Request r : t.requests()) {
-            out.add(decode(t, r, o.oracle == null ? null : o.oracle.get(r.index())));
-            progress.step();
-        }
-        return out;
+        return t.eachRequest(progress, r -> decode(t, r, o.oracle == null ? null : o.oracle.get(r.index())));
     }
 
     /** A sequence hypothesis: its cache holds its tokens; {@code prior} is the log-probability of each next token. */

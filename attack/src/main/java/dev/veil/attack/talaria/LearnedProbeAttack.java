@@ -3,12 +3,10 @@ package dev.veil.attack.talaria;
 import dev.veil.attack.Progress;
 import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
-import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.LeastSquares;
 import dev.veil.attack.math.Nearest;
 import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.metrics.Guesses;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -40,12 +38,9 @@ public final class LearnedProbeAttack extends RankedAttack implements TalariaAtt
         new MaskModel(t.hiddenMask(), t.maskScale()).apply(masked, n, d, new Random(seed));
         LeastSquares probe = LeastSquares.fit(masked, clean, n, d, d, 1e-3, true);
         Nearest nearest = new Nearest(t.firstLayerCandidates(), d, Nearest.Metric.COSINE);
-        List<Guesses> out = new ArrayList<>();
-        for (Request r : t.requests()) {
+        return t.eachRequest(progress, r -> {
             float[] z = t.in(r, TalariaTarget.FIRST_LAYER).data();
-            out.add(new Guesses(nearest.topK(probe.predict(z, z.length / d), k)));
-            progress.step();
-        }
-        return out;
+            return new Guesses(nearest.topK(probe.predict(z, z.length / d), k));
+        });
     }
 }

@@ -3,12 +3,10 @@ package dev.veil.attack.talaria;
 import dev.veil.attack.Progress;
 import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
-import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
 import dev.veil.attack.math.TopK;
 import dev.veil.attack.metrics.Guesses;
 import dev.veil.engine.LinearOp;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -25,16 +23,13 @@ public final class LmHeadArgmaxAttack extends RankedAttack implements TalariaAtt
     @Override
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
         int v = t.vocab();
-        List<Guesses> out = new ArrayList<>();
-        for (Request r : t.requests()) {
+        return t.eachRequest(progress, r -> {
             Rows rows = t.in(r, "lm_head");
             float[] logits = new float[rows.rows() * v];
             t.plain().apply(LinearOp.LM_HEAD, 0, rows.data(), rows.rows(), logits);
             int[][] g = new int[rows.rows()][];
             for (int i = 0; i < g.length; i++) g[i] = TopK.largest(Arrays.copyOfRange(logits, i * v, (i + 1) * v), k);
-            out.add(new Guesses(g));
-            progress.step();
-        }
-        return out;
+            return new Guesses(g);
+        });
     }
 }

@@ -3,7 +3,6 @@ package dev.veil.attack.talaria;
 import dev.veil.attack.Progress;
 import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
-import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.RowMajor;
 import dev.veil.attack.math.TopK;
 import dev.veil.attack.metrics.Guesses;
@@ -14,7 +13,6 @@ import dev.veil.train.nn.SwiGlu;
 import dev.veil.train.nn.Tape;
 import dev.veil.train.nn.Var;
 import dev.veil.train.optim.AdamW;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -75,8 +73,7 @@ public final class MlpProbeAttack extends RankedAttack implements TalariaAttack 
             tape.backward(loss);
             adam.step(3e-3 * Math.min(1, 2.0 * (steps - step) / steps)); // flat, then linear decay over the last half
         }
-        List<Guesses> guesses = new ArrayList<>();
-        for (Request r : t.requests()) {
+        return t.eachRequest(progress, r -> {
             float[] z = t.in(r, TalariaTarget.FIRST_LAYER).data().clone();
             int n = z.length / d;
             for (int i = 0; i < z.length; i++) z[i] *= inputScale;
@@ -84,10 +81,8 @@ public final class MlpProbeAttack extends RankedAttack implements TalariaAttack 
                     .value();
             int[][] ranked = new int[n][];
             for (int i = 0; i < n; i++) ranked[i] = TopK.largest(Arrays.copyOfRange(l, i * vocab, (i + 1) * vocab), k);
-            guesses.add(new Guesses(ranked));
-            progress.step();
-        }
-        return guesses;
+            return new Guesses(ranked);
+        });
     }
 
     private static Var logits(Tape tape, Var x, Parameter gate, Parameter up, Parameter out, Parameter bias) {

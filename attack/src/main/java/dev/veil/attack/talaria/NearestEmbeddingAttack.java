@@ -3,10 +3,8 @@ package dev.veil.attack.talaria;
 import dev.veil.attack.Progress;
 import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
-import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.Nearest;
 import dev.veil.attack.metrics.Guesses;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,11 +20,8 @@ public final class NearestEmbeddingAttack extends RankedAttack implements Talari
     @Override
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
         Nearest nearest = new Nearest(t.firstLayerCandidates(), t.config().hiddenSize(), Nearest.Metric.COSINE);
-        List<Guesses> out = new ArrayList<>();
-        for (Request r : t.requests()) {
-            out.add(new Guesses(nearest.topK(t.in(r, TalariaTarget.FIRST_LAYER).data(), k)));
-            progress.step();
-        }
-        return out;
+        return t.eachRequest(
+                progress,
+                r -> new Guesses(nearest.topK(t.in(r, TalariaTarget.FIRST_LAYER).data(), k)));
     }
 }

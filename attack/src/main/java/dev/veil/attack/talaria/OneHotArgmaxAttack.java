@@ -3,11 +3,9 @@ package dev.veil.attack.talaria;
 import dev.veil.attack.Progress;
 import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
-import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
 import dev.veil.attack.math.TopK;
 import dev.veil.attack.metrics.Guesses;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,14 +20,11 @@ public final class OneHotArgmaxAttack extends RankedAttack implements TalariaAtt
 
     @Override
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
-        List<Guesses> out = new ArrayList<>();
-        for (Request r : t.requests()) {
+        return t.eachRequest(progress, r -> {
             Rows rows = t.in(r, "embed");
             int[][] g = new int[rows.rows()][];
             for (int i = 0; i < g.length; i++) g[i] = TopK.largest(rows.row(i), k);
-            out.add(new Guesses(g));
-            progress.step();
-        }
-        return out;
+            return new Guesses(g);
+        });
     }
 }

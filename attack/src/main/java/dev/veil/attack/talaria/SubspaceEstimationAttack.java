@@ -3,10 +3,8 @@ package dev.veil.attack.talaria;
 import dev.veil.attack.Progress;
 import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
-import dev.veil.attack.capture.Request;
 import dev.veil.attack.math.Subspace;
 import dev.veil.attack.metrics.Guesses;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -26,15 +24,10 @@ public final class SubspaceEstimationAttack extends RankedAttack implements Tala
     public List<Guesses> attack(TalariaTarget t, Progress progress) {
         int d = t.config().hiddenSize();
         int m = t.remoRank(d) > 0 ? t.remoRank(d) : d / 2;
-        List<Guesses> out = new ArrayList<>();
-        for (List<Request> group : t.maskGroups()) {
+        return t.eachRequestByMaskGroup(progress, group -> {
             Subspace space = Subspace.principal(t.firstLayerRows(group), d, m, 1);
-            for (Request r : group) {
-                out.add(new Guesses(ComplementMatch.topK(
-                        t.in(r, TalariaTarget.FIRST_LAYER).data(), t.firstLayerCandidates(), space, k)));
-                progress.step();
-            }
-        }
-        return out;
+            return r -> new Guesses(ComplementMatch.topK(
+                    t.in(r, TalariaTarget.FIRST_LAYER).data(), t.firstLayerCandidates(), space, k));
+        });
     }
 }

@@ -1,17 +1,21 @@
 package dev.veil.attack.talaria;
 
+import dev.veil.attack.Progress;
 import dev.veil.attack.capture.Capture;
 import dev.veil.attack.capture.Mode;
 import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
 import dev.veil.attack.math.RowMajor;
+import dev.veil.attack.metrics.Guesses;
 import dev.veil.engine.backend.LocalLinearBackend;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
 import dev.veil.talaria.protocol.MaskSpec;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 
 /**
@@ -111,6 +115,38 @@ public final class TalariaTarget {
      */
     public List<List<Request>> maskGroups() {
         return refreshPerRequest() ? requests().stream().map(List::of).toList() : List.of(requests());
+    }
+
+    /**
+     * The loop of every attack on this capture: {@code guess} of each request, in order, {@code progress} told after
+     * each ({@link TalariaAttack#attack}'s contract).
+     */
+    public List<Guesses> eachRequest(Progress progress, Function<Request, Guesses> guess) {
+        return each(List.of(requests()), progress, all -> guess);
+    }
+
+    /**
+     * As {@link #eachRequest}, for an attack that pools the rows under one mask: {@code perGroup} makes a group's
+     * guesser from all of its requests ({@link #maskGroups}) before any of them is guessed.
+     */
+    public List<Guesses> eachRequestByMaskGroup(
+            Progress progress, Function<List<Request>, Function<Request, Guesses>> perGroup) {
+        return each(maskGroups(), progress, perGroup);
+    }
+
+    private static List<Guesses> each(
+            List<List<Request>> groups,
+            Progress progress,
+            Function<List<Request>, Function<Request, Guesses>> perGroup) {
+        List<Guesses> out = new ArrayList<>();
+        for (List<Request> group : groups) {
+            Function<Request, Guesses> guess = perGroup.apply(group);
+            for (Request r : group) {
+                out.add(guess.apply(r));
+                progress.step();
+            }
+        }
+        return out;
     }
 
     /** The first-layer rows of every request in {@code group}, one after the other. */

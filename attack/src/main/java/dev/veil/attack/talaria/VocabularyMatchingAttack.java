@@ -3,14 +3,12 @@ package dev.veil.attack.talaria;
 import dev.veil.attack.Progress;
 import dev.veil.attack.RankedAttack;
 import dev.veil.attack.TokenStream;
-import dev.veil.attack.capture.Request;
 import dev.veil.attack.capture.Rows;
 import dev.veil.attack.math.TopK;
 import dev.veil.attack.metrics.Guesses;
 import dev.veil.attack.simulate.ForwardMatcher;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.Product;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -51,8 +49,7 @@ public final class VocabularyMatchingAttack extends RankedAttack implements Tala
         int[] firstOrder = firstPositionOrder != null
                 ? firstPositionOrder
                 : IntStream.range(0, v).toArray();
-        List<Guesses> out = new ArrayList<>();
-        for (Request r : t.requests()) {
+        return t.eachRequest(progress, r -> {
             Rows observed = t.in(r, target.toString());
             ForwardMatcher matcher = new ForwardMatcher(t.plain(), target);
             int[] order = firstOrder;
@@ -64,10 +61,8 @@ public final class VocabularyMatchingAttack extends RankedAttack implements Tala
                 for (int i = 0; i < best.length; i++) ranked[pos][i] = order[best[i]];
                 order = TopK.order(toDouble(matcher.append(ranked[pos][0])));
             }
-            out.add(new Guesses(ranked));
-            progress.step();
-        }
-        return out;
+            return new Guesses(ranked);
+        });
     }
 
     private static double[] toDouble(float[] x) {

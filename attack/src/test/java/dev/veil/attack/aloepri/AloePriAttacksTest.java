@@ -48,9 +48,9 @@ class AloePriAttacksTest {
         run("plain deployment", Obfuscation.none(M.config(), M.weights()), prompts);
         run(
                 "no noise (alpha_e = alpha_h = 0)",
-                Obfuscation.of(M.config(), M.weights(), DEFAULTS.withNoise(0, 0), fixed, VICTIM_SEED, 64),
+                Obfuscation.of(M.config(), M.weights(), DEFAULTS.withNoise(0, 0), fixed, VICTIM_SEED, 64, null),
                 prompts);
-        run("defaults", Obfuscation.of(M.config(), M.weights(), DEFAULTS, fixed, VICTIM_SEED, 64), prompts);
+        run("defaults", Obfuscation.of(M.config(), M.weights(), DEFAULTS, fixed, VICTIM_SEED, 64, null), prompts);
         publicText = new Random(4).ints(3000, 0, M.config().vocabSize()).toArray();
     }
 
@@ -123,7 +123,7 @@ class AloePriAttacksTest {
             prompts.add(bag.subList(from, Math.min(bag.size(), from + 30)).stream()
                     .mapToInt(Integer::intValue)
                     .toArray());
-        Obfuscation served = Obfuscation.of(M.config(), M.weights(), DEFAULTS, Set.of(1, 5), VICTIM_SEED, 0);
+        Obfuscation served = Obfuscation.of(M.config(), M.weights(), DEFAULTS, Set.of(1, 5), VICTIM_SEED, 0, null);
         AloePriRun.Result r =
                 AloePriRun.run(served, Path.of("obf"), Path.of("plain"), prompts, 0, k -> false, () -> {});
         AloePriTarget t = new AloePriTarget(r.capture(), served.config(), served.weights(), M.config(), M.weights());

@@ -43,7 +43,7 @@ class QwenFamiliesAuditTest {
     static Audited audit(String label, ModelConfig c, AloePriParams p) {
         Weights w = TestModels.random(c, DType.F32, 11);
         Set<Integer> fixed = Set.copyOf(c.eosTokenIds());
-        Obfuscation o = Obfuscation.of(c, w, p, fixed, "qwen-audit", 64);
+        Obfuscation o = Obfuscation.of(c, w, p, fixed, "qwen-audit", 64, null);
         SelfAudit.Report r =
                 SelfAudit.run(c, w, o.config(), o.weights(), o.tau().forward(), HELDOUT, PUBLIC, Progress.NONE);
         // |embed·Wq| for every family, Qwen2 included (the audit runs it only where q_norm makes it apply)

@@ -31,7 +31,7 @@ class SelfAuditTest {
     static final int[] PUBLIC = new Random(8).ints(2000, 0, 40).toArray(); // a skewed public text: ids below 40 only
 
     static SelfAudit.Report audit(AloePriParams p) {
-        Obfuscation o = Obfuscation.of(M.config(), M.weights(), p, FIXED, "self-audit", 64);
+        Obfuscation o = Obfuscation.of(M.config(), M.weights(), p, FIXED, "self-audit", 64, null);
         return SelfAudit.run(
                 M.config(), M.weights(), o.config(), o.weights(), o.tau().forward(), HELDOUT, PUBLIC, Progress.NONE);
     }
@@ -125,7 +125,8 @@ class SelfAuditTest {
                 AloePriParams.paper(M.config().hiddenSize()).withFfn(0, 0, 3),
                 FIXED,
                 "merge",
-                0);
+                0,
+                null);
         UnitMerge.Merged m = UnitMerge.merge(o.config(), o.weights(), M.config().intermediateSize());
         assertThat(o.config().intermediateSize()).isEqualTo(3 * M.config().intermediateSize());
         assertThat(m.groups()).isEqualTo(M.config().intermediateSize());

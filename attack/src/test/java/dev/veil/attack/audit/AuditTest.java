@@ -40,7 +40,11 @@ class AuditTest {
                 M.config().vocabSize(),
                 2,
                 List.of(TalariaAudit.PLAINTEXT, TalariaAudit.DEFAULT),
-                null);
+                null,
+                4,
+                32,
+                false,
+                a -> true);
         AuditResult r = TalariaAudit.run(M.config(), M.weights(), Path.of("fixture"), settings, o, Bars.NONE);
         checkReferences(r, List.of());
         // and the three that read nothing: the public unigram and the joint decoder's twins (beam and greedy search)

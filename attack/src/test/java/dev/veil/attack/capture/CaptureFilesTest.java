@@ -86,7 +86,8 @@ class CaptureFilesTest {
                 AloePriParams.defaults(M.config().hiddenSize()).exact(),
                 Set.of(M.config().bosTokenId()),
                 "capture-test",
-                0);
+                0,
+                null);
         List<int[]> prompts = Fixtures.prompts(M.config(), 2, 6, 2);
         AloePriRun.Result run =
                 AloePriRun.run(obf, Path.of("obf"), Path.of("plain"), prompts, 4, k -> k.equals("out/embed"), () -> {});

@@ -1,12 +1,12 @@
 package dev.veil.engine.kernel;
 
+import static dev.veil.model.RandomModels.gaussian;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.model.DType;
 import dev.veil.model.Tensor;
 import java.util.Arrays;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -24,13 +24,6 @@ class BatchInvariantMatMulTest {
     @AfterAll
     static void stop() {
         POOL.close();
-    }
-
-    private static float[] gaussian(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
-        return v;
     }
 
     private static float[] product(Matrix w, float[] x, int n) {

@@ -1,9 +1,9 @@
 package dev.veil.engine.kernel;
 
+import static dev.veil.model.RandomModels.gaussian;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -15,13 +15,6 @@ class GemmTest {
     @AfterAll
     static void stop() {
         THREE.close();
-    }
-
-    private static float[] random(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
-        return v;
     }
 
     /**
@@ -42,9 +35,9 @@ class GemmTest {
     })
     void matchesTheDefinitionInEveryOrientation(int m, int n, int k, boolean transA, boolean transB) {
         int lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 5, ldc = n + 2, aOff = 7, bOff = 11, cOff = 4;
-        float[] a = random(aOff + (transA ? k : m) * lda, m * 31L + k);
-        float[] b = random(bOff + (transB ? n : k) * ldb, n * 17L + k);
-        float[] c0 = random(cOff + m * ldc + 9, m + n + k);
+        float[] a = gaussian(aOff + (transA ? k : m) * lda, m * 31L + k);
+        float[] b = gaussian(bOff + (transB ? n : k) * ldb, n * 17L + k);
+        float[] c0 = gaussian(cOff + m * ldc + 9, m + n + k);
         float[] set = c0.clone(), acc = c0.clone(), serial = c0.clone();
         Gemm.multiply(THREE, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, set, cOff, ldc, false);
         Gemm.multiply(THREE, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, acc, cOff, ldc, true);

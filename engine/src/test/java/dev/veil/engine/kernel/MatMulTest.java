@@ -1,13 +1,13 @@
 package dev.veil.engine.kernel;
 
 import static dev.veil.engine.Close.assertClose;
+import static dev.veil.model.RandomModels.gaussian;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.model.DType;
 import dev.veil.model.Tensor;
 import java.util.Arrays;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,17 +24,7 @@ class MatMulTest {
     }
 
     private static Matrix random(String name, DType t, int rows, int cols, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[rows * cols];
-        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
-        return Matrix.of(Tensor.of(name, t, v, rows, cols));
-    }
-
-    private static float[] random(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
-        return v;
+        return Matrix.of(Tensor.of(name, t, gaussian(rows * cols, seed), rows, cols));
     }
 
     /** out[t][r] in double over the matrices' widened elements. */
@@ -96,7 +86,7 @@ class MatMulTest {
     })
     void matchesDoubleReference(DType t, int rows, int cols, int n) {
         Matrix w = random("w", t, rows, cols, rows * 31L + cols);
-        float[] x = random(n * cols, n);
+        float[] x = gaussian(n * cols, n);
         double[] expected = reference(x, n, w);
         for (Parallel p : new Parallel[] {ONE, THREE}) {
             float[] out = new float[n * rows];
@@ -112,7 +102,7 @@ class MatMulTest {
         Matrix q = random("q", DType.BF16, 24, 40, 1),
                 k = random("k", DType.BF16, 8, 40, 2),
                 v = random("v", DType.BF16, 8, 40, 3);
-        float[] x = random(n * 40, 4);
+        float[] x = gaussian(n * 40, 4);
         float[] out = new float[n * 40];
         MatMul.multiply(THREE, x, n, new Matrix[] {q, k, v}, out);
         assertClose(out, reference(x, n, q, k, v), 1e-6, "stack");
@@ -124,7 +114,7 @@ class MatMulTest {
     @CsvSource({"1", "8", "30"})
     void mixedTypeStack(int n) {
         Matrix a = random("a", DType.BF16, 20, 48, 5), b = random("b", DType.F32, 12, 48, 6);
-        float[] x = random(n * 48, 7);
+        float[] x = gaussian(n * 48, 7);
         float[] out = new float[n * 32];
         MatMul.multiply(THREE, x, n, new Matrix[] {a, b}, out);
         assertClose(out, reference(x, n, a, b), 1e-6, "mixed stack");
@@ -134,7 +124,7 @@ class MatMulTest {
     void batchedRowsEqualMatVecRows() {
         Matrix w = random("w", DType.F16, 48, 200, 5);
         int n = MatMul.GEMM_MIN_TOKENS + 1;
-        float[] x = random(n * 200, 6);
+        float[] x = gaussian(n * 200, 6);
         float[] batched = new float[n * 48];
         MatMul.multiply(THREE, x, n, w, batched);
         for (int t = 0; t < n; t++) {

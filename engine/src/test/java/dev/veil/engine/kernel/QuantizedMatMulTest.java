@@ -1,5 +1,6 @@
 package dev.veil.engine.kernel;
 
+import static dev.veil.model.RandomModels.gaussian;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.engine.kernel.MatMul.Batching;
@@ -7,7 +8,6 @@ import dev.veil.model.DType;
 import dev.veil.model.Quant;
 import dev.veil.model.Tensor;
 import java.util.Arrays;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,13 +24,6 @@ class QuantizedMatMulTest {
     @AfterAll
     static void stop() {
         TWO.close();
-    }
-
-    private static float[] gaussian(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
-        return v;
     }
 
     private static Matrix random(DType t, int rows, int cols, long seed) {
