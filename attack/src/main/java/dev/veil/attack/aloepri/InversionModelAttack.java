@@ -70,7 +70,12 @@ public final class InversionModelAttack extends RankedAttack implements AloePriA
         return new Outcome(mapping.guesses(t.requests()), mapping);
     }
 
-    /** The deployment's public obfuscation parameters, or null for a plain deployment. */
+    /**
+     * The deployment's public obfuscation parameters, or null for a plain deployment. {@code ffn_noise} and
+     * {@code alpha_router} are not read: they shape only W_down and the routers, whose noise comes from streams of
+     * their own, so the attacker's embedding rows (all this attack uses) are the same without them, and the activation
+     * profile would need calibration text for nothing.
+     */
     static AloePriParams params(Map<String, String> s) {
         if (!"aloepri".equals(s.get("obfuscation"))) return null;
         return new AloePriParams(
