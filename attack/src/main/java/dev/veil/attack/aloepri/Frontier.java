@@ -6,11 +6,9 @@ import dev.veil.aloepri.AloePriParams;
 import dev.veil.aloepri.FfnActivations;
 import dev.veil.aloepri.FfnNoiseProfile;
 import dev.veil.aloepri.experiment.NextTokenScores;
+import dev.veil.aloepri.experiment.ObfuscationCost;
 import dev.veil.attack.Progress;
 import dev.veil.attack.capture.Obfuscation;
-import dev.veil.engine.Transformer;
-import dev.veil.engine.backend.LocalLinearBackend;
-import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.Weights;
 import dev.veil.model.chart.SvgChart;
@@ -153,7 +151,7 @@ public final class Frontier {
             int[] publicTokens,
             String seed,
             Consumer<String> log) {
-        NextTokenScores base = NextTokenScores.of(engine(config, plain), accuracyTokens, context);
+        NextTokenScores base = NextTokenScores.of(ObfuscationCost.engine(config, plain), accuracyTokens, context);
         log.accept(String.format(
                 Locale.ROOT, "plain: perplexity %.3f over %d positions", base.perplexity(), base.positions()));
         List<Point> points = new ArrayList<>();
@@ -170,9 +168,8 @@ public final class Frontier {
         for (Setting s : settings) {
             long start = System.nanoTime();
             Obfuscation o = Obfuscation.of(config, plain, s.params(), fixed, seed, 128, activations);
-            NextTokenScores scores =
-                    NextTokenScores.of(engine(o.config(), o.weights()), o.tau().obfuscate(accuracyTokens), context);
-            double agreement = NextTokenScores.matching(o.tau().deobfuscate(scores.argmax()), base.argmax());
+            ObfuscationCost cost = ObfuscationCost.measure(
+                    base, ObfuscationCost.engine(o.config(), o.weights()), o.tau(), accuracyTokens, context);
             SelfAudit.Report a = SelfAudit.run(
                     config,
                     plain,
@@ -189,9 +186,9 @@ public final class Frontier {
                     s.params(),
                     o.config().hiddenSize(),
                     o.config().intermediateSize(),
-                    scores.perplexity(),
-                    scores.perplexity() / base.perplexity() - 1,
-                    agreement,
+                    cost.perplexity(),
+                    cost.increase(),
+                    cost.agreement(),
                     a.strongest().attack(),
                     a.strongest().text(),
                     a.strongest().vocab(),
@@ -218,10 +215,6 @@ public final class Frontier {
                 base.perplexity(),
                 readsNothing,
                 points);
-    }
-
-    private static Transformer engine(ModelConfig c, Weights w) {
-        return new Transformer(new LocalLinearBackend(c, w, Parallel.shared()));
     }
 
     /** The point that meets the targets with the least leak, else the knee: least recovery at ≤ 3% perplexity increase. */
