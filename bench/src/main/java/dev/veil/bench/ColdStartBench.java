@@ -1,5 +1,8 @@
 package dev.veil.bench;
 
+import static dev.veil.model.chart.MarkdownTable.f;
+
+import dev.veil.model.chart.MarkdownTable;
 import dev.veil.model.gguf.GgufFile;
 import dev.veil.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -227,31 +230,24 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
                         r.machine().cpu(),
                         r.machine().jdk(),
                         Instant.now()))
-                .append("| subject | median first token (s) | min | max | × llama.cpp | median CPU s to first token |"
-                        + " × llama.cpp |\n|---|---:|---:|---:|---:|---:|---:|\n");
-        for (Summary s : r.summaries())
-            md.append(String.format(
-                    Locale.ROOT,
-                    "| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |%n",
-                    s.subject(),
-                    s.medianSeconds(),
-                    s.minSeconds(),
-                    s.maxSeconds(),
-                    s.ratio(),
-                    s.medianCpuSeconds(),
-                    s.cpuRatio()));
-        md.append("\n| rep | subject | first byte (s) | CPU s to it | exit (s) | load average |\n"
-                + "|---:|---|---:|---:|---:|---:|\n");
-        for (Run run : r.runs())
-            md.append(String.format(
-                    Locale.ROOT,
-                    "| %d | %s | %.2f | %.2f | %.2f | %.1f |%n",
-                    run.repetition() + 1,
-                    run.subject(),
-                    run.firstByteSeconds(),
-                    run.cpuSecondsToFirstByte(),
-                    run.exitSeconds(),
-                    run.loadAverage()));
+                .append(new MarkdownTable<Summary>()
+                        .left("subject", Summary::subject)
+                        .right("median first token (s)", s -> f("%.2f", s.medianSeconds()))
+                        .right("min", s -> f("%.2f", s.minSeconds()))
+                        .right("max", s -> f("%.2f", s.maxSeconds()))
+                        .right("× llama.cpp", s -> f("%.2f", s.ratio()))
+                        .right("median CPU s to first token", s -> f("%.2f", s.medianCpuSeconds()))
+                        .right("× llama.cpp", s -> f("%.2f", s.cpuRatio()))
+                        .render(r.summaries()))
+                .append("\n")
+                .append(new MarkdownTable<Run>()
+                        .right("rep", run -> String.valueOf(run.repetition() + 1))
+                        .left("subject", Run::subject)
+                        .right("first byte (s)", run -> f("%.2f", run.firstByteSeconds()))
+                        .right("CPU s to it", run -> f("%.2f", run.cpuSecondsToFirstByte()))
+                        .right("exit (s)", run -> f("%.2f", run.exitSeconds()))
+                        .right("load average", run -> f("%.1f", run.loadAverage()))
+                        .render(r.runs()));
         return md.toString();
     }
 

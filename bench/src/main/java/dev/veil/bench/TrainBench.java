@@ -1,5 +1,8 @@
 package dev.veil.bench;
 
+import static dev.veil.model.chart.MarkdownTable.f;
+
+import dev.veil.model.chart.MarkdownTable;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.Method;
@@ -189,16 +192,13 @@ public final class TrainBench {
         md.append("- machine: ").append(Machine.current()).append("\n");
         md.append("- a step: `Trainer.step()` (batch sampling, forward, backward, clipping, AdamW) on random tokens;"
                 + " one untimed step per build before each round\n\n");
-        md.append("| build | round | tok/s | tok per CPU-second | seconds |\n|---|---:|---:|---:|---:|\n");
-        for (Run run : r.runs())
-            md.append(String.format(
-                    Locale.ROOT,
-                    "| %s | %d | %.0f | %.0f | %.1f |%n",
-                    run.build(),
-                    run.round(),
-                    run.tokensPerSecond(),
-                    run.tokensPerCpuSecond(),
-                    run.seconds()));
+        md.append(new MarkdownTable<Run>()
+                .left("build", Run::build)
+                .right("round", run -> String.valueOf(run.round()))
+                .right("tok/s", run -> f("%.0f", run.tokensPerSecond()))
+                .right("tok per CPU-second", run -> f("%.0f", run.tokensPerCpuSecond()))
+                .right("seconds", run -> f("%.1f", run.seconds()))
+                .render(r.runs()));
         md.append(String.format(
                 Locale.ROOT,
                 "%nBest tok/s: A %.0f, B %.0f, B / A = **%.2f**. Best tok per CPU-second: A %.0f, B %.0f, B / A ="

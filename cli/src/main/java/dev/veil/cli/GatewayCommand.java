@@ -50,12 +50,8 @@ public final class GatewayCommand implements Callable<Integer> {
     @Mixin
     Passphrases passphrases = new Passphrases();
 
-    @Option(
-            names = "--tokenizer",
-            required = true,
-            paramLabel = "DIR",
-            description = "the plain model's tokenizer (tokenizer.json, tokenizer_config.json)")
-    Path tokenizerDir;
+    @Mixin
+    PlainTokenizer plainTokenizer;
 
     @Option(
             names = "--upstream",
@@ -134,7 +130,7 @@ public final class GatewayCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--mode aloepri needs --key KEYFILE");
         char[] secret = Passphrases.resolve(apiKey == null ? null : apiKey.toCharArray(), apiKeyEnv, "--api-key");
         String bearer = secret == null ? null : new String(secret);
-        Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
+        Tokenizer tokenizer = plainTokenizer.load();
         PrivateCompletionBackend backend = switch (mode) {
             case aloepri -> aloepri(tokenizer);
             case talaria -> new TalariaBackend(talaria.connect(upstream, TalariaRuntime.Decoys.NONE));
@@ -167,9 +163,9 @@ public final class GatewayCommand implements Callable<Integer> {
                 key, passphrases.resolve(), upstream, upstreamModel, timeouts, VllmClient.Kind.parse(upstreamKind));
         if (tokenizer.vocabSize() > backend.vocabSize()) {
             backend.close();
-            throw new IllegalArgumentException(
-                    tokenizerDir + ": the tokenizer has " + tokenizer.vocabSize() + " ids but the key's vocabulary has "
-                            + backend.vocabSize() + ": not the tokenizer of the model this key obfuscated");
+            throw new IllegalArgumentException(plainTokenizer.dir + ": the tokenizer has " + tokenizer.vocabSize()
+                    + " ids but the key's vocabulary has " + backend.vocabSize()
+                    + ": not the tokenizer of the model this key obfuscated");
         }
         return backend;
     }

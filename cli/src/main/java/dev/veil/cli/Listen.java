@@ -4,7 +4,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code --host} and {@code --port} of the services that listen on loopback unless told otherwise ({@code serve},
- * {@code gateway}, {@code talaria cloud}). The defaults are the fields' initial values, which picocli shows as the
+ * {@code gateway}, {@code talaria cloud}, {@code talaria setup}). The defaults are the fields' initial values, which picocli shows as the
  * default: loopback, and each service's own port ({@code @Mixin Listen listen = new Listen(8000)}).
  */
 final class Listen {

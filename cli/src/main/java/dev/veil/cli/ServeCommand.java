@@ -4,7 +4,6 @@ import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.server.InferenceServer;
 import dev.veil.server.ServerOptions;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -23,12 +22,8 @@ import picocli.CommandLine.Option;
         })
 public final class ServeCommand implements Callable<Integer> {
 
-    @Option(
-            names = "--model",
-            required = true,
-            paramLabel = "DIR",
-            description = "model directory (config.json + safetensors) or .gguf file")
-    Path model;
+    @Mixin
+    ServedModel model;
 
     @Mixin
     Listen listen = new Listen(8000);
@@ -85,7 +80,7 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String served = name != null
                 ? name
-                : model.toAbsolutePath().normalize().getFileName().toString();
+                : model.path.toAbsolutePath().normalize().getFileName().toString();
         ServerOptions options = ServerOptions.defaults(served)
                 .withAddress(listen.host, listen.port)
                 .withLimits(maxRunning, maxWaiting)
@@ -93,7 +88,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .withBatching(batching)
                 .withHttp(limits.limits());
         Parallel parallel = threads.parallel();
-        InferenceServer server = InferenceServer.open(model, options, parallel);
+        InferenceServer server = InferenceServer.open(model.path, options, parallel);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.shutdown(Duration.ofSeconds(drain));

@@ -4,7 +4,6 @@ import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.ModelFiles;
 import dev.veil.talaria.cloud.CloudServer;
 import dev.veil.talaria.cloud.FoldedModel;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -21,8 +20,8 @@ import picocli.CommandLine.Spec;
                 + "Sees only masked rows; logs counts and timings only.")
 public final class TalariaCloudCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, description = "Hugging Face model directory or .gguf file")
-    Path model;
+    @Mixin
+    ServedModel model;
 
     @Mixin
     Listen listen = new Listen(8000);
@@ -78,7 +77,8 @@ public final class TalariaCloudCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelFiles files = ModelFiles.open(model); // stays open: the products read the (memory-mapped) tensors in place
+        ModelFiles files =
+                ModelFiles.open(model.path); // stays open: the products read the (memory-mapped) tensors in place
         FoldedModel folded = FoldedModel.fold(files.config(), files.weights());
         Parallel parallel = threads.parallel();
         CloudServer server = CloudServer.start(

@@ -32,11 +32,8 @@ public final class TalariaRunCommand implements Callable<Integer> {
     @Option(names = "--cloud", required = true, description = "the cloud's base URL, e.g. http://127.0.0.1:8000")
     URI cloud;
 
-    @Option(
-            names = "--tokenizer",
-            required = true,
-            description = "directory with tokenizer.json (and tokenizer_config.json)")
-    Path tokenizer;
+    @Mixin
+    PlainTokenizer tokenizer;
 
     @Mixin
     PromptOptions prompt;
@@ -60,7 +57,7 @@ public final class TalariaRunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Tokenizer tok = Tokenizer.load(tokenizer);
+        Tokenizer tok = tokenizer.load();
         int[] ids = prompt.ids(tok, null, false);
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         TalariaRuntime.Decoys decoyPlan = TalariaRuntime.Decoys.NONE;

@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,14 +34,8 @@ public final class TalariaSetupCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Hugging Face model directory or .gguf file (required)")
     Path model;
 
-    @Option(
-            names = "--host",
-            defaultValue = "127.0.0.1",
-            description = "address to listen on; beyond loopback only with --tls-keystore (default: ${DEFAULT-VALUE})")
-    String host;
-
-    @Option(names = "--port", defaultValue = "8001", description = "port (default: ${DEFAULT-VALUE})")
-    int port;
+    @Mixin
+    Listen listen = new Listen(8001);
 
     @Option(
             names = "--clients",
@@ -92,7 +87,7 @@ public final class TalariaSetupCommand implements Callable<Integer> {
     @Option(
             names = "--tls-keystore",
             paramLabel = "FILE",
-            description = "serve https with this PKCS#12/JKS keystore's key pair")
+            description = "serve https with this PKCS#12/JKS keystore's key pair (needed to listen beyond loopback)")
     Path tlsKeystore;
 
     @Option(
@@ -132,7 +127,7 @@ public final class TalariaSetupCommand implements Callable<Integer> {
                 : SetupServer.tlsContext(
                         tlsKeystore, Passphrases.resolve(tlsPassword, tlsPasswordEnv, "--tls-password"));
         SetupServer.Options options = SetupServer.Options.secure(
-                        host, port, clients == null ? null : SetupClients.read(clients))
+                        listen.host, listen.port, clients == null ? null : SetupClients.read(clients))
                 .withBudget(RowBudget.parse(rowBudget))
                 .withRate(setupsPerMinute)
                 .withConcurrency(concurrent, Duration.ofSeconds(queueSeconds))
@@ -149,7 +144,9 @@ public final class TalariaSetupCommand implements Callable<Integer> {
         }
         TableServer tables;
         try {
-            tables = tablesPort == null ? null : TableServer.start(files.config(), files.weights(), host, tablesPort);
+            tables = tablesPort == null
+                    ? null
+                    : TableServer.start(files.config(), files.weights(), listen.host, tablesPort);
         } catch (RuntimeException e) {
             server.close();
             files.close();

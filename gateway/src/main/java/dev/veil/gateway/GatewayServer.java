@@ -111,19 +111,19 @@ public final class GatewayServer implements AutoCloseable {
         }
         switch (path) {
             case "/v1/chat/completions" -> {
-                if (requireMethod(exchange, "POST")) complete(exchange, ResponseShapes.CHAT);
+                if (exchange.requireMethod("POST")) complete(exchange, ResponseShapes.CHAT);
             }
             case "/v1/completions" -> {
-                if (requireMethod(exchange, "POST")) complete(exchange, ResponseShapes.TEXT);
+                if (exchange.requireMethod("POST")) complete(exchange, ResponseShapes.TEXT);
             }
             case "/v1/models" -> {
-                if (requireMethod(exchange, "GET")) exchange.sendJson(200, models());
+                if (exchange.requireMethod("GET")) exchange.sendJson(200, models());
             }
             case "/health" -> {
-                if (requireMethod(exchange, "GET")) exchange.send(200, "text/plain", new byte[0]);
+                if (exchange.requireMethod("GET")) exchange.send(200, "text/plain", new byte[0]);
             }
             case "/veil/config" -> {
-                if (requireMethod(exchange, "GET")) exchange.sendJson(200, config());
+                if (exchange.requireMethod("GET")) exchange.sendJson(200, config());
             }
             default ->
                 exchange.sendError(new GatewayError(
@@ -416,14 +416,6 @@ public final class GatewayServer implements AutoCloseable {
                     : name.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8";
             exchange.send(200, type, in.readAllBytes());
         }
-    }
-
-    private static boolean requireMethod(Exchange exchange, String method) throws IOException {
-        if (exchange.method().equals(method)) return true;
-        exchange.sendError(
-                new GatewayError(405, "invalid_request_error", "use " + method + " for this endpoint", null, null)
-                        .withHeader("Allow", method));
-        return false;
     }
 
     @Override

@@ -63,8 +63,9 @@ class GatewayBadRequestTest extends PrivateChatTest {
                 "{\"model\": \"gpt-4o\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
         assertThat(wrongModel.status()).isEqualTo(404);
         assertThat(wrongModel.json().get("error").get("code").asText()).isEqualTo("model_not_found");
-        assertThat(TestHttp.get(gateway.resolve("/v1/chat/completions")).status())
-                .isEqualTo(405);
+        var wrongMethod = TestHttp.get(gateway.resolve("/v1/chat/completions"));
+        assertThat(wrongMethod.status()).isEqualTo(405);
+        assertThat(wrongMethod.json().at("/error/type").asText()).isEqualTo("invalid_request_error");
         assertThat(TestHttp.get(gateway.resolve("/v1/embeddings")).status()).isEqualTo(404);
         var ok = TestHttp.post(
                 gateway.resolve("/v1/chat/completions"),

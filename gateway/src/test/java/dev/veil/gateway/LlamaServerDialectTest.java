@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,18 +19,14 @@ import org.junit.jupiter.api.Test;
  * scripts/build-llama.sh builds (test resources llama-server/, see its README), replayed by a stub on loopback. The
  * real server itself is exercised end to end by the bench module's LlamaServerEndToEndTest.
  */
-class LlamaServerDialectTest {
+class LlamaServerDialectTest extends ReplayedUpstreamTest {
 
-    HttpServer stub;
-    final List<JsonNode> requests = new ArrayList<>();
-    volatile int status = 200;
-    volatile String reply;
     volatile boolean closedEarly;
     /** After the recorded events, keep the stream open with SSE comments (as a server still generating would). */
     volatile boolean linger;
 
-    static byte[] resource(String name) throws IOException {
-        return StubUpstream.resource("llama-server/" + name);
+    LlamaServerDialectTest() {
+        super("llama-server");
     }
 
     @BeforeEach
@@ -68,11 +62,6 @@ class LlamaServerDialectTest {
                 }));
     }
 
-    @AfterEach
-    void stop() {
-        stub.stop(0);
-    }
-
     URI base() {
         return StubUpstream.uri(stub);
     }
@@ -82,12 +71,6 @@ class LlamaServerDialectTest {
     }
 
     static final VllmClient.Params PARAMS = new VllmClient.Params(16, 0, 1, 0, null, Set.of(151645, 151643));
-
-    static List<Integer> drain(VllmClient.TokenStream s) throws UpstreamException {
-        List<Integer> ids = new ArrayList<>();
-        for (int id; (id = s.next()) >= 0; ) ids.add(id);
-        return ids;
-    }
 
     @Test
     void autoFindsLlamaServerByItsPropsWithItsSlotContext() throws Exception {
@@ -195,7 +178,7 @@ class LlamaServerDialectTest {
         }
     }
 
-    static Integer[] recordedIds(String sse) throws IOException {
+    Integer[] recordedIds(String sse) throws IOException {
         List<Integer> ids = new ArrayList<>();
         for (String line : new String(resource(sse), StandardCharsets.UTF_8).split("\n"))
             if (line.startsWith("data: "))
@@ -204,7 +187,7 @@ class LlamaServerDialectTest {
         return ids.toArray(Integer[]::new);
     }
 
-    static String recordedMessage(String json) throws IOException {
+    String recordedMessage(String json) throws IOException {
         return VllmClient.JSON
                 .readTree(resource(json))
                 .path("error")

@@ -3,14 +3,9 @@ package dev.veil.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,15 +15,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The upstream client against vLLM's request and response shapes (examples in test resources vllm/, written after
  * vLLM's protocol and serving code; see vllm/README.md), replayed by a stub server on loopback.
  */
-class VllmClientShapesTest {
+class VllmClientShapesTest extends ReplayedUpstreamTest {
 
-    HttpServer stub;
-    final List<JsonNode> requests = new ArrayList<>();
-    volatile int status = 200;
-    volatile String reply;
-
-    static byte[] resource(String name) throws IOException {
-        return StubUpstream.resource("vllm/" + name);
+    VllmClientShapesTest() {
+        super("vllm");
     }
 
     @BeforeEach
@@ -42,22 +32,11 @@ class VllmClientShapesTest {
                 }));
     }
 
-    @AfterEach
-    void stop() {
-        stub.stop(0);
-    }
-
     VllmClient client() throws UpstreamException {
         return VllmClient.connect(StubUpstream.uri(stub), null, VllmClient.Timeouts.defaults());
     }
 
     static final VllmClient.Params PARAMS = new VllmClient.Params(64, 0.7, 0.9, 40, 7L, Set.of(151645, 151643));
-
-    static List<Integer> drain(VllmClient.TokenStream s) throws UpstreamException {
-        List<Integer> ids = new ArrayList<>();
-        for (int id; (id = s.next()) >= 0; ) ids.add(id);
-        return ids;
-    }
 
     @Test
     void theModelAndContextLengthComeFromV1Models() throws Exception {

@@ -164,6 +164,16 @@ public final class Exchange {
         sendJson(e.status(), e.body());
     }
 
+    /**
+     * Whether the request uses {@code method}; if not, answers 405 with {@code Allow} in the service's error shape: how
+     * each service's endpoints turn away other methods.
+     */
+    public boolean requireMethod(String method) throws IOException {
+        if (method().equals(method)) return true;
+        sendError(errors.of(405, "use " + method + " for this endpoint").withHeader("Allow", method));
+        return false;
+    }
+
     /** An error if nothing has been sent yet, else the connection closes (a stream cut short). */
     void sendErrorQuietly(HttpError e) {
         try {

@@ -33,14 +33,6 @@ public class HttpError extends Exception {
         return status;
     }
 
-    public String type() {
-        return type;
-    }
-
-    public String param() {
-        return param;
-    }
-
     /** Response headers that go with the error (Retry-After for 429 and 503, WWW-Authenticate, Allow, ...). */
     public Map<String, String> headers() {
         return headers;

@@ -137,16 +137,16 @@ public final class InferenceServer implements AutoCloseable {
         String method = exchange.method();
         switch (path) {
             case "/v1/completions" -> {
-                if (requireMethod(exchange, "POST")) completions.handle(exchange);
+                if (exchange.requireMethod("POST")) completions.handle(exchange);
             }
             case "/v1/models" -> {
-                if (requireMethod(exchange, "GET")) exchange.sendJson(200, models());
+                if (exchange.requireMethod("GET")) exchange.sendJson(200, models());
             }
             case "/health" -> {
-                if (requireMethod(exchange, "GET")) exchange.send(shuttingDown ? 503 : 200, "text/plain", new byte[0]);
+                if (exchange.requireMethod("GET")) exchange.send(shuttingDown ? 503 : 200, "text/plain", new byte[0]);
             }
             case "/metrics" -> {
-                if (requireMethod(exchange, "GET")) Prometheus.send(exchange, metrics.registry());
+                if (exchange.requireMethod("GET")) Prometheus.send(exchange, metrics.registry());
             }
             default ->
                 exchange.sendError(new ApiException(
@@ -155,13 +155,6 @@ public final class InferenceServer implements AutoCloseable {
                         "no such endpoint: " + method + " " + CompletionRequest.clip(path),
                         null));
         }
-    }
-
-    private static boolean requireMethod(Exchange exchange, String method) throws IOException {
-        if (exchange.method().equals(method)) return true;
-        exchange.sendError(new ApiException(405, "MethodNotAllowed", "use " + method + " for this endpoint", null)
-                .withHeader("Allow", method));
-        return false;
     }
 
     private ObjectNode models() {

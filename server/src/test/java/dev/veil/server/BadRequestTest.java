@@ -77,6 +77,7 @@ class BadRequestTest {
         var get = TestHttp.get(completions);
         assertThat(get.status()).isEqualTo(405);
         assertThat(get.json().get("error").get("message").asText()).contains("use POST");
+        assertThat(get.json().get("error").get("type").asText()).isEqualTo("MethodNotAllowed");
         var missing = TestHttp.get(server.uri().resolve("/v2/nothing"));
         assertThat(missing.status()).isEqualTo(404);
         assertThat(missing.json().get("error").get("message").asText()).contains("no such endpoint");

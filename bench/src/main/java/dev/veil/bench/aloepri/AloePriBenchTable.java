@@ -1,7 +1,12 @@
 package dev.veil.bench.aloepri;
 
+import static dev.veil.model.chart.MarkdownTable.f;
+
 import dev.veil.bench.BenchTable;
+import dev.veil.model.chart.MarkdownTable;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.IntStream;
 
 /** The readable form of an AloePri benchmark report. */
 final class AloePriBenchTable {
@@ -32,41 +37,49 @@ final class AloePriBenchTable {
                 r.decodeTokens(),
                 r.repeats()));
 
-        sb.append("| measure | value | target | met |\n|---|---:|---:|---|\n");
-        sb.append(String.format(
-                Locale.ROOT,
-                "| obfuscation, wall | %.2f min per billion parameters (%.3f s per million) | ≤ %.1f | %s |%n",
-                r.minutesPerBillion(),
-                r.secondsPerMillionParameters(),
-                AloePriBench.MINUTES_PER_BILLION_TARGET,
-                r.obfuscationTargetMet() ? "yes" : "no"));
-        sb.append(String.format(
-                Locale.ROOT,
-                "| obfuscation, process CPU / %d threads | %.2f min per billion parameters | | |%n",
-                r.threads(),
-                r.cpuMinutesPerBillion()));
-        sb.append(String.format(
-                Locale.ROOT,
-                "| decode time, obfuscated / plain | %.3f (%.2f vs %.2f tokens/s) | ≤ %.3f = (d+2h)/d × %.2f | %s |%n",
-                r.decodeTimeRatio(),
-                r.obfuscatedDecodeTokensPerSecond(),
-                r.plainDecodeTokensPerSecond(),
-                r.decodeTimeTarget(),
-                AloePriBench.DECODE_SLACK,
-                r.decodeTargetMet() ? "yes" : "no"));
+        List<Measure> measures = List.of(
+                new Measure(
+                        "obfuscation, wall",
+                        f(
+                                "%.2f min per billion parameters (%.3f s per million)",
+                                r.minutesPerBillion(), r.secondsPerMillionParameters()),
+                        f("≤ %.1f", AloePriBench.MINUTES_PER_BILLION_TARGET),
+                        r.obfuscationTargetMet() ? "yes" : "no"),
+                new Measure(
+                        f("obfuscation, process CPU / %d threads", r.threads()),
+                        f("%.2f min per billion parameters", r.cpuMinutesPerBillion()),
+                        "",
+                        ""),
+                new Measure(
+                        "decode time, obfuscated / plain",
+                        f(
+                                "%.3f (%.2f vs %.2f tokens/s)",
+                                r.decodeTimeRatio(),
+                                r.obfuscatedDecodeTokensPerSecond(),
+                                r.plainDecodeTokensPerSecond()),
+                        f("≤ %.3f = (d+2h)/d × %.2f", r.decodeTimeTarget(), AloePriBench.DECODE_SLACK),
+                        r.decodeTargetMet() ? "yes" : "no"));
+        sb.append(new MarkdownTable<Measure>()
+                .left("measure", Measure::name)
+                .right("value", Measure::value)
+                .right("target", Measure::target)
+                .left("met", Measure::met)
+                .render(measures));
         sb.append(String.format(
                 Locale.ROOT,
                 "%nKey base alone (Algorithm 1 INIT: Haar U and Z, B⁻¹, key bases; grows with d³, not with "
                         + "the parameter count): %.2f s.%n",
                 r.keyBaseSeconds()));
-        sb.append("\n| obfuscation run | wall s | process CPU s |\n|---:|---:|---:|\n");
-        for (int i = 0; i < r.obfuscations().size(); i++)
-            sb.append(String.format(
-                    Locale.ROOT,
-                    "| %d | %.1f | %.1f |%n",
-                    i + 1,
-                    r.obfuscations().get(i).wallSeconds(),
-                    r.obfuscations().get(i).cpuSeconds()));
+        List<AloePriBench.Timing> runs = r.obfuscations();
+        sb.append("\n")
+                .append(new MarkdownTable<Integer>()
+                        .right("obfuscation run", i -> String.valueOf(i + 1))
+                        .right("wall s", i -> f("%.1f", runs.get(i).wallSeconds()))
+                        .right("process CPU s", i -> f("%.1f", runs.get(i).cpuSeconds()))
+                        .render(IntStream.range(0, runs.size()).boxed().toList()));
         return sb.toString();
     }
+
+    /** A row of the targets table; a measure without a target leaves the last two cells empty. */
+    private record Measure(String name, String value, String target, String met) {}
 }
