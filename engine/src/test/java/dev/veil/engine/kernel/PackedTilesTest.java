@@ -17,14 +17,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Q4_K repacked into row-lane tiles ({@link PackedQ4K}) multiplies as ggml's layout does in {@link QuantKernels}. */
-class PackedQ4KTest {
+/**
+ * Q4_K and Q6_K repacked into row-lane tiles ({@link PackedTiles}) multiply as ggml's layout does in {@link
+ * QuantKernels}.
+ */
+class PackedTilesTest {
 
     private static final Parallel TWO = new Parallel(2);
 
     @BeforeAll
     static void vectors() {
-        Assumptions.assumeTrue(PackedQ4K.AVAILABLE, "no vector kernels on this CPU");
+        Assumptions.assumeTrue(PackedTiles.AVAILABLE, "no vector kernels on this CPU");
     }
 
     @AfterAll
@@ -45,21 +48,30 @@ class PackedQ4KTest {
      * float order of the scales differs), and outside the range nothing written.
      */
     @ParameterizedTest
-    @CsvSource({"77, 768, 0, 77, 1", "77, 768, 5, 70, 3", "45, 256, 33, 45, 7", "100, 1280, 0, 100, 2"})
-    void equalsTheGgmlLayoutKernel(int rows, int cols, int r0, int r1, int n) {
+    @CsvSource({
+        "Q4_K, 77, 768, 0, 77, 1",
+        "Q4_K, 77, 768, 5, 70, 3",
+        "Q4_K, 45, 256, 33, 45, 7",
+        "Q4_K, 100, 1280, 0, 100, 2",
+        "Q6_K, 77, 768, 0, 77, 1",
+        "Q6_K, 77, 768, 5, 70, 3",
+        "Q6_K, 45, 256, 33, 45, 7"
+    })
+    void equalsTheGgmlLayoutKernel(DType type, int rows, int cols, int r0, int r1, int n) {
         float[] v = gaussian(rows * cols, rows);
         for (int i = 0; i < v.length; i += 7) v[i] *= 4; // uneven magnitudes: scales and mins of every size
-        Matrix plain = Matrix.of(Tensor.of("w", DType.Q4_K, v, rows, cols));
+        Matrix plain = Matrix.of(Tensor.of("w", type, v, rows, cols));
         Matrix packed = plain.inHugePages();
         assertThat(packed.packed()).isNotNull();
         assertThat(packed.data()).isSameAs(plain.data());
         assertThat(packed.packed().byteSize())
-                .isEqualTo((long) Math.ceilDiv(rows, PackedQ4K.ROWS) * (cols / 256) * PackedQ4K.BYTES);
-        Q8Input a = Q8Input.of(DType.Q4_K, gaussian(n * cols, 3), n, cols);
+                .isEqualTo((long) Math.ceilDiv(rows, PackedTiles.ROWS) * (cols / 256) * PackedTiles.bytes(type));
+        Q8Input a = Q8Input.of(type, gaussian(n * cols, 3), n, cols);
         float[] want = new float[n * rows], got = new float[n * rows];
         java.util.Arrays.fill(got, Float.NaN);
-        QuantKernels.rowsQ4_K(plain, r0, r1, a, 0, n, want, rows, 0);
-        PackedQ4K.multiply(packed, r0, r1, a, 0, n, got, rows, 0);
+        if (type == DType.Q4_K) QuantKernels.rowsQ4_K(plain, r0, r1, a, 0, n, want, rows, 0);
+        else QuantKernels.rowsQ6_K(plain, r0, r1, a, 0, n, want, rows, 0);
+        PackedTiles.multiply(packed, r0, r1, a, 0, n, got, rows, 0);
         float[] deq = a.dequantized();
         for (int t = 0; t < n; t++)
             for (int r = 0; r < rows; r++) {
@@ -80,7 +92,7 @@ class PackedQ4KTest {
      * partial sums reach 16 · 15 · 127 = 30480 (no overflow) and its int sum 63 · 256 · 15 · 127.
      */
     @Test
-    void extremeBlockDoesNotOverflow() {
+    void extremeQ4KBlockDoesNotOverflow() {
         int rows = 33, cols = 512;
         MemorySegment w = MemorySegment.ofArray(new byte[rows * 2 * 144]);
         var i16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -125,12 +137,35 @@ class PackedQ4KTest {
                 else assertThat(got[t * 79 + r]).isEqualTo(want[t * 79 + r]);
     }
 
+    /**
+     * Q6_K's extreme block: every weight −32 (all bits zero), every scale −128, activations all −127: 8-position 16-bit
+     * sums of 8 · 32 · 127 = 32512, the super-block's int sum 16 · −128 · 16 · 4064.
+     */
     @Test
-    void onlyQ4KIsPacked() {
-        Matrix q6 = Matrix.of(Tensor.of("c", DType.Q6_K, gaussian(4 * 256, 1), 4, 256));
-        assertThat(q6.inHugePages().packed()).isNull();
-        assertThatThrownBy(() -> PackedQ4K.pack(q6)).hasMessageContaining("not Q4_K");
-        assertThatThrownBy(() -> new Matrix("c", q6.data(), DType.Q6_K, 4, 256, MemorySegment.ofArray(new byte[1])))
-                .hasMessageContaining("only Q4_K");
+    void extremeQ6KBlockDoesNotOverflow() {
+        int rows = 33, cols = 512;
+        MemorySegment w = MemorySegment.ofArray(new byte[rows * 2 * 210]);
+        var i16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (int b = 0; b < rows * 2; b++) {
+            for (int g = 0; g < 16; g++) w.set(ValueLayout.JAVA_BYTE, b * 210L + 192 + g, (byte) -128);
+            w.set(i16, b * 210L + 208, Float.floatToFloat16(1f));
+        }
+        Matrix m = new Matrix("w", w, DType.Q6_K, rows, cols).inHugePages();
+        float[] x = new float[cols];
+        java.util.Arrays.fill(x, 1f);
+        Q8Input a = Q8Input.of(DType.Q6_K, x, 1, cols);
+        float[] out = new float[rows];
+        MatMul.multiply(TWO, x, 1, m, out);
+        double block = 16.0 * -128 * 16 * (-32 * -127) * a.d()[0];
+        for (int r = 0; r < rows; r++) assertThat((double) out[r]).isCloseTo(2 * block, within(1e-6 * Math.abs(block)));
+    }
+
+    @Test
+    void onlyKQuantsArePacked() {
+        Matrix q8 = Matrix.of(Tensor.of("c", DType.Q8_0, gaussian(4 * 256, 1), 4, 256));
+        assertThat(q8.inHugePages().packed()).isNull();
+        assertThatThrownBy(() -> PackedTiles.pack(q8)).hasMessageContaining("not repacked");
+        assertThatThrownBy(() -> new Matrix("c", q8.data(), DType.Q8_0, 4, 256, MemorySegment.ofArray(new byte[1])))
+                .hasMessageContaining("only Q4_K and Q6_K");
     }
 }

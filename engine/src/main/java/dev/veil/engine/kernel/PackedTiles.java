@@ -1,0 +1,311 @@
+package dev.veil.engine.kernel;
+
+import static dev.veil.engine.kernel.Half.F;
+import static dev.veil.engine.kernel.Half.I;
+
+import dev.veil.model.DType;
+import dev.veil.model.Quant;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q4_K and Q6_K weights repacked at load into tiles of {@value #ROWS_DOC} rows whose rows are the lanes of the vectors
+ * (one row per 16-bit lane), and the decode product on that layout.
+ *
+ * <p>Why: {@link QuantKernels#rowsQ4_K} and {@link QuantKernels#rowsQ6_K} read one row at a time, so their lanes hold
+ * positions of one row, and the products must be summed across lanes per scale group (a three-instruction pair sum
+ * into int lanes, then an int multiply by the group's scale, per 32 weights). With rows as lanes, the product is an
+ * outer product instead: for each position {@code k}, {@code acc += w[rows, k] · x[k]} with {@code x[k]} broadcast,
+ * in 16-bit lanes; every 16 (Q4_K: {@code |w·x| ≤ 15 · 127}) or 8 (Q6_K: {@code ≤ 32 · 127}) positions the shorts
+ * widen to int lanes, and a scale group's scale is one vector multiply for all {@code ROWS} rows. Q4_K: about 10 vector
+ * instructions per 64 weights instead of ~21. The integer sum per row and super-block is exactly llama.cpp's; only the
+ * float summation order differs from {@link QuantKernels} (each super-block's int sum is converted once, not per
+ * lane). llama.cpp's CPU backend likewise repacks Q4_K into 8-row interleaved blocks at load
+ * ({@code ggml_gemv_q4_K_8x8_q8_K}).
+ *
+ * <p>Layouts, per tile of {@code ROWS = 2L} rows ({@code L} float lanes) and super-block, tile {@code t}'s super-block
+ * {@code b} at {@code (t · blocks + b) · bytes}. Per-row values are stored even rows first, then odd rows ("E/O"
+ * order: a 16-bit lane pair read as one int lane splits into the even row's short and the odd row's with two shifts,
+ * so the widened sums come out as an even-row and an odd-row int vector). Rows past the matrix's last fill the last
+ * tile with zeros (their products are computed and dropped).
+ *
+ * <p>Q4_K ({@link #Q4_BYTES}, 4864 for L = 16 against 32 · 144 = 4608 in ggml's layout, 5.6% more):
+ * <ul>
+ *   <li>{@code D}: the rows' {@code d} as floats, E/O order; {@code DMIN}: their {@code dmin};
+ *   <li>{@code SCALES}: per sub-block {@code j}, the rows' 6-bit scales as bytes, E/O order; {@code MINS}: the mins;
+ *   <li>{@code QUANTS}: 128 groups of {@code ROWS} bytes, group {@code g}'s byte {@code i} the original byte
+ *       {@code 16 + g} of row {@code i}'s block: low nibble position {@code 64·(g/32) + g%32}, high nibble 32 further.
+ * </ul>
+ * Q6_K ({@link #Q6_BYTES}, 6784 for L = 16 against 32 · 210 = 6720, 1% more): the rows' {@code d} as floats (E/O),
+ * the 16 groups' int8 scales as bytes (E/O per group), then 64 groups of four positions {@code 4g .. 4g + 3}, each
+ * three runs of {@code ROWS} bytes {@code a, b, c} holding the rows' 6-bit weights {@code w0..w3} (−32..31):
+ * {@code a = w0 << 2 | (w3 >> 4 & 3)}, {@code b = w1 << 2 | (w3 >> 2 & 3)}, {@code c = w2 << 2 | (w3 & 3)}. Read as
+ * sign-extended shorts, {@code w0 = a >> 2} (likewise w1, w2) and {@code w3 = (a << 14 >> 10) | (b & 3) << 2 | c & 3}:
+ * 6 bits per weight as in ggml's layout, decoded in 10 instructions per four positions instead of one byte per weight.
+ */
+final class PackedTiles {
+    private PackedTiles() {}
+
+    private static final int ROWS_DOC = 32;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    private static final int L = F.length();
+    /** Rows per tile: the lanes of a short vector as wide as {@link Half#F}. */
+    static final int ROWS = 2 * L;
+
+    private static final int D = 0, DMIN = 8 * L, SCALES = 16 * L, MINS = SCALES + 8 * ROWS, QUANTS = MINS + 8 * ROWS;
+    /** Q4_K: bytes per tile and super-block. */
+    static final int Q4_BYTES = QUANTS + 128 * ROWS;
+
+    private static final int Q6_SCALES = 8 * L, Q6_QUANTS = Q6_SCALES + 16 * ROWS;
+    /** Q6_K: bytes per tile and super-block. */
+    static final int Q6_BYTES = Q6_QUANTS + 64 * 3 * ROWS;
+
+    /** Bytes per tile and super-block of {@code type}'s layout. */
+    static int bytes(DType type) {
+        return switch (type) {
+            case Q4_K -> Q4_BYTES;
+            case Q6_K -> Q6_BYTES;
+            default -> throw new IllegalArgumentException(type + " is not repacked (Q4_K and Q6_K are)");
+        };
+    }
+
+    /** Whether this kernel runs here: the vector kernels apply ({@link QuantKernels#VECTOR}). */
+    static final boolean AVAILABLE = QuantKernels.VECTOR;
+
+    /** {@code L} bytes: one E or O half of a sub-block's scales. */
+    private static final VectorSpecies<Byte> B =
+            AVAILABLE ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    /** {@code 2L} shorts: one lane per row of a tile. */
+    private static final VectorSpecies<Short> S =
+            AVAILABLE ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 32)) : null;
+    /** {@code 2L} bytes: one group of a tile's weights. */
+    private static final VectorSpecies<Byte> BS =
+            AVAILABLE ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16)) : null;
+
+    /** {@code w} (Q4_K or Q6_K, in ggml's layout) repacked into tiles, in memory advised to use huge pages. */
+    static MemorySegment pack(Matrix w) {
+        int tileBytes = bytes(w.dtype());
+        int rows = w.rows(), blocks = w.cols() / Quant.QK_K, tiles = Math.ceilDiv(rows, ROWS);
+        MemorySegment src = w.data(), dst = HugePages.allocate((long) tiles * blocks * tileBytes);
+        byte[] tile = new byte[tileBytes];
+        MemorySegment t = MemorySegment.ofArray(tile);
+        for (int tl = 0; tl < tiles; tl++)
+            for (int b = 0; b < blocks; b++) {
+                java.util.Arrays.fill(tile, (byte) 0);
+                for (int i = 0; i < ROWS && tl * ROWS + i < rows; i++) {
+                    long from = ((long) (tl * ROWS + i) * blocks + b) * w.dtype().bytes;
+                    if (w.dtype() == DType.Q4_K) packQ4_K(src, from, i, tile, t);
+                    else packQ6_K(src, from, i, tile, t);
+                }
+                MemorySegment.copy(t, 0, dst, ((long) tl * blocks + b) * tileBytes, tileBytes);
+            }
+        return dst;
+    }
+
+    /** Row {@code i} of a tile: its Q4_K block at {@code from}. */
+    private static void packQ4_K(MemorySegment src, long from, int i, byte[] tile, MemorySegment t) {
+        int lane = i % 2 * L + i / 2;
+        t.set(F32, D + 4L * lane, Quant.f16(src, from));
+        t.set(F32, DMIN + 4L * lane, Quant.f16(src, from + 2));
+        for (int j = 0; j < 8; j++) {
+            tile[SCALES + j * ROWS + lane] = (byte) Quant.scaleK4(src, from + 4, j);
+            tile[MINS + j * ROWS + lane] = (byte) Quant.minK4(src, from + 4, j);
+        }
+        for (int g = 0; g < 128; g++) tile[QUANTS + g * ROWS + i] = src.get(ValueLayout.JAVA_BYTE, from + 16 + g);
+    }
+
+    /** Row {@code i} of a tile: its Q6_K block at {@code from} (ggml's dequantize_row_q6_K order). */
+    private static void packQ6_K(MemorySegment src, long from, int i, byte[] tile, MemorySegment t) {
+        int lane = i % 2 * L + i / 2;
+        t.set(F32, D + 4L * lane, Quant.f16(src, from + 208));
+        for (int g = 0; g < 16; g++) tile[Q6_SCALES + g * ROWS + lane] = src.get(ValueLayout.JAVA_BYTE, from + 192 + g);
+        int[] w = new int[Quant.QK_K];
+        for (int half = 0; half < 2; half++)
+            for (int l = 0; l < 32; l++) {
+                int ql0 = src.get(ValueLayout.JAVA_BYTE, from + 64 * half + l) & 0xFF,
+                        ql1 = src.get(ValueLayout.JAVA_BYTE, from + 64 * half + 32 + l) & 0xFF,
+                        h = src.get(ValueLayout.JAVA_BYTE, from + 128 + 32 * half + l) & 0xFF;
+                int k = 128 * half + l;
+                w[k] = ((ql0 & 0xF) | (h & 3) << 4) - 32;
+                w[k + 32] = ((ql1 & 0xF) | (h >> 2 & 3) << 4) - 32;
+                w[k + 64] = ((ql0 >>> 4) | (h >> 4 & 3) << 4) - 32;
+                w[k + 96] = ((ql1 >>> 4) | (h >> 6 & 3) << 4) - 32;
+            }
+        for (int g = 0; g < 64; g++) {
+            int w0 = w[4 * g], w1 = w[4 * g + 1], w2 = w[4 * g + 2], w3 = w[4 * g + 3];
+            int at = Q6_QUANTS + 3 * g * ROWS + i;
+            tile[at] = (byte) (w0 << 2 | (w3 >> 4 & 3));
+            tile[at + ROWS] = (byte) (w1 << 2 | (w3 >> 2 & 3));
+            tile[at + 2 * ROWS] = (byte) (w2 << 2 | (w3 & 3));
+        }
+    }
+
+    /**
+     * Rows {@code [r0, r1)} of {@code w} (packed: {@link Matrix#packed}) times tokens {@code [t0, t1)} of {@code a}
+     * into {@code out[t × outStride + outCol + r]}. The token loop is inside the tile loop: a tile's weights stay in
+     * L2 while the tokens pass (one token per pass: at 16 tokens {@link TiledRows} is faster, quantization.md).
+     */
+    static void multiply(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
+        if (w.dtype() == DType.Q4_K) multiplyQ4_K(w, r0, r1, a, t0, t1, out, outStride, outCol);
+        else multiplyQ6_K(w, r0, r1, a, t0, t1, out, outStride, outCol);
+    }
+
+    private static void multiplyQ4_K(
+            Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
+        MemorySegment p = w.packed();
+        int cols = w.cols(), blocks = cols / Quant.QK_K;
+        short[] q = a.qs();
+        float[] d = a.d(), sums = a.sums(), lanes = new float[ROWS];
+        for (int tile = r0 / ROWS; tile * ROWS < r1; tile++) {
+            long base = (long) tile * blocks * Q4_BYTES;
+            for (int t = t0; t < t1; t++) {
+                int x = t * cols, db = t * blocks, sb = t * cols / 32;
+                FloatVector accE = FloatVector.zero(F), accO = FloatVector.zero(F);
+                for (int b = 0; b < blocks; b++) {
+                    long at = base + (long) b * Q4_BYTES;
+                    int xb = x + Quant.QK_K * b;
+                    IntVector sumE = IntVector.zero(I), sumO = IntVector.zero(I);
+                    for (int c = 0; c < 4; c++) { // sub-blocks 2c (low nibbles) and 2c + 1 (high nibbles)
+                        IntVector loE = IntVector.zero(I), loO = loE, hiE = loE, hiO = loE;
+                        for (int h = 0; h < 32; h += 16) { // 16 positions per 16-bit sum: ≤ 16 · 15 · 127
+                            ShortVector lo = ShortVector.zero(S), hi = ShortVector.zero(S);
+                            for (int l = h; l < h + 16; l++) {
+                                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(
+                                                BS, p, at + QUANTS + (long) (32 * c + l) * ROWS, LE)
+                                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                                lo = v.and((short) 0xF).mul(q[xb + 64 * c + l]).add(lo);
+                                hi = v.lanewise(VectorOperators.LSHR, 4)
+                                        .mul(q[xb + 64 * c + 32 + l])
+                                        .add(hi);
+                            }
+                            // each int lane: the even row's short low, the odd row's high
+                            IntVector li = lo.reinterpretAsInts(), hv = hi.reinterpretAsInts();
+                            loE = loE.add(li.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                            loO = loO.add(li.lanewise(VectorOperators.ASHR, 16));
+                            hiE = hiE.add(hv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                            hiO = hiO.add(hv.lanewise(VectorOperators.ASHR, 16));
+                        }
+                        long s0 = at + SCALES + (long) (2 * c) * ROWS, s1 = s0 + ROWS;
+                        sumE = sumE.add(loE.mul((IntVector) ByteVector.fromMemorySegment(B, p, s0, LE)
+                                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)))
+                                .add(hiE.mul((IntVector) ByteVector.fromMemorySegment(B, p, s1, LE)
+                                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)));
+                        sumO = sumO.add(loO.mul((IntVector) ByteVector.fromMemorySegment(B, p, s0 + L, LE)
+                                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)))
+                                .add(hiO.mul((IntVector) ByteVector.fromMemorySegment(B, p, s1 + L, LE)
+                                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)));
+                    }
+                    // the mins: Σ_j m_j · (sum of the activations' sub-block j), exact in int (≤ 8 · 63 · 32 · 127)
+                    IntVector minE = IntVector.zero(I), minO = IntVector.zero(I);
+                    for (int j = 0; j < 8; j++) {
+                        int bs = (int) sums[sb + 8 * b + j];
+                        long m = at + MINS + (long) j * ROWS;
+                        minE = minE.add(((IntVector) ByteVector.fromMemorySegment(B, p, m, LE)
+                                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0))
+                                .mul(bs));
+                        minO = minO.add(((IntVector) ByteVector.fromMemorySegment(B, p, m + L, LE)
+                                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0))
+                                .mul(bs));
+                    }
+                    float dx = d[db + b];
+                    FloatVector dxv = FloatVector.broadcast(F, dx), ndx = FloatVector.broadcast(F, -dx);
+                    FloatVector dE = FloatVector.fromMemorySegment(F, p, at + D, LE),
+                            dO = FloatVector.fromMemorySegment(F, p, at + D + 4L * L, LE),
+                            mE = FloatVector.fromMemorySegment(F, p, at + DMIN, LE),
+                            mO = FloatVector.fromMemorySegment(F, p, at + DMIN + 4L * L, LE);
+                    accE = ((FloatVector) sumE.convert(VectorOperators.I2F, 0)).fma(dE.mul(dxv), accE);
+                    accO = ((FloatVector) sumO.convert(VectorOperators.I2F, 0)).fma(dO.mul(dxv), accO);
+                    accE = ((FloatVector) minE.convert(VectorOperators.I2F, 0)).fma(mE.mul(ndx), accE);
+                    accO = ((FloatVector) minO.convert(VectorOperators.I2F, 0)).fma(mO.mul(ndx), accO);
+                }
+                accE.intoArray(lanes, 0);
+                accO.intoArray(lanes, L);
+                scatter(lanes, tile, r0, r1, out, t * outStride + outCol);
+            }
+        }
+    }
+
+    private static void multiplyQ6_K(
+            Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
+        MemorySegment p = w.packed();
+        int cols = w.cols(), blocks = cols / Quant.QK_K;
+        short[] q = a.qs();
+        float[] d = a.d(), lanes = new float[ROWS];
+        for (int tile = r0 / ROWS; tile * ROWS < r1; tile++) {
+            long base = (long) tile * blocks * Q6_BYTES;
+            for (int t = t0; t < t1; t++) {
+                int x = t * cols, db = t * blocks;
+                FloatVector accE = FloatVector.zero(F), accO = FloatVector.zero(F);
+                for (int b = 0; b < blocks; b++) {
+                    long at = base + (long) b * Q6_BYTES;
+                    int xb = x + Quant.QK_K * b;
+                    IntVector sumE = IntVector.zero(I), sumO = IntVector.zero(I);
+                    for (int g = 0; g < 16; g++) { // the scale groups of 16 positions
+                        IntVector gE = IntVector.zero(I), gO = gE;
+                        for (int h = 0; h < 16; h += 8) { // 8 positions per 16-bit sum: ≤ 8 · 32 · 127
+                            ShortVector acc = ShortVector.zero(S);
+                            for (int f = 0; f < 8; f += 4) {
+                                int k = 16 * g + h + f;
+                                long at4 = at + Q6_QUANTS + (long) (k / 4) * 3 * ROWS;
+                                ShortVector va = (ShortVector) ByteVector.fromMemorySegment(BS, p, at4, LE)
+                                        .convertShape(VectorOperators.B2S, S, 0);
+                                ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(BS, p, at4 + ROWS, LE)
+                                        .convertShape(VectorOperators.B2S, S, 0);
+                                ShortVector vc = (ShortVector) ByteVector.fromMemorySegment(BS, p, at4 + 2 * ROWS, LE)
+                                        .convertShape(VectorOperators.B2S, S, 0);
+                                ShortVector w3 = va.lanewise(VectorOperators.LSHL, 14)
+                                        .lanewise(VectorOperators.ASHR, 10)
+                                        .or(vb.and((short) 3).lanewise(VectorOperators.LSHL, 2))
+                                        .or(vc.and((short) 3));
+                                acc = va.lanewise(VectorOperators.ASHR, 2)
+                                        .mul(q[xb + k])
+                                        .add(acc);
+                                acc = vb.lanewise(VectorOperators.ASHR, 2)
+                                        .mul(q[xb + k + 1])
+                                        .add(acc);
+                                acc = vc.lanewise(VectorOperators.ASHR, 2)
+                                        .mul(q[xb + k + 2])
+                                        .add(acc);
+                                acc = w3.mul(q[xb + k + 3]).add(acc);
+                            }
+                            IntVector ai = acc.reinterpretAsInts();
+                            gE = gE.add(ai.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                            gO = gO.add(ai.lanewise(VectorOperators.ASHR, 16));
+                        }
+                        long sc = at + Q6_SCALES + (long) g * ROWS;
+                        sumE = sumE.add(gE.mul((IntVector)
+                                ByteVector.fromMemorySegment(B, p, sc, LE).convertShape(VectorOperators.B2I, I, 0)));
+                        sumO = sumO.add(gO.mul((IntVector) ByteVector.fromMemorySegment(B, p, sc + L, LE)
+                                .convertShape(VectorOperators.B2I, I, 0)));
+                    }
+                    FloatVector dxv = FloatVector.broadcast(F, d[db + b]);
+                    FloatVector dE = FloatVector.fromMemorySegment(F, p, at + D, LE),
+                            dO = FloatVector.fromMemorySegment(F, p, at + D + 4L * L, LE);
+                    accE = ((FloatVector) sumE.convert(VectorOperators.I2F, 0)).fma(dE.mul(dxv), accE);
+                    accO = ((FloatVector) sumO.convert(VectorOperators.I2F, 0)).fma(dO.mul(dxv), accO);
+                }
+                accE.intoArray(lanes, 0);
+                accO.intoArray(lanes, L);
+                scatter(lanes, tile, r0, r1, out, t * outStride + outCol);
+            }
+        }
+    }
+
+    /** A tile's outputs, E/O order in {@code lanes}, to {@code out[o + r]} for its rows within {@code [r0, r1)}. */
+    private static void scatter(float[] lanes, int tile, int r0, int r1, float[] out, int o) {
+        int first = Math.max(r0, tile * ROWS), last = Math.min(r1, tile * ROWS + ROWS);
+        for (int r = first; r < last; r++) {
+            int i = r - tile * ROWS;
+            out[o + r] = lanes[i % 2 * L + i / 2];
+        }
+    }
+}
