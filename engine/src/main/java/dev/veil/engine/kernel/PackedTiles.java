@@ -37,19 +37,18 @@ import jdk.incubator.vector.VectorSpecies;
  * so the widened sums come out as an even-row and an odd-row int vector). Rows past the matrix's last fill the last
  * tile with zeros (their products are computed and dropped).
  *
- * <p>Q4_K ({@link #Q4_BYTES}, 4864 for L = 16 against 32 · 144 = 4608 in ggml's layout, 5.6% more):
- * <ul>
- *   <li>{@code D}: the rows' {@code d} as floats, E/O order; {@code DMIN}: their {@code dmin};
- *   <li>{@code SCALES}: per sub-block {@code j}, the rows' 6-bit scales as bytes, E/O order; {@code MINS}: the mins;
- *   <li>{@code QUANTS}: 128 groups of {@code ROWS} bytes, group {@code g}'s byte {@code i} the original byte
- *       {@code 16 + g} of row {@code i}'s block: low nibble position {@code 64·(g/32) + g%32}, high nibble 32 further.
- * </ul>
- * Q6_K ({@link #Q6_BYTES}, 6784 for L = 16 against 32 · 210 = 6720, 1% more): the rows' {@code d} as floats (E/O),
- * the 16 groups' int8 scales as bytes (E/O per group), then 64 groups of four positions {@code 4g .. 4g + 3}, each
- * three runs of {@code ROWS} bytes {@code a, b, c} holding the rows' 6-bit weights {@code w0..w3} (−32..31):
- * {@code a = w0 << 2 | (w3 >> 4 & 3)}, {@code b = w1 << 2 | (w3 >> 2 & 3)}, {@code c = w2 << 2 | (w3 & 3)}. Read as
+ * <p>Q4_K ({@link #Q4_BYTES}, 4864 for L = 16 against 32 · 144 = 4608 in ggml's layout, 5.6% more): four chunks
+ * of two sub-blocks {@code 2c, 2c + 1}, each the rows' 6-bit scales of the two as bytes (E/O order) and then 32
+ * groups of {@code ROWS} bytes, group {@code l}'s byte {@code i} the original byte {@code 16 + 32c + l} of row
+ * {@code i}'s block (low nibble position {@code 64c + l}, high nibble 32 further); then the mins (bytes, E/O per
+ * sub-block), {@code d} and {@code dmin} (floats, E/O).
+ *
+ * <p>Q6_K ({@link #Q6_BYTES}, 6784 for L = 16 against 32 · 210 = 6720, 1% more): 16 scale groups, each the rows' int8
+ * scales (E/O) and then four groups of four positions {@code 4g .. 4g + 3}, each three runs of {@code ROWS} bytes
+ * {@code a, b, c} holding the rows' 6-bit weights {@code w0..w3} (−32..31): {@code a = w0 << 2 | (w3 >> 4 & 3)},
+ * {@code b = w1 << 2 | (w3 >> 2 & 3)}, {@code c = w2 << 2 | (w3 & 3)}; then {@code d} (floats, E/O). Read as
  * sign-extended shorts, {@code w0 = a >> 2} (likewise w1, w2) and {@code w3 = (a << 14 >> 10) | (b & 3) << 2 | c & 3}:
- * 6 bits per weight as in ggml's layout, decoded in 10 instructions per four positions instead of one byte per weight.
+ * 6 bits per weight as in ggml's layout, decoded in 10 instructions per four positions.
  */
 final class PackedTiles {
     private PackedTiles() {}
@@ -61,13 +60,20 @@ final class PackedTiles {
     /** Rows per tile: the lanes of a short vector as wide as {@link Half#F}. */
     static final int ROWS = 2 * L;
 
-    private static final int D = 0, DMIN = 8 * L, SCALES = 16 * L, MINS = SCALES + 8 * ROWS, QUANTS = MINS + 8 * ROWS;
-    /** Q4_K: bytes per tile and super-block. */
-    static final int Q4_BYTES = QUANTS + 128 * ROWS;
+    // Each layout is in the order the kernel reads it: with the scales in a region of their own, read a little per
+    // group beside the weights, Q6_K streamed from DRAM at 7 GB/s of blocks (10.5 in ggml's layout), and at 19 with
+    // each group's scales just before its weights (32000×1024, one thread; quantization.md).
+    /** Q4_K: the chunks of two sub-blocks (32 bytes per row in ggml), each their scales then 32 groups of weights. */
+    private static final int Q4_CHUNK = 2 * ROWS + 32 * ROWS;
 
-    private static final int Q6_SCALES = 8 * L, Q6_QUANTS = Q6_SCALES + 16 * ROWS;
+    private static final int MINS = 4 * Q4_CHUNK, D4 = MINS + 8 * ROWS, DMIN = D4 + 4 * ROWS;
+    /** Q4_K: bytes per tile and super-block. */
+    static final int Q4_BYTES = DMIN + 4 * ROWS;
+
+    /** Q6_K: the 16 scale groups, each its scales then its four runs of four positions' weights. */
+    private static final int Q6_GROUP = ROWS + 4 * 3 * ROWS, D6 = 16 * Q6_GROUP;
     /** Q6_K: bytes per tile and super-block. */
-    static final int Q6_BYTES = Q6_QUANTS + 64 * 3 * ROWS;
+    static final int Q6_BYTES = D6 + 4 * ROWS;
 
     /** Bytes per tile and super-block of {@code type}'s layout. */
     static int bytes(DType type) {
@@ -114,20 +120,21 @@ final class PackedTiles {
     /** Row {@code i} of a tile: its Q4_K block at {@code from}. */
     private static void packQ4_K(MemorySegment src, long from, int i, byte[] tile, MemorySegment t) {
         int lane = i % 2 * L + i / 2;
-        t.set(F32, D + 4L * lane, Quant.f16(src, from));
+        t.set(F32, D4 + 4L * lane, Quant.f16(src, from));
         t.set(F32, DMIN + 4L * lane, Quant.f16(src, from + 2));
         for (int j = 0; j < 8; j++) {
-            tile[SCALES + j * ROWS + lane] = (byte) Quant.scaleK4(src, from + 4, j);
+            tile[j / 2 * Q4_CHUNK + j % 2 * ROWS + lane] = (byte) Quant.scaleK4(src, from + 4, j);
             tile[MINS + j * ROWS + lane] = (byte) Quant.minK4(src, from + 4, j);
         }
-        for (int g = 0; g < 128; g++) tile[QUANTS + g * ROWS + i] = src.get(ValueLayout.JAVA_BYTE, from + 16 + g);
+        for (int g = 0; g < 128; g++)
+            tile[g / 32 * Q4_CHUNK + 2 * ROWS + g % 32 * ROWS + i] = src.get(ValueLayout.JAVA_BYTE, from + 16 + g);
     }
 
     /** Row {@code i} of a tile: its Q6_K block at {@code from} (ggml's dequantize_row_q6_K order). */
     private static void packQ6_K(MemorySegment src, long from, int i, byte[] tile, MemorySegment t) {
         int lane = i % 2 * L + i / 2;
-        t.set(F32, D + 4L * lane, Quant.f16(src, from + 208));
-        for (int g = 0; g < 16; g++) tile[Q6_SCALES + g * ROWS + lane] = src.get(ValueLayout.JAVA_BYTE, from + 192 + g);
+        t.set(F32, D6 + 4L * lane, Quant.f16(src, from + 208));
+        for (int g = 0; g < 16; g++) tile[g * Q6_GROUP + lane] = src.get(ValueLayout.JAVA_BYTE, from + 192 + g);
         int[] w = new int[Quant.QK_K];
         for (int half = 0; half < 2; half++)
             for (int l = 0; l < 32; l++) {
@@ -142,7 +149,7 @@ final class PackedTiles {
             }
         for (int g = 0; g < 64; g++) {
             int w0 = w[4 * g], w1 = w[4 * g + 1], w2 = w[4 * g + 2], w3 = w[4 * g + 3];
-            int at = Q6_QUANTS + 3 * g * ROWS + i;
+            int at = g / 4 * Q6_GROUP + ROWS + g % 4 * 3 * ROWS + i;
             tile[at] = (byte) (w0 << 2 | (w3 >> 4 & 3));
             tile[at + ROWS] = (byte) (w1 << 2 | (w3 >> 2 & 3));
             tile[at + 2 * ROWS] = (byte) (w2 << 2 | (w3 & 3));
@@ -175,13 +182,14 @@ final class PackedTiles {
                     int xb = x + Quant.QK_K * b;
                     IntVector sumE = IntVector.zero(I), sumO = IntVector.zero(I);
                     for (int c = 0; c < 4; c++) { // sub-blocks 2c (low nibbles) and 2c + 1 (high nibbles)
+                        long chunk = at + (long) c * Q4_CHUNK;
                         IntVector loE = IntVector.zero(I), loO = loE, hiE = loE, hiO = loE;
                         for (int h = 0; h < 32; h += 16) { // 16 positions per 16-bit sum: ≤ 16 · 15 · 127
                             ShortVector lo = ShortVector.zero(S), hi = ShortVector.zero(S);
                             for (int l = h; l < h + 16; l++) {
-                                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(
-                                                BS, p, at + QUANTS + (long) (32 * c + l) * ROWS, LE)
-                                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                                ShortVector v = (ShortVector)
+                                        ByteVector.fromMemorySegment(BS, p, chunk + 2 * ROWS + (long) l * ROWS, LE)
+                                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                                 lo = v.and((short) 0xF).mul(q[xb + 64 * c + l]).add(lo);
                                 hi = v.lanewise(VectorOperators.LSHR, 4)
                                         .mul(q[xb + 64 * c + 32 + l])
@@ -194,7 +202,7 @@ final class PackedTiles {
                             hiE = hiE.add(hv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
                             hiO = hiO.add(hv.lanewise(VectorOperators.ASHR, 16));
                         }
-                        long s0 = at + SCALES + (long) (2 * c) * ROWS, s1 = s0 + ROWS;
+                        long s0 = chunk, s1 = chunk + ROWS;
                         sumE = sumE.add(loE.mul((IntVector) ByteVector.fromMemorySegment(B, p, s0, LE)
                                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)))
                                 .add(hiE.mul((IntVector) ByteVector.fromMemorySegment(B, p, s1, LE)
@@ -218,8 +226,8 @@ final class PackedTiles {
                     }
                     float dx = d[db + b];
                     FloatVector dxv = FloatVector.broadcast(F, dx), ndx = FloatVector.broadcast(F, -dx);
-                    FloatVector dE = FloatVector.fromMemorySegment(F, p, at + D, LE),
-                            dO = FloatVector.fromMemorySegment(F, p, at + D + 4L * L, LE),
+                    FloatVector dE = FloatVector.fromMemorySegment(F, p, at + D4, LE),
+                            dO = FloatVector.fromMemorySegment(F, p, at + D4 + 4L * L, LE),
                             mE = FloatVector.fromMemorySegment(F, p, at + DMIN, LE),
                             mO = FloatVector.fromMemorySegment(F, p, at + DMIN + 4L * L, LE);
                     accE = ((FloatVector) sumE.convert(VectorOperators.I2F, 0)).fma(dE.mul(dxv), accE);
@@ -250,12 +258,13 @@ final class PackedTiles {
                     int xb = x + Quant.QK_K * b;
                     IntVector sumE = IntVector.zero(I), sumO = IntVector.zero(I);
                     for (int g = 0; g < 16; g++) { // the scale groups of 16 positions
+                        long group = at + (long) g * Q6_GROUP;
                         IntVector gE = IntVector.zero(I), gO = gE;
                         for (int h = 0; h < 16; h += 8) { // 8 positions per 16-bit sum: ≤ 8 · 32 · 127
                             ShortVector acc = ShortVector.zero(S);
                             for (int f = 0; f < 8; f += 4) {
                                 int k = 16 * g + h + f;
-                                long at4 = at + Q6_QUANTS + (long) (k / 4) * 3 * ROWS;
+                                long at4 = group + ROWS + (long) ((h + f) / 4) * 3 * ROWS;
                                 ShortVector va = (ShortVector) ByteVector.fromMemorySegment(BS, p, at4, LE)
                                         .convertShape(VectorOperators.B2S, S, 0);
                                 ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(BS, p, at4 + ROWS, LE)
@@ -281,15 +290,15 @@ final class PackedTiles {
                             gE = gE.add(ai.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
                             gO = gO.add(ai.lanewise(VectorOperators.ASHR, 16));
                         }
-                        long sc = at + Q6_SCALES + (long) g * ROWS;
+                        long sc = group;
                         sumE = sumE.add(gE.mul((IntVector)
                                 ByteVector.fromMemorySegment(B, p, sc, LE).convertShape(VectorOperators.B2I, I, 0)));
                         sumO = sumO.add(gO.mul((IntVector) ByteVector.fromMemorySegment(B, p, sc + L, LE)
                                 .convertShape(VectorOperators.B2I, I, 0)));
                     }
                     FloatVector dxv = FloatVector.broadcast(F, d[db + b]);
-                    FloatVector dE = FloatVector.fromMemorySegment(F, p, at + D, LE),
-                            dO = FloatVector.fromMemorySegment(F, p, at + D + 4L * L, LE);
+                    FloatVector dE = FloatVector.fromMemorySegment(F, p, at + D6, LE),
+                            dO = FloatVector.fromMemorySegment(F, p, at + D6 + 4L * L, LE);
                     accE = ((FloatVector) sumE.convert(VectorOperators.I2F, 0)).fma(dE.mul(dxv), accE);
                     accO = ((FloatVector) sumO.convert(VectorOperators.I2F, 0)).fma(dO.mul(dxv), accO);
                 }
