@@ -204,7 +204,10 @@ public final class MatMul {
         }
         switch (w.dtype()) {
             case Q8_0 -> QuantKernels.rowsQ8_0(w, r0, r1, a, 0, n, out, outStride, outCol);
-            case Q5_0 -> QuantKernels.rowsQ5_0(w, r0, r1, a, 0, n, out, outStride, outCol);
+            case Q5_0 -> {
+                if (w.packed() != null) PackedTiles.multiply(w, r0, r1, a, 0, n, out, outStride, outCol);
+                else QuantKernels.rowsQ5_0(w, r0, r1, a, 0, n, out, outStride, outCol);
+            }
             case Q4_K -> {
                 if (w.packed() != null) PackedTiles.multiply(w, r0, r1, a, 0, n, out, outStride, outCol);
                 else QuantKernels.rowsQ4_K(w, r0, r1, a, 0, n, out, outStride, outCol);

@@ -42,9 +42,9 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
         if (data.byteSize() != dtype.byteSize((long) rows * cols))
             throw new IllegalArgumentException(
                     "tensor " + name + ": " + data.byteSize() + " bytes for [" + rows + ", " + cols + "] " + dtype);
-        if (packed != null && dtype != DType.Q4_K && dtype != DType.Q6_K)
+        if (packed != null && dtype != DType.Q4_K && dtype != DType.Q6_K && dtype != DType.Q5_0)
             throw new IllegalArgumentException(
-                    "tensor " + name + " is " + dtype + "; only Q4_K and Q6_K rows are repacked");
+                    "tensor " + name + " is " + dtype + "; only Q4_K, Q6_K and Q5_0 rows are repacked");
     }
 
     public Matrix(String name, MemorySegment data, DType dtype, int rows, int cols) {
@@ -66,7 +66,7 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
      * read); their {@code data} stays the mapping, of which only the pages other paths touch become resident.
      */
     public Matrix inHugePages() {
-        if ((dtype == DType.Q4_K || dtype == DType.Q6_K) && PackedTiles.AVAILABLE)
+        if ((dtype == DType.Q4_K || dtype == DType.Q6_K || dtype == DType.Q5_0) && PackedTiles.AVAILABLE)
             return new Matrix(name, data, dtype, rows, cols, PackedTiles.pack(this));
         return new Matrix(name, HugePages.copy(data), dtype, rows, cols);
     }

@@ -75,12 +75,18 @@ final class PackedTiles {
     /** Q6_K: bytes per tile and super-block. */
     static final int Q6_BYTES = D6 + 4 * ROWS;
 
+    /** Q5_0, per 32-block: the complemented high bits (4 runs), 16 runs of nibble pairs, then d as f16 (E/O). */
+    private static final int Q5_NIBBLES = 4 * ROWS, D5 = Q5_NIBBLES + 16 * ROWS;
+    /** Q5_0: bytes per tile and block, as many as in ggml's layout (22 per row). */
+    static final int Q5_BYTES = D5 + 2 * ROWS;
+
     /** Bytes per tile and super-block of {@code type}'s layout. */
     static int bytes(DType type) {
         return switch (type) {
             case Q4_K -> Q4_BYTES;
             case Q6_K -> Q6_BYTES;
-            default -> throw new IllegalArgumentException(type + " is not repacked (Q4_K and Q6_K are)");
+            case Q5_0 -> Q5_BYTES;
+            default -> throw new IllegalArgumentException(type + " is not repacked (Q4_K, Q6_K and Q5_0 are)");
         };
     }
 
@@ -100,7 +106,7 @@ final class PackedTiles {
     /** {@code w} (Q4_K or Q6_K, in ggml's layout) repacked into tiles, in memory advised to use huge pages. */
     static MemorySegment pack(Matrix w) {
         int tileBytes = bytes(w.dtype());
-        int rows = w.rows(), blocks = w.cols() / Quant.QK_K, tiles = Math.ceilDiv(rows, ROWS);
+        int rows = w.rows(), blocks = w.cols() / w.dtype().blockSize, tiles = Math.ceilDiv(rows, ROWS);
         MemorySegment src = w.data(), dst = HugePages.allocate((long) tiles * blocks * tileBytes);
         byte[] tile = new byte[tileBytes];
         MemorySegment t = MemorySegment.ofArray(tile);
@@ -109,8 +115,11 @@ final class PackedTiles {
                 java.util.Arrays.fill(tile, (byte) 0);
                 for (int i = 0; i < ROWS && tl * ROWS + i < rows; i++) {
                     long from = ((long) (tl * ROWS + i) * blocks + b) * w.dtype().bytes;
-                    if (w.dtype() == DType.Q4_K) packQ4_K(src, from, i, tile, t);
-                    else packQ6_K(src, from, i, tile, t);
+                    switch (w.dtype()) {
+                        case Q4_K -> packQ4_K(src, from, i, tile, t);
+                        case Q6_K -> packQ6_K(src, from, i, tile, t);
+                        default -> packQ5_0(src, from, i, tile);
+                    }
                 }
                 MemorySegment.copy(t, 0, dst, ((long) tl * blocks + b) * tileBytes, tileBytes);
             }
@@ -162,8 +171,11 @@ final class PackedTiles {
      * L2 while the tokens pass (one token per pass: at 16 tokens {@link TiledRows} is faster, quantization.md).
      */
     static void multiply(Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
-        if (w.dtype() == DType.Q4_K) multiplyQ4_K(w, r0, r1, a, t0, t1, out, outStride, outCol);
-        else multiplyQ6_K(w, r0, r1, a, t0, t1, out, outStride, outCol);
+        switch (w.dtype()) {
+            case Q4_K -> multiplyQ4_K(w, r0, r1, a, t0, t1, out, outStride, outCol);
+            case Q6_K -> multiplyQ6_K(w, r0, r1, a, t0, t1, out, outStride, outCol);
+            default -> multiplyQ5_0(w, r0, r1, a, t0, t1, out, outStride, outCol);
+        }
     }
 
     private static void multiplyQ4_K(
@@ -301,6 +313,78 @@ final class PackedTiles {
                             dO = FloatVector.fromMemorySegment(F, p, at + D6 + 4L * L, LE);
                     accE = ((FloatVector) sumE.convert(VectorOperators.I2F, 0)).fma(dE.mul(dxv), accE);
                     accO = ((FloatVector) sumO.convert(VectorOperators.I2F, 0)).fma(dO.mul(dxv), accO);
+                }
+                accE.intoArray(lanes, 0);
+                accO.intoArray(lanes, L);
+                scatter(lanes, tile, r0, r1, out, t * outStride + outCol);
+            }
+        }
+    }
+
+    /** Row {@code i} of a tile: its Q5_0 block at {@code from}. */
+    private static void packQ5_0(MemorySegment src, long from, int i, byte[] tile) {
+        int lane = i % 2 * L + i / 2;
+        tile[D5 + 2 * lane] = src.get(ValueLayout.JAVA_BYTE, from);
+        tile[D5 + 2 * lane + 1] = src.get(ValueLayout.JAVA_BYTE, from + 1);
+        int c = ~src.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE), from + 2);
+        for (int m = 0; m < 4; m++) tile[m * ROWS + i] = (byte) (c >>> 8 * m);
+        for (int l = 0; l < 16; l++) tile[Q5_NIBBLES + l * ROWS + i] = src.get(ValueLayout.JAVA_BYTE, from + 6 + l);
+    }
+
+    /**
+     * Q5_0: per 32-block, weight {@code l} (low nibble of byte {@code l}) and {@code l + 16} (high nibble) with their
+     * fifth bits, {@code w = nibble − 16 · (1 − bit)} (the bit stored complemented: one shift, mask and subtraction);
+     * 16 positions per 16-bit sum ({@code ≤ 16 · 16 · 127}), and each block's int sum converted and scaled by
+     * {@code d(rows) · d_x}, as llama.cpp's per-block float accumulation.
+     */
+    private static void multiplyQ5_0(
+            Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
+        MemorySegment p = w.packed();
+        int cols = w.cols(), blocks = cols / 32;
+        short[] q = a.qs();
+        float[] d = a.d(), lanes = new float[ROWS];
+        for (int tile = r0 / ROWS; tile * ROWS < r1; tile++) {
+            long base = (long) tile * blocks * Q5_BYTES;
+            for (int t = t0; t < t1; t++) {
+                int x = t * cols, db = t * blocks;
+                FloatVector accE = FloatVector.zero(F), accO = FloatVector.zero(F);
+                for (int b = 0; b < blocks; b++) {
+                    long at = base + (long) b * Q5_BYTES;
+                    int xb = x + 32 * b;
+                    ShortVector lo = ShortVector.zero(S), hi = ShortVector.zero(S);
+                    for (int m = 0; m < 2; m++) { // bits of positions 8m.. (run m) and 16 + 8m.. (run 2 + m)
+                        ShortVector c0 = ((ShortVector) ByteVector.fromMemorySegment(BS, p, at + (long) m * ROWS, LE)
+                                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
+                                .lanewise(VectorOperators.LSHL, 4);
+                        ShortVector c2 = ((ShortVector)
+                                        ByteVector.fromMemorySegment(BS, p, at + (long) (2 + m) * ROWS, LE)
+                                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
+                                .lanewise(VectorOperators.LSHL, 4);
+                        for (int j = 0; j < 8; j++) {
+                            int l = 8 * m + j;
+                            ShortVector v = (ShortVector)
+                                    ByteVector.fromMemorySegment(BS, p, at + Q5_NIBBLES + (long) l * ROWS, LE)
+                                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                            lo = v.and((short) 0xF)
+                                    .sub(c0.lanewise(VectorOperators.LSHR, j).and((short) 0x10))
+                                    .mul(q[xb + l])
+                                    .add(lo);
+                            hi = v.lanewise(VectorOperators.LSHR, 4)
+                                    .sub(c2.lanewise(VectorOperators.LSHR, j).and((short) 0x10))
+                                    .mul(q[xb + 16 + l])
+                                    .add(hi);
+                        }
+                    }
+                    IntVector li = lo.reinterpretAsInts(), hv = hi.reinterpretAsInts();
+                    IntVector sE = li.lanewise(VectorOperators.LSHL, 16)
+                            .lanewise(VectorOperators.ASHR, 16)
+                            .add(hv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                    IntVector sO = li.lanewise(VectorOperators.ASHR, 16).add(hv.lanewise(VectorOperators.ASHR, 16));
+                    FloatVector dxv = FloatVector.broadcast(F, d[db + b]);
+                    FloatVector dE = Half.f16ToF32(ShortVector.fromMemorySegment(Half.S, p, at + D5, LE)),
+                            dO = Half.f16ToF32(ShortVector.fromMemorySegment(Half.S, p, at + D5 + 2L * L, LE));
+                    accE = ((FloatVector) sE.convert(VectorOperators.I2F, 0)).fma(dE.mul(dxv), accE);
+                    accO = ((FloatVector) sO.convert(VectorOperators.I2F, 0)).fma(dO.mul(dxv), accO);
                 }
                 accE.intoArray(lanes, 0);
                 accO.intoArray(lanes, L);

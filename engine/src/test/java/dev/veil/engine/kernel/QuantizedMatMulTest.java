@@ -148,7 +148,10 @@ class QuantizedMatMulTest {
         "Q4_K, 100, 1280, 0, 100, 2",
         "Q6_K, 77, 768, 0, 77, 1",
         "Q6_K, 77, 768, 5, 70, 3",
-        "Q6_K, 45, 256, 33, 45, 7"
+        "Q6_K, 45, 256, 33, 45, 7",
+        "Q5_0, 77, 96, 0, 77, 1",
+        "Q5_0, 77, 768, 5, 70, 3",
+        "Q5_0, 45, 32, 33, 45, 7"
     })
     void packedTilesEqualTheGgmlLayoutKernel(DType type, int rows, int cols, int r0, int r1, int n) {
         Assumptions.assumeTrue(PackedTiles.AVAILABLE, "no vector kernels on this CPU");
@@ -159,12 +162,17 @@ class QuantizedMatMulTest {
         assertThat(packed.packed()).isNotNull();
         assertThat(packed.data()).isSameAs(plain.data());
         assertThat(packed.packed().byteSize())
-                .isEqualTo((long) Math.ceilDiv(rows, PackedTiles.ROWS) * (cols / 256) * PackedTiles.bytes(type));
+                .isEqualTo((long) Math.ceilDiv(rows, PackedTiles.ROWS)
+                        * (cols / type.blockSize)
+                        * PackedTiles.bytes(type));
         Q8Input a = Q8Input.of(type, gaussian(n * cols, 3), n, cols);
         float[] want = new float[n * rows], got = new float[n * rows];
         Arrays.fill(got, Float.NaN);
-        if (type == DType.Q4_K) QuantKernels.rowsQ4_K(plain, r0, r1, a, 0, n, want, rows, 0);
-        else QuantKernels.rowsQ6_K(plain, r0, r1, a, 0, n, want, rows, 0);
+        switch (type) {
+            case Q4_K -> QuantKernels.rowsQ4_K(plain, r0, r1, a, 0, n, want, rows, 0);
+            case Q6_K -> QuantKernels.rowsQ6_K(plain, r0, r1, a, 0, n, want, rows, 0);
+            default -> QuantKernels.rowsQ5_0(plain, r0, r1, a, 0, n, want, rows, 0);
+        }
         PackedTiles.multiply(packed, r0, r1, a, 0, n, got, rows, 0);
         float[] deq = a.dequantized();
         for (int t = 0; t < n; t++)
@@ -207,18 +215,20 @@ class QuantizedMatMulTest {
      * The extreme blocks, activations all −127 after quantization. Q4_K: every nibble 15, every scale and min 63 (d 1,
      * dmin 0.5): 16-position 16-bit sums of 16 · 15 · 127 = 30480, the int sum 63 · 256 · 15 · 127. Q6_K: every weight
      * −32 (all bits zero), every scale −128 (d 1): 8-position sums of 8 · 32 · 127 = 32512, the int sum
-     * 16 · −128 · 16 · 4064. An overflow in the tiles' short or int sums would be off by orders of magnitude.
+     * 16 · −128 · 16 · 4064. Q5_0: every weight −16 (all bits zero, d 1): 16-position sums of 16 · 16 · 127 = 32512.
+     * An overflow in the tiles' short or int sums would be off by orders of magnitude.
      */
     @ParameterizedTest
-    @CsvSource({"Q4_K", "Q6_K"})
+    @CsvSource({"Q4_K", "Q6_K", "Q5_0"})
     void packedExtremeBlocksDoNotOverflow(DType type) {
         Assumptions.assumeTrue(PackedTiles.AVAILABLE, "no vector kernels on this CPU");
         int rows = 33, cols = 512;
-        MemorySegment w = MemorySegment.ofArray(new byte[rows * 2 * type.bytes]);
+        MemorySegment w = MemorySegment.ofArray(new byte[rows * cols / type.blockSize * type.bytes]);
         var i16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-        for (int b = 0; b < rows * 2; b++) {
+        for (int b = 0; b < rows * cols / type.blockSize; b++) {
             long at = (long) b * type.bytes;
-            if (type == DType.Q4_K) {
+            if (type == DType.Q5_0) w.set(i16, at, Float.floatToFloat16(1f));
+            else if (type == DType.Q4_K) {
                 w.set(i16, at, Float.floatToFloat16(1f));
                 w.set(i16, at + 2, Float.floatToFloat16(0.5f));
                 w.asSlice(at + 4, 140).fill((byte) 0xFF);
@@ -229,16 +239,19 @@ class QuantizedMatMulTest {
         }
         Matrix m = new Matrix("w", w, type, rows, cols).inHugePages();
         float[] x = new float[cols];
-        Arrays.fill(x, 1f);
+        Arrays.fill(x, type == DType.Q5_0 ? -1f : 1f); // Q8_K's scale is −max/127, Q8_0's +max/127
         Q8Input a = Q8Input.of(type, x, 1, cols);
         assertThat(a.q()[0]).isEqualTo(-127f);
         float[] out = new float[rows];
         MatMul.multiply(TWO, x, 1, m, out);
-        double block = (type == DType.Q4_K
-                        ? 63.0 * 256 * 15 * -127 - 0.5 * 8 * 63 * 32 * -127 // d · Σ sc·w·x − dmin · Σ m·bsum
-                        : 16.0 * -128 * 16 * (-32 * -127))
+        double block = switch (type) {
+                    case Q4_K -> 63.0 * 256 * 15 * -127 - 0.5 * 8 * 63 * 32 * -127; // d · Σ sc·w·x − dmin · Σ m·bsum
+                    case Q6_K -> 16.0 * -128 * 16 * (-32 * -127);
+                    default -> 32.0 * (-16 * -127);
+                }
                 * a.d()[0];
-        for (int r = 0; r < rows; r++) assertThat((double) out[r]).isCloseTo(2 * block, within(1e-6 * Math.abs(block)));
+        double row = block * (cols / type.blockSize);
+        for (int r = 0; r < rows; r++) assertThat((double) out[r]).isCloseTo(row, within(1e-6 * Math.abs(row)));
     }
 
     @Test
@@ -248,6 +261,6 @@ class QuantizedMatMulTest {
         assertThat(q8.inHugePages().packed()).isNull();
         assertThatThrownBy(() -> PackedTiles.pack(q8)).hasMessageContaining("not repacked");
         assertThatThrownBy(() -> new Matrix("c", q8.data(), DType.Q8_0, 4, 256, MemorySegment.ofArray(new byte[1])))
-                .hasMessageContaining("only Q4_K and Q6_K");
+                .hasMessageContaining("only Q4_K, Q6_K and Q5_0");
     }
 }
