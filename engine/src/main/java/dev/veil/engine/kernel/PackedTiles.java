@@ -17,10 +17,10 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_K and Q6_K weights repacked at load into tiles of {@value #ROWS_DOC} rows whose rows are the lanes of the vectors
+ * Q4_K, Q6_K and Q5_0 weights repacked at load into tiles of {@value #ROWS_DOC} rows whose rows are the lanes of the vectors
  * (one row per 16-bit lane), and the decode product on that layout.
  *
- * <p>Why: {@link QuantKernels#rowsQ4_K} and {@link QuantKernels#rowsQ6_K} read one row at a time, so their lanes hold
+ * <p>Why: {@link QuantKernels#rowsQ4_K} and {@link QuantKernels#rowsQ6_K} (and {@code rowsQ5_0}) read one row at a time, so their lanes hold
  * positions of one row, and the products must be summed across lanes per scale group (a three-instruction pair sum
  * into int lanes, then an int multiply by the group's scale, per 32 weights). With rows as lanes, the product is an
  * outer product instead: for each position {@code k}, {@code acc += w[rows, k] · x[k]} with {@code x[k]} broadcast,
@@ -49,6 +49,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code b = w1 << 2 | (w3 >> 2 & 3)}, {@code c = w2 << 2 | (w3 & 3)}; then {@code d} (floats, E/O). Read as
  * sign-extended shorts, {@code w0 = a >> 2} (likewise w1, w2) and {@code w3 = (a << 14 >> 10) | (b & 3) << 2 | c & 3}:
  * 6 bits per weight as in ggml's layout, decoded in 10 instructions per four positions.
+ *
+ * <p>Q5_0 ({@link #Q5_BYTES} per tile and 32-block, 22 per row as in ggml's layout): the complemented fifth bits (four
+ * runs of {@code ROWS} bytes: bits of positions 0–7, 8–15, 16–23, 24–31), 16 runs of the original nibble bytes
+ * (low nibble position {@code l}, high {@code l + 16}), then {@code d} as f16 (E/O).
  */
 final class PackedTiles {
     private PackedTiles() {}

@@ -9,9 +9,10 @@ import java.util.SplittableRandom;
  * A quick look at the quantized kernels' decode speed (not a test): mat-vec GB/s of weight blocks on a random matrix,
  * per type, in a fresh JVM. Run from the repository root after {@code mvn -pl engine -am test-compile}:
  * <pre>java --add-modules jdk.incubator.vector -cp model/target/classes:engine/target/classes:engine/target/test-classes \
- *     dev.veil.engine.kernel.QuantThroughput [rows] [cols] [threads] [Q8_0,Q4_K,Q6_K,Q5_0,Q4_K+packed]</pre>
+ *     dev.veil.engine.kernel.QuantThroughput [rows] [cols] [threads] [Q8_0,Q4_K,Q6_K,Q5_0,Q4_K+packed,...]</pre>
  * Each matrix is in memory advised to use huge pages, as the local backend loads it; {@code Q4_K} is ggml's layout
- * read by {@link QuantKernels#rowsQ4_K}, {@code Q4_K+packed} the repacked tiles ({@link PackedTiles}). {@code
+ * read by {@link QuantKernels#rowsQ4_K}, {@code Q4_K+packed} the repacked tiles ({@link PackedTiles}; likewise Q6_K
+ * and Q5_0). {@code
  * -Dtokens=n} multiplies n tokens per product (default 1).
  */
 public final class QuantThroughput {
