@@ -17,18 +17,18 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_K, Q6_K and Q5_0 weights repacked at load into tiles of {@value #ROWS_DOC} rows whose rows are the lanes of the vectors
- * (one row per 16-bit lane), and the decode product on that layout.
+ * Q4_K, Q6_K and Q5_0 weights repacked at load into tiles of {@link #ROWS} rows (32 with AVX-512) whose rows are the
+ * lanes of the vectors (one row per 16-bit lane), and the decode product on that layout.
  *
- * <p>Why: {@link QuantKernels#rowsQ4_K} and {@link QuantKernels#rowsQ6_K} (and {@code rowsQ5_0}) read one row at a time, so their lanes hold
- * positions of one row, and the products must be summed across lanes per scale group (a three-instruction pair sum
- * into int lanes, then an int multiply by the group's scale, per 32 weights). With rows as lanes, the product is an
- * outer product instead: for each position {@code k}, {@code acc += w[rows, k] · x[k]} with {@code x[k]} broadcast,
- * in 16-bit lanes; every 16 (Q4_K: {@code |w·x| ≤ 15 · 127}) or 8 (Q6_K: {@code ≤ 32 · 127}) positions the shorts
- * widen to int lanes, and a scale group's scale is one vector multiply for all {@code ROWS} rows. Q4_K: about 10 vector
- * instructions per 64 weights instead of ~21. The integer sum per row and super-block is exactly llama.cpp's; only the
- * float summation order differs from {@link QuantKernels} (each super-block's int sum is converted once, not per
- * lane). llama.cpp's CPU backend likewise repacks Q4_K into 8-row interleaved blocks at load
+ * <p>Why: {@link QuantKernels#rowsQ4_K}, {@link QuantKernels#rowsQ6_K} and {@link QuantKernels#rowsQ5_0} read one row
+ * at a time, so their lanes hold positions of one row, and the products must be summed across lanes per scale group (a
+ * three-instruction pair sum into int lanes, then an int multiply by the group's scale, per 32 weights). With rows as
+ * lanes, the product is an outer product instead: for each position {@code k}, {@code acc += w[rows, k] · x[k]} with
+ * {@code x[k]} broadcast, in 16-bit lanes; every 16 (Q4_K: {@code |w·x| ≤ 15 · 127}) or 8 (Q6_K: {@code ≤ 32 · 127})
+ * positions the shorts widen to int lanes, and a scale group's scale is one vector multiply for all {@code ROWS} rows.
+ * Q4_K: about 10 vector instructions per 64 weights instead of ~21. The integer sum per row and super-block is exactly
+ * llama.cpp's; only the float summation order differs from {@link QuantKernels} (each super-block's int sum is
+ * converted once, not per lane). llama.cpp's CPU backend likewise repacks Q4_K into 8-row interleaved blocks at load
  * ({@code ggml_gemv_q4_K_8x8_q8_K}).
  *
  * <p>Layouts, per tile of {@code ROWS = 2L} rows ({@code L} float lanes) and super-block, tile {@code t}'s super-block
@@ -57,7 +57,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class PackedTiles {
     private PackedTiles() {}
 
-    private static final int ROWS_DOC = 32;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final int L = F.length();
