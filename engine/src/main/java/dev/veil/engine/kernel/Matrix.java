@@ -62,8 +62,8 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
     /**
      * This matrix with its data copied out of the (file-mapped) segment into memory advised to use transparent huge
      * pages ({@link HugePages}): a decode step streams every weight once, and reads a copy faster than the mapping.
-     * Q4_K, Q6_K and Q5_0 are not copied but repacked into that memory ({@link PackedTiles}, which decode reads); their {@code data} stays the mapping, of which only the pages other paths touch
-     * become resident.
+     * Q4_K, Q6_K and Q5_0 are not copied but repacked into that memory ({@link PackedTiles}, which decode reads); their
+     * {@code data} stays the mapping, of which only the pages other paths touch become resident.
      */
     public Matrix inHugePages() {
         if ((dtype == DType.Q4_K || dtype == DType.Q6_K || dtype == DType.Q5_0) && PackedTiles.AVAILABLE)
