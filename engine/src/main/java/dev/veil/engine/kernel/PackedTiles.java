@@ -113,6 +113,7 @@ final class PackedTiles {
         MemorySegment src = w.data(), dst = HugePages.allocate((long) tiles * blocks * tileBytes);
         byte[] tile = new byte[tileBytes];
         MemorySegment t = MemorySegment.ofArray(tile);
+        int[] weights = new int[Quant.QK_K]; // Q6_K's, reused: a 1 KiB array per row and super-block grew the heap
         for (int tl = 0; tl < tiles; tl++)
             for (int b = 0; b < blocks; b++) {
                 java.util.Arrays.fill(tile, (byte) 0);
@@ -120,7 +121,7 @@ final class PackedTiles {
                     long from = ((long) (tl * ROWS + i) * blocks + b) * w.dtype().bytes;
                     switch (w.dtype()) {
                         case Q4_K -> packQ4_K(src, from, i, tile, t);
-                        case Q6_K -> packQ6_K(src, from, i, tile, t);
+                        case Q6_K -> packQ6_K(src, from, i, tile, t, weights);
                         default -> packQ5_0(src, from, i, tile);
                     }
                 }
@@ -143,11 +144,10 @@ final class PackedTiles {
     }
 
     /** Row {@code i} of a tile: its Q6_K block at {@code from} (ggml's dequantize_row_q6_K order). */
-    private static void packQ6_K(MemorySegment src, long from, int i, byte[] tile, MemorySegment t) {
+    private static void packQ6_K(MemorySegment src, long from, int i, byte[] tile, MemorySegment t, int[] w) {
         int lane = i % 2 * L + i / 2;
         t.set(F32, D6 + 4L * lane, Quant.f16(src, from + 208));
         for (int g = 0; g < 16; g++) tile[g * Q6_GROUP + lane] = src.get(ValueLayout.JAVA_BYTE, from + 192 + g);
-        int[] w = new int[Quant.QK_K];
         for (int half = 0; half < 2; half++)
             for (int l = 0; l < 32; l++) {
                 int ql0 = src.get(ValueLayout.JAVA_BYTE, from + 64 * half + l) & 0xFF,
