@@ -42,8 +42,13 @@ final class HugePages {
 
     /** A copy of {@code src} (2 MiB aligned from 2 MiB on), freed when no longer reachable. */
     static MemorySegment copy(MemorySegment src) {
-        boolean huge = src.byteSize() >= HUGE;
-        MemorySegment dst = Arena.ofAuto().allocate(src.byteSize(), huge ? HUGE : 64);
+        return allocate(src.byteSize()).copyFrom(src);
+    }
+
+    /** Zeroed memory of {@code bytes} (2 MiB aligned and advised from 2 MiB on), freed when no longer reachable. */
+    static MemorySegment allocate(long bytes) {
+        boolean huge = bytes >= HUGE;
+        MemorySegment dst = Arena.ofAuto().allocate(bytes, huge ? HUGE : 64);
         if (MADVISE != null && huge) {
             try {
                 int ignored = (int) MADVISE.invokeExact(dst, Math.ceilDiv(dst.byteSize(), HUGE) * HUGE, MADV_HUGEPAGE);
@@ -51,6 +56,6 @@ final class HugePages {
                 // advice only: without it the copy has ordinary pages
             }
         }
-        return dst.copyFrom(src);
+        return dst;
     }
 }

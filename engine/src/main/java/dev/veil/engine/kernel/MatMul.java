@@ -154,7 +154,9 @@ public final class MatMul {
                 if (xs[m] == null) xs[m] = inputs[m] == null ? x : inputs[m].dequantized();
             }
             // LINEAR's few-token products (decode) and every short prompt in TiledRows: a weight block dequantized
-            // once for all the tokens
+            // once for all the tokens (packed Q4_K and Q6_K too: their kernels take one token per pass, Q4_K 0.6×
+            // TiledRows at
+            // 16 tokens, quantization.md)
             if (batching == Batching.INVARIANT || n <= QUANT_TILED_MAX_TOKENS) {
                 parallel.forRange(
                         rows,
@@ -181,9 +183,11 @@ public final class MatMul {
             }
             return;
         }
+        // whole tiles of packed rows per task where a matrix is packed
+        int grain = Arrays.stream(stack).anyMatch(m -> m.packed() != null) ? PackedTiles.ROWS : 4;
         parallel.forRange(
                 rows,
-                4,
+                grain,
                 (from, to) -> forEachPart(start, from, to, (m, lo, hi) -> {
                     if (inputs[m] == null) rowsTimesTokens(stack[m], lo, hi, x, null, n, out, rows, start[m]);
                     else quantizedRowsTimesTokens(stack[m], lo, hi, inputs[m], n, out, rows, start[m]);
@@ -200,9 +204,18 @@ public final class MatMul {
         }
         switch (w.dtype()) {
             case Q8_0 -> QuantKernels.rowsQ8_0(w, r0, r1, a, 0, n, out, outStride, outCol);
-            case Q5_0 -> QuantKernels.rowsQ5_0(w, r0, r1, a, 0, n, out, outStride, outCol);
-            case Q4_K -> QuantKernels.rowsQ4_K(w, r0, r1, a, 0, n, out, outStride, outCol);
-            case Q6_K -> QuantKernels.rowsQ6_K(w, r0, r1, a, 0, n, out, outStride, outCol);
+            case Q5_0 -> {
+                if (w.packed() != null) PackedTiles.multiply(w, r0, r1, a, 0, n, out, outStride, outCol);
+                else QuantKernels.rowsQ5_0(w, r0, r1, a, 0, n, out, outStride, outCol);
+            }
+            case Q4_K -> {
+                if (w.packed() != null) PackedTiles.multiply(w, r0, r1, a, 0, n, out, outStride, outCol);
+                else QuantKernels.rowsQ4_K(w, r0, r1, a, 0, n, out, outStride, outCol);
+            }
+            case Q6_K -> {
+                if (w.packed() != null) PackedTiles.multiply(w, r0, r1, a, 0, n, out, outStride, outCol);
+                else QuantKernels.rowsQ6_K(w, r0, r1, a, 0, n, out, outStride, outCol);
+            }
             default -> throw new AssertionError(w.dtype());
         }
     }

@@ -2,20 +2,27 @@ package dev.veil.engine.kernel;
 
 import static dev.veil.model.RandomModels.gaussian;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.model.DType;
 import dev.veil.model.Quant;
 import dev.veil.model.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The quantized kernels against the scalar codec: dequantized rows (bit for bit), and every dot product against the
- * double-precision sum of dequantized weights times dequantized activations — what llama.cpp computes, in integers.
+ * double-precision sum of dequantized weights times dequantized activations — what llama.cpp computes, in integers;
+ * the Q4_K/Q6_K tiles ({@link PackedTiles}) against the kernels of ggml's layout.
  */
 class QuantizedMatMulTest {
 
@@ -176,5 +183,136 @@ class QuantizedMatMulTest {
             sums[at / 32 + g] = s;
         }
         return 1 / iscale;
+    }
+
+    // --- Q4_K and Q6_K repacked into row-lane tiles (PackedTiles) multiply as ggml's layout does in QuantKernels ---
+
+    /**
+     * Rows {@code [r0, r1)} (tiles cut at both ends, the last one padded) times 1, 3 and 7 tokens: every product
+     * within 10⁻⁶ of the ggml-layout kernel's, relative to {@code Σ|w·x|} (the integer sums are the same; only the
+     * float order of the scales differs), and outside the range nothing written.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "Q4_K, 77, 768, 0, 77, 1",
+        "Q4_K, 77, 768, 5, 70, 3",
+        "Q4_K, 45, 256, 33, 45, 7",
+        "Q4_K, 100, 1280, 0, 100, 2",
+        "Q6_K, 77, 768, 0, 77, 1",
+        "Q6_K, 77, 768, 5, 70, 3",
+        "Q6_K, 45, 256, 33, 45, 7",
+        "Q5_0, 77, 96, 0, 77, 1",
+        "Q5_0, 77, 768, 5, 70, 3",
+        "Q5_0, 45, 32, 33, 45, 7"
+    })
+    void packedTilesEqualTheGgmlLayoutKernel(DType type, int rows, int cols, int r0, int r1, int n) {
+        Assumptions.assumeTrue(PackedTiles.AVAILABLE, "no vector kernels on this CPU");
+        float[] v = gaussian(rows * cols, rows);
+        for (int i = 0; i < v.length; i += 7) v[i] *= 4; // uneven magnitudes: scales and mins of every size
+        Matrix plain = Matrix.of(Tensor.of("w", type, v, rows, cols));
+        Matrix packed = plain.inHugePages();
+        assertThat(packed.packed()).isNotNull();
+        assertThat(packed.data()).isSameAs(plain.data());
+        assertThat(packed.packed().byteSize())
+                .isEqualTo((long) Math.ceilDiv(rows, PackedTiles.ROWS)
+                        * (cols / type.blockSize)
+                        * PackedTiles.bytes(type));
+        Q8Input a = Q8Input.of(type, gaussian(n * cols, 3), n, cols);
+        float[] want = new float[n * rows], got = new float[n * rows];
+        Arrays.fill(got, Float.NaN);
+        switch (type) {
+            case Q4_K -> QuantKernels.rowsQ4_K(plain, r0, r1, a, 0, n, want, rows, 0);
+            case Q6_K -> QuantKernels.rowsQ6_K(plain, r0, r1, a, 0, n, want, rows, 0);
+            default -> QuantKernels.rowsQ5_0(plain, r0, r1, a, 0, n, want, rows, 0);
+        }
+        PackedTiles.multiply(packed, r0, r1, a, 0, n, got, rows, 0);
+        float[] deq = a.dequantized();
+        for (int t = 0; t < n; t++)
+            for (int r = 0; r < rows; r++) {
+                int o = t * rows + r;
+                if (r < r0 || r >= r1) {
+                    assertThat(got[o]).as("row %d outside the range", r).isNaN();
+                    continue;
+                }
+                float[] row = plain.row(r);
+                double abs = 0;
+                for (int k = 0; k < cols; k++) abs += Math.abs((double) row[k] * deq[t * cols + k]);
+                assertThat((double) got[o]).as("row %d token %d", r, t).isCloseTo(want[o], within(1e-6 * abs));
+            }
+    }
+
+    /** The engine's decode path (n < 8, two threads, a stack mixing packed Q4_K with other types) reads the tiles. */
+    @Test
+    void decodeReadsThePackedTiles() {
+        Assumptions.assumeTrue(PackedTiles.AVAILABLE, "no vector kernels on this CPU");
+        int cols = 512;
+        Matrix q4 = Matrix.of(Tensor.of("a", DType.Q4_K, gaussian(70 * cols, 1), 70, cols));
+        Matrix q8 = Matrix.of(Tensor.of("b", DType.Q8_0, gaussian(9 * cols, 2), 9, cols));
+        Matrix[] plain = {q4, q8}, loaded = {q4.inHugePages(), q8.inHugePages()};
+        float[] x = gaussian(3 * cols, 5), want = new float[3 * 79], got = new float[3 * 79];
+        MatMul.multiply(TWO, x, 3, plain, want);
+        MatMul.multiply(TWO, x, 3, loaded, got);
+        for (int i = 0; i < got.length; i++)
+            assertThat(got[i]).isCloseTo(want[i], within(1e-5f * Math.max(1, Math.abs(want[i]))));
+        // the tiles, not the ggml bytes, are what the decode path reads: zeroing them zeroes the Q4_K outputs
+        loaded[0].packed().fill((byte) 0);
+        MatMul.multiply(TWO, x, 3, loaded, got);
+        for (int t = 0; t < 3; t++)
+            for (int r = 0; r < 79; r++)
+                if (r < 70) assertThat(got[t * 79 + r]).isZero();
+                else assertThat(got[t * 79 + r]).isEqualTo(want[t * 79 + r]);
+    }
+
+    /**
+     * The extreme blocks, activations all −127 after quantization. Q4_K: every nibble 15, every scale and min 63 (d 1,
+     * dmin 0.5): 16-position 16-bit sums of 16 · 15 · 127 = 30480, the int sum 63 · 256 · 15 · 127. Q6_K: every weight
+     * −32 (all bits zero), every scale −128 (d 1): 8-position sums of 8 · 32 · 127 = 32512, the int sum
+     * 16 · −128 · 16 · 4064. Q5_0: every weight −16 (all bits zero, d 1): 16-position sums of 16 · 16 · 127 = 32512.
+     * An overflow in the tiles' short or int sums would be off by orders of magnitude.
+     */
+    @ParameterizedTest
+    @CsvSource({"Q4_K", "Q6_K", "Q5_0"})
+    void packedExtremeBlocksDoNotOverflow(DType type) {
+        Assumptions.assumeTrue(PackedTiles.AVAILABLE, "no vector kernels on this CPU");
+        int rows = 33, cols = 512;
+        MemorySegment w = MemorySegment.ofArray(new byte[rows * cols / type.blockSize * type.bytes]);
+        var i16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (int b = 0; b < rows * cols / type.blockSize; b++) {
+            long at = (long) b * type.bytes;
+            if (type == DType.Q5_0) w.set(i16, at, Float.floatToFloat16(1f));
+            else if (type == DType.Q4_K) {
+                w.set(i16, at, Float.floatToFloat16(1f));
+                w.set(i16, at + 2, Float.floatToFloat16(0.5f));
+                w.asSlice(at + 4, 140).fill((byte) 0xFF);
+            } else {
+                w.asSlice(at + 192, 16).fill((byte) -128);
+                w.set(i16, at + 208, Float.floatToFloat16(1f));
+            }
+        }
+        Matrix m = new Matrix("w", w, type, rows, cols).inHugePages();
+        float[] x = new float[cols];
+        Arrays.fill(x, type == DType.Q5_0 ? -1f : 1f); // Q8_K's scale is −max/127, Q8_0's +max/127
+        Q8Input a = Q8Input.of(type, x, 1, cols);
+        assertThat(a.q()[0]).isEqualTo(-127f);
+        float[] out = new float[rows];
+        MatMul.multiply(TWO, x, 1, m, out);
+        double block = switch (type) {
+                    case Q4_K -> 63.0 * 256 * 15 * -127 - 0.5 * 8 * 63 * 32 * -127; // d · Σ sc·w·x − dmin · Σ m·bsum
+                    case Q6_K -> 16.0 * -128 * 16 * (-32 * -127);
+                    default -> 32.0 * (-16 * -127);
+                }
+                * a.d()[0];
+        double row = block * (cols / type.blockSize);
+        for (int r = 0; r < rows; r++) assertThat((double) out[r]).isCloseTo(row, within(1e-6 * Math.abs(row)));
+    }
+
+    @Test
+    void onlyKQuantsArePacked() {
+        Assumptions.assumeTrue(PackedTiles.AVAILABLE, "no vector kernels on this CPU");
+        Matrix q8 = Matrix.of(Tensor.of("c", DType.Q8_0, gaussian(4 * 256, 1), 4, 256));
+        assertThat(q8.inHugePages().packed()).isNull();
+        assertThatThrownBy(() -> PackedTiles.pack(q8)).hasMessageContaining("not repacked");
+        assertThatThrownBy(() -> new Matrix("c", q8.data(), DType.Q8_0, 4, 256, MemorySegment.ofArray(new byte[1])))
+                .hasMessageContaining("only Q4_K, Q6_K and Q5_0");
     }
 }
