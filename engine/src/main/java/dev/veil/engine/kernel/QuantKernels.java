@@ -166,12 +166,15 @@ final class QuantKernels {
                                     .reinterpretAsInts();
                             lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                             hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                            sum = sum.add(lo.mul(sc0)).add(hi.mul(sc1));
+                            sum = ((IntVector) I.vectorType().cast(sum))
+                                    .add(lo.mul(sc0))
+                                    .add(hi.mul(sc1));
                         }
                     }
                     float dx = d[db + b];
-                    acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.broadcast(F, Float.float16ToFloat(s.get(I16, at)) * dx), acc);
+                    acc = ((FloatVector) ((IntVector) I.vectorType().cast(sum)).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(F, Float.float16ToFloat(s.get(I16, at)) * dx), (FloatVector)
+                                    F.vectorType().cast(acc));
                     // the mins times the activations' sums per 32, one sub-block per lane (exact: < 2^24), summed
                     // across super-blocks per lane as llama.cpp's acc_m does; a scalar loop of 8 here was ~10% of
                     // the kernel (quantization.md)
@@ -181,12 +184,14 @@ final class QuantKernels {
                             .and(0xFF)
                             .convert(VectorOperators.I2F, 0);
                     mins = m.mul(FloatVector.fromArray(F8, sums, sb + 8 * b))
-                            .fma(FloatVector.broadcast(F8, Float.float16ToFloat(s.get(I16, at + 2)) * dx), mins);
+                            .fma(FloatVector.broadcast(F8, Float.float16ToFloat(s.get(I16, at + 2)) * dx), (FloatVector)
+                                    F8.vectorType().cast(mins));
                 }
-                acc.intoArray(lanes, 0);
+                ((FloatVector) F.vectorType().cast(acc)).intoArray(lanes, 0);
                 float sum = 0;
                 for (float v : lanes) sum += v;
                 float minSum = 0; // first lane to last, not reduceLanes (its order changes once compiled)
+                mins = (FloatVector) F8.vectorType().cast(mins);
                 for (int i = 0; i < mins.length(); i++) minSum += mins.lane(i);
                 out[t * outStride + outCol + r] = sum - minSum;
             }
@@ -266,15 +271,18 @@ final class QuantKernels {
                             c3 = c3.blend((byte) (sc >> 40), UPPER);
                             c4 = c4.blend((byte) (sc >> 56), UPPER);
                         }
-                        sum = sum.add(p1.mul(c1))
+                        sum = ((IntVector) I.vectorType().cast(sum))
+                                .add(p1.mul(c1))
                                 .add(p2.mul(c2))
                                 .add(p3.mul(c3))
                                 .add(p4.mul(c4));
                     }
-                    acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.broadcast(F, Float.float16ToFloat(s.get(I16, at + 208)) * d[db + b]), acc);
+                    acc = ((FloatVector) ((IntVector) I.vectorType().cast(sum)).convert(VectorOperators.I2F, 0))
+                            .fma(
+                                    FloatVector.broadcast(F, Float.float16ToFloat(s.get(I16, at + 208)) * d[db + b]),
+                                    (FloatVector) F.vectorType().cast(acc));
                 }
-                acc.intoArray(lanes, 0);
+                ((FloatVector) F.vectorType().cast(acc)).intoArray(lanes, 0);
                 float sum = 0;
                 for (float v : lanes) sum += v;
                 out[t * outStride + outCol + r] = sum;
