@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Compiled kernels allocate nothing per call even when C2 has no receiver-type profiles: the decode kernels of every
- * float weight type (F32; BF16 and F16, each in its pairs form for even rows and its plain form for odd ones) and
- * VectorMath's element-wise steps. Without profiles (which a fresh JVM on a busy machine often lacks: docs/warm-start.md,
+ * float weight type (F32; BF16 and F16, each in its pairs form for even rows and its plain form for odd ones), of every
+ * quantized type (ggml's layout and the repacked tiles) and VectorMath's element-wise steps. Without profiles (which a fresh JVM on a busy machine often lacks: docs/warm-start.md,
  * "The first weight type is 5× slower" anomaly), a Vector API call on a vector typed only {@code FloatVector} (a
  * loop-carried accumulator, a parameter) is not intrinsified and the vector is boxed on every step: 13 KB per row of
  * 2048, 4-5× slower. A child JVM with {@code -XX:-UseTypeProfile} makes that case deterministic; {@code -Xbatch} makes
@@ -46,6 +46,9 @@ class KernelProfileTest {
         for (DType type : Child.TYPES)
             for (int cols : new int[] {COLS, COLS - 1})
                 assertThat(bytesPerProduct(out, type, cols)).as(out).isLessThan(COLS * 4L + 2048);
+        // quantized: the input quantized once per product (floats, shorts, scales: ~12 KB); a boxing kernel took MBs
+        for (String kernel : Child.QUANTIZED)
+            assertThat(measured(out, kernel + ": bytes per product ")).as(out).isLessThan(COLS * 8L + 2048);
         // the element-wise steps: nothing at all (a boxing softmax or SwiGLU took 1.3 MB per call of 4096)
         for (String op : Child.ELEMENTWISE)
             assertThat(measured(out, op + ": bytes per call ")).as(out).isZero();
@@ -67,6 +70,9 @@ class KernelProfileTest {
     public static final class Child {
         static final List<DType> TYPES = List.of(DType.F32, DType.BF16, DType.F16);
         static final List<String> ELEMENTWISE = List.of("softmax", "swiGlu", "rmsNorm", "dotCompensated", "exp");
+        /** Each quantized type in ggml's layout ({@link QuantKernels}) and, where it has one, repacked ({@link PackedTiles}). */
+        static final List<String> QUANTIZED =
+                List.of("Q8_0", "Q8_0+packed", "Q4_K", "Q4_K+packed", "Q6_K", "Q6_K+packed", "Q5_0");
 
         public static void main(String[] args) {
             var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -85,6 +91,24 @@ class KernelProfileTest {
                         long perProduct = (mx.getCurrentThreadAllocatedBytes() - before) / reps;
                         System.out.println(type + " " + cols + " columns: bytes per product " + perProduct);
                     }
+            }
+            try (Parallel one = new Parallel(1)) {
+                for (String kernel : QUANTIZED) {
+                    DType type = DType.valueOf(kernel.replace("+packed", ""));
+                    SplittableRandom rnd = new SplittableRandom(7);
+                    float[] w = new float[ROWS * COLS], x = new float[COLS], out = new float[ROWS];
+                    for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+                    for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+                    Matrix m = Matrix.of(Tensor.of("w", type, w, ROWS, COLS));
+                    if (kernel.endsWith("+packed")) m = m.inHugePages();
+                    if (kernel.endsWith("+packed") != (m.packed() != null))
+                        throw new AssertionError(kernel + ": packed is " + m.packed());
+                    for (int i = 0; i < 400; i++) MatMul.multiply(one, x, 1, m, out);
+                    long before = mx.getCurrentThreadAllocatedBytes();
+                    for (int i = 0; i < 20; i++) MatMul.multiply(one, x, 1, m, out);
+                    System.out.println(
+                            kernel + ": bytes per product " + (mx.getCurrentThreadAllocatedBytes() - before) / 20);
+                }
             }
             int n = 4096;
             SplittableRandom rnd = new SplittableRandom(1);
