@@ -203,7 +203,10 @@ public final class MatMul {
             return;
         }
         switch (w.dtype()) {
-            case Q8_0 -> QuantKernels.rowsQ8_0(w, r0, r1, a, 0, n, out, outStride, outCol);
+            case Q8_0 -> {
+                if (w.packed() != null) PackedTiles.multiply(w, r0, r1, a, 0, n, out, outStride, outCol);
+                else QuantKernels.rowsQ8_0(w, r0, r1, a, 0, n, out, outStride, outCol);
+            }
             case Q5_0 -> {
                 if (w.packed() != null) PackedTiles.multiply(w, r0, r1, a, 0, n, out, outStride, outCol);
                 else QuantKernels.rowsQ5_0(w, r0, r1, a, 0, n, out, outStride, outCol);

@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorOperators;
  * <p>The per-type loops below are deliberately separate: a type switch inside the loop would defeat the Vector API's
  * escape analysis (measured: 5× slower). Each streams one row; rows are independent tasks for the threads.
  *
- * @param packed Q4_K, Q6_K and Q5_0 only, when the local backend loaded it ({@link #inHugePages}): the rows repacked
+ * @param packed quantized matrices only, when the local backend loaded them ({@link #inHugePages}): the rows repacked
  *     into row-interleaved tiles for the decode products ({@link PackedTiles}); {@code data} stays the
  *     ggml layout (the file mapping) for dequantization, embedding lookups and the other paths. Otherwise null.
  */
@@ -42,9 +42,9 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
         if (data.byteSize() != dtype.byteSize((long) rows * cols))
             throw new IllegalArgumentException(
                     "tensor " + name + ": " + data.byteSize() + " bytes for [" + rows + ", " + cols + "] " + dtype);
-        if (packed != null && dtype != DType.Q4_K && dtype != DType.Q6_K && dtype != DType.Q5_0)
+        if (packed != null && !dtype.isQuantized())
             throw new IllegalArgumentException(
-                    "tensor " + name + " is " + dtype + "; only Q4_K, Q6_K and Q5_0 rows are repacked");
+                    "tensor " + name + " is " + dtype + "; only quantized rows are repacked");
     }
 
     public Matrix(String name, MemorySegment data, DType dtype, int rows, int cols) {
@@ -62,11 +62,11 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
     /**
      * This matrix with its data copied out of the (file-mapped) segment into memory advised to use transparent huge
      * pages ({@link HugePages}): a decode step streams every weight once, and reads a copy faster than the mapping.
-     * Q4_K, Q6_K and Q5_0 are not copied but repacked into that memory ({@link PackedTiles}, which decode reads); their
+     * Quantized matrices are not copied but repacked into that memory ({@link PackedTiles}, which decode reads); their
      * {@code data} stays the mapping, of which only the pages other paths touch become resident.
      */
     public Matrix inHugePages() {
-        if ((dtype == DType.Q4_K || dtype == DType.Q6_K || dtype == DType.Q5_0) && PackedTiles.AVAILABLE)
+        if (dtype.isQuantized() && PackedTiles.AVAILABLE)
             return new Matrix(name, data, dtype, rows, cols, PackedTiles.pack(this));
         return new Matrix(name, HugePages.copy(data), dtype, rows, cols);
     }

@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_K, Q6_K and Q5_0 weights repacked at load into tiles of {@link #ROWS} rows (32 with AVX-512) whose rows are the
+ * Q4_K, Q6_K, Q5_0 and Q8_0 weights repacked at load into tiles of {@link #ROWS} rows (32 with AVX-512) whose rows are the
  * lanes of the vectors (one row per 16-bit lane), and the decode product on that layout.
  *
  * <p>Why: {@link QuantKernels#rowsQ4_K}, {@link QuantKernels#rowsQ6_K} and {@link QuantKernels#rowsQ5_0} read one row
@@ -53,6 +53,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Q5_0 ({@link #Q5_BYTES} per tile and 32-block, 22 per row as in ggml's layout): the complemented fifth bits (four
  * runs of {@code ROWS} bytes: bits of positions 0–7, 8–15, 16–23, 24–31), 16 runs of the original nibble bytes
  * (low nibble position {@code l}, high {@code l + 16}), then {@code d} as f16 (E/O).
+ *
+ * <p>Q8_0 ({@link #Q8_BYTES} per tile and 32-block, 34 per row as in ggml's layout): 32 runs of {@code ROWS} int8
+ * weights, then {@code d} as f16 (E/O). Two positions per 16-bit sum ({@code |w·x| ≤ 128 · 127}).
  */
 final class PackedTiles {
     private PackedTiles() {}
@@ -83,13 +86,19 @@ final class PackedTiles {
     /** Q5_0: bytes per tile and block, as many as in ggml's layout (22 per row). */
     static final int Q5_BYTES = D5 + 2 * ROWS;
 
+    /** Q8_0, per 32-block: the 32 positions' int8 weights, then d as f16 (E/O). */
+    private static final int D8 = 32 * ROWS;
+    /** Q8_0: bytes per tile and block, as many as in ggml's layout (34 per row). */
+    static final int Q8_BYTES = D8 + 2 * ROWS;
+
     /** Bytes per tile and super-block of {@code type}'s layout. */
     static int bytes(DType type) {
         return switch (type) {
             case Q4_K -> Q4_BYTES;
             case Q6_K -> Q6_BYTES;
             case Q5_0 -> Q5_BYTES;
-            default -> throw new IllegalArgumentException(type + " is not repacked (Q4_K, Q6_K and Q5_0 are)");
+            case Q8_0 -> Q8_BYTES;
+            default -> throw new IllegalArgumentException(type + " is not repacked (Q4_K, Q6_K, Q5_0 and Q8_0 are)");
         };
     }
 
@@ -122,7 +131,8 @@ final class PackedTiles {
                     switch (w.dtype()) {
                         case Q4_K -> packQ4_K(src, from, i, tile, t);
                         case Q6_K -> packQ6_K(src, from, i, tile, t, weights);
-                        default -> packQ5_0(src, from, i, tile);
+                        case Q5_0 -> packQ5_0(src, from, i, tile);
+                        default -> packQ8_0(src, from, i, tile);
                     }
                 }
                 MemorySegment.copy(t, 0, dst, ((long) tl * blocks + b) * tileBytes, tileBytes);
@@ -177,7 +187,8 @@ final class PackedTiles {
         switch (w.dtype()) {
             case Q4_K -> multiplyQ4_K(w, r0, r1, a, t0, t1, out, outStride, outCol);
             case Q6_K -> multiplyQ6_K(w, r0, r1, a, t0, t1, out, outStride, outCol);
-            default -> multiplyQ5_0(w, r0, r1, a, t0, t1, out, outStride, outCol);
+            case Q5_0 -> multiplyQ5_0(w, r0, r1, a, t0, t1, out, outStride, outCol);
+            default -> multiplyQ8_0(w, r0, r1, a, t0, t1, out, outStride, outCol);
         }
     }
 
@@ -205,24 +216,30 @@ final class PackedTiles {
                                 ShortVector v = (ShortVector)
                                         ByteVector.fromMemorySegment(BS, p, chunk + 2 * ROWS + (long) l * ROWS, LE)
                                                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                                lo = v.and((short) 0xF).mul(q[xb + 64 * c + l]).add(lo);
+                                lo = v.and((short) 0xF).mul(q[xb + 64 * c + l]).add((ShortVector)
+                                        S.vectorType().cast(lo));
                                 hi = v.lanewise(VectorOperators.LSHR, 4)
                                         .mul(q[xb + 64 * c + 32 + l])
-                                        .add(hi);
+                                        .add((ShortVector) S.vectorType().cast(hi));
                             }
                             // each int lane: the even row's short low, the odd row's high
-                            IntVector li = lo.reinterpretAsInts(), hv = hi.reinterpretAsInts();
-                            loE = loE.add(li.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                            loO = loO.add(li.lanewise(VectorOperators.ASHR, 16));
-                            hiE = hiE.add(hv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                            hiO = hiO.add(hv.lanewise(VectorOperators.ASHR, 16));
+                            IntVector li = ((ShortVector) S.vectorType().cast(lo)).reinterpretAsInts(),
+                                    hv = ((ShortVector) S.vectorType().cast(hi)).reinterpretAsInts();
+                            loE = ((IntVector) I.vectorType().cast(loE))
+                                    .add(li.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                            loO = ((IntVector) I.vectorType().cast(loO)).add(li.lanewise(VectorOperators.ASHR, 16));
+                            hiE = ((IntVector) I.vectorType().cast(hiE))
+                                    .add(hv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                            hiO = ((IntVector) I.vectorType().cast(hiO)).add(hv.lanewise(VectorOperators.ASHR, 16));
                         }
                         long s0 = chunk, s1 = chunk + ROWS;
-                        sumE = sumE.add(loE.mul((IntVector) ByteVector.fromMemorySegment(B, p, s0, LE)
+                        sumE = ((IntVector) I.vectorType().cast(sumE))
+                                .add(loE.mul((IntVector) ByteVector.fromMemorySegment(B, p, s0, LE)
                                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)))
                                 .add(hiE.mul((IntVector) ByteVector.fromMemorySegment(B, p, s1, LE)
                                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)));
-                        sumO = sumO.add(loO.mul((IntVector) ByteVector.fromMemorySegment(B, p, s0 + L, LE)
+                        sumO = ((IntVector) I.vectorType().cast(sumO))
+                                .add(loO.mul((IntVector) ByteVector.fromMemorySegment(B, p, s0 + L, LE)
                                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)))
                                 .add(hiO.mul((IntVector) ByteVector.fromMemorySegment(B, p, s1 + L, LE)
                                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)));
@@ -232,12 +249,14 @@ final class PackedTiles {
                     for (int j = 0; j < 8; j++) {
                         int bs = (int) sums[sb + 8 * b + j];
                         long m = at + MINS + (long) j * ROWS;
-                        minE = minE.add(((IntVector) ByteVector.fromMemorySegment(B, p, m, LE)
-                                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0))
-                                .mul(bs));
-                        minO = minO.add(((IntVector) ByteVector.fromMemorySegment(B, p, m + L, LE)
-                                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0))
-                                .mul(bs));
+                        minE = ((IntVector) I.vectorType().cast(minE))
+                                .add(((IntVector) ByteVector.fromMemorySegment(B, p, m, LE)
+                                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0))
+                                        .mul(bs));
+                        minO = ((IntVector) I.vectorType().cast(minO))
+                                .add(((IntVector) ByteVector.fromMemorySegment(B, p, m + L, LE)
+                                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0))
+                                        .mul(bs));
                     }
                     float dx = d[db + b];
                     FloatVector dxv = FloatVector.broadcast(F, dx), ndx = FloatVector.broadcast(F, -dx);
@@ -245,13 +264,17 @@ final class PackedTiles {
                             dO = FloatVector.fromMemorySegment(F, p, at + D4 + 4L * L, LE),
                             mE = FloatVector.fromMemorySegment(F, p, at + DMIN, LE),
                             mO = FloatVector.fromMemorySegment(F, p, at + DMIN + 4L * L, LE);
-                    accE = ((FloatVector) sumE.convert(VectorOperators.I2F, 0)).fma(dE.mul(dxv), accE);
-                    accO = ((FloatVector) sumO.convert(VectorOperators.I2F, 0)).fma(dO.mul(dxv), accO);
-                    accE = ((FloatVector) minE.convert(VectorOperators.I2F, 0)).fma(mE.mul(ndx), accE);
-                    accO = ((FloatVector) minO.convert(VectorOperators.I2F, 0)).fma(mO.mul(ndx), accO);
+                    accE = ((FloatVector) ((IntVector) I.vectorType().cast(sumE)).convert(VectorOperators.I2F, 0))
+                            .fma(dE.mul(dxv), (FloatVector) F.vectorType().cast(accE));
+                    accO = ((FloatVector) ((IntVector) I.vectorType().cast(sumO)).convert(VectorOperators.I2F, 0))
+                            .fma(dO.mul(dxv), (FloatVector) F.vectorType().cast(accO));
+                    accE = ((FloatVector) ((IntVector) I.vectorType().cast(minE)).convert(VectorOperators.I2F, 0))
+                            .fma(mE.mul(ndx), (FloatVector) F.vectorType().cast(accE));
+                    accO = ((FloatVector) ((IntVector) I.vectorType().cast(minO)).convert(VectorOperators.I2F, 0))
+                            .fma(mO.mul(ndx), (FloatVector) F.vectorType().cast(accO));
                 }
-                accE.intoArray(lanes, 0);
-                accO.intoArray(lanes, L);
+                ((FloatVector) F.vectorType().cast(accE)).intoArray(lanes, 0);
+                ((FloatVector) F.vectorType().cast(accO)).intoArray(lanes, L);
                 scatter(lanes, tile, r0, r1, out, t * outStride + outCol);
             }
         }
@@ -292,33 +315,38 @@ final class PackedTiles {
                                         .or(vc.and((short) 3));
                                 acc = va.lanewise(VectorOperators.ASHR, 2)
                                         .mul(q[xb + k])
-                                        .add(acc);
+                                        .add((ShortVector) S.vectorType().cast(acc));
                                 acc = vb.lanewise(VectorOperators.ASHR, 2)
                                         .mul(q[xb + k + 1])
-                                        .add(acc);
+                                        .add((ShortVector) S.vectorType().cast(acc));
                                 acc = vc.lanewise(VectorOperators.ASHR, 2)
                                         .mul(q[xb + k + 2])
-                                        .add(acc);
-                                acc = w3.mul(q[xb + k + 3]).add(acc);
+                                        .add((ShortVector) S.vectorType().cast(acc));
+                                acc = w3.mul(q[xb + k + 3])
+                                        .add((ShortVector) S.vectorType().cast(acc));
                             }
-                            IntVector ai = acc.reinterpretAsInts();
-                            gE = gE.add(ai.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                            gO = gO.add(ai.lanewise(VectorOperators.ASHR, 16));
+                            IntVector ai = ((ShortVector) S.vectorType().cast(acc)).reinterpretAsInts();
+                            gE = ((IntVector) I.vectorType().cast(gE))
+                                    .add(ai.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                            gO = ((IntVector) I.vectorType().cast(gO)).add(ai.lanewise(VectorOperators.ASHR, 16));
                         }
                         long sc = group;
-                        sumE = sumE.add(gE.mul((IntVector)
+                        sumE = ((IntVector) I.vectorType().cast(sumE)).add(gE.mul((IntVector)
                                 ByteVector.fromMemorySegment(B, p, sc, LE).convertShape(VectorOperators.B2I, I, 0)));
-                        sumO = sumO.add(gO.mul((IntVector) ByteVector.fromMemorySegment(B, p, sc + L, LE)
-                                .convertShape(VectorOperators.B2I, I, 0)));
+                        sumO = ((IntVector) I.vectorType().cast(sumO))
+                                .add(gO.mul((IntVector) ByteVector.fromMemorySegment(B, p, sc + L, LE)
+                                        .convertShape(VectorOperators.B2I, I, 0)));
                     }
                     FloatVector dxv = FloatVector.broadcast(F, d[db + b]);
                     FloatVector dE = FloatVector.fromMemorySegment(F, p, at + D6, LE),
                             dO = FloatVector.fromMemorySegment(F, p, at + D6 + 4L * L, LE);
-                    accE = ((FloatVector) sumE.convert(VectorOperators.I2F, 0)).fma(dE.mul(dxv), accE);
-                    accO = ((FloatVector) sumO.convert(VectorOperators.I2F, 0)).fma(dO.mul(dxv), accO);
+                    accE = ((FloatVector) ((IntVector) I.vectorType().cast(sumE)).convert(VectorOperators.I2F, 0))
+                            .fma(dE.mul(dxv), (FloatVector) F.vectorType().cast(accE));
+                    accO = ((FloatVector) ((IntVector) I.vectorType().cast(sumO)).convert(VectorOperators.I2F, 0))
+                            .fma(dO.mul(dxv), (FloatVector) F.vectorType().cast(accO));
                 }
-                accE.intoArray(lanes, 0);
-                accO.intoArray(lanes, L);
+                ((FloatVector) F.vectorType().cast(accE)).intoArray(lanes, 0);
+                ((FloatVector) F.vectorType().cast(accO)).intoArray(lanes, L);
                 scatter(lanes, tile, r0, r1, out, t * outStride + outCol);
             }
         }
@@ -371,14 +399,15 @@ final class PackedTiles {
                             lo = v.and((short) 0xF)
                                     .sub(c0.lanewise(VectorOperators.LSHR, j).and((short) 0x10))
                                     .mul(q[xb + l])
-                                    .add(lo);
+                                    .add((ShortVector) S.vectorType().cast(lo));
                             hi = v.lanewise(VectorOperators.LSHR, 4)
                                     .sub(c2.lanewise(VectorOperators.LSHR, j).and((short) 0x10))
                                     .mul(q[xb + 16 + l])
-                                    .add(hi);
+                                    .add((ShortVector) S.vectorType().cast(hi));
                         }
                     }
-                    IntVector li = lo.reinterpretAsInts(), hv = hi.reinterpretAsInts();
+                    IntVector li = ((ShortVector) S.vectorType().cast(lo)).reinterpretAsInts(),
+                            hv = ((ShortVector) S.vectorType().cast(hi)).reinterpretAsInts();
                     IntVector sE = li.lanewise(VectorOperators.LSHL, 16)
                             .lanewise(VectorOperators.ASHR, 16)
                             .add(hv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
@@ -386,11 +415,68 @@ final class PackedTiles {
                     FloatVector dxv = FloatVector.broadcast(F, d[db + b]);
                     FloatVector dE = Half.f16ToF32(ShortVector.fromMemorySegment(Half.S, p, at + D5, LE)),
                             dO = Half.f16ToF32(ShortVector.fromMemorySegment(Half.S, p, at + D5 + 2L * L, LE));
-                    accE = ((FloatVector) sE.convert(VectorOperators.I2F, 0)).fma(dE.mul(dxv), accE);
-                    accO = ((FloatVector) sO.convert(VectorOperators.I2F, 0)).fma(dO.mul(dxv), accO);
+                    accE = ((FloatVector) sE.convert(VectorOperators.I2F, 0))
+                            .fma(dE.mul(dxv), (FloatVector) F.vectorType().cast(accE));
+                    accO = ((FloatVector) sO.convert(VectorOperators.I2F, 0))
+                            .fma(dO.mul(dxv), (FloatVector) F.vectorType().cast(accO));
                 }
-                accE.intoArray(lanes, 0);
-                accO.intoArray(lanes, L);
+                ((FloatVector) F.vectorType().cast(accE)).intoArray(lanes, 0);
+                ((FloatVector) F.vectorType().cast(accO)).intoArray(lanes, L);
+                scatter(lanes, tile, r0, r1, out, t * outStride + outCol);
+            }
+        }
+    }
+
+    /** Row {@code i} of a tile: its Q8_0 block at {@code from} (f16 d, then 32 int8 weights). */
+    private static void packQ8_0(MemorySegment src, long from, int i, byte[] tile) {
+        int lane = i % 2 * L + i / 2;
+        tile[D8 + 2 * lane] = src.get(ValueLayout.JAVA_BYTE, from);
+        tile[D8 + 2 * lane + 1] = src.get(ValueLayout.JAVA_BYTE, from + 1);
+        for (int k = 0; k < 32; k++) tile[k * ROWS + i] = src.get(ValueLayout.JAVA_BYTE, from + 2 + k);
+    }
+
+    /**
+     * Q8_0: two positions per 16-bit sum ({@code |w·x| ≤ 128 · 127}, two fit), widened to the block's E/O int sums,
+     * whose value is llama.cpp's; each block's sum converted and scaled by {@code d(rows) · d_x}, as
+     * {@link QuantKernels#rowsQ8_0}.
+     */
+    private static void multiplyQ8_0(
+            Matrix w, int r0, int r1, Q8Input a, int t0, int t1, float[] out, int outStride, int outCol) {
+        MemorySegment p = w.packed();
+        int cols = w.cols(), blocks = cols / 32;
+        short[] q = a.qs();
+        float[] d = a.d(), lanes = new float[ROWS];
+        for (int tile = r0 / ROWS; tile * ROWS < r1; tile++) {
+            long base = (long) tile * blocks * Q8_BYTES;
+            for (int t = t0; t < t1; t++) {
+                int x = t * cols, db = t * blocks;
+                FloatVector accE = FloatVector.zero(F), accO = FloatVector.zero(F);
+                for (int b = 0; b < blocks; b++) {
+                    long at = base + (long) b * Q8_BYTES;
+                    int xb = x + 32 * b;
+                    IntVector sumE = IntVector.zero(I), sumO = IntVector.zero(I);
+                    for (int k = 0; k < 32; k += 2) {
+                        ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(BS, p, at + (long) k * ROWS, LE)
+                                .convertShape(VectorOperators.B2S, S, 0);
+                        ShortVector v1 =
+                                (ShortVector) ByteVector.fromMemorySegment(BS, p, at + (long) (k + 1) * ROWS, LE)
+                                        .convertShape(VectorOperators.B2S, S, 0);
+                        IntVector s =
+                                v0.mul(q[xb + k]).add(v1.mul(q[xb + k + 1])).reinterpretAsInts();
+                        sumE = ((IntVector) I.vectorType().cast(sumE))
+                                .add(s.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                        sumO = ((IntVector) I.vectorType().cast(sumO)).add(s.lanewise(VectorOperators.ASHR, 16));
+                    }
+                    FloatVector dxv = FloatVector.broadcast(F, d[db + b]);
+                    FloatVector dE = Half.f16ToF32(ShortVector.fromMemorySegment(Half.S, p, at + D8, LE)),
+                            dO = Half.f16ToF32(ShortVector.fromMemorySegment(Half.S, p, at + D8 + 2L * L, LE));
+                    accE = ((FloatVector) ((IntVector) I.vectorType().cast(sumE)).convert(VectorOperators.I2F, 0))
+                            .fma(dE.mul(dxv), (FloatVector) F.vectorType().cast(accE));
+                    accO = ((FloatVector) ((IntVector) I.vectorType().cast(sumO)).convert(VectorOperators.I2F, 0))
+                            .fma(dO.mul(dxv), (FloatVector) F.vectorType().cast(accO));
+                }
+                ((FloatVector) F.vectorType().cast(accE)).intoArray(lanes, 0);
+                ((FloatVector) F.vectorType().cast(accO)).intoArray(lanes, L);
                 scatter(lanes, tile, r0, r1, out, t * outStride + outCol);
             }
         }

@@ -72,7 +72,7 @@ class KernelProfileTest {
         static final List<String> ELEMENTWISE = List.of("softmax", "swiGlu", "rmsNorm", "dotCompensated", "exp");
         /** Each quantized type in ggml's layout ({@link QuantKernels}) and, where it has one, repacked ({@link PackedTiles}). */
         static final List<String> QUANTIZED =
-                List.of("Q8_0", "Q8_0+packed", "Q4_K", "Q4_K+packed", "Q6_K", "Q6_K+packed", "Q5_0");
+                List.of("Q8_0", "Q8_0+packed", "Q4_K", "Q4_K+packed", "Q6_K", "Q6_K+packed", "Q5_0", "Q5_0+packed");
 
         public static void main(String[] args) {
             var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
