@@ -234,15 +234,19 @@ final class PackedTiles {
                         }
                         long s0 = chunk, s1 = chunk + ROWS;
                         sumE = ((IntVector) I.vectorType().cast(sumE))
-                                .add(loE.mul((IntVector) ByteVector.fromMemorySegment(B, p, s0, LE)
-                                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)))
-                                .add(hiE.mul((IntVector) ByteVector.fromMemorySegment(B, p, s1, LE)
-                                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)));
+                                .add(((IntVector) I.vectorType().cast(loE))
+                                        .mul((IntVector) ByteVector.fromMemorySegment(B, p, s0, LE)
+                                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)))
+                                .add(((IntVector) I.vectorType().cast(hiE))
+                                        .mul((IntVector) ByteVector.fromMemorySegment(B, p, s1, LE)
+                                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)));
                         sumO = ((IntVector) I.vectorType().cast(sumO))
-                                .add(loO.mul((IntVector) ByteVector.fromMemorySegment(B, p, s0 + L, LE)
-                                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)))
-                                .add(hiO.mul((IntVector) ByteVector.fromMemorySegment(B, p, s1 + L, LE)
-                                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)));
+                                .add(((IntVector) I.vectorType().cast(loO))
+                                        .mul((IntVector) ByteVector.fromMemorySegment(B, p, s0 + L, LE)
+                                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)))
+                                .add(((IntVector) I.vectorType().cast(hiO))
+                                        .mul((IntVector) ByteVector.fromMemorySegment(B, p, s1 + L, LE)
+                                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)));
                     }
                     // the mins: Σ_j m_j · (sum of the activations' sub-block j), exact in int (≤ 8 · 63 · 32 · 127)
                     IntVector minE = IntVector.zero(I), minO = IntVector.zero(I);
@@ -331,11 +335,14 @@ final class PackedTiles {
                             gO = ((IntVector) I.vectorType().cast(gO)).add(ai.lanewise(VectorOperators.ASHR, 16));
                         }
                         long sc = group;
-                        sumE = ((IntVector) I.vectorType().cast(sumE)).add(gE.mul((IntVector)
-                                ByteVector.fromMemorySegment(B, p, sc, LE).convertShape(VectorOperators.B2I, I, 0)));
+                        sumE = ((IntVector) I.vectorType().cast(sumE))
+                                .add(((IntVector) I.vectorType().cast(gE))
+                                        .mul((IntVector) ByteVector.fromMemorySegment(B, p, sc, LE)
+                                                .convertShape(VectorOperators.B2I, I, 0)));
                         sumO = ((IntVector) I.vectorType().cast(sumO))
-                                .add(gO.mul((IntVector) ByteVector.fromMemorySegment(B, p, sc + L, LE)
-                                        .convertShape(VectorOperators.B2I, I, 0)));
+                                .add(((IntVector) I.vectorType().cast(gO))
+                                        .mul((IntVector) ByteVector.fromMemorySegment(B, p, sc + L, LE)
+                                                .convertShape(VectorOperators.B2I, I, 0)));
                     }
                     FloatVector dxv = FloatVector.broadcast(F, d[db + b]);
                     FloatVector dE = FloatVector.fromMemorySegment(F, p, at + D6, LE),
