@@ -171,15 +171,30 @@ public record EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log)
     }
 
     /**
-     * Best-of-repeats timings of one in-JVM engine at each context; first one untimed warm-up run at every context
-     * (JIT). A long prompt takes code paths a short one does not (Veil: the blocked GEMM for BF16 prefill, four key
-     * blocks per attention chunk from 64 positions on); warmed at the short context only, its first runs deoptimised
-     * and recompiled those methods while being timed (docs/warm-start.md).
+     * Best-of-repeats timings of one in-JVM engine at each context, after untimed warm-up rounds at every context
+     * until a round leaves the JIT compiler quiet (under {@value #JIT_QUIET_MS} ms of compilation, at most
+     * {@value #MAX_WARMUP_ROUNDS} rounds): this measures the steady state; the first token of a cold process is
+     * {@code bench cold-start}'s. A long prompt takes code paths a short one does not (Veil: the blocked GEMM for BF16
+     * prefill, four key blocks per attention chunk from 64 positions on); warmed at the short context only, its first
+     * runs deoptimised and recompiled those methods while being timed (docs/warm-start.md). One warm-up run was not
+     * enough for the 0.5B shape's quantized models: C2 was still compiling during the first timed context (CPU share
+     * 1.17 of one thread; decode 29.3 tok/s there against 37.8 at the next context).
      */
     private List<Row> measure(Contender c, int[] longPrompt, int threads) {
         List<Row> rows = new ArrayList<>();
-        for (int context : settings.contexts())
-            c.time(Arrays.copyOf(longPrompt, context), Math.min(8, settings.decodeTokens()));
+        var jit = ManagementFactory.getCompilationMXBean();
+        int rounds = 0;
+        long compiled = 0;
+        while (rounds < MAX_WARMUP_ROUNDS) {
+            long before = jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+            for (int context : settings.contexts())
+                c.time(Arrays.copyOf(longPrompt, context), Math.min(8, settings.decodeTokens()));
+            rounds++;
+            if (!jit.isCompilationTimeMonitoringSupported()) break;
+            compiled = jit.getTotalCompilationTime() - before;
+            if (rounds > 1 && compiled < JIT_QUIET_MS) break;
+        }
+        System.err.printf("%s: %d warm-up rounds (%d ms compiling in the last)%n", c.name(), rounds, compiled);
         for (int context : settings.contexts()) {
             int[] prompt = Arrays.copyOf(longPrompt, context);
             double prefill = Double.MAX_VALUE, decode = Double.MAX_VALUE;
@@ -194,6 +209,9 @@ public record EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log)
         }
         return rows;
     }
+
+    /** Warm-up: rounds at every context until one compiles less than this (ms), at most that many rounds. */
+    static final int JIT_QUIET_MS = 20, MAX_WARMUP_ROUNDS = 12;
 
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())

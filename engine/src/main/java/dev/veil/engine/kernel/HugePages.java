@@ -13,12 +13,18 @@ import java.lang.invoke.MethodHandle;
  * decoded token, the Q8_0 kernel read 11.7 GB/s per CPU second from the memory-mapped GGUF (4 KiB page-cache pages)
  * and 16.5 from such a copy (the 200M bench model, one thread; docs/quantization.md). Where madvise is missing or
  * native access is denied, the copy is still made, without the advice.
+ *
+ * <p>The advice alone came too late: the JDK zeroes a new segment, which faults every page in as 4 KiB before
+ * {@code madvise} runs, and only khugepaged's slow background scan collapsed them later. A bench process holding the
+ * 0.5B shape's 400 MB of tiles had 64 MB in huge pages, and decode speed depended on how long the process had run
+ * (the 200M model's Q8_0 decode 75–116 tok/s between runs). Once the data is written, {@link #collapse} asks for the
+ * huge pages at once ({@code MADV_COLLAPSE}, Linux 6.1+; elsewhere a no-op).
  */
 final class HugePages {
     private HugePages() {}
 
     private static final long HUGE = 2L << 20;
-    private static final int MADV_HUGEPAGE = 14;
+    private static final int MADV_HUGEPAGE = 14, MADV_COLLAPSE = 25;
     private static final MethodHandle MADVISE = madvise();
 
     private static MethodHandle madvise() {
@@ -40,9 +46,22 @@ final class HugePages {
         }
     }
 
-    /** A copy of {@code src} (2 MiB aligned from 2 MiB on), freed when no longer reachable. */
+    /** A copy of {@code src} (2 MiB aligned from 2 MiB on, in huge pages where the kernel has them). */
     static MemorySegment copy(MemorySegment src) {
-        return allocate(src.byteSize()).copyFrom(src);
+        MemorySegment dst = allocate(src.byteSize()).copyFrom(src);
+        collapse(dst);
+        return dst;
+    }
+
+    /** Backs the whole 2 MiB pages of {@code written} (from {@link #allocate}, its data in place) with huge pages now. */
+    static void collapse(MemorySegment written) {
+        long whole = written.byteSize() / HUGE * HUGE;
+        if (MADVISE == null || whole == 0) return;
+        try {
+            int ignored = (int) MADVISE.invokeExact(written, whole, MADV_COLLAPSE);
+        } catch (Throwable e) {
+            // advice only
+        }
     }
 
     /** Zeroed memory of {@code bytes} (2 MiB aligned and advised from 2 MiB on), freed when no longer reachable. */
@@ -51,7 +70,7 @@ final class HugePages {
         MemorySegment dst = Arena.ofAuto().allocate(bytes, huge ? HUGE : 64);
         if (MADVISE != null && huge) {
             try {
-                int ignored = (int) MADVISE.invokeExact(dst, Math.ceilDiv(dst.byteSize(), HUGE) * HUGE, MADV_HUGEPAGE);
+                int ignored = (int) MADVISE.invokeExact(dst, dst.byteSize(), MADV_HUGEPAGE);
             } catch (Throwable e) {
                 // advice only: without it the copy has ordinary pages
             }

@@ -137,6 +137,7 @@ final class PackedTiles {
                 }
                 MemorySegment.copy(t, 0, dst, ((long) tl * blocks + b) * tileBytes, tileBytes);
             }
+        HugePages.collapse(dst);
         return dst;
     }
 
