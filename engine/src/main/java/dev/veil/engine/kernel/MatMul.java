@@ -154,9 +154,8 @@ public final class MatMul {
                 if (xs[m] == null) xs[m] = inputs[m] == null ? x : inputs[m].dequantized();
             }
             // LINEAR's few-token products (decode) and every short prompt in TiledRows: a weight block dequantized
-            // once for all the tokens (packed Q4_K and Q6_K too: their kernels take one token per pass, Q4_K 0.6×
-            // TiledRows at
-            // 16 tokens, quantization.md)
+            // once for all the tokens (packed types too: their kernels take one token per pass, Q4_K's at 0.6×
+            // TiledRows' speed with 16 tokens, quantization.md)
             if (batching == Batching.INVARIANT || n <= QUANT_TILED_MAX_TOKENS) {
                 parallel.forRange(
                         rows,
@@ -202,23 +201,15 @@ public final class MatMul {
                 for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRow(r, a, t);
             return;
         }
+        if (w.packed() != null) { // the row-lane tiles the local backend repacked at load
+            PackedTiles.multiply(w, r0, r1, a, 0, n, out, outStride, outCol);
+            return;
+        }
         switch (w.dtype()) {
-            case Q8_0 -> {
-                if (w.packed() != null) PackedTiles.multiply(w, r0, r1, a, 0, n, out, outStride, outCol);
-                else QuantKernels.rowsQ8_0(w, r0, r1, a, 0, n, out, outStride, outCol);
-            }
-            case Q5_0 -> {
-                if (w.packed() != null) PackedTiles.multiply(w, r0, r1, a, 0, n, out, outStride, outCol);
-                else QuantKernels.rowsQ5_0(w, r0, r1, a, 0, n, out, outStride, outCol);
-            }
-            case Q4_K -> {
-                if (w.packed() != null) PackedTiles.multiply(w, r0, r1, a, 0, n, out, outStride, outCol);
-                else QuantKernels.rowsQ4_K(w, r0, r1, a, 0, n, out, outStride, outCol);
-            }
-            case Q6_K -> {
-                if (w.packed() != null) PackedTiles.multiply(w, r0, r1, a, 0, n, out, outStride, outCol);
-                else QuantKernels.rowsQ6_K(w, r0, r1, a, 0, n, out, outStride, outCol);
-            }
+            case Q8_0 -> QuantKernels.rowsQ8_0(w, r0, r1, a, 0, n, out, outStride, outCol);
+            case Q5_0 -> QuantKernels.rowsQ5_0(w, r0, r1, a, 0, n, out, outStride, outCol);
+            case Q4_K -> QuantKernels.rowsQ4_K(w, r0, r1, a, 0, n, out, outStride, outCol);
+            case Q6_K -> QuantKernels.rowsQ6_K(w, r0, r1, a, 0, n, out, outStride, outCol);
             default -> throw new AssertionError(w.dtype());
         }
     }
