@@ -13,7 +13,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -105,15 +104,10 @@ final class PackedTiles {
     /** Whether this kernel runs here: the vector kernels apply ({@link QuantKernels#VECTOR}). */
     static final boolean AVAILABLE = QuantKernels.VECTOR;
 
-    /** {@code L} bytes: one E or O half of a sub-block's scales. */
-    private static final VectorSpecies<Byte> B =
-            AVAILABLE ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
-    /** {@code 2L} shorts: one lane per row of a tile. */
-    private static final VectorSpecies<Short> S =
-            AVAILABLE ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 32)) : null;
-    /** {@code 2L} bytes: one group of a tile's weights. */
-    private static final VectorSpecies<Byte> BS =
-            AVAILABLE ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16)) : null;
+    // QuantKernels' species: B, L bytes (one E or O half of a group's scales); S, 2L shorts (one lane per row of a
+    // tile); BS, 2L bytes (one position's weights of a tile)
+    private static final VectorSpecies<Byte> B = QuantKernels.B, BS = QuantKernels.BS;
+    private static final VectorSpecies<Short> S = QuantKernels.S;
 
     /** {@code w} (Q4_K or Q6_K, in ggml's layout) repacked into tiles, in memory advised to use huge pages. */
     static MemorySegment pack(Matrix w) {

@@ -39,15 +39,12 @@ final class QuantKernels {
     private static final int L = F.length();
     /** True when the vector kernels apply: byte vectors of {@link #L} lanes exist from 8 lanes (64 bits) on. */
     static final boolean VECTOR = L == 8 || L == 16;
-    /** Bytes with as many lanes as {@link #F}. */
-    private static final VectorSpecies<Byte> B =
-            VECTOR ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    /** Bytes with as many lanes as {@link #F} (also {@link PackedTiles}' species, as below). */
+    static final VectorSpecies<Byte> B = VECTOR ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
     /** Shorts in as many bits as {@link #F}: {@code 2L} lanes, the width the integer kernels multiply in. */
-    private static final VectorSpecies<Short> S =
-            VECTOR ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 32)) : null;
+    static final VectorSpecies<Short> S = VECTOR ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 32)) : null;
     /** Bytes with as many lanes as {@link #S}: the weights they widen. */
-    private static final VectorSpecies<Byte> BS =
-            VECTOR ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16)) : null;
+    static final VectorSpecies<Byte> BS = VECTOR ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16)) : null;
     /** The upper half of an int vector of {@link #I}: the pair sums of a 32-short vector's second 16 elements. */
     private static final VectorMask<Integer> UPPER =
             IntVector.zero(I).addIndex(1).compare(VectorOperators.GE, L / 2);
