@@ -393,6 +393,9 @@ public final class ObfuscateCommand implements Callable<Integer> {
             System.out.println("cost: not measured (the text holds fewer than 2 tokens)");
             return;
         }
+        System.out.printf(
+                "cost: scoring the plain and the obfuscated model on %d tokens (--no-cost-check skips this)%n",
+                tokens.length);
         try (ModelFiles plain = ModelFiles.open(model);
                 ModelFiles served = ModelFiles.open(out)) {
             int context = Math.min(256, tokens.length);
