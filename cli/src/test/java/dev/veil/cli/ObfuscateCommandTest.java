@@ -148,6 +148,9 @@ class ObfuscateCommandTest {
         assertThat(skipped.out()).doesNotContain("cost:");
         CliRun badLimit = obfuscate(model, "never", "--cost-warning", "-1");
         assertThat(badLimit.err()).contains("--cost-warning must be a percentage >= 0, got -1.0");
+        CliRun noText = obfuscate(
+                model, "never", "--ppl-text", tmp.resolve("missing.txt").toString());
+        assertThat(noText.err()).contains("--ppl-text " + tmp.resolve("missing.txt") + " is not a readable file");
         assertThat(tmp.resolve("never")).doesNotExist();
     }
 
