@@ -348,7 +348,10 @@ public final class ObfuscateCommand implements Callable<Integer> {
         requirePplTokens();
         double fraction = percent / 100;
         NoiseBudget.requireBudget(fraction); // before any text is read
-        int[] tokens = pplText();
+        int[] tokens;
+        try (ModelFiles files = ModelFiles.open(model)) {
+            tokens = pplText(files);
+        }
         if (tokens.length < pplTokens + 1)
             System.err.printf(
                     "note: the budget text holds %d tokens, fewer than --ppl-tokens %d + 1%n",
@@ -361,18 +364,15 @@ public final class ObfuscateCommand implements Callable<Integer> {
         if (pplTokens < 2) throw new IllegalArgumentException("--ppl-tokens must be at least 2, got " + pplTokens);
     }
 
-    /** --ppl-text, else the SOTU held-out split, as the plain model's token ids (at most --ppl-tokens + 1). */
-    private int[] pplText() throws IOException {
+    /** --ppl-text, else the SOTU held-out split, as {@code plain}'s token ids (at most --ppl-tokens + 1). */
+    private int[] pplText(ModelFiles plain) throws IOException {
         List<String> texts = pplText != null
                 ? List.of(Files.readString(pplText))
                 : Split.HELDOUT.read(VeilCache.dir()).stream()
                         .map(Document::text)
                         .toList();
-        try (ModelFiles files = ModelFiles.open(model)) {
-            if (files.tokenizerDir() == null)
-                throw new IOException(model + " has no tokenizer.json to read the text with");
-            return AuditText.tokens(Tokenizer.load(files.tokenizerDir()), texts, pplTokens + 1);
-        }
+        if (plain.tokenizerDir() == null) throw new IOException(model + " has no tokenizer.json to read the text with");
+        return AuditText.tokens(Tokenizer.load(plain.tokenizerDir()), texts, pplTokens + 1);
     }
 
     /**
@@ -382,24 +382,24 @@ public final class ObfuscateCommand implements Callable<Integer> {
      * key are already written.
      */
     private void costCheck(AloePriKey k) throws IOException {
-        int[] tokens;
-        try {
-            tokens = pplText();
-        } catch (IOException e) {
-            System.out.printf(
-                    "cost: not measured (%s); --ppl-text FILE gives it text, --no-cost-check skips it%n",
-                    e.getMessage());
-            return;
-        }
-        if (tokens.length < 2) {
-            System.out.println("cost: not measured (the text holds fewer than 2 tokens)");
-            return;
-        }
-        System.out.printf(
-                "cost: scoring the plain and the obfuscated model on %d tokens (--no-cost-check skips this)%n",
-                tokens.length);
         try (ModelFiles plain = ModelFiles.open(model);
                 ModelFiles served = ModelFiles.open(out)) {
+            int[] tokens;
+            try {
+                tokens = pplText(plain);
+            } catch (IOException e) {
+                System.out.printf(
+                        "cost: not measured (%s); --ppl-text FILE gives it text, --no-cost-check skips it%n",
+                        e.getMessage());
+                return;
+            }
+            if (tokens.length < 2) {
+                System.out.println("cost: not measured (the text holds fewer than 2 tokens)");
+                return;
+            }
+            System.out.printf(
+                    "cost: scoring the plain and the obfuscated model on %d tokens (--no-cost-check skips this)%n",
+                    tokens.length);
             int context = Math.min(256, tokens.length);
             NextTokenScores base =
                     NextTokenScores.of(ObfuscationCost.engine(plain.config(), plain.weights()), tokens, context);

@@ -331,7 +331,7 @@ public final class AccuracyExperiment implements AutoCloseable {
                     null);
             VocabPermutation tau = obfuscator.permutation();
             NextTokenScores s = NextTokenScores.of(
-                    engine(obfuscator.obfuscatedConfig(), InMemoryModel.obfuscate(obfuscator, plain)),
+                    ObfuscationCost.engine(obfuscator.obfuscatedConfig(), InMemoryModel.obfuscate(obfuscator, plain)),
                     tau.obfuscate(tokens),
                     settings.context());
             int[] predicted = tau.deobfuscate(s.argmax());
@@ -368,10 +368,6 @@ public final class AccuracyExperiment implements AutoCloseable {
                 r.agreement(),
                 r.accuracy(),
                 r.seconds());
-    }
-
-    private static Transformer engine(ModelConfig config, Weights weights) {
-        return engine(config, weights, Batching.FASTEST);
     }
 
     private static Transformer engine(ModelConfig config, Weights weights, Batching batching) {
