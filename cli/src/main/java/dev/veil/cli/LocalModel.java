@@ -27,8 +27,7 @@ record LocalModel(ModelFiles files, Tokenizer tokenizer, Transformer transformer
             throw e;
         }
         try {
-            // opt-in: it halves a cold prefill but costs more than it saves on a busy 2-core machine
-            // (docs/warm-start.md)
+            // the JIT compiles the kernels on a tiny model while the tokenizer and weights load (docs/warm-start.md)
             int rounds = Integer.getInteger("veil.warmup", WARMUP_ROUNDS);
             Thread warmup = rounds > 0 ? Warmup.start(files.config(), files.weights(), rounds) : null;
             Tokenizer tokenizer = loadTokenizer(files, tokenizerDir);

@@ -144,7 +144,7 @@ public final class LocalLinearBackend implements LinearBackend {
         Matrix m = Matrix.of(t);
         // quantized weights leave the file mapping (Matrix#inHugePages: decode reads them faster); the property keeps
         // them mapped, for models larger than the memory beside the page cache
-        return m.dtype().isQuantized() && !Boolean.getBoolean("veil.weights.mapped") ? m.inHugePages() : m;
+        return m.dtype().isQuantized() && !Boolean.getBoolean("veil.weights.mapped") ? m.inHugePages(parallel) : m;
     }
 
     /** A norm weight or bias, widened to float (a few KiB per layer). */

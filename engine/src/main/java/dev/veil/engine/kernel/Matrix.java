@@ -63,12 +63,18 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
      * This matrix with its data copied out of the (file-mapped) segment into memory advised to use transparent huge
      * pages ({@link HugePages}): a decode step streams every weight once, and reads a copy faster than the mapping.
      * Quantized matrices are not copied but repacked into that memory ({@link PackedTiles}, which decode reads); their
-     * {@code data} stays the mapping, of which only the pages other paths touch become resident.
+     * {@code data} stays the mapping, of which only the pages other paths touch become resident. The repacking splits
+     * among {@code parallel}'s threads.
      */
-    public Matrix inHugePages() {
+    public Matrix inHugePages(Parallel parallel) {
         if (dtype.isQuantized() && PackedTiles.AVAILABLE)
-            return new Matrix(name, data, dtype, rows, cols, PackedTiles.pack(this));
+            return new Matrix(name, data, dtype, rows, cols, PackedTiles.pack(this, parallel));
         return new Matrix(name, HugePages.copy(data), dtype, rows, cols);
+    }
+
+    /** {@link #inHugePages(Parallel)} on this thread. */
+    public Matrix inHugePages() {
+        return inHugePages(null);
     }
 
     /** {@code Σ_k row[r][k] · x[xOffset + k]}. */

@@ -109,55 +109,68 @@ final class PackedTiles {
     private static final VectorSpecies<Byte> B = QuantKernels.B, BS = QuantKernels.BS;
     private static final VectorSpecies<Short> S = QuantKernels.S;
 
-    /** {@code w} (Q4_K or Q6_K, in ggml's layout) repacked into tiles, in memory advised to use huge pages. */
-    static MemorySegment pack(Matrix w) {
-        int tileBytes = bytes(w.dtype());
+    /**
+     * {@code w} (in ggml's layout) repacked into tiles, in memory advised to use huge pages; the tiles split among
+     * {@code parallel}'s threads (null: this thread). Each row's block is copied to an array first: the packing loops
+     * then index arrays, which a cold JVM's interpreter and C1 run far faster than segment accesses.
+     */
+    static MemorySegment pack(Matrix w, Parallel parallel) {
+        int tileBytes = bytes(w.dtype()), blockBytes = w.dtype().bytes;
         int rows = w.rows(), blocks = w.cols() / w.dtype().blockSize, tiles = Math.ceilDiv(rows, ROWS);
         MemorySegment src = w.data(), dst = HugePages.allocate((long) tiles * blocks * tileBytes);
-        byte[] tile = new byte[tileBytes];
-        MemorySegment t = MemorySegment.ofArray(tile);
-        int[] weights = new int[Quant.QK_K]; // Q6_K's, reused: a 1 KiB array per row and super-block grew the heap
-        for (int tl = 0; tl < tiles; tl++)
-            for (int b = 0; b < blocks; b++) {
-                java.util.Arrays.fill(tile, (byte) 0);
-                for (int i = 0; i < ROWS && tl * ROWS + i < rows; i++) {
-                    long from = ((long) (tl * ROWS + i) * blocks + b) * w.dtype().bytes;
-                    switch (w.dtype()) {
-                        case Q4_K -> packQ4_K(src, from, i, tile, t);
-                        case Q6_K -> packQ6_K(src, from, i, tile, t, weights);
-                        case Q5_0 -> packQ5_0(src, from, i, tile);
-                        default -> packQ8_0(src, from, i, tile);
+        Parallel.RangeBody body = (from, to) -> {
+            byte[] tile = new byte[tileBytes], block = new byte[blockBytes];
+            MemorySegment t = MemorySegment.ofArray(tile), b = MemorySegment.ofArray(block);
+            int[] weights = new int[Quant.QK_K]; // Q6_K's, reused
+            for (int tl = from; tl < to; tl++)
+                for (int k = 0; k < blocks; k++) {
+                    java.util.Arrays.fill(tile, (byte) 0);
+                    for (int i = 0; i < ROWS && tl * ROWS + i < rows; i++) {
+                        MemorySegment.copy(
+                                src,
+                                ValueLayout.JAVA_BYTE,
+                                ((long) (tl * ROWS + i) * blocks + k) * blockBytes,
+                                block,
+                                0,
+                                blockBytes);
+                        switch (w.dtype()) {
+                            case Q4_K -> packQ4_K(block, b, i, tile, t);
+                            case Q6_K -> packQ6_K(block, b, i, tile, t, weights);
+                            case Q5_0 -> packQ5_0(block, i, tile);
+                            default -> packQ8_0(block, i, tile);
+                        }
                     }
+                    MemorySegment.copy(t, 0, dst, ((long) tl * blocks + k) * tileBytes, tileBytes);
                 }
-                MemorySegment.copy(t, 0, dst, ((long) tl * blocks + b) * tileBytes, tileBytes);
-            }
+        };
+        if (parallel == null) body.run(0, tiles);
+        else parallel.forRange(tiles, 1, body);
         HugePages.collapse(dst);
         return dst;
     }
 
-    /** Row {@code i} of a tile: its Q4_K block at {@code from}. */
-    private static void packQ4_K(MemorySegment src, long from, int i, byte[] tile, MemorySegment t) {
+    /** Row {@code i} of a tile: its Q4_K block {@code src} ({@code s} over it). */
+    private static void packQ4_K(byte[] src, MemorySegment s, int i, byte[] tile, MemorySegment t) {
         int lane = i % 2 * L + i / 2;
-        t.set(F32, D4 + 4L * lane, Quant.f16(src, from));
-        t.set(F32, DMIN + 4L * lane, Quant.f16(src, from + 2));
+        t.set(F32, D4 + 4L * lane, Quant.f16(s, 0));
+        t.set(F32, DMIN + 4L * lane, Quant.f16(s, 2));
         for (int j = 0; j < 8; j++) {
-            tile[j / 2 * Q4_CHUNK + j % 2 * ROWS + lane] = (byte) Quant.scaleK4(src, from + 4, j);
-            tile[MINS + j * ROWS + lane] = (byte) Quant.minK4(src, from + 4, j);
+            tile[j / 2 * Q4_CHUNK + j % 2 * ROWS + lane] = (byte) Quant.scaleK4(s, 4, j);
+            tile[MINS + j * ROWS + lane] = (byte) Quant.minK4(s, 4, j);
         }
-        for (int g = 0; g < 128; g++)
-            tile[g / 32 * Q4_CHUNK + 2 * ROWS + g % 32 * ROWS + i] = src.get(ValueLayout.JAVA_BYTE, from + 16 + g);
+        for (int g = 0; g < 128; g++) tile[g / 32 * Q4_CHUNK + 2 * ROWS + g % 32 * ROWS + i] = src[16 + g];
     }
 
-    /** Row {@code i} of a tile: its Q6_K block at {@code from} (ggml's dequantize_row_q6_K order). */
-    private static void packQ6_K(MemorySegment src, long from, int i, byte[] tile, MemorySegment t, int[] w) {
+    /** Row {@code i} of a tile: its Q6_K block {@code src} (ggml's dequantize_row_q6_K order). */
+    private static void packQ6_K(byte[] src, MemorySegment s, int i, byte[] tile, MemorySegment t, int[] w) {
         int lane = i % 2 * L + i / 2;
-        t.set(F32, D6 + 4L * lane, Quant.f16(src, from + 208));
-        for (int g = 0; g < 16; g++) tile[g * Q6_GROUP + lane] = src.get(ValueLayout.JAVA_BYTE, from + 192 + g);
+        t.set(F32, D6 + 4L * lane, Quant.f16(s, 208));
+        for (int g = 0; g < 16; g++) tile[g * Q6_GROUP + lane] = src[192 + g];
         for (int half = 0; half < 2; half++)
             for (int l = 0; l < 32; l++) {
-                int ql0 = src.get(ValueLayout.JAVA_BYTE, from + 64 * half + l) & 0xFF,
-                        ql1 = src.get(ValueLayout.JAVA_BYTE, from + 64 * half + 32 + l) & 0xFF,
-                        h = src.get(ValueLayout.JAVA_BYTE, from + 128 + 32 * half + l) & 0xFF;
+                int ql0 = src[64 * half + l] & 0xFF,
+                        ql1 = src[64 * half + 32 + l] & 0xFF,
+                        h = src[128 + 32 * half + l] & 0xFF;
                 int k = 128 * half + l;
                 w[k] = ((ql0 & 0xF) | (h & 3) << 4) - 32;
                 w[k + 32] = ((ql1 & 0xF) | (h >> 2 & 3) << 4) - 32;
@@ -354,14 +367,13 @@ final class PackedTiles {
         }
     }
 
-    /** Row {@code i} of a tile: its Q5_0 block at {@code from}. */
-    private static void packQ5_0(MemorySegment src, long from, int i, byte[] tile) {
+    /** Row {@code i} of a tile: its Q5_0 block {@code src}. */
+    private static void packQ5_0(byte[] src, int i, byte[] tile) {
         int lane = i % 2 * L + i / 2;
-        tile[D5 + 2 * lane] = src.get(ValueLayout.JAVA_BYTE, from);
-        tile[D5 + 2 * lane + 1] = src.get(ValueLayout.JAVA_BYTE, from + 1);
-        int c = ~src.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE), from + 2);
-        for (int m = 0; m < 4; m++) tile[m * ROWS + i] = (byte) (c >>> 8 * m);
-        for (int l = 0; l < 16; l++) tile[Q5_NIBBLES + l * ROWS + i] = src.get(ValueLayout.JAVA_BYTE, from + 6 + l);
+        tile[D5 + 2 * lane] = src[0];
+        tile[D5 + 2 * lane + 1] = src[1];
+        for (int m = 0; m < 4; m++) tile[m * ROWS + i] = (byte) ~src[2 + m]; // the fifth bits, complemented
+        for (int l = 0; l < 16; l++) tile[Q5_NIBBLES + l * ROWS + i] = src[6 + l];
     }
 
     /**
@@ -429,12 +441,12 @@ final class PackedTiles {
         }
     }
 
-    /** Row {@code i} of a tile: its Q8_0 block at {@code from} (f16 d, then 32 int8 weights). */
-    private static void packQ8_0(MemorySegment src, long from, int i, byte[] tile) {
+    /** Row {@code i} of a tile: its Q8_0 block {@code src} (f16 d, then 32 int8 weights). */
+    private static void packQ8_0(byte[] src, int i, byte[] tile) {
         int lane = i % 2 * L + i / 2;
-        tile[D8 + 2 * lane] = src.get(ValueLayout.JAVA_BYTE, from);
-        tile[D8 + 2 * lane + 1] = src.get(ValueLayout.JAVA_BYTE, from + 1);
-        for (int k = 0; k < 32; k++) tile[k * ROWS + i] = src.get(ValueLayout.JAVA_BYTE, from + 2 + k);
+        tile[D8 + 2 * lane] = src[0];
+        tile[D8 + 2 * lane + 1] = src[1];
+        for (int k = 0; k < 32; k++) tile[k * ROWS + i] = src[2 + k];
     }
 
     /**

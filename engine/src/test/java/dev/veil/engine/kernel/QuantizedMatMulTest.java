@@ -210,7 +210,8 @@ class QuantizedMatMulTest {
         "Q5_0, 45, 32, 33, 45, 7",
         "Q8_0, 77, 96, 0, 77, 1",
         "Q8_0, 77, 768, 5, 70, 3",
-        "Q8_0, 45, 32, 33, 45, 7"
+        "Q8_0, 45, 32, 33, 45, 7",
+        "Q8_0, 2100, 1024, 0, 2100, 1" // 2.3 MB of tiles: the huge-page mapping
     })
     void packedTilesEqualTheGgmlLayoutKernel(DType type, int rows, int cols, int r0, int r1, int n) {
         Assumptions.assumeTrue(PackedTiles.AVAILABLE, "no vector kernels on this CPU");
@@ -220,6 +221,9 @@ class QuantizedMatMulTest {
         Matrix packed = plain.inHugePages();
         assertThat(packed.packed()).isNotNull();
         assertThat(packed.data()).isSameAs(plain.data());
+        assertThat(plain.inHugePages(TWO).packed().mismatch(packed.packed()))
+                .as("packed by two threads")
+                .isEqualTo(-1L);
         assertThat(packed.packed().byteSize())
                 .isEqualTo((long) Math.ceilDiv(rows, PackedTiles.ROWS)
                         * (cols / type.blockSize)
@@ -325,7 +329,7 @@ class QuantizedMatMulTest {
         Assumptions.assumeTrue(PackedTiles.AVAILABLE, "no vector kernels on this CPU");
         Matrix f = Matrix.of(Tensor.of("c", DType.BF16, gaussian(4 * 256, 1), 4, 256));
         assertThat(f.inHugePages().packed()).isNull();
-        assertThatThrownBy(() -> PackedTiles.pack(f)).hasMessageContaining("not repacked");
+        assertThatThrownBy(() -> PackedTiles.pack(f, null)).hasMessageContaining("not repacked");
         assertThatThrownBy(() -> new Matrix("c", f.data(), DType.BF16, 4, 256, MemorySegment.ofArray(new byte[1])))
                 .hasMessageContaining("only quantized rows are repacked");
     }
