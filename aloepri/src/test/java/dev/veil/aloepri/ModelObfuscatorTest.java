@@ -3,6 +3,7 @@ package dev.veil.aloepri;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.aloepri.key.KeyStream;
+import dev.veil.aloepri.transform.Reference;
 import dev.veil.aloepri.transform.ReferenceDecoder;
 import dev.veil.aloepri.transform.WeightMatrix;
 import dev.veil.model.DType;
@@ -67,7 +68,7 @@ class ModelObfuscatorTest {
             WeightMatrix actual = ReferenceDecoder.logits(obf, oc, tau.obfuscate(PROMPT));
             WeightMatrix deobfuscated =
                     actual.transpose().gatherRows(tau.forward()).transpose();
-            double err = relativeError(deobfuscated, expected);
+            double err = Reference.relativeError(deobfuscated, expected);
             int agree = 0;
             double minCos = 1;
             for (int t = 0; t < PROMPT.length; t++) {
@@ -87,15 +88,6 @@ class ModelObfuscatorTest {
             }
             assertThat(agree).isGreaterThanOrEqualTo(PROMPT.length - 1);
         }
-    }
-
-    static double relativeError(WeightMatrix a, WeightMatrix b) {
-        double diff = 0, scale = 0;
-        for (int i = 0; i < b.data().length; i++) {
-            diff = Math.max(diff, Math.abs(a.data()[i] - b.data()[i]));
-            scale = Math.max(scale, Math.abs(b.data()[i]));
-        }
-        return diff / scale;
     }
 
     static double cosine(WeightMatrix a, WeightMatrix b, int row) {

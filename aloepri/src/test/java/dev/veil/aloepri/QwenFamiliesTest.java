@@ -104,22 +104,18 @@ class QwenFamiliesTest {
     /** The routing error: none with an exact key, some from the paper's router normalisation, more with noise. */
     @Test
     void routingErrorOfTheRouterNormalisationAndTheNoise() throws Exception {
-        ModelConfig c = qwen3Moe();
-        Path plainDir = plainModel(c);
-        int[] tokens = new int[256];
-        for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 37 + 11) % (c.vocabSize() - 2);
-        try (SafetensorsWeights plain = SafetensorsWeights.open(plainDir)) {
-            AloePriParams base = AloePriParams.defaults(c.hiddenSize());
-            double exact = routing(c, plain, base.exact(), tokens);
-            double normOnly = routing(c, plain, base.exact().withRouterNorm(true), tokens);
-            double noiseOnly = routing(c, plain, base.withRouterNorm(false), tokens);
-            double defaults = routing(c, plain, base, tokens);
+        try (PlainMoe m = plainMoe()) {
+            AloePriParams base = AloePriParams.defaults(m.c().hiddenSize());
+            double exact = m.routing(base.exact());
+            double normOnly = m.routing(base.exact().withRouterNorm(true));
+            double noiseOnly = m.routing(base.withRouterNorm(false));
+            double defaults = m.routing(base);
             System.out.printf(
                     Locale.ROOT,
                     "qwen3moe routing error (share of tokens whose top-%d set changes, %d tokens): exact key %.3f, "
                             + "router norm only %.3f, noise only (defaults without router norm) %.3f, defaults %.3f%n",
-                    c.moe().expertsPerToken(),
-                    tokens.length,
+                    m.c().moe().expertsPerToken(),
+                    m.tokens().length,
                     exact,
                     normOnly,
                     noiseOnly,
@@ -134,19 +130,14 @@ class QwenFamiliesTest {
     /** --alpha-router: with the same key, the routers and nothing else change, and the routing moves. */
     @Test
     void routerNoiseTouchesOnlyTheRouters() throws Exception {
-        ModelConfig c = qwen3Moe();
-        Path plainDir = plainModel(c);
-        int[] tokens = new int[256];
-        for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 37 + 11) % (c.vocabSize() - 2);
-        try (SafetensorsWeights plain = SafetensorsWeights.open(plainDir)) {
-            AloePriParams quiet = AloePriParams.defaults(c.hiddenSize()).exact();
-            Weights a = obfuscate(c, plain, quiet), b = obfuscate(c, plain, quiet.withAlphaRouter(1));
+        try (PlainMoe m = plainMoe()) {
+            AloePriParams quiet = AloePriParams.defaults(m.c().hiddenSize()).exact();
+            Weights a = obfuscate(m.c(), m.plain(), quiet), b = obfuscate(m.c(), m.plain(), quiet.withAlphaRouter(1));
             for (String name : a.names()) {
                 boolean same = Arrays.equals(a.get(name).toFloats(), b.get(name).toFloats());
                 assertThat(same).as(name).isEqualTo(!name.endsWith("mlp.gate.weight"));
             }
-            double exact = routing(c, plain, quiet, tokens),
-                    noisy = routing(c, plain, quiet.withAlphaRouter(1), tokens);
+            double exact = m.routing(quiet), noisy = m.routing(quiet.withAlphaRouter(1));
             System.out.printf(Locale.ROOT, "qwen3moe routing error: exact %.3f, alpha_router 1 %.3f%n", exact, noisy);
             assertThat(noisy).isGreaterThan(exact + 0.1);
         }
@@ -157,18 +148,35 @@ class QwenFamiliesTest {
         return InMemoryModel.obfuscate(o, plain);
     }
 
-    double routing(ModelConfig c, Weights plain, AloePriParams p, int[] tokens) throws Exception {
-        ModelObfuscator o = ModelObfuscator.calibrated(
-                c,
-                plain,
-                p,
-                List.of(c.bosTokenId(), c.eosTokenIds().getFirst()),
-                KeyStream.fromSeed("routing"),
-                DType.F32,
-                128,
-                null);
-        return RoutingError.measure(o, plain, InMemoryModel.obfuscate(o, plain), tokens)
-                .changed();
+    /** What the routing tests measure on: the plain Qwen3-MoE model, opened, and 256 ids spread over its vocabulary. */
+    record PlainMoe(ModelConfig c, SafetensorsWeights plain, int[] tokens) implements AutoCloseable {
+
+        /** The share of {@link #tokens} whose top-k expert set changes when the model is obfuscated with {@code p}. */
+        double routing(AloePriParams p) throws Exception {
+            ModelObfuscator o = ModelObfuscator.calibrated(
+                    c,
+                    plain,
+                    p,
+                    List.of(c.bosTokenId(), c.eosTokenIds().getFirst()),
+                    KeyStream.fromSeed("routing"),
+                    DType.F32,
+                    128,
+                    null);
+            return RoutingError.measure(o, plain, InMemoryModel.obfuscate(o, plain), tokens)
+                    .changed();
+        }
+
+        @Override
+        public void close() {
+            plain.close();
+        }
+    }
+
+    PlainMoe plainMoe() throws Exception {
+        ModelConfig c = qwen3Moe();
+        int[] tokens = new int[256];
+        for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 37 + 11) % (c.vocabSize() - 2);
+        return new PlainMoe(c, SafetensorsWeights.open(plainModel(c)), tokens);
     }
 
     @Test

@@ -300,7 +300,7 @@ public final class AuditCommand implements Callable<Integer> {
     }
 
     private boolean selected(String attack) {
-        return onlyAttacks == null || onlyAttacks.stream().anyMatch(attack::contains);
+        return NameFilter.matches(attack, onlyAttacks);
     }
 
     /** Saved captures name the model; an absolute path lets `--capture` find it from any directory. */
@@ -316,10 +316,7 @@ public final class AuditCommand implements Callable<Integer> {
 
     /** {@code settings} cut to those {@code --settings} names (all without it). */
     private <S> List<S> only(List<S> settings, Function<S, String> name) {
-        if (onlySettings == null) return settings;
-        return settings.stream()
-                .filter(s -> onlySettings.stream().anyMatch(name.apply(s)::contains))
-                .toList();
+        return NameFilter.matching(settings, onlySettings, name);
     }
 
     /** The Talaria attacks' options of this command line, for a sweep or (no prompts, nothing saved) a capture. */

@@ -176,12 +176,8 @@ final class ExperimentCommand {
                 int[] audit = heldOutTokens(heldout, tok, auditTokens);
                 int[] accuracy = heldOutTokens(heldout, tok, tokens + 1);
                 int[] pub = heldOutTokens(Split.TRAIN.read(VeilCache.dir()), tok, publicTokens);
-                var settings = Frontier.standardSettings(config.hiddenSize());
-                if (only != null)
-                    settings = settings.stream()
-                            .filter(s -> only.stream().anyMatch(s.name()::contains))
-                            .toList();
-                if (settings.isEmpty()) throw new IllegalArgumentException("no setting matches --settings " + only);
+                var settings = NameFilter.requireSettings(
+                        Frontier.standardSettings(config.hiddenSize()), only, Frontier.Setting::name);
                 var result = Frontier.run(
                         plain.dir.toAbsolutePath().normalize().getFileName().toString(),
                         config,
@@ -250,13 +246,10 @@ final class ExperimentCommand {
         public Integer call() throws Exception {
             int[] ids = eval.heldOut(Split.HELDOUT.read(VeilCache.dir()), plain);
             var settings = eval.settings(ids, plain, seed);
-            var sweep =
-                    QuantExperiment.standardSettings(ModelConfig.read(plain.dir).hiddenSize());
-            if (only != null)
-                sweep = sweep.stream()
-                        .filter(s -> only.stream().anyMatch(s.name()::contains))
-                        .toList();
-            if (sweep.isEmpty()) throw new IllegalArgumentException("no setting matches --settings " + only);
+            var sweep = NameFilter.requireSettings(
+                    QuantExperiment.standardSettings(ModelConfig.read(plain.dir).hiddenSize()),
+                    only,
+                    QuantExperiment.Setting::name);
             if (roles != null) {
                 DType dtype = DType.fromSafetensors(roles);
                 if (dtype != DType.Q8_0 && dtype != DType.Q4_K && dtype != DType.BF16 && dtype != DType.F16)

@@ -3,7 +3,6 @@ package dev.veil.gateway;
 import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.KeyFile;
 import dev.veil.aloepri.VocabPermutation;
-import dev.veil.engine.SamplingParams;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -73,19 +72,8 @@ public final class AloePriBackend implements PrivateCompletionBackend {
     @Override
     public PrivateStream open(PrivateRequest r) throws UpstreamException {
         int[] sent = tau.obfuscate(r.promptIds());
-        SamplingParams s = r.sampling();
         Set<Integer> stops = r.stopTokenIds().stream().map(tau::obfuscate).collect(Collectors.toSet());
-        var params = new VllmClient.Params(
-                r.maxTokens(),
-                s.temperature(),
-                s.topP(),
-                s.topK(),
-                r.seeded() ? s.seed() : null,
-                stops,
-                s.minP(),
-                s.repetitionPenalty(),
-                s.presencePenalty(),
-                s.frequencyPenalty());
+        var params = new VllmClient.Params(r.maxTokens(), r.sampling(), r.seeded(), stops);
         VllmClient.TokenStream stream = upstream.stream(sent, params);
         return new PrivateStream() {
             private int[] received = new int[16];

@@ -1,6 +1,7 @@
 package dev.veil.gateway;
 
 import dev.veil.http.HttpLimits;
+import dev.veil.http.RequestIntake;
 import dev.veil.model.Records;
 import java.time.Duration;
 import java.util.Locale;
@@ -18,10 +19,8 @@ import java.util.stream.Collectors;
  * @param allowedHosts     Host header names accepted besides IP literals and {@code localhost} (DNS rebinding: a web
  *                         page's own name resolving to 127.0.0.1 must not reach the gateway)
  * @param apiKey           when not null, {@code /v1/*} requires {@code Authorization: Bearer apiKey}
- * @param maxBodyBytes     largest request body; 0 means "from the context length" ({@link #bodyLimit(int)})
- * @param maxParsing       requests read, parsed and tokenized at once; others wait for a slot up to {@code slotWait},
- *                         then get 503 with Retry-After (bounds the memory of concurrent large bodies)
- * @param slotWait         how long a request waits for a parsing slot
+ * @param intake           the largest request body (0: from the context length, {@link #bodyLimit(int)}) and how many
+ *                         requests are read, parsed and tokenized at once ({@link RequestIntake})
  * @param http             request and idle timeouts, the connection cap, the head size ({@link HttpLimits})
  */
 public record GatewayOptions(
@@ -32,9 +31,7 @@ public record GatewayOptions(
         boolean showUntrusted,
         Set<String> allowedHosts,
         String apiKey,
-        int maxBodyBytes,
-        int maxParsing,
-        Duration slotWait,
+        RequestIntake intake,
         HttpLimits http) {
 
     public static final int DEFAULT_PORT = 8080;
@@ -46,10 +43,7 @@ public record GatewayOptions(
         allowedHosts =
                 allowedHosts.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
         if (apiKey != null && apiKey.isBlank()) throw new IllegalArgumentException("the API key is empty");
-        if (maxBodyBytes < 0)
-            throw new IllegalArgumentException("max body bytes must be >= 0 (0: from the context length)");
-        if (maxParsing < 1) throw new IllegalArgumentException("max parsing must be >= 1, got " + maxParsing);
-        if (slotWait.isNegative()) throw new IllegalArgumentException("the slot wait is negative");
+        if (intake == null) throw new IllegalArgumentException("the request intake is null");
         if (http == null) throw new IllegalArgumentException("the HTTP limits are null");
     }
 
@@ -66,9 +60,7 @@ public record GatewayOptions(
                 false,
                 Set.of(),
                 null,
-                0,
-                8,
-                Duration.ofSeconds(10),
+                RequestIntake.defaults(),
                 HttpLimits.defaults());
     }
 
@@ -89,7 +81,7 @@ public record GatewayOptions(
     }
 
     public GatewayOptions withLimits(int maxBodyBytes, int maxParsing, Duration slotWait) {
-        return Records.with(this, "maxBodyBytes", maxBodyBytes, "maxParsing", maxParsing, "slotWait", slotWait);
+        return Records.with(this, "intake", new RequestIntake(maxBodyBytes, maxParsing, slotWait));
     }
 
     public GatewayOptions withHttp(HttpLimits http) {
@@ -101,7 +93,7 @@ public record GatewayOptions(
      * up to six JSON bytes each), between 1 and 8 MiB; 8 MiB when the context is unknown.
      */
     int bodyLimit(int contextLength) {
-        if (maxBodyBytes > 0) return maxBodyBytes;
+        if (intake.maxBodyBytes() > 0) return intake.maxBodyBytes();
         if (contextLength <= 0) return 8 << 20;
         return (int) Math.clamp((64L << 10) + 64L * contextLength, 1 << 20, 8 << 20);
     }

@@ -7,6 +7,7 @@ import dev.veil.http.Exchange;
 import dev.veil.http.HttpService;
 import dev.veil.http.Json;
 import dev.veil.http.ParsingSlots;
+import dev.veil.http.RequestIntake;
 import dev.veil.tokenizer.ChatTemplate;
 import dev.veil.tokenizer.Tokenizer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -36,7 +37,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * Who may call: a Host header that is an IP literal, {@code localhost} or an allowed name (a DNS-rebinding page's own
  * name is none of those), no cross-origin browser request (an Origin that is not this Host), and the API key on
  * {@code /v1/*} when one is set. Resources: bodies over the limit are refused from their Content-Length before any is
- * read, and a few requests at a time are read and parsed ({@link GatewayOptions#maxParsing()}).
+ * read, and a few requests at a time are read and parsed ({@link RequestIntake#maxParsing()}).
  *
  * Everything text-shaped happens here (chat template, tokenizer, detokenizer, stop strings); the model is reached only
  * through the {@link PrivateCompletionBackend}. An app that disconnects, streaming or not, cancels its upstream
@@ -64,7 +65,7 @@ public final class GatewayServer implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.template = tokenizer.chatTemplate().orElse(null);
         this.backend = backend;
-        this.parsing = new ParsingSlots(options.maxParsing(), options.slotWait());
+        this.parsing = options.intake().slots();
         this.apiKey = options.apiKey() == null ? null : options.apiKey().getBytes(StandardCharsets.UTF_8);
         this.http = HttpService.start(
                 options.host(),

@@ -2,6 +2,7 @@ package dev.veil.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.engine.SamplingParams;
 import java.util.List;
 
 /**
@@ -39,16 +40,16 @@ final class LlamaServerDialect extends UpstreamDialect {
         ObjectNode body = VllmClient.JSON.createObjectNode();
         putIds(body, "prompt", prompt);
         body.put("n_predict", p.maxTokens());
-        body.put("temperature", p.temperature());
-        body.put("top_k", p.topK());
-        body.put("top_p", p.topP());
-        body.put("min_p", p.minP());
-        body.put("repeat_penalty", p.repetitionPenalty());
-        body.put("presence_penalty", p.presencePenalty());
-        body.put("frequency_penalty", p.frequencyPenalty());
-        boolean penalties = p.repetitionPenalty() != 1 || p.presencePenalty() != 0 || p.frequencyPenalty() != 0;
+        SamplingParams s = p.sampling();
+        body.put("temperature", s.temperature());
+        body.put("top_k", s.topK());
+        body.put("top_p", s.topP());
+        body.put("min_p", s.minP());
+        body.put("repeat_penalty", s.repetitionPenalty());
+        body.put("presence_penalty", s.presencePenalty());
+        body.put("frequency_penalty", s.frequencyPenalty());
         // the whole context, as vLLM: llama.cpp's default window is the last 64 ids
-        body.put("repeat_last_n", penalties ? Math.max(contextLength, prompt.length + p.maxTokens()) : 0);
+        body.put("repeat_last_n", s.penalized() ? Math.max(contextLength, prompt.length + p.maxTokens()) : 0);
         body.put("mirostat", 0);
         body.put("ignore_eos", false);
         SAMPLERS.forEach(body.putArray("samplers")::add);

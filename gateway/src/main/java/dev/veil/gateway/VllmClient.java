@@ -3,6 +3,7 @@ package dev.veil.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.engine.SamplingParams;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,24 +50,24 @@ public final class VllmClient implements AutoCloseable {
     }
 
     /**
-     * What to generate, in upstream (obfuscated) ids; {@code seed} null lets the upstream choose. The penalties and
-     * min-p travel in vLLM's names and only when they are on, so a request without them looks as it always did.
+     * What to generate, in upstream (obfuscated) ids, with the engine's sampling settings; {@code seeded} false lets
+     * the upstream choose the seed. The penalties and min-p travel in vLLM's names and only when they are on, so a
+     * request without them looks as it always did.
      */
-    public record Params(
-            int maxTokens,
-            double temperature,
-            double topP,
-            int topK,
-            Long seed,
-            Set<Integer> stopTokenIds,
-            double minP,
-            double repetitionPenalty,
-            double presencePenalty,
-            double frequencyPenalty) {
+    public record Params(int maxTokens, SamplingParams sampling, boolean seeded, Set<Integer> stopTokenIds) {
 
-        /** No min-p, no penalties. */
+        /** No min-p, no penalties; {@code seed} null lets the upstream choose. */
         public Params(int maxTokens, double temperature, double topP, int topK, Long seed, Set<Integer> stopTokenIds) {
-            this(maxTokens, temperature, topP, topK, seed, stopTokenIds, 0, 1, 0, 0);
+            this(
+                    maxTokens,
+                    new SamplingParams(temperature, topK, topP, seed == null ? 0 : seed),
+                    seed != null,
+                    stopTokenIds);
+        }
+
+        /** The seed to send, or null when the upstream chooses. */
+        public Long seed() {
+            return seeded ? sampling.seed() : null;
         }
     }
 

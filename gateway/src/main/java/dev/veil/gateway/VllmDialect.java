@@ -3,6 +3,7 @@ package dev.veil.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.engine.SamplingParams;
 import java.util.List;
 
 /**
@@ -22,13 +23,14 @@ final class VllmDialect extends UpstreamDialect {
         body.put("model", model);
         putIds(body, "prompt", prompt);
         body.put("max_tokens", p.maxTokens());
-        body.put("temperature", p.temperature());
-        body.put("top_p", p.topP());
-        if (p.topK() > 0) body.put("top_k", p.topK());
-        if (p.minP() != 0) body.put("min_p", p.minP());
-        if (p.repetitionPenalty() != 1) body.put("repetition_penalty", p.repetitionPenalty());
-        if (p.presencePenalty() != 0) body.put("presence_penalty", p.presencePenalty());
-        if (p.frequencyPenalty() != 0) body.put("frequency_penalty", p.frequencyPenalty());
+        SamplingParams s = p.sampling();
+        body.put("temperature", s.temperature());
+        body.put("top_p", s.topP());
+        if (s.topK() > 0) body.put("top_k", s.topK());
+        if (s.minP() != 0) body.put("min_p", s.minP());
+        if (s.repetitionPenalty() != 1) body.put("repetition_penalty", s.repetitionPenalty());
+        if (s.presencePenalty() != 0) body.put("presence_penalty", s.presencePenalty());
+        if (s.frequencyPenalty() != 0) body.put("frequency_penalty", s.frequencyPenalty());
         if (p.seed() != null) body.put("seed", p.seed());
         ArrayNode stops = body.putArray("stop_token_ids");
         p.stopTokenIds().stream().sorted().forEach(stops::add);

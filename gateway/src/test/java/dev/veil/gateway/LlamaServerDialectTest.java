@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.veil.engine.SamplingParams;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -91,7 +92,9 @@ class LlamaServerDialectTest extends ReplayedUpstreamTest {
         assertThat(requests.getFirst()).isEqualTo(VllmClient.JSON.readTree(resource("completion-request.json")));
         try (VllmClient c = client()) {
             var seeded = c.requestBody(
-                    new int[] {1}, new VllmClient.Params(8, 0.7, 0.9, 40, -1L, Set.of(), 0.05, 1.3, 0.5, -0.25));
+                    new int[] {1},
+                    new VllmClient.Params(
+                            8, new SamplingParams(0.7, 40, 0.9, -1, 0.05, 1.3, 0.5, -0.25), true, Set.of()));
             assertThat(seeded.get("seed").asLong())
                     .as("a 32-bit seed that is never llama.cpp's 'random'")
                     .isEqualTo(0xFFFF_FFFEL);

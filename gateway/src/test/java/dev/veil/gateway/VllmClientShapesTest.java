@@ -3,6 +3,7 @@ package dev.veil.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.veil.engine.SamplingParams;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Set;
@@ -60,7 +61,8 @@ class VllmClientShapesTest extends ReplayedUpstreamTest {
     void penaltiesAndMinPGoInVllmsNamesOnlyWhenOn() throws Exception {
         try (VllmClient c = client()) {
             var on = c.requestBody(
-                    new int[] {1}, new VllmClient.Params(8, 0, 1, 0, null, Set.of(), 0.05, 1.3, 0.5, -0.25));
+                    new int[] {1},
+                    new VllmClient.Params(8, new SamplingParams(0, 0, 1, 0, 0.05, 1.3, 0.5, -0.25), false, Set.of()));
             assertThat(on.get("min_p").asDouble()).isEqualTo(0.05);
             assertThat(on.get("repetition_penalty").asDouble()).isEqualTo(1.3);
             assertThat(on.get("presence_penalty").asDouble()).isEqualTo(0.5);

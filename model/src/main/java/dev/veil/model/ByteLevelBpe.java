@@ -46,15 +46,40 @@ public final class ByteLevelBpe {
     }
 
     /**
+     * Makes {@code node} a ByteLevel pre-tokenizer or decoder: GPT-2's byte alphabet, with GPT-2's own split regex when
+     * {@code useRegex} (else after a {@code Split} of its own); returns it.
+     */
+    public static ObjectNode byteLevel(ObjectNode node, boolean addPrefixSpace, boolean useRegex) {
+        return node.put("type", "ByteLevel")
+                .put("add_prefix_space", addPrefixSpace)
+                .put("trim_offsets", true)
+                .put("use_regex", useRegex);
+    }
+
+    /**
+     * Puts the {@code pre_tokenizer} on {@code root}: a {@code Split} by {@code regex} (isolated pieces) then the byte
+     * alphabet, as Llama 3's and Qwen's files have it; GPT-2's ByteLevel with its own regex when {@code regex} is null.
+     */
+    public static void putPreTokenizer(ObjectNode root, String regex) {
+        ObjectNode pre = root.putObject("pre_tokenizer");
+        if (regex == null) {
+            byteLevel(pre, false, true);
+            return;
+        }
+        pre.put("type", "Sequence");
+        ArrayNode steps = pre.putArray("pretokenizers");
+        ObjectNode split = steps.addObject().put("type", "Split");
+        split.putObject("pattern").put("Regex", regex);
+        split.put("behavior", "Isolated").put("invert", false);
+        byteLevel(steps.addObject(), false, false);
+    }
+
+    /**
      * Puts the ByteLevel {@code decoder} and a BPE {@code model} without dropout, unknown token, sub-word affixes or
      * byte fallback on {@code root}; returns the model, whose vocab and merges the caller adds.
      */
     public static ObjectNode putDecoderAndModel(ObjectNode root, boolean ignoreMerges) {
-        root.putObject("decoder")
-                .put("type", "ByteLevel")
-                .put("add_prefix_space", true)
-                .put("trim_offsets", true)
-                .put("use_regex", true);
+        byteLevel(root.putObject("decoder"), true, true);
         ObjectNode model = root.putObject("model");
         model.put("type", "BPE")
                 .putNull("dropout")

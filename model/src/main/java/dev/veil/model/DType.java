@@ -1,5 +1,6 @@
 package dev.veil.model;
 
+import dev.veil.model.gguf.GgmlType;
 import java.util.Locale;
 
 /**
@@ -7,38 +8,36 @@ import java.util.Locale;
  * block formats ({@link Quant}): {@link #blockSize} elements stored in {@link #bytes} bytes, blocks along a row.
  */
 public enum DType {
-    F32(4, 0),
-    F16(2, 1),
-    BF16(2, 30),
-    F64(8, 28),
-    I32(4, 26),
-    I64(8, 27),
-    I8(1, 24),
-    U8(1, -1),
+    F32(GgmlType.F32),
+    F16(GgmlType.F16),
+    BF16(GgmlType.BF16),
+    F64(GgmlType.F64),
+    I32(GgmlType.I32),
+    I64(GgmlType.I64),
+    I8(GgmlType.I8),
+    /** Safetensors only: GGUF has no unsigned byte type. */
+    U8(null),
     /** 32 int8 with one f16 scale. */
-    Q8_0(34, 8, 32),
+    Q8_0(GgmlType.Q8_0),
     /** 32 5-bit values with one f16 scale (llama.cpp's fallback for Q4_K rows that are not whole 256-blocks). */
-    Q5_0(22, 6, 32),
+    Q5_0(GgmlType.Q5_0),
     /** 256 4-bit values in 8 sub-blocks of 32, each with a 6-bit scale and min; f16 super-block scale and min. */
-    Q4_K(144, 12, 256),
+    Q4_K(GgmlType.Q4_K),
     /** 256 6-bit values in 16 sub-blocks of 16, each with an int8 scale; f16 super-block scale. */
-    Q6_K(210, 14, 256);
+    Q6_K(GgmlType.Q6_K);
 
+    /** The ggml type of the same layout, or null where GGUF has none. */
+    public final GgmlType ggml;
     /** Bytes per element; for quantized types, bytes per block. */
     public final int bytes;
-    /** ggml_type id, or -1 where GGUF has none. */
-    public final int ggmlType;
     /** Elements per block: 1 for plain types. */
     public final int blockSize;
 
-    DType(int bytes, int ggmlType) {
-        this(bytes, ggmlType, 1);
-    }
-
-    DType(int bytes, int ggmlType, int blockSize) {
-        this.bytes = bytes;
-        this.ggmlType = ggmlType;
-        this.blockSize = blockSize;
+    /** The block layout is ggml's ({@link GgmlType} states it once); U8 is one plain byte. */
+    DType(GgmlType ggml) {
+        this.ggml = ggml;
+        this.bytes = ggml == null ? 1 : ggml.typeSize;
+        this.blockSize = ggml == null ? 1 : ggml.blockSize;
     }
 
     /** True for the plain float types. */
@@ -72,7 +71,7 @@ public enum DType {
     }
 
     public static DType fromGgml(int id) {
-        for (DType t : values()) if (t.ggmlType == id) return t;
+        for (DType t : values()) if (t.ggml != null && t.ggml.id == id) return t;
         throw new IllegalArgumentException(
                 "unsupported ggml tensor type " + id + " (Veil reads F32, F16, BF16, Q8_0, Q5_0, Q4_K, Q6_K)");
     }

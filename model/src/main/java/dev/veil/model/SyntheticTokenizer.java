@@ -34,7 +34,7 @@ public final class SyntheticTokenizer {
         for (int i = 0; i < specials.size(); i++)
             ByteLevelBpe.addToken(added, vocabSize - specials.size() + i, specials.get(i), true);
         root.putNull("normalizer");
-        root.set("pre_tokenizer", byteLevelPreTokenizer());
+        ByteLevelBpe.putPreTokenizer(root, null);
         root.putNull("post_processor");
         ObjectNode model = ByteLevelBpe.putDecoderAndModel(root, false);
         ObjectNode vocab = model.putObject("vocab");
@@ -73,14 +73,5 @@ public final class SyntheticTokenizer {
         List<String> out = new ArrayList<>(256);
         for (char c : ByteLevelBpe.byteChars()) out.add(Character.toString(c));
         return out;
-    }
-
-    private static ObjectNode byteLevelPreTokenizer() {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("type", "ByteLevel");
-        n.put("add_prefix_space", false);
-        n.put("trim_offsets", true);
-        n.put("use_regex", true);
-        return n;
     }
 }

@@ -14,17 +14,27 @@ public final class FuzzFiles {
         T open(Path file) throws IOException;
     }
 
+    /** What a fuzz target checks of a reader that opened its input. */
+    public interface Check<T> {
+        void check(T reader) throws IOException;
+    }
+
     /**
-     * Writes {@code data} to {@code file} and opens it: the reader, or null when it refused the bytes with the one
-     * failure a reader may give, an IOException whose message starts with the file's path.
+     * Writes {@code data} to {@code file} and opens it: a reader that opened is checked and closed; otherwise the reader
+     * must have refused the bytes with the one failure it may give, an IOException whose message starts with the path.
      */
-    public static <T> T openOrRefused(Path file, byte[] data, Opener<T> opener) throws IOException {
+    public static <T extends AutoCloseable> void checkOpened(Path file, byte[] data, Opener<T> opener, Check<T> check)
+            throws Exception {
         Files.write(file, data);
+        T reader;
         try {
-            return opener.open(file);
+            reader = opener.open(file);
         } catch (IOException e) {
             if (!e.getMessage().startsWith(file + ": ")) throw new AssertionError("message without the path", e);
-            return null;
+            return;
+        }
+        try (reader) {
+            check.check(reader);
         }
     }
 

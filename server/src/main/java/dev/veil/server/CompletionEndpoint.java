@@ -7,6 +7,7 @@ import dev.veil.http.EventStream;
 import dev.veil.http.Exchange;
 import dev.veil.http.Json;
 import dev.veil.http.ParsingSlots;
+import dev.veil.http.RequestIntake;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,8 +49,7 @@ final class CompletionEndpoint {
             int contextLength,
             Set<Integer> eosIds,
             Duration keepAlive,
-            int maxParsing,
-            Duration slotWait) {
+            RequestIntake intake) {
         this.scheduler = scheduler;
         this.metrics = metrics;
         this.modelName = modelName;
@@ -57,7 +57,7 @@ final class CompletionEndpoint {
         this.contextLength = contextLength;
         this.eosIds = Set.copyOf(eosIds);
         this.keepAlive = keepAlive;
-        this.parsing = new ParsingSlots(maxParsing, slotWait);
+        this.parsing = intake.slots();
     }
 
     /** One request's identity and its sequences, shared by the two response shapes. */

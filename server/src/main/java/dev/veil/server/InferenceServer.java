@@ -58,8 +58,7 @@ public final class InferenceServer implements AutoCloseable {
                 config.maxPositionEmbeddings(),
                 Set.copyOf(eosIds),
                 options.keepAlive(),
-                options.maxParsing(),
-                options.slotWait());
+                options.intake());
         try {
             this.http = HttpService.start(
                     options.host(),

@@ -2,6 +2,7 @@ package dev.veil.server;
 
 import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.http.HttpLimits;
+import dev.veil.http.RequestIntake;
 import dev.veil.model.Records;
 import java.time.Duration;
 
@@ -17,9 +18,8 @@ import java.time.Duration;
  *                      how a client that went away is noticed while its request waits
  * @param batching      {@link Batching#INVARIANT} (default): a sequence gets bit for bit the tokens it would get alone,
  *                      whatever it is batched with; {@link Batching#FASTEST}: faster prefill, results equal up to rounding
- * @param maxBodyBytes  largest request body; 0: from the context length ({@link #bodyLimit(int)})
- * @param maxParsing    requests read and parsed at once; others wait up to {@code slotWait} for a slot, then get 503
- *                      with Retry-After (bounds the memory that concurrent large bodies take as JSON trees)
+ * @param intake        the largest request body (0: from the context length, {@link #bodyLimit(int)}) and how many
+ *                      requests are read and parsed at once ({@link RequestIntake})
  * @param http          request and idle timeouts, the connection cap, the head size ({@link HttpLimits})
  */
 public record ServerOptions(
@@ -31,9 +31,7 @@ public record ServerOptions(
         int prefillChunk,
         Duration keepAlive,
         Batching batching,
-        int maxBodyBytes,
-        int maxParsing,
-        Duration slotWait,
+        RequestIntake intake,
         HttpLimits http) {
 
     public static final int DEFAULT_PORT = 8000;
@@ -48,10 +46,7 @@ public record ServerOptions(
         if (keepAlive.isNegative() || keepAlive.isZero())
             throw new IllegalArgumentException("keep-alive must be positive");
         if (batching == null) throw new IllegalArgumentException("batching is null");
-        if (maxBodyBytes < 0)
-            throw new IllegalArgumentException("max body bytes must be >= 0 (0: from the context length)");
-        if (maxParsing < 1) throw new IllegalArgumentException("max parsing must be >= 1, got " + maxParsing);
-        if (slotWait.isNegative()) throw new IllegalArgumentException("the slot wait is negative");
+        if (intake == null) throw new IllegalArgumentException("the request intake is null");
         if (http == null) throw new IllegalArgumentException("the HTTP limits are null");
     }
 
@@ -60,7 +55,7 @@ public record ServerOptions(
      * context-length prompts, between 1 and 16 MiB.
      */
     int bodyLimit(int contextLength) {
-        if (maxBodyBytes > 0) return maxBodyBytes;
+        if (intake.maxBodyBytes() > 0) return intake.maxBodyBytes();
         return (int) Math.clamp((64L << 10) + 4 * 16L * contextLength, 1 << 20, 16 << 20);
     }
 
@@ -78,9 +73,7 @@ public record ServerOptions(
                 256,
                 Duration.ofSeconds(2),
                 Batching.INVARIANT,
-                0,
-                8,
-                Duration.ofSeconds(10),
+                RequestIntake.defaults(),
                 HttpLimits.defaults());
     }
 

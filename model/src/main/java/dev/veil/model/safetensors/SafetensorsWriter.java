@@ -2,18 +2,15 @@ package dev.veil.model.safetensors;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.model.PartialFile;
 import dev.veil.model.Tensor;
 import dev.veil.model.TensorSink;
 import dev.veil.model.TensorSpec;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -29,27 +26,16 @@ import java.util.Set;
 public final class SafetensorsWriter implements TensorSink {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Path path;
-    private final Path temp;
-    private final List<TensorSpec> specs;
-    private final FileChannel out;
-    private int next;
-    private boolean closed;
+    private final PartialFile file;
 
     private SafetensorsWriter(Path path, List<TensorSpec> specs, Map<String, String> metadata) throws IOException {
-        this.path = path;
-        this.specs = List.copyOf(specs);
         Set<String> seen = new HashSet<>();
         for (TensorSpec s : specs) {
             if (s.name().equals(SafetensorsFile.METADATA_KEY) || !seen.add(s.name()))
                 throw new IllegalArgumentException(path + ": duplicate or reserved tensor name '" + s.name() + "'");
         }
-        Path parent = path.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        this.temp = parent.resolve(path.getFileName() + ".partial");
-        this.out = FileChannel.open(
-                temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-        writeFully(out, ByteBuffer.wrap(header(this.specs, metadata)));
+        this.file = new PartialFile(path, specs);
+        file.write(ByteBuffer.wrap(header(specs, metadata)));
     }
 
     /** Starts {@code path}: writes its header; then call {@link #write} once per spec, in order, and {@link #close}. */
@@ -68,20 +54,13 @@ public final class SafetensorsWriter implements TensorSink {
 
     @Override
     public void write(Tensor tensor) throws IOException {
-        TensorSink.checkNext(path, closed, specs, next, tensor);
-        writeSegment(out, tensor.data());
-        next++;
+        file.writeTensor(tensor);
     }
 
     /** Renames the finished file into place, or deletes it and fails if tensors are missing. */
     @Override
     public void close() throws IOException {
-        if (closed) return;
-        closed = true;
-        // on disk before the rename: otherwise a crash soon after could leave the new name on a file not yet written
-        if (next == specs.size()) out.force(true);
-        out.close();
-        TensorSink.commit(temp, path, specs, next);
+        file.close();
     }
 
     /** Length prefix + JSON header padded with spaces so that the data starts at a multiple of 8. */
@@ -106,18 +85,5 @@ public final class SafetensorsWriter implements TensorSink {
         buf.putLong(padded).put(json);
         while (buf.hasRemaining()) buf.put((byte) ' ');
         return buf.array();
-    }
-
-    /** Writes a segment of any size in chunks (a ByteBuffer view is limited to 2 GB). */
-    static void writeSegment(FileChannel out, MemorySegment data) throws IOException {
-        final long chunk = 1L << 26;
-        for (long off = 0; off < data.byteSize(); off += chunk)
-            writeFully(
-                    out,
-                    data.asSlice(off, Math.min(chunk, data.byteSize() - off)).asByteBuffer());
-    }
-
-    private static void writeFully(FileChannel out, ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) out.write(buf);
     }
 }

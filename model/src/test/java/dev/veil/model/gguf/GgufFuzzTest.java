@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.veil.model.FuzzFiles;
 import dev.veil.model.Tensor;
-import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -17,10 +16,8 @@ class GgufFuzzTest {
     private static final Path FILE = FuzzFiles.temp("fuzz", ".gguf");
 
     @FuzzTest(maxDuration = "2m")
-    void openAnyBytes(byte[] data) throws IOException {
-        GgufFile g = FuzzFiles.openOrRefused(FILE, data, GgufFile::open);
-        if (g == null) return;
-        try (g) {
+    void openAnyBytes(byte[] data) throws Exception {
+        FuzzFiles.checkOpened(FILE, data, GgufFile::open, g -> {
             for (GgufTensorInfo info : g.tensors()) {
                 assertThat(info.byteSize()).isNotNegative();
                 if (info.type().dtype() != null && info.type().dtype().isFloat()) {
@@ -31,6 +28,6 @@ class GgufFuzzTest {
                 }
             }
             for (String key : g.metadata().keySet()) assertThat(g.type(key)).isNotNull();
-        }
+        });
     }
 }

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -26,12 +27,20 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GgufVocabFilesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** What every vocab-only GGUF states alike: GGUF version 3, no tensors, its architecture. */
+    @ParameterizedTest
+    @CsvSource({"llama-bpe, llama", "qwen2, qwen2", "gpt-2, gpt2"})
+    void vocabOnlyHeader(String vocab, String architecture) throws IOException {
+        try (GgufFile g = GgufFile.open(Fixtures.vocabGguf(vocab))) {
+            assertThat(g.version()).isEqualTo(3);
+            assertThat(g.tensors()).isEmpty();
+            assertThat(g.getString("general.architecture")).isEqualTo(architecture);
+        }
+    }
+
     @Test
     void llama3BpeVocabMatchesItsTokenizerJson() throws IOException {
         try (GgufFile g = GgufFile.open(Fixtures.vocabGguf("llama-bpe"))) {
-            assertThat(g.version()).isEqualTo(3);
-            assertThat(g.tensors()).isEmpty();
-            assertThat(g.getString("general.architecture")).isEqualTo("llama");
             assertThat(g.getString("general.name")).isEqualTo("llama-bpe");
             assertThat(g.getString("tokenizer.ggml.model")).isEqualTo("gpt2");
             assertThat(g.getString("tokenizer.ggml.pre")).isEqualTo("llama-bpe");
@@ -52,9 +61,6 @@ class GgufVocabFilesTest {
     @Test
     void qwen2VocabMatchesQwenTokenizerJson() throws IOException {
         try (GgufFile g = GgufFile.open(Fixtures.vocabGguf("qwen2"))) {
-            assertThat(g.version()).isEqualTo(3);
-            assertThat(g.tensors()).isEmpty();
-            assertThat(g.getString("general.architecture")).isEqualTo("qwen2");
             assertThat(g.getString("tokenizer.ggml.pre")).isEqualTo("qwen2");
             assertThat(g.getFloat("qwen2.rope.freq_base", 0)).isEqualTo(1_000_000f);
             assertThat(g.getString("tokenizer.chat_template")).contains("<|im_start|>");
@@ -112,10 +118,8 @@ class GgufVocabFilesTest {
     }
 
     @Test
-    void gpt2VocabHeader() throws IOException {
+    void gpt2VocabTokensMergesAndBos() throws IOException {
         try (GgufFile g = GgufFile.open(Fixtures.vocabGguf("gpt-2"))) {
-            assertThat(g.version()).isEqualTo(3);
-            assertThat(g.getString("general.architecture")).isEqualTo("gpt2");
             assertThat(g.getStringList("tokenizer.ggml.tokens")).hasSize(50257);
             assertThat(g.getStringList("tokenizer.ggml.merges")).hasSize(50000).startsWith("Ġ t");
             assertThat(g.getInt("tokenizer.ggml.bos_token_id")).isEqualTo(50256);

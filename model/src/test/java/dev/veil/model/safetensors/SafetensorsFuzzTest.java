@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.veil.model.FuzzFiles;
 import dev.veil.model.TensorSpec;
-import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -16,12 +15,10 @@ class SafetensorsFuzzTest {
     private static final Path FILE = FuzzFiles.temp("fuzz", ".safetensors");
 
     @FuzzTest(maxDuration = "2m")
-    void openAnyBytes(byte[] data) throws IOException {
-        SafetensorsFile f = FuzzFiles.openOrRefused(FILE, data, SafetensorsFile::open);
-        if (f == null) return;
-        try (f) {
+    void openAnyBytes(byte[] data) throws Exception {
+        FuzzFiles.checkOpened(FILE, data, SafetensorsFile::open, f -> {
             for (TensorSpec s : f.specs())
                 assertThat(f.tensor(s.name()).data().byteSize()).isEqualTo(s.byteSize());
-        }
+        });
     }
 }

@@ -92,6 +92,15 @@ class SetupServerTest {
         assertThat(b.get(ModelName.LM_HEAD).poolU()).hasSize(40 * C.vocabSize());
     }
 
+    /** A setup that must be refused with {@code status}, its message holding each of {@code says}. */
+    static HttpResponse<byte[]> assertSetupRefused(SetupServer s, String token, int status, String... says)
+            throws Exception {
+        HttpResponse<byte[]> r = post(s, token, request(PLAN));
+        assertThat(r.statusCode()).as(text(r)).isEqualTo(status);
+        assertThat(text(r)).contains(says);
+        return r;
+    }
+
     @Test
     void aSetupNeedsAKnownBearerToken() throws Exception {
         try (SetupServer s = SetupServer.start(AUTHORITY, options())) {
@@ -118,12 +127,13 @@ class SetupServerTest {
             assertThat(s.handedOut("alice", new ModelName(Product.DOWN, 1))).isEqualTo(41);
             assertThat(s.handedOut("alice", ModelName.EMBED)).isEqualTo(41);
             // 41 more would make 82 directions of layer.0.qkv, whose d_in is 64: refused, nothing computed or counted
-            HttpResponse<byte[]> r = post(s, ALICE, request(PLAN));
-            assertThat(r.statusCode()).isEqualTo(403);
-            assertThat(text(r))
-                    .contains("client 'alice' has received 41 input directions of layer.0.qkv's weights (d_in = 64)")
-                    .contains("would add 41, over its cap of 63")
-                    .contains("the default cap is d_in - 1");
+            assertSetupRefused(
+                    s,
+                    ALICE,
+                    403,
+                    "client 'alice' has received 41 input directions of layer.0.qkv's weights (d_in = 64)",
+                    "would add 41, over its cap of 63",
+                    "the default cap is d_in - 1");
             assertThat(s.sessions()).isEqualTo(1);
             assertThat(s.handedOut("alice", qkv)).isEqualTo(41);
             // what is left still fits: 22 = 21 pool rows + 1 check vector
@@ -147,13 +157,9 @@ class SetupServerTest {
     void budgetsComeFromTheClientsFileThenTheServer() throws Exception {
         try (SetupServer s = SetupServer.start(AUTHORITY, options().withBudget(new RowBudget(50)))) {
             assertSetupWorks(s, ALICE);
-            HttpResponse<byte[]> r = post(s, ALICE, request(PLAN));
-            assertThat(r.statusCode()).isEqualTo(403);
             // the server's budget applies to every product alike, the embedding first
-            assertThat(text(r))
-                    .contains("41 input directions of embed's weights")
-                    .contains("cap of 50")
-                    .contains("the operator set this cap");
+            assertSetupRefused(
+                    s, ALICE, 403, "41 input directions of embed's weights", "cap of 50", "the operator set this cap");
             // carol's own budget (200) beats the server's and the default (63 for layer.0.qkv)
             for (int i = 0; i < 4; i++) assertSetupWorks(s, CAROL);
             assertThat(s.handedOut("carol", new ModelName(Product.QKV, 0))).isEqualTo(164);
@@ -169,9 +175,8 @@ class SetupServerTest {
     void setupsPerMinuteAreCappedPerClient() throws Exception {
         try (SetupServer s = SetupServer.start(AUTHORITY, options().withRate(1).withBudget(RowBudget.UNLIMITED))) {
             assertSetupWorks(s, ALICE);
-            HttpResponse<byte[]> r = post(s, ALICE, request(PLAN));
-            assertThat(r.statusCode()).isEqualTo(429);
-            assertThat(text(r)).contains("client 'alice' asked for more than 1 setups a minute");
+            HttpResponse<byte[]> r =
+                    assertSetupRefused(s, ALICE, 429, "client 'alice' asked for more than 1 setups a minute");
             assertThat(Long.parseLong(r.headers().firstValue("Retry-After").orElseThrow()))
                     .isBetween(1L, 60L);
             assertSetupWorks(s, BOB);

@@ -245,12 +245,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
 
     @Override
     public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
-        Product p = switch (op) {
-            case GATE_UP -> Product.EXPERT_GATE_UP;
-            case DOWN -> Product.EXPERT_DOWN;
-            default -> throw new IllegalArgumentException(op + " is not an expert product");
-        };
-        call(new ModelName(p, layer, expert), x, n, out);
+        call(new ModelName(Product.ofExpert(op), layer, expert), x, n, out);
     }
 
     /**
@@ -261,12 +256,7 @@ public final class MaskedRemoteBackend implements LinearBackend {
     @Override
     public synchronized void applyExperts(
             LinearOp op, int layer, int[] experts, float[][] x, int[] rows, float[][] out) {
-        Product p = switch (op) {
-            case GATE_UP -> Product.EXPERT_GATE_UP;
-            case DOWN -> Product.EXPERT_DOWN;
-            default -> throw new IllegalArgumentException(op + " is not an expert product");
-        };
-        ExpertBatch batch = new ExpertBatch(p, layer);
+        ExpertBatch batch = new ExpertBatch(Product.ofExpert(op), layer);
         int g = experts.length, in = batch.inDim(config), outDim = batch.outDim(config);
         if (g == 0) return;
         float[][] z = new float[g][], correction = new float[g][];

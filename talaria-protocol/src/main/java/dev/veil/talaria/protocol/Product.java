@@ -42,6 +42,15 @@ public enum Product {
         };
     }
 
+    /** One expert's product for {@code op}: GATE_UP or DOWN, the only ops an expert has. */
+    public static Product ofExpert(LinearOp op) {
+        return switch (op) {
+            case GATE_UP -> EXPERT_GATE_UP;
+            case DOWN -> EXPERT_DOWN;
+            default -> throw new IllegalArgumentException(op + " is not an expert product");
+        };
+    }
+
     /** One per decoder layer (QKV, O, GATE_UP, DOWN, the router and the experts') rather than one per model. */
     public boolean perLayer() {
         return perLayer;

@@ -60,16 +60,7 @@ public record TrainedBpe(List<String> tokens, List<int[]> merges, List<String> s
         ArrayNode added = ByteLevelBpe.putHeader(root);
         for (String s : specialTokens) ByteLevelBpe.addToken(added, id(s), s, true);
         root.putNull("normalizer");
-        ObjectNode pre = root.putObject("pre_tokenizer").put("type", "Sequence");
-        ArrayNode steps = pre.putArray("pretokenizers");
-        ObjectNode split = steps.addObject().put("type", "Split");
-        split.putObject("pattern").put("Regex", SplitPattern.PATTERN);
-        split.put("behavior", "Isolated").put("invert", false);
-        steps.addObject()
-                .put("type", "ByteLevel")
-                .put("add_prefix_space", false)
-                .put("trim_offsets", true)
-                .put("use_regex", false);
+        ByteLevelBpe.putPreTokenizer(root, SplitPattern.PATTERN);
         root.putNull("post_processor");
         ObjectNode model = ByteLevelBpe.putDecoderAndModel(root, false);
         ObjectNode vocab = model.putObject("vocab");
