@@ -18,7 +18,7 @@ import java.util.Map;
  * Compiles the engine's code for a model before its first real prefill. A fresh JVM runs the Vector API kernels
  * interpreted or in C1, where every vector operation allocates (tens to hundreds of times slower than C2's code),
  * until C2 has compiled them; a real model's first prefill is few calls of huge matrices, so it runs most of its work
- * slowly. Here a tiny random model of the same architecture, whose matrices have the real model's weight types, runs
+ * slowly. Here a tiny random model of the same architecture, whose matrices have the real model's float types, runs
  * many short prefills and decode steps (the same methods, on shapes that take microseconds), so C2 compiles them while
  * the real model's files are opened. docs/warm-start.md has the measurements.
  */
@@ -37,8 +37,7 @@ public final class Warmup {
 
     /**
      * The weight types the tiny model copies from a real one: per tiny layer the type of each matrix (the distinct
-     * mixes of the real layers, in layer order: a Q4_K_M file's Q6_K layers and its Q4_K ones), and the embedding's
-     * and LM head's. A mixture-of-experts model's expert 0 stands for its dense twin's MLP.
+     * mixes of the real layers, in layer order), and the embedding's and LM head's. A mixture-of-experts model's expert 0 stands for its dense twin's MLP.
      */
     record Types(List<Map<TensorRole, DType>> layers, Map<TensorRole, DType> model) {
 
@@ -49,7 +48,12 @@ public final class Warmup {
             return new Types(List.of(layer), Map.of(TensorRole.EMBED, dtype, TensorRole.LM_HEAD, dtype));
         }
 
-        /** {@code weights}' types; null when its first layer has no dense or expert down projection (nothing to warm). */
+        /**
+         * {@code weights}' types; null when there is nothing to warm: its first layer has no dense or expert down
+         * projection, or a matrix is quantized. Quantized models do not gain: on the 0.5B shape's Q4_K_M at two threads
+         * the warm-up delayed the first token (median 8.31 s at 10 rounds, 8.91 at 40, against 7.14 without;
+         * docs/warm-start.md), since the JIT's compile time, not the code it runs meanwhile, bounds their cold start.
+         */
         static Types of(ModelConfig config, Weights weights) {
             LinkedHashSet<Map<TensorRole, DType>> mixes = new LinkedHashSet<>();
             for (int l = 0; l < config.numLayers() && mixes.size() < MAX_LAYERS; l++) {
@@ -68,7 +72,9 @@ public final class Warmup {
             Map<TensorRole, DType> model = new EnumMap<>(TensorRole.class);
             for (TensorRole r : List.of(TensorRole.EMBED, TensorRole.LM_HEAD))
                 if (weights.contains(r.hf())) model.put(r, weights.get(r.hf()).dtype());
-            return new Types(List.copyOf(mixes), model);
+            boolean quantized = mixes.stream().anyMatch(m -> m.values().stream().anyMatch(DType::isQuantized))
+                    || model.values().stream().anyMatch(DType::isQuantized);
+            return quantized ? null : new Types(List.copyOf(mixes), model);
         }
 
         private static TensorRole expert(TensorRole dense) {
@@ -128,7 +134,7 @@ public final class Warmup {
         }
     }
 
-    /** Every column count a multiple of 256, so that any weight type's blocks fit (K-quants' super-blocks). */
+    /** A tiny twin of {@code like} with {@code layers} layers. */
     static ModelConfig tinyConfig(ModelConfig like, int layers) {
         ModelConfig.Architecture arch = like.architecture() == ModelConfig.Architecture.QWEN3_MOE
                 ? ModelConfig.Architecture.QWEN3
@@ -136,12 +142,12 @@ public final class Warmup {
         return RandomModel.config(
                 arch,
                 64,
+                128,
                 256,
-                512,
                 layers,
                 4,
                 like.numKvHeads() < like.numHeads() ? 2 : 4,
-                64,
+                32,
                 null,
                 like.tieWordEmbeddings(),
                 like.attentionBias(),

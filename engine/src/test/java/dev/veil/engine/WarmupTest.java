@@ -40,54 +40,53 @@ class WarmupTest {
     }
 
     /**
-     * A Q4_K_M-like file (Q6_K down projections and V in its first layer, Q4_K in the next, Q5_0/Q8_0 where rows are
-     * not whole super-blocks, an untied Q6_K head): the tiny model gets one layer per distinct mix, each matrix in its
-     * real counterpart's type, and runs.
+     * A checkpoint whose layers mix float types (F16 attention in its first two layers, BF16 in the others, an F32
+     * embedding and head): the tiny model gets one layer per distinct mix, each matrix in its real counterpart's type,
+     * and runs. A quantized matrix anywhere: nothing to warm.
      */
     @Test
-    void aQuantizedModelWarmsEachDistinctMixOfItsLayersTypes() {
+    void aMixedFloatModelWarmsEachDistinctMixAndAQuantizedOneWarmsNothing() {
         ModelConfig real =
                 RandomModel.config(ModelConfig.Architecture.QWEN2, 64, 256, 512, 4, 4, 2, 64, null, false, true, null);
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
         Weights floats = RandomModel.weights(real, DType.F32, 3, RandomModel.Scales.DEFAULT);
-        for (String name : floats.names()) {
-            Tensor t = floats.get(name);
-            DType d = t.rank() == 1 ? DType.F32 : realType(name);
-            tensors.put(name, Tensor.of(name, d, t.toFloats(), t.shape()));
-        }
-        Warmup.Types types = Warmup.Types.of(real, Weights.of(tensors));
+        Warmup.Types types = Warmup.Types.of(real, stored(floats, WarmupTest::mixedType));
 
         assertThat(types.layers()).hasSize(2);
         assertThat(types.layers().get(0))
-                .containsEntry(TensorRole.DOWN, DType.Q6_K)
-                .containsEntry(TensorRole.V, DType.Q6_K)
-                .containsEntry(TensorRole.Q, DType.Q5_0)
-                .containsEntry(TensorRole.GATE, DType.Q8_0);
-        assertThat(types.layers().get(1))
-                .containsEntry(TensorRole.DOWN, DType.Q4_K)
-                .containsEntry(TensorRole.V, DType.Q4_K);
+                .containsEntry(TensorRole.Q, DType.F16)
+                .containsEntry(TensorRole.V, DType.F16)
+                .containsEntry(TensorRole.DOWN, DType.BF16);
+        assertThat(types.layers().get(1)).containsEntry(TensorRole.Q, DType.BF16);
         assertThat(types.model())
-                .containsEntry(TensorRole.LM_HEAD, DType.Q6_K)
-                .containsEntry(TensorRole.EMBED, DType.Q4_K);
+                .containsEntry(TensorRole.LM_HEAD, DType.F32)
+                .containsEntry(TensorRole.EMBED, DType.F32);
 
         ModelConfig tiny = Warmup.tinyConfig(real, types.layers().size());
         Weights w = Warmup.tinyWeights(tiny, types);
-        assertThat(w.get(TensorRole.DOWN.hf(0)).dtype()).isEqualTo(DType.Q6_K);
-        assertThat(w.get(TensorRole.DOWN.hf(1)).dtype()).isEqualTo(DType.Q4_K);
-        assertThat(w.get(TensorRole.GATE.hf(1)).dtype()).isEqualTo(DType.Q8_0);
-        assertThat(w.get(TensorRole.LM_HEAD.hf()).dtype()).isEqualTo(DType.Q6_K);
-        assertThat(w.get(TensorRole.Q_BIAS.hf(0)).dtype()).isEqualTo(DType.F32);
-        assertFinite(Warmup.run(real, types, 2), "Q4_K_M-like");
+        assertThat(w.get(TensorRole.Q.hf(0)).dtype()).isEqualTo(DType.F16);
+        assertThat(w.get(TensorRole.Q.hf(1)).dtype()).isEqualTo(DType.BF16);
+        assertThat(w.get(TensorRole.LM_HEAD.hf()).dtype()).isEqualTo(DType.F32);
+        assertFinite(Warmup.run(real, types, 2), "mixed float");
+
+        Weights quantized = stored(floats, name -> name.contains("down_proj") ? DType.Q8_0 : mixedType(name));
+        assertThat(Warmup.Types.of(real, quantized)).isNull();
     }
 
-    /** Layers 0 and 1 alike (Q6_K down and V), layers 2 and 3 alike (Q4_K). */
-    private static DType realType(String name) {
+    private static Weights stored(Weights floats, java.util.function.Function<String, DType> type) {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (String name : floats.names()) {
+            Tensor t = floats.get(name);
+            tensors.put(name, Tensor.of(name, t.rank() == 1 ? DType.F32 : type.apply(name), t.toFloats(), t.shape()));
+        }
+        return Weights.of(tensors);
+    }
+
+    /** Layers 0 and 1 alike (F16 attention), layers 2 and 3 alike (all BF16); F32 embedding and head. */
+    private static DType mixedType(String name) {
         boolean first = name.startsWith("model.layers.0.") || name.startsWith("model.layers.1.");
-        if (name.contains("down_proj") || name.contains("v_proj")) return first ? DType.Q6_K : DType.Q4_K;
-        if (name.contains("q_proj")) return DType.Q5_0;
-        if (name.contains("gate_proj") || name.contains("up_proj")) return DType.Q8_0;
-        if (name.equals(TensorRole.LM_HEAD.hf())) return DType.Q6_K;
-        return DType.Q4_K;
+        if (name.contains("self_attn")) return first ? DType.F16 : DType.BF16;
+        if (name.startsWith("model.layers.")) return DType.BF16;
+        return DType.F32;
     }
 
     private static void assertFinite(float[] logits, String what) {
