@@ -8,6 +8,7 @@ import dev.veil.model.Quant;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -124,7 +125,7 @@ final class PackedTiles {
             int[] weights = new int[Quant.QK_K]; // Q6_K's, reused
             for (int tl = from; tl < to; tl++)
                 for (int k = 0; k < blocks; k++) {
-                    java.util.Arrays.fill(tile, (byte) 0);
+                    Arrays.fill(tile, (byte) 0);
                     for (int i = 0; i < ROWS && tl * ROWS + i < rows; i++) {
                         MemorySegment.copy(
                                 src,
