@@ -3,7 +3,12 @@ package dev.veil.engine.kernel;
 import static dev.veil.engine.Close.assertClose;
 import static dev.veil.engine.kernel.Half.F;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import dev.veil.model.DType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
@@ -78,6 +83,35 @@ class VectorMathTest {
             for (int d = 0; d < dim; d++)
                 for (int s = 0; s < count; s++) expected[4 + d] += (double) w[2 + s] * rows[3 + s * stride + d];
             assertClose(out, expected, 1e-6, "weighted sum dim " + dim);
+        }
+    }
+
+    /**
+     * The one BF16 pairs kernel reads the same weights from a file's bytes (as {@code Matrix} hands it a mapped row)
+     * and from an {@code int[]} of pairs (the Talaria client's table): the same bits, and Σ w·x to float rounding, for
+     * lengths with and without a tail past the last vector.
+     */
+    @Test
+    void dotBF16PairsReadsAFilesRowAndAnIntArrayOfPairsAlike() {
+        for (int cols : new int[] {2, 6, 2 * F.length(), 2 * F.length() + 2, 100, 262}) {
+            int half = cols / 2, lead = 3; // the row starts lead ints into the storage
+            float[] x = random(cols, cols, 1), wf = random(cols, cols + 1, 0.1);
+            MemorySegment file = MemorySegment.ofArray(new byte[(lead + half) * 4]);
+            int[] ints = new int[lead + half];
+            double expected = 0, scale = 0;
+            for (int k = 0; k < cols; k++) {
+                short b = DType.toBF16(wf[k]);
+                file.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), lead * 4L + 2L * k, b);
+                ints[lead + k / 2] |= (b & 0xffff) << (k % 2 == 0 ? 0 : 16);
+                expected += (double) DType.fromBF16(b) * x[k];
+                scale += Math.abs((double) DType.fromBF16(b) * x[k]);
+            }
+            float[] pairs = new float[1 + cols];
+            System.arraycopy(VectorMath.splitPairs(x, 1, cols), 0, pairs, 1, cols);
+            float fromFile = VectorMath.dotBF16Pairs(file, lead * 4L, pairs, 1, half);
+            float fromInts = VectorMath.dotBF16Pairs(MemorySegment.ofArray(ints), lead * 4L, pairs, 1, half);
+            assertThat(fromInts).as("cols " + cols).isEqualTo(fromFile);
+            assertThat((double) fromFile).as("cols " + cols).isCloseTo(expected, within(1e-5 * scale));
         }
     }
 
