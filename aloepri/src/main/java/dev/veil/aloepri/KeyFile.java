@@ -188,7 +188,7 @@ public final class KeyFile {
     }
 
     /** Puts {@code params} (the key file's names, which {@code veil key inspect --json} shows too) on {@code n}. */
-    public static void putParams(ObjectNode n, AloePriParams params) {
+    private static void putParams(ObjectNode n, AloePriParams params) {
         n.putObject("params")
                 .put("lambda", params.lambda())
                 .put("h", params.expansion())
@@ -205,7 +205,8 @@ public final class KeyFile {
                 .put("alpha_router", params.alphaRouter());
     }
 
-    static ObjectNode toJson(AloePriKey k) {
+    /** The key as a key file's {@code key} object holds it (what {@code veil key inspect --json} shows). */
+    public static ObjectNode toJson(AloePriKey k) {
         ObjectNode n = JSON.createObjectNode();
         putParams(n, k.params());
         n.put("architecture", k.architecture());

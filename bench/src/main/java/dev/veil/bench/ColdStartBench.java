@@ -5,6 +5,7 @@ import static dev.veil.model.chart.MarkdownTable.f;
 import dev.veil.model.chart.MarkdownTable;
 import dev.veil.model.gguf.GgufFile;
 import dev.veil.tokenizer.Tokenizer;
+import dev.veil.train.io.Processes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

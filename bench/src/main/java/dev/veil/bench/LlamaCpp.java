@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import dev.veil.model.VeilCache;
 import dev.veil.model.gguf.GgufFile;
+import dev.veil.train.io.Processes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -109,8 +110,8 @@ public final class LlamaCpp {
                 throw new IOException(
                         "cannot run 'node' (needed for llama.cpp through node-llama-cpp): " + e.getMessage(), e);
             }
-            CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
-            CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+            CompletableFuture<byte[]> out = Processes.drain(p.getInputStream());
+            CompletableFuture<byte[]> err = Processes.drain(p.getErrorStream());
             int status = Processes.await(p, timeout, "llama.cpp (node " + script + ")");
             String stderr = new String(err.join(), StandardCharsets.UTF_8).strip();
             if (status != 0)
@@ -131,13 +132,5 @@ public final class LlamaCpp {
     /** Writes {@code request} as the JSON file that {@link #process} hands to the script. */
     static void write(Request request, Path requestFile) throws IOException {
         JSON.writeValue(requestFile.toFile(), request);
-    }
-
-    private static byte[] readAll(InputStream in) {
-        try (in) {
-            return in.readAllBytes();
-        } catch (IOException e) {
-            return new byte[0];
-        }
     }
 }

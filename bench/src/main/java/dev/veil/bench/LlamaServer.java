@@ -1,6 +1,7 @@
 package dev.veil.bench;
 
 import dev.veil.model.VeilCache;
+import dev.veil.train.io.Processes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

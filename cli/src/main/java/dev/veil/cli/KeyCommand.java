@@ -1,7 +1,6 @@
 package dev.veil.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.aloepri.AloePriKey;
 import dev.veil.aloepri.KeyFile;
@@ -54,21 +53,10 @@ public final class KeyCommand {
                 n.put("version", KeyFile.VERSION);
                 n.put("encrypted", encrypted);
                 n.put("permissions", perms);
-                n.put("architecture", k.architecture());
-                n.put("hidden_size", k.hiddenSize());
-                n.put("obfuscated_hidden_size", k.obfuscatedHiddenSize());
-                n.put("vocab_size", k.vocabSize());
-                KeyFile.putParams(n, k.params());
+                // the key as the file holds it, but for the special ids (a count here) and the permutation (on request)
+                n.setAll(KeyFile.toJson(k));
                 n.put("fixed_tokens", k.fixedTokens().size());
-                n.put("plain_fingerprint", k.plainFingerprint());
-                n.put("obfuscated_fingerprint", k.obfuscatedFingerprint());
-                n.put("created", k.created());
-                ArrayNode kappa = n.putArray("kappa");
-                for (double x : k.kappa()) kappa.add(x);
-                if (showPermutation) {
-                    ArrayNode perm = n.putArray("permutation");
-                    for (int t : k.permutation().forward()) perm.add(t);
-                }
+                if (!showPermutation) n.remove("permutation");
                 System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(n));
                 return 0;
             }

@@ -61,6 +61,31 @@ class ObfuscateCommandTest {
         assertThat(inspect.exit()).as(inspect.err()).isZero();
         JsonNode n = new ObjectMapper().readTree(inspect.out());
         assertThat(n.path("permissions").asText()).isEqualTo("rw-------");
+        assertThat(n.fieldNames())
+                .toIterable()
+                .as("the file's key object, with the special ids counted")
+                .containsExactlyInAnyOrder(
+                        "file",
+                        "format",
+                        "version",
+                        "encrypted",
+                        "permissions",
+                        "params",
+                        "architecture",
+                        "hidden_size",
+                        "obfuscated_hidden_size",
+                        "vocab_size",
+                        "plain_fingerprint",
+                        "obfuscated_fingerprint",
+                        "created",
+                        "kappa",
+                        "fixed_tokens",
+                        "permutation");
+        assertThat(n.path("fixed_tokens").isInt()).isTrue();
+        assertThat(n.path("kappa").size()).isPositive();
+        CliRun noPermutation = CliRun.run("key", "inspect", key.toString(), "--json");
+        assertThat(new ObjectMapper().readTree(noPermutation.out()).has("permutation"))
+                .isFalse();
         assertThat(n.path("params").path("h").asInt()).isEqualTo(8);
         assertThat(n.path("params").path("alpha_down").isNumber())
                 .as("every parameter, as in the key file")

@@ -1,6 +1,7 @@
 package dev.veil.gateway;
 
 import dev.veil.http.HttpLimits;
+import dev.veil.http.HttpService;
 import dev.veil.http.RequestIntake;
 import dev.veil.model.Records;
 import java.time.Duration;
@@ -37,7 +38,7 @@ public record GatewayOptions(
     public static final int DEFAULT_PORT = 8080;
 
     public GatewayOptions {
-        if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
+        HttpService.checkPort(port);
         if (modelName == null || modelName.isBlank()) throw new IllegalArgumentException("the model name is empty");
         if (defaultMaxTokens < 1) throw new IllegalArgumentException("default max tokens must be >= 1");
         allowedHosts =

@@ -154,6 +154,14 @@ public final class HttpService implements AutoCloseable {
     }
 
     /**
+     * Fails unless {@code port} is one a service may be told to listen on: 0 (a free port) to 65535. The one check of
+     * the token server's, the gateway's and the Talaria cloud's options.
+     */
+    public static void checkPort(int port) {
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
+    }
+
+    /**
      * Listens on {@code host:port} (0: a free port) and serves every request with {@code handler}; bodies over
      * {@code bodyLimit} bytes get 413, in the service's {@code errors} shape. Connection counts and timeouts are
      * recorded in {@code metrics}.

@@ -86,6 +86,16 @@ class HttpServiceTest {
     }
 
     @Test
+    void aPortOutsideTcpsRangeIsRefusedNamingIt() {
+        HttpService.checkPort(0);
+        HttpService.checkPort(65535);
+        for (int bad : new int[] {-1, 65536})
+            assertThatThrownBy(() -> HttpService.checkPort(bad))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("port must be 0..65535, got " + bad);
+    }
+
+    @Test
     void connectionsBeyondTheCapAreClosedAtOnce() throws Exception {
         start(HttpLimits.defaults().withMaxConnections(3), 1024);
         List<Socket> held = new ArrayList<>();

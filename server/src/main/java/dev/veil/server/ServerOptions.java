@@ -2,6 +2,7 @@ package dev.veil.server;
 
 import dev.veil.engine.kernel.MatMul.Batching;
 import dev.veil.http.HttpLimits;
+import dev.veil.http.HttpService;
 import dev.veil.http.RequestIntake;
 import dev.veil.model.Records;
 import java.time.Duration;
@@ -37,7 +38,7 @@ public record ServerOptions(
     public static final int DEFAULT_PORT = 8000;
 
     public ServerOptions {
-        if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
+        HttpService.checkPort(port);
         if (modelName == null || modelName.isBlank())
             throw new IllegalArgumentException("the served model name is empty");
         if (maxRunning < 1) throw new IllegalArgumentException("max running sequences must be >= 1, got " + maxRunning);

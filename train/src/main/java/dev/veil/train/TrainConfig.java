@@ -11,8 +11,10 @@ import dev.veil.train.optim.LrSchedule;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
  * Everything that determines a training run, read from a JSON file:
@@ -169,15 +171,16 @@ public record TrainConfig(
 
         JsonFields m = f.object("model");
         String arch = m.string("architecture", null);
-        ModelConfig.Architecture architecture = switch (arch) {
-            case "qwen2", "Qwen2ForCausalLM" -> ModelConfig.Architecture.QWEN2;
-            case "llama", "LlamaForCausalLM" -> ModelConfig.Architecture.LLAMA;
-            case "qwen3", "Qwen3ForCausalLM" -> ModelConfig.Architecture.QWEN3;
-            case "qwen3_moe", "Qwen3MoeForCausalLM" -> ModelConfig.Architecture.QWEN3_MOE;
-            default ->
-                throw new IllegalArgumentException("field 'model.architecture' must be \"qwen2\", \"qwen3\","
-                        + " \"qwen3_moe\" or \"llama\", got \"" + arch + "\"");
-        };
+        ModelConfig.Architecture architecture;
+        try {
+            architecture = ModelConfig.Architecture.of(arch);
+        } catch (IllegalArgumentException e) { // in the config's own words: the model_type names, the field
+            throw new IllegalArgumentException("field 'model.architecture' must be one of "
+                    + Arrays.stream(ModelConfig.Architecture.values())
+                            .map(a -> '"' + a.modelType + '"')
+                            .collect(Collectors.joining(", "))
+                    + ", got \"" + arch + "\"");
+        }
         int hidden = m.integer("hidden_size", null, 1, 1 << 16);
         int heads = m.integer("num_attention_heads", null, 1, 1024);
         int kvHeads = m.integer("num_key_value_heads", heads, 1, heads);

@@ -58,7 +58,7 @@ class TrainConfigTest {
                 "\"num_key_value_heads\": 2,|\"num_key_value_heads\": 3,| field 'model.num_key_value_heads' (3) must divide num_attention_heads (4)",
                 "\"head_dim\": 12,|\"head_dim\": 13,| field 'model.head_dim' must be even",
                 "\"seq_len\": 32,|\"seq_len\": 128,| field 'training.seq_len' (128) exceeds model.max_position_embeddings (64)",
-                "\"architecture\": \"qwen2\",|\"architecture\": \"gpt2\",| field 'model.architecture' must be \"qwen2\", \"qwen3\", \"qwen3_moe\" or \"llama\", got \"gpt2\"",
+                "\"architecture\": \"qwen2\",|\"architecture\": \"gpt2\",| field 'model.architecture' must be one of \"llama\", \"qwen2\", \"qwen3\", \"qwen3_moe\", got \"gpt2\"",
                 "\"dtype\": \"float32\"|\"dtype\": \"int8\"| field 'export.dtype' must be \"bfloat16\" or \"float32\", got \"int8\"",
                 "\"tie_word_embeddings\": true,|\"tie_word_embeddings\": true, \"attention_bias\": false,| field 'model.attention_bias' must be true for qwen2",
                 "\"lr\": 0.01,|\"lr\": 0.01, \"min_lr\": 0.5,| field 'training.min_lr' must be between 0.0 and 0.01, got 0.5",

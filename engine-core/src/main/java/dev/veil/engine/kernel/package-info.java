@@ -15,7 +15,9 @@
  *       Q8_0/Q5_0/Q4_K/Q6_K blocks with activations quantized per block ({@code Q8Input}) as
  *       llama.cpp does.</li>
  *   <li>{@link dev.veil.engine.kernel.Rope}, {@link dev.veil.engine.kernel.VectorMath} — RoPE (with llama3 scaling),
- *       RMSNorm, SwiGLU, softmax, residual add.</li>
+ *       RMSNorm, SwiGLU, softmax, residual add; {@code VectorMath.dotBF16Pairs}, the BF16 row dot that
+ *       {@code Matrix} runs on a mapped row and the Talaria client's local head on its own table (one kernel, so
+ *       their logits agree bit for bit).</li>
  * </ul>
  */
 package dev.veil.engine.kernel;

@@ -164,31 +164,11 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
 
     /**
      * {@code Σ_k row[r][k] · x[k]} for a BF16 matrix with an even number of columns, where {@code pairs} holds
-     * {@code x} split by {@link #splitPairs}: even elements first, then odd ones, from {@code pairsOffset}.
-     *
-     * <p>Why: read as ints, each lane holds two bfloat16 weights, and each becomes a float with one shift or one mask
-     * — no widening of short lanes to int lanes, which costs more than the multiply (measured: BF16 decode went from
-     * 28 to 35+ GB/s on AVX-512). The price is an input split once per product, shared by every row.
+     * {@code x} split by {@link #splitPairs}: even elements first, then odd ones, from {@code pairsOffset}. The kernel
+     * is {@link VectorMath#dotBF16Pairs} (engine-core), which the Talaria client's local head runs too.
      */
     public float dotRowBF16Pairs(int r, float[] pairs, int pairsOffset) {
-        int half = cols >> 1;
-        long rowBytes = (long) r * cols * 2;
-        FloatVector evenAcc = FloatVector.zero(F), oddAcc = FloatVector.zero(F);
-        int q = 0;
-        for (int end = F.loopBound(half); q < end; q += F.length()) {
-            IntVector w = IntVector.fromMemorySegment(Half.I, data, rowBytes + q * 4L, LE);
-            FloatVector even = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector odd = w.and(0xffff0000).reinterpretAsFloats();
-            evenAcc = even.fma(FloatVector.fromArray(F, pairs, pairsOffset + q), evenAcc);
-            oddAcc = odd.fma(FloatVector.fromArray(F, pairs, pairsOffset + half + q), oddAcc);
-        }
-        float sum = VectorMath.sum(evenAcc.add(oddAcc));
-        for (; q < half; q++) {
-            int w = data.get(I32, rowBytes + q * 4L);
-            sum += Float.intBitsToFloat(w << 16) * pairs[pairsOffset + q]
-                    + Float.intBitsToFloat(w & 0xffff0000) * pairs[pairsOffset + half + q];
-        }
-        return sum;
+        return VectorMath.dotBF16Pairs(data, (long) r * cols * 2, pairs, pairsOffset, cols >> 1);
     }
 
     /**

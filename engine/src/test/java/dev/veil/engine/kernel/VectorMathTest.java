@@ -3,7 +3,13 @@ package dev.veil.engine.kernel;
 import static dev.veil.engine.Close.assertClose;
 import static dev.veil.engine.kernel.Half.F;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import dev.veil.model.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
@@ -78,6 +84,33 @@ class VectorMathTest {
             for (int d = 0; d < dim; d++)
                 for (int s = 0; s < count; s++) expected[4 + d] += (double) w[2 + s] * rows[3 + s * stride + d];
             assertClose(out, expected, 1e-6, "weighted sum dim " + dim);
+        }
+    }
+
+    /**
+     * The one BF16 pairs kernel (the engine's mapped rows, the Talaria client's table) on a row stored as a file holds
+     * it, starting mid-segment, with the input split from an offset: Σ w·x to float rounding, for lengths with and
+     * without a tail past the last vector (a swapped pair, a wrong offset or a lost tail is off by far more).
+     */
+    @Test
+    void dotBF16PairsIsTheDotOfAStoredRowWithItsSplitInput() {
+        ValueLayout.OfShort bf16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (int cols : new int[] {2, 6, 2 * F.length(), 2 * F.length() + 2, 100, 262}) {
+            int lead = 12; // bytes before the row
+            float[] x = random(cols, cols, 1), wf = random(cols, cols + 1, 0.1);
+            MemorySegment row = Arena.ofAuto().allocate(lead + 2L * cols, 64);
+            double expected = 0, scale = 0;
+            for (int k = 0; k < cols; k++) {
+                short b = DType.toBF16(wf[k]);
+                row.set(bf16, lead + 2L * k, b);
+                expected += (double) DType.fromBF16(b) * x[k];
+                scale += Math.abs((double) DType.fromBF16(b) * x[k]);
+            }
+            float[] pairs = new float[1 + cols];
+            System.arraycopy(VectorMath.splitPairs(x, 1, cols), 0, pairs, 1, cols);
+            assertThat((double) VectorMath.dotBF16Pairs(row, lead, pairs, 1, cols / 2))
+                    .as("cols " + cols)
+                    .isCloseTo(expected, within(1e-5 * scale));
         }
     }
 

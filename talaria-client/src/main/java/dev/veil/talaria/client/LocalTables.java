@@ -7,30 +7,29 @@ import dev.veil.talaria.protocol.EmbeddingTable;
 import dev.veil.talaria.protocol.V2Codec;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The embedding table an attested client holds ({@code --embed local}, design D1's alternative): token rows looked up
  * here instead of a masked V-wide one-hot row sent to the cloud, and with {@code --head local} (tied models) the
- * logits computed here as {@code (x ⊙ γ)·Eᵀ}, the same arithmetic in the same order as the local engine's BF16 kernel
- * (even/odd pairs, one FMA lane set each), so the logits are the local engine's bit for bit.
+ * logits computed here as {@code (x ⊙ γ)·Eᵀ} by the local engine's own BF16 kernel ({@code VectorMath.dotBF16Pairs}
+ * in engine-core, on the table's bytes as the engine runs it on a mapped file's rows), so the logits are the local
+ * engine's bit for bit.
  */
 final class LocalTables {
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final EmbeddingTable table;
     private final int dim;
@@ -110,10 +109,10 @@ final class LocalTables {
             if (table.f32() != null) {
                 System.arraycopy(table.f32(), t * dim, out, i * dim, dim);
             } else {
-                int[] w = table.bf16();
-                int base = t * (dim / 2);
+                MemorySegment w = table.bf16();
+                long base = (long) t * dim * 2;
                 for (int q = 0; q < dim / 2; q++) {
-                    int pair = w[base + q];
+                    int pair = w.get(LE_INT, base + 4L * q);
                     out[i * dim + 2 * q] = Float.intBitsToFloat(pair << 16);
                     out[i * dim + 2 * q + 1] = Float.intBitsToFloat(pair & 0xffff0000);
                 }
@@ -141,30 +140,12 @@ final class LocalTables {
             return;
         }
         float[] pairs = VectorMath.splitPairs(in, n, dim);
-        int[] w = table.bf16();
+        MemorySegment w = table.bf16();
+        int half = dim / 2;
         parallel.forRange(vocab, 64, (from, to) -> {
             for (int r = from; r < to; r++)
-                for (int t = 0; t < n; t++) out[t * vocab + r] = dotPairs(w, r * (dim / 2), pairs, t * dim, dim / 2);
+                for (int t = 0; t < n; t++)
+                    out[t * vocab + r] = VectorMath.dotBF16Pairs(w, (long) r * half * 4, pairs, t * dim, half);
         });
-    }
-
-    /** The engine's BF16 "pairs" dot ({@code Matrix.dotRowBF16Pairs}) over an int array. */
-    private static float dotPairs(int[] w, int wOff, float[] pairs, int pOff, int half) {
-        FloatVector evenAcc = FloatVector.zero(F), oddAcc = FloatVector.zero(F);
-        int q = 0;
-        for (int end = F.loopBound(half); q < end; q += F.length()) {
-            IntVector v = IntVector.fromArray(I, w, wOff + q);
-            FloatVector even = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector odd = v.and(0xffff0000).reinterpretAsFloats();
-            evenAcc = even.fma(FloatVector.fromArray(F, pairs, pOff + q), evenAcc);
-            oddAcc = odd.fma(FloatVector.fromArray(F, pairs, pOff + half + q), oddAcc);
-        }
-        float sum = VectorMath.sum(evenAcc.add(oddAcc));
-        for (; q < half; q++) {
-            int v = w[wOff + q];
-            sum += Float.intBitsToFloat(v << 16) * pairs[pOff + q]
-                    + Float.intBitsToFloat(v & 0xffff0000) * pairs[pOff + half + q];
-        }
-        return sum;
     }
 }

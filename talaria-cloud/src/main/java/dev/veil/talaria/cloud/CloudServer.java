@@ -71,7 +71,7 @@ public final class CloudServer implements AutoCloseable {
             if (transport == null) throw new IllegalArgumentException("transport is null");
             if (spin.isNegative()) throw new IllegalArgumentException("spin time must not be negative");
             if (limits == null) throw new IllegalArgumentException("limits are null");
-            if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
+            HttpService.checkPort(port);
             if (batchWindow.isNegative()) throw new IllegalArgumentException("batch window must not be negative");
             if (maxBatchRows < 1) throw new IllegalArgumentException("max batch rows must be >= 1");
         }

@@ -7,6 +7,8 @@ import dev.veil.model.ModelConfig;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -17,12 +19,12 @@ import java.nio.ByteOrder;
  * {@code embedding} [V, d] in the model's own storage type (BF16 or FP32, raw little-endian, so the client's rows are
  * bit for bit the local engine's) and, for tied models, {@code final_norm} [d] FP32.
  *
- * @param bf16      the table as stored in BF16, two values per int (element 2i in the low half, 2i+1 in the high half:
- *                  the little-endian bytes read as ints), or null
+ * @param bf16      the table as stored in BF16: its little-endian bytes, as the model file holds them, in a native
+ *                  segment (the engine's BF16 kernel reads it as it reads a mapped file's rows), or null
  * @param f32       the table in FP32, or null (exactly one of the two is set)
  * @param finalNorm γ of the final RMSNorm for a tied model's LM head, or null
  */
-public record EmbeddingTable(int vocab, int dim, int[] bf16, float[] f32, float[] finalNorm) {
+public record EmbeddingTable(int vocab, int dim, MemorySegment bf16, float[] f32, float[] finalNorm) {
 
     public static final String PATH = "/v1/talaria/embedding";
 
@@ -30,7 +32,7 @@ public record EmbeddingTable(int vocab, int dim, int[] bf16, float[] f32, float[
         if ((bf16 == null) == (f32 == null))
             throw new IllegalArgumentException("an embedding table is BF16 or FP32, exactly one");
         long count = (long) vocab * dim;
-        if (bf16 != null && (dim % 2 != 0 || bf16.length * 2L != count) || f32 != null && f32.length != count)
+        if (bf16 != null && (dim % 2 != 0 || bf16.byteSize() != 2 * count) || f32 != null && f32.length != count)
             throw new IllegalArgumentException("embedding table data does not hold [" + vocab + ", " + dim + "]");
         if (finalNorm != null && finalNorm.length != dim)
             throw new IllegalArgumentException("final norm of " + finalNorm.length + " for d = " + dim);
@@ -38,7 +40,7 @@ public record EmbeddingTable(int vocab, int dim, int[] bf16, float[] f32, float[
 
     /** Bytes of the table's values. */
     public long byteSize() {
-        return bf16 != null ? bf16.length * 4L : f32.length * 4L;
+        return bf16 != null ? bf16.byteSize() : f32.length * 4L;
     }
 
     /** The body: JSON header, the table's raw bytes ({@code raw}: BF16 or FP32 little-endian), then γ if given. */
@@ -92,7 +94,7 @@ public record EmbeddingTable(int vocab, int dim, int[] bf16, float[] f32, float[
         JsonNode header = V2Codec.header(json, json.length);
         if (json.length != jsonLength) throw new IllegalArgumentException("body ends inside its JSON header");
         int v = c.vocabSize(), d = c.hiddenSize();
-        int[] bf16 = null;
+        MemorySegment bf16 = null;
         float[] f32 = null, gamma = null;
         for (JsonNode e : header.path("outputs")) {
             String name = e.path("name").asText(""), type = e.path("datatype").asText("");
@@ -104,11 +106,12 @@ public record EmbeddingTable(int vocab, int dim, int[] bf16, float[] f32, float[
                         throw new IllegalArgumentException(
                                 "embedding shape " + e.path("shape") + ", expected [" + v + ", " + d + "]");
                     if (type.equals("BF16") && size == 2 * count) {
-                        int[] target = bf16 = new int[Math.toIntExact(count / 2)];
+                        MemorySegment target = bf16 = Arena.ofAuto().allocate(2 * count, 64);
                         read(
                                 in,
-                                target.length,
-                                (buf, at, n) -> buf.asIntBuffer().get(target, at, n),
+                                Math.toIntExact(count / 2),
+                                (buf, at, n) ->
+                                        MemorySegment.copy(MemorySegment.ofBuffer(buf), 0, target, 4L * at, 4L * n),
                                 4);
                     } else if (type.equals("FP32") && size == 4 * count) {
                         float[] target = f32 = new float[Math.toIntExact(count)];

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.model.ModelConfig;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -26,10 +27,13 @@ class EmbeddingTableTest {
         V2Codec.Body body = EmbeddingTable.encode(3, 4, true, raw, new float[] {1, 2, 3, 4});
         EmbeddingTable t = EmbeddingTable.decode(body.bytes(), body.jsonLength(), C);
         assertThat(t.f32()).isNull();
-        // elements 0 and 1 share an int: element 0 in the low half (little-endian bytes read as an int)
-        assertThat(t.bf16()).hasSize(6);
-        assertThat(t.bf16()[0]).isEqualTo(0x3f81_3f80);
-        assertThat(Float.intBitsToFloat(t.bf16()[0] << 16)).isEqualTo(1.0f);
+        // the table's own little-endian bytes: elements 0 and 1 read as one int hold element 0 in the low half
+        assertThat(t.bf16().byteSize()).isEqualTo(24);
+        int first = t.bf16().get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+        assertThat(first).isEqualTo(0x3f81_3f80);
+        assertThat(Float.intBitsToFloat(first << 16)).isEqualTo(1.0f);
+        assertThat(t.bf16().get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 22))
+                .isEqualTo((short) 0x3f8b);
         assertThat(t.finalNorm()).containsExactly(1, 2, 3, 4);
         assertThat(t.byteSize()).isEqualTo(24);
     }
