@@ -24,7 +24,7 @@ import java.util.Map;
  */
 public final class Warmup {
 
-    /** Prompt lengths of the rounds, in turn: a short prompt's kernels ({@code RowTiles}, {@code TiledRows}), then GEMM's. */
+    /** Prompt lengths of the rounds, in turn: the short-prompt kernels ({@code RowTiles}, {@code TiledRows}), GEMM. */
     static final int[] PREFILL = {16, 40};
 
     /** The tiny model's layers at most: one per distinct mix of the real layers' weight types. */
@@ -37,7 +37,8 @@ public final class Warmup {
 
     /**
      * The weight types the tiny model copies from a real one: per tiny layer the type of each matrix (the distinct
-     * mixes of the real layers, in layer order), and the embedding's and LM head's. A mixture-of-experts model's expert 0 stands for its dense twin's MLP.
+     * mixes of the real layers, in layer order), and the embedding's and LM head's. A mixture-of-experts model's
+     * expert 0 stands for its dense twin's MLP.
      */
     record Types(List<Map<TensorRole, DType>> layers, Map<TensorRole, DType> model) {
 

@@ -65,7 +65,9 @@ final class HugePages {
         return dst;
     }
 
-    /** Backs the whole 2 MiB pages of {@code written} (from {@link #allocate}, its data in place) with huge pages now. */
+    /**
+     * Backs the whole 2 MiB pages of {@code written} (from {@link #allocate}, its data in place) with huge pages now.
+     */
     static void collapse(MemorySegment written) {
         long whole = written.byteSize() / HUGE * HUGE;
         if (MADVISE == null || whole == 0) return;
@@ -77,10 +79,10 @@ final class HugePages {
     }
 
     /**
-     * Zeroed memory of {@code bytes} (2 MiB aligned and advised from 2 MiB on), freed when no longer reachable. On Linux
-     * it is an anonymous mapping advised before anything touches it, so that the kernel faults it in as huge pages,
-     * zeroed as it does any new page: the JDK's own allocation zeroes every byte first, 4 KiB page by page (on the 0.5B
-     * shape's 400 MB of tiles, a third of a cold start's loading).
+     * Zeroed memory of {@code bytes} (2 MiB aligned and advised from 2 MiB on), freed when no longer reachable. On
+     * Linux it is an anonymous mapping advised before anything touches it, so that the kernel faults it in as huge
+     * pages, zeroed as it does any new page: the JDK's own allocation zeroes every byte first, 4 KiB page by page (on
+     * the 0.5B shape's 400 MB of tiles, a third of a cold start's loading).
      */
     static MemorySegment allocate(long bytes) {
         boolean huge = bytes >= HUGE;
@@ -99,7 +101,10 @@ final class HugePages {
         return dst;
     }
 
-    /** {@code bytes} of a fresh private anonymous mapping from a 2 MiB boundary on, unmapped once unreachable; null if mmap fails. */
+    /**
+     * {@code bytes} of a fresh private anonymous mapping from a 2 MiB boundary on, unmapped once unreachable; null if
+     * mmap fails.
+     */
     private static MemorySegment mapAnonymous(long bytes) {
         long size = bytes + HUGE; // room to start at a 2 MiB boundary
         try {
