@@ -41,11 +41,12 @@ public final class BenchTable {
                 r.settings().maxThreads()));
         sb.append(String.format(
                 Locale.ROOT,
-                "- prefill: prompt of the context length; decode: %d tokens after it; best of %d%n",
+                "- prefill: prompt of the context length; decode: %d tokens after it; best of %d, Veil and llama.cpp "
+                        + "taking turns (one repetition each per round, llama.cpp after one untimed run in its process)%n",
                 r.settings().decodeTokens(),
                 r.settings().repeats()));
         sb.append(
-                "- CPU share: CPU time each engine's process got per thread and wall second while timed; well below 1 "
+                "- CPU share: CPU time each engine's process got per thread and wall second while timed (mean over the repetitions); well below 1 "
                         + "means other load held the cores, and the rates (and ratios between engines timed at different moments) are unreliable\n");
         for (EngineBench.ModelResult m : r.models()) {
             sb.append("\n## ")

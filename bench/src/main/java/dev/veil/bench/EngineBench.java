@@ -14,12 +14,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 
 /**
  * {@code veil bench engine}: Veil, llama.cpp and Jlama side by side in one run, on the same weights (the GGUF is
  * Veil's export of the same directory, at the same precision), with the same thread count and the same token ids.
- * For a short and a long context it measures prefill tokens/s and decode tokens/s, best of N; it also measures the
+ * For a short and a long context it measures prefill tokens/s and decode tokens/s, best of N repetitions, Veil and
+ * llama.cpp taking turns (one repetition each per round, so slow phases of a shared host fall on both); it also measures the
  * machine's streaming read bandwidth in the same run, which bounds decode at {@code bandwidth / weight bytes per token}.
  * Results are ratios against the anchors; absolute numbers only describe this machine on this day.
  */
@@ -107,19 +110,28 @@ public record EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log)
                 int[] prompt = prompt(m, settings.longContext());
                 log.println("bench: " + m.name() + " (" + m.dtype() + ", " + m.parameters() / 1_000_000
                         + "M parameters, " + threads + " threads): Veil");
+                // Veil and llama.cpp take turns, one repetition each per round: this shared host's slow phases
+                // last seconds (a decode loop moved between ~75 and ~120 tok/s with nothing else changing), and
+                // timing all of one engine's repetitions before the other's let a phase fall on one engine only.
+                Best veil = new Best("Veil"), llama = new Best("llama.cpp");
                 try (Contender c = VeilEngine.open(m.veilSource(), threads)) {
-                    rows.addAll(measure(c, prompt, threads));
+                    warmUp(c, prompt);
+                    for (int r = 0; r < settings.repeats(); r++) {
+                        veil.addAll(once(c, prompt, threads));
+                        log.println("bench: " + m.name() + ": llama.cpp, round " + (r + 1));
+                        LlamaCpp.Reply reply = llamaCppTimings(m, prompt, threads);
+                        llamaInfo = reply.llamaCpp();
+                        for (LlamaCpp.Timing t : reply.bench())
+                            llama.add(new Row(
+                                    llama.engine,
+                                    t.context(),
+                                    t.prefillTokensPerSecond(),
+                                    t.decodeTokensPerSecond(),
+                                    t.cpuShare()));
+                    }
                 }
-                log.println("bench: " + m.name() + ": llama.cpp");
-                LlamaCpp.Reply reply = llamaCppTimings(m, prompt, threads);
-                llamaInfo = reply.llamaCpp();
-                for (LlamaCpp.Timing t : reply.bench())
-                    rows.add(new Row(
-                            "llama.cpp",
-                            t.context(),
-                            t.prefillTokensPerSecond(),
-                            t.decodeTokensPerSecond(),
-                            t.cpuShare()));
+                rows.addAll(veil.rows());
+                rows.addAll(llama.rows());
                 String jlamaGap = m.gguf() != null
                         ? "it runs Hugging Face checkpoints, not quantized GGUFs"
                         : Jlama.unsupported(m.config());
@@ -170,18 +182,24 @@ public record EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log)
         return b;
     }
 
-    /**
-     * Best-of-repeats timings of one in-JVM engine at each context, after untimed warm-up rounds at every context
-     * until a round leaves the JIT compiler quiet (under {@value #JIT_QUIET_MS} ms of compilation, at most
-     * {@value #MAX_WARMUP_ROUNDS} rounds): this measures the steady state; the first token of a cold process is
-     * {@code bench cold-start}'s. A long prompt takes code paths a short one does not (Veil: the blocked GEMM for BF16
-     * prefill, four key blocks per attention chunk from 64 positions on); warmed at the short context only, its first
-     * runs deoptimised and recompiled those methods while being timed (docs/warm-start.md). One warm-up run was not
-     * enough for the 0.5B shape's quantized models: C2 was still compiling during the first timed context (CPU share
-     * 1.17 of one thread; decode 29.3 tok/s there against 37.8 at the next context).
-     */
+    /** Best-of-repeats timings of one in-JVM engine at each context, after {@link #warmUp}. */
     private List<Row> measure(Contender c, int[] longPrompt, int threads) {
-        List<Row> rows = new ArrayList<>();
+        warmUp(c, longPrompt);
+        Best best = new Best(c.name());
+        for (int r = 0; r < settings.repeats(); r++) best.addAll(once(c, longPrompt, threads));
+        return best.rows();
+    }
+
+    /**
+     * Untimed rounds at every context until a round leaves the JIT compiler quiet (under {@value #JIT_QUIET_MS} ms of
+     * compilation, at most {@value #MAX_WARMUP_ROUNDS} rounds): the bench measures the steady state; the first token
+     * of a cold process is {@code bench cold-start}'s. A long prompt takes code paths a short one does not (Veil: the
+     * blocked GEMM for BF16 prefill, four key blocks per attention chunk from 64 positions on); warmed at the short
+     * context only, its first runs deoptimised and recompiled those methods while being timed (docs/warm-start.md).
+     * One warm-up run was not enough for the 0.5B shape's quantized models: C2 was still compiling during the first
+     * timed context (CPU share 1.17 of one thread; decode 29.3 tok/s there against 37.8 at the next context).
+     */
+    private void warmUp(Contender c, int[] longPrompt) {
         var jit = ManagementFactory.getCompilationMXBean();
         int rounds = 0;
         long compiled = 0;
@@ -195,19 +213,47 @@ public record EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log)
             if (rounds > 1 && compiled < JIT_QUIET_MS) break;
         }
         System.err.printf("%s: %d warm-up rounds (%d ms compiling in the last)%n", c.name(), rounds, compiled);
+    }
+
+    /** One timed repetition of {@code c} at each context. */
+    private List<Row> once(Contender c, int[] longPrompt, int threads) {
+        List<Row> rows = new ArrayList<>();
         for (int context : settings.contexts()) {
-            int[] prompt = Arrays.copyOf(longPrompt, context);
-            double prefill = Double.MAX_VALUE, decode = Double.MAX_VALUE;
             long cpu0 = processCpuNanos(), wall0 = System.nanoTime();
-            for (int r = 0; r < settings.repeats(); r++) {
-                double[] t = c.time(prompt, settings.decodeTokens());
-                prefill = Math.min(prefill, t[0]);
-                decode = Math.min(decode, t[1]);
-            }
+            double[] t = c.time(Arrays.copyOf(longPrompt, context), settings.decodeTokens());
             double cpuShare = (processCpuNanos() - cpu0) / ((double) (System.nanoTime() - wall0) * threads);
-            rows.add(new Row(c.name(), context, context / prefill, settings.decodeTokens() / decode, cpuShare));
+            rows.add(new Row(c.name(), context, context / t[0], settings.decodeTokens() / t[1], cpuShare));
         }
         return rows;
+    }
+
+    /** One engine's repetitions: per context the best prefill and decode rates, and the mean CPU share. */
+    private static final class Best {
+        final String engine;
+        private final Map<Integer, List<Row>> byContext = new TreeMap<>();
+
+        Best(String engine) {
+            this.engine = engine;
+        }
+
+        void add(Row r) {
+            byContext.computeIfAbsent(r.context(), k -> new ArrayList<>()).add(r);
+        }
+
+        void addAll(List<Row> rows) {
+            rows.forEach(this::add);
+        }
+
+        List<Row> rows() {
+            List<Row> out = new ArrayList<>();
+            byContext.forEach((context, rs) -> out.add(new Row(
+                    engine,
+                    context,
+                    rs.stream().mapToDouble(Row::prefillTokensPerSecond).max().orElseThrow(),
+                    rs.stream().mapToDouble(Row::decodeTokensPerSecond).max().orElseThrow(),
+                    rs.stream().mapToDouble(Row::cpuShare).average().orElseThrow())));
+            return out;
+        }
     }
 
     /** Warm-up: rounds at every context until one compiles less than this (ms), at most that many rounds. */
@@ -235,7 +281,7 @@ public record EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log)
                     List.of(prompt),
                     false,
                     0,
-                    new LlamaCpp.Bench(settings.contexts(), settings.decodeTokens(), settings.repeats()));
+                    new LlamaCpp.Bench(settings.contexts(), settings.decodeTokens(), 1, 1));
             return llamaCpp.run(request, Duration.ofMinutes(30));
         } finally {
             if (m.gguf() == null) Files.deleteIfExists(gguf);

@@ -68,8 +68,11 @@ public final class LlamaCpp {
         }
     }
 
-    /** Prefill {@code prefill[i]} tokens then decode {@code decode} tokens, best of {@code repeats}. */
-    public record Bench(int[] prefill, int decode, int repeats) {}
+    /**
+     * Timings of prefilling each length in {@code prefill} and decoding {@code decode} tokens more: per length,
+     * {@code warmup} untimed runs, then the best of {@code repeats}.
+     */
+    public record Bench(int[] prefill, int decode, int repeats, int warmup) {}
 
     public record Reply(Info llamaCpp, List<Result> results, List<Timing> bench) {}
 

@@ -10,8 +10,9 @@
 //   prompts      [[token ids], ...]
 //   logits       true: last-position logits over the full vocabulary, per prompt
 //   generate     N: greedy continuation of N tokens per prompt (argmax, no penalties, EOS does not stop it)
-//   bench        {prefill: [P...], decode: D, repeats: R}: timings of prefilling P tokens of the first prompt
-//                (cycled to length) and of decoding D tokens after it, best of R runs; cpuShare is the CPU time the
+//   bench        {prefill: [P...], decode: D, repeats: R, warmup: W}: per length, W untimed runs, then timings of
+//                prefilling P tokens of the first prompt (cycled to length) and of decoding D tokens after it, best of
+//                R runs; cpuShare is the CPU time the
 //                process got over those runs per thread and wall second (below 1: other load took the cores)
 // Reply (JSON on stdout): {llamaCpp: {repo, release, systemInfo}, results: [{logits?, tokens?}], bench?: [...]}
 // Diagnostics go to stderr; any failure exits non-zero with one line on stderr.
@@ -97,22 +98,27 @@ try {
     const bench = [];
     if (request.bench) {
         const base = request.prompts?.[0] ?? [1];
-        const repeats = request.bench.repeats ?? 3;
+        const repeats = request.bench.repeats ?? 3, warmup = request.bench.warmup ?? 0;
+        const once = async (tokens) => {
+            await sequence.clearHistory();
+            let t0 = process.hrtime.bigint();
+            let next = await step(tokens, false);
+            const prefillSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+            t0 = process.hrtime.bigint();
+            for (let i = 0; i < request.bench.decode; i++) next = await step([next.token], false);
+            return { prefillSeconds, decodeSeconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+        };
         for (const length of request.bench.prefill) {
             const tokens = Array.from({ length }, (_, i) => base[i % base.length]);
+            // untimed runs first: the model's pages faulted in, the buffers allocated
+            for (let w = 0; w < warmup; w++) await once(tokens);
             let best = { prefillSeconds: Infinity, decodeSeconds: Infinity };
             const cpu0 = process.cpuUsage(), wall0 = process.hrtime.bigint();
             for (let r = 0; r < repeats; r++) {
-                await sequence.clearHistory();
-                let t0 = process.hrtime.bigint();
-                let next = await step(tokens, false);
-                const prefillSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-                t0 = process.hrtime.bigint();
-                for (let i = 0; i < request.bench.decode; i++) next = await step([next.token], false);
-                const decodeSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+                const t = await once(tokens);
                 best = {
-                    prefillSeconds: Math.min(best.prefillSeconds, prefillSeconds),
-                    decodeSeconds: Math.min(best.decodeSeconds, decodeSeconds),
+                    prefillSeconds: Math.min(best.prefillSeconds, t.prefillSeconds),
+                    decodeSeconds: Math.min(best.decodeSeconds, t.decodeSeconds),
                 };
             }
             const cpu = process.cpuUsage(cpu0), wall = Number(process.hrtime.bigint() - wall0) / 1e9;
