@@ -114,12 +114,13 @@ public record EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log)
                 // last seconds (a decode loop moved between ~75 and ~120 tok/s with nothing else changing), and
                 // timing all of one engine's repetitions before the other's let a phase fall on one engine only.
                 Best veil = new Best("Veil"), llama = new Best("llama.cpp");
+                Path gguf = llamaCppGguf(m);
                 try (Contender c = VeilEngine.open(m.veilSource(), threads)) {
                     warmUp(c, prompt);
                     for (int r = 0; r < settings.repeats(); r++) {
                         veil.addAll(once(c, prompt, threads));
                         log.println("bench: " + m.name() + ": llama.cpp, round " + (r + 1));
-                        LlamaCpp.Reply reply = llamaCppTimings(m, prompt, threads);
+                        LlamaCpp.Reply reply = llamaCppTimings(gguf, prompt, threads);
                         llamaInfo = reply.llamaCpp();
                         for (LlamaCpp.Timing t : reply.bench())
                             llama.add(new Row(
@@ -129,6 +130,8 @@ public record EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log)
                                     t.decodeTokensPerSecond(),
                                     t.cpuShare()));
                     }
+                } finally {
+                    if (m.gguf() == null) Files.deleteIfExists(gguf);
                 }
                 rows.addAll(veil.rows());
                 rows.addAll(llama.rows());
@@ -264,28 +267,34 @@ public record EngineBench(Settings settings, LlamaCpp llamaCpp, PrintStream log)
                 .getProcessCpuTime();
     }
 
-    /** llama.cpp on the model's own GGUF when it has one (quantized), else on Veil's export at the same precision. */
-    private LlamaCpp.Reply llamaCppTimings(BenchModel m, int[] prompt, int threads) throws IOException {
-        Path gguf = m.gguf() != null ? m.gguf() : Files.createTempFile("veil-bench-", ".gguf");
-        try {
-            if (m.gguf() == null) {
-                try (ModelFiles files = ModelFiles.open(m.dir())) {
-                    GgufExport.write(files, gguf, m.dtype());
-                }
-            }
-            int contextSize = settings.longContext() + settings.decodeTokens() + 8;
-            LlamaCpp.Request request = new LlamaCpp.Request(
-                    gguf,
-                    threads,
-                    contextSize,
-                    List.of(prompt),
-                    false,
-                    0,
-                    new LlamaCpp.Bench(settings.contexts(), settings.decodeTokens(), 1, 1));
-            return llamaCpp.run(request, Duration.ofMinutes(30));
-        } finally {
-            if (m.gguf() == null) Files.deleteIfExists(gguf);
+    /**
+     * The GGUF llama.cpp runs: the model's own when it has one (quantized), else Veil's export at the same precision
+     * into a temporary file, written once for all the rounds (the caller deletes it).
+     */
+    private static Path llamaCppGguf(BenchModel m) throws IOException {
+        if (m.gguf() != null) return m.gguf();
+        Path gguf = Files.createTempFile("veil-bench-", ".gguf");
+        try (ModelFiles files = ModelFiles.open(m.dir())) {
+            GgufExport.write(files, gguf, m.dtype());
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(gguf);
+            throw e;
         }
+        return gguf;
+    }
+
+    /** One round of llama.cpp on {@code gguf}: a fresh process, one untimed and one timed run per context. */
+    private LlamaCpp.Reply llamaCppTimings(Path gguf, int[] prompt, int threads) throws IOException {
+        int contextSize = settings.longContext() + settings.decodeTokens() + 8;
+        LlamaCpp.Request request = new LlamaCpp.Request(
+                gguf,
+                threads,
+                contextSize,
+                List.of(prompt),
+                false,
+                0,
+                new LlamaCpp.Bench(settings.contexts(), settings.decodeTokens(), 1, 1));
+        return llamaCpp.run(request, Duration.ofMinutes(30));
     }
 
     /** The same pseudo-random token ids for every engine (special tokens excluded). */
