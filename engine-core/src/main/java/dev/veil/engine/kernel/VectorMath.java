@@ -81,7 +81,7 @@ public final class VectorMath {
      * {@code w} as {@code half} little-endian ints (element 2q in the low 16 bits of int q, 2q+1 in the high ones),
      * where {@code pairs} holds {@code x} split by {@link #splitPairs}: even elements first, then odd ones, from
      * {@code pairsOffset}. The one BF16 pairs kernel: the engine's BF16 matrices (a mapped file) and the Talaria
-     * client's local head (its table, an {@code int[]} seen as a segment) both run it, so their logits agree bit for bit.
+     * client's local head (its table's bytes in native memory) both run it, so their logits agree bit for bit.
      *
      * <p>Why: read as ints, each lane holds two bfloat16 weights, and each becomes a float with one shift or one mask
      * — no widening of short lanes to int lanes, which costs more than the multiply (measured: BF16 decode went from
