@@ -259,8 +259,9 @@ public final class ObfuscateCommand implements Callable<Integer> {
             requirePplTokens();
             if (!(costWarning >= 0) || Double.isInfinite(costWarning))
                 throw new IllegalArgumentException("--cost-warning must be a percentage >= 0, got " + costWarning);
-            if (pplText != null && !Files.isReadable(pplText)) // asked for by name: an error, not a note afterwards
-            throw new IllegalArgumentException("--ppl-text " + pplText + " is not a readable file");
+            // asked for by name: an error, not a note afterwards
+            if (pplText != null && !Files.isReadable(pplText))
+                throw new IllegalArgumentException("--ppl-text " + pplText + " is not a readable file");
         }
         char[] pass = passphrases.resolve();
         if (seed != null && SeedEntropy.warning(seed) != null) System.err.println(SeedEntropy.warning(seed));
