@@ -105,6 +105,16 @@ public final class Quant {
         return j < 4 ? u8(seg, s + j + 4) & 63 : (u8(seg, s + j + 4) >>> 4) | ((u8(seg, s + j) >>> 6) << 4);
     }
 
+    /** {@link #scaleK4(MemorySegment, long, int)} on a block copied to an array. */
+    public static int scaleK4(byte[] b, int s, int j) {
+        return j < 4 ? b[s + j] & 63 : (b[s + j + 4] & 0xF) | ((b[s + j - 4] & 0xFF) >>> 6 << 4);
+    }
+
+    /** {@link #minK4(MemorySegment, long, int)} on a block copied to an array. */
+    public static int minK4(byte[] b, int s, int j) {
+        return j < 4 ? b[s + j + 4] & 63 : (b[s + j + 4] & 0xFF) >>> 4 | ((b[s + j] & 0xFF) >>> 6 << 4);
+    }
+
     public static float f16(MemorySegment seg, long at) {
         return Float.float16ToFloat(seg.get(I16, at));
     }

@@ -61,7 +61,6 @@ final class PackedTiles {
     private PackedTiles() {}
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final int L = F.length();
     /** Rows per tile: the lanes of a short vector as wide as {@link Half#F}. */
     static final int ROWS = 2 * L;
@@ -112,37 +111,35 @@ final class PackedTiles {
 
     /**
      * {@code w} (in ggml's layout) repacked into tiles, in memory advised to use huge pages; the tiles split among
-     * {@code parallel}'s threads (null: this thread). Each row's block is copied to an array first: the packing loops
-     * then index arrays, which a cold JVM's interpreter and C1 run far faster than segment accesses.
+     * {@code parallel}'s threads (null: this thread). A tile's rows are copied to an array in one piece, packed into
+     * another with plain array indexing and copied out in one piece: a cold JVM (the packing runs before the first
+     * token, interpreted or in C1) runs that far faster than a segment access or a copy per row and block.
      */
     static MemorySegment pack(Matrix w, Parallel parallel) {
-        int tileBytes = bytes(w.dtype()), blockBytes = w.dtype().bytes;
-        int rows = w.rows(), blocks = w.cols() / w.dtype().blockSize, tiles = Math.ceilDiv(rows, ROWS);
+        DType type = w.dtype();
+        int tileBytes = bytes(type), blockBytes = type.bytes;
+        int rows = w.rows(), blocks = w.cols() / type.blockSize, tiles = Math.ceilDiv(rows, ROWS);
+        int rowBytes = blocks * blockBytes;
         MemorySegment src = w.data(), dst = HugePages.allocate((long) tiles * blocks * tileBytes);
         Parallel.RangeBody body = (from, to) -> {
-            byte[] tile = new byte[tileBytes], block = new byte[blockBytes];
-            MemorySegment t = MemorySegment.ofArray(tile), b = MemorySegment.ofArray(block);
+            byte[] in = new byte[ROWS * rowBytes], out = new byte[blocks * tileBytes];
             int[] weights = new int[Quant.QK_K]; // Q6_K's, reused
-            for (int tl = from; tl < to; tl++)
-                for (int k = 0; k < blocks; k++) {
-                    Arrays.fill(tile, (byte) 0);
-                    for (int i = 0; i < ROWS && tl * ROWS + i < rows; i++) {
-                        MemorySegment.copy(
-                                src,
-                                ValueLayout.JAVA_BYTE,
-                                ((long) (tl * ROWS + i) * blocks + k) * blockBytes,
-                                block,
-                                0,
-                                blockBytes);
-                        switch (w.dtype()) {
-                            case Q4_K -> packQ4_K(block, b, i, tile, t);
-                            case Q6_K -> packQ6_K(block, b, i, tile, t, weights);
-                            case Q5_0 -> packQ5_0(block, i, tile);
-                            default -> packQ8_0(block, i, tile);
+            for (int tl = from; tl < to; tl++) {
+                int n = Math.min(ROWS, rows - tl * ROWS);
+                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) tl * ROWS * rowBytes, in, 0, n * rowBytes);
+                if (n < ROWS) Arrays.fill(out, (byte) 0); // the rows past the matrix's end (every other byte is set)
+                for (int k = 0; k < blocks; k++)
+                    for (int i = 0; i < n; i++) {
+                        int at = i * rowBytes + k * blockBytes, o = k * tileBytes;
+                        switch (type) {
+                            case Q4_K -> packQ4_K(in, at, i, out, o);
+                            case Q6_K -> packQ6_K(in, at, i, out, o, weights);
+                            case Q5_0 -> packQ5_0(in, at, i, out, o);
+                            default -> packQ8_0(in, at, i, out, o);
                         }
                     }
-                    MemorySegment.copy(t, 0, dst, ((long) tl * blocks + k) * tileBytes, tileBytes);
-                }
+                MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, (long) tl * blocks * tileBytes, out.length);
+            }
         };
         if (parallel == null) body.run(0, tiles);
         else parallel.forRange(tiles, 1, body);
@@ -150,28 +147,39 @@ final class PackedTiles {
         return dst;
     }
 
-    /** Row {@code i} of a tile: its Q4_K block {@code src} ({@code s} over it). */
-    private static void packQ4_K(byte[] src, MemorySegment s, int i, byte[] tile, MemorySegment t) {
-        int lane = i % 2 * L + i / 2;
-        t.set(F32, D4 + 4L * lane, Quant.f16(s, 0));
-        t.set(F32, DMIN + 4L * lane, Quant.f16(s, 2));
-        for (int j = 0; j < 8; j++) {
-            tile[j / 2 * Q4_CHUNK + j % 2 * ROWS + lane] = (byte) Quant.scaleK4(s, 4, j);
-            tile[MINS + j * ROWS + lane] = (byte) Quant.minK4(s, 4, j);
-        }
-        for (int g = 0; g < 128; g++) tile[g / 32 * Q4_CHUNK + 2 * ROWS + g % 32 * ROWS + i] = src[16 + g];
+    /** The f16 at {@code b[at]} (little-endian). */
+    private static float f16(byte[] b, int at) {
+        return Float.float16ToFloat((short) (b[at] & 0xFF | b[at + 1] << 8));
     }
 
-    /** Row {@code i} of a tile: its Q6_K block {@code src} (ggml's dequantize_row_q6_K order). */
-    private static void packQ6_K(byte[] src, MemorySegment s, int i, byte[] tile, MemorySegment t, int[] w) {
+    /** {@code v} at {@code b[at]} as a little-endian float, as the kernels read it. */
+    private static void putFloat(byte[] b, int at, float v) {
+        int bits = Float.floatToRawIntBits(v);
+        for (int j = 0; j < 4; j++) b[at + j] = (byte) (bits >>> 8 * j);
+    }
+
+    /** Row {@code i} of a tile at {@code tile[o]}: its Q4_K block at {@code src[s]}. */
+    private static void packQ4_K(byte[] src, int s, int i, byte[] tile, int o) {
         int lane = i % 2 * L + i / 2;
-        t.set(F32, D6 + 4L * lane, Quant.f16(s, 208));
-        for (int g = 0; g < 16; g++) tile[g * Q6_GROUP + lane] = src[192 + g];
+        putFloat(tile, o + D4 + 4 * lane, f16(src, s));
+        putFloat(tile, o + DMIN + 4 * lane, f16(src, s + 2));
+        for (int j = 0; j < 8; j++) {
+            tile[o + j / 2 * Q4_CHUNK + j % 2 * ROWS + lane] = (byte) Quant.scaleK4(src, s + 4, j);
+            tile[o + MINS + j * ROWS + lane] = (byte) Quant.minK4(src, s + 4, j);
+        }
+        for (int g = 0; g < 128; g++) tile[o + g / 32 * Q4_CHUNK + 2 * ROWS + g % 32 * ROWS + i] = src[s + 16 + g];
+    }
+
+    /** Row {@code i} of a tile at {@code tile[o]}: its Q6_K block at {@code src[s]} (dequantize_row_q6_K's order). */
+    private static void packQ6_K(byte[] src, int s, int i, byte[] tile, int o, int[] w) {
+        int lane = i % 2 * L + i / 2;
+        putFloat(tile, o + D6 + 4 * lane, f16(src, s + 208));
+        for (int g = 0; g < 16; g++) tile[o + g * Q6_GROUP + lane] = src[s + 192 + g];
         for (int half = 0; half < 2; half++)
             for (int l = 0; l < 32; l++) {
-                int ql0 = src[64 * half + l] & 0xFF,
-                        ql1 = src[64 * half + 32 + l] & 0xFF,
-                        h = src[128 + 32 * half + l] & 0xFF;
+                int ql0 = src[s + 64 * half + l] & 0xFF,
+                        ql1 = src[s + 64 * half + 32 + l] & 0xFF,
+                        h = src[s + 128 + 32 * half + l] & 0xFF;
                 int k = 128 * half + l;
                 w[k] = ((ql0 & 0xF) | (h & 3) << 4) - 32;
                 w[k + 32] = ((ql1 & 0xF) | (h >> 2 & 3) << 4) - 32;
@@ -180,7 +188,7 @@ final class PackedTiles {
             }
         for (int g = 0; g < 64; g++) {
             int w0 = w[4 * g], w1 = w[4 * g + 1], w2 = w[4 * g + 2], w3 = w[4 * g + 3];
-            int at = g / 4 * Q6_GROUP + ROWS + g % 4 * 3 * ROWS + i;
+            int at = o + g / 4 * Q6_GROUP + ROWS + g % 4 * 3 * ROWS + i;
             tile[at] = (byte) (w0 << 2 | (w3 >> 4 & 3));
             tile[at + ROWS] = (byte) (w1 << 2 | (w3 >> 2 & 3));
             tile[at + 2 * ROWS] = (byte) (w2 << 2 | (w3 & 3));
@@ -368,13 +376,13 @@ final class PackedTiles {
         }
     }
 
-    /** Row {@code i} of a tile: its Q5_0 block {@code src}. */
-    private static void packQ5_0(byte[] src, int i, byte[] tile) {
+    /** Row {@code i} of a tile at {@code tile[o]}: its Q5_0 block at {@code src[s]}. */
+    private static void packQ5_0(byte[] src, int s, int i, byte[] tile, int o) {
         int lane = i % 2 * L + i / 2;
-        tile[D5 + 2 * lane] = src[0];
-        tile[D5 + 2 * lane + 1] = src[1];
-        for (int m = 0; m < 4; m++) tile[m * ROWS + i] = (byte) ~src[2 + m]; // the fifth bits, complemented
-        for (int l = 0; l < 16; l++) tile[Q5_NIBBLES + l * ROWS + i] = src[6 + l];
+        tile[o + D5 + 2 * lane] = src[s];
+        tile[o + D5 + 2 * lane + 1] = src[s + 1];
+        for (int m = 0; m < 4; m++) tile[o + m * ROWS + i] = (byte) ~src[s + 2 + m]; // the fifth bits, complemented
+        for (int l = 0; l < 16; l++) tile[o + Q5_NIBBLES + l * ROWS + i] = src[s + 6 + l];
     }
 
     /**
@@ -442,12 +450,12 @@ final class PackedTiles {
         }
     }
 
-    /** Row {@code i} of a tile: its Q8_0 block {@code src} (f16 d, then 32 int8 weights). */
-    private static void packQ8_0(byte[] src, int i, byte[] tile) {
+    /** Row {@code i} of a tile at {@code tile[o]}: its Q8_0 block at {@code src[s]} (f16 d, then 32 int8 weights). */
+    private static void packQ8_0(byte[] src, int s, int i, byte[] tile, int o) {
         int lane = i % 2 * L + i / 2;
-        tile[D8 + 2 * lane] = src[0];
-        tile[D8 + 2 * lane + 1] = src[1];
-        for (int k = 0; k < 32; k++) tile[k * ROWS + i] = src[2 + k];
+        tile[o + D8 + 2 * lane] = src[s];
+        tile[o + D8 + 2 * lane + 1] = src[s + 1];
+        for (int k = 0; k < 32; k++) tile[o + k * ROWS + i] = src[s + 2 + k];
     }
 
     /**
