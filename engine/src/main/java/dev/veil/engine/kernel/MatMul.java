@@ -22,10 +22,12 @@ public final class MatMul {
 
     /**
      * Quantized weights, up to this many tokens: {@link TiledRows} (16 rows dequantized at once, 4×4 float tiles)
-     * rather than {@link Gemm}, whose token vectors (32 lanes with AVX-512) a short prompt half fills. Q8_0 2816×1024,
-     * one thread: 2.5× Gemm's speed at 8 tokens, 1.6× at 16; Gemm slightly ahead at 32 (quantization.md).
+     * rather than {@link Gemm}, whose 32-token groups a prompt of 33–48 tokens fills by as little as half. Q8_0/Q4_K/Q6_K
+     * 2816×1024, one thread, × Gemm's speed: 2.5× at 8 tokens, 1.6× at 16, 0.8× at 32 on one machine; 1.0× at 32,
+     * 1.1–1.8× at 40–80, 0.92–1.12× at 128 on another; whole prompts there, 38 / 64 / 128 tokens: the 0.5B shape's
+     * Q4_K_M 1.7 / 1.2 / 1.0–1.1×, the 200M Llama's 1.4 / 1.0 / 0.95× (quantization.md).
      */
-    static final int QUANT_TILED_MAX_TOKENS = 24;
+    static final int QUANT_TILED_MAX_TOKENS = 64;
 
     private MatMul() {}
 

@@ -51,11 +51,11 @@ class QuantizedMatMulTest {
 
     /**
      * Each product within 2·10⁻⁶ of the double sum, relative to Σ|w·x| (float rounding of the block scales and the
-     * final sums only: the integer parts are exact); decode (1 and 3 tokens), short-prompt tiles (20), blocked (40)
+     * final sums only: the integer parts are exact); decode (1 and 3 tokens), short-prompt tiles (20 and 40), blocked (80)
      * and batch-invariant paths, a stack mixing types that pair with Q8_0 and with Q8_K activations and a float matrix.
      */
     @ParameterizedTest
-    @CsvSource({"1, FASTEST", "3, FASTEST", "20, FASTEST", "40, FASTEST", "3, INVARIANT"})
+    @CsvSource({"1, FASTEST", "3, FASTEST", "20, FASTEST", "40, FASTEST", "80, FASTEST", "3, INVARIANT"})
     void productsMatchDequantizedReference(int n, Batching batching) {
         int cols = 512;
         Matrix[] stack = {
