@@ -34,8 +34,12 @@ final class RowTiles {
 
     /** From this many tokens on, this kernel beats streaming each row per token; up to {@link #MAX_TOKENS}, {@link Gemm}. */
     static final int MIN_TOKENS = 4;
-    /** Above this many, {@link Gemm}'s padding of a token group costs less than this kernel's per-tile reductions. */
-    static final int MAX_TOKENS = 24;
+    /**
+     * Above this many, {@link Gemm}'s padding of a token group costs less than this kernel's per-tile reductions. It was
+     * 24; BF16 and F32 2816×1024 at one thread (2026-12-07, quantization.md), ms Gemm → here: 36 tokens 4.2–5.5 → 2.6–3.0,
+     * 48 tokens 4.3–4.9 → 3.3–3.8, but 64 tokens 4.3–4.6 → 5.1–6.4 (no padding left to save).
+     */
+    static final int MAX_TOKENS = 48;
 
     /** Whether this kernel multiplies the stack: all F32, or all BF16 (read as pairs, so of even width). */
     static boolean covers(Matrix[] stack) {

@@ -75,12 +75,13 @@ class MatMulTest {
         "BF16, 33, 70, 3",
         "BF16, 5, 2, 1",
         "BF16, 9, 96, 7",
-        // RowTiles (4 to 24 tokens of F32 or BF16): a 64-row block plus whole and partial 4-row tiles, column tails
+        // RowTiles (4 to 48 tokens of F32 or BF16): a 64-row block plus whole and partial 4-row tiles, column tails
         // past the last vector (F32 and BF16 pairs), token counts with and without single-token leftovers
         "F32, 70, 100, 6",
         "BF16, 70, 100, 6",
         "BF16, 133, 64, 16",
         "F32, 131, 48, 24",
+        "BF16, 70, 100, 45",
         "BF16, 66, 1030, 23",
         "F32, 4, 16, 4"
     })
