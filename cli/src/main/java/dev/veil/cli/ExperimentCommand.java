@@ -74,6 +74,7 @@ final class ExperimentCommand {
 
         @Override
         public Integer call() throws Exception {
+            eval.check(); // the arguments before the corpus: a bad one is reported whether or not the corpus is there
             List<Document> docs;
             if (heldout == null)
                 docs = Split.HELDOUT.read(VeilCache.dir()); // names `veil data fetch sotu` when missing
@@ -244,6 +245,7 @@ final class ExperimentCommand {
 
         @Override
         public Integer call() throws Exception {
+            eval.check();
             int[] ids = eval.heldOut(Split.HELDOUT.read(VeilCache.dir()), plain);
             var settings = eval.settings(ids, plain, seed);
             var sweep = NameFilter.requireSettings(
@@ -297,9 +299,14 @@ final class ExperimentCommand {
                 description = "kappa calibration ids, as veil obfuscate (default: ${DEFAULT-VALUE})")
         int calibrationTokens;
 
+        /** Rejects option values no run can use. */
+        void check() {
+            if (tokens < 2) throw new IllegalArgumentException("--tokens must be at least 2, got " + tokens);
+        }
+
         /** The first --tokens + 1 token ids of {@code docs} (one more than scored: the last is only a target). */
         int[] heldOut(List<Document> docs, PlainModel plain) throws IOException {
-            if (tokens < 2) throw new IllegalArgumentException("--tokens must be at least 2, got " + tokens);
+            check();
             return heldOutTokens(docs, Tokenizer.load(plain.dir), tokens + 1);
         }
 

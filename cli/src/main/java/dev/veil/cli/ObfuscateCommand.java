@@ -367,12 +367,13 @@ public final class ObfuscateCommand implements Callable<Integer> {
 
     /** --ppl-text, else the SOTU held-out split, as {@code plain}'s token ids (at most --ppl-tokens + 1). */
     private int[] pplText(ModelFiles plain) throws IOException {
+        // the tokenizer first: without it no text can be scored, whether or not the corpus is in the cache
+        if (plain.tokenizerDir() == null) throw new IOException(model + " has no tokenizer.json to read the text with");
         List<String> texts = pplText != null
                 ? List.of(Files.readString(pplText))
                 : Split.HELDOUT.read(VeilCache.dir()).stream()
                         .map(Document::text)
                         .toList();
-        if (plain.tokenizerDir() == null) throw new IOException(model + " has no tokenizer.json to read the text with");
         return AuditText.tokens(Tokenizer.load(plain.tokenizerDir()), texts, pplTokens + 1);
     }
 
