@@ -304,9 +304,11 @@ final class ExperimentCommand {
             if (tokens < 2) throw new IllegalArgumentException("--tokens must be at least 2, got " + tokens);
         }
 
-        /** The first --tokens + 1 token ids of {@code docs} (one more than scored: the last is only a target). */
+        /**
+         * The first --tokens + 1 token ids of {@code docs} (one more than scored: the last is only a target); the
+         * caller has run {@link #check} before reading {@code docs}.
+         */
         int[] heldOut(List<Document> docs, PlainModel plain) throws IOException {
-            check();
             return heldOutTokens(docs, Tokenizer.load(plain.dir), tokens + 1);
         }
 
