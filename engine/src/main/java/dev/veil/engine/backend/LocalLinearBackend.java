@@ -12,13 +12,14 @@ import dev.veil.model.Tensor;
 import dev.veil.model.TensorRole;
 import dev.veil.model.Weights;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The weights in memory (usually memory-mapped, read in place): multiplies with the engine's kernels, applies each
  * RMSNorm weight γ to the normalised input before QKV, GATE_UP (dense or expert), the router and LM_HEAD, applies
  * Qwen3's q/k norm weights, and adds the q/k/v biases.
  *
- * <p>Thread-safe and stateless per call, so one backend serves any number of concurrent sequences.
+ * <p>Thread-safe, so one backend serves any number of concurrent sequences.
  */
 public final class LocalLinearBackend implements LinearBackend {
 
@@ -31,6 +32,14 @@ public final class LocalLinearBackend implements LinearBackend {
     private final Matrix lmHead;
     private final float[] finalNorm;
     private final Layer[] layers;
+    /**
+     * Set once the quantized head has had its first one-row product. In a fresh process that product is the first
+     * token's, right after a prompt whose products all ran the tile kernels: the one-row kernel has not run yet and
+     * would execute interpreted over the largest matrix (151,936 rows for Qwen2.5) until C2 had compiled it, 0.7 s of a
+     * 4.5 s first token (docs/warm-start.md). So that one product takes the prompt's tile kernel (the same products,
+     * summed in another order); every later one, the one-row kernel, which decoding then compiles.
+     */
+    private final AtomicBoolean headRowKernelUsed = new AtomicBoolean();
 
     /**
      * One decoder layer's weights; Q, K, V (and gate, up) are stacked so each pair or triple is one parallel job.
@@ -205,8 +214,18 @@ public final class LocalLinearBackend implements LinearBackend {
                 MatMul.multiply(parallel, withNormWeight(x, n, l.postNorm), n, dense(l, layer).gateUp, out, batching);
             case DOWN -> MatMul.multiply(parallel, x, n, new Matrix[] {dense(l, layer).down}, out, batching);
             case LM_HEAD ->
-                MatMul.multiply(parallel, withNormWeight(x, n, finalNorm), n, new Matrix[] {lmHead}, out, batching);
+                MatMul.multiply(
+                        parallel, withNormWeight(x, n, finalNorm), n, new Matrix[] {lmHead}, out, headBatching(n));
         }
+    }
+
+    private Batching headBatching(int n) {
+        boolean firstRow = batching == Batching.FASTEST
+                && n == 1
+                && lmHead.dtype().isQuantized()
+                && !headRowKernelUsed.get()
+                && !headRowKernelUsed.getAndSet(true);
+        return firstRow ? Batching.INVARIANT : batching;
     }
 
     private static Layer dense(Layer l, int layer) {

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.engine.LinearOp;
 import dev.veil.engine.TestModels;
+import dev.veil.engine.kernel.MatMul;
+import dev.veil.engine.kernel.MatMul.Batching;
+import dev.veil.engine.kernel.Matrix;
 import dev.veil.engine.kernel.Parallel;
 import dev.veil.model.DType;
 import dev.veil.model.ModelConfig;
@@ -115,5 +118,40 @@ class LocalLinearBackendTest {
         var b = new LocalLinearBackend(c, TestModels.random(c, DType.F32, 8), Parallel.shared());
         assertThatThrownBy(() -> b.apply(LinearOp.O, 3, new float[64], 1, new float[64]))
                 .hasMessage("layer 3 is outside [0, 3)");
+    }
+
+    /**
+     * A quantized head's first one-row product (a fresh process's first token, right after its prompt) is the prompt
+     * kernel's ({@link Batching#INVARIANT}'s tiles); every later one the one-row kernel's ({@link Batching#FASTEST}).
+     */
+    @Test
+    void quantizedHeadsFirstRowTakesThePromptKernel() {
+        ModelConfig c = TestModels.mha();
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        Weights floats = TestModels.random(c, DType.F32, 10);
+        for (String n : floats.names()) {
+            Tensor t = floats.get(n);
+            m.put(n, t.rank() == 1 ? t : Tensor.of(n, DType.Q8_0, t.toFloats(), t.shape()));
+        }
+        Weights w = TestModels.of(m);
+        float[] x = new float[c.hiddenSize()];
+        for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(1.7 * i);
+        Parallel p = Parallel.shared();
+        var backend = new LocalLinearBackend(c, w, p);
+        float[] first = new float[c.vocabSize()], second = new float[c.vocabSize()];
+        backend.apply(LinearOp.LM_HEAD, 0, x, 1, first);
+        backend.apply(LinearOp.LM_HEAD, 0, x, 1, second);
+
+        float[] normed = x.clone();
+        float[] gamma = w.get("model.norm.weight").toFloats();
+        for (int i = 0; i < normed.length; i++) normed[i] *= gamma[i];
+        String head = w.contains("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight";
+        Matrix h = Matrix.of(w.get(head)).inHugePages(p);
+        float[] tiled = new float[c.vocabSize()], rowKernel = new float[c.vocabSize()];
+        MatMul.multiply(p, normed, 1, new Matrix[] {h}, tiled, Batching.INVARIANT);
+        MatMul.multiply(p, normed, 1, new Matrix[] {h}, rowKernel, Batching.FASTEST);
+        assertThat(tiled).as("the two kernels sum in different orders").isNotEqualTo(rowKernel);
+        assertThat(first).containsExactly(tiled);
+        assertThat(second).containsExactly(rowKernel);
     }
 }
