@@ -43,10 +43,24 @@ class QuantizedMatMulTest {
         Matrix w = random(type, 5, cols, 11);
         Tensor t = Tensor.of("w11", type, gaussian(5 * cols, 11), 5, cols);
         for (int r = 0; r < 5; r++) assertThat(w.row(r)).containsExactly(t.row(r));
-        float[] block = new float[3 * 128];
-        w.widenBlock(1, 3, cols - 64, 64, block, 0, 128); // a column block that is not super-block aligned
-        for (int j = 0; j < 3; j++)
-            for (int k = 0; k < 64; k++) assertThat(block[j * 128 + k]).isEqualTo(t.row(1 + j)[cols - 64 + k]);
+        // every column block of whole 32-groups, most of them cutting the kernels' decoding units (a Q4_K pair of
+        // sub-blocks, a Q6_K half super-block)
+        float[] block = new float[3 * cols];
+        for (int k0 = 0; k0 < cols; k0 += 32)
+            for (int kc = 32; k0 + kc <= cols; kc += 32) {
+                java.util.Arrays.fill(block, Float.NaN);
+                w.widenBlock(1, 3, k0, kc, block, 0, cols);
+                for (int j = 0; j < 3; j++) {
+                    float[] want = java.util.Arrays.copyOfRange(t.row(1 + j), k0, k0 + kc);
+                    assertThat(java.util.Arrays.copyOfRange(block, j * cols, j * cols + kc))
+                            .as("row %d, columns [%d, %d)", 1 + j, k0, k0 + kc)
+                            .containsExactly(want);
+                    if (kc < cols)
+                        assertThat(block[j * cols + kc])
+                                .as("nothing written past the block")
+                                .isNaN();
+                }
+            }
     }
 
     /**
