@@ -110,7 +110,11 @@ public record Q8Input(DType weightKind, int block, float[] q, short[] qs, float[
     /** The activations as llama.cpp's kernels see them, {@code q × d} per block: the input of the blocked kernels. */
     public float[] dequantized() {
         float[] out = new float[q.length];
-        for (int i = 0; i < q.length; i++) out[i] = q[i] * d[i / block];
+        // block by block: a division per element (block is not a constant here) cost 2.5% of a 128-token prefill (JFR)
+        for (int b = 0, at = 0; b < d.length; b++, at += block) {
+            float db = d[b];
+            for (int i = at; i < at + block; i++) out[i] = q[i] * db;
+        }
         return out;
     }
 }

@@ -148,7 +148,7 @@ class QuantizedMatMulTest {
     /**
      * The vectorised quantization against the scalar definitions (ggml's quantize_row_q8_0 and quantize_row_q8_K_ref):
      * Gaussian rows, a row of exact ties (to even), a block whose largest magnitudes are equal with opposite signs
-     * (the first one sets the sign of the Q8_K scale), and an all-zero block.
+     * (the first one sets the sign of the Q8_K scale), and an all-zero block; and their dequantization, q × d.
      */
     @Test
     void vectorisedActivationQuantizationIsTheScalarDefinition() {
@@ -174,6 +174,9 @@ class QuantizedMatMulTest {
                 assertThat(v.qs()[i]).isEqualTo((short) q[i]);
             }
             if (block != 32) assertThat(v.sums()).containsExactly(sums);
+            float[] deq = v.dequantized(); // the blocked kernels' input
+            for (int i = 0; i < x.length; i++)
+                assertThat(deq[i]).as("%s value %d dequantized", t, i).isEqualTo(q[i] * v.d()[i / block]);
         }
     }
 
