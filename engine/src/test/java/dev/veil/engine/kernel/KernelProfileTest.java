@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Compiled kernels allocate nothing per call even when C2 has no receiver-type profiles: the decode kernels of every
  * float weight type (F32; BF16 and F16, each in its pairs form for even rows and its plain form for odd ones), of every
- * quantized type (ggml's layout and the repacked tiles) and VectorMath's element-wise steps. Without profiles (which a fresh JVM on a busy machine often lacks: docs/warm-start.md,
+ * quantized type (ggml's layout and the repacked tiles), the quantized types' dequantization for the prompt kernels,
+ * and VectorMath's element-wise steps. Without profiles (which a fresh JVM on a busy machine often lacks: docs/warm-start.md,
  * "The first weight type is 5× slower" anomaly), a Vector API call on a vector typed only {@code FloatVector} (a
  * loop-carried accumulator, a parameter) is not intrinsified and the vector is boxed on every step: 13 KB per row of
  * 2048, 4-5× slower. A child JVM with {@code -XX:-UseTypeProfile} makes that case deterministic; {@code -Xbatch} makes
@@ -49,6 +50,12 @@ class KernelProfileTest {
         // quantized: the input quantized once per product (floats, shorts, scales: ~12 KB); a boxing kernel took MBs
         for (String kernel : Child.QUANTIZED)
             assertThat(measured(out, kernel + ": bytes per product ")).as(out).isLessThan(COLS * 8L + 2048);
+        // dequantization for the prompt kernels: nothing (a boxing Q6_K conversion took 26 MB per product)
+        for (String kernel : Child.QUANTIZED)
+            if (!kernel.endsWith("+packed"))
+                assertThat(measured(out, kernel + " dequantization: bytes per block "))
+                        .as(out)
+                        .isZero();
         // the element-wise steps: nothing at all (a boxing softmax or SwiGLU took 1.3 MB per call of 4096)
         for (String op : Child.ELEMENTWISE)
             assertThat(measured(out, op + ": bytes per call ")).as(out).isZero();
@@ -108,6 +115,14 @@ class KernelProfileTest {
                     for (int i = 0; i < 20; i++) MatMul.multiply(one, x, 1, m, out);
                     System.out.println(
                             kernel + ": bytes per product " + (mx.getCurrentThreadAllocatedBytes() - before) / 20);
+                    if (kernel.endsWith("+packed")) continue;
+                    // the prompt kernels' dequantization (TiledRows' 16-row blocks)
+                    float[] block = new float[16 * COLS];
+                    for (int i = 0; i < 400; i++) m.widenRows(16 * (i % (ROWS / 16)), 16, block, 0);
+                    before = mx.getCurrentThreadAllocatedBytes();
+                    for (int i = 0; i < 20; i++) m.widenRows(16 * (i % (ROWS / 16)), 16, block, 0);
+                    System.out.println(type + " dequantization: bytes per block "
+                            + (mx.getCurrentThreadAllocatedBytes() - before) / 20);
                 }
             }
             int n = 4096;
