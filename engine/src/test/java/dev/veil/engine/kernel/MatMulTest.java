@@ -83,7 +83,10 @@ class MatMulTest {
         "F32, 131, 48, 24",
         "BF16, 70, 100, 45",
         "BF16, 66, 1030, 23",
-        "F32, 4, 16, 4"
+        "F32, 4, 16, 4",
+        // Gemm (over 48 tokens): rows widened Gemm.WC columns at a time, a whole chunk and a tail
+        "F32, 30, 1056, 50",
+        "BF16, 27, 1030, 70"
     })
     void matchesDoubleReference(DType t, int rows, int cols, int n) {
         Matrix w = random("w", t, rows, cols, rows * 31L + cols);
