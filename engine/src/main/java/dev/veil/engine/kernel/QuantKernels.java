@@ -426,8 +426,8 @@ final class QuantKernels {
     // Q4_K and Q6_K decode whole units: a pair of Q4_K sub-blocks (the low and the high nibbles of the same 32 bytes)
     // and a 128-element half of a Q6_K super-block (four groups sharing their bytes), each byte loaded once and
     // unpacked in byte lanes before widening to float; a byte shift is written as a 16-bit one and a mask (x86 has
-    // none, C2 widens for it). A range that cuts a unit decodes it whole into a small array and copies its part. Same
-    // JVM, 2816×1024, ns a weight: Q6_K 0.28–0.45 → 0.14–0.20, Q4_K 0.15–0.23 → 0.13–0.21 (quantization.md).
+    // none, C2 widens for it). A range that cuts a unit decodes it whole into a small array and copies its part.
+    // Q6_K came out about twice as fast per weight, Q4_K and Q8_0 gained less (2816×1024; quantization.md).
 
     /** Each super-block's eight 6-bit scales and mins decoded once (the kmask trick of {@link #rowsQ4_K}). */
     private static void dequantizeQ4_K(MemorySegment s, long row, int k0, int kc, float[] dst, int o) {

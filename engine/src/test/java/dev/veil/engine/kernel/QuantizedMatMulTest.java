@@ -48,11 +48,11 @@ class QuantizedMatMulTest {
         float[] block = new float[3 * cols];
         for (int k0 = 0; k0 < cols; k0 += 32)
             for (int kc = 32; k0 + kc <= cols; kc += 32) {
-                java.util.Arrays.fill(block, Float.NaN);
+                Arrays.fill(block, Float.NaN);
                 w.widenBlock(1, 3, k0, kc, block, 0, cols);
                 for (int j = 0; j < 3; j++) {
-                    float[] want = java.util.Arrays.copyOfRange(t.row(1 + j), k0, k0 + kc);
-                    assertThat(java.util.Arrays.copyOfRange(block, j * cols, j * cols + kc))
+                    float[] want = Arrays.copyOfRange(t.row(1 + j), k0, k0 + kc);
+                    assertThat(Arrays.copyOfRange(block, j * cols, j * cols + kc))
                             .as("row %d, columns [%d, %d)", 1 + j, k0, k0 + kc)
                             .containsExactly(want);
                     if (kc < cols)
