@@ -8,7 +8,6 @@ import dev.veil.tokenizer.Tokenizer;
 import dev.veil.train.io.Processes;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,20 +19,24 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What a user meets on the first request: a fresh process from spawn to its first output byte, which comes once the
- * model is loaded, the prompt prefilled and one token picked. Veil is {@code ./veil generate --max-tokens 1} (the
- * launcher as a user runs it, JVM options and all); llama.cpp is node-llama-cpp's prebuilt build loading the same GGUF
- * and prefilling the same token ids (Veil's tokenization of the prompt) on the same threads. The subjects alternate
- * within each repetition, so machine load falls on both alike.
+ * What a user meets on the first request: a fresh process from spawn to its first token (or its first {@code N}), which
+ * comes once the model is loaded, the prompt prefilled and the tokens picked. Veil is {@code ./veil generate
+ * --max-tokens N} (the launcher as a user runs it, JVM options and all); llama.cpp is node-llama-cpp's prebuilt build
+ * loading the same GGUF, prefilling the same token ids (Veil's tokenization of the prompt) on the same threads and
+ * generating N greedy tokens. Each is timed to the last byte it writes on stdout: Veil streams the tokens and ends the
+ * line after the last, llama.cpp's runner prints its reply once all are generated. The subjects alternate within each
+ * repetition, so machine load falls on both alike.
  */
 public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
 
     /**
      * @param variants name → extra JVM options for Veil ({@code VEIL_JAVA_OPTS}); the first is the one the ratio is for
      */
-    public record Settings(Path gguf, String prompt, int threads, int repetitions, Map<String, String> variants) {
+    public record Settings(
+            Path gguf, String prompt, int threads, int repetitions, int tokens, Map<String, String> variants) {
         public Settings {
             if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+            if (tokens < 1) throw new IllegalArgumentException("--tokens must be >= 1, got " + tokens);
             if (repetitions < 1) throw new IllegalArgumentException("--reps must be >= 1, got " + repetitions);
             if (variants.isEmpty()) throw new IllegalArgumentException("no Veil variant to measure");
             variants = new LinkedHashMap<>(variants);
@@ -41,19 +44,20 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
     }
 
     /**
-     * One spawn: seconds to the first byte on stdout and to exit, the CPU seconds the process had used by its first
-     * byte (all its threads: kernels, JIT compilers, GC; less sensitive to other load than the wall time), and the
-     * 1-minute load average when it started.
+     * One spawn: seconds to the first and to the last byte on stdout (the last: the tokens are out) and to exit, the
+     * CPU seconds the process had used by its last byte (all its threads: kernels, JIT compilers, GC; less sensitive to
+     * other load than the wall time), and the 1-minute load average when it started.
      */
     public record Run(
             String subject,
             int repetition,
             double firstByteSeconds,
+            double lastByteSeconds,
             double exitSeconds,
-            double cpuSecondsToFirstByte,
+            double cpuSeconds,
             double loadAverage) {}
 
-    /** Per subject: the median and the range of its first-byte times, and its median over llama.cpp's. */
+    /** Per subject: the median and the range of its last-byte times, and its median over llama.cpp's. */
     public record Summary(
             String subject,
             double medianSeconds,
@@ -71,6 +75,7 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
             Path gguf,
             int promptTokens,
             int threads,
+            int tokens,
             List<Run> runs,
             List<Summary> summaries) {}
 
@@ -84,7 +89,7 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
         }
         Path request = Files.createTempFile("veil-cold-start", ".json");
         try {
-            var llamaRequest = new LlamaCpp.Request(s.gguf(), s.threads(), 512, List.of(ids), false, 1, null);
+            var llamaRequest = new LlamaCpp.Request(s.gguf(), s.threads(), 512, List.of(ids), false, s.tokens(), null);
             LlamaCpp.write(llamaRequest, request);
             Path launcher = veilHome.resolve("veil");
             if (!Files.isExecutable(launcher)) throw new IOException(launcher + ": the veil launcher is missing");
@@ -110,7 +115,7 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
                                 "--prompt",
                                 s.prompt(),
                                 "--max-tokens",
-                                "1",
+                                Integer.toString(s.tokens()),
                                 "--threads",
                                 Integer.toString(s.threads()));
                         pb.environment().put("VEIL_JAVA_OPTS", s.variants().get(subject));
@@ -119,11 +124,13 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
                     runs.add(run);
                     log.append(String.format(
                             Locale.ROOT,
-                            "cold-start: rep %d %-12s first byte %.2f s (CPU %.2f s), exit %.2f s (load %.1f)%n",
+                            "cold-start: rep %d %-12s first byte %.2f s, last %.2f s (CPU %.2f s), exit %.2f s (load"
+                                    + " %.1f)%n",
                             r + 1,
                             subject,
                             run.firstByteSeconds(),
-                            run.cpuSecondsToFirstByte(),
+                            run.lastByteSeconds(),
+                            run.cpuSeconds(),
                             run.exitSeconds(),
                             run.loadAverage()));
                 }
@@ -137,6 +144,7 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
                     s.gguf(),
                     ids.length,
                     s.threads(),
+                    s.tokens(),
                     runs,
                     summaries);
         } finally {
@@ -151,13 +159,8 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
                     runs.stream().filter(r -> r.subject().equals(subject)).toList();
             times.put(
                     subject,
-                    mine.stream().mapToDouble(Run::firstByteSeconds).sorted().toArray());
-            cpu.put(
-                    subject,
-                    mine.stream()
-                            .mapToDouble(Run::cpuSecondsToFirstByte)
-                            .sorted()
-                            .toArray());
+                    mine.stream().mapToDouble(Run::lastByteSeconds).sorted().toArray());
+            cpu.put(subject, mine.stream().mapToDouble(Run::cpuSeconds).sorted().toArray());
         }
         double llama = median(times.get(LLAMA)), llamaCpu = median(cpu.get(LLAMA));
         List<Summary> out = new ArrayList<>();
@@ -173,7 +176,10 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    /** Spawns {@code pb} and times its first stdout byte and its exit; a failed process fails with its stderr. */
+    /**
+     * Spawns {@code pb} and times its first and last stdout bytes and its exit; a failed process fails with its
+     * stderr.
+     */
     private static Run time(String subject, ProcessBuilder pb, int repetition) throws IOException {
         double load = BenchResults.loadAverage();
         Path err = Files.createTempFile("veil-cold-start", ".err");
@@ -181,20 +187,22 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
             pb.redirectError(err.toFile());
             long t0 = System.nanoTime();
             Process p = pb.start();
-            double first, cpu;
+            double first = Double.NaN, last = Double.NaN, cpu = Double.NaN;
             try (InputStream out = p.getInputStream()) {
-                int b = out.read();
-                first = (System.nanoTime() - t0) / 1e9;
-                cpu = cpuSeconds(p.pid());
-                if (b < 0) first = Double.NaN;
-                out.transferTo(OutputStream.nullOutputStream());
+                byte[] buffer = new byte[8192];
+                for (int read; (read = out.read(buffer)) >= 0; ) {
+                    if (read == 0) continue;
+                    last = (System.nanoTime() - t0) / 1e9;
+                    cpu = cpuSeconds(p.pid());
+                    if (Double.isNaN(first)) first = last;
+                }
             }
             int status = Processes.await(p, Duration.ofMinutes(30), subject);
             double exit = (System.nanoTime() - t0) / 1e9;
             if (status != 0 || Double.isNaN(first))
                 throw new IOException(subject + " (" + String.join(" ", pb.command()) + ") failed (exit " + status
                         + "): " + Files.readString(err).strip());
-            return new Run(subject, repetition, first, exit, cpu, load);
+            return new Run(subject, repetition, first, last, exit, cpu, load);
         } finally {
             Files.deleteIfExists(err);
         }
@@ -218,26 +226,29 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
     /** The results as markdown: the medians and ratios, then every run. */
     public static String markdown(Report r) {
         StringBuilder md = new StringBuilder();
-        md.append("# Cold start: process spawn to the first token\n\n")
+        String to = r.tokens() == 1 ? "first token" : "token " + r.tokens();
+        md.append("# Cold start: process spawn to the " + to + "\n\n")
                 .append("`")
                 .append(r.command())
                 .append("`\n\n")
                 .append(String.format(
                         Locale.ROOT,
-                        "%s, %d prompt tokens, %d thread(s); %s; JDK %s; llama.cpp: node-llama-cpp 3.22.1 prebuilt. %s%n%n",
+                        "%s, %d prompt tokens, %d generated, %d thread(s); %s; JDK %s; llama.cpp: node-llama-cpp 3.22.1"
+                                + " prebuilt. %s%n%n",
                         r.gguf().getFileName(),
                         r.promptTokens(),
+                        r.tokens(),
                         r.threads(),
                         r.machine().cpu(),
                         r.machine().jdk(),
                         Instant.now()))
                 .append(new MarkdownTable<Summary>()
                         .left("subject", Summary::subject)
-                        .right("median first token (s)", s -> f("%.2f", s.medianSeconds()))
+                        .right("median " + to + " (s)", s -> f("%.2f", s.medianSeconds()))
                         .right("min", s -> f("%.2f", s.minSeconds()))
                         .right("max", s -> f("%.2f", s.maxSeconds()))
                         .right("× llama.cpp", s -> f("%.2f", s.ratio()))
-                        .right("median CPU s to first token", s -> f("%.2f", s.medianCpuSeconds()))
+                        .right("median CPU s to it", s -> f("%.2f", s.medianCpuSeconds()))
                         .right("× llama.cpp", s -> f("%.2f", s.cpuRatio()))
                         .render(r.summaries()))
                 .append("\n")
@@ -245,7 +256,8 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
                         .right("rep", run -> String.valueOf(run.repetition() + 1))
                         .left("subject", Run::subject)
                         .right("first byte (s)", run -> f("%.2f", run.firstByteSeconds()))
-                        .right("CPU s to it", run -> f("%.2f", run.cpuSecondsToFirstByte()))
+                        .right("last byte (s)", run -> f("%.2f", run.lastByteSeconds()))
+                        .right("CPU s to it", run -> f("%.2f", run.cpuSeconds()))
                         .right("exit (s)", run -> f("%.2f", run.exitSeconds()))
                         .right("load average", run -> f("%.1f", run.loadAverage()))
                         .render(r.runs()));

@@ -13,12 +13,12 @@ class ColdStartBenchTest {
     @Test
     void summariesAreMediansOverLlamaCpps() {
         List<ColdStartBench.Run> runs = List.of(
-                new ColdStartBench.Run("veil", 0, 3.0, 3.5, 2.0, 1),
-                new ColdStartBench.Run(ColdStartBench.LLAMA, 0, 2.0, 2.2, 1.0, 1),
-                new ColdStartBench.Run("veil", 1, 9.0, 9.5, 6.0, 1),
-                new ColdStartBench.Run(ColdStartBench.LLAMA, 1, 1.0, 1.1, 3.0, 1),
-                new ColdStartBench.Run("veil", 2, 4.0, 4.5, 4.0, 1),
-                new ColdStartBench.Run(ColdStartBench.LLAMA, 2, 4.0, 4.1, 2.0, 1));
+                new ColdStartBench.Run("veil", 0, 0.5, 3.0, 3.5, 2.0, 1),
+                new ColdStartBench.Run(ColdStartBench.LLAMA, 0, 2.0, 2.0, 2.2, 1.0, 1),
+                new ColdStartBench.Run("veil", 1, 0.5, 9.0, 9.5, 6.0, 1),
+                new ColdStartBench.Run(ColdStartBench.LLAMA, 1, 1.0, 1.0, 1.1, 3.0, 1),
+                new ColdStartBench.Run("veil", 2, 0.5, 4.0, 4.5, 4.0, 1),
+                new ColdStartBench.Run(ColdStartBench.LLAMA, 2, 4.0, 4.0, 4.1, 2.0, 1));
         List<ColdStartBench.Summary> s = ColdStartBench.summarize(runs, List.of("veil", ColdStartBench.LLAMA));
         assertThat(s).hasSize(2);
         ColdStartBench.Summary veil = s.getFirst();
@@ -50,11 +50,13 @@ class ColdStartBenchTest {
     @Test
     void badSettingsFailClearly() {
         var v = Map.of("veil", "");
-        assertThatThrownBy(() -> new ColdStartBench.Settings(Path.of("m.gguf"), "p", 0, 1, v))
+        assertThatThrownBy(() -> new ColdStartBench.Settings(Path.of("m.gguf"), "p", 0, 1, 1, v))
                 .hasMessageContaining("--threads");
-        assertThatThrownBy(() -> new ColdStartBench.Settings(Path.of("m.gguf"), "p", 1, 0, v))
+        assertThatThrownBy(() -> new ColdStartBench.Settings(Path.of("m.gguf"), "p", 1, 0, 1, v))
                 .hasMessageContaining("--reps");
-        assertThatThrownBy(() -> new ColdStartBench.Settings(Path.of("m.gguf"), "p", 1, 1, Map.of()))
+        assertThatThrownBy(() -> new ColdStartBench.Settings(Path.of("m.gguf"), "p", 1, 1, 0, v))
+                .hasMessageContaining("--tokens");
+        assertThatThrownBy(() -> new ColdStartBench.Settings(Path.of("m.gguf"), "p", 1, 1, 1, Map.of()))
                 .hasMessageContaining("variant");
     }
 }

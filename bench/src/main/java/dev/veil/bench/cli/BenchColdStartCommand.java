@@ -16,9 +16,9 @@ import picocli.CommandLine.Option;
 @Command(
         name = "cold-start",
         description = {
-            "Process spawn to the first token: `./veil generate --max-tokens 1` against llama.cpp (node-llama-cpp's",
-            "prebuilt build) on the same GGUF, prompt ids and threads, alternating in each repetition;",
-            "writes cold-start-<time>.{json,md} with the medians and Veil's ratio to llama.cpp."
+            "Process spawn to the first token (or the first N): `./veil generate --max-tokens N` against llama.cpp",
+            "(node-llama-cpp's prebuilt build) on the same GGUF, prompt ids and threads, alternating in each",
+            "repetition; writes cold-start-<time>.{json,md} with the medians and Veil's ratio to llama.cpp."
         })
 final class BenchColdStartCommand implements Callable<Integer> {
 
@@ -44,6 +44,13 @@ final class BenchColdStartCommand implements Callable<Integer> {
     int reps;
 
     @Option(
+            names = "--tokens",
+            defaultValue = "1",
+            paramLabel = "N",
+            description = "time to the N-th generated token, greedy (default: ${DEFAULT-VALUE})")
+    int tokens;
+
+    @Option(
             names = "--variant",
             paramLabel = "NAME=JVM_OPTIONS",
             description = "also measure Veil with these extra JVM options (VEIL_JAVA_OPTS), under NAME (repeatable)")
@@ -61,7 +68,7 @@ final class BenchColdStartCommand implements Callable<Integer> {
             if (eq < 1) throw new IllegalArgumentException("--variant must be NAME=JVM_OPTIONS, got '" + s + "'");
             v.put(s.substring(0, eq), s.substring(eq + 1));
         }
-        var settings = new ColdStartBench.Settings(gguf, prompt, threads, reps, v);
+        var settings = new ColdStartBench.Settings(gguf, prompt, threads, reps, tokens, v);
         Path home = Path.of(System.getProperty("veil.home", "."));
         var report = new ColdStartBench(home, LlamaCpp.locate(VeilCache.dir()), System.err)
                 .run(settings, results.commandLine());

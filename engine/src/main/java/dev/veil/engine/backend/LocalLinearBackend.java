@@ -13,6 +13,7 @@ import dev.veil.model.TensorRole;
 import dev.veil.model.Weights;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 
 /**
  * The weights in memory (usually memory-mapped, read in place): multiplies with the engine's kernels, applies each
@@ -29,9 +30,9 @@ public final class LocalLinearBackend implements LinearBackend {
     private final boolean ownsParallel;
     private final Batching batching;
     private final Matrix embedding;
-    private final Matrix lmHead;
     private final float[] finalNorm;
-    private final Layer[] layers;
+    /** What the products read; replaced once, by {@link #matrices(Batching, int)}. */
+    private volatile Matrices matrices;
     /**
      * Set once the quantized head has had its first one-row product. In a fresh process that product is the first
      * token's, right after a prompt whose products all ran the tile kernels: the one-row kernel has not run yet and
@@ -58,7 +59,48 @@ public final class LocalLinearBackend implements LinearBackend {
             Matrix down,
             Matrix router,
             Matrix[][] expertGateUp,
-            Matrix[] expertDown) {}
+            Matrix[] expertDown) {
+
+        /** This layer with each matrix replaced by {@code f}'s result. */
+        Layer map(UnaryOperator<Matrix> f) {
+            return new Layer(
+                    inputNorm,
+                    each(qkv, f),
+                    qkvBias,
+                    qNorm,
+                    kNorm,
+                    f.apply(o),
+                    postNorm,
+                    each(gateUp, f),
+                    down == null ? null : f.apply(down),
+                    router == null ? null : f.apply(router),
+                    expertGateUp == null
+                            ? null
+                            : Arrays.stream(expertGateUp).map(m -> each(m, f)).toArray(Matrix[][]::new),
+                    each(expertDown, f));
+        }
+
+        private static Matrix[] each(Matrix[] ms, UnaryOperator<Matrix> f) {
+            return ms == null ? null : Arrays.stream(ms).map(f).toArray(Matrix[]::new);
+        }
+    }
+
+    /**
+     * The layers and the LM head as the products read them. Quantized matrices start as their file mapping and get
+     * their decode layout ({@link Matrix#inHugePages}: row tiles for the one-row kernels, in huge pages) when a product
+     * first streams rows ({@link MatMul#streamsRows}); every other product dequantizes blocks from the mapping and never
+     * reads that layout. So a fresh {@code generate} of a prompt of 8 tokens or more shows its first token before the
+     * repacking (0.7-1.5 s of a cold start on the 0.5B shape's Q4_K_M; the first decode step then pays it), and a
+     * server batching with {@link Batching#INVARIANT} never repacks nor holds the copy. The property {@code
+     * veil.weights.mapped} keeps every matrix mapped, for models larger than the memory beside the page cache.
+     */
+    private record Matrices(Layer[] layers, Matrix lmHead, boolean decodeLayout) {
+
+        Matrices inDecodeLayout(Parallel parallel) {
+            UnaryOperator<Matrix> f = m -> m.dtype().isQuantized() ? m.inHugePages(parallel) : m;
+            return new Matrices(Arrays.stream(layers).map(l -> l.map(f)).toArray(Layer[]::new), f.apply(lmHead), true);
+        }
+    }
 
     /** Checks every tensor's presence, dtype and shape against {@code config}; fails naming the first bad one. */
     public LocalLinearBackend(ModelConfig config, Weights weights, Parallel parallel) {
@@ -87,11 +129,11 @@ public final class LocalLinearBackend implements LinearBackend {
         this.batching = batching;
         int hidden = config.hiddenSize(), inter = config.intermediateSize();
         this.embedding = matrix(TensorRole.EMBED.hf(), config.vocabSize(), hidden);
-        this.lmHead = weights.contains(TensorRole.LM_HEAD.hf()) || !config.tieWordEmbeddings()
+        Matrix lmHead = weights.contains(TensorRole.LM_HEAD.hf()) || !config.tieWordEmbeddings()
                 ? matrix(TensorRole.LM_HEAD.hf(), config.vocabSize(), hidden)
                 : embedding;
         this.finalNorm = vector(TensorRole.FINAL_NORM.hf(), hidden);
-        this.layers = new Layer[config.numLayers()];
+        Layer[] layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             Matrix[] qkv = {
                 matrix(TensorRole.Q.hf(i), config.qDim(), hidden),
@@ -143,6 +185,25 @@ public final class LocalLinearBackend implements LinearBackend {
                     expertGateUp,
                     expertDown);
         }
+        this.matrices = new Matrices(layers, lmHead, Boolean.getBoolean("veil.weights.mapped"));
+    }
+
+    /** Whether the quantized matrices have their decode layout yet ({@link Matrices}). */
+    public boolean decodeLayout() {
+        return matrices.decodeLayout();
+    }
+
+    /**
+     * The matrices a product of {@code n} tokens under {@code b} reads: in their decode layout from the first product
+     * that streams rows on.
+     */
+    private Matrices matrices(Batching b, int n) {
+        Matrices m = matrices;
+        if (m.decodeLayout() || !MatMul.streamsRows(b, n)) return m;
+        synchronized (this) {
+            if (!matrices.decodeLayout()) matrices = matrices.inDecodeLayout(parallel);
+            return matrices;
+        }
     }
 
     private Matrix matrix(String name, int rows, int cols) {
@@ -150,10 +211,7 @@ public final class LocalLinearBackend implements LinearBackend {
         if (t.rank() != 2 || t.shape()[0] != rows || t.shape()[1] != cols)
             throw new IllegalArgumentException("tensor " + name + " has shape " + Arrays.toString(t.shape())
                     + " but config.json implies [" + rows + ", " + cols + "]");
-        Matrix m = Matrix.of(t);
-        // quantized weights leave the file mapping (Matrix#inHugePages: decode reads them faster); the property keeps
-        // them mapped, for models larger than the memory beside the page cache
-        return m.dtype().isQuantized() && !Boolean.getBoolean("veil.weights.mapped") ? m.inHugePages(parallel) : m;
+        return Matrix.of(t);
     }
 
     /** A norm weight or bias, widened to float (a few KiB per layer). */
@@ -201,9 +259,10 @@ public final class LocalLinearBackend implements LinearBackend {
 
     @Override
     public void apply(LinearOp op, int layer, float[] x, int n, float[] out) {
-        if (op != LinearOp.LM_HEAD && (layer < 0 || layer >= layers.length))
-            throw new IllegalArgumentException("layer " + layer + " is outside [0, " + layers.length + ")");
-        Layer l = op == LinearOp.LM_HEAD ? null : layers[layer];
+        if (op != LinearOp.LM_HEAD) checkLayer(layer);
+        Batching b = op == LinearOp.LM_HEAD ? headBatching(n) : batching;
+        Matrices m = matrices(b, n);
+        Layer l = op == LinearOp.LM_HEAD ? null : m.layers()[layer];
         switch (op) {
             case QKV -> {
                 MatMul.multiply(parallel, withNormWeight(x, n, l.inputNorm), n, l.qkv, out, batching);
@@ -214,15 +273,14 @@ public final class LocalLinearBackend implements LinearBackend {
                 MatMul.multiply(parallel, withNormWeight(x, n, l.postNorm), n, dense(l, layer).gateUp, out, batching);
             case DOWN -> MatMul.multiply(parallel, x, n, new Matrix[] {dense(l, layer).down}, out, batching);
             case LM_HEAD ->
-                MatMul.multiply(
-                        parallel, withNormWeight(x, n, finalNorm), n, new Matrix[] {lmHead}, out, headBatching(n));
+                MatMul.multiply(parallel, withNormWeight(x, n, finalNorm), n, new Matrix[] {m.lmHead()}, out, b);
         }
     }
 
     private Batching headBatching(int n) {
         boolean firstRow = batching == Batching.FASTEST
                 && n == 1
-                && lmHead.dtype().isQuantized()
+                && matrices.lmHead().dtype().isQuantized()
                 && !headRowKernelUsed.get()
                 && !headRowKernelUsed.getAndSet(true);
         return firstRow ? Batching.INVARIANT : batching;
@@ -233,30 +291,34 @@ public final class LocalLinearBackend implements LinearBackend {
         return l;
     }
 
-    private Layer moe(int layer) {
-        if (layer < 0 || layer >= layers.length)
-            throw new IllegalArgumentException("layer " + layer + " is outside [0, " + layers.length + ")");
-        Layer l = layers[layer];
+    private void checkLayer(int layer) {
+        if (layer < 0 || layer >= config.numLayers())
+            throw new IllegalArgumentException("layer " + layer + " is outside [0, " + config.numLayers() + ")");
+    }
+
+    private Layer moe(int layer, int n) {
+        checkLayer(layer);
+        Layer l = matrices(batching, n).layers()[layer];
         if (l.router == null) throw new IllegalArgumentException("layer " + layer + " has no experts");
         return l;
     }
 
     @Override
     public void applyQkNorm(int layer, float[] qkv, int n) {
-        Layer l = layers[layer];
+        Layer l = matrices.layers()[layer];
         if (l.qNorm == null) throw new IllegalArgumentException("this model has no q_norm/k_norm");
         LinearBackend.scaleQkHeads(config, qkv, n, l.qNorm, l.kNorm);
     }
 
     @Override
     public void route(int layer, float[] x, int n, float[] out) {
-        Layer l = moe(layer);
+        Layer l = moe(layer, n);
         MatMul.multiply(parallel, withNormWeight(x, n, l.postNorm), n, new Matrix[] {l.router}, out, batching);
     }
 
     @Override
     public void applyExpert(LinearOp op, int layer, int expert, float[] x, int n, float[] out) {
-        Layer l = moe(layer);
+        Layer l = moe(layer, n);
         if (expert < 0 || expert >= l.expertDown.length)
             throw new IllegalArgumentException("expert " + expert + " is outside [0, " + l.expertDown.length + ")");
         switch (op) {

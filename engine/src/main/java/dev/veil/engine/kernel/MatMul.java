@@ -31,6 +31,15 @@ public final class MatMul {
 
     private MatMul() {}
 
+    /**
+     * Whether a product of {@code n} tokens under {@code batching} streams each weight row once (decode and the
+     * shortest prompts): the only products that read quantized matrices' {@link Matrix#packed} tiles. Every other
+     * product dequantizes blocks from {@link Matrix#data}.
+     */
+    public static boolean streamsRows(Batching batching, int n) {
+        return batching == Batching.FASTEST && n < GEMM_MIN_TOKENS;
+    }
+
     /** How a product of several tokens may be computed. */
     public enum Batching {
         /** The fastest kernel for the batch size: row streaming for a few tokens, the blocked {@link Gemm} for more. */
@@ -149,7 +158,7 @@ public final class MatMul {
                 if (inputs[e] != null && inputs[e].block() == Q8Input.blockFor(stack[m].dtype())) inputs[m] = inputs[e];
             if (inputs[m] == null) inputs[m] = Q8Input.of(stack[m].dtype(), x, n, cols);
         }
-        if (batching != Batching.FASTEST || n >= GEMM_MIN_TOKENS) {
+        if (!streamsRows(batching, n)) {
             float[][] xs = new float[stack.length][];
             for (int m = 0; m < stack.length; m++) {
                 for (int e = 0; e < m && xs[m] == null; e++) if (inputs[e] == inputs[m]) xs[m] = xs[e];
@@ -203,7 +212,7 @@ public final class MatMul {
                 for (int t = 0; t < n; t++) out[t * outStride + outCol + r] = w.dotRow(r, a, t);
             return;
         }
-        if (w.packed() != null) { // the row-lane tiles the local backend repacked at load
+        if (w.packed() != null) { // the row-lane tiles the local backend repacked
             PackedTiles.multiply(w, r0, r1, a, 0, n, out, outStride, outCol);
             return;
         }

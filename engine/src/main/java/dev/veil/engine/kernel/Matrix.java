@@ -18,12 +18,12 @@ import jdk.incubator.vector.VectorOperators;
  * A weight matrix {@code [rows, cols]} (PyTorch {@code [out, in]}) of F32, F16 or BF16 elements, or of ggml blocks
  * (Q8_0, Q5_0, Q4_K, Q6_K: {@link QuantKernels}), read in place from its tensor's memory segment (usually a
  * memory-mapped file): nothing is converted when a model loads, and only quantized matrices are copied, by the local
- * backend ({@link #inHugePages}).
+ * backend before its first decode product ({@link #inHugePages}).
  *
  * <p>The per-type loops below are deliberately separate: a type switch inside the loop would defeat the Vector API's
  * escape analysis (measured: 5× slower). Each streams one row; rows are independent tasks for the threads.
  *
- * @param packed quantized matrices only, when the local backend loaded them ({@link #inHugePages}): the rows repacked
+ * @param packed quantized matrices only, once the local backend copied them ({@link #inHugePages}): the rows repacked
  *     into row-interleaved tiles for the decode products ({@link PackedTiles}); {@code data} stays the
  *     ggml layout (the file mapping) for dequantization, embedding lookups and the other paths. Otherwise null.
  */

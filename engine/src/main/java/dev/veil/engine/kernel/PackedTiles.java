@@ -17,8 +17,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_K, Q6_K, Q5_0 and Q8_0 weights repacked at load into tiles of {@link #ROWS} rows (32 with AVX-512) whose rows are the
- * lanes of the vectors (one row per 16-bit lane), and the decode product on that layout.
+ * Q4_K, Q6_K, Q5_0 and Q8_0 weights repacked into tiles of {@link #ROWS} rows (32 with AVX-512) whose rows are the lanes
+ * of the vectors (one row per 16-bit lane), and the decode product on that layout. The local backend repacks a model's
+ * matrices before its first product that streams rows (decode, prompts of a few tokens), not at load.
  *
  * <p>Why: {@link QuantKernels#rowsQ4_K}, {@link QuantKernels#rowsQ6_K} and {@link QuantKernels#rowsQ5_0} read one row
  * at a time, so their lanes hold positions of one row, and the products must be summed across lanes per scale group (a

@@ -121,19 +121,66 @@ class LocalLinearBackendTest {
     }
 
     /**
+     * Quantized matrices get their decode layout at the first product that streams rows: a prompt of 8 tokens or more
+     * and the head's first row (the first token) dequantize from the mapping, so the first token comes before the
+     * repacking; a backend batching invariantly never repacks. The products read the packed tiles from then on.
+     */
+    @Test
+    void quantizedMatricesAreRepackedAtTheFirstProductThatStreamsRows() {
+        ModelConfig c = TestModels.mha();
+        Weights w = quantized(c, DType.Q8_0);
+        int n = 10, qkv = LinearOp.QKV.outDim(c);
+        float[] x = new float[n * c.hiddenSize()];
+        for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(0.3 * i);
+        float[] one = Arrays.copyOf(x, c.hiddenSize());
+        Parallel p = Parallel.shared();
+
+        var backend = new LocalLinearBackend(c, w, p);
+        var invariant = new LocalLinearBackend(c, w, p, Batching.INVARIANT);
+        for (var b : new LocalLinearBackend[] {backend, invariant}) {
+            b.apply(LinearOp.QKV, 0, x, n, new float[n * qkv]);
+            b.apply(LinearOp.LM_HEAD, 0, one, 1, new float[c.vocabSize()]);
+        }
+        assertThat(backend.decodeLayout())
+                .as("after a 10-token prompt and the first token")
+                .isFalse();
+        float[] decoded = new float[qkv];
+        backend.apply(LinearOp.QKV, 2, one, 1, decoded);
+        assertThat(backend.decodeLayout()).as("after a decode step").isTrue();
+        invariant.apply(LinearOp.QKV, 2, one, 1, new float[qkv]);
+        assertThat(invariant.decodeLayout()).as("invariant batching").isFalse();
+
+        float[] normed = one.clone();
+        float[] gamma = w.get("model.layers.2.input_layernorm.weight").toFloats();
+        for (int i = 0; i < normed.length; i++) normed[i] *= gamma[i];
+        Matrix[] stack = Arrays.stream(new String[] {"q_proj", "k_proj", "v_proj"})
+                .map(m -> Matrix.of(w.get("model.layers.2.self_attn." + m + ".weight"))
+                        .inHugePages(p))
+                .toArray(Matrix[]::new);
+        assertThat(stack[0].packed()).isNotNull();
+        float[] expected = new float[qkv];
+        MatMul.multiply(p, normed, 1, stack, expected, Batching.FASTEST);
+        assertThat(decoded).containsExactly(expected);
+    }
+
+    private static Weights quantized(ModelConfig c, DType type) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        Weights floats = TestModels.random(c, DType.F32, 10);
+        for (String n : floats.names()) {
+            Tensor t = floats.get(n);
+            m.put(n, t.rank() == 1 ? t : Tensor.of(n, type, t.toFloats(), t.shape()));
+        }
+        return TestModels.of(m);
+    }
+
+    /**
      * A quantized head's first one-row product (a fresh process's first token, right after its prompt) is the prompt
      * kernel's ({@link Batching#INVARIANT}'s tiles); every later one the one-row kernel's ({@link Batching#FASTEST}).
      */
     @Test
     void quantizedHeadsFirstRowTakesThePromptKernel() {
         ModelConfig c = TestModels.mha();
-        Map<String, Tensor> m = new LinkedHashMap<>();
-        Weights floats = TestModels.random(c, DType.F32, 10);
-        for (String n : floats.names()) {
-            Tensor t = floats.get(n);
-            m.put(n, t.rank() == 1 ? t : Tensor.of(n, DType.Q8_0, t.toFloats(), t.shape()));
-        }
-        Weights w = TestModels.of(m);
+        Weights w = quantized(c, DType.Q8_0);
         float[] x = new float[c.hiddenSize()];
         for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(1.7 * i);
         Parallel p = Parallel.shared();
