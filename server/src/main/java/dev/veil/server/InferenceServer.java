@@ -91,6 +91,7 @@ public final class InferenceServer implements AutoCloseable {
         ModelFiles files = ModelFiles.open(model);
         try {
             var backend = new LocalLinearBackend(files.config(), files.weights(), parallel, options.batching());
+            backend.prepareDecode();
             return start(new Transformer(backend, parallel), files.generation().eosTokenIds(), options, files);
         } catch (IOException | RuntimeException e) {
             files.close();

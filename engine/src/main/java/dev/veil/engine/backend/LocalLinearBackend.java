@@ -194,6 +194,15 @@ public final class LocalLinearBackend implements LinearBackend {
     }
 
     /**
+     * Gives the quantized matrices their decode layout now if this backend's products will read it ({@link
+     * Batching#FASTEST}): a server does so before it takes requests, so its first request's first decode step does not
+     * pay the repacking.
+     */
+    public void prepareDecode() {
+        matrices(batching, 1);
+    }
+
+    /**
      * The matrices a product of {@code n} tokens under {@code b} reads: in their decode layout from the first product
      * that streams rows on.
      */

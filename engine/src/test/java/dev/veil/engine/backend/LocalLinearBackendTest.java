@@ -123,7 +123,8 @@ class LocalLinearBackendTest {
     /**
      * Quantized matrices get their decode layout at the first product that streams rows: a prompt of 8 tokens or more
      * and the head's first row (the first token) dequantize from the mapping, so the first token comes before the
-     * repacking; a backend batching invariantly never repacks. The products read the packed tiles from then on.
+     * repacking; a backend batching invariantly never repacks, even when asked to prepare for decode (a server does).
+     * The products read the packed tiles from then on.
      */
     @Test
     void quantizedMatricesAreRepackedAtTheFirstProductThatStreamsRows() {
@@ -148,7 +149,11 @@ class LocalLinearBackendTest {
         backend.apply(LinearOp.QKV, 2, one, 1, decoded);
         assertThat(backend.decodeLayout()).as("after a decode step").isTrue();
         invariant.apply(LinearOp.QKV, 2, one, 1, new float[qkv]);
+        invariant.prepareDecode();
         assertThat(invariant.decodeLayout()).as("invariant batching").isFalse();
+        var prepared = new LocalLinearBackend(c, w, p);
+        prepared.prepareDecode();
+        assertThat(prepared.decodeLayout()).as("prepared for decode").isTrue();
 
         float[] normed = one.clone();
         float[] gamma = w.get("model.layers.2.input_layernorm.weight").toFloats();
