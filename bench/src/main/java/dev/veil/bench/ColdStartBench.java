@@ -231,17 +231,12 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
                 .append("`")
                 .append(r.command())
                 .append("`\n\n")
-                .append(String.format(
-                        Locale.ROOT,
-                        "%s, %d prompt tokens, %d generated, %d thread(s); %s; JDK %s; llama.cpp: node-llama-cpp 3.22.1"
-                                + " prebuilt. %s%n%n",
-                        r.gguf().getFileName(),
-                        r.promptTokens(),
-                        r.tokens(),
-                        r.threads(),
-                        r.machine().cpu(),
-                        r.machine().jdk(),
-                        Instant.now()))
+                .append(f(
+                        "%s, %d prompt tokens, %d generated, %d thread(s); ",
+                        r.gguf().getFileName(), r.promptTokens(), r.tokens(), r.threads()))
+                .append(f(
+                        "%s; JDK %s; llama.cpp: node-llama-cpp 3.22.1 prebuilt. %s%n%n",
+                        r.machine().cpu(), r.machine().jdk(), Instant.now()))
                 .append(new MarkdownTable<Summary>()
                         .left("subject", Summary::subject)
                         .right("median " + to + " (s)", s -> f("%.2f", s.medianSeconds()))
