@@ -193,7 +193,9 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
                 for (int read; (read = out.read(buffer)) >= 0; ) {
                     if (read == 0) continue;
                     last = (System.nanoTime() - t0) / 1e9;
-                    cpu = cpuSeconds(p.pid());
+                    // NaN once the process has exited and been reaped: keep the last reading taken while it ran
+                    double used = cpuSeconds(p.pid());
+                    if (!Double.isNaN(used)) cpu = used;
                     if (Double.isNaN(first)) first = last;
                 }
             }
