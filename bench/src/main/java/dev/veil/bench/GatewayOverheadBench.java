@@ -14,7 +14,6 @@ import dev.veil.gateway.UpstreamDialect;
 import dev.veil.gateway.VllmClient;
 import dev.veil.http.EventStream;
 import dev.veil.http.HttpError;
-import dev.veil.http.HttpLimits;
 import dev.veil.http.HttpService;
 import dev.veil.http.Json;
 import dev.veil.model.DType;
@@ -22,7 +21,6 @@ import dev.veil.model.GenerationConfig;
 import dev.veil.model.ModelConfig;
 import dev.veil.model.RandomModel;
 import dev.veil.tokenizer.Tokenizer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -117,19 +115,18 @@ public final class GatewayOverheadBench {
                         + (1 << 20) + "}]}")
                 .getBytes(StandardCharsets.UTF_8);
         HttpError.Shape errors = (status, message) -> new HttpError(status, "stub_error", message, null, status);
-        return HttpService.start(
-                "127.0.0.1", 0, HttpLimits.defaults(), 1 << 20, errors, new SimpleMeterRegistry(), ex -> {
-                    if (ex.path().equals("/v1/models")) {
-                        ex.send(200, "application/json", models);
-                        return;
-                    }
-                    if (!ex.path().equals("/v1/completions")) throw errors.of(404, ex.path() + ": not in the stub");
-                    // event by event, each flushed, as a streaming server writes them
-                    try (EventStream events = ex.events("text/event-stream")) {
-                        for (JsonNode e : stream) events.event(e);
-                        events.done();
-                    }
-                });
+        return HttpService.on("127.0.0.1", 0, errors).start(ex -> {
+            if (ex.path().equals("/v1/models")) {
+                ex.send(200, "application/json", models);
+                return;
+            }
+            if (!ex.path().equals("/v1/completions")) throw errors.of(404, ex.path() + ": not in the stub");
+            // event by event, each flushed, as a streaming server writes them
+            try (EventStream events = ex.events("text/event-stream")) {
+                for (JsonNode e : stream) events.event(e);
+                events.done();
+            }
+        });
     }
 
     /** Streams one response as an app would (line by line, every event parsed); returns the nanoseconds it took. */

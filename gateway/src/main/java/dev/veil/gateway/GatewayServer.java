@@ -10,7 +10,6 @@ import dev.veil.http.ParsingSlots;
 import dev.veil.http.RequestIntake;
 import dev.veil.tokenizer.ChatTemplate;
 import dev.veil.tokenizer.Tokenizer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -67,14 +66,10 @@ public final class GatewayServer implements AutoCloseable {
         this.backend = backend;
         this.parsing = options.intake().slots();
         this.apiKey = options.apiKey() == null ? null : options.apiKey().getBytes(StandardCharsets.UTF_8);
-        this.http = HttpService.start(
-                options.host(),
-                options.port(),
-                options.http(),
-                options.bodyLimit(backend.contextLength()),
-                GatewayError::of,
-                new SimpleMeterRegistry(),
-                this::route);
+        this.http = HttpService.on(options.host(), options.port(), GatewayError::of)
+                .limits(options.http())
+                .bodyLimit(options.bodyLimit(backend.contextLength()))
+                .start(this::route);
     }
 
     /** Starts serving; port 0 picks a free port ({@link #port()}). {@link #close()} also closes the backend. */

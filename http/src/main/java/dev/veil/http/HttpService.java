@@ -3,6 +3,7 @@ package dev.veil.http;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -42,6 +43,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -95,21 +97,16 @@ public final class HttpService implements AutoCloseable {
     private final Counter refused;
     private final Counter timedOut;
 
-    private HttpService(
-            String host,
-            int port,
-            HttpLimits limits,
-            int bodyLimit,
-            HttpError.Shape errors,
-            MeterRegistry metrics,
-            SSLContext tls,
-            Handler handler)
-            throws IOException {
+    private HttpService(Builder b, Handler handler) throws IOException {
+        String host = b.host;
+        int port = b.port;
+        HttpLimits limits = b.limits;
+        MeterRegistry metrics = b.metrics;
+        this.tls = b.tls;
+        this.bodyLimit = b.bodyLimit;
+        this.errors = b.errors;
         this.handler = handler;
         this.limits = limits;
-        this.tls = tls;
-        this.bodyLimit = bodyLimit;
-        this.errors = errors;
         Gauge.builder("veil.http.connections", open, AtomicInteger::get)
                 .description("Open HTTP connections.")
                 .register(metrics);
@@ -162,34 +159,62 @@ public final class HttpService implements AutoCloseable {
     }
 
     /**
-     * Listens on {@code host:port} (0: a free port) and serves every request with {@code handler}; bodies over
-     * {@code bodyLimit} bytes get 413, in the service's {@code errors} shape. Connection counts and timeouts are
-     * recorded in {@code metrics}.
+     * A service to listen on {@code host:port} (0: a free port) that writes its errors, its own (413, 408, 503 ...) and
+     * its handler's, in {@code errors}, its API's shape. Set what differs from the defaults, then start it.
      */
-    public static HttpService start(
-            String host,
-            int port,
-            HttpLimits limits,
-            int bodyLimit,
-            HttpError.Shape errors,
-            MeterRegistry metrics,
-            Handler handler)
-            throws IOException {
-        return new HttpService(host, port, limits, bodyLimit, errors, metrics, null, handler);
+    public static Builder on(String host, int port, HttpError.Shape errors) {
+        checkPort(port);
+        return new Builder(host, port, Objects.requireNonNull(errors, "errors"));
     }
 
-    /** As {@link #start(String, int, HttpLimits, int, HttpError.Shape, MeterRegistry, Handler)}, over TLS when {@code tls} is not null. */
-    public static HttpService start(
-            String host,
-            int port,
-            HttpLimits limits,
-            int bodyLimit,
-            HttpError.Shape errors,
-            MeterRegistry metrics,
-            SSLContext tls,
-            Handler handler)
-            throws IOException {
-        return new HttpService(host, port, limits, bodyLimit, errors, metrics, tls, handler);
+    /**
+     * What a service is started with. Defaults: {@link HttpLimits#defaults()}, bodies up to 1 MiB, connection counts
+     * and timeouts recorded in a registry of its own, plain HTTP.
+     */
+    public static final class Builder {
+        private final String host;
+        private final int port;
+        private final HttpError.Shape errors;
+        private HttpLimits limits = HttpLimits.defaults();
+        private int bodyLimit = 1 << 20;
+        private MeterRegistry metrics = new SimpleMeterRegistry();
+        private SSLContext tls;
+
+        private Builder(String host, int port, HttpError.Shape errors) {
+            this.host = host;
+            this.port = port;
+            this.errors = errors;
+        }
+
+        /** Timeouts, connection cap and head size. */
+        public Builder limits(HttpLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /** Bodies over this many bytes get 413, refused from their Content-Length before anything is read. */
+        public Builder bodyLimit(int bytes) {
+            if (bytes <= 0) throw new IllegalArgumentException("body limit must be > 0, got " + bytes);
+            bodyLimit = bytes;
+            return this;
+        }
+
+        /** HTTPS with this context; null: plain HTTP. */
+        public Builder tls(SSLContext context) {
+            tls = context;
+            return this;
+        }
+
+        /** Where connection counts and timeouts are recorded (the service's {@code /metrics}, if it has one). */
+        public Builder metrics(MeterRegistry registry) {
+            metrics = Objects.requireNonNull(registry, "metrics");
+            return this;
+        }
+
+        /** Listens, and serves every request with {@code handler}. */
+        public HttpService start(Handler handler) throws IOException {
+            return new HttpService(this, handler);
+        }
     }
 
     private SslHandler sslHandler() {

@@ -1,7 +1,6 @@
 package dev.veil.http;
 
 import com.sun.net.httpserver.HttpServer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -34,14 +33,9 @@ public final class HttpBench {
         AutoCloseable server;
         int port;
         if (kind.equals("netty")) {
-            HttpService s = HttpService.start(
-                    "127.0.0.1",
-                    0,
-                    HttpLimits.defaults(),
-                    16 << 20,
-                    (st, m) -> new HttpError(st, "e", m, null, st),
-                    new SimpleMeterRegistry(),
-                    ex -> {
+            HttpService s = HttpService.on("127.0.0.1", 0, (st, m) -> new HttpError(st, "e", m, null, st))
+                    .bodyLimit(16 << 20)
+                    .start(ex -> {
                         if (ex.path().equals("/hang")) {
                             ex.onClientGone(gone::countDown);
                             entered.countDown();

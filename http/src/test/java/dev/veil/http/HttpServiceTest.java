@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.engine.RawHttp;
 import dev.veil.engine.TestTls;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
@@ -46,17 +45,21 @@ class HttpServiceTest {
     }
 
     HttpService start(HttpLimits limits, int bodyLimit, SSLContext tls) throws IOException {
-        service = HttpService.start("127.0.0.1", 0, limits, bodyLimit, SHAPE, new SimpleMeterRegistry(), tls, ex -> {
-            if (ex.path().equals("/fail")) throw new IllegalStateException("boom");
-            if (ex.path().equals("/big")) {
-                ex.send(200, "application/octet-stream", BIG);
-                return;
-            }
-            ex.send(
-                    200,
-                    "text/plain",
-                    (ex.method() + " " + ex.path() + " " + ex.body().length).getBytes(StandardCharsets.UTF_8));
-        });
+        service = HttpService.on("127.0.0.1", 0, SHAPE)
+                .limits(limits)
+                .bodyLimit(bodyLimit)
+                .tls(tls)
+                .start(ex -> {
+                    if (ex.path().equals("/fail")) throw new IllegalStateException("boom");
+                    if (ex.path().equals("/big")) {
+                        ex.send(200, "application/octet-stream", BIG);
+                        return;
+                    }
+                    ex.send(
+                            200,
+                            "text/plain",
+                            (ex.method() + " " + ex.path() + " " + ex.body().length).getBytes(StandardCharsets.UTF_8));
+                });
         return service;
     }
 
@@ -83,6 +86,20 @@ class HttpServiceTest {
 
     static boolean closed(Socket s) throws IOException {
         return RawHttp.closedByServer(s);
+    }
+
+    /** A service that would misbehave is refused before it listens: no error shape, a bad port, an empty body limit. */
+    @Test
+    void refusesSettingsItCannotServeWith() {
+        assertThatThrownBy(() -> HttpService.on("127.0.0.1", 0, null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("errors");
+        assertThatThrownBy(() -> HttpService.on("127.0.0.1", 65536, SHAPE))
+                .hasMessage("port must be 0..65535, got 65536");
+        assertThatThrownBy(() -> HttpService.on("127.0.0.1", 0, SHAPE).bodyLimit(0))
+                .hasMessage("body limit must be > 0, got 0");
+        assertThatThrownBy(() -> HttpService.on("127.0.0.1", 0, SHAPE).limits(null))
+                .isInstanceOf(NullPointerException.class);
     }
 
     @Test

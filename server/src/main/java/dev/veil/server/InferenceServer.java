@@ -60,14 +60,11 @@ public final class InferenceServer implements AutoCloseable {
                 options.keepAlive(),
                 options.intake());
         try {
-            this.http = HttpService.start(
-                    options.host(),
-                    options.port(),
-                    options.http(),
-                    options.bodyLimit(config.maxPositionEmbeddings()),
-                    ApiException::of,
-                    metrics.registry(),
-                    this::route);
+            this.http = HttpService.on(options.host(), options.port(), ApiException::of)
+                    .limits(options.http())
+                    .bodyLimit(options.bodyLimit(config.maxPositionEmbeddings()))
+                    .metrics(metrics.registry())
+                    .start(this::route);
         } catch (IOException e) {
             scheduler.close();
             throw e;

@@ -1,14 +1,12 @@
 package dev.veil.attack.capture;
 
 import dev.veil.http.Exchange;
-import dev.veil.http.HttpLimits;
 import dev.veil.http.HttpService;
 import dev.veil.talaria.client.Transport;
 import dev.veil.talaria.cloud.V2Error;
 import dev.veil.talaria.protocol.InferRequest;
 import dev.veil.talaria.protocol.InferTensor;
 import dev.veil.talaria.protocol.V2Codec;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
@@ -35,14 +33,9 @@ public final class RecordingCloudProxy implements AutoCloseable {
         this.log = new SeamLog(keep);
         this.upstream = Transport.Kind.SOCKET.open(cloud);
         // on loopback, for one client: the bodies the cloud itself takes, whatever their size
-        this.http = HttpService.start(
-                "127.0.0.1",
-                0,
-                HttpLimits.defaults(),
-                Integer.MAX_VALUE - 8,
-                V2Error.SHAPE,
-                new SimpleMeterRegistry(),
-                this::handle);
+        this.http = HttpService.on("127.0.0.1", 0, V2Error.SHAPE)
+                .bodyLimit(Integer.MAX_VALUE - 8)
+                .start(this::handle);
     }
 
     public URI uri() {

@@ -173,15 +173,12 @@ public final class SetupServer implements AutoCloseable {
             throw new IllegalArgumentException("--insecure-no-auth is for loopback only: on " + options.host()
                     + " every client needs a token (--clients FILE)");
         SetupServer s = new SetupServer(authority, options);
-        s.http = HttpService.start(
-                options.host(),
-                options.port(),
-                options.http(),
-                MAX_BODY,
-                V2Error.SHAPE,
-                s.metrics,
-                options.tls(),
-                s::handle);
+        s.http = HttpService.on(options.host(), options.port(), V2Error.SHAPE)
+                .limits(options.http())
+                .bodyLimit(MAX_BODY)
+                .metrics(s.metrics)
+                .tls(options.tls())
+                .start(s::handle);
         LOG.log(
                 System.Logger.Level.INFO,
                 "talaria setup authority on {0} ({1}; row budget {2}, {3} setups at once)",

@@ -16,7 +16,6 @@ import dev.veil.talaria.protocol.InferResponse;
 import dev.veil.talaria.protocol.InferTensor;
 import dev.veil.talaria.protocol.ModelName;
 import dev.veil.talaria.protocol.V2Codec;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -168,15 +167,11 @@ public final class CloudServer implements AutoCloseable {
         } else {
             socketServer = null;
             Limits l = options.limits();
-            nettyServer = HttpService.start(
-                    options.host(),
-                    options.port(),
-                    new HttpLimits(
-                            l.headTimeout().plus(l.bodyTimeout()), l.idleTimeout(), l.maxConnections(), 16 << 10),
-                    (int) Math.min(maxBody, Integer.MAX_VALUE - 8),
-                    V2Error.SHAPE,
-                    new SimpleMeterRegistry(),
-                    this::serve);
+            nettyServer = HttpService.on(options.host(), options.port(), V2Error.SHAPE)
+                    .limits(new HttpLimits(
+                            l.headTimeout().plus(l.bodyTimeout()), l.idleTimeout(), l.maxConnections(), 16 << 10))
+                    .bodyLimit((int) Math.min(maxBody, Integer.MAX_VALUE - 8))
+                    .start(this::serve);
         }
     }
 

@@ -11,7 +11,6 @@ import dev.veil.model.TensorOps;
 import dev.veil.model.Weights;
 import dev.veil.talaria.protocol.EmbeddingTable;
 import dev.veil.talaria.protocol.V2Codec;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteOrder;
@@ -41,8 +40,10 @@ public final class TableServer implements AutoCloseable {
 
     private TableServer(V2Codec.Body body, String host, int port, HttpLimits limits) throws IOException {
         this.body = body;
-        this.http =
-                HttpService.start(host, port, limits, MAX_BODY, V2Error.SHAPE, new SimpleMeterRegistry(), this::handle);
+        this.http = HttpService.on(host, port, V2Error.SHAPE)
+                .limits(limits)
+                .bodyLimit(MAX_BODY)
+                .start(this::handle);
     }
 
     /** Serves {@code weights}' embedding table (in its stored type, BF16 or F32) and, for a tied model, γ_final. */
