@@ -28,27 +28,29 @@ enum ResponseShapes {
         return n;
     }
 
-    /** The one choice (index 0) of a response or chunk: Veil answers with n = 1. */
-    private static ObjectNode onlyChoice(ObjectNode response) {
+    /**
+     * The one choice (index 0) of a response or chunk (Veil answers with n = 1), carrying {@code text}: for chat in the
+     * {@code message} of a whole answer or the {@code delta} of a chunk, with the assistant's role when {@code role}.
+     */
+    private void onlyChoice(ObjectNode response, boolean whole, boolean role, String text, String finish) {
         ObjectNode choice = response.putArray("choices").addObject();
         choice.put("index", 0);
-        return choice;
+        if (this == CHAT) {
+            ObjectNode message = choice.putObject(whole ? "message" : "delta");
+            if (role) message.put("role", "assistant");
+            if (text != null) message.put("content", text);
+            if (whole) message.putNull("refusal");
+        } else {
+            choice.put("text", text == null ? "" : text);
+        }
+        choice.putNull("logprobs");
+        choice.put("finish_reason", finish); // JSON null while a stream goes on
     }
 
     /** The whole answer of a non-streamed request. */
     ObjectNode complete(String id, long created, String model, String text, String finish, ObjectNode usage) {
         ObjectNode n = header(id, created, model, false);
-        ObjectNode choice = onlyChoice(n);
-        if (this == CHAT) {
-            ObjectNode message = choice.putObject("message");
-            message.put("role", "assistant");
-            message.put("content", text);
-            message.putNull("refusal");
-        } else {
-            choice.put("text", text);
-        }
-        choice.putNull("logprobs");
-        choice.put("finish_reason", finish);
+        onlyChoice(n, true, true, text, finish);
         n.set("usage", usage);
         return n;
     }
@@ -56,17 +58,7 @@ enum ResponseShapes {
     /** A streamed piece of text; {@code first} adds the assistant role (chat), {@code finish} ends the choice. */
     ObjectNode delta(String id, long created, String model, String text, boolean first, String finish) {
         ObjectNode n = header(id, created, model, true);
-        ObjectNode choice = onlyChoice(n);
-        if (this == CHAT) {
-            ObjectNode delta = choice.putObject("delta");
-            if (first) delta.put("role", "assistant");
-            if (text != null) delta.put("content", text);
-        } else {
-            choice.put("text", text == null ? "" : text);
-        }
-        choice.putNull("logprobs");
-        if (finish == null) choice.putNull("finish_reason");
-        else choice.put("finish_reason", finish);
+        onlyChoice(n, false, first, text, finish);
         return n;
     }
 
