@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.IntPredicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,34 @@ class TransformerTest {
         return new Transformer(new LocalLinearBackend(c, w, PARALLEL), PARALLEL);
     }
 
+    /** The engine and the double-precision reference on the same random weights. */
+    private record Checked(Transformer engine, ReferenceModel ref) {
+        static Checked of(ModelConfig c, DType dtype, long seed) {
+            Weights w = TestModels.random(c, dtype, seed);
+            return new Checked(TransformerTest.engine(c, w), new ReferenceModel(c, w));
+        }
+
+        /**
+         * {@code prompt} prefilled as one batch into a new cache; the logits of the positions {@code checked} accepts
+         * match the reference's (which steps through them all).
+         */
+        KvCache prefill(int[] prompt, IntPredicate checked, String label) {
+            KvCache cache = engine.newCache();
+            float[] all = engine.forwardAll(prompt, cache);
+            int vocab = engine.config().vocabSize();
+            for (int t = 0; t < prompt.length; t++) {
+                double[] expected = ref.step(prompt[t]);
+                if (checked.test(t))
+                    assertClose(
+                            Arrays.copyOfRange(all, t * vocab, (t + 1) * vocab),
+                            expected,
+                            1e-5,
+                            label + " position " + t);
+            }
+            return cache;
+        }
+    }
+
     private static int[] tokens(ModelConfig c, int n, long seed) {
         return new SplittableRandom(seed).ints(n, 0, c.vocabSize()).toArray();
     }
@@ -45,13 +74,11 @@ class TransformerTest {
     @ParameterizedTest(name = "{0} {2}")
     @MethodSource("configsAndTypes")
     void decodeMatchesReference(String name, ModelConfig c, DType dtype) {
-        Weights w = TestModels.random(c, dtype, 42);
-        Transformer engine = engine(c, w);
-        ReferenceModel ref = new ReferenceModel(c, w);
-        KvCache cache = engine.newCache();
+        Checked m = Checked.of(c, dtype, 42);
+        KvCache cache = m.engine().newCache();
         for (int token : tokens(c, 12, 7)) {
-            float[] logits = engine.forward(new int[] {token}, cache);
-            assertClose(logits, ref.step(token), 1e-5, name + " " + dtype + " position " + (cache.size() - 1));
+            float[] logits = m.engine().forward(new int[] {token}, cache);
+            assertClose(logits, m.ref().step(token), 1e-5, name + " " + dtype + " position " + (cache.size() - 1));
         }
         assertThat(cache.size()).isEqualTo(12);
     }
@@ -60,43 +87,22 @@ class TransformerTest {
     @ParameterizedTest(name = "{0} {2}")
     @MethodSource("configsAndTypes")
     void batchedPrefillMatchesReference(String name, ModelConfig c, DType dtype) {
-        Weights w = TestModels.random(c, dtype, 43);
-        Transformer engine = engine(c, w);
-        ReferenceModel ref = new ReferenceModel(c, w);
-        int[] prompt = tokens(c, 11, 8); // not a multiple of the kernel's 4-token tile
-        KvCache cache = engine.newCache();
-        float[] all = engine.forwardAll(prompt, cache);
-        int vocab = c.vocabSize();
-        for (int t = 0; t < prompt.length; t++)
-            assertClose(
-                    Arrays.copyOfRange(all, t * vocab, (t + 1) * vocab),
-                    ref.step(prompt[t]),
-                    1e-5,
-                    name + " " + dtype + " prefill position " + t);
+        Checked m = Checked.of(c, dtype, 43);
+        // 11 tokens: not a multiple of the kernel's 4-token tile
+        KvCache cache = m.prefill(tokens(c, 11, 8), t -> true, name + " " + dtype + " prefill");
         // then decode continues from the batched cache
-        float[] next = engine.forward(new int[] {3}, cache);
-        assertClose(next, ref.step(3), 1e-5, name + " decode after prefill");
+        float[] next = m.engine().forward(new int[] {3}, cache);
+        assertClose(next, m.ref().step(3), 1e-5, name + " decode after prefill");
     }
 
     /** Past several key blocks (the attention kernel works on 4 blocks at a time, then single blocks). */
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")
     void longSequenceMatchesReference(String name, ModelConfig c) {
-        Weights w = TestModels.random(c, DType.BF16, 49);
-        Transformer engine = engine(c, w);
-        ReferenceModel ref = new ReferenceModel(c, w);
-        int[] prompt = tokens(c, 101, 14);
-        KvCache cache = engine.newCache();
-        float[] all = engine.forwardAll(prompt, cache);
-        int vocab = c.vocabSize();
-        for (int t = 0; t < prompt.length; t++) {
-            double[] expected = ref.step(prompt[t]);
-            if (t % 10 == 0 || t > 95)
-                assertClose(
-                        Arrays.copyOfRange(all, t * vocab, (t + 1) * vocab), expected, 1e-5, name + " position " + t);
-        }
+        Checked m = Checked.of(c, DType.BF16, 49);
+        KvCache cache = m.prefill(tokens(c, 101, 14), t -> t % 10 == 0 || t > 95, name);
         for (int token : new int[] {1, 2, 3})
-            assertClose(engine.forward(new int[] {token}, cache), ref.step(token), 1e-5, name + " decode");
+            assertClose(m.engine().forward(new int[] {token}, cache), m.ref().step(token), 1e-5, name + " decode");
     }
 
     @ParameterizedTest(name = "{0}")
