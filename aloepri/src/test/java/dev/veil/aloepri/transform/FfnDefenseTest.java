@@ -18,12 +18,18 @@ class FfnDefenseTest {
                 Reference.random(d, ffn, 1 / Math.sqrt(ffn), rng));
     }
 
+    /** {@code plain} (width d) under Veil's defaults for d with these FFN settings, in a model of {@code layers} layers. */
+    static FfnWeights defended(
+            FfnWeights plain, double alphaDown, double alphaGateUp, int split, int layers, KeyStream rng) {
+        AloePriParams p = AloePriParams.defaults(plain.gate().cols()).withFfn(alphaDown, alphaGateUp, split);
+        return FfnDefense.apply(plain, p, layers, null, rng);
+    }
+
     @Test
     void splitUnitsShareTheGateRowAndSumBackExactly() {
         KeyStream rng = KeyStream.fromSeed("split");
         FfnWeights plain = random(32, 40, rng);
-        FfnWeights split =
-                FfnDefense.apply(plain, AloePriParams.defaults(32).withFfn(0, 0, 3), 1, null, rng.derive("defense"));
+        FfnWeights split = defended(plain, 0, 0, 3, 1, rng.derive("defense"));
         assertThat(split.gate().rows()).isEqualTo(120);
         assertThat(split.down().cols()).isEqualTo(120);
         for (int j = 0; j < 32; j++)
@@ -45,16 +51,14 @@ class FfnDefenseTest {
     void noiseHasTheRequestedScaleAndTouchesOnlyItsMatrices() {
         KeyStream rng = KeyStream.fromSeed("noise");
         FfnWeights plain = random(64, 128, rng);
-        FfnWeights down =
-                FfnDefense.apply(plain, AloePriParams.defaults(64).withFfn(0.5, 0, 1), 4, null, rng.derive("a"));
+        FfnWeights down = defended(plain, 0.5, 0, 1, 4, rng.derive("a"));
         assertThat(down.gate()).isEqualTo(plain.gate());
         assertThat(down.up()).isEqualTo(plain.up());
         float[] diff = down.down().data().clone();
         for (int i = 0; i < diff.length; i++) diff[i] -= plain.down().data()[i];
         double sd = GaussianNoise.standardDeviation(plain.down().data());
         assertThat(GaussianNoise.standardDeviation(diff)).isCloseTo(0.5 * sd, within(0.05 * sd));
-        FfnWeights gateUp =
-                FfnDefense.apply(plain, AloePriParams.defaults(64).withFfn(0, 1, 1), 4, null, rng.derive("b"));
+        FfnWeights gateUp = defended(plain, 0, 1, 1, 4, rng.derive("b"));
         assertThat(gateUp.down()).isEqualTo(plain.down());
         assertThat(gateUp.gate()).isNotEqualTo(plain.gate());
         assertThat(gateUp.up()).isNotEqualTo(plain.up());

@@ -149,6 +149,7 @@ public final class TalariaBench {
     public static List<Setting> defaultSettings() {
         TalariaOptions d = TalariaOptions.DEFAULT;
         TalariaOptions remo = d.withHidden(MaskSpec.remo(0.5));
+        TalariaOptions.Refresh perSession = TalariaOptions.Refresh.SESSION;
         return List.of(
                 new Setting("plaintext", "plaintext split (no masks, no check)", TalariaOptions.plaintext(), 0),
                 new Setting("default", "default: one-time pools per request, check 1", d, 0),
@@ -162,17 +163,9 @@ public final class TalariaBench {
                         Transport.Kind.SOCKET,
                         0,
                         CloudServer.Transport.NETTY),
-                new Setting(
-                        "session",
-                        "one-time pools, one setup per session",
-                        d.withRefresh(TalariaOptions.Refresh.SESSION),
-                        0),
+                new Setting("session", "one-time pools, one setup per session", d.withRefresh(perSession), 0),
                 new Setting("remo", "ReMO 0.5 (paper), refresh per request", remo, 0),
-                new Setting(
-                        "remo-session",
-                        "ReMO 0.5, refresh per session",
-                        remo.withRefresh(TalariaOptions.Refresh.SESSION),
-                        0),
+                new Setting("remo-session", "ReMO 0.5, refresh per session", remo.withRefresh(perSession), 0),
                 new Setting("decoy", "default + 1 decoy sequence", d, 1),
                 new Setting("embed-local", "default, embedding table in the client", d.withLocal(true, false), 0),
                 new Setting(
