@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.model.DType;
+import dev.veil.model.ModelConfig;
 import dev.veil.model.ModelFiles;
 import dev.veil.model.RandomModels;
 import dev.veil.model.Tensor;
@@ -12,8 +13,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class InspectConvertCommandTest {
     @TempDir
@@ -35,60 +40,63 @@ class InspectConvertCommandTest {
         assertThat(j.at("/tensors/0/shape").toString()).isEqualTo("[300,32]");
     }
 
-    @Test
-    void convertsToGgufAndBackAndInspectsTheGguf() throws Exception {
-        Path dir = RandomModels.writeHf(tmp.resolve("q"), RandomModels.qwen2(), DType.F32, 2);
-        Path back = throughBf16Gguf(
-                dir,
-                "q",
-                "(gguf)",
-                "architecture  Qwen2ForCausalLM",
-                "general.architecture = llama",
-                "tokenizer.ggml.tokens = [280 strings]",
-                "blk.0.attn_q.weight BF16[48, 32]");
-        try (ModelFiles m = ModelFiles.open(back)) {
-            assertThat(m.weights().get("model.layers.1.mlp.down_proj.weight").dtype())
-                    .isEqualTo(DType.BF16);
-            assertThat(m.config().headDim()).isEqualTo(12);
-        }
-    }
-
     /**
-     * {@code dir} converted to a BF16 GGUF whose {@code inspect} text shows each of {@code shown}, then back to HF;
-     * returns that second HF directory.
+     * Qwen2 (F32 source: head_dim 12 ≠ hidden/heads, written as llama.cpp's {@code llama}) and Qwen3-MoE (BF16 source:
+     * stacked experts, q_norm/k_norm) to a BF16 GGUF whose {@code inspect} text shows each of {@code shown}, then back
+     * to HF: the config comes back as it was but for the dtype, every tensor is BF16, and a BF16 source's values come
+     * back bit for bit.
      */
-    private Path throughBf16Gguf(Path dir, String name, String... shown) {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("roundTrips")
+    void convertsToGgufAndBackAndInspectsTheGguf(String name, ModelConfig config, DType source, List<String> shown)
+            throws Exception {
+        Path dir = RandomModels.writeHf(tmp.resolve(name), config, source, 2);
         Path gguf = tmp.resolve(name + ".gguf");
         assertThat(CliRun.ok(convert(dir, "gguf", gguf, "--dtype", "bf16")).out())
                 .startsWith("wrote " + gguf + " (gguf, BF16");
         assertThat(CliRun.ok("inspect", gguf.toString()).out()).contains(shown);
         Path back = tmp.resolve(name + "-back");
         CliRun.ok(convert(gguf, "hf", back));
-        return back;
-    }
-
-    /** Qwen3-MoE: HF -> qwen3moe GGUF (stacked experts) -> HF, with the inspect text naming the experts. */
-    @Test
-    void convertsQwen3MoeToGgufAndBack() throws Exception {
-        Path dir = RandomModels.writeHf(tmp.resolve("moe"), RandomModels.qwen3Moe(), DType.BF16, 3);
-        Path back = throughBf16Gguf(
-                dir,
-                "moe",
-                "architecture  Qwen3MoeForCausalLM",
-                "general.architecture = qwen3moe",
-                "q_norm/k_norm over head_dim",
-                "experts 4, 2 per token, expert intermediate 20",
-                "blk.1.ffn_down_exps.weight BF16[4, 32, 20]");
         try (ModelFiles original = ModelFiles.open(dir);
                 ModelFiles m = ModelFiles.open(back)) {
             assertThat(m.config()).isEqualTo(original.config().withTorchDtype("bfloat16"));
-            String expert = "model.layers.1.mlp.experts.3.down_proj.weight";
-            assertThat(m.weights()
-                            .get(expert)
-                            .data()
-                            .mismatch(original.weights().get(expert).data()))
-                    .isEqualTo(-1);
+            assertThat(m.weights().names())
+                    .containsExactlyInAnyOrderElementsOf(original.weights().names());
+            for (String tensor : original.weights().names()) {
+                assertThat(m.weights().get(tensor).dtype()).as(tensor).isEqualTo(DType.BF16);
+                if (source == DType.BF16)
+                    assertThat(m.weights()
+                                    .get(tensor)
+                                    .data()
+                                    .mismatch(original.weights().get(tensor).data()))
+                            .as(tensor)
+                            .isEqualTo(-1);
+            }
         }
+    }
+
+    static Stream<Arguments> roundTrips() {
+        return Stream.of(
+                Arguments.of(
+                        "qwen2",
+                        RandomModels.qwen2(),
+                        DType.F32,
+                        List.of(
+                                "(gguf)",
+                                "architecture  Qwen2ForCausalLM",
+                                "general.architecture = llama",
+                                "tokenizer.ggml.tokens = [280 strings]",
+                                "blk.0.attn_q.weight BF16[48, 32]")),
+                Arguments.of(
+                        "qwen3moe",
+                        RandomModels.qwen3Moe(),
+                        DType.BF16,
+                        List.of(
+                                "architecture  Qwen3MoeForCausalLM",
+                                "general.architecture = qwen3moe",
+                                "q_norm/k_norm over head_dim",
+                                "experts 4, 2 per token, expert intermediate 20",
+                                "blk.1.ffn_down_exps.weight BF16[4, 32, 20]")));
     }
 
     @Test
