@@ -16,8 +16,9 @@ import jdk.incubator.vector.FloatVector;
  *   <li>Each thread takes panels of {@link #PANEL} weight rows; the panel is widened to float (F16/BF16 converted,
  *       quantized types dequantized, once per call) {@link #WC} columns at a time into an L2-sized buffer, which the
  *       micro-tiles read in blocks of {@link #KC} columns.</li>
- *   <li>The micro-tile multiplies {@link #MR} weight rows by {@link #NT} tokens: 12 vector accumulators (with 16-lane
- *       vectors), two token loads and six broadcasts feeding 12 fused multiply-adds per column.</li>
+ *   <li>The micro-tile multiplies {@link #MR} weight rows by {@link #NT} tokens: with 16-lane vectors (AVX-512, 32
+ *       vector registers) 12 rows, 24 vector accumulators, two token loads and twelve broadcasts feeding 24 fused
+ *       multiply-adds per column; with fewer registers 6 rows and 12 accumulators.</li>
  * </ul>
  * Accumulators live in a per-thread {@code [rows][tokens]} buffer across column blocks and are transposed into
  * {@code out} at the end of each panel.
@@ -29,21 +30,34 @@ import jdk.incubator.vector.FloatVector;
  */
 public final class Gemm {
 
-    /** Weight rows per micro-tile. */
-    static final int MR = 6;
+    /**
+     * Weight rows per micro-tile: 12 where vectors have 16 lanes (AVX-512: 24 accumulators, two token vectors and a
+     * broadcast fit its 32 registers), else 6 (AVX2's 16 registers). Twelve rows load each column's token vectors for
+     * twice the multiply-adds: a 128-token prefill of the 200M Llama's Q4_K_M 3–12% faster (quantization.md).
+     */
+    static final int MR = F.length() >= 16 ? 12 : 6;
     /** Tokens per micro-tile: two vectors. */
     static final int NT = 2 * F.length();
-    /** Columns per block: a block of tokens (KC × NT floats) and of weights (PANEL × KC) fit in L1 together. */
+    /** Columns per block: a block of tokens (KC × NT floats) and of weights ({@link #PANEL} × KC) fit in L1 together. */
     static final int KC = 128;
     /**
      * Columns of a weight matrix's panel widened at once ({@link #multiply(Matrix, int, int, Tokens, float[], int,
      * int)}): each row is read front to back in runs this long (4 KiB of F32), which the hardware prefetches well.
      * Widened KC columns at a time, a panel read 24 runs of 512 bytes per block: 3–18% slower at 128 tokens
-     * (F32 and Q8_0, 2816×1024 to 896×4864; quantization.md). 24 rows of WC floats: 96 KiB, in L2.
+     * (F32 and Q8_0, 2816×1024 to 896×4864; quantization.md). A panel of WS-float rows: 98 KiB, in L2.
      */
     static final int WC = 8 * KC;
-    /** Weight rows per panel (a multiple of MR): the unit of work handed to a thread. */
-    static final int PANEL = 4 * MR;
+    /**
+     * Row stride of the widened panel: a cache line more than {@link #WC}, so that a tile's rows do not all fall into
+     * one L1 set (WC floats are 4 KiB; twelve rows 4 KiB apart overflow its 8 ways: F32 2816×1024 at 128 tokens took
+     * 8.7–8.8 ms unpadded, 7.9–8.0 padded).
+     */
+    static final int WS = WC + 16;
+    /**
+     * Weight rows per panel (a multiple of MR): the unit of work handed to a thread. A block of it (PANEL × KC floats,
+     * 12 KiB) and of the tokens (KC × NT, 16 KiB with 16 lanes) fit in L1 together.
+     */
+    static final int PANEL = 24;
 
     private static final ThreadLocal<float[][]> SCRATCH =
             ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
@@ -83,7 +97,7 @@ public final class Gemm {
     static void multiply(Matrix w, int r0, int r1, Tokens x, float[] out, int outStride, int outCol) {
         int cols = w.cols(), padded = x.groups() * NT;
         float[][] scratch = SCRATCH.get();
-        if (scratch[0].length < PANEL * WC) scratch[0] = new float[PANEL * WC];
+        if (scratch[0].length < PANEL * WS) scratch[0] = new float[PANEL * WS];
         if (scratch[1].length < PANEL * padded) scratch[1] = new float[PANEL * padded];
         float[] weights = scratch[0], acc = scratch[1];
         for (int p = r0; p < r1; p += PANEL) {
@@ -93,7 +107,7 @@ public final class Gemm {
             if (rowsHere < PANEL) Arrays.fill(weights, 0f); // rows past the matrix's end stay zero
             for (int c0 = 0; c0 < cols; c0 += WC) {
                 int wc = Math.min(WC, cols - c0);
-                w.widenBlock(p, rowsHere, c0, wc, weights, 0, WC);
+                w.widenBlock(p, rowsHere, c0, wc, weights, 0, WS);
                 for (int k0 = 0; k0 < wc; k0 += KC) {
                     int kc = Math.min(KC, wc - k0);
                     for (int g = 0; g < x.groups(); g++) {
@@ -101,8 +115,8 @@ public final class Gemm {
                         for (int tile = 0; tile < tiles; tile++)
                             microTile(
                                     weights,
-                                    tile * MR * WC + k0,
-                                    WC,
+                                    tile * MR * WS + k0,
+                                    WS,
                                     kc,
                                     x.packed(),
                                     xOff,
@@ -282,9 +296,16 @@ public final class Gemm {
 
     /**
      * {@code acc[i][0..NT) += Σ_k w[i][k] · x[k][0..NT)} for the tile's {@link #MR} rows ({@code w} rows {@code ws}
-     * apart, {@code acc} rows {@code accStride} apart), over {@code kc} columns.
+     * apart, {@code acc} rows {@code accStride} apart), over {@code kc} columns, each sum in order of k.
      */
-    private static void microTile(
+    static void microTile(
+            float[] w, int wOff, int ws, int kc, float[] x, int xOff, float[] acc, int accOff, int accStride) {
+        if (MR == 12) microTile12(w, wOff, ws, kc, x, xOff, acc, accOff, accStride);
+        else microTile6(w, wOff, ws, kc, x, xOff, acc, accOff, accStride);
+    }
+
+    /** {@link #microTile} for 6 rows. */
+    static void microTile6(
             float[] w, int wOff, int ws, int kc, float[] x, int xOff, float[] acc, int accOff, int accStride) {
         int h = F.length();
         int a0 = accOff,
@@ -333,5 +354,90 @@ public final class Gemm {
         c41.intoArray(acc, a4 + h);
         c50.intoArray(acc, a5);
         c51.intoArray(acc, a5 + h);
+    }
+
+    /** {@link #microTile} for 12 rows (the 6-row tile twice over, sharing each column's token loads). */
+    static void microTile12(
+            float[] w, int wOff, int ws, int kc, float[] x, int xOff, float[] acc, int accOff, int accStride) {
+        int h = F.length();
+        int a0 = accOff, a1 = a0 + accStride, a2 = a1 + accStride, a3 = a2 + accStride, a4 = a3 + accStride;
+        int a5 = a4 + accStride, a6 = a5 + accStride, a7 = a6 + accStride, a8 = a7 + accStride, a9 = a8 + accStride;
+        int a10 = a9 + accStride, a11 = a10 + accStride;
+        FloatVector c00 = FloatVector.fromArray(F, acc, a0), c01 = FloatVector.fromArray(F, acc, a0 + h);
+        FloatVector c10 = FloatVector.fromArray(F, acc, a1), c11 = FloatVector.fromArray(F, acc, a1 + h);
+        FloatVector c20 = FloatVector.fromArray(F, acc, a2), c21 = FloatVector.fromArray(F, acc, a2 + h);
+        FloatVector c30 = FloatVector.fromArray(F, acc, a3), c31 = FloatVector.fromArray(F, acc, a3 + h);
+        FloatVector c40 = FloatVector.fromArray(F, acc, a4), c41 = FloatVector.fromArray(F, acc, a4 + h);
+        FloatVector c50 = FloatVector.fromArray(F, acc, a5), c51 = FloatVector.fromArray(F, acc, a5 + h);
+        FloatVector c60 = FloatVector.fromArray(F, acc, a6), c61 = FloatVector.fromArray(F, acc, a6 + h);
+        FloatVector c70 = FloatVector.fromArray(F, acc, a7), c71 = FloatVector.fromArray(F, acc, a7 + h);
+        FloatVector c80 = FloatVector.fromArray(F, acc, a8), c81 = FloatVector.fromArray(F, acc, a8 + h);
+        FloatVector c90 = FloatVector.fromArray(F, acc, a9), c91 = FloatVector.fromArray(F, acc, a9 + h);
+        FloatVector c100 = FloatVector.fromArray(F, acc, a10), c101 = FloatVector.fromArray(F, acc, a10 + h);
+        FloatVector c110 = FloatVector.fromArray(F, acc, a11), c111 = FloatVector.fromArray(F, acc, a11 + h);
+        for (int k = 0; k < kc; k++) {
+            int xk = xOff + k * NT, wk = wOff + k;
+            FloatVector x0 = FloatVector.fromArray(F, x, xk), x1 = FloatVector.fromArray(F, x, xk + h);
+            FloatVector b = FloatVector.broadcast(F, w[wk]);
+            c00 = x0.fma(b, c00);
+            c01 = x1.fma(b, c01);
+            b = FloatVector.broadcast(F, w[wk + ws]);
+            c10 = x0.fma(b, c10);
+            c11 = x1.fma(b, c11);
+            b = FloatVector.broadcast(F, w[wk + 2 * ws]);
+            c20 = x0.fma(b, c20);
+            c21 = x1.fma(b, c21);
+            b = FloatVector.broadcast(F, w[wk + 3 * ws]);
+            c30 = x0.fma(b, c30);
+            c31 = x1.fma(b, c31);
+            b = FloatVector.broadcast(F, w[wk + 4 * ws]);
+            c40 = x0.fma(b, c40);
+            c41 = x1.fma(b, c41);
+            b = FloatVector.broadcast(F, w[wk + 5 * ws]);
+            c50 = x0.fma(b, c50);
+            c51 = x1.fma(b, c51);
+            b = FloatVector.broadcast(F, w[wk + 6 * ws]);
+            c60 = x0.fma(b, c60);
+            c61 = x1.fma(b, c61);
+            b = FloatVector.broadcast(F, w[wk + 7 * ws]);
+            c70 = x0.fma(b, c70);
+            c71 = x1.fma(b, c71);
+            b = FloatVector.broadcast(F, w[wk + 8 * ws]);
+            c80 = x0.fma(b, c80);
+            c81 = x1.fma(b, c81);
+            b = FloatVector.broadcast(F, w[wk + 9 * ws]);
+            c90 = x0.fma(b, c90);
+            c91 = x1.fma(b, c91);
+            b = FloatVector.broadcast(F, w[wk + 10 * ws]);
+            c100 = x0.fma(b, c100);
+            c101 = x1.fma(b, c101);
+            b = FloatVector.broadcast(F, w[wk + 11 * ws]);
+            c110 = x0.fma(b, c110);
+            c111 = x1.fma(b, c111);
+        }
+        c00.intoArray(acc, a0);
+        c01.intoArray(acc, a0 + h);
+        c10.intoArray(acc, a1);
+        c11.intoArray(acc, a1 + h);
+        c20.intoArray(acc, a2);
+        c21.intoArray(acc, a2 + h);
+        c30.intoArray(acc, a3);
+        c31.intoArray(acc, a3 + h);
+        c40.intoArray(acc, a4);
+        c41.intoArray(acc, a4 + h);
+        c50.intoArray(acc, a5);
+        c51.intoArray(acc, a5 + h);
+        c60.intoArray(acc, a6);
+        c61.intoArray(acc, a6 + h);
+        c70.intoArray(acc, a7);
+        c71.intoArray(acc, a7 + h);
+        c80.intoArray(acc, a8);
+        c81.intoArray(acc, a8 + h);
+        c90.intoArray(acc, a9);
+        c91.intoArray(acc, a9 + h);
+        c100.intoArray(acc, a10);
+        c101.intoArray(acc, a10 + h);
+        c110.intoArray(acc, a11);
+        c111.intoArray(acc, a11 + h);
     }
 }

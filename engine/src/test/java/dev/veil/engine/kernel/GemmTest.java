@@ -18,6 +18,30 @@ class GemmTest {
     }
 
     /**
+     * Both micro-tiles, whichever of them this machine's {@link Gemm#MR} picks: each sum is the fused multiply-add
+     * chain over k in order, bit for bit, on strided rows and accumulators that start from non-zero values.
+     */
+    @ParameterizedTest
+    @CsvSource({"6, 1", "6, 37", "12, 1", "12, 130"})
+    void bothMicroTilesAreTheFusedChainInOrder(int rows, int kc) {
+        int ws = kc + 3, accStride = Gemm.NT + 5, wOff = 2, xOff = 3 * Gemm.NT, accOff = 1;
+        float[] w = gaussian(wOff + rows * ws, rows * 7L + kc);
+        float[] x = gaussian(xOff + kc * Gemm.NT, kc);
+        float[] start = gaussian(accOff + rows * accStride, rows + kc);
+        float[] acc = start.clone();
+        if (rows == 6) Gemm.microTile6(w, wOff, ws, kc, x, xOff, acc, accOff, accStride);
+        else Gemm.microTile12(w, wOff, ws, kc, x, xOff, acc, accOff, accStride);
+        float[] expected = start.clone();
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < Gemm.NT; j++) {
+                int at = accOff + i * accStride + j;
+                for (int k = 0; k < kc; k++)
+                    expected[at] = Math.fma(w[wOff + i * ws + k], x[xOff + k * Gemm.NT + j], expected[at]);
+            }
+        assertThat(acc).isEqualTo(expected);
+    }
+
+    /**
      * Every orientation, on strided views inside larger arrays (offsets, leading dimensions wider than the view),
      * with edges in both m and n: the definition in double, the accumulating form adds to C, the elements of C
      * outside the view stay as they were, and one thread gives the same bits as three.
