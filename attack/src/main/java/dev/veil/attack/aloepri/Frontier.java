@@ -51,7 +51,19 @@ public final class Frontier {
             double strongest,
             double strongestVocab,
             List<SelfAudit.Row> attacks,
-            double seconds) {}
+            double seconds) {
+
+        /** The point in one phrase, for the log and the report: strongest attack, perplexity cost, agreement. */
+        public String summary() {
+            return String.format(
+                    Locale.ROOT,
+                    "strongest attack %.1f%% (%s), perplexity %+.1f%%, agreement %.1f%%",
+                    100 * strongest,
+                    strongestAttack,
+                    100 * perplexityIncrease,
+                    100 * agreement);
+        }
+    }
 
     public record Result(
             String date,
@@ -195,15 +207,7 @@ public final class Frontier {
                     a.rows(),
                     (System.nanoTime() - start) / 1e9);
             points.add(p);
-            log.accept(String.format(
-                    Locale.ROOT,
-                    "%s: strongest %.1f%% (%s), perplexity %+.1f%%, agreement %.1f%% (%.0f s)",
-                    s.name(),
-                    100 * p.strongest(),
-                    p.strongestAttack(),
-                    100 * p.perplexityIncrease(),
-                    100 * p.agreement(),
-                    p.seconds()));
+            log.accept(String.format(Locale.ROOT, "%s: %s (%.0f s)", s.name(), p.summary(), p.seconds()));
         }
         return new Result(
                 LocalDateTime.now().withNano(0).toString(),
@@ -336,17 +340,10 @@ public final class Frontier {
         b.append(
                         best == null
                                 ? "No setting costs ≤ 3% perplexity at ≥ 90% agreement."
-                                : String.format(
-                                        Locale.ROOT,
-                                        "Least leak within the accuracy target: **%s**, strongest attack %.1f%% (%s), perplexity %+.1f%%, agreement %.1f%%%s.",
-                                        best.name(),
-                                        100 * best.strongest(),
-                                        best.strongestAttack(),
-                                        100 * best.perplexityIncrease(),
-                                        100 * best.agreement(),
-                                        best.strongest() <= TARGET_RECOVERY
-                                                ? " — target met"
-                                                : " — the recovery target is missed"))
+                                : "Least leak within the accuracy target: **" + best.name() + "**, " + best.summary()
+                                        + (best.strongest() <= TARGET_RECOVERY
+                                                ? " — target met."
+                                                : " — the recovery target is missed."))
                 .append('\n');
         // every attack any point was scored with (points appended later may carry attacks earlier ones lack: "—")
         List<String> columns = r.points().stream()
