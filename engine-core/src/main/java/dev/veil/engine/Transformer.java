@@ -118,10 +118,11 @@ public final class Transformer {
         for (int i = 0; i < angles.length; i++)
             angles[i] = rope.table(chunks.get(i).cache().size(), chunks.get(i).tokens().length);
 
+        Parallel.RangeBody norm = (from, to) -> VectorMath.rmsNorm(x, from, to, hidden, c.rmsNormEps(), normed);
         backend.embed(rows.tokens(), x);
         for (int layer = 0; layer < c.numLayers(); layer++) {
             // attention block
-            VectorMath.rmsNorm(x, n, hidden, c.rmsNormEps(), normed);
+            parallel.forRows(n, norm);
             backend.apply(QKV, layer, normed, n, qkv);
             if (c.qkNorm()) {
                 // Qwen3: RMSNorm over head_dim on every query and key head (weights from the backend), before RoPE
@@ -140,7 +141,7 @@ public final class Transformer {
             VectorMath.add(x, 0, projected, 0, n * hidden);
 
             // feed-forward block
-            VectorMath.rmsNorm(x, n, hidden, c.rmsNormEps(), normed);
+            parallel.forRows(n, norm);
             if (c.isMoeLayer(layer)) {
                 experts(layer, normed, n, projected);
             } else {
@@ -149,7 +150,8 @@ public final class Transformer {
                     swiGlu = new float[n * inter];
                 }
                 backend.apply(GATE_UP, layer, normed, n, gateUp);
-                VectorMath.swiGlu(gateUp, n, inter, swiGlu);
+                float[] in = gateUp, act = swiGlu;
+                parallel.forRows(n, (from, to) -> VectorMath.swiGlu(in, from, to, inter, act));
                 backend.apply(DOWN, layer, swiGlu, n, projected);
             }
             VectorMath.add(x, 0, projected, 0, n * hidden);
@@ -225,7 +227,7 @@ public final class Transformer {
                 y[i] = new float[m[i] * hidden];
             }
             backend.applyExperts(GATE_UP, layer, ids, in, m, gateUp);
-            for (int i = 0; i < g; i++) VectorMath.swiGlu(gateUp[i], m[i], inter, act[i]);
+            for (int i = 0; i < g; i++) VectorMath.swiGlu(gateUp[i], 0, m[i], inter, act[i]);
             backend.applyExperts(DOWN, layer, ids, act, m, y);
             for (int i = 0; i < g; i++)
                 for (int row = 0; row < m[i]; row++) {
@@ -299,7 +301,7 @@ public final class Transformer {
             at += wanted[i];
         }
         float[] normed = new float[total * hidden];
-        VectorMath.rmsNorm(picked, total, hidden, c.rmsNormEps(), normed);
+        VectorMath.rmsNorm(picked, 0, total, hidden, c.rmsNormEps(), normed);
         float[] all = new float[total * vocab];
         backend.apply(LM_HEAD, 0, normed, total, all);
         for (int i = 0, at = 0; i < wanted.length; i++) {

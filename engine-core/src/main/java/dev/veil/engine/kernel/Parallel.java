@@ -85,6 +85,19 @@ public final class Parallel implements AutoCloseable {
         forEach(Math.ceilDiv(n, step), c -> body.run(c * step, Math.min(n, (c + 1) * step)));
     }
 
+    /**
+     * {@code body} over the rows {@code [0, n)} of a batch, each row's result independent of the others: split among
+     * the threads for a prompt of {@link #ROWS_TO_SPLIT} rows or more, on the calling thread for fewer (decode, short
+     * prompts), where the hand-off would cost more than the rows.
+     */
+    public void forRows(int n, RangeBody body) {
+        if (n < ROWS_TO_SPLIT) body.run(0, n);
+        else forRange(n, 4, body);
+    }
+
+    /** The rows from which {@link #forRows} splits the work. */
+    public static final int ROWS_TO_SPLIT = 16;
+
     @FunctionalInterface
     public interface RangeBody {
         void run(int from, int to);

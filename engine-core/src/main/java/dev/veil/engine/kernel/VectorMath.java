@@ -199,11 +199,12 @@ public final class VectorMath {
     }
 
     /**
-     * RMSNorm without the weight, row by row: {@code out[r] = x[r] / sqrt(mean(x[r]²) + eps)} for {@code rows} rows of
-     * {@code dim}. The weight γ is the backend's business (it is folded into the next matrix on the Talaria cloud).
+     * RMSNorm without the weight, row by row: {@code out[r] = x[r] / sqrt(mean(x[r]²) + eps)} for rows {@code [from,
+     * to)} of {@code dim}. The weight γ is the backend's business (it is folded into the next matrix on the Talaria
+     * cloud).
      */
-    public static void rmsNorm(float[] x, int rows, int dim, double eps, float[] out) {
-        for (int r = 0; r < rows; r++) {
+    public static void rmsNorm(float[] x, int from, int to, int dim, double eps, float[] out) {
+        for (int r = from; r < to; r++) {
             int off = r * dim;
             float scale = (float) (1.0 / Math.sqrt(dot(x, off, x, off, dim) / dim + eps));
             scale(x, off, scale, out, off, dim);
@@ -251,12 +252,12 @@ public final class VectorMath {
     }
 
     /**
-     * SwiGLU: for each of {@code rows} rows laid out as {@code [gate (dim) | up (dim)]},
+     * SwiGLU: for each of the rows {@code [from, to)} laid out as {@code [gate (dim) | up (dim)]},
      * {@code out[r][k] = silu(gate[k]) · up[k]} with {@code silu(g) = g / (1 + e^-g)}.
      */
-    public static void swiGlu(float[] gateUp, int rows, int dim, float[] out) {
+    public static void swiGlu(float[] gateUp, int from, int to, int dim, float[] out) {
         int end = F.loopBound(dim);
-        for (int r = 0; r < rows; r++) {
+        for (int r = from; r < to; r++) {
             int g = 2 * r * dim, u = g + dim, o = r * dim;
             int k = 0;
             for (; k < end; k += F.length()) {

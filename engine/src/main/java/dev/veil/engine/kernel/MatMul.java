@@ -156,7 +156,7 @@ public final class MatMul {
             if (!stack[m].dtype().isQuantized() || batching == Batching.LINEAR) continue;
             for (int e = 0; e < m && inputs[m] == null; e++)
                 if (inputs[e] != null && inputs[e].block() == Q8Input.blockFor(stack[m].dtype())) inputs[m] = inputs[e];
-            if (inputs[m] == null) inputs[m] = Q8Input.of(stack[m].dtype(), x, n, cols);
+            if (inputs[m] == null) inputs[m] = Q8Input.of(parallel, stack[m].dtype(), x, n, cols);
         }
         if (!streamsRows(batching, n)) {
             float[][] xs = new float[stack.length][];

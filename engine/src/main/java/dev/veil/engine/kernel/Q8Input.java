@@ -33,16 +33,29 @@ public record Q8Input(DType weightKind, int block, float[] q, short[] qs, float[
 
     /** {@code n} rows of {@code cols} floats quantized for a product with {@code weights}-typed rows. */
     public static Q8Input of(DType weights, float[] x, int n, int cols) {
+        return of(null, weights, x, n, cols);
+    }
+
+    /**
+     * As {@link #of(DType, float[], int, int)}, a prompt's rows split among {@code parallel}'s threads (null: this
+     * thread); each block's values are the same whichever thread quantizes it.
+     */
+    public static Q8Input of(Parallel parallel, DType weights, float[] x, int n, int cols) {
         int block = blockFor(weights);
         if (cols % block != 0) throw new IllegalArgumentException(cols + " columns are not whole blocks of " + block);
         float[] q = new float[n * cols], d = new float[n * cols / block];
         short[] qs = new short[q.length];
         float[] sums = block == 32 ? null : new float[n * cols / 32];
-        for (int b = 0; b < d.length; b++) {
-            int at = b * block;
-            if (block == 32) d[b] = q8_0(x, at, q, qs);
-            else d[b] = q8_K(x, at, q, qs, sums);
-        }
+        int perRow = cols / block;
+        Parallel.RangeBody rows = (from, to) -> {
+            for (int b = from * perRow; b < to * perRow; b++) {
+                int at = b * block;
+                if (block == 32) d[b] = q8_0(x, at, q, qs);
+                else d[b] = q8_K(x, at, q, qs, sums);
+            }
+        };
+        if (parallel == null) rows.run(0, n);
+        else parallel.forRows(n, rows);
         return new Q8Input(weights, block, q, qs, d, sums, n, cols);
     }
 

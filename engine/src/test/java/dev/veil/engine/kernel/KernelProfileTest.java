@@ -132,8 +132,8 @@ class KernelProfileTest {
             for (String op : ELEMENTWISE) {
                 Runnable call = switch (op) {
                     case "softmax" -> () -> VectorMath.softmax(y, 0, n);
-                    case "swiGlu" -> () -> VectorMath.swiGlu(x, 1, n, y);
-                    case "rmsNorm" -> () -> VectorMath.rmsNorm(x, 1, n, 1e-5, y);
+                    case "swiGlu" -> () -> VectorMath.swiGlu(x, 0, 1, n, y);
+                    case "rmsNorm" -> () -> VectorMath.rmsNorm(x, 0, 1, n, 1e-5, y);
                     case "dotCompensated" -> () -> y[0] = VectorMath.dotCompensated(x, 0, x, n, n);
                     case "exp" ->
                         () -> {

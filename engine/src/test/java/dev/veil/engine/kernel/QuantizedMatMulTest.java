@@ -180,6 +180,20 @@ class QuantizedMatMulTest {
         }
     }
 
+    /** A prompt's rows quantized on two threads: every value, scale and sub-block sum as on one. */
+    @Test
+    void activationsQuantizedInParallelAreTheSerialOnes() {
+        int cols = 512, n = 37; // over Parallel.ROWS_TO_SPLIT, not a multiple of the grain
+        float[] x = gaussian(n * cols, 11);
+        for (DType t : new DType[] {DType.Q8_0, DType.Q4_K}) {
+            Q8Input serial = Q8Input.of(t, x, n, cols), split = Q8Input.of(TWO, t, x, n, cols);
+            assertThat(split.q()).as("%s", t).containsExactly(serial.q());
+            assertThat(split.qs()).as("%s", t).containsExactly(serial.qs());
+            assertThat(split.d()).as("%s", t).containsExactly(serial.d());
+            if (serial.sums() != null) assertThat(split.sums()).as("%s", t).containsExactly(serial.sums());
+        }
+    }
+
     private static float scalarQ8_0(float[] x, int at, float[] q) {
         float amax = 0;
         for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[at + j]));

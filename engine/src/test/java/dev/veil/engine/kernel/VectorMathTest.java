@@ -28,7 +28,7 @@ class VectorMathTest {
         for (int dim : new int[] {1, 15, 16, 37, 256}) {
             float[] x = random(3 * dim, dim, 3);
             float[] out = new float[3 * dim];
-            VectorMath.rmsNorm(x, 3, dim, 1e-5, out);
+            VectorMath.rmsNorm(x, 0, 3, dim, 1e-5, out);
             double[] expected = new double[3 * dim];
             for (int r = 0; r < 3; r++) {
                 double ss = 0;
@@ -62,7 +62,7 @@ class VectorMathTest {
         int dim = 45;
         float[] gu = random(2 * 2 * dim, 3, 4);
         float[] out = new float[2 * dim];
-        VectorMath.swiGlu(gu, 2, dim, out);
+        VectorMath.swiGlu(gu, 0, 2, dim, out);
         double[] expected = new double[2 * dim];
         for (int r = 0; r < 2; r++)
             for (int k = 0; k < dim; k++) {
