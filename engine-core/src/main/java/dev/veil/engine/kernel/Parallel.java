@@ -73,16 +73,20 @@ public final class Parallel implements AutoCloseable {
     }
 
     /**
-     * Splits {@code [0, n)} into about {@code 4 × threads} ranges of at least {@code grain} elements (each a multiple
-     * of {@code grain}, except the last) and runs {@code body} on each.
+     * Splits {@code [0, n)} into about {@code 4 × threads} ranges of at least {@code grain} elements (each starting at
+     * a multiple of {@code grain}) and runs {@code body} on each. The units of {@code grain} are shared out evenly
+     * (chunks differ by one unit at most): rounding every chunk up left a short last one, so that with 43 units on two
+     * threads one thread ran 24 and the other 19.
      */
     public void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
         int units = Math.ceilDiv(n, grain);
         int chunks = Math.min(units, threads == 1 ? 1 : 4 * threads);
-        int unitsPerChunk = Math.ceilDiv(units, chunks);
-        int step = unitsPerChunk * grain;
-        forEach(Math.ceilDiv(n, step), c -> body.run(c * step, Math.min(n, (c + 1) * step)));
+        forEach(
+                chunks,
+                c -> body.run(
+                        (int) ((long) c * units / chunks) * grain,
+                        Math.min(n, (int) ((long) (c + 1) * units / chunks) * grain)));
     }
 
     /**

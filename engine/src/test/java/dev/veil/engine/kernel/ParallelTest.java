@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IntSummaryStatistics;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
@@ -34,9 +35,16 @@ class ParallelTest {
                     for (int i = from; i < to; i++) hits.incrementAndGet(i);
                 });
                 for (int i = 0; i < n; i++) assertThat(hits.get(i)).isEqualTo(1);
-                for (int[] r : ranges)
+                for (int[] r : ranges) {
+                    assertThat(r[0] % 4).isZero();
                     if (r[1] != n) assertThat((r[1] - r[0]) % 4).isZero();
+                }
                 assertThat(ranges.size()).isLessThanOrEqualTo(12);
+                // the units of 4 shared out evenly: no chunk more than one unit longer than another
+                IntSummaryStatistics units = ranges.stream()
+                        .mapToInt(r -> Math.ceilDiv(r[1] - r[0], 4))
+                        .summaryStatistics();
+                assertThat(units.getMax() - units.getMin()).as("n = %d", n).isLessThanOrEqualTo(1);
             }
         }
     }
