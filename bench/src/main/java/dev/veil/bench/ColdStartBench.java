@@ -191,7 +191,6 @@ public record ColdStartBench(Path veilHome, LlamaCpp llamaCpp, Appendable log) {
             try (InputStream out = p.getInputStream()) {
                 byte[] buffer = new byte[8192];
                 for (int read; (read = out.read(buffer)) >= 0; ) {
-                    if (read == 0) continue;
                     last = (System.nanoTime() - t0) / 1e9;
                     // NaN once the process has exited and been reaped: keep the last reading taken while it ran
                     double used = cpuSeconds(p.pid());

@@ -98,15 +98,13 @@ public final class HttpService implements AutoCloseable {
     private final Counter timedOut;
 
     private HttpService(Builder b, Handler handler) throws IOException {
-        String host = b.host;
-        int port = b.port;
-        HttpLimits limits = b.limits;
-        MeterRegistry metrics = b.metrics;
+        this.handler = handler;
+        this.host = b.host; // for uri()
+        this.limits = b.limits;
         this.tls = b.tls;
         this.bodyLimit = b.bodyLimit;
         this.errors = b.errors;
-        this.handler = handler;
-        this.limits = limits;
+        MeterRegistry metrics = b.metrics;
         Gauge.builder("veil.http.connections", open, AtomicInteger::get)
                 .description("Open HTTP connections.")
                 .register(metrics);
@@ -116,7 +114,6 @@ public final class HttpService implements AutoCloseable {
         this.timedOut = Counter.builder("veil.http.timeouts")
                 .description("Connections closed by the request or idle timeout.")
                 .register(metrics);
-        this.host = host; // for uri()
         this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.workers = new MultiThreadIoEventLoopGroup(
                 Math.min(4, Runtime.getRuntime().availableProcessors()), NioIoHandler.newFactory());
@@ -141,12 +138,12 @@ public final class HttpService implements AutoCloseable {
                                             c);
                         }
                     })
-                    .bind(new InetSocketAddress(host, port))
+                    .bind(new InetSocketAddress(host, b.port))
                     .sync()
                     .channel();
         } catch (Exception e) {
             shutdownGroups();
-            throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+            throw new IOException("cannot listen on " + host + ":" + b.port + ": " + e.getMessage(), e);
         }
     }
 
